@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { formatNameAddr, parseNameAddr } from './name-addr.js';
+import { parseSipMessage, validateSipMessage } from './parse-sip-message.js';
+import { SipParseError } from './sip-parse-error.js';
+import type { SipRequest } from './sip-message.js';
+import { formatSipUri, parseSipUri } from './sip-uri.js';
+import { parseVia } from './via.js';
+
+const invite = [
+  'INVITE sip:bob@127.0.0.1:5060 SIP/2.0',
+  'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK776asdhds;rport',
+  'v: SIP/2.0/TCP [2001:db8::1]:5080;branch=z9hG4bKaaa , SIP/2.0/WS x.invalid;branch=z9hG4bKbbb',
+  'Max-Forwards: 70',
+  'To: Bob <sip:bob@127.0.0.1>',
+  'f: "Alice \\"A\\" Liddell" <sip:alice@127.0.0.1;transport=udp>;tag=1928301774',
+  'Call-ID: a84b4c76e66710@pc33.example.com',
+  'CSeq: 314159 INVITE',
+  'Contact: <sip:alice@127.0.0.1:5070;transport=udp>',
+  'Subject: folded',
+  '  continuation',
+  'Content-Type: application/sdp',
+  'Content-Length: 10',
+  '',
+  'v=0\r\nabcde',
+].join('\r\n');
+
+describe('parseSipMessage', () => {
+  it('parses a request with compact forms, folded lines, lists and an exact body', () => {
+    const msg = parseSipMessage(invite) as SipRequest;
+    expect(msg.kind).toBe('request');
+    expect(msg.method).toBe('INVITE');
+    expect(msg.uri).toBe('sip:bob@127.0.0.1:5060');
+    expect(msg.body).toBe('v=0\r\nabcde');
+    expect(msg.get('subject')).toBe('folded continuation');
+    expect(msg.vias.map((v) => [v.transport, v.host, v.port])).toEqual([
+      ['UDP', '127.0.0.1', 5070],
+      ['TCP', '[2001:db8::1]', 5080],
+      ['WS', 'x.invalid', undefined],
+    ]);
+    expect(msg.from.display).toBe('Alice "A" Liddell');
+    expect(msg.from.uri.params).toEqual([{ name: 'transport', value: 'udp' }]);
+    expect(msg.from.params).toEqual([{ name: 'tag', value: '1928301774' }]);
+    expect(msg.cseq).toEqual({ seq: 314159, method: 'INVITE' });
+    expect(() => validateSipMessage(msg)).not.toThrow();
+  });
+
+  it('round-trips through toString with a recomputed Content-Length', () => {
+    const msg = parseSipMessage(invite);
+    msg.body = 'ü';
+    const again = parseSipMessage(msg.toString());
+    expect(again.body).toBe('ü');
+    expect(again.get('content-length')).toBe('2');
+  });
+
+  it('shifts the top element of a list header and keeps the rest', () => {
+    const msg = parseSipMessage(invite);
+    expect(msg.shift('via')).toContain('5070');
+    expect(msg.shift('via')).toContain('2001:db8::1');
+    expect(msg.getAll('via')).toHaveLength(1);
+  });
+
+  it('parses a response', () => {
+    const msg = parseSipMessage('SIP/2.0 486 Busy Here\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\nContent-Length: 0\r\n\r\n');
+    expect(msg.kind === 'response' && msg.status).toBe(486);
+    expect(msg.kind === 'response' && msg.reason).toBe('Busy Here');
+  });
+
+  it.each([
+    ['', 'EMPTY'],
+    ['\r\n\r\n', 'EMPTY'],
+    ['INVITE sip:a@b SIP/2.0\r\nVia: x', 'BAD_HEADER'],
+    ['HELLO\r\n\r\n', 'BAD_START_LINE'],
+    ['INVITE sip:a@b SIP/3.0\r\n\r\n', 'BAD_VERSION'],
+    ['SIP/2.0 99 Odd\r\n\r\n', 'BAD_START_LINE'],
+    ['INVITE sip:a@b SIP/2.0\r\nNoColon\r\n\r\n', 'BAD_HEADER'],
+    ['INVITE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n', 'BAD_CONTENT_LENGTH'],
+    ['INVITE sip:a@b SIP/2.0\r\nContent-Length: 100\r\n\r\nshort', 'TRUNCATED_BODY'],
+  ])('rejects %j with %s', (text, code) => {
+    expect(() => parseSipMessage(text)).toThrowError(expect.objectContaining({ code }));
+  });
+
+  it('rejects oversized messages and header floods', () => {
+    const big = `INVITE sip:a@b SIP/2.0\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`;
+    expect(() => parseSipMessage(big)).toThrowError(expect.objectContaining({ code: 'TOO_LARGE' }));
+    const flood = `INVITE sip:a@b SIP/2.0\r\n${'X: 1\r\n'.repeat(300)}\r\n`;
+    expect(() => parseSipMessage(flood)).toThrowError(expect.objectContaining({ code: 'TOO_MANY_HEADERS' }));
+  });
+
+  it('validation names the missing or inconsistent part', () => {
+    const noCallId = parseSipMessage(invite.replace(/Call-ID:.*\r\n/, ''));
+    expect(() => validateSipMessage(noCallId)).toThrowError(expect.objectContaining({ code: 'MISSING_HEADER' }));
+    const wrongCSeq = parseSipMessage(invite.replace('314159 INVITE', '314159 BYE'));
+    expect(() => validateSipMessage(wrongCSeq)).toThrowError(expect.objectContaining({ code: 'BAD_CSEQ' }));
+    const badVia = parseSipMessage(invite.replace('SIP/2.0/UDP 127.0.0.1:5070', 'garbage'));
+    expect(() => validateSipMessage(badVia)).toThrowError(expect.objectContaining({ code: 'BAD_VIA' }));
+  });
+
+  it('never throws anything but SipParseError on random or truncated input', () => {
+    const valid = new TextEncoder().encode(invite);
+    for (let i = 0; i < 3000; i++) {
+      const input = i % 2 === 0 ? randomBytes(i % 600) : valid.subarray(0, i % valid.length);
+      try {
+        validateSipMessage(parseSipMessage(input));
+      } catch (error) {
+        expect(error).toBeInstanceOf(SipParseError);
+      }
+    }
+  });
+});
+
+describe('URIs, addresses and Via', () => {
+  it('parses and formats SIP URIs including IPv6 and parameters', () => {
+    const uri = parseSipUri('sip:alice:pw@[2001:db8::1]:5070;transport=tcp;lr?subject=x');
+    expect(uri).toMatchObject({ user: 'alice', password: 'pw', host: '[2001:db8::1]', port: 5070, headers: 'subject=x' });
+    expect(formatSipUri(uri)).toBe('sip:alice:pw@[2001:db8::1]:5070;transport=tcp;lr?subject=x');
+    expect(parseSipUri('tel:+81-3-1234;phone-context=x').user).toBe('+81-3-1234');
+  });
+
+  it.each(['http://x', 'sip:@host', 'sip:a@host:99999', 'sip:a@ho st', 'sip:a@2001:db8::1'])('rejects URI %s', (text) => {
+    expect(() => parseSipUri(text)).toThrowError(SipParseError);
+  });
+
+  it('treats parameters after a bare addr-spec as header parameters', () => {
+    const addr = parseNameAddr('sip:bob@example.com;tag=abc');
+    expect(addr.uri.params).toEqual([]);
+    expect(addr.params).toEqual([{ name: 'tag', value: 'abc' }]);
+    expect(formatNameAddr(addr)).toBe('<sip:bob@example.com>;tag=abc');
+    expect(parseNameAddr('Bob Smith <sip:bob@x>').display).toBe('Bob Smith');
+  });
+
+  it('parses Via with spaces in the sent-protocol', () => {
+    const via = parseVia('SIP / 2.0 / udp 10.0.0.1:5060 ;branch=z9hG4bK1;received=1.2.3.4');
+    expect(via).toMatchObject({ transport: 'UDP', host: '10.0.0.1', port: 5060 });
+  });
+});

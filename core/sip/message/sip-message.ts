@@ -1,0 +1,184 @@
+import { canonicalHeaderName, isListHeader, normalizeHeaderName } from './header-names.js';
+import { parseNameAddr, type NameAddr } from './name-addr.js';
+import { SipParseError } from './sip-parse-error.js';
+import { splitOutsideQuotes } from './split-list.js';
+import { formatVia, parseVia, type Via } from './via.js';
+
+/** One header line as it appeared (or will appear) on the wire. */
+export interface SipHeader {
+  name: string;
+  value: string;
+}
+
+const encoder = new TextEncoder();
+
+/** Bytes a string takes on the wire (Content-Length counts octets, RFC 3261 §20.14). */
+export function utf8Length(text: string): number {
+  return encoder.encode(text).length;
+}
+
+/** Shared by requests and responses: an ordered header list, a body, and typed accessors. */
+abstract class SipMessageBase {
+  headers: SipHeader[];
+  body: string;
+
+  constructor(headers: SipHeader[], body: string) {
+    this.headers = headers;
+    this.body = body;
+  }
+
+  abstract startLine(): string;
+
+  /** The first line of `name` (compact forms and case ignored), or undefined. */
+  get(name: string): string | undefined {
+    const key = normalizeHeaderName(name);
+    return this.headers.find((h) => normalizeHeaderName(h.name) === key)?.value;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Every element of `name`, list headers split at top-level commas, in order. */
+  getAll(name: string): string[] {
+    const key = normalizeHeaderName(name);
+    const lines = this.headers.filter((h) => normalizeHeaderName(h.name) === key).map((h) => h.value);
+    return isListHeader(key) ? lines.flatMap((line) => splitOutsideQuotes(line, ',')) : lines;
+  }
+
+  /** Replace every `name` line with one line (or remove them all when value is undefined). */
+  set(name: string, value: string | undefined): void {
+    const key = normalizeHeaderName(name);
+    const index = this.headers.findIndex((h) => normalizeHeaderName(h.name) === key);
+    this.headers = this.headers.filter((h) => normalizeHeaderName(h.name) !== key);
+    if (value === undefined) return;
+    const header = { name: canonicalHeaderName(name), value };
+    if (index >= 0) this.headers.splice(index, 0, header);
+    else this.headers.push(header);
+  }
+
+  remove(name: string): void {
+    this.set(name, undefined);
+  }
+
+  /** Insert `name: value` above every other header of that name (or at the top when none exists). */
+  prepend(name: string, value: string): void {
+    const key = normalizeHeaderName(name);
+    const index = this.headers.findIndex((h) => normalizeHeaderName(h.name) === key);
+    this.headers.splice(index >= 0 ? index : 0, 0, { name: canonicalHeaderName(name), value });
+  }
+
+  append(name: string, value: string): void {
+    this.headers.push({ name: canonicalHeaderName(name), value });
+  }
+
+  /** Remove the first element of a list header (the top Via, the top Route), keeping the rest of its line. */
+  shift(name: string): string | undefined {
+    const key = normalizeHeaderName(name);
+    const index = this.headers.findIndex((h) => normalizeHeaderName(h.name) === key);
+    if (index < 0) return undefined;
+    const header = this.headers[index]!;
+    const [first, ...rest] = splitOutsideQuotes(header.value, ',');
+    if (rest.length === 0) this.headers.splice(index, 1);
+    else this.headers[index] = { name: header.name, value: rest.join(', ') };
+    return first;
+  }
+
+  /** Replace every element of a list header with `values`, one per line, at the position of the first. */
+  replaceAll(name: string, values: readonly string[]): void {
+    const key = normalizeHeaderName(name);
+    const index = this.headers.findIndex((h) => normalizeHeaderName(h.name) === key);
+    this.headers = this.headers.filter((h) => normalizeHeaderName(h.name) !== key);
+    const lines = values.map((value) => ({ name: canonicalHeaderName(name), value }));
+    this.headers.splice(index >= 0 ? index : this.headers.length, 0, ...lines);
+  }
+
+  get callId(): string {
+    return this.get('call-id') ?? '';
+  }
+
+  get cseq(): { seq: number; method: string } {
+    return parseCSeq(this.get('cseq') ?? '');
+  }
+
+  get from(): NameAddr {
+    return parseNameAddr(this.get('from') ?? '');
+  }
+
+  get to(): NameAddr {
+    return parseNameAddr(this.get('to') ?? '');
+  }
+
+  get vias(): Via[] {
+    return this.getAll('via').map(parseVia);
+  }
+
+  get topVia(): Via | undefined {
+    const first = this.getAll('via')[0];
+    return first === undefined ? undefined : parseVia(first);
+  }
+
+  setTopVia(via: Via): void {
+    this.shift('via');
+    this.prepend('via', formatVia(via));
+  }
+
+  /** Wire form with a correct Content-Length. */
+  toString(): string {
+    const lines = [this.startLine()];
+    for (const h of this.headers) {
+      if (normalizeHeaderName(h.name) === 'content-length') continue;
+      lines.push(`${h.name}: ${h.value}`);
+    }
+    lines.push(`Content-Length: ${utf8Length(this.body)}`);
+    return `${lines.join('\r\n')}\r\n\r\n${this.body}`;
+  }
+}
+
+export class SipRequest extends SipMessageBase {
+  readonly kind = 'request' as const;
+  method: string;
+  uri: string;
+
+  constructor(method: string, uri: string, headers: SipHeader[], body = '') {
+    super(headers, body);
+    this.method = method;
+    this.uri = uri;
+  }
+
+  startLine(): string {
+    return `${this.method} ${this.uri} SIP/2.0`;
+  }
+
+  clone(): SipRequest {
+    return new SipRequest(this.method, this.uri, this.headers.map((h) => ({ ...h })), this.body);
+  }
+}
+
+export class SipResponse extends SipMessageBase {
+  readonly kind = 'response' as const;
+  status: number;
+  reason: string;
+
+  constructor(status: number, reason: string, headers: SipHeader[], body = '') {
+    super(headers, body);
+    this.status = status;
+    this.reason = reason;
+  }
+
+  startLine(): string {
+    return `SIP/2.0 ${this.status} ${this.reason}`;
+  }
+
+  clone(): SipResponse {
+    return new SipResponse(this.status, this.reason, this.headers.map((h) => ({ ...h })), this.body);
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+export function parseCSeq(value: string): { seq: number; method: string } {
+  const match = /^\s*(\d{1,10})\s+([A-Za-z!%*_+`'~.-]+)\s*$/.exec(value);
+  if (!match || Number(match[1]) > 2 ** 31 - 1) throw new SipParseError('BAD_CSEQ', `malformed CSeq "${value.slice(0, 60)}"`);
+  return { seq: Number(match[1]), method: match[2]! }; // methods are case-sensitive (RFC 3261 §7.1)
+}

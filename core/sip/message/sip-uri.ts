@@ -1,0 +1,107 @@
+import { formatParams, getParam, parseParams, type SipParam } from './params.js';
+import { SipParseError } from './sip-parse-error.js';
+
+/** A SIP or SIPS URI (RFC 3261 §19.1); `tel:` URIs keep their number in `user` with no host. */
+export interface SipUri {
+  scheme: 'sip' | 'sips' | 'tel';
+  user?: string;
+  password?: string;
+  /** Host as written, IPv6 references with their brackets: `[2001:db8::1]`. */
+  host: string;
+  port?: number;
+  params: SipParam[];
+  /** The `?a=b&c=d` part, kept verbatim without the `?`. */
+  headers?: string;
+}
+
+const hostPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*|[0-9.]+)$/;
+
+export function parseSipUri(text: string): SipUri {
+  const input = text.trim();
+  const colon = input.indexOf(':');
+  const scheme = input.slice(0, colon).toLowerCase();
+  if (colon < 0 || (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel')) {
+    throw new SipParseError('BAD_URI', `not a sip/sips/tel URI: "${clip(input)}"`);
+  }
+  let rest = input.slice(colon + 1);
+  let headers: string | undefined;
+  const question = rest.indexOf('?');
+  if (question >= 0) {
+    headers = rest.slice(question + 1);
+    rest = rest.slice(0, question);
+  }
+  if (scheme === 'tel') {
+    const semi = rest.indexOf(';');
+    const number = semi >= 0 ? rest.slice(0, semi) : rest;
+    if (!/^[+0-9*#A-Da-d().-]+$/.test(number)) throw new SipParseError('BAD_URI', `bad tel number "${clip(number)}"`);
+    return { scheme, user: number, host: '', params: semi >= 0 ? parseParams(rest.slice(semi + 1)) : [] };
+  }
+  const at = rest.lastIndexOf('@');
+  let userinfo: string | undefined;
+  if (at >= 0) {
+    userinfo = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+  }
+  const semi = rest.indexOf(';');
+  const hostport = semi >= 0 ? rest.slice(0, semi) : rest;
+  const params = semi >= 0 ? parseParams(rest.slice(semi + 1)) : [];
+  const { host, port } = parseHostPort(hostport);
+  const uri: SipUri = { scheme, host, params };
+  if (userinfo !== undefined) {
+    const pc = userinfo.indexOf(':');
+    uri.user = pc >= 0 ? userinfo.slice(0, pc) : userinfo;
+    if (pc >= 0) uri.password = userinfo.slice(pc + 1);
+    if (uri.user.length === 0) throw new SipParseError('BAD_URI', `empty user part in "${clip(input)}"`);
+  }
+  if (port !== undefined) uri.port = port;
+  if (headers !== undefined) uri.headers = headers;
+  return uri;
+}
+
+/** Parse `host[:port]`, IPv6 references bracketed. */
+export function parseHostPort(text: string): { host: string; port?: number } {
+  let host = text.trim();
+  let port: number | undefined;
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  if (colon > close && !(close < 0 && host.indexOf(':') !== colon)) {
+    const portText = host.slice(colon + 1);
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+      throw new SipParseError('BAD_URI', `bad port "${clip(portText)}"`);
+    }
+    port = Number(portText);
+    host = host.slice(0, colon);
+  }
+  if (!hostPattern.test(host)) throw new SipParseError('BAD_URI', `bad host "${clip(host)}"`);
+  return port === undefined ? { host } : { host, port };
+}
+
+export function formatSipUri(uri: SipUri): string {
+  if (uri.scheme === 'tel') return `tel:${uri.user ?? ''}${formatParams(uri.params)}`;
+  let out = `${uri.scheme}:`;
+  if (uri.user !== undefined) out += uri.password !== undefined ? `${uri.user}:${uri.password}@` : `${uri.user}@`;
+  out += uri.host;
+  if (uri.port !== undefined) out += `:${uri.port}`;
+  out += formatParams(uri.params);
+  if (uri.headers !== undefined) out += `?${uri.headers}`;
+  return out;
+}
+
+/** The host without IPv6 brackets, as a socket wants it. */
+export function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** The host as a URI or Via wants it: IPv6 addresses bracketed. */
+export function uriHost(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/** The transport a URI asks for (`;transport=`), lower-case, or undefined. */
+export function uriTransport(uri: SipUri): string | undefined {
+  return getParam(uri.params, 'transport')?.toLowerCase();
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,83 @@
+import type { Endpoint, SipTransportKind } from './endpoint.js';
+import type { SipConnection } from './sip-connection.js';
+import { TcpSipConnection } from './tcp-connection.js';
+import { UdpSipSocket } from './udp-socket.js';
+import { WsSipConnection } from './ws-connection.js';
+
+/**
+ * What one phone identity talks through: a bound UDP socket, or one TCP/WebSocket connection to its server
+ * opened from the identity's own address and port (RFC 5626-style persistent flow, so the server reaches the
+ * phone over the same connection and no listening socket is needed).
+ */
+export interface SipFlow {
+  readonly transport: SipTransportKind;
+  readonly local: Endpoint;
+  /** For UDP the datagram goes to `remote`; a connection flow always sends on its connection. */
+  send(raw: string, remote: Endpoint): Promise<void>;
+  onData: (data: Buffer, remote: Endpoint) => void;
+  /** A connection flow closed (never called for UDP). */
+  onClose: (error?: Error) => void;
+  close(): Promise<void>;
+  readonly connected: boolean;
+}
+
+export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint): Promise<SipFlow> {
+  if (transport === 'udp') return new UdpFlow(await UdpSipSocket.bind(local));
+  const connection =
+    transport === 'tcp' ? await TcpSipConnection.connect(server, local) : await WsSipConnection.connect(server, local);
+  return new ConnectionFlow(connection);
+}
+
+class UdpFlow implements SipFlow {
+  readonly transport = 'udp' as const;
+  onData: (data: Buffer, remote: Endpoint) => void = () => undefined;
+  onClose: (error?: Error) => void = () => undefined;
+  connected = true;
+
+  constructor(private readonly socket: UdpSipSocket) {
+    socket.onMessage = (data, remote) => this.onData(data, remote);
+  }
+
+  get local(): Endpoint {
+    return this.socket.local;
+  }
+
+  send(raw: string, remote: Endpoint): Promise<void> {
+    return this.socket.send(raw, remote);
+  }
+
+  async close(): Promise<void> {
+    this.connected = false;
+    await this.socket.close();
+  }
+}
+
+class ConnectionFlow implements SipFlow {
+  onData: (data: Buffer, remote: Endpoint) => void = () => undefined;
+  onClose: (error?: Error) => void = () => undefined;
+
+  constructor(private readonly connection: SipConnection) {
+    connection.onMessage = (data) => this.onData(data, connection.remote);
+    connection.onClose = (error) => this.onClose(error);
+  }
+
+  get transport(): SipTransportKind {
+    return this.connection.transport;
+  }
+
+  get local(): Endpoint {
+    return this.connection.local;
+  }
+
+  get connected(): boolean {
+    return !this.connection.closed;
+  }
+
+  send(raw: string): Promise<void> {
+    return this.connection.send(raw);
+  }
+
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+}

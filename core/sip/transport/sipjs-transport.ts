@@ -1,0 +1,204 @@
+import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
+import {
+  canRespondTo,
+  createResponse,
+  parseSipMessage,
+  SipParseError,
+  validateSipMessage,
+  viaBranch,
+  type SipMessage,
+} from '../message/index.js';
+import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
+import { RejectCounter, type SipTap } from './message-tap.js';
+import type { SipFlow } from './sip-flow.js';
+import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
+import { responseDestination, stampReceived } from './via-routing.js';
+
+export interface SipJsTransportOptions {
+  /** The flow, already open: the identity needs its real local port before the UserAgent exists. */
+  flow: SipFlow;
+  /** The outbound proxy every request is sent to. */
+  server: Endpoint;
+  /** Opens the flow again after a connection drop (same local address and port). */
+  reopen: () => Promise<SipFlow>;
+  tap?: SipTap;
+  timers?: SipTimerValues;
+  rejects?: RejectCounter;
+}
+
+/**
+ * sip.js's Transport over our own sockets. Beyond moving bytes it fills three gaps between sip.js (written for
+ * WebSocket in a browser) and plain SIP:
+ * - the sent-by port: sip.js writes a Via host without a port and drops any response whose Via carries one, so
+ *   outgoing requests get our real port added (RFC 3261 §18.1.1) and incoming responses have it removed again;
+ * - UDP reliability: Timers A, E and G (see UdpRetransmitter);
+ * - hostile input: every message is parsed and validated first; bad requests get 400 when they can be answered,
+ *   everything else is dropped and counted, and sip.js never sees it.
+ */
+export class SipJsTransport implements Transport {
+  readonly protocol: string;
+  onConnect: (() => void) | undefined;
+  onDisconnect: ((error?: Error) => void) | undefined;
+  onMessage: ((message: string) => void) | undefined;
+  readonly rejects: RejectCounter;
+  private readonly stateEmitter = new EmitterImpl<TransportState>();
+  private currentState = TransportState.Disconnected;
+  private flow: SipFlow | undefined;
+  private readonly retransmitter: UdpRetransmitter | undefined;
+
+  constructor(
+    _logger: unknown,
+    private readonly options: SipJsTransportOptions,
+  ) {
+    this.protocol = viaTransportToken(options.flow.transport);
+    this.rejects = options.rejects ?? new RejectCounter();
+    this.attach(options.flow);
+    if (options.flow.transport === 'udp') {
+      this.retransmitter = new UdpRetransmitter((raw, remote) => void this.write(raw, remote).catch(() => undefined), options.timers ?? defaultSipTimers);
+    }
+  }
+
+  get state(): TransportState {
+    return this.currentState;
+  }
+
+  get stateChange(): Emitter<TransportState> {
+    return this.stateEmitter;
+  }
+
+  get local(): Endpoint {
+    return this.options.flow.local;
+  }
+
+  get retransmissions(): number {
+    return this.retransmitter?.retransmissions ?? 0;
+  }
+
+  isConnected(): boolean {
+    return this.currentState === TransportState.Connected;
+  }
+
+  async connect(): Promise<void> {
+    if (this.currentState === TransportState.Connected) return;
+    this.transition(TransportState.Connecting);
+    try {
+      if (!this.flow?.connected) this.attach(await this.options.reopen());
+      this.transition(TransportState.Connected);
+    } catch (error) {
+      this.transition(TransportState.Disconnected, error as Error);
+      throw error;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.currentState === TransportState.Disconnected) return;
+    this.transition(TransportState.Disconnecting);
+    const flow = this.flow;
+    this.flow = undefined;
+    this.retransmitter?.dispose();
+    await flow?.close();
+    this.transition(TransportState.Disconnected);
+  }
+
+  async dispose(): Promise<void> {
+    await this.disconnect();
+  }
+
+  async send(message: string): Promise<void> {
+    const flow = this.flow;
+    if (!flow || this.currentState !== TransportState.Connected) throw new Error('transport is not connected');
+    const parsed = parseSipMessage(message);
+    let remote: Endpoint;
+    if (parsed.kind === 'request') {
+      const via = parsed.topVia;
+      if (via && via.port === undefined) parsed.setTopVia({ ...via, port: flow.local.port });
+      remote = this.options.server;
+    } else {
+      const via = parsed.topVia;
+      if (!via) throw new Error('response without Via');
+      remote = flow.transport === 'udp' ? responseDestination(via) : this.options.server;
+    }
+    const raw = parsed.toString();
+    await this.write(raw, remote);
+    if (!this.retransmitter) return;
+    const branch = viaBranch(parsed.topVia!) ?? '';
+    if (parsed.kind === 'request') this.retransmitter.requestSent(parsed.method, branch, raw, remote);
+    else this.retransmitter.responseSent(branch, parsed.cseq.method, parsed.status, raw, remote);
+  }
+
+  private async write(raw: string, remote: Endpoint): Promise<void> {
+    const flow = this.flow;
+    if (!flow) throw new Error('transport is not connected');
+    this.options.tap?.({
+      dir: 'out',
+      at: Date.now(),
+      transport: flow.transport,
+      local: formatEndpoint(flow.local),
+      remote: formatEndpoint(remote),
+      raw,
+    });
+    await flow.send(raw, remote);
+  }
+
+  private attach(flow: SipFlow): void {
+    this.flow = flow;
+    flow.onData = (data, remote) => this.receive(flow, data, remote);
+    flow.onClose = (error) => {
+      if (this.flow !== flow) return;
+      this.flow = undefined;
+      this.transition(TransportState.Disconnected, error);
+    };
+  }
+
+  private receive(flow: SipFlow, data: Buffer, remote: Endpoint): void {
+    const raw = data.toString('utf8');
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(data);
+    } catch (error) {
+      this.rejects.count(error instanceof SipParseError ? error.code : 'UNPARSEABLE');
+      return;
+    }
+    this.options.tap?.({
+      dir: 'in',
+      at: Date.now(),
+      transport: flow.transport,
+      local: formatEndpoint(flow.local),
+      remote: formatEndpoint(remote),
+      raw,
+    });
+    try {
+      validateSipMessage(message);
+    } catch (error) {
+      this.rejects.count(error instanceof SipParseError ? error.code : 'INVALID');
+      if (message.kind === 'request' && message.method !== 'ACK' && canRespondTo(message)) {
+        const reply = createResponse(message, 400, `Bad Request (${(error as Error).message})`.slice(0, 120));
+        void this.write(reply.toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
+      }
+      return;
+    }
+    const via = message.topVia!;
+    if (message.kind === 'response') {
+      if (via.host !== flow.local.address && via.host !== `[${flow.local.address}]`) {
+        this.rejects.count('VIA_NOT_OURS');
+        return;
+      }
+      this.retransmitter?.responseReceived(viaBranch(via) ?? '', message.cseq.method, message.status);
+      const { port: _port, ...withoutPort } = via;
+      message.setTopVia(withoutPort);
+    } else {
+      this.retransmitter?.requestReceived(message.method, viaBranch(via) ?? '');
+      if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
+    }
+    this.onMessage?.(message.toString());
+  }
+
+  private transition(next: TransportState, error?: Error): void {
+    if (next === this.currentState) return;
+    const previous = this.currentState;
+    this.currentState = next;
+    this.stateEmitter.emit(next);
+    if (next === TransportState.Connected) this.onConnect?.();
+    if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+  }
+}

@@ -1,0 +1,77 @@
+import net from 'node:net';
+import { SipParseError } from '../message/index.js';
+import { normalizeAddress, type Endpoint } from './endpoint.js';
+import { newConnectionId, type SipConnection } from './sip-connection.js';
+import { StreamFramer } from './stream-framer.js';
+
+/** SIP over one TCP connection (RFC 3261 §18), framed by Content-Length. */
+export class TcpSipConnection implements SipConnection {
+  readonly id = newConnectionId('tcp');
+  readonly transport = 'tcp' as const;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  closed = false;
+  rejectCode?: string;
+  onMessage: (data: Buffer) => void = () => undefined;
+  onClose: (error?: Error) => void = () => undefined;
+  private readonly framer: StreamFramer;
+
+  constructor(private readonly socket: net.Socket) {
+    this.local = { address: normalizeAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
+    this.remote = { address: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    socket.setNoDelay(true);
+    this.framer = new StreamFramer(
+      (message) => this.onMessage(message),
+      () => socket.write('\r\n'), // RFC 5626 §3.5.1 pong
+    );
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.framer.push(chunk);
+      } catch (error) {
+        this.rejectCode = error instanceof SipParseError ? error.code : 'FRAMING';
+        this.finish(error as Error);
+        socket.destroy();
+      }
+    });
+    socket.on('error', (error) => this.finish(error));
+    socket.on('close', () => this.finish());
+  }
+
+  /** Open a connection to `remote`, optionally from a fixed local address and port (a leased port). */
+  static connect(remote: Endpoint, local?: Partial<Endpoint>, timeoutMs = 5000): Promise<TcpSipConnection> {
+    return new Promise((resolve, reject) => {
+      const options: net.NetConnectOpts = { host: remote.address, port: remote.port };
+      if (local?.address) options.localAddress = local.address;
+      if (local?.port) options.localPort = local.port;
+      const socket = net.connect(options);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`TCP connect to ${remote.address}:${remote.port} timed out`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(new TcpSipConnection(socket));
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+  }
+
+  send(message: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`connection ${this.id} is closed`));
+    return new Promise((resolve, reject) => this.socket.write(message, (error) => (error ? reject(error) : resolve())));
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroySoon();
+  }
+
+  private finish(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(error);
+  }
+}

@@ -1,0 +1,34 @@
+import { isIP } from 'node:net';
+import { bareHost, getParam, hasParam, withParam, type Via } from '../message/index.js';
+import type { Endpoint } from './endpoint.js';
+
+/**
+ * Where a response goes over UDP (RFC 3261 §18.2.2 with RFC 3581 rport): the `received` address (or the sent-by
+ * host), to the `rport` port (or the sent-by port, default 5060). A sent-by name that is not an address falls
+ * back to the request's source, which is where `received` would have pointed.
+ */
+export function responseDestination(via: Via, source?: Endpoint): Endpoint {
+  const received = getParam(via.params, 'received');
+  const host = received ?? bareHost(via.host);
+  const rport = getParam(via.params, 'rport');
+  const port = rport !== undefined && /^\d+$/.test(rport) ? Number(rport) : (via.port ?? 5060);
+  if (isIP(host) === 0) {
+    if (source) return source;
+    throw new Error(`cannot route a response to Via host "${via.host}"`);
+  }
+  return { address: host, port };
+}
+
+/**
+ * What a receiver writes into the top Via of a request it received over UDP (RFC 3261 §18.2.1, RFC 3581 §4):
+ * `received` when the source differs from the sent-by host, and the source port into an empty `rport`.
+ */
+export function stampReceived(via: Via, source: Endpoint): Via {
+  let params = via.params;
+  if (bareHost(via.host) !== source.address) params = withParam(params, 'received', source.address);
+  if (hasParam(params, 'rport') && getParam(params, 'rport') === undefined) {
+    params = withParam(params, 'received', source.address);
+    params = withParam(params, 'rport', String(source.port));
+  }
+  return { ...via, params };
+}

@@ -1,0 +1,45 @@
+// The import boundaries of ARCHITECTURE.md ("Folders" table), as data.
+// Each layer lists the layers it may import, whether it may use Node built-ins, and which npm packages.
+
+/** Lower core layers: may use each other, never core/phone or core/scenario (which compose them). */
+const coreLower = [
+  'core/api', 'core/sip', 'core/sip/message', 'core/media', 'core/privacy', 'core/address', 'core/lease',
+  'core/household', 'core/signing', 'core/calllog',
+];
+
+/** @type {Record<string, { layers: string[]; node: boolean | string[]; packages: string[] }>} */
+export const layers = {
+  'core/api': { layers: ['core/api'], node: false, packages: [] },
+  // The SIP message codec is pure so that privacy and signing can use it.
+  'core/sip/message': { layers: ['core/api', 'core/sip/message'], node: false, packages: [] },
+  'core/privacy': { layers: ['core/api', 'core/sip/message', 'core/privacy'], node: false, packages: [] },
+  'core/signing': { layers: ['core/api', 'core/sip/message', 'core/signing'], node: ['crypto'], packages: [] },
+  'core/household': { layers: ['core/api', 'core/sip/message', 'core/household'], node: true, packages: [] },
+  'core/sip': { layers: coreLower, node: true, packages: ['sip.js', 'ws'] },
+  'core/media': { layers: ['core/api', 'core/media', 'core/sip/message'], node: true, packages: [] },
+  'core/address': { layers: ['core/api', 'core/address'], node: true, packages: [] },
+  'core/lease': { layers: ['core/api', 'core/lease'], node: true, packages: [] },
+  'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },
+  'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js'] },
+  'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },
+  lab: { layers: [...coreLower, 'lab'], node: true, packages: ['ws'] },
+  cli: { layers: [...coreLower, 'core/phone', 'core/scenario', 'lab', 'cli'], node: true, packages: ['commander', 'ws'] },
+  electron: { layers: [...coreLower, 'core/phone', 'electron'], node: true, packages: ['electron'] },
+  renderer: { layers: ['core/api', 'renderer'], node: false, packages: ['react', 'react-dom', 'zustand'] },
+};
+
+/** Folders outside the product (tests, benchmarks, tools) may import anything. */
+export const unrestricted = ['test', 'e2e', 'bench', 'tools', 'bin', 'deploy'];
+
+/**
+ * The layer of a path relative to the project root, or undefined when the path is unrestricted.
+ * @param {string} rel
+ */
+export function layerOf(rel) {
+  const parts = rel.split('/');
+  if (parts[0] === 'core') {
+    if (parts[1] === 'sip' && parts[2] === 'message') return 'core/sip/message';
+    return parts.length > 2 ? `core/${parts[1]}` : undefined;
+  }
+  return parts[0] !== undefined && parts[0] in layers ? parts[0] : undefined;
+}
