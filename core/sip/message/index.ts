@@ -3,6 +3,7 @@ export * from './header-names.js';
 export * from './name-addr.js';
 export * from './params.js';
 export * from './parse-sip-message.js';
+export * from './random-token.js';
 export * from './sip-message.js';
 export * from './sip-parse-error.js';
 export * from './sip-uri.js';

@@ -45,6 +45,8 @@ export class SipJsTransport implements Transport {
   private currentState = TransportState.Disconnected;
   private flow: SipFlow | undefined;
   private readonly retransmitter: UdpRetransmitter | undefined;
+  private readonly inbox: string[] = [];
+  private draining = false;
 
   constructor(
     _logger: unknown,
@@ -190,7 +192,28 @@ export class SipJsTransport implements Transport {
       this.retransmitter?.requestReceived(message.method, viaBranch(via) ?? '');
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
     }
-    this.onMessage?.(message.toString());
+    this.deliver(message.toString());
+  }
+
+  /**
+   * Hand messages to sip.js one per event-loop turn. A stream chunk can hold several messages (an ACK and a
+   * re-INVITE back to back); sip.js settles its ACK handling in a promise and answers a re-INVITE that arrives
+   * before that with 500 (RFC 6337 §4.3). Datagrams arrive one per turn anyway; this gives streams the same order.
+   */
+  private deliver(raw: string): void {
+    this.inbox.push(raw);
+    if (this.draining) return;
+    this.draining = true;
+    const drain = (): void => {
+      const next = this.inbox.shift();
+      if (next === undefined) {
+        this.draining = false;
+        return;
+      }
+      this.onMessage?.(next);
+      setImmediate(drain);
+    };
+    setImmediate(drain);
   }
 
   private transition(next: TransportState, error?: Error): void {

@@ -1,0 +1,47 @@
+/** Every failure the phone reports to a host carries one of these codes; the UI maps codes to words. */
+export type PhoneErrorCode =
+  | 'UNKNOWN_ACCOUNT'
+  | 'UNKNOWN_CALL'
+  | 'INVALID_TARGET'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_STATE'
+  | 'NOT_REGISTERED'
+  | 'REGISTER_FAILED'
+  | 'TRANSPORT_FAILED'
+  | 'CALL_FAILED'
+  | 'MEDIA_FAILED'
+  | 'PORT_RANGE_EXHAUSTED'
+  | 'ADDRESS_FAILED'
+  | 'LEASE_FAILED'
+  | 'STORAGE_FAILED'
+  | 'INTERNAL';
+
+export class PhoneError extends Error {
+  override readonly name = 'PhoneError';
+  constructor(
+    readonly code: PhoneErrorCode,
+    message: string,
+    /** The SIP status behind the failure, when there is one. */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The plain shape a PhoneError takes across IPC or WebSocket. */
+export interface PhoneErrorShape {
+  code: PhoneErrorCode;
+  message: string;
+  status?: number;
+}
+
+export function toPhoneErrorShape(error: unknown): PhoneErrorShape {
+  if (error instanceof PhoneError) {
+    return error.status === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, status: error.status };
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+}
+
+export function fromPhoneErrorShape(shape: PhoneErrorShape): PhoneError {
+  return new PhoneError(shape.code, shape.message, shape.status);
+}

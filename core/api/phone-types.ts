@@ -1,0 +1,98 @@
+/** SIP transports a user can pick for an account. */
+export type TransportKind = 'udp' | 'tcp' | 'ws';
+
+/** What the phone does with an incoming call by itself. */
+export type AnswerMode = { kind: 'manual' } | { kind: 'auto'; delayMs?: number } | { kind: 'reject'; status: number };
+
+export interface AccountConfig {
+  /** Stable local id (the scenario's agent name, or a generated id in the app). */
+  id: string;
+  /** User part of the address-of-record. */
+  user: string;
+  displayName?: string;
+  /** Host part of the address-of-record, `host[:port]`. Defaults to the server's host:port. */
+  domain?: string;
+  /** Registrar and outbound proxy: `sip:127.0.0.1:5060` (the transport comes from `transport`). */
+  server: string;
+  transport: TransportKind;
+  authUser?: string;
+  password?: string;
+  /** Requested registration lifetime in seconds. */
+  registerExpires?: number;
+  answer?: AnswerMode;
+  /** Local address to bind (default 127.0.0.1 for a loopback server, otherwise the OS choice). */
+  localAddress?: string;
+}
+
+export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unregistering' | 'failed';
+
+export interface RegistrationSnapshot {
+  accountId: string;
+  state: RegistrationState;
+  /** The Contact the registrar holds, while registered. */
+  contact?: string;
+  /** SIP status of the last REGISTER answer. */
+  status?: number;
+  reason?: string;
+  expiresAt?: number;
+}
+
+export type CallDirection = 'outgoing' | 'incoming';
+
+export type CallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
+
+export type HangupParty = 'local' | 'remote' | 'network';
+
+export interface CallParty {
+  /** What the user sees: a display name, the user part, or "Anonymous". */
+  shown: string;
+  uri: string;
+  user?: string;
+  display?: string;
+  /** The network presented the caller as anonymous: no callback action is offered. */
+  anonymous: boolean;
+}
+
+export interface CallSnapshot {
+  /** Our id for the call (stable across hosts and in the call log). */
+  id: string;
+  accountId: string;
+  direction: CallDirection;
+  state: CallState;
+  remote: CallParty;
+  /** The SIP Call-ID of the dialog. */
+  sipCallId: string;
+  /** Final SIP status of the INVITE (200 for an answered call, 486, 487 …). */
+  status?: number;
+  reason?: string;
+  endedBy?: HangupParty;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  /** INVITE sent → 2xx received, for outgoing calls. */
+  setupMs?: number;
+  localHold: boolean;
+  remoteHold: boolean;
+  muted: boolean;
+  /** `address:port` our SIP socket used for this call. */
+  localSip?: string;
+}
+
+export interface CallRequest {
+  accountId?: string;
+  /** A user, a number, a dial string like `184 0312345678`, or a full SIP URI. */
+  target: string;
+}
+
+export interface PhoneSnapshot {
+  accounts: AccountConfig[];
+  registrations: RegistrationSnapshot[];
+  calls: CallSnapshot[];
+}
+
+export type PhoneEvent =
+  | { type: 'registration'; registration: RegistrationSnapshot }
+  | { type: 'call'; call: CallSnapshot }
+  | { type: 'incoming'; call: CallSnapshot }
+  | { type: 'dtmf'; callId: string; digit: string; durationMs: number }
+  | { type: 'error'; code: string; message: string };

@@ -1,0 +1,248 @@
+import {
+  Inviter,
+  Registerer,
+  RegistererState,
+  UserAgent,
+  type Invitation,
+  type SessionDescriptionHandlerFactory,
+  type UserAgentOptions,
+} from 'sip.js';
+import type { RegistrationState } from '../api/phone-types.js';
+import { uriHost } from './message/index.js';
+import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
+import { RejectCounter, type SipTap } from './transport/message-tap.js';
+import { openFlow } from './transport/sip-flow.js';
+import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
+import type { SipTimerValues } from './transport/udp-retransmitter.js';
+
+export interface SipIdentityOptions {
+  /** Address-of-record: `sip:user@domain`. */
+  aor: { user: string; domain: string };
+  displayName?: string;
+  auth?: { username: string; password: string };
+  transport: SipTransportKind;
+  /** Where our socket binds; port 0 lets the OS choose (a leased port otherwise). */
+  local: Endpoint;
+  /**
+   * Address written into Via and Contact when it differs from the bound one (the signaling-only temporary
+   * address mode). Defaults to the bound address.
+   */
+  advertisedAddress?: string;
+  /** Registrar and outbound proxy. */
+  server: Endpoint;
+  registerExpires?: number;
+  userAgentString?: string;
+  sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
+  tap?: SipTap;
+  timers?: SipTimerValues;
+  /** Extra Contact parameters for REGISTER (e.g. the NAT public address). */
+  extraContactParams?: string[];
+  /** Extra headers on every REGISTER. */
+  registerHeaders?: string[];
+  onIncomingCall?: (call: SipCall) => void;
+  onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
+}
+
+export class SipIdentityError extends Error {
+  override readonly name = 'SipIdentityError';
+  constructor(
+    readonly code: 'REGISTER_FAILED' | 'TRANSPORT_FAILED' | 'DISPOSED',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One SIP identity: a sip.js UserAgent with its own transport bound to one local address and port, its own
+ * Contact and registration (ARCHITECTURE.md: a sip.js UserAgent has one Via host and one Contact, so every
+ * identity — a per-call temporary address, or the long-lived receiving one — is its own UserAgent).
+ */
+export class SipIdentity {
+  registrationState: RegistrationState = 'unregistered';
+  lastRegisterStatus?: number;
+  private registerer?: Registerer;
+  private disposed = false;
+  readonly calls = new Set<SipCall>();
+
+  private constructor(
+    readonly options: SipIdentityOptions,
+    readonly userAgent: UserAgent,
+    private readonly transport: SipJsTransport,
+    readonly local: Endpoint,
+    /** Messages this identity threw away, by reason. */
+    readonly rejects: RejectCounter,
+  ) {}
+
+  static async create(options: SipIdentityOptions): Promise<SipIdentity> {
+    let flow;
+    try {
+      flow = await openFlow(options.transport, options.local, options.server);
+    } catch (error) {
+      throw new SipIdentityError('TRANSPORT_FAILED', `cannot open ${options.transport} from ${formatEndpoint(options.local)} to ${formatEndpoint(options.server)}: ${(error as Error).message}`);
+    }
+    const local = flow.local;
+    const advertised = options.advertisedAddress ?? local.address;
+    const rejects = new RejectCounter();
+    const transportOptions: SipJsTransportOptions = {
+      flow,
+      server: options.server,
+      reopen: () => openFlow(options.transport, local, options.server),
+      rejects,
+      ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.timers ? { timers: options.timers } : {}),
+    };
+    let transport!: SipJsTransport;
+    const uaOptions: UserAgentOptions = {
+      uri: UserAgent.makeURI(`sip:${options.aor.user}@${options.aor.domain}`),
+      viaHost: uriHost(advertised),
+      forceRport: options.transport === 'udp', // RFC 3581: let the server answer where we really are
+      contactParams: { transport: options.transport },
+      userAgentString: options.userAgentString ?? 'Veilphone',
+      sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
+      transportConstructor: class extends SipJsTransport {
+        constructor(logger: unknown, opts: SipJsTransportOptions) {
+          super(logger, opts);
+          transport = this;
+        }
+      },
+      transportOptions,
+      logBuiltinEnabled: false,
+      logLevel: 'error',
+      reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
+      reconnectionDelay: 1,
+      sendInitialProvisionalResponse: true,
+      noAnswerTimeout: 120,
+    };
+    if (options.displayName !== undefined) uaOptions.displayName = options.displayName;
+    if (options.auth) {
+      uaOptions.authorizationUsername = options.auth.username;
+      uaOptions.authorizationPassword = options.auth.password;
+    }
+    const userAgent = new UserAgent(uaOptions);
+    // sip.js writes the Contact without a port; ours must name the port we really listen on (RFC 3261 §8.1.1.8).
+    userAgent.contact.uri.port = local.port;
+    const identity = new SipIdentity(options, userAgent, transport, local, rejects);
+    userAgent.delegate = { onInvite: (invitation) => identity.onInvite(invitation) };
+    await userAgent.start();
+    return identity;
+  }
+
+  /** The Contact URI the registrar will hold. */
+  get contactUri(): string {
+    return this.userAgent.contact.uri.toString();
+  }
+
+  get retransmissions(): number {
+    return this.transport.retransmissions;
+  }
+
+  /** REGISTER and wait for the final answer; refreshes happen before expiry by themselves (RFC 3261 §10.2.4). */
+  async register(): Promise<number> {
+    this.assertAlive();
+    if (!this.registerer) {
+      const registrar = UserAgent.makeURI(`sip:${this.options.aor.domain}`);
+      this.registerer = new Registerer(this.userAgent, {
+        expires: this.options.registerExpires ?? 600,
+        ...(registrar ? { registrar } : {}),
+        ...(this.options.extraContactParams ? { extraContactHeaderParams: this.options.extraContactParams } : {}),
+        ...(this.options.registerHeaders ? { extraHeaders: this.options.registerHeaders } : {}),
+      });
+      this.registerer.stateChange.addListener((state) => {
+        if (state === RegistererState.Registered) this.setRegistration('registered', {});
+        else if (state === RegistererState.Unregistered && this.registrationState === 'registered') this.setRegistration('unregistered', {});
+      });
+    }
+    this.setRegistration('registering', {});
+    const status = await new Promise<number>((resolve, reject) => {
+      this.registerer!.register({
+        requestDelegate: {
+          onAccept: (response) => resolve(response.message.statusCode ?? 0),
+          onReject: (response) => resolve(response.message.statusCode ?? 0),
+        },
+      }).catch(reject);
+    }).catch((error: Error) => {
+      this.setRegistration('failed', { reason: error.message });
+      throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`);
+    });
+    this.lastRegisterStatus = status;
+    if (status >= 300) {
+      this.setRegistration('failed', { status });
+      throw new SipIdentityError('REGISTER_FAILED', `REGISTER was answered ${status}`, status);
+    }
+    this.setRegistration('registered', { status });
+    return status;
+  }
+
+  /** REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer. */
+  async unregister(): Promise<number | undefined> {
+    if (!this.registerer || this.registrationState === 'unregistered') return undefined;
+    this.setRegistration('unregistering', {});
+    const status = await new Promise<number>((resolve, reject) => {
+      this.registerer!.unregister({
+        requestDelegate: {
+          onAccept: (response) => resolve(response.message.statusCode ?? 0),
+          onReject: (response) => resolve(response.message.statusCode ?? 0),
+        },
+      }).catch(reject);
+    }).catch(() => undefined);
+    this.setRegistration('unregistered', status === undefined ? {} : { status });
+    return status;
+  }
+
+  /** Create an outgoing call to `target` (a SIP URI). Call `invite()` on it to send the INVITE. */
+  createCall(target: string, options: { extraHeaders?: string[]; fromUri?: string; fromDisplayName?: string } = {}): SipCall {
+    this.assertAlive();
+    const uri = UserAgent.makeURI(target);
+    if (!uri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid target URI "${target}"`);
+    const params: Record<string, string> = {};
+    if (options.fromUri !== undefined) params.fromUri = options.fromUri;
+    if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
+    const inviter = new Inviter(this.userAgent, uri, {
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+      ...(Object.keys(params).length > 0 ? { params } : {}),
+    });
+    const remote: SipRemoteParty = { uri: target };
+    const user = uriUser(target);
+    if (user !== undefined) remote.user = user;
+    return this.track(SipCall.outgoing(inviter, remote));
+  }
+
+  /** Unregister when registered, end every call, stop the UserAgent and close the socket. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await Promise.allSettled([...this.calls].map((call) => call.hangup()));
+    await this.unregister().catch(() => undefined);
+    this.disposed = true;
+    await this.userAgent.stop().catch(() => undefined);
+    await this.transport.dispose().catch(() => undefined);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private onInvite(invitation: Invitation): void {
+    const call = this.track(SipCall.incoming(invitation));
+    if (this.options.onIncomingCall) this.options.onIncomingCall(call);
+    else void call.reject(480).catch(() => undefined);
+  }
+
+  private track(call: SipCall): SipCall {
+    this.calls.add(call);
+    void call.whenEnded().then(() => this.calls.delete(call));
+    return call;
+  }
+
+  private setRegistration(state: RegistrationState, detail: { status?: number; reason?: string }): void {
+    if (state === this.registrationState && detail.status === undefined) return;
+    this.registrationState = state;
+    this.options.onRegistrationChange?.(state, detail);
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new SipIdentityError('DISPOSED', 'this identity has been disposed');
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  createResponse,
+  formatNameAddr,
+  getParam,
+  parseNameAddr,
+  randomToken,
+  withParam,
+  withoutParam,
+  type NameAddr,
+  type SipParam,
+  type SipRequest,
+  type SipResponse,
+  type SipUri,
+} from '../../core/sip/message/index.js';
+import type { Hop } from './server-transports.js';
+
+/** One registered contact of an address-of-record (RFC 3261 §10.3). */
+export interface Binding {
+  user: string;
+  contact: NameAddr;
+  /** Comparison key of the contact URI (RFC 3261 §19.1.4). */
+  key: string;
+  callId: string;
+  cseq: number;
+  expiresAt: number;
+  registeredAt: number;
+  /** The flow the REGISTER came over; requests to this contact go back over it. */
+  hop: Hop;
+  userAgent?: string;
+}
+
+export interface RegistrarOptions {
+  /** Known users (404 for others); undefined accepts anyone. */
+  users?: ReadonlyMap<string, { password?: string }>;
+  minExpires?: number;
+  maxExpires?: number;
+  defaultExpires?: number;
+}
+
+export type RegistrarEvent = { type: 'registered' | 'refreshed' | 'removed' | 'expired'; binding: Binding };
+
+/** The lab's location service and REGISTER processing (RFC 3261 §10.3). */
+export class Registrar {
+  private readonly bindings = new Map<string, Binding[]>();
+  private readonly listeners = new Set<(event: RegistrarEvent) => void>();
+  private readonly options: Required<Omit<RegistrarOptions, 'users'>> & Pick<RegistrarOptions, 'users'>;
+
+  constructor(options: RegistrarOptions = {}) {
+    this.options = { minExpires: 1, maxExpires: 7200, defaultExpires: 3600, ...options };
+  }
+
+  onEvent(listener: (event: RegistrarEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  isKnown(user: string): boolean {
+    return this.options.users === undefined || this.options.users.has(user);
+  }
+
+  /** Current (unexpired) bindings of a user, most recent first. */
+  lookup(user: string): Binding[] {
+    this.expire(user);
+    return [...(this.bindings.get(user) ?? [])].sort((a, b) => b.registeredAt - a.registeredAt);
+  }
+
+  /** The binding whose Contact URI is `uri`, so an in-dialog request reaches it over its flow. */
+  bindingForUri(uri: SipUri): Binding | undefined {
+    const key = contactKey(uri);
+    for (const list of this.bindings.values()) {
+      const found = list.find((b) => b.key === key && b.expiresAt > Date.now());
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  all(): Binding[] {
+    for (const user of this.bindings.keys()) this.expire(user);
+    return [...this.bindings.values()].flat();
+  }
+
+  /** Process an (authenticated) REGISTER and build its response. */
+  handleRegister(request: SipRequest, hop: Hop): SipResponse {
+    const user = request.to.uri.user;
+    if (user === undefined) return createResponse(request, 400, 'Bad Request (no user in To)');
+    if (!this.isKnown(user)) return createResponse(request, 404, undefined, tag());
+    const contacts = request.getAll('contact');
+    const headerExpires = parseExpires(request.get('expires'));
+    const callId = request.callId;
+    const cseq = request.cseq.seq;
+    const now = Date.now();
+    this.expire(user);
+    const list = this.bindings.get(user) ?? [];
+
+    if (contacts.length === 1 && contacts[0] === '*') {
+      // §10.3 step 6: "*" is only allowed with Expires: 0
+      if (headerExpires !== 0) return createResponse(request, 400, 'Bad Request (* needs Expires: 0)', tag());
+      for (const binding of list) this.emit({ type: 'removed', binding });
+      this.bindings.delete(user);
+      return this.okResponse(request, []);
+    }
+
+    let parsed: NameAddr[];
+    try {
+      parsed = contacts.map(parseNameAddr);
+    } catch (error) {
+      return createResponse(request, 400, `Bad Request (${(error as Error).message})`.slice(0, 100), tag());
+    }
+    for (const contact of parsed) {
+      const requested = parseExpires(getParam(contact.params, 'expires')) ?? headerExpires ?? this.options.defaultExpires;
+      if (requested !== 0 && requested < this.options.minExpires) {
+        const reply = createResponse(request, 423, 'Interval Too Brief', tag());
+        reply.set('min-expires', String(this.options.minExpires));
+        return reply;
+      }
+    }
+    for (const contact of parsed) {
+      const requested = parseExpires(getParam(contact.params, 'expires')) ?? headerExpires ?? this.options.defaultExpires;
+      const expires = Math.min(requested, this.options.maxExpires);
+      const key = contactKey(contact.uri);
+      const index = list.findIndex((b) => b.key === key);
+      const existing = index >= 0 ? list[index] : undefined;
+      // §10.3 step 7: an older or repeated CSeq in the same Call-ID must not change the binding.
+      if (existing && existing.callId === callId && cseq <= existing.cseq) {
+        return createResponse(request, 500, 'Server Internal Error (CSeq out of order)', tag());
+      }
+      if (expires === 0) {
+        if (existing) {
+          list.splice(index, 1);
+          this.emit({ type: 'removed', binding: existing });
+        }
+        continue;
+      }
+      const binding: Binding = {
+        user,
+        contact: { ...contact, params: withoutParam(contact.params, 'expires') },
+        key,
+        callId,
+        cseq,
+        expiresAt: now + expires * 1000,
+        registeredAt: existing?.registeredAt ?? now,
+        hop,
+      };
+      const agent = request.get('user-agent');
+      if (agent !== undefined) binding.userAgent = agent;
+      if (existing) list[index] = binding;
+      else list.push(binding);
+      this.emit({ type: existing ? 'refreshed' : 'registered', binding });
+    }
+    if (list.length > 0) this.bindings.set(user, list);
+    else this.bindings.delete(user);
+    return this.okResponse(request, list);
+  }
+
+  /** Drop every binding whose flow was `connectionId` (the connection closed: RFC 5626 §5.5). */
+  dropFlow(connectionId: string): void {
+    for (const [user, list] of this.bindings) {
+      const keep = list.filter((b) => b.hop.connectionId !== connectionId);
+      for (const gone of list.filter((b) => b.hop.connectionId === connectionId)) this.emit({ type: 'removed', binding: gone });
+      if (keep.length > 0) this.bindings.set(user, keep);
+      else this.bindings.delete(user);
+    }
+  }
+
+  private okResponse(request: SipRequest, list: Binding[]): SipResponse {
+    const reply = createResponse(request, 200, 'OK', tag());
+    const now = Date.now();
+    const contacts = list.map((b) => {
+      const params: SipParam[] = withParam(b.contact.params, 'expires', String(Math.max(0, Math.round((b.expiresAt - now) / 1000))));
+      return formatNameAddr({ ...b.contact, params });
+    });
+    if (contacts.length > 0) reply.replaceAll('contact', contacts);
+    reply.set('date', new Date().toUTCString());
+    return reply;
+  }
+
+  private expire(user: string): void {
+    const list = this.bindings.get(user);
+    if (!list) return;
+    const now = Date.now();
+    const keep = list.filter((b) => b.expiresAt > now);
+    for (const gone of list.filter((b) => b.expiresAt <= now)) this.emit({ type: 'expired', binding: gone });
+    if (keep.length > 0) this.bindings.set(user, keep);
+    else this.bindings.delete(user);
+  }
+
+  private emit(event: RegistrarEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+/** RFC 3261 §19.1.4 comparison: user and port exact, host case-insensitive, transport parameter significant. */
+export function contactKey(uri: SipUri): string {
+  const transport = (getParam(uri.params, 'transport') ?? 'udp').toLowerCase();
+  return `${uri.scheme}:${uri.user ?? ''}@${uri.host.toLowerCase()}:${uri.port ?? ''};${transport}`;
+}
+
+function parseExpires(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,10}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+function tag(): string {
+  return randomToken(10);
+}

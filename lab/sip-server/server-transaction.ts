@@ -1,0 +1,98 @@
+import { getParam, type SipRequest, type SipResponse, type Via } from '../../core/sip/message/index.js';
+import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
+import type { Hop } from './server-transports.js';
+
+/** RFC 3261 §17.2.3: the key matching a request (and its retransmissions) to a server transaction. */
+export function serverTransactionKey(via: Via, method: string): string {
+  const branch = getParam(via.params, 'branch') ?? '';
+  const sentBy = `${via.host.toLowerCase()}:${via.port ?? 5060}`;
+  return `${branch}|${sentBy}|${method === 'ACK' ? 'INVITE' : method}`;
+}
+
+type ServerState = 'proceeding' | 'completed' | 'confirmed' | 'terminated';
+
+/**
+ * A server transaction (RFC 3261 §17.2): absorbs request retransmissions by resending the last response,
+ * retransmits a non-2xx final response to INVITE over UDP until the ACK (Timer G, given up after Timer H), and
+ * lingers after completion to absorb late retransmissions (Timers I and J).
+ */
+export class ServerTransaction {
+  state: ServerState = 'proceeding';
+  lastResponse?: SipResponse;
+  private timer?: NodeJS.Timeout;
+  private lingerTimer?: NodeJS.Timeout;
+
+  constructor(
+    readonly key: string,
+    readonly request: SipRequest,
+    readonly hop: Hop,
+    private readonly send: (raw: string, hop: Hop) => void,
+    private readonly timers: SipTimerValues,
+    private readonly onTerminated: (key: string) => void,
+  ) {}
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  get hasFinal(): boolean {
+    return this.lastResponse !== undefined && this.lastResponse.status >= 200;
+  }
+
+  respond(response: SipResponse): void {
+    if (this.state !== 'proceeding') return;
+    this.lastResponse = response;
+    const raw = response.toString();
+    this.send(raw, this.hop);
+    if (response.status < 200) return;
+    const reliable = this.hop.transport !== 'udp';
+    if (this.method === 'INVITE') {
+      if (response.status < 300) {
+        this.terminate(); // §17.2.1: a 2xx ends the transaction; its retransmissions are the UAS's job
+        return;
+      }
+      this.state = 'completed';
+      if (!reliable) this.retransmit(raw, this.timers.t1);
+      this.linger(64 * this.timers.t1); // Timer H
+    } else {
+      this.state = 'completed';
+      this.linger(reliable ? 0 : 64 * this.timers.t1); // Timer J
+    }
+  }
+
+  /** The same request arrived again. */
+  onRetransmission(): void {
+    if (this.lastResponse && this.state !== 'confirmed') this.send(this.lastResponse.toString(), this.hop);
+  }
+
+  /** The ACK for our non-2xx final response (§17.2.1). */
+  onAck(): void {
+    if (this.state !== 'completed' || this.method !== 'INVITE') return;
+    this.state = 'confirmed';
+    clearTimeout(this.timer);
+    this.linger(this.hop.transport === 'udp' ? 5000 : 0); // Timer I = T4
+  }
+
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    clearTimeout(this.timer);
+    clearTimeout(this.lingerTimer);
+    this.onTerminated(this.key);
+  }
+
+  private retransmit(raw: string, interval: number): void {
+    this.timer = setTimeout(() => {
+      if (this.state !== 'completed') return;
+      this.send(raw, this.hop);
+      this.retransmit(raw, Math.min(interval * 2, this.timers.t2)); // Timer G
+    }, interval);
+    this.timer.unref();
+  }
+
+  private linger(ms: number): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = setTimeout(() => this.terminate(), ms);
+    this.lingerTimer.unref();
+  }
+}

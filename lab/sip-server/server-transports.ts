@@ -1,0 +1,160 @@
+import {
+  canRespondTo,
+  createResponse,
+  parseSipMessage,
+  SipParseError,
+  validateSipMessage,
+  type SipMessage,
+} from '../../core/sip/message/index.js';
+import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
+import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
+import { listenTcp, listenWs, type SipListener } from '../../core/sip/transport/stream-listeners.js';
+import { TcpSipConnection } from '../../core/sip/transport/tcp-connection.js';
+import { UdpSipSocket } from '../../core/sip/transport/udp-socket.js';
+
+/** Where a message arrived from, or where one must go. */
+export interface Hop {
+  transport: SipTransportKind;
+  remote: Endpoint;
+  /** The connection of a TCP/WebSocket flow; absent for UDP. */
+  connectionId?: string;
+}
+
+export interface Inbound {
+  message: SipMessage;
+  hop: Hop;
+  /** Our listening endpoint it arrived on. */
+  local: Endpoint;
+}
+
+export interface ServerTransportsOptions {
+  address: string;
+  udp?: number;
+  tcp?: number;
+  ws?: number;
+  tap?: SipTap;
+}
+
+/**
+ * The lab server's sockets: one UDP socket, one TCP and one WebSocket listener on the same address, and every
+ * accepted or opened connection, indexed by id and by remote endpoint so a response or a request to a registered
+ * contact goes back over the flow the peer opened (RFC 5626 §5.3 style connection reuse).
+ */
+export class ServerTransports {
+  readonly rejects = new RejectCounter();
+  onMessage: (inbound: Inbound) => void = () => undefined;
+  onConnectionClosed: (connectionId: string) => void = () => undefined;
+  private udp?: UdpSipSocket;
+  private readonly listeners: Partial<Record<'tcp' | 'ws', SipListener>> = {};
+  private readonly connections = new Map<string, SipConnection>();
+
+  private constructor(private readonly options: ServerTransportsOptions) {}
+
+  static async start(options: ServerTransportsOptions): Promise<ServerTransports> {
+    const transports = new ServerTransports(options);
+    try {
+      if (options.udp !== undefined) {
+        transports.udp = await UdpSipSocket.bind({ address: options.address, port: options.udp });
+        transports.udp.onMessage = (data, remote) => transports.receive(data, { transport: 'udp', remote }, transports.udp!.local);
+      }
+      if (options.tcp !== undefined) {
+        transports.listeners.tcp = await listenTcp({ address: options.address, port: options.tcp }, (c) => transports.adopt(c));
+      }
+      if (options.ws !== undefined) {
+        transports.listeners.ws = await listenWs({ address: options.address, port: options.ws }, (c) => transports.adopt(c));
+      }
+    } catch (error) {
+      await transports.close();
+      throw error;
+    }
+    return transports;
+  }
+
+  /** The endpoint we listen on for a transport. */
+  local(transport: SipTransportKind): Endpoint | undefined {
+    return transport === 'udp' ? this.udp?.local : this.listeners[transport]?.local;
+  }
+
+  get ports(): { udp?: number; tcp?: number; ws?: number } {
+    const out: { udp?: number; tcp?: number; ws?: number } = {};
+    if (this.udp) out.udp = this.udp.local.port;
+    if (this.listeners.tcp) out.tcp = this.listeners.tcp.local.port;
+    if (this.listeners.ws) out.ws = this.listeners.ws.local.port;
+    return out;
+  }
+
+  hasConnection(id: string): boolean {
+    return this.connections.get(id)?.closed === false;
+  }
+
+  /** An open connection of `transport` to `remote`, if the peer has one with us. */
+  findConnection(transport: SipTransportKind, remote: Endpoint): SipConnection | undefined {
+    for (const connection of this.connections.values()) {
+      if (connection.transport === transport && !connection.closed && sameEndpoint(connection.remote, remote)) return connection;
+    }
+    return undefined;
+  }
+
+  /** Send over the given hop; TCP opens a connection when none exists, WebSocket cannot (the client must). */
+  async send(raw: string, hop: Hop): Promise<void> {
+    if (hop.transport === 'udp') {
+      if (!this.udp) throw new Error('no UDP listener');
+      this.record('out', 'udp', this.udp.local, hop.remote, raw);
+      await this.udp.send(raw, hop.remote);
+      return;
+    }
+    let connection = hop.connectionId !== undefined ? this.connections.get(hop.connectionId) : undefined;
+    if (!connection || connection.closed) connection = this.findConnection(hop.transport, hop.remote);
+    if (!connection && hop.transport === 'tcp') {
+      connection = await TcpSipConnection.connect(hop.remote, { address: this.options.address });
+      this.adopt(connection);
+    }
+    if (!connection) throw new Error(`no ${hop.transport} connection to ${formatEndpoint(hop.remote)}`);
+    this.record('out', connection.transport, connection.local, connection.remote, raw);
+    await connection.send(raw);
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+    await Promise.all([this.udp?.close(), this.listeners.tcp?.close(), this.listeners.ws?.close()]);
+  }
+
+  private adopt(connection: SipConnection): void {
+    this.connections.set(connection.id, connection);
+    connection.onMessage = (data) => this.receive(data, { transport: connection.transport, remote: connection.remote, connectionId: connection.id }, connection.local);
+    connection.onClose = () => {
+      if (connection.rejectCode) this.rejects.count(connection.rejectCode);
+      this.connections.delete(connection.id);
+      this.onConnectionClosed(connection.id);
+    };
+  }
+
+  private receive(data: Buffer, hop: Hop, local: Endpoint): void {
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(data);
+    } catch (error) {
+      this.rejects.count(error instanceof SipParseError ? error.code : 'UNPARSEABLE');
+      return;
+    }
+    this.record('in', hop.transport, local, hop.remote, data.toString('utf8'));
+    try {
+      validateSipMessage(message);
+    } catch (error) {
+      this.rejects.count(error instanceof SipParseError ? error.code : 'INVALID');
+      // RFC 3261 §16.3: a request that fails validation gets 400 when it can be answered at all.
+      if (message.kind === 'request' && message.method !== 'ACK' && canRespondTo(message)) {
+        const reply = createResponse(message, 400, `Bad Request (${(error as Error).message})`.slice(0, 120));
+        void this.send(reply.toString(), hop).catch(() => this.rejects.count('REPLY_FAILED'));
+      }
+      return;
+    }
+    this.onMessage({ message, hop, local });
+  }
+
+  private record(dir: 'in' | 'out', transport: SipTransportKind, local: Endpoint, remote: Endpoint, raw: string): void {
+    this.options.tap?.({ dir, at: Date.now(), transport, local: formatEndpoint(local), remote: formatEndpoint(remote), raw });
+  }
+}

@@ -1,0 +1,162 @@
+import dgram from 'node:dgram';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SipIdentity } from '../../core/sip/sip-identity.js';
+import type { SipCall } from '../../core/sip/sip-call.js';
+import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { SipLabServer } from './sip-lab-server.js';
+
+const fastTimers = { t1: 100, t2: 400 };
+
+describe('SipLabServer with sip.js identities', () => {
+  let lab: SipLabServer;
+  const identities: SipIdentity[] = [];
+
+  beforeEach(async () => {
+    lab = await SipLabServer.start({ users: { alice: { password: 'a-secret' }, bob: { password: 'b-secret' }, carol: {} }, timers: fastTimers });
+  });
+
+  afterEach(async () => {
+    await Promise.all(identities.splice(0).map((i) => i.dispose()));
+    await lab.stop();
+  });
+
+  async function identity(user: string, transport: SipTransportKind, extra: { tap?: (e: SipTapEntry) => void; password?: string; incoming?: (c: SipCall) => void } = {}): Promise<SipIdentity> {
+    const port = lab.ports[transport]!;
+    const id = await SipIdentity.create({
+      aor: { user, domain: `127.0.0.1:${port}` },
+      transport,
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      timers: fastTimers,
+      ...(extra.password ? { auth: { username: user, password: extra.password } } : {}),
+      ...(extra.tap ? { tap: extra.tap } : {}),
+      ...(extra.incoming ? { onIncomingCall: extra.incoming } : {}),
+    });
+    identities.push(id);
+    return id;
+  }
+
+  it.each([
+    ['udp', 'tcp'],
+    ['udp', 'ws'],
+    ['tcp', 'ws'],
+    ['ws', 'udp'],
+  ] as const)('registers and calls %s → %s, then hangs up', async (from, to) => {
+    const incoming: SipCall[] = [];
+    const alice = await identity('alice', from);
+    const bob = await identity('bob', to, { incoming: (c) => { incoming.push(c); void c.answer(); } });
+    expect(await alice.register()).toBe(200);
+    expect(await bob.register()).toBe(200);
+    expect(lab.bindings().map((b) => `${b.user}/${b.hop.transport}`).sort()).toEqual([`alice/${from}`, `bob/${to}`].sort());
+
+    const call = alice.createCall(`sip:bob@127.0.0.1:${lab.ports[from]}`);
+    expect(await call.invite()).toBe(200);
+    expect(call.state).toBe('established');
+    expect(incoming).toHaveLength(1);
+    await call.hangup();
+    await Promise.all([call.whenEnded(), incoming[0]!.whenEnded()]);
+    expect(call.endedBy).toBe('local');
+    expect(incoming[0]!.endedBy).toBe('remote');
+  });
+
+  it('answers 404 for an unknown user and 480 for a known but unregistered one', async () => {
+    const alice = await identity('alice', 'udp');
+    await alice.register();
+    const unknown = alice.createCall(`sip:nobody@127.0.0.1:${lab.ports.udp}`);
+    expect(await unknown.invite()).toBe(404);
+    const offline = alice.createCall(`sip:carol@127.0.0.1:${lab.ports.udp}`);
+    expect(await offline.invite()).toBe(480);
+  });
+
+  it('relays a reject with 486 and a CANCEL before answer (487)', async () => {
+    const alice = await identity('alice', 'udp');
+    let mode: 'reject' | 'ring' = 'reject';
+    const incoming: SipCall[] = [];
+    const bob = await identity('bob', 'tcp', {
+      incoming: (c) => {
+        incoming.push(c);
+        if (mode === 'reject') void c.reject(486);
+        else void c.ring();
+      },
+    });
+    await Promise.all([alice.register(), bob.register()]);
+    const busy = alice.createCall(`sip:bob@127.0.0.1:${lab.ports.udp}`);
+    expect(await busy.invite()).toBe(486);
+
+    mode = 'ring';
+    const cancelled = alice.createCall(`sip:bob@127.0.0.1:${lab.ports.udp}`);
+    const result = cancelled.invite();
+    await waitFor(() => cancelled.state === 'ringing');
+    await cancelled.hangup();
+    expect(await result).toBe(487);
+    await incoming[1]!.whenEnded();
+    expect(incoming[1]!.endedBy).toBe('remote');
+    expect(incoming[1]!.finalStatus).toBe(487);
+  });
+
+  it('holds and resumes with re-INVITEs through the proxy', async () => {
+    const trace: SipTapEntry[] = [];
+    const alice = await identity('alice', 'udp', { tap: (e) => trace.push(e) });
+    const bob = await identity('bob', 'ws', { incoming: (c) => void c.answer() });
+    await Promise.all([alice.register(), bob.register()]);
+    const call = alice.createCall(`sip:bob@127.0.0.1:${lab.ports.udp}`);
+    await call.invite();
+    expect(await call.hold(true)).toBe(200);
+    expect(call.localHold).toBe(true);
+    expect(await call.hold(false)).toBe(200);
+    expect(call.localHold).toBe(false);
+    const offers = trace.filter((e) => e.dir === 'out' && e.raw.startsWith('INVITE')).map((e) => /a=(sendrecv|sendonly)/.exec(e.raw)?.[1]);
+    expect(offers).toEqual(['sendrecv', 'sendonly', 'sendrecv']);
+    await call.hangup();
+  });
+
+  it('requires digest authentication when asked to', async () => {
+    await lab.stop();
+    lab = await SipLabServer.start({ users: { alice: { password: 'a-secret' } }, auth: true, timers: fastTimers });
+    const wrong = await identity('alice', 'udp', { password: 'nope' });
+    await expect(wrong.register()).rejects.toMatchObject({ code: 'REGISTER_FAILED' });
+    const right = await identity('alice', 'tcp', { password: 'a-secret' });
+    expect(await right.register()).toBe(200);
+  });
+
+  it('unregisters with Expires: 0 and the binding is gone', async () => {
+    const trace: SipTapEntry[] = [];
+    const alice = await identity('alice', 'udp', { tap: (e) => trace.push(e) });
+    await alice.register();
+    expect(lab.bindings()).toHaveLength(1);
+    await alice.unregister();
+    expect(lab.bindings()).toHaveLength(0);
+    const registers = trace.filter((e) => e.dir === 'out' && e.raw.startsWith('REGISTER'));
+    expect(registers).toHaveLength(2);
+    expect(registers[1]!.raw).toMatch(/expires=0|Expires: 0/i);
+    expect(trace.every((e) => e.local === `127.0.0.1:${alice.local.port}`)).toBe(true);
+  });
+
+  it('answers garbage with 400 or drops and counts it, and keeps serving', async () => {
+    const socket = dgram.createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(data.toString()));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const send = (text: string | Buffer): Promise<void> => new Promise((resolve) => socket.send(text, lab.ports.udp!, '127.0.0.1', () => resolve()));
+    await send(Buffer.from([0, 1, 2, 3, 255]));
+    await send('INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n');
+    await send(`OPTIONS sip:127.0.0.1 SIP/2.0\r\n${'X: y\r\n'.repeat(400)}\r\n`);
+    await waitFor(() => replies.length >= 1);
+    expect(replies[0]).toMatch(/^SIP\/2.0 400 /);
+    expect(lab.snapshot().rejected).toMatchObject({ BAD_HEADER: 1, BAD_CSEQ: 1, TOO_MANY_HEADERS: 1 });
+    socket.close();
+    const alice = await identity('alice', 'udp');
+    expect(await alice.register()).toBe(200);
+  });
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,400 @@
+import {
+  bareHost,
+  createResponse,
+  formatSipUri,
+  formatVia,
+  getParam,
+  newBranch,
+  parseNameAddr,
+  parseSipUri,
+  randomToken,
+  uriHost,
+  uriTransport,
+  viaBranch,
+  type SipRequest,
+  type SipResponse,
+  type SipUri,
+} from '../../core/sip/message/index.js';
+import { viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
+import { responseDestination, stampReceived } from '../../core/sip/transport/via-routing.js';
+import { ClientTransaction } from './client-transaction.js';
+import type { DigestAuthenticator } from './digest-auth.js';
+import type { Registrar } from './registrar.js';
+import { ServerTransaction, serverTransactionKey } from './server-transaction.js';
+import type { Hop, Inbound, ServerTransports } from './server-transports.js';
+
+export interface SipProxyOptions {
+  /** Hosts that name this proxy's domain in Request-URIs and Route headers. */
+  domains: string[];
+  registrar: Registrar;
+  transports: ServerTransports;
+  timers: SipTimerValues;
+  /** Digest authentication of REGISTER (401) and of initial INVITEs from our users (407). */
+  auth?: { authenticator: DigestAuthenticator; password: (user: string) => string | undefined; invites: boolean };
+  /** Extension points for the conversion server and the signer (seed 000, seed 002). */
+  hooks?: ProxyHooks;
+}
+
+/** What an extension sees about one forwarded request. */
+export interface ForwardContext {
+  inbound: Hop;
+  outbound: Hop;
+  /** The request as it arrived, before this proxy changed it. */
+  original: SipRequest;
+}
+
+export interface ProxyHooks {
+  /** Called for every request before routing; return a response to answer it instead of routing. */
+  onRequest?(request: SipRequest, inbound: Hop): SipResponse | undefined;
+  /** Called on the copy about to be sent downstream, after our Via and Record-Route were added. */
+  onForwardRequest?(request: SipRequest, context: ForwardContext): void;
+  /** Called on a response about to go upstream, after our Via was removed; return false to drop it. */
+  onForwardResponse?(response: SipResponse, context: ForwardContext): boolean | void;
+}
+
+export interface ProxyCounters {
+  requests: number;
+  responses: number;
+  forwarded: number;
+  dropped: Record<string, number>;
+}
+
+/** The branches of one forwarded request and the best final response so far (RFC 3261 §16.7). */
+interface ProxyContext {
+  server: ServerTransaction;
+  branches: ClientTransaction[];
+  finals: SipResponse[];
+  answered: boolean;
+  cancelled: boolean;
+  forward: Map<string, ForwardContext>;
+}
+
+/** A transaction-stateful proxy with a registrar (RFC 3261 §16, §10), used by the embedded lab. */
+export class SipProxy {
+  readonly counters: ProxyCounters = { requests: 0, responses: 0, forwarded: 0, dropped: {} };
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly contexts = new Map<ServerTransaction, ProxyContext>();
+  private readonly domains: Set<string>;
+
+  constructor(private readonly options: SipProxyOptions) {
+    this.domains = new Set(options.domains.map((d) => bareHost(d).toLowerCase()));
+    options.transports.onMessage = (inbound) => this.receive(inbound);
+  }
+
+  get activeTransactions(): { server: number; client: number } {
+    return { server: this.servers.size, client: this.clients.size };
+  }
+
+  private receive(inbound: Inbound): void {
+    if (inbound.message.kind === 'request') {
+      this.counters.requests++;
+      this.onRequest(inbound.message, inbound.hop);
+    } else {
+      this.counters.responses++;
+      this.onResponse(inbound.message);
+    }
+  }
+
+  // ---- requests -------------------------------------------------------------------------------------------
+
+  private onRequest(request: SipRequest, hop: Hop): void {
+    request.setTopVia(stampReceived(request.topVia!, hop.remote)); // RFC 3261 §18.2.1, RFC 3581 §4
+    const key = serverTransactionKey(request.topVia!, request.method);
+    if (request.method === 'ACK') {
+      const tx = this.servers.get(key);
+      if (tx && tx.lastResponse && tx.lastResponse.status >= 300) tx.onAck(); // ACK to our non-2xx: hop by hop
+      else this.forwardStateless(request, hop); // ACK to a 2xx: end to end (§16.11 stateless)
+      return;
+    }
+    const existing = this.servers.get(key);
+    if (existing) {
+      existing.onRetransmission();
+      return;
+    }
+    const tx = new ServerTransaction(key, request, hop, (raw, to) => this.send(raw, to), this.options.timers, (k) => {
+      const ended = this.servers.get(k);
+      this.servers.delete(k);
+      if (ended) this.contexts.delete(ended);
+    });
+    this.servers.set(key, tx);
+    if (request.method === 'CANCEL') {
+      this.onCancel(request, tx);
+      return;
+    }
+    if (request.method === 'INVITE') tx.respond(createResponse(request, 100)); // §16.2: absorb retransmissions early
+
+    const maxForwards = Number(request.get('max-forwards') ?? '70');
+    if (maxForwards <= 0) {
+      tx.respond(createResponse(request, 483, undefined, randomToken(10)));
+      return;
+    }
+    const hooked = this.options.hooks?.onRequest?.(request, hop);
+    if (hooked) {
+      tx.respond(hooked);
+      return;
+    }
+    this.route(request, tx, maxForwards);
+  }
+
+  private route(request: SipRequest, tx: ServerTransaction, maxForwards: number): void {
+    // §16.4: remove the Route entries that name us (two of them after a double Record-Route).
+    for (;;) {
+      const top = request.getAll('route')[0];
+      if (top === undefined) break;
+      const uri = safeUri(() => parseNameAddr(top).uri);
+      if (!uri || !this.isOurs(uri)) break;
+      request.shift('route');
+    }
+    const route = request.getAll('route')[0];
+    if (route !== undefined) {
+      const uri = safeUri(() => parseNameAddr(route).uri);
+      if (!uri) return tx.respond(createResponse(request, 400, 'Bad Request (bad Route)', randomToken(10)));
+      return this.forward(request, tx, [{ hop: this.hopFor(uri) }], maxForwards);
+    }
+    const ruri = safeUri(() => parseSipUri(request.uri));
+    if (!ruri) return tx.respond(createResponse(request, 416, undefined, randomToken(10)));
+    if (!this.isOurs(ruri)) return this.forward(request, tx, [{ hop: this.hopFor(ruri) }], maxForwards);
+
+    if (request.method === 'REGISTER') return this.register(request, tx);
+    if (ruri.user === undefined) {
+      const reply = createResponse(request, request.method === 'OPTIONS' ? 200 : 404, undefined, randomToken(10));
+      reply.set('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER');
+      return tx.respond(reply);
+    }
+    if (!this.authorized(request, tx, 'invite')) return;
+    const registrar = this.options.registrar;
+    if (!registrar.isKnown(ruri.user)) return tx.respond(createResponse(request, 404, undefined, randomToken(10)));
+    const bindings = registrar.lookup(ruri.user);
+    if (bindings.length === 0) return tx.respond(createResponse(request, 480, undefined, randomToken(10)));
+    this.forward(
+      request,
+      tx,
+      bindings.map((b) => ({ hop: b.hop, uri: b.contact.uri })),
+      maxForwards,
+    );
+  }
+
+  private register(request: SipRequest, tx: ServerTransaction): void {
+    if (!this.authorized(request, tx, 'register')) return;
+    tx.respond(this.options.registrar.handleRegister(request, tx.hop));
+  }
+
+  /** Digest authentication (RFC 3261 §22.2 for REGISTER: 401; §22.3 for proxies: 407). */
+  private authorized(request: SipRequest, tx: ServerTransaction, kind: 'register' | 'invite'): boolean {
+    const auth = this.options.auth;
+    if (!auth) return true;
+    if (kind === 'invite' && (!auth.invites || request.method !== 'INVITE' || hasToTag(request))) return true;
+    const fromUser = request.from.uri.user;
+    const fromOurs = fromUser !== undefined && this.isOurs(request.from.uri) && this.options.registrar.isKnown(fromUser);
+    if (kind === 'invite' && !fromOurs) return true;
+    const header = request.get(kind === 'register' ? 'authorization' : 'proxy-authorization');
+    const result = auth.authenticator.verify(header, request.method, auth.password);
+    const expectedUser = kind === 'register' ? request.to.uri.user : fromUser;
+    if (result !== undefined && result !== 'stale' && result === expectedUser) return true;
+    const status = kind === 'register' ? 401 : 407;
+    const reply = createResponse(request, status, undefined, randomToken(10));
+    reply.set(status === 401 ? 'www-authenticate' : 'proxy-authenticate', auth.authenticator.challenge(result === 'stale'));
+    tx.respond(reply);
+    return false;
+  }
+
+  /** §16.6: one branch per target, each with our Via, a decremented Max-Forwards and (for INVITE) Record-Route. */
+  private forward(request: SipRequest, tx: ServerTransaction, targets: Array<{ hop: Hop; uri?: SipUri }>, maxForwards: number): void {
+    const context: ProxyContext = { server: tx, branches: [], finals: [], answered: false, cancelled: false, forward: new Map() };
+    this.contexts.set(tx, context);
+    for (const target of targets) {
+      const copy = request.clone();
+      if (target.uri) copy.uri = formatSipUri(target.uri);
+      copy.set('max-forwards', String(maxForwards - 1));
+      const out = target.hop;
+      if (request.method === 'INVITE' && !hasToTag(request)) this.recordRoute(copy, tx.hop.transport, out.transport);
+      const local = this.options.transports.local(out.transport);
+      if (!local) {
+        context.finals.push(createResponse(request, 503, `Service Unavailable (no ${out.transport} listener)`, randomToken(10)));
+        continue;
+      }
+      const branch = newBranch();
+      copy.prepend('via', formatVia({ transport: viaTransportToken(out.transport), host: uriHost(local.address), port: local.port, params: [{ name: 'branch', value: branch }, { name: 'rport' }] }));
+      const forwardContext: ForwardContext = { inbound: tx.hop, outbound: out, original: request };
+      this.options.hooks?.onForwardRequest?.(copy, forwardContext);
+      context.forward.set(branch, forwardContext);
+      const client = new ClientTransaction(
+        branch,
+        copy,
+        out,
+        (raw, to) => this.send(raw, to),
+        this.options.timers,
+        (response, ctx) => this.onBranchResponse(context, response, ctx),
+        (ctx) => this.onBranchResponse(context, createResponse(ctx.request, 408, undefined, randomToken(10)), ctx),
+        (ctx) => this.clients.delete(clientKey(ctx.branch, ctx.request.method)),
+      );
+      context.branches.push(client);
+      this.clients.set(clientKey(branch, copy.method), client);
+      this.counters.forwarded++;
+      client.start();
+    }
+    if (context.branches.length === 0) this.finish(context);
+  }
+
+  /** RFC 3261 §16.6 step 4, with RFC 5658 double Record-Route when the transport changes. */
+  private recordRoute(request: SipRequest, inbound: SipTransportKind, outbound: SipTransportKind): void {
+    const entry = (transport: SipTransportKind, double: boolean): string => {
+      const local = this.options.transports.local(transport)!;
+      return `<sip:${uriHost(local.address)}:${local.port};transport=${transport};lr${double ? ';r2=on' : ''}>`;
+    };
+    const double = inbound !== outbound;
+    request.prepend('record-route', entry(inbound, double));
+    if (double) request.prepend('record-route', entry(outbound, true));
+  }
+
+  private onCancel(cancel: SipRequest, tx: ServerTransaction): void {
+    const invite = this.servers.get(serverTransactionKey(cancel.topVia!, 'INVITE'));
+    if (!invite) {
+      tx.respond(createResponse(cancel, 481, undefined, randomToken(10))); // §16.10: no matching transaction
+      return;
+    }
+    tx.respond(createResponse(cancel, 200, undefined, randomToken(10)));
+    const context = this.contexts.get(invite);
+    if (!context || invite.hasFinal) return;
+    context.cancelled = true;
+    for (const branch of context.branches) branch.cancel();
+    if (context.branches.every((b) => b.state === 'terminated')) {
+      invite.respond(createResponse(invite.request, 487, undefined, randomToken(10)));
+    }
+  }
+
+  // ---- responses ------------------------------------------------------------------------------------------
+
+  private onResponse(response: SipResponse): void {
+    const via = response.topVia!;
+    const branch = viaBranch(via) ?? '';
+    const client = this.clients.get(clientKey(branch, response.cseq.method));
+    if (client) {
+      client.receive(response);
+      return;
+    }
+    // A 2xx retransmission after our INVITE transaction ended travels statelessly along the Via (§16.7 step 10).
+    if (response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300 && this.isOurVia(via.host, via.port)) {
+      response.shift('via');
+      const next = response.topVia;
+      if (!next) return this.drop('NO_VIA');
+      const transport = next.transport.toLowerCase() as SipTransportKind;
+      void this.send(response.toString(), { transport, remote: responseDestination(next) });
+      return;
+    }
+    this.drop('NO_TRANSACTION');
+  }
+
+  private onBranchResponse(context: ProxyContext, response: SipResponse, client: ClientTransaction): void {
+    if (response.topVia && this.isOurVia(response.topVia.host, response.topVia.port)) response.shift('via');
+    const status = response.status;
+    if (status === 100) return;
+    const forwardContext = context.forward.get(client.branch);
+    if (forwardContext && this.options.hooks?.onForwardResponse?.(response, forwardContext) === false) return this.drop('HOOK');
+    if (status < 200) {
+      if (!context.server.hasFinal) context.server.respond(response);
+      return;
+    }
+    if (status < 300) {
+      const first = !context.answered;
+      context.answered = true;
+      if (first) {
+        if (client.isInvite) for (const other of context.branches) if (other !== client) other.cancel(); // §16.7 step 10
+        context.server.respond(response);
+      } else if (client.isInvite) {
+        void this.send(response.toString(), context.server.hop); // every 2xx to an INVITE goes upstream
+      }
+      return;
+    }
+    context.finals.push(response);
+    if (context.branches.every((b) => b.state === 'terminated' || b.state === 'completed')) this.finish(context);
+  }
+
+  /** §16.7 step 6: the best final response among the branches: any 6xx, else the lowest class. */
+  private finish(context: ProxyContext): void {
+    if (context.server.hasFinal || context.answered) return;
+    const finals = context.finals;
+    const best =
+      finals.find((r) => r.status >= 600) ??
+      [...finals].sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100) || a.status - b.status)[0] ??
+      createResponse(context.server.request, context.cancelled ? 487 : 408, undefined, randomToken(10));
+    context.server.respond(best);
+  }
+
+  // ---- stateless forwarding and helpers --------------------------------------------------------------------
+
+  private forwardStateless(request: SipRequest, hop: Hop): void {
+    for (;;) {
+      const top = request.getAll('route')[0];
+      if (top === undefined) break;
+      const uri = safeUri(() => parseNameAddr(top).uri);
+      if (!uri || !this.isOurs(uri)) break;
+      request.shift('route');
+    }
+    const route = request.getAll('route')[0];
+    const uri = safeUri(() => (route !== undefined ? parseNameAddr(route).uri : parseSipUri(request.uri)));
+    if (!uri || (route === undefined && this.isOurs(uri))) return this.drop('ACK_NOWHERE');
+    const out = this.hopFor(uri);
+    const local = this.options.transports.local(out.transport);
+    if (!local) return this.drop('NO_LISTENER');
+    const mf = Number(request.get('max-forwards') ?? '70');
+    if (mf <= 0) return this.drop('MAX_FORWARDS');
+    request.set('max-forwards', String(mf - 1));
+    request.prepend('via', formatVia({ transport: viaTransportToken(out.transport), host: uriHost(local.address), port: local.port, params: [{ name: 'branch', value: newBranch() }] }));
+    this.options.hooks?.onForwardRequest?.(request, { inbound: hop, outbound: out, original: request });
+    void this.send(request.toString(), out);
+  }
+
+  /** Where a URI leads: a registered contact's own flow first, else its host, port and transport (RFC 3263 §4 without DNS). */
+  private hopFor(uri: SipUri): Hop {
+    const binding = this.options.registrar.bindingForUri(uri);
+    if (binding && (binding.hop.connectionId === undefined || this.options.transports.hasConnection(binding.hop.connectionId))) return binding.hop;
+    const transport = (uriTransport(uri) ?? 'udp') as SipTransportKind;
+    const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
+    const connection = transport === 'udp' ? undefined : this.options.transports.findConnection(transport, remote);
+    return connection ? { transport, remote, connectionId: connection.id } : { transport: transport === 'ws' || transport === 'tcp' ? transport : 'udp', remote };
+  }
+
+  /**
+   * A URI names us: one of our domains, with no port or one of our ports. The port matters: phones on the same
+   * loopback address are not us (the Kamailio "alias without port" trap of ENVIRONMENT.md).
+   */
+  private isOurs(uri: SipUri): boolean {
+    if (!this.domains.has(bareHost(uri.host).toLowerCase())) return false;
+    if (uri.port === undefined) return true;
+    const ports = this.options.transports.ports;
+    return uri.port === ports.udp || uri.port === ports.tcp || uri.port === ports.ws;
+  }
+
+  private isOurVia(host: string, port: number | undefined): boolean {
+    if (!this.domains.has(bareHost(host).toLowerCase())) return false;
+    const ports = this.options.transports.ports;
+    return port === undefined || port === ports.udp || port === ports.tcp || port === ports.ws;
+  }
+
+  private send(raw: string, hop: Hop): void {
+    this.options.transports.send(raw, hop).catch(() => this.drop('SEND_FAILED'));
+  }
+
+  private drop(reason: string): void {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
+  }
+}
+
+function clientKey(branch: string, method: string): string {
+  return `${branch}|${method === 'ACK' ? 'INVITE' : method}`;
+}
+
+function hasToTag(request: SipRequest): boolean {
+  return getParam(request.to.params, 'tag') !== undefined;
+}
+
+function safeUri(read: () => SipUri): SipUri | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
