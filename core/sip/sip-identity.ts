@@ -94,7 +94,6 @@ export class SipIdentity {
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
     };
-    let transport!: SipJsTransport;
     const uaOptions: UserAgentOptions = {
       uri: UserAgent.makeURI(`sip:${options.aor.user}@${options.aor.domain}`),
       viaHost: uriHost(advertised),
@@ -102,12 +101,7 @@ export class SipIdentity {
       contactParams: { transport: options.transport },
       userAgentString: options.userAgentString ?? 'Veilphone',
       sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
-      transportConstructor: class extends SipJsTransport {
-        constructor(logger: unknown, opts: SipJsTransportOptions) {
-          super(logger, opts);
-          transport = this;
-        }
-      },
+      transportConstructor: SipJsTransport,
       transportOptions,
       logBuiltinEnabled: false,
       logLevel: 'error',
@@ -124,7 +118,7 @@ export class SipIdentity {
     const userAgent = new UserAgent(uaOptions);
     // sip.js writes the Contact without a port; ours must name the port we really listen on (RFC 3261 §8.1.1.8).
     userAgent.contact.uri.port = local.port;
-    const identity = new SipIdentity(options, userAgent, transport, local, rejects);
+    const identity = new SipIdentity(options, userAgent, userAgent.transport as SipJsTransport, local, rejects);
     userAgent.delegate = { onInvite: (invitation) => identity.onInvite(invitation) };
     await userAgent.start();
     return identity;
