@@ -1,0 +1,71 @@
+import type { CallDirection, HangupParty } from './phone-types.js';
+
+/** How a call ended, in the words a history list uses. */
+export type CallResult = 'in-progress' | 'answered' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
+
+/** One SIP message of a call's trace, in the order it crossed our socket. */
+export interface TraceMessage {
+  seq: number;
+  dir: 'in' | 'out';
+  at: number;
+  transport: string;
+  local: string;
+  remote: string;
+  raw: string;
+}
+
+export interface CallLogEntry {
+  id: string;
+  accountId: string;
+  direction: CallDirection;
+  sipCallId: string;
+  /** The other party as shown to the user, and the URI behind it. */
+  remoteShown: string;
+  remoteUri: string;
+  remoteUser?: string;
+  remoteAnonymous: boolean;
+  /** What we dialled (outgoing) — the dial string before any rule rewrote it. */
+  dialed?: string;
+  /** What this phone really sent as From / To / Request-URI (outgoing), for support staff. */
+  sentFrom?: string;
+  sentTo?: string;
+  sentRequestUri?: string;
+  anonymity?: string;
+  localAddress?: string;
+  localSip?: string;
+  ports?: { min: number; max: number };
+  lease?: string;
+  startedAt: number;
+  answeredAt?: number;
+  endedAt?: number;
+  durationMs?: number;
+  status?: number;
+  reason?: string;
+  endedBy?: HangupParty;
+  result: CallResult;
+}
+
+export interface CallLogDetail extends CallLogEntry {
+  messages: TraceMessage[];
+}
+
+export interface CallLogFilter {
+  /** Matches the remote user, number or URI (substring). */
+  number?: string;
+  sipCallId?: string;
+  since?: number;
+  until?: number;
+  result?: CallResult;
+  direction?: CallDirection;
+  anonymous?: boolean;
+  accountId?: string;
+  limit?: number;
+  /** Paging cursor: the `startedAt`/`id` of the last row of the previous page. */
+  before?: { startedAt: number; id: string };
+}
+
+export interface CallLogPage {
+  calls: CallLogEntry[];
+  /** Cursor for the next page, absent on the last one. */
+  next?: { startedAt: number; id: string };
+}
