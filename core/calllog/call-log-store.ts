@@ -148,21 +148,24 @@ export class CallLogStore {
     this.flush();
     const where: string[] = [];
     const args: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]): void => {
+      where.push(clause);
+      args.push(...values);
+    };
     if (filter.number !== undefined) {
-      where.push("(remote_user LIKE ? ESCAPE '\\' OR remote_uri LIKE ? ESCAPE '\\' OR dialed LIKE ? ESCAPE '\\' OR remote_shown LIKE ? ESCAPE '\\')");
       const like = `%${filter.number.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      args.push(like, like, like, like);
+      add("(remote_user LIKE ? ESCAPE '\\' OR remote_uri LIKE ? ESCAPE '\\' OR dialed LIKE ? ESCAPE '\\' OR remote_shown LIKE ? ESCAPE '\\')", like, like, like, like);
     }
-    if (filter.sipCallId !== undefined) (where.push('sip_call_id = ?'), args.push(filter.sipCallId));
-    if (filter.since !== undefined) (where.push('started_at >= ?'), args.push(filter.since));
-    if (filter.until !== undefined) (where.push('started_at <= ?'), args.push(filter.until));
-    if (filter.result !== undefined) (where.push('result = ?'), args.push(filter.result));
-    if (filter.direction !== undefined) (where.push('direction = ?'), args.push(filter.direction));
-    if (filter.accountId !== undefined) (where.push('account_id = ?'), args.push(filter.accountId));
+    if (filter.sipCallId !== undefined) add('sip_call_id = ?', filter.sipCallId);
+    if (filter.since !== undefined) add('started_at >= ?', filter.since);
+    if (filter.until !== undefined) add('started_at <= ?', filter.until);
+    if (filter.result !== undefined) add('result = ?', filter.result);
+    if (filter.direction !== undefined) add('direction = ?', filter.direction);
+    if (filter.accountId !== undefined) add('account_id = ?', filter.accountId);
     if (filter.anonymous !== undefined) {
-      where.push(filter.anonymous ? "(remote_anonymous = 1 OR (anonymity IS NOT NULL AND anonymity <> 'none'))" : "(remote_anonymous = 0 AND (anonymity IS NULL OR anonymity = 'none'))");
+      add(filter.anonymous ? "(remote_anonymous = 1 OR (anonymity IS NOT NULL AND anonymity <> 'none'))" : "(remote_anonymous = 0 AND (anonymity IS NULL OR anonymity = 'none'))");
     }
-    if (filter.before !== undefined) (where.push('(started_at < ? OR (started_at = ? AND id < ?))'), args.push(filter.before.startedAt, filter.before.startedAt, filter.before.id));
+    if (filter.before !== undefined) add('(started_at < ? OR (started_at = ? AND id < ?))', filter.before.startedAt, filter.before.startedAt, filter.before.id);
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
     const sql = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, limit + 1) as Row[];

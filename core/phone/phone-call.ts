@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { SipCall } from '../sip/sip-call.js';
+
+/** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
+export class PhoneCall {
+  readonly id = randomUUID();
+  muted = false;
+  remoteHold = false;
+
+  constructor(
+    readonly accountId: string,
+    readonly sip: SipCall,
+    readonly remote: CallParty,
+    /** `address:port` of the SIP socket this call uses. */
+    readonly localSip: string,
+    /** What the user dialled, for outgoing calls. */
+    readonly dialed?: string,
+  ) {}
+
+  snapshot(): CallSnapshot {
+    const sip = this.sip;
+    const snapshot: CallSnapshot = {
+      id: this.id,
+      accountId: this.accountId,
+      direction: sip.direction,
+      state: sip.state,
+      remote: this.remote,
+      sipCallId: sip.callId,
+      startedAt: sip.createdAt,
+      localHold: sip.localHold,
+      remoteHold: this.remoteHold,
+      muted: this.muted,
+      localSip: this.localSip,
+    };
+    if (sip.finalStatus !== undefined) snapshot.status = sip.finalStatus;
+    if (sip.finalReason !== undefined) snapshot.reason = sip.finalReason;
+    if (sip.endedBy !== undefined && sip.state === 'terminated') snapshot.endedBy = sip.endedBy;
+    if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
+    if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
+    if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
+    return snapshot;
+  }
+}
+
+/** How a remote party is shown: display name, else user part, else the URI. */
+export function partyFrom(remote: { uri: string; user?: string; display?: string }, anonymous = false): CallParty {
+  const party: CallParty = { shown: anonymous ? 'Anonymous' : (remote.display ?? remote.user ?? remote.uri), uri: remote.uri, anonymous };
+  if (remote.user !== undefined) party.user = remote.user;
+  if (remote.display !== undefined) party.display = remote.display;
+  return party;
+}

@@ -1,0 +1,327 @@
+import type { SessionDescriptionHandlerFactory } from 'sip.js';
+import type { CallLogDetail, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
+import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
+import { PhoneError } from '../api/phone-error.js';
+import type {
+  AccountConfig,
+  CallRequest,
+  CallSnapshot,
+  PhoneEvent,
+  PhoneSnapshot,
+  RegistrationSnapshot,
+} from '../api/phone-types.js';
+import { CallLogStore } from '../calllog/call-log-store.js';
+import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
+import { sourceAddressFor } from '../sip/local-address.js';
+import { SipCallError, type SipCall } from '../sip/sip-call.js';
+import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
+import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { callResult } from './call-result.js';
+import { dialTargetToUri } from './dial-target.js';
+import { partyFrom, PhoneCall } from './phone-call.js';
+import { TraceRouter } from './trace-router.js';
+
+/** What the media layer needs to know to build a session description handler for one identity. */
+export interface MediaContext {
+  /** Address written into SDP o= and c=. */
+  advertisedAddress: string;
+  /** Address the RTP sockets bind. */
+  bindAddress: string;
+  portRange: { min: number; max: number };
+  accountId: string;
+}
+
+/** Builds the sip.js session description handler factory (our RTP media) for one identity. */
+export type MediaFactoryProvider = (context: MediaContext) => SessionDescriptionHandlerFactory;
+
+export interface PhoneOptions {
+  accounts: AccountConfig[];
+  /** The call log; the phone closes it on shutdown only if it opened it from `callLogPath`. */
+  callLog?: CallLogStore;
+  callLogPath?: string;
+  mediaPortRange?: { min: number; max: number };
+  createSessionDescriptionHandlerFactory: MediaFactoryProvider;
+  timers?: SipTimerValues;
+  /** Every SIP message of every account, as it crossed the socket (scenario reports, diagnostics). */
+  onTrace?: (accountId: string, entry: SipTapEntry) => void;
+}
+
+interface AccountRuntime {
+  config: AccountConfig;
+  server: Endpoint;
+  domain: string;
+  identity?: SipIdentity;
+  opening?: Promise<SipIdentity>;
+  registration: RegistrationSnapshot;
+  router: TraceRouter;
+}
+
+/** The phone service every host runs: accounts, registrations, calls and the call log, behind PhoneApi. */
+export class Phone implements PhoneApi {
+  private readonly accounts = new Map<string, AccountRuntime>();
+  private readonly calls = new Map<string, PhoneCall>();
+  private readonly listeners = new Set<(event: PhoneEvent) => void>();
+  private readonly callLog: CallLogStore;
+  private readonly ownsCallLog: boolean;
+  private stopped = false;
+
+  constructor(private readonly options: PhoneOptions) {
+    this.ownsCallLog = options.callLog === undefined;
+    this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
+    for (const config of options.accounts) this.addAccount(config);
+  }
+
+  addAccount(config: AccountConfig): void {
+    if (this.accounts.has(config.id)) throw new PhoneError('INVALID_ARGUMENT', `account ${config.id} already exists`);
+    let server: Endpoint;
+    try {
+      const uri = parseSipUri(config.server);
+      const transport = uriTransport(uri) ?? config.transport;
+      server = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
+    } catch (error) {
+      throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${config.server}": ${(error as Error).message}`);
+    }
+    const domain = config.domain ?? `${config.server.replace(/^sips?:/i, '').split(';')[0]}`;
+    this.accounts.set(config.id, {
+      config,
+      server,
+      domain,
+      registration: { accountId: config.id, state: 'unregistered' },
+      router: new TraceRouter(),
+    });
+  }
+
+  subscribe(listener: (event: PhoneEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async snapshot(): Promise<PhoneSnapshot> {
+    return {
+      accounts: [...this.accounts.values()].map((a) => ({ ...a.config, ...(a.config.password ? { password: '********' } : {}) })),
+      registrations: [...this.accounts.values()].map((a) => ({ ...a.registration })),
+      calls: [...this.calls.values()].map((c) => c.snapshot()),
+    };
+  }
+
+  async register(accountId?: string): Promise<RegistrationSnapshot> {
+    const account = this.account(accountId);
+    const identity = await this.identity(account);
+    try {
+      await identity.register();
+    } catch (error) {
+      if (error instanceof SipIdentityError) throw new PhoneError('REGISTER_FAILED', error.message, error.status);
+      throw error;
+    }
+    return { ...account.registration };
+  }
+
+  async unregister(accountId?: string): Promise<RegistrationSnapshot> {
+    const account = this.account(accountId);
+    await account.identity?.unregister();
+    return { ...account.registration };
+  }
+
+  async call(request: CallRequest): Promise<CallSnapshot> {
+    const account = this.account(request.accountId);
+    const uri = dialTargetToUri(request.target, account.domain);
+    const identity = await this.identity(account);
+    const sip = identity.createCall(uri);
+    const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote), formatEndpoint(identity.local), request.target);
+    this.track(account, call);
+    void sip.invite().catch((error: Error) => this.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
+    return call.snapshot();
+  }
+
+  async answer(callId: string): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.answer());
+  }
+
+  async reject(callId: string, status = 486): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.reject(status));
+  }
+
+  async hangup(callId: string): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.hangup());
+  }
+
+  async hold(callId: string, on: boolean): Promise<void> {
+    const call = this.callById(callId);
+    const status = await this.guard(() => call.sip.hold(on));
+    if (status >= 300) throw new PhoneError('CALL_FAILED', `${on ? 'hold' : 'resume'} was answered ${status}`, status);
+  }
+
+  async mute(callId: string, on: boolean): Promise<void> {
+    const call = this.callById(callId);
+    call.muted = on;
+    this.emitCall(call);
+  }
+
+  async sendDtmf(callId: string, digits: string, method: DtmfMethod = 'rfc4733'): Promise<void> {
+    if (!/^[0-9A-D*#]+$/i.test(digits)) throw new PhoneError('INVALID_ARGUMENT', `"${digits}" are not DTMF digits (0-9, *, #, A-D)`);
+    const call = this.callById(callId);
+    if (method === 'info') {
+      for (const digit of digits.toUpperCase()) {
+        await this.guard(() => call.sip.info('application/dtmf-relay', `Signal=${digit}\r\nDuration=160\r\n`));
+      }
+      return;
+    }
+    const handler = call.sip.sessionDescriptionHandler;
+    if (!handler || !handler.sendDtmf(digits)) throw new PhoneError('MEDIA_FAILED', 'RFC 4733 DTMF is not available on this call');
+  }
+
+  async history(filter?: CallLogFilter): Promise<CallLogPage> {
+    return this.callLog.listCalls(filter);
+  }
+
+  async callDetail(id: string): Promise<CallLogDetail | undefined> {
+    return this.callLog.getCall(id);
+  }
+
+  /** The live SIP call behind a call id (scenario runner and media wiring). */
+  sipCall(callId: string): SipCall {
+    return this.callById(callId).sip;
+  }
+
+  /** Hang up every call, unregister every account, release every socket. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup()));
+    await Promise.allSettled([...this.accounts.values()].map((a) => a.identity?.dispose()));
+    if (this.ownsCallLog) this.callLog.close();
+    else this.callLog.flush();
+  }
+
+  private account(accountId: string | undefined): AccountRuntime {
+    if (this.stopped) throw new PhoneError('INVALID_STATE', 'the phone has been shut down');
+    const account = accountId === undefined ? this.accounts.values().next().value : this.accounts.get(accountId);
+    if (!account) throw new PhoneError('UNKNOWN_ACCOUNT', accountId === undefined ? 'no account is configured' : `no account "${accountId}"`);
+    return account;
+  }
+
+  private callById(callId: string): PhoneCall {
+    const call = this.calls.get(callId);
+    if (!call) throw new PhoneError('UNKNOWN_CALL', `no active call "${callId}"`);
+    return call;
+  }
+
+  private identity(account: AccountRuntime): Promise<SipIdentity> {
+    if (account.identity && !account.identity.isDisposed) return Promise.resolve(account.identity);
+    account.opening ??= this.openIdentity(account).finally(() => (account.opening = undefined));
+    return account.opening;
+  }
+
+  private async openIdentity(account: AccountRuntime): Promise<SipIdentity> {
+    const config = account.config;
+    const address = config.localAddress ?? (await sourceAddressFor(account.server.address, account.server.port));
+    const portRange = this.options.mediaPortRange ?? { min: 16384, max: 32767 };
+    try {
+      const identity = await SipIdentity.create({
+        aor: { user: config.user, domain: account.domain },
+        ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
+        ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
+        transport: config.transport,
+        local: { address, port: 0 },
+        server: account.server,
+        ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
+        sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({ advertisedAddress: address, bindAddress: address, portRange, accountId: config.id }),
+        tap: (entry) => {
+          account.router.tap(entry);
+          this.options.onTrace?.(config.id, entry);
+        },
+        ...(this.options.timers ? { timers: this.options.timers } : {}),
+        onIncomingCall: (sip) => this.onIncoming(account, sip, identity),
+        onRegistrationChange: (state, detail) => {
+          account.registration = { accountId: config.id, state, contact: identity.contactUri, ...detail };
+          this.emit({ type: 'registration', registration: { ...account.registration } });
+        },
+      });
+      account.identity = identity;
+      return identity;
+    } catch (error) {
+      if (error instanceof SipIdentityError) throw new PhoneError('TRANSPORT_FAILED', error.message);
+      throw error;
+    }
+  }
+
+  private onIncoming(account: AccountRuntime, sip: SipCall, identity: SipIdentity): void {
+    const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote), formatEndpoint(identity.local));
+    this.track(account, call);
+    this.emit({ type: 'incoming', call: call.snapshot() });
+    const answer = account.config.answer ?? { kind: 'manual' };
+    if (answer.kind === 'reject') {
+      void sip.reject(answer.status).catch(() => undefined);
+      return;
+    }
+    void sip.ring().catch(() => undefined);
+    if (answer.kind === 'auto') {
+      setTimeout(() => void sip.answer().catch(() => undefined), answer.delayMs ?? 0);
+    }
+  }
+
+  private track(account: AccountRuntime, call: PhoneCall): void {
+    this.calls.set(call.id, call);
+    const snapshot = call.snapshot();
+    this.callLog.startCall({
+      id: call.id,
+      accountId: call.accountId,
+      direction: snapshot.direction,
+      sipCallId: snapshot.sipCallId,
+      remoteShown: snapshot.remote.shown,
+      remoteUri: snapshot.remote.uri,
+      remoteAnonymous: snapshot.remote.anonymous,
+      startedAt: snapshot.startedAt,
+      localSip: call.localSip,
+      ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
+      ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
+    });
+    account.router.claim(snapshot.sipCallId, (entry) => this.callLog.appendMessage(call.id, entry));
+    call.sip.onChange(() => this.emitCall(call));
+    void call.sip.whenEnded().then(() => {
+      account.router.release(snapshot.sipCallId);
+      this.calls.delete(call.id);
+    });
+    this.emitCall(call);
+  }
+
+  private emitCall(call: PhoneCall): void {
+    const snapshot = call.snapshot();
+    try {
+      this.callLog.updateCall(call.id, {
+        result: callResult(snapshot),
+        ...(snapshot.status !== undefined ? { status: snapshot.status } : {}),
+        ...(snapshot.reason !== undefined ? { reason: snapshot.reason } : {}),
+        ...(snapshot.answeredAt !== undefined ? { answeredAt: snapshot.answeredAt } : {}),
+        ...(snapshot.endedAt !== undefined ? { endedAt: snapshot.endedAt } : {}),
+        ...(snapshot.endedBy !== undefined ? { endedBy: snapshot.endedBy } : {}),
+      });
+    } catch (error) {
+      this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
+    }
+    this.emit({ type: 'call', call: snapshot });
+  }
+
+  private emit(event: PhoneEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a faulty listener must not break the phone or the other listeners
+      }
+    }
+  }
+
+  /** Map SIP-layer failures to PhoneErrors with codes a UI understands. */
+  private async guard<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof PhoneError) throw error;
+      if (error instanceof SipCallError) throw new PhoneError(error.code === 'INVALID_STATE' ? 'INVALID_STATE' : 'CALL_FAILED', error.message, error.status);
+      throw new PhoneError('CALL_FAILED', (error as Error).message);
+    }
+  }
+}

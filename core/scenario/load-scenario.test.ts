@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from './load-scenario.js';
+
+const valid = `
+lab: embedded
+agents:
+  alice: { user: alice, display: "Alice Liddell", password: secret, transport: udp }
+  bob:   { user: bob, transport: tcp, answer: auto }
+steps:
+  - register: alice
+  - register: bob
+  - call: { from: alice, to: bob, id: c1 }
+  - expect: { call: c1, state: established, within: 3s }
+  - wait: 300ms
+  - hangup: { call: c1 }
+  - expect: { call: c1, state: terminated, status: 200 }
+  - reject: { call: c1, by: bob }
+  - unregister: alice
+`;
+
+describe('parseScenario', () => {
+  it('reads the v1 format with shorthands, durations and defaults', () => {
+    const scenario = parseScenario(valid);
+    expect(scenario.lab).toEqual({ mode: 'embedded' });
+    expect(scenario.agents.bob).toMatchObject({ transport: 'tcp', answer: { kind: 'auto' } });
+    expect(scenario.steps.map((s) => s.kind)).toEqual(['register', 'register', 'call', 'expect', 'wait', 'hangup', 'expect', 'reject', 'unregister']);
+    expect(scenario.steps[3]).toMatchObject({ kind: 'expect', value: { within: 3000 } });
+    expect(scenario.steps[4]).toMatchObject({ kind: 'wait', value: 300 });
+    expect(scenario.steps[7]).toMatchObject({ kind: 'reject', value: { status: 486 } });
+  });
+
+  it('reads JSON too, and a server instead of a lab', () => {
+    const scenario = parseScenario(JSON.stringify({ server: 'sip:127.0.0.1:5060', agents: { a: { user: 'a' } }, steps: [{ register: 'a' }] }));
+    expect(scenario.server).toEqual({ udp: 'sip:127.0.0.1:5060', tcp: 'sip:127.0.0.1:5060', ws: 'sip:127.0.0.1:5060' });
+  });
+
+  it.each([
+    ['an unknown agent key', valid.replace('answer: auto', 'answr: auto'), 'agents.bob.answr'],
+    ['a bad transport', valid.replace('transport: tcp', 'transport: sctp'), 'agents.bob.transport'],
+    ['a bad answer mode', valid.replace('answer: auto', 'answer: reject:200'), 'agents.bob.answer'],
+    ['an unknown step', valid.replace('- wait: 300ms', '- sleep: 300ms'), 'steps[4].sleep'],
+    ['a step with two keys', valid.replace('- wait: 300ms', '- { wait: 1s, register: bob }'), 'steps[4]'],
+    ['a bad duration', valid.replace('within: 3s', 'within: soon'), 'steps[3].expect.within'],
+    ['a missing call field', valid.replace('{ from: alice, to: bob, id: c1 }', '{ from: alice, id: c1 }'), 'steps[2].call.to'],
+    ['an unknown agent in a step', valid.replace('- register: bob', '- register: carol'), 'steps[1].register'],
+    ['an unknown call id', valid.replace('hangup: { call: c1 }', 'hangup: { call: c9 }'), 'steps[5].hangup.call'],
+    ['an extra key in a step', valid.replace('hangup: { call: c1 }', 'hangup: { call: c1, force: true }'), 'steps[5].hangup.force'],
+    ['no lab nor server', valid.replace('lab: embedded', ''), 'lab'],
+  ])('names the path of %s', (_what, text, path) => {
+    expect(() => parseScenario(text, 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', path }));
+  });
+
+  it('rejects text that is not YAML', () => {
+    expect(() => parseScenario('agents: [unclosed')).toThrowError(expect.objectContaining({ code: 'SYNTAX' }));
+  });
+});

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { scenarioHeaderSchema, stepSchemas, type Scenario, type ScenarioStep, type StepKind } from './scenario-schema.js';
+
+/** A scenario that cannot run: the message names the file and the path of the offending key. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(
+    readonly code: 'UNREADABLE' | 'SYNTAX' | 'INVALID',
+    message: string,
+    /** Path of the offending key, e.g. `steps[2].call.to`. */
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function loadScenarioFile(file: string): Scenario {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ScenarioError('UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+/** Parse YAML or JSON text (JSON is YAML) and validate it. */
+export function parseScenario(text: string, source = 'scenario'): Scenario {
+  let data: unknown;
+  try {
+    data = YAML.parse(text, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new ScenarioError('SYNTAX', `${source}: not valid YAML/JSON: ${(error as Error).message}`);
+  }
+  return validateScenario(data, source);
+}
+
+export function validateScenario(data: unknown, source = 'scenario'): Scenario {
+  const header = scenarioHeaderSchema.safeParse(data);
+  if (!header.success) throw invalid(source, header.error.issues, []);
+  const value = header.data;
+  const steps: ScenarioStep[] = value.steps.map((raw, index) => parseStep(raw, index, source));
+  const agents = Object.keys(value.agents);
+  const callIds = new Set<string>();
+  steps.forEach((step, index) => checkReferences(step, index, agents, callIds, source));
+  const scenario: Scenario = { agents: value.agents, steps };
+  if (value.name !== undefined) scenario.name = value.name;
+  if (value.lab !== undefined) scenario.lab = value.lab === 'embedded' ? { mode: 'embedded' } : value.lab;
+  if (value.server !== undefined) scenario.server = typeof value.server === 'string' ? { udp: value.server, tcp: value.server, ws: value.server } : value.server;
+  if (value.domain !== undefined) scenario.domain = value.domain;
+  if (value.timeout !== undefined) scenario.timeoutMs = value.timeout;
+  if (scenario.lab === undefined && scenario.server === undefined && Object.values(value.agents).some((a) => a.server === undefined)) {
+    throw new ScenarioError('INVALID', `${source}: lab: give "lab: embedded", a "server", or a server for every agent`, 'lab');
+  }
+  return scenario;
+}
+
+function parseStep(raw: unknown, index: number, source: string): ScenarioStep {
+  const at = `steps[${index}]`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ScenarioError('INVALID', `${source}: ${at}: a step is an object with one key (e.g. "register: alice")`, at);
+  }
+  const keys = Object.keys(raw);
+  if (keys.length !== 1) throw new ScenarioError('INVALID', `${source}: ${at}: a step has exactly one key, found ${keys.length} (${keys.join(', ')})`, at);
+  const kind = keys[0]!;
+  if (!(kind in stepSchemas)) {
+    throw new ScenarioError('INVALID', `${source}: ${at}.${kind}: unknown step "${kind}" (known: ${Object.keys(stepSchemas).join(', ')})`, `${at}.${kind}`);
+  }
+  const schema = stepSchemas[kind as StepKind] as z.ZodType;
+  const value = (raw as Record<string, unknown>)[kind];
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalid(source, result.error.issues, [`${at}`, kind]);
+  return { kind, value: result.data, text: `${kind}: ${JSON.stringify(value)}` } as ScenarioStep;
+}
+
+function checkReferences(step: ScenarioStep, index: number, agents: string[], callIds: Set<string>, source: string): void {
+  const at = `steps[${index}].${step.kind}`;
+  const agent = (name: string | undefined, key: string): void => {
+    if (name !== undefined && !agents.includes(name)) throw new ScenarioError('INVALID', `${source}: ${at}${key}: no agent "${name}"`, `${at}${key}`);
+  };
+  const call = (id: string | undefined, key = '.call'): void => {
+    if (id !== undefined && !callIds.has(id)) throw new ScenarioError('INVALID', `${source}: ${at}${key}: no earlier call with id "${id}"`, `${at}${key}`);
+  };
+  switch (step.kind) {
+    case 'register':
+    case 'unregister':
+      agent(step.value, '');
+      break;
+    case 'call':
+      agent(step.value.from, '.from');
+      if (callIds.has(step.value.id)) throw new ScenarioError('INVALID', `${source}: ${at}.id: call id "${step.value.id}" is used twice`, `${at}.id`);
+      callIds.add(step.value.id);
+      break;
+    case 'answer':
+    case 'reject':
+    case 'hangup':
+    case 'hold':
+    case 'resume':
+      call(step.value.call);
+      agent(step.value.by, '.by');
+      break;
+    case 'expect':
+      call(step.value.call);
+      agent(step.value.agent, '.agent');
+      break;
+    case 'wait':
+      break;
+  }
+}
+
+function invalid(source: string, issues: z.core.$ZodIssue[], prefix: Array<string | number>): ScenarioError {
+  const issue = issues[0]!;
+  const parts = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+  if (issue.code === 'unrecognized_keys') parts.push(issue.keys[0] ?? '');
+  const path = formatPath(parts);
+  return new ScenarioError('INVALID', `${source}: ${path || '(top)'}: ${issue.message}`, path);
+}
+
+function formatPath(parts: Array<string | number>): string {
+  return parts.reduce<string>((out, part) => {
+    if (typeof part === 'number') return `${out}[${part}]`;
+    if (/^steps\[\d+\]$/.test(part)) return out ? `${out}.${part}` : part;
+    return out ? `${out}.${part}` : part;
+  }, '');
+}

@@ -1,0 +1,84 @@
+import type { RegistrationSnapshot } from '../api/phone-types.js';
+
+export interface StepReport {
+  index: number;
+  step: string;
+  ok: boolean;
+  ms: number;
+  reason?: string;
+}
+
+export interface CallLegReport {
+  agent: string;
+  callId: string;
+  sipCallId: string;
+  state: string;
+  status?: number;
+  reason?: string;
+  endedBy?: string;
+}
+
+export interface CallReport {
+  id: string;
+  from: string;
+  to: string;
+  status?: number;
+  /** INVITE sent → 2xx received, on the caller's leg. */
+  setupMs?: number;
+  /** Answer → end, when the call was answered. */
+  durationMs?: number;
+  legs: { caller: CallLegReport; callee?: CallLegReport };
+}
+
+export interface TraceEntryReport {
+  dir: 'in' | 'out';
+  at: number;
+  transport: string;
+  local: string;
+  remote: string;
+  raw: string;
+}
+
+export interface AgentReport {
+  user: string;
+  transport: string;
+  registration?: RegistrationSnapshot;
+  trace: TraceEntryReport[];
+}
+
+export interface ScenarioReport {
+  ok: boolean;
+  name?: string;
+  startedAt: string;
+  durationMs: number;
+  /** Why the run stopped early, for environment failures. */
+  error?: string;
+  steps: StepReport[];
+  calls: CallReport[];
+  agents: Record<string, AgentReport>;
+  lab?: unknown;
+}
+
+/** JUnit XML (the common Surefire shape CI systems read): one testcase per step. */
+export function toJUnit(report: ScenarioReport, suiteName = report.name ?? 'veilphone scenario'): string {
+  const failures = report.steps.filter((s) => !s.ok).length;
+  const cases = report.steps.map((step) => {
+    const head = `    <testcase classname="${xml(suiteName)}" name="${xml(`${String(step.index + 1).padStart(3, '0')} ${step.step}`)}" time="${(step.ms / 1000).toFixed(3)}"`;
+    return step.ok ? `${head}/>` : `${head}>\n      <failure message="${xml(step.reason ?? 'failed')}"/>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites tests="${report.steps.length}" failures="${failures}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xml(suiteName)}" tests="${report.steps.length}" failures="${failures}" errors="${report.error ? 1 : 0}" time="${(report.durationMs / 1000).toFixed(3)}" timestamp="${xml(report.startedAt)}">`,
+    ...cases,
+    ...(report.error ? [`    <system-err>${xml(report.error)}</system-err>`] : []),
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function xml(text: string): string {
+  // eslint-disable-next-line no-control-regex -- characters XML 1.0 cannot carry at all
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '?').replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch]!);
+}

@@ -1,0 +1,347 @@
+import type { CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import { PhoneError } from '../api/phone-error.js';
+import type { CallLogStore } from '../calllog/call-log-store.js';
+import { Phone, type MediaFactoryProvider } from '../phone/phone.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
+import type { AgentSpec, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
+
+/** The embedded lab as the runner sees it (the CLI starts it; core never imports lab/). */
+export interface LabHandle {
+  servers: { udp?: string; tcp?: string; ws?: string };
+  domain: string;
+  snapshot(): unknown;
+  stop(): Promise<void>;
+}
+
+export interface LabRequest {
+  auth: boolean;
+  users: Record<string, { password?: string }>;
+}
+
+export interface ScenarioRunnerOptions {
+  startLab?: (request: LabRequest) => Promise<LabHandle>;
+  createSessionDescriptionHandlerFactory: MediaFactoryProvider;
+  callLog?: CallLogStore;
+  timers?: SipTimerValues;
+  /** Default wait of an `expect` without `within`. */
+  defaultWithinMs?: number;
+  onProgress?: (step: StepReport) => void;
+}
+
+/** The run could not happen (lab or sockets failed); exit code 3 territory. */
+export class ScenarioEnvironmentError extends Error {
+  override readonly name = 'ScenarioEnvironmentError';
+}
+
+class StepFailure extends Error {}
+
+interface AgentRuntime {
+  name: string;
+  spec: AgentSpec;
+  phone: Phone;
+  trace: SipTapEntry[];
+  incoming: string[];
+  registration?: RegistrationSnapshot;
+}
+
+interface CallRuntime {
+  id: string;
+  from: string;
+  to: string;
+  calleeAgent?: string;
+  callerLeg: string;
+  calleeLeg?: string;
+}
+
+/** Runs a scenario against real sockets: agents are Phones, the lab (when asked) is started by the host. */
+export class ScenarioRunner {
+  private readonly agents = new Map<string, AgentRuntime>();
+  private readonly calls = new Map<string, CallRuntime>();
+  private readonly snapshots = new Map<string, CallSnapshot>();
+  private readonly waiters = new Set<() => void>();
+  private lab?: LabHandle;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: ScenarioRunnerOptions,
+  ) {}
+
+  async run(): Promise<ScenarioReport> {
+    const started = Date.now();
+    const report: ScenarioReport = { ok: false, startedAt: new Date(started).toISOString(), durationMs: 0, steps: [], calls: [], agents: {} };
+    if (this.scenario.name !== undefined) report.name = this.scenario.name;
+    try {
+      await this.setUp();
+      let failed = false;
+      for (const [index, step] of this.scenario.steps.entries()) {
+        if (failed) {
+          report.steps.push({ index, step: step.text, ok: false, ms: 0, reason: 'not run: an earlier step failed' });
+          continue;
+        }
+        const stepStart = Date.now();
+        try {
+          await this.execute(step);
+          report.steps.push({ index, step: step.text, ok: true, ms: Date.now() - stepStart });
+        } catch (error) {
+          failed = true;
+          const reason = error instanceof StepFailure || error instanceof PhoneError ? error.message : `unexpected error: ${(error as Error).message}`;
+          report.steps.push({ index, step: step.text, ok: false, ms: Date.now() - stepStart, reason });
+        }
+        this.options.onProgress?.(report.steps[report.steps.length - 1]!);
+      }
+      report.ok = !failed;
+    } catch (error) {
+      report.error = (error as Error).message;
+      if (!(error instanceof ScenarioEnvironmentError)) throw error;
+    } finally {
+      await this.tearDown(report);
+      report.durationMs = Date.now() - started;
+    }
+    if (report.error !== undefined) throw Object.assign(new ScenarioEnvironmentError(report.error), { report });
+    return report;
+  }
+
+  private async setUp(): Promise<void> {
+    const users = Object.fromEntries(Object.values(this.scenario.agents).map((a) => [a.user, a.password === undefined ? {} : { password: a.password }]));
+    let servers = this.scenario.server ?? {};
+    let domain = this.scenario.domain;
+    if (this.scenario.lab) {
+      if (!this.options.startLab) throw new ScenarioEnvironmentError('this host cannot start an embedded lab');
+      try {
+        this.lab = await this.options.startLab({ auth: this.scenario.lab.auth ?? false, users });
+      } catch (error) {
+        throw new ScenarioEnvironmentError(`the embedded lab failed to start: ${(error as Error).message}`);
+      }
+      servers = this.lab.servers;
+      domain ??= this.lab.domain;
+    }
+    for (const [name, spec] of Object.entries(this.scenario.agents)) {
+      const server = spec.server ?? servers[spec.transport];
+      if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
+      const trace: SipTapEntry[] = [];
+      const phone = new Phone({
+        accounts: [
+          {
+            id: name,
+            user: spec.user,
+            server,
+            transport: spec.transport,
+            ...(spec.display !== undefined ? { displayName: spec.display } : {}),
+            ...(spec.password !== undefined ? { password: spec.password } : {}),
+            ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
+            ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
+          },
+        ],
+        createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory,
+        ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
+        ...(this.options.timers ? { timers: this.options.timers } : {}),
+        onTrace: (_account, entry) => trace.push(entry),
+      });
+      const agent: AgentRuntime = { name, spec, phone, trace, incoming: [] };
+      phone.subscribe((event) => {
+        if (event.type === 'call' || event.type === 'incoming') {
+          this.snapshots.set(event.call.id, event.call);
+          if (event.type === 'incoming') agent.incoming.push(event.call.id);
+        } else if (event.type === 'registration') {
+          agent.registration = event.registration;
+        }
+        for (const wake of [...this.waiters]) wake();
+      });
+      this.agents.set(name, agent);
+    }
+  }
+
+  private async tearDown(report: ScenarioReport): Promise<void> {
+    await Promise.allSettled([...this.agents.values()].map((a) => a.phone.shutdown()));
+    for (const call of this.calls.values()) report.calls.push(this.callReport(call));
+    for (const agent of this.agents.values()) {
+      const agentReport: AgentReport = {
+        user: agent.spec.user,
+        transport: agent.spec.transport,
+        trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
+      };
+      if (agent.registration) agentReport.registration = agent.registration;
+      report.agents[agent.name] = agentReport;
+    }
+    if (this.lab) {
+      report.lab = this.lab.snapshot();
+      await this.lab.stop().catch(() => undefined);
+    }
+  }
+
+  private async execute(step: ScenarioStep): Promise<void> {
+    switch (step.kind) {
+      case 'register': {
+        const registration = await this.agent(step.value).phone.register();
+        if (registration.state !== 'registered') throw new StepFailure(`${step.value} is ${registration.state}`);
+        return;
+      }
+      case 'unregister':
+        await this.agent(step.value).phone.unregister();
+        return;
+      case 'call':
+        return this.placeCall(step);
+      case 'answer':
+        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg));
+      case 'reject':
+        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.reject(leg, step.value.status));
+      case 'hangup':
+        return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hangup(leg));
+      case 'hold':
+        return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hold(leg, true));
+      case 'resume':
+        return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hold(leg, false));
+      case 'wait':
+        await new Promise((resolve) => setTimeout(resolve, step.value));
+        return;
+      case 'expect':
+        return this.expect(step);
+    }
+  }
+
+  private async placeCall(step: StepOf<'call'>): Promise<void> {
+    const { from, to, id } = step.value;
+    const caller = this.agent(from);
+    const calleeAgent = this.agents.has(to) ? to : [...this.agents.values()].find((a) => a.spec.user === to)?.name;
+    const target = calleeAgent !== undefined ? this.agent(calleeAgent).spec.user : to;
+    const snapshot = await caller.phone.call({ target });
+    this.snapshots.set(snapshot.id, snapshot);
+    const call: CallRuntime = { id, from, to, callerLeg: snapshot.id };
+    if (calleeAgent !== undefined) call.calleeAgent = calleeAgent;
+    this.calls.set(id, call);
+  }
+
+  /** Act on one leg of a call: the caller's unless `by` names another agent (then that agent's incoming leg). */
+  private async onLeg(value: { call: string; by?: string | undefined }, defaultSide: 'caller' | 'callee', act: (agent: AgentRuntime, leg: string) => Promise<void>): Promise<void> {
+    const call = this.call(value.call);
+    const byName = value.by ?? (defaultSide === 'caller' ? call.from : call.calleeAgent);
+    if (byName === undefined) throw new StepFailure(`call ${call.id}: name the callee's agent with "by"`);
+    if (byName === call.from) return act(this.agent(call.from), call.callerLeg);
+    const leg = await this.waitFor(() => this.calleeLeg(call, byName), this.options.defaultWithinMs ?? 5000, () => `no incoming call for ${call.id} at ${byName}`);
+    return act(this.agent(byName), leg);
+  }
+
+  private async expect(step: StepOf<'expect'>): Promise<void> {
+    const e = step.value;
+    const within = e.within ?? this.options.defaultWithinMs ?? 5000;
+    if (e.call !== undefined) {
+      const call = this.call(e.call);
+      const agentName = e.agent ?? call.from;
+      const legName = agentName === call.from ? `${agentName}'s leg` : `${agentName}'s leg`;
+      const current = (): CallSnapshot | undefined => {
+        const legId = agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName);
+        return legId === undefined ? undefined : this.snapshots.get(legId);
+      };
+      const describe = (): string => {
+        const snap = current();
+        return snap ? `it is ${snap.state}${snap.status !== undefined ? ` with ${snap.status} ${snap.reason ?? ''}`.trimEnd() : ''}` : 'that leg never appeared';
+      };
+      if (e.state !== undefined) {
+        await this.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
+      }
+      if (e.status !== undefined) {
+        const final = await this.waitFor(
+          () => {
+            const snap = current();
+            return snap && snap.status !== undefined && snap.status >= 200 && (snap.state === 'established' || snap.state === 'terminated') ? snap : undefined;
+          },
+          within,
+          () => `expected call ${call.id} (${legName}) to end its INVITE with ${e.status} within ${within}ms, but ${describe()}`,
+        );
+        if (final.status !== e.status) throw new StepFailure(`expected call ${call.id} (${legName}) status ${e.status}, got ${final.status} ${final.reason ?? ''}`.trimEnd());
+      }
+      return;
+    }
+    const agent = this.agent(e.agent!);
+    if (e.registered !== undefined) {
+      await this.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
+    }
+    if (e.incoming !== undefined) {
+      const { from_user: fromUser, count } = e.incoming;
+      const matching = (): CallSnapshot[] => agent.incoming.map((id) => this.snapshots.get(id)!).filter((c) => fromUser === undefined || c.remote.user === fromUser);
+      await this.waitFor(
+        () => (count !== undefined ? (matching().length === count ? true : undefined) : matching().length > 0 ? true : undefined),
+        within,
+        () => {
+          const seen = agent.incoming.map((id) => this.snapshots.get(id)!.remote.user ?? this.snapshots.get(id)!.remote.uri);
+          return `expected ${agent.name} to receive ${count ?? 'a'} call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}; received ${seen.length ? seen.join(', ') : 'none'}`;
+        },
+      );
+    }
+  }
+
+  /** The callee's leg of a call at `agentName`: same Call-ID local part (a conversion server may change the domain), else the oldest unclaimed incoming call. */
+  private calleeLeg(call: CallRuntime, agentName: string): string | undefined {
+    if (call.calleeLeg !== undefined) return call.calleeLeg;
+    const agent = this.agent(agentName);
+    const callerSnap = this.snapshots.get(call.callerLeg);
+    if (!callerSnap) return undefined;
+    const local = (id: string): string => id.split('@')[0]!;
+    const claimed = new Set([...this.calls.values()].map((c) => c.calleeLeg).filter((x): x is string => x !== undefined));
+    const candidates = agent.incoming.filter((id) => !claimed.has(id));
+    const byCallId = candidates.find((id) => local(this.snapshots.get(id)!.sipCallId) === local(callerSnap.sipCallId));
+    const leg = byCallId ?? candidates.find((id) => (this.snapshots.get(id)!.startedAt >= callerSnap.startedAt));
+    if (leg !== undefined) call.calleeLeg = leg;
+    return leg;
+  }
+
+  private callReport(call: CallRuntime): CallReport {
+    const caller = this.snapshots.get(call.callerLeg)!;
+    const legReport = (agent: string, snap: CallSnapshot): CallLegReport => {
+      const leg: CallLegReport = { agent, callId: snap.id, sipCallId: snap.sipCallId, state: snap.state };
+      if (snap.status !== undefined) leg.status = snap.status;
+      if (snap.reason !== undefined) leg.reason = snap.reason;
+      if (snap.endedBy !== undefined) leg.endedBy = snap.endedBy;
+      return leg;
+    };
+    const report: CallReport = { id: call.id, from: call.from, to: call.to, legs: { caller: legReport(call.from, caller) } };
+    if (caller.status !== undefined) report.status = caller.status;
+    if (caller.setupMs !== undefined) report.setupMs = caller.setupMs;
+    if (caller.answeredAt !== undefined && caller.endedAt !== undefined) report.durationMs = caller.endedAt - caller.answeredAt;
+    const calleeAgent = call.calleeAgent;
+    const calleeId = calleeAgent !== undefined ? this.calleeLeg(call, calleeAgent) : undefined;
+    if (calleeAgent !== undefined && calleeId !== undefined) report.legs.callee = legReport(calleeAgent, this.snapshots.get(calleeId)!);
+    return report;
+  }
+
+  private agent(name: string): AgentRuntime {
+    const agent = this.agents.get(name);
+    if (!agent) throw new StepFailure(`no agent ${name}`);
+    return agent;
+  }
+
+  private call(id: string): CallRuntime {
+    const call = this.calls.get(id);
+    if (!call) throw new StepFailure(`no call ${id} has been placed`);
+    return call;
+  }
+
+  /** Resolve with the first defined value of `probe`, re-checked on every phone event, or fail after `ms`. */
+  private waitFor<T>(probe: () => T | undefined, ms: number, failure: () => string): Promise<T> {
+    const first = probe();
+    if (first !== undefined) return Promise.resolve(first);
+    return new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value === undefined) return;
+        cleanup();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new StepFailure(failure()));
+      }, ms);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+}
+
+export function runScenario(scenario: Scenario, options: ScenarioRunnerOptions): Promise<ScenarioReport> {
+  return new ScenarioRunner(scenario, options).run();
+}

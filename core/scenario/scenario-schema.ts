@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A duration written as `300ms`, `3s`, `2m` or milliseconds; read as milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. 300ms, 3s)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, _ and - (max 32)');
+const sipServer = z.string().regex(/^sips?:/i, 'a sip: URI such as sip:127.0.0.1:5060;transport=udp');
+
+/** `auto`, `manual`, or `reject:486` (the status to reject with). */
+const answer = z
+  .string()
+  .regex(/^(auto|manual|reject:[3-6]\d\d)$/, 'auto, manual or reject:<status>')
+  .transform((text) => {
+    if (text === 'auto') return { kind: 'auto' as const };
+    if (text === 'manual') return { kind: 'manual' as const };
+    return { kind: 'reject' as const, status: Number(text.slice(7)) };
+  });
+
+export const agentSchema = z
+  .object({
+    user: z.string().regex(/^[A-Za-z0-9._+~!*'()-]{1,64}$/, 'a SIP user name'),
+    display: z.string().max(64).optional(),
+    password: z.string().max(128).optional(),
+    transport: z.enum(['udp', 'tcp', 'ws']).default('udp'),
+    answer: answer.optional(),
+    server: sipServer.optional(),
+    domain: z.string().max(255).optional(),
+  })
+  .strict();
+
+const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().optional() }).strict();
+
+export const scenarioHeaderSchema = z
+  .object({
+    name: z.string().max(200).optional(),
+    lab: z.union([z.literal('embedded'), labObject]).optional(),
+    server: z.union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional() }).strict()]).optional(),
+    domain: z.string().max(255).optional(),
+    timeout: duration.optional(),
+    agents: z.record(name, agentSchema),
+    steps: z.array(z.unknown()).min(1, 'a scenario needs at least one step'),
+  })
+  .strict();
+
+const callRef = { call: name };
+const by = { by: name.optional() };
+
+/** Every step kind: a one-key object whose value has this shape. */
+export const stepSchemas = {
+  register: name,
+  unregister: name,
+  call: z.object({ from: name, to: z.string().min(1).max(256), id: name }).strict(),
+  answer: z.object({ ...callRef, ...by }).strict(),
+  reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
+  hangup: z.object({ ...callRef, ...by }).strict(),
+  hold: z.object({ ...callRef, ...by }).strict(),
+  resume: z.object({ ...callRef, ...by }).strict(),
+  wait: duration,
+  expect: z
+    .object({
+      call: name.optional(),
+      agent: name.optional(),
+      state: z.enum(['calling', 'ringing', 'incoming', 'established', 'terminated']).optional(),
+      status: z.number().int().min(100).max(699).optional(),
+      incoming: z.object({ from_user: z.string().optional(), count: z.number().int().min(0).optional() }).strict().optional(),
+      registered: z.boolean().optional(),
+      within: duration.optional(),
+    })
+    .strict()
+    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' }),
+} as const;
+
+export type StepKind = keyof typeof stepSchemas;
+export type StepOf<K extends StepKind> = { kind: K; value: z.output<(typeof stepSchemas)[K]>; text: string };
+export type ScenarioStep = { [K in StepKind]: StepOf<K> }[StepKind];
+export type AgentSpec = z.output<typeof agentSchema>;
+
+export interface Scenario {
+  name?: string;
+  lab?: { mode: 'embedded'; auth?: boolean };
+  server?: { udp?: string; tcp?: string; ws?: string };
+  domain?: string;
+  timeoutMs?: number;
+  agents: Record<string, AgentSpec>;
+  steps: ScenarioStep[];
+}

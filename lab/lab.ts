@@ -1,0 +1,65 @@
+import type { SipTap } from '../core/sip/transport/message-tap.js';
+import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
+import { SipLabServer, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
+
+export interface LabOptions {
+  address?: string;
+  /** SIP ports; 0 (the default) picks free ones. */
+  udp?: number;
+  tcp?: number;
+  ws?: number;
+  users?: Record<string, { password?: string }>;
+  auth?: boolean;
+  timers?: SipTimerValues;
+  tap?: SipTap;
+}
+
+export interface LabSnapshot {
+  sip: SipLabServerSnapshot;
+}
+
+/**
+ * The embedded lab network (SPEC.md "The lab"): everything a user needs to try Veilphone on one machine,
+ * in-process and on loopback.
+ */
+export class Lab {
+  private constructor(readonly sip: SipLabServer) {}
+
+  static async start(options: LabOptions = {}): Promise<Lab> {
+    const sip = await SipLabServer.start({
+      address: options.address ?? '127.0.0.1',
+      udp: options.udp ?? 0,
+      tcp: options.tcp ?? 0,
+      ws: options.ws ?? 0,
+      ...(options.users ? { users: options.users } : {}),
+      ...(options.auth ? { auth: true } : {}),
+      ...(options.timers ? { timers: options.timers } : {}),
+      ...(options.tap ? { tap: options.tap } : {}),
+    });
+    return new Lab(sip);
+  }
+
+  /** The SIP server URI for each transport. */
+  get servers(): { udp?: string; tcp?: string; ws?: string } {
+    const { udp, tcp, ws } = this.sip.ports;
+    const host = this.sip.address.includes(':') ? `[${this.sip.address}]` : this.sip.address;
+    const out: { udp?: string; tcp?: string; ws?: string } = {};
+    if (udp !== undefined) out.udp = `sip:${host}:${udp};transport=udp`;
+    if (tcp !== undefined) out.tcp = `sip:${host}:${tcp};transport=tcp`;
+    if (ws !== undefined) out.ws = `sip:${host}:${ws};transport=ws`;
+    return out;
+  }
+
+  /** The SIP domain of the lab's users: its address (any of its ports). */
+  get domain(): string {
+    return this.sip.address.includes(':') ? `[${this.sip.address}]` : this.sip.address;
+  }
+
+  snapshot(): LabSnapshot {
+    return { sip: this.sip.snapshot() };
+  }
+
+  async stop(): Promise<void> {
+    await this.sip.stop();
+  }
+}
