@@ -27,7 +27,8 @@ export const importBoundaries = {
     const root = context.options[0]?.root ?? context.cwd;
     const file = path.relative(root, context.filename).split(path.sep).join('/');
     const from = layerOf(file);
-    if (from === undefined || file.endsWith('.test.ts') || file.endsWith('.test.tsx')) return {};
+    // Tests and build configuration are tooling, not product code.
+    if (from === undefined || /\.test\.tsx?$/.test(file) || /\.config\.[cm]?[jt]s$/.test(file)) return {};
     const rule = layers[from];
 
     /** @param {import('estree').Node} node @param {string} source */

@@ -1,0 +1,81 @@
+import type { CallLogFilter } from '../api/call-log-types.js';
+import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
+import { PhoneError } from '../api/phone-error.js';
+
+type Validator = (args: unknown[]) => unknown[];
+
+const id = (value: unknown, what: string): string => {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) throw invalid(`${what} must be a non-empty string`);
+  return value;
+};
+const optionalId = (value: unknown, what: string): string | undefined => (value === undefined ? undefined : id(value, what));
+const bool = (value: unknown, what: string): boolean => {
+  if (typeof value !== 'boolean') throw invalid(`${what} must be true or false`);
+  return value;
+};
+
+function invalid(message: string): PhoneError {
+  return new PhoneError('INVALID_ARGUMENT', message);
+}
+
+/** Argument checks for every command: a host bridges only well-typed calls into the phone. */
+const validators: Record<PhoneCommand, Validator> = {
+  snapshot: () => [],
+  register: ([account]) => [optionalId(account, 'account')],
+  unregister: ([account]) => [optionalId(account, 'account')],
+  call: ([request]) => {
+    if (typeof request !== 'object' || request === null) throw invalid('call needs { target, accountId? }');
+    const { target, accountId } = request as Record<string, unknown>;
+    if (typeof target !== 'string' || target.length === 0 || target.length > 256) throw invalid('target must be 1-256 characters');
+    const out: { target: string; accountId?: string } = { target };
+    const account = optionalId(accountId, 'accountId');
+    if (account !== undefined) out.accountId = account;
+    return [out];
+  },
+  answer: ([call]) => [id(call, 'call')],
+  reject: ([call, status]) => {
+    if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 300 || status > 699)) throw invalid('status must be 300-699');
+    return [id(call, 'call'), status];
+  },
+  hangup: ([call]) => [id(call, 'call')],
+  hold: ([call, on]) => [id(call, 'call'), bool(on, 'on')],
+  mute: ([call, on]) => [id(call, 'call'), bool(on, 'on')],
+  sendDtmf: ([call, digits, method]) => {
+    if (typeof digits !== 'string' || !/^[0-9A-Da-d*#]{1,32}$/.test(digits)) throw invalid('digits must be 1-32 of 0-9 A-D * #');
+    if (method !== undefined && method !== 'rfc4733' && method !== 'info') throw invalid('method must be rfc4733 or info');
+    return [id(call, 'call'), digits, method];
+  },
+  history: ([filter]) => {
+    if (filter === undefined) return [undefined];
+    if (typeof filter !== 'object' || filter === null) throw invalid('filter must be an object');
+    const f = filter as Record<string, unknown>;
+    const out: CallLogFilter = {};
+    for (const key of ['number', 'sipCallId', 'accountId'] as const) if (f[key] !== undefined) out[key] = id(f[key], key);
+    for (const key of ['since', 'until', 'limit'] as const) {
+      if (f[key] === undefined) continue;
+      if (typeof f[key] !== 'number' || !Number.isFinite(f[key])) throw invalid(`${key} must be a number`);
+      out[key] = f[key];
+    }
+    if (f.anonymous !== undefined) out.anonymous = bool(f.anonymous, 'anonymous');
+    if (f.direction !== undefined) {
+      if (f.direction !== 'incoming' && f.direction !== 'outgoing') throw invalid('direction must be incoming or outgoing');
+      out.direction = f.direction;
+    }
+    if (f.result !== undefined) out.result = id(f.result, 'result') as CallLogFilter['result'];
+    if (f.before !== undefined) {
+      const b = f.before as Record<string, unknown>;
+      if (typeof b !== 'object' || b === null || typeof b.startedAt !== 'number') throw invalid('before must be { startedAt, id }');
+      out.before = { startedAt: b.startedAt, id: id(b.id, 'before.id') };
+    }
+    return [out];
+  },
+  callDetail: ([call]) => [id(call, 'call')],
+};
+
+/** Run one command by name with untrusted arguments; rejects with PhoneError('INVALID_ARGUMENT') on bad input. */
+export async function dispatchPhoneCommand(api: PhoneApi, command: string, args: unknown[]): Promise<unknown> {
+  if (!(phoneCommands as readonly string[]).includes(command)) throw invalid(`unknown command "${command}"`);
+  const checked = validators[command as PhoneCommand](args);
+  const method = api[command as PhoneCommand] as (...a: unknown[]) => Promise<unknown>;
+  return method.apply(api, checked);
+}

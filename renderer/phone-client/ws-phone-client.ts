@@ -1,0 +1,103 @@
+import type { CallLogDetail, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
+import type { DtmfMethod, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
+import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
+import type { CallRequest, CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
+import type { PhoneWireMessage, PhoneWireRequest } from '../../core/api/phone-wire.js';
+
+/** PhoneApi over the `veilphone serve` WebSocket (the same commands the Electron preload bridges). */
+export class WsPhoneClient implements PhoneApi {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(event: PhoneEvent) => void>();
+  private readonly opened: Promise<void>;
+  onClose: () => void = () => undefined;
+
+  constructor(private readonly socket: WebSocket) {
+    this.opened = new Promise((resolve, reject) => {
+      socket.addEventListener('open', () => resolve(), { once: true });
+      socket.addEventListener('error', () => reject(new PhoneError('TRANSPORT_FAILED', 'cannot reach the phone service')), { once: true });
+    });
+    socket.addEventListener('message', (event) => this.onMessage(String(event.data)));
+    socket.addEventListener('close', () => {
+      for (const { reject } of this.pending.values()) reject(new PhoneError('TRANSPORT_FAILED', 'the phone service went away'));
+      this.pending.clear();
+      this.onClose();
+    });
+  }
+
+  /** Connect to the service that served this page; the token comes from the page URL. */
+  static fromLocation(location: Location): WsPhoneClient {
+    const token = new URLSearchParams(location.search).get('token') ?? '';
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    return new WsPhoneClient(new WebSocket(`${scheme}://${location.host}/api?token=${encodeURIComponent(token)}`));
+  }
+
+  snapshot(): Promise<PhoneSnapshot> {
+    return this.request('snapshot', []) as Promise<PhoneSnapshot>;
+  }
+  register(accountId?: string): Promise<RegistrationSnapshot> {
+    return this.request('register', [accountId]) as Promise<RegistrationSnapshot>;
+  }
+  unregister(accountId?: string): Promise<RegistrationSnapshot> {
+    return this.request('unregister', [accountId]) as Promise<RegistrationSnapshot>;
+  }
+  call(request: CallRequest): Promise<CallSnapshot> {
+    return this.request('call', [request]) as Promise<CallSnapshot>;
+  }
+  async answer(callId: string): Promise<void> {
+    await this.request('answer', [callId]);
+  }
+  async reject(callId: string, status?: number): Promise<void> {
+    await this.request('reject', [callId, status]);
+  }
+  async hangup(callId: string): Promise<void> {
+    await this.request('hangup', [callId]);
+  }
+  async hold(callId: string, on: boolean): Promise<void> {
+    await this.request('hold', [callId, on]);
+  }
+  async mute(callId: string, on: boolean): Promise<void> {
+    await this.request('mute', [callId, on]);
+  }
+  async sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void> {
+    await this.request('sendDtmf', [callId, digits, method]);
+  }
+  history(filter?: CallLogFilter): Promise<CallLogPage> {
+    return this.request('history', [filter]) as Promise<CallLogPage>;
+  }
+  callDetail(id: string): Promise<CallLogDetail | undefined> {
+    return this.request('callDetail', [id]) as Promise<CallLogDetail | undefined>;
+  }
+  subscribe(listener: (event: PhoneEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async request(command: PhoneCommand, args: unknown[]): Promise<unknown> {
+    await this.opened;
+    const id = this.nextId++;
+    const message: PhoneWireRequest = { type: 'request', id, command, args };
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.socket.send(JSON.stringify(message));
+    });
+  }
+
+  private onMessage(text: string): void {
+    let message: PhoneWireMessage;
+    try {
+      message = JSON.parse(text) as PhoneWireMessage;
+    } catch {
+      return;
+    }
+    if (message.type === 'event') {
+      for (const listener of this.listeners) listener(message.event);
+    } else if (message.type === 'result') {
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.ok) waiter.resolve(message.value);
+      else waiter.reject(fromPhoneErrorShape(message.error));
+    }
+  }
+}

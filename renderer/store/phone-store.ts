@@ -1,0 +1,102 @@
+import { create } from 'zustand';
+import type { CallLogEntry } from '../../core/api/call-log-types.js';
+import type { PhoneApi } from '../../core/api/phone-api.js';
+import { PhoneError } from '../../core/api/phone-error.js';
+import type { CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
+import type { Language } from '../i18n/strings.js';
+
+export interface PhoneState {
+  api?: PhoneApi;
+  connected: boolean;
+  language: Language;
+  accounts: PhoneSnapshot['accounts'];
+  registrations: Record<string, RegistrationSnapshot>;
+  calls: Record<string, CallSnapshot>;
+  history: CallLogEntry[];
+  dialString: string;
+  /** The last error, as a code the views turn into words. */
+  error?: { code: string; message: string };
+  connect(api: PhoneApi): Promise<void>;
+  setDialString(value: string): void;
+  setLanguage(language: Language): void;
+  dial(): Promise<void>;
+  run(action: (api: PhoneApi) => Promise<unknown>): Promise<void>;
+  refreshHistory(): Promise<void>;
+  clearError(): void;
+}
+
+/** The one store the views read; it only ever talks to the phone through PhoneApi. */
+export const usePhone = create<PhoneState>((set, get) => ({
+  connected: false,
+  language: navigator.language.startsWith('ja') ? 'ja' : 'en',
+  accounts: [],
+  registrations: {},
+  calls: {},
+  history: [],
+  dialString: '',
+
+  async connect(api) {
+    set({ api });
+    api.subscribe((event) => {
+      set((state) => reduceEvent(state, event));
+      if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
+    });
+    const snapshot = await api.snapshot();
+    set({
+      connected: true,
+      accounts: snapshot.accounts,
+      registrations: Object.fromEntries(snapshot.registrations.map((r) => [r.accountId, r])),
+      calls: Object.fromEntries(snapshot.calls.map((c) => [c.id, c])),
+    });
+    await get().refreshHistory();
+  },
+
+  setDialString: (value) => set({ dialString: value.slice(0, 256) }),
+  setLanguage: (language) => set({ language }),
+
+  async dial() {
+    const target = get().dialString.trim();
+    if (target.length === 0) return;
+    await get().run(async (api) => {
+      await api.call({ target });
+      set({ dialString: '' });
+    });
+  },
+
+  async run(action) {
+    const api = get().api;
+    if (!api) return;
+    try {
+      await action(api);
+    } catch (error) {
+      const code = error instanceof PhoneError ? error.code : 'INTERNAL';
+      set({ error: { code, message: (error as Error).message } });
+    }
+  },
+
+  async refreshHistory() {
+    const api = get().api;
+    if (!api) return;
+    const page = await api.history({ limit: 100 });
+    set({ history: page.calls });
+  },
+
+  clearError: () => set({ error: undefined }),
+}));
+
+function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> {
+  switch (event.type) {
+    case 'registration':
+      return { registrations: { ...state.registrations, [event.registration.accountId]: event.registration } };
+    case 'call':
+    case 'incoming': {
+      const calls = { ...state.calls, [event.call.id]: event.call };
+      if (event.call.state === 'terminated') delete calls[event.call.id];
+      return { calls };
+    }
+    case 'error':
+      return { error: { code: event.code, message: event.message } };
+    default:
+      return {};
+  }
+}
