@@ -89,6 +89,7 @@ export class SipCall {
         call.endedBy = 'remote';
         call.finalStatus = 487; // RFC 3261 §9.2: the INVITE is answered 487 when CANCEL arrives first
         call.finalReason = 'Request Terminated';
+        if (call.state === 'terminated') call.emit();
       },
     };
     return call;
@@ -225,9 +226,11 @@ export class SipCall {
     }
   }
 
+  /** sip.js may end the session before or after it hands us the final response; either way listeners see both. */
   private recordFinal(response: IncomingResponse): void {
     this.finalStatus = statusOf(response);
     this.finalReason = response.message.reasonPhrase;
+    if (this.state === 'terminated') this.emit();
   }
 
   private onSessionState(state: SessionState): void {
@@ -245,7 +248,7 @@ export class SipCall {
     }
   }
 
-  private emit(): void {
+  emit(): void {
     for (const listener of this.listeners) listener(this);
   }
 }

@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import { CallLogStore } from '../calllog/call-log-store.js';
+import { dispatchPhoneCommand } from './phone-api-dispatcher.js';
+import { Phone } from './phone.js';
+
+describe('Phone', () => {
+  let lab: Lab;
+  let log: CallLogStore;
+  const phones: Phone[] = [];
+
+  beforeEach(async () => {
+    lab = await Lab.start({ users: { alice: {}, bob: {} }, timers: { t1: 100, t2: 400 } });
+    log = CallLogStore.open(':memory:');
+  });
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.shutdown()));
+    await lab.stop();
+    log.close();
+  });
+
+  function phone(account: Partial<AccountConfig> & { id: string; user: string }): { phone: Phone; events: PhoneEvent[] } {
+    const events: PhoneEvent[] = [];
+    const p = new Phone({
+      accounts: [{ server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...account }],
+      callLog: log,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+    });
+    p.subscribe((e) => events.push(e));
+    phones.push(p);
+    return { phone: p, events };
+  }
+
+  async function until<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
+    const start = Date.now();
+    for (;;) {
+      const value = probe();
+      if (value !== undefined) return value;
+      if (Date.now() - start > ms) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  const lastCall = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
+    events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+
+  it('registers, calls, auto-answers, hangs up, and logs both legs with their traces', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', displayName: 'Alice Liddell' });
+    const bob = phone({ id: 'bob', user: 'bob', transport: 'tcp', server: lab.servers.tcp!, answer: { kind: 'auto' } });
+    expect((await alice.phone.register()).state).toBe('registered');
+    expect((await bob.phone.register()).state).toBe('registered');
+
+    const call = await alice.phone.call({ target: 'bob' });
+    expect(call.state).toBe('calling');
+    await until(() => (lastCall(alice.events, call.id)?.state === 'established' ? true : undefined));
+    const incoming = bob.events.find((e) => e.type === 'incoming') as Extract<PhoneEvent, { type: 'incoming' }>;
+    expect(incoming.call.remote).toMatchObject({ user: 'alice', display: 'Alice Liddell', shown: 'Alice Liddell', anonymous: false });
+
+    await alice.phone.hangup(call.id);
+    await until(() => (lastCall(bob.events, incoming.call.id)?.state === 'terminated' ? true : undefined));
+    const placed = await until(() => {
+      const entry = log.getCall(call.id);
+      return entry && entry.messages.some((m) => m.raw.startsWith('SIP/2.0 200 OK') && m.raw.includes('BYE')) ? entry : undefined;
+    });
+    expect(placed).toMatchObject({ direction: 'outgoing', result: 'answered', status: 200, endedBy: 'local', remoteUser: 'bob', dialed: 'bob' });
+    expect(placed.messages[0]!.raw).toMatch(/^INVITE sip:bob@/);
+    const received = log.getCall(incoming.call.id)!;
+    expect(received).toMatchObject({ direction: 'incoming', result: 'answered', endedBy: 'remote' });
+    expect(received.messages[0]!.raw).toMatch(/^INVITE /);
+    expect((await alice.phone.history({ direction: 'outgoing' })).calls.map((c) => c.id)).toEqual([call.id]);
+  });
+
+  it('records missed, rejected, busy and failed calls with the right words', async () => {
+    const alice = phone({ id: 'alice', user: 'alice' });
+    const bob = phone({ id: 'bob', user: 'bob', answer: { kind: 'reject', status: 486 } });
+    await alice.phone.register();
+    await bob.phone.register();
+    const busy = await alice.phone.call({ target: 'bob' });
+    await until(() => (lastCall(alice.events, busy.id)?.state === 'terminated' ? true : undefined));
+    expect(log.getCall(busy.id)).toMatchObject({ result: 'busy', status: 486 });
+    const rejectedLeg = bob.events.find((e) => e.type === 'incoming')!;
+    await until(() => (log.getCall((rejectedLeg as { call: CallSnapshot }).call.id)?.result === 'rejected' ? true : undefined));
+
+    const unknown = await alice.phone.call({ target: 'nobody' });
+    await until(() => (lastCall(alice.events, unknown.id)?.state === 'terminated' ? true : undefined));
+    expect(log.getCall(unknown.id)).toMatchObject({ result: 'failed', status: 404 });
+  });
+
+  it('cancels a ringing call: the caller sees cancelled, the callee missed', async () => {
+    const alice = phone({ id: 'alice', user: 'alice' });
+    const bob = phone({ id: 'bob', user: 'bob' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => (lastCall(alice.events, call.id)?.state === 'ringing' ? true : undefined));
+    await alice.phone.hangup(call.id);
+    await until(() => (lastCall(alice.events, call.id)?.state === 'terminated' ? true : undefined));
+    const leg = (bob.events.find((e) => e.type === 'incoming') as { call: CallSnapshot }).call;
+    await until(() => (lastCall(bob.events, leg.id)?.state === 'terminated' ? true : undefined));
+    expect(log.getCall(call.id)).toMatchObject({ result: 'cancelled', status: 487 });
+    expect(log.getCall(leg.id)).toMatchObject({ result: 'missed', endedBy: 'remote' });
+  });
+
+  it('rejects bad commands with typed errors', async () => {
+    const alice = phone({ id: 'alice', user: 'alice' });
+    await expect(alice.phone.call({ target: 'bad target!' })).rejects.toMatchObject({ code: 'INVALID_TARGET' });
+    await expect(alice.phone.hangup('nope')).rejects.toMatchObject({ code: 'UNKNOWN_CALL' });
+    await expect(alice.phone.register('carol')).rejects.toMatchObject({ code: 'UNKNOWN_ACCOUNT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'hold', ['x', 'yes'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'sendDtmf', ['x', '12<script>'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'shutdown', [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
