@@ -248,7 +248,7 @@ export class SipCall {
     }
   }
 
-  emit(): void {
+  private emit(): void {
     for (const listener of this.listeners) listener(this);
   }
 }
