@@ -5,6 +5,7 @@ import {
   type Session,
   type SessionDescriptionHandler,
 } from 'sip.js';
+import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
@@ -185,9 +186,27 @@ export class SipCall {
   async hold(on: boolean): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot change hold in state ${this.state}`);
+      await this.inviteTransactionsIdle();
       const { status, retryAfterMs } = await this.reinvite(on);
       if (status < 300 || retryAfterMs === undefined || attempt >= 2) return status;
       await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+    }
+  }
+
+  /**
+   * RFC 3261 §14.1: a new re-INVITE MUST wait until an ongoing INVITE client transaction is completed and an
+   * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE or the ACK to our 200
+   * for it may still be on its way. Waits at most 64·T1 (the longest an ACK can take), then lets sip.js refuse.
+   */
+  private async inviteTransactionsIdle(maxWaitMs = 32_000): Promise<void> {
+    const deadline = Date.now() + maxWaitMs;
+    const busy = (): boolean => {
+      // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields.
+      const dialog = this.session.dialog as SessionDialog | undefined;
+      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined);
+    };
+    while (busy() && this.state === 'established' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
@@ -233,13 +252,21 @@ export class SipCall {
     if (this.state === 'terminated') this.emit();
   }
 
+  /**
+   * The identity is going away (its UserAgent stops): a call sip.js still holds open — a callee's hang-up waiting
+   * for the ACK it may never get — ends here, so nothing above waits for it.
+   */
+  abandon(): void {
+    if (this.state !== 'terminated') this.onSessionState(SessionState.Terminated);
+  }
+
   private onSessionState(state: SessionState): void {
     if (state === SessionState.Established) {
       this.state = 'established';
       this.answeredAt = Date.now();
       this.finalStatus ??= 200;
       this.emit();
-    } else if (state === SessionState.Terminated) {
+    } else if (state === SessionState.Terminated && this.state !== 'terminated') {
       this.state = 'terminated';
       this.endedAt = Date.now();
       this.endedBy ??= 'network';

@@ -14,7 +14,7 @@ import { formatEndpoint, type Endpoint, type SipTransportKind } from './transpor
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
 import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
-import type { SipTimerValues } from './transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from './transport/udp-retransmitter.js';
 
 export interface SipIdentityOptions {
   /** Address-of-record: `sip:user@domain`. */
@@ -207,11 +207,15 @@ export class SipIdentity {
   /** Unregister when registered, end every call, stop the UserAgent and close the socket. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
-    await Promise.allSettled([...this.calls].map((call) => call.hangup()));
+    // A callee's BYE must wait for the ACK of its 200 (RFC 3261 §15), which sip.js does for up to 64·T1; a
+    // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
+    const grace = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup())), delay(grace)]);
     await this.unregister().catch(() => undefined);
     this.disposed = true;
     await this.userAgent.stop().catch(() => undefined);
     await this.transport.dispose().catch(() => undefined);
+    for (const call of this.calls) call.abandon();
   }
 
   get isDisposed(): boolean {
@@ -239,4 +243,8 @@ export class SipIdentity {
   private assertAlive(): void {
     if (this.disposed) throw new SipIdentityError('DISPOSED', 'this identity has been disposed');
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

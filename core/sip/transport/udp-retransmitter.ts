@@ -99,7 +99,8 @@ export class UdpRetransmitter {
     this.retransmissions++;
     this.resend(entry.raw, entry.remote);
     entry.interval = entry.kind === 'invite-client' ? entry.interval * 2 : Math.min(entry.interval * 2, this.timers.t2);
-    entry.timer = setTimeout(() => this.fire(id), entry.interval);
+    // Wake at the deadline at the latest, so the entry is gone when Timer B/F/H fires.
+    entry.timer = setTimeout(() => this.fire(id), Math.min(entry.interval, entry.deadline - Date.now()));
     entry.timer.unref?.();
   }
 

@@ -1,0 +1,171 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { parseSipMessage, type SipMessage } from './message/index.js';
+import type { SipCall } from './sip-call.js';
+import { SipIdentity } from './sip-identity.js';
+
+/** A hand-driven UDP peer: it plays the server/far end so a test can send exactly what it wants, in any order. */
+class RawPeer {
+  readonly received: SipMessage[] = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly socket: dgram.Socket) {
+    socket.on('message', (data) => {
+      try {
+        this.received.push(parseSipMessage(data));
+      } catch {
+        return;
+      }
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(): Promise<RawPeer> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new RawPeer(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  send(text: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(text, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+  }
+
+  async next(match: (m: SipMessage) => boolean, ms = 3000): Promise<SipMessage> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.received.find(match);
+      if (found) {
+        this.received.splice(this.received.indexOf(found), 1);
+        return found;
+      }
+      if (Date.now() > deadline) throw new Error('peer: timed out waiting for a message');
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40002 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+
+function invite(peerPort: number, agentPort: number, callId: string): string {
+  return [
+    `INVITE sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-inv-${callId}`,
+    'Max-Forwards: 70',
+    `From: <sip:alice@127.0.0.1>;tag=a-${callId}`,
+    'To: <sip:bob@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:alice@127.0.0.1:${peerPort}>`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
+}
+
+function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
+  return [
+    `${method} sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${method.toLowerCase()}-${callId}`,
+    'Max-Forwards: 70',
+    `From: <sip:alice@127.0.0.1>;tag=a-${callId}`,
+    `To: <sip:bob@127.0.0.1>;tag=${toTag}`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} ${method}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe('SipIdentity against a hand-driven UDP peer', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
+    const peer = await RawPeer.open();
+    cleanups.push(() => peer.close());
+    const calls: SipCall[] = [];
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port: peer.port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+      onIncomingCall: (call) => {
+        calls.push(call);
+        void call.answer();
+      },
+    });
+    cleanups.push(() => bob.dispose());
+    return { peer, bob, calls };
+  }
+
+  it('ends the call at once when the BYE overtakes the ACK (a forking proxy may reorder them), and sends no late BYE', async () => {
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'race-1'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'race-1', toTag), bob.local.port);
+    const byeOk = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+    expect(byeOk.kind === 'response' && byeOk.status).toBe(200);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'race-1', toTag), bob.local.port);
+    await calls[0]!.whenEnded();
+    expect(calls[0]!).toMatchObject({ state: 'terminated', endedBy: 'remote' });
+    // Past 64·T1 (6.4 s with these timers): no BYE for the ended dialog, and dispose does not wait for anything.
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+    const started = Date.now();
+    await bob.dispose();
+    expect(Date.now() - started).toBeLessThan(1000);
+  }, 15_000);
+
+  it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
+    const { peer, bob, calls } = await setUp();
+    const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');
+    await peer.send(wrongCSeq, bob.local.port);
+    const bad = await peer.next((m) => m.kind === 'response');
+    expect(bad.kind === 'response' && bad.status).toBe(400);
+    for (const junk of ['', 'hello', '\u0000\u0001\u0002', 'INVITE sip:x SIP/2.0\r\n', 'SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n', 'X'.repeat(70_000)]) {
+      await peer.send(junk, bob.local.port).catch(() => undefined); // an oversized datagram may be refused by the OS
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bob.rejects.total).toBeGreaterThanOrEqual(4);
+    expect(calls).toHaveLength(0);
+
+    await peer.send(invite(peer.port, bob.local.port, 'good-1'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'good-1', /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!), bob.local.port);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('shuts down promptly while its answered call still waits for the ACK, and still answers the BYE that follows', async () => {
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'ackwait-1'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const started = Date.now();
+    const disposed = bob.dispose();
+    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'ackwait-1', toTag), bob.local.port);
+    const byeAnswer = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+    expect(byeAnswer.kind === 'response' && byeAnswer.status).toBe(200);
+    await disposed;
+    expect(Date.now() - started).toBeLessThan(3000); // 64·T1 would be 6.4 s
+    expect(calls[0]!.state).toBe('terminated');
+  });
+});

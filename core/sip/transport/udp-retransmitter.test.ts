@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { UdpRetransmitter } from './udp-retransmitter.js';
+
+const peer = { address: '127.0.0.1', port: 5060 };
+
+describe('UdpRetransmitter (RFC 3261 §17 timers over UDP)', () => {
+  let sent: Array<{ at: number; raw: string }>;
+  let rtx: UdpRetransmitter;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+    sent = [];
+    rtx = new UdpRetransmitter((raw) => sent.push({ at: Date.now(), raw }), { t1: 500, t2: 4000 });
+  });
+  afterEach(() => {
+    rtx.dispose();
+    vi.useRealTimers();
+  });
+
+  it('Timer A: resends an INVITE at T1, 2·T1, 4·T1 … until any response, and gives up at 64·T1 (Timer B)', () => {
+    rtx.requestSent('INVITE', 'z9hG4bK1', 'INVITE', peer);
+    vi.advanceTimersByTime(64 * 500 + 10);
+    expect(sent.map((s) => s.at)).toEqual([500, 1500, 3500, 7500, 15500, 31500]);
+    expect(rtx.size).toBe(0);
+  });
+
+  it('stops Timer A at the first provisional response', () => {
+    rtx.requestSent('INVITE', 'z9hG4bK1', 'INVITE', peer);
+    vi.advanceTimersByTime(600);
+    rtx.responseReceived('z9hG4bK1', 'INVITE', 100);
+    vi.advanceTimersByTime(10_000);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('Timer E: a non-INVITE request doubles up to T2, then every T2 after a provisional, until a final', () => {
+    rtx.requestSent('REGISTER', 'z9hG4bK2', 'REGISTER', peer);
+    vi.advanceTimersByTime(11_600);
+    expect(sent.map((s) => s.at)).toEqual([500, 1500, 3500, 7500, 11500]);
+    rtx.responseReceived('z9hG4bK2', 'REGISTER', 100);
+    vi.advanceTimersByTime(8000);
+    expect(sent.map((s) => s.at).slice(5)).toEqual([15500, 19500]);
+    rtx.responseReceived('z9hG4bK2', 'REGISTER', 200);
+    vi.advanceTimersByTime(20_000);
+    expect(sent).toHaveLength(7);
+  });
+
+  it('Timer G: a non-2xx final response to an INVITE is resent until the ACK; a 2xx is left to the dialog', () => {
+    rtx.responseSent('z9hG4bK3', 'INVITE', 200, '200', peer);
+    rtx.responseSent('z9hG4bK3', 'INVITE', 486, '486', peer);
+    vi.advanceTimersByTime(1600);
+    expect(sent.map((s) => s.raw)).toEqual(['486', '486']);
+    rtx.requestReceived('ACK', 'z9hG4bK3');
+    vi.advanceTimersByTime(10_000);
+    expect(sent).toHaveLength(2);
+  });
+
+  it('never retransmits an ACK, and ignores responses to unknown branches', () => {
+    rtx.requestSent('ACK', 'z9hG4bK4', 'ACK', peer);
+    rtx.responseReceived('z9hG4bK-unknown', 'INVITE', 200);
+    vi.advanceTimersByTime(10_000);
+    expect(sent).toEqual([]);
+  });
+});
