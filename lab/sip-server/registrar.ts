@@ -139,7 +139,7 @@ export class Registrar {
         cseq,
         expiresAt: now + expires * 1000,
         registeredAt: existing?.registeredAt ?? now,
-        hop,
+        hop: bindingHop(contact.uri, hop),
       };
       const agent = request.get('user-agent');
       if (agent !== undefined) binding.userAgent = agent;
@@ -187,6 +187,19 @@ export class Registrar {
   private emit(event: RegistrarEvent): void {
     for (const listener of this.listeners) listener(event);
   }
+}
+
+/**
+ * Where requests for a contact go. Over TCP and WebSocket, back over the connection the REGISTER came on (a
+ * browser-style client cannot accept connections: RFC 7118 §6, RFC 5626 §5.3). Over UDP, to the Contact URI itself
+ * (RFC 3261 §10: a third party may register a contact elsewhere), unless the contact asks for its flow with the
+ * `ob` parameter (RFC 5626 §5.4) — a phone whose Contact names an address its socket does not use.
+ */
+export function bindingHop(contact: SipUri, flow: Hop): Hop {
+  if (flow.transport !== 'udp' || getParam(contact.params, 'ob') !== undefined) return flow;
+  const transport = (getParam(contact.params, 'transport') ?? 'udp').toLowerCase();
+  if (transport !== 'udp' || contact.scheme !== 'sip' || !/^(\d{1,3}\.){3}\d{1,3}$|^\[[0-9a-f:.]+\]$/i.test(contact.host)) return flow;
+  return { transport: 'udp', remote: { address: contact.host.replace(/^\[|\]$/g, ''), port: contact.port ?? 5060 } };
 }
 
 /** RFC 3261 §19.1.4 comparison: user and port exact, host case-insensitive, transport parameter significant. */
