@@ -75,6 +75,7 @@ export class ScenarioRunner {
     try {
       await this.setUp();
       let failed = false;
+      const deadline = started + (this.scenario.timeoutMs ?? defaultScenarioTimeoutMs);
       for (const [index, step] of this.scenario.steps.entries()) {
         if (failed) {
           report.steps.push({ index, step: step.text, ok: false, ms: 0, reason: 'not run: an earlier step failed' });
@@ -82,7 +83,7 @@ export class ScenarioRunner {
         }
         const stepStart = Date.now();
         try {
-          await this.execute(step);
+          await withDeadline(this.execute(step), deadline, () => `the scenario's timeout of ${this.scenario.timeoutMs ?? defaultScenarioTimeoutMs} ms ran out during this step`);
           report.steps.push({ index, step: step.text, ok: true, ms: Date.now() - stepStart });
         } catch (error) {
           failed = true;
@@ -259,14 +260,21 @@ export class ScenarioRunner {
       await this.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
     }
     if (e.incoming !== undefined) {
-      const { from_user: fromUser, count } = e.incoming;
-      const matching = (): CallSnapshot[] => agent.incoming.map((id) => this.snapshots.get(id)!).filter((c) => fromUser === undefined || c.remote.user === fromUser);
+      const { from_user: fromUser, count, state, status } = e.incoming;
+      const matching = (): CallSnapshot[] =>
+        agent.incoming
+          .map((id) => this.snapshots.get(id)!)
+          .filter((c) => (fromUser === undefined || c.remote.user === fromUser) && (state === undefined || c.state === state) && (status === undefined || c.status === status));
       await this.waitFor(
         () => (count !== undefined ? (matching().length === count ? true : undefined) : matching().length > 0 ? true : undefined),
         within,
         () => {
-          const seen = agent.incoming.map((id) => this.snapshots.get(id)!.remote.user ?? this.snapshots.get(id)!.remote.uri);
-          return `expected ${agent.name} to receive ${count ?? 'a'} call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}; received ${seen.length ? seen.join(', ') : 'none'}`;
+          const seen = agent.incoming.map((id) => {
+            const snap = this.snapshots.get(id)!;
+            return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''})`;
+          });
+          const wanted = `${count ?? 'a'} call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
+          return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
         },
       );
     }
@@ -340,6 +348,17 @@ export class ScenarioRunner {
       this.waiters.add(check);
     });
   }
+}
+
+/** A run without `timeout:` still ends by itself (every run is bounded). */
+export const defaultScenarioTimeoutMs = 10 * 60_000;
+
+function withDeadline<T>(work: Promise<T>, deadline: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StepFailure(message())), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 export function runScenario(scenario: Scenario, options: ScenarioRunnerOptions): Promise<ScenarioReport> {

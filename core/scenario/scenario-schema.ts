@@ -70,7 +70,15 @@ export const stepSchemas = {
       agent: name.optional(),
       state: z.enum(['calling', 'ringing', 'incoming', 'established', 'terminated']).optional(),
       status: z.number().int().min(100).max(699).optional(),
-      incoming: z.object({ from_user: z.string().optional(), count: z.number().int().min(0).optional() }).strict().optional(),
+      incoming: z
+        .object({
+          from_user: z.string().optional(),
+          count: z.number().int().min(0).optional(),
+          state: z.enum(['incoming', 'established', 'terminated']).optional(),
+          status: z.number().int().min(100).max(699).optional(),
+        })
+        .strict()
+        .optional(),
       registered: z.boolean().optional(),
       within: duration.optional(),
     })
