@@ -23,7 +23,8 @@ export const layers = {
   'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js'] },
   'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },
   lab: { layers: [...coreLower, 'lab'], node: true, packages: ['ws'] },
-  cli: { layers: [...coreLower, 'core/phone', 'core/scenario', 'lab', 'cli'], node: true, packages: ['commander', 'ws'] },
+  // vite and esbuild only build the UI and the desktop bundle when a checkout has no build yet.
+  cli: { layers: [...coreLower, 'core/phone', 'core/scenario', 'lab', 'cli'], node: true, packages: ['commander', 'ws', 'vite', 'esbuild'] },
   electron: { layers: [...coreLower, 'core/phone', 'electron'], node: true, packages: ['electron'] },
   renderer: { layers: ['core/api', 'renderer'], node: false, packages: ['react', 'react-dom', 'zustand'] },
 };

@@ -1,0 +1,54 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { AccountConfig } from '../core/api/phone-types.js';
+import { ensureRendererBundle } from './renderer-bundle.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const outDir = path.join(root, 'out/electron');
+
+/** The Electron binary, when one is installed (`npm install` cannot always download it). */
+export function electronBinary(): string | undefined {
+  try {
+    const binary = createRequire(import.meta.url)('electron') as unknown;
+    return typeof binary === 'string' && fs.existsSync(binary) ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bundle electron/main.ts (ESM, Node) and electron/preload.ts (CommonJS: a sandboxed preload cannot be ESM). */
+export async function bundleDesktop(): Promise<{ main: string; preload: string }> {
+  const { build } = await import('esbuild');
+  const main = path.join(outDir, 'main.mjs');
+  const preload = path.join(outDir, 'preload.cjs');
+  const common = { bundle: true, platform: 'node' as const, target: 'node20', sourcemap: true, logLevel: 'warning' as const };
+  await build({
+    ...common,
+    entryPoints: [path.join(root, 'electron/main.ts')],
+    outfile: main,
+    format: 'esm',
+    external: ['electron', 'better-sqlite3'],
+    banner: { js: "import { createRequire as __vpRequire } from 'node:module'; const require = __vpRequire(import.meta.url);" },
+  });
+  await build({ ...common, entryPoints: [path.join(root, 'electron/preload.ts')], outfile: preload, format: 'cjs', external: ['electron'] });
+  return { main, preload };
+}
+
+/** Start the desktop app with one account; resolves with its exit code. */
+export async function launchDesktop(electron: string, options: { dataDir: string; account?: AccountConfig }): Promise<number> {
+  const renderer = await ensureRendererBundle((line) => console.error(line));
+  const { main, preload } = await bundleDesktop();
+  const child = spawn(electron, [main], {
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      VEILPHONE_RENDERER_DIR: renderer,
+      VEILPHONE_PRELOAD: preload,
+      VEILPHONE_DATA_DIR: options.dataDir,
+      ...(options.account ? { VEILPHONE_ACCOUNT: JSON.stringify(options.account) } : {}),
+    },
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}

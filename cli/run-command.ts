@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CallLogStore } from '../core/calllog/call-log-store.js';
+import { callLogPath } from '../core/phone/data-dir.js';
+import { loadScenarioFile, ScenarioError } from '../core/scenario/load-scenario.js';
+import { withServers } from '../core/scenario/with-servers.js';
+import { toJUnit, type ScenarioReport } from '../core/scenario/scenario-report.js';
+import { runScenario, ScenarioEnvironmentError } from '../core/scenario/scenario-runner.js';
+import { exitCodes } from './exit-codes.js';
+import { defaultMediaProvider } from './media-provider.js';
+import { startLabForScenario } from './scenario-lab.js';
+
+export interface RunCommandOptions {
+  report?: string;
+  /** SIP server URIs replacing the scenario's `lab`/`server`, one per transport. */
+  server?: string[];
+  junit?: string;
+  quiet?: boolean;
+  dataDir: string;
+}
+
+/** `veilphone run SCENARIO`. */
+export async function runCommand(file: string, options: RunCommandOptions): Promise<void> {
+  let scenario;
+  try {
+    scenario = loadScenarioFile(file);
+  } catch (error) {
+    if (error instanceof ScenarioError) {
+      console.error(`veilphone run: invalid scenario: ${error.message}`);
+      process.exit(exitCodes.invalid);
+    }
+    throw error;
+  }
+  if (options.server) {
+    try {
+      scenario = withServers(scenario, options.server);
+    } catch (error) {
+      console.error(`veilphone run: ${(error as Error).message}`);
+      process.exit(exitCodes.invalid);
+    }
+  }
+  let callLog: CallLogStore;
+  try {
+    callLog = CallLogStore.open(callLogPath(options.dataDir));
+  } catch (error) {
+    console.error(`veilphone run: ${(error as Error).message}`);
+    process.exit(exitCodes.environment);
+  }
+  let report: ScenarioReport;
+  try {
+    report = await runScenario(scenario, {
+      startLab: startLabForScenario,
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      callLog,
+      onProgress: (step) => {
+        if (!options.quiet) console.log(`${step.ok ? 'ok  ' : 'FAIL'} ${String(step.index + 1).padStart(3)} ${step.step}${step.ok ? '' : `\n     ${step.reason}`}`);
+      },
+    });
+  } catch (error) {
+    callLog.close();
+    if (error instanceof ScenarioEnvironmentError) {
+      const partial = (error as ScenarioEnvironmentError & { report?: ScenarioReport }).report;
+      if (partial) writeReports(partial, options);
+      console.error(`veilphone run: environment failure: ${error.message}`);
+      process.exit(exitCodes.environment);
+    }
+    throw error;
+  }
+  callLog.close();
+  writeReports(report, options);
+  const failed = report.steps.find((s) => !s.ok);
+  console.log(report.ok ? `PASS ${file}: ${report.steps.length} steps in ${report.durationMs} ms` : `FAIL ${file}: step ${failed!.index + 1} (${failed!.step}): ${failed!.reason}`);
+  process.exit(report.ok ? exitCodes.ok : exitCodes.failed);
+}
+
+function writeReports(report: ScenarioReport, options: RunCommandOptions): void {
+  if (options.report) writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.junit) writeFile(options.junit, toJUnit(report));
+}
+
+function writeFile(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+

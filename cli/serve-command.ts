@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
+import { callLogPath } from '../core/phone/data-dir.js';
+import { Phone } from '../core/phone/phone.js';
+import { Lab } from '../lab/lab.js';
+import { exitCodes } from './exit-codes.js';
+import { defaultMediaProvider } from './media-provider.js';
+import { attachPhoneWsBridge } from './phone-ws-bridge.js';
+import { ensureRendererBundle } from './renderer-bundle.js';
+import { serveStatic } from './static-files.js';
+
+export interface ServeCommandOptions {
+  dataDir: string;
+  /** HTTP port for the UI (0 = any free port). */
+  port: string;
+  /** A SIP server to use; without it the embedded lab starts. */
+  server?: string;
+  user: string;
+  display?: string;
+  password?: string;
+  transport: string;
+  json?: boolean;
+  /** Print the ready line only (used by `veilphone start`). */
+  banner?: (url: string, lab: Lab | undefined) => void;
+}
+
+/**
+ * `veilphone serve`: the Phone service and the renderer for a browser on 127.0.0.1, with PhoneApi over a
+ * WebSocket (the browser-served twin of the Electron app, used by the end-to-end tests). Runs until killed.
+ */
+export async function serveCommand(options: ServeCommandOptions): Promise<void> {
+  const transport = options.transport as TransportKind;
+  if (!['udp', 'tcp', 'ws'].includes(transport)) fail(exitCodes.invalid, `--transport must be udp, tcp or ws, got "${options.transport}"`);
+  const port = Number(options.port);
+  if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
+
+  let lab: Lab | undefined;
+  let server = options.server;
+  if (server === undefined) {
+    try {
+      lab = await Lab.start();
+    } catch (error) {
+      fail(exitCodes.environment, `the embedded lab failed to start: ${(error as Error).message}`);
+    }
+    server = lab.servers[transport]!;
+  }
+  const account: AccountConfig = { id: options.user, user: options.user, server, transport };
+  if (options.display !== undefined) account.displayName = options.display;
+  if (options.password !== undefined) account.password = options.password;
+  if (lab) account.domain = lab.domain;
+
+  let root: string;
+  try {
+    root = await ensureRendererBundle((line) => console.error(line));
+  } catch (error) {
+    fail(exitCodes.environment, `cannot build the UI: ${(error as Error).message}`);
+  }
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const phone = new Phone({ accounts: [account], callLogPath: callLogPath(options.dataDir), createSessionDescriptionHandlerFactory: defaultMediaProvider });
+
+  const token = randomBytes(24).toString('base64url');
+  const httpServer = http.createServer((request, response) => serveStatic(root, request, response));
+  let origin = '';
+  attachPhoneWsBridge({ server: httpServer, api: phone, token, origins: () => [origin] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    await phone.shutdown();
+    await lab?.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    fail(exitCodes.environment, code === 'EADDRINUSE' ? `port ${port} is already in use` : (error as Error).message);
+  }
+  const actual = (httpServer.address() as { port: number }).port;
+  origin = `http://127.0.0.1:${actual}`;
+  const url = `${origin}/?token=${token}`;
+  void phone.register().catch((error: Error) => console.error(`registration failed: ${error.message}`));
+
+  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: server, ...(lab ? { lab: lab.servers } : {}) }));
+  else if (options.banner) options.banner(url, lab);
+  else {
+    console.log(`Veilphone UI: ${url}`);
+    console.log(`account ${options.user} on ${server}${lab ? ' (embedded lab)' : ''}`);
+    if (lab) console.log(`a second phone can join the lab: veilphone serve --server ${lab.servers[transport]} --user bob`);
+  }
+
+  const stop = async (): Promise<void> => {
+    httpServer.close();
+    await phone.shutdown();
+    await lab?.stop();
+    process.exit(exitCodes.ok);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+function fail(code: number, message: string): never {
+  console.error(`veilphone serve: ${message}`);
+  process.exit(code);
+}

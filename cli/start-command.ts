@@ -1,0 +1,36 @@
+import { Lab } from '../lab/lab.js';
+import { launchDesktop, electronBinary } from './desktop-launch.js';
+import { exitCodes } from './exit-codes.js';
+import { serveCommand } from './serve-command.js';
+
+export interface StartCommandOptions {
+  dataDir: string;
+  user: string;
+}
+
+/**
+ * `npm start`: the desktop app with the embedded lab where an Electron binary exists; otherwise the embedded lab
+ * and the same UI served to a browser, saying so in one line.
+ */
+export async function startCommand(options: StartCommandOptions): Promise<void> {
+  const electron = electronBinary();
+  if (electron) {
+    const lab = await Lab.start();
+    const code = await launchDesktop(electron, {
+      dataDir: options.dataDir,
+      account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },
+    });
+    await lab.stop();
+    process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);
+  }
+  await serveCommand({
+    dataDir: options.dataDir,
+    port: '0',
+    user: options.user,
+    transport: 'udp',
+    banner: (url, lab) => {
+      console.log(`No Electron binary on this machine: the embedded lab is running and the UI is served to your browser at ${url}`);
+      if (lab) console.log(`(lab SIP server ${lab.servers.udp}; a second phone: npx veilphone serve --server ${lab.servers.udp} --user bob)`);
+    },
+  });
+}

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot, scenarioVariant, veilphone } from '../test/support/veilphone-cli.js';
+
+const scenarioDir = path.join(projectRoot, 'test/scenarios');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-cli-'));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+describe('veilphone run (the scripted user agent, through the embedded lab)', () => {
+  const files = fs.readdirSync(scenarioDir).filter((f) => f.endsWith('.yaml'));
+
+  it.each(files)('%s passes and exits 0', async (file) => {
+    const run = veilphone(['run', path.join(scenarioDir, file), '--report', path.join(scratch, `${file}.json`), '--junit', path.join(scratch, `${file}.xml`)]);
+    expect(await run.exitCode(90_000), `${run.stdout}\n${run.stderr}`).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(scratch, `${file}.json`), 'utf8'));
+    expect(report.ok).toBe(true);
+    expect(report.steps.every((s: { ok: boolean; ms: number }) => s.ok && typeof s.ms === 'number')).toBe(true);
+    expect(fs.readFileSync(path.join(scratch, `${file}.xml`), 'utf8')).toMatch(/<testsuite [^>]*failures="0"/);
+  });
+
+  it('reports every call with status, setup and duration, and each agent\'s full SIP trace', async () => {
+    const out = path.join(scratch, 'udp-tcp-report.json');
+    const run = veilphone(['run', path.join(scenarioDir, 'call-udp-tcp.yaml'), '--report', out, '--quiet']);
+    expect(await run.exitCode(60_000)).toBe(0);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const c1 = report.calls.find((c: { id: string }) => c.id === 'c1');
+    expect(c1).toMatchObject({ id: 'c1', status: 200 });
+    expect(c1.setupMs).toBeGreaterThan(0);
+    expect(c1.durationMs).toBeGreaterThanOrEqual(150);
+    const trace = report.agents.alice.trace as Array<{ dir: string; at: number; local: string; remote: string; raw: string }>;
+    expect(trace.find((e) => e.dir === 'out' && e.raw.startsWith('INVITE '))).toMatchObject({ local: expect.stringMatching(/^127\.0\.0\.1:\d+$/), remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(trace.some((e) => e.dir === 'in' && e.raw.startsWith('SIP/2.0 200 OK') && /CSeq: \d+ BYE/.test(e.raw))).toBe(true);
+    expect(report.agents.bob.trace.some((e: { raw: string }) => e.raw.startsWith('INVITE '))).toBe(true);
+  });
+
+  it('exits 1 and names the step when an expectation fails', async () => {
+    const file = scenarioVariant(path.join(scenarioDir, 'unknown-user.yaml'), [['status: 404', 'status: 486']]);
+    const run = veilphone(['run', file]);
+    expect(await run.exitCode(60_000)).toBe(1);
+    expect(run.stdout).toMatch(/FAIL .*step 3 .*expected call c1 .*status 486, got 404/);
+  });
+
+  it('exits 2 with the path of the offending key for an invalid scenario', async () => {
+    const file = path.join(scratch, 'invalid.yaml');
+    fs.writeFileSync(file, 'lab: embedded\nagents:\n  alice: { user: alice, transport: carrier-pigeon }\nsteps:\n  - register: alice\n');
+    const run = veilphone(['run', file]);
+    expect(await run.exitCode(30_000)).toBe(2);
+    expect(run.stderr).toMatch(/agents\.alice\.transport/);
+    const unknownStep = path.join(scratch, 'unknown-step.yaml');
+    fs.writeFileSync(unknownStep, 'lab: embedded\nagents:\n  alice: { user: alice }\nsteps:\n  - register: alice\n  - teleport: { to: mars }\n');
+    const second = veilphone(['run', unknownStep]);
+    expect(await second.exitCode(30_000)).toBe(2);
+    expect(second.stderr).toMatch(/steps\[1\]\.teleport/);
+  });
+
+  it('exits 3 when the environment fails (the lab\'s port is taken)', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const lab = veilphone(['lab', '--udp', '0', '--tcp', String(port), '--ws', '0']);
+      expect(await lab.exitCode(30_000)).toBe(3);
+      expect(lab.stderr).toMatch(/port is already in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+});
