@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Child } from '../test/support/child.js';
+import { missingRequirements } from '../test/support/tools.js';
+import { launchChromium } from './support/browser.js';
+import { servePhone } from './support/served-phone.js';
+
+const skip = missingRequirements(['chromium']);
+
+describe.skipIf(skip)('two served phones in Chromium call each other through the embedded lab', () => {
+  const children: Child[] = [];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let alice: Page;
+  let bob: Page;
+
+  beforeAll(async () => {
+    const first = await servePhone(['--user', 'alice', '--display', 'Alice Liddell']);
+    children.push(first.child);
+    const second = await servePhone(['--user', 'bob', '--transport', 'tcp', '--server', first.lab!.tcp]);
+    children.push(second.child);
+    browser = await launchChromium();
+    alice = await browser.context.newPage();
+    bob = await browser.context.newPage();
+    await alice.goto(first.url);
+    await bob.goto(second.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(children.map((c) => c.stop()));
+  });
+
+  it('both show their registration', async () => {
+    await expect.poll(() => alice.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    await expect.poll(() => bob.locator('[data-account="bob"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+  });
+
+  it('alice types a number with the keyboard and calls; bob answers; both are in the call; alice hangs up with Esc', async () => {
+    await alice.getByLabel('Number, user or SIP address').fill('bob');
+    await alice.keyboard.press('Enter');
+    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 15_000 });
+    expect(await incoming.locator('.party').textContent()).toBe('Alice Liddell');
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => alice.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
+    await expect.poll(() => bob.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
+    await alice.locator('body').press('Escape');
+    await alice.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
+    await bob.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 10_000 }).toBe('Answered');
+    await expect.poll(() => bob.locator('.history-entry .party').first().textContent(), { timeout: 10_000 }).toBe('Alice Liddell');
+  });
+
+  it('a rejected call shows as rejected on the caller\'s side', async () => {
+    await alice.getByLabel('Number, user or SIP address').fill('bob');
+    await alice.getByRole('button', { name: 'Call', exact: true }).click();
+    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 15_000 });
+    await incoming.getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 10_000 }).toBe('Busy');
+  });
+});

@@ -1,0 +1,88 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Child } from './child.js';
+import { freePort } from './free-port.js';
+
+const config = path.resolve(import.meta.dirname, '../../deploy/kamailio/kamailio.cfg');
+
+/**
+ * Kamailio with the project's configuration (deploy/kamailio/kamailio.cfg) on loopback, on free ports: UDP and TCP
+ * on one port, WebSocket on another. Started in the foreground and stopped by its PID.
+ */
+export class KamailioServer {
+  private constructor(
+    readonly child: Child,
+    readonly port: number,
+    readonly wsPort: number,
+    private readonly dir: string,
+  ) {}
+
+  static async start(options: { config?: string; defines?: string[] } = {}): Promise<KamailioServer> {
+    const port = await freePort();
+    let wsPort = await freePort();
+    while (wsPort === port) wsPort = await freePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
+    const args = [
+      '-f', options.config ?? config, '-DD', '-E', '-Y', dir, '-w', dir,
+      '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${wsPort}`,
+      ...(options.defines ?? []).flatMap((d) => ['-A', d]),
+    ];
+    const child = Child.start('kamailio', args, { cwd: dir });
+    const server = new KamailioServer(child, port, wsPort, dir);
+    try {
+      await server.waitReady();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  get servers(): { udp: string; tcp: string; ws: string } {
+    return {
+      udp: `sip:127.0.0.1:${this.port};transport=udp`,
+      tcp: `sip:127.0.0.1:${this.port};transport=tcp`,
+      ws: `sip:127.0.0.1:${this.wsPort};transport=ws`,
+    };
+  }
+
+  /** Kamailio answers OPTIONS without a user with 200 once its workers run. */
+  private async waitReady(ms = 10_000): Promise<void> {
+    const socket = dgram.createSocket('udp4');
+    const deadline = Date.now() + ms;
+    try {
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+      const answered = new Promise<void>((resolve) => socket.on('message', (data) => data.toString().startsWith('SIP/2.0 200') && resolve()));
+      let n = 0;
+      for (;;) {
+        if (this.child.process.exitCode !== null) throw new Error(`kamailio exited with ${this.child.process.exitCode}:\n${this.child.stderr.slice(-2000)}`);
+        if (Date.now() > deadline) throw new Error(`kamailio did not answer OPTIONS within ${ms} ms:\n${this.child.stderr.slice(-2000)}`);
+        const local = socket.address().port;
+        const options = [
+          `OPTIONS sip:127.0.0.1:${this.port} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-ready-${n}`,
+          'Max-Forwards: 70',
+          `From: <sip:probe@127.0.0.1>;tag=ready${n}`,
+          `To: <sip:127.0.0.1:${this.port}>`,
+          `Call-ID: ready-${n}-${local}@127.0.0.1`,
+          `CSeq: ${++n} OPTIONS`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        socket.send(options, this.port, '127.0.0.1');
+        const ok = await Promise.race([answered.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 200))]);
+        if (ok) return;
+      }
+    } finally {
+      socket.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.child.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
