@@ -70,6 +70,7 @@ describe('Phone', () => {
     const received = log.getCall(incoming.call.id)!;
     expect(received).toMatchObject({ direction: 'incoming', result: 'answered', endedBy: 'remote' });
     expect(received.messages[0]!.raw).toMatch(/^INVITE /);
+    expect(received.messages.filter((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 180 ')).length).toBe(1); // rings once
     expect((await alice.phone.history({ direction: 'outgoing' })).calls.map((c) => c.id)).toEqual([call.id]);
   });
 

@@ -107,7 +107,7 @@ export class SipIdentity {
       logLevel: 'error',
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
-      sendInitialProvisionalResponse: true,
+      sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
       noAnswerTimeout: 120,
     };
     if (options.displayName !== undefined) uaOptions.displayName = options.displayName;
