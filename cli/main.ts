@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataDir } from '../core/phone/data-dir.js';
 import { labCommand } from './lab-command.js';
+import { logsExport, logsList, logsShow } from './logs-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { startCommand } from './start-command.js';
@@ -52,6 +53,33 @@ program
   .description('the desktop app with the embedded lab; without an Electron binary, the lab and the UI in a browser')
   .option('--user <user>', 'the account\'s user name', 'alice')
   .action(async (options) => startCommand({ ...options, dataDir: program.opts().dataDir }));
+
+const logs = program.command('logs').description('inspect the call log: list, show a call\'s message flow, export to pcap or JSON');
+logs
+  .command('list')
+  .description('calls, newest first')
+  .option('--since <time>', 'from this time (2026-11-24T10:00:00Z) or age (30m, 2h, 7d)')
+  .option('--until <time>', 'up to this time or age')
+  .option('--number <text>', 'the other party\'s number, user or URI contains this')
+  .option('--call-id <id>', 'this SIP Call-ID')
+  .option('--result <result>', 'answered, missed, rejected, busy, cancelled, failed, interrupted, in-progress')
+  .option('--direction <direction>', 'incoming or outgoing')
+  .option('--anonymous', 'only anonymous calls (placed or received)')
+  .option('--limit <n>', 'at most this many', '50')
+  .option('--json', 'as JSON')
+  .action((options) => logsList(program.opts().dataDir, options));
+logs
+  .command('show')
+  .description('one call: its facts and a ladder of its SIP messages')
+  .argument('<call>', 'call id (or a unique prefix of it) or SIP Call-ID')
+  .action((call: string) => logsShow(program.opts().dataDir, call));
+logs
+  .command('export')
+  .description('write calls to a pcap file (SIP as UDP frames; opens in Wireshark, tshark, sngrep) and/or JSON')
+  .argument('<call...>', 'call ids, prefixes or SIP Call-IDs')
+  .option('--pcap <file>', 'pcap file to write')
+  .option('--json <file>', 'JSON file to write')
+  .action((calls: string[], options) => logsExport(program.opts().dataDir, calls, options));
 
 try {
   await program.parseAsync(process.argv);

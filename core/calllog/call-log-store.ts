@@ -174,6 +174,18 @@ export class CallLogStore {
     return rows.length > limit && last ? { calls, next: { startedAt: last.startedAt, id: last.id } } : { calls };
   }
 
+  /**
+   * The calls a user-given reference names: our call id, a SIP Call-ID, or a unique prefix (6+ characters) of our
+   * call id — the forms `veilphone logs show` accepts.
+   */
+  resolveCall(reference: string): string[] {
+    this.flush();
+    const exact = this.db.prepare('SELECT id FROM calls WHERE id = ? OR sip_call_id = ? ORDER BY started_at').all(reference, reference) as Array<{ id: string }>;
+    if (exact.length > 0 || reference.length < 6) return exact.map((r) => r.id);
+    const like = `${reference.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return (this.db.prepare("SELECT id FROM calls WHERE id LIKE ? ESCAPE '\\' LIMIT 10").all(like) as Array<{ id: string }>).map((r) => r.id);
+  }
+
   /** SQLite's own consistency check; "ok" when the file is sound. */
   integrityCheck(): string {
     return String(this.db.pragma('integrity_check', { simple: true }));
