@@ -181,14 +181,16 @@ export class SipCall {
 
   /**
    * Hold (sendonly offer) or resume (sendrecv) by re-INVITE (RFC 3264 §8.4); resolves with the final status.
-   * A glare 491 or a 500 with Retry-After is retried after the wait RFC 3261 §14.1 prescribes, at most twice.
+   * A glare 491 or a 500 is retried after the wait RFC 3261 §14.1/§14.2 prescribe, for up to `retryWindowMs`.
    */
-  async hold(on: boolean): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
+  async hold(on: boolean, retryWindowMs = 32_000): Promise<number> {
+    // The peer refuses while it waits for our ACK, and it waits at most 64·T1 (32 s) for it: retry within that.
+    const giveUpAt = Date.now() + retryWindowMs;
+    for (;;) {
       if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot change hold in state ${this.state}`);
       await this.inviteTransactionsIdle();
       const { status, retryAfterMs } = await this.reinvite(on);
-      if (status < 300 || retryAfterMs === undefined || attempt >= 2) return status;
+      if (status < 300 || retryAfterMs === undefined || Date.now() + retryAfterMs > giveUpAt) return status;
       await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
     }
   }
@@ -306,10 +308,15 @@ function statusOf(response: IncomingResponse): number {
   return response.message.statusCode ?? 0;
 }
 
-/** RFC 3261 §14.1: after 491, wait 0-2 s (2.1-4 s if we own the Call-ID; 0-2 s is the short, safe side); after 500 honour Retry-After. */
+/**
+ * When a refused re-INVITE may be tried again. 491 (glare): after 0-2 s (RFC 3261 §14.1). 500: the peer was still
+ * finishing the previous INVITE — typically waiting for an ACK that was lost (RFC 5407 §3.1.4, RFC 6337 §4.3) — after
+ * its Retry-After (at most 10 s, §14.2), or 0-2 s when a proxy or the peer left it out.
+ */
 function retryDelay(status: number, response: IncomingResponse): { retryAfterMs?: number } {
   if (status === 491) return { retryAfterMs: Math.floor(Math.random() * 2000) };
+  if (status !== 500) return {};
   const retryAfter = Number(response.message.getHeader('retry-after')?.split(/[\s;(]/)[0]);
-  if (status === 500 && Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 10) return { retryAfterMs: retryAfter * 1000 };
-  return {};
+  if (Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 10) return { retryAfterMs: retryAfter * 1000 };
+  return { retryAfterMs: Math.floor(Math.random() * 2000) };
 }

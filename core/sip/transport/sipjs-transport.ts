@@ -14,6 +14,8 @@ import type { SipFlow } from './sip-flow.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
 
+const transientSendErrors = new Set(['EPERM', 'ENOBUFS', 'EAGAIN', 'EINTR', 'ECONNREFUSED']);
+
 export interface SipJsTransportOptions {
   /** The flow, already open: the identity needs its real local port before the UserAgent exists. */
   flow: SipFlow;
@@ -121,7 +123,13 @@ export class SipJsTransport implements Transport {
       remote = flow.transport === 'udp' ? responseDestination(via) : this.options.server;
     }
     const raw = parsed.toString();
-    await this.write(raw, remote);
+    try {
+      await this.write(raw, remote);
+    } catch (error) {
+      // A datagram refused locally (a firewall's EPERM, a full buffer) is a lost datagram: Timers A/E/G resend it.
+      if (!this.retransmitter || !transientSendErrors.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      this.rejects.count('SEND_FAILED_TRANSIENT');
+    }
     if (!this.retransmitter) return;
     const branch = viaBranch(parsed.topVia!) ?? '';
     if (parsed.kind === 'request') this.retransmitter.requestSent(parsed.method, branch, raw, remote);
@@ -185,11 +193,11 @@ export class SipJsTransport implements Transport {
         this.rejects.count('VIA_NOT_OURS');
         return;
       }
-      this.retransmitter?.responseReceived(viaBranch(via) ?? '', message.cseq.method, message.status);
+      if (this.retransmitter && !this.retransmitter.responseReceived(viaBranch(via) ?? '', message.cseq.method, message.status)) return;
       const { port: _port, ...withoutPort } = via;
       message.setTopVia(withoutPort);
     } else {
-      this.retransmitter?.requestReceived(message.method, viaBranch(via) ?? '');
+      if (this.retransmitter && !this.retransmitter.requestReceived(message.method, viaBranch(via) ?? '')) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
     }
     this.deliver(message.toString());

@@ -60,4 +60,32 @@ describe('UdpRetransmitter (RFC 3261 §17 timers over UDP)', () => {
     vi.advanceTimersByTime(10_000);
     expect(sent).toEqual([]);
   });
+
+  it('Timer D: a repeated non-2xx final gets the same ACK again and does not reach the transaction layer', () => {
+    rtx.requestSent('INVITE', 'z9hG4bK5', 'INVITE', peer);
+    expect(rtx.responseReceived('z9hG4bK5', 'INVITE', 486)).toBe(true);
+    rtx.requestSent('ACK', 'z9hG4bK5', 'ACK-486', peer);
+    expect(rtx.responseReceived('z9hG4bK5', 'INVITE', 486)).toBe(false);
+    expect(sent.map((s) => s.raw)).toEqual(['ACK-486']);
+    vi.advanceTimersByTime(64 * 500 + 1);
+    expect(rtx.responseReceived('z9hG4bK5', 'INVITE', 486)).toBe(true); // after Timer D it is news again
+  });
+
+  it('an ACK for a 2xx (new branch) is not kept', () => {
+    rtx.requestSent('INVITE', 'z9hG4bK6', 'INVITE', peer);
+    rtx.responseReceived('z9hG4bK6', 'INVITE', 200);
+    rtx.requestSent('ACK', 'z9hG4bK7', 'ACK-200', peer);
+    expect(rtx.responseReceived('z9hG4bK6', 'INVITE', 200)).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
+  it('Timer J: a repeated BYE gets our 200 again instead of reaching a dialog that is gone', () => {
+    expect(rtx.requestReceived('BYE', 'z9hG4bK8')).toBe(true);
+    rtx.responseSent('z9hG4bK8', 'BYE', 200, '200-BYE', peer);
+    expect(rtx.requestReceived('BYE', 'z9hG4bK8')).toBe(false);
+    expect(sent.map((s) => s.raw)).toEqual(['200-BYE']);
+    expect(rtx.requestReceived('BYE', 'z9hG4bK-other')).toBe(true);
+    vi.advanceTimersByTime(64 * 500 + 1);
+    expect(rtx.requestReceived('BYE', 'z9hG4bK8')).toBe(true);
+  });
 });

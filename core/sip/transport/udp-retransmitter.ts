@@ -19,17 +19,33 @@ interface Pending {
   deadline: number;
 }
 
+/** A message kept to answer a retransmission with, until it expires. */
+interface Kept {
+  raw: string;
+  remote: Endpoint;
+  until: number;
+}
+
 /**
- * The retransmissions RFC 3261 §17 requires over UDP, for an element whose transaction layer assumes a
- * reliable transport (sip.js 0.21 implements no Timer A, E or G):
+ * The reliability RFC 3261 §17 requires over UDP, for an element whose transaction layer assumes a reliable
+ * transport (sip.js 0.21 implements no Timer A, E or G, and sets Timers D, I, J and K to zero):
  * - Timer A: an INVITE is resent at T1, 2·T1, 4·T1 … until any response arrives (§17.1.1.2);
  * - Timer E: a non-INVITE request is resent at T1 doubling up to T2, and every T2 after a provisional response,
  *   until a final response (§17.1.2.2);
  * - Timer G: a non-2xx final response to an INVITE is resent at T1 doubling up to T2 until the ACK (§17.2.1).
- * Each gives up after 64·T1 (Timers B, F, H), leaving the timeout itself to the transaction layer.
+ * Each gives up after 64·T1 (Timers B, F, H), leaving the timeout itself to the transaction layer. And, for the
+ * 64·T1 that Timers D and J would last, the retransmissions that arrive after sip.js ended its transaction are
+ * absorbed here: a repeated non-2xx final response gets our ACK again (§17.1.1.2), a repeated non-INVITE request
+ * gets our final response again (§17.2.2) instead of a 481 from a dialog that is already gone.
  */
 export class UdpRetransmitter {
   private readonly pending = new Map<string, Pending>();
+  /** ACKs we sent for non-2xx finals, by INVITE branch. */
+  private readonly acks = new Map<string, Kept>();
+  /** Final responses we sent to non-INVITE requests, by branch and method. */
+  private readonly finals = new Map<string, Kept>();
+  /** INVITE branches whose final response was a failure (their ACK reuses the branch). */
+  private readonly ackable = new Set<string>();
   retransmissions = 0;
 
   constructor(
@@ -37,33 +53,83 @@ export class UdpRetransmitter {
     private readonly timers: SipTimerValues = defaultSipTimers,
   ) {}
 
-  /** A request just went out. ACKs are never retransmitted by the transport (§17.1.1.3). */
+  /**
+   * A request just went out. ACKs are never retransmitted by the transport (§17.1.1.3), but one that shares its
+   * INVITE's branch acknowledges a non-2xx final (§17.1.1.3) and is kept to answer that final's retransmissions.
+   */
   requestSent(method: string, branch: string, raw: string, remote: Endpoint): void {
-    if (method === 'ACK') return;
+    if (method === 'ACK') {
+      if (this.ackable.has(branch)) this.keep(this.acks, branch, raw, remote);
+      return;
+    }
     this.start(key(branch, method), method === 'INVITE' ? 'invite-client' : 'non-invite-client', raw, remote);
   }
 
-  /** A response came in for one of our requests. */
-  responseReceived(branch: string, cseqMethod: string, status: number): void {
+  /**
+   * A response came in for one of our requests. Returns false when it is a retransmission this layer answered
+   * itself (it must not reach the transaction layer again).
+   */
+  responseReceived(branch: string, cseqMethod: string, status: number): boolean {
+    if (cseqMethod === 'INVITE' && status >= 300) {
+      const ack = this.fresh(this.acks, branch);
+      if (ack) {
+        this.retransmissions++;
+        this.resend(ack.raw, ack.remote);
+        return false;
+      }
+      this.ackable.add(branch);
+      setTimeout(() => this.ackable.delete(branch), 64 * this.timers.t1).unref?.();
+    }
     const id = key(branch, cseqMethod);
     const entry = this.pending.get(id);
-    if (!entry) return;
+    if (!entry) return true;
     if (entry.kind === 'invite-client' || status >= 200) {
       this.stop(id);
     } else if (entry.kind === 'non-invite-client') {
       entry.interval = this.timers.t2; // §17.1.2.2: after a provisional response, retransmit every T2
     }
+    return true;
   }
 
-  /** A response went out; only non-2xx finals to INVITE need Timer G (the 2xx is retransmitted by the dialog). */
+  /**
+   * A response went out. A non-2xx final to an INVITE starts Timer G (a 2xx is retransmitted by the dialog); a final
+   * response to anything else is kept for Timer J's 64·T1 to answer the request's retransmissions.
+   */
   responseSent(branch: string, cseqMethod: string, status: number, raw: string, remote: Endpoint): void {
-    if (cseqMethod !== 'INVITE' || status < 300) return;
-    this.start(key(branch, 'ACK-WAIT'), 'invite-server-final', raw, remote);
+    if (cseqMethod === 'INVITE') {
+      if (status >= 300) this.start(key(branch, 'ACK-WAIT'), 'invite-server-final', raw, remote);
+      return;
+    }
+    if (status >= 200) this.keep(this.finals, key(branch, cseqMethod), raw, remote);
   }
 
-  /** A request came in: an ACK with the INVITE's branch ends Timer G (§17.2.1). */
-  requestReceived(method: string, branch: string): void {
-    if (method === 'ACK') this.stop(key(branch, 'ACK-WAIT'));
+  /**
+   * A request came in: an ACK with the INVITE's branch ends Timer G (§17.2.1); a repeated non-INVITE request we
+   * already answered gets the same answer again. Returns false when the request must not reach sip.js.
+   */
+  requestReceived(method: string, branch: string): boolean {
+    if (method === 'ACK') {
+      this.stop(key(branch, 'ACK-WAIT'));
+      return true;
+    }
+    const final = method === 'INVITE' ? undefined : this.fresh(this.finals, key(branch, method));
+    if (!final) return true;
+    this.retransmissions++;
+    this.resend(final.raw, final.remote);
+    return false;
+  }
+
+  private keep(map: Map<string, Kept>, id: string, raw: string, remote: Endpoint): void {
+    const now = Date.now();
+    map.set(id, { raw, remote, until: now + 64 * this.timers.t1 });
+    if (map.size > 256) for (const [k, v] of map) if (v.until <= now) map.delete(k);
+  }
+
+  private fresh(map: Map<string, Kept>, id: string): Kept | undefined {
+    const kept = map.get(id);
+    if (kept && kept.until > Date.now()) return kept;
+    map.delete(id);
+    return undefined;
   }
 
   get size(): number {
@@ -72,6 +138,9 @@ export class UdpRetransmitter {
 
   dispose(): void {
     for (const id of [...this.pending.keys()]) this.stop(id);
+    this.acks.clear();
+    this.finals.clear();
+    this.ackable.clear();
   }
 
   private start(id: string, kind: Kind, raw: string, remote: Endpoint): void {
