@@ -7,7 +7,7 @@ import { withServers } from '../core/scenario/with-servers.js';
 import { toJUnit, type ScenarioReport } from '../core/scenario/scenario-report.js';
 import { runScenario, ScenarioEnvironmentError } from '../core/scenario/scenario-runner.js';
 import { exitCodes } from './exit-codes.js';
-import { defaultMediaProvider } from './media-provider.js';
+import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { startLabForScenario } from './scenario-lab.js';
 
 export interface RunCommandOptions {

@@ -6,7 +6,7 @@ import { callLogPath } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { Lab } from '../lab/lab.js';
 import { exitCodes } from './exit-codes.js';
-import { defaultMediaProvider } from './media-provider.js';
+import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { attachPhoneWsBridge } from './phone-ws-bridge.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
 import { serveStatic } from './static-files.js';

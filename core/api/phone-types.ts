@@ -76,6 +76,23 @@ export interface CallSnapshot {
   muted: boolean;
   /** `address:port` our SIP socket used for this call. */
   localSip?: string;
+  /** The audio stream, once negotiated. */
+  media?: CallMediaSnapshot;
+}
+
+/** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */
+export interface CallMediaSnapshot {
+  codec?: string;
+  localRtp: string;
+  remoteRtp?: string;
+  sending: boolean;
+  receiving: boolean;
+  packetsSent: number;
+  packetsReceived: number;
+  packetsLost: number;
+  lossPercent: number;
+  jitterMs: number;
+  dtmfReceived: string;
 }
 
 export interface CallRequest {

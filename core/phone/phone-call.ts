@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { CallMediaSnapshot, CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { MediaSession, MediaStats } from '../media/media-session.js';
+import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
@@ -39,8 +41,36 @@ export class PhoneCall {
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
+    const media = this.media?.stats() ?? this.finalMedia;
+    if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;
   }
+
+  /** The plain-RTP media session of this call, once sip.js has made its session description handler. */
+  get media(): MediaSession | undefined {
+    const handler = this.sip.sessionDescriptionHandler;
+    return handler instanceof PlainRtpSessionDescriptionHandler ? handler.media : undefined;
+  }
+
+  /** The last media figures, kept when the call ends (the session and its sockets are gone by then). */
+  finalMedia?: MediaStats;
+}
+
+function mediaSnapshot(stats: MediaStats): CallMediaSnapshot {
+  const snapshot: CallMediaSnapshot = {
+    localRtp: stats.localRtp,
+    sending: stats.sending,
+    receiving: stats.receiving,
+    packetsSent: stats.packetsSent,
+    packetsReceived: stats.packetsReceived,
+    packetsLost: stats.packetsLost,
+    lossPercent: stats.lossPercent,
+    jitterMs: stats.jitterMs,
+    dtmfReceived: stats.dtmfReceived,
+  };
+  if (stats.codec !== undefined) snapshot.codec = stats.codec;
+  if (stats.remoteRtp !== undefined) snapshot.remoteRtp = stats.remoteRtp;
+  return snapshot;
 }
 
 /** How a remote party is shown: display name, else user part, else the URI. */

@@ -11,6 +11,7 @@ import type {
   RegistrationSnapshot,
 } from '../api/phone-types.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
+import type { MediaSession } from '../media/media-session.js';
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
 import { sourceAddressFor } from '../sip/local-address.js';
 import { SipCallError, type SipCall } from '../sip/sip-call.js';
@@ -34,7 +35,10 @@ export interface MediaContext {
 }
 
 /** Builds the sip.js session description handler factory (our RTP media) for one identity. */
-export type MediaFactoryProvider = (context: MediaContext) => SessionDescriptionHandlerFactory;
+export type MediaFactoryProvider = ((context: MediaContext) => SessionDescriptionHandlerFactory) & {
+  /** Why an SDP offer cannot be answered, or undefined when it can: such a call is refused with 488 before it rings. */
+  offerProblem?: (sdp: string) => string | undefined;
+};
 
 export interface PhoneOptions {
   accounts: AccountConfig[];
@@ -185,6 +189,11 @@ export class Phone implements PhoneApi {
     return this.callById(callId).sip;
   }
 
+  /** The plain-RTP media session of a live call, once negotiated (scenario steps play, record, and media checks). */
+  mediaOf(callId: string): MediaSession | undefined {
+    return this.calls.get(callId)?.media;
+  }
+
   /** Hang up every call, unregister every account, release every socket. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
@@ -251,6 +260,14 @@ export class Phone implements PhoneApi {
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote), formatEndpoint(identity.local));
     this.track(account, call);
     this.emit({ type: 'incoming', call: call.snapshot() });
+    const offer = sip.inviteBody;
+    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.createSessionDescriptionHandlerFactory.offerProblem?.(offer.body) : undefined;
+    if (problem !== undefined) {
+      // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
+      const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
+      void sip.reject(488, 'Not Acceptable Here', [`Warning: ${warning}`]).catch(() => undefined);
+      return;
+    }
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') {
       void sip.reject(answer.status).catch(() => undefined);
@@ -279,7 +296,22 @@ export class Phone implements PhoneApi {
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
     });
     account.router.claim(snapshot.sipCallId, (entry) => this.callLog.appendMessage(call.id, entry));
-    call.sip.onChange(() => this.emitCall(call));
+    let mediaAttached = false;
+    call.sip.onChange(() => {
+      const media = call.media;
+      if (!mediaAttached && media) {
+        mediaAttached = true;
+        media.onDigit((digit) => this.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
+        media.onNegotiated((stats) => {
+          // RFC 3264 §8.4: a peer that offers sendonly or inactive is holding the call.
+          call.remoteHold = stats.remoteDirection === 'sendonly' || stats.remoteDirection === 'inactive';
+          this.emitCall(call);
+        });
+      }
+      if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
+      this.emitCall(call);
+    });
+    call.sip.onInfoDigit((digit) => this.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
       account.router.release(snapshot.sipCallId);
       this.calls.delete(call.id);

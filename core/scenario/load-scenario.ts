@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { scenarioHeaderSchema, stepSchemas, type Scenario, type ScenarioStep, type StepKind } from './scenario-schema.js';
@@ -23,7 +24,7 @@ export function loadScenarioFile(file: string): Scenario {
   } catch (error) {
     throw new ScenarioError('UNREADABLE', `cannot read ${file}: ${(error as Error).message}`);
   }
-  return parseScenario(text, file);
+  return { ...parseScenario(text, file), baseDir: path.dirname(path.resolve(file)) };
 }
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. */
@@ -98,6 +99,9 @@ function checkReferences(step: ScenarioStep, index: number, agents: string[], ca
     case 'hangup':
     case 'hold':
     case 'resume':
+    case 'play':
+    case 'record':
+    case 'dtmf':
       call(step.value.call);
       agent(step.value.by, '.by');
       break;

@@ -1,4 +1,4 @@
-import type { RegistrationSnapshot } from '../api/phone-types.js';
+import type { CallMediaSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 
 export interface StepReport {
   index: number;
@@ -16,6 +16,10 @@ export interface CallLegReport {
   status?: number;
   reason?: string;
   endedBy?: string;
+  /** This leg's audio: codec, packets sent and received, loss, jitter. */
+  media?: CallMediaSnapshot;
+  /** DTMF digits this leg received (RFC 4733 and SIP INFO). */
+  dtmfReceived?: string;
 }
 
 export interface CallReport {

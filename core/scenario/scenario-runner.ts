@@ -1,7 +1,12 @@
+import path from 'node:path';
 import type { CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import { Phone, type MediaFactoryProvider } from '../phone/phone.js';
+import { BufferSource, ToneSource } from '../media/audio-frame.js';
+import { MediaError } from '../media/media-error.js';
+import type { MediaSession } from '../media/media-session.js';
+import { readWav, WavFileSink } from '../media/wav-file.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
@@ -60,6 +65,8 @@ export class ScenarioRunner {
   private readonly agents = new Map<string, AgentRuntime>();
   private readonly calls = new Map<string, CallRuntime>();
   private readonly snapshots = new Map<string, CallSnapshot>();
+  /** DTMF digits received per call leg (RFC 4733 and SIP INFO alike). */
+  private readonly digits = new Map<string, string>();
   private readonly waiters = new Set<() => void>();
   private lab?: LabHandle;
 
@@ -147,6 +154,8 @@ export class ScenarioRunner {
           if (event.type === 'incoming') agent.incoming.push(event.call.id);
         } else if (event.type === 'registration') {
           agent.registration = event.registration;
+        } else if (event.type === 'dtmf') {
+          this.digits.set(event.callId, (this.digits.get(event.callId) ?? '') + event.digit);
         }
         for (const wake of [...this.waiters]) wake();
       });
@@ -197,6 +206,24 @@ export class ScenarioRunner {
       case 'wait':
         await new Promise((resolve) => setTimeout(resolve, step.value));
         return;
+      case 'play': {
+        const { file, tone, loop } = step.value;
+        const source = file !== undefined ? this.wavSource(file, loop ?? false) : new ToneSource(tone!);
+        return this.onLeg(step.value, 'caller', async (agent, leg) => (await this.media(agent, leg)).play(source));
+      }
+      case 'record': {
+        const file = this.resolvePath(step.value.file);
+        return this.onLeg(step.value, 'caller', async (agent, leg) => {
+          const media = await this.media(agent, leg);
+          try {
+            media.addSink(new WavFileSink(file));
+          } catch (error) {
+            throw new StepFailure((error as MediaError).message);
+          }
+        });
+      }
+      case 'dtmf':
+        return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.sendDtmf(leg, step.value.digits, step.value.method));
       case 'expect':
         return this.expect(step);
     }
@@ -212,6 +239,24 @@ export class ScenarioRunner {
     const call: CallRuntime = { id, from, to, callerLeg: snapshot.id };
     if (calleeAgent !== undefined) call.calleeAgent = calleeAgent;
     this.calls.set(id, call);
+  }
+
+  private resolvePath(file: string): string {
+    return path.resolve(this.scenario.baseDir ?? process.cwd(), file);
+  }
+
+  private wavSource(file: string, loop: boolean): BufferSource {
+    try {
+      const audio = readWav(this.resolvePath(file));
+      return new BufferSource(audio.samples, `${file} (${audio.format})`, loop);
+    } catch (error) {
+      throw new StepFailure(error instanceof MediaError ? error.message : `cannot play ${file}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A leg's media session; it exists once the call's SDP was negotiated. */
+  private media(agent: AgentRuntime, leg: string, within = this.options.defaultWithinMs ?? 5000): Promise<MediaSession> {
+    return this.waitFor(() => agent.phone.mediaOf(leg), within, () => `${agent.name}'s leg has no media session (is the call established?)`);
   }
 
   /** Act on one leg of a call: the caller's unless `by` names another agent (then that agent's incoming leg). */
@@ -241,6 +286,9 @@ export class ScenarioRunner {
       };
       if (e.state !== undefined) {
         await this.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
+      }
+      if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
+        await this.expectMedia(e, call, agentName, within, legName);
       }
       if (e.status !== undefined) {
         const final = await this.waitFor(
@@ -280,6 +328,62 @@ export class ScenarioRunner {
     }
   }
 
+  private async expectMedia(e: StepOf<'expect'>['value'], call: CallRuntime, agentName: string, within: number, legName: string): Promise<void> {
+    const legId = (): string | undefined => (agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName));
+    const leg = await this.waitFor(legId, within, () => `call ${call.id} has no leg at ${agentName}`);
+    const agent = this.agent(agentName);
+    if (e.dtmf_received !== undefined) {
+      const wanted = e.dtmf_received.toUpperCase();
+      await this.waitFor(
+        () => ((this.digits.get(leg) ?? '').endsWith(wanted) ? true : undefined),
+        within,
+        () => `expected ${legName} of ${call.id} to receive DTMF "${wanted}" within ${within}ms, got "${this.digits.get(leg) ?? ''}"`,
+      );
+    }
+    if (e.audio !== undefined) {
+      const { tone_hz: hz, min_share: minShare } = e.audio;
+      const media = await this.media(agent, leg, within);
+      await this.poll(
+        () => media.recent.toneShare(hz) >= minShare,
+        within,
+        () => `expected ${legName} of ${call.id} to receive a ${hz} Hz tone (≥ ${Math.round(minShare * 100)} % of the energy) within ${within}ms; it is ${Math.round(media.recent.toneShare(hz) * 100)} % after ${media.stats().packetsReceived} packets`,
+      );
+    }
+    if (e.rtp !== undefined) {
+      const rtp = e.rtp;
+      const media = await this.media(agent, leg, within);
+      if (rtp.codec !== undefined && media.stats().codec !== rtp.codec) throw new StepFailure(`expected ${legName} of ${call.id} to use ${rtp.codec}, it uses ${media.stats().codec ?? 'nothing'}`);
+      if (rtp.min_received !== undefined) {
+        await this.poll(() => media.stats().packetsReceived >= rtp.min_received!, within, () => `expected ${legName} of ${call.id} to receive ${rtp.min_received} RTP packets within ${within}ms, got ${media.stats().packetsReceived}`);
+      }
+      if (rtp.flowing !== undefined) {
+        // Flowing means packets arrive and leave: both counters move over 300 ms (or both stand still).
+        const before = media.stats();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const after = media.stats();
+        const moving = after.packetsReceived > before.packetsReceived && after.packetsSent > before.packetsSent;
+        const still = after.packetsReceived === before.packetsReceived && after.packetsSent === before.packetsSent;
+        if (rtp.flowing ? !moving : !still) {
+          throw new StepFailure(`expected media on ${legName} of ${call.id} to be ${rtp.flowing ? 'flowing' : 'stopped'}: in 300 ms it sent ${after.packetsSent - before.packetsSent} and received ${after.packetsReceived - before.packetsReceived} packets`);
+        }
+      }
+      if (rtp.max_loss_pct !== undefined) {
+        const stats = media.stats();
+        if (stats.packetsReceived === 0) throw new StepFailure(`expected ${legName} of ${call.id} to have received RTP, it has none`);
+        if (stats.lossPercent > rtp.max_loss_pct) throw new StepFailure(`expected at most ${rtp.max_loss_pct} % RTP loss on ${legName} of ${call.id}, measured ${stats.lossPercent} % (${stats.packetsLost} of ${stats.packetsLost + stats.packetsReceived})`);
+      }
+    }
+  }
+
+  /** Like waitFor, but re-checked on a timer: media counters change without phone events. */
+  private async poll(probe: () => boolean, ms: number, failure: () => string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!probe()) {
+      if (Date.now() > deadline) throw new StepFailure(failure());
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** The callee's leg of a call at `agentName`: same Call-ID local part (a conversion server may change the domain), else the oldest unclaimed incoming call. */
   private calleeLeg(call: CallRuntime, agentName: string): string | undefined {
     if (call.calleeLeg !== undefined) return call.calleeLeg;
@@ -302,6 +406,9 @@ export class ScenarioRunner {
       if (snap.status !== undefined) leg.status = snap.status;
       if (snap.reason !== undefined) leg.reason = snap.reason;
       if (snap.endedBy !== undefined) leg.endedBy = snap.endedBy;
+      if (snap.media !== undefined) leg.media = snap.media;
+      const digits = this.digits.get(snap.id);
+      if (digits !== undefined) leg.dtmfReceived = digits;
       return leg;
     };
     const report: CallReport = { id: call.id, from: call.from, to: call.to, legs: { caller: legReport(call.from, caller) } };

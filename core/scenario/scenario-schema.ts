@@ -64,6 +64,14 @@ export const stepSchemas = {
   hold: z.object({ ...callRef, ...by }).strict(),
   resume: z.object({ ...callRef, ...by }).strict(),
   wait: duration,
+  play: z
+    .object({ ...callRef, ...by, file: z.string().min(1).max(1024).optional(), tone: z.number().gt(0).lt(4000).optional(), loop: z.boolean().optional() })
+    .strict()
+    .refine((p) => (p.file === undefined) !== (p.tone === undefined), { message: 'play needs exactly one of file or tone' }),
+  record: z.object({ ...callRef, ...by, file: z.string().min(1).max(1024) }).strict(),
+  dtmf: z
+    .object({ ...callRef, ...by, digits: z.string().regex(/^[0-9A-Da-d*#]{1,32}$/, '1-32 of 0-9 A-D * #'), method: z.enum(['rfc4733', 'info']).default('rfc4733') })
+    .strict(),
   expect: z
     .object({
       call: name.optional(),
@@ -80,6 +88,12 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
+      audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
+      rtp: z
+        .object({ max_loss_pct: z.number().min(0).max(100).optional(), min_received: z.number().int().min(0).optional(), flowing: z.boolean().optional(), codec: z.enum(['PCMU', 'PCMA']).optional() })
+        .strict()
+        .optional(),
       within: duration.optional(),
     })
     .strict()
@@ -99,4 +113,6 @@ export interface Scenario {
   timeoutMs?: number;
   agents: Record<string, AgentSpec>;
   steps: ScenarioStep[];
+  /** Where the scenario file is: `play`/`record` paths are relative to it. */
+  baseDir?: string;
 }

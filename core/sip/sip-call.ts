@@ -46,6 +46,7 @@ export class SipCall {
   endedAt?: number;
   localHold = false;
   private readonly listeners = new Set<(call: SipCall) => void>();
+  private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
 
@@ -65,6 +66,11 @@ export class SipCall {
       onBye: (bye) => {
         this.endedBy ??= 'remote';
         bye.accept().catch(() => undefined);
+      },
+      onInfo: (info) => {
+        const digit = dtmfRelayDigit(info.request.getHeader('content-type') ?? '', info.request.body);
+        info.accept().catch(() => undefined);
+        if (digit) for (const listener of this.infoDigitListeners) listener(digit);
       },
     };
   }
@@ -103,6 +109,12 @@ export class SipCall {
   onChange(listener: (call: SipCall) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** DTMF the peer sent as SIP INFO (`application/dtmf-relay`), the fallback to RFC 4733. */
+  onInfoDigit(listener: (digit: { digit: string; durationMs: number }) => void): () => void {
+    this.infoDigitListeners.add(listener);
+    return () => this.infoDigitListeners.delete(listener);
   }
 
   /** Resolves once the call is terminated, whatever the reason. */
@@ -154,14 +166,22 @@ export class SipCall {
     if (this.session instanceof Invitation && this.state === 'incoming') await this.session.progress();
   }
 
-  async reject(status = 486, reason?: string): Promise<void> {
+  async reject(status = 486, reason?: string, extraHeaders?: string[]): Promise<void> {
     if (!(this.session instanceof Invitation) || this.state !== 'incoming') {
       throw new SipCallError('INVALID_STATE', `cannot reject a call in state ${this.state}`);
     }
     if (status < 300 || status > 699) throw new SipCallError('INVALID_STATE', `reject status ${status} is not a failure status`);
     this.endedBy = 'local';
     this.finalStatus = status;
-    await this.session.reject(reason === undefined ? { statusCode: status } : { statusCode: status, reasonPhrase: reason });
+    if (reason !== undefined) this.finalReason = reason;
+    await this.session.reject({ statusCode: status, ...(reason !== undefined ? { reasonPhrase: reason } : {}), ...(extraHeaders ? { extraHeaders } : {}) });
+  }
+
+  /** The body of the initial INVITE we received, with its content type (the SDP offer, usually). */
+  get inviteBody(): { contentType: string; body: string } | undefined {
+    if (!(this.session instanceof Invitation)) return undefined;
+    const request = this.session.request;
+    return request.body ? { contentType: request.getHeader('content-type') ?? '', body: request.body } : undefined;
   }
 
   /** End the call the way its state requires: CANCEL, reject (486/603) or BYE. */
@@ -319,4 +339,14 @@ function retryDelay(status: number, response: IncomingResponse): { retryAfterMs?
   const retryAfter = Number(response.message.getHeader('retry-after')?.split(/[\s;(]/)[0]);
   if (Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 10) return { retryAfterMs: retryAfter * 1000 };
   return { retryAfterMs: Math.floor(Math.random() * 2000) };
+}
+
+/** The digit of an `application/dtmf-relay` INFO body (`Signal=5`, `Duration=160`), or undefined. */
+export function dtmfRelayDigit(contentType: string, body: string): { digit: string; durationMs: number } | undefined {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/dtmf-relay' && type !== 'application/dtmf') return undefined;
+  const signal = /^\s*signal\s*=\s*([0-9A-Da-d*#])\s*$/im.exec(body)?.[1] ?? (type === 'application/dtmf' ? /^\s*([0-9A-Da-d*#])\s*$/.exec(body)?.[1] : undefined);
+  if (signal === undefined) return undefined;
+  const duration = Number(/^\s*duration\s*=\s*(\d{1,5})\s*$/im.exec(body)?.[1] ?? 100);
+  return { digit: signal.toUpperCase(), durationMs: duration };
 }

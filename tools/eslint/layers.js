@@ -16,7 +16,8 @@ export const layers = {
   'core/signing': { layers: ['core/api', 'core/sip/message', 'core/signing'], node: ['crypto'], packages: [] },
   'core/household': { layers: ['core/api', 'core/sip/message', 'core/household'], node: true, packages: [] },
   'core/sip': { layers: coreLower, node: true, packages: ['sip.js', 'ws'] },
-  'core/media': { layers: ['core/api', 'core/media', 'core/sip/message'], node: true, packages: [] },
+  // core/media implements sip.js's SessionDescriptionHandler interface (types only).
+  'core/media': { layers: ['core/api', 'core/media', 'core/sip/message'], node: true, packages: ['sip.js'] },
   'core/address': { layers: ['core/api', 'core/address'], node: true, packages: [] },
   'core/lease': { layers: ['core/api', 'core/lease'], node: true, packages: [] },
   'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },

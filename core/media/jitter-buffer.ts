@@ -1,0 +1,88 @@
+/** What the playout side gets every 20 ms. */
+export interface PlayoutFrame {
+  samples: Int16Array;
+  /** True when the frame is made up (a gap in the stream), not received. */
+  concealed: boolean;
+}
+
+export type JitterPushResult = 'queued' | 'late' | 'duplicate' | 'overflow';
+
+const frameSamples = 160;
+
+/**
+ * A fixed-delay jitter buffer for 20 ms frames: it holds `depth` frames before playout starts, puts reordered
+ * packets back in sequence, conceals a missing frame by repeating the last one at half level (then silence), and
+ * counts packets that arrive after their playout time as late. Sequence numbers wrap at 2^16.
+ */
+export class JitterBuffer {
+  late = 0;
+  concealed = 0;
+  private readonly frames = new Map<number, Int16Array>();
+  private next: number | undefined;
+  private playing = false;
+  private lastPlayed: Int16Array | undefined;
+  private misses = 0;
+
+  constructor(
+    private readonly depth = 3,
+    private readonly capacity = 50,
+  ) {}
+
+  push(sequence: number, samples: Int16Array): JitterPushResult {
+    if (this.next !== undefined && this.playing) {
+      const ahead = ((sequence - this.next) << 16) >> 16; // signed 16-bit distance
+      if (ahead < 0) {
+        this.late++;
+        return 'late';
+      }
+    }
+    if (this.frames.has(sequence)) return 'duplicate';
+    if (this.frames.size >= this.capacity) {
+      this.restart();
+      this.frames.set(sequence, samples);
+      return 'overflow';
+    }
+    this.frames.set(sequence, samples);
+    if (!this.playing) {
+      if (this.next === undefined || (((sequence - this.next) << 16) >> 16) < 0) this.next = sequence;
+      if (this.frames.size >= this.depth) this.playing = true;
+    }
+    return 'queued';
+  }
+
+  /** The frame to play now; undefined while nothing is playing (before the first packets, or after a long silence). */
+  pop(): PlayoutFrame | undefined {
+    if (!this.playing || this.next === undefined) return undefined;
+    const seq = this.next;
+    this.next = (seq + 1) & 0xffff;
+    const frame = this.frames.get(seq);
+    if (frame) {
+      this.frames.delete(seq);
+      this.lastPlayed = frame;
+      this.misses = 0;
+      return { samples: frame, concealed: false };
+    }
+    this.misses++;
+    if (this.frames.size === 0 && this.misses > 5) {
+      // The sender went quiet (hold, end of talk spurt): stop playing until the buffer fills again.
+      this.restart();
+      return undefined;
+    }
+    this.concealed++;
+    const samples = new Int16Array(frameSamples);
+    if (this.misses === 1 && this.lastPlayed) for (let i = 0; i < frameSamples; i++) samples[i] = this.lastPlayed[i]! >> 1;
+    return { samples, concealed: true };
+  }
+
+  get size(): number {
+    return this.frames.size;
+  }
+
+  /** A new sender (SSRC change) or an overflow: start over. */
+  restart(): void {
+    this.frames.clear();
+    this.next = undefined;
+    this.playing = false;
+    this.misses = 0;
+  }
+}

@@ -1,0 +1,103 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ToneSource } from './audio-frame.js';
+import { MediaError } from './media-error.js';
+import { MediaSession } from './media-session.js';
+import { RtpPortAllocator } from './rtp-port-allocator.js';
+import { serializeRtp } from './rtp-packet.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(probe: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(20);
+  }
+}
+
+describe('MediaSession over loopback', () => {
+  const open: MediaSession[] = [];
+  afterEach(async () => {
+    for (const s of open.splice(0)) s.close();
+    await sleep(20);
+  });
+  const range = { min: 42000 + Math.floor(Math.random() * 200) * 10, max: 0 };
+  range.max = range.min + 9;
+  const allocator = new RtpPortAllocator(range);
+
+  async function pair(): Promise<[MediaSession, MediaSession]> {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(a, b);
+    a.acceptAnswer(b.acceptOffer(a.createOffer()));
+    return [a, b];
+  }
+
+  it('carries a 1000 Hz tone from one side to the other, with packet counts, no loss, and RTCP reports', async () => {
+    const [a, b] = await pair();
+    expect(a.localRtpPort % 2).toBe(0);
+    expect(a.localRtpPort).toBeGreaterThanOrEqual(range.min);
+    a.play(new ToneSource(1000));
+    await until(() => b.stats().packetsReceived >= 40 && a.stats().remoteReport !== undefined);
+    expect(b.recent.toneShare(1000)).toBeGreaterThan(0.9);
+    expect(b.recent.toneShare(600)).toBeLessThan(0.05);
+    expect(a.recent.toneShare(1000)).toBe(0); // b sends silence
+    const stats = b.stats();
+    expect(stats).toMatchObject({ codec: 'PCMU', sending: true, receiving: true, packetsLost: 0, lossPercent: 0, rejected: {} });
+    expect(stats.jitterMs).toBeLessThan(20);
+    expect(a.stats().remoteReport!.lossPercent).toBe(0);
+  });
+
+  it('sends RFC 4733 digits that arrive once each', async () => {
+    const [a, b] = await pair();
+    const digits: string[] = [];
+    b.onDigit((d) => digits.push(d.digit));
+    expect(a.sendDtmf('159#')).toBe(true);
+    await until(() => digits.length === 4);
+    expect(digits.join('')).toBe('159#');
+    expect(a.stats().dtmfSent).toBe(4);
+    expect(b.stats().dtmfReceived).toBe('159#');
+  });
+
+  it('stops media both ways on hold and starts it again on resume (RFC 3264 §8.4)', async () => {
+    const [a, b] = await pair();
+    await until(() => b.stats().packetsReceived > 5 && a.stats().packetsReceived > 5);
+    a.acceptAnswer(b.acceptOffer(a.createOffer(true)));
+    expect(a.stats()).toMatchObject({ sending: false, localHold: true });
+    expect(b.stats()).toMatchObject({ sending: false, remoteDirection: 'sendonly' });
+    await sleep(100);
+    const [sentA, sentB] = [a.stats().packetsSent, b.stats().packetsSent];
+    await sleep(300);
+    expect([a.stats().packetsSent, b.stats().packetsSent]).toEqual([sentA, sentB]);
+    a.acceptAnswer(b.acceptOffer(a.createOffer(false)));
+    await until(() => a.stats().packetsSent > sentA + 5 && b.stats().packetsSent > sentB + 5);
+    expect(a.stats().sending && b.stats().sending).toBe(true);
+  });
+
+  it('drops and counts RTP from a stranger, with a wrong payload type, or malformed, and keeps going', async () => {
+    const [a, b] = await pair();
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+    const good = serializeRtp({ marker: false, payloadType: 0, sequence: 1, timestamp: 1, ssrc: 1, payload: new Uint8Array(160) });
+    stranger.send(good, b.localRtpPort, '127.0.0.1');
+    stranger.send(Buffer.from([1, 2, 3]), b.localRtpPort, '127.0.0.1');
+    // a's own socket is the negotiated source: a wrong payload type and a truncated packet from there
+    const fromA = (data: Buffer): void => (a as unknown as { sockets: { rtp: dgram.Socket } }).sockets.rtp.send(data, b.localRtpPort, '127.0.0.1');
+    fromA(serializeRtp({ marker: false, payloadType: 34, sequence: 2, timestamp: 2, ssrc: 1, payload: new Uint8Array(10) }));
+    fromA(Buffer.from([0x80, 0, 0]));
+    await until(() => Object.values(b.stats().rejected).reduce((x, y) => x + y, 0) >= 4);
+    expect(b.stats().rejected).toMatchObject({ UNEXPECTED_SOURCE: 2, WRONG_PAYLOAD_TYPE: 1, TRUNCATED: 1 });
+    a.play(new ToneSource(440));
+    await until(() => b.recent.toneShare(440) > 0.5);
+    stranger.close();
+  });
+
+  it('refuses a call that does not fit the port range rather than using an OS port', async () => {
+    const tiny = new RtpPortAllocator({ min: range.min, max: range.min + 1 });
+    const first = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator: tiny });
+    open.push(first);
+    await expect(MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator: tiny })).rejects.toMatchObject({ code: 'PORT_RANGE_EXHAUSTED' });
+    await expect(MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator: tiny })).rejects.toBeInstanceOf(MediaError);
+  });
+});

@@ -1,0 +1,391 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import type dgram from 'node:dgram';
+import { frameSamples, SilenceSource, type AudioSink, type AudioSource } from './audio-frame.js';
+import { DtmfReceiver, DtmfSender, type ReceivedDigit } from './dtmf.js';
+import { decodeG711, encodeG711 } from './g711.js';
+import { JitterBuffer } from './jitter-buffer.js';
+import { MediaClock } from './media-clock.js';
+import { MediaError } from './media-error.js';
+import { buildBye, buildReport, ntpTime, parseRtcp, RtcpParseError, type ReportBlock } from './rtcp.js';
+import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
+import type { RtpPortAllocator, RtpSocketPair } from './rtp-port-allocator.js';
+import { RtpReceiverStats } from './rtp-receiver-stats.js';
+import { formatSdp, parseSdp } from './sdp.js';
+import { answerOffer, applyAnswer, buildOffer, type AudioCodecName, type LocalAudio, type NegotiatedAudio } from './sdp-negotiation.js';
+import { RecentAudio } from './tone-detector.js';
+
+export interface MediaSessionOptions {
+  /** Written into SDP o= and c= (a temporary address when one is in use). */
+  advertisedAddress: string;
+  /** Where the RTP and RTCP sockets bind. */
+  bindAddress: string;
+  allocator: RtpPortAllocator;
+  clock?: MediaClock;
+  codecs?: AudioCodecName[];
+  jitterDepth?: number;
+  /** RTCP report interval (RFC 3550 §6.2: 5 s minimum for a two-party session). */
+  rtcpIntervalMs?: number;
+}
+
+/** Per call and direction: what the report, the call log and the UI show about media. */
+export interface MediaStats {
+  codec?: AudioCodecName;
+  localRtp: string;
+  remoteRtp?: string;
+  sending: boolean;
+  receiving: boolean;
+  localHold: boolean;
+  remoteDirection?: string;
+  packetsSent: number;
+  octetsSent: number;
+  packetsReceived: number;
+  packetsLost: number;
+  lossPercent: number;
+  jitterMs: number;
+  latePackets: number;
+  concealedFrames: number;
+  ssrcChanges: number;
+  dtmfSent: number;
+  dtmfReceived: string;
+  /** What the far end said about our stream in its last RTCP report. */
+  remoteReport?: { lossPercent: number; jitterMs: number };
+  rejected: Record<string, number>;
+}
+
+type RejectReason = 'UNEXPECTED_SOURCE' | 'WRONG_PAYLOAD_TYPE' | 'NOT_NEGOTIATED' | 'BAD_RTCP' | 'SEND_FAILED' | string;
+
+function canonical(address: string): string {
+  if (!address.includes(':')) return address;
+  try {
+    return new URL(`http://[${address.replace(/^\[|\]$/g, '')}]/`).hostname.slice(1, -1);
+  } catch {
+    return address.toLowerCase();
+  }
+}
+
+/**
+ * One call's audio over plain RTP (RFC 3550, RFC 3551 G.711, RFC 4733 events): the socket pair from the port range,
+ * the SDP offer/answer state, a 20 ms send loop on the shared clock, a jitter buffer on the way in, RTCP reports,
+ * and hostile-input checks — packets from anyone but the negotiated peer, with an unnegotiated payload type, or
+ * malformed, are dropped and counted.
+ */
+export class MediaSession {
+  readonly recent = new RecentAudio();
+  private readonly sinks = new Set<AudioSink>([this.recent]);
+  private source: AudioSource = new SilenceSource();
+  private negotiated: NegotiatedAudio | undefined;
+  private localHold = false;
+  private version = 0;
+  private readonly sessionId = String(randomInt(1, 2 ** 31));
+  private readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private readonly cname = randomBytes(12).toString('base64url');
+  private sequence = randomInt(0, 0x10000);
+  private timestamp = randomInt(0, 2 ** 31);
+  private readonly frame = new Int16Array(frameSamples);
+  private readonly payload = new Uint8Array(frameSamples);
+  private readonly jitter: JitterBuffer;
+  private readonly receiver = new RtpReceiverStats();
+  private readonly dtmfSender = new DtmfSender();
+  private readonly dtmfReceiver: DtmfReceiver;
+  private readonly digitListeners = new Set<(digit: ReceivedDigit) => void>();
+  private readonly negotiationListeners = new Set<(stats: MediaStats) => void>();
+  private readonly rejected = new Map<RejectReason, number>();
+  private remoteSsrc: number | undefined;
+  private ssrcChanges = 0;
+  private packetsSent = 0;
+  private octetsSent = 0;
+  private dtmfSent = 0;
+  private digitsReceived = '';
+  private remoteReport: MediaStats['remoteReport'];
+  private lastSr: { middle: number; at: number } | undefined;
+  private ticksSinceRtcp = 0;
+  private talkspurt = true;
+  private unsubscribe: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: MediaSessionOptions,
+    private readonly sockets: RtpSocketPair,
+  ) {
+    this.jitter = new JitterBuffer(options.jitterDepth ?? 3);
+    this.dtmfReceiver = new DtmfReceiver((digit) => {
+      this.digitsReceived += digit.digit;
+      for (const listener of this.digitListeners) listener(digit);
+    });
+    sockets.rtp.on('message', (data, rinfo) => this.onRtp(data, rinfo));
+    sockets.rtcp.on('message', (data, rinfo) => this.onRtcp(data, rinfo));
+    sockets.rtp.on('error', () => this.reject('SOCKET_ERROR'));
+    sockets.rtcp.on('error', () => this.reject('SOCKET_ERROR'));
+  }
+
+  static async open(options: MediaSessionOptions): Promise<MediaSession> {
+    const sockets = await options.allocator.allocate(options.bindAddress);
+    return new MediaSession(options, sockets);
+  }
+
+  get localRtpPort(): number {
+    return this.sockets.rtpPort;
+  }
+
+  /** Our side of the description; every new offer or answer of ours gets the next o= version (RFC 3264 §8). */
+  private local(newDescription: boolean): LocalAudio {
+    return {
+      address: this.options.advertisedAddress,
+      rtpPort: this.sockets.rtpPort,
+      codecs: this.options.codecs ?? ['PCMU', 'PCMA'],
+      direction: this.localHold ? 'sendonly' : 'sendrecv',
+      sessionId: this.sessionId,
+      version: newDescription ? ++this.version : this.version,
+    };
+  }
+
+  /** Our SDP offer; `hold` offers sendonly (RFC 3264 §8.4). */
+  createOffer(hold = this.localHold): string {
+    this.assertOpen();
+    this.localHold = hold;
+    return formatSdp(buildOffer(this.local(true)));
+  }
+
+  /** Take the peer's offer and return our answer; a bad or unusable offer throws MediaError (→ 488). */
+  acceptOffer(sdp: string, hold = this.localHold): string {
+    this.assertOpen();
+    this.localHold = hold;
+    const { answer, negotiated } = answerOffer(parseSdp(sdp), this.local(true));
+    this.apply(negotiated);
+    return formatSdp(answer);
+  }
+
+  /** Take the peer's answer to our offer. */
+  acceptAnswer(sdp: string): void {
+    this.assertOpen();
+    this.apply(applyAnswer(parseSdp(sdp), this.local(false)));
+  }
+
+  /** Undo an offer the peer refused (a re-INVITE answered 491 or 500): the hold state goes back. */
+  rollback(previousHold: boolean): void {
+    this.localHold = previousHold;
+  }
+
+  get onHold(): boolean {
+    return this.localHold;
+  }
+
+  /** Check an offer without taking it: throws the MediaError an answer would throw. */
+  checkOffer(sdp: string): void {
+    answerOffer(parseSdp(sdp), this.local(false));
+  }
+
+  /** Replace what we send (a WAV file, a tone, the microphone port); silence when it ends. */
+  play(source: AudioSource): void {
+    this.source = source;
+    this.talkspurt = true;
+  }
+
+  get playing(): string {
+    return this.source.description;
+  }
+
+  addSink(sink: AudioSink): () => void {
+    this.sinks.add(sink);
+    return () => {
+      this.sinks.delete(sink);
+      sink.close?.();
+    };
+  }
+
+  /** Queue RFC 4733 digits; false when the peer did not negotiate telephone-event. */
+  sendDtmf(digits: string): boolean {
+    if (!this.negotiated?.dtmfPayloadType) return false;
+    this.dtmfSender.enqueue(digits);
+    return true;
+  }
+
+  onDigit(listener: (digit: ReceivedDigit) => void): () => void {
+    this.digitListeners.add(listener);
+    return () => this.digitListeners.delete(listener);
+  }
+
+  onNegotiated(listener: (stats: MediaStats) => void): () => void {
+    this.negotiationListeners.add(listener);
+    return () => this.negotiationListeners.delete(listener);
+  }
+
+  stats(): MediaStats {
+    const n = this.negotiated;
+    const stats: MediaStats = {
+      localRtp: `${this.options.advertisedAddress.includes(':') ? `[${this.options.advertisedAddress}]` : this.options.advertisedAddress}:${this.sockets.rtpPort}`,
+      sending: this.isSending,
+      receiving: n?.receive ?? false,
+      localHold: this.localHold,
+      packetsSent: this.packetsSent,
+      octetsSent: this.octetsSent,
+      packetsReceived: this.receiver.received,
+      packetsLost: Math.max(0, this.receiver.lost),
+      lossPercent: Math.round(this.receiver.lossPercent * 100) / 100,
+      jitterMs: Math.round(this.receiver.jitterMs * 100) / 100,
+      latePackets: this.jitter.late,
+      concealedFrames: this.jitter.concealed,
+      ssrcChanges: this.ssrcChanges,
+      dtmfSent: this.dtmfSent,
+      dtmfReceived: this.digitsReceived,
+      rejected: Object.fromEntries(this.rejected),
+    };
+    if (n) {
+      stats.codec = n.codec;
+      stats.remoteDirection = n.remoteDirection;
+      if (n.remote) stats.remoteRtp = `${n.remote.address.includes(':') ? `[${n.remote.address}]` : n.remote.address}:${n.remote.rtpPort}`;
+    }
+    if (this.remoteReport) stats.remoteReport = this.remoteReport;
+    return stats;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    const remote = this.negotiated?.remote;
+    const finish = (): void => {
+      for (const sink of this.sinks) sink.close?.();
+      this.sockets.release();
+    };
+    if (remote && this.packetsSent > 0) {
+      this.sockets.rtcp.send(buildBye(this.ssrc, this.cname), remote.rtcpPort, remote.address, () => finish());
+    } else {
+      finish();
+    }
+  }
+
+  private get isSending(): boolean {
+    return !this.closed && !this.localHold && (this.negotiated?.send ?? false);
+  }
+
+  private apply(negotiated: NegotiatedAudio): void {
+    this.negotiated = negotiated;
+    this.talkspurt = true;
+    this.unsubscribe ??= (this.options.clock ?? MediaClock.shared).subscribe(() => this.tick());
+    const stats = this.stats();
+    for (const listener of this.negotiationListeners) listener(stats);
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const n = this.negotiated;
+    const played = this.jitter.pop();
+    if (played && n?.receive) for (const sink of this.sinks) sink.write(played.samples);
+    if (n && ++this.ticksSinceRtcp * 20 >= (this.options.rtcpIntervalMs ?? 5000)) {
+      this.ticksSinceRtcp = 0;
+      this.sendReport();
+    }
+    if (!n || !n.remote || !this.isSending) {
+      this.timestamp = (this.timestamp + frameSamples) >>> 0;
+      this.talkspurt = true;
+      return;
+    }
+    const dtmf = n.dtmfPayloadType !== undefined ? this.dtmfSender.tick(this.timestamp) : undefined;
+    if (dtmf) {
+      if (dtmf.marker) this.dtmfSent++;
+      this.send({ marker: dtmf.marker, payloadType: n.dtmfPayloadType!, timestamp: dtmf.timestamp, payload: dtmf.payload });
+    } else {
+      this.source.read(this.frame);
+      encodeG711(n.codec, this.frame, this.payload);
+      this.send({ marker: this.talkspurt, payloadType: n.payloadType, timestamp: this.timestamp, payload: this.payload });
+      this.talkspurt = false;
+    }
+    this.timestamp = (this.timestamp + frameSamples) >>> 0;
+  }
+
+  private send(packet: { marker: boolean; payloadType: number; timestamp: number; payload: Uint8Array }): void {
+    const remote = this.negotiated!.remote!;
+    const data = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
+    this.sequence = (this.sequence + 1) & 0xffff;
+    this.packetsSent++;
+    this.octetsSent += packet.payload.length;
+    this.sockets.rtp.send(data, remote.rtpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+  }
+
+  private onRtp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const n = this.negotiated;
+    if (!n) return this.reject('NOT_NEGOTIATED');
+    const remote = n.remote;
+    // RFC 3550 §8.2 / §9: only the negotiated peer's RTP is ours; anything else is dropped (no latching).
+    if (!remote || canonical(rinfo.address) !== canonical(remote.address) || rinfo.port !== remote.rtpPort) return this.reject('UNEXPECTED_SOURCE');
+    let packet;
+    try {
+      packet = parseRtp(data);
+    } catch (error) {
+      return this.reject(error instanceof RtpParseError ? error.reason : 'MALFORMED');
+    }
+    const isDtmf = packet.payloadType === n.dtmfPayloadType;
+    if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject('WRONG_PAYLOAD_TYPE');
+    if (this.remoteSsrc !== undefined && packet.ssrc !== this.remoteSsrc) {
+      this.ssrcChanges++;
+      this.receiver.reset();
+      this.jitter.restart();
+    }
+    this.remoteSsrc = packet.ssrc;
+    this.receiver.update(packet.sequence, packet.timestamp, performance.timeOrigin + performance.now(), !isDtmf);
+    if (isDtmf) {
+      this.dtmfReceiver.receive(packet.timestamp, packet.payload);
+      this.jitter.push(packet.sequence, new Int16Array(frameSamples)); // the event replaces audio for its duration
+    } else if (packet.payloadType === 13) {
+      this.jitter.push(packet.sequence, new Int16Array(frameSamples)); // comfort noise (RFC 3389): play silence
+    } else {
+      if (packet.payload.length !== frameSamples) {
+        // ptime other than 20 ms: decode what came, pad or cut to one frame (we asked for 20 ms)
+        const pcm = new Int16Array(frameSamples);
+        pcm.set(decodeG711(n.codec, packet.payload.subarray(0, frameSamples)));
+        this.jitter.push(packet.sequence, pcm);
+      } else {
+        this.jitter.push(packet.sequence, decodeG711(n.codec, packet.payload));
+      }
+    }
+  }
+
+  private onRtcp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+    const remote = this.negotiated?.remote;
+    if (!remote || canonical(rinfo.address) !== canonical(remote.address)) return this.reject('UNEXPECTED_SOURCE');
+    try {
+      const parsed = parseRtcp(data);
+      for (const report of parsed.reports) {
+        if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
+        const ours = report.blocks.find((b) => b.ssrc === this.ssrc);
+        if (ours) this.remoteReport = { lossPercent: Math.round((ours.fractionLost / 256) * 10000) / 100, jitterMs: ours.jitter / 8 };
+      }
+    } catch (error) {
+      this.reject(error instanceof RtcpParseError ? 'BAD_RTCP' : 'BAD_RTCP');
+    }
+  }
+
+  private sendReport(): void {
+    const remote = this.negotiated?.remote;
+    if (!remote) return;
+    const blocks: ReportBlock[] = [];
+    if (this.remoteSsrc !== undefined && this.receiver.hasData) {
+      blocks.push({
+        ssrc: this.remoteSsrc,
+        fractionLost: this.receiver.takeFractionLost(),
+        cumulativeLost: this.receiver.lost,
+        extendedHighestSeq: this.receiver.extendedMax,
+        jitter: this.receiver.jitterTimestampUnits,
+        lastSr: this.lastSr?.middle ?? 0,
+        delaySinceLastSr: this.lastSr ? Math.round(((Date.now() - this.lastSr.at) / 1000) * 65536) : 0,
+      });
+    }
+    const ntp = ntpTime();
+    const report = buildReport({
+      ssrc: this.ssrc,
+      cname: this.cname,
+      blocks,
+      ...(this.packetsSent > 0 ? { sender: { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: this.timestamp, packets: this.packetsSent, octets: this.octetsSent } } : {}),
+    });
+    this.sockets.rtcp.send(report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+  }
+
+  private reject(reason: RejectReason): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MediaError('CLOSED', 'the media session is closed');
+  }
+}

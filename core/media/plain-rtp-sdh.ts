@@ -1,0 +1,147 @@
+import type { BodyAndContentType, SessionDescriptionHandler, SessionDescriptionHandlerFactory } from 'sip.js';
+import type { MediaClock } from './media-clock.js';
+import { MediaError } from './media-error.js';
+import { MediaSession } from './media-session.js';
+import { RtpPortAllocator, type PortRange } from './rtp-port-allocator.js';
+import { answerOffer, type AudioCodecName } from './sdp-negotiation.js';
+import { parseSdp } from './sdp.js';
+
+/** What the phone tells the media layer about one identity. */
+export interface PlainRtpMediaContext {
+  advertisedAddress: string;
+  bindAddress: string;
+  portRange: PortRange;
+}
+
+export interface PlainRtpMediaOptions {
+  codecs?: AudioCodecName[];
+  clock?: MediaClock;
+  jitterDepth?: number;
+  rtcpIntervalMs?: number;
+}
+
+/** The options our SipCall passes for hold and resume (sip.js hands them through untouched). */
+interface HoldOption {
+  hold?: boolean;
+}
+
+/**
+ * sip.js's SessionDescriptionHandler for plain RTP: it runs the RFC 3264 offer/answer against a MediaSession and
+ * exposes that session as `media`. An offer we cannot use is refused with a MediaError, which sip.js turns into a
+ * 488 (Not Acceptable Here) for the INVITE.
+ */
+export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHandler {
+  media: MediaSession | undefined;
+  private opening: Promise<MediaSession> | undefined;
+  private pendingOffer: string | undefined;
+  private offerOutstanding = false;
+  private holdBeforeOffer = false;
+  private closed = false;
+
+  constructor(
+    private readonly context: PlainRtpMediaContext,
+    private readonly allocator: RtpPortAllocator,
+    private readonly options: PlainRtpMediaOptions,
+  ) {}
+
+  /** The media session, opened (its ports taken from the range) on first use. */
+  session(): Promise<MediaSession> {
+    if (this.closed) return Promise.reject(new MediaError('CLOSED', 'the call has ended'));
+    this.opening ??= MediaSession.open({
+      advertisedAddress: this.context.advertisedAddress,
+      bindAddress: this.context.bindAddress,
+      allocator: this.allocator,
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+      ...(this.options.codecs ? { codecs: this.options.codecs } : {}),
+      ...(this.options.jitterDepth !== undefined ? { jitterDepth: this.options.jitterDepth } : {}),
+      ...(this.options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.options.rtcpIntervalMs } : {}),
+    }).then((media) => {
+      if (this.closed) {
+        media.close();
+        throw new MediaError('CLOSED', 'the call has ended');
+      }
+      this.media = media;
+      return media;
+    });
+    return this.opening;
+  }
+
+  async getDescription(options?: object): Promise<BodyAndContentType> {
+    const media = await this.session();
+    const hold = (options as HoldOption | undefined)?.hold;
+    if (this.pendingOffer !== undefined) {
+      const offer = this.pendingOffer;
+      this.pendingOffer = undefined;
+      return { body: media.acceptOffer(offer, hold ?? media.onHold), contentType: 'application/sdp' };
+    }
+    this.holdBeforeOffer = media.onHold;
+    this.offerOutstanding = true;
+    return { body: media.createOffer(hold ?? media.onHold), contentType: 'application/sdp' };
+  }
+
+  async setDescription(sdp: string): Promise<void> {
+    const media = await this.session();
+    if (this.offerOutstanding) {
+      this.offerOutstanding = false;
+      media.acceptAnswer(sdp);
+      return;
+    }
+    media.checkOffer(sdp); // refuse a bad offer now, so the INVITE gets 488 rather than a half-made answer
+    this.pendingOffer = sdp;
+  }
+
+  async rollbackDescription(): Promise<void> {
+    if (!this.offerOutstanding) return;
+    this.offerOutstanding = false;
+    this.media?.rollback(this.holdBeforeOffer);
+  }
+
+  hasDescription(contentType: string): boolean {
+    return contentType.toLowerCase().split(';')[0]!.trim() === 'application/sdp';
+  }
+
+  sendDtmf(tones: string): boolean {
+    if (!this.media) return false;
+    try {
+      return this.media.sendDtmf(tones);
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.media?.close();
+  }
+}
+
+/**
+ * The media provider hosts give the Phone: one port allocator per range, shared by every call of every identity
+ * that uses the range, and a SessionDescriptionHandler per call.
+ */
+export function createPlainRtpMediaProvider(
+  options: PlainRtpMediaOptions = {},
+): ((context: PlainRtpMediaContext) => SessionDescriptionHandlerFactory) & { offerProblem: (sdp: string) => string | undefined } {
+  const allocators = new Map<string, RtpPortAllocator>();
+  const provide = (context: PlainRtpMediaContext): SessionDescriptionHandlerFactory => {
+    const key = `${context.portRange.min}-${context.portRange.max}`;
+    let allocator = allocators.get(key);
+    if (!allocator) {
+      allocator = new RtpPortAllocator(context.portRange);
+      allocators.set(key, allocator);
+    }
+    const shared = allocator;
+    return () => new PlainRtpSessionDescriptionHandler(context, shared, options);
+  };
+  return Object.assign(provide, { offerProblem: (sdp: string) => offerProblem(sdp, options.codecs) });
+}
+
+/** Whether an SDP offer can be answered, without opening anything: undefined when it can, else why not. */
+export function offerProblem(sdp: string, codecs: AudioCodecName[] = ['PCMU', 'PCMA']): string | undefined {
+  try {
+    answerOffer(parseSdp(sdp), { address: '127.0.0.1', rtpPort: 9, codecs, direction: 'sendrecv', sessionId: '0', version: 0 });
+    return undefined;
+  } catch (error) {
+    return error instanceof MediaError ? error.message : String(error);
+  }
+}

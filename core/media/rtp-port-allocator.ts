@@ -1,0 +1,101 @@
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import { MediaError } from './media-error.js';
+
+export interface PortRange {
+  min: number;
+  max: number;
+}
+
+/** An RTP socket on an even port with its RTCP socket on the next one (RFC 3550 §11). */
+export interface RtpSocketPair {
+  rtp: dgram.Socket;
+  rtcp: dgram.Socket;
+  rtpPort: number;
+  release(): void;
+}
+
+function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function close(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * Hands out RTP/RTCP port pairs from a range, and only from it: when no pair in the range can be bound, the call
+ * is refused with PORT_RANGE_EXHAUSTED rather than given an OS-chosen port (seed 003: every port the phone uses is
+ * inside its leased range). Pairs are tried round-robin so a just-freed port is not reused at once.
+ */
+export class RtpPortAllocator {
+  private readonly inUse = new Set<number>();
+  private cursor: number;
+
+  constructor(readonly range: PortRange) {
+    if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < 1024 || range.max > 65535 || range.max < range.min + 1) {
+      throw new RangeError(`an RTP port range needs at least two ports between 1024 and 65535, got ${range.min}-${range.max}`);
+    }
+    this.cursor = this.firstEven;
+  }
+
+  private get firstEven(): number {
+    return this.range.min % 2 === 0 ? this.range.min : this.range.min + 1;
+  }
+
+  /** Pairs the range can hold at most. */
+  get capacity(): number {
+    return Math.max(0, Math.floor((this.range.max - this.firstEven + 1) / 2));
+  }
+
+  get used(): number {
+    return this.inUse.size;
+  }
+
+  async allocate(address: string): Promise<RtpSocketPair> {
+    const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+    for (let tried = 0; tried < this.capacity; tried++) {
+      const port = this.cursor;
+      this.cursor = port + 2 + 1 > this.range.max ? this.firstEven : port + 2;
+      if (this.inUse.has(port)) continue;
+      const rtp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+      const rtcp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+      try {
+        await bind(rtp, port, address);
+        await bind(rtcp, port + 1, address);
+      } catch (error) {
+        close(rtp);
+        close(rtcp);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') continue;
+        throw new MediaError('SOCKET_FAILED', `cannot bind RTP on ${address}:${port}: ${(error as Error).message}`);
+      }
+      this.inUse.add(port);
+      let released = false;
+      return {
+        rtp,
+        rtcp,
+        rtpPort: port,
+        release: () => {
+          if (released) return;
+          released = true;
+          close(rtp);
+          close(rtcp);
+          this.inUse.delete(port);
+        },
+      };
+    }
+    throw new MediaError('PORT_RANGE_EXHAUSTED', `no free RTP/RTCP port pair in ${this.range.min}-${this.range.max} (${this.inUse.size} in use)`);
+  }
+}

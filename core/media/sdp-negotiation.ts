@@ -1,0 +1,179 @@
+import { MediaError } from './media-error.js';
+import { connectionOf, directionOf, type MediaDirection, type SdpMedia, type SessionDescription } from './sdp.js';
+
+export type AudioCodecName = 'PCMU' | 'PCMA';
+
+/** Static payload types of RFC 3551 §6, and our preferred dynamic one for telephone-event (RFC 4733 §7.1.1). */
+const staticPayloadTypes: Record<AudioCodecName, number> = { PCMU: 0, PCMA: 8 };
+export const defaultDtmfPayloadType = 101;
+
+/** What this phone says about its end of an audio stream. */
+export interface LocalAudio {
+  address: string;
+  rtpPort: number;
+  /** Codecs in order of preference. */
+  codecs: AudioCodecName[];
+  /** What we want: sendrecv, or sendonly while we hold the call (RFC 3264 §8.4). */
+  direction: MediaDirection;
+  sessionId: string;
+  version: number;
+}
+
+/** The outcome of an offer/answer exchange for the audio stream. */
+export interface NegotiatedAudio {
+  codec: AudioCodecName;
+  payloadType: number;
+  /** telephone-event payload type, when both sides have it. */
+  dtmfPayloadType?: number;
+  /** Where to send RTP and RTCP; absent when the stream is rejected (port 0) or held with c=0.0.0.0. */
+  remote?: { address: string; rtpPort: number; rtcpPort: number };
+  /** What the two directions allow us to do. */
+  send: boolean;
+  receive: boolean;
+  /** The direction the remote side stated. */
+  remoteDirection: MediaDirection;
+  ptime: number;
+}
+
+const flags = (d: MediaDirection): { send: boolean; recv: boolean } => ({ send: d === 'sendrecv' || d === 'sendonly', recv: d === 'sendrecv' || d === 'recvonly' });
+const fromFlags = (send: boolean, recv: boolean): MediaDirection => (send ? (recv ? 'sendrecv' : 'sendonly') : recv ? 'recvonly' : 'inactive');
+
+/** The direction seen from the other end (RFC 3264 §6.1). */
+export function reverseDirection(direction: MediaDirection): MediaDirection {
+  const f = flags(direction);
+  return fromFlags(f.recv, f.send);
+}
+
+function addressType(address: string): 'IP4' | 'IP6' {
+  return address.includes(':') ? 'IP6' : 'IP4';
+}
+
+function audioMedia(local: LocalAudio, formats: Array<{ pt: number; name: string }>, dtmfPt: number | undefined, direction: MediaDirection): SdpMedia {
+  const media: SdpMedia = {
+    media: 'audio',
+    port: local.rtpPort,
+    protocol: 'RTP/AVP',
+    formats: [...formats.map((f) => String(f.pt)), ...(dtmfPt !== undefined ? [String(dtmfPt)] : [])],
+    rtpmap: new Map(),
+    fmtp: new Map(),
+    ptime: 20,
+    direction,
+  };
+  for (const f of formats) media.rtpmap.set(f.pt, { encoding: f.name, clockRate: 8000 });
+  if (dtmfPt !== undefined) {
+    media.rtpmap.set(dtmfPt, { encoding: 'telephone-event', clockRate: 8000 });
+    media.fmtp.set(dtmfPt, '0-16');
+  }
+  return media;
+}
+
+function session(local: LocalAudio, media: SdpMedia[]): SessionDescription {
+  // Nothing here names the user: o= carries "-" and the (possibly temporary) address, s= is "-" (RFC 4566 §5.2-5.3).
+  return {
+    origin: { username: '-', sessionId: local.sessionId, version: String(local.version), addressType: addressType(local.address), address: local.address },
+    sessionName: '-',
+    connection: { addressType: addressType(local.address), address: local.address },
+    media,
+  };
+}
+
+/** Our offer (RFC 3264 §5): every codec we have, telephone-event, ptime 20, the direction we want. */
+export function buildOffer(local: LocalAudio): SessionDescription {
+  const formats = local.codecs.map((name) => ({ pt: staticPayloadTypes[name], name }));
+  return session(local, [audioMedia(local, formats, defaultDtmfPayloadType, local.direction)]);
+}
+
+function codecOf(media: SdpMedia, format: string): AudioCodecName | undefined {
+  const pt = Number(format);
+  const map = media.rtpmap.get(pt);
+  if (map) {
+    const name = map.encoding.toUpperCase();
+    return (name === 'PCMU' || name === 'PCMA') && map.clockRate === 8000 && (map.channels ?? 1) === 1 ? name : undefined;
+  }
+  return pt === 0 ? 'PCMU' : pt === 8 ? 'PCMA' : undefined; // static types need no rtpmap (RFC 3551 §6)
+}
+
+function dtmfOf(media: SdpMedia): number | undefined {
+  for (const format of media.formats) {
+    const map = media.rtpmap.get(Number(format));
+    if (map && map.encoding.toLowerCase() === 'telephone-event' && map.clockRate === 8000) return Number(format);
+  }
+  return undefined;
+}
+
+function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedAudio['remote'] {
+  const connection = connectionOf(description, media);
+  if (media.port === 0 || !connection || connection.address === '0.0.0.0' || connection.address === '::') return undefined;
+  return { address: connection.address, rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
+}
+
+function firstAudio(description: SessionDescription): number {
+  return description.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && m.protocol.toUpperCase() === 'RTP/AVP');
+}
+
+/**
+ * Answer an offer (RFC 3264 §6): the first plain RTP/AVP audio stream gets the offerer's most preferred codec we
+ * have, telephone-event with the offerer's payload type, and a direction no wider than what the offer allows and
+ * what we want; every other stream is refused with port 0 in its place (§6: same number and order of m= lines).
+ */
+export function answerOffer(offer: SessionDescription, local: LocalAudio): { answer: SessionDescription; negotiated: NegotiatedAudio } {
+  const index = firstAudio(offer);
+  if (index < 0) throw new MediaError('NO_COMMON_CODEC', 'no RTP/AVP audio stream offered');
+  const offered = offer.media[index]!;
+  const codecFormat = offered.formats.find((f) => {
+    const codec = codecOf(offered, f);
+    return codec !== undefined && local.codecs.includes(codec);
+  });
+  if (codecFormat === undefined) throw new MediaError('NO_COMMON_CODEC', `none of the offered formats (${offered.formats.join(' ')}) is PCMU or PCMA`);
+  const codec = codecOf(offered, codecFormat)!;
+  const dtmfPt = dtmfOf(offered);
+  const remoteDirection = directionOf(offer, offered);
+  const want = flags(local.direction);
+  const allowed = flags(reverseDirection(remoteDirection));
+  const direction = fromFlags(want.send && allowed.send, want.recv && allowed.recv);
+  const media = offer.media.map((m, i): SdpMedia => {
+    if (i === index) return audioMedia(local, [{ pt: Number(codecFormat), name: codec }], dtmfPt, direction);
+    return { media: m.media, port: 0, protocol: m.protocol, formats: m.formats.slice(0, 1), rtpmap: new Map(), fmtp: new Map() };
+  });
+  const remote = remoteOf(offer, offered);
+  const negotiated: NegotiatedAudio = {
+    codec,
+    payloadType: Number(codecFormat),
+    send: flags(direction).send && remote !== undefined,
+    receive: flags(direction).recv,
+    remoteDirection,
+    ptime: offered.ptime ?? 20,
+  };
+  if (remote) negotiated.remote = remote;
+  if (dtmfPt !== undefined) negotiated.dtmfPayloadType = dtmfPt;
+  return { answer: session(local, media), negotiated };
+}
+
+/** Apply the answer to our offer (RFC 3264 §7): the codec is the answerer's first format that we offered. */
+export function applyAnswer(answer: SessionDescription, local: LocalAudio): NegotiatedAudio {
+  const index = answer.media.findIndex((m) => m.media === 'audio' && m.protocol.toUpperCase() === 'RTP/AVP');
+  const answered = answer.media[index];
+  if (!answered) throw new MediaError('NO_COMMON_CODEC', 'the answer has no RTP/AVP audio stream');
+  if (answered.port === 0) throw new MediaError('NO_COMMON_CODEC', 'the answer refused the audio stream (port 0)');
+  const codecFormat = answered.formats.find((f) => {
+    const codec = codecOf(answered, f);
+    return codec !== undefined && local.codecs.includes(codec);
+  });
+  if (codecFormat === undefined) throw new MediaError('NO_COMMON_CODEC', `the answer chose formats we did not offer (${answered.formats.join(' ')})`);
+  const remoteDirection = directionOf(answer, answered);
+  const want = flags(local.direction);
+  const allowed = flags(reverseDirection(remoteDirection));
+  const remote = remoteOf(answer, answered);
+  const negotiated: NegotiatedAudio = {
+    codec: codecOf(answered, codecFormat)!,
+    payloadType: Number(codecFormat),
+    send: want.send && allowed.send && remote !== undefined,
+    receive: want.recv && allowed.recv,
+    remoteDirection,
+    ptime: answered.ptime ?? 20,
+  };
+  if (remote) negotiated.remote = remote;
+  const dtmfPt = dtmfOf(answered);
+  if (dtmfPt !== undefined) negotiated.dtmfPayloadType = dtmfPt;
+  return negotiated;
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { MediaError } from './media-error.js';
+import { answerOffer, applyAnswer, buildOffer, type LocalAudio } from './sdp-negotiation.js';
+import { formatSdp, parseSdp } from './sdp.js';
+
+const local = (over: Partial<LocalAudio> = {}): LocalAudio => ({ address: '127.0.0.1', rtpPort: 40000, codecs: ['PCMU', 'PCMA'], direction: 'sendrecv', sessionId: '42', version: 1, ...over });
+
+const sippOffer = [
+  'v=0',
+  'o=user1 53655765 2353687637 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 6000 RTP/AVP 8 0 96',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:96 telephone-event/8000',
+  'a=fmtp:96 0-15',
+  'm=video 6002 RTP/AVP 31',
+  '',
+].join('\r\n');
+
+describe('SDP and RFC 3264 offer/answer', () => {
+  it('offers PCMU, PCMA and telephone-event with ptime 20 and no user name anywhere', () => {
+    const sdp = formatSdp(buildOffer(local({ address: '2001:db8::7' })));
+    expect(sdp).toContain('o=- 42 1 IN IP6 2001:db8::7\r\n');
+    expect(sdp).toContain('s=-\r\n');
+    expect(sdp).toContain('c=IN IP6 2001:db8::7\r\n');
+    expect(sdp).toContain('m=audio 40000 RTP/AVP 0 8 101\r\n');
+    expect(sdp).toContain('a=rtpmap:101 telephone-event/8000\r\n');
+    expect(sdp).toContain('a=ptime:20\r\n');
+    expect(sdp).toContain('a=sendrecv\r\n');
+    expect(parseSdp(sdp).media[0]!.rtpmap.get(0)).toEqual({ encoding: 'PCMU', clockRate: 8000 });
+  });
+
+  it('answers with the offerer\'s preferred codec, its telephone-event type, and refuses other streams with port 0', () => {
+    const { answer, negotiated } = answerOffer(parseSdp(sippOffer), local());
+    expect(negotiated).toMatchObject({ codec: 'PCMA', payloadType: 8, dtmfPayloadType: 96, send: true, receive: true, remote: { address: '127.0.0.1', rtpPort: 6000, rtcpPort: 6001 } });
+    expect(answer.media.map((m) => `${m.media} ${m.port} ${m.formats.join(',')}`)).toEqual(['audio 40000 8,96', 'video 0 31']);
+  });
+
+  it('answers hold with recvonly, our hold with sendonly, and both with inactive (RFC 3264 §6.1, §8.4)', () => {
+    const held = parseSdp(sippOffer.replace('m=video 6002 RTP/AVP 31\r\n', 'a=sendonly\r\n'));
+    expect(answerOffer(held, local()).answer.media[0]!.direction).toBe('recvonly');
+    expect(answerOffer(held, local()).negotiated).toMatchObject({ send: false, receive: true, remoteDirection: 'sendonly' });
+    expect(answerOffer(parseSdp(sippOffer), local({ direction: 'sendonly' })).answer.media[0]!.direction).toBe('sendonly');
+    expect(answerOffer(held, local({ direction: 'sendonly' })).answer.media[0]!.direction).toBe('inactive');
+  });
+
+  it('treats c=0.0.0.0 as "send nothing" (RFC 2543 hold)', () => {
+    const old = parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0'));
+    expect(answerOffer(old, local()).negotiated.send).toBe(false);
+  });
+
+  it('applies an answer to our offer', () => {
+    const offer = local();
+    const { answer } = answerOffer(buildOffer(offer), local({ rtpPort: 50000, codecs: ['PCMA'] }));
+    expect(applyAnswer(parseSdp(formatSdp(answer)), offer)).toMatchObject({ codec: 'PCMA', payloadType: 8, dtmfPayloadType: 101, remote: { rtpPort: 50000 } });
+  });
+
+  it.each([
+    ['not SDP at all', 'hello'],
+    ['no o= line', 'v=0\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\n'],
+    ['a broken m= line', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio port RTP/AVP 0\r\n'],
+    ['a port over 65535', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nm=audio 70000 RTP/AVP 0\r\n'],
+    ['no connection address', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nm=audio 4000 RTP/AVP 0\r\n'],
+    ['an oversized body', `v=0\r\n${'a=x\r\n'.repeat(5000)}`],
+  ])('rejects %s with BAD_SDP', (_name, text) => {
+    expect(() => parseSdp(text)).toThrow(MediaError);
+    try {
+      parseSdp(text);
+    } catch (error) {
+      expect((error as MediaError).code).toBe('BAD_SDP');
+    }
+  });
+
+  it('refuses an offer without G.711 as NO_COMMON_CODEC', () => {
+    const g729 = parseSdp(sippOffer.replace('m=audio 6000 RTP/AVP 8 0 96', 'm=audio 6000 RTP/AVP 18').replace(/a=rtpmap:[08] .*\r\n/g, ''));
+    expect(() => answerOffer(g729, local())).toThrow(/none of the offered formats/);
+    const srtp = parseSdp(sippOffer.replace('RTP/AVP 8 0 96', 'RTP/SAVP 8 0 96').replace('m=video 6002 RTP/AVP 31\r\n', ''));
+    expect(() => answerOffer(srtp, local())).toThrow(/no RTP\/AVP audio/);
+  });
+});

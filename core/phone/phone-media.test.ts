@@ -1,0 +1,110 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import type { PhoneEvent } from '../api/phone-types.js';
+import { ToneSource } from '../media/audio-frame.js';
+import { parseSipMessage, type SipMessage } from '../sip/message/index.js';
+import { defaultMediaProvider } from './default-media.js';
+import { Phone } from './phone.js';
+
+async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('Phone with plain RTP media', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('carries audio, reports DTMF from RFC 4733 and SIP INFO as events, and shows the remote hold', async () => {
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    cleanup.push(() => lab.stop());
+    const events: Record<string, PhoneEvent[]> = { alice: [], bob: [] };
+    const make = (user: string, answer?: boolean): Phone => {
+      const phone = new Phone({
+        accounts: [{ id: user, user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...(answer ? { answer: { kind: 'auto' as const } } : {}) }],
+        createSessionDescriptionHandlerFactory: defaultMediaProvider,
+        timers: { t1: 100, t2: 400 },
+      });
+      phone.subscribe((e) => events[user]!.push(e));
+      cleanup.push(() => phone.shutdown());
+      return phone;
+    };
+    const alice = make('alice');
+    const bob = make('bob', true);
+    await alice.register();
+    await bob.register();
+    const call = await alice.call({ target: 'bob' });
+    await until(() => events.alice!.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established'));
+    const bobLeg = (events.bob!.find((e) => e.type === 'incoming') as Extract<PhoneEvent, { type: 'incoming' }>).call.id;
+
+    alice.mediaOf(call.id)!.play(new ToneSource(1000));
+    await until(() => (bob.mediaOf(bobLeg)?.recent.toneShare(1000) ?? 0) > 0.8);
+    await alice.sendDtmf(call.id, '12');
+    await bob.sendDtmf(bobLeg, '#', 'info');
+    const digits = (who: string, id: string): string => events[who]!.filter((e): e is Extract<PhoneEvent, { type: 'dtmf' }> => e.type === 'dtmf' && e.callId === id).map((e) => e.digit).join('');
+    await until(() => digits('bob', bobLeg) === '12' && digits('alice', call.id) === '#');
+
+    await alice.hold(call.id, true);
+    const held = await until(() => {
+      const last = events.bob!.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === bobLeg).at(-1);
+      return last?.call.remoteHold ? last.call : undefined;
+    });
+    expect(held.media).toMatchObject({ codec: 'PCMU', sending: false });
+    await alice.hangup(call.id);
+    const ended = await until(() => events.alice!.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === call.id && e.call.state === 'terminated').at(-1));
+    expect(ended.call.media!.packetsReceived).toBeGreaterThan(10);
+  });
+
+  it('refuses an INVITE whose SDP it cannot use with 488 and a Warning, before ringing', async () => {
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => peer.close());
+    const received: SipMessage[] = [];
+    peer.on('message', (data) => {
+      const message = parseSipMessage(data);
+      received.push(message);
+      if (message.kind === 'request' && message.method === 'REGISTER') {
+        const via = message.get('via')!;
+        peer.send(`SIP/2.0 200 OK\r\nVia: ${via}\r\nFrom: ${message.get('from')}\r\nTo: ${message.get('to')};tag=r1\r\nCall-ID: ${message.callId}\r\nCSeq: ${message.get('cseq')}\r\nContact: ${message.get('contact')};expires=60\r\nContent-Length: 0\r\n\r\n`, message.topVia!.port!, '127.0.0.1');
+      }
+    });
+    const events: PhoneEvent[] = [];
+    const bob = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.address().port}`, transport: 'udp', answer: { kind: 'manual' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+    });
+    bob.subscribe((e) => events.push(e));
+    cleanup.push(() => bob.shutdown());
+    const registration = await bob.register();
+    const port = Number(/:(\d+)/.exec(registration.contact!.replace('sip:', ''))![1]);
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n';
+    const invite = [
+      `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.address().port};branch=z9hG4bK-g729`,
+      'Max-Forwards: 70',
+      'From: <sip:carol@127.0.0.1>;tag=c1',
+      'To: <sip:bob@127.0.0.1>',
+      'Call-ID: g729-only',
+      'CSeq: 1 INVITE',
+      `Contact: <sip:carol@127.0.0.1:${peer.address().port}>`,
+      'Content-Type: application/sdp',
+      `Content-Length: ${sdp.length}`,
+      '',
+      sdp,
+    ].join('\r\n');
+    peer.send(invite, port, '127.0.0.1');
+    const answer = await until(() => received.find((m): m is Extract<SipMessage, { kind: 'response' }> => m.kind === 'response' && m.status >= 200));
+    expect(answer.status).toBe(488);
+    expect(answer.get('warning')).toMatch(/^305 127\.0\.0\.1 "none of the offered formats \(18\) is PCMU or PCMA"$/);
+    expect(received.some((m) => m.kind === 'response' && m.status === 180)).toBe(false);
+  });
+});
