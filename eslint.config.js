@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import veilphone from './tools/eslint/import-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', 'renderer/dist', 'coverage', '**/*.d.ts'] },
+  { ignores: ['node_modules', 'dist', 'out', 'renderer/dist', 'coverage', '**/*.d.ts', '.scratch'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
 );

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { benchCallSetup } from './call-setup-bench.js';
+import { benchMedia } from './media-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -10,6 +11,7 @@ import { benchCallSetup } from './call-setup-bench.js';
  */
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
+  media: benchMedia,
 };
 
 const wanted = process.argv.slice(2);

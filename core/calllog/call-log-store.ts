@@ -59,6 +59,7 @@ export class CallLogStore {
   private flushScheduled = false;
   private readonly nextSeq = new Map<string, number>();
   private readonly insertMessage: Database.Statement;
+  private readonly statements = new Map<string, Database.Statement>();
   private closed = false;
 
   private constructor(private readonly db: Database.Database) {
@@ -95,9 +96,7 @@ export class CallLogStore {
   startCall(call: CallStart): void {
     const row = toRow({ ...call, result: 'in-progress' });
     const names = Object.keys(row);
-    this.write(() =>
-      this.db.prepare(`INSERT INTO calls (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n])),
-    );
+    this.write(() => this.statement(`INSERT INTO calls (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n])));
   }
 
   updateCall(id: string, update: CallUpdate): void {
@@ -105,9 +104,19 @@ export class CallLogStore {
     const names = Object.keys(row);
     if (names.length === 0) return;
     this.write(() => {
-      const result = this.db.prepare(`UPDATE calls SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`).run(...names.map((n) => row[n]), id);
+      const result = this.statement(`UPDATE calls SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`).run(...names.map((n) => row[n]), id);
       if (result.changes === 0) throw new CallLogError('UNKNOWN_CALL', `no call ${id} in the log`);
     });
+  }
+
+  /** Prepared statements by SQL text: the column sets a phone writes repeat, so each is prepared once. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size < 256) this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Queue one traced message for a call; written within this event-loop turn. */

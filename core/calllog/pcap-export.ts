@@ -15,7 +15,7 @@ export class PcapExportError extends Error {
   }
 }
 
-interface Endpoint {
+export interface Endpoint {
   address: string;
   port: number;
   family: 4 | 6;
@@ -35,6 +35,29 @@ export function parseTraceEndpoint(text: string): Endpoint {
  * large for one UDP datagram is written truncated (its original length recorded), which both tools accept.
  */
 export function tracesToPcap(messages: readonly TraceMessage[]): Buffer {
+  return udpFramesToPcap(
+    [...messages]
+      .sort((a, b) => a.at - b.at || a.seq - b.seq)
+      .map((message) => {
+        const local = parseTraceEndpoint(message.local);
+        const remote = parseTraceEndpoint(message.remote);
+        if (local.family !== remote.family) throw new PcapExportError('MIXED_FAMILIES', `message ${message.seq} goes between IPv${local.family} and IPv${remote.family}`);
+        const [src, dst] = message.dir === 'out' ? [local, remote] : [remote, local];
+        return { atMicros: message.at * 1000, src, dst, payload: Buffer.from(message.raw, 'utf8') };
+      }),
+  );
+}
+
+/** One UDP datagram for a capture: endpoints as parsed by parseTraceEndpoint, time in microseconds since the epoch. */
+export interface UdpFrame {
+  atMicros: number;
+  src: Endpoint;
+  dst: Endpoint;
+  payload: Uint8Array;
+}
+
+/** UDP datagrams (any payload: SIP text, RTP) as a pcap file, in the order given. */
+export function udpFramesToPcap(frames: readonly UdpFrame[]): Buffer {
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
   header.writeUInt16LE(2, 4);
@@ -45,16 +68,12 @@ export function tracesToPcap(messages: readonly TraceMessage[]): Buffer {
   header.writeUInt32LE(linktypeEthernet, 20);
   const records: Buffer[] = [header];
   let ipId = 1;
-  for (const message of [...messages].sort((a, b) => a.at - b.at || a.seq - b.seq)) {
-    const local = parseTraceEndpoint(message.local);
-    const remote = parseTraceEndpoint(message.remote);
-    if (local.family !== remote.family) throw new PcapExportError('MIXED_FAMILIES', `message ${message.seq} goes between IPv${local.family} and IPv${remote.family}`);
-    const [src, dst] = message.dir === 'out' ? [local, remote] : [remote, local];
-    const payload = Buffer.from(message.raw, 'utf8');
+  for (const { atMicros, src, dst, payload: data } of frames) {
+    const payload = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const frame = ethernetFrame(src, dst, payload.subarray(0, maxUdpPayload), ipId++ & 0xffff);
     const record = Buffer.alloc(16);
-    record.writeUInt32LE(Math.floor(message.at / 1000), 0);
-    record.writeUInt32LE((message.at % 1000) * 1000, 4);
+    record.writeUInt32LE(Math.floor(atMicros / 1_000_000), 0);
+    record.writeUInt32LE(Math.floor(atMicros % 1_000_000), 4);
     record.writeUInt32LE(frame.length, 8);
     record.writeUInt32LE(frame.length + Math.max(0, payload.length - maxUdpPayload), 12);
     records.push(record, frame);

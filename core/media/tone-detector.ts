@@ -29,14 +29,19 @@ export function toneShare(samples: Int16Array, frequency: number): number {
 
 /** Keeps the most recent received audio (bounded) for expectations and diagnostics. */
 export class RecentAudio implements AudioSink {
-  private readonly ring: Int16Array;
+  private ring = new Int16Array(0);
   private written = 0;
 
-  constructor(seconds = 30) {
-    this.ring = new Int16Array(seconds * sampleRate);
-  }
+  /** `seconds` kept at most; the buffer grows as audio arrives, so a call that never receives costs nothing. */
+  constructor(private readonly seconds = 10) {}
 
   write(frame: Int16Array): void {
+    const capacity = this.seconds * sampleRate;
+    if (this.ring.length < capacity && this.written + frame.length > this.ring.length) {
+      const grown = new Int16Array(Math.min(capacity, Math.max(this.ring.length * 2, 8 * frameSamples)));
+      grown.set(this.ring);
+      this.ring = grown;
+    }
     for (const sample of frame) this.ring[this.written++ % this.ring.length] = sample;
   }
 

@@ -275,7 +275,9 @@ export class Phone implements PhoneApi {
     }
     void sip.ring().catch(() => undefined);
     if (answer.kind === 'auto') {
-      setTimeout(() => void sip.answer().catch(() => undefined), answer.delayMs ?? 0);
+      const answerNow = (): void => void sip.answer().catch(() => undefined);
+      if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
+      else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }
   }
 

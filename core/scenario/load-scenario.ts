@@ -105,10 +105,17 @@ function checkReferences(step: ScenarioStep, index: number, agents: string[], ca
       call(step.value.call);
       agent(step.value.by, '.by');
       break;
-    case 'expect':
+    case 'expect': {
       call(step.value.call);
       agent(step.value.agent, '.agent');
+      const named = step.value.incoming?.id;
+      if (named !== undefined) {
+        if (step.value.agent === undefined) throw new ScenarioError('INVALID', `${source}: ${at}.incoming.id: naming an incoming call needs the agent that receives it`, `${at}.incoming.id`);
+        if (callIds.has(named)) throw new ScenarioError('INVALID', `${source}: ${at}.incoming.id: call id "${named}" is used twice`, `${at}.incoming.id`);
+        callIds.add(named);
+      }
       break;
+    }
     case 'wait':
       break;
   }

@@ -308,7 +308,7 @@ export class ScenarioRunner {
       await this.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
     }
     if (e.incoming !== undefined) {
-      const { from_user: fromUser, count, state, status } = e.incoming;
+      const { from_user: fromUser, count, state, status, id } = e.incoming;
       const matching = (): CallSnapshot[] =>
         agent.incoming
           .map((id) => this.snapshots.get(id)!)
@@ -325,6 +325,11 @@ export class ScenarioRunner {
           return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
         },
       );
+      if (id !== undefined) {
+        // The named call is "placed" by nobody in the scenario: its one leg is the receiving agent's.
+        const leg = matching()[0]!;
+        this.calls.set(id, { id, from: agent.name, to: leg.remote.user ?? leg.remote.uri, callerLeg: leg.id });
+      }
     }
   }
 

@@ -84,6 +84,8 @@ export const stepSchemas = {
           count: z.number().int().min(0).optional(),
           state: z.enum(['incoming', 'established', 'terminated']).optional(),
           status: z.number().int().min(100).max(699).optional(),
+          /** Name the (first) matching call, so later steps can act on it and check its media: `call: ID`. */
+          id: name.optional(),
         })
         .strict()
         .optional(),
