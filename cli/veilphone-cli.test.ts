@@ -68,4 +68,18 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       blocker.close();
     }
   });
+
+  it('start (npm start) says there is no Electron binary here, then serves the UI with the embedded lab', async () => {
+    const start = veilphone(['start']);
+    try {
+      const line = await start.waitFor(/No Electron binary on this machine: .* at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, 120_000);
+      const url = new URL(line[1]!);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root"></div>');
+      expect((await fetch(new URL('/../../package.json', url))).status).toBe(404);
+    } finally {
+      await start.stop();
+    }
+  }, 150_000);
 });

@@ -105,6 +105,19 @@ describe('Phone', () => {
     expect(log.getCall(leg.id)).toMatchObject({ result: 'missed', endedBy: 'remote' });
   });
 
+  it('refreshes its registration before it expires (RFC 3261 §10.2.4) and removes it on unregister', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', registerExpires: 2 });
+    await alice.phone.register();
+    const expiresFirst = lab.sip.bindings().find((b) => b.user === 'alice')!.expiresAt;
+    await new Promise((resolve) => setTimeout(resolve, 2600));
+    const binding = lab.sip.bindings().find((b) => b.user === 'alice');
+    expect(binding, 'the binding outlived its first 2 s').toBeDefined();
+    expect(binding!.expiresAt).toBeGreaterThan(expiresFirst);
+    expect((await alice.phone.snapshot()).registrations[0]!.state).toBe('registered');
+    await alice.phone.unregister();
+    expect(lab.sip.bindings().find((b) => b.user === 'alice')).toBeUndefined();
+  });
+
   it('rejects bad commands with typed errors', async () => {
     const alice = phone({ id: 'alice', user: 'alice' });
     await expect(alice.phone.call({ target: 'bad target!' })).rejects.toMatchObject({ code: 'INVALID_TARGET' });
