@@ -1,6 +1,6 @@
 import type { SipTap } from '../core/sip/transport/message-tap.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
-import { SipLabServer, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
+import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
 export interface LabOptions {
   address?: string;
@@ -10,8 +10,14 @@ export interface LabOptions {
   ws?: number;
   users?: Record<string, { password?: string }>;
   auth?: boolean;
+  /** Host names this lab's proxy answers for, besides its address. */
+  domains?: string[];
+  /** Other labs by the domain they serve, for calls between domains. */
+  peers?: SipLabServerOptions['peers'];
   timers?: SipTimerValues;
   tap?: SipTap;
+  /** The message conversion server (seed 000): on by default at the caller's server; `false` turns it off. */
+  conversion?: SipLabServerOptions['conversion'] | false;
 }
 
 export interface LabSnapshot {
@@ -33,8 +39,11 @@ export class Lab {
       ws: options.ws ?? 0,
       ...(options.users ? { users: options.users } : {}),
       ...(options.auth ? { auth: true } : {}),
+      ...(options.domains ? { domains: options.domains } : {}),
+      ...(options.peers ? { peers: options.peers } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
     });
     return new Lab(sip);
   }

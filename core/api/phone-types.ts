@@ -22,6 +22,34 @@ export interface AccountConfig {
   answer?: AnswerMode;
   /** Local address to bind (default 127.0.0.1 for a loopback server, otherwise the OS choice). */
   localAddress?: string;
+  /** Withhold the caller's identity by default, and how (SPEC A). Default: present it. */
+  anonymity?: AnonymityDefault;
+  /** Dial prefixes that change presentation; default 184 withholds, 186 presents. */
+  dialRules?: DialRule[];
+}
+
+/**
+ * How a call hides its caller (seed 000 Fig. 31): `prefix` keeps the 184 in the Request-URI for the network's
+ * conversion server; `header` has the terminal send an anonymous From with Privacy and P-Preferred-Identity (the
+ * "extended header", in its RFC 3323/3325 form); `none` presents the caller.
+ */
+export type AnonymityMode = 'none' | 'prefix' | 'header';
+
+/** RFC 3323 §4.2: `id` hides the identity (RFC 3325); `full` also asks for `header` and `user` privacy. */
+export type AnonymityLevel = 'id' | 'full';
+
+export interface AnonymityDefault {
+  /** Withhold on every call unless 186 is dialled. */
+  anonymous: boolean;
+  mode: Exclude<AnonymityMode, 'none'>;
+  level: AnonymityLevel;
+}
+
+/** A dial prefix and what it does to presentation. */
+export interface DialRule {
+  prefix: string;
+  action: 'withhold' | 'present';
+  label: string;
 }
 
 export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unregistering' | 'failed';
@@ -78,6 +106,8 @@ export interface CallSnapshot {
   localSip?: string;
   /** The audio stream, once negotiated. */
   media?: CallMediaSnapshot;
+  /** Outgoing calls: how the caller was presented. */
+  anonymity?: AnonymityMode;
 }
 
 /** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */
@@ -99,6 +129,9 @@ export interface CallRequest {
   accountId?: string;
   /** A user, a number, a dial string like `184 0312345678`, or a full SIP URI. */
   target: string;
+  /** This call's choice; `default` (or absent) leaves it to the dial string and the account. */
+  anonymity?: AnonymityMode | 'default';
+  anonymityLevel?: AnonymityLevel;
 }
 
 export interface PhoneSnapshot {

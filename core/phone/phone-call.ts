@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CallMediaSnapshot, CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot } from '../api/phone-types.js';
 import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
@@ -9,6 +9,10 @@ export class PhoneCall {
   readonly id = randomUUID();
   muted = false;
   remoteHold = false;
+  /** Outgoing: how this call presented its caller. */
+  anonymity?: AnonymityMode;
+  /** Outgoing: From, To and Request-URI exactly as sent. */
+  sent?: { from: string; to: string; requestUri: string };
 
   constructor(
     readonly accountId: string,
@@ -41,6 +45,7 @@ export class PhoneCall {
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
+    if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

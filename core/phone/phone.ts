@@ -13,8 +13,13 @@ import type {
 import { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
+import { hostOfUri } from './host-of-uri.js';
 import { sourceAddressFor } from '../sip/local-address.js';
-import { SipCallError, type SipCall } from '../sip/sip-call.js';
+import { presentByDefault } from '../privacy/anonymity.js';
+import { planCallPrivacy } from '../privacy/call-privacy.js';
+import { matchDialRules } from '../privacy/dial-plan.js';
+import { detectIncomingAnonymity } from '../privacy/incoming-anonymity.js';
+import { SipCallError, uriUser, type SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -130,10 +135,26 @@ export class Phone implements PhoneApi {
 
   async call(request: CallRequest): Promise<CallSnapshot> {
     const account = this.account(request.accountId);
-    const uri = dialTargetToUri(request.target, account.domain);
+    const config = account.config;
+    // SPEC A: the dial string, this call's choice and the account default decide what the INVITE presents.
+    const privacy = planCallPrivacy({
+      dialString: request.target,
+      account: config.anonymity ?? presentByDefault,
+      identity: { user: config.user, domain: bareHost(account.domain) },
+      ...(request.anonymity !== undefined ? { anonymity: request.anonymity } : {}),
+      ...(request.anonymityLevel !== undefined ? { level: request.anonymityLevel } : {}),
+      ...(config.dialRules ? { rules: config.dialRules } : {}),
+    });
+    const uri = dialTargetToUri(privacy.target, account.domain);
+    const shownUri = dialTargetToUri(matchDialRules(request.target, config.dialRules).rest, account.domain);
     const identity = await this.identity(account);
-    const sip = identity.createCall(uri);
-    const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote), formatEndpoint(identity.local), request.target);
+    const sip = identity.createCall(uri, {
+      extraHeaders: privacy.extraHeaders,
+      ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
+    });
+    const call = new PhoneCall(config.id, sip, partyFrom({ uri: shownUri, ...(uriUser(shownUri) !== undefined ? { user: uriUser(shownUri)! } : {}) }), formatEndpoint(identity.local), request.target);
+    call.anonymity = privacy.mode;
+    call.sent = sip.sentHeaders();
     this.track(account, call);
     void sip.invite().catch((error: Error) => this.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
     return call.snapshot();
@@ -257,7 +278,14 @@ export class Phone implements PhoneApi {
   }
 
   private onIncoming(account: AccountRuntime, sip: SipCall, identity: SipIdentity): void {
-    const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote), formatEndpoint(identity.local));
+    // SPEC A: an anonymous caller is shown as such, with no callback number.
+    const anonymity = detectIncomingAnonymity({
+      ...(sip.remote.user !== undefined ? { fromUser: sip.remote.user } : {}),
+      ...(sip.remote.display !== undefined ? { fromDisplay: sip.remote.display } : {}),
+      ...(hostOfUri(sip.remote.uri) !== undefined ? { fromHost: hostOfUri(sip.remote.uri)! } : {}),
+      ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
+    });
+    const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     this.track(account, call);
     this.emit({ type: 'incoming', call: call.snapshot() });
     const offer = sip.inviteBody;
@@ -296,6 +324,8 @@ export class Phone implements PhoneApi {
       localSip: call.localSip,
       ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
+      ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
+      ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
     });
     account.router.claim(snapshot.sipCallId, (entry) => this.callLog.appendMessage(call.id, entry));
     let mediaAttached = false;

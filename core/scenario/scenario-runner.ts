@@ -7,6 +7,9 @@ import { BufferSource, ToneSource } from '../media/audio-frame.js';
 import { MediaError } from '../media/media-error.js';
 import type { MediaSession } from '../media/media-session.js';
 import { readWav, WavFileSink } from '../media/wav-file.js';
+import { matchDialRules } from '../privacy/dial-plan.js';
+import { findIdentityLeaks } from '../privacy/identity-leaks.js';
+import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
@@ -139,6 +142,7 @@ export class ScenarioRunner {
             ...(spec.display !== undefined ? { displayName: spec.display } : {}),
             ...(spec.password !== undefined ? { password: spec.password } : {}),
             ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
+            ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
             ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
           },
         ],
@@ -230,11 +234,13 @@ export class ScenarioRunner {
   }
 
   private async placeCall(step: StepOf<'call'>): Promise<void> {
-    const { from, to, id } = step.value;
+    const { from, to, id, anonymity, level } = step.value;
     const caller = this.agent(from);
-    const calleeAgent = this.agents.has(to) ? to : [...this.agents.values()].find((a) => a.spec.user === to)?.name;
-    const target = calleeAgent !== undefined ? this.agent(calleeAgent).spec.user : to;
-    const snapshot = await caller.phone.call({ target });
+    // `to` may carry a dial prefix (184bob): the callee is whoever the rest names.
+    const { rest, rule } = matchDialRules(to);
+    const calleeAgent = this.agents.has(rest) ? rest : [...this.agents.values()].find((a) => a.spec.user === rest)?.name;
+    const target = calleeAgent !== undefined ? `${rule?.prefix ?? ''}${this.agent(calleeAgent).spec.user}` : to;
+    const snapshot = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}), ...(level !== undefined ? { anonymityLevel: level } : {}) });
     this.snapshots.set(snapshot.id, snapshot);
     const call: CallRuntime = { id, from, to, callerLeg: snapshot.id };
     if (calleeAgent !== undefined) call.calleeAgent = calleeAgent;
@@ -287,6 +293,7 @@ export class ScenarioRunner {
       if (e.state !== undefined) {
         await this.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
       }
+      if (e.caller_hidden !== undefined) await this.expectCallerHidden(call, e.agent ?? call.calleeAgent, e.caller_hidden, within);
       if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
         await this.expectMedia(e, call, agentName, within, legName);
       }
@@ -308,20 +315,26 @@ export class ScenarioRunner {
       await this.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
     }
     if (e.incoming !== undefined) {
-      const { from_user: fromUser, count, state, status, id } = e.incoming;
+      const { from_user: fromUser, count, state, status, id, anonymous } = e.incoming;
       const matching = (): CallSnapshot[] =>
         agent.incoming
           .map((id) => this.snapshots.get(id)!)
-          .filter((c) => (fromUser === undefined || c.remote.user === fromUser) && (state === undefined || c.state === state) && (status === undefined || c.status === status));
+          .filter(
+            (c) =>
+              (fromUser === undefined || c.remote.user === fromUser) &&
+              (state === undefined || c.state === state) &&
+              (status === undefined || c.status === status) &&
+              (anonymous === undefined || c.remote.anonymous === anonymous),
+          );
       await this.waitFor(
         () => (count !== undefined ? (matching().length === count ? true : undefined) : matching().length > 0 ? true : undefined),
         within,
         () => {
           const seen = agent.incoming.map((id) => {
             const snap = this.snapshots.get(id)!;
-            return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''})`;
+            return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''}${snap.remote.anonymous ? ', anonymous' : ''})`;
           });
-          const wanted = `${count ?? 'a'} call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
+          const wanted = `${count ?? 'a'} ${anonymous === true ? 'anonymous ' : anonymous === false ? 'presented ' : ''}call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
           return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
         },
       );
@@ -378,6 +391,29 @@ export class ScenarioRunner {
         if (stats.lossPercent > rtp.max_loss_pct) throw new StepFailure(`expected at most ${rtp.max_loss_pct} % RTP loss on ${legName} of ${call.id}, measured ${stats.lossPercent} % (${stats.packetsLost} of ${stats.packetsLost + stats.packetsReceived})`);
       }
     }
+  }
+
+  /**
+   * Privacy check on what the callee really received: every message of the call in its trace is searched for the
+   * caller's user name, display name and domain name (an IP domain is the network's own address in the lab, so it
+   * is not a name to look for).
+   */
+  private async expectCallerHidden(call: CallRuntime, calleeName: string | undefined, hidden: boolean, within: number): Promise<void> {
+    if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
+    const leg = await this.waitFor(() => this.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
+    const sipCallId = this.snapshots.get(leg)!.sipCallId;
+    const caller = this.agent(call.from);
+    const domain = caller.spec.domain ?? this.scenario.domain;
+    const fingerprint = {
+      user: caller.spec.user,
+      ...(caller.spec.display !== undefined ? { displayName: caller.spec.display } : {}),
+      ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) ? { domain } : {}),
+    };
+    const received = this.agent(calleeName).trace.filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
+    const leaks = received.flatMap((entry) => findIdentityLeaks(entry.raw, fingerprint).map((leak) => `${entry.raw.split('\r\n')[0]}: ${leak.where} has ${leak.found}`));
+    if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
+    if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${caller.spec.user}`);
+    if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
   }
 
   /** Like waitFor, but re-checked on a timer: media counters change without phone events. */

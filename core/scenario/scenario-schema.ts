@@ -33,6 +33,8 @@ export const agentSchema = z
     answer: answer.optional(),
     server: sipServer.optional(),
     domain: z.string().max(255).optional(),
+    /** The account default: withhold the caller ID on every call (prefix or header mode), or present it (none). */
+    anonymity: z.enum(['none', 'prefix', 'header']).optional(),
   })
   .strict();
 
@@ -57,7 +59,9 @@ const by = { by: name.optional() };
 export const stepSchemas = {
   register: name,
   unregister: name,
-  call: z.object({ from: name, to: z.string().min(1).max(256), id: name }).strict(),
+  call: z
+    .object({ from: name, to: z.string().min(1).max(256), id: name, anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(), level: z.enum(['id', 'full']).optional() })
+    .strict(),
   answer: z.object({ ...callRef, ...by }).strict(),
   reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
   hangup: z.object({ ...callRef, ...by }).strict(),
@@ -86,10 +90,14 @@ export const stepSchemas = {
           status: z.number().int().min(100).max(699).optional(),
           /** Name the (first) matching call, so later steps can act on it and check its media: `call: ID`. */
           id: name.optional(),
+          /** The call was presented as anonymous (no callback number). */
+          anonymous: z.boolean().optional(),
         })
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      /** Nothing the callee received in this call names the caller (user, display name, domain name). */
+      caller_hidden: z.boolean().optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z

@@ -177,6 +177,13 @@ export class SipCall {
     await this.session.reject({ statusCode: status, ...(reason !== undefined ? { reasonPhrase: reason } : {}), ...(extraHeaders ? { extraHeaders } : {}) });
   }
 
+  /** Outgoing: From, To and Request-URI of the INVITE as sip.js built it (what the call log says was sent). */
+  sentHeaders(): { from: string; to: string; requestUri: string } | undefined {
+    if (!(this.session instanceof Inviter)) return undefined;
+    const request = this.session.request;
+    return { from: request.getHeader('from') ?? '', to: request.getHeader('to') ?? '', requestUri: request.ruri.toString() };
+  }
+
   /** The body of the initial INVITE we received, with its content type (the SDP offer, usually). */
   get inviteBody(): { contentType: string; body: string } | undefined {
     if (!(this.session instanceof Invitation)) return undefined;

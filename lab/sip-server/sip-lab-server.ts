@@ -2,7 +2,10 @@ import type { SipTap } from '../../core/sip/transport/message-tap.js';
 import { defaultSipTimers, type SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { DigestAuthenticator } from './digest-auth.js';
 import { Registrar, type Binding } from './registrar.js';
-import { SipProxy, type ProxyCounters, type ProxyHooks } from './sip-proxy.js';
+import { ConversionServer, type ConversionServerOptions } from '../conversion/conversion-server.js';
+import type { ConversionCounters } from '../conversion/conversion-server.js';
+import type { ConversionRecord } from '../conversion/conversion-table.js';
+import { composeHooks, SipProxy, type ProxyCounters, type ProxyHooks, type SipProxyOptions } from './sip-proxy.js';
 import { ServerTransports } from './server-transports.js';
 
 export interface SipLabServerOptions {
@@ -14,6 +17,8 @@ export interface SipLabServerOptions {
   ws?: number;
   /** Extra host names that mean "this server" in Request-URIs. */
   domains?: string[];
+  /** Other lab servers by the domain they serve (see SipProxyOptions.peers). */
+  peers?: SipProxyOptions['peers'];
   /** Known users and their passwords; undefined accepts any user (no 404). */
   users?: Record<string, { password?: string }>;
   /** Require digest authentication for REGISTER and for INVITEs from our users. */
@@ -22,6 +27,11 @@ export interface SipLabServerOptions {
   timers?: SipTimerValues;
   tap?: SipTap;
   hooks?: ProxyHooks;
+  /**
+   * The message conversion server (seed 000) on this proxy; off when absent. `domain` defaults to this server's
+   * address, `localDomains` to the names that mean this server.
+   */
+  conversion?: Omit<ConversionServerOptions, 'domain' | 'localDomains'> & Partial<Pick<ConversionServerOptions, 'domain' | 'localDomains'>>;
 }
 
 export interface SipLabServerSnapshot {
@@ -31,6 +41,8 @@ export interface SipLabServerSnapshot {
   counters: ProxyCounters;
   rejected: Record<string, number>;
   transactions: { server: number; client: number };
+  /** The conversion tables as the operator sees them, and what the conversion server did. */
+  conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number };
 }
 
 /** The embedded registrar and stateful proxy over UDP, TCP and WebSocket at once. */
@@ -40,6 +52,7 @@ export class SipLabServer {
     readonly transports: ServerTransports,
     readonly registrar: Registrar,
     readonly proxy: SipProxy,
+    readonly conversion: ConversionServer | undefined,
   ) {}
 
   static async start(options: SipLabServerOptions = {}): Promise<SipLabServer> {
@@ -57,15 +70,22 @@ export class SipLabServer {
     const registrar = new Registrar(users ? { users } : {});
     transports.onConnectionClosed = (id) => registrar.dropFlow(id);
     const password = (user: string): string | undefined => users?.get(user)?.password;
+    const domains = [address, 'localhost', ...(options.domains ?? [])];
+    const hostname = address.includes(':') ? `[${address}]` : address;
+    const conversion = options.conversion
+      ? new ConversionServer({ domain: hostname, localDomains: domains, ...options.conversion })
+      : undefined;
+    const hooks = conversion || options.hooks ? composeHooks(conversion, options.hooks) : undefined;
     const proxy = new SipProxy({
-      domains: [address, 'localhost', ...(options.domains ?? [])],
+      domains,
+      ...(options.peers ? { peers: options.peers } : {}),
       registrar,
       transports,
       timers: options.timers ?? defaultSipTimers,
       ...(options.auth ? { auth: { authenticator: new DigestAuthenticator(options.realm ?? 'veilphone.lab'), password, invites: true } } : {}),
-      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(hooks ? { hooks } : {}),
     });
-    return new SipLabServer(address, transports, registrar, proxy);
+    return new SipLabServer(address, transports, registrar, proxy, conversion);
   }
 
   get ports(): { udp?: number; tcp?: number; ws?: number } {
@@ -91,10 +111,14 @@ export class SipLabServer {
       counters: this.proxy.counters,
       rejected: this.transports.rejects.snapshot(),
       transactions: this.proxy.activeTransactions,
+      ...(this.conversion
+        ? { conversion: { placement: this.conversion.placement, records: this.conversion.records(), counters: this.conversion.counters, poolInUse: this.conversion.table.pool.used } }
+        : {}),
     };
   }
 
   async stop(): Promise<void> {
+    this.conversion?.close();
     await this.transports.close();
   }
 }

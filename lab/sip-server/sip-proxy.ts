@@ -27,6 +27,11 @@ import type { Hop, Inbound, ServerTransports } from './server-transports.js';
 export interface SipProxyOptions {
   /** Hosts that name this proxy's domain in Request-URIs and Route headers. */
   domains: string[];
+  /**
+   * Other domains and the server that serves each (`domain → {address, port, transport}`): the lab's stand-in for
+   * RFC 3263 DNS, so lab proxies for different domains can reach each other without any name lookup.
+   */
+  peers?: Record<string, { address: string; port: number; transport?: SipTransportKind }>;
   registrar: Registrar;
   transports: ServerTransports;
   timers: SipTimerValues;
@@ -49,8 +54,32 @@ export interface ProxyHooks {
   onRequest?(request: SipRequest, inbound: Hop): SipResponse | undefined;
   /** Called on the copy about to be sent downstream, after our Via and Record-Route were added. */
   onForwardRequest?(request: SipRequest, context: ForwardContext): void;
-  /** Called on a response about to go upstream, after our Via was removed; return false to drop it. */
-  onForwardResponse?(response: SipResponse, context: ForwardContext): boolean | void;
+  /**
+   * Called on a response about to go upstream, after our Via was removed; return false to drop it. `context` is
+   * absent for a 2xx retransmission that arrives after the INVITE transaction ended (forwarded statelessly).
+   */
+  onForwardResponse?(response: SipResponse, context: ForwardContext | undefined): boolean | void;
+}
+
+/** Run several hooks in order (the conversion server, then the signer): any onRequest answer or false wins. */
+export function composeHooks(...hooks: Array<ProxyHooks | undefined>): ProxyHooks {
+  const list = hooks.filter((h): h is ProxyHooks => h !== undefined);
+  return {
+    onRequest: (request, inbound) => {
+      for (const hook of list) {
+        const answer = hook.onRequest?.(request, inbound);
+        if (answer) return answer;
+      }
+      return undefined;
+    },
+    onForwardRequest: (request, context) => {
+      for (const hook of list) hook.onForwardRequest?.(request, context);
+    },
+    onForwardResponse: (response, context) => {
+      for (const hook of [...list].reverse()) if (hook.onForwardResponse?.(response, context) === false) return false;
+      return undefined;
+    },
+  };
 }
 
 export interface ProxyCounters {
@@ -78,9 +107,17 @@ export class SipProxy {
   private readonly contexts = new Map<ServerTransaction, ProxyContext>();
   private readonly domains: Set<string>;
 
+  private readonly peers = new Map<string, { address: string; port: number; transport?: SipTransportKind }>();
+
   constructor(private readonly options: SipProxyOptions) {
     this.domains = new Set(options.domains.map((d) => bareHost(d).toLowerCase()));
+    for (const [domain, target] of Object.entries(options.peers ?? {})) this.addPeer(domain, target);
     options.transports.onMessage = (inbound) => this.receive(inbound);
+  }
+
+  /** Route requests for `domain` to another server (a lab peer started after this one). */
+  addPeer(domain: string, target: { address: string; port: number; transport?: SipTransportKind }): void {
+    this.peers.set(bareHost(domain).toLowerCase(), target);
   }
 
   get activeTransactions(): { server: number; client: number } {
@@ -192,7 +229,11 @@ export class SipProxy {
     const header = request.get(kind === 'register' ? 'authorization' : 'proxy-authorization');
     const result = auth.authenticator.verify(header, request.method, auth.password);
     const expectedUser = kind === 'register' ? request.to.uri.user : fromUser;
-    if (result !== undefined && result !== 'stale' && result === expectedUser) return true;
+    if (result !== undefined && result !== 'stale' && result === expectedUser) {
+      // Credentials for our realm stop here (RFC 3261 §22.3): forwarding them would name the caller downstream.
+      if (kind === 'invite') request.remove('proxy-authorization');
+      return true;
+    }
     const status = kind === 'register' ? 401 : 407;
     const reply = createResponse(request, status, undefined, randomToken(10));
     reply.set(status === 401 ? 'www-authenticate' : 'proxy-authenticate', auth.authenticator.challenge(result === 'stale'));
@@ -278,6 +319,7 @@ export class SipProxy {
     // A 2xx retransmission after our INVITE transaction ended travels statelessly along the Via (§16.7 step 10).
     if (response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300 && this.isOurVia(via.host, via.port)) {
       response.shift('via');
+      if (this.options.hooks?.onForwardResponse?.(response, undefined) === false) return this.drop('HOOK');
       const next = response.topVia;
       if (!next) return this.drop('NO_VIA');
       const transport = next.transport.toLowerCase() as SipTransportKind;
@@ -351,6 +393,8 @@ export class SipProxy {
   private hopFor(uri: SipUri): Hop {
     const binding = this.options.registrar.bindingForUri(uri);
     if (binding && (binding.hop.connectionId === undefined || this.options.transports.hasConnection(binding.hop.connectionId))) return binding.hop;
+    const peer = this.peers.get(bareHost(uri.host).toLowerCase());
+    if (peer) return { transport: peer.transport ?? 'udp', remote: { address: peer.address, port: peer.port } };
     const transport = (uriTransport(uri) ?? 'udp') as SipTransportKind;
     const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
     const connection = transport === 'udp' ? undefined : this.options.transports.findConnection(transport, remote);

@@ -1,0 +1,5 @@
+export * from './anonymity.js';
+export * from './call-privacy.js';
+export * from './dial-plan.js';
+export * from './identity-leaks.js';
+export * from './incoming-anonymity.js';

@@ -1,0 +1,188 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
+import { Phone } from '../../core/phone/phone.js';
+import { findIdentityLeaks } from '../../core/privacy/identity-leaks.js';
+import { rawCallId } from '../../core/phone/trace-router.js';
+import { parseSipMessage, type SipResponse } from '../../core/sip/message/index.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { Lab } from '../lab.js';
+import type { ConversionServerOptions } from './conversion-server.js';
+
+const timers = { t1: 100, t2: 400 };
+
+async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Agent {
+  phone: Phone;
+  events: PhoneEvent[];
+  trace: SipTapEntry[];
+}
+
+describe('the message conversion server (seed 000) in the lab', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function lab(domain: string, conversion: Partial<ConversionServerOptions> | false): Promise<Lab> {
+    const started = await Lab.start({ domains: [domain], timers, conversion: conversion === false ? false : { placement: 'caller-server', lingerMs: 200, ...conversion } });
+    cleanup.push(() => started.stop());
+    return started;
+  }
+
+  function agent(user: string, home: Lab, domain: string, display?: string): Agent {
+    const events: PhoneEvent[] = [];
+    const trace: SipTapEntry[] = [];
+    const phone = new Phone({
+      accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain, answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}) }],
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+      onTrace: (_account, entry) => trace.push(entry),
+    });
+    phone.subscribe((e) => events.push(e));
+    cleanup.push(() => phone.shutdown());
+    return { phone, events, trace };
+  }
+
+  const last = (a: Agent, id: string): CallSnapshot | undefined => a.events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+  const incoming = (a: Agent): CallSnapshot | undefined => (a.events.find((e) => e.type === 'incoming') as Extract<PhoneEvent, { type: 'incoming' }> | undefined)?.call;
+
+  /** What the callee received in this call, checked for every trace of the caller. */
+  function leaks(callee: Agent, sipCallId: string, fingerprint: Parameters<typeof findIdentityLeaks>[1]): string[] {
+    return callee.trace.filter((e) => e.dir === 'in' && rawCallId(e.raw) === sipCallId).flatMap((e) => findIdentityLeaks(e.raw, fingerprint).map((l) => `${e.raw.split(' ')[0]} ${l.where}: ${l.found}`));
+  }
+
+  async function callAndHangUp(caller: Agent, callee: Agent, target: string, hangupBy: 'caller' | 'callee', anonymity?: 'header'): Promise<{ callerLeg: CallSnapshot; calleeLeg: CallSnapshot }> {
+    const placed = await caller.phone.call({ target, ...(anonymity ? { anonymity } : {}) });
+    await until(() => last(caller, placed.id)?.state === 'established');
+    const leg = await until(() => incoming(callee));
+    await until(() => last(callee, leg.id)?.state === 'established');
+    if (hangupBy === 'caller') await caller.phone.hangup(placed.id);
+    else await callee.phone.hangup(leg.id);
+    await until(() => last(caller, placed.id)?.state === 'terminated' && last(callee, leg.id)?.state === 'terminated');
+    return { callerLeg: last(caller, placed.id)!, calleeLeg: last(callee, leg.id)! };
+  }
+
+  it.each([
+    ['the 184 prefix', '184bob', undefined],
+    ['the anonymity header', 'bob', 'header' as const],
+  ])('Embodiment 2 (caller\'s server), triggered by %s: the callee sees AnonymousN, BYE works both ways, the tables hold then free the mapping', async (_trigger, target, anonymity) => {
+    const home = await lab('home.lab', {});
+    const alice = agent('alice', home, 'home.lab', 'Alice Liddell');
+    const bob = agent('bob', home, 'home.lab');
+    await alice.phone.register();
+    await bob.phone.register();
+    const placed = await alice.phone.call({ target, ...(anonymity ? { anonymity } : {}) });
+    const leg = await until(() => incoming(bob));
+    await until(() => last(bob, leg.id)?.state === 'established');
+    expect(leg.remote).toMatchObject({ anonymous: true, shown: 'Anonymous', user: 'Anonymous1' });
+    const records = home.sip.conversion!.records();
+    expect(records).toMatchObject([{ anonymousUser: 'Anonymous1', realUser: 'alice@home.lab', realCallId: placed.sipCallId, ending: false }]);
+    expect(home.sip.conversion!.identify('Anonymous1')?.realUser).toBe('alice@home.lab'); // the carrier still knows
+    await bob.phone.hangup(leg.id);
+    await until(() => last(alice, placed.id)?.state === 'terminated');
+    expect(last(alice, placed.id)).toMatchObject({ status: 200, endedBy: 'remote' });
+    expect(leaks(bob, leg.sipCallId, { user: 'alice', displayName: 'Alice Liddell' })).toEqual([]);
+    await until(() => home.sip.conversion!.records().length === 0, 3000); // freed after the linger
+    expect(home.sip.conversion!.table.pool.used).toBe(0);
+
+    // and the other way round: the caller hangs up
+    bob.events.length = 0;
+    const second = await callAndHangUp(alice, bob, target, 'caller', anonymity);
+    expect(second.callerLeg.status).toBe(200);
+    expect(second.calleeLeg.remote.anonymous).toBe(true);
+  });
+
+  it('passes a presented call untouched', async () => {
+    const home = await lab('home.lab', {});
+    const alice = agent('alice', home, 'home.lab', 'Alice Liddell');
+    const bob = agent('bob', home, 'home.lab');
+    await alice.phone.register();
+    await bob.phone.register();
+    const { calleeLeg } = await callAndHangUp(alice, bob, 'bob', 'caller');
+    expect(calleeLeg.remote).toMatchObject({ anonymous: false, user: 'alice', display: 'Alice Liddell' });
+    expect(home.sip.conversion!.counters.converted).toBe(0);
+  });
+
+  /** Two labs for two domains: a.lab serves alice, b.lab serves bob. */
+  async function twoDomains(a: Partial<ConversionServerOptions> | false, b: Partial<ConversionServerOptions> | false): Promise<{ alice: Agent; bob: Agent; labA: Lab; labB: Lab }> {
+    const labA = await lab('a.lab', a);
+    const labB = await lab('b.lab', b);
+    labA.sip.proxy.addPeer('b.lab', { address: '127.0.0.1', port: labB.sip.ports.udp! });
+    labB.sip.proxy.addPeer('a.lab', { address: '127.0.0.1', port: labA.sip.ports.udp! });
+    const alice = agent('alice', labA, 'a.lab', 'Alice Liddell');
+    const bob = agent('bob', labB, 'b.lab');
+    await alice.phone.register();
+    await bob.phone.register();
+    return { alice, bob, labA, labB };
+  }
+
+  it('Embodiment 3 (callee\'s server): b.lab erases the Vias and converts user, domain and Call-ID domain', async () => {
+    const { alice, bob, labB } = await twoDomains(false, { placement: 'callee-server', domain: 'b.lab' });
+    const { calleeLeg } = await callAndHangUp(alice, bob, 'sip:184bob@b.lab', 'callee');
+    expect(calleeLeg.remote).toMatchObject({ anonymous: true, uri: 'sip:Anonymous1@b.lab' });
+    const invite = bob.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw;
+    expect(parseSipMessage(invite).getAll('via')).toHaveLength(1); // only b.lab's own Via (Fig. 17)
+    expect(leaks(bob, calleeLeg.sipCallId, { user: 'alice', displayName: 'Alice Liddell', domain: 'a.lab' })).toEqual([]);
+    expect(labB.sip.conversion!.counters.converted).toBe(1);
+  });
+
+  it('Embodiment 4 (both): a.lab converts identity and SDP, b.lab the Vias and domains', async () => {
+    const { alice, bob, labA, labB } = await twoDomains({ placement: 'caller-server', steps: ['identity', 'sdp'] }, { placement: 'callee-server', domain: 'b.lab', steps: ['via', 'domain', 'call-id'] });
+    const { calleeLeg, callerLeg } = await callAndHangUp(alice, bob, 'sip:184bob@b.lab', 'caller');
+    expect(callerLeg.status).toBe(200);
+    expect(calleeLeg.remote).toMatchObject({ anonymous: true, uri: 'sip:Anonymous1@b.lab' });
+    expect(leaks(bob, calleeLeg.sipCallId, { user: 'alice', displayName: 'Alice Liddell', domain: 'a.lab' })).toEqual([]);
+    expect([labA.sip.conversion!.counters.converted, labB.sip.conversion!.counters.converted]).toEqual([1, 1]);
+    const invite = bob.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw;
+    expect(invite).toMatch(/^o=anonymous /m); // SDP converted at a.lab (Fig. 12)
+  });
+
+  it('Embodiment 5 (carrier top-level domain): the From and the Call-ID domain become the carrier\'s', async () => {
+    const { alice, bob } = await twoDomains({ placement: 'carrier', domain: 'carrier.example' }, false);
+    const { calleeLeg } = await callAndHangUp(alice, bob, 'sip:184bob@b.lab', 'callee');
+    expect(calleeLeg.remote.uri).toBe('sip:Anonymous1@carrier.example');
+    expect(leaks(bob, calleeLeg.sipCallId, { user: 'alice', displayName: 'Alice Liddell', domain: 'a.lab' })).toEqual([]);
+  });
+
+  it('answers a pool run dry with 503, 184 alone with 484, and a broken SDP with 400', async () => {
+    const home = await lab('home.lab', { poolSize: 1 });
+    const alice = agent('alice', home, 'home.lab');
+    const bob = agent('bob', home, 'home.lab');
+    const carol = agent('carol', home, 'home.lab');
+    for (const a of [alice, bob, carol]) await a.phone.register();
+    const first = await alice.phone.call({ target: '184bob' });
+    await until(() => last(alice, first.id)?.state === 'established');
+    const second = await carol.phone.call({ target: '184bob' });
+    await until(() => last(carol, second.id)?.state === 'terminated');
+    expect(last(carol, second.id)).toMatchObject({ status: 503 });
+    expect(home.sip.conversion!.counters.refused.POOL_EXHAUSTED).toBe(1);
+
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => void socket.close());
+    const replies: SipResponse[] = [];
+    socket.on('message', (data) => {
+      const m = parseSipMessage(data);
+      if (m.kind === 'response' && m.status >= 200) replies.push(m);
+    });
+    const raw = (uri: string, branch: string, sdp: string): string =>
+      [`INVITE ${uri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${socket.address().port};branch=z9hG4bK${branch}`, 'Max-Forwards: 70', 'From: <sip:mallory@home.lab>;tag=m1', `To: <${uri}>`, `Call-ID: ${branch}@x`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${sdp.length}`, '', sdp].join('\r\n');
+    socket.send(raw('sip:184@home.lab', 'only', ''), home.sip.ports.udp!, '127.0.0.1');
+    socket.send(raw('sip:184bob@home.lab', 'badsdp', 'v=0\r\nthis is not sdp\r\n'), home.sip.ports.udp!, '127.0.0.1');
+    await until(() => replies.length === 2);
+    expect(replies.map((r) => `${r.callId} ${r.status}`).sort()).toEqual(['badsdp@x 400', 'only@x 484']);
+    expect(replies.find((r) => r.status === 400)!.reason).toMatch(/^Bad Request \(SDP: /);
+    await alice.phone.hangup(first.id);
+  });
+});
