@@ -52,6 +52,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       startLab: startLabForScenario,
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       callLog,
+      dataDir: options.dataDir,
       onProgress: (step) => {
         if (!options.quiet) console.log(`${step.ok ? 'ok  ' : 'FAIL'} ${String(step.index + 1).padStart(3)} ${step.step}${step.ok ? '' : `\n     ${step.reason}`}`);
       },

@@ -26,7 +26,31 @@ export interface AccountConfig {
   anonymity?: AnonymityDefault;
   /** Dial prefixes that change presentation; default 184 withholds, 186 presents. */
   dialRules?: DialRule[];
+  /** Fixed signalling address (default) or a one-time address per call (SPEC B, seed 000 Embodiment 6). */
+  address?: AddressConfig;
 }
+
+/**
+ * Where a one-time address comes from (seed 000 Fig. 28, "address acquisition method"): a random interface ID on a
+ * prefix from a router advertisement, the interface's own prefix, or a configured one; or an address server — the
+ * DHCP lease (IPv4 always needs one) or the embedded lab's loopback address server.
+ */
+export type AddressSourceKind = 'router-advertisement' | 'interface' | 'configured' | 'dhcp' | 'loopback';
+
+export type AddressConfig =
+  | { mode: 'fixed' }
+  | {
+      mode: 'temporary';
+      source: AddressSourceKind;
+      /** `configured`: the /64 to use, e.g. `2001:db8:1:2::/64`. */
+      prefix?: string;
+      /** The interface the addresses live on (router advertisement, interface, kernel applier). */
+      interface?: string;
+      /** `auto` (default): add addresses to the interface when permitted, else signalling-only. */
+      applier?: 'auto' | 'kernel' | 'signaling-only';
+      /** Duplicate address detection for kernel addresses (RFC 4429 optimistic by default). */
+      dad?: 'optimistic' | 'full' | 'skip';
+    };
 
 /**
  * How a call hides its caller (seed 000 Fig. 31): `prefix` keeps the 184 in the Request-URI for the network's
@@ -104,6 +128,8 @@ export interface CallSnapshot {
   muted: boolean;
   /** `address:port` our SIP socket used for this call. */
   localSip?: string;
+  /** The address this call presented (its one-time address in temporary mode). */
+  localAddress?: string;
   /** The audio stream, once negotiated. */
   media?: CallMediaSnapshot;
   /** Outgoing calls: how the caller was presented. */
@@ -145,4 +171,16 @@ export type PhoneEvent =
   | { type: 'call'; call: CallSnapshot }
   | { type: 'incoming'; call: CallSnapshot }
   | { type: 'dtmf'; callId: string; digit: string; durationMs: number }
+  | { type: 'address'; address: AddressEvent }
   | { type: 'error'; code: string; message: string };
+
+/** A one-time address taken or given back (the status bar; the scenario report's address history). */
+export interface AddressEvent {
+  accountId: string;
+  purpose: 'sending' | 'receiving';
+  address: string;
+  state: 'in-use' | 'released';
+  /** kernel, loopback or signaling-only. */
+  applier: string;
+  at: number;
+}

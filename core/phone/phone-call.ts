@@ -11,6 +11,8 @@ export class PhoneCall {
   remoteHold = false;
   /** Outgoing: how this call presented its caller. */
   anonymity?: AnonymityMode;
+  /** The address this call presented: its one-time address in temporary mode. */
+  localAddress?: string;
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
 
@@ -46,6 +48,7 @@ export class PhoneCall {
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
+    if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

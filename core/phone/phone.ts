@@ -10,6 +10,9 @@ import type {
   PhoneSnapshot,
   RegistrationSnapshot,
 } from '../api/phone-types.js';
+import { OwnershipJournal } from '../address/address-journal.js';
+import type { CommandRunner } from '../address/command-runner.js';
+import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
@@ -24,7 +27,10 @@ import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
+import { createAddressManager } from './address-setup.js';
 import { callResult } from './call-result.js';
+import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
@@ -55,14 +61,22 @@ export interface PhoneOptions {
   timers?: SipTimerValues;
   /** Every SIP message of every account, as it crossed the socket (scenario reports, diagnostics). */
   onTrace?: (accountId: string, entry: SipTapEntry) => void;
+  /**
+   * Where the ownership journal of one-time addresses and their registrations lives (SPEC B: a crash leaves nothing
+   * the next start cannot remove). Without it, temporary-address accounts work but nothing survives a crash.
+   */
+  dataDir?: string;
+  /** Runs `ip` and `rdisc6` for the address module (tests inject a fake). */
+  commandRunner?: CommandRunner;
 }
 
 interface AccountRuntime {
   config: AccountConfig;
   server: Endpoint;
   domain: string;
-  identity?: SipIdentity;
-  opening?: Promise<SipIdentity>;
+  identities: AccountIdentities;
+  /** Temporary-address accounts: their one-time address manager, made on first use. */
+  addresses?: Promise<TemporaryAddressManager>;
   registration: RegistrationSnapshot;
   router: TraceRouter;
 }
@@ -74,6 +88,8 @@ export class Phone implements PhoneApi {
   private readonly listeners = new Set<(event: PhoneEvent) => void>();
   private readonly callLog: CallLogStore;
   private readonly ownsCallLog: boolean;
+  private journal?: OwnershipJournal;
+  private recovery?: Promise<void>;
   private stopped = false;
 
   constructor(private readonly options: PhoneOptions) {
@@ -93,13 +109,34 @@ export class Phone implements PhoneApi {
       throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${config.server}": ${(error as Error).message}`);
     }
     const domain = config.domain ?? `${config.server.replace(/^sips?:/i, '').split(';')[0]}`;
-    this.accounts.set(config.id, {
+    const temporary = config.address?.mode === 'temporary' ? config.address : undefined;
+    const account: AccountRuntime = {
       config,
       server,
       domain,
       registration: { accountId: config.id, state: 'unregistered' },
       router: new TraceRouter(),
-    });
+      identities: new AccountIdentities({
+        accountId: config.id,
+        aor: `${config.user}@${bareHost(domain)}`,
+        server,
+        transport: config.transport,
+        open: (placement) => this.openIdentity(account, placement),
+        sourceAddress: async () => config.localAddress ?? (await sourceAddressFor(server.address, server.port)),
+        ...(temporary
+          ? {
+              addresses: () =>
+                (account.addresses ??= createAddressManager(temporary, {
+                  ...(this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
+                  ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+                })),
+            }
+          : {}),
+        ...(temporary && this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
+        onAddress: (address) => this.emit({ type: 'address', address }),
+      }),
+    };
+    this.accounts.set(config.id, account);
   }
 
   subscribe(listener: (event: PhoneEvent) => void): () => void {
@@ -117,19 +154,14 @@ export class Phone implements PhoneApi {
 
   async register(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
-    const identity = await this.identity(account);
-    try {
-      await identity.register();
-    } catch (error) {
-      if (error instanceof SipIdentityError) throw new PhoneError('REGISTER_FAILED', error.message, error.status);
-      throw error;
-    }
+    await this.recovered();
+    await account.identities.register();
     return { ...account.registration };
   }
 
   async unregister(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
-    await account.identity?.unregister();
+    await account.identities.unregister();
     return { ...account.registration };
   }
 
@@ -147,15 +179,25 @@ export class Phone implements PhoneApi {
     });
     const uri = dialTargetToUri(privacy.target, account.domain);
     const shownUri = dialTargetToUri(matchDialRules(request.target, config.dialRules).rest, account.domain);
-    const identity = await this.identity(account);
-    const sip = identity.createCall(uri, {
-      extraHeaders: privacy.extraHeaders,
-      ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
-    });
-    const call = new PhoneCall(config.id, sip, partyFrom({ uri: shownUri, ...(uriUser(shownUri) !== undefined ? { user: uriUser(shownUri)! } : {}) }), formatEndpoint(identity.local), request.target);
+    await this.recovered();
+    // Seed 000 Fig. 28: in temporary mode a fresh address, registered, carries this one call.
+    const lent = await account.identities.forCall();
+    let sip: SipCall;
+    try {
+      sip = lent.identity.createCall(uri, {
+        extraHeaders: privacy.extraHeaders,
+        ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
+      });
+    } catch (error) {
+      await lent.finish();
+      throw new PhoneError('CALL_FAILED', (error as Error).message);
+    }
+    const call = new PhoneCall(config.id, sip, partyFrom({ uri: shownUri, ...(uriUser(shownUri) !== undefined ? { user: uriUser(shownUri)! } : {}) }), formatEndpoint(lent.identity.local), request.target);
+    call.localAddress = lent.address;
     call.anonymity = privacy.mode;
     call.sent = sip.sentHeaders();
     this.track(account, call);
+    void sip.whenEnded().then(() => lent.finish().catch((error: Error) => this.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     void sip.invite().catch((error: Error) => this.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
     return call.snapshot();
   }
@@ -219,8 +261,12 @@ export class Phone implements PhoneApi {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup()));
-    await Promise.allSettled([...this.accounts.values()].map((a) => a.identity?.dispose()));
+    // A callee's BYE waits for the ACK of its 200 (RFC 3261 §15), up to 64·T1: shutdown gives it a short grace only.
+    const grace = 8 * (this.options.timers?.t1 ?? 500);
+    await Promise.race([Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
+    await Promise.allSettled([...this.accounts.values()].map((a) => a.identities.dispose()));
+    await Promise.allSettled([...this.accounts.values()].map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
+    this.journal?.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
   }
@@ -238,26 +284,54 @@ export class Phone implements PhoneApi {
     return call;
   }
 
-  private identity(account: AccountRuntime): Promise<SipIdentity> {
-    if (account.identity && !account.identity.isDisposed) return Promise.resolve(account.identity);
-    account.opening ??= this.openIdentity(account).finally(() => (account.opening = undefined));
-    return account.opening;
+  /** The ownership journal, opened on first need when a data dir is set and an account uses one-time addresses. */
+  private ownershipJournal(): OwnershipJournal | undefined {
+    if (this.journal || this.options.dataDir === undefined) return this.journal;
+    this.journal = OwnershipJournal.open(this.options.dataDir);
+    return this.journal;
   }
 
-  private async openIdentity(account: AccountRuntime): Promise<SipIdentity> {
+  /** Before the first identity: remove what a crashed earlier run left behind (SPEC B). Runs once. */
+  private recovered(): Promise<void> {
+    const journal = [...this.accounts.values()].some((a) => a.config.address?.mode === 'temporary') ? this.ownershipJournal() : undefined;
+    if (!journal) return Promise.resolve();
+    this.recovery ??= cleanUpLeftovers({
+      journal,
+      ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+      credentials: (aor) => {
+        const config = [...this.accounts.values()].find((a) => `${a.config.user}@${bareHost(a.domain)}` === aor)?.config;
+        return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
+      },
+      sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portRange: this.options.mediaPortRange ?? { min: 16384, max: 32767 }, accountId: '' }),
+      ...(this.options.timers ? { timers: this.options.timers } : {}),
+    }).then(
+      (result) => {
+        if (result.bindingsKept.length > 0) this.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });
+      },
+      (error: Error) => this.emit({ type: 'error', code: 'CLEANUP_FAILED', message: error.message }),
+    );
+    return this.recovery;
+  }
+
+  private async openIdentity(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {
     const config = account.config;
-    const address = config.localAddress ?? (await sourceAddressFor(account.server.address, account.server.port));
     const portRange = this.options.mediaPortRange ?? { min: 16384, max: 32767 };
     try {
-      const identity = await SipIdentity.create({
+      const identity: SipIdentity = await SipIdentity.create({
         aor: { user: config.user, domain: account.domain },
         ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
         ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
         transport: config.transport,
-        local: { address, port: 0 },
+        local: { address: placement.bindAddress, port: 0 },
+        ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
         server: account.server,
         ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
-        sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({ advertisedAddress: address, bindAddress: address, portRange, accountId: config.id }),
+        sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({
+          advertisedAddress: placement.advertisedAddress,
+          bindAddress: placement.bindAddress,
+          portRange,
+          accountId: config.id,
+        }),
         tap: (entry) => {
           account.router.tap(entry);
           this.options.onTrace?.(config.id, entry);
@@ -265,11 +339,13 @@ export class Phone implements PhoneApi {
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onIncomingCall: (sip) => this.onIncoming(account, sip, identity),
         onRegistrationChange: (state, detail) => {
+          // The account's registration is its receiving identity's; a per-call sending identity or a retired
+          // receiving one does not change what the status bar says.
+          if (!account.identities.speaksFor(identity)) return;
           account.registration = { accountId: config.id, state, contact: identity.contactUri, ...detail };
           this.emit({ type: 'registration', registration: { ...account.registration } });
         },
       });
-      account.identity = identity;
       return identity;
     } catch (error) {
       if (error instanceof SipIdentityError) throw new PhoneError('TRANSPORT_FAILED', error.message);
@@ -285,8 +361,17 @@ export class Phone implements PhoneApi {
       ...(hostOfUri(sip.remote.uri) !== undefined ? { fromHost: hostOfUri(sip.remote.uri)! } : {}),
       ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
     });
+    // RFC 3261 §8.2.2.2: a forking registrar may deliver the same INVITE to two of this account's identities (the
+    // receiving one and a per-call sending one); the second copy is a merged request.
+    if ([...this.calls.values()].some((c) => c.accountId === account.config.id && c.sip.direction === 'incoming' && c.sip.callId === sip.callId && c.sip !== sip)) {
+      void sip.reject(482, 'Loop Detected').catch(() => undefined);
+      return;
+    }
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
+    call.localAddress = identity.advertisedAddress;
     this.track(account, call);
+    // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
+    void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     this.emit({ type: 'incoming', call: call.snapshot() });
     const offer = sip.inviteBody;
     const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.createSessionDescriptionHandlerFactory.offerProblem?.(offer.body) : undefined;
@@ -322,6 +407,7 @@ export class Phone implements PhoneApi {
       remoteAnonymous: snapshot.remote.anonymous,
       startedAt: snapshot.startedAt,
       localSip: call.localSip,
+      ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
       ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
       ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),

@@ -20,6 +20,8 @@ export interface CallLegReport {
   media?: CallMediaSnapshot;
   /** DTMF digits this leg received (RFC 4733 and SIP INFO). */
   dtmfReceived?: string;
+  /** The address this leg presented in Via, Contact and SDP (its one-time address in temporary mode). */
+  localAddress?: string;
 }
 
 export interface CallReport {
@@ -43,10 +45,21 @@ export interface TraceEntryReport {
   raw: string;
 }
 
+/** One one-time address an agent held: for a call (`sending`) or a receiving period (`receiving`). */
+export interface AddressUse {
+  address: string;
+  purpose: 'sending' | 'receiving';
+  applier: string;
+  from: number;
+  until?: number;
+}
+
 export interface AgentReport {
   user: string;
   transport: string;
   registration?: RegistrationSnapshot;
+  /** Temporary-address agents: every address taken, in order, with when it was given back. */
+  addresses?: AddressUse[];
   trace: TraceEntryReport[];
 }
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import type { AccountConfig, AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import { Phone, type MediaFactoryProvider } from '../phone/phone.js';
@@ -12,7 +12,7 @@ import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
-import type { AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
+import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
 import type { AgentSpec, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
 
 /** The embedded lab as the runner sees it (the CLI starts it; core never imports lab/). */
@@ -33,6 +33,8 @@ export interface ScenarioRunnerOptions {
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
   callLog?: CallLogStore;
   timers?: SipTimerValues;
+  /** Where each agent keeps its persistent state (`agents/NAME` inside): the ownership journal of one-time addresses. */
+  dataDir?: string;
   /** Default wait of an `expect` without `within`. */
   defaultWithinMs?: number;
   onProgress?: (step: StepReport) => void;
@@ -52,6 +54,8 @@ interface AgentRuntime {
   trace: SipTapEntry[];
   incoming: string[];
   registration?: RegistrationSnapshot;
+  /** One-time addresses this agent took and gave back, in order. */
+  addresses: AddressEvent[];
 }
 
 interface CallRuntime {
@@ -144,14 +148,16 @@ export class ScenarioRunner {
             ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
             ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
             ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
+            ...addressSettings(spec),
           },
         ],
+        ...(this.options.dataDir !== undefined ? { dataDir: path.join(this.options.dataDir, 'agents', name) } : {}),
         createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory,
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onTrace: (_account, entry) => trace.push(entry),
       });
-      const agent: AgentRuntime = { name, spec, phone, trace, incoming: [] };
+      const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [] };
       phone.subscribe((event) => {
         if (event.type === 'call' || event.type === 'incoming') {
           this.snapshots.set(event.call.id, event.call);
@@ -160,6 +166,8 @@ export class ScenarioRunner {
           agent.registration = event.registration;
         } else if (event.type === 'dtmf') {
           this.digits.set(event.callId, (this.digits.get(event.callId) ?? '') + event.digit);
+        } else if (event.type === 'address') {
+          agent.addresses.push(event.address);
         }
         for (const wake of [...this.waiters]) wake();
       });
@@ -177,6 +185,7 @@ export class ScenarioRunner {
         trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
       };
       if (agent.registration) agentReport.registration = agent.registration;
+      if (agent.addresses.length > 0) agentReport.addresses = addressHistory(agent.addresses);
       report.agents[agent.name] = agentReport;
     }
     if (this.lab) {
@@ -448,6 +457,7 @@ export class ScenarioRunner {
       if (snap.reason !== undefined) leg.reason = snap.reason;
       if (snap.endedBy !== undefined) leg.endedBy = snap.endedBy;
       if (snap.media !== undefined) leg.media = snap.media;
+      if (snap.localAddress !== undefined) leg.localAddress = snap.localAddress;
       const digits = this.digits.get(snap.id);
       if (digits !== undefined) leg.dtmfReceived = digits;
       return leg;
@@ -496,6 +506,38 @@ export class ScenarioRunner {
       this.waiters.add(check);
     });
   }
+}
+
+/** The account's address settings from an agent's `address` option. */
+function addressSettings(spec: AgentSpec): Pick<AccountConfig, 'address' | 'localAddress'> {
+  const option = spec.address;
+  if (option === undefined) return {};
+  if (option.mode === 'fixed') return { address: { mode: 'fixed' }, ...(option.local !== undefined ? { localAddress: option.local } : {}) };
+  const { source, prefix, interface: ifname, applier, dad } = option;
+  return {
+    address: {
+      mode: 'temporary',
+      source: source ?? (prefix !== undefined ? 'configured' : 'loopback'),
+      ...(prefix !== undefined ? { prefix } : {}),
+      ...(ifname !== undefined ? { interface: ifname } : {}),
+      ...(applier !== undefined ? { applier } : {}),
+      ...(dad !== undefined ? { dad } : {}),
+    },
+  };
+}
+
+/** Address events paired up: each address with when it was taken and given back. */
+function addressHistory(events: AddressEvent[]): AddressUse[] {
+  const uses: AddressUse[] = [];
+  for (const event of events) {
+    if (event.state === 'in-use') {
+      uses.push({ address: event.address, purpose: event.purpose, applier: event.applier, from: event.at });
+    } else {
+      const use = uses.findLast((u) => u.address === event.address && u.until === undefined);
+      if (use) use.until = event.at;
+    }
+  }
+  return uses;
 }
 
 /** A run without `timeout:` still ends by itself (every run is bounded). */

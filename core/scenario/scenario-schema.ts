@@ -24,6 +24,27 @@ const answer = z
     return { kind: 'reject' as const, status: Number(text.slice(7)) };
   });
 
+/**
+ * One-time addresses (seed 000 Embodiment 6): `temporary` takes a fresh address per call and per receiving period —
+ * from a configured `prefix`, a router advertisement, the interface's prefix, the DHCP lease, or (the default without
+ * a prefix) the embedded lab's loopback address server; `fixed` uses one address (`local`, or the OS choice).
+ */
+const addressOption = z.union([
+  z.object({ mode: z.literal('fixed'), local: z.string().regex(/^[0-9A-Fa-f.:]{2,45}$/, 'an IP address').optional() }).strict(),
+  z
+    .object({
+      mode: z.literal('temporary'),
+      source: z.enum(['router-advertisement', 'interface', 'configured', 'dhcp', 'loopback']).optional(),
+      prefix: z.string().regex(/^[0-9A-Fa-f:]{2,39}\/64$/, 'an IPv6 /64 such as 2001:db8:1:2::/64').optional(),
+      interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, 'an interface name').optional(),
+      applier: z.enum(['auto', 'kernel', 'signaling-only']).optional(),
+      dad: z.enum(['optimistic', 'full', 'skip']).optional(),
+    })
+    .strict()
+    .refine((a) => a.source !== 'configured' || a.prefix !== undefined, { message: 'a configured source needs a prefix' })
+    .refine((a) => a.source !== 'router-advertisement' || a.interface !== undefined, { message: 'router solicitation needs the interface' }),
+]);
+
 export const agentSchema = z
   .object({
     user: z.string().regex(/^[A-Za-z0-9._+~!*'()-]{1,64}$/, 'a SIP user name'),
@@ -35,6 +56,7 @@ export const agentSchema = z
     domain: z.string().max(255).optional(),
     /** The account default: withhold the caller ID on every call (prefix or header mode), or present it (none). */
     anonymity: z.enum(['none', 'prefix', 'header']).optional(),
+    address: addressOption.optional(),
   })
   .strict();
 

@@ -90,6 +90,7 @@ export class SipIdentity {
       flow,
       server: options.server,
       reopen: () => openFlow(options.transport, local, options.server),
+      ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
@@ -122,6 +123,11 @@ export class SipIdentity {
     userAgent.delegate = { onInvite: (invitation) => identity.onInvite(invitation) };
     await userAgent.start();
     return identity;
+  }
+
+  /** The address this identity writes into Via, Contact and SDP (its one-time address, even when signalling-only). */
+  get advertisedAddress(): string {
+    return this.options.advertisedAddress ?? this.local.address;
   }
 
   /** The Contact URI the registrar will hold. */
@@ -184,6 +190,32 @@ export class SipIdentity {
     }).catch(() => undefined);
     this.setRegistration('unregistered', status === undefined ? {} : { status });
     return status;
+  }
+
+  /**
+   * RFC 3261 §10.2.2: remove a binding an earlier run left at the registrar (it crashed before unregistering): a
+   * REGISTER for that Contact with expires 0, sent from this identity. Use a throwaway identity: its Contact is
+   * rewritten to the stale one.
+   */
+  async removeBinding(contact: string): Promise<number | undefined> {
+    this.assertAlive();
+    const stale = UserAgent.makeURI(contact);
+    if (!stale) throw new SipIdentityError('REGISTER_FAILED', `"${contact}" is not a SIP URI`);
+    const own = this.userAgent.contact.uri;
+    own.user = stale.user;
+    own.host = stale.host;
+    own.port = stale.port;
+    const registerer = new Registerer(this.userAgent, { expires: 600, ...(this.options.registerHeaders ? { extraHeaders: this.options.registerHeaders } : {}) });
+    return new Promise<number | undefined>((resolve) => {
+      registerer
+        .unregister({
+          requestDelegate: {
+            onAccept: (response) => resolve(response.message.statusCode),
+            onReject: (response) => resolve(response.message.statusCode),
+          },
+        })
+        .catch(() => resolve(undefined));
+    });
   }
 
   /** Create an outgoing call to `target` (a SIP URI). Call `invite()` on it to send the INVITE. */

@@ -21,6 +21,8 @@ export interface SipJsTransportOptions {
   flow: SipFlow;
   /** The outbound proxy every request is sent to. */
   server: Endpoint;
+  /** The address our Via names when it is not the bound one (a signaling-only temporary address). */
+  advertisedAddress?: string;
   /** Opens the flow again after a connection drop (same local address and port). */
   reopen: () => Promise<SipFlow>;
   tap?: SipTap;
@@ -189,7 +191,8 @@ export class SipJsTransport implements Transport {
     }
     const via = message.topVia!;
     if (message.kind === 'response') {
-      if (via.host !== flow.local.address && via.host !== `[${flow.local.address}]`) {
+      const ours = [flow.local.address, this.options.advertisedAddress].filter((a): a is string => a !== undefined);
+      if (!ours.some((a) => bareHostEquals(via.host, a))) {
         this.rejects.count('VIA_NOT_OURS');
         return;
       }
@@ -231,5 +234,18 @@ export class SipJsTransport implements Transport {
     this.stateEmitter.emit(next);
     if (next === TransportState.Connected) this.onConnect?.();
     if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+  }
+}
+
+/** `[2001:db8::1]` and `2001:db8::1` name the same host; so do differently written IPv6 texts of one address. */
+function bareHostEquals(viaHost: string, address: string): boolean {
+  const host = viaHost.replace(/^\[|\]$/g, '').toLowerCase();
+  const other = address.toLowerCase();
+  if (host === other) return true;
+  if (!host.includes(':') || !other.includes(':')) return false;
+  try {
+    return new URL(`http://[${host}]/`).hostname === new URL(`http://[${other}]/`).hostname;
+  } catch {
+    return false;
   }
 }

@@ -1,0 +1,131 @@
+import { isIPv6 } from 'node:net';
+import { AddressError } from './address-error.js';
+import { runCommand, type CommandRunner } from './command-runner.js';
+
+/**
+ * How a one-time address reaches the network (SPEC B):
+ * - `kernel`: added to the interface and removed after use; sockets bind it (needs CAP_NET_ADMIN);
+ * - `loopback`: an address in 127.0.0.0/8, usable by binding alone on Linux (the embedded lab's address server);
+ * - `signaling-only`: nothing changes in the system; the address goes into Via/Contact/SDP while sockets use the OS
+ *   source (so the registrar must route by the flow).
+ */
+export type ApplierMode = 'kernel' | 'loopback' | 'signaling-only';
+
+export interface AddressApplier {
+  readonly mode: ApplierMode;
+  /** Why this mode is on (shown in the status bar). */
+  readonly reason: string;
+  /** Make the address usable; resolves once sockets can bind it (DAD done or skipped). */
+  apply(address: string, prefixLength: number, ifname: string | undefined): Promise<void>;
+  remove(address: string, prefixLength: number, ifname: string | undefined): Promise<void>;
+  /** Whether sockets should bind the address (else they bind the OS choice). */
+  readonly binds: boolean;
+}
+
+export class SignalingOnlyApplier implements AddressApplier {
+  readonly mode = 'signaling-only';
+  readonly binds = false;
+  constructor(readonly reason = 'no permission to change interface addresses (CAP_NET_ADMIN)') {}
+  async apply(): Promise<void> {}
+  async remove(): Promise<void> {}
+}
+
+export class LoopbackApplier implements AddressApplier {
+  readonly mode = 'loopback';
+  readonly binds = true;
+  readonly reason = 'loopback address server (127.0.0.0/8 binds without configuration)';
+  async apply(): Promise<void> {}
+  async remove(): Promise<void> {}
+}
+
+interface IpAddrFlags {
+  addr_info?: Array<{ local: string; tentative?: boolean; dadfailed?: boolean; optimistic?: boolean }>;
+}
+
+export interface IpCommandApplierOptions {
+  run?: CommandRunner;
+  /** Duplicate address detection: `optimistic` (RFC 4429, usable at once), `full` (wait it out) or `skip` (nodad). */
+  dad?: 'optimistic' | 'full' | 'skip';
+  /** Lifetimes bound how long a forgotten address can outlive a crash even if nobody cleans up (RFC 4862 §5.5.4). */
+  preferredLifetimeS?: number;
+  validLifetimeS?: number;
+  /** How long to wait for DAD. */
+  dadTimeoutMs?: number;
+}
+
+/**
+ * The kernel applier: `ip -6 addr add ADDR/64 dev IF preferred_lft P valid_lft V [optimistic|nodad]`, then waits until
+ * the address is neither tentative nor DAD-failed (`ip -j -6 addr show`), and `ip -6 addr del` at the end. A DAD
+ * failure is reported as DAD_FAILED so the manager can pick a new interface identifier.
+ */
+export class IpCommandApplier implements AddressApplier {
+  readonly mode = 'kernel';
+  readonly binds = true;
+  readonly reason: string;
+  private readonly run: CommandRunner;
+
+  constructor(private readonly options: IpCommandApplierOptions = {}) {
+    this.run = options.run ?? runCommand;
+    this.reason = `addresses added to the interface (DAD: ${options.dad ?? 'optimistic'})`;
+  }
+
+  async apply(address: string, prefixLength: number, ifname: string | undefined): Promise<void> {
+    if (!ifname) throw new AddressError('APPLY_FAILED', `no interface to put ${address} on`);
+    const v6 = isIPv6(address);
+    const dad = this.options.dad ?? 'optimistic';
+    const args = [
+      ...(v6 ? ['-6'] : []),
+      'addr',
+      'add',
+      `${address}/${prefixLength}`,
+      'dev',
+      ifname,
+      ...(v6 ? ['preferred_lft', String(this.options.preferredLifetimeS ?? 3600), 'valid_lft', String(this.options.validLifetimeS ?? 7200)] : []),
+      ...(v6 && dad === 'optimistic' ? ['optimistic'] : v6 && dad === 'skip' ? ['nodad'] : []),
+    ];
+    const result = await this.run('ip', args);
+    if (result.code !== 0) {
+      const message = result.stderr.trim();
+      if (/Operation not permitted/i.test(message)) throw new AddressError('NOT_PERMITTED', `ip ${args.join(' ')}: ${message}`);
+      throw new AddressError('APPLY_FAILED', `ip ${args.join(' ')}: ${message}`);
+    }
+    if (v6 && dad !== 'skip') await this.waitUsable(address, ifname);
+  }
+
+  async remove(address: string, prefixLength: number, ifname: string | undefined): Promise<void> {
+    if (!ifname) return;
+    const result = await this.run('ip', [...(isIPv6(address) ? ['-6'] : []), 'addr', 'del', `${address}/${prefixLength}`, 'dev', ifname]);
+    // "Cannot assign requested address": it is already gone, which is what we wanted.
+    if (result.code !== 0 && !/Cannot assign requested address|No such device/i.test(result.stderr)) {
+      throw new AddressError('APPLY_FAILED', `ip addr del ${address}: ${result.stderr.trim()}`);
+    }
+  }
+
+  private async flags(address: string, ifname: string): Promise<{ present: boolean; tentative: boolean; failed: boolean; optimistic: boolean }> {
+    const result = await this.run('ip', ['-j', '-6', 'addr', 'show', 'dev', ifname]);
+    const links = JSON.parse(result.stdout || '[]') as IpAddrFlags[];
+    const info = links.flatMap((l) => l.addr_info ?? []).find((a) => a.local === address);
+    return { present: info !== undefined, tentative: info?.tentative === true, failed: info?.dadfailed === true, optimistic: info?.optimistic === true };
+  }
+
+  /**
+   * RFC 4862 §5.4: tentative until DAD ends; "dadfailed" when another node has it. An optimistic address (RFC 4429
+   * §3.3, when the interface's optimistic_dad sysctl is on) is usable while still tentative.
+   */
+  private async waitUsable(address: string, ifname: string): Promise<void> {
+    const deadline = Date.now() + (this.options.dadTimeoutMs ?? 5000);
+    for (;;) {
+      const state = await this.flags(address, ifname);
+      if (state.failed) {
+        await this.remove(address, 64, ifname).catch(() => undefined);
+        throw new AddressError('DAD_FAILED', `${address} is already in use on the link (duplicate address detection)`);
+      }
+      if (state.present && (!state.tentative || state.optimistic)) return;
+      if (Date.now() > deadline) {
+        await this.remove(address, 64, ifname).catch(() => undefined);
+        throw new AddressError('APPLY_FAILED', `${address} did not become usable within ${this.options.dadTimeoutMs ?? 5000} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

@@ -1,0 +1,20 @@
+export type AddressErrorCode =
+  | 'NO_PREFIX'
+  | 'BAD_PREFIX'
+  | 'APPLY_FAILED'
+  | 'DAD_FAILED'
+  | 'NOT_PERMITTED'
+  | 'POOL_EXHAUSTED'
+  | 'JOURNAL_FAILED'
+  | 'TOOL_MISSING';
+
+/** A temporary-address failure, with a code the phone and the UI map to words. */
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+  constructor(
+    readonly code: AddressErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AddressError } from './address-error.js';
+
+/** Something the phone put into the world that must not outlive it (SPEC B: "nothing is left behind"). */
+export type OwnedThing =
+  | { kind: 'address'; address: string; prefixLength: number; ifname?: string; applier: string }
+  | { kind: 'binding'; aor: string; contact: string; server: { address: string; port: number }; transport: string };
+
+export interface JournalEntry {
+  id: number;
+  thing: OwnedThing;
+  at: number;
+}
+
+type Line = { op: 'own'; id: number; at: number; thing: OwnedThing } | { op: 'release'; id: number; at: number } | { op: 'iids'; at: number; iids: string[] };
+
+/**
+ * The ownership journal in the data dir: every address added and every registration binding is written (and synced)
+ * before it is used, and struck after it is cleaned up. After a crash, the next start reads what is still owned and
+ * cleans it up. It also keeps the recent interface identifiers, so a restart never reuses one.
+ */
+export class OwnershipJournal {
+  private readonly owned = new Map<number, JournalEntry>();
+  private readonly iids: string[] = [];
+  private nextId = 1;
+  private fd: number;
+
+  private constructor(
+    readonly file: string,
+    private readonly iidHistory: number,
+  ) {
+    this.fd = -1;
+  }
+
+  static open(dataDir: string, iidHistory = 4096): OwnershipJournal {
+    const journal = new OwnershipJournal(path.join(dataDir, 'ownership.jsonl'), iidHistory);
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+      if (fs.existsSync(journal.file)) journal.replay(fs.readFileSync(journal.file, 'utf8'));
+      journal.compact();
+    } catch (error) {
+      if (error instanceof AddressError) throw error;
+      throw new AddressError('JOURNAL_FAILED', `cannot open ${journal.file}: ${(error as Error).message}`);
+    }
+    return journal;
+  }
+
+  /** Write down (and sync) that we are about to own something; returns its id for release(). */
+  own(thing: OwnedThing): number {
+    const entry: JournalEntry = { id: this.nextId++, thing, at: Date.now() };
+    this.owned.set(entry.id, entry);
+    this.write({ op: 'own', id: entry.id, at: entry.at, thing });
+    return entry.id;
+  }
+
+  release(id: number): void {
+    if (!this.owned.delete(id)) return;
+    this.write({ op: 'release', id, at: Date.now() });
+  }
+
+  /** What is owned and not released: after a crash, what the last run left behind. */
+  outstanding(): JournalEntry[] {
+    return [...this.owned.values()];
+  }
+
+  /** Interface identifiers used recently, oldest first (hex). */
+  recentInterfaceIds(): string[] {
+    return [...this.iids];
+  }
+
+  rememberInterfaceId(iid: string): void {
+    this.iids.push(iid);
+    if (this.iids.length > this.iidHistory) this.iids.splice(0, this.iids.length - this.iidHistory);
+    this.write({ op: 'iids', at: Date.now(), iids: [iid] });
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Rewrite the file with only what still matters (owned things and the IID history). */
+  private compact(): void {
+    const tmp = `${this.file}.tmp`;
+    const lines: Line[] = [...this.owned.values()].map((e) => ({ op: 'own', id: e.id, at: e.at, thing: e.thing }));
+    if (this.iids.length > 0) lines.push({ op: 'iids', at: Date.now(), iids: this.iids });
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, this.file);
+    this.fd = fs.openSync(this.file, 'a');
+  }
+
+  private replay(text: string): void {
+    for (const raw of text.split('\n')) {
+      if (raw.trim() === '') continue;
+      let line: Line;
+      try {
+        line = JSON.parse(raw) as Line;
+      } catch {
+        continue; // a line torn by a crash mid-write: the rest of the journal still counts
+      }
+      if (line.op === 'own' && typeof line.id === 'number' && line.thing) this.owned.set(line.id, { id: line.id, thing: line.thing, at: line.at });
+      else if (line.op === 'release') this.owned.delete(line.id);
+      else if (line.op === 'iids' && Array.isArray(line.iids)) this.iids.push(...line.iids.filter((i) => typeof i === 'string'));
+      if ('id' in line && typeof line.id === 'number') this.nextId = Math.max(this.nextId, line.id + 1);
+    }
+    if (this.iids.length > this.iidHistory) this.iids.splice(0, this.iids.length - this.iidHistory);
+  }
+
+  private write(line: Line): void {
+    try {
+      fs.writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      throw new AddressError('JOURNAL_FAILED', `cannot write ${this.file}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { IpCommandApplier, SignalingOnlyApplier } from './address-applier.js';
+import { OwnershipJournal } from './address-journal.js';
+import { LoopbackAddressSource, RandomInterfaceIdSource } from './address-source.js';
+import type { CommandRunner } from './command-runner.js';
+import { InterfaceIdGenerator, isReservedInterfaceId } from './interface-id.js';
+import { bigIntToIpv6, interfaceIdOf, ipv6ToBigInt, parsePrefix, withInterfaceId } from './ipv6.js';
+import { ConfiguredPrefixSource, InterfacePrefixSource, parseRdisc6Prefix } from './prefix-source.js';
+import { recoverOwnership } from './recover-ownership.js';
+import { TemporaryAddressManager } from './temporary-address-manager.js';
+
+describe('interface identifiers (RFC 8981 §3.3.1, RFC 5453)', () => {
+  it('never repeats and never takes a reserved value in 10^6 draws', () => {
+    const generator = new InterfaceIdGenerator(1_000_000);
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 1_000_000; i++) {
+      const iid = generator.next();
+      expect(isReservedInterfaceId(iid)).toBe(false);
+      seen.add(iid);
+    }
+    expect(seen.size).toBe(1_000_000);
+  }, 60_000);
+
+  it('knows the reserved identifiers and skips them even when the random source hands them out', () => {
+    for (const reserved of [0n, 0x0200_5eff_fe00_5213n, 0x0200_5eff_fe00_0000n, 0xfdff_ffff_ffff_ff80n, 0xfdff_ffff_ffff_ffffn]) expect(isReservedInterfaceId(reserved)).toBe(true);
+    expect(isReservedInterfaceId(0xfdff_ffff_ffff_ff7fn)).toBe(false);
+    const queue = [0n, 0x0200_5eff_fe00_5213n, 7n, 7n, 9n];
+    const generator = new InterfaceIdGenerator(10, () => {
+      const out = Buffer.alloc(8);
+      out.writeBigUInt64BE(queue.shift()!);
+      return out;
+    });
+    expect([generator.next(), generator.next()]).toEqual([7n, 9n]); // reserved skipped, the repeated 7 too
+  });
+});
+
+describe('IPv6 text and prefixes', () => {
+  it('round-trips and compresses the longest zero run (RFC 5952)', () => {
+    for (const text of ['2001:db8::1', '::1', 'fe80::', '2001:db8:0:1:1:1:1:1', '2001:db8::a:0:0:1']) expect(bigIntToIpv6(ipv6ToBigInt(text))).toBe(text);
+    expect(bigIntToIpv6(ipv6ToBigInt('2001:0db8:0000:0000:0001:0000:0000:0001'))).toBe('2001:db8::1:0:0:1');
+  });
+
+  it('combines a /64 with an interface identifier and refuses other lengths', () => {
+    const prefix = parsePrefix('2001:db8:1:2:aaaa::/64');
+    expect(prefix.network).toBe('2001:db8:1:2::');
+    expect(withInterfaceId(prefix, 0x1234_5678_9abc_def0n)).toBe('2001:db8:1:2:1234:5678:9abc:def0');
+    expect(interfaceIdOf('2001:db8:1:2:1234:5678:9abc:def0')).toBe(0x1234_5678_9abc_def0n);
+    expect(() => parsePrefix('2001:db8::/48')).toThrow(/need a \/64/);
+    expect(() => parsePrefix('not-a-prefix')).toThrow(/not an IPv6 prefix/);
+  });
+});
+
+describe('prefix sources', () => {
+  it('reads the prefix from rdisc6 output', () => {
+    const output = ['Soliciting ff02::2 (ff02::2) on vph0...', '', 'Hop limit                 :           64 (      0x40)', ' Prefix                   : 2001:db8:77:1::/64', '  On-link                 :          Yes', '  Autonomous address conf.:          Yes', '  Valid time              :        86400 (0x00015180)', ' from fe80::1'].join('\n');
+    expect(parseRdisc6Prefix(output)?.network).toBe('2001:db8:77:1::');
+    expect(parseRdisc6Prefix(output.replace('conf.:          Yes', 'conf.:          No'))).toBeUndefined();
+    expect(parseRdisc6Prefix('Timed out.')).toBeUndefined();
+  });
+
+  it('reads the interface\'s global /64 from ip -j, skipping tentative and deprecated ones', async () => {
+    const run: CommandRunner = async () => ({
+      code: 0,
+      stderr: '',
+      stdout: JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet6', local: '2001:db8:9::5', prefixlen: 64, scope: 'global', tentative: true }, { family: 'inet6', local: '2001:db8:8::5', prefixlen: 64, scope: 'global' }] }]),
+    });
+    expect(await new InterfacePrefixSource('eth0', run).prefix()).toEqual({ prefix: { network: '2001:db8:8::', length: 64 }, ifname: 'eth0' });
+  });
+});
+
+describe('TemporaryAddressManager', () => {
+  function fakeIp(): { run: CommandRunner; calls: string[]; dadFail: Set<string> } {
+    const calls: string[] = [];
+    const present = new Set<string>();
+    const dadFail = new Set<string>();
+    const run: CommandRunner = async (command, args) => {
+      calls.push(`${command} ${args.join(' ')}`);
+      if (args.includes('add')) present.add(args[3]!.split('/')[0]!);
+      if (args.includes('del')) present.delete(args[3]!.split('/')[0]!);
+      if (args[0] === '-j') return { code: 0, stderr: '', stdout: JSON.stringify([{ addr_info: [...present].map((local) => ({ local, dadfailed: dadFail.has(local), tentative: dadFail.has(local) })) }]) };
+      return { code: 0, stderr: '', stdout: '' };
+    };
+    return { run, calls, dadFail };
+  }
+
+  function dir(): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), 'vp-addr-'));
+  }
+
+  it('adds each address with lifetimes before use and deletes it on release, with a fresh one prepared ahead', async () => {
+    const ip = fakeIp();
+    const journal = OwnershipJournal.open(dir());
+    const manager = new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:1:2::/64', 'vph0'), new InterfaceIdGenerator()), applier: new IpCommandApplier({ run: ip.run, dad: 'full' }), journal });
+    const first = await manager.acquire('sending');
+    expect(first.address).toMatch(/^2001:db8:1:2:/);
+    expect(ip.calls[0]).toMatch(new RegExp(`^ip -6 addr add ${first.address}/64 dev vph0 preferred_lft \\d+ valid_lft \\d+$`));
+    expect(journal.outstanding().map((e) => e.thing)).toContainEqual(expect.objectContaining({ kind: 'address', address: first.address }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(manager.status().prepared).toBe(true);
+    const second = await manager.acquire('sending');
+    expect(second.address).not.toBe(first.address);
+    await first.release();
+    expect(ip.calls).toContain(`ip -6 addr del ${first.address}/64 dev vph0`);
+    await manager.close();
+    expect(journal.outstanding()).toEqual([]);
+  });
+
+  it('takes a new interface ID when duplicate address detection fails, a bounded number of times', async () => {
+    const ip = fakeIp();
+    const ids = [1n, 2n, 3n];
+    const generator = new InterfaceIdGenerator(10, () => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64BE(ids.shift() ?? 99n);
+      return b;
+    });
+    ip.dadFail.add('2001:db8:1:2::1');
+    const manager = new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:1:2::/64', 'vph0'), generator), applier: new IpCommandApplier({ run: ip.run, dad: 'full' }), prepareAhead: false });
+    const address = await manager.acquire('receiving');
+    expect(address.address).toBe('2001:db8:1:2::2');
+    expect(ip.calls).toContain('ip -6 addr del 2001:db8:1:2::1/64 dev vph0');
+    ip.dadFail.add('2001:db8:1:2::3');
+    ip.dadFail.add('2001:db8:1:2::63');
+    await expect(new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:1:2::/64', 'vph0'), generator), applier: new IpCommandApplier({ run: ip.run, dad: 'full' }), dadRetries: 1, prepareAhead: false }).acquire('sending')).rejects.toMatchObject({ code: 'DAD_FAILED' });
+  });
+
+  it('after a crash, removes what the journal says is still there and hands back the bindings', async () => {
+    const ip = fakeIp();
+    const where = dir();
+    const crashed = OwnershipJournal.open(where);
+    crashed.own({ kind: 'address', address: '2001:db8:1:2::abcd', prefixLength: 64, ifname: 'vph0', applier: 'kernel' });
+    const binding = crashed.own({ kind: 'binding', aor: 'sip:alice@lab', contact: 'sip:x@[2001:db8:1:2::abcd]:5062', server: { address: '2001:db8:1:2::1', port: 5060 }, transport: 'udp' });
+    crashed.own({ kind: 'address', address: '2001:db8:1:2::beef', prefixLength: 64, ifname: 'vph0', applier: 'kernel' });
+    crashed.release(crashed.outstanding()[2]!.id);
+    fs.appendFileSync(crashed.file, '{"op":"own","id":9,"thi'); // a line torn by the kill
+    const restarted = OwnershipJournal.open(where);
+    const { removed, bindings } = await recoverOwnership(restarted, ip.run);
+    expect(removed).toEqual(['2001:db8:1:2::abcd']);
+    expect(ip.calls).toEqual(['ip -6 addr del 2001:db8:1:2::abcd/64 dev vph0']);
+    expect(bindings).toEqual([expect.objectContaining({ journalId: binding, contact: 'sip:x@[2001:db8:1:2::abcd]:5062' })]);
+    restarted.release(binding);
+    expect(OwnershipJournal.open(where).outstanding()).toEqual([]);
+  });
+
+  it('hands out distinct loopback addresses that bind without root, and signaling-only addresses that do not bind', async () => {
+    const loop = new LoopbackAddressSource();
+    const addresses = await Promise.all(Array.from({ length: 50 }, () => loop.next()));
+    expect(new Set(addresses.map((a) => a.address)).size).toBe(50);
+    expect(addresses.every((a) => /^127\.(?!0\.)\d+\.\d+\.\d+$/.test(a.address))).toBe(true);
+    const manager = new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:5:5::/64'), new InterfaceIdGenerator()), applier: new SignalingOnlyApplier() });
+    expect(await manager.acquire('sending')).toMatchObject({ applier: 'signaling-only', binds: false, family: 6 });
+    await manager.close();
+  });
+});

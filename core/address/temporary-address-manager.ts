@@ -1,0 +1,136 @@
+import { AddressError } from './address-error.js';
+import type { AddressApplier, ApplierMode } from './address-applier.js';
+import type { OwnershipJournal } from './address-journal.js';
+import type { TemporaryAddress, TemporaryAddressSource } from './address-source.js';
+import { interfaceIdOf } from './ipv6.js';
+
+export type AddressPurpose = 'sending' | 'receiving';
+
+/** An address in use: release() removes it and strikes it from the journal. */
+export interface LeasedAddress extends TemporaryAddress {
+  purpose: AddressPurpose;
+  applier: ApplierMode;
+  /** Sockets bind the address itself (false: they use the OS source, the address is only written in messages). */
+  binds: boolean;
+  release(): Promise<void>;
+}
+
+export interface TemporaryAddressManagerOptions {
+  source: TemporaryAddressSource;
+  applier: AddressApplier;
+  journal?: OwnershipJournal;
+  /** New addresses to try when duplicate address detection fails (RFC 4862 §5.4.5). */
+  dadRetries?: number;
+  /** Keep the next sending address ready, so dialling never waits for DAD. */
+  prepareAhead?: boolean;
+}
+
+export interface AddressManagerStatus {
+  mode: ApplierMode;
+  reason: string;
+  source: string;
+  active: Array<{ address: string; purpose: AddressPurpose }>;
+  prepared: boolean;
+}
+
+/**
+ * One-time addresses for the phone (seed 000 Embodiment 6, Fig. 28): a fresh one per outgoing call and one per
+ * receiving period, each journalled before use and removed after. The next sending address is prepared in the
+ * background so that dialling does not wait for duplicate address detection.
+ */
+export class TemporaryAddressManager {
+  private readonly active = new Map<string, { leased: LeasedAddress; journalId?: number }>();
+  private prepared: Promise<{ address: TemporaryAddress; journalId?: number }> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: TemporaryAddressManagerOptions) {}
+
+  get mode(): ApplierMode {
+    return this.options.applier.mode;
+  }
+
+  async acquire(purpose: AddressPurpose): Promise<LeasedAddress> {
+    if (this.closed) throw new AddressError('APPLY_FAILED', 'the address manager is closed');
+    let ready: { address: TemporaryAddress; journalId?: number };
+    if (purpose === 'sending' && this.prepared) {
+      const pending = this.prepared;
+      this.prepared = undefined;
+      ready = await pending.catch(() => this.make());
+    } else {
+      ready = await this.make();
+    }
+    const leased = this.lease(ready.address, purpose, ready.journalId);
+    if (purpose === 'sending' && this.options.prepareAhead !== false) this.prepareNext();
+    return leased;
+  }
+
+  status(): AddressManagerStatus {
+    return {
+      mode: this.options.applier.mode,
+      reason: this.options.applier.reason,
+      source: this.options.source.kind,
+      active: [...this.active.values()].map(({ leased }) => ({ address: leased.address, purpose: leased.purpose })),
+      prepared: this.prepared !== undefined,
+    };
+  }
+
+  /** Release every address, the prepared one too. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    if (prepared) {
+      const ready = await prepared.catch(() => undefined);
+      if (ready) await this.discard(ready.address, ready.journalId);
+    }
+    await Promise.allSettled([...this.active.values()].map(({ leased }) => leased.release()));
+  }
+
+  private prepareNext(): void {
+    if (this.prepared || this.closed) return;
+    const next = this.make();
+    next.catch(() => undefined); // a failed preparation is retried at the next acquire
+    this.prepared = next;
+  }
+
+  /** A new address, journalled and applied; DAD failures get a new interface ID, a bounded number of times. */
+  private async make(): Promise<{ address: TemporaryAddress; journalId?: number }> {
+    const retries = this.options.dadRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const address = await this.options.source.next();
+      const journalId = this.options.journal?.own({ kind: 'address', address: address.address, prefixLength: address.prefixLength, applier: this.options.applier.mode, ...(address.ifname !== undefined ? { ifname: address.ifname } : {}) });
+      if (address.family === 6) this.options.journal?.rememberInterfaceId(interfaceIdOf(address.address).toString(16));
+      try {
+        await this.options.applier.apply(address.address, address.prefixLength, address.ifname);
+        return { address, ...(journalId !== undefined ? { journalId } : {}) };
+      } catch (error) {
+        if (journalId !== undefined) this.options.journal?.release(journalId);
+        if (!(error instanceof AddressError && error.code === 'DAD_FAILED') || attempt >= retries) throw error;
+      }
+    }
+  }
+
+  private lease(address: TemporaryAddress, purpose: AddressPurpose, journalId: number | undefined): LeasedAddress {
+    let released = false;
+    const leased: LeasedAddress = {
+      ...address,
+      purpose,
+      applier: this.options.applier.mode,
+      binds: this.options.applier.binds,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.active.delete(address.address);
+        await this.discard(address, journalId);
+      },
+    };
+    this.active.set(address.address, { leased, ...(journalId !== undefined ? { journalId } : {}) });
+    return leased;
+  }
+
+  /** Seed 000 Fig. 28 step 515: discard the address. */
+  private async discard(address: TemporaryAddress, journalId: number | undefined): Promise<void> {
+    await this.options.applier.remove(address.address, address.prefixLength, address.ifname);
+    if (journalId !== undefined) this.options.journal?.release(journalId);
+  }
+}

@@ -1,0 +1,244 @@
+import { PhoneError } from '../api/phone-error.js';
+import type { AddressEvent } from '../api/phone-types.js';
+import type { OwnershipJournal } from '../address/address-journal.js';
+import type { LeasedAddress, TemporaryAddressManager } from '../address/temporary-address-manager.js';
+import { SipIdentityError, type SipIdentity } from '../sip/sip-identity.js';
+import type { Endpoint, SipTransportKind } from '../sip/transport/endpoint.js';
+
+export type IdentityPurpose = 'fixed' | 'sending' | 'receiving';
+
+/** What the phone builds for one identity: where its socket binds and which address it writes into messages. */
+export interface IdentityPlacement {
+  purpose: IdentityPurpose;
+  bindAddress: string;
+  advertisedAddress: string;
+}
+
+export interface AccountIdentitiesOptions {
+  accountId: string;
+  aor: string;
+  server: Endpoint;
+  transport: SipTransportKind;
+  /** Opens (does not register) an identity at that placement. */
+  open: (placement: IdentityPlacement) => Promise<SipIdentity>;
+  /** The OS source address toward the server (fixed mode, and the socket of signalling-only addresses). */
+  sourceAddress: () => Promise<string>;
+  /** Temporary mode: the one-time address manager (made on first use), and the journal the bindings go to. */
+  addresses?: () => Promise<TemporaryAddressManager>;
+  journal?: OwnershipJournal;
+  onAddress?: (event: AddressEvent) => void;
+}
+
+/** An identity lent to one outgoing call; finish() when the call has ended. */
+export interface CallIdentity {
+  identity: SipIdentity;
+  address: string;
+  finish(): Promise<void>;
+}
+
+interface TemporaryIdentity {
+  identity: SipIdentity;
+  address: LeasedAddress;
+  bindingId?: number;
+}
+
+/**
+ * The SIP identities of one account (ARCHITECTURE.md: each identity is its own UserAgent). With a fixed address, one
+ * identity does everything. With one-time addresses (seed 000 Fig. 28): a receiving identity on its own address,
+ * registered at login and replaced after every received call; and per outgoing call a sending identity on a fresh
+ * address — REGISTER with that Contact, INVITE, and after the call REGISTER Expires: 0, dispose, discard the address.
+ * Every binding is journalled before it is made and struck after it is removed.
+ */
+export class AccountIdentities {
+  private fixed?: SipIdentity;
+  private opening?: Promise<SipIdentity>;
+  private receiving?: TemporaryIdentity;
+  private readonly retired = new Set<TemporaryIdentity>();
+  private readonly sending = new Set<TemporaryIdentity>();
+  /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
+  private readonly speakers = new Set<SipIdentity>();
+  private rotating?: Promise<void>;
+  private disposed = false;
+
+  constructor(private readonly options: AccountIdentitiesOptions) {}
+
+  get temporary(): boolean {
+    return this.options.addresses !== undefined;
+  }
+
+  /** The identity that registers the account and receives its calls. */
+  async receivingIdentity(): Promise<SipIdentity> {
+    if (!this.temporary) return this.fixedIdentity();
+    if (this.rotating) await this.rotating;
+    if (this.receiving) return this.receiving.identity;
+    this.receiving = await this.openTemporary('receiving');
+    this.speakers.add(this.receiving.identity);
+    return this.receiving.identity;
+  }
+
+  /** Whether this identity's registration state is the account's (not a per-call or retired one). */
+  speaksFor(identity: SipIdentity): boolean {
+    return this.temporary ? this.speakers.has(identity) : identity === this.fixed;
+  }
+
+  /** REGISTER the receiving identity (the fixed one, or the current one-time receiving address). */
+  async register(): Promise<void> {
+    const identity = await this.receivingIdentity();
+    const temporary = this.receiving?.identity === identity ? this.receiving : undefined;
+    try {
+      if (temporary) this.journalBinding(temporary);
+      await identity.register();
+    } catch (error) {
+      if (temporary && this.receiving === temporary) this.receiving = undefined;
+      if (temporary) await this.retire(temporary);
+      if (temporary) this.speakers.delete(temporary.identity);
+      throw asPhoneError(error);
+    }
+  }
+
+  async unregister(): Promise<void> {
+    if (!this.temporary) {
+      await this.fixed?.unregister();
+      return;
+    }
+    const receiving = this.receiving;
+    this.receiving = undefined;
+    if (!receiving) return;
+    await this.retire(receiving);
+    this.speakers.delete(receiving.identity);
+  }
+
+  /** The identity an outgoing call goes out on. */
+  async forCall(): Promise<CallIdentity> {
+    if (!this.temporary) {
+      const identity = await this.fixedIdentity();
+      return { identity, address: identity.local.address, finish: async () => undefined };
+    }
+    const sending = await this.openTemporary('sending');
+    this.sending.add(sending);
+    try {
+      this.journalBinding(sending);
+      await sending.identity.register(); // Fig. 28 step 509: register the temporary address before the INVITE
+    } catch (error) {
+      // REGISTER refused: the call is not placed and the address goes (issue 5, "bad input and faults").
+      this.sending.delete(sending);
+      await this.retire(sending);
+      throw asPhoneError(error);
+    }
+    return {
+      identity: sending.identity,
+      address: sending.address.address,
+      finish: async () => {
+        this.sending.delete(sending);
+        await this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
+      },
+    };
+  }
+
+  /**
+   * A call received on `identity` ended. In temporary mode its address is spent: a new receiving address is obtained
+   * and registered at once, then the old one unregistered and discarded (once no other call still uses it).
+   */
+  async incomingEnded(identity: SipIdentity): Promise<void> {
+    if (!this.temporary || this.disposed) return;
+    const current = this.receiving;
+    if (current?.identity === identity && !this.rotating) {
+      this.rotating = this.rotate(current).finally(() => (this.rotating = undefined));
+      await this.rotating;
+    }
+    for (const old of [...this.retired]) if (old.identity.calls.size === 0) await this.finishRetired(old);
+  }
+
+  /** Unregister and release everything this account holds. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.rotating) await this.rotating.catch(() => undefined);
+    const all = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])];
+    this.receiving = undefined;
+    this.sending.clear();
+    await Promise.allSettled(all.map((t) => this.retire(t)));
+    await this.fixed?.dispose();
+  }
+
+  private async rotate(current: TemporaryIdentity): Promise<void> {
+    const next = await this.openTemporary('receiving');
+    this.speakers.add(next.identity);
+    try {
+      this.journalBinding(next);
+      await next.identity.register();
+    } catch (error) {
+      this.speakers.delete(next.identity);
+      await this.retire(next);
+      throw asPhoneError(error);
+    }
+    this.speakers.delete(current.identity);
+    this.receiving = next;
+    this.retired.add(current);
+    if (current.identity.calls.size === 0) await this.finishRetired(current);
+  }
+
+  private async finishRetired(old: TemporaryIdentity): Promise<void> {
+    this.retired.delete(old);
+    await this.retire(old);
+  }
+
+  private fixedIdentity(): Promise<SipIdentity> {
+    if (this.fixed && !this.fixed.isDisposed) return Promise.resolve(this.fixed);
+    this.opening ??= (async () => {
+      const address = await this.options.sourceAddress();
+      this.fixed = await this.options.open({ purpose: 'fixed', bindAddress: address, advertisedAddress: address });
+      return this.fixed;
+    })().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async openTemporary(purpose: 'sending' | 'receiving'): Promise<TemporaryIdentity> {
+    if (this.disposed) throw new PhoneError('INVALID_STATE', 'the account is shut down');
+    let address: LeasedAddress;
+    try {
+      address = await (await this.options.addresses!()).acquire(purpose);
+    } catch (error) {
+      throw new PhoneError('ADDRESS_FAILED', `no one-time ${purpose} address: ${(error as Error).message}`);
+    }
+    this.event(address, 'in-use');
+    try {
+      const bindAddress = address.binds ? address.address : await this.options.sourceAddress();
+      const identity = await this.options.open({ purpose, bindAddress, advertisedAddress: address.address });
+      return { identity, address };
+    } catch (error) {
+      await address.release().catch(() => undefined);
+      this.event(address, 'released');
+      throw asPhoneError(error);
+    }
+  }
+
+  /** Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove). */
+  private journalBinding(temporary: TemporaryIdentity): void {
+    if (!this.options.journal || temporary.bindingId !== undefined) return;
+    temporary.bindingId = this.options.journal.own({ kind: 'binding', aor: this.options.aor, contact: temporary.identity.contactUri, server: this.options.server, transport: this.options.transport });
+  }
+
+  /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
+  private async retire(temporary: TemporaryIdentity): Promise<void> {
+    const wasRegistered = temporary.identity.registrationState === 'registered';
+    const status = await temporary.identity.unregister().catch(() => undefined);
+    await temporary.identity.dispose().catch(() => undefined);
+    // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
+    // the next start removes it.
+    if (temporary.bindingId !== undefined && (!wasRegistered || (status !== undefined && status < 300))) {
+      this.options.journal?.release(temporary.bindingId);
+    }
+    await temporary.address.release().catch(() => undefined);
+    this.event(temporary.address, 'released');
+  }
+
+  private event(address: LeasedAddress, state: AddressEvent['state']): void {
+    this.options.onAddress?.({ accountId: this.options.accountId, purpose: address.purpose, address: address.address, state, applier: address.applier, at: Date.now() });
+  }
+}
+
+function asPhoneError(error: unknown): PhoneError {
+  if (error instanceof PhoneError) return error;
+  if (error instanceof SipIdentityError) return new PhoneError(error.code === 'REGISTER_FAILED' ? 'REGISTER_FAILED' : 'TRANSPORT_FAILED', error.message, error.status);
+  return new PhoneError('INTERNAL', (error as Error).message);
+}

@@ -1,0 +1,60 @@
+import { PhoneError } from '../api/phone-error.js';
+import type { AddressConfig } from '../api/phone-types.js';
+import { IpCommandApplier, LoopbackApplier, SignalingOnlyApplier, type AddressApplier } from '../address/address-applier.js';
+import type { OwnershipJournal } from '../address/address-journal.js';
+import { LoopbackAddressSource, RandomInterfaceIdSource, type TemporaryAddressSource } from '../address/address-source.js';
+import type { CommandRunner } from '../address/command-runner.js';
+import { detectApplier } from '../address/detect-applier.js';
+import { InterfaceIdGenerator } from '../address/interface-id.js';
+import { ConfiguredPrefixSource, InterfacePrefixSource, RouterAdvertisementPrefixSource, type PrefixSource } from '../address/prefix-source.js';
+import { TemporaryAddressManager } from '../address/temporary-address-manager.js';
+
+export interface AddressSetupOptions {
+  journal?: OwnershipJournal;
+  run?: CommandRunner;
+  /** The DHCP lease's address source (the lease module supplies it). */
+  dhcp?: TemporaryAddressSource;
+}
+
+/** Build the one-time address manager an account's `address` settings describe. */
+export async function createAddressManager(config: Extract<AddressConfig, { mode: 'temporary' }>, options: AddressSetupOptions): Promise<TemporaryAddressManager> {
+  const run = options.run;
+  let source: TemporaryAddressSource;
+  let applier: AddressApplier;
+  if (config.source === 'loopback') {
+    source = new LoopbackAddressSource();
+    applier = new LoopbackApplier();
+  } else if (config.source === 'dhcp') {
+    if (!options.dhcp) throw new PhoneError('ADDRESS_FAILED', 'the dhcp address source needs a DHCP lease (provisioning is not configured)');
+    source = options.dhcp;
+    applier = await pickApplier(config, run);
+  } else {
+    const ids = new InterfaceIdGenerator();
+    for (const iid of options.journal?.recentInterfaceIds() ?? []) ids.remember(BigInt(`0x${iid}`));
+    source = new RandomInterfaceIdSource(prefixSource(config, run), ids);
+    applier = await pickApplier(config, run);
+  }
+  return new TemporaryAddressManager({ source, applier, ...(options.journal ? { journal: options.journal } : {}) });
+}
+
+function prefixSource(config: Extract<AddressConfig, { mode: 'temporary' }>, run: CommandRunner | undefined): PrefixSource {
+  switch (config.source) {
+    case 'configured':
+      if (!config.prefix) throw new PhoneError('INVALID_ARGUMENT', 'a configured address source needs a prefix (e.g. 2001:db8:1:2::/64)');
+      return new ConfiguredPrefixSource(config.prefix, config.interface);
+    case 'interface':
+      return new InterfacePrefixSource(config.interface, run);
+    case 'router-advertisement':
+      if (!config.interface) throw new PhoneError('INVALID_ARGUMENT', 'router solicitation needs the interface to solicit on');
+      return new RouterAdvertisementPrefixSource(config.interface, run);
+    default:
+      throw new PhoneError('INVALID_ARGUMENT', `no prefix source "${config.source}"`);
+  }
+}
+
+async function pickApplier(config: Extract<AddressConfig, { mode: 'temporary' }>, run: CommandRunner | undefined): Promise<AddressApplier> {
+  const dad = config.dad ?? 'optimistic';
+  if (config.applier === 'signaling-only') return new SignalingOnlyApplier('chosen in the account settings');
+  if (config.applier === 'kernel') return new IpCommandApplier({ dad, ...(run ? { run } : {}) });
+  return detectApplier({ dad, ...(run ? { run } : {}) });
+}

@@ -1,0 +1,77 @@
+import type { SessionDescriptionHandlerFactory } from 'sip.js';
+import type { OwnershipJournal } from '../address/address-journal.js';
+import type { CommandRunner } from '../address/command-runner.js';
+import { recoverOwnership } from '../address/recover-ownership.js';
+import { sourceAddressFor } from '../sip/local-address.js';
+import { SipIdentity } from '../sip/sip-identity.js';
+import type { SipTransportKind } from '../sip/transport/endpoint.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+
+export interface LeftoverCleanupOptions {
+  journal: OwnershipJournal;
+  run?: CommandRunner;
+  /** Credentials for an address-of-record `user@domain`, when this phone still has that account. */
+  credentials: (aor: string) => { username: string; password: string } | undefined;
+  sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
+  timers?: SipTimerValues;
+  /** A binding older than this is gone by itself at the registrar (its registration expired). */
+  bindingLifetimeMs?: number;
+}
+
+export interface LeftoverCleanupResult {
+  addressesRemoved: string[];
+  bindingsRemoved: string[];
+  /** Bindings the registrar did not confirm removing; the journal keeps them for the next start. */
+  bindingsKept: string[];
+}
+
+/**
+ * SPEC B, "nothing is left behind": what a crashed run owned is removed at the next start — its one-time addresses
+ * deleted from the interface, and its registrations erased with REGISTER Expires: 0 for each stale Contact
+ * (RFC 3261 §10.2.2), sent from a throwaway identity.
+ */
+export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise<LeftoverCleanupResult> {
+  const { removed, bindings } = await recoverOwnership(options.journal, options.run);
+  const result: LeftoverCleanupResult = { addressesRemoved: removed, bindingsRemoved: [], bindingsKept: [] };
+  const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
+  const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
+  for (const binding of bindings) {
+    const madeAt = entries.get(binding.journalId)?.at ?? 0;
+    if (Date.now() - madeAt > lifetime) {
+      options.journal.release(binding.journalId); // expired at the registrar long ago
+      continue;
+    }
+    const [user = '', domain = ''] = splitAor(binding.aor);
+    let identity: SipIdentity | undefined;
+    let status: number | undefined;
+    try {
+      const credentials = options.credentials(binding.aor);
+      identity = await SipIdentity.create({
+        aor: { user, domain },
+        ...(credentials ? { auth: credentials } : {}),
+        transport: binding.transport as SipTransportKind,
+        local: { address: await sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
+        server: binding.server,
+        sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
+        ...(options.timers ? { timers: options.timers } : {}),
+      });
+      status = await identity.removeBinding(binding.contact);
+    } catch {
+      status = undefined; // the registrar is unreachable now: try again at the next start
+    } finally {
+      await identity?.dispose().catch(() => undefined);
+    }
+    if (status !== undefined && status < 300) {
+      options.journal.release(binding.journalId);
+      result.bindingsRemoved.push(binding.contact);
+    } else {
+      result.bindingsKept.push(binding.contact);
+    }
+  }
+  return result;
+}
+
+function splitAor(aor: string): [string, string] {
+  const at = aor.lastIndexOf('@');
+  return at < 0 ? ['', aor] : [aor.slice(0, at), aor.slice(at + 1)];
+}

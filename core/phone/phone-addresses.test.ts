@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { veilphone } from '../../test/support/veilphone-cli.js';
+import type { AccountConfig, AddressEvent, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import { parseSipMessage, type SipRequest } from '../sip/message/index.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import { defaultMediaProvider } from './default-media.js';
+import { Phone } from './phone.js';
+
+const timers = { t1: 100, t2: 400 };
+
+async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Seed 000 Embodiment 6 (Figs. 28-30) through the embedded lab, where one-time addresses come from 127.0.0.0/8. */
+describe('one-time addresses per call (seed 000 Fig. 28)', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  }, 30_000); // a phone whose peer was killed sends its BYE into the void
+
+  async function lab(): Promise<{ lab: Lab; seen: SipTapEntry[] }> {
+    const seen: SipTapEntry[] = [];
+    const started = await Lab.start({ timers, tap: (entry) => seen.push(entry) });
+    cleanup.push(() => started.stop());
+    return { lab: started, seen };
+  }
+
+  function phone(home: Lab, account: Partial<AccountConfig> & { id: string; user: string }, dataDir?: string): { phone: Phone; events: PhoneEvent[] } {
+    const events: PhoneEvent[] = [];
+    const p = new Phone({
+      accounts: [{ server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      ...(dataDir !== undefined ? { dataDir } : {}),
+    });
+    p.subscribe((e) => events.push(e));
+    cleanup.push(() => p.shutdown());
+    return { phone: p, events };
+  }
+
+  const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
+    events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+  const requests = (seen: SipTapEntry[]): Array<{ at: number; request: SipRequest; source: string }> =>
+    seen.flatMap((e) => {
+      if (e.dir !== 'in') return [];
+      const message = parseSipMessage(e.raw);
+      return message.kind === 'request' ? [{ at: e.at, request: message, source: e.remote }] : [];
+    });
+
+  it('registers a fresh address before each INVITE, sends the INVITE from it, and erases the binding after the call', async () => {
+    const { lab: home, seen } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } });
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const used: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const placed = await alice.phone.call({ target: 'bob' });
+      await until(() => last(alice.events, placed.id)?.state === 'established');
+      await alice.phone.hangup(placed.id);
+      await until(() => last(alice.events, placed.id)?.state === 'terminated');
+      used.push(placed.localAddress!);
+    }
+    await until(() => alice.events.filter((e) => e.type === 'address' && e.address.purpose === 'sending' && e.address.state === 'released').length === 3);
+    expect(new Set(used).size).toBe(3);
+    const all = requests(seen);
+    for (const address of used) {
+      const fromIt = all.filter((r) => r.source.startsWith(`${address}:`));
+      // Fig. 28: REGISTER (step 509) → INVITE (510) → … → BYE → REGISTER Expires: 0 (514), all from the one address.
+      expect(fromIt.map((r) => `${r.request.method}${r.request.method === 'REGISTER' ? (/expires=0\b/i.test(r.request.get('contact') ?? '') || r.request.get('expires') === '0' ? ' 0' : ' +') : ''}`)).toEqual(['REGISTER +', 'INVITE', 'ACK', 'BYE', 'REGISTER 0']);
+      const invite = fromIt.find((r) => r.request.method === 'INVITE')!.request;
+      expect(invite.get('contact')).toContain(`@${address}:`);
+      expect(invite.body).toContain(`c=IN IP4 ${address}`);
+      expect(invite.get('via')).toContain(address);
+    }
+    // The registrar holds alice's receiving binding only; no per-call address is left.
+    expect(home.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact)).toEqual([expect.not.stringMatching(new RegExp(used.map((a) => a.replace(/\./g, '\\.')).join('|')))]);
+    const events = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address').map((e) => e.address);
+    for (const address of used) expect(events.filter((e: AddressEvent) => e.address === address).map((e) => e.state)).toEqual(['in-use', 'released']);
+  });
+
+  it('takes a new receiving address after every received call and registers it at once', async () => {
+    const { lab: home } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice' });
+    const bob = phone(home, { id: 'bob', user: 'bob', address: { mode: 'temporary', source: 'loopback' } });
+    await alice.phone.register();
+    await bob.phone.register();
+    const receiving: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const placed = await alice.phone.call({ target: 'bob' });
+      await until(() => last(alice.events, placed.id)?.state === 'established');
+      const leg = bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call;
+      receiving.push(leg.localAddress!);
+      await alice.phone.hangup(placed.id);
+      // the next receiving address is registered before the old one goes
+      await until(() => home.sip.snapshot().bindings.filter((b) => b.user === 'bob').length === 1 && !home.sip.snapshot().bindings.some((b) => b.contact.includes(`@${leg.localAddress}:`)));
+    }
+    expect(new Set(receiving).size).toBe(3);
+    const snapshot = await bob.phone.snapshot();
+    expect(snapshot.registrations[0]!.state).toBe('registered');
+  });
+
+  it('places no call and gives the address back when its REGISTER is refused', async () => {
+    const home = await Lab.start({ timers, users: { alice: { password: 'right' }, bob: {} }, auth: true });
+    cleanup.push(() => home.stop());
+    const alice = phone(home, { id: 'alice', user: 'alice', password: 'wrong', address: { mode: 'temporary', source: 'loopback' } });
+    await expect(alice.phone.call({ target: 'bob' })).rejects.toMatchObject({ code: 'REGISTER_FAILED' });
+    const states = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address').map((e) => e.address.state);
+    expect(states).toEqual(['in-use', 'released']);
+    expect(alice.events.some((e) => e.type === 'call')).toBe(false);
+  });
+
+  it('after kill -9 mid-call, the next start erases the bindings the dead process left (ownership journal)', async () => {
+    const { lab: home } = await lab();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-addr-crash-'));
+    cleanup.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await bob.phone.register();
+    const scenario = (steps: string): string => {
+      const file = path.join(dataDir, `s${Math.random().toString(36).slice(2)}.yaml`);
+      fs.writeFileSync(file, `timeout: 1m\nserver: ${home.servers.udp}\ndomain: "${home.domain}"\nagents:\n  alice: { user: alice, transport: udp, address: { mode: temporary } }\nsteps:\n${steps}`);
+      return file;
+    };
+    const crashing = veilphone(['run', scenario('  - register: alice\n  - call: { from: alice, to: bob, id: c1 }\n  - expect: { call: c1, state: established }\n  - wait: 50s\n')], { dataDir });
+    cleanup.push(() => void crashing.process.kill('SIGKILL'));
+    await crashing.waitFor(/ok +3 expect/, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // bob has the ACK: the call is up on both sides
+    crashing.process.kill('SIGKILL');
+    await crashing.exited;
+    const stale = home.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
+    expect(stale).toHaveLength(2); // the receiving address and the call's sending address
+
+    const restart = veilphone(['run', scenario('  - register: alice\n  - unregister: alice\n')], { dataDir });
+    expect(await restart.exitCode(30_000), restart.stdout + restart.stderr).toBe(0);
+    expect(home.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toEqual([]);
+    const journal = fs.readFileSync(path.join(dataDir, 'agents', 'alice', 'ownership.jsonl'), 'utf8');
+    const owned = new Set<number>();
+    for (const line of journal.trim().split('\n').map((l) => JSON.parse(l) as { op: string; id?: number })) {
+      if (line.op === 'own') owned.add(line.id!);
+      if (line.op === 'release') owned.delete(line.id!);
+    }
+    expect([...owned]).toEqual([]);
+  });
+});
