@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
 import { exitCodes } from './exit-codes.js';
 
@@ -9,25 +11,55 @@ export interface LabCommandOptions {
   auth?: boolean;
   user?: string[];
   json?: boolean;
+  /** Port of the read-only admin endpoint on 127.0.0.1 (bindings, conversion tables, counters); off when absent. */
+  admin?: string;
+  /** Append every SIP message the lab sends and receives to this file, one JSON object per line. */
+  trace?: string;
 }
 
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
 export async function labCommand(options: LabCommandOptions): Promise<void> {
   const ports = { udp: portOption(options.udp, '--udp'), tcp: portOption(options.tcp, '--tcp'), ws: portOption(options.ws, '--ws') };
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
+  const adminPort = options.admin !== undefined ? portOption(options.admin, '--admin') : undefined;
+  const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
   let lab: Lab;
+  let admin: AdminServer | undefined;
   try {
-    lab = await Lab.start({ address: options.address, ...ports, ...(users ? { users } : {}), ...(options.auth ? { auth: true } : {}) });
+    lab = await Lab.start({
+      address: options.address,
+      ...ports,
+      ...(users ? { users } : {}),
+      ...(options.auth ? { auth: true } : {}),
+      ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
+    });
+    if (adminPort !== undefined) {
+      const snapshot = (): ReturnType<Lab['snapshot']> => lab.snapshot();
+      admin = await AdminServer.start({
+        port: adminPort,
+        routes: {
+          '/snapshot': snapshot,
+          '/bindings': () => snapshot().sip.bindings,
+          '/conversion': (query) => {
+            const who = query.get('identify');
+            return who ? (lab.sip.conversion?.identify(who) ?? null) : (snapshot().sip.conversion ?? null);
+          },
+        },
+      });
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(`veilphone lab: cannot start: ${code === 'EADDRINUSE' ? 'a port is already in use' : (error as Error).message}`);
     process.exit(exitCodes.environment);
   }
   const actual = lab.sip.ports;
-  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws }));
-  else console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}`);
+  const adminUrl = admin ? `${admin.url}snapshot?token=${admin.token}` : undefined;
+  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(adminUrl ? { admin: adminUrl } : {}) }));
+  else console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}${adminUrl ? `; admin ${adminUrl}` : ''}`);
   const stop = async (): Promise<void> => {
+    await admin?.stop();
     await lab.stop();
+    if (trace !== undefined) fs.closeSync(trace);
     process.exit(exitCodes.ok);
   };
   process.once('SIGINT', () => void stop());

@@ -24,6 +24,8 @@ program
   .option('--auth', 'require digest authentication (users from --user)')
   .option('--user <user:password...>', 'a known user (repeatable); without any, every user is accepted')
   .option('--json', 'print the ready line as JSON')
+  .option('--admin <port>', 'serve the read-only admin view (bindings, conversion tables, counters) on 127.0.0.1 with a per-run token')
+  .option('--trace <file>', 'append every SIP message the lab sends and receives to this file (JSON lines)')
   .action(async (options) => labCommand(options));
 
 program

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { AddressError } from './address-error.js';
 import { runCommand, type CommandRunner } from './command-runner.js';
@@ -89,7 +90,8 @@ export class IpCommandApplier implements AddressApplier {
       if (/Operation not permitted/i.test(message)) throw new AddressError('NOT_PERMITTED', `ip ${args.join(' ')}: ${message}`);
       throw new AddressError('APPLY_FAILED', `ip ${args.join(' ')}: ${message}`);
     }
-    if (v6 && dad !== 'skip') await this.waitUsable(address, ifname);
+    // RFC 4429 §3.3: with optimistic DAD on for the interface the address is usable at once; no need to ask.
+    if (v6 && dad !== 'skip' && !(dad === 'optimistic' && optimisticDadEnabled(ifname))) await this.waitUsable(address, ifname);
   }
 
   async remove(address: string, prefixLength: number, ifname: string | undefined): Promise<void> {
@@ -127,5 +129,15 @@ export class IpCommandApplier implements AddressApplier {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+}
+
+/** Whether the kernel honours the `optimistic` flag on this interface (sysctl net.ipv6.conf.IF.optimistic_dad). */
+export function optimisticDadEnabled(ifname: string): boolean {
+  if (!/^[A-Za-z0-9_.@-]{1,15}$/.test(ifname)) return false;
+  try {
+    return fs.readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/optimistic_dad`, 'utf8').trim() === '1';
+  } catch {
+    return false;
   }
 }

@@ -50,7 +50,31 @@ export type AddressConfig =
       applier?: 'auto' | 'kernel' | 'signaling-only';
       /** Duplicate address detection for kernel addresses (RFC 4429 optimistic by default). */
       dad?: 'optimistic' | 'full' | 'skip';
+      /**
+       * When no one-time address can be had (no router advertisement, no prefix): `none` (default) refuses the call —
+       * privacy first; `fixed` places it from the fixed address and says so.
+       */
+      fallback?: 'none' | 'fixed';
+      /**
+       * `on-dial` (default): the sending address is obtained and registered when the user dials (Fig. 28 as drawn);
+       * `ahead`: the next one is obtained and registered in the background, so dialling goes straight to the INVITE.
+       */
+      prepare?: 'on-dial' | 'ahead';
     };
+
+/** What the status bar shows about an account's addresses. */
+export interface AddressStatus {
+  accountId: string;
+  mode: 'fixed' | 'temporary';
+  /** Temporary mode: kernel, loopback or signaling-only (undefined until the first address is taken). */
+  applier?: string;
+  /** Why that applier is on (e.g. no CAP_NET_ADMIN). */
+  reason?: string;
+  source?: string;
+  active: Array<{ address: string; purpose: 'sending' | 'receiving' }>;
+  /** The last time no one-time address could be had, and why. */
+  problem?: string;
+}
 
 /**
  * How a call hides its caller (seed 000 Fig. 31): `prefix` keeps the 184 in the Request-URI for the network's
@@ -163,6 +187,7 @@ export interface CallRequest {
 export interface PhoneSnapshot {
   accounts: AccountConfig[];
   registrations: RegistrationSnapshot[];
+  addresses: AddressStatus[];
   calls: CallSnapshot[];
 }
 

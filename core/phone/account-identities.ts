@@ -27,6 +27,12 @@ export interface AccountIdentitiesOptions {
   addresses?: () => Promise<TemporaryAddressManager>;
   journal?: OwnershipJournal;
   onAddress?: (event: AddressEvent) => void;
+  /** Temporary mode: use the fixed identity when no one-time address can be had (the account's `fallback: fixed`). */
+  fallbackToFixed?: boolean;
+  /** Obtain and register the next sending address in the background after each outgoing call starts. */
+  prepareAhead?: boolean;
+  /** No one-time address could be had (reported whether or not the fixed identity stood in). */
+  onAddressProblem?: (message: string) => void;
 }
 
 /** An identity lent to one outgoing call; finish() when the call has ended. */
@@ -58,6 +64,7 @@ export class AccountIdentities {
   /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
   private readonly speakers = new Set<SipIdentity>();
   private rotating?: Promise<void>;
+  private preparedSending?: Promise<TemporaryIdentity>;
   private disposed = false;
 
   constructor(private readonly options: AccountIdentitiesOptions) {}
@@ -71,18 +78,32 @@ export class AccountIdentities {
     if (!this.temporary) return this.fixedIdentity();
     if (this.rotating) await this.rotating;
     if (this.receiving) return this.receiving.identity;
-    this.receiving = await this.openTemporary('receiving');
+    try {
+      this.receiving = await this.openTemporary('receiving');
+    } catch (error) {
+      return this.fallBack(error);
+    }
     this.speakers.add(this.receiving.identity);
     return this.receiving.identity;
   }
 
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
   speaksFor(identity: SipIdentity): boolean {
-    return this.temporary ? this.speakers.has(identity) : identity === this.fixed;
+    return identity === this.fixed || this.speakers.has(identity);
+  }
+
+  /** No one-time address: say why, then use the fixed identity if the account allows it, else fail. */
+  private async fallBack(error: unknown): Promise<SipIdentity> {
+    const problem = asPhoneError(error);
+    if (problem.code !== 'ADDRESS_FAILED') throw problem;
+    this.options.onAddressProblem?.(problem.message);
+    if (!this.options.fallbackToFixed) throw problem;
+    return this.fixedIdentity();
   }
 
   /** REGISTER the receiving identity (the fixed one, or the current one-time receiving address). */
   async register(): Promise<void> {
+    if (this.temporary && this.options.prepareAhead) this.prepareNextSending();
     const identity = await this.receivingIdentity();
     const temporary = this.receiving?.identity === identity ? this.receiving : undefined;
     try {
@@ -114,6 +135,38 @@ export class AccountIdentities {
       const identity = await this.fixedIdentity();
       return { identity, address: identity.local.address, finish: async () => undefined };
     }
+    let sending: TemporaryIdentity;
+    try {
+      sending = await this.takeSending();
+    } catch (error) {
+      const identity = await this.fallBack(error);
+      return { identity, address: identity.advertisedAddress, finish: async () => undefined };
+    }
+    return {
+      identity: sending.identity,
+      address: sending.address.address,
+      finish: async () => {
+        this.sending.delete(sending);
+        await this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
+        // The next one is prepared while the phone is idle, never while a call is being set up.
+        if (this.options.prepareAhead) this.prepareNextSending();
+      },
+    };
+  }
+
+  /** A registered sending identity: the one prepared ahead, or a new one now (Fig. 28 steps 503-509). */
+  private async takeSending(): Promise<TemporaryIdentity> {
+    const prepared = this.preparedSending;
+    this.preparedSending = undefined;
+    if (prepared) {
+      const ready = await prepared.catch(() => undefined);
+      if (ready && ready.identity.registrationState === 'registered' && !ready.identity.isDisposed) return ready;
+      if (ready) await this.retire(ready);
+    }
+    return this.newSending();
+  }
+
+  private async newSending(): Promise<TemporaryIdentity> {
     const sending = await this.openTemporary('sending');
     this.sending.add(sending);
     try {
@@ -125,14 +178,18 @@ export class AccountIdentities {
       await this.retire(sending);
       throw asPhoneError(error);
     }
-    return {
-      identity: sending.identity,
-      address: sending.address.address,
-      finish: async () => {
-        this.sending.delete(sending);
-        await this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
-      },
-    };
+    return sending;
+  }
+
+  /**
+   * `prepare: ahead`: the next call's address is obtained and registered in the background, so dialling goes straight
+   * to the INVITE. The order of Fig. 28 holds for every call; only its first steps happen before the user dials.
+   */
+  private prepareNextSending(): void {
+    if (this.preparedSending || this.disposed) return;
+    const next = this.newSending();
+    next.catch(() => undefined); // a failed preparation is redone at the next dial, where its error is reported
+    this.preparedSending = next;
   }
 
   /**
@@ -153,6 +210,9 @@ export class AccountIdentities {
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.rotating) await this.rotating.catch(() => undefined);
+    const prepared = this.preparedSending;
+    this.preparedSending = undefined;
+    if (prepared) await prepared.catch(() => undefined); // it is in `sending` once made, and retired below
     const all = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])];
     this.receiving = undefined;
     this.sending.clear();

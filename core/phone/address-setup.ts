@@ -1,6 +1,6 @@
 import { PhoneError } from '../api/phone-error.js';
 import type { AddressConfig } from '../api/phone-types.js';
-import { IpCommandApplier, LoopbackApplier, SignalingOnlyApplier, type AddressApplier } from '../address/address-applier.js';
+import { IpCommandApplier, LoopbackApplier, optimisticDadEnabled, SignalingOnlyApplier, type AddressApplier } from '../address/address-applier.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import { LoopbackAddressSource, RandomInterfaceIdSource, type TemporaryAddressSource } from '../address/address-source.js';
 import type { CommandRunner } from '../address/command-runner.js';
@@ -34,7 +34,20 @@ export async function createAddressManager(config: Extract<AddressConfig, { mode
     source = new RandomInterfaceIdSource(prefixSource(config, run), ids);
     applier = await pickApplier(config, run);
   }
-  return new TemporaryAddressManager({ source, applier, ...(options.journal ? { journal: options.journal } : {}) });
+  return new TemporaryAddressManager({ source, applier, prepareAhead: needsPreparation(applier, config), ...(options.journal ? { journal: options.journal } : {}) });
+}
+
+/**
+ * Keep the next sending address ready in the background only when dialling would otherwise wait for duplicate address
+ * detection (RFC 4862 §5.4, about a second): with DAD skipped, or optimistic DAD (RFC 4429) enabled on the interface,
+ * the address is usable at once and is added only when the call needs it.
+ */
+function needsPreparation(applier: AddressApplier, config: Extract<AddressConfig, { mode: 'temporary' }>): boolean {
+  if (applier.mode !== 'kernel') return false;
+  const dad = config.dad ?? 'optimistic';
+  if (dad === 'skip') return false;
+  if (dad === 'full' || config.interface === undefined) return true;
+  return !optimisticDadEnabled(config.interface);
 }
 
 function prefixSource(config: Extract<AddressConfig, { mode: 'temporary' }>, run: CommandRunner | undefined): PrefixSource {

@@ -90,6 +90,24 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     for (const address of used) expect(events.filter((e: AddressEvent) => e.address === address).map((e) => e.state)).toEqual(['in-use', 'released']);
   });
 
+  it('prepare: ahead — the next sending address is obtained and registered while idle, used by the next call, and nothing is left at shutdown', async () => {
+    const { lab: home } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback', prepare: 'ahead' } });
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await bob.phone.register();
+    await alice.phone.register();
+    const aliceContacts = (): string[] => home.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
+    await until(() => aliceContacts().length === 2); // receiving + the prepared sending one
+    const preparedBefore = aliceContacts();
+    const placed = await alice.phone.call({ target: 'bob' });
+    expect(preparedBefore.some((c) => c.includes(`@${placed.localAddress}:`))).toBe(true);
+    await until(() => last(alice.events, placed.id)?.state === 'established');
+    await alice.phone.hangup(placed.id);
+    await until(() => aliceContacts().length === 2 && !aliceContacts().some((c) => c.includes(`@${placed.localAddress}:`)));
+    await alice.phone.shutdown();
+    expect(aliceContacts()).toEqual([]);
+  });
+
   it('takes a new receiving address after every received call and registers it at once', async () => {
     const { lab: home } = await lab();
     const alice = phone(home, { id: 'alice', user: 'alice' });
@@ -119,6 +137,37 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     const states = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address').map((e) => e.address.state);
     expect(states).toEqual(['in-use', 'released']);
     expect(alice.events.some((e) => e.type === 'call')).toBe(false);
+  });
+
+  it('without a router advertisement: refuses the call by default, or falls back to the fixed address when the account says so', async () => {
+    const { lab: home } = await lab();
+    const noRouter = async (command: string): Promise<{ stdout: string; stderr: string; code: number }> =>
+      command === 'rdisc6' ? { stdout: '', stderr: 'Timed out.', code: 2 } : { stdout: '[]', stderr: '', code: 0 };
+    const strict = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      commandRunner: noRouter,
+    });
+    cleanup.push(() => strict.shutdown());
+    await expect(strict.call({ target: 'bob' })).rejects.toMatchObject({ code: 'ADDRESS_FAILED', message: expect.stringMatching(/no router advertisement/) });
+    expect((await strict.snapshot()).addresses[0]).toMatchObject({ mode: 'temporary', problem: expect.stringMatching(/no router advertisement/) });
+
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await bob.phone.register();
+    const lenient = new Phone({
+      accounts: [{ id: 'carol', user: 'carol', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0', fallback: 'fixed' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      commandRunner: noRouter,
+    });
+    const events: PhoneEvent[] = [];
+    lenient.subscribe((e) => events.push(e));
+    cleanup.push(() => lenient.shutdown());
+    const placed = await lenient.call({ target: 'bob' });
+    expect(placed.localAddress).toBe('127.0.0.1');
+    await until(() => last(events, placed.id)?.state === 'established');
+    expect(events.some((e) => e.type === 'error' && e.code === 'ADDRESS_FAILED')).toBe(true);
   });
 
   it('after kill -9 mid-call, the next start erases the bindings the dead process left (ownership journal)', async () => {

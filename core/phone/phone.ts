@@ -4,6 +4,7 @@ import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
   AccountConfig,
+  AddressStatus,
   CallRequest,
   CallSnapshot,
   PhoneEvent,
@@ -77,6 +78,8 @@ interface AccountRuntime {
   identities: AccountIdentities;
   /** Temporary-address accounts: their one-time address manager, made on first use. */
   addresses?: Promise<TemporaryAddressManager>;
+  /** The last reason no one-time address could be had. */
+  addressProblem?: string;
   registration: RegistrationSnapshot;
   router: TraceRouter;
 }
@@ -118,7 +121,7 @@ export class Phone implements PhoneApi {
       router: new TraceRouter(),
       identities: new AccountIdentities({
         accountId: config.id,
-        aor: `${config.user}@${bareHost(domain)}`,
+        aor: `${config.user}@${domain}`,
         server,
         transport: config.transport,
         open: (placement) => this.openIdentity(account, placement),
@@ -134,6 +137,12 @@ export class Phone implements PhoneApi {
           : {}),
         ...(temporary && this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
         onAddress: (address) => this.emit({ type: 'address', address }),
+        ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
+        ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
+        onAddressProblem: (message) => {
+          account.addressProblem = message;
+          this.emit({ type: 'error', code: 'ADDRESS_FAILED', message });
+        },
       }),
     };
     this.accounts.set(config.id, account);
@@ -148,6 +157,7 @@ export class Phone implements PhoneApi {
     return {
       accounts: [...this.accounts.values()].map((a) => ({ ...a.config, ...(a.config.password ? { password: '********' } : {}) })),
       registrations: [...this.accounts.values()].map((a) => ({ ...a.registration })),
+      addresses: await Promise.all([...this.accounts.values()].map((a) => this.addressStatus(a))),
       calls: [...this.calls.values()].map((c) => c.snapshot()),
     };
   }
@@ -284,6 +294,15 @@ export class Phone implements PhoneApi {
     return call;
   }
 
+  private async addressStatus(account: AccountRuntime): Promise<AddressStatus> {
+    const problem = account.addressProblem !== undefined ? { problem: account.addressProblem } : {};
+    if (account.config.address?.mode !== 'temporary') return { accountId: account.config.id, mode: 'fixed', active: [], ...problem };
+    const manager = account.addresses ? await account.addresses.catch(() => undefined) : undefined;
+    if (!manager) return { accountId: account.config.id, mode: 'temporary', source: account.config.address.source, active: [], ...problem };
+    const status = manager.status();
+    return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...problem };
+  }
+
   /** The ownership journal, opened on first need when a data dir is set and an account uses one-time addresses. */
   private ownershipJournal(): OwnershipJournal | undefined {
     if (this.journal || this.options.dataDir === undefined) return this.journal;
@@ -299,7 +318,7 @@ export class Phone implements PhoneApi {
       journal,
       ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
       credentials: (aor) => {
-        const config = [...this.accounts.values()].find((a) => `${a.config.user}@${bareHost(a.domain)}` === aor)?.config;
+        const config = [...this.accounts.values()].find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
         return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
       },
       sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portRange: this.options.mediaPortRange ?? { min: 16384, max: 32767 }, accountId: '' }),

@@ -513,7 +513,7 @@ function addressSettings(spec: AgentSpec): Pick<AccountConfig, 'address' | 'loca
   const option = spec.address;
   if (option === undefined) return {};
   if (option.mode === 'fixed') return { address: { mode: 'fixed' }, ...(option.local !== undefined ? { localAddress: option.local } : {}) };
-  const { source, prefix, interface: ifname, applier, dad } = option;
+  const { source, prefix, interface: ifname, applier, dad, fallback, prepare } = option;
   return {
     address: {
       mode: 'temporary',
@@ -522,6 +522,8 @@ function addressSettings(spec: AgentSpec): Pick<AccountConfig, 'address' | 'loca
       ...(ifname !== undefined ? { interface: ifname } : {}),
       ...(applier !== undefined ? { applier } : {}),
       ...(dad !== undefined ? { dad } : {}),
+      ...(fallback !== undefined ? { fallback } : {}),
+      ...(prepare !== undefined ? { prepare } : {}),
     },
   };
 }

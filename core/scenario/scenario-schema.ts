@@ -39,6 +39,8 @@ const addressOption = z.union([
       interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, 'an interface name').optional(),
       applier: z.enum(['auto', 'kernel', 'signaling-only']).optional(),
       dad: z.enum(['optimistic', 'full', 'skip']).optional(),
+      fallback: z.enum(['none', 'fixed']).optional(),
+      prepare: z.enum(['on-dial', 'ahead']).optional(),
     })
     .strict()
     .refine((a) => a.source !== 'configured' || a.prefix !== undefined, { message: 'a configured source needs a prefix' })
