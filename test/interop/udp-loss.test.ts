@@ -44,7 +44,15 @@ describe.skipIf(skip)('SIP over UDP survives real packet loss', () => {
     const report = path.join(scratch, 'report.json');
     const scenario = path.join(projectRoot, 'test/interop/scenarios/udp-under-loss.yaml');
     const run = Child.start('ip', ['netns', 'exec', ns, process.execPath, path.join(projectRoot, 'bin/veilphone.js'), '--data-dir', scratch, 'run', scenario, '--report', report], { cwd: projectRoot });
-    expect(await run.exitCode(170_000), `${run.stdout}\n${run.stderr}`).toBe(0);
+    const code = await run.exitCode(170_000);
+    if (code !== 0 && fs.existsSync(report)) {
+      // What each phone sent and received, first line and CSeq: enough to tell a lost ACK from a stuck transaction.
+      const agents = JSON.parse(fs.readFileSync(report, 'utf8')).agents as Record<string, { trace: Array<{ dir: string; at: number; raw: string }> }>;
+      for (const [name, agent] of Object.entries(agents)) {
+        console.error(`--- ${name}\n${agent.trace.map((e) => `${e.at} ${e.dir} ${e.raw.split('\r\n')[0]} | ${/^CSeq:.*$/im.exec(e.raw)?.[0] ?? ''}`).join('\n')}`);
+      }
+    }
+    expect(code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const dropped = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'veilphone_loss'], { encoding: 'utf8' });
     const counters = [...dropped.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
     expect(counters).toHaveLength(2);
