@@ -197,6 +197,8 @@ export type PhoneEvent =
   | { type: 'incoming'; call: CallSnapshot }
   | { type: 'dtmf'; callId: string; digit: string; durationMs: number }
   | { type: 'address'; address: AddressEvent }
+  /** A `sip:`/`tel:` link was opened: put this target into the dialer (the user decides whether to call). */
+  | { type: 'dial-request'; target: string }
   | { type: 'error'; code: string; message: string };
 
 /** A one-time address taken or given back (the status bar; the scenario report's address history). */

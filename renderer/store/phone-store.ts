@@ -96,6 +96,9 @@ function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> 
     }
     case 'error':
       return { error: { code: event.code, message: event.message } };
+    case 'dial-request':
+      // a sip:/tel: link: fill the dialer; calling stays the user's decision
+      return { dialString: event.target.slice(0, 256) };
     default:
       return {};
   }
