@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dhcpMessage, encodeVendorSubOptions, formatHardwareAddress, type DhcpMessage } from '../../core/lease/dhcp-message.js';
 import type { DhcpOptions, MgcAddress, PortRange } from '../../core/lease/dhcp-options.js';
-import { ipv4ToNumber, numberToIpv4 } from '../../core/lease/ipv4.js';
+import { ipv4Bytes, ipv4ToNumber, numberToIpv4 } from '../../core/lease/ipv4.js';
 import { LeaseError } from '../../core/lease/lease-error.js';
 import { PortBlockAllocator } from './port-block-allocator.js';
 
@@ -78,6 +78,13 @@ export class DhcpService {
       if (!Number.isInteger(size) || size < 3) throw new LeaseError('BAD_PORT_RANGE', `vendor class ${name}: a phone needs at least 3 ports, got ${size}`);
     }
     if (ipv4ToNumber(options.pool.first) > ipv4ToNumber(options.pool.last)) throw new LeaseError('BAD_CONFIG', 'address pool first is above last');
+    // every address that goes into an option is checked now, not at the first OFFER
+    for (const address of [options.serverId, options.natAddress, options.subnetMask, options.router, options.tftp?.server]) if (address !== undefined) ipv4Bytes(address, 'BAD_CONFIG');
+    if (options.mgc.length === 0 || options.mgc.length > 4) throw new LeaseError('NO_MGC', `the service gateway needs 1 to 4 soft switches, got ${options.mgc.length}`);
+    for (const m of options.mgc) {
+      ipv4Bytes(m.address, 'BAD_CONFIG');
+      if (!(Number.isInteger(m.port) && m.port > 0 && m.port < 65536)) throw new LeaseError('BAD_CONFIG', `soft switch port ${m.port}`);
+    }
     this.load();
   }
 
