@@ -15,7 +15,7 @@ export const DhcpMessageTypes = {
 export type DhcpMessageType = keyof typeof DhcpMessageTypes;
 const messageTypeNames = new Map<number, DhcpMessageType>(Object.entries(DhcpMessageTypes).map(([name, code]) => [code, name as DhcpMessageType]));
 
-/** The leased range of UDP/TCP ports (seed 003 "NAT/NAPPT/NAPPT", Fig. 4B 452), inclusive. */
+/** The leased range of UDP/TCP ports (seed 003 "NAT/NAPT/NAPPT", Fig. 4B 452), inclusive. */
 export interface PortRange {
   min: number;
   max: number;

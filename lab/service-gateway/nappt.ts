@@ -33,7 +33,7 @@ export interface NapptOptions {
 }
 
 /**
- * Network Address Persistent Port Translation (seed 003 "NAT/NAPPT/NAPPT", Figs. 6A 638/676, 7A 738/774): outbound,
+ * Network Address Persistent Port Translation (seed 003 "NAT/NAPT/NAPPT", Figs. 6A 638/676, 7A 738/774): outbound,
  * the private source address becomes the public one and the source port stays UNCHANGED — after checking it lies
  * in that phone's leased range; inbound, the destination port alone identifies the phone, whose private address
  * replaces the public one, port again unchanged. A model: it rewrites packet descriptions, not live traffic.

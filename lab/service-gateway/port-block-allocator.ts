@@ -2,7 +2,7 @@ import { portRangeProblem, type PortRange } from '../../core/lease/dhcp-options.
 import { LeaseError } from '../../core/lease/lease-error.js';
 
 /**
- * Disjoint, contiguous port blocks for the phones behind one service gateway (seed 003 "NAT/NAPPT/NAPPT": "allocate
+ * Disjoint, contiguous port blocks for the phones behind one service gateway (seed 003 "NAT/NAPT/NAPPT": "allocate
  * a range of port numbers for each IP telephone as it acquires its lease"). First fit; a client keeps its block.
  */
 export class PortBlockAllocator {
