@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { benchCallSetup } from './call-setup-bench.js';
+import { benchLease } from './lease-bench.js';
 import { benchMedia } from './media-bench.js';
 
 /**
@@ -12,6 +13,7 @@ import { benchMedia } from './media-bench.js';
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
   media: benchMedia,
+  lease: benchLease,
 };
 
 const wanted = process.argv.slice(2);
