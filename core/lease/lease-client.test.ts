@@ -315,6 +315,31 @@ describe('LeaseClient against scripted servers', () => {
     expect(server.requests.map((r) => [r.options.messageType, r.options.requestedAddress, r.options.serverId])).toEqual(Array(fast.requestAttempts).fill(['REQUEST', '10.9.0.40', undefined]));
   });
 
+  it('a NAK for the stored address restarts discovery without asking for that address again', async () => {
+    const server = await fakeServer((request) => {
+      if (request.options.messageType === 'REQUEST' && request.options.serverId === undefined) return [reply(request, 'NAK')];
+      if (request.options.messageType === 'DISCOVER') return [reply(request, 'OFFER')];
+      return [reply(request, 'ACK')];
+    });
+    const store = new MemoryLeaseStore();
+    const hardwareAddress = parseHardwareAddress('02:00:5e:dd:00:02');
+    const now = Date.now();
+    store.save({ lease: { source: 'dhcp', address: '10.9.0.41', serverId: '10.9.0.1', portRange: { min: 31000, max: 31019 }, mgc: [{ address: '10.9.0.5', port: 5060 }], obtainedAt: now, renewAt: now + 60_000, rebindAt: now + 90_000, expiresAt: now + 120_000, leaseSeconds: 120 }, clientId: `01${hardwareAddress.toString('hex')}`, vendorClass: 'Veilphone-1', released: false });
+    const { client: c, events } = await client(server, { store, hardwareAddress });
+    const lease = await c.start();
+    expect(states(events)).toEqual(['INIT_REBOOT', 'REBOOTING', 'INIT', 'SELECTING', 'REQUESTING', 'BOUND']);
+    expect(server.requests.find((r) => r.options.messageType === 'DISCOVER')!.options.requestedAddress).toBeUndefined();
+    expect(lease.address).toBe('10.9.0.33');
+  });
+
+  it('start() twice while negotiating is one negotiation', async () => {
+    const server = await fakeServer((request) => [reply(request, request.options.messageType === 'DISCOVER' ? 'OFFER' : 'ACK')]);
+    const { client: c } = await client(server);
+    const [a, b] = await Promise.all([c.start(), c.start()]);
+    expect(a).toBe(b);
+    expect(server.requests.filter((r) => r.options.messageType === 'DISCOVER')).toHaveLength(1);
+  });
+
   it('DISCOVER carries options 60, 61 and 55 with our private options requested, and asks for broadcast replies', async () => {
     const server = await fakeServer(() => []);
     const { client: c } = await client(server, { clientId: 'phone-7', hostName: 'desk-7', timing: { ...fast, maxDiscoverRounds: 1 } });

@@ -138,6 +138,7 @@ export class LeaseClient {
   private stopping = false;
   private stopWaiters = new Set<() => void>();
   private lifecycle: Promise<void> | undefined;
+  private starting: Promise<Lease> | undefined;
   private exchangeStart = 0;
   readonly counters: LeaseClientCounters = { sent: {}, received: {}, rejected: {}, ignoredOffers: 0, foreign: 0, naks: 0, discoverRounds: 0 };
 
@@ -173,14 +174,26 @@ export class LeaseClient {
    * rejects with NO_USABLE_OFFER (state FAILED) when `maxDiscoverRounds` rounds brought no usable offer.
    * Renewal and rebinding then run by themselves until stop().
    */
-  async start(): Promise<Lease> {
+  start(): Promise<Lease> {
+    if (this.stopping) return Promise.reject(new LeaseError('STOPPED', 'the lease client was stopped; create a new one'));
+    // one negotiation at a time: a second call while it runs (or after it bound) gets the same answer
+    if (this.starting && this.currentState !== 'FAILED') return this.starting;
+    this.starting = this.negotiate();
+    return this.starting;
+  }
+
+  private async negotiate(): Promise<Lease> {
     if (this.options.static) return this.bindStatic(this.options.static);
     const stored = this.loadStored();
     try {
-      let lease: Lease | undefined;
-      if (stored && !stored.released && stored.lease.expiresAt > this.now() && stored.lease.source !== 'static') lease = await this.reboot(stored.lease);
-      lease ??= await this.acquire(stored?.lease.address);
-      return lease;
+      let hint = stored?.lease.address;
+      if (stored && !stored.released && stored.lease.expiresAt > this.now() && stored.lease.source !== 'static') {
+        const rebooted = await this.reboot(stored.lease);
+        if (rebooted !== 'nak' && rebooted !== undefined) return rebooted;
+        // RFC 2131 §3.2 step 4: a NAK means the address is not ours any more; do not ask for it again
+        if (rebooted === 'nak') hint = undefined;
+      }
+      return await this.acquire(hint);
     } catch (error) {
       throw this.failure(error);
     }
@@ -281,7 +294,7 @@ export class LeaseClient {
   }
 
   /** INIT-REBOOT → REBOOTING (RFC 2131 §3.2, §4.4.2): ask to keep a stored, unexpired lease. */
-  private async reboot(stored: Lease): Promise<Lease | undefined> {
+  private async reboot(stored: Lease): Promise<Lease | 'nak' | undefined> {
     this.setState('INIT_REBOOT', `stored lease of ${stored.address}`);
     this.setState('REBOOTING', 'REQUEST for the stored address');
     const xid = randomInt(0, 2 ** 32);
@@ -296,7 +309,7 @@ export class LeaseClient {
     if (result.kind === 'ack') return this.bind(result.lease, false);
     if (result.kind === 'nak') {
       this.setState('INIT', 'NAK for the stored address');
-      return undefined;
+      return 'nak';
     }
     // RFC 2131 §3.2 step 5: no answer at all — the client may use the unexpired stored lease.
     if (stored.expiresAt > this.now()) return this.bind({ ...stored, source: 'stored' }, false);

@@ -149,6 +149,39 @@ describe('DhcpService decisions (RFC 2131 §4.3, seed 003 Fig. 5A/5B server side
     expect('reply' in again && again.reply.options.portRange).toEqual(first.options.portRange);
   });
 
+  it('never throws on mutated requests: decoding rejects with a LeaseError, decisions are replies or reasons (fuzz)', () => {
+    const service = new DhcpService({ ...base, pool: { first: '10.77.0.10', last: '10.77.0.250' }, ports: { min: 20000, max: 60000 } });
+    const samples = [
+      encodeDhcpMessage(request(1, { messageType: 'DISCOVER', clientId: Buffer.from([1, 2, 0, 0, 0, 0, 1]), parameterRequestList: [1, 3, 224] })),
+      encodeDhcpMessage(request(2, { messageType: 'REQUEST', serverId: '10.77.0.1', requestedAddress: '10.77.0.10' })),
+      encodeDhcpMessage(request(3, { messageType: 'REQUEST' }, { ciaddr: '10.77.0.11' })),
+      encodeDhcpMessage(request(4, { messageType: 'RELEASE', serverId: '10.77.0.1' }, { ciaddr: '10.77.0.12' })),
+    ];
+    let seed = 4242;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const outcomes = { rejected: 0, replied: 0, ignored: 0 };
+    for (let round = 0; round < 3000; round++) {
+      const bytes = Buffer.from(samples[round % samples.length]!);
+      for (let i = 0; i < 1 + Math.floor(random() * 4); i++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      let message: DhcpMessage;
+      try {
+        message = decodeDhcpMessage(bytes);
+      } catch (error) {
+        expect((error as Error).name).toBe('LeaseError');
+        outcomes.rejected++;
+        continue;
+      }
+      const decision = service.handle(message);
+      if ('reply' in decision) {
+        outcomes.replied++;
+        decodeDhcpMessage(encodeDhcpMessage(decision.reply));
+      } else outcomes.ignored++;
+    }
+    expect(outcomes.rejected).toBeGreaterThan(0);
+    expect(outcomes.replied).toBeGreaterThan(0);
+    expect(outcomes.ignored).toBeGreaterThan(0);
+  });
+
   it('refuses a configuration it could not serve', () => {
     expect(() => new DhcpService({ ...base, vendorClasses: { tiny: 2 } })).toThrow(/at least 3 ports/);
     expect(() => new DhcpService({ ...base, mgc: [] })).toThrow(/soft switches/);
