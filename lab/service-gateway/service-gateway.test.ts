@@ -182,6 +182,16 @@ describe('DhcpService decisions (RFC 2131 §4.3, seed 003 Fig. 5A/5B server side
     expect(outcomes.ignored).toBeGreaterThan(0);
   });
 
+  it('validates the client id or hardware address before the vendor class (Fig. 5A 510 → 512)', () => {
+    const service = new DhcpService({ ...base, allowedClients: { clientIds: ['0102000000000b'], hardwarePrefixes: ['02:00:00:00:00:0c'] } });
+    expect(service.handle(request(11, { messageType: 'DISCOVER', clientId: Buffer.from('0102000000000b', 'hex') }))).toHaveProperty('reply');
+    expect(service.handle(request(12, { messageType: 'DISCOVER' }))).toHaveProperty('reply');
+    expect(service.handle(request(13, { messageType: 'DISCOVER' }))).toEqual({ ignored: 'client 02:00:00:00:00:0d (hw:02:00:00:00:00:0d) is not allowed' });
+    // a known client with a class the gateway does not serve is still ignored
+    expect(service.handle(request(12, { messageType: 'DISCOVER', vendorClass: 'Acme' }))).toEqual({ ignored: 'vendor class "Acme" is not served' });
+    expect(service.handle(request(12, { messageType: 'DISCOVER', vendorClass: undefined }))).toEqual({ ignored: 'no vendor class (option 60)' });
+  });
+
   it('refuses a configuration it could not serve', () => {
     expect(() => new DhcpService({ ...base, vendorClasses: { tiny: 2 } })).toThrow(/at least 3 ports/);
     expect(() => new DhcpService({ ...base, mgc: [] })).toThrow(/soft switches/);
