@@ -352,6 +352,16 @@ describe('LeaseClient against scripted servers', () => {
     expect(discover.flags & 0x8000).toBe(0x8000);
   });
 
+  it('a send that fails (link not up) is a round without offers; the budget still bounds it', async () => {
+    const failing = { broadcast: () => Promise.reject(new LeaseError('TRANSPORT_FAILED', 'send ENETUNREACH')), unicast: () => Promise.resolve(), onPacket: () => undefined, close: () => Promise.resolve() };
+    const c = new LeaseClient({ transport: failing, hardwareAddress: parseHardwareAddress('02:00:5e:ee:00:01'), vendorClass: 'Veilphone-1', timing: { ...fast, maxDiscoverRounds: 2 } });
+    const events: LeaseEvent[] = [];
+    c.on((e) => events.push(e));
+    await expect(c.start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER', message: expect.stringContaining('send ENETUNREACH') });
+    expect(events.filter((e) => e.type === 'discover')).toHaveLength(2);
+    expect(c.state).toBe('FAILED');
+  });
+
   it('a static configuration skips DHCP (Fig. 5A 504)', async () => {
     const server = await fakeServer(() => []);
     const { client: c, events } = await client(server, { static: { address: '192.0.2.10', portRange: { min: 40000, max: 40019 }, mgc: [{ address: '192.0.2.1', port: 5060 }] } });

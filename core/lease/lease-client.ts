@@ -24,6 +24,8 @@ export type LeaseState =
 export type LeaseEvent =
   | { type: 'state'; from: LeaseState; to: LeaseState; reason: string }
   | { type: 'sent'; message: DhcpMessageType; xid: number; broadcast: boolean }
+  /** A send the transport refused (e.g. the link is not up yet); the round goes on without it. */
+  | { type: 'send-failed'; message: DhcpMessageType; reason: string }
   | { type: 'received'; message: DhcpMessageType; xid: number; from: LeaseEndpoint }
   /** A DISCOVER round: how long it waits for a usable offer before rediscovering (Fig. 5A 538). */
   | { type: 'discover'; round: number; waitMs: number }
@@ -241,13 +243,21 @@ export class LeaseClient {
     let offersIgnored = 0;
     let offersSeen = 0;
     let naks = 0;
+    let sendError: string | undefined;
     for (let round = 0; this.timing.maxDiscoverRounds === 0 || round < this.timing.maxDiscoverRounds; round++) {
       this.counters.discoverRounds++;
       const waitMs = this.backoff(round);
       this.setState('SELECTING', round === 0 ? 'DISCOVER' : `no usable offer, DISCOVER round ${round + 1}`);
       this.emit({ type: 'discover', round: round + 1, waitMs });
       const discover = this.message('DISCOVER', { xid }, hint ? { requestedAddress: hint } : {});
-      await this.send(discover);
+      try {
+        await this.send(discover);
+      } catch (error) {
+        // a link that is not up yet (ENETUNREACH …) is a round without offers, not the end
+        if (!(error instanceof LeaseError) || error.code !== 'TRANSPORT_FAILED') throw error;
+        sendError = error.message;
+        this.emit({ type: 'send-failed', message: 'DISCOVER', reason: error.message });
+      }
       const offer = await this.waitReply(waitMs, (message, from) => {
         if (message.xid !== xid || message.options.messageType !== 'OFFER') return undefined;
         offersSeen++;
@@ -276,7 +286,7 @@ export class LeaseClient {
         this.setState('INIT', 'no answer to REQUEST');
       }
     }
-    const why = offersSeen === 0 ? 'no offer at all' : `${offersIgnored} of ${offersSeen} offers lacked required options`;
+    const why = offersSeen === 0 ? `no offer at all${sendError ? `; last send error: ${sendError}` : ''}` : `${offersIgnored} of ${offersSeen} offers lacked required options`;
     throw new LeaseError('NO_USABLE_OFFER', `no usable DHCP offer after ${this.timing.maxDiscoverRounds} rounds (${why}${naks ? `, ${naks} NAKs` : ''})`);
   }
 
