@@ -1,5 +1,7 @@
+import { isIPv4 } from 'node:net';
 import type { SipTap } from '../core/sip/transport/message-tap.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
+import { ServiceGateway, type ServiceGatewayOptions, type ServiceGatewaySnapshot } from './service-gateway/service-gateway.js';
 import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
 export interface LabOptions {
@@ -18,10 +20,16 @@ export interface LabOptions {
   tap?: SipTap;
   /** The message conversion server (seed 000): on by default at the caller's server; `false` turns it off. */
   conversion?: SipLabServerOptions['conversion'] | false;
+  /**
+   * The service gateway of seed 003 (DHCP port leases, TFTP, NAPPT model), off unless given. `mgc` defaults to this
+   * lab's SIP UDP address.
+   */
+  serviceGateway?: Omit<ServiceGatewayOptions, 'mgc'> & { mgc?: ServiceGatewayOptions['mgc'] };
 }
 
 export interface LabSnapshot {
   sip: SipLabServerSnapshot;
+  serviceGateway?: ServiceGatewaySnapshot;
 }
 
 /**
@@ -29,7 +37,10 @@ export interface LabSnapshot {
  * in-process and on loopback.
  */
 export class Lab {
-  private constructor(readonly sip: SipLabServer) {}
+  private constructor(
+    readonly sip: SipLabServer,
+    readonly serviceGateway?: ServiceGateway,
+  ) {}
 
   static async start(options: LabOptions = {}): Promise<Lab> {
     const sip = await SipLabServer.start({
@@ -45,7 +56,18 @@ export class Lab {
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
     });
-    return new Lab(sip);
+    if (!options.serviceGateway) return new Lab(sip);
+    const { mgc, ...gateway } = options.serviceGateway;
+    // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
+    const v4 = isIPv4(sip.address);
+    const udp = sip.ports.udp;
+    const defaultMgc = udp !== undefined && v4 ? [{ address: sip.address, port: udp }] : [];
+    try {
+      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }));
+    } catch (error) {
+      await sip.stop();
+      throw error;
+    }
   }
 
   /** The SIP server URI for each transport. */
@@ -65,10 +87,10 @@ export class Lab {
   }
 
   snapshot(): LabSnapshot {
-    return { sip: this.sip.snapshot() };
+    return { sip: this.sip.snapshot(), ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}) };
   }
 
   async stop(): Promise<void> {
-    await this.sip.stop();
+    await Promise.all([this.sip.stop(), this.serviceGateway?.stop()]);
   }
 }
