@@ -14,6 +14,13 @@ export interface AccountConfig {
   domain?: string;
   /** Registrar and outbound proxy: `sip:127.0.0.1:5060` (the transport comes from `transport`). */
   server: string;
+  /**
+   * Where to go when `server` does not answer (seed 003: the secondary soft switch); back to `server` once it answers
+   * again.
+   */
+  backupServers?: string[];
+  /** OPTIONS keep-alives to the server; a server silent for `timeoutMs` is failed over from. */
+  keepalive?: { intervalMs: number; timeoutMs: number };
   transport: TransportKind;
   authUser?: string;
   password?: string;
@@ -111,6 +118,8 @@ export interface RegistrationSnapshot {
   status?: number;
   reason?: string;
   expiresAt?: number;
+  /** The server (`address:port`) the account registers with now: the primary or its backup. */
+  server?: string;
 }
 
 export type CallDirection = 'outgoing' | 'incoming';

@@ -2,7 +2,7 @@ import type { BodyAndContentType, SessionDescriptionHandler, SessionDescriptionH
 import type { MediaClock } from './media-clock.js';
 import { MediaError } from './media-error.js';
 import { MediaSession } from './media-session.js';
-import { RtpPortAllocator, type PortRange } from './rtp-port-allocator.js';
+import { RtpPortAllocator, type PortRange, type RtpPairSource } from './rtp-port-allocator.js';
 import { answerOffer, type AudioCodecName } from './sdp-negotiation.js';
 import { parseSdp } from './sdp.js';
 
@@ -11,6 +11,8 @@ export interface PlainRtpMediaContext {
   advertisedAddress: string;
   bindAddress: string;
   portRange: PortRange;
+  /** The phone's leased port pool, when it manages the range (seed 003): pairs come from it. */
+  rtpPairs?: RtpPairSource;
 }
 
 export interface PlainRtpMediaOptions {
@@ -125,7 +127,7 @@ export function createPlainRtpMediaProvider(
   const allocators = new Map<string, RtpPortAllocator>();
   const provide = (context: PlainRtpMediaContext): SessionDescriptionHandlerFactory => {
     const key = `${context.portRange.min}-${context.portRange.max}`;
-    let allocator = allocators.get(key);
+    let allocator = context.rtpPairs ? new RtpPortAllocator(context.portRange, context.rtpPairs) : allocators.get(key);
     if (!allocator) {
       allocator = new RtpPortAllocator(context.portRange);
       allocators.set(key, allocator);

@@ -35,6 +35,15 @@ function close(socket: dgram.Socket): void {
 }
 
 /**
+ * Where pairs come from when another owner manages the whole range (the phone's leased port pool, which also hands
+ * out its SIP ports): an even RTP port, RTCP on the next one, and release() to give both back. It throws when the
+ * range is full.
+ */
+export interface RtpPairSource {
+  takeRtpPair(owner?: string): { rtp: number; release(): void };
+}
+
+/**
  * Hands out RTP/RTCP port pairs from a range, and only from it: when no pair in the range can be bound, the call
  * is refused with PORT_RANGE_EXHAUSTED rather than given an OS-chosen port (seed 003: every port the phone uses is
  * inside its leased range). Pairs are tried round-robin so a just-freed port is not reused at once.
@@ -43,7 +52,10 @@ export class RtpPortAllocator {
   private readonly inUse = new Set<number>();
   private cursor: number;
 
-  constructor(readonly range: PortRange) {
+  constructor(
+    readonly range: PortRange,
+    private readonly pairs?: RtpPairSource,
+  ) {
     if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < 1024 || range.max > 65535 || range.max < range.min + 1) {
       throw new RangeError(`an RTP port range needs at least two ports between 1024 and 65535, got ${range.min}-${range.max}`);
     }
@@ -66,9 +78,22 @@ export class RtpPortAllocator {
   async allocate(address: string): Promise<RtpSocketPair> {
     const type = isIP(address) === 6 ? 'udp6' : 'udp4';
     for (let tried = 0; tried < this.capacity; tried++) {
-      const port = this.cursor;
-      this.cursor = port + 2 + 1 > this.range.max ? this.firstEven : port + 2;
-      if (this.inUse.has(port)) continue;
+      let port: number;
+      let giveBack = (): void => undefined;
+      if (this.pairs) {
+        let pair: { rtp: number; release(): void };
+        try {
+          pair = this.pairs.takeRtpPair();
+        } catch (error) {
+          throw new MediaError('PORT_RANGE_EXHAUSTED', `no free RTP/RTCP port pair in ${this.range.min}-${this.range.max}: ${(error as Error).message}`);
+        }
+        port = pair.rtp;
+        giveBack = () => pair.release();
+      } else {
+        port = this.cursor;
+        this.cursor = port + 2 + 1 > this.range.max ? this.firstEven : port + 2;
+        if (this.inUse.has(port)) continue;
+      }
       const rtp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
       const rtcp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
       try {
@@ -77,6 +102,7 @@ export class RtpPortAllocator {
       } catch (error) {
         close(rtp);
         close(rtcp);
+        giveBack();
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES') continue;
         throw new MediaError('SOCKET_FAILED', `cannot bind RTP on ${address}:${port}: ${(error as Error).message}`);
@@ -93,6 +119,7 @@ export class RtpPortAllocator {
           close(rtp);
           close(rtcp);
           this.inUse.delete(port);
+          giveBack();
         },
       };
     }

@@ -66,6 +66,7 @@ export class AccountIdentities {
   private rotating?: Promise<void>;
   private preparedSending?: Promise<TemporaryIdentity>;
   private disposed = false;
+  private serverGone = false;
 
   constructor(private readonly options: AccountIdentitiesOptions) {}
 
@@ -85,6 +86,11 @@ export class AccountIdentities {
     }
     this.speakers.add(this.receiving.identity);
     return this.receiving.identity;
+  }
+
+  /** The identity that holds the account's registration now, if one is open (keep-alives go through it). */
+  get registeredIdentity(): SipIdentity | undefined {
+    return this.temporary ? this.receiving?.identity : this.fixed;
   }
 
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
@@ -206,9 +212,13 @@ export class AccountIdentities {
     for (const old of [...this.retired]) if (old.identity.calls.size === 0) await this.finishRetired(old);
   }
 
-  /** Unregister and release everything this account holds. */
-  async dispose(): Promise<void> {
+  /**
+   * Unregister and release everything this account holds. `serverGone`: the server failed (the account moved to
+   * another), so nothing is sent to it; the journal keeps those bindings for the next start to remove.
+   */
+  async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     this.disposed = true;
+    this.serverGone = options.serverGone === true;
     if (this.rotating) await this.rotating.catch(() => undefined);
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
@@ -217,7 +227,7 @@ export class AccountIdentities {
     this.receiving = undefined;
     this.sending.clear();
     await Promise.allSettled(all.map((t) => this.retire(t)));
-    await this.fixed?.dispose();
+    await this.fixed?.dispose({ serverGone: this.serverGone });
   }
 
   private async rotate(current: TemporaryIdentity): Promise<void> {
@@ -281,8 +291,8 @@ export class AccountIdentities {
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
   private async retire(temporary: TemporaryIdentity): Promise<void> {
     const wasRegistered = temporary.identity.registrationState === 'registered';
-    const status = await temporary.identity.unregister().catch(() => undefined);
-    await temporary.identity.dispose().catch(() => undefined);
+    const status = this.serverGone ? undefined : await temporary.identity.unregister().catch(() => undefined);
+    await temporary.identity.dispose({ serverGone: this.serverGone }).catch(() => undefined);
     // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
     // the next start removes it.
     if (temporary.bindingId !== undefined && (!wasRegistered || (status !== undefined && status < 300))) {

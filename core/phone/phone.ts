@@ -32,6 +32,9 @@ import { AccountIdentities, type IdentityPlacement } from './account-identities.
 import { createAddressManager } from './address-setup.js';
 import { callResult } from './call-result.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
+import { ServerFailover } from './server-failover.js';
+import type { PortPool } from '../lease/port-pool.js';
+import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
@@ -44,6 +47,36 @@ export interface MediaContext {
   bindAddress: string;
   portRange: { min: number; max: number };
   accountId: string;
+  /** The leased port pool, when one manages the range (seed 003): RTP/RTCP pairs come from it. */
+  rtpPairs?: { takeRtpPair(owner?: string): { rtp: number; release(): void } };
+}
+
+/** What a DHCP lease gives the phone (seed 003): the port range every socket must use, and the NAT's addresses. */
+export interface PhoneLease {
+  pool: PortPool;
+  /** The leased (private) address and the NAT public address, told to the registrar in REGISTER. */
+  privateAddress: string;
+  natAddress?: string;
+}
+
+/** A port from the lease, or the typed refusal a full range gets (never a fallback to an OS-chosen port). */
+function takeLeased<T>(take: () => T): T {
+  try {
+    return take();
+  } catch (error) {
+    throw new PhoneError('PORT_RANGE_EXHAUSTED', (error as Error).message);
+  }
+}
+
+/** `sip:host:port;transport=…` as the endpoint an account's socket talks to. */
+function serverEndpoint(config: AccountConfig, server: string): Endpoint {
+  try {
+    const uri = parseSipUri(server);
+    const transport = uriTransport(uri) ?? config.transport;
+    return { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
+  } catch (error) {
+    throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${server}": ${(error as Error).message}`);
+  }
 }
 
 /** Builds the sip.js session description handler factory (our RTP media) for one identity. */
@@ -69,6 +102,8 @@ export interface PhoneOptions {
   dataDir?: string;
   /** Runs `ip` and `rdisc6` for the address module (tests inject a fake). */
   commandRunner?: CommandRunner;
+  /** A DHCP lease: every SIP, RTP and RTCP port comes from its range, and a call that cannot fit is refused. */
+  lease?: PhoneLease;
 }
 
 interface AccountRuntime {
@@ -82,6 +117,10 @@ interface AccountRuntime {
   addressProblem?: string;
   registration: RegistrationSnapshot;
   router: TraceRouter;
+  /** Primary and backup servers with keep-alives, when the account has a backup or keep-alives. */
+  failover?: ServerFailover;
+  /** The user asked for registration (and has not unregistered since). */
+  wantRegistered: boolean;
 }
 
 /** The phone service every host runs: accounts, registrations, calls and the call log, behind PhoneApi. */
@@ -103,49 +142,94 @@ export class Phone implements PhoneApi {
 
   addAccount(config: AccountConfig): void {
     if (this.accounts.has(config.id)) throw new PhoneError('INVALID_ARGUMENT', `account ${config.id} already exists`);
-    let server: Endpoint;
-    try {
-      const uri = parseSipUri(config.server);
-      const transport = uriTransport(uri) ?? config.transport;
-      server = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
-    } catch (error) {
-      throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${config.server}": ${(error as Error).message}`);
-    }
+    const servers = [config.server, ...(config.backupServers ?? [])].map((uri) => serverEndpoint(config, uri));
+    const server = servers[0]!;
     const domain = config.domain ?? `${config.server.replace(/^sips?:/i, '').split(';')[0]}`;
-    const temporary = config.address?.mode === 'temporary' ? config.address : undefined;
     const account: AccountRuntime = {
       config,
       server,
       domain,
       registration: { accountId: config.id, state: 'unregistered' },
       router: new TraceRouter(),
-      identities: new AccountIdentities({
-        accountId: config.id,
-        aor: `${config.user}@${domain}`,
-        server,
-        transport: config.transport,
-        open: (placement) => this.openIdentity(account, placement),
-        sourceAddress: async () => config.localAddress ?? (await sourceAddressFor(server.address, server.port)),
-        ...(temporary
-          ? {
-              addresses: () =>
-                (account.addresses ??= createAddressManager(temporary, {
-                  ...(this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
-                  ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
-                })),
-            }
-          : {}),
-        ...(temporary && this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
-        onAddress: (address) => this.emit({ type: 'address', address }),
-        ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
-        ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
-        onAddressProblem: (message) => {
-          account.addressProblem = message;
-          this.emit({ type: 'error', code: 'ADDRESS_FAILED', message });
-        },
-      }),
+      identities: undefined as unknown as AccountIdentities,
+      wantRegistered: false,
     };
+    account.identities = this.makeIdentities(account);
+    if (servers.length > 1 || config.keepalive) {
+      account.failover = new ServerFailover({
+        servers,
+        ...(config.keepalive ? { keepalive: config.keepalive } : {}),
+        pingCurrent: async () => account.identities.registeredIdentity?.ping(config.keepalive?.timeoutMs ?? 2000),
+        probe: (target) => this.probeServer(account, target),
+        moveTo: async (target) => this.moveAccount(account, target),
+        registerCurrent: () => account.identities.register(),
+        registered: () => account.wantRegistered && !this.stopped,
+        onEvent: (event) => {
+          if (event.type === 'unreachable') return;
+          const message = event.type === 'failover' ? `${config.id}: ${formatEndpoint(event.from)} did not answer (${event.reason}); now ${formatEndpoint(event.to)}` : `${config.id}: back to ${formatEndpoint(event.to)}`;
+          this.emit({ type: 'error', code: event.type === 'failover' ? 'SERVER_FAILOVER' : 'SERVER_FAILBACK', message });
+        },
+      });
+    }
     this.accounts.set(config.id, account);
+  }
+
+  /** The identities of an account at its current server (ARCHITECTURE.md: one UserAgent per identity). */
+  private makeIdentities(account: AccountRuntime): AccountIdentities {
+    const config = account.config;
+    const server = account.server;
+    const temporary = config.address?.mode === 'temporary' ? config.address : undefined;
+    return new AccountIdentities({
+      accountId: config.id,
+      aor: `${config.user}@${account.domain}`,
+      server,
+      transport: config.transport,
+      open: (placement) => this.openIdentity(account, placement),
+      sourceAddress: async () => config.localAddress ?? (await sourceAddressFor(server.address, server.port)),
+      ...(temporary
+        ? {
+            addresses: () =>
+              (account.addresses ??= createAddressManager(temporary, {
+                ...(this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
+                ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+              })),
+          }
+        : {}),
+      ...(temporary && this.ownershipJournal() ? { journal: this.ownershipJournal()! } : {}),
+      onAddress: (address) => this.emit({ type: 'address', address }),
+      ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
+      ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
+      onAddressProblem: (message) => {
+        account.addressProblem = message;
+        this.emit({ type: 'error', code: 'ADDRESS_FAILED', message });
+      },
+    });
+  }
+
+  /** Seed 003 failover/failback: the account's identities move to another server; the old ones are dropped unheard. */
+  private async moveAccount(account: AccountRuntime, target: Endpoint): Promise<void> {
+    if (account.server.address === target.address && account.server.port === target.port) return;
+    const old = account.identities;
+    account.server = target;
+    account.identities = this.makeIdentities(account);
+    void old.dispose({ serverGone: true });
+  }
+
+  /** Does this server answer OPTIONS? A throwaway identity asks (the account's own identities stay where they are). */
+  private async probeServer(account: AccountRuntime, target: Endpoint): Promise<number | undefined> {
+    const identity = await SipIdentity.create({
+      aor: { user: account.config.user, domain: account.domain },
+      transport: account.config.transport,
+      local: { address: account.config.localAddress ?? (await sourceAddressFor(target.address, target.port)), port: 0 },
+      server: target,
+      sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portRange: this.options.mediaPortRange ?? { min: 16384, max: 32767 }, accountId: account.config.id }),
+      ...(this.options.timers ? { timers: this.options.timers } : {}),
+    });
+    try {
+      return await identity.ping(account.config.keepalive?.timeoutMs ?? 2000);
+    } finally {
+      await identity.dispose({ serverGone: true });
+    }
   }
 
   subscribe(listener: (event: PhoneEvent) => void): () => void {
@@ -165,12 +249,20 @@ export class Phone implements PhoneApi {
   async register(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
     await this.recovered();
-    await account.identities.register();
+    account.wantRegistered = true;
+    if (account.failover) {
+      await account.failover.register();
+      account.failover.start();
+    } else {
+      await account.identities.register();
+    }
     return { ...account.registration };
   }
 
   async unregister(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
+    account.wantRegistered = false;
+    account.failover?.stop();
     await account.identities.unregister();
     return { ...account.registration };
   }
@@ -190,6 +282,12 @@ export class Phone implements PhoneApi {
     const uri = dialTargetToUri(privacy.target, account.domain);
     const shownUri = dialTargetToUri(matchDialRules(request.target, config.dialRules).rest, account.domain);
     await this.recovered();
+    // Seed 003: a call that cannot fit in the leased range is refused before anything is sent.
+    const lease = this.options.lease;
+    const needsSipPort = config.address?.mode === 'temporary';
+    if (lease && !lease.pool.canFit({ rtpPairs: 1, ...(needsSipPort ? { sip: [config.transport] } : {}) })) {
+      throw new PhoneError('PORT_RANGE_EXHAUSTED', `no room for another call in the leased ports ${lease.pool.range.min}-${lease.pool.range.max}`);
+    }
     // Seed 000 Fig. 28: in temporary mode a fresh address, registered, carries this one call.
     const lent = await account.identities.forCall();
     let sip: SipCall;
@@ -272,6 +370,7 @@ export class Phone implements PhoneApi {
     if (this.stopped) return;
     this.stopped = true;
     // A callee's BYE waits for the ACK of its 200 (RFC 3261 §15), up to 64·T1: shutdown gives it a short grace only.
+    for (const account of this.accounts.values()) account.failover?.stop();
     const grace = 8 * (this.options.timers?.t1 ?? 500);
     await Promise.race([Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
     await Promise.allSettled([...this.accounts.values()].map((a) => a.identities.dispose()));
@@ -333,23 +432,44 @@ export class Phone implements PhoneApi {
   }
 
   private async openIdentity(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {
+    const lease = this.options.lease;
+    if (!lease) return this.createIdentity(account, placement, 0);
+    // Seed 003: the SIP socket's port comes from the leased range, never from the OS; one a stranger holds is skipped.
+    for (let attempt = 0; ; attempt++) {
+      const reservation = takeLeased(() => lease.pool.takeSip(account.config.transport, account.config.id));
+      try {
+        return await this.createIdentity(account, placement, reservation.port, () => reservation.release());
+      } catch (error) {
+        reservation.release();
+        if (!(error instanceof PhoneError && /EADDRINUSE|EACCES/.test(error.message)) || attempt >= 8) throw error;
+        lease.pool.markUnusable(reservation.port);
+      }
+    }
+  }
+
+  private async createIdentity(account: AccountRuntime, placement: IdentityPlacement, port: number, onDisposed?: () => void): Promise<SipIdentity> {
     const config = account.config;
-    const portRange = this.options.mediaPortRange ?? { min: 16384, max: 32767 };
+    const lease = this.options.lease;
+    const portRange = lease ? lease.pool.range : (this.options.mediaPortRange ?? { min: 16384, max: 32767 });
+    // Seed 003 Fig. 11: the registrar learns the private address and the NAT's public one (docs/provisioning.md).
+    const natParams = lease ? natContactParams(natAddresses(lease.privateAddress, port, lease.natAddress)) : [];
     try {
       const identity: SipIdentity = await SipIdentity.create({
         aor: { user: config.user, domain: account.domain },
         ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
         ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
         transport: config.transport,
-        local: { address: placement.bindAddress, port: 0 },
+        local: { address: placement.bindAddress, port },
         ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
         server: account.server,
         ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
+        ...(natParams.length > 0 ? { extraContactParams: natParams } : {}),
         sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({
           advertisedAddress: placement.advertisedAddress,
           bindAddress: placement.bindAddress,
           portRange,
           accountId: config.id,
+          ...(lease ? { rtpPairs: { takeRtpPair: (owner?: string) => lease.pool.takeRtpPair(owner ?? config.id) } } : {}),
         }),
         tap: (entry) => {
           account.router.tap(entry);
@@ -361,9 +481,10 @@ export class Phone implements PhoneApi {
           // The account's registration is its receiving identity's; a per-call sending identity or a retired
           // receiving one does not change what the status bar says.
           if (!account.identities.speaksFor(identity)) return;
-          account.registration = { accountId: config.id, state, contact: identity.contactUri, ...detail };
+          account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...detail };
           this.emit({ type: 'registration', registration: { ...account.registration } });
         },
+        ...(onDisposed ? { onDisposed } : {}),
       });
       return identity;
     } catch (error) {

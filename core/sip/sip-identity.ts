@@ -41,6 +41,8 @@ export interface SipIdentityOptions {
   /** Extra headers on every REGISTER. */
   registerHeaders?: string[];
   onIncomingCall?: (call: SipCall) => void;
+  /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
+  onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
 }
 
@@ -236,18 +238,47 @@ export class SipIdentity {
     return this.track(SipCall.outgoing(inviter, remote));
   }
 
-  /** Unregister when registered, end every call, stop the UserAgent and close the socket. */
-  async dispose(): Promise<void> {
+  /**
+   * Unregister when registered, end every call, stop the UserAgent and close the socket. `serverGone`: the server is
+   * known to be unreachable (a soft switch failed over), so nothing is sent to it and nothing waits for its answer.
+   */
+  async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     if (this.disposed) return;
     // A callee's BYE must wait for the ACK of its 200 (RFC 3261 §15), which sip.js does for up to 64·T1; a
     // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
-    const grace = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup())), delay(grace)]);
-    await this.unregister().catch(() => undefined);
+    if (!options.serverGone) await this.unregister().catch(() => undefined);
     this.disposed = true;
     await this.userAgent.stop().catch(() => undefined);
     await this.transport.dispose().catch(() => undefined);
     for (const call of this.calls) call.abandon();
+    this.options.onDisposed?.();
+  }
+
+  /**
+   * OPTIONS to the server (RFC 3261 §11) as a keep-alive and health check: resolves with its status, or undefined when
+   * nothing came back within `timeoutMs` (the transaction may still run its own timers to the end).
+   */
+  async ping(timeoutMs: number): Promise<number | undefined> {
+    this.assertAlive();
+    const { address, port } = this.options.server;
+    const target = UserAgent.makeURI(`sip:${address.includes(':') ? `[${address}]` : address}:${port}`);
+    if (!target) return undefined;
+    const core = this.userAgent.userAgentCore;
+    const message = core.makeOutgoingRequestMessage('OPTIONS', target, this.userAgent.configuration.uri, target, {});
+    return new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      const done = (status: number | undefined): void => {
+        clearTimeout(timer);
+        resolve(status);
+      };
+      try {
+        core.request(message, { onAccept: (r) => done(r.message.statusCode), onReject: (r) => done(r.message.statusCode === 408 ? undefined : r.message.statusCode) });
+      } catch {
+        done(undefined);
+      }
+    });
   }
 
   get isDisposed(): boolean {

@@ -1,0 +1,120 @@
+import { PhoneError } from '../api/phone-error.js';
+import { LeaseError } from '../lease/lease-error.js';
+import { MgcSelector, type MgcFailure, type MgcSelectorEvent } from '../lease/mgc-selector.js';
+import type { Endpoint } from '../sip/transport/endpoint.js';
+
+export interface ServerFailoverOptions {
+  /** Registrar/outbound proxy first, then the backup (seed 003: the primary and secondary soft switch). */
+  servers: Endpoint[];
+  /** OPTIONS keep-alives to the current server; no answer within `timeoutMs` counts as a timeout. */
+  keepalive?: { intervalMs: number; timeoutMs: number };
+  /** How long to stay on the backup before asking the primary again. */
+  primaryRetryMs?: number;
+  /** Ping the current server through the account's identity: its status, or undefined when nothing came back. */
+  pingCurrent: () => Promise<number | undefined>;
+  /** Ping another server (the primary, while on the backup). */
+  probe: (server: Endpoint) => Promise<number | undefined>;
+  /** Move the account to this server (new identities there; nothing registered yet). */
+  moveTo: (server: Endpoint) => Promise<void>;
+  /** REGISTER the account at its current server. */
+  registerCurrent: () => Promise<void>;
+  /** Whether the account is meant to be registered now (keep-alives and failover only then). */
+  registered: () => boolean;
+  onEvent?: (event: MgcSelectorEvent) => void;
+}
+
+/**
+ * Which server an account uses (seed 003 Figs. 6A/7A: registration and call setup go to the primary soft switch and
+ * move to the secondary on a timeout or transport error; back to the primary when it answers again). The policy is
+ * core/lease's MgcSelector; this class drives it from REGISTER results and OPTIONS keep-alives (RFC 3261 §11).
+ */
+export class ServerFailover {
+  readonly selector: MgcSelector;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+
+  constructor(private readonly options: ServerFailoverOptions) {
+    this.selector = new MgcSelector({ mgc: options.servers, ...(options.primaryRetryMs !== undefined ? { primaryRetryMs: options.primaryRetryMs } : {}) });
+    if (options.onEvent) this.selector.on(options.onEvent);
+  }
+
+  get current(): Endpoint {
+    return this.selector.active;
+  }
+
+  /** REGISTER at the current server; on a timeout or transport error, move to the next one and REGISTER there. */
+  async register(): Promise<void> {
+    const attempt = this.selector.attempt();
+    for (;;) {
+      try {
+        await this.options.registerCurrent();
+        attempt.succeeded();
+        return;
+      } catch (error) {
+        const reason = failureOf(error);
+        if (reason === undefined) throw error;
+        let next: Endpoint;
+        try {
+          next = attempt.failed(reason);
+        } catch (unreachable) {
+          throw unreachable instanceof LeaseError ? new PhoneError('REGISTER_FAILED', unreachable.message) : unreachable;
+        }
+        await this.options.moveTo(next);
+      }
+    }
+  }
+
+  start(): void {
+    const keepalive = this.options.keepalive;
+    if (!keepalive || this.timer) return;
+    this.timer = setInterval(() => void this.tick(), keepalive.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One keep-alive round: is the current server there? If we are on the backup, is the primary back? */
+  private async tick(): Promise<void> {
+    if (this.busy || !this.options.registered()) return;
+    this.busy = true;
+    try {
+      if (this.selector.primaryProbeDue()) {
+        const answered = (await this.options.probe(this.selector.primary).catch(() => undefined)) !== undefined;
+        this.selector.primaryProbed(answered);
+        if (answered) {
+          await this.options.moveTo(this.selector.active);
+          await this.options.registerCurrent();
+          return;
+        }
+      }
+      const status = await this.options.pingCurrent().catch(() => undefined);
+      if (status !== undefined) return;
+      const attempt = this.selector.attempt();
+      let next: Endpoint;
+      try {
+        next = attempt.failed('timeout');
+      } catch {
+        return; // no server answers: keep trying the current one at the next round
+      }
+      await this.options.moveTo(next);
+      await this.register();
+    } catch {
+      // the move failed (its REGISTER was refused): the next round tries again
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** REGISTER outcomes that mean "this server is not there" rather than "this server says no". */
+function failureOf(error: unknown): MgcFailure | undefined {
+  if (!(error instanceof PhoneError)) return undefined;
+  if (error.code === 'TRANSPORT_FAILED') return 'transport';
+  if (error.code !== 'REGISTER_FAILED') return undefined;
+  if (error.status === undefined || error.status === 408) return 'timeout';
+  if (error.status === 503) return 'unavailable';
+  return undefined;
+}
