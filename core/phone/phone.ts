@@ -1,5 +1,5 @@
 import type { SessionDescriptionHandlerFactory } from 'sip.js';
-import type { CallLogDetail, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
+import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
 import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
@@ -10,7 +10,8 @@ import type {
   PhoneSnapshot,
   RegistrationSnapshot,
 } from '../api/phone-types.js';
-import { CallLogStore } from '../calllog/call-log-store.js';
+import { callLogFile } from '../calllog/call-log-file.js';
+import { CallLogError, CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
 import { hostOfUri } from './host-of-uri.js';
@@ -66,6 +67,8 @@ interface AccountRuntime {
   registration: RegistrationSnapshot;
   router: TraceRouter;
 }
+
+const defaultMediaPorts = { min: 16384, max: 32767 };
 
 /** The phone service every host runs: accounts, registrations, calls and the call log, behind PhoneApi. */
 export class Phone implements PhoneApi {
@@ -205,6 +208,15 @@ export class Phone implements PhoneApi {
     return this.callLog.getCall(id);
   }
 
+  async exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
+    try {
+      return callLogFile(this.callLog.getCalls(ids), format);
+    } catch (error) {
+      if (error instanceof CallLogError && error.code === 'UNKNOWN_CALL') throw new PhoneError('UNKNOWN_CALL', error.message);
+      throw new PhoneError('EXPORT_FAILED', (error as Error).message);
+    }
+  }
+
   /** The live SIP call behind a call id (scenario runner and media wiring). */
   sipCall(callId: string): SipCall {
     return this.callById(callId).sip;
@@ -247,7 +259,7 @@ export class Phone implements PhoneApi {
   private async openIdentity(account: AccountRuntime): Promise<SipIdentity> {
     const config = account.config;
     const address = config.localAddress ?? (await sourceAddressFor(account.server.address, account.server.port));
-    const portRange = this.options.mediaPortRange ?? { min: 16384, max: 32767 };
+    const portRange = this.options.mediaPortRange ?? defaultMediaPorts;
     try {
       const identity = await SipIdentity.create({
         aor: { user: config.user, domain: account.domain },
@@ -322,6 +334,10 @@ export class Phone implements PhoneApi {
       remoteAnonymous: snapshot.remote.anonymous,
       startedAt: snapshot.startedAt,
       localSip: call.localSip,
+      remoteSip: formatEndpoint(account.server),
+      transport: account.config.transport,
+      ports: this.options.mediaPortRange ?? defaultMediaPorts,
+      ...(account.identity ? { localAddress: account.identity.local.address } : {}),
       ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
       ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
@@ -361,6 +377,9 @@ export class Phone implements PhoneApi {
         ...(snapshot.answeredAt !== undefined ? { answeredAt: snapshot.answeredAt } : {}),
         ...(snapshot.endedAt !== undefined ? { endedAt: snapshot.endedAt } : {}),
         ...(snapshot.endedBy !== undefined ? { endedBy: snapshot.endedBy } : {}),
+        ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
+        ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
+        ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
       });
     } catch (error) {
       this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
