@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CallLogDetail, CallLogEntry, CallLogFilter, CallResult } from '../core/api/call-log-types.js';
+import type { CallLogDetail, CallLogEntry, CallLogFilter } from '../core/api/call-log-types.js';
+import { historyFilter, HistoryQueryError } from '../core/api/history-query.js';
 import { describeSignature, traceSignatures } from '../core/api/signature-view.js';
 import { callFacts } from '../core/calllog/call-facts.js';
 import { CallLogError, CallLogStore } from '../core/calllog/call-log-store.js';
@@ -9,9 +10,6 @@ import { renderLadderText } from '../core/calllog/ladder-text.js';
 import { PcapExportError, tracesToPcap } from '../core/calllog/pcap-export.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { exitCodes } from './exit-codes.js';
-import { parseTimeOption } from './time-option.js';
-
-const results: CallResult[] = ['in-progress', 'answered', 'missed', 'rejected', 'busy', 'cancelled', 'failed', 'interrupted'];
 
 export interface LogsListOptions {
   since?: string;
@@ -38,34 +36,29 @@ function openLog(dataDir: string): CallLogStore {
   }
 }
 
-/** The filter `logs list` options describe (the same CallLogFilter the history view sends). */
+/** The filter `logs list` options describe: the same reading of the same fields as the history view's search. */
 export function listFilter(options: LogsListOptions, now = Date.now()): CallLogFilter {
-  const filter: CallLogFilter = {};
+  let filter: CallLogFilter;
   try {
-    if (options.since !== undefined) filter.since = parseTimeOption(options.since, now);
-    if (options.until !== undefined) filter.until = parseTimeOption(options.until, now);
+    filter = historyFilter(
+      {
+        ...(options.since !== undefined ? { since: options.since } : {}),
+        ...(options.until !== undefined ? { until: options.until } : {}),
+        ...(options.number !== undefined ? { number: options.number } : {}),
+        ...(options.callId !== undefined ? { callId: options.callId } : {}),
+        ...(options.result !== undefined ? { result: options.result } : {}),
+        ...(options.status !== undefined ? { status: options.status } : {}),
+        ...(options.direction !== undefined ? { direction: options.direction } : {}),
+        ...(options.account !== undefined ? { account: options.account } : {}),
+        ...(options.anonymous ? { anonymous: true } : {}),
+      },
+      now,
+    );
   } catch (error) {
-    fail(exitCodes.invalid, 'INVALID_TIME', (error as Error).message);
+    if (error instanceof HistoryQueryError) fail(exitCodes.invalid, error.code, `${error.message}`);
+    throw error;
   }
-  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) fail(exitCodes.invalid, 'INVALID_TIME', '--since is after --until');
-  if (options.number !== undefined) filter.number = options.number;
-  if (options.callId !== undefined) filter.sipCallId = options.callId;
-  if (options.account !== undefined) filter.accountId = options.account;
-  if (options.result !== undefined) {
-    const wanted = options.result.split(',').map((r) => r.trim());
-    const unknown = wanted.filter((r) => !results.includes(r as CallResult));
-    if (unknown.length > 0 || wanted.length === 0) fail(exitCodes.invalid, 'INVALID_ARGUMENT', `--result must be one or more (comma-separated) of ${results.join(', ')}`);
-    filter.result = wanted.length === 1 ? (wanted[0] as CallResult) : (wanted as CallResult[]);
-  }
-  if (options.status !== undefined) {
-    if (!/^[1-6]\d\d$/.test(options.status)) fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--status must be a SIP status code (100-699)');
-    filter.status = Number(options.status);
-  }
-  if (options.direction !== undefined) {
-    if (options.direction !== 'incoming' && options.direction !== 'outgoing') fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--direction must be incoming or outgoing');
-    filter.direction = options.direction;
-  }
-  if (options.anonymous) filter.anonymous = true;
+  if (options.result !== undefined && filter.result === undefined) fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--result needs at least one result');
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--limit must be 1-1000');
   filter.limit = limit;

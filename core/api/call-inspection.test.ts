@@ -90,3 +90,35 @@ describe('call endpoints', () => {
     expect(callEndpoints(offerOnly).find((e) => e.kind === 'rtp')).toMatchObject({ side: 'local', endpoint: '127.0.0.1:20000', note: 'SDP' });
   });
 });
+
+describe('virtual window', () => {
+  it('renders only the rows in view plus a margin, and asks for the next page near the end of what is loaded', async () => {
+    const { virtualWindow } = await import('./virtual-window.js');
+    expect(virtualWindow({ scrollTop: 0, viewportHeight: 400, rowHeight: 40, rowCount: 100_000 })).toEqual({ start: 0, end: 19, offsetTop: 0, totalHeight: 4_000_000, wantsMore: false });
+    expect(virtualWindow({ scrollTop: 40 * 50_000 + 15, viewportHeight: 400, rowHeight: 40, rowCount: 100_000 })).toMatchObject({ start: 49_992, end: 50_019, offsetTop: 49_992 * 40 });
+    expect(virtualWindow({ scrollTop: 40 * 150, viewportHeight: 400, rowHeight: 40, rowCount: 200 }).wantsMore).toBe(true);
+    expect(virtualWindow({ scrollTop: 0, viewportHeight: 400, rowHeight: 40, rowCount: 0 })).toMatchObject({ start: 0, end: 0, wantsMore: true });
+  });
+});
+
+describe('history query', () => {
+  it('reads the same fields the CLI reads into a CallLogFilter, and refuses what it cannot read with a code', async () => {
+    const { historyFilter } = await import('./history-query.js');
+    const now = Date.parse('2026-11-24T12:00:00Z');
+    expect(historyFilter({ since: '2h', until: 'now', number: ' 0312 ', result: 'busy,failed', status: '486', direction: 'outgoing', anonymous: true, callId: 'abc@x' }, now)).toEqual({
+      since: now - 7_200_000,
+      until: now,
+      number: '0312',
+      result: ['busy', 'failed'],
+      status: 486,
+      direction: 'outgoing',
+      anonymous: true,
+      sipCallId: 'abc@x',
+    });
+    expect(historyFilter({ since: '', number: '   ', result: [] }, now)).toEqual({});
+    expect(historyFilter({ result: ['missed'] }, now)).toEqual({ result: 'missed' });
+    for (const bad of [{ since: 'soon' }, { since: '1h', until: '2h' }, { result: 'exploded' }, { status: '99' }, { direction: 'sideways' }, { number: 'x'.repeat(129) }]) {
+      expect(() => historyFilter(bad, now), JSON.stringify(bad)).toThrowError(expect.objectContaining({ code: expect.stringMatching(/^INVALID_(TIME|ARGUMENT)$/) }));
+    }
+  });
+});

@@ -6,3 +6,5 @@ export * from './call-endpoints.js';
 export * from './ladder.js';
 export * from './signature-view.js';
 export * from './signed-header-spans.js';
+export * from './history-query.js';
+export * from './virtual-window.js';

@@ -1,4 +1,5 @@
 import type { CallLogFilter, CallResult } from '../api/call-log-types.js';
+import { callResults } from '../api/history-query.js';
 import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 
@@ -14,7 +15,6 @@ const bool = (value: unknown, what: string): boolean => {
   return value;
 };
 
-const callResults: readonly CallResult[] = ['in-progress', 'answered', 'missed', 'rejected', 'busy', 'cancelled', 'failed', 'interrupted'];
 const result = (value: unknown): CallResult => {
   if (typeof value !== 'string' || !(callResults as readonly string[]).includes(value)) throw invalid(`result must be one of ${callResults.join(', ')}`);
   return value as CallResult;
