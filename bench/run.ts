@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
+import { benchCallLog } from './calllog-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchMedia } from './media-bench.js';
 
@@ -12,6 +13,7 @@ import { benchMedia } from './media-bench.js';
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
   media: benchMedia,
+  calllog: benchCallLog,
 };
 
 const wanted = process.argv.slice(2);
