@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile } from '../../core/api/call-log-types.js';
 import { callEndpoints } from '../../core/api/call-endpoints.js';
 import { useHistory } from '../store/history-store.js';
@@ -106,16 +106,20 @@ export function CallDiagnostics() {
   const closeButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     setSeq(undefined);
-    if (selectedId !== undefined) closeButton.current?.focus();
-  }, [selectedId]);
+    if (selectedId === undefined) return;
+    closeButton.current?.focus();
+    // Esc closes the pane wherever the focus is; caught before the app's own Esc (hang up) sees it.
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      void select(undefined);
+    };
+    window.addEventListener('keydown', onKey, true);
+    return () => window.removeEventListener('keydown', onKey, true);
+  }, [selectedId, select]);
   if (selectedId === undefined) return null;
 
   const close = (): void => void select(undefined);
-  const onKey = (event: KeyboardEvent): void => {
-    if (event.key !== 'Escape') return;
-    event.stopPropagation(); // Esc closes the pane here; it must not hang up a call
-    close();
-  };
   const exportAs = async (format: CallLogExportFormat): Promise<void> => {
     const file = await exportCalls([selectedId], format);
     if (file) saveFile(file);
@@ -123,7 +127,7 @@ export function CallDiagnostics() {
   const message = detail?.messages.find((m) => m.seq === seq);
   const locals = new Set(detail?.messages.map((m) => m.local) ?? []);
   return (
-    <div className="diagnostics-backdrop" onKeyDown={onKey}>
+    <div className="diagnostics-backdrop">
       <section className="diagnostics" role="dialog" aria-modal="true" aria-label={t('diagnostics')}>
         <header>
           <h2>
