@@ -68,6 +68,7 @@ interface AccountRuntime {
   router: TraceRouter;
 }
 
+/** The RTP port range when none is configured (as openIdentity uses it), for the call log. */
 const defaultMediaPorts = { min: 16384, max: 32767 };
 
 /** The phone service every host runs: accounts, registrations, calls and the call log, behind PhoneApi. */
@@ -259,7 +260,7 @@ export class Phone implements PhoneApi {
   private async openIdentity(account: AccountRuntime): Promise<SipIdentity> {
     const config = account.config;
     const address = config.localAddress ?? (await sourceAddressFor(account.server.address, account.server.port));
-    const portRange = this.options.mediaPortRange ?? defaultMediaPorts;
+    const portRange = this.options.mediaPortRange ?? { min: 16384, max: 32767 };
     try {
       const identity = await SipIdentity.create({
         aor: { user: config.user, domain: account.domain },
