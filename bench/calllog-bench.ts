@@ -70,8 +70,8 @@ export async function benchCallLog(): Promise<BenchResult> {
     const measures: Measure[] = [
       { name: 'query: one number (exact, 1 hit)', target: 50, ours: query({ number: seeded.showcaseNumber }), anchor: () => plainNumber.all(...like(seeded.showcaseNumber)) },
       { name: 'query: part of a number + 2 results', target: 50, ours: query({ number: '0399', result: ['busy', 'failed'] }), anchor: () => plainNumberResult.all(...like('0399'), 'busy', 'failed') },
-      // Worst case: text every call has, with a condition no call meets — both sides read all 100,000 rows.
-      { name: 'query (worst): text in every call + an absent status', target: 50, ours: query({ number: 'lab.invalid', status: 480 }), anchor: () => plainNumberStatus.all(...like('lab.invalid'), 480) },
+      // Text every call has, with a condition no call meets: the status index answers it (without it, 100,000 rows).
+      { name: 'query: text in every call + a status no call has', target: 50, ours: query({ number: 'lab.invalid', status: 480 }), anchor: () => plainNumberStatus.all(...like('lab.invalid'), 480) },
       { name: 'query: a week, outgoing, missed', target: 50, ours: query({ since: now - 37 * day, until: now - 30 * day, direction: 'outgoing', result: 'missed' }), anchor: () => plainRange.all(now - 37 * day, now - 30 * day, 'outgoing', 'missed') },
       { name: 'open a call with 30 messages', target: 20, ours: () => store.getCall(seeded.showcaseId), anchor: () => [plainCall.get(seeded.showcaseId), plainMessages.all(seeded.showcaseId)] },
       {
@@ -107,7 +107,11 @@ export async function benchCallLog(): Promise<BenchResult> {
         '| --- | --- | --- | --- | --- | --- |',
         ...rows,
         '',
-        `The number search found ${hits} call; the pcap is ${pcapBytes.toLocaleString('en')} bytes for ${messages} messages. A ratio below 1 means the layer is faster than the plain SELECT (the index).`,
+        `The number search found ${hits} call; the pcap is ${pcapBytes.toLocaleString('en')} bytes for ${messages} messages. The anchor reads the same file, so it has the`,
+        'same B-tree indexes (started_at, result, status, account); what it lacks is the trigram index, hence ratios far below 1 for number searches.',
+        'Above 1 is the cost of the layer: row mapping, the trigram hit count that picks the plan (≈ 2-3 ms for text in every call), pcap framing.',
+        'Still slow: a text that most calls contain combined with a rare condition on a field without an index (anonymity) reads every row, like the',
+        'LIKE anchor — 67-129 ms for 100,000 rows on this machine, measured for the status condition before status had its index.',
       ],
       ratios,
     };

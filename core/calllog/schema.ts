@@ -61,11 +61,17 @@ const searchTriggers = [
   END`,
 ];
 
+/**
+ * Each equality filter leads an index that continues in list order (started_at, id, both descending), so a filtered
+ * page is read in order and stops at its limit, whether the value is common or absent.
+ */
 const callIndexes = [
   'CREATE INDEX calls_started ON calls (started_at DESC, id DESC)',
   'CREATE INDEX calls_sip_call_id ON calls (sip_call_id)',
   'CREATE INDEX calls_remote_user ON calls (remote_user)',
-  'CREATE INDEX calls_result ON calls (result, started_at DESC)',
+  'CREATE INDEX calls_result ON calls (result, started_at DESC, id DESC)',
+  'CREATE INDEX calls_status ON calls (status, started_at DESC, id DESC)',
+  'CREATE INDEX calls_account ON calls (account_id, started_at DESC, id DESC)',
 ];
 
 export const migrations: Migration[] = [

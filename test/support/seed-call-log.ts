@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CallResult } from '../../core/api/call-log-types.js';
 import { CallLogStore } from '../../core/calllog/call-log-store.js';
-import { schemaVersion } from '../../core/calllog/schema.js';
+import { migrations } from '../../core/calllog/schema.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 
 /**
@@ -81,7 +81,7 @@ export function seedCallLog(file: string, options: SeedOptions): SeededLog {
   if (!options.cache) return seedInto(file, options);
   const { cache: _cache, now: _now, ...shape } = options;
   const day = new Date().toISOString().slice(0, 10);
-  const key = createHash('sha256').update(JSON.stringify({ shape, day, seedFormat, schemaVersion })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify({ shape, day, seedFormat, migrations })).digest('hex').slice(0, 16);
   const dir = path.join(os.tmpdir(), 'veilphone-seed-cache');
   const cached = path.join(dir, `${key}.sqlite`);
   const meta = `${cached}.json`;
