@@ -78,3 +78,18 @@ describe('call log schema migrations', () => {
     db.close();
   });
 });
+
+describe('integrity check', () => {
+  it('reports a search index that no longer matches its calls', () => {
+    const file = tempFile();
+    const store = CallLogStore.open(file);
+    store.startCall({ id: 'a', accountId: 'alice', direction: 'outgoing', sipCallId: 'x', remoteShown: 'Bob', remoteUri: 'sip:bob@lab', remoteAnonymous: false, startedAt: 1 });
+    expect(store.integrityCheck()).toBe('ok');
+    const db = new Database(file);
+    db.exec('DROP TRIGGER calls_search_update');
+    db.prepare("UPDATE calls SET remote_shown = 'Mallory' WHERE id = 'a'").run();
+    db.close();
+    expect(store.integrityCheck()).toMatch(/^search index: /);
+    store.close();
+  });
+});

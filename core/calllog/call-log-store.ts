@@ -300,9 +300,16 @@ export class CallLogStore {
     return (this.db.prepare("SELECT id FROM calls WHERE id LIKE ? ESCAPE '\\' LIMIT 10").all(like) as Array<{ id: string }>).map((r) => r.id);
   }
 
-  /** SQLite's own consistency check; "ok" when the file is sound. */
+  /** SQLite's own consistency check (`PRAGMA integrity_check`) and the search index's; "ok" when both are sound. */
   integrityCheck(): string {
-    return String(this.db.pragma('integrity_check', { simple: true }));
+    const sqlite = String(this.db.pragma('integrity_check', { simple: true }));
+    if (sqlite !== 'ok') return sqlite;
+    try {
+      this.db.prepare("INSERT INTO calls_search (calls_search, rank) VALUES ('integrity-check', 1)").run();
+    } catch (error) {
+      return `search index: ${(error as Error).message}`;
+    }
+    return 'ok';
   }
 
   close(): void {
