@@ -65,6 +65,10 @@ describe.skipIf(skip)('history and diagnostics pane with 100,000 logged calls', 
     await expect.poll(() => page.locator('.history-count').textContent(), { timeout: 10_000 }).toBe('No calls match this search');
     await page.getByLabel('Result').selectOption('');
     await expect.poll(() => page.locator('.history-entry').count(), { timeout: 10_000 }).toBe(1);
+    await page.getByLabel('SIP status').fill('486');
+    await expect.poll(() => page.locator('.history-count').textContent(), { timeout: 10_000 }).toBe('No calls match this search');
+    await page.getByLabel('SIP status').fill('200');
+    await expect.poll(() => page.locator('.history-entry').count(), { timeout: 10_000 }).toBe(1);
   });
 
   it('opens the diagnostics pane: facts, addresses, a ladder of 30 arrows, a message with its signed headers highlighted', async () => {

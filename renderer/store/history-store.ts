@@ -14,11 +14,12 @@ export interface HistorySearch {
   since: string;
   until: string;
   result: string;
+  status: string;
   direction: string;
   anonymous: boolean;
 }
 
-export const emptySearch: HistorySearch = { number: '', callId: '', since: '', until: '', result: '', direction: '', anonymous: false };
+export const emptySearch: HistorySearch = { number: '', callId: '', since: '', until: '', result: '', status: '', direction: '', anonymous: false };
 
 export interface HistoryState {
   api?: PhoneApi;
@@ -45,7 +46,7 @@ export interface HistoryState {
 }
 
 function filterOf(search: HistorySearch): CallLogFilter {
-  const query: HistoryQuery = { number: search.number, callId: search.callId, since: search.since, until: search.until, result: search.result, direction: search.direction, anonymous: search.anonymous };
+  const query: HistoryQuery = { number: search.number, callId: search.callId, since: search.since, until: search.until, result: search.result, status: search.status, direction: search.direction, anonymous: search.anonymous };
   return historyFilter(query);
 }
 

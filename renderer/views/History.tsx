@@ -19,12 +19,12 @@ function HistorySearchBar() {
   const [draft, setDraft] = useState<HistorySearch>(search);
   useEffect(() => setDraft(search), [search]);
   useEffect(() => {
-    const changed = (['number', 'callId', 'since', 'until'] as const).filter((key) => draft[key] !== search[key]);
+    const changed = (['number', 'callId', 'since', 'until', 'status'] as const).filter((key) => draft[key] !== search[key]);
     if (changed.length === 0) return;
     const timer = setTimeout(() => setSearch(Object.fromEntries(changed.map((key) => [key, draft[key]]))), 250);
     return () => clearTimeout(timer);
   }, [draft, search, setSearch]);
-  const text = (key: 'number' | 'callId' | 'since' | 'until', label: string, placeholder?: string) => (
+  const text = (key: 'number' | 'callId' | 'since' | 'until' | 'status', label: string, placeholder?: string) => (
     <label className={`search-${key}`}>
       <span>{label}</span>
       <input type="search" value={draft[key]} placeholder={placeholder} spellCheck={false} autoComplete="off" onChange={(event) => setDraft({ ...draft, [key]: event.target.value })} />
@@ -47,6 +47,7 @@ function HistorySearchBar() {
           ))}
         </select>
       </label>
+      {text('status', t('searchStatus'), '486')}
       <label>
         <span>{t('searchDirection')}</span>
         <select value={search.direction} onChange={(event) => setSearch({ direction: event.target.value })}>
