@@ -15,9 +15,8 @@ function HistorySearchBar() {
   const search = useHistory((s) => s.search);
   const setSearch = useHistory((s) => s.setSearch);
   const searchError = useHistory((s) => s.searchError);
-  // Text fields search as the user pauses typing, not on every key.
+  // Text fields search as the user pauses typing, not on every key; the draft is theirs until Clear.
   const [draft, setDraft] = useState<HistorySearch>(search);
-  useEffect(() => setDraft(search), [search]);
   useEffect(() => {
     const changed = (['number', 'callId', 'since', 'until', 'status'] as const).filter((key) => draft[key] !== search[key]);
     if (changed.length === 0) return;
@@ -60,7 +59,13 @@ function HistorySearchBar() {
         <input type="checkbox" checked={search.anonymous} onChange={(event) => setSearch({ anonymous: event.target.checked })} />
         <span>{t('onlyAnonymous')}</span>
       </label>
-      <button type="button" onClick={() => setSearch(emptySearch)}>
+      <button
+        type="button"
+        onClick={() => {
+          setDraft(emptySearch);
+          setSearch(emptySearch);
+        }}
+      >
         {t('clearSearch')}
       </button>
       {searchError && (
