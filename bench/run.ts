@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { benchAddresses } from './address-bench.js';
+import { benchCallLog } from './calllog-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchLease } from './lease-bench.js';
 import { benchMedia } from './media-bench.js';
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   media: benchMedia,
   addresses: benchAddresses,
   lease: benchLease,
+  calllog: benchCallLog,
 };
 
 const wanted = process.argv.slice(2);

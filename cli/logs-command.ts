@@ -1,15 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CallLogDetail, CallLogEntry, CallLogFilter, CallResult } from '../core/api/call-log-types.js';
-import { CallLogStore } from '../core/calllog/call-log-store.js';
+import type { CallLogDetail, CallLogEntry, CallLogFilter } from '../core/api/call-log-types.js';
+import { historyFilter, HistoryQueryError } from '../core/api/history-query.js';
+import { describeSignature, traceSignatures } from '../core/api/signature-view.js';
+import { callFacts } from '../core/calllog/call-facts.js';
+import { CallLogError, CallLogStore } from '../core/calllog/call-log-store.js';
 import { callLogToJson } from '../core/calllog/json-export.js';
 import { renderLadderText } from '../core/calllog/ladder-text.js';
-import { tracesToPcap } from '../core/calllog/pcap-export.js';
+import { PcapExportError, tracesToPcap } from '../core/calllog/pcap-export.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { exitCodes } from './exit-codes.js';
-import { parseTimeOption } from './time-option.js';
-
-const results: CallResult[] = ['in-progress', 'answered', 'missed', 'rejected', 'busy', 'cancelled', 'failed', 'interrupted'];
 
 export interface LogsListOptions {
   since?: string;
@@ -17,46 +17,62 @@ export interface LogsListOptions {
   number?: string;
   callId?: string;
   result?: string;
+  status?: string;
   direction?: string;
+  account?: string;
   anonymous?: boolean;
+  before?: string;
   limit: string;
   json?: boolean;
 }
 
 function openLog(dataDir: string): CallLogStore {
   const file = callLogPath(dataDir);
-  if (!fs.existsSync(file)) fail(exitCodes.invalid, `no call log in ${dataDir} (use --data-dir)`);
+  if (!fs.existsSync(file)) fail(exitCodes.invalid, 'NO_CALL_LOG', `no call log in ${dataDir} (use --data-dir)`);
   try {
     return CallLogStore.open(file);
   } catch (error) {
-    fail(exitCodes.environment, (error as Error).message);
+    fail(exitCodes.environment, (error as CallLogError).code ?? 'OPEN_FAILED', (error as Error).message);
   }
+}
+
+/** The filter `logs list` options describe: the same reading of the same fields as the history view's search. */
+export function listFilter(options: LogsListOptions, now = Date.now()): CallLogFilter {
+  let filter: CallLogFilter;
+  try {
+    filter = historyFilter(
+      {
+        ...(options.since !== undefined ? { since: options.since } : {}),
+        ...(options.until !== undefined ? { until: options.until } : {}),
+        ...(options.number !== undefined ? { number: options.number } : {}),
+        ...(options.callId !== undefined ? { callId: options.callId } : {}),
+        ...(options.result !== undefined ? { result: options.result } : {}),
+        ...(options.status !== undefined ? { status: options.status } : {}),
+        ...(options.direction !== undefined ? { direction: options.direction } : {}),
+        ...(options.account !== undefined ? { account: options.account } : {}),
+        ...(options.anonymous ? { anonymous: true } : {}),
+      },
+      now,
+    );
+  } catch (error) {
+    if (error instanceof HistoryQueryError) fail(exitCodes.invalid, error.code, `${error.message}`);
+    throw error;
+  }
+  if (options.result !== undefined && filter.result === undefined) fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--result needs at least one result');
+  const limit = Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(exitCodes.invalid, 'INVALID_ARGUMENT', '--limit must be 1-1000');
+  filter.limit = limit;
+  return filter;
 }
 
 /** `veilphone logs list`: newest first, filtered like the history view. */
 export function logsList(dataDir: string, options: LogsListOptions): void {
-  const filter: CallLogFilter = {};
-  try {
-    if (options.since !== undefined) filter.since = parseTimeOption(options.since);
-    if (options.until !== undefined) filter.until = parseTimeOption(options.until);
-  } catch (error) {
-    fail(exitCodes.invalid, (error as Error).message);
-  }
-  if (options.number !== undefined) filter.number = options.number;
-  if (options.callId !== undefined) filter.sipCallId = options.callId;
-  if (options.result !== undefined) {
-    if (!results.includes(options.result as CallResult)) fail(exitCodes.invalid, `--result must be one of ${results.join(', ')}`);
-    filter.result = options.result as CallResult;
-  }
-  if (options.direction !== undefined) {
-    if (options.direction !== 'incoming' && options.direction !== 'outgoing') fail(exitCodes.invalid, '--direction must be incoming or outgoing');
-    filter.direction = options.direction;
-  }
-  if (options.anonymous) filter.anonymous = true;
-  const limit = Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(exitCodes.invalid, '--limit must be 1-1000');
-  filter.limit = limit;
+  const filter = listFilter(options);
   const log = openLog(dataDir);
+  if (options.before !== undefined) {
+    const older = resolveOne(log, options.before);
+    filter.before = { startedAt: older.startedAt, id: older.id };
+  }
   const page = log.listCalls(filter);
   log.close();
   if (options.json) {
@@ -68,53 +84,95 @@ export function logsList(dataDir: string, options: LogsListOptions): void {
     return;
   }
   for (const call of page.calls) console.log(summaryLine(call));
-  if (page.next) console.log(`… more: add --until ${new Date(page.next.startedAt).toISOString()}`);
+  if (page.next) console.log(`… more: add --before ${page.next.id}`);
 }
 
-/** `veilphone logs show CALL`: the call's facts and its message ladder. */
-export function logsShow(dataDir: string, reference: string): void {
+/** `veilphone logs show CALL`: the call's facts and its message ladder (`--raw`: every message in full). */
+export function logsShow(dataDir: string, reference: string, options: { raw?: boolean; json?: boolean } = {}): void {
   const log = openLog(dataDir);
   const call = resolveOne(log, reference);
   log.close();
-  const facts: Array<[string, string | undefined]> = [
-    ['call', call.id],
-    ['Call-ID', call.sipCallId],
-    ['direction', call.direction],
-    ['party (shown)', call.remoteShown],
-    ['party (URI)', call.remoteUri],
-    ['dialled', call.dialed],
-    ['sent as From', call.sentFrom],
-    ['sent to', call.sentRequestUri],
-    ['anonymity', call.anonymity],
-    ['local address', call.localAddress],
-    ['SIP socket', call.localSip],
-    ['ports', call.ports ? `${call.ports.min}-${call.ports.max}` : undefined],
-    ['lease', call.lease],
-    ['started', new Date(call.startedAt).toISOString()],
-    ['answered', call.answeredAt !== undefined ? new Date(call.answeredAt).toISOString() : undefined],
-    ['ended', call.endedAt !== undefined ? new Date(call.endedAt).toISOString() : undefined],
-    ['result', `${call.result}${call.status !== undefined ? ` (${call.status} ${call.reason ?? ''})`.trimEnd() : ''}${call.endedBy ? `, ended by ${call.endedBy}` : ''}`],
-  ];
-  for (const [name, value] of facts) if (value !== undefined) console.log(`${name.padEnd(14)} ${value}`);
+  if (options.json) {
+    console.log(JSON.stringify(call, null, 2));
+    return;
+  }
+  for (const [name, value] of callFacts(call)) console.log(`${name.padEnd(14)} ${value}`);
   console.log('');
   console.log(call.messages.length > 0 ? renderLadderText(call) : '(no messages recorded)');
+  if (!options.raw) return;
+  const start = call.messages[0]?.at ?? 0;
+  for (const message of call.messages) {
+    const arrow = message.dir === 'out' ? `${message.local} -> ${message.remote}` : `${message.remote} -> ${message.local}`;
+    console.log(`\n--- #${message.seq} +${((message.at - start) / 1000).toFixed(3)}s ${new Date(message.at).toISOString()} ${message.transport.toUpperCase()} ${arrow}`);
+    for (const signature of traceSignatures(message)) console.log(`    signature ${describeSignature(signature)}`);
+    console.log(message.raw.replace(/\r\n/g, '\n').trimEnd());
+  }
 }
 
 /** `veilphone logs export CALL… --pcap FILE | --json FILE`. */
 export function logsExport(dataDir: string, references: string[], options: { pcap?: string; json?: string }): void {
-  if (!options.pcap && !options.json) fail(exitCodes.invalid, 'give --pcap FILE and/or --json FILE');
+  if (!options.pcap && !options.json) fail(exitCodes.invalid, 'INVALID_ARGUMENT', 'give --pcap FILE and/or --json FILE');
   const log = openLog(dataDir);
   const calls = references.map((reference) => resolveOne(log, reference));
   log.close();
-  if (options.pcap) write(options.pcap, tracesToPcap(calls.flatMap((c) => c.messages)));
+  if (options.pcap) {
+    let pcap: Buffer;
+    try {
+      pcap = tracesToPcap(calls.flatMap((c) => c.messages));
+    } catch (error) {
+      if (error instanceof PcapExportError) fail(exitCodes.failed, error.code, `cannot write a pcap: ${error.message}`);
+      throw error;
+    }
+    write(options.pcap, pcap);
+  }
   if (options.json) write(options.json, `${JSON.stringify(callLogToJson(calls), null, 2)}\n`);
   console.log(`exported ${calls.length} call(s), ${calls.reduce((n, c) => n + c.messages.length, 0)} message(s)`);
 }
 
+/** `veilphone logs retention [--keep-days N] [--keep-calls N] [--keep-all]`: show or set how long calls are kept. */
+export function logsRetention(dataDir: string, options: { keepDays?: string; keepCalls?: string; keepAll?: boolean }): void {
+  const count = (text: string | undefined, what: string): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^\d{1,10}$/.test(text)) fail(exitCodes.invalid, 'INVALID_RETENTION', `${what} must be a whole number`);
+    return Number(text);
+  };
+  const days = count(options.keepDays, '--keep-days');
+  const calls = count(options.keepCalls, '--keep-calls');
+  if (options.keepAll && (days !== undefined || calls !== undefined)) fail(exitCodes.invalid, 'INVALID_RETENTION', '--keep-all cannot be combined with --keep-days or --keep-calls');
+  fs.mkdirSync(dataDir, { recursive: true });
+  let log: CallLogStore;
+  try {
+    log = CallLogStore.open(callLogPath(dataDir));
+  } catch (error) {
+    fail(exitCodes.environment, (error as CallLogError).code ?? 'OPEN_FAILED', (error as Error).message);
+  }
+  if (options.keepAll || days !== undefined || calls !== undefined) {
+    try {
+      const removed = log.setRetention({ ...(days !== undefined ? { maxAgeDays: days } : {}), ...(calls !== undefined ? { maxCalls: calls } : {}) });
+      console.log(`removed ${removed} call(s)`);
+    } catch (error) {
+      log.close();
+      if (error instanceof CallLogError) fail(exitCodes.invalid, error.code, error.message);
+      throw error;
+    }
+  }
+  const policy = log.retention();
+  const total = log.countCalls();
+  log.close();
+  const rules = [policy.maxAgeDays !== undefined ? `${policy.maxAgeDays} days` : undefined, policy.maxCalls !== undefined ? `the newest ${policy.maxCalls} calls` : undefined].filter(Boolean);
+  console.log(`keeping ${rules.length ? rules.join(' and at most ') : 'every call'}; ${total} call(s) in the log`);
+}
+
 function resolveOne(log: CallLogStore, reference: string): CallLogDetail {
   const ids = log.resolveCall(reference);
-  if (ids.length === 0) fail(exitCodes.failed, `no call matches "${reference}"`);
-  if (ids.length > 1) fail(exitCodes.invalid, `"${reference}" matches ${ids.length} calls: ${ids.join(', ')}`);
+  if (ids.length === 0) {
+    log.close();
+    fail(exitCodes.failed, 'UNKNOWN_CALL', `no call matches "${reference}"`);
+  }
+  if (ids.length > 1) {
+    log.close();
+    fail(exitCodes.invalid, 'AMBIGUOUS_CALL', `"${reference}" matches ${ids.length} calls: ${ids.join(', ')}`);
+  }
   return log.getCall(ids[0]!)!;
 }
 
@@ -128,11 +186,16 @@ function summaryLine(call: CallLogEntry): string {
 }
 
 function write(file: string, data: string | Buffer): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, data);
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    fs.writeFileSync(file, data);
+  } catch (error) {
+    fail(exitCodes.environment, 'WRITE_FAILED', `cannot write ${file}: ${(error as Error).message}`);
+  }
 }
 
-function fail(code: number, message: string): never {
-  console.error(`veilphone logs: ${message}`);
+/** Print `veilphone logs: message [CODE]` on stderr and exit with the code's class (cli/exit-codes.ts). */
+function fail(code: number, errorCode: string, message: string): never {
+  console.error(`veilphone logs: ${message} [${errorCode}]`);
   process.exit(code);
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataDir } from '../core/phone/data-dir.js';
 import { labCommand } from './lab-command.js';
-import { logsExport, logsList, logsShow } from './logs-command.js';
+import { logsExport, logsList, logsRetention, logsShow } from './logs-command.js';
 import { runCommand } from './run-command.js';
 import { serveCommand } from './serve-command.js';
 import { startCommand } from './start-command.js';
@@ -60,13 +60,16 @@ const logs = program.command('logs').description('inspect the call log: list, sh
 logs
   .command('list')
   .description('calls, newest first')
-  .option('--since <time>', 'from this time (2026-11-24T10:00:00Z) or age (30m, 2h, 7d)')
+  .option('--since <time>', 'from this time (2026-11-24T10:00:00Z, 2026-11-24, today, yesterday) or age (30m, 2h, 7d, 1h30m)')
   .option('--until <time>', 'up to this time or age')
-  .option('--number <text>', 'the other party\'s number, user or URI contains this')
+  .option('--number <text>', 'the other party\'s number, user or URI (shown, dialled or as sent) contains this')
   .option('--call-id <id>', 'this SIP Call-ID')
-  .option('--result <result>', 'answered, missed, rejected, busy, cancelled, failed, interrupted, in-progress')
+  .option('--result <result>', 'answered, missed, rejected, busy, cancelled, failed, interrupted, in-progress (several: comma-separated)')
+  .option('--status <code>', 'final SIP status of the INVITE (486, 503 …)')
   .option('--direction <direction>', 'incoming or outgoing')
+  .option('--account <id>', 'calls of this account only')
   .option('--anonymous', 'only anonymous calls (placed or received)')
+  .option('--before <call>', 'only calls older than this one (the paging hint printed after a full page)')
   .option('--limit <n>', 'at most this many', '50')
   .option('--json', 'as JSON')
   .action((options) => logsList(program.opts().dataDir, options));
@@ -74,7 +77,9 @@ logs
   .command('show')
   .description('one call: its facts and a ladder of its SIP messages')
   .argument('<call>', 'call id (or a unique prefix of it) or SIP Call-ID')
-  .action((call: string) => logsShow(program.opts().dataDir, call));
+  .option('--raw', 'print every message in full after the ladder')
+  .option('--json', 'the call and its messages as JSON')
+  .action((call: string, options) => logsShow(program.opts().dataDir, call, options));
 logs
   .command('export')
   .description('write calls to a pcap file (SIP as UDP frames; opens in Wireshark, tshark, sngrep) and/or JSON')
@@ -82,6 +87,13 @@ logs
   .option('--pcap <file>', 'pcap file to write')
   .option('--json <file>', 'JSON file to write')
   .action((calls: string[], options) => logsExport(program.opts().dataDir, calls, options));
+logs
+  .command('retention')
+  .description('show or set how long the call log keeps calls (applied now, when a phone starts, and hourly)')
+  .option('--keep-days <n>', 'remove calls older than this many days')
+  .option('--keep-calls <n>', 'keep only this many of the newest calls')
+  .option('--keep-all', 'keep every call (the default)')
+  .action((options) => logsRetention(program.opts().dataDir, options));
 
 try {
   await program.parseAsync(process.argv);

@@ -31,8 +31,17 @@ export interface CallLogEntry {
   sentTo?: string;
   sentRequestUri?: string;
   anonymity?: string;
+  /** The address this call's SIP and media used (the temporary address, where one was used). */
   localAddress?: string;
+  /** `address:port` of our SIP socket, and of the server or peer it talked to, over `transport`. */
   localSip?: string;
+  remoteSip?: string;
+  transport?: string;
+  /** `address:port` of RTP on each side, and the codec, once media was negotiated. */
+  localRtp?: string;
+  remoteRtp?: string;
+  codec?: string;
+  /** The port range the call's sockets were taken from (the leased range, where a lease gave one). */
   ports?: { min: number; max: number };
   lease?: string;
   startedAt: number;
@@ -55,7 +64,10 @@ export interface CallLogFilter {
   sipCallId?: string;
   since?: number;
   until?: number;
-  result?: CallResult;
+  /** One result, or any of several. */
+  result?: CallResult | CallResult[];
+  /** Final SIP status of the INVITE. */
+  status?: number;
   direction?: CallDirection;
   anonymous?: boolean;
   accountId?: string;
@@ -68,4 +80,24 @@ export interface CallLogPage {
   calls: CallLogEntry[];
   /** Cursor for the next page, absent on the last one. */
   next?: { startedAt: number; id: string };
+}
+
+/** How long the call log keeps calls; both limits may apply. Calls still in progress are never removed. */
+export interface RetentionPolicy {
+  /** Remove calls that started more than this many days ago. */
+  maxAgeDays?: number;
+  /** Keep only this many of the newest calls. */
+  maxCalls?: number;
+}
+
+export type CallLogExportFormat = 'json' | 'pcap';
+
+/** An exported file as PhoneApi hands it to a UI (which saves it): the JSON text, or the pcap bytes in base64. */
+export interface CallLogFile {
+  fileName: string;
+  mimeType: string;
+  encoding: 'utf8' | 'base64';
+  data: string;
+  calls: number;
+  messages: number;
 }

@@ -12,6 +12,8 @@ export interface LadderArrow {
   offsetMs: number;
   dir: 'in' | 'out';
   transport: string;
+  /** The same text already went the same way: a retransmission (RFC 3261 §17.1.1.2, §17.2.1). */
+  retransmission: boolean;
 }
 
 export interface Ladder {
@@ -42,7 +44,11 @@ export function buildLadder(messages: readonly TraceMessage[]): Ladder {
   };
   for (const message of ordered) column(message.local);
   const start = ordered[0]?.at ?? 0;
+  const seen = new Set<string>();
   const arrows = ordered.map((message): LadderArrow => {
+    const key = `${message.dir}\u0000${message.remote}\u0000${message.raw}`;
+    const retransmission = seen.has(key);
+    seen.add(key);
     const local = column(message.local);
     const remote = column(message.remote);
     return {
@@ -53,7 +59,61 @@ export function buildLadder(messages: readonly TraceMessage[]): Ladder {
       offsetMs: message.at - start,
       dir: message.dir,
       transport: message.transport,
+      retransmission,
     };
   });
   return { columns, arrows };
+}
+
+export interface LadderLayoutOptions {
+  /** Distance between two party columns. */
+  columnWidth: number;
+  /** Vertical distance between two arrows. */
+  rowHeight: number;
+  /** Room left of the first column for the time offsets. */
+  gutter: number;
+  /** Room above the first arrow for the party names. */
+  header: number;
+}
+
+/** Geometry of one arrow: a horizontal line from x1 to x2 at y, its label above it. */
+export interface LadderArrowLayout extends LadderArrow {
+  x1: number;
+  x2: number;
+  y: number;
+  /** Where the label is centred. */
+  labelX: number;
+  /** `+1.234s`. */
+  offsetLabel: string;
+}
+
+export interface LadderLayout {
+  width: number;
+  height: number;
+  columns: Array<{ x: number; label: string }>;
+  arrows: LadderArrowLayout[];
+}
+
+export const defaultLadderLayout: LadderLayoutOptions = { columnWidth: 220, rowHeight: 34, gutter: 80, header: 44 };
+
+/** A time offset as the ladder prints it: seconds with milliseconds. */
+export function formatOffset(ms: number): string {
+  return `+${(ms / 1000).toFixed(3)}s`;
+}
+
+/** Coordinates for drawing a ladder (SVG or canvas): one column per party, one row per message, in order. */
+export function layoutLadder(ladder: Ladder, options: LadderLayoutOptions = defaultLadderLayout): LadderLayout {
+  const x = (column: number): number => options.gutter + options.columnWidth / 2 + column * options.columnWidth;
+  const columns = ladder.columns.map((label, index) => ({ x: x(index), label }));
+  const arrows = ladder.arrows.map((arrow, index): LadderArrowLayout => {
+    const x1 = x(arrow.from);
+    const x2 = x(arrow.to);
+    return { ...arrow, x1, x2, y: options.header + options.rowHeight * (index + 0.75), labelX: (x1 + x2) / 2, offsetLabel: formatOffset(arrow.offsetMs) };
+  });
+  return {
+    width: options.gutter + Math.max(1, ladder.columns.length) * options.columnWidth,
+    height: options.header + options.rowHeight * (ladder.arrows.length + 0.5),
+    columns,
+    arrows,
+  };
 }

@@ -1,4 +1,4 @@
-import type { CallLogDetail, CallLogFilter, CallLogPage } from './call-log-types.js';
+import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from './call-log-types.js';
 import type { CallRequest, CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from './phone-types.js';
 
 export type DtmfMethod = 'rfc4733' | 'info';
@@ -21,6 +21,8 @@ export interface PhoneApi {
   sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void>;
   history(filter?: CallLogFilter): Promise<CallLogPage>;
   callDetail(id: string): Promise<CallLogDetail | undefined>;
+  /** Logged calls (by our call id) as a JSON or pcap file for the UI to save; UNKNOWN_CALL if one is not logged. */
+  exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile>;
   subscribe(listener: (event: PhoneEvent) => void): () => void;
 }
 
@@ -38,6 +40,7 @@ export const phoneCommands = [
   'sendDtmf',
   'history',
   'callDetail',
+  'exportCalls',
 ] as const satisfies ReadonlyArray<Exclude<keyof PhoneApi, 'subscribe'>>;
 
 export type PhoneCommand = (typeof phoneCommands)[number];

@@ -14,6 +14,7 @@ export type PhoneErrorCode =
   | 'ADDRESS_FAILED'
   | 'LEASE_FAILED'
   | 'STORAGE_FAILED'
+  | 'EXPORT_FAILED'
   | 'INTERNAL';
 
 export class PhoneError extends Error {

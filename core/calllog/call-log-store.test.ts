@@ -2,9 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CallResult } from '../api/call-log-types.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
-import { CallLogStore } from './call-log-store.js';
+import { buildCallQuery } from './call-log-query.js';
+import { CallLogStore, type CallStart } from './call-log-store.js';
 
 const dirs: string[] = [];
 function tempFile(): string {
@@ -89,4 +92,134 @@ describe('CallLogStore', () => {
     expect(store.getCall('open')!.result).toBe('interrupted');
     store.close();
   });
+
+  it('filters by time range, several results, SIP status and the number really sent', () => {
+    const store = CallLogStore.open(':memory:');
+    const results: CallResult[] = ['answered', 'busy', 'failed', 'missed'];
+    for (let i = 0; i < 20; i++) {
+      store.startCall({ ...base(`c${String(i).padStart(2, '0')}`, 1000 * i), sentRequestUri: `sip:184031234${String(i).padStart(4, '0')}@lab`, dialed: `184 031234${String(i).padStart(4, '0')}` });
+      store.updateCall(`c${String(i).padStart(2, '0')}`, { result: results[i % 4]!, status: [200, 486, 503, 487][i % 4]! });
+    }
+    expect(store.listCalls({ since: 5000, until: 8000 }).calls.map((c) => c.id)).toEqual(['c08', 'c07', 'c06', 'c05']);
+    expect(store.listCalls({ result: ['busy', 'failed'], until: 7000 }).calls.map((c) => c.id)).toEqual(['c06', 'c05', 'c02', 'c01']);
+    expect(store.listCalls({ status: 503 }).calls.map((c) => c.id)).toEqual(['c18', 'c14', 'c10', 'c06', 'c02']);
+    expect(store.listCalls({ number: '1840312340017' }).calls.map((c) => c.id)).toEqual(['c17']); // as sent, with the 184 prefix
+    expect(store.listCalls({ number: '17' }).calls.map((c) => c.id)).toEqual(['c17']); // two characters: LIKE, same answer
+    expect(store.listCalls({ number: '"; DROP TABLE calls; --' }).calls).toEqual([]);
+    expect(store.countCalls()).toBe(20);
+    store.close();
+  });
+
+  it('answers a number search the same whether it uses the trigram index or scans in time order', () => {
+    const file = tempFile();
+    const store = CallLogStore.open(file);
+    const words = ['alice', 'Bob', 'carol', '0312345678', '09012345678', 'sip:x@lab.invalid', 'Anonymous', '山田太郎'];
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    store.batch(() => {
+      for (let i = 0; i < 400; i++) {
+        const who = `${words[random(words.length)]}${random(3) === 0 ? random(100) : ''}`;
+        store.startCall({ ...base(`c${i}`, i), remoteShown: who, remoteUri: `sip:${who}@lab.invalid`, remoteUser: who, ...(random(2) ? { dialed: `184${random(100000)}` } : {}) });
+      }
+    });
+    const db = new Database(file, { readonly: true });
+    const run = (needle: string, strategy: 'index' | 'scan'): string[] => {
+      const query = buildCallQuery({ number: needle, limit: 1000 }, strategy);
+      return (db.prepare(query.sql).all(...query.args) as Array<{ id: string }>).map((r) => r.id);
+    };
+    for (const needle of ['ali', 'ALICE', 'bob1', '123', '345678', 'lab.inv', 'ous', '山田', '太郎', 'zzz', '1845', 'sip:x@']) {
+      expect(run(needle, 'index'), needle).toEqual(run(needle, 'scan'));
+      expect(store.listCalls({ number: needle, limit: 1000 }).calls.map((c) => c.id), needle).toEqual(run(needle, 'scan'));
+    }
+    db.close();
+    store.close();
+  });
+
+  it('keeps N days or N calls: applied when set, on open and periodically, never to a call in progress', async () => {
+    const file = tempFile();
+    const day = 86_400_000;
+    const now = Date.now();
+    const store = CallLogStore.open(file, { retentionIntervalMs: 0 });
+    for (let i = 0; i < 10; i++) {
+      store.startCall(base(`c${i}`, now - (10 - i) * day + 3_600_000));
+      store.appendMessage(`c${i}`, entry('out', `INVITE ${i}`));
+      if (i !== 0) store.updateCall(`c${i}`, { result: 'answered' }); // c0 stays in progress
+    }
+    store.flush();
+    expect(store.setRetention({ maxAgeDays: 5 })).toBe(4); // c1-c4; c0 is in progress
+    expect(store.listCalls({ limit: 100 }).calls.map((c) => c.id)).toEqual(['c9', 'c8', 'c7', 'c6', 'c5', 'c0']);
+    expect(store.getCall('c1')).toBeUndefined();
+    expect(() => store.setRetention({ maxCalls: 0 })).toThrowError(expect.objectContaining({ code: 'INVALID_RETENTION' }));
+    expect(() => store.setRetention({ maxAgeDays: 1.5 })).toThrowError(expect.objectContaining({ code: 'INVALID_RETENTION' }));
+    store.close();
+
+    // Saved in the file: the next open applies it (to calls another process added meanwhile).
+    const other = new Database(file);
+    other.prepare("INSERT INTO calls (id, account_id, direction, sip_call_id, remote_shown, remote_uri, started_at, result) VALUES ('old', 'a', 'outgoing', 'x', 'b', 'sip:b@x', ?, 'answered')").run(now - 30 * day);
+    other.close();
+    const reopened = CallLogStore.open(file, { retentionIntervalMs: 0 });
+    expect(reopened.retention()).toEqual({ maxAgeDays: 5 });
+    expect(reopened.getCall('old')).toBeUndefined();
+    expect(reopened.setRetention({ maxCalls: 3 })).toBe(2); // keep the three newest; c0 (in progress) is kept besides
+    expect(reopened.listCalls().calls.map((c) => c.id)).toEqual(['c9', 'c8', 'c7', 'c0']);
+    expect(reopened.setRetention({})).toBe(0);
+    expect(reopened.retention()).toEqual({});
+    expect(new Database(file, { readonly: true }).prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 4 }); // messages went with their calls
+    reopened.close();
+
+    // Periodically: a policy given at open runs on its timer.
+    const periodic = CallLogStore.open(file, { retention: { maxCalls: 1 }, retentionIntervalMs: 20 });
+    periodic.startCall(base('fresh', now));
+    periodic.updateCall('fresh', { result: 'answered' });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(periodic.listCalls().calls.map((c) => c.id)).toEqual(['fresh', 'c0']);
+    periodic.close();
+  });
+
+  it('drops and counts messages for calls the log does not hold, without losing the rest of the batch', () => {
+    const store = CallLogStore.open(':memory:');
+    store.startCall(base('known', 1));
+    store.appendMessage('gone', entry('in', 'SIP/2.0 200 OK'));
+    store.appendMessage('known', entry('out', 'INVITE a'));
+    store.appendMessage('gone', entry('in', 'SIP/2.0 200 OK'));
+    store.appendMessage('known', entry('out', 'ACK a'));
+    store.flush();
+    expect(store.droppedMessages).toBe(2);
+    expect(store.getCall('known')!.messages.map((m) => [m.seq, m.raw])).toEqual([
+      [0, 'INVITE a'],
+      [1, 'ACK a'],
+    ]);
+    store.close();
+  });
+
+  it('leaves the calls of a phone that still runs alone, and marks them interrupted once it is gone', async () => {
+    const file = tempFile();
+    const script = `
+      import { CallLogStore } from ${JSON.stringify(path.resolve(import.meta.dirname, 'call-log-store.ts'))};
+      const store = CallLogStore.open(${JSON.stringify(file)});
+      store.startCall({ id: 'live', accountId: 'a', direction: 'outgoing', sipCallId: 'live', remoteShown: 'b', remoteUri: 'sip:b@x', remoteAnonymous: false, startedAt: 5 });
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+      });
+      const viewer = CallLogStore.open(file); // e.g. \`veilphone logs list\` while the phone is in a call
+      expect(viewer.getCall('live')!.result).toBe('in-progress');
+      viewer.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((resolve) => child.once('exit', resolve));
+    const after = CallLogStore.open(file);
+    expect(after.getCall('live')!.result).toBe('interrupted');
+    after.close();
+  });
 });
+
+function base(id: string, startedAt: number): CallStart {
+  return { id, accountId: 'a', direction: 'outgoing', sipCallId: `sip-${id}`, remoteShown: 'b', remoteUri: 'sip:b@x', remoteAnonymous: false, startedAt };
+}

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { CallLogDetail, CallLogEntry, CallLogFilter, CallLogPage, CallResult, TraceMessage } from '../api/call-log-types.js';
+import type { CallLogDetail, CallLogEntry, CallLogFilter, CallLogPage, CallResult, RetentionPolicy, TraceMessage } from '../api/call-log-types.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
-import { schemaStatements, schemaVersion } from './schema.js';
+import { buildCallQuery, indexableSearch, indexedSearchLimit, searchPhrase } from './call-log-query.js';
+import { CallLogSchemaError, migrateCallLog } from './migrate.js';
+import { checkRetention, pruneCalls, RetentionError } from './retention.js';
 
 export class CallLogError extends Error {
   override readonly name = 'CallLogError';
   constructor(
-    readonly code: 'OPEN_FAILED' | 'NEWER_SCHEMA' | 'UNKNOWN_CALL' | 'WRITE_FAILED',
+    readonly code: 'OPEN_FAILED' | 'NEWER_SCHEMA' | 'MIGRATION_FAILED' | 'UNKNOWN_CALL' | 'WRITE_FAILED' | 'INVALID_RETENTION',
     message: string,
   ) {
     super(message);
@@ -17,9 +19,23 @@ export class CallLogError extends Error {
 
 /** What is known when a call starts. */
 export type CallStart = Pick<CallLogEntry, 'id' | 'accountId' | 'direction' | 'sipCallId' | 'remoteShown' | 'remoteUri' | 'remoteAnonymous' | 'startedAt'> &
-  Partial<Pick<CallLogEntry, 'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'anonymity' | 'localAddress' | 'localSip' | 'ports' | 'lease'>>;
+  Partial<
+    Pick<
+      CallLogEntry,
+      'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'anonymity' | 'localAddress' | 'localSip' | 'remoteSip' | 'transport' | 'localRtp' | 'remoteRtp' | 'codec' | 'ports' | 'lease'
+    >
+  >;
 
 export type CallUpdate = Partial<Omit<CallLogEntry, 'id' | 'direction' | 'durationMs'>>;
+
+export interface CallLogStoreOptions {
+  /** Use this policy instead of the one saved in the file (not saved; `setRetention` saves). */
+  retention?: RetentionPolicy;
+  /** How often the retention policy runs while the log is open (default hourly; 0 = only on open). */
+  retentionIntervalMs?: number;
+  /** Where failures of background work (the periodic retention run) go; default: stderr. */
+  onError?: (error: CallLogError) => void;
+}
 
 const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   id: 'id',
@@ -37,6 +53,11 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   anonymity: 'anonymity',
   localAddress: 'local_address',
   localSip: 'local_sip',
+  remoteSip: 'remote_sip',
+  transport: 'transport',
+  localRtp: 'local_rtp',
+  remoteRtp: 'remote_rtp',
+  codec: 'codec',
   ports: 'ports',
   lease: 'lease',
   startedAt: 'started_at',
@@ -48,26 +69,45 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   result: 'result',
 };
 
+const hourMs = 3_600_000;
+const retentionKey = 'retention';
+
 /**
  * The durable call log: SQLite in WAL mode (better-sqlite3). Every statement commits on its own, so a call row
  * and every message already written survive a crash of the process; trace messages are queued and written in
- * one transaction per event-loop turn to keep fsyncs off the signaling path. On open, calls a crash left
- * "in-progress" are marked "interrupted".
+ * one transaction per event-loop turn to keep fsyncs off the signaling path. Each call row names the process that
+ * writes it; on open, calls left "in-progress" by a process that no longer runs are marked "interrupted" (a live
+ * phone sharing the file keeps its calls). The retention policy runs on open and then periodically.
  */
 export class CallLogStore {
   private readonly pending: Array<{ callId: string; entry: SipTapEntry }> = [];
   private flushScheduled = false;
   private readonly nextSeq = new Map<string, number>();
   private readonly insertMessage: Database.Statement;
+  private readonly selectCall: Database.Statement;
+  private readonly selectMessages: Database.Statement;
   private readonly statements = new Map<string, Database.Statement>();
+  private retentionTimer?: NodeJS.Timeout;
   private closed = false;
+  /** Messages that arrived for calls not (or no longer) in the log. */
+  droppedMessages = 0;
 
-  private constructor(private readonly db: Database.Database) {
-    this.insertMessage = db.prepare('INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly options: CallLogStoreOptions,
+  ) {
+    // A message for a call the log no longer holds (removed by retention while its last packets lingered) is dropped
+    // and counted, without failing the other messages of its batch.
+    this.insertMessage = db.prepare(
+      'INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw) SELECT @callId, @seq, @dir, @at, @transport, @local, @remote, @raw WHERE EXISTS (SELECT 1 FROM calls WHERE id = @callId)',
+    );
+    this.selectCall = db.prepare('SELECT * FROM calls WHERE id = ?');
+    this.selectMessages = db.prepare('SELECT seq, dir, at, transport, local, remote, raw FROM messages WHERE call_id = ? ORDER BY seq');
   }
 
-  /** Open (or create) the log at `file`; `:memory:` for tests. */
-  static open(file: string): CallLogStore {
+  /** Open (or create, or upgrade) the log at `file`; `:memory:` for tests. */
+  static open(file: string, options: CallLogStoreOptions = {}): CallLogStore {
+    if (options.retention) checkOrThrow(options.retention);
     let db: Database.Database;
     try {
       if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -79,22 +119,37 @@ export class CallLogStore {
     } catch (error) {
       throw new CallLogError('OPEN_FAILED', `cannot open the call log at ${file}: ${(error as Error).message}`);
     }
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > schemaVersion) {
+    try {
+      migrateCallLog(db);
+    } catch (error) {
       db.close();
-      throw new CallLogError('NEWER_SCHEMA', `${file} was written by a newer Veilphone (schema ${version} > ${schemaVersion})`);
+      if (error instanceof CallLogSchemaError) throw new CallLogError(error.code, `${file}: ${error.message}`);
+      throw new CallLogError('OPEN_FAILED', `cannot open the call log at ${file}: ${(error as Error).message}`);
     }
-    db.transaction(() => {
-      for (const statement of schemaStatements) db.exec(statement);
-      db.pragma(`user_version = ${schemaVersion}`);
-    })();
-    const store = new CallLogStore(db);
-    store.markInterrupted();
+    const store = new CallLogStore(db, options);
+    try {
+      store.markInterrupted();
+      store.applyRetention();
+    } catch (error) {
+      store.close();
+      throw error instanceof CallLogError ? error : new CallLogError('WRITE_FAILED', `${file}: ${(error as Error).message}`);
+    }
+    const every = options.retentionIntervalMs ?? hourMs;
+    if (every > 0) {
+      store.retentionTimer = setInterval(() => {
+        try {
+          store.applyRetention();
+        } catch (error) {
+          store.reportBackground(error);
+        }
+      }, every);
+      store.retentionTimer.unref();
+    }
     return store;
   }
 
   startCall(call: CallStart): void {
-    const row = toRow({ ...call, result: 'in-progress' });
+    const row: Record<string, unknown> = { ...toRow({ ...call, result: 'in-progress' }), owner_pid: process.pid };
     const names = Object.keys(row);
     this.write(() => this.statement(`INSERT INTO calls (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n])));
   }
@@ -125,7 +180,13 @@ export class CallLogStore {
     this.pending.push({ callId, entry });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        this.reportBackground(error);
+      }
+    });
   }
 
   /** Write every queued message now. */
@@ -137,7 +198,11 @@ export class CallLogStore {
       this.db.transaction(() => {
         for (const { callId, entry } of batch) {
           const seq = this.seqFor(callId);
-          this.insertMessage.run(callId, seq, entry.dir, entry.at, entry.transport, entry.local, entry.remote, entry.raw);
+          const { changes } = this.insertMessage.run({ callId, seq, dir: entry.dir, at: entry.at, transport: entry.transport, local: entry.local, remote: entry.remote, raw: entry.raw });
+          if (changes === 0) {
+            this.nextSeq.delete(callId);
+            this.droppedMessages++;
+          }
         }
       })(),
     );
@@ -145,42 +210,82 @@ export class CallLogStore {
 
   getCall(id: string): CallLogDetail | undefined {
     this.flush();
-    const row = this.db.prepare('SELECT * FROM calls WHERE id = ?').get(id) as Row | undefined;
+    const row = this.selectCall.get(id) as Row | undefined;
     if (!row) return undefined;
-    const messages = this.db
-      .prepare('SELECT seq, dir, at, transport, local, remote, raw FROM messages WHERE call_id = ? ORDER BY seq')
-      .all(id) as TraceMessage[];
-    return { ...fromRow(row), messages };
+    return { ...fromRow(row), messages: this.selectMessages.all(id) as TraceMessage[] };
+  }
+
+  /** Several calls with their traces, in the order asked; throws UNKNOWN_CALL for an id not in the log. */
+  getCalls(ids: readonly string[]): CallLogDetail[] {
+    return ids.map((id) => {
+      const call = this.getCall(id);
+      if (!call) throw new CallLogError('UNKNOWN_CALL', `no call ${id} in the log`);
+      return call;
+    });
   }
 
   listCalls(filter: CallLogFilter = {}): CallLogPage {
     this.flush();
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (clause: string, ...values: unknown[]): void => {
-      where.push(clause);
-      args.push(...values);
-    };
-    if (filter.number !== undefined) {
-      const like = `%${filter.number.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      add("(remote_user LIKE ? ESCAPE '\\' OR remote_uri LIKE ? ESCAPE '\\' OR dialed LIKE ? ESCAPE '\\' OR remote_shown LIKE ? ESCAPE '\\')", like, like, like, like);
-    }
-    if (filter.sipCallId !== undefined) add('sip_call_id = ?', filter.sipCallId);
-    if (filter.since !== undefined) add('started_at >= ?', filter.since);
-    if (filter.until !== undefined) add('started_at <= ?', filter.until);
-    if (filter.result !== undefined) add('result = ?', filter.result);
-    if (filter.direction !== undefined) add('direction = ?', filter.direction);
-    if (filter.accountId !== undefined) add('account_id = ?', filter.accountId);
-    if (filter.anonymous !== undefined) {
-      add(filter.anonymous ? "(remote_anonymous = 1 OR (anonymity IS NOT NULL AND anonymity <> 'none'))" : "(remote_anonymous = 0 AND (anonymity IS NULL OR anonymity = 'none'))");
-    }
-    if (filter.before !== undefined) add('(started_at < ? OR (started_at = ? AND id < ?))', filter.before.startedAt, filter.before.startedAt, filter.before.id);
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const sql = `SELECT * FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, limit + 1) as Row[];
-    const calls = rows.slice(0, limit).map(fromRow);
+    const query = buildCallQuery(filter, this.numberStrategy(filter.number));
+    const rows = this.statement(query.sql).all(...query.args) as Row[];
+    const calls = rows.slice(0, query.limit).map(fromRow);
     const last = calls[calls.length - 1];
-    return rows.length > limit && last ? { calls, next: { startedAt: last.startedAt, id: last.id } } : { calls };
+    return rows.length > query.limit && last ? { calls, next: { startedAt: last.startedAt, id: last.id } } : { calls };
+  }
+
+  /** Rare substrings go through the trigram index; common ones scan newest first (see indexedSearchLimit). */
+  private numberStrategy(number: string | undefined): 'index' | 'scan' {
+    if (!indexableSearch(number)) return 'scan';
+    const hits = this.statement(`SELECT COUNT(*) AS n FROM (SELECT rowid FROM calls_search WHERE calls_search MATCH ? LIMIT ${indexedSearchLimit + 1})`).get(searchPhrase(number.trim())) as { n: number };
+    return hits.n > indexedSearchLimit ? 'scan' : 'index';
+  }
+
+  /** Run several writes as one transaction (one commit): imports, test fixtures, benchmarks. */
+  batch<T>(action: () => T): T {
+    this.flush();
+    return this.db.transaction(() => {
+      const result = action();
+      this.flush();
+      return result;
+    })();
+  }
+
+  /** The retention policy in force: the one given at open, else the one saved in the file, else keep everything. */
+  retention(): RetentionPolicy {
+    if (this.options.retention) return { ...this.options.retention };
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(retentionKey) as { value: string } | undefined;
+    if (!row) return {};
+    try {
+      return checkRetention(JSON.parse(row.value) as RetentionPolicy);
+    } catch {
+      return {}; // a hand-edited, unreadable setting keeps everything rather than deleting by mistake
+    }
+  }
+
+  /** Save the retention policy in the file (every process using the file follows it) and apply it now. */
+  setRetention(policy: RetentionPolicy): number {
+    const checked = checkOrThrow(policy);
+    this.write(() => {
+      if (checked.maxAgeDays === undefined && checked.maxCalls === undefined) this.db.prepare('DELETE FROM settings WHERE key = ?').run(retentionKey);
+      else this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(retentionKey, JSON.stringify(checked));
+    });
+    return this.applyRetention();
+  }
+
+  /** Remove the calls the policy no longer keeps; returns how many. */
+  applyRetention(now = Date.now()): number {
+    if (this.closed) return 0;
+    const policy = this.retention();
+    if (policy.maxAgeDays === undefined && policy.maxCalls === undefined) return 0;
+    this.flush();
+    let removed = 0;
+    this.write(() => (removed = pruneCalls(this.db, policy, now)));
+    return removed;
+  }
+
+  /** How many calls the log holds. */
+  countCalls(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
   }
 
   /**
@@ -195,23 +300,54 @@ export class CallLogStore {
     return (this.db.prepare("SELECT id FROM calls WHERE id LIKE ? ESCAPE '\\' LIMIT 10").all(like) as Array<{ id: string }>).map((r) => r.id);
   }
 
-  /** SQLite's own consistency check; "ok" when the file is sound. */
+  /** SQLite's own consistency check (`PRAGMA integrity_check`) and the search index's; "ok" when both are sound. */
   integrityCheck(): string {
-    return String(this.db.pragma('integrity_check', { simple: true }));
+    const sqlite = String(this.db.pragma('integrity_check', { simple: true }));
+    if (sqlite !== 'ok') return sqlite;
+    try {
+      this.db.prepare("INSERT INTO calls_search (calls_search, rank) VALUES ('integrity-check', 1)").run();
+    } catch (error) {
+      return `search index: ${(error as Error).message}`;
+    }
+    return 'ok';
   }
 
   close(): void {
     if (this.closed) return;
+    clearInterval(this.retentionTimer);
     this.flush();
     this.closed = true;
     this.db.close();
   }
 
+  /**
+   * Calls "in-progress" whose writing process is gone were cut off by a crash or kill: mark them "interrupted", ended
+   * at their last traced message. Rows from before owners were recorded (no owner) count as gone.
+   */
   private markInterrupted(): void {
-    this.db.prepare("UPDATE calls SET result = 'interrupted', ended_at = COALESCE(ended_at, ?) WHERE result = 'in-progress'").run(Date.now());
+    const owners = (this.db.prepare("SELECT DISTINCT owner_pid AS pid FROM calls WHERE result = 'in-progress'").all() as Array<{ pid: number | null }>).map((r) => r.pid);
+    const gone = owners.filter((pid) => pid === null || !processAlive(pid));
+    if (gone.length === 0) return;
+    const known = gone.filter((pid): pid is number => pid !== null);
+    const ownerClause = [...(gone.includes(null) ? ['owner_pid IS NULL'] : []), ...(known.length ? [`owner_pid IN (${known.map(() => '?').join(', ')})`] : [])].join(' OR ');
+    this.write(() =>
+      this.db
+        .prepare(
+          `UPDATE calls SET result = 'interrupted',
+             ended_at = COALESCE(ended_at, (SELECT MAX(at) FROM messages WHERE call_id = calls.id), answered_at, started_at)
+           WHERE result = 'in-progress' AND (${ownerClause})`,
+        )
+        .run(...known),
+    );
+  }
+
+  private reportBackground(error: unknown): void {
+    const failure = error instanceof CallLogError ? error : new CallLogError('WRITE_FAILED', (error as Error).message);
+    (this.options.onError ?? ((e) => console.error(`call log: ${e.message}`)))(failure);
   }
 
   private seqFor(callId: string): number {
+    if (this.nextSeq.size > 10_000) this.nextSeq.clear(); // re-read from the file when needed; keeps a long run bounded
     let seq = this.nextSeq.get(callId);
     if (seq === undefined) {
       const row = this.db.prepare('SELECT COALESCE(MAX(seq), -1) + 1 AS next FROM messages WHERE call_id = ?').get(callId) as { next: number };
@@ -233,6 +369,26 @@ export class CallLogStore {
 }
 
 type Row = Record<string, unknown>;
+
+/** The process with this id still runs (EPERM: it runs as another user). Our own process counts as running. */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function checkOrThrow(policy: RetentionPolicy): RetentionPolicy {
+  try {
+    return checkRetention(policy);
+  } catch (error) {
+    if (error instanceof RetentionError) throw new CallLogError('INVALID_RETENTION', error.message);
+    throw error;
+  }
+}
 
 function toRow(update: Partial<CallLogEntry>): Record<string, unknown> {
   const row: Record<string, unknown> = {};

@@ -1,9 +1,20 @@
-/** Bumped whenever a statement below changes meaning; older files are upgraded by the IF NOT EXISTS forms. */
-export const schemaVersion = 1;
+/**
+ * The call log's schema as numbered migrations: migration N upgrades a file whose `user_version` is N-1. Never edit
+ * a migration that has shipped; add the next one. `schemaVersion` is what this build writes.
+ */
+export interface Migration {
+  version: number;
+  /** What it changes, for the error a failed upgrade reports. */
+  description: string;
+  statements: string[];
+  /** Runs with foreign keys off (a table rebuild, SQLite's 12-step ALTER procedure), checked before commit. */
+  rebuildsTables?: boolean;
+}
 
-export const schemaStatements = [
-  `CREATE TABLE IF NOT EXISTS calls (
-    id TEXT PRIMARY KEY,
+/** Columns of `calls` from version 2 on (the table is rebuilt, not altered, in migration 2). */
+const callsColumnsV2 = `
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     account_id TEXT NOT NULL,
     direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
     sip_call_id TEXT NOT NULL,
@@ -18,6 +29,11 @@ export const schemaStatements = [
     anonymity TEXT,
     local_address TEXT,
     local_sip TEXT,
+    remote_sip TEXT,
+    transport TEXT,
+    local_rtp TEXT,
+    remote_rtp TEXT,
+    codec TEXT,
     ports TEXT,
     lease TEXT,
     started_at INTEGER NOT NULL,
@@ -26,21 +42,110 @@ export const schemaStatements = [
     status INTEGER,
     reason TEXT,
     ended_by TEXT,
-    result TEXT NOT NULL DEFAULT 'in-progress'
-  )`,
-  `CREATE TABLE IF NOT EXISTS messages (
-    call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    dir TEXT NOT NULL CHECK (dir IN ('in', 'out')),
-    at INTEGER NOT NULL,
-    transport TEXT NOT NULL,
-    local TEXT NOT NULL,
-    remote TEXT NOT NULL,
-    raw TEXT NOT NULL,
-    PRIMARY KEY (call_id, seq)
-  ) WITHOUT ROWID`,
-  'CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at DESC, id DESC)',
-  'CREATE INDEX IF NOT EXISTS calls_sip_call_id ON calls (sip_call_id)',
-  'CREATE INDEX IF NOT EXISTS calls_remote_user ON calls (remote_user)',
-  'CREATE INDEX IF NOT EXISTS calls_result ON calls (result, started_at DESC)',
+    result TEXT NOT NULL DEFAULT 'in-progress',
+    owner_pid INTEGER`;
+
+/** What a number search looks in: the other party as shown, as a URI, as dialled and as really sent. */
+export const searchedColumns = ['remote_shown', 'remote_uri', 'remote_user', 'dialed', 'sent_to', 'sent_request_uri'] as const;
+
+const searchTriggers = [
+  `CREATE TRIGGER calls_search_insert AFTER INSERT ON calls BEGIN
+    INSERT INTO calls_search (rowid, ${searchedColumns.join(', ')}) VALUES (new.n, ${searchedColumns.map((c) => `new.${c}`).join(', ')});
+  END`,
+  `CREATE TRIGGER calls_search_delete AFTER DELETE ON calls BEGIN
+    INSERT INTO calls_search (calls_search, rowid, ${searchedColumns.join(', ')}) VALUES ('delete', old.n, ${searchedColumns.map((c) => `old.${c}`).join(', ')});
+  END`,
+  `CREATE TRIGGER calls_search_update AFTER UPDATE OF ${searchedColumns.join(', ')} ON calls BEGIN
+    INSERT INTO calls_search (calls_search, rowid, ${searchedColumns.join(', ')}) VALUES ('delete', old.n, ${searchedColumns.map((c) => `old.${c}`).join(', ')});
+    INSERT INTO calls_search (rowid, ${searchedColumns.join(', ')}) VALUES (new.n, ${searchedColumns.map((c) => `new.${c}`).join(', ')});
+  END`,
 ];
+
+/**
+ * Each equality filter leads an index that continues in list order (started_at, id, both descending), so a filtered
+ * page is read in order and stops at its limit, whether the value is common or absent.
+ */
+const callIndexes = [
+  'CREATE INDEX calls_started ON calls (started_at DESC, id DESC)',
+  'CREATE INDEX calls_sip_call_id ON calls (sip_call_id)',
+  'CREATE INDEX calls_remote_user ON calls (remote_user)',
+  'CREATE INDEX calls_result ON calls (result, started_at DESC, id DESC)',
+  'CREATE INDEX calls_status ON calls (status, started_at DESC, id DESC)',
+  'CREATE INDEX calls_account ON calls (account_id, started_at DESC, id DESC)',
+];
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'calls and their ordered SIP messages',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS calls (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),
+        sip_call_id TEXT NOT NULL,
+        remote_shown TEXT NOT NULL,
+        remote_uri TEXT NOT NULL,
+        remote_user TEXT,
+        remote_anonymous INTEGER NOT NULL DEFAULT 0,
+        dialed TEXT,
+        sent_from TEXT,
+        sent_to TEXT,
+        sent_request_uri TEXT,
+        anonymity TEXT,
+        local_address TEXT,
+        local_sip TEXT,
+        ports TEXT,
+        lease TEXT,
+        started_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        ended_at INTEGER,
+        status INTEGER,
+        reason TEXT,
+        ended_by TEXT,
+        result TEXT NOT NULL DEFAULT 'in-progress'
+      )`,
+      `CREATE TABLE IF NOT EXISTS messages (
+        call_id TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        dir TEXT NOT NULL CHECK (dir IN ('in', 'out')),
+        at INTEGER NOT NULL,
+        transport TEXT NOT NULL,
+        local TEXT NOT NULL,
+        remote TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+      ) WITHOUT ROWID`,
+      'CREATE INDEX IF NOT EXISTS calls_started ON calls (started_at DESC, id DESC)',
+      'CREATE INDEX IF NOT EXISTS calls_sip_call_id ON calls (sip_call_id)',
+      'CREATE INDEX IF NOT EXISTS calls_remote_user ON calls (remote_user)',
+      'CREATE INDEX IF NOT EXISTS calls_result ON calls (result, started_at DESC)',
+    ],
+  },
+  {
+    version: 2,
+    description: 'stable row numbers, media and peer columns, the owning process, a trigram search index, settings',
+    rebuildsTables: true,
+    statements: [
+      // SQLite's 12-step ALTER (https://sqlite.org/lang_altertable.html §7): a table without an INTEGER PRIMARY KEY
+      // may renumber its rows on VACUUM, which would detach the search index, so `calls` gets `n`.
+      `CREATE TABLE calls_v2 (${callsColumnsV2}\n  )`,
+      `INSERT INTO calls_v2 (id, account_id, direction, sip_call_id, remote_shown, remote_uri, remote_user, remote_anonymous, dialed, sent_from, sent_to,
+        sent_request_uri, anonymity, local_address, local_sip, ports, lease, started_at, answered_at, ended_at, status, reason, ended_by, result)
+       SELECT id, account_id, direction, sip_call_id, remote_shown, remote_uri, remote_user, remote_anonymous, dialed, sent_from, sent_to,
+        sent_request_uri, anonymity, local_address, local_sip, ports, lease, started_at, answered_at, ended_at, status, reason, ended_by, result
+       FROM calls ORDER BY started_at, id`,
+      'DROP TABLE calls',
+      'ALTER TABLE calls_v2 RENAME TO calls',
+      ...callIndexes,
+      "CREATE INDEX calls_in_progress ON calls (owner_pid) WHERE result = 'in-progress'",
+      // Substring search by number or user without a full scan (FTS5 trigram, SQLite ≥ 3.34).
+      `CREATE VIRTUAL TABLE calls_search USING fts5(${searchedColumns.join(', ')}, content='calls', content_rowid='n', tokenize='trigram')`,
+      "INSERT INTO calls_search (calls_search) VALUES ('rebuild')",
+      ...searchTriggers,
+      'CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+    ],
+  },
+];
+
+export const schemaVersion = migrations[migrations.length - 1]!.version;

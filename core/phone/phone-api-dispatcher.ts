@@ -1,4 +1,5 @@
-import type { CallLogFilter } from '../api/call-log-types.js';
+import type { CallLogFilter, CallResult } from '../api/call-log-types.js';
+import { callResults } from '../api/history-query.js';
 import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 
@@ -12,6 +13,11 @@ const optionalId = (value: unknown, what: string): string | undefined => (value 
 const bool = (value: unknown, what: string): boolean => {
   if (typeof value !== 'boolean') throw invalid(`${what} must be true or false`);
   return value;
+};
+
+const result = (value: unknown): CallResult => {
+  if (typeof value !== 'string' || !(callResults as readonly string[]).includes(value)) throw invalid(`result must be one of ${callResults.join(', ')}`);
+  return value as CallResult;
 };
 
 function invalid(message: string): PhoneError {
@@ -61,7 +67,18 @@ const validators: Record<PhoneCommand, Validator> = {
       if (f.direction !== 'incoming' && f.direction !== 'outgoing') throw invalid('direction must be incoming or outgoing');
       out.direction = f.direction;
     }
-    if (f.result !== undefined) out.result = id(f.result, 'result') as CallLogFilter['result'];
+    if (f.result !== undefined) {
+      if (Array.isArray(f.result)) {
+        if (f.result.length > callResults.length) throw invalid('too many results');
+        out.result = f.result.map(result);
+      } else {
+        out.result = result(f.result);
+      }
+    }
+    if (f.status !== undefined) {
+      if (typeof f.status !== 'number' || !Number.isInteger(f.status) || f.status < 100 || f.status > 699) throw invalid('status must be 100-699');
+      out.status = f.status;
+    }
     if (f.before !== undefined) {
       const b = f.before as Record<string, unknown>;
       if (typeof b !== 'object' || b === null || typeof b.startedAt !== 'number') throw invalid('before must be { startedAt, id }');
@@ -70,6 +87,11 @@ const validators: Record<PhoneCommand, Validator> = {
     return [out];
   },
   callDetail: ([call]) => [id(call, 'call')],
+  exportCalls: ([calls, format]) => {
+    if (!Array.isArray(calls) || calls.length === 0 || calls.length > 1000) throw invalid('calls must be a list of 1-1000 call ids');
+    if (format !== 'json' && format !== 'pcap') throw invalid('format must be json or pcap');
+    return [calls.map((call) => id(call, 'call')), format];
+  },
 };
 
 /** Run one command by name with untrusted arguments; rejects with PhoneError('INVALID_ARGUMENT') on bad input. */

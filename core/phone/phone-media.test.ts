@@ -61,6 +61,13 @@ describe('Phone with plain RTP media', () => {
     await alice.hangup(call.id);
     const ended = await until(() => events.alice!.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === call.id && e.call.state === 'terminated').at(-1));
     expect(ended.call.media!.packetsReceived).toBeGreaterThan(10);
+    // SPEC F: the log holds what the call really used — sockets, server, media ports on both sides, codec.
+    const logged = (await alice.callDetail(call.id))!;
+    expect(logged).toMatchObject({ transport: 'udp', codec: 'PCMU', localAddress: '127.0.0.1', remoteSip: lab.servers.udp!.replace(/^sip:|;.*$/g, ''), ports: { min: 16384, max: 32767 } });
+    expect(logged.localRtp).toBe(ended.call.media!.localRtp);
+    expect(logged.remoteRtp).toBe(ended.call.media!.remoteRtp);
+    expect(Number(logged.localRtp!.split(':')[1])).toBeGreaterThanOrEqual(16384);
+    expect((await bob.callDetail(bobLeg))!.remoteRtp).toBe(logged.localRtp);
   });
 
   it('refuses an INVITE whose SDP it cannot use with 488 and a Warning, before ringing', async () => {

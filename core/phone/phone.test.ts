@@ -127,4 +127,36 @@ describe('Phone', () => {
     await expect(dispatchPhoneCommand(alice.phone, 'sendDtmf', ['x', '12<script>'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(dispatchPhoneCommand(alice.phone, 'shutdown', [])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
+
+  it('exports logged calls as JSON and pcap through PhoneApi, and checks export and history arguments', async () => {
+    const alice = phone({ id: 'alice', user: 'alice' });
+    const bob = phone({ id: 'bob', user: 'bob', answer: { kind: 'reject', status: 486 } });
+    await alice.phone.register();
+    await bob.phone.register();
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => (lastCall(alice.events, call.id)?.state === 'terminated' ? true : undefined));
+    const detail = await until(() => {
+      const entry = log.getCall(call.id);
+      return entry && entry.messages.some((m) => m.raw.startsWith('ACK ')) ? entry : undefined;
+    });
+    expect(detail).toMatchObject({ transport: 'udp', localAddress: '127.0.0.1', remoteSip: `${lab.servers.udp!.replace(/^sip:|;.*$/g, '')}` });
+
+    const json = (await dispatchPhoneCommand(alice.phone, 'exportCalls', [[call.id], 'json'])) as Awaited<ReturnType<Phone['exportCalls']>>;
+    expect(json).toMatchObject({ mimeType: 'application/json', encoding: 'utf8', calls: 1, messages: detail.messages.length });
+    expect(json.fileName).toMatch(/^veilphone-[\w-]+\.json$/);
+    expect(JSON.parse(json.data).calls[0].messages.map((m: { raw: string }) => m.raw)).toEqual(detail.messages.map((m) => m.raw));
+    const pcap = await alice.phone.exportCalls([call.id], 'pcap');
+    const bytes = Buffer.from(pcap.data, 'base64');
+    expect(bytes.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    expect(bytes.includes(Buffer.from('SIP/2.0 486 Busy Here'))).toBe(true);
+    await expect(alice.phone.exportCalls(['no-such-call'], 'json')).rejects.toMatchObject({ code: 'UNKNOWN_CALL' });
+    await expect(dispatchPhoneCommand(alice.phone, 'exportCalls', [[call.id], 'txt'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'exportCalls', [[], 'json'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'exportCalls', [call.id, 'json'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+
+    const busy = (await dispatchPhoneCommand(alice.phone, 'history', [{ result: ['busy', 'failed'], status: 486, number: 'bob' }])) as Awaited<ReturnType<Phone['history']>>;
+    expect(busy.calls.map((c) => c.id)).toEqual([call.id]);
+    await expect(dispatchPhoneCommand(alice.phone, 'history', [{ result: 'exploded' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(dispatchPhoneCommand(alice.phone, 'history', [{ status: 99 }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
 });

@@ -1,5 +1,5 @@
 import type { SessionDescriptionHandlerFactory } from 'sip.js';
-import type { CallLogDetail, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
+import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
 import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
@@ -14,7 +14,8 @@ import type {
 import { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
-import { CallLogStore } from '../calllog/call-log-store.js';
+import { callLogFile } from '../calllog/call-log-file.js';
+import { CallLogError, CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
 import { hostOfUri } from './host-of-uri.js';
@@ -57,6 +58,11 @@ export interface PhoneLease {
   /** The leased (private) address and the NAT public address, told to the registrar in REGISTER. */
   privateAddress: string;
   natAddress?: string;
+}
+
+/** The lease as the call log shows it: the leased address, its port range, and the NAT's public address. */
+function leaseText(lease: PhoneLease): string {
+  return `${lease.privateAddress} ports ${lease.pool.range.min}-${lease.pool.range.max}${lease.natAddress !== undefined ? ` via NAT ${lease.natAddress}` : ''}`;
 }
 
 /** A port from the lease, or the typed refusal a full range gets (never a fallback to an OS-chosen port). */
@@ -122,6 +128,9 @@ interface AccountRuntime {
   /** The user asked for registration (and has not unregistered since). */
   wantRegistered: boolean;
 }
+
+/** The RTP port range when none is configured (as openIdentity uses it), for the call log. */
+const defaultMediaPorts = { min: 16384, max: 32767 };
 
 /** The phone service every host runs: accounts, registrations, calls and the call log, behind PhoneApi. */
 export class Phone implements PhoneApi {
@@ -355,6 +364,15 @@ export class Phone implements PhoneApi {
     return this.callLog.getCall(id);
   }
 
+  async exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
+    try {
+      return callLogFile(this.callLog.getCalls(ids), format);
+    } catch (error) {
+      if (error instanceof CallLogError && error.code === 'UNKNOWN_CALL') throw new PhoneError('UNKNOWN_CALL', error.message);
+      throw new PhoneError('EXPORT_FAILED', (error as Error).message);
+    }
+  }
+
   /** The live SIP call behind a call id (scenario runner and media wiring). */
   sipCall(callId: string): SipCall {
     return this.callById(callId).sip;
@@ -547,6 +565,10 @@ export class Phone implements PhoneApi {
       remoteAnonymous: snapshot.remote.anonymous,
       startedAt: snapshot.startedAt,
       localSip: call.localSip,
+      remoteSip: formatEndpoint(account.server),
+      transport: account.config.transport,
+      ports: this.options.lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
+      ...(this.options.lease ? { lease: leaseText(this.options.lease) } : {}),
       ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
       ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
@@ -587,6 +609,9 @@ export class Phone implements PhoneApi {
         ...(snapshot.answeredAt !== undefined ? { answeredAt: snapshot.answeredAt } : {}),
         ...(snapshot.endedAt !== undefined ? { endedAt: snapshot.endedAt } : {}),
         ...(snapshot.endedBy !== undefined ? { endedBy: snapshot.endedBy } : {}),
+        ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
+        ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
+        ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
       });
     } catch (error) {
       this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });

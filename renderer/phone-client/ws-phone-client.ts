@@ -1,4 +1,4 @@
-import type { CallLogDetail, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
+import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
 import type { DtmfMethod, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
 import type { CallRequest, CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
@@ -67,6 +67,9 @@ export class WsPhoneClient implements PhoneApi {
   }
   callDetail(id: string): Promise<CallLogDetail | undefined> {
     return this.request('callDetail', [id]) as Promise<CallLogDetail | undefined>;
+  }
+  exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
+    return this.request('exportCalls', [ids, format]) as Promise<CallLogFile>;
   }
   subscribe(listener: (event: PhoneEvent) => void): () => void {
     this.listeners.add(listener);

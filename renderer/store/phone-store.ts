@@ -4,6 +4,7 @@ import type { PhoneApi } from '../../core/api/phone-api.js';
 import { PhoneError } from '../../core/api/phone-error.js';
 import type { CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { Language } from '../i18n/strings.js';
+import { useHistory } from './history-store.js';
 
 export interface PhoneState {
   api?: PhoneApi;
@@ -37,6 +38,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
 
   async connect(api) {
     set({ api });
+    useHistory.getState().attach(api);
     api.subscribe((event) => {
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
@@ -77,7 +79,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
   async refreshHistory() {
     const api = get().api;
     if (!api) return;
-    const page = await api.history({ limit: 100 });
+    const [page] = await Promise.all([api.history({ limit: 100 }), useHistory.getState().refresh()]);
     set({ history: page.calls });
   },
 

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
+import { CallDiagnostics } from './CallDiagnostics.js';
 import { Dialer } from './Dialer.js';
 import { History } from './History.js';
 import { IncomingCall } from './IncomingCall.js';
@@ -61,6 +62,7 @@ export function App() {
         )}
       </main>
       <History />
+      <CallDiagnostics />
     </div>
   );
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallLogDetail } from '../../core/api/call-log-types.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot, veilphone } from '../support/veilphone-cli.js';
 
@@ -13,6 +14,17 @@ interface Listed {
   sipCallId: string;
   direction: string;
   result: string;
+  anonymity?: string;
+  localSip?: string;
+  remoteSip?: string;
+  transport?: string;
+}
+
+/** `INVITE sip:bob@x SIP/2.0` → `INVITE sip:bob@x`, `SIP/2.0 200 OK` → `200`: what both sides must agree on. */
+function firstLineKey(raw: string): string {
+  const line = raw.slice(0, raw.indexOf('\r\n'));
+  const status = /^SIP\/2\.0 (\d{3})/.exec(line);
+  return status ? status[1]! : line.replace(/ SIP\/2\.0$/, '');
 }
 
 /** Calls made by `veilphone run` land in the call log; `veilphone logs` lists, shows and exports them for real tools. */
@@ -20,7 +32,8 @@ describe.skipIf(skip)('veilphone logs: list, show, and exports that tshark and s
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-logs-'));
   let calls: Listed[];
   beforeAll(async () => {
-    for (const scenario of ['call-udp-ws.yaml', 'reject-busy.yaml']) {
+    // UDP and WebSocket legs, rejected calls, and anonymous calls through the lab's conversion server.
+    for (const scenario of ['call-udp-ws.yaml', 'reject-busy.yaml', 'anonymous-prefix.yaml']) {
       const run = veilphone(['run', path.join(projectRoot, 'test/scenarios', scenario)], { dataDir });
       expect(await run.exitCode(60_000), run.stdout + run.stderr).toBe(0);
     }
@@ -30,13 +43,19 @@ describe.skipIf(skip)('veilphone logs: list, show, and exports that tshark and s
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('lists every leg of every call, newest first, and filters by result and direction', async () => {
-    // call-udp-ws: two calls, each with a caller and a callee leg; reject-busy: two rejected calls with both legs.
-    expect(calls.length).toBe(8);
-    const busy = veilphone(['logs', 'list', '--json', '--result', 'busy', '--direction', 'outgoing'], { dataDir });
+  it('lists every leg of every call, newest first, with the sockets each used, and filters by result, direction and anonymity', async () => {
+    // call-udp-ws: two calls, reject-busy: two rejected calls, anonymous-prefix: two calls — each with both legs.
+    expect(calls.length).toBe(12);
+    for (const call of calls) expect(call).toMatchObject({ localSip: expect.stringMatching(/^127\.0\.0\.1:\d+$/), remoteSip: expect.stringMatching(/^127\.0\.0\.1:\d+$/), transport: expect.stringMatching(/^(udp|tcp|ws)$/) });
+    const [busy, anonymous, bad] = [
+      veilphone(['logs', 'list', '--json', '--result', 'busy', '--direction', 'outgoing'], { dataDir }),
+      veilphone(['logs', 'list', '--json', '--anonymous', '--direction', 'outgoing'], { dataDir }),
+      veilphone(['logs', 'list', '--since', 'yesterday-ish'], { dataDir }),
+    ];
     expect(await busy.exitCode()).toBe(0);
     expect((JSON.parse(busy.stdout) as Listed[]).map((c) => c.result)).toEqual(['busy']);
-    const bad = veilphone(['logs', 'list', '--since', 'yesterday-ish'], { dataDir });
+    expect(await anonymous.exitCode()).toBe(0);
+    expect((JSON.parse(anonymous.stdout) as Listed[]).map((c) => c.anonymity)).toEqual(['prefix', 'prefix']);
     expect(await bad.exitCode()).toBe(2);
   });
 
@@ -50,24 +69,45 @@ describe.skipIf(skip)('veilphone logs: list, show, and exports that tshark and s
     expect(await missing.exitCode()).toBe(1);
   });
 
-  it('exports calls to a pcap that tshark decodes message by message and sngrep groups into dialogs', async () => {
-    const outgoing = calls.filter((c) => c.direction === 'outgoing');
+  it('exports every call to a pcap that tshark decodes message by message and sngrep reads completely', async () => {
     const pcap = path.join(dataDir, 'calls.pcap');
     const json = path.join(dataDir, 'calls.json');
-    const exported = veilphone(['logs', 'export', ...outgoing.map((c) => c.id), '--pcap', pcap, '--json', json], { dataDir });
+    const exported = veilphone(['logs', 'export', ...calls.map((c) => c.id), '--pcap', pcap, '--json', json], { dataDir });
     expect(await exported.exitCode(), exported.stderr).toBe(0);
-    const details = JSON.parse(fs.readFileSync(json, 'utf8')) as { format: string; calls: Array<{ sipCallId: string; messages: Array<{ raw: string }> }> };
+    const details = JSON.parse(fs.readFileSync(json, 'utf8')) as { format: string; calls: CallLogDetail[] };
     expect(details.format).toBe('veilphone-call-log');
-    const total = details.calls.reduce((n, c) => n + c.messages.length, 0);
-    expect(total).toBeGreaterThan(10);
+    // The pcap holds the messages in time order, each from its sender to its receiver.
+    const expected = details.calls
+      .flatMap((c) => c.messages)
+      .sort((a, b) => a.at - b.at || a.seq - b.seq)
+      .map((m) => {
+        const [src, dst] = m.dir === 'out' ? [m.local, m.remote] : [m.remote, m.local];
+        return [src, dst, /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(m.raw)![1], /^CSeq[ \t]*:[ \t]*(.+?)\s*$/im.exec(m.raw)![1], firstLineKey(m.raw), String(m.at)];
+      });
+    expect(expected.length).toBeGreaterThan(60);
 
-    const fields = execFileSync('tshark', ['-r', pcap, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-o', 'udp.check_checksum:TRUE', '-e', 'udp.checksum.status'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const rows = fields.trim().split('\n').map((line) => line.split('\t'));
-    expect(rows).toHaveLength(total);
-    expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(details.calls.map((c) => c.sipCallId)));
-    expect(rows.every((r) => r[2] === '1')).toBe(true); // every UDP checksum verifies
+    const fields = execFileSync(
+      'tshark',
+      ['-r', pcap, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-E', 'separator=|', '-e', 'ip.src', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'sip.Call-ID', '-e', 'sip.CSeq', '-e', 'sip.Method', '-e', 'sip.r-uri', '-e', 'sip.Status-Code', '-e', 'frame.time_epoch', '-e', 'udp.checksum.status', '-e', 'sip'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    const rows = fields.trim().split('\n').map((line) => line.split('|'));
+    const decoded = rows.map(([srcIp, srcPort, dstIp, dstPort, callId, cseq, method, ruri, status, time]) => {
+      // A response carries the request's method in sip.Method (from CSeq) but no Request-URI.
+      const first = status ? status : `${method} ${ruri}`;
+      return [`${srcIp}:${srcPort}`, `${dstIp}:${dstPort}`, callId, cseq, first, String(Math.round(Number(time) * 1000))];
+    });
+    expect(decoded).toEqual(expected);
+    expect(rows.every((r) => r[10] === '1')).toBe(true); // every UDP checksum verifies
 
-    const sngrep = execFileSync('sngrep', ['-I', pcap, '-N'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-    expect(Number(/Dialog count: (\d+)\s*$/.exec(sngrep)?.[1])).toBe(outgoing.length);
+    // sngrep: every dialog, and (re-written by sngrep itself with -O) every message it parsed as SIP.
+    const again = path.join(dataDir, 'sngrep-out.pcap');
+    const sngrep = execFileSync('sngrep', ['-I', pcap, '-O', again, '-N'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const dialogs = new Set(expected.map((m) => m[2]));
+    expect(Number(/Dialog count: (\d+)\s*$/.exec(sngrep)?.[1])).toBe(dialogs.size);
+    const resaved = execFileSync('tshark', ['-r', again, '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'sip.CSeq'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(resaved.trim().split('\n').map((l) => l.split('\t'))).toEqual(expected.map((m) => [m[2], m[3]]));
+    const invites = execFileSync('sngrep', ['-I', pcap, '-N', '-c'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    expect(Number(/Dialog count: (\d+)\s*$/.exec(invites)?.[1])).toBe(new Set(details.calls.map((c) => c.sipCallId)).size);
   });
 });

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallLogEntry } from '../core/api/call-log-types.js';
+import { CallLogStore } from '../core/calllog/call-log-store.js';
+import { callLogPath } from '../core/phone/data-dir.js';
+import { veilphone } from '../test/support/veilphone-cli.js';
+import { parseTimeOption } from './time-option.js';
+
+const minute = 60_000;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-logs-cli-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+const invite = (to: string): string => `INVITE sip:${to}@lab SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`;
+const busyHere = 'SIP/2.0 486 Busy Here\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+
+/** Six calls over the last hours (ids 00000001-… so prefixes are unique), straight into the log. */
+beforeAll(() => {
+  const now = Date.now();
+  const store = CallLogStore.open(callLogPath(dataDir), { retentionIntervalMs: 0 });
+  const calls: Array<Partial<CallLogEntry> & { id: string; startedAt: number }> = [
+    { id: '00000001-old', startedAt: now - 5 * 60 * minute, remoteShown: 'Bob', remoteUser: '0312345678', result: 'answered', status: 200, answeredAt: now - 5 * 60 * minute + 1000, endedAt: now - 5 * 60 * minute + 66_000 },
+    { id: '00000002-busy', startedAt: now - 90 * minute, remoteShown: 'Carol', remoteUser: 'carol', result: 'busy', status: 486, reason: 'Busy Here' },
+    { id: '00000003-fail', startedAt: now - 60 * minute, remoteShown: '0312999999', remoteUser: '0312999999', result: 'failed', status: 503 },
+    { id: '00000004-anon', startedAt: now - 30 * minute, remoteShown: 'Dave', remoteUser: '0312000111', anonymity: 'prefix', dialed: '184 0312000111', sentRequestUri: 'sip:1840312000111@lab', result: 'answered', status: 200 },
+    { id: '00000005-in', startedAt: now - 10 * minute, remoteShown: 'Anonymous', remoteUser: 'anonymous', remoteAnonymous: true, direction: 'incoming', result: 'missed' },
+    { id: '00000006-new', startedAt: now - 1 * minute, remoteShown: 'Erin', remoteUser: '0312345679', result: 'busy', status: 486, localRtp: '127.0.0.1:16384', remoteRtp: '127.0.0.1:16500', localSip: '127.0.0.1:40000', transport: 'udp', remoteSip: '127.0.0.1:5060' },
+  ];
+  for (const { id, startedAt, remoteShown, remoteUser, remoteAnonymous, direction, result, ...rest } of calls) {
+    store.startCall({ id, accountId: 'alice', direction: direction ?? 'outgoing', sipCallId: `sip-${id}`, remoteShown: remoteShown!, remoteUri: `sip:${remoteUser}@lab`, remoteUser: remoteUser!, remoteAnonymous: remoteAnonymous ?? false, startedAt });
+    store.appendMessage(id, { dir: 'out', at: startedAt, transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060', raw: invite(remoteUser!) });
+    if (result === 'busy') store.appendMessage(id, { dir: 'in', at: startedAt + 12, transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060', raw: busyHere });
+    store.updateCall(id, { result: result!, ...rest });
+  }
+  store.close();
+});
+
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = veilphone(['logs', ...args], { dataDir });
+  const code = await child.exitCode(60_000);
+  return { code, stdout: child.stdout, stderr: child.stderr };
+}
+const ids = (stdout: string): string[] => (JSON.parse(stdout) as CallLogEntry[]).map((c) => c.id);
+
+// Each command is a fresh `veilphone` process (about 1.5 s of CPU to start), so the tests get room on a busy machine.
+describe('veilphone logs (list, show, export, retention) on a seeded call log', { timeout: 120_000 }, () => {
+  it('lists with the filters of the history view, newest first, and pages with --before', async () => {
+    const [byNumber, results, recent, anonymous, page] = await Promise.all([
+      run(['list', '--json', '--number', '0312']),
+      run(['list', '--json', '--result', 'busy,failed', '--since', '2h']),
+      run(['list', '--json', '--since', '45m', '--direction', 'outgoing']),
+      run(['list', '--json', '--anonymous', '--until', 'now']),
+      run(['list', '--limit', '4']),
+    ]);
+    expect(ids(byNumber.stdout)).toEqual(['00000006-new', '00000004-anon', '00000003-fail', '00000001-old']);
+    expect(ids(results.stdout)).toEqual(['00000006-new', '00000003-fail', '00000002-busy']);
+    expect(ids(recent.stdout)).toEqual(['00000006-new', '00000004-anon']);
+    expect(ids(anonymous.stdout)).toEqual(['00000005-in', '00000004-anon']);
+    expect(page.stdout.trim().split('\n')).toHaveLength(5);
+    const hint = /add --before (\S+)/.exec(page.stdout)![1]!;
+    expect(hint).toBe('00000003-fail');
+    const [rest, sent] = await Promise.all([run(['list', '--json', '--before', hint]), run(['list', '--json', '--number', '1840312000111', '--status', '200'])]);
+    expect(ids(rest.stdout)).toEqual(['00000002-busy', '00000001-old']);
+    expect(ids(sent.stdout)).toEqual(['00000004-anon']); // the number as really sent, with its 184 prefix
+  });
+
+  it('shows a call: its facts, the ladder, and with --raw every message', async () => {
+    const show = await run(['show', '00000006', '--raw']);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toMatch(/^RTP local\s+127\.0\.0\.1:16384$/m);
+    expect(show.stdout).toMatch(/^SIP socket\s+127\.0\.0\.1:40000 \(UDP\)$/m);
+    expect(show.stdout).toMatch(/^result\s+busy \(486\)$/m);
+    expect(show.stdout).toContain('486 Busy Here (INVITE)');
+    expect(show.stdout).toMatch(/^--- #1 \+0\.012s .* UDP 127\.0\.0\.1:5060 -> 127\.0\.0\.1:40000$/m);
+    expect(show.stdout).toContain('SIP/2.0 486 Busy Here\nCall-ID: x');
+  });
+
+  it('exports to JSON and pcap files', async () => {
+    const json = path.join(dataDir, 'out', 'two.json');
+    const pcap = path.join(dataDir, 'out', 'two.pcap');
+    const exported = await run(['export', '00000006', 'sip-00000002-busy', '--json', json, '--pcap', pcap]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('exported 2 call(s), 4 message(s)');
+    expect((JSON.parse(fs.readFileSync(json, 'utf8')) as { calls: CallLogEntry[] }).calls.map((c) => c.id)).toEqual(['00000006-new', '00000002-busy']);
+    expect(fs.readFileSync(pcap).readUInt32LE(0)).toBe(0xa1b2c3d4);
+  });
+
+  it('refuses bad input with a code and the exit code of its class', async () => {
+    const outcomes = await Promise.all([
+      run(['show', 'no-such-call']),
+      run(['show', '0000000']),
+      run(['list', '--result', 'exploded']),
+      run(['list', '--status', '99']),
+      run(['list', '--since', '1h', '--until', '2h']),
+      run(['export', '00000006']),
+      run(['retention', '--keep-days', '0']),
+      run(['retention', '--keep-all', '--keep-calls', '5']),
+    ]);
+    expect(outcomes.map((o) => [o.code, /\[([A-Z_]+)\]/.exec(o.stderr)?.[1]])).toEqual([
+      [1, 'UNKNOWN_CALL'],
+      [2, 'AMBIGUOUS_CALL'],
+      [2, 'INVALID_ARGUMENT'],
+      [2, 'INVALID_ARGUMENT'],
+      [2, 'INVALID_TIME'],
+      [2, 'INVALID_ARGUMENT'],
+      [2, 'INVALID_RETENTION'],
+      [2, 'INVALID_RETENTION'],
+    ]);
+  });
+
+  it('sets retention: keeps the newest N calls and says what it keeps', async () => {
+    const set = await run(['retention', '--keep-calls', '4']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain('removed 2 call(s)');
+    expect(set.stdout).toContain('keeping the newest 4 calls; 4 call(s) in the log');
+    expect(ids((await run(['list', '--json'])).stdout)).toEqual(['00000006-new', '00000005-in', '00000004-anon', '00000003-fail']);
+  });
+});
+
+describe('time options', () => {
+  const now = Date.parse('2026-11-24T12:00:00Z');
+  it('reads ages, compound ages, ISO times and the words now/today/yesterday', () => {
+    expect(parseTimeOption('2h', now)).toBe(now - 7_200_000);
+    expect(parseTimeOption('1h30m', now)).toBe(now - 5_400_000);
+    expect(parseTimeOption('3d', now)).toBe(now - 3 * 86_400_000);
+    expect(parseTimeOption('2026-11-20T08:00:00Z', now)).toBe(Date.parse('2026-11-20T08:00:00Z'));
+    expect(parseTimeOption('now', now)).toBe(now);
+    const today = new Date(now);
+    today.setHours(0, 0, 0, 0);
+    expect(parseTimeOption('today', now)).toBe(today.getTime());
+    expect(parseTimeOption('yesterday', now)).toBe(today.getTime() - 86_400_000 + (new Date(today.getTime() - 86_400_000).getTimezoneOffset() - today.getTimezoneOffset()) * 60_000);
+    for (const bad of ['yesterday-ish', '2x', '', '2026-13-45', 'h2']) expect(() => parseTimeOption(bad, now), bad).toThrowError(expect.objectContaining({ code: 'INVALID_TIME' }));
+  });
+});

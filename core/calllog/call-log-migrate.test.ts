@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallLogStore } from './call-log-store.js';
+import { migrateCallLog } from './migrate.js';
+import { migrations, schemaVersion } from './schema.js';
+
+const dirs: string[] = [];
+function tempFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-migrate-'));
+  dirs.push(dir);
+  return path.join(dir, 'calls.sqlite');
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A file as the first release wrote it: schema 1, two calls with messages. */
+function writeVersion1(file: string): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  migrateCallLog(db, migrations.slice(0, 1));
+  expect(db.pragma('user_version', { simple: true })).toBe(1);
+  const insert = db.prepare('INSERT INTO calls (id, account_id, direction, sip_call_id, remote_shown, remote_uri, remote_user, started_at, result, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  insert.run('old-1', 'alice', 'outgoing', 'cid-1', 'Bob', 'sip:0312345678@lab', '0312345678', 1000, 'answered', 200);
+  insert.run('old-2', 'alice', 'incoming', 'cid-2', 'Carol', 'sip:carol@lab', 'carol', 2000, 'in-progress', null);
+  const message = db.prepare("INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw) VALUES (?, ?, 'out', ?, 'udp', '127.0.0.1:5062', '127.0.0.1:5060', ?)");
+  message.run('old-1', 0, 1000, 'INVITE sip:0312345678@lab SIP/2.0');
+  message.run('old-1', 1, 1001, 'SIP/2.0 200 OK');
+  message.run('old-2', 0, 2000, 'INVITE sip:alice@lab SIP/2.0');
+  db.close();
+}
+
+describe('call log schema migrations', () => {
+  it('upgrades a schema-1 file in place: rows, messages and search survive, the open call becomes interrupted', () => {
+    const file = tempFile();
+    writeVersion1(file);
+    const store = CallLogStore.open(file);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
+    db.close();
+    expect(store.getCall('old-1')).toMatchObject({ status: 200, result: 'answered', remoteUser: '0312345678', messages: [{ seq: 0 }, { seq: 1 }] });
+    expect(store.getCall('old-2')).toMatchObject({ result: 'interrupted', endedAt: 2000 }); // ended at its last message
+    expect(store.listCalls({ number: '345678' }).calls.map((c) => c.id)).toEqual(['old-1']); // the trigram index was built from old rows
+    expect(store.integrityCheck()).toBe('ok');
+    // New columns work on the upgraded table, and the search index follows updates.
+    store.startCall({ id: 'new-1', accountId: 'alice', direction: 'outgoing', sipCallId: 'cid-3', remoteShown: 'Dave', remoteUri: 'sip:d1@lab', remoteAnonymous: false, startedAt: 3000, localRtp: '127.0.0.1:16384', transport: 'udp' });
+    store.updateCall('new-1', { remoteShown: 'David', remoteRtp: '127.0.0.1:16500', codec: 'PCMU' });
+    expect(store.listCalls({ number: 'david' }).calls.map((c) => c.id)).toEqual(['new-1']);
+    expect(store.listCalls({ number: 'Dave' }).calls).toHaveLength(0);
+    expect(store.getCall('new-1')).toMatchObject({ localRtp: '127.0.0.1:16384', remoteRtp: '127.0.0.1:16500', codec: 'PCMU', transport: 'udp' });
+    store.close();
+  });
+
+  it('reopening an up-to-date file changes nothing, and a file from a newer Veilphone is refused with a code', () => {
+    const file = tempFile();
+    CallLogStore.open(file).close();
+    const again = CallLogStore.open(file);
+    expect(again.countCalls()).toBe(0);
+    again.close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${schemaVersion + 1}`);
+    db.close();
+    expect(() => CallLogStore.open(file)).toThrowError(expect.objectContaining({ code: 'NEWER_SCHEMA' }));
+  });
+
+  it('a failing migration leaves the file at its old version, untouched', () => {
+    const file = tempFile();
+    writeVersion1(file);
+    const db = new Database(file);
+    const broken = [...migrations.slice(0, 1), { ...migrations[1]!, statements: [...migrations[1]!.statements, 'THIS IS NOT SQL'] }];
+    expect(() => migrateCallLog(db, broken)).toThrowError(expect.objectContaining({ code: 'MIGRATION_FAILED' }));
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM messages').get()).toEqual({ n: 3 });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name IN ('calls_v2', 'calls_search', 'settings')").all()).toEqual([]);
+    db.close();
+  });
+});
+
+describe('integrity check', () => {
+  it('reports a search index that no longer matches its calls', () => {
+    const file = tempFile();
+    const store = CallLogStore.open(file);
+    store.startCall({ id: 'a', accountId: 'alice', direction: 'outgoing', sipCallId: 'x', remoteShown: 'Bob', remoteUri: 'sip:bob@lab', remoteAnonymous: false, startedAt: 1 });
+    expect(store.integrityCheck()).toBe('ok');
+    const db = new Database(file);
+    db.exec('DROP TRIGGER calls_search_update');
+    db.prepare("UPDATE calls SET remote_shown = 'Mallory' WHERE id = 'a'").run();
+    db.close();
+    expect(store.integrityCheck()).toMatch(/^search index: /);
+    store.close();
+  });
+});
