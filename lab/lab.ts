@@ -25,10 +25,16 @@ export interface LabOptions {
    * lab's SIP UDP address.
    */
   serviceGateway?: Omit<ServiceGatewayOptions, 'mgc'> & { mgc?: ServiceGatewayOptions['mgc'] };
+  /**
+   * A secondary soft switch (seed 003: option 225's second address): another SIP proxy on UDP in front of the same
+   * registrar, handed out as the backup MGC when the service gateway's `mgc` is not given.
+   */
+  secondaryMgc?: boolean;
 }
 
 export interface LabSnapshot {
   sip: SipLabServerSnapshot;
+  secondary?: SipLabServerSnapshot;
   serviceGateway?: ServiceGatewaySnapshot;
 }
 
@@ -40,7 +46,10 @@ export class Lab {
   private constructor(
     readonly sip: SipLabServer,
     readonly serviceGateway?: ServiceGateway,
+    readonly secondary?: SipLabServer,
   ) {}
+
+  private readonly stopped = new Set<SipLabServer>();
 
   static async start(options: LabOptions = {}): Promise<Lab> {
     const sip = await SipLabServer.start({
@@ -56,16 +65,27 @@ export class Lab {
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
     });
-    if (!options.serviceGateway) return new Lab(sip);
-    const { mgc, ...gateway } = options.serviceGateway;
-    // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
-    const v4 = isIPv4(sip.address);
-    const udp = sip.ports.udp;
-    const defaultMgc = udp !== undefined && v4 ? [{ address: sip.address, port: udp }] : [];
+    let secondary: SipLabServer | undefined;
     try {
-      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }));
+      if (options.secondaryMgc) {
+        secondary = await SipLabServer.start({
+          address: sip.address,
+          udp: 0,
+          registrar: sip.registrar,
+          ...(options.domains ? { domains: options.domains } : {}),
+          ...(options.timers ? { timers: options.timers } : {}),
+          ...(options.tap ? { tap: options.tap } : {}),
+          ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
+        });
+      }
+      if (!options.serviceGateway) return new Lab(sip, undefined, secondary);
+      const { mgc, ...gateway } = options.serviceGateway;
+      // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
+      const v4 = isIPv4(sip.address);
+      const defaultMgc = [sip, secondary].flatMap((server) => (server?.ports.udp !== undefined && v4 ? [{ address: server.address, port: server.ports.udp }] : []));
+      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary);
     } catch (error) {
-      await sip.stop();
+      await Promise.all([sip.stop(), secondary?.stop()]);
       throw error;
     }
   }
@@ -87,10 +107,24 @@ export class Lab {
   }
 
   snapshot(): LabSnapshot {
-    return { sip: this.sip.snapshot(), ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}) };
+    return {
+      sip: this.sip.snapshot(),
+      ...(this.secondary ? { secondary: this.secondary.snapshot() } : {}),
+      ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}),
+    };
+  }
+
+  /** Fault injection: the primary (or secondary) soft switch stops answering, as if its host died. */
+  async stopMgc(which: 'primary' | 'secondary'): Promise<void> {
+    const server = which === 'primary' ? this.sip : this.secondary;
+    if (!server || this.stopped.has(server)) return;
+    this.stopped.add(server);
+    await server.stop();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.sip.stop(), this.serviceGateway?.stop()]);
+    const servers = [this.sip, this.secondary].filter((s): s is SipLabServer => s !== undefined && !this.stopped.has(s));
+    servers.forEach((s) => this.stopped.add(s));
+    await Promise.all([...servers.map((s) => s.stop()), this.serviceGateway?.stop()]);
   }
 }

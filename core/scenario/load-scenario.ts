@@ -55,6 +55,13 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   if (scenario.lab === undefined && scenario.server === undefined && Object.values(value.agents).some((a) => a.server === undefined)) {
     throw new ScenarioError('INVALID', `${source}: lab: give "lab: embedded", a "server", or a server for every agent`, 'lab');
   }
+  const gateway = scenario.lab?.service_gateway !== undefined;
+  const provisioned = Object.entries(value.agents).find(([, a]) => a.provision !== undefined);
+  if (provisioned && !gateway) {
+    throw new ScenarioError('INVALID', `${source}: agents.${provisioned[0]}.provision: DHCP provisioning needs "lab: { mode: embedded, service_gateway: {} }"`, `agents.${provisioned[0]}.provision`);
+  }
+  const stop = steps.findIndex((s) => s.kind === 'stop_mgc');
+  if (stop >= 0 && !gateway) throw new ScenarioError('INVALID', `${source}: steps[${stop}].stop_mgc: needs the lab's service gateway (its two soft switches)`, `steps[${stop}].stop_mgc`);
   return scenario;
 }
 

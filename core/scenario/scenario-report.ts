@@ -60,6 +60,8 @@ export interface AgentReport {
   registration?: RegistrationSnapshot;
   /** Temporary-address agents: every address taken, in order, with when it was given back. */
   addresses?: AddressUse[];
+  /** DHCP-provisioned agents: the leased address, port range, soft switches (primary first) and NAT address. */
+  lease?: { address: string; ports: { min: number; max: number }; mgc: string[]; nat?: string };
   trace: TraceEntryReport[];
 }
 

@@ -12,6 +12,7 @@ import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { provisionAgent, type ProvisionedAgent, type ServiceGatewayEndpoints } from './provision-agent.js';
 import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
 import type { AgentSpec, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
 
@@ -21,11 +22,17 @@ export interface LabHandle {
   domain: string;
   snapshot(): unknown;
   stop(): Promise<void>;
+  /** Where the service gateway answers, when one runs. */
+  serviceGateway?: ServiceGatewayEndpoints;
+  /** Fault injection: a soft switch stops answering. */
+  stopMgc?(which: 'primary' | 'secondary'): Promise<void>;
 }
 
 export interface LabRequest {
   auth: boolean;
   users: Record<string, { password?: string }>;
+  /** Seed 003's service gateway with two soft switches, when the scenario asks for it. */
+  serviceGateway?: { vendorClasses?: Record<string, number> };
 }
 
 export interface ScenarioRunnerOptions {
@@ -56,6 +63,8 @@ interface AgentRuntime {
   registration?: RegistrationSnapshot;
   /** One-time addresses this agent took and gave back, in order. */
   addresses: AddressEvent[];
+  /** Seed 003: what DHCP and TFTP gave this agent. */
+  provisioned?: ProvisionedAgent;
 }
 
 interface CallRuntime {
@@ -125,7 +134,12 @@ export class ScenarioRunner {
     if (this.scenario.lab) {
       if (!this.options.startLab) throw new ScenarioEnvironmentError('this host cannot start an embedded lab');
       try {
-        this.lab = await this.options.startLab({ auth: this.scenario.lab.auth ?? false, users });
+        const gateway = this.scenario.lab.service_gateway;
+        this.lab = await this.options.startLab({
+          auth: this.scenario.lab.auth ?? false,
+          users,
+          ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),
+        });
       } catch (error) {
         throw new ScenarioEnvironmentError(`the embedded lab failed to start: ${(error as Error).message}`);
       }
@@ -136,6 +150,16 @@ export class ScenarioRunner {
       const server = spec.server ?? servers[spec.transport];
       if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
       const trace: SipTapEntry[] = [];
+      const agentDir = this.options.dataDir !== undefined ? path.join(this.options.dataDir, 'agents', name) : undefined;
+      let provisioned: ProvisionedAgent | undefined;
+      if (spec.provision === 'dhcp') {
+        if (!this.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
+        try {
+          provisioned = await provisionAgent({ gateway: this.lab.serviceGateway, vendorClass: spec.vendor_class ?? 'Veilphone-1', ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
+        } catch (error) {
+          throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
+        }
+      }
       const phone = new Phone({
         accounts: [
           {
@@ -149,15 +173,18 @@ export class ScenarioRunner {
             ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
             ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
             ...addressSettings(spec),
+            ...(provisioned ? provisioned.account : {}),
+            ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
           },
         ],
-        ...(this.options.dataDir !== undefined ? { dataDir: path.join(this.options.dataDir, 'agents', name) } : {}),
+        ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
+        ...(provisioned ? { lease: provisioned.phoneLease } : {}),
         createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory,
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onTrace: (_account, entry) => trace.push(entry),
       });
-      const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [] };
+      const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}) };
       phone.subscribe((event) => {
         if (event.type === 'call' || event.type === 'incoming') {
           this.snapshots.set(event.call.id, event.call);
@@ -177,6 +204,7 @@ export class ScenarioRunner {
 
   private async tearDown(report: ScenarioReport): Promise<void> {
     await Promise.allSettled([...this.agents.values()].map((a) => a.phone.shutdown()));
+    await Promise.allSettled([...this.agents.values()].map((a) => a.provisioned?.release()));
     for (const call of this.calls.values()) report.calls.push(this.callReport(call));
     for (const agent of this.agents.values()) {
       const agentReport: AgentReport = {
@@ -186,6 +214,7 @@ export class ScenarioRunner {
       };
       if (agent.registration) agentReport.registration = agent.registration;
       if (agent.addresses.length > 0) agentReport.addresses = addressHistory(agent.addresses);
+      if (agent.provisioned) agentReport.lease = agent.provisioned.summary;
       report.agents[agent.name] = agentReport;
     }
     if (this.lab) {
@@ -218,6 +247,10 @@ export class ScenarioRunner {
         return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hold(leg, false));
       case 'wait':
         await new Promise((resolve) => setTimeout(resolve, step.value));
+        return;
+      case 'stop_mgc':
+        if (!this.lab?.stopMgc) throw new StepFailure('this lab has no soft switches to stop');
+        await this.lab.stopMgc(step.value);
         return;
       case 'play': {
         const { file, tone, loop } = step.value;

@@ -59,10 +59,24 @@ export const agentSchema = z
     /** The account default: withhold the caller ID on every call (prefix or header mode), or present it (none). */
     anonymity: z.enum(['none', 'prefix', 'header']).optional(),
     address: addressOption.optional(),
+    /** Seed 003: lease ports and soft switches by DHCP and take the boot file by TFTP from the lab's service gateway. */
+    provision: z.literal('dhcp').optional(),
+    vendor_class: z.string().min(1).max(64).optional(),
+    client_id: z.string().min(1).max(64).optional(),
+    /** OPTIONS keep-alives to the soft switch; a silent one is failed over from. */
+    keepalive: duration.optional(),
+  })
+  .strict()
+  .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });
+
+const labObject = z
+  .object({
+    mode: z.literal('embedded'),
+    auth: z.boolean().optional(),
+    /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
+    service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
   })
   .strict();
-
-const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().optional() }).strict();
 
 export const scenarioHeaderSchema = z
   .object({
@@ -92,6 +106,8 @@ export const stepSchemas = {
   hold: z.object({ ...callRef, ...by }).strict(),
   resume: z.object({ ...callRef, ...by }).strict(),
   wait: duration,
+  /** Fault injection (seed 003): the embedded lab's primary or secondary soft switch stops answering. */
+  stop_mgc: z.enum(['primary', 'secondary']),
   play: z
     .object({ ...callRef, ...by, file: z.string().min(1).max(1024).optional(), tone: z.number().gt(0).lt(4000).optional(), loop: z.boolean().optional() })
     .strict()
@@ -141,7 +157,7 @@ export type AgentSpec = z.output<typeof agentSchema>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean };
+  lab?: { mode: 'embedded'; auth?: boolean; service_gateway?: { vendor_classes?: Record<string, number> } };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;

@@ -27,6 +27,8 @@ export interface SipLabServerOptions {
   timers?: SipTimerValues;
   tap?: SipTap;
   hooks?: ProxyHooks;
+  /** Share another server's registrar (a secondary soft switch in front of the same location service). */
+  registrar?: Registrar;
   /**
    * The message conversion server (seed 000) on this proxy; off when absent. `domain` defaults to this server's
    * address, `localDomains` to the names that mean this server.
@@ -67,7 +69,7 @@ export class SipLabServer {
       ...(options.tap ? { tap: options.tap } : {}),
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
-    const registrar = new Registrar(users ? { users } : {});
+    const registrar = options.registrar ?? new Registrar(users ? { users } : {});
     transports.onConnectionClosed = (id) => registrar.dropFlow(id);
     const password = (user: string): string | undefined => users?.get(user)?.password;
     const domains = [address, 'localhost', ...(options.domains ?? [])];
