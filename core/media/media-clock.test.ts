@@ -2,16 +2,61 @@ import { describe, expect, it } from 'vitest';
 import { MediaClock } from './media-clock.js';
 
 describe('MediaClock', () => {
-  it('ticks once per 20 ms, never twice in a row (a timer that fires early must not send a frame twice)', async () => {
+  /** A clock on simulated time: the test decides when the timer fires (early, on time, or after a stall). */
+  function simulated(): { clock: MediaClock; advance(ms: number, fireAt?: number): void; pendingDelay(): number | undefined } {
+    let now = 1000;
+    let pending: { fire: () => void; at: number } | undefined;
+    const clock = new MediaClock({
+      now: () => now,
+      setTimer: (fire, ms) => (pending = { fire, at: now + ms }),
+      clearTimer: () => (pending = undefined),
+    });
+    return {
+      clock,
+      // time passes; the timer fires at `fireAt` (default: when it was due), however late or early that is
+      advance(ms, fireAt) {
+        now += ms;
+        const timer = pending;
+        if (timer && (fireAt !== undefined || now >= timer.at)) {
+          pending = undefined;
+          timer.fire();
+        }
+      },
+      pendingDelay: () => (pending ? pending.at - now : undefined),
+    };
+  }
+
+  it('ticks once per 20 ms and never twice for one frame, even when its timer fires early', () => {
+    const { clock, advance } = simulated();
+    const ticks: number[] = [];
+    clock.subscribe((tick) => ticks.push(tick));
+    for (let i = 0; i < 10; i++) advance(20);
+    expect(ticks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    advance(19, 0); // fired 1 ms early: nothing is due yet
+    expect(ticks).toHaveLength(10);
+    advance(1);
+    expect(ticks).toHaveLength(11);
+  });
+
+  it('catches up a short stall frame by frame, and skips ahead after a long one instead of bursting', () => {
+    const { clock, advance, pendingDelay } = simulated();
+    const ticks: number[] = [];
+    clock.subscribe((tick) => ticks.push(tick));
+    advance(60); // three frames due at once
+    expect(ticks).toEqual([1, 2, 3]);
+    advance(500); // 25 frames late: at most five go out, then the clock starts again from now
+    expect(ticks).toHaveLength(8);
+    expect(clock.lateTicks).toBe(2);
+    expect(pendingDelay()).toBe(20);
+  });
+
+  it('ticks for real on the event loop', async () => {
     const clock = new MediaClock();
-    const at: number[] = [];
-    const stop = clock.subscribe(() => at.push(performance.now()));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    let ticks = 0;
+    const stop = clock.subscribe(() => ticks++);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     stop();
-    expect(at.length).toBeGreaterThanOrEqual(45);
-    expect(at.length).toBeLessThanOrEqual(52);
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(gaps.filter((g) => g < 10).length).toBe(0);
+    expect(ticks).toBeGreaterThan(0);
   });
 
   it('keeps ticking for the others when one listener throws, and stops when the last one leaves', async () => {
@@ -22,7 +67,7 @@ describe('MediaClock', () => {
     });
     const stop = clock.subscribe(() => good++);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(good).toBeGreaterThanOrEqual(7);
+    expect(good).toBeGreaterThan(0);
     stop();
     const frozen = good;
     await new Promise((resolve) => setTimeout(resolve, 100));
