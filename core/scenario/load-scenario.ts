@@ -55,7 +55,17 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   if (scenario.lab === undefined && scenario.server === undefined && Object.values(value.agents).some((a) => a.server === undefined)) {
     throw new ScenarioError('INVALID', `${source}: lab: give "lab: embedded", a "server", or a server for every agent`, 'lab');
   }
+  if (scenario.lab !== undefined) checkLabDomains(value.agents, scenario.domain, source);
   return scenario;
+}
+
+/** Agents in several domains get one lab proxy per domain: then every agent must say which is its. */
+function checkLabDomains(agents: Record<string, { domain?: string | undefined; server?: string | undefined }>, domain: string | undefined, source: string): void {
+  const named = Object.entries(agents).filter(([, a]) => a.server === undefined);
+  const domains = new Set(named.map(([, a]) => a.domain ?? domain).filter((d): d is string => d !== undefined));
+  if (domains.size < 2) return;
+  const missing = named.find(([, a]) => (a.domain ?? domain) === undefined);
+  if (missing) throw new ScenarioError('INVALID', `${source}: agents.${missing[0]}.domain: the agents are in several domains (${[...domains].join(', ')}); name this agent's too`, `agents.${missing[0]}.domain`);
 }
 
 function parseStep(raw: unknown, index: number, source: string): ScenarioStep {

@@ -62,7 +62,19 @@ export const agentSchema = z
   })
   .strict();
 
-const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().optional() }).strict();
+/**
+ * Where the embedded network converts anonymous calls (seed 000 Embodiments 2-5). Agents in different `domain:`s get
+ * one lab proxy per domain, peered; `carrier` adds a top-level proxy (named by `domain`) that every call between
+ * domains crosses and that converts there.
+ */
+const labConversion = z
+  .object({
+    placement: z.enum(['caller-server', 'callee-server', 'both', 'carrier', 'off']),
+    domain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a domain name').optional(),
+  })
+  .strict();
+
+const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().optional(), conversion: labConversion.optional() }).strict();
 
 export const scenarioHeaderSchema = z
   .object({
@@ -120,8 +132,13 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
-      /** Nothing the callee received in this call names the caller (user, display name, domain name). */
+      /**
+       * Nothing the callee received in this call names the caller: user, display name, domain and host names, its
+       * lasting addresses (the call's one-time address may show), its instance ids and GRUUs.
+       */
       caller_hidden: z.boolean().optional(),
+      /** The operator's conversion tables (the embedded lab's) name the real caller of this anonymous call. */
+      caller_identified: z.boolean().optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z
@@ -138,10 +155,11 @@ export type StepKind = keyof typeof stepSchemas;
 export type StepOf<K extends StepKind> = { kind: K; value: z.output<(typeof stepSchemas)[K]>; text: string };
 export type ScenarioStep = { [K in StepKind]: StepOf<K> }[StepKind];
 export type AgentSpec = z.output<typeof agentSchema>;
+export type LabConversion = z.output<typeof labConversion>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean };
+  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;
