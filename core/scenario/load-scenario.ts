@@ -48,7 +48,7 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   steps.forEach((step, index) => checkReferences(step, index, agents, callIds, source));
   const scenario: Scenario = { agents: value.agents, steps };
   if (value.name !== undefined) scenario.name = value.name;
-  if (value.lab !== undefined) scenario.lab = value.lab === 'embedded' ? { mode: 'embedded' } : value.lab;
+  if (value.lab !== undefined) scenario.lab = value.lab;
   if (value.server !== undefined) scenario.server = typeof value.server === 'string' ? { udp: value.server, tcp: value.server, ws: value.server } : value.server;
   if (value.domain !== undefined) scenario.domain = value.domain;
   if (value.timeout !== undefined) scenario.timeoutMs = value.timeout;

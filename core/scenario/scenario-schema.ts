@@ -79,7 +79,8 @@ const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().opti
 export const scenarioHeaderSchema = z
   .object({
     name: z.string().max(200).optional(),
-    lab: z.union([z.literal('embedded'), labObject]).optional(),
+    // `lab: embedded` is short for `lab: { mode: embedded }` (read as the object, so errors name the key inside).
+    lab: z.preprocess((value) => (value === 'embedded' ? { mode: 'embedded' } : value), labObject).optional(),
     server: z.union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional() }).strict()]).optional(),
     domain: z.string().max(255).optional(),
     timeout: duration.optional(),
