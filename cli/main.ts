@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataDir } from '../core/phone/data-dir.js';
+import { labAdminCommand } from './lab-admin-command.js';
 import { labCommand } from './lab-command.js';
 import { logsExport, logsList, logsRetention, logsShow } from './logs-command.js';
 import { runCommand } from './run-command.js';
@@ -27,6 +28,15 @@ program
   .option('--admin <port>', 'serve the read-only admin view (bindings, conversion tables, counters) on 127.0.0.1 with a per-run token')
   .option('--trace <file>', 'append every SIP message the lab sends and receives to this file (JSON lines)')
   .action(async (options) => labCommand(options));
+
+program
+  .command('lab-admin')
+  .description('ask a running lab (started with --admin) for its conversion tables, bindings, or who is behind an anonymous call')
+  .argument('<url>', 'the admin URL the lab printed (with its token)')
+  .argument('[view]', 'conversion (default), bindings, identify, snapshot')
+  .argument('[key]', 'for identify: an AnonymousN or the Call-ID the callee was shown')
+  .option('--json', 'print the answer as JSON')
+  .action(async (url: string, view: string | undefined, key: string | undefined, options) => labAdminCommand(url, view, key, options));
 
 program
   .command('run')

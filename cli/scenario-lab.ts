@@ -1,5 +1,6 @@
 import type { LabHandle, LabRequest } from '../core/scenario/scenario-runner.js';
-import { Lab } from '../lab/lab.js';
+import { Lab, type LabOptions } from '../lab/lab.js';
+import { LabNetwork } from '../lab/lab-network.js';
 
 /**
  * The boot file the scenario lab's TFTP server hands out (docs/provisioning.md, format 1): register at the soft
@@ -7,11 +8,39 @@ import { Lab } from '../lab/lab.js';
  */
 const scenarioBootFile = ['# Veilphone provisioning for scenario runs', '[veilphone]', 'format = 1', 'registrar = mgc', 'transport = udp', '', '[account phone]', 'user = phone', '', '[dial_plan]', '184 = withhold Caller ID withheld', '186 = present Caller ID shown', ''].join('\n');
 
-/** The runner's `lab: embedded`: a fresh lab on free loopback ports, knowing the scenario's users. */
+/**
+ * The runner's `lab: embedded`: a fresh lab on free loopback ports, knowing the scenario's users. Agents in several
+ * domains get a lab network instead: one proxy per domain, peered, converting where `conversion.placement` says.
+ */
 export async function startLabForScenario(request: LabRequest): Promise<LabHandle> {
+  const domains = Object.keys(request.domains ?? {});
+  const placement = request.conversion?.placement;
+  if (domains.length >= 2) {
+    if (request.serviceGateway) throw new Error('a service gateway is only available with one domain');
+    const network = await LabNetwork.start({
+      domains: Object.fromEntries(domains.map((d) => [d, { users: request.domains![d]! }])),
+      placement: placement ?? 'caller-server',
+      ...(request.conversion?.domain !== undefined ? { carrierDomain: request.conversion.domain } : {}),
+      ...(request.auth ? { auth: true } : {}),
+    });
+    return {
+      servers: network.servers(domains[0]!),
+      domain: domains[0]!,
+      domainServers: Object.fromEntries(domains.map((d) => [d, network.servers(d)])),
+      identify: (key) => network.identify(key),
+      snapshot: () => network.snapshot(),
+      stop: () => network.stop(),
+    };
+  }
+  // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
+  const conversion: LabOptions['conversion'] =
+    placement === 'off' ? false : placement === undefined ? undefined : { placement, ...(request.conversion?.domain !== undefined ? { domain: request.conversion.domain } : {}) };
   const lab = await Lab.start({
     users: request.users,
     auth: request.auth,
+    ...(domains.length === 1 ? { domains } : {}),
+    ...(conversion !== undefined ? { conversion } : {}),
+    // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
     ...(request.serviceGateway
       ? { secondaryMgc: true, serviceGateway: { bootFile: 'veilphone.cfg', files: { 'veilphone.cfg': scenarioBootFile }, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
       : {}),
@@ -19,7 +48,9 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
   const gateway = lab.serviceGateway;
   return {
     servers: lab.servers,
-    domain: lab.domain,
+    domain: domains[0] ?? lab.domain,
+    ...(domains.length === 1 ? { domainServers: { [domains[0]!]: lab.servers } } : {}),
+    identify: (key) => lab.sip.conversion?.identify(key),
     snapshot: () => lab.snapshot(),
     stop: () => lab.stop(),
     ...(gateway ? { serviceGateway: { dhcp: gateway.dhcp.endpoint, tftp: gateway.tftp.endpoint }, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),

@@ -46,8 +46,17 @@ describe('parseScenario', () => {
     ['an unknown call id', valid.replace('hangup: { call: c1 }', 'hangup: { call: c9 }'), 'steps[5].hangup.call'],
     ['an extra key in a step', valid.replace('hangup: { call: c1 }', 'hangup: { call: c1, force: true }'), 'steps[5].hangup.force'],
     ['no lab nor server', valid.replace('lab: embedded', ''), 'lab'],
+    ['an unknown conversion placement', valid.replace('lab: embedded', 'lab: { mode: embedded, conversion: { placement: everywhere } }'), 'lab.conversion.placement'],
+    ['an agent without a domain among agents in several', valid.replace('transport: udp }', 'transport: udp, domain: a.lab }').replace('answer: auto }', 'answer: auto, domain: b.lab }').replace('password: secret,', 'password: secret,').replace('bob:   { user: bob, transport: tcp, answer: auto, domain: b.lab }', 'bob:   { user: bob, transport: tcp, answer: auto, domain: b.lab }\n  carol: { user: carol }'), 'agents.carol.domain'],
   ])('names the path of %s', (_what, text, path) => {
     expect(() => parseScenario(text, 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', path }));
+  });
+
+  it('reads where the lab network converts anonymous calls', () => {
+    const scenario = parseScenario(valid.replace('lab: embedded', 'lab: { mode: embedded, conversion: { placement: carrier, domain: carrier.example } }'));
+    expect(scenario.lab).toEqual({ mode: 'embedded', conversion: { placement: 'carrier', domain: 'carrier.example' } });
+    const steps = parseScenario(valid.replace('- wait: 300ms', '- expect: { call: c1, agent: bob, caller_identified: true, caller_hidden: true }')).steps;
+    expect(steps[4]).toMatchObject({ kind: 'expect', value: { caller_identified: true, caller_hidden: true } });
   });
 
   it('rejects text that is not YAML', () => {

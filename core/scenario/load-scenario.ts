@@ -48,13 +48,14 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   steps.forEach((step, index) => checkReferences(step, index, agents, callIds, source));
   const scenario: Scenario = { agents: value.agents, steps };
   if (value.name !== undefined) scenario.name = value.name;
-  if (value.lab !== undefined) scenario.lab = value.lab === 'embedded' ? { mode: 'embedded' } : value.lab;
+  if (value.lab !== undefined) scenario.lab = value.lab;
   if (value.server !== undefined) scenario.server = typeof value.server === 'string' ? { udp: value.server, tcp: value.server, ws: value.server } : value.server;
   if (value.domain !== undefined) scenario.domain = value.domain;
   if (value.timeout !== undefined) scenario.timeoutMs = value.timeout;
   if (scenario.lab === undefined && scenario.server === undefined && Object.values(value.agents).some((a) => a.server === undefined)) {
     throw new ScenarioError('INVALID', `${source}: lab: give "lab: embedded", a "server", or a server for every agent`, 'lab');
   }
+  if (scenario.lab !== undefined) checkLabDomains(value.agents, scenario.domain, source);
   const gateway = scenario.lab?.service_gateway !== undefined;
   const provisioned = Object.entries(value.agents).find(([, a]) => a.provision !== undefined);
   if (provisioned && !gateway) {
@@ -63,6 +64,15 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   const stop = steps.findIndex((s) => s.kind === 'stop_mgc');
   if (stop >= 0 && !gateway) throw new ScenarioError('INVALID', `${source}: steps[${stop}].stop_mgc: needs the lab's service gateway (its two soft switches)`, `steps[${stop}].stop_mgc`);
   return scenario;
+}
+
+/** Agents in several domains get one lab proxy per domain: then every agent must say which is its. */
+function checkLabDomains(agents: Record<string, { domain?: string | undefined; server?: string | undefined }>, domain: string | undefined, source: string): void {
+  const named = Object.entries(agents).filter(([, a]) => a.server === undefined);
+  const domains = new Set(named.map(([, a]) => a.domain ?? domain).filter((d): d is string => d !== undefined));
+  if (domains.size < 2) return;
+  const missing = named.find(([, a]) => (a.domain ?? domain) === undefined);
+  if (missing) throw new ScenarioError('INVALID', `${source}: agents.${missing[0]}.domain: the agents are in several domains (${[...domains].join(', ')}); name this agent's too`, `agents.${missing[0]}.domain`);
 }
 
 function parseStep(raw: unknown, index: number, source: string): ScenarioStep {

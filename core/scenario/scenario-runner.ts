@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { AccountConfig, AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 import { PhoneError } from '../api/phone-error.js';
@@ -8,18 +9,25 @@ import { MediaError } from '../media/media-error.js';
 import type { MediaSession } from '../media/media-session.js';
 import { readWav, WavFileSink } from '../media/wav-file.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
+import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { provisionAgent, type ProvisionedAgent, type ServiceGatewayEndpoints } from './provision-agent.js';
 import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
-import type { AgentSpec, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
+import type { AgentSpec, LabConversion, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
+
+type ServerUris = { udp?: string; tcp?: string; ws?: string };
 
 /** The embedded lab as the runner sees it (the CLI starts it; core never imports lab/). */
 export interface LabHandle {
-  servers: { udp?: string; tcp?: string; ws?: string };
+  servers: ServerUris;
   domain: string;
+  /** With `LabRequest.domains`: each domain's own proxy. */
+  domainServers?: Record<string, ServerUris>;
+  /** The operator's lookup in the conversion tables: who is behind an anonymous Call-ID or AnonymousN. */
+  identify?(key: string): { realUser: string } | undefined;
   snapshot(): unknown;
   stop(): Promise<void>;
   /** Where the service gateway answers, when one runs. */
@@ -33,6 +41,10 @@ export interface LabRequest {
   users: Record<string, { password?: string }>;
   /** Seed 003's service gateway with two soft switches, when the scenario asks for it. */
   serviceGateway?: { vendorClasses?: Record<string, number> };
+  /** The domains the agents name, with each one's users: one lab proxy per domain, peered. */
+  domains?: Record<string, Record<string, { password?: string }>>;
+  /** Where the network converts anonymous calls (seed 000 Embodiments 2-5); absent: the lab's default. */
+  conversion?: LabConversion;
 }
 
 export interface ScenarioRunnerOptions {
@@ -133,13 +145,20 @@ export class ScenarioRunner {
     let domain = this.scenario.domain;
     if (this.scenario.lab) {
       if (!this.options.startLab) throw new ScenarioEnvironmentError('this host cannot start an embedded lab');
+      const domains: Record<string, Record<string, { password?: string }>> = {};
+      for (const agent of Object.values(this.scenario.agents)) {
+        const named = agent.server === undefined ? (agent.domain ?? this.scenario.domain) : undefined;
+        if (named !== undefined) (domains[named] ??= {})[agent.user] = agent.password === undefined ? {} : { password: agent.password };
+      }
+      const request: LabRequest = {
+        auth: this.scenario.lab.auth ?? false,
+        users,
+        ...(Object.keys(domains).length > 0 ? { domains } : {}),
+        ...(this.scenario.lab.conversion ? { conversion: this.scenario.lab.conversion } : {}),
+      };
       try {
         const gateway = this.scenario.lab.service_gateway;
-        this.lab = await this.options.startLab({
-          auth: this.scenario.lab.auth ?? false,
-          users,
-          ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),
-        });
+        this.lab = await this.options.startLab({ ...request, ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}) });
       } catch (error) {
         throw new ScenarioEnvironmentError(`the embedded lab failed to start: ${(error as Error).message}`);
       }
@@ -147,7 +166,8 @@ export class ScenarioRunner {
       domain ??= this.lab.domain;
     }
     for (const [name, spec] of Object.entries(this.scenario.agents)) {
-      const server = spec.server ?? servers[spec.transport];
+      const own = this.lab?.domainServers?.[spec.domain ?? this.scenario.domain ?? ''];
+      const server = spec.server ?? own?.[spec.transport] ?? servers[spec.transport];
       if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
       const trace: SipTapEntry[] = [];
       const agentDir = this.options.dataDir !== undefined ? path.join(this.options.dataDir, 'agents', name) : undefined;
@@ -281,7 +301,14 @@ export class ScenarioRunner {
     // `to` may carry a dial prefix (184bob): the callee is whoever the rest names.
     const { rest, rule } = matchDialRules(to);
     const calleeAgent = this.agents.has(rest) ? rest : [...this.agents.values()].find((a) => a.spec.user === rest)?.name;
-    const target = calleeAgent !== undefined ? `${rule?.prefix ?? ''}${this.agent(calleeAgent).spec.user}` : to;
+    let target = to;
+    if (calleeAgent !== undefined) {
+      const callee = this.agent(calleeAgent);
+      const calleeDomain = this.domainOf(callee);
+      // An agent in another domain is dialled by its full address (the dial prefix stays in front of the user).
+      const elsewhere = calleeDomain !== undefined && calleeDomain !== this.domainOf(caller);
+      target = elsewhere ? `sip:${rule?.prefix ?? ''}${callee.spec.user}@${calleeDomain}` : `${rule?.prefix ?? ''}${callee.spec.user}`;
+    }
     const snapshot = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}), ...(level !== undefined ? { anonymityLevel: level } : {}) });
     this.snapshots.set(snapshot.id, snapshot);
     const call: CallRuntime = { id, from, to, callerLeg: snapshot.id };
@@ -336,6 +363,7 @@ export class ScenarioRunner {
         await this.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
       }
       if (e.caller_hidden !== undefined) await this.expectCallerHidden(call, e.agent ?? call.calleeAgent, e.caller_hidden, within);
+      if (e.caller_identified !== undefined) await this.expectCallerIdentified(call, e.agent ?? call.calleeAgent, e.caller_identified, within);
       if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
         await this.expectMedia(e, call, agentName, within, legName);
       }
@@ -436,26 +464,67 @@ export class ScenarioRunner {
   }
 
   /**
-   * Privacy check on what the callee really received: every message of the call in its trace is searched for the
-   * caller's user name, display name and domain name (an IP domain is the network's own address in the lab, so it
-   * is not a name to look for).
+   * Privacy check on what the callee really received (issue 4, "Proof that nothing leaks"): every message of the call
+   * in its trace is searched for the caller's fingerprint, read from the caller's own trace — user, display name,
+   * domain (when it is a name and not the callee's own), host names, the addresses of its other identities and its
+   * fixed address (the call's one-time address may show), instance ids, GRUUs, Call-ID host names. An address the
+   * caller shares with its server (a fixed-address agent beside the embedded lab on loopback) cannot be told apart.
    */
   private async expectCallerHidden(call: CallRuntime, calleeName: string | undefined, hidden: boolean, within: number): Promise<void> {
     if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
     const leg = await this.waitFor(() => this.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
     const sipCallId = this.snapshots.get(leg)!.sipCallId;
     const caller = this.agent(call.from);
-    const domain = caller.spec.domain ?? this.scenario.domain;
-    const fingerprint = {
+    const callerSnap = this.snapshots.get(call.callerLeg)!;
+    const domain = this.domainOf(caller);
+    const calleeDomain = this.domainOf(this.agent(calleeName));
+    const host = os.hostname();
+    const fingerprint = fingerprintCaller({
       user: caller.spec.user,
       ...(caller.spec.display !== undefined ? { displayName: caller.spec.display } : {}),
-      ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) ? { domain } : {}),
-    };
+      ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) && domain.toLowerCase() !== calleeDomain?.toLowerCase() ? { domain } : {}),
+      ...(host.length >= 4 && host !== 'localhost' ? { hostNames: [host] } : {}),
+      messages: caller.trace,
+      callId: callerSnap.sipCallId,
+      ...(caller.spec.address?.mode === 'temporary' && callerSnap.localAddress !== undefined ? { oneTimeAddress: callerSnap.localAddress } : {}),
+      networkAddresses: this.networkAddresses(),
+    });
     const received = this.agent(calleeName).trace.filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
     const leaks = received.flatMap((entry) => findIdentityLeaks(entry.raw, fingerprint).map((leak) => `${entry.raw.split('\r\n')[0]}: ${leak.where} has ${leak.found}`));
     if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
     if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${caller.spec.user}`);
     if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
+  }
+
+  /** Seed 000: anonymous to the callee, known to the carrier: the lab's conversion tables name the real caller. */
+  private async expectCallerIdentified(call: CallRuntime, calleeName: string | undefined, identified: boolean, within: number): Promise<void> {
+    if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
+    const identify = this.lab?.identify;
+    if (!identify) throw new StepFailure('caller_identified needs the embedded lab (its conversion tables)');
+    const leg = await this.waitFor(() => this.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
+    const shown = this.snapshots.get(leg)!;
+    const caller = this.agent(call.from);
+    const domain = this.domainOf(caller);
+    const found = identify.call(this.lab, shown.sipCallId);
+    const matches = found !== undefined && found.realUser.split('@')[0] === caller.spec.user && (domain === undefined || found.realUser.split('@').slice(1).join('@').toLowerCase() === domain.toLowerCase());
+    if (identified && !matches) throw new StepFailure(`the operator cannot identify the caller of ${call.id} (shown to ${calleeName} as ${shown.remote.uri}, Call-ID ${shown.sipCallId}): the tables say ${found ? found.realUser : 'nothing'}`);
+    if (!identified && found !== undefined) throw new StepFailure(`expected no conversion record for ${call.id}, the tables name ${found.realUser}`);
+  }
+
+  /** The domain an agent's address-of-record is in, when the scenario or the lab says. */
+  private domainOf(agent: AgentRuntime): string | undefined {
+    return agent.spec.domain ?? this.scenario.domain ?? (agent.spec.server === undefined ? this.lab?.domain : undefined);
+  }
+
+  /** The servers' addresses: the network's own, never the caller's. */
+  private networkAddresses(): string[] {
+    const uris = [
+      ...Object.values(this.lab?.servers ?? {}),
+      ...Object.values(this.lab?.domainServers ?? {}).flatMap((s) => Object.values(s)),
+      ...Object.values(this.scenario.server ?? {}),
+      ...[...this.agents.values()].map((a) => a.spec.server),
+    ].filter((u): u is string => u !== undefined);
+    return uris.map((uri) => /^sips?:(?:[^@;]*@)?(\[[^\]]+\]|[^:;]+)/i.exec(uri)?.[1]?.replace(/^\[|\]$/g, '')).filter((h): h is string => h !== undefined);
   }
 
   /** Like waitFor, but re-checked on a timer: media counters change without phone events. */

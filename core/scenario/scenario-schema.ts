@@ -69,10 +69,23 @@ export const agentSchema = z
   .strict()
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });
 
+/**
+ * Where the embedded network converts anonymous calls (seed 000 Embodiments 2-5). Agents in different `domain:`s get
+ * one lab proxy per domain, peered; `carrier` adds a top-level proxy (named by `domain`) that every call between
+ * domains crosses and that converts there.
+ */
+const labConversion = z
+  .object({
+    placement: z.enum(['caller-server', 'callee-server', 'both', 'carrier', 'off']),
+    domain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'a domain name').optional(),
+  })
+  .strict();
+
 const labObject = z
   .object({
     mode: z.literal('embedded'),
     auth: z.boolean().optional(),
+    conversion: labConversion.optional(),
     /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
     service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
   })
@@ -81,7 +94,8 @@ const labObject = z
 export const scenarioHeaderSchema = z
   .object({
     name: z.string().max(200).optional(),
-    lab: z.union([z.literal('embedded'), labObject]).optional(),
+    // `lab: embedded` is short for `lab: { mode: embedded }` (read as the object, so errors name the key inside).
+    lab: z.preprocess((value) => (value === 'embedded' ? { mode: 'embedded' } : value), labObject).optional(),
     server: z.union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional() }).strict()]).optional(),
     domain: z.string().max(255).optional(),
     timeout: duration.optional(),
@@ -136,8 +150,13 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
-      /** Nothing the callee received in this call names the caller (user, display name, domain name). */
+      /**
+       * Nothing the callee received in this call names the caller: user, display name, domain and host names, its
+       * lasting addresses (the call's one-time address may show), its instance ids and GRUUs.
+       */
       caller_hidden: z.boolean().optional(),
+      /** The operator's conversion tables (the embedded lab's) name the real caller of this anonymous call. */
+      caller_identified: z.boolean().optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z
@@ -154,10 +173,11 @@ export type StepKind = keyof typeof stepSchemas;
 export type StepOf<K extends StepKind> = { kind: K; value: z.output<(typeof stepSchemas)[K]>; text: string };
 export type ScenarioStep = { [K in StepKind]: StepOf<K> }[StepKind];
 export type AgentSpec = z.output<typeof agentSchema>;
+export type LabConversion = z.output<typeof labConversion>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean; service_gateway?: { vendor_classes?: Record<string, number> } };
+  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> } };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;

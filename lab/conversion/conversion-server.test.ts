@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
@@ -34,17 +35,22 @@ describe('the message conversion server (seed 000) in the lab', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function lab(domain: string, conversion: Partial<ConversionServerOptions> | false): Promise<Lab> {
-    const started = await Lab.start({ domains: [domain], timers, conversion: conversion === false ? false : { placement: 'caller-server', lingerMs: 200, ...conversion } });
+  async function lab(domain: string, conversion: Partial<ConversionServerOptions> | false, users?: Record<string, { password?: string }>): Promise<Lab> {
+    const started = await Lab.start({
+      domains: [domain],
+      timers,
+      conversion: conversion === false ? false : { placement: 'caller-server', lingerMs: 200, ...conversion },
+      ...(users ? { users, auth: true } : {}),
+    });
     cleanup.push(() => started.stop());
     return started;
   }
 
-  function agent(user: string, home: Lab, domain: string, display?: string): Agent {
+  function agent(user: string, home: Lab, domain: string, display?: string, password?: string): Agent {
     const events: PhoneEvent[] = [];
     const trace: SipTapEntry[] = [];
     const phone = new Phone({
-      accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain, answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}) }],
+      accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain, answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}), ...(password ? { password } : {}) }],
       createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
       timers,
       onTrace: (_account, entry) => trace.push(entry),
@@ -95,6 +101,9 @@ describe('the message conversion server (seed 000) in the lab', () => {
     expect(leaks(bob, leg.sipCallId, { user: 'alice', displayName: 'Alice Liddell' })).toEqual([]);
     await until(() => home.sip.conversion!.records().length === 0, 3000); // freed after the linger
     expect(home.sip.conversion!.table.pool.used).toBe(0);
+    // After the call the operator still knows who it was, by the Call-ID the callee was shown.
+    expect(home.sip.conversion!.identify(leg.sipCallId)).toMatchObject({ realUser: 'alice@home.lab', anonymousUser: 'Anonymous1', shownAs: `"Anonymous" <${leg.remote.uri}>`, endedAt: expect.any(String) });
+    expect(home.sip.conversion!.history()).toHaveLength(1);
 
     // and the other way round: the caller hangs up
     bob.events.length = 0;
@@ -184,5 +193,62 @@ describe('the message conversion server (seed 000) in the lab', () => {
     expect(replies.map((r) => `${r.callId} ${r.status}`).sort()).toEqual(['badsdp@x 400', 'only@x 484']);
     expect(replies.find((r) => r.status === 400)!.reason).toMatch(/^Bad Request \(SDP: /);
     await alice.phone.hangup(first.id);
+  });
+
+  it('with digest authentication, the identity in P-Preferred-Identity must prove itself before it gets an anonymous name (RFC 3325 §9.2)', async () => {
+    const users = { alice: { password: 'wonder' }, bob: { password: 'builder' }, mallory: { password: 'evil' } };
+    const home = await lab('home.lab', {}, users);
+    const alice = agent('alice', home, 'home.lab', 'Alice Liddell', 'wonder');
+    const bob = agent('bob', home, 'home.lab', undefined, 'builder');
+    await alice.phone.register();
+    await bob.phone.register();
+    const placed = await alice.phone.call({ target: 'bob', anonymity: 'header' });
+    const leg = await until(() => incoming(bob));
+    expect(home.sip.conversion!.identify(leg.sipCallId)?.realUser).toBe('alice@home.lab');
+    const bobInvite = bob.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw;
+    expect(bobInvite).not.toMatch(/^(Proxy-)?Authorization:/im); // the credentials stopped at the proxy
+    await alice.phone.hangup(placed.id);
+
+    // Mallory claims to be alice: unauthenticated, then with her own credentials — challenged both times, no name lent.
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => void socket.close());
+    const replies: SipResponse[] = [];
+    socket.on('message', (data) => {
+      const m = parseSipMessage(data);
+      if (m.kind === 'response' && m.status >= 200) replies.push(m);
+    });
+    const port = socket.address().port;
+    const invite = (cseq: number, authorization?: string, claimed = 'alice', target = 'bob'): string =>
+      [
+        `INVITE sip:${target}@home.lab SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKforge${cseq}`,
+        'Max-Forwards: 70',
+        'From: "Anonymous" <sip:anonymous@anonymous.invalid>;tag=m1',
+        `To: <sip:${target}@home.lab>`,
+        `Call-ID: ${claimed === 'alice' ? 'forged' : 'own'}@x`,
+        `CSeq: ${cseq} INVITE`,
+        `Contact: <sip:m@127.0.0.1:${port}>`,
+        'Privacy: id',
+        `P-Preferred-Identity: <sip:${claimed}@home.lab>`,
+        ...(authorization ? [`Proxy-Authorization: ${authorization}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+    socket.send(invite(1), home.sip.ports.udp!, '127.0.0.1');
+    const challenge = await until(() => replies.find((r) => r.cseq.seq === 1));
+    expect(challenge.status).toBe(407);
+    const nonce = /nonce="([^"]+)"/.exec(challenge.get('proxy-authenticate')!)![1]!;
+    const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+    const credentials = (uri: string, nc: string): string =>
+      `Digest username="mallory", realm="veilphone.lab", nonce="${nonce}", uri="${uri}", response="${md5(`${md5('mallory:veilphone.lab:evil')}:${nonce}:${nc}:c1:auth:${md5(`INVITE:${uri}`)}`)}", qop=auth, nc=${nc}, cnonce="c1", algorithm=MD5`;
+    socket.send(invite(2, credentials('sip:bob@home.lab', '00000001')), home.sip.ports.udp!, '127.0.0.1');
+    expect((await until(() => replies.find((r) => r.cseq.seq === 2))).status).toBe(407);
+    // The same credentials claiming her own identity pass (to a user who is not there: 480, not 407).
+    socket.send(invite(3, credentials('sip:carol@home.lab', '00000002'), 'mallory', 'carol'), home.sip.ports.udp!, '127.0.0.1');
+    expect((await until(() => replies.find((r) => r.cseq.seq === 3))).status).toBe(404);
+    expect(home.sip.conversion!.identify('forged@x')).toBeUndefined();
+    expect(home.sip.conversion!.identify('own@x')?.realUser).toBe('mallory@home.lab');
   });
 });

@@ -17,10 +17,10 @@ import { ConversionTable, ConversionTableError, type ConversionEntry, type Conve
 
 /**
  * Where the conversion server sits (seed 000 Embodiments 2-5): on the caller's server, on the callee's server, on
- * both (Embodiment 4: the caller's converts the identity and SDP, the callee's the Vias and domains), or at the
- * carrier's top-level domain (Embodiment 5).
+ * both (Embodiment 4: the caller's converts the identity and SDP, the callee's the Vias and domains — `both` is one
+ * server playing whichever of the two roles each call gives it), or at the carrier's top-level domain (Embodiment 5).
  */
-export type ConversionPlacement = 'caller-server' | 'callee-server' | 'carrier';
+export type ConversionPlacement = 'caller-server' | 'callee-server' | 'both' | 'carrier';
 
 /** The conversions of Figs. 10-12, 17, 22 and 27, switchable so two servers can split them (Embodiment 4). */
 export type ConversionStep = 'identity' | 'domain' | 'via' | 'call-id' | 'sdp';
@@ -37,6 +37,8 @@ export interface ConversionServerOptions {
   maxIdleMs?: number;
   /** How long an ended dialog keeps converting late retransmissions. */
   lingerMs?: number;
+  /** How many ended dialogs the operator can still look up (default 1000). */
+  historySize?: number;
   /** The dial prefix that asks for an anonymous call (Fig. 31, flag 561). */
   prefix?: string;
 }
@@ -47,6 +49,9 @@ export interface ConversionCounters {
 }
 
 const allSteps: ConversionStep[] = ['identity', 'domain', 'via', 'call-id', 'sdp'];
+/** Embodiment 4 (Fig. 22): the caller's server converts the identity and the SDP, the callee's the Vias and domains. */
+const callerSideSteps: ConversionStep[] = ['identity', 'sdp'];
+const calleeSideSteps: ConversionStep[] = ['via', 'domain', 'call-id'];
 
 /**
  * The message conversion server of seed 000 as hooks of the lab proxy (Fig. 4): a request that asks for an anonymous
@@ -69,6 +74,7 @@ export class ConversionServer implements ProxyHooks {
       ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
       ...(options.maxIdleMs !== undefined ? { maxIdleMs: options.maxIdleMs } : {}),
       ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+      ...(options.historySize !== undefined ? { historySize: options.historySize } : {}),
     });
   }
 
@@ -79,6 +85,11 @@ export class ConversionServer implements ProxyHooks {
   /** Operator view: who is behind each anonymous call now. */
   records(): ConversionRecord[] {
     return this.table.records();
+  }
+
+  /** Operator view: dialogs that ended, still kept so a caller can be identified after the call. */
+  history(): ConversionRecord[] {
+    return this.table.history();
   }
 
   identify(anonymousUserOrCallId: string): ConversionRecord | undefined {
@@ -95,13 +106,14 @@ export class ConversionServer implements ProxyHooks {
     if (request.method !== 'INVITE' || getParam(request.to.params, 'tag') !== undefined) return undefined;
     const trigger = this.trigger(request);
     if (!trigger) return undefined;
-    if (!this.appliesTo(request)) return undefined;
+    const steps = this.stepsFor(request);
+    if (steps.size === 0) return undefined;
     if (trigger === 'prefix') {
       const stripped = this.stripPrefix(request.uri);
       if (stripped === undefined) return this.refuse(request, 484, 'Address Incomplete', 'PREFIX_ONLY');
       request.uri = stripped;
     }
-    if (request.body.length > 0 && this.steps.has('sdp')) {
+    if (request.body.length > 0 && steps.has('sdp')) {
       try {
         parseSdp(request.body);
       } catch (error) {
@@ -112,12 +124,12 @@ export class ConversionServer implements ProxyHooks {
     const callerTag = getParam(from.params, 'tag');
     if (callerTag === undefined) return this.refuse(request, 400, 'Bad Request (From without tag)', 'NO_FROM_TAG');
     const realUser = this.realUser(request, from);
-    const anonymousFrom = this.anonymousFrom(from);
+    const anonymousFrom = this.anonymousFrom(from, steps);
     try {
       const entry = this.table.add(
         {
           realCallId: request.callId,
-          convertedCallId: this.steps.has('call-id') ? convertCallId(request.callId, this.options.domain) : request.callId,
+          convertedCallId: steps.has('call-id') ? convertCallId(request.callId, this.options.domain) : request.callId,
           callerTag,
           inviteSeq: request.cseq.seq,
           realUser,
@@ -125,8 +137,9 @@ export class ConversionServer implements ProxyHooks {
           anonymousFrom: '',
           realTo: request.get('to') ?? '',
           convertedTo: this.stripToPrefix(request.get('to') ?? ''),
+          steps,
         },
-        this.steps.has('identity'),
+        steps.has('identity'),
       );
       entry.anonymousFrom = anonymousFrom(entry.anonymousUser);
     } catch (error) {
@@ -173,7 +186,7 @@ export class ConversionServer implements ProxyHooks {
       // The caller answers the callee's request: the callee keeps seeing only the anonymous identity.
       response.set('to', withTag(entry.anonymousFrom, entry.callerTag));
       response.set('call-id', entry.convertedCallId);
-      if (this.steps.has('sdp') && response.body.length > 0) response.body = this.convertSdp(response.body, undefined);
+      if (entry.steps.has('sdp') && response.body.length > 0) response.body = this.convertSdp(response.body, undefined);
     }
     if (response.cseq.method === 'BYE' && response.status >= 200) this.table.end(entry);
   }
@@ -182,7 +195,7 @@ export class ConversionServer implements ProxyHooks {
     request.set('from', withTag(entry.anonymousFrom, entry.callerTag));
     request.set('to', keepTag(entry.convertedTo, request.get('to') ?? ''));
     request.set('call-id', entry.convertedCallId);
-    if (this.steps.has('via')) {
+    if (entry.steps.has('via')) {
       // Fig. 17: erase every Via but our own; the originals come back onto the responses.
       const [ours, ...below] = request.getAll('via');
       if (ours !== undefined && below.length > 0) {
@@ -194,7 +207,7 @@ export class ConversionServer implements ProxyHooks {
     request.remove('p-preferred-identity');
     request.remove('p-asserted-identity');
     if (!request.has('privacy')) request.set('privacy', 'id'); // downstream servers and the callee know it is anonymous
-    if (this.steps.has('sdp') && request.body.length > 0) request.body = this.convertSdp(request.body, context.inbound.remote.address);
+    if (entry.steps.has('sdp') && request.body.length > 0) request.body = this.convertSdp(request.body, context.inbound.remote.address);
     if (request.method === 'INVITE' && getParam(request.to.params, 'tag') === undefined) this.counters.converted++;
   }
 
@@ -234,18 +247,26 @@ export class ConversionServer implements ProxyHooks {
     return undefined;
   }
 
-  /** Embodiments 2-5: which requests this placement converts. */
-  private appliesTo(request: SipRequest): boolean {
+  /** Embodiments 2-5: what this placement converts in a request (nothing: it only forwards). */
+  private stepsFor(request: SipRequest): Set<ConversionStep> {
     const callerOurs = this.local.has(hostOf(this.realIdentity(request)?.uri.host ?? request.from.uri.host));
     const calleeOurs = this.local.has(hostOf(safeHost(request.uri) ?? ''));
+    let wanted: ConversionStep[];
     switch (this.options.placement) {
       case 'caller-server':
-        return callerOurs;
+        wanted = callerOurs ? allSteps : [];
+        break;
       case 'callee-server':
-        return calleeOurs;
+        wanted = calleeOurs ? allSteps : [];
+        break;
+      case 'both':
+        wanted = [...(callerOurs ? callerSideSteps : []), ...(calleeOurs ? calleeSideSteps : [])];
+        break;
       case 'carrier':
-        return true;
+        wanted = allSteps;
+        break;
     }
+    return new Set(wanted.filter((step) => this.steps.has(step)));
   }
 
   private realIdentity(request: SipRequest): NameAddr | undefined {
@@ -264,15 +285,15 @@ export class ConversionServer implements ProxyHooks {
   }
 
   /** Figs. 10, 17, 27: the From display and user become AnonymousN (or "Anonymous"), the domain ours. */
-  private anonymousFrom(from: NameAddr): (name: string | undefined) => string {
+  private anonymousFrom(from: NameAddr, steps: Set<ConversionStep>): (name: string | undefined) => string {
     return (name) => {
       const uri = { ...from.uri, params: [] as NameAddr['params'] };
-      if (this.steps.has('identity')) uri.user = name ?? 'Anonymous';
-      if (this.steps.has('domain')) {
+      if (steps.has('identity')) uri.user = name ?? 'Anonymous';
+      if (steps.has('domain')) {
         uri.host = this.options.domain;
         delete uri.port;
       }
-      return formatNameAddr({ ...(this.steps.has('identity') ? { display: 'Anonymous' } : from.display !== undefined ? { display: from.display } : {}), uri, params: [] });
+      return formatNameAddr({ ...(steps.has('identity') ? { display: 'Anonymous' } : from.display !== undefined ? { display: from.display } : {}), uri, params: [] });
     };
   }
 

@@ -1,4 +1,5 @@
 import { AnonymousPool } from './anonymous-pool.js';
+import type { ConversionStep } from './conversion-server.js';
 
 /** One converted dialog (seed 000 Fig. 13 table 170 and Fig. 14 table 180, joined per call). */
 export interface ConversionEntry {
@@ -18,6 +19,8 @@ export interface ConversionEntry {
   convertedTo: string;
   /** The pool name lent to this call, when identity conversion is on. */
   anonymousUser?: string;
+  /** What this server converts in this dialog (its placement and the call decide: Embodiment 4 splits the work). */
+  steps: Set<ConversionStep>;
   /** Vias erased from each caller-side request, by its CSeq, to put back on the responses. */
   erasedVias: Map<string, string[]>;
   createdAt: number;
@@ -30,10 +33,14 @@ export interface ConversionEntry {
 export interface ConversionRecord {
   anonymousUser?: string;
   realUser: string;
+  /** The From the callee was shown. */
+  shownAs: string;
   realCallId: string;
   convertedCallId: string;
   since: string;
   ending: boolean;
+  /** Set once the entry left the live tables (it is then only in the operator's recent history). */
+  endedAt?: string;
 }
 
 export class ConversionTableError extends Error {
@@ -58,9 +65,17 @@ export class ConversionTable {
   private readonly maxIdleMs: number;
   private readonly lingerMs: number;
 
-  constructor(options: { poolSize?: number; maxIdleMs?: number; lingerMs?: number } = {}) {
+  /**
+   * Ended dialogs, newest last, for the operator: a callee complains after the call, so the carrier must still tell
+   * who was behind the Call-ID it was shown (seed 000: "the callers can be managed by … a communications carrier").
+   */
+  private readonly ended: ConversionRecord[] = [];
+  private readonly historySize: number;
+
+  constructor(options: { poolSize?: number; maxIdleMs?: number; lingerMs?: number; historySize?: number } = {}) {
     this.maxIdleMs = options.maxIdleMs ?? 4 * 3600_000;
     this.lingerMs = options.lingerMs ?? 32_000;
+    this.historySize = options.historySize ?? 1000;
     this.pool = new AnonymousPool(options.poolSize ?? 100);
     this.sweeper = setInterval(() => this.sweep(), Math.min(60_000, Math.max(1000, this.lingerMs / 2)));
     this.sweeper.unref();
@@ -68,6 +83,9 @@ export class ConversionTable {
 
   /** Register a new converted dialog; throws POOL_EXHAUSTED when an anonymous name is needed and none is free. */
   add(entry: Omit<ConversionEntry, 'createdAt' | 'lastSeenAt' | 'anonymousUser' | 'erasedVias'>, needsName: boolean): ConversionEntry {
+    // The same Call-ID again (an INVITE re-sent with credentials after a 407): the new request replaces the old.
+    const previous = this.byCallId.get(entry.realCallId);
+    if (previous) this.remove(previous, false);
     let anonymousUser: string | undefined;
     if (needsName) {
       anonymousUser = this.pool.take();
@@ -100,14 +118,24 @@ export class ConversionTable {
     this.remove(entry);
   }
 
-  /** Operator lookup by anonymous name or either Call-ID. */
+  /**
+   * Operator lookup by anonymous name or either Call-ID: the live dialog first, else the latest ended one (an
+   * AnonymousN is lent again after its dialog ends, so after the fact the Call-ID is the sure key).
+   */
   identify(key: string): ConversionRecord | undefined {
-    const entry = this.byCallId.get(key) ?? [...this.entries()].find((e) => e.anonymousUser?.toLowerCase() === key.toLowerCase());
-    return entry ? record(entry) : undefined;
+    const lower = key.toLowerCase();
+    const entry = this.byCallId.get(key) ?? [...this.entries()].find((e) => e.anonymousUser?.toLowerCase() === lower);
+    if (entry) return record(entry);
+    return this.ended.findLast((r) => r.realCallId === key || r.convertedCallId === key || r.anonymousUser?.toLowerCase() === lower);
   }
 
   records(): ConversionRecord[] {
     return [...this.entries()].map(record);
+  }
+
+  /** Ended dialogs still kept for the operator, oldest first. */
+  history(): ConversionRecord[] {
+    return [...this.ended];
   }
 
   get size(): number {
@@ -131,10 +159,15 @@ export class ConversionTable {
     for (const entry of this.entries()) if (this.expired(entry, now)) this.remove(entry);
   }
 
-  private remove(entry: ConversionEntry): void {
+  private remove(entry: ConversionEntry, keep = true): void {
+    if (this.byCallId.get(entry.realCallId) !== entry) return;
     this.byCallId.delete(entry.realCallId);
     this.byCallId.delete(entry.convertedCallId);
     if (entry.anonymousUser) this.pool.give(entry.anonymousUser);
+    if (keep && this.historySize > 0) {
+      this.ended.push({ ...record(entry), ending: true, endedAt: new Date().toISOString() });
+      if (this.ended.length > this.historySize) this.ended.splice(0, this.ended.length - this.historySize);
+    }
   }
 }
 
@@ -142,6 +175,7 @@ function record(entry: ConversionEntry): ConversionRecord {
   return {
     ...(entry.anonymousUser ? { anonymousUser: entry.anonymousUser } : {}),
     realUser: entry.realUser,
+    shownAs: entry.anonymousFrom,
     realCallId: entry.realCallId,
     convertedCallId: entry.convertedCallId,
     since: new Date(entry.createdAt).toISOString(),

@@ -44,7 +44,7 @@ export interface SipLabServerSnapshot {
   rejected: Record<string, number>;
   transactions: { server: number; client: number };
   /** The conversion tables as the operator sees them, and what the conversion server did. */
-  conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number };
+  conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number; recent: ConversionRecord[] };
 }
 
 /** The embedded registrar and stateful proxy over UDP, TCP and WebSocket at once. */
@@ -114,7 +114,15 @@ export class SipLabServer {
       rejected: this.transports.rejects.snapshot(),
       transactions: this.proxy.activeTransactions,
       ...(this.conversion
-        ? { conversion: { placement: this.conversion.placement, records: this.conversion.records(), counters: this.conversion.counters, poolInUse: this.conversion.table.pool.used } }
+        ? {
+            conversion: {
+              placement: this.conversion.placement,
+              records: this.conversion.records(),
+              counters: this.conversion.counters,
+              poolInUse: this.conversion.table.pool.used,
+              recent: this.conversion.history(),
+            },
+          }
         : {}),
     };
   }

@@ -167,6 +167,10 @@ export class SipProxy {
       tx.respond(createResponse(request, 483, undefined, randomToken(10)));
       return;
     }
+    // Our users' calls are authenticated wherever they go (another domain too: no open relay), and before any hook:
+    // the identity a conversion server records for the operator is one that proved itself, and an unauthenticated
+    // request cannot hold one of its anonymous names.
+    if (!this.authorized(request, tx, 'invite')) return;
     const hooked = this.options.hooks?.onRequest?.(request, hop);
     if (hooked) {
       tx.respond(hooked);
@@ -200,7 +204,6 @@ export class SipProxy {
       reply.set('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER');
       return tx.respond(reply);
     }
-    if (!this.authorized(request, tx, 'invite')) return;
     const registrar = this.options.registrar;
     if (!registrar.isKnown(ruri.user)) return tx.respond(createResponse(request, 404, undefined, randomToken(10)));
     const bindings = registrar.lookup(ruri.user);
@@ -223,8 +226,10 @@ export class SipProxy {
     const auth = this.options.auth;
     if (!auth) return true;
     if (kind === 'invite' && (!auth.invites || request.method !== 'INVITE' || hasToTag(request))) return true;
-    const fromUser = request.from.uri.user;
-    const fromOurs = fromUser !== undefined && this.isOurs(request.from.uri) && this.options.registrar.isKnown(fromUser);
+    // RFC 3325 §9.2: an anonymous caller names itself in P-Preferred-Identity; that is the identity to prove.
+    const claimed = kind === 'invite' ? (this.preferredIdentity(request) ?? request.from.uri) : request.from.uri;
+    const fromUser = claimed.user;
+    const fromOurs = fromUser !== undefined && this.isOurs(claimed) && this.options.registrar.isKnown(fromUser);
     if (kind === 'invite' && !fromOurs) return true;
     const header = request.get(kind === 'register' ? 'authorization' : 'proxy-authorization');
     const result = auth.authenticator.verify(header, request.method, auth.password);
@@ -239,6 +244,12 @@ export class SipProxy {
     reply.set(status === 401 ? 'www-authenticate' : 'proxy-authenticate', auth.authenticator.challenge(result === 'stale'));
     tx.respond(reply);
     return false;
+  }
+
+  private preferredIdentity(request: SipRequest): SipUri | undefined {
+    const value = request.get('p-preferred-identity');
+    if (value === undefined) return undefined;
+    return safeUri(() => parseNameAddr(value.split(',')[0]!).uri);
   }
 
   /** §16.6: one branch per target, each with our Via, a decremented Max-Forwards and (for INVITE) Record-Route. */

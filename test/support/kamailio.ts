@@ -16,7 +16,8 @@ export class KamailioServer {
     readonly child: Child,
     readonly port: number,
     readonly wsPort: number,
-    private readonly dir: string,
+    /** Its run and working directory: the `kamcmd` control socket is `kamailio_ctl` there. */
+    readonly dir: string,
   ) {}
 
   static async start(options: { config?: string; defines?: string[] } = {}): Promise<KamailioServer> {

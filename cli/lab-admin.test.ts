@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Child } from '../test/support/child.js';
+import { projectRoot, serverArgs, veilphone } from '../test/support/veilphone-cli.js';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-lab-admin-'));
+const children: Child[] = [];
+afterAll(async () => {
+  await Promise.all(children.map((c) => c.stop()));
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('veilphone lab-admin (the operator identifies an anonymous caller from the command line)', () => {
+  it('lists the conversion tables and names the caller behind the Call-ID the callee was shown, after the call too', async () => {
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0']);
+    children.push(lab);
+    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; tcp: number; ws: number; admin: string };
+    expect(ready.admin).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/snapshot\?token=\S+$/);
+    const servers = { udp: `sip:127.0.0.1:${ready.udp};transport=udp`, tcp: `sip:127.0.0.1:${ready.tcp};transport=tcp`, ws: `sip:127.0.0.1:${ready.ws};transport=ws` };
+
+    const report = path.join(scratch, 'report.json');
+    const run = veilphone(['run', path.join(projectRoot, 'test/scenarios/anonymous-prefix.yaml'), ...serverArgs(servers), '--report', report, '--quiet']);
+    expect(await run.exitCode(60_000), run.stdout + run.stderr).toBe(0);
+    const calls = (JSON.parse(fs.readFileSync(report, 'utf8')) as { calls: Array<{ id: string; legs: { callee: { sipCallId: string } } }> }).calls;
+    const shown = calls.find((c) => c.id === 'c1')!.legs.callee.sipCallId;
+
+    const identify = veilphone(['lab-admin', ready.admin, 'identify', shown]);
+    expect(await identify.exitCode(30_000), identify.stderr).toBe(0);
+    expect(identify.stdout).toMatch(new RegExp(`^${shown} is alice@127\\.0\\.0\\.1 \\(shown as Anonymous\\d+\\): Call-ID \\S+, since \\S+, ended(?: \\S+)?$`, 'm'));
+
+    const tables = veilphone(['lab-admin', ready.admin]);
+    expect(await tables.exitCode(30_000), tables.stderr).toBe(0);
+    expect(tables.stdout).toMatch(/^conversion server \(caller-server\): 2 converted, \d+ anonymous names in use/m);
+    expect(tables.stdout).toMatch(new RegExp(`^Anonymous\\d+\\s+alice@127\\.0\\.0\\.1\\s+${shown}\\s`, 'm'));
+
+    const asJson = veilphone(['lab-admin', ready.admin, 'identify', shown, '--json']);
+    expect(await asJson.exitCode(30_000)).toBe(0);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ realUser: 'alice@127.0.0.1', convertedCallId: shown });
+
+    const nobody = veilphone(['lab-admin', ready.admin, 'identify', 'Anonymous99']);
+    expect(await nobody.exitCode(30_000)).toBe(1);
+    expect(nobody.stderr).toMatch(/no conversion record for Anonymous99/);
+
+    const wrongToken = veilphone(['lab-admin', ready.admin.replace(/token=\S+$/, 'token=guess'), 'bindings']);
+    expect(await wrongToken.exitCode(30_000)).toBe(2);
+    expect(wrongToken.stderr).toMatch(/refused the token/);
+  }, 120_000);
+});

@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import { CallLogStore } from '../calllog/call-log-store.js';
+import { Phone } from './phone.js';
+
+/** SPEC A and F: the choice of anonymity and what really went out are in the call log; the callee logs "Anonymous". */
+describe('the call log of anonymous calls', () => {
+  const timers = { t1: 100, t2: 400 };
+  let lab: Lab;
+  let aliceLog: CallLogStore;
+  let bobLog: CallLogStore;
+  const phones: Phone[] = [];
+
+  beforeEach(async () => {
+    lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers });
+    aliceLog = CallLogStore.open(':memory:');
+    bobLog = CallLogStore.open(':memory:');
+  });
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.shutdown()));
+    await lab.stop();
+    aliceLog.close();
+    bobLog.close();
+  });
+
+  function phone(account: Partial<AccountConfig> & { id: string; user: string }, log: CallLogStore): { phone: Phone; events: PhoneEvent[] } {
+    const events: PhoneEvent[] = [];
+    const p = new Phone({
+      accounts: [{ server: lab.servers.udp!, transport: 'udp', domain: 'home.lab', ...account }],
+      callLog: log,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+    });
+    p.subscribe((e) => events.push(e));
+    phones.push(p);
+    return { phone: p, events };
+  }
+
+  async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
+    const start = Date.now();
+    for (;;) {
+      const value = probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() - start > ms) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
+    events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+
+  it('records the mode and the really-sent From and Request-URI for header and prefix mode, and marks the incoming side anonymous', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', displayName: 'Alice Liddell' }, aliceLog);
+    const bob = phone({ id: 'bob', user: 'bob', answer: { kind: 'auto' } }, bobLog);
+    await alice.phone.register();
+    await bob.phone.register();
+
+    const placed: CallSnapshot[] = [];
+    for (const request of [{ target: 'bob', anonymity: 'header' as const, anonymityLevel: 'full' as const }, { target: '184bob' }, { target: 'bob' }]) {
+      const call = await alice.phone.call(request);
+      await until(() => last(alice.events, call.id)?.state === 'established');
+      await alice.phone.hangup(call.id);
+      await until(() => last(alice.events, call.id)?.state === 'terminated');
+      placed.push(call);
+    }
+    await until(() => bob.events.filter((e) => e.type === 'call' && e.call.state === 'terminated').length >= 3 || undefined);
+    aliceLog.flush();
+    bobLog.flush();
+
+    const [header, prefix, presented] = await Promise.all(placed.map((c) => alice.phone.callDetail(c.id)));
+    expect(header).toMatchObject({ anonymity: 'header', dialed: 'bob', sentRequestUri: 'sip:bob@home.lab', remoteShown: 'bob' });
+    expect(header!.sentFrom).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=\w+$/);
+    const sentInvite = header!.messages.find((m) => m.dir === 'out' && m.raw.startsWith('INVITE '))!.raw;
+    expect(sentInvite).toMatch(/^Privacy: header;user;id$/m);
+    expect(sentInvite).toMatch(/^P-Preferred-Identity: <sip:alice@home\.lab>$/m);
+
+    // Prefix mode: the terminal sends its own From and leaves 184 in the Request-URI for the conversion server.
+    expect(prefix).toMatchObject({ anonymity: 'prefix', dialed: '184bob', sentRequestUri: 'sip:184bob@home.lab', remoteShown: 'bob' });
+    expect(prefix!.sentFrom).toMatch(/^"Alice Liddell" <sip:alice@home\.lab>;tag=\w+$/);
+    expect(presented).toMatchObject({ anonymity: 'none', sentRequestUri: 'sip:bob@home.lab' });
+
+    const received = (await bob.phone.history({ direction: 'incoming' })).calls.sort((a, b) => a.startedAt - b.startedAt);
+    expect(received.map((c) => [c.remoteAnonymous, c.remoteShown])).toEqual([
+      [true, 'Anonymous'],
+      [true, 'Anonymous'],
+      [false, 'Alice Liddell'],
+    ]);
+    expect(received[0]!.remoteUser).toMatch(/^Anonymous\d+$/); // the conversion server's name for her, not hers
+    // Support staff can list the anonymous calls on either side.
+    expect((await bob.phone.history({ anonymous: true })).calls).toHaveLength(2);
+    expect((await alice.phone.history({ anonymous: true })).calls.map((c) => c.anonymity).sort()).toEqual(['header', 'prefix']);
+  });
+});
