@@ -1,6 +1,8 @@
 import type { CallLogFilter } from '../api/call-log-types.js';
 import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
+import type { CallRequest } from '../api/phone-types.js';
+import { checkAccountConfig } from './account-config-check.js';
 
 type Validator = (args: unknown[]) => unknown[];
 
@@ -23,13 +25,24 @@ const validators: Record<PhoneCommand, Validator> = {
   snapshot: () => [],
   register: ([account]) => [optionalId(account, 'account')],
   unregister: ([account]) => [optionalId(account, 'account')],
+  settings: () => [],
+  updateAccount: ([config]) => [checkAccountConfig(config)],
+  removeAccount: ([account]) => [id(account, 'account')],
   call: ([request]) => {
     if (typeof request !== 'object' || request === null) throw invalid('call needs { target, accountId? }');
-    const { target, accountId } = request as Record<string, unknown>;
+    const { target, accountId, anonymity, anonymityLevel } = request as Record<string, unknown>;
     if (typeof target !== 'string' || target.length === 0 || target.length > 256) throw invalid('target must be 1-256 characters');
-    const out: { target: string; accountId?: string } = { target };
+    const out: CallRequest = { target };
     const account = optionalId(accountId, 'accountId');
     if (account !== undefined) out.accountId = account;
+    if (anonymity !== undefined) {
+      if (anonymity !== 'default' && anonymity !== 'none' && anonymity !== 'prefix' && anonymity !== 'header') throw invalid('anonymity must be default, none, prefix or header');
+      out.anonymity = anonymity;
+    }
+    if (anonymityLevel !== undefined) {
+      if (anonymityLevel !== 'id' && anonymityLevel !== 'full') throw invalid('anonymityLevel must be id or full');
+      out.anonymityLevel = anonymityLevel;
+    }
     return [out];
   },
   answer: ([call]) => [id(call, 'call')],
