@@ -8,6 +8,8 @@ export interface PhoneAudioPort {
   capture(callId: string, samples: Int16Array): void;
   /** Far-end frames, as the call plays them out. */
   onPlayback(listener: (callId: string, samples: Int16Array) => void): () => void;
+  /** A host refused a frame before it reached the port (malformed bytes): counted with the port's own refusals. */
+  refuse?(problem: string): void;
 }
 
 /** Audio runs at 8 kHz in 20 ms frames (RFC 3551 §4.5.14, ptime 20): what every frame on the port holds. */
