@@ -88,7 +88,8 @@ const validators: Record<PhoneCommand, Validator> = {
 /** Run one command by name with untrusted arguments; rejects with PhoneError('INVALID_ARGUMENT') on bad input. */
 export async function dispatchPhoneCommand(api: PhoneApi, command: string, args: unknown[]): Promise<unknown> {
   if (!(phoneCommands as readonly string[]).includes(command)) throw invalid(`unknown command "${command}"`);
-  const checked = validators[command as PhoneCommand](args);
+  // JSON carries an absent optional argument as null (`[id, undefined]` is sent as `[id, null]`)
+  const checked = validators[command as PhoneCommand](args.map((arg) => (arg === null ? undefined : arg)));
   const method = api[command as PhoneCommand] as (...a: unknown[]) => Promise<unknown>;
   return method.apply(api, checked);
 }

@@ -141,6 +141,11 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
     await expect(dispatchPhoneCommand(api, 'call', [{ target: 'bob', anonymity: 'loud' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(dispatchPhoneCommand(api, 'call', [{ target: 'bob', anonymityLevel: 'max' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(dispatchPhoneCommand(api, 'updateAccount', [{ id: 'x' }])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // an absent optional argument arrives as null over JSON (the WebSocket client sends [id, digits, undefined])
+    const dtmf: unknown[] = [];
+    const withDtmf = { sendDtmf: async (...args: unknown[]) => void dtmf.push(args) } as unknown as PhoneApi;
+    await dispatchPhoneCommand(withDtmf, 'sendDtmf', JSON.parse(JSON.stringify(['c1', '5', undefined])) as unknown[]);
+    expect(dtmf).toEqual([['c1', '5', undefined]]);
     await expect(dispatchPhoneCommand(api, 'removeAccount', [''])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -51,14 +51,17 @@ export const usePhone = create<PhoneState>((set, get) => ({
     const api = get().api;
     if (!api) return;
     const snapshot = await api.snapshot();
+    const options = useCallOptions.getState();
+    const previous = get().accounts.find((a) => a.id === options.accountId);
     set({
       accounts: snapshot.accounts,
       registrations: Object.fromEntries(snapshot.registrations.map((r) => [r.accountId, r])),
       addresses: snapshot.addresses,
       network: snapshot.network,
     });
-    const options = useCallOptions.getState();
-    if (!snapshot.accounts.some((a) => a.id === options.accountId)) options.selectAccount(snapshot.accounts[0]);
+    // the dialer's switch follows the account's default when the account (or its default) changed
+    const next = snapshot.accounts.find((a) => a.id === options.accountId);
+    if (!next || JSON.stringify(next.anonymity) !== JSON.stringify(previous?.anonymity)) options.selectAccount(next ?? snapshot.accounts[0]);
   },
 
   async connect(api) {

@@ -58,7 +58,7 @@ export function App() {
   const incoming = list.filter((c) => c.state === 'incoming');
   const active = list.find((c) => c.state !== 'incoming');
   return (
-    <div className="app">
+    <div className={view === 'settings' ? 'app settings-open' : 'app'}>
       <StatusBar />
       <main>
         {incoming.map((call) => (
