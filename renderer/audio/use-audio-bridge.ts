@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
-import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { audioCall } from './audio-call.js';
 import { AudioBridge, type AudioProbe } from './audio-bridge.js';
 import { refreshAudioDevices } from './devices.js';
 
@@ -10,12 +10,6 @@ declare global {
     /** The audio bridge's levels and tone check, for diagnostics and the end-to-end tests. */
     veilphoneAudio?: AudioProbe;
   }
-}
-
-/** The call whose audio the devices carry: an established call, the one not on hold first. */
-export function audioCall(calls: Record<string, CallSnapshot>): CallSnapshot | undefined {
-  const established = Object.values(calls).filter((c) => c.state === 'established');
-  return established.find((c) => !c.localHold) ?? established[0];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { audioCall, useAudioBridge } from '../audio/use-audio-bridge.js';
+import { audioCall } from '../audio/audio-call.js';
+import { useAudioBridge } from '../audio/use-audio-bridge.js';
 import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { Dialer } from './Dialer.js';

@@ -1,21 +1,10 @@
-import { parseDialLink } from '../../core/api/dial-link.js';
 import { matchDialRules } from '../../core/api/dial-rules.js';
 import { useCallOptions } from '../store/call-options-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { pastedDialString } from './dial-paste.js';
 import { useT } from './use-t.js';
 
 const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
-
-/**
- * What a pasted text becomes in the dialer: a `sip:`/`tel:` link is cleaned the way a clicked one is (no headers, no
- * maddr; a tel: number keeps its digits), a number loses its separators, anything else is trimmed to one line.
- */
-export function pastedDialString(text: string): string {
-  const trimmed = text.trim().split(/\r?\n/)[0]!.trim();
-  if (/^(sips?|tel):/i.test(trimmed)) return parseDialLink(trimmed) ?? '';
-  if (/^[+\d\s().*#-]+$/.test(trimmed)) return trimmed.replace(/[\s().-]/g, '');
-  return trimmed.slice(0, 256);
-}
 
 /** Free text or keypad, the account, the Anonymous switch and its mode; Enter calls. */
 export function Dialer() {
