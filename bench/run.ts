@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { benchAddresses } from './address-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
+import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 
 /**
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
   media: benchMedia,
   addresses: benchAddresses,
+  desktop: benchDesktop,
 };
 
 const wanted = process.argv.slice(2);
