@@ -101,6 +101,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     for (const digit of ['1', '2', '#']) await page.getByRole('button', { name: `Send tone ${digit}` }).click();
     await page.locator('body').press('5');
     await expect.poll(() => agent.digits(leg.id), { timeout: 10_000 }).toBe('12#5');
+    expect(await page.locator('.dtmf-sent').textContent()).toBe('12#5');
     await shot('in-call-keypad');
 
     // hold and resume: the agent sees the remote hold come and go
@@ -227,6 +228,31 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     await page.keyboard.press('Enter');
     await expect.poll(() => latestIncoming(before)?.state, { timeout: 15_000 }).toBe('established');
     expect(latestIncoming(before)!.remote.anonymous).toBe(true);
+    await expect.poll(callState, { timeout: 15_000 }).toMatch(/^In call/);
+    await page.locator('body').press('Escape');
+    await waitForDialer();
+  });
+
+  it('switches the account to one-time addresses: the status bar says so, and a call shows the one-time address it used', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Edit account alice' }).click();
+    const editor = page.getByRole('form', { name: 'Edit account alice' });
+    await editor.getByLabel('Address source').selectOption('loopback');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    await expect.poll(() => page.locator('[data-account="alice"] .address-mode').textContent(), { timeout: 15_000 }).toMatch(/^One-time addresses · lab loopback( \(.+\))?$/);
+    await expect.poll(() => page.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    const before = agent.incoming().length;
+    await dialer().fill('bob');
+    await page.keyboard.press('Enter');
+    await expect.poll(callState, { timeout: 15_000 }).toMatch(/^In call/);
+    await expect.poll(() => latestIncoming(before)?.state, { timeout: 10_000 }).toBe('established');
+    const where = await page.locator('.call-where').textContent();
+    const address = /My address(127\.\d+\.\d+\.\d+)/.exec(where ?? '')?.[1];
+    expect(address, where ?? '').toBeDefined();
+    expect(address).not.toBe('127.0.0.1');
+    expect(where).toContain(`Signaling from${address}:`);
+    await shot('in-call-one-time-address');
     await page.locator('body').press('Escape');
     await waitForDialer();
   });

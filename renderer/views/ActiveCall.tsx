@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { useAudio } from '../store/audio-store.js';
+import { sendDtmfDigit, useDtmf } from '../store/dtmf-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
 
@@ -29,16 +30,13 @@ export function ActiveCall({ call }: { call: CallSnapshot }) {
   const audio = useAudio();
   const [now, setNow] = useState(Date.now());
   const [keypad, setKeypad] = useState(false);
-  const [sent, setSent] = useState('');
+  const sent = useDtmf((s) => s.sent[call.id] ?? '');
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 500);
     return () => clearInterval(timer);
   }, []);
   const established = call.state === 'established';
-  const dtmf = (digit: string): void => {
-    setSent((previous) => (previous + digit).slice(-24));
-    void run((api) => api.sendDtmf(call.id, digit));
-  };
+  const dtmf = (digit: string): void => void run((api) => sendDtmfDigit(api, call.id, digit));
 
   return (
     <section className="active-call" aria-label={t('activeCall')}>

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { audioCall } from '../audio/audio-call.js';
 import { useAudioBridge } from '../audio/use-audio-bridge.js';
+import { sendDtmfDigit } from '../store/dtmf-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { Dialer } from './Dialer.js';
@@ -27,7 +28,7 @@ function useKeyboard(): void {
       // in a call, digits are DTMF to the other side
       const inCall = audioCall(state.calls);
       if (inCall && /^[0-9*#]$/.test(event.key)) {
-        void state.run((api) => api.sendDtmf(inCall.id, event.key));
+        void state.run((api) => sendDtmfDigit(api, inCall.id, event.key));
         event.preventDefault();
         return;
       }
