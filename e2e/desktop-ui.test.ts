@@ -30,6 +30,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
   let browser: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let agent: ScriptedAgent;
+  let lab: { udp: string; tcp: string; ws: string };
 
   const shot = async (name: string, target: Page | Locator = page, mask: Locator[] = []): Promise<Buffer> => {
     fs.mkdirSync(artifactDir, { recursive: true });
@@ -52,6 +53,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     writeToneWav(wav, microphoneTone);
     const phone = await servePhone(['--user', 'alice', '--display', 'Alice Liddell'], { dataDir });
     served = phone.child;
+    lab = phone.lab!;
     agent = new ScriptedAgent({ user: 'bob', display: 'Bob Agent', server: phone.lab!.udp, domain: '127.0.0.1', toneHz: agentTone });
     await agent.phone.register();
     browser = await launchChromium([`--use-file-for-fake-audio-capture=${wav}`]);
@@ -77,6 +79,13 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
       .map((el) => el.outerHTML)`);
     expect(unnamed).toEqual([]);
     await expectBaseline('dialer', page);
+    // keyboard first: digits typed anywhere go into the dialer, Backspace takes them back
+    await page.locator('body').press('1');
+    await page.locator('body').press('2');
+    expect(await dialer().inputValue()).toBe('12');
+    await page.locator('body').press('Backspace');
+    await page.locator('body').press('Backspace');
+    expect(await dialer().inputValue()).toBe('');
   });
 
   it('places a normal call to the agent and hears its tone; the agent hears the microphone, gets DTMF, sees hold and mute; Esc hangs up', async () => {
@@ -263,5 +272,34 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     expect(await page.getByRole('button', { name: '発信', exact: true }).count()).toBe(1);
     await shot('dialer-ja');
     await page.getByLabel('言語').selectOption('en');
+  });
+
+  it('adds a second account over TCP in the settings; the dialer then offers an account picker and calls from the one chosen', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Add account' }).click();
+    const editor = page.getByRole('form', { name: 'Add account' });
+    await editor.getByLabel('Account id').fill('carol');
+    await editor.getByLabel('User name').fill('carol');
+    await editor.getByLabel('Display name').fill('Carol');
+    await editor.getByLabel('SIP server').fill(lab.tcp);
+    await editor.getByLabel('Transport').selectOption('tcp');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    await expect.poll(() => page.locator('[data-account="carol"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    const picker = page.getByLabel('Account');
+    expect(await picker.locator('option').allTextContents()).toEqual(['Alice L. (alice)', 'Carol (carol)']);
+    await picker.selectOption('carol');
+    expect(await page.getByRole('switch', { name: 'Anonymous' }).isChecked()).toBe(false); // carol's default presents
+    const before = agent.incoming().length;
+    await dialer().fill('bob');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => latestIncoming(before)?.state, { timeout: 15_000 }).toBe('established');
+    expect(latestIncoming(before)!.remote).toMatchObject({ anonymous: false, shown: 'Carol' });
+    await expect.poll(callState, { timeout: 15_000 }).toMatch(/^In call/);
+    await shot('dialer-two-accounts-call');
+    await page.locator('body').press('Escape');
+    await waitForDialer();
+    const stored = JSON.parse(fs.readFileSync(path.join(dataDir, 'settings.json'), 'utf8')) as { accounts: Array<{ id: string; transport: string }> };
+    expect(stored.accounts.map((a) => `${a.id}/${a.transport}`)).toEqual(['alice/udp', 'carol/tcp']);
   });
 });
