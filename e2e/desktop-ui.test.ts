@@ -45,6 +45,11 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
   const dialer = () => page.getByLabel('Number, user or SIP address');
   const waitForDialer = () => page.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
   const latestIncoming = (after: number) => agent.incoming().slice(after)[0];
+  /** Every control has an accessible name: the controls on screen that have none. */
+  const unnamedControls = () =>
+    page.evaluate<string[]>(`[...document.querySelectorAll('button, input, select, meter')]
+      .filter((el) => !(el.getAttribute('aria-label') || (el.tagName !== 'INPUT' && el.textContent.trim()) || (el.labels && el.labels.length) || el.getAttribute('aria-labelledby')))
+      .map((el) => el.outerHTML)`);
   /** The renderer's own Goertzel check on what its audio bridge just played (window.veilphoneAudio). */
   const heard = (hz: number) => page.evaluate<number>(`window.veilphoneAudio ? window.veilphoneAudio.toneShare(${hz}) : 0`);
 
@@ -73,11 +78,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     expect(await page.locator('[data-account="alice"] .address-mode').textContent()).toBe('Fixed address');
     expect(await page.locator('.network').textContent()).toBe('Embedded lab');
     expect(await page.locator('.lease').textContent()).toMatch(/static configuration/);
-    // every control has an accessible name
-    const unnamed = await page.evaluate<string[]>(`[...document.querySelectorAll('button, input, select')]
-      .filter((el) => !(el.getAttribute('aria-label') || el.textContent.trim() || (el.labels && el.labels.length) || el.getAttribute('aria-labelledby')))
-      .map((el) => el.outerHTML)`);
-    expect(unnamed).toEqual([]);
+    expect(await unnamedControls()).toEqual([]);
     await expectBaseline('dialer', page);
     // keyboard first: digits typed anywhere go into the dialer, Backspace takes them back
     await page.locator('body').press('1');
@@ -109,6 +110,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     await page.getByRole('button', { name: 'Keypad' }).click();
     for (const digit of ['1', '2', '#']) await page.getByRole('button', { name: `Send tone ${digit}` }).click();
     await page.locator('body').press('5');
+    expect(await unnamedControls()).toEqual([]);
     await expect.poll(() => agent.digits(leg.id), { timeout: 10_000 }).toBe('12#5');
     expect(await page.locator('.dtmf-sent').textContent()).toBe('12#5');
     await shot('in-call-keypad');
@@ -224,6 +226,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     await editor.getByLabel('Display name').fill('Alice L.');
     await editor.getByRole('switch', { name: /Withhold my number on every call/ }).check();
     await shot('settings-edit', settings);
+    expect(await unnamedControls()).toEqual([]);
     await editor.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('[data-account="alice"] .account').textContent(), { timeout: 10_000 }).toBe('Alice L.');
     await expect.poll(() => page.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
