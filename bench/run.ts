@@ -6,6 +6,7 @@ import { benchAddresses } from './address-bench.js';
 import { benchCallLog } from './calllog-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchLease } from './lease-bench.js';
+import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 
 /**
@@ -18,6 +19,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   addresses: benchAddresses,
   lease: benchLease,
   calllog: benchCallLog,
+  desktop: benchDesktop,
 };
 
 const wanted = process.argv.slice(2);

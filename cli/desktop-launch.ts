@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { AccountConfig } from '../core/api/phone-types.js';
+import type { AccountConfig, NetworkStatus } from '../core/api/phone-types.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -37,7 +37,7 @@ export async function bundleDesktop(): Promise<{ main: string; preload: string }
 }
 
 /** Start the desktop app with one account; resolves with its exit code. */
-export async function launchDesktop(electron: string, options: { dataDir: string; account?: AccountConfig }): Promise<number> {
+export async function launchDesktop(electron: string, options: { dataDir: string; account?: AccountConfig; network?: NetworkStatus }): Promise<number> {
   const renderer = await ensureRendererBundle((line) => console.error(line));
   const { main, preload } = await bundleDesktop();
   const child = spawn(electron, [main], {
@@ -48,6 +48,7 @@ export async function launchDesktop(electron: string, options: { dataDir: string
       VEILPHONE_PRELOAD: preload,
       VEILPHONE_DATA_DIR: options.dataDir,
       ...(options.account ? { VEILPHONE_ACCOUNT: JSON.stringify(options.account) } : {}),
+      ...(options.network ? { VEILPHONE_NETWORK: JSON.stringify(options.network) } : {}),
     },
   });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
+import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { Lab } from '../lab/lab.js';
@@ -58,7 +59,16 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     fail(exitCodes.environment, `cannot build the UI: ${(error as Error).message}`);
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const phone = new Phone({ accounts: [account], callLogPath: callLogPath(options.dataDir), createSessionDescriptionHandlerFactory: defaultMediaProvider });
+  const phone = new Phone({
+    accounts: [account],
+    callLogPath: callLogPath(options.dataDir),
+    createSessionDescriptionHandlerFactory: defaultMediaProvider,
+    // the UI's audio bridge carries the calls' audio (microphone in, far end out)
+    audioPort: true,
+    network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [server] },
+    settingsFile: settingsPath(options.dataDir),
+  });
+  for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 
   const token = randomBytes(24).toString('base64url');
   const httpServer = http.createServer((request, response) => serveStatic(root, request, response));

@@ -19,6 +19,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     const code = await launchDesktop(electron, {
       dataDir: options.dataDir,
       account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },
+      network: { kind: 'lab', servers: Object.values(lab.servers) },
     });
     await lab.stop();
     process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);

@@ -48,5 +48,6 @@ describe.skipIf(!binary)('the desktop app (Electron)', () => {
     await expect.poll(() => page.getByLabel('Number, user or SIP address').inputValue(), { timeout: 15_000 }).toBe('+81312345678');
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await page.evaluate(() => typeof (globalThis as { veilphone?: { call?: unknown } }).veilphone?.call)).toBe('function');
+    expect(await page.evaluate(() => typeof (globalThis as { veilphone?: { audio?: { capture?: unknown } } }).veilphone?.audio?.capture)).toBe('function');
   });
 });

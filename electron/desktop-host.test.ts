@@ -3,6 +3,8 @@ import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions } from
 import type { PhoneApi } from '../core/api/phone-api.js';
 import type { CallSnapshot, PhoneEvent, RegistrationSnapshot } from '../core/api/phone-types.js';
 import { DesktopHost, type ElectronParts, type WindowLike } from './desktop-host.js';
+import { decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
+import { audioIpc } from './audio-ipc.js';
 import { phoneIpc } from './phone-ipc.js';
 import { allowPermission, contentSecurityPolicy, isAppUrl } from './window-security.js';
 
@@ -12,6 +14,8 @@ const appUrl = 'file:///opt/veilphone/renderer/dist/index.html';
 function fakeElectron(options: { locked?: boolean } = {}) {
   const listeners = new Map<string, (...args: never[]) => void>();
   const sent: PhoneEvent[] = [];
+  const audioSent: Uint8Array[] = [];
+  const ipcListeners = new Map<string, (...args: never[]) => void>();
   const notifications: Array<{ title: string; body: string; click: () => void }> = [];
   const tooltips: string[] = [];
   const windowCalls: string[] = [];
@@ -36,7 +40,7 @@ function fakeElectron(options: { locked?: boolean } = {}) {
     webContents: {
       on: (_event, listener) => (navigate = listener),
       setWindowOpenHandler: (handler) => (openHandler = handler),
-      send: (channel, event) => void (channel === phoneIpc.event && sent.push(event)),
+      send: (channel, payload) => void (channel === phoneIpc.event ? sent.push(payload as PhoneEvent) : payload instanceof Uint8Array && audioSent.push(payload)),
       isDestroyed: () => false,
     },
   };
@@ -48,7 +52,12 @@ function fakeElectron(options: { locked?: boolean } = {}) {
       setAsDefaultProtocolClient: (protocol) => (state.protocols.push(protocol), true),
       on: (event: string, listener: (...args: never[]) => void) => void listeners.set(event, listener),
     } as ElectronParts['app'],
-    ipcMain: { handle: (channel, listener) => void handlers.set(channel, listener as never), removeHandler: (channel) => void handlers.delete(channel) },
+    ipcMain: {
+      handle: (channel, listener) => void handlers.set(channel, listener as never),
+      removeHandler: (channel) => void handlers.delete(channel),
+      on: (channel, listener) => void ipcListeners.set(channel, listener as never),
+      removeListener: (channel) => void ipcListeners.delete(channel),
+    },
     session: {
       setPermissionRequestHandler: (handler) => (permissionRequest = handler),
       setPermissionCheckHandler: (handler) => (permissionCheck = handler),
@@ -64,6 +73,8 @@ function fakeElectron(options: { locked?: boolean } = {}) {
     emit: (event: string, ...args: unknown[]) => (listeners.get(event) as (...a: unknown[]) => void)(...args),
     get: () => ({ windowOptions, permissionRequest: permissionRequest!, permissionCheck: permissionCheck!, headers: headers!, navigate: navigate!, openHandler: openHandler!, trayMenu, handlers }),
     sent,
+    audioSent,
+    ipcListeners,
     notifications,
     tooltips,
     windowCalls,
@@ -73,7 +84,14 @@ function fakeElectron(options: { locked?: boolean } = {}) {
 
 function fakePhone() {
   const listeners = new Set<(event: PhoneEvent) => void>();
+  const playback = new Set<(callId: string, samples: Int16Array) => void>();
   const phone = {
+    captured: [] as string[],
+    audio: {
+      capture: (callId: string) => void phone.captured.push(callId),
+      onPlayback: (listener: (callId: string, samples: Int16Array) => void) => (playback.add(listener), () => playback.delete(listener)),
+    },
+    play: (callId: string) => playback.forEach((l) => l(callId, new Int16Array(160))),
     shutdownCalls: 0,
     registerCalls: 0,
     subscribe: (listener: (event: PhoneEvent) => void) => (listeners.add(listener), () => listeners.delete(listener)),
@@ -181,6 +199,21 @@ describe('the Electron host (electron/desktop-host.ts) against fakes of the Elec
     expect(fake.state.quit).toBe(1);
     fake.emit('before-quit', { preventDefault: () => undefined }); // the second time it lets the app go
     expect(phone.shutdownCalls).toBe(1);
+  });
+
+  it('bridges the audio port over IPC: frames from its own page in, far-end frames to the window once asked for', async () => {
+    const { fake, phone } = await started();
+    const capture = fake.ipcListeners.get(audioIpc.capture) as unknown as (event: { senderFrame: { url: string } | null }, data: unknown) => void;
+    const control = fake.ipcListeners.get(audioIpc.control) as unknown as (event: { senderFrame: { url: string } | null }, on: unknown) => void;
+    const frame = encodeAudioFrame({ kind: 'capture', sequence: 0, callId: 'call-1', samples: new Int16Array(160) });
+    capture({ senderFrame: { url: 'https://evil.example/' } }, frame);
+    capture({ senderFrame: { url: appUrl } }, frame);
+    expect(phone.captured).toEqual(['call-1']);
+    phone.play('call-1');
+    expect(fake.audioSent).toHaveLength(0);
+    control({ senderFrame: { url: appUrl } }, true);
+    phone.play('call-1');
+    expect(fake.audioSent.map((bytes) => decodeAudioFrame(bytes))).toEqual([{ ok: true, frame: expect.objectContaining({ kind: 'playback', callId: 'call-1' }) }]);
   });
 
   it('bridges PhoneApi over IPC only for its own page', async () => {

@@ -2,6 +2,8 @@ import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions, OnHea
 import { parseDialLink } from '../core/api/dial-link.js';
 import type { PhoneApi } from '../core/api/phone-api.js';
 import type { PhoneEvent, RegistrationSnapshot } from '../core/api/phone-types.js';
+import type { PhoneAudioPort } from '../core/api/audio-port.js';
+import { bridgeAudioIpc, type AudioIpcMainLike } from './audio-ipc.js';
 import { bridgePhoneIpc, phoneIpc, type IpcMainLike } from './phone-ipc.js';
 import { allowPermission, contentSecurityPolicy, isAppUrl, secureWindowOptions } from './window-security.js';
 
@@ -16,7 +18,8 @@ export interface WindowLike {
   webContents: {
     on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
     setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
-    send(channel: string, event: PhoneEvent): void;
+    /** A PhoneEvent on the event channel, or audio-wire bytes on the audio channel. */
+    send(channel: string, payload: PhoneEvent | Uint8Array): void;
     isDestroyed(): boolean;
   };
 }
@@ -40,7 +43,7 @@ export interface ElectronParts {
     on(event: 'window-all-closed', listener: () => void): void;
     on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): void;
   };
-  ipcMain: IpcMainLike;
+  ipcMain: IpcMainLike & AudioIpcMainLike;
   session: {
     setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void, details: PermissionRequest | { mediaTypes?: string[]; requestingUrl?: string }) => void): void;
     setPermissionCheckHandler(handler: (contents: unknown, permission: string, origin: string, details: PermissionCheckHandlerHandlerDetails | { mediaType?: string; requestingUrl?: string }) => boolean): void;
@@ -55,7 +58,7 @@ export interface ElectronParts {
 export interface DesktopHostOptions {
   electron: ElectronParts;
   /** The Phone service (created once the app is ready). */
-  createPhone: () => PhoneApi & { shutdown(): Promise<void>; register(accountId?: string): Promise<RegistrationSnapshot> };
+  createPhone: () => PhoneApi & { shutdown(): Promise<void>; register(accountId?: string): Promise<RegistrationSnapshot>; audio?: PhoneAudioPort };
   rendererUrl: string;
   preloadPath: string;
   iconPath: string;
@@ -120,6 +123,8 @@ export class DesktopHost {
     const phone = this.options.createPhone();
     this.phone = phone;
     bridgePhoneIpc(electron.ipcMain, phone, () => this.window?.webContents, isApp);
+    // the renderer's audio bridge: microphone frames in, far-end frames out, checked like every other message
+    if (phone.audio) bridgeAudioIpc(electron.ipcMain, phone.audio, () => this.window?.webContents, isApp);
     phone.subscribe((event) => this.onPhoneEvent(event));
 
     const window = electron.createWindow(secureWindowOptions(this.options.preloadPath));

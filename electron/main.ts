@@ -2,7 +2,8 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, 
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AccountConfig } from '../core/api/phone-types.js';
+import type { AccountConfig, NetworkStatus } from '../core/api/phone-types.js';
+import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath, defaultDataDir } from '../core/phone/data-dir.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
@@ -17,6 +18,7 @@ const preloadPath = process.env.VEILPHONE_PRELOAD ?? path.join(import.meta.dirna
 const iconPath = process.env.VEILPHONE_ICON ?? path.join(import.meta.dirname, '../../assets/icon.png');
 const dataDir = process.env.VEILPHONE_DATA_DIR ?? defaultDataDir();
 const account = JSON.parse(process.env.VEILPHONE_ACCOUNT ?? 'null') as AccountConfig | null;
+const network = JSON.parse(process.env.VEILPHONE_NETWORK ?? 'null') as NetworkStatus | null;
 
 new DesktopHost({
   electron: {
@@ -46,7 +48,15 @@ new DesktopHost({
   },
   createPhone: () => {
     fs.mkdirSync(dataDir, { recursive: true });
-    return new Phone({ accounts: account ? [account] : [], callLogPath: callLogPath(dataDir), dataDir, createSessionDescriptionHandlerFactory: defaultMediaProvider });
+    return new Phone({
+      accounts: account ? [account] : [],
+      callLogPath: callLogPath(dataDir),
+      dataDir,
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      audioPort: true,
+      settingsFile: settingsPath(dataDir),
+      ...(network ? { network } : {}),
+    });
   },
   rendererUrl: pathToFileURL(path.join(rendererDir, 'index.html')).href,
   preloadPath,

@@ -1,6 +1,8 @@
 import { contextBridge, ipcRenderer } from 'electron';
+import { decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
 import { phoneCommands } from '../core/api/phone-api.js';
 import type { PhoneEvent } from '../core/api/phone-types.js';
+import { audioIpc } from './audio-ipc.js';
 import { phoneIpc, type PhoneIpcResult } from './phone-ipc.js';
 
 /**
@@ -22,6 +24,34 @@ api.subscribe = (listener: (event: PhoneEvent) => void): (() => void) => {
   const handler = (_event: unknown, event: PhoneEvent): void => listener(event);
   ipcRenderer.on(phoneIpc.event, handler);
   return () => ipcRenderer.removeListener(phoneIpc.event, handler);
+};
+
+/** The audio port (PhoneAudioPort): frames cross IPC as audio-wire bytes, checked again in the main process. */
+const playbackListeners = new Set<(callId: string, samples: Int16Array) => void>();
+let captureSequence = 0;
+ipcRenderer.on(audioIpc.playback, (_event, bytes: unknown) => {
+  const decoded = decodeAudioFrame(bytes);
+  if (!decoded.ok || decoded.frame.kind !== 'playback') return;
+  for (const listener of playbackListeners) listener(decoded.frame.callId, decoded.frame.samples);
+});
+api.audio = {
+  capture: (callId: unknown, samples: unknown): void => {
+    if (typeof callId !== 'string' || !(samples instanceof Int16Array)) return;
+    try {
+      ipcRenderer.send(audioIpc.capture, encodeAudioFrame({ kind: 'capture', sequence: captureSequence++, callId, samples }));
+    } catch {
+      // an unframeable call id or frame size: nothing is sent (the main process would refuse it anyway)
+    }
+  },
+  onPlayback: (listener: (callId: string, samples: Int16Array) => void): (() => void) => {
+    if (typeof listener !== 'function') throw { code: 'INVALID_ARGUMENT', message: 'onPlayback needs a function' };
+    playbackListeners.add(listener);
+    if (playbackListeners.size === 1) ipcRenderer.send(audioIpc.control, true);
+    return () => {
+      playbackListeners.delete(listener);
+      if (playbackListeners.size === 0) ipcRenderer.send(audioIpc.control, false);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld('veilphone', api);

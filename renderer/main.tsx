@@ -5,6 +5,7 @@ import { WsPhoneClient } from './phone-client/ws-phone-client.js';
 import { usePhone } from './store/phone-store.js';
 import { App } from './views/App.js';
 import './styles.css';
+import './desktop.css';
 
 declare global {
   interface Window {

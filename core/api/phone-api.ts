@@ -1,5 +1,6 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from './call-log-types.js';
-import type { CallRequest, CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from './phone-types.js';
+import type { PhoneAudioPort } from './audio-port.js';
+import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from './phone-types.js';
 
 export type DtmfMethod = 'rfc4733' | 'info';
 
@@ -11,6 +12,16 @@ export interface PhoneApi {
   snapshot(): Promise<PhoneSnapshot>;
   register(accountId?: string): Promise<RegistrationSnapshot>;
   unregister(accountId?: string): Promise<RegistrationSnapshot>;
+  /** The stored accounts (passwords masked) for the settings view. */
+  settings(): Promise<PhoneSettings>;
+  /**
+   * Add or replace an account (by id): checked, stored, and applied by re-creating the account (its registration
+   * renewed). A `password` of `maskedPassword` or absent keeps the stored one, `''` removes it. INVALID_STATE while
+   * the account has calls.
+   */
+  updateAccount(config: AccountConfig): Promise<AccountConfig>;
+  /** Unregister and forget an account. */
+  removeAccount(accountId: string): Promise<void>;
   /** Start a call; resolves once the INVITE is on its way (state "calling"). */
   call(request: CallRequest): Promise<CallSnapshot>;
   answer(callId: string): Promise<void>;
@@ -24,6 +35,8 @@ export interface PhoneApi {
   /** Logged calls (by our call id) as a JSON or pcap file for the UI to save; UNKNOWN_CALL if one is not logged. */
   exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile>;
   subscribe(listener: (event: PhoneEvent) => void): () => void;
+  /** The audio bridge (microphone in, far end out, per call), when the host routes call audio to the UI. */
+  audio?: PhoneAudioPort;
 }
 
 /** The commands of PhoneApi, as names a wire protocol can carry. */
@@ -31,6 +44,9 @@ export const phoneCommands = [
   'snapshot',
   'register',
   'unregister',
+  'settings',
+  'updateAccount',
+  'removeAccount',
   'call',
   'answer',
   'reject',
@@ -41,6 +57,6 @@ export const phoneCommands = [
   'history',
   'callDetail',
   'exportCalls',
-] as const satisfies ReadonlyArray<Exclude<keyof PhoneApi, 'subscribe'>>;
+] as const satisfies ReadonlyArray<Exclude<keyof PhoneApi, 'subscribe' | 'audio'>>;
 
 export type PhoneCommand = (typeof phoneCommands)[number];

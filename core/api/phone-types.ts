@@ -198,7 +198,26 @@ export interface PhoneSnapshot {
   registrations: RegistrationSnapshot[];
   addresses: AddressStatus[];
   calls: CallSnapshot[];
+  /** Which network the host gave the phone: the embedded lab, or a real server (the status bar says which). */
+  network?: NetworkStatus;
 }
+
+/** The embedded lab running in the host, or an external SIP server (SPEC "The lab"). */
+export interface NetworkStatus {
+  kind: 'lab' | 'external';
+  /** The lab's SIP servers, or the external server's URI. */
+  servers: string[];
+}
+
+/** What the settings view edits; stored by the core in the data dir. Passwords never leave the core (masked). */
+export interface PhoneSettings {
+  accounts: AccountConfig[];
+  /** `file`: saved in the data dir and loaded at the next start; `memory`: this run only (no data dir). */
+  storage: 'file' | 'memory';
+}
+
+/** Shown instead of a stored password; sent back unchanged it means "keep the stored one". */
+export const maskedPassword = '********';
 
 export type PhoneEvent =
   | { type: 'registration'; registration: RegistrationSnapshot }

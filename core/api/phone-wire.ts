@@ -12,7 +12,16 @@ export type PhoneWireMessage =
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: PhoneErrorShape }
   | { type: 'event'; event: PhoneEvent }
-  | { type: 'hello'; version: 1; host: 'serve' | 'electron' };
+  | { type: 'hello'; version: 1; host: 'serve' | 'electron'; /** The host routes call audio to this UI (binary audio frames). */ audio?: boolean };
+
+/** A client asks for far-end audio frames (binary messages, see audio-wire.ts) or stops them. */
+export type PhoneWireAudioControl = { type: 'audio'; on: boolean };
+
+export function parseWireAudioControl(data: unknown): PhoneWireAudioControl | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const value = data as Record<string, unknown>;
+  return value.type === 'audio' && typeof value.on === 'boolean' ? { type: 'audio', on: value.on } : undefined;
+}
 
 /** Reject anything that is not a well-formed request (a hostile page or a confused client). */
 export function parseWireRequest(data: unknown): PhoneWireRequest | undefined {

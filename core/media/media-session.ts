@@ -102,6 +102,8 @@ export class MediaSession {
   private talkspurt = true;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
+  /** Muted: the source keeps its pace but silence goes out (RTP keeps flowing, so the peer sees no hold). */
+  muted = false;
 
   private constructor(
     private readonly options: MediaSessionOptions,
@@ -287,6 +289,7 @@ export class MediaSession {
       this.send({ marker: dtmf.marker, payloadType: n.dtmfPayloadType!, timestamp: dtmf.timestamp, payload: dtmf.payload });
     } else {
       this.source.read(this.frame);
+      if (this.muted) this.frame.fill(0);
       encodeG711(n.codec, this.frame, this.payload);
       this.send({ marker: this.talkspurt, payloadType: n.payloadType, timestamp: this.timestamp, payload: this.payload });
       this.talkspurt = false;

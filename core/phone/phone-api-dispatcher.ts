@@ -2,6 +2,8 @@ import type { CallLogFilter, CallResult } from '../api/call-log-types.js';
 import { callResults } from '../api/history-query.js';
 import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
+import type { CallRequest } from '../api/phone-types.js';
+import { checkAccountConfig } from './account-config-check.js';
 
 type Validator = (args: unknown[]) => unknown[];
 
@@ -29,13 +31,24 @@ const validators: Record<PhoneCommand, Validator> = {
   snapshot: () => [],
   register: ([account]) => [optionalId(account, 'account')],
   unregister: ([account]) => [optionalId(account, 'account')],
+  settings: () => [],
+  updateAccount: ([config]) => [checkAccountConfig(config)],
+  removeAccount: ([account]) => [id(account, 'account')],
   call: ([request]) => {
     if (typeof request !== 'object' || request === null) throw invalid('call needs { target, accountId? }');
-    const { target, accountId } = request as Record<string, unknown>;
+    const { target, accountId, anonymity, anonymityLevel } = request as Record<string, unknown>;
     if (typeof target !== 'string' || target.length === 0 || target.length > 256) throw invalid('target must be 1-256 characters');
-    const out: { target: string; accountId?: string } = { target };
+    const out: CallRequest = { target };
     const account = optionalId(accountId, 'accountId');
     if (account !== undefined) out.accountId = account;
+    if (anonymity !== undefined) {
+      if (anonymity !== 'default' && anonymity !== 'none' && anonymity !== 'prefix' && anonymity !== 'header') throw invalid('anonymity must be default, none, prefix or header');
+      out.anonymity = anonymity;
+    }
+    if (anonymityLevel !== undefined) {
+      if (anonymityLevel !== 'id' && anonymityLevel !== 'full') throw invalid('anonymityLevel must be id or full');
+      out.anonymityLevel = anonymityLevel;
+    }
     return [out];
   },
   answer: ([call]) => [id(call, 'call')],
@@ -97,7 +110,8 @@ const validators: Record<PhoneCommand, Validator> = {
 /** Run one command by name with untrusted arguments; rejects with PhoneError('INVALID_ARGUMENT') on bad input. */
 export async function dispatchPhoneCommand(api: PhoneApi, command: string, args: unknown[]): Promise<unknown> {
   if (!(phoneCommands as readonly string[]).includes(command)) throw invalid(`unknown command "${command}"`);
-  const checked = validators[command as PhoneCommand](args);
+  // JSON carries an absent optional argument as null (`[id, undefined]` is sent as `[id, null]`)
+  const checked = validators[command as PhoneCommand](args.map((arg) => (arg === null ? undefined : arg)));
   const method = api[command as PhoneCommand] as (...a: unknown[]) => Promise<unknown>;
   return method.apply(api, checked);
 }

@@ -2,14 +2,17 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
 import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
-import type {
-  AccountConfig,
-  AddressStatus,
-  CallRequest,
-  CallSnapshot,
-  PhoneEvent,
-  PhoneSnapshot,
-  RegistrationSnapshot,
+import {
+  maskedPassword,
+  type AccountConfig,
+  type AddressStatus,
+  type CallRequest,
+  type CallSnapshot,
+  type NetworkStatus,
+  type PhoneEvent,
+  type PhoneSettings,
+  type PhoneSnapshot,
+  type RegistrationSnapshot,
 } from '../api/phone-types.js';
 import { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
@@ -30,6 +33,8 @@ import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
+import { AccountStore } from './account-store.js';
+import { CallAudioPort } from './call-audio-port.js';
 import { createAddressManager } from './address-setup.js';
 import { callResult } from './call-result.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
@@ -110,6 +115,18 @@ export interface PhoneOptions {
   commandRunner?: CommandRunner;
   /** A DHCP lease: every SIP, RTP and RTCP port comes from its range, and a call that cannot fit is refused. */
   lease?: PhoneLease;
+  /**
+   * Route every call's audio to `phone.audio` (microphone frames in, far-end frames out, by call id) for a host whose UI
+   * has an audio bridge. Without it calls play what a scenario tells them (silence by default).
+   */
+  audioPort?: boolean;
+  /** What the status bar says about the network: the embedded lab or an external server. */
+  network?: NetworkStatus;
+  /**
+   * The settings file (`settingsPath(dataDir)`): accounts saved from the settings view are loaded from it at start and
+   * every change is written back. An account of `accounts` (the host's command line) wins over a stored one of its id.
+   */
+  settingsFile?: string;
 }
 
 interface AccountRuntime {
@@ -142,11 +159,34 @@ export class Phone implements PhoneApi {
   private journal?: OwnershipJournal;
   private recovery?: Promise<void>;
   private stopped = false;
+  /** The audio bridge's port, when the host asked for one. */
+  readonly audio?: CallAudioPort;
+  private readonly store?: AccountStore;
+  /** Accounts the settings file holds (loaded from it, or saved through updateAccount). */
+  private readonly storedIds = new Set<string>();
+  private settingsQueue: Promise<unknown> = Promise.resolve();
+  /** Why stored accounts could not be loaded (reported once a host subscribes, and by `settingsProblems`). */
+  readonly settingsProblems: string[] = [];
 
   constructor(private readonly options: PhoneOptions) {
     this.ownsCallLog = options.callLog === undefined;
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
+    if (options.audioPort) this.audio = new CallAudioPort();
     for (const config of options.accounts) this.addAccount(config);
+    if (options.settingsFile !== undefined) {
+      this.store = new AccountStore(options.settingsFile);
+      const stored = this.store.load();
+      this.settingsProblems.push(...stored.problems);
+      for (const config of stored.accounts) {
+        if (this.accounts.has(config.id)) continue;
+        try {
+          this.addAccount(config);
+          this.storedIds.add(config.id);
+        } catch (error) {
+          this.settingsProblems.push(`stored account ${config.id}: ${(error as Error).message}`);
+        }
+      }
+    }
   }
 
   addAccount(config: AccountConfig): void {
@@ -252,7 +292,47 @@ export class Phone implements PhoneApi {
       registrations: [...this.accounts.values()].map((a) => ({ ...a.registration })),
       addresses: await Promise.all([...this.accounts.values()].map((a) => this.addressStatus(a))),
       calls: [...this.calls.values()].map((c) => c.snapshot()),
+      ...(this.options.network ? { network: this.options.network } : {}),
     };
+  }
+
+  async settings(): Promise<PhoneSettings> {
+    return { accounts: [...this.accounts.values()].map((a) => masked(a.config)), storage: this.store ? 'file' : 'memory' };
+  }
+
+  updateAccount(input: AccountConfig): Promise<AccountConfig> {
+    return this.serialized(async () => {
+      if (this.stopped) throw new PhoneError('INVALID_STATE', 'the phone has been shut down');
+      const existing = this.accounts.get(input.id);
+      const config: AccountConfig = { ...input };
+      // The settings view never sees a stored password: the mask (or nothing) keeps it, an empty one removes it.
+      if (config.password === maskedPassword || config.password === undefined) {
+        if (existing?.config.password !== undefined) config.password = existing.config.password;
+        else delete config.password;
+      } else if (config.password === '') delete config.password;
+      if ([...this.calls.values()].some((c) => c.accountId === config.id)) throw new PhoneError('INVALID_STATE', `account ${config.id} has calls; change it after they end`);
+      serverEndpoint(config, config.server); // a bad server is refused before the old account is torn down
+      const order = [...this.accounts.keys()];
+      if (existing) await this.retireAccount(existing);
+      this.addAccount(config);
+      if (existing) this.reorder(order);
+      this.storedIds.add(config.id);
+      this.saveSettings();
+      this.emit({ type: 'registration', registration: { ...this.accounts.get(config.id)!.registration } });
+      void this.register(config.id).catch((error: Error) => this.emit({ type: 'error', code: error instanceof PhoneError ? error.code : 'REGISTER_FAILED', message: error.message }));
+      return masked(config);
+    });
+  }
+
+  removeAccount(accountId: string): Promise<void> {
+    return this.serialized(async () => {
+      const account = this.account(accountId);
+      if ([...this.calls.values()].some((c) => c.accountId === accountId)) throw new PhoneError('INVALID_STATE', `account ${accountId} has calls; remove it after they end`);
+      await this.retireAccount(account);
+      this.storedIds.delete(accountId);
+      this.saveSettings();
+      this.emit({ type: 'registration', registration: { accountId, state: 'unregistered' } });
+    });
   }
 
   async register(accountId?: string): Promise<RegistrationSnapshot> {
@@ -340,6 +420,8 @@ export class Phone implements PhoneApi {
   async mute(callId: string, on: boolean): Promise<void> {
     const call = this.callById(callId);
     call.muted = on;
+    const media = call.media;
+    if (media) media.muted = on;
     this.emitCall(call);
   }
 
@@ -396,6 +478,33 @@ export class Phone implements PhoneApi {
     this.journal?.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
+  }
+
+  /** Settings changes one at a time: each re-creates an account, which must not interleave with another. */
+  private serialized<T>(action: () => Promise<T>): Promise<T> {
+    const next = this.settingsQueue.then(action, action);
+    this.settingsQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Unregister an account and release all it holds; it is gone from the phone afterwards. */
+  private async retireAccount(account: AccountRuntime): Promise<void> {
+    this.accounts.delete(account.config.id);
+    account.wantRegistered = false;
+    account.failover?.stop();
+    await account.identities.dispose().catch(() => undefined);
+    if (account.addresses) await (await account.addresses.catch(() => undefined))?.close();
+  }
+
+  private reorder(order: string[]): void {
+    const entries = [...this.accounts.entries()].sort(([a], [b]) => rank(order, a) - rank(order, b));
+    this.accounts.clear();
+    for (const [id, account] of entries) this.accounts.set(id, account);
+  }
+
+  private saveSettings(): void {
+    if (!this.store) return;
+    this.store.save([...this.accounts.values()].filter((a) => this.storedIds.has(a.config.id)).map((a) => a.config));
   }
 
   private account(accountId: string | undefined): AccountRuntime {
@@ -581,6 +690,8 @@ export class Phone implements PhoneApi {
       const media = call.media;
       if (!mediaAttached && media) {
         mediaAttached = true;
+        media.muted = call.muted;
+        this.audio?.attach(call.id, media);
         media.onDigit((digit) => this.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
         media.onNegotiated((stats) => {
           // RFC 3264 §8.4: a peer that offers sendonly or inactive is holding the call.
@@ -593,6 +704,7 @@ export class Phone implements PhoneApi {
     });
     call.sip.onInfoDigit((digit) => this.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
+      this.audio?.detach(call.id);
       account.router.release(snapshot.sipCallId);
       this.calls.delete(call.id);
     });
@@ -639,4 +751,14 @@ export class Phone implements PhoneApi {
       throw new PhoneError('CALL_FAILED', (error as Error).message);
     }
   }
+}
+
+/** A configuration as a UI may see it: the password masked. */
+function masked(config: AccountConfig): AccountConfig {
+  return { ...config, ...(config.password ? { password: maskedPassword } : {}) };
+}
+
+function rank(order: string[], id: string): number {
+  const index = order.indexOf(id);
+  return index === -1 ? order.length : index;
 }

@@ -6,7 +6,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 export const chromiumPath = '/usr/bin/chromium';
 
 /** Debian's Chromium through playwright-core, with a fresh profile and the flags this closed network needs. */
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(extraArgs: string[] = []): Promise<{ context: BrowserContext; profile: string; close(): Promise<void> }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -19,10 +19,12 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
   return {
     context,
+    profile,
     close: async () => {
       await context.close();
       fs.rmSync(profile, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { desktopStrings } from './desktop-strings.js';
+
 /** Every user-facing string, in English and Japanese. Keys name what the string is for. */
 const en = {
   appTitle: 'Veilphone',
@@ -272,5 +274,6 @@ export type Language = 'en' | 'ja';
 export const strings: Record<Language, Record<StringKey, string>> = { en, ja };
 
 export function translate(language: Language, key: string): string {
-  return (strings[language] as Record<string, string>)[key] ?? (en as Record<string, string>)[key] ?? key;
+  const desktop = desktopStrings as Record<Language, Record<string, string>>;
+  return (strings[language] as Record<string, string>)[key] ?? desktop[language][key] ?? (en as Record<string, string>)[key] ?? desktop.en[key] ?? key;
 }

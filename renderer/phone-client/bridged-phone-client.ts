@@ -11,6 +11,7 @@ function isErrorShape(value: unknown): value is PhoneErrorShape {
  */
 export function bridgedPhoneApi(bridge: PhoneApi): PhoneApi {
   const api = { subscribe: bridge.subscribe.bind(bridge) } as Record<string, unknown>;
+  if (bridge.audio) api.audio = bridge.audio;
   for (const command of phoneCommands) {
     const call = bridge[command] as (...args: unknown[]) => Promise<unknown>;
     api[command] = async (...args: unknown[]) => {

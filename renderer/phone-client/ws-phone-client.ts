@@ -1,7 +1,9 @@
+import type { PhoneAudioPort } from '../../core/api/audio-port.js';
+import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
 import type { DtmfMethod, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
-import type { CallRequest, CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
+import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { PhoneWireMessage, PhoneWireRequest } from '../../core/api/phone-wire.js';
 
 /** PhoneApi over the `veilphone serve` WebSocket (the same commands the Electron preload bridges). */
@@ -12,12 +14,16 @@ export class WsPhoneClient implements PhoneApi {
   private readonly opened: Promise<void>;
   onClose: () => void = () => undefined;
 
+  private readonly playbackListeners = new Set<(callId: string, samples: Int16Array) => void>();
+  private captureSequence = 0;
+
   constructor(private readonly socket: WebSocket) {
+    socket.binaryType = 'arraybuffer';
     this.opened = new Promise((resolve, reject) => {
       socket.addEventListener('open', () => resolve(), { once: true });
       socket.addEventListener('error', () => reject(new PhoneError('TRANSPORT_FAILED', 'cannot reach the phone service')), { once: true });
     });
-    socket.addEventListener('message', (event) => this.onMessage(String(event.data)));
+    socket.addEventListener('message', (event) => (event.data instanceof ArrayBuffer ? this.onAudio(event.data) : this.onMessage(String(event.data))));
     socket.addEventListener('close', () => {
       for (const { reject } of this.pending.values()) reject(new PhoneError('TRANSPORT_FAILED', 'the phone service went away'));
       this.pending.clear();
@@ -40,6 +46,15 @@ export class WsPhoneClient implements PhoneApi {
   }
   unregister(accountId?: string): Promise<RegistrationSnapshot> {
     return this.request('unregister', [accountId]) as Promise<RegistrationSnapshot>;
+  }
+  settings(): Promise<PhoneSettings> {
+    return this.request('settings', []) as Promise<PhoneSettings>;
+  }
+  updateAccount(config: AccountConfig): Promise<AccountConfig> {
+    return this.request('updateAccount', [config]) as Promise<AccountConfig>;
+  }
+  async removeAccount(accountId: string): Promise<void> {
+    await this.request('removeAccount', [accountId]);
   }
   call(request: CallRequest): Promise<CallSnapshot> {
     return this.request('call', [request]) as Promise<CallSnapshot>;
@@ -74,6 +89,29 @@ export class WsPhoneClient implements PhoneApi {
   subscribe(listener: (event: PhoneEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The audio port over the same socket: microphone frames as binary messages, far-end frames once asked for. */
+  readonly audio: PhoneAudioPort = {
+    capture: (callId, samples) => {
+      // a client that cannot keep up drops microphone frames rather than queueing seconds of delay
+      if (this.socket.readyState !== WebSocket.OPEN || this.socket.bufferedAmount > 8 * 1024) return;
+      this.socket.send(encodeAudioFrame({ kind: 'capture', sequence: this.captureSequence++, callId, samples }));
+    },
+    onPlayback: (listener) => {
+      this.playbackListeners.add(listener);
+      if (this.playbackListeners.size === 1) void this.opened.then(() => this.socket.send(JSON.stringify({ type: 'audio', on: true })), () => undefined);
+      return () => {
+        this.playbackListeners.delete(listener);
+        if (this.playbackListeners.size === 0 && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: 'audio', on: false }));
+      };
+    },
+  };
+
+  private onAudio(data: ArrayBuffer): void {
+    const decoded = decodeAudioFrame(data);
+    if (!decoded.ok || decoded.frame.kind !== 'playback') return;
+    for (const listener of this.playbackListeners) listener(decoded.frame.callId, decoded.frame.samples);
   }
 
   private async request(command: PhoneCommand, args: unknown[]): Promise<unknown> {

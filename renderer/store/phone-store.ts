@@ -5,6 +5,7 @@ import { PhoneError } from '../../core/api/phone-error.js';
 import type { CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { Language } from '../i18n/strings.js';
 import { useHistory } from './history-store.js';
+import { callRequestOptions, useCallOptions } from './call-options-store.js';
 
 export interface PhoneState {
   api?: PhoneApi;
@@ -15,6 +16,14 @@ export interface PhoneState {
   calls: Record<string, CallSnapshot>;
   history: CallLogEntry[];
   dialString: string;
+  /** One-time address status per account, and whether the phone runs on the embedded lab. */
+  addresses: PhoneSnapshot['addresses'];
+  network?: PhoneSnapshot['network'];
+  /** The phone (dialer, call, history) or the settings. */
+  view: 'phone' | 'settings';
+  setView(view: 'phone' | 'settings'): void;
+  /** Re-read accounts, registrations and addresses (after a settings change, an address event). */
+  refreshSnapshot(): Promise<void>;
   /** The last error, as a code the views turn into words. */
   error?: { code: string; message: string };
   connect(api: PhoneApi): Promise<void>;
@@ -35,6 +44,26 @@ export const usePhone = create<PhoneState>((set, get) => ({
   calls: {},
   history: [],
   dialString: '',
+  addresses: [],
+  view: 'phone',
+  setView: (view) => set({ view }),
+
+  async refreshSnapshot() {
+    const api = get().api;
+    if (!api) return;
+    const snapshot = await api.snapshot();
+    const options = useCallOptions.getState();
+    const previous = get().accounts.find((a) => a.id === options.accountId);
+    set({
+      accounts: snapshot.accounts,
+      registrations: Object.fromEntries(snapshot.registrations.map((r) => [r.accountId, r])),
+      addresses: snapshot.addresses,
+      network: snapshot.network,
+    });
+    // the dialer's switch follows the account's default when the account (or its default) changed
+    const next = snapshot.accounts.find((a) => a.id === options.accountId);
+    if (!next || JSON.stringify(next.anonymity) !== JSON.stringify(previous?.anonymity)) options.selectAccount(next ?? snapshot.accounts[0]);
+  },
 
   async connect(api) {
     set({ api });
@@ -42,6 +71,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
     api.subscribe((event) => {
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
+      if (event.type === 'address') void get().refreshSnapshot();
     });
     const snapshot = await api.snapshot();
     set({
@@ -49,7 +79,10 @@ export const usePhone = create<PhoneState>((set, get) => ({
       accounts: snapshot.accounts,
       registrations: Object.fromEntries(snapshot.registrations.map((r) => [r.accountId, r])),
       calls: Object.fromEntries(snapshot.calls.map((c) => [c.id, c])),
+      addresses: snapshot.addresses,
+      network: snapshot.network,
     });
+    useCallOptions.getState().selectAccount(snapshot.accounts[0]);
     await get().refreshHistory();
   },
 
@@ -60,7 +93,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
     const target = get().dialString.trim();
     if (target.length === 0) return;
     await get().run(async (api) => {
-      await api.call({ target });
+      await api.call({ target, ...callRequestOptions() });
       set({ dialString: '' });
     });
   },

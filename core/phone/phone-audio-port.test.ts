@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import type { PhoneEvent } from '../api/phone-types.js';
+import { ToneSource } from '../media/audio-frame.js';
+import { toneShare } from '../media/tone-detector.js';
+import { defaultMediaProvider } from './default-media.js';
+import { Phone } from './phone.js';
+
+async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function tone(frequency: number, frames: number): Int16Array[] {
+  const source = new ToneSource(frequency, 8000);
+  return Array.from({ length: frames }, () => {
+    const frame = new Int16Array(160);
+    source.read(frame);
+    return frame;
+  });
+}
+
+describe('Phone with its audio routed to a host audio port (the desktop audio bridge)', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('sends microphone frames to the far end, hands far-end frames to the port by call id, mutes for real, and stops at hang-up', async () => {
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    cleanup.push(() => lab.stop());
+    const account = (user: string, auto = false) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, ...(auto ? { answer: { kind: 'auto' as const } } : {}) });
+    const desktop = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true });
+    const agent = new Phone({ accounts: [account('bob', true)], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
+    cleanup.push(() => desktop.shutdown(), () => agent.shutdown());
+    const agentEvents: PhoneEvent[] = [];
+    agent.subscribe((e) => agentEvents.push(e));
+    const played: Array<{ callId: string; samples: Int16Array }> = [];
+    desktop.audio!.onPlayback((callId, samples) => played.push({ callId, samples }));
+    await desktop.register();
+    await agent.register();
+
+    const call = await desktop.call({ target: 'bob' });
+    const desktopEvents: PhoneEvent[] = [];
+    desktop.subscribe((e) => desktopEvents.push(e));
+    await until(() => desktopEvents.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established'));
+    const agentLeg = (agentEvents.find((e) => e.type === 'incoming') as Extract<PhoneEvent, { type: 'incoming' }>).call.id;
+
+    // far end → port: the agent's 1000 Hz tone arrives tagged with our call id
+    agent.mediaOf(agentLeg)!.play(new ToneSource(1000));
+    await until(() => played.filter((p) => p.callId === call.id).length >= 25);
+    const received = played.filter((p) => p.callId === call.id).slice(-20);
+    expect(received.every((p) => p.samples.length === 160)).toBe(true);
+    expect(toneShare(Int16Array.from(received.flatMap((p) => [...p.samples])), 1000)).toBeGreaterThan(0.8);
+
+    // port → far end: 600 Hz "microphone" frames pushed in real time reach the agent
+    const frames = tone(600, 100);
+    for (const frame of frames) {
+      desktop.audio!.capture(call.id, frame);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(agent.mediaOf(agentLeg)!.recent.toneShare(600)).toBeGreaterThan(0.5);
+
+    // mute: the agent now hears silence although frames keep coming
+    await desktop.mute(call.id, true);
+    const before = agent.mediaOf(agentLeg)!.recent.samples().length;
+    for (const frame of tone(600, 40)) {
+      desktop.audio!.capture(call.id, frame);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const after = agent.mediaOf(agentLeg)!.recent.samples();
+    const tail = after.subarray(Math.max(before, after.length - 160 * 20));
+    expect(Math.max(...tail.map(Math.abs))).toBe(0);
+    await desktop.mute(call.id, false);
+
+    // refused: the wrong size, and frames for calls that have no audio
+    desktop.audio!.capture(call.id, new Int16Array(80));
+    desktop.audio!.capture('no-such-call', new Int16Array(160));
+    desktop.audio!.refuse('BAD_MAGIC');
+    expect(desktop.audio!.stats()).toMatchObject({ unknownCall: 1, refused: { BAD_LENGTH: 1, BAD_MAGIC: 1 }, routedCalls: 1 });
+    expect(desktop.audio!.stats().captured).toBeGreaterThanOrEqual(140);
+
+    await desktop.hangup(call.id);
+    await until(() => desktop.audio!.stats().routedCalls === 0);
+    const count = played.length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(played.length).toBe(count);
+    desktop.audio!.capture(call.id, new Int16Array(160));
+    expect(desktop.audio!.stats().unknownCall).toBe(2);
+  });
+
+  it('has no audio port unless the host asks for one', async () => {
+    const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider });
+    cleanup.push(() => phone.shutdown());
+    expect(phone.audio).toBeUndefined();
+  });
+});
