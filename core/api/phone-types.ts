@@ -193,10 +193,22 @@ export interface CallRequest {
   anonymityLevel?: AnonymityLevel;
 }
 
+/** The DHCP lease the phone runs on (seed 003), as the status bar shows it. */
+export interface LeaseStatus {
+  address: string;
+  ports: { min: number; max: number };
+  /** Ports the phone's sockets hold now, and how many the range has. */
+  inUse: number;
+  capacity: number;
+  nat?: string;
+}
+
 export interface PhoneSnapshot {
   accounts: AccountConfig[];
   registrations: RegistrationSnapshot[];
   addresses: AddressStatus[];
+  /** Present when the phone runs on a DHCP lease; absent when statically configured. */
+  lease?: LeaseStatus;
   calls: CallSnapshot[];
   /** Which network the host gave the phone: the embedded lab, or a real server (the status bar says which). */
   network?: NetworkStatus;

@@ -44,6 +44,7 @@ describe('a phone on a leased port range (seed 003)', () => {
     const last = (id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
     await until(() => last(placed.id)?.state === 'established' && last(placed.id)?.media?.localRtp);
     expect(placed.localSip).toMatch(/:3100[0-3]$/);
+    expect((await alice.snapshot()).lease).toEqual({ address: '10.77.0.10', ports: { min: 31000, max: 31003 }, inUse: 3, capacity: 4, nat: '198.51.100.7' });
     expect(last(placed.id)!.media!.localRtp).toMatch(/:31000$/);
     await expect(alice.call({ target: 'bob' })).rejects.toMatchObject({ code: 'PORT_RANGE_EXHAUSTED' });
     await alice.hangup(placed.id);

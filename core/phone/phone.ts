@@ -6,6 +6,7 @@ import {
   maskedPassword,
   type AccountConfig,
   type AddressStatus,
+  type LeaseStatus,
   type CallRequest,
   type CallSnapshot,
   type NetworkStatus,
@@ -68,6 +69,11 @@ export interface PhoneLease {
 /** The lease as the call log shows it: the leased address, its port range, and the NAT's public address. */
 function leaseText(lease: PhoneLease): string {
   return `${lease.privateAddress} ports ${lease.pool.range.min}-${lease.pool.range.max}${lease.natAddress !== undefined ? ` via NAT ${lease.natAddress}` : ''}`;
+}
+
+function leaseStatus(lease: PhoneLease): LeaseStatus {
+  const pool = lease.pool.snapshot();
+  return { address: lease.privateAddress, ports: { ...pool.range }, inUse: pool.inUse.length, capacity: pool.capacity, ...(lease.natAddress !== undefined ? { nat: lease.natAddress } : {}) };
 }
 
 /** A port from the lease, or the typed refusal a full range gets (never a fallback to an OS-chosen port). */
@@ -291,6 +297,7 @@ export class Phone implements PhoneApi {
       accounts: [...this.accounts.values()].map((a) => ({ ...a.config, ...(a.config.password ? { password: '********' } : {}) })),
       registrations: [...this.accounts.values()].map((a) => ({ ...a.registration })),
       addresses: await Promise.all([...this.accounts.values()].map((a) => this.addressStatus(a))),
+      ...(this.options.lease ? { lease: leaseStatus(this.options.lease) } : {}),
       calls: [...this.calls.values()].map((c) => c.snapshot()),
       ...(this.options.network ? { network: this.options.network } : {}),
     };

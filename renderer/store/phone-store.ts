@@ -19,6 +19,7 @@ export interface PhoneState {
   /** One-time address status per account, and whether the phone runs on the embedded lab. */
   addresses: PhoneSnapshot['addresses'];
   network?: PhoneSnapshot['network'];
+  lease?: PhoneSnapshot['lease'];
   /** The phone (dialer, call, history) or the settings. */
   view: 'phone' | 'settings';
   setView(view: 'phone' | 'settings'): void;
@@ -59,6 +60,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
       registrations: Object.fromEntries(snapshot.registrations.map((r) => [r.accountId, r])),
       addresses: snapshot.addresses,
       network: snapshot.network,
+      lease: snapshot.lease,
     });
     // the dialer's switch follows the account's default when the account (or its default) changed
     const next = snapshot.accounts.find((a) => a.id === options.accountId);
@@ -81,6 +83,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
       calls: Object.fromEntries(snapshot.calls.map((c) => [c.id, c])),
       addresses: snapshot.addresses,
       network: snapshot.network,
+      lease: snapshot.lease,
     });
     useCallOptions.getState().selectAccount(snapshot.accounts[0]);
     await get().refreshHistory();
