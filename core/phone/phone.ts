@@ -28,6 +28,8 @@ import { callResult } from './call-result.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
+import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
+import { traceSignatures } from './trace-signatures.js';
 
 /** What the media layer needs to know to build a session description handler for one identity. */
 export interface MediaContext {
@@ -55,6 +57,11 @@ export interface PhoneOptions {
   timers?: SipTimerValues;
   /** Every SIP message of every account, as it crossed the socket (scenario reports, diagnostics). */
   onTrace?: (accountId: string, entry: SipTapEntry) => void;
+  /**
+   * Keys that verify the network's signed routing headers (seed 002), read each time a call's trace is shown: the
+   * lab's, or a key file. Without them signatures are decoded but get no verdict.
+   */
+  signatureKeys?: () => readonly VerificationKeyFile[] | undefined;
 }
 
 interface AccountRuntime {
@@ -201,8 +208,14 @@ export class Phone implements PhoneApi {
     return this.callLog.listCalls(filter);
   }
 
+  /** A call with its trace; each message with its signatures decoded and checked now (the stored trace stays raw). */
   async callDetail(id: string): Promise<CallLogDetail | undefined> {
-    return this.callLog.getCall(id);
+    const detail = this.callLog.getCall(id);
+    if (!detail) return undefined;
+    const files = this.options.signatureKeys?.();
+    const keys = files && files.length > 0 ? new VerificationKeys(files) : undefined;
+    const now = Date.now();
+    return { ...detail, messages: detail.messages.map((message) => ({ ...message, signatures: traceSignatures(message, keys, now) })) };
   }
 
   /** The live SIP call behind a call id (scenario runner and media wiring). */
