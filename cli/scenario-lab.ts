@@ -3,6 +3,6 @@ import { Lab } from '../lab/lab.js';
 
 /** The runner's `lab: embedded`: a fresh lab on free loopback ports, knowing the scenario's users. */
 export async function startLabForScenario(request: LabRequest): Promise<LabHandle> {
-  const lab = await Lab.start({ users: request.users, auth: request.auth });
-  return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
+  const lab = await Lab.start({ users: request.users, auth: request.auth, ...(request.signing ? { signing: true } : {}), ...(request.tamper ? { tamper: request.tamper } : {}) });
+  return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop(), verificationKeys: () => lab.verificationKeys() };
 }

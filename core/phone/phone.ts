@@ -23,13 +23,13 @@ import { SipCallError, uriUser, type SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
-import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { callResult } from './call-result.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
 import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
-import { traceSignatures } from './trace-signatures.js';
+import { callTraceSignatures } from './trace-signatures.js';
 
 /** What the media layer needs to know to build a session description handler for one identity. */
 export interface MediaContext {
@@ -214,8 +214,7 @@ export class Phone implements PhoneApi {
     if (!detail) return undefined;
     const files = this.options.signatureKeys?.();
     const keys = files && files.length > 0 ? new VerificationKeys(files) : undefined;
-    const now = Date.now();
-    return { ...detail, messages: detail.messages.map((message) => ({ ...message, signatures: traceSignatures(message, keys, now) })) };
+    return { ...detail, messages: callTraceSignatures(detail.messages, keys) };
   }
 
   /** The live SIP call behind a call id (scenario runner and media wiring). */
@@ -232,7 +231,10 @@ export class Phone implements PhoneApi {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup()));
+    // A callee still waiting for the ACK of its 200 may not send its BYE before it (RFC 3261 §15), up to 64·T1: the
+    // same short grace as SipIdentity.dispose, so a lost ACK never holds a shutdown for half a minute.
+    const grace = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    await Promise.race([Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
     await Promise.allSettled([...this.accounts.values()].map((a) => a.identity?.dispose()));
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();

@@ -11,6 +11,9 @@ import { matchDialRules } from '../privacy/dial-plan.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { VerificationKeyFile } from '../signing/key-ring.js';
+import type { TraceSignature } from '../api/signature-types.js';
+import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
 import type { AgentSpec, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
@@ -21,11 +24,17 @@ export interface LabHandle {
   domain: string;
   snapshot(): unknown;
   stop(): Promise<void>;
+  /** The keys that verify the lab's signed routing headers (seed 002), handed to every agent. */
+  verificationKeys?(): VerificationKeyFile[];
 }
 
 export interface LabRequest {
   auth: boolean;
   users: Record<string, { password?: string }>;
+  /** Sign and validate routing headers, every phone's link untrusted (seed 002). */
+  signing?: boolean;
+  /** Forge routing headers on the phones' links (fault injection). */
+  tamper?: 'via' | 'record_route' | 'route_set' | 'replay';
 }
 
 export interface ScenarioRunnerOptions {
@@ -121,7 +130,8 @@ export class ScenarioRunner {
     if (this.scenario.lab) {
       if (!this.options.startLab) throw new ScenarioEnvironmentError('this host cannot start an embedded lab');
       try {
-        this.lab = await this.options.startLab({ auth: this.scenario.lab.auth ?? false, users });
+        const { signing, tamper } = this.scenario.lab;
+        this.lab = await this.options.startLab({ auth: this.scenario.lab.auth ?? false, users, ...(signing ? { signing } : {}), ...(tamper ? { tamper } : {}) });
       } catch (error) {
         throw new ScenarioEnvironmentError(`the embedded lab failed to start: ${(error as Error).message}`);
       }
@@ -150,6 +160,7 @@ export class ScenarioRunner {
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onTrace: (_account, entry) => trace.push(entry),
+        signatureKeys: () => this.lab?.verificationKeys?.(),
       });
       const agent: AgentRuntime = { name, spec, phone, trace, incoming: [] };
       phone.subscribe((event) => {
@@ -297,6 +308,8 @@ export class ScenarioRunner {
       if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
         await this.expectMedia(e, call, agentName, within, legName);
       }
+      if (e.signatures !== undefined) await this.expectSignatures(call, agentName, e.signatures, within, legName);
+      if (e.failed !== undefined) await this.expectFailed(call, agentName, e.failed, within, legName);
       if (e.status !== undefined) {
         const final = await this.waitFor(
           () => {
@@ -414,6 +427,51 @@ export class ScenarioRunner {
     if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
     if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${caller.spec.user}`);
     if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
+  }
+
+  /** The signatures this leg's phone decoded in the call's messages, checked with the lab's keys. */
+  private async expectSignatures(call: CallRuntime, agentName: string, wanted: SignatureExpectation, within: number, legName: string): Promise<void> {
+    const agent = this.agent(agentName);
+    const leg = await this.waitFor(() => (agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName)), within, () => `call ${call.id} has no leg at ${agentName}`);
+    const deadline = Date.now() + within;
+    for (;;) {
+      const detail = await agent.phone.callDetail(leg);
+      const found: Array<{ signature: TraceSignature; where: string }> = (detail?.messages ?? []).flatMap((m) =>
+        (m.signatures ?? []).map((signature) => ({ signature, where: `${m.dir === 'in' ? 'received' : 'sent'} ${m.raw.slice(0, m.raw.indexOf('\r\n'))} (${signature.header}[${signature.index}])` })),
+      );
+      const mismatch = signatureMismatch(found, wanted);
+      if (mismatch === undefined) return;
+      if (Date.now() > deadline) throw new StepFailure(`expected ${legName} of ${call.id} to carry signatures ${JSON.stringify(wanted)}: ${mismatch}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * A call failed when its leg ended without being answered, or — at the end of `within` — was never established or
+   * sent a request that never reached the other side (what a proxy dropping forged routing headers does, seed 002).
+   */
+  private async expectFailed(call: CallRuntime, agentName: string, failed: boolean, within: number, legName: string): Promise<void> {
+    const other = agentName === call.from ? call.calleeAgent : call.from;
+    const evaluate = (): string | undefined => {
+      const legId = agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName);
+      const snap = legId !== undefined ? this.snapshots.get(legId) : undefined;
+      const otherLeg = other === undefined ? undefined : other === call.from ? call.callerLeg : this.calleeLeg(call, other);
+      const otherSnap = otherLeg !== undefined ? this.snapshots.get(otherLeg) : undefined;
+      return callFailure(
+        snap && { name: agentName, snapshot: snap, trace: this.agent(agentName).trace },
+        otherSnap && other !== undefined ? { name: other, snapshot: otherSnap, trace: this.agent(other).trace } : undefined,
+      );
+    };
+    const deadline = Date.now() + within;
+    // An unanswered end shows early; a never-established call or a lost request only once `within` is over.
+    while (Date.now() < deadline) {
+      const snap = this.snapshots.get(agentName === call.from ? call.callerLeg : (this.calleeLeg(call, agentName) ?? ''));
+      if (failed && snap?.state === 'terminated' && snap.answeredAt === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const reason = evaluate();
+    if (failed && reason === undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to fail, but it was established and every request of it got through`);
+    if (!failed && reason !== undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to work, but ${reason}`);
   }
 
   /** Like waitFor, but re-checked on a timer: media counters change without phone events. */

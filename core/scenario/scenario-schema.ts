@@ -38,7 +38,20 @@ export const agentSchema = z
   })
   .strict();
 
-const labObject = z.object({ mode: z.literal('embedded'), auth: z.boolean().optional() }).strict();
+/** Fault injection on the phones' links (seed 002): what the in-path element forges. */
+export const tamperKinds = ['via', 'record_route', 'route_set', 'replay'] as const;
+
+const labObject = z
+  .object({
+    mode: z.literal('embedded'),
+    auth: z.boolean().optional(),
+    /** Signed routing headers (seed 002): every link to a phone is untrusted; the agents get the verification keys. */
+    signing: z.boolean().optional(),
+    tamper: z.enum(tamperKinds).optional(),
+  })
+  .strict();
+
+const verdict = z.enum(['valid', 'invalid', 'unknown-key', 'expired', 'missing']);
 
 export const scenarioHeaderSchema = z
   .object({
@@ -96,6 +109,13 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      /**
+       * The seed 002 signatures in this leg's messages, as the phone checks them with the lab's keys: `valid` = at
+       * least one and all valid; `missing` = none; another verdict = at least one has it. `route_set` is either kind.
+       */
+      signatures: z.object({ via: verdict.optional(), record_route: verdict.optional(), route_set: verdict.optional() }).strict().optional(),
+      /** The call did not work: never established, ended with a failure, or a request of it never reached the other side. */
+      failed: z.boolean().optional(),
       /** Nothing the callee received in this call names the caller (user, display name, domain name). */
       caller_hidden: z.boolean().optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
@@ -107,7 +127,8 @@ export const stepSchemas = {
       within: duration.optional(),
     })
     .strict()
-    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' }),
+    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' })
+    .refine((e) => e.call !== undefined || (e.signatures === undefined && e.failed === undefined), { message: 'signatures and failed are about a call: name it with "call"' }),
 } as const;
 
 export type StepKind = keyof typeof stepSchemas;
@@ -117,7 +138,7 @@ export type AgentSpec = z.output<typeof agentSchema>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean };
+  lab?: { mode: 'embedded'; auth?: boolean; signing?: boolean; tamper?: (typeof tamperKinds)[number] };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;

@@ -1,5 +1,5 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
-import { getParam, parseNameAddr, parseVia, type SipMessage, type SipRequest, type SipResponse, type SipUri } from '../../core/sip/message/index.js';
+import { getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri } from '../../core/sip/message/index.js';
 import {
   checkSignature,
   combineKeySources,
@@ -72,6 +72,16 @@ export interface HeaderSigningSnapshot {
  *   route-set signature (¶[0036], ¶[0045]).
  * What fails is dropped and counted; crossing the per-second threshold raises an alert (¶[0026]).
  */
+function topBranch(message: SipMessage): string | undefined {
+  const top = message.getAll('via')[0];
+  if (top === undefined) return undefined;
+  try {
+    return viaBranch(parseVia(top));
+  } catch {
+    return undefined;
+  }
+}
+
 export class HeaderSigning implements WireHooks {
   readonly ring: KeyRing;
   readonly monitor: FailureMonitor;
@@ -84,6 +94,10 @@ export class HeaderSigning implements WireHooks {
   private identity: ProxyIdentity | undefined;
   private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
   private readonly verified: Record<KeyClass, number> = { via: 0, 'record-route': 0, 'route-set': 0 };
+  /** Branches of the requests this proxy record-routed, so their responses are known to set up a dialog. */
+  private readonly recordRouted = new Map<string, number>();
+  /** Responses (to those requests) whose Record-Route set is the new dialog's: the caller's route set is signed in them. */
+  private readonly dialogResponses = new WeakSet<SipResponse>();
 
   constructor(private readonly options: HeaderSigningOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -112,8 +126,13 @@ export class HeaderSigning implements WireHooks {
   // ---- validation (Figs. 11 and 13; ¶[0036], ¶[0045]) ------------------------------------------------------
 
   onReceive(inbound: Inbound): string | undefined {
-    if (!this.identity || this.trust.isTrusted(inbound.hop)) return undefined;
+    if (!this.identity) return undefined;
     const message = inbound.message;
+    if (message.kind === 'response' && this.recordRouted.size > 0) {
+      const branch = topBranch(message);
+      if (branch !== undefined && this.recordRouted.has(branch)) this.dialogResponses.add(message);
+    }
+    if (this.trust.isTrusted(inbound.hop)) return undefined;
     try {
       return message.kind === 'response' ? this.checkResponse(message, inbound.hop) : this.checkRequest(message, inbound.hop);
     } catch (error) {
@@ -127,7 +146,9 @@ export class HeaderSigning implements WireHooks {
     const vias = response.getAll('via');
     const top = vias[0] !== undefined ? parseVia(vias[0]) : undefined;
     if (!top || !identity.isOurVia(top.host, top.port)) return undefined; // not through us: the proxy drops it anyway
-    let recordRouted = false;
+    // Only the response to a request this proxy record-routed carries the Record-Route set it signed (¶[0050]); a
+    // user agent may repeat its dialog's Record-Routes in other responses (sip.js does, for re-INVITEs).
+    let recordRouted = this.dialogResponses.has(response);
     // Fig. 11 step 920: with only our Via left, the response ends here (a CANCEL's 200, say): nothing to route.
     if (vias.length > 1) {
       const value = getParam(top.params, headerSignatureParam);
@@ -135,11 +156,12 @@ export class HeaderSigning implements WireHooks {
       const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
       const failed = this.check(response, location, hop, 'via');
       if (failed !== undefined) return failed;
-      recordRouted = decodeSignature(value).flags.includes('r');
+      recordRouted ||= decodeSignature(value).flags.includes('r');
     }
+    if (!recordRouted) return undefined;
     const entries = response.getAll('record-route');
     const invite2xx = response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300;
-    if (entries.length === 0 && !(recordRouted && invite2xx)) return undefined;
+    if (entries.length === 0 && !invite2xx) return undefined; // a provisional response need not repeat them
     let own = false;
     for (const [index, text] of entries.entries()) {
       const entry = parseNameAddr(text);
@@ -148,9 +170,8 @@ export class HeaderSigning implements WireHooks {
       const value = getParam(entry.params, headerSignatureParam);
       if (value !== undefined) return this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
     }
-    // Fig. 13 step 974: our Record-Route came back without its signature — or, though we record-routed, not at all.
-    if (own || recordRouted) return this.fail('record-route', 'missing', response, hop, own ? 'our Record-Route carries no signature (Fig. 13 step 974)' : 'our Record-Route is gone');
-    return undefined;
+    // Fig. 13 step 974: our Record-Route came back without its signature — or not at all.
+    return this.fail('record-route', 'missing', response, hop, own ? 'our Record-Route carries no signature (Fig. 13 step 974)' : 'our Record-Route is gone');
   }
 
   private checkRequest(request: SipRequest, hop: Hop): string | undefined {
@@ -195,8 +216,10 @@ export class HeaderSigning implements WireHooks {
   // ---- signing (Figs. 10, 12, 13 and 14) --------------------------------------------------------------------
 
   onSendRequest(request: SipRequest, context: ForwardContext): void {
-    if (request.method === 'ACK' || this.trust.isTrusted(context.outbound)) return; // no response to check / Fig. 10 step 902
+    if (request.method === 'ACK') return; // no response comes back
     const recordRoutes = context.recordRoutes ?? 0;
+    if (recordRoutes > 0) this.rememberRecordRouted(request);
+    if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
     if (recordRoutes > 0) {
       signRecordRoute(request, this.ring.signingKey('record-route'), 0);
       this.signed['record-route']++;
@@ -213,7 +236,7 @@ export class HeaderSigning implements WireHooks {
   }
 
   onSendResponse(response: SipResponse, upstream: Hop): void {
-    if (!this.identity || response.cseq.method !== 'INVITE' || response.status <= 100 || response.status >= 300) return;
+    if (!this.identity || !this.dialogResponses.has(response) || response.status <= 100 || response.status >= 300) return;
     const entries = response.getAll('record-route');
     const own: number[] = [];
     entries.forEach((text, index) => {
@@ -229,6 +252,18 @@ export class HeaderSigning implements WireHooks {
     const key = this.ring.signingKey('route-set');
     signRouteSet(response, 'route-set-caller', key, own[own.length - 1]!, this.sealing(key)); // the entry facing the caller
     this.signed['route-set-caller']++;
+  }
+
+  private rememberRecordRouted(request: SipRequest): void {
+    const branch = topBranch(request);
+    if (branch === undefined) return;
+    const now = this.now();
+    this.recordRouted.set(branch, now);
+    // Oldest first (a Map keeps insertion order); five minutes cover Timer C (3 minutes) and late 2xx retransmissions.
+    for (const [key, at] of this.recordRouted) {
+      if (at >= now - 5 * 60_000 && this.recordRouted.size <= 100_000) break;
+      this.recordRouted.delete(key);
+    }
   }
 
   /** ¶[0065]: the sealed form of a session key is computed once and kept with the key. */
