@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Lab } from '../lab/lab.js';
 import { exitCodes } from './exit-codes.js';
 
@@ -9,6 +10,8 @@ export interface LabCommandOptions {
   auth?: boolean;
   user?: string[];
   json?: boolean;
+  signing?: boolean;
+  keysOut?: string;
 }
 
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
@@ -17,14 +20,27 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
   let lab: Lab;
   try {
-    lab = await Lab.start({ address: options.address, ...ports, ...(users ? { users } : {}), ...(options.auth ? { auth: true } : {}) });
+    lab = await Lab.start({ address: options.address, ...ports, ...(users ? { users } : {}), ...(options.auth ? { auth: true } : {}), ...(options.signing ? { signing: true } : {}) });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(`veilphone lab: cannot start: ${code === 'EADDRINUSE' ? 'a port is already in use' : (error as Error).message}`);
     process.exit(exitCodes.environment);
   }
+  if (options.signing) {
+    // seed 002 ¶[0026]: the administrator hears of a signature failure rate above the threshold.
+    lab.onSigningAlert((alert) => {
+      const text = `signature failures: ${alert.perSecond} in the last second (threshold ${alert.threshold}); last: ${alert.last.verdict} ${alert.last.family} from ${alert.last.from}: ${alert.last.message}`;
+      console.log(options.json ? JSON.stringify({ event: 'signing-alert', ...alert }) : `ALERT ${text}`);
+    });
+    if (options.keysOut) {
+      const keysOut = options.keysOut;
+      const write = (): void => fs.writeFileSync(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`, { mode: 0o600 });
+      write();
+      setInterval(write, 30_000).unref();
+    }
+  }
   const actual = lab.sip.ports;
-  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws }));
+  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(options.signing ? { signing: true } : {}) }));
   else console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}`);
   const stop = async (): Promise<void> => {
     await lab.stop();

@@ -24,6 +24,8 @@ program
   .option('--auth', 'require digest authentication (users from --user)')
   .option('--user <user:password...>', 'a known user (repeatable); without any, every user is accepted')
   .option('--json', 'print the ready line as JSON')
+  .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
+  .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
   .action(async (options) => labCommand(options));
 
 program
@@ -46,6 +48,8 @@ program
   .option('--password <password>', 'digest password')
   .option('--transport <transport>', 'udp, tcp or ws', 'udp')
   .option('--json', 'print the ready line as JSON')
+  .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
+  .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
   .action(async (options) => serveCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program

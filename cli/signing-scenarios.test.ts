@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,5 +88,26 @@ describe.concurrent('signed routing headers through `veilphone run`', { timeout:
     const second = veilphone(['run', noCall]);
     expect(await second.exitCode(30_000)).toBe(2);
     expect(second.stderr).toMatch(/signatures and failed are about a call/);
+  });
+
+  it('veilphone lab --signing prints an alert when forged messages exceed 10 a second, and keeps the key file', async () => {
+    const keysOut = path.join(scratch, 'keys.json');
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--signing', '--keys-out', keysOut, '--json']);
+    const socket = dgram.createSocket('udp4');
+    try {
+      const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; signing: boolean };
+      expect(ready.signing).toBe(true);
+      expect(JSON.parse(fs.readFileSync(keysOut, 'utf8')).keys.map((k: { class: string }) => k.class).sort()).toEqual(['record-route', 'route-set', 'via']);
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      for (let i = 0; i < 15; i++) {
+        const bye = `BYE sip:bob@127.0.0.1:9 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${socket.address().port};branch=z9hG4bKforged${i}\r\nRoute: <sip:127.0.0.1:${ready.udp};transport=udp;lr>\r\nFrom: <sip:m@127.0.0.1>;tag=f${i}\r\nTo: <sip:bob@127.0.0.1>;tag=t${i}\r\nCall-ID: forged-${i}\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n`;
+        await new Promise<void>((resolve) => socket.send(bye, ready.udp, '127.0.0.1', () => resolve()));
+      }
+      const alert = JSON.parse((await lab.waitFor(/^\{"event":"signing-alert".*\}$/m))[0]) as { perSecond: number; threshold: number; last: { verdict: string; family: string } };
+      expect(alert).toMatchObject({ perSecond: 11, threshold: 10, last: { verdict: 'missing', family: 'route-set' } });
+    } finally {
+      socket.close();
+      await lab.stop();
+    }
   });
 });

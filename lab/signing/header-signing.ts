@@ -120,6 +120,7 @@ export class HeaderSigning implements WireHooks {
 
   /** The keys that verify this proxy's signatures, for phones (docs/signing.md "Key files"). */
   exportKeys(): VerificationKeyFile {
+    for (const keyClass of ['via', 'record-route', 'route-set'] as const) this.ring.signingKey(keyClass); // the keys that will sign next, too
     return this.ring.export();
   }
 
