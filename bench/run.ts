@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BenchResult } from './bench-result.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchMedia } from './media-bench.js';
+import { benchSigning } from './signing-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -12,6 +13,7 @@ import { benchMedia } from './media-bench.js';
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
   media: benchMedia,
+  signing: benchSigning,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
 import { getParam, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage, type SipUri } from '../sip/message/index.js';
+import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia } from './canonical.js';
 import type { CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
@@ -30,29 +31,29 @@ function uriOf(element: string, what: string): SipUri {
 }
 
 /** The flag-selected extras, in flag order (c, f, g, p, s, t). */
-function extras(message: SipMessage, flags: readonly CoverFlag[], context: { peer?: string; callerTag?: 'from' | 'to' }): CoveredItem[] {
+function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?: string; callerTag?: 'from' | 'to' }): CoveredItem[] {
   const out: CoveredItem[] = [];
   for (const flag of [...flags].sort()) {
     switch (flag) {
       case 'c':
-        out.push({ item: 'Call-ID', value: message.callId });
+        out.push({ item: 'Call-ID', value: view.one('call-id') ?? '' });
         break;
       case 'f':
-        out.push({ item: 'From-Tag', value: tagOf(message, 'from') });
+        out.push({ item: 'From-Tag', value: tagOf(view, 'from') });
         break;
       case 'g':
-        out.push({ item: 'Caller-Tag', value: tagOf(message, context.callerTag ?? 'from') });
+        out.push({ item: 'Caller-Tag', value: tagOf(view, context.callerTag ?? 'from') });
         break;
       case 'p':
         if (context.peer === undefined) throw new SigningError('UNCOVERABLE', 'the signature covers the next hop, and the peer is not known here');
         out.push({ item: 'Peer', value: context.peer.toLowerCase() });
         break;
       case 's':
-        out.push({ item: 'CSeq', value: cseqOf(message) });
+        out.push({ item: 'CSeq', value: cseqOf(view) });
         break;
       case 't':
         try {
-          out.push({ item: 'To-URI', value: canonicalUri(message.to.uri) });
+          out.push({ item: 'To-URI', value: canonicalUri(parseNameAddr(view.one('to') ?? '').uri) });
         } catch (error) {
           throw coverFailure('To', error);
         }
@@ -64,18 +65,18 @@ function extras(message: SipMessage, flags: readonly CoverFlag[], context: { pee
   return out;
 }
 
-function tagOf(message: SipMessage, header: 'from' | 'to'): string {
+function tagOf(view: HeaderView, header: 'from' | 'to'): string {
   try {
-    return getParam((header === 'from' ? message.from : message.to).params, 'tag') ?? '';
+    return getParam(parseNameAddr(view.one(header) ?? '').params, 'tag') ?? '';
   } catch (error) {
     throw coverFailure(header === 'from' ? 'From' : 'To', error);
   }
 }
 
 /** CANCEL and ACK reuse the INVITE's Via (RFC 3261 §9.1, §17.1.1.3), so they count as the INVITE's CSeq method. */
-function cseqOf(message: SipMessage): string {
+function cseqOf(view: HeaderView): string {
   try {
-    const { seq, method } = parseCSeq(message.get('cseq') ?? '');
+    const { seq, method } = parseCSeq(view.one('cseq') ?? '');
     return `${seq} ${method === 'CANCEL' || method === 'ACK' ? 'INVITE' : method}`;
   } catch (error) {
     throw coverFailure('CSeq', error);
@@ -84,19 +85,21 @@ function cseqOf(message: SipMessage): string {
 
 /** Via signature sitting on Via element `index`: the Vias below it and the extras. */
 export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined): CoveredItem[] {
+  const view = headerView(message);
   let below: CoveredItem[];
   try {
-    below = message.getAll('via').slice(index + 1).map((v) => ({ item: 'Via', value: canonicalVia(parseVia(v)) }));
+    below = view.all('via').slice(index + 1).map((v) => ({ item: 'Via', value: canonicalVia(parseVia(v)) }));
   } catch (error) {
     throw coverFailure('a Via', error);
   }
-  return [...below, ...extras(message, flags, peer !== undefined ? { peer } : {})];
+  return [...below, ...extras(view, flags, peer !== undefined ? { peer } : {})];
 }
 
 /** Record-Route signature on Record-Route element `index`: that entry and every entry below it. */
 export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
-  const entries = message.getAll('record-route').slice(index);
-  return [...entries.map((e) => ({ item: 'Record-Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })), ...extras(message, flags, {})];
+  const view = headerView(message);
+  const entries = view.all('record-route').slice(index);
+  return [...entries.map((e) => ({ item: 'Record-Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })), ...extras(view, flags, {})];
 }
 
 /**
@@ -106,14 +109,15 @@ export function recordRouteCovered(message: SipMessage, index: number, flags: re
  * Contact (claims 13 and 17: "the first listed CONTACT header", ¶[0033]).
  */
 export function routeSetCoveredFromRecordRoute(message: SipMessage, kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
-  const all = message.getAll('record-route');
+  const view = headerView(message);
+  const all = view.all('record-route');
   const route = kind === 'route-set-callee' ? all.slice(index) : all.slice(0, index + 1).reverse();
-  const contact = message.getAll('contact')[0];
+  const contact = view.all('contact')[0];
   if (contact === undefined) throw new SigningError('UNCOVERABLE', 'a route-set signature needs a Contact (¶[0039])');
   return [
     ...route.map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })),
     { item: 'Remote-Target', value: canonicalUri(uriOf(contact, 'the Contact')) },
-    ...extras(message, flags, { callerTag: 'from' }),
+    ...extras(view, flags, { callerTag: 'from' }),
   ];
 }
 
@@ -130,9 +134,10 @@ export function routeSetCoveredFromRoute(message: SipMessage, kind: Extract<Sign
   } catch (error) {
     throw coverFailure('the Request-URI', error);
   }
+  const view = headerView(message);
   return [
-    ...message.getAll('route').slice(index).map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Route')) })),
+    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Route')) })),
     { item: 'Remote-Target', value: canonicalUri(target) },
-    ...extras(message, flags, { callerTag: kind === 'route-set-callee' ? 'to' : 'from' }),
+    ...extras(view, flags, { callerTag: kind === 'route-set-callee' ? 'to' : 'from' }),
   ];
 }

@@ -9,3 +9,4 @@ export * from './signature-param.js';
 export * from './signer.js';
 export * from './signing-error.js';
 export * from './verifier.js';
+export * from './header-view.js';

@@ -83,12 +83,15 @@ export function decodeSignature(value: string): SignatureParam {
   if (!keyIdPattern.test(keyId)) throw new SigningError('BAD_SIGNATURE_ENCODING', 'bad key id');
   if (algorithm !== macAlgorithm) throw new SigningError('BAD_SIGNATURE_ENCODING', `unknown algorithm "${algorithm.slice(0, 12)}"`);
   if (!/^[A-Za-z0-9_-]{22}$/.test(mac)) throw new SigningError('BAD_SIGNATURE_ENCODING', 'the MAC is not 16 bytes of base64url');
-  const flags = flagText === '-' ? [] : (flagText.split('') as CoverFlag[]);
-  if (flagText !== '-' && (flagText.length === 0 || formatFlags(flags) !== flagText)) {
-    throw new SigningError('BAD_SIGNATURE_ENCODING', 'cover flags must be sorted, without repeats');
-  }
-  for (const flag of flags) {
-    if (!allowedFlags[kind].has(flag)) throw new SigningError('BAD_SIGNATURE_ENCODING', `flag "${flag}" does not apply to a ${kind} signature`);
+  const flags: CoverFlag[] = [];
+  if (flagText !== '-') {
+    if (flagText.length === 0) throw new SigningError('BAD_SIGNATURE_ENCODING', 'empty cover flags (write "-" for none)');
+    for (let i = 0; i < flagText.length; i++) {
+      const flag = flagText[i] as CoverFlag;
+      if (i > 0 && flagText[i - 1]! >= flag) throw new SigningError('BAD_SIGNATURE_ENCODING', 'cover flags must be sorted, without repeats');
+      if (!allowedFlags[kind].has(flag)) throw new SigningError('BAD_SIGNATURE_ENCODING', `flag "${flag}" does not apply to a ${kind} signature`);
+      flags.push(flag);
+    }
   }
   return { version: signatureVersion, kind, keyId, algorithm, flags, mac };
 }

@@ -1,5 +1,5 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
-import { getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri } from '../../core/sip/message/index.js';
+import { getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
 import {
   checkSignature,
   combineKeySources,
@@ -24,6 +24,7 @@ import {
   type SessionKey,
   type SignatureLocation,
   type VerificationKeyFile,
+  SigningError,
 } from '../../core/signing/index.js';
 import type { ForwardContext, WireHooks } from '../sip-server/sip-proxy.js';
 import type { Hop, Inbound } from '../sip-server/server-transports.js';
@@ -57,6 +58,7 @@ export interface HeaderSigningSnapshot {
   keysHeld: number;
   pool?: { suite: string; sealedKeysOpened: number };
   signed: Record<SignatureKind, number>;
+  unsigned: Record<string, number>;
   verified: Record<KeyClass, number>;
   failures: FailureMonitorSnapshot;
 }
@@ -74,12 +76,7 @@ export interface HeaderSigningSnapshot {
  */
 function topBranch(message: SipMessage): string | undefined {
   const top = message.getAll('via')[0];
-  if (top === undefined) return undefined;
-  try {
-    return viaBranch(parseVia(top));
-  } catch {
-    return undefined;
-  }
+  return top === undefined ? undefined : viaBranch(parseVia(top));
 }
 
 export class HeaderSigning implements WireHooks {
@@ -94,6 +91,8 @@ export class HeaderSigning implements WireHooks {
   private identity: ProxyIdentity | undefined;
   private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
   private readonly verified: Record<KeyClass, number> = { via: 0, 'record-route': 0, 'route-set': 0 };
+  /** Signatures that could not be made, by reason. */
+  private readonly unsigned: Record<string, number> = {};
   /** Branches of the requests this proxy record-routed, so their responses are known to set up a dialog. */
   private readonly recordRouted = new Map<string, number>();
   /** Responses (to those requests) whose Record-Route set is the new dialog's: the caller's route set is signed in them. */
@@ -129,29 +128,28 @@ export class HeaderSigning implements WireHooks {
   onReceive(inbound: Inbound): string | undefined {
     if (!this.identity) return undefined;
     const message = inbound.message;
-    if (message.kind === 'response' && this.recordRouted.size > 0) {
-      const branch = topBranch(message);
-      if (branch !== undefined && this.recordRouted.has(branch)) this.dialogResponses.add(message);
-    }
-    if (this.trust.isTrusted(inbound.hop)) return undefined;
     try {
-      return message.kind === 'response' ? this.checkResponse(message, inbound.hop) : this.checkRequest(message, inbound.hop);
+      if (message.kind === 'request') return this.trust.isTrusted(inbound.hop) ? undefined : this.checkRequest(message, inbound.hop);
+      const vias = message.getAll('via');
+      const top = vias[0] !== undefined ? parseVia(vias[0]) : undefined;
+      if (!top || !this.identity.isOurVia(top.host, top.port)) return undefined; // not through us: the proxy drops it anyway
+      const branch = viaBranch(top);
+      // Only the response to a request this proxy record-routed carries the Record-Route set it signed (¶[0050]); a
+      // user agent may repeat its dialog's Record-Routes in other responses (sip.js does, for re-INVITEs).
+      const dialog = branch !== undefined && this.recordRouted.has(branch);
+      if (dialog) this.dialogResponses.add(message);
+      return this.trust.isTrusted(inbound.hop) ? undefined : this.checkResponse(message, inbound.hop, vias.length, top, dialog);
     } catch (error) {
       // A header the check needs does not parse: nothing it vouches for can be trusted.
       return this.fail('via', 'invalid', message, inbound.hop, `unreadable: ${(error as Error).message}`);
     }
   }
 
-  private checkResponse(response: SipResponse, hop: Hop): string | undefined {
+  private checkResponse(response: SipResponse, hop: Hop, viaCount: number, top: Via, dialog: boolean): string | undefined {
     const identity = this.identity!;
-    const vias = response.getAll('via');
-    const top = vias[0] !== undefined ? parseVia(vias[0]) : undefined;
-    if (!top || !identity.isOurVia(top.host, top.port)) return undefined; // not through us: the proxy drops it anyway
-    // Only the response to a request this proxy record-routed carries the Record-Route set it signed (¶[0050]); a
-    // user agent may repeat its dialog's Record-Routes in other responses (sip.js does, for re-INVITEs).
-    let recordRouted = this.dialogResponses.has(response);
+    let recordRouted = dialog;
     // Fig. 11 step 920: with only our Via left, the response ends here (a CANCEL's 200, say): nothing to route.
-    if (vias.length > 1) {
+    if (viaCount > 1) {
       const value = getParam(top.params, headerSignatureParam);
       if (value === undefined) return this.fail('via', 'missing', response, hop, 'our Via carries no signature (Fig. 11 step 924)');
       const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
@@ -219,21 +217,35 @@ export class HeaderSigning implements WireHooks {
   onSendRequest(request: SipRequest, context: ForwardContext): void {
     if (request.method === 'ACK') return; // no response comes back
     const recordRoutes = context.recordRoutes ?? 0;
-    if (recordRoutes > 0) this.rememberRecordRouted(request);
+    if (recordRoutes > 0) this.attempt(() => this.rememberRecordRouted(request));
     if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
+    let recordRouteSigned = false;
     if (recordRoutes > 0) {
-      signRecordRoute(request, this.ring.signingKey('record-route'), 0);
-      this.signed['record-route']++;
-      if (request.getAll('contact').length > 0) {
-        // ¶[0039]: without a Contact there is no route set to protect
+      recordRouteSigned = this.attempt(() => signRecordRoute(request, this.ring.signingKey('record-route'), 0), 'record-route');
+      // ¶[0039]: without a Contact there is no route set to protect
+      if (request.has('contact')) {
         const key = this.ring.signingKey('route-set');
-        signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key));
-        this.signed['route-set-callee']++;
+        this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
       }
     }
-    const flags = recordRoutes > 0 ? [...this.viaFlags, 'r' as const] : this.viaFlags;
+    const flags = recordRouteSigned ? [...this.viaFlags, 'r' as const] : this.viaFlags;
     const out = context.outbound;
-    if (signVia(request, this.ring.signingKey('via'), flags, viaPeer(out.transport, out.remote.address, out.remote.port)) !== undefined) this.signed.via++;
+    this.attempt(() => signVia(request, this.ring.signingKey('via'), flags, viaPeer(out.transport, out.remote.address, out.remote.port)), 'via');
+  }
+
+  /**
+   * A signature that cannot be made (a Contact that does not parse, say) is left out and counted; the message still
+   * goes — what it then lacks, the check on its way back reports.
+   */
+  private attempt(sign: () => unknown, kind?: SignatureKind): boolean {
+    try {
+      const made = sign();
+      if (kind !== undefined && made !== undefined) this.signed[kind]++;
+      return made !== undefined;
+    } catch (error) {
+      this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] = (this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] ?? 0) + 1;
+      return false;
+    }
   }
 
   onSendResponse(response: SipResponse, upstream: Hop): void {
@@ -248,11 +260,10 @@ export class HeaderSigning implements WireHooks {
       }
     });
     if (own.length === 0) return;
-    for (const index of own) if (/vp-rs|vp-key/i.test(entries[index]!)) removeRouteSetSignature(response, index); // Fig. 13 step 986
-    if (this.trust.isTrusted(upstream) || response.getAll('contact').length === 0 || getParam(response.to.params, 'tag') === undefined) return;
+    for (const index of own) if (/vp-rs|vp-key/i.test(entries[index]!)) this.attempt(() => removeRouteSetSignature(response, index)); // Fig. 13 step 986
+    if (this.trust.isTrusted(upstream) || !response.has('contact') || !/;\s*tag\s*=/i.test(response.get('to') ?? '')) return;
     const key = this.ring.signingKey('route-set');
-    signRouteSet(response, 'route-set-caller', key, own[own.length - 1]!, this.sealing(key)); // the entry facing the caller
-    this.signed['route-set-caller']++;
+    this.attempt(() => signRouteSet(response, 'route-set-caller', key, own[own.length - 1]!, this.sealing(key)), 'route-set-caller'); // the entry facing the caller
   }
 
   private rememberRecordRouted(request: SipRequest): void {
@@ -287,6 +298,7 @@ export class HeaderSigning implements WireHooks {
       keysHeld: this.ring.size,
       ...(this.options.pool ? { pool: { suite: this.options.pool.suite, sealedKeysOpened: this.opener?.opened ?? 0 } } : {}),
       signed: { ...this.signed },
+      unsigned: { ...this.unsigned },
       verified: { ...this.verified },
       failures: this.monitor.snapshot(),
     };
