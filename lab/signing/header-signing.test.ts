@@ -99,6 +99,28 @@ describe('the signing lab proxy (seed 002)', () => {
     expect(snapshot.verified['route-set']).toBe(2); // Alice's ACK, Bob's BYE
   });
 
+  it.each([
+    ['tcp', 'ws'],
+    ['ws', 'udp'],
+    ['ws', 'tcp'],
+  ] as const)('works over every transport: %s → %s, both route sets used, nothing refused', async (from, to) => {
+    const server = await lab();
+    const alice = await phone(server, 'alice', from);
+    const bob = await phone(server, 'bob', to);
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports[from]}`);
+    expect(await call.invite()).toBe(200);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    expect(await call.hold(true)).toBe(200); // a re-INVITE: its response repeats the Record-Routes, which is not a forgery
+    await bob.incoming[0]!.hangup();
+    await call.whenEnded();
+    const keys = new VerificationKeys([server.signing!.exportKeys()]);
+    const invite = parseSipMessage(received(bob, /^INVITE /)[0]!.raw);
+    expect(verifySignatures(invite, { keys, peer: viaPeer(to, '127.0.0.1', Number(received(bob, /^INVITE /)[0]!.local.split(':').pop())) }).map((s) => s.verdict)).toEqual(['valid', 'valid', 'valid']);
+    const snapshot = server.snapshot().signing!;
+    expect(snapshot.failures.total).toBe(0);
+    expect(snapshot.verified['route-set']).toBeGreaterThanOrEqual(3); // ACK and re-INVITE from Alice, BYE from Bob
+  });
+
   it('signs nothing toward, and checks nothing from, a trusted link', async () => {
     const server = await lab({ signing: { trusted: [{ address: '127.0.0.1' }] } });
     const alice = await phone(server, 'alice', 'udp');

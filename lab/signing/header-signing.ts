@@ -141,7 +141,7 @@ export class HeaderSigning implements WireHooks {
       return this.trust.isTrusted(inbound.hop) ? undefined : this.checkResponse(message, inbound.hop, vias.length, top, dialog);
     } catch (error) {
       // A header the check needs does not parse: nothing it vouches for can be trusted.
-      return this.fail('via', 'invalid', message, inbound.hop, `unreadable: ${(error as Error).message}`);
+      return this.fail(message.kind === 'request' ? 'route-set' : 'via', 'invalid', message, inbound.hop, `unreadable: ${(error as Error).message}`);
     }
   }
 
