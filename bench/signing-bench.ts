@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   checkSignature,
@@ -213,6 +214,7 @@ export async function round(lab: LabProcess, pairs: Array<Awaited<ReturnType<typ
 }
 
 export async function benchSigning(): Promise<BenchResult> {
+  const loadBefore = os.loadavg()[0]!;
   const costs = microbench();
   const labs = { off: await startLab(false), on: await startLab(true) };
   const results: Record<'off' | 'on', Array<Awaited<ReturnType<typeof round>>>> = { off: [], on: [] };
@@ -259,6 +261,7 @@ export async function benchSigning(): Promise<BenchResult> {
       '',
       `Throughput loss with signing: **${(loss * 100).toFixed(1)} %** (target ≤ 10 %); proxy CPU per call on ÷ off: ${cpuRatio.toFixed(2)}×.`,
       'The proxy\'s CPU per call is the steadier figure on a shared machine; "busy" near 100 % means the proxy, not the load, was the limit.',
+      `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
     ],
     ratios: { throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio },
   };

@@ -62,7 +62,9 @@ export function kindCode(kind: SignatureKind): string {
 
 /** The flags field: sorted letters, or `-` for none. */
 export function formatFlags(flags: readonly CoverFlag[]): string {
-  return flags.length === 0 ? '-' : [...new Set(flags)].sort().join('');
+  if (flags.length === 0) return '-';
+  for (let i = 1; i < flags.length; i++) if (flags[i - 1]! >= flags[i]!) return [...new Set(flags)].sort().join(''); // not yet canonical
+  return flags.join('');
 }
 
 export function encodeSignature(signature: Omit<SignatureParam, 'version'>): string {
