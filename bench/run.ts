@@ -8,6 +8,7 @@ import { benchCallSetup } from './call-setup-bench.js';
 import { benchLease } from './lease-bench.js';
 import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
+import { benchSigning } from './signing-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   lease: benchLease,
   calllog: benchCallLog,
   desktop: benchDesktop,
+  signing: benchSigning,
 };
 
 const wanted = process.argv.slice(2);

@@ -15,6 +15,8 @@ export interface LabCommandOptions {
   admin?: string;
   /** Append every SIP message the lab sends and receives to this file, one JSON object per line. */
   trace?: string;
+  signing?: boolean;
+  keysOut?: string;
 }
 
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
@@ -31,6 +33,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...ports,
       ...(users ? { users } : {}),
       ...(options.auth ? { auth: true } : {}),
+      ...(options.signing ? { signing: true } : {}),
       ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
     });
     if (adminPort !== undefined) {
@@ -52,9 +55,22 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error(`veilphone lab: cannot start: ${code === 'EADDRINUSE' ? 'a port is already in use' : (error as Error).message}`);
     process.exit(exitCodes.environment);
   }
+  if (options.signing) {
+    // seed 002 ¶[0026]: the administrator hears of a signature failure rate above the threshold.
+    lab.onSigningAlert((alert) => {
+      const text = `signature failures: ${alert.perSecond} in the last second (threshold ${alert.threshold}); last: ${alert.last.verdict} ${alert.last.family} from ${alert.last.from}: ${alert.last.message}`;
+      console.log(options.json ? JSON.stringify({ event: 'signing-alert', ...alert }) : `ALERT ${text}`);
+    });
+    if (options.keysOut) {
+      const keysOut = options.keysOut;
+      const write = (): void => fs.writeFileSync(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`, { mode: 0o600 });
+      write();
+      setInterval(write, 30_000).unref();
+    }
+  }
   const actual = lab.sip.ports;
   const adminUrl = admin ? `${admin.url}snapshot?token=${admin.token}` : undefined;
-  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(adminUrl ? { admin: adminUrl } : {}) }));
+  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(adminUrl ? { admin: adminUrl } : {}), ...(options.signing ? { signing: true } : {}) }));
   else console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}${adminUrl ? `; admin ${adminUrl}` : ''}`);
   const stop = async (): Promise<void> => {
     await admin?.stop();

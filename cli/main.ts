@@ -27,6 +27,8 @@ program
   .option('--json', 'print the ready line as JSON')
   .option('--admin <port>', 'serve the read-only admin view (bindings, conversion tables, counters) on 127.0.0.1 with a per-run token')
   .option('--trace <file>', 'append every SIP message the lab sends and receives to this file (JSON lines)')
+  .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
+  .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
   .action(async (options) => labCommand(options));
 
 program
@@ -58,6 +60,8 @@ program
   .option('--password <password>', 'digest password')
   .option('--transport <transport>', 'udp, tcp or ws', 'udp')
   .option('--json', 'print the ready line as JSON')
+  .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
+  .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
   .action(async (options) => serveCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program

@@ -16,7 +16,7 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
   const domains = Object.keys(request.domains ?? {});
   const placement = request.conversion?.placement;
   if (domains.length >= 2) {
-    if (request.serviceGateway) throw new Error('a service gateway is only available with one domain');
+    if (request.serviceGateway || request.signing || request.tamper) throw new Error('a service gateway and signing are only available with one domain');
     const network = await LabNetwork.start({
       domains: Object.fromEntries(domains.map((d) => [d, { users: request.domains![d]! }])),
       placement: placement ?? 'caller-server',
@@ -40,6 +40,8 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
     auth: request.auth,
     ...(domains.length === 1 ? { domains } : {}),
     ...(conversion !== undefined ? { conversion } : {}),
+    ...(request.signing ? { signing: true } : {}),
+    ...(request.tamper ? { tamper: request.tamper } : {}),
     // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
     ...(request.serviceGateway
       ? { secondaryMgc: true, serviceGateway: { bootFile: 'veilphone.cfg', files: { 'veilphone.cfg': scenarioBootFile }, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
@@ -53,6 +55,7 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
     identify: (key) => lab.sip.conversion?.identify(key),
     snapshot: () => lab.snapshot(),
     stop: () => lab.stop(),
+    verificationKeys: () => lab.verificationKeys(),
     ...(gateway ? { serviceGateway: { dhcp: gateway.dhcp.endpoint, tftp: gateway.tftp.endpoint }, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { Lab } from '../lab/lab.js';
+import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/signing/key-ring.js';
 import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { attachPhoneWsBridge } from './phone-ws-bridge.js';
@@ -23,6 +24,10 @@ export interface ServeCommandOptions {
   password?: string;
   transport: string;
   json?: boolean;
+  /** The embedded lab signs routing headers (seed 002). */
+  signing?: boolean;
+  /** A verification key file to check signatures with (`veilphone lab --keys-out`). */
+  signingKeys?: string;
   /** Print the ready line only (used by `veilphone start`). */
   banner?: (url: string, lab: Lab | undefined) => void;
 }
@@ -41,7 +46,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   let server = options.server;
   if (server === undefined) {
     try {
-      lab = await Lab.start();
+      lab = await Lab.start(options.signing ? { signing: true } : {});
     } catch (error) {
       fail(exitCodes.environment, `the embedded lab failed to start: ${(error as Error).message}`);
     }
@@ -59,6 +64,17 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     fail(exitCodes.environment, `cannot build the UI: ${(error as Error).message}`);
   }
   fs.mkdirSync(options.dataDir, { recursive: true });
+  const keyFile = options.signingKeys;
+  const readKeys = (file: string): VerificationKeyFile[] => [parseVerificationKeyFile(fs.readFileSync(file, 'utf8'))];
+  if (keyFile !== undefined) {
+    try {
+      readKeys(keyFile);
+    } catch (error) {
+      fail(exitCodes.invalid, `--signing-keys: ${(error as Error).message}`);
+    }
+  }
+  // Read again each time a trace is shown (the lab rewrites the file as keys rotate); unreadable means no verdicts.
+  const signatureKeys = keyFile !== undefined ? () => { try { return readKeys(keyFile); } catch { return undefined; } } : lab?.verificationKeys.bind(lab);
   const phone = new Phone({
     accounts: [account],
     callLogPath: callLogPath(options.dataDir),
@@ -67,6 +83,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     audioPort: true,
     network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [server] },
     settingsFile: settingsPath(options.dataDir),
+    ...(signatureKeys ? { signatureKeys } : {}),
   });
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 

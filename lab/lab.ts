@@ -2,6 +2,10 @@ import { isIPv4 } from 'node:net';
 import type { SipTap } from '../core/sip/transport/message-tap.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
 import { ServiceGateway, type ServiceGatewayOptions, type ServiceGatewaySnapshot } from './service-gateway/service-gateway.js';
+import type { VerificationKeyFile } from '../core/signing/key-ring.js';
+import type { HeaderSigningOptions } from './signing/header-signing.js';
+import type { SignatureAlert } from './signing/failure-monitor.js';
+import type { TamperKind } from './signing/tamperer.js';
 import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
 export interface LabOptions {
@@ -30,6 +34,10 @@ export interface LabOptions {
    * registrar, handed out as the backup MGC when the service gateway's `mgc` is not given.
    */
   secondaryMgc?: boolean;
+  /** Signed routing headers (seed 002): `true` treats every link as untrusted (every phone's). */
+  signing?: boolean | HeaderSigningOptions;
+  /** Fault injection: forge routing headers on the phones' links (lab/signing/tamperer.ts). */
+  tamper?: TamperKind;
 }
 
 export interface LabSnapshot {
@@ -64,6 +72,8 @@ export class Lab {
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
+      ...(options.signing ? { signing: options.signing === true ? {} : options.signing } : {}),
+      ...(options.tamper ? { tamper: options.tamper } : {}),
     });
     let secondary: SipLabServer | undefined;
     try {
@@ -104,6 +114,16 @@ export class Lab {
   /** The SIP domain of the lab's users: its address (any of its ports). */
   get domain(): string {
     return this.sip.address.includes(':') ? `[${this.sip.address}]` : this.sip.address;
+  }
+
+  /** The keys that verify the lab proxy's signatures (what phones in the lab are given), or none when it does not sign. */
+  verificationKeys(): VerificationKeyFile[] {
+    return this.sip.signing ? [this.sip.signing.exportKeys()] : [];
+  }
+
+  /** Signature failures crossing the per-second threshold (seed 002 ¶[0026]). */
+  onSigningAlert(listener: (alert: SignatureAlert) => void): () => void {
+    return this.sip.signing?.onAlert(listener) ?? (() => undefined);
   }
 
   snapshot(): LabSnapshot {

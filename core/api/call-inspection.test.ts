@@ -65,14 +65,20 @@ describe('signed header spans', () => {
 });
 
 describe('signature view', () => {
-  it('reads decoded signatures when a message carries them, under the names a decoder is likely to use', () => {
-    const withSignatures = { ...message(0, 'in', ok), signatures: [{ kind: 'record-route', keyId: 'k1', algorithm: 'HMAC-SHA256/128', covers: ['Record-Route URIs'], verdict: 'valid' }, { type: 'via', kid: 7, covered: 'Via ×1', status: 'unknown-key' }, 'junk', null] };
+  it('shows the decoded signatures a message carries: kind, key id, algorithm, what is covered, the verdict', () => {
+    const withSignatures: TraceMessage = {
+      ...message(0, 'in', ok),
+      signatures: [
+        { kind: 'record-route', header: 'Record-Route', placement: 'header-param', index: 0, version: 1, keyId: 'k1', algorithm: 'hs128', mac: 'AAAA', covers: [{ item: 'Record-Route', value: 'sip:127.0.0.1:5060;lr' }], verdict: 'valid' },
+        { kind: 'route-set-callee', header: 'Record-Route', placement: 'uri-param', index: 0, version: 1, keyId: '7', algorithm: 'hs128', mac: 'BBBB', covers: [{ item: 'Remote-Target', value: 'sip:bob@127.0.0.1:5070' }] },
+      ],
+    };
     const views = traceSignatures(withSignatures);
     expect(views).toEqual([
-      { kind: 'record-route', keyId: 'k1', algorithm: 'HMAC-SHA256/128', covered: ['Record-Route URIs'], verdict: 'valid' },
-      { kind: 'via', keyId: '7', covered: ['Via ×1'], verdict: 'unknown-key' },
+      { kind: 'record-route', keyId: 'k1', algorithm: 'hs128', covered: ['Record-Route sip:127.0.0.1:5060;lr'], verdict: 'valid', header: 'Record-Route[0]', param: 'vp-sig (header parameter)' },
+      { kind: 'route-set-callee', keyId: '7', algorithm: 'hs128', covered: ['Remote-Target sip:bob@127.0.0.1:5070'], header: 'Record-Route[0]', param: 'vp-rs (URI parameter)' },
     ]);
-    expect(views.map(describeSignature)).toEqual(['record-route key k1 HMAC-SHA256/128 over Record-Route URIs: valid', 'via key 7 over Via ×1: unknown-key']);
+    expect(views.map(describeSignature)[0]).toMatch(/^record-route key k1 hs128 over Record-Route sip:127\.0\.0\.1:5060;lr.*: valid$/);
     expect(traceSignatures(message(0, 'in', ok))).toEqual([]);
   });
 });

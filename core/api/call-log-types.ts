@@ -1,4 +1,5 @@
 import type { CallDirection, HangupParty } from './phone-types.js';
+import type { TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
 export type CallResult = 'in-progress' | 'answered' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
@@ -12,6 +13,11 @@ export interface TraceMessage {
   local: string;
   remote: string;
   raw: string;
+  /**
+   * The seed 002 signatures this message carries, decoded (and checked when the phone holds verification keys).
+   * Computed when the trace is read; the stored trace stays raw.
+   */
+  signatures?: TraceSignature[];
 }
 
 export interface CallLogEntry {

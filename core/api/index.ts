@@ -11,3 +11,4 @@ export * from './signature-view.js';
 export * from './signed-header-spans.js';
 export * from './history-query.js';
 export * from './virtual-window.js';
+export * from './signature-types.js';

@@ -3,8 +3,7 @@ import type { TraceMessage } from './call-log-types.js';
 /**
  * One decoded routing-header signature of a traced message, as the diagnostics pane and `veilphone logs show` print
  * it (seed 002: Via, Record-Route and Route-set signatures). The decoding itself belongs to core/signing; a traced
- * message carries its results in an optional `signatures` field, which this reads without depending on its exact
- * type, so the views work before, and keep working after, the decoder fills it in.
+ * message carries its results (TraceSignature) in its optional `signatures` field when the phone decoded it.
  */
 export interface SignatureView {
   /** `via`, `record-route`, `route-set` (callee/caller) … */
@@ -20,45 +19,20 @@ export interface SignatureView {
   param?: string;
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined);
-
-function pick(source: Record<string, unknown>, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = text(source[name]);
-    if (value !== undefined) return value;
-  }
-  return undefined;
-}
-
-function coveredOf(source: Record<string, unknown>): string[] {
-  const value = source.covered ?? source.covers ?? source.coverage;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).filter((v) => v.length > 0);
-  const one = text(value);
-  return one === undefined ? [] : [one];
-}
-
 /** The decoded signatures a message carries (none when the decoder has not run or found none). */
 export function traceSignatures(message: TraceMessage): SignatureView[] {
-  const raw = (message as TraceMessage & { signatures?: unknown }).signatures;
-  if (!Array.isArray(raw)) return [];
-  const views: SignatureView[] = [];
-  for (const item of raw) {
-    if (typeof item !== 'object' || item === null) continue;
-    const source = item as Record<string, unknown>;
-    const view: SignatureView = { kind: pick(source, 'kind', 'type') ?? 'signature', covered: coveredOf(source) };
-    const keyId = pick(source, 'keyId', 'kid', 'key');
-    const algorithm = pick(source, 'algorithm', 'alg');
-    const verdict = pick(source, 'verdict', 'status', 'result');
-    const header = pick(source, 'header', 'where');
-    const param = pick(source, 'param', 'parameter', 'name');
-    if (keyId !== undefined) view.keyId = keyId;
-    if (algorithm !== undefined) view.algorithm = algorithm;
-    if (verdict !== undefined) view.verdict = verdict;
-    if (header !== undefined) view.header = header;
-    if (param !== undefined) view.param = param;
-    views.push(view);
-  }
-  return views;
+  return (message.signatures ?? []).map((signature) => {
+    const view: SignatureView = {
+      kind: signature.kind,
+      keyId: signature.keyId,
+      algorithm: signature.algorithm,
+      covered: signature.covers.map((c) => `${c.item} ${c.value}`),
+      header: `${signature.header}[${signature.index}]`,
+      param: signature.placement === 'uri-param' ? 'vp-rs (URI parameter)' : 'vp-sig (header parameter)',
+    };
+    if (signature.verdict !== undefined) view.verdict = signature.verdict;
+    return view;
+  });
 }
 
 /** One line for a terminal: `via key k1 HMAC-SHA256 over Via ×2: valid`. */

@@ -32,7 +32,7 @@ import { SipCallError, uriUser, type SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
-import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
 import { AccountStore } from './account-store.js';
 import { CallAudioPort } from './call-audio-port.js';
@@ -45,6 +45,8 @@ import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
+import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
+import { callTraceSignatures } from './trace-signatures.js';
 
 /** What the media layer needs to know to build a session description handler for one identity. */
 export interface MediaContext {
@@ -133,6 +135,11 @@ export interface PhoneOptions {
    * every change is written back. An account of `accounts` (the host's command line) wins over a stored one of its id.
    */
   settingsFile?: string;
+  /**
+   * Keys that verify the network's signed routing headers (seed 002), read each time a call's trace is shown: the
+   * lab's, or a key file. Without them signatures are decoded but get no verdict.
+   */
+  signatureKeys?: () => readonly VerificationKeyFile[] | undefined;
 }
 
 interface AccountRuntime {
@@ -449,8 +456,13 @@ export class Phone implements PhoneApi {
     return this.callLog.listCalls(filter);
   }
 
+  /** A call with its trace; each message with its signatures decoded and checked now (the stored trace stays raw). */
   async callDetail(id: string): Promise<CallLogDetail | undefined> {
-    return this.callLog.getCall(id);
+    const detail = this.callLog.getCall(id);
+    if (!detail) return undefined;
+    const files = this.options.signatureKeys?.();
+    const keys = files && files.length > 0 ? new VerificationKeys(files) : undefined;
+    return { ...detail, messages: callTraceSignatures(detail.messages, keys) };
   }
 
   async exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
@@ -478,7 +490,7 @@ export class Phone implements PhoneApi {
     this.stopped = true;
     // A callee's BYE waits for the ACK of its 200 (RFC 3261 §15), up to 64·T1: shutdown gives it a short grace only.
     for (const account of this.accounts.values()) account.failover?.stop();
-    const grace = 8 * (this.options.timers?.t1 ?? 500);
+    const grace = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     await Promise.race([Promise.allSettled([...this.calls.values()].map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, grace).unref())]);
     await Promise.allSettled([...this.accounts.values()].map((a) => a.identities.dispose()));
     await Promise.allSettled([...this.accounts.values()].map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));

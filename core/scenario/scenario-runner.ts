@@ -13,6 +13,9 @@ import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { VerificationKeyFile } from '../signing/key-ring.js';
+import type { TraceSignature } from '../api/signature-types.js';
+import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { provisionAgent, type ProvisionedAgent, type ServiceGatewayEndpoints } from './provision-agent.js';
 import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
@@ -34,6 +37,8 @@ export interface LabHandle {
   serviceGateway?: ServiceGatewayEndpoints;
   /** Fault injection: a soft switch stops answering. */
   stopMgc?(which: 'primary' | 'secondary'): Promise<void>;
+  /** The keys that verify the lab's signed routing headers (seed 002), handed to every agent. */
+  verificationKeys?(): VerificationKeyFile[];
 }
 
 export interface LabRequest {
@@ -45,6 +50,10 @@ export interface LabRequest {
   domains?: Record<string, Record<string, { password?: string }>>;
   /** Where the network converts anonymous calls (seed 000 Embodiments 2-5); absent: the lab's default. */
   conversion?: LabConversion;
+  /** Sign and validate routing headers, every phone's link untrusted (seed 002). */
+  signing?: boolean;
+  /** Forge routing headers on the phones' links (fault injection). */
+  tamper?: 'via' | 'record_route' | 'route_set' | 'replay';
 }
 
 export interface ScenarioRunnerOptions {
@@ -157,8 +166,13 @@ export class ScenarioRunner {
         ...(this.scenario.lab.conversion ? { conversion: this.scenario.lab.conversion } : {}),
       };
       try {
-        const gateway = this.scenario.lab.service_gateway;
-        this.lab = await this.options.startLab({ ...request, ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}) });
+        const { signing, tamper, service_gateway: gateway } = this.scenario.lab;
+        this.lab = await this.options.startLab({
+          ...request,
+          ...(signing ? { signing } : {}),
+          ...(tamper ? { tamper } : {}),
+          ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),
+        });
       } catch (error) {
         throw new ScenarioEnvironmentError(`the embedded lab failed to start: ${(error as Error).message}`);
       }
@@ -203,6 +217,7 @@ export class ScenarioRunner {
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onTrace: (_account, entry) => trace.push(entry),
+        signatureKeys: () => this.lab?.verificationKeys?.(),
       });
       const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}) };
       phone.subscribe((event) => {
@@ -367,6 +382,8 @@ export class ScenarioRunner {
       if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
         await this.expectMedia(e, call, agentName, within, legName);
       }
+      if (e.signatures !== undefined) await this.expectSignatures(call, agentName, e.signatures, within, legName);
+      if (e.failed !== undefined) await this.expectFailed(call, agentName, e.failed, within, legName);
       if (e.status !== undefined) {
         const final = await this.waitFor(
           () => {
@@ -525,6 +542,51 @@ export class ScenarioRunner {
       ...[...this.agents.values()].map((a) => a.spec.server),
     ].filter((u): u is string => u !== undefined);
     return uris.map((uri) => /^sips?:(?:[^@;]*@)?(\[[^\]]+\]|[^:;]+)/i.exec(uri)?.[1]?.replace(/^\[|\]$/g, '')).filter((h): h is string => h !== undefined);
+  }
+
+  /** The signatures this leg's phone decoded in the call's messages, checked with the lab's keys. */
+  private async expectSignatures(call: CallRuntime, agentName: string, wanted: SignatureExpectation, within: number, legName: string): Promise<void> {
+    const agent = this.agent(agentName);
+    const leg = await this.waitFor(() => (agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName)), within, () => `call ${call.id} has no leg at ${agentName}`);
+    const deadline = Date.now() + within;
+    for (;;) {
+      const detail = await agent.phone.callDetail(leg);
+      const found: Array<{ signature: TraceSignature; where: string }> = (detail?.messages ?? []).flatMap((m) =>
+        (m.signatures ?? []).map((signature) => ({ signature, where: `${m.dir === 'in' ? 'received' : 'sent'} ${m.raw.slice(0, m.raw.indexOf('\r\n'))} (${signature.header}[${signature.index}])` })),
+      );
+      const mismatch = signatureMismatch(found, wanted);
+      if (mismatch === undefined) return;
+      if (Date.now() > deadline) throw new StepFailure(`expected ${legName} of ${call.id} to carry signatures ${JSON.stringify(wanted)}: ${mismatch}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * A call failed when its leg ended without being answered, or — at the end of `within` — was never established or
+   * sent a request that never reached the other side (what a proxy dropping forged routing headers does, seed 002).
+   */
+  private async expectFailed(call: CallRuntime, agentName: string, failed: boolean, within: number, legName: string): Promise<void> {
+    const other = agentName === call.from ? call.calleeAgent : call.from;
+    const evaluate = (): string | undefined => {
+      const legId = agentName === call.from ? call.callerLeg : this.calleeLeg(call, agentName);
+      const snap = legId !== undefined ? this.snapshots.get(legId) : undefined;
+      const otherLeg = other === undefined ? undefined : other === call.from ? call.callerLeg : this.calleeLeg(call, other);
+      const otherSnap = otherLeg !== undefined ? this.snapshots.get(otherLeg) : undefined;
+      return callFailure(
+        snap && { name: agentName, snapshot: snap, trace: this.agent(agentName).trace },
+        otherSnap && other !== undefined ? { name: other, snapshot: otherSnap, trace: this.agent(other).trace } : undefined,
+      );
+    };
+    const deadline = Date.now() + within;
+    // An unanswered end shows early; a never-established call or a lost request only once `within` is over.
+    while (Date.now() < deadline) {
+      const snap = this.snapshots.get(agentName === call.from ? call.callerLeg : (this.calleeLeg(call, agentName) ?? ''));
+      if (failed && snap?.state === 'terminated' && snap.answeredAt === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const reason = evaluate();
+    if (failed && reason === undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to fail, but it was established and every request of it got through`);
+    if (!failed && reason !== undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to work, but ${reason}`);
   }
 
   /** Like waitFor, but re-checked on a timer: media counters change without phone events. */

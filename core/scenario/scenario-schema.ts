@@ -81,15 +81,23 @@ const labConversion = z
   })
   .strict();
 
+/** Fault injection on the phones' links (seed 002): what the in-path element forges. */
+export const tamperKinds = ['via', 'record_route', 'route_set', 'replay'] as const;
+
 const labObject = z
   .object({
     mode: z.literal('embedded'),
     auth: z.boolean().optional(),
     conversion: labConversion.optional(),
+    /** Signed routing headers (seed 002): every link to a phone is untrusted; the agents get the verification keys. */
+    signing: z.boolean().optional(),
+    tamper: z.enum(tamperKinds).optional(),
     /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
     service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
   })
   .strict();
+
+const verdict = z.enum(['valid', 'invalid', 'unknown-key', 'expired', 'missing']);
 
 export const scenarioHeaderSchema = z
   .object({
@@ -151,6 +159,13 @@ export const stepSchemas = {
         .optional(),
       registered: z.boolean().optional(),
       /**
+       * The seed 002 signatures in this leg's messages, as the phone checks them with the lab's keys: `valid` = at
+       * least one and all valid; `missing` = none; another verdict = at least one has it. `route_set` is either kind.
+       */
+      signatures: z.object({ via: verdict.optional(), record_route: verdict.optional(), route_set: verdict.optional() }).strict().optional(),
+      /** The call did not work: never established, ended with a failure, or a request of it never reached the other side. */
+      failed: z.boolean().optional(),
+      /**
        * Nothing the callee received in this call names the caller: user, display name, domain and host names, its
        * lasting addresses (the call's one-time address may show), its instance ids and GRUUs.
        */
@@ -166,7 +181,8 @@ export const stepSchemas = {
       within: duration.optional(),
     })
     .strict()
-    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' }),
+    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' })
+    .refine((e) => e.call !== undefined || (e.signatures === undefined && e.failed === undefined), { message: 'signatures and failed are about a call: name it with "call"' }),
 } as const;
 
 export type StepKind = keyof typeof stepSchemas;
@@ -177,7 +193,7 @@ export type LabConversion = z.output<typeof labConversion>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> } };
+  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> }; signing?: boolean; tamper?: (typeof tamperKinds)[number] };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;

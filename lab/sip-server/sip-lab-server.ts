@@ -7,6 +7,9 @@ import type { ConversionCounters } from '../conversion/conversion-server.js';
 import type { ConversionRecord } from '../conversion/conversion-table.js';
 import { composeHooks, SipProxy, type ProxyCounters, type ProxyHooks, type SipProxyOptions } from './sip-proxy.js';
 import { ServerTransports } from './server-transports.js';
+import type { PoolKeys } from '../../core/signing/sealed-key.js';
+import { HeaderSigning, type HeaderSigningOptions, type HeaderSigningSnapshot } from '../signing/header-signing.js';
+import { Tamperer, type TamperKind } from '../signing/tamperer.js';
 
 export interface SipLabServerOptions {
   /** Listen address; loopback by default. */
@@ -27,13 +30,19 @@ export interface SipLabServerOptions {
   timers?: SipTimerValues;
   tap?: SipTap;
   hooks?: ProxyHooks;
-  /** Share another server's registrar (a secondary soft switch in front of the same location service). */
-  registrar?: Registrar;
   /**
    * The message conversion server (seed 000) on this proxy; off when absent. `domain` defaults to this server's
    * address, `localDomains` to the names that mean this server.
    */
   conversion?: Omit<ConversionServerOptions, 'domain' | 'localDomains'> & Partial<Pick<ConversionServerOptions, 'domain' | 'localDomains'>>;
+  /** Signed routing headers (seed 002): sign toward untrusted links, validate what comes back over them. */
+  signing?: HeaderSigningOptions;
+  /** Membership of a pool of proxies (seed 002 ¶[0061]): Record-Routes name the pool, route-set keys travel sealed. */
+  pool?: { name: string; keys: PoolKeys };
+  /** Share another server's registrar (a pool's members, or a secondary soft switch, serve the same users). */
+  registrar?: Registrar;
+  /** Fault injection: an element on the phones' links that forges routing headers (lab/signing/tamperer.ts). */
+  tamper?: TamperKind;
 }
 
 export interface SipLabServerSnapshot {
@@ -45,6 +54,9 @@ export interface SipLabServerSnapshot {
   transactions: { server: number; client: number };
   /** The conversion tables as the operator sees them, and what the conversion server did. */
   conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number; recent: ConversionRecord[] };
+  /** Signatures made and checked, the failure counter and its alerts (seed 002 ¶[0026]). */
+  signing?: HeaderSigningSnapshot;
+  tamper?: { kind: TamperKind; altered: number };
 }
 
 /** The embedded registrar and stateful proxy over UDP, TCP and WebSocket at once. */
@@ -55,6 +67,8 @@ export class SipLabServer {
     readonly registrar: Registrar,
     readonly proxy: SipProxy,
     readonly conversion: ConversionServer | undefined,
+    readonly signing: HeaderSigning | undefined,
+    readonly tamperer: Tamperer | undefined,
   ) {}
 
   static async start(options: SipLabServerOptions = {}): Promise<SipLabServer> {
@@ -72,12 +86,13 @@ export class SipLabServer {
     const registrar = options.registrar ?? new Registrar(users ? { users } : {});
     transports.onConnectionClosed = (id) => registrar.dropFlow(id);
     const password = (user: string): string | undefined => users?.get(user)?.password;
-    const domains = [address, 'localhost', ...(options.domains ?? [])];
+    const domains = [address, 'localhost', ...(options.domains ?? []), ...(options.pool ? [options.pool.name] : [])];
     const hostname = address.includes(':') ? `[${address}]` : address;
     const conversion = options.conversion
       ? new ConversionServer({ domain: hostname, localDomains: domains, ...options.conversion })
       : undefined;
     const hooks = conversion || options.hooks ? composeHooks(conversion, options.hooks) : undefined;
+    const signing = options.signing || options.pool ? new HeaderSigning({ ...options.signing, ...(options.pool ? { pool: options.pool.keys } : {}) }) : undefined;
     const proxy = new SipProxy({
       domains,
       ...(options.peers ? { peers: options.peers } : {}),
@@ -86,8 +101,19 @@ export class SipLabServer {
       timers: options.timers ?? defaultSipTimers,
       ...(options.auth ? { auth: { authenticator: new DigestAuthenticator(options.realm ?? 'veilphone.lab'), password, invites: true } } : {}),
       ...(hooks ? { hooks } : {}),
+      ...(signing ? { wire: signing } : {}),
+      ...(options.pool ? { recordRouteHost: options.pool.name } : {}),
     });
-    return new SipLabServer(address, transports, registrar, proxy, conversion);
+    signing?.attach(proxy);
+    const tamperer = options.tamper ? new Tamperer(options.tamper, (uri) => proxy.isOurs(uri)) : undefined;
+    if (tamperer) {
+      const deliver = transports.onMessage;
+      transports.onMessage = (inbound) => {
+        tamperer.apply(inbound);
+        deliver(inbound);
+      };
+    }
+    return new SipLabServer(address, transports, registrar, proxy, conversion, signing, tamperer);
   }
 
   get ports(): { udp?: number; tcp?: number; ws?: number } {
@@ -124,6 +150,8 @@ export class SipLabServer {
             },
           }
         : {}),
+      ...(this.signing ? { signing: this.signing.snapshot() } : {}),
+      ...(this.tamperer ? { tamper: { kind: this.tamperer.kind, altered: this.tamperer.altered } } : {}),
     };
   }
 

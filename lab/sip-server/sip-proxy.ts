@@ -39,6 +39,13 @@ export interface SipProxyOptions {
   auth?: { authenticator: DigestAuthenticator; password: (user: string) => string | undefined; invites: boolean };
   /** Extension points for the conversion server and the signer (seed 000, seed 002). */
   hooks?: ProxyHooks;
+  /** The first look at what arrives and the last at what leaves, after every ProxyHooks (the seed 002 signer). */
+  wire?: WireHooks;
+  /**
+   * The host Record-Route entries name instead of this server's address and port: a pool's shared name (seed 002
+   * ¶[0061]), so an in-dialog request may reach any member. It must be one of `domains`.
+   */
+  recordRouteHost?: string;
 }
 
 /** What an extension sees about one forwarded request. */
@@ -47,6 +54,22 @@ export interface ForwardContext {
   outbound: Hop;
   /** The request as it arrived, before this proxy changed it. */
   original: SipRequest;
+  /** How many Record-Route entries this proxy put on top of the copy (two when the transport changes, RFC 5658). */
+  recordRoutes?: number;
+}
+
+/**
+ * Seed 002: signatures must cover a message exactly as it goes on the wire and be checked exactly as it came off
+ * it, so these run outside every ProxyHooks (after the conversion server rewrote a request, before it restores a
+ * response).
+ */
+export interface WireHooks {
+  /** Every parsed message before the proxy acts on it; a returned reason drops it (counted under that reason). */
+  onReceive?(inbound: Inbound): string | undefined;
+  /** A request about to be sent downstream, after every ProxyHooks.onForwardRequest. */
+  onSendRequest?(request: SipRequest, context: ForwardContext): void;
+  /** A response about to be sent upstream to `upstream`, after every ProxyHooks.onForwardResponse. */
+  onSendResponse?(response: SipResponse, upstream: Hop): void;
 }
 
 export interface ProxyHooks {
@@ -125,6 +148,8 @@ export class SipProxy {
   }
 
   private receive(inbound: Inbound): void {
+    const refused = this.options.wire?.onReceive?.(inbound);
+    if (refused !== undefined) return this.drop(refused);
     if (inbound.message.kind === 'request') {
       this.counters.requests++;
       this.onRequest(inbound.message, inbound.hop);
@@ -261,7 +286,7 @@ export class SipProxy {
       if (target.uri) copy.uri = formatSipUri(target.uri);
       copy.set('max-forwards', String(maxForwards - 1));
       const out = target.hop;
-      if (request.method === 'INVITE' && !hasToTag(request)) this.recordRoute(copy, tx.hop.transport, out.transport);
+      const recordRoutes = request.method === 'INVITE' && !hasToTag(request) ? this.recordRoute(copy, tx.hop.transport, out.transport) : 0;
       const local = this.options.transports.local(out.transport);
       if (!local) {
         context.finals.push(createResponse(request, 503, `Service Unavailable (no ${out.transport} listener)`, randomToken(10)));
@@ -269,8 +294,9 @@ export class SipProxy {
       }
       const branch = newBranch();
       copy.prepend('via', formatVia({ transport: viaTransportToken(out.transport), host: uriHost(local.address), port: local.port, params: [{ name: 'branch', value: branch }, { name: 'rport' }] }));
-      const forwardContext: ForwardContext = { inbound: tx.hop, outbound: out, original: request };
+      const forwardContext: ForwardContext = { inbound: tx.hop, outbound: out, original: request, recordRoutes };
       this.options.hooks?.onForwardRequest?.(copy, forwardContext);
+      this.options.wire?.onSendRequest?.(copy, forwardContext);
       context.forward.set(branch, forwardContext);
       const client = new ClientTransaction(
         branch,
@@ -291,14 +317,16 @@ export class SipProxy {
   }
 
   /** RFC 3261 §16.6 step 4, with RFC 5658 double Record-Route when the transport changes. */
-  private recordRoute(request: SipRequest, inbound: SipTransportKind, outbound: SipTransportKind): void {
+  private recordRoute(request: SipRequest, inbound: SipTransportKind, outbound: SipTransportKind): number {
     const entry = (transport: SipTransportKind, double: boolean): string => {
       const local = this.options.transports.local(transport)!;
-      return `<sip:${uriHost(local.address)}:${local.port};transport=${transport};lr${double ? ';r2=on' : ''}>`;
+      const hostPort = this.options.recordRouteHost ?? `${uriHost(local.address)}:${local.port}`;
+      return `<sip:${hostPort};transport=${transport};lr${double ? ';r2=on' : ''}>`;
     };
     const double = inbound !== outbound;
     request.prepend('record-route', entry(inbound, double));
     if (double) request.prepend('record-route', entry(outbound, true));
+    return double ? 2 : 1;
   }
 
   private onCancel(cancel: SipRequest, tx: ServerTransaction): void {
@@ -334,7 +362,9 @@ export class SipProxy {
       const next = response.topVia;
       if (!next) return this.drop('NO_VIA');
       const transport = next.transport.toLowerCase() as SipTransportKind;
-      void this.send(response.toString(), { transport, remote: responseDestination(next) });
+      const upstream: Hop = { transport, remote: responseDestination(next) };
+      this.options.wire?.onSendResponse?.(response, upstream);
+      void this.send(response.toString(), upstream);
       return;
     }
     this.drop('NO_TRANSACTION');
@@ -346,6 +376,7 @@ export class SipProxy {
     if (status === 100) return;
     const forwardContext = context.forward.get(client.branch);
     if (forwardContext && this.options.hooks?.onForwardResponse?.(response, forwardContext) === false) return this.drop('HOOK');
+    this.options.wire?.onSendResponse?.(response, context.server.hop);
     if (status < 200) {
       if (!context.server.hasFinal) context.server.respond(response);
       return;
@@ -396,7 +427,9 @@ export class SipProxy {
     if (mf <= 0) return this.drop('MAX_FORWARDS');
     request.set('max-forwards', String(mf - 1));
     request.prepend('via', formatVia({ transport: viaTransportToken(out.transport), host: uriHost(local.address), port: local.port, params: [{ name: 'branch', value: newBranch() }] }));
-    this.options.hooks?.onForwardRequest?.(request, { inbound: hop, outbound: out, original: request });
+    const context: ForwardContext = { inbound: hop, outbound: out, original: request };
+    this.options.hooks?.onForwardRequest?.(request, context);
+    this.options.wire?.onSendRequest?.(request, context);
     void this.send(request.toString(), out);
   }
 
@@ -416,14 +449,14 @@ export class SipProxy {
    * A URI names us: one of our domains, with no port or one of our ports. The port matters: phones on the same
    * loopback address are not us (the Kamailio "alias without port" trap of ENVIRONMENT.md).
    */
-  private isOurs(uri: SipUri): boolean {
+  isOurs(uri: SipUri): boolean {
     if (!this.domains.has(bareHost(uri.host).toLowerCase())) return false;
     if (uri.port === undefined) return true;
     const ports = this.options.transports.ports;
     return uri.port === ports.udp || uri.port === ports.tcp || uri.port === ports.ws;
   }
 
-  private isOurVia(host: string, port: number | undefined): boolean {
+  isOurVia(host: string, port: number | undefined): boolean {
     if (!this.domains.has(bareHost(host).toLowerCase())) return false;
     const ports = this.options.transports.ports;
     return port === undefined || port === ports.udp || port === ports.tcp || port === ports.ws;

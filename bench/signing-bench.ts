@@ -1,0 +1,284 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import {
+  checkSignature,
+  defaultViaFlags,
+  findSignatures,
+  generatePoolKeys,
+  KeyRing,
+  removeRouteSetSignature,
+  SealedKeyOpener,
+  sealSessionKey,
+  signRecordRoute,
+  signRouteSet,
+  signVia,
+  viaPeer,
+} from '../core/signing/index.js';
+import { parseSipMessage, type SipMessage } from '../core/sip/message/index.js';
+import { addProxyHeaders, answer, calleeRequest, fig1Invite } from '../test/support/signing-fixtures.js';
+import type { Child } from '../test/support/child.js';
+import { veilphone } from '../test/support/veilphone-cli.js';
+import { median, type BenchResult } from './bench-result.js';
+
+const roundMs = Number(process.env.BENCH_SIGNING_ROUND_MS ?? 4000);
+const rounds = Number(process.env.BENCH_SIGNING_ROUNDS ?? 3);
+const concurrency = Number(process.env.BENCH_SIGNING_CONCURRENCY ?? 24);
+
+// ---- 1. cost per message, in this process ---------------------------------------------------------------------
+
+const batches = 9;
+
+function batch(work: () => void, size: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < size; i++) work();
+  return ((performance.now() - t0) * 1000) / size;
+}
+
+/** µs per call of `work`: the median of short batches, after warming the JIT. */
+function perMessage(work: () => void, iterations = 4000): number {
+  for (let i = 0; i < 300; i++) work();
+  return median(Array.from({ length: batches }, () => batch(work, Math.ceil(iterations / batches))));
+}
+
+/** µs `work` costs beyond `base` (which it includes): batches of both interleaved, so a busy moment hits both. */
+function beyond(base: () => void, work: () => void, iterations = 4000): number {
+  for (let i = 0; i < 300; i++) {
+    base();
+    work();
+  }
+  const size = Math.ceil(iterations / batches);
+  return median(Array.from({ length: batches }, () => batch(work, size) - batch(base, size)));
+}
+
+function microbench(): Array<{ what: string; us: number }> {
+  const ring = new KeyRing();
+  const peer = viaPeer('udp', '198.51.100.7', 5070);
+  const unsigned = addProxyHeaders(fig1Invite());
+  const wire = unsigned.toString();
+  const signedInvite = (): SipMessage => {
+    const invite = parseSipMessage(wire);
+    signRecordRoute(invite, ring.signingKey('record-route'), 0);
+    signRouteSet(invite, 'route-set-callee', ring.signingKey('route-set'), 0);
+    signVia(invite, ring.signingKey('via'), [...defaultViaFlags, 'r'], peer);
+    return invite;
+  };
+  const invite = signedInvite();
+  const responseWire = answer(invite).toString();
+  const response = parseSipMessage(responseWire);
+  const [viaSig, rrSig] = findSignatures(response);
+  const byeWire = calleeRequest(invite as never).toString();
+  const bye = parseSipMessage(byeWire);
+  const rsSig = findSignatures(bye)[0]!;
+  const pool = generatePoolKeys();
+  const key = ring.signingKey('route-set');
+  const sealed = sealSessionKey(pool, key);
+  return [
+    { what: 'parse + serialise an INVITE (work the proxy does anyway, for scale)', us: perMessage(() => parseSipMessage(wire).toString()) },
+    { what: 'sign a forwarded INVITE: Record-Route, callee route set, Via', us: beyond(() => parseSipMessage(wire), signedInvite) },
+    { what: 'verify a response: Via + Record-Route', us: perMessage(() => (checkSignature(response, viaSig!, { keys: ring, peer }), checkSignature(response, rrSig!, { keys: ring }))) },
+    {
+      what: 'sign the caller route set into a response (remove the callee one first)',
+      us: beyond(
+        () => parseSipMessage(responseWire),
+        () => {
+          const r = parseSipMessage(responseWire);
+          removeRouteSetSignature(r, 0);
+          signRouteSet(r, 'route-set-caller', key, 0);
+        },
+      ),
+    },
+    { what: 'verify an in-dialog request: route set', us: perMessage(() => checkSignature(bye, rsSig, { keys: ring })) },
+    { what: 'pool: seal a session key (once per key, ¶[0065])', us: perMessage(() => sealSessionKey(pool, key), 400) },
+    { what: 'pool: open a sealed key (once per key and member)', us: perMessage(() => new SealedKeyOpener(pool, { lifetime: () => 3_600_000 }).resolve(key.id, 'route-set', sealed, Date.now()), 400) },
+  ];
+}
+
+// ---- 2. the lab proxy's throughput, signing on and off --------------------------------------------------------
+
+export interface LabProcess {
+  child: Child;
+  udp: number;
+  pid: number;
+}
+
+async function startLab(signing: boolean): Promise<LabProcess> {
+  const child = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', ...(signing ? ['--signing'] : [])]);
+  const ready = JSON.parse((await child.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number };
+  return { child, udp: ready.udp, pid: child.process.pid! };
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+interface Endpoint {
+  socket: dgram.Socket;
+  port: number;
+  onMessage?: (text: string) => void;
+}
+
+async function endpoint(): Promise<Endpoint> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const ep: Endpoint = { socket, port: socket.address().port };
+  socket.on('message', (data) => ep.onMessage?.(data.toString()));
+  return ep;
+}
+
+function lines(text: string, name: string): string[] {
+  const out: string[] = [];
+  const head = text.slice(0, text.indexOf('\r\n\r\n'));
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).toLowerCase() === name) out.push(line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+const one = (text: string, name: string): string => lines(text, name)[0] ?? '';
+const uriOf = (nameAddr: string): string => /<([^>]+)>/.exec(nameAddr)?.[1] ?? nameAddr;
+let counter = 0;
+const token = (): string => `${process.pid.toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * One caller and one callee, plain UDP, running whole dialogs through the lab: INVITE → 200 → ACK, then the callee's
+ * BYE → 200 — five messages into the proxy and five out per call, every one of them signed or checked when the lab
+ * signs (Via on INVITE/BYE and their 200s, Record-Route and both route sets, the route set on ACK and BYE).
+ */
+export async function pair(lab: LabProcess, index: number): Promise<{ call: () => Promise<boolean>; close: () => void }> {
+  const caller = await endpoint();
+  const callee = await endpoint();
+  const labAt = `127.0.0.1:${lab.udp}`;
+  const user = `bob${index}`;
+  const calleeContact = `<sip:${user}@127.0.0.1:${callee.port}>`;
+  const callerContact = `<sip:alice${index}@127.0.0.1:${caller.port}>`;
+  const send = (ep: Endpoint, text: string): void => ep.socket.send(text, lab.udp, '127.0.0.1');
+  // Register the callee.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('REGISTER timed out')), 5000);
+    callee.onMessage = (text) => {
+      if (text.startsWith('SIP/2.0 200')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    send(callee, `REGISTER sip:${labAt} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${callee.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\nFrom: <sip:${user}@${labAt}>;tag=${token()}\r\nTo: <sip:${user}@${labAt}>\r\nCall-ID: ${token()}\r\nCSeq: 1 REGISTER\r\nContact: ${calleeContact}\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  const call = (): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const callId = token();
+      const fromTag = token();
+      const toTag = token();
+      const from = `<sip:alice${index}@${labAt}>;tag=${fromTag}`;
+      const timer = setTimeout(() => resolve(false), 3000);
+      let inviteRr: string[] = [];
+      let inviteFrom = '';
+      let inviteTo = '';
+      callee.onMessage = (text) => {
+        if (text.startsWith('INVITE ')) {
+          inviteRr = lines(text, 'record-route');
+          inviteFrom = one(text, 'from');
+          inviteTo = one(text, 'to');
+          const vias = lines(text, 'via').map((v) => `Via: ${v}\r\n`).join('');
+          const rr = inviteRr.map((r) => `Record-Route: ${r}\r\n`).join('');
+          send(callee, `SIP/2.0 200 OK\r\n${vias}${rr}From: ${inviteFrom}\r\nTo: ${inviteTo};tag=${toTag}\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: ${calleeContact}\r\nContent-Length: 0\r\n\r\n`);
+        } else if (text.startsWith('ACK ')) {
+          const routes = inviteRr.map((r) => `Route: ${r}\r\n`).join('');
+          send(callee, `BYE ${uriOf(callerContact)} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${callee.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\n${routes}From: ${inviteTo};tag=${toTag}\r\nTo: ${inviteFrom}\r\nCall-ID: ${callId}\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n`);
+        } else if (text.startsWith('SIP/2.0 200') && text.includes('BYE')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
+      caller.onMessage = (text) => {
+        if (text.startsWith('SIP/2.0 200') && one(text, 'cseq').endsWith('INVITE')) {
+          const routes = [...lines(text, 'record-route')].reverse().map((r) => `Route: ${r}\r\n`).join('');
+          send(caller, `ACK ${uriOf(one(text, 'contact'))} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\n${routes}From: ${from}\r\nTo: ${one(text, 'to')}\r\nCall-ID: ${callId}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`);
+        } else if (text.startsWith('BYE ')) {
+          const vias = lines(text, 'via').map((v) => `Via: ${v}\r\n`).join('');
+          send(caller, `SIP/2.0 200 OK\r\n${vias}From: ${one(text, 'from')}\r\nTo: ${one(text, 'to')}\r\nCall-ID: ${callId}\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n`);
+        }
+      };
+      send(caller, `INVITE sip:${user}@${labAt} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\nFrom: ${from}\r\nTo: <sip:${user}@${labAt}>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: ${callerContact}\r\nContent-Length: 0\r\n\r\n`);
+    });
+  return { call, close: () => (caller.socket.close(), callee.socket.close()) };
+}
+
+export async function round(lab: LabProcess, pairs: Array<Awaited<ReturnType<typeof pair>>>): Promise<{ callsPerS: number; cpuUsPerCall: number; busy: number; failed: number }> {
+  const deadline = performance.now() + roundMs;
+  const cpu0 = cpuMs(lab.pid);
+  const t0 = performance.now();
+  let done = 0;
+  let failed = 0;
+  await Promise.all(
+    pairs.map(async (p) => {
+      while (performance.now() < deadline) {
+        if (await p.call()) done++;
+        else failed++;
+      }
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  const cpu = cpuMs(lab.pid) - cpu0;
+  return { callsPerS: (done * 1000) / elapsed, cpuUsPerCall: (cpu * 1000) / Math.max(done, 1), busy: cpu / elapsed, failed };
+}
+
+export async function benchSigning(): Promise<BenchResult> {
+  const loadBefore = os.loadavg()[0]!;
+  const costs = microbench();
+  const labs = { off: await startLab(false), on: await startLab(true) };
+  const results: Record<'off' | 'on', Array<Awaited<ReturnType<typeof round>>>> = { off: [], on: [] };
+  const pairsFor = { off: [] as Array<Awaited<ReturnType<typeof pair>>>, on: [] as Array<Awaited<ReturnType<typeof pair>>> };
+  try {
+    for (const mode of ['off', 'on'] as const) for (let i = 0; i < concurrency; i++) pairsFor[mode].push(await pair(labs[mode], i));
+    for (const mode of ['off', 'on'] as const) await round(labs[mode], pairsFor[mode].slice(0, 4)); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) results[mode].push(await round(labs[mode], pairsFor[mode]));
+    }
+  } finally {
+    for (const p of [...pairsFor.off, ...pairsFor.on]) p.close();
+    await Promise.all([labs.off.child.stop(), labs.on.child.stop()]);
+  }
+  const summary = (mode: 'off' | 'on'): { calls: number; cpu: number; busy: number; failed: number } => ({
+    calls: median(results[mode].map((r) => r.callsPerS)),
+    cpu: median(results[mode].map((r) => r.cpuUsPerCall)),
+    busy: median(results[mode].map((r) => r.busy)),
+    failed: results[mode].reduce((sum, r) => sum + r.failed, 0),
+  });
+  const off = summary('off');
+  const on = summary('on');
+  const loss = 1 - on.calls / off.calls;
+  const cpuRatio = on.cpu / off.cpu;
+  return {
+    title: 'Signed routing headers: cost per message and lab proxy throughput (issue 7)',
+    lines: [
+      'Cost per message, in the bench process (median of 9 batches after warm-up; signing measured as the extra over parsing,',
+      'in interleaved batches); the messages are those of seed 002',
+      'Fig. 1 at SIP node 300 (three Vias and two Record-Routes below it):',
+      '',
+      '| operation | µs per message |',
+      '| --- | --- |',
+      ...costs.map((c) => `| ${c.what} | ${c.us.toFixed(1)} |`),
+      '',
+      `Lab proxy throughput: two \`veilphone lab\` processes, one with \`--signing\`, loaded in turn (${rounds} alternating rounds of`,
+      `${roundMs / 1000} s each, medians) by ${concurrency} UDP caller/callee pairs in the bench process running whole dialogs`,
+      '(INVITE → 200 → ACK, then the callee\'s BYE → 200: 5 messages into the proxy and 5 out per call; with signing every',
+      'one is signed and/or checked: Via on INVITE and BYE, Record-Route, callee and caller route sets, route set on ACK and BYE).',
+      '',
+      '| lab proxy | calls/s | SIP messages/s through the proxy | proxy CPU per call | proxy busy | failed calls |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| signing off | ${off.calls.toFixed(0)} | ${(off.calls * 10).toFixed(0)} | ${off.cpu.toFixed(0)} µs | ${(off.busy * 100).toFixed(0)} % | ${off.failed} |`,
+      `| signing on | ${on.calls.toFixed(0)} | ${(on.calls * 10).toFixed(0)} | ${on.cpu.toFixed(0)} µs | ${(on.busy * 100).toFixed(0)} % | ${on.failed} |`,
+      '',
+      `Throughput loss with signing: **${(loss * 100).toFixed(1)} %** (target ≤ 10 %); proxy CPU per call on ÷ off: ${cpuRatio.toFixed(2)}×.`,
+      'The proxy\'s CPU per call is the steadier figure on a shared machine; "busy" near 100 % means the proxy, not the load, was the limit.',
+      `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
+    ],
+    ratios: { throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio },
+  };
+}

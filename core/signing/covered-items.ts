@@ -1,0 +1,143 @@
+import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
+import { getParam, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage, type SipUri } from '../sip/message/index.js';
+import { headerView, type HeaderView } from './header-view.js';
+import { canonicalUri, canonicalVia } from './canonical.js';
+import type { CoverFlag } from './signature-param.js';
+import { SigningError } from './signing-error.js';
+
+/**
+ * The covered sets of the four signatures (docs/signing.md), built the same way when signing and when verifying so
+ * that a signature verifies exactly when nothing it covers changed:
+ * - Via (claims 8-10, ¶[0025]): every Via below the signer's own, in order, plus the claim-9 extras in its flags;
+ * - Record-Route (¶[0051], ¶[0054]): the URI of the signer's entry and of every entry below it (the entries the
+ *   request carried when it passed), plus the Call-ID;
+ * - route set (¶[0033], ¶[0042], claims 13 and 17): the route the user agent will follow from the signer on — the
+ *   signer's entry and those after it in route order — then the remote target (the first Contact, later the
+ *   Request-URI), plus the Call-ID and the caller's tag, which bind it to one dialog.
+ * The signer's own Via is left out (the next hop stamps `received`/`rport` on it); its signature parameters are
+ * left out of every URI (canonical.ts).
+ */
+
+function coverFailure(what: string, error: unknown): SigningError {
+  return new SigningError('UNCOVERABLE', `cannot read ${what}: ${(error as Error).message}`);
+}
+
+function uriOf(element: string, what: string): SipUri {
+  try {
+    return parseNameAddr(element).uri;
+  } catch (error) {
+    throw coverFailure(what, error);
+  }
+}
+
+/** The flag-selected extras, in flag order (c, f, g, p, s, t). */
+function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?: string; callerTag?: 'from' | 'to' }): CoveredItem[] {
+  const out: CoveredItem[] = [];
+  for (const flag of [...flags].sort()) {
+    switch (flag) {
+      case 'c':
+        out.push({ item: 'Call-ID', value: view.one('call-id') ?? '' });
+        break;
+      case 'f':
+        out.push({ item: 'From-Tag', value: tagOf(view, 'from') });
+        break;
+      case 'g':
+        out.push({ item: 'Caller-Tag', value: tagOf(view, context.callerTag ?? 'from') });
+        break;
+      case 'p':
+        if (context.peer === undefined) throw new SigningError('UNCOVERABLE', 'the signature covers the next hop, and the peer is not known here');
+        out.push({ item: 'Peer', value: context.peer.toLowerCase() });
+        break;
+      case 's':
+        out.push({ item: 'CSeq', value: cseqOf(view) });
+        break;
+      case 't':
+        try {
+          out.push({ item: 'To-URI', value: canonicalUri(parseNameAddr(view.one('to') ?? '').uri) });
+        } catch (error) {
+          throw coverFailure('To', error);
+        }
+        break;
+      case 'r':
+        break; // bound through the flags field of the MAC input, no item of its own
+    }
+  }
+  return out;
+}
+
+function tagOf(view: HeaderView, header: 'from' | 'to'): string {
+  try {
+    return getParam(parseNameAddr(view.one(header) ?? '').params, 'tag') ?? '';
+  } catch (error) {
+    throw coverFailure(header === 'from' ? 'From' : 'To', error);
+  }
+}
+
+/** CANCEL and ACK reuse the INVITE's Via (RFC 3261 §9.1, §17.1.1.3), so they count as the INVITE's CSeq method. */
+function cseqOf(view: HeaderView): string {
+  try {
+    const { seq, method } = parseCSeq(view.one('cseq') ?? '');
+    return `${seq} ${method === 'CANCEL' || method === 'ACK' ? 'INVITE' : method}`;
+  } catch (error) {
+    throw coverFailure('CSeq', error);
+  }
+}
+
+/** Via signature sitting on Via element `index`: the Vias below it and the extras. */
+export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined): CoveredItem[] {
+  const view = headerView(message);
+  let below: CoveredItem[];
+  try {
+    below = view.all('via').slice(index + 1).map((v) => ({ item: 'Via', value: canonicalVia(parseVia(v)) }));
+  } catch (error) {
+    throw coverFailure('a Via', error);
+  }
+  return [...below, ...extras(view, flags, peer !== undefined ? { peer } : {})];
+}
+
+/** Record-Route signature on Record-Route element `index`: that entry and every entry below it. */
+export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
+  const view = headerView(message);
+  const entries = view.all('record-route').slice(index);
+  return [...entries.map((e) => ({ item: 'Record-Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })), ...extras(view, flags, {})];
+}
+
+/**
+ * A route-set signature as the signer builds it from the Record-Route set of the message it signs: in a request
+ * (callee route set) the entry at `index` and those below it, in order; in a response (caller route set) the entry
+ * at `index` and those above it, reversed — the caller's route runs bottom-up (RFC 3261 §12.1.2). Then the first
+ * Contact (claims 13 and 17: "the first listed CONTACT header", ¶[0033]).
+ */
+export function routeSetCoveredFromRecordRoute(message: SipMessage, kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
+  const view = headerView(message);
+  const all = view.all('record-route');
+  const route = kind === 'route-set-callee' ? all.slice(index) : all.slice(0, index + 1).reverse();
+  const contact = view.all('contact')[0];
+  if (contact === undefined) throw new SigningError('UNCOVERABLE', 'a route-set signature needs a Contact (¶[0039])');
+  return [
+    ...route.map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })),
+    { item: 'Remote-Target', value: canonicalUri(uriOf(contact, 'the Contact')) },
+    ...extras(view, flags, { callerTag: 'from' }),
+  ];
+}
+
+/**
+ * A route-set signature as it comes back in an in-dialog request, on Route element `index`: that entry and every
+ * later one, then the Request-URI (the remote target, RFC 3261 §12.2.1.1). The caller's tag is the To tag in the
+ * callee's requests and the From tag in the caller's.
+ */
+export function routeSetCoveredFromRoute(message: SipMessage, kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
+  if (message.kind !== 'request') throw new SigningError('UNCOVERABLE', 'Route headers are checked in requests');
+  let target: SipUri;
+  try {
+    target = parseSipUri(message.uri);
+  } catch (error) {
+    throw coverFailure('the Request-URI', error);
+  }
+  const view = headerView(message);
+  return [
+    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Route')) })),
+    { item: 'Remote-Target', value: canonicalUri(target) },
+    ...extras(view, flags, { callerTag: kind === 'route-set-callee' ? 'to' : 'from' }),
+  ];
+}

@@ -1,0 +1,288 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseSipMessage } from '../../core/sip/message/index.js';
+import type { KeyRing} from '../../core/signing/index.js';
+import { generatePoolKeys, VerificationKeys, verifySignatures, viaPeer } from '../../core/signing/index.js';
+import type { SipCall } from '../../core/sip/sip-call.js';
+import { SipIdentity } from '../../core/sip/sip-identity.js';
+import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { Registrar } from '../sip-server/registrar.js';
+import { SipLabServer, type SipLabServerOptions } from '../sip-server/sip-lab-server.js';
+import type { SignatureAlert } from './failure-monitor.js';
+
+const fastTimers = { t1: 100, t2: 400 };
+const users = { alice: {}, bob: {} };
+
+interface Phone {
+  identity: SipIdentity;
+  trace: SipTapEntry[];
+  incoming: SipCall[];
+}
+
+describe('the signing lab proxy (seed 002)', () => {
+  const labs: SipLabServer[] = [];
+  const identities: SipIdentity[] = [];
+
+  afterEach(async () => {
+    await Promise.all(identities.splice(0).map((i) => i.dispose()));
+    await Promise.all(labs.splice(0).map((l) => l.stop()));
+  });
+
+  async function lab(options: SipLabServerOptions = {}): Promise<SipLabServer> {
+    const server = await SipLabServer.start({ users, timers: fastTimers, signing: {}, ...options });
+    labs.push(server);
+    return server;
+  }
+
+  async function phone(server: SipLabServer, user: string, transport: SipTransportKind, answer = true): Promise<Phone> {
+    const trace: SipTapEntry[] = [];
+    const incoming: SipCall[] = [];
+    const port = server.ports[transport]!;
+    const identity = await SipIdentity.create({
+      aor: { user, domain: `127.0.0.1:${port}` },
+      transport,
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      timers: fastTimers,
+      tap: (entry) => trace.push(entry),
+      onIncomingCall: (call) => {
+        incoming.push(call);
+        if (answer) void call.answer();
+      },
+    });
+    identities.push(identity);
+    expect(await identity.register()).toBe(200);
+    return { identity, trace, incoming };
+  }
+
+  const received = (p: Phone, pattern: RegExp): SipTapEntry[] => p.trace.filter((e) => e.dir === 'in' && pattern.test(e.raw));
+
+  it('signs toward the phones, validates what comes back, and lets an honest call through with no false rejection', async () => {
+    const server = await lab();
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'tcp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await call.invite()).toBe(200);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    await bob.incoming[0]!.hangup(); // Bob's BYE follows the callee route set, Alice's ACK the caller's
+    await Promise.all([call.whenEnded(), bob.incoming[0]!.whenEnded()]);
+    expect(call.endedBy).toBe('remote');
+
+    // What each phone saw, checked with the proxy's keys (Bob's transport is TCP, Alice's UDP: a double Record-Route).
+    const keys = new VerificationKeys([server.signing!.exportKeys()]);
+    const invite = received(bob, /^INVITE /)[0]!;
+    const atBob = verifySignatures(parseSipMessage(invite.raw), { keys, peer: viaPeer('tcp', '127.0.0.1', bob.identity.local.port) });
+    expect(atBob.map((s) => [s.kind, s.header, s.index, s.verdict])).toEqual([
+      ['via', 'Via', 0, 'valid'],
+      ['record-route', 'Record-Route', 0, 'valid'],
+      ['route-set-callee', 'Record-Route', 0, 'valid'],
+    ]);
+    const ok = received(alice, /^SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/)[0]!;
+    const atAlice = verifySignatures(parseSipMessage(ok.raw), { keys });
+    expect(atAlice.map((s) => [s.kind, s.header, s.index, s.verdict])).toEqual([
+      ['record-route', 'Record-Route', 0, 'valid'],
+      ['route-set-caller', 'Record-Route', 1, 'valid'], // the entry facing Alice, the bottom one of the two
+    ]);
+    const byeAtAlice = received(alice, /^BYE /)[0]!;
+    expect(verifySignatures(parseSipMessage(byeAtAlice.raw), { keys, peer: viaPeer('udp', '127.0.0.1', alice.identity.local.port) }).map((s) => [s.kind, s.verdict])).toEqual([['via', 'valid']]);
+
+    const snapshot = server.snapshot().signing!;
+    expect(snapshot.failures.total).toBe(0);
+    expect(snapshot.signed).toMatchObject({ 'record-route': 1, 'route-set-callee': 1 });
+    expect(snapshot.signed.via).toBeGreaterThanOrEqual(2);
+    expect(snapshot.signed['route-set-caller']).toBeGreaterThanOrEqual(1);
+    expect(snapshot.verified.via).toBeGreaterThanOrEqual(2); // Bob's 200 (he answers without ringing), Alice's 200 to the BYE
+    expect(snapshot.verified['record-route']).toBeGreaterThanOrEqual(1);
+    expect(snapshot.verified['route-set']).toBe(2); // Alice's ACK, Bob's BYE
+  });
+
+  it.each([
+    ['tcp', 'ws'],
+    ['ws', 'udp'],
+    ['ws', 'tcp'],
+  ] as const)('works over every transport: %s → %s, both route sets used, nothing refused', async (from, to) => {
+    const server = await lab();
+    const alice = await phone(server, 'alice', from);
+    const bob = await phone(server, 'bob', to);
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports[from]}`);
+    expect(await call.invite()).toBe(200);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    expect(await call.hold(true)).toBe(200); // a re-INVITE: its response repeats the Record-Routes, which is not a forgery
+    await bob.incoming[0]!.hangup();
+    await call.whenEnded();
+    const keys = new VerificationKeys([server.signing!.exportKeys()]);
+    const invite = parseSipMessage(received(bob, /^INVITE /)[0]!.raw);
+    expect(verifySignatures(invite, { keys, peer: viaPeer(to, '127.0.0.1', Number(received(bob, /^INVITE /)[0]!.local.split(':').pop())) }).map((s) => s.verdict)).toEqual(['valid', 'valid', 'valid']);
+    const snapshot = server.snapshot().signing!;
+    expect(snapshot.failures.total).toBe(0);
+    expect(snapshot.verified['route-set']).toBeGreaterThanOrEqual(3); // ACK and re-INVITE from Alice, BYE from Bob
+  });
+
+  it('signs nothing toward, and checks nothing from, a trusted link', async () => {
+    const server = await lab({ signing: { trusted: [{ address: '127.0.0.1' }] } });
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await call.invite()).toBe(200);
+    await call.hangup();
+    await bob.incoming[0]!.whenEnded();
+    expect([...alice.trace, ...bob.trace].some((e) => /vp-/.test(e.raw))).toBe(false);
+    expect(server.snapshot().signing).toMatchObject({ signed: { via: 0, 'record-route': 0 }, verified: { via: 0, 'route-set': 0 }, failures: { total: 0 } });
+  });
+
+  it('tamper via: forged Vias in Bob\'s responses are dropped, so the call never comes up', async () => {
+    const server = await lab({ tamper: 'via' });
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    void call.invite();
+    await waitFor(() => (server.snapshot().signing!.failures.byFamily.via ?? 0) >= 2); // 180 and 200 at least
+    expect(call.state).toBe('calling');
+    expect(received(alice, /^SIP\/2\.0 (180|200)[\s\S]*CSeq: \d+ INVITE/)).toHaveLength(0);
+    expect(bob.incoming).toHaveLength(1);
+    const failures = server.snapshot().signing!.failures;
+    expect(failures.byVerdict.invalid).toBe(failures.total);
+    expect(failures.recent[0]).toMatchObject({ family: 'via', kind: 'via', verdict: 'invalid', from: `udp:127.0.0.1:${bob.identity.local.port}` });
+    expect(server.snapshot().counters.dropped.SIGNATURE_INVALID).toBe(failures.total);
+  });
+
+  it('tamper record_route: a detour added to the Record-Route set is caught in the response', async () => {
+    const server = await lab({ tamper: 'record_route' });
+    const alice = await phone(server, 'alice', 'udp');
+    await phone(server, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    void call.invite();
+    await waitFor(() => server.snapshot().signing!.failures.byFamily['record-route'] >= 1);
+    expect(call.state).not.toBe('established');
+    expect(server.snapshot().signing!.failures.recent[0]).toMatchObject({ family: 'record-route', verdict: 'invalid' });
+    expect(received(alice, /127\.0\.0\.1:9/)).toHaveLength(0);
+  });
+
+  it('tamper route_set: an in-dialog request whose route was extended is dropped and never reaches the other side', async () => {
+    const server = await lab({ tamper: 'route_set' });
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await call.invite()).toBe(200); // setup itself carries no route set
+    await waitFor(() => server.snapshot().signing!.failures.byFamily['route-set'] >= 1);
+    expect(server.snapshot().signing!.failures.recent[0]).toMatchObject({ family: 'route-set', kind: 'route-set-caller', verdict: 'invalid', message: expect.stringMatching(/^ACK /) });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received(bob, /^ACK /)).toHaveLength(0);
+  });
+
+  it('tamper replay: a route set from an earlier dialog does not verify in a later one', async () => {
+    const server = await lab({ tamper: 'replay' });
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp');
+    const first = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await first.invite()).toBe(200);
+    await first.hangup();
+    await bob.incoming[0]!.whenEnded();
+    expect(server.snapshot().signing!.failures.total).toBe(0); // the first dialog is honest
+
+    const second = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await second.invite()).toBe(200);
+    await waitFor(() => server.snapshot().signing!.failures.byFamily['route-set'] >= 1);
+    expect(server.snapshot().signing!.failures.recent[0]).toMatchObject({ kind: 'route-set-caller', verdict: 'invalid' });
+    expect(received(bob, /^ACK /).filter((e) => e.raw.includes(second.callId))).toHaveLength(0);
+  });
+
+  it('counts failures per second and raises an alert above the threshold (¶[0026])', async () => {
+    const server = await lab({ signing: { threshold: 3 } });
+    const alerts: SignatureAlert[] = [];
+    server.signing!.onAlert((a) => alerts.push(a));
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const port = (socket.address() as { port: number }).port;
+    // In-dialog BYEs routed through the proxy's own entry, with no route-set signature: forged.
+    for (let i = 0; i < 6; i++) {
+      const bye = [
+        `BYE sip:bob@127.0.0.1:9 SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKforged${i}`,
+        `Route: <sip:127.0.0.1:${server.ports.udp};transport=udp;lr>`,
+        `From: <sip:mallory@127.0.0.1>;tag=f${i}`,
+        `To: <sip:bob@127.0.0.1>;tag=t${i}`,
+        `Call-ID: forged-${i}`,
+        `CSeq: 1 BYE`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await new Promise<void>((resolve) => socket.send(bye, server.ports.udp!, '127.0.0.1', () => resolve()));
+    }
+    await waitFor(() => server.snapshot().signing!.failures.total === 6);
+    socket.close();
+    const failures = server.snapshot().signing!.failures;
+    expect(failures.byVerdict).toEqual({ missing: 6 });
+    expect(alerts).toHaveLength(1); // raised once while the rate stays high
+    expect(alerts[0]).toMatchObject({ threshold: 3, perSecond: 4, last: { family: 'route-set', verdict: 'missing' } });
+    expect(failures.alerts).toHaveLength(1);
+    expect(failures.peakPerSecond).toBeGreaterThanOrEqual(4);
+    expect(server.snapshot().counters.forwarded).toBe(0); // nothing went to the victim
+  });
+
+  it('a pool: the INVITE passes proxy A, the in-dialog BYE passes proxy B, which verifies with the sealed key', async () => {
+    const keys = generatePoolKeys();
+    const registrar = new Registrar({ users: new Map(Object.entries(users)) });
+    const pool = { name: 'pool.veilphone.lab', keys };
+    const a = await lab({ pool, registrar, udp: 0 });
+    const b = await lab({ pool, registrar, udp: 0 });
+    const alice = await phone(a, 'alice', 'udp');
+    const bob = await phone(b, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${a.ports.udp}`);
+    expect(await call.invite()).toBe(200);
+    const invite = received(bob, /^INVITE /)[0]!.raw;
+    expect(invite).toMatch(/Record-Route: <sip:pool\.veilphone\.lab;transport=udp;lr;vp-rs=1\.rse\.[\w-]+\.hs128\.cg\.[\w-]{22};vp-key=[\w-]{200,}>/);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    await bob.incoming[0]!.hangup();
+    await call.whenEnded();
+    expect(call.endedBy).toBe('remote');
+    const byeOut = bob.trace.find((e) => e.dir === 'out' && e.raw.startsWith('BYE '))!;
+    expect(byeOut.remote).toBe(`127.0.0.1:${b.ports.udp}`); // Bob's BYE went to B, not A
+    const atB = b.snapshot().signing!;
+    expect(atB).toMatchObject({ verified: { 'route-set': 1 }, failures: { total: 0 }, pool: { suite: 'x25519-ed25519', sealedKeysOpened: 1 } });
+    expect(a.snapshot().signing!.failures.total).toBe(0);
+    expect(a.snapshot().signing!.verified['route-set']).toBe(1); // Alice's ACK came back to A
+  });
+
+  it('a proxy outside the pool cannot check the pool\'s route sets and drops the BYE', async () => {
+    const registrar = new Registrar({ users: new Map(Object.entries(users)) });
+    const a = await lab({ pool: { name: 'pool.veilphone.lab', keys: generatePoolKeys() }, registrar, udp: 0 });
+    const b = await lab({ pool: { name: 'pool.veilphone.lab', keys: generatePoolKeys() }, registrar, udp: 0 });
+    const alice = await phone(a, 'alice', 'udp');
+    const bob = await phone(b, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${a.ports.udp}`);
+    expect(await call.invite()).toBe(200);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    void bob.incoming[0]!.hangup();
+    await waitFor(() => b.snapshot().signing!.failures.total >= 1);
+    expect(b.snapshot().signing!.failures.recent[0]).toMatchObject({ family: 'route-set', verdict: 'invalid', note: expect.stringMatching(/pool signature does not verify/) });
+    expect(received(alice, /^BYE /)).toHaveLength(0);
+  });
+
+  it('expires route-set keys after their window: a late in-dialog request is refused as expired', async () => {
+    let now = Date.now();
+    const server = await lab({ signing: { now: () => now } });
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp');
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    expect(await call.invite()).toBe(200);
+    await waitFor(() => received(bob, /^ACK /).length === 1);
+    const ring: KeyRing = server.signing!.ring;
+    now += ring.lifetime('route-set') + 1;
+    void bob.incoming[0]!.hangup();
+    await waitFor(() => server.snapshot().signing!.failures.total >= 1);
+    expect(server.snapshot().signing!.failures.recent[0]).toMatchObject({ family: 'route-set', kind: 'route-set-callee', verdict: 'expired' });
+  });
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs = 8000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

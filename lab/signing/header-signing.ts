@@ -1,0 +1,306 @@
+import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
+import { getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
+import {
+  checkSignature,
+  combineKeySources,
+  decodeSignature,
+  defaultViaFlags,
+  headerSignatureParam,
+  KeyRing,
+  removeRouteSetSignature,
+  routeSetSignatureParam,
+  SealedKeyOpener,
+  sealedKeyParam,
+  sealSessionKey,
+  signRecordRoute,
+  signRouteSet,
+  signVia,
+  viaPeer,
+  type CoverFlag,
+  type KeyClass,
+  type KeySource,
+  type KeyWindow,
+  type PoolKeys,
+  type SessionKey,
+  type SignatureLocation,
+  type VerificationKeyFile,
+  SigningError,
+} from '../../core/signing/index.js';
+import type { ForwardContext, WireHooks } from '../sip-server/sip-proxy.js';
+import type { Hop, Inbound } from '../sip-server/server-transports.js';
+import { FailureMonitor, type FailureMonitorSnapshot, type SignatureAlert } from './failure-monitor.js';
+import { LinkTrust, type TrustedLink } from './link-trust.js';
+
+export interface HeaderSigningOptions {
+  /** Trusted server links; every other link (every phone) is untrusted. */
+  trusted?: TrustedLink[];
+  /** Key rotation and keep windows per family (¶[0060]); defaults in core/signing/key-ring.ts. */
+  windows?: Partial<Record<KeyClass, KeyWindow>>;
+  /** A pool member: route-set keys travel sealed with these pool keys, and other members' sealed keys are opened. */
+  pool?: PoolKeys;
+  /** Failures per second that raise an alert (¶[0026]); default 10. */
+  threshold?: number;
+  /** Claim 9's extras a Via signature covers; default Call-ID, From tag, peer, CSeq and To URI. */
+  viaFlags?: CoverFlag[];
+  now?: () => number;
+}
+
+/** The proxy's own entries, as the proxy itself decides (its domains and ports, or its pool's name). */
+export interface ProxyIdentity {
+  isOurs(uri: SipUri): boolean;
+  isOurVia(host: string, port: number | undefined): boolean;
+}
+
+export interface HeaderSigningSnapshot {
+  trusted: readonly TrustedLink[];
+  /** The signing key of each family now. */
+  keys: Record<KeyClass, string>;
+  keysHeld: number;
+  pool?: { suite: string; sealedKeysOpened: number };
+  signed: Record<SignatureKind, number>;
+  unsigned: Record<string, number>;
+  verified: Record<KeyClass, number>;
+  failures: FailureMonitorSnapshot;
+}
+
+/**
+ * The signing proxy of seed 002 as wire hooks of the lab proxy:
+ * - requests leaving over an untrusted link get a Via signature (Fig. 10) and, when this proxy record-routed them,
+ *   a Record-Route signature and the callee's route-set signature (Fig. 12);
+ * - responses arriving over an untrusted link must carry valid Via and Record-Route signatures (Figs. 11 and 13);
+ *   on their way on, the callee's route-set signature is removed and, toward an untrusted link, the caller's is added
+ *   (Fig. 13 steps 986-992);
+ * - in-dialog requests arriving over an untrusted link with this proxy on top of their route must carry a valid
+ *   route-set signature (¶[0036], ¶[0045]).
+ * What fails is dropped and counted; crossing the per-second threshold raises an alert (¶[0026]).
+ */
+function topBranch(message: SipMessage): string | undefined {
+  const top = message.getAll('via')[0];
+  return top === undefined ? undefined : viaBranch(parseVia(top));
+}
+
+export class HeaderSigning implements WireHooks {
+  readonly ring: KeyRing;
+  readonly monitor: FailureMonitor;
+  readonly trust: LinkTrust;
+  private readonly keys: KeySource;
+  private readonly opener: SealedKeyOpener | undefined;
+  private readonly sealedByKey = new Map<string, string>();
+  private readonly viaFlags: CoverFlag[];
+  private readonly now: () => number;
+  private identity: ProxyIdentity | undefined;
+  private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
+  private readonly verified: Record<KeyClass, number> = { via: 0, 'record-route': 0, 'route-set': 0 };
+  /** Signatures that could not be made, by reason. */
+  private readonly unsigned: Record<string, number> = {};
+  /** Branches of the requests this proxy record-routed, so their responses are known to set up a dialog. */
+  private readonly recordRouted = new Map<string, number>();
+  /** Responses (to those requests) whose Record-Route set is the new dialog's: the caller's route set is signed in them. */
+  private readonly dialogResponses = new WeakSet<SipResponse>();
+
+  constructor(private readonly options: HeaderSigningOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.ring = new KeyRing({ now: this.now, ...(options.windows ? { windows: options.windows } : {}) });
+    this.trust = new LinkTrust(options.trusted);
+    this.monitor = new FailureMonitor({ now: this.now, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) });
+    this.opener = options.pool ? new SealedKeyOpener(options.pool, { lifetime: (c) => this.ring.lifetime(c) }) : undefined;
+    this.keys = this.opener ? combineKeySources(this.ring, this.opener) : this.ring;
+    this.viaFlags = options.viaFlags ?? defaultViaFlags;
+  }
+
+  /** The proxy whose entries these are; set once the proxy exists. */
+  attach(identity: ProxyIdentity): void {
+    this.identity = identity;
+  }
+
+  onAlert(listener: (alert: SignatureAlert) => void): () => void {
+    return this.monitor.onAlert(listener);
+  }
+
+  /** The keys that verify this proxy's signatures, for phones (docs/signing.md "Key files"). */
+  exportKeys(): VerificationKeyFile {
+    for (const keyClass of ['via', 'record-route', 'route-set'] as const) this.ring.signingKey(keyClass); // the keys that will sign next, too
+    return this.ring.export();
+  }
+
+  // ---- validation (Figs. 11 and 13; ¶[0036], ¶[0045]) ------------------------------------------------------
+
+  onReceive(inbound: Inbound): string | undefined {
+    if (!this.identity) return undefined;
+    const message = inbound.message;
+    try {
+      if (message.kind === 'request') return this.trust.isTrusted(inbound.hop) ? undefined : this.checkRequest(message, inbound.hop);
+      const vias = message.getAll('via');
+      const top = vias[0] !== undefined ? parseVia(vias[0]) : undefined;
+      if (!top || !this.identity.isOurVia(top.host, top.port)) return undefined; // not through us: the proxy drops it anyway
+      const branch = viaBranch(top);
+      // Only the response to a request this proxy record-routed carries the Record-Route set it signed (¶[0050]); a
+      // user agent may repeat its dialog's Record-Routes in other responses (sip.js does, for re-INVITEs).
+      const dialog = branch !== undefined && this.recordRouted.has(branch);
+      if (dialog) this.dialogResponses.add(message);
+      return this.trust.isTrusted(inbound.hop) ? undefined : this.checkResponse(message, inbound.hop, vias.length, top, dialog);
+    } catch (error) {
+      // A header the check needs does not parse: nothing it vouches for can be trusted.
+      return this.fail(message.kind === 'request' ? 'route-set' : 'via', 'invalid', message, inbound.hop, `unreadable: ${(error as Error).message}`);
+    }
+  }
+
+  private checkResponse(response: SipResponse, hop: Hop, viaCount: number, top: Via, dialog: boolean): string | undefined {
+    const identity = this.identity!;
+    let recordRouted = dialog;
+    // Fig. 11 step 920: with only our Via left, the response ends here (a CANCEL's 200, say): nothing to route.
+    if (viaCount > 1) {
+      const value = getParam(top.params, headerSignatureParam);
+      if (value === undefined) return this.fail('via', 'missing', response, hop, 'our Via carries no signature (Fig. 11 step 924)');
+      const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
+      const failed = this.check(response, location, hop, 'via');
+      if (failed !== undefined) return failed;
+      recordRouted ||= decodeSignature(value).flags.includes('r');
+    }
+    if (!recordRouted) return undefined;
+    const entries = response.getAll('record-route');
+    const invite2xx = response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300;
+    if (entries.length === 0 && !invite2xx) return undefined; // a provisional response need not repeat them
+    let own = false;
+    for (const [index, text] of entries.entries()) {
+      const entry = parseNameAddr(text);
+      if (!identity.isOurs(entry.uri)) continue;
+      own = true;
+      const value = getParam(entry.params, headerSignatureParam);
+      if (value !== undefined) return this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
+    }
+    // Fig. 13 step 974: our Record-Route came back without its signature — or not at all.
+    return this.fail('record-route', 'missing', response, hop, own ? 'our Record-Route carries no signature (Fig. 13 step 974)' : 'our Record-Route is gone');
+  }
+
+  private checkRequest(request: SipRequest, hop: Hop): string | undefined {
+    if (request.method === 'CANCEL' || getParam(request.to.params, 'tag') === undefined) return undefined; // only in-dialog requests follow a route set
+    const identity = this.identity!;
+    const routes = request.getAll('route');
+    let ours = false;
+    for (const [index, text] of routes.entries()) {
+      const entry = parseNameAddr(text);
+      if (!identity.isOurs(entry.uri)) break; // only our entries on top of the route concern us
+      ours = true;
+      const value = getParam(entry.uri.params, routeSetSignatureParam);
+      if (value === undefined) continue;
+      const sealed = getParam(entry.uri.params, sealedKeyParam);
+      return this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
+    }
+    return ours ? this.fail('route-set', 'missing', request, hop, 'our Route entry carries no route-set signature (¶[0040])') : undefined;
+  }
+
+  private check(message: SipMessage, location: SignatureLocation, hop: Hop, family: KeyClass): string | undefined {
+    const report = checkSignature(message, location, { keys: this.keys, now: this.now(), peer: viaPeer(hop.transport, hop.remote.address, hop.remote.port) });
+    if (report.verdict === 'valid') {
+      this.verified[family]++;
+      return undefined;
+    }
+    return this.fail(family, report.verdict ?? 'invalid', message, hop, report.note, report.kind);
+  }
+
+  private fail(family: KeyClass, verdict: SignatureVerdict, message: SipMessage, hop: Hop, note?: string, kind?: SignatureKind): string {
+    this.monitor.record({
+      at: this.now(),
+      family,
+      verdict,
+      ...(kind !== undefined ? { kind } : {}),
+      ...(note !== undefined ? { note } : {}),
+      message: `${message.startLine()} (Call-ID ${message.callId})`,
+      from: viaPeer(hop.transport, hop.remote.address, hop.remote.port),
+    });
+    return `SIGNATURE_${verdict.toUpperCase().replace('-', '_')}`;
+  }
+
+  // ---- signing (Figs. 10, 12, 13 and 14) --------------------------------------------------------------------
+
+  onSendRequest(request: SipRequest, context: ForwardContext): void {
+    if (request.method === 'ACK') return; // no response comes back
+    const recordRoutes = context.recordRoutes ?? 0;
+    if (recordRoutes > 0) this.attempt(() => this.rememberRecordRouted(request));
+    if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
+    let recordRouteSigned = false;
+    if (recordRoutes > 0) {
+      recordRouteSigned = this.attempt(() => signRecordRoute(request, this.ring.signingKey('record-route'), 0), 'record-route');
+      // ¶[0039]: without a Contact there is no route set to protect
+      if (request.has('contact')) {
+        const key = this.ring.signingKey('route-set');
+        this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
+      }
+    }
+    const flags = recordRouteSigned ? [...this.viaFlags, 'r' as const] : this.viaFlags;
+    const out = context.outbound;
+    this.attempt(() => signVia(request, this.ring.signingKey('via'), flags, viaPeer(out.transport, out.remote.address, out.remote.port)), 'via');
+  }
+
+  /**
+   * A signature that cannot be made (a Contact that does not parse, say) is left out and counted; the message still
+   * goes — what it then lacks, the check on its way back reports.
+   */
+  private attempt(sign: () => unknown, kind?: SignatureKind): boolean {
+    try {
+      const made = sign();
+      if (kind !== undefined && made !== undefined) this.signed[kind]++;
+      return made !== undefined;
+    } catch (error) {
+      this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] = (this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] ?? 0) + 1;
+      return false;
+    }
+  }
+
+  onSendResponse(response: SipResponse, upstream: Hop): void {
+    if (!this.identity || !this.dialogResponses.has(response) || response.status <= 100 || response.status >= 300) return;
+    const entries = response.getAll('record-route');
+    const own: number[] = [];
+    entries.forEach((text, index) => {
+      try {
+        if (this.identity!.isOurs(parseNameAddr(text).uri)) own.push(index);
+      } catch {
+        // not ours to sign
+      }
+    });
+    if (own.length === 0) return;
+    for (const index of own) if (/vp-rs|vp-key/i.test(entries[index]!)) this.attempt(() => removeRouteSetSignature(response, index)); // Fig. 13 step 986
+    if (this.trust.isTrusted(upstream) || !response.has('contact') || !/;\s*tag\s*=/i.test(response.get('to') ?? '')) return;
+    const key = this.ring.signingKey('route-set');
+    this.attempt(() => signRouteSet(response, 'route-set-caller', key, own[own.length - 1]!, this.sealing(key)), 'route-set-caller'); // the entry facing the caller
+  }
+
+  private rememberRecordRouted(request: SipRequest): void {
+    const branch = topBranch(request);
+    if (branch === undefined) return;
+    const now = this.now();
+    this.recordRouted.set(branch, now);
+    // Oldest first (a Map keeps insertion order); five minutes cover Timer C (3 minutes) and late 2xx retransmissions.
+    for (const [key, at] of this.recordRouted) {
+      if (at >= now - 5 * 60_000 && this.recordRouted.size <= 100_000) break;
+      this.recordRouted.delete(key);
+    }
+  }
+
+  /** ¶[0065]: the sealed form of a session key is computed once and kept with the key. */
+  private sealing(key: SessionKey): { sealed?: string } {
+    const pool = this.options.pool;
+    if (!pool) return {};
+    let sealed = this.sealedByKey.get(key.id);
+    if (sealed === undefined) {
+      sealed = sealSessionKey(pool, key);
+      this.sealedByKey.set(key.id, sealed);
+      for (const id of this.sealedByKey.keys()) if (this.ring.resolve(id, 'route-set', undefined, this.now()).status !== 'found') this.sealedByKey.delete(id);
+    }
+    return { sealed };
+  }
+
+  snapshot(): HeaderSigningSnapshot {
+    return {
+      trusted: this.trust.links,
+      keys: { via: this.ring.signingKey('via').id, 'record-route': this.ring.signingKey('record-route').id, 'route-set': this.ring.signingKey('route-set').id },
+      keysHeld: this.ring.size,
+      ...(this.options.pool ? { pool: { suite: this.options.pool.suite, sealedKeysOpened: this.opener?.opened ?? 0 } } : {}),
+      signed: { ...this.signed },
+      unsigned: { ...this.unsigned },
+      verified: { ...this.verified },
+      failures: this.monitor.snapshot(),
+    };
+  }
+}
