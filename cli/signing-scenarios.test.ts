@@ -82,7 +82,7 @@ describe.concurrent('signed routing headers through `veilphone run`', { timeout:
     fs.writeFileSync(bad, 'lab: { mode: embedded, signing: true, tamper: headers }\nagents:\n  alice: { user: alice }\nsteps:\n  - register: alice\n');
     const child = veilphone(['run', bad]);
     expect(await child.exitCode(30_000)).toBe(2);
-    expect(child.stderr).toMatch(/invalid scenario: .*: lab:/);
+    expect(child.stderr).toMatch(/invalid scenario: .*: lab\.tamper: .*"via"\|"record_route"\|"route_set"\|"replay"/);
     const noCall = path.join(scratch, 'no-call.yaml');
     fs.writeFileSync(noCall, 'lab: { mode: embedded, signing: true }\nagents:\n  alice: { user: alice }\nsteps:\n  - expect: { agent: alice, signatures: { via: valid } }\n');
     const second = veilphone(['run', noCall]);
