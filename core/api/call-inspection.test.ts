@@ -75,8 +75,8 @@ describe('signature view', () => {
     };
     const views = traceSignatures(withSignatures);
     expect(views).toEqual([
-      { kind: 'record-route', keyId: 'k1', algorithm: 'hs128', covered: ['Record-Route sip:127.0.0.1:5060;lr'], verdict: 'valid', header: 'Record-Route[0]', param: 'vp-sig (header parameter)' },
-      { kind: 'route-set-callee', keyId: '7', algorithm: 'hs128', covered: ['Remote-Target sip:bob@127.0.0.1:5070'], header: 'Record-Route[0]', param: 'vp-rs (URI parameter)' },
+      { kind: 'record-route', keyId: 'k1', algorithm: 'hs128', covered: ['Record-Route sip:127.0.0.1:5060;lr'], verdict: 'valid', header: 'Record-Route[0]', param: 'vp-sig' },
+      { kind: 'route-set-callee', keyId: '7', algorithm: 'hs128', covered: ['Remote-Target sip:bob@127.0.0.1:5070'], header: 'Record-Route[0]', param: 'vp-rs' },
     ]);
     expect(views.map(describeSignature)[0]).toMatch(/^record-route key k1 hs128 over Record-Route sip:127\.0\.0\.1:5060;lr.*: valid$/);
     expect(traceSignatures(message(0, 'in', ok))).toEqual([]);

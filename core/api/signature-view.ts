@@ -28,7 +28,7 @@ export function traceSignatures(message: TraceMessage): SignatureView[] {
       algorithm: signature.algorithm,
       covered: signature.covers.map((c) => `${c.item} ${c.value}`),
       header: `${signature.header}[${signature.index}]`,
-      param: signature.placement === 'uri-param' ? 'vp-rs (URI parameter)' : 'vp-sig (header parameter)',
+      param: signature.placement === 'uri-param' ? 'vp-rs' : 'vp-sig', // docs/signing.md: URI or header parameter
     };
     if (signature.verdict !== undefined) view.verdict = signature.verdict;
     return view;

@@ -129,10 +129,7 @@ const en = {
   exportPcap: 'Export pcap',
   exporting: 'Exporting…',
   error_INVALID_TIME: 'That time is not understood: use 2h, 3d, today, 2026-11-24 or 2026-11-24T10:00',
-  error_INVALID_ARGUMENT: 'That search is not valid',
-  error_UNKNOWN_CALL: 'That call is not in the log',
   error_EXPORT_FAILED: 'The export failed',
-  error_STORAGE_FAILED: 'The call log could not be written',
 } as const;
 
 export type StringKey = keyof typeof en;
@@ -264,10 +261,7 @@ const ja: Record<StringKey, string> = {
   exportPcap: 'pcap で書き出す',
   exporting: '書き出し中…',
   error_INVALID_TIME: '時刻を解釈できません（2h、3d、today、2026-11-24、2026-11-24T10:00 の形式）',
-  error_INVALID_ARGUMENT: '検索条件が正しくありません',
-  error_UNKNOWN_CALL: 'その通話は履歴にありません',
   error_EXPORT_FAILED: '書き出しに失敗しました',
-  error_STORAGE_FAILED: '通話履歴を書き込めませんでした',
 };
 
 export type Language = 'en' | 'ja';

@@ -10,7 +10,7 @@ beforeAll(() => {
 const ringing = [
   'SIP/2.0 180 Ringing',
   'Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKabc;rport=40000',
-  'Record-Route: <sip:127.0.0.1:5060;lr;rs-sig=AAECAwQFBgcICQoLDA0ODw>;rr-sig="k1.hmac256.5d41402abc4b2a76b9719d911017c592"',
+  'Record-Route: <sip:127.0.0.1:5060;lr;vp-rs=1.rc.k9.hs128.0.AAECAwQFBgcICQoLDA0ODw>;vp-sig=1.rr.k1.hs128.0.XUFAKrxLKna5cZ2RkBfFkg',
   'Call-ID: x@y',
   'CSeq: 1 INVITE',
   '',
@@ -29,16 +29,16 @@ describe('diagnostics views (server-rendered markup)', () => {
       remote: '127.0.0.1:5060',
       raw: ringing,
       signatures: [
-        { kind: 'record-route', keyId: 'k1', algorithm: 'HMAC-SHA256/128', covers: ['Record-Route URIs'], verdict: 'valid' },
-        { kind: 'route-set', keyId: 'k9', algorithm: 'HMAC-SHA256/128', covers: ['Record-Route URIs', 'first Contact'], verdict: 'unknown-key' },
+        { kind: 'record-route', header: 'Record-Route', placement: 'header-param', index: 0, version: 1, keyId: 'k1', algorithm: 'hs128', mac: 'XUFAKrxLKna5cZ2RkBfFkg', covers: [{ item: 'Record-Route', value: 'sip:127.0.0.1:5060;lr' }], verdict: 'valid' },
+        { kind: 'route-set-callee', header: 'Record-Route', placement: 'uri-param', index: 0, version: 1, keyId: 'k9', algorithm: 'hs128', mac: 'AAECAwQFBgcICQoLDA0ODw', covers: [{ item: 'Record-Route', value: 'sip:127.0.0.1:5060;lr' }, { item: 'Remote-Target', value: 'sip:bob@127.0.0.1:5070' }], verdict: 'unknown-key' },
       ],
     } as TraceMessage;
     const html = renderToStaticMarkup(<MessageInspector message={message} startedAt={1000} />);
     expect(html).toContain('#2 · received · UDP 127.0.0.1:5060 → 127.0.0.1:40000 · +0.010s');
-    expect(html).toMatch(/<tr class="verdict-valid"><td>record-route<\/td><td>k1<\/td><td>HMAC-SHA256\/128<\/td><td>Record-Route URIs<\/td><td class="verdict">valid<\/td><\/tr>/);
-    expect(html).toMatch(/<tr class="verdict-unknown-key"><td>route-set<\/td><td>k9<\/td>.*<td>Record-Route URIs, first Contact<\/td><td class="verdict">unknown key<\/td>/);
+    expect(html).toMatch(/<tr class="verdict-valid"><td>record-route \(Record-Route\[0\];vp-sig\)<\/td><td>k1<\/td><td>hs128<\/td><td>Record-Route sip:127\.0\.0\.1:5060;lr<\/td><td class="verdict">valid<\/td><\/tr>/);
+    expect(html).toMatch(/<tr class="verdict-unknown-key"><td>route-set-callee \(Record-Route\[0\];vp-rs\)<\/td><td>k9<\/td>.*<td>Record-Route sip:127\.0\.0\.1:5060;lr, Remote-Target sip:bob@127\.0\.0\.1:5070<\/td><td class="verdict">unknown key<\/td>/);
     expect(html.match(/<mark class="signed-param"/g)).toHaveLength(2);
-    expect(html).toContain('rs-sig=AAECAwQFBgcICQoLDA0ODw</mark>');
+    expect(html).toContain('vp-rs=1.rc.k9.hs128.0.AAECAwQFBgcICQoLDA0ODw</mark>');
 
     const plain = renderToStaticMarkup(<MessageInspector message={{ ...message, signatures: undefined } as TraceMessage} startedAt={1000} />);
     expect(plain).toContain('No decoded signatures for this message.');
@@ -50,7 +50,7 @@ describe('diagnostics views (server-rendered markup)', () => {
     const messages: TraceMessage[] = [
       { ...base, seq: 0, dir: 'out', at: 1000, raw: 'INVITE sip:bob@lab SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n' },
       { ...base, seq: 1, dir: 'out', at: 1500, raw: 'INVITE sip:bob@lab SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n' },
-      { ...base, seq: 2, dir: 'in', at: 1700, raw: ringing, signatures: [{ kind: 'via', verdict: 'invalid' }] } as TraceMessage,
+      { ...base, seq: 2, dir: 'in', at: 1700, raw: ringing, signatures: [{ kind: 'via', header: 'Via', placement: 'header-param', index: 0, version: 1, keyId: 'k1', algorithm: 'hs128', mac: 'AAAA', covers: [], verdict: 'invalid' }] } as TraceMessage,
     ];
     const html = renderToStaticMarkup(<LadderDiagram messages={messages} localEndpoints={new Set(['127.0.0.1:40000'])} selected={2} onSelect={() => undefined} />);
     expect(html.match(/class="ladder-arrow /g)).toHaveLength(3);

