@@ -9,6 +9,7 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
 interface Report {
   ok: boolean;
+  lab?: { triangle?: Array<{ caller: string; callee: string; path: string; callerSends: { address: string; port: number }; calleeSends: { address: string; port: number } }> };
   agents: Record<string, { lease?: { address: string; ports: { min: number; max: number }; mgc: string[]; nat?: string }; registration?: { server?: string }; trace: Array<{ dir: string; local: string; raw: string }> }>;
 }
 
@@ -41,5 +42,13 @@ describe('DHCP-provisioned agents (seed 003, issue 6)', () => {
       expect(registrars.length).toBeGreaterThan(1);
       expect(agent.registration!.server).toBe(agent.lease!.mgc[1]);
     }
+    // Fig. 11: both phones are behind the one service gateway (the same public address): the registrar gives each the
+    // other's private address, with the port NAPPT keeps
+    const triangle = report.lab!.triangle!;
+    expect(triangle.length).toBeGreaterThanOrEqual(2);
+    const first = triangle.find((t) => t.caller === 'alice')!;
+    expect(first).toMatchObject({ callee: 'bob', path: 'private', callerSends: { address: bob.lease!.address }, calleeSends: { address: alice.lease!.address } });
+    expect(first.callerSends.port).toBeGreaterThanOrEqual(bob.lease!.ports.min);
+    expect(first.callerSends.port).toBeLessThanOrEqual(bob.lease!.ports.max);
   }, 120_000);
 });

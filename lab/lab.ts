@@ -6,6 +6,7 @@ import type { VerificationKeyFile } from '../core/signing/key-ring.js';
 import type { HeaderSigningOptions } from './signing/header-signing.js';
 import type { SignatureAlert } from './signing/failure-monitor.js';
 import type { TamperKind } from './signing/tamperer.js';
+import { TriangleRecorder, type TriangleDecision } from './service-gateway/triangle-recorder.js';
 import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
 export interface LabOptions {
@@ -42,6 +43,8 @@ export interface LabOptions {
 
 export interface LabSnapshot {
   sip: SipLabServerSnapshot;
+  /** Seed 003 Fig. 11: for each call between phones behind the service gateway, private or public addresses. */
+  triangle?: TriangleDecision[];
   secondary?: SipLabServerSnapshot;
   serviceGateway?: ServiceGatewaySnapshot;
 }
@@ -55,12 +58,16 @@ export class Lab {
     readonly sip: SipLabServer,
     readonly serviceGateway?: ServiceGateway,
     readonly secondary?: SipLabServer,
+    private readonly triangle?: TriangleRecorder,
   ) {}
 
   private readonly stopped = new Set<SipLabServer>();
 
   static async start(options: LabOptions = {}): Promise<Lab> {
+    // Seed 003 Fig. 11: with a service gateway, the registrar also decides how its phones reach each other.
+    const triangle = options.serviceGateway ? new TriangleRecorder() : undefined;
     const sip = await SipLabServer.start({
+      ...(triangle ? { hooks: triangle } : {}),
       address: options.address ?? '127.0.0.1',
       udp: options.udp ?? 0,
       tcp: options.tcp ?? 0,
@@ -75,10 +82,12 @@ export class Lab {
       ...(options.signing ? { signing: options.signing === true ? {} : options.signing } : {}),
       ...(options.tamper ? { tamper: options.tamper } : {}),
     });
+    if (triangle) triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;
     try {
       if (options.secondaryMgc) {
         secondary = await SipLabServer.start({
+          ...(triangle ? { hooks: triangle } : {}),
           address: sip.address,
           udp: 0,
           registrar: sip.registrar,
@@ -93,7 +102,7 @@ export class Lab {
       // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
       const v4 = isIPv4(sip.address);
       const defaultMgc = [sip, secondary].flatMap((server) => (server?.ports.udp !== undefined && v4 ? [{ address: server.address, port: server.ports.udp }] : []));
-      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary);
+      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary, triangle);
     } catch (error) {
       await Promise.all([sip.stop(), secondary?.stop()]);
       throw error;
@@ -131,6 +140,7 @@ export class Lab {
       sip: this.sip.snapshot(),
       ...(this.secondary ? { secondary: this.secondary.snapshot() } : {}),
       ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}),
+      ...(this.triangle ? { triangle: this.triangle.snapshot() } : {}),
     };
   }
 
