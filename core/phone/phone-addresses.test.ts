@@ -9,18 +9,10 @@ import { parseSipMessage, type SipRequest } from '../sip/message/index.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Seed 000 Embodiment 6 (Figs. 28-30) through the embedded lab, where one-time addresses come from 127.0.0.0/8. */
 describe('one-time addresses per call (seed 000 Fig. 28)', () => {

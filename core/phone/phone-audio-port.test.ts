@@ -5,16 +5,8 @@ import { ToneSource } from '../media/audio-frame.js';
 import { toneShare } from '../media/tone-detector.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function tone(frequency: number, frames: number): Int16Array[] {
   const source = new ToneSource(frequency, 8000);

@@ -4,18 +4,10 @@ import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { PortPool } from '../lease/port-pool.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('a phone on a leased port range (seed 003)', () => {
   const cleanup: Array<() => Promise<void> | void> = [];

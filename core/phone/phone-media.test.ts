@@ -6,16 +6,8 @@ import { ToneSource } from '../media/audio-frame.js';
 import { parseSipMessage, type SipMessage } from '../sip/message/index.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('Phone with plain RTP media', () => {
   const cleanup: Array<() => Promise<void> | void> = [];

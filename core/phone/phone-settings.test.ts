@@ -10,16 +10,8 @@ import { AccountStore, settingsPath } from './account-store.js';
 import { defaultMediaProvider } from './default-media.js';
 import { dispatchPhoneCommand } from './phone-api-dispatcher.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('settings stored by the core (settings(), updateAccount(), removeAccount())', () => {
   const cleanup: Array<() => Promise<void> | void> = [];

@@ -10,18 +10,10 @@ import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { Lab } from '../lab.js';
 import type { ConversionServerOptions } from './conversion-server.js';
+import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
 
-async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 interface Agent {
   phone: Phone;

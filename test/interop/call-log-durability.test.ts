@@ -54,8 +54,13 @@ describe('call log durability: kill -9 while 100 calls are placed through the em
       try {
         await child.waitFor(/"event":"ready"/, 60_000);
         if (killThisRound) {
-          // Anywhere from right after start-up to well into the run: mid-INVITE, mid-flush, between calls.
-          await new Promise((resolve) => setTimeout(resolve, 30 + random() * 1500));
+          if (kills === 0) {
+            // The first kill lands inside a call for sure (right after an INVITE went out), however slow the machine.
+            await child.waitFor(/"event":"calling"/, 60_000);
+          } else {
+            // Anywhere from right after start-up to well into the run: mid-INVITE, mid-flush, between calls.
+            await new Promise((resolve) => setTimeout(resolve, 30 + random() * 1500));
+          }
           child.kill();
           kills++;
         }

@@ -27,7 +27,7 @@ export interface CommittedLeg {
   messages: string[];
 }
 
-export type DriverLine = { event: 'ready'; pid: number } | { event: 'committed'; index: number; legs: CommittedLeg[] } | { event: 'done' };
+export type DriverLine = { event: 'ready'; pid: number } | { event: 'calling'; index: number } | { event: 'committed'; index: number; legs: CommittedLeg[] } | { event: 'done' };
 
 const [file, firstText, countText] = process.argv.slice(2);
 if (!file || !firstText || !countText) {
@@ -97,6 +97,7 @@ for (let index = first; index < first + count; index++) {
   const target = index % 5 === 4 ? '184bob' : callee;
   const incomingBefore = events[callee]!.filter((e) => e.type === 'incoming').length;
   const call = await phones.alice.call({ target });
+  say({ event: 'calling', index });
   const incoming = await until(() => events[callee]!.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')[incomingBefore]?.call);
   if (callee === 'bob') {
     await until(() => (events.alice!.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established') ? true : undefined));
