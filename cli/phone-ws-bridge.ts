@@ -1,9 +1,9 @@
 import type http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { PhoneApi } from '../core/api/phone-api.js';
-import { countProblem, decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
 import { toPhoneErrorShape } from '../core/api/phone-error.js';
 import { parseWireAudioControl, parseWireRequest, type PhoneWireMessage } from '../core/api/phone-wire.js';
+import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
 import { dispatchPhoneCommand } from '../core/phone/phone-api-dispatcher.js';
 
 export interface PhoneWsBridgeOptions {
@@ -15,18 +15,10 @@ export interface PhoneWsBridgeOptions {
   origins: () => string[];
 }
 
-/** What the bridge saw of the audio frames (all connections together). */
-export interface WsAudioStats {
-  captureFrames: number;
-  playbackFrames: number;
-  /** Far-end frames not sent because the client fell behind (its socket buffer was full). */
-  playbackDropped: number;
-  refused: Record<string, number>;
-}
-
 export interface PhoneWsBridge {
   wss: WebSocketServer;
-  audioStats(): WsAudioStats;
+  /** What the bridge saw of the audio frames (all connections together). */
+  audioStats(): AudioRelayStats;
 }
 
 /** A client more than this far behind gets no more far-end frames until it catches up (about 0.3 s of audio). */
@@ -39,7 +31,7 @@ const maxBufferedPlayback = 16 * 1024;
  * frames out to the clients that asked for them. Malformed frames are refused and counted, never passed on.
  */
 export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridge {
-  const stats: WsAudioStats = { captureFrames: 0, playbackFrames: 0, playbackDropped: 0, refused: {} };
+  const relay = new AudioFrameRelay(options.api.audio);
   const wss = new WebSocketServer({
     server: options.server,
     path: '/api',
@@ -51,37 +43,23 @@ export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridg
       done(true);
     },
   });
-  wss.on('connection', (socket) => bridge(socket, options.api, stats));
-  return { wss, audioStats: () => ({ ...stats, refused: { ...stats.refused } }) };
+  wss.on('connection', (socket) => bridge(socket, options.api, relay));
+  return { wss, audioStats: () => relay.snapshot() };
 }
 
-function bridge(socket: WebSocket, api: PhoneApi, stats: WsAudioStats): void {
+function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay): void {
   const send = (message: PhoneWireMessage): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
-  const audio = api.audio;
-  send({ type: 'hello', version: 1, host: 'serve', ...(audio ? { audio: true } : {}) });
+  send({ type: 'hello', version: 1, host: 'serve', ...(api.audio ? { audio: true } : {}) });
   const unsubscribe = api.subscribe((event) => send({ type: 'event', event }));
   let stopPlayback: (() => void) | undefined;
-  let sequence = 0;
   socket.on('close', () => {
     unsubscribe();
     stopPlayback?.();
   });
   socket.on('message', async (data, isBinary) => {
-    if (isBinary) {
-      const refuse = (problem: string): void => {
-        countProblem(stats.refused, problem);
-        audio?.refuse?.(problem);
-      };
-      if (!audio) return refuse('NO_AUDIO_PORT');
-      const decoded = decodeAudioFrame(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
-      if (!decoded.ok) return refuse(decoded.problem);
-      if (decoded.frame.kind !== 'capture') return refuse('BAD_KIND');
-      stats.captureFrames++;
-      audio.capture(decoded.frame.callId, decoded.frame.samples);
-      return;
-    }
+    if (isBinary) return relay.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     let parsed: unknown;
     try {
       parsed = JSON.parse(String(data));
@@ -92,15 +70,10 @@ function bridge(socket: WebSocket, api: PhoneApi, stats: WsAudioStats): void {
     if (control) {
       stopPlayback?.();
       stopPlayback = undefined;
-      if (control.on && audio) {
-        stopPlayback = audio.onPlayback((callId, samples) => {
-          if (socket.readyState !== socket.OPEN) return;
-          if (socket.bufferedAmount > maxBufferedPlayback) {
-            stats.playbackDropped++;
-            return;
-          }
-          stats.playbackFrames++;
-          socket.send(encodeAudioFrame({ kind: 'playback', sequence: sequence++, callId, samples }));
+      if (control.on) {
+        stopPlayback = relay.startPlayback((frame) => {
+          if (socket.readyState !== socket.OPEN || socket.bufferedAmount > maxBufferedPlayback) return false;
+          socket.send(frame);
         });
       }
       return;

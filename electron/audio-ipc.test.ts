@@ -45,7 +45,7 @@ describe('the audio bridge over Electron IPC (electron/audio-ipc.ts)', () => {
     t.capture(app, new Uint8Array(10));
     t.control(app, 'yes');
     expect(t.captured).toEqual([['c1', 42]]);
-    expect(t.bridge.stats()).toEqual({ captureFrames: 1, playbackFrames: 0, refused: { NOT_APP_FRAME: 2, BAD_KIND: 1, NOT_BINARY: 1, TOO_SHORT: 1, BAD_CONTROL: 1 } });
+    expect(t.bridge.stats()).toEqual({ captureFrames: 1, playbackFrames: 0, playbackDropped: 0, refused: { NOT_APP_FRAME: 2, BAD_KIND: 1, NOT_BINARY: 1, TOO_SHORT: 1, BAD_CONTROL: 1 } });
     expect(t.refusedAtPort.sort()).toEqual(['BAD_CONTROL', 'BAD_KIND', 'NOT_APP_FRAME', 'NOT_APP_FRAME', 'NOT_BINARY', 'TOO_SHORT']);
   });
 

@@ -1,5 +1,5 @@
 import type { PhoneAudioPort } from '../core/api/audio-port.js';
-import { countProblem, decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
+import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
 
 /** IPC channels of the audio bridge, shared by main and preload. */
 export const audioIpc = {
@@ -24,51 +24,35 @@ export interface AudioSinkLike {
   isDestroyed(): boolean;
 }
 
-export interface AudioIpcStats {
-  captureFrames: number;
-  playbackFrames: number;
-  refused: Record<string, number>;
-}
-
 /**
- * The audio bridge over Electron IPC: the same frames as the WebSocket host (core/api/audio-wire.ts), decoded and
- * checked here, accepted only from the app's own page; far-end frames go to the window only while it asked for them.
+ * The audio bridge over Electron IPC: the frames core/phone's AudioFrameRelay decodes and checks, accepted only from
+ * the app's own page; far-end frames go to the window only while it asked for them.
  */
-export function bridgeAudioIpc(ipc: AudioIpcMainLike, port: PhoneAudioPort, sink: () => AudioSinkLike | undefined, isAppUrl: (url: string) => boolean): { stats(): AudioIpcStats; dispose(): void } {
-  const stats: AudioIpcStats = { captureFrames: 0, playbackFrames: 0, refused: {} };
-  const refuse = (problem: string): void => {
-    countProblem(stats.refused, problem);
-    port.refuse?.(problem);
-  };
-  let sequence = 0;
+export function bridgeAudioIpc(ipc: AudioIpcMainLike, port: PhoneAudioPort, sink: () => AudioSinkLike | undefined, isAppUrl: (url: string) => boolean): { stats(): AudioRelayStats; dispose(): void } {
+  const relay = new AudioFrameRelay(port);
   let stopPlayback: (() => void) | undefined;
   const fromApp = (event: SenderEvent): boolean => event.senderFrame !== null && isAppUrl(event.senderFrame.url);
 
   const onCapture = (event: SenderEvent, data: unknown): void => {
-    if (!fromApp(event)) return refuse('NOT_APP_FRAME');
-    const decoded = decodeAudioFrame(data);
-    if (!decoded.ok) return refuse(decoded.problem);
-    if (decoded.frame.kind !== 'capture') return refuse('BAD_KIND');
-    stats.captureFrames++;
-    port.capture(decoded.frame.callId, decoded.frame.samples);
+    if (!fromApp(event)) return relay.refuse('NOT_APP_FRAME');
+    relay.receive(data);
   };
   const onControl = (event: SenderEvent, on: unknown): void => {
-    if (!fromApp(event)) return refuse('NOT_APP_FRAME');
-    if (typeof on !== 'boolean') return refuse('BAD_CONTROL');
+    if (!fromApp(event)) return relay.refuse('NOT_APP_FRAME');
+    if (typeof on !== 'boolean') return relay.refuse('BAD_CONTROL');
     stopPlayback?.();
     stopPlayback = undefined;
     if (!on) return;
-    stopPlayback = port.onPlayback((callId, samples) => {
+    stopPlayback = relay.startPlayback((frame) => {
       const target = sink();
-      if (!target || target.isDestroyed()) return;
-      stats.playbackFrames++;
-      target.send(audioIpc.playback, encodeAudioFrame({ kind: 'playback', sequence: sequence++, callId, samples }));
+      if (!target || target.isDestroyed()) return false;
+      target.send(audioIpc.playback, frame);
     });
   };
   ipc.on(audioIpc.capture, onCapture);
   ipc.on(audioIpc.control, onControl);
   return {
-    stats: () => ({ ...stats, refused: { ...stats.refused } }),
+    stats: () => relay.snapshot(),
     dispose: () => {
       stopPlayback?.();
       ipc.removeListener(audioIpc.capture, onCapture);
