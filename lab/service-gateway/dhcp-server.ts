@@ -1,4 +1,5 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
+import { bindUdp } from './bind-udp.js';
 import { decodeDhcpMessage, encodeDhcpMessage } from '../../core/lease/dhcp-message.js';
 import type { DhcpMessageType } from '../../core/lease/dhcp-options.js';
 import { countReject, LeaseError, type LeaseErrorCode, type RejectCounters } from '../../core/lease/lease-error.js';
@@ -42,14 +43,7 @@ export class LabDhcpServer {
 
   static async start(options: LabDhcpServerOptions): Promise<LabDhcpServer> {
     const service = new DhcpService(options);
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(options.port ?? 0, options.address ?? '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    const socket = await bindUdp(options.port ?? 0, options.address ?? '127.0.0.1');
     return new LabDhcpServer(socket, service);
   }
 

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { bindUdp } from './bind-udp.js';
 import { countReject, LeaseError, type RejectCounters } from '../../core/lease/lease-error.js';
 import { decodeTftp, encodeTftp, MAX_BLKSIZE, TftpErrorCodes, type TftpPacket } from '../../core/lease/tftp-packet.js';
 
@@ -43,14 +44,7 @@ export class LabTftpServer {
   }
 
   static async start(options: LabTftpServerOptions = {}): Promise<LabTftpServer> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(options.port ?? 0, options.address ?? '127.0.0.1', () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    const socket = await bindUdp(options.port ?? 0, options.address ?? '127.0.0.1');
     return new LabTftpServer(socket, options);
   }
 

@@ -147,6 +147,26 @@ function AccountEditor({ account, onDone }: { account: AccountConfig | undefined
   );
 }
 
+/** One audio device choice: the system default, then every device the browser names (its pseudo-entries left out). */
+function DevicePicker(props: { label: string; devices: ReadonlyArray<{ deviceId: string; label: string }>; value: string; onChange: (id: string) => void }) {
+  const t = useT();
+  return (
+    <label className="field">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(event) => props.onChange(event.target.value)}>
+        <option value="">{t('systemDefault')}</option>
+        {props.devices
+          .filter((d) => d.deviceId !== 'default' && d.deviceId !== '')
+          .map((d) => (
+            <option key={d.deviceId} value={d.deviceId}>
+              {d.label}
+            </option>
+          ))}
+      </select>
+    </label>
+  );
+}
+
 function AudioSettings() {
   const t = useT();
   const { inputs, outputs, canPickOutput, inputId, outputId, setInput, setOutput } = useAudio();
@@ -154,33 +174,9 @@ function AudioSettings() {
   return (
     <section className="audio-settings" aria-label={t('audio')}>
       <h3>{t('audio')}</h3>
-      <label className="field">
-        <span>{t('microphone')}</span>
-        <select value={inputId} onChange={(event) => setInput(event.target.value)}>
-          <option value="">{t('systemDefault')}</option>
-          {inputs
-            .filter((d) => d.deviceId !== 'default' && d.deviceId !== '')
-            .map((d) => (
-              <option key={d.deviceId} value={d.deviceId}>
-                {d.label}
-              </option>
-            ))}
-        </select>
-      </label>
+      <DevicePicker label={t('microphone')} devices={inputs} value={inputId} onChange={setInput} />
       {canPickOutput ? (
-        <label className="field">
-          <span>{t('speaker')}</span>
-          <select value={outputId} onChange={(event) => setOutput(event.target.value)}>
-            <option value="">{t('systemDefault')}</option>
-            {outputs
-              .filter((d) => d.deviceId !== 'default' && d.deviceId !== '')
-              .map((d) => (
-                <option key={d.deviceId} value={d.deviceId}>
-                  {d.label}
-                </option>
-              ))}
-          </select>
-        </label>
+        <DevicePicker label={t('speaker')} devices={outputs} value={outputId} onChange={setOutput} />
       ) : (
         <p className="call-detail">{t('speakerNotSelectable')}</p>
       )}
