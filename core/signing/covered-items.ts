@@ -1,9 +1,10 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { getParam, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage, type SipUri } from '../sip/message/index.js';
+import { getParam, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia } from './canonical.js';
-import type { CoverFlag } from './signature-param.js';
+import { sortedFlags, type CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
+import { TextMemo } from './text-memo.js';
 
 /**
  * The covered sets of the four signatures (docs/signing.md), built the same way when signing and when verifying so
@@ -22,9 +23,22 @@ function coverFailure(what: string, error: unknown): SigningError {
   return new SigningError('UNCOVERABLE', `cannot read ${what}: ${(error as Error).message}`);
 }
 
-function uriOf(element: string, what: string): SipUri {
+/** What a signature reads from a name-addr element (Record-Route, Route, Contact, From, To): its URI, canonical, and tag. */
+interface AddressFacts {
+  uri: string;
+  tag: string;
+}
+
+const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)));
+const addressMemo = new TextMemo<AddressFacts>((text) => {
+  const entry = parseNameAddr(text);
+  return { uri: canonicalUri(entry.uri), tag: getParam(entry.params, 'tag') ?? '' };
+});
+const requestUriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)));
+
+function addressOf(element: string, what: string): AddressFacts {
   try {
-    return parseNameAddr(element).uri;
+    return addressMemo.get(element);
   } catch (error) {
     throw coverFailure(what, error);
   }
@@ -33,7 +47,7 @@ function uriOf(element: string, what: string): SipUri {
 /** The flag-selected extras, in flag order (c, f, g, p, s, t). */
 function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?: string; callerTag?: 'from' | 'to' }): CoveredItem[] {
   const out: CoveredItem[] = [];
-  for (const flag of [...flags].sort()) {
+  for (const flag of sortedFlags(flags)) {
     switch (flag) {
       case 'c':
         out.push({ item: 'Call-ID', value: view.one('call-id') ?? '' });
@@ -52,11 +66,7 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
         out.push({ item: 'CSeq', value: cseqOf(view) });
         break;
       case 't':
-        try {
-          out.push({ item: 'To-URI', value: canonicalUri(parseNameAddr(view.one('to') ?? '').uri) });
-        } catch (error) {
-          throw coverFailure('To', error);
-        }
+        out.push({ item: 'To-URI', value: addressOf(view.one('to') ?? '', 'To').uri });
         break;
       case 'r':
         break; // bound through the flags field of the MAC input, no item of its own
@@ -66,11 +76,7 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
 }
 
 function tagOf(view: HeaderView, header: 'from' | 'to'): string {
-  try {
-    return getParam(parseNameAddr(view.one(header) ?? '').params, 'tag') ?? '';
-  } catch (error) {
-    throw coverFailure(header === 'from' ? 'From' : 'To', error);
-  }
+  return addressOf(view.one(header) ?? '', header === 'from' ? 'From' : 'To').tag;
 }
 
 /** CANCEL and ACK reuse the INVITE's Via (RFC 3261 §9.1, §17.1.1.3), so they count as the INVITE's CSeq method. */
@@ -86,20 +92,21 @@ function cseqOf(view: HeaderView): string {
 /** Via signature sitting on Via element `index`: the Vias below it and the extras. */
 export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined): CoveredItem[] {
   const view = headerView(message);
-  let below: CoveredItem[];
+  const items: CoveredItem[] = [];
   try {
-    below = view.all('via').slice(index + 1).map((v) => ({ item: 'Via', value: canonicalVia(parseVia(v)) }));
+    const vias = view.all('via');
+    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: viaMemo.get(vias[i]!) });
   } catch (error) {
     throw coverFailure('a Via', error);
   }
-  return [...below, ...extras(view, flags, peer !== undefined ? { peer } : {})];
+  return [...items, ...extras(view, flags, peer !== undefined ? { peer } : {})];
 }
 
 /** Record-Route signature on Record-Route element `index`: that entry and every entry below it. */
 export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
   const view = headerView(message);
   const entries = view.all('record-route').slice(index);
-  return [...entries.map((e) => ({ item: 'Record-Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })), ...extras(view, flags, {})];
+  return [...entries.map((e) => ({ item: 'Record-Route', value: addressOf(e, 'a Record-Route').uri })), ...extras(view, flags, {})];
 }
 
 /**
@@ -115,8 +122,8 @@ export function routeSetCoveredFromRecordRoute(message: SipMessage, kind: Extrac
   const contact = view.all('contact')[0];
   if (contact === undefined) throw new SigningError('UNCOVERABLE', 'a route-set signature needs a Contact (¶[0039])');
   return [
-    ...route.map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Record-Route')) })),
-    { item: 'Remote-Target', value: canonicalUri(uriOf(contact, 'the Contact')) },
+    ...route.map((e) => ({ item: 'Route', value: addressOf(e, 'a Record-Route').uri })),
+    { item: 'Remote-Target', value: addressOf(contact, 'the Contact').uri },
     ...extras(view, flags, { callerTag: 'from' }),
   ];
 }
@@ -128,16 +135,16 @@ export function routeSetCoveredFromRecordRoute(message: SipMessage, kind: Extrac
  */
 export function routeSetCoveredFromRoute(message: SipMessage, kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
   if (message.kind !== 'request') throw new SigningError('UNCOVERABLE', 'Route headers are checked in requests');
-  let target: SipUri;
+  let target: string;
   try {
-    target = parseSipUri(message.uri);
+    target = requestUriMemo.get(message.uri);
   } catch (error) {
     throw coverFailure('the Request-URI', error);
   }
   const view = headerView(message);
   return [
-    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: canonicalUri(uriOf(e, 'a Route')) })),
-    { item: 'Remote-Target', value: canonicalUri(target) },
+    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: addressOf(e, 'a Route').uri })),
+    { item: 'Remote-Target', value: target },
     ...extras(view, flags, { callerTag: kind === 'route-set-callee' ? 'to' : 'from' }),
   ];
 }

@@ -1,14 +1,12 @@
 import {
   formatNameAddr,
   formatVia,
-  getParam,
   normalizeHeaderName,
   parseNameAddr,
   parseVia,
   splitOutsideQuotes,
   withParam,
   withoutParam,
-  type NameAddr,
   type SipMessage,
 } from '../sip/message/index.js';
 
@@ -21,7 +19,7 @@ export function editElement(message: SipMessage, name: string, index: number, ed
   let seen = 0;
   for (const header of message.headers) {
     if (normalizeHeaderName(header.name) !== key) continue;
-    const elements = header.value.includes(',') ? splitOutsideQuotes(header.value, ',') : header.value.trim().length > 0 ? [header.value.trim()] : [];
+    const elements = splitOutsideQuotes(header.value, ',');
     if (index < seen + elements.length) {
       elements[index - seen] = edit(elements[index - seen]!);
       header.value = elements.join(', ');
@@ -32,34 +30,54 @@ export function editElement(message: SipMessage, name: string, index: number, ed
   throw new RangeError(`${name} has no element ${index}`);
 }
 
-/** Replace element `index` of a list header. */
-export function replaceElement(message: SipMessage, name: string, index: number, value: string): void {
-  editElement(message, name, index, () => value);
+/** Whether an element may already carry one of these parameters (names are case-insensitive, RFC 3261 §7.3.1). */
+function mayCarry(element: string, names: readonly string[]): boolean {
+  const lower = element.toLowerCase();
+  return names.some((name) => lower.includes(name));
 }
 
-/** Via element `index` with a header parameter set. */
+const param = (name: string, value: string): string => `;${name}=${value}`;
+
+/**
+ * Via element `index` with a header parameter set. A Via ends with its parameters (RFC 3261 §20.42), so a parameter it
+ * does not have yet is appended as text; one it has is replaced through the parser.
+ */
 export function setViaParam(message: SipMessage, index: number, name: string, value: string): void {
   editElement(message, 'via', index, (text) => {
+    if (!mayCarry(text, [name])) return text + param(name, value);
     const via = parseVia(text);
     return formatVia({ ...via, params: withParam(via.params, name, value) });
   });
 }
 
-/** Record-Route (or Route) element `index` rewritten by `change`. */
-export function updateAddress(message: SipMessage, name: 'record-route' | 'route', index: number, change: (entry: NameAddr) => NameAddr): void {
-  editElement(message, name, index, (text) => formatNameAddr(change(parseNameAddr(text))));
+/**
+ * Record-Route (or Route) element `index` with a header parameter set. In the name-addr form the header parameters
+ * follow the `>` (RFC 3261 §20.30), so a new one is appended as text; anything else goes through the parser.
+ */
+export function setAddressHeaderParam(message: SipMessage, header: 'record-route' | 'route', index: number, name: string, value: string): void {
+  editElement(message, header, index, (text) => {
+    if (text.startsWith('<') && !mayCarry(text, [name])) return text + param(name, value);
+    const entry = parseNameAddr(text);
+    return formatNameAddr({ ...entry, params: withParam(entry.params, name, value) });
+  });
 }
 
-export function withUriParams(entry: NameAddr, set: Record<string, string | undefined>): NameAddr {
-  let params = entry.uri.params;
-  for (const [name, value] of Object.entries(set)) params = value === undefined ? withoutParam(params, name) : withParam(params, name, value);
-  return { ...entry, uri: { ...entry.uri, params } };
-}
-
-export function withHeaderParam(entry: NameAddr, name: string, value: string | undefined): NameAddr {
-  return { ...entry, params: value === undefined ? withoutParam(entry.params, name) : withParam(entry.params, name, value) };
-}
-
-export function uriParamOf(entry: NameAddr, name: string): string | undefined {
-  return getParam(entry.uri.params, name);
+/**
+ * Record-Route (or Route) element `index` with URI parameters set (a value) or removed (undefined). New parameters of
+ * a `<uri>` without headers go in as text before the `>`; the rest goes through the parser.
+ */
+export function setAddressUriParams(message: SipMessage, header: 'record-route' | 'route', index: number, set: Readonly<Record<string, string | undefined>>): void {
+  const names = Object.keys(set);
+  editElement(message, header, index, (text) => {
+    const close = text.indexOf('>');
+    if (text.startsWith('<') && close > 0 && !text.slice(0, close).includes('?') && !mayCarry(text, names)) {
+      let added = '';
+      for (const name of names) if (set[name] !== undefined) added += param(name, set[name]);
+      return text.slice(0, close) + added + text.slice(close);
+    }
+    const entry = parseNameAddr(text);
+    let params = entry.uri.params;
+    for (const name of names) params = set[name] === undefined ? withoutParam(params, name) : withParam(params, name, set[name]);
+    return formatNameAddr({ ...entry, uri: { ...entry.uri, params } });
+  });
 }

@@ -60,15 +60,19 @@ export function kindCode(kind: SignatureKind): string {
   return kindCodes[kind];
 }
 
-/** The flags field: sorted letters, or `-` for none. */
-export function formatFlags(flags: readonly CoverFlag[]): string {
-  if (flags.length === 0) return '-';
-  for (let i = 1; i < flags.length; i++) if (flags[i - 1]! >= flags[i]!) return [...new Set(flags)].sort().join(''); // not yet canonical
-  return flags.join('');
+/** Cover flags in their canonical order: sorted, no repeats (the array itself when it already is). */
+export function sortedFlags(flags: readonly CoverFlag[]): readonly CoverFlag[] {
+  for (let i = 1; i < flags.length; i++) if (flags[i - 1]! >= flags[i]!) return [...new Set(flags)].sort();
+  return flags;
 }
 
-export function encodeSignature(signature: Omit<SignatureParam, 'version'>): string {
-  return [signatureVersion, kindCodes[signature.kind], signature.keyId, signature.algorithm, formatFlags(signature.flags), signature.mac].join('.');
+/** The flags field: sorted letters, or `-` for none. */
+export function formatFlags(flags: readonly CoverFlag[]): string {
+  return flags.length === 0 ? '-' : sortedFlags(flags).join('');
+}
+
+export function encodeSignature(signature: Omit<SignatureParam, 'version' | 'flags'> & { flags: readonly CoverFlag[] }): string {
+  return `${signatureVersion}.${kindCodes[signature.kind]}.${signature.keyId}.${signature.algorithm}.${formatFlags(signature.flags)}.${signature.mac}`;
 }
 
 /** Parse a parameter value; anything not exactly in the documented form is a SigningError (verdict `invalid`). */

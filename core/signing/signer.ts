@@ -1,9 +1,9 @@
 import type { SignatureKind } from '../api/signature-types.js';
 import type { SipMessage } from '../sip/message/index.js';
 import { recordRouteCovered, routeSetCoveredFromRecordRoute, viaCovered } from './covered-items.js';
-import { setViaParam, updateAddress, withHeaderParam, withUriParams } from './header-elements.js';
+import { setAddressHeaderParam, setAddressUriParams, setViaParam } from './header-elements.js';
 import { computeMac } from './mac.js';
-import { encodeSignature, headerSignatureParam, macAlgorithm, routeSetSignatureParam, sealedKeyParam, type CoverFlag } from './signature-param.js';
+import { encodeSignature, headerSignatureParam, macAlgorithm, routeSetSignatureParam, sealedKeyParam, sortedFlags, type CoverFlag } from './signature-param.js';
 
 /** The key a signature is made with: its id goes into the signature (¶[0060]). */
 export interface SigningKey {
@@ -12,8 +12,7 @@ export interface SigningKey {
 }
 
 function signature(kind: SignatureKind, key: SigningKey, flags: readonly CoverFlag[], items: Parameters<typeof computeMac>[2]): string {
-  const sorted = [...new Set(flags)].sort();
-  const header = { kind, keyId: key.id, algorithm: macAlgorithm, flags: sorted };
+  const header = { kind, keyId: key.id, algorithm: macAlgorithm, flags: sortedFlags(flags) };
   return encodeSignature({ ...header, mac: computeMac(key.secret, header, items) });
 }
 
@@ -37,7 +36,7 @@ export function signVia(message: SipMessage, key: SigningKey, flags: readonly Co
 /** Fig. 12 steps 950-954: sign Record-Route element `index` (the signer's) and those below it; header parameter. */
 export function signRecordRoute(message: SipMessage, key: SigningKey, index = 0, flags: readonly CoverFlag[] = defaultRecordRouteFlags): string {
   const value = signature('record-route', key, flags, recordRouteCovered(message, index, flags));
-  updateAddress(message, 'record-route', index, (entry) => withHeaderParam(entry, headerSignatureParam, value));
+  setAddressHeaderParam(message, 'record-route', index, headerSignatureParam, value);
   return value;
 }
 
@@ -56,11 +55,11 @@ export function signRouteSet(
 ): string {
   const flags = options.flags ?? defaultRouteSetFlags;
   const value = signature(kind, key, flags, routeSetCoveredFromRecordRoute(message, kind, index, flags));
-  updateAddress(message, 'record-route', index, (entry) => withUriParams(entry, { [routeSetSignatureParam]: value, [sealedKeyParam]: options.sealed }));
+  setAddressUriParams(message, 'record-route', index, { [routeSetSignatureParam]: value, [sealedKeyParam]: options.sealed });
   return value;
 }
 
 /** Fig. 13 step 986: the callee's route-set signature has done its job once the response is on its way back. */
 export function removeRouteSetSignature(message: SipMessage, index: number): void {
-  updateAddress(message, 'record-route', index, (entry) => withUriParams(entry, { [routeSetSignatureParam]: undefined, [sealedKeyParam]: undefined }));
+  setAddressUriParams(message, 'record-route', index, { [routeSetSignatureParam]: undefined, [sealedKeyParam]: undefined });
 }

@@ -2,7 +2,7 @@ import type { CoveredItem, SignatureKind, TraceSignature } from '../api/signatur
 import { getParam, parseNameAddr, parseVia, type SipMessage } from '../sip/message/index.js';
 import { recordRouteCovered, routeSetCoveredFromRecordRoute, routeSetCoveredFromRoute, viaCovered } from './covered-items.js';
 import type { KeySource } from './key-source.js';
-import { computeMac, macEquals } from './mac.js';
+import { macMatches } from './mac.js';
 import { inspectSealedKey } from './sealed-key.js';
 import { decodeSignature, headerSignatureParam, keyClassOf, routeSetSignatureParam, sealedKeyParam, type SignatureParam } from './signature-param.js';
 import { SigningError } from './signing-error.js';
@@ -127,8 +127,7 @@ export function checkSignature(message: SipMessage, location: SignatureLocation,
     case 'invalid':
       return { ...report, verdict: 'invalid', note: resolution.note };
     case 'found': {
-      const expected = computeMac(resolution.secret, decoded, covers);
-      const verdict = macEquals(expected, decoded.mac) ? 'valid' : 'invalid';
+      const verdict = macMatches(resolution.secret, decoded, covers, decoded.mac) ? 'valid' : 'invalid';
       return { ...report, verdict, ...(verdict === 'invalid' ? { note: 'the MAC does not match what it covers' } : resolution.sealed ? { note: 'verified with the sealed pool key' } : {}) };
     }
   }

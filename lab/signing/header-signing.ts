@@ -30,6 +30,7 @@ import type { ForwardContext, WireHooks } from '../sip-server/sip-proxy.js';
 import type { Hop, Inbound } from '../sip-server/server-transports.js';
 import { FailureMonitor, type FailureMonitorSnapshot, type SignatureAlert } from './failure-monitor.js';
 import { LinkTrust, type TrustedLink } from './link-trust.js';
+import { RecentBranches } from './recent-branches.js';
 
 export interface HeaderSigningOptions {
   /** Trusted server links; every other link (every phone) is untrusted. */
@@ -93,13 +94,17 @@ export class HeaderSigning implements WireHooks {
   private readonly verified: Record<KeyClass, number> = { via: 0, 'record-route': 0, 'route-set': 0 };
   /** Signatures that could not be made, by reason. */
   private readonly unsigned: Record<string, number> = {};
-  /** Branches of the requests this proxy record-routed, so their responses are known to set up a dialog. */
-  private readonly recordRouted = new Map<string, number>();
+  /**
+   * Branches of the requests this proxy record-routed, so their responses are known to set up a dialog; five minutes
+   * cover Timer C (3 minutes) and late 2xx retransmissions.
+   */
+  private readonly recordRouted: RecentBranches;
   /** Responses (to those requests) whose Record-Route set is the new dialog's: the caller's route set is signed in them. */
   private readonly dialogResponses = new WeakSet<SipResponse>();
 
   constructor(private readonly options: HeaderSigningOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.recordRouted = new RecentBranches(this.now, 5 * 60_000);
     this.ring = new KeyRing({ now: this.now, ...(options.windows ? { windows: options.windows } : {}) });
     this.trust = new LinkTrust(options.trusted);
     this.monitor = new FailureMonitor({ now: this.now, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) });
@@ -268,14 +273,7 @@ export class HeaderSigning implements WireHooks {
 
   private rememberRecordRouted(request: SipRequest): void {
     const branch = topBranch(request);
-    if (branch === undefined) return;
-    const now = this.now();
-    this.recordRouted.set(branch, now);
-    // Oldest first (a Map keeps insertion order); five minutes cover Timer C (3 minutes) and late 2xx retransmissions.
-    for (const [key, at] of this.recordRouted) {
-      if (at >= now - 5 * 60_000 && this.recordRouted.size <= 100_000) break;
-      this.recordRouted.delete(key);
-    }
+    if (branch !== undefined) this.recordRouted.add(branch);
   }
 
   /** ¶[0065]: the sealed form of a session key is computed once and kept with the key. */

@@ -28,10 +28,21 @@ const canonicalSpelling: Record<string, string> = {
   'mime-version': 'MIME-Version',
 };
 
+/**
+ * Spellings already seen, so the lookups every message does many times cost one Map probe. Bounded: names come off
+ * the wire, and a peer inventing new ones only makes it stop learning.
+ */
+const normalized = new Map<string, string>();
+const normalizedLimit = 1024;
+
 /** The lower-case long form of a header name, so lookups ignore case and compact forms (RFC 3261 §7.3.1). */
 export function normalizeHeaderName(name: string): string {
+  const known = normalized.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  return compactForms[lower] ?? lower;
+  const normal = compactForms[lower] ?? lower;
+  if (normalized.size < normalizedLimit) normalized.set(name, normal);
+  return normal;
 }
 
 /** How we spell a header we write: "Record-Route", "Call-ID", "CSeq". */

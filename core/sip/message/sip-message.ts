@@ -32,7 +32,8 @@ abstract class SipMessageBase {
   /** The first line of `name` (compact forms and case ignored), or undefined. */
   get(name: string): string | undefined {
     const key = normalizeHeaderName(name);
-    return this.headers.find((h) => normalizeHeaderName(h.name) === key)?.value;
+    for (const header of this.headers) if (normalizeHeaderName(header.name) === key) return header.value;
+    return undefined;
   }
 
   has(name: string): boolean {
@@ -42,8 +43,14 @@ abstract class SipMessageBase {
   /** Every element of `name`, list headers split at top-level commas, in order. */
   getAll(name: string): string[] {
     const key = normalizeHeaderName(name);
-    const lines = this.headers.filter((h) => normalizeHeaderName(h.name) === key).map((h) => h.value);
-    return isListHeader(key) ? lines.flatMap((line) => splitOutsideQuotes(line, ',')) : lines;
+    const list = isListHeader(key);
+    const out: string[] = [];
+    for (const header of this.headers) {
+      if (normalizeHeaderName(header.name) !== key) continue;
+      if (!list) out.push(header.value);
+      else for (const element of splitOutsideQuotes(header.value, ',')) out.push(element);
+    }
+    return out;
   }
 
   /** Replace every `name` line with one line (or remove them all when value is undefined). */
