@@ -32,7 +32,7 @@ import { checkSignature, findSignatures, type SignatureLocation } from './verifi
 
 const sets = Number(process.env.VP_SIGNING_PROPERTY_SETS ?? 10_000);
 /** One changed message in this many is also re-serialised before it is checked. */
-const wiredEvery = 16;
+const wiredEvery = 32;
 
 // ---- generation ------------------------------------------------------------------------------------------------
 
