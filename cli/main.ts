@@ -1,12 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataDir } from '../core/phone/data-dir.js';
-import { labAdminCommand } from './lab-admin-command.js';
-import { labCommand } from './lab-command.js';
-import { logsExport, logsList, logsRetention, logsShow } from './logs-command.js';
-import { runCommand } from './run-command.js';
-import { serveCommand } from './serve-command.js';
-import { startCommand } from './start-command.js';
 import { exitCodes } from './exit-codes.js';
+
+// Each command's module (and what it pulls in: the SIP stack, the lab, SQLite, the UI server) is loaded only when
+// that command runs, so `veilphone --help` or `veilphone logs list` does not pay for the rest.
+const lab = () => import('./lab-command.js');
+const labAdmin = () => import('./lab-admin-command.js');
+const logsCommands = () => import('./logs-command.js');
+const run = () => import('./run-command.js');
+const serve = () => import('./serve-command.js');
+const start = () => import('./start-command.js');
 
 const program = new Command()
   .name('veilphone')
@@ -29,7 +32,7 @@ program
   .option('--trace <file>', 'append every SIP message the lab sends and receives to this file (JSON lines)')
   .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
   .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
-  .action(async (options) => labCommand(options));
+  .action(async (options) => (await lab()).labCommand(options));
 
 program
   .command('lab-admin')
@@ -38,7 +41,7 @@ program
   .argument('[view]', 'conversion (default), bindings, identify, snapshot')
   .argument('[key]', 'for identify: an AnonymousN or the Call-ID the callee was shown')
   .option('--json', 'print the answer as JSON')
-  .action(async (url: string, view: string | undefined, key: string | undefined, options) => labAdminCommand(url, view, key, options));
+  .action(async (url: string, view: string | undefined, key: string | undefined, options) => (await labAdmin()).labAdminCommand(url, view, key, options));
 
 program
   .command('run')
@@ -48,7 +51,7 @@ program
   .option('--junit <file>', 'write a JUnit XML report here')
   .option('--server <uri...>', 'use this SIP server instead of the scenario\'s lab or server (one URI per transport, e.g. sip:127.0.0.1:5060;transport=tcp)')
   .option('--quiet', 'print only the verdict')
-  .action(async (scenario: string, options) => runCommand(scenario, { ...options, dataDir: program.opts().dataDir }));
+  .action(async (scenario: string, options) => (await run()).runCommand(scenario, { ...options, dataDir: program.opts().dataDir }));
 
 program
   .command('serve')
@@ -62,13 +65,13 @@ program
   .option('--json', 'print the ready line as JSON')
   .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
   .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
-  .action(async (options) => serveCommand({ ...options, dataDir: program.opts().dataDir }));
+  .action(async (options) => (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program
   .command('start')
   .description('the desktop app with the embedded lab; without an Electron binary, the lab and the UI in a browser')
   .option('--user <user>', 'the account\'s user name', 'alice')
-  .action(async (options) => startCommand({ ...options, dataDir: program.opts().dataDir }));
+  .action(async (options) => (await start()).startCommand({ ...options, dataDir: program.opts().dataDir }));
 
 const logs = program.command('logs').description('inspect the call log: list, show a call\'s message flow, export to pcap or JSON');
 logs
@@ -86,28 +89,28 @@ logs
   .option('--before <call>', 'only calls older than this one (the paging hint printed after a full page)')
   .option('--limit <n>', 'at most this many', '50')
   .option('--json', 'as JSON')
-  .action((options) => logsList(program.opts().dataDir, options));
+  .action(async (options) => (await logsCommands()).logsList(program.opts().dataDir, options));
 logs
   .command('show')
   .description('one call: its facts and a ladder of its SIP messages')
   .argument('<call>', 'call id (or a unique prefix of it) or SIP Call-ID')
   .option('--raw', 'print every message in full after the ladder')
   .option('--json', 'the call and its messages as JSON')
-  .action((call: string, options) => logsShow(program.opts().dataDir, call, options));
+  .action(async (call: string, options) => (await logsCommands()).logsShow(program.opts().dataDir, call, options));
 logs
   .command('export')
   .description('write calls to a pcap file (SIP as UDP frames; opens in Wireshark, tshark, sngrep) and/or JSON')
   .argument('<call...>', 'call ids, prefixes or SIP Call-IDs')
   .option('--pcap <file>', 'pcap file to write')
   .option('--json <file>', 'JSON file to write')
-  .action((calls: string[], options) => logsExport(program.opts().dataDir, calls, options));
+  .action(async (calls: string[], options) => (await logsCommands()).logsExport(program.opts().dataDir, calls, options));
 logs
   .command('retention')
   .description('show or set how long the call log keeps calls (applied now, when a phone starts, and hourly)')
   .option('--keep-days <n>', 'remove calls older than this many days')
   .option('--keep-calls <n>', 'keep only this many of the newest calls')
   .option('--keep-all', 'keep every call (the default)')
-  .action((options) => logsRetention(program.opts().dataDir, options));
+  .action(async (options) => (await logsCommands()).logsRetention(program.opts().dataDir, options));
 
 try {
   await program.parseAsync(process.argv);
