@@ -4,7 +4,7 @@ import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia } from './canonical.js';
 import { sortedFlags, type CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
-import { TextMemo } from './text-memo.js';
+import { ownCopy, TextMemo } from './text-memo.js';
 
 /**
  * The covered sets of the four signatures (docs/signing.md), built the same way when signing and when verifying so
@@ -29,12 +29,15 @@ interface AddressFacts {
   tag: string;
 }
 
-const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)));
-const addressMemo = new TextMemo<AddressFacts>((text) => {
-  const entry = parseNameAddr(text);
-  return { uri: canonicalUri(entry.uri), tag: getParam(entry.params, 'tag') ?? '' };
-});
-const requestUriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)));
+const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)), ownCopy);
+const addressMemo = new TextMemo<AddressFacts>(
+  (text) => {
+    const entry = parseNameAddr(text);
+    return { uri: canonicalUri(entry.uri), tag: getParam(entry.params, 'tag') ?? '' };
+  },
+  (facts) => ({ uri: ownCopy(facts.uri), tag: ownCopy(facts.tag) }),
+);
+const requestUriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)), ownCopy);
 
 function addressOf(element: string, what: string): AddressFacts {
   try {

@@ -1,10 +1,16 @@
 /**
  * A bounded memo of a pure function of one header element's text. A proxy reads the same elements again and again —
  * the Vias it signed in a request come back in the response, a dialog's Record-Route set in every request — so their
- * canonical forms are computed once. Texts come off the wire, so the memo is bounded: two generations of at most
- * `limit` texts each; when the young one fills up, the old one is dropped whole and the young one takes its place
- * (no per-entry eviction: deleting from the front of a Map leaves holes that every later scan walks over). A text
- * whose computation throws is not kept (it throws again next time).
+ * canonical forms are computed once.
+ *
+ * Texts come off the wire, so the memo is bounded three ways:
+ * - two generations of at most `limit` texts each; when the young one fills up, the old one is dropped whole and the
+ *   young one takes its place (no per-entry eviction: deleting from the front of a Map leaves holes that every later
+ *   scan walks over);
+ * - texts longer than `maxTextLength` are computed but not kept;
+ * - what is kept is copied first: a header element is a slice of its whole message, and a slice keeps the message
+ *   alive, so a peer padding its messages to 64 KB would otherwise have each entry hold 64 KB.
+ * A text whose computation throws is not kept (it throws again next time).
  */
 export class TextMemo<V> {
   private young = new Map<string, V>();
@@ -12,18 +18,23 @@ export class TextMemo<V> {
 
   constructor(
     private readonly compute: (text: string) => V,
+    /** Copies a value so that it shares nothing with the text it came from. */
+    private readonly detach: (value: V) => V,
     private readonly limit = 2048,
+    private readonly maxTextLength = 512,
   ) {}
 
   get(text: string): V {
     const young = this.young.get(text);
     if (young !== undefined) return young;
-    const value = this.old.get(text) ?? this.compute(text);
+    const old = this.old.get(text);
+    const value = old ?? this.compute(text);
+    if (text.length > this.maxTextLength) return value;
     if (this.young.size >= this.limit) {
       this.old = this.young;
       this.young = new Map();
     }
-    this.young.set(text, value);
+    this.young.set(ownCopy(text), old ?? this.detach(value));
     return value;
   }
 
@@ -31,4 +42,9 @@ export class TextMemo<V> {
   get size(): number {
     return this.young.size + this.old.size;
   }
+}
+
+/** A copy of a string that shares no memory with the string it was cut from (lossless: UTF-16 code units). */
+export function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }

@@ -30,10 +30,12 @@ const canonicalSpelling: Record<string, string> = {
 
 /**
  * Spellings already seen, so the lookups every message does many times cost one Map probe. Bounded: names come off
- * the wire, and a peer inventing new ones only makes it stop learning.
+ * the wire, and a peer inventing new ones only makes it stop learning. What is kept is copied (a name parsed from a
+ * message is a slice of it, and would keep the whole message alive).
  */
 const normalized = new Map<string, string>();
 const normalizedLimit = 1024;
+const copy = (text: string): string => Buffer.from(text, 'utf16le').toString('utf16le');
 
 /** The lower-case long form of a header name, so lookups ignore case and compact forms (RFC 3261 §7.3.1). */
 export function normalizeHeaderName(name: string): string {
@@ -41,7 +43,7 @@ export function normalizeHeaderName(name: string): string {
   if (known !== undefined) return known;
   const lower = name.toLowerCase();
   const normal = compactForms[lower] ?? lower;
-  if (normalized.size < normalizedLimit) normalized.set(name, normal);
+  if (normalized.size < normalizedLimit && name.length <= 64) normalized.set(copy(name), copy(normal));
   return normal;
 }
 
