@@ -1,10 +1,10 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { getParam, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage } from '../sip/message/index.js';
+import { getParam, ownCopy, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia } from './canonical.js';
 import { sortedFlags, type CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
-import { ownCopy, TextMemo } from './text-memo.js';
+import { TextMemo } from './text-memo.js';
 
 /**
  * The covered sets of the four signatures (docs/signing.md), built the same way when signing and when verifying so

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ownCopy, TextMemo } from './text-memo.js';
+import { ownCopy } from '../sip/message/index.js';
+import { TextMemo } from './text-memo.js';
 
 function counted(limit: number, maxTextLength?: number): { memo: TextMemo<string>; computed: string[] } {
   const computed: string[] = [];

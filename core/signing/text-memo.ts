@@ -1,3 +1,5 @@
+import { ownCopy } from '../sip/message/index.js';
+
 /**
  * A bounded memo of a pure function of one header element's text. A proxy reads the same elements again and again —
  * the Vias it signed in a request come back in the response, a dialog's Record-Route set in every request — so their
@@ -42,9 +44,4 @@ export class TextMemo<V> {
   get size(): number {
     return this.young.size + this.old.size;
   }
-}
-
-/** A copy of a string that shares no memory with the string it was cut from (lossless: UTF-16 code units). */
-export function ownCopy(text: string): string {
-  return Buffer.from(text, 'utf16le').toString('utf16le');
 }

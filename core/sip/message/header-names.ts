@@ -1,3 +1,5 @@
+import { ownCopy } from './own-copy.js';
+
 /** RFC 3261 §7.3.3 compact forms (plus RFC 3515/3265/4028 ones seen in the wild). */
 const compactForms: Record<string, string> = {
   i: 'call-id',
@@ -35,7 +37,6 @@ const canonicalSpelling: Record<string, string> = {
  */
 const normalized = new Map<string, string>();
 const normalizedLimit = 1024;
-const copy = (text: string): string => Buffer.from(text, 'utf16le').toString('utf16le');
 
 /** The lower-case long form of a header name, so lookups ignore case and compact forms (RFC 3261 §7.3.1). */
 export function normalizeHeaderName(name: string): string {
@@ -43,7 +44,7 @@ export function normalizeHeaderName(name: string): string {
   if (known !== undefined) return known;
   const lower = name.toLowerCase();
   const normal = compactForms[lower] ?? lower;
-  if (normalized.size < normalizedLimit && name.length <= 64) normalized.set(copy(name), copy(normal));
+  if (normalized.size < normalizedLimit && name.length <= 64) normalized.set(ownCopy(name), ownCopy(normal));
   return normal;
 }
 

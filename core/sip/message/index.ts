@@ -1,6 +1,7 @@
 export * from './create-response.js';
 export * from './header-names.js';
 export * from './name-addr.js';
+export * from './own-copy.js';
 export * from './params.js';
 export * from './parse-sip-message.js';
 export * from './random-token.js';
