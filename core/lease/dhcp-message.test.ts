@@ -5,6 +5,23 @@ import { LeaseError } from './lease-error.js';
 
 const chaddr = parseHardwareAddress('02:00:5e:10:00:01');
 
+/** The options of the test OFFER: standard ones and the private ones of seed 003 (port range, MGCs, NAT address). */
+const offerOptions: Parameters<typeof dhcpMessage>[0]['options'] = {
+  messageType: 'OFFER',
+  serverId: '10.77.0.1',
+  leaseTime: 3600,
+  subnetMask: '255.255.255.0',
+  routers: ['10.77.0.1'],
+  portRange: { min: 20000, max: 20019 },
+  mgc: [
+    { address: '10.77.0.5', port: 5060 },
+    { address: '10.77.0.6', port: 5070 },
+  ],
+  natAddress: '198.51.100.7',
+  tftpServer: '10.77.0.1',
+  bootFile: 'veilphone.cfg',
+};
+
 function offer(extra: Partial<Parameters<typeof dhcpMessage>[0]['options']> = {}): Buffer {
   return encodeDhcpMessage(
     dhcpMessage({
@@ -14,22 +31,7 @@ function offer(extra: Partial<Parameters<typeof dhcpMessage>[0]['options']> = {}
       yiaddr: '10.77.0.20',
       siaddr: '10.77.0.1',
       flags: 0x8000,
-      options: {
-        messageType: 'OFFER',
-        serverId: '10.77.0.1',
-        leaseTime: 3600,
-        subnetMask: '255.255.255.0',
-        routers: ['10.77.0.1'],
-        portRange: { min: 20000, max: 20019 },
-        mgc: [
-          { address: '10.77.0.5', port: 5060 },
-          { address: '10.77.0.6', port: 5070 },
-        ],
-        natAddress: '198.51.100.7',
-        tftpServer: '10.77.0.1',
-        bootFile: 'veilphone.cfg',
-        ...extra,
-      },
+      options: { ...offerOptions, ...extra },
     }),
   );
 }
@@ -57,21 +59,7 @@ describe('DHCP codec (RFC 2131 §2, RFC 2132)', () => {
     const message = decodeDhcpMessage(bytes);
     expect(message).toMatchObject({ op: 2, xid: 0x1234abcd, yiaddr: '10.77.0.20', siaddr: '10.77.0.1', flags: 0x8000 });
     expect(message.chaddr.equals(chaddr)).toBe(true);
-    expect(message.options).toEqual({
-      messageType: 'OFFER',
-      serverId: '10.77.0.1',
-      leaseTime: 3600,
-      subnetMask: '255.255.255.0',
-      routers: ['10.77.0.1'],
-      portRange: { min: 20000, max: 20019 },
-      mgc: [
-        { address: '10.77.0.5', port: 5060 },
-        { address: '10.77.0.6', port: 5070 },
-      ],
-      natAddress: '198.51.100.7',
-      tftpServer: '10.77.0.1',
-      bootFile: 'veilphone.cfg',
-    });
+    expect(message.options).toEqual(offerOptions);
   });
 
   it('puts the message type first and ends with option 255', () => {

@@ -104,22 +104,32 @@ export function decodePng(file: Uint8Array): RgbaImage {
   return { width, height, data };
 }
 
+/** One chunk (PNG §5.3): length, type, body, CRC over type and body. */
+function chunk(type: string, body: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(body.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), body])), 0);
+  return Buffer.concat([head, body, crc]);
+}
+
+/**
+ * A whole PNG of 8-bit samples from already filtered scanlines (each row led by its filter byte), in one IDAT.
+ * `colourType` 6 is RGBA, 2 is RGB.
+ */
+export function writePng(width: number, height: number, colourType: 2 | 6, filteredRows: Buffer): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = colourType;
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(filteredRows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** Write RGBA as a PNG (filter 0, one IDAT): for diff images beside failed comparisons. */
 export function encodePng(image: RgbaImage): Buffer {
-  const chunk = (type: string, body: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), body])), 0);
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(image.width, 0);
-  ihdr.writeUInt32BE(image.height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
   const raw = Buffer.alloc(image.height * (image.width * 4 + 1));
   for (let y = 0; y < image.height; y++) raw.set(image.data.subarray(y * image.width * 4, (y + 1) * image.width * 4), y * (image.width * 4 + 1) + 1);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return writePng(image.width, image.height, 6, raw);
 }

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodePng, encodePng, type RgbaImage } from './png.js';
+import { decodePng, encodePng, writePng, type RgbaImage } from './png.js';
 import { compareImages } from './visual-compare.js';
 
 function image(width: number, height: number, paint: (x: number, y: number) => [number, number, number, number]): RgbaImage {
@@ -31,20 +30,7 @@ function filteredRgbPng(img: RgbaImage): Buffer {
       raw[y * (stride + 1) + 1 + x] = (value - predictor) & 0xff;
     }
   }
-  const chunk = (type: string, body: Buffer): Buffer => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), body])), 0);
-    return Buffer.concat([head, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(img.width, 0);
-  ihdr.writeUInt32BE(img.height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return writePng(img.width, img.height, 2, raw);
 }
 
 const scene = (shift = 0, box = true) =>

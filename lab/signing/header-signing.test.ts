@@ -7,12 +7,11 @@ import type { SipCall } from '../../core/sip/sip-call.js';
 import { SipIdentity } from '../../core/sip/sip-identity.js';
 import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
-import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { fastTimers, labIdentityOptions } from '../../test/support/lab-identity.js';
 import { Registrar } from '../sip-server/registrar.js';
 import { SipLabServer, type SipLabServerOptions } from '../sip-server/sip-lab-server.js';
 import type { SignatureAlert } from './failure-monitor.js';
 
-const fastTimers = { t1: 100, t2: 400 };
 const users = { alice: {}, bob: {} };
 
 interface Phone {
@@ -39,14 +38,8 @@ describe('the signing lab proxy (seed 002)', () => {
   async function phone(server: SipLabServer, user: string, transport: SipTransportKind, answer = true): Promise<Phone> {
     const trace: SipTapEntry[] = [];
     const incoming: SipCall[] = [];
-    const port = server.ports[transport]!;
     const identity = await SipIdentity.create({
-      aor: { user, domain: `127.0.0.1:${port}` },
-      transport,
-      local: { address: '127.0.0.1', port: 0 },
-      server: { address: '127.0.0.1', port },
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      timers: fastTimers,
+      ...labIdentityOptions(server, user, transport),
       tap: (entry) => trace.push(entry),
       onIncomingCall: (call) => {
         incoming.push(call);

@@ -4,10 +4,9 @@ import { SipIdentity } from '../../core/sip/sip-identity.js';
 import type { SipCall } from '../../core/sip/sip-call.js';
 import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
-import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { fastTimers, labIdentityOptions } from '../../test/support/lab-identity.js';
 import { SipLabServer } from './sip-lab-server.js';
 
-const fastTimers = { t1: 100, t2: 400 };
 
 describe('SipLabServer with sip.js identities', () => {
   let lab: SipLabServer;
@@ -23,14 +22,8 @@ describe('SipLabServer with sip.js identities', () => {
   });
 
   async function identity(user: string, transport: SipTransportKind, extra: { tap?: (e: SipTapEntry) => void; password?: string; incoming?: (c: SipCall) => void } = {}): Promise<SipIdentity> {
-    const port = lab.ports[transport]!;
     const id = await SipIdentity.create({
-      aor: { user, domain: `127.0.0.1:${port}` },
-      transport,
-      local: { address: '127.0.0.1', port: 0 },
-      server: { address: '127.0.0.1', port },
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      timers: fastTimers,
+      ...labIdentityOptions(lab, user, transport),
       ...(extra.password ? { auth: { username: user, password: extra.password } } : {}),
       ...(extra.tap ? { tap: extra.tap } : {}),
       ...(extra.incoming ? { onIncomingCall: extra.incoming } : {}),
