@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { PhoneEvent } from '../core/api/phone-types.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
 import { freePort } from '../test/support/free-port.js';
@@ -9,6 +8,7 @@ import { KamailioServer } from '../test/support/kamailio.js';
 import { startSipp } from '../test/support/sipp.js';
 import { startLabProcess } from '../test/support/veilphone-cli.js';
 import { median, ms, quantile, type BenchResult } from './bench-result.js';
+import { callReaches } from './call-states.js';
 
 const calls = Number(process.env.BENCH_CALLS ?? 100);
 const uacQuick = path.resolve(import.meta.dirname, 'sipp/uac-quick.xml');
@@ -35,24 +35,11 @@ async function veilphoneThroughLab(): Promise<{ setup: number[]; register: numbe
     for (let i = 0; i < calls; i++) {
       const t0 = performance.now();
       let id = '';
-      const established = new Promise<void>((resolve, reject) => {
-        const off = alice.subscribe((event: PhoneEvent) => {
-          if (event.type !== 'call' || event.call.id !== id) return;
-          if (event.call.state === 'established') {
-            off();
-            resolve();
-          } else if (event.call.state === 'terminated') {
-            off();
-            reject(new Error(`call ${i} ended with ${event.call.status}`));
-          }
-        });
-      });
+      const established = callReaches(alice, () => id, 'established');
       id = (await alice.call({ target: 'bob' })).id;
       await established;
       setup.push(performance.now() - t0);
-      const ended = new Promise<void>((resolve) => {
-        const off = alice.subscribe((event) => event.type === 'call' && event.call.id === id && event.call.state === 'terminated' && (off(), resolve()));
-      });
+      const ended = callReaches(alice, () => id, 'terminated');
       await alice.hangup(id);
       await ended;
     }

@@ -1,9 +1,10 @@
 // Runs inside the benchmark's phone namespace (see ../address-bench.ts): dial → INVITE on the wire for a fixed-address
 // phone and for a one-time-address phone, alternating call by call so both see the same machine state. Prints JSON.
 import { performance } from 'node:perf_hooks';
-import type { AccountConfig, PhoneEvent } from '../../core/api/phone-types.js';
+import type { AccountConfig } from '../../core/api/phone-types.js';
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
 import { Phone } from '../../core/phone/phone.js';
+import { callReaches } from '../call-states.js';
 
 const [server, domain, prefix, ifname, fixedAddress, callsText] = process.argv.slice(2) as [string, string, string, string, string, string];
 const calls = Number(callsText);
@@ -26,25 +27,14 @@ const prepared = phone({ id: 'dave', user: 'dave', address: { mode: 'temporary',
 
 async function dialToInvite(caller: Phone): Promise<number> {
   const onWire = new Promise<number>((resolve) => (inviteOut = () => resolve(performance.now())));
+  let id = '';
+  const established = callReaches(caller, () => id, 'established');
   const t0 = performance.now();
-  const { id } = await caller.call({ target: 'bob' });
+  id = (await caller.call({ target: 'bob' })).id;
   const sent = await onWire;
   inviteOut = undefined;
-  await new Promise<void>((resolve, reject) => {
-    const off = caller.subscribe((event: PhoneEvent) => {
-      if (event.type !== 'call' || event.call.id !== id) return;
-      if (event.call.state === 'established') {
-        off();
-        resolve();
-      } else if (event.call.state === 'terminated') {
-        off();
-        reject(new Error(`call ended with ${event.call.status}`));
-      }
-    });
-  });
-  const ended = new Promise<void>((resolve) => {
-    const off = caller.subscribe((event) => event.type === 'call' && event.call.id === id && event.call.state === 'terminated' && (off(), resolve()));
-  });
+  await established;
+  const ended = callReaches(caller, () => id, 'terminated');
   await caller.hangup(id);
   await ended;
   await new Promise((resolve) => setTimeout(resolve, 20)); // the one-time address is erased after the call
