@@ -10,6 +10,7 @@ import { LeaseClient, type LeaseClientOptions, type LeaseEvent } from './lease-c
 import { LeaseError } from './lease-error.js';
 import { FileLeaseStore, MemoryLeaseStore } from './lease-store.js';
 import { UdpLeaseTransport } from './lease-transport.js';
+import { until } from '../../test/support/until.js';
 
 const fast = { initialWaitMs: 60, maxWaitMs: 200, jitterMs: 20, maxDiscoverRounds: 4, requestAttempts: 3, minRenewWaitMs: 20, secondMs: 1000 };
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -83,13 +84,6 @@ function states(events: LeaseEvent[]): string[] {
   return events.flatMap((e) => (e.type === 'state' ? [e.to] : []));
 }
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 describe('LeaseClient against the lab DHCP server (seed 003 Figs. 5A/5B)', () => {
   it('DISCOVER → OFFER → REQUEST → ACK: BOUND with the port range, MGCs, NAT and TFTP options', async () => {

@@ -4,19 +4,13 @@ import { LabTftpServer } from '../../lab/service-gateway/tftp-server.js';
 import { LeaseError } from './lease-error.js';
 import { TftpClient, type TftpClientOptions, type TftpEvent } from './tftp-client.js';
 import { decodeTftp, encodeTftp, type TftpPacket } from './tftp-packet.js';
+import { until } from '../../test/support/until.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(check: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const quick: Partial<TftpClientOptions> = { timeoutMs: 100, retries: 2, attemptDelayMs: 10 };
 

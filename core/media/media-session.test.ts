@@ -5,16 +5,10 @@ import { MediaError } from './media-error.js';
 import { MediaSession } from './media-session.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
 import { serializeRtp } from './rtp-packet.js';
+import { until } from '../../test/support/until.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(probe: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(20);
-  }
-}
 
 describe('MediaSession over loopback', () => {
   const open: MediaSession[] = [];

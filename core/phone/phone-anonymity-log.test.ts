@@ -4,6 +4,7 @@ import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
 /** SPEC A and F: the choice of anonymity and what really went out are in the call log; the callee logs "Anonymous". */
 describe('the call log of anonymous calls', () => {
@@ -38,15 +39,6 @@ describe('the call log of anonymous calls', () => {
     return { phone: p, events };
   }
 
-  async function until<T>(probe: () => T | undefined | false, ms = 5000): Promise<T> {
-    const start = Date.now();
-    for (;;) {
-      const value = probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() - start > ms) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 
   const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
     events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;

@@ -5,6 +5,7 @@ import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { dispatchPhoneCommand } from './phone-api-dispatcher.js';
 import { Phone } from './phone.js';
+import { until } from '../../test/support/until.js';
 
 describe('Phone', () => {
   let lab: Lab;
@@ -34,15 +35,6 @@ describe('Phone', () => {
     return { phone: p, events };
   }
 
-  async function until<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
-    const start = Date.now();
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() - start > ms) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 
   const lastCall = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
     events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;

@@ -7,6 +7,7 @@ import { CallLogStore } from '../calllog/call-log-store.js';
 import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
 import { Phone } from './phone.js';
 import { traceSignatures } from './trace-signatures.js';
+import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
 
@@ -47,15 +48,6 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
   const lastCall = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
     events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
 
-  async function until<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
-    const start = Date.now();
-    for (;;) {
-      const value = probe();
-      if (value !== undefined) return value;
-      if (Date.now() - start > ms) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 
   async function callAndHangUp(alice: Phone, bob: Phone, aliceEvents: PhoneEvent[], bobEvents: PhoneEvent[]): Promise<{ callerLeg: string; calleeLeg: string }> {
     const call = await alice.call({ target: 'bob' });

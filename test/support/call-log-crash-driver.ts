@@ -16,6 +16,10 @@ import { rawCallId } from '../../core/phone/trace-router.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import { Lab } from '../../lab/lab.js';
 import { staticSdhFactory } from './static-sdh.js';
+import { until } from './until.js';
+
+/** How long the driver waits for each step (a loaded CI machine is slow to start two phones). */
+const patience = 10_000;
 
 export interface CommittedLeg {
   id: string;
@@ -61,15 +65,6 @@ const phones = Object.fromEntries(
   }),
 ) as Record<'alice' | 'bob' | 'carol', Phone>;
 
-async function until<T>(probe: () => T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('driver: timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** The call's last snapshot once it has ended (sip.js may report the final status after the state change). */
 const finalSnapshot = (user: string, id: string): CallSnapshot | undefined => {
@@ -98,26 +93,26 @@ for (let index = first; index < first + count; index++) {
   const incomingBefore = events[callee]!.filter((e) => e.type === 'incoming').length;
   const call = await phones.alice.call({ target });
   say({ event: 'calling', index });
-  const incoming = await until(() => events[callee]!.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')[incomingBefore]?.call);
+  const incoming = await until(() => events[callee]!.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')[incomingBefore]?.call, patience);
   if (callee === 'bob') {
-    await until(() => (events.alice!.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established') ? true : undefined));
+    await until(() => (events.alice!.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established') ? true : undefined), patience);
     await phones.alice.hangup(call.id);
   }
-  await until(() => finalSnapshot('alice', call.id));
-  await until(() => finalSnapshot(callee, incoming.id));
+  await until(() => finalSnapshot('alice', call.id), patience);
+  await until(() => finalSnapshot(callee, incoming.id), patience);
   // The dialog's last message has crossed each phone's socket: the 200 (BYE), or the ACK of the 486.
   const seen = (user: string, sipCallId: string, dir: 'in' | 'out', pattern: RegExp): true | undefined =>
     traces.get(`${user} ${sipCallId}`)?.some((e) => e.dir === dir && pattern.test(e.raw)) ? true : undefined;
   const alicesCallId = finalSnapshot('alice', call.id)!.sipCallId;
   const calleesCallId = finalSnapshot(callee, incoming.id)!.sipCallId;
   if (callee === 'bob') {
-    await until(() => seen('alice', alicesCallId, 'in', /^SIP\/2\.0 200 [\s\S]*^CSeq:\s*\d+ BYE/im));
-    await until(() => seen('bob', calleesCallId, 'out', /^SIP\/2\.0 200 [\s\S]*^CSeq:\s*\d+ BYE/im));
+    await until(() => seen('alice', alicesCallId, 'in', /^SIP\/2\.0 200 [\s\S]*^CSeq:\s*\d+ BYE/im), patience);
+    await until(() => seen('bob', calleesCallId, 'out', /^SIP\/2\.0 200 [\s\S]*^CSeq:\s*\d+ BYE/im), patience);
   } else {
-    await until(() => seen('alice', alicesCallId, 'out', /^ACK /));
-    await until(() => seen('carol', calleesCallId, 'in', /^ACK /));
+    await until(() => seen('alice', alicesCallId, 'out', /^ACK /), patience);
+    await until(() => seen('carol', calleesCallId, 'in', /^ACK /), patience);
   }
-  await until(() => (Date.now() - lastTraceAt >= 20 ? true : undefined));
+  await until(() => (Date.now() - lastTraceAt >= 20 ? true : undefined), patience);
   log.flush();
   say({ event: 'committed', index, legs: [leg(finalSnapshot('alice', call.id)!), leg(finalSnapshot(callee, incoming.id)!)] });
 }
