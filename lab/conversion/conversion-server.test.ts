@@ -23,6 +23,19 @@ interface Agent {
 
 describe('the message conversion server (seed 000) in the lab', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
+
+  /** A bare UDP socket on loopback (closed after the test) and the final responses it receives. */
+  async function rawPeer(): Promise<{ socket: dgram.Socket; replies: SipResponse[] }> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => void socket.close());
+    const replies: SipResponse[] = [];
+    socket.on('message', (data) => {
+      const m = parseSipMessage(data);
+      if (m.kind === 'response' && m.status >= 200) replies.push(m);
+    });
+    return { socket, replies };
+  }
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
@@ -169,14 +182,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
     expect(last(carol, second.id)).toMatchObject({ status: 503 });
     expect(home.sip.conversion!.counters.refused.POOL_EXHAUSTED).toBe(1);
 
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => void socket.close());
-    const replies: SipResponse[] = [];
-    socket.on('message', (data) => {
-      const m = parseSipMessage(data);
-      if (m.kind === 'response' && m.status >= 200) replies.push(m);
-    });
+    const { socket, replies } = await rawPeer();
     const raw = (uri: string, branch: string, sdp: string): string =>
       [`INVITE ${uri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${socket.address().port};branch=z9hG4bK${branch}`, 'Max-Forwards: 70', 'From: <sip:mallory@home.lab>;tag=m1', `To: <${uri}>`, `Call-ID: ${branch}@x`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${sdp.length}`, '', sdp].join('\r\n');
     socket.send(raw('sip:184@home.lab', 'only', ''), home.sip.ports.udp!, '127.0.0.1');
@@ -202,14 +208,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
     await alice.phone.hangup(placed.id);
 
     // Mallory claims to be alice: unauthenticated, then with her own credentials — challenged both times, no name lent.
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => void socket.close());
-    const replies: SipResponse[] = [];
-    socket.on('message', (data) => {
-      const m = parseSipMessage(data);
-      if (m.kind === 'response' && m.status >= 200) replies.push(m);
-    });
+    const { socket, replies } = await rawPeer();
     const port = socket.address().port;
     const invite = (cseq: number, authorization?: string, claimed = 'alice', target = 'bob'): string =>
       [
