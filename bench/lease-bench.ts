@@ -1,26 +1,17 @@
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { parseHardwareAddress } from '../core/lease/dhcp-message.js';
 import { LeaseClient } from '../core/lease/lease-client.js';
 import { UdpLeaseTransport } from '../core/lease/lease-transport.js';
 import { LabDhcpServer } from '../lab/service-gateway/dhcp-server.js';
 import { driverLines, GATEWAY_MGC, GatewayPeers } from '../test/support/gateway-peers.js';
 import { canCreateNamespaces, hasTool } from '../test/support/tools.js';
+import { timedLease, type LeaseRound } from '../test/support/lease-timing.js';
 import { median, ms, quantile, type BenchResult } from './bench-result.js';
 
 const rounds = Number(process.env.BENCH_LEASES ?? 50);
 
-interface Round {
-  /** DISCOVER sent → BOUND. */
-  totalMs: number;
-  /** The phone's own share: OFFER received → REQUEST sent, plus ACK received → BOUND. */
-  clientMs: number;
-  /** The server's share including the network: DISCOVER → OFFER, plus REQUEST → ACK. */
-  serverMs: number;
-}
-
 /** The same LeaseClient against the lab's DHCP server on loopback, both in this process. */
-async function againstLab(count: number): Promise<Round[]> {
+async function againstLab(count: number): Promise<LeaseRound[]> {
   const server = await LabDhcpServer.start({
     serverId: '10.77.0.1',
     pool: { first: '10.77.0.10', last: '10.77.0.250' },
@@ -30,18 +21,11 @@ async function againstLab(count: number): Promise<Round[]> {
     natAddress: '198.51.100.7',
     tftp: { server: '10.77.0.1', bootFile: 'veilphone.cfg' },
   });
-  const out: Round[] = [];
+  const out: LeaseRound[] = [];
   try {
     for (let i = 0; i < count; i++) {
       const client = new LeaseClient({ transport: await UdpLeaseTransport.loopback(server.endpoint), hardwareAddress: parseHardwareAddress('02:00:5e:10:00:01'), vendorClass: 'Veilphone-1' });
-      const marks: Record<string, number> = {};
-      client.on((event) => {
-        if (event.type === 'sent') marks[`sent-${event.message}`] ??= performance.now();
-        if (event.type === 'received') marks[`received-${event.message}`] ??= performance.now();
-        if (event.type === 'bound') marks.bound = performance.now();
-      });
-      await client.start();
-      out.push(split(marks));
+      out.push(await timedLease(client));
       await client.stop();
     }
   } finally {
@@ -51,7 +35,7 @@ async function againstLab(count: number): Promise<Round[]> {
 }
 
 /** The phone (test/interop/lease/lease-driver.ts, its own process) against dnsmasq, over a veth pair between namespaces. */
-async function againstDnsmasq(): Promise<Round[] | string> {
+async function againstDnsmasq(): Promise<LeaseRound[] | string> {
   if (!canCreateNamespaces()) return 'needs root for network namespaces';
   if (!hasTool('dnsmasq')) return 'dnsmasq is not installed';
   const mac = '02:00:5e:10:00:01';
@@ -60,7 +44,7 @@ async function againstDnsmasq(): Promise<Round[] | string> {
     await peers.start();
     const driver = peers.driver({ mode: 'bench', vendorClass: 'Veilphone-1', rounds });
     const code = await driver.exitCode(90_000);
-    const result = driverLines(driver).find((l) => l.event === 'bench') as { rounds?: Round[] } | undefined;
+    const result = driverLines(driver).find((l) => l.event === 'bench') as { rounds?: LeaseRound[] } | undefined;
     if (code !== 0 || !result?.rounds) return `driver failed (${code}): ${driver.stdout.slice(-500)} ${driver.stderr.slice(-500)}`;
     return result.rounds;
   } finally {
@@ -68,16 +52,7 @@ async function againstDnsmasq(): Promise<Round[] | string> {
   }
 }
 
-function split(marks: Record<string, number>): Round {
-  const discover = marks['sent-DISCOVER']!;
-  return {
-    totalMs: marks.bound! - discover,
-    clientMs: marks['sent-REQUEST']! - marks['received-OFFER']! + (marks.bound! - marks['received-ACK']!),
-    serverMs: marks['received-OFFER']! - discover + (marks['received-ACK']! - marks['sent-REQUEST']!),
-  };
-}
-
-function row(name: string, data: Round[]): string {
+function row(name: string, data: LeaseRound[]): string {
   const total = data.map((r) => r.totalMs);
   const client = data.map((r) => r.clientMs);
   const server = data.map((r) => r.serverMs);

@@ -4,7 +4,6 @@
  * leased address put on the interface, the config fetched by TFTP. Prints one JSON object per line.
  */
 import fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { parseHardwareAddress } from '../../../core/lease/dhcp-message.js';
 import { IpCommandApplier } from '../../../core/lease/lease-address-applier.js';
 import { LeaseClient, type LeaseEvent, type LeaseTiming } from '../../../core/lease/lease-client.js';
@@ -12,6 +11,7 @@ import { LeaseError } from '../../../core/lease/lease-error.js';
 import { FileLeaseStore } from '../../../core/lease/lease-store.js';
 import { UdpLeaseTransport } from '../../../core/lease/lease-transport.js';
 import { provision } from '../../../core/lease/provisioner.js';
+import { timedLease, type LeaseRound } from '../../support/lease-timing.js';
 
 interface DriverConfig {
   mode: 'provision' | 'bench';
@@ -66,22 +66,10 @@ try {
     print({ event: 'stopped', counters: client.counters });
   } else {
     // time DISCOVER sent → BOUND, and inside it the client's own time (OFFER received → REQUEST sent)
-    const rounds: Array<{ totalMs: number; clientMs: number; serverMs: number }> = [];
+    const rounds: LeaseRound[] = [];
     for (let i = 0; i < (config.rounds ?? 20); i++) {
       const client = await newClient(false);
-      const marks: Record<string, number> = {};
-      client.on((event) => {
-        if (event.type === 'sent') marks[`sent-${event.message}`] ??= performance.now();
-        if (event.type === 'received') marks[`received-${event.message}`] ??= performance.now();
-        if (event.type === 'bound') marks.bound = performance.now();
-      });
-      await client.start();
-      const discover = marks['sent-DISCOVER']!;
-      rounds.push({
-        totalMs: marks.bound! - discover,
-        clientMs: marks['sent-REQUEST']! - marks['received-OFFER']! + (marks.bound! - marks['received-ACK']!),
-        serverMs: marks['received-OFFER']! - discover + (marks['received-ACK']! - marks['sent-REQUEST']!),
-      });
+      rounds.push(await timedLease(client));
       await client.stop();
     }
     print({ event: 'bench', rounds });
