@@ -1,0 +1,71 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Child } from '../test/support/child.js';
+import { missingRequirements } from '../test/support/tools.js';
+import { launchChromium } from './support/browser.js';
+import { servePhone } from './support/served-phone.js';
+
+const skip = missingRequirements(['chromium']);
+
+/**
+ * Seed 002 end to end in the UI: the embedded lab signs Via, Record-Route and both route sets (`veilphone serve
+ * --signing`), the phone checks them with the lab's keys, and support staff see the verdicts in the diagnostics pane.
+ */
+describe.skipIf(skip)('a call through the signing lab, inspected in Chromium', () => {
+  const children: Child[] = [];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let alice: Page;
+  let bob: Page;
+
+  beforeAll(async () => {
+    const first = await servePhone(['--user', 'alice', '--display', 'Alice Liddell', '--signing']);
+    children.push(first.child);
+    const second = await servePhone(['--user', 'bob', '--server', first.lab!.udp]);
+    children.push(second.child);
+    browser = await launchChromium();
+    alice = await browser.context.newPage();
+    bob = await browser.context.newPage();
+    await alice.goto(first.url);
+    await bob.goto(second.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(children.map((c) => c.stop()));
+  });
+
+  it('shows the signatures of the answer as valid, highlighted in its raw text, and marks the ladder', async () => {
+    await expect.poll(() => alice.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    await expect.poll(() => bob.locator('[data-account="bob"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    await alice.getByLabel('Number, user or SIP address').fill('bob');
+    await alice.keyboard.press('Enter');
+    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 15_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => alice.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
+    await alice.locator('body').press('Escape');
+    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
+
+    await alice.locator('.history-entry .party').first().click();
+    const pane = alice.getByRole('dialog', { name: 'Call diagnostics' });
+    await pane.waitFor({ timeout: 10_000 });
+    const answer = pane.locator('.ladder-arrow.in', { hasText: '200 OK (INVITE)' }).first();
+    await answer.waitFor({ timeout: 10_000 });
+    expect(await answer.textContent()).toContain('✓ sig');
+    await answer.click();
+    const rows = pane.locator('table.signatures tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    const kinds = await rows.locator('td:first-child').allTextContents();
+    expect(kinds.some((k) => k.startsWith('record-route'))).toBe(true);
+    expect(kinds.some((k) => k.startsWith('route-set-caller'))).toBe(true);
+    expect(new Set(await rows.locator('td.verdict').allTextContents())).toEqual(new Set(['valid']));
+    const marked = await pane.locator('.raw-message mark.signed-param').allTextContents();
+    expect(marked.some((m) => m.startsWith('vp-sig=1.rr.'))).toBe(true);
+    expect(marked.some((m) => m.startsWith('vp-rs=1.rsr.'))).toBe(true);
+
+    // Alice's own BYE follows the caller route set: its Route carries the signature, and it checks out too.
+    const bye = pane.locator('.ladder-arrow.out', { hasText: 'BYE' }).first();
+    await bye.click();
+    await expect.poll(() => pane.locator('table.signatures td.verdict').allTextContents(), { timeout: 10_000 }).toEqual(['valid']);
+    expect(await pane.locator('table.signatures td:first-child').first().textContent()).toMatch(/^route-set-caller \(Route/);
+  });
+});
