@@ -90,12 +90,12 @@ describe.concurrent('signed routing headers through `veilphone run`', { timeout:
     expect(second.stderr).toMatch(/signatures and failed are about a call/);
   });
 
-  it('veilphone lab --signing prints an alert when forged messages exceed 10 a second, and keeps the key file', async () => {
+  it('veilphone lab --signing prints an alert when forged messages exceed 10 a second, counts them in its admin view, and keeps the key file', async () => {
     const keysOut = path.join(scratch, 'keys.json');
-    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--signing', '--keys-out', keysOut, '--json']);
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--signing', '--keys-out', keysOut, '--json', '--admin', '0']);
     const socket = dgram.createSocket('udp4');
     try {
-      const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; signing: boolean };
+      const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; signing: boolean; admin: string };
       expect(ready.signing).toBe(true);
       expect(JSON.parse(fs.readFileSync(keysOut, 'utf8')).keys.map((k: { class: string }) => k.class).sort()).toEqual(['record-route', 'route-set', 'via']);
       await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
@@ -105,6 +105,11 @@ describe.concurrent('signed routing headers through `veilphone run`', { timeout:
       }
       const alert = JSON.parse((await lab.waitFor(/^\{"event":"signing-alert".*\}$/m))[0]) as { perSecond: number; threshold: number; last: { verdict: string; family: string } };
       expect(alert).toMatchObject({ perSecond: 11, threshold: 10, last: { verdict: 'missing', family: 'route-set' } });
+      // ¶[0026]: the operator's view counts every dropped message, by family and verdict.
+      const admin = veilphone(['lab-admin', ready.admin, 'snapshot']);
+      expect(await admin.exitCode(30_000)).toBe(0);
+      const snapshot = JSON.parse(admin.stdout) as { sip: { signing: { failures: { total: number; byFamily: Record<string, number>; byVerdict: Record<string, number> } } } };
+      expect(snapshot.sip.signing.failures).toMatchObject({ total: 15, byFamily: { 'route-set': 15 }, byVerdict: { missing: 15 } });
     } finally {
       socket.close();
       await lab.stop();
