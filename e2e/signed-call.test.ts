@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Child } from '../test/support/child.js';
 import { missingRequirements } from '../test/support/tools.js';
+import { veilphone } from '../test/support/veilphone-cli.js';
 import { launchChromium } from './support/browser.js';
 import { servePhone } from './support/served-phone.js';
 
@@ -67,5 +71,65 @@ describe.skipIf(skip)('a call through the signing lab, inspected in Chromium', (
     await bye.click();
     await expect.poll(() => pane.locator('table.signatures td.verdict').allTextContents(), { timeout: 10_000 }).toEqual(['valid']);
     expect(await pane.locator('table.signatures td:first-child').first().textContent()).toMatch(/^route-set-caller \(Route/);
+  });
+});
+
+/**
+ * The other way a phone gets keys: a signing lab of its own (`veilphone lab --signing --keys-out`) and a served phone
+ * given that key file (`--signing-keys`). The phone without keys decodes the same signatures but gives no verdict.
+ */
+describe.skipIf(skip)('phones of an external signing lab: one with its key file, one without', () => {
+  const children: Child[] = [];
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let alice: Page;
+  let bob: Page;
+
+  beforeAll(async () => {
+    const keys = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vp-keys-')), 'keys.json');
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--signing', '--keys-out', keys]);
+    children.push(lab);
+    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number };
+    const server = `sip:127.0.0.1:${ready.udp};transport=udp`;
+    const first = await servePhone(['--user', 'alice', '--server', server, '--signing-keys', keys]);
+    children.push(first.child);
+    const second = await servePhone(['--user', 'bob', '--server', server]);
+    children.push(second.child);
+    browser = await launchChromium();
+    alice = await browser.context.newPage();
+    bob = await browser.context.newPage();
+    await alice.goto(first.url);
+    await bob.goto(second.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(children.map((c) => c.stop()));
+  });
+
+  /** The verdicts the diagnostics pane shows for the first message of this kind in the newest call. */
+  async function verdicts(page: Page, arrow: { dir: 'in' | 'out'; text: string }): Promise<string[]> {
+    await page.locator('.history-entry .party').first().click();
+    const pane = page.getByRole('dialog', { name: 'Call diagnostics' });
+    await pane.waitFor({ timeout: 10_000 });
+    await pane.locator(`.ladder-arrow.${arrow.dir}`, { hasText: arrow.text }).first().click();
+    await expect.poll(() => pane.locator('table.signatures td.verdict').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    return pane.locator('table.signatures td.verdict').allTextContents();
+  }
+
+  it('alice, with the key file, sees valid signatures; bob, without keys, sees them decoded but not verified', async () => {
+    await expect.poll(() => alice.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    await expect.poll(() => bob.locator('[data-account="bob"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
+    await alice.getByLabel('Number, user or SIP address').fill('bob');
+    await alice.keyboard.press('Enter');
+    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
+    await incoming.waitFor({ timeout: 15_000 });
+    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await expect.poll(() => alice.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
+    await alice.locator('body').press('Escape');
+    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
+    await expect.poll(() => bob.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
+
+    expect(new Set(await verdicts(alice, { dir: 'in', text: '200 OK (INVITE)' }))).toEqual(new Set(['valid']));
+    // Bob's INVITE carries the Record-Route and callee route-set signatures: decoded, but he holds no keys.
+    expect(new Set(await verdicts(bob, { dir: 'in', text: 'INVITE' }))).toEqual(new Set(['not verified']));
   });
 });
