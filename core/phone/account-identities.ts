@@ -35,6 +35,9 @@ export interface AccountIdentitiesOptions {
   onAddressProblem?: (message: string) => void;
 }
 
+/** The longest a new call waits for the previous call's sending address to be unregistered and discarded. */
+const finishWaitMs = 3000;
+
 /** An identity lent to one outgoing call; finish() when the call has ended. */
 export interface CallIdentity {
   identity: SipIdentity;
@@ -65,6 +68,8 @@ export class AccountIdentities {
   private readonly speakers = new Set<SipIdentity>();
   private rotating?: Promise<void>;
   private preparedSending?: Promise<TemporaryIdentity>;
+  /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
+  private readonly finishing = new Set<Promise<void>>();
   private disposed = false;
   private serverGone = false;
 
@@ -153,7 +158,9 @@ export class AccountIdentities {
       address: sending.address.address,
       finish: async () => {
         this.sending.delete(sending);
-        await this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
+        const retiring = this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
+        this.finishing.add(retiring);
+        await retiring.finally(() => this.finishing.delete(retiring));
         // The next one is prepared while the phone is idle, never while a call is being set up.
         if (this.options.prepareAhead) this.prepareNextSending();
       },
@@ -173,6 +180,7 @@ export class AccountIdentities {
   }
 
   private async newSending(): Promise<TemporaryIdentity> {
+    await this.previousSendingGone();
     const sending = await this.openTemporary('sending');
     this.sending.add(sending);
     try {
@@ -185,6 +193,26 @@ export class AccountIdentities {
       throw asPhoneError(error);
     }
     return sending;
+  }
+
+  /**
+   * One sending address at a time: a call dialled right after another waits until the last call's address is
+   * unregistered and gone from the interface (Fig. 28 steps 514-515 before step 503 of the next call), so two calls'
+   * addresses are never seen together. Bounded: an unregistration the server does not answer (up to 64·T1) does not
+   * hold the next call up for longer than `finishWaitMs`.
+   */
+  private async previousSendingGone(): Promise<void> {
+    const deadline = Date.now() + finishWaitMs;
+    while (this.sendingStillGoing() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** A sending address whose call has ended but which is not discarded yet (its finish() may not even have begun). */
+  private sendingStillGoing(): boolean {
+    if (this.finishing.size > 0) return true;
+    for (const { identity } of this.sending) {
+      if (identity.calls.size > 0 && [...identity.calls].every((call) => call.state === 'terminated')) return true;
+    }
+    return false;
   }
 
   /**

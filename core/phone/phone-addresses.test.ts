@@ -82,6 +82,33 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     for (const address of used) expect(events.filter((e: AddressEvent) => e.address === address).map((e) => e.state)).toEqual(['in-use', 'released']);
   });
 
+  it('one sending address at a time: a call dialled the moment the last one ends waits until its address is gone', async () => {
+    const { lab: home } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } });
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const placed: string[] = [];
+    const dial = async (): Promise<void> => {
+      placed.push((await alice.phone.call({ target: 'bob' })).id);
+    };
+    // Hang up as soon as a call is up; dial the next one from inside the "terminated" event itself, three times.
+    const handled = new Set<string>();
+    alice.phone.subscribe((e) => {
+      if (e.type !== 'call' || e.call.id !== placed.at(-1) || handled.has(`${e.call.id} ${e.call.state}`)) return;
+      handled.add(`${e.call.id} ${e.call.state}`);
+      if (e.call.state === 'established') void alice.phone.hangup(e.call.id);
+      if (e.call.state === 'terminated' && placed.length < 3) void dial();
+    });
+    await dial();
+    await until(() => placed.length === 3 && last(alice.events, placed[2]!)?.state === 'terminated', 15_000);
+    await until(() => alice.events.filter((e) => e.type === 'address' && e.address.purpose === 'sending' && e.address.state === 'released').length === 3);
+    const sending = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address' && e.address.purpose === 'sending').map((e) => `${e.address.state} ${e.address.address}`);
+    const addresses = placed.map((id) => last(alice.events, id)!.localAddress!);
+    expect(new Set(addresses).size).toBe(3);
+    expect(sending).toEqual(addresses.flatMap((a) => [`in-use ${a}`, `released ${a}`]));
+  });
+
   it('prepare: ahead — the next sending address is obtained and registered while idle, used by the next call, and nothing is left at shutdown', async () => {
     const { lab: home } = await lab();
     const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback', prepare: 'ahead' } });
