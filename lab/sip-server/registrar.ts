@@ -2,6 +2,7 @@ import {
   createResponse,
   formatNameAddr,
   getParam,
+  ownCopy,
   parseNameAddr,
   randomToken,
   withParam,
@@ -35,6 +36,13 @@ export interface RegistrarOptions {
   minExpires?: number;
   maxExpires?: number;
   defaultExpires?: number;
+  /**
+   * Contacts one address-of-record may hold (Kamailio's `max_contacts`); a REGISTER that would add more gets 503.
+   * RFC 3261 §10.3 sets no limit, but a location service open to the network needs one.
+   */
+  maxContactsPerUser?: number;
+  /** Bindings of all users together; beyond it new contacts get 503 with Retry-After (refreshes still work). */
+  maxBindings?: number;
 }
 
 export type RegistrarEvent = { type: 'registered' | 'refreshed' | 'removed' | 'expired'; binding: Binding };
@@ -42,11 +50,13 @@ export type RegistrarEvent = { type: 'registered' | 'refreshed' | 'removed' | 'e
 /** The lab's location service and REGISTER processing (RFC 3261 §10.3). */
 export class Registrar {
   private readonly bindings = new Map<string, Binding[]>();
+  /** Bindings of every user, kept in step with `bindings` (the global limit is checked per REGISTER). */
+  private count = 0;
   private readonly listeners = new Set<(event: RegistrarEvent) => void>();
   private readonly options: Required<Omit<RegistrarOptions, 'users'>> & Pick<RegistrarOptions, 'users'>;
 
   constructor(options: RegistrarOptions = {}) {
-    this.options = { minExpires: 1, maxExpires: 7200, defaultExpires: 3600, ...options };
+    this.options = { minExpires: 1, maxExpires: 7200, defaultExpires: 3600, maxContactsPerUser: 100, maxBindings: 10_000, ...options };
   }
 
   onEvent(listener: (event: RegistrarEvent) => void): () => void {
@@ -91,12 +101,13 @@ export class Registrar {
     const now = Date.now();
     this.expire(user);
     const list = this.bindings.get(user) ?? [];
+    const before = list.length;
 
     if (contacts.length === 1 && contacts[0] === '*') {
       // §10.3 step 6: "*" is only allowed with Expires: 0
       if (headerExpires !== 0) return createResponse(request, 400, 'Bad Request (* needs Expires: 0)', tag());
       for (const binding of list) this.emit({ type: 'removed', binding });
-      this.bindings.delete(user);
+      this.store(user, [], list.length);
       return this.okResponse(request, []);
     }
 
@@ -113,6 +124,12 @@ export class Registrar {
         reply.set('min-expires', String(this.options.minExpires));
         return reply;
       }
+    }
+    const full = this.wouldOverflow(user, list, parsed, headerExpires);
+    if (full) {
+      const reply = createResponse(request, 503, full, tag());
+      reply.set('retry-after', '60');
+      return reply;
     }
     for (const contact of parsed) {
       const requested = parseExpires(getParam(contact.params, 'expires')) ?? headerExpires ?? this.options.defaultExpires;
@@ -131,24 +148,24 @@ export class Registrar {
         }
         continue;
       }
+      // Kept for minutes to hours: own copies, not slices that keep the whole REGISTER alive.
       const binding: Binding = {
-        user,
-        contact: { ...contact, params: withoutParam(contact.params, 'expires') },
+        user: ownCopy(user),
+        contact: parseNameAddr(ownCopy(formatNameAddr({ ...contact, params: withoutParam(contact.params, 'expires') }))),
         key,
-        callId,
+        callId: ownCopy(callId),
         cseq,
         expiresAt: now + expires * 1000,
         registeredAt: existing?.registeredAt ?? now,
         hop: bindingHop(contact.uri, hop),
       };
       const agent = request.get('user-agent');
-      if (agent !== undefined) binding.userAgent = agent;
+      if (agent !== undefined) binding.userAgent = ownCopy(agent.slice(0, 200));
       if (existing) list[index] = binding;
       else list.push(binding);
       this.emit({ type: existing ? 'refreshed' : 'registered', binding });
     }
-    if (list.length > 0) this.bindings.set(user, list);
-    else this.bindings.delete(user);
+    this.store(user, list, before);
     return this.okResponse(request, list);
   }
 
@@ -157,8 +174,7 @@ export class Registrar {
     for (const [user, list] of this.bindings) {
       const keep = list.filter((b) => b.hop.connectionId !== connectionId);
       for (const gone of list.filter((b) => b.hop.connectionId === connectionId)) this.emit({ type: 'removed', binding: gone });
-      if (keep.length > 0) this.bindings.set(user, keep);
-      else this.bindings.delete(user);
+      this.store(user, keep, list.length);
     }
   }
 
@@ -180,8 +196,44 @@ export class Registrar {
     const now = Date.now();
     const keep = list.filter((b) => b.expiresAt > now);
     for (const gone of list.filter((b) => b.expiresAt <= now)) this.emit({ type: 'expired', binding: gone });
-    if (keep.length > 0) this.bindings.set(user, keep);
+    this.store(user, keep, list.length);
+  }
+
+  /** Bindings held, all users together. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** A user's bindings are now `list` (it had `before`); the total follows. */
+  private store(user: string, list: Binding[], before: number): void {
+    this.count += list.length - before;
+    if (list.length > 0) this.bindings.set(user, list);
     else this.bindings.delete(user);
+  }
+
+  /**
+   * Why this REGISTER may not add its new contacts, or undefined. Refreshes and removals always pass, so a full
+   * registrar still keeps the phones it has; only new contacts are refused. Expired bindings of other users are
+   * swept first when the total looks full (they only leave on lookup otherwise).
+   */
+  private wouldOverflow(user: string, list: Binding[], contacts: NameAddr[], headerExpires: number | undefined): string | undefined {
+    const keys = new Set(list.map((b) => b.key));
+    let added = 0;
+    for (const contact of contacts) {
+      const expires = parseExpires(getParam(contact.params, 'expires')) ?? headerExpires ?? this.options.defaultExpires;
+      const key = contactKey(contact.uri);
+      if (expires !== 0 && !keys.has(key)) {
+        keys.add(key);
+        added++;
+      }
+    }
+    if (added === 0) return undefined;
+    if (list.length + added > this.options.maxContactsPerUser) return `Service Unavailable (at most ${this.options.maxContactsPerUser} contacts per user)`;
+    if (this.count + added > this.options.maxBindings) {
+      for (const other of [...this.bindings.keys()]) if (other !== user) this.expire(other);
+      if (this.count + added > this.options.maxBindings) return 'Service Unavailable (registrar full)';
+    }
+    return undefined;
   }
 
   private emit(event: RegistrarEvent): void {

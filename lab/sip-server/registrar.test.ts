@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { parseSipMessage, type SipRequest } from '../../core/sip/message/index.js';
+import { Registrar } from './registrar.js';
+import type { Hop } from './server-transports.js';
+
+const hop: Hop = { transport: 'udp', remote: { address: '127.0.0.1', port: 5070 } };
+let cseq = 1;
+
+function register(user: string, contacts: string[], options: { expires?: number; callId?: string; userAgent?: string } = {}): SipRequest {
+  const lines = [
+    'REGISTER sip:lab.invalid SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK${cseq}x`,
+    `From: <sip:${user}@lab.invalid>;tag=t${cseq}`,
+    `To: <sip:${user}@lab.invalid>`,
+    `Call-ID: ${options.callId ?? `reg-${user}`}`,
+    `CSeq: ${cseq++} REGISTER`,
+    ...contacts.map((c) => `Contact: ${c}`),
+    ...(options.expires !== undefined ? [`Expires: ${options.expires}`] : []),
+    ...(options.userAgent !== undefined ? [`User-Agent: ${options.userAgent}`] : []),
+    'Content-Length: 0',
+    '',
+    '',
+  ];
+  return parseSipMessage(lines.join('\r\n')) as SipRequest;
+}
+
+const contact = (user: string, port: number): string => `<sip:${user}@127.0.0.1:${port}>`;
+
+describe('Registrar limits (a location service open to the network)', () => {
+  it('refuses a new contact beyond the per-user limit with 503, and still refreshes and removes the ones it has', () => {
+    const registrar = new Registrar({ maxContactsPerUser: 2 });
+    expect(registrar.handleRegister(register('alice', [contact('alice', 6001)]), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('alice', [contact('alice', 6002)]), hop).status).toBe(200);
+
+    const refused = registrar.handleRegister(register('alice', [contact('alice', 6003)]), hop);
+    expect(refused.status).toBe(503);
+    expect(refused.get('retry-after')).toBe('60');
+    expect(registrar.lookup('alice').map((b) => b.contact.uri.port).sort()).toEqual([6001, 6002]);
+
+    // A refresh of a held contact adds nothing and passes; so does a removal, which makes room again.
+    expect(registrar.handleRegister(register('alice', [contact('alice', 6001)]), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('alice', [contact('alice', 6002)], { expires: 0 }), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('alice', [contact('alice', 6003)]), hop).status).toBe(200);
+    expect(registrar.size).toBe(2);
+  });
+
+  it('refuses new users once the registrar is full, counting exactly through removals, "*" and expiry', async () => {
+    const registrar = new Registrar({ maxBindings: 3, minExpires: 1 });
+    for (const user of ['u1', 'u2', 'u3']) expect(registrar.handleRegister(register(user, [contact(user, 7000)], { expires: user === 'u3' ? 1 : 600 }), hop).status).toBe(200);
+    expect(registrar.size).toBe(3);
+    expect(registrar.handleRegister(register('u4', [contact('u4', 7000)]), hop).status).toBe(503);
+    expect(registrar.lookup('u4')).toEqual([]);
+
+    // "*" with Expires: 0 frees u1's binding.
+    expect(registrar.handleRegister(register('u1', ['*'], { expires: 0 }), hop).status).toBe(200);
+    expect(registrar.size).toBe(2);
+    expect(registrar.handleRegister(register('u4', [contact('u4', 7000)]), hop).status).toBe(200);
+    expect(registrar.size).toBe(3);
+
+    // u3's binding expires; nobody looked it up, and a new user still finds the room it left.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(registrar.handleRegister(register('u5', [contact('u5', 7000)]), hop).status).toBe(200);
+    expect(registrar.size).toBe(3);
+    expect(registrar.all().map((b) => b.user).sort()).toEqual(['u2', 'u4', 'u5']);
+  });
+
+  it('keeps at most 200 characters of a User-Agent', () => {
+    const registrar = new Registrar();
+    registrar.handleRegister(register('bob', [contact('bob', 6100)], { userAgent: `agent ${'x'.repeat(8000)}` }), hop);
+    const [binding] = registrar.lookup('bob');
+    expect(binding!.contact.uri.port).toBe(6100);
+    expect(binding!.userAgent).toMatch(/^agent x+$/);
+    expect(binding!.userAgent!.length).toBe(200);
+  });
+});
