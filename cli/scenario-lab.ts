@@ -1,12 +1,7 @@
 import type { LabHandle, LabRequest } from '../core/scenario/scenario-runner.js';
 import { Lab, type LabOptions } from '../lab/lab.js';
 import { LabNetwork } from '../lab/lab-network.js';
-
-/**
- * The boot file the scenario lab's TFTP server hands out (docs/provisioning.md, format 1): register at the soft
- * switches of the lease, and the 184/186 dial plan. Each agent keeps its own user and name from the scenario.
- */
-const scenarioBootFile = ['# Veilphone provisioning for scenario runs', '[veilphone]', 'format = 1', 'registrar = mgc', 'transport = udp', '', '[account phone]', 'user = phone', '', '[dial_plan]', '184 = withhold Caller ID withheld', '186 = present Caller ID shown', ''].join('\n');
+import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
 
 /**
  * The runner's `lab: embedded`: a fresh lab on free loopback ports, knowing the scenario's users. Agents in several
@@ -44,7 +39,7 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
     ...(request.tamper ? { tamper: request.tamper } : {}),
     // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
     ...(request.serviceGateway
-      ? { secondaryMgc: true, serviceGateway: { bootFile: 'veilphone.cfg', files: { 'veilphone.cfg': scenarioBootFile }, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
+      ? { secondaryMgc: true, serviceGateway: { ...labBootFiles, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
       : {}),
   });
   const gateway = lab.serviceGateway;
@@ -56,6 +51,6 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
     snapshot: () => lab.snapshot(),
     stop: () => lab.stop(),
     verificationKeys: () => lab.verificationKeys(),
-    ...(gateway ? { serviceGateway: { dhcp: gateway.dhcp.endpoint, tftp: gateway.tftp.endpoint }, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),
+    ...(gateway ? { serviceGateway: gateway.endpoints, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),
   };
 }

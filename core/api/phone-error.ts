@@ -13,6 +13,7 @@ export type PhoneErrorCode =
   | 'PORT_RANGE_EXHAUSTED'
   | 'ADDRESS_FAILED'
   | 'LEASE_FAILED'
+  | 'LEASE_LOST'
   | 'STORAGE_FAILED'
   | 'EXPORT_FAILED'
   | 'INTERNAL';

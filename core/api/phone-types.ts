@@ -193,8 +193,18 @@ export interface CallRequest {
   anonymityLevel?: AnonymityLevel;
 }
 
+/**
+ * Whether the phone still holds its lease (RFC 2131 §4.4.5): `renewing` after T1 (asking its server), `rebinding`
+ * after T2 (asking any server), `lost` when it expired, was refused (NAK) or came back with other ports; calls are
+ * then refused until the phone is restarted on a new lease.
+ */
+export type LeaseHealth = 'bound' | 'renewing' | 'rebinding' | 'lost';
+
 /** The DHCP lease the phone runs on (seed 003), as the status bar shows it. */
 export interface LeaseStatus {
+  state: LeaseHealth;
+  /** When the lease runs out (epoch ms), unless it is renewed first; absent when it never does. */
+  expiresAt?: number;
   address: string;
   ports: { min: number; max: number };
   /** Ports the phone's sockets hold now, and how many the range has. */
@@ -237,6 +247,8 @@ export type PhoneEvent =
   | { type: 'incoming'; call: CallSnapshot }
   | { type: 'dtmf'; callId: string; digit: string; durationMs: number }
   | { type: 'address'; address: AddressEvent }
+  /** The lease changed state, or the ports in use changed (a call started or ended). */
+  | { type: 'lease'; lease: LeaseStatus }
   /** A `sip:`/`tel:` link was opened: put this target into the dialer (the user decides whether to call). */
   | { type: 'dial-request'; target: string }
   | { type: 'error'; code: string; message: string };

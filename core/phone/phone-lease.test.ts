@@ -1,12 +1,40 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
-import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import { labBootFiles } from '../../lab/service-gateway/lab-boot-file.js';
+import type { CallSnapshot, LeaseStatus, PhoneEvent } from '../api/phone-types.js';
+import type { LeaseEvent, LeaseState } from '../lease/lease-client.js';
+import type { Lease } from '../lease/lease.js';
 import { PortPool } from '../lease/port-pool.js';
 import { defaultMediaProvider } from './default-media.js';
+import type { LeaseWatch } from './lease-health.js';
 import { Phone } from './phone.js';
+import { provisionPhone } from './provision-phone.js';
 import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
+
+/** A lease client the test moves through RFC 2131 states by hand. */
+class FakeLeaseWatch implements LeaseWatch {
+  state: LeaseState = 'BOUND';
+  private readonly listeners = new Set<(event: LeaseEvent) => void>();
+  constructor(public lease: Lease | undefined) {}
+  on(listener: (event: LeaseEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  move(to: LeaseState, reason: string, lease = this.lease): void {
+    const from = this.state;
+    this.state = to;
+    this.lease = lease;
+    for (const listener of this.listeners) listener({ type: 'state', from, to, reason });
+  }
+}
+
+function leaseOf(address: string, range: { min: number; max: number }, expiresAt: number): Lease {
+  return { source: 'dhcp', address, portRange: range, mgc: [], obtainedAt: Date.now(), renewAt: expiresAt - 2000, rebindAt: expiresAt - 1000, expiresAt, leaseSeconds: 60 };
+}
+
+const leaseEvents = (events: PhoneEvent[]): LeaseStatus[] => events.flatMap((e) => (e.type === 'lease' ? [e.lease] : []));
 
 
 describe('a phone on a leased port range (seed 003)', () => {
@@ -36,7 +64,7 @@ describe('a phone on a leased port range (seed 003)', () => {
     const last = (id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
     await until(() => last(placed.id)?.state === 'established' && last(placed.id)?.media?.localRtp);
     expect(placed.localSip).toMatch(/:3100[0-3]$/);
-    expect((await alice.snapshot()).lease).toEqual({ address: '10.77.0.10', ports: { min: 31000, max: 31003 }, inUse: 3, capacity: 4, nat: '198.51.100.7' });
+    expect((await alice.snapshot()).lease).toEqual({ state: 'bound', address: '10.77.0.10', ports: { min: 31000, max: 31003 }, inUse: 3, capacity: 4, nat: '198.51.100.7' });
     expect(last(placed.id)!.media!.localRtp).toMatch(/:31000$/);
     await expect(alice.call({ target: 'bob' })).rejects.toMatchObject({ code: 'PORT_RANGE_EXHAUSTED' });
     await alice.hangup(placed.id);
@@ -45,5 +73,83 @@ describe('a phone on a leased port range (seed 003)', () => {
     const again = await alice.call({ target: 'bob' }); // the pair came back
     await until(() => last(again.id)?.state === 'established');
     expect(last(again.id)!.media!.localRtp).toMatch(/:3100[02]$/);
+  });
+
+  it('follows the lease client: renewing and rebinding are shown, a lost lease is an error and refuses calls both ways', async () => {
+    const lab = await Lab.start({ timers });
+    cleanup.push(() => lab.stop());
+    const range = { min: 31100, max: 31109 };
+    const expiresAt = Date.now() + 60_000;
+    const watch = new FakeLeaseWatch(leaseOf('10.77.0.11', range, expiresAt));
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      lease: { pool: new PortPool(range), privateAddress: '10.77.0.11', watch },
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers });
+    cleanup.push(() => bob.shutdown());
+    await Promise.all([alice.register(), bob.register()]);
+    expect((await alice.snapshot()).lease).toMatchObject({ state: 'bound', expiresAt, address: '10.77.0.11' });
+
+    watch.move('RENEWING', 'T1');
+    watch.move('REBINDING', 'T2: no answer from the leasing server');
+    expect(leaseEvents(events).map((l) => l.state)).toEqual(['renewing', 'rebinding']);
+    expect(leaseEvents(events)[1]!.expiresAt).toBe(expiresAt);
+
+    watch.move('INIT', 'lease expired', undefined);
+    expect(leaseEvents(events).at(-1)).toMatchObject({ state: 'lost', address: '10.77.0.11' });
+    expect(leaseEvents(events).at(-1)!.expiresAt).toBeUndefined();
+    expect(events.filter((e) => e.type === 'error' && e.code === 'LEASE_LOST')).toHaveLength(1);
+    await expect(alice.call({ target: 'bob' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+
+    // An incoming call is turned away with 503 rather than run on ports that are no longer ours.
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    const toAlice = await bob.call({ target: 'alice' });
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === toAlice.id && e.call.state === 'terminated'));
+    const ended = bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === toAlice.id).at(-1)!.call;
+    expect(ended.status).toBe(503);
+
+    // Bound again, but to other ports: the sockets cannot move, so the lease stays lost for this phone.
+    watch.move('BOUND', 'new lease', leaseOf('10.77.0.11', { min: 32000, max: 32009 }, Date.now() + 60_000));
+    expect(leaseEvents(events).at(-1)!.state).toBe('lost');
+    expect(events.filter((e) => e.type === 'error' && e.code === 'LEASE_LOST')).toHaveLength(1);
+    // The same ports again: back in service.
+    watch.move('BOUND', 'same lease', leaseOf('10.77.0.11', range, Date.now() + 60_000));
+    expect(leaseEvents(events).at(-1)!.state).toBe('bound');
+  });
+
+  it('provisioned from the lab gateway: renewals extend the lease, and when the DHCP server goes away it is renewing, rebinding, then lost', async () => {
+    // Lease times compressed: one lease second is 100 ms (T1 0.2 s, T2 0.5 s, expiry 0.8 s).
+    const lab = await Lab.start({ timers, serviceGateway: { ...labBootFiles, leaseSeconds: 8, renewalSeconds: 2, rebindingSeconds: 5, secondMs: 100 } });
+    cleanup.push(() => lab.stop());
+    const provisioned = await provisionPhone({ gateway: lab.serviceGateway!.endpoints, vendorClass: 'Veilphone-1', timing: { secondMs: 100, minRenewWaitMs: 20, initialWaitMs: 60, maxWaitMs: 200, jitterMs: 20 } });
+    cleanup.push(() => provisioned.release());
+    const events: PhoneEvent[] = [];
+    const phone = new Phone({
+      accounts: [{ id: 'carol', user: 'carol', transport: 'udp', domain: lab.domain, ...provisioned.account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      lease: provisioned.phoneLease,
+    });
+    phone.subscribe((e) => events.push(e));
+    cleanup.push(() => phone.shutdown());
+    await phone.register();
+    const first = (await phone.snapshot()).lease!;
+    expect(first).toMatchObject({ state: 'bound', address: provisioned.lease.address, ports: provisioned.lease.portRange, nat: '198.51.100.7' });
+
+    await until(() => leaseEvents(events).some((l) => l.state === 'bound' && l.expiresAt! > first.expiresAt!));
+    expect(leaseEvents(events).map((l) => l.state).slice(0, 2)).toEqual(['renewing', 'bound']);
+
+    await lab.serviceGateway!.dhcp.stop();
+    await until(() => leaseEvents(events).at(-1)?.state === 'lost', 8000);
+    const after = leaseEvents(events).map((l) => l.state);
+    const lastBound = after.lastIndexOf('bound');
+    expect(after.slice(lastBound + 1, lastBound + 4)).toEqual(['renewing', 'rebinding', 'lost']);
+    await expect(phone.call({ target: 'carol' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
   });
 });

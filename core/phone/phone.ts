@@ -42,6 +42,7 @@ import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { ServerFailover } from './server-failover.js';
 import type { PortPool } from '../lease/port-pool.js';
 import { natAddresses, natContactParams } from '../lease/nat-contact.js';
+import { leaseHealth, type LeaseWatch } from './lease-health.js';
 import { dialTargetToUri } from './dial-target.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
 import { TraceRouter } from './trace-router.js';
@@ -66,6 +67,8 @@ export interface PhoneLease {
   /** The leased (private) address and the NAT public address, told to the registrar in REGISTER. */
   privateAddress: string;
   natAddress?: string;
+  /** The lease client that keeps the lease (renewal, rebinding, expiry); without it the lease never changes. */
+  watch?: LeaseWatch;
 }
 
 /** The lease as the call log shows it: the leased address, its port range, and the NAT's public address. */
@@ -75,7 +78,17 @@ function leaseText(lease: PhoneLease): string {
 
 function leaseStatus(lease: PhoneLease): LeaseStatus {
   const pool = lease.pool.snapshot();
-  return { address: lease.privateAddress, ports: { ...pool.range }, inUse: pool.inUse.length, capacity: pool.capacity, ...(lease.natAddress !== undefined ? { nat: lease.natAddress } : {}) };
+  const state = lease.watch ? leaseHealth(lease.watch, { address: lease.privateAddress, ports: pool.range }) : 'bound';
+  const expiresAt = state !== 'lost' ? lease.watch?.lease?.expiresAt : undefined;
+  return {
+    state,
+    ...(expiresAt !== undefined && Number.isFinite(expiresAt) ? { expiresAt } : {}),
+    address: lease.privateAddress,
+    ports: { ...pool.range },
+    inUse: pool.inUse.length,
+    capacity: pool.capacity,
+    ...(lease.natAddress !== undefined ? { nat: lease.natAddress } : {}),
+  };
 }
 
 /** A port from the lease, or the typed refusal a full range gets (never a fallback to an OS-chosen port). */
@@ -180,11 +193,13 @@ export class Phone implements PhoneApi {
   private settingsQueue: Promise<unknown> = Promise.resolve();
   /** Why stored accounts could not be loaded (reported once a host subscribes, and by `settingsProblems`). */
   readonly settingsProblems: string[] = [];
+  private readonly unwatchLease?: () => void;
 
   constructor(private readonly options: PhoneOptions) {
     this.ownsCallLog = options.callLog === undefined;
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
     if (options.audioPort) this.audio = new CallAudioPort();
+    if (options.lease?.watch) this.unwatchLease = this.watchLease(options.lease, options.lease.watch);
     for (const config of options.accounts) this.addAccount(config);
     if (options.settingsFile !== undefined) {
       this.store = new AccountStore(options.settingsFile);
@@ -200,6 +215,20 @@ export class Phone implements PhoneApi {
         }
       }
     }
+  }
+
+  /** Seed 003 / RFC 2131 §4.4.5: every lease state change reaches the hosts; losing the lease is also an error. */
+  private watchLease(lease: PhoneLease, watch: LeaseWatch): () => void {
+    let last = leaseStatus(lease).state;
+    return watch.on((event) => {
+      if (event.type !== 'state' && event.type !== 'bound') return;
+      const status = leaseStatus(lease);
+      this.emit({ type: 'lease', lease: status });
+      if (status.state === 'lost' && last !== 'lost') {
+        this.emit({ type: 'error', code: 'LEASE_LOST', message: `the DHCP lease of ${lease.privateAddress} is gone (${event.type === 'state' ? event.reason : 'new lease with other ports'}); calls are refused until the phone restarts` });
+      }
+      last = status.state;
+    });
   }
 
   addAccount(config: AccountConfig): void {
@@ -385,8 +414,10 @@ export class Phone implements PhoneApi {
     const uri = dialTargetToUri(privacy.target, account.domain);
     const shownUri = dialTargetToUri(matchDialRules(request.target, config.dialRules).rest, account.domain);
     await this.recovered();
-    // Seed 003: a call that cannot fit in the leased range is refused before anything is sent.
+    // Seed 003: a call that cannot fit in the leased range is refused before anything is sent; so is any call once
+    // the lease is gone (RFC 2131 §4.4.5: the client must stop using it).
     const lease = this.options.lease;
+    if (lease && leaseStatus(lease).state === 'lost') throw new PhoneError('LEASE_LOST', `the DHCP lease of ${lease.privateAddress} (ports ${lease.pool.range.min}-${lease.pool.range.max}) is gone; restart the phone to get a new one`);
     const needsSipPort = config.address?.mode === 'temporary';
     if (lease && !lease.pool.canFit({ rtpPairs: 1, ...(needsSipPort ? { sip: [config.transport] } : {}) })) {
       throw new PhoneError('PORT_RANGE_EXHAUSTED', `no room for another call in the leased ports ${lease.pool.range.min}-${lease.pool.range.max}`);
@@ -488,6 +519,7 @@ export class Phone implements PhoneApi {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.unwatchLease?.();
     // A callee's BYE waits for the ACK of its 200 (RFC 3261 §15), up to 64·T1: shutdown gives it a short grace only.
     for (const account of this.accounts.values()) account.failover?.stop();
     const grace = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
@@ -667,6 +699,10 @@ export class Phone implements PhoneApi {
       void sip.reject(488, 'Not Acceptable Here', [`Warning: ${warning}`]).catch(() => undefined);
       return;
     }
+    if (this.options.lease && leaseStatus(this.options.lease).state === 'lost') {
+      void sip.reject(503, 'Service Unavailable (lease lost)').catch(() => undefined); // RFC 3261 §21.5.4
+      return;
+    }
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') {
       void sip.reject(answer.status).catch(() => undefined);
@@ -748,6 +784,8 @@ export class Phone implements PhoneApi {
       this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
     }
     this.emit({ type: 'call', call: snapshot });
+    // the call took or gave back leased ports: the status bar's count follows
+    if (this.options.lease) this.emit({ type: 'lease', lease: leaseStatus(this.options.lease) });
   }
 
   private emit(event: PhoneEvent): void {

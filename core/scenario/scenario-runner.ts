@@ -17,7 +17,7 @@ import type { VerificationKeyFile } from '../signing/key-ring.js';
 import type { TraceSignature } from '../api/signature-types.js';
 import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
-import { provisionAgent, type ProvisionedAgent, type ServiceGatewayEndpoints } from './provision-agent.js';
+import { provisionPhone, type ProvisionedPhone, type ServiceGatewayEndpoints } from '../phone/provision-phone.js';
 import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
 import type { AgentSpec, LabConversion, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
 
@@ -85,7 +85,7 @@ interface AgentRuntime {
   /** One-time addresses this agent took and gave back, in order. */
   addresses: AddressEvent[];
   /** Seed 003: what DHCP and TFTP gave this agent. */
-  provisioned?: ProvisionedAgent;
+  provisioned?: ProvisionedPhone;
 }
 
 interface CallRuntime {
@@ -185,11 +185,11 @@ export class ScenarioRunner {
       if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
       const trace: SipTapEntry[] = [];
       const agentDir = this.options.dataDir !== undefined ? path.join(this.options.dataDir, 'agents', name) : undefined;
-      let provisioned: ProvisionedAgent | undefined;
+      let provisioned: ProvisionedPhone | undefined;
       if (spec.provision === 'dhcp') {
         if (!this.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
         try {
-          provisioned = await provisionAgent({ gateway: this.lab.serviceGateway, vendorClass: spec.vendor_class ?? 'Veilphone-1', ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
+          provisioned = await provisionPhone({ gateway: this.lab.serviceGateway, vendorClass: spec.vendor_class ?? 'Veilphone-1', ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
         } catch (error) {
           throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
         }

@@ -93,6 +93,11 @@ export class ServiceGateway {
     return new ServiceGateway(dhcp, tftp, nappt);
   }
 
+  /** Where a phone on loopback asks: DHCP, and TFTP (whose port DHCP cannot carry). */
+  get endpoints(): { dhcp: { address: string; port: number }; tftp: { address: string; port: number } } {
+    return { dhcp: this.dhcp.endpoint, tftp: this.tftp.endpoint };
+  }
+
   snapshot(): ServiceGatewaySnapshot {
     return {
       dhcp: { ...this.dhcp.endpoint, counters: structuredClone(this.dhcp.counters), leases: this.dhcp.leases() },

@@ -40,6 +40,10 @@ const en = {
   leaseStatic: 'Ports: static configuration (no DHCP lease)',
   leaseBound: 'Lease bound:',
   leasePorts: 'ports',
+  leaseRenewing: 'Lease renewing:',
+  leaseRebinding: 'Lease rebinding (its server does not answer):',
+  leaseLost: 'Lease lost, calls are refused until restart:',
+  leaseUntil: 'until',
   settings: 'Settings',
   backToPhone: 'Back to the phone',
   dismiss: 'Dismiss',
@@ -88,6 +92,7 @@ const en = {
   error_STORAGE_FAILED: 'It could not be saved (the settings or the call log)',
   error_PORT_RANGE_EXHAUSTED: 'No free port in the allowed range',
   error_LEASE_FAILED: 'No port lease',
+  error_LEASE_LOST: 'The port lease is gone: restart the phone',
 } as const;
 
 export type DesktopStringKey = keyof typeof en;
@@ -130,6 +135,10 @@ const ja: Record<DesktopStringKey, string> = {
   leaseStatic: 'ポート：固定設定（DHCP リースなし）',
   leaseBound: 'リース取得済み：',
   leasePorts: 'ポート',
+  leaseRenewing: 'リース更新中：',
+  leaseRebinding: 'リース再取得中（サーバーが応答しません）：',
+  leaseLost: 'リース失効、再起動まで通話できません：',
+  leaseUntil: '期限',
   settings: '設定',
   backToPhone: '電話に戻る',
   dismiss: '閉じる',
@@ -178,6 +187,7 @@ const ja: Record<DesktopStringKey, string> = {
   error_STORAGE_FAILED: '保存できませんでした（設定または通話履歴）',
   error_PORT_RANGE_EXHAUSTED: '許可された範囲に空きポートがありません',
   error_LEASE_FAILED: 'ポートのリースがありません',
+  error_LEASE_LOST: 'ポートのリースが失効しました。再起動してください',
 };
 
 export const desktopStrings: Record<'en' | 'ja', Record<DesktopStringKey, string>> = { en, ja };

@@ -132,6 +132,8 @@ function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> 
       if (event.call.state === 'terminated') delete calls[event.call.id];
       return { calls };
     }
+    case 'lease':
+      return { lease: event.lease };
     case 'error':
       return { error: { code: event.code, message: event.message } };
     case 'dial-request':

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountConfig } from '../api/phone-types.js';
 import { leaseSummary, type Lease } from '../lease/lease.js';
-import { LeaseClient } from '../lease/lease-client.js';
+import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
 import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
 import { UdpLeaseTransport, type LeaseEndpoint } from '../lease/lease-transport.js';
 import { PortPool } from '../lease/port-pool.js';
 import { provision } from '../lease/provisioner.js';
-import type { PhoneLease } from '../phone/phone.js';
+import type { PhoneLease } from './phone.js';
 
 /** Where the lab's service gateway answers: DHCP over loopback and TFTP (whose port DHCP cannot carry). */
 export interface ServiceGatewayEndpoints {
@@ -14,7 +14,7 @@ export interface ServiceGatewayEndpoints {
   tftp: LeaseEndpoint;
 }
 
-export interface ProvisionedAgent {
+export interface ProvisionedPhone {
   lease: Lease;
   phoneLease: PhoneLease;
   /** The settings provisioning decided: the primary soft switch, the secondary as backup, the dial plan. */
@@ -25,12 +25,17 @@ export interface ProvisionedAgent {
   release(): Promise<void>;
 }
 
+/** DHCP timings for the lab's loopback gateway, which answers at once: retries come quickly. */
+const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 1200, jitterMs: 100, maxDiscoverRounds: 4 };
+
 /**
- * Seed 003 Figs. 4A/5A-5B for a scenario agent with `provision: dhcp`: DISCOVER with its vendor class and client id
- * over the lab's loopback DHCP, then the boot file by TFTP, applied. The agent's own scenario settings (user,
- * display name, transport) stay; the soft switches, the dial plan and the port range come from provisioning.
+ * Seed 003 Figs. 4A/5A-5B for a phone that is provisioned (a scenario agent with `provision: dhcp`, `veilphone serve
+ * --provision dhcp`): DISCOVER with its vendor class and client id over the lab's loopback DHCP, then the boot file
+ * by TFTP, applied. The phone's own settings (user, display name) stay; the soft switches, the dial plan and the port
+ * range come from provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone
+ * watches it through `phoneLease.watch`, until `release()`.
  */
-export async function provisionAgent(options: { gateway: ServiceGatewayEndpoints; vendorClass: string; clientId?: string; dataDir?: string }): Promise<ProvisionedAgent> {
+export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints; vendorClass: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
   const transport = await UdpLeaseTransport.loopback(options.gateway.dhcp);
   // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
   const mac = randomBytes(6);
@@ -41,7 +46,7 @@ export async function provisionAgent(options: { gateway: ServiceGatewayEndpoints
     vendorClass: options.vendorClass,
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
     store: options.dataDir !== undefined ? new FileLeaseStore(options.dataDir) : new MemoryLeaseStore(),
-    timing: { initialWaitMs: 300, maxWaitMs: 1200, jitterMs: 100, maxDiscoverRounds: 4 },
+    timing: { ...loopbackTiming, ...options.timing },
   });
   try {
     const provisioned = await provision({ lease: client, tftp: { port: options.gateway.tftp.port, timeoutMs: 1000 } });
@@ -53,6 +58,7 @@ export async function provisionAgent(options: { gateway: ServiceGatewayEndpoints
         pool: PortPool.fromLease(provisioned.lease),
         privateAddress: provisioned.lease.address,
         ...(provisioned.lease.natAddress !== undefined ? { natAddress: provisioned.lease.natAddress } : {}),
+        watch: client,
       },
       account: {
         server: uri(primary!),
