@@ -65,6 +65,7 @@ program
   .option('--json', 'print the ready line as JSON')
   .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
   .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
+  .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway and take the soft switches and dial plan from its boot file (seed 003); static: no lease', 'static')
   .action(async (options) => (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program

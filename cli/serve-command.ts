@@ -5,7 +5,9 @@ import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
 import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
+import { provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
 import { Lab } from '../lab/lab.js';
+import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
 import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/signing/key-ring.js';
 import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
@@ -28,6 +30,11 @@ export interface ServeCommandOptions {
   signing?: boolean;
   /** A verification key file to check signatures with (`veilphone lab --keys-out`). */
   signingKeys?: string;
+  /**
+   * `dhcp`: the phone leases its address and port range from the embedded lab's service gateway and takes its soft
+   * switches and dial plan from the boot file (seed 003, SPEC C); `static` (the default): no lease.
+   */
+  provision?: string;
   /** Print the ready line only (used by `veilphone start`). */
   banner?: (url: string, lab: Lab | undefined) => void;
 }
@@ -42,17 +49,36 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const port = Number(options.port);
   if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
 
+  const provision = options.provision ?? 'static';
+  if (provision !== 'static' && provision !== 'dhcp') fail(exitCodes.invalid, `--provision must be static or dhcp, got "${provision}"`);
+  if (provision === 'dhcp' && options.server !== undefined) fail(exitCodes.invalid, '--provision dhcp leases from the embedded lab\'s service gateway; leave out --server');
+  if (provision === 'dhcp' && transport !== 'udp') fail(exitCodes.invalid, '--provision dhcp: the leased soft switches speak UDP; use --transport udp');
+
   let lab: Lab | undefined;
   let server = options.server;
   if (server === undefined) {
     try {
-      lab = await Lab.start(options.signing ? { signing: true } : {});
+      lab = await Lab.start({
+        ...(options.signing ? { signing: true } : {}),
+        // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
+        ...(provision === 'dhcp' ? { secondaryMgc: true, serviceGateway: labBootFiles } : {}),
+      });
     } catch (error) {
       fail(exitCodes.environment, `the embedded lab failed to start: ${(error as Error).message}`);
     }
     server = lab.servers[transport]!;
   }
-  const account: AccountConfig = { id: options.user, user: options.user, server, transport };
+  let provisioned: ProvisionedPhone | undefined;
+  if (provision === 'dhcp') {
+    try {
+      fs.mkdirSync(options.dataDir, { recursive: true });
+      provisioned = await provisionPhone({ gateway: lab!.serviceGateway!.endpoints, vendorClass: 'Veilphone-1', dataDir: options.dataDir });
+    } catch (error) {
+      await lab?.stop();
+      fail(exitCodes.environment, `provisioning failed: ${(error as Error).message}`);
+    }
+  }
+  const account: AccountConfig = { id: options.user, user: options.user, server, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (lab) account.domain = lab.domain;
@@ -84,6 +110,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [server] },
     settingsFile: settingsPath(options.dataDir),
     ...(signatureKeys ? { signatureKeys } : {}),
+    ...(provisioned ? { lease: provisioned.phoneLease } : {}),
   });
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 
@@ -98,6 +125,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     });
   } catch (error) {
     await phone.shutdown();
+    await provisioned?.release();
     await lab?.stop();
     const code = (error as NodeJS.ErrnoException).code;
     fail(exitCodes.environment, code === 'EADDRINUSE' ? `port ${port} is already in use` : (error as Error).message);
@@ -107,17 +135,19 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const url = `${origin}/?token=${token}`;
   void phone.register().catch((error: Error) => console.error(`registration failed: ${error.message}`));
 
-  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: server, ...(lab ? { lab: lab.servers } : {}) }));
+  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}) }));
   else if (options.banner) options.banner(url, lab);
   else {
     console.log(`Veilphone UI: ${url}`);
-    console.log(`account ${options.user} on ${server}${lab ? ' (embedded lab)' : ''}`);
+    console.log(`account ${options.user} on ${account.server}${lab ? ' (embedded lab)' : ''}`);
+    if (provisioned) console.log(`leased ${provisioned.lease.address}, ports ${provisioned.lease.portRange.min}-${provisioned.lease.portRange.max}, from the lab's service gateway`);
     if (lab) console.log(`a second phone can join the lab: veilphone serve --server ${lab.servers[transport]} --user bob`);
   }
 
   const stop = async (): Promise<void> => {
     httpServer.close();
     await phone.shutdown();
+    await provisioned?.release(); // RELEASE (RFC 2131 §4.4.6): the ports go back to the gateway
     await lab?.stop();
     process.exit(exitCodes.ok);
   };

@@ -69,6 +69,18 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     }
   });
 
+  it('serve refuses a provisioning it cannot do, before starting anything', async () => {
+    for (const [args, message] of [
+      [['--provision', 'bootp'], /--provision must be static or dhcp, got "bootp"/],
+      [['--provision', 'dhcp', '--server', 'sip:127.0.0.1:5999'], /leave out --server/],
+      [['--provision', 'dhcp', '--transport', 'tcp'], /use --transport udp/],
+    ] as const) {
+      const serve = veilphone(['serve', ...args]);
+      expect(await serve.exitCode(30_000)).toBe(2);
+      expect(serve.stderr).toMatch(message);
+    }
+  });
+
   it('start (npm start) says there is no Electron binary here, then serves the UI with the embedded lab', async () => {
     const start = veilphone(['start']);
     try {

@@ -60,6 +60,7 @@ export class PortPool {
   private pairCursor: number;
   private singleCursor: number;
   private exhaustedCount = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(readonly range: PortRange) {
     const problem = portRangeProblem(range);
@@ -234,8 +235,19 @@ export class PortPool {
     return [...taken];
   }
 
+  /** Called after every port taken or given back (a status bar's count follows); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
   private reserve(port: number, use: PortUse, owner?: string): PortReservation {
     this.used.set(port, { use, ...(owner !== undefined ? { owner } : {}) });
+    this.changed();
     let released = false;
     return {
       port,
@@ -245,6 +257,7 @@ export class PortPool {
         if (released) return;
         released = true;
         this.used.delete(port);
+        this.changed();
       },
     };
   }

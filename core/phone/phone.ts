@@ -199,7 +199,7 @@ export class Phone implements PhoneApi {
     this.ownsCallLog = options.callLog === undefined;
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
     if (options.audioPort) this.audio = new CallAudioPort();
-    if (options.lease?.watch) this.unwatchLease = this.watchLease(options.lease, options.lease.watch);
+    if (options.lease) this.unwatchLease = this.watchLease(options.lease);
     for (const config of options.accounts) this.addAccount(config);
     if (options.settingsFile !== undefined) {
       this.store = new AccountStore(options.settingsFile);
@@ -217,10 +217,23 @@ export class Phone implements PhoneApi {
     }
   }
 
-  /** Seed 003 / RFC 2131 §4.4.5: every lease state change reaches the hosts; losing the lease is also an error. */
-  private watchLease(lease: PhoneLease, watch: LeaseWatch): () => void {
+  /**
+   * Seed 003 / RFC 2131 §4.4.5: every lease state change reaches the hosts, and so does every port taken or given
+   * back (once per turn of the event loop, however many moved); losing the lease is also an error.
+   */
+  private watchLease(lease: PhoneLease): () => void {
+    let pending = false;
+    const unwatchPool = lease.pool.onChange(() => {
+      if (pending) return;
+      pending = true;
+      setImmediate(() => {
+        pending = false;
+        if (!this.stopped) this.emit({ type: 'lease', lease: leaseStatus(lease) });
+      });
+    });
+    if (!lease.watch) return unwatchPool;
     let last = leaseStatus(lease).state;
-    return watch.on((event) => {
+    const unwatchClient = lease.watch.on((event) => {
       if (event.type !== 'state' && event.type !== 'bound') return;
       const status = leaseStatus(lease);
       this.emit({ type: 'lease', lease: status });
@@ -229,6 +242,10 @@ export class Phone implements PhoneApi {
       }
       last = status.state;
     });
+    return () => {
+      unwatchPool();
+      unwatchClient();
+    };
   }
 
   addAccount(config: AccountConfig): void {
@@ -784,8 +801,6 @@ export class Phone implements PhoneApi {
       this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
     }
     this.emit({ type: 'call', call: snapshot });
-    // the call took or gave back leased ports: the status bar's count follows
-    if (this.options.lease) this.emit({ type: 'lease', lease: leaseStatus(this.options.lease) });
   }
 
   private emit(event: PhoneEvent): void {
