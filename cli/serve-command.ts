@@ -125,7 +125,6 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     });
   } catch (error) {
     await phone.shutdown();
-    await provisioned?.release();
     await lab?.stop();
     const code = (error as NodeJS.ErrnoException).code;
     fail(exitCodes.environment, code === 'EADDRINUSE' ? `port ${port} is already in use` : (error as Error).message);
@@ -146,8 +145,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
 
   const stop = async (): Promise<void> => {
     httpServer.close();
-    await phone.shutdown();
-    await provisioned?.release(); // RELEASE (RFC 2131 §4.4.6): the ports go back to the gateway
+    await phone.shutdown(); // releases the lease too (RFC 2131 §4.4.6: the ports go back to the gateway)
     await lab?.stop();
     process.exit(exitCodes.ok);
   };

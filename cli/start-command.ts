@@ -1,4 +1,5 @@
 import { Lab } from '../lab/lab.js';
+import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
 import { launchDesktop, electronBinary } from './desktop-launch.js';
 import { exitCodes } from './exit-codes.js';
 import { serveCommand } from './serve-command.js';
@@ -6,6 +7,8 @@ import { serveCommand } from './serve-command.js';
 export interface StartCommandOptions {
   dataDir: string;
   user: string;
+  /** `dhcp`: lease the address and ports from the embedded lab's service gateway (seed 003); `static` by default. */
+  provision?: string;
 }
 
 /**
@@ -13,13 +16,19 @@ export interface StartCommandOptions {
  * and the same UI served to a browser, saying so in one line.
  */
 export async function startCommand(options: StartCommandOptions): Promise<void> {
+  const provision = options.provision ?? 'static';
+  if (provision !== 'static' && provision !== 'dhcp') {
+    console.error(`veilphone start: --provision must be static or dhcp, got "${provision}"`);
+    process.exit(exitCodes.invalid);
+  }
   const electron = electronBinary();
   if (electron) {
-    const lab = await Lab.start();
+    const lab = await Lab.start(provision === 'dhcp' ? { secondaryMgc: true, serviceGateway: labBootFiles } : {});
     const code = await launchDesktop(electron, {
       dataDir: options.dataDir,
       account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },
       network: { kind: 'lab', servers: Object.values(lab.servers) },
+      ...(lab.serviceGateway ? { gateway: lab.serviceGateway.endpoints } : {}),
     });
     await lab.stop();
     process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);
@@ -29,6 +38,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     port: '0',
     user: options.user,
     transport: 'udp',
+    provision,
     banner: (url, lab) => {
       console.log(`No Electron binary on this machine: the embedded lab is running and the UI is served to your browser at ${url}`);
       if (lab) console.log(`(lab SIP server ${lab.servers.udp}; a second phone: npx veilphone serve --server ${lab.servers.udp} --user bob)`);

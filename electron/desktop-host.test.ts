@@ -222,4 +222,28 @@ describe('the Electron host (electron/desktop-host.ts) against fakes of the Elec
     expect(await invoke({ senderFrame: { url: 'https://evil.example/' } }, 'snapshot', [])).toMatchObject({ ok: false });
     expect(await invoke({ senderFrame: null }, 'snapshot', [])).toMatchObject({ ok: false });
   });
+
+  it('waits for a phone that must be provisioned first, then opens the window; a failed provisioning is shown and quits', async () => {
+    const fake = fakeElectron();
+    const phone = fakePhone();
+    let provisioned!: (value: typeof phone) => void;
+    const host = new DesktopHost({ electron: fake.electron, createPhone: () => new Promise((resolve) => (provisioned = resolve)), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true });
+    host.start();
+    fake.ready();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(fake.get().windowOptions).toBeUndefined(); // still leasing
+    expect(fake.get().headers).toBeDefined(); // the session is locked down before anything else
+    provisioned(phone);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(fake.windowCalls).toContain(`load ${appUrl}`);
+    expect(phone.registerCalls).toBe(1);
+
+    const failing = fakeElectron();
+    new DesktopHost({ electron: failing.electron, createPhone: async () => Promise.reject(new Error('provisioning failed: no usable DHCP offer after 8 rounds')), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true }).start();
+    failing.ready();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(failing.notifications.map((n) => [n.title, n.body])).toEqual([['Veilphone could not start', 'provisioning failed: no usable DHCP offer after 8 rounds']]);
+    expect(failing.state.quit).toBe(1);
+    expect(failing.get().windowOptions).toBeUndefined();
+  });
 });

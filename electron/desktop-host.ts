@@ -55,10 +55,15 @@ export interface ElectronParts {
   notify(title: string, body: string, onClick: () => void): void;
 }
 
+export type HostedPhone = PhoneApi & { shutdown(): Promise<void>; register(accountId?: string): Promise<RegistrationSnapshot>; audio?: PhoneAudioPort };
+
 export interface DesktopHostOptions {
   electron: ElectronParts;
-  /** The Phone service (created once the app is ready). */
-  createPhone: () => PhoneApi & { shutdown(): Promise<void>; register(accountId?: string): Promise<RegistrationSnapshot>; audio?: PhoneAudioPort };
+  /**
+   * The Phone service, created once the app is ready; asynchronous when it must first be provisioned (a DHCP lease
+   * and its boot file, seed 003). A failure is shown as a notification and the app quits: there is no phone to show.
+   */
+  createPhone: () => HostedPhone | Promise<HostedPhone>;
   rendererUrl: string;
   preloadPath: string;
   iconPath: string;
@@ -75,7 +80,7 @@ export interface DesktopHostOptions {
 export class DesktopHost {
   private window?: WindowLike;
   private tray?: TrayLike;
-  private phone?: ReturnType<DesktopHostOptions['createPhone']>;
+  private phone?: HostedPhone;
   private pendingLink?: string;
   private readonly registrations = new Map<string, RegistrationSnapshot>();
 
@@ -112,7 +117,7 @@ export class DesktopHost {
     return true;
   }
 
-  private ready(): void {
+  private async ready(): Promise<void> {
     const { electron, rendererUrl } = this.options;
     const isApp = (url: string): boolean => isAppUrl(url, rendererUrl);
     electron.session.setPermissionRequestHandler((_contents, permission, callback, details) => callback(allowPermission(permission, details, isApp)));
@@ -120,7 +125,14 @@ export class DesktopHost {
     electron.session.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...(details.responseHeaders ?? {}), 'Content-Security-Policy': [contentSecurityPolicy] } });
     });
-    const phone = this.options.createPhone();
+    let phone: HostedPhone;
+    try {
+      phone = await this.options.createPhone();
+    } catch (error) {
+      electron.notify('Veilphone could not start', (error as Error).message, () => undefined);
+      electron.app.quit();
+      return;
+    }
     this.phone = phone;
     bridgePhoneIpc(electron.ipcMain, phone, () => this.window?.webContents, isApp);
     // the renderer's audio bridge: microphone frames in, far-end frames out, checked like every other message

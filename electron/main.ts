@@ -7,6 +7,7 @@ import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath, defaultDataDir } from '../core/phone/data-dir.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
+import { provisionPhone, type ServiceGatewayEndpoints } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
 
 /**
@@ -19,6 +20,7 @@ const iconPath = process.env.VEILPHONE_ICON ?? path.join(import.meta.dirname, '.
 const dataDir = process.env.VEILPHONE_DATA_DIR ?? defaultDataDir();
 const account = JSON.parse(process.env.VEILPHONE_ACCOUNT ?? 'null') as AccountConfig | null;
 const network = JSON.parse(process.env.VEILPHONE_NETWORK ?? 'null') as NetworkStatus | null;
+const gateway = JSON.parse(process.env.VEILPHONE_GATEWAY ?? 'null') as ServiceGatewayEndpoints | null;
 
 new DesktopHost({
   electron: {
@@ -46,10 +48,13 @@ new DesktopHost({
       notification.show();
     },
   },
-  createPhone: () => {
+  createPhone: async () => {
     fs.mkdirSync(dataDir, { recursive: true });
+    // Seed 003: lease first; the soft switches and dial plan of the boot file override the launcher's server.
+    const provisioned = gateway ? await provisionPhone({ gateway, vendorClass: 'Veilphone-1', dataDir }) : undefined;
     return new Phone({
-      accounts: account ? [account] : [],
+      accounts: account ? [{ ...account, ...(provisioned ? provisioned.account : {}) }] : [],
+      ...(provisioned ? { lease: provisioned.phoneLease } : {}),
       callLogPath: callLogPath(dataDir),
       dataDir,
       createSessionDescriptionHandlerFactory: defaultMediaProvider,

@@ -154,4 +154,21 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(transitions(events).slice(-4)).toEqual(['bound', 'renewing', 'rebinding', 'lost']);
     await expect(phone.call({ target: 'carol' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
   });
+
+  it('gives the lease back when it shuts down (RFC 2131 §4.4.6 RELEASE)', async () => {
+    const lab = await Lab.start({ timers, serviceGateway: labBootFiles });
+    cleanup.push(() => lab.stop());
+    const provisioned = await provisionPhone({ gateway: lab.serviceGateway!.endpoints, vendorClass: 'Veilphone-1' });
+    const phone = new Phone({
+      accounts: [{ id: 'dave', user: 'dave', transport: 'udp', domain: lab.domain, ...provisioned.account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      lease: provisioned.phoneLease,
+    });
+    await phone.register();
+    const held = () => lab.serviceGateway!.dhcp.leases().find((l) => l.address === provisioned.lease.address)?.state;
+    expect(held()).toBe('bound');
+    await phone.shutdown();
+    await until(() => held() === 'released');
+  });
 });

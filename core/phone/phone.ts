@@ -69,6 +69,8 @@ export interface PhoneLease {
   natAddress?: string;
   /** The lease client that keeps the lease (renewal, rebinding, expiry); without it the lease never changes. */
   watch?: LeaseWatch;
+  /** Gives the lease back (RFC 2131 §4.4.6 RELEASE); the phone calls it last on shutdown, once its sockets are closed. */
+  release?: () => Promise<void>;
 }
 
 /** The lease as the call log shows it: the leased address, its port range, and the NAT's public address. */
@@ -546,6 +548,7 @@ export class Phone implements PhoneApi {
     this.journal?.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
+    await this.options.lease?.release?.().catch(() => undefined);
   }
 
   /** Settings changes one at a time: each re-creates an account, which must not interleave with another. */

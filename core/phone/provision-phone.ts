@@ -21,7 +21,7 @@ export interface ProvisionedPhone {
   account: Pick<AccountConfig, 'server' | 'backupServers' | 'dialRules'>;
   /** The report's view: leased address, port range, soft switches, NAT address. */
   summary: ReturnType<typeof leaseSummary>;
-  /** RELEASE the lease (the phone is going away). */
+  /** RELEASE the lease (the phone is going away); the phone does it itself on shutdown. Once only. */
   release(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 12
  * --provision dhcp`): DISCOVER with its vendor class and client id over the lab's loopback DHCP, then the boot file
  * by TFTP, applied. The phone's own settings (user, display name) stay; the soft switches, the dial plan and the port
  * range come from provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone
- * watches it through `phoneLease.watch`, until `release()`.
+ * watches it through `phoneLease.watch`; the phone's shutdown releases the lease (`phoneLease.release`).
  */
 export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints; vendorClass: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
   const transport = await UdpLeaseTransport.loopback(options.gateway.dhcp);
@@ -52,6 +52,8 @@ export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints
     const provisioned = await provision({ lease: client, tftp: { port: options.gateway.tftp.port, timeoutMs: 1000 } });
     const [primary, ...backups] = provisioned.result.mgc;
     const uri = (m: { address: string; port: number }): string => `sip:${m.address}:${m.port};transport=udp`;
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> => (released ??= client.stop({ release: true }).catch(() => undefined)); // closes the transport too
     return {
       lease: provisioned.lease,
       phoneLease: {
@@ -59,6 +61,7 @@ export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints
         privateAddress: provisioned.lease.address,
         ...(provisioned.lease.natAddress !== undefined ? { natAddress: provisioned.lease.natAddress } : {}),
         watch: client,
+        release,
       },
       account: {
         server: uri(primary!),
@@ -66,9 +69,7 @@ export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints
         ...(provisioned.result.dialRules ? { dialRules: provisioned.result.dialRules } : {}),
       },
       summary: leaseSummary(provisioned.lease),
-      release: async () => {
-        await client.stop({ release: true }).catch(() => undefined); // closes the transport too
-      },
+      release,
     };
   } catch (error) {
     await client.stop({ release: false }).catch(() => undefined);
