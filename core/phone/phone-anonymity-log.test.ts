@@ -83,5 +83,19 @@ describe('the call log of anonymous calls', () => {
     // Support staff can list the anonymous calls on either side.
     expect((await bob.phone.history({ anonymous: true })).calls).toHaveLength(2);
     expect((await alice.phone.history({ anonymous: true })).calls.map((c) => c.anonymity).sort()).toEqual(['header', 'prefix']);
+
+    // Unlinkable (RFC 3323 §4.1): the Call-IDs bob was given share nothing with each other, nor with the Call-IDs of
+    // alice's registration, so bob cannot tell the anonymous calls came from the identified caller of the third call
+    // (sip.js starts every Call-ID of one UserAgent with the same five characters).
+    const ids = [...received.map((c) => c.sipCallId), ...(header?.messages ?? []).filter((m) => m.raw.startsWith('REGISTER ')).map((m) => /^Call-ID:\s*(\S+)/im.exec(m.raw)![1]!)];
+    for (const [i, a] of received.map((c) => c.sipCallId).entries()) {
+      for (const b of ids.slice(i + 1)) expect(commonPrefix(a, b), `${a} and ${b}`).toBeLessThan(4);
+    }
   });
 });
+
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}

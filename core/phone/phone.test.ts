@@ -66,6 +66,15 @@ describe('Phone', () => {
     expect((await alice.phone.history({ direction: 'outgoing' })).calls.map((c) => c.id)).toEqual([call.id]);
   });
 
+  it('turns its own INVITE away when it loops back to the same account (482, RFC 3261 §8.2.2.2), and calls itself nothing', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', answer: { kind: 'auto' } });
+    await alice.phone.register();
+    const call = await alice.phone.call({ target: 'alice' });
+    await until(() => lastCall(alice.events, call.id)?.state === 'terminated');
+    expect(lastCall(alice.events, call.id)).toMatchObject({ status: 482 });
+    expect(alice.events.filter((e) => e.type === 'incoming')).toEqual([]);
+  });
+
   it('records missed, rejected, busy and failed calls with the right words', async () => {
     const alice = phone({ id: 'alice', user: 'alice' });
     const bob = phone({ id: 'bob', user: 'bob', answer: { kind: 'reject', status: 486 } });

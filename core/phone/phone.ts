@@ -699,9 +699,11 @@ export class Phone implements PhoneApi {
       ...(hostOfUri(sip.remote.uri) !== undefined ? { fromHost: hostOfUri(sip.remote.uri)! } : {}),
       ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
     });
-    // RFC 3261 §8.2.2.2: a forking registrar may deliver the same INVITE to two of this account's identities (the
-    // receiving one and a per-call sending one); the second copy is a merged request.
-    if ([...this.calls.values()].some((c) => c.accountId === account.config.id && c.sip.direction === 'incoming' && c.sip.callId === sip.callId && c.sip !== sip)) {
+    // RFC 3261 §8.2.2.2: a Call-ID this account already has a call for is a merged request or a loop — a forking
+    // registrar delivering one INVITE to two of its identities (the receiving one and a per-call sending one), or the
+    // account's own INVITE coming back to it (it called its own number; sip.js would have caught that by its
+    // per-UserAgent Call-ID prefix, which sip-identity.ts no longer uses).
+    if ([...this.calls.values()].some((c) => c.accountId === account.config.id && c.sip.callId === sip.callId && c.sip !== sip)) {
       void sip.reject(482, 'Loop Detected').catch(() => undefined);
       return;
     }

@@ -8,7 +8,7 @@ import {
   type UserAgentOptions,
 } from 'sip.js';
 import type { RegistrationState } from '../api/phone-types.js';
-import { uriHost } from './message/index.js';
+import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
@@ -225,12 +225,15 @@ export class SipIdentity {
     this.assertAlive();
     const uri = UserAgent.makeURI(target);
     if (!uri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid target URI "${target}"`);
-    const params: Record<string, string> = {};
+    // A Call-ID of its own for every call, from the CSPRNG: sip.js would start it with its UserAgent's five-character
+    // id, the same in every request of this identity, so a callee could link an anonymous call to an identified one
+    // (RFC 3323 §4.1; RFC 3261 §8.1.1.4 asks only for global uniqueness).
+    const params: Record<string, string> = { callId: randomToken(24) };
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
     if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
     const inviter = new Inviter(this.userAgent, uri, {
       ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
-      ...(Object.keys(params).length > 0 ? { params } : {}),
+      params,
     });
     const remote: SipRemoteParty = { uri: target };
     const user = uriUser(target);
