@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, Tray } from 'electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,6 +9,7 @@ import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
 import { provisionPhone, type ServiceGatewayEndpoints } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
+import { safeStorageSealer } from './safe-storage-sealer.js';
 
 /**
  * The desktop host's entry: real Electron parts handed to DesktopHost (everything it does is unit-tested with fakes).
@@ -60,6 +61,7 @@ new DesktopHost({
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       audioPort: true,
       settingsFile: settingsPath(dataDir),
+      secretSealer: safeStorageSealer(safeStorage), // createPhone runs once the app is ready, as safeStorage needs
       ...(network ? { network } : {}),
     });
   },

@@ -35,6 +35,7 @@ import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
 import { AccountStore } from './account-store.js';
+import type { SecretSealer } from './secret-sealer.js';
 import { CallAudioPort } from './call-audio-port.js';
 import { createAddressManager } from './address-setup.js';
 import { callResult } from './call-result.js';
@@ -150,6 +151,8 @@ export interface PhoneOptions {
    * every change is written back. An account of `accounts` (the host's command line) wins over a stored one of its id.
    */
   settingsFile?: string;
+  /** Seals the passwords of the settings file with the OS keychain (Electron's safeStorage); absent, they stay in it. */
+  secretSealer?: SecretSealer;
   /**
    * Keys that verify the network's signed routing headers (seed 002), read each time a call's trace is shown: the
    * lab's, or a key file. Without them signatures are decoded but get no verdict.
@@ -204,7 +207,7 @@ export class Phone implements PhoneApi {
     if (options.lease) this.unwatchLease = this.watchLease(options.lease);
     for (const config of options.accounts) this.addAccount(config);
     if (options.settingsFile !== undefined) {
-      this.store = new AccountStore(options.settingsFile);
+      this.store = new AccountStore(options.settingsFile, options.secretSealer);
       const stored = this.store.load();
       this.settingsProblems.push(...stored.problems);
       for (const config of stored.accounts) {
