@@ -150,12 +150,21 @@ export interface LabProcess {
   child: Child;
   udp: number;
   pid: number;
+  /** The admin snapshot URL (`--admin 0`), where a signing lab tells how long its hooks took. */
+  admin?: string;
 }
 
 async function startLab(signing: boolean): Promise<LabProcess> {
-  const child = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', ...(signing ? ['--signing'] : [])]);
-  const ready = JSON.parse((await child.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number };
-  return { child, udp: ready.udp, pid: child.process.pid! };
+  const child = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', ...(signing ? ['--signing'] : [])]);
+  const ready = JSON.parse((await child.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; admin?: string };
+  return { child, udp: ready.udp, pid: child.process.pid!, ...(ready.admin !== undefined ? { admin: ready.admin } : {}) };
+}
+
+/** µs the lab's signing hooks have taken so far (its admin snapshot), or NaN when it does not sign. */
+async function signingMicros(lab: LabProcess): Promise<number> {
+  if (lab.admin === undefined) return Number.NaN;
+  const snapshot = (await (await fetch(lab.admin)).json()) as { sip: { signing?: { work: { micros: number } } } };
+  return snapshot.sip.signing?.work.micros ?? Number.NaN;
 }
 
 /** CPU time (user + system) a process has used, in ms, from /proc. */
@@ -258,7 +267,8 @@ export async function pair(lab: LabProcess, index: number): Promise<{ call: () =
   return { call, close: () => (caller.socket.close(), callee.socket.close()) };
 }
 
-export async function round(lab: LabProcess, pairs: Array<Awaited<ReturnType<typeof pair>>>): Promise<{ callsPerS: number; cpuUsPerCall: number; busy: number; failed: number }> {
+export async function round(lab: LabProcess, pairs: Array<Awaited<ReturnType<typeof pair>>>): Promise<{ callsPerS: number; cpuUsPerCall: number; busy: number; failed: number; hooksUsPerCall: number }> {
+  const hooks0 = await signingMicros(lab);
   const deadline = performance.now() + roundMs;
   const cpu0 = cpuMs(lab.pid);
   const t0 = performance.now();
@@ -274,7 +284,8 @@ export async function round(lab: LabProcess, pairs: Array<Awaited<ReturnType<typ
   );
   const elapsed = performance.now() - t0;
   const cpu = cpuMs(lab.pid) - cpu0;
-  return { callsPerS: (done * 1000) / elapsed, cpuUsPerCall: (cpu * 1000) / Math.max(done, 1), busy: cpu / elapsed, failed };
+  const hooks = (await signingMicros(lab)) - hooks0;
+  return { callsPerS: (done * 1000) / elapsed, cpuUsPerCall: (cpu * 1000) / Math.max(done, 1), busy: cpu / elapsed, failed, hooksUsPerCall: hooks / Math.max(done, 1) };
 }
 
 /**
@@ -338,6 +349,7 @@ export async function benchSigning(): Promise<BenchResult> {
   });
   const off = summary(results.off);
   const on = summary(results.on);
+  const hooksUs = median(results.on.map((r) => r.hooksUsPerCall));
   const loss = 1 - on.calls / off.calls;
   const cpuRatio = on.cpu / off.cpu;
   const pacedOff = summary(paced.off);
@@ -372,6 +384,10 @@ export async function benchSigning(): Promise<BenchResult> {
       `| signing on | ${on.calls.toFixed(0)} | ${(on.calls * 10).toFixed(0)} | ${on.cpu.toFixed(0)} µs | ${(on.busy * 100).toFixed(0)} % | ${on.failed} |`,
       '',
       `Throughput loss with signing, saturated: **${pct(loss)}** (target ≤ 10 %); proxy CPU per call on ÷ off: ${cpuRatio.toFixed(2)}×.`,
+      `Where the extra ${(on.cpu - off.cpu).toFixed(0)} µs per call go: **${hooksUs.toFixed(0)} µs inside the signing hooks** (their own clock, read from`,
+      `the lab's admin snapshot: \`sip.signing.work\`), ${(hooksUs / replay.signingUs).toFixed(1)}× the replayed figure above; the other ${Math.max(0, on.cpu - off.cpu - hooksUs).toFixed(0)} µs`,
+      'outside them (collecting the garbage the hooks leave, parsing, copying and sending longer messages). To reach 10 %',
+      `the whole extra would have to fit in ${(off.cpu / 0.9 - off.cpu).toFixed(0)} µs per call.`,
       '',
       `The same offered load for both (${offered} calls/s, 60 % of what the signing proxy reached saturated; ${rounds} alternating rounds, medians):`,
       '',
@@ -388,6 +404,6 @@ export async function benchSigning(): Promise<BenchResult> {
       'generator share 2 cores, so runs differ by ±10 points; compare the two rows of one run.',
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
     ],
-    ratios: { throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio, pacedCpuPerCallOnOverOff: pacedOn.cpu / pacedOff.cpu, signingUsPerCall: replay.signingUs },
+    ratios: { throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio, pacedCpuPerCallOnOverOff: pacedOn.cpu / pacedOff.cpu, signingUsPerCall: replay.signingUs, liveHooksUsPerCall: hooksUs },
   };
 }

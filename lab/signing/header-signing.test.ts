@@ -90,6 +90,9 @@ describe('the signing lab proxy (seed 002)', () => {
     expect(snapshot.verified.via).toBeGreaterThanOrEqual(2); // Bob's 200 (he answers without ringing), Alice's 200 to the BYE
     expect(snapshot.verified['record-route']).toBeGreaterThanOrEqual(1);
     expect(snapshot.verified['route-set']).toBe(2); // Alice's ACK, Bob's BYE
+    // what the signing cost: every message of the call passed the hooks once in and once out (ACK and CANCEL aside)
+    expect(snapshot.work.messages).toBeGreaterThanOrEqual(10);
+    expect(snapshot.work.micros).toBeGreaterThan(0);
   });
 
   it.each([
