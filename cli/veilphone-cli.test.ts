@@ -21,6 +21,18 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     expect(fs.readFileSync(path.join(scratch, `${file}.xml`), 'utf8')).toMatch(/<testsuite [^>]*failures="0"/);
   });
 
+  it('reports a load of calls: statuses, setup times and the most that ran at once, never above its limit', async () => {
+    const out = path.join(scratch, 'load-report.json');
+    const run = veilphone(['run', path.join(scenarioDir, 'load-parallel.yaml'), '--report', out, '--quiet']);
+    expect(await run.exitCode(90_000), `${run.stdout}\n${run.stderr}`).toBe(0);
+    const [burst, nobody] = JSON.parse(fs.readFileSync(out, 'utf8')).loads;
+    expect(burst).toMatchObject({ id: 'burst', plan: { calls: 30, rate: 15, parallel: 6, holdMs: 300 }, attempted: 30, established: 30, failed: 0, statuses: { '200': 30 } });
+    expect(burst.peakParallel).toBeLessThanOrEqual(6);
+    expect(burst.setupMs.p50).toBeLessThanOrEqual(burst.setupMs.p95);
+    expect(burst.elapsedMs).toBeGreaterThanOrEqual((29 / 15) * 1000); // 30 calls at 15 per second span 29/15 s at least
+    expect(nobody).toMatchObject({ attempted: 5, established: 0, failed: 5, statuses: { '404': 5 } });
+  });
+
   it('reports every call with status, setup and duration, and each agent\'s full SIP trace', async () => {
     const out = path.join(scratch, 'udp-tcp-report.json');
     const run = veilphone(['run', path.join(scenarioDir, 'call-udp-tcp.yaml'), '--report', out, '--quiet']);

@@ -29,6 +29,12 @@ describe('parseScenario', () => {
     expect(scenario.steps[7]).toMatchObject({ kind: 'reject', value: { status: 486 } });
   });
 
+  it('reads a load of calls with its defaults, and an expectation on it', () => {
+    const scenario = parseScenario(valid.replace('- wait: 300ms', '- load: { from: alice, to: 184bob, id: l1, calls: 20, rate: 5 }\n  - expect: { load: { id: l1, established: 20 } }'));
+    expect(scenario.steps[4]).toMatchObject({ kind: 'load', value: { calls: 20, rate: 5, parallel: 10, hold: 0, to: '184bob' } });
+    expect(scenario.steps[5]).toMatchObject({ kind: 'expect', value: { load: { id: 'l1', established: 20 } } });
+  });
+
   it('reads JSON too, and a server instead of a lab', () => {
     const scenario = parseScenario(JSON.stringify({ server: 'sip:127.0.0.1:5060', agents: { a: { user: 'a' } }, steps: [{ register: 'a' }] }));
     expect(scenario.server).toEqual({ udp: 'sip:127.0.0.1:5060', tcp: 'sip:127.0.0.1:5060', ws: 'sip:127.0.0.1:5060' });
@@ -46,6 +52,9 @@ describe('parseScenario', () => {
     ['an unknown call id', valid.replace('hangup: { call: c1 }', 'hangup: { call: c9 }'), 'steps[5].hangup.call'],
     ['an extra key in a step', valid.replace('hangup: { call: c1 }', 'hangup: { call: c1, force: true }'), 'steps[5].hangup.force'],
     ['no lab nor server', valid.replace('lab: embedded', ''), 'lab'],
+    ['a load above the limits', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 5000, rate: 10 }'), 'steps[4].load.calls'],
+    ['a load without a rate', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 5 }'), 'steps[4].load.rate'],
+    ['an expectation on a load not run yet', valid.replace('- wait: 300ms', '- expect: { load: { id: l1, max_failed: 0 } }'), 'steps[4].expect.load.id'],
     ['an unknown conversion placement', valid.replace('lab: embedded', 'lab: { mode: embedded, conversion: { placement: everywhere } }'), 'lab.conversion.placement'],
     ['an agent without a domain among agents in several', valid.replace('transport: udp }', 'transport: udp, domain: a.lab }').replace('answer: auto }', 'answer: auto, domain: b.lab }').replace('password: secret,', 'password: secret,').replace('bob:   { user: bob, transport: tcp, answer: auto, domain: b.lab }', 'bob:   { user: bob, transport: tcp, answer: auto, domain: b.lab }\n  carol: { user: carol }'), 'agents.carol.domain'],
   ])('names the path of %s', (_what, text, path) => {

@@ -45,7 +45,8 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   const steps: ScenarioStep[] = value.steps.map((raw, index) => parseStep(raw, index, source));
   const agents = Object.keys(value.agents);
   const callIds = new Set<string>();
-  steps.forEach((step, index) => checkReferences(step, index, agents, callIds, source));
+  const loadIds = new Set<string>();
+  steps.forEach((step, index) => checkReferences(step, index, agents, callIds, loadIds, source));
   const scenario: Scenario = { agents: value.agents, steps };
   if (value.name !== undefined) scenario.name = value.name;
   if (value.lab !== undefined) scenario.lab = value.lab;
@@ -93,7 +94,7 @@ function parseStep(raw: unknown, index: number, source: string): ScenarioStep {
   return { kind, value: result.data, text: `${kind}: ${JSON.stringify(value)}` } as ScenarioStep;
 }
 
-function checkReferences(step: ScenarioStep, index: number, agents: string[], callIds: Set<string>, source: string): void {
+function checkReferences(step: ScenarioStep, index: number, agents: string[], callIds: Set<string>, loadIds: Set<string>, source: string): void {
   const at = `steps[${index}].${step.kind}`;
   const agent = (name: string | undefined, key: string): void => {
     if (name !== undefined && !agents.includes(name)) throw new ScenarioError('INVALID', `${source}: ${at}${key}: no agent "${name}"`, `${at}${key}`);
@@ -111,6 +112,11 @@ function checkReferences(step: ScenarioStep, index: number, agents: string[], ca
       if (callIds.has(step.value.id)) throw new ScenarioError('INVALID', `${source}: ${at}.id: call id "${step.value.id}" is used twice`, `${at}.id`);
       callIds.add(step.value.id);
       break;
+    case 'load':
+      agent(step.value.from, '.from');
+      if (loadIds.has(step.value.id)) throw new ScenarioError('INVALID', `${source}: ${at}.id: load id "${step.value.id}" is used twice`, `${at}.id`);
+      loadIds.add(step.value.id);
+      break;
     case 'answer':
     case 'reject':
     case 'hangup':
@@ -125,6 +131,8 @@ function checkReferences(step: ScenarioStep, index: number, agents: string[], ca
     case 'expect': {
       call(step.value.call);
       agent(step.value.agent, '.agent');
+      const load = step.value.load?.id;
+      if (load !== undefined && !loadIds.has(load)) throw new ScenarioError('INVALID', `${source}: ${at}.load.id: no earlier load with id "${load}"`, `${at}.load.id`);
       const named = step.value.incoming?.id;
       if (named !== undefined) {
         if (step.value.agent === undefined) throw new ScenarioError('INVALID', `${source}: ${at}.incoming.id: naming an incoming call needs the agent that receives it`, `${at}.incoming.id`);

@@ -1,4 +1,5 @@
 import type { CallMediaSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import type { LoadPlan, LoadSummary } from './call-load.js';
 
 export interface StepReport {
   index: number;
@@ -65,6 +66,14 @@ export interface AgentReport {
   trace: TraceEntryReport[];
 }
 
+/** A `load` step: what it asked for and what came of it (core/scenario/call-load.ts). */
+export interface LoadReport extends LoadSummary {
+  id: string;
+  from: string;
+  to: string;
+  plan: LoadPlan & { holdMs: number };
+}
+
 export interface ScenarioReport {
   ok: boolean;
   name?: string;
@@ -74,6 +83,8 @@ export interface ScenarioReport {
   error?: string;
   steps: StepReport[];
   calls: CallReport[];
+  /** Every `load` step's outcome, in order. */
+  loads?: LoadReport[];
   agents: Record<string, AgentReport>;
   lab?: unknown;
 }

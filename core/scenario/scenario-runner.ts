@@ -18,7 +18,8 @@ import type { TraceSignature } from '../api/signature-types.js';
 import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { provisionPhone, type ProvisionedPhone, type ServiceGatewayEndpoints } from '../phone/provision-phone.js';
-import type { AddressUse, AgentReport, CallLegReport, CallReport, ScenarioReport, StepReport } from './scenario-report.js';
+import { runLoad, type LoadCallOutcome } from './call-load.js';
+import type { AddressUse, AgentReport, CallLegReport, CallReport, LoadReport, ScenarioReport, StepReport } from './scenario-report.js';
 import type { AgentSpec, LabConversion, Scenario, ScenarioStep, StepOf } from './scenario-schema.js';
 
 type ServerUris = { udp?: string; tcp?: string; ws?: string };
@@ -105,6 +106,7 @@ export class ScenarioRunner {
   /** DTMF digits received per call leg (RFC 4733 and SIP INFO alike). */
   private readonly digits = new Map<string, string>();
   private readonly waiters = new Set<() => void>();
+  private readonly loads: LoadReport[] = [];
   private lab?: LabHandle;
 
   constructor(
@@ -241,6 +243,7 @@ export class ScenarioRunner {
     await Promise.allSettled([...this.agents.values()].map((a) => a.phone.shutdown()));
     await Promise.allSettled([...this.agents.values()].map((a) => a.provisioned?.release()));
     for (const call of this.calls.values()) report.calls.push(this.callReport(call));
+    if (this.loads.length > 0) report.loads = this.loads;
     for (const agent of this.agents.values()) {
       const agentReport: AgentReport = {
         user: agent.spec.user,
@@ -270,6 +273,8 @@ export class ScenarioRunner {
         return;
       case 'call':
         return this.placeCall(step);
+      case 'load':
+        return this.runLoadStep(step);
       case 'answer':
         return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg));
       case 'reject':
@@ -310,25 +315,58 @@ export class ScenarioRunner {
     }
   }
 
-  private async placeCall(step: StepOf<'call'>): Promise<void> {
-    const { from, to, id, anonymity, level } = step.value;
-    const caller = this.agent(from);
+  /** What `caller` dials for `to`: an agent's name becomes its user (or full address in another domain). */
+  private dialTarget(caller: AgentRuntime, to: string): { target: string; calleeAgent?: string } {
     // `to` may carry a dial prefix (184bob): the callee is whoever the rest names.
     const { rest, rule } = matchDialRules(to);
     const calleeAgent = this.agents.has(rest) ? rest : [...this.agents.values()].find((a) => a.spec.user === rest)?.name;
-    let target = to;
-    if (calleeAgent !== undefined) {
-      const callee = this.agent(calleeAgent);
-      const calleeDomain = this.domainOf(callee);
-      // An agent in another domain is dialled by its full address (the dial prefix stays in front of the user).
-      const elsewhere = calleeDomain !== undefined && calleeDomain !== this.domainOf(caller);
-      target = elsewhere ? `sip:${rule?.prefix ?? ''}${callee.spec.user}@${calleeDomain}` : `${rule?.prefix ?? ''}${callee.spec.user}`;
-    }
+    if (calleeAgent === undefined) return { target: to };
+    const callee = this.agent(calleeAgent);
+    const calleeDomain = this.domainOf(callee);
+    // An agent in another domain is dialled by its full address (the dial prefix stays in front of the user).
+    const elsewhere = calleeDomain !== undefined && calleeDomain !== this.domainOf(caller);
+    return { target: elsewhere ? `sip:${rule?.prefix ?? ''}${callee.spec.user}@${calleeDomain}` : `${rule?.prefix ?? ''}${callee.spec.user}`, calleeAgent };
+  }
+
+  private async placeCall(step: StepOf<'call'>): Promise<void> {
+    const { from, to, id, anonymity, level } = step.value;
+    const caller = this.agent(from);
+    const { target, calleeAgent } = this.dialTarget(caller, to);
     const snapshot = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}), ...(level !== undefined ? { anonymityLevel: level } : {}) });
-    this.snapshots.set(snapshot.id, snapshot);
+    if (!this.snapshots.has(snapshot.id)) this.snapshots.set(snapshot.id, snapshot); // its events may have come first
     const call: CallRuntime = { id, from, to, callerLeg: snapshot.id };
     if (calleeAgent !== undefined) call.calleeAgent = calleeAgent;
     this.calls.set(id, call);
+  }
+
+  /**
+   * SPEC G: `calls` calls at `rate` per second, at most `parallel` at once (core/scenario/call-load.ts). Each call
+   * waits for its answer or its end (up to 64·T1, Timer B), is held `hold` when answered, and is hung up by the
+   * caller. The outcome goes to the report's `loads`; `expect: { load: {...} }` checks it.
+   */
+  private async runLoadStep(step: StepOf<'load'>): Promise<void> {
+    const { from, to, id, calls, rate, parallel, hold, anonymity } = step.value;
+    const caller = this.agent(from);
+    const { target } = this.dialTarget(caller, to);
+    const settleMs = 64 * (this.options.timers?.t1 ?? 500);
+    const placeOne = async (): Promise<LoadCallOutcome> => {
+      const placed = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}) });
+      if (!this.snapshots.has(placed.id)) this.snapshots.set(placed.id, placed); // events may have come first
+      const current = (): CallSnapshot => this.snapshots.get(placed.id)!;
+      const settled = await this.waitFor(() => (['established', 'terminated'].includes(current().state) ? current() : undefined), settleMs, () => 'no answer').catch(() => undefined);
+      if (settled?.state !== 'established') {
+        if (settled === undefined) await caller.phone.hangup(placed.id).catch(() => undefined);
+        // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment
+        const ended = await this.waitFor(() => (current().status !== undefined ? current() : undefined), 1000, () => 'no status').catch(() => current());
+        return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
+      }
+      if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+      await caller.phone.hangup(placed.id).catch(() => undefined);
+      await this.waitFor(() => (current().state === 'terminated' ? true : undefined), settleMs, () => 'no end').catch(() => undefined);
+      return { established: true, status: settled.status ?? 200, ...(settled.setupMs !== undefined ? { setupMs: settled.setupMs } : {}) };
+    };
+    const summary = await runLoad({ calls, rate, parallel }, placeOne);
+    this.loads.push({ id, from, to, plan: { calls, rate, parallel, holdMs: hold }, ...summary });
   }
 
   private resolvePath(file: string): string {
@@ -396,6 +434,13 @@ export class ScenarioRunner {
         if (final.status !== e.status) throw new StepFailure(`expected call ${call.id} (${legName}) status ${e.status}, got ${final.status} ${final.reason ?? ''}`.trimEnd());
       }
       return;
+    }
+    if (e.load !== undefined) {
+      const load = this.loads.find((l) => l.id === e.load!.id)!;
+      const { established, max_failed: maxFailed } = e.load;
+      if (established !== undefined && load.established < established) throw new StepFailure(`expected load ${load.id} to establish ${established} calls, it established ${load.established} (statuses ${JSON.stringify(load.statuses)})`);
+      if (maxFailed !== undefined && load.failed > maxFailed) throw new StepFailure(`expected at most ${maxFailed} failed calls in load ${load.id}, ${load.failed} failed (statuses ${JSON.stringify(load.statuses)})`);
+      if (e.agent === undefined) return;
     }
     const agent = this.agent(e.agent!);
     if (e.registered !== undefined) {

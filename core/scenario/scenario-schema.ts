@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadLimits } from './call-load.js';
 import { parseDuration } from './duration.js';
 
 /** A duration written as `300ms`, `3s`, `2m` or milliseconds; read as milliseconds. */
@@ -122,6 +123,22 @@ export const stepSchemas = {
   call: z
     .object({ from: name, to: z.string().min(1).max(256), id: name, anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(), level: z.enum(['id', 'full']).optional() })
     .strict(),
+  /**
+   * SPEC G: `calls` calls from one agent to a target, started `rate` per second, at most `parallel` at once; each
+   * answered call is held `hold` and hung up by the caller. `id` names the load for expectations and the report.
+   */
+  load: z
+    .object({
+      from: name,
+      to: z.string().min(1).max(256),
+      id: name,
+      calls: z.number().int().min(1).max(loadLimits.calls),
+      rate: z.number().gt(0).max(loadLimits.rate),
+      parallel: z.number().int().min(1).max(loadLimits.parallel).default(10),
+      hold: duration.default(0),
+      anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(),
+    })
+    .strict(),
   answer: z.object({ ...callRef, ...by }).strict(),
   reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
   hangup: z.object({ ...callRef, ...by }).strict(),
@@ -158,6 +175,8 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      /** A `load` step's outcome: at least `established` calls answered, at most `max_failed` failed. */
+      load: z.object({ id: name, established: z.number().int().min(0).optional(), max_failed: z.number().int().min(0).optional() }).strict().optional(),
       /**
        * The seed 002 signatures in this leg's messages, as the phone checks them with the lab's keys: `valid` = at
        * least one and all valid; `missing` = none; another verdict = at least one has it. `route_set` is either kind.
@@ -181,7 +200,7 @@ export const stepSchemas = {
       within: duration.optional(),
     })
     .strict()
-    .refine((e) => e.call !== undefined || e.agent !== undefined, { message: 'expect needs a call or an agent' })
+    .refine((e) => e.call !== undefined || e.agent !== undefined || e.load !== undefined, { message: 'expect needs a call, an agent or a load' })
     .refine((e) => e.call !== undefined || (e.signatures === undefined && e.failed === undefined), { message: 'signatures and failed are about a call: name it with "call"' }),
 } as const;
 
