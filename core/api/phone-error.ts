@@ -11,6 +11,7 @@ export type PhoneErrorCode =
   | 'CALL_FAILED'
   | 'MEDIA_FAILED'
   | 'PORT_RANGE_EXHAUSTED'
+  | 'TOO_MANY_CALLS'
   | 'ADDRESS_FAILED'
   | 'LEASE_FAILED'
   | 'LEASE_LOST'

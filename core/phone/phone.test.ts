@@ -22,13 +22,14 @@ describe('Phone', () => {
     log.close();
   });
 
-  function phone(account: Partial<AccountConfig> & { id: string; user: string }): { phone: Phone; events: PhoneEvent[] } {
+  function phone(account: Partial<AccountConfig> & { id: string; user: string }, options: { maxCalls?: number } = {}): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const p = new Phone({
       accounts: [{ server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...account }],
       callLog: log,
       createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
       timers: { t1: 100, t2: 400 },
+      ...options,
     });
     p.subscribe((e) => events.push(e));
     phones.push(p);
@@ -73,6 +74,21 @@ describe('Phone', () => {
     await until(() => lastCall(alice.events, call.id)?.state === 'terminated');
     expect(lastCall(alice.events, call.id)).toMatchObject({ status: 482 });
     expect(alice.events.filter((e) => e.type === 'incoming')).toEqual([]);
+  });
+
+  it('takes at most maxCalls calls at once: the next INVITE gets 486 without a log entry, reported once, and call() is refused', async () => {
+    const alice = phone({ id: 'alice', user: 'alice' });
+    const bob = phone({ id: 'bob', user: 'bob' }, { maxCalls: 2 });
+    await alice.phone.register();
+    await bob.phone.register();
+    const placed = [];
+    for (let i = 0; i < 4; i++) placed.push(await alice.phone.call({ target: 'bob' }));
+    await until(() => placed.slice(2).every((c) => lastCall(alice.events, c.id)?.state === 'terminated'));
+    expect(placed.slice(2).map((c) => lastCall(alice.events, c.id)!.status)).toEqual([486, 486]);
+    expect(bob.events.filter((e) => e.type === 'incoming')).toHaveLength(2); // two ringing, nothing about the others
+    expect(bob.events.filter((e) => e.type === 'error' && e.code === 'TOO_MANY_CALLS')).toHaveLength(1);
+    expect((await bob.phone.history({ direction: 'incoming' })).calls).toHaveLength(2);
+    await expect(bob.phone.call({ target: 'alice' })).rejects.toMatchObject({ code: 'TOO_MANY_CALLS' });
   });
 
   it('records missed, rejected, busy and failed calls with the right words', async () => {

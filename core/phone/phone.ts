@@ -150,6 +150,11 @@ export interface PhoneOptions {
    * The settings file (`settingsPath(dataDir)`): accounts saved from the settings view are loaded from it at start and
    * every change is written back. An account of `accounts` (the host's command line) wins over a stored one of its id.
    */
+  /**
+   * Calls at once, incoming and outgoing (default 128): beyond it an INVITE gets 486 Busy Here and is only counted
+   * (a flood of INVITEs must not fill the call log, the notifications and the memory), and call() is refused.
+   */
+  maxCalls?: number;
   settingsFile?: string;
   /** Seals the passwords of the settings file with the OS keychain (Electron's safeStorage); absent, they stay in it. */
   secretSealer?: SecretSealer;
@@ -199,11 +204,16 @@ export class Phone implements PhoneApi {
   /** Why stored accounts could not be loaded (reported once a host subscribes, and by `settingsProblems`). */
   readonly settingsProblems: string[] = [];
   private readonly unwatchLease?: () => void;
+  private readonly maxCalls: number;
+  /** Incoming calls turned away because `maxCalls` were going on, and when that was last reported. */
+  private refusedOverLimit = 0;
+  private lastLimitReport = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: PhoneOptions) {
     this.ownsCallLog = options.callLog === undefined;
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
     if (options.audioPort) this.audio = new CallAudioPort();
+    this.maxCalls = options.maxCalls ?? 128;
     if (options.lease) this.unwatchLease = this.watchLease(options.lease);
     for (const config of options.accounts) this.addAccount(config);
     if (options.settingsFile !== undefined) {
@@ -423,6 +433,7 @@ export class Phone implements PhoneApi {
 
   async call(request: CallRequest): Promise<CallSnapshot> {
     const account = this.account(request.accountId);
+    if (this.calls.size >= this.maxCalls) throw new PhoneError('TOO_MANY_CALLS', `${this.calls.size} calls are going on, the most this phone takes at once`);
     const config = account.config;
     // SPEC A: the dial string, this call's choice and the account default decide what the INVITE presents.
     const privacy = planCallPrivacy({
@@ -702,6 +713,16 @@ export class Phone implements PhoneApi {
       ...(hostOfUri(sip.remote.uri) !== undefined ? { fromHost: hostOfUri(sip.remote.uri)! } : {}),
       ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
     });
+    if (this.calls.size >= this.maxCalls) {
+      void sip.reject(486, 'Busy Here').catch(() => undefined); // RFC 3261 §21.4.24
+      this.refusedOverLimit++;
+      const now = Date.now();
+      if (now - this.lastLimitReport >= 10_000) {
+        this.lastLimitReport = now;
+        this.emit({ type: 'error', code: 'TOO_MANY_CALLS', message: `incoming calls refused with 486: ${this.calls.size} calls at once is the most (${this.refusedOverLimit} refused so far)` });
+      }
+      return;
+    }
     // RFC 3261 §8.2.2.2: a Call-ID this account already has a call for is a merged request or a loop — a forking
     // registrar delivering one INVITE to two of its identities (the receiving one and a per-call sending one), or the
     // account's own INVITE coming back to it (it called its own number; sip.js would have caught that by its

@@ -93,6 +93,7 @@ const en = {
   error_PORT_RANGE_EXHAUSTED: 'No free port in the allowed range',
   error_LEASE_FAILED: 'No port lease',
   error_LEASE_LOST: 'The port lease is gone: restart the phone',
+  error_TOO_MANY_CALLS: 'Too many calls at once',
 } as const;
 
 export type DesktopStringKey = keyof typeof en;
@@ -188,6 +189,7 @@ const ja: Record<DesktopStringKey, string> = {
   error_PORT_RANGE_EXHAUSTED: '許可された範囲に空きポートがありません',
   error_LEASE_FAILED: 'ポートのリースがありません',
   error_LEASE_LOST: 'ポートのリースが失効しました。再起動してください',
+  error_TOO_MANY_CALLS: '同時に扱える通話の数を超えています',
 };
 
 export const desktopStrings: Record<'en' | 'ja', Record<DesktopStringKey, string>> = { en, ja };
