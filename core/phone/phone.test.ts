@@ -81,7 +81,7 @@ describe('Phone', () => {
     const bob = phone({ id: 'bob', user: 'bob' }, { maxCalls: 2 });
     await alice.phone.register();
     await bob.phone.register();
-    const placed = [];
+    const placed: CallSnapshot[] = [];
     for (let i = 0; i < 4; i++) placed.push(await alice.phone.call({ target: 'bob' }));
     await until(() => placed.slice(2).every((c) => lastCall(alice.events, c.id)?.state === 'terminated'));
     expect(placed.slice(2).map((c) => lastCall(alice.events, c.id)!.status)).toEqual([486, 486]);
