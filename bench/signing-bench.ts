@@ -154,8 +154,8 @@ export interface LabProcess {
   admin?: string;
 }
 
-async function startLab(signing: boolean): Promise<LabProcess> {
-  const child = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', ...(signing ? ['--signing'] : [])]);
+async function startLab(signing: boolean, trusted: string[] = []): Promise<LabProcess> {
+  const child = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', ...(signing ? ['--signing'] : []), ...(trusted.length > 0 ? ['--trusted', ...trusted] : [])]);
   const ready = JSON.parse((await child.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; admin?: string };
   return { child, udp: ready.udp, pid: child.process.pid!, ...(ready.admin !== undefined ? { admin: ready.admin } : {}) };
 }
@@ -175,14 +175,15 @@ function cpuMs(pid: number): number {
 
 interface Endpoint {
   socket: dgram.Socket;
+  address: string;
   port: number;
   onMessage?: (text: string) => void;
 }
 
-async function endpoint(): Promise<Endpoint> {
+async function endpoint(address = '127.0.0.1'): Promise<Endpoint> {
   const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const ep: Endpoint = { socket, port: socket.address().port };
+  await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
+  const ep: Endpoint = { socket, address, port: socket.address().port };
   socket.on('message', (data) => ep.onMessage?.(data.toString()));
   return ep;
 }
@@ -207,13 +208,13 @@ const token = (): string => `${process.pid.toString(36)}${(counter++).toString(3
  * BYE → 200 — five messages into the proxy and five out per call, every one of them signed or checked when the lab
  * signs (Via on INVITE/BYE and their 200s, Record-Route and both route sets, the route set on ACK and BYE).
  */
-export async function pair(lab: LabProcess, index: number): Promise<{ call: () => Promise<boolean>; close: () => void }> {
-  const caller = await endpoint();
+export async function pair(lab: LabProcess, index: number, callerAddress = '127.0.0.1'): Promise<{ call: () => Promise<boolean>; close: () => void }> {
+  const caller = await endpoint(callerAddress);
   const callee = await endpoint();
   const labAt = `127.0.0.1:${lab.udp}`;
   const user = `bob${index}`;
   const calleeContact = `<sip:${user}@127.0.0.1:${callee.port}>`;
-  const callerContact = `<sip:alice${index}@127.0.0.1:${caller.port}>`;
+  const callerContact = `<sip:alice${index}@${caller.address}:${caller.port}>`;
   const send = (ep: Endpoint, text: string): void => ep.socket.send(text, lab.udp, '127.0.0.1');
   // Register the callee.
   await new Promise<void>((resolve, reject) => {
@@ -256,13 +257,13 @@ export async function pair(lab: LabProcess, index: number): Promise<{ call: () =
       caller.onMessage = (text) => {
         if (text.startsWith('SIP/2.0 200') && one(text, 'cseq').endsWith('INVITE')) {
           const routes = [...lines(text, 'record-route')].reverse().map((r) => `Route: ${r}\r\n`).join('');
-          send(caller, `ACK ${uriOf(one(text, 'contact'))} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\n${routes}From: ${from}\r\nTo: ${one(text, 'to')}\r\nCall-ID: ${callId}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`);
+          send(caller, `ACK ${uriOf(one(text, 'contact'))} SIP/2.0\r\nVia: SIP/2.0/UDP ${caller.address}:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\n${routes}From: ${from}\r\nTo: ${one(text, 'to')}\r\nCall-ID: ${callId}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`);
         } else if (text.startsWith('BYE ')) {
           const vias = lines(text, 'via').map((v) => `Via: ${v}\r\n`).join('');
           send(caller, `SIP/2.0 200 OK\r\n${vias}From: ${one(text, 'from')}\r\nTo: ${one(text, 'to')}\r\nCall-ID: ${callId}\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n`);
         }
       };
-      send(caller, `INVITE sip:${user}@${labAt} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\nFrom: ${from}\r\nTo: <sip:${user}@${labAt}>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: ${callerContact}\r\nContent-Length: 0\r\n\r\n`);
+      send(caller, `INVITE sip:${user}@${labAt} SIP/2.0\r\nVia: SIP/2.0/UDP ${caller.address}:${caller.port};branch=z9hG4bK${token()};rport\r\nMax-Forwards: 70\r\nFrom: ${from}\r\nTo: <sip:${user}@${labAt}>\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: ${callerContact}\r\nContent-Length: 0\r\n\r\n`);
     });
   return { call, close: () => (caller.socket.close(), callee.socket.close()) };
 }
@@ -321,25 +322,30 @@ export async function benchSigning(): Promise<BenchResult> {
   const loadBefore = os.loadavg()[0]!;
   const costs = microbench();
   const replay = await hookReplay();
-  const labs = { off: await startLab(false), on: await startLab(true) };
-  const results: Record<'off' | 'on', Array<Awaited<ReturnType<typeof round>>>> = { off: [], on: [] };
-  const pairsFor = { off: [] as Array<Awaited<ReturnType<typeof pair>>>, on: [] as Array<Awaited<ReturnType<typeof pair>>> };
-  const paced: Record<'off' | 'on', Array<Awaited<ReturnType<typeof pacedRound>>>> = { off: [], on: [] };
+  // `trusted`: seed 002 Fig. 1 at SIP node 300 — the link toward the caller's side (node 250) trusted, only the
+  // callee's (312) untrusted; the callers send from 127.0.0.2, which that lab is told to trust.
+  const modes = ['off', 'on', 'trusted'] as const;
+  type Mode = (typeof modes)[number];
+  const labs: Record<Mode, LabProcess> = { off: await startLab(false), on: await startLab(true), trusted: await startLab(true, ['127.0.0.2']) };
+  const results: Record<Mode, Array<Awaited<ReturnType<typeof round>>>> = { off: [], on: [], trusted: [] };
+  const pairsFor: Record<Mode, Array<Awaited<ReturnType<typeof pair>>>> = { off: [], on: [], trusted: [] };
+  const paced: Record<Mode, Array<Awaited<ReturnType<typeof pacedRound>>>> = { off: [], on: [], trusted: [] };
+  const order = (r: number): readonly Mode[] => (r % 2 === 0 ? modes : [...modes].reverse());
   let offered = 0;
   try {
-    for (const mode of ['off', 'on'] as const) for (let i = 0; i < concurrency; i++) pairsFor[mode].push(await pair(labs[mode], i));
-    for (const mode of ['off', 'on'] as const) await round(labs[mode], pairsFor[mode].slice(0, 4)); // warm-up
+    for (const mode of modes) for (let i = 0; i < concurrency; i++) pairsFor[mode].push(await pair(labs[mode], i, mode === 'trusted' ? '127.0.0.2' : '127.0.0.1'));
+    for (const mode of modes) await round(labs[mode], pairsFor[mode].slice(0, 4)); // warm-up
     for (let r = 0; r < rounds; r++) {
-      for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) results[mode].push(await round(labs[mode], pairsFor[mode]));
+      for (const mode of order(r)) results[mode].push(await round(labs[mode], pairsFor[mode]));
     }
-    // The same offered load for both, well below what the signing proxy managed saturated.
+    // The same offered load for all, well below what the signing proxy managed saturated.
     offered = Math.max(50, Math.round((0.6 * median(results.on.map((r) => r.callsPerS))) / 10) * 10);
     for (let r = 0; r < rounds; r++) {
-      for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) paced[mode].push(await pacedRound(labs[mode], pairsFor[mode], offered));
+      for (const mode of order(r)) paced[mode].push(await pacedRound(labs[mode], pairsFor[mode], offered));
     }
   } finally {
-    for (const p of [...pairsFor.off, ...pairsFor.on]) p.close();
-    await Promise.all([labs.off.child.stop(), labs.on.child.stop()]);
+    for (const p of modes.flatMap((m) => pairsFor[m])) p.close();
+    await Promise.all(modes.map((m) => labs[m].child.stop()));
   }
   const summary = (list: Array<{ callsPerS: number; cpuUsPerCall: number; failed: number; busy?: number }>): { calls: number; cpu: number; busy: number; failed: number } => ({
     calls: median(list.map((r) => r.callsPerS)),
@@ -349,6 +355,9 @@ export async function benchSigning(): Promise<BenchResult> {
   });
   const off = summary(results.off);
   const on = summary(results.on);
+  const trusted = summary(results.trusted);
+  const trustedLoss = 1 - trusted.calls / off.calls;
+  const pacedTrusted = summary(paced.trusted);
   const hooksUs = median(results.on.map((r) => r.hooksUsPerCall));
   const loss = 1 - on.calls / off.calls;
   const cpuRatio = on.cpu / off.cpu;
@@ -371,7 +380,7 @@ export async function benchSigning(): Promise<BenchResult> {
       'recorded from an in-process signing lab and replayed over and over): ' +
         `**${replay.signingUs.toFixed(1)} µs of signing and checking per call** (10 MACs: 5 made, 5 checked), beside ${replay.parseUs.toFixed(1)} µs to parse the same ${replay.hookCalls} messages.`,
       '',
-      `Lab proxy throughput: two \`veilphone lab\` processes, one with \`--signing\`, loaded in turn (${rounds} alternating rounds of`,
+      `Lab proxy throughput: three \`veilphone lab\` processes (unsigned, \`--signing\`, \`--signing --trusted\`), loaded in turn (${rounds} alternating rounds of`,
       `${roundMs / 1000} s each, medians) by ${concurrency} UDP caller/callee pairs in the bench process running whole dialogs`,
       '(INVITE → 200 → ACK, then the callee\'s BYE → 200: 5 messages into the proxy and 5 out per call; with signing every',
       'one is signed and/or checked: Via on INVITE and BYE, Record-Route, callee and caller route sets, route set on ACK and BYE).',
@@ -382,8 +391,11 @@ export async function benchSigning(): Promise<BenchResult> {
       '| --- | --- | --- | --- | --- | --- |',
       `| signing off | ${off.calls.toFixed(0)} | ${(off.calls * 10).toFixed(0)} | ${off.cpu.toFixed(0)} µs | ${(off.busy * 100).toFixed(0)} % | ${off.failed} |`,
       `| signing on | ${on.calls.toFixed(0)} | ${(on.calls * 10).toFixed(0)} | ${on.cpu.toFixed(0)} µs | ${(on.busy * 100).toFixed(0)} % | ${on.failed} |`,
+      `| signing on, the callers' link trusted | ${trusted.calls.toFixed(0)} | ${(trusted.calls * 10).toFixed(0)} | ${trusted.cpu.toFixed(0)} µs | ${(trusted.busy * 100).toFixed(0)} % | ${trusted.failed} |`,
       '',
       `Throughput loss with signing, saturated: **${pct(loss)}** (target ≤ 10 %); proxy CPU per call on ÷ off: ${cpuRatio.toFixed(2)}×.`,
+      `With the callers' link trusted (\`--trusted 127.0.0.2\`: seed 002 Fig. 1 at node 300, whose link to node 250 is trusted and`,
+      `to the callee untrusted; 6 MACs per call instead of 10, ¶[0029]-[0031]): **${pct(trustedLoss)}**.`,
       `Where the extra ${(on.cpu - off.cpu).toFixed(0)} µs per call go: **${hooksUs.toFixed(0)} µs inside the signing hooks** (their own clock, read from`,
       `the lab's admin snapshot: \`sip.signing.work\`; a garbage collection that runs while a hook allocates counts there),`,
       `${(hooksUs / replay.signingUs).toFixed(1)}× the replayed figure above; the other ${Math.max(0, on.cpu - off.cpu - hooksUs).toFixed(0)} µs outside them (collections elsewhere, parsing, copying and`,
@@ -396,8 +408,9 @@ export async function benchSigning(): Promise<BenchResult> {
       '| --- | --- | --- | --- |',
       `| signing off | ${pacedOff.calls.toFixed(0)} | ${pacedOff.cpu.toFixed(0)} µs | ${pacedOff.failed} |`,
       `| signing on | ${pacedOn.calls.toFixed(0)} | ${pacedOn.cpu.toFixed(0)} µs | ${pacedOn.failed} |`,
+      `| signing on, the callers' link trusted | ${pacedTrusted.calls.toFixed(0)} | ${pacedTrusted.cpu.toFixed(0)} µs | ${pacedTrusted.failed} |`,
       '',
-      `Capacity loss at equal load (1 − CPU per call off ÷ on): **${pct(capacityLoss)}** (target ≤ 10 %).`,
+      `Capacity loss at equal load (1 − CPU per call off ÷ on): **${pct(capacityLoss)}** (target ≤ 10 %); with the callers' link trusted: **${pct(1 - pacedOff.cpu / pacedTrusted.cpu)}**.`,
       'Both ways the signing proxy spends more than the replayed signing work per call. The replay is a lower bound:',
       'its messages repeat, so every canonical form comes from the memo, while in the live proxy each call brings new',
       'branches, tags and Call-IDs (parsed and canonicalised once, then held until the memo turns over, which the GC pays',
@@ -405,6 +418,6 @@ export async function benchSigning(): Promise<BenchResult> {
       'generator share 2 cores, so runs differ by ±10 points; compare the two rows of one run.',
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on ${os.cpus().length} cores shared with other work.`,
     ],
-    ratios: { throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio, pacedCpuPerCallOnOverOff: pacedOn.cpu / pacedOff.cpu, signingUsPerCall: replay.signingUs, liveHooksUsPerCall: hooksUs },
+    ratios: { throughputTrustedOverOff: trusted.calls / off.calls, throughputOnOverOff: on.calls / off.calls, cpuPerCallOnOverOff: cpuRatio, pacedCpuPerCallOnOverOff: pacedOn.cpu / pacedOff.cpu, signingUsPerCall: replay.signingUs, liveHooksUsPerCall: hooksUs },
   };
 }

@@ -47,4 +47,22 @@ describe('veilphone lab-admin (the operator identifies an anonymous caller from 
     expect(await wrongToken.exitCode(30_000)).toBe(2);
     expect(wrongToken.stderr).toMatch(/refused the token/);
   }, 120_000);
+
+  it('takes the links to trust from --trusted (seed 002 ¶[0029]) and shows them; refuses what is not an address', async () => {
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', '--signing', '--trusted', '127.0.0.2', 'udp:[::1]:5070']);
+    children.push(lab);
+    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { admin: string };
+    const snapshot = veilphone(['lab-admin', ready.admin, 'snapshot', '--json']);
+    expect(await snapshot.exitCode(30_000), snapshot.stderr).toBe(0);
+    expect(JSON.parse(snapshot.stdout).sip.signing.trusted).toEqual([{ address: '127.0.0.2' }, { address: '::1', port: 5070, transport: 'udp' }]);
+
+    for (const [args, message] of [
+      [['--signing', '--trusted', 'proxy.example.net'], /--trusted: "proxy\.example\.net" is not a trusted link/],
+      [['--trusted', '127.0.0.2'], /add --signing/],
+    ] as const) {
+      const refused = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', ...args]);
+      expect(await refused.exitCode(30_000)).toBe(2);
+      expect(refused.stderr).toMatch(message);
+    }
+  });
 });

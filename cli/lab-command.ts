@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
+import { parseTrustedLink, type TrustedLink } from '../lab/signing/link-trust.js';
 import { exitCodes } from './exit-codes.js';
 
 export interface LabCommandOptions {
@@ -16,6 +17,8 @@ export interface LabCommandOptions {
   /** Append every SIP message the lab sends and receives to this file, one JSON object per line. */
   trace?: string;
   signing?: boolean;
+  /** With `signing`: server links the proxy trusts (no signing toward them, no checks of what comes from them). */
+  trusted?: string[];
   keysOut?: string;
 }
 
@@ -24,6 +27,17 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   const ports = { udp: portOption(options.udp, '--udp'), tcp: portOption(options.tcp, '--tcp'), ws: portOption(options.ws, '--ws') };
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
   const adminPort = options.admin !== undefined ? portOption(options.admin, '--admin') : undefined;
+  let trusted: TrustedLink[] = [];
+  try {
+    trusted = (options.trusted ?? []).map(parseTrustedLink);
+  } catch (error) {
+    console.error(`veilphone lab: --trusted: ${(error as Error).message}`);
+    process.exit(exitCodes.invalid);
+  }
+  if (trusted.length > 0 && !options.signing) {
+    console.error('veilphone lab: --trusted names links for signing: add --signing');
+    process.exit(exitCodes.invalid);
+  }
   const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
   let lab: Lab;
   let admin: AdminServer | undefined;
@@ -33,7 +47,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...ports,
       ...(users ? { users } : {}),
       ...(options.auth ? { auth: true } : {}),
-      ...(options.signing ? { signing: true } : {}),
+      ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
       ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
     });
     if (adminPort !== undefined) {

@@ -31,6 +31,7 @@ program
   .option('--admin <port>', 'serve the read-only admin view (bindings, conversion tables, counters) on 127.0.0.1 with a per-run token')
   .option('--trace <file>', 'append every SIP message the lab sends and receives to this file (JSON lines)')
   .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
+  .option('--trusted <link...>', 'with --signing: a server link to trust, ADDRESS[:PORT] or [IPv6][:PORT], optionally after udp:/tcp:/ws: (repeatable); nothing toward it is signed, nothing from it checked (seed 002 ¶[0029]-[0031])')
   .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
   .action(async (options) => (await lab()).labCommand(options));
 

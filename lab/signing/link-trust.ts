@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { Hop } from '../sip-server/server-transports.js';
 
@@ -28,4 +29,18 @@ export class LinkTrust {
   get links(): readonly TrustedLink[] {
     return this.trusted;
   }
+}
+
+/**
+ * A trusted link as an operator writes it (`veilphone lab --trusted`): `10.0.0.5`, `10.0.0.5:5060`, `[2001:db8::5]`
+ * or `[2001:db8::5]:5060`, optionally after `udp:`, `tcp:` or `ws:`. Only IP literals: a name would need a lookup,
+ * and trust must not follow DNS. Throws a RangeError saying what is wrong.
+ */
+export function parseTrustedLink(text: string): TrustedLink {
+  const match = /^(?:(udp|tcp|ws):)?(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  const address = match?.[2] ?? match?.[3];
+  if (!match || address === undefined || isIP(address) === 0) throw new RangeError(`"${text}" is not a trusted link: write ADDRESS, ADDRESS:PORT or [IPv6]:PORT, optionally after udp:, tcp: or ws:`);
+  const port = match[4] !== undefined ? Number(match[4]) : undefined;
+  if (port !== undefined && (port < 1 || port > 65535)) throw new RangeError(`"${text}": port ${port} is out of range`);
+  return { address, ...(port !== undefined ? { port } : {}), ...(match[1] !== undefined ? { transport: match[1] as SipTransportKind } : {}) };
 }
