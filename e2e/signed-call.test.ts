@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Child } from '../test/support/child.js';
 import { missingRequirements } from '../test/support/tools.js';
 import { veilphone } from '../test/support/veilphone-cli.js';
-import { launchChromium } from './support/browser.js';
+import type { launchChromium } from './support/browser.js';
+import { answeredCall, openPhonePages } from './support/phone-pages.js';
 import { servePhone } from './support/served-phone.js';
 
 const skip = missingRequirements(['chromium']);
@@ -26,11 +27,7 @@ describe.skipIf(skip)('a call through the signing lab, inspected in Chromium', (
     children.push(first.child);
     const second = await servePhone(['--user', 'bob', '--server', first.lab!.udp]);
     children.push(second.child);
-    browser = await launchChromium();
-    alice = await browser.context.newPage();
-    bob = await browser.context.newPage();
-    await alice.goto(first.url);
-    await bob.goto(second.url);
+    ({ browser, alice, bob } = await openPhonePages(first.url, second.url));
   });
   afterAll(async () => {
     await browser?.close();
@@ -38,16 +35,7 @@ describe.skipIf(skip)('a call through the signing lab, inspected in Chromium', (
   });
 
   it('shows the signatures of the answer as valid, highlighted in its raw text, and marks the ladder', async () => {
-    await expect.poll(() => alice.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
-    await expect.poll(() => bob.locator('[data-account="bob"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
-    await alice.getByLabel('Number, user or SIP address').fill('bob');
-    await alice.keyboard.press('Enter');
-    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
-    await incoming.waitFor({ timeout: 15_000 });
-    await incoming.getByRole('button', { name: 'Answer' }).click();
-    await expect.poll(() => alice.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
-    await alice.locator('body').press('Escape');
-    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
+    await answeredCall(alice, bob);
 
     await alice.locator('.history-entry .party').first().click();
     const pane = alice.getByRole('dialog', { name: 'Call diagnostics' });
@@ -94,11 +82,7 @@ describe.skipIf(skip)('phones of an external signing lab: one with its key file,
     children.push(first.child);
     const second = await servePhone(['--user', 'bob', '--server', server]);
     children.push(second.child);
-    browser = await launchChromium();
-    alice = await browser.context.newPage();
-    bob = await browser.context.newPage();
-    await alice.goto(first.url);
-    await bob.goto(second.url);
+    ({ browser, alice, bob } = await openPhonePages(first.url, second.url));
   });
   afterAll(async () => {
     await browser?.close();
@@ -116,16 +100,7 @@ describe.skipIf(skip)('phones of an external signing lab: one with its key file,
   }
 
   it('alice, with the key file, sees valid signatures; bob, without keys, sees them decoded but not verified', async () => {
-    await expect.poll(() => alice.locator('[data-account="alice"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
-    await expect.poll(() => bob.locator('[data-account="bob"] .state').textContent(), { timeout: 15_000 }).toBe('Registered');
-    await alice.getByLabel('Number, user or SIP address').fill('bob');
-    await alice.keyboard.press('Enter');
-    const incoming = bob.getByRole('alertdialog', { name: 'Incoming call' });
-    await incoming.waitFor({ timeout: 15_000 });
-    await incoming.getByRole('button', { name: 'Answer' }).click();
-    await expect.poll(() => alice.locator('.call-state').textContent(), { timeout: 15_000 }).toMatch(/^In call/);
-    await alice.locator('body').press('Escape');
-    await expect.poll(() => alice.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
+    await answeredCall(alice, bob);
     await expect.poll(() => bob.locator('.history-entry .result').first().textContent(), { timeout: 15_000 }).toBe('Answered');
 
     expect(new Set(await verdicts(alice, { dir: 'in', text: '200 OK (INVITE)' }))).toEqual(new Set(['valid']));

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Child } from '../test/support/child.js';
 import { missingRequirements } from '../test/support/tools.js';
-import { launchChromium } from './support/browser.js';
+import type { launchChromium } from './support/browser.js';
+import { openPhonePages } from './support/phone-pages.js';
 import { servePhone } from './support/served-phone.js';
 
 const skip = missingRequirements(['chromium']);
@@ -18,11 +19,7 @@ describe.skipIf(skip)('two served phones in Chromium call each other through the
     children.push(first.child);
     const second = await servePhone(['--user', 'bob', '--transport', 'tcp', '--server', first.lab!.tcp]);
     children.push(second.child);
-    browser = await launchChromium();
-    alice = await browser.context.newPage();
-    bob = await browser.context.newPage();
-    await alice.goto(first.url);
-    await bob.goto(second.url);
+    ({ browser, alice, bob } = await openPhonePages(first.url, second.url));
   });
   afterAll(async () => {
     await browser?.close();

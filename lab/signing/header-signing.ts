@@ -135,35 +135,26 @@ export class HeaderSigning implements WireHooks {
   // ---- validation (Figs. 11 and 13; ¶[0036], ¶[0045]) ------------------------------------------------------
 
   onReceive(inbound: Inbound): string | undefined {
-    const start = performance.now();
-    try {
-      return this.receive(inbound);
-    } finally {
-      this.worked(start);
-    }
+    return this.timed(() => this.receive(inbound));
   }
 
   onSendRequest(request: SipRequest, context: ForwardContext): void {
-    const start = performance.now();
-    try {
-      this.sendRequest(request, context);
-    } finally {
-      this.worked(start);
-    }
+    this.timed(() => this.sendRequest(request, context));
   }
 
   onSendResponse(response: SipResponse, upstream: Hop): void {
-    const start = performance.now();
-    try {
-      this.sendResponse(response, upstream);
-    } finally {
-      this.worked(start);
-    }
+    this.timed(() => this.sendResponse(response, upstream));
   }
 
-  private worked(start: number): void {
-    this.work.messages++;
-    this.work.micros += (performance.now() - start) * 1000;
+  /** Run one hook's work on the clock of `work`. */
+  private timed<T>(work: () => T): T {
+    const start = performance.now();
+    try {
+      return work();
+    } finally {
+      this.work.messages++;
+      this.work.micros += (performance.now() - start) * 1000;
+    }
   }
 
   private receive(inbound: Inbound): string | undefined {
