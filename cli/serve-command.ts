@@ -7,7 +7,7 @@ import { callLogPath } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
 import { Lab } from '../lab/lab.js';
-import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
+import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
 import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/signing/key-ring.js';
 import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
@@ -60,8 +60,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     try {
       lab = await Lab.start({
         ...(options.signing ? { signing: true } : {}),
-        // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
-        ...(provision === 'dhcp' ? { secondaryMgc: true, serviceGateway: labBootFiles } : {}),
+        ...(provision === 'dhcp' ? provisioningLab : {}),
       });
     } catch (error) {
       fail(exitCodes.environment, `the embedded lab failed to start: ${(error as Error).message}`);
@@ -72,7 +71,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   if (provision === 'dhcp') {
     try {
       fs.mkdirSync(options.dataDir, { recursive: true });
-      provisioned = await provisionPhone({ gateway: lab!.serviceGateway!.endpoints, vendorClass: 'Veilphone-1', dataDir: options.dataDir });
+      provisioned = await provisionPhone({ gateway: lab!.serviceGateway!.endpoints, dataDir: options.dataDir });
     } catch (error) {
       await lab?.stop();
       fail(exitCodes.environment, `provisioning failed: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import { Lab } from '../lab/lab.js';
-import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
+import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
 import { launchDesktop, electronBinary } from './desktop-launch.js';
 import { exitCodes } from './exit-codes.js';
 import { serveCommand } from './serve-command.js';
@@ -23,7 +23,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   }
   const electron = electronBinary();
   if (electron) {
-    const lab = await Lab.start(provision === 'dhcp' ? { secondaryMgc: true, serviceGateway: labBootFiles } : {});
+    const lab = await Lab.start(provision === 'dhcp' ? provisioningLab : {});
     const code = await launchDesktop(electron, {
       dataDir: options.dataDir,
       account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },

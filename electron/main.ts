@@ -52,7 +52,7 @@ new DesktopHost({
   createPhone: async () => {
     fs.mkdirSync(dataDir, { recursive: true });
     // Seed 003: lease first; the soft switches and dial plan of the boot file override the launcher's server.
-    const provisioned = gateway ? await provisionPhone({ gateway, vendorClass: 'Veilphone-1', dataDir }) : undefined;
+    const provisioned = gateway ? await provisionPhone({ gateway, dataDir }) : undefined;
     return new Phone({
       accounts: account ? [{ ...account, ...(provisioned ? provisioned.account : {}) }] : [],
       ...(provisioned ? { lease: provisioned.phoneLease } : {}),

@@ -25,6 +25,9 @@ export interface ProvisionedPhone {
   release(): Promise<void>;
 }
 
+/** The vendor class (option 60) a Veilphone sends unless told otherwise; the lab's gateway serves it 20 ports. */
+export const phoneVendorClass = 'Veilphone-1';
+
 /** DHCP timings for the lab's loopback gateway, which answers at once: retries come quickly. */
 const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 1200, jitterMs: 100, maxDiscoverRounds: 4 };
 
@@ -35,7 +38,7 @@ const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 12
  * range come from provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone
  * watches it through `phoneLease.watch`; the phone's shutdown releases the lease (`phoneLease.release`).
  */
-export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints; vendorClass: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
+export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints; vendorClass?: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
   const transport = await UdpLeaseTransport.loopback(options.gateway.dhcp);
   // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
   const mac = randomBytes(6);
@@ -43,7 +46,7 @@ export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints
   const client = new LeaseClient({
     transport,
     hardwareAddress: mac,
-    vendorClass: options.vendorClass,
+    vendorClass: options.vendorClass ?? phoneVendorClass,
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
     store: options.dataDir !== undefined ? new FileLeaseStore(options.dataDir) : new MemoryLeaseStore(),
     timing: { ...loopbackTiming, ...options.timing },

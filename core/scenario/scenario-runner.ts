@@ -191,7 +191,7 @@ export class ScenarioRunner {
       if (spec.provision === 'dhcp') {
         if (!this.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
         try {
-          provisioned = await provisionPhone({ gateway: this.lab.serviceGateway, vendorClass: spec.vendor_class ?? 'Veilphone-1', ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
+          provisioned = await provisionPhone({ gateway: this.lab.serviceGateway, ...(spec.vendor_class !== undefined ? { vendorClass: spec.vendor_class } : {}), ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
         } catch (error) {
           throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
         }

@@ -6,3 +6,6 @@ export const labBootFile = ['# Veilphone provisioning for the lab', '[veilphone]
 
 /** The service gateway options that serve it as `veilphone.cfg` (option 67). */
 export const labBootFiles = { bootFile: 'veilphone.cfg', files: { 'veilphone.cfg': labBootFile } };
+
+/** Lab options for a phone that provisions itself (seed 003): the gateway with that boot file, and a secondary soft switch. */
+export const provisioningLab = { secondaryMgc: true, serviceGateway: labBootFiles };
