@@ -117,6 +117,7 @@ describe('a phone on a leased port range (seed 003)', () => {
     await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === toAlice.id && e.call.state === 'terminated'));
     const ended = bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === toAlice.id).at(-1)!.call;
     expect(ended.status).toBe(503);
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([]); // it never rang at alice's, nor notified her
 
     // Bound again, but to other ports: the sockets cannot move, so the lease stays lost for this phone.
     watch.move('BOUND', 'new lease', leaseOf('10.77.0.11', { min: 32000, max: 32009 }, Date.now() + 60_000));

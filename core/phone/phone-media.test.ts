@@ -105,5 +105,11 @@ describe('Phone with plain RTP media', () => {
     expect(answer.status).toBe(488);
     expect(answer.get('warning')).toMatch(/^305 127\.0\.0\.1 "none of the offered formats \(18\) is PCMU or PCMA"$/);
     expect(received.some((m) => m.kind === 'response' && m.status === 180)).toBe(false);
+    // It never rang, so nothing told the user of it (no incoming event: no notification, no incoming-call view),
+    // but the history keeps it.
+    await until(() => events.some((e) => e.type === 'call' && e.call.state === 'terminated'));
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([]);
+    const [logged] = (await bob.history({ direction: 'incoming' })).calls;
+    expect(logged).toMatchObject({ sipCallId: 'g729-only', remoteUser: 'carol' });
   });
 });

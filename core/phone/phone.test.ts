@@ -99,8 +99,10 @@ describe('Phone', () => {
     const busy = await alice.phone.call({ target: 'bob' });
     await until(() => (lastCall(alice.events, busy.id)?.state === 'terminated' ? true : undefined));
     expect(log.getCall(busy.id)).toMatchObject({ result: 'busy', status: 486 });
-    const rejectedLeg = bob.events.find((e) => e.type === 'incoming')!;
-    await until(() => (log.getCall((rejectedLeg as { call: CallSnapshot }).call.id)?.result === 'rejected' ? true : undefined));
+    // Rejected by configuration (do not disturb): logged, but it never rang, so no incoming event told anyone.
+    const rejectedLeg = bob.events.find((e) => e.type === 'call' && e.call.direction === 'incoming') as { call: CallSnapshot };
+    await until(() => (log.getCall(rejectedLeg.call.id)?.result === 'rejected' ? true : undefined));
+    expect(bob.events.filter((e) => e.type === 'incoming')).toEqual([]);
 
     const unknown = await alice.phone.call({ target: 'nobody' });
     await until(() => (lastCall(alice.events, unknown.id)?.state === 'terminated' ? true : undefined));

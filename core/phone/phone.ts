@@ -736,30 +736,36 @@ export class Phone implements PhoneApi {
     this.track(account, call);
     // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
+    // A call refused at once is logged and shown in the history, but never rings: no incoming event, so no
+    // notification and no incoming-call view for a call the user could not take anyway.
+    const refusal = this.refusalOf(account, sip, identity);
+    if (refusal) {
+      void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(() => undefined);
+      return;
+    }
     this.emit({ type: 'incoming', call: call.snapshot() });
-    const offer = sip.inviteBody;
-    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.createSessionDescriptionHandlerFactory.offerProblem?.(offer.body) : undefined;
-    if (problem !== undefined) {
-      // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
-      const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
-      void sip.reject(488, 'Not Acceptable Here', [`Warning: ${warning}`]).catch(() => undefined);
-      return;
-    }
-    if (this.options.lease && leaseStatus(this.options.lease).state === 'lost') {
-      void sip.reject(503, 'Service Unavailable (lease lost)').catch(() => undefined); // RFC 3261 §21.5.4
-      return;
-    }
-    const answer = account.config.answer ?? { kind: 'manual' };
-    if (answer.kind === 'reject') {
-      void sip.reject(answer.status).catch(() => undefined);
-      return;
-    }
     void sip.ring().catch(() => undefined);
+    const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'auto') {
       const answerNow = (): void => void sip.answer().catch(() => undefined);
       if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
       else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }
+  }
+
+  /** Why an incoming call is refused before it rings, if it is: what to answer. */
+  private refusalOf(account: AccountRuntime, sip: SipCall, identity: SipIdentity): { status: number; reason?: string; headers?: string[] } | undefined {
+    const offer = sip.inviteBody;
+    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.createSessionDescriptionHandlerFactory.offerProblem?.(offer.body) : undefined;
+    if (problem !== undefined) {
+      // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
+      const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
+      return { status: 488, reason: 'Not Acceptable Here', headers: [`Warning: ${warning}`] };
+    }
+    if (this.options.lease && leaseStatus(this.options.lease).state === 'lost') return { status: 503, reason: 'Service Unavailable (lease lost)' }; // RFC 3261 §21.5.4
+    const answer = account.config.answer ?? { kind: 'manual' };
+    if (answer.kind === 'reject') return { status: answer.status };
+    return undefined;
   }
 
   private track(account: AccountRuntime, call: PhoneCall): void {

@@ -224,8 +224,9 @@ export class ScenarioRunner {
       const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}) };
       phone.subscribe((event) => {
         if (event.type === 'call' || event.type === 'incoming') {
+          // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
+          if (event.call.direction === 'incoming' && !this.snapshots.has(event.call.id)) agent.incoming.push(event.call.id);
           this.snapshots.set(event.call.id, event.call);
-          if (event.type === 'incoming') agent.incoming.push(event.call.id);
         } else if (event.type === 'registration') {
           agent.registration = event.registration;
         } else if (event.type === 'dtmf') {
