@@ -4,12 +4,9 @@
 // callee who saw the tags and branches of one anonymous call could predict those of the phone's other calls and
 // link them to one device (RFC 3323 §4.1 asks for unlinkable identifiers). This patch draws them from the CSPRNG
 // (Web Crypto, global in Node and browsers) instead. Runs on `npm install`; fails loudly if sip.js changed shape.
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { applyPatch, isMain } from './sipjs-patch.js';
 
 const marker = 'veilphone: CSPRNG';
-const require = createRequire(import.meta.url);
 
 /** sip.js's token (`size` characters of `base`), each character from 32 bits of the CSPRNG (unbiased for base 32). */
 const tokenBody = `    // ${marker} (tools/postinstall/sipjs-csprng.js)
@@ -23,8 +20,8 @@ const tokenBody = `    // ${marker} (tools/postinstall/sipjs-csprng.js)
 
 const branch = `"z9hG4bK" + globalThis.crypto.randomUUID().replace(/-/g, "") /* ${marker} */`;
 
-/** Each file of sip.js's lib/ and the exact texts replaced in it; each must occur exactly once. */
-export const patches = [
+/** Each file of sip.js's lib/ and the exact texts replaced in it. */
+const files = [
   {
     file: 'core/messages/utils.js',
     replace: [
@@ -57,29 +54,6 @@ export const patches = [
   },
 ];
 
-export function libDirectory() {
-  return path.dirname(require.resolve('sip.js'));
-}
+export const csprngPatch = { marker, what: 'sip.js draws its identifiers from the CSPRNG', files };
 
-/** The file's text with every replacement made; unchanged when already patched. */
-export function patchText(file, text, replacements) {
-  if (text.includes(marker)) return text;
-  let out = text;
-  for (const [from, to] of replacements) {
-    if (out.split(from).length !== 2) throw new Error(`sip.js ${file}: expected exactly one ${JSON.stringify(from.trim().split('\n')[0])}`);
-    out = out.replace(from, () => to);
-  }
-  return out;
-}
-
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
-  for (const { file, replace } of patches) {
-    const full = path.join(libDirectory(), file);
-    const before = fs.readFileSync(full, 'utf8');
-    const after = patchText(file, before, replace);
-    if (after !== before) {
-      fs.writeFileSync(full, after);
-      console.log(`veilphone: sip.js draws its identifiers from the CSPRNG (${path.relative(process.cwd(), full)})`);
-    }
-  }
-}
+if (isMain(import.meta.url)) applyPatch(csprngPatch);
