@@ -146,6 +146,41 @@ describe('SipLabServer with sip.js identities', () => {
   });
 });
 
+describe('SipLabServer under a flood of transactions', () => {
+  it('refuses new requests statelessly with 503 and Retry-After past maxTransactions; requests that end calls pass a tenth further', async () => {
+    const lab = await SipLabServer.start({ udp: 0, maxTransactions: 3 });
+    const socket = dgram.createSocket('udp4');
+    try {
+      const replies: string[] = [];
+      socket.on('message', (data) => replies.push(data.toString()));
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      const port = socket.address().port;
+      const request = (method: string, n: number, toTag = ''): string =>
+        `${method} sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-flood-${n}\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:eve@127.0.0.1>;tag=e${n}\r\nTo: <sip:bob@127.0.0.1>${toTag}\r\nCall-ID: flood-${n}\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+      const send = async (text: string): Promise<string> => {
+        const before = replies.length;
+        socket.send(text, lab.ports.udp!, '127.0.0.1');
+        await waitFor(() => replies.length > before);
+        return replies.at(-1)!;
+      };
+      // Each OPTIONS leaves a completed transaction behind (Timer J, 64·T1 over UDP).
+      for (let n = 0; n < 3; n++) expect(await send(request('OPTIONS', n))).toMatch(/^SIP\/2.0 (200|480) /);
+      const refused = await send(request('OPTIONS', 3));
+      expect(refused).toMatch(/^SIP\/2.0 503 Service Unavailable \(overloaded\)\r\n/);
+      expect(refused).toMatch(/^Retry-After: 5\r$/m);
+      expect(lab.snapshot().transactions).toEqual({ server: 3, client: 0 }); // refusing held nothing
+      // A BYE (it has a To tag) still gets through, up to a tenth more; then it is refused too.
+      expect(await send(request('BYE', 4, ';tag=b4'))).not.toMatch(/^SIP\/2.0 503 /);
+      expect(await send(request('BYE', 5, ';tag=b5'))).toMatch(/^SIP\/2.0 503 /);
+      expect(lab.snapshot().counters.overloaded).toBe(2);
+    } finally {
+      socket.close();
+      await lab.stop();
+    }
+  });
+});
+
 async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {

@@ -43,6 +43,8 @@ export interface SipLabServerOptions {
   registrar?: Registrar;
   /** Fault injection: an element on the phones' links that forges routing headers (lab/signing/tamperer.ts). */
   tamper?: TamperKind;
+  /** Transactions held at once before new requests get 503 (SipProxyOptions.maxTransactions). */
+  maxTransactions?: number;
 }
 
 export interface SipLabServerSnapshot {
@@ -103,6 +105,7 @@ export class SipLabServer {
       ...(hooks ? { hooks } : {}),
       ...(signing ? { wire: signing } : {}),
       ...(options.pool ? { recordRouteHost: options.pool.name } : {}),
+      ...(options.maxTransactions !== undefined ? { maxTransactions: options.maxTransactions } : {}),
     });
     signing?.attach(proxy);
     const tamperer = options.tamper ? new Tamperer(options.tamper, (uri) => proxy.isOurs(uri)) : undefined;

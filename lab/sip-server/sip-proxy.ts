@@ -46,7 +46,16 @@ export interface SipProxyOptions {
    * ¶[0061]), so an in-dialog request may reach any member. It must be one of `domains`.
    */
   recordRouteHost?: string;
+  /**
+   * Transactions held at once, server and client (default 200,000: RFC 3261's timers keep each one up to 32 s, and
+   * a saturated lab holds about 160,000). Beyond it new work is refused statelessly with 503 and Retry-After
+   * (§21.5.4); in-dialog requests and CANCEL, which end calls, pass until a tenth more.
+   */
+  maxTransactions?: number;
 }
+
+/** Default of SipProxyOptions.maxTransactions. */
+export const defaultMaxTransactions = 200_000;
 
 /** What an extension sees about one forwarded request. */
 export interface ForwardContext {
@@ -110,6 +119,8 @@ export interface ProxyCounters {
   responses: number;
   forwarded: number;
   dropped: Record<string, number>;
+  /** Requests refused with 503 because maxTransactions were held. */
+  overloaded: number;
 }
 
 /** The branches of one forwarded request and the best final response so far (RFC 3261 §16.7). */
@@ -124,7 +135,7 @@ interface ProxyContext {
 
 /** A transaction-stateful proxy with a registrar (RFC 3261 §16, §10), used by the embedded lab. */
 export class SipProxy {
-  readonly counters: ProxyCounters = { requests: 0, responses: 0, forwarded: 0, dropped: {} };
+  readonly counters: ProxyCounters = { requests: 0, responses: 0, forwarded: 0, dropped: {}, overloaded: 0 };
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly contexts = new Map<ServerTransaction, ProxyContext>();
@@ -175,6 +186,14 @@ export class SipProxy {
       existing.onRetransmission();
       return;
     }
+    if (this.overloaded(request)) {
+      // §21.5.4: refused statelessly, so a flood of new requests costs this proxy no state.
+      this.counters.overloaded++;
+      const reply = createResponse(request, 503, 'Service Unavailable (overloaded)', randomToken(10));
+      reply.set('retry-after', '5');
+      this.send(reply.toString(), hop);
+      return;
+    }
     const tx = new ServerTransaction(key, request, hop, (raw, to) => this.send(raw, to), this.options.timers, (k) => {
       const ended = this.servers.get(k);
       this.servers.delete(k);
@@ -202,6 +221,15 @@ export class SipProxy {
       return;
     }
     this.route(request, tx, maxForwards);
+  }
+
+  /** Whether this request would take the proxy past maxTransactions: new work at the limit, the rest a tenth beyond. */
+  private overloaded(request: SipRequest): boolean {
+    const limit = this.options.maxTransactions ?? defaultMaxTransactions;
+    const held = this.servers.size + this.clients.size;
+    if (held < limit) return false;
+    const endsCalls = request.method === 'CANCEL' || hasToTag(request);
+    return !endsCalls || held >= limit * 1.1;
   }
 
   private route(request: SipRequest, tx: ServerTransaction, maxForwards: number): void {
