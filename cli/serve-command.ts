@@ -35,6 +35,8 @@ export interface ServeCommandOptions {
    * switches and dial plan from the boot file (seed 003, SPEC C); `static` (the default): no lease.
    */
   provision?: string;
+  /** With `provision: dhcp`: lease from the DHCP servers on this network interface instead of the embedded lab. */
+  dhcpInterface?: string;
   /** Print the ready line only (used by `veilphone start`). */
   banner?: (url: string, lab: Lab | undefined) => void;
 }
@@ -51,12 +53,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
 
   const provision = options.provision ?? 'static';
   if (provision !== 'static' && provision !== 'dhcp') fail(exitCodes.invalid, `--provision must be static or dhcp, got "${provision}"`);
-  if (provision === 'dhcp' && options.server !== undefined) fail(exitCodes.invalid, '--provision dhcp leases from the embedded lab\'s service gateway; leave out --server');
+  if (provision === 'dhcp' && options.server !== undefined) fail(exitCodes.invalid, '--provision dhcp takes the soft switches from provisioning; leave out --server');
   if (provision === 'dhcp' && transport !== 'udp') fail(exitCodes.invalid, '--provision dhcp: the leased soft switches speak UDP; use --transport udp');
+  const dhcpInterface = options.dhcpInterface;
+  if (dhcpInterface !== undefined && provision !== 'dhcp') fail(exitCodes.invalid, '--dhcp-interface names where to lease from: add --provision dhcp');
+  if (dhcpInterface !== undefined && options.signing) fail(exitCodes.invalid, '--signing is the embedded lab\'s, and --dhcp-interface leases from the network instead');
 
   let lab: Lab | undefined;
   let server = options.server;
-  if (server === undefined) {
+  if (server === undefined && dhcpInterface === undefined) {
     try {
       lab = await Lab.start({
         ...(options.signing ? { signing: true } : {}),
@@ -71,13 +76,14 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   if (provision === 'dhcp') {
     try {
       fs.mkdirSync(options.dataDir, { recursive: true });
-      provisioned = await provisionPhone({ gateway: lab!.serviceGateway!.endpoints, dataDir: options.dataDir });
+      const source = dhcpInterface !== undefined ? { network: { interface: dhcpInterface } } : { gateway: lab!.serviceGateway!.endpoints };
+      provisioned = await provisionPhone({ ...source, dataDir: options.dataDir });
     } catch (error) {
       await lab?.stop();
       fail(exitCodes.environment, `provisioning failed: ${(error as Error).message}`);
     }
   }
-  const account: AccountConfig = { id: options.user, user: options.user, server, transport, ...(provisioned ? provisioned.account : {}) };
+  const account: AccountConfig = { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (lab) account.domain = lab.domain;
@@ -106,7 +112,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     createSessionDescriptionHandlerFactory: defaultMediaProvider,
     // the UI's audio bridge carries the calls' audio (microphone in, far end out)
     audioPort: true,
-    network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [server] },
+    network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [account.server, ...(account.backupServers ?? [])] },
     settingsFile: settingsPath(options.dataDir),
     ...(signatureKeys ? { signatureKeys } : {}),
     ...(provisioned ? { lease: provisioned.phoneLease } : {}),
@@ -138,7 +144,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   else {
     console.log(`Veilphone UI: ${url}`);
     console.log(`account ${options.user} on ${account.server}${lab ? ' (embedded lab)' : ''}`);
-    if (provisioned) console.log(`leased ${provisioned.lease.address}, ports ${provisioned.lease.portRange.min}-${provisioned.lease.portRange.max}, from the lab's service gateway`);
+    if (provisioned) console.log(`leased ${provisioned.lease.address}, ports ${provisioned.lease.portRange.min}-${provisioned.lease.portRange.max}, from ${dhcpInterface !== undefined ? `${provisioned.lease.serverId ?? 'the DHCP server'} on ${dhcpInterface}` : 'the lab\'s service gateway'}`);
     if (lab) console.log(`a second phone can join the lab: veilphone serve --server ${lab.servers[transport]} --user bob`);
   }
 

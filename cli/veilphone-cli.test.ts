@@ -86,11 +86,17 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       [['--provision', 'bootp'], /--provision must be static or dhcp, got "bootp"/],
       [['--provision', 'dhcp', '--server', 'sip:127.0.0.1:5999'], /leave out --server/],
       [['--provision', 'dhcp', '--transport', 'tcp'], /use --transport udp/],
+      [['--dhcp-interface', 'eth0'], /--dhcp-interface names where to lease from: add --provision dhcp/],
+      [['--provision', 'dhcp', '--dhcp-interface', 'eth0', '--signing'], /--signing is the embedded lab's/],
     ] as const) {
       const serve = veilphone(['serve', ...args]);
       expect(await serve.exitCode(30_000)).toBe(2);
       expect(serve.stderr).toMatch(message);
     }
+    // An interface that cannot be one fails in provisioning (exit 3), before any socket or address is touched.
+    const serve = veilphone(['serve', '--provision', 'dhcp', '--dhcp-interface', '..']);
+    expect(await serve.exitCode(30_000)).toBe(3);
+    expect(serve.stderr).toMatch(/provisioning failed: "\.\." is not a network interface name/);
   });
 
   it('start (npm start) says there is no Electron binary here, then serves the UI with the embedded lab', async () => {

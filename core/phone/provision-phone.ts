@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import type { AccountConfig } from '../api/phone-types.js';
+import { parseHardwareAddress } from '../lease/dhcp-message.js';
 import { leaseSummary, type Lease } from '../lease/lease.js';
+import { IpCommandApplier } from '../lease/lease-address-applier.js';
 import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
+import { LeaseError } from '../lease/lease-error.js';
 import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
-import { UdpLeaseTransport, type LeaseEndpoint } from '../lease/lease-transport.js';
+import { UdpLeaseTransport, type LeaseEndpoint, type LeaseTransport } from '../lease/lease-transport.js';
 import { PortPool } from '../lease/port-pool.js';
 import { provision } from '../lease/provisioner.js';
 import type { PhoneLease } from './phone.js';
@@ -32,27 +36,61 @@ export const phoneVendorClass = 'Veilphone-1';
 const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 1200, jitterMs: 100, maxDiscoverRounds: 4 };
 
 /**
- * Seed 003 Figs. 4A/5A-5B for a phone that is provisioned (a scenario agent with `provision: dhcp`, `veilphone serve
- * --provision dhcp`): DISCOVER with its vendor class and client id over the lab's loopback DHCP, then the boot file
- * by TFTP, applied. The phone's own settings (user, display name) stay; the soft switches, the dial plan and the port
- * range come from provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone
- * watches it through `phoneLease.watch`; the phone's shutdown releases the lease (`phoneLease.release`).
+ * Where a phone leases from:
+ * - `gateway`: the embedded lab's service gateway, over loopback (no privileges);
+ * - `network`: the DHCP servers on a network interface, by broadcast from port 68 with the interface's own MAC; the
+ *   leased address goes on the interface and comes off it when the lease ends. Needs CAP_NET_ADMIN and
+ *   CAP_NET_BIND_SERVICE (root, or a network namespace in the tests), and sets the broadcast route through the
+ *   interface, so it is meant for the phone's own network port.
  */
-export async function provisionPhone(options: { gateway: ServiceGatewayEndpoints; vendorClass?: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
-  const transport = await UdpLeaseTransport.loopback(options.gateway.dhcp);
-  // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
-  const mac = randomBytes(6);
-  mac[0] = (mac[0]! & 0xfc) | 0x02;
+export type LeaseSource = { gateway: ServiceGatewayEndpoints } | { network: { interface: string } };
+
+/** Linux interface names (dev_valid_name): 1-15 characters, not `.` or `..`, no `/`, `:` or space; they name a directory under /sys/class/net. */
+const interfaceName = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
+
+/** The lease client's link for `source`, the MAC it sends and what puts the leased address on the interface. */
+async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: IpCommandApplier; tftpPort?: number }> {
+  if ('gateway' in source) {
+    // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
+    const mac = randomBytes(6);
+    mac[0] = (mac[0]! & 0xfc) | 0x02;
+    return { transport: await UdpLeaseTransport.loopback(source.gateway.dhcp), hardwareAddress: mac, tftpPort: source.gateway.tftp.port };
+  }
+  const name = source.network.interface;
+  if (!interfaceName.test(name)) throw new LeaseError('TRANSPORT_FAILED', `"${name}" is not a network interface name`);
+  let hardwareAddress: Buffer;
+  try {
+    // sysfs has the MAC even of an interface without addresses (os.networkInterfaces() leaves those out)
+    hardwareAddress = parseHardwareAddress(fs.readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim());
+  } catch (error) {
+    throw new LeaseError('TRANSPORT_FAILED', `no network interface "${name}" with a MAC address: ${(error as Error).message}`);
+  }
+  const applier = new IpCommandApplier({ interface: name });
+  await applier.ensureBroadcastRoute();
+  return { transport: await UdpLeaseTransport.open(), hardwareAddress, applier };
+}
+
+/**
+ * Seed 003 Figs. 4A/5A-5B for a phone that is provisioned (a scenario agent with `provision: dhcp`, `veilphone serve
+ * --provision dhcp`): DISCOVER with its vendor class and client id, then the boot file by TFTP, applied. The phone's
+ * own settings (user, display name) stay; the soft switches, the dial plan and the port range come from
+ * provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone watches it through
+ * `phoneLease.watch`; the phone's shutdown releases the lease (`phoneLease.release`).
+ */
+export async function provisionPhone(options: LeaseSource & { vendorClass?: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
+  const link = await leaseLink(options);
+  const transport = link.transport;
   const client = new LeaseClient({
     transport,
-    hardwareAddress: mac,
+    hardwareAddress: link.hardwareAddress,
     vendorClass: options.vendorClass ?? phoneVendorClass,
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
+    ...(link.applier ? { applier: link.applier } : {}),
     store: options.dataDir !== undefined ? new FileLeaseStore(options.dataDir) : new MemoryLeaseStore(),
-    timing: { ...loopbackTiming, ...options.timing },
+    timing: { ...('gateway' in options ? loopbackTiming : {}), ...options.timing },
   });
   try {
-    const provisioned = await provision({ lease: client, tftp: { port: options.gateway.tftp.port, timeoutMs: 1000 } });
+    const provisioned = await provision({ lease: client, tftp: { ...(link.tftpPort !== undefined ? { port: link.tftpPort } : {}), timeoutMs: 1000 } });
     const [primary, ...backups] = provisioned.result.mgc;
     const uri = (m: { address: string; port: number }): string => `sip:${m.address}:${m.port};transport=udp`;
     let released: Promise<void> | undefined;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Child } from '../support/child.js';
 import { driverLines, GATEWAY_MGC, GATEWAY_NAT, GatewayPeers } from '../support/gateway-peers.js';
+import { projectRoot } from '../support/veilphone-cli.js';
 import { missingRequirements } from '../support/tools.js';
 
 const skip = missingRequirements(['ip', 'dnsmasq', 'in.tftpd', 'ss'], { namespaces: true });
@@ -75,6 +77,49 @@ describe.skipIf(skip)('lease and provisioning from dnsmasq and tftpd-hpa', () =>
     const log = (peers.dnsmasq!.stderr + peers.dnsmasq!.stdout).slice(before);
     expect(log.match(/DHCPDISCOVER\(\S+\) 02:00:5e:10:00:01 ignored/g)?.length).toBe(3);
     expect(log).toContain('vendor class: Acme-Phone');
+  });
+
+  it('veilphone serve --provision dhcp --dhcp-interface: leases on the link, registers from the leased address and ports at the soft switch the boot file names, and gives everything back when stopped', async () => {
+    const { pair } = peers;
+    const [mgc] = GATEWAY_MGC;
+    // The primary soft switch the DHCP lease names (option 225): a lab on its address in the network namespace.
+    pair.exec(pair.net, 'ip', ['addr', 'add', `${mgc!.address}/24`, 'dev', pair.netIf]);
+    const bin = path.join(projectRoot, 'bin/veilphone.js');
+    const dataDir = (name: string): string => fs.mkdtempSync(path.join(peers.dir, `${name}-`));
+    const lab = new Child(pair.spawn(pair.net, process.execPath, [bin, '--data-dir', dataDir('lab'), 'lab', '--address', mgc!.address, '--udp', String(mgc!.port), '--tcp', '0', '--ws', '0', '--admin', '0', '--json'], { cwd: projectRoot }));
+    const phone = new Child(pair.spawn(pair.phone, process.execPath, [bin, '--data-dir', dataDir('phone'), 'serve', '--provision', 'dhcp', '--dhcp-interface', pair.phoneIf, '--user', 'desk', '--json'], { cwd: projectRoot }));
+    try {
+      const admin = (JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { admin: string }).admin;
+      const bindings = (): Array<{ user: string; source: string }> =>
+        (JSON.parse(pair.exec(pair.net, process.execPath, ['-e', `fetch(${JSON.stringify(admin)}).then((r) => r.text()).then((t) => process.stdout.write(t))`])) as { sip: { bindings: Array<{ user: string; source: string }> } }).sip.bindings;
+
+      const ready = JSON.parse((await phone.waitFor(/^\{"event":"ready".*\}$/m, 60_000))[0]) as { sip: string; lab?: unknown; lease: Record<string, unknown> };
+      expect(ready.lab).toBeUndefined(); // no embedded lab: everything came from the network
+      expect(ready.sip).toBe(`sip:${mgc!.address}:${mgc!.port};transport=udp`);
+      expect(ready.lease).toMatchObject({ address: '10.77.0.21', ports: { min: 20000, max: 20019 }, mgc: GATEWAY_MGC.map((m) => `${m.address}:${m.port}`) });
+      expect(pair.exec(pair.phone, 'ip', ['-4', 'addr', 'show', 'dev', pair.phoneIf])).toContain('inet 10.77.0.21/24');
+
+      // Registered from the leased address, on a port of the leased range (seed 003 ¶ on the port range).
+      const deadline = Date.now() + 15_000;
+      let binding: { user: string; source: string } | undefined;
+      while (!(binding = bindings().find((b) => b.user === 'desk')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(binding, phone.stderr).toBeDefined();
+      const [address, port] = binding!.source.replace(/^\w+:/, '').split(':');
+      expect(address).toBe('10.77.0.21');
+      expect(Number(port)).toBeGreaterThanOrEqual(20000);
+      expect(Number(port)).toBeLessThanOrEqual(20019);
+
+      // Stopped: unregistered, the lease released to dnsmasq, the address off the interface.
+      await phone.stop(10_000);
+      expect(phone.process.exitCode, phone.stderr).toBe(0);
+      expect(bindings().find((b) => b.user === 'desk')).toBeUndefined();
+      expect(peers.dnsmasq!.stderr + peers.dnsmasq!.stdout).toMatch(/DHCPRELEASE\(\S+\) 10\.77\.0\.21 02:00:5e:10:00:01/);
+      expect(pair.exec(pair.phone, 'ip', ['-4', 'addr', 'show', 'dev', pair.phoneIf])).not.toContain('10.77.0.21');
+    } finally {
+      phone.kill();
+      await lab.stop(1000).catch(() => undefined);
+      pair.exec(pair.net, 'ip', ['addr', 'del', `${mgc!.address}/24`, 'dev', pair.netIf]);
+    }
   });
 
   it('a phone whose MAC dnsmasq does not know gets no offer (Fig. 5A 510)', async () => {
