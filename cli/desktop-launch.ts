@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AccountConfig, NetworkStatus } from '../core/api/phone-types.js';
-import type { ServiceGatewayEndpoints } from '../core/phone/provision-phone.js';
+import type { LeaseSource } from '../core/phone/provision-phone.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -37,8 +37,11 @@ export async function bundleDesktop(): Promise<{ main: string; preload: string }
   return { main, preload };
 }
 
-/** Start the desktop app with one account (provisioned from `gateway` when given); resolves with its exit code. */
-export async function launchDesktop(electron: string, options: { dataDir: string; account?: AccountConfig; network?: NetworkStatus; gateway?: ServiceGatewayEndpoints }): Promise<number> {
+/**
+ * Start the desktop app with one account (provisioned from `leaseSource` when given, which then names its server);
+ * resolves with its exit code.
+ */
+export async function launchDesktop(electron: string, options: { dataDir: string; account?: Omit<AccountConfig, 'server'> & { server?: string }; network?: NetworkStatus; leaseSource?: LeaseSource }): Promise<number> {
   const renderer = await ensureRendererBundle((line) => console.error(line));
   const { main, preload } = await bundleDesktop();
   const child = spawn(electron, [main], {
@@ -50,8 +53,8 @@ export async function launchDesktop(electron: string, options: { dataDir: string
       VEILPHONE_DATA_DIR: options.dataDir,
       ...(options.account ? { VEILPHONE_ACCOUNT: JSON.stringify(options.account) } : {}),
       ...(options.network ? { VEILPHONE_NETWORK: JSON.stringify(options.network) } : {}),
-      // the app leases its ports from this service gateway before its phone starts (seed 003)
-      ...(options.gateway ? { VEILPHONE_GATEWAY: JSON.stringify(options.gateway) } : {}),
+      // the app leases its address and ports from here before its phone starts (seed 003)
+      ...(options.leaseSource ? { VEILPHONE_LEASE_SOURCE: JSON.stringify(options.leaseSource) } : {}),
     },
   });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));

@@ -9,6 +9,8 @@ export interface StartCommandOptions {
   user: string;
   /** `dhcp`: lease the address and ports from the embedded lab's service gateway (seed 003); `static` by default. */
   provision?: string;
+  /** With `provision: dhcp`: lease from the DHCP server on this network interface instead, with no embedded lab. */
+  dhcpInterface?: string;
 }
 
 /**
@@ -21,14 +23,27 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     console.error(`veilphone start: --provision must be static or dhcp, got "${provision}"`);
     process.exit(exitCodes.invalid);
   }
+  if (options.dhcpInterface !== undefined && provision !== 'dhcp') {
+    console.error('veilphone start: --dhcp-interface names where to lease from: add --provision dhcp');
+    process.exit(exitCodes.invalid);
+  }
   const electron = electronBinary();
+  if (electron && options.dhcpInterface !== undefined) {
+    // A real network: the lease names the soft switches; no embedded lab.
+    const code = await launchDesktop(electron, {
+      dataDir: options.dataDir,
+      account: { id: options.user, user: options.user, transport: 'udp' },
+      leaseSource: { network: { interface: options.dhcpInterface } },
+    });
+    process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);
+  }
   if (electron) {
     const lab = await Lab.start(provision === 'dhcp' ? provisioningLab : {});
     const code = await launchDesktop(electron, {
       dataDir: options.dataDir,
       account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },
       network: { kind: 'lab', servers: Object.values(lab.servers) },
-      ...(lab.serviceGateway ? { gateway: lab.serviceGateway.endpoints } : {}),
+      ...(lab.serviceGateway ? { leaseSource: { gateway: lab.serviceGateway.endpoints } } : {}),
     });
     await lab.stop();
     process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);
@@ -39,8 +54,9 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     user: options.user,
     transport: 'udp',
     provision,
+    ...(options.dhcpInterface !== undefined ? { dhcpInterface: options.dhcpInterface } : {}),
     banner: (url, lab) => {
-      console.log(`No Electron binary on this machine: the embedded lab is running and the UI is served to your browser at ${url}`);
+      console.log(`No Electron binary on this machine: ${lab ? 'the embedded lab is running and ' : ''}the UI is served to your browser at ${url}`);
       if (lab) console.log(`(lab SIP server ${lab.servers.udp}; a second phone: npx veilphone serve --server ${lab.servers.udp} --user bob)`);
     },
   });

@@ -93,6 +93,9 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       expect(await serve.exitCode(30_000)).toBe(2);
       expect(serve.stderr).toMatch(message);
     }
+    const start = veilphone(['start', '--dhcp-interface', 'eth0']);
+    expect(await start.exitCode(30_000)).toBe(2);
+    expect(start.stderr).toMatch(/veilphone start: --dhcp-interface names where to lease from: add --provision dhcp/);
     // An interface that cannot be one fails in provisioning (exit 3), before any socket or address is touched.
     const serve = veilphone(['serve', '--provision', 'dhcp', '--dhcp-interface', '..']);
     expect(await serve.exitCode(30_000)).toBe(3);

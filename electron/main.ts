@@ -7,7 +7,9 @@ import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath, defaultDataDir } from '../core/phone/data-dir.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
-import { provisionPhone, type ServiceGatewayEndpoints } from '../core/phone/provision-phone.js';
+import { PhoneError } from '../core/api/phone-error.js';
+import { parseLeaseSource } from '../core/phone/lease-source.js';
+import { provisionPhone } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
 import { safeStorageSealer } from './safe-storage-sealer.js';
 
@@ -19,9 +21,10 @@ const rendererDir = process.env.VEILPHONE_RENDERER_DIR ?? path.join(import.meta.
 const preloadPath = process.env.VEILPHONE_PRELOAD ?? path.join(import.meta.dirname, 'preload.cjs');
 const iconPath = process.env.VEILPHONE_ICON ?? path.join(import.meta.dirname, '../../assets/icon.png');
 const dataDir = process.env.VEILPHONE_DATA_DIR ?? defaultDataDir();
-const account = JSON.parse(process.env.VEILPHONE_ACCOUNT ?? 'null') as AccountConfig | null;
+/** The account; its server may be left to provisioning (VEILPHONE_LEASE_SOURCE). */
+const account = JSON.parse(process.env.VEILPHONE_ACCOUNT ?? 'null') as (Omit<AccountConfig, 'server'> & { server?: string }) | null;
 const network = JSON.parse(process.env.VEILPHONE_NETWORK ?? 'null') as NetworkStatus | null;
-const gateway = JSON.parse(process.env.VEILPHONE_GATEWAY ?? 'null') as ServiceGatewayEndpoints | null;
+const leaseSource = process.env.VEILPHONE_LEASE_SOURCE;
 
 new DesktopHost({
   electron: {
@@ -52,9 +55,11 @@ new DesktopHost({
   createPhone: async () => {
     fs.mkdirSync(dataDir, { recursive: true });
     // Seed 003: lease first; the soft switches and dial plan of the boot file override the launcher's server.
-    const provisioned = gateway ? await provisionPhone({ gateway, dataDir }) : undefined;
+    const provisioned = leaseSource !== undefined ? await provisionPhone({ ...parseLeaseSource(leaseSource), dataDir }) : undefined;
+    const server = provisioned?.account.server ?? account?.server;
+    if (account && server === undefined) throw new PhoneError('INVALID_ARGUMENT', 'the account has no SIP server, and no lease source names one');
     return new Phone({
-      accounts: account ? [{ ...account, ...(provisioned ? provisioned.account : {}) }] : [],
+      accounts: account ? [{ ...account, server: server!, ...(provisioned ? provisioned.account : {}) }] : [],
       ...(provisioned ? { lease: provisioned.phoneLease } : {}),
       callLogPath: callLogPath(dataDir),
       dataDir,
