@@ -14,6 +14,7 @@ import {
   type SipRequest,
   type SipResponse,
   type SipUri,
+  type Via,
 } from '../../core/sip/message/index.js';
 import { viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
@@ -159,14 +160,19 @@ export class SipProxy {
   }
 
   private receive(inbound: Inbound): void {
-    const refused = this.options.wire?.onReceive?.(inbound);
-    if (refused !== undefined) return this.drop(refused);
-    if (inbound.message.kind === 'request') {
-      this.counters.requests++;
-      this.onRequest(inbound.message, inbound.hop);
-    } else {
-      this.counters.responses++;
-      this.onResponse(inbound.message);
+    try {
+      const refused = this.options.wire?.onReceive?.(inbound);
+      if (refused !== undefined) return this.drop(refused);
+      if (inbound.message.kind === 'request') {
+        this.counters.requests++;
+        this.onRequest(inbound.message, inbound.hop);
+      } else {
+        this.counters.responses++;
+        this.onResponse(inbound.message);
+      }
+    } catch {
+      // One message that trips a fault here is dropped and counted; it must never take the server down with it.
+      this.drop('PROCESSING_FAILED');
     }
   }
 
@@ -390,7 +396,10 @@ export class SipProxy {
       const next = response.topVia;
       if (!next) return this.drop('NO_VIA');
       const transport = next.transport.toLowerCase() as SipTransportKind;
-      const upstream: Hop = { transport, remote: responseDestination(next) };
+      // §18.2.2: the lab resolves no names (RFC 3263), so a sent-by that is not an address cannot be reached.
+      const remote = safeDestination(next);
+      if (!remote) return this.drop('UNROUTABLE_VIA');
+      const upstream: Hop = { transport, remote };
       this.options.wire?.onSendResponse?.(response, upstream);
       void this.send(response.toString(), upstream);
       return;
@@ -496,6 +505,14 @@ export class SipProxy {
 
   private drop(reason: string): void {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
+  }
+}
+
+function safeDestination(via: Via): Endpoint | undefined {
+  try {
+    return responseDestination(via);
+  } catch {
+    return undefined;
   }
 }
 

@@ -221,8 +221,14 @@ export class SipJsTransport implements Transport {
         this.draining = false;
         return;
       }
-      this.onMessage?.(next);
       setImmediate(drain);
+      try {
+        this.onMessage?.(next);
+      } catch {
+        // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
+        // message is rejected and counted; the transport keeps delivering the next ones.
+        this.rejects.count('SIPJS_REFUSED');
+      }
     };
     setImmediate(drain);
   }
