@@ -12,8 +12,8 @@ export interface LeaseWatch {
 /**
  * Whether the ports and the address the phone runs on are still leased (RFC 2131 §4.4.5). BOUND is healthy only
  * while it is the same address and port range the phone's sockets use: after a lost lease the client starts over
- * and may be given another range, and the phone cannot move its sockets under running registrations. Every state
- * that is not BOUND, RENEWING or REBINDING means the lease is gone: the client must stop using it.
+ * and may be given another range, which the phone moves onto only once no call runs (Phone). Every state that is
+ * not BOUND, RENEWING or REBINDING means the lease is gone: the client must stop using it.
  */
 export function leaseHealth(watch: LeaseWatch, held: { address: string; ports: { min: number; max: number } }): LeaseHealth {
   switch (watch.state) {

@@ -79,7 +79,7 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(last(again.id)!.media!.localRtp).toMatch(/:3100[02]$/);
   });
 
-  it('follows the lease client: renewing and rebinding are shown, a lost lease is an error and refuses calls both ways', async () => {
+  it('follows the lease client: renewing and rebinding are shown, a lost lease is an error and refuses calls both ways, and a new lease is moved onto once no call runs', async () => {
     const lab = await Lab.start({ timers });
     cleanup.push(() => lab.stop());
     const range = { min: 31100, max: 31109 };
@@ -119,13 +119,30 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(ended.status).toBe(503);
     expect(events.filter((e) => e.type === 'incoming')).toEqual([]); // it never rang at alice's, nor notified her
 
-    // Bound again, but to other ports: the sockets cannot move, so the lease stays lost for this phone.
-    watch.move('BOUND', 'new lease', leaseOf('10.77.0.11', { min: 32000, max: 32009 }, Date.now() + 60_000));
-    expect(leaseEvents(events).at(-1)!.state).toBe('lost');
-    expect(events.filter((e) => e.type === 'error' && e.code === 'LEASE_LOST')).toHaveLength(1);
-    // The same ports again: back in service.
+    // The same lease again: back in service, nothing moves.
     watch.move('BOUND', 'same lease', leaseOf('10.77.0.11', range, Date.now() + 60_000));
     expect(leaseEvents(events).at(-1)!.state).toBe('bound');
+
+    // Lost while a call rings, then bound to another address and range (RFC 2131 §3.1: a new DISCOVER). The call's
+    // sockets are on the old ports, so the phone waits; once it ends, the account moves onto the new range.
+    const ringing = await alice.call({ target: 'bob' });
+    await until(() => events.some((e) => e.type === 'call' && e.call.id === ringing.id && e.call.state === 'ringing'));
+    watch.move('INIT', 'lease expired', undefined);
+    const moved = { min: 32000, max: 32009 };
+    watch.move('BOUND', 'new lease', leaseOf('10.77.0.12', moved, Date.now() + 60_000));
+    expect(leaseEvents(events).at(-1)!.state).toBe('lost');
+    expect(events.filter((e) => e.type === 'error' && e.code === 'LEASE_LOST')).toHaveLength(2);
+    const portsOfAlice = (): number[] => lab.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => Number(b.source.split(':').at(-1)));
+    expect(portsOfAlice().every((port) => port >= range.min && port <= range.max)).toBe(true);
+    await alice.hangup(ringing.id);
+    await until(() => (leaseEvents(events).at(-1)?.state === 'bound' && leaseEvents(events).at(-1)!.address === '10.77.0.12' ? true : undefined));
+    expect(leaseEvents(events).at(-1)).toMatchObject({ state: 'bound', address: '10.77.0.12', ports: moved });
+    // Registered again from the new range, and only from there: the old binding was removed on the way.
+    await until(() => (portsOfAlice().length === 1 && portsOfAlice()[0]! >= moved.min && portsOfAlice()[0]! <= moved.max ? true : undefined));
+    const again = await alice.call({ target: 'bob' });
+    expect(Number(again.localSip!.split(':').at(-1))).toBeGreaterThanOrEqual(moved.min);
+    await until(() => events.some((e) => e.type === 'call' && e.call.id === again.id && e.call.state === 'ringing'));
+    await alice.hangup(again.id);
   });
 
   it('provisioned from the lab gateway: renewals extend the lease, and when the DHCP server goes away it is renewing, rebinding, then lost', async () => {

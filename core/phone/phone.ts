@@ -41,7 +41,7 @@ import { createAddressManager } from './address-setup.js';
 import { callResult } from './call-result.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { ServerFailover } from './server-failover.js';
-import type { PortPool } from '../lease/port-pool.js';
+import { PortPool } from '../lease/port-pool.js';
 import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import { leaseHealth, type LeaseWatch } from './lease-health.js';
 import { dialTargetToUri } from './dial-target.js';
@@ -203,7 +203,11 @@ export class Phone implements PhoneApi {
   private settingsQueue: Promise<unknown> = Promise.resolve();
   /** Why stored accounts could not be loaded (reported once a host subscribes, and by `settingsProblems`). */
   readonly settingsProblems: string[] = [];
-  private readonly unwatchLease?: () => void;
+  /** The lease the phone runs on now: options.lease until the client binds to another address or range. */
+  private lease: PhoneLease | undefined;
+  private unwatchLease?: () => void;
+  /** Moving onto a new lease waits until no call runs (their sockets are on the old one). */
+  private leaseMove: Promise<void> | undefined;
   private readonly maxCalls: number;
   /** Incoming calls turned away because `maxCalls` were going on, and when that was last reported. */
   private refusedOverLimit = 0;
@@ -214,6 +218,7 @@ export class Phone implements PhoneApi {
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
     if (options.audioPort) this.audio = new CallAudioPort();
     this.maxCalls = options.maxCalls ?? 128;
+    this.lease = options.lease;
     if (options.lease) this.unwatchLease = this.watchLease(options.lease);
     for (const config of options.accounts) this.addAccount(config);
     if (options.settingsFile !== undefined) {
@@ -253,14 +258,47 @@ export class Phone implements PhoneApi {
       const status = leaseStatus(lease);
       this.emit({ type: 'lease', lease: status });
       if (status.state === 'lost' && last !== 'lost') {
-        this.emit({ type: 'error', code: 'LEASE_LOST', message: `the DHCP lease of ${lease.privateAddress} is gone (${event.type === 'state' ? event.reason : 'new lease with other ports'}); calls are refused until the phone restarts` });
+        this.emit({ type: 'error', code: 'LEASE_LOST', message: `the DHCP lease of ${lease.privateAddress} is gone (${event.type === 'state' ? event.reason : 'new lease with other ports'}); calls are refused until the phone has a lease again` });
       }
       last = status.state;
+      this.moveToNewLeaseWhenIdle();
     });
     return () => {
       unwatchPool();
       unwatchClient();
     };
+  }
+
+  /**
+   * The lease client bound again after the lease was lost, to another address or port range (RFC 2131 §3.1: the old
+   * lease expired or was refused, and DISCOVER found a new one). Once no call runs, every account moves onto it: its
+   * identities are closed, then opened again on ports of the new range and registered from there.
+   */
+  private moveToNewLeaseWhenIdle(): void {
+    const current = this.lease;
+    const next = current?.watch?.lease;
+    if (!current || !next || this.stopped || this.leaseMove || this.calls.size > 0) return;
+    if (current.watch!.state !== 'BOUND' && current.watch!.state !== 'STATIC') return;
+    if (leaseStatus(current).state !== 'lost') return; // still the lease the sockets use
+    this.leaseMove = this.serialized(async () => {
+      if (this.stopped) return;
+      this.unwatchLease?.();
+      const { natAddress: _previousNat, ...rest } = current;
+      const moved: PhoneLease = { ...rest, pool: PortPool.fromLease(next), privateAddress: next.address, ...(next.natAddress !== undefined ? { natAddress: next.natAddress } : {}) };
+      this.lease = moved;
+      this.unwatchLease = this.watchLease(moved);
+      const order = [...this.accounts.keys()];
+      const wanted = new Set([...this.accounts.values()].filter((a) => a.wantRegistered).map((a) => a.config.id));
+      for (const account of [...this.accounts.values()]) {
+        await this.retireAccount(account);
+        this.addAccount(account.config);
+      }
+      this.reorder(order);
+      this.emit({ type: 'lease', lease: leaseStatus(moved) });
+      for (const id of wanted) void this.register(id).catch((error: Error) => this.emit({ type: 'error', code: error instanceof PhoneError ? error.code : 'REGISTER_FAILED', message: error.message }));
+    }).finally(() => {
+      this.leaseMove = undefined;
+    });
   }
 
   addAccount(config: AccountConfig): void {
@@ -365,7 +403,7 @@ export class Phone implements PhoneApi {
       accounts: [...this.accounts.values()].map((a) => ({ ...a.config, ...(a.config.password ? { password: '********' } : {}) })),
       registrations: [...this.accounts.values()].map((a) => ({ ...a.registration })),
       addresses: await Promise.all([...this.accounts.values()].map((a) => this.addressStatus(a))),
-      ...(this.options.lease ? { lease: leaseStatus(this.options.lease) } : {}),
+      ...(this.lease ? { lease: leaseStatus(this.lease) } : {}),
       calls: [...this.calls.values()].map((c) => c.snapshot()),
       ...(this.options.network ? { network: this.options.network } : {}),
     };
@@ -432,6 +470,7 @@ export class Phone implements PhoneApi {
   }
 
   async call(request: CallRequest): Promise<CallSnapshot> {
+    await this.leaseMove; // accounts moving onto a new lease are not there to call from
     const account = this.account(request.accountId);
     if (this.calls.size >= this.maxCalls) throw new PhoneError('TOO_MANY_CALLS', `${this.calls.size} calls are going on, the most this phone takes at once`);
     const config = account.config;
@@ -449,8 +488,8 @@ export class Phone implements PhoneApi {
     await this.recovered();
     // Seed 003: a call that cannot fit in the leased range is refused before anything is sent; so is any call once
     // the lease is gone (RFC 2131 §4.4.5: the client must stop using it).
-    const lease = this.options.lease;
-    if (lease && leaseStatus(lease).state === 'lost') throw new PhoneError('LEASE_LOST', `the DHCP lease of ${lease.privateAddress} (ports ${lease.pool.range.min}-${lease.pool.range.max}) is gone; restart the phone to get a new one`);
+    const lease = this.lease;
+    if (lease && leaseStatus(lease).state === 'lost') throw new PhoneError('LEASE_LOST', `the DHCP lease of ${lease.privateAddress} (ports ${lease.pool.range.min}-${lease.pool.range.max}) is gone; calls wait for a new one`);
     const needsSipPort = config.address?.mode === 'temporary';
     if (lease && !lease.pool.canFit({ rtpPairs: 1, ...(needsSipPort ? { sip: [config.transport] } : {}) })) {
       throw new PhoneError('PORT_RANGE_EXHAUSTED', `no room for another call in the leased ports ${lease.pool.range.min}-${lease.pool.range.max}`);
@@ -562,7 +601,7 @@ export class Phone implements PhoneApi {
     this.journal?.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
-    await this.options.lease?.release?.().catch(() => undefined);
+    await this.lease?.release?.().catch(() => undefined);
   }
 
   /** Settings changes one at a time: each re-creates an account, which must not interleave with another. */
@@ -644,7 +683,7 @@ export class Phone implements PhoneApi {
   }
 
   private async openIdentity(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {
-    const lease = this.options.lease;
+    const lease = this.lease;
     if (!lease) return this.createIdentity(account, placement, 0);
     // Seed 003: the SIP socket's port comes from the leased range, never from the OS; one a stranger holds is skipped.
     for (let attempt = 0; ; attempt++) {
@@ -661,7 +700,7 @@ export class Phone implements PhoneApi {
 
   private async createIdentity(account: AccountRuntime, placement: IdentityPlacement, port: number, onDisposed?: () => void): Promise<SipIdentity> {
     const config = account.config;
-    const lease = this.options.lease;
+    const lease = this.lease;
     const portRange = lease ? lease.pool.range : (this.options.mediaPortRange ?? { min: 16384, max: 32767 });
     // Seed 003 Fig. 11: the registrar learns the private address and the NAT's public one (docs/provisioning.md).
     const natParams = lease ? natContactParams(natAddresses(lease.privateAddress, port, lease.natAddress)) : [];
@@ -762,7 +801,7 @@ export class Phone implements PhoneApi {
       const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
       return { status: 488, reason: 'Not Acceptable Here', headers: [`Warning: ${warning}`] };
     }
-    if (this.options.lease && leaseStatus(this.options.lease).state === 'lost') return { status: 503, reason: 'Service Unavailable (lease lost)' }; // RFC 3261 §21.5.4
+    if (this.lease && leaseStatus(this.lease).state === 'lost') return { status: 503, reason: 'Service Unavailable (lease lost)' }; // RFC 3261 §21.5.4
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') return { status: answer.status };
     return undefined;
@@ -783,8 +822,8 @@ export class Phone implements PhoneApi {
       localSip: call.localSip,
       remoteSip: formatEndpoint(account.server),
       transport: account.config.transport,
-      ports: this.options.lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
-      ...(this.options.lease ? { lease: leaseText(this.options.lease) } : {}),
+      ports: this.lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
+      ...(this.lease ? { lease: leaseText(this.lease) } : {}),
       ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
       ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
@@ -814,6 +853,7 @@ export class Phone implements PhoneApi {
       this.audio?.detach(call.id);
       account.router.release(snapshot.sipCallId);
       this.calls.delete(call.id);
+      this.moveToNewLeaseWhenIdle(); // the last call on a lost lease has ended
     });
     this.emitCall(call);
   }
