@@ -42,7 +42,7 @@ const en = {
   leasePorts: 'ports',
   leaseRenewing: 'Lease renewing:',
   leaseRebinding: 'Lease rebinding (its server does not answer):',
-  leaseLost: 'Lease lost, calls are refused until restart:',
+  leaseLost: 'Lease lost, calls are refused until a new one is bound:',
   leaseUntil: 'until',
   settings: 'Settings',
   backToPhone: 'Back to the phone',
@@ -92,7 +92,7 @@ const en = {
   error_STORAGE_FAILED: 'It could not be saved (the settings or the call log)',
   error_PORT_RANGE_EXHAUSTED: 'No free port in the allowed range',
   error_LEASE_FAILED: 'No port lease',
-  error_LEASE_LOST: 'The port lease is gone: restart the phone',
+  error_LEASE_LOST: 'The port lease is gone: calls wait for a new one',
   error_TOO_MANY_CALLS: 'Too many calls at once',
 } as const;
 
@@ -138,7 +138,7 @@ const ja: Record<DesktopStringKey, string> = {
   leasePorts: 'ポート',
   leaseRenewing: 'リース更新中：',
   leaseRebinding: 'リース再取得中（サーバーが応答しません）：',
-  leaseLost: 'リース失効、再起動まで通話できません：',
+  leaseLost: 'リース失効、新しいリースまで通話できません：',
   leaseUntil: '期限',
   settings: '設定',
   backToPhone: '電話に戻る',
@@ -188,7 +188,7 @@ const ja: Record<DesktopStringKey, string> = {
   error_STORAGE_FAILED: '保存できませんでした（設定または通話履歴）',
   error_PORT_RANGE_EXHAUSTED: '許可された範囲に空きポートがありません',
   error_LEASE_FAILED: 'ポートのリースがありません',
-  error_LEASE_LOST: 'ポートのリースが失効しました。再起動してください',
+  error_LEASE_LOST: 'ポートのリースが失効しました。新しいリースを待っています',
   error_TOO_MANY_CALLS: '同時に扱える通話の数を超えています',
 };
 
