@@ -6,7 +6,7 @@ import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
 import { Phone } from './phone.js';
-import { traceSignatures } from './trace-signatures.js';
+import { callTraceSignatures, traceSignatures } from './trace-signatures.js';
 import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
@@ -107,6 +107,12 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
     } finally {
       await otherLab.stop();
     }
+    // A malformed INVITE injected into this call's trace (anyone who knows the Call-ID can: the tap records what
+    // arrives before it is checked) does not stop the diagnostics from reading every other message's signatures.
+    const injected = { ...invite, raw: invite.raw.replace(/^CSeq: .*$/m, 'CSeq: x') };
+    const read = callTraceSignatures([injected, ...messages], undefined);
+    expect(read.slice(1).flatMap((m) => m.signatures ?? [])).toEqual(all);
+
     const forged = { ...invite, raw: invite.raw.replace(/(Via: SIP\/2\.0\/TCP [^\r]*\r\nVia: SIP\/2\.0\/UDP 127\.0\.0\.1:)(\d+)/, (_m, head: string, port: string) => `${head}${Number(port) + 1}`) };
     expect(forged.raw).not.toBe(invite.raw);
     expect(traceSignatures(forged, new VerificationKeys(lab.verificationKeys())).find((s) => s.kind === 'via')?.verdict).toBe('invalid');

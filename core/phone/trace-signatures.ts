@@ -40,8 +40,13 @@ export function callTraceSignatures(messages: readonly TraceMessage[], keys: Key
   for (const m of messages) {
     if (!m.raw.startsWith('INVITE ')) continue;
     const request = parse(m.raw);
-    // Keyed by who answers it: each side numbers its own requests, so CSeq alone is ambiguous.
-    if (request && getParam(request.to.params, 'tag') === undefined) creating.add(`${m.dir === 'in' ? 'out' : 'in'} ${request.cseq.seq} ${request.cseq.method}`);
+    try {
+      // Keyed by who answers it: each side numbers its own requests, so CSeq alone is ambiguous.
+      if (request && getParam(request.to.params, 'tag') === undefined) creating.add(`${m.dir === 'in' ? 'out' : 'in'} ${request.cseq.seq} ${request.cseq.method}`);
+    } catch {
+      // A malformed INVITE in the trace (the tap records what arrives before it is checked, so anyone who knows
+      // the Call-ID can put one there) creates no dialog; the rest of the trace still reads.
+    }
   }
   return messages.map((m) => {
     let dialogResponse = true;
