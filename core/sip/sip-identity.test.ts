@@ -144,12 +144,23 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     for (const junk of ['', 'hello', '\u0000\u0001\u0002', 'INVITE sip:x SIP/2.0\r\n', 'SIP/2.0 200 OK\r\nVia: nonsense\r\n\r\n', 'X'.repeat(70_000)]) {
       await peer.send(junk, bob.local.port).catch(() => undefined); // an oversized datagram may be refused by the OS
     }
-    // A Request-URI our codec reads but sip.js's grammar cannot (an empty label in the host): sip.js throws on it.
-    // That request is counted, and neither crashes the phone nor stops the transport delivering what comes next.
+    // A host that is no host (RFC 3261 §25.1: an empty label) is refused with 400 by our codec; sip.js's grammar
+    // could not read it either, and threw.
     await peer.send(invite(peer.port, bob.local.port, 'bad-2').replace(`sip:bob@127.0.0.1:${bob.local.port} SIP/2.0`, 'sip:bob@127..0.1 SIP/2.0'), bob.local.port);
+    const badHost = await peer.next((m) => m.kind === 'response' && m.callId === 'bad-2');
+    expect(badHost.kind === 'response' && badHost.status).toBe(400);
+    // Whatever sip.js still throws on is counted, and neither crashes the phone nor stops the transport delivering
+    // what comes next (the throw used to end its inbox for good).
+    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => {
+      if (message.includes('Call-ID: bad-3')) throw new Error('Request-URI undefined.');
+      deliver(message);
+    };
+    await peer.send(invite(peer.port, bob.local.port, 'bad-3'), bob.local.port);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(bob.rejects.total).toBeGreaterThanOrEqual(5);
-    expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_REFUSED: 1 });
+    expect(bob.rejects.total).toBeGreaterThanOrEqual(6);
+    expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1 });
     expect(calls).toHaveLength(0);
 
     await peer.send(invite(peer.port, bob.local.port, 'good-1'), bob.local.port);

@@ -141,8 +141,8 @@ describe('SipLabServer with sip.js identities', () => {
     expect(replies[0]).toMatch(/^SIP\/2.0 400 /);
     expect(lab.snapshot().rejected).toMatchObject({ BAD_HEADER: 1, BAD_CSEQ: 1, TOO_MANY_HEADERS: 1 });
     // A 2xx with the proxy's Via on top travels on statelessly (RFC 3261 §16.7 step 10) to the next Via: one naming a
-    // host the lab cannot resolve (it does no DNS) is dropped and counted; it used to throw out of the proxy.
-    await send(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${lab.ports.udp};branch=z9hG4bK-gone\r\nVia: SIP/2.0/UDP .0.0.1:9;branch=z9hG4bK-x\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:bob@127.0.0.1>;tag=2\r\nCall-ID: y\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`);
+    // host name the lab cannot resolve (it does no DNS) is dropped and counted; it used to throw out of the proxy.
+    await send(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:${lab.ports.udp};branch=z9hG4bK-gone\r\nVia: SIP/2.0/UDP gone.example.net:9;branch=z9hG4bK-x\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:bob@127.0.0.1>;tag=2\r\nCall-ID: y\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`);
     await waitFor(() => lab.snapshot().counters.dropped.UNROUTABLE_VIA === 1);
     socket.close();
     const alice = await identity('alice', 'udp');

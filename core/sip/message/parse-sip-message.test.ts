@@ -121,6 +121,16 @@ describe('URIs, addresses and Via', () => {
     expect(() => parseSipUri(text)).toThrowError(SipParseError);
   });
 
+  // RFC 3261 §25.1 host: hostname / IPv4address / IPv6reference.
+  it.each(['127.0.0.1', 'home.lab', 'home.lab.', 'a-b.example', 'localhost', '[::1]', '[2001:db8::1]', '[::ffff:192.0.2.1]', '[1:2:3:4:5:6:7:8]'])('accepts host %s', (host) => {
+    expect(parseSipUri(`sip:bob@${host}:5060`).host).toBe(host);
+  });
+
+  it.each(['127..0.1', '1270.0.0.1', '256.0.0.1', '-a.example', 'a-.example', 'example.123', 'a_b.example', '.example', '[::1', '[1::2::3]', '[1:2:3:4:5:6:7:8:9]', '[12345::1]'])('refuses host %s with BAD_URI', (host) => {
+    expect(() => parseSipUri(`sip:bob@${host}`)).toThrowError(expect.objectContaining({ code: 'BAD_URI' }));
+    expect(() => parseVia(`SIP/2.0/UDP ${host}:5060;branch=z9hG4bK1`)).toThrowError(SipParseError);
+  });
+
   it('treats parameters after a bare addr-spec as header parameters', () => {
     const addr = parseNameAddr('sip:bob@example.com;tag=abc');
     expect(addr.uri.params).toEqual([]);

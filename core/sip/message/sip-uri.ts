@@ -14,7 +14,42 @@ export interface SipUri {
   headers?: string;
 }
 
-const hostPattern = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*|[0-9.]+)$/;
+const domainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const isIPv4 = (text: string): boolean => ipv4.test(text) && text.split('.').every((part) => Number(part) <= 255);
+
+/** RFC 3261 §25.1 IPv6address (RFC 4291 §2.2): eight hex groups, `::` once for a run of zeros, an IPv4 tail allowed. */
+function isIPv6(text: string): boolean {
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groups = (part: string): string[] | undefined => {
+    if (part === '') return [];
+    const items = part.split(':');
+    const last = items.at(-1)!;
+    const tail = last.includes('.') ? (isIPv4(last) ? ['0', '0'] : undefined) : [last];
+    if (!tail) return undefined;
+    const all = [...items.slice(0, -1), ...tail];
+    return all.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g)) ? all : undefined;
+  };
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  if (!head || !rest) return false;
+  if (halves.length === 1) return head.length === 8 && !halves[0]!.slice(0, halves[0]!.lastIndexOf(':')).includes('.');
+  return head.length + rest.length <= 7 && !halves[0]!.includes('.');
+}
+
+/**
+ * RFC 3261 §25.1 `host`: an IPv6reference, an IPv4address (each part at most 255), or a hostname (labels of letters,
+ * digits and inner hyphens, the last one starting with a letter, an optional final dot). `127..0.1` and `1270.0.0.1`
+ * are none of these.
+ */
+export function isValidHost(host: string): boolean {
+  if (host.startsWith('[')) return host.endsWith(']') && isIPv6(host.slice(1, -1));
+  if (ipv4.test(host)) return isIPv4(host);
+  const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
+  return labels.every((label) => domainLabel.test(label)) && /^[A-Za-z]/.test(labels.at(-1)!);
+}
 
 export function parseSipUri(text: string): SipUri {
   const input = text.trim();
@@ -72,7 +107,7 @@ export function parseHostPort(text: string): { host: string; port?: number } {
     port = Number(portText);
     host = host.slice(0, colon);
   }
-  if (!hostPattern.test(host)) throw new SipParseError('BAD_URI', `bad host "${clip(host)}"`);
+  if (!isValidHost(host)) throw new SipParseError('BAD_URI', `bad host "${clip(host)}"`);
   return port === undefined ? { host } : { host, port };
 }
 
