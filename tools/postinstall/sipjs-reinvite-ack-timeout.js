@@ -1,5 +1,5 @@
-// sip.js 0.21 leaves a re-INVITE whose 2xx never got its ACK (Timer L, 64·T1) as it was: its FIXME keeps the server
-// transaction as the dialog's current re-INVITE forever, so every later re-INVITE from the peer gets 500 and the call
+// sip.js 0.21 leaves a re-INVITE whose 2xx never got its ACK (Timer L, 64·T1) unhandled: the server transaction
+// stays the dialog's current re-INVITE forever, so every later re-INVITE from the peer gets 500 and the call
 // can never be held or resumed again. RFC 3261 §13.3.1.4: "If the server retransmits the 2xx response for 64*T1
 // seconds without receiving an ACK, the dialog is confirmed, but the session SHOULD be terminated. This is
 // accomplished with a BYE." This patch does that, on both sides of a call: the callee's session already ends itself
@@ -13,10 +13,13 @@ const files = [
     file: 'core/dialogs/session-dialog.js',
     replace: [
       [
-        `                    if (this.reinviteUserAgentServer) {
-                        // FIXME: TODO: What to do here
-                    }`,
-        `                    if (this.reinviteUserAgentServer === owner) {
+        // sip.js's own branch for this case is empty; ours goes just before it and leaves it nothing to do
+        `                        this.invite2xxTimer = undefined;
+                    }
+                    if (this.reinviteUserAgentServer) {`,
+        `                        this.invite2xxTimer = undefined;
+                    }
+                    if (this.reinviteUserAgentServer === owner) {
                         // ${marker} (tools/postinstall/sipjs-reinvite-ack-timeout.js): RFC 3261 §13.3.1.4
                         this.reinviteUserAgentServer = undefined;
                         if (this.delegate && this.delegate.onAckTimeout) {
@@ -25,7 +28,8 @@ const files = [
                         else {
                             this.bye();
                         }
-                    }`,
+                    }
+                    if (this.reinviteUserAgentServer) {`,
       ],
       [
         `            const transaction = this.reinviteUserAgentServer.transaction;
