@@ -21,7 +21,7 @@ import type { TemporaryAddressManager } from '../address/temporary-address-manag
 import { callLogFile } from '../calllog/call-log-file.js';
 import { CallLogError, CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
-import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
+import { bareHost, parseSipUri, SipParseError, uriDomain, uriTransport } from '../sip/message/index.js';
 import { hostOfUri } from './host-of-uri.js';
 import { sourceAddressFor } from '../sip/local-address.js';
 import { presentByDefault } from '../privacy/anonymity.js';
@@ -111,6 +111,20 @@ function serverEndpoint(config: AccountConfig, server: string): Endpoint {
     return { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
   } catch (error) {
     throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${server}": ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The domain of the account's address-of-record as URIs write it (RFC 3261 §25.1: an IPv6 address in brackets): the
+ * configured one, else the server's host and port. A domain that is no valid host is refused.
+ */
+function accountDomain(config: AccountConfig): string {
+  const text = config.domain ?? `${config.server.replace(/^sips?:/i, '').split(';')[0]}`;
+  try {
+    return uriDomain(text);
+  } catch (error) {
+    if (error instanceof SipParseError) throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad domain "${text}": ${error.message}`);
+    throw error;
   }
 }
 
@@ -305,7 +319,7 @@ export class Phone implements PhoneApi {
     if (this.accounts.has(config.id)) throw new PhoneError('INVALID_ARGUMENT', `account ${config.id} already exists`);
     const servers = [config.server, ...(config.backupServers ?? [])].map((uri) => serverEndpoint(config, uri));
     const server = servers[0]!;
-    const domain = config.domain ?? `${config.server.replace(/^sips?:/i, '').split(';')[0]}`;
+    const domain = accountDomain(config);
     const account: AccountRuntime = {
       config,
       server,
@@ -478,7 +492,7 @@ export class Phone implements PhoneApi {
     const privacy = planCallPrivacy({
       dialString: request.target,
       account: config.anonymity ?? presentByDefault,
-      identity: { user: config.user, domain: bareHost(account.domain) },
+      identity: { user: config.user, domain: account.domain },
       ...(request.anonymity !== undefined ? { anonymity: request.anonymity } : {}),
       ...(request.anonymityLevel !== undefined ? { level: request.anonymityLevel } : {}),
       ...(config.dialRules ? { rules: config.dialRules } : {}),

@@ -1,3 +1,4 @@
+import { formatSipUri, parseSipUri, uriDomain } from '../sip/message/index.js';
 import { anonymousFrom, privacyValue, type AnonymityDefault, type AnonymityLevel, type AnonymityMode } from './anonymity.js';
 import { defaultDialRules, matchDialRules, type DialRule } from './dial-plan.js';
 
@@ -63,9 +64,17 @@ export function planCallPrivacy(request: CallPrivacyRequest): CallPrivacyPlan {
     mode,
     level,
     from: { ...anonymousFrom },
-    extraHeaders: [`Privacy: ${privacy}`, `P-Preferred-Identity: <sip:${request.identity.user}@${request.identity.domain}>`],
+    extraHeaders: [`Privacy: ${privacy}`, `P-Preferred-Identity: <${identityUri(request.identity)}>`],
     summary: `header: ${why}; From anonymous, Privacy: ${privacy}`,
   };
+}
+
+/**
+ * The caller's real identity as a valid SIP URI (RFC 3261 §25.1: an IPv6 domain in brackets). A conversion server
+ * that cannot read it cannot tell the caller is its own, and would pass the call on unconverted (issue 17 item 1).
+ */
+function identityUri(identity: CallerIdentity): string {
+  return formatSipUri(parseSipUri(`sip:${identity.user}@${uriDomain(identity.domain)}`));
 }
 
 /** Put 184 in front of the number or user (inside a SIP URI's user part when given a URI). */

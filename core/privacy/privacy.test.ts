@@ -41,6 +41,15 @@ describe('planCallPrivacy', () => {
     expect(planCallPrivacy({ dialString: 'bob', anonymity: 'header', level: 'full', account: presentByDefault, identity }).extraHeaders[0]).toBe('Privacy: header;user;id');
   });
 
+  it('writes an IPv6 domain in P-Preferred-Identity as RFC 3261 §25.1 asks: in brackets, bracketed or not when given', () => {
+    for (const domain of ['2001:db8:a::1', '[2001:db8:a::1]']) {
+      const plan = planCallPrivacy({ dialString: 'bob', anonymity: 'header', account: presentByDefault, identity: { user: 'alice', domain } });
+      expect(plan.extraHeaders[1]).toBe('P-Preferred-Identity: <sip:alice@[2001:db8:a::1]>');
+    }
+    expect(planCallPrivacy({ dialString: 'bob', anonymity: 'header', account: presentByDefault, identity: { user: 'alice', domain: '[2001:db8:a::1]:5070' } }).extraHeaders[1]).toBe('P-Preferred-Identity: <sip:alice@[2001:db8:a::1]:5070>');
+    expect(() => planCallPrivacy({ dialString: 'bob', anonymity: 'header', account: presentByDefault, identity: { user: 'alice', domain: 'bad host' } })).toThrow(/bad host/);
+  });
+
   it('follows an anonymous account default, in the account\'s mode', () => {
     expect(planCallPrivacy({ dialString: 'bob', account: anonymousDefault, identity })).toMatchObject({ mode: 'header', target: 'bob' });
     expect(planCallPrivacy({ dialString: 'bob', account: { ...anonymousDefault, mode: 'prefix' }, identity })).toMatchObject({ mode: 'prefix', target: '184bob' });

@@ -193,6 +193,50 @@ describe('the message conversion server (seed 000) in the lab', () => {
     await alice.phone.hangup(first.id);
   });
 
+  it('refuses an anonymity request whose caller identity it cannot read, instead of forwarding it unconverted', async () => {
+    const home = await lab('home.lab', {});
+    const bob = agent('bob', home, 'home.lab');
+    await bob.phone.register();
+    const { socket, replies } = await rawPeer();
+    const port = socket.address().port;
+    const invite = (id: string, identity: string): string =>
+      [`INVITE sip:bob@home.lab SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${id}`, 'Max-Forwards: 70', 'From: "Alice Liddell" <sip:anonymous@anonymous.invalid>;tag=a1', '<sip:bob@home.lab>'.replace(/^/, 'To: '), `Call-ID: ${id}@x`, 'CSeq: 1 INVITE', `Contact: <sip:a@127.0.0.1:${port}>`, 'Privacy: id', `P-Preferred-Identity: ${identity}`, 'Content-Length: 0', '', ''].join('\r\n');
+    // an IPv6 domain without brackets (RFC 3261 §25.1 wants an IPv6reference), and no URI at all
+    socket.send(invite('unbracketed', '<sip:alice@2001:db8:a::1>'), home.sip.ports.udp!, '127.0.0.1');
+    socket.send(invite('garbage', 'alice at home'), home.sip.ports.udp!, '127.0.0.1');
+    await until(() => replies.length === 2);
+    expect(replies.map((r) => `${r.callId} ${r.status}`).sort()).toEqual(['garbage@x 400', 'unbracketed@x 400']);
+    expect(home.sip.conversion!.counters.refused.BAD_IDENTITY).toBe(2);
+    expect(bob.events.some((e) => e.type === 'incoming')).toBe(false);
+  });
+
+  it('converts a header-mode call whose domain is an IPv6 literal (the caller\'s identity written in brackets)', async () => {
+    const home = await Lab.start({ address: '::1', domains: ['[::1]'], timers, conversion: { placement: 'caller-server', lingerMs: 200 } });
+    cleanup.push(() => home.stop());
+    const phone = (user: string, display?: string): Agent => {
+      const events: PhoneEvent[] = [];
+      const trace: SipTapEntry[] = [];
+      const p = new Phone({
+        accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain: '::1', answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}) }],
+        createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+        timers,
+        onTrace: (_account, entry) => trace.push(entry),
+      });
+      p.subscribe((e) => events.push(e));
+      cleanup.push(() => p.shutdown());
+      return { phone: p, events, trace };
+    };
+    const alice = phone('alice', 'Alice Liddell');
+    const bob = phone('bob');
+    await alice.phone.register();
+    await bob.phone.register();
+    const { calleeLeg } = await callAndHangUp(alice, bob, 'bob', 'callee', 'header');
+    expect(calleeLeg.remote.anonymous).toBe(true);
+    const received = bob.trace.filter((e) => e.dir === 'in' && rawCallId(e.raw) === calleeLeg.sipCallId).map((e) => e.raw).join('\n');
+    expect(received).not.toMatch(/alice|Liddell|P-Preferred-Identity/i);
+    expect(home.sip.conversion!.identify(calleeLeg.sipCallId)?.realUser).toBe('alice@[::1]');
+  });
+
   it('with digest authentication, the identity in P-Preferred-Identity must prove itself before it gets an anonymous name (RFC 3325 §9.2)', async () => {
     const users = { alice: { password: 'wonder' }, bob: { password: 'builder' }, mallory: { password: 'evil' } };
     const home = await lab('home.lab', {}, users);

@@ -4,6 +4,7 @@ import {
   createResponse,
   formatNameAddr,
   getParam,
+  parseHostPort,
   parseNameAddr,
   randomToken,
   withoutParam,
@@ -106,6 +107,9 @@ export class ConversionServer implements ProxyHooks {
     if (request.method !== 'INVITE' || getParam(request.to.params, 'tag') !== undefined) return undefined;
     const trigger = this.trigger(request);
     if (!trigger) return undefined;
+    // An anonymity request whose caller this server cannot read is refused, never passed on unconverted: it may
+    // carry the caller's identity in the clear (issue 17: an unbracketed IPv6 domain in P-Preferred-Identity).
+    if (this.identityUnreadable(request)) return this.refuse(request, 400, 'Bad Request (unreadable caller identity)', 'BAD_IDENTITY');
     const steps = this.stepsFor(request);
     if (steps.size === 0) return undefined;
     if (trigger === 'prefix') {
@@ -269,6 +273,21 @@ export class ConversionServer implements ProxyHooks {
     return new Set(wanted.filter((step) => this.steps.has(step)));
   }
 
+  /** RFC 3325 §9.1/§9.2: a P-Asserted- or P-Preferred-Identity that is not a valid name-addr with a valid host. */
+  private identityUnreadable(request: SipRequest): boolean {
+    for (const name of ['p-asserted-identity', 'p-preferred-identity']) {
+      const value = request.get(name);
+      if (value === undefined) continue;
+      try {
+        const identity = parseNameAddr(value.split(',')[0]!);
+        if (identity.uri.scheme !== 'tel') parseHostPort(identity.uri.host);
+      } catch {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private realIdentity(request: SipRequest): NameAddr | undefined {
     const preferred = request.get('p-asserted-identity') ?? request.get('p-preferred-identity');
     if (preferred === undefined) return undefined;
@@ -325,8 +344,13 @@ export class ConversionServer implements ProxyHooks {
   }
 }
 
+/** The host of a domain or URI host, without port and brackets, for comparing domains (`[2001:db8::1]:5060` → `2001:db8::1`). */
 function hostOf(text: string): string {
-  return text.replace(/^\[|\]$/g, '').replace(/:\d+$/, '').toLowerCase();
+  try {
+    return parseHostPort(text).host.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return text.toLowerCase(); // compared only: an invalid host matches no domain of ours
+  }
 }
 
 function safeHost(uri: string): string | undefined {

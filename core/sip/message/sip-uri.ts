@@ -127,6 +127,19 @@ export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+/**
+ * A domain as a SIP URI must write it (RFC 3261 §25.1 `hostport`): `2001:db8::1`, `[2001:db8::1]` and
+ * `[2001:db8::1]:5060` become `[2001:db8::1]` and `[2001:db8::1]:5060`; names and IPv4 addresses keep their port.
+ * Throws a SipParseError for anything that is not a valid host.
+ */
+export function uriDomain(text: string): string {
+  const trimmed = text.trim();
+  // An IPv6 address without brackets (more than one colon, no bracket) can only be a bare address: it has no port.
+  const bare = !trimmed.startsWith('[') && (trimmed.match(/:/g)?.length ?? 0) > 1 ? `[${trimmed}]` : trimmed;
+  const { host, port } = parseHostPort(bare);
+  return port === undefined ? host : `${host}:${port}`;
+}
+
 /** The host as a URI or Via wants it: IPv6 addresses bracketed. */
 export function uriHost(address: string): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
