@@ -94,6 +94,55 @@ describe('the call log of anonymous calls', () => {
   });
 });
 
+/**
+ * Issue 17 item 2: with no server to rewrite it, every request the caller sends in an anonymous dialog carries the
+ * anonymous From of its INVITE (sip.js wrote its UserAgent's display name into the ACK, BYE, re-INVITE and INFO).
+ */
+describe('the in-dialog requests of an anonymous call, with no conversion server', () => {
+  const timers = { t1: 100, t2: 400 };
+  const phones: Phone[] = [];
+  let lab: Lab;
+  afterEach(async () => {
+    await Promise.all(phones.splice(0).map((p) => p.shutdown()));
+    await lab.stop();
+  });
+
+  it('carry exactly the anonymous From of the INVITE: ACK, re-INVITEs, INFO and BYE', async () => {
+    lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers, conversion: false });
+    const received: string[] = [];
+    const make = (account: AccountConfig, trace: string[], dir: 'in' | 'out'): { phone: Phone; events: PhoneEvent[] } => {
+      const events: PhoneEvent[] = [];
+      const p = new Phone({ accounts: [account], createSessionDescriptionHandlerFactory: () => staticSdhFactory(), timers, onTrace: (_a, e) => e.dir === dir && trace.push(e.raw) });
+      p.subscribe((e) => events.push(e));
+      phones.push(p);
+      return { phone: p, events };
+    };
+    const common = { server: lab.servers.udp!, transport: 'udp' as const, domain: 'home.lab' };
+    const alice = make({ id: 'alice', user: 'alice', displayName: 'Alice Liddell', ...common }, [], 'in');
+    const bob = make({ id: 'bob', user: 'bob', displayName: 'Bob Builder', answer: { kind: 'auto' }, ...common }, received, 'in');
+    await alice.phone.register();
+    await bob.phone.register();
+    const call = await alice.phone.call({ target: 'bob', anonymity: 'header', anonymityLevel: 'full' });
+    await until(() => last(alice.events, call.id)?.state === 'established');
+    await alice.phone.hold(call.id, true);
+    await alice.phone.hold(call.id, false);
+    await alice.phone.sendDtmf(call.id, '5', 'info');
+    await alice.phone.hangup(call.id);
+    await until(() => received.some((r) => r.startsWith('BYE ')) || undefined);
+    const requests = received.filter((r) => !r.startsWith('SIP/2.0') && !r.startsWith('REGISTER ') && !r.startsWith('OPTIONS '));
+    expect(requests.map((r) => r.split(' ')[0])).toEqual(expect.arrayContaining(['INVITE', 'ACK', 'INFO', 'BYE']));
+    expect(requests.filter((r) => r.startsWith('INVITE ')).length).toBeGreaterThanOrEqual(3); // the call, hold, resume
+    for (const request of requests) {
+      expect(/^From:.*$/m.exec(request)![0], request.split('\r\n')[0]).toMatch(/^From: "Anonymous" <sip:anonymous@anonymous\.invalid>;tag=\w+\r?$/);
+      expect(request).not.toMatch(/Liddell/);
+    }
+  });
+
+  function last(events: PhoneEvent[], id: string): CallSnapshot | undefined {
+    return events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+  }
+});
+
 function commonPrefix(a: string, b: string): number {
   let n = 0;
   while (n < a.length && n < b.length && a[n] === b[n]) n++;

@@ -6,13 +6,15 @@ import { csprngPatch } from './sipjs-csprng.js';
 // @ts-expect-error plain JavaScript module without types
 import { reinviteAckTimeoutPatch } from './sipjs-reinvite-ack-timeout.js';
 // @ts-expect-error plain JavaScript module without types
+import { dialogFromPatch } from './sipjs-dialog-from.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
