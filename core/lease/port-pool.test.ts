@@ -19,25 +19,26 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
     expect(codeOf(() => new PortPool({ min: 65000, max: 70000 }))).toBe('BAD_PORT_RANGE');
   });
 
-  it('hands out even RTP + odd RTCP pairs from the bottom and SIP ports from the top, all inside the range', () => {
+  it('hands out even RTP + odd RTCP pairs, and single SIP ports from the leftovers of a small range first, all inside it', () => {
     const pool = new PortPool({ min: 20001, max: 20010 });
     const pair = pool.takeRtpPair('call-1');
-    expect(pair).toMatchObject({ rtp: 20002, rtcp: 20003 });
-    // 20010 and 20001 have no partner inside the range: single ports take such leftovers first, from the top
+    expect(pair.rtp % 2).toBe(0);
+    expect(pair.rtcp).toBe(pair.rtp + 1);
+    expect(pair.rtp).toBeGreaterThanOrEqual(20002);
+    expect(pair.rtcp).toBeLessThanOrEqual(20009);
+    // 20010 and 20001 have no partner inside the range: single ports take such leftovers first
     const sip = pool.takeSip('udp', 'call-1');
-    expect(sip.port).toBe(20010);
     const tcp = pool.takeSip('tcp');
-    expect(tcp.port).toBe(20001);
-    expect(pool.snapshot().inUse.map((u) => u.use)).toEqual(['sip-tcp', 'rtp', 'rtcp', 'sip-udp']);
+    expect([sip.port, tcp.port].sort()).toEqual([20001, 20010]);
+    expect(pool.snapshot().inUse.map((u) => u.use).sort()).toEqual(['rtcp', 'rtp', 'sip-tcp', 'sip-udp']);
     expect(pool.snapshot().freePairs).toBe(3);
   });
 
   it('single ports take the leftover of a broken pair before breaking another pair', () => {
     const pool = new PortPool({ min: 20000, max: 20007 });
     const a = pool.takeSip('udp');
-    expect(a.port).toBe(20007);
     const b = pool.takeSip('tcp');
-    expect(b.port).toBe(20006); // the partner of 20007, already broken
+    expect(b.port).toBe(a.port % 2 === 0 ? a.port + 1 : a.port - 1); // the partner of a, already broken
     expect(pool.snapshot().freePairs).toBe(3);
   });
 
@@ -55,8 +56,8 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
   it('takeCall is all or nothing: a call that cannot fit takes nothing', () => {
     const pool = new PortPool({ min: 40000, max: 40004 });
     const first = pool.takeCall({ sip: ['udp'], rtpPairs: 1 }, 'c1');
-    expect(first.sip[0]!.port).toBe(40004);
-    expect(first.rtp[0]).toMatchObject({ rtp: 40000, rtcp: 40001 });
+    expect(first.sip[0]!.port).toBe(40004); // the one port without a partner
+    expect([40000, 40002]).toContain(first.rtp[0]!.rtp);
     expect(pool.canFit({ sip: ['udp'], rtpPairs: 1 })).toBe(false);
     const before = pool.snapshot().inUse.length;
     const error = (() => {
@@ -74,13 +75,37 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
     expect(pool.canFit({ sip: ['udp'], rtpPairs: 1 })).toBe(true);
   });
 
-  it('does not hand a just-released pair out again at once (round-robin)', () => {
-    const pool = new PortPool({ min: 50000, max: 50009 });
-    const a = pool.takeRtpPair();
-    a.release();
-    const b = pool.takeRtpPair();
-    expect(b.rtp).not.toBe(a.rtp);
-    expect(b.rtp % 2).toBe(0);
+  it('does not hand a just-released pair out again while others are free', () => {
+    for (let round = 0; round < 50; round++) {
+      const pool = new PortPool({ min: 50000, max: 50009 });
+      const a = pool.takeRtpPair();
+      a.release();
+      const b = pool.takeRtpPair();
+      expect(b.rtp).not.toBe(a.rtp);
+      expect(b.rtp % 2).toBe(0);
+    }
+  });
+
+  it('draws ports at random, so a call\'s ports say nothing about the calls before it (issue 17 item 3)', () => {
+    for (const range of [{ min: 16384, max: 32767 }, { min: 40000, max: 40099 }]) {
+      const pool = new PortPool(range);
+      const rtp: number[] = [];
+      const sip: number[] = [];
+      for (let call = 0; call < 200; call++) {
+        const ports = pool.takeCall({ sip: ['udp'], rtpPairs: 1 });
+        rtp.push(ports.rtp[0]!.rtp);
+        sip.push(ports.sip[0]!.port);
+        ports.release();
+      }
+      for (const ports of [rtp, sip]) {
+        const steps = ports.slice(1).map((p, i) => p - ports[i]!);
+        // in order, each call's port would be the last one's plus a fixed step: here no step repeats often
+        const counts = new Map<number, number>();
+        for (const step of steps) counts.set(step, (counts.get(step) ?? 0) + 1);
+        expect(Math.max(...counts.values()), `${range.min}-${range.max}: ${ports.slice(0, 12).join(' ')} …`).toBeLessThan(20);
+        expect(new Set(ports).size).toBeGreaterThan(range.max - range.min > 1000 ? 190 : 35);
+      }
+    }
   });
 
   it('release is idempotent and the pool stays consistent over many random take/release rounds', () => {
@@ -114,7 +139,7 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
   });
 
   it('bindWithin skips ports another program holds and binds inside the range', async () => {
-    // find three consecutive free ports and occupy the top one with a foreign socket
+    // find four consecutive free ports and occupy all but the lowest with foreign sockets
     const base = await new Promise<number>((resolve) => {
       const s = dgram.createSocket('udp4');
       s.bind(0, '127.0.0.1', () => {
@@ -124,11 +149,17 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
     });
     const range = { min: base - (base % 2), max: base - (base % 2) + 3 };
     const real = new PortPool(range);
-    const foreign = dgram.createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      foreign.once('error', reject);
-      foreign.bind(range.max, '127.0.0.1', () => resolve());
-    });
+    const held = [range.min + 1, range.min + 2, range.max];
+    const foreign = held.map(() => dgram.createSocket('udp4'));
+    await Promise.all(
+      foreign.map(
+        (socket, i) =>
+          new Promise<void>((resolve, reject) => {
+            socket.once('error', reject);
+            socket.bind(held[i], '127.0.0.1', () => resolve());
+          }),
+      ),
+    );
     try {
       const bind = (port: number): Promise<dgram.Socket> =>
         new Promise((resolve, reject) => {
@@ -144,13 +175,11 @@ describe('PortPool: ports from the leased range only (seed 003 Figs. 4B, 6A 604,
         (r) => bind(r.port),
         (r) => [r.port],
       );
-      expect(reservation.port).not.toBe(range.max);
-      expect(reservation.port).toBeGreaterThanOrEqual(range.min);
-      expect(reservation.port).toBeLessThanOrEqual(range.max);
-      expect(real.snapshot().unusable).toEqual([range.max]);
+      expect(reservation.port).toBe(range.min);
+      expect(held).toEqual(expect.arrayContaining(real.snapshot().unusable));
       bound.close();
     } finally {
-      foreign.close();
+      for (const socket of foreign) socket.close();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { portRangeProblem, type PortRange } from './dhcp-options.js';
 import type { Lease } from './lease.js';
 import { LeaseError } from './lease-error.js';
@@ -51,22 +52,25 @@ export interface PortPoolSnapshot {
  * The ports of a leased range and only those (seed 003 Figs. 4B 462/482/492: registration, call setup and RTP
  * "using the assigned port range"; Figs. 6A 604 / 7A 704: no port, no registration or call). Never hands out port 0
  * or any port outside the range, so an OS-chosen port cannot happen; a request that does not fit is refused with
- * PORT_RANGE_EXHAUSTED. Pairs come from the bottom, single ports from the top (odd leftovers first), so single
- * SIP ports do not break up RTP pairs; both go round-robin so a just-freed port is not reused at once.
+ * PORT_RANGE_EXHAUSTED. Every port is drawn at random from the free ones (issue 17: ports handed out in order let a
+ * callee tie an anonymous call to the identified one before it), never one just given back while others are free (a
+ * late packet of the last call must not reach the next); in a small range single ports take the leftovers of broken
+ * pairs first, so SIP ports do not break up RTP pairs.
  */
+/** Up to this many ports a range is searched whole; above, random probes find a free port first. */
+const smallRange = 256;
+
 export class PortPool {
   private readonly used = new Map<number, { use: PortUse; owner?: string }>();
   private readonly unusable = new Set<number>();
-  private pairCursor: number;
-  private singleCursor: number;
+  /** Ports given back lately, oldest first: drawn again only when nothing else is free. */
+  private readonly cooling: number[] = [];
   private exhaustedCount = 0;
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly range: PortRange) {
     const problem = portRangeProblem(range);
     if (problem !== undefined) throw new LeaseError('BAD_PORT_RANGE', `port pool: ${problem}`);
-    this.pairCursor = this.firstEven;
-    this.singleCursor = range.max;
   }
 
   static fromLease(lease: Pick<Lease, 'portRange'>): PortPool {
@@ -188,47 +192,61 @@ export class PortPool {
     return this.contains(port) && !this.used.has(port) && !this.unusable.has(port);
   }
 
-  /** The next free even port whose odd neighbour is free, round-robin from the cursor. */
-  private findPair(skip: ReadonlySet<number> = new Set(), commit = true): number | undefined {
+  /** A random free even port whose odd neighbour is free (RFC 3550 §11). */
+  private findPair(skip: ReadonlySet<number> = new Set()): number | undefined {
     const pairs = Math.floor((this.range.max - this.firstEven + 1) / 2);
-    for (let i = 0; i < pairs; i++) {
-      const port = this.firstEven + (((this.pairCursor - this.firstEven) / 2 + i) % pairs) * 2;
-      if (this.isFree(port) && this.isFree(port + 1) && !skip.has(port) && !skip.has(port + 1)) {
-        if (commit) this.pairCursor = port + 2 > this.range.max - 1 ? this.firstEven : port + 2;
-        return port;
-      }
-    }
-    return undefined;
+    const free = (port: number): boolean => this.isFree(port) && this.isFree(port + 1) && !skip.has(port) && !skip.has(port + 1);
+    return this.draw(pairs, (i) => this.firstEven + i * 2, free, (port) => this.isCooling(port) || this.isCooling(port + 1));
   }
 
-  /** A free port that breaks no free pair if there is one, else the next free one going down from the top. */
-  private findSingle(skip: ReadonlySet<number> = new Set(), commit = true): number | undefined {
+  /** A random free port; in a small range, one that breaks no free pair when there is one. */
+  private findSingle(skip: ReadonlySet<number> = new Set()): number | undefined {
     const usable = (p: number): boolean => this.isFree(p) && !skip.has(p);
     const partner = (p: number): number => (p % 2 === 0 ? p + 1 : p - 1);
-    let fallback: number | undefined;
-    for (let i = 0; i < this.capacity; i++) {
-      const port = this.range.max - ((this.range.max - this.singleCursor + i) % this.capacity);
-      if (!usable(port)) continue;
-      if (!usable(partner(port))) {
-        if (commit) this.singleCursor = port - 1 < this.range.min ? this.range.max : port - 1;
-        return port;
-      }
-      fallback ??= port;
+    const at = (i: number): number => this.range.min + i;
+    if (this.capacity <= smallRange) {
+      const leftover = this.draw(this.capacity, at, (p) => usable(p) && !usable(partner(p)), (p) => this.isCooling(p));
+      if (leftover !== undefined) return leftover;
     }
-    if (fallback !== undefined && commit) this.singleCursor = fallback - 1 < this.range.min ? this.range.max : fallback - 1;
-    return fallback;
+    return this.draw(this.capacity, at, usable, (p) => this.isCooling(p));
+  }
+
+  /**
+   * One of `count` slots (`port(i)`) that `fits`, chosen at random; a cooling one only when no other fits. A large range
+   * is probed at random first (nearly all of it is free), then, like a small one, every slot that fits is listed.
+   */
+  private draw(count: number, port: (i: number) => number, fits: (p: number) => boolean, cooling: (p: number) => boolean): number | undefined {
+    if (count <= 0) return undefined;
+    if (count > smallRange) {
+      for (let probe = 0; probe < 64; probe++) {
+        const candidate = port(randomInt(count));
+        if (fits(candidate) && !cooling(candidate)) return candidate;
+      }
+    }
+    const warm: number[] = [];
+    const cold: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const candidate = port(i);
+      if (fits(candidate)) (cooling(candidate) ? warm : cold).push(candidate);
+    }
+    const from = cold.length > 0 ? cold : warm;
+    return from.length > 0 ? from[randomInt(from.length)] : undefined;
+  }
+
+  private isCooling(port: number): boolean {
+    return this.cooling.includes(port);
   }
 
   /** Where a request would go, without taking anything; undefined when it does not fit. */
   private plan(request: CallPortRequest): number[] | undefined {
     const taken = new Set<number>();
     for (let i = 0; i < (request.rtpPairs ?? 0); i++) {
-      const port = this.findPair(taken, false);
+      const port = this.findPair(taken);
       if (port === undefined) return undefined;
       taken.add(port).add(port + 1);
     }
     for (let i = 0; i < (request.sip?.length ?? 0); i++) {
-      const port = this.findSingle(taken, false);
+      const port = this.findSingle(taken);
       if (port === undefined) return undefined;
       taken.add(port);
     }
@@ -257,6 +275,8 @@ export class PortPool {
         if (released) return;
         released = true;
         this.used.delete(port);
+        this.cooling.push(port);
+        if (this.cooling.length > Math.min(32, this.capacity >> 2)) this.cooling.shift();
         this.changed();
       },
     };

@@ -75,8 +75,10 @@ export class MediaSession {
   private source: AudioSource = new SilenceSource();
   private negotiated: NegotiatedAudio | undefined;
   private localHold = false;
-  private version = 0;
-  private readonly sessionId = String(randomInt(1, 2 ** 31));
+  // RFC 4566 §5.2 leaves o= session id and version to the sender: random per call, so neither counts the calls before
+  // it nor ties them together (issue 17 item 3), like SSRC, sequence, timestamp and CNAME below (RFC 3550 §5.1, §8).
+  private version = randomInt(0, 2 ** 30);
+  private readonly sessionId = String(randomInt(1, 2 ** 47));
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private readonly cname = randomBytes(12).toString('base64url');
   private sequence = randomInt(0, 0x10000);

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { MediaError } from './media-error.js';
@@ -46,11 +47,14 @@ export interface RtpPairSource {
 /**
  * Hands out RTP/RTCP port pairs from a range, and only from it: when no pair in the range can be bound, the call
  * is refused with PORT_RANGE_EXHAUSTED rather than given an OS-chosen port (seed 003: every port the phone uses is
- * inside its leased range). Pairs are tried round-robin so a just-freed port is not reused at once.
+ * inside its leased range). Pairs are drawn at random (issue 17: ports in order let a callee tie an anonymous call to the
+ * identified one before it), never one just given back while others are free (a late packet of the last call must not
+ * reach the next).
  */
 export class RtpPortAllocator {
   private readonly inUse = new Set<number>();
-  private cursor: number;
+  /** Pairs given back lately, oldest first. */
+  private readonly cooling: number[] = [];
 
   constructor(
     readonly range: PortRange,
@@ -59,7 +63,6 @@ export class RtpPortAllocator {
     if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || range.min < 1024 || range.max > 65535 || range.max < range.min + 1) {
       throw new RangeError(`an RTP port range needs at least two ports between 1024 and 65535, got ${range.min}-${range.max}`);
     }
-    this.cursor = this.firstEven;
   }
 
   private get firstEven(): number {
@@ -75,8 +78,27 @@ export class RtpPortAllocator {
     return this.inUse.size;
   }
 
+  /** A random pair not in use and not in `skip`, and not cooling while others are free. */
+  private draw(skip: ReadonlySet<number>): number | undefined {
+    const pairs = this.capacity;
+    const port = (i: number): number => this.firstEven + i * 2;
+    const fits = (p: number): boolean => !this.inUse.has(p) && !skip.has(p);
+    if (pairs > 256) {
+      for (let probe = 0; probe < 64; probe++) {
+        const candidate = port(randomInt(pairs));
+        if (fits(candidate) && !this.cooling.includes(candidate)) return candidate;
+      }
+    }
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < pairs; i++) if (fits(port(i))) (this.cooling.includes(port(i)) ? warm : cold).push(port(i));
+    const from = cold.length > 0 ? cold : warm;
+    return from.length > 0 ? from[randomInt(from.length)] : undefined;
+  }
+
   async allocate(address: string): Promise<RtpSocketPair> {
     const type = isIP(address) === 6 ? 'udp6' : 'udp4';
+    const held = new Set<number>(); // pairs another program holds, not tried twice
     for (let tried = 0; tried < this.capacity; tried++) {
       let port: number;
       let giveBack = (): void => undefined;
@@ -90,9 +112,10 @@ export class RtpPortAllocator {
         port = pair.rtp;
         giveBack = () => pair.release();
       } else {
-        port = this.cursor;
-        this.cursor = port + 2 + 1 > this.range.max ? this.firstEven : port + 2;
-        if (this.inUse.has(port)) continue;
+        const drawn = this.draw(held);
+        if (drawn === undefined) break;
+        port = drawn;
+        held.add(port);
       }
       const rtp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
       const rtcp = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
@@ -119,6 +142,8 @@ export class RtpPortAllocator {
           close(rtp);
           close(rtcp);
           this.inUse.delete(port);
+          this.cooling.push(port);
+          if (this.cooling.length > Math.min(32, this.capacity >> 2)) this.cooling.shift();
           giveBack();
         },
       };
