@@ -35,6 +35,11 @@ export interface AccountConfig {
   dialRules?: DialRule[];
   /** Fixed signalling address (default) or a one-time address per call (SPEC B, seed 000 Embodiment 6). */
   address?: AddressConfig;
+  /**
+   * Take calls (and any other request outside a dialog) straight from anyone who knows the Contact, as MicroSIP and
+   * Linphone do. Off by default: only the account's servers may ring the phone; a stranger gets 403 (issue 17 item 5).
+   */
+  directCalls?: boolean;
 }
 
 /**

@@ -80,6 +80,11 @@ export function checkAccountConfig(value: unknown): AccountConfig {
   if (rules !== undefined) config.dialRules = rules;
   const address = optional(f, 'address', checkAddress);
   if (address !== undefined) config.address = address;
+  const directCalls = optional(f, 'directCalls', (v) => {
+    if (typeof v !== 'boolean') throw invalid('directCalls must be true or false');
+    return v;
+  });
+  if (directCalls !== undefined) config.directCalls = directCalls;
   return config;
 }
 

@@ -68,7 +68,7 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(placed.localSip).toMatch(/:3100[0-3]$/);
     expect((await alice.snapshot()).lease).toEqual({ state: 'bound', address: '10.77.0.10', ports: { min: 31000, max: 31003 }, inUse: 3, capacity: 4, nat: '198.51.100.7' });
     // the SIP port broke one pair; RTP and RTCP took the other
-    const sipPort = Number(placed.localSip.split(':').at(-1));
+    const sipPort = Number(placed.localSip!.split(':').at(-1));
     expect(Number(last(placed.id)!.media!.localRtp!.split(':').at(-1))).toBe(sipPort < 31002 ? 31002 : 31000);
     await expect(alice.call({ target: 'bob' })).rejects.toMatchObject({ code: 'PORT_RANGE_EXHAUSTED' });
     expect(leaseEvents(events).at(-1)).toMatchObject({ state: 'bound', inUse: 3 }); // the status bar saw the pair taken

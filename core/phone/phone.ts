@@ -182,6 +182,8 @@ export interface PhoneOptions {
 interface AccountRuntime {
   config: AccountConfig;
   server: Endpoint;
+  /** Every server of the account (primary first): the only sources allowed to ring it, unless `directCalls`. */
+  servers: Endpoint[];
   domain: string;
   identities: AccountIdentities;
   /** Temporary-address accounts: their one-time address manager, made on first use. */
@@ -323,6 +325,7 @@ export class Phone implements PhoneApi {
     const account: AccountRuntime = {
       config,
       server,
+      servers,
       domain,
       registration: { accountId: config.id, state: 'unregistered' },
       router: new TraceRouter(),
@@ -727,6 +730,7 @@ export class Phone implements PhoneApi {
         local: { address: placement.bindAddress, port },
         ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
         server: account.server,
+        ...(config.directCalls ? {} : { acceptFrom: account.servers }),
         ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
         ...(natParams.length > 0 ? { extraContactParams: natParams } : {}),
         sessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory({

@@ -211,6 +211,7 @@ export class ScenarioRunner {
             ...addressSettings(spec),
             ...(provisioned ? provisioned.account : {}),
             ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
+            ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
           },
         ],
         ...(agentDir !== undefined ? { dataDir: agentDir } : {}),

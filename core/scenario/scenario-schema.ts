@@ -66,6 +66,8 @@ export const agentSchema = z
     client_id: z.string().min(1).max(64).optional(),
     /** OPTIONS keep-alives to the soft switch; a silent one is failed over from. */
     keepalive: duration.optional(),
+    /** Take calls sent straight to the Contact by anyone (default: only from the agent's servers; others get 403). */
+    direct_calls: z.boolean().optional(),
   })
   .strict()
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });

@@ -7,6 +7,8 @@ import {
   type SessionDescriptionHandlerFactory,
   type UserAgentOptions,
 } from 'sip.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
@@ -40,6 +42,11 @@ export interface SipIdentityOptions {
   extraContactParams?: string[];
   /** Extra headers on every REGISTER. */
   registerHeaders?: string[];
+  /**
+   * Sources whose requests outside a dialog are taken (the account's registrar and proxies; names are resolved once
+   * here); others get 403 (issue 17 item 5). Absent: anyone may call this identity directly.
+   */
+  acceptFrom?: readonly Endpoint[];
   onIncomingCall?: (call: SipCall) => void;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
@@ -88,12 +95,14 @@ export class SipIdentity {
     const local = flow.local;
     const advertised = options.advertisedAddress ?? local.address;
     const rejects = new RejectCounter();
+    const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
     const transportOptions: SipJsTransportOptions = {
       flow,
       server: options.server,
       reopen: () => openFlow(options.transport, local, options.server),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
+      ...(acceptFrom ? { outOfDialogFrom: acceptFrom } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
     };
@@ -309,6 +318,18 @@ export class SipIdentity {
   private assertAlive(): void {
     if (this.disposed) throw new SipIdentityError('DISPOSED', 'this identity has been disposed');
   }
+}
+
+/** Every address a server's name stands for (an address stays itself): requests arrive from addresses, not names. */
+async function resolveEndpoints(endpoints: readonly Endpoint[]): Promise<Endpoint[]> {
+  const resolved = await Promise.all(
+    endpoints.map(async (endpoint) => {
+      if (isIP(endpoint.address) !== 0) return [endpoint];
+      const addresses = await lookup(endpoint.address, { all: true }).catch(() => []);
+      return addresses.map((a) => ({ address: a.address, port: endpoint.port }));
+    }),
+  );
+  return resolved.flat();
 }
 
 function delay(ms: number): Promise<void> {

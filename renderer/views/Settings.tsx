@@ -20,6 +20,7 @@ interface AccountForm {
   address: AddressChoice;
   prefix: string;
   iface: string;
+  directCalls: boolean;
 }
 
 const sources: AddressChoice[] = ['fixed', 'loopback', 'router-advertisement', 'interface', 'configured', 'dhcp'];
@@ -39,6 +40,7 @@ function formOf(account: AccountConfig | undefined): AccountForm {
     address: address?.mode === 'temporary' ? address.source : 'fixed',
     prefix: address?.mode === 'temporary' ? (address.prefix ?? '') : '',
     iface: address?.mode === 'temporary' ? (address.interface ?? '') : '',
+    directCalls: account?.directCalls ?? false,
   };
 }
 
@@ -58,6 +60,8 @@ function configOf(form: AccountForm, previous: AccountConfig | undefined): Accou
     if (form.iface.trim()) config.address.interface = form.iface.trim();
     else delete config.address.interface;
   } else config.address = { mode: 'fixed' };
+  if (form.directCalls) config.directCalls = true;
+  else delete config.directCalls;
   return config;
 }
 
@@ -134,6 +138,12 @@ function AccountEditor({ account, onDone }: { account: AccountConfig | undefined
         </label>
         {form.address === 'configured' && text('prefix', t('addressPrefix'), { placeholder: '2001:db8:1:2::/64', required: true })}
         {(form.address === 'router-advertisement' || form.address === 'interface') && text('iface', t('addressInterface'), { placeholder: 'eth0', required: form.address === 'router-advertisement' })}
+      </fieldset>
+      <fieldset>
+        <legend>{t('directCallsTitle')}</legend>
+        <label className="switch">
+          <input type="checkbox" role="switch" aria-checked={form.directCalls} checked={form.directCalls} onChange={(event) => field('directCalls')(event.target.checked)} /> {t('directCalls')}
+        </label>
       </fieldset>
       <div className="call-controls">
         <button type="submit" className="save">

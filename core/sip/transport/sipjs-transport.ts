@@ -2,6 +2,7 @@ import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.j
 import {
   canRespondTo,
   createResponse,
+  getParam,
   parseSipMessage,
   SipParseError,
   validateSipMessage,
@@ -28,6 +29,11 @@ export interface SipJsTransportOptions {
   tap?: SipTap;
   timers?: SipTimerValues;
   rejects?: RejectCounter;
+  /**
+   * Where requests outside a dialog may come from (the account's registrar and proxies, addresses resolved); any other
+   * source gets 403 and is counted as STRANGER. Absent: from anyone.
+   */
+  outOfDialogFrom?: readonly Endpoint[];
 }
 
 /**
@@ -200,10 +206,28 @@ export class SipJsTransport implements Transport {
       const { port: _port, ...withoutPort } = via;
       message.setTopVia(withoutPort);
     } else {
+      if (this.isStranger(flow, message, remote)) {
+        // Issue 17 item 5: a request outside a dialog sent straight to our Contact by someone other than our server
+        // (an INVITE claiming to be "Your Bank", a MESSAGE) never reaches sip.js, so it never rings (RFC 3261 §21.4.4).
+        this.rejects.count('STRANGER');
+        if (canRespondTo(message)) void this.write(createResponse(message, 403, 'Forbidden').toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
+        return;
+      }
       if (this.retransmitter && !this.retransmitter.requestReceived(message.method, viaBranch(via) ?? '')) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
     }
     this.deliver(message.toString());
+  }
+
+  /**
+   * A request outside a dialog (no To tag; an ACK always belongs to one) from a source other than the account's
+   * servers. Over UDP the source is the datagram's address and port; a connection of ours reaches only our server.
+   */
+  private isStranger(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): boolean {
+    const trusted = this.options.outOfDialogFrom;
+    if (!trusted || flow.transport !== 'udp' || message.method === 'ACK') return false;
+    if (getParam(message.to.params, 'tag') !== undefined) return false;
+    return !trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
   }
 
   /**

@@ -1,0 +1,94 @@
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
+import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
+import { parseSipMessage, type SipResponse } from '../sip/message/index.js';
+import { Phone } from './phone.js';
+
+const timers = { t1: 100, t2: 400 };
+
+/**
+ * Issue 17 item 5: a phone registered at a server takes requests outside a dialog only from its servers. A stranger who
+ * learnt the Contact (from a scan, or from an earlier call) and sends an INVITE as "Your Bank" straight to it gets 403
+ * and rings nothing; `directCalls` lets anyone through, as MicroSIP and Linphone do.
+ */
+describe('requests straight to a phone from a stranger', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function setUp(bobAccount: Partial<AccountConfig>): Promise<{ lab: Lab; alice: Phone; bob: Phone; bobEvents: PhoneEvent[]; contactPort: number }> {
+    const lab = await Lab.start({ timers });
+    cleanup.push(() => lab.stop());
+    const phone = (account: AccountConfig): Phone => {
+      const p = new Phone({ accounts: [account], createSessionDescriptionHandlerFactory: () => staticSdhFactory(), timers });
+      cleanup.push(() => p.shutdown());
+      return p;
+    };
+    const alice = phone({ id: 'alice', user: 'alice', server: lab.servers.udp!, transport: 'udp', domain: lab.domain });
+    const bob = phone({ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain, answer: { kind: 'auto' }, ...bobAccount });
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await alice.register();
+    const contact = (await bob.register()).contact!;
+    return { lab, alice, bob, bobEvents, contactPort: Number(/:(\d+)(?:;|>|$)/.exec(contact)![1]) };
+  }
+
+  async function stranger(): Promise<{ send(raw: string, port: number): void; answers: SipResponse[]; port: number }> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    cleanup.push(() => void socket.close());
+    const answers: SipResponse[] = [];
+    socket.on('message', (data) => {
+      const m = parseSipMessage(data);
+      if (m.kind === 'response') answers.push(m);
+    });
+    return { send: (raw, port) => socket.send(raw, port, '127.0.0.1'), answers, port: socket.address().port };
+  }
+
+  const request = (method: string, id: string, port: number, body = ''): string =>
+    [
+      `${method} sip:bob@127.0.0.1 SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${id}`,
+      'Max-Forwards: 70',
+      'From: "Your Bank" <sip:security@bank.example>;tag=b1',
+      '<sip:bob@127.0.0.1>'.replace(/^/, 'To: '),
+      `Call-ID: ${id}@bank.example`,
+      `CSeq: 1 ${method}`,
+      `Contact: <sip:security@127.0.0.1:${port}>`,
+      ...(body ? ['Content-Type: text/plain'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+
+  it('answers a stranger\'s INVITE, MESSAGE and OPTIONS with 403, rings nothing, and still takes calls through its server', async () => {
+    const { alice, bobEvents, contactPort, bob } = await setUp({});
+    const eve = await stranger();
+    eve.send(request('INVITE', 'inv1', eve.port), contactPort);
+    eve.send(request('MESSAGE', 'msg1', eve.port, 'Your account is locked. Call us back.'), contactPort);
+    eve.send(request('OPTIONS', 'opt1', eve.port), contactPort);
+    await until(() => eve.answers.filter((a) => a.status >= 200).length === 3 || undefined);
+    expect(eve.answers.filter((a) => a.status >= 200).map((a) => `${a.cseq.method} ${a.status}`).sort()).toEqual(['INVITE 403', 'MESSAGE 403', 'OPTIONS 403']);
+    expect(eve.answers.some((a) => a.status < 200)).toBe(false); // not even a 100 Trying: sip.js never saw them
+    expect(bobEvents.filter((e) => e.type === 'incoming')).toEqual([]);
+    expect((await bob.history()).calls).toEqual([]);
+
+    // alice through the lab still reaches bob
+    const placed = await alice.call({ target: 'bob' });
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.state === 'established') || undefined);
+    await alice.hangup(placed.id);
+  });
+
+  it('with directCalls on, a call straight to the Contact rings', async () => {
+    const { bobEvents, contactPort } = await setUp({ directCalls: true });
+    const eve = await stranger();
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+    eve.send(request('INVITE', 'inv2', eve.port, '').replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`), contactPort);
+    const ringing = await until(() => bobEvents.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming'));
+    expect(ringing.call.remote.shown).toBe('Your Bank');
+  });
+});
