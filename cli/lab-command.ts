@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
+import { LabNetwork, type NetworkPlacement } from '../lab/lab-network.js';
 import { parseTrustedLink, type TrustedLink } from '../lab/signing/link-trust.js';
 import { exitCodes } from './exit-codes.js';
 
@@ -20,7 +21,15 @@ export interface LabCommandOptions {
   /** With `signing`: server links the proxy trusts (no signing toward them, no checks of what comes from them). */
   trusted?: string[];
   keysOut?: string;
+  /** Domains the lab serves (repeatable); two or more make a network of peered proxies, one per domain. */
+  domain?: string[];
+  /** Where anonymous calls are converted (seed 000 Embodiments 2-5), or `off`. */
+  conversion?: string;
+  /** With `--conversion carrier`: the carrier's top-level domain. */
+  carrierDomain?: string;
 }
+
+const placements: NetworkPlacement[] = ['caller-server', 'callee-server', 'both', 'carrier', 'off'];
 
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
 export async function labCommand(options: LabCommandOptions): Promise<void> {
@@ -38,6 +47,13 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error('veilphone lab: --trusted names links for signing: add --signing');
     process.exit(exitCodes.invalid);
   }
+  const placement = options.conversion as NetworkPlacement | undefined;
+  if (placement !== undefined && !placements.includes(placement)) {
+    console.error(`veilphone lab: --conversion must be one of ${placements.join(', ')}, got "${placement}"`);
+    process.exit(exitCodes.invalid);
+  }
+  const domains = options.domain ?? [];
+  if (domains.length >= 2) return networkCommand(options, domains, placement ?? 'caller-server', users);
   const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
   let lab: Lab;
   let admin: AdminServer | undefined;
@@ -48,6 +64,9 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...(users ? { users } : {}),
       ...(options.auth ? { auth: true } : {}),
       ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
+      ...(domains.length === 1 ? { domains } : {}),
+      // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
+      ...(placement === 'off' ? { conversion: false as const } : placement !== undefined ? { conversion: { placement, ...(options.carrierDomain !== undefined ? { domain: options.carrierDomain } : {}) } } : {}),
       ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
     });
     if (adminPort !== undefined) {
@@ -89,6 +108,51 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   const stop = async (): Promise<void> => {
     await admin?.stop();
     await lab.stop();
+    if (trace !== undefined) fs.closeSync(trace);
+    process.exit(exitCodes.ok);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+/**
+ * `veilphone lab --domain A --domain B …`: one proxy per domain on free ports of `--address`, peered, converting where
+ * `--conversion` says (seed 000 Embodiments 2-5; `carrier` adds the carrier's proxy between them).
+ */
+async function networkCommand(options: LabCommandOptions, domains: string[], placement: NetworkPlacement, users: Record<string, { password?: string }> | undefined): Promise<void> {
+  if (options.signing) {
+    console.error('veilphone lab: --signing needs a single domain');
+    process.exit(exitCodes.invalid);
+  }
+  const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
+  let network: LabNetwork;
+  let admin: AdminServer | undefined;
+  try {
+    network = await LabNetwork.start({
+      address: options.address,
+      domains: Object.fromEntries(domains.map((d) => [d, users ? { users } : {}])),
+      placement,
+      ...(options.carrierDomain !== undefined ? { carrierDomain: options.carrierDomain } : {}),
+      ...(options.auth ? { auth: true } : {}),
+      ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
+    });
+    if (options.admin !== undefined) {
+      admin = await AdminServer.start({
+        port: portOption(options.admin, '--admin'),
+        routes: { '/snapshot': () => network.snapshot(), '/conversion': (query) => (query.get('identify') ? (network.identify(query.get('identify')!) ?? null) : network.snapshot()) },
+      });
+    }
+  } catch (error) {
+    console.error(`veilphone lab: cannot start: ${(error as Error).message}`);
+    process.exit(exitCodes.environment);
+  }
+  const ports = Object.fromEntries([...network.labs].map(([domain, lab]) => [domain, lab.sip.ports]));
+  const adminUrl = admin ? `${admin.url}snapshot?token=${admin.token}` : undefined;
+  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, placement, domains: ports, ...(adminUrl ? { admin: adminUrl } : {}) }));
+  else console.log(`veilphone lab ready on ${options.address} (${placement}): ${Object.entries(ports).map(([d, p]) => `${d} udp ${p.udp}, tcp ${p.tcp}, ws ${p.ws}`).join('; ')}${adminUrl ? `; admin ${adminUrl}` : ''}`);
+  const stop = async (): Promise<void> => {
+    await admin?.stop();
+    await network.stop();
     if (trace !== undefined) fs.closeSync(trace);
     process.exit(exitCodes.ok);
   };
