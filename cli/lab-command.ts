@@ -20,6 +20,9 @@ export interface LabCommandOptions {
   /** With `signing`: server links the proxy trusts (no signing toward them, no checks of what comes from them). */
   trusted?: string[];
   keysOut?: string;
+  maxConnections?: string;
+  maxConnectionsPerSource?: string;
+  maxUsers?: string;
 }
 
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
@@ -27,6 +30,9 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   const ports = { udp: portOption(options.udp, '--udp'), tcp: portOption(options.tcp, '--tcp'), ws: portOption(options.ws, '--ws') };
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
   const adminPort = options.admin !== undefined ? portOption(options.admin, '--admin') : undefined;
+  const maxConnections = countOption(options.maxConnections, '--max-connections');
+  const maxPerSource = countOption(options.maxConnectionsPerSource, '--max-connections-per-source');
+  const maxUsers = countOption(options.maxUsers, '--max-users');
   let trusted: TrustedLink[] = [];
   try {
     trusted = (options.trusted ?? []).map(parseTrustedLink);
@@ -49,6 +55,10 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...(options.auth ? { auth: true } : {}),
       ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
       ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
+      ...(maxConnections !== undefined || maxPerSource !== undefined
+        ? { connectionLimits: { ...(maxConnections !== undefined ? { maxConnections } : {}), ...(maxPerSource !== undefined ? { maxPerSource } : {}) } }
+        : {}),
+      ...(maxUsers !== undefined ? { registrarLimits: { maxUsers } } : {}),
     });
     if (adminPort !== undefined) {
       const snapshot = (): ReturnType<Lab['snapshot']> => lab.snapshot();
@@ -99,6 +109,15 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
 function portOption(text: string, name: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
     console.error(`veilphone lab: ${name} must be a port number (0-65535), got "${text}"`);
+    process.exit(exitCodes.invalid);
+  }
+  return Number(text);
+}
+
+function countOption(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1) {
+    console.error(`veilphone lab: ${name} must be a whole number from 1 to 9999999, got "${text}"`);
     process.exit(exitCodes.invalid);
   }
   return Number(text);

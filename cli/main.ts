@@ -33,6 +33,9 @@ program
   .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
   .option('--trusted <link...>', 'with --signing: a server link to trust, ADDRESS[:PORT] or [IPv6][:PORT], optionally after udp:/tcp:/ws: (repeatable); nothing toward it is signed, nothing from it checked (seed 002 ¶[0029]-[0031])')
   .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
+  .option('--max-connections <n>', 'TCP and WebSocket connections held at once (default 2048); more are refused and counted')
+  .option('--max-connections-per-source <n>', 'connections held at once from one address (default 64)')
+  .option('--max-users <n>', 'users the registrar holds at once (default 10000); a new one beyond gets 503')
   .action(async (options) => (await lab()).labCommand(options));
 
 program

@@ -30,6 +30,8 @@ export interface RawWebSocketOptions {
   localAddress?: string;
   origin?: string;
   protocol?: string;
+  /** Answer the server's close frame and end (RFC 6455 §5.5.1); false leaves that to the test. Default true. */
+  answerClose?: boolean;
 }
 
 /** Open a TCP connection and complete a WebSocket handshake by hand; resolves once the answer's head arrived. */
@@ -71,7 +73,7 @@ export function rawWebSocket(options: RawWebSocketOptions): Promise<RawWebSocket
         frames.push(frame.frame);
         buffer = buffer.subarray(frame.used);
         // RFC 6455 §5.5.1: answer a close frame, then the server closes the TCP connection.
-        if (frame.frame.opcode === 0x8) socket.end(clientFrame(0x8, frame.frame.payload.subarray(0, 2)));
+        if (frame.frame.opcode === 0x8 && options.answerClose !== false) socket.end(clientFrame(0x8, frame.frame.payload.subarray(0, 2)));
       }
     });
     socket.once('connect', () => {
