@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,4 +66,35 @@ describe('veilphone lab-admin (the operator identifies an anonymous caller from 
       expect(refused.stderr).toMatch(message);
     }
   });
+
+  it('shows connections and users refused for a cap in the snapshot (--max-connections-per-source, --max-users)', async () => {
+    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', '--max-connections-per-source', '1', '--max-users', '1']);
+    children.push(lab);
+    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { tcp: number; admin: string };
+    const connect = (): Promise<net.Socket> =>
+      new Promise((resolve) => {
+        const socket = net.connect(ready.tcp, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => undefined); // the second one is reset, maybe before its 'connect'
+        socket.once('close', () => resolve(socket));
+      });
+    const held = await connect();
+    // a whole request, so the 20 s allowed to a first message cannot close it before the snapshot is read
+    held.write(`OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKadm1\r\nMax-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: adm1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+    await new Promise<void>((resolve) => held.once('data', () => resolve()));
+    const refused = await connect();
+    if (!refused.destroyed) await new Promise<void>((resolve) => refused.once('close', () => resolve()));
+    expect(held.destroyed).toBe(false);
+
+    const snapshot = veilphone(['lab-admin', ready.admin, 'snapshot']);
+    expect(await snapshot.exitCode(30_000), snapshot.stderr).toBe(0);
+    const sip = (JSON.parse(snapshot.stdout) as { sip: { rejected: Record<string, number>; connections: unknown; registrar: unknown } }).sip;
+    held.destroy();
+    expect(sip.rejected).toMatchObject({ TOO_MANY_FROM_SOURCE: 1 });
+    expect(sip.connections).toMatchObject({ open: 1, sources: 1, limits: { maxConnections: 2048, maxPerSource: 1, idleTimeoutMs: 300_000 } });
+    expect(sip.registrar).toMatchObject({ users: 0, limits: { maxUsers: 1 }, refused: {} });
+
+    const bad = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--max-users', 'lots']);
+    expect(await bad.exitCode(30_000)).toBe(2);
+    expect(bad.stderr).toMatch(/--max-users must be a whole number/);
+  }, 60_000);
 });

@@ -27,6 +27,9 @@ export interface LabCommandOptions {
   conversion?: string;
   /** With `--conversion carrier`: the carrier's top-level domain. */
   carrierDomain?: string;
+  maxConnections?: string;
+  maxConnectionsPerSource?: string;
+  maxUsers?: string;
 }
 
 const placements: NetworkPlacement[] = ['caller-server', 'callee-server', 'both', 'carrier', 'off'];
@@ -36,6 +39,9 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   const ports = { udp: portOption(options.udp, '--udp'), tcp: portOption(options.tcp, '--tcp'), ws: portOption(options.ws, '--ws') };
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
   const adminPort = options.admin !== undefined ? portOption(options.admin, '--admin') : undefined;
+  const maxConnections = countOption(options.maxConnections, '--max-connections');
+  const maxPerSource = countOption(options.maxConnectionsPerSource, '--max-connections-per-source');
+  const maxUsers = countOption(options.maxUsers, '--max-users');
   let trusted: TrustedLink[] = [];
   try {
     trusted = (options.trusted ?? []).map(parseTrustedLink);
@@ -68,6 +74,10 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
       ...(placement === 'off' ? { conversion: false as const } : placement !== undefined ? { conversion: { placement, ...(options.carrierDomain !== undefined ? { domain: options.carrierDomain } : {}) } } : {}),
       ...(trace !== undefined ? { tap: (entry) => fs.writeSync(trace, `${JSON.stringify(entry)}\n`) } : {}),
+      ...(maxConnections !== undefined || maxPerSource !== undefined
+        ? { connectionLimits: { ...(maxConnections !== undefined ? { maxConnections } : {}), ...(maxPerSource !== undefined ? { maxPerSource } : {}) } }
+        : {}),
+      ...(maxUsers !== undefined ? { registrarLimits: { maxUsers } } : {}),
     });
     if (adminPort !== undefined) {
       const snapshot = (): ReturnType<Lab['snapshot']> => lab.snapshot();
@@ -163,6 +173,15 @@ async function networkCommand(options: LabCommandOptions, domains: string[], pla
 function portOption(text: string, name: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
     console.error(`veilphone lab: ${name} must be a port number (0-65535), got "${text}"`);
+    process.exit(exitCodes.invalid);
+  }
+  return Number(text);
+}
+
+function countOption(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1) {
+    console.error(`veilphone lab: ${name} must be a whole number from 1 to 9999999, got "${text}"`);
     process.exit(exitCodes.invalid);
   }
   return Number(text);

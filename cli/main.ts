@@ -36,6 +36,9 @@ program
   .option('--domain <name...>', 'a domain the lab serves (repeatable); two or more start one peered proxy per domain, on free ports')
   .option('--conversion <placement>', 'where anonymous calls are converted (seed 000): caller-server (default), callee-server, both, carrier or off')
   .option('--carrier-domain <name>', 'with --conversion carrier: the carrier\'s top-level domain (default carrier.lab)')
+  .option('--max-connections <n>', 'TCP and WebSocket connections held at once (default 2048); more are refused and counted')
+  .option('--max-connections-per-source <n>', 'connections held at once from one address (default 64)')
+  .option('--max-users <n>', 'users the registrar holds at once (default 10000); a new one beyond gets 503')
   .action(async (options) => (await lab()).labCommand(options));
 
 program

@@ -5,6 +5,7 @@ import { toPhoneErrorShape } from '../core/api/phone-error.js';
 import { parseWireAudioControl, parseWireRequest, type PhoneWireMessage } from '../core/api/phone-wire.js';
 import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
 import { dispatchPhoneCommand } from '../core/phone/phone-api-dispatcher.js';
+import { RejectCounter } from '../core/sip/transport/message-tap.js';
 
 export interface PhoneWsBridgeOptions {
   server: http.Server;
@@ -19,6 +20,8 @@ export interface PhoneWsBridge {
   wss: WebSocketServer;
   /** What the bridge saw of the audio frames (all connections together). */
   audioStats(): AudioRelayStats;
+  /** Connections closed for a bad frame and text messages refused, by code (ws's error code, BAD_JSON, BAD_REQUEST). */
+  rejected(): Record<string, number>;
 }
 
 /** A client more than this far behind gets no more far-end frames until it catches up (about 0.3 s of audio). */
@@ -28,7 +31,9 @@ const maxBufferedPlayback = 16 * 1024;
  * PhoneApi over a WebSocket at /api for the served renderer. Refuses other origins (a web page elsewhere in the
  * user's browser must not drive their phone) and connections without the run's token. Text messages carry the JSON
  * wire protocol; binary messages carry audio-port frames (core/api/audio-wire.ts): microphone frames in, and far-end
- * frames out to the clients that asked for them. Malformed frames are refused and counted, never passed on.
+ * frames out to the clients that asked for them. Malformed frames are refused and counted, never passed on. A frame
+ * the WebSocket layer refuses (invalid UTF-8 in a text frame, more than maxPayload) closes that connection only,
+ * with its RFC 6455 §7.4.1 status code; without an 'error' listener it would have been thrown out of the process.
  */
 export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridge {
   const relay = new AudioFrameRelay(options.api.audio);
@@ -43,11 +48,19 @@ export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridg
       done(true);
     },
   });
-  wss.on('connection', (socket) => bridge(socket, options.api, relay));
-  return { wss, audioStats: () => relay.snapshot() };
+  const rejects = new RejectCounter();
+  // ws re-emits the HTTP server's errors here; one unheard would end the process (and every call with it).
+  wss.on('error', (error) => rejects.count(errorCode(error, 'SERVER_ERROR')));
+  wss.on('connection', (socket) => bridge(socket, options.api, relay, rejects));
+  return { wss, audioStats: () => relay.snapshot(), rejected: () => rejects.snapshot() };
 }
 
-function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay): void {
+function errorCode(error: Error, fallback: string): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : fallback;
+}
+
+function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay, rejects: RejectCounter): void {
   const send = (message: PhoneWireMessage): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
@@ -58,12 +71,15 @@ function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay): void 
     unsubscribe();
     stopPlayback?.();
   });
+  // ws has already answered with a close frame (1007, 1009, 1002...) and closes this socket; count why.
+  socket.on('error', (error) => rejects.count(errorCode(error, 'WS_ERROR')));
   socket.on('message', async (data, isBinary) => {
     if (isBinary) return relay.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
     let parsed: unknown;
     try {
       parsed = JSON.parse(String(data));
     } catch {
+      rejects.count('BAD_JSON');
       return;
     }
     const control = parseWireAudioControl(parsed);
@@ -79,7 +95,10 @@ function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay): void 
       return;
     }
     const request = parseWireRequest(parsed);
-    if (!request) return;
+    if (!request) {
+      rejects.count('BAD_REQUEST');
+      return;
+    }
     try {
       const value = await dispatchPhoneCommand(api, request.command, request.args);
       send({ type: 'result', id: request.id, ok: true, value: value ?? null });

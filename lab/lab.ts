@@ -39,6 +39,13 @@ export interface LabOptions {
   signing?: boolean | HeaderSigningOptions;
   /** Fault injection: forge routing headers on the phones' links (lab/signing/tamperer.ts). */
   tamper?: TamperKind;
+  /**
+   * Caps and timeouts of the TCP and WebSocket connections phones open: 2048 in all, 64 per source address, 20 s
+   * to a first whole message and to the end of a begun one, 300 s idle unless a registration holds the flow.
+   */
+  connectionLimits?: SipLabServerOptions['connectionLimits'];
+  /** Users (10,000), bindings (10,000) and contacts per user (100) the registrar holds. */
+  registrarLimits?: SipLabServerOptions['registrarLimits'];
 }
 
 export interface LabSnapshot {
@@ -81,6 +88,8 @@ export class Lab {
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
       ...(options.signing ? { signing: options.signing === true ? {} : options.signing } : {}),
       ...(options.tamper ? { tamper: options.tamper } : {}),
+      ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
+      ...(options.registrarLimits ? { registrarLimits: options.registrarLimits } : {}),
     });
     if (triangle) triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;

@@ -64,6 +64,39 @@ describe('Registrar limits (a location service open to the network)', () => {
     expect(registrar.all().map((b) => b.user).sort()).toEqual(['u2', 'u4', 'u5']);
   });
 
+  it('refuses a new user beyond maxUsers with 503 while the users it has add contacts and refresh, and counts each refusal by reason', () => {
+    const registrar = new Registrar({ maxUsers: 2, maxContactsPerUser: 2 });
+    expect(registrar.handleRegister(register('v1', [contact('v1', 7100)]), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('v2', [contact('v2', 7100)]), hop).status).toBe(200);
+    const refused = registrar.handleRegister(register('v3', [contact('v3', 7100)]), hop);
+    expect(refused.status).toBe(503);
+    expect(refused.get('retry-after')).toBe('60');
+    expect(registrar.handleRegister(register('v1', [contact('v1', 7101)]), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('v1', [contact('v1', 7102)]), hop).status).toBe(503);
+    expect(registrar.handleRegister(register('v2', [contact('v2', 7100)]), hop).status).toBe(200);
+    expect(registrar).toMatchObject({ users: 2, size: 3, refused: { USERS: 1, CONTACTS_PER_USER: 1 }, limits: { maxUsers: 2, maxContactsPerUser: 2, maxBindings: 10_000 } });
+
+    // v2 leaves: a new user fits again.
+    expect(registrar.handleRegister(register('v2', ['*'], { expires: 0 }), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('v3', [contact('v3', 7100)]), hop).status).toBe(200);
+    expect(registrar.users).toBe(2);
+  });
+
+  it('tells until when a flow carries a live registration (the lab keeps such a flow open though silent)', () => {
+    const registrar = new Registrar();
+    const flow: Hop = { transport: 'tcp', remote: { address: '127.0.0.1', port: 40000 }, connectionId: 'tcp-77' };
+    expect(registrar.flowExpiry('tcp-77')).toBeUndefined();
+    const before = Date.now();
+    registrar.handleRegister(register('w1', [contact('w1', 7200)], { expires: 300 }), flow);
+    registrar.handleRegister(register('w2', [contact('w2', 7200)], { expires: 900 }), flow);
+    const until = registrar.flowExpiry('tcp-77')!;
+    expect(until).toBeGreaterThanOrEqual(before + 900_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 900_000);
+    expect(registrar.flowExpiry('tcp-78')).toBeUndefined();
+    registrar.handleRegister(register('w2', [contact('w2', 7200)], { expires: 0 }), flow);
+    expect(registrar.flowExpiry('tcp-77')).toBeLessThanOrEqual(Date.now() + 300_000);
+  });
+
   it('keeps at most 200 characters of a User-Agent', () => {
     const registrar = new Registrar();
     registrar.handleRegister(register('bob', [contact('bob', 6100)], { userAgent: `agent ${'x'.repeat(8000)}` }), hop);

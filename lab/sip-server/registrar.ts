@@ -43,7 +43,18 @@ export interface RegistrarOptions {
   maxContactsPerUser?: number;
   /** Bindings of all users together; beyond it new contacts get 503 with Retry-After (refreshes still work). */
   maxBindings?: number;
+  /**
+   * Users (addresses-of-record) holding bindings at once: without a list of known users any name registers, so a
+   * new one beyond this gets 503 with Retry-After, while the users already registered refresh as before.
+   */
+  maxUsers?: number;
 }
+
+/** The registrar's limits as configured (RegistrarOptions without the users). */
+export type RegistrarLimits = Required<Pick<RegistrarOptions, 'maxContactsPerUser' | 'maxBindings' | 'maxUsers'>>;
+
+/** Why a REGISTER was refused with 503, counted: CONTACTS_PER_USER, USERS, BINDINGS. */
+export type RegistrarRefusal = 'CONTACTS_PER_USER' | 'USERS' | 'BINDINGS';
 
 export type RegistrarEvent = { type: 'registered' | 'refreshed' | 'removed' | 'expired'; binding: Binding };
 
@@ -54,9 +65,20 @@ export class Registrar {
   private count = 0;
   private readonly listeners = new Set<(event: RegistrarEvent) => void>();
   private readonly options: Required<Omit<RegistrarOptions, 'users'>> & Pick<RegistrarOptions, 'users'>;
+  /** REGISTERs refused for a limit, by reason. */
+  readonly refused: Partial<Record<RegistrarRefusal, number>> = {};
 
   constructor(options: RegistrarOptions = {}) {
-    this.options = { minExpires: 1, maxExpires: 7200, defaultExpires: 3600, maxContactsPerUser: 100, maxBindings: 10_000, ...options };
+    this.options = { minExpires: 1, maxExpires: 7200, defaultExpires: 3600, maxContactsPerUser: 100, maxBindings: 10_000, maxUsers: 10_000, ...options };
+  }
+
+  get limits(): RegistrarLimits {
+    return { maxContactsPerUser: this.options.maxContactsPerUser, maxBindings: this.options.maxBindings, maxUsers: this.options.maxUsers };
+  }
+
+  /** Users holding at least one binding. */
+  get users(): number {
+    return this.bindings.size;
   }
 
   onEvent(listener: (event: RegistrarEvent) => void): () => void {
@@ -127,7 +149,8 @@ export class Registrar {
     }
     const full = this.wouldOverflow(user, list, parsed, headerExpires);
     if (full) {
-      const reply = createResponse(request, 503, full, tag());
+      this.refused[full.code] = (this.refused[full.code] ?? 0) + 1;
+      const reply = createResponse(request, 503, full.reason, tag());
       reply.set('retry-after', '60');
       return reply;
     }
@@ -167,6 +190,16 @@ export class Registrar {
     }
     this.store(user, list, before);
     return this.okResponse(request, list);
+  }
+
+  /** When the last live registration over the flow `connectionId` expires, or undefined when it carries none. */
+  flowExpiry(connectionId: string): number | undefined {
+    const now = Date.now();
+    let latest: number | undefined;
+    for (const list of this.bindings.values()) {
+      for (const b of list) if (b.hop.connectionId === connectionId && b.expiresAt > now && (latest === undefined || b.expiresAt > latest)) latest = b.expiresAt;
+    }
+    return latest;
   }
 
   /** Drop every binding whose flow was `connectionId` (the connection closed: RFC 5626 §5.5). */
@@ -216,7 +249,7 @@ export class Registrar {
    * registrar still keeps the phones it has; only new contacts are refused. Expired bindings of other users are
    * swept first when the total looks full (they only leave on lookup otherwise).
    */
-  private wouldOverflow(user: string, list: Binding[], contacts: NameAddr[], headerExpires: number | undefined): string | undefined {
+  private wouldOverflow(user: string, list: Binding[], contacts: NameAddr[], headerExpires: number | undefined): { code: RegistrarRefusal; reason: string } | undefined {
     const keys = new Set(list.map((b) => b.key));
     let added = 0;
     for (const contact of contacts) {
@@ -228,10 +261,15 @@ export class Registrar {
       }
     }
     if (added === 0) return undefined;
-    if (list.length + added > this.options.maxContactsPerUser) return `Service Unavailable (at most ${this.options.maxContactsPerUser} contacts per user)`;
-    if (this.count + added > this.options.maxBindings) {
+    if (list.length + added > this.options.maxContactsPerUser) {
+      return { code: 'CONTACTS_PER_USER', reason: `Service Unavailable (at most ${this.options.maxContactsPerUser} contacts per user)` };
+    }
+    const newUser = list.length === 0;
+    const over = (): boolean => this.count + added > this.options.maxBindings || (newUser && this.bindings.size >= this.options.maxUsers);
+    if (over()) {
       for (const other of [...this.bindings.keys()]) if (other !== user) this.expire(other);
-      if (this.count + added > this.options.maxBindings) return 'Service Unavailable (registrar full)';
+      if (this.count + added > this.options.maxBindings) return { code: 'BINDINGS', reason: 'Service Unavailable (registrar full)' };
+      if (newUser && this.bindings.size >= this.options.maxUsers) return { code: 'USERS', reason: `Service Unavailable (at most ${this.options.maxUsers} users)` };
     }
     return undefined;
   }

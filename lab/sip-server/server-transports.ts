@@ -8,6 +8,7 @@ import {
 } from '../../core/sip/message/index.js';
 import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
+import { ConnectionGate, type ConnectionGateSnapshot, type ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
 import { listenTcp, listenWs, type SipListener } from '../../core/sip/transport/stream-listeners.js';
 import { TcpSipConnection } from '../../core/sip/transport/tcp-connection.js';
@@ -34,6 +35,8 @@ export interface ServerTransportsOptions {
   tcp?: number;
   ws?: number;
   tap?: SipTap;
+  /** Caps and timeouts of the TCP and WebSocket connections peers open (defaultConnectionLimits otherwise). */
+  connectionLimits?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -45,11 +48,21 @@ export class ServerTransports {
   readonly rejects = new RejectCounter();
   onMessage: (inbound: Inbound) => void = () => undefined;
   onConnectionClosed: (connectionId: string) => void = () => undefined;
+  /** Until when a silent flow must stay open (the expiry of the registrations it carries), or undefined. */
+  flowHeldUntil: (connectionId: string) => number | undefined = () => undefined;
+  /** Admission and timeouts of accepted connections, TCP and WebSocket together; refusals count in `rejects`. */
+  readonly gate: ConnectionGate;
   private udp?: UdpSipSocket;
   private readonly listeners: Partial<Record<'tcp' | 'ws', SipListener>> = {};
   private readonly connections = new Map<string, SipConnection>();
 
-  private constructor(private readonly options: ServerTransportsOptions) {}
+  private constructor(private readonly options: ServerTransportsOptions) {
+    this.gate = new ConnectionGate({
+      ...(options.connectionLimits ? { limits: options.connectionLimits } : {}),
+      onRefused: (code) => this.rejects.count(code),
+      heldUntil: (id) => this.flowHeldUntil(id),
+    });
+  }
 
   static async start(options: ServerTransportsOptions): Promise<ServerTransports> {
     const transports = new ServerTransports(options);
@@ -58,11 +71,12 @@ export class ServerTransports {
         transports.udp = await UdpSipSocket.bind({ address: options.address, port: options.udp });
         transports.udp.onMessage = (data, remote) => transports.receive(data, { transport: 'udp', remote }, transports.udp!.local);
       }
+      const listenerOptions = { gate: transports.gate, onError: (code: string) => transports.rejects.count(code) };
       if (options.tcp !== undefined) {
-        transports.listeners.tcp = await listenTcp({ address: options.address, port: options.tcp }, (c) => transports.adopt(c));
+        transports.listeners.tcp = await listenTcp({ address: options.address, port: options.tcp }, (c) => transports.adopt(c), listenerOptions);
       }
       if (options.ws !== undefined) {
-        transports.listeners.ws = await listenWs({ address: options.address, port: options.ws }, (c) => transports.adopt(c));
+        transports.listeners.ws = await listenWs({ address: options.address, port: options.ws }, (c) => transports.adopt(c), listenerOptions);
       }
     } catch (error) {
       await transports.close();
@@ -82,6 +96,11 @@ export class ServerTransports {
     if (this.listeners.tcp) out.tcp = this.listeners.tcp.local.port;
     if (this.listeners.ws) out.ws = this.listeners.ws.local.port;
     return out;
+  }
+
+  /** Accepted connections held, and the limits they are held to. */
+  connectionStats(): ConnectionGateSnapshot {
+    return this.gate.snapshot();
   }
 
   hasConnection(id: string): boolean {

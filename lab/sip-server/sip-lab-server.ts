@@ -1,7 +1,8 @@
+import type { ConnectionGateSnapshot, ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipTap } from '../../core/sip/transport/message-tap.js';
 import { defaultSipTimers, type SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { DigestAuthenticator } from './digest-auth.js';
-import { Registrar, type Binding } from './registrar.js';
+import { Registrar, type Binding, type RegistrarLimits, type RegistrarRefusal } from './registrar.js';
 import { ConversionServer, type ConversionServerOptions } from '../conversion/conversion-server.js';
 import type { ConversionCounters } from '../conversion/conversion-server.js';
 import type { ConversionRecord } from '../conversion/conversion-table.js';
@@ -45,6 +46,10 @@ export interface SipLabServerOptions {
   tamper?: TamperKind;
   /** Transactions held at once before new requests get 503 (SipProxyOptions.maxTransactions). */
   maxTransactions?: number;
+  /** Caps and timeouts of the TCP and WebSocket connections phones open (core/sip/transport/connection-gate.ts). */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /** Users, bindings and contacts per user the registrar holds (not used with a shared `registrar`). */
+  registrarLimits?: Partial<RegistrarLimits>;
 }
 
 export interface SipLabServerSnapshot {
@@ -52,7 +57,12 @@ export interface SipLabServerSnapshot {
   ports: { udp?: number; tcp?: number; ws?: number };
   bindings: Array<{ user: string; contact: string; transport: string; source: string; expiresInS: number }>;
   counters: ProxyCounters;
+  /** What the sockets threw away or refused, by code: parse errors, and connections over a cap or timed out. */
   rejected: Record<string, number>;
+  /** TCP and WebSocket connections held now, and their caps and timeouts. */
+  connections: ConnectionGateSnapshot;
+  /** Users and bindings held, the registrar's limits, and the REGISTERs refused (503) for each. */
+  registrar: { users: number; bindings: number; limits: RegistrarLimits; refused: Partial<Record<RegistrarRefusal, number>> };
   transactions: { server: number; client: number };
   /** The conversion tables as the operator sees them, and what the conversion server did. */
   conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number; recent: ConversionRecord[] };
@@ -83,10 +93,12 @@ export class SipLabServer {
       ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
       ...(options.ws !== undefined ? { ws: options.ws } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
-    const registrar = options.registrar ?? new Registrar(users ? { users } : {});
+    const registrar = options.registrar ?? new Registrar({ ...(users ? { users } : {}), ...options.registrarLimits });
     transports.onConnectionClosed = (id) => registrar.dropFlow(id);
+    transports.flowHeldUntil = (id) => registrar.flowExpiry(id);
     const password = (user: string): string | undefined => users?.get(user)?.password;
     const domains = [address, 'localhost', ...(options.domains ?? []), ...(options.pool ? [options.pool.name] : [])];
     const hostname = address.includes(':') ? `[${address}]` : address;
@@ -141,6 +153,8 @@ export class SipLabServer {
       })),
       counters: this.proxy.counters,
       rejected: this.transports.rejects.snapshot(),
+      connections: this.transports.connectionStats(),
+      registrar: { users: this.registrar.users, bindings: this.registrar.size, limits: this.registrar.limits, refused: { ...this.registrar.refused } },
       transactions: this.proxy.activeTransactions,
       ...(this.conversion
         ? {

@@ -20,6 +20,11 @@ export class StreamFramer {
     private readonly limits: StreamFramerLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 65_536 },
   ) {}
 
+  /** A message has begun and not ended (keep-alive CRLFs are never kept). */
+  get midMessage(): boolean {
+    return this.buffer.length > 0;
+  }
+
   /** Feed bytes; throws SipParseError when the stream is beyond repair. */
   push(chunk: Buffer): void {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);

@@ -12,6 +12,8 @@ export class TcpSipConnection implements SipConnection {
   readonly remote: Endpoint;
   closed = false;
   rejectCode?: string;
+  /** Whole messages received. */
+  messages = 0;
   onMessage: (data: Buffer) => void = () => undefined;
   onClose: (error?: Error) => void = () => undefined;
   private readonly framer: StreamFramer;
@@ -21,7 +23,10 @@ export class TcpSipConnection implements SipConnection {
     this.remote = { address: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     socket.setNoDelay(true);
     this.framer = new StreamFramer(
-      (message) => this.onMessage(message),
+      (message) => {
+        this.messages++;
+        this.onMessage(message);
+      },
       () => socket.write('\r\n'), // RFC 5626 §3.5.1 pong
     );
     socket.on('data', (chunk: Buffer) => {
@@ -35,6 +40,11 @@ export class TcpSipConnection implements SipConnection {
     });
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish());
+  }
+
+  /** A message has begun arriving and not ended. */
+  get midMessage(): boolean {
+    return this.framer.midMessage;
   }
 
   /** Open a connection to `remote`, optionally from a fixed local address and port (a leased port). */

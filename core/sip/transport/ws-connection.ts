@@ -24,8 +24,11 @@ export class WsSipConnection implements SipConnection {
     socket.on('message', (data: WebSocket.RawData) => {
       this.onMessage(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
     });
+    // A frame ws refuses (invalid UTF-8, over maxPayload, bad opcode...): ws answers with the RFC 6455 §7.4.1 close
+    // code and closes; the reason is counted under ws's error code.
     socket.on('error', (error) => {
-      this.rejectCode = 'WS_ERROR';
+      const code = (error as NodeJS.ErrnoException).code;
+      this.rejectCode = typeof code === 'string' && /^WS_ERR_[A-Z0-9_]{1,40}$/.test(code) ? code : 'WS_ERROR';
       this.finish(error);
     });
     socket.on('close', () => this.finish());
