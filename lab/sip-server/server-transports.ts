@@ -135,8 +135,9 @@ export class ServerTransports {
   }
 
   async close(): Promise<void> {
-    for (const connection of this.connections.values()) connection.close();
+    const closing = [...this.connections.values()].map((connection) => connection.close());
     this.connections.clear();
+    await Promise.all(closing);
     await Promise.all([this.udp?.close(), this.listeners.tcp?.close(), this.listeners.ws?.close()]);
   }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Child } from './child.js';
 import { freePort } from './free-port.js';
+import type { NetnsTopology } from './netns-topology.js';
 
 const config = path.resolve(import.meta.dirname, '../../deploy/kamailio/kamailio.cfg');
 
@@ -37,6 +38,36 @@ export class KamailioServer {
     } catch (error) {
       await server.stop();
       throw error;
+    }
+    return server;
+  }
+
+  /**
+   * Kamailio inside a namespace of a test's topology, listening on `address` (UDP and TCP on 5060, WebSocket on 8080);
+   * ready once it answers OPTIONS asked from inside that namespace.
+   */
+  static async startIn(topology: NetnsTopology, role: string, address: string): Promise<KamailioServer> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
+    const host = address.includes(':') ? `[${address}]` : address;
+    const args = ['-f', config, '-DD', '-E', '-Y', dir, '-w', dir, '-l', `udp:${host}:5060`, '-l', `tcp:${host}:5060`, '-l', `tcp:${host}:8080`];
+    const child = new Child(topology.spawn(role, 'kamailio', args, { cwd: dir }), dir);
+    const server = new KamailioServer(child, 5060, 8080, dir);
+    const probe = `
+      const s = require('node:dgram').createSocket('${address.includes(':') ? 'udp6' : 'udp4'}');
+      let n = 0;
+      s.on('message', (d) => { if (String(d).startsWith('SIP/2.0 200')) process.exit(0); });
+      s.bind(0, () => setInterval(() => {
+        if (++n > 50) process.exit(1);
+        const p = s.address().port;
+        s.send(['OPTIONS sip:${host}:5060 SIP/2.0', 'Via: SIP/2.0/UDP ${host}:' + p + ';branch=z9hG4bK-ready-' + n, 'Max-Forwards: 70',
+          'From: <sip:probe@${host}>;tag=r' + n, 'To: <sip:${host}:5060>', 'Call-ID: ready-' + n + '-' + p, 'CSeq: ' + n + ' OPTIONS',
+          'Content-Length: 0', '', ''].join('\\r\\n'), 5060, '${address}');
+      }, 200));`;
+    try {
+      topology.exec(role, process.execPath, ['-e', probe]);
+    } catch (error) {
+      await server.stop();
+      throw new Error(`kamailio did not answer OPTIONS in ${topology.ns(role)}: ${(error as Error).message}\n${child.stderr.slice(-2000)}`);
     }
     return server;
   }

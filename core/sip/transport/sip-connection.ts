@@ -11,13 +11,21 @@ export interface SipConnection {
   readonly remote: Endpoint;
   readonly closed: boolean;
   send(message: string): Promise<void>;
-  close(): void;
+  /**
+   * Close, and resolve once the connection is closed at both ends (the peer's FIN seen), or after `graceMs` by a reset:
+   * no packet leaves it afterwards, so the local address may be removed next (a one-time address, seed 000 Fig. 28
+   * step 515; the kernel would otherwise resend its FIN from an address the phone has discarded).
+   */
+  close(graceMs?: number): Promise<void>;
   onMessage: (data: Buffer) => void;
   /** Called once, with the reason when the peer broke the framing or the socket failed. */
   onClose: (error?: Error) => void;
   /** Framing errors that forced a close, by code. */
   readonly rejectCode?: string;
 }
+
+/** How long a closing connection waits for the peer to close its side before it is reset. */
+export const closeGraceMs = 1000;
 
 let nextConnectionId = 1;
 

@@ -78,6 +78,6 @@ class ConnectionFlow implements SipFlow {
   }
 
   async close(): Promise<void> {
-    this.connection.close();
+    await this.connection.close();
   }
 }

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { SipParseError } from '../message/index.js';
 import { normalizeAddress, type Endpoint } from './endpoint.js';
-import { newConnectionId, type SipConnection } from './sip-connection.js';
+import { closeGraceMs, newConnectionId, type SipConnection } from './sip-connection.js';
 import { StreamFramer } from './stream-framer.js';
 
 /** SIP over one TCP connection (RFC 3261 §18), framed by Content-Length. */
@@ -17,8 +17,10 @@ export class TcpSipConnection implements SipConnection {
   onMessage: (data: Buffer) => void = () => undefined;
   onClose: (error?: Error) => void = () => undefined;
   private readonly framer: StreamFramer;
+  private readonly gone: Promise<void>;
 
   constructor(private readonly socket: net.Socket) {
+    this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
     this.local = { address: normalizeAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
     this.remote = { address: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     socket.setNoDelay(true);
@@ -74,9 +76,17 @@ export class TcpSipConnection implements SipConnection {
     return new Promise((resolve, reject) => this.socket.write(message, (error) => (error ? reject(error) : resolve())));
   }
 
-  close(): void {
-    this.socket.end();
-    this.socket.destroySoon();
+  async close(graceMs = closeGraceMs): Promise<void> {
+    if (this.socket.destroyed) return;
+    this.socket.end(); // our FIN; Node closes the socket once the peer's FIN arrives (allowHalfOpen is off)
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const outcome = await Promise.race([this.gone, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.socket.resetAndDestroy(); // RST: nothing is retransmitted from this address afterwards
+      await this.gone;
+    }
   }
 
   private finish(error?: Error): void {

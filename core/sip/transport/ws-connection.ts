@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { normalizeAddress, type Endpoint } from './endpoint.js';
-import { newConnectionId, type SipConnection } from './sip-connection.js';
+import { closeGraceMs, newConnectionId, type SipConnection } from './sip-connection.js';
 
 /** RFC 7118 §4.1: the WebSocket subprotocol for SIP. */
 export const sipSubprotocol = 'sip';
@@ -61,8 +61,19 @@ export class WsSipConnection implements SipConnection {
     return new Promise((resolve, reject) => this.socket.send(message, (error) => (error ? reject(error) : resolve())));
   }
 
-  close(): void {
-    this.socket.close(1000);
+  async close(graceMs = closeGraceMs): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    const gone = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.close(1000); // RFC 6455 §7.1.2: the closing handshake, then the server closes the TCP connection
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const outcome = await Promise.race([gone, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      (this.socket as unknown as { _socket?: Socket })._socket?.resetAndDestroy();
+      this.socket.terminate();
+      await gone;
+    }
   }
 
   private finish(error?: Error): void {
