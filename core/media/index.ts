@@ -8,5 +8,8 @@ export * from './plain-rtp-sdh.js';
 export * from './rtp-port-allocator.js';
 export * from './sdp.js';
 export * from './sdp-negotiation.js';
+export * from './srtp-error.js';
+export * from './srtp-session.js';
+export * from './srtp-suite.js';
 export * from './tone-detector.js';
 export * from './wav-file.js';
