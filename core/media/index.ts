@@ -6,6 +6,7 @@ export * from './media-error.js';
 export * from './media-session.js';
 export * from './plain-rtp-sdh.js';
 export * from './rtp-port-allocator.js';
+export * from './sdes.js';
 export * from './sdp.js';
 export * from './sdp-negotiation.js';
 export * from './srtp-error.js';
