@@ -54,49 +54,45 @@ export function deriveSrtpKeys(suite: SrtpSuite, master: SrtpMasterKey): { rtp: 
 
 /**
  * AES-CM for packets (RFC 3711 §4.1.1): one AES-ECB key schedule kept for the key's life, counter blocks written
- * into a reused buffer, so a packet costs one cipher call and an XOR.
+ * into a reused buffer as four 32-bit words, so a packet costs one cipher call and an XOR.
  */
 export class AesCmCipher {
   private readonly ecb: Cipher;
-  private readonly iv = Buffer.alloc(16);
   private blocks = Buffer.alloc(16 * 94); // enough for a 1500-byte payload; grows for larger ones
+  private view = new DataView(this.blocks.buffer, this.blocks.byteOffset, this.blocks.byteLength);
+  /** The session salt k_s * 2^16 as four big-endian words (the last one's low 16 bits are the block counter). */
+  private readonly salt: [number, number, number, number];
 
-  constructor(
-    key: Buffer,
-    private readonly salt: Buffer,
-  ) {
+  constructor(key: Buffer, salt: Buffer) {
     this.ecb = createCipheriv('aes-128-ecb', key, null);
     this.ecb.setAutoPadding(false);
+    this.salt = [salt.readUInt32BE(0), salt.readUInt32BE(4), salt.readUInt32BE(8), (salt.readUInt16BE(12) << 16) >>> 0];
   }
 
   /** XOR `data[start, end)` in place with the keystream of IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16). */
   apply(ssrc: number, index: number, data: Uint8Array, start: number, end: number): void {
     const length = end - start;
     if (length <= 0) return;
-    const iv = this.iv;
-    this.salt.copy(iv, 0, 0, 14);
-    iv[4]! ^= ssrc >>> 24;
-    iv[5]! ^= (ssrc >>> 16) & 0xff;
-    iv[6]! ^= (ssrc >>> 8) & 0xff;
-    iv[7]! ^= ssrc & 0xff;
-    const high = Math.floor(index / 0x100000000); // the index is 48 bits (RFC 3711 §3.3.1), ROC || SEQ
+    const high = Math.floor(index / 0x100000000); // the index is 48 bits (RFC 3711 §3.3.1): ROC || SEQ
     const low = index >>> 0;
-    iv[8]! ^= (high >>> 8) & 0xff;
-    iv[9]! ^= high & 0xff;
-    iv[10]! ^= low >>> 24;
-    iv[11]! ^= (low >>> 16) & 0xff;
-    iv[12]! ^= (low >>> 8) & 0xff;
-    iv[13]! ^= low & 0xff;
+    const [s0, s1, s2, s3] = this.salt;
+    const w1 = (s1 ^ ssrc) >>> 0;
+    const w2 = (s2 ^ ((high << 16) | (low >>> 16))) >>> 0;
+    const w3 = (s3 ^ ((low & 0xffff) << 16)) >>> 0;
     const count = Math.ceil(length / 16);
-    if (count * 16 > this.blocks.length) this.blocks = Buffer.alloc(count * 16);
-    const blocks = this.blocks;
+    if (count * 16 > this.blocks.length) {
+      this.blocks = Buffer.alloc(count * 16);
+      this.view = new DataView(this.blocks.buffer, this.blocks.byteOffset, this.blocks.byteLength);
+    }
+    const view = this.view;
     for (let b = 0; b < count; b++) {
       const at = b * 16;
-      for (let i = 0; i < 14; i++) blocks[at + i] = iv[i]!;
-      blocks[at + 14] = b >>> 8; // the low 16 bits of the IV are zero: the block counter, which cannot carry
-      blocks[at + 15] = b & 0xff;
+      view.setUint32(at, s0);
+      view.setUint32(at + 4, w1);
+      view.setUint32(at + 8, w2);
+      view.setUint32(at + 12, (w3 | b) >>> 0); // the block counter fills the IV's zero low 16 bits and cannot carry
     }
-    const keystream = this.ecb.update(blocks.subarray(0, count * 16));
+    const keystream = this.ecb.update(this.blocks.subarray(0, count * 16));
     for (let i = 0; i < length; i++) data[start + i]! ^= keystream[i]!;
   }
 }
