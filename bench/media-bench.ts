@@ -7,7 +7,7 @@ import type { BenchResult } from './bench-result.js';
 const steps = (process.env.BENCH_MEDIA_CALLS ?? '100,200,400,600,800').split(',').map(Number);
 const secondsPerStep = Number(process.env.BENCH_MEDIA_SECONDS ?? 5);
 
-interface StepResult {
+export interface StepResult {
   calls: number;
   cpuPercent: number;
   cpuMsPerCallSecond: number;
@@ -21,7 +21,7 @@ interface StepResult {
  * receiving its peer's through loopback UDP — both legs here, so the figures include send and receive. "Late" are
  * packets that reached the jitter buffer after their playout time (what a listener hears as a gap).
  */
-async function runStep(calls: number, allocator: RtpPortAllocator): Promise<StepResult> {
+export async function runStep(calls: number, allocator: RtpPortAllocator): Promise<StepResult> {
   const clock = new MediaClock();
   const sessions: MediaSession[] = [];
   for (let i = 0; i < calls; i += 2) {

@@ -9,6 +9,7 @@ import { benchLease } from './lease-bench.js';
 import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
+import { benchSrtp } from './srtp-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   calllog: benchCallLog,
   desktop: benchDesktop,
   signing: benchSigning,
+  srtp: benchSrtp,
 };
 
 const wanted = process.argv.slice(2);

@@ -2,6 +2,10 @@
 export type MediaErrorCode =
   | 'BAD_SDP'
   | 'NO_COMMON_CODEC'
+  /** An `a=crypto` line we cannot use (RFC 4568): SdesError says why. */
+  | 'BAD_CRYPTO'
+  /** Media encryption is required and the peer offered or answered none we can use. */
+  | 'NO_COMMON_CRYPTO'
   | 'PORT_RANGE_EXHAUSTED'
   | 'SOCKET_FAILED'
   | 'UNSUPPORTED_WAV'

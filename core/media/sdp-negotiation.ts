@@ -1,4 +1,5 @@
 import { MediaError } from './media-error.js';
+import { acceptCryptoAnswer, answerCrypto, formatCrypto, type SdesAgreement, type SdesCrypto } from './sdes.js';
 import { connectionOf, directionOf, type MediaDirection, type SdpMedia, type SessionDescription } from './sdp.js';
 
 export type AudioCodecName = 'PCMU' | 'PCMA';
@@ -17,6 +18,19 @@ export interface LocalAudio {
   direction: MediaDirection;
   sessionId: string;
   version: number;
+  /** SRTP with SDES keys (RFC 4568); absent: plain RTP/AVP only, as before. */
+  srtp?: LocalSrtp;
+}
+
+/**
+ * How a stream is encrypted. `required`: only SRTP — a plain offer is refused and a plain answer fails (488 with
+ * the reason either way). `preferred`: SRTP when the peer has it, else plain RTP/AVP. Our offers are RTP/SAVP under
+ * both; falling back to a plain re-offer after a decline is the caller's choice.
+ */
+export interface LocalSrtp {
+  policy: 'required' | 'preferred';
+  /** The keys of our offer (createCryptoOffer: fresh per call), kept until the answer; unused when we answer. */
+  offer?: SdesCrypto[];
 }
 
 /** The outcome of an offer/answer exchange for the audio stream. */
@@ -33,6 +47,8 @@ export interface NegotiatedAudio {
   /** The direction the remote side stated. */
   remoteDirection: MediaDirection;
   ptime: number;
+  /** The SRTP suite and the two keys, when the stream is encrypted; absent for plain RTP. */
+  srtp?: SdesAgreement;
 }
 
 const flags = (d: MediaDirection): { send: boolean; recv: boolean } => ({ send: d === 'sendrecv' || d === 'sendonly', recv: d === 'sendrecv' || d === 'recvonly' });
@@ -48,11 +64,11 @@ function addressType(address: string): 'IP4' | 'IP6' {
   return address.includes(':') ? 'IP6' : 'IP4';
 }
 
-function audioMedia(local: LocalAudio, formats: Array<{ pt: number; name: string }>, dtmfPt: number | undefined, direction: MediaDirection): SdpMedia {
+function audioMedia(local: LocalAudio, formats: Array<{ pt: number; name: string }>, dtmfPt: number | undefined, direction: MediaDirection, protocol = 'RTP/AVP'): SdpMedia {
   const media: SdpMedia = {
     media: 'audio',
     port: local.rtpPort,
-    protocol: 'RTP/AVP',
+    protocol,
     formats: [...formats.map((f) => String(f.pt)), ...(dtmfPt !== undefined ? [String(dtmfPt)] : [])],
     rtpmap: new Map(),
     fmtp: new Map(),
@@ -77,10 +93,18 @@ function session(local: LocalAudio, media: SdpMedia[]): SessionDescription {
   };
 }
 
-/** Our offer (RFC 3264 §5): every codec we have, telephone-event, ptime 20, the direction we want. */
+/**
+ * Our offer (RFC 3264 §5): every codec we have, telephone-event, ptime 20, the direction we want; with SRTP, the
+ * stream is RTP/SAVP and carries our offered keys (RFC 4568 §7.1.1).
+ */
 export function buildOffer(local: LocalAudio): SessionDescription {
   const formats = local.codecs.map((name) => ({ pt: staticPayloadTypes[name], name }));
-  return session(local, [audioMedia(local, formats, defaultDtmfPayloadType, local.direction)]);
+  if (!local.srtp) return session(local, [audioMedia(local, formats, defaultDtmfPayloadType, local.direction)]);
+  const offer = local.srtp.offer;
+  if (!offer || offer.length === 0) throw new MediaError('NO_COMMON_CRYPTO', 'an SRTP offer needs keys (createCryptoOffer)');
+  const media = audioMedia(local, formats, defaultDtmfPayloadType, local.direction, 'RTP/SAVP');
+  media.crypto = offer.map(formatCrypto);
+  return session(local, [media]);
 }
 
 function codecOf(media: SdpMedia, format: string): AudioCodecName | undefined {
@@ -107,8 +131,47 @@ function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedA
   return { address: connection.address, rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
 }
 
+const isAvp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/AVP';
+const isSavp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/SAVP';
+
 function firstAudio(description: SessionDescription): number {
-  return description.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && m.protocol.toUpperCase() === 'RTP/AVP');
+  return description.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && isAvp(m));
+}
+
+/**
+ * The offered audio stream to take, and its crypto answer when it is to be encrypted. With SRTP allowed, the first
+ * RTP/SAVP or RTP/AVP stream with a usable `a=crypto` wins (RFC 4568 §7.1.2; crypto on RTP/AVP is what "best
+ * effort" peers send); `preferred` then falls back to the first plain RTP/AVP stream. What made a stream unusable
+ * becomes the 488's reason.
+ */
+function chooseStream(offer: SessionDescription, local: LocalAudio): { index: number; crypto?: ReturnType<typeof answerCrypto> } {
+  if (!local.srtp) {
+    const index = firstAudio(offer);
+    if (index >= 0) return { index };
+    if (offer.media.some((m) => m.media === 'audio' && m.port !== 0 && isSavp(m))) throw new MediaError('NO_COMMON_CRYPTO', 'no RTP/AVP audio stream offered (only RTP/SAVP, and media encryption is off)');
+    throw new MediaError('NO_COMMON_CODEC', 'no RTP/AVP audio stream offered');
+  }
+  let problem: MediaError | undefined;
+  for (const [index, m] of offer.media.entries()) {
+    if (m.media !== 'audio' || m.port === 0 || !(isAvp(m) || isSavp(m))) continue;
+    if (!m.crypto?.length) {
+      if (isSavp(m)) problem ??= new MediaError('NO_COMMON_CRYPTO', 'an RTP/SAVP stream without a=crypto (other key exchanges are not supported)');
+      continue;
+    }
+    try {
+      return { index, crypto: answerCrypto(m.crypto) };
+    } catch (error) {
+      if (!(error instanceof MediaError)) throw error;
+      problem ??= error;
+    }
+  }
+  if (local.srtp.policy === 'preferred') {
+    const index = firstAudio(offer);
+    if (index >= 0) return { index };
+  }
+  if (problem) throw problem;
+  if (firstAudio(offer) >= 0) throw new MediaError('NO_COMMON_CRYPTO', 'media encryption is required and the offer is plain RTP/AVP without a=crypto');
+  throw new MediaError('NO_COMMON_CODEC', 'no RTP/AVP or RTP/SAVP audio stream offered');
 }
 
 /**
@@ -117,8 +180,7 @@ function firstAudio(description: SessionDescription): number {
  * what we want; every other stream is refused with port 0 in its place (§6: same number and order of m= lines).
  */
 export function answerOffer(offer: SessionDescription, local: LocalAudio): { answer: SessionDescription; negotiated: NegotiatedAudio } {
-  const index = firstAudio(offer);
-  if (index < 0) throw new MediaError('NO_COMMON_CODEC', 'no RTP/AVP audio stream offered');
+  const { index, crypto } = chooseStream(offer, local);
   const offered = offer.media[index]!;
   const codecFormat = offered.formats.find((f) => {
     const codec = codecOf(offered, f);
@@ -132,7 +194,11 @@ export function answerOffer(offer: SessionDescription, local: LocalAudio): { ans
   const allowed = flags(reverseDirection(remoteDirection));
   const direction = fromFlags(want.send && allowed.send, want.recv && allowed.recv);
   const media = offer.media.map((m, i): SdpMedia => {
-    if (i === index) return audioMedia(local, [{ pt: Number(codecFormat), name: codec }], dtmfPt, direction);
+    if (i === index) {
+      const answered = audioMedia(local, [{ pt: Number(codecFormat), name: codec }], dtmfPt, direction, crypto ? offered.protocol : 'RTP/AVP');
+      if (crypto) answered.crypto = [formatCrypto(crypto.answer)];
+      return answered;
+    }
     return { media: m.media, port: 0, protocol: m.protocol, formats: m.formats.slice(0, 1), rtpmap: new Map(), fmtp: new Map() };
   });
   const remote = remoteOf(offer, offered);
@@ -146,15 +212,23 @@ export function answerOffer(offer: SessionDescription, local: LocalAudio): { ans
   };
   if (remote) negotiated.remote = remote;
   if (dtmfPt !== undefined) negotiated.dtmfPayloadType = dtmfPt;
+  if (crypto) negotiated.srtp = crypto.agreement;
   return { answer: session(local, media), negotiated };
 }
 
-/** Apply the answer to our offer (RFC 3264 §7): the codec is the answerer's first format that we offered. */
+/**
+ * Apply the answer to our offer (RFC 3264 §7): the codec is the answerer's first format that we offered; with SRTP,
+ * the answer's `a=crypto` picks one of our keys (RFC 4568 §7.1.3), and a plain answer is refused when SRTP is required.
+ */
 export function applyAnswer(answer: SessionDescription, local: LocalAudio): NegotiatedAudio {
-  const index = answer.media.findIndex((m) => m.media === 'audio' && m.protocol.toUpperCase() === 'RTP/AVP');
+  const index = answer.media.findIndex((m) => m.media === 'audio' && (isAvp(m) || (local.srtp !== undefined && isSavp(m))));
   const answered = answer.media[index];
-  if (!answered) throw new MediaError('NO_COMMON_CODEC', 'the answer has no RTP/AVP audio stream');
-  if (answered.port === 0) throw new MediaError('NO_COMMON_CODEC', 'the answer refused the audio stream (port 0)');
+  if (!answered) throw new MediaError('NO_COMMON_CODEC', `the answer has no ${local.srtp ? 'RTP/SAVP or ' : ''}RTP/AVP audio stream`);
+  if (answered.port === 0) throw new MediaError(local.srtp?.policy === 'required' ? 'NO_COMMON_CRYPTO' : 'NO_COMMON_CODEC', 'the answer refused the audio stream (port 0)');
+  let srtp: SdesAgreement | undefined;
+  if (local.srtp?.offer && (answered.crypto?.length || isSavp(answered) || local.srtp.policy === 'required')) {
+    srtp = acceptCryptoAnswer(local.srtp.offer, answered.crypto ?? []);
+  }
   const codecFormat = answered.formats.find((f) => {
     const codec = codecOf(answered, f);
     return codec !== undefined && local.codecs.includes(codec);
@@ -175,5 +249,6 @@ export function applyAnswer(answer: SessionDescription, local: LocalAudio): Nego
   if (remote) negotiated.remote = remote;
   const dtmfPt = dtmfOf(answered);
   if (dtmfPt !== undefined) negotiated.dtmfPayloadType = dtmfPt;
+  if (srtp) negotiated.srtp = srtp;
   return negotiated;
 }

@@ -26,6 +26,8 @@ export interface SdpMedia {
   ptime?: number;
   /** RFC 3605 `a=rtcp:`; RTP port + 1 when absent. */
   rtcpPort?: number;
+  /** RFC 4568 `a=crypto:` values as written, checked when the stream is negotiated (sdes.ts). */
+  crypto?: string[];
 }
 
 export interface SessionDescription {
@@ -108,6 +110,8 @@ export function parseSdp(text: string): SessionDescription {
         } else if (current && name === 'rtcp') {
           const port = Number(attr.split(' ')[0]);
           if (Number.isInteger(port) && port > 0 && port <= 65535) current.rtcpPort = port;
+        } else if (current && name === 'crypto') {
+          (current.crypto ??= []).push(attr);
         }
         break;
       }
@@ -140,6 +144,7 @@ export function formatSdp(description: SessionDescription): string {
     for (const [pt, params] of m.fmtp) lines.push(`a=fmtp:${pt} ${params}`);
     if (m.ptime !== undefined) lines.push(`a=ptime:${m.ptime}`);
     if (m.rtcpPort !== undefined) lines.push(`a=rtcp:${m.rtcpPort}`);
+    for (const crypto of m.crypto ?? []) lines.push(`a=crypto:${crypto}`);
     if (m.direction) lines.push(`a=${m.direction}`);
   }
   return `${lines.join('\r\n')}\r\n`;
