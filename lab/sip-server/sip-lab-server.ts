@@ -83,6 +83,7 @@ export class SipLabServer {
       ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
       ...(options.ws !== undefined ? { ws: options.ws } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
     const registrar = options.registrar ?? new Registrar(users ? { users } : {});

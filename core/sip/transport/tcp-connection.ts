@@ -15,6 +15,12 @@ export class TcpSipConnection implements SipConnection {
   onMessage: (data: Buffer) => void = () => undefined;
   onClose: (error?: Error) => void = () => undefined;
   private readonly framer: StreamFramer;
+  /**
+   * How long part of a message may wait for the rest before the connection is closed: a Content-Length larger than
+   * what follows leaves nothing else to do (RFC 4475 §3.1.2.2). Default 64·T1, a transaction's whole life.
+   */
+  incompleteMessageMs = 32_000;
+  private incompleteTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: net.Socket) {
     this.local = { address: normalizeAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
@@ -31,7 +37,9 @@ export class TcpSipConnection implements SipConnection {
         this.rejectCode = error instanceof SipParseError ? error.code : 'FRAMING';
         this.finish(error as Error);
         socket.destroy();
+        return;
       }
+      this.watchIncomplete();
     });
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish());
@@ -69,7 +77,23 @@ export class TcpSipConnection implements SipConnection {
     this.socket.destroySoon();
   }
 
+  /** Start the clock when a message is left incomplete, stop it when none is. */
+  private watchIncomplete(): void {
+    if (!this.framer.pending) {
+      clearTimeout(this.incompleteTimer);
+      this.incompleteTimer = undefined;
+      return;
+    }
+    this.incompleteTimer ??= setTimeout(() => {
+      if (this.closed) return;
+      this.rejectCode = 'INCOMPLETE_MESSAGE';
+      this.finish(new SipParseError('TRUNCATED_BODY', `no complete message within ${this.incompleteMessageMs} ms`));
+      this.socket.destroy();
+    }, this.incompleteMessageMs);
+  }
+
   private finish(error?: Error): void {
+    clearTimeout(this.incompleteTimer);
     if (this.closed) return;
     this.closed = true;
     this.onClose(error);
