@@ -32,7 +32,8 @@ export interface TortureCase {
 /** The methods the phone acts on, its Allow header field (RFC 3261 §20.5); REGISTER is not one: a phone is no registrar. */
 export const phoneAllow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
 
-const ok = { status: 200 } as const;
+/** An OPTIONS the phone takes: 200 with the same true Allow (RFC 3261 §11.2). */
+const optionsOk = { status: 200, headers: { allow: phoneAllow } } as const;
 const forwarded = { forwarded: true } as const;
 const dropped = { dropped: true } as const;
 const closed = { closed: true } as const;
@@ -62,7 +63,7 @@ export const rfc4475Cases: TortureCase[] = [
     why: 'The message is well formed - parsers must accept this message. A phone is no registrar: 405 with the methods it does allow (RFC 3261 §8.2.1).' },
   { name: 'esc02', section: '3.1.1.5', title: 'Use of % When It Is Not an Escape', proxy: forwarded, ua: unknownMethod,
     why: 'A proxy would forward or reject the message depending on what the Request-URI meant to it. An endpoint would reject this message with a 501.' },
-  { name: 'lwsdisp', section: '3.1.1.6', title: 'Message with No LWS between Display Name and <', proxy: forwarded, ua: ok,
+  { name: 'lwsdisp', section: '3.1.1.6', title: 'Message with No LWS between Display Name and <', proxy: forwarded, ua: optionsOk,
     why: 'Elements should accept this request as well formed.' },
   { name: 'longreq', section: '3.1.1.7', title: 'Long Values in Header Fields', proxy: forwarded, ua: sdpRefused,
     why: 'This well-formed request contains header fields with many values and values that are very long.' },
@@ -70,7 +71,7 @@ export const rfc4475Cases: TortureCase[] = [
     why: 'A SIP element receiving this datagram would handle the REGISTER request normally and ignore the extra bits that look like an INVITE request. If the element is a proxy choosing to forward the REGISTER, the INVITE octets would not appear in the forwarded request.' },
   { name: 'semiuri', section: '3.1.1.9', title: 'Semicolon-Separated Parameters in URI User Part', proxy: forwarded, ua: notForMe,
     why: 'Receiving elements will accept this as a well-formed message. The Request-URI will parse so that the user part is "user;par=u@example.net".' },
-  { name: 'transports', section: '3.1.1.10', title: 'Varied and Unknown Transport Types', proxy: forwarded, ua: ok,
+  { name: 'transports', section: '3.1.1.10', title: 'Varied and Unknown Transport Types', proxy: forwarded, ua: optionsOk,
     why: 'Parsers must accept this message as well formed. Elements receiving this message would process it exactly as if the 2nd and subsequent header field values specified UDP.' },
   { name: 'mpart01', section: '3.1.1.11', title: 'Multipart MIME Message', proxy: forwarded, ua: notRegistrar,
     why: 'Parsers must accept this message as well formed, even if the application above the parser does not support multipart/signed. The phone takes no MESSAGE: 405 with its Allow.' },
@@ -118,7 +119,7 @@ export const rfc4475Cases: TortureCase[] = [
   { name: 'bigcode', section: '3.1.2.19', title: 'Overlarge Response Code', proxy: dropped, ua: dropped,
     why: 'An element receiving this response should simply drop it.' },
   // §3.2 Transaction layer semantics.
-  { name: 'badbranch', section: '3.2.1', title: 'Missing Transaction Identifier', proxy: forwarded, ua: ok,
+  { name: 'badbranch', section: '3.2.1', title: 'Missing Transaction Identifier', proxy: forwarded, ua: optionsOk,
     why: 'A parser must not break when receiving this message. An element could reject it with a 400, or it could fall back to the RFC 2543-style transaction identifier: both elements fall back.' },
   // §3.3 Application-layer semantics.
   { name: 'insuf', section: '3.3.1', title: 'Missing Required Header Fields', proxy: bad, ua: bad,
@@ -142,7 +143,7 @@ export const rfc4475Cases: TortureCase[] = [
     why: 'From a framing perspective, this situation is equivalent to an invalid Content-Length value. An element receiving this message should respond with an error; over TCP the framing error is not recoverable, and the connection should be closed.' },
   { name: 'bcast', section: '3.3.10', title: '200 OK Response with Broadcast Via Header Field Value', proxy: dropped, ua: dropped,
     why: 'An endpoint receiving this message should simply discard it. Proxies should drop such responses rather than forward them to the broadcast address.' },
-  { name: 'zeromf', section: '3.3.11', title: 'Max-Forwards of Zero', proxy: { status: 483 }, ua: ok,
+  { name: 'zeromf', section: '3.3.11', title: 'Max-Forwards of Zero', proxy: { status: 483 }, ua: optionsOk,
     why: 'A proxy should not forward the request and should respond 483 (Too Many Hops). An endpoint should process the request as if the Max-Forwards field value were still positive.' },
   { name: 'cparam01', section: '3.3.12', title: 'REGISTER with a Contact Header Parameter', proxy: forwarded, ua: notRegistrar,
     why: 'The REGISTER is well formed: a registrar takes it, a proxy forwards it; a phone is no registrar.' },

@@ -21,7 +21,7 @@ export type InboundVerdict =
  * its fault deserves (400, 416, 501, 505; RFC 3261 §16.3, §8.2, §18.3; RFC 4475 §3.1.2, §3.3), never an ACK
  * (§17.1.1.3); a response that fails is dropped. Nothing here throws.
  */
-export function inspectInbound(data: Uint8Array, options?: SipParseOptions): InboundVerdict {
+export function inspectInbound(data: Uint8Array | string, options?: SipParseOptions): InboundVerdict {
   let message: SipMessage | undefined;
   try {
     message = parseSipMessage(data, options);
