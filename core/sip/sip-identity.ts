@@ -16,6 +16,7 @@ import { formatEndpoint, type Endpoint, type SipTransportKind } from './transpor
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
 import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
+import { phoneUasPolicy } from './transport/uas-screen.js';
 import { defaultSipTimers, type SipTimerValues } from './transport/udp-retransmitter.js';
 
 export interface SipIdentityOptions {
@@ -87,8 +88,9 @@ export class SipIdentity {
 
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     let flow;
+    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1 };
     try {
-      flow = await openFlow(options.transport, options.local, options.server);
+      flow = await openFlow(options.transport, options.local, options.server, flowOptions);
     } catch (error) {
       throw new SipIdentityError('TRANSPORT_FAILED', `cannot open ${options.transport} from ${formatEndpoint(options.local)} to ${formatEndpoint(options.server)}: ${(error as Error).message}`);
     }
@@ -96,10 +98,13 @@ export class SipIdentity {
     const advertised = options.advertisedAddress ?? local.address;
     const rejects = new RejectCounter();
     const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
+    const created: { agent?: UserAgent } = {};
     const transportOptions: SipJsTransportOptions = {
+      // The option tags sip.js advertises are the ones a Require may name (RFC 3261 §8.2.2.3).
+      uas: { ...phoneUasPolicy, supported: () => created.agent?.userAgentCore.configuration.supportedOptionTagsResponse ?? [] },
       flow,
       server: options.server,
-      reopen: () => openFlow(options.transport, local, options.server),
+      reopen: () => openFlow(options.transport, local, options.server, flowOptions),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
       ...(acceptFrom ? { outOfDialogFrom: acceptFrom } : {}),
@@ -128,6 +133,7 @@ export class SipIdentity {
       uaOptions.authorizationPassword = options.auth.password;
     }
     const userAgent = new UserAgent(uaOptions);
+    created.agent = userAgent;
     // sip.js writes the Contact without a port; ours must name the port we really listen on (RFC 3261 §8.1.1.8).
     userAgent.contact.uri.port = local.port;
     const identity = new SipIdentity(options, userAgent, userAgent.transport as SipJsTransport, local, rejects);

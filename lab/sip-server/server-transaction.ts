@@ -92,6 +92,12 @@ export class ServerTransaction {
 
   private linger(ms: number): void {
     clearTimeout(this.lingerTimer);
+    if (ms === 0) {
+      // Timers I and J are zero over reliable transports (§17.2.1, §17.2.2): the transaction is over before anything
+      // else arrives, so a new request that reuses its branch and sent-by (RFC 4475's cparam01 and cparam02) is new.
+      queueMicrotask(() => this.terminate());
+      return;
+    }
     this.lingerTimer = setTimeout(() => this.terminate(), ms);
     this.lingerTimer.unref();
   }

@@ -1,11 +1,4 @@
-import {
-  canRespondTo,
-  createResponse,
-  parseSipMessage,
-  SipParseError,
-  validateSipMessage,
-  type SipMessage,
-} from '../../core/sip/message/index.js';
+import { inspectInbound, type SipMessage } from '../../core/sip/message/index.js';
 import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
 import { ConnectionGate, type ConnectionGateSnapshot, type ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
@@ -37,6 +30,8 @@ export interface ServerTransportsOptions {
   tap?: SipTap;
   /** Caps and timeouts of the TCP and WebSocket connections peers open (defaultConnectionLimits otherwise). */
   connectionLimits?: Partial<ConnectionLimits>;
+  /** TCP: how long part of a message may wait for the rest before the connection is closed (RFC 4475 §3.1.2.2). */
+  incompleteMessageMs?: number;
 }
 
 /**
@@ -142,6 +137,7 @@ export class ServerTransports {
   }
 
   private adopt(connection: SipConnection): void {
+    if (connection instanceof TcpSipConnection && this.options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = this.options.incompleteMessageMs;
     this.connections.set(connection.id, connection);
     connection.onMessage = (data) => this.receive(data, { transport: connection.transport, remote: connection.remote, connectionId: connection.id }, connection.local);
     connection.onClose = () => {
@@ -152,26 +148,15 @@ export class ServerTransports {
   }
 
   private receive(data: Buffer, hop: Hop, local: Endpoint): void {
-    let message: SipMessage;
-    try {
-      message = parseSipMessage(data);
-    } catch (error) {
-      this.rejects.count(error instanceof SipParseError ? error.code : 'UNPARSEABLE');
+    const verdict = inspectInbound(data);
+    if (verdict.message) this.record('in', hop.transport, local, hop.remote, data.toString('utf8'));
+    if (!verdict.ok) {
+      this.rejects.count(verdict.error.code);
+      // RFC 3261 §16.3: a request that fails validation is answered when it can be answered at all.
+      if (verdict.reply) void this.send(verdict.reply.toString(), hop).catch(() => this.rejects.count('REPLY_FAILED'));
       return;
     }
-    this.record('in', hop.transport, local, hop.remote, data.toString('utf8'));
-    try {
-      validateSipMessage(message);
-    } catch (error) {
-      this.rejects.count(error instanceof SipParseError ? error.code : 'INVALID');
-      // RFC 3261 §16.3: a request that fails validation gets 400 when it can be answered at all.
-      if (message.kind === 'request' && message.method !== 'ACK' && canRespondTo(message)) {
-        const reply = createResponse(message, 400, `Bad Request (${(error as Error).message})`.slice(0, 120));
-        void this.send(reply.toString(), hop).catch(() => this.rejects.count('REPLY_FAILED'));
-      }
-      return;
-    }
-    this.onMessage({ message, hop, local });
+    this.onMessage({ message: verdict.message, hop, local });
   }
 
   private record(dir: 'in' | 'out', transport: SipTransportKind, local: Endpoint, remote: Endpoint, raw: string): void {

@@ -185,6 +185,39 @@ describe('SipLabServer under a flood of transactions', () => {
   });
 });
 
+describe('SipLabServer routing where it cannot reach', () => {
+  it('answers 404 for a host that is neither an address nor a peer, instead of handing the name to its socket; refuses Proxy-Require with 420', async () => {
+    const lab = await SipLabServer.start({ udp: 0 });
+    const socket = dgram.createSocket('udp4');
+    try {
+      const replies: string[] = [];
+      socket.on('message', (data) => replies.push(data.toString()));
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      const port = socket.address().port;
+      const send = async (uri: string, n: number, extra = ''): Promise<string> => {
+        const before = replies.length;
+        socket.send(
+          `OPTIONS ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-route-${n}\r\nMax-Forwards: 70\r\n${extra}` +
+            `From: <sip:eve@127.0.0.1>;tag=r${n}\r\nTo: <${uri}>\r\nCall-ID: route-${n}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+          lab.ports.udp!,
+          '127.0.0.1',
+        );
+        await waitFor(() => replies.length > before);
+        return replies.at(-1)!;
+      };
+      expect(await send('sip:carol@nowhere.example.com', 1)).toMatch(/^SIP\/2.0 404 Not Found \(no route to nowhere.example.com\)\r\n/);
+      expect(await send('tel:+15551234', 2)).toMatch(/^SIP\/2.0 404 /);
+      expect(lab.snapshot().counters.forwarded).toBe(0);
+      const refused = await send('sip:carol@nowhere.example.com', 3, 'Proxy-Require: foo, bar\r\n');
+      expect(refused).toMatch(/^SIP\/2.0 420 Bad Extension\r\n/);
+      expect(refused).toMatch(/^Unsupported: foo, bar\r$/m);
+    } finally {
+      socket.close();
+      await lab.stop();
+    }
+  });
+});
+
 async function waitFor(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
   const start = Date.now();
   while (!predicate()) {

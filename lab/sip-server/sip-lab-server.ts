@@ -94,6 +94,7 @@ export class SipLabServer {
       ...(options.ws !== undefined ? { ws: options.ws } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
+      incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
     const registrar = options.registrar ?? new Registrar({ ...(users ? { users } : {}), ...options.registrarLimits });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   bareHost,
   createResponse,
@@ -217,6 +218,14 @@ export class SipProxy {
       tx.respond(createResponse(request, 483, undefined, randomToken(10)));
       return;
     }
+    // §16.3 step 5: this proxy supports no option tag, so any a request asks proxies for is refused (RFC 4475 §3.3.5).
+    const proxyRequire = request.getAll('proxy-require');
+    if (proxyRequire.length > 0) {
+      const reply = createResponse(request, 420, undefined, randomToken(10));
+      reply.set('unsupported', proxyRequire.join(', '));
+      tx.respond(reply);
+      return;
+    }
     // Our users' calls are authenticated wherever they go (another domain too: no open relay), and before any hook:
     // the identity a conversion server records for the operator is one that proved itself, and an unauthenticated
     // request cannot hold one of its anonymous names.
@@ -251,11 +260,11 @@ export class SipProxy {
     if (route !== undefined) {
       const uri = safeUri(() => parseNameAddr(route).uri);
       if (!uri) return tx.respond(createResponse(request, 400, 'Bad Request (bad Route)', randomToken(10)));
-      return this.forward(request, tx, [{ hop: this.hopFor(uri) }], maxForwards);
+      return this.forwardTo(request, tx, uri, maxForwards);
     }
     const ruri = safeUri(() => parseSipUri(request.uri));
     if (!ruri) return tx.respond(createResponse(request, 416, undefined, randomToken(10)));
-    if (!this.isOurs(ruri)) return this.forward(request, tx, [{ hop: this.hopFor(ruri) }], maxForwards);
+    if (!this.isOurs(ruri)) return this.forwardTo(request, tx, ruri, maxForwards);
 
     if (request.method === 'REGISTER') return this.register(request, tx);
     if (ruri.user === undefined) {
@@ -273,6 +282,13 @@ export class SipProxy {
       bindings.map((b) => ({ hop: b.hop, uri: b.contact.uri })),
       maxForwards,
     );
+  }
+
+  /** Forward to where `uri` leads, or answer 404 when it leads nowhere we can reach (RFC 4475 §3.1.1.2). */
+  private forwardTo(request: SipRequest, tx: ServerTransaction, uri: SipUri, maxForwards: number): void {
+    const hop = this.hopFor(uri);
+    if (!hop) return tx.respond(createResponse(request, 404, `Not Found (no route to ${uri.host.slice(0, 60)})`, randomToken(10)));
+    this.forward(request, tx, [{ hop }], maxForwards);
   }
 
   private register(request: SipRequest, tx: ServerTransaction): void {
@@ -458,6 +474,7 @@ export class SipProxy {
     const uri = safeUri(() => (route !== undefined ? parseNameAddr(route).uri : parseSipUri(request.uri)));
     if (!uri || (route === undefined && this.isOurs(uri))) return this.drop('ACK_NOWHERE');
     const out = this.hopFor(uri);
+    if (!out) return this.drop('UNROUTABLE');
     const local = this.options.transports.local(out.transport);
     if (!local) return this.drop('NO_LISTENER');
     const mf = Number(request.get('max-forwards') ?? '70');
@@ -470,12 +487,17 @@ export class SipProxy {
     void this.send(request.toString(), out);
   }
 
-  /** Where a URI leads: a registered contact's own flow first, else its host, port and transport (RFC 3263 §4 without DNS). */
-  private hopFor(uri: SipUri): Hop {
+  /**
+   * Where a URI leads: a registered contact's own flow first, else its host, port and transport (RFC 3263 §4 without
+   * DNS): a peer by its domain, or an address. A name that is neither leads nowhere: the lab resolves no names, and a
+   * socket given one would (sending a torture message's `example.com` out to the world).
+   */
+  private hopFor(uri: SipUri): Hop | undefined {
     const binding = this.options.registrar.bindingForUri(uri);
     if (binding && (binding.hop.connectionId === undefined || this.options.transports.hasConnection(binding.hop.connectionId))) return binding.hop;
     const peer = this.peers.get(bareHost(uri.host).toLowerCase());
     if (peer) return { transport: peer.transport ?? 'udp', remote: { address: peer.address, port: peer.port } };
+    if (isIP(bareHost(uri.host)) === 0) return undefined;
     const transport = (uriTransport(uri) ?? 'udp') as SipTransportKind;
     const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
     const connection = transport === 'udp' ? undefined : this.options.transports.findConnection(transport, remote);

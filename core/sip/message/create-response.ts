@@ -10,8 +10,11 @@ export const reasonPhrases: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   407: 'Proxy Authentication Required',
   408: 'Request Timeout',
+  415: 'Unsupported Media Type',
   416: 'Unsupported URI Scheme',
   420: 'Bad Extension',
   480: 'Temporarily Unavailable',
@@ -22,7 +25,9 @@ export const reasonPhrases: Record<number, string> = {
   487: 'Request Terminated',
   488: 'Not Acceptable Here',
   500: 'Server Internal Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
+  505: 'Version Not Supported',
   603: 'Decline',
 };
 
@@ -32,7 +37,16 @@ export const reasonPhrases: Record<number, string> = {
  */
 export function createResponse(request: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
   const copied = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
-  const headers = request.headers.filter((h) => copied.has(normalizeHeaderName(h.name))).map((h) => ({ ...h }));
+  const seen = new Set<string>();
+  // A request with two of a single-valued header (RFC 4475 §3.3.8) is answered with the first of each.
+  const headers = request.headers
+    .filter((h) => {
+      const name = normalizeHeaderName(h.name);
+      if (!copied.has(name) || (name !== 'via' && seen.has(name))) return false;
+      seen.add(name);
+      return true;
+    })
+    .map((h) => ({ ...h }));
   const response = new SipResponse(status, reason ?? reasonPhrases[status] ?? 'Unknown', headers, '');
   if (status > 100 && toTag !== undefined) {
     const to = response.get('to') ?? '';
@@ -41,7 +55,11 @@ export function createResponse(request: SipRequest, status: number, reason?: str
   return response;
 }
 
-/** Whether a request carries what a response needs, so a malformed one can still get a 400. */
+/**
+ * Whether a malformed request can still be answered: a Via to send the response along and a CSeq to match it with
+ * (RFC 3261 §18.2.2, §17.1.3). From, To and Call-ID are copied when present; a request missing them gets its 400 all
+ * the same (RFC 4475 §3.3.1).
+ */
 export function canRespondTo(request: SipRequest): boolean {
-  return ['via', 'from', 'to', 'call-id', 'cseq'].every((name) => request.has(name));
+  return request.has('via') && request.has('cseq');
 }

@@ -1,5 +1,6 @@
 export * from './create-response.js';
 export * from './header-names.js';
+export * from './inspect-inbound.js';
 export * from './name-addr.js';
 export * from './own-copy.js';
 export * from './params.js';

@@ -1,6 +1,6 @@
 import { formatParams, parseParams, type SipParam } from './params.js';
 import { SipParseError } from './sip-parse-error.js';
-import { formatSipUri, parseSipUri, type SipUri } from './sip-uri.js';
+import { formatSipUri, isAbsoluteUri, parseSipUri, type SipUri } from './sip-uri.js';
 
 /**
  * A From/To/Contact/Route/Record-Route element: `"Display" <uri>;params` or `uri;params` (RFC 3261 §20.10:
@@ -12,7 +12,22 @@ export interface NameAddr {
   params: SipParam[];
 }
 
-export function parseNameAddr(text: string): NameAddr {
+/** The parts of a name-addr or addr-spec, its syntax checked, its URI not yet parsed. */
+interface AddressParts {
+  display?: string;
+  uri: string;
+  params?: string;
+}
+
+/** RFC 3261 §25.1 token, the characters an unquoted display name's words are made of. */
+const tokenWords = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/;
+
+/**
+ * RFC 3261 §20.10 / §25.1: `name-addr = [ display-name ] LAQUOT addr-spec RAQUOT` with an unquoted display name made of
+ * tokens (RFC 4475 §3.1.2.15) and no white space inside the brackets (§3.1.2.14), or a bare addr-spec, which cannot
+ * carry a "?" (§20: a URI with a comma, question mark or semicolon must be bracketed; RFC 4475 §3.1.2.13).
+ */
+function splitAddress(text: string): AddressParts {
   const input = text.trim();
   if (input.length === 0) throw new SipParseError('BAD_NAME_ADDR', 'empty address');
   if (input === '*') throw new SipParseError('BAD_NAME_ADDR', 'wildcard "*" is not an address');
@@ -29,17 +44,37 @@ export function parseNameAddr(text: string): NameAddr {
     const close = rest.indexOf('>', open);
     if (close < 0) throw new SipParseError('BAD_NAME_ADDR', 'unterminated <uri>');
     if (display === undefined) {
-      const token = rest.slice(0, open).trim();
-      if (token.length > 0) display = token;
+      const words = rest.slice(0, open).trim();
+      if (words.length > 0 && !tokenWords.test(words)) throw new SipParseError('BAD_NAME_ADDR', 'unquoted display name with characters outside token');
+      if (words.length > 0) display = words;
     }
-    const uri = parseSipUri(rest.slice(open + 1, close));
+    const uri = rest.slice(open + 1, close);
+    if (uri !== uri.trim()) throw new SipParseError('BAD_NAME_ADDR', 'white space inside <uri>');
     const after = rest.slice(close + 1).trim();
     if (after.length > 0 && !after.startsWith(';')) throw new SipParseError('BAD_NAME_ADDR', 'junk after <uri>');
-    return withDisplay({ uri, params: after.length > 0 ? parseParams(after.slice(1)) : [] }, display);
+    return { ...(display !== undefined ? { display } : {}), uri, ...(after.length > 0 ? { params: after.slice(1) } : {}) };
   }
   const semi = rest.indexOf(';');
-  const uri = parseSipUri(semi >= 0 ? rest.slice(0, semi) : rest);
-  return { uri, params: semi >= 0 ? parseParams(rest.slice(semi + 1)) : [] };
+  const uri = semi >= 0 ? rest.slice(0, semi) : rest;
+  if (uri.includes('?')) throw new SipParseError('BAD_NAME_ADDR', 'a URI with header fields outside <>');
+  return { uri: uri.trim(), ...(semi >= 0 ? { params: rest.slice(semi + 1) } : {}) };
+}
+
+export function parseNameAddr(text: string): NameAddr {
+  const parts = splitAddress(text);
+  const value: NameAddr = { uri: parseSipUri(parts.uri), params: parts.params !== undefined ? parseParams(parts.params) : [] };
+  return withDisplay(value, parts.display);
+}
+
+/**
+ * Check a From, To or Contact value as RFC 3261 §25.1 allows it: the address may be any absoluteURI (`isbn:`,
+ * `http:`, RFC 4475 §3.3.4); a SIP, SIPS or tel URI must also parse as one.
+ */
+export function checkAddress(text: string): void {
+  const parts = splitAddress(text);
+  if (!isAbsoluteUri(parts.uri)) throw new SipParseError('BAD_NAME_ADDR', 'not a URI');
+  if (/^(?:sips?|tel):/i.test(parts.uri)) parseSipUri(parts.uri);
+  if (parts.params !== undefined) parseParams(parts.params);
 }
 
 /** Always writes the name-addr form, so URI parameters can never be mistaken for header parameters. */

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { inspectInbound } from './inspect-inbound.js';
 import { formatNameAddr, parseNameAddr } from './name-addr.js';
 import { parseSipMessage, validateSipMessage } from './parse-sip-message.js';
 import { SipParseError } from './sip-parse-error.js';
@@ -142,5 +144,53 @@ describe('URIs, addresses and Via', () => {
   it('parses Via with spaces in the sent-protocol', () => {
     const via = parseVia('SIP / 2.0 / udp 10.0.0.1:5060 ;branch=z9hG4bK1;received=1.2.3.4');
     expect(via).toMatchObject({ transport: 'UDP', host: '10.0.0.1', port: 5060 });
+  });
+});
+
+describe('RFC 4475 §3 at the codec', () => {
+  const fixtures = new URL('../../../test/fixtures/rfc4475/', import.meta.url);
+  /** What parsing and validation alone make of each message: accepted, answered with a status, or dropped. */
+  const verdicts: Record<string, 'ok' | 'drop' | number> = {
+    wsinv: 'ok', intmeth: 'ok', esc01: 'ok', escnull: 'ok', esc02: 'ok', lwsdisp: 'ok', longreq: 'ok', dblreq: 'ok',
+    semiuri: 'ok', transports: 'ok', mpart01: 'ok', unreason: 'ok', noreason: 'ok',
+    badinv01: 400, clerr: 400, ncl: 400, scalar02: 400, scalarlg: 'drop', quotbal: 400, ltgtruri: 400, lwsruri: 400,
+    lwsstart: 400, trws: 400, escruri: 400, baddate: 'ok', regbadct: 400, badaspec: 400, baddn: 400, badvers: 505,
+    mismatch01: 400, mismatch02: 501, bigcode: 'drop', badbranch: 'ok', insuf: 400, unkscm: 416, novelsc: 416,
+    unksm2: 'ok', bext01: 'ok', invut: 'ok', regaut01: 'ok', multi01: 400, mcl01: 400, bcast: 'ok', zeromf: 'ok',
+    cparam01: 'ok', cparam02: 'ok', regescrt: 'ok', sdp01: 'ok', inv2543: 'ok',
+  };
+
+  it.each(Object.entries(verdicts))('%s: %s', (name, verdict) => {
+    const result = inspectInbound(fs.readFileSync(new URL(`${name}.sip`, fixtures)));
+    if (verdict === 'ok') {
+      expect(result.ok ? 'ok' : result.error.message).toBe('ok');
+    } else {
+      expect(result.ok).toBe(false);
+      expect(result.ok ? undefined : result.reply?.status).toBe(verdict === 'drop' ? undefined : verdict);
+    }
+  });
+
+  it('reads what RFC 4475 says the valid ones mean', () => {
+    const read = (name: string) => parseSipMessage(fs.readFileSync(new URL(`${name}.sip`, fixtures)));
+    const wsinv = read('wsinv') as SipRequest;
+    expect(wsinv.get('max-forwards')).toBe('0068');
+    expect(wsinv.cseq).toEqual({ seq: 9, method: 'INVITE' });
+    expect(wsinv.vias).toHaveLength(3);
+    expect(read('intmeth').cseq.method).toBe("!interesting-Method0123456789_*+`.%indeed'~");
+    expect(parseSipUri((read('intmeth') as SipRequest).uri)).toMatchObject({ user: "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*", password: "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)", host: 'example.com' });
+    expect((read('esc02') as SipRequest).method).toBe('RE%47IST%45R'); // not REGISTER (§3.1.1.5)
+    expect(read('esc02').getAll('contact')).toHaveLength(2); // C%6Fntact is another header field
+    expect(parseSipUri((read('semiuri') as SipRequest).uri).user).toBe('user;par=u%40example.net');
+    expect(read('dblreq').body).toBe(''); // the INVITE after Content-Length: 0 is noise (§3.1.1.8)
+    expect(read('mpart01').body.length).toBeGreaterThan(0);
+    expect((read('noreason') as { status: number }).status).toBe(100);
+  });
+
+  it('answers a broken request without letting its bytes into the status line', () => {
+    const result = inspectInbound('INVITE sip:a@b.example SIP/2.0\r\nVia: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\nCSeq: 1 INVITE\r\nContent-Length: x\u0000\u0007y\r\n\r\n');
+    expect(result.ok).toBe(false);
+    const reply = result.ok ? undefined : result.reply!;
+    expect(reply?.status).toBe(400);
+    expect(reply?.reason).not.toMatch(/[\x00-\x1f]/); // eslint-disable-line no-control-regex
   });
 });

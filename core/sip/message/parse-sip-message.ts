@@ -1,8 +1,8 @@
 import { normalizeHeaderName } from './header-names.js';
-import { parseNameAddr } from './name-addr.js';
+import { checkAddress } from './name-addr.js';
 import { SipParseError } from './sip-parse-error.js';
 import { parseCSeq, SipRequest, SipResponse, type SipHeader, type SipMessage } from './sip-message.js';
-import { parseSipUri } from './sip-uri.js';
+import { parseRequestUri } from './sip-uri.js';
 import { parseVia } from './via.js';
 
 export interface SipParseLimits {
@@ -52,8 +52,23 @@ export function parseSipMessage(input: Uint8Array | string, options: SipParseOpt
     headers.push({ name, value: line.slice(colon + 1).trim() });
   }
   if (headers.length > limits.maxHeaders) throw new SipParseError('TOO_MANY_HEADERS', `${headers.length} headers exceed ${limits.maxHeaders}`);
-  const body = readBody(bytes, headEnd.bodyStart, headers, options.datagram ?? true);
-  return buildMessage(startLine, headers, body);
+  // From here on the header fields are known: an error keeps what was read, so a request can still be answered.
+  let message: SipMessage;
+  try {
+    message = buildMessage(startLine, headers, '');
+  } catch (error) {
+    if (error instanceof SipParseError && !startLine.startsWith('SIP/')) {
+      error.partial = new SipRequest(/^\S*/.exec(startLine)![0], '', headers);
+    }
+    throw error;
+  }
+  try {
+    message.body = readBody(bytes, headEnd.bodyStart, headers, options.datagram ?? true);
+  } catch (error) {
+    if (error instanceof SipParseError) error.partial = message;
+    throw error;
+  }
+  return message;
 }
 
 function findHeadEnd(bytes: Uint8Array, from: number): { index: number; bodyStart: number } | undefined {
@@ -81,12 +96,15 @@ function unfold(raw: string[], limits: SipParseLimits): string[] {
 }
 
 function readBody(bytes: Uint8Array, bodyStart: number, headers: SipHeader[], datagram: boolean): string {
-  const lengthHeader = headers.find((h) => normalizeHeaderName(h.name) === 'content-length');
+  const lengths = headers.filter((h) => normalizeHeaderName(h.name) === 'content-length');
   const available = bytes.length - bodyStart;
+  const lengthHeader = lengths[0];
   if (lengthHeader === undefined) {
     if (!datagram) return '';
     return decoder.decode(bytes.subarray(bodyStart));
   }
+  // RFC 4475 §3.3.9: two Content-Lengths frame nothing; like a value that is not a number (§3.1.2.3), a 400.
+  if (lengths.length > 1) throw new SipParseError('BAD_CONTENT_LENGTH', `${lengths.length} Content-Length header fields`);
   if (!/^\d{1,9}$/.test(lengthHeader.value)) {
     throw new SipParseError('BAD_CONTENT_LENGTH', `bad Content-Length "${clip(lengthHeader.value)}"`);
   }
@@ -99,7 +117,9 @@ function readBody(bytes: Uint8Array, bodyStart: number, headers: SipHeader[], da
 
 function buildMessage(startLine: string, headers: SipHeader[], body: string): SipMessage {
   if (startLine.startsWith('SIP/')) {
-    const match = /^SIP\/(\d+\.\d+) (\d{3}) ?(.*)$/.exec(startLine);
+    // RFC 3261 §7.2: three digits, then SP (accepted missing when nothing follows, RFC 4475 §3.1.1.13); a longer
+    // code is no status line at all (§3.1.2.19).
+    const match = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/.exec(startLine);
     if (!match) throw new SipParseError('BAD_START_LINE', `malformed status line "${clip(startLine)}"`);
     if (match[1] !== '2.0') throw new SipParseError('BAD_VERSION', `unsupported version SIP/${match[1]}`);
     const status = Number(match[2]);
@@ -112,26 +132,40 @@ function buildMessage(startLine: string, headers: SipHeader[], body: string): Si
   return new SipRequest(match[1]!, match[2]!, headers, body);
 }
 
+/** RFC 3261 §7.3.1: header fields that hold one value, so a second line of one makes the message ambiguous (RFC 4475 §3.3.8). */
+const singleValued = ['call-id', 'cseq', 'from', 'to', 'max-forwards', 'content-type'];
+
+/** Methods of RFC 3261 and its extensions: a CSeq naming another method is a 400, an unknown one a 501 (RFC 4475 §3.1.2.18). */
+const knownMethods = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'PRACK', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
+
 /**
  * Semantic checks a SIP element needs before it acts (RFC 3261 §8.1.1, §8.2.2, §16.3): mandatory headers present
- * and parseable, CSeq method equal to the request method, a parseable Request-URI.
+ * and parseable, single-valued ones once, CSeq method equal to the request method, a Request-URI of a scheme we serve.
  */
 export function validateSipMessage(message: SipMessage): void {
   for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
     if (!message.has(name)) throw new SipParseError('MISSING_HEADER', `missing ${name} header`);
   }
+  for (const name of singleValued) {
+    if (message.headers.filter((h) => normalizeHeaderName(h.name) === name).length > 1) {
+      throw new SipParseError('DUPLICATE_HEADER', `more than one ${name} header`);
+    }
+  }
   if (message.callId.length === 0 || /\s/.test(message.callId)) throw new SipParseError('BAD_HEADER', 'bad Call-ID');
   const cseq = parseCSeq(message.get('cseq') ?? '');
   message.getAll('via').forEach(parseVia);
-  parseNameAddr(message.get('from') ?? '');
-  parseNameAddr(message.get('to') ?? '');
+  checkAddress(message.get('from') ?? '');
+  checkAddress(message.get('to') ?? '');
+  for (const contact of message.getAll('contact')) if (contact !== '*') checkAddress(contact);
   if (message.kind === 'request') {
-    parseSipUri(message.uri);
     if (cseq.method !== message.method) {
-      throw new SipParseError('BAD_CSEQ', `CSeq method ${cseq.method} does not match ${message.method}`);
+      const code = knownMethods.has(message.method) ? 'BAD_CSEQ' : 'UNKNOWN_METHOD';
+      throw new SipParseError(code, `CSeq method ${cseq.method} does not match ${message.method}`);
     }
+    parseRequestUri(message.uri);
+    // RFC 3261 §20.22 Max-Forwards = 1*DIGIT: leading zeros are fine (RFC 4475 §3.1.1.1).
     const maxForwards = message.get('max-forwards');
-    if (maxForwards !== undefined && !/^\d{1,3}$/.test(maxForwards)) {
+    if (maxForwards !== undefined && !/^\d{1,10}$/.test(maxForwards)) {
       throw new SipParseError('BAD_HEADER', `bad Max-Forwards "${clip(maxForwards)}"`);
     }
   }

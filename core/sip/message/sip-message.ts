@@ -185,7 +185,8 @@ export class SipResponse extends SipMessageBase {
 export type SipMessage = SipRequest | SipResponse;
 
 export function parseCSeq(value: string): { seq: number; method: string } {
-  const match = /^\s*(\d{1,10})\s+([A-Za-z!%*_+`'~.-]+)\s*$/.exec(value);
+  // RFC 3261 §20.16: CSeq = 1*DIGIT LWS Method, the method any token (RFC 4475 §3.1.1.2, §3.1.1.5), the number below 2**31.
+  const match = /^\s*(\d{1,10})\s+([A-Za-z0-9!%*_+`'~.-]+)\s*$/.exec(value);
   if (!match || Number(match[1]) > 2 ** 31 - 1) throw new SipParseError('BAD_CSEQ', `malformed CSeq "${value.slice(0, 60)}"`);
   return { seq: Number(match[1]), method: match[2]! }; // methods are case-sensitive (RFC 3261 §7.1)
 }

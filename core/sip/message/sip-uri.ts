@@ -59,23 +59,27 @@ export function parseSipUri(text: string): SipUri {
     throw new SipParseError('BAD_URI', `not a sip/sips/tel URI: "${clip(input)}"`);
   }
   let rest = input.slice(colon + 1);
-  let headers: string | undefined;
-  const question = rest.indexOf('?');
-  if (question >= 0) {
-    headers = rest.slice(question + 1);
-    rest = rest.slice(0, question);
-  }
   if (scheme === 'tel') {
+    const question = rest.indexOf('?');
+    if (question >= 0) rest = rest.slice(0, question);
     const semi = rest.indexOf(';');
     const number = semi >= 0 ? rest.slice(0, semi) : rest;
     if (!/^[+0-9*#A-Da-d().-]+$/.test(number)) throw new SipParseError('BAD_URI', `bad tel number "${clip(number)}"`);
     return { scheme, user: number, host: '', params: semi >= 0 ? parseParams(rest.slice(semi + 1)) : [] };
   }
+  // RFC 3261 §25.1: a user part may hold "?", ";" and ":" (RFC 4475 §3.1.1.2), parameters and headers never hold "@",
+  // so the userinfo ends at the last "@" and only what follows it is split into host, parameters and headers.
   const at = rest.lastIndexOf('@');
   let userinfo: string | undefined;
   if (at >= 0) {
     userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);
+  }
+  let headers: string | undefined;
+  const question = rest.indexOf('?');
+  if (question >= 0) {
+    headers = rest.slice(question + 1);
+    rest = rest.slice(0, question);
   }
   const semi = rest.indexOf(';');
   const hostport = semi >= 0 ? rest.slice(0, semi) : rest;
@@ -90,6 +94,28 @@ export function parseSipUri(text: string): SipUri {
   }
   if (port !== undefined) uri.port = port;
   if (headers !== undefined) uri.headers = headers;
+  return uri;
+}
+
+/** RFC 3261 §25.1 absoluteURI (RFC 2396 §3): a scheme, a colon, then no whitespace, quotes or angle brackets. */
+export function isAbsoluteUri(text: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"]+$/.test(text);
+}
+
+/** The schemes this code can act on in a Request-URI. */
+const requestUriSchemes = new Set(['sip', 'sips', 'tel']);
+
+/**
+ * A Request-URI (RFC 3261 §25.1: SIP-URI / SIPS-URI / absoluteURI). Not a URI at all (`<sip:...>`, RFC 4475 §3.1.2.7)
+ * is BAD_URI (400); a well-formed URI of a scheme we cannot serve is UNSUPPORTED_URI_SCHEME (416, §8.2.2.1 and
+ * §16.3 step 2; RFC 4475 §3.3.2, §3.3.3); header fields in it are BAD_URI (§19.1.1's table, RFC 4475 §3.1.2.11).
+ */
+export function parseRequestUri(text: string): SipUri {
+  if (!isAbsoluteUri(text)) throw new SipParseError('BAD_URI', `not a URI: "${clip(text)}"`);
+  const scheme = text.slice(0, text.indexOf(':')).toLowerCase();
+  if (!requestUriSchemes.has(scheme)) throw new SipParseError('UNSUPPORTED_URI_SCHEME', `unsupported URI scheme "${clip(scheme)}"`);
+  const uri = parseSipUri(text);
+  if (uri.headers !== undefined) throw new SipParseError('BAD_URI', 'header fields in a Request-URI');
   return uri;
 }
 

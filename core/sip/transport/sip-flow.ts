@@ -21,11 +21,19 @@ export interface SipFlow {
   readonly connected: boolean;
 }
 
-export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint): Promise<SipFlow> {
+export interface FlowOptions {
+  /** TCP: how long part of a message may wait for the rest (TcpSipConnection.incompleteMessageMs). */
+  incompleteMessageMs?: number;
+}
+
+export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, options: FlowOptions = {}): Promise<SipFlow> {
   if (transport === 'udp') return new UdpFlow(await UdpSipSocket.bind(local));
-  const connection =
-    transport === 'tcp' ? await TcpSipConnection.connect(server, local) : await WsSipConnection.connect(server, local);
-  return new ConnectionFlow(connection);
+  if (transport === 'tcp') {
+    const connection = await TcpSipConnection.connect(server, local);
+    if (options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = options.incompleteMessageMs;
+    return new ConnectionFlow(connection);
+  }
+  return new ConnectionFlow(await WsSipConnection.connect(server, local));
 }
 
 class UdpFlow implements SipFlow {

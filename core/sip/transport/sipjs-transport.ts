@@ -1,17 +1,9 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import {
-  canRespondTo,
-  createResponse,
-  getParam,
-  parseSipMessage,
-  SipParseError,
-  validateSipMessage,
-  viaBranch,
-  type SipMessage,
-} from '../message/index.js';
+import { canRespondTo, createResponse, getParam, inspectInbound, parseSipMessage, viaBranch, type SipMessage, type Via } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
+import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
 
@@ -34,6 +26,8 @@ export interface SipJsTransportOptions {
    * source gets 403 and is counted as STRANGER. Absent: from anyone.
    */
   outOfDialogFrom?: readonly Endpoint[];
+  /** What this user agent does and does not take (RFC 3261 §8.2); the phone's by default. */
+  uas?: UasPolicy;
 }
 
 /**
@@ -43,7 +37,8 @@ export interface SipJsTransportOptions {
  *   outgoing requests get our real port added (RFC 3261 §18.1.1) and incoming responses have it removed again;
  * - UDP reliability: Timers A, E and G (see UdpRetransmitter);
  * - hostile input: every message is parsed and validated first; bad requests get 400 when they can be answered,
- *   everything else is dropped and counted, and sip.js never sees it.
+ *   everything else is dropped and counted, and sip.js never sees it;
+ * - the UAS checks sip.js lacks (uas-screen.ts), and an Allow header field that says what we really take.
  */
 export class SipJsTransport implements Transport {
   readonly protocol: string;
@@ -56,6 +51,7 @@ export class SipJsTransport implements Transport {
   private flow: SipFlow | undefined;
   private readonly retransmitter: UdpRetransmitter | undefined;
   private readonly inbox: string[] = [];
+  private readonly uas: UasPolicy;
   private draining = false;
 
   constructor(
@@ -64,6 +60,7 @@ export class SipJsTransport implements Transport {
   ) {
     this.protocol = viaTransportToken(options.flow.transport);
     this.rejects = options.rejects ?? new RejectCounter();
+    this.uas = options.uas ?? phoneUasPolicy;
     this.attach(options.flow);
     if (options.flow.transport === 'udp') {
       this.retransmitter = new UdpRetransmitter((raw, remote) => void this.write(raw, remote).catch(() => undefined), options.timers ?? defaultSipTimers);
@@ -120,6 +117,8 @@ export class SipJsTransport implements Transport {
     const flow = this.flow;
     if (!flow || this.currentState !== TransportState.Connected) throw new Error('transport is not connected');
     const parsed = parseSipMessage(message);
+    // sip.js lists every method it can parse; we say what we take (RFC 3261 §20.5).
+    if (parsed.has('allow')) parsed.set('allow', this.uas.allow.join(', '));
     let remote: Endpoint;
     if (parsed.kind === 'request') {
       const via = parsed.topVia;
@@ -141,7 +140,7 @@ export class SipJsTransport implements Transport {
     if (!this.retransmitter) return;
     const branch = viaBranch(parsed.topVia!) ?? '';
     if (parsed.kind === 'request') this.retransmitter.requestSent(parsed.method, branch, raw, remote);
-    else this.retransmitter.responseSent(branch, parsed.cseq.method, parsed.status, raw, remote);
+    else this.retransmitter.responseSent(serverTransactionId(parsed.topVia!), parsed.cseq.method, parsed.status, raw, remote);
   }
 
   private async write(raw: string, remote: Endpoint): Promise<void> {
@@ -169,32 +168,23 @@ export class SipJsTransport implements Transport {
   }
 
   private receive(flow: SipFlow, data: Buffer, remote: Endpoint): void {
-    const raw = data.toString('utf8');
-    let message: SipMessage;
-    try {
-      message = parseSipMessage(data);
-    } catch (error) {
-      this.rejects.count(error instanceof SipParseError ? error.code : 'UNPARSEABLE');
+    const verdict = inspectInbound(data);
+    if (verdict.message) {
+      this.options.tap?.({
+        dir: 'in',
+        at: Date.now(),
+        transport: flow.transport,
+        local: formatEndpoint(flow.local),
+        remote: formatEndpoint(remote),
+        raw: data.toString('utf8'),
+      });
+    }
+    if (!verdict.ok) {
+      this.rejects.count(verdict.error.code);
+      if (verdict.reply) void this.write(verdict.reply.toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
       return;
     }
-    this.options.tap?.({
-      dir: 'in',
-      at: Date.now(),
-      transport: flow.transport,
-      local: formatEndpoint(flow.local),
-      remote: formatEndpoint(remote),
-      raw,
-    });
-    try {
-      validateSipMessage(message);
-    } catch (error) {
-      this.rejects.count(error instanceof SipParseError ? error.code : 'INVALID');
-      if (message.kind === 'request' && message.method !== 'ACK' && canRespondTo(message)) {
-        const reply = createResponse(message, 400, `Bad Request (${(error as Error).message})`.slice(0, 120));
-        void this.write(reply.toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
-      }
-      return;
-    }
+    const message = verdict.message;
     const via = message.topVia!;
     if (message.kind === 'response') {
       const ours = [flow.local.address, this.options.advertisedAddress].filter((a): a is string => a !== undefined);
@@ -213,8 +203,14 @@ export class SipJsTransport implements Transport {
         if (canRespondTo(message)) void this.write(createResponse(message, 403, 'Forbidden').toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
-      if (this.retransmitter && !this.retransmitter.requestReceived(message.method, viaBranch(via) ?? '')) return;
+      if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
+      const answer = screenUasRequest(message, this.uas);
+      if (answer) {
+        this.rejects.count(`UAS_${answer.status}`);
+        void this.send(answer.toString()).catch(() => this.rejects.count('REPLY_FAILED'));
+        return;
+      }
     }
     this.deliver(message.toString());
   }
@@ -265,6 +261,14 @@ export class SipJsTransport implements Transport {
     if (next === TransportState.Connected) this.onConnect?.();
     if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
   }
+}
+
+/**
+ * RFC 3261 §17.2.3: a request matches a server transaction by branch and sent-by (and method), so two peers that
+ * pick the same branch (RFC 4475's messages share `z9hG4bKkdjuw` across many hosts) are two transactions.
+ */
+function serverTransactionId(via: Via): string {
+  return `${viaBranch(via) ?? ''}|${via.host.toLowerCase()}:${via.port ?? 5060}`;
 }
 
 /** `[2001:db8::1]` and `2001:db8::1` name the same host; so do differently written IPv6 texts of one address. */

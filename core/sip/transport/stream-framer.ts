@@ -45,8 +45,11 @@ export class StreamFramer {
       }
       if (headEnd > this.limits.maxHeaderBytes) throw new SipParseError('TOO_LARGE', 'headers too large');
       const head = this.buffer.subarray(0, headEnd).toString('utf8');
-      const match = /^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*$/im.exec(head);
+      const matches = [...head.matchAll(/^(?:content-length|l)[ \t]*:[ \t]*(\S*)[ \t]*$/gim)];
+      const match = matches[0];
       if (!match) throw new SipParseError('BAD_CONTENT_LENGTH', 'Content-Length is mandatory on stream transports');
+      // RFC 4475 §3.3.9: two of them frame nothing, and the stream cannot be trusted after this message.
+      if (matches.length > 1) throw new SipParseError('BAD_CONTENT_LENGTH', `${matches.length} Content-Length header fields`);
       const lengthText = match[1] ?? '';
       if (!/^\d{1,9}$/.test(lengthText)) throw new SipParseError('BAD_CONTENT_LENGTH', `bad Content-Length "${lengthText.slice(0, 20)}"`);
       const length = Number(lengthText);

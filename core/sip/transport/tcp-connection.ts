@@ -18,6 +18,12 @@ export class TcpSipConnection implements SipConnection {
   onClose: (error?: Error) => void = () => undefined;
   private readonly framer: StreamFramer;
   private readonly gone: Promise<void>;
+  /**
+   * How long part of a message may wait for the rest before the connection is closed: a Content-Length larger than
+   * what follows leaves nothing else to do (RFC 4475 §3.1.2.2). Default 64·T1, a transaction's whole life.
+   */
+  incompleteMessageMs = 32_000;
+  private incompleteTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly socket: net.Socket) {
     this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -38,7 +44,9 @@ export class TcpSipConnection implements SipConnection {
         this.rejectCode = error instanceof SipParseError ? error.code : 'FRAMING';
         this.finish(error as Error);
         socket.destroy();
+        return;
       }
+      this.watchIncomplete();
     });
     socket.on('error', (error) => this.finish(error));
     socket.on('close', () => this.finish());
@@ -89,7 +97,23 @@ export class TcpSipConnection implements SipConnection {
     }
   }
 
+  /** Start the clock when a message is left incomplete, stop it when none is. */
+  private watchIncomplete(): void {
+    if (!this.framer.midMessage) {
+      clearTimeout(this.incompleteTimer);
+      this.incompleteTimer = undefined;
+      return;
+    }
+    this.incompleteTimer ??= setTimeout(() => {
+      if (this.closed) return;
+      this.rejectCode = 'INCOMPLETE_MESSAGE';
+      this.finish(new SipParseError('TRUNCATED_BODY', `no complete message within ${this.incompleteMessageMs} ms`));
+      this.socket.destroy();
+    }, this.incompleteMessageMs);
+  }
+
   private finish(error?: Error): void {
+    clearTimeout(this.incompleteTimer);
     if (this.closed) return;
     this.closed = true;
     this.onClose(error);
