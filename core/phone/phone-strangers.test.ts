@@ -71,8 +71,10 @@ describe('requests straight to a phone from a stranger', () => {
     eve.send(request('INVITE', 'inv1', eve.port), contactPort);
     eve.send(request('MESSAGE', 'msg1', eve.port, 'Your account is locked. Call us back.'), contactPort);
     eve.send(request('OPTIONS', 'opt1', eve.port), contactPort);
-    await until(() => eve.answers.filter((a) => a.status >= 200).length === 3 || undefined);
-    expect(eve.answers.filter((a) => a.status >= 200).map((a) => `${a.cseq.method} ${a.status}`).sort()).toEqual(['INVITE 403', 'MESSAGE 403', 'OPTIONS 403']);
+    // a To that is no SIP URI (RFC 3261 §25.1 allows any absoluteURI; RFC 4475 §3.3.4): read, refused, nothing thrown
+    eve.send(request('INVITE', 'inv3', eve.port).replace('To: <sip:bob@127.0.0.1>', 'To: <isbn:2983792873>'), contactPort);
+    await until(() => eve.answers.filter((a) => a.status >= 200).length === 4 || undefined);
+    expect(eve.answers.filter((a) => a.status >= 200).map((a) => `${a.cseq.method} ${a.status}`).sort()).toEqual(['INVITE 403', 'INVITE 403', 'MESSAGE 403', 'OPTIONS 403']);
     expect(eve.answers.some((a) => a.status < 200)).toBe(false); // not even a 100 Trying: sip.js never saw them
     expect(bobEvents.filter((e) => e.type === 'incoming')).toEqual([]);
     expect((await bob.history()).calls).toEqual([]);

@@ -201,7 +201,8 @@ describe('RFC 4475 §3 torture messages', () => {
       const server = await FakeServer.start(transport);
       cleanup.push(() => server.close());
       const phone = new Phone({
-        accounts: [{ id: 'user', user: 'user', server: `sip:127.0.0.1:${server.port}`, transport, answer: { kind: 'reject', status: 486 } }],
+        // directCalls: the torture messages come straight to the phone, as from a peer with no server in between
+        accounts: [{ id: 'user', user: 'user', server: `sip:127.0.0.1:${server.port}`, transport, answer: { kind: 'reject', status: 486 }, directCalls: true }],
         createSessionDescriptionHandlerFactory: defaultMediaProvider,
         timers,
       });

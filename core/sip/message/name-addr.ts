@@ -1,4 +1,4 @@
-import { formatParams, parseParams, type SipParam } from './params.js';
+import { formatParams, getParam, parseParams, type SipParam } from './params.js';
 import { SipParseError } from './sip-parse-error.js';
 import { formatSipUri, isAbsoluteUri, parseSipUri, type SipUri } from './sip-uri.js';
 
@@ -75,6 +75,12 @@ export function checkAddress(text: string): void {
   if (!isAbsoluteUri(parts.uri)) throw new SipParseError('BAD_NAME_ADDR', 'not a URI');
   if (/^(?:sips?|tel):/i.test(parts.uri)) parseSipUri(parts.uri);
   if (parts.params !== undefined) parseParams(parts.params);
+}
+
+/** The `tag` parameter of a From or To value (RFC 3261 §19.3), whatever URI scheme it names. */
+export function addressTag(text: string): string | undefined {
+  const params = splitAddress(text).params;
+  return params === undefined ? undefined : getParam(parseParams(params), 'tag');
 }
 
 /** Always writes the name-addr form, so URI parameters can never be mistaken for header parameters. */

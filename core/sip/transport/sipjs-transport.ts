@@ -1,5 +1,5 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import { canRespondTo, createResponse, getParam, inspectInbound, parseSipMessage, viaBranch, type SipMessage, type Via } from '../message/index.js';
+import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, viaBranch, type SipMessage, type Via } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
@@ -159,7 +159,15 @@ export class SipJsTransport implements Transport {
 
   private attach(flow: SipFlow): void {
     this.flow = flow;
-    flow.onData = (data, remote) => this.receive(flow, data, remote);
+    flow.onData = (data, remote) => {
+      // A socket callback: whatever one message makes our code throw is that message's fault alone — counted, never
+      // allowed to end the process (a phone, `serve`, `run`).
+      try {
+        this.receive(flow, data, remote);
+      } catch {
+        this.rejects.count('RECEIVE_FAILED');
+      }
+    };
     flow.onClose = (error) => {
       if (this.flow !== flow) return;
       this.flow = undefined;
@@ -222,7 +230,7 @@ export class SipJsTransport implements Transport {
   private isStranger(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): boolean {
     const trusted = this.options.outOfDialogFrom;
     if (!trusted || flow.transport !== 'udp' || message.method === 'ACK') return false;
-    if (getParam(message.to.params, 'tag') !== undefined) return false;
+    if (addressTag(message.get('to') ?? '') !== undefined) return false; // any URI scheme: RFC 4475 §3.3.4
     return !trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
   }
 
