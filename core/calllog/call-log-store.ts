@@ -6,6 +6,7 @@ import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { buildCallQuery, indexableSearch, indexedSearchLimit, searchPhrase } from './call-log-query.js';
 import { CallLogSchemaError, migrateCallLog } from './migrate.js';
 import { checkRetention, pruneCalls, RetentionError } from './retention.js';
+import { redactTraceEntry } from './trace-redaction.js';
 
 export class CallLogError extends Error {
   override readonly name = 'CallLogError';
@@ -174,10 +175,10 @@ export class CallLogStore {
     return statement;
   }
 
-  /** Queue one traced message for a call; written within this event-loop turn. */
+  /** Queue one traced message for a call, its secrets masked (trace-redaction.ts); written within this event-loop turn. */
   appendMessage(callId: string, entry: SipTapEntry): void {
     if (this.closed) return;
-    this.pending.push({ callId, entry });
+    this.pending.push({ callId, entry: redactTraceEntry(entry) });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -212,7 +213,8 @@ export class CallLogStore {
     this.flush();
     const row = this.selectCall.get(id) as Row | undefined;
     if (!row) return undefined;
-    return { ...fromRow(row), messages: this.selectMessages.all(id) as TraceMessage[] };
+    // Masked again as read: a message written by an older Veilphone still running on this file since the upgrade.
+    return { ...fromRow(row), messages: (this.selectMessages.all(id) as TraceMessage[]).map(redactTraceEntry) };
   }
 
   /** Several calls with their traces, in the order asked; throws UNKNOWN_CALL for an id not in the log. */

@@ -9,6 +9,7 @@ import {
   type SipMessage,
 } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
+import { redactTrace } from '../../calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
@@ -147,7 +148,7 @@ export class SipJsTransport implements Transport {
       transport: flow.transport,
       local: formatEndpoint(flow.local),
       remote: formatEndpoint(remote),
-      raw,
+      raw: redactTrace(raw), // issue 17: no digest response or SDES key leaves through the tap
     });
     await flow.send(raw, remote);
   }
@@ -177,7 +178,7 @@ export class SipJsTransport implements Transport {
       transport: flow.transport,
       local: formatEndpoint(flow.local),
       remote: formatEndpoint(remote),
-      raw,
+      raw: redactTrace(raw), // issue 17: no digest response or SDES key leaves through the tap
     });
     try {
       validateSipMessage(message);
