@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { openPrivateFile, writePrivateFileAtomic } from '../core/files/private-files.js';
 import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
 import { parseTrustedLink, type TrustedLink } from '../lab/signing/link-trust.js';
@@ -38,7 +39,8 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error('veilphone lab: --trusted names links for signing: add --signing');
     process.exit(exitCodes.invalid);
   }
-  const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
+  // The lab's trace and its keys are readable by their owner only (issue 17), like the phone's call log.
+  const trace = options.trace !== undefined ? openPrivateFile(options.trace, 'a') : undefined;
   let lab: Lab;
   let admin: AdminServer | undefined;
   try {
@@ -77,7 +79,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     });
     if (options.keysOut) {
       const keysOut = options.keysOut;
-      const write = (): void => fs.writeFileSync(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`, { mode: 0o600 });
+      const write = (): void => writePrivateFileAtomic(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`);
       write();
       setInterval(write, 30_000).unref();
     }

@@ -156,3 +156,33 @@ describe('secrets in the call log (issue 17)', () => {
     store.close();
   });
 });
+
+describe('call log file modes (issue 17)', () => {
+  const mode = (file: string): string => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it('creates the log, its WAL and shared-memory files 0600 under umask 022, and tightens ones an earlier run left 0644', () => {
+    const previous = process.umask(0o022);
+    try {
+      const file = path.join(tempFile(), '..', 'new', 'calllog.sqlite');
+      const store = CallLogStore.open(file, { retentionIntervalMs: 0 });
+      store.startCall(call);
+      store.appendMessage('c1', entry('out', invite()));
+      store.flush();
+      expect([mode(path.dirname(file)), mode(file), mode(`${file}-wal`), mode(`${file}-shm`)]).toEqual(['700', '600', '600', '600']);
+
+      // An earlier version's files, and a WAL and SHM a crash left behind, all 0644.
+      const viewer = new Database(file); // keeps the WAL and SHM in place while the store is reopened
+      viewer.prepare('SELECT COUNT(*) FROM messages').get();
+      store.close();
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.chmodSync(f, 0o644);
+      const reopened = CallLogStore.open(file, { retentionIntervalMs: 0 });
+      reopened.appendMessage('c1', entry('in', ok));
+      reopened.flush();
+      expect([mode(file), mode(`${file}-wal`), mode(`${file}-shm`)]).toEqual(['600', '600', '600']);
+      viewer.close();
+      reopened.close();
+    } finally {
+      process.umask(previous);
+    }
+  });
+});

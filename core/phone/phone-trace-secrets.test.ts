@@ -9,7 +9,7 @@ import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
-import { callLogPath } from './data-dir.js';
+import { callLogPath, prepareDataDir } from './data-dir.js';
 import { Phone } from './phone.js';
 
 const timers = { t1: 100, t2: 400 };
@@ -42,12 +42,15 @@ describe('digest credentials in traces', () => {
   }, 30_000);
 
   it('REGISTER and the challenged INVITE go out whole, but every trace, the call log files and its exports show response="<redacted>"', async () => {
+    const umask = process.umask(0o022);
+    cleanup.push(() => void process.umask(umask));
     const labTrace: SipTapEntry[] = [];
     const lab = await Lab.start({ users: { alice: { password: passwords.alice! }, bob: { password: passwords.bob! } }, auth: true, timers, tap: (entry) => labTrace.push(entry) });
     cleanup.push(() => lab.stop());
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-trace-secrets-'));
     cleanup.push(() => fs.rmSync(root, { recursive: true, force: true }));
     const dataDir = path.join(root, 'data');
+    prepareDataDir(dataDir);
 
     const phoneTrace: SipTapEntry[] = [];
     const events: PhoneEvent[] = [];
@@ -96,5 +99,8 @@ describe('digest credentials in traces', () => {
       'the call log files': [file, `${file}-wal`].map((f) => fs.readFileSync(f).toString('latin1')).join(''),
     };
     for (const [where, text] of Object.entries(places)) for (const response of real) expect(text.includes(response), `${where} holds a digest response`).toBe(false);
+    // Under any umask, the log and the files SQLite keeps beside it are the owner's only.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect((fs.statSync(f).mode & 0o777).toString(8), f).toBe('600');
+    expect((fs.statSync(dataDir).mode & 0o777).toString(8)).toBe('700');
   });
 });
