@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { openPrivateFile, writePrivateFileAtomic } from '../core/files/private-files.js';
 import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
 import { LabNetwork, type NetworkPlacement } from '../lab/lab-network.js';
@@ -60,7 +61,8 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   }
   const domains = options.domain ?? [];
   if (domains.length >= 2) return networkCommand(options, domains, placement ?? 'caller-server', users);
-  const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
+  // The lab's trace and its keys are readable by their owner only (issue 17), like the phone's call log.
+  const trace = options.trace !== undefined ? openPrivateFile(options.trace, 'a') : undefined;
   let lab: Lab;
   let admin: AdminServer | undefined;
   try {
@@ -106,7 +108,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     });
     if (options.keysOut) {
       const keysOut = options.keysOut;
-      const write = (): void => fs.writeFileSync(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`, { mode: 0o600 });
+      const write = (): void => writePrivateFileAtomic(keysOut, `${JSON.stringify(lab.verificationKeys()[0], null, 2)}\n`);
       write();
       setInterval(write, 30_000).unref();
     }
@@ -134,7 +136,7 @@ async function networkCommand(options: LabCommandOptions, domains: string[], pla
     console.error('veilphone lab: --signing needs a single domain');
     process.exit(exitCodes.invalid);
   }
-  const trace = options.trace !== undefined ? fs.openSync(options.trace, 'a') : undefined;
+  const trace = options.trace !== undefined ? openPrivateFile(options.trace, 'a') : undefined;
   let network: LabNetwork;
   let admin: AdminServer | undefined;
   try {

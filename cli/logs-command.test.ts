@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallLogEntry } from '../core/api/call-log-types.js';
 import { CallLogStore } from '../core/calllog/call-log-store.js';
+import { migrateCallLog } from '../core/calllog/migrate.js';
+import { migrations } from '../core/calllog/schema.js';
 import { callLogPath } from '../core/phone/data-dir.js';
 import { veilphone } from '../test/support/veilphone-cli.js';
 import { parseTimeOption } from './time-option.js';
@@ -115,6 +118,70 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
     expect(set.stdout).toContain('removed 2 call(s)');
     expect(set.stdout).toContain('keeping the newest 4 calls; 4 call(s) in the log');
     expect(ids((await run(['list', '--json'])).stdout)).toEqual(['00000006-new', '00000005-in', '00000004-anon', '00000003-fail']);
+  });
+});
+
+describe('veilphone logs on a data dir from before issue 17', { timeout: 120_000 }, () => {
+  const response = '6629fae49393a05397450978507c4ef1';
+  const sdesKey = 'WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVzcyAoHAI';
+  const sdp = `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 16384 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${sdesKey}\r\n`;
+  const challenged = [
+    'INVITE sip:bob@lab SIP/2.0',
+    'Call-ID: old-call',
+    'CSeq: 2 INVITE',
+    `Proxy-Authorization: Digest username="alice", realm="lab", nonce="4f1a9c", uri="sip:bob@lab", response="${response}", qop=auth, nc=00000001, cnonce="0a4f"`,
+    'Content-Type: application/sdp',
+    `Content-Length: ${sdp.length}`,
+    '',
+    sdp,
+  ].join('\r\n');
+  const mode = (file: string): string => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it('shows and exports it with no digest response or SDES key, and makes the dir 0700 and its files 0600 (umask 022)', async () => {
+    const previous = process.umask(0o022); // the commands below inherit it
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vp-logs-old-')), 'data');
+    try {
+      fs.mkdirSync(dir, { mode: 0o755 });
+      const file = callLogPath(dir);
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      migrateCallLog(db, migrations.slice(0, 2)); // as the release before this change wrote it
+      db.prepare("INSERT INTO calls (id, account_id, direction, sip_call_id, remote_shown, remote_uri, started_at, result) VALUES ('0000000a-old', 'alice', 'outgoing', 'old-call', 'bob', 'sip:bob@lab', 1, 'answered')").run();
+      db.prepare("INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw) VALUES ('0000000a-old', 0, 'out', 1, 'udp', '127.0.0.1:40000', '127.0.0.1:5060', ?)").run(challenged);
+      db.close();
+      const ours = ['settings.json', 'lease.json', 'ownership.jsonl', 'settings.json.4242.tmp'];
+      for (const name of ours) fs.writeFileSync(path.join(dir, name), '{}\n');
+      fs.writeFileSync(path.join(dir, 'notes.txt'), 'not ours\n');
+      fs.writeFileSync(path.join(dir, 'tool.sh'), '#!/bin/sh\n', { mode: 0o755 });
+      expect([mode(dir), mode(file), mode(path.join(dir, 'settings.json'))]).toEqual(['755', '644', '644']);
+
+      const json = path.join(dir, 'export', 'old.json');
+      const pcap = path.join(dir, 'export', 'old.pcap');
+      const outcomes = await Promise.all(
+        [['show', 'old-call', '--raw'], ['show', 'old-call', '--json'], ['export', 'old-call', '--json', json, '--pcap', pcap]].map(async (args) => {
+          const child = veilphone(['logs', ...args], { dataDir: dir });
+          return { code: await child.exitCode(60_000), stdout: child.stdout, stderr: child.stderr };
+        }),
+      );
+      for (const outcome of outcomes) expect(outcome.code, outcome.stderr).toBe(0);
+      const [raw, asJson] = outcomes;
+      expect(raw!.stdout).toContain('response="<redacted>", qop=auth');
+      expect(raw!.stdout).toContain('username="alice", realm="lab", nonce="4f1a9c", uri="sip:bob@lab"');
+      const everything = [raw!.stdout, asJson!.stdout, fs.readFileSync(json, 'utf8'), fs.readFileSync(pcap).toString('latin1')];
+      for (const file2 of [file, `${file}-wal`]) if (fs.existsSync(file2)) everything.push(fs.readFileSync(file2).toString('latin1'));
+      for (const text of everything) {
+        expect(text).not.toContain(response);
+        expect(text).not.toContain(sdesKey);
+      }
+
+      expect(mode(dir)).toBe('700');
+      for (const name of ['calllog.sqlite', ...ours]) expect(mode(path.join(dir, name)), name).toBe('600');
+      expect([mode(json), mode(pcap)]).toEqual(['600', '600']);
+      expect([mode(path.join(dir, 'notes.txt')), mode(path.join(dir, 'tool.sh'))]).toEqual(['644', '755']); // not Veilphone's
+    } finally {
+      process.umask(previous);
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });
 

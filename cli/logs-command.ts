@@ -8,7 +8,8 @@ import { CallLogError, CallLogStore } from '../core/calllog/call-log-store.js';
 import { callLogToJson } from '../core/calllog/json-export.js';
 import { renderLadderText } from '../core/calllog/ladder-text.js';
 import { PcapExportError, tracesToPcap } from '../core/calllog/pcap-export.js';
-import { callLogPath } from '../core/phone/data-dir.js';
+import { writePrivateFile } from '../core/files/private-files.js';
+import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { exitCodes } from './exit-codes.js';
 
 export interface LogsListOptions {
@@ -30,6 +31,7 @@ function openLog(dataDir: string): CallLogStore {
   const file = callLogPath(dataDir);
   if (!fs.existsSync(file)) fail(exitCodes.invalid, 'NO_CALL_LOG', `no call log in ${dataDir} (use --data-dir)`);
   try {
+    prepareDataDir(dataDir);
     return CallLogStore.open(file);
   } catch (error) {
     fail(exitCodes.environment, (error as CallLogError).code ?? 'OPEN_FAILED', (error as Error).message);
@@ -139,9 +141,9 @@ export function logsRetention(dataDir: string, options: { keepDays?: string; kee
   const days = count(options.keepDays, '--keep-days');
   const calls = count(options.keepCalls, '--keep-calls');
   if (options.keepAll && (days !== undefined || calls !== undefined)) fail(exitCodes.invalid, 'INVALID_RETENTION', '--keep-all cannot be combined with --keep-days or --keep-calls');
-  fs.mkdirSync(dataDir, { recursive: true });
   let log: CallLogStore;
   try {
+    prepareDataDir(dataDir);
     log = CallLogStore.open(callLogPath(dataDir));
   } catch (error) {
     fail(exitCodes.environment, (error as CallLogError).code ?? 'OPEN_FAILED', (error as Error).message);
@@ -188,7 +190,8 @@ function summaryLine(call: CallLogEntry): string {
 function write(file: string, data: string | Buffer): void {
   try {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    fs.writeFileSync(file, data);
+    writePrivateFile(file, data); // an export tells as much as the call log: readable by its owner only, like the log
+
   } catch (error) {
     fail(exitCodes.environment, 'WRITE_FAILED', `cannot write ${file}: ${(error as Error).message}`);
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CallLogStore } from '../core/calllog/call-log-store.js';
-import { callLogPath } from '../core/phone/data-dir.js';
+import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { loadScenarioFile, ScenarioError } from '../core/scenario/load-scenario.js';
 import { withServers } from '../core/scenario/with-servers.js';
 import { toJUnit, type ScenarioReport } from '../core/scenario/scenario-report.js';
@@ -41,6 +41,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   }
   let callLog: CallLogStore;
   try {
+    prepareDataDir(options.dataDir);
     callLog = CallLogStore.open(callLogPath(options.dataDir));
   } catch (error) {
     console.error(`veilphone run: ${(error as Error).message}`);

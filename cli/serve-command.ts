@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
 import { settingsPath } from '../core/phone/account-store.js';
-import { callLogPath } from '../core/phone/data-dir.js';
+import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
 import { Lab } from '../lab/lab.js';
@@ -75,7 +75,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   let provisioned: ProvisionedPhone | undefined;
   if (provision === 'dhcp') {
     try {
-      fs.mkdirSync(options.dataDir, { recursive: true });
+      prepareDataDir(options.dataDir);
       const source = dhcpInterface !== undefined ? { network: { interface: dhcpInterface } } : { gateway: lab!.serviceGateway!.endpoints };
       provisioned = await provisionPhone({ ...source, dataDir: options.dataDir });
     } catch (error) {
@@ -94,7 +94,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   } catch (error) {
     fail(exitCodes.environment, `cannot build the UI: ${(error as Error).message}`);
   }
-  fs.mkdirSync(options.dataDir, { recursive: true });
+  try {
+    prepareDataDir(options.dataDir);
+  } catch (error) {
+    await lab?.stop();
+    fail(exitCodes.environment, `cannot use the data dir ${options.dataDir}: ${(error as Error).message}`);
+  }
   const keyFile = options.signingKeys;
   const readKeys = (file: string): VerificationKeyFile[] => [parseVerificationKeyFile(fs.readFileSync(file, 'utf8'))];
   if (keyFile !== undefined) {

@@ -1,10 +1,9 @@
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, safeStorage, session, Tray } from 'electron';
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AccountConfig, NetworkStatus } from '../core/api/phone-types.js';
 import { settingsPath } from '../core/phone/account-store.js';
-import { callLogPath, defaultDataDir } from '../core/phone/data-dir.js';
+import { callLogPath, defaultDataDir, prepareDataDir } from '../core/phone/data-dir.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
 import { PhoneError } from '../core/api/phone-error.js';
@@ -53,7 +52,7 @@ new DesktopHost({
     },
   },
   createPhone: async () => {
-    fs.mkdirSync(dataDir, { recursive: true });
+    prepareDataDir(dataDir); // 0700, and our files in it 0600 (issue 17)
     // Seed 003: lease first; the soft switches and dial plan of the boot file override the launcher's server.
     const provisioned = leaseSource !== undefined ? await provisionPhone({ ...parseLeaseSource(leaseSource), dataDir }) : undefined;
     const server = provisioned?.account.server ?? account?.server;

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createPrivateDir, openPrivateFile } from '../files/private-files.js';
 import { AddressError } from './address-error.js';
+
+/** The journal's file name inside a data dir. */
+export const journalFileName = 'ownership.jsonl';
 
 /** Something the phone put into the world that must not outlive it (SPEC B: "nothing is left behind"). */
 export type OwnedThing =
@@ -34,9 +38,9 @@ export class OwnershipJournal {
   }
 
   static open(dataDir: string, iidHistory = 4096): OwnershipJournal {
-    const journal = new OwnershipJournal(path.join(dataDir, 'ownership.jsonl'), iidHistory);
+    const journal = new OwnershipJournal(path.join(dataDir, journalFileName), iidHistory);
     try {
-      fs.mkdirSync(dataDir, { recursive: true });
+      createPrivateDir(dataDir);
       if (fs.existsSync(journal.file)) journal.replay(fs.readFileSync(journal.file, 'utf8'));
       journal.compact();
     } catch (error) {
@@ -85,12 +89,13 @@ export class OwnershipJournal {
     const tmp = `${this.file}.tmp`;
     const lines: Line[] = [...this.owned.values()].map((e) => ({ op: 'own', id: e.id, at: e.at, thing: e.thing }));
     if (this.iids.length > 0) lines.push({ op: 'iids', at: Date.now(), iids: this.iids });
-    const fd = fs.openSync(tmp, 'w');
+    // Owner-only (issue 17): the journal names our one-time addresses and registrations.
+    const fd = openPrivateFile(tmp, 'w');
     fs.writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, this.file);
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = openPrivateFile(this.file, 'a');
   }
 
   private replay(text: string): void {

@@ -6,6 +6,8 @@ import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { buildCallQuery, indexableSearch, indexedSearchLimit, searchPhrase } from './call-log-query.js';
 import { CallLogSchemaError, migrateCallLog } from './migrate.js';
 import { checkRetention, pruneCalls, RetentionError } from './retention.js';
+import { redactTraceEntry } from './trace-redaction.js';
+import { createPrivateDir, openPrivateFile, privateFileMode, restrictMode } from '../files/private-files.js';
 
 export class CallLogError extends Error {
   override readonly name = 'CallLogError';
@@ -110,7 +112,7 @@ export class CallLogStore {
     if (options.retention) checkOrThrow(options.retention);
     let db: Database.Database;
     try {
-      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (file !== ':memory:') makeLogPrivate(file);
       db = new Database(file);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across a process crash, not a power cut
@@ -174,10 +176,10 @@ export class CallLogStore {
     return statement;
   }
 
-  /** Queue one traced message for a call; written within this event-loop turn. */
+  /** Queue one traced message for a call, its secrets masked (trace-redaction.ts); written within this event-loop turn. */
   appendMessage(callId: string, entry: SipTapEntry): void {
     if (this.closed) return;
-    this.pending.push({ callId, entry });
+    this.pending.push({ callId, entry: redactTraceEntry(entry) });
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -212,7 +214,8 @@ export class CallLogStore {
     this.flush();
     const row = this.selectCall.get(id) as Row | undefined;
     if (!row) return undefined;
-    return { ...fromRow(row), messages: this.selectMessages.all(id) as TraceMessage[] };
+    // Masked again as read: a message written by an older Veilphone still running on this file since the upgrade.
+    return { ...fromRow(row), messages: (this.selectMessages.all(id) as TraceMessage[]).map(redactTraceEntry) };
   }
 
   /** Several calls with their traces, in the order asked; throws UNKNOWN_CALL for an id not in the log. */
@@ -369,6 +372,27 @@ export class CallLogStore {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * The log and SQLite's companion files readable by their owner only (issue 17). SQLite creates `-wal`, `-shm` and
+ * `-journal` with the mode of the main file (and sets that mode despite the umask), so the main file is made 0600
+ * before SQLite opens it: created empty (a valid new database) when missing, else tightened by path — never opened
+ * here, as closing a second descriptor would drop SQLite's POSIX locks on it. Companions left by an earlier run keep
+ * their old mode when reused, so they are tightened too.
+ */
+function makeLogPrivate(file: string): void {
+  createPrivateDir(path.dirname(file));
+  try {
+    fs.closeSync(openPrivateFile(file, 'wx'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    restrictMode(file, privateFileMode);
+  }
+  for (const companion of callLogCompanions) restrictMode(`${file}${companion}`, privateFileMode);
+}
+
+/** The files SQLite keeps beside a database in WAL mode (and a rollback journal while it switches to WAL). */
+export const callLogCompanions = ['-wal', '-shm', '-journal'] as const;
 
 /** The process with this id still runs (EPERM: it runs as another user). Our own process counts as running. */
 function processAlive(pid: number): boolean {

@@ -36,15 +36,32 @@ function apply(db: Database.Database, migration: Migration): void {
     db.transaction(() => {
       if (currentVersion(db) >= migration.version) return; // another process got here first
       for (const statement of migration.statements) db.exec(statement);
+      migration.rewrite?.(db);
       if (migration.rebuildsTables) {
         const broken = db.pragma('foreign_key_check') as unknown[];
         if (broken.length > 0) throw new Error(`${broken.length} rows would break a foreign key`);
       }
-      db.pragma(`user_version = ${migration.version}`);
+      if (!migration.scrubs) db.pragma(`user_version = ${migration.version}`);
     }).immediate();
+    if (migration.scrubs && currentVersion(db) < migration.version) scrub(db, migration.version);
   } catch (error) {
     throw new CallLogSchemaError('MIGRATION_FAILED', `upgrading to schema ${migration.version} (${migration.description}) failed: ${(error as Error).message}`);
   } finally {
     if (migration.rebuildsTables) db.pragma('foreign_keys = ON');
   }
+}
+
+/**
+ * After a scrubbing rewrite, the old values survive the UPDATE in the file: in freed space, in freed pages, and as
+ * divider keys in the interior pages of a WITHOUT ROWID table's b-tree (which hold whole rows and are not rewritten
+ * when a non-key column changes; measured: 11 of 141 copies remained with `secure_delete` on). VACUUM rebuilds every
+ * page (https://sqlite.org/lang_vacuum.html); the checkpoint then copies the new pages over the main file and cuts the
+ * WAL to nothing (while another process reads the file, its next checkpoint finishes that). Only then does the
+ * version move: a crash before leaves the file at the old version, and the next open runs the idempotent rewrite and
+ * this again.
+ */
+function scrub(db: Database.Database, version: number): void {
+  db.exec('VACUUM');
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.pragma(`user_version = ${version}`);
 }

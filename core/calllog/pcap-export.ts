@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { TraceMessage } from '../api/call-log-types.js';
+import { redactTrace } from './trace-redaction.js';
 
 /** pcap (libpcap 2.4, microsecond timestamps) with Ethernet framing: what Wireshark, tshark and sngrep all read. */
 const linktypeEthernet = 1;
@@ -32,7 +33,8 @@ export function parseTraceEndpoint(text: string): Endpoint {
 /**
  * The SIP messages of one or more calls as UDP datagrams between their real addresses and ports, at the times they
  * crossed the socket, whatever transport carried them (so `sngrep -I` and Wireshark show the dialogs). A message too
- * large for one UDP datagram is written truncated (its original length recorded), which both tools accept.
+ * large for one UDP datagram is written truncated (its original length recorded), which both tools accept. Secrets are
+ * masked (trace-redaction.ts) to their own length in bodies, so each message's Content-Length still matches its body.
  */
 export function tracesToPcap(messages: readonly TraceMessage[]): Buffer {
   return udpFramesToPcap(
@@ -43,7 +45,7 @@ export function tracesToPcap(messages: readonly TraceMessage[]): Buffer {
         const remote = parseTraceEndpoint(message.remote);
         if (local.family !== remote.family) throw new PcapExportError('MIXED_FAMILIES', `message ${message.seq} goes between IPv${local.family} and IPv${remote.family}`);
         const [src, dst] = message.dir === 'out' ? [local, remote] : [remote, local];
-        return { atMicros: message.at * 1000, src, dst, payload: Buffer.from(message.raw, 'utf8') };
+        return { atMicros: message.at * 1000, src, dst, payload: Buffer.from(redactTrace(message.raw), 'utf8') };
       }),
   );
 }

@@ -1,3 +1,6 @@
+import type Database from 'better-sqlite3';
+import { redactTrace } from './trace-redaction.js';
+
 /**
  * The call log's schema as numbered migrations: migration N upgrades a file whose `user_version` is N-1. Never edit
  * a migration that has shipped; add the next one. `schemaVersion` is what this build writes.
@@ -9,6 +12,13 @@ export interface Migration {
   statements: string[];
   /** Runs with foreign keys off (a table rebuild, SQLite's 12-step ALTER procedure), checked before commit. */
   rebuildsTables?: boolean;
+  /** A step in code, after the statements, in the same transaction. */
+  rewrite?: (db: Database.Database) => void;
+  /**
+   * It removes content that must not survive anywhere in the file: the file is rebuilt (VACUUM) and the WAL emptied
+   * before the version moves (migrate.ts `scrub`), so its statements and rewrite must be safe to run twice.
+   */
+  scrubs?: boolean;
 }
 
 /** Columns of `calls` from version 2 on (the table is rebuilt, not altered, in migration 2). */
@@ -146,6 +156,36 @@ export const migrations: Migration[] = [
       'CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
     ],
   },
+  {
+    version: 3,
+    description: 'digest responses and SDES keys masked in stored traces (issue 17)',
+    statements: [],
+    rewrite: redactStoredTraces,
+    scrubs: true,
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;
+
+/**
+ * Every stored message through `redactTrace`, a page at a time in key order (bounded memory, and a statement is never
+ * open while another writes). A later change to what `redactTrace` masks adds a migration that runs this again.
+ */
+function redactStoredTraces(db: Database.Database): void {
+  // LIKE is case-insensitive for ASCII: only messages that may hold a secret are read back into JavaScript.
+  const page = db.prepare(
+    `SELECT call_id, seq, raw FROM messages WHERE (call_id, seq) > (?, ?)
+       AND (raw LIKE '%authorization%' OR raw LIKE '%authentication-info%' OR raw LIKE '%a=crypto:%' OR raw LIKE '%k=clear:%' OR raw LIKE '%k=base64:%')
+     ORDER BY call_id, seq LIMIT 256`,
+  );
+  const update = db.prepare('UPDATE messages SET raw = ? WHERE call_id = ? AND seq = ?');
+  type Stored = { call_id: string; seq: number; raw: string };
+  for (let rows = page.all('', -1) as Stored[]; rows.length > 0; ) {
+    for (const row of rows) {
+      const redacted = redactTrace(row.raw);
+      if (redacted !== row.raw) update.run(redacted, row.call_id, row.seq);
+    }
+    const last = rows[rows.length - 1]!;
+    rows = page.all(last.call_id, last.seq) as Stored[];
+  }
+}

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createPrivateDir, writePrivateFileAtomic } from '../files/private-files.js';
 import { isIpv4 } from './ipv4.js';
 import { portRangeProblem } from './dhcp-options.js';
 import type { Lease } from './lease.js';
@@ -25,13 +26,16 @@ export interface LeaseStore {
 /** Lease times that may be infinite (static or infinite leases), stored as null. */
 const timeKeys = new Set(['renewAt', 'rebindAt', 'expiresAt']);
 
-/** `lease.json` in the phone's data dir, written atomically (temp file + rename). */
+/** The stored lease's file name inside a data dir. */
+export const leaseFileName = 'lease.json';
+
+/** `lease.json` in the phone's data dir, written atomically (temp file + rename), readable by its owner only. */
 export class FileLeaseStore implements LeaseStore {
   readonly file: string;
   /** Why the last load found nothing usable (BAD_STORED_LEASE), for the UI and tests. */
   problem: LeaseError | undefined;
 
-  constructor(dataDir: string, fileName = 'lease.json') {
+  constructor(dataDir: string, fileName = leaseFileName) {
     this.file = path.join(dataDir, fileName);
   }
 
@@ -52,11 +56,9 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   save(stored: StoredLease): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const temp = `${this.file}.${process.pid}.tmp`;
+    createPrivateDir(path.dirname(this.file));
     // Infinity (a static or infinite lease) is written as null and read back as Infinity.
-    fs.writeFileSync(temp, `${JSON.stringify({ version: 1, ...stored }, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value), 2)}\n`);
-    fs.renameSync(temp, this.file);
+    writePrivateFileAtomic(this.file, `${JSON.stringify({ version: 1, ...stored }, (_key, value) => (value === Number.POSITIVE_INFINITY ? null : value), 2)}\n`);
   }
 
   clear(): void {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PhoneError } from '../api/phone-error.js';
 import type { AccountConfig } from '../api/phone-types.js';
+import { createPrivateDir, writePrivateFileAtomic } from '../files/private-files.js';
 import { checkAccountConfig } from './account-config-check.js';
 import type { SecretSealer } from './secret-sealer.js';
 
@@ -22,9 +23,12 @@ interface SealedPassword {
   data: string;
 }
 
+/** The settings file's name inside a data dir. */
+export const settingsFileName = 'settings.json';
+
 /** Where the settings view's accounts live inside a data dir. */
 export function settingsPath(dataDir: string): string {
-  return path.join(dataDir, 'settings.json');
+  return path.join(dataDir, settingsFileName);
 }
 
 /**
@@ -83,13 +87,10 @@ export class AccountStore {
       throw new PhoneError('STORAGE_FAILED', `cannot seal a password with ${this.sealer!.scheme}: ${(error as Error).message}`);
     }
     const body: SettingsFile = { version: 1, accounts: stored };
-    const temporary = `${this.file}.${process.pid}.tmp`;
     try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      fs.writeFileSync(temporary, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-      fs.renameSync(temporary, this.file);
+      createPrivateDir(path.dirname(this.file));
+      writePrivateFileAtomic(this.file, `${JSON.stringify(body, null, 2)}\n`);
     } catch (error) {
-      fs.rmSync(temporary, { force: true });
       throw new PhoneError('STORAGE_FAILED', `cannot save the settings: ${(error as Error).message}`);
     }
   }

@@ -11,6 +11,7 @@ import { readWav, WavFileSink } from '../media/wav-file.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
 import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
+import { agentDataDir } from '../phone/data-dir.js';
 import { rawCallId } from '../phone/trace-router.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { VerificationKeyFile } from '../signing/key-ring.js';
@@ -186,7 +187,7 @@ export class ScenarioRunner {
       const server = spec.server ?? own?.[spec.transport] ?? servers[spec.transport];
       if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
       const trace: SipTapEntry[] = [];
-      const agentDir = this.options.dataDir !== undefined ? path.join(this.options.dataDir, 'agents', name) : undefined;
+      const agentDir = this.options.dataDir !== undefined ? agentDataDir(this.options.dataDir, name) : undefined;
       let provisioned: ProvisionedPhone | undefined;
       if (spec.provision === 'dhcp') {
         if (!this.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);

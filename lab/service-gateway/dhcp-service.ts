@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createPrivateDir, writePrivateFileAtomic } from '../../core/files/private-files.js';
 import { dhcpMessage, encodeVendorSubOptions, formatHardwareAddress, type DhcpMessage } from '../../core/lease/dhcp-message.js';
 import type { DhcpOptions, MgcAddress, PortRange } from '../../core/lease/dhcp-options.js';
 import { ipv4Bytes, ipv4ToNumber, numberToIpv4 } from '../../core/lease/ipv4.js';
@@ -295,10 +296,8 @@ export class DhcpService {
   private save(): void {
     const file = this.options.leaseFile;
     if (!file) return;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.tmp`;
-    fs.writeFileSync(temp, `${JSON.stringify({ leases: this.list().filter((l) => l.state === 'bound') }, null, 2)}\n`);
-    fs.renameSync(temp, file);
+    createPrivateDir(path.dirname(file));
+    writePrivateFileAtomic(file, `${JSON.stringify({ leases: this.list().filter((l) => l.state === 'bound') }, null, 2)}\n`);
   }
 }
 

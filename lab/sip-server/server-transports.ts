@@ -1,5 +1,6 @@
 import { inspectInbound, type SipMessage } from '../../core/sip/message/index.js';
 import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import { redactTrace } from '../../core/calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
 import { ConnectionGate, type ConnectionGateSnapshot, type ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
@@ -160,6 +161,7 @@ export class ServerTransports {
   }
 
   private record(dir: 'in' | 'out', transport: SipTransportKind, local: Endpoint, remote: Endpoint, raw: string): void {
-    this.options.tap?.({ dir, at: Date.now(), transport, local: formatEndpoint(local), remote: formatEndpoint(remote), raw });
+    // Issue 17: the lab's trace (`veilphone lab --trace`) keeps no digest response or SDES key either.
+    this.options.tap?.({ dir, at: Date.now(), transport, local: formatEndpoint(local), remote: formatEndpoint(remote), raw: redactTrace(raw) });
   }
 }

@@ -4,7 +4,7 @@
 /** Lower core layers: may use each other, never core/phone or core/scenario (which compose them). */
 const coreLower = [
   'core/api', 'core/sip', 'core/sip/message', 'core/media', 'core/privacy', 'core/address', 'core/lease',
-  'core/household', 'core/signing', 'core/calllog',
+  'core/household', 'core/signing', 'core/calllog', 'core/files',
 ];
 
 /** @type {Record<string, { layers: string[]; node: boolean | string[]; packages: string[] }>} */
@@ -18,8 +18,10 @@ export const layers = {
   'core/sip': { layers: coreLower, node: true, packages: ['sip.js', 'ws'] },
   // core/media implements sip.js's SessionDescriptionHandler interface (types only).
   'core/media': { layers: ['core/api', 'core/media', 'core/sip/message'], node: true, packages: ['sip.js'] },
-  'core/address': { layers: ['core/api', 'core/address'], node: true, packages: [] },
-  'core/lease': { layers: ['core/api', 'core/lease'], node: true, packages: [] },
+  // Files only their owner may read (issue 17): every layer that writes to the data dir creates them through it.
+  'core/files': { layers: ['core/files'], node: ['fs', 'path'], packages: [] },
+  'core/address': { layers: ['core/api', 'core/address', 'core/files'], node: true, packages: [] },
+  'core/lease': { layers: ['core/api', 'core/lease', 'core/files'], node: true, packages: [] },
   'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },
   'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js'] },
   'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },

@@ -10,6 +10,7 @@ export interface SipTapEntry {
   local: string;
   /** `address:port` of the peer. */
   remote: string;
+  /** The message as it crossed the socket, its secrets masked (core/calllog/trace-redaction.ts). */
   raw: string;
 }
 

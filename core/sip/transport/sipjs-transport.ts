@@ -1,6 +1,7 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
 import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, viaBranch, type SipMessage, type Via } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
+import { redactTrace } from '../../calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
 import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.js';
@@ -152,7 +153,7 @@ export class SipJsTransport implements Transport {
       transport: flow.transport,
       local: formatEndpoint(flow.local),
       remote: formatEndpoint(remote),
-      raw,
+      raw: redactTrace(raw), // issue 17: no digest response or SDES key leaves through the tap
     });
     await flow.send(raw, remote);
   }
@@ -184,7 +185,7 @@ export class SipJsTransport implements Transport {
         transport: flow.transport,
         local: formatEndpoint(flow.local),
         remote: formatEndpoint(remote),
-        raw: data.toString('utf8'),
+        raw: redactTrace(data.toString('utf8')), // issue 17: no digest response or SDES key leaves through the tap
       });
     }
     if (!verdict.ok) {
