@@ -10,7 +10,7 @@ import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
 import { UdpLeaseTransport, type LeaseEndpoint, type LeaseTransport } from '../lease/lease-transport.js';
 import { PortPool } from '../lease/port-pool.js';
 import { provision } from '../lease/provisioner.js';
-import type { PhoneLease } from './phone.js';
+import type { PhoneLease } from './phone-lease.js';
 
 /** Where the lab's service gateway answers: DHCP over loopback and TFTP (whose port DHCP cannot carry). */
 export interface ServiceGatewayEndpoints {
