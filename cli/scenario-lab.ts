@@ -1,4 +1,4 @@
-import type { LabHandle, LabRequest } from '../core/scenario/scenario-runner.js';
+import type { LabHandle, LabRequest } from '../core/scenario/lab-handle.js';
 import { Lab, type LabOptions } from '../lab/lab.js';
 import { LabNetwork } from '../lab/lab-network.js';
 import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
