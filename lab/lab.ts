@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { SipTap } from '../core/sip/transport/message-tap.js';
+import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
 import { ServiceGateway, type ServiceGatewayOptions, type ServiceGatewaySnapshot } from './service-gateway/service-gateway.js';
 import type { VerificationKeyFile } from '../core/signing/key-ring.js';
@@ -39,6 +40,8 @@ export interface LabOptions {
   signing?: boolean | HeaderSigningOptions;
   /** Fault injection: forge routing headers on the phones' links (lab/signing/tamperer.ts). */
   tamper?: TamperKind;
+  /** Where the SIP sockets come from: the OS's by default, an in-memory network in unit tests (DHCP and TFTP stay real). */
+  sockets?: SipSockets;
 }
 
 export interface LabSnapshot {
@@ -81,6 +84,7 @@ export class Lab {
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
       ...(options.signing ? { signing: options.signing === true ? {} : options.signing } : {}),
       ...(options.tamper ? { tamper: options.tamper } : {}),
+      ...(options.sockets ? { sockets: options.sockets } : {}),
     });
     if (triangle) triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;
@@ -95,6 +99,7 @@ export class Lab {
           ...(options.timers ? { timers: options.timers } : {}),
           ...(options.tap ? { tap: options.tap } : {}),
           ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
+          ...(options.sockets ? { sockets: options.sockets } : {}),
         });
       }
       if (!options.serviceGateway) return new Lab(sip, undefined, secondary);

@@ -1,7 +1,7 @@
 import type { AccountIdentities } from './account-identities.js';
 import { SipIdentity } from '../sip/sip-identity.js';
-import { sourceAddressFor } from '../sip/local-address.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
@@ -14,6 +14,7 @@ export interface AccountFailoverOptions {
   /** New identities for the account at its (new) server. */
   identitiesFor: (account: AccountRuntime) => AccountIdentities;
   media: MediaFactoryProvider;
+  sockets: SipSockets;
   mediaPortRange?: { min: number; max: number };
   timers?: SipTimerValues;
   stopped: () => boolean;
@@ -58,10 +59,11 @@ async function probeServer(account: AccountRuntime, target: Endpoint, options: A
   const identity = await SipIdentity.create({
     aor: { user: account.config.user, domain: account.domain },
     transport: account.config.transport,
-    local: { address: account.config.localAddress ?? (await sourceAddressFor(target.address, target.port)), port: 0 },
+    local: { address: account.config.localAddress ?? (await options.sockets.sourceAddressFor(target.address, target.port)), port: 0 },
     server: target,
     sessionDescriptionHandlerFactory: throwawayMedia(options.media, options.mediaPortRange, account.config.id),
     ...(options.timers ? { timers: options.timers } : {}),
+    sockets: options.sockets,
   });
   try {
     return await identity.ping(account.config.keepalive?.timeoutMs ?? 2000);

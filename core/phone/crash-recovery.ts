@@ -1,5 +1,6 @@
 import { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
@@ -14,6 +15,7 @@ export interface CrashRecoveryOptions {
   media: MediaFactoryProvider;
   mediaPortRange?: { min: number; max: number };
   timers?: SipTimerValues;
+  sockets: SipSockets;
   emit: EmitPhoneEvent;
 }
 
@@ -48,6 +50,7 @@ export class CrashRecovery {
       },
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
+      sockets: this.options.sockets,
     }).then(
       (result) => {
         if (result.bindingsKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });

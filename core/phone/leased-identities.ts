@@ -4,9 +4,9 @@ import type { CommandRunner } from '../address/command-runner.js';
 import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import type { SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
-import { sourceAddressFor } from '../sip/local-address.js';
 import { formatEndpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
 import { createAddressManager } from './address-setup.js';
@@ -17,6 +17,8 @@ import { takeLeased, type PhoneLease } from './phone-lease.js';
 
 export interface LeasedIdentitiesOptions {
   media: MediaFactoryProvider;
+  /** Where every identity's socket comes from. */
+  sockets: SipSockets;
   mediaPortRange?: { min: number; max: number };
   timers?: SipTimerValues;
   /** Every SIP message of every account, as it crossed the socket. */
@@ -50,7 +52,7 @@ export class LeasedIdentities {
       server,
       transport: config.transport,
       open: (placement) => this.openIdentity(account, placement),
-      sourceAddress: async () => config.localAddress ?? (await sourceAddressFor(server.address, server.port)),
+      sourceAddress: async () => config.localAddress ?? (await this.options.sockets.sourceAddressFor(server.address, server.port)),
       ...(temporary
         ? {
             addresses: () =>
@@ -125,6 +127,7 @@ export class LeasedIdentities {
           this.options.emit({ type: 'registration', registration: { ...account.registration } });
         },
         ...(onDisposed ? { onDisposed } : {}),
+        sockets: this.options.sockets,
       });
       return identity;
     } catch (error) {

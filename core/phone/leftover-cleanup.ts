@@ -2,9 +2,9 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { recoverOwnership } from '../address/recover-ownership.js';
-import { sourceAddressFor } from '../sip/local-address.js';
 import { SipIdentity } from '../sip/sip-identity.js';
 import type { SipTransportKind } from '../sip/transport/endpoint.js';
+import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
 export interface LeftoverCleanupOptions {
@@ -14,6 +14,8 @@ export interface LeftoverCleanupOptions {
   credentials: (aor: string) => { username: string; password: string } | undefined;
   sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
   timers?: SipTimerValues;
+  /** Where the throwaway identities' sockets come from (the OS's by default). */
+  sockets?: SipSockets;
   /** A binding older than this is gone by itself at the registrar (its registration expired). */
   bindingLifetimeMs?: number;
 }
@@ -33,6 +35,7 @@ export interface LeftoverCleanupResult {
 export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise<LeftoverCleanupResult> {
   const { removed, bindings } = await recoverOwnership(options.journal, options.run);
   const result: LeftoverCleanupResult = { addressesRemoved: removed, bindingsRemoved: [], bindingsKept: [] };
+  const sockets = options.sockets ?? osSockets;
   const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
   const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
   // One at a time would hold the first REGISTER up for 64·T1 per unreachable registrar: all together instead.
@@ -52,10 +55,11 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
           aor: { user, domain },
           ...(credentials ? { auth: credentials } : {}),
           transport: binding.transport as SipTransportKind,
-          local: { address: await sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
+          local: { address: await sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
           server: binding.server,
           sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
           ...(options.timers ? { timers: options.timers } : {}),
+          sockets,
         });
         status = await identity.removeBinding(binding.contact);
       } catch {

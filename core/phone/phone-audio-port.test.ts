@@ -5,6 +5,7 @@ import { ToneSource } from '../media/audio-frame.js';
 import { toneShare } from '../media/tone-detector.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 
@@ -17,18 +18,20 @@ function tone(frequency: number, frames: number): Int16Array[] {
   });
 }
 
+/** SIP through the in-memory network; the RTP is real (core/media's sockets on loopback). */
 describe('Phone with its audio routed to a host audio port (the desktop audio bridge)', () => {
+  const network = new MemoryNetwork();
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   it('sends microphone frames to the far end, hands far-end frames to the port by call id, mutes for real, and stops at hang-up', async () => {
-    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const account = (user: string, auto = false) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, ...(auto ? { answer: { kind: 'auto' as const } } : {}) });
-    const desktop = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true });
-    const agent = new Phone({ accounts: [account('bob', true)], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
+    const desktop = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true, sockets: network });
+    const agent = new Phone({ accounts: [account('bob', true)], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => desktop.shutdown(), () => agent.shutdown());
     const agentEvents: PhoneEvent[] = [];
     agent.subscribe((e) => agentEvents.push(e));

@@ -16,6 +16,7 @@ import { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { VerificationKeyFile } from '../signing/key-ring.js';
 import { accountFailover } from './account-failover.js';
@@ -76,6 +77,11 @@ export interface PhoneOptions {
    * lab's, or a key file. Without them signatures are decoded but get no verdict.
    */
   signatureKeys?: () => readonly VerificationKeyFile[] | undefined;
+  /**
+   * Where every SIP socket comes from: the operating system's by default; a unit test links phones and the lab through
+   * an in-memory network instead (test/support/memory-network.ts).
+   */
+  sockets?: SipSockets;
 }
 
 /**
@@ -101,9 +107,11 @@ export class Phone implements PhoneApi {
   private readonly outgoing: OutgoingCalls;
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
+  private readonly sockets: SipSockets;
   private stopped = false;
 
   constructor(private readonly options: PhoneOptions) {
+    this.sockets = options.sockets ?? osSockets;
     const emit = this.events.emit;
     const stopped = (): boolean => this.stopped;
     const lease = (): PhoneLease | undefined => this.lease.current;
@@ -147,11 +155,13 @@ export class Phone implements PhoneApi {
       media: options.createSessionDescriptionHandlerFactory,
       ...(options.mediaPortRange ? { mediaPortRange: options.mediaPortRange } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
+      sockets: this.sockets,
       emit,
     });
     this.admission = new IncomingAdmission({ calls: this.calls, maxCalls, media: options.createSessionDescriptionHandlerFactory, lease, emit });
     this.identities = new LeasedIdentities({
       media: options.createSessionDescriptionHandlerFactory,
+      sockets: this.sockets,
       ...(options.mediaPortRange ? { mediaPortRange: options.mediaPortRange } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.onTrace ? { onTrace: options.onTrace } : {}),
@@ -184,6 +194,7 @@ export class Phone implements PhoneApi {
       servers,
       identitiesFor: (a) => this.identities.identitiesFor(a),
       media: this.options.createSessionDescriptionHandlerFactory,
+      sockets: this.sockets,
       ...(this.options.mediaPortRange ? { mediaPortRange: this.options.mediaPortRange } : {}),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       stopped: () => this.stopped,

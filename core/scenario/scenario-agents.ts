@@ -5,6 +5,7 @@ import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { Phone } from '../phone/phone.js';
 import { provisionPhone, type ProvisionedPhone } from '../phone/provision-phone.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { ServerUris } from './lab-handle.js';
 import { ScenarioEnvironmentError } from './scenario-errors.js';
@@ -18,6 +19,8 @@ export interface AgentSetup {
   timers?: SipTimerValues;
   /** Where each agent keeps its persistent state (`agents/NAME` inside). */
   dataDir?: string;
+  /** Where the agents' SIP sockets come from (the OS's by default). */
+  sockets?: SipSockets;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     createSessionDescriptionHandlerFactory: setup.createSessionDescriptionHandlerFactory,
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
     ...(setup.timers ? { timers: setup.timers } : {}),
+    ...(setup.sockets ? { sockets: setup.sockets } : {}),
     onTrace: (_account, entry) => trace.push(entry),
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });

@@ -1,6 +1,7 @@
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { callReport } from './call-report.js';
 import { labRequest, type LabHandle, type LabRequest } from './lab-handle.js';
@@ -21,6 +22,8 @@ export interface ScenarioRunnerOptions {
   /** Default wait of an `expect` without `within`. */
   defaultWithinMs?: number;
   onProgress?: (step: StepReport) => void;
+  /** Where the agents' SIP sockets come from: the OS's by default, an in-memory network (shared with the lab) in unit tests. */
+  sockets?: SipSockets;
 }
 
 /**
@@ -95,6 +98,7 @@ export class ScenarioRunner {
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         ...(this.options.dataDir !== undefined ? { dataDir: this.options.dataDir } : {}),
+        ...(this.options.sockets ? { sockets: this.options.sockets } : {}),
       });
       this.state.agents.set(name, agent);
     }

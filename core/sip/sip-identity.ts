@@ -13,6 +13,7 @@ import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
+import type { SipSockets } from './transport/sip-sockets.js';
 import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
 import { defaultSipTimers, type SipTimerValues } from './transport/udp-retransmitter.js';
 
@@ -41,6 +42,8 @@ export interface SipIdentityOptions {
   /** Extra headers on every REGISTER. */
   registerHeaders?: string[];
   onIncomingCall?: (call: SipCall) => void;
+  /** Where its socket comes from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
@@ -81,7 +84,7 @@ export class SipIdentity {
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     let flow;
     try {
-      flow = await openFlow(options.transport, options.local, options.server);
+      flow = await openFlow(options.transport, options.local, options.server, options.sockets);
     } catch (error) {
       throw new SipIdentityError('TRANSPORT_FAILED', `cannot open ${options.transport} from ${formatEndpoint(options.local)} to ${formatEndpoint(options.server)}: ${(error as Error).message}`);
     }
@@ -91,7 +94,7 @@ export class SipIdentity {
     const transportOptions: SipJsTransportOptions = {
       flow,
       server: options.server,
-      reopen: () => openFlow(options.transport, local, options.server),
+      reopen: () => openFlow(options.transport, local, options.server, options.sockets),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
       ...(options.tap ? { tap: options.tap } : {}),

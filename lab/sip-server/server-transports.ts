@@ -9,9 +9,8 @@ import {
 import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
 import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
-import { listenTcp, listenWs, type SipListener } from '../../core/sip/transport/stream-listeners.js';
-import { TcpSipConnection } from '../../core/sip/transport/tcp-connection.js';
-import { UdpSipSocket } from '../../core/sip/transport/udp-socket.js';
+import { osSockets, type SipDatagramSocket, type SipSockets } from '../../core/sip/transport/sip-sockets.js';
+import type { SipListener } from '../../core/sip/transport/stream-listeners.js';
 
 /** Where a message arrived from, or where one must go. */
 export interface Hop {
@@ -34,6 +33,8 @@ export interface ServerTransportsOptions {
   tcp?: number;
   ws?: number;
   tap?: SipTap;
+  /** Where the sockets come from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
 }
 
 /**
@@ -45,7 +46,7 @@ export class ServerTransports {
   readonly rejects = new RejectCounter();
   onMessage: (inbound: Inbound) => void = () => undefined;
   onConnectionClosed: (connectionId: string) => void = () => undefined;
-  private udp?: UdpSipSocket;
+  private udp?: SipDatagramSocket;
   private readonly listeners: Partial<Record<'tcp' | 'ws', SipListener>> = {};
   private readonly connections = new Map<string, SipConnection>();
 
@@ -53,16 +54,17 @@ export class ServerTransports {
 
   static async start(options: ServerTransportsOptions): Promise<ServerTransports> {
     const transports = new ServerTransports(options);
+    const sockets = options.sockets ?? osSockets;
     try {
       if (options.udp !== undefined) {
-        transports.udp = await UdpSipSocket.bind({ address: options.address, port: options.udp });
+        transports.udp = await sockets.bindUdp({ address: options.address, port: options.udp });
         transports.udp.onMessage = (data, remote) => transports.receive(data, { transport: 'udp', remote }, transports.udp!.local);
       }
       if (options.tcp !== undefined) {
-        transports.listeners.tcp = await listenTcp({ address: options.address, port: options.tcp }, (c) => transports.adopt(c));
+        transports.listeners.tcp = await sockets.listen('tcp', { address: options.address, port: options.tcp }, (c) => transports.adopt(c));
       }
       if (options.ws !== undefined) {
-        transports.listeners.ws = await listenWs({ address: options.address, port: options.ws }, (c) => transports.adopt(c));
+        transports.listeners.ws = await sockets.listen('ws', { address: options.address, port: options.ws }, (c) => transports.adopt(c));
       }
     } catch (error) {
       await transports.close();
@@ -107,7 +109,7 @@ export class ServerTransports {
     let connection = hop.connectionId !== undefined ? this.connections.get(hop.connectionId) : undefined;
     if (!connection || connection.closed) connection = this.findConnection(hop.transport, hop.remote);
     if (!connection && hop.transport === 'tcp') {
-      connection = await TcpSipConnection.connect(hop.remote, { address: this.options.address });
+      connection = await (this.options.sockets ?? osSockets).connect('tcp', hop.remote, { address: this.options.address });
       this.adopt(connection);
     }
     if (!connection) throw new Error(`no ${hop.transport} connection to ${formatEndpoint(hop.remote)}`);

@@ -1,4 +1,5 @@
 import type { SipTap } from '../../core/sip/transport/message-tap.js';
+import type { SipSockets } from '../../core/sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { DigestAuthenticator } from './digest-auth.js';
 import { Registrar, type Binding } from './registrar.js';
@@ -45,6 +46,8 @@ export interface SipLabServerOptions {
   tamper?: TamperKind;
   /** Transactions held at once before new requests get 503 (SipProxyOptions.maxTransactions). */
   maxTransactions?: number;
+  /** Where the sockets come from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
 }
 
 export interface SipLabServerSnapshot {
@@ -83,6 +86,7 @@ export class SipLabServer {
       ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
       ...(options.ws !== undefined ? { ws: options.ws } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.sockets ? { sockets: options.sockets } : {}),
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
     const registrar = options.registrar ?? new Registrar(users ? { users } : {});

@@ -1,8 +1,6 @@
 import type { Endpoint, SipTransportKind } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
-import { TcpSipConnection } from './tcp-connection.js';
-import { UdpSipSocket } from './udp-socket.js';
-import { WsSipConnection } from './ws-connection.js';
+import { osSockets, type SipDatagramSocket, type SipSockets } from './sip-sockets.js';
 
 /**
  * What one phone identity talks through: a bound UDP socket, or one TCP/WebSocket connection to its server
@@ -21,11 +19,9 @@ export interface SipFlow {
   readonly connected: boolean;
 }
 
-export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint): Promise<SipFlow> {
-  if (transport === 'udp') return new UdpFlow(await UdpSipSocket.bind(local));
-  const connection =
-    transport === 'tcp' ? await TcpSipConnection.connect(server, local) : await WsSipConnection.connect(server, local);
-  return new ConnectionFlow(connection);
+export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, sockets: SipSockets = osSockets): Promise<SipFlow> {
+  if (transport === 'udp') return new UdpFlow(await sockets.bindUdp(local));
+  return new ConnectionFlow(await sockets.connect(transport, server, local));
 }
 
 class UdpFlow implements SipFlow {
@@ -34,7 +30,7 @@ class UdpFlow implements SipFlow {
   onClose: (error?: Error) => void = () => undefined;
   connected = true;
 
-  constructor(private readonly socket: UdpSipSocket) {
+  constructor(private readonly socket: SipDatagramSocket) {
     socket.onMessage = (data, remote) => this.onData(data, remote);
   }
 
