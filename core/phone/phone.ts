@@ -16,6 +16,7 @@ import { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import { assertSipJsPatched } from '../sip/sipjs-patches.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { VerificationKeyFile } from '../signing/key-ring.js';
@@ -111,6 +112,7 @@ export class Phone implements PhoneApi {
   private stopped = false;
 
   constructor(private readonly options: PhoneOptions) {
+    assertSipJsPatched(); // refuse to start on a sip.js the install did not patch (tools/postinstall/README.md)
     this.sockets = options.sockets ?? osSockets;
     const emit = this.events.emit;
     const stopped = (): boolean => this.stopped;

@@ -10,6 +10,7 @@ import {
 import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { assertSipJsPatched } from './sipjs-patches.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
@@ -82,6 +83,7 @@ export class SipIdentity {
   ) {}
 
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
+    assertSipJsPatched();
     let flow;
     try {
       flow = await openFlow(options.transport, options.local, options.server, options.sockets);
