@@ -52,6 +52,8 @@ export interface IpCommandApplierOptions {
   validLifetimeS?: number;
   /** How long to wait for DAD. */
   dadTimeoutMs?: number;
+  /** `ip addr replace` instead of `add`: an address already on the interface is kept, not an error (a lease bound again). */
+  replace?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export class IpCommandApplier implements AddressApplier {
     const args = [
       ...(v6 ? ['-6'] : []),
       'addr',
-      'add',
+      this.options.replace ? 'replace' : 'add',
       `${address}/${prefixLength}`,
       'dev',
       ifname,
@@ -101,6 +103,16 @@ export class IpCommandApplier implements AddressApplier {
     if (result.code !== 0 && !/Cannot assign requested address|No such device/i.test(result.stderr)) {
       throw new AddressError('APPLY_FAILED', `ip addr del ${address}: ${result.stderr.trim()}`);
     }
+  }
+
+  /**
+   * The route a DHCP client on an interface without IPv4 broadcasts through (RFC 2131 §4.1: DISCOVER goes to
+   * 255.255.255.255; without the route it fails with ENETUNREACH, ENVIRONMENT.md).
+   */
+  async ensureBroadcastRoute(ifname: string): Promise<void> {
+    const args = ['route', 'replace', '255.255.255.255/32', 'dev', ifname];
+    const result = await this.run('ip', args);
+    if (result.code !== 0) throw new AddressError('APPLY_FAILED', `ip ${args.join(' ')}: ${result.stderr.trim()}`);
   }
 
   private async flags(address: string, ifname: string): Promise<{ present: boolean; tentative: boolean; failed: boolean; optimistic: boolean }> {

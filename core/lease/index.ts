@@ -4,7 +4,7 @@ export { decodeDhcpMessage, dhcpMessage, encodeDhcpMessage, formatHardwareAddres
 export { dhcpOptionTable, portRangeProblem, type DhcpMessageType, type DhcpOptions, type MgcAddress, type PortRange } from './dhcp-options.js';
 export { leaseSummary, missingLeaseOptions, type Lease, type LeaseSource, type RequiredLeaseField } from './lease.js';
 export { LeaseError, type LeaseErrorCode, type RejectCounters } from './lease-error.js';
-export { IpCommandApplier, type LeaseAddressApplier } from './lease-address-applier.js';
+export type { LeaseAddressApplier } from './lease-address-applier.js';
 export { DEFAULT_LEASE_TIMING, LeaseClient, type LeaseClientOptions, type LeaseEvent, type LeaseState, type LeaseTiming, type StaticLeaseConfig } from './lease-client.js';
 export { FileLeaseStore, MemoryLeaseStore, type LeaseStore, type StoredLease } from './lease-store.js';
 export { UdpLeaseTransport, type LeaseEndpoint, type LeaseTransport, type UdpLeaseTransportOptions } from './lease-transport.js';

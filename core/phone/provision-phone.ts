@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import type { AccountConfig } from '../api/phone-types.js';
 import { parseHardwareAddress } from '../lease/dhcp-message.js';
 import { leaseSummary, type Lease } from '../lease/lease.js';
-import { IpCommandApplier } from '../lease/lease-address-applier.js';
 import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
 import { LeaseError } from '../lease/lease-error.js';
 import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
@@ -11,6 +10,7 @@ import { UdpLeaseTransport, type LeaseEndpoint, type LeaseTransport } from '../l
 import { PortPool } from '../lease/port-pool.js';
 import { provision } from '../lease/provisioner.js';
 import type { PhoneLease } from './phone-lease.js';
+import { InterfaceLeaseApplier } from './interface-lease-applier.js';
 
 /** Where the lab's service gateway answers: DHCP over loopback and TFTP (whose port DHCP cannot carry). */
 export interface ServiceGatewayEndpoints {
@@ -49,7 +49,7 @@ export type LeaseSource = { gateway: ServiceGatewayEndpoints } | { network: { in
 const interfaceName = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
 
 /** The lease client's link for `source`, the MAC it sends and what puts the leased address on the interface. */
-async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: IpCommandApplier; tftpPort?: number }> {
+async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: InterfaceLeaseApplier; tftpPort?: number }> {
   if ('gateway' in source) {
     // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
     const mac = randomBytes(6);
@@ -65,7 +65,7 @@ async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTranspo
   } catch (error) {
     throw new LeaseError('TRANSPORT_FAILED', `no network interface "${name}" with a MAC address: ${(error as Error).message}`);
   }
-  const applier = new IpCommandApplier({ interface: name });
+  const applier = new InterfaceLeaseApplier(name);
   await applier.ensureBroadcastRoute();
   return { transport: await UdpLeaseTransport.open(), hardwareAddress, applier };
 }
