@@ -109,6 +109,10 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
       [{ ...base, address: { mode: 'temporary', source: 'nowhere' } }, /source/],
       [{ ...base, dialRules: [{ prefix: 'abc', action: 'withhold', label: 'x' }] }, /prefix/],
       [{ ...base, id: '' }, /id/],
+      [{ ...base, answer: { kind: 'reject' } }, /^answer\.status must be 300-699$/],
+      [{ ...base, answer: { kind: 'auto', delayMs: null } }, /^answer\.delayMs/],
+      [{ ...base, dialRules: [{ prefix: '1', action: 'hide', label: 'x' }] }, /^dialRules\[0\]\.action must be one of withhold, present$/],
+      [null as unknown as Record<string, unknown>, /^account must be an object$/],
     ];
     for (const [value, message] of bad) expect(() => checkAccountConfig(value), JSON.stringify(value)).toThrow(message);
     expect(checkAccountConfig({ ...base, address: { mode: 'temporary', source: 'configured', prefix: '2001:db8:1:2::/64', fallback: 'fixed' } }).address).toEqual({ mode: 'temporary', source: 'configured', prefix: '2001:db8:1:2::/64', fallback: 'fixed' });

@@ -19,9 +19,9 @@ export const layers = {
   // core/media implements sip.js's SessionDescriptionHandler interface (types only).
   'core/media': { layers: ['core/api', 'core/media', 'core/sip/message'], node: true, packages: ['sip.js'] },
   'core/address': { layers: ['core/api', 'core/address'], node: true, packages: [] },
-  'core/lease': { layers: ['core/api', 'core/lease'], node: true, packages: [] },
+  'core/lease': { layers: ['core/api', 'core/lease'], node: true, packages: ['zod'] },
   'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },
-  'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js'] },
+  'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js', 'zod'] },
   'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },
   lab: { layers: [...coreLower, 'lab'], node: true, packages: ['ws'] },
   // vite and esbuild only build the UI and the desktop bundle when a checkout has no build yet.
