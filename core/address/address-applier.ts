@@ -122,6 +122,16 @@ export class IpCommandApplier implements AddressApplier {
     return { present: info !== undefined, tentative: info?.tentative === true, failed: info?.dadfailed === true, optimistic: info?.optimistic === true };
   }
 
+  /** The error of an address that never became usable, taken off the interface again (or `leftBehind`, saying why not). */
+  private async withdrawn(address: string, ifname: string, code: 'DAD_FAILED' | 'APPLY_FAILED', message: string): Promise<AddressError> {
+    try {
+      await this.remove(address, 64, ifname);
+      return new AddressError(code, message);
+    } catch (error) {
+      return new AddressError(code, `${message}; it could not be removed either: ${(error as Error).message}`, true);
+    }
+  }
+
   /**
    * RFC 4862 §5.4: tentative until DAD ends; "dadfailed" when another node has it. An optimistic address (RFC 4429
    * §3.3, when the interface's optimistic_dad sysctl is on) is usable while still tentative.
@@ -130,15 +140,9 @@ export class IpCommandApplier implements AddressApplier {
     const deadline = Date.now() + (this.options.dadTimeoutMs ?? 5000);
     for (;;) {
       const state = await this.flags(address, ifname);
-      if (state.failed) {
-        await this.remove(address, 64, ifname).catch(() => undefined);
-        throw new AddressError('DAD_FAILED', `${address} is already in use on the link (duplicate address detection)`);
-      }
+      if (state.failed) throw await this.withdrawn(address, ifname, 'DAD_FAILED', `${address} is already in use on the link (duplicate address detection)`);
       if (state.present && (!state.tentative || state.optimistic)) return;
-      if (Date.now() > deadline) {
-        await this.remove(address, 64, ifname).catch(() => undefined);
-        throw new AddressError('APPLY_FAILED', `${address} did not become usable within ${this.options.dadTimeoutMs ?? 5000} ms`);
-      }
+      if (Date.now() > deadline) throw await this.withdrawn(address, ifname, 'APPLY_FAILED', `${address} did not become usable within ${this.options.dadTimeoutMs ?? 5000} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -96,7 +96,7 @@ export class AccountSettings {
   /** Settings changes one at a time: each re-creates an account, which must not interleave with another. */
   serialized<T>(action: () => Promise<T>): Promise<T> {
     const next = this.settingsQueue.then(action, action);
-    this.settingsQueue = next.catch(() => undefined);
+    this.settingsQueue = next.catch(() => undefined); // the queue only orders: each change's error goes to its caller
     return next;
   }
 

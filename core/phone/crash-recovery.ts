@@ -2,6 +2,7 @@ import { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { FailedStep } from './failure-tally.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
@@ -17,6 +18,7 @@ export interface CrashRecoveryOptions {
   timers?: SipTimerValues;
   sockets: SipSockets;
   emit: EmitPhoneEvent;
+  failed: FailedStep;
 }
 
 /**
@@ -51,9 +53,11 @@ export class CrashRecovery {
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       sockets: this.options.sockets,
+      failed: this.options.failed,
     }).then(
       (result) => {
         if (result.bindingsKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });
+        if (result.addressesKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `addresses left by an earlier run could not be removed yet: ${result.addressesKept.join(', ')}` });
       },
       (error: Error) => this.options.emit({ type: 'error', code: 'CLEANUP_FAILED', message: error.message }),
     );

@@ -7,6 +7,7 @@ import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import { partyFrom, PhoneCall } from './phone-call.js';
+import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseStatus, type PhoneLease } from './phone-lease.js';
 
@@ -18,6 +19,8 @@ export interface IncomingAdmissionOptions {
   media: MediaFactoryProvider;
   lease: () => PhoneLease | undefined;
   emit: EmitPhoneEvent;
+  /** Counts an answer that could not be sent (the caller may have left already). */
+  failed: FailedStep;
 }
 
 /**
@@ -43,7 +46,7 @@ export class IncomingAdmission {
       ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
     });
     if (calls.size >= maxCalls) {
-      void sip.reject(486, 'Busy Here').catch(() => undefined); // RFC 3261 §21.4.24
+      void sip.reject(486, 'Busy Here').catch(this.options.failed('refusing an INVITE over the call limit')); // RFC 3261 §21.4.24
       this.refusedOverLimit++;
       const now = Date.now();
       if (now - this.lastLimitReport >= 10_000) {
@@ -57,7 +60,7 @@ export class IncomingAdmission {
     // account's own INVITE coming back to it (it called its own number; sip.js would have caught that by its
     // per-UserAgent Call-ID prefix, which sip-identity.ts no longer uses).
     if (calls.all().some((c) => c.accountId === account.config.id && c.sip.callId === sip.callId && c.sip !== sip)) {
-      void sip.reject(482, 'Loop Detected').catch(() => undefined);
+      void sip.reject(482, 'Loop Detected').catch(this.options.failed('refusing a looped INVITE'));
       return;
     }
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
@@ -69,14 +72,14 @@ export class IncomingAdmission {
     // notification and no incoming-call view for a call the user could not take anyway.
     const refusal = this.refusalOf(account, sip, identity);
     if (refusal) {
-      void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(() => undefined);
+      void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(this.options.failed('refusing an INVITE'));
       return;
     }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
-    void sip.ring().catch(() => undefined);
+    void sip.ring().catch(this.options.failed('ringing (180)'));
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'auto') {
-      const answerNow = (): void => void sip.answer().catch(() => undefined);
+      const answerNow = (): void => void sip.answer().catch(this.options.failed('answering automatically'));
       if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
       else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }

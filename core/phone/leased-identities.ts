@@ -12,6 +12,7 @@ import { AccountIdentities, type IdentityPlacement } from './account-identities.
 import { createAddressManager } from './address-setup.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
+import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { takeLeased, type PhoneLease } from './phone-lease.js';
 
@@ -29,6 +30,7 @@ export interface LeasedIdentitiesOptions {
   /** The ownership journal one-time addresses and their bindings go to, if the phone keeps one. */
   journal: () => OwnershipJournal | undefined;
   emit: EmitPhoneEvent;
+  failed: FailedStep;
   /** An INVITE reached one of the account's identities. */
   onIncoming: (account: AccountRuntime, sip: SipCall, identity: SipIdentity) => void;
 }
@@ -66,6 +68,7 @@ export class LeasedIdentities {
       onAddress: (address) => this.options.emit({ type: 'address', address }),
       ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
       ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
+      failed: this.options.failed,
       onAddressProblem: (message) => {
         account.addressProblem = message;
         this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message });

@@ -5,6 +5,7 @@ import { recoverOwnership } from '../address/recover-ownership.js';
 import { SipIdentity } from '../sip/sip-identity.js';
 import type { SipTransportKind } from '../sip/transport/endpoint.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
+import type { FailedStep } from './failure-tally.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
 export interface LeftoverCleanupOptions {
@@ -16,12 +17,16 @@ export interface LeftoverCleanupOptions {
   timers?: SipTimerValues;
   /** Where the throwaway identities' sockets come from (the OS's by default). */
   sockets?: SipSockets;
+  /** Counts a throwaway identity that could not be disposed. */
+  failed: FailedStep;
   /** A binding older than this is gone by itself at the registrar (its registration expired). */
   bindingLifetimeMs?: number;
 }
 
 export interface LeftoverCleanupResult {
   addressesRemoved: string[];
+  /** Addresses that could not be removed now, with why; the journal keeps them for the next start. */
+  addressesKept: string[];
   bindingsRemoved: string[];
   /** Bindings the registrar did not confirm removing; the journal keeps them for the next start. */
   bindingsKept: string[];
@@ -33,8 +38,8 @@ export interface LeftoverCleanupResult {
  * (RFC 3261 §10.2.2), sent from a throwaway identity.
  */
 export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise<LeftoverCleanupResult> {
-  const { removed, bindings } = await recoverOwnership(options.journal, options.run);
-  const result: LeftoverCleanupResult = { addressesRemoved: removed, bindingsRemoved: [], bindingsKept: [] };
+  const { removed, kept, bindings } = await recoverOwnership(options.journal, options.run);
+  const result: LeftoverCleanupResult = { addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
   const sockets = options.sockets ?? osSockets;
   const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
   const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
@@ -65,7 +70,7 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
       } catch {
         status = undefined; // the registrar is unreachable now: try again at the next start
       } finally {
-        await identity?.dispose().catch(() => undefined);
+        await identity?.dispose().catch(options.failed('disposing the identity that removed a leftover registration'));
       }
       if (status !== undefined && status < 300) {
         options.journal.release(binding.journalId);

@@ -4,6 +4,7 @@ import type { TemporaryAddressManager } from '../address/temporary-address-manag
 import { bareHost, parseSipUri, uriTransport } from '../sip/message/index.js';
 import type { Endpoint } from '../sip/transport/endpoint.js';
 import type { AccountIdentities } from './account-identities.js';
+import type { FailedStep } from './failure-tally.js';
 import type { ServerFailover } from './server-failover.js';
 import { TraceRouter } from './trace-router.js';
 
@@ -66,6 +67,8 @@ export function masked(config: AccountConfig): AccountConfig {
 export class PhoneAccounts {
   private readonly byId = new Map<string, AccountRuntime>();
 
+  constructor(private readonly failed: FailedStep) {}
+
   has(accountId: string): boolean {
     return this.byId.has(accountId);
   }
@@ -99,7 +102,8 @@ export class PhoneAccounts {
     this.byId.delete(account.config.id);
     account.wantRegistered = false;
     account.failover?.stop();
-    await account.identities.dispose().catch(() => undefined);
+    await account.identities.dispose().catch(this.failed("closing an account's identities"));
+    // a manager that could not be made has nothing to close (its error went to the call or registration that needed it)
     if (account.addresses) await (await account.addresses.catch(() => undefined))?.close();
   }
 
@@ -130,7 +134,7 @@ export class PhoneAccounts {
 export async function addressStatus(account: AccountRuntime): Promise<AddressStatus> {
   const problem = account.addressProblem !== undefined ? { problem: account.addressProblem } : {};
   if (account.config.address?.mode !== 'temporary') return { accountId: account.config.id, mode: 'fixed', active: [], ...problem };
-  const manager = account.addresses ? await account.addresses.catch(() => undefined) : undefined;
+  const manager = account.addresses ? await account.addresses.catch(() => undefined) : undefined; // its error is addressProblem
   if (!manager) return { accountId: account.config.id, mode: 'temporary', source: account.config.address.source, active: [], ...problem };
   const status = manager.status();
   return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...problem };

@@ -2,6 +2,7 @@ import { PhoneError } from '../api/phone-error.js';
 import type { LeaseStatus } from '../api/phone-types.js';
 import { PortPool } from '../lease/port-pool.js';
 import { leaseHealth, type LeaseWatch } from './lease-health.js';
+import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 
 /** What a DHCP lease gives the phone (seed 003): the port range every socket must use, and the NAT's addresses. */
@@ -49,6 +50,7 @@ export interface LeaseKeeperOptions {
   /** The lease the phone starts on, if it runs on one. */
   lease: PhoneLease | undefined;
   emit: EmitPhoneEvent;
+  failed: FailedStep;
   stopped: () => boolean;
   /** Whether a call runs (its sockets are on the current lease). */
   busy: () => boolean;
@@ -93,7 +95,7 @@ export class LeaseKeeper {
 
   /** RFC 2131 §4.4.6 RELEASE, last on shutdown. */
   async release(): Promise<void> {
-    await this.current?.release?.().catch(() => undefined);
+    await this.current?.release?.().catch(this.options.failed('giving the DHCP lease back (RFC 2131 §4.4.6 RELEASE)'));
   }
 
   /**

@@ -26,6 +26,7 @@ import { CallAudioPort } from './call-audio-port.js';
 import { CallControl } from './call-control.js';
 import { CallHistory } from './call-history.js';
 import { CrashRecovery } from './crash-recovery.js';
+import { FailureTally } from './failure-tally.js';
 import { IncomingAdmission } from './incoming-admission.js';
 import { LeasedIdentities } from './leased-identities.js';
 import type { MediaFactoryProvider } from './media-factory.js';
@@ -97,7 +98,9 @@ export class Phone implements PhoneApi {
   /** Why stored accounts could not be loaded (reported once a host subscribes, and by `settingsProblems`). */
   readonly settingsProblems: string[];
   private readonly events = new PhoneEvents();
-  private readonly accounts = new PhoneAccounts();
+  /** Best-effort steps that failed, by step (each kind reported once as BEST_EFFORT_FAILED). */
+  readonly failures = new FailureTally(this.events.emit);
+  private readonly accounts = new PhoneAccounts(this.failures.of);
   private readonly callLog: CallLogStore;
   private readonly ownsCallLog: boolean;
   private readonly calls: CallControl;
@@ -115,6 +118,7 @@ export class Phone implements PhoneApi {
     assertSipJsPatched(); // refuse to start on a sip.js the install did not patch (tools/postinstall/README.md)
     this.sockets = options.sockets ?? osSockets;
     const emit = this.events.emit;
+    const failed = this.failures.of;
     const stopped = (): boolean => this.stopped;
     const lease = (): PhoneLease | undefined => this.lease.current;
     this.ownsCallLog = options.callLog === undefined;
@@ -144,6 +148,7 @@ export class Phone implements PhoneApi {
     this.lease = new LeaseKeeper({
       lease: options.lease,
       emit,
+      failed,
       stopped,
       busy: () => this.calls.size > 0,
       serialized: (action) => this.accountSettings.serialized(action),
@@ -159,8 +164,9 @@ export class Phone implements PhoneApi {
       ...(options.timers ? { timers: options.timers } : {}),
       sockets: this.sockets,
       emit,
+      failed,
     });
-    this.admission = new IncomingAdmission({ calls: this.calls, maxCalls, media: options.createSessionDescriptionHandlerFactory, lease, emit });
+    this.admission = new IncomingAdmission({ calls: this.calls, maxCalls, media: options.createSessionDescriptionHandlerFactory, lease, emit, failed });
     this.identities = new LeasedIdentities({
       media: options.createSessionDescriptionHandlerFactory,
       sockets: this.sockets,
@@ -171,6 +177,7 @@ export class Phone implements PhoneApi {
       lease,
       journal: () => this.recovery.ownershipJournal(),
       emit,
+      failed,
       onIncoming: (account, sip, identity) => this.admission.onIncoming(account, sip, identity),
     });
     this.outgoing = new OutgoingCalls({

@@ -94,7 +94,8 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
     const [primary, ...backups] = provisioned.result.mgc;
     const uri = (m: { address: string; port: number }): string => `sip:${m.address}:${m.port};transport=udp`;
     let released: Promise<void> | undefined;
-    const release = (): Promise<void> => (released ??= client.stop({ release: true }).catch(() => undefined)); // closes the transport too
+    // closes the transport too; a failure reaches the caller (the phone counts it, a scenario reports it)
+    const release = (): Promise<void> => (released ??= client.stop({ release: true }));
     return {
       lease: provisioned.lease,
       phoneLease: {
@@ -113,7 +114,7 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
       release,
     };
   } catch (error) {
-    await client.stop({ release: false }).catch(() => undefined);
+    await client.stop({ release: false }).catch(() => undefined); // the provisioning error thrown below is what went wrong
     await transport.close();
     throw error;
   }

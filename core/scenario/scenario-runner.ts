@@ -106,16 +106,21 @@ export class ScenarioRunner {
 
   private async tearDown(report: ScenarioReport): Promise<void> {
     const agents = [...this.state.agents.values()];
-    await Promise.allSettled(agents.map((a) => a.phone.shutdown()));
-    await Promise.allSettled(agents.map((a) => a.provisioned?.release()));
+    const problems: string[] = [];
+    const note = (what: string) => (result: PromiseSettledResult<unknown>) => {
+      if (result.status === 'rejected') problems.push(`${what}: ${(result.reason as Error).message}`);
+    };
+    (await Promise.allSettled(agents.map((a) => a.phone.shutdown()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not shut down`)(result));
+    (await Promise.allSettled(agents.map((a) => a.provisioned?.release()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not give its lease back`)(result));
     for (const call of this.state.calls.values()) report.calls.push(callReport(this.state, call));
     if (this.state.loads.length > 0) report.loads = this.state.loads;
     for (const agent of agents) report.agents[agent.name] = agentReport(agent);
     const lab = this.state.lab;
     if (lab) {
       report.lab = lab.snapshot();
-      await lab.stop().catch(() => undefined);
+      note('the lab did not stop')((await Promise.allSettled([lab.stop()]))[0]!);
     }
+    if (problems.length > 0) report.teardownProblems = problems;
   }
 }
 

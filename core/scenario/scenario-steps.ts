@@ -116,14 +116,18 @@ export class ScenarioSteps {
       const placed = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}) });
       if (!snapshots.has(placed.id)) snapshots.set(placed.id, placed); // events may have come first
       const current = (): CallSnapshot => snapshots.get(placed.id)!;
+      // Not settled within 64·T1 is an outcome of the load (counted as not established), not a failure of the step.
       const settled = await this.state.waitFor(() => (['established', 'terminated'].includes(current().state) ? current() : undefined), settleMs, () => 'no answer').catch(() => undefined);
       if (settled?.state !== 'established') {
+        // a hang-up refused because the call ended meanwhile leaves it ended all the same
         if (settled === undefined) await caller.phone.hangup(placed.id).catch(() => undefined);
-        // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment
+        // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment,
+        // then take the call as it is
         const ended = await this.state.waitFor(() => (current().status !== undefined ? current() : undefined), 1000, () => 'no status').catch(() => current());
         return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
       }
       if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+      // The callee may have hung up first; and a call that does not end within 64·T1 was established all the same.
       await caller.phone.hangup(placed.id).catch(() => undefined);
       await this.state.waitFor(() => (current().state === 'terminated' ? true : undefined), settleMs, () => 'no end').catch(() => undefined);
       return { established: true, status: settled.status ?? 200, ...(settled.setupMs !== undefined ? { setupMs: settled.setupMs } : {}) };
