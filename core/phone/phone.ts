@@ -66,12 +66,12 @@ export interface PhoneOptions {
    * The settings file (`settingsPath(dataDir)`): accounts saved from the settings view are loaded from it at start and
    * every change is written back. An account of `accounts` (the host's command line) wins over a stored one of its id.
    */
+  settingsFile?: string;
   /**
    * Calls at once, incoming and outgoing (default 128): beyond it an INVITE gets 486 Busy Here and is only counted
    * (a flood of INVITEs must not fill the call log, the notifications and the memory), and call() is refused.
    */
   maxCalls?: number;
-  settingsFile?: string;
   /** Seals the passwords of the settings file with the OS keychain (Electron's safeStorage); absent, they stay in it. */
   secretSealer?: SecretSealer;
   /**
