@@ -1,13 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/** Unit and slow tests live beside the code; a `*.slow.test.ts` is a long property test or one that starts processes. */
+const besideTheCode = ['core', 'lab', 'cli', 'electron', 'renderer', 'tools'];
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'lab/**/*.test.ts', 'cli/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'tools/**/*.test.ts'],
+          include: [...besideTheCode.map((dir) => `${dir}/**/*.test.ts`), 'renderer/**/*.test.tsx'],
+          exclude: ['**/*.slow.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
+        },
+      },
+      {
+        // `npm test` and CI run it with the rest; `npm run test:unit` leaves it out.
+        test: {
+          name: 'slow',
+          include: besideTheCode.map((dir) => `${dir}/**/*.slow.test.ts`),
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {

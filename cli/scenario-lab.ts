@@ -1,4 +1,5 @@
-import type { LabHandle, LabRequest } from '../core/scenario/scenario-runner.js';
+import type { LabHandle, LabRequest } from '../core/scenario/lab-handle.js';
+import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
 import { Lab, type LabOptions } from '../lab/lab.js';
 import { LabNetwork } from '../lab/lab-network.js';
 import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
@@ -7,7 +8,7 @@ import { labBootFiles } from '../lab/service-gateway/lab-boot-file.js';
  * The runner's `lab: embedded`: a fresh lab on free loopback ports, knowing the scenario's users. Agents in several
  * domains get a lab network instead: one proxy per domain, peered, converting where `conversion.placement` says.
  */
-export async function startLabForScenario(request: LabRequest): Promise<LabHandle> {
+export async function startLabForScenario(request: LabRequest, sockets?: SipSockets): Promise<LabHandle> {
   const domains = Object.keys(request.domains ?? {});
   const placement = request.conversion?.placement;
   if (domains.length >= 2) {
@@ -17,6 +18,7 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
       placement: placement ?? 'caller-server',
       ...(request.conversion?.domain !== undefined ? { carrierDomain: request.conversion.domain } : {}),
       ...(request.auth ? { auth: true } : {}),
+      ...(sockets ? { sockets } : {}),
     });
     return {
       servers: network.servers(domains[0]!),
@@ -37,6 +39,7 @@ export async function startLabForScenario(request: LabRequest): Promise<LabHandl
     ...(conversion !== undefined ? { conversion } : {}),
     ...(request.signing ? { signing: true } : {}),
     ...(request.tamper ? { tamper: request.tamper } : {}),
+    ...(sockets ? { sockets } : {}),
     // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
     ...(request.serviceGateway
       ? { secondaryMgc: true, serviceGateway: { ...labBootFiles, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }

@@ -1,4 +1,5 @@
 import type { SipTap } from '../core/sip/transport/message-tap.js';
+import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
 import type { ConversionPlacement, ConversionServer } from './conversion/conversion-server.js';
 import type { ConversionRecord } from './conversion/conversion-table.js';
@@ -23,6 +24,8 @@ export interface LabNetworkOptions {
   timers?: SipTimerValues;
   tap?: SipTap;
   conversion?: { poolSize?: number; lingerMs?: number; historySize?: number };
+  /** Where the proxies' SIP sockets come from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
 }
 
 export interface LabNetworkSnapshot {
@@ -59,6 +62,7 @@ export class LabNetwork {
       ...(options.address !== undefined ? { address: options.address } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
+      ...(options.sockets ? { sockets: options.sockets } : {}),
     };
     const tuning = options.conversion ?? {};
     const conversionFor = (domain: string): LabOptions['conversion'] => {

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { SipTap } from '../core/sip/transport/message-tap.js';
+import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../core/sip/transport/udp-retransmitter.js';
 import { ServiceGateway, type ServiceGatewayOptions, type ServiceGatewaySnapshot } from './service-gateway/service-gateway.js';
 import type { VerificationKeyFile } from '../core/signing/key-ring.js';
@@ -46,6 +47,8 @@ export interface LabOptions {
   connectionLimits?: SipLabServerOptions['connectionLimits'];
   /** Users (10,000), bindings (10,000) and contacts per user (100) the registrar holds. */
   registrarLimits?: SipLabServerOptions['registrarLimits'];
+  /** Where the SIP sockets come from: the OS's by default, an in-memory network in unit tests (DHCP and TFTP stay real). */
+  sockets?: SipSockets;
 }
 
 export interface LabSnapshot {
@@ -90,6 +93,7 @@ export class Lab {
       ...(options.tamper ? { tamper: options.tamper } : {}),
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
       ...(options.registrarLimits ? { registrarLimits: options.registrarLimits } : {}),
+      ...(options.sockets ? { sockets: options.sockets } : {}),
     });
     if (triangle) triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;
@@ -104,6 +108,7 @@ export class Lab {
           ...(options.timers ? { timers: options.timers } : {}),
           ...(options.tap ? { tap: options.tap } : {}),
           ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
+          ...(options.sockets ? { sockets: options.sockets } : {}),
         });
       }
       if (!options.serviceGateway) return new Lab(sip, undefined, secondary);

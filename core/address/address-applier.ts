@@ -52,6 +52,8 @@ export interface IpCommandApplierOptions {
   validLifetimeS?: number;
   /** How long to wait for DAD. */
   dadTimeoutMs?: number;
+  /** `ip addr replace` instead of `add`: an address already on the interface is kept, not an error (a lease bound again). */
+  replace?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export class IpCommandApplier implements AddressApplier {
     const args = [
       ...(v6 ? ['-6'] : []),
       'addr',
-      'add',
+      this.options.replace ? 'replace' : 'add',
       `${address}/${prefixLength}`,
       'dev',
       ifname,
@@ -103,11 +105,31 @@ export class IpCommandApplier implements AddressApplier {
     }
   }
 
+  /**
+   * The route a DHCP client on an interface without IPv4 broadcasts through (RFC 2131 §4.1: DISCOVER goes to
+   * 255.255.255.255; without the route it fails with ENETUNREACH, ENVIRONMENT.md).
+   */
+  async ensureBroadcastRoute(ifname: string): Promise<void> {
+    const args = ['route', 'replace', '255.255.255.255/32', 'dev', ifname];
+    const result = await this.run('ip', args);
+    if (result.code !== 0) throw new AddressError('APPLY_FAILED', `ip ${args.join(' ')}: ${result.stderr.trim()}`);
+  }
+
   private async flags(address: string, ifname: string): Promise<{ present: boolean; tentative: boolean; failed: boolean; optimistic: boolean }> {
     const result = await this.run('ip', ['-j', '-6', 'addr', 'show', 'dev', ifname]);
     const links = JSON.parse(result.stdout || '[]') as IpAddrFlags[];
     const info = links.flatMap((l) => l.addr_info ?? []).find((a) => a.local === address);
     return { present: info !== undefined, tentative: info?.tentative === true, failed: info?.dadfailed === true, optimistic: info?.optimistic === true };
+  }
+
+  /** The error of an address that never became usable, taken off the interface again (or `leftBehind`, saying why not). */
+  private async withdrawn(address: string, ifname: string, code: 'DAD_FAILED' | 'APPLY_FAILED', message: string): Promise<AddressError> {
+    try {
+      await this.remove(address, 64, ifname);
+      return new AddressError(code, message);
+    } catch (error) {
+      return new AddressError(code, `${message}; it could not be removed either: ${(error as Error).message}`, true);
+    }
   }
 
   /**
@@ -118,15 +140,9 @@ export class IpCommandApplier implements AddressApplier {
     const deadline = Date.now() + (this.options.dadTimeoutMs ?? 5000);
     for (;;) {
       const state = await this.flags(address, ifname);
-      if (state.failed) {
-        await this.remove(address, 64, ifname).catch(() => undefined);
-        throw new AddressError('DAD_FAILED', `${address} is already in use on the link (duplicate address detection)`);
-      }
+      if (state.failed) throw await this.withdrawn(address, ifname, 'DAD_FAILED', `${address} is already in use on the link (duplicate address detection)`);
       if (state.present && (!state.tentative || state.optimistic)) return;
-      if (Date.now() > deadline) {
-        await this.remove(address, 64, ifname).catch(() => undefined);
-        throw new AddressError('APPLY_FAILED', `${address} did not become usable within ${this.options.dadTimeoutMs ?? 5000} ms`);
-      }
+      if (Date.now() > deadline) throw await this.withdrawn(address, ifname, 'APPLY_FAILED', `${address} did not become usable within ${this.options.dadTimeoutMs ?? 5000} ms`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

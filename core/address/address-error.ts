@@ -14,6 +14,8 @@ export class AddressError extends Error {
   constructor(
     readonly code: AddressErrorCode,
     message: string,
+    /** The address may still be on the interface: it could not be removed after the failure. */
+    readonly leftBehind = false,
   ) {
     super(message);
   }

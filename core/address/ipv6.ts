@@ -60,7 +60,3 @@ export function withInterfaceId(prefix: Ipv6Prefix, interfaceId: bigint): string
 export function interfaceIdOf(address: string): bigint {
   return ipv6ToBigInt(address) & ((1n << 64n) - 1n);
 }
-
-export function formatPrefix(prefix: Ipv6Prefix): string {
-  return `${prefix.network}/${prefix.length}`;
-}

@@ -14,21 +14,29 @@ export interface LeftoverBinding {
 /**
  * SPEC B, "nothing is left behind": at start, remove every address the journal says an earlier run added and did not
  * remove (`ip addr del` for kernel-applied ones; the others changed nothing in the system), and hand back the
- * registrations it left, which only the phone can remove.
+ * registrations it left, which only the phone can remove. An address that cannot be removed now is `kept`, with why,
+ * and stays in the journal for the next start.
  */
-export async function recoverOwnership(journal: OwnershipJournal, run: CommandRunner = runCommand): Promise<{ removed: string[]; bindings: LeftoverBinding[] }> {
+export async function recoverOwnership(journal: OwnershipJournal, run: CommandRunner = runCommand): Promise<{ removed: string[]; kept: Array<{ address: string; reason: string }>; bindings: LeftoverBinding[] }> {
   const removed: string[] = [];
+  const kept: Array<{ address: string; reason: string }> = [];
   const bindings: LeftoverBinding[] = [];
   const kernel = new IpCommandApplier({ run });
   for (const entry of journal.outstanding()) {
     if (entry.thing.kind === 'address') {
       const { address, prefixLength, ifname, applier } = entry.thing;
-      if (applier === 'kernel') await kernel.remove(address, prefixLength, ifname).catch(() => undefined);
+      try {
+        if (applier === 'kernel') await kernel.remove(address, prefixLength, ifname);
+      } catch (error) {
+        // still on the interface, as far as we know: the journal keeps it for the next start
+        kept.push({ address, reason: (error as Error).message });
+        continue;
+      }
       journal.release(entry.id);
       removed.push(address);
     } else {
       bindings.push({ journalId: entry.id, aor: entry.thing.aor, contact: entry.thing.contact, server: entry.thing.server, transport: entry.thing.transport });
     }
   }
-  return { removed, bindings };
+  return { removed, kept, bindings };
 }

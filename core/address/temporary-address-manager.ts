@@ -55,7 +55,7 @@ export class TemporaryAddressManager {
     if (purpose === 'sending' && this.prepared) {
       const pending = this.prepared;
       this.prepared = undefined;
-      ready = await pending.catch(() => this.make());
+      ready = await pending.catch(() => this.make()); // a failed preparation: made now, and its error is this call's
     } else {
       ready = await this.make();
     }
@@ -80,7 +80,7 @@ export class TemporaryAddressManager {
     const prepared = this.prepared;
     this.prepared = undefined;
     if (prepared) {
-      const ready = await prepared.catch(() => undefined);
+      const ready = await prepared.catch(() => undefined); // one that failed to be made holds nothing to give back
       if (ready) await this.discard(ready.address, ready.journalId);
     }
     await Promise.allSettled([...this.active.values()].map(({ leased }) => leased.release()));
@@ -104,7 +104,8 @@ export class TemporaryAddressManager {
         await this.options.applier.apply(address.address, address.prefixLength, address.ifname);
         return { address, ...(journalId !== undefined ? { journalId } : {}) };
       } catch (error) {
-        if (journalId !== undefined) this.options.journal?.release(journalId);
+        // An address still on the interface stays in the journal: the next start removes it (SPEC B).
+        if (journalId !== undefined && !(error instanceof AddressError && error.leftBehind)) this.options.journal?.release(journalId);
         if (!(error instanceof AddressError && error.code === 'DAD_FAILED') || attempt >= retries) throw error;
       }
     }

@@ -247,10 +247,6 @@ const byCode = new Map<number, DhcpOptionName>(Object.entries(dhcpOptionTable).m
 /** The private options a Veilphone server may also send as option 43 sub-options, with the same numbers. */
 export const vendorSubOptions: readonly DhcpOptionName[] = ['portRange', 'mgc', 'natAddress'];
 
-export function optionCode(name: DhcpOptionName): number {
-  return dhcpOptionTable[name].code;
-}
-
 export function optionName(code: number): DhcpOptionName | undefined {
   return byCode.get(code);
 }

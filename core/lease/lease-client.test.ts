@@ -216,6 +216,19 @@ describe('LeaseClient against the lab DHCP server (seed 003 Figs. 5A/5B)', () =>
     expect(states(second.events)[0]).toBe('SELECTING');
   });
 
+  it('counts an address the applier cannot take off the interface, tells the first, and still stops', async () => {
+    const server = await lab();
+    const applied: string[] = [];
+    const applier = { apply: async (l: { address: string }) => void applied.push(l.address), remove: async () => Promise.reject(new Error('RTNETLINK answers: Operation not permitted')) };
+    const { client: c, events } = await client(server.endpoint, { applier });
+    const lease = await c.start();
+    await c.stop();
+    expect(applied).toEqual([lease.address]);
+    expect(c.counters.addressNotRemoved).toBe(1);
+    expect(events.filter((e) => e.type === 'address-not-removed')).toEqual([{ type: 'address-not-removed', address: lease.address, message: expect.stringContaining('Operation not permitted') }]);
+    expect(c.snapshot().state).toBe('STOPPED');
+  });
+
   it('RELEASE reaches the server even for a client that never renewed', async () => {
     const server = await lab();
     const { client: c } = await client(server.endpoint);

@@ -39,7 +39,9 @@ export type LeaseEvent =
   | { type: 'bound'; lease: Lease; renewed: boolean }
   | { type: 'expired'; lease: Lease }
   | { type: 'released'; lease: Lease }
-  | { type: 'failed'; code: LeaseErrorCode; message: string };
+  | { type: 'failed'; code: LeaseErrorCode; message: string }
+  /** A lease's address could not be taken off the interface (counted in `counters.addressNotRemoved`; the first is told). */
+  | { type: 'address-not-removed'; address: string; message: string };
 
 /** Retransmission and backoff timings; RFC 2131 values by default, small ones in tests. */
 export interface LeaseTiming {
@@ -112,6 +114,8 @@ export interface LeaseClientCounters {
   foreign: number;
   naks: number;
   discoverRounds: number;
+  /** A lease's address that could not be taken off the interface (it may still be there). */
+  addressNotRemoved: number;
 }
 
 /** The parameter request list: what we ask servers for (RFC 2132 §9.8); dnsmasq only sends options asked for. */
@@ -142,7 +146,7 @@ export class LeaseClient {
   private lifecycle: Promise<void> | undefined;
   private starting: Promise<Lease> | undefined;
   private exchangeStart = 0;
-  readonly counters: LeaseClientCounters = { sent: {}, received: {}, rejected: {}, ignoredOffers: 0, foreign: 0, naks: 0, discoverRounds: 0 };
+  readonly counters: LeaseClientCounters = { sent: {}, received: {}, rejected: {}, ignoredOffers: 0, foreign: 0, naks: 0, discoverRounds: 0, addressNotRemoved: 0 };
 
   constructor(private readonly options: LeaseClientOptions) {
     this.timing = { ...DEFAULT_LEASE_TIMING, ...options.timing };
@@ -222,10 +226,10 @@ export class LeaseClient {
         // the transport is gone: the server lets the lease expire
       }
       this.saveStored(lease, true);
-      await this.options.applier?.remove(lease).catch(() => undefined);
+      await this.options.applier?.remove(lease).catch(this.removalFailed(lease));
     }
     this.setState('STOPPED', options.release === false ? 'stopped, lease kept' : 'stopped');
-    await this.lifecycle?.catch(() => undefined);
+    await this.lifecycle?.catch(() => undefined); // the renewal loop reports its own failure (failure())
     await this.options.transport.close();
   }
 
@@ -340,7 +344,7 @@ export class LeaseClient {
   private async bind(lease: Lease, renewed: boolean): Promise<Lease> {
     const previous = this.currentLease;
     if (!renewed || previous?.address !== lease.address) {
-      if (previous && previous.address !== lease.address) await this.options.applier?.remove(previous).catch(() => undefined);
+      if (previous && previous.address !== lease.address) await this.options.applier?.remove(previous).catch(this.removalFailed(previous));
       try {
         await this.options.applier?.apply(lease);
       } catch (error) {
@@ -428,7 +432,7 @@ export class LeaseClient {
 
   private async lose(lease: Lease, reason: string): Promise<void> {
     this.currentLease = undefined;
-    await this.options.applier?.remove(lease).catch(() => undefined);
+    await this.options.applier?.remove(lease).catch(this.removalFailed(lease));
     this.options.store?.clear();
     this.setState('INIT', reason);
     await this.acquire();
@@ -582,6 +586,14 @@ export class LeaseClient {
     if (from === to && to !== 'SELECTING') return;
     this.currentState = to;
     this.emit({ type: 'state', from, to, reason });
+  }
+
+  /** An address the applier could not take off: counted, and the first one told (the lease goes on without it). */
+  private removalFailed(lease: Lease): (error: unknown) => void {
+    return (error) => {
+      this.counters.addressNotRemoved++;
+      if (this.counters.addressNotRemoved === 1) this.emit({ type: 'address-not-removed', address: lease.address, message: (error as Error).message });
+    };
   }
 
   private emit(event: LeaseEvent): void {

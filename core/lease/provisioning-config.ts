@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { AccountConfig, AnonymityDefault, DialRule, TransportKind } from '../api/phone-types.js';
 import type { MgcAddress } from './dhcp-options.js';
 import { isIpv4 } from './ipv4.js';
@@ -30,15 +31,74 @@ export interface ProvisionedAccount {
   anonymity?: AnonymityDefault;
 }
 
-const transports: readonly TransportKind[] = ['udp', 'tcp', 'ws'];
 const sectionKeys: Record<'veilphone' | 'account', readonly string[]> = {
   veilphone: ['format', 'registrar', 'domain', 'transport', 'register_expires'],
   account: ['user', 'display_name', 'auth_user', 'password', 'transport', 'register_expires', 'anonymous', 'anonymity_mode', 'anonymity_level'],
 };
 
+/** A value that must be one of `options` (any case), read in lower case; the message names the key (and the value). */
+const choice = <const T extends readonly string[]>(key: string, options: T, words: string, showValue = false) =>
+  z
+    .string()
+    .refine((v) => options.includes(v.toLowerCase()), { error: (issue) => `${key}${showValue ? ` "${String(issue.input)}"` : ''} must be ${words}` })
+    .transform((v) => v.toLowerCase() as T[number]);
+const transport = choice('transport', ['udp', 'tcp', 'ws'], 'udp, tcp or ws', true);
+const seconds = z
+  .string()
+  .refine((v) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 86_400 * 7, { error: (issue) => `register_expires "${String(issue.input)}" must be 1-604800 seconds` })
+  .transform(Number);
+
+/** `[veilphone]`: the file's format, where to register, the defaults of its accounts. */
+const veilphoneSection = z.object({
+  format: z.string({ error: 'missing [veilphone] with "format = 1"' }).refine((v) => v === '1', { error: (issue) => `format ${String(issue.input)} is not supported (only 1)` }),
+  registrar: z
+    .string()
+    .transform((v, ctx): ProvisioningConfig['registrar'] => {
+      if (v.toLowerCase() === 'mgc') return 'mgc';
+      const uris = v.split(',').map((u) => u.trim());
+      if (uris.length > 2 || uris.some((u) => !/^sip:[^\s;]+(:\d+)?$/i.test(u))) ctx.addIssue({ code: 'custom', message: 'registrar must be "mgc" or one or two sip:host[:port] URIs, comma separated' });
+      return uris;
+    })
+    .optional(),
+  domain: z.string().optional(),
+  transport: transport.optional(),
+  register_expires: seconds.optional(),
+});
+
+/** `[account NAME]`: one account (its user defaults to NAME). */
+const accountSection = z.object({
+  user: z.string().regex(/^[A-Za-z0-9._~+-]{1,64}$/, { error: (issue) => `user "${String(issue.input)}" is not a plain SIP user name` }),
+  display_name: z.string().optional(),
+  auth_user: z.string().optional(),
+  password: z.string().optional(),
+  transport: transport.optional(),
+  register_expires: seconds.optional(),
+  anonymous: choice('anonymous', ['yes', 'no'], 'yes or no').optional(),
+  anonymity_mode: choice('anonymity_mode', ['header', 'prefix'], 'header or prefix').optional(),
+  anonymity_level: choice('anonymity_level', ['id', 'full'], 'id or full').optional(),
+});
+
+/** A `[dial_plan]` line: `184 = withhold Caller ID withheld`. */
+const dialPlanEntry = z.object({
+  prefix: z.string().regex(/^[0-9*#+]{1,8}$/, { error: (issue) => `dial prefix "${String(issue.input)}" must be 1-8 digits, * # or +` }),
+  action: z.enum(['withhold', 'present'], { error: (issue) => `dial plan action "${String(issue.input)}" must be withhold or present` }),
+});
+
+type Entries = Record<string, { value: string; line: number }>;
+
+/** A section's values checked by `schema`; a refusal names the line of the offending key (or `line` when it is missing). */
+function checked<T extends z.ZodType>(schema: T, entries: Entries, line: number, defaults: Record<string, string> = {}): z.output<T> {
+  const result = schema.safeParse({ ...defaults, ...Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, entry.value])) });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.path[0];
+  throw new LeaseError('BAD_CONFIG', `line ${typeof key === 'string' ? (entries[key]?.line ?? line) : line}: ${issue.message}`);
+}
+
 /**
  * Reads a provisioning file. Strict on purpose: an unknown section or key, a bad value or a missing account is a
  * LeaseError BAD_CONFIG naming the line, so a typo in the operator's file is found at boot, not at the first call.
+ * The lines are read here; the values are checked by the zod schemas above.
  */
 export function parseProvisioningConfig(text: string): ProvisioningConfig {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
@@ -46,8 +106,8 @@ export function parseProvisioningConfig(text: string): ProvisioningConfig {
     throw new LeaseError('BAD_CONFIG', `line ${line}: ${why}`);
   };
   let section: { kind: 'veilphone' | 'account' | 'dial_plan'; name?: string; line: number } | undefined;
-  const global: Record<string, { value: string; line: number }> = {};
-  const accounts: Array<{ name: string; line: number; keys: Record<string, { value: string; line: number }> }> = [];
+  const global: Entries = {};
+  const accounts: Array<{ name: string; line: number; keys: Entries }> = [];
   const dialPlan: DialRule[] = [];
   let sawDialPlan = false;
   lines.forEach((raw, index) => {
@@ -75,10 +135,9 @@ export function parseProvisioningConfig(text: string): ProvisioningConfig {
     if (!section) return fail(n, 'a setting before any section');
     if (section.kind === 'dial_plan') {
       // 184 = withhold Caller ID withheld
-      if (!/^[0-9*#+]{1,8}$/.test(key)) fail(n, `dial prefix "${key}" must be 1-8 digits, * # or +`);
       const [action, ...label] = value.split(/\s+/);
-      if (action !== 'withhold' && action !== 'present') fail(n, `dial plan action "${action}" must be withhold or present`);
-      dialPlan.push({ prefix: key, action: action as DialRule['action'], label: label.join(' ') || (action === 'withhold' ? 'Withhold caller ID' : 'Show caller ID') });
+      const entry = checked(dialPlanEntry, { prefix: { value: key, line: n }, action: { value: action ?? '', line: n } }, n);
+      dialPlan.push({ prefix: entry.prefix, action: entry.action, label: label.join(' ') || (entry.action === 'withhold' ? 'Withhold caller ID' : 'Show caller ID') });
       return;
     }
     if (!sectionKeys[section.kind].includes(key)) fail(n, `unknown key "${key}" in [${section.kind}]`);
@@ -87,59 +146,32 @@ export function parseProvisioningConfig(text: string): ProvisioningConfig {
     target[key] = { value, line: n };
   });
 
-  if (!global.format) fail(1, 'missing [veilphone] with "format = 1"');
-  if (global.format!.value !== '1') fail(global.format!.line, `format ${global.format!.value} is not supported (only 1)`);
-  const transport = (entry: { value: string; line: number } | undefined, fallback: TransportKind): TransportKind => {
-    if (!entry) return fallback;
-    const t = entry.value.toLowerCase() as TransportKind;
-    if (!transports.includes(t)) fail(entry.line, `transport "${entry.value}" must be udp, tcp or ws`);
-    return t;
-  };
-  const seconds = (entry: { value: string; line: number } | undefined): number | undefined => {
-    if (!entry) return undefined;
-    const v = Number(entry.value);
-    if (!Number.isInteger(v) || v < 1 || v > 86_400 * 7) fail(entry.line, `register_expires "${entry.value}" must be 1-604800 seconds`);
-    return v;
-  };
-  let registrar: ProvisioningConfig['registrar'] = 'mgc';
-  if (global.registrar && global.registrar.value.toLowerCase() !== 'mgc') {
-    const uris = global.registrar.value.split(',').map((u) => u.trim());
-    if (uris.length > 2 || uris.some((u) => !/^sip:[^\s;]+(:\d+)?$/i.test(u))) fail(global.registrar.line, 'registrar must be "mgc" or one or two sip:host[:port] URIs, comma separated');
-    registrar = uris;
-  }
-  const defaultTransport = transport(global.transport, 'udp');
-  const defaultExpires = seconds(global.register_expires);
+  const settings = checked(veilphoneSection, global, 1);
+  const defaultTransport = settings.transport ?? 'udp';
+  const defaultExpires = settings.register_expires;
   if (accounts.length === 0) fail(lines.length, 'no [account NAME] section');
   const parsedAccounts = accounts.map((a): ProvisionedAccount => {
-    const k = a.keys;
-    const user = k.user?.value ?? a.name;
-    if (!/^[A-Za-z0-9._~+-]{1,64}$/.test(user)) fail(k.user?.line ?? a.line, `user "${user}" is not a plain SIP user name`);
+    const k = checked(accountSection, a.keys, a.line, { user: a.name });
     let anonymity: AnonymityDefault | undefined;
-    if (k.anonymous || k.anonymity_mode || k.anonymity_level) {
-      const anonymous = (k.anonymous?.value ?? 'no').toLowerCase();
-      if (anonymous !== 'yes' && anonymous !== 'no') fail(k.anonymous!.line, 'anonymous must be yes or no');
-      const mode = (k.anonymity_mode?.value ?? 'header').toLowerCase();
-      if (mode !== 'header' && mode !== 'prefix') fail(k.anonymity_mode!.line, 'anonymity_mode must be header or prefix');
-      const level = (k.anonymity_level?.value ?? 'id').toLowerCase();
-      if (level !== 'id' && level !== 'full') fail(k.anonymity_level!.line, 'anonymity_level must be id or full');
-      anonymity = { anonymous: anonymous === 'yes', mode: mode as AnonymityDefault['mode'], level: level as AnonymityDefault['level'] };
+    if (k.anonymous !== undefined || k.anonymity_mode !== undefined || k.anonymity_level !== undefined) {
+      anonymity = { anonymous: (k.anonymous ?? 'no') === 'yes', mode: k.anonymity_mode ?? 'header', level: k.anonymity_level ?? 'id' };
     }
-    const expires = seconds(k.register_expires) ?? defaultExpires;
+    const expires = k.register_expires ?? defaultExpires;
     return {
       id: a.name,
-      user,
-      ...(k.display_name ? { displayName: k.display_name.value } : {}),
-      ...(k.auth_user ? { authUser: k.auth_user.value } : {}),
-      ...(k.password ? { password: k.password.value } : {}),
-      ...(k.transport ? { transport: transport(k.transport, defaultTransport) } : {}),
+      user: k.user,
+      ...(k.display_name ? { displayName: k.display_name } : {}),
+      ...(k.auth_user ? { authUser: k.auth_user } : {}),
+      ...(k.password ? { password: k.password } : {}),
+      ...(k.transport ? { transport: k.transport } : {}),
       ...(expires !== undefined ? { registerExpires: expires } : {}),
       ...(anonymity ? { anonymity } : {}),
     };
   });
   return {
     format: 1,
-    registrar,
-    ...(global.domain ? { domain: global.domain.value } : {}),
+    registrar: settings.registrar ?? 'mgc',
+    ...(settings.domain ? { domain: settings.domain } : {}),
     transport: defaultTransport,
     ...(defaultExpires !== undefined ? { registerExpires: defaultExpires } : {}),
     accounts: parsedAccounts,

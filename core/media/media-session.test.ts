@@ -5,6 +5,7 @@ import { MediaError } from './media-error.js';
 import { MediaSession } from './media-session.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
 import { serializeRtp } from './rtp-packet.js';
+import { mediaFrames as frames } from '../../test/support/media-frames.js';
 import { until } from '../../test/support/until.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,9 +61,9 @@ describe('MediaSession over loopback', () => {
     a.acceptAnswer(b.acceptOffer(a.createOffer(true)));
     expect(a.stats()).toMatchObject({ sending: false, localHold: true });
     expect(b.stats()).toMatchObject({ sending: false, remoteDirection: 'sendonly' });
-    await sleep(100);
+    await frames(5);
     const [sentA, sentB] = [a.stats().packetsSent, b.stats().packetsSent];
-    await sleep(300);
+    await frames(15); // fifteen frames in which a sending side would have sent fifteen packets
     expect([a.stats().packetsSent, b.stats().packetsSent]).toEqual([sentA, sentB]);
     a.acceptAnswer(b.acceptOffer(a.createOffer(false)));
     await until(() => a.stats().packetsSent > sentA + 5 && b.stats().packetsSent > sentB + 5);

@@ -4,6 +4,7 @@ import type { OwnershipJournal } from '../address/address-journal.js';
 import type { LeasedAddress, TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { SipIdentityError, type SipIdentity } from '../sip/sip-identity.js';
 import type { Endpoint, SipTransportKind } from '../sip/transport/endpoint.js';
+import type { FailedStep } from './failure-tally.js';
 
 export type IdentityPurpose = 'fixed' | 'sending' | 'receiving';
 
@@ -33,6 +34,8 @@ export interface AccountIdentitiesOptions {
   prepareAhead?: boolean;
   /** No one-time address could be had (reported whether or not the fixed identity stood in). */
   onAddressProblem?: (message: string) => void;
+  /** Counts a best-effort step that failed (an address not given back, an identity not disposed). */
+  failed: FailedStep;
 }
 
 /** The longest a new call waits for the previous call's sending address to be unregistered and discarded. */
@@ -172,7 +175,7 @@ export class AccountIdentities {
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
     if (prepared) {
-      const ready = await prepared.catch(() => undefined);
+      const ready = await prepared.catch(() => undefined); // a failed preparation: a new one now, whose error is reported
       if (ready && ready.identity.registrationState === 'registered' && !ready.identity.isDisposed) return ready;
       if (ready) await this.retire(ready);
     }
@@ -247,7 +250,7 @@ export class AccountIdentities {
   async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     this.disposed = true;
     this.serverGone = options.serverGone === true;
-    if (this.rotating) await this.rotating.catch(() => undefined);
+    if (this.rotating) await this.rotating.catch(() => undefined); // its error went to incomingEnded's caller
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
     if (prepared) await prepared.catch(() => undefined); // it is in `sending` once made, and retired below
@@ -304,7 +307,7 @@ export class AccountIdentities {
       const identity = await this.options.open({ purpose, bindAddress, advertisedAddress: address.address });
       return { identity, address };
     } catch (error) {
-      await address.release().catch(() => undefined);
+      await address.release().catch(this.options.failed('giving back a one-time address'));
       this.event(address, 'released');
       throw asPhoneError(error);
     }
@@ -319,14 +322,15 @@ export class AccountIdentities {
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
   private async retire(temporary: TemporaryIdentity): Promise<void> {
     const wasRegistered = temporary.identity.registrationState === 'registered';
+    // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister().catch(() => undefined);
-    await temporary.identity.dispose({ serverGone: this.serverGone }).catch(() => undefined);
+    await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
     // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
     // the next start removes it.
     if (temporary.bindingId !== undefined && (!wasRegistered || (status !== undefined && status < 300))) {
       this.options.journal?.release(temporary.bindingId);
     }
-    await temporary.address.release().catch(() => undefined);
+    await temporary.address.release().catch(this.options.failed('giving back a one-time address'));
     this.event(temporary.address, 'released');
   }
 

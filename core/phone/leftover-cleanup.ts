@@ -2,9 +2,10 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { recoverOwnership } from '../address/recover-ownership.js';
-import { sourceAddressFor } from '../sip/local-address.js';
 import { SipIdentity } from '../sip/sip-identity.js';
 import type { SipTransportKind } from '../sip/transport/endpoint.js';
+import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
+import type { FailedStep } from './failure-tally.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
 export interface LeftoverCleanupOptions {
@@ -14,12 +15,18 @@ export interface LeftoverCleanupOptions {
   credentials: (aor: string) => { username: string; password: string } | undefined;
   sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
   timers?: SipTimerValues;
+  /** Where the throwaway identities' sockets come from (the OS's by default). */
+  sockets?: SipSockets;
+  /** Counts a throwaway identity that could not be disposed. */
+  failed: FailedStep;
   /** A binding older than this is gone by itself at the registrar (its registration expired). */
   bindingLifetimeMs?: number;
 }
 
 export interface LeftoverCleanupResult {
   addressesRemoved: string[];
+  /** Addresses that could not be removed now, with why; the journal keeps them for the next start. */
+  addressesKept: string[];
   bindingsRemoved: string[];
   /** Bindings the registrar did not confirm removing; the journal keeps them for the next start. */
   bindingsKept: string[];
@@ -31,8 +38,9 @@ export interface LeftoverCleanupResult {
  * (RFC 3261 §10.2.2), sent from a throwaway identity.
  */
 export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise<LeftoverCleanupResult> {
-  const { removed, bindings } = await recoverOwnership(options.journal, options.run);
-  const result: LeftoverCleanupResult = { addressesRemoved: removed, bindingsRemoved: [], bindingsKept: [] };
+  const { removed, kept, bindings } = await recoverOwnership(options.journal, options.run);
+  const result: LeftoverCleanupResult = { addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
+  const sockets = options.sockets ?? osSockets;
   const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
   const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
   // One at a time would hold the first REGISTER up for 64·T1 per unreachable registrar: all together instead.
@@ -52,16 +60,17 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
           aor: { user, domain },
           ...(credentials ? { auth: credentials } : {}),
           transport: binding.transport as SipTransportKind,
-          local: { address: await sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
+          local: { address: await sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
           server: binding.server,
           sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
           ...(options.timers ? { timers: options.timers } : {}),
+          sockets,
         });
         status = await identity.removeBinding(binding.contact);
       } catch {
         status = undefined; // the registrar is unreachable now: try again at the next start
       } finally {
-        await identity?.dispose().catch(() => undefined);
+        await identity?.dispose().catch(options.failed('disposing the identity that removed a leftover registration'));
       }
       if (status !== undefined && status < 300) {
         options.journal.release(binding.journalId);

@@ -4,18 +4,20 @@ import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 /** SPEC A and F: the choice of anonymity and what really went out are in the call log; the callee logs "Anonymous". */
 describe('the call log of anonymous calls', () => {
   const timers = { t1: 100, t2: 400 };
+  const network = new MemoryNetwork();
   let lab: Lab;
   let aliceLog: CallLogStore;
   let bobLog: CallLogStore;
   const phones: Phone[] = [];
 
   beforeEach(async () => {
-    lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers });
+    lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers, sockets: network });
     aliceLog = CallLogStore.open(':memory:');
     bobLog = CallLogStore.open(':memory:');
   });
@@ -33,6 +35,7 @@ describe('the call log of anonymous calls', () => {
       callLog: log,
       createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
       timers,
+      sockets: network,
     });
     p.subscribe((e) => events.push(e));
     phones.push(p);

@@ -5,6 +5,8 @@ import { ToneSource } from '../media/audio-frame.js';
 import { toneShare } from '../media/tone-detector.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { mediaFrames } from '../../test/support/media-frames.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 
@@ -17,18 +19,20 @@ function tone(frequency: number, frames: number): Int16Array[] {
   });
 }
 
+/** SIP through the in-memory network; the RTP is real (core/media's sockets on loopback). */
 describe('Phone with its audio routed to a host audio port (the desktop audio bridge)', () => {
+  const network = new MemoryNetwork();
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   it('sends microphone frames to the far end, hands far-end frames to the port by call id, mutes for real, and stops at hang-up', async () => {
-    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const account = (user: string, auto = false) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, ...(auto ? { answer: { kind: 'auto' as const } } : {}) });
-    const desktop = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true });
-    const agent = new Phone({ accounts: [account('bob', true)], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
+    const desktop = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true, sockets: network });
+    const agent = new Phone({ accounts: [account('bob', true)], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => desktop.shutdown(), () => agent.shutdown());
     const agentEvents: PhoneEvent[] = [];
     agent.subscribe((e) => agentEvents.push(e));
@@ -50,11 +54,11 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     expect(received.every((p) => p.samples.length === 160)).toBe(true);
     expect(toneShare(Int16Array.from(received.flatMap((p) => [...p.samples])), 1000)).toBeGreaterThan(0.8);
 
-    // port → far end: 600 Hz "microphone" frames pushed in real time reach the agent
+    // port → far end: 600 Hz "microphone" frames pushed in real time (one per media frame) reach the agent
     const frames = tone(600, 100);
     for (const frame of frames) {
       desktop.audio!.capture(call.id, frame);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await mediaFrames(1);
     }
     expect(agent.mediaOf(agentLeg)!.recent.toneShare(600)).toBeGreaterThan(0.5);
 
@@ -63,7 +67,7 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     const before = agent.mediaOf(agentLeg)!.recent.samples().length;
     for (const frame of tone(600, 40)) {
       desktop.audio!.capture(call.id, frame);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await mediaFrames(1);
     }
     const after = agent.mediaOf(agentLeg)!.recent.samples();
     const tail = after.subarray(Math.max(before, after.length - 160 * 20));
@@ -80,7 +84,7 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     await desktop.hangup(call.id);
     await until(() => desktop.audio!.stats().routedCalls === 0);
     const count = played.length;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await mediaFrames(10); // ten frames in which playback would have gone on
     expect(played.length).toBe(count);
     desktop.audio!.capture(call.id, new Int16Array(160));
     expect(desktop.audio!.stats().unknownCall).toBe(2);

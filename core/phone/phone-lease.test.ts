@@ -9,6 +9,7 @@ import { defaultMediaProvider } from './default-media.js';
 import type { LeaseWatch } from './lease-health.js';
 import { Phone } from './phone.js';
 import { provisionPhone } from './provision-phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
@@ -39,14 +40,16 @@ const leaseEvents = (events: PhoneEvent[]): LeaseStatus[] => events.flatMap((e) 
 const transitions = (events: PhoneEvent[]): string[] => leaseEvents(events).map((l) => l.state).filter((state, i, all) => i === 0 || all[i - 1] !== state);
 
 
+/** SIP of the first two tests through the in-memory network; the ones provisioned by the lab's DHCP server on real sockets. */
 describe('a phone on a leased port range (seed 003)', () => {
+  const network = new MemoryNetwork();
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   it('binds SIP and RTP/RTCP inside the range and refuses a call that does not fit, never falling back to an OS port', async () => {
-    const lab = await Lab.start({ timers });
+    const lab = await Lab.start({ timers, sockets: network });
     cleanup.push(() => lab.stop());
     const pool = new PortPool({ min: 31000, max: 31003 }); // one SIP port and one RTP/RTCP pair
     const events: PhoneEvent[] = [];
@@ -54,11 +57,12 @@ describe('a phone on a leased port range (seed 003)', () => {
       accounts: [{ id: 'alice', user: 'alice', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
+      sockets: network,
       lease: { pool, privateAddress: '10.77.0.10', natAddress: '198.51.100.7' },
     });
     alice.subscribe((e) => events.push(e));
     cleanup.push(() => alice.shutdown());
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain, answer: { kind: 'auto' } }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers });
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain, answer: { kind: 'auto' } }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: network });
     cleanup.push(() => bob.shutdown());
     await bob.register();
     await alice.register();
@@ -82,7 +86,7 @@ describe('a phone on a leased port range (seed 003)', () => {
   });
 
   it('follows the lease client: renewing and rebinding are shown, a lost lease is an error and refuses calls both ways, and a new lease is moved onto once no call runs', async () => {
-    const lab = await Lab.start({ timers });
+    const lab = await Lab.start({ timers, sockets: network });
     cleanup.push(() => lab.stop());
     const range = { min: 31100, max: 31109 };
     const expiresAt = Date.now() + 60_000;
@@ -92,11 +96,12 @@ describe('a phone on a leased port range (seed 003)', () => {
       accounts: [{ id: 'alice', user: 'alice', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
+      sockets: network,
       lease: { pool: new PortPool(range), privateAddress: '10.77.0.11', watch },
     });
     alice.subscribe((e) => events.push(e));
     cleanup.push(() => alice.shutdown());
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers });
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: network });
     cleanup.push(() => bob.shutdown());
     await Promise.all([alice.register(), bob.register()]);
     expect((await alice.snapshot()).lease).toMatchObject({ state: 'bound', expiresAt, address: '10.77.0.11' });

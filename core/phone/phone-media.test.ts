@@ -1,4 +1,3 @@
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import type { PhoneEvent } from '../api/phone-types.js';
@@ -6,17 +5,20 @@ import { ToneSource } from '../media/audio-frame.js';
 import { parseSipMessage, type SipMessage } from '../sip/message/index.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 
+/** SIP through the in-memory network; the RTP is real (core/media's sockets on loopback). */
 describe('Phone with plain RTP media', () => {
+  const network = new MemoryNetwork();
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   it('carries audio, reports DTMF from RFC 4733 and SIP INFO as events, and shows the remote hold', async () => {
-    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const events: Record<string, PhoneEvent[]> = { alice: [], bob: [] };
     const make = (user: string, answer?: boolean): Phone => {
@@ -24,6 +26,7 @@ describe('Phone with plain RTP media', () => {
         accounts: [{ id: user, user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...(answer ? { answer: { kind: 'auto' as const } } : {}) }],
         createSessionDescriptionHandlerFactory: defaultMediaProvider,
         timers: { t1: 100, t2: 400 },
+        sockets: network,
       });
       phone.subscribe((e) => events[user]!.push(e));
       cleanup.push(() => phone.shutdown());
@@ -63,23 +66,23 @@ describe('Phone with plain RTP media', () => {
   });
 
   it('refuses an INVITE whose SDP it cannot use with 488 and a Warning, before ringing', async () => {
-    const peer = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => void peer.close());
+    const peer = await network.bindUdp({ address: '127.0.0.1', port: 0 });
+    cleanup.push(() => peer.close());
     const received: SipMessage[] = [];
-    peer.on('message', (data) => {
+    peer.onMessage = (data) => {
       const message = parseSipMessage(data);
       received.push(message);
       if (message.kind === 'request' && message.method === 'REGISTER') {
         const via = message.get('via')!;
-        peer.send(`SIP/2.0 200 OK\r\nVia: ${via}\r\nFrom: ${message.get('from')}\r\nTo: ${message.get('to')};tag=r1\r\nCall-ID: ${message.callId}\r\nCSeq: ${message.get('cseq')}\r\nContact: ${message.get('contact')};expires=60\r\nContent-Length: 0\r\n\r\n`, message.topVia!.port!, '127.0.0.1');
+        peer.send(`SIP/2.0 200 OK\r\nVia: ${via}\r\nFrom: ${message.get('from')}\r\nTo: ${message.get('to')};tag=r1\r\nCall-ID: ${message.callId}\r\nCSeq: ${message.get('cseq')}\r\nContact: ${message.get('contact')};expires=60\r\nContent-Length: 0\r\n\r\n`, { address: '127.0.0.1', port: message.topVia!.port! });
       }
-    });
+    };
     const events: PhoneEvent[] = [];
     const bob = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.address().port}`, transport: 'udp', answer: { kind: 'manual' } }],
+      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.local.port}`, transport: 'udp', answer: { kind: 'manual' } }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers: { t1: 100, t2: 400 },
+      sockets: network,
     });
     bob.subscribe((e) => events.push(e));
     cleanup.push(() => bob.shutdown());
@@ -88,19 +91,19 @@ describe('Phone with plain RTP media', () => {
     const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n';
     const invite = [
       `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${peer.address().port};branch=z9hG4bK-g729`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.local.port};branch=z9hG4bK-g729`,
       'Max-Forwards: 70',
       'From: <sip:carol@127.0.0.1>;tag=c1',
       'To: <sip:bob@127.0.0.1>',
       'Call-ID: g729-only',
       'CSeq: 1 INVITE',
-      `Contact: <sip:carol@127.0.0.1:${peer.address().port}>`,
+      `Contact: <sip:carol@127.0.0.1:${peer.local.port}>`,
       'Content-Type: application/sdp',
       `Content-Length: ${sdp.length}`,
       '',
       sdp,
     ].join('\r\n');
-    peer.send(invite, port, '127.0.0.1');
+    void peer.send(invite, { address: '127.0.0.1', port });
     const answer = await until(() => received.find((m): m is Extract<SipMessage, { kind: 'response' }> => m.kind === 'response' && m.status >= 200));
     expect(answer.status).toBe(488);
     expect(answer.get('warning')).toMatch(/^305 127\.0\.0\.1 "none of the offered formats \(18\) is PCMU or PCMA"$/);

@@ -1,41 +1,40 @@
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Core } from 'sip.js';
 import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { parseSipMessage, type SipMessage, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import type { SipDatagramSocket } from '../sip/transport/sip-sockets.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 /**
  * RFC 3261 §13.3.1.4: a 2xx to a re-INVITE that is retransmitted for 64·T1 (Timer L) without an ACK ends the session
  * with a BYE. sip.js 0.21 kept such a re-INVITE open forever (every later re-INVITE got 500); the npm install step
- * tools/postinstall/sipjs-reinvite-ack-timeout.js mends it. The peer here is a bare UDP socket: it registers the
+ * tools/postinstall/sipjs-reinvite-ack-timeout.js mends it. The peer here is a bare UDP socket (in memory): it registers the
  * phone, places or answers a call, then sends a re-INVITE and never acknowledges its 200.
  */
 const sdp = (hold: boolean): string =>
   `v=0\r\no=- 1 ${hold ? 2 : 1} IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=${hold ? 'sendonly' : 'sendrecv'}\r\n`;
 
 class BarePeer {
-  readonly socket = dgram.createSocket('udp4');
   readonly received: SipMessage[] = [];
   phonePort = 0;
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
-    this.socket.on('message', (data) => {
+  constructor(readonly socket: SipDatagramSocket) {
+    socket.onMessage = (data) => {
       const message = parseSipMessage(data);
       this.received.push(message);
       if (message.kind === 'request' && message.method !== 'ACK') this.onRequest(message);
-    });
+    };
   }
 
   get port(): number {
-    return this.socket.address().port;
+    return this.socket.local.port;
   }
 
   send(text: string): void {
-    this.socket.send(text, this.phonePort, '127.0.0.1');
+    void this.socket.send(text, { address: '127.0.0.1', port: this.phonePort });
   }
 
   private onRequest(request: SipRequest): void {
@@ -90,6 +89,7 @@ class BarePeer {
 
 describe('a re-INVITE whose 200 is never acknowledged (RFC 3261 §13.3.1.4)', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
+  const network = new MemoryNetwork();
   const timerL = Core.Timers.TIMER_L;
   afterEach(async () => {
     Core.Timers.TIMER_L = timerL;
@@ -98,14 +98,14 @@ describe('a re-INVITE whose 200 is never acknowledged (RFC 3261 §13.3.1.4)', ()
 
   async function phoneWithPeer(answer: 'auto' | 'manual'): Promise<{ phone: Phone; peer: BarePeer; events: PhoneEvent[] }> {
     Core.Timers.TIMER_L = 1500; // 64·T1 would be 32 s
-    const peer = new BarePeer();
-    await peer.start();
-    cleanup.push(() => void peer.socket.close());
+    const peer = new BarePeer(await network.bindUdp({ address: '127.0.0.1', port: 0 }));
+    cleanup.push(() => peer.socket.close());
     const events: PhoneEvent[] = [];
     const phone = new Phone({
       accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.port}`, transport: 'udp', answer: { kind: answer } }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers: { t1: 100, t2: 400 },
+      sockets: network,
     });
     phone.subscribe((e) => events.push(e));
     cleanup.push(() => phone.shutdown());

@@ -10,10 +10,12 @@ import { AccountStore, settingsPath } from './account-store.js';
 import { defaultMediaProvider } from './default-media.js';
 import { dispatchPhoneCommand } from './phone-api-dispatcher.js';
 import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 
 describe('settings stored by the core (settings(), updateAccount(), removeAccount())', () => {
+  const network = new MemoryNetwork();
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
@@ -26,12 +28,12 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
   }
 
   it('applies an account change by re-creating it (re-registered, transport switched), stores it with the password kept secret, and loads it at the next start', async () => {
-    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const dir = dataDir();
     const file = settingsPath(dir);
     const make = (): Phone => {
-      const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, settingsFile: file });
+      const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider, sockets: network, timers: { t1: 100, t2: 400 }, settingsFile: file });
       cleanup.push(() => phone.shutdown());
       return phone;
     };
@@ -58,7 +60,7 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
     // the next start loads it; an account the host names itself wins over the stored one of the same id
     const next = make();
     expect((await next.settings()).accounts.map((a) => `${a.id}/${a.transport}`)).toEqual(['carol/tcp']);
-    const hosted = new Phone({ accounts: [{ id: 'carol', user: 'carol', server: lab.servers.udp!, transport: 'udp' }], createSessionDescriptionHandlerFactory: defaultMediaProvider, settingsFile: file });
+    const hosted = new Phone({ accounts: [{ id: 'carol', user: 'carol', server: lab.servers.udp!, transport: 'udp' }], createSessionDescriptionHandlerFactory: defaultMediaProvider, sockets: network, settingsFile: file });
     cleanup.push(() => hosted.shutdown());
     expect((await hosted.settings()).accounts.map((a) => `${a.id}/${a.transport}`)).toEqual(['carol/udp']);
 
@@ -68,11 +70,11 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
   });
 
   it('refuses changes to an account in a call, and bad configurations before touching the old account', async () => {
-    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const account = (user: string) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, answer: { kind: 'auto' as const } });
-    const alice = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
-    const bob = new Phone({ accounts: [account('bob')], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
+    const alice = new Phone({ accounts: [account('alice')], createSessionDescriptionHandlerFactory: defaultMediaProvider, sockets: network, timers: { t1: 100, t2: 400 } });
+    const bob = new Phone({ accounts: [account('bob')], createSessionDescriptionHandlerFactory: defaultMediaProvider, sockets: network, timers: { t1: 100, t2: 400 } });
     cleanup.push(() => alice.shutdown(), () => bob.shutdown());
     await alice.register();
     await bob.register();
@@ -107,6 +109,10 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
       [{ ...base, address: { mode: 'temporary', source: 'nowhere' } }, /source/],
       [{ ...base, dialRules: [{ prefix: 'abc', action: 'withhold', label: 'x' }] }, /prefix/],
       [{ ...base, id: '' }, /id/],
+      [{ ...base, answer: { kind: 'reject' } }, /^answer\.status must be 300-699$/],
+      [{ ...base, answer: { kind: 'auto', delayMs: null } }, /^answer\.delayMs/],
+      [{ ...base, dialRules: [{ prefix: '1', action: 'hide', label: 'x' }] }, /^dialRules\[0\]\.action must be one of withhold, present$/],
+      [null as unknown as Record<string, unknown>, /^account must be an object$/],
     ];
     for (const [value, message] of bad) expect(() => checkAccountConfig(value), JSON.stringify(value)).toThrow(message);
     expect(checkAccountConfig({ ...base, address: { mode: 'temporary', source: 'configured', prefix: '2001:db8:1:2::/64', fallback: 'fixed' } }).address).toEqual({ mode: 'temporary', source: 'configured', prefix: '2001:db8:1:2::/64', fallback: 'fixed' });
@@ -118,7 +124,7 @@ describe('settings stored by the core (settings(), updateAccount(), removeAccoun
     fs.writeFileSync(file, '{ not json');
     expect(new AccountStore(file).load()).toMatchObject({ accounts: [], problems: [expect.stringMatching(/not JSON/)] });
     fs.writeFileSync(file, JSON.stringify({ version: 1, accounts: [{ id: 'ok', user: 'ok', server: 'sip:127.0.0.1', transport: 'udp' }, { id: 'bad', user: 'x\r\n', server: 'sip:127.0.0.1', transport: 'udp' }] }));
-    const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider, settingsFile: file });
+    const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider, sockets: network, settingsFile: file });
     cleanup.push(() => phone.shutdown());
     expect(phone.settingsProblems).toEqual([expect.stringMatching(/account 2 dropped: user/)]);
     return expect(phone.settings()).resolves.toMatchObject({ accounts: [{ id: 'ok' }] });

@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import type { AccountConfig } from '../api/phone-types.js';
 import { parseHardwareAddress } from '../lease/dhcp-message.js';
 import { leaseSummary, type Lease } from '../lease/lease.js';
-import { IpCommandApplier } from '../lease/lease-address-applier.js';
 import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
 import { LeaseError } from '../lease/lease-error.js';
 import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
 import { UdpLeaseTransport, type LeaseEndpoint, type LeaseTransport } from '../lease/lease-transport.js';
 import { PortPool } from '../lease/port-pool.js';
 import { provision } from '../lease/provisioner.js';
-import type { PhoneLease } from './phone.js';
+import type { PhoneLease } from './phone-lease.js';
+import { InterfaceLeaseApplier } from './interface-lease-applier.js';
 
 /** Where the lab's service gateway answers: DHCP over loopback and TFTP (whose port DHCP cannot carry). */
 export interface ServiceGatewayEndpoints {
@@ -49,7 +49,7 @@ export type LeaseSource = { gateway: ServiceGatewayEndpoints } | { network: { in
 const interfaceName = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
 
 /** The lease client's link for `source`, the MAC it sends and what puts the leased address on the interface. */
-async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: IpCommandApplier; tftpPort?: number }> {
+async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: InterfaceLeaseApplier; tftpPort?: number }> {
   if ('gateway' in source) {
     // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
     const mac = randomBytes(6);
@@ -65,7 +65,7 @@ async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTranspo
   } catch (error) {
     throw new LeaseError('TRANSPORT_FAILED', `no network interface "${name}" with a MAC address: ${(error as Error).message}`);
   }
-  const applier = new IpCommandApplier({ interface: name });
+  const applier = new InterfaceLeaseApplier(name);
   await applier.ensureBroadcastRoute();
   return { transport: await UdpLeaseTransport.open(), hardwareAddress, applier };
 }
@@ -94,7 +94,8 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
     const [primary, ...backups] = provisioned.result.mgc;
     const uri = (m: { address: string; port: number }): string => `sip:${m.address}:${m.port};transport=udp`;
     let released: Promise<void> | undefined;
-    const release = (): Promise<void> => (released ??= client.stop({ release: true }).catch(() => undefined)); // closes the transport too
+    // closes the transport too; a failure reaches the caller (the phone counts it, a scenario reports it)
+    const release = (): Promise<void> => (released ??= client.stop({ release: true }));
     return {
       lease: provisioned.lease,
       phoneLease: {
@@ -113,7 +114,7 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
       release,
     };
   } catch (error) {
-    await client.stop({ release: false }).catch(() => undefined);
+    await client.stop({ release: false }).catch(() => undefined); // the provisioning error thrown below is what went wrong
     await transport.close();
     throw error;
   }

@@ -82,7 +82,7 @@ export class ServerFailover {
     this.busy = true;
     try {
       if (this.selector.primaryProbeDue()) {
-        const answered = (await this.options.probe(this.selector.primary).catch(() => undefined)) !== undefined;
+        const answered = (await this.options.probe(this.selector.primary).catch(noAnswer)) !== undefined;
         this.selector.primaryProbed(answered);
         if (answered) {
           await this.options.moveTo(this.selector.active);
@@ -90,7 +90,7 @@ export class ServerFailover {
           return;
         }
       }
-      const status = await this.options.pingCurrent().catch(() => undefined);
+      const status = await this.options.pingCurrent().catch(noAnswer);
       if (status !== undefined) return;
       const attempt = this.selector.attempt();
       let next: Endpoint;
@@ -116,5 +116,10 @@ function failureOf(error: unknown): MgcFailure | undefined {
   if (error.code !== 'REGISTER_FAILED') return undefined;
   if (error.status === undefined || error.status === 408) return 'timeout';
   if (error.status === 503) return 'unavailable';
+  return undefined;
+}
+
+/** A ping that cannot even be sent (no socket, no route) is a server that did not answer: seed 003 fails over on both. */
+function noAnswer(): undefined {
   return undefined;
 }

@@ -7,9 +7,11 @@ import { CallLogStore } from '../calllog/call-log-store.js';
 import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
 import { Phone } from './phone.js';
 import { callTraceSignatures, traceSignatures } from './trace-signatures.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
+const network = new MemoryNetwork();
 
 describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
   let lab: Lab;
@@ -23,7 +25,7 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
   });
 
   async function setUp(keys: (() => VerificationKeyFile[]) | undefined): Promise<{ alice: Phone; bob: Phone; aliceEvents: PhoneEvent[]; bobEvents: PhoneEvent[] }> {
-    lab = await Lab.start({ users: { alice: {}, bob: {} }, timers, signing: true });
+    lab = await Lab.start({ users: { alice: {}, bob: {} }, timers, signing: true, sockets: network });
     log = CallLogStore.open(':memory:');
     const make = (user: string, transport: 'udp' | 'tcp'): { phone: Phone; events: PhoneEvent[] } => {
       const events: PhoneEvent[] = [];
@@ -32,6 +34,7 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
         callLog: log,
         createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
         timers,
+        sockets: network,
         ...(keys ? { signatureKeys: keys } : {}),
       });
       phone.subscribe((e) => events.push(e));
@@ -53,10 +56,11 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
     const call = await alice.call({ target: 'bob' });
     await until(() => (lastCall(aliceEvents, call.id)?.state === 'established' ? true : undefined));
     const incoming = bobEvents.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')!;
-    await new Promise((r) => setTimeout(r, 100)); // let the ACK arrive
+    const received = (leg: string, start: RegExp): boolean => log.getCall(leg)?.messages.some((m) => m.dir === 'in' && start.test(m.raw)) === true;
+    await until(() => received(incoming.call.id, /^ACK /)); // the ACK has arrived
     await bob.hangup(incoming.call.id);
     await until(() => (lastCall(aliceEvents, call.id)?.state === 'terminated' ? true : undefined));
-    await new Promise((r) => setTimeout(r, 100)); // the 200 to the BYE
+    await until(() => received(incoming.call.id, /^SIP\/2\.0 200 [^]*\r\nCSeq: *\d+ BYE\r\n/i)); // the 200 to the BYE
     return { callerLeg: call.id, calleeLeg: incoming.call.id };
   }
 
@@ -100,7 +104,7 @@ describe('signatures in the call detail (SPEC E, the diagnostics pane)', () => {
     expect(all.every((s) => s.verdict === undefined && s.covers.length + (s.note ? 1 : 0) > 0)).toBe(true);
 
     const invite = messages.find((m) => m.dir === 'in' && m.raw.startsWith('INVITE'))!;
-    const otherLab = await Lab.start({ signing: true });
+    const otherLab = await Lab.start({ signing: true, sockets: network });
     try {
       const strangers = traceSignatures(invite, new VerificationKeys(otherLab.verificationKeys()));
       expect(strangers.map((s) => s.verdict)).toEqual(['unknown-key', 'unknown-key', 'unknown-key']);

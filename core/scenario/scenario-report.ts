@@ -87,6 +87,8 @@ export interface ScenarioReport {
   loads?: LoadReport[];
   agents: Record<string, AgentReport>;
   lab?: unknown;
+  /** What could not be torn down after the steps (an agent that did not shut down, a lease or lab not stopped); `ok` stands. */
+  teardownProblems?: string[];
 }
 
 /** JUnit XML (the common Surefire shape CI systems read): one testcase per step. */

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
 import { parseSipMessage, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
@@ -75,6 +76,21 @@ function invite(peerPort: number, agentPort: number, callId: string): string {
   ].join('\r\n');
 }
 
+function options(peerPort: number, agentPort: number, callId: string): string {
+  return [
+    `OPTIONS sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-opt-${callId}`,
+    'Max-Forwards: 70',
+    `From: <sip:alice@127.0.0.1>;tag=o-${callId}`,
+    'To: <sip:bob@127.0.0.1>',
+    `Call-ID: ${callId}`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
 function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
   return [
     `${method} sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
@@ -127,13 +143,20 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'race-1', toTag), bob.local.port);
     await calls[0]!.whenEnded();
     expect(calls[0]!).toMatchObject({ state: 'terminated', endedBy: 'remote' });
-    // Past 64·T1 (6.4 s with these timers): no BYE for the ended dialog, and dispose does not wait for anything.
-    await new Promise((resolve) => setTimeout(resolve, 7000));
-    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
-    const started = Date.now();
-    await bob.dispose();
-    expect(Date.now() - started).toBeLessThan(1000);
-  }, 15_000);
+    // Past 64·T1 (sip.js's Timer L, 32 s): no BYE for the ended dialog. The clock runs fake from here, the socket real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      await vi.advanceTimersByTimeAsync(64 * 500 + 1000);
+      // A BYE sent meanwhile is in before the answer to a later request (one socket each side, loopback keeps order).
+      await peer.send(options(peer.port, bob.local.port, 'after-race-1'), bob.local.port);
+      await peer.next((m) => m.kind === 'response' && m.callId === 'after-race-1');
+      expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+      // dispose waits for nothing: it ends while the clock stands still (a wait on a timer would never end).
+      await bob.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
@@ -158,7 +181,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
       deliver(message);
     };
     await peer.send(invite(peer.port, bob.local.port, 'bad-3'), bob.local.port);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => bob.rejects.snapshot().SIPJS_REFUSED === 1);
     expect(bob.rejects.total).toBeGreaterThanOrEqual(6);
     expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1 });
     expect(calls).toHaveLength(0);
@@ -174,13 +197,19 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.send(invite(peer.port, bob.local.port, 'ackwait-1'), bob.local.port);
     const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
     const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
-    const started = Date.now();
-    const disposed = bob.dispose();
-    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'ackwait-1', toTag), bob.local.port);
-    const byeAnswer = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
-    expect(byeAnswer.kind === 'response' && byeAnswer.status).toBe(200);
-    await disposed;
-    expect(Date.now() - started).toBeLessThan(3000); // 64·T1 would be 6.4 s
+    // On a fake clock that is moved only by the shutdown's grace (8·T1), never to the ACK's 64·T1: were the shutdown
+    // waiting for the ACK, it would never end.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      const disposed = bob.dispose();
+      await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'ackwait-1', toTag), bob.local.port);
+      const byeAnswer = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+      expect(byeAnswer.kind === 'response' && byeAnswer.status).toBe(200);
+      await vi.advanceTimersByTimeAsync(8 * 100);
+      await disposed;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(calls[0]!.state).toBe('terminated');
   });
 });

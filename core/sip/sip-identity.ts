@@ -12,9 +12,11 @@ import { isIP } from 'node:net';
 import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { assertSipJsPatched } from './sipjs-patches.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
+import type { SipSockets } from './transport/sip-sockets.js';
 import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
 import { phoneUasPolicy } from './transport/uas-screen.js';
 import { defaultSipTimers, type SipTimerValues } from './transport/udp-retransmitter.js';
@@ -49,6 +51,8 @@ export interface SipIdentityOptions {
    */
   acceptFrom?: readonly Endpoint[];
   onIncomingCall?: (call: SipCall) => void;
+  /** Where its socket comes from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
@@ -87,10 +91,11 @@ export class SipIdentity {
   ) {}
 
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
+    assertSipJsPatched();
     let flow;
     const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1 };
     try {
-      flow = await openFlow(options.transport, options.local, options.server, flowOptions);
+      flow = await openFlow(options.transport, options.local, options.server, options.sockets, flowOptions);
     } catch (error) {
       throw new SipIdentityError('TRANSPORT_FAILED', `cannot open ${options.transport} from ${formatEndpoint(options.local)} to ${formatEndpoint(options.server)}: ${(error as Error).message}`);
     }
@@ -104,7 +109,7 @@ export class SipIdentity {
       uas: { ...phoneUasPolicy, supported: () => created.agent?.userAgentCore.configuration.supportedOptionTagsResponse ?? [] },
       flow,
       server: options.server,
-      reopen: () => openFlow(options.transport, local, options.server, flowOptions),
+      reopen: () => openFlow(options.transport, local, options.server, options.sockets, flowOptions),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
       ...(acceptFrom ? { outOfDialogFrom: acceptFrom } : {}),

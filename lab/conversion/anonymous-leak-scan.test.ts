@@ -12,6 +12,7 @@ import { runScenario } from '../../core/scenario/scenario-runner.js';
 import { startLabForScenario } from '../../cli/scenario-lab.js';
 import type { LabNetworkSnapshot } from '../lab-network.js';
 import type { ConversionRecord } from './conversion-table.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 
 /**
  * Issue 4, "Proof that nothing leaks": anonymous calls in both modes, through every placement of the conversion server
@@ -92,7 +93,8 @@ describe('leak scanner over anonymous calls (issue 4)', () => {
 
   it.each(placements)('%s: 54 anonymous calls, prefix and header mode, callers on udp/tcp/ws, pass the runner\'s caller_hidden and caller_identified', async (placement) => {
     const { scenario, calls } = plan(placement);
-    const report = await runScenario(scenario, { startLab: startLabForScenario, createSessionDescriptionHandlerFactory: createPlainRtpMediaProvider(), dataDir: path.join(scratch, placement) });
+    const network = new MemoryNetwork(); // SIP in memory; the RTP of the calls is real
+    const report = await runScenario(scenario, { startLab: (request) => startLabForScenario(request, network), sockets: network, createSessionDescriptionHandlerFactory: createPlainRtpMediaProvider(), dataDir: path.join(scratch, placement) });
     const failed = report.steps.find((s) => !s.ok);
     expect(failed, failed ? `${failed.step}: ${failed.reason}` : '').toBeUndefined();
     reports.set(placement, { report, calls });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
 import { Phone } from '../../core/phone/phone.js';
@@ -7,6 +6,8 @@ import { findIdentityLeaks } from '../../core/privacy/identity-leaks.js';
 import { rawCallId } from '../../core/phone/trace-router.js';
 import { parseSipMessage, type SipResponse } from '../../core/sip/message/index.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
+import type { SipDatagramSocket } from '../../core/sip/transport/sip-sockets.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { Lab } from '../lab.js';
 import type { ConversionServerOptions } from './conversion-server.js';
@@ -21,19 +22,20 @@ interface Agent {
   trace: SipTapEntry[];
 }
 
+/** Phones and labs linked through the in-memory network. */
 describe('the message conversion server (seed 000) in the lab', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
+  const network = new MemoryNetwork();
 
-  /** A bare UDP socket on loopback (closed after the test) and the final responses it receives. */
-  async function rawPeer(): Promise<{ socket: dgram.Socket; replies: SipResponse[] }> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => void socket.close());
+  /** A bare UDP socket (closed after the test) and the final responses it receives. */
+  async function rawPeer(): Promise<{ socket: SipDatagramSocket; replies: SipResponse[] }> {
+    const socket = await network.bindUdp({ address: '127.0.0.1', port: 0 });
+    cleanup.push(() => socket.close());
     const replies: SipResponse[] = [];
-    socket.on('message', (data) => {
+    socket.onMessage = (data) => {
       const m = parseSipMessage(data);
       if (m.kind === 'response' && m.status >= 200) replies.push(m);
-    });
+    };
     return { socket, replies };
   }
   afterEach(async () => {
@@ -44,6 +46,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
     const started = await Lab.start({
       domains: [domain],
       timers,
+      sockets: network,
       conversion: conversion === false ? false : { placement: 'caller-server', lingerMs: 200, ...conversion },
       ...(users ? { users, auth: true } : {}),
     });
@@ -58,6 +61,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
       accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain, answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}), ...(password ? { password } : {}) }],
       createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
       timers,
+      sockets: network,
       onTrace: (_account, entry) => trace.push(entry),
     });
     phone.subscribe((e) => events.push(e));
@@ -185,9 +189,9 @@ describe('the message conversion server (seed 000) in the lab', () => {
 
     const { socket, replies } = await rawPeer();
     const raw = (uri: string, branch: string, sdp: string): string =>
-      [`INVITE ${uri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${socket.address().port};branch=z9hG4bK${branch}`, 'Max-Forwards: 70', 'From: <sip:mallory@home.lab>;tag=m1', `To: <${uri}>`, `Call-ID: ${branch}@x`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${sdp.length}`, '', sdp].join('\r\n');
-    socket.send(raw('sip:184@home.lab', 'only', ''), home.sip.ports.udp!, '127.0.0.1');
-    socket.send(raw('sip:184bob@home.lab', 'badsdp', 'v=0\r\nthis is not sdp\r\n'), home.sip.ports.udp!, '127.0.0.1');
+      [`INVITE ${uri} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${socket.local.port};branch=z9hG4bK${branch}`, 'Max-Forwards: 70', 'From: <sip:mallory@home.lab>;tag=m1', `To: <${uri}>`, `Call-ID: ${branch}@x`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${sdp.length}`, '', sdp].join('\r\n');
+    void socket.send(raw('sip:184@home.lab', 'only', ''), { address: '127.0.0.1', port: home.sip.ports.udp! });
+    void socket.send(raw('sip:184bob@home.lab', 'badsdp', 'v=0\r\nthis is not sdp\r\n'), { address: '127.0.0.1', port: home.sip.ports.udp! });
     await until(() => replies.length === 2);
     expect(replies.map((r) => `${r.callId} ${r.status}`).sort()).toEqual(['badsdp@x 400', 'only@x 484']);
     expect(replies.find((r) => r.status === 400)!.reason).toMatch(/^Bad Request \(SDP: /);
@@ -199,12 +203,12 @@ describe('the message conversion server (seed 000) in the lab', () => {
     const bob = agent('bob', home, 'home.lab');
     await bob.phone.register();
     const { socket, replies } = await rawPeer();
-    const port = socket.address().port;
+    const port = socket.local.port;
     const invite = (id: string, identity: string): string =>
       [`INVITE sip:bob@home.lab SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${id}`, 'Max-Forwards: 70', 'From: "Alice Liddell" <sip:anonymous@anonymous.invalid>;tag=a1', '<sip:bob@home.lab>'.replace(/^/, 'To: '), `Call-ID: ${id}@x`, 'CSeq: 1 INVITE', `Contact: <sip:a@127.0.0.1:${port}>`, 'Privacy: id', `P-Preferred-Identity: ${identity}`, 'Content-Length: 0', '', ''].join('\r\n');
     // an IPv6 domain without brackets (RFC 3261 §25.1 wants an IPv6reference), and no URI at all
-    socket.send(invite('unbracketed', '<sip:alice@2001:db8:a::1>'), home.sip.ports.udp!, '127.0.0.1');
-    socket.send(invite('garbage', 'alice at home'), home.sip.ports.udp!, '127.0.0.1');
+    void socket.send(invite('unbracketed', '<sip:alice@2001:db8:a::1>'), { address: '127.0.0.1', port: home.sip.ports.udp! });
+    void socket.send(invite('garbage', 'alice at home'), { address: '127.0.0.1', port: home.sip.ports.udp! });
     await until(() => replies.length === 2);
     expect(replies.map((r) => `${r.callId} ${r.status}`).sort()).toEqual(['garbage@x 400', 'unbracketed@x 400']);
     expect(home.sip.conversion!.counters.refused.BAD_IDENTITY).toBe(2);
@@ -212,7 +216,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
   });
 
   it('converts a header-mode call whose domain is an IPv6 literal (the caller\'s identity written in brackets)', async () => {
-    const home = await Lab.start({ address: '::1', domains: ['[::1]'], timers, conversion: { placement: 'caller-server', lingerMs: 200 } });
+    const home = await Lab.start({ address: '::1', domains: ['[::1]'], timers, sockets: network, conversion: { placement: 'caller-server', lingerMs: 200 } });
     cleanup.push(() => home.stop());
     const phone = (user: string, display?: string): Agent => {
       const events: PhoneEvent[] = [];
@@ -221,6 +225,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
         accounts: [{ id: user, user, server: home.servers.udp!, transport: 'udp', domain: '::1', answer: { kind: 'auto' }, ...(display ? { displayName: display } : {}) }],
         createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
         timers,
+        sockets: network,
         onTrace: (_account, entry) => trace.push(entry),
       });
       p.subscribe((e) => events.push(e));
@@ -254,7 +259,7 @@ describe('the message conversion server (seed 000) in the lab', () => {
 
     // Mallory claims to be alice: unauthenticated, then with her own credentials — challenged both times, no name lent.
     const { socket, replies } = await rawPeer();
-    const port = socket.address().port;
+    const port = socket.local.port;
     const invite = (cseq: number, authorization?: string, claimed = 'alice', target = 'bob'): string =>
       [
         `INVITE sip:${target}@home.lab SIP/2.0`,
@@ -272,17 +277,17 @@ describe('the message conversion server (seed 000) in the lab', () => {
         '',
         '',
       ].join('\r\n');
-    socket.send(invite(1), home.sip.ports.udp!, '127.0.0.1');
+    void socket.send(invite(1), { address: '127.0.0.1', port: home.sip.ports.udp! });
     const challenge = await until(() => replies.find((r) => r.cseq.seq === 1));
     expect(challenge.status).toBe(407);
     const nonce = /nonce="([^"]+)"/.exec(challenge.get('proxy-authenticate')!)![1]!;
     const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
     const credentials = (uri: string, nc: string): string =>
       `Digest username="mallory", realm="veilphone.lab", nonce="${nonce}", uri="${uri}", response="${md5(`${md5('mallory:veilphone.lab:evil')}:${nonce}:${nc}:c1:auth:${md5(`INVITE:${uri}`)}`)}", qop=auth, nc=${nc}, cnonce="c1", algorithm=MD5`;
-    socket.send(invite(2, credentials('sip:bob@home.lab', '00000001')), home.sip.ports.udp!, '127.0.0.1');
+    void socket.send(invite(2, credentials('sip:bob@home.lab', '00000001')), { address: '127.0.0.1', port: home.sip.ports.udp! });
     expect((await until(() => replies.find((r) => r.cseq.seq === 2))).status).toBe(407);
     // The same credentials claiming her own identity pass (to a user who is not there: 480, not 407).
-    socket.send(invite(3, credentials('sip:carol@home.lab', '00000002'), 'mallory', 'carol'), home.sip.ports.udp!, '127.0.0.1');
+    void socket.send(invite(3, credentials('sip:carol@home.lab', '00000002'), 'mallory', 'carol'), { address: '127.0.0.1', port: home.sip.ports.udp! });
     expect((await until(() => replies.find((r) => r.cseq.seq === 3))).status).toBe(404);
     expect(home.sip.conversion!.identify('forged@x')).toBeUndefined();
     expect(home.sip.conversion!.identify('own@x')?.realUser).toBe('mallory@home.lab');

@@ -14,6 +14,7 @@ import { Lab } from '../lab.js';
 import { DhcpService, type DhcpServiceOptions } from './dhcp-service.js';
 import { PortBlockAllocator } from './port-block-allocator.js';
 import { chooseCallAddresses, registeredAddresses } from './triangle.js';
+import { until } from '../../test/support/until.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -88,7 +89,7 @@ describe('the lab service gateway (seed 003, SPEC.md C)', () => {
     const wrongLength = Buffer.from(good);
     wrongLength[242] = 9; // option 53 claims 9 bytes
     for (const bytes of [Buffer.from('hello'), good.subarray(0, 200), Buffer.concat([good, Buffer.alloc(2000)]), wrongLength]) await new Promise((resolve) => socket.send(bytes, port, address, resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => Object.values(lab.serviceGateway!.dhcp.counters.rejected).reduce((x, y) => x + (y ?? 0), 0) >= 4);
     expect(lab.serviceGateway!.dhcp.counters.rejected).toMatchObject({ DHCP_TRUNCATED: 2, DHCP_OVERSIZED: 1 });
     expect(Object.values(lab.serviceGateway!.dhcp.counters.rejected).reduce((x, y) => x + (y ?? 0), 0)).toBe(4);
     await (await phone(lab.serviceGateway!.dhcp.endpoint, '02:00:5e:00:03:01', 'Veilphone-1')).start();

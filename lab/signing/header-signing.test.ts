@@ -1,4 +1,3 @@
-import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../../core/sip/message/index.js';
 import type { KeyRing} from '../../core/signing/index.js';
@@ -8,6 +7,7 @@ import { SipIdentity } from '../../core/sip/sip-identity.js';
 import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import { fastTimers, labIdentityOptions } from '../../test/support/lab-identity.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { Registrar } from '../sip-server/registrar.js';
 import { SipLabServer, type SipLabServerOptions } from '../sip-server/sip-lab-server.js';
 import type { SignatureAlert } from './failure-monitor.js';
@@ -20,7 +20,9 @@ interface Phone {
   incoming: SipCall[];
 }
 
+/** Identities and proxies linked through the in-memory network. */
 describe('the signing lab proxy (seed 002)', () => {
+  const network = new MemoryNetwork();
   const labs: SipLabServer[] = [];
   const identities: SipIdentity[] = [];
 
@@ -30,7 +32,7 @@ describe('the signing lab proxy (seed 002)', () => {
   });
 
   async function lab(options: SipLabServerOptions = {}): Promise<SipLabServer> {
-    const server = await SipLabServer.start({ users, timers: fastTimers, signing: {}, ...options });
+    const server = await SipLabServer.start({ users, timers: fastTimers, signing: {}, sockets: network, ...options });
     labs.push(server);
     return server;
   }
@@ -40,6 +42,7 @@ describe('the signing lab proxy (seed 002)', () => {
     const incoming: SipCall[] = [];
     const identity = await SipIdentity.create({
       ...labIdentityOptions(server, user, transport),
+      sockets: network,
       tap: (entry) => trace.push(entry),
       onIncomingCall: (call) => {
         incoming.push(call);
@@ -190,9 +193,8 @@ describe('the signing lab proxy (seed 002)', () => {
     const server = await lab({ signing: { threshold: 3 } });
     const alerts: SignatureAlert[] = [];
     server.signing!.onAlert((a) => alerts.push(a));
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    const port = (socket.address() as { port: number }).port;
+    const socket = await network.bindUdp({ address: '127.0.0.1', port: 0 });
+    const port = socket.local.port;
     // In-dialog BYEs routed through the proxy's own entry, with no route-set signature: forged.
     for (let i = 0; i < 6; i++) {
       const bye = [
@@ -207,10 +209,10 @@ describe('the signing lab proxy (seed 002)', () => {
         '',
         '',
       ].join('\r\n');
-      await new Promise<void>((resolve) => socket.send(bye, server.ports.udp!, '127.0.0.1', () => resolve()));
+      await socket.send(bye, { address: '127.0.0.1', port: server.ports.udp! });
     }
     await waitFor(() => server.snapshot().signing!.failures.total === 6);
-    socket.close();
+    await socket.close();
     const failures = server.snapshot().signing!.failures;
     expect(failures.byVerdict).toEqual({ missing: 6 });
     expect(alerts).toHaveLength(1); // raised once while the rate stays high

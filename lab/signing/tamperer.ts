@@ -13,8 +13,6 @@ import type { Inbound } from '../sip-server/server-transports.js';
  */
 export type TamperKind = 'via' | 'record_route' | 'route_set' | 'replay';
 
-export const tamperKinds: readonly TamperKind[] = ['via', 'record_route', 'route_set', 'replay'];
-
 const victim = '127.0.0.1';
 const victimPort = '9';
 

@@ -4,9 +4,9 @@ import { redactTrace } from '../../core/calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
 import { ConnectionGate, type ConnectionGateSnapshot, type ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
-import { listenTcp, listenWs, type SipListener } from '../../core/sip/transport/stream-listeners.js';
 import { TcpSipConnection } from '../../core/sip/transport/tcp-connection.js';
-import { UdpSipSocket } from '../../core/sip/transport/udp-socket.js';
+import { osSockets, type SipDatagramSocket, type SipSockets } from '../../core/sip/transport/sip-sockets.js';
+import type { SipListener } from '../../core/sip/transport/stream-listeners.js';
 
 /** Where a message arrived from, or where one must go. */
 export interface Hop {
@@ -33,6 +33,8 @@ export interface ServerTransportsOptions {
   connectionLimits?: Partial<ConnectionLimits>;
   /** TCP: how long part of a message may wait for the rest before the connection is closed (RFC 4475 §3.1.2.2). */
   incompleteMessageMs?: number;
+  /** Where the sockets come from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
 }
 
 /**
@@ -48,7 +50,7 @@ export class ServerTransports {
   flowHeldUntil: (connectionId: string) => number | undefined = () => undefined;
   /** Admission and timeouts of accepted connections, TCP and WebSocket together; refusals count in `rejects`. */
   readonly gate: ConnectionGate;
-  private udp?: UdpSipSocket;
+  private udp?: SipDatagramSocket;
   private readonly listeners: Partial<Record<'tcp' | 'ws', SipListener>> = {};
   private readonly connections = new Map<string, SipConnection>();
 
@@ -62,17 +64,18 @@ export class ServerTransports {
 
   static async start(options: ServerTransportsOptions): Promise<ServerTransports> {
     const transports = new ServerTransports(options);
+    const sockets = options.sockets ?? osSockets;
     try {
       if (options.udp !== undefined) {
-        transports.udp = await UdpSipSocket.bind({ address: options.address, port: options.udp });
+        transports.udp = await sockets.bindUdp({ address: options.address, port: options.udp });
         transports.udp.onMessage = (data, remote) => transports.receive(data, { transport: 'udp', remote }, transports.udp!.local);
       }
       const listenerOptions = { gate: transports.gate, onError: (code: string) => transports.rejects.count(code) };
       if (options.tcp !== undefined) {
-        transports.listeners.tcp = await listenTcp({ address: options.address, port: options.tcp }, (c) => transports.adopt(c), listenerOptions);
+        transports.listeners.tcp = await sockets.listen('tcp', { address: options.address, port: options.tcp }, (c) => transports.adopt(c), listenerOptions);
       }
       if (options.ws !== undefined) {
-        transports.listeners.ws = await listenWs({ address: options.address, port: options.ws }, (c) => transports.adopt(c), listenerOptions);
+        transports.listeners.ws = await sockets.listen('ws', { address: options.address, port: options.ws }, (c) => transports.adopt(c), listenerOptions);
       }
     } catch (error) {
       await transports.close();
@@ -122,7 +125,7 @@ export class ServerTransports {
     let connection = hop.connectionId !== undefined ? this.connections.get(hop.connectionId) : undefined;
     if (!connection || connection.closed) connection = this.findConnection(hop.transport, hop.remote);
     if (!connection && hop.transport === 'tcp') {
-      connection = await TcpSipConnection.connect(hop.remote, { address: this.options.address });
+      connection = await (this.options.sockets ?? osSockets).connect('tcp', hop.remote, { address: this.options.address });
       this.adopt(connection);
     }
     if (!connection) throw new Error(`no ${hop.transport} connection to ${formatEndpoint(hop.remote)}`);

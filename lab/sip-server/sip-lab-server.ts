@@ -1,5 +1,6 @@
 import type { ConnectionGateSnapshot, ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipTap } from '../../core/sip/transport/message-tap.js';
+import type { SipSockets } from '../../core/sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { DigestAuthenticator } from './digest-auth.js';
 import { Registrar, type Binding, type RegistrarLimits, type RegistrarRefusal } from './registrar.js';
@@ -50,6 +51,8 @@ export interface SipLabServerOptions {
   connectionLimits?: Partial<ConnectionLimits>;
   /** Users, bindings and contacts per user the registrar holds (not used with a shared `registrar`). */
   registrarLimits?: Partial<RegistrarLimits>;
+  /** Where the sockets come from: the OS's by default, an in-memory network in unit tests. */
+  sockets?: SipSockets;
 }
 
 export interface SipLabServerSnapshot {
@@ -95,6 +98,7 @@ export class SipLabServer {
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
       incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
+      ...(options.sockets ? { sockets: options.sockets } : {}),
     });
     const users = options.users ? new Map(Object.entries(options.users)) : undefined;
     const registrar = options.registrar ?? new Registrar({ ...(users ? { users } : {}), ...options.registrarLimits });

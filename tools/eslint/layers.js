@@ -21,9 +21,9 @@ export const layers = {
   // Files only their owner may read (issue 17): every layer that writes to the data dir creates them through it.
   'core/files': { layers: ['core/files'], node: ['fs', 'path'], packages: [] },
   'core/address': { layers: ['core/api', 'core/address', 'core/files'], node: true, packages: [] },
-  'core/lease': { layers: ['core/api', 'core/lease', 'core/files'], node: true, packages: [] },
+  'core/lease': { layers: ['core/api', 'core/lease', 'core/files'], node: true, packages: ['zod'] },
   'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },
-  'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js'] },
+  'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js', 'zod'] },
   'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },
   lab: { layers: [...coreLower, 'lab'], node: true, packages: ['ws'] },
   // vite and esbuild only build the UI and the desktop bundle when a checkout has no build yet.

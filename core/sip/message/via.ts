@@ -11,9 +11,6 @@ export interface Via {
   params: SipParam[];
 }
 
-/** RFC 3261 §8.1.1.7: branches of RFC 3261 elements start with this magic cookie. */
-export const branchCookie = 'z9hG4bK';
-
 export function parseVia(text: string): Via {
   const match = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9-]+)\s+([^;\s]+)\s*(?:;(.*))?$/s.exec(text);
   if (!match) throw new SipParseError('BAD_VIA', `malformed Via "${text.length > 80 ? `${text.slice(0, 77)}...` : text}"`);

@@ -1,8 +1,7 @@
 import type { Endpoint, SipTransportKind } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
+import { osSockets, type SipDatagramSocket, type SipSockets } from './sip-sockets.js';
 import { TcpSipConnection } from './tcp-connection.js';
-import { UdpSipSocket } from './udp-socket.js';
-import { WsSipConnection } from './ws-connection.js';
 
 /**
  * What one phone identity talks through: a bound UDP socket, or one TCP/WebSocket connection to its server
@@ -26,14 +25,11 @@ export interface FlowOptions {
   incompleteMessageMs?: number;
 }
 
-export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, options: FlowOptions = {}): Promise<SipFlow> {
-  if (transport === 'udp') return new UdpFlow(await UdpSipSocket.bind(local));
-  if (transport === 'tcp') {
-    const connection = await TcpSipConnection.connect(server, local);
-    if (options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = options.incompleteMessageMs;
-    return new ConnectionFlow(connection);
-  }
-  return new ConnectionFlow(await WsSipConnection.connect(server, local));
+export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, sockets: SipSockets = osSockets, options: FlowOptions = {}): Promise<SipFlow> {
+  if (transport === 'udp') return new UdpFlow(await sockets.bindUdp(local));
+  const connection = await sockets.connect(transport, server, local);
+  if (connection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = options.incompleteMessageMs;
+  return new ConnectionFlow(connection);
 }
 
 class UdpFlow implements SipFlow {
@@ -42,7 +38,7 @@ class UdpFlow implements SipFlow {
   onClose: (error?: Error) => void = () => undefined;
   connected = true;
 
-  constructor(private readonly socket: UdpSipSocket) {
+  constructor(private readonly socket: SipDatagramSocket) {
     socket.onMessage = (data, remote) => this.onData(data, remote);
   }
 

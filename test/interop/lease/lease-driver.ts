@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import { parseHardwareAddress } from '../../../core/lease/dhcp-message.js';
-import { IpCommandApplier } from '../../../core/lease/lease-address-applier.js';
 import { LeaseClient, type LeaseEvent, type LeaseTiming } from '../../../core/lease/lease-client.js';
 import { LeaseError } from '../../../core/lease/lease-error.js';
 import { FileLeaseStore } from '../../../core/lease/lease-store.js';
 import { UdpLeaseTransport } from '../../../core/lease/lease-transport.js';
 import { provision } from '../../../core/lease/provisioner.js';
+import { InterfaceLeaseApplier } from '../../../core/phone/interface-lease-applier.js';
 import { timedLease, type LeaseRound } from '../../support/lease-timing.js';
 
 interface DriverConfig {
@@ -30,7 +30,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as DriverConfig;
 const print = (value: object): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 // an interface without addresses is missing from os.networkInterfaces(); sysfs always has its MAC
 const hardwareAddress = parseHardwareAddress(fs.readFileSync(`/sys/class/net/${config.iface}/address`, 'utf8').trim());
-const applier = new IpCommandApplier({ interface: config.iface });
+const applier = new InterfaceLeaseApplier(config.iface);
 await applier.ensureBroadcastRoute();
 
 async function newClient(withApplier: boolean): Promise<LeaseClient> {

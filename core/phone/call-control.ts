@@ -1,0 +1,190 @@
+import type { DtmfMethod } from '../api/phone-api.js';
+import { PhoneError } from '../api/phone-error.js';
+import type { CallLogStore } from '../calllog/call-log-store.js';
+import type { MediaSession } from '../media/media-session.js';
+import { SipCallError, type SipCall } from '../sip/sip-call.js';
+import { formatEndpoint } from '../sip/transport/endpoint.js';
+import type { CallAudioPort } from './call-audio-port.js';
+import { callResult } from './call-result.js';
+import { defaultMediaPorts } from './media-factory.js';
+import type { AccountRuntime } from './phone-accounts.js';
+import type { PhoneCall } from './phone-call.js';
+import type { EmitPhoneEvent } from './phone-events.js';
+import { leaseText, type PhoneLease } from './phone-lease.js';
+
+export interface CallControlOptions {
+  callLog: CallLogStore;
+  emit: EmitPhoneEvent;
+  /** The audio bridge's port, when the host asked for one: every call's media is attached to it. */
+  audio?: CallAudioPort;
+  /** The lease the phone runs on now (the call log notes it and its ports). */
+  lease: () => PhoneLease | undefined;
+  mediaPortRange?: { min: number; max: number };
+  /** A call ended (the last call on a lost lease lets the phone move onto a new one). */
+  onCallEnded: () => void;
+}
+
+/**
+ * The calls going on, incoming and outgoing: each logged with its trace from its first message, its state sent to
+ * the hosts on every change, and the user's controls on it (answer, reject, hang up, hold, mute, DTMF).
+ */
+export class CallControl {
+  private readonly calls = new Map<string, PhoneCall>();
+
+  constructor(private readonly options: CallControlOptions) {}
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  all(): PhoneCall[] {
+    return [...this.calls.values()];
+  }
+
+  hasCallsOf(accountId: string): boolean {
+    return this.all().some((c) => c.accountId === accountId);
+  }
+
+  track(account: AccountRuntime, call: PhoneCall): void {
+    this.calls.set(call.id, call);
+    const snapshot = call.snapshot();
+    const lease = this.options.lease();
+    this.options.callLog.startCall({
+      id: call.id,
+      accountId: call.accountId,
+      direction: snapshot.direction,
+      sipCallId: snapshot.sipCallId,
+      remoteShown: snapshot.remote.shown,
+      remoteUri: snapshot.remote.uri,
+      remoteAnonymous: snapshot.remote.anonymous,
+      startedAt: snapshot.startedAt,
+      localSip: call.localSip,
+      remoteSip: formatEndpoint(account.server),
+      transport: account.config.transport,
+      ports: lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
+      ...(lease ? { lease: leaseText(lease) } : {}),
+      ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
+      ...(snapshot.remote.user !== undefined ? { remoteUser: snapshot.remote.user } : {}),
+      ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
+      ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
+      ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
+    });
+    account.router.claim(snapshot.sipCallId, (entry) => this.options.callLog.appendMessage(call.id, entry));
+    let mediaAttached = false;
+    call.sip.onChange(() => {
+      const media = call.media;
+      if (!mediaAttached && media) {
+        mediaAttached = true;
+        media.muted = call.muted;
+        this.options.audio?.attach(call.id, media);
+        media.onDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
+        media.onNegotiated((stats) => {
+          // RFC 3264 §8.4: a peer that offers sendonly or inactive is holding the call.
+          call.remoteHold = stats.remoteDirection === 'sendonly' || stats.remoteDirection === 'inactive';
+          this.emitCall(call);
+        });
+      }
+      if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
+      this.emitCall(call);
+    });
+    call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
+    void call.sip.whenEnded().then(() => {
+      this.options.audio?.detach(call.id);
+      account.router.release(snapshot.sipCallId);
+      this.calls.delete(call.id);
+      this.options.onCallEnded(); // the last call on a lost lease has ended
+    });
+    this.emitCall(call);
+  }
+
+  private emitCall(call: PhoneCall): void {
+    const snapshot = call.snapshot();
+    try {
+      this.options.callLog.updateCall(call.id, {
+        result: callResult(snapshot),
+        ...(snapshot.status !== undefined ? { status: snapshot.status } : {}),
+        ...(snapshot.reason !== undefined ? { reason: snapshot.reason } : {}),
+        ...(snapshot.answeredAt !== undefined ? { answeredAt: snapshot.answeredAt } : {}),
+        ...(snapshot.endedAt !== undefined ? { endedAt: snapshot.endedAt } : {}),
+        ...(snapshot.endedBy !== undefined ? { endedBy: snapshot.endedBy } : {}),
+        ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
+        ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
+        ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
+      });
+    } catch (error) {
+      this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
+    }
+    this.options.emit({ type: 'call', call: snapshot });
+  }
+
+  async answer(callId: string): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.answer());
+  }
+
+  async reject(callId: string, status = 486): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.reject(status));
+  }
+
+  async hangup(callId: string): Promise<void> {
+    await this.guard(() => this.callById(callId).sip.hangup());
+  }
+
+  async hold(callId: string, on: boolean): Promise<void> {
+    const call = this.callById(callId);
+    const status = await this.guard(() => call.sip.hold(on));
+    if (status >= 300) throw new PhoneError('CALL_FAILED', `${on ? 'hold' : 'resume'} was answered ${status}`, status);
+  }
+
+  async mute(callId: string, on: boolean): Promise<void> {
+    const call = this.callById(callId);
+    call.muted = on;
+    const media = call.media;
+    if (media) media.muted = on;
+    this.emitCall(call);
+  }
+
+  async sendDtmf(callId: string, digits: string, method: DtmfMethod = 'rfc4733'): Promise<void> {
+    if (!/^[0-9A-D*#]+$/i.test(digits)) throw new PhoneError('INVALID_ARGUMENT', `"${digits}" are not DTMF digits (0-9, *, #, A-D)`);
+    const call = this.callById(callId);
+    if (method === 'info') {
+      for (const digit of digits.toUpperCase()) {
+        await this.guard(() => call.sip.info('application/dtmf-relay', `Signal=${digit}\r\nDuration=160\r\n`));
+      }
+      return;
+    }
+    const handler = call.sip.sessionDescriptionHandler;
+    if (!handler || !handler.sendDtmf(digits)) throw new PhoneError('MEDIA_FAILED', 'RFC 4733 DTMF is not available on this call');
+  }
+
+  /** The live SIP call behind a call id (scenario runner and media wiring). */
+  sipCall(callId: string): SipCall {
+    return this.callById(callId).sip;
+  }
+
+  /** The plain-RTP media session of a live call, once negotiated (scenario steps play, record, and media checks). */
+  mediaOf(callId: string): MediaSession | undefined {
+    return this.calls.get(callId)?.media;
+  }
+
+  /** Shutdown: hang up every call, waiting at most `graceMs` for them to end. */
+  async hangUpAll(graceMs: number): Promise<void> {
+    await Promise.race([Promise.allSettled(this.all().map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+
+  private callById(callId: string): PhoneCall {
+    const call = this.calls.get(callId);
+    if (!call) throw new PhoneError('UNKNOWN_CALL', `no active call "${callId}"`);
+    return call;
+  }
+
+  /** Map SIP-layer failures to PhoneErrors with codes a UI understands. */
+  private async guard<T>(action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof PhoneError) throw error;
+      if (error instanceof SipCallError) throw new PhoneError(error.code === 'INVALID_STATE' ? 'INVALID_STATE' : 'CALL_FAILED', error.message, error.status);
+      throw new PhoneError('CALL_FAILED', (error as Error).message);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { OwnershipJournal } from '../address/address-journal.js';
+import type { CommandRunner } from '../address/command-runner.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { FailedStep } from './failure-tally.js';
+import { cleanUpLeftovers } from './leftover-cleanup.js';
+import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
+import type { AccountRuntime } from './phone-accounts.js';
+import type { EmitPhoneEvent } from './phone-events.js';
+
+export interface CrashRecoveryOptions {
+  /** Where the ownership journal lives; without it nothing survives a crash and there is nothing to recover. */
+  dataDir?: string;
+  commandRunner?: CommandRunner;
+  accounts: () => AccountRuntime[];
+  media: MediaFactoryProvider;
+  mediaPortRange?: { min: number; max: number };
+  timers?: SipTimerValues;
+  sockets: SipSockets;
+  emit: EmitPhoneEvent;
+  failed: FailedStep;
+}
+
+/**
+ * SPEC B, "a crash leaves nothing the next start cannot remove": the ownership journal of one-time addresses and their
+ * registrations, and the clean-up of what an earlier run left in it, once, before the first identity.
+ */
+export class CrashRecovery {
+  private journal?: OwnershipJournal;
+  private recovery?: Promise<void>;
+
+  constructor(private readonly options: CrashRecoveryOptions) {}
+
+  /** The ownership journal, opened on first need when a data dir is set and an account uses one-time addresses. */
+  ownershipJournal(): OwnershipJournal | undefined {
+    if (this.journal || this.options.dataDir === undefined) return this.journal;
+    this.journal = OwnershipJournal.open(this.options.dataDir);
+    return this.journal;
+  }
+
+  /** Before the first identity: remove what a crashed earlier run left behind (SPEC B). Runs once. */
+  recovered(): Promise<void> {
+    const accounts = this.options.accounts();
+    const journal = accounts.some((a) => a.config.address?.mode === 'temporary') ? this.ownershipJournal() : undefined;
+    if (!journal) return Promise.resolve();
+    this.recovery ??= cleanUpLeftovers({
+      journal,
+      ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+      credentials: (aor) => {
+        const config = this.options.accounts().find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
+        return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
+      },
+      sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
+      ...(this.options.timers ? { timers: this.options.timers } : {}),
+      sockets: this.options.sockets,
+      failed: this.options.failed,
+    }).then(
+      (result) => {
+        if (result.bindingsKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });
+        if (result.addressesKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `addresses left by an earlier run could not be removed yet: ${result.addressesKept.join(', ')}` });
+      },
+      (error: Error) => this.options.emit({ type: 'error', code: 'CLEANUP_FAILED', message: error.message }),
+    );
+    return this.recovery;
+  }
+
+  close(): void {
+    this.journal?.close();
+  }
+}

@@ -1,0 +1,142 @@
+import { PhoneError } from '../api/phone-error.js';
+import type { OwnershipJournal } from '../address/address-journal.js';
+import type { CommandRunner } from '../address/command-runner.js';
+import { natAddresses, natContactParams } from '../lease/nat-contact.js';
+import type { SipCall } from '../sip/sip-call.js';
+import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
+import { formatEndpoint } from '../sip/transport/endpoint.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
+import { createAddressManager } from './address-setup.js';
+import type { MediaFactoryProvider } from './media-factory.js';
+import type { AccountRuntime } from './phone-accounts.js';
+import type { FailedStep } from './failure-tally.js';
+import type { EmitPhoneEvent } from './phone-events.js';
+import { takeLeased, type PhoneLease } from './phone-lease.js';
+
+export interface LeasedIdentitiesOptions {
+  media: MediaFactoryProvider;
+  /** Where every identity's socket comes from. */
+  sockets: SipSockets;
+  mediaPortRange?: { min: number; max: number };
+  timers?: SipTimerValues;
+  /** Every SIP message of every account, as it crossed the socket. */
+  onTrace?: (accountId: string, entry: SipTapEntry) => void;
+  commandRunner?: CommandRunner;
+  /** The lease the phone runs on now, if any: every identity's ports come from it. */
+  lease: () => PhoneLease | undefined;
+  /** The ownership journal one-time addresses and their bindings go to, if the phone keeps one. */
+  journal: () => OwnershipJournal | undefined;
+  emit: EmitPhoneEvent;
+  failed: FailedStep;
+  /** An INVITE reached one of the account's identities. */
+  onIncoming: (account: AccountRuntime, sip: SipCall, identity: SipIdentity) => void;
+}
+
+/**
+ * Creates an account's SIP identities (ARCHITECTURE.md: one UserAgent per identity) where they belong: on the address
+ * the account's mode gives them, and on a SIP port of the leased range when the phone runs on a lease (seed 003).
+ */
+export class LeasedIdentities {
+  constructor(private readonly options: LeasedIdentitiesOptions) {}
+
+  /** The identities of an account at its current server (ARCHITECTURE.md: one UserAgent per identity). */
+  identitiesFor(account: AccountRuntime): AccountIdentities {
+    const config = account.config;
+    const server = account.server;
+    const temporary = config.address?.mode === 'temporary' ? config.address : undefined;
+    const journal = (): OwnershipJournal | undefined => this.options.journal();
+    return new AccountIdentities({
+      accountId: config.id,
+      aor: `${config.user}@${account.domain}`,
+      server,
+      transport: config.transport,
+      open: (placement) => this.openIdentity(account, placement),
+      sourceAddress: async () => config.localAddress ?? (await this.options.sockets.sourceAddressFor(server.address, server.port)),
+      ...(temporary
+        ? {
+            addresses: () =>
+              (account.addresses ??= createAddressManager(temporary, {
+                ...(journal() ? { journal: journal()! } : {}),
+                ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+              })),
+          }
+        : {}),
+      ...(temporary && journal() ? { journal: journal()! } : {}),
+      onAddress: (address) => this.options.emit({ type: 'address', address }),
+      ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
+      ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
+      failed: this.options.failed,
+      onAddressProblem: (message) => {
+        account.addressProblem = message;
+        this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message });
+      },
+    });
+  }
+
+  private async openIdentity(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {
+    const lease = this.options.lease();
+    if (!lease) return this.createIdentity(account, placement, 0);
+    // Seed 003: the SIP socket's port comes from the leased range, never from the OS; one a stranger holds is skipped.
+    for (let attempt = 0; ; attempt++) {
+      const reservation = takeLeased(() => lease.pool.takeSip(account.config.transport, account.config.id));
+      try {
+        return await this.createIdentity(account, placement, reservation.port, () => reservation.release());
+      } catch (error) {
+        reservation.release();
+        if (!(error instanceof PhoneError && /EADDRINUSE|EACCES/.test(error.message)) || attempt >= 8) throw error;
+        lease.pool.markUnusable(reservation.port);
+      }
+    }
+  }
+
+  private async createIdentity(account: AccountRuntime, placement: IdentityPlacement, port: number, onDisposed?: () => void): Promise<SipIdentity> {
+    const config = account.config;
+    const lease = this.options.lease();
+    const portRange = lease ? lease.pool.range : (this.options.mediaPortRange ?? { min: 16384, max: 32767 });
+    // Seed 003 Fig. 11: the registrar learns the private address and the NAT's public one (docs/provisioning.md).
+    const natParams = lease ? natContactParams(natAddresses(lease.privateAddress, port, lease.natAddress)) : [];
+    try {
+      const identity: SipIdentity = await SipIdentity.create({
+        aor: { user: config.user, domain: account.domain },
+        ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
+        ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
+        transport: config.transport,
+        local: { address: placement.bindAddress, port },
+        ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
+        server: account.server,
+        ...(config.directCalls ? {} : { acceptFrom: account.servers }),
+        ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
+        ...(natParams.length > 0 ? { extraContactParams: natParams } : {}),
+        sessionDescriptionHandlerFactory: this.options.media({
+          advertisedAddress: placement.advertisedAddress,
+          bindAddress: placement.bindAddress,
+          portRange,
+          accountId: config.id,
+          ...(lease ? { rtpPairs: { takeRtpPair: (owner?: string) => lease.pool.takeRtpPair(owner ?? config.id) } } : {}),
+        }),
+        tap: (entry) => {
+          account.router.tap(entry);
+          this.options.onTrace?.(config.id, entry);
+        },
+        ...(this.options.timers ? { timers: this.options.timers } : {}),
+        onIncomingCall: (sip) => this.options.onIncoming(account, sip, identity),
+        onRegistrationChange: (state, detail) => {
+          // The account's registration is its receiving identity's; a per-call sending identity or a retired
+          // receiving one does not change what the status bar says.
+          if (!account.identities.speaksFor(identity)) return;
+          account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...detail };
+          this.options.emit({ type: 'registration', registration: { ...account.registration } });
+        },
+        ...(onDisposed ? { onDisposed } : {}),
+        sockets: this.options.sockets,
+      });
+      return identity;
+    } catch (error) {
+      if (error instanceof SipIdentityError) throw new PhoneError('TRANSPORT_FAILED', error.message);
+      throw error;
+    }
+  }
+}

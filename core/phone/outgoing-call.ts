@@ -1,0 +1,80 @@
+import { PhoneError } from '../api/phone-error.js';
+import type { CallRequest, CallSnapshot } from '../api/phone-types.js';
+import { presentByDefault } from '../privacy/anonymity.js';
+import { planCallPrivacy } from '../privacy/call-privacy.js';
+import { matchDialRules } from '../privacy/dial-plan.js';
+import { uriUser, type SipCall } from '../sip/sip-call.js';
+import { formatEndpoint } from '../sip/transport/endpoint.js';
+import type { CallControl } from './call-control.js';
+import { dialTargetToUri } from './dial-target.js';
+import type { AccountRuntime } from './phone-accounts.js';
+import { partyFrom, PhoneCall } from './phone-call.js';
+import type { EmitPhoneEvent } from './phone-events.js';
+import { leaseStatus, type PhoneLease } from './phone-lease.js';
+
+export interface OutgoingCallsOptions {
+  calls: CallControl;
+  /** Calls at once, incoming and outgoing. */
+  maxCalls: number;
+  /** The account to call from (the first when none is named); refuses when the phone is shut down. */
+  account: (accountId: string | undefined) => AccountRuntime;
+  /** Settles once accounts moving onto a new lease are there again. */
+  leaseMoving: () => Promise<void> | undefined;
+  /** Settles once what a crashed earlier run left is cleaned up. */
+  recovered: () => Promise<void>;
+  lease: () => PhoneLease | undefined;
+  emit: EmitPhoneEvent;
+}
+
+/** Places outgoing calls: the dial string through the privacy plan to an INVITE from the account's sending identity. */
+export class OutgoingCalls {
+  constructor(private readonly options: OutgoingCallsOptions) {}
+
+  async call(request: CallRequest): Promise<CallSnapshot> {
+    await this.options.leaseMoving(); // accounts moving onto a new lease are not there to call from
+    const account = this.options.account(request.accountId);
+    const calls = this.options.calls;
+    if (calls.size >= this.options.maxCalls) throw new PhoneError('TOO_MANY_CALLS', `${calls.size} calls are going on, the most this phone takes at once`);
+    const config = account.config;
+    // SPEC A: the dial string, this call's choice and the account default decide what the INVITE presents.
+    const privacy = planCallPrivacy({
+      dialString: request.target,
+      account: config.anonymity ?? presentByDefault,
+      identity: { user: config.user, domain: account.domain },
+      ...(request.anonymity !== undefined ? { anonymity: request.anonymity } : {}),
+      ...(request.anonymityLevel !== undefined ? { level: request.anonymityLevel } : {}),
+      ...(config.dialRules ? { rules: config.dialRules } : {}),
+    });
+    const uri = dialTargetToUri(privacy.target, account.domain);
+    const shownUri = dialTargetToUri(matchDialRules(request.target, config.dialRules).rest, account.domain);
+    await this.options.recovered();
+    // Seed 003: a call that cannot fit in the leased range is refused before anything is sent; so is any call once
+    // the lease is gone (RFC 2131 §4.4.5: the client must stop using it).
+    const lease = this.options.lease();
+    if (lease && leaseStatus(lease).state === 'lost') throw new PhoneError('LEASE_LOST', `the DHCP lease of ${lease.privateAddress} (ports ${lease.pool.range.min}-${lease.pool.range.max}) is gone; calls wait for a new one`);
+    const needsSipPort = config.address?.mode === 'temporary';
+    if (lease && !lease.pool.canFit({ rtpPairs: 1, ...(needsSipPort ? { sip: [config.transport] } : {}) })) {
+      throw new PhoneError('PORT_RANGE_EXHAUSTED', `no room for another call in the leased ports ${lease.pool.range.min}-${lease.pool.range.max}`);
+    }
+    // Seed 000 Fig. 28: in temporary mode a fresh address, registered, carries this one call.
+    const lent = await account.identities.forCall();
+    let sip: SipCall;
+    try {
+      sip = lent.identity.createCall(uri, {
+        extraHeaders: privacy.extraHeaders,
+        ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
+      });
+    } catch (error) {
+      await lent.finish();
+      throw new PhoneError('CALL_FAILED', (error as Error).message);
+    }
+    const call = new PhoneCall(config.id, sip, partyFrom({ uri: shownUri, ...(uriUser(shownUri) !== undefined ? { user: uriUser(shownUri)! } : {}) }), formatEndpoint(lent.identity.local), request.target);
+    call.localAddress = lent.address;
+    call.anonymity = privacy.mode;
+    call.sent = sip.sentHeaders();
+    calls.track(account, call);
+    void sip.whenEnded().then(() => lent.finish().catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
+    void sip.invite().catch((error: Error) => this.options.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
+    return call.snapshot();
+  }
+}

@@ -1,0 +1,61 @@
+import type { ServiceGatewayEndpoints } from '../phone/provision-phone.js';
+import type { VerificationKeyFile } from '../signing/key-ring.js';
+import type { LabConversion, Scenario } from './scenario-schema.js';
+
+export type ServerUris = { udp?: string; tcp?: string; ws?: string };
+
+/** The embedded lab as the runner sees it (the CLI starts it; core never imports lab/). */
+export interface LabHandle {
+  servers: ServerUris;
+  domain: string;
+  /** With `LabRequest.domains`: each domain's own proxy. */
+  domainServers?: Record<string, ServerUris>;
+  /** The operator's lookup in the conversion tables: who is behind an anonymous Call-ID or AnonymousN. */
+  identify?(key: string): { realUser: string } | undefined;
+  snapshot(): unknown;
+  stop(): Promise<void>;
+  /** Where the service gateway answers, when one runs. */
+  serviceGateway?: ServiceGatewayEndpoints;
+  /** Fault injection: a soft switch stops answering. */
+  stopMgc?(which: 'primary' | 'secondary'): Promise<void>;
+  /** The keys that verify the lab's signed routing headers (seed 002), handed to every agent. */
+  verificationKeys?(): VerificationKeyFile[];
+}
+
+export interface LabRequest {
+  auth: boolean;
+  users: Record<string, { password?: string }>;
+  /** Seed 003's service gateway with two soft switches, when the scenario asks for it. */
+  serviceGateway?: { vendorClasses?: Record<string, number> };
+  /** The domains the agents name, with each one's users: one lab proxy per domain, peered. */
+  domains?: Record<string, Record<string, { password?: string }>>;
+  /** Where the network converts anonymous calls (seed 000 Embodiments 2-5); absent: the lab's default. */
+  conversion?: LabConversion;
+  /** Sign and validate routing headers, every phone's link untrusted (seed 002). */
+  signing?: boolean;
+  /** Forge routing headers on the phones' links (fault injection). */
+  tamper?: 'via' | 'record_route' | 'route_set' | 'replay';
+}
+
+/** What a scenario's `lab:` asks the host for: its users (by domain when agents name one), auth, signing, faults. */
+export function labRequest(scenario: Scenario, lab: NonNullable<Scenario['lab']>): LabRequest {
+  const users = Object.fromEntries(Object.values(scenario.agents).map((a) => [a.user, a.password === undefined ? {} : { password: a.password }]));
+  const domains: Record<string, Record<string, { password?: string }>> = {};
+  for (const agent of Object.values(scenario.agents)) {
+    const named = agent.server === undefined ? (agent.domain ?? scenario.domain) : undefined;
+    if (named !== undefined) (domains[named] ??= {})[agent.user] = agent.password === undefined ? {} : { password: agent.password };
+  }
+  const request: LabRequest = {
+    auth: lab.auth ?? false,
+    users,
+    ...(Object.keys(domains).length > 0 ? { domains } : {}),
+    ...(lab.conversion ? { conversion: lab.conversion } : {}),
+  };
+  const { signing, tamper, service_gateway: gateway } = lab;
+  return {
+    ...request,
+    ...(signing ? { signing } : {}),
+    ...(tamper ? { tamper } : {}),
+    ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),
+  };
+}

@@ -1,0 +1,135 @@
+import { agentDataDir } from '../phone/data-dir.js';
+import type { AccountConfig, AddressEvent } from '../api/phone-types.js';
+import type { CallLogStore } from '../calllog/call-log-store.js';
+import type { MediaFactoryProvider } from '../phone/media-factory.js';
+import { Phone } from '../phone/phone.js';
+import { provisionPhone, type ProvisionedPhone } from '../phone/provision-phone.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { ServerUris } from './lab-handle.js';
+import { ScenarioEnvironmentError } from './scenario-errors.js';
+import type { AddressUse, AgentReport } from './scenario-report.js';
+import type { AgentSpec } from './scenario-schema.js';
+import type { AgentRuntime, ScenarioState } from './scenario-state.js';
+
+export interface AgentSetup {
+  createSessionDescriptionHandlerFactory: MediaFactoryProvider;
+  callLog?: CallLogStore;
+  timers?: SipTimerValues;
+  /** Where each agent keeps its persistent state (`agents/NAME` inside). */
+  dataDir?: string;
+  /** Where the agents' SIP sockets come from (the OS's by default). */
+  sockets?: SipSockets;
+}
+
+/**
+ * An agent of the scenario as a Phone with one account: at its server (its own, its domain's lab proxy, or the run's
+ * for its transport), provisioned by DHCP when it asks, every event noted in the run's state.
+ */
+export async function startAgent(state: ScenarioState, name: string, spec: AgentSpec, servers: ServerUris, domain: string | undefined, setup: AgentSetup): Promise<AgentRuntime> {
+  const own = state.lab?.domainServers?.[spec.domain ?? state.scenario.domain ?? ''];
+  const server = spec.server ?? own?.[spec.transport] ?? servers[spec.transport];
+  if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
+  const trace: SipTapEntry[] = [];
+  const agentDir = setup.dataDir !== undefined ? agentDataDir(setup.dataDir, name) : undefined;
+  let provisioned: ProvisionedPhone | undefined;
+  if (spec.provision === 'dhcp') {
+    if (!state.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
+    try {
+      provisioned = await provisionPhone({ gateway: state.lab.serviceGateway, ...(spec.vendor_class !== undefined ? { vendorClass: spec.vendor_class } : {}), ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
+    } catch (error) {
+      throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
+    }
+  }
+  const phone = new Phone({
+    accounts: [
+      {
+        id: name,
+        user: spec.user,
+        server,
+        transport: spec.transport,
+        ...(spec.display !== undefined ? { displayName: spec.display } : {}),
+        ...(spec.password !== undefined ? { password: spec.password } : {}),
+        ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
+        ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
+        ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
+        ...addressSettings(spec),
+        ...(provisioned ? provisioned.account : {}),
+        ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
+        ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
+      },
+    ],
+    ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
+    ...(provisioned ? { lease: provisioned.phoneLease } : {}),
+    createSessionDescriptionHandlerFactory: setup.createSessionDescriptionHandlerFactory,
+    ...(setup.callLog ? { callLog: setup.callLog } : {}),
+    ...(setup.timers ? { timers: setup.timers } : {}),
+    ...(setup.sockets ? { sockets: setup.sockets } : {}),
+    onTrace: (_account, entry) => trace.push(entry),
+    signatureKeys: () => state.lab?.verificationKeys?.(),
+  });
+  const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}) };
+  phone.subscribe((event) => {
+    if (event.type === 'call' || event.type === 'incoming') {
+      // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
+      if (event.call.direction === 'incoming' && !state.snapshots.has(event.call.id)) agent.incoming.push(event.call.id);
+      state.snapshots.set(event.call.id, event.call);
+    } else if (event.type === 'registration') {
+      agent.registration = event.registration;
+    } else if (event.type === 'dtmf') {
+      state.digits.set(event.callId, (state.digits.get(event.callId) ?? '') + event.digit);
+    } else if (event.type === 'address') {
+      agent.addresses.push(event.address);
+    }
+    state.wake();
+  });
+  return agent;
+}
+
+/** What the report says about an agent: its transport, trace, registration, one-time addresses and lease. */
+export function agentReport(agent: AgentRuntime): AgentReport {
+  const report: AgentReport = {
+    user: agent.spec.user,
+    transport: agent.spec.transport,
+    trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
+  };
+  if (agent.registration) report.registration = agent.registration;
+  if (agent.addresses.length > 0) report.addresses = addressHistory(agent.addresses);
+  if (agent.provisioned) report.lease = agent.provisioned.summary;
+  return report;
+}
+
+/** The account's address settings from an agent's `address` option. */
+function addressSettings(spec: AgentSpec): Pick<AccountConfig, 'address' | 'localAddress'> {
+  const option = spec.address;
+  if (option === undefined) return {};
+  if (option.mode === 'fixed') return { address: { mode: 'fixed' }, ...(option.local !== undefined ? { localAddress: option.local } : {}) };
+  const { source, prefix, interface: ifname, applier, dad, fallback, prepare } = option;
+  return {
+    address: {
+      mode: 'temporary',
+      source: source ?? (prefix !== undefined ? 'configured' : 'loopback'),
+      ...(prefix !== undefined ? { prefix } : {}),
+      ...(ifname !== undefined ? { interface: ifname } : {}),
+      ...(applier !== undefined ? { applier } : {}),
+      ...(dad !== undefined ? { dad } : {}),
+      ...(fallback !== undefined ? { fallback } : {}),
+      ...(prepare !== undefined ? { prepare } : {}),
+    },
+  };
+}
+
+/** Address events paired up: each address with when it was taken and given back. */
+function addressHistory(events: AddressEvent[]): AddressUse[] {
+  const uses: AddressUse[] = [];
+  for (const event of events) {
+    if (event.state === 'in-use') {
+      uses.push({ address: event.address, purpose: event.purpose, applier: event.applier, from: event.at });
+    } else {
+      const use = uses.findLast((u) => u.address === event.address && u.until === undefined);
+      if (use) use.until = event.at;
+    }
+  }
+  return uses;
+}

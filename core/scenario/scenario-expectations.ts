@@ -1,0 +1,240 @@
+import os from 'node:os';
+import type { CallSnapshot } from '../api/phone-types.js';
+import type { TraceSignature } from '../api/signature-types.js';
+import { rawCallId } from '../phone/trace-router.js';
+import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
+import { findIdentityLeaks } from '../privacy/identity-leaks.js';
+import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
+import { StepFailure } from './scenario-errors.js';
+import type { StepOf } from './scenario-schema.js';
+import type { CallRuntime, ScenarioState } from './scenario-state.js';
+
+/**
+ * The `expect` step: a call leg's state, status, media, DTMF, signatures, failure, and whether its caller is hidden
+ * from the callee and known to the carrier; an agent's registration and incoming calls; a load's outcome. Each waits
+ * up to `within` for what it expects and fails with what it found instead.
+ */
+export class ScenarioExpectations {
+  constructor(private readonly state: ScenarioState) {}
+
+  async check(step: StepOf<'expect'>): Promise<void> {
+    const e = step.value;
+    const within = e.within ?? this.state.defaultWithinMs;
+    if (e.call !== undefined) {
+      const call = this.state.call(e.call);
+      const agentName = e.agent ?? call.from;
+      const legName = agentName === call.from ? `${agentName}'s leg` : `${agentName}'s leg`;
+      const current = (): CallSnapshot | undefined => {
+        const legId = agentName === call.from ? call.callerLeg : this.state.calleeLeg(call, agentName);
+        return legId === undefined ? undefined : this.state.snapshots.get(legId);
+      };
+      const describe = (): string => {
+        const snap = current();
+        return snap ? `it is ${snap.state}${snap.status !== undefined ? ` with ${snap.status} ${snap.reason ?? ''}`.trimEnd() : ''}` : 'that leg never appeared';
+      };
+      if (e.state !== undefined) {
+        await this.state.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
+      }
+      if (e.caller_hidden !== undefined) await this.expectCallerHidden(call, e.agent ?? call.calleeAgent, e.caller_hidden, within);
+      if (e.caller_identified !== undefined) await this.expectCallerIdentified(call, e.agent ?? call.calleeAgent, e.caller_identified, within);
+      if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {
+        await this.expectMedia(e, call, agentName, within, legName);
+      }
+      if (e.signatures !== undefined) await this.expectSignatures(call, agentName, e.signatures, within, legName);
+      if (e.failed !== undefined) await this.expectFailed(call, agentName, e.failed, within, legName);
+      if (e.status !== undefined) {
+        const final = await this.state.waitFor(
+          () => {
+            const snap = current();
+            return snap && snap.status !== undefined && snap.status >= 200 && (snap.state === 'established' || snap.state === 'terminated') ? snap : undefined;
+          },
+          within,
+          () => `expected call ${call.id} (${legName}) to end its INVITE with ${e.status} within ${within}ms, but ${describe()}`,
+        );
+        if (final.status !== e.status) throw new StepFailure(`expected call ${call.id} (${legName}) status ${e.status}, got ${final.status} ${final.reason ?? ''}`.trimEnd());
+      }
+      return;
+    }
+    if (e.load !== undefined) {
+      const load = this.state.loads.find((l) => l.id === e.load!.id)!;
+      const { established, max_failed: maxFailed } = e.load;
+      if (established !== undefined && load.established < established) throw new StepFailure(`expected load ${load.id} to establish ${established} calls, it established ${load.established} (statuses ${JSON.stringify(load.statuses)})`);
+      if (maxFailed !== undefined && load.failed > maxFailed) throw new StepFailure(`expected at most ${maxFailed} failed calls in load ${load.id}, ${load.failed} failed (statuses ${JSON.stringify(load.statuses)})`);
+      if (e.agent === undefined) return;
+    }
+    const agent = this.state.agent(e.agent!);
+    if (e.registered !== undefined) {
+      await this.state.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
+    }
+    if (e.incoming !== undefined) {
+      const { from_user: fromUser, count, state, status, id, anonymous } = e.incoming;
+      const matching = (): CallSnapshot[] =>
+        agent.incoming
+          .map((id) => this.state.snapshots.get(id)!)
+          .filter(
+            (c) =>
+              (fromUser === undefined || c.remote.user === fromUser) &&
+              (state === undefined || c.state === state) &&
+              (status === undefined || c.status === status) &&
+              (anonymous === undefined || c.remote.anonymous === anonymous),
+          );
+      await this.state.waitFor(
+        () => (count !== undefined ? (matching().length === count ? true : undefined) : matching().length > 0 ? true : undefined),
+        within,
+        () => {
+          const seen = agent.incoming.map((id) => {
+            const snap = this.state.snapshots.get(id)!;
+            return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''}${snap.remote.anonymous ? ', anonymous' : ''})`;
+          });
+          const wanted = `${count ?? 'a'} ${anonymous === true ? 'anonymous ' : anonymous === false ? 'presented ' : ''}call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
+          return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
+        },
+      );
+      if (id !== undefined) {
+        // The named call is "placed" by nobody in the scenario: its one leg is the receiving agent's.
+        const leg = matching()[0]!;
+        this.state.calls.set(id, { id, from: agent.name, to: leg.remote.user ?? leg.remote.uri, callerLeg: leg.id });
+      }
+    }
+  }
+
+  private async expectMedia(e: StepOf<'expect'>['value'], call: CallRuntime, agentName: string, within: number, legName: string): Promise<void> {
+    const legId = (): string | undefined => (agentName === call.from ? call.callerLeg : this.state.calleeLeg(call, agentName));
+    const leg = await this.state.waitFor(legId, within, () => `call ${call.id} has no leg at ${agentName}`);
+    const agent = this.state.agent(agentName);
+    if (e.dtmf_received !== undefined) {
+      const wanted = e.dtmf_received.toUpperCase();
+      await this.state.waitFor(
+        () => ((this.state.digits.get(leg) ?? '').endsWith(wanted) ? true : undefined),
+        within,
+        () => `expected ${legName} of ${call.id} to receive DTMF "${wanted}" within ${within}ms, got "${this.state.digits.get(leg) ?? ''}"`,
+      );
+    }
+    if (e.audio !== undefined) {
+      const { tone_hz: hz, min_share: minShare } = e.audio;
+      const media = await this.state.media(agent, leg, within);
+      await this.state.poll(
+        () => media.recent.toneShare(hz) >= minShare,
+        within,
+        () => `expected ${legName} of ${call.id} to receive a ${hz} Hz tone (≥ ${Math.round(minShare * 100)} % of the energy) within ${within}ms; it is ${Math.round(media.recent.toneShare(hz) * 100)} % after ${media.stats().packetsReceived} packets`,
+      );
+    }
+    if (e.rtp !== undefined) {
+      const rtp = e.rtp;
+      const media = await this.state.media(agent, leg, within);
+      if (rtp.codec !== undefined && media.stats().codec !== rtp.codec) throw new StepFailure(`expected ${legName} of ${call.id} to use ${rtp.codec}, it uses ${media.stats().codec ?? 'nothing'}`);
+      if (rtp.min_received !== undefined) {
+        await this.state.poll(() => media.stats().packetsReceived >= rtp.min_received!, within, () => `expected ${legName} of ${call.id} to receive ${rtp.min_received} RTP packets within ${within}ms, got ${media.stats().packetsReceived}`);
+      }
+      if (rtp.flowing !== undefined) {
+        // Flowing means packets arrive and leave: both counters move over 300 ms (or both stand still).
+        const before = media.stats();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const after = media.stats();
+        const moving = after.packetsReceived > before.packetsReceived && after.packetsSent > before.packetsSent;
+        const still = after.packetsReceived === before.packetsReceived && after.packetsSent === before.packetsSent;
+        if (rtp.flowing ? !moving : !still) {
+          throw new StepFailure(`expected media on ${legName} of ${call.id} to be ${rtp.flowing ? 'flowing' : 'stopped'}: in 300 ms it sent ${after.packetsSent - before.packetsSent} and received ${after.packetsReceived - before.packetsReceived} packets`);
+        }
+      }
+      if (rtp.max_loss_pct !== undefined) {
+        const stats = media.stats();
+        if (stats.packetsReceived === 0) throw new StepFailure(`expected ${legName} of ${call.id} to have received RTP, it has none`);
+        if (stats.lossPercent > rtp.max_loss_pct) throw new StepFailure(`expected at most ${rtp.max_loss_pct} % RTP loss on ${legName} of ${call.id}, measured ${stats.lossPercent} % (${stats.packetsLost} of ${stats.packetsLost + stats.packetsReceived})`);
+      }
+    }
+  }
+
+  /**
+   * Privacy check on what the callee really received (issue 4, "Proof that nothing leaks"): every message of the call
+   * in its trace is searched for the caller's fingerprint, read from the caller's own trace — user, display name,
+   * domain (when it is a name and not the callee's own), host names, the addresses of its other identities and its
+   * fixed address (the call's one-time address may show), instance ids, GRUUs, Call-ID host names. An address the
+   * caller shares with its server (a fixed-address agent beside the embedded lab on loopback) cannot be told apart.
+   */
+  private async expectCallerHidden(call: CallRuntime, calleeName: string | undefined, hidden: boolean, within: number): Promise<void> {
+    if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
+    const leg = await this.state.waitFor(() => this.state.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
+    const sipCallId = this.state.snapshots.get(leg)!.sipCallId;
+    const caller = this.state.agent(call.from);
+    const callerSnap = this.state.snapshots.get(call.callerLeg)!;
+    const domain = this.state.domainOf(caller);
+    const calleeDomain = this.state.domainOf(this.state.agent(calleeName));
+    const host = os.hostname();
+    const fingerprint = fingerprintCaller({
+      user: caller.spec.user,
+      ...(caller.spec.display !== undefined ? { displayName: caller.spec.display } : {}),
+      ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) && domain.toLowerCase() !== calleeDomain?.toLowerCase() ? { domain } : {}),
+      ...(host.length >= 4 && host !== 'localhost' ? { hostNames: [host] } : {}),
+      messages: caller.trace,
+      callId: callerSnap.sipCallId,
+      ...(caller.spec.address?.mode === 'temporary' && callerSnap.localAddress !== undefined ? { oneTimeAddress: callerSnap.localAddress } : {}),
+      networkAddresses: this.state.networkAddresses(),
+    });
+    const received = this.state.agent(calleeName).trace.filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
+    const leaks = received.flatMap((entry) => findIdentityLeaks(entry.raw, fingerprint).map((leak) => `${entry.raw.split('\r\n')[0]}: ${leak.where} has ${leak.found}`));
+    if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
+    if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${caller.spec.user}`);
+    if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
+  }
+
+  /** Seed 000: anonymous to the callee, known to the carrier: the lab's conversion tables name the real caller. */
+  private async expectCallerIdentified(call: CallRuntime, calleeName: string | undefined, identified: boolean, within: number): Promise<void> {
+    if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
+    const identify = this.state.lab?.identify;
+    if (!identify) throw new StepFailure('caller_identified needs the embedded lab (its conversion tables)');
+    const leg = await this.state.waitFor(() => this.state.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
+    const shown = this.state.snapshots.get(leg)!;
+    const caller = this.state.agent(call.from);
+    const domain = this.state.domainOf(caller);
+    const found = identify.call(this.state.lab, shown.sipCallId);
+    const matches = found !== undefined && found.realUser.split('@')[0] === caller.spec.user && (domain === undefined || found.realUser.split('@').slice(1).join('@').toLowerCase() === domain.toLowerCase());
+    if (identified && !matches) throw new StepFailure(`the operator cannot identify the caller of ${call.id} (shown to ${calleeName} as ${shown.remote.uri}, Call-ID ${shown.sipCallId}): the tables say ${found ? found.realUser : 'nothing'}`);
+    if (!identified && found !== undefined) throw new StepFailure(`expected no conversion record for ${call.id}, the tables name ${found.realUser}`);
+  }
+
+  /** The signatures this leg's phone decoded in the call's messages, checked with the lab's keys. */
+  private async expectSignatures(call: CallRuntime, agentName: string, wanted: SignatureExpectation, within: number, legName: string): Promise<void> {
+    const agent = this.state.agent(agentName);
+    const leg = await this.state.waitFor(() => (agentName === call.from ? call.callerLeg : this.state.calleeLeg(call, agentName)), within, () => `call ${call.id} has no leg at ${agentName}`);
+    const deadline = Date.now() + within;
+    for (;;) {
+      const detail = await agent.phone.callDetail(leg);
+      const found: Array<{ signature: TraceSignature; where: string }> = (detail?.messages ?? []).flatMap((m) =>
+        (m.signatures ?? []).map((signature) => ({ signature, where: `${m.dir === 'in' ? 'received' : 'sent'} ${m.raw.slice(0, m.raw.indexOf('\r\n'))} (${signature.header}[${signature.index}])` })),
+      );
+      const mismatch = signatureMismatch(found, wanted);
+      if (mismatch === undefined) return;
+      if (Date.now() > deadline) throw new StepFailure(`expected ${legName} of ${call.id} to carry signatures ${JSON.stringify(wanted)}: ${mismatch}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /**
+   * A call failed when its leg ended without being answered, or — at the end of `within` — was never established or
+   * sent a request that never reached the other side (what a proxy dropping forged routing headers does, seed 002).
+   */
+  private async expectFailed(call: CallRuntime, agentName: string, failed: boolean, within: number, legName: string): Promise<void> {
+    const other = agentName === call.from ? call.calleeAgent : call.from;
+    const evaluate = (): string | undefined => {
+      const legId = agentName === call.from ? call.callerLeg : this.state.calleeLeg(call, agentName);
+      const snap = legId !== undefined ? this.state.snapshots.get(legId) : undefined;
+      const otherLeg = other === undefined ? undefined : other === call.from ? call.callerLeg : this.state.calleeLeg(call, other);
+      const otherSnap = otherLeg !== undefined ? this.state.snapshots.get(otherLeg) : undefined;
+      return callFailure(
+        snap && { name: agentName, snapshot: snap, trace: this.state.agent(agentName).trace },
+        otherSnap && other !== undefined ? { name: other, snapshot: otherSnap, trace: this.state.agent(other).trace } : undefined,
+      );
+    };
+    const deadline = Date.now() + within;
+    // An unanswered end shows early; a never-established call or a lost request only once `within` is over.
+    while (Date.now() < deadline) {
+      const snap = this.state.snapshots.get(agentName === call.from ? call.callerLeg : (this.state.calleeLeg(call, agentName) ?? ''));
+      if (failed && snap?.state === 'terminated' && snap.answeredAt === undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const reason = evaluate();
+    if (failed && reason === undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to fail, but it was established and every request of it got through`);
+    if (!failed && reason !== undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to work, but ${reason}`);
+  }
+}

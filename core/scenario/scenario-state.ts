@@ -1,0 +1,136 @@
+import type { AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import type { MediaSession } from '../media/media-session.js';
+import type { Phone } from '../phone/phone.js';
+import type { ProvisionedPhone } from '../phone/provision-phone.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { LabHandle } from './lab-handle.js';
+import type { LoadReport } from './scenario-report.js';
+import { StepFailure } from './scenario-errors.js';
+import type { AgentSpec, Scenario } from './scenario-schema.js';
+
+/** One agent of a run: its Phone and what the run saw of it. */
+export interface AgentRuntime {
+  name: string;
+  spec: AgentSpec;
+  phone: Phone;
+  trace: SipTapEntry[];
+  incoming: string[];
+  registration?: RegistrationSnapshot;
+  /** One-time addresses this agent took and gave back, in order. */
+  addresses: AddressEvent[];
+  /** Seed 003: what DHCP and TFTP gave this agent. */
+  provisioned?: ProvisionedPhone;
+}
+
+/** A call the scenario named: who placed it, and the legs it has at each side. */
+export interface CallRuntime {
+  id: string;
+  from: string;
+  to: string;
+  calleeAgent?: string;
+  callerLeg: string;
+  calleeLeg?: string;
+}
+
+/** What a run knows so far (agents, their calls, every call's last snapshot, DTMF heard) and how it waits for more. */
+export class ScenarioState {
+  readonly agents = new Map<string, AgentRuntime>();
+  readonly calls = new Map<string, CallRuntime>();
+  readonly snapshots = new Map<string, CallSnapshot>();
+  /** DTMF digits received per call leg (RFC 4733 and SIP INFO alike). */
+  readonly digits = new Map<string, string>();
+  readonly loads: LoadReport[] = [];
+  lab?: LabHandle;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly scenario: Scenario,
+    /** Default wait of an `expect` without `within`, and of a step for its call leg. */
+    readonly defaultWithinMs = 5000,
+  ) {}
+
+  /** Something happened at an agent: re-check every wait. */
+  wake(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  agent(name: string): AgentRuntime {
+    const agent = this.agents.get(name);
+    if (!agent) throw new StepFailure(`no agent ${name}`);
+    return agent;
+  }
+
+  call(id: string): CallRuntime {
+    const call = this.calls.get(id);
+    if (!call) throw new StepFailure(`no call ${id} has been placed`);
+    return call;
+  }
+
+  /** The callee's leg of a call at `agentName`: same Call-ID local part (a conversion server may change the domain), else the oldest unclaimed incoming call. */
+  calleeLeg(call: CallRuntime, agentName: string): string | undefined {
+    if (call.calleeLeg !== undefined) return call.calleeLeg;
+    const agent = this.agent(agentName);
+    const callerSnap = this.snapshots.get(call.callerLeg);
+    if (!callerSnap) return undefined;
+    const local = (id: string): string => id.split('@')[0]!;
+    const claimed = new Set([...this.calls.values()].map((c) => c.calleeLeg).filter((x): x is string => x !== undefined));
+    const candidates = agent.incoming.filter((id) => !claimed.has(id));
+    const byCallId = candidates.find((id) => local(this.snapshots.get(id)!.sipCallId) === local(callerSnap.sipCallId));
+    const leg = byCallId ?? candidates.find((id) => (this.snapshots.get(id)!.startedAt >= callerSnap.startedAt));
+    if (leg !== undefined) call.calleeLeg = leg;
+    return leg;
+  }
+
+  /** The domain an agent's address-of-record is in, when the scenario or the lab says. */
+  domainOf(agent: AgentRuntime): string | undefined {
+    return agent.spec.domain ?? this.scenario.domain ?? (agent.spec.server === undefined ? this.lab?.domain : undefined);
+  }
+
+  /** The servers' addresses: the network's own, never the caller's. */
+  networkAddresses(): string[] {
+    const uris = [
+      ...Object.values(this.lab?.servers ?? {}),
+      ...Object.values(this.lab?.domainServers ?? {}).flatMap((s) => Object.values(s)),
+      ...Object.values(this.scenario.server ?? {}),
+      ...[...this.agents.values()].map((a) => a.spec.server),
+    ].filter((u): u is string => u !== undefined);
+    return uris.map((uri) => /^sips?:(?:[^@;]*@)?(\[[^\]]+\]|[^:;]+)/i.exec(uri)?.[1]?.replace(/^\[|\]$/g, '')).filter((h): h is string => h !== undefined);
+  }
+
+  /** A leg's media session; it exists once the call's SDP was negotiated. */
+  media(agent: AgentRuntime, leg: string, within = this.defaultWithinMs): Promise<MediaSession> {
+    return this.waitFor(() => agent.phone.mediaOf(leg), within, () => `${agent.name}'s leg has no media session (is the call established?)`);
+  }
+
+  /** Resolve with the first defined value of `probe`, re-checked on every phone event, or fail after `ms`. */
+  waitFor<T>(probe: () => T | undefined, ms: number, failure: () => string): Promise<T> {
+    const first = probe();
+    if (first !== undefined) return Promise.resolve(first);
+    return new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const value = probe();
+        if (value === undefined) return;
+        cleanup();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new StepFailure(failure()));
+      }, ms);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Like waitFor, but re-checked on a timer: media counters change without phone events. */
+  async poll(probe: () => boolean, ms: number, failure: () => string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!probe()) {
+      if (Date.now() > deadline) throw new StepFailure(failure());
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as SipJs from 'sip.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { sipJsPartsOf } from '../../test/support/unpatched-sipjs.js';
+import { Phone } from '../phone/phone.js';
+import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsParts } from './sipjs-patches.js';
+
+/** This file's `sip.js` is a copy of the installed one with every install-time patch undone (--ignore-scripts). */
+const copy = vi.hoisted(() => ({ lib: '' }));
+vi.mock('sip.js', async () => {
+  const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-grammar-cache']);
+  return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
+});
+
+describe('the install-time sip.js patches, checked at run time (tools/postinstall)', () => {
+  afterAll(() => fs.rmSync(path.dirname(copy.lib), { recursive: true, force: true }));
+
+  /** The installed (patched) sip.js, as the phone has it everywhere else. */
+  async function installed(): Promise<SipJsParts> {
+    const real = await vi.importActual<typeof SipJs>('sip.js');
+    const { createRandomToken } = await import('sip.js/lib/core/messages/utils.js');
+    const { parse } = await import('sip.js/lib/grammar/pegjs/dist/grammar.js');
+    return {
+      UserAgent: real.UserAgent as unknown as SipJsParts['UserAgent'],
+      ClientTransaction: real.Core.ClientTransaction as unknown as SipJsParts['ClientTransaction'],
+      InviteClientTransaction: real.Core.InviteClientTransaction,
+      SessionDialog: real.Core.SessionDialog,
+      Inviter: real.Inviter,
+      createRandomToken,
+      grammarParse: parse as SipJsParts['grammarParse'],
+    };
+  }
+
+  it('finds every patch in the installed sip.js', async () => {
+    const parts = await installed();
+    expect(missingSipJsPatches(parts)).toEqual([]);
+    expect(() => assertSipJsPatched(parts)).not.toThrow();
+  });
+
+  it('names each patch a sip.js lacks, with a typed error', async () => {
+    const patched = await installed();
+    const bare = await sipJsPartsOf(copy.lib);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-grammar-cache']);
+    // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
+    const without = {
+      'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
+      'sipjs-reinvite-ack-timeout': { ...patched, SessionDialog: bare.SessionDialog, Inviter: bare.Inviter },
+      'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
+    };
+    for (const [patch, parts] of Object.entries(without)) {
+      expect(missingSipJsPatches(parts), patch).toEqual([patch]);
+      let error: unknown;
+      try {
+        assertSipJsPatched(parts);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(SipJsPatchError);
+      expect(error).toMatchObject({ code: 'SIPJS_NOT_PATCHED', patches: [patch], message: expect.stringContaining(`${patch} (`) });
+    }
+  });
+
+  it('a Phone on an unpatched sip.js refuses to start', () => {
+    // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
+    expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout'] }),
+    );
+  });
+});

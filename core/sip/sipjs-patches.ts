@@ -1,0 +1,106 @@
+import { Core, Inviter, UserAgent } from 'sip.js';
+import { createRandomToken } from 'sip.js/lib/core/messages/utils.js';
+import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js';
+
+/**
+ * The parts of the loaded sip.js that `npm install` patches (tools/postinstall/README.md), as the running process has
+ * them: the same module instances the phone uses, in node_modules or bundled into the desktop app.
+ */
+export interface SipJsParts {
+  UserAgent: { newUUID(): string };
+  ClientTransaction: { makeId(request: { method: string }): string };
+  InviteClientTransaction: { prototype: object };
+  SessionDialog: { prototype: object };
+  Inviter: { prototype: object };
+  createRandomToken: (size: number, base?: number) => string;
+  grammarParse: (...args: never[]) => unknown;
+}
+
+const installed: SipJsParts = {
+  UserAgent: UserAgent as unknown as SipJsParts['UserAgent'],
+  ClientTransaction: Core.ClientTransaction as unknown as SipJsParts['ClientTransaction'],
+  InviteClientTransaction: Core.InviteClientTransaction,
+  SessionDialog: Core.SessionDialog,
+  Inviter,
+  createRandomToken,
+  grammarParse: grammarParse as SipJsParts['grammarParse'],
+};
+
+/** The source text of a function or of every method of a class (comments aside: a bundler drops them). */
+function sourceOf(value: { prototype: object }): string {
+  const methods = Object.getOwnPropertyNames(value.prototype).map((name) => Object.getOwnPropertyDescriptor(value.prototype, name)?.value);
+  return methods.filter((m): m is (...args: unknown[]) => unknown => typeof m === 'function').map((m) => m.toString()).join('\n');
+}
+
+/** Calls to Math.random while `action` runs (each identifier must come from the CSPRNG instead). */
+function mathRandomCalls(action: () => void): number {
+  const original = Math.random;
+  let calls = 0;
+  Math.random = () => {
+    calls++;
+    return original();
+  };
+  try {
+    action();
+  } finally {
+    Math.random = original;
+  }
+  return calls;
+}
+
+/** Each patch by the name of its script in tools/postinstall, with what it does and how its presence shows. */
+const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsParts) => boolean }> = [
+  {
+    name: 'sipjs-csprng',
+    what: 'tags, Via branches, cnonces, contact users and instance ids from the CSPRNG, not Math.random (RFC 3323 §4.1: unlinkable identifiers)',
+    applied: (sip) =>
+      mathRandomCalls(() => {
+        sip.createRandomToken(10);
+        sip.UserAgent.newUUID();
+        sip.ClientTransaction.makeId({ method: 'INVITE' });
+      }) === 0 && /randomUUID/.test(sourceOf(sip.InviteClientTransaction)),
+  },
+  {
+    name: 'sipjs-reinvite-ack-timeout',
+    what: 'a call whose re-INVITE 2xx is never acknowledged ends with BYE (RFC 3261 §13.3.1.4)',
+    applied: (sip) => /this\.reinviteUserAgentServer === owner/.test(sourceOf(sip.SessionDialog)) && /onAckTimeout:\s*\(\)\s*=>/.test(sourceOf(sip.Inviter)),
+  },
+  {
+    name: 'sipjs-grammar-cache',
+    what: 'the SIP grammar decodes its bytecode table once, not on every header parsed',
+    applied: (sip) => /peg\$bytecodeCache\s*\?\?=/.test(sip.grammarParse.toString()),
+  },
+];
+
+export class SipJsPatchError extends Error {
+  override readonly name = 'SipJsPatchError';
+  readonly code = 'SIPJS_NOT_PATCHED';
+  constructor(
+    /** The missing patches, by the name of their script in tools/postinstall. */
+    readonly patches: string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The patches this sip.js lacks (none when the install ran its scripts). */
+export function missingSipJsPatches(sip: SipJsParts = installed): string[] {
+  return patches.filter((patch) => !patch.applied(sip)).map((patch) => patch.name);
+}
+
+let checkedInstalled = false;
+
+/**
+ * Refuse to run on a sip.js the install did not patch (`npm install --ignore-scripts`, a copied node_modules): it would
+ * put linkable Math.random identifiers on the wire, or hang calls. Checked once per process for the installed one.
+ */
+export function assertSipJsPatched(sip: SipJsParts = installed): void {
+  if (sip === installed && checkedInstalled) return;
+  const missing = missingSipJsPatches(sip);
+  if (missing.length > 0) {
+    const list = patches.filter((p) => missing.includes(p.name)).map((p) => `${p.name} (${p.what})`);
+    throw new SipJsPatchError(missing, `sip.js is not patched: ${list.join('; ')}; run npm install without --ignore-scripts (tools/postinstall/README.md)`);
+  }
+  if (sip === installed) checkedInstalled = true;
+}

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SipJsParts } from '../../core/sip/sipjs-patches.js';
+// @ts-expect-error plain JavaScript module without types
+import { csprngPatch } from '../../tools/postinstall/sipjs-csprng.js';
+// @ts-expect-error plain JavaScript module without types
+import { reinviteAckTimeoutPatch } from '../../tools/postinstall/sipjs-reinvite-ack-timeout.js';
+
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-grammar-cache';
+
+interface TextPatch {
+  files: { file: string; replace: [string, string][] }[];
+}
+
+const installedLib = path.dirname(createRequire(import.meta.url).resolve('sip.js'));
+
+/** Undo one patch in a copied file: each replacement's result back to the original text (it must be there). */
+function undo(file: string, pairs: Array<[string, string]>): void {
+  let text = fs.readFileSync(file, 'utf8');
+  for (const [original, patched] of pairs) {
+    if (text.split(patched).length !== 2) throw new Error(`${file}: the patched text to undo is not there once`);
+    text = text.replace(patched, () => original);
+  }
+  fs.writeFileSync(file, text);
+}
+
+/**
+ * A copy of the installed sip.js (its lib/, in a temporary directory) with install-time patches taken out again, as
+ * `npm install --ignore-scripts` would have left it: the directory of its lib/ (remove its parent when done).
+ */
+export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-unpatched-sipjs-'));
+  const lib = path.join(root, 'lib');
+  fs.cpSync(installedLib, lib, { recursive: true, filter: (source) => fs.statSync(source).isDirectory() || source.endsWith('.js') });
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'sip.js', type: 'module', main: './lib/index.js' }));
+  for (const patch of without) {
+    if (patch === 'sipjs-grammar-cache') {
+      undo(path.join(lib, 'grammar/pegjs/dist/grammar.js'), [
+        ['    const peg$bytecode = [', '    const peg$bytecode = peg$bytecodeCache ??= ['],
+        ['', 'let peg$bytecodeCache; // decoded once (tools/postinstall/sipjs-grammar-cache.js)\n'],
+      ]);
+    } else {
+      const definition = (patch === 'sipjs-csprng' ? csprngPatch : reinviteAckTimeoutPatch) as TextPatch;
+      for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
+    }
+  }
+  return lib;
+}
+
+/** The parts of such a copy that sipjs-patches.ts checks. */
+export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
+  const load = (file: string): Promise<Record<string, unknown>> => import(pathToFileURL(path.join(lib, file)).href) as Promise<Record<string, unknown>>;
+  const index = await load('index.js');
+  const core = index.Core as Record<string, unknown>;
+  return {
+    UserAgent: index.UserAgent as SipJsParts['UserAgent'],
+    ClientTransaction: core.ClientTransaction as SipJsParts['ClientTransaction'],
+    InviteClientTransaction: core.InviteClientTransaction as SipJsParts['InviteClientTransaction'],
+    SessionDialog: core.SessionDialog as SipJsParts['SessionDialog'],
+    Inviter: index.Inviter as SipJsParts['Inviter'],
+    createRandomToken: (await load('core/messages/utils.js')).createRandomToken as SipJsParts['createRandomToken'],
+    grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
+  };
+}
