@@ -11,6 +11,7 @@ export interface SipJsParts {
   ClientTransaction: { makeId(request: { method: string }): string };
   InviteClientTransaction: { prototype: object };
   SessionDialog: { prototype: object };
+  Dialog: { prototype: object; initialDialogStateForUserAgentClient: (...args: never[]) => unknown };
   Inviter: { prototype: object };
   createRandomToken: (size: number, base?: number) => string;
   grammarParse: (...args: never[]) => unknown;
@@ -21,6 +22,7 @@ const installed: SipJsParts = {
   ClientTransaction: Core.ClientTransaction as unknown as SipJsParts['ClientTransaction'],
   InviteClientTransaction: Core.InviteClientTransaction,
   SessionDialog: Core.SessionDialog,
+  Dialog: Core.Dialog as unknown as SipJsParts['Dialog'],
   Inviter,
   createRandomToken,
   grammarParse: grammarParse as SipJsParts['grammarParse'],
@@ -64,6 +66,11 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     name: 'sipjs-reinvite-ack-timeout',
     what: 'a call whose re-INVITE 2xx is never acknowledged ends with BYE (RFC 3261 §13.3.1.4)',
     applied: (sip) => /this\.reinviteUserAgentServer === owner/.test(sourceOf(sip.SessionDialog)) && /onAckTimeout:\s*\(\)\s*=>/.test(sourceOf(sip.Inviter)),
+  },
+  {
+    name: 'sipjs-dialog-from',
+    what: "every request of a dialog carries its first request's From display name (an anonymous call's ACK and BYE said the caller's name, RFC 3323 §4.1.1.3)",
+    applied: (sip) => /localDisplayName/.test(sourceOf(sip.Dialog)) && /localDisplayName/.test(sip.Dialog.initialDialogStateForUserAgentClient.toString()),
   },
   {
     name: 'sipjs-grammar-cache',

@@ -8,8 +8,10 @@ import type { SipJsParts } from '../../core/sip/sipjs-patches.js';
 import { csprngPatch } from '../../tools/postinstall/sipjs-csprng.js';
 // @ts-expect-error plain JavaScript module without types
 import { reinviteAckTimeoutPatch } from '../../tools/postinstall/sipjs-reinvite-ack-timeout.js';
+// @ts-expect-error plain JavaScript module without types
+import { dialogFromPatch } from '../../tools/postinstall/sipjs-dialog-from.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -43,7 +45,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         ['', 'let peg$bytecodeCache; // decoded once (tools/postinstall/sipjs-grammar-cache.js)\n'],
       ]);
     } else {
-      const definition = (patch === 'sipjs-csprng' ? csprngPatch : reinviteAckTimeoutPatch) as TextPatch;
+      const definition = ({ 'sipjs-csprng': csprngPatch, 'sipjs-reinvite-ack-timeout': reinviteAckTimeoutPatch, 'sipjs-dialog-from': dialogFromPatch } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
   }
@@ -60,6 +62,7 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     ClientTransaction: core.ClientTransaction as SipJsParts['ClientTransaction'],
     InviteClientTransaction: core.InviteClientTransaction as SipJsParts['InviteClientTransaction'],
     SessionDialog: core.SessionDialog as SipJsParts['SessionDialog'],
+    Dialog: core.Dialog as SipJsParts['Dialog'],
     Inviter: index.Inviter as SipJsParts['Inviter'],
     createRandomToken: (await load('core/messages/utils.js')).createRandomToken as SipJsParts['createRandomToken'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
