@@ -746,6 +746,7 @@ export class Phone implements PhoneApi {
         },
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onIncomingCall: (sip) => this.onIncoming(account, sip, identity),
+        onCallFault: (sip, reason) => this.emit({ type: 'error', code: 'SIP_STACK_FAULT', message: `call ${sip.callId}: ${reason}; the call was ended` }),
         onRegistrationChange: (state, detail) => {
           // The account's registration is its receiving identity's; a per-call sending identity or a retired
           // receiving one does not change what the status bar says.

@@ -45,6 +45,8 @@ export class SipCall {
   answeredAt?: number;
   endedAt?: number;
   localHold = false;
+  /** Why the SIP stack failed inside this call, when it did (the call was then ended: sip-stack-guard.ts). */
+  fault?: string;
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
   private readonly ended: Promise<void>;
@@ -279,6 +281,34 @@ export class SipCall {
     this.finalStatus = statusOf(response);
     this.finalReason = response.message.reasonPhrase;
     if (this.state === 'terminated') this.emit();
+  }
+
+  /**
+   * sip.js threw inside this call (at one of its timers, or taking one of its messages) and the guard caught it: end
+   * the call as cleanly as its state still allows — BYE, CANCEL, or 500 to an INVITE not yet answered (RFC 3261
+   * §21.5.1) — and whatever the stack can still send, the call is over here: media closed, state terminated.
+   */
+  endAfterFault(reason: string): void {
+    if (this.state === 'terminated') return;
+    this.fault ??= reason;
+    this.endedBy ??= 'local';
+    let goodbye: Promise<void>;
+    try {
+      goodbye = this.session instanceof Invitation && this.state === 'incoming' ? this.reject(500, 'Server Internal Error') : this.hangup();
+    } catch (error) {
+      goodbye = Promise.reject(error as Error);
+    }
+    void goodbye.catch(() => undefined); // the stack may be too broken to say goodbye; the call still ends below
+    if (this.isTerminated()) return;
+    void Promise.resolve()
+      .then(() => this.session.dispose())
+      .catch(() => undefined);
+    this.abandon();
+  }
+
+  /** Read afresh: a call's state changes under any call into sip.js. */
+  private isTerminated(): boolean {
+    return this.state === 'terminated';
   }
 
   /**

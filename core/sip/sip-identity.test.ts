@@ -1,9 +1,13 @@
 import dgram from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { Core } from 'sip.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
 import { parseSipMessage, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
+import { sipStackGuard } from './sip-stack-guard.js';
 
 /** A hand-driven UDP peer: it plays the server/far end so a test can send exactly what it wants, in any order. */
 class RawPeer {
@@ -75,7 +79,8 @@ function invite(peerPort: number, agentPort: number, callId: string): string {
   ].join('\r\n');
 }
 
-function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
+function inDialog(method: 'ACK' | 'BYE' | 'INFO', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
+  const body = method === 'INFO' ? 'Signal=5\r\nDuration=160\r\n' : '';
   return [
     `${method} sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${method.toLowerCase()}-${callId}`,
@@ -84,16 +89,32 @@ function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPo
     `To: <sip:bob@127.0.0.1>;tag=${toTag}`,
     `Call-ID: ${callId}`,
     `CSeq: ${cseq} ${method}`,
-    'Content-Length: 0',
+    ...(body ? ['Content-Type: application/dtmf-relay'] : []),
+    `Content-Length: ${body.length}`,
     '',
-    '',
+    body,
   ].join('\r\n');
+}
+
+/** The reply a peer sends to a request of the identity (the BYE it ends a call with). */
+function okTo(request: SipMessage & { kind: 'request' }): string {
+  return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** The INVITE server transaction of an incoming call (sip.js keeps it on the Invitation's user agent server). */
+function inviteTransaction(call: SipCall): { state: string } {
+  return (call.session as unknown as { incomingInviteRequest: { transaction: { state: string } } }).incomingInviteRequest.transaction;
 }
 
 describe('SipIdentity against a hand-driven UDP peer', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  const timerL = Core.Timers.TIMER_L;
+  afterEach(() => {
+    Core.Timers.TIMER_L = timerL;
   });
 
   async function setUp(): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
@@ -134,6 +155,29 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await bob.dispose();
     expect(Date.now() - started).toBeLessThan(1000);
   }, 15_000);
+
+  it('sends nothing and throws nothing at the ACK timeout (Timer L) of a call the peer ended with BYE before any ACK (issue 19 item 1)', async () => {
+    // SIPp's built-in uac through a proxy that lost its ACK did this; 32 s later sip.js threw "Invalid state transition
+    // from Terminated to Terminated" out of Timer L, uncaught, after sending a BYE for the ended dialog.
+    Core.Timers.TIMER_L = 300; // 64·T1 would be 32 s
+    const faults = sipStackGuard.snapshot().total;
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'noack-1'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'noack-1', toTag), bob.local.port);
+    const byeOk = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+    expect(byeOk.kind === 'response' && byeOk.status).toBe(200);
+    await calls[0]!.whenEnded();
+    expect(calls[0]!).toMatchObject({ state: 'terminated', endedBy: 'remote' });
+    await until(() => inviteTransaction(calls[0]!).state === 'Terminated'); // Timer L has fired
+    // Whatever bob sent at Timer L is on the wire before its answer to a later request.
+    await peer.send(invite(peer.port, bob.local.port, 'noack-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'noack-2');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+    expect(sipStackGuard.snapshot().total).toBe(faults);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBeUndefined();
+  });
 
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
@@ -182,5 +226,174 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await disposed;
     expect(Date.now() - started).toBeLessThan(3000); // 64·T1 would be 6.4 s
     expect(calls[0]!.state).toBe('terminated');
+  });
+});
+
+/**
+ * Issue 19 item 1: an exception thrown inside sip.js at one of its timers (a transaction's, a dialog's 2xx
+ * retransmission, an Invitation's) is caught at that boundary (tools/postinstall/sipjs-fault-guard.js), logged once,
+ * counted, and the call it belongs to is ended; the process and the identity go on. The faults are injected into
+ * sip.js's own methods, or come from a listener sip.js calls from its timer.
+ */
+describe('a fault of sip.js at one of its timers', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const saved = { ...Core.Timers };
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    Object.assign(Core.Timers, saved);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(answer: boolean): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[]; faulted: string[] }> {
+    const peer = await RawPeer.open();
+    cleanups.push(() => peer.close());
+    const calls: SipCall[] = [];
+    const faulted: string[] = [];
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port: peer.port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+      onIncomingCall: (call) => {
+        calls.push(call);
+        if (answer) void call.answer();
+      },
+      onCallFault: (call, reason) => faulted.push(`${call.callId}: ${reason}`),
+    });
+    cleanups.push(() => bob.dispose());
+    return { peer, bob, calls, faulted };
+  }
+
+  async function answeredCall(peer: RawPeer, bob: SipIdentity, callId: string): Promise<string> {
+    await peer.send(invite(peer.port, bob.local.port, callId), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.callId === callId);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, callId, toTag), bob.local.port);
+    return toTag;
+  }
+
+  it('in a transaction timer of an established call: caught, logged once, counted, and the call ends with a BYE', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // Timer J's handler is private in sip.js's types; the transaction runs it from its timer.
+    type TimerJ = { timerJ(this: Core.NonInviteServerTransaction): void };
+    const prototype = Core.NonInviteServerTransaction.prototype as unknown as TimerJ;
+    const timerJ = prototype.timerJ;
+    const injected = vi.spyOn(prototype, 'timerJ').mockImplementation(function (this: Core.NonInviteServerTransaction) {
+      if (this.request.method === 'INFO') throw new Error('injected fault in Timer J');
+      timerJ.call(this);
+    });
+    const before = sipStackGuard.snapshot();
+    const { peer, bob, calls, faulted } = await setUp(true);
+    for (const [n, callId] of ['fault-j-1', 'fault-j-2'].entries()) {
+      const toTag = await answeredCall(peer, bob, callId);
+      await until(() => calls[n]?.state === 'established');
+      await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, callId, toTag), bob.local.port);
+      // Timer J fires as the INFO is answered (0 s here, as sip.js sets it) and throws: the call ends with a BYE.
+      const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === callId);
+      await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+      await calls[n]!.whenEnded();
+      expect(calls[n]!).toMatchObject({ state: 'terminated', endedBy: 'local', fault: 'SIP stack fault: injected fault in Timer J' });
+    }
+    const after = sipStackGuard.snapshot();
+    expect(after.byMessage['injected fault in Timer J']! - (before.byMessage['injected fault in Timer J'] ?? 0)).toBe(2);
+    expect(after.bySite.timer - before.bySite.timer).toBe(2);
+    expect(after.callsEnded - before.callsEnded).toBe(2);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBe(2);
+    expect(faulted).toEqual(['fault-j-1: SIP stack fault: injected fault in Timer J', 'fault-j-2: SIP stack fault: injected fault in Timer J']);
+    // Logged once for the two faults alike, with where it happened.
+    const lines = logged.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('injected fault in Timer J'));
+    expect(lines).toHaveLength(before.byMessage['injected fault in Timer J'] === undefined ? 1 : 0);
+    if (lines[0] !== undefined) expect(lines[0]).toMatch(/SIP stack fault in a sip\.js timer of NonInviteServerTransaction \(Call-ID fault-j-1\)/);
+    // The identity takes the next call as ever.
+    injected.mockRestore();
+    await answeredCall(peer, bob, 'after-faults');
+    await until(() => calls[2]?.state === 'established');
+  });
+
+  it('in the 2xx retransmission timer of a dialog: the call ends here at once, and with a BYE once the ACK wait is over (RFC 3261 §15)', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    Core.Timers.T1 = 20; // the first retransmission of the 200
+    Core.Timers.TIMER_L = 400;
+    vi.spyOn(Core.InviteServerTransaction.prototype, 'retransmitAcceptedResponse').mockImplementation(() => {
+      throw new Error('injected fault in the 2xx retransmission');
+    });
+    const { peer, bob, calls } = await setUp(true);
+    await peer.send(invite(peer.port, bob.local.port, 'fault-2xx'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.status === 200);
+    await until(() => calls[0]?.state === 'terminated'); // no ACK is ever sent
+    expect(calls[0]!.fault).toBe('SIP stack fault: injected fault in the 2xx retransmission');
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'fault-2xx');
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBe(1);
+  });
+
+  it("in an Invitation's no-answer timer (a listener sip.js calls from it throws): caught, counted, the caller gets its 480", async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(false);
+    bob.userAgent.configuration.noAnswerTimeout = 0.2; // seconds; read when the INVITE arrives
+    const before = sipStackGuard.snapshot().bySite.timer;
+    await peer.send(invite(peer.port, bob.local.port, 'fault-noanswer'), bob.local.port);
+    await until(() => calls[0]);
+    calls[0]!.onChange((call) => {
+      if (call.state === 'terminated') throw new Error('injected fault in a listener');
+    });
+    const refused = await peer.next((m) => m.kind === 'response' && m.status >= 300);
+    expect(refused.kind === 'response' && refused.status).toBe(480);
+    await until(() => sipStackGuard.snapshot().bySite.timer > before);
+    expect(sipStackGuard.snapshot().byMessage['injected fault in a listener']).toBeGreaterThanOrEqual(1);
+    expect(calls[0]!.state).toBe('terminated');
+    // And the identity is still there for the next call.
+    await peer.send(invite(peer.port, bob.local.port, 'after-noanswer'), bob.local.port);
+    await until(() => calls[1]);
+  });
+
+  it('while taking a message of a call (delivered from the socket): caught, counted, and that call ends with a BYE', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(true);
+    const toTag = await answeredCall(peer, bob, 'fault-msg');
+    await until(() => calls[0]?.state === 'established');
+    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => {
+      if (message.startsWith('INFO ')) throw new Error('injected fault taking a message');
+      deliver(message);
+    };
+    await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, 'fault-msg', toTag), bob.local.port);
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'fault-msg');
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    await calls[0]!.whenEnded();
+    expect(calls[0]!.fault).toBe('SIP stack fault: injected fault taking a message');
+    expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_REFUSED: 1, SIPJS_FAULT: 1 });
+  });
+
+  it('told by a socket callback that its connection closed, and sip.js throws: caught and counted', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    cleanups.push(() => accepted.forEach((socket) => socket.destroy()));
+    const port = (server.address() as net.AddressInfo).port;
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'tcp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+    });
+    cleanups.push(() => bob.dispose({ serverGone: true }));
+    // sip.js calls its delegate from the transport's disconnect, inside the socket's close callback.
+    bob.userAgent.delegate = {
+      ...bob.userAgent.delegate,
+      onDisconnect: () => {
+        throw new Error('injected fault at disconnect');
+      },
+    };
+    const before = sipStackGuard.snapshot().bySite.transport;
+    (await until(() => accepted[0])).destroy();
+    await until(() => sipStackGuard.snapshot().bySite.transport > before);
+    expect(sipStackGuard.snapshot().byMessage['injected fault at disconnect']).toBeGreaterThanOrEqual(1);
   });
 });

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { sipStackGuard } from './sip-stack-guard.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
@@ -48,6 +49,8 @@ export interface SipIdentityOptions {
    */
   acceptFrom?: readonly Endpoint[];
   onIncomingCall?: (call: SipCall) => void;
+  /** sip.js failed inside one of this identity's calls (caught, counted under SIPJS_FAULT); the call is being ended. */
+  onCallFault?: (call: SipCall, reason: string) => void;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
@@ -305,7 +308,20 @@ export class SipIdentity {
 
   private track(call: SipCall): SipCall {
     this.calls.add(call);
-    void call.whenEnded().then(() => this.calls.delete(call));
+    // Issue 19 item 1: a fault of sip.js inside this call is caught at its boundary, counted here, and ends the call.
+    const untrack = sipStackGuard.track({
+      callId: call.callId,
+      session: call.session,
+      endAfterFault: (reason) => {
+        this.rejects.count('SIPJS_FAULT');
+        this.options.onCallFault?.(call, reason);
+        call.endAfterFault(reason);
+      },
+    });
+    void call.whenEnded().then(() => {
+      this.calls.delete(call);
+      untrack();
+    });
     return call;
   }
 

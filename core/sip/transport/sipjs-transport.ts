@@ -14,6 +14,7 @@ import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
+import { messageCallId, sipStackGuard } from '../sip-stack-guard.js';
 
 const transientSendErrors = new Set(['EPERM', 'ENOBUFS', 'EAGAIN', 'EINTR', 'ECONNREFUSED']);
 
@@ -248,10 +249,12 @@ export class SipJsTransport implements Transport {
       setImmediate(drain);
       try {
         this.onMessage?.(next);
-      } catch {
+      } catch (error) {
         // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
-        // message is rejected and counted; the transport keeps delivering the next ones.
+        // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
+        // to, if any, is ended (issue 19 item 1).
         this.rejects.count('SIPJS_REFUSED');
+        sipStackGuard.report(error, 'message', messageCallId(next));
       }
     };
     setImmediate(drain);
@@ -261,9 +264,14 @@ export class SipJsTransport implements Transport {
     if (next === this.currentState) return;
     const previous = this.currentState;
     this.currentState = next;
-    this.stateEmitter.emit(next);
-    if (next === TransportState.Connected) this.onConnect?.();
-    if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+    try {
+      this.stateEmitter.emit(next);
+      if (next === TransportState.Connected) this.onConnect?.();
+      if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+    } catch (fault) {
+      // Runs from a socket's callback (a connection closed): what sip.js throws here is caught (issue 19 item 1).
+      sipStackGuard.report(fault, 'transport', undefined);
+    }
   }
 }
 
