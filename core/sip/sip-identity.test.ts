@@ -179,6 +179,30 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(bob.rejects.snapshot().SIPJS_FAULT).toBeUndefined();
   });
 
+  it('changes nothing for a CANCEL that crosses its 200: answered with the To tag of the 200, the call stays up (issue 19 item 3)', async () => {
+    Core.Timers.TIMER_L = 300; // the ACK wait of the 200 (64·T1 would be 32 s)
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'late-cancel'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.cseq.method === 'INVITE');
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    // RFC 3261 §9.1: a CANCEL names the INVITE's branch and its To without a tag.
+    const cancel = invite(peer.port, bob.local.port, 'late-cancel').replace(/INVITE/g, 'CANCEL').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n');
+    await peer.send(cancel, bob.local.port);
+    const cancelled = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'CANCEL');
+    expect(cancelled.kind === 'response' && cancelled.status).toBe(200);
+    // §9.2: the same To tag as the 200; a caller that acknowledges with the tag of the latest response (SIPp's
+    // [last_To:]) then reaches the dialog.
+    const cancelTag = /tag=([^;>\s]+)/.exec(cancelled.get('to')!)![1]!;
+    expect(cancelTag).toBe(toTag);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'late-cancel', cancelTag), bob.local.port);
+    await until(() => inviteTransaction(calls[0]!).state === 'Terminated'); // past the ACK wait (Timer L)
+    await peer.send(invite(peer.port, bob.local.port, 'late-cancel-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'late-cancel-2');
+    expect(calls[0]!.state).toBe('established');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+    expect(peer.received.filter((m) => m.kind === 'response' && m.cseq.method === 'INVITE' && m.status >= 300)).toEqual([]);
+  });
+
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
     const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');
