@@ -203,6 +203,51 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(peer.received.filter((m) => m.kind === 'response' && m.cseq.method === 'INVITE' && m.status >= 300)).toEqual([]);
   });
 
+  it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {
+    const { peer, bob } = await setUp();
+    const proxy = `<sip:127.0.0.1:${peer.port};lr>`;
+    const answer = async (request: SipMessage, recordRoute?: string): Promise<void> => {
+      const req = request as SipMessage & { kind: 'request' };
+      const lines = okTo(req).split('\r\n');
+      lines[lines.findIndex((l) => l.startsWith('To:'))] = `To: ${req.get('to')};tag=far-${req.callId}`;
+      lines.splice(1, 0, ...(recordRoute ? [`Record-Route: ${recordRoute}`] : []), `Contact: <sip:carol@127.0.0.1:${peer.port}>`);
+      const body = sdp;
+      await peer.send(lines.join('\r\n').replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${body.length}\r\n\r\n${body}`), bob.local.port);
+    };
+    // A dialog the proxy did not record-route (it came from a peer that does not, or straight from the peer).
+    const direct = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    const placed = direct.invite();
+    const invite = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    expect(invite.getAll('route')).toEqual([proxy]);
+    await answer(invite);
+    expect(await placed).toBe(200);
+    const ack = await peer.next((m) => m.kind === 'request' && m.method === 'ACK' && m.callId === invite.callId);
+    expect(ack.getAll('route')).toEqual([proxy]);
+    await direct.hangup();
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === invite.callId);
+    expect(bye.getAll('route')).toEqual([proxy]);
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    // A dialog the proxy record-routed keeps its route set and nothing more (RFC 3261 §12.2.1.1).
+    const routed = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    const placed2 = routed.invite();
+    const invite2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId !== invite.callId);
+    const recordRoute = `<sip:127.0.0.1:${peer.port};lr;rr=far>`;
+    await answer(invite2, recordRoute);
+    expect(await placed2).toBe(200);
+    const ack2 = await peer.next((m) => m.kind === 'request' && m.method === 'ACK' && m.callId === invite2.callId);
+    expect(ack2.getAll('route')).toEqual([recordRoute]);
+    await routed.hangup();
+    const bye2 = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === invite2.callId);
+    expect(bye2.getAll('route')).toEqual([recordRoute]);
+    await peer.send(okTo(bye2 as SipMessage & { kind: 'request' }), bob.local.port);
+    // And a request outside any dialog (a keep-alive OPTIONS to the server) names the proxy too.
+    const pinged = bob.ping(3000);
+    const options = await peer.next((m) => m.kind === 'request' && m.method === 'OPTIONS');
+    expect(options.getAll('route')).toEqual([proxy]);
+    await peer.send(okTo(options as SipMessage & { kind: 'request' }), bob.local.port);
+    expect(await pinged).toBe(200);
+  });
+
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
     const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');

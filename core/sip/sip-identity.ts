@@ -13,6 +13,7 @@ import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
 import { sipStackGuard } from './sip-stack-guard.js';
+import { outboundProxyRoute } from './outbound-route.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
@@ -102,6 +103,7 @@ export class SipIdentity {
     const transportOptions: SipJsTransportOptions = {
       flow,
       server: options.server,
+      outboundRoute: outboundProxyRoute(options.server, options.transport),
       reopen: () => openFlow(options.transport, local, options.server),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,

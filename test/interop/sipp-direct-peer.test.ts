@@ -5,11 +5,12 @@ import { Phone } from '../../core/phone/phone.js';
 import { Lab } from '../../lab/lab.js';
 import type { Child } from '../support/child.js';
 import { freePort } from '../support/free-port.js';
+import { KamailioServer } from '../support/kamailio.js';
 import { startSipp } from '../support/sipp.js';
 import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
-const skip = missingRequirements(['sipp']);
+const skip = missingRequirements(['sipp', 'kamailio']);
 
 /**
  * SIPp calling a Veilphone phone straight at its Contact, as a peer with no server does (the account takes such calls
@@ -21,11 +22,20 @@ describe.skipIf(skip)('SIPp calling a phone directly', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function phone(account: Partial<AccountConfig> = {}): Promise<{ phone: Phone; events: PhoneEvent[]; contact: string }> {
-    const lab = await Lab.start();
-    cleanup.push(() => lab.stop());
+  /** The phone, registered with the in-process lab or with Kamailio (deploy/kamailio), its outbound proxy either way. */
+  async function phone(account: Partial<AccountConfig> = {}, server: 'lab' | 'kamailio' = 'lab'): Promise<{ phone: Phone; events: PhoneEvent[]; contact: string }> {
+    let registrar: { uri: string; domain?: string };
+    if (server === 'lab') {
+      const lab = await Lab.start();
+      cleanup.push(() => lab.stop());
+      registrar = { uri: lab.servers.udp!, domain: lab.domain };
+    } else {
+      const kamailio = await KamailioServer.start();
+      cleanup.push(() => kamailio.stop());
+      registrar = { uri: kamailio.servers.udp };
+    }
     const bob = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain, answer: { kind: 'auto' }, directCalls: true, ...account }],
+      accounts: [{ id: 'bob', user: 'bob', server: registrar.uri, transport: 'udp', ...(registrar.domain ? { domain: registrar.domain } : {}), answer: { kind: 'auto' }, directCalls: true, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
     });
     cleanup.push(() => bob.shutdown());
@@ -49,5 +59,18 @@ describe.skipIf(skip)('SIPp calling a phone directly', () => {
     expect(await uac.exitCode(30_000), `SIPp: ${uac.stdout.slice(-1500)}\n${uac.stderr}`).toBe(0);
     const ended = await until(() => events.flatMap((e) => (e.type === 'call' && e.call.state === 'terminated' ? [e.call] : []))[0]);
     expect(ended).toMatchObject({ status: 200, endedBy: 'remote' }); // SIPp's BYE ended it, not the phone
+  });
+
+  it('its re-INVITE, ACK and BYE in a dialog its proxy did not record-route reach the caller through Kamailio (issue 19 item 6)', async () => {
+    // Before, they carried no Route: Kamailio took them for requests to itself, answered the re-INVITE and the BYE
+    // "404 Not here" and dropped the ACK.
+    const { phone: bob, events, contact } = await phone({}, 'kamailio');
+    const uac = await sipp('direct-caller-held.xml', contact);
+    const call = await until(() => events.flatMap((e) => (e.type === 'call' && e.call.state === 'established' ? [e.call] : []))[0], 10_000);
+    await bob.hold(call.id, true); // throws unless the re-INVITE was answered 2xx
+    await bob.hangup(call.id);
+    expect(await uac.exitCode(30_000), `SIPp: ${uac.stdout.slice(-1500)}\n${uac.stderr}`).toBe(0);
+    const ended = await until(() => events.flatMap((e) => (e.type === 'call' && e.call.state === 'terminated' ? [e.call] : []))[0]);
+    expect(ended).toMatchObject({ endedBy: 'local', localHold: true });
   });
 });

@@ -15,6 +15,7 @@ import type { SipFlow } from './sip-flow.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
 import { messageCallId, sipStackGuard } from '../sip-stack-guard.js';
+import { preloadOutboundRoute } from '../outbound-route.js';
 
 const transientSendErrors = new Set(['EPERM', 'ENOBUFS', 'EAGAIN', 'EINTR', 'ECONNREFUSED']);
 
@@ -23,6 +24,8 @@ export interface SipJsTransportOptions {
   flow: SipFlow;
   /** The outbound proxy every request is sent to. */
   server: Endpoint;
+  /** The Route naming that proxy, put on every request that has none (RFC 3261 §8.1.2; outbound-route.ts). */
+  outboundRoute?: string;
   /** The address our Via names when it is not the bound one (a signaling-only temporary address). */
   advertisedAddress?: string;
   /** Opens the flow again after a connection drop (same local address and port). */
@@ -125,6 +128,7 @@ export class SipJsTransport implements Transport {
     if (parsed.kind === 'request') {
       const via = parsed.topVia;
       if (via && via.port === undefined) parsed.setTopVia({ ...via, port: flow.local.port });
+      if (this.options.outboundRoute !== undefined) preloadOutboundRoute(parsed, this.options.outboundRoute);
       remote = this.options.server;
     } else {
       const via = parsed.topVia;
