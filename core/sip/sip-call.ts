@@ -226,15 +226,18 @@ export class SipCall {
 
   /**
    * RFC 3261 §14.1: a new re-INVITE MUST wait until an ongoing INVITE client transaction is completed and an
-   * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE or the ACK to our 200
-   * for it may still be on its way. Waits at most 64·T1 (the longest an ACK can take), then lets sip.js refuse.
+   * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE, or the ACK to our 200
+   * for it or for the call's first INVITE (RFC 5407 §3.1.4), may still be on its way. sip.js ended the call with a
+   * BYE when that first ACK arrived while our re-INVITE was out (issue 19). Waits at most 64·T1 (the longest an ACK
+   * can take), then lets sip.js refuse.
    */
   private async inviteTransactionsIdle(maxWaitMs = 32_000): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     const busy = (): boolean => {
-      // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields.
+      // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields
+      // (ackWait: the callee still waits for the ACK of the first INVITE's 200; private in sip.js's types).
       const dialog = this.session.dialog as SessionDialog | undefined;
-      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined);
+      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined || (dialog as unknown as { ackWait?: boolean }).ackWait === true);
     };
     while (busy() && this.state === 'established' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));

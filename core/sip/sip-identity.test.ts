@@ -248,6 +248,28 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(await pinged).toBe(200);
   });
 
+  it('holds a call it just answered only once the ACK of its 200 is in (RFC 3261 §14.1, RFC 5407 §3.1.4)', async () => {
+    // Before, the re-INVITE went out at once; when the ACK came, sip.js found an offer outstanding and hung up.
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'early-hold'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await until(() => calls[0]?.state === 'established');
+    const held = calls[0]!.hold(true);
+    // Whatever bob sent for the hold is on the wire before its answer to a later request.
+    await peer.send(invite(peer.port, bob.local.port, 'early-hold-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'early-hold-2');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'INVITE')).toEqual([]);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'early-hold', toTag), bob.local.port);
+    const reinvite = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    const lines = okTo(reinvite as SipMessage & { kind: 'request' }).replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp.replace('a=rtpmap', 'a=recvonly\r\na=rtpmap')}`);
+    await peer.send(lines.replace('SIP/2.0 200 OK\r\n', `SIP/2.0 200 OK\r\nContact: <sip:alice@127.0.0.1:${peer.port}>\r\n`), bob.local.port);
+    expect(await held).toBe(200);
+    await peer.next((m) => m.kind === 'request' && m.method === 'ACK');
+    expect(calls[0]!).toMatchObject({ state: 'established', localHold: true });
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+  });
+
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
     const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');
