@@ -146,6 +146,11 @@ export const migrations: Migration[] = [
       'CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
     ],
   },
+  {
+    version: 3,
+    description: 'the redirections an outgoing call followed (issue 19 item 8)',
+    statements: ['ALTER TABLE calls ADD COLUMN redirects TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -890,6 +890,7 @@ export class Phone implements PhoneApi {
         ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
         ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
+        ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
       });
     } catch (error) {
       this.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });

@@ -270,6 +270,89 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
   });
 
+  it('follows the Contacts of a 3xx to the next target, each at most once and at most 5 times (RFC 3261 §8.1.3.4; issue 19 item 8)', async () => {
+    const { peer, bob } = await setUp();
+    /** The peer's final answer to an INVITE of the phone: a 3xx naming `contacts`, a failure, or 200 with SDP. */
+    const respond = async (request: SipMessage, status: number, contacts: string[] = []): Promise<void> => {
+      const req = request as SipMessage & { kind: 'request' };
+      const reason = { 200: 'OK', 300: 'Multiple Choices', 302: 'Moved Temporarily', 486: 'Busy Here' }[status] ?? 'Failed';
+      const body = status === 200 ? sdp : '';
+      await peer.send(
+        [
+          `SIP/2.0 ${status} ${reason}`,
+          ...req.getAll('via').map((v) => `Via: ${v}`),
+          `From: ${req.get('from')}`,
+          `To: ${req.get('to')};tag=t${req.get('cseq')!.split(' ')[0]}`,
+          `Call-ID: ${req.callId}`,
+          `CSeq: ${req.get('cseq')}`,
+          ...contacts.map((c) => `Contact: ${c}`),
+          ...(status === 200 ? [`Contact: <sip:answerer@127.0.0.1:${peer.port}>`, 'Content-Type: application/sdp'] : []),
+          `Content-Length: ${body.length}`,
+          '',
+          body,
+        ].join('\r\n'),
+        bob.local.port,
+      );
+    };
+    const invites = (callId: string): Array<SipMessage & { kind: 'request' }> => peer.received.filter((m): m is SipMessage & { kind: 'request' } => m.kind === 'request' && m.method === 'INVITE' && m.callId === callId);
+    const at = (user: string): string => `sip:${user}@127.0.0.1:${peer.port}`;
+
+    // A 302 to dave: the call goes on to him (same Call-ID, From and To, the next CSeq) and he answers.
+    const moved = bob.createCall(at('carol'));
+    const movedResult = moved.invite();
+    const first = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    await respond(first, 302, [`<${at('dave')}>`]);
+    const second = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === first.callId);
+    expect(second.kind === 'request' && second.uri).toBe(at('dave'));
+    expect([second.get('to'), second.get('from')!.replace(/;tag=.*/, ''), second.cseq.seq]).toEqual([first.get('to'), first.get('from')!.replace(/;tag=.*/, ''), first.cseq.seq + 1]);
+    await respond(second, 200);
+    expect(await movedResult).toBe(200);
+    expect(moved).toMatchObject({ state: 'established', redirects: [{ status: 302, reason: 'Moved Temporarily', target: at('dave') }] });
+    await moved.hangup();
+    await peer.send(okTo((await peer.next((m) => m.kind === 'request' && m.method === 'BYE')) as SipMessage & { kind: 'request' }), bob.local.port);
+
+    // A 300 with two Contacts: the higher q first; its 486 moves the call on to the other one.
+    const choices = bob.createCall(at('erin'));
+    const choicesResult = choices.invite();
+    const c1 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('erin'));
+    await respond(c1, 300, [`<${at('frank')}>;q=0.5, <${at('grace')}>;q=0.9`]);
+    const c2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === c1.callId);
+    expect(c2.kind === 'request' && c2.uri).toBe(at('grace'));
+    await respond(c2, 486);
+    const c3 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === c1.callId);
+    expect(c3.kind === 'request' && c3.uri).toBe(at('frank'));
+    await respond(c3, 200);
+    expect(await choicesResult).toBe(200);
+    expect(choices.redirects.map((r) => `${r.status} ${r.target}`)).toEqual([`300 ${at('grace')}`, `486 ${at('frank')}`]);
+    await choices.hangup();
+    await peer.send(okTo((await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === c1.callId)) as SipMessage & { kind: 'request' }), bob.local.port);
+
+    // Two targets that send the call to each other: each is tried once, then the 302 is the answer.
+    const loop = bob.createCall(at('henry'));
+    const loopResult = loop.invite();
+    const l1 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('henry'));
+    await respond(l1, 302, [`<${at('ivy')}>`]);
+    const l2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === l1.callId);
+    await respond(l2, 302, [`<sip:henry@127.0.0.1:${peer.port};transport=udp>`]);
+    expect(await loopResult).toBe(302);
+    expect(loop.state).toBe('terminated');
+    expect(invites(l1.callId)).toHaveLength(0); // both consumed by next(): no third INVITE came
+    expect(loop.redirects.map((r) => r.target)).toEqual([at('ivy')]);
+
+    // A chain of new targets: five redirections are followed, the sixth 302 ends the call.
+    const chain = bob.createCall(at('u0'));
+    const chainResult = chain.invite();
+    let request = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('u0'));
+    for (let hop = 1; hop <= 6; hop++) {
+      await respond(request, 302, [`<${at(`u${hop}`)}>`]);
+      if (hop === 6) break;
+      request = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at(`u${hop}`));
+    }
+    expect(await chainResult).toBe(302);
+    expect(chain.redirects.map((r) => r.target)).toEqual([1, 2, 3, 4, 5].map((n) => at(`u${n}`)));
+    expect(chain).toMatchObject({ state: 'terminated', finalStatus: 302 });
+  });
+
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
     const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');

@@ -5,6 +5,7 @@ import {
   UserAgent,
   type Invitation,
   type SessionDescriptionHandlerFactory,
+  type URI,
   type UserAgentOptions,
 } from 'sip.js';
 import { lookup } from 'node:dns/promises';
@@ -245,14 +246,20 @@ export class SipIdentity {
     const params: Record<string, string> = { callId: randomToken(24) };
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
     if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
-    const inviter = new Inviter(this.userAgent, uri, {
-      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
-      params,
-    });
+    const inviterFor = (requestUri: URI, more: Record<string, unknown> = {}): Inviter =>
+      new Inviter(this.userAgent, requestUri, { ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}), params: { ...params, ...more } });
+    const inviter = inviterFor(uri);
     const remote: SipRemoteParty = { uri: target };
     const user = uriUser(target);
     if (user !== undefined) remote.user = user;
-    return this.track(SipCall.outgoing(inviter, remote));
+    // A redirected INVITE (RFC 3261 §8.1.3.4) goes to the new target with the same Call-ID, From (anonymity headers
+    // included) and To as the first, and the next CSeq: the call's log and trace stay one.
+    const retarget = (next: string, previous: Inviter): Inviter => {
+      const requestUri = UserAgent.makeURI(next);
+      if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
+      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 });
+    };
+    return this.track(SipCall.outgoing(inviter, remote, retarget));
   }
 
   /**
@@ -313,7 +320,9 @@ export class SipIdentity {
     // Issue 19 item 1: a fault of sip.js inside this call is caught at its boundary, counted here, and ends the call.
     const untrack = sipStackGuard.track({
       callId: call.callId,
-      session: call.session,
+      get session() {
+        return call.session;
+      },
       endAfterFault: (reason) => {
         this.rejects.count('SIPJS_FAULT');
         this.options.onCallFault?.(call, reason);
