@@ -1,4 +1,4 @@
-import type { CallDirection, HangupParty } from './phone-types.js';
+import type { CallDirection, CallRedirect, HangupParty } from './phone-types.js';
 import type { TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
@@ -36,6 +36,8 @@ export interface CallLogEntry {
   sentFrom?: string;
   sentTo?: string;
   sentRequestUri?: string;
+  /** The redirections the call followed (a 3xx, then the INVITE to its Contact): where it was really sent after. */
+  redirects?: CallRedirect[];
   anonymity?: string;
   /** The address this call's SIP and media used (the temporary address, where one was used). */
   localAddress?: string;

@@ -143,6 +143,13 @@ export interface CallParty {
   anonymous: boolean;
 }
 
+/** One redirection an outgoing call followed (RFC 3261 §8.1.3.4): the response, and where the next INVITE went. */
+export interface CallRedirect {
+  status: number;
+  reason?: string;
+  target: string;
+}
+
 export interface CallSnapshot {
   /** Our id for the call (stable across hosts and in the call log). */
   id: string;
@@ -172,6 +179,8 @@ export interface CallSnapshot {
   media?: CallMediaSnapshot;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
+  /** Outgoing calls sent on by a 3xx: every redirection followed, in order. */
+  redirects?: CallRedirect[];
 }
 
 /** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */

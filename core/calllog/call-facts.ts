@@ -32,6 +32,7 @@ export function callFacts(call: CallLogEntry): Array<[string, string]> {
     ['sent as From', call.sentFrom],
     ['sent as To', call.sentTo],
     ['sent to', call.sentRequestUri],
+    ['redirected', call.redirects?.map((r) => `${r.status}${r.reason ? ` ${r.reason}` : ''} → ${r.target}`).join('; ')],
     ['anonymity', call.anonymity],
     ['local address', call.localAddress],
     ['SIP socket', call.localSip !== undefined ? `${call.localSip}${call.transport ? ` (${call.transport.toUpperCase()})` : ''}` : undefined],

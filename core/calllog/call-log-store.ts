@@ -24,7 +24,7 @@ export type CallStart = Pick<CallLogEntry, 'id' | 'accountId' | 'direction' | 's
   Partial<
     Pick<
       CallLogEntry,
-      'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'anonymity' | 'localAddress' | 'localSip' | 'remoteSip' | 'transport' | 'localRtp' | 'remoteRtp' | 'codec' | 'ports' | 'lease'
+      'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'redirects' | 'anonymity' | 'localAddress' | 'localSip' | 'remoteSip' | 'transport' | 'localRtp' | 'remoteRtp' | 'codec' | 'ports' | 'lease'
     >
   >;
 
@@ -52,6 +52,7 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   sentFrom: 'sent_from',
   sentTo: 'sent_to',
   sentRequestUri: 'sent_request_uri',
+  redirects: 'redirects',
   anonymity: 'anonymity',
   localAddress: 'local_address',
   localSip: 'local_sip',
@@ -414,12 +415,15 @@ function checkOrThrow(policy: RetentionPolicy): RetentionPolicy {
   }
 }
 
+/** Fields stored as JSON text. */
+const jsonColumns = new Set(['ports', 'redirects']);
+
 function toRow(update: Partial<CallLogEntry>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(update)) {
     const column = columns[key as keyof typeof columns];
     if (column === undefined || value === undefined) continue;
-    row[column] = key === 'ports' ? JSON.stringify(value) : typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    row[column] = jsonColumns.has(key) ? JSON.stringify(value) : typeof value === 'boolean' ? (value ? 1 : 0) : value;
   }
   return row;
 }
@@ -429,7 +433,7 @@ function fromRow(row: Row): CallLogEntry {
   for (const [key, column] of Object.entries(columns)) {
     const value = row[column];
     if (value === null || value === undefined) continue;
-    entry[key] = key === 'ports' ? JSON.parse(String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
+    entry[key] = jsonColumns.has(key) ? JSON.parse(String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
   }
   entry.remoteAnonymous ??= false;
   const result = entry as unknown as CallLogEntry;

@@ -163,6 +163,11 @@ export const migrations: Migration[] = [
     rewrite: redactStoredTraces,
     scrubs: true,
   },
+  {
+    version: 4,
+    description: 'the redirections an outgoing call followed (issue 19 item 8)',
+    statements: ['ALTER TABLE calls ADD COLUMN redirects TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

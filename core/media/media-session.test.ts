@@ -70,6 +70,23 @@ describe('MediaSession over loopback', () => {
     expect(a.stats().sending && b.stats().sending).toBe(true);
   });
 
+  it('is held by a peer that offers c=0.0.0.0 (RFC 2543 style): answers recvonly and sends nothing (RFC 3264 §8.4; issue 19 item 7)', async () => {
+    const [a, b] = await pair();
+    await until(() => b.stats().packetsSent > 5);
+    const held = a.createOffer(false).replace(/^c=IN IP4 .*$/m, 'c=IN IP4 0.0.0.0');
+    const answer = b.acceptOffer(held);
+    expect(answer).toMatch(/^a=recvonly\r$/m);
+    expect(answer).toMatch(/^c=IN IP4 127\.0\.0\.1\r$/m); // b still says where it receives
+    expect(b.stats()).toMatchObject({ sending: false, remoteDirection: 'sendonly' });
+    await sleep(100);
+    const sent = b.stats().packetsSent;
+    await sleep(300);
+    expect(b.stats().packetsSent).toBe(sent);
+    a.acceptAnswer(b.acceptOffer(a.createOffer(false)));
+    await until(() => b.stats().packetsSent > sent + 5);
+    expect(b.stats()).toMatchObject({ sending: true, remoteDirection: 'sendrecv' });
+  });
+
   it('drops and counts RTP from a stranger, with a wrong payload type, or malformed, and keeps going', async () => {
     const [a, b] = await pair();
     const stranger = dgram.createSocket('udp4');

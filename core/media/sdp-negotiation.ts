@@ -134,6 +134,16 @@ function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedA
 const isAvp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/AVP';
 const isSavp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/SAVP';
 
+/**
+ * RFC 3264 §8.4: a connection address of 0.0.0.0 — RFC 2543's hold — means nothing is to be sent to that side, whatever
+ * its direction attribute says: a sendrecv stream so held is sendonly (the peer holds the call), a recvonly one inactive.
+ */
+function heldByAddress(direction: MediaDirection, description: SessionDescription, media: SdpMedia): MediaDirection {
+  const address = connectionOf(description, media)?.address;
+  if (media.port === 0 || (address !== '0.0.0.0' && address !== '::')) return direction;
+  return fromFlags(flags(direction).send, false);
+}
+
 function firstAudio(description: SessionDescription): number {
   return description.media.findIndex((m) => m.media === 'audio' && m.port !== 0 && isAvp(m));
 }
@@ -189,7 +199,7 @@ export function answerOffer(offer: SessionDescription, local: LocalAudio): { ans
   if (codecFormat === undefined) throw new MediaError('NO_COMMON_CODEC', `none of the offered formats (${offered.formats.join(' ')}) is PCMU or PCMA`);
   const codec = codecOf(offered, codecFormat)!;
   const dtmfPt = dtmfOf(offered);
-  const remoteDirection = directionOf(offer, offered);
+  const remoteDirection = heldByAddress(directionOf(offer, offered), offer, offered);
   const want = flags(local.direction);
   const allowed = flags(reverseDirection(remoteDirection));
   const direction = fromFlags(want.send && allowed.send, want.recv && allowed.recv);
@@ -234,7 +244,7 @@ export function applyAnswer(answer: SessionDescription, local: LocalAudio): Nego
     return codec !== undefined && local.codecs.includes(codec);
   });
   if (codecFormat === undefined) throw new MediaError('NO_COMMON_CODEC', `the answer chose formats we did not offer (${answered.formats.join(' ')})`);
-  const remoteDirection = directionOf(answer, answered);
+  const remoteDirection = heldByAddress(directionOf(answer, answered), answer, answered);
   const want = flags(local.direction);
   const allowed = flags(reverseDirection(remoteDirection));
   const remote = remoteOf(answer, answered);

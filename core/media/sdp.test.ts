@@ -47,9 +47,21 @@ describe('SDP and RFC 3264 offer/answer', () => {
     expect(answerOffer(held, local({ direction: 'sendonly' })).answer.media[0]!.direction).toBe('inactive');
   });
 
-  it('treats c=0.0.0.0 as "send nothing" (RFC 2543 hold)', () => {
+  it('treats c=0.0.0.0 as "send nothing" (RFC 2543 hold): a hold, answered recvonly (RFC 3264 §8.4; issue 19 item 7)', () => {
     const old = parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0'));
-    expect(answerOffer(old, local()).negotiated.send).toBe(false);
+    const { answer, negotiated } = answerOffer(old, local());
+    expect(negotiated).toMatchObject({ send: false, receive: true, remoteDirection: 'sendonly' });
+    expect(negotiated.remote).toBeUndefined();
+    expect(answer.media[0]!.direction).toBe('recvonly');
+    // Holding ourselves too: inactive. A recvonly stream so held sends nothing either way.
+    expect(answerOffer(old, local({ direction: 'sendonly' })).answer.media[0]!.direction).toBe('inactive');
+    const recvonly = parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0').replace('m=video 6002 RTP/AVP 31\r\n', 'a=recvonly\r\n'));
+    expect(answerOffer(recvonly, local()).negotiated).toMatchObject({ send: false, receive: false, remoteDirection: 'inactive' });
+    // The same in an answer to our offer: the peer that answers with c=0.0.0.0 holds the call.
+    const offer = local();
+    const { answer: theirs } = answerOffer(buildOffer(offer), local({ rtpPort: 50000 }));
+    const heldAnswer = parseSdp(formatSdp(theirs).replace(/c=IN IP4 127\.0\.0\.1/g, 'c=IN IP4 0.0.0.0'));
+    expect(applyAnswer(heldAnswer, offer)).toMatchObject({ send: false, receive: true, remoteDirection: 'sendonly' });
   });
 
   it('applies an answer to our offer', () => {

@@ -110,6 +110,7 @@ export class CallControl {
         ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
         ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
+        ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
       });
     } catch (error) {
       this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });

@@ -123,6 +123,7 @@ export class LeasedIdentities {
         },
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         onIncomingCall: (sip) => this.options.onIncoming(account, sip, identity),
+        onCallFault: (sip, reason) => this.options.emit({ type: 'error', code: 'SIP_STACK_FAULT', message: `call ${sip.callId}: ${reason}; the call was ended` }),
         onRegistrationChange: (state, detail) => {
           // The account's registration is its receiving identity's; a per-call sending identity or a retired
           // receiving one does not change what the status bar says.

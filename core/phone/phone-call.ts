@@ -49,6 +49,7 @@ export class PhoneCall {
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
+    if (sip.redirects.length > 0) snapshot.redirects = sip.redirects.map((r) => ({ ...r }));
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

@@ -9,6 +9,7 @@ import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
+import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -22,6 +23,17 @@ export class SipCallError extends Error {
     super(message);
   }
 }
+
+/** One step of a redirected call (RFC 3261 §8.1.3.4): the response that sent it on, and where the next INVITE went. */
+export interface SipRedirect {
+  /** The 3xx, or the failure of a target that moved the call on to the next one of the set. */
+  status: number;
+  reason?: string;
+  target: string;
+}
+
+/** Makes the INVITE for another target of an outgoing call, after `previous` (same Call-ID, From and To). */
+export type Retarget = (target: string, previous: Inviter) => Inviter;
 
 /** The remote party as the headers of the initial INVITE (or our own request) present it. */
 export interface SipRemoteParty {
@@ -45,6 +57,17 @@ export class SipCall {
   answeredAt?: number;
   endedAt?: number;
   localHold = false;
+  /** Why the SIP stack failed inside this call, when it did (the call was then ended: sip-stack-guard.ts). */
+  fault?: string;
+  /** Outgoing: the redirections followed, in order (empty when the first target answered or failed). */
+  readonly redirects: SipRedirect[] = [];
+  private current!: Session;
+  /** The target set of the redirections (RFC 3261 §8.1.3.4): targets still to try, and every one ever placed in it. */
+  private readonly targets: string[] = [];
+  private readonly tried = new Set<string>();
+  /** A redirection was just taken: invite() sends the next INVITE instead of returning. */
+  private following = false;
+  private hangupRequested = false;
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
   private readonly ended: Promise<void>;
@@ -52,15 +75,29 @@ export class SipCall {
 
   private constructor(
     readonly direction: 'outgoing' | 'incoming',
-    readonly session: Session,
+    session: Session,
     readonly callId: string,
     readonly remote: SipRemoteParty,
     /** Headers of the initial INVITE as received (incoming) — anonymity detection reads these. */
     readonly inviteHeaders: Record<string, string[]>,
+    /** Outgoing: how to send the call on to another target; without it a 3xx ends the call. */
+    private readonly retarget?: Retarget,
   ) {
     this.state = direction === 'outgoing' ? 'calling' : 'incoming';
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
-    session.stateChange.addListener((state) => this.onSessionState(state));
+    this.attach(session);
+  }
+
+  /** The sip.js session of the call: after a redirection, the Inviter of the target tried now. */
+  get session(): Session {
+    return this.current;
+  }
+
+  private attach(session: Session): void {
+    this.current = session;
+    session.stateChange.addListener((state) => {
+      if (this.current === session) this.onSessionState(state, session);
+    });
     session.delegate = {
       ...session.delegate,
       onBye: (bye) => {
@@ -75,8 +112,10 @@ export class SipCall {
     };
   }
 
-  static outgoing(inviter: Inviter, remote: SipRemoteParty): SipCall {
-    return new SipCall('outgoing', inviter, inviter.request.callId, remote, {});
+  static outgoing(inviter: Inviter, remote: SipRemoteParty, retarget?: Retarget): SipCall {
+    const call = new SipCall('outgoing', inviter, inviter.request.callId, remote, {}, retarget);
+    call.tried.add(targetKey(inviter.request.ruri.toString()));
+    return call;
   }
 
   static incoming(invitation: Invitation): SipCall {
@@ -122,10 +161,25 @@ export class SipCall {
     return this.ended;
   }
 
-  /** Send the INVITE; resolves with the final status (2xx or failure), never rejects on a SIP failure. */
+  /**
+   * Send the INVITE; resolves with the final status (2xx or failure), never rejects on a SIP failure. A 3xx sends the
+   * call on to the targets its Contacts name (RFC 3261 §8.1.3.4), each at most once (no loops) and at most
+   * `maxRedirections` INVITEs more; a target that fails moves it on to the next of the set. `redirects` says where.
+   */
   async invite(): Promise<number> {
-    const inviter = this.session as Inviter;
     this.inviteSentAt = Date.now();
+    for (;;) {
+      const status = await this.inviteOnce(this.current as Inviter);
+      if (!this.following) return status;
+      this.following = false;
+      if (this.hangupRequested) {
+        this.markTerminated();
+        return status;
+      }
+    }
+  }
+
+  private inviteOnce(inviter: Inviter): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       inviter
         .invite({
@@ -137,11 +191,12 @@ export class SipCall {
             },
             onReject: (response) => {
               this.recordFinal(response);
-              this.endedBy ??= 'remote';
+              if (!this.followRedirect(response)) this.endedBy ??= 'remote';
               resolve(statusOf(response));
             },
             onRedirect: (response) => {
               this.recordFinal(response);
+              this.followRedirect(response);
               resolve(statusOf(response));
             },
           },
@@ -149,6 +204,40 @@ export class SipCall {
         .catch(reject);
       void this.ended.then(() => resolve(this.finalStatus ?? 0));
     });
+  }
+
+  /**
+   * RFC 3261 §8.1.3.4: the Contacts of a 3xx join the target set, and the call goes on to the next target in it (the
+   * session is swapped at once, in sip.js's own turn, so the ended one never ends the call). False when it does not.
+   */
+  private followRedirect(response: IncomingResponse): boolean {
+    const status = statusOf(response);
+    if (!this.retarget || this.hangupRequested || status < 300) return false;
+    if (status < 400) {
+      for (const target of redirectTargets(response.message.getHeaders('contact'))) {
+        const key = targetKey(target);
+        if (this.tried.has(key)) continue;
+        this.tried.add(key);
+        this.targets.push(target);
+      }
+    }
+    while (this.redirects.length < maxRedirections) {
+      const target = this.targets.shift();
+      if (target === undefined) return false;
+      let next: Inviter;
+      try {
+        next = this.retarget(target, this.current as Inviter);
+      } catch {
+        continue; // a target sip.js cannot address is skipped like one that failed
+      }
+      this.redirects.push({ status, ...(response.message.reasonPhrase ? { reason: response.message.reasonPhrase } : {}), target });
+      this.following = true;
+      this.attach(next);
+      this.state = 'calling';
+      this.emit();
+      return true;
+    }
+    return false;
   }
 
   /** Answer an incoming call (200 OK with our SDP answer). */
@@ -194,6 +283,7 @@ export class SipCall {
   /** End the call the way its state requires: CANCEL, reject (486/603) or BYE. */
   async hangup(): Promise<void> {
     if (this.state === 'terminated') return;
+    this.hangupRequested = true;
     this.endedBy ??= 'local';
     const session = this.session;
     if (session.state === SessionState.Established) {
@@ -224,15 +314,18 @@ export class SipCall {
 
   /**
    * RFC 3261 §14.1: a new re-INVITE MUST wait until an ongoing INVITE client transaction is completed and an
-   * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE or the ACK to our 200
-   * for it may still be on its way. Waits at most 64·T1 (the longest an ACK can take), then lets sip.js refuse.
+   * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE, or the ACK to our 200
+   * for it or for the call's first INVITE (RFC 5407 §3.1.4), may still be on its way. sip.js ended the call with a
+   * BYE when that first ACK arrived while our re-INVITE was out (issue 19). Waits at most 64·T1 (the longest an ACK
+   * can take), then lets sip.js refuse.
    */
   private async inviteTransactionsIdle(maxWaitMs = 32_000): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     const busy = (): boolean => {
-      // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields.
+      // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields
+      // (ackWait: the callee still waits for the ACK of the first INVITE's 200; private in sip.js's types).
       const dialog = this.session.dialog as SessionDialog | undefined;
-      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined);
+      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined || (dialog as unknown as { ackWait?: boolean }).ackWait === true);
     };
     while (busy() && this.state === 'established' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -282,26 +375,67 @@ export class SipCall {
   }
 
   /**
+   * sip.js threw inside this call (at one of its timers, or taking one of its messages) and the guard caught it: end
+   * the call as cleanly as its state still allows — BYE, CANCEL, or 500 to an INVITE not yet answered (RFC 3261
+   * §21.5.1) — and whatever the stack can still send, the call is over here: media closed, state terminated.
+   */
+  endAfterFault(reason: string): void {
+    if (this.state === 'terminated') return;
+    this.fault ??= reason;
+    this.endedBy ??= 'local';
+    let goodbye: Promise<void>;
+    try {
+      goodbye = this.session instanceof Invitation && this.state === 'incoming' ? this.reject(500, 'Server Internal Error') : this.hangup();
+    } catch (error) {
+      goodbye = Promise.reject(error as Error);
+    }
+    void goodbye.catch(() => undefined); // the stack may be too broken to say goodbye; the call still ends below
+    if (this.isTerminated()) return;
+    void Promise.resolve()
+      .then(() => this.session.dispose())
+      .catch(() => undefined);
+    this.abandon();
+  }
+
+  /** Read afresh: a call's state changes under any call into sip.js. */
+  private isTerminated(): boolean {
+    return this.state === 'terminated';
+  }
+
+  /**
    * The identity is going away (its UserAgent stops): a call sip.js still holds open — a callee's hang-up waiting
    * for the ACK it may never get — ends here, so nothing above waits for it.
    */
   abandon(): void {
-    if (this.state !== 'terminated') this.onSessionState(SessionState.Terminated);
+    this.markTerminated();
   }
 
-  private onSessionState(state: SessionState): void {
+  private onSessionState(state: SessionState, session: Session): void {
     if (state === SessionState.Established) {
       this.state = 'established';
       this.answeredAt = Date.now();
       this.finalStatus ??= 200;
       this.emit();
     } else if (state === SessionState.Terminated && this.state !== 'terminated') {
-      this.state = 'terminated';
-      this.endedAt = Date.now();
-      this.endedBy ??= 'network';
-      this.emit();
-      this.resolveEnded();
+      if (this.retarget && this.answeredAt === undefined) {
+        // sip.js ends an Inviter before it hands over the 3xx (or failure) that may send the call on to another
+        // target: the end waits for that decision, which comes in this same turn (followRedirect swaps the session).
+        queueMicrotask(() => {
+          if (this.current === session && !this.following) this.markTerminated();
+        });
+        return;
+      }
+      this.markTerminated();
     }
+  }
+
+  private markTerminated(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.endedAt = Date.now();
+    this.endedBy ??= 'network';
+    this.emit();
+    this.resolveEnded();
   }
 
   private emit(): void {

@@ -1,10 +1,13 @@
 import dgram from 'node:dgram';
+import net from 'node:net';
+import { Core } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import { parseSipMessage, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
+import { sipStackGuard } from './sip-stack-guard.js';
 
 /** A hand-driven UDP peer: it plays the server/far end so a test can send exactly what it wants, in any order. */
 class RawPeer {
@@ -91,7 +94,8 @@ function options(peerPort: number, agentPort: number, callId: string): string {
   ].join('\r\n');
 }
 
-function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
+function inDialog(method: 'ACK' | 'BYE' | 'INFO', cseq: number, peerPort: number, agentPort: number, callId: string, toTag: string): string {
+  const body = method === 'INFO' ? 'Signal=5\r\nDuration=160\r\n' : '';
   return [
     `${method} sip:bob@127.0.0.1:${agentPort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${peerPort};branch=z9hG4bK-${method.toLowerCase()}-${callId}`,
@@ -100,16 +104,32 @@ function inDialog(method: 'ACK' | 'BYE', cseq: number, peerPort: number, agentPo
     `To: <sip:bob@127.0.0.1>;tag=${toTag}`,
     `Call-ID: ${callId}`,
     `CSeq: ${cseq} ${method}`,
-    'Content-Length: 0',
+    ...(body ? ['Content-Type: application/dtmf-relay'] : []),
+    `Content-Length: ${body.length}`,
     '',
-    '',
+    body,
   ].join('\r\n');
+}
+
+/** The reply a peer sends to a request of the identity (the BYE it ends a call with). */
+function okTo(request: SipMessage & { kind: 'request' }): string {
+  return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** The INVITE server transaction of an incoming call (sip.js keeps it on the Invitation's user agent server). */
+function inviteTransaction(call: SipCall): { state: string } {
+  return (call.session as unknown as { incomingInviteRequest: { transaction: { state: string } } }).incomingInviteRequest.transaction;
 }
 
 describe('SipIdentity against a hand-driven UDP peer', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  const timerL = Core.Timers.TIMER_L;
+  afterEach(() => {
+    Core.Timers.TIMER_L = timerL;
   });
 
   async function setUp(): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
@@ -156,6 +176,203 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('sends nothing and throws nothing at the ACK timeout (Timer L) of a call the peer ended with BYE before any ACK (issue 19 item 1)', async () => {
+    // SIPp's built-in uac through a proxy that lost its ACK did this; 32 s later sip.js threw "Invalid state transition
+    // from Terminated to Terminated" out of Timer L, uncaught, after sending a BYE for the ended dialog.
+    Core.Timers.TIMER_L = 300; // 64·T1 would be 32 s
+    const faults = sipStackGuard.snapshot().total;
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'noack-1'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'noack-1', toTag), bob.local.port);
+    const byeOk = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+    expect(byeOk.kind === 'response' && byeOk.status).toBe(200);
+    await calls[0]!.whenEnded();
+    expect(calls[0]!).toMatchObject({ state: 'terminated', endedBy: 'remote' });
+    await until(() => inviteTransaction(calls[0]!).state === 'Terminated'); // Timer L has fired
+    // Whatever bob sent at Timer L is on the wire before its answer to a later request.
+    await peer.send(invite(peer.port, bob.local.port, 'noack-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'noack-2');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+    expect(sipStackGuard.snapshot().total).toBe(faults);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBeUndefined();
+  });
+
+  it('changes nothing for a CANCEL that crosses its 200: answered with the To tag of the 200, the call stays up (issue 19 item 3)', async () => {
+    Core.Timers.TIMER_L = 300; // the ACK wait of the 200 (64·T1 would be 32 s)
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'late-cancel'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.cseq.method === 'INVITE');
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    // RFC 3261 §9.1: a CANCEL names the INVITE's branch and its To without a tag.
+    const cancel = invite(peer.port, bob.local.port, 'late-cancel').replace(/INVITE/g, 'CANCEL').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n');
+    await peer.send(cancel, bob.local.port);
+    const cancelled = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'CANCEL');
+    expect(cancelled.kind === 'response' && cancelled.status).toBe(200);
+    // §9.2: the same To tag as the 200; a caller that acknowledges with the tag of the latest response (SIPp's
+    // [last_To:]) then reaches the dialog.
+    const cancelTag = /tag=([^;>\s]+)/.exec(cancelled.get('to')!)![1]!;
+    expect(cancelTag).toBe(toTag);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'late-cancel', cancelTag), bob.local.port);
+    await until(() => inviteTransaction(calls[0]!).state === 'Terminated'); // past the ACK wait (Timer L)
+    await peer.send(invite(peer.port, bob.local.port, 'late-cancel-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'late-cancel-2');
+    expect(calls[0]!.state).toBe('established');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+    expect(peer.received.filter((m) => m.kind === 'response' && m.cseq.method === 'INVITE' && m.status >= 300)).toEqual([]);
+  });
+
+  it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {
+    const { peer, bob } = await setUp();
+    const proxy = `<sip:127.0.0.1:${peer.port};lr>`;
+    const answer = async (request: SipMessage, recordRoute?: string): Promise<void> => {
+      const req = request as SipMessage & { kind: 'request' };
+      const lines = okTo(req).split('\r\n');
+      lines[lines.findIndex((l) => l.startsWith('To:'))] = `To: ${req.get('to')};tag=far-${req.callId}`;
+      lines.splice(1, 0, ...(recordRoute ? [`Record-Route: ${recordRoute}`] : []), `Contact: <sip:carol@127.0.0.1:${peer.port}>`);
+      const body = sdp;
+      await peer.send(lines.join('\r\n').replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${body.length}\r\n\r\n${body}`), bob.local.port);
+    };
+    // A dialog the proxy did not record-route (it came from a peer that does not, or straight from the peer).
+    const direct = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    const placed = direct.invite();
+    const invite = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    expect(invite.getAll('route')).toEqual([proxy]);
+    await answer(invite);
+    expect(await placed).toBe(200);
+    const ack = await peer.next((m) => m.kind === 'request' && m.method === 'ACK' && m.callId === invite.callId);
+    expect(ack.getAll('route')).toEqual([proxy]);
+    await direct.hangup();
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === invite.callId);
+    expect(bye.getAll('route')).toEqual([proxy]);
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    // A dialog the proxy record-routed keeps its route set and nothing more (RFC 3261 §12.2.1.1).
+    const routed = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    const placed2 = routed.invite();
+    const invite2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId !== invite.callId);
+    const recordRoute = `<sip:127.0.0.1:${peer.port};lr;rr=far>`;
+    await answer(invite2, recordRoute);
+    expect(await placed2).toBe(200);
+    const ack2 = await peer.next((m) => m.kind === 'request' && m.method === 'ACK' && m.callId === invite2.callId);
+    expect(ack2.getAll('route')).toEqual([recordRoute]);
+    await routed.hangup();
+    const bye2 = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === invite2.callId);
+    expect(bye2.getAll('route')).toEqual([recordRoute]);
+    await peer.send(okTo(bye2 as SipMessage & { kind: 'request' }), bob.local.port);
+    // And a request outside any dialog (a keep-alive OPTIONS to the server) names the proxy too.
+    const pinged = bob.ping(3000);
+    const options = await peer.next((m) => m.kind === 'request' && m.method === 'OPTIONS');
+    expect(options.getAll('route')).toEqual([proxy]);
+    await peer.send(okTo(options as SipMessage & { kind: 'request' }), bob.local.port);
+    expect(await pinged).toBe(200);
+  });
+
+  it('holds a call it just answered only once the ACK of its 200 is in (RFC 3261 §14.1, RFC 5407 §3.1.4)', async () => {
+    // Before, the re-INVITE went out at once; when the ACK came, sip.js found an offer outstanding and hung up.
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'early-hold'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await until(() => calls[0]?.state === 'established');
+    const held = calls[0]!.hold(true);
+    // Whatever bob sent for the hold is on the wire before its answer to a later request.
+    await peer.send(invite(peer.port, bob.local.port, 'early-hold-2').replace(/INVITE/g, 'OPTIONS').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'early-hold-2');
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'INVITE')).toEqual([]);
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'early-hold', toTag), bob.local.port);
+    const reinvite = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    const lines = okTo(reinvite as SipMessage & { kind: 'request' }).replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp.replace('a=rtpmap', 'a=recvonly\r\na=rtpmap')}`);
+    await peer.send(lines.replace('SIP/2.0 200 OK\r\n', `SIP/2.0 200 OK\r\nContact: <sip:alice@127.0.0.1:${peer.port}>\r\n`), bob.local.port);
+    expect(await held).toBe(200);
+    await peer.next((m) => m.kind === 'request' && m.method === 'ACK');
+    expect(calls[0]!).toMatchObject({ state: 'established', localHold: true });
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
+  });
+
+  it('follows the Contacts of a 3xx to the next target, each at most once and at most 5 times (RFC 3261 §8.1.3.4; issue 19 item 8)', async () => {
+    const { peer, bob } = await setUp();
+    /** The peer's final answer to an INVITE of the phone: a 3xx naming `contacts`, a failure, or 200 with SDP. */
+    const respond = async (request: SipMessage, status: number, contacts: string[] = []): Promise<void> => {
+      const req = request as SipMessage & { kind: 'request' };
+      const reason = { 200: 'OK', 300: 'Multiple Choices', 302: 'Moved Temporarily', 486: 'Busy Here' }[status] ?? 'Failed';
+      const body = status === 200 ? sdp : '';
+      await peer.send(
+        [
+          `SIP/2.0 ${status} ${reason}`,
+          ...req.getAll('via').map((v) => `Via: ${v}`),
+          `From: ${req.get('from')}`,
+          `To: ${req.get('to')};tag=t${req.get('cseq')!.split(' ')[0]}`,
+          `Call-ID: ${req.callId}`,
+          `CSeq: ${req.get('cseq')}`,
+          ...contacts.map((c) => `Contact: ${c}`),
+          ...(status === 200 ? [`Contact: <sip:answerer@127.0.0.1:${peer.port}>`, 'Content-Type: application/sdp'] : []),
+          `Content-Length: ${body.length}`,
+          '',
+          body,
+        ].join('\r\n'),
+        bob.local.port,
+      );
+    };
+    const invites = (callId: string): Array<SipMessage & { kind: 'request' }> => peer.received.filter((m): m is SipMessage & { kind: 'request' } => m.kind === 'request' && m.method === 'INVITE' && m.callId === callId);
+    const at = (user: string): string => `sip:${user}@127.0.0.1:${peer.port}`;
+
+    // A 302 to dave: the call goes on to him (same Call-ID, From and To, the next CSeq) and he answers.
+    const moved = bob.createCall(at('carol'));
+    const movedResult = moved.invite();
+    const first = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    await respond(first, 302, [`<${at('dave')}>`]);
+    const second = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === first.callId);
+    expect(second.kind === 'request' && second.uri).toBe(at('dave'));
+    expect([second.get('to'), second.get('from')!.replace(/;tag=.*/, ''), second.cseq.seq]).toEqual([first.get('to'), first.get('from')!.replace(/;tag=.*/, ''), first.cseq.seq + 1]);
+    await respond(second, 200);
+    expect(await movedResult).toBe(200);
+    expect(moved).toMatchObject({ state: 'established', redirects: [{ status: 302, reason: 'Moved Temporarily', target: at('dave') }] });
+    await moved.hangup();
+    await peer.send(okTo((await peer.next((m) => m.kind === 'request' && m.method === 'BYE')) as SipMessage & { kind: 'request' }), bob.local.port);
+
+    // A 300 with two Contacts: the higher q first; its 486 moves the call on to the other one.
+    const choices = bob.createCall(at('erin'));
+    const choicesResult = choices.invite();
+    const c1 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('erin'));
+    await respond(c1, 300, [`<${at('frank')}>;q=0.5, <${at('grace')}>;q=0.9`]);
+    const c2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === c1.callId);
+    expect(c2.kind === 'request' && c2.uri).toBe(at('grace'));
+    await respond(c2, 486);
+    const c3 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === c1.callId);
+    expect(c3.kind === 'request' && c3.uri).toBe(at('frank'));
+    await respond(c3, 200);
+    expect(await choicesResult).toBe(200);
+    expect(choices.redirects.map((r) => `${r.status} ${r.target}`)).toEqual([`300 ${at('grace')}`, `486 ${at('frank')}`]);
+    await choices.hangup();
+    await peer.send(okTo((await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === c1.callId)) as SipMessage & { kind: 'request' }), bob.local.port);
+
+    // Two targets that send the call to each other: each is tried once, then the 302 is the answer.
+    const loop = bob.createCall(at('henry'));
+    const loopResult = loop.invite();
+    const l1 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('henry'));
+    await respond(l1, 302, [`<${at('ivy')}>`]);
+    const l2 = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === l1.callId);
+    await respond(l2, 302, [`<sip:henry@127.0.0.1:${peer.port};transport=udp>`]);
+    expect(await loopResult).toBe(302);
+    expect(loop.state).toBe('terminated');
+    expect(invites(l1.callId)).toHaveLength(0); // both consumed by next(): no third INVITE came
+    expect(loop.redirects.map((r) => r.target)).toEqual([at('ivy')]);
+
+    // A chain of new targets: five redirections are followed, the sixth 302 ends the call.
+    const chain = bob.createCall(at('u0'));
+    const chainResult = chain.invite();
+    let request = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at('u0'));
+    for (let hop = 1; hop <= 6; hop++) {
+      await respond(request, 302, [`<${at(`u${hop}`)}>`]);
+      if (hop === 6) break;
+      request = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.uri === at(`u${hop}`));
+    }
+    expect(await chainResult).toBe(302);
+    expect(chain.redirects.map((r) => r.target)).toEqual([1, 2, 3, 4, 5].map((n) => at(`u${n}`)));
+    expect(chain).toMatchObject({ state: 'terminated', finalStatus: 302 });
   });
 
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
@@ -211,5 +428,174 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
       vi.useRealTimers();
     }
     expect(calls[0]!.state).toBe('terminated');
+  });
+});
+
+/**
+ * Issue 19 item 1: an exception thrown inside sip.js at one of its timers (a transaction's, a dialog's 2xx
+ * retransmission, an Invitation's) is caught at that boundary (tools/postinstall/sipjs-fault-guard.js), logged once,
+ * counted, and the call it belongs to is ended; the process and the identity go on. The faults are injected into
+ * sip.js's own methods, or come from a listener sip.js calls from its timer.
+ */
+describe('a fault of sip.js at one of its timers', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const saved = { ...Core.Timers };
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    Object.assign(Core.Timers, saved);
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function setUp(answer: boolean): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[]; faulted: string[] }> {
+    const peer = await RawPeer.open();
+    cleanups.push(() => peer.close());
+    const calls: SipCall[] = [];
+    const faulted: string[] = [];
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port: peer.port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+      onIncomingCall: (call) => {
+        calls.push(call);
+        if (answer) void call.answer();
+      },
+      onCallFault: (call, reason) => faulted.push(`${call.callId}: ${reason}`),
+    });
+    cleanups.push(() => bob.dispose());
+    return { peer, bob, calls, faulted };
+  }
+
+  async function answeredCall(peer: RawPeer, bob: SipIdentity, callId: string): Promise<string> {
+    await peer.send(invite(peer.port, bob.local.port, callId), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.callId === callId);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, callId, toTag), bob.local.port);
+    return toTag;
+  }
+
+  it('in a transaction timer of an established call: caught, logged once, counted, and the call ends with a BYE', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // Timer J's handler is private in sip.js's types; the transaction runs it from its timer.
+    type TimerJ = { timerJ(this: Core.NonInviteServerTransaction): void };
+    const prototype = Core.NonInviteServerTransaction.prototype as unknown as TimerJ;
+    const timerJ = prototype.timerJ;
+    const injected = vi.spyOn(prototype, 'timerJ').mockImplementation(function (this: Core.NonInviteServerTransaction) {
+      if (this.request.method === 'INFO') throw new Error('injected fault in Timer J');
+      timerJ.call(this);
+    });
+    const before = sipStackGuard.snapshot();
+    const { peer, bob, calls, faulted } = await setUp(true);
+    for (const [n, callId] of ['fault-j-1', 'fault-j-2'].entries()) {
+      const toTag = await answeredCall(peer, bob, callId);
+      await until(() => calls[n]?.state === 'established');
+      await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, callId, toTag), bob.local.port);
+      // Timer J fires as the INFO is answered (0 s here, as sip.js sets it) and throws: the call ends with a BYE.
+      const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === callId);
+      await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+      await calls[n]!.whenEnded();
+      expect(calls[n]!).toMatchObject({ state: 'terminated', endedBy: 'local', fault: 'SIP stack fault: injected fault in Timer J' });
+    }
+    const after = sipStackGuard.snapshot();
+    expect(after.byMessage['injected fault in Timer J']! - (before.byMessage['injected fault in Timer J'] ?? 0)).toBe(2);
+    expect(after.bySite.timer - before.bySite.timer).toBe(2);
+    expect(after.callsEnded - before.callsEnded).toBe(2);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBe(2);
+    expect(faulted).toEqual(['fault-j-1: SIP stack fault: injected fault in Timer J', 'fault-j-2: SIP stack fault: injected fault in Timer J']);
+    // Logged once for the two faults alike, with where it happened.
+    const lines = logged.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('injected fault in Timer J'));
+    expect(lines).toHaveLength(before.byMessage['injected fault in Timer J'] === undefined ? 1 : 0);
+    if (lines[0] !== undefined) expect(lines[0]).toMatch(/SIP stack fault in a sip\.js timer of NonInviteServerTransaction \(Call-ID fault-j-1\)/);
+    // The identity takes the next call as ever.
+    injected.mockRestore();
+    await answeredCall(peer, bob, 'after-faults');
+    await until(() => calls[2]?.state === 'established');
+  });
+
+  it('in the 2xx retransmission timer of a dialog: the call ends here at once, and with a BYE once the ACK wait is over (RFC 3261 §15)', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    Core.Timers.T1 = 20; // the first retransmission of the 200
+    Core.Timers.TIMER_L = 400;
+    vi.spyOn(Core.InviteServerTransaction.prototype, 'retransmitAcceptedResponse').mockImplementation(() => {
+      throw new Error('injected fault in the 2xx retransmission');
+    });
+    const { peer, bob, calls } = await setUp(true);
+    await peer.send(invite(peer.port, bob.local.port, 'fault-2xx'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.status === 200);
+    await until(() => calls[0]?.state === 'terminated'); // no ACK is ever sent
+    expect(calls[0]!.fault).toBe('SIP stack fault: injected fault in the 2xx retransmission');
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'fault-2xx');
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBe(1);
+  });
+
+  it("in an Invitation's no-answer timer (a listener sip.js calls from it throws): caught, counted, the caller gets its 480", async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(false);
+    bob.userAgent.configuration.noAnswerTimeout = 0.2; // seconds; read when the INVITE arrives
+    const before = sipStackGuard.snapshot().bySite.timer;
+    await peer.send(invite(peer.port, bob.local.port, 'fault-noanswer'), bob.local.port);
+    await until(() => calls[0]);
+    calls[0]!.onChange((call) => {
+      if (call.state === 'terminated') throw new Error('injected fault in a listener');
+    });
+    const refused = await peer.next((m) => m.kind === 'response' && m.status >= 300);
+    expect(refused.kind === 'response' && refused.status).toBe(480);
+    await until(() => sipStackGuard.snapshot().bySite.timer > before);
+    expect(sipStackGuard.snapshot().byMessage['injected fault in a listener']).toBeGreaterThanOrEqual(1);
+    expect(calls[0]!.state).toBe('terminated');
+    // And the identity is still there for the next call.
+    await peer.send(invite(peer.port, bob.local.port, 'after-noanswer'), bob.local.port);
+    await until(() => calls[1]);
+  });
+
+  it('while taking a message of a call (delivered from the socket): caught, counted, and that call ends with a BYE', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(true);
+    const toTag = await answeredCall(peer, bob, 'fault-msg');
+    await until(() => calls[0]?.state === 'established');
+    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => {
+      if (message.startsWith('INFO ')) throw new Error('injected fault taking a message');
+      deliver(message);
+    };
+    await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, 'fault-msg', toTag), bob.local.port);
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'fault-msg');
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    await calls[0]!.whenEnded();
+    expect(calls[0]!.fault).toBe('SIP stack fault: injected fault taking a message');
+    expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_REFUSED: 1, SIPJS_FAULT: 1 });
+  });
+
+  it('told by a socket callback that its connection closed, and sip.js throws: caught and counted', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    cleanups.push(() => accepted.forEach((socket) => socket.destroy()));
+    const port = (server.address() as net.AddressInfo).port;
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'tcp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+    });
+    cleanups.push(() => bob.dispose({ serverGone: true }));
+    // sip.js calls its delegate from the transport's disconnect, inside the socket's close callback.
+    bob.userAgent.delegate = {
+      ...bob.userAgent.delegate,
+      onDisconnect: () => {
+        throw new Error('injected fault at disconnect');
+      },
+    };
+    const before = sipStackGuard.snapshot().bySite.transport;
+    (await until(() => accepted[0])).destroy();
+    await until(() => sipStackGuard.snapshot().bySite.transport > before);
+    expect(sipStackGuard.snapshot().byMessage['injected fault at disconnect']).toBeGreaterThanOrEqual(1);
   });
 });

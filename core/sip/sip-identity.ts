@@ -5,6 +5,7 @@ import {
   UserAgent,
   type Invitation,
   type SessionDescriptionHandlerFactory,
+  type URI,
   type UserAgentOptions,
 } from 'sip.js';
 import { lookup } from 'node:dns/promises';
@@ -13,6 +14,8 @@ import type { RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
 import { assertSipJsPatched } from './sipjs-patches.js';
+import { sipStackGuard } from './sip-stack-guard.js';
+import { outboundProxyRoute } from './outbound-route.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
@@ -53,6 +56,8 @@ export interface SipIdentityOptions {
   onIncomingCall?: (call: SipCall) => void;
   /** Where its socket comes from: the OS's by default, an in-memory network in unit tests. */
   sockets?: SipSockets;
+  /** sip.js failed inside one of this identity's calls (caught, counted under SIPJS_FAULT); the call is being ended. */
+  onCallFault?: (call: SipCall, reason: string) => void;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
@@ -109,6 +114,7 @@ export class SipIdentity {
       uas: { ...phoneUasPolicy, supported: () => created.agent?.userAgentCore.configuration.supportedOptionTagsResponse ?? [] },
       flow,
       server: options.server,
+      outboundRoute: outboundProxyRoute(options.server, options.transport),
       reopen: () => openFlow(options.transport, local, options.server, options.sockets, flowOptions),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
@@ -251,14 +257,20 @@ export class SipIdentity {
     const params: Record<string, string> = { callId: randomToken(24) };
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
     if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
-    const inviter = new Inviter(this.userAgent, uri, {
-      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
-      params,
-    });
+    const inviterFor = (requestUri: URI, more: Record<string, unknown> = {}): Inviter =>
+      new Inviter(this.userAgent, requestUri, { ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}), params: { ...params, ...more } });
+    const inviter = inviterFor(uri);
     const remote: SipRemoteParty = { uri: target };
     const user = uriUser(target);
     if (user !== undefined) remote.user = user;
-    return this.track(SipCall.outgoing(inviter, remote));
+    // A redirected INVITE (RFC 3261 §8.1.3.4) goes to the new target with the same Call-ID, From (anonymity headers
+    // included) and To as the first, and the next CSeq: the call's log and trace stay one.
+    const retarget = (next: string, previous: Inviter): Inviter => {
+      const requestUri = UserAgent.makeURI(next);
+      if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
+      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 });
+    };
+    return this.track(SipCall.outgoing(inviter, remote, retarget));
   }
 
   /**
@@ -316,7 +328,22 @@ export class SipIdentity {
 
   private track(call: SipCall): SipCall {
     this.calls.add(call);
-    void call.whenEnded().then(() => this.calls.delete(call));
+    // Issue 19 item 1: a fault of sip.js inside this call is caught at its boundary, counted here, and ends the call.
+    const untrack = sipStackGuard.track({
+      callId: call.callId,
+      get session() {
+        return call.session;
+      },
+      endAfterFault: (reason) => {
+        this.rejects.count('SIPJS_FAULT');
+        this.options.onCallFault?.(call, reason);
+        call.endAfterFault(reason);
+      },
+    });
+    void call.whenEnded().then(() => {
+      this.calls.delete(call);
+      untrack();
+    });
     return call;
   }
 

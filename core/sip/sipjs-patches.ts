@@ -1,4 +1,4 @@
-import { Core, Inviter, UserAgent } from 'sip.js';
+import { Core, Invitation, Inviter, UserAgent } from 'sip.js';
 import { createRandomToken } from 'sip.js/lib/core/messages/utils.js';
 import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js';
 
@@ -13,6 +13,9 @@ export interface SipJsParts {
   SessionDialog: { prototype: object };
   Dialog: { prototype: object; initialDialogStateForUserAgentClient: (...args: never[]) => unknown };
   Inviter: { prototype: object };
+  Invitation: { prototype: object };
+  UserAgentCore: { prototype: object };
+  InviteServerTransaction: { prototype: object };
   createRandomToken: (size: number, base?: number) => string;
   grammarParse: (...args: never[]) => unknown;
 }
@@ -24,6 +27,9 @@ const installed: SipJsParts = {
   SessionDialog: Core.SessionDialog,
   Dialog: Core.Dialog as unknown as SipJsParts['Dialog'],
   Inviter,
+  Invitation,
+  UserAgentCore: Core.UserAgentCore,
+  InviteServerTransaction: Core.InviteServerTransaction,
   createRandomToken,
   grammarParse: grammarParse as SipJsParts['grammarParse'],
 };
@@ -71,6 +77,21 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     name: 'sipjs-dialog-from',
     what: "every request of a dialog carries its first request's From display name (an anonymous call's ACK and BYE said the caller's name, RFC 3323 §4.1.1.3)",
     applied: (sip) => /localDisplayName/.test(sourceOf(sip.Dialog)) && /localDisplayName/.test(sip.Dialog.initialDialogStateForUserAgentClient.toString()),
+  },
+  {
+    name: 'sipjs-ack-timeout-after-bye',
+    what: 'an ACK timeout after a BYE ended the session does nothing (it sent a BYE for the ended dialog and threw, ending the process; RFC 3261 §15.1.2)',
+    applied: (sip) => /onAckTimeout\(\)\s*\{[^}]*this\.state === [\w.]*Terminated/.test(sourceOf(sip.Invitation)),
+  },
+  {
+    name: 'sipjs-fault-guard',
+    what: 'what a sip.js timer throws reaches the application instead of ending the process',
+    applied: (sip) => /guardTimer\(/.test(sourceOf(sip.InviteServerTransaction)),
+  },
+  {
+    name: 'sipjs-cancel-to-tag',
+    what: 'a CANCEL is answered with the To tag of the INVITE it matched (RFC 3261 §9.2)',
+    applied: (sip) => /statusCode: 200, toTag: uas\.toTag/.test(sourceOf(sip.UserAgentCore)),
   },
   {
     name: 'sipjs-grammar-cache',

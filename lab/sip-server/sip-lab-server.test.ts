@@ -106,6 +106,52 @@ describe('SipLabServer with sip.js identities', () => {
     await call.hangup();
   });
 
+  it('forwards an ACK for a 2xx sent to the address-of-record without a Route (SIPp\'s uac) to the contact, as it does the BYE', async () => {
+    const trace: SipTapEntry[] = [];
+    const incoming: SipCall[] = [];
+    const bob = await identity('bob', 'udp', { tap: (e) => trace.push(e), incoming: (c) => { incoming.push(c); void c.answer(); } });
+    await bob.register();
+    // A UA that ignores Record-Route, as SIPp's built-in uac does: ACK and BYE go to the INVITE's Request-URI, no Route.
+    const caller = dgram.createSocket('udp4');
+    const answers: string[] = [];
+    caller.on('message', (data) => answers.push(data.toString()));
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', () => resolve()));
+    const port = caller.address().port;
+    const aor = `sip:bob@127.0.0.1:${lab.ports.udp}`;
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+    const request = (method: string, cseq: number, toTag: string, body = ''): string =>
+      [
+        `${method} ${aor} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-uac-${method}-${cseq}`,
+        'Max-Forwards: 70',
+        `From: <sip:sipp@127.0.0.1:${port}>;tag=uac1`,
+        `To: <${aor}>${toTag}`,
+        'Call-ID: ack-to-aor@127.0.0.1',
+        `CSeq: ${cseq} ${method}`,
+        `Contact: <sip:sipp@127.0.0.1:${port}>`,
+        ...(body ? ['Content-Type: application/sdp'] : []),
+        `Content-Length: ${body.length}`,
+        '',
+        body,
+      ].join('\r\n');
+    try {
+      caller.send(request('INVITE', 1, '', sdp), lab.ports.udp!, '127.0.0.1');
+      await waitFor(() => answers.some((a) => a.startsWith('SIP/2.0 200')));
+      const toTag = /^To: .*(;tag=[^;\r]+)/m.exec(answers.find((a) => a.startsWith('SIP/2.0 200'))!)![1]!;
+      caller.send(request('ACK', 1, toTag), lab.ports.udp!, '127.0.0.1');
+      await waitFor(() => trace.some((e) => e.dir === 'in' && e.raw.startsWith('ACK ')));
+      const ack = trace.find((e) => e.dir === 'in' && e.raw.startsWith('ACK '))!.raw;
+      expect(ack.split('\r\n')[0]).toBe(`ACK ${bob.contactUri} SIP/2.0`); // retargeted to the registered contact (§16.5)
+      expect(lab.snapshot().counters.dropped.ACK_NOWHERE).toBeUndefined();
+      caller.send(request('BYE', 2, toTag), lab.ports.udp!, '127.0.0.1');
+      await waitFor(() => answers.some((a) => a.startsWith('SIP/2.0 200') && /CSeq: 2 BYE/.test(a)));
+      await incoming[0]!.whenEnded();
+      expect(incoming[0]!.endedBy).toBe('remote');
+    } finally {
+      caller.close();
+    }
+  });
+
   it('requires digest authentication when asked to', async () => {
     await lab.stop();
     lab = await SipLabServer.start({ users: { alice: { password: 'a-secret' } }, auth: true, timers: fastTimers });

@@ -472,7 +472,8 @@ export class SipProxy {
     }
     const route = request.getAll('route')[0];
     const uri = safeUri(() => (route !== undefined ? parseNameAddr(route).uri : parseSipUri(request.uri)));
-    if (!uri || (route === undefined && this.isOurs(uri))) return this.drop('ACK_NOWHERE');
+    if (!uri) return this.drop('ACK_NOWHERE');
+    if (route === undefined && this.isOurs(uri)) return this.forwardAckToContacts(request, uri, hop);
     const out = this.hopFor(uri);
     if (!out) return this.drop('UNROUTABLE');
     const local = this.options.transports.local(out.transport);
@@ -485,6 +486,23 @@ export class SipProxy {
     this.options.hooks?.onForwardRequest?.(request, context);
     this.options.wire?.onSendRequest?.(request, context);
     void this.send(request.toString(), out);
+  }
+
+  /**
+   * An ACK for a 2xx addressed to an address-of-record of ours, with no Route: a UA that ignores Record-Route (SIPp's
+   * built-in uac) sends it to the Request-URI of its INVITE. It goes where a BYE with that Request-URI goes, to the
+   * user's registered contacts (RFC 3261 §16.5, §16.6 step 2); dropped, the callee retransmits its 2xx for 64·T1.
+   */
+  private forwardAckToContacts(request: SipRequest, aor: SipUri, hop: Hop): void {
+    const user = aor.user;
+    const contacts = user !== undefined && this.options.registrar.isKnown(user) ? this.options.registrar.lookup(user).map((b) => b.contact.uri) : [];
+    const targets = contacts.filter((contact) => !this.isOurs(contact));
+    if (targets.length === 0) return this.drop('ACK_NOWHERE');
+    for (const contact of targets) {
+      const copy = request.clone();
+      copy.uri = formatSipUri(contact);
+      this.forwardStateless(copy, hop);
+    }
   }
 
   /**

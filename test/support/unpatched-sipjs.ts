@@ -10,8 +10,14 @@ import { csprngPatch } from '../../tools/postinstall/sipjs-csprng.js';
 import { reinviteAckTimeoutPatch } from '../../tools/postinstall/sipjs-reinvite-ack-timeout.js';
 // @ts-expect-error plain JavaScript module without types
 import { dialogFromPatch } from '../../tools/postinstall/sipjs-dialog-from.js';
+// @ts-expect-error plain JavaScript module without types
+import { ackTimeoutAfterByePatch } from '../../tools/postinstall/sipjs-ack-timeout-after-bye.js';
+// @ts-expect-error plain JavaScript module without types
+import { faultGuardPatch } from '../../tools/postinstall/sipjs-fault-guard.js';
+// @ts-expect-error plain JavaScript module without types
+import { cancelToTagPatch } from '../../tools/postinstall/sipjs-cancel-to-tag.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -45,7 +51,14 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         ['', 'let peg$bytecodeCache; // decoded once (tools/postinstall/sipjs-grammar-cache.js)\n'],
       ]);
     } else {
-      const definition = ({ 'sipjs-csprng': csprngPatch, 'sipjs-reinvite-ack-timeout': reinviteAckTimeoutPatch, 'sipjs-dialog-from': dialogFromPatch } as Record<string, TextPatch>)[patch]!;
+      const definition = ({
+        'sipjs-csprng': csprngPatch,
+        'sipjs-reinvite-ack-timeout': reinviteAckTimeoutPatch,
+        'sipjs-dialog-from': dialogFromPatch,
+        'sipjs-ack-timeout-after-bye': ackTimeoutAfterByePatch,
+        'sipjs-fault-guard': faultGuardPatch,
+        'sipjs-cancel-to-tag': cancelToTagPatch,
+      } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
   }
@@ -64,6 +77,9 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     SessionDialog: core.SessionDialog as SipJsParts['SessionDialog'],
     Dialog: core.Dialog as SipJsParts['Dialog'],
     Inviter: index.Inviter as SipJsParts['Inviter'],
+    Invitation: index.Invitation as SipJsParts['Invitation'],
+    UserAgentCore: core.UserAgentCore as SipJsParts['UserAgentCore'],
+    InviteServerTransaction: core.InviteServerTransaction as SipJsParts['InviteServerTransaction'],
     createRandomToken: (await load('core/messages/utils.js')).createRandomToken as SipJsParts['createRandomToken'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
   };

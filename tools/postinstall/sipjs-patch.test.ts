@@ -8,13 +8,19 @@ import { reinviteAckTimeoutPatch } from './sipjs-reinvite-ack-timeout.js';
 // @ts-expect-error plain JavaScript module without types
 import { dialogFromPatch } from './sipjs-dialog-from.js';
 // @ts-expect-error plain JavaScript module without types
+import { ackTimeoutAfterByePatch } from './sipjs-ack-timeout-after-bye.js';
+// @ts-expect-error plain JavaScript module without types
+import { faultGuardPatch } from './sipjs-fault-guard.js';
+// @ts-expect-error plain JavaScript module without types
+import { cancelToTagPatch } from './sipjs-cancel-to-tag.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {

@@ -7,6 +7,8 @@ import type { SipFlow } from './sip-flow.js';
 import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
+import { messageCallId, sipStackGuard } from '../sip-stack-guard.js';
+import { preloadOutboundRoute } from '../outbound-route.js';
 
 const transientSendErrors = new Set(['EPERM', 'ENOBUFS', 'EAGAIN', 'EINTR', 'ECONNREFUSED']);
 
@@ -15,6 +17,8 @@ export interface SipJsTransportOptions {
   flow: SipFlow;
   /** The outbound proxy every request is sent to. */
   server: Endpoint;
+  /** The Route naming that proxy, put on every request that has none (RFC 3261 §8.1.2; outbound-route.ts). */
+  outboundRoute?: string;
   /** The address our Via names when it is not the bound one (a signaling-only temporary address). */
   advertisedAddress?: string;
   /** Opens the flow again after a connection drop (same local address and port). */
@@ -124,6 +128,7 @@ export class SipJsTransport implements Transport {
     if (parsed.kind === 'request') {
       const via = parsed.topVia;
       if (via && via.port === undefined) parsed.setTopVia({ ...via, port: flow.local.port });
+      if (this.options.outboundRoute !== undefined) preloadOutboundRoute(parsed, this.options.outboundRoute);
       remote = this.options.server;
     } else {
       const via = parsed.topVia;
@@ -253,10 +258,12 @@ export class SipJsTransport implements Transport {
       setImmediate(drain);
       try {
         this.onMessage?.(next);
-      } catch {
+      } catch (error) {
         // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
-        // message is rejected and counted; the transport keeps delivering the next ones.
+        // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
+        // to, if any, is ended (issue 19 item 1).
         this.rejects.count('SIPJS_REFUSED');
+        sipStackGuard.report(error, 'message', messageCallId(next));
       }
     };
     setImmediate(drain);
@@ -266,9 +273,14 @@ export class SipJsTransport implements Transport {
     if (next === this.currentState) return;
     const previous = this.currentState;
     this.currentState = next;
-    this.stateEmitter.emit(next);
-    if (next === TransportState.Connected) this.onConnect?.();
-    if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+    try {
+      this.stateEmitter.emit(next);
+      if (next === TransportState.Connected) this.onConnect?.();
+      if (next === TransportState.Disconnected && previous !== TransportState.Disconnecting) this.onDisconnect?.(error);
+    } catch (fault) {
+      // Runs from a socket's callback (a connection closed): what sip.js throws here is caught (issue 19 item 1).
+      sipStackGuard.report(fault, 'transport', undefined);
+    }
   }
 }
 
