@@ -102,10 +102,12 @@ export class SipCall {
       ...session.delegate,
       onBye: (bye) => {
         this.endedBy ??= 'remote';
+        // A 200 that cannot be sent: the call has ended all the same, and a peer without it resends its BYE (§15.1.2).
         bye.accept().catch(() => undefined);
       },
       onInfo: (info) => {
         const digit = dtmfRelayDigit(info.request.getHeader('content-type') ?? '', info.request.body);
+        // A 200 that cannot be sent: the peer resends its INFO, and the digit is taken below either way.
         info.accept().catch(() => undefined);
         if (digit) for (const listener of this.infoDigitListeners) listener(digit);
       },
@@ -393,7 +395,7 @@ export class SipCall {
     if (this.isTerminated()) return;
     void Promise.resolve()
       .then(() => this.session.dispose())
-      .catch(() => undefined);
+      .catch(() => undefined); // the fault was counted by the caller; the call is abandoned below whatever dispose does
     this.abandon();
   }
 

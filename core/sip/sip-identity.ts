@@ -215,7 +215,7 @@ export class SipIdentity {
           onReject: (response) => resolve(response.message.statusCode ?? 0),
         },
       }).catch(reject);
-    }).catch(() => undefined);
+    }).catch(() => undefined); // no answer: the binding expires at the registrar, and the caller's journal keeps it to remove (SPEC B)
     this.setRegistration('unregistered', status === undefined ? {} : { status });
     return status;
   }
@@ -283,6 +283,8 @@ export class SipIdentity {
     // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
     const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup())), delay(grace)]);
+    // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
+    // socket that cannot stop cleanly is dropped with the identity.
     if (!options.serverGone) await this.unregister().catch(() => undefined);
     this.disposed = true;
     await this.userAgent.stop().catch(() => undefined);
@@ -323,7 +325,7 @@ export class SipIdentity {
   private onInvite(invitation: Invitation): void {
     const call = this.track(SipCall.incoming(invitation));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
-    else void call.reject(480).catch(() => undefined);
+    else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }
 
   private track(call: SipCall): SipCall {

@@ -68,7 +68,8 @@ export class SipJsTransport implements Transport {
     this.uas = options.uas ?? phoneUasPolicy;
     this.attach(options.flow);
     if (options.flow.transport === 'udp') {
-      this.retransmitter = new UdpRetransmitter((raw, remote) => void this.write(raw, remote).catch(() => undefined), options.timers ?? defaultSipTimers);
+      // A retransmission that cannot be sent is counted; the transaction's own timeout ends it (RFC 3261 §17.1.1.2).
+      this.retransmitter = new UdpRetransmitter((raw, remote) => void this.write(raw, remote).catch(() => this.rejects.count('RETRANSMIT_FAILED')), options.timers ?? defaultSipTimers);
     }
   }
 
