@@ -53,7 +53,7 @@ describe('reliable provisional responses (RFC 3262)', () => {
   }
 
   /** A PRACK for the reliable 18x `provisional`, in its early dialog. */
-  function prack(peer: ScriptPeer, identity: SipIdentity, provisional: { get(name: string): string | undefined }, rack: string, branch: string, cseq: number): string {
+  function prack(peer: ScriptPeer, identity: SipIdentity, provisional: { get(name: string): string | undefined }, rack: string, branch: string, cseq: number, body = ''): string {
     return [
       `PRACK sip:bob@127.0.0.1:${identity.local.port} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${branch}`,
@@ -63,9 +63,10 @@ describe('reliable provisional responses (RFC 3262)', () => {
       `Call-ID: ${provisional.get('call-id')}`,
       `CSeq: ${cseq} PRACK`,
       `RAck: ${rack}`,
-      'Content-Length: 0',
+      ...(body ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
       '',
-      '',
+      body,
     ].join('\r\n');
   }
 
@@ -87,12 +88,15 @@ describe('reliable provisional responses (RFC 3262)', () => {
 
     await peer.send(prack(peer, identity, first, `${rseq + 1} 17 INVITE`, 'p1', 18), identity.local);
     expect((await peer.take(peer.response(481, 'PRACK'))).status).toBe(481);
-    await peer.send(prack(peer, identity, first, `${rseq} 17 INVITE`, 'p2', 19), identity.local);
+    // An offer in the PRACK while the INVITE's own is unanswered is one offer too many (RFC 3261 §13.2.1).
+    await peer.send(prack(peer, identity, first, `${rseq} 17 INVITE`, 'p-offer', 19, pcmuSdp(40002, 2)), identity.local);
+    await peer.take(peer.response(491, 'PRACK'));
+    await peer.send(prack(peer, identity, first, `${rseq} 17 INVITE`, 'p2', 20), identity.local);
     await peer.take(peer.response(200, 'PRACK'));
     // The same response acknowledged twice (a new PRACK, not a retransmission) matches nothing unacknowledged any more.
-    await peer.send(prack(peer, identity, first, `${rseq} 17 INVITE`, 'p3', 20), identity.local);
+    await peer.send(prack(peer, identity, first, `${rseq} 17 INVITE`, 'p3', 21), identity.local);
     await peer.take(peer.response(481, 'PRACK'));
-    expect(call.reliable?.pracks).toEqual({ acknowledged: 1, unmatched: 2 });
+    expect(call.reliable?.pracks).toEqual({ acknowledged: 1, unmatched: 2, offers: 1 });
 
     await call.answer();
     const ok = await peer.take(peer.response(200));
@@ -119,6 +123,17 @@ describe('reliable provisional responses (RFC 3262)', () => {
     expect(peer.received.filter((m) => m.kind === 'response' && m.status === 180 && m.callId === 'rel-3').length).toBeGreaterThanOrEqual(4);
     await until(() => ignored.state === 'terminated');
     expect(ignored).toMatchObject({ finalStatus: 504, endedBy: 'network' });
+  });
+
+  it('as UAS rings an INVITE without an offer silently: a reliable 18x would have to carry our offer (RFC 3262 §5), the 2xx does', async () => {
+    const { peer, identity, incoming } = await setup();
+    await peer.send(invite(peer, identity, 'rel-5', ['Require: 100rel'], ''), identity.local);
+    const call = await until(() => incoming[0]);
+    await call.ring();
+    await call.answer();
+    const ok = await peer.take(peer.response(200));
+    expect(ok.body).toMatch(/^m=audio /m);
+    expect(peer.received.filter((m) => m.kind === 'response' && m.status > 100 && m.status < 200)).toEqual([]);
   });
 
   it('as UAS still refuses an option tag it does not support with 420 Bad Extension, naming only that one', async () => {

@@ -31,7 +31,7 @@ export class ReliableProvisionals {
   private retransmitTimer: NodeJS.Timeout | undefined;
   private finalSent = false;
   /** PRACKs answered 200 and 481, for the tests and the trace reader. */
-  readonly pracks = { acknowledged: 0, unmatched: 0 };
+  readonly pracks = { acknowledged: 0, unmatched: 0, offers: 0 };
 
   constructor(
     private readonly invitation: Invitation,
@@ -109,12 +109,22 @@ export class ReliableProvisionals {
     this.retransmitTimer = undefined;
   }
 
-  /** §3: a PRACK whose RAck names the unacknowledged response (its RSeq, the INVITE's CSeq and method) gets 200; any other 481. */
+  /**
+   * §3: a PRACK whose RAck names the unacknowledged response (its RSeq, the INVITE's CSeq and method) gets 200; any
+   * other 481. Our 18x carried no answer, so the INVITE's offer is still open and an offer in the PRACK is one too many
+   * (RFC 3261 §13.2.1, RFC 3262 §5): 491, and the 18x stays unacknowledged until a PRACK without one comes.
+   */
   private onPrack(request: IncomingPrackRequest): void {
     const rack = /^\s*(\d{1,10})\s+(\d{1,10})\s+([A-Za-z]+)\s*$/.exec(request.message.getHeader('rack') ?? '');
     const pending = this.unacknowledged;
     const invite = this.invitation.request;
-    if (pending && rack && Number(rack[1]) === pending.rseq && Number(rack[2]) === invite.cseq && rack[3] === 'INVITE') {
+    const matches = pending !== undefined && rack !== null && Number(rack[1]) === pending.rseq && Number(rack[2]) === invite.cseq && rack[3] === 'INVITE';
+    if (matches && request.message.body && /^\s*application\/sdp\b/i.test(request.message.getHeader('content-type') ?? '')) {
+      this.pracks.offers++;
+      request.reject({ statusCode: 491, reasonPhrase: 'Request Pending' });
+      return;
+    }
+    if (matches) {
       this.unacknowledged = undefined;
       this.stopRetransmitting();
       this.pracks.acknowledged++;
