@@ -61,8 +61,9 @@ describe('early media from a 18x with SDP', () => {
     const peer = await ScriptPeer.open(network);
     cleanup.push(() => peer.socket.close());
     const announcement = await RtpPeer.open();
+    const ringback = await RtpPeer.open();
     const callee = await RtpPeer.open();
-    cleanup.push(() => announcement.close(), () => callee.close());
+    cleanup.push(() => announcement.close(), () => ringback.close(), () => callee.close());
     const events: PhoneEvent[] = [];
     const alice = new Phone({
       accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
@@ -85,23 +86,28 @@ describe('early media from a 18x with SDP', () => {
     const ringing = await until(() => snapshots(call.id).find((s) => s.state === 'ringing'));
     expect(ringing.earlyMedia).toBeUndefined();
 
-    // A 183 with SDP: the announcement's audio plays and the UI is told to stop its ringback.
-    await peer.reply(invite, 183, 'Session Progress', contact, pcmuSdp(announcement.port), 'b1');
+    // A 183 with SDP: the network's ringback plays and the UI is told to stop its own.
+    await peer.reply(invite, 183, 'Session Progress', contact, pcmuSdp(ringback.port), 'b1');
     const early = await until(() => snapshots(call.id).find((s) => s.earlyMedia === true));
     expect(early.state).toBe('ringing');
+    ringback.playTone(phoneRtpPort, 425);
+    await until(() => (alice.mediaOf(call.id)?.recent.toneShare(425) ?? 0) > 0.8);
+    // An update: another 183 with another SDP (an announcement server now) — the early media follows it.
+    await peer.reply(invite, 183, 'Session Progress', contact, pcmuSdp(announcement.port, 2), 'b1');
     announcement.playTone(phoneRtpPort, 1000);
     await until(() => (alice.mediaOf(call.id)?.recent.toneShare(1000) ?? 0) > 0.8);
+    expect(alice.mediaOf(call.id)!.stats().remoteRtp).toBe(`127.0.0.1:${announcement.port}`);
     // The media clock has run frames for the tone to play: had it been sending, it would have sent on each of them.
     expect(alice.mediaOf(call.id)!.stats()).toMatchObject({ packetsSent: 0, sending: false, receiving: true });
-    expect(announcement.received).toBe(0);
+    expect(announcement.received + ringback.received).toBe(0);
 
     // The 200 names another media address (the callee's, not the announcement server's): the stream follows it.
-    await peer.reply(invite, 200, 'OK', contact, pcmuSdp(callee.port, 2), 'b1');
+    await peer.reply(invite, 200, 'OK', contact, pcmuSdp(callee.port, 3), 'b1');
     await peer.take(peer.request('ACK'));
     const established = await until(() => snapshots(call.id).find((s) => s.state === 'established'));
     expect(established.earlyMedia).toBeUndefined();
     await until(() => callee.received > 3);
     expect(alice.mediaOf(call.id)!.stats().remoteRtp).toBe(`127.0.0.1:${callee.port}`);
-    expect(announcement.received).toBe(0);
+    expect(announcement.received + ringback.received).toBe(0);
   });
 });
