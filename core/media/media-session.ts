@@ -290,6 +290,9 @@ export class MediaSession {
       this.sendReport();
     }
     if (!n || !n.remote || !this.isSending) {
+      // Early media: what the microphone takes before the answer is dropped as it comes, never sent late nor left
+      // queued as delay once the call is answered.
+      if (this.early && !this.closed) this.source.read(this.frame);
       this.timestamp = (this.timestamp + frameSamples) >>> 0;
       this.talkspurt = true;
       return;
