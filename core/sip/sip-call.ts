@@ -328,8 +328,8 @@ export class SipCall {
 
   /**
    * RFC 3960 §3 (gateway model): a 18x carrying an answer to our offer starts early media — the peer's ringback,
-   * announcement or tones play, and the local ringback stops (§3.2; `earlyMedia` tells the UI). A later 18x with another SDP (an announcement after the ringback) is
-   * followed too.
+   * announcement or tones play, and the local ringback stops (§3.2; `earlyMedia` tells the UI). A later 18x with
+   * another SDP (an announcement after the ringback) is followed too.
    */
   private async playEarlyMedia(sdp: string): Promise<void> {
     const handler = earlyMediaHandler(this.session.sessionDescriptionHandler);
