@@ -18,8 +18,9 @@ const skip = missingRequirements(['sipp', 'kamailio']);
 const fixture = (file: string): string => path.join(projectRoot, 'test/fixtures/sipp', file);
 
 interface Server {
-  /** The UDP server URI the phone uses. */
+  /** The server URIs the phone uses. */
   udp: string;
+  tcp: string;
   /** host:port SIPp talks to (UDP). */
   sipp: string;
   stop(): Promise<void>;
@@ -27,12 +28,12 @@ interface Server {
 
 async function embeddedLab(): Promise<Server> {
   const lab = await startLabProcess();
-  return { udp: lab.servers.udp, sipp: `127.0.0.1:${lab.udp}`, stop: () => lab.child.stop() };
+  return { udp: lab.servers.udp, tcp: lab.servers.tcp, sipp: `127.0.0.1:${lab.udp}`, stop: () => lab.child.stop() };
 }
 
 async function kamailio(): Promise<Server> {
   const server = await KamailioServer.start();
-  return { udp: server.servers.udp, sipp: `127.0.0.1:${server.port}`, stop: () => server.stop() };
+  return { udp: server.servers.udp, tcp: server.servers.tcp, sipp: `127.0.0.1:${server.port}`, stop: () => server.stop() };
 }
 
 /**
@@ -59,10 +60,10 @@ describe.skipIf(skip).each([
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 
-  function phone(user: string, answer?: { kind: 'auto'; delayMs: number }): { phone: Phone; events: PhoneEvent[] } {
+  function phone(user: string, transport: 'udp' | 'tcp', answer?: { kind: 'auto'; delayMs: number }): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const created = new Phone({
-      accounts: [{ id: user, user, server: server.udp, transport: 'udp', ...(answer ? { answer } : {}) }],
+      accounts: [{ id: user, user, server: server[transport], transport, ...(answer ? { answer } : {}) }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
     });
     created.subscribe((e) => events.push(e));
@@ -73,7 +74,7 @@ describe.skipIf(skip).each([
   const snapshots = (events: PhoneEvent[], id: string): CallSnapshot[] =>
     events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
 
-  it('calls a SIPp callee that requires 100rel: PRACKs its reliable 180 and 183, plays its early media before the 200', async () => {
+  it.each(['udp', 'tcp'] as const)('calls a SIPp callee that requires 100rel over %s: PRACKs its reliable 180 and 183, plays its early media before the 200', async (transport) => {
     const pcap = path.join(scratch, 'announcement.pcap');
     fs.writeFileSync(pcap, rtpPcap({ toneHz: 1000, toneMs: 3000, digits: '', dtmfPt: 101 }));
     const scenario = path.join(scratch, 'uas-100rel-early-media.xml');
@@ -84,7 +85,7 @@ describe.skipIf(skip).each([
     const register = startSipp({ scenario: 'register.xml', remote: server.sipp, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(uasPort), expires: '120' } });
     expect(await register.exitCode(20_000), register.stderr).toBe(0);
 
-    const { phone: alice, events } = phone('alice');
+    const { phone: alice, events } = phone('alice', transport);
     await alice.register();
     // What the phone had heard when the 200 arrived: read as the call becomes established, before anything else runs.
     let atAnswer: { packetsReceived: number; toneShare: number } | undefined;
@@ -104,8 +105,8 @@ describe.skipIf(skip).each([
     expect(await uas.exitCode(30_000), `SIPp: ${uas.stdout.slice(-2000)}\n${uas.stderr}`).toBe(0);
   });
 
-  it('answers a SIPp caller that requires 100rel with a reliable 180 it PRACKs, then 200', async () => {
-    const { phone: bob, events } = phone('bob', { kind: 'auto', delayMs: 300 });
+  it.each(['udp', 'tcp'] as const)('answers a SIPp caller that requires 100rel over %s with a reliable 180 it PRACKs, then 200', async (transport) => {
+    const { phone: bob, events } = phone('bob', transport, { kind: 'auto', delayMs: 300 });
     await bob.register();
     const uac = startSipp({ scenario: fixture('uac-require-100rel.xml'), remote: server.sipp, localPort: await freePort(), service: 'bob', mediaPort: await freePort() });
     children.push(uac);
