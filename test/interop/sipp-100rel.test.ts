@@ -80,7 +80,8 @@ describe.skipIf(skip).each([
     const scenario = path.join(scratch, 'uas-100rel-early-media.xml');
     fs.writeFileSync(scenario, fs.readFileSync(fixture('uas-100rel-early-media.xml'), 'utf8').replaceAll('PCAP_FILE', pcap));
     const uasPort = await freePort();
-    const uas = startSipp({ scenario, localPort: uasPort, mediaPort: await freePort() });
+    const mediaPort = await freePort();
+    const uas = startSipp({ scenario, localPort: uasPort, mediaPort });
     children.push(uas);
     const register = startSipp({ scenario: 'register.xml', remote: server.sipp, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(uasPort), expires: '120' } });
     expect(await register.exitCode(20_000), register.stderr).toBe(0);
@@ -101,6 +102,8 @@ describe.skipIf(skip).each([
     expect(atAnswer!.packetsReceived).toBeGreaterThan(20);
     expect(atAnswer!.toneShare).toBeGreaterThan(0.8);
     expect(snapshots(events, call.id).at(-1)).toMatchObject({ state: 'established' });
+    // The 200 named another media port than the 183: the stream follows the 200.
+    await until(() => alice.mediaOf(call.id)?.stats().remoteRtp === `127.0.0.1:${mediaPort + 2}`);
     await alice.hangup(call.id);
     expect(await uas.exitCode(30_000), `SIPp: ${uas.stdout.slice(-2000)}\n${uas.stderr}`).toBe(0);
   });
