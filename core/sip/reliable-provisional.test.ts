@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { pcmuSdp, ScriptPeer, type SipRequestMessage } from '../../test/support/script-peer.js';
+import type { SipMessage } from './message/index.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import type { SipCall } from './sip-call.js';
@@ -159,12 +160,31 @@ describe('reliable provisional responses (RFC 3262)', () => {
     // A retransmission of the same 183 is not acknowledged again (RFC 3262 §4); the next RSeq is.
     await peer.reply(inv, 183, 'Session Progress', reliable, pcmuSdp(40010), 'uas1');
     await peer.reply(inv, 180, 'Ringing', [...contact, 'Require: 100rel', 'RSeq: 4712'], '', 'uas1');
-    const second = await peer.take(peer.request('PRACK'));
-    expect(second.get('rack')).toBe(`4712 ${inv.cseq.seq} INVITE`);
-    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'PRACK')).toEqual([]);
+    const second = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'PRACK' && m.get('rack') === `4712 ${inv.cseq.seq} INVITE`);
+    // Only retransmissions of the first PRACK (its own branch, Timer E) may have come besides: no new one for RSeq 4711.
+    const branch = (m: SipMessage): string | undefined => /branch=([^;\s]+)/.exec(m.get('via') ?? '')?.[1];
+    const others = peer.received.filter((m) => m.kind === 'request' && m.method === 'PRACK' && branch(m) !== branch(pr));
+    expect(others).toEqual([]);
     await peer.reply(second, 200, 'OK');
     await peer.reply(inv, 200, 'OK', contact, pcmuSdp(40010), 'uas1');
     expect(await status).toBe(200);
-    await peer.take(peer.request('ACK'));
+    const ack = await peer.take(peer.request('ACK'));
+    // A PRACK in the confirmed dialog acknowledges nothing we sent: 481 (RFC 3262 §3), where sip.js threw from the socket.
+    const stray = [
+      `PRACK ${inv.get('contact')!.replace(/^<|>.*$/g, '')} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-stray`,
+      'Max-Forwards: 70',
+      `From: ${ack.get('to')}`,
+      `To: ${ack.get('from')}`,
+      `Call-ID: ${inv.callId}`,
+      'CSeq: 1 PRACK',
+      'RAck: 1 1 INVITE',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    await peer.send(stray, identity.local);
+    await peer.take(peer.response(481, 'PRACK'));
+    expect(call.state).toBe('established');
   });
 });

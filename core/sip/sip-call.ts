@@ -383,6 +383,7 @@ export class SipCall {
     if (state === SessionState.Established) {
       this.state = 'established';
       this.earlyMedia = false;
+      this.answerStrayPrack();
       this.answeredAt = Date.now();
       this.finalStatus ??= 200;
       this.emit();
@@ -395,6 +396,17 @@ export class SipCall {
       this.emit();
       this.resolveEnded();
     }
+  }
+
+  /**
+   * RFC 3262 §3: a PRACK that matches no unacknowledged reliable 18x gets 481. sip.js throws on a PRACK in a confirmed
+   * dialog (its Session.onPrackRequest is unimplemented), leaving the peer to retransmit it; reliable-provisional.ts
+   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge.
+   */
+  private answerStrayPrack(): void {
+    const dialog = this.session.dialog as SessionDialog | undefined;
+    if (!dialog) return;
+    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }) };
   }
 
   private emit(): void {
