@@ -126,6 +126,17 @@ describe('reliable provisional responses (RFC 3262)', () => {
     expect(ignored).toMatchObject({ finalStatus: 504, endedBy: 'network' });
   });
 
+  it('as UAS sends an unreliable 180 when the caller only supports 100rel, and answers a PRACK for it 481', async () => {
+    const { peer, identity, incoming } = await setup();
+    await peer.send(invite(peer, identity, 'rel-6', ['Supported: 100rel']), identity.local);
+    const call = await until(() => incoming[0]);
+    await call.ring();
+    const ringing = await peer.take(peer.response(180));
+    expect([ringing.get('require'), ringing.get('rseq')]).toEqual([undefined, undefined]);
+    await peer.send(prack(peer, identity, ringing, '1 17 INVITE', 'p-none', 18), identity.local);
+    await peer.take(peer.response(481, 'PRACK'));
+  });
+
   it('as UAS rings an INVITE without an offer silently: a reliable 18x would have to carry our offer (RFC 3262 §5), the 2xx does', async () => {
     const { peer, identity, incoming } = await setup();
     await peer.send(invite(peer, identity, 'rel-5', ['Require: 100rel'], ''), identity.local);

@@ -198,7 +198,11 @@ export class SipCall {
    */
   async ring(): Promise<void> {
     if (!(this.session instanceof Invitation) || this.state !== 'incoming') return;
-    if (!this.reliable) return void (await this.session.progress());
+    if (!this.reliable) {
+      await this.session.progress();
+      this.answerStrayPrack(); // an unreliable 18x is never PRACKed: sip.js would answer one 200 (RFC 3262 §3: 481)
+      return;
+    }
     if (this.session.body) await this.reliable.send(180);
   }
 
