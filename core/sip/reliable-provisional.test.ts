@@ -102,6 +102,7 @@ describe('reliable provisional responses (RFC 3262)', () => {
     await call.answer();
     const ok = await peer.take(peer.response(200));
     expect(ok.get('allow')).toMatch(/\bPRACK\b/);
+    expect(ok.getAll('supported').join(',')).toMatch(/\b100rel\b/);
   });
 
   it('as UAS answers a PRACK that comes after the 2xx, and refuses an INVITE whose reliable 180 is never acknowledged with 504', async () => {
