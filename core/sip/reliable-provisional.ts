@@ -30,7 +30,7 @@ export class ReliableProvisionals {
   private unacknowledged: { rseq: number; statusCode: number; headers: string[] } | undefined;
   private retransmitTimer: NodeJS.Timeout | undefined;
   private finalSent = false;
-  /** PRACKs answered 200 and 481, for the tests and the trace reader. */
+  /** PRACKs answered 200 (acknowledged), 481 (unmatched) and 491 (an offer while ours is open), for the tests. */
   readonly pracks = { acknowledged: 0, unmatched: 0, offers: 0 };
 
   constructor(
@@ -56,7 +56,7 @@ export class ReliableProvisionals {
   async send(statusCode: number): Promise<void> {
     if (this.unacknowledged || this.finalSent) return;
     const rseq = this.nextRseq;
-    this.nextRseq = rseq >= 2 ** 31 - 1 ? 1 : rseq + 1;
+    this.nextRseq = rseq + 1; // §7.1: a 32-bit count that starts below 2**31, so a call's few 18x never wrap it
     const headers = ['Require: 100rel', `RSeq: ${rseq}`];
     this.unacknowledged = { rseq, statusCode, headers };
     await this.invitation.progress({ statusCode, extraHeaders: headers });
