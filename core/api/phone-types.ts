@@ -177,6 +177,11 @@ export interface CallSnapshot {
   localAddress?: string;
   /** The audio stream, once negotiated. */
   media?: CallMediaSnapshot;
+  /**
+   * Outgoing, before the answer: the far end's early media (a 183/180 with SDP) is playing, so the UI plays no local
+   * ringback (RFC 3960 §3.2). Absent when the call rings without early media (local ringback) or is answered.
+   */
+  earlyMedia?: true;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
   /** Outgoing calls sent on by a 3xx: every redirection followed, in order. */

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ToneSource } from './audio-frame.js';
+import { frameSamples, PcmPortSource, ToneSource } from './audio-frame.js';
 import { MediaError } from './media-error.js';
 import { MediaSession } from './media-session.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
@@ -42,6 +42,30 @@ describe('MediaSession over loopback', () => {
     expect(stats).toMatchObject({ codec: 'PCMU', sending: true, receiving: true, packetsLost: 0, lossPercent: 0, rejected: {} });
     expect(stats.jitterMs).toBeLessThan(20);
     expect(a.stats().remoteReport!.lossPercent).toBe(0);
+  });
+
+  it('early media: plays what the peer sends, sends nothing, and never sends later what the microphone took before the answer', async () => {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(a, b);
+    const answer = b.acceptOffer(a.createOffer());
+    a.acceptAnswer(answer, { early: true });
+    expect(a.isEarly).toBe(true);
+    b.play(new ToneSource(600));
+    const microphone = new PcmPortSource();
+    a.play(microphone);
+    const tone = new ToneSource(1000);
+    for (let i = 0; i < 25; i++) {
+      const frame = new Int16Array(frameSamples);
+      tone.read(frame);
+      microphone.push(frame);
+    }
+    await until(() => a.recent.toneShare(600) > 0.8);
+    await frames(30);
+    expect(a.stats()).toMatchObject({ packetsSent: 0, sending: false });
+    a.acceptAnswer(answer);
+    await until(() => b.stats().packetsReceived >= 30);
+    expect(b.recent.toneShare(1000)).toBeLessThan(0.05);
   });
 
   it('sends RFC 4733 digits that arrive once each', async () => {

@@ -75,6 +75,8 @@ export class MediaSession {
   private source: AudioSource = new SilenceSource();
   private negotiated: NegotiatedAudio | undefined;
   private localHold = false;
+  /** Early media (RFC 3960 §3): the peer's audio plays, ours is not sent until the call is answered. */
+  private early = false;
   // RFC 4566 §5.2 leaves o= session id and version to the sender: random per call, so neither counts the calls before
   // it nor ties them together (issue 17 item 3), like SSRC, sequence, timestamp and CNAME below (RFC 3550 §5.1, §8).
   private version = randomInt(0, 2 ** 30);
@@ -159,10 +161,17 @@ export class MediaSession {
     return formatSdp(answer);
   }
 
-  /** Take the peer's answer to our offer. */
-  acceptAnswer(sdp: string): void {
+  /** Take the peer's answer to our offer; `early`: a 18x's, so we only listen until the call is answered. */
+  acceptAnswer(sdp: string, options: { early?: boolean } = {}): void {
     this.assertOpen();
-    this.apply(applyAnswer(parseSdp(sdp), this.local(false)));
+    const negotiated = applyAnswer(parseSdp(sdp), this.local(false));
+    this.early = options.early ?? false;
+    this.apply(negotiated);
+  }
+
+  /** Whether the media is early media: the peer's audio plays, ours waits for the answer. */
+  get isEarly(): boolean {
+    return this.early;
   }
 
   /** Undo an offer the peer refused (a re-INVITE answered 491 or 500): the hold state goes back. */
@@ -260,7 +269,7 @@ export class MediaSession {
   }
 
   private get isSending(): boolean {
-    return !this.closed && !this.localHold && (this.negotiated?.send ?? false);
+    return !this.closed && !this.localHold && !this.early && (this.negotiated?.send ?? false);
   }
 
   private apply(negotiated: NegotiatedAudio): void {
@@ -281,6 +290,9 @@ export class MediaSession {
       this.sendReport();
     }
     if (!n || !n.remote || !this.isSending) {
+      // Early media: what the microphone takes before the answer is dropped as it comes, never sent late nor left
+      // queued as delay once the call is answered.
+      if (this.early && !this.closed) this.source.read(this.frame);
       this.timestamp = (this.timestamp + frameSamples) >>> 0;
       this.talkspurt = true;
       return;

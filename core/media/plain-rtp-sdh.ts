@@ -39,6 +39,8 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
   private offerOutstanding = false;
   private holdBeforeOffer = false;
   private closed = false;
+  /** The peer's answer the media follows now (a 18x's early one, then the 2xx's). */
+  appliedAnswer: string | undefined;
 
   constructor(
     private readonly context: PlainRtpMediaContext,
@@ -86,10 +88,30 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
     if (this.offerOutstanding) {
       this.offerOutstanding = false;
       media.acceptAnswer(sdp);
+      this.appliedAnswer = sdp;
       return;
     }
     media.checkOffer(sdp); // refuse a bad offer now, so the INVITE gets 488 rather than a half-made answer
     this.pendingOffer = sdp;
+  }
+
+  /**
+   * Early media (RFC 3960 §3): the answer a 18x carried to our still-unanswered offer. The peer's audio plays; ours
+   * waits for the 2xx (the callee has not answered, so the microphone stays ours). sip.js applies the answer again
+   * through `setDescription` when the 2xx comes, which starts our sending.
+   */
+  async applyEarlyAnswer(sdp: string): Promise<void> {
+    const media = await this.session();
+    if (!this.offerOutstanding) return;
+    media.acceptAnswer(sdp, { early: true });
+    this.appliedAnswer = sdp;
+  }
+
+  /** An answer that replaces the one the media follows: the 2xx's, when it differs from the 18x's. */
+  async applyAnswer(sdp: string): Promise<void> {
+    const media = await this.session();
+    media.acceptAnswer(sdp);
+    this.appliedAnswer = sdp;
   }
 
   async rollbackDescription(): Promise<void> {

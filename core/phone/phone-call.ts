@@ -44,6 +44,7 @@ export class PhoneCall {
     if (sip.finalStatus !== undefined) snapshot.status = sip.finalStatus;
     if (sip.finalReason !== undefined) snapshot.reason = sip.finalReason;
     if (sip.endedBy !== undefined && sip.state === 'terminated') snapshot.endedBy = sip.endedBy;
+    if (sip.earlyMedia) snapshot.earlyMedia = true;
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;

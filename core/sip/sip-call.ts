@@ -10,6 +10,7 @@ import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-respons
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
+import { ReliableProvisionals } from './reliable-provisional.js';
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -34,6 +35,23 @@ export interface SipRedirect {
 
 /** Makes the INVITE for another target of an outgoing call, after `previous` (same Call-ID, From and To). */
 export type Retarget = (target: string, previous: Inviter) => Inviter;
+/**
+ * A session description handler that plays early media (core/media's plain-RTP one does): the answer in a provisional
+ * response is applied before the call is answered, and the 2xx's answer replaces it when it differs.
+ */
+export interface EarlyMediaHandler {
+  /** Apply the SDP answer of a 18x to our offer: the peer's audio plays; nothing of ours is sent before the answer. */
+  applyEarlyAnswer(sdp: string): Promise<void>;
+  /** Apply an answer that replaces the one the media follows (the 2xx's, when it differs from the 18x's). */
+  applyAnswer(sdp: string): Promise<void>;
+  /** The answer the media follows now, if any. */
+  readonly appliedAnswer: string | undefined;
+}
+
+function earlyMediaHandler(handler: SessionDescriptionHandler | undefined): EarlyMediaHandler | undefined {
+  const candidate = handler as Partial<EarlyMediaHandler> | undefined;
+  return typeof candidate?.applyEarlyAnswer === 'function' && typeof candidate.applyAnswer === 'function' ? (candidate as EarlyMediaHandler) : undefined;
+}
 
 /** The remote party as the headers of the initial INVITE (or our own request) present it. */
 export interface SipRemoteParty {
@@ -68,6 +86,12 @@ export class SipCall {
   /** A redirection was just taken: invite() sends the next INVITE instead of returning. */
   private following = false;
   private hangupRequested = false;
+  /** Outgoing, before the answer: the peer's early media plays, so no local ringback (a 18x carried an SDP answer; RFC 3960 §3.2). */
+  earlyMedia = false;
+  /** Why an answer the peer sent in a 18x or the 2xx could not be applied to the media, if one could not. */
+  mediaProblem?: string;
+  /** Incoming, when the caller requires 100rel (RFC 3262): our reliable 18x and the PRACKs for them. */
+  reliable?: ReliableProvisionals;
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
   private readonly ended: Promise<void>;
@@ -120,7 +144,8 @@ export class SipCall {
     return call;
   }
 
-  static incoming(invitation: Invitation): SipCall {
+  /** `t1`: RFC 3261's T1 of the identity, the first retransmission interval of a reliable 18x (RFC 3262 §3). */
+  static incoming(invitation: Invitation, options: { t1?: number } = {}): SipCall {
     const request = invitation.request;
     const from = safeNameAddr(request.getHeader('from') ?? '');
     const remote: SipRemoteParty = { uri: from ? formatUri(from) : request.from.uri.toString() };
@@ -131,6 +156,10 @@ export class SipCall {
       headers[name.toLowerCase()] = values.map((v) => v.raw);
     }
     const call = new SipCall('incoming', invitation, request.callId, remote, headers);
+    if (ReliableProvisionals.required(invitation)) {
+      // RFC 3262 §3: no PRACK within 64·T1 — the INVITE is refused with a 5xx and the call ends.
+      call.reliable = new ReliableProvisionals(invitation, options.t1 ?? 500, () => call.giveUpUnacknowledged());
+    }
     invitation.delegate = {
       ...invitation.delegate,
       onCancel: () => {
@@ -189,7 +218,7 @@ export class SipCall {
             onProgress: (response) => this.onProgress(response),
             onAccept: (response) => {
               this.recordFinal(response);
-              resolve(statusOf(response));
+              void this.followFinalAnswer(response).then(() => resolve(statusOf(response)));
             },
             onReject: (response) => {
               this.recordFinal(response);
@@ -235,6 +264,7 @@ export class SipCall {
       this.redirects.push({ status, ...(response.message.reasonPhrase ? { reason: response.message.reasonPhrase } : {}), target });
       this.following = true;
       this.attach(next);
+      this.earlyMedia = false; // the next target brings its own early media, if any
       this.state = 'calling';
       this.emit();
       return true;
@@ -248,13 +278,35 @@ export class SipCall {
       throw new SipCallError('INVALID_STATE', `cannot answer a call in state ${this.state}`);
     }
     await this.session.accept();
+    this.reliable?.onFinalResponse();
     this.finalStatus = 200;
     this.finalReason = 'OK';
   }
 
-  /** Send 180 Ringing for an incoming call. */
+  /**
+   * Send 180 Ringing for an incoming call: reliably when the caller requires it (RFC 3262 §3). An INVITE without an
+   * offer gets none then: its first reliable 18x would have to carry our offer (§5), which is the 2xx's to make.
+   */
   async ring(): Promise<void> {
-    if (this.session instanceof Invitation && this.state === 'incoming') await this.session.progress();
+    if (!(this.session instanceof Invitation) || this.state !== 'incoming') return;
+    if (!this.reliable) {
+      await this.session.progress();
+      this.answerStrayPrack(); // an unreliable 18x is never PRACKed: sip.js would answer one 200 (RFC 3262 §3: 481)
+      return;
+    }
+    if (this.session.body) await this.reliable.send(180);
+  }
+
+  /** RFC 3262 §3: the reliable 18x went unacknowledged for 64·T1, so the INVITE is refused with a 5xx. */
+  private giveUpUnacknowledged(): void {
+    if (!(this.session instanceof Invitation) || this.state !== 'incoming') return;
+    this.endedBy = 'network';
+    this.finalStatus = 504;
+    this.finalReason = 'Server Time-out (no PRACK)';
+    this.session.reject({ statusCode: 504, reasonPhrase: this.finalReason }).catch((error: Error) => {
+      this.finalReason = `${this.finalReason ?? ''}; the 504 could not be sent: ${error.message}`;
+      this.emit();
+    });
   }
 
   async reject(status = 486, reason?: string, extraHeaders?: string[]): Promise<void> {
@@ -264,6 +316,7 @@ export class SipCall {
     if (status < 300 || status > 699) throw new SipCallError('INVALID_STATE', `reject status ${status} is not a failure status`);
     this.endedBy = 'local';
     this.finalStatus = status;
+    this.reliable?.dispose();
     if (reason !== undefined) this.finalReason = reason;
     await this.session.reject({ statusCode: status, ...(reason !== undefined ? { reasonPhrase: reason } : {}), ...(extraHeaders ? { extraHeaders } : {}) });
   }
@@ -363,10 +416,51 @@ export class SipCall {
   }
 
   private onProgress(response: IncomingResponse): void {
-    if (statusOf(response) >= 180 && this.state === 'calling') {
+    const status = statusOf(response);
+    if (status >= 180 && this.state === 'calling') {
       this.state = 'ringing';
       this.emit();
     }
+    const sdp = sdpBody(response);
+    if (status > 100 && sdp !== undefined) void this.playEarlyMedia(sdp);
+  }
+
+  /**
+   * RFC 3960 §3 (gateway model): a 18x carrying an answer to our offer starts early media — the peer's ringback,
+   * announcement or tones play, and the local ringback stops (§3.2; `earlyMedia` tells the UI). A later 18x with
+   * another SDP (an announcement after the ringback) is followed too.
+   */
+  private async playEarlyMedia(sdp: string): Promise<void> {
+    const handler = earlyMediaHandler(this.session.sessionDescriptionHandler);
+    if (!handler || handler.appliedAnswer === sdp || (this.state !== 'calling' && this.state !== 'ringing')) return;
+    try {
+      await handler.applyEarlyAnswer(sdp);
+    } catch (error) {
+      this.mediaProblem = (error as Error).message;
+      this.emit();
+      return;
+    }
+    if (this.state !== 'calling' && this.state !== 'ringing') return;
+    this.earlyMedia = true;
+    this.emit();
+  }
+
+  /**
+   * RFC 3261 §13.2.1 has the UAC ignore an SDP in the 2xx once a 18x brought one, but carriers' gateways answer with
+   * the media of the callee in the 2xx after a 18x from an announcement server: when the 2xx's SDP differs from the
+   * one the media follows, the media follows the 2xx (issue 19 item 5; after forking the 2xx's dialog is the call's,
+   * RFC 3960 §3.1).
+   */
+  private async followFinalAnswer(response: IncomingResponse): Promise<void> {
+    const sdp = sdpBody(response);
+    const handler = earlyMediaHandler(this.session.sessionDescriptionHandler);
+    if (sdp === undefined || !handler || handler.appliedAnswer === undefined || handler.appliedAnswer === sdp) return;
+    try {
+      await handler.applyAnswer(sdp);
+    } catch (error) {
+      this.mediaProblem = (error as Error).message;
+    }
+    this.emit();
   }
 
   /** sip.js may end the session before or after it hands us the final response; either way listeners see both. */
@@ -415,6 +509,8 @@ export class SipCall {
   private onSessionState(state: SessionState, session: Session): void {
     if (state === SessionState.Established) {
       this.state = 'established';
+      this.earlyMedia = false;
+      this.answerStrayPrack();
       this.answeredAt = Date.now();
       this.finalStatus ??= 200;
       this.emit();
@@ -435,9 +531,22 @@ export class SipCall {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
     this.endedAt = Date.now();
+    this.earlyMedia = false;
+    this.reliable?.dispose();
     this.endedBy ??= 'network';
     this.emit();
     this.resolveEnded();
+  }
+
+  /**
+   * RFC 3262 §3: a PRACK that matches no unacknowledged reliable 18x gets 481. sip.js throws on a PRACK in a confirmed
+   * dialog (its Session.onPrackRequest is unimplemented), leaving the peer to retransmit it; reliable-provisional.ts
+   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge.
+   */
+  private answerStrayPrack(): void {
+    const dialog = this.session.dialog as SessionDialog | undefined;
+    if (!dialog) return;
+    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }) };
   }
 
   private emit(): void {
@@ -465,6 +574,12 @@ export function uriUser(uri: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The SDP a response carries, if any. */
+function sdpBody(response: IncomingResponse): string | undefined {
+  const type = response.message.getHeader('content-type')?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/sdp' && response.message.body ? response.message.body : undefined;
 }
 
 function statusOf(response: IncomingResponse): number {

@@ -2,6 +2,7 @@ import {
   Inviter,
   Registerer,
   RegistererState,
+  SIPExtension,
   UserAgent,
   type Invitation,
   type SessionDescriptionHandlerFactory,
@@ -136,6 +137,9 @@ export class SipIdentity {
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
       sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
+      // RFC 3262: INVITEs say `Supported: 100rel` and reliable 18x are PRACKed (sip.js); a caller's `Require: 100rel` is
+      // met by our own reliable 18x (reliable-provisional.ts), and no longer refused 420 (uas-screen.ts reads this tag).
+      sipExtension100rel: SIPExtension.Supported,
       noAnswerTimeout: 120,
     };
     if (options.displayName !== undefined) uaOptions.displayName = options.displayName;
@@ -323,7 +327,7 @@ export class SipIdentity {
   }
 
   private onInvite(invitation: Invitation): void {
-    const call = this.track(SipCall.incoming(invitation));
+    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1 }));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
     else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }

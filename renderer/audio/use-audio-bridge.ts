@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
-import { audioCall } from './audio-call.js';
+import { playbackCall } from './audio-call.js';
 import { AudioBridge, type AudioProbe } from './audio-bridge.js';
 import { refreshAudioDevices } from './devices.js';
 
@@ -13,12 +13,12 @@ declare global {
 }
 
 /**
- * Runs the audio bridge while a call is established (the microphone is open only then) and points it at the call in
- * focus; applies device choices from the settings as they change.
+ * Runs the audio bridge while a call is established or plays early media (what the microphone takes then is dropped
+ * by the core, never sent) and points it at the call in focus; applies device choices from the settings as they change.
  */
 export function useAudioBridge(): void {
   const api = usePhone((s) => s.api);
-  const callId = usePhone((s) => audioCall(s.calls)?.id);
+  const callId = usePhone((s) => playbackCall(s.calls)?.id);
   const inCall = callId !== undefined;
   const inputId = useAudio((s) => s.inputId);
   const outputId = useAudio((s) => s.outputId);

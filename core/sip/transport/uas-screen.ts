@@ -10,9 +10,12 @@ export interface UasPolicy {
   sessionTypes: readonly string[];
 }
 
-/** The methods a Veilphone identity acts on: calls, their DTMF (INFO) and OPTIONS. A phone is no registrar. */
+/**
+ * The methods a Veilphone identity acts on: calls, their DTMF (INFO), PRACK for reliable provisional responses (RFC 3262
+ * §3, reliable-provisional.ts) and OPTIONS. A phone is no registrar.
+ */
 export const phoneUasPolicy: UasPolicy = {
-  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'],
+  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'PRACK'],
   supported: () => [],
   sessionTypes: ['application/sdp'],
 };
