@@ -14,6 +14,7 @@ import { portInUseMessage } from './port-in-use.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { attachPhoneWsBridge } from './phone-ws-bridge.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
+import { answerSessionCheck } from './session-check.js';
 import { serveStatic } from './static-files.js';
 
 export interface ServeCommandOptions {
@@ -121,7 +122,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 
   const token = randomBytes(24).toString('base64url');
-  const httpServer = http.createServer((request, response) => serveStatic(root, request, response));
+  const httpServer = http.createServer((request, response) => {
+    if (!answerSessionCheck(request, response, token)) serveStatic(root, request, response);
+  });
   let origin = '';
   attachPhoneWsBridge({ server: httpServer, api: phone, token, origins: () => [origin] });
   try {
