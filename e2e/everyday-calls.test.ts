@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Child } from '../test/support/child.js';
 import { missingRequirements } from '../test/support/tools.js';
@@ -29,9 +29,9 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
   let page: Page;
   let agents: CalleeAgents;
 
-  const shot = async (name: string): Promise<Buffer> => {
+  const shot = async (name: string, mask: Locator[] = []): Promise<Buffer> => {
     fs.mkdirSync(artifactDir, { recursive: true });
-    return page.screenshot({ path: path.join(artifactDir, `${name}.png`), animations: 'disabled', caret: 'hide' });
+    return page.screenshot({ path: path.join(artifactDir, `${name}.png`), animations: 'disabled', caret: 'hide', mask });
   };
   /** What a tone player sent to its device: the tone it plays and the share of a frequency in its output. */
   const tones = (player: 'ringer' | 'call') =>
@@ -282,6 +282,15 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
     await page.getByRole('tab', { name: 'Settings' }).click();
     const section = page.getByRole('region', { name: 'Desktop notifications' });
     expect(await section.locator('.call-detail').textContent()).toBe('On: an incoming call shows a notification.');
+    // the settings fit the narrow window in both languages (the random server port and device names masked)
+    const masked = () => [page.locator('.accounts code'), page.locator('.audio-settings select')];
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    expect(matchBaseline('narrow-settings-en', await shot('narrow-settings-en', masked())).ok).toBe(true);
+    await page.locator('.status-bar select').selectOption('ja');
+    await page.getByRole('region', { name: 'デスクトップ通知' }).waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
+    expect(matchBaseline('narrow-settings-ja', await shot('narrow-settings-ja', masked())).ok).toBe(true);
+    await page.locator('.status-bar select').selectOption('en');
     await page.getByRole('tab', { name: 'Phone' }).click();
   });
 });
