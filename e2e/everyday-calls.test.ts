@@ -282,6 +282,15 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
     await page.getByRole('tab', { name: 'Settings' }).click();
     const section = page.getByRole('region', { name: 'Desktop notifications' });
     expect(await section.locator('.call-detail').textContent()).toBe('On: an incoming call shows a notification.');
+    // the ringer has its own volume: set here, it is the ring player's gain (the call's tones keep theirs); the ringer
+    // device follows the speaker until one is chosen (this headless Chromium names no output device to choose)
+    const ringer = () => page.evaluate<{ sinkId: string; volume: number }>('window.veilphoneTones.ringer.output()');
+    expect(await ringer()).toEqual({ sinkId: '', volume: 0.8 });
+    await page.getByLabel('Ringer volume').fill('40');
+    await expect.poll(ringer).toEqual({ sinkId: '', volume: 0.4 });
+    expect(await page.evaluate<{ volume: number }>('window.veilphoneTones.call.output()')).toMatchObject({ volume: 0.7 });
+    await page.getByLabel('Ringer volume').fill('80');
+    await expect.poll(ringer).toEqual({ sinkId: '', volume: 0.8 });
     // the settings fit the narrow window in both languages (the random server port and device names masked)
     const masked = () => [page.locator('.accounts code'), page.locator('.audio-settings select')];
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(420);
