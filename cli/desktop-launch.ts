@@ -9,15 +9,35 @@ import { ensureRendererBundle } from './renderer-bundle.js';
 const root = path.resolve(import.meta.dirname, '..');
 const outDir = path.join(root, 'out/electron');
 
-/** The Electron binary, when one is installed (`npm install` cannot always download it). */
-export function electronBinary(): string | undefined {
+/**
+ * The Electron binary, when one is installed (`npm install` cannot always download it). Read from the electron
+ * package's path.txt and dist/ without loading its index.js: that module starts a download when the binary is missing
+ * and prints a network stack trace where there is no network, for what is an expected situation here.
+ */
+export function electronBinary(packageDir = electronPackageDir(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (packageDir === undefined) return undefined;
+  let executable = '';
   try {
-    const binary = createRequire(import.meta.url)('electron') as unknown;
-    return typeof binary === 'string' && fs.existsSync(binary) ? binary : undefined;
+    executable = fs.readFileSync(path.join(packageDir, 'path.txt'), 'utf8').trim();
+  } catch {
+    // no path.txt: its install script never ran
+  }
+  const override = env.ELECTRON_OVERRIDE_DIST_PATH;
+  const binary = override ? path.join(override, executable || 'electron') : executable ? path.join(packageDir, 'dist', executable) : undefined;
+  return binary !== undefined && fs.existsSync(binary) ? binary : undefined;
+}
+
+/** The folder of the installed electron package, if any. */
+function electronPackageDir(): string | undefined {
+  try {
+    return path.dirname(createRequire(import.meta.url).resolve('electron/package.json'));
   } catch {
     return undefined;
   }
 }
+
+/** How to get the binary where `npm install` did not fetch it (npm runs no install script it was not allowed to). */
+export const electronInstallHint = 'node node_modules/electron/install.js';
 
 /** Bundle electron/main.ts (ESM, Node) and electron/preload.ts (CommonJS: a sandboxed preload cannot be ESM). */
 export async function bundleDesktop(): Promise<{ main: string; preload: string }> {

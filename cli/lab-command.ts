@@ -5,6 +5,7 @@ import { Lab } from '../lab/lab.js';
 import { LabNetwork, type NetworkPlacement } from '../lab/lab-network.js';
 import { parseTrustedLink, type TrustedLink } from '../lab/signing/link-trust.js';
 import { exitCodes } from './exit-codes.js';
+import { portInUseMessage, type PortOption } from './port-in-use.js';
 
 export interface LabCommandOptions {
   udp: string;
@@ -96,8 +97,13 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       });
     }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    console.error(`veilphone lab: cannot start: ${code === 'EADDRINUSE' ? 'a port is already in use' : (error as Error).message}`);
+    const asked: PortOption[] = [
+      { option: '--udp', port: ports.udp, protocol: 'udp' },
+      { option: '--tcp', port: ports.tcp, protocol: 'tcp' },
+      { option: '--ws', port: ports.ws, protocol: 'tcp' },
+      ...(adminPort !== undefined ? [{ option: '--admin', port: adminPort, protocol: 'tcp' as const }] : []),
+    ];
+    console.error(`veilphone lab: cannot start: ${portInUseMessage(error, asked) ?? (error as Error).message}`);
     process.exit(exitCodes.environment);
   }
   if (options.signing) {

@@ -82,6 +82,7 @@ program
   .option('--user <user>', 'the account\'s user name', 'alice')
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead, with no embedded lab (root)')
+  .option('--no-open', 'do not open the served UI in the browser (also VEILPHONE_NO_OPEN=1; never in CI)')
   .action(async (options) => (await start()).startCommand({ ...options, dataDir: program.opts().dataDir }));
 
 const logs = program.command('logs').description('inspect the call log: list, show a call\'s message flow, export to pcap or JSON');

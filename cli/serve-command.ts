@@ -10,9 +10,11 @@ import { Lab } from '../lab/lab.js';
 import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
 import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/signing/key-ring.js';
 import { exitCodes } from './exit-codes.js';
+import { portInUseMessage } from './port-in-use.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { attachPhoneWsBridge } from './phone-ws-bridge.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
+import { answerSessionCheck } from './session-check.js';
 import { serveStatic } from './static-files.js';
 
 export interface ServeCommandOptions {
@@ -38,7 +40,7 @@ export interface ServeCommandOptions {
   /** With `provision: dhcp`: lease from the DHCP servers on this network interface instead of the embedded lab. */
   dhcpInterface?: string;
   /** Print the ready line only (used by `veilphone start`). */
-  banner?: (url: string, lab: Lab | undefined) => void;
+  banner?: (url: string, lab: Lab | undefined) => void | Promise<void>;
 }
 
 /**
@@ -125,7 +127,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 
   const token = randomBytes(24).toString('base64url');
-  const httpServer = http.createServer((request, response) => serveStatic(root, request, response));
+  const httpServer = http.createServer((request, response) => {
+    if (!answerSessionCheck(request, response, token)) serveStatic(root, request, response);
+  });
   let origin = '';
   attachPhoneWsBridge({ server: httpServer, api: phone, token, origins: () => [origin] });
   try {
@@ -136,8 +140,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   } catch (error) {
     await phone.shutdown();
     await lab?.stop();
-    const code = (error as NodeJS.ErrnoException).code;
-    fail(exitCodes.environment, code === 'EADDRINUSE' ? `port ${port} is already in use` : (error as Error).message);
+    fail(exitCodes.environment, portInUseMessage(error, [{ option: '--port', port, protocol: 'tcp' }]) ?? (error as Error).message);
   }
   const actual = (httpServer.address() as { port: number }).port;
   origin = `http://127.0.0.1:${actual}`;
@@ -145,12 +148,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   void phone.register().catch((error: Error) => console.error(`registration failed: ${error.message}`));
 
   if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}) }));
-  else if (options.banner) options.banner(url, lab);
+  else if (options.banner) await options.banner(url, lab);
   else {
     console.log(`Veilphone UI: ${url}`);
     console.log(`account ${options.user} on ${account.server}${lab ? ' (embedded lab)' : ''}`);
     if (provisioned) console.log(`leased ${provisioned.lease.address}, ports ${provisioned.lease.portRange.min}-${provisioned.lease.portRange.max}, from ${dhcpInterface !== undefined ? `${provisioned.lease.serverId ?? 'the DHCP server'} on ${dhcpInterface}` : 'the lab\'s service gateway'}`);
-    if (lab) console.log(`a second phone can join the lab: veilphone serve --server ${lab.servers[transport]} --user bob`);
+    if (lab) console.log(`a second phone can join the lab: npx veilphone serve --server ${shellQuote(lab.servers[transport]!)} --user bob`);
   }
 
   const stop = async (): Promise<void> => {
@@ -161,6 +164,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+/** A word pasted into a POSIX shell as one argument: a SIP URI's `;transport=udp` would otherwise end the command. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function fail(code: number, message: string): never {

@@ -1,8 +1,9 @@
 import { Lab } from '../lab/lab.js';
 import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
-import { launchDesktop, electronBinary } from './desktop-launch.js';
+import { electronBinary, electronInstallHint, launchDesktop } from './desktop-launch.js';
 import { exitCodes } from './exit-codes.js';
-import { serveCommand } from './serve-command.js';
+import { openInBrowser, openRefusal } from './open-browser.js';
+import { serveCommand, shellQuote } from './serve-command.js';
 
 export interface StartCommandOptions {
   dataDir: string;
@@ -11,6 +12,8 @@ export interface StartCommandOptions {
   provision?: string;
   /** With `provision: dhcp`: lease from the DHCP server on this network interface instead, with no embedded lab. */
   dhcpInterface?: string;
+  /** commander's `--no-open`: false leaves the browser closed (tests; CI never opens one either). */
+  open?: boolean;
 }
 
 /**
@@ -55,9 +58,14 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     transport: 'udp',
     provision,
     ...(options.dhcpInterface !== undefined ? { dhcpInterface: options.dhcpInterface } : {}),
-    banner: (url, lab) => {
+    banner: async (url, lab) => {
       console.log(`No Electron binary on this machine: ${lab ? 'the embedded lab is running and ' : ''}the UI is served to your browser at ${url}`);
-      if (lab) console.log(`(lab SIP server ${lab.servers.udp}; a second phone: npx veilphone serve --server ${lab.servers.udp} --user bob)`);
+      if (lab) console.log(`(lab SIP server ${lab.servers.udp}; a second phone: npx veilphone serve --server ${shellQuote(lab.servers.udp!)} --user bob)`);
+      console.log(`(for the desktop app, fetch Electron once: ${electronInstallHint})`);
+      const refused = openRefusal(options, process.env);
+      if (refused !== undefined) return;
+      const failed = await openInBrowser(url, { onFailed: (why) => console.log(`(could not open a browser: ${why}; open the address above yourself)`) });
+      if (failed !== undefined) console.log(`(could not open a browser: ${failed}; open the address above yourself)`);
     },
   });
 }

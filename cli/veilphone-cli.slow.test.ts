@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -75,7 +76,15 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     try {
       const lab = veilphone(['lab', '--udp', '0', '--tcp', String(port), '--ws', '0']);
       expect(await lab.exitCode(30_000)).toBe(3);
-      expect(lab.stderr).toMatch(/port is already in use/);
+      // which port, and the option that moves it; no stack
+      expect(lab.stderr).toBe(`veilphone lab: cannot start: TCP port ${port} on 127.0.0.1 (--tcp) is already in use: stop what holds it, or choose another with --tcp PORT (0 = any free port)\n`);
+      const ws = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', String(port)]);
+      expect(await ws.exitCode(30_000)).toBe(3);
+      expect(ws.stderr).toMatch(new RegExp(`TCP port ${port} on 127\\.0\\.0\\.1 \\(--ws\\) is already in use`));
+      const serve = veilphone(['serve', '--port', String(port)]);
+      expect(await serve.exitCode(60_000)).toBe(3);
+      expect(serve.stderr).toMatch(new RegExp(`veilphone serve: TCP port ${port} on 127\\.0\\.0\\.1 \\(--port\\) is already in use: .*--port PORT`));
+      expect(serve.stderr).not.toMatch(/^\s+at /m);
     } finally {
       blocker.close();
     }
@@ -102,8 +111,12 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     expect(serve.stderr).toMatch(/provisioning failed: "\.\." is not a network interface name/);
   });
 
-  it('start (npm start) says there is no Electron binary here, then serves the UI with the embedded lab', async () => {
-    const start = veilphone(['start']);
+  it('start (npm start) says there is no Electron binary here in a few lines, no stack, then serves the UI with the embedded lab and opens it', async () => {
+    // a stand-in for xdg-open first on PATH records what the browser was asked to open
+    const bin = fs.mkdtempSync(path.join(scratch, 'bin-'));
+    const opened = path.join(bin, 'opened.txt');
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
+    const start = veilphone(['start'], { env: { PATH: `${bin}:${process.env.PATH}`, CI: '', VEILPHONE_NO_OPEN: '' } });
     try {
       const line = await start.waitFor(/No Electron binary on this machine: .* at (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/, 120_000);
       const url = new URL(line[1]!);
@@ -111,8 +124,30 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="root"></div>');
       expect((await fetch(new URL('/../../package.json', url))).status).toBe(404);
+      await expect.poll(() => (fs.existsSync(opened) ? fs.readFileSync(opened, 'utf8') : ''), { timeout: 10_000 }).toBe(url.href);
+      const printed = `${start.stdout}${start.stderr}`;
+      expect(printed).not.toMatch(/Downloading|TypeError|^\s+at /m);
+      // the second phone's command pastes into a shell as it reads: the server URI quoted
+      const hint = /a second phone: (npx veilphone serve --server '(sip:127\.0\.0\.1:\d+;transport=udp)' --user bob)\)/.exec(start.stdout);
+      expect(hint, start.stdout).not.toBeNull();
+      expect(execFileSync('/bin/sh', ['-c', `set -- ${hint![1]!.replace(/^npx veilphone /, '')}; printf '%s|' "$@"`], { encoding: 'utf8' })).toBe(`serve|--server|${hint![2]}|--user|bob|`);
     } finally {
       await start.stop();
     }
+  }, 150_000);
+
+  it('start --no-open leaves the browser closed', async () => {
+    const bin = fs.mkdtempSync(path.join(scratch, 'bin-'));
+    const opened = path.join(bin, 'opened.txt');
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, { mode: 0o755 });
+    const start = veilphone(['start', '--no-open'], { env: { PATH: `${bin}:${process.env.PATH}`, CI: '', VEILPHONE_NO_OPEN: '' } });
+    try {
+      await start.waitFor(/No Electron binary on this machine/, 120_000);
+      await start.waitFor(/for the desktop app, fetch Electron once/, 10_000);
+      expect(fs.existsSync(opened)).toBe(false);
+    } finally {
+      await start.stop();
+    }
+    expect(fs.existsSync(opened)).toBe(false);
   }, 150_000);
 });

@@ -5,6 +5,9 @@ import type { CallSnapshot, PhoneEvent, RegistrationSnapshot } from '../core/api
 import { DesktopHost, type ElectronParts, type WindowLike } from './desktop-host.js';
 import { decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
 import { audioIpc } from './audio-ipc.js';
+import { appMenuTemplate } from './app-menu.js';
+import { desktopIpc } from './desktop-ipc.js';
+import { defaultDesktopSettings, DesktopSettingsError, type DesktopSettings } from './desktop-settings.js';
 import { phoneIpc } from './phone-ipc.js';
 import { allowPermission, contentSecurityPolicy, isAppUrl } from './window-security.js';
 
@@ -26,6 +29,8 @@ function fakeElectron(options: { locked?: boolean } = {}) {
   let navigate: ((event: { preventDefault(): void }, url: string) => void) | undefined;
   let openHandler: ((details: { url: string }) => { action: 'deny' }) | undefined;
   let trayMenu: MenuItemConstructorOptions[] = [];
+  let appMenu: MenuItemConstructorOptions[] = [];
+  let closeListener: ((event: { preventDefault(): void }) => void) | undefined;
   const handlers = new Map<string, (...args: never[]) => unknown>();
   let ready!: () => void;
   const whenReady = new Promise<void>((resolve) => (ready = resolve));
@@ -35,8 +40,10 @@ function fakeElectron(options: { locked?: boolean } = {}) {
     isMinimized: () => state.minimized,
     restore: () => void windowCalls.push('restore'),
     show: () => void windowCalls.push('show'),
+    hide: () => void windowCalls.push('hide'),
     focus: () => void windowCalls.push('focus'),
     isDestroyed: () => false,
+    on: (_event, listener) => (closeListener = listener),
     webContents: {
       on: (_event, listener) => (navigate = listener),
       setWindowOpenHandler: (handler) => (openHandler = handler),
@@ -64,6 +71,7 @@ function fakeElectron(options: { locked?: boolean } = {}) {
       webRequest: { onHeadersReceived: (listener) => (headers = listener) },
     },
     createWindow: (o) => ((windowOptions = o), window),
+    setApplicationMenu: (template) => (appMenu = template),
     createTray: () => ({ setToolTip: (t) => void tooltips.push(t), setContextMenu: (m) => (trayMenu = m), onClick: () => undefined, destroy: () => undefined }),
     notify: (title, body, click) => void notifications.push({ title, body, click }),
   };
@@ -71,7 +79,7 @@ function fakeElectron(options: { locked?: boolean } = {}) {
     electron,
     ready,
     emit: (event: string, ...args: unknown[]) => (listeners.get(event) as (...a: unknown[]) => void)(...args),
-    get: () => ({ windowOptions, permissionRequest: permissionRequest!, permissionCheck: permissionCheck!, headers: headers!, navigate: navigate!, openHandler: openHandler!, trayMenu, handlers }),
+    get: () => ({ windowOptions, permissionRequest: permissionRequest!, permissionCheck: permissionCheck!, headers: headers!, navigate: navigate!, openHandler: openHandler!, trayMenu, appMenu, handlers, close: closeListener! }),
     sent,
     audioSent,
     ipcListeners,
@@ -102,14 +110,20 @@ function fakePhone() {
   return phone as typeof phone & PhoneApi;
 }
 
-async function started(argv: string[] = [], locked = false) {
+/** The desktop settings kept in memory, with every save recorded. */
+function memorySettings(initial: DesktopSettings = { ...defaultDesktopSettings }, problem?: DesktopSettingsError) {
+  const saved: DesktopSettings[] = [];
+  return { saved, load: () => ({ settings: { ...initial }, ...(problem ? { problem } : {}) }), save: (settings: DesktopSettings) => void saved.push(settings) };
+}
+
+async function started(argv: string[] = [], locked = false, store = memorySettings()) {
   const fake = fakeElectron({ locked });
   const phone = fakePhone();
-  const host = new DesktopHost({ electron: fake.electron, createPhone: () => phone, rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv, registerOnStart: true });
+  const host = new DesktopHost({ electron: fake.electron, createPhone: () => phone, rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv, registerOnStart: true, settings: store });
   const ok = host.start();
   fake.ready();
   await new Promise((resolve) => setTimeout(resolve, 0));
-  return { fake, phone, ok };
+  return { fake, phone, ok, store };
 }
 
 describe('the Electron host (electron/desktop-host.ts) against fakes of the Electron APIs', () => {
@@ -227,7 +241,7 @@ describe('the Electron host (electron/desktop-host.ts) against fakes of the Elec
     const fake = fakeElectron();
     const phone = fakePhone();
     let provisioned!: (value: typeof phone) => void;
-    const host = new DesktopHost({ electron: fake.electron, createPhone: () => new Promise((resolve) => (provisioned = resolve)), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true });
+    const host = new DesktopHost({ electron: fake.electron, createPhone: () => new Promise((resolve) => (provisioned = resolve)), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true, settings: memorySettings() });
     host.start();
     fake.ready();
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -239,11 +253,71 @@ describe('the Electron host (electron/desktop-host.ts) against fakes of the Elec
     expect(phone.registerCalls).toBe(1);
 
     const failing = fakeElectron();
-    new DesktopHost({ electron: failing.electron, createPhone: async () => Promise.reject(new Error('provisioning failed: no usable DHCP offer after 8 rounds')), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true }).start();
+    new DesktopHost({ electron: failing.electron, createPhone: async () => Promise.reject(new Error('provisioning failed: no usable DHCP offer after 8 rounds')), rendererUrl: appUrl, preloadPath: '/opt/veilphone/preload.cjs', iconPath: '/opt/veilphone/icon.png', argv: [], registerOnStart: true, settings: memorySettings() }).start();
     failing.ready();
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(failing.notifications.map((n) => [n.title, n.body])).toEqual([['Veilphone could not start', 'provisioning failed: no usable DHCP offer after 8 rounds']]);
     expect(failing.state.quit).toBe(1);
     expect(failing.get().windowOptions).toBeUndefined();
+  });
+
+  it('keeps running in the tray when the window is closed, says so once, and really closes once the user quits', async () => {
+    const { fake } = await started();
+    const close = (): boolean => {
+      let prevented = false;
+      fake.get().close({ preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    expect(close()).toBe(true);
+    expect(fake.windowCalls).toContain('hide');
+    expect(close()).toBe(true);
+    expect(fake.notifications.map((n) => n.title)).toEqual(['Veilphone is still running']); // told once, not at every close
+    expect(fake.notifications[0]!.body).toMatch(/Quit in the tray icon's menu or the File menu/);
+    expect(fake.get().trayMenu.find((i) => i.label === 'Quit')?.role).toBe('quit');
+    fake.emit('before-quit', { preventDefault: () => undefined });
+    expect(close()).toBe(false); // quitting: the window goes
+  });
+
+  it('closes the window (and quits) when the tray setting is off; the renderer turns it on and off over IPC, its own page only', async () => {
+    const { fake, store } = await started([], false, memorySettings({ closeToTray: false }));
+    const closeNow = (): boolean => {
+      let prevented = false;
+      fake.get().close({ preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    expect(closeNow()).toBe(false);
+    const get = fake.get().handlers.get(desktopIpc.settings) as unknown as (event: { senderFrame: { url: string } | null }) => Promise<unknown>;
+    const update = fake.get().handlers.get(desktopIpc.update) as unknown as (event: { senderFrame: { url: string } | null }, change: unknown) => Promise<unknown>;
+    const app = { senderFrame: { url: appUrl } };
+    expect(await get(app)).toEqual({ ok: true, value: { closeToTray: false } });
+    expect(await get({ senderFrame: { url: 'https://evil.example/' } })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await update({ senderFrame: { url: 'https://evil.example/' } }, { closeToTray: true })).toMatchObject({ ok: false });
+    expect(await update(app, { closeToTray: 'yes' })).toMatchObject({ ok: false, error: { code: 'INVALID' } });
+    expect(await update(app, { closeToTray: true, evil: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID', message: 'unknown desktop setting "evil"' } });
+    expect(store.saved).toEqual([]);
+    expect(await update(app, { closeToTray: true })).toEqual({ ok: true, value: { closeToTray: true } });
+    expect(store.saved).toEqual([{ closeToTray: true }]);
+    expect(closeNow()).toBe(true); // at once, no restart
+  });
+
+  it('starts on the defaults when desktop.json is broken, and logs why', async () => {
+    const lines: string[] = [];
+    const fake = fakeElectron();
+    new DesktopHost({ electron: fake.electron, createPhone: () => fakePhone(), rendererUrl: appUrl, preloadPath: '/p.cjs', iconPath: '/i.png', argv: [], registerOnStart: false, settings: memorySettings({ closeToTray: true }, new DesktopSettingsError('INVALID', 'desktop.json: Unexpected token')), log: (line) => lines.push(line) }).start();
+    expect(lines).toEqual(['desktop settings: desktop.json: Unexpected token (using the defaults)']);
+  });
+
+  it('sets an application menu with the usual roles: edit, view, window, about, and quit in File (the app menu on macOS)', async () => {
+    const { fake } = await started();
+    const menu = fake.get().appMenu;
+    const roles = (items: MenuItemConstructorOptions[]): string[] => items.flatMap((i) => [...(i.role ? [i.role] : []), ...(Array.isArray(i.submenu) ? roles(i.submenu) : [])]);
+    expect(menu.map((i) => i.label ?? i.role)).toEqual(['File', 'editMenu', 'View', 'windowMenu', 'help']);
+    expect(roles(menu)).toEqual(expect.arrayContaining(['close', 'quit', 'editMenu', 'zoomIn', 'zoomOut', 'resetZoom', 'togglefullscreen', 'windowMenu', 'about']));
+    const file = menu[0]!.submenu as MenuItemConstructorOptions[];
+    file.find((i) => i.label === 'Show Veilphone')!.click!(undefined as never, undefined, undefined as never);
+    expect(fake.windowCalls).toContain('show');
+    const mac = appMenuTemplate('darwin', { showWindow: () => undefined });
+    expect(mac[0]).toEqual({ role: 'appMenu' });
+    expect(roles(mac).filter((r) => r === 'quit')).toEqual([]); // macOS quits from the app menu
   });
 });

@@ -3,7 +3,10 @@ import { parseDialLink } from '../core/api/dial-link.js';
 import type { PhoneApi } from '../core/api/phone-api.js';
 import type { PhoneEvent, RegistrationSnapshot } from '../core/api/phone-types.js';
 import type { PhoneAudioPort } from '../core/api/audio-port.js';
+import { appMenuTemplate } from './app-menu.js';
 import { bridgeAudioIpc, type AudioIpcMainLike } from './audio-ipc.js';
+import { bridgeDesktopIpc } from './desktop-ipc.js';
+import type { DesktopSettings, DesktopSettingsError } from './desktop-settings.js';
 import { bridgePhoneIpc, phoneIpc, type IpcMainLike } from './phone-ipc.js';
 import { allowPermission, contentSecurityPolicy, isAppUrl, secureWindowOptions } from './window-security.js';
 
@@ -13,8 +16,11 @@ export interface WindowLike {
   isMinimized(): boolean;
   restore(): void;
   show(): void;
+  hide(): void;
   focus(): void;
   isDestroyed(): boolean;
+  /** The user (or the Close menu item) closes the window; preventDefault keeps it. */
+  on(event: 'close', listener: (event: { preventDefault(): void }) => void): void;
   webContents: {
     on(event: 'will-navigate', listener: (event: { preventDefault(): void }, url: string) => void): void;
     setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' }): void;
@@ -51,6 +57,7 @@ export interface ElectronParts {
   };
   createWindow(options: BrowserWindowConstructorOptions): WindowLike;
   createTray(iconPath: string): TrayLike;
+  setApplicationMenu(template: MenuItemConstructorOptions[]): void;
   /** A native notification; `onClick` when the user clicks it. */
   notify(title: string, body: string, onClick: () => void): void;
 }
@@ -70,7 +77,15 @@ export interface DesktopHostOptions {
   /** The process's own arguments: a `sip:`/`tel:` link the app was started with. */
   argv: string[];
   registerOnStart: boolean;
+  /** Where the host keeps its own settings (desktop.json in the data folder). */
+  settings: { load(): { settings: DesktopSettings; problem?: DesktopSettingsError }; save(settings: DesktopSettings): void };
+  platform?: NodeJS.Platform;
+  /** Where a problem the user need not act on goes (a broken desktop.json: the defaults are used). */
+  log?: (line: string) => void;
 }
+
+/** The link schemes the app registers for (and electron-builder.yml declares): RFC 3261 §19.1 sip/sips, RFC 3966 tel. */
+export const dialProtocols = ['sip', 'sips', 'tel'] as const;
 
 /**
  * The Electron main process, as one testable unit: single instance, a secured window (isolation, sandbox, CSP, no
@@ -83,8 +98,16 @@ export class DesktopHost {
   private phone?: HostedPhone;
   private pendingLink?: string;
   private readonly registrations = new Map<string, RegistrationSnapshot>();
+  private settings: DesktopSettings;
+  /** Set once the user quits (tray, menu, OS): closing the window then really closes it. */
+  private quitting = false;
+  private toldAboutTray = false;
 
-  constructor(private readonly options: DesktopHostOptions) {}
+  constructor(private readonly options: DesktopHostOptions) {
+    const loaded = options.settings.load();
+    this.settings = loaded.settings;
+    if (loaded.problem) (options.log ?? console.error)(`desktop settings: ${loaded.problem.message} (using the defaults)`);
+  }
 
   /** Returns false when another instance already runs (this one then quits, handing over its arguments). */
   start(): boolean {
@@ -93,7 +116,7 @@ export class DesktopHost {
       app.quit();
       return false;
     }
-    for (const protocol of ['sip', 'sips', 'tel']) app.setAsDefaultProtocolClient(protocol);
+    for (const protocol of dialProtocols) app.setAsDefaultProtocolClient(protocol);
     this.pendingLink = linkIn(this.options.argv);
     app.on('second-instance', (_event, argv) => {
       this.showWindow();
@@ -106,6 +129,7 @@ export class DesktopHost {
     });
     app.on('window-all-closed', () => app.quit());
     app.on('before-quit', (event) => {
+      this.quitting = true;
       const phone = this.phone;
       if (!phone) return;
       event.preventDefault();
@@ -135,6 +159,7 @@ export class DesktopHost {
     }
     this.phone = phone;
     bridgePhoneIpc(electron.ipcMain, phone, () => this.window?.webContents, isApp);
+    bridgeDesktopIpc(electron.ipcMain, { get: () => ({ ...this.settings }), set: (change) => this.updateSettings(change) }, isApp);
     // the renderer's audio bridge: microphone frames in, far-end frames out, checked like every other message
     if (phone.audio) bridgeAudioIpc(electron.ipcMain, phone.audio, () => this.window?.webContents, isApp);
     phone.subscribe((event) => this.onPhoneEvent(event));
@@ -143,6 +168,8 @@ export class DesktopHost {
     this.window = window;
     window.webContents.on('will-navigate', (event) => event.preventDefault());
     window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    window.on('close', (event) => this.onWindowClose(event));
+    electron.setApplicationMenu(appMenuTemplate(this.options.platform ?? process.platform, { showWindow: () => this.showWindow() }));
     void window.loadURL(rendererUrl).then(() => {
       if (this.pendingLink) this.openLink(this.pendingLink);
       this.pendingLink = undefined;
@@ -158,6 +185,23 @@ export class DesktopHost {
     tray.onClick(() => this.showWindow());
     this.updateTray();
     if (this.options.registerOnStart) void phone.register().catch(() => undefined);
+  }
+
+  /** Close hides the window while the phone keeps running (and ringing) in the tray, unless quitting or turned off. */
+  private onWindowClose(event: { preventDefault(): void }): void {
+    if (this.quitting || !this.settings.closeToTray || !this.tray) return;
+    event.preventDefault();
+    this.window?.hide();
+    if (this.toldAboutTray) return;
+    this.toldAboutTray = true;
+    this.options.electron.notify('Veilphone is still running', 'Calls still ring here. To quit, choose Quit in the tray icon\'s menu or the File menu.', () => this.showWindow());
+  }
+
+  private updateSettings(change: Partial<DesktopSettings>): DesktopSettings {
+    const next = { ...this.settings, ...change };
+    this.options.settings.save(next);
+    this.settings = next;
+    return { ...next };
   }
 
   private onPhoneEvent(event: PhoneEvent): void {

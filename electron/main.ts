@@ -10,6 +10,7 @@ import { PhoneError } from '../core/api/phone-error.js';
 import { parseLeaseSource } from '../core/phone/lease-source.js';
 import { provisionPhone } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
+import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
 import { safeStorageSealer } from './safe-storage-sealer.js';
 
 /**
@@ -24,6 +25,7 @@ const dataDir = process.env.VEILPHONE_DATA_DIR ?? defaultDataDir();
 const account = JSON.parse(process.env.VEILPHONE_ACCOUNT ?? 'null') as (Omit<AccountConfig, 'server'> & { server?: string }) | null;
 const network = JSON.parse(process.env.VEILPHONE_NETWORK ?? 'null') as NetworkStatus | null;
 const leaseSource = process.env.VEILPHONE_LEASE_SOURCE;
+const desktopSettingsFile = path.join(dataDir, 'desktop.json');
 
 new DesktopHost({
   electron: {
@@ -35,6 +37,7 @@ new DesktopHost({
       webRequest: { onHeadersReceived: (listener) => session.defaultSession.webRequest.onHeadersReceived(listener) },
     },
     createWindow: (options) => new BrowserWindow(options),
+    setApplicationMenu: (template) => Menu.setApplicationMenu(Menu.buildFromTemplate(template)),
     createTray: (icon) => {
       const tray = new Tray(nativeImage.createFromPath(icon));
       return {
@@ -74,4 +77,5 @@ new DesktopHost({
   iconPath,
   argv: process.argv,
   registerOnStart: account !== null,
+  settings: { load: () => loadDesktopSettings(desktopSettingsFile), save: (settings) => saveDesktopSettings(desktopSettingsFile, settings) },
 }).start();

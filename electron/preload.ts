@@ -3,6 +3,7 @@ import { decodeAudioFrame, encodeAudioFrame } from '../core/api/audio-wire.js';
 import { phoneCommands } from '../core/api/phone-api.js';
 import type { PhoneEvent } from '../core/api/phone-types.js';
 import { audioIpc } from './audio-ipc.js';
+import { desktopIpc, type DesktopIpcResult } from './desktop-ipc.js';
 import { phoneIpc, type PhoneIpcResult } from './phone-ipc.js';
 
 /**
@@ -55,3 +56,14 @@ api.audio = {
 };
 
 contextBridge.exposeInMainWorld('veilphone', api);
+
+/** `window.veilphoneDesktop`: the desktop host's own settings (keep running in the tray), checked again in main. */
+const desktopResult = async (channel: string, ...args: unknown[]): Promise<unknown> => {
+  const result = (await ipcRenderer.invoke(channel, ...args)) as DesktopIpcResult;
+  if (!result.ok) throw result.error;
+  return result.value;
+};
+contextBridge.exposeInMainWorld('veilphoneDesktop', {
+  settings: () => desktopResult(desktopIpc.settings),
+  updateSettings: (change: unknown) => desktopResult(desktopIpc.update, change),
+});

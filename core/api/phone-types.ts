@@ -114,6 +114,14 @@ export interface DialRule {
 
 export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 'unregistering' | 'failed';
 
+/**
+ * Why the last REGISTER failed, in terms a user can act on: `credentials` (401/407, or 403, although the phone sent
+ * its user name and password: a wrong password), `no-credentials` (the server asks for a password and the account has
+ * none), `no-answer` (nothing came back: RFC 3261 §17.1.2.2 Timer F), `unreachable` (the address could not be reached:
+ * a transport error, RFC 3261 §8.1.3.1, or every send refused), `rejected` (any other final answer; see `status`).
+ */
+export type RegistrationCause = 'credentials' | 'no-credentials' | 'no-answer' | 'unreachable' | 'rejected';
+
 export interface RegistrationSnapshot {
   accountId: string;
   state: RegistrationState;
@@ -122,6 +130,8 @@ export interface RegistrationSnapshot {
   /** SIP status of the last REGISTER answer. */
   status?: number;
   reason?: string;
+  /** With `failed`: why. */
+  cause?: RegistrationCause;
   expiresAt?: number;
   /** The server (`address:port`) the account registers with now: the primary or its backup. */
   server?: string;

@@ -11,8 +11,9 @@ import {
 } from 'sip.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { RegistrationState } from '../api/phone-types.js';
+import type { RegistrationCause, RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
+import { registrationCause, registrationFailureText } from './registration-cause.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
 import { assertSipJsPatched } from './sipjs-patches.js';
 import { sipStackGuard } from './sip-stack-guard.js';
@@ -61,7 +62,14 @@ export interface SipIdentityOptions {
   onCallFault?: (call: SipCall, reason: string) => void;
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
-  onRegistrationChange?: (state: RegistrationState, detail: { status?: number; reason?: string }) => void;
+  onRegistrationChange?: (state: RegistrationState, detail: RegistrationDetail) => void;
+}
+
+/** What a registration change carries besides its state (RegistrationSnapshot's status, reason and cause). */
+export interface RegistrationDetail {
+  status?: number;
+  reason?: string;
+  cause?: RegistrationCause;
 }
 
 export class SipIdentityError extends Error {
@@ -70,6 +78,8 @@ export class SipIdentityError extends Error {
     readonly code: 'REGISTER_FAILED' | 'TRANSPORT_FAILED' | 'DISPOSED',
     message: string,
     readonly status?: number,
+    /** REGISTER_FAILED: why, in terms a user can act on. */
+    readonly registrationCause?: RegistrationCause,
   ) {
     super(message);
   }
@@ -188,21 +198,26 @@ export class SipIdentity {
       });
     }
     this.setRegistration('registering', {});
-    const status = await new Promise<number>((resolve, reject) => {
+    const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;
+    // sip.js answers a timeout or a transport error itself (RFC 3261 §8.1.3.1): such an answer was never received.
+    const answer = (message: { statusCode?: number; data?: string }) => ({ status: message.statusCode ?? 0, local: typeof message.data !== 'string' || message.data === '' });
+    const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
       this.registerer!.register({
         requestDelegate: {
-          onAccept: (response) => resolve(response.message.statusCode ?? 0),
-          onReject: (response) => resolve(response.message.statusCode ?? 0),
+          onAccept: (response) => resolve(answer(response.message)),
+          onReject: (response) => resolve(answer(response.message)),
         },
       }).catch(reject);
     }).catch((error: Error) => {
-      this.setRegistration('failed', { reason: error.message });
-      throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`);
+      this.setRegistration('failed', { reason: error.message, cause: 'unreachable' });
+      throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`, undefined, 'unreachable');
     });
     this.lastRegisterStatus = status;
     if (status >= 300) {
-      this.setRegistration('failed', { status });
-      throw new SipIdentityError('REGISTER_FAILED', `REGISTER was answered ${status}`, status);
+      const sendFailures = (this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0) - refusedBefore;
+      const cause = registrationCause({ status, local, credentials: this.options.auth !== undefined, sendFailures }) ?? 'rejected';
+      this.setRegistration('failed', { status, cause });
+      throw new SipIdentityError('REGISTER_FAILED', registrationFailureText(cause, status), status, cause);
     }
     this.setRegistration('registered', { status });
     return status;
@@ -353,7 +368,7 @@ export class SipIdentity {
     return call;
   }
 
-  private setRegistration(state: RegistrationState, detail: { status?: number; reason?: string }): void {
+  private setRegistration(state: RegistrationState, detail: RegistrationDetail): void {
     if (state === this.registrationState && detail.status === undefined) return;
     this.registrationState = state;
     this.options.onRegistrationChange?.(state, detail);

@@ -31,3 +31,32 @@ export function rmsLevel(samples: Int16Array): number {
   for (let i = 0; i < samples.length; i++) energy += samples[i]! * samples[i]!;
   return samples.length === 0 ? 0 : Math.sqrt(energy / samples.length) / 32768;
 }
+
+/**
+ * The share (0-1) of a block of float samples' energy at `frequency`, Hann-windowed (the block is what an AnalyserNode
+ * hands over: any length, not aligned with the tone, so the window keeps two tones 50 Hz apart from leaking into each
+ * other). Normalised so that a pure tone at `frequency` reads 1; silence reads 0.
+ */
+export function windowedToneShare(samples: Float32Array, frequency: number, rate: number): number {
+  const n = samples.length;
+  if (n === 0) return 0;
+  const coefficient = 2 * Math.cos((2 * Math.PI * frequency) / rate);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  let windowSum = 0;
+  let windowSquares = 0;
+  for (let i = 0; i < n; i++) {
+    const w = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1 || 1));
+    const x = samples[i]! * w;
+    energy += x * x;
+    windowSum += w;
+    windowSquares += w * w;
+    const s0 = x + coefficient * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  if (energy < n * 1e-8) return 0;
+  const power = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+  return Math.min(1, (power * 2 * windowSquares) / (windowSum * windowSum * energy));
+}

@@ -1,4 +1,5 @@
 import { desktopStrings } from './desktop-strings.js';
+import { everydayStrings } from './everyday-strings.js';
 
 /** Every user-facing string, in English and Japanese. Keys name what the string is for. */
 const en = {
@@ -64,7 +65,6 @@ const en = {
   onlyAnonymous: 'Anonymous only',
   clearSearch: 'Clear',
   loadingMore: 'Loading…',
-  callsLoaded: '{n} calls loaded',
   moreOnScroll: 'more load as you scroll',
   noMatch: 'No calls match this search',
   openDiagnostics: 'Details of the call with',
@@ -196,7 +196,6 @@ const ja: Record<StringKey, string> = {
   onlyAnonymous: '非通知のみ',
   clearSearch: 'クリア',
   loadingMore: '読み込み中…',
-  callsLoaded: '{n} 件を読み込み済み',
   moreOnScroll: 'スクロールすると続きを読み込みます',
   noMatch: '条件に合う通話はありません',
   openDiagnostics: '通話の詳細:',
@@ -267,7 +266,24 @@ const ja: Record<StringKey, string> = {
 export type Language = 'en' | 'ja';
 export const strings: Record<Language, Record<StringKey, string>> = { en, ja };
 
+/** The string for `key` in `language`: each view group's table in turn, then English, then the key itself. */
 export function translate(language: Language, key: string): string {
-  const desktop = desktopStrings as Record<Language, Record<string, string>>;
-  return (strings[language] as Record<string, string>)[key] ?? desktop[language][key] ?? (en as Record<string, string>)[key] ?? desktop.en[key] ?? key;
+  const tables = [strings, desktopStrings, everydayStrings] as Array<Record<Language, Record<string, string>>>;
+  for (const lang of [language, 'en'] as const) {
+    for (const table of tables) {
+      const text = table[lang][key];
+      if (text !== undefined) return text;
+    }
+  }
+  return key;
+}
+
+/**
+ * A count in words: `{key}_one` or `{key}_other` as the language's plural rules choose (Intl.PluralRules: English has
+ * one and other, Japanese other only), with `{n}` replaced.
+ */
+export function plural(language: Language, key: string, n: number): string {
+  const form = new Intl.PluralRules(language).select(n);
+  const text = translate(language, `${key}_${form}`);
+  return (text === `${key}_${form}` ? translate(language, `${key}_other`) : text).replace('{n}', String(n));
 }

@@ -12,7 +12,9 @@ export class WsPhoneClient implements PhoneApi {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly listeners = new Set<(event: PhoneEvent) => void>();
   private readonly opened: Promise<void>;
-  onClose: () => void = () => undefined;
+  private wasOpen = false;
+  /** The socket closed; `wasOpen` false when it never opened (refused: a stale token, or no service). */
+  onClose: (wasOpen: boolean) => void = () => undefined;
 
   private readonly playbackListeners = new Set<(callId: string, samples: Int16Array) => void>();
   private captureSequence = 0;
@@ -20,20 +22,32 @@ export class WsPhoneClient implements PhoneApi {
   constructor(private readonly socket: WebSocket) {
     socket.binaryType = 'arraybuffer';
     this.opened = new Promise((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(), { once: true });
+      socket.addEventListener(
+        'open',
+        () => {
+          this.wasOpen = true;
+          resolve();
+        },
+        { once: true },
+      );
       socket.addEventListener('error', () => reject(new PhoneError('TRANSPORT_FAILED', 'cannot reach the phone service')), { once: true });
     });
     socket.addEventListener('message', (event) => (event.data instanceof ArrayBuffer ? this.onAudio(event.data) : this.onMessage(String(event.data))));
     socket.addEventListener('close', () => {
       for (const { reject } of this.pending.values()) reject(new PhoneError('TRANSPORT_FAILED', 'the phone service went away'));
       this.pending.clear();
-      this.onClose();
+      this.onClose(this.wasOpen);
     });
+  }
+
+  /** The access token in the page's link (`?token=…`), or '' when the page was opened without it. */
+  static tokenOf(location: Location): string {
+    return new URLSearchParams(location.search).get('token') ?? '';
   }
 
   /** Connect to the service that served this page; the token comes from the page URL. */
   static fromLocation(location: Location): WsPhoneClient {
-    const token = new URLSearchParams(location.search).get('token') ?? '';
+    const token = WsPhoneClient.tokenOf(location);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     return new WsPhoneClient(new WebSocket(`${scheme}://${location.host}/api?token=${encodeURIComponent(token)}`));
   }

@@ -20,8 +20,15 @@ export interface AudioState {
   canPickOutput: boolean;
   inputId: string;
   outputId: string;
+  /** Where the ringtone plays ('' = on the speaker, `outputId`), and how loud (0-1). */
+  ringerId: string;
+  ringVolume: number;
+  /** The browser has not let the page play sound yet (no click on it): the ringtone cannot sound. */
+  ringerBlocked: boolean;
   setInput(id: string): void;
   setOutput(id: string): void;
+  setRinger(id: string): void;
+  setRingVolume(volume: number): void;
 }
 
 const stored = (key: string): string => {
@@ -49,6 +56,9 @@ export const useAudio = create<AudioState>((set) => ({
   canPickOutput: false,
   inputId: stored('veilphone.audio.input'),
   outputId: stored('veilphone.audio.output'),
+  ringerId: stored('veilphone.audio.ringer'),
+  ringVolume: storedVolume(stored('veilphone.audio.ring-volume')),
+  ringerBlocked: false,
   setInput: (id) => {
     store('veilphone.audio.input', id);
     set({ inputId: id });
@@ -57,4 +67,19 @@ export const useAudio = create<AudioState>((set) => ({
     store('veilphone.audio.output', id);
     set({ outputId: id });
   },
+  setRinger: (id) => {
+    store('veilphone.audio.ringer', id);
+    set({ ringerId: id });
+  },
+  setRingVolume: (volume) => {
+    const clamped = storedVolume(String(volume));
+    store('veilphone.audio.ring-volume', String(clamped));
+    set({ ringVolume: clamped });
+  },
 }));
+
+/** A stored volume (0-1), or the default 0.8 for one never set or unreadable. */
+export function storedVolume(text: string): number {
+  const value = Number(text);
+  return text.trim() === '' || !Number.isFinite(value) ? 0.8 : Math.max(0, Math.min(1, value));
+}

@@ -4,12 +4,26 @@ import type { PhoneApi } from '../../core/api/phone-api.js';
 import { PhoneError } from '../../core/api/phone-error.js';
 import type { CallSnapshot, PhoneEvent, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { Language } from '../i18n/strings.js';
+import type { ConnectionProblem } from '../phone-client/session-check.js';
+import { useCallFailures } from './call-failure-store.js';
 import { useHistory } from './history-store.js';
 import { callRequestOptions, useCallOptions } from './call-options-store.js';
+
+/** The views: the phone (dialer or call), the history (a tab of its own in a narrow window), the settings. */
+export type PhoneView = 'phone' | 'history' | 'settings';
+
+/** An error and the view it was raised in: shown there, and gone when the user leaves that view. */
+export interface ViewError {
+  code: string;
+  message: string;
+  view: PhoneView;
+}
 
 export interface PhoneState {
   api?: PhoneApi;
   connected: boolean;
+  /** Why there is no connection to the phone (the served page), once it is known. */
+  connectionProblem?: ConnectionProblem;
   language: Language;
   accounts: PhoneSnapshot['accounts'];
   registrations: Record<string, RegistrationSnapshot>;
@@ -20,13 +34,14 @@ export interface PhoneState {
   addresses: PhoneSnapshot['addresses'];
   network?: PhoneSnapshot['network'];
   lease?: PhoneSnapshot['lease'];
-  /** The phone (dialer, call, history) or the settings. */
-  view: 'phone' | 'settings';
-  setView(view: 'phone' | 'settings'): void;
+  /** The phone (dialer, call; with the history beside it in a wide window), the history, or the settings. */
+  view: PhoneView;
+  /** Show another view; the errors of the one left go with it. */
+  setView(view: PhoneView): void;
   /** Re-read accounts, registrations and addresses (after a settings change, an address event). */
   refreshSnapshot(): Promise<void>;
-  /** The last error, as a code the views turn into words. */
-  error?: { code: string; message: string };
+  /** The last error, as a code the views turn into words, with the view it belongs to. */
+  error?: ViewError;
   connect(api: PhoneApi): Promise<void>;
   setDialString(value: string): void;
   setLanguage(language: Language): void;
@@ -47,7 +62,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
   dialString: '',
   addresses: [],
   view: 'phone',
-  setView: (view) => set({ view }),
+  setView: (view) => set({ view, error: undefined }),
 
   async refreshSnapshot() {
     const api = get().api;
@@ -71,11 +86,17 @@ export const usePhone = create<PhoneState>((set, get) => ({
     set({ api });
     useHistory.getState().attach(api);
     api.subscribe((event) => {
+      if (event.type === 'call' || event.type === 'incoming') useCallFailures.getState().note(event.call);
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
       if (event.type === 'address') void get().refreshSnapshot();
     });
-    const snapshot = await api.snapshot();
+    let snapshot: PhoneSnapshot;
+    try {
+      snapshot = await api.snapshot();
+    } catch {
+      return; // the socket never opened: the host says why (connectionProblem)
+    }
     set({
       connected: true,
       accounts: snapshot.accounts,
@@ -108,7 +129,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
       await action(api);
     } catch (error) {
       const code = error instanceof PhoneError ? error.code : 'INTERNAL';
-      set({ error: { code, message: (error as Error).message } });
+      set({ error: { code, message: (error as Error).message, view: get().view } });
     }
   },
 
@@ -135,7 +156,9 @@ function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> 
     case 'lease':
       return { lease: event.lease };
     case 'error':
-      return { error: { code: event.code, message: event.message } };
+      // A registration that failed is shown with its account in the status bar (its snapshot says why).
+      if (event.code === 'REGISTER_FAILED') return {};
+      return { error: { code: event.code, message: event.message, view: state.view } };
     case 'dial-request':
       // a sip:/tel: link: fill the dialer; calling stays the user's decision
       return { dialString: event.target.slice(0, 256) };

@@ -1,31 +1,44 @@
 import { useEffect } from 'react';
 import { audioCall } from '../audio/audio-call.js';
 import { useAudioBridge } from '../audio/use-audio-bridge.js';
+import { useCallTones } from '../audio/use-call-tones.js';
+import { useCallNotifications } from '../notifications/use-call-notifications.js';
+import { useCallFailures } from '../store/call-failure-store.js';
 import { sendDtmfDigit } from '../store/dtmf-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { CallDiagnostics } from './CallDiagnostics.js';
+import { CallFailureCard } from './CallFailureCard.js';
+import { ConnectionBanner } from './ConnectionBanner.js';
 import { Dialer } from './Dialer.js';
 import { History } from './History.js';
 import { IncomingCall } from './IncomingCall.js';
+import { RingerBlockedHint } from './RingerBlockedHint.js';
 import { Settings } from './Settings.js';
 import { StatusBar } from './StatusBar.js';
-import { useT } from './use-t.js';
+import { TabBar } from './TabBar.js';
+import { useNarrowWindow } from './use-narrow.js';
+import { ViewErrorMessage } from './ViewErrorMessage.js';
 
-/** Keyboard first: digits type into the dialer (DTMF in a call), Enter calls (answers a ringing call), Esc hangs up (or rejects a ringing call). */
+/**
+ * Keyboard first: digits type into the dialer (DTMF in a call), Enter calls (answers a ringing call), Esc hangs up (or
+ * rejects a ringing call, or closes the card of a failed call).
+ */
 function useKeyboard(): void {
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
       const state = usePhone.getState();
       const calls = Object.values(state.calls);
+      const failures = useCallFailures.getState();
       if (event.key === 'Escape') {
         const call = calls.find((c) => c.state !== 'incoming') ?? calls[0];
         if (call) void state.run((api) => (call.state === 'incoming' ? api.reject(call.id, 486) : api.hangup(call.id)));
+        else for (const card of failures.cards) failures.dismiss(card.callId);
         return;
       }
       const target = event.target as HTMLElement | null;
       if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
-      if (state.view === 'settings') return;
+      if (state.view !== 'phone') return;
       // in a call, digits are DTMF to the other side
       const inCall = audioCall(state.calls);
       if (inCall && /^[0-9*#]$/.test(event.key)) {
@@ -34,6 +47,7 @@ function useKeyboard(): void {
         return;
       }
       if (/^[0-9*#]$/.test(event.key)) {
+        for (const card of failures.cards) failures.dismiss(card.callId); // typing a number goes back to the dialer
         state.setDialString(state.dialString + event.key);
         event.preventDefault();
       } else if (event.key === 'Backspace') {
@@ -49,35 +63,62 @@ function useKeyboard(): void {
   }, []);
 }
 
+/** The page's language follows the phone's, so the browser breaks Japanese lines between phrases (word-break: auto-phrase). */
+function useDocumentLanguage(): void {
+  const language = usePhone((s) => s.language);
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+}
+
+/**
+ * The phone. A wide window (720 px and up) shows the phone beside its history, as two panes; a narrow one (the desktop
+ * window opens at 420×720) is dialer first and shows one view at a time, chosen in a tab bar: phone, history,
+ * settings. Incoming calls show above whatever view is open; a failed call's card stays a few seconds in the phone
+ * view; errors show in the view they were raised in.
+ */
 export function App() {
-  const t = useT();
+  const narrow = useNarrowWindow();
   const calls = usePhone((s) => s.calls);
-  const error = usePhone((s) => s.error);
-  const clearError = usePhone((s) => s.clearError);
-  const view = usePhone((s) => s.view);
+  const storedView = usePhone((s) => s.view);
+  const failures = useCallFailures((s) => s.cards);
   useKeyboard();
+  useDocumentLanguage();
   useAudioBridge();
+  useCallTones();
+  useCallNotifications();
+  // the history has its own tab only in a narrow window; a wide one shows it beside the phone
+  const view = storedView === 'history' && !narrow ? 'phone' : storedView;
   const list = Object.values(calls);
   const incoming = list.filter((c) => c.state === 'incoming');
   const active = list.find((c) => c.state !== 'incoming');
+  const failure = failures.at(-1);
   return (
-    <div className={view === 'settings' ? 'app settings-open' : 'app'}>
-      <StatusBar />
-      <main>
-        {incoming.map((call) => (
-          <IncomingCall key={call.id} call={call} />
-        ))}
-        {view === 'settings' ? <Settings /> : active ? <ActiveCall call={active} /> : <Dialer />}
-        {error && (
-          <p className="error" role="alert">
-            {t(`error_${error.code}`)} <small>({error.message})</small>{' '}
-            <button type="button" onClick={clearError} aria-label={t('dismiss')}>
-              ×
-            </button>
-          </p>
-        )}
-      </main>
-      <History />
+    <div className={`app ${narrow ? 'narrow' : 'wide'} view-${view}`}>
+      <StatusBar narrow={narrow} />
+      <ConnectionBanner />
+      <RingerBlockedHint />
+      <div className="panes">
+        <main id="view" role={narrow ? 'tabpanel' : undefined} aria-labelledby={narrow ? `tab-${view}` : undefined}>
+          {incoming.map((call) => (
+            <IncomingCall key={call.id} call={call} />
+          ))}
+          {view === 'settings' ? (
+            <Settings />
+          ) : view === 'history' ? (
+            <History narrow />
+          ) : active ? (
+            <ActiveCall call={active} />
+          ) : failure ? (
+            <CallFailureCard failure={failure} />
+          ) : (
+            <Dialer />
+          )}
+          <ViewErrorMessage view={view} />
+        </main>
+        {!narrow && view === 'phone' && <History />}
+      </div>
+      {narrow && <TabBar />}
       <CallDiagnostics />
     </div>
   );

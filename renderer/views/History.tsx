@@ -2,16 +2,38 @@ import { useEffect, useRef, useState } from 'react';
 import type { CallLogEntry } from '../../core/api/call-log-types.js';
 import { callResults } from '../../core/api/history-query.js';
 import { virtualWindow } from '../../core/api/virtual-window.js';
+import { plural } from '../i18n/strings.js';
 import { emptySearch, useHistory, type HistorySearch } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
 
-/** Fixed row height: the list renders only the rows in view (a log of 100,000 calls stays quick). */
-const rowHeight = 44;
+/** Fixed row height (two lines): the list renders only the rows in view (a log of 100,000 calls stays quick). */
+const rowHeight = 54;
 
-/** The search fields: the same ones `veilphone logs list` takes, read the same way (core/api/history-query.ts). */
-function HistorySearchBar() {
+/** A call's length as the history shows it: 0:42, 12:05, 1:02:03. */
+export function callDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}
+
+/** When a call started: the time alone for today's calls, a short date and time for older ones. */
+function startedText(at: number, language: string, now = Date.now()): string {
+  const started = new Date(at);
+  const sameDay = new Date(now).toDateString() === started.toDateString();
+  return sameDay ? started.toLocaleTimeString(language, { timeStyle: 'short' }) : started.toLocaleString(language, { dateStyle: 'short', timeStyle: 'short' });
+}
+
+/**
+ * The search fields: the same ones `veilphone logs list` takes, read the same way (core/api/history-query.ts). A
+ * narrow window shows the number field and folds the others behind a Filters button.
+ */
+function HistorySearchBar({ narrow }: { narrow: boolean }) {
   const t = useT();
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const folded = narrow && !filtersOpen;
   const search = useHistory((s) => s.search);
   const setSearch = useHistory((s) => s.setSearch);
   const searchError = useHistory((s) => s.searchError);
@@ -30,8 +52,14 @@ function HistorySearchBar() {
     </label>
   );
   return (
-    <form className="history-search" role="search" aria-label={t('search')} onSubmit={(event) => event.preventDefault()}>
+    <form className={`history-search${folded ? ' folded' : ''}`} role="search" aria-label={t('search')} onSubmit={(event) => event.preventDefault()}>
       {text('number', t('searchNumber'))}
+      {narrow && (
+        <button type="button" className="filters-toggle" aria-expanded={filtersOpen} aria-controls="history-filters" onClick={() => setFiltersOpen(!filtersOpen)}>
+          {t('moreFilters')}
+        </button>
+      )}
+      <div className="history-filters" id="history-filters" hidden={folded}>
       {text('callId', t('searchCallId'))}
       {text('since', t('searchSince'), t('timeHint'))}
       {text('until', t('searchUntil'), t('timeHint'))}
@@ -68,6 +96,7 @@ function HistorySearchBar() {
       >
         {t('clearSearch')}
       </button>
+      </div>
       {searchError && (
         <p className="error" role="alert">
           {t(`error_${searchError.code}`)}
@@ -81,9 +110,11 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
   const t = useT();
   const language = usePhone((s) => s.language);
   const setDialString = usePhone((s) => s.setDialString);
+  const setView = usePhone((s) => s.setView);
   const select = useHistory((s) => s.select);
   const selected = useHistory((s) => s.selectedId === call.id);
   const party = call.remoteAnonymous ? t('anonymous') : call.remoteShown;
+  const withheld = call.direction === 'outgoing' && (call.anonymity === 'prefix' || call.anonymity === 'header') ? call.anonymity : undefined;
   return (
     <li className={`history-entry ${call.result}${selected ? ' selected' : ''}`} style={{ top, height: rowHeight }} data-call={call.id}>
       <span className="direction" aria-label={t(`direction_${call.direction}`)}>
@@ -92,10 +123,37 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
       <button type="button" className="party" aria-label={`${t('openDiagnostics')} ${party}`} onClick={() => void select(call.id)}>
         {party}
       </button>
-      <span className="result">{t(`result_${call.result}`)}</span>
-      <time dateTime={new Date(call.startedAt).toISOString()}>{new Date(call.startedAt).toLocaleString(language)}</time>
+      <span className="row-facts">
+        <span className="result">{t(`result_${call.result}`)}</span>
+        {call.durationMs !== undefined && call.answeredAt !== undefined && (
+          <span className="duration" title={t('duration')}>
+            {callDuration(call.durationMs)}
+          </span>
+        )}
+        {call.status !== undefined && (
+          <span className="sip-status" title={t('sipStatus')}>
+            {call.status}
+          </span>
+        )}
+        {withheld && (
+          <span className={`anonymity-badge ${withheld}`} title={t(`anonymity_${withheld}`)}>
+            {t(`badge_${withheld}`)}
+          </span>
+        )}
+      </span>
+      <time dateTime={new Date(call.startedAt).toISOString()} title={new Date(call.startedAt).toLocaleString(language)}>
+        {startedText(call.startedAt, language)}
+      </time>
       {!call.remoteAnonymous && call.remoteUser !== undefined ? (
-        <button type="button" className="redial" aria-label={`${t('call')} ${call.remoteShown}`} onClick={() => setDialString(call.remoteUser ?? '')}>
+        <button
+          type="button"
+          className="redial"
+          aria-label={`${t('call')} ${call.remoteShown}`}
+          onClick={() => {
+            setDialString(call.remoteUser ?? '');
+            setView('phone');
+          }}
+        >
           ↻
         </button>
       ) : (
@@ -106,8 +164,9 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
 }
 
 /** Recent calls, searchable; only the rows in view are in the DOM, and the next page loads near the end. */
-export function History() {
+export function History({ narrow = false }: { narrow?: boolean }) {
   const t = useT();
+  const language = usePhone((s) => s.language);
   const rows = useHistory((s) => s.rows);
   const next = useHistory((s) => s.next);
   const loading = useHistory((s) => s.loading);
@@ -133,9 +192,9 @@ export function History() {
   return (
     <section className="history" aria-label={t('history')}>
       <h2>{t('history')}</h2>
-      <HistorySearchBar />
+      <HistorySearchBar narrow={narrow} />
       <p className="history-count" aria-live="polite">
-        {rows.length === 0 && !loading ? t('noMatch') : `${t('callsLoaded').replace('{n}', String(rows.length))}${next ? ` · ${t('moreOnScroll')}` : ''}`}
+        {rows.length === 0 && !loading ? t('noMatch') : `${plural(language, 'callsLoaded', rows.length)}${next ? ` · ${t('moreOnScroll')}` : ''}`}
         {loading && ` · ${t('loadingMore')}`}
       </p>
       <div className="history-scroll" ref={scroller} onScroll={(event) => setView({ scrollTop: event.currentTarget.scrollTop, height: event.currentTarget.clientHeight })}>

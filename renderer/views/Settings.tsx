@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { maskedPassword, type AccountConfig, type AddressSourceKind, type PhoneSettings, type TransportKind } from '../../core/api/phone-types.js';
 import { refreshAudioDevices } from '../audio/devices.js';
+import type { DesktopSettings } from '../desktop/desktop-bridge.js';
 import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
@@ -158,13 +159,13 @@ function AccountEditor({ account, onDone }: { account: AccountConfig | undefined
 }
 
 /** One audio device choice: the system default, then every device the browser names (its pseudo-entries left out). */
-function DevicePicker(props: { label: string; devices: ReadonlyArray<{ deviceId: string; label: string }>; value: string; onChange: (id: string) => void }) {
+function DevicePicker(props: { label: string; devices: ReadonlyArray<{ deviceId: string; label: string }>; value: string; onChange: (id: string) => void; defaultLabel?: string }) {
   const t = useT();
   return (
     <label className="field">
       <span>{props.label}</span>
       <select value={props.value} onChange={(event) => props.onChange(event.target.value)}>
-        <option value="">{t('systemDefault')}</option>
+        <option value="">{props.defaultLabel ?? t('systemDefault')}</option>
         {props.devices
           .filter((d) => d.deviceId !== 'default' && d.deviceId !== '')
           .map((d) => (
@@ -179,17 +180,70 @@ function DevicePicker(props: { label: string; devices: ReadonlyArray<{ deviceId:
 
 function AudioSettings() {
   const t = useT();
-  const { inputs, outputs, canPickOutput, inputId, outputId, setInput, setOutput } = useAudio();
+  const { inputs, outputs, canPickOutput, inputId, outputId, ringerId, ringVolume, setInput, setOutput, setRinger, setRingVolume } = useAudio();
   useEffect(() => void refreshAudioDevices(), []);
   return (
     <section className="audio-settings" aria-label={t('audio')}>
       <h3>{t('audio')}</h3>
       <DevicePicker label={t('microphone')} devices={inputs} value={inputId} onChange={setInput} />
       {canPickOutput ? (
-        <DevicePicker label={t('speaker')} devices={outputs} value={outputId} onChange={setOutput} />
+        <>
+          <DevicePicker label={t('speaker')} devices={outputs} value={outputId} onChange={setOutput} />
+          <DevicePicker label={t('ringerDevice')} devices={outputs} value={ringerId} onChange={setRinger} defaultLabel={t('sameAsSpeaker')} />
+        </>
       ) : (
         <p className="call-detail">{t('speakerNotSelectable')}</p>
       )}
+      <label className="field">
+        <span>{t('ringVolume')}</span>
+        <input type="range" min={0} max={100} step={5} value={Math.round(ringVolume * 100)} onChange={(event) => setRingVolume(Number(event.target.value) / 100)} />
+      </label>
+    </section>
+  );
+}
+
+/** Whether the browser lets this page show notifications, and the button that asks (it must follow a click). */
+function NotificationSettings() {
+  const t = useT();
+  const supported = typeof Notification !== 'undefined';
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(supported ? Notification.permission : 'unsupported');
+  return (
+    <section className="notification-settings" aria-label={t('notifications')}>
+      <h3>{t('notifications')}</h3>
+      <p className={`call-detail notify-${permission}`}>{t(`notify_${permission}`)}</p>
+      {permission === 'default' && (
+        <button type="button" onClick={() => void Notification.requestPermission().then(setPermission, () => undefined)}>
+          {t('allowNotifications')}
+        </button>
+      )}
+    </section>
+  );
+}
+
+/** The desktop host's own settings (Electron only): keep running in the tray when the window is closed. */
+function DesktopSettingsSection() {
+  const t = useT();
+  const desktop = window.veilphoneDesktop;
+  const run = usePhone((s) => s.run);
+  const [settings, setSettings] = useState<DesktopSettings | undefined>(undefined);
+  useEffect(() => void desktop?.settings().then(setSettings, () => undefined), [desktop]);
+  if (!desktop || !settings) return null;
+  return (
+    <section className="desktop-settings" aria-label={t('desktopApp')}>
+      <h3>{t('desktopApp')}</h3>
+      <label className="switch">
+        <input
+          type="checkbox"
+          role="switch"
+          aria-checked={settings.closeToTray}
+          checked={settings.closeToTray}
+          onChange={(event) => {
+            const closeToTray = event.target.checked;
+            void run(async () => setSettings(await desktop.updateSettings({ closeToTray })));
+          }}
+        />{' '}
+        {t('closeToTray')}
+      </label>
     </section>
   );
 }
@@ -251,6 +305,7 @@ export function Settings() {
         />
       )}
       <AudioSettings />
+      {window.veilphone ? <DesktopSettingsSection /> : <NotificationSettings />}
     </section>
   );
 }

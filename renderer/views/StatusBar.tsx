@@ -1,4 +1,6 @@
-import type { AddressStatus } from '../../core/api/phone-types.js';
+import { useState } from 'react';
+import { PhoneError } from '../../core/api/phone-error.js';
+import type { AddressStatus, RegistrationCause, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { Language } from '../i18n/strings.js';
 import { usePhone } from '../store/phone-store.js';
 import { LeaseStatus } from './LeaseStatus.js';
@@ -18,47 +20,120 @@ function AddressMode({ status }: { status: AddressStatus | undefined }) {
   );
 }
 
-/** Registration and address mode per account, the network (embedded lab or a server), the lease, and the switches. */
-export function StatusBar() {
+/** Why an account is not registered, in words (from its snapshot's cause, or the error of the last attempt). */
+function causeText(t: (key: string) => string, cause: RegistrationCause | undefined, status: number | undefined): string {
+  const code = status !== undefined ? String(status) : '—';
+  if (cause !== undefined) return t(`cause_${cause}`).replace('{status}', code);
+  return `${t('error_REGISTER_FAILED')}${status !== undefined ? ` (${status})` : ''}`;
+}
+
+/**
+ * A failed registration with its cause and a way to try again, under the status bar. A new attempt that fails before
+ * any REGISTER went out (the server's TCP or WebSocket port refused the connection) is said here too: such a failure
+ * leaves no registration snapshot to read it from.
+ */
+function RegistrationProblem({ accountId, name, registration }: { accountId: string; name: string; registration: RegistrationSnapshot | undefined }) {
+  const t = useT();
+  const api = usePhone((s) => s.api);
+  const [attempt, setAttempt] = useState<{ busy: boolean; cause?: RegistrationCause; status?: number }>({ busy: false });
+  const state = registration?.state ?? 'unregistered';
+  const failed = state === 'failed' || attempt.cause !== undefined;
+  if (!failed || state === 'registered' || state === 'registering') return null;
+  const retry = async (): Promise<void> => {
+    if (!api) return;
+    setAttempt({ busy: true });
+    try {
+      await api.register(accountId);
+      setAttempt({ busy: false });
+    } catch (error) {
+      // a REGISTER that was answered updates the snapshot (and its cause); a connection that never opened does not
+      const unreachable = error instanceof PhoneError && error.code === 'TRANSPORT_FAILED';
+      setAttempt({ busy: false, ...(unreachable ? { cause: 'unreachable' as const } : {}) });
+    }
+  };
+  const cause = attempt.cause ?? registration?.cause;
+  const status = attempt.cause !== undefined ? undefined : registration?.status;
+  return (
+    <p className={`registration-problem cause-${cause ?? 'unknown'}`} role="alert" data-account={accountId}>
+      <span className="problem-account">{name}:</span> <span className="problem-text">{causeText(t, cause, status)}</span>
+      {registration?.server ? <small className="problem-server"> · {registration.server}</small> : null}{' '}
+      <button type="button" disabled={attempt.busy} onClick={() => void retry()}>
+        {t('registerAgain')}
+      </button>
+    </p>
+  );
+}
+
+/**
+ * Registration and address mode per account, the network (embedded lab or a server), the lease, the switches; and
+ * under it, every account whose registration failed and why. A narrow window puts the address mode, the network and
+ * the lease on one muted line of their own, and its settings in the tab bar.
+ */
+export function StatusBar({ narrow }: { narrow: boolean }) {
   const t = useT();
   const accounts = usePhone((s) => s.accounts);
   const registrations = usePhone((s) => s.registrations);
   const addresses = usePhone((s) => s.addresses);
   const network = usePhone((s) => s.network);
-  const connected = usePhone((s) => s.connected);
   const language = usePhone((s) => s.language);
   const setLanguage = usePhone((s) => s.setLanguage);
   const view = usePhone((s) => s.view);
   const setView = usePhone((s) => s.setView);
+  const networkLine = (
+    <p className="network" data-network={network?.kind ?? 'unknown'} title={network?.servers.join('\n') ?? ''}>
+      {network ? (network.kind === 'lab' ? t('networkLab') : `${t('networkExternal')} ${network.servers[0] ?? ''}`) : ''}
+    </p>
+  );
   return (
-    <header className="status-bar">
-      <h1>{t('appTitle')}</h1>
-      <ul className="registrations" aria-label={t('registration')}>
-        {accounts.map((account) => {
-          const state = registrations[account.id]?.state ?? 'unregistered';
-          return (
-            <li key={account.id} className={`registration ${state}`} data-account={account.id}>
-              <span className="account">{account.displayName ?? account.user}</span> <span className="state">{t(state)}</span>{' '}
-              <AddressMode status={addresses.find((a) => a.accountId === account.id)} />
-            </li>
-          );
-        })}
-      </ul>
-      <p className="network" data-network={network?.kind ?? 'unknown'} title={network?.servers.join('\n') ?? ''}>
-        {network ? (network.kind === 'lab' ? t('networkLab') : `${t('networkExternal')} ${network.servers[0] ?? ''}`) : ''}
-      </p>
-      <LeaseStatus />
-      {!connected && <p role="alert">{t('connectionLost')}</p>}
-      <button type="button" className="view-switch" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'phone' : 'settings')}>
-        {view === 'settings' ? t('backToPhone') : t('settings')}
-      </button>
-      <label>
-        {t('language')}{' '}
-        <select value={language} onChange={(event) => setLanguage(event.target.value as Language)}>
-          <option value="en">English</option>
-          <option value="ja">日本語</option>
-        </select>
-      </label>
-    </header>
+    <>
+      <header className="status-bar">
+        <h1>{t('appTitle')}</h1>
+        <ul className="registrations" aria-label={t('registration')}>
+          {accounts.map((account) => {
+            const state = registrations[account.id]?.state ?? 'unregistered';
+            return (
+              <li key={account.id} className={`registration ${state}`} data-account={account.id}>
+                <span className="dot" aria-hidden="true" />
+                <span className="account">{account.displayName ?? account.user}</span> <span className="state">{t(state)}</span>
+                {!narrow && (
+                  <>
+                    {' '}
+                    <AddressMode status={addresses.find((a) => a.accountId === account.id)} />
+                  </>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+        {!narrow && networkLine}
+        {!narrow && <LeaseStatus />}
+        {!narrow && (
+          <button type="button" className="view-switch" aria-pressed={view === 'settings'} onClick={() => setView(view === 'settings' ? 'phone' : 'settings')}>
+            {view === 'settings' ? t('backToPhone') : t('settings')}
+          </button>
+        )}
+        <label className="language">
+          <span className="language-label">{t('language')}</span>{' '}
+          <select value={language} onChange={(event) => setLanguage(event.target.value as Language)}>
+            <option value="en">English</option>
+            <option value="ja">日本語</option>
+          </select>
+        </label>
+        {narrow && (
+          <div className="status-meta">
+            {accounts.map((account) => (
+              <span key={account.id} data-account={account.id}>
+                <AddressMode status={addresses.find((a) => a.accountId === account.id)} />
+              </span>
+            ))}
+            {networkLine}
+            <LeaseStatus />
+          </div>
+        )}
+      </header>
+      {accounts.map((account) => (
+        <RegistrationProblem key={account.id} accountId={account.id} name={account.displayName ?? account.user} registration={registrations[account.id]} />
+      ))}
+    </>
   );
 }

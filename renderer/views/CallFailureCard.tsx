@@ -1,0 +1,27 @@
+import type { CallFailure } from '../calls/call-failure.js';
+import { useCallFailures } from '../store/call-failure-store.js';
+import { useT } from './use-t.js';
+
+/** A call that did not connect stays on screen a few seconds, saying why in words (and the SIP status behind it). */
+export function CallFailureCard({ failure }: { failure: CallFailure }) {
+  const t = useT();
+  const dismiss = useCallFailures((s) => s.dismiss);
+  const reason = t(`failure_${failure.reason}`).replace('{status}', failure.status !== undefined ? String(failure.status) : '—');
+  return (
+    <section className={`call-failed failure-${failure.reason}`} role="alert" aria-label={t('callFailed')} data-call={failure.callId}>
+      <p className="call-failed-title">{t('callFailed')}</p>
+      <h2 className="party">{failure.party || t('anonymous')}</h2>
+      <p className="failure-reason">{reason}</p>
+      <p className="call-detail failure-hint">{t(`failureHint_${failure.reason}`)}</p>
+      {failure.status !== undefined && (
+        <p className="call-detail failure-status">
+          SIP {failure.status}
+          {failure.phrase ? ` ${failure.phrase}` : ''}
+        </p>
+      )}
+      <button type="button" className="dismiss" onClick={() => dismiss(failure.callId)}>
+        {t('close')}
+      </button>
+    </section>
+  );
+}
