@@ -342,7 +342,7 @@ export class SipIdentity {
   }
 
   private onInvite(invitation: Invitation): void {
-    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1 }));
+    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId) }));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
     else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }

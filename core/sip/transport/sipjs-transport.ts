@@ -58,6 +58,8 @@ export class SipJsTransport implements Transport {
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
   private draining = false;
+  /** Where each INVITE outside a dialog came from, by Call-ID, until its identity takes it (bounded). */
+  private readonly inviteSources = new Map<string, Endpoint>();
 
   constructor(
     _logger: unknown,
@@ -226,8 +228,26 @@ export class SipJsTransport implements Transport {
         void this.send(answer.toString()).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
+      if (message.method === 'INVITE' && addressTag(message.get('to') ?? '') === undefined) this.rememberInviteSource(message.callId, remote);
     }
     this.deliver(message.toString());
+  }
+
+  /**
+   * The address and port an INVITE outside a dialog came from (the call log's SIP peer): the server, or a peer that
+   * called the Contact directly. Taken once; undefined for a Call-ID this transport has not received an INVITE for.
+   */
+  takeInviteSource(callId: string): Endpoint | undefined {
+    const source = this.inviteSources.get(callId);
+    this.inviteSources.delete(callId);
+    return source;
+  }
+
+  private rememberInviteSource(callId: string, remote: Endpoint): void {
+    this.inviteSources.delete(callId);
+    this.inviteSources.set(callId, { ...remote });
+    // Retransmissions and INVITEs sip.js refuses are never taken: keep the newest few only.
+    if (this.inviteSources.size > 256) this.inviteSources.delete(this.inviteSources.keys().next().value!);
   }
 
   /**
