@@ -109,7 +109,9 @@ export class SipIdentity {
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     assertSipJsPatched();
     let flow;
-    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1 };
+    const rejects = new RejectCounter();
+    // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
+    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1, onRefused: (code: string) => rejects.count(`CONTACT_${code}`) };
     try {
       flow = await openFlow(options.transport, options.local, options.server, options.sockets, flowOptions);
     } catch (error) {
@@ -117,7 +119,6 @@ export class SipIdentity {
     }
     const local = flow.local;
     const advertised = options.advertisedAddress ?? local.address;
-    const rejects = new RejectCounter();
     const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
     const created: { agent?: UserAgent } = {};
     const transportOptions: SipJsTransportOptions = {

@@ -58,6 +58,8 @@ export class SipJsTransport implements Transport {
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
   private draining = false;
+  /** Requests that came over a connection a peer opened to our Contact: where their responses go, by transaction. */
+  private readonly streamSources = new Map<string, Endpoint>();
   /** Where each INVITE outside a dialog came from, by Call-ID, until its identity takes it (bounded). */
   private readonly inviteSources = new Map<string, Endpoint>();
 
@@ -136,7 +138,8 @@ export class SipJsTransport implements Transport {
     } else {
       const via = parsed.topVia;
       if (!via) throw new Error('response without Via');
-      remote = flow.transport === 'udp' ? responseDestination(via) : this.options.server;
+      // RFC 3261 §18.2.2: over a stream, back over the connection the request came on (a peer's to our Contact).
+      remote = flow.transport === 'udp' ? responseDestination(via) : (this.streamSources.get(serverTransactionId(via)) ?? this.options.server);
     }
     const raw = parsed.toString();
     try {
@@ -220,6 +223,7 @@ export class SipJsTransport implements Transport {
         if (canRespondTo(message)) void this.write(createResponse(message, 403, 'Forbidden').toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
+      if (flow.acceptedFrom?.(remote)) remember(this.streamSources, serverTransactionId(via), remote);
       if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
       const answer = screenUasRequest(message, this.uas);
@@ -244,20 +248,21 @@ export class SipJsTransport implements Transport {
   }
 
   private rememberInviteSource(callId: string, remote: Endpoint): void {
-    this.inviteSources.delete(callId);
-    this.inviteSources.set(callId, { ...remote });
     // Retransmissions and INVITEs sip.js refuses are never taken: keep the newest few only.
-    if (this.inviteSources.size > 256) this.inviteSources.delete(this.inviteSources.keys().next().value!);
+    remember(this.inviteSources, callId, remote);
   }
 
   /**
    * A request outside a dialog (no To tag; an ACK always belongs to one) from a source other than the account's
-   * servers. Over UDP the source is the datagram's address and port; a connection of ours reaches only our server.
+   * servers. Over UDP the source is the datagram's address and port. Our own connection reaches only our server; a
+   * connection opened to our Contact is trusted by its address alone (a server connects from a port of its choosing).
    */
   private isStranger(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): boolean {
     const trusted = this.options.outOfDialogFrom;
-    if (!trusted || flow.transport !== 'udp' || message.method === 'ACK') return false;
+    if (!trusted || message.method === 'ACK') return false;
+    if (flow.transport !== 'udp' && !flow.acceptedFrom?.(remote)) return false;
     if (addressTag(message.get('to') ?? '') !== undefined) return false; // any URI scheme: RFC 4475 §3.3.4
+    if (flow.transport !== 'udp') return !trusted.some((source) => bareHostEquals(source.address, remote.address));
     return !trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
   }
 
@@ -311,6 +316,13 @@ export class SipJsTransport implements Transport {
  */
 function serverTransactionId(via: Via): string {
   return `${viaBranch(via) ?? ''}|${via.host.toLowerCase()}:${via.port ?? 5060}`;
+}
+
+/** Keep `value` under `key` among the newest 256 only (what was never taken is forgotten). */
+function remember(map: Map<string, Endpoint>, key: string, value: Endpoint): void {
+  map.delete(key);
+  map.set(key, { ...value });
+  if (map.size > 256) map.delete(map.keys().next().value!);
 }
 
 /** `[2001:db8::1]` and `2001:db8::1` name the same host; so do differently written IPv6 texts of one address. */
