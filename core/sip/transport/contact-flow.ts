@@ -28,10 +28,16 @@ export class ContactFlow implements SipFlow {
   private readonly accepted = new Map<string, SipConnection>();
   private listener: SipListener | undefined;
   private closing: Promise<void> | undefined;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Why the flow was given up (a keep-alive unanswered): sip.js reconnects only after a drop with an error. */
+  private failed: Error | undefined;
 
   private constructor(private readonly connection: SipConnection) {
     connection.onMessage = (data) => this.onData(data, connection.remote);
-    connection.onClose = (error) => void this.shut().then(() => this.onClose(error));
+    connection.onClose = (error) => {
+      clearTimeout(this.keepAliveTimer);
+      void this.shut().then(() => this.onClose(error ?? this.failed));
+    };
   }
 
   /**
@@ -77,7 +83,37 @@ export class ContactFlow implements SipFlow {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.keepAliveTimer);
     await Promise.all([this.shut(), this.connection.close()]);
+  }
+
+  /**
+   * RFC 5626 §4.4.1: a CRLF CRLF ping on the connection to the server every `intervalMs()` (drawn anew each time); a
+   * pong (CRLF) must come within `pongTimeoutMs`, or the flow has failed: it is closed with an error, so the identity
+   * opens it again and registers anew. Replaces an earlier schedule; a connection that cannot hear pongs is left alone.
+   */
+  keepAlive(intervalMs: () => number, pongTimeoutMs: number): void {
+    clearTimeout(this.keepAliveTimer);
+    const connection = this.connection;
+    if (connection.onPong === undefined || connection.closed) return;
+    const ping = (): void => {
+      if (connection.closed) return;
+      let answered = false;
+      connection.onPong = () => (answered = true);
+      connection.send('\r\n\r\n').catch(() => undefined); // a failed write closes the connection itself
+      this.keepAliveTimer = setTimeout(() => {
+        if (connection.closed) return;
+        if (!answered) {
+          this.failed = new Error(`no pong within ${pongTimeoutMs} ms of a keep-alive (RFC 5626 §4.4.1)`);
+          void connection.close(0);
+          return;
+        }
+        this.keepAliveTimer = setTimeout(ping, Math.max(0, intervalMs() - pongTimeoutMs));
+      }, pongTimeoutMs);
+      this.keepAliveTimer.unref?.();
+    };
+    this.keepAliveTimer = setTimeout(ping, intervalMs());
+    this.keepAliveTimer.unref?.();
   }
 
   private accept(connection: SipConnection): void {

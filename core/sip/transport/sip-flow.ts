@@ -16,6 +16,8 @@ export interface SipFlow {
   /** For UDP the datagram goes to `remote`; a connection flow always sends on its connection. */
   send(raw: string, remote: Endpoint): Promise<void>;
   onData: (data: Buffer, remote: Endpoint) => void;
+  /** RFC 5626 §4.4.1 CRLF keep-alives on the connection to the server (a ContactFlow's). */
+  keepAlive?(intervalMs: () => number, pongTimeoutMs: number): void;
   /** Whether `remote` is a peer that connected to our Contact (a ContactFlow's), not our server. */
   acceptedFrom?(remote: Endpoint): boolean;
   /** A connection flow closed (never called for UDP). */

@@ -58,6 +58,7 @@ export class SipJsTransport implements Transport {
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
   private draining = false;
+  private keepAliveSettings: { intervalMs: () => number; pongTimeoutMs: number } | undefined;
   /** Requests that came over a connection a peer opened to our Contact: where their responses go, by transaction. */
   private readonly streamSources = new Map<string, Endpoint>();
   /** Where each INVITE outside a dialog came from, by Call-ID, until its identity takes it (bounded). */
@@ -169,8 +170,18 @@ export class SipJsTransport implements Transport {
     await flow.send(raw, remote);
   }
 
+  /**
+   * Keep the flow to the server alive with CRLF pings (RFC 5626 §4.4.1), this flow and any opened after a drop; a
+   * flow that cannot (UDP, WebSocket) is left alone.
+   */
+  keepAlive(intervalMs: () => number, pongTimeoutMs: number): void {
+    this.keepAliveSettings = { intervalMs, pongTimeoutMs };
+    this.flow?.keepAlive?.(intervalMs, pongTimeoutMs);
+  }
+
   private attach(flow: SipFlow): void {
     this.flow = flow;
+    if (this.keepAliveSettings) flow.keepAlive?.(this.keepAliveSettings.intervalMs, this.keepAliveSettings.pongTimeoutMs);
     flow.onData = (data, remote) => {
       // A socket callback: whatever one message makes our code throw is that message's fault alone — counted, never
       // allowed to end the process (a phone, `serve`, `run`).
