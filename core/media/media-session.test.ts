@@ -129,6 +129,26 @@ describe('MediaSession over loopback', () => {
     stranger.close();
   });
 
+  it('counts every packet of the call when the peer changes SSRC mid-call (issue 19 item 12: SIPp uac_pcap)', async () => {
+    // the peer is a bare socket, as a pcap replay is: it switches SSRC between its audio and its RFC 4733 events
+    const peer = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(b);
+    b.acceptOffer(`v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${peer.address().port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendonly\r\n`);
+    const send = (ssrc: number, sequence: number): void =>
+      peer.send(serializeRtp({ marker: false, payloadType: 0, sequence, timestamp: sequence * 160, ssrc, payload: new Uint8Array(160) }), b.localRtpPort, '127.0.0.1');
+    for (let i = 0; i < 6; i++) send(0x1111, 100 + i);
+    await until(() => b.stats().packetsReceived === 6 || undefined);
+    for (let i = 0; i < 4; i++) send(0x2222, 7000 + i);
+    await until(() => (b.stats().ssrcChanges === 1 && b.stats().packetsReceived >= 4) || undefined);
+    send(0x1111, 110); // back to the first source: counted from a new start again
+    await until(() => b.stats().ssrcChanges === 2 || undefined);
+    // the leg received 11 packets in all, whatever their sources (before the fix: 1, the last source's)
+    expect(b.stats()).toMatchObject({ packetsReceived: 11, ssrcChanges: 2, packetsLost: 0, lossPercent: 0 });
+    peer.close();
+  });
+
   it('refuses a call that does not fit the port range rather than using an OS port', async () => {
     const tiny = new RtpPortAllocator({ min: range.min, max: range.min + 1 });
     const first = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator: tiny });

@@ -96,6 +96,11 @@ export class MediaSession {
   private readonly rejected = new Map<RejectReason, number>();
   private remoteSsrc: number | undefined;
   private ssrcChanges = 0;
+  /**
+   * What earlier remote sources (before an SSRC change) brought: the receiver's statistics start afresh for each
+   * source (RFC 3550 §8.2, so RTCP reports the current one), but the leg's counts are the whole call's.
+   */
+  private readonly earlierSources = { received: 0, lost: 0 };
   private packetsSent = 0;
   private octetsSent = 0;
   private dtmfSent = 0;
@@ -232,9 +237,9 @@ export class MediaSession {
       localHold: this.localHold,
       packetsSent: this.packetsSent,
       octetsSent: this.octetsSent,
-      packetsReceived: this.receiver.received,
-      packetsLost: Math.max(0, this.receiver.lost),
-      lossPercent: Math.round(this.receiver.lossPercent * 100) / 100,
+      packetsReceived: this.earlierSources.received + this.receiver.received,
+      packetsLost: this.earlierSources.lost + Math.max(0, this.receiver.lost),
+      lossPercent: Math.round(lossPercent(this.earlierSources.lost + Math.max(0, this.receiver.lost), this.earlierSources.received + this.receiver.received) * 100) / 100,
       jitterMs: Math.round(this.receiver.jitterMs * 100) / 100,
       latePackets: this.jitter.late,
       concealedFrames: this.jitter.concealed,
@@ -336,6 +341,8 @@ export class MediaSession {
     if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject('WRONG_PAYLOAD_TYPE');
     if (this.remoteSsrc !== undefined && packet.ssrc !== this.remoteSsrc) {
       this.ssrcChanges++;
+      this.earlierSources.received += this.receiver.received;
+      this.earlierSources.lost += Math.max(0, this.receiver.lost);
       this.receiver.reset();
       this.jitter.restart();
     }
@@ -405,4 +412,9 @@ export class MediaSession {
   private assertOpen(): void {
     if (this.closed) throw new MediaError('CLOSED', 'the media session is closed');
   }
+}
+
+/** Lost out of expected (received + lost), as a percentage. */
+function lossPercent(lost: number, received: number): number {
+  return lost + received > 0 ? (100 * lost) / (lost + received) : 0;
 }

@@ -59,7 +59,8 @@ export class CallControl {
       remoteAnonymous: snapshot.remote.anonymous,
       startedAt: snapshot.startedAt,
       localSip: call.localSip,
-      remoteSip: formatEndpoint(account.server),
+      // An incoming call's SIP peer is where its INVITE came from: the server, or a peer that called the Contact.
+      remoteSip: formatEndpoint(call.sip.source ?? account.server),
       transport: account.config.transport,
       ports: lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
       ...(lease ? { lease: leaseText(lease) } : {}),

@@ -66,7 +66,7 @@ describe('requests straight to a phone from a stranger', () => {
     ].join('\r\n');
 
   it('answers a stranger\'s INVITE, MESSAGE and OPTIONS with 403, rings nothing, and still takes calls through its server', async () => {
-    const { alice, bobEvents, contactPort, bob } = await setUp({});
+    const { lab, alice, bobEvents, contactPort, bob } = await setUp({});
     const eve = await stranger();
     eve.send(request('INVITE', 'inv1', eve.port), contactPort);
     eve.send(request('MESSAGE', 'msg1', eve.port, 'Your account is locked. Call us back.'), contactPort);
@@ -82,15 +82,21 @@ describe('requests straight to a phone from a stranger', () => {
     // alice through the lab still reaches bob
     const placed = await alice.call({ target: 'bob' });
     await until(() => bobEvents.some((e) => e.type === 'call' && e.call.state === 'established') || undefined);
+    // a call through the server names the server as its SIP peer, on both sides
+    expect((await bob.history()).calls[0]).toMatchObject({ direction: 'incoming', remoteSip: lab.servers.udp!.replace(/^sip:|;.*$/g, '') });
+    expect((await alice.history()).calls[0]).toMatchObject({ direction: 'outgoing', remoteSip: lab.servers.udp!.replace(/^sip:|;.*$/g, '') });
     await alice.hangup(placed.id);
   });
 
   it('with directCalls on, a call straight to the Contact rings', async () => {
-    const { bobEvents, contactPort } = await setUp({ directCalls: true });
+    const { bob, bobEvents, contactPort } = await setUp({ directCalls: true });
     const eve = await stranger();
     const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
     eve.send(request('INVITE', 'inv2', eve.port, '').replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`), contactPort);
     const ringing = await until(() => bobEvents.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming'));
     expect(ringing.call.remote.shown).toBe('Your Bank');
+    // Issue 19 item 12: the call log names the peer the INVITE came from, not the registrar
+    const [logged] = (await bob.history()).calls;
+    expect(logged).toMatchObject({ direction: 'incoming', remoteSip: `127.0.0.1:${eve.port}` });
   });
 });

@@ -9,6 +9,7 @@ import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
+import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 import { ReliableProvisionals } from './reliable-provisional.js';
 
@@ -85,6 +86,8 @@ export class SipCall {
   private readonly tried = new Set<string>();
   /** A redirection was just taken: invite() sends the next INVITE instead of returning. */
   private following = false;
+  /** Incoming: the address and port the INVITE came from (the server, or a peer that called the Contact directly). */
+  source?: Endpoint;
   private hangupRequested = false;
   /** Outgoing, before the answer: the peer's early media plays, so no local ringback (a 18x carried an SDP answer; RFC 3960 §3.2). */
   earlyMedia = false;
@@ -144,8 +147,11 @@ export class SipCall {
     return call;
   }
 
-  /** `t1`: RFC 3261's T1 of the identity, the first retransmission interval of a reliable 18x (RFC 3262 §3). */
-  static incoming(invitation: Invitation, options: { t1?: number } = {}): SipCall {
+  /**
+   * `t1`: RFC 3261's T1 of the identity, the first retransmission interval of a reliable 18x (RFC 3262 §3). `source`:
+   * where the INVITE came from (the server, or a peer that called the Contact directly).
+   */
+  static incoming(invitation: Invitation, options: { t1?: number; source?: Endpoint } = {}): SipCall {
     const request = invitation.request;
     const from = safeNameAddr(request.getHeader('from') ?? '');
     const remote: SipRemoteParty = { uri: from ? formatUri(from) : request.from.uri.toString() };
@@ -160,6 +166,7 @@ export class SipCall {
       // RFC 3262 §3: no PRACK within 64·T1 — the INVITE is refused with a 5xx and the call ends.
       call.reliable = new ReliableProvisionals(invitation, options.t1 ?? 500, () => call.giveUpUnacknowledged());
     }
+    if (options.source) call.source = options.source;
     invitation.delegate = {
       ...invitation.delegate,
       onCancel: () => {

@@ -63,6 +63,11 @@ export interface SipIdentityOptions {
   /** Called once the identity is disposed (its socket is closed): a leased SIP port can go back to the pool. */
   onDisposed?: () => void;
   onRegistrationChange?: (state: RegistrationState, detail: RegistrationDetail) => void;
+  /**
+   * TCP: RFC 5626 §4.4.1 CRLF keep-alives on the flow to the server. Every `intervalMs` (default: the registrar's
+   * Flow-Timer, else 80-100 % of 120 s), a pong expected within `pongTimeoutMs` (default 10 s).
+   */
+  keepAlive?: { intervalMs?: number; pongTimeoutMs?: number };
 }
 
 /** What a registration change carries besides its state (RegistrationSnapshot's status, reason and cause). */
@@ -109,7 +114,9 @@ export class SipIdentity {
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     assertSipJsPatched();
     let flow;
-    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1 };
+    const rejects = new RejectCounter();
+    // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
+    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1, onRefused: (code: string) => rejects.count(`CONTACT_${code}`) };
     try {
       flow = await openFlow(options.transport, options.local, options.server, options.sockets, flowOptions);
     } catch (error) {
@@ -117,7 +124,6 @@ export class SipIdentity {
     }
     const local = flow.local;
     const advertised = options.advertisedAddress ?? local.address;
-    const rejects = new RejectCounter();
     const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
     const created: { agent?: UserAgent } = {};
     const transportOptions: SipJsTransportOptions = {
@@ -162,7 +168,12 @@ export class SipIdentity {
     // sip.js writes the Contact without a port; ours must name the port we really listen on (RFC 3261 §8.1.1.8).
     userAgent.contact.uri.port = local.port;
     const identity = new SipIdentity(options, userAgent, userAgent.transport as SipJsTransport, local, rejects);
-    userAgent.delegate = { onInvite: (invitation) => identity.onInvite(invitation) };
+    userAgent.delegate = {
+      onInvite: (invitation) => identity.onInvite(invitation),
+      // RFC 5626 §4.4.1: the flow failed (a keep-alive unanswered, the server gone) and sip.js opened a new one: the
+      // registrar must learn of it, or calls keep going to the dead flow until the next refresh.
+      onConnect: () => identity.flowReopened(),
+    };
     await userAgent.start();
     return identity;
   }
@@ -181,13 +192,19 @@ export class SipIdentity {
     return this.transport.retransmissions;
   }
 
-  /** REGISTER and wait for the final answer; refreshes happen before expiry by themselves (RFC 3261 §10.2.4). */
+  /**
+   * REGISTER and wait for the final answer; refreshes happen before expiry by themselves (RFC 3261 §10.2.4). Over TCP
+   * the Contact carries a reg-id and a +sip.instance (RFC 5626 §4.2.1: the registrar may send to the phone over this
+   * very connection), and the flow is kept alive with CRLF pings (§4.4.1). The instance is this identity's own: a
+   * one-time identity's registrations cannot be tied together by it (SPEC A; §4.1 would keep one per device).
+   */
   async register(): Promise<number> {
     this.assertAlive();
     if (!this.registerer) {
       const registrar = UserAgent.makeURI(`sip:${this.options.aor.domain}`);
       this.registerer = new Registerer(this.userAgent, {
         expires: this.options.registerExpires ?? 600,
+        ...(this.options.transport === 'tcp' ? { regId: 1 } : {}),
         ...(registrar ? { registrar } : {}),
         ...(this.options.extraContactParams ? { extraContactHeaderParams: this.options.extraContactParams } : {}),
         ...(this.options.registerHeaders ? { extraHeaders: this.options.registerHeaders } : {}),
@@ -201,10 +218,14 @@ export class SipIdentity {
     const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;
     // sip.js answers a timeout or a transport error itself (RFC 3261 §8.1.3.1): such an answer was never received.
     const answer = (message: { statusCode?: number; data?: string }) => ({ status: message.statusCode ?? 0, local: typeof message.data !== 'string' || message.data === '' });
+    let flowTimer: string | undefined;
     const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
       this.registerer!.register({
         requestDelegate: {
-          onAccept: (response) => resolve(answer(response.message)),
+          onAccept: (response) => {
+            flowTimer = response.message.getHeader('flow-timer');
+            resolve(answer(response.message));
+          },
           onReject: (response) => resolve(answer(response.message)),
         },
       }).catch(reject);
@@ -220,7 +241,22 @@ export class SipIdentity {
       throw new SipIdentityError('REGISTER_FAILED', registrationFailureText(cause, status), status, cause);
     }
     this.setRegistration('registered', { status });
+    if (this.options.transport === 'tcp') this.keepFlowAlive(flowTimer);
     return status;
+  }
+
+  /** RFC 5626 §4.4.1: ping at the Flow-Timer the registrar asked for, else at 80-100 % of 120 s; a pong within 10 s. */
+  private keepFlowAlive(flowTimer: string | undefined): void {
+    const seconds = flowTimer !== undefined && /^\s*\d{1,6}\s*$/.test(flowTimer) ? Number(flowTimer) : undefined;
+    const fixed = this.options.keepAlive?.intervalMs;
+    const base = seconds !== undefined && seconds > 0 ? seconds * 1000 : 120_000;
+    this.transport.keepAlive(() => fixed ?? Math.round(base * (0.8 + 0.2 * Math.random())), this.options.keepAlive?.pongTimeoutMs ?? 10_000);
+  }
+
+  /** The flow to the server was opened again after a drop: register anew over it (RFC 5626 §4.2.2), once registered. */
+  private flowReopened(): void {
+    if (this.disposed || !this.registerer || this.registrationState !== 'registered') return;
+    void this.register().catch(() => this.rejects.count('REREGISTER_FAILED'));
   }
 
   /** REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer. */
@@ -342,7 +378,7 @@ export class SipIdentity {
   }
 
   private onInvite(invitation: Invitation): void {
-    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1 }));
+    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId) }));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
     else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }

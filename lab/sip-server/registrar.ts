@@ -13,6 +13,7 @@ import {
   type SipResponse,
   type SipUri,
 } from '../../core/sip/message/index.js';
+import type { Endpoint } from '../../core/sip/transport/endpoint.js';
 import type { Hop } from './server-transports.js';
 
 /** One registered contact of an address-of-record (RFC 3261 §10.3). */
@@ -202,9 +203,15 @@ export class Registrar {
     return latest;
   }
 
-  /** Drop every binding whose flow was `connectionId` (the connection closed: RFC 5626 §5.5). */
+  /**
+   * Drop every binding whose flow was `connectionId` (the connection closed: RFC 5626 §5.5), but a TCP Contact that
+   * names its own address and port outside outbound: it is reached there from now on (RFC 3261 §10).
+   */
   dropFlow(connectionId: string): void {
     for (const [user, list] of this.bindings) {
+      const ours = list.filter((b) => b.hop.connectionId === connectionId);
+      if (ours.length === 0) continue;
+      for (const b of ours.filter(outlivesFlow)) b.hop = { transport: b.hop.transport, remote: b.hop.remote };
       const keep = list.filter((b) => b.hop.connectionId !== connectionId);
       for (const gone of list.filter((b) => b.hop.connectionId === connectionId)) this.emit({ type: 'removed', binding: gone });
       this.store(user, keep, list.length);
@@ -280,16 +287,35 @@ export class Registrar {
 }
 
 /**
- * Where requests for a contact go. Over TCP and WebSocket, back over the connection the REGISTER came on (a
- * browser-style client cannot accept connections: RFC 7118 §6, RFC 5626 §5.3). Over UDP, to the Contact URI itself
- * (RFC 3261 §10: a third party may register a contact elsewhere), unless the contact asks for its flow with the
- * `ob` parameter (RFC 5626 §5.4) — a phone whose Contact names an address its socket does not use.
+ * Where requests for a contact go. Over WebSocket, back over the connection the REGISTER came on (a browser-style
+ * client cannot accept connections: RFC 7118 §6, RFC 5626 §5.3). Over UDP, to the Contact URI itself (RFC 3261 §10: a
+ * third party may register a contact elsewhere), unless the contact asks for its flow with the `ob` parameter (RFC
+ * 5626 §5.4) — a phone whose Contact names an address its socket does not use. Over TCP, over the REGISTER's
+ * connection while it is open, and to the Contact's address and port (a new connection) once it is not, when the
+ * Contact names one: SIPp registering a contact on another SIPp's port closes its connection right after.
  */
 export function bindingHop(contact: SipUri, flow: Hop): Hop {
-  if (flow.transport !== 'udp' || getParam(contact.params, 'ob') !== undefined) return flow;
-  const transport = (getParam(contact.params, 'transport') ?? 'udp').toLowerCase();
-  if (transport !== 'udp' || contact.scheme !== 'sip' || !/^(\d{1,3}\.){3}\d{1,3}$|^\[[0-9a-f:.]+\]$/i.test(contact.host)) return flow;
-  return { transport: 'udp', remote: { address: contact.host.replace(/^\[|\]$/g, ''), port: contact.port ?? 5060 } };
+  if (flow.transport === 'ws' || getParam(contact.params, 'ob') !== undefined) return flow;
+  const remote = dialableContact(contact, flow.transport);
+  if (!remote) return flow;
+  return flow.transport === 'udp' ? { transport: 'udp', remote } : { ...flow, remote };
+}
+
+/** The address and port a Contact URI names for `transport`, when it names an address (not a name like x.invalid). */
+function dialableContact(contact: SipUri, transport: Hop['transport']): Endpoint | undefined {
+  const named = (getParam(contact.params, 'transport') ?? 'udp').toLowerCase();
+  if (named !== transport || contact.scheme !== 'sip' || !/^(\d{1,3}\.){3}\d{1,3}$|^\[[0-9a-f:.]+\]$/i.test(contact.host)) return undefined;
+  return { address: contact.host.replace(/^\[|\]$/g, ''), port: contact.port ?? 5060 };
+}
+
+/**
+ * A TCP binding that outlives its connection: a Contact that names where to connect, registered without RFC 5626
+ * outbound (no reg-id; an outbound registration goes with its flow, §5.5).
+ */
+function outlivesFlow(binding: Binding): boolean {
+  if (binding.hop.transport !== 'tcp' || getParam(binding.contact.params, 'reg-id') !== undefined) return false;
+  const remote = dialableContact(binding.contact.uri, 'tcp');
+  return remote !== undefined && remote.address === binding.hop.remote.address && remote.port === binding.hop.remote.port;
 }
 
 /** RFC 3261 §19.1.4 comparison: user and port exact, host case-insensitive, transport parameter significant. */

@@ -16,12 +16,13 @@ const wildcard = (address: string): string => (isIP(address) === 6 ? '::' : '0.0
  * the lab (`Lab.start({ sockets })`) given the same network reach each other as if over loopback — datagrams,
  * TCP and WebSocket connections, whole SIP messages each — but no socket of the operating system is opened. Delivery
  * is asynchronous (a turn of the event loop, like I/O); a datagram to an address nobody bound is lost; a connection to
- * one nobody listens on is refused; a port taken twice is EADDRINUSE.
+ * one nobody listens on is refused; a port taken twice is EADDRINUSE, except that a listener may take the port of a
+ * connection opened before it (as Linux allows with SO_REUSEADDR, which Node sets; a phone's TCP Contact does that).
  */
 export class MemoryNetwork implements SipSockets {
   private readonly datagram = new Map<string, MemoryDatagramSocket>();
   private readonly listeners = new Map<string, { transport: 'tcp' | 'ws'; onConnection: (connection: SipConnection) => void }>();
-  /** Stream ports taken (listeners and connections' local ends), by `address:port`. */
+  /** Stream ports taken by connections' local ends, by `address:port` (listeners are in `listeners`). */
   private readonly streamPorts = new Set<string>();
   private nextPort = 30000;
   /** Messages carried so far, datagrams and connection messages alike. */
@@ -37,11 +38,10 @@ export class MemoryNetwork implements SipSockets {
   }
 
   async listen(transport: 'tcp' | 'ws', local: Endpoint, onConnection: (connection: SipConnection) => void): Promise<SipListener> {
-    const port = local.port === 0 ? this.freePort(local.address, (key) => this.streamPorts.has(key)) : local.port;
+    const port = local.port === 0 ? this.freePort(local.address, (key) => this.streamPorts.has(key) || this.listeners.has(key)) : local.port;
     const endpoint = { address: local.address, port };
     const key = formatEndpoint(endpoint);
-    if (this.streamPorts.has(key)) throw socketError('EADDRINUSE', `listen ${key}`);
-    this.streamPorts.add(key);
+    if (this.listeners.has(key)) throw socketError('EADDRINUSE', `listen ${key}`);
     this.listeners.set(key, { transport, onConnection });
     const open = new Set<SipConnection>();
     const listener = this.listeners.get(key)!;
@@ -53,7 +53,6 @@ export class MemoryNetwork implements SipSockets {
       local: endpoint,
       close: async () => {
         this.listeners.delete(key);
-        this.streamPorts.delete(key);
         for (const connection of open) connection.close();
       },
     };
@@ -63,9 +62,9 @@ export class MemoryNetwork implements SipSockets {
     const listener = this.listeners.get(formatEndpoint(remote)) ?? this.listeners.get(formatEndpoint({ address: wildcard(remote.address), port: remote.port }));
     if (!listener || listener.transport !== transport) throw socketError('ECONNREFUSED', `connect ${formatEndpoint(remote)}`);
     const address = local?.address ?? (await this.sourceAddressFor(remote.address));
-    const port = local?.port ? local.port : this.freePort(address, (key) => this.streamPorts.has(key));
+    const port = local?.port ? local.port : this.freePort(address, (key) => this.streamPorts.has(key) || this.listeners.has(key));
     const key = formatEndpoint({ address, port });
-    if (this.streamPorts.has(key)) throw socketError('EADDRINUSE', `connect from ${key}`);
+    if (this.streamPorts.has(key) || this.listeners.has(key)) throw socketError('EADDRINUSE', `connect from ${key}`);
     this.streamPorts.add(key);
     const client = new MemoryConnection(transport, { address, port }, remote, this, () => this.streamPorts.delete(key));
     const server = new MemoryConnection(transport, remote, { address, port }, this, () => undefined);

@@ -20,6 +20,8 @@ export interface SipConnection {
   onMessage: (data: Buffer) => void;
   /** Called once, with the reason when the peer broke the framing or the socket failed. */
   onClose: (error?: Error) => void;
+  /** Told of each CRLF pong (RFC 5626 §4.4.1); a connection without it cannot be kept alive by CRLF pings. */
+  onPong?: () => void;
   /** Framing errors that forced a close, by code. */
   readonly rejectCode?: string;
 }

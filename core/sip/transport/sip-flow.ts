@@ -1,3 +1,4 @@
+import { ContactFlow } from './contact-flow.js';
 import type { Endpoint, SipTransportKind } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
 import { osSockets, type SipDatagramSocket, type SipSockets } from './sip-sockets.js';
@@ -6,7 +7,8 @@ import { TcpSipConnection } from './tcp-connection.js';
 /**
  * What one phone identity talks through: a bound UDP socket, or one TCP/WebSocket connection to its server
  * opened from the identity's own address and port (RFC 5626-style persistent flow, so the server reaches the
- * phone over the same connection and no listening socket is needed).
+ * phone over the same connection). Over TCP the identity also listens on that address and port, its Contact's
+ * (contact-flow.ts); a WebSocket client cannot (RFC 7118 §6).
  */
 export interface SipFlow {
   readonly transport: SipTransportKind;
@@ -14,6 +16,10 @@ export interface SipFlow {
   /** For UDP the datagram goes to `remote`; a connection flow always sends on its connection. */
   send(raw: string, remote: Endpoint): Promise<void>;
   onData: (data: Buffer, remote: Endpoint) => void;
+  /** RFC 5626 §4.4.1 CRLF keep-alives on the connection to the server (a ContactFlow's). */
+  keepAlive?(intervalMs: () => number, pongTimeoutMs: number): void;
+  /** Whether `remote` is a peer that connected to our Contact (a ContactFlow's), not our server. */
+  acceptedFrom?(remote: Endpoint): boolean;
   /** A connection flow closed (never called for UDP). */
   onClose: (error?: Error) => void;
   close(): Promise<void>;
@@ -23,10 +29,17 @@ export interface SipFlow {
 export interface FlowOptions {
   /** TCP: how long part of a message may wait for the rest (TcpSipConnection.incompleteMessageMs). */
   incompleteMessageMs?: number;
+  /** TCP: a connection to the Contact's listener refused or timed out, by code. */
+  onRefused?: (code: string) => void;
 }
 
 export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, sockets: SipSockets = osSockets, options: FlowOptions = {}): Promise<SipFlow> {
   if (transport === 'udp') return new UdpFlow(await sockets.bindUdp(local));
+  if (transport === 'tcp') {
+    const flow = await ContactFlow.open(sockets, server, local, options.onRefused ? { onRefused: options.onRefused } : {});
+    if (flow.serverConnection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) flow.serverConnection.incompleteMessageMs = options.incompleteMessageMs;
+    return flow;
+  }
   const connection = await sockets.connect(transport, server, local);
   if (connection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = options.incompleteMessageMs;
   return new ConnectionFlow(connection);

@@ -58,6 +58,11 @@ export class SipJsTransport implements Transport {
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
   private draining = false;
+  private keepAliveSettings: { intervalMs: () => number; pongTimeoutMs: number } | undefined;
+  /** Requests that came over a connection a peer opened to our Contact: where their responses go, by transaction. */
+  private readonly streamSources = new Map<string, Endpoint>();
+  /** Where each INVITE outside a dialog came from, by Call-ID, until its identity takes it (bounded). */
+  private readonly inviteSources = new Map<string, Endpoint>();
 
   constructor(
     _logger: unknown,
@@ -134,7 +139,8 @@ export class SipJsTransport implements Transport {
     } else {
       const via = parsed.topVia;
       if (!via) throw new Error('response without Via');
-      remote = flow.transport === 'udp' ? responseDestination(via) : this.options.server;
+      // RFC 3261 §18.2.2: over a stream, back over the connection the request came on (a peer's to our Contact).
+      remote = flow.transport === 'udp' ? responseDestination(via) : (this.streamSources.get(serverTransactionId(via)) ?? this.options.server);
     }
     const raw = parsed.toString();
     try {
@@ -164,8 +170,18 @@ export class SipJsTransport implements Transport {
     await flow.send(raw, remote);
   }
 
+  /**
+   * Keep the flow to the server alive with CRLF pings (RFC 5626 §4.4.1), this flow and any opened after a drop; a
+   * flow that cannot (UDP, WebSocket) is left alone.
+   */
+  keepAlive(intervalMs: () => number, pongTimeoutMs: number): void {
+    this.keepAliveSettings = { intervalMs, pongTimeoutMs };
+    this.flow?.keepAlive?.(intervalMs, pongTimeoutMs);
+  }
+
   private attach(flow: SipFlow): void {
     this.flow = flow;
+    if (this.keepAliveSettings) flow.keepAlive?.(this.keepAliveSettings.intervalMs, this.keepAliveSettings.pongTimeoutMs);
     flow.onData = (data, remote) => {
       // A socket callback: whatever one message makes our code throw is that message's fault alone — counted, never
       // allowed to end the process (a phone, `serve`, `run`).
@@ -218,6 +234,7 @@ export class SipJsTransport implements Transport {
         if (canRespondTo(message)) void this.write(createResponse(message, 403, 'Forbidden').toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
+      if (flow.acceptedFrom?.(remote)) remember(this.streamSources, serverTransactionId(via), remote);
       if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
       const answer = screenUasRequest(message, this.uas);
@@ -226,18 +243,37 @@ export class SipJsTransport implements Transport {
         void this.send(answer.toString()).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
+      if (message.method === 'INVITE' && addressTag(message.get('to') ?? '') === undefined) this.rememberInviteSource(message.callId, remote);
     }
     this.deliver(message.toString());
   }
 
   /**
+   * The address and port an INVITE outside a dialog came from (the call log's SIP peer): the server, or a peer that
+   * called the Contact directly. Taken once; undefined for a Call-ID this transport has not received an INVITE for.
+   */
+  takeInviteSource(callId: string): Endpoint | undefined {
+    const source = this.inviteSources.get(callId);
+    this.inviteSources.delete(callId);
+    return source;
+  }
+
+  private rememberInviteSource(callId: string, remote: Endpoint): void {
+    // Retransmissions and INVITEs sip.js refuses are never taken: keep the newest few only.
+    remember(this.inviteSources, callId, remote);
+  }
+
+  /**
    * A request outside a dialog (no To tag; an ACK always belongs to one) from a source other than the account's
-   * servers. Over UDP the source is the datagram's address and port; a connection of ours reaches only our server.
+   * servers. Over UDP the source is the datagram's address and port. Our own connection reaches only our server; a
+   * connection opened to our Contact is trusted by its address alone (a server connects from a port of its choosing).
    */
   private isStranger(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): boolean {
     const trusted = this.options.outOfDialogFrom;
-    if (!trusted || flow.transport !== 'udp' || message.method === 'ACK') return false;
+    if (!trusted || message.method === 'ACK') return false;
+    if (flow.transport !== 'udp' && !flow.acceptedFrom?.(remote)) return false;
     if (addressTag(message.get('to') ?? '') !== undefined) return false; // any URI scheme: RFC 4475 §3.3.4
+    if (flow.transport !== 'udp') return !trusted.some((source) => bareHostEquals(source.address, remote.address));
     return !trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
   }
 
@@ -291,6 +327,13 @@ export class SipJsTransport implements Transport {
  */
 function serverTransactionId(via: Via): string {
   return `${viaBranch(via) ?? ''}|${via.host.toLowerCase()}:${via.port ?? 5060}`;
+}
+
+/** Keep `value` under `key` among the newest 256 only (what was never taken is forgotten). */
+function remember(map: Map<string, Endpoint>, key: string, value: Endpoint): void {
+  map.delete(key);
+  map.set(key, { ...value });
+  if (map.size > 256) map.delete(map.keys().next().value!);
 }
 
 /** `[2001:db8::1]` and `2001:db8::1` name the same host; so do differently written IPv6 texts of one address. */

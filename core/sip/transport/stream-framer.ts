@@ -5,6 +5,8 @@ export interface StreamFramerLimits {
   maxBodyBytes: number;
 }
 
+const defaultFramerLimits: StreamFramerLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 65_536 };
+
 /**
  * Cuts a TCP byte stream into SIP messages (RFC 3261 §18.3: on streams Content-Length is mandatory and frames
  * the body). Leading CRLFs are keepalives (RFC 5626 §3.5.1): a double CRLF "ping" is reported so the caller can
@@ -17,7 +19,9 @@ export class StreamFramer {
   constructor(
     private readonly onMessage: (message: Buffer) => void,
     private readonly onPing: () => void = () => undefined,
-    private readonly limits: StreamFramerLimits = { maxHeaderBytes: 16_384, maxBodyBytes: 65_536 },
+    /** A single CRLF: the answer to our own ping (RFC 5626 §4.4.1). */
+    private readonly onPong: () => void = () => undefined,
+    private readonly limits: StreamFramerLimits = defaultFramerLimits,
   ) {}
 
   /** A message has begun and not ended (keep-alive CRLFs are never kept). */
@@ -33,6 +37,7 @@ export class StreamFramer {
       while (start < this.buffer.length && (this.buffer[start] === 0x0d || this.buffer[start] === 0x0a)) start++;
       if (start > 0) {
         if (start >= 4 && this.buffer.subarray(0, 4).toString('latin1') === '\r\n\r\n') this.onPing();
+        else if (start >= 2 && this.buffer.subarray(0, 2).toString('latin1') === '\r\n') this.onPong();
         this.buffer = this.buffer.subarray(start);
       }
       if (this.buffer.length === 0) return;

@@ -16,6 +16,8 @@ export class TcpSipConnection implements SipConnection {
   messages = 0;
   onMessage: (data: Buffer) => void = () => undefined;
   onClose: (error?: Error) => void = () => undefined;
+  /** A CRLF pong arrived, the answer to a CRLF CRLF ping we sent (RFC 5626 §4.4.1). */
+  onPong: () => void = () => undefined;
   private readonly framer: StreamFramer;
   private readonly gone: Promise<void>;
   /**
@@ -36,6 +38,7 @@ export class TcpSipConnection implements SipConnection {
         this.onMessage(message);
       },
       () => socket.write('\r\n'), // RFC 5626 §3.5.1 pong
+      () => this.onPong(),
     );
     socket.on('data', (chunk: Buffer) => {
       try {
