@@ -4,6 +4,9 @@ import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSetting
 
 export type DtmfMethod = 'rfc4733' | 'info';
 
+/** What answering a waiting call does to the call that is talking: hold it (the default) or end it. */
+export type OtherCalls = 'hold' | 'hangup';
+
 /**
  * What every host (Electron IPC, the `veilphone serve` WebSocket, the scenario runner) offers the UI: commands
  * that resolve when the phone has acted, and one stream of typed events. Failures reject with a PhoneError.
@@ -24,9 +27,11 @@ export interface PhoneApi {
   removeAccount(accountId: string): Promise<void>;
   /** Start a call; resolves once the INVITE is on its way (state "calling"). */
   call(request: CallRequest): Promise<CallSnapshot>;
-  answer(callId: string): Promise<void>;
+  /** Answer a ringing call; a call that is talking is held first (or ended, `hangup`). */
+  answer(callId: string, others?: OtherCalls): Promise<void>;
   reject(callId: string, status?: number): Promise<void>;
   hangup(callId: string): Promise<void>;
+  /** Hold, or resume: resuming one call holds the one that was talking (a swap). */
   hold(callId: string, on: boolean): Promise<void>;
   mute(callId: string, on: boolean): Promise<void>;
   sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void>;

@@ -1,4 +1,4 @@
-import type { DtmfMethod } from '../api/phone-api.js';
+import type { DtmfMethod, OtherCalls } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
@@ -117,8 +117,15 @@ export class CallControl {
     this.options.emit({ type: 'call', call: snapshot });
   }
 
-  async answer(callId: string): Promise<void> {
-    await this.guard(() => this.callById(callId).sip.answer());
+  /**
+   * Answer a ringing call. Calls already talking are put on hold first (RFC 3264 §8.4 re-INVITE), or ended when
+   * `others` is `hangup`: one call carries the audio at a time, and no answered call is left without controls.
+   */
+  async answer(callId: string, others: OtherCalls = 'hold'): Promise<void> {
+    const call = this.callById(callId);
+    if (call.sip.state !== 'incoming') throw new PhoneError('INVALID_STATE', `cannot answer a call in state ${call.sip.state}`);
+    await this.setAsideOthers(call, others);
+    await this.guard(() => call.sip.answer());
   }
 
   async reject(callId: string, status = 486): Promise<void> {
@@ -129,8 +136,10 @@ export class CallControl {
     await this.guard(() => this.callById(callId).sip.hangup());
   }
 
+  /** Hold or resume a call; resuming one puts the call that was talking on hold first (a swap). */
   async hold(callId: string, on: boolean): Promise<void> {
     const call = this.callById(callId);
+    if (!on) await this.setAsideOthers(call, 'hold');
     const status = await this.guard(() => call.sip.hold(on));
     if (status >= 300) throw new PhoneError('CALL_FAILED', `${on ? 'hold' : 'resume'} was answered ${status}`, status);
   }
@@ -154,6 +163,24 @@ export class CallControl {
     }
     const handler = call.sip.sessionDescriptionHandler;
     if (!handler || !handler.sendDtmf(digits)) throw new PhoneError('MEDIA_FAILED', 'RFC 4733 DTMF is not available on this call');
+  }
+
+  /** Hold (or end) every other established call that is not on hold yet: `call` is to have the audio. */
+  private async setAsideOthers(call: PhoneCall, others: OtherCalls): Promise<void> {
+    const talking = this.all().filter((c) => c !== call && c.sip.state === 'established' && !c.sip.localHold);
+    for (const other of talking) {
+      if (others === 'hangup') {
+        await this.guard(() => other.sip.hangup());
+        continue;
+      }
+      const status = await this.guard(() => other.sip.hold(true)).catch((error: PhoneError) => {
+        if (other.sip.state === 'terminated') return 0; // it ended meanwhile: nothing left to hold
+        throw error;
+      });
+      // RFC 3261 §12.2.2: 481 says the peer's dialog is gone (its BYE crossed our re-INVITE): nothing left to hold.
+      if (status === 481) continue;
+      if (status >= 300) throw new PhoneError('CALL_FAILED', `holding the other call was answered ${status}`, status);
+    }
   }
 
   /** The live SIP call behind a call id (scenario runner and media wiring). */

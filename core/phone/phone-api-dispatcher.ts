@@ -51,7 +51,10 @@ const validators: Record<PhoneCommand, Validator> = {
     }
     return [out];
   },
-  answer: ([call]) => [id(call, 'call')],
+  answer: ([call, others]) => {
+    if (others !== undefined && others !== 'hold' && others !== 'hangup') throw invalid('others must be hold or hangup');
+    return [id(call, 'call'), others];
+  },
   reject: ([call, status]) => {
     if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 300 || status > 699)) throw invalid('status must be 300-699');
     return [id(call, 'call'), status];

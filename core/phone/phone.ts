@@ -1,5 +1,5 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
-import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
+import type { DtmfMethod, OtherCalls, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
   AccountConfig,
@@ -267,8 +267,8 @@ export class Phone implements PhoneApi {
     return this.outgoing.call(request);
   }
 
-  answer(callId: string): Promise<void> {
-    return this.calls.answer(callId);
+  answer(callId: string, others?: OtherCalls): Promise<void> {
+    return this.calls.answer(callId, others);
   }
 
   reject(callId: string, status?: number): Promise<void> {

@@ -141,10 +141,12 @@ export const stepSchemas = {
       anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(),
     })
     .strict(),
-  answer: z.object({ ...callRef, ...by }).strict(),
+  /** A call that is talking on the answering agent is held first, or ended with `others: hangup`. */
+  answer: z.object({ ...callRef, ...by, others: z.enum(['hold', 'hangup']).optional() }).strict(),
   reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
   hangup: z.object({ ...callRef, ...by }).strict(),
   hold: z.object({ ...callRef, ...by }).strict(),
+  /** Resuming a held call holds the one that talks on that agent (a swap). */
   resume: z.object({ ...callRef, ...by }).strict(),
   wait: duration,
   /** Fault injection (seed 003): the embedded lab's primary or secondary soft switch stops answering. */
@@ -193,6 +195,8 @@ export const stepSchemas = {
       caller_hidden: z.boolean().optional(),
       /** The operator's conversion tables (the embedded lab's) name the real caller of this anonymous call. */
       caller_identified: z.boolean().optional(),
+      /** The leg's hold: `local` = this side holds it, `remote` = the peer holds it, `none` = neither. */
+      hold: z.enum(['local', 'remote', 'none']).optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z

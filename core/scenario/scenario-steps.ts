@@ -37,7 +37,7 @@ export class ScenarioSteps {
       case 'load':
         return this.runLoadStep(step);
       case 'answer':
-        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg));
+        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg, step.value.others));
       case 'reject':
         return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.reject(leg, step.value.status));
       case 'hangup':

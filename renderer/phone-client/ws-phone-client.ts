@@ -1,7 +1,7 @@
 import type { PhoneAudioPort } from '../../core/api/audio-port.js';
 import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
-import type { DtmfMethod, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
+import type { DtmfMethod, OtherCalls, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
 import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
 import type { PhoneWireMessage, PhoneWireRequest } from '../../core/api/phone-wire.js';
@@ -59,8 +59,8 @@ export class WsPhoneClient implements PhoneApi {
   call(request: CallRequest): Promise<CallSnapshot> {
     return this.request('call', [request]) as Promise<CallSnapshot>;
   }
-  async answer(callId: string): Promise<void> {
-    await this.request('answer', [callId]);
+  async answer(callId: string, others?: OtherCalls): Promise<void> {
+    await this.request('answer', [callId, others]);
   }
   async reject(callId: string, status?: number): Promise<void> {
     await this.request('reject', [callId, status]);
