@@ -1,6 +1,6 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from './call-log-types.js';
 import type { PhoneAudioPort } from './audio-port.js';
-import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from './phone-types.js';
+import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from './phone-types.js';
 
 export type DtmfMethod = 'rfc4733' | 'info';
 
@@ -35,6 +35,12 @@ export interface PhoneApi {
   hold(callId: string, on: boolean): Promise<void>;
   mute(callId: string, on: boolean): Promise<void>;
   sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void>;
+  /**
+   * Transfer an established call (REFER, RFC 3515): blind to `{ to }`, or attended to the peer of another established
+   * call `{ replaces }` (Refer-To with Replaces, RFC 3891). Resolves once the peer accepted the REFER; the call's
+   * `transfer` follows the NOTIFYs, and the call is hung up when the transfer succeeded. TRANSFER_FAILED if refused.
+   */
+  transfer(callId: string, target: TransferTarget): Promise<void>;
   history(filter?: CallLogFilter): Promise<CallLogPage>;
   callDetail(id: string): Promise<CallLogDetail | undefined>;
   /** Logged calls (by our call id) as a JSON or pcap file for the UI to save; UNKNOWN_CALL if one is not logged. */
@@ -59,6 +65,7 @@ export const phoneCommands = [
   'hold',
   'mute',
   'sendDtmf',
+  'transfer',
   'history',
   'callDetail',
   'exportCalls',

@@ -9,6 +9,7 @@ export type PhoneErrorCode =
   | 'REGISTER_FAILED'
   | 'TRANSPORT_FAILED'
   | 'CALL_FAILED'
+  | 'TRANSFER_FAILED'
   | 'MEDIA_FAILED'
   | 'PORT_RANGE_EXHAUSTED'
   | 'TOO_MANY_CALLS'

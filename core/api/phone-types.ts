@@ -172,7 +172,30 @@ export interface CallSnapshot {
   media?: CallMediaSnapshot;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
+  /** A transfer this call is being moved by (RFC 3515), as the transferor or the transferee sees it. */
+  transfer?: TransferStatus;
+  /** This call was placed because the peer of that call (our id) asked for it by REFER. */
+  transferredFrom?: string;
+  /** This call took the place of that one (our id) by an INVITE with Replaces (RFC 3891): an attended transfer. */
+  replaced?: string;
 }
+
+/** A transfer in progress or done (RFC 3515, RFC 5589). */
+export interface TransferStatus {
+  /** `transferor`: we sent the REFER; `transferee`: we received it and call the target. */
+  role: 'transferor' | 'transferee';
+  /** `requested`: REFER on its way; `trying`: accepted, the new call is under way; then `succeeded` or `failed`. */
+  state: 'requested' | 'trying' | 'succeeded' | 'failed';
+  /** Where the call goes (the Refer-To URI, without its headers). */
+  target: string;
+  /** Attended: the target's dialog with the transferor is replaced (RFC 3891). */
+  attended: boolean;
+  /** The REFER's failure status, or the last status the new call reached (the NOTIFY's message/sipfrag). */
+  status?: number;
+}
+
+/** Where a transfer sends a call: a dial string or URI (blind), or another call of ours to replace (attended). */
+export type TransferTarget = { to: string } | { replaces: string };
 
 /** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */
 export interface CallMediaSnapshot {

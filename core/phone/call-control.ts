@@ -1,3 +1,4 @@
+import type { Referral } from 'sip.js';
 import type { DtmfMethod, OtherCalls } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
@@ -22,6 +23,8 @@ export interface CallControlOptions {
   mediaPortRange?: { min: number; max: number };
   /** A call ended (the last call on a lost lease lets the phone move onto a new one). */
   onCallEnded: () => void;
+  /** A REFER arrived in a call (RFC 3515): the transfer it asks for (call-transfer.ts). */
+  onRefer: (call: PhoneCall, referral: Referral) => void;
 }
 
 /**
@@ -87,6 +90,7 @@ export class CallControl {
       if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
       this.emitCall(call);
     });
+    call.sip.onRefer((referral) => this.options.onRefer(call, referral));
     call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
       this.options.audio?.detach(call.id);
@@ -95,6 +99,16 @@ export class CallControl {
       this.options.onCallEnded(); // the last call on a lost lease has ended
     });
     this.emitCall(call);
+  }
+
+  /** A live call by our id (UNKNOWN_CALL when there is none). */
+  get(callId: string): PhoneCall {
+    return this.callById(callId);
+  }
+
+  /** Something about a call changed outside its SIP state (a transfer's progress): log it and tell the hosts. */
+  changed(call: PhoneCall): void {
+    if (this.calls.has(call.id)) this.emitCall(call);
   }
 
   private emitCall(call: PhoneCall): void {

@@ -63,6 +63,7 @@ export class IncomingAdmission {
       void sip.reject(482, 'Loop Detected').catch(this.options.failed('refusing a looped INVITE'));
       return;
     }
+    const replacing = sip.inviteHeaders.replaces?.[0] !== undefined ? this.replacedBy(sip.inviteHeaders.replaces[0]) : undefined;
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     call.localAddress = identity.advertisedAddress;
     calls.track(account, call);
@@ -70,9 +71,18 @@ export class IncomingAdmission {
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     // A call refused at once is logged and shown in the history, but never rings: no incoming event, so no
     // notification and no incoming-call view for a call the user could not take anyway.
-    const refusal = this.refusalOf(account, sip, identity);
+    const refusal = replacing !== undefined && 'status' in replacing ? replacing : this.refusalOf(account, sip, identity);
     if (refusal) {
       void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(this.options.failed('refusing an INVITE'));
+      return;
+    }
+    if (replacing !== undefined && 'call' in replacing) {
+      // RFC 3891 §3: the new dialog takes the old one's place without ringing, and the old one ends with a BYE.
+      call.replaced = replacing.call.id;
+      void sip
+        .answer()
+        .then(() => calls.hangup(replacing.call.id))
+        .catch(this.options.failed('taking over a replaced call'));
       return;
     }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
@@ -83,6 +93,25 @@ export class IncomingAdmission {
       if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
       else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }
+  }
+
+  /**
+   * RFC 3891 §3: the established call a `Replaces` header field names (`call-id;to-tag=OURS;from-tag=THEIRS`), or
+   * what to answer: 481 when there is none, 486 when it is confirmed and the header says `early-only`.
+   */
+  private replacedBy(value: string): { call: PhoneCall } | { status: number; reason: string; headers?: string[] } {
+    const [callId, ...params] = value.split(';').map((part) => part.trim());
+    const param = (name: string): string | undefined => params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+    const toTag = param('to-tag');
+    const fromTag = param('from-tag');
+    const call = this.options.calls.all().find((c) => {
+      const tags = c.sip.dialogTags;
+      return c.sip.callId === callId && tags !== undefined && tags.localTag === toTag && tags.remoteTag === fromTag;
+    });
+    if (!call || call.sip.state === 'terminated') return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+    if (call.sip.state !== 'established') return { status: 481, reason: 'Call/Transaction Does Not Exist (only established calls are replaced)' };
+    if (params.some((p) => p.toLowerCase() === 'early-only')) return { status: 486, reason: 'Busy Here' };
+    return { call };
   }
 
   /** Why an incoming call is refused before it rings, if it is: what to answer. */

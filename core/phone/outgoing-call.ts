@@ -30,7 +30,8 @@ export interface OutgoingCallsOptions {
 export class OutgoingCalls {
   constructor(private readonly options: OutgoingCallsOptions) {}
 
-  async call(request: CallRequest): Promise<CallSnapshot> {
+  /** `extraHeaders`: what a transfer adds to the INVITE (Replaces, Referred-By). */
+  async call(request: CallRequest, extraHeaders: string[] = []): Promise<CallSnapshot> {
     await this.options.leaseMoving(); // accounts moving onto a new lease are not there to call from
     const account = this.options.account(request.accountId);
     const calls = this.options.calls;
@@ -61,7 +62,7 @@ export class OutgoingCalls {
     let sip: SipCall;
     try {
       sip = lent.identity.createCall(uri, {
-        extraHeaders: privacy.extraHeaders,
+        extraHeaders: [...privacy.extraHeaders, ...extraHeaders],
         ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
       });
     } catch (error) {

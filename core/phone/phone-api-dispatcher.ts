@@ -67,6 +67,16 @@ const validators: Record<PhoneCommand, Validator> = {
     if (method !== undefined && method !== 'rfc4733' && method !== 'info') throw invalid('method must be rfc4733 or info');
     return [id(call, 'call'), digits, method];
   },
+  transfer: ([call, target]) => {
+    if (typeof target !== 'object' || target === null) throw invalid('transfer needs { to } or { replaces }');
+    const { to, replaces } = target as Record<string, unknown>;
+    if ((to === undefined) === (replaces === undefined)) throw invalid('transfer needs exactly one of to and replaces');
+    if (to !== undefined) {
+      if (typeof to !== 'string' || to.length === 0 || to.length > 256) throw invalid('to must be 1-256 characters');
+      return [id(call, 'call'), { to }];
+    }
+    return [id(call, 'call'), { replaces: id(replaces, 'replaces') }];
+  },
   history: ([filter]) => {
     if (filter === undefined) return [undefined];
     if (typeof filter !== 'object' || filter === null) throw invalid('filter must be an object');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot, TransferStatus } from '../api/phone-types.js';
 import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
@@ -15,6 +15,12 @@ export class PhoneCall {
   localAddress?: string;
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
+  /** A transfer this call is being moved by. */
+  transfer?: TransferStatus;
+  /** Placed on a REFER received in that call (our id). */
+  transferredFrom?: string;
+  /** Took the place of that call (our id) by Replaces. */
+  replaced?: string;
 
   constructor(
     readonly accountId: string,
@@ -49,6 +55,9 @@ export class PhoneCall {
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
+    if (this.transfer) snapshot.transfer = { ...this.transfer };
+    if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
+    if (this.replaced !== undefined) snapshot.replaced = this.replaced;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

@@ -10,6 +10,7 @@ import type {
   PhoneSettings,
   PhoneSnapshot,
   RegistrationSnapshot,
+  TransferTarget,
 } from '../api/phone-types.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
@@ -25,6 +26,7 @@ import { AccountSettings } from './account-settings.js';
 import { CallAudioPort } from './call-audio-port.js';
 import { CallControl } from './call-control.js';
 import { CallHistory } from './call-history.js';
+import { CallTransfers } from './call-transfer.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { FailureTally } from './failure-tally.js';
 import { IncomingAdmission } from './incoming-admission.js';
@@ -109,6 +111,7 @@ export class Phone implements PhoneApi {
   private readonly identities: LeasedIdentities;
   private readonly admission: IncomingAdmission;
   private readonly outgoing: OutgoingCalls;
+  private readonly transfers: CallTransfers;
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
   private readonly sockets: SipSockets;
@@ -132,6 +135,7 @@ export class Phone implements PhoneApi {
       lease,
       ...(options.mediaPortRange ? { mediaPortRange: options.mediaPortRange } : {}),
       onCallEnded: () => this.lease.moveToNewLeaseWhenIdle(),
+      onRefer: (call, referral) => this.transfers.onRefer(call, referral),
     });
     this.accountSettings = new AccountSettings({
       ...(options.settingsFile !== undefined ? { settingsFile: options.settingsFile } : {}),
@@ -189,6 +193,7 @@ export class Phone implements PhoneApi {
       lease,
       emit,
     });
+    this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
     this.log = new CallHistory(this.callLog, options.signatureKeys);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
@@ -289,6 +294,10 @@ export class Phone implements PhoneApi {
 
   sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void> {
     return this.calls.sendDtmf(callId, digits, method);
+  }
+
+  transfer(callId: string, target: TransferTarget): Promise<void> {
+    return this.transfers.transfer(callId, target);
   }
 
   history(filter?: CallLogFilter): Promise<CallLogPage> {

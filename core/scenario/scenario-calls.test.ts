@@ -30,4 +30,14 @@ describe('everyday call scenarios', () => {
     expect(failures(report)).toEqual([]);
     expect(report.ok).toBe(true);
   });
+
+  it('transfer-blind.yaml: REFER to carol; alice and carol end up talking, bob is out', async () => {
+    const report = await run('transfer-blind.yaml');
+    expect(failures(report)).toEqual([]);
+  });
+
+  it('transfer-attended.yaml: REFER with Replaces after a consultation; carol talks with alice in place of bob', async () => {
+    const report = await run('transfer-attended.yaml');
+    expect(failures(report)).toEqual([]);
+  });
 });

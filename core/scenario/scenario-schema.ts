@@ -148,6 +148,15 @@ export const stepSchemas = {
   hold: z.object({ ...callRef, ...by }).strict(),
   /** Resuming a held call holds the one that talks on that agent (a swap). */
   resume: z.object({ ...callRef, ...by }).strict(),
+  /**
+   * Transfer a call by REFER (RFC 3515): blind to `to` (an agent or a dial string), or attended with `replaces: CALL`
+   * (Refer-To with Replaces naming the acting agent's leg of that call, RFC 3891). The step ends once the REFER is
+   * accepted; `expect: { call, transfer: succeeded }` waits for the outcome.
+   */
+  transfer: z
+    .object({ ...callRef, ...by, to: z.string().min(1).max(256).optional(), replaces: name.optional() })
+    .strict()
+    .refine((t) => (t.to === undefined) !== (t.replaces === undefined), { message: 'transfer needs exactly one of to and replaces' }),
   wait: duration,
   /** Fault injection (seed 003): the embedded lab's primary or secondary soft switch stops answering. */
   stop_mgc: z.enum(['primary', 'secondary']),
@@ -197,6 +206,8 @@ export const stepSchemas = {
       caller_identified: z.boolean().optional(),
       /** The leg's hold: `local` = this side holds it, `remote` = the peer holds it, `none` = neither. */
       hold: z.enum(['local', 'remote', 'none']).optional(),
+      /** The transfer this leg is part of (as transferor or transferee) reached this state. */
+      transfer: z.enum(['trying', 'succeeded', 'failed']).optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z

@@ -2,6 +2,9 @@ import {
   Invitation,
   Inviter,
   SessionState,
+  UserAgent,
+  type Notification,
+  type Referral,
   type Session,
   type SessionDescriptionHandler,
 } from 'sip.js';
@@ -47,6 +50,7 @@ export class SipCall {
   localHold = false;
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
+  private referListener?: (referral: Referral) => void;
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
 
@@ -71,6 +75,11 @@ export class SipCall {
         const digit = dtmfRelayDigit(info.request.getHeader('content-type') ?? '', info.request.body);
         info.accept().catch(() => undefined);
         if (digit) for (const listener of this.infoDigitListeners) listener(digit);
+      },
+      // RFC 3515 §2.4.2: a REFER nobody takes is declined (sip.js would follow it by itself).
+      onRefer: (referral) => {
+        if (this.referListener) this.referListener(referral);
+        else void referral.reject({ statusCode: 603 }).catch(() => undefined);
       },
     };
   }
@@ -115,6 +124,63 @@ export class SipCall {
   onInfoDigit(listener: (digit: { digit: string; durationMs: number }) => void): () => void {
     this.infoDigitListeners.add(listener);
     return () => this.infoDigitListeners.delete(listener);
+  }
+
+  /** An in-dialog REFER (RFC 3515): the listener accepts or rejects it. */
+  onRefer(listener: (referral: Referral) => void): void {
+    this.referListener = listener;
+  }
+
+  /**
+   * Send a REFER (RFC 3515 §2.4.1) asking the peer to call `target` — a URI (blind transfer), or another established
+   * call, whose dialog the Refer-To names with Replaces (RFC 3891 §5, attended transfer). Resolves with the REFER's
+   * final status; the peer's NOTIFYs about the new call go to `onNotify`.
+   */
+  async refer(target: string | SipCall, onNotify: (notification: Notification) => void): Promise<number> {
+    if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot transfer a call in state ${this.state}`);
+    let referTo: Parameters<Session['refer']>[0];
+    if (typeof target === 'string') {
+      const uri = UserAgent.makeURI(target);
+      if (!uri) throw new SipCallError('INVALID_STATE', `"${target}" is not a SIP URI`);
+      referTo = uri;
+    } else {
+      if (target.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot replace a call in state ${target.state}`);
+      referTo = target.session;
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.session
+        .refer(referTo, {
+          onNotify,
+          requestDelegate: {
+            onAccept: (response) => resolve(statusOf(response)),
+            onReject: (response) => resolve(statusOf(response)),
+          },
+        })
+        .catch(reject);
+    });
+  }
+
+  /**
+   * A NOTIFY in this dialog about a REFER we accepted (RFC 3515 §2.4.4-2.4.5): `message/sipfrag` with the status line
+   * of the new call, `Subscription-State: active` while it is provisional, `terminated` once it is final.
+   */
+  notifyRefer(statusLine: string, final: boolean, referCseq?: number): void {
+    const dialog = this.session.dialog;
+    if (!dialog || this.state !== 'established') return;
+    dialog.notify(undefined, {
+      extraHeaders: [
+        `Event: refer${referCseq !== undefined ? `;id=${referCseq}` : ''}`,
+        // RFC 6665 §4.1.3: an active subscription says how long it lasts; the end says why (RFC 6665 §4.1.3 reasons).
+        final ? 'Subscription-State: terminated;reason=noresource' : 'Subscription-State: active;expires=60',
+      ],
+      body: { contentDisposition: 'render', contentType: 'message/sipfrag', content: statusLine },
+    });
+  }
+
+  /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
+  get dialogTags(): { localTag: string; remoteTag: string } | undefined {
+    const dialog = this.session.dialog;
+    return dialog ? { localTag: dialog.localTag, remoteTag: dialog.remoteTag } : undefined;
   }
 
   /** Resolves once the call is terminated, whatever the reason. */
@@ -225,14 +291,16 @@ export class SipCall {
   /**
    * RFC 3261 §14.1: a new re-INVITE MUST wait until an ongoing INVITE client transaction is completed and an
    * ongoing INVITE server transaction is confirmed (its ACK arrived): the peer's re-INVITE or the ACK to our 200
-   * for it may still be on its way. Waits at most 64·T1 (the longest an ACK can take), then lets sip.js refuse.
+   * for it — the initial INVITE's too, when we answered the call — may still be on its way. Waits at most 64·T1 (the longest an ACK can take), then lets sip.js refuse.
    */
   private async inviteTransactionsIdle(maxWaitMs = 32_000): Promise<void> {
     const deadline = Date.now() + maxWaitMs;
     const busy = (): boolean => {
       // The api's Session.dialog is typed as the core interface; the object is the SessionDialog with these fields.
       const dialog = this.session.dialog as SessionDialog | undefined;
-      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined);
+      // `ackWait` (private in sip.js's types): our 2xx to the initial INVITE still waits for its ACK.
+      const ackWait = (dialog as { ackWait?: boolean } | undefined)?.ackWait === true;
+      return dialog !== undefined && (dialog.reinviteUserAgentClient !== undefined || dialog.reinviteUserAgentServer !== undefined || ackWait);
     };
     while (busy() && this.state === 'established' && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -129,6 +129,8 @@ export class SipIdentity {
       logLevel: 'error',
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
+      // RFC 3891 §6: an INVITE with Replaces is taken (incoming-admission.ts matches it across the account's calls).
+      sipExtensionExtraSupported: ['replaces'],
       sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
       noAnswerTimeout: 120,
     };

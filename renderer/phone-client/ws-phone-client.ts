@@ -3,7 +3,7 @@ import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
-import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
+import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from '../../core/api/phone-types.js';
 import type { PhoneWireMessage, PhoneWireRequest } from '../../core/api/phone-wire.js';
 
 /** PhoneApi over the `veilphone serve` WebSocket (the same commands the Electron preload bridges). */
@@ -76,6 +76,9 @@ export class WsPhoneClient implements PhoneApi {
   }
   async sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void> {
     await this.request('sendDtmf', [callId, digits, method]);
+  }
+  async transfer(callId: string, target: TransferTarget): Promise<void> {
+    await this.request('transfer', [callId, target]);
   }
   history(filter?: CallLogFilter): Promise<CallLogPage> {
     return this.request('history', [filter]) as Promise<CallLogPage>;

@@ -21,10 +21,10 @@ const policy = { ...phoneUasPolicy, supported: () => ['outbound'] };
 describe('screenUasRequest (RFC 3261 §8.2)', () => {
   it('refuses a method the phone does not take with 405 and the true Allow, an unknown one with 501', () => {
     const register = screenUasRequest(request('REGISTER'), policy)!;
-    expect([register.status, register.get('allow'), register.get('to')]).toEqual([405, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO', expect.stringMatching(/;tag=/)]);
+    expect([register.status, register.get('allow'), register.get('to')]).toEqual([405, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY', expect.stringMatching(/;tag=/)]);
     expect(screenUasRequest(request('MESSAGE'), policy)!.status).toBe(405);
     const unknown = screenUasRequest(request('NEWMETHOD'), policy)!;
-    expect([unknown.status, unknown.get('allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO']);
+    expect([unknown.status, unknown.get('allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY']);
   });
 
   it('refuses option tags it does not support with 420, but never an ACK or a CANCEL, and lets supported ones pass', () => {

@@ -10,9 +10,12 @@ export interface UasPolicy {
   sessionTypes: readonly string[];
 }
 
-/** The methods a Veilphone identity acts on: calls, their DTMF (INFO) and OPTIONS. A phone is no registrar. */
+/**
+ * The methods a Veilphone identity acts on: calls, their DTMF (INFO), OPTIONS, and transfer (REFER, RFC 3515, and the
+ * NOTIFYs reporting on one). A phone is no registrar.
+ */
 export const phoneUasPolicy: UasPolicy = {
-  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'],
+  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY'],
   supported: () => [],
   sessionTypes: ['application/sdp'],
 };
