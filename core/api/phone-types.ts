@@ -40,6 +40,22 @@ export interface AccountConfig {
    * Linphone do. Off by default: only the account's servers may ring the phone; a stranger gets 403 (issue 17 item 5).
    */
   directCalls?: boolean;
+  /** Do not disturb: every incoming call is refused with this status (logged, never ringing) while it is set. */
+  doNotDisturb?: { status: 486 | 603 };
+  /** Call forwarding: incoming calls are sent on to another number (RFC 3261 §21.3.3, 302 Moved Temporarily). */
+  forward?: CallForwarding;
+}
+
+/**
+ * When and where incoming calls are forwarded: `always`; `busy`, while another call of the phone is talking; or
+ * `no-answer`, when a call has rung `afterMs` without being answered. The caller is told by a 302 whose Contact is
+ * `to` (a number, user or SIP URI in the account's domain).
+ */
+export interface CallForwarding {
+  when: 'always' | 'busy' | 'no-answer';
+  to: string;
+  /** `no-answer`: how long the call rings first (default 20 s). */
+  afterMs?: number;
 }
 
 /**
@@ -178,6 +194,10 @@ export interface CallSnapshot {
   transferredFrom?: string;
   /** This call took the place of that one (our id) by an INVITE with Replaces (RFC 3891): an attended transfer. */
   replaced?: string;
+  /** Incoming: forwarded to this URI (302). */
+  forwardedTo?: string;
+  /** Outgoing: placed because that call (our id) was redirected (3xx, RFC 3261 §8.1.3.4). */
+  redirectedFrom?: string;
 }
 
 /** A transfer in progress or done (RFC 3515, RFC 5589). */

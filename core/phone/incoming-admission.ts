@@ -3,6 +3,7 @@ import type { SipIdentity } from '../sip/sip-identity.js';
 import { formatEndpoint } from '../sip/transport/endpoint.js';
 import { detectIncomingAnonymity } from '../privacy/incoming-anonymity.js';
 import type { CallControl } from './call-control.js';
+import { dialTargetToUri } from './dial-target.js';
 import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
@@ -85,14 +86,39 @@ export class IncomingAdmission {
         .catch(this.options.failed('taking over a replaced call'));
       return;
     }
+    const forward = account.config.forward;
+    const talking = calls.all().some((c) => c !== call && c.sip.state === 'established');
+    if (forward && (forward.when === 'always' || (forward.when === 'busy' && talking))) {
+      this.forward(account, call);
+      return;
+    }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
     void sip.ring().catch(this.options.failed('ringing (180)'));
+    if (forward?.when === 'no-answer') {
+      const timer = setTimeout(() => {
+        if (sip.state === 'incoming') this.forward(account, call);
+      }, forward.afterMs ?? 20_000);
+      void sip.whenEnded().then(() => clearTimeout(timer));
+    }
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'auto') {
       const answerNow = (): void => void sip.answer().catch(this.options.failed('answering automatically'));
       if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
       else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }
+  }
+
+  /** RFC 3261 §21.3.3: tell the caller to try the account's forwarding target instead (302 with it as Contact). */
+  private forward(account: AccountRuntime, call: PhoneCall): void {
+    let uri: string;
+    try {
+      uri = dialTargetToUri(account.config.forward!.to, account.domain);
+    } catch (error) {
+      this.options.emit({ type: 'error', code: 'INVALID_TARGET', message: `cannot forward to "${account.config.forward!.to}": ${(error as Error).message}` });
+      return;
+    }
+    call.forwardedTo = uri;
+    void call.sip.reject(302, 'Moved Temporarily', [`Contact: <${uri}>`]).catch(this.options.failed('forwarding a call (302)'));
   }
 
   /**
@@ -125,6 +151,8 @@ export class IncomingAdmission {
     }
     const lease = this.options.lease();
     if (lease && leaseStatus(lease).state === 'lost') return { status: 503, reason: 'Service Unavailable (lease lost)' }; // RFC 3261 §21.5.4
+    // Do not disturb: 486 Busy Here (RFC 3261 §21.4.24) or 603 Decline (§21.6.2), as the user chose.
+    if (account.config.doNotDisturb) return { status: account.config.doNotDisturb.status, reason: account.config.doNotDisturb.status === 603 ? 'Decline' : 'Busy Here' };
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') return { status: answer.status };
     return undefined;

@@ -26,12 +26,18 @@ export interface OutgoingCallsOptions {
   emit: EmitPhoneEvent;
 }
 
+/** How many redirects (3xx) in a row a call follows. */
+const maxRedirects = 3;
+
 /** Places outgoing calls: the dial string through the privacy plan to an INVITE from the account's sending identity. */
 export class OutgoingCalls {
   constructor(private readonly options: OutgoingCallsOptions) {}
 
-  /** `extraHeaders`: what a transfer adds to the INVITE (Replaces, Referred-By). */
-  async call(request: CallRequest, extraHeaders: string[] = []): Promise<CallSnapshot> {
+  /**
+   * `extraHeaders`: what a transfer adds to the INVITE (Replaces, Referred-By). `redirectedFrom`: the call whose 3xx
+   * this one follows (`hops` redirects so far).
+   */
+  async call(request: CallRequest, extraHeaders: string[] = [], redirectedFrom?: { id: string; hops: number }): Promise<CallSnapshot> {
     await this.options.leaseMoving(); // accounts moving onto a new lease are not there to call from
     const account = this.options.account(request.accountId);
     const calls = this.options.calls;
@@ -73,9 +79,21 @@ export class OutgoingCalls {
     call.localAddress = lent.address;
     call.anonymity = privacy.mode;
     call.sent = sip.sentHeaders();
+    if (redirectedFrom) call.redirectedFrom = redirectedFrom.id;
     calls.track(account, call);
     void sip.whenEnded().then(() => lent.finish().catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
-    void sip.invite().catch((error: Error) => this.options.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
+    void sip
+      .invite()
+      .then((status) => {
+        // RFC 3261 §8.1.3.4: a redirect (call forwarding) is followed to its first SIP Contact, presenting the caller the
+        // same way, at most `maxRedirects` times (a loop of forwards ends there).
+        const next = sip.redirectTargets[0];
+        const hops = (redirectedFrom?.hops ?? 0) + 1;
+        if (status < 300 || status >= 400 || next === undefined || hops > maxRedirects) return;
+        const followed: CallRequest = { target: next, accountId: config.id, anonymity: privacy.mode, ...(request.anonymityLevel !== undefined ? { anonymityLevel: request.anonymityLevel } : {}) };
+        return this.call(followed, extraHeaders, { id: call.id, hops }).then(() => undefined);
+      })
+      .catch((error: Error) => this.options.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));
     return call.snapshot();
   }
 }

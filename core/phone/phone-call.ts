@@ -21,6 +21,9 @@ export class PhoneCall {
   transferredFrom?: string;
   /** Took the place of that call (our id) by Replaces. */
   replaced?: string;
+  /** Incoming: sent on to this URI by a 302 (call forwarding). Outgoing: placed on a 3xx from that call (our id). */
+  forwardedTo?: string;
+  redirectedFrom?: string;
 
   constructor(
     readonly accountId: string,
@@ -58,6 +61,8 @@ export class PhoneCall {
     if (this.transfer) snapshot.transfer = { ...this.transfer };
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;
+    if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
+    if (this.redirectedFrom !== undefined) snapshot.redirectedFrom = this.redirectedFrom;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

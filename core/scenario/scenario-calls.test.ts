@@ -40,4 +40,9 @@ describe('everyday call scenarios', () => {
     const report = await run('transfer-attended.yaml');
     expect(failures(report)).toEqual([]);
   });
+
+  it('dnd-forward.yaml: do not disturb answers 603, forwarding answers 302 and the caller reaches the target, which answers by itself after a delay', async () => {
+    const report = await run('dnd-forward.yaml');
+    expect(failures(report)).toEqual([]);
+  });
 });

@@ -15,12 +15,13 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, _ and - (max 32)');
 const sipServer = z.string().regex(/^sips?:/i, 'a sip: URI such as sip:127.0.0.1:5060;transport=udp');
 
-/** `auto`, `manual`, or `reject:486` (the status to reject with). */
+/** `auto`, `auto:2s` (after ringing that long), `manual`, or `reject:486` (the status to reject with). */
 const answer = z
   .string()
-  .regex(/^(auto|manual|reject:[3-6]\d\d)$/, 'auto, manual or reject:<status>')
+  .regex(/^(auto|auto:\d+(ms|s)|manual|reject:[3-6]\d\d)$/, 'auto, auto:<duration>, manual or reject:<status>')
   .transform((text) => {
     if (text === 'auto') return { kind: 'auto' as const };
+    if (text.startsWith('auto:')) return { kind: 'auto' as const, delayMs: parseDuration(text.slice(5))! };
     if (text === 'manual') return { kind: 'manual' as const };
     return { kind: 'reject' as const, status: Number(text.slice(7)) };
   });
@@ -68,6 +69,10 @@ export const agentSchema = z
     keepalive: duration.optional(),
     /** Take calls sent straight to the Contact by anyone (default: only from the agent's servers; others get 403). */
     direct_calls: z.boolean().optional(),
+    /** Do not disturb: every incoming call is refused with this status, never ringing. */
+    dnd: z.union([z.literal(486), z.literal(603)]).optional(),
+    /** Call forwarding by 302: `always`, when `busy` (another call talks), or on `no-answer` after `after`. */
+    forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
   })
   .strict()
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });

@@ -11,7 +11,7 @@ import {
 import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { HangupParty } from '../api/phone-types.js';
-import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
+import { parseNameAddr, parseSipUri, splitOutsideQuotes, type NameAddr } from './message/index.js';
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -48,6 +48,8 @@ export class SipCall {
   answeredAt?: number;
   endedAt?: number;
   localHold = false;
+  /** Outgoing, answered with a 3xx: the sip/sips Contacts it named, in order. */
+  redirectTargets: string[] = [];
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
   private referListener?: (referral: Referral) => void;
@@ -346,6 +348,11 @@ export class SipCall {
   private recordFinal(response: IncomingResponse): void {
     this.finalStatus = statusOf(response);
     this.finalReason = response.message.reasonPhrase;
+    if (this.finalStatus >= 300 && this.finalStatus < 400) {
+      // RFC 3261 §8.1.3.4: a redirect's Contacts are where to try next.
+      const contacts = response.message.getHeaders('contact').flatMap((value) => splitOutsideQuotes(value, ','));
+      this.redirectTargets = contacts.map((text) => safeNameAddr(text)).filter((addr): addr is NameAddr => addr !== undefined && /^sips?$/i.test(addr.uri.scheme)).map((addr) => formatUri(addr));
+    }
     if (this.state === 'terminated') this.emit();
   }
 
