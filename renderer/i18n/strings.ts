@@ -1,3 +1,4 @@
+import { callStrings } from './call-strings.js';
 import { desktopStrings } from './desktop-strings.js';
 
 /** Every user-facing string, in English and Japanese. Keys name what the string is for. */
@@ -269,5 +270,6 @@ export const strings: Record<Language, Record<StringKey, string>> = { en, ja };
 
 export function translate(language: Language, key: string): string {
   const desktop = desktopStrings as Record<Language, Record<string, string>>;
-  return (strings[language] as Record<string, string>)[key] ?? desktop[language][key] ?? (en as Record<string, string>)[key] ?? desktop.en[key] ?? key;
+  const calls = callStrings as Record<Language, Record<string, string>>;
+  return (strings[language] as Record<string, string>)[key] ?? desktop[language][key] ?? calls[language][key] ?? (en as Record<string, string>)[key] ?? desktop.en[key] ?? calls.en[key] ?? key;
 }

@@ -5,6 +5,8 @@ import { sendDtmfDigit } from '../store/dtmf-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { CallDiagnostics } from './CallDiagnostics.js';
+import { CallList } from './CallList.js';
+import { focusedCall } from './call-focus.js';
 import { Dialer } from './Dialer.js';
 import { History } from './History.js';
 import { IncomingCall } from './IncomingCall.js';
@@ -59,15 +61,26 @@ export function App() {
   useAudioBridge();
   const list = Object.values(calls);
   const incoming = list.filter((c) => c.state === 'incoming');
-  const active = list.find((c) => c.state !== 'incoming');
+  // several calls: the main card shows the one that talks; the others (waiting, held) are in the call list
+  const active = focusedCall(list);
   return (
     <div className={view === 'settings' ? 'app settings-open' : 'app'}>
       <StatusBar />
       <main>
-        {incoming.map((call) => (
-          <IncomingCall key={call.id} call={call} />
-        ))}
-        {view === 'settings' ? <Settings /> : active ? <ActiveCall call={active} /> : <Dialer />}
+        {!active &&
+          incoming.map((call) => (
+            <IncomingCall key={call.id} call={call} />
+          ))}
+        {view === 'settings' ? (
+          <Settings />
+        ) : active ? (
+          <>
+            <ActiveCall call={active} />
+            <CallList focused={active} calls={list} />
+          </>
+        ) : (
+          <Dialer />
+        )}
         {error && (
           <p className="error" role="alert">
             {t(`error_${error.code}`)} <small>({error.message})</small>{' '}

@@ -1,0 +1,51 @@
+/**
+ * Strings of the several-calls and transfer views (CallList, TransferControl), in English and Japanese. Kept beside
+ * strings.ts so that each group of views owns its table; `translate` reads it too.
+ */
+const en = {
+  otherCalls: 'Other calls',
+  waitingCall: 'Call waiting',
+  answerHold: 'Hold and answer',
+  answerEnd: 'End and answer',
+  swapTo: 'Swap',
+  held: 'On hold',
+  transfer: 'Transfer',
+  transferTo: 'Transfer to',
+  transferTarget: 'Transfer to number or user',
+  transferBlind: 'Transfer now',
+  consult: 'Call first',
+  connectTo: 'Connect {party} here',
+  transfer_requested: 'Transfer requested…',
+  transfer_trying: 'Transferring…',
+  transfer_succeeded: 'Transferred',
+  transfer_failed: 'Transfer failed',
+  transferredFrom: 'Transferred call',
+  replacedCall: 'Transferred to you',
+  error_TRANSFER_FAILED: 'The transfer was refused',
+} as const;
+
+export type CallStringKey = keyof typeof en;
+
+const ja: Record<CallStringKey, string> = {
+  otherCalls: 'ほかの通話',
+  waitingCall: '割込着信',
+  answerHold: '保留して応答',
+  answerEnd: '終了して応答',
+  swapTo: '切替',
+  held: '保留中',
+  transfer: '転送',
+  transferTo: '転送先',
+  transferTarget: '転送先の番号またはユーザー名',
+  transferBlind: 'すぐに転送',
+  consult: '先に発信',
+  connectTo: '{party}をこちらにつなぐ',
+  transfer_requested: '転送を依頼中…',
+  transfer_trying: '転送中…',
+  transfer_succeeded: '転送しました',
+  transfer_failed: '転送できませんでした',
+  transferredFrom: '転送された通話',
+  replacedCall: '転送されてきた通話',
+  error_TRANSFER_FAILED: '転送が拒否されました',
+};
+
+export const callStrings: Record<'en' | 'ja', Record<CallStringKey, string>> = { en, ja };
