@@ -1,3 +1,4 @@
+import type { Contact, ContactInput } from './contact-types.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from './call-log-types.js';
 import type { PhoneAudioPort } from './audio-port.js';
 import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from './phone-types.js';
@@ -45,6 +46,11 @@ export interface PhoneApi {
   callDetail(id: string): Promise<CallLogDetail | undefined>;
   /** Logged calls (by our call id) as a JSON or pcap file for the UI to save; UNKNOWN_CALL if one is not logged. */
   exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile>;
+  /** The address book: contacts whose name or number contains `query` (all when empty), favourites first. */
+  contacts(query?: string): Promise<Contact[]>;
+  /** Add (no id) or change a contact; INVALID_ARGUMENT without a name or a number, UNKNOWN_CONTACT for an unknown id. */
+  saveContact(contact: ContactInput): Promise<Contact>;
+  removeContact(id: string): Promise<void>;
   subscribe(listener: (event: PhoneEvent) => void): () => void;
   /** The audio bridge (microphone in, far end out, per call), when the host routes call audio to the UI. */
   audio?: PhoneAudioPort;
@@ -69,6 +75,9 @@ export const phoneCommands = [
   'history',
   'callDetail',
   'exportCalls',
+  'contacts',
+  'saveContact',
+  'removeContact',
 ] as const satisfies ReadonlyArray<Exclude<keyof PhoneApi, 'subscribe' | 'audio'>>;
 
 export type PhoneCommand = (typeof phoneCommands)[number];

@@ -2,6 +2,7 @@
 export type PhoneErrorCode =
   | 'UNKNOWN_ACCOUNT'
   | 'UNKNOWN_CALL'
+  | 'UNKNOWN_CONTACT'
   | 'INVALID_TARGET'
   | 'INVALID_ARGUMENT'
   | 'INVALID_STATE'

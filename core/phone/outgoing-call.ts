@@ -1,3 +1,4 @@
+import type { Contact } from '../api/contact-types.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallRequest, CallSnapshot } from '../api/phone-types.js';
 import { presentByDefault } from '../privacy/anonymity.js';
@@ -24,6 +25,8 @@ export interface OutgoingCallsOptions {
   recovered: () => Promise<void>;
   lease: () => PhoneLease | undefined;
   emit: EmitPhoneEvent;
+  /** The address-book entry a dialled number belongs to (its "always call anonymously" is honoured). */
+  contactFor?: (number: string) => Contact | undefined;
 }
 
 /** How many redirects (3xx) in a row a call follows. */
@@ -43,6 +46,12 @@ export class OutgoingCalls {
     const calls = this.options.calls;
     if (calls.size >= this.options.maxCalls) throw new PhoneError('TOO_MANY_CALLS', `${calls.size} calls are going on, the most this phone takes at once`);
     const config = account.config;
+    // Issue 22 item 5: a contact to be called anonymously is, whatever the dialer's switch said; a typed 186 still
+    // presents (the dial rule decides over the choice, core/privacy).
+    const contact = this.options.contactFor?.(matchDialRules(request.target, config.dialRules).rest);
+    if (contact?.anonymous && (request.anonymity === undefined || request.anonymity === 'default' || request.anonymity === 'none')) {
+      request = { ...request, anonymity: config.anonymity?.mode ?? 'header' };
+    }
     // SPEC A: the dial string, this call's choice and the account default decide what the INVITE presents.
     const privacy = planCallPrivacy({
       dialString: request.target,

@@ -1,4 +1,5 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
+import type { Contact, ContactInput } from '../api/contact-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
@@ -14,6 +15,7 @@ import type {
 } from '../api/phone-types.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
+import { ContactBookError } from '../calllog/contact-book.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -192,6 +194,7 @@ export class Phone implements PhoneApi {
       recovered: () => this.recovery.recovered(),
       lease,
       emit,
+      contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
     this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
     this.log = new CallHistory(this.callLog, options.signatureKeys);
@@ -313,6 +316,26 @@ export class Phone implements PhoneApi {
     return this.log.exportCalls(ids, format);
   }
 
+  async contacts(query?: string): Promise<Contact[]> {
+    return this.callLog.contacts.search(query);
+  }
+
+  async saveContact(contact: ContactInput): Promise<Contact> {
+    try {
+      return this.callLog.contacts.save(contact);
+    } catch (error) {
+      throw contactError(error);
+    }
+  }
+
+  async removeContact(id: string): Promise<void> {
+    try {
+      this.callLog.contacts.remove(id);
+    } catch (error) {
+      throw contactError(error);
+    }
+  }
+
   /** The live SIP call behind a call id (scenario runner and media wiring). */
   sipCall(callId: string): SipCall {
     return this.calls.sipCall(callId);
@@ -348,4 +371,10 @@ export class Phone implements PhoneApi {
     if (this.stopped) throw new PhoneError('INVALID_STATE', 'the phone has been shut down');
     return this.accounts.get(accountId);
   }
+}
+
+/** The address book's typed errors as PhoneErrors (an unknown id, a contact without a name or a number). */
+function contactError(error: unknown): PhoneError {
+  if (error instanceof ContactBookError) return new PhoneError(error.code === 'UNKNOWN_CONTACT' ? 'UNKNOWN_CONTACT' : 'INVALID_ARGUMENT', error.message);
+  return new PhoneError('STORAGE_FAILED', (error as Error).message);
 }

@@ -1,6 +1,7 @@
 import type { PhoneAudioPort } from '../../core/api/audio-port.js';
 import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
+import type { Contact, ContactInput } from '../../core/api/contact-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
 import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from '../../core/api/phone-types.js';
@@ -88,6 +89,15 @@ export class WsPhoneClient implements PhoneApi {
   }
   exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
     return this.request('exportCalls', [ids, format]) as Promise<CallLogFile>;
+  }
+  contacts(query?: string): Promise<Contact[]> {
+    return this.request('contacts', [query]) as Promise<Contact[]>;
+  }
+  saveContact(contact: ContactInput): Promise<Contact> {
+    return this.request('saveContact', [contact]) as Promise<Contact>;
+  }
+  async removeContact(id: string): Promise<void> {
+    await this.request('removeContact', [id]);
   }
   subscribe(listener: (event: PhoneEvent) => void): () => void {
     this.listeners.add(listener);
