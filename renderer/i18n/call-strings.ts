@@ -22,6 +22,15 @@ const en = {
   transferredFrom: 'Transferred call',
   replacedCall: 'Transferred to you',
   error_TRANSFER_FAILED: 'The transfer was refused',
+  contacts: 'Contacts',
+  contactMatches: 'Matching contacts',
+  addContact: 'Add to contacts',
+  deleteContact: 'Delete contact',
+  contactName: 'Name',
+  contactNumber: 'Contact number or SIP address',
+  alwaysAnonymous: 'Always anonymous',
+  favourite: 'Favourite',
+  error_UNKNOWN_CONTACT: 'That contact is no longer in the address book',
 } as const;
 
 export type CallStringKey = keyof typeof en;
@@ -46,6 +55,15 @@ const ja: Record<CallStringKey, string> = {
   transferredFrom: '転送された通話',
   replacedCall: '転送されてきた通話',
   error_TRANSFER_FAILED: '転送が拒否されました',
+  contacts: '連絡先',
+  contactMatches: '一致する連絡先',
+  addContact: '連絡先に追加',
+  deleteContact: '連絡先を削除',
+  contactName: '名前',
+  contactNumber: '連絡先の番号・SIPアドレス',
+  alwaysAnonymous: '常に非通知',
+  favourite: 'お気に入り',
+  error_UNKNOWN_CONTACT: 'その連絡先はもうありません',
 };
 
 export const callStrings: Record<'en' | 'ja', Record<CallStringKey, string>> = { en, ja };

@@ -6,6 +6,8 @@ import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { CallDiagnostics } from './CallDiagnostics.js';
 import { CallList } from './CallList.js';
+import { ContactSuggestions } from './ContactSuggestions.js';
+import { Contacts } from './Contacts.js';
 import { focusedCall } from './call-focus.js';
 import { Dialer } from './Dialer.js';
 import { History } from './History.js';
@@ -79,7 +81,11 @@ export function App() {
             <CallList focused={active} calls={list} />
           </>
         ) : (
-          <Dialer />
+          <>
+            <Dialer />
+            <ContactSuggestions />
+            <Contacts />
+          </>
         )}
         {error && (
           <p className="error" role="alert">

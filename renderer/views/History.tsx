@@ -4,6 +4,7 @@ import { callResults } from '../../core/api/history-query.js';
 import { virtualWindow } from '../../core/api/virtual-window.js';
 import { emptySearch, useHistory, type HistorySearch } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { AddContactButton } from './Contacts.js';
 import { useT } from './use-t.js';
 
 /** Fixed row height: the list renders only the rows in view (a log of 100,000 calls stays quick). */
@@ -95,9 +96,12 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
       <span className="result">{t(`result_${call.result}`)}</span>
       <time dateTime={new Date(call.startedAt).toISOString()}>{new Date(call.startedAt).toLocaleString(language)}</time>
       {!call.remoteAnonymous && call.remoteUser !== undefined ? (
-        <button type="button" className="redial" aria-label={`${t('call')} ${call.remoteShown}`} onClick={() => setDialString(call.remoteUser ?? '')}>
-          ↻
-        </button>
+        <span className="history-actions">
+          <button type="button" className="redial" aria-label={`${t('call')} ${call.remoteShown}`} onClick={() => setDialString(call.remoteUser ?? '')}>
+            ↻
+          </button>
+          <AddContactButton call={call} />
+        </span>
       ) : (
         <span />
       )}
