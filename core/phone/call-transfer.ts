@@ -45,7 +45,11 @@ export class CallTransfers {
     calls.changed(call);
     let referStatus: number;
     try {
-      referStatus = await call.sip.refer(typeof referTo === 'string' ? referTo : referTo.sip, (notification) => this.onNotify(call, status, notification));
+      // RFC 3892 Referred-By names us, unless this call withheld who we are (SPEC A).
+      const account = this.options.account(call.accountId);
+      const withheld = call.anonymity !== undefined && call.anonymity !== 'none';
+      const referredBy = withheld ? undefined : `sip:${account.config.user}@${account.domain}`;
+      referStatus = await call.sip.refer(typeof referTo === 'string' ? referTo : referTo.sip, (notification) => this.onNotify(call, status, notification), referredBy);
     } catch (error) {
       status.state = 'failed';
       calls.changed(call);

@@ -89,7 +89,7 @@ describe('Phone call transfer', () => {
     expect(alice.last(aliceToCarol.call.id)).toMatchObject({ state: 'established', remote: { user: 'carol' } });
 
     const refer = requests(bob, 'REFER', 'out')[0]!;
-    expect(refer.get('refer-to')).toMatch(/^<?sip:carol@/);
+    expect(refer.get('refer-to')).toMatch(/^<sip:carol@[^>?]+>$/); // RFC 3515 §2.1: name-addr form
     const notifies = requests(bob, 'NOTIFY', 'in');
     expect(notifies.map((n) => [n.body, n.get('subscription-state')!.split(';')[0], n.get('event'), n.get('content-type')])).toEqual([
       ['SIP/2.0 100 Trying', 'active', expect.stringMatching(/^refer/), 'message/sipfrag'],
@@ -127,10 +127,27 @@ describe('Phone call transfer', () => {
     expect(carol.last(replacing.id)!.remote.user).toBe('alice');
     expect(carol.last(bc.callee)).toMatchObject({ state: 'terminated', endedBy: 'local' });
     expect(carol.events.filter((e) => e.type === 'incoming').length).toBe(ringsBefore); // it never rang
+    // RFC 5589 §7.1: the target by its address-of-record (a proxy routing by registration reaches it), Replaces inside
+    expect(requests(bob, 'REFER', 'out')[0]!.get('refer-to')).toMatch(/^<sip:carol@[^?>]+\?Replaces=[^>]+>$/);
     const invite = requests(carol, 'INVITE', 'in').at(-1)!;
     const bcCallId = carol.last(bc.callee)!.sipCallId;
     expect(invite.get('replaces')).toMatch(new RegExp(`^${bcCallId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};`));
     expect(carol.trace.some((e) => e.dir === 'out' && /^SIP\/2\.0 200 /.test(e.raw) && e.raw.includes(`Call-ID: ${invite.callId}`) && /Supported:[^\r\n]*replaces/i.test(e.raw))).toBe(true);
+  });
+
+  it('names no one in Referred-By when the transferred call withheld the transferor (SPEC A)', async () => {
+    const { alice, bob, carol } = await setUp();
+    const placed = await bob.phone.call({ target: 'alice', anonymity: 'header' });
+    const atAlice = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    await alice.phone.answer(atAlice.id);
+    await until(() => bob.last(placed.id)?.state === 'established');
+    await bob.phone.transfer(placed.id, { to: 'carol' });
+    const atCarol = await until(() => carol.incomingFrom('alice'));
+    await carol.phone.answer(atCarol.id);
+    await until(() => bob.last(placed.id)?.transfer?.state === 'succeeded');
+    expect(requests(bob, 'REFER', 'out')[0]!.get('referred-by')).toBeUndefined();
+    expect(requests(carol, 'INVITE', 'in')[0]!.get('referred-by')).toBeUndefined();
+    expect(carol.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw).not.toMatch(/bob/i);
   });
 
   it('reports a target nobody can reach (404 in the final NOTIFY) and refuses transfers to no call or to the call itself', async () => {

@@ -10,6 +10,7 @@ import {
 } from 'sip.js';
 import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
+import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, splitOutsideQuotes, type NameAddr } from './message/index.js';
 
@@ -138,26 +139,38 @@ export class SipCall {
    * call, whose dialog the Refer-To names with Replaces (RFC 3891 §5, attended transfer). Resolves with the REFER's
    * final status; the peer's NOTIFYs about the new call go to `onNotify`.
    */
-  async refer(target: string | SipCall, onNotify: (notification: Notification) => void): Promise<number> {
+  async refer(target: string | SipCall, onNotify: (notification: Notification) => void, referredBy?: string): Promise<number> {
     if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot transfer a call in state ${this.state}`);
-    let referTo: Parameters<Session['refer']>[0];
+    let referTo: string;
     if (typeof target === 'string') {
-      const uri = UserAgent.makeURI(target);
-      if (!uri) throw new SipCallError('INVALID_STATE', `"${target}" is not a SIP URI`);
-      referTo = uri;
+      if (!UserAgent.makeURI(target)) throw new SipCallError('INVALID_STATE', `"${target}" is not a SIP URI`);
+      referTo = target;
     } else {
-      if (target.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot replace a call in state ${target.state}`);
-      referTo = target.session;
+      const dialog = target.session.dialog;
+      if (target.state !== 'established' || !dialog) throw new SipCallError('INVALID_STATE', `cannot replace a call in state ${target.state}`);
+      // RFC 3891 §6.1: to-tag and from-tag as the target sees them (its local tag is our remote one).
+      const replaces = encodeURIComponent(`${dialog.callId};to-tag=${dialog.remoteTag};from-tag=${dialog.localTag}`);
+      // RFC 5589 §7.1: the target's address-of-record reaches it through proxies that route by registration only
+      // (its Contact user is a random token no location service knows); an anonymous one is reached at its Contact.
+      const aor = target.remote.uri;
+      const where = /@anonymous\.invalid$|^sips?:anonymous@/i.test(aor) ? dialog.remoteTarget.toString() : aor;
+      referTo = `${where}?Replaces=${replaces}`;
     }
+    const extraHeaders = [
+      // RFC 3515 §2.1: the name-addr form, so that the URI's parameters and headers stay the URI's.
+      `Refer-To: <${referTo}>`,
+      `Contact: ${this.session.userAgent.contact.toString()}`,
+      // RFC 3892: who asked, unless this call withheld who we are (SPEC A).
+      ...(referredBy !== undefined ? [`Referred-By: <${referredBy}>`] : []),
+    ];
+    // sip.js's Session.refer writes Refer-To without angle brackets and always names our address-of-record in
+    // Referred-By; its `_refer` sends the REFER in the dialog with the header fields given and routes the NOTIFYs.
+    const session = this.session as unknown as {
+      _refer(onNotify: (notification: Notification) => void, delegate: OutgoingRequestDelegate, options: RequestOptions): Promise<unknown>;
+    };
     return new Promise<number>((resolve, reject) => {
-      this.session
-        .refer(referTo, {
-          onNotify,
-          requestDelegate: {
-            onAccept: (response) => resolve(statusOf(response)),
-            onReject: (response) => resolve(statusOf(response)),
-          },
-        })
+      session
+        ._refer(onNotify, { onAccept: (response) => resolve(statusOf(response)), onReject: (response) => resolve(statusOf(response)) }, { extraHeaders })
         .catch(reject);
     });
   }
