@@ -14,9 +14,10 @@ import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
 /**
- * Issue 22 item 3 with a real peer: baresip (Debian's baresip-core) registered at Kamailio answers a call from
- * Veilphone, which then transfers it blind to a second Veilphone. baresip is the transferee: it takes our REFER, calls
- * the target, and reports in NOTIFYs; our transferor follows them to success and hangs up (RFC 5589 §6.1).
+ * Issue 22 item 3 with a real peer: baresip (Debian's baresip-core) registered at Kamailio. First it is the transferee
+ * of our blind REFER: it calls the target and reports in NOTIFYs, our transferor follows them to success and hangs up
+ * (RFC 5589 §6.1). Then it is the transferor (driven through its UDP console): we take its REFER, call the target and
+ * NOTIFY the progress, which baresip's own SIP trace shows.
  */
 const skip = missingRequirements(['kamailio', 'baresip']);
 
