@@ -10,6 +10,8 @@ import { servePhone } from './support/served-phone.js';
  * Issue 22 item 5 as a user sees it, in Chromium against `veilphone serve`: a contact added from the history in one
  * click, another added by hand as "always anonymous", found in the dialer while typing and called from there — the
  * scripted agent confirms the call came anonymous although the dialer's switch was off. Contacts survive a reload.
+ * Then item 4's call rules from the settings view: do not disturb (the agent is answered 603) and forwarding (302,
+ * followed to carol).
  */
 const skip = missingRequirements(['chromium']);
 
@@ -76,5 +78,30 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     // kept by the phone: still there after a reload
     await page.reload();
     await expect.poll(() => page.getByRole('region', { name: 'Contacts' }).getByRole('listitem').count(), { timeout: 15_000 }).toBe(2);
+  });
+
+  /** bob calls alice; the final status of that INVITE (a forwarded call is followed by bob on its own). */
+  const callAliceStatus = async (): Promise<number | undefined> => {
+    const placed = await bob.phone.call({ target: 'alice' });
+    await expect.poll(() => bob.calls().find((c) => c.id === placed.id)?.state, { timeout: 10_000 }).toBe('terminated');
+    return bob.calls().find((c) => c.id === placed.id)?.status;
+  };
+
+  it('do not disturb and forwarding are set in the settings: the agent gets 603, then is forwarded to carol', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const rules = page.getByRole('form', { name: 'Incoming calls of alice' });
+    await rules.getByLabel('Do not disturb').check();
+    await rules.getByLabel('Callers are told').selectOption('603');
+    await rules.getByRole('button', { name: 'Save call rules' }).click();
+    // the account is re-created and registers again: a call in between finds nobody (480) and is tried again
+    await expect.poll(callAliceStatus, { timeout: 20_000, interval: 200 }).toBe(603);
+
+    await rules.getByLabel('Do not disturb').uncheck();
+    await rules.getByLabel('Forward calls').selectOption('always');
+    await rules.getByLabel('to', { exact: true }).fill('carol');
+    await rules.getByRole('button', { name: 'Save call rules' }).click();
+    const before = carol.incoming().length;
+    await expect.poll(callAliceStatus, { timeout: 20_000, interval: 200 }).toBe(302);
+    await expect.poll(() => carol.incoming().slice(before)[0]?.remote.user, { timeout: 15_000 }).toBe('bob');
   });
 });

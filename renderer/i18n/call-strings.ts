@@ -31,6 +31,20 @@ const en = {
   alwaysAnonymous: 'Always anonymous',
   favourite: 'Favourite',
   error_UNKNOWN_CONTACT: 'That contact is no longer in the address book',
+  callRules: 'Incoming calls of',
+  doNotDisturb: 'Do not disturb',
+  dndAnswer: 'Callers are told',
+  dnd486: 'Busy (486)',
+  dnd603: 'Declined (603)',
+  autoAnswer: 'Answer automatically',
+  afterSeconds: 'after seconds',
+  forwarding: 'Forward calls',
+  forwardOff: 'never',
+  forwardAlways: 'always',
+  forwardBusy: 'when I am in a call',
+  forwardNoAnswer: 'when I do not answer',
+  forwardTo: 'to',
+  saveCallRules: 'Save call rules',
 } as const;
 
 export type CallStringKey = keyof typeof en;
@@ -64,6 +78,20 @@ const ja: Record<CallStringKey, string> = {
   alwaysAnonymous: '常に非通知',
   favourite: 'お気に入り',
   error_UNKNOWN_CONTACT: 'その連絡先はもうありません',
+  callRules: '着信の扱い:',
+  doNotDisturb: 'おやすみモード',
+  dndAnswer: '相手への応答',
+  dnd486: '話し中 (486)',
+  dnd603: '拒否 (603)',
+  autoAnswer: '自動で応答',
+  afterSeconds: '秒後',
+  forwarding: '転送',
+  forwardOff: 'しない',
+  forwardAlways: '常に',
+  forwardBusy: '通話中のとき',
+  forwardNoAnswer: '応答しないとき',
+  forwardTo: '転送先',
+  saveCallRules: '着信の扱いを保存',
 };
 
 export const callStrings: Record<'en' | 'ja', Record<CallStringKey, string>> = { en, ja };

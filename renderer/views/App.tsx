@@ -6,6 +6,7 @@ import { usePhone } from '../store/phone-store.js';
 import { ActiveCall } from './ActiveCall.js';
 import { CallDiagnostics } from './CallDiagnostics.js';
 import { CallList } from './CallList.js';
+import { CallRules } from './CallRules.js';
 import { ContactSuggestions } from './ContactSuggestions.js';
 import { Contacts } from './Contacts.js';
 import { focusedCall } from './call-focus.js';
@@ -74,7 +75,10 @@ export function App() {
             <IncomingCall key={call.id} call={call} />
           ))}
         {view === 'settings' ? (
-          <Settings />
+          <>
+            <Settings />
+            <CallRules />
+          </>
         ) : active ? (
           <>
             <ActiveCall call={active} />
