@@ -75,16 +75,35 @@ describe.skipIf(skip)('several calls and transfer in Chromium', () => {
     await expect.poll(() => latest(bob, fromBob.id)?.remoteHold, { timeout: 10_000 }).toBe(false);
     await expect.poll(() => heard(bobTone), { timeout: 10_000 }).toBeGreaterThan(0.8);
 
-    // attended transfer: carol (held) is connected to bob; alice drops out of both calls
-    await page.getByRole('button', { name: 'Connect Carol Agent here' }).click();
+    // swap to carol again; Esc ends the call that talks (carol's), not the held one in front of it in the list
+    await page.getByRole('listitem', { name: 'Carol Agent' }).getByRole('button', { name: 'Swap' }).click();
+    await expect.poll(party, { timeout: 15_000 }).toBe('Carol Agent');
+    await expect.poll(() => latest(bob, fromBob.id)?.remoteHold, { timeout: 10_000 }).toBe(true);
+    await page.locator('body').press('Escape');
+    await expect.poll(() => latest(carol, fromCarol.id)?.state, { timeout: 10_000 }).toBe('terminated');
+    expect(latest(bob, fromBob.id)).toMatchObject({ state: 'established', remoteHold: true });
+    // the held call comes to the main card, still held, and is resumed on request
+    await expect.poll(party, { timeout: 10_000 }).toBe('Bob Agent');
+    expect(await page.locator('.active-call .call-state').textContent()).toMatch(/^On hold/);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => latest(bob, fromBob.id)?.remoteHold, { timeout: 10_000 }).toBe(false);
+
+    // carol calls again and is answered with bob held; then bob (held) is connected to carol: attended transfer
+    const again = await carol.phone.call({ target: 'alice' });
+    await page.getByRole('listitem', { name: 'Carol Agent' }).getByRole('button', { name: 'Hold and answer' }).click({ timeout: 15_000 });
+    await expect.poll(party, { timeout: 15_000 }).toBe('Carol Agent');
+    await expect.poll(() => latest(bob, fromBob.id)?.remoteHold, { timeout: 10_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Connect Bob Agent here' }).click();
     await page.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
+    // carol took bob's INVITE with Replaces in place of her call with alice, and hears bob's tone
     const replacing = await expect
-      .poll(() => bob.calls().find((c) => c.replaced === fromBob.id || (c.direction === 'incoming' && c.remote.user === 'carol' && c.state === 'established')), { timeout: 15_000 })
+      .poll(() => carol.calls().find((c) => c.direction === 'incoming' && c.remote.user === 'bob' && c.state === 'established'), { timeout: 15_000 })
       .toBeTruthy()
-      .then(() => bob.calls().find((c) => c.direction === 'incoming' && c.remote.user === 'carol')!);
-    expect(replacing).toMatchObject({ state: 'established', replaced: fromBob.id });
-    await expect.poll(() => bob.phone.mediaOf(replacing.id)?.recent.toneShare(carolTone) ?? 0, { timeout: 10_000 }).toBeGreaterThan(0.8);
-    await bob.phone.hangup(replacing.id);
+      .then(() => carol.calls().find((c) => c.direction === 'incoming' && c.remote.user === 'bob')!);
+    expect(replacing).toMatchObject({ state: 'established', replaced: again.id });
+    expect(latest(bob, fromBob.id)).toMatchObject({ state: 'terminated', transfer: { role: 'transferee', state: 'succeeded', attended: true } });
+    await expect.poll(() => carol.phone.mediaOf(replacing.id)?.recent.toneShare(bobTone) ?? 0, { timeout: 10_000 }).toBeGreaterThan(0.8);
+    await carol.phone.hangup(replacing.id);
   });
 
   it('a blind transfer sends the caller to a typed target; the UI shows the transfer and returns to the dialer', async () => {

@@ -24,7 +24,8 @@ function useKeyboard(): void {
       const state = usePhone.getState();
       const calls = Object.values(state.calls);
       if (event.key === 'Escape') {
-        const call = calls.find((c) => c.state !== 'incoming') ?? calls[0];
+        // the call in the main card (the one that talks), never a held one behind it
+        const call = focusedCall(calls) ?? calls[0];
         if (call) void state.run((api) => (call.state === 'incoming' ? api.reject(call.id, 486) : api.hangup(call.id)));
         return;
       }
