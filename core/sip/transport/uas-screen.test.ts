@@ -27,6 +27,15 @@ describe('screenUasRequest (RFC 3261 §8.2)', () => {
     expect([unknown.status, unknown.get('allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, NOTIFY']);
   });
 
+  it('takes REFER and NOTIFY (transfer, RFC 3515) within a dialog, and refuses a REFER outside one with 403', () => {
+    const inDialog = request('REFER', ['Refer-To: <sip:c@127.0.0.1>']);
+    inDialog.set('to', '<sip:user@127.0.0.1>;tag=abc');
+    expect(screenUasRequest(inDialog, policy)).toBeUndefined();
+    expect(screenUasRequest(request('NOTIFY', ['Event: refer']), policy)).toBeUndefined();
+    const outside = screenUasRequest(request('REFER', ['Refer-To: <sip:c@127.0.0.1>']), policy)!;
+    expect([outside.status, outside.reason]).toEqual([403, 'Forbidden (REFER only within a call)']);
+  });
+
   it('refuses option tags it does not support with 420, but never an ACK or a CANCEL, and lets supported ones pass', () => {
     const refused = screenUasRequest(request('OPTIONS', ['Require: outbound, nothingSupportsThis', 'Proxy-Require: forProxiesOnly']), policy)!;
     expect([refused.status, refused.get('unsupported')]).toEqual([420, 'nothingSupportsThis']);

@@ -41,6 +41,11 @@ export function screenUasRequest(request: SipRequest, policy: UasPolicy): SipRes
     reply.set('allow', policy.allow.join(', '));
     return reply;
   }
+  // RFC 3515 §2.4.2 lets a REFER come outside a dialog; a phone takes it only within a call (transfer), so one outside
+  // is refused as such, rather than with sip.js's 405, which would contradict the Allow that lists REFER.
+  if (method === 'REFER' && !/;\s*tag\s*=/i.test(request.get('to') ?? '')) {
+    return createResponse(request, 403, 'Forbidden (REFER only within a call)', randomToken(10));
+  }
   if (method !== 'CANCEL') {
     const supported = new Set(policy.supported().map((tag) => tag.toLowerCase()));
     const unsupported = request.getAll('require').filter((tag) => !supported.has(tag.toLowerCase()));
