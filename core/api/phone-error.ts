@@ -2,6 +2,7 @@
 export type PhoneErrorCode =
   | 'UNKNOWN_ACCOUNT'
   | 'UNKNOWN_CALL'
+  | 'UNKNOWN_CONTACT'
   | 'INVALID_TARGET'
   | 'INVALID_ARGUMENT'
   | 'INVALID_STATE'
@@ -9,6 +10,7 @@ export type PhoneErrorCode =
   | 'REGISTER_FAILED'
   | 'TRANSPORT_FAILED'
   | 'CALL_FAILED'
+  | 'TRANSFER_FAILED'
   | 'MEDIA_FAILED'
   | 'PORT_RANGE_EXHAUSTED'
   | 'TOO_MANY_CALLS'

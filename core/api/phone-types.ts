@@ -40,6 +40,22 @@ export interface AccountConfig {
    * Linphone do. Off by default: only the account's servers may ring the phone; a stranger gets 403 (issue 17 item 5).
    */
   directCalls?: boolean;
+  /** Do not disturb: every incoming call is refused with this status (logged, never ringing) while it is set. */
+  doNotDisturb?: { status: 486 | 603 };
+  /** Call forwarding: incoming calls are sent on to another number (RFC 3261 §21.3.3, 302 Moved Temporarily). */
+  forward?: CallForwarding;
+}
+
+/**
+ * When and where incoming calls are forwarded: `always`; `busy`, while another call of the phone is talking; or
+ * `no-answer`, when a call has rung `afterMs` without being answered. The caller is told by a 302 whose Contact is
+ * `to` (a number, user or SIP URI in the account's domain).
+ */
+export interface CallForwarding {
+  when: 'always' | 'busy' | 'no-answer';
+  to: string;
+  /** `no-answer`: how long the call rings first (default 20 s). */
+  afterMs?: number;
 }
 
 /**
@@ -196,7 +212,32 @@ export interface CallSnapshot {
   anonymity?: AnonymityMode;
   /** Outgoing calls sent on by a 3xx: every redirection followed, in order. */
   redirects?: CallRedirect[];
+  /** A transfer this call is being moved by (RFC 3515), as the transferor or the transferee sees it. */
+  transfer?: TransferStatus;
+  /** This call was placed because the peer of that call (our id) asked for it by REFER. */
+  transferredFrom?: string;
+  /** This call took the place of that one (our id) by an INVITE with Replaces (RFC 3891): an attended transfer. */
+  replaced?: string;
+  /** Incoming: forwarded to this URI (302). */
+  forwardedTo?: string;
 }
+
+/** A transfer in progress or done (RFC 3515, RFC 5589). */
+export interface TransferStatus {
+  /** `transferor`: we sent the REFER; `transferee`: we received it and call the target. */
+  role: 'transferor' | 'transferee';
+  /** `requested`: REFER on its way; `trying`: accepted, the new call is under way; then `succeeded` or `failed`. */
+  state: 'requested' | 'trying' | 'succeeded' | 'failed';
+  /** Where the call goes (the Refer-To URI, without its headers). */
+  target: string;
+  /** Attended: the target's dialog with the transferor is replaced (RFC 3891). */
+  attended: boolean;
+  /** The REFER's failure status, or the last status the new call reached (the NOTIFY's message/sipfrag). */
+  status?: number;
+}
+
+/** Where a transfer sends a call: a dial string or URI (blind), or another call of ours to replace (attended). */
+export type TransferTarget = { to: string } | { replaces: string };
 
 /** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */
 export interface CallMediaSnapshot {

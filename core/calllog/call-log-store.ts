@@ -6,6 +6,7 @@ import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { buildCallQuery, indexableSearch, indexedSearchLimit, searchPhrase } from './call-log-query.js';
 import { CallLogSchemaError, migrateCallLog } from './migrate.js';
 import { checkRetention, pruneCalls, RetentionError } from './retention.js';
+import { ContactBook } from './contact-book.js';
 import { redactTraceEntry } from './trace-redaction.js';
 import { createPrivateDir, openPrivateFile, privateFileMode, restrictMode } from '../files/private-files.js';
 
@@ -95,10 +96,14 @@ export class CallLogStore {
   /** Messages that arrived for calls not (or no longer) in the log. */
   droppedMessages = 0;
 
+  /** The address book kept in the same file (schema migration 4). */
+  readonly contacts: ContactBook;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly options: CallLogStoreOptions,
   ) {
+    this.contacts = new ContactBook(db);
     // A message for a call the log no longer holds (removed by retention while its last packets lingered) is dropped
     // and counted, without failing the other messages of its batch.
     this.insertMessage = db.prepare(

@@ -168,6 +168,29 @@ export const migrations: Migration[] = [
     description: 'the redirections an outgoing call followed (issue 19 item 8)',
     statements: ['ALTER TABLE calls ADD COLUMN redirects TEXT'],
   },
+  {
+    version: 5,
+    description: 'the address book (issue 22 item 5): contacts and their numbers',
+    statements: [
+      `CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        anonymous INTEGER NOT NULL DEFAULT 0,
+        favourite INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+      `CREATE TABLE contact_numbers (
+        contact_id TEXT NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        label TEXT,
+        number TEXT NOT NULL,
+        PRIMARY KEY (contact_id, position)
+      ) WITHOUT ROWID`,
+      'CREATE INDEX contact_numbers_number ON contact_numbers (number)',
+      'CREATE INDEX contacts_name ON contacts (name COLLATE NOCASE)',
+    ],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

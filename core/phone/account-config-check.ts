@@ -94,6 +94,17 @@ const accountSchema = z.object(
     dialRules: optional(z.array(dialRule, { error: 'must be a list of at most 16 rules' }).max(16, 'must be a list of at most 16 rules')),
     address: optional(address),
     directCalls: optional(z.boolean({ error: 'must be true or false' })),
+    doNotDisturb: optional(z.object({ status: z.union([z.literal(486), z.literal(603)], { error: 'must be 486 or 603' }) }, { error: 'must be an object' })),
+    forward: optional(
+      z.object(
+        {
+          when: oneOf(['always', 'busy', 'no-answer']),
+          to: text(/^[^\s<>"\\]{1,256}$/, 'a number, user or SIP URI'),
+          afterMs: optional(integer(1000, 300_000, '1000-300000')),
+        },
+        { error: 'must be an object' },
+      ),
+    ),
   },
   { error: 'must be an object' },
 );

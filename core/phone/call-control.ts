@@ -1,4 +1,5 @@
-import type { DtmfMethod } from '../api/phone-api.js';
+import type { Referral } from 'sip.js';
+import type { DtmfMethod, OtherCalls } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaSession } from '../media/media-session.js';
@@ -22,6 +23,8 @@ export interface CallControlOptions {
   mediaPortRange?: { min: number; max: number };
   /** A call ended (the last call on a lost lease lets the phone move onto a new one). */
   onCallEnded: () => void;
+  /** A REFER arrived in a call (RFC 3515): the transfer it asks for (call-transfer.ts). */
+  onRefer: (call: PhoneCall, referral: Referral) => void;
 }
 
 /**
@@ -88,6 +91,7 @@ export class CallControl {
       if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
       this.emitCall(call);
     });
+    call.sip.onRefer((referral) => this.options.onRefer(call, referral));
     call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
       this.options.audio?.detach(call.id);
@@ -96,6 +100,16 @@ export class CallControl {
       this.options.onCallEnded(); // the last call on a lost lease has ended
     });
     this.emitCall(call);
+  }
+
+  /** A live call by our id (UNKNOWN_CALL when there is none). */
+  get(callId: string): PhoneCall {
+    return this.callById(callId);
+  }
+
+  /** Something about a call changed outside its SIP state (a transfer's progress): log it and tell the hosts. */
+  changed(call: PhoneCall): void {
+    if (this.calls.has(call.id)) this.emitCall(call);
   }
 
   private emitCall(call: PhoneCall): void {
@@ -119,8 +133,15 @@ export class CallControl {
     this.options.emit({ type: 'call', call: snapshot });
   }
 
-  async answer(callId: string): Promise<void> {
-    await this.guard(() => this.callById(callId).sip.answer());
+  /**
+   * Answer a ringing call. Calls already talking are put on hold first (RFC 3264 §8.4 re-INVITE), or ended when
+   * `others` is `hangup`: one call carries the audio at a time, and no answered call is left without controls.
+   */
+  async answer(callId: string, others: OtherCalls = 'hold'): Promise<void> {
+    const call = this.callById(callId);
+    if (call.sip.state !== 'incoming') throw new PhoneError('INVALID_STATE', `cannot answer a call in state ${call.sip.state}`);
+    await this.setAsideOthers(call, others);
+    await this.guard(() => call.sip.answer());
   }
 
   async reject(callId: string, status = 486): Promise<void> {
@@ -131,8 +152,10 @@ export class CallControl {
     await this.guard(() => this.callById(callId).sip.hangup());
   }
 
+  /** Hold or resume a call; resuming one puts the call that was talking on hold first (a swap). */
   async hold(callId: string, on: boolean): Promise<void> {
     const call = this.callById(callId);
+    if (!on) await this.setAsideOthers(call, 'hold');
     const status = await this.guard(() => call.sip.hold(on));
     if (status >= 300) throw new PhoneError('CALL_FAILED', `${on ? 'hold' : 'resume'} was answered ${status}`, status);
   }
@@ -156,6 +179,24 @@ export class CallControl {
     }
     const handler = call.sip.sessionDescriptionHandler;
     if (!handler || !handler.sendDtmf(digits)) throw new PhoneError('MEDIA_FAILED', 'RFC 4733 DTMF is not available on this call');
+  }
+
+  /** Hold (or end) every other established call that is not on hold yet: `call` is to have the audio. */
+  private async setAsideOthers(call: PhoneCall, others: OtherCalls): Promise<void> {
+    const talking = this.all().filter((c) => c !== call && c.sip.state === 'established' && !c.sip.localHold);
+    for (const other of talking) {
+      if (others === 'hangup') {
+        await this.guard(() => other.sip.hangup());
+        continue;
+      }
+      const status = await this.guard(() => other.sip.hold(true)).catch((error: PhoneError) => {
+        if (other.sip.state === 'terminated') return 0; // it ended meanwhile: nothing left to hold
+        throw error;
+      });
+      // RFC 3261 §12.2.2: 481 says the peer's dialog is gone (its BYE crossed our re-INVITE): nothing left to hold.
+      if (status === 481) continue;
+      if (status >= 300) throw new PhoneError('CALL_FAILED', `holding the other call was answered ${status}`, status);
+    }
   }
 
   /** The live SIP call behind a call id (scenario runner and media wiring). */

@@ -3,6 +3,7 @@ import type { SipIdentity } from '../sip/sip-identity.js';
 import { formatEndpoint } from '../sip/transport/endpoint.js';
 import { detectIncomingAnonymity } from '../privacy/incoming-anonymity.js';
 import type { CallControl } from './call-control.js';
+import { dialTargetToUri } from './dial-target.js';
 import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
@@ -63,6 +64,7 @@ export class IncomingAdmission {
       void sip.reject(482, 'Loop Detected').catch(this.options.failed('refusing a looped INVITE'));
       return;
     }
+    const replacing = sip.inviteHeaders.replaces?.[0] !== undefined ? this.replacedBy(sip.inviteHeaders.replaces[0]) : undefined;
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     call.localAddress = identity.advertisedAddress;
     calls.track(account, call);
@@ -70,19 +72,72 @@ export class IncomingAdmission {
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     // A call refused at once is logged and shown in the history, but never rings: no incoming event, so no
     // notification and no incoming-call view for a call the user could not take anyway.
-    const refusal = this.refusalOf(account, sip, identity);
+    const refusal = replacing !== undefined && 'status' in replacing ? replacing : this.refusalOf(account, sip, identity);
     if (refusal) {
       void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(this.options.failed('refusing an INVITE'));
       return;
     }
+    if (replacing !== undefined && 'call' in replacing) {
+      // RFC 3891 §3: the new dialog takes the old one's place without ringing, and the old one ends with a BYE.
+      call.replaced = replacing.call.id;
+      void sip
+        .answer()
+        .then(() => calls.hangup(replacing.call.id))
+        .catch(this.options.failed('taking over a replaced call'));
+      return;
+    }
+    const forward = account.config.forward;
+    const talking = calls.all().some((c) => c !== call && c.sip.state === 'established');
+    if (forward && (forward.when === 'always' || (forward.when === 'busy' && talking))) {
+      this.forward(account, call);
+      return;
+    }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
     void sip.ring().catch(this.options.failed('ringing (180)'));
+    if (forward?.when === 'no-answer') {
+      const timer = setTimeout(() => {
+        if (sip.state === 'incoming') this.forward(account, call);
+      }, forward.afterMs ?? 20_000);
+      void sip.whenEnded().then(() => clearTimeout(timer));
+    }
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'auto') {
       const answerNow = (): void => void sip.answer().catch(this.options.failed('answering automatically'));
       if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
       else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
     }
+  }
+
+  /** RFC 3261 §21.3.3: tell the caller to try the account's forwarding target instead (302 with it as Contact). */
+  private forward(account: AccountRuntime, call: PhoneCall): void {
+    let uri: string;
+    try {
+      uri = dialTargetToUri(account.config.forward!.to, account.domain);
+    } catch (error) {
+      this.options.emit({ type: 'error', code: 'INVALID_TARGET', message: `cannot forward to "${account.config.forward!.to}": ${(error as Error).message}` });
+      return;
+    }
+    call.forwardedTo = uri;
+    void call.sip.reject(302, 'Moved Temporarily', [`Contact: <${uri}>`]).catch(this.options.failed('forwarding a call (302)'));
+  }
+
+  /**
+   * RFC 3891 §3: the established call a `Replaces` header field names (`call-id;to-tag=OURS;from-tag=THEIRS`), or
+   * what to answer: 481 when there is none, 486 when it is confirmed and the header says `early-only`.
+   */
+  private replacedBy(value: string): { call: PhoneCall } | { status: number; reason: string; headers?: string[] } {
+    const [callId, ...params] = value.split(';').map((part) => part.trim());
+    const param = (name: string): string | undefined => params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+    const toTag = param('to-tag');
+    const fromTag = param('from-tag');
+    const call = this.options.calls.all().find((c) => {
+      const tags = c.sip.dialogTags;
+      return c.sip.callId === callId && tags !== undefined && tags.localTag === toTag && tags.remoteTag === fromTag;
+    });
+    if (!call || call.sip.state === 'terminated') return { status: 481, reason: 'Call/Transaction Does Not Exist' };
+    if (call.sip.state !== 'established') return { status: 481, reason: 'Call/Transaction Does Not Exist (only established calls are replaced)' };
+    if (params.some((p) => p.toLowerCase() === 'early-only')) return { status: 486, reason: 'Busy Here' };
+    return { call };
   }
 
   /** Why an incoming call is refused before it rings, if it is: what to answer. */
@@ -96,6 +151,8 @@ export class IncomingAdmission {
     }
     const lease = this.options.lease();
     if (lease && leaseStatus(lease).state === 'lost') return { status: 503, reason: 'Service Unavailable (lease lost)' }; // RFC 3261 §21.5.4
+    // Do not disturb: 486 Busy Here (RFC 3261 §21.4.24) or 603 Decline (§21.6.2), as the user chose.
+    if (account.config.doNotDisturb) return { status: account.config.doNotDisturb.status, reason: account.config.doNotDisturb.status === 603 ? 'Decline' : 'Busy Here' };
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') return { status: answer.status };
     return undefined;

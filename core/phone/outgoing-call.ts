@@ -1,3 +1,4 @@
+import type { Contact } from '../api/contact-types.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallRequest, CallSnapshot } from '../api/phone-types.js';
 import { presentByDefault } from '../privacy/anonymity.js';
@@ -24,18 +25,30 @@ export interface OutgoingCallsOptions {
   recovered: () => Promise<void>;
   lease: () => PhoneLease | undefined;
   emit: EmitPhoneEvent;
+  /** The address-book entry a dialled number belongs to (its "always call anonymously" is honoured). */
+  contactFor?: (number: string) => Contact | undefined;
 }
 
 /** Places outgoing calls: the dial string through the privacy plan to an INVITE from the account's sending identity. */
 export class OutgoingCalls {
   constructor(private readonly options: OutgoingCallsOptions) {}
 
-  async call(request: CallRequest): Promise<CallSnapshot> {
+  /**
+   * `extraHeaders`: what a transfer adds to the INVITE (Replaces, Referred-By). A 3xx is followed by the call itself
+   * (SipCall, RFC 3261 §8.1.3.4), with the same From and so the same anonymity.
+   */
+  async call(request: CallRequest, extraHeaders: string[] = []): Promise<CallSnapshot> {
     await this.options.leaseMoving(); // accounts moving onto a new lease are not there to call from
     const account = this.options.account(request.accountId);
     const calls = this.options.calls;
     if (calls.size >= this.options.maxCalls) throw new PhoneError('TOO_MANY_CALLS', `${calls.size} calls are going on, the most this phone takes at once`);
     const config = account.config;
+    // Issue 22 item 5: a contact to be called anonymously is, whatever the dialer's switch said; a typed 186 still
+    // presents (the dial rule decides over the choice, core/privacy).
+    const contact = this.options.contactFor?.(matchDialRules(request.target, config.dialRules).rest);
+    if (contact?.anonymous && (request.anonymity === undefined || request.anonymity === 'default' || request.anonymity === 'none')) {
+      request = { ...request, anonymity: config.anonymity?.mode ?? 'header' };
+    }
     // SPEC A: the dial string, this call's choice and the account default decide what the INVITE presents.
     const privacy = planCallPrivacy({
       dialString: request.target,
@@ -61,7 +74,7 @@ export class OutgoingCalls {
     let sip: SipCall;
     try {
       sip = lent.identity.createCall(uri, {
-        extraHeaders: privacy.extraHeaders,
+        extraHeaders: [...privacy.extraHeaders, ...extraHeaders],
         ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
       });
     } catch (error) {

@@ -2,6 +2,7 @@ import type { CallLogFilter, CallResult } from '../api/call-log-types.js';
 import { callResults } from '../api/history-query.js';
 import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
+import type { ContactInput } from '../api/contact-types.js';
 import type { CallRequest } from '../api/phone-types.js';
 import { checkAccountConfig } from './account-config-check.js';
 
@@ -24,6 +25,25 @@ const result = (value: unknown): CallResult => {
 
 function invalid(message: string): PhoneError {
   return new PhoneError('INVALID_ARGUMENT', message);
+}
+
+/** A contact from the UI: a name, 1-16 numbers (each on one line), the two flags. */
+function checkContactInput(value: unknown): ContactInput {
+  if (typeof value !== 'object' || value === null) throw invalid('contact must be an object');
+  const c = value as Record<string, unknown>;
+  if (typeof c.name !== 'string' || !/^[^\r\n]{1,128}$/.test(c.name)) throw invalid('name must be 1-128 characters on one line');
+  if (!Array.isArray(c.numbers) || c.numbers.length === 0 || c.numbers.length > 16) throw invalid('numbers must be a list of 1-16');
+  const numbers = c.numbers.map((n: unknown) => {
+    const entry = n as Record<string, unknown> | null;
+    if (typeof entry !== 'object' || entry === null || typeof entry.number !== 'string' || !/^[^\s<>"]{1,256}$/.test(entry.number.trim())) throw invalid('each number must be a number, user or SIP URI');
+    if (entry.label !== undefined && (typeof entry.label !== 'string' || !/^[^\r\n]{0,32}$/.test(entry.label))) throw invalid('a label must be up to 32 characters');
+    return { number: entry.number.trim(), ...(typeof entry.label === 'string' && entry.label.length > 0 ? { label: entry.label } : {}) };
+  });
+  const out: ContactInput = { name: c.name, numbers };
+  if (c.id !== undefined) out.id = id(c.id, 'id');
+  if (c.anonymous !== undefined) out.anonymous = bool(c.anonymous, 'anonymous');
+  if (c.favourite !== undefined) out.favourite = bool(c.favourite, 'favourite');
+  return out;
 }
 
 /** Argument checks for every command: a host bridges only well-typed calls into the phone. */
@@ -51,7 +71,10 @@ const validators: Record<PhoneCommand, Validator> = {
     }
     return [out];
   },
-  answer: ([call]) => [id(call, 'call')],
+  answer: ([call, others]) => {
+    if (others !== undefined && others !== 'hold' && others !== 'hangup') throw invalid('others must be hold or hangup');
+    return [id(call, 'call'), others];
+  },
   reject: ([call, status]) => {
     if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 300 || status > 699)) throw invalid('status must be 300-699');
     return [id(call, 'call'), status];
@@ -64,6 +87,22 @@ const validators: Record<PhoneCommand, Validator> = {
     if (method !== undefined && method !== 'rfc4733' && method !== 'info') throw invalid('method must be rfc4733 or info');
     return [id(call, 'call'), digits, method];
   },
+  transfer: ([call, target]) => {
+    if (typeof target !== 'object' || target === null) throw invalid('transfer needs { to } or { replaces }');
+    const { to, replaces } = target as Record<string, unknown>;
+    if ((to === undefined) === (replaces === undefined)) throw invalid('transfer needs exactly one of to and replaces');
+    if (to !== undefined) {
+      if (typeof to !== 'string' || to.length === 0 || to.length > 256) throw invalid('to must be 1-256 characters');
+      return [id(call, 'call'), { to }];
+    }
+    return [id(call, 'call'), { replaces: id(replaces, 'replaces') }];
+  },
+  contacts: ([query]) => {
+    if (query !== undefined && (typeof query !== 'string' || query.length > 256)) throw invalid('query must be up to 256 characters');
+    return [query];
+  },
+  saveContact: ([contact]) => [checkContactInput(contact)],
+  removeContact: ([contact]) => [id(contact, 'contact')],
   history: ([filter]) => {
     if (filter === undefined) return [undefined];
     if (typeof filter !== 'object' || filter === null) throw invalid('filter must be an object');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot } from '../api/phone-types.js';
+import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot, TransferStatus } from '../api/phone-types.js';
 import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
@@ -15,6 +15,14 @@ export class PhoneCall {
   localAddress?: string;
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
+  /** A transfer this call is being moved by. */
+  transfer?: TransferStatus;
+  /** Placed on a REFER received in that call (our id). */
+  transferredFrom?: string;
+  /** Took the place of that call (our id) by Replaces. */
+  replaced?: string;
+  /** Incoming: sent on to this URI by a 302 (call forwarding). */
+  forwardedTo?: string;
 
   constructor(
     readonly accountId: string,
@@ -51,6 +59,10 @@ export class PhoneCall {
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
     if (sip.redirects.length > 0) snapshot.redirects = sip.redirects.map((r) => ({ ...r }));
+    if (this.transfer) snapshot.transfer = { ...this.transfer };
+    if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
+    if (this.replaced !== undefined) snapshot.replaced = this.replaced;
+    if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
     return snapshot;

@@ -1,5 +1,6 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
-import type { DtmfMethod, PhoneApi } from '../api/phone-api.js';
+import type { Contact, ContactInput } from '../api/contact-types.js';
+import type { DtmfMethod, OtherCalls, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
   AccountConfig,
@@ -10,9 +11,11 @@ import type {
   PhoneSettings,
   PhoneSnapshot,
   RegistrationSnapshot,
+  TransferTarget,
 } from '../api/phone-types.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
+import { ContactBookError } from '../calllog/contact-book.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -25,6 +28,7 @@ import { AccountSettings } from './account-settings.js';
 import { CallAudioPort } from './call-audio-port.js';
 import { CallControl } from './call-control.js';
 import { CallHistory } from './call-history.js';
+import { CallTransfers } from './call-transfer.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { FailureTally } from './failure-tally.js';
 import { IncomingAdmission } from './incoming-admission.js';
@@ -109,6 +113,7 @@ export class Phone implements PhoneApi {
   private readonly identities: LeasedIdentities;
   private readonly admission: IncomingAdmission;
   private readonly outgoing: OutgoingCalls;
+  private readonly transfers: CallTransfers;
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
   private readonly sockets: SipSockets;
@@ -132,6 +137,7 @@ export class Phone implements PhoneApi {
       lease,
       ...(options.mediaPortRange ? { mediaPortRange: options.mediaPortRange } : {}),
       onCallEnded: () => this.lease.moveToNewLeaseWhenIdle(),
+      onRefer: (call, referral) => this.transfers.onRefer(call, referral),
     });
     this.accountSettings = new AccountSettings({
       ...(options.settingsFile !== undefined ? { settingsFile: options.settingsFile } : {}),
@@ -188,7 +194,9 @@ export class Phone implements PhoneApi {
       recovered: () => this.recovery.recovered(),
       lease,
       emit,
+      contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
+    this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
     this.log = new CallHistory(this.callLog, options.signatureKeys);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
@@ -267,8 +275,8 @@ export class Phone implements PhoneApi {
     return this.outgoing.call(request);
   }
 
-  answer(callId: string): Promise<void> {
-    return this.calls.answer(callId);
+  answer(callId: string, others?: OtherCalls): Promise<void> {
+    return this.calls.answer(callId, others);
   }
 
   reject(callId: string, status?: number): Promise<void> {
@@ -291,6 +299,10 @@ export class Phone implements PhoneApi {
     return this.calls.sendDtmf(callId, digits, method);
   }
 
+  transfer(callId: string, target: TransferTarget): Promise<void> {
+    return this.transfers.transfer(callId, target);
+  }
+
   history(filter?: CallLogFilter): Promise<CallLogPage> {
     return this.log.history(filter);
   }
@@ -302,6 +314,26 @@ export class Phone implements PhoneApi {
 
   exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
     return this.log.exportCalls(ids, format);
+  }
+
+  async contacts(query?: string): Promise<Contact[]> {
+    return this.callLog.contacts.search(query);
+  }
+
+  async saveContact(contact: ContactInput): Promise<Contact> {
+    try {
+      return this.callLog.contacts.save(contact);
+    } catch (error) {
+      throw contactError(error);
+    }
+  }
+
+  async removeContact(id: string): Promise<void> {
+    try {
+      this.callLog.contacts.remove(id);
+    } catch (error) {
+      throw contactError(error);
+    }
   }
 
   /** The live SIP call behind a call id (scenario runner and media wiring). */
@@ -339,4 +371,10 @@ export class Phone implements PhoneApi {
     if (this.stopped) throw new PhoneError('INVALID_STATE', 'the phone has been shut down');
     return this.accounts.get(accountId);
   }
+}
+
+/** The address book's typed errors as PhoneErrors (an unknown id, a contact without a name or a number). */
+function contactError(error: unknown): PhoneError {
+  if (error instanceof ContactBookError) return new PhoneError(error.code === 'UNKNOWN_CONTACT' ? 'UNKNOWN_CONTACT' : 'INVALID_ARGUMENT', error.message);
+  return new PhoneError('STORAGE_FAILED', (error as Error).message);
 }

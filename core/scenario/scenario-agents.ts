@@ -58,6 +58,9 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(provisioned ? provisioned.account : {}),
         ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
         ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
+        ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
+        // an agent's name forwards to that agent's user
+        ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}) } } : {}),
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),

@@ -35,6 +35,16 @@ export class ScenarioExpectations {
       if (e.state !== undefined) {
         await this.state.waitFor(() => (current()?.state === e.state ? true : undefined), within, () => `expected call ${call.id} (${legName}) to be ${e.state} within ${within}ms, but ${describe()}`);
       }
+      if (e.hold !== undefined) {
+        const holdOf = (snap: CallSnapshot | undefined): string => (snap === undefined ? 'absent' : snap.localHold ? 'local' : snap.remoteHold ? 'remote' : 'none');
+        await this.state.waitFor(() => (holdOf(current()) === e.hold ? true : undefined), within, () => `expected call ${call.id} (${legName}) on hold "${e.hold}" within ${within}ms, but its hold is "${holdOf(current())}"`);
+      }
+      if (e.transfer !== undefined) {
+        await this.state.waitFor(() => (current()?.transfer?.state === e.transfer ? true : undefined), within, () => {
+          const transfer = current()?.transfer;
+          return `expected the transfer of call ${call.id} (${legName}) to be ${e.transfer} within ${within}ms, but it is ${transfer ? `${transfer.state}${transfer.status !== undefined ? ` (${transfer.status})` : ''}` : 'not transferred'}`;
+        });
+      }
       if (e.caller_hidden !== undefined) await this.expectCallerHidden(call, e.agent ?? call.calleeAgent, e.caller_hidden, within);
       if (e.caller_identified !== undefined) await this.expectCallerIdentified(call, e.agent ?? call.calleeAgent, e.caller_identified, within);
       if (e.dtmf_received !== undefined || e.audio !== undefined || e.rtp !== undefined) {

@@ -15,12 +15,13 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
 const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'a name of letters, digits, _ and - (max 32)');
 const sipServer = z.string().regex(/^sips?:/i, 'a sip: URI such as sip:127.0.0.1:5060;transport=udp');
 
-/** `auto`, `manual`, or `reject:486` (the status to reject with). */
+/** `auto`, `auto:2s` (after ringing that long), `manual`, or `reject:486` (the status to reject with). */
 const answer = z
   .string()
-  .regex(/^(auto|manual|reject:[3-6]\d\d)$/, 'auto, manual or reject:<status>')
+  .regex(/^(auto|auto:\d+(ms|s)|manual|reject:[3-6]\d\d)$/, 'auto, auto:<duration>, manual or reject:<status>')
   .transform((text) => {
     if (text === 'auto') return { kind: 'auto' as const };
+    if (text.startsWith('auto:')) return { kind: 'auto' as const, delayMs: parseDuration(text.slice(5))! };
     if (text === 'manual') return { kind: 'manual' as const };
     return { kind: 'reject' as const, status: Number(text.slice(7)) };
   });
@@ -68,6 +69,10 @@ export const agentSchema = z
     keepalive: duration.optional(),
     /** Take calls sent straight to the Contact by anyone (default: only from the agent's servers; others get 403). */
     direct_calls: z.boolean().optional(),
+    /** Do not disturb: every incoming call is refused with this status, never ringing. */
+    dnd: z.union([z.literal(486), z.literal(603)]).optional(),
+    /** Call forwarding by 302: `always`, when `busy` (another call talks), or on `no-answer` after `after`. */
+    forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
   })
   .strict()
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });
@@ -141,11 +146,22 @@ export const stepSchemas = {
       anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(),
     })
     .strict(),
-  answer: z.object({ ...callRef, ...by }).strict(),
+  /** A call that is talking on the answering agent is held first, or ended with `others: hangup`. */
+  answer: z.object({ ...callRef, ...by, others: z.enum(['hold', 'hangup']).optional() }).strict(),
   reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
   hangup: z.object({ ...callRef, ...by }).strict(),
   hold: z.object({ ...callRef, ...by }).strict(),
+  /** Resuming a held call holds the one that talks on that agent (a swap). */
   resume: z.object({ ...callRef, ...by }).strict(),
+  /**
+   * Transfer a call by REFER (RFC 3515): blind to `to` (an agent or a dial string), or attended with `replaces: CALL`
+   * (Refer-To with Replaces naming the acting agent's leg of that call, RFC 3891). The step ends once the REFER is
+   * accepted; `expect: { call, transfer: succeeded }` waits for the outcome.
+   */
+  transfer: z
+    .object({ ...callRef, ...by, to: z.string().min(1).max(256).optional(), replaces: name.optional() })
+    .strict()
+    .refine((t) => (t.to === undefined) !== (t.replaces === undefined), { message: 'transfer needs exactly one of to and replaces' }),
   wait: duration,
   /** Fault injection (seed 003): the embedded lab's primary or secondary soft switch stops answering. */
   stop_mgc: z.enum(['primary', 'secondary']),
@@ -193,6 +209,10 @@ export const stepSchemas = {
       caller_hidden: z.boolean().optional(),
       /** The operator's conversion tables (the embedded lab's) name the real caller of this anonymous call. */
       caller_identified: z.boolean().optional(),
+      /** The leg's hold: `local` = this side holds it, `remote` = the peer holds it, `none` = neither. */
+      hold: z.enum(['local', 'remote', 'none']).optional(),
+      /** The transfer this leg is part of (as transferor or transferee) reached this state. */
+      transfer: z.enum(['trying', 'succeeded', 'failed']).optional(),
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z

@@ -37,7 +37,7 @@ export class ScenarioSteps {
       case 'load':
         return this.runLoadStep(step);
       case 'answer':
-        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg));
+        return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg, step.value.others));
       case 'reject':
         return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.reject(leg, step.value.status));
       case 'hangup':
@@ -46,6 +46,15 @@ export class ScenarioSteps {
         return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hold(leg, true));
       case 'resume':
         return this.onLeg(step.value, 'caller', (agent, leg) => agent.phone.hold(leg, false));
+      case 'transfer':
+        return this.onLeg(step.value, 'caller', async (agent, leg) => {
+          const { to, replaces } = step.value;
+          if (to !== undefined) return agent.phone.transfer(leg, { to: this.dialTarget(agent, to).target });
+          const other = this.state.call(replaces!);
+          const otherLeg = agent.name === other.from ? other.callerLeg : this.state.calleeLeg(other, agent.name);
+          if (otherLeg === undefined) throw new StepFailure(`call ${other.id} has no leg at ${agent.name} to replace`);
+          return agent.phone.transfer(leg, { replaces: otherLeg });
+        });
       case 'wait':
         await new Promise((resolve) => setTimeout(resolve, step.value));
         return;

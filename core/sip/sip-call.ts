@@ -2,11 +2,15 @@ import {
   Invitation,
   Inviter,
   SessionState,
+  UserAgent,
+  type Notification,
+  type Referral,
   type Session,
   type SessionDescriptionHandler,
 } from 'sip.js';
 import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
+import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
@@ -97,6 +101,7 @@ export class SipCall {
   reliable?: ReliableProvisionals;
   private readonly listeners = new Set<(call: SipCall) => void>();
   private readonly infoDigitListeners = new Set<(digit: { digit: string; durationMs: number }) => void>();
+  private referListener?: (referral: Referral) => void;
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
 
@@ -137,6 +142,11 @@ export class SipCall {
         // A 200 that cannot be sent: the peer resends its INFO, and the digit is taken below either way.
         info.accept().catch(() => undefined);
         if (digit) for (const listener of this.infoDigitListeners) listener(digit);
+      },
+      // RFC 3515 §2.4.2: a REFER nobody takes is declined (sip.js would follow it by itself).
+      onRefer: (referral) => {
+        if (this.referListener) this.referListener(referral);
+        else void referral.reject({ statusCode: 603 }).catch(() => undefined);
       },
     };
   }
@@ -192,6 +202,75 @@ export class SipCall {
   onInfoDigit(listener: (digit: { digit: string; durationMs: number }) => void): () => void {
     this.infoDigitListeners.add(listener);
     return () => this.infoDigitListeners.delete(listener);
+  }
+
+  /** An in-dialog REFER (RFC 3515): the listener accepts or rejects it. */
+  onRefer(listener: (referral: Referral) => void): void {
+    this.referListener = listener;
+  }
+
+  /**
+   * Send a REFER (RFC 3515 §2.4.1) asking the peer to call `target` — a URI (blind transfer), or another established
+   * call, whose dialog the Refer-To names with Replaces (RFC 3891 §5, attended transfer). Resolves with the REFER's
+   * final status; the peer's NOTIFYs about the new call go to `onNotify`.
+   */
+  async refer(target: string | SipCall, onNotify: (notification: Notification) => void, referredBy?: string): Promise<number> {
+    if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot transfer a call in state ${this.state}`);
+    let referTo: string;
+    if (typeof target === 'string') {
+      if (!UserAgent.makeURI(target)) throw new SipCallError('INVALID_STATE', `"${target}" is not a SIP URI`);
+      referTo = target;
+    } else {
+      const dialog = target.session.dialog;
+      if (target.state !== 'established' || !dialog) throw new SipCallError('INVALID_STATE', `cannot replace a call in state ${target.state}`);
+      // RFC 3891 §6.1: to-tag and from-tag as the target sees them (its local tag is our remote one).
+      const replaces = encodeURIComponent(`${dialog.callId};to-tag=${dialog.remoteTag};from-tag=${dialog.localTag}`);
+      // RFC 5589 §7.1: the target's address-of-record reaches it through proxies that route by registration only
+      // (its Contact user is a random token no location service knows); an anonymous one is reached at its Contact.
+      const aor = target.remote.uri;
+      const where = /@anonymous\.invalid$|^sips?:anonymous@/i.test(aor) ? dialog.remoteTarget.toString() : aor;
+      referTo = `${where}?Replaces=${replaces}`;
+    }
+    const extraHeaders = [
+      // RFC 3515 §2.1: the name-addr form, so that the URI's parameters and headers stay the URI's.
+      `Refer-To: <${referTo}>`,
+      `Contact: ${this.session.userAgent.contact.toString()}`,
+      // RFC 3892: who asked, unless this call withheld who we are (SPEC A).
+      ...(referredBy !== undefined ? [`Referred-By: <${referredBy}>`] : []),
+    ];
+    // sip.js's Session.refer writes Refer-To without angle brackets and always names our address-of-record in
+    // Referred-By; its `_refer` sends the REFER in the dialog with the header fields given and routes the NOTIFYs.
+    const session = this.session as unknown as {
+      _refer(onNotify: (notification: Notification) => void, delegate: OutgoingRequestDelegate, options: RequestOptions): Promise<unknown>;
+    };
+    return new Promise<number>((resolve, reject) => {
+      session
+        ._refer(onNotify, { onAccept: (response) => resolve(statusOf(response)), onReject: (response) => resolve(statusOf(response)) }, { extraHeaders })
+        .catch(reject);
+    });
+  }
+
+  /**
+   * A NOTIFY in this dialog about a REFER we accepted (RFC 3515 §2.4.4-2.4.5): `message/sipfrag` with the status line
+   * of the new call, `Subscription-State: active` while it is provisional, `terminated` once it is final.
+   */
+  notifyRefer(statusLine: string, final: boolean, referCseq?: number): void {
+    const dialog = this.session.dialog;
+    if (!dialog || this.state !== 'established') return;
+    dialog.notify(undefined, {
+      extraHeaders: [
+        `Event: refer${referCseq !== undefined ? `;id=${referCseq}` : ''}`,
+        // RFC 6665 §4.1.3: an active subscription says how long it lasts; the end says why (RFC 6665 §4.1.3 reasons).
+        final ? 'Subscription-State: terminated;reason=noresource' : 'Subscription-State: active;expires=60',
+      ],
+      body: { contentDisposition: 'render', contentType: 'message/sipfrag', content: statusLine },
+    });
+  }
+
+  /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
+  get dialogTags(): { localTag: string; remoteTag: string } | undefined {
+    const dialog = this.session.dialog;
+    return dialog ? { localTag: dialog.localTag, remoteTag: dialog.remoteTag } : undefined;
   }
 
   /** Resolves once the call is terminated, whatever the reason. */

@@ -152,6 +152,8 @@ export class SipIdentity {
       logLevel: 'error',
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
+      // RFC 3891 §6: an INVITE with Replaces is taken (incoming-admission.ts matches it across the account's calls).
+      sipExtensionExtraSupported: ['replaces'],
       sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
       // RFC 3262: INVITEs say `Supported: 100rel` and reliable 18x are PRACKed (sip.js); a caller's `Require: 100rel` is
       // met by our own reliable 18x (reliable-provisional.ts), and no longer refused 420 (uas-screen.ts reads this tag).

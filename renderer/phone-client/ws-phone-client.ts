@@ -1,9 +1,10 @@
 import type { PhoneAudioPort } from '../../core/api/audio-port.js';
 import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
-import type { DtmfMethod, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
+import type { Contact, ContactInput } from '../../core/api/contact-types.js';
+import type { DtmfMethod, OtherCalls, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
-import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot } from '../../core/api/phone-types.js';
+import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from '../../core/api/phone-types.js';
 import type { PhoneWireMessage, PhoneWireRequest } from '../../core/api/phone-wire.js';
 
 /** PhoneApi over the `veilphone serve` WebSocket (the same commands the Electron preload bridges). */
@@ -73,8 +74,8 @@ export class WsPhoneClient implements PhoneApi {
   call(request: CallRequest): Promise<CallSnapshot> {
     return this.request('call', [request]) as Promise<CallSnapshot>;
   }
-  async answer(callId: string): Promise<void> {
-    await this.request('answer', [callId]);
+  async answer(callId: string, others?: OtherCalls): Promise<void> {
+    await this.request('answer', [callId, others]);
   }
   async reject(callId: string, status?: number): Promise<void> {
     await this.request('reject', [callId, status]);
@@ -91,6 +92,9 @@ export class WsPhoneClient implements PhoneApi {
   async sendDtmf(callId: string, digits: string, method?: DtmfMethod): Promise<void> {
     await this.request('sendDtmf', [callId, digits, method]);
   }
+  async transfer(callId: string, target: TransferTarget): Promise<void> {
+    await this.request('transfer', [callId, target]);
+  }
   history(filter?: CallLogFilter): Promise<CallLogPage> {
     return this.request('history', [filter]) as Promise<CallLogPage>;
   }
@@ -99,6 +103,15 @@ export class WsPhoneClient implements PhoneApi {
   }
   exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {
     return this.request('exportCalls', [ids, format]) as Promise<CallLogFile>;
+  }
+  contacts(query?: string): Promise<Contact[]> {
+    return this.request('contacts', [query]) as Promise<Contact[]>;
+  }
+  saveContact(contact: ContactInput): Promise<Contact> {
+    return this.request('saveContact', [contact]) as Promise<Contact>;
+  }
+  async removeContact(id: string): Promise<void> {
+    await this.request('removeContact', [id]);
   }
   subscribe(listener: (event: PhoneEvent) => void): () => void {
     this.listeners.add(listener);

@@ -10,6 +10,11 @@ import { ActiveCall } from './ActiveCall.js';
 import { CallDiagnostics } from './CallDiagnostics.js';
 import { CallFailureCard } from './CallFailureCard.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
+import { CallList } from './CallList.js';
+import { CallRules } from './CallRules.js';
+import { ContactSuggestions } from './ContactSuggestions.js';
+import { Contacts } from './Contacts.js';
+import { focusedCall } from './call-focus.js';
 import { Dialer } from './Dialer.js';
 import { History } from './History.js';
 import { IncomingCall } from './IncomingCall.js';
@@ -31,7 +36,8 @@ function useKeyboard(): void {
       const calls = Object.values(state.calls);
       const failures = useCallFailures.getState();
       if (event.key === 'Escape') {
-        const call = calls.find((c) => c.state !== 'incoming') ?? calls[0];
+        // the call in the main card (the one that talks), never a held one behind it
+        const call = focusedCall(calls) ?? calls[0];
         if (call) void state.run((api) => (call.state === 'incoming' ? api.reject(call.id, 486) : api.hangup(call.id)));
         else for (const card of failures.cards) failures.dismiss(card.callId);
         return;
@@ -91,7 +97,8 @@ export function App() {
   const view = storedView === 'history' && !narrow ? 'phone' : storedView;
   const list = Object.values(calls);
   const incoming = list.filter((c) => c.state === 'incoming');
-  const active = list.find((c) => c.state !== 'incoming');
+  // several calls: the main card shows the one that talks; the others (waiting, held) are in the call list
+  const active = focusedCall(list);
   const failure = failures.at(-1);
   return (
     <div className={`app ${narrow ? 'narrow' : 'wide'} view-${view}`}>
@@ -100,19 +107,30 @@ export function App() {
       <RingerBlockedHint />
       <div className="panes">
         <main id="view" role={narrow ? 'tabpanel' : undefined} aria-labelledby={narrow ? `tab-${view}` : undefined}>
-          {incoming.map((call) => (
-            <IncomingCall key={call.id} call={call} />
-          ))}
+          {!active &&
+            incoming.map((call) => (
+              <IncomingCall key={call.id} call={call} />
+            ))}
           {view === 'settings' ? (
-            <Settings />
+            <>
+              <Settings />
+              <CallRules />
+            </>
           ) : view === 'history' ? (
             <History narrow />
           ) : active ? (
-            <ActiveCall call={active} />
+            <>
+              <ActiveCall call={active} />
+              <CallList focused={active} calls={list} />
+            </>
           ) : failure ? (
             <CallFailureCard failure={failure} />
           ) : (
-            <Dialer />
+            <>
+              <Dialer />
+              <ContactSuggestions />
+              <Contacts />
+            </>
           )}
           <ViewErrorMessage view={view} />
         </main>

@@ -5,6 +5,7 @@ import { virtualWindow } from '../../core/api/virtual-window.js';
 import { plural } from '../i18n/strings.js';
 import { emptySearch, useHistory, type HistorySearch } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { AddContactButton } from './Contacts.js';
 import { useT } from './use-t.js';
 
 /** Fixed row height (two lines): the list renders only the rows in view (a log of 100,000 calls stays quick). */
@@ -145,17 +146,20 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
         {startedText(call.startedAt, language)}
       </time>
       {!call.remoteAnonymous && call.remoteUser !== undefined ? (
-        <button
-          type="button"
-          className="redial"
-          aria-label={`${t('call')} ${call.remoteShown}`}
-          onClick={() => {
-            setDialString(call.remoteUser ?? '');
-            setView('phone');
-          }}
-        >
-          ↻
-        </button>
+        <span className="history-actions">
+          <button
+            type="button"
+            className="redial"
+            aria-label={`${t('call')} ${call.remoteShown}`}
+            onClick={() => {
+              setDialString(call.remoteUser ?? '');
+              setView('phone');
+            }}
+          >
+            ↻
+          </button>
+          <AddContactButton call={call} />
+        </span>
       ) : (
         <span />
       )}

@@ -30,7 +30,7 @@ export interface TortureCase {
 }
 
 /** The methods the phone acts on, its Allow header field (RFC 3261 §20.5); REGISTER is not one: a phone is no registrar. */
-export const phoneAllow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK';
+export const phoneAllow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, REFER, NOTIFY';
 
 /** An OPTIONS the phone takes: 200 with the same true Allow (RFC 3261 §11.2). */
 const optionsOk = { status: 200, headers: { allow: phoneAllow } } as const;

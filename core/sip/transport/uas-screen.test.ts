@@ -21,10 +21,19 @@ const policy = { ...phoneUasPolicy, supported: () => ['outbound'] };
 describe('screenUasRequest (RFC 3261 §8.2)', () => {
   it('refuses a method the phone does not take with 405 and the true Allow, an unknown one with 501', () => {
     const register = screenUasRequest(request('REGISTER'), policy)!;
-    expect([register.status, register.get('allow'), register.get('to')]).toEqual([405, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK', expect.stringMatching(/;tag=/)]);
+    expect([register.status, register.get('allow'), register.get('to')]).toEqual([405, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, REFER, NOTIFY', expect.stringMatching(/;tag=/)]);
     expect(screenUasRequest(request('MESSAGE'), policy)!.status).toBe(405);
     const unknown = screenUasRequest(request('NEWMETHOD'), policy)!;
-    expect([unknown.status, unknown.get('allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK']);
+    expect([unknown.status, unknown.get('allow')]).toEqual([501, 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, PRACK, REFER, NOTIFY']);
+  });
+
+  it('takes REFER and NOTIFY (transfer, RFC 3515) within a dialog, and refuses a REFER outside one with 403', () => {
+    const inDialog = request('REFER', ['Refer-To: <sip:c@127.0.0.1>']);
+    inDialog.set('to', '<sip:user@127.0.0.1>;tag=abc');
+    expect(screenUasRequest(inDialog, policy)).toBeUndefined();
+    expect(screenUasRequest(request('NOTIFY', ['Event: refer']), policy)).toBeUndefined();
+    const outside = screenUasRequest(request('REFER', ['Refer-To: <sip:c@127.0.0.1>']), policy)!;
+    expect([outside.status, outside.reason]).toEqual([403, 'Forbidden (REFER only within a call)']);
   });
 
   it('refuses option tags it does not support with 420, but never an ACK or a CANCEL, and lets supported ones pass', () => {

@@ -11,11 +11,11 @@ export interface UasPolicy {
 }
 
 /**
- * The methods a Veilphone identity acts on: calls, their DTMF (INFO), PRACK for reliable provisional responses (RFC 3262
- * §3, reliable-provisional.ts) and OPTIONS. A phone is no registrar.
+ * The methods a Veilphone identity acts on: calls, their DTMF (INFO), OPTIONS, PRACK for reliable provisional
+ * responses (RFC 3262 §3, reliable-provisional.ts) and transfer (REFER, RFC 3515, and the NOTIFYs reporting on one). A phone is no registrar.
  */
 export const phoneUasPolicy: UasPolicy = {
-  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'PRACK'],
+  allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'PRACK', 'REFER', 'NOTIFY'],
   supported: () => [],
   sessionTypes: ['application/sdp'],
 };
@@ -40,6 +40,11 @@ export function screenUasRequest(request: SipRequest, policy: UasPolicy): SipRes
     const reply = createResponse(request, knownMethods.has(method) ? 405 : 501, undefined, randomToken(10));
     reply.set('allow', policy.allow.join(', '));
     return reply;
+  }
+  // RFC 3515 §2.4.2 lets a REFER come outside a dialog; a phone takes it only within a call (transfer), so one outside
+  // is refused as such, rather than with sip.js's 405, which would contradict the Allow that lists REFER.
+  if (method === 'REFER' && !/;\s*tag\s*=/i.test(request.get('to') ?? '')) {
+    return createResponse(request, 403, 'Forbidden (REFER only within a call)', randomToken(10));
   }
   if (method !== 'CANCEL') {
     const supported = new Set(policy.supported().map((tag) => tag.toLowerCase()));

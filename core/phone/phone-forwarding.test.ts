@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import { CallLogStore } from '../calllog/call-log-store.js';
+import { checkAccountConfig } from './account-config-check.js';
+import { Phone } from './phone.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
+
+/** Issue 22 item 4: do not disturb, and call forwarding by 302 (RFC 3261 §21.3.3) followed by the caller (§8.1.3.4). */
+describe('Phone do-not-disturb and forwarding', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  interface Agent {
+    phone: Phone;
+    events: PhoneEvent[];
+    log: CallLogStore;
+    last(id: string): CallSnapshot | undefined;
+    incoming(): CallSnapshot[];
+  }
+
+  async function setUp(accounts: Record<string, Partial<AccountConfig>> = {}): Promise<Record<'alice' | 'bob' | 'carol', Agent>> {
+    const network = new MemoryNetwork();
+    const lab = await Lab.start({ users: { alice: {}, bob: {}, carol: {} }, timers: { t1: 100, t2: 400 }, sockets: network });
+    cleanup.push(() => lab.stop());
+    const agents: Record<string, Agent> = {};
+    for (const user of ['alice', 'bob', 'carol']) {
+      const events: PhoneEvent[] = [];
+      const log = CallLogStore.open(':memory:');
+      const phone = new Phone({
+        accounts: [{ id: user, user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...accounts[user] }],
+        callLog: log,
+        createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+        timers: { t1: 100, t2: 400 },
+        sockets: network,
+      });
+      phone.subscribe((e) => events.push(e));
+      cleanup.push(() => log.close());
+      cleanup.push(() => phone.shutdown());
+      await phone.register();
+      agents[user] = {
+        phone,
+        events,
+        log,
+        last: (id) => events.filter((e): e is Extract<PhoneEvent, { type: 'call' | 'incoming' }> => (e.type === 'call' || e.type === 'incoming') && e.call.id === id).at(-1)?.call,
+        incoming: () => events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').map((e) => e.call),
+      };
+    }
+    return agents as Record<'alice' | 'bob' | 'carol', Agent>;
+  }
+
+  it('do not disturb refuses with the chosen status (603 or 486): logged, never ringing', async () => {
+    const { alice, bob } = await setUp({ bob: { doNotDisturb: { status: 603 } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)).toMatchObject({ status: 603 });
+    expect(bob.incoming()).toEqual([]);
+    expect((await bob.phone.history()).calls).toMatchObject([{ direction: 'incoming', status: 603 }]);
+    const settings = (await bob.phone.snapshot()).accounts[0]!;
+    const registered = bob.events.length;
+    await bob.phone.updateAccount({ ...settings, password: undefined, doNotDisturb: { status: 486 } } as AccountConfig);
+    await until(() => bob.events.slice(registered).some((e) => e.type === 'registration' && e.registration.state === 'registered'));
+    const again = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(again.id)?.state === 'terminated');
+    expect(alice.last(again.id)).toMatchObject({ status: 486 });
+    expect(() => checkAccountConfig({ ...settings, doNotDisturb: { status: 480 } })).toThrow(/doNotDisturb.status must be 486 or 603/);
+  });
+
+  it('forwards always with a 302 naming the target; the caller follows it and the target rings with the caller shown', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'always', to: 'carol' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    const atCarol = await until(() => carol.incoming()[0]);
+    expect(atCarol.remote.user).toBe('alice');
+    // the same call goes on to carol (RFC 3261 §8.1.3.4), the redirection in its snapshot
+    await until(() => alice.last(call.id)?.state === 'ringing');
+    expect(alice.last(call.id)!.redirects).toMatchObject([{ status: 302, target: expect.stringMatching(/^sip:carol@/) }]);
+    expect(bob.incoming()).toEqual([]); // forwarded at once: bob's phone never rang
+    const bobLeg = bob.events.find((e) => e.type === 'call') as Extract<PhoneEvent, { type: 'call' }>;
+    expect(bob.last(bobLeg.call.id)).toMatchObject({ status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
+    expect(bob.log.getCall(bobLeg.call.id)!.messages.find((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 302'))!.raw).toMatch(/\r\nContact: <sip:carol@[^>]+>\r\n/);
+  });
+
+  it('forwards when busy only while another call talks', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'busy', to: 'carol' } } });
+    // not busy: bob's phone rings
+    const first = await alice.phone.call({ target: 'bob' });
+    const ringing = await until(() => bob.incoming()[0]);
+    await bob.phone.answer(ringing.id);
+    await until(() => alice.last(first.id)?.state === 'established');
+    // busy now: alice's second call is sent on to carol
+    const second = await alice.phone.call({ target: 'bob' });
+    await until(() => carol.incoming().some((c) => c.remote.user === 'alice'));
+    expect(alice.last(second.id)!.redirects).toMatchObject([{ status: 302 }]);
+    expect(bob.incoming()).toHaveLength(1);
+  });
+
+  it('forwards a call nobody answered after afterMs (ringing first)', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'no-answer', to: 'carol', afterMs: 1000 } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => bob.incoming()[0]); // it rings at bob first
+    await until(() => carol.incoming()[0]);
+    // the same call goes on to carol (RFC 3261 §8.1.3.4)
+    expect(alice.last(call.id)!.state).not.toBe('terminated');
+    expect(alice.last(call.id)!.redirects).toMatchObject([{ status: 302, target: expect.stringMatching(/^sip:carol@/) }]);
+    const bobLeg = bob.incoming()[0]!;
+    expect(bob.last(bobLeg.id)).toMatchObject({ state: 'terminated', status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
+  });
+});

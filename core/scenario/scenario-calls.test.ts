@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { defaultMediaProvider } from '../phone/default-media.js';
+import { loadScenarioFile } from './load-scenario.js';
+import { runScenario } from './scenario-runner.js';
+import type { ScenarioReport } from './scenario-report.js';
+
+/** The everyday-call scenarios of issue 22 (test/scenarios): SIP through the in-memory network, real RTP. */
+async function run(file: string): Promise<ScenarioReport> {
+  const network = new MemoryNetwork();
+  const scenario = loadScenarioFile(path.resolve(import.meta.dirname, '../../test/scenarios', file));
+  return runScenario(scenario, {
+    startLab: async (request) => {
+      const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
+      return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
+    },
+    sockets: network,
+    createSessionDescriptionHandlerFactory: defaultMediaProvider,
+    timers: { t1: 100, t2: 400 },
+  });
+}
+
+const failures = (report: ScenarioReport): string[] => report.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.reason ?? ''}`);
+
+describe('everyday call scenarios', () => {
+  it('call-waiting.yaml: a second call is answered with the first held, swapped, and resumed after the first ends', async () => {
+    const report = await run('call-waiting.yaml');
+    expect(failures(report)).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('transfer-blind.yaml: REFER to carol; alice and carol end up talking, bob is out', async () => {
+    const report = await run('transfer-blind.yaml');
+    expect(failures(report)).toEqual([]);
+  });
+
+  it('transfer-attended.yaml: REFER with Replaces after a consultation; carol talks with alice in place of bob', async () => {
+    const report = await run('transfer-attended.yaml');
+    expect(failures(report)).toEqual([]);
+  });
+
+  it('dnd-forward.yaml: do not disturb answers 603, forwarding answers 302 and the caller reaches the target, which answers by itself after a delay', async () => {
+    const report = await run('dnd-forward.yaml');
+    expect(failures(report)).toEqual([]);
+  });
+});

@@ -1,0 +1,82 @@
+import { useEffect, useState } from 'react';
+import type { CallLogEntry } from '../../core/api/call-log-types.js';
+import { callRequestOptions } from '../store/call-options-store.js';
+import { useContacts } from '../store/contacts-store.js';
+import { usePhone } from '../store/phone-store.js';
+import { useT } from './use-t.js';
+
+/** The address book: every contact (favourites first) with a call button per number, a form to add one, delete. */
+export function Contacts() {
+  const t = useT();
+  const run = usePhone((s) => s.run);
+  const connected = usePhone((s) => s.connected);
+  const { all, refresh, save, remove } = useContacts();
+  const [name, setName] = useState('');
+  const [number, setNumber] = useState('');
+  const [anonymous, setAnonymous] = useState(false);
+  const [favourite, setFavourite] = useState(false);
+  useEffect(() => {
+    if (connected) void refresh();
+  }, [connected, refresh]);
+  return (
+    <section className="contacts" aria-label={t('contacts')}>
+      <h2>{t('contacts')}</h2>
+      <ul className="contact-list">
+        {all.map((contact) => (
+          <li key={contact.id} className="contact" aria-label={contact.name}>
+            <span className="contact-name">
+              {contact.favourite ? '★ ' : ''}
+              {contact.name}
+            </span>
+            {contact.anonymous && <span className="contact-anonymous">{t('alwaysAnonymous')}</span>}
+            {contact.numbers.map((n) => (
+              <button key={n.number} type="button" aria-label={`${t('call')} ${contact.name} ${n.number}`} onClick={() => void run((api) => api.call({ target: n.number, ...callRequestOptions() }))}>
+                {n.label ? `${n.label}: ` : ''}
+                {n.number}
+              </button>
+            ))}
+            <button type="button" aria-label={`${t('deleteContact')} ${contact.name}`} onClick={() => void remove(contact.id)}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form
+        className="contact-form"
+        aria-label={t('addContact')}
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (name.trim().length === 0 || number.trim().length === 0) return;
+          void save({ name: name.trim(), numbers: [{ number: number.trim() }], anonymous, favourite }).then(() => {
+            setName('');
+            setNumber('');
+            setAnonymous(false);
+            setFavourite(false);
+          });
+        }}
+      >
+        <input aria-label={t('contactName')} placeholder={t('contactName')} value={name} maxLength={128} onChange={(event) => setName(event.target.value)} />
+        <input aria-label={t('contactNumber')} placeholder={t('contactNumber')} value={number} maxLength={256} onChange={(event) => setNumber(event.target.value)} />
+        <label>
+          <input type="checkbox" checked={anonymous} onChange={(event) => setAnonymous(event.target.checked)} /> {t('alwaysAnonymous')}
+        </label>
+        <label>
+          <input type="checkbox" checked={favourite} onChange={(event) => setFavourite(event.target.checked)} /> {t('favourite')}
+        </label>
+        <button type="submit">{t('addContact')}</button>
+      </form>
+    </section>
+  );
+}
+
+/** One click in a history row: the other party becomes a contact (its name as shown, its user or URI as number). */
+export function AddContactButton({ call }: { call: CallLogEntry }) {
+  const t = useT();
+  const save = useContacts((s) => s.save);
+  if (call.remoteAnonymous) return null;
+  return (
+    <button type="button" className="add-contact" aria-label={`${t('addContact')} ${call.remoteShown}`} onClick={() => void save({ name: call.remoteShown, numbers: [{ number: call.remoteUser ?? call.remoteUri }] })}>
+      +
+    </button>
+  );
+}

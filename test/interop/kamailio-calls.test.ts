@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KamailioServer } from '../support/kamailio.js';
+import { missingRequirements } from '../support/tools.js';
+import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js';
+
+/**
+ * Issue 22's everyday-call scenarios through a real proxy: Kamailio (deploy/kamailio/kamailio.cfg) carries the
+ * re-INVITEs of call waiting, the REFER and its NOTIFYs in the dialog's route set, the transferee's INVITE with
+ * Replaces to the target's Contact, and the 302 of call forwarding back to the caller.
+ */
+const scenarios = ['call-waiting', 'transfer-blind', 'transfer-attended', 'dnd-forward'];
+
+const skip = missingRequirements(['kamailio']);
+
+describe.skipIf(skip)('call waiting, transfer and forwarding through Kamailio', () => {
+  let kamailio: KamailioServer;
+  beforeAll(async () => {
+    kamailio = await KamailioServer.start();
+  });
+  afterAll(async () => {
+    await kamailio?.stop();
+  });
+
+  it.each(scenarios)('%s passes', async (name) => {
+    const file = path.join(projectRoot, 'test/scenarios', `${name}.yaml`);
+    const run = veilphone(['run', file, ...serverArgs(kamailio.servers)]);
+    const code = await run.exitCode(90_000);
+    expect(code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(/^PASS /m);
+  });
+});
