@@ -25,6 +25,8 @@ export interface Lease {
   /** TFTP server (option 66, else siaddr/sname) and boot file (option 67, else the file field). */
   tftpServer?: string;
   bootFile?: string;
+  /** Seed 001: the number a room gateway allotted with the address (option 227, docs/household.md). */
+  householdNumber?: string;
   obtainedAt: number;
   /** T1, T2 and expiry (RFC 2131 §4.4.5); Infinity for static leases. */
   renewAt: number;
@@ -107,6 +109,7 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
   const natAddress = o.natAddress ?? f.natAddress ?? previous?.natAddress;
   const tftpServer = tftpServerOf(ack) ?? (offer ? tftpServerOf(offer) : undefined) ?? previous?.tftpServer;
   const bootFile = bootFileOf(ack) ?? (offer ? bootFileOf(offer) : undefined) ?? previous?.bootFile;
+  const householdNumber = o.householdNumber ?? f.householdNumber ?? previous?.householdNumber;
   return {
     source: 'dhcp',
     address: ack.yiaddr,
@@ -119,6 +122,7 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
     ...(natAddress !== undefined ? { natAddress } : {}),
     ...(tftpServer !== undefined ? { tftpServer } : {}),
     ...(bootFile !== undefined ? { bootFile } : {}),
+    ...(householdNumber !== undefined ? { householdNumber } : {}),
     obtainedAt: clock.now,
     renewAt: at(Math.min(t1, leaseSeconds)),
     rebindAt: at(Math.min(Math.max(t2, t1), leaseSeconds)),
