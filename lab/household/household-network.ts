@@ -4,6 +4,8 @@ import { buildingOf, parseHouseholdNumber } from '../../core/household/household
 import type { SipTap } from '../../core/sip/transport/message-tap.js';
 import type { SipSockets } from '../../core/sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
+import type { SipRequest, SipUri } from '../../core/sip/message/index.js';
+import type { ProxyHooks, RouteDecision } from '../sip-server/sip-proxy.js';
 import type { AddressDatabaseSnapshot } from './address-database.js';
 import { Gatekeeper, type GatekeeperSnapshot } from './gatekeeper.js';
 import { ManagementClient } from './management-client.js';
@@ -119,5 +121,22 @@ export class HouseholdNetwork {
   async stop(): Promise<void> {
     await Promise.allSettled([...this.gateways.values()].map((g) => g.stop()));
     await Promise.allSettled([this.gatekeeper.stop(), this.management.stop()]);
+  }
+}
+
+/**
+ * The outside network's side of the peering (¶[46]: the building's gatekeeper works with an external one): the lab
+ * proxy relays a call for one of the building's numbers, whatever host its caller wrote, to the gatekeeper. Set
+ * `network` once the building runs; until then (and for other numbers) the proxy routes as usual.
+ */
+export class HouseholdPeering implements ProxyHooks {
+  network: HouseholdNetwork | undefined;
+
+  onRoute(_request: SipRequest, ruri: SipUri): RouteDecision | undefined {
+    const network = this.network;
+    if (!network || !network.isBuildingNumber(ruri.user)) return undefined;
+    const { address, port } = network.gatekeeper.endpoint;
+    const { port: _port, ...rest } = ruri;
+    return { hop: { transport: 'udp', remote: { address, port } }, uri: { ...rest, host: network.domain, params: [] } };
   }
 }

@@ -16,6 +16,8 @@ export interface RoomDhcpOptions {
   subnetMask?: string;
   /** The gateway's SIP address: the terminal's registrar and relay (option 225). */
   sip: MgcAddress;
+  /** The building's SIP domain, the host of the terminal's address-of-record (option 15). */
+  domain?: string;
   leaseSeconds?: number;
   /** Fig. 10 step 102: the room has no address left; resolves once the management server gave more (or rejects). */
   needMore: () => Promise<void>;
@@ -169,6 +171,7 @@ export class RoomDhcpServer {
       // the whole port space of its own address is the terminal's (seed 001 gives ports no part)
       portRange: { min: 1024, max: 65535 },
       mgc: [o.sip],
+      ...(o.domain !== undefined ? { domainName: o.domain } : {}),
       householdNumber: allotment.number,
     };
     return dhcpMessage({ op: 2, xid: request.xid, chaddr: request.chaddr, flags: request.flags, giaddr: request.giaddr, yiaddr: allotment.address, options });

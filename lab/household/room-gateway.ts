@@ -95,6 +95,7 @@ export class RoomGateway {
         ...(options.dhcpBind ? { bind: options.dhcpBind } : {}),
         ...(options.subnetMask ? { subnetMask: options.subnetMask } : {}),
         sip: { address: first, port: gateway.sip.ports.udp! },
+        domain: options.domain,
         // Fig. 10 step 102: one more address from the management server
         needMore: async () => allotment.add((await options.management.allocate(options.room, 1)).addresses),
         changed: () => void gateway.report(),
