@@ -172,6 +172,10 @@ export interface CallSnapshot {
   media?: CallMediaSnapshot;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
+  /** Incoming: another phone answered this forked call first (RFC 3326 "Call completed elsewhere"); not a missed call. */
+  answeredElsewhere?: boolean;
+  /** Incoming at a household terminal (seed 001 ¶[57]-[58]): the caller dialled the whole room, or this terminal. */
+  rang?: 'room' | 'terminal';
 }
 
 /** What a call's audio is doing: the UI's in-call details, the report's per-leg figures, the call log. */

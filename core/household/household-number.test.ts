@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HouseholdError } from './household-error.js';
-import { buildingOf, isHouseholdNumber, parseHouseholdNumber, ringsWholeRoom, roomNumber, terminalIndexOf, terminalNumber } from './household-number.js';
+import { buildingOf, isHouseholdNumber, parseHouseholdNumber, ringScope, ringsWholeRoom, roomNumber, terminalIndexOf, terminalNumber } from './household-number.js';
 
 describe('household numbers (seed 001 ¶[55], ¶[57]-[58])', () => {
   it('reads area, building, room and terminal', () => {
@@ -30,5 +30,17 @@ describe('household numbers (seed 001 ¶[55], ¶[57]-[58])', () => {
     }
     expect(() => terminalNumber('100-1101-1201-1', 2)).toThrow(/terminal's number/);
     expect(() => terminalNumber('100-1101-1201', -1)).toThrow(HouseholdError);
+  });
+});
+
+describe('ringScope (seed 001 ¶[57]-[58])', () => {
+  it('says whether a call for the room or for this terminal rang it', () => {
+    expect(ringScope('100-1101-1201-2', '100-1101-1201')).toBe('room');
+    expect(ringScope('100-1101-1201-2', '100-1101-1201-0')).toBe('room');
+    expect(ringScope('100-1101-1201-2', '100-1101-1201-2')).toBe('terminal');
+    expect(ringScope('100-1101-1201-2', '100-1101-1201-3')).toBeUndefined();
+    expect(ringScope('100-1101-1201-2', '100-1101-1202')).toBeUndefined();
+    expect(ringScope('alice', '100-1101-1201')).toBeUndefined();
+    expect(ringScope('100-1101-1201-2', undefined)).toBeUndefined();
   });
 });

@@ -64,3 +64,17 @@ export function terminalIndexOf(addresses: readonly string[], address: string): 
   const index = addresses.indexOf(address);
   return index < 0 ? undefined : index;
 }
+
+/**
+ * Whether an incoming call at terminal `own` rang the whole room or this terminal (¶[57]-[58]), from the number the
+ * caller dialled (the To user, which every hop keeps); undefined when `own` or `dialled` is no household number, or
+ * the call was for another room.
+ */
+export function ringScope(own: string, dialled: string | undefined): 'room' | 'terminal' | undefined {
+  if (dialled === undefined || !isHouseholdNumber(own) || !isHouseholdNumber(dialled)) return undefined;
+  const mine = parseHouseholdNumber(own);
+  const called = parseHouseholdNumber(dialled);
+  if (roomNumber(mine) !== roomNumber(called)) return undefined;
+  if (ringsWholeRoom(called)) return 'room';
+  return called.terminal === mine.terminal ? 'terminal' : undefined;
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { HouseholdError } from '../household/household-error.js';
+import { callResult } from './call-result.js';
 import { defaultMediaProvider } from './default-media.js';
 import { allocateHouseholdTerminal, type HouseholdTerminal } from './household-phone.js';
 import { Phone } from './phone.js';
@@ -65,18 +66,30 @@ describe('a phone as a household terminal (seed 001 Fig. 8, units 21-27)', () =>
     expect(l.household!.gateway(room).snapshot().registrar.map((b) => b.user)).toEqual(['100-1101-1201-1']);
   });
 
-  it('a phone outside dials the room as written (dashes kept) and every terminal rings; -N rings one', async () => {
+  it('a phone outside dials the room as written (dashes kept): every terminal rings, says "whole room"; one answers, the other shows "answered elsewhere"', async () => {
     const l = await lab();
     const terminals = [await terminalPhone(l), await terminalPhone(l)];
     const ext = outsidePhone(l);
     await ext.phone.register();
     const placed = await ext.phone.call({ target: room });
-    await until(() => terminals.every((t) => [...t.calls.values()].some((c) => c.direction === 'incoming' && c.state === 'incoming')));
+    const incomingAt = (t: { calls: Map<string, CallSnapshot> }): CallSnapshot[] => [...t.calls.values()].filter((c) => c.direction === 'incoming');
+    await until(() => terminals.every((t) => incomingAt(t).some((c) => c.state === 'incoming')));
+    expect(terminals.map((t) => incomingAt(t)[0]!.rang)).toEqual(['room', 'room']);
+    await terminals[0]!.phone.answer(incomingAt(terminals[0]!)[0]!.id);
+    await until(() => incomingAt(terminals[1]!)[0]!.state === 'terminated');
+    const elsewhere = incomingAt(terminals[1]!)[0]!;
+    expect(elsewhere).toMatchObject({ status: 487, answeredElsewhere: true });
+    expect(callResult(elsewhere)).toBe('answered-elsewhere');
     await ext.phone.hangup(placed.id);
+
     const one = await ext.phone.call({ target: `${room}-2` });
-    await until(() => [...terminals[1]!.calls.values()].filter((c) => c.direction === 'incoming').length === 2);
-    expect([...terminals[0]!.calls.values()].filter((c) => c.direction === 'incoming')).toHaveLength(1);
+    await until(() => incomingAt(terminals[1]!).length === 2);
+    expect(incomingAt(terminals[1]!)[1]!.rang).toBe('terminal');
+    expect(incomingAt(terminals[0]!)).toHaveLength(1);
     await ext.phone.hangup(one.id);
+    await until(() => incomingAt(terminals[1]!)[1]!.state === 'terminated');
+    expect(incomingAt(terminals[1]!)[1]!.answeredElsewhere).toBeUndefined();
+    expect(callResult(incomingAt(terminals[1]!)[1]!)).toBe('missed'); // the caller gave up: a missed call
   });
 
   it('calls out through the gateway and the gatekeeper; the callee sees the full number', async () => {

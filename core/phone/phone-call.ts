@@ -13,6 +13,8 @@ export class PhoneCall {
   anonymity?: AnonymityMode;
   /** The address this call presented: its one-time address in temporary mode. */
   localAddress?: string;
+  /** Incoming at a household terminal: the caller dialled the whole room or this terminal (seed 001 ¶[57]-[58]). */
+  rang?: 'room' | 'terminal';
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
 
@@ -48,6 +50,8 @@ export class PhoneCall {
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
+    if (sip.completedElsewhere) snapshot.answeredElsewhere = true;
+    if (this.rang !== undefined) snapshot.rang = this.rang;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
