@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { AccountConfig } from '../api/phone-types.js';
 import { HouseholdError } from '../household/household-error.js';
 import { parseHouseholdNumber, roomNumber } from '../household/household-number.js';
@@ -6,9 +5,10 @@ import { householdVendorClass } from '../household/household-wire.js';
 import type { Lease } from '../lease/lease.js';
 import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
 import { FileLeaseStore, MemoryLeaseStore } from '../lease/lease-store.js';
-import { UdpLeaseTransport, type LeaseEndpoint } from '../lease/lease-transport.js';
+import type { LeaseEndpoint } from '../lease/lease-transport.js';
 import { PortPool } from '../lease/port-pool.js';
 import type { PhoneLease } from './phone-lease.js';
+import { leaseLink } from './provision-phone.js';
 
 /** What a household terminal shows and a scenario reports (issue 20): its room, number, address and gateway. */
 export interface HouseholdTerminalInfo {
@@ -33,8 +33,10 @@ export interface HouseholdTerminal {
 }
 
 export interface HouseholdTerminalOptions {
-  /** Where the room gateway takes allocation requests (its DHCP service; loopback in the embedded lab). */
-  gateway: LeaseEndpoint;
+  /** Where the room gateway takes allocation requests: its DHCP service on loopback (the embedded lab) ... */
+  gateway?: LeaseEndpoint;
+  /** ... or the room's link: broadcast from port 68 on this interface; the allotted address goes on it (root). */
+  interface?: string;
   /** Where the lease is kept between runs: a terminal restarting asks for its address (and so its number) again. */
   dataDir?: string;
   timing?: Partial<LeaseTiming>;
@@ -50,23 +52,23 @@ const loopbackTiming: Partial<LeaseTiming> = { initialWaitMs: 300, maxWaitMs: 12
  * the gateway (units 21-23). NO_ALLOCATION when the gateway gives none or gives an address without a number.
  */
 export async function allocateHouseholdTerminal(options: HouseholdTerminalOptions): Promise<HouseholdTerminal> {
-  const transport = await UdpLeaseTransport.loopback(options.gateway);
-  // a locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this terminal
-  const mac = randomBytes(6);
-  mac[0] = (mac[0]! & 0xfc) | 0x02;
+  if ((options.gateway === undefined) === (options.interface === undefined)) throw new HouseholdError('NO_ALLOCATION', 'a household terminal allocates from a gateway endpoint or on an interface (one of them)');
+  const link = await leaseLink(options.gateway ? { gateway: { dhcp: options.gateway, tftp: options.gateway } } : { network: { interface: options.interface! } });
+  const where = options.gateway ? `${options.gateway.address}:${options.gateway.port}` : `interface ${options.interface}`;
   const client = new LeaseClient({
-    transport,
-    hardwareAddress: mac,
+    transport: link.transport,
+    hardwareAddress: link.hardwareAddress,
     vendorClass: householdVendorClass,
+    ...(link.applier ? { applier: link.applier } : {}),
     store: options.dataDir !== undefined ? new FileLeaseStore(options.dataDir) : new MemoryLeaseStore(),
-    timing: { ...loopbackTiming, ...options.timing },
+    timing: { ...(options.gateway ? loopbackTiming : {}), ...options.timing },
   });
   let lease: Lease;
   try {
     lease = await client.start();
   } catch (error) {
     await client.stop({ release: false }).catch(() => undefined); // the allocation error below is what went wrong
-    throw new HouseholdError('NO_ALLOCATION', `room gateway ${options.gateway.address}:${options.gateway.port} allotted no address: ${(error as Error).message}`);
+    throw new HouseholdError('NO_ALLOCATION', `the room gateway (${where}) allotted no address: ${(error as Error).message}`);
   }
   let released: Promise<void> | undefined;
   const release = (): Promise<void> => (released ??= client.stop({ release: true }));
