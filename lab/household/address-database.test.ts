@@ -103,5 +103,7 @@ describe('the management server database (seed 001 Fig. 5, Fig. 14)', () => {
     expect(code(() => new AddressDatabase({ pool, rooms, file }))).toBe('STORE_FAILED');
     fs.writeFileSync(file, JSON.stringify({ version: 1, rooms: [{ room: '100-1101-1201', addresses: ['10.0.0.1'], terminals: {}, vacated: false }] }));
     expect(code(() => new AddressDatabase({ pool, rooms, file }))).toBe('STORE_FAILED');
+    fs.writeFileSync(file, JSON.stringify({ version: 1, rooms: [{ room: '100-1101-1201', addresses: 'x' }] }));
+    expect(code(() => new AddressDatabase({ pool, rooms, file }))).toBe('STORE_FAILED');
   });
 });

@@ -47,7 +47,7 @@ export interface AddressDatabaseOptions {
 
 export interface AddressDatabaseSnapshot {
   pool: { first: string; last: string; free: number };
-  rooms: Record<string, { size: number; vacated: boolean; gateway?: string; sip?: string; addresses: RoomAddress[]; allotted: string[]; free: string[] }>;
+  rooms: Record<string, { size: number; vacated: boolean; gateway?: string; sip?: string; dhcp?: string; addresses: RoomAddress[]; allotted: string[]; free: string[] }>;
 }
 
 interface StoredDatabase {
@@ -175,6 +175,7 @@ export class AddressDatabase {
         vacated: record.vacated,
         ...(record.addresses[0] !== undefined ? { gateway: record.addresses[0] } : {}),
         ...(record.sip ? { sip: `${record.sip.address}:${record.sip.port}` } : {}),
+        ...(record.dhcp ? { dhcp: `${record.dhcp.address}:${record.dhcp.port}` } : {}),
         addresses,
         allotted: addresses.filter((a) => a.state !== 'free').map((a) => a.address),
         free: addresses.filter((a) => a.state === 'free').map((a) => a.address),
@@ -209,6 +210,8 @@ export class AddressDatabase {
     }
     if (stored.version !== 1 || !Array.isArray(stored.rooms)) throw new HouseholdError('STORE_FAILED', `${file} is not an address database of version 1`);
     for (const record of stored.rooms) {
+      const shaped = typeof record === 'object' && record !== null && typeof record.room === 'string' && Array.isArray(record.addresses) && record.addresses.every((a) => typeof a === 'string') && typeof record.terminals === 'object' && record.terminals !== null;
+      if (!shaped) throw new HouseholdError('STORE_FAILED', `${file}: a room entry is not { room, addresses, terminals, vacated }`);
       // a room the configuration no longer has keeps nothing: its addresses are free again
       if (!(record.room in this.options.rooms)) continue;
       const inPool = record.addresses.every((a) => isIpv4(a) && ipv4ToNumber(a) >= this.first && ipv4ToNumber(a) <= this.last);

@@ -12,7 +12,7 @@ export class ManagementClient {
   ) {}
 
   /** Fig. 9 step 96 (the room's first addresses) and Fig. 10 step 102 (one more): the addresses given now, and all the room's. */
-  allocate(room: string, count?: number): Promise<{ addresses: string[]; all: string[] }> {
+  allocate(room: string, count?: number): Promise<{ addresses: string[]; all: string[]; terminals?: Record<string, string> }> {
     return this.post('/allocate', { room, ...(count !== undefined ? { count } : {}) });
   }
 

@@ -105,7 +105,9 @@ export class ManagementServer {
           const addresses = this.database.allocate(room, count);
           this.counters.handled.allocate++;
           this.emit({ type: 'allocated', room, addresses });
-          return send(200, { room, addresses, all: this.database.room(room).addresses });
+          const record = this.database.room(room);
+          // a gateway (re)starting learns which terminals hold which address, so a restart forgets nothing allotted
+          return send(200, { room, addresses, all: record.addresses, terminals: record.terminals });
         }
         case '/report': {
           this.database.report(room, reportOf(body));

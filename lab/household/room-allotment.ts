@@ -67,6 +67,19 @@ export class RoomAllotment {
     return { ...allotment };
   }
 
+  /**
+   * A gateway restarting takes back what the management server says its terminals hold (address → client id), so a
+   * terminal asking again for its address (RFC 2131 §3.2 INIT-REBOOT) keeps it and its number. Unknown addresses,
+   * the gateway's own and entries without a client id are left out.
+   */
+  restore(terminals: Record<string, string>): void {
+    for (const [address, client] of Object.entries(terminals)) {
+      const index = this.list.indexOf(address);
+      if (index < 1 || client === '' || this.held.has(index)) continue;
+      this.held.set(index, { index, address, number: terminalNumber(this.room, index), client, state: 'bound', heldUntil: Number.POSITIVE_INFINITY });
+    }
+  }
+
   /** The terminal took its offer (DHCPACK): it now holds the address and number until it gives them back. */
   bind(client: string): TerminalAllotment | undefined {
     for (const a of this.held.values()) {

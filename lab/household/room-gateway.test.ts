@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { householdVendorClass } from '../../core/household/household-wire.js';
 import { parseHardwareAddress } from '../../core/lease/dhcp-message.js';
@@ -76,6 +79,28 @@ describe('a room gateway deals addresses and numbers to its terminals (seed 001 
     const { gateway } = await building({ first: '127.77.2.71', last: '127.77.2.80' }, { [room]: 3 });
     await expect((await terminal(gateway, 'Veilphone-1')).start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER' });
     expect(Object.keys(gateway.snapshot().dhcpCounters.ignored)).toEqual(['vendor class "Veilphone-1" is not a household terminal']);
+  });
+
+  it('a restart of the management server and the gateway forgets nothing allotted', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'household-restart-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'household.json');
+    const pool = { first: '127.77.2.91', last: '127.77.2.99' };
+    const server = await ManagementServer.start({ pool, rooms: { [room]: 3 }, file });
+    const gateway = await RoomGateway.start({ room, management: new ManagementClient(server.url), domain: 'household.lab', gatekeeper: { address: '127.0.0.1', port: 9 } });
+    const held = await (await terminal(gateway)).start();
+    await until(() => server.snapshot().rooms[room]!.allotted.includes(held.address));
+    await gateway.stop();
+    await server.stop();
+
+    const again = await ManagementServer.start({ pool, rooms: { [room]: 3 }, file });
+    cleanups.push(() => again.stop());
+    const restarted = await RoomGateway.start({ room, management: new ManagementClient(again.url), domain: 'household.lab', gatekeeper: { address: '127.0.0.1', port: 9 } });
+    cleanups.push(() => restarted.stop());
+    expect(restarted.snapshot().terminals).toMatchObject([{ number: held.householdNumber, address: held.address }]);
+    expect(again.snapshot().rooms[room]!.allotted).toEqual(['127.77.2.91', held.address]); // the gateway's first report kept it
+    const next = await (await terminal(restarted)).start();
+    expect(next.address).not.toBe(held.address);
   });
 
   it('Fig. 11: a vacated room gives every address back', async () => {

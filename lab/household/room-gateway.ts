@@ -73,8 +73,9 @@ export class RoomGateway {
     const parsed = parseHouseholdNumber(options.room);
     if (parsed.terminal !== undefined) throw new HouseholdError('BAD_NUMBER', `${options.room} is a terminal's number, not a room's`);
     const allotment = new RoomAllotment(options.room);
-    const { all } = await options.management.allocate(options.room);
+    const { all, terminals } = await options.management.allocate(options.room);
     allotment.add(all);
+    allotment.restore(terminals ?? {});
     const first = all[0];
     if (first === undefined) throw new HouseholdError('NO_ALLOCATION', `the management server gave room ${options.room} no address`);
     await options.takeAddress?.(first);
