@@ -103,6 +103,17 @@ describe('calls in a household building (seed 001 ¶[55]-[58], Figs. 9 and 13)',
     await call.hangup();
   });
 
+  it('a terminal dialling its own room rings the others, not itself', async () => {
+    const terminals = [await terminal(room, 'answer'), await terminal(room), await terminal(room)];
+    const call = terminals[0]!.identity.createCall(`sip:${room}@household.lab`);
+    const result = call.invite();
+    await until(() => terminals[1]!.incoming.length === 1 && terminals[2]!.incoming.length === 1);
+    await terminals[2]!.incoming[0]!.answer();
+    expect(await result).toBe(200);
+    expect(terminals[0]!.incoming).toHaveLength(0);
+    await call.hangup();
+  });
+
   it('-0 equals the room number; -N rings terminal N only; an absent terminal is 404', async () => {
     const terminals = [await terminal(room), await terminal(room)];
     const caller = await ext();

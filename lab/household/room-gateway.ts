@@ -211,9 +211,10 @@ export class RoomGateway {
       return { hop: { transport: 'udp', remote: { ...this.options.gatekeeper } } };
     }
     if (ringsWholeRoom(number)) {
-      // Fig. 9 steps 953-954, ¶[57]: the room's number or -0 goes to every terminal of the room
+      // Fig. 9 steps 953-954, ¶[57]: the room's number or -0 goes to every terminal of the room (but the one calling:
+      // an extension that dials its own house rings the others, as an intercom does)
       this.calls.ringAll++;
-      return { users: this.allotment.bound().map((a) => a.number) };
+      return { users: this.allotment.bound().filter((a) => a.address !== inbound.remote.address).map((a) => a.number) };
     }
     // Fig. 9 step 955, ¶[58]: -N goes to terminal N only
     this.calls.ringOne++;
