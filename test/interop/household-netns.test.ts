@@ -33,7 +33,8 @@ interface Rooms {
 /**
  * Seed 001 Figs. 8-12 on real links: a room namespace with its gateway (and the management server) on a bridge, and a
  * namespace per terminal on a veth into that bridge. Terminals broadcast their allocation request from port 68, get a
- * real private address on their interface with their number, register it from that address, and give it back.
+ * real private address on their interface with their number, register it from that address, and give it back; then
+ * they call each other through the gateway on those addresses. The second test goes on from the state the first left.
  */
 describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, issue 20)', () => {
   const topology = new NetnsTopology('hh');
@@ -42,8 +43,10 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
   const ifaces: Record<string, string> = {};
   let roomNode: Child;
 
+  const terminalNodes: Record<string, Child> = {};
   const node = (role: string, script: string, config: unknown): Child => {
-    const child = new Child(topology.spawn(role, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'test/support/household', script), JSON.stringify(config)], { cwd: projectRoot }));
+    const child = new Child(topology.spawn(role, process.execPath, ['--import', 'tsx', path.join(projectRoot, 'test/support/household', script), JSON.stringify(config)], { cwd: projectRoot, stdio: ['pipe', 'pipe', 'pipe'] }));
+    terminalNodes[role] = child;
     children.push(child);
     return child;
   };
@@ -53,7 +56,7 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
     topology.add('room');
     topology.exec('room', 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
     topology.exec('room', 'ip', ['link', 'set', 'br0', 'up']);
-    for (const t of ['t1', 't2', 't3']) {
+    for (const t of ['t1', 't2', 't3', 't4']) {
       topology.add(t);
       const link = topology.link('room', t);
       topology.exec('room', 'ip', ['link', 'set', link.a, 'master', 'br0']);
@@ -96,5 +99,42 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
     const third = await line<{ household: { number: string; address: string } }>(t3, 'registered');
     expect(third.household).toMatchObject({ number: `${room}-1`, address: '10.77.1.2' });
     expect(addresses('t3')).toContain('10.77.1.2/24');
+  }, 90_000);
+
+  it('ring-all across the room\'s links: the others ring "whole room", one answers, the rest end "answered elsewhere"; -N rings one', async () => {
+    const t2 = terminalNodes.t2!;
+    const t3 = terminalNodes.t3!;
+    const t4 = node('t4', 'terminal-node.ts', { iface: ifaces.t4 });
+    expect((await line<{ household: { number: string } }>(t4, 'registered')).household.number).toBe(`${room}-3`);
+    const send = (child: Child, command: unknown): void => void child.process.stdin!.write(`${JSON.stringify(command)}\n`);
+    interface CallLine {
+      id: string;
+      direction: string;
+      remote?: string;
+      status?: number;
+      rang?: string;
+      answeredElsewhere?: boolean;
+    }
+
+    send(t3, { call: room }); // t3 (-1) dials its own room: t2 and t4 ring, not t3
+    const atT2 = await line<CallLine>(t2, 'incoming');
+    const atT4 = await line<CallLine>(t4, 'incoming');
+    expect([atT2.rang, atT4.rang]).toEqual(['room', 'room']);
+    expect(atT2.remote).toBe(`${room}-1`);
+    send(t2, { answer: atT2.id });
+    await line<CallLine>(t3, 'established');
+    const elsewhere = await line<CallLine>(t4, 'ended', (c) => c.id === atT4.id);
+    expect(elsewhere).toMatchObject({ status: 487, answeredElsewhere: true });
+    expect(t3.stdout).not.toContain('{"incoming":');
+    const placed = await line<string>(t3, 'value');
+    send(t3, { hangup: placed });
+    await line<CallLine>(t2, 'ended', (c) => c.id === atT2.id);
+
+    send(t3, { call: `${room}-3` }); // ring-one: only t4
+    const one = await line<CallLine>(t4, 'incoming', (c) => c.id !== atT4.id);
+    expect(one.rang).toBe('terminal');
+    send(t4, { answer: one.id });
+    await line<CallLine>(t3, 'established', (c) => c.id !== placed);
+    expect(t2.stdout.match(/\{"incoming":/g)).toHaveLength(1);
   }, 90_000);
 });
