@@ -30,6 +30,8 @@ export interface RoomDhcpCounters {
   replies: Partial<Record<DhcpMessageType, number>>;
   ignored: Record<string, number>;
   rejected: RejectCounters;
+  /** Socket errors after bind and replies the socket refused to send (the service keeps serving). */
+  socketErrors: number;
 }
 
 /** How long an OFFER holds an address (RFC 2131 §4.3.1 leaves it to the server). */
@@ -42,7 +44,7 @@ const OFFER_HOLD_MS = 60_000;
  * is a DHCPRELEASE. Replies go back to the sender, or by broadcast to a client that has no address yet.
  */
 export class RoomDhcpServer {
-  readonly counters: RoomDhcpCounters = { received: {}, replies: {}, ignored: {}, rejected: {} };
+  readonly counters: RoomDhcpCounters = { received: {}, replies: {}, ignored: {}, rejected: {}, socketErrors: 0 };
   private queue: Promise<void> = Promise.resolve();
   /** Where it listened (kept: a stopped server still names where it was). */
   readonly endpoint: { address: string; port: number };
@@ -57,7 +59,7 @@ export class RoomDhcpServer {
       // one message at a time: an allocation that waits for the management server must not race the next one
       this.queue = this.queue.then(() => this.onPacket(packet, rinfo));
     });
-    socket.on('error', () => undefined);
+    socket.on('error', () => void this.counters.socketErrors++);
   }
 
   static async start(options: RoomDhcpOptions): Promise<RoomDhcpServer> {
@@ -103,7 +105,9 @@ export class RoomDhcpServer {
     this.counters.replies[replyType] = (this.counters.replies[replyType] ?? 0) + 1;
     // RFC 2131 §4.1: a client without an address yet is answered by broadcast
     const to = rinfo.address === '0.0.0.0' ? { address: '255.255.255.255', port: 68 } : { address: rinfo.address, port: rinfo.port };
-    this.socket.send(encodeDhcpMessage(reply), to.port, to.address, () => undefined);
+    this.socket.send(encodeDhcpMessage(reply), to.port, to.address, (error) => {
+      if (error) this.counters.socketErrors++;
+    });
   }
 
   /** A reply, or why the message is ignored. */

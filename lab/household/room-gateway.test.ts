@@ -45,6 +45,7 @@ describe('a room gateway deals addresses and numbers to its terminals (seed 001 
     // step 122: the management server knows what each terminal holds
     await until(() => server.snapshot().rooms[room]!.allotted.length === 3);
     expect(server.snapshot().rooms[room]!.addresses.map((a) => a.state)).toEqual(['gateway', 'terminal', 'terminal']);
+    expect(gateway.snapshot().dhcpCounters).toMatchObject({ replies: { OFFER: 2, ACK: 2 }, socketErrors: 0 });
   });
 
   it('Fig. 10 step 102: a room with none left asks the management server for one more', async () => {

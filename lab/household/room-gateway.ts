@@ -167,7 +167,7 @@ export class RoomGateway {
       terminals: this.allotment.bound().map(({ number, address, client }) => ({ number, address, client })),
       free: this.allotment.unallotted(),
       failedReports: this.failedReports,
-      dhcpCounters: structuredClone(this.dhcp?.counters ?? { received: {}, replies: {}, ignored: {}, rejected: {} }),
+      dhcpCounters: structuredClone(this.dhcp?.counters ?? { received: {}, replies: {}, ignored: {}, rejected: {}, socketErrors: 0 }),
       registrar: this.sip?.snapshot().bindings ?? [],
       calls: { ...this.calls },
     };
