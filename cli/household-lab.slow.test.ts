@@ -62,4 +62,21 @@ describe('veilphone lab --household (seed 001 Fig. 5, issue 20)', () => {
       ['127.77.0.3', 'free'],
     ]);
   }, 120_000);
+
+  it('veilphone serve --household ADDRESS:PORT runs the phone as a terminal of that room; stopping it gives the address back', async () => {
+    const lab = await startLab(path.join(scratch, 'serve-lab'));
+    const dhcp = (await household(lab.admin)).rooms[room]!.dhcp!;
+    const serve = veilphone(['serve', '--household', dhcp, '--json', '--port', '0']);
+    children.push(serve);
+    const ready = JSON.parse((await serve.waitFor(/^\{"event":"ready".*\}$/m, 120_000))[0]) as { sip: string; household: { number: string; address: string; gateway: string } };
+    expect(ready.household).toMatchObject({ room, number: `${room}-1`, address: '127.77.0.2' });
+    expect(ready.sip).toBe(`sip:${ready.household.gateway};transport=udp`);
+    const url = new URL(lab.admin);
+    const bindings = async (): Promise<string> => JSON.stringify(await (await fetch(new URL('/snapshot', url), { headers: { authorization: `Bearer ${url.searchParams.get('token')}` } })).json());
+    for (let i = 0; i < 200 && !(await bindings()).includes(`"user":"${room}-1"`); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await bindings()).toContain(`"user":"${room}-1"`); // registered at the room gateway from its address
+    await serve.stop(10_000);
+    for (let i = 0; i < 200 && (await household(lab.admin)).rooms[room]!.addresses[1]!.state !== 'free'; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect((await household(lab.admin)).rooms[room]!.addresses[1]).toMatchObject({ address: '127.77.0.2', state: 'free' });
+  }, 180_000);
 });
