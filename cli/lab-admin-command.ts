@@ -1,7 +1,13 @@
 import { exitCodes } from './exit-codes.js';
 
 /** What `veilphone lab-admin` can ask the lab's admin endpoint. */
-export type LabAdminView = 'conversion' | 'bindings' | 'identify' | 'snapshot';
+export type LabAdminView = 'conversion' | 'bindings' | 'identify' | 'snapshot' | 'household';
+
+/** The management server's database (seed 001 Fig. 5): each room's addresses, whose they are. */
+interface HouseholdView {
+  pool: { first: string; last: string; free: number };
+  rooms: Record<string, { vacated: boolean; addresses: Array<{ address: string; number: string; state: string }> }>;
+}
 
 interface ConversionRecordView {
   anonymousUser?: string;
@@ -24,7 +30,7 @@ interface ConversionView {
 }
 
 /**
- * `veilphone lab-admin URL [conversion|bindings|identify KEY|snapshot]`: the operator's view of a running
+ * `veilphone lab-admin URL [conversion|bindings|identify KEY|household|snapshot]`: the operator's view of a running
  * `veilphone lab --admin PORT`, without curl. URL is the admin address the lab printed (its token included).
  */
 export async function labAdminCommand(url: string, view: string | undefined, key: string | undefined, options: { json?: boolean }): Promise<void> {
@@ -37,7 +43,7 @@ export async function labAdminCommand(url: string, view: string | undefined, key
   const token = base.searchParams.get('token');
   if (!token) return fail(exitCodes.invalid, 'the admin URL carries no token (it is in the URL the lab printed: ...?token=…)');
   const chosen = (view ?? 'conversion') as LabAdminView;
-  if (!['conversion', 'bindings', 'identify', 'snapshot'].includes(chosen)) return fail(exitCodes.invalid, `unknown view "${view}": conversion, bindings, identify KEY or snapshot`);
+  if (!['conversion', 'bindings', 'identify', 'snapshot', 'household'].includes(chosen)) return fail(exitCodes.invalid, `unknown view "${view}": conversion, bindings, identify KEY, household or snapshot`);
   if (chosen === 'identify' && !key) return fail(exitCodes.invalid, 'identify needs an AnonymousN or the Call-ID the callee was shown');
   const target = new URL(chosen === 'identify' ? '/conversion' : `/${chosen}`, base);
   if (chosen === 'identify') target.searchParams.set('identify', key!);
@@ -64,6 +70,14 @@ export async function labAdminCommand(url: string, view: string | undefined, key
   if (chosen === 'bindings') {
     const bindings = body as Array<{ user: string; contact: string; transport: string; source: string; expiresInS: number }>;
     printTable(['user', 'contact', 'transport', 'source', 'expires'], bindings.map((b) => [b.user, b.contact, b.transport, b.source, `${b.expiresInS}s`]));
+    return;
+  }
+  if (chosen === 'household') {
+    const household = body as HouseholdView | null;
+    if (household === null) return fail(exitCodes.failed, 'this lab runs no household building (veilphone lab --household ROOM=ADDRESSES)');
+    console.log(`household building: pool ${household.pool.first}-${household.pool.last}, ${household.pool.free} address(es) no room has`);
+    const rows = Object.entries(household.rooms).flatMap(([room, r]) => (r.addresses.length === 0 ? [[room, '-', '-', r.vacated ? 'vacated' : 'no addresses']] : r.addresses.map((a) => [room, a.address, a.number, a.state])));
+    printTable(['room', 'address', 'number', 'state'], rows);
     return;
   }
   const conversion = body as ConversionView | null;

@@ -32,6 +32,9 @@ export interface LabCommandOptions {
   maxConnections?: string;
   maxConnectionsPerSource?: string;
   maxUsers?: string;
+  /** Seed 001 rooms, `ROOM=ADDRESSES` (repeatable): a household building; its database goes in `dataDir`. */
+  household?: string[];
+  dataDir?: string;
 }
 
 const placements: NetworkPlacement[] = ['caller-server', 'callee-server', 'both', 'carrier', 'off'];
@@ -60,6 +63,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error(`veilphone lab: --conversion must be one of ${placements.join(', ')}, got "${placement}"`);
     process.exit(exitCodes.invalid);
   }
+  const rooms = householdOption(options.household);
   const domains = options.domain ?? [];
   if (domains.length >= 2) return networkCommand(options, domains, placement ?? 'caller-server', users);
   // The lab's trace and its keys are readable by their owner only (issue 17), like the phone's call log.
@@ -81,6 +85,8 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
         ? { connectionLimits: { ...(maxConnections !== undefined ? { maxConnections } : {}), ...(maxPerSource !== undefined ? { maxPerSource } : {}) } }
         : {}),
       ...(maxUsers !== undefined ? { registrarLimits: { maxUsers } } : {}),
+      // Seed 001: the management server keeps its address database in the data dir, so a restart forgets nothing
+      ...(rooms ? { household: { rooms, ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) } } : {}),
     });
     if (adminPort !== undefined) {
       const snapshot = (): ReturnType<Lab['snapshot']> => lab.snapshot();
@@ -89,6 +95,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
         routes: {
           '/snapshot': snapshot,
           '/bindings': () => snapshot().sip.bindings,
+          '/household': () => snapshot().household?.management ?? null,
           '/conversion': (query) => {
             const who = query.get('identify');
             return who ? (lab.sip.conversion?.identify(who) ?? null) : (snapshot().sip.conversion ?? null);
@@ -131,6 +138,21 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
+}
+
+/** `--household 100-1101-1201=4 …`: the rooms and their first number of addresses; a bad one exits `invalid`. */
+function householdOption(values: string[] | undefined): Record<string, number> | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const rooms: Record<string, number> = {};
+  for (const value of values) {
+    const match = /^(\d{1,8}-\d{1,8}-\d{1,8})=(\d{1,3})$/.exec(value);
+    if (!match || Number(match[2]) < 2 || Number(match[2]) > 256) {
+      console.error(`veilphone lab: --household wants ROOM=ADDRESSES such as 100-1101-1201=4 (2-256 addresses), got "${value.slice(0, 40)}"`);
+      process.exit(exitCodes.invalid);
+    }
+    rooms[match[1]!] = Number(match[2]);
+  }
+  return rooms;
 }
 
 /**

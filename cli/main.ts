@@ -39,13 +39,14 @@ program
   .option('--max-connections <n>', 'TCP and WebSocket connections held at once (default 2048); more are refused and counted')
   .option('--max-connections-per-source <n>', 'connections held at once from one address (default 64)')
   .option('--max-users <n>', 'users the registrar holds at once (default 10000); a new one beyond gets 503')
-  .action(async (options) => (await lab()).labCommand(options));
+  .option('--household <room=addresses...>', "a room of seed 001's building and its first number of addresses, e.g. 100-1101-1201=4 (repeatable); the address database is kept in the data dir")
+  .action(async (options) => (await lab()).labCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program
   .command('lab-admin')
   .description('ask a running lab (started with --admin) for its conversion tables, bindings, or who is behind an anonymous call')
   .argument('<url>', 'the admin URL the lab printed (with its token)')
-  .argument('[view]', 'conversion (default), bindings, identify, snapshot')
+  .argument('[view]', 'conversion (default), bindings, identify, household (seed 001 rooms and addresses), snapshot')
   .argument('[key]', 'for identify: an AnonymousN or the Call-ID the callee was shown')
   .option('--json', 'print the answer as JSON')
   .action(async (url: string, view: string | undefined, key: string | undefined, options) => (await labAdmin()).labAdminCommand(url, view, key, options));
@@ -74,6 +75,7 @@ program
   .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway and take the soft switches and dial plan from its boot file (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead (real broadcast on port 68; needs root or CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; no embedded lab)')
+  .option('--household <gateway>', "seed 001: a household terminal of the room whose gateway takes allocation requests at ADDRESS:PORT (veilphone lab --household; lab-admin household shows it) or on this interface; the gateway gives address, number and server")
   .action(async (options) => (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program

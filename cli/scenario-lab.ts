@@ -12,7 +12,7 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
   const domains = Object.keys(request.domains ?? {});
   const placement = request.conversion?.placement;
   if (domains.length >= 2) {
-    if (request.serviceGateway || request.signing || request.tamper) throw new Error('a service gateway and signing are only available with one domain');
+    if (request.serviceGateway || request.signing || request.tamper || request.household) throw new Error('a service gateway, a household building and signing are only available with one domain');
     const network = await LabNetwork.start({
       domains: Object.fromEntries(domains.map((d) => [d, { users: request.domains![d]! }])),
       placement: placement ?? 'caller-server',
@@ -44,8 +44,11 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
     ...(request.serviceGateway
       ? { secondaryMgc: true, serviceGateway: { ...labBootFiles, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
       : {}),
+    // Seed 001: a building of household terminals; the lab's proxy is the outside network its gatekeeper peers with
+    ...(request.household ? { household: { rooms: request.household.rooms } } : {}),
   });
   const gateway = lab.serviceGateway;
+  const household = lab.household;
   return {
     servers: lab.servers,
     domain: domains[0] ?? lab.domain,
@@ -55,5 +58,6 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
     stop: () => lab.stop(),
     verificationKeys: () => lab.verificationKeys(),
     ...(gateway ? { serviceGateway: gateway.endpoints, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),
+    ...(household ? { household: { dhcp: (room: string) => household.gateway(room).dhcpEndpoint, vacate: (room: string) => household.vacate(room) } } : {}),
   };
 }

@@ -5,6 +5,7 @@ import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
 import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
+import { allocateHouseholdTerminal, type HouseholdTerminal } from '../core/phone/household-phone.js';
 import { provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
 import { Lab } from '../lab/lab.js';
 import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
@@ -37,6 +38,11 @@ export interface ServeCommandOptions {
    * switches and dial plan from the boot file (seed 003, SPEC C); `static` (the default): no lease.
    */
   provision?: string;
+  /**
+   * Seed 001: run as a household terminal of the room whose gateway takes allocation requests at ADDRESS:PORT (a lab's
+   * `veilphone lab --household`) or on this network interface: the gateway gives address, number and server.
+   */
+  household?: string;
   /** With `provision: dhcp`: lease from the DHCP servers on this network interface instead of the embedded lab. */
   dhcpInterface?: string;
   /** Print the ready line only (used by `veilphone start`). */
@@ -61,9 +67,24 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   if (dhcpInterface !== undefined && provision !== 'dhcp') fail(exitCodes.invalid, '--dhcp-interface names where to lease from: add --provision dhcp');
   if (dhcpInterface !== undefined && options.signing) fail(exitCodes.invalid, '--signing is the embedded lab\'s, and --dhcp-interface leases from the network instead');
 
+  const householdSource = options.household;
+  if (householdSource !== undefined && (options.server !== undefined || provision !== 'static' || transport !== 'udp' || options.signing)) {
+    fail(exitCodes.invalid, '--household: the room gateway gives address, number and server (UDP); leave out --server, --provision, --signing and --transport');
+  }
   let lab: Lab | undefined;
   let server = options.server;
-  if (server === undefined && dhcpInterface === undefined) {
+  let household: HouseholdTerminal | undefined;
+  if (householdSource !== undefined) {
+    // Seed 001 Fig. 8 steps 81, 86-87: the allocation request; the phone's shutdown is the deletion request
+    const endpoint = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(householdSource);
+    try {
+      prepareDataDir(options.dataDir);
+      household = await allocateHouseholdTerminal({ ...(endpoint ? { gateway: { address: endpoint[1]!, port: Number(endpoint[2]) } } : { interface: householdSource }), dataDir: options.dataDir });
+    } catch (error) {
+      fail(exitCodes.environment, `no allocation from the room gateway: ${(error as Error).message}`);
+    }
+    server = household.account.server;
+  } else if (server === undefined && dhcpInterface === undefined) {
     try {
       lab = await Lab.start({
         ...(options.signing ? { signing: true } : {}),
@@ -85,7 +106,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
       fail(exitCodes.environment, `provisioning failed: ${(error as Error).message}`);
     }
   }
-  const account: AccountConfig = { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
+  const account: AccountConfig = household
+    ? { id: household.household.number, ...household.account, user: household.account.user! }
+    : { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (lab) account.domain = lab.domain;
@@ -122,7 +145,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [account.server, ...(account.backupServers ?? [])] },
     settingsFile: settingsPath(options.dataDir),
     ...(signatureKeys ? { signatureKeys } : {}),
-    ...(provisioned ? { lease: provisioned.phoneLease } : {}),
+    ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
   });
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 
@@ -147,11 +170,12 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const url = `${origin}/?token=${token}`;
   void phone.register().catch((error: Error) => console.error(`registration failed: ${error.message}`));
 
-  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}) }));
+  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}), ...(household ? { household: household.household } : {}) }));
   else if (options.banner) await options.banner(url, lab);
   else {
     console.log(`Veilphone UI: ${url}`);
-    console.log(`account ${options.user} on ${account.server}${lab ? ' (embedded lab)' : ''}`);
+    console.log(`account ${account.user} on ${account.server}${lab ? ' (embedded lab)' : ''}`);
+    if (household) console.log(`household terminal ${household.household.number} at ${household.household.address}, room gateway ${household.household.gateway}`);
     if (provisioned) console.log(`leased ${provisioned.lease.address}, ports ${provisioned.lease.portRange.min}-${provisioned.lease.portRange.max}, from ${dhcpInterface !== undefined ? `${provisioned.lease.serverId ?? 'the DHCP server'} on ${dhcpInterface}` : 'the lab\'s service gateway'}`);
     if (lab) console.log(`a second phone can join the lab: npx veilphone serve --server ${shellQuote(lab.servers[transport]!)} --user bob`);
   }

@@ -7,6 +7,9 @@ import type { VerificationKeyFile } from '../core/signing/key-ring.js';
 import type { HeaderSigningOptions } from './signing/header-signing.js';
 import type { SignatureAlert } from './signing/failure-monitor.js';
 import type { TamperKind } from './signing/tamperer.js';
+import { HouseholdError } from '../core/household/household-error.js';
+import { HouseholdNetwork, HouseholdPeering, type HouseholdNetworkSnapshot } from './household/household-network.js';
+import { composeHooks } from './sip-server/sip-proxy.js';
 import { TriangleRecorder, type TriangleDecision } from './service-gateway/triangle-recorder.js';
 import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
@@ -49,6 +52,11 @@ export interface LabOptions {
   registrarLimits?: SipLabServerOptions['registrarLimits'];
   /** Where the SIP sockets come from: the OS's by default, an in-memory network in unit tests (DHCP and TFTP stay real). */
   sockets?: SipSockets;
+  /**
+   * A building of household terminals (seed 001, docs/household.md): rooms and how many addresses each gets at first;
+   * the management server keeps its database in `dataDir`. The lab's proxy is the outside network it peers with.
+   */
+  household?: { rooms: Record<string, number>; dataDir?: string; pool?: { first: string; last: string } };
 }
 
 export interface LabSnapshot {
@@ -57,6 +65,7 @@ export interface LabSnapshot {
   triangle?: TriangleDecision[];
   secondary?: SipLabServerSnapshot;
   serviceGateway?: ServiceGatewaySnapshot;
+  household?: HouseholdNetworkSnapshot;
 }
 
 /**
@@ -69,6 +78,7 @@ export class Lab {
     readonly serviceGateway?: ServiceGateway,
     readonly secondary?: SipLabServer,
     private readonly triangle?: TriangleRecorder,
+    readonly household?: HouseholdNetwork,
   ) {}
 
   private readonly stopped = new Set<SipLabServer>();
@@ -76,8 +86,11 @@ export class Lab {
   static async start(options: LabOptions = {}): Promise<Lab> {
     // Seed 003 Fig. 11: with a service gateway, the registrar also decides how its phones reach each other.
     const triangle = options.serviceGateway ? new TriangleRecorder() : undefined;
+    // Seed 001: calls for the building's numbers go to its gatekeeper
+    const peering = options.household ? new HouseholdPeering() : undefined;
+    const hooks = triangle && peering ? composeHooks(peering, triangle) : (triangle ?? peering);
     const sip = await SipLabServer.start({
-      ...(triangle ? { hooks: triangle } : {}),
+      ...(hooks ? { hooks } : {}),
       address: options.address ?? '127.0.0.1',
       udp: options.udp ?? 0,
       tcp: options.tcp ?? 0,
@@ -97,7 +110,19 @@ export class Lab {
     });
     if (triangle) triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;
+    let household: HouseholdNetwork | undefined;
     try {
+      if (options.household) {
+        if (sip.ports.udp === undefined || !isIPv4(sip.address)) throw new HouseholdError('BAD_MESSAGE', 'a household building needs the lab on UDP over IPv4 (its outside network)');
+        household = await HouseholdNetwork.start({
+          rooms: options.household.rooms,
+          ...(options.household.dataDir !== undefined ? { dataDir: options.household.dataDir } : {}),
+          ...(options.household.pool ? { pool: options.household.pool } : {}),
+          outside: { domain: sip.address, address: sip.address, port: sip.ports.udp },
+          ...(options.timers ? { timers: options.timers } : {}),
+        });
+        peering!.network = household;
+      }
       if (options.secondaryMgc) {
         secondary = await SipLabServer.start({
           ...(triangle ? { hooks: triangle } : {}),
@@ -111,14 +136,14 @@ export class Lab {
           ...(options.sockets ? { sockets: options.sockets } : {}),
         });
       }
-      if (!options.serviceGateway) return new Lab(sip, undefined, secondary);
+      if (!options.serviceGateway) return new Lab(sip, undefined, secondary, undefined, household);
       const { mgc, ...gateway } = options.serviceGateway;
       // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
       const v4 = isIPv4(sip.address);
       const defaultMgc = [sip, secondary].flatMap((server) => (server?.ports.udp !== undefined && v4 ? [{ address: server.address, port: server.ports.udp }] : []));
-      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary, triangle);
+      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary, triangle, household);
     } catch (error) {
-      await Promise.all([sip.stop(), secondary?.stop()]);
+      await Promise.all([sip.stop(), secondary?.stop(), household?.stop()]);
       throw error;
     }
   }
@@ -155,6 +180,7 @@ export class Lab {
       ...(this.secondary ? { secondary: this.secondary.snapshot() } : {}),
       ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}),
       ...(this.triangle ? { triangle: this.triangle.snapshot() } : {}),
+      ...(this.household ? { household: this.household.snapshot() } : {}),
     };
   }
 
@@ -169,6 +195,6 @@ export class Lab {
   async stop(): Promise<void> {
     const servers = [this.sip, this.secondary].filter((s): s is SipLabServer => s !== undefined && !this.stopped.has(s));
     servers.forEach((s) => this.stopped.add(s));
-    await Promise.all([...servers.map((s) => s.stop()), this.serviceGateway?.stop()]);
+    await Promise.all([...servers.map((s) => s.stop()), this.serviceGateway?.stop(), this.household?.stop()]);
   }
 }

@@ -2,7 +2,7 @@ import type { CallDirection, CallRedirect, HangupParty } from './phone-types.js'
 import type { TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
-export type CallResult = 'in-progress' | 'answered' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
+export type CallResult = 'in-progress' | 'answered' | 'answered-elsewhere' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One SIP message of a call's trace, in the order it crossed our socket. */
 export interface TraceMessage {

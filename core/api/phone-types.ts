@@ -220,6 +220,10 @@ export interface CallSnapshot {
   replaced?: string;
   /** Incoming: forwarded to this URI (302). */
   forwardedTo?: string;
+  /** Incoming: another phone answered this forked call first (RFC 3326 "Call completed elsewhere"); not a missed call. */
+  answeredElsewhere?: boolean;
+  /** Incoming at a household terminal (seed 001 ¶[57]-[58]): the caller dialled the whole room, or this terminal. */
+  rang?: 'room' | 'terminal';
 }
 
 /** A transfer in progress or done (RFC 3515, RFC 5589). */

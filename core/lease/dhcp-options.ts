@@ -52,6 +52,7 @@ export interface DhcpOptionValues {
   portRange: PortRange;
   mgc: MgcAddress[];
   natAddress: string;
+  householdNumber: string;
 }
 
 export type DhcpOptions = Partial<DhcpOptionValues>;
@@ -238,6 +239,7 @@ export const dhcpOptionTable: { [K in keyof DhcpOptionValues]: OptionSpec<DhcpOp
   portRange: { code: 224, source: 'private (RFC 2132 §1: 224-254 site-specific); seed 003 "DHCP"', codec: portRange },
   mgc: { code: 225, source: 'private; seed 003 "DHCP", Figs. 6A 608 / 7A 708', codec: mgcList },
   natAddress: { code: 226, source: 'private; seed 003 "DHCP" (the NAT address the SG uses)', codec: ipv4 },
+  householdNumber: { code: 227, source: 'private; seed 001 ¶[52]/¶[57] (a room gateway\'s allocation: the terminal\'s number)', codec: text },
 };
 
 export type DhcpOptionName = keyof DhcpOptionValues;

@@ -119,7 +119,7 @@ export interface LeaseClientCounters {
 }
 
 /** The parameter request list: what we ask servers for (RFC 2132 §9.8); dnsmasq only sends options asked for. */
-export const PARAMETER_REQUEST_LIST = [1, 3, 6, 12, 15, 43, 51, 54, 58, 59, 66, 67, 224, 225, 226];
+export const PARAMETER_REQUEST_LIST = [1, 3, 6, 12, 15, 43, 51, 54, 58, 59, 66, 67, 224, 225, 226, 227];
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -25,6 +25,10 @@ export interface Lease {
   /** TFTP server (option 66, else siaddr/sname) and boot file (option 67, else the file field). */
   tftpServer?: string;
   bootFile?: string;
+  /** Seed 001: the number a room gateway allotted with the address (option 227, docs/household.md). */
+  householdNumber?: string;
+  /** Option 15 (RFC 2132 §3.17): a room gateway's building domain, the host of the terminal's address-of-record. */
+  domainName?: string;
   obtainedAt: number;
   /** T1, T2 and expiry (RFC 2131 §4.4.5); Infinity for static leases. */
   renewAt: number;
@@ -107,6 +111,8 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
   const natAddress = o.natAddress ?? f.natAddress ?? previous?.natAddress;
   const tftpServer = tftpServerOf(ack) ?? (offer ? tftpServerOf(offer) : undefined) ?? previous?.tftpServer;
   const bootFile = bootFileOf(ack) ?? (offer ? bootFileOf(offer) : undefined) ?? previous?.bootFile;
+  const householdNumber = o.householdNumber ?? f.householdNumber ?? previous?.householdNumber;
+  const domainName = o.domainName ?? f.domainName ?? previous?.domainName;
   return {
     source: 'dhcp',
     address: ack.yiaddr,
@@ -119,6 +125,8 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
     ...(natAddress !== undefined ? { natAddress } : {}),
     ...(tftpServer !== undefined ? { tftpServer } : {}),
     ...(bootFile !== undefined ? { bootFile } : {}),
+    ...(householdNumber !== undefined ? { householdNumber } : {}),
+    ...(domainName !== undefined ? { domainName } : {}),
     obtainedAt: clock.now,
     renewAt: at(Math.min(t1, leaseSeconds)),
     rebindAt: at(Math.min(Math.max(t2, t1), leaseSeconds)),

@@ -8,6 +8,8 @@ export function callResult(call: CallSnapshot): CallResult {
   const status = call.status ?? 0;
   if (call.direction === 'incoming') {
     if (call.endedBy === 'local' && status >= 300) return 'rejected';
+    // RFC 3326: another phone of the forked call (a ring-all of the room, seed 001 ¶[57]) took it
+    if (call.answeredElsewhere) return 'answered-elsewhere';
     return 'missed';
   }
   if (status === 487 || (call.endedBy === 'local' && status < 200)) return 'cancelled';

@@ -1,10 +1,13 @@
 import { PhoneError } from '../api/phone-error.js';
+import { isHouseholdNumber } from '../household/household-number.js';
 import { formatSipUri, parseSipUri, type SipParseError } from '../sip/message/index.js';
 
 /**
  * Turn what a user typed into a Request-URI: a full `sip:`/`sips:`/`tel:` URI is used as is (validated); a user
  * name or number becomes `sip:<it>@<domain>`. Spaces, dashes, dots and parentheses in numbers are dropped the way
- * a phone keypad would ("03-1234 5678" → "0312345678").
+ * a phone keypad would ("03-1234 5678" → "0312345678"), except in a household number, whose dashes are its
+ * hierarchy (seed 001 ¶[55]: `100-1101-1201-1` is area, building, room, terminal; squashed it would name nobody).
+ * Any 3-4 dash-separated digit groups count as one, so "030-1234-5678" now keeps its dashes too (issue 20).
  */
 export function dialTargetToUri(target: string, domain: string): string {
   const text = target.trim();
@@ -16,7 +19,7 @@ export function dialTargetToUri(target: string, domain: string): string {
       throw new PhoneError('INVALID_TARGET', `not a valid URI: ${(error as SipParseError).message}`);
     }
   }
-  const compact = /^[+\d\s().*#-]+$/.test(text) ? text.replace(/[\s().-]/g, '') : text;
+  const compact = isHouseholdNumber(text) ? text : /^[+\d\s().*#-]+$/.test(text) ? text.replace(/[\s().-]/g, '') : text;
   if (!/^[A-Za-z0-9+*#_.!~'-]+$/.test(compact)) {
     throw new PhoneError('INVALID_TARGET', `"${text}" is neither a number, a user name nor a SIP URI`);
   }

@@ -1,3 +1,5 @@
+import { ringScope } from '../household/household-number.js';
+import { parseNameAddr } from '../sip/message/index.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
 import { formatEndpoint } from '../sip/transport/endpoint.js';
@@ -67,6 +69,9 @@ export class IncomingAdmission {
     const replacing = sip.inviteHeaders.replaces?.[0] !== undefined ? this.replacedBy(sip.inviteHeaders.replaces[0]) : undefined;
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     call.localAddress = identity.advertisedAddress;
+    // seed 001 ¶[57]-[58]: a household terminal says whether the caller dialled the room or this terminal
+    const rang = ringScope(account.config.user, toUser(sip.inviteHeaders.to?.[0]));
+    if (rang !== undefined) call.rang = rang;
     calls.track(account, call);
     // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
@@ -155,6 +160,16 @@ export class IncomingAdmission {
     if (account.config.doNotDisturb) return { status: account.config.doNotDisturb.status, reason: account.config.doNotDisturb.status === 603 ? 'Decline' : 'Busy Here' };
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'reject') return { status: answer.status };
+    return undefined;
+  }
+}
+
+/** The user of a To header, or undefined when it does not parse (the call then simply has no ring scope). */
+function toUser(to: string | undefined): string | undefined {
+  if (to === undefined) return undefined;
+  try {
+    return parseNameAddr(to).uri.user;
+  } catch {
     return undefined;
   }
 }

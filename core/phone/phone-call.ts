@@ -13,6 +13,8 @@ export class PhoneCall {
   anonymity?: AnonymityMode;
   /** The address this call presented: its one-time address in temporary mode. */
   localAddress?: string;
+  /** Incoming at a household terminal: the caller dialled the whole room or this terminal (seed 001 ¶[57]-[58]). */
+  rang?: 'room' | 'terminal';
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
   /** A transfer this call is being moved by. */
@@ -57,6 +59,8 @@ export class PhoneCall {
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
     if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
+    if (sip.completedElsewhere) snapshot.answeredElsewhere = true;
+    if (this.rang !== undefined) snapshot.rang = this.rang;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
     if (sip.redirects.length > 0) snapshot.redirects = sip.redirects.map((r) => ({ ...r }));
     if (this.transfer) snapshot.transfer = { ...this.transfer };

@@ -49,7 +49,7 @@ export type LeaseSource = { gateway: ServiceGatewayEndpoints } | { network: { in
 const interfaceName = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,15}$/;
 
 /** The lease client's link for `source`, the MAC it sends and what puts the leased address on the interface. */
-async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: InterfaceLeaseApplier; tftpPort?: number }> {
+export async function leaseLink(source: LeaseSource): Promise<{ transport: LeaseTransport; hardwareAddress: Buffer; applier?: InterfaceLeaseApplier; tftpPort?: number }> {
   if ('gateway' in source) {
     // A locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear) for this agent.
     const mac = randomBytes(6);

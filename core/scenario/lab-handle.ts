@@ -20,6 +20,11 @@ export interface LabHandle {
   stopMgc?(which: 'primary' | 'secondary'): Promise<void>;
   /** The keys that verify the lab's signed routing headers (seed 002), handed to every agent. */
   verificationKeys?(): VerificationKeyFile[];
+  /** Seed 001's building, when one runs: where each room's gateway takes allocation requests, and vacating a room. */
+  household?: {
+    dhcp(room: string): { address: string; port: number };
+    vacate(room: string): Promise<string[]>;
+  };
 }
 
 export interface LabRequest {
@@ -35,15 +40,19 @@ export interface LabRequest {
   signing?: boolean;
   /** Forge routing headers on the phones' links (fault injection). */
   tamper?: 'via' | 'record_route' | 'route_set' | 'replay';
+  /** Seed 001's building of household terminals: rooms and their first number of addresses. */
+  household?: { rooms: Record<string, number> };
 }
 
 /** What a scenario's `lab:` asks the host for: its users (by domain when agents name one), auth, signing, faults. */
 export function labRequest(scenario: Scenario, lab: NonNullable<Scenario['lab']>): LabRequest {
-  const users = Object.fromEntries(Object.values(scenario.agents).map((a) => [a.user, a.password === undefined ? {} : { password: a.password }]));
+  // household terminals have no user yet: their room gateway registers the number it gives them
+  const named = Object.values(scenario.agents).filter((a): a is typeof a & { user: string } => a.user !== undefined);
+  const users = Object.fromEntries(named.map((a) => [a.user, a.password === undefined ? {} : { password: a.password }]));
   const domains: Record<string, Record<string, { password?: string }>> = {};
-  for (const agent of Object.values(scenario.agents)) {
-    const named = agent.server === undefined ? (agent.domain ?? scenario.domain) : undefined;
-    if (named !== undefined) (domains[named] ??= {})[agent.user] = agent.password === undefined ? {} : { password: agent.password };
+  for (const agent of named) {
+    const domain = agent.server === undefined ? (agent.domain ?? scenario.domain) : undefined;
+    if (domain !== undefined) (domains[domain] ??= {})[agent.user] = agent.password === undefined ? {} : { password: agent.password };
   }
   const request: LabRequest = {
     auth: lab.auth ?? false,
@@ -51,9 +60,10 @@ export function labRequest(scenario: Scenario, lab: NonNullable<Scenario['lab']>
     ...(Object.keys(domains).length > 0 ? { domains } : {}),
     ...(lab.conversion ? { conversion: lab.conversion } : {}),
   };
-  const { signing, tamper, service_gateway: gateway } = lab;
+  const { signing, tamper, service_gateway: gateway, household } = lab;
   return {
     ...request,
+    ...(household ? { household: { rooms: household.rooms } } : {}),
     ...(signing ? { signing } : {}),
     ...(tamper ? { tamper } : {}),
     ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),

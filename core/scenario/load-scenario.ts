@@ -62,9 +62,29 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   if (provisioned && !gateway) {
     throw new ScenarioError('INVALID', `${source}: agents.${provisioned[0]}.provision: DHCP provisioning needs "lab: { mode: embedded, service_gateway: {} }"`, `agents.${provisioned[0]}.provision`);
   }
+  checkHousehold(scenario, steps, source);
   const stop = steps.findIndex((s) => s.kind === 'stop_mgc');
   if (stop >= 0 && !gateway) throw new ScenarioError('INVALID', `${source}: steps[${stop}].stop_mgc: needs the lab's service gateway (its two soft switches)`, `steps[${stop}].stop_mgc`);
   return scenario;
+}
+
+/** Seed 001: household terminals and `vacate` name rooms of the lab's building, which is one building of one domain. */
+function checkHousehold(scenario: Scenario, steps: ScenarioStep[], source: string): void {
+  const rooms = scenario.lab?.household?.rooms;
+  for (const [name, agent] of Object.entries(scenario.agents)) {
+    if (agent.household === undefined) continue;
+    if (!rooms) throw new ScenarioError('INVALID', `${source}: agents.${name}.household: needs "lab: { mode: embedded, household: { rooms: {...} } }"`, `agents.${name}.household`);
+    if (!(agent.household in rooms)) throw new ScenarioError('INVALID', `${source}: agents.${name}.household: no room ${agent.household} in lab.household.rooms`, `agents.${name}.household`);
+  }
+  steps.forEach((step, index) => {
+    const at = `steps[${index}].${step.kind}`;
+    if (step.kind === 'vacate' && !(rooms && step.value in rooms)) throw new ScenarioError('INVALID', `${source}: ${at}: no room ${step.value} in lab.household.rooms`, at);
+    if (step.kind === 'withdraw' && scenario.agents[step.value]?.household === undefined) throw new ScenarioError('INVALID', `${source}: ${at}: ${step.value} is not a household terminal`, at);
+  });
+  if (rooms) {
+    const buildings = new Set(Object.keys(rooms).map((room) => room.split('-').slice(0, 2).join('-')));
+    if (buildings.size > 1) throw new ScenarioError('INVALID', `${source}: lab.household.rooms: the rooms must be of one building (area-building), got ${[...buildings].join(', ')}`, 'lab.household.rooms');
+  }
 }
 
 /** Agents in several domains get one lab proxy per domain: then every agent must say which is its. */
@@ -105,6 +125,7 @@ function checkReferences(step: ScenarioStep, index: number, agents: string[], ca
   switch (step.kind) {
     case 'register':
     case 'unregister':
+    case 'withdraw':
       agent(step.value, '');
       break;
     case 'call':

@@ -3,6 +3,7 @@ import type { AccountConfig, AddressEvent } from '../api/phone-types.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { Phone } from '../phone/phone.js';
+import { allocateHouseholdTerminal, type HouseholdTerminal } from '../phone/household-phone.js';
 import { provisionPhone, type ProvisionedPhone } from '../phone/provision-phone.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
@@ -11,7 +12,7 @@ import type { ServerUris } from './lab-handle.js';
 import { ScenarioEnvironmentError } from './scenario-errors.js';
 import type { AddressUse, AgentReport } from './scenario-report.js';
 import type { AgentSpec } from './scenario-schema.js';
-import type { AgentRuntime, ScenarioState } from './scenario-state.js';
+import { agentUser, type AgentRuntime, type ScenarioState } from './scenario-state.js';
 
 export interface AgentSetup {
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
@@ -30,7 +31,7 @@ export interface AgentSetup {
 export async function startAgent(state: ScenarioState, name: string, spec: AgentSpec, servers: ServerUris, domain: string | undefined, setup: AgentSetup): Promise<AgentRuntime> {
   const own = state.lab?.domainServers?.[spec.domain ?? state.scenario.domain ?? ''];
   const server = spec.server ?? own?.[spec.transport] ?? servers[spec.transport];
-  if (!server) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
+  if (!server && spec.household === undefined) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
   const trace: SipTapEntry[] = [];
   const agentDir = setup.dataDir !== undefined ? agentDataDir(setup.dataDir, name) : undefined;
   let provisioned: ProvisionedPhone | undefined;
@@ -42,12 +43,22 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
       throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
     }
   }
+  let household: HouseholdTerminal | undefined;
+  if (spec.household !== undefined) {
+    // Seed 001 Fig. 8 steps 81, 86-87: the allocation request to the room's gateway gives address and number
+    if (!state.lab?.household) throw new ScenarioEnvironmentError(`agent ${name}: the lab runs no household building`);
+    try {
+      household = await allocateHouseholdTerminal({ gateway: state.lab.household.dhcp(spec.household), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
+    } catch (error) {
+      throw new ScenarioEnvironmentError(`agent ${name}: no allocation from room ${spec.household}'s gateway: ${(error as Error).message}`);
+    }
+  }
   const phone = new Phone({
     accounts: [
       {
         id: name,
-        user: spec.user,
-        server,
+        user: household?.account.user ?? spec.user!,
+        server: household?.account.server ?? server!,
         transport: spec.transport,
         ...(spec.display !== undefined ? { displayName: spec.display } : {}),
         ...(spec.password !== undefined ? { password: spec.password } : {}),
@@ -56,6 +67,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
         ...addressSettings(spec),
         ...(provisioned ? provisioned.account : {}),
+        ...(household ? { domain: household.account.domain!, localAddress: household.account.localAddress! } : {}),
         ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
         ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
         ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
@@ -64,7 +76,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
-    ...(provisioned ? { lease: provisioned.phoneLease } : {}),
+    ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
     createSessionDescriptionHandlerFactory: setup.createSessionDescriptionHandlerFactory,
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
     ...(setup.timers ? { timers: setup.timers } : {}),
@@ -72,7 +84,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     onTrace: (_account, entry) => trace.push(entry),
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });
-  const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}) };
+  const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
   phone.subscribe((event) => {
     if (event.type === 'call' || event.type === 'incoming') {
       // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
@@ -93,13 +105,14 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
 /** What the report says about an agent: its transport, trace, registration, one-time addresses and lease. */
 export function agentReport(agent: AgentRuntime): AgentReport {
   const report: AgentReport = {
-    user: agent.spec.user,
+    user: agentUser(agent),
     transport: agent.spec.transport,
     trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
   };
   if (agent.registration) report.registration = agent.registration;
   if (agent.addresses.length > 0) report.addresses = addressHistory(agent.addresses);
   if (agent.provisioned) report.lease = agent.provisioned.summary;
+  if (agent.household) report.household = { ...agent.household.household };
   return report;
 }
 

@@ -7,7 +7,7 @@ import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
 import { StepFailure } from './scenario-errors.js';
 import type { StepOf } from './scenario-schema.js';
-import type { CallRuntime, ScenarioState } from './scenario-state.js';
+import { agentUser, type CallRuntime, type ScenarioState } from './scenario-state.js';
 
 /**
  * The `expect` step: a call leg's state, status, media, DTMF, signatures, failure, and whether its caller is hidden
@@ -75,6 +75,14 @@ export class ScenarioExpectations {
     const agent = this.state.agent(e.agent!);
     if (e.registered !== undefined) {
       await this.state.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
+    }
+    if (e.household !== undefined) {
+      const held = agent.household?.household;
+      if (!held) throw new StepFailure(`${agent.name} is not a household terminal`);
+      for (const key of ['number', 'room', 'address'] as const) {
+        const wanted = e.household[key];
+        if (wanted !== undefined && held[key] !== wanted) throw new StepFailure(`expected ${agent.name}'s household ${key} ${wanted}, its gateway gave ${held[key]}`);
+      }
     }
     if (e.incoming !== undefined) {
       const { from_user: fromUser, count, state, status, id, anonymous } = e.incoming;
@@ -172,7 +180,7 @@ export class ScenarioExpectations {
     const calleeDomain = this.state.domainOf(this.state.agent(calleeName));
     const host = os.hostname();
     const fingerprint = fingerprintCaller({
-      user: caller.spec.user,
+      user: agentUser(caller),
       ...(caller.spec.display !== undefined ? { displayName: caller.spec.display } : {}),
       ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) && domain.toLowerCase() !== calleeDomain?.toLowerCase() ? { domain } : {}),
       ...(host.length >= 4 && host !== 'localhost' ? { hostNames: [host] } : {}),
@@ -184,7 +192,7 @@ export class ScenarioExpectations {
     const received = this.state.agent(calleeName).trace.filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
     const leaks = received.flatMap((entry) => findIdentityLeaks(entry.raw, fingerprint).map((leak) => `${entry.raw.split('\r\n')[0]}: ${leak.where} has ${leak.found}`));
     if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
-    if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${caller.spec.user}`);
+    if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${agentUser(caller)}`);
     if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
   }
 

@@ -63,6 +63,8 @@ export interface AgentReport {
   addresses?: AddressUse[];
   /** DHCP-provisioned agents: the leased address, port range, soft switches (primary first) and NAT address. */
   lease?: { address: string; ports: { min: number; max: number }; mgc: string[]; nat?: string };
+  /** Household terminals (seed 001): the room, the number and address its gateway allotted, and the gateway. */
+  household?: { room: string; number: string; address: string; gateway: string };
   trace: TraceEntryReport[];
 }
 

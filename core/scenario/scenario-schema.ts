@@ -49,9 +49,15 @@ const addressOption = z.union([
     .refine((a) => a.source !== 'router-advertisement' || a.interface !== undefined, { message: 'router solicitation needs the interface' }),
 ]);
 
+/** A room of seed 001's building, `area-building-room` (¶[55]). */
+const householdRoom = z.string().regex(/^\d{1,8}-\d{1,8}-\d{1,8}$/, 'a room number area-building-room such as 100-1101-1201');
+
 export const agentSchema = z
   .object({
-    user: z.string().regex(/^[A-Za-z0-9._+~!*'()-]{1,64}$/, 'a SIP user name'),
+    /** Absent for a household terminal: its room's gateway gives it its number. */
+    user: z.string().regex(/^[A-Za-z0-9._+~!*'()-]{1,64}$/, 'a SIP user name').optional(),
+    /** Seed 001: a household terminal plugged into this room (docs/household.md); its number comes with its address. */
+    household: householdRoom.optional(),
     display: z.string().max(64).optional(),
     password: z.string().max(128).optional(),
     transport: z.enum(['udp', 'tcp', 'ws']).default('udp'),
@@ -75,7 +81,12 @@ export const agentSchema = z
     forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
   })
   .strict()
-  .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });
+  .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] })
+  .refine((a) => (a.user === undefined) === (a.household !== undefined), { message: 'an agent has a user, or a household room whose gateway gives it its number (not both)', path: ['user'] })
+  .refine((a) => a.household === undefined || (a.transport === 'udp' && a.provision === undefined && a.server === undefined && a.domain === undefined && a.address === undefined), {
+    message: 'a household terminal talks UDP to its room gateway, which gives it address, server and domain',
+    path: ['household'],
+  });
 
 /**
  * Where the embedded network converts anonymous calls (seed 000 Embodiments 2-5). Agents in different `domain:`s get
@@ -102,6 +113,8 @@ const labObject = z
     tamper: z.enum(tamperKinds).optional(),
     /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
     service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
+    /** Seed 001's building: rooms and how many private addresses each gets at first, its gateway's included. */
+    household: z.object({ rooms: z.record(householdRoom, z.number().int().min(2).max(256)) }).strict().optional(),
   })
   .strict();
 
@@ -163,6 +176,10 @@ export const stepSchemas = {
     .strict()
     .refine((t) => (t.to === undefined) !== (t.replaces === undefined), { message: 'transfer needs exactly one of to and replaces' }),
   wait: duration,
+  /** Seed 001 Fig. 8 steps 82, 84: the terminal is withdrawn: it unregisters and gives its address and number back. */
+  withdraw: name,
+  /** Seed 001 Fig. 11: the room is vacated; its gateway gives every address back to the management server. */
+  vacate: householdRoom,
   /** Fault injection (seed 003): the embedded lab's primary or secondary soft switch stops answering. */
   stop_mgc: z.enum(['primary', 'secondary']),
   play: z
@@ -193,6 +210,8 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      /** Seed 001: what the agent's room gateway allotted it. */
+      household: z.object({ number: z.string().max(64).optional(), room: householdRoom.optional(), address: z.string().max(45).optional() }).strict().optional(),
       /** A `load` step's outcome: at least `established` calls answered, at most `max_failed` failed. */
       load: z.object({ id: name, established: z.number().int().min(0).optional(), max_failed: z.number().int().min(0).optional() }).strict().optional(),
       /**
@@ -234,7 +253,15 @@ export type LabConversion = z.output<typeof labConversion>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> }; signing?: boolean; tamper?: (typeof tamperKinds)[number] };
+  lab?: {
+    mode: 'embedded';
+    auth?: boolean;
+    conversion?: LabConversion;
+    service_gateway?: { vendor_classes?: Record<string, number> };
+    household?: { rooms: Record<string, number> };
+    signing?: boolean;
+    tamper?: (typeof tamperKinds)[number];
+  };
   server?: { udp?: string; tcp?: string; ws?: string };
   domain?: string;
   timeoutMs?: number;

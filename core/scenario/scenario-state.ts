@@ -1,6 +1,7 @@
 import type { AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { Phone } from '../phone/phone.js';
+import type { HouseholdTerminal } from '../phone/household-phone.js';
 import type { ProvisionedPhone } from '../phone/provision-phone.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { LabHandle } from './lab-handle.js';
@@ -20,6 +21,13 @@ export interface AgentRuntime {
   addresses: AddressEvent[];
   /** Seed 003: what DHCP and TFTP gave this agent. */
   provisioned?: ProvisionedPhone;
+  /** Seed 001: what its room's gateway allotted this household terminal. */
+  household?: HouseholdTerminal;
+}
+
+/** The agent's SIP user: its own, or the number its room's gateway gave it (seed 001 ¶[57]). */
+export function agentUser(agent: AgentRuntime): string {
+  return agent.household?.household.number ?? agent.spec.user ?? agent.name;
 }
 
 /** A call the scenario named: who placed it, and the legs it has at each side. */

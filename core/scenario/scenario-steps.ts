@@ -9,7 +9,7 @@ import { runLoad, type LoadCallOutcome } from './call-load.js';
 import { StepFailure } from './scenario-errors.js';
 import { ScenarioExpectations } from './scenario-expectations.js';
 import type { ScenarioStep, StepOf } from './scenario-schema.js';
-import type { AgentRuntime, CallRuntime, ScenarioState } from './scenario-state.js';
+import { agentUser, type AgentRuntime, type CallRuntime, type ScenarioState } from './scenario-state.js';
 
 /** What each step kind does to the agents (every kind but `expect`, which ScenarioExpectations checks). */
 export class ScenarioSteps {
@@ -58,6 +58,17 @@ export class ScenarioSteps {
       case 'wait':
         await new Promise((resolve) => setTimeout(resolve, step.value));
         return;
+      case 'withdraw': {
+        // Seed 001 Fig. 8 steps 82, 84: unregister, then the deletion request (the phone's shutdown releases its lease)
+        const agent = this.state.agent(step.value);
+        await agent.phone.unregister();
+        await agent.phone.shutdown();
+        return;
+      }
+      case 'vacate':
+        if (!this.state.lab?.household) throw new StepFailure('this lab runs no household building');
+        await this.state.lab.household.vacate(step.value);
+        return;
       case 'stop_mgc':
         if (!this.state.lab?.stopMgc) throw new StepFailure('this lab has no soft switches to stop');
         await this.state.lab.stopMgc(step.value);
@@ -90,13 +101,14 @@ export class ScenarioSteps {
     // `to` may carry a dial prefix (184bob): the callee is whoever the rest names.
     const { rest, rule } = matchDialRules(to);
     const agents = this.state.agents;
-    const calleeAgent = agents.has(rest) ? rest : [...agents.values()].find((a) => a.spec.user === rest)?.name;
+    const calleeAgent = agents.has(rest) ? rest : [...agents.values()].find((a) => agentUser(a) === rest)?.name;
     if (calleeAgent === undefined) return { target: to };
     const callee = this.state.agent(calleeAgent);
     const calleeDomain = this.state.domainOf(callee);
     // An agent in another domain is dialled by its full address (the dial prefix stays in front of the user).
     const elsewhere = calleeDomain !== undefined && calleeDomain !== this.state.domainOf(caller);
-    return { target: elsewhere ? `sip:${rule?.prefix ?? ''}${callee.spec.user}@${calleeDomain}` : `${rule?.prefix ?? ''}${callee.spec.user}`, calleeAgent };
+    const user = agentUser(callee);
+    return { target: elsewhere ? `sip:${rule?.prefix ?? ''}${user}@${calleeDomain}` : `${rule?.prefix ?? ''}${user}`, calleeAgent };
   }
 
   private async placeCall(step: StepOf<'call'>): Promise<void> {

@@ -9,6 +9,7 @@ import {
   type SessionDescriptionHandler,
 } from 'sip.js';
 import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
+import { completedElsewhere } from './cancel-reason.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
 import type { HangupParty } from '../api/phone-types.js';
@@ -74,6 +75,8 @@ export class SipCall {
   /** Final status of the initial INVITE transaction (RFC 3261 §13.2.2.4 / §13.3.1.4). */
   finalStatus?: number;
   finalReason?: string;
+  /** Incoming: the caller's CANCEL said another branch answered (RFC 3326 "Call completed elsewhere"). */
+  completedElsewhere = false;
   endedBy?: HangupParty;
   readonly createdAt = Date.now();
   inviteSentAt?: number;
@@ -179,10 +182,12 @@ export class SipCall {
     if (options.source) call.source = options.source;
     invitation.delegate = {
       ...invitation.delegate,
-      onCancel: () => {
+      onCancel: (cancel) => {
         call.endedBy = 'remote';
         call.finalStatus = 487; // RFC 3261 §9.2: the INVITE is answered 487 when CANCEL arrives first
         call.finalReason = 'Request Terminated';
+        // RFC 3326 §2: another phone of a forked call answered it
+        if (completedElsewhere(cancel.request.getHeaders('reason'))) call.completedElsewhere = true;
         if (call.state === 'terminated') call.emit();
       },
     };

@@ -17,6 +17,8 @@ export class ClientTransaction {
   private interval: number;
   private cancelWanted = false;
   private cancelSent = false;
+  /** RFC 3326 Reason of the CANCEL, when the proxy says why (a forked call completed elsewhere). */
+  private cancelReason: string | undefined;
 
   constructor(
     readonly branch: string,
@@ -81,9 +83,10 @@ export class ClientTransaction {
   }
 
   /** RFC 3261 §9.1: CANCEL only once a provisional response has arrived; until then remember the wish. */
-  cancel(): void {
+  cancel(reason?: string): void {
     if (!this.isInvite || this.state === 'completed' || this.state === 'terminated') return;
     this.cancelWanted = true;
+    if (reason !== undefined) this.cancelReason ??= reason;
     if (this.state === 'proceeding') this.sendCancel();
   }
 
@@ -97,7 +100,9 @@ export class ClientTransaction {
 
   /** §9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via; Route headers copied. */
   buildCancel(): SipRequest {
-    return this.derive('CANCEL', this.request.get('to') ?? '');
+    const cancel = this.derive('CANCEL', this.request.get('to') ?? '');
+    if (this.cancelReason !== undefined) cancel.set('reason', this.cancelReason);
+    return cancel;
   }
 
   private sendCancel(): void {

@@ -83,7 +83,24 @@ export interface WireHooks {
   onSendResponse?(response: SipResponse, upstream: Hop): void;
 }
 
+/** Where a request for one of our domains goes instead of the registrar's binding of its user (seed 001 routing). */
+export type RouteDecision =
+  /** Fork to every binding of these registered users (a room's terminals, seed 001 ¶[57]); 480 when none is bound. */
+  | { users: string[] }
+  /** Relay to another server (a room gateway → its gatekeeper, the gatekeeper → a room gateway, ¶[56]), with this Request-URI. */
+  | { hop: Hop; uri?: SipUri }
+  /** Answer with this status. */
+  | { status: number; reason?: string };
+
+/** RFC 3326 §2: why the other branches of a forked INVITE are cancelled once one answered. */
+export const completedElsewhereReason = 'SIP;cause=200;text="Call completed elsewhere"';
+
 export interface ProxyHooks {
+  /**
+   * Routing of a request outside a dialog whose Request-URI has a user (after Route processing, before the registrar's
+   * lookup); undefined leaves it to the proxy: the registrar for our domains, a peer otherwise.
+   */
+  onRoute?(request: SipRequest, ruri: SipUri, inbound: Hop): RouteDecision | undefined;
   /** Called for every request before routing; return a response to answer it instead of routing. */
   onRequest?(request: SipRequest, inbound: Hop): SipResponse | undefined;
   /** Called on the copy about to be sent downstream, after our Via and Record-Route were added. */
@@ -103,6 +120,13 @@ export function composeHooks(...hooks: Array<ProxyHooks | undefined>): ProxyHook
       for (const hook of list) {
         const answer = hook.onRequest?.(request, inbound);
         if (answer) return answer;
+      }
+      return undefined;
+    },
+    onRoute: (request, ruri, inbound) => {
+      for (const hook of list) {
+        const decision = hook.onRoute?.(request, ruri, inbound);
+        if (decision) return decision;
       }
       return undefined;
     },
@@ -264,6 +288,8 @@ export class SipProxy {
     }
     const ruri = safeUri(() => parseSipUri(request.uri));
     if (!ruri) return tx.respond(createResponse(request, 416, undefined, randomToken(10)));
+    const decision = request.method !== 'REGISTER' && ruri.user !== undefined && !hasToTag(request) ? this.options.hooks?.onRoute?.(request, ruri, tx.hop) : undefined;
+    if (decision) return this.routeAs(decision, request, tx, maxForwards);
     if (!this.isOurs(ruri)) return this.forwardTo(request, tx, ruri, maxForwards);
 
     if (request.method === 'REGISTER') return this.register(request, tx);
@@ -275,6 +301,19 @@ export class SipProxy {
     const registrar = this.options.registrar;
     if (!registrar.isKnown(ruri.user)) return tx.respond(createResponse(request, 404, undefined, randomToken(10)));
     const bindings = registrar.lookup(ruri.user);
+    if (bindings.length === 0) return tx.respond(createResponse(request, 480, undefined, randomToken(10)));
+    this.forward(
+      request,
+      tx,
+      bindings.map((b) => ({ hop: b.hop, uri: b.contact.uri })),
+      maxForwards,
+    );
+  }
+
+  private routeAs(decision: RouteDecision, request: SipRequest, tx: ServerTransaction, maxForwards: number): void {
+    if ('status' in decision) return tx.respond(createResponse(request, decision.status, decision.reason, randomToken(10)));
+    if ('hop' in decision) return this.forward(request, tx, [{ hop: decision.hop, ...(decision.uri ? { uri: decision.uri } : {}) }], maxForwards);
+    const bindings = decision.users.flatMap((user) => this.options.registrar.lookup(user));
     if (bindings.length === 0) return tx.respond(createResponse(request, 480, undefined, randomToken(10)));
     this.forward(
       request,
@@ -438,7 +477,8 @@ export class SipProxy {
       const first = !context.answered;
       context.answered = true;
       if (first) {
-        if (client.isInvite) for (const other of context.branches) if (other !== client) other.cancel(); // §16.7 step 10
+        // §16.7 step 10, with RFC 3326's Reason so the other phones show "answered elsewhere", not a missed call
+        if (client.isInvite) for (const other of context.branches) if (other !== client) other.cancel(completedElsewhereReason);
         context.server.respond(response);
       } else if (client.isInvite) {
         void this.send(response.toString(), context.server.hop); // every 2xx to an INVITE goes upstream
