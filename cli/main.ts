@@ -72,6 +72,7 @@ program
   .option('--json', 'print the ready line as JSON')
   .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
   .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')
+  .option('--lab-admin <url>', 'the signing lab\'s admin URL (veilphone lab --admin): its signature failure counters show in the diagnostics pane')
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway and take the soft switches and dial plan from its boot file (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead (real broadcast on port 68; needs root or CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; no embedded lab)')
   .action(async (options) => (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir }));
