@@ -66,6 +66,8 @@ export class AccountIdentities {
   private opening?: Promise<SipIdentity>;
   private receiving?: TemporaryIdentity;
   private readonly retired = new Set<TemporaryIdentity>();
+  /** Identities being unregistered and disposed right now. */
+  private readonly leaving = new Set<SipIdentity>();
   private readonly sending = new Set<TemporaryIdentity>();
   /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
   private readonly speakers = new Set<SipIdentity>();
@@ -99,6 +101,17 @@ export class AccountIdentities {
   /** The identity that holds the account's registration now, if one is open (keep-alives go through it). */
   get registeredIdentity(): SipIdentity | undefined {
     return this.temporary ? this.receiving?.identity : this.fixed;
+  }
+
+  /**
+   * Whether a new call may start on this identity: not on one-time addresses that are being given up (replaced after a
+   * call, or going with the account). An INVITE still reaching them — a forking registrar that had not yet processed
+   * their unregistration — is answered 480, so the call goes on at the account's current address.
+   */
+  takesCalls(identity: SipIdentity): boolean {
+    if (this.leaving.has(identity)) return false;
+    for (const old of this.retired) if (old.identity === identity) return false;
+    return true;
   }
 
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
@@ -374,6 +387,15 @@ export class AccountIdentities {
 
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
   private async retire(temporary: TemporaryIdentity): Promise<void> {
+    this.leaving.add(temporary.identity);
+    try {
+      await this.giveUp(temporary);
+    } finally {
+      this.leaving.delete(temporary.identity);
+    }
+  }
+
+  private async giveUp(temporary: TemporaryIdentity): Promise<void> {
     const wasRegistered = temporary.identity.registrationState === 'registered';
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister().catch(() => undefined);

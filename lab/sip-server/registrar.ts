@@ -283,13 +283,18 @@ export class Registrar {
  * Where requests for a contact go. Over TCP and WebSocket, back over the connection the REGISTER came on (a
  * browser-style client cannot accept connections: RFC 7118 §6, RFC 5626 §5.3). Over UDP, to the Contact URI itself
  * (RFC 3261 §10: a third party may register a contact elsewhere), unless the contact asks for its flow with the
- * `ob` parameter (RFC 5626 §5.4) — a phone whose Contact names an address its socket does not use.
+ * `ob` parameter (RFC 5626 §5.4), or names the very port the REGISTER came from on another address — a phone behind a
+ * NAT, or whose Contact names an address its socket does not use (a signalling-only one-time address).
  */
 export function bindingHop(contact: SipUri, flow: Hop): Hop {
   if (flow.transport !== 'udp' || getParam(contact.params, 'ob') !== undefined) return flow;
   const transport = (getParam(contact.params, 'transport') ?? 'udp').toLowerCase();
   if (transport !== 'udp' || contact.scheme !== 'sip' || !/^(\d{1,3}\.){3}\d{1,3}$|^\[[0-9a-f:.]+\]$/i.test(contact.host)) return flow;
-  return { transport: 'udp', remote: { address: contact.host.replace(/^\[|\]$/g, ''), port: contact.port ?? 5060 } };
+  const named = { address: contact.host.replace(/^\[|\]$/g, ''), port: contact.port ?? 5060 };
+  // RFC 3581 / Kamailio's fix_nated_register: a REGISTER from the same port but another address than its Contact names
+  // comes from behind a NAT (or a signalling-only one-time address): the contact is reached over the flow it came on
+  if (named.port === flow.remote.port && named.address.toLowerCase() !== flow.remote.address.toLowerCase()) return flow;
+  return { transport: 'udp', remote: named };
 }
 
 /** RFC 3261 §19.1.4 comparison: user and port exact, host case-insensitive, transport parameter significant. */
