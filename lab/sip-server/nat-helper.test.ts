@@ -27,7 +27,7 @@ const from = (address: string, port = 40000): Hop => ({ transport: 'udp', remote
 
 describe('the lab\'s NAT helper (Kamailio nathelper: nat_uac_test, fix_nated_register, fix_nated_sdp)', () => {
   it('rewrites the SDP connection addresses of a phone whose Contact names an address it did not send from', () => {
-    const nat = new NatHelper();
+    const nat = new NatHelper(() => true);
     const request = invite('[2001:db8:5::7]', sdp('2001:db8:5::7'));
     expect(nat.onRequest(request, from('127.0.0.1'))).toBeUndefined();
     expect(request.body.match(/^c=.*$/gm)).toEqual(['c=IN IP4 127.0.0.1', 'c=IN IP4 127.0.0.1']);
@@ -37,7 +37,7 @@ describe('the lab\'s NAT helper (Kamailio nathelper: nat_uac_test, fix_nated_reg
   });
 
   it('leaves a phone that sends from the address it writes alone, and a response from one that does not is fixed too', () => {
-    const nat = new NatHelper();
+    const nat = new NatHelper(() => true);
     const honest = invite('127.0.0.1', sdp('127.0.0.1', 'IP4'));
     const before = honest.body;
     nat.onRequest(honest, from('127.0.0.1'));
@@ -48,6 +48,20 @@ describe('the lab\'s NAT helper (Kamailio nathelper: nat_uac_test, fix_nated_reg
     const ok = parseSipMessage(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKx', 'From: <sip:alice@127.0.0.1>;tag=a', 'To: <sip:bob@127.0.0.1>;tag=b', 'Call-ID: nat-1', 'CSeq: 1 INVITE', 'Contact: <sip:bob@10.0.0.9:41000>', 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', body].join('\r\n')) as SipResponse;
     nat.onForwardResponse(ok, { inbound: from('127.0.0.1'), outbound: from('192.0.2.44', 41000), original: invite('127.0.0.1', '') });
     expect(ok.body.match(/^c=.*$/gm)).toEqual(['c=IN IP4 192.0.2.44', 'c=IN IP4 192.0.2.44']);
+  });
+
+  it('leaves what another proxy forwarded alone: a request with more than one Via, a response from a hop that is no registered phone', () => {
+    const nat = new NatHelper(() => false);
+    const forwarded = invite('[2001:db8:5::7]', sdp('2001:db8:5::7'));
+    forwarded.prepend('via', 'SIP/2.0/UDP [2001:db8:5::1]:5060;branch=z9hG4bKproxy');
+    const before = forwarded.body;
+    nat.onRequest(forwarded, from('2001:db8:5::1', 5060));
+    expect(forwarded.body).toBe(before);
+    const body = sdp('10.0.0.9', 'IP4');
+    const ok = parseSipMessage(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKx', 'From: <sip:alice@127.0.0.1>;tag=a', 'To: <sip:bob@127.0.0.1>;tag=b', 'Call-ID: nat-1', 'CSeq: 1 INVITE', 'Contact: <sip:bob@10.0.0.9:41000>', 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', body].join('\r\n')) as SipResponse;
+    nat.onForwardResponse(ok, { inbound: from('127.0.0.1'), outbound: from('127.0.0.1', 5070), original: invite('127.0.0.1', '') });
+    expect(ok.body).toBe(body);
+    expect(nat.counters).toEqual({ detected: 0, sdpRewritten: 0 });
   });
 
   it('the registrar reaches a contact registered from the same port on another address over that flow (RFC 3581), and a third party\'s contact where it names', () => {

@@ -14,7 +14,8 @@ const bare = (host: string): string => host.replace(/^\[|\]$/g, '').toLowerCase(
 
 /**
  * The lab's NAT helper, as Kamailio's nathelper does it (`nat_uac_test` + `fix_nated_sdp`): a request or response
- * whose Contact names an IP address other than the one it came from is from a user agent that cannot be reached at
+ * straight from a user agent (not through another proxy) whose Contact names an IP address other than the one it came
+ * from is from a user agent that cannot be reached at
  * the addresses it writes — behind a NAT, or a signalling-only one-time address (docs/addresses.md). Its SIP is
  * already answered over the flow it came on (RFC 3581 `received`/`rport`; the registrar keeps such a REGISTER's flow,
  * RFC 5626) and its SDP connection addresses that name the Contact's address are rewritten to the address the message
@@ -24,14 +25,20 @@ const bare = (host: string): string => host.replace(/^\[|\]$/g, '').toLowerCase(
 export class NatHelper implements ProxyHooks {
   readonly counters: NatHelperCounters = { detected: 0, sdpRewritten: 0 };
 
+  /** `userAgentAt`: whether a hop leads straight to a registered user agent (not to another proxy). */
+  constructor(private readonly userAgentAt: (hop: Hop) => boolean) {}
+
   onRequest(request: SipMessage, inbound: Hop): undefined {
-    this.fix(request, inbound);
+    // only on the first hop (one Via: the user agent's own, as Kamailio's is_first_hop): a request another proxy
+    // forwarded comes from that proxy, whatever its Contact says
+    if (request.getAll('via').length === 1) this.fix(request, inbound);
     return undefined;
   }
 
   onForwardResponse(response: SipMessage, context: ForwardContext | undefined): undefined {
-    // the response came back over the hop its request went out on; a late 2xx retransmission has no context
-    if (context) this.fix(response, context.outbound);
+    // the response came back over the hop its request went out on — from the user agent itself only when that hop
+    // was a registered contact's; a late 2xx retransmission has no context
+    if (context && this.userAgentAt(context.outbound)) this.fix(response, context.outbound);
     return undefined;
   }
 

@@ -115,7 +115,7 @@ export class SipLabServer {
       ? new ConversionServer({ domain: hostname, localDomains: domains, ...options.conversion })
       : undefined;
     // Kamailio's nathelper: a phone that writes addresses it cannot be reached at is answered where it is (nat-helper.ts)
-    const nat = new NatHelper();
+    const nat = new NatHelper((hop) => registrar.all().some((b) => b.hop.transport === hop.transport && b.hop.remote.address === hop.remote.address && b.hop.remote.port === hop.remote.port));
     const hooks = composeHooks(conversion, nat, options.hooks);
     const signing = options.signing || options.pool ? new HeaderSigning({ ...options.signing, ...(options.pool ? { pool: options.pool.keys } : {}) }) : undefined;
     const proxy = new SipProxy({
