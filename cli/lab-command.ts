@@ -4,6 +4,7 @@ import { AdminServer } from '../lab/admin-server.js';
 import { Lab } from '../lab/lab.js';
 import { LabNetwork, type NetworkPlacement } from '../lab/lab-network.js';
 import { parseTrustedLink, type TrustedLink } from '../lab/signing/link-trust.js';
+import type { TamperKind } from '../lab/signing/tamperer.js';
 import { exitCodes } from './exit-codes.js';
 import { portInUseMessage, type PortOption } from './port-in-use.js';
 
@@ -23,6 +24,8 @@ export interface LabCommandOptions {
   /** With `signing`: server links the proxy trusts (no signing toward them, no checks of what comes from them). */
   trusted?: string[];
   keysOut?: string;
+  /** With `signing`: fault injection on every link toward the proxy (lab/signing/tamperer.ts), for third-party phones. */
+  tamper?: string;
   /** Domains the lab serves (repeatable); two or more make a network of peered proxies, one per domain. */
   domain?: string[];
   /** Where anonymous calls are converted (seed 000 Embodiments 2-5), or `off`. */
@@ -54,6 +57,11 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error(`veilphone lab: --trusted: ${(error as Error).message}`);
     process.exit(exitCodes.invalid);
   }
+  const tamperKinds: readonly TamperKind[] = ['via', 'record_route', 'route_set', 'replay'];
+  if (options.tamper !== undefined && (!options.signing || !tamperKinds.includes(options.tamper as TamperKind))) {
+    console.error(`veilphone lab: --tamper takes ${tamperKinds.join(', ')} and needs --signing`);
+    process.exit(exitCodes.invalid);
+  }
   if (trusted.length > 0 && !options.signing) {
     console.error('veilphone lab: --trusted names links for signing: add --signing');
     process.exit(exitCodes.invalid);
@@ -77,6 +85,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...(users ? { users } : {}),
       ...(options.auth ? { auth: true } : {}),
       ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
+      ...(options.tamper !== undefined ? { tamper: options.tamper as TamperKind } : {}),
       ...(domains.length === 1 ? { domains } : {}),
       // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
       ...(placement === 'off' ? { conversion: false as const } : placement !== undefined ? { conversion: { placement, ...(options.carrierDomain !== undefined ? { domain: options.carrierDomain } : {}) } } : {}),

@@ -13,6 +13,7 @@ import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/sign
 import { exitCodes } from './exit-codes.js';
 import { portInUseMessage } from './port-in-use.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
+import type { SigningProxySource } from '../core/phone/signing-proxy-counters.js';
 import { attachPhoneWsBridge } from './phone-ws-bridge.js';
 import { ensureRendererBundle } from './renderer-bundle.js';
 import { answerSessionCheck } from './session-check.js';
@@ -33,6 +34,8 @@ export interface ServeCommandOptions {
   signing?: boolean;
   /** A verification key file to check signatures with (`veilphone lab --keys-out`). */
   signingKeys?: string;
+  /** The signing proxy's admin view (`veilphone lab --admin`'s URL with its token): its failure counters in the pane. */
+  labAdmin?: string;
   /**
    * `dhcp`: the phone leases its address and port range from the embedded lab's service gateway and takes its soft
    * switches and dial plan from the boot file (seed 003, SPEC C); `static` (the default): no lease.
@@ -136,6 +139,10 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   // Read again each time a trace is shown (the lab rewrites the file as keys rotate); unreadable means no verdicts.
   const signatureKeys = keyFile !== undefined ? () => { try { return readKeys(keyFile); } catch { return undefined; } } : lab?.verificationKeys.bind(lab);
+  // SPEC E: the pane shows the proxy's failure counters: the embedded lab's, or those of the lab whose admin view is given
+  if (options.labAdmin !== undefined && !/^http:\/\/(127\.[\d.]+|\[::1\]|localhost)(:\d+)?\//.test(options.labAdmin)) fail(exitCodes.invalid, `--lab-admin must be the lab's admin URL on loopback (http://127.0.0.1:PORT/snapshot?token=…), got "${options.labAdmin}"`);
+  const embeddedSigning = lab && options.signing ? lab : undefined;
+  const signingProxy: SigningProxySource | undefined = options.labAdmin !== undefined ? { adminUrl: options.labAdmin } : embeddedSigning ? { name: 'the embedded lab', failures: () => embeddedSigning.snapshot().sip.signing?.failures } : undefined;
   const phone = new Phone({
     accounts: [account],
     callLogPath: callLogPath(options.dataDir),
@@ -145,6 +152,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     network: lab ? { kind: 'lab', servers: Object.values(lab.servers) } : { kind: 'external', servers: [account.server, ...(account.backupServers ?? [])] },
     settingsFile: settingsPath(options.dataDir),
     ...(signatureKeys ? { signatureKeys } : {}),
+    ...(signingProxy ? { signingProxy } : {}),
     ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
   });
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);

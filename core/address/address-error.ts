@@ -1,5 +1,7 @@
 export type AddressErrorCode =
   | 'NO_PREFIX'
+  /** No address server (DHCP) leased an address. */
+  | 'NO_LEASE'
   | 'BAD_PREFIX'
   | 'APPLY_FAILED'
   | 'DAD_FAILED'

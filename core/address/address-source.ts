@@ -18,6 +18,16 @@ export interface TemporaryAddress {
 export interface TemporaryAddressSource {
   readonly kind: string;
   next(): Promise<TemporaryAddress>;
+  /**
+   * An address server's address is handed back once the phone is done with it (DHCPRELEASE, seed 000 step 515), while
+   * it is still on the interface. Sources that make addresses themselves have nothing to give back.
+   */
+  giveBack?(address: TemporaryAddress): Promise<void>;
+  /**
+   * An IPv4 phone holds one address at a time (seed 000: "two addresses cannot be set on one terminal at the same
+   * time"): its receiving address is also the one it calls from.
+   */
+  readonly oneAtATime?: boolean;
 }
 
 /** Seed 000 Fig. 28 steps 503-507: prefix (RS/RA, interface, configured) + a random interface ID (step 506). */

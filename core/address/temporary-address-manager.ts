@@ -49,6 +49,11 @@ export class TemporaryAddressManager {
     return this.options.applier.mode;
   }
 
+  /** One address at a time (IPv4 from an address server): receiving and sending share it. */
+  get oneAtATime(): boolean {
+    return this.options.source.oneAtATime === true;
+  }
+
   async acquire(purpose: AddressPurpose): Promise<LeasedAddress> {
     if (this.closed) throw new AddressError('APPLY_FAILED', 'the address manager is closed');
     let ready: { address: TemporaryAddress; journalId?: number };
@@ -131,7 +136,12 @@ export class TemporaryAddressManager {
 
   /** Seed 000 Fig. 28 step 515: discard the address. */
   private async discard(address: TemporaryAddress, journalId: number | undefined): Promise<void> {
+    // an address server's lease is released first, from the address itself while it is still there (RFC 2131 §4.4.6)
+    let notGivenBack: unknown;
+    await this.options.source.giveBack?.(address).catch((error: unknown) => (notGivenBack = error));
     await this.options.applier.remove(address.address, address.prefixLength, address.ifname);
     if (journalId !== undefined) this.options.journal?.release(journalId);
+    // the address is off the interface either way; a release the server never got is the caller's to count
+    if (notGivenBack !== undefined) throw notGivenBack;
   }
 }

@@ -1,5 +1,5 @@
 import type { CallDirection, CallRedirect, HangupParty } from './phone-types.js';
-import type { TraceSignature } from './signature-types.js';
+import type { ProxyFailureReading, TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
 export type CallResult = 'in-progress' | 'answered' | 'answered-elsewhere' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
@@ -64,6 +64,8 @@ export interface CallLogEntry {
 
 export interface CallLogDetail extends CallLogEntry {
   messages: TraceMessage[];
+  /** The signing proxy's failure counters, read when the call was shown, if the phone can read its admin view (SPEC E). */
+  signingProxy?: ProxyFailureReading;
 }
 
 export interface CallLogFilter {

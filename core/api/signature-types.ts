@@ -41,3 +41,25 @@ export interface TraceSignature {
   /** Why the verdict is what it is, or why there is none. */
   note?: string;
 }
+
+/**
+ * The signing proxy's failure counters (seed 002 ¶[0026]; SPEC E), as its operator's view shows them and the
+ * diagnostics pane repeats them when the phone can read that view: messages dropped for a signature that did not hold.
+ */
+export interface ProxyFailureCounters {
+  total: number;
+  /** By key family: via, record-route, route-set. */
+  byFamily: Record<string, number>;
+  byVerdict: Partial<Record<SignatureVerdict, number>>;
+  /** Failures in the last second, against the threshold that raises an alert. */
+  perSecond: number;
+  peakPerSecond: number;
+  threshold: number;
+  /** True while the rate stays above the threshold. */
+  alerting: boolean;
+  /** Each crossing of the threshold, with the failure that crossed it. */
+  alerts: Array<{ at: number; perSecond: number; threshold: number; last: { family: string; verdict: SignatureVerdict; message: string } }>;
+}
+
+/** What the diagnostics pane shows about the signing proxy: its counters as read now, or why they could not be read. */
+export type ProxyFailureReading = { counters: ProxyFailureCounters; readAt: number; from: string } | { problem: string; from: string };

@@ -5,7 +5,7 @@ import type { LeaseAddressApplier } from './lease-address-applier.js';
 import { countReject, LeaseError, type LeaseErrorCode, type RejectCounters } from './lease-error.js';
 import type { LeaseStore, StoredLease } from './lease-store.js';
 import type { LeaseEndpoint, LeaseTransport } from './lease-transport.js';
-import { leaseFromAck, missingLeaseOptions, type Lease, type RequiredLeaseField } from './lease.js';
+import { leaseFromAck, missingLeaseOptions, type Lease, type LeaseKind, type RequiredLeaseField } from './lease.js';
 
 /** RFC 2131 §4.4 Figure 5 states, plus STATIC (Fig. 5A 504), FAILED (retries used up) and STOPPED. */
 export type LeaseState =
@@ -84,8 +84,10 @@ export interface LeaseClientOptions {
   transport: LeaseTransport;
   /** chaddr: the link's MAC address (`os.networkInterfaces()`), or any stable 6 bytes in the lab. */
   hardwareAddress: Buffer;
-  /** Option 60 (Fig. 4B: the identifier the service gateway assigns a port range by). */
-  vendorClass: string;
+  /** Option 60 (Fig. 4B: the identifier the service gateway assigns a port range by); none sends no option 60. */
+  vendorClass?: string;
+  /** `phone` (default): the lease the phone runs on; `address`: a one-time address, no seed 003 options needed. */
+  kind?: LeaseKind;
   /** Option 61; default type 1 + hardware address (RFC 2132 §9.14). A string is sent as type 0 + its bytes. */
   clientId?: Buffer | string;
   hostName?: string;
@@ -265,7 +267,7 @@ export class LeaseClient {
       const offer = await this.waitReply(waitMs, (message, from) => {
         if (message.xid !== xid || message.options.messageType !== 'OFFER') return undefined;
         offersSeen++;
-        const missing = missingLeaseOptions(message, this.options.requiredOptions);
+        const missing = missingLeaseOptions(message, this.options.requiredOptions, this.options.kind);
         if (missing.length === 0) return message;
         // seed 003 Fig. 5A 518 → 520: ignore it and keep waiting for another server's offer
         offersIgnored++;
@@ -301,7 +303,7 @@ export class LeaseClient {
     const request = this.message('REQUEST', { xid }, { requestedAddress: offer.yiaddr, serverId });
     return this.exchange(request, undefined, (message) => {
       if (message.xid !== xid || message.options.serverId !== serverId) return undefined;
-      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, offer, this.clock()) };
+      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, offer, this.clock(), undefined, this.options.kind) };
       if (message.options.messageType === 'NAK') return { kind: 'nak' as const };
       return undefined;
     });
@@ -316,7 +318,7 @@ export class LeaseClient {
     const request = this.message('REQUEST', { xid }, { requestedAddress: stored.address });
     const result = await this.exchange(request, undefined, (message) => {
       if (message.xid !== xid) return undefined;
-      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, undefined, this.clock(), stored) };
+      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, undefined, this.clock(), stored, this.options.kind) };
       if (message.options.messageType === 'NAK') return { kind: 'nak' as const };
       return undefined;
     });
@@ -423,7 +425,7 @@ export class LeaseClient {
       });
       if (answer === 'nak') return 'nak';
       if (answer !== undefined) {
-        await this.bind(leaseFromAck(answer.ack, undefined, this.clock(), lease), true);
+        await this.bind(leaseFromAck(answer.ack, undefined, this.clock(), lease, this.options.kind), true);
         return true;
       }
     }
@@ -444,7 +446,7 @@ export class LeaseClient {
     const common: DhcpOptions = { messageType: type, clientId: this.clientId };
     // RFC 2131 Table 5: DECLINE and RELEASE carry no vendor class, parameter list or size.
     if (withParameters) {
-      common.vendorClass = this.options.vendorClass;
+      if (this.options.vendorClass !== undefined) common.vendorClass = this.options.vendorClass;
       common.parameterRequestList = PARAMETER_REQUEST_LIST;
       common.maxMessageSize = 1500;
       if (this.options.hostName) common.hostName = this.options.hostName;
@@ -564,13 +566,13 @@ export class LeaseClient {
   private loadStored(): StoredLease | undefined {
     const stored = this.options.store?.load();
     if (!stored) return undefined;
-    if (stored.clientId !== this.clientIdHex || stored.vendorClass !== this.options.vendorClass) return undefined;
+    if (stored.clientId !== this.clientIdHex || stored.vendorClass !== (this.options.vendorClass ?? '')) return undefined;
     return stored;
   }
 
   private saveStored(lease: Lease, released: boolean): void {
     if (lease.source === 'static') return;
-    this.options.store?.save({ lease, clientId: this.clientIdHex, vendorClass: this.options.vendorClass, released });
+    this.options.store?.save({ lease, clientId: this.clientIdHex, vendorClass: this.options.vendorClass ?? '', released });
   }
 
   private failure(error: unknown): Error {

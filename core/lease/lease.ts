@@ -47,6 +47,16 @@ export type RequiredLeaseField = 'natAddress' | 'tftpServer' | 'bootFile' | 'sub
 
 const requiredCodes: Record<RequiredLeaseField, number> = { natAddress: 226, tftpServer: 66, bootFile: 67, subnetMask: 1, routers: 3 };
 
+/**
+ * `phone`: the lease the phone runs on (seed 003: port range and soft switches required). `address`: only an address,
+ * from any address server (seed 000 Fig. 28 steps 504/508, a one-time address per call): the server need not know seed
+ * 003's options; without a port range the lease allows every port (`ANY_PORTS`), without option 225 it names no MGC.
+ */
+export type LeaseKind = 'phone' | 'address';
+
+/** The port range of an address lease whose server set none. */
+export const ANY_PORTS: PortRange = { min: 1, max: 65535 };
+
 /** The fewest ports a phone can work with: one SIP port and one RTP/RTCP pair. */
 export const MIN_LEASED_PORTS = 3;
 
@@ -54,14 +64,14 @@ export const MIN_LEASED_PORTS = 3;
  * What an offer lacks for the phone to run (seed 003 Fig. 5A 518: "determine whether the lease contains all the
  * necessary options"); empty when usable.
  */
-export function missingLeaseOptions(message: DhcpMessage, required: readonly RequiredLeaseField[] = []): string[] {
+export function missingLeaseOptions(message: DhcpMessage, required: readonly RequiredLeaseField[] = [], kind: LeaseKind = 'phone'): string[] {
   const o = message.options;
   const missing: string[] = [];
   if (message.yiaddr === '0.0.0.0') missing.push('address (yiaddr)');
   if (o.serverId === undefined) missing.push('serverId (54)');
   if (o.leaseTime === undefined) missing.push('leaseTime (51)');
-  if (o.portRange === undefined) missing.push('portRange (224)');
-  if (o.mgc === undefined) missing.push('mgc (225)');
+  if (kind === 'phone' && o.portRange === undefined) missing.push('portRange (224)');
+  if (kind === 'phone' && o.mgc === undefined) missing.push('mgc (225)');
   for (const field of required) {
     if (field === 'tftpServer' && tftpServerOf(message) !== undefined) continue;
     if (field === 'bootFile' && bootFileOf(message) !== undefined) continue;
@@ -93,11 +103,11 @@ export interface LeaseClock {
  * The lease an ACK grants (Fig. 5B 570: "store the lease information"). What the ACK omits comes from the offer,
  * then from the lease being renewed or reused. T1/T2 default to 0.5 and 0.875 of the lease time (RFC 2131 §4.4.5).
  */
-export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, clock: LeaseClock, previous?: Lease): Lease {
+export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, clock: LeaseClock, previous?: Lease, kind: LeaseKind = 'phone'): Lease {
   const o = ack.options;
   const f = offer?.options ?? {};
-  const portRange = o.portRange ?? f.portRange ?? previous?.portRange;
-  const mgc = o.mgc ?? f.mgc ?? previous?.mgc;
+  const portRange = o.portRange ?? f.portRange ?? previous?.portRange ?? (kind === 'address' ? ANY_PORTS : undefined);
+  const mgc = o.mgc ?? f.mgc ?? previous?.mgc ?? (kind === 'address' ? [] : undefined);
   if (portRange === undefined || mgc === undefined) throw new LeaseError('NO_USABLE_OFFER', 'the lease has no port range or no MGC');
   const leaseSeconds = o.leaseTime ?? f.leaseTime ?? 0;
   const infinite = leaseSeconds === 0xffffffff;

@@ -149,6 +149,41 @@ describe('MediaSession over loopback', () => {
     peer.close();
   });
 
+  it('latches onto a peer whose RTP comes from elsewhere than its SDP names (symmetric RTP, RFC 4961), only when asked to', async () => {
+    for (const latch of [true, false]) {
+      const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200, latch });
+      const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+      open.push(a, b);
+      // b's answer names a port nobody listens on (a NAT's, or a signalling-only address's): a's RTP sent there is lost
+      const answer = b.acceptOffer(a.createOffer()).replace(/^m=audio \d+/m, `m=audio ${range.max + 1000}`);
+      a.acceptAnswer(answer);
+      a.play(new ToneSource(1000));
+      if (latch) {
+        await until(() => b.recent.toneShare(1000) > 0.5);
+        expect(a.stats().latchedTo).toBe(`127.0.0.1:${b.localRtpPort}`);
+        expect(a.stats().rejected).toEqual({});
+      } else {
+        await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= 10);
+        expect(a.stats().latchedTo).toBeUndefined();
+        expect(b.stats().packetsReceived).toBe(0);
+      }
+    }
+  });
+
+  it('does not latch once the peer\'s RTP came from where its SDP says: a stranger cannot take the call\'s audio', async () => {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200, latch: true });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(a, b);
+    a.acceptAnswer(b.acceptOffer(a.createOffer()));
+    await until(() => a.stats().packetsReceived > 3);
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+    stranger.send(serializeRtp({ marker: false, payloadType: 0, sequence: 1, timestamp: 1, ssrc: 7, payload: new Uint8Array(160) }), a.localRtpPort, '127.0.0.1');
+    await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= 1);
+    expect(a.stats().latchedTo).toBeUndefined();
+    stranger.close();
+  });
+
   it('refuses a call that does not fit the port range rather than using an OS port', async () => {
     const tiny = new RtpPortAllocator({ min: range.min, max: range.min + 1 });
     const first = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator: tiny });

@@ -25,6 +25,13 @@ export interface MediaSessionOptions {
   jitterDepth?: number;
   /** RTCP report interval (RFC 3550 §6.2: 5 s minimum for a two-party session). */
   rtcpIntervalMs?: number;
+  /**
+   * Symmetric RTP (RFC 4961; RFC 7362 §4, "latching"): when the peer's RTP comes from another address or port than its
+   * SDP names — it is behind a NAT, or its SDP names a signalling-only address — send there instead. Only the first
+   * source, only before anything came from the SDP's address, and only for RTP of the negotiated payload type; off by
+   * default (a stranger who is first could otherwise take the call's audio).
+   */
+  latch?: boolean;
 }
 
 /** Per call and direction: what the report, the call log and the UI show about media. */
@@ -45,6 +52,8 @@ export interface MediaStats {
   latePackets: number;
   concealedFrames: number;
   ssrcChanges: number;
+  /** Where media goes since the peer's RTP came from elsewhere than its SDP named (symmetric RTP). */
+  latchedTo?: string;
   dtmfSent: number;
   dtmfReceived: string;
   /** What the far end said about our stream in its last RTCP report. */
@@ -95,6 +104,15 @@ export class MediaSession {
   private readonly negotiationListeners = new Set<(stats: MediaStats) => void>();
   private readonly rejected = new Map<RejectReason, number>();
   private remoteSsrc: number | undefined;
+  /** Symmetric RTP: where the peer's RTP really comes from, once latched (RTCP on the next port, RFC 3550 §11). */
+  private latched: { address: string; rtpPort: number; rtcpPort: number } | undefined;
+  /**
+   * Where earlier answers sent the media (an announcement server's early media before the 200 moved it): its late
+   * packets are dropped, never latched onto in place of the peer the new SDP names.
+   */
+  private readonly retiredRemotes = new Set<string>();
+  /** RTP came from the address the SDP names: nothing is latched for this negotiation. */
+  private heardFromSdp = false;
   private ssrcChanges = 0;
   /**
    * What earlier remote sources (before an SSRC change) brought: the receiver's statistics start afresh for each
@@ -252,6 +270,7 @@ export class MediaSession {
       stats.codec = n.codec;
       stats.remoteDirection = n.remoteDirection;
       if (n.remote) stats.remoteRtp = `${n.remote.address.includes(':') ? `[${n.remote.address}]` : n.remote.address}:${n.remote.rtpPort}`;
+      if (this.latched) stats.latchedTo = `${this.latched.address.includes(':') ? `[${this.latched.address}]` : this.latched.address}:${this.latched.rtpPort}`;
     }
     if (this.remoteReport) stats.remoteReport = this.remoteReport;
     return stats;
@@ -261,7 +280,7 @@ export class MediaSession {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
-    const remote = this.negotiated?.remote;
+    const remote = this.target;
     const finish = (): void => {
       for (const sink of this.sinks) sink.close?.();
       this.sockets.release();
@@ -277,7 +296,19 @@ export class MediaSession {
     return !this.closed && !this.localHold && !this.early && (this.negotiated?.send ?? false);
   }
 
+  /** Where RTP and RTCP go: the latched source, else what the SDP names. */
+  private get target(): { address: string; rtpPort: number; rtcpPort: number } | undefined {
+    return this.latched ?? this.negotiated?.remote;
+  }
+
   private apply(negotiated: NegotiatedAudio): void {
+    const before = this.negotiated?.remote;
+    const after = negotiated.remote;
+    if (!before || !after || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort) {
+      this.latched = undefined; // a new peer address: whatever was learnt about the old one is void
+      this.heardFromSdp = false;
+      if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
+    }
     this.negotiated = negotiated;
     this.talkspurt = true;
     this.unsubscribe ??= (this.options.clock ?? MediaClock.shared).subscribe(() => this.tick());
@@ -317,7 +348,7 @@ export class MediaSession {
   }
 
   private send(packet: { marker: boolean; payloadType: number; timestamp: number; payload: Uint8Array }): void {
-    const remote = this.negotiated!.remote!;
+    const remote = this.target!;
     const data = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetsSent++;
@@ -329,16 +360,23 @@ export class MediaSession {
     const n = this.negotiated;
     if (!n) return this.reject('NOT_NEGOTIATED');
     const remote = n.remote;
-    // RFC 3550 §8.2 / §9: only the negotiated peer's RTP is ours; anything else is dropped (no latching).
-    if (!remote || canonical(rinfo.address) !== canonical(remote.address) || rinfo.port !== remote.rtpPort) return this.reject('UNEXPECTED_SOURCE');
+    const target = this.target;
+    const from = (to: { address: string; rtpPort: number } | undefined): boolean => to !== undefined && canonical(rinfo.address) === canonical(to.address) && rinfo.port === to.rtpPort;
+    // RFC 3550 §8.2 / §9: only the negotiated peer's RTP is ours; anything else is dropped — unless it is the peer
+    // behind a NAT and this session latches (symmetric RTP, below)
+    const latching =
+      !from(target) && this.options.latch === true && this.latched === undefined && !this.heardFromSdp && remote !== undefined && !this.retiredRemotes.has(endpointKey(rinfo.address, rinfo.port));
+    if (!from(target) && !latching) return this.reject('UNEXPECTED_SOURCE');
+    if (!this.latched && from(remote)) this.heardFromSdp = true;
     let packet;
     try {
       packet = parseRtp(data);
     } catch (error) {
-      return this.reject(error instanceof RtpParseError ? error.reason : 'MALFORMED');
+      return this.reject(latching ? 'UNEXPECTED_SOURCE' : error instanceof RtpParseError ? error.reason : 'MALFORMED');
     }
     const isDtmf = packet.payloadType === n.dtmfPayloadType;
-    if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject('WRONG_PAYLOAD_TYPE');
+    if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject(latching ? 'UNEXPECTED_SOURCE' : 'WRONG_PAYLOAD_TYPE');
+    if (latching) this.latched = { address: rinfo.address, rtpPort: rinfo.port, rtcpPort: rinfo.port + 1 };
     if (this.remoteSsrc !== undefined && packet.ssrc !== this.remoteSsrc) {
       this.ssrcChanges++;
       this.earlierSources.received += this.receiver.received;
@@ -366,7 +404,7 @@ export class MediaSession {
   }
 
   private onRtcp(data: Buffer, rinfo: dgram.RemoteInfo): void {
-    const remote = this.negotiated?.remote;
+    const remote = this.target;
     if (!remote || canonical(rinfo.address) !== canonical(remote.address)) return this.reject('UNEXPECTED_SOURCE');
     try {
       const parsed = parseRtcp(data);
@@ -381,7 +419,7 @@ export class MediaSession {
   }
 
   private sendReport(): void {
-    const remote = this.negotiated?.remote;
+    const remote = this.target;
     if (!remote) return;
     const blocks: ReportBlock[] = [];
     if (this.remoteSsrc !== undefined && this.receiver.hasData) {
@@ -417,4 +455,9 @@ export class MediaSession {
 /** Lost out of expected (received + lost), as a percentage. */
 function lossPercent(lost: number, received: number): number {
   return lost + received > 0 ? (100 * lost) / (lost + received) : 0;
+}
+
+/** An address and port as one comparable key. */
+function endpointKey(address: string, port: number): string {
+  return `${canonical(address)} ${port}`;
 }

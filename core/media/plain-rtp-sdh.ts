@@ -20,6 +20,8 @@ export interface PlainRtpMediaOptions {
   clock?: MediaClock;
   jitterDepth?: number;
   rtcpIntervalMs?: number;
+  /** Symmetric RTP: follow the peer's RTP to where it really comes from (MediaSessionOptions.latch). */
+  latch?: boolean;
 }
 
 /** The options our SipCall passes for hold and resume (sip.js hands them through untouched). */
@@ -59,6 +61,7 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
       ...(this.options.codecs ? { codecs: this.options.codecs } : {}),
       ...(this.options.jitterDepth !== undefined ? { jitterDepth: this.options.jitterDepth } : {}),
       ...(this.options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.options.rtcpIntervalMs } : {}),
+      ...(this.options.latch ? { latch: true } : {}),
     }).then((media) => {
       if (this.closed) {
         media.close();

@@ -66,6 +66,8 @@ export class AccountIdentities {
   private opening?: Promise<SipIdentity>;
   private receiving?: TemporaryIdentity;
   private readonly retired = new Set<TemporaryIdentity>();
+  /** Identities being unregistered and disposed right now. */
+  private readonly leaving = new Set<SipIdentity>();
   private readonly sending = new Set<TemporaryIdentity>();
   /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
   private readonly speakers = new Set<SipIdentity>();
@@ -101,6 +103,17 @@ export class AccountIdentities {
     return this.temporary ? this.receiving?.identity : this.fixed;
   }
 
+  /**
+   * Whether a new call may start on this identity: not on one-time addresses that are being given up (replaced after a
+   * call, or going with the account). An INVITE still reaching them — a forking registrar that had not yet processed
+   * their unregistration — is answered 480, so the call goes on at the account's current address.
+   */
+  takesCalls(identity: SipIdentity): boolean {
+    if (this.leaving.has(identity)) return false;
+    for (const old of this.retired) if (old.identity === identity) return false;
+    return true;
+  }
+
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
   speaksFor(identity: SipIdentity): boolean {
     return identity === this.fixed || this.speakers.has(identity);
@@ -117,7 +130,7 @@ export class AccountIdentities {
 
   /** REGISTER the receiving identity (the fixed one, or the current one-time receiving address). */
   async register(): Promise<void> {
-    if (this.temporary && this.options.prepareAhead) this.prepareNextSending();
+    if (this.temporary && this.options.prepareAhead && !(await this.oneAtATime())) this.prepareNextSending();
     const identity = await this.receivingIdentity();
     const temporary = this.receiving?.identity === identity ? this.receiving : undefined;
     try {
@@ -136,6 +149,7 @@ export class AccountIdentities {
       await this.fixed?.unregister();
       return;
     }
+    if (this.rotating) await this.rotating.catch(() => undefined); // its error went to the call that ended
     const receiving = this.receiving;
     this.receiving = undefined;
     if (!receiving) return;
@@ -149,6 +163,7 @@ export class AccountIdentities {
       const identity = await this.fixedIdentity();
       return { identity, address: identity.local.address, finish: async () => undefined };
     }
+    if (await this.oneAtATime()) return this.forCallOnTheOneAddress();
     let sending: TemporaryIdentity;
     try {
       sending = await this.takeSending();
@@ -168,6 +183,56 @@ export class AccountIdentities {
         if (this.options.prepareAhead) this.prepareNextSending();
       },
     };
+  }
+
+  /**
+   * An IPv4 phone (seed 000: "the IPv4 telephone set has either of them"): its one address, registered, receives calls
+   * and places them. After each call it is unregistered and given back, and only then is the next one leased and
+   * registered — so the phone never holds two, and consecutive calls come from different addresses.
+   */
+  private async forCallOnTheOneAddress(): Promise<CallIdentity> {
+    const identity = await this.receivingIdentity();
+    const current = this.receiving;
+    if (current?.identity !== identity) return { identity, address: identity.advertisedAddress, finish: async () => undefined }; // fell back to fixed
+    if (identity.registrationState !== 'registered') await this.register(); // Fig. 28 step 509 before the INVITE
+    return { identity, address: current.address.address, finish: () => this.afterCallOnTheOneAddress(identity) };
+  }
+
+  /** A call on the one address ended: once no call uses it any more, replace it (unregister, release, lease anew). */
+  private async afterCallOnTheOneAddress(identity: SipIdentity): Promise<void> {
+    const current = this.receiving;
+    if (this.disposed || current?.identity !== identity || this.rotating) return;
+    if ([...identity.calls].some((call) => call.state !== 'terminated')) return; // the last call to end replaces it
+    this.rotating = this.replaceOne(current).finally(() => (this.rotating = undefined));
+    await this.rotating;
+  }
+
+  /** Seed 000 steps 514-515, then 504-509 for the next call: the old address goes before the new one comes. */
+  private async replaceOne(current: TemporaryIdentity): Promise<void> {
+    this.receiving = undefined;
+    this.speakers.delete(current.identity);
+    await this.retire(current);
+    if (this.disposed) return;
+    const next = await this.openTemporary('receiving');
+    this.speakers.add(next.identity);
+    try {
+      this.journalBinding(next);
+      await next.identity.register();
+    } catch (error) {
+      this.speakers.delete(next.identity);
+      await this.retire(next);
+      throw asPhoneError(error);
+    }
+    this.receiving = next;
+  }
+
+  private single?: boolean;
+
+  /** Whether the account's addresses come one at a time (IPv4 from an address server). */
+  private async oneAtATime(): Promise<boolean> {
+    if (!this.temporary) return false;
+    this.single ??= (await this.options.addresses!()).oneAtATime;
+    return this.single;
   }
 
   /** A registered sending identity: the one prepared ahead, or a new one now (Fig. 28 steps 503-509). */
@@ -235,6 +300,7 @@ export class AccountIdentities {
    */
   async incomingEnded(identity: SipIdentity): Promise<void> {
     if (!this.temporary || this.disposed) return;
+    if (await this.oneAtATime()) return this.afterCallOnTheOneAddress(identity);
     const current = this.receiving;
     if (current?.identity === identity && !this.rotating) {
       this.rotating = this.rotate(current).finally(() => (this.rotating = undefined));
@@ -321,6 +387,15 @@ export class AccountIdentities {
 
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
   private async retire(temporary: TemporaryIdentity): Promise<void> {
+    this.leaving.add(temporary.identity);
+    try {
+      await this.giveUp(temporary);
+    } finally {
+      this.leaving.delete(temporary.identity);
+    }
+  }
+
+  private async giveUp(temporary: TemporaryIdentity): Promise<void> {
     const wasRegistered = temporary.identity.registrationState === 'registered';
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister().catch(() => undefined);

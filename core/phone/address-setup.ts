@@ -8,11 +8,12 @@ import { detectApplier } from '../address/detect-applier.js';
 import { InterfaceIdGenerator } from '../address/interface-id.js';
 import { ConfiguredPrefixSource, InterfacePrefixSource, RouterAdvertisementPrefixSource, type PrefixSource } from '../address/prefix-source.js';
 import { TemporaryAddressManager } from '../address/temporary-address-manager.js';
+import { DhcpAddressSource } from './dhcp-address-source.js';
 
 export interface AddressSetupOptions {
   journal?: OwnershipJournal;
   run?: CommandRunner;
-  /** The DHCP lease's address source (the lease module supplies it). */
+  /** An address server other than the interface's DHCP servers (the embedded lab's service gateway). */
   dhcp?: TemporaryAddressSource;
 }
 
@@ -25,8 +26,10 @@ export async function createAddressManager(config: Extract<AddressConfig, { mode
     source = new LoopbackAddressSource();
     applier = new LoopbackApplier();
   } else if (config.source === 'dhcp') {
-    if (!options.dhcp) throw new PhoneError('ADDRESS_FAILED', 'the dhcp address source needs a DHCP lease (provisioning is not configured)');
-    source = options.dhcp;
+    // seed 000 steps 504/508: an address server; the interface's DHCP servers unless the host supplies one (the lab's)
+    if (options.dhcp) source = options.dhcp;
+    else if (config.interface !== undefined) source = new DhcpAddressSource({ link: { interface: config.interface }, ...(run ? { run } : {}) });
+    else throw new PhoneError('INVALID_ARGUMENT', 'the dhcp address source needs the interface whose DHCP servers lease the addresses');
     applier = await pickApplier(config, run);
   } else {
     const ids = new InterfaceIdGenerator();
@@ -43,7 +46,7 @@ export async function createAddressManager(config: Extract<AddressConfig, { mode
  * the address is usable at once and is added only when the call needs it.
  */
 function needsPreparation(applier: AddressApplier, config: Extract<AddressConfig, { mode: 'temporary' }>): boolean {
-  if (applier.mode !== 'kernel') return false;
+  if (applier.mode !== 'kernel' || config.source === 'dhcp') return false; // one IPv4 address at a time: none ahead
   const dad = config.dad ?? 'optimistic';
   if (dad === 'skip') return false;
   if (dad === 'full' || config.interface === undefined) return true;

@@ -3,6 +3,7 @@ import { PhoneError } from '../api/phone-error.js';
 import { callLogFile } from '../calllog/call-log-file.js';
 import { CallLogError, type CallLogStore } from '../calllog/call-log-store.js';
 import { VerificationKeys, type VerificationKeyFile } from '../signing/key-ring.js';
+import { readSigningProxy, type SigningProxySource } from './signing-proxy-counters.js';
 import { callTraceSignatures } from './trace-signatures.js';
 
 /** The call history as the hosts see it: searched, one call with its checked trace, exported (JSON, pcap). */
@@ -11,6 +12,8 @@ export class CallHistory {
     private readonly callLog: CallLogStore,
     /** Keys that verify the network's signed routing headers (seed 002), read each time a trace is shown. */
     private readonly signatureKeys?: () => readonly VerificationKeyFile[] | undefined,
+    /** Where the signing proxy's failure counters are read each time a call is shown (SPEC E). */
+    private readonly signingProxy?: SigningProxySource,
   ) {}
 
   async history(filter?: CallLogFilter): Promise<CallLogPage> {
@@ -23,7 +26,8 @@ export class CallHistory {
     if (!detail) return undefined;
     const files = this.signatureKeys?.();
     const keys = files && files.length > 0 ? new VerificationKeys(files) : undefined;
-    return { ...detail, messages: callTraceSignatures(detail.messages, keys) };
+    const signingProxy = this.signingProxy ? await readSigningProxy(this.signingProxy) : undefined;
+    return { ...detail, messages: callTraceSignatures(detail.messages, keys), ...(signingProxy ? { signingProxy } : {}) };
   }
 
   async exportCalls(ids: string[], format: CallLogExportFormat): Promise<CallLogFile> {

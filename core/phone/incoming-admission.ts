@@ -66,6 +66,12 @@ export class IncomingAdmission {
       void sip.reject(482, 'Loop Detected').catch(this.options.failed('refusing a looped INVITE'));
       return;
     }
+    // Seed 000 Fig. 29: an address being replaced takes no new call; 480 (not 603) lets a forking registrar try the
+    // account's new one (RFC 3261 §16.7 step 6).
+    if (!account.identities.takesCalls(identity)) {
+      void sip.reject(480, 'Temporarily Unavailable').catch(this.options.failed('refusing an INVITE on an address being replaced'));
+      return;
+    }
     const replacing = sip.inviteHeaders.replaces?.[0] !== undefined ? this.replacedBy(sip.inviteHeaders.replaces[0]) : undefined;
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     call.localAddress = identity.advertisedAddress;

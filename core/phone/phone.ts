@@ -23,6 +23,7 @@ import { assertSipJsPatched } from '../sip/sipjs-patches.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { VerificationKeyFile } from '../signing/key-ring.js';
+import type { SigningProxySource } from './signing-proxy-counters.js';
 import { accountFailover } from './account-failover.js';
 import { AccountSettings } from './account-settings.js';
 import { CallAudioPort } from './call-audio-port.js';
@@ -83,6 +84,8 @@ export interface PhoneOptions {
    * lab's, or a key file. Without them signatures are decoded but get no verdict.
    */
   signatureKeys?: () => readonly VerificationKeyFile[] | undefined;
+  /** The signing proxy whose failure counters the diagnostics pane shows (its admin view, or a lab in this process). */
+  signingProxy?: SigningProxySource;
   /**
    * Where every SIP socket comes from: the operating system's by default; a unit test links phones and the lab through
    * an in-memory network instead (test/support/memory-network.ts).
@@ -197,7 +200,7 @@ export class Phone implements PhoneApi {
       contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
     this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
-    this.log = new CallHistory(this.callLog, options.signatureKeys);
+    this.log = new CallHistory(this.callLog, options.signatureKeys, options.signingProxy);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
   }

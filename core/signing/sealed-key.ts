@@ -219,7 +219,12 @@ export interface SealedKeyOpenerOptions {
  */
 export class SealedKeyOpener implements KeySource {
   private readonly cache = new Map<string, { info: SealedKeyInfo; secret: Buffer; notAfter: number }>();
+  /** The dialogs whose route sets named each opened key, and the keys each dialog used (step 1044's bookkeeping). */
+  private readonly users = new Map<string, Set<string>>();
+  private readonly dialogs = new Map<string, Set<string>>();
   opened = 0;
+  /** Opened keys purged because the last dialog that used them ended (step 1044). */
+  purged = 0;
 
   constructor(
     private readonly pool: PoolKeys,
@@ -250,5 +255,46 @@ export class SealedKeyOpener implements KeySource {
       return { status: 'invalid', note: `the sealed key is ${entry.info.keyClass} key ${entry.info.keyId}, the signature names ${keyClass} key ${keyId}` };
     }
     return { status: 'found', secret: entry.secret, sealed: entry.info };
+  }
+
+  /** Opened keys held now (Fig. 9's key database). */
+  get held(): number {
+    return this.cache.size;
+  }
+
+  /** A dialog's in-dialog request verified with this opened key: it is kept while the dialog lasts. */
+  useInDialog(sealed: string, dialog: string): void {
+    if (!this.cache.has(sealed)) return;
+    let keys = this.dialogs.get(dialog);
+    if (!keys) {
+      keys = new Set();
+      this.dialogs.set(dialog, keys);
+      // bounded like the cache: the oldest dialog's bookkeeping goes first (its keys then age out by lifetime)
+      if (this.dialogs.size > (this.options.cacheLimit ?? 1024) * 8) this.forget(this.dialogs.keys().next().value!);
+    }
+    keys.add(sealed);
+    let users = this.users.get(sealed);
+    if (!users) this.users.set(sealed, (users = new Set()));
+    users.add(dialog);
+  }
+
+  /**
+   * ¶[0083] step 1044: the dialog is complete, so no more headers using its session keys are expected from it; every
+   * opened key no other live dialog uses is purged (a later request naming it is opened and checked afresh).
+   */
+  dialogEnded(dialog: string): void {
+    const keys = this.forget(dialog);
+    for (const sealed of keys) {
+      if ((this.users.get(sealed)?.size ?? 0) > 0) continue;
+      this.users.delete(sealed);
+      if (this.cache.delete(sealed)) this.purged++;
+    }
+  }
+
+  private forget(dialog: string): Set<string> {
+    const keys = this.dialogs.get(dialog) ?? new Set<string>();
+    this.dialogs.delete(dialog);
+    for (const sealed of keys) this.users.get(sealed)?.delete(dialog);
+    return keys;
   }
 }

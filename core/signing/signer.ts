@@ -1,7 +1,8 @@
 import type { SignatureKind } from '../api/signature-types.js';
 import type { SipMessage } from '../sip/message/index.js';
 import { recordRouteCovered, routeSetCoveredFromRecordRoute, viaCovered } from './covered-items.js';
-import { setAddressHeaderParam, setAddressUriParams, setViaParam } from './header-elements.js';
+import { editElement, setAddressHeaderParam, setAddressUriParams, setViaParam } from './header-elements.js';
+import { formatNameAddr, parseNameAddr, withoutParam } from '../sip/message/index.js';
 import { computeMac } from './mac.js';
 import { encodeSignature, headerSignatureParam, macAlgorithm, routeSetSignatureParam, sealedKeyParam, sortedFlags, type CoverFlag } from './signature-param.js';
 
@@ -62,4 +63,15 @@ export function signRouteSet(
 /** Fig. 13 step 986: the callee's route-set signature has done its job once the response is on its way back. */
 export function removeRouteSetSignature(message: SipMessage, index: number): void {
   setAddressUriParams(message, 'record-route', index, { [routeSetSignatureParam]: undefined, [sealedKeyParam]: undefined });
+}
+
+/**
+ * ¶[0055]: once the signer has checked its Record-Route signature in a response, the signature has served its purpose
+ * and is taken out of that element (a header parameter) before the response goes on, so it does not travel further.
+ */
+export function removeRecordRouteSignature(message: SipMessage, index: number): void {
+  editElement(message, 'record-route', index, (text) => {
+    const entry = parseNameAddr(text);
+    return formatNameAddr({ ...entry, params: withoutParam(entry.params, headerSignatureParam) });
+  });
 }

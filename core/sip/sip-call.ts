@@ -426,8 +426,11 @@ export class SipCall {
     return request.body ? { contentType: request.getHeader('content-type') ?? '', body: request.body } : undefined;
   }
 
-  /** End the call the way its state requires: CANCEL, reject (486/603) or BYE. */
-  async hangup(): Promise<void> {
+  /**
+   * End the call the way its state requires: CANCEL, reject or BYE. An unanswered incoming call is declined with 603
+   * (the user's no, which ends a forked call everywhere, RFC 3261 §21.6.2) unless `rejectStatus` says otherwise.
+   */
+  async hangup(rejectStatus = 603): Promise<void> {
     if (this.state === 'terminated') return;
     this.hangupRequested = true;
     this.endedBy ??= 'local';
@@ -437,8 +440,8 @@ export class SipCall {
     } else if (session instanceof Inviter) {
       await session.cancel();
     } else if (session instanceof Invitation) {
-      this.finalStatus = 603;
-      await session.reject({ statusCode: 603 });
+      this.finalStatus = rejectStatus;
+      await session.reject({ statusCode: rejectStatus });
     }
   }
 

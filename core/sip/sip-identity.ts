@@ -339,7 +339,9 @@ export class SipIdentity {
     // A callee's BYE must wait for the ACK of its 200 (RFC 3261 §15), which sip.js does for up to 64·T1; a
     // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
     const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
-    await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup())), delay(grace)]);
+    // An INVITE that reached this identity as it goes (a one-time address being replaced) is not the user's no: 480
+    // lets a forking proxy go on with the account's other contacts (RFC 3261 §16.7 step 6), where 603 would end the call.
+    await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup(480))), delay(grace)]);
     // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
     // socket that cannot stop cleanly is dropped with the identity.
     if (!options.serverGone) await this.unregister().catch(() => undefined);

@@ -78,10 +78,13 @@ describe('the signing lab proxy (seed 002)', () => {
     ]);
     const ok = received(alice, /^SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/)[0]!;
     const atAlice = verifySignatures(parseSipMessage(ok.raw), { keys });
+    // ¶[0055]: the proxy checked Bob's Record-Route signature and took it out; only the caller's route set is signed
     expect(atAlice.map((s) => [s.kind, s.header, s.index, s.verdict])).toEqual([
-      ['record-route', 'Record-Route', 0, 'valid'],
       ['route-set-caller', 'Record-Route', 1, 'valid'], // the entry facing Alice, the bottom one of the two
     ]);
+    const bobsOk = bob.trace.find((e) => e.dir === 'out' && /^SIP\/2\.0 200 [\s\S]*CSeq: \d+ INVITE/.test(e.raw))!;
+    expect(verifySignatures(parseSipMessage(bobsOk.raw), { keys }).map((s) => s.kind)).toContain('record-route'); // Bob echoed it
+    expect(ok.raw).not.toMatch(/^Record-Route:.*vp-sig=/im);
     const byeAtAlice = received(alice, /^BYE /)[0]!;
     expect(verifySignatures(parseSipMessage(byeAtAlice.raw), { keys, peer: viaPeer('udp', '127.0.0.1', alice.identity.local.port) }).map((s) => [s.kind, s.verdict])).toEqual([['via', 'valid']]);
 
@@ -92,6 +95,7 @@ describe('the signing lab proxy (seed 002)', () => {
     expect(snapshot.signed['route-set-caller']).toBeGreaterThanOrEqual(1);
     expect(snapshot.verified.via).toBeGreaterThanOrEqual(2); // Bob's 200 (he answers without ringing), Alice's 200 to the BYE
     expect(snapshot.verified['record-route']).toBeGreaterThanOrEqual(1);
+    expect(snapshot.recordRouteRemoved).toBe(snapshot.verified['record-route']);
     expect(snapshot.verified['route-set']).toBe(2); // Alice's ACK, Bob's BYE
     // what the signing cost: every message of the call passed the hooks once in and once out (ACK and CANCEL aside)
     expect(snapshot.work.messages).toBeGreaterThanOrEqual(10);
@@ -244,6 +248,32 @@ describe('the signing lab proxy (seed 002)', () => {
     expect(atB).toMatchObject({ verified: { 'route-set': 1 }, failures: { total: 0 }, pool: { suite: 'x25519-ed25519', sealedKeysOpened: 1 } });
     expect(a.snapshot().signing!.failures.total).toBe(0);
     expect(a.snapshot().signing!.verified['route-set']).toBe(1); // Alice's ACK came back to A
+  });
+
+  it('a pool member purges the sealed keys it opened for a dialog once the dialog ends (¶[0083] step 1044)', async () => {
+    const keys = generatePoolKeys();
+    const registrar = new Registrar({ users: new Map(Object.entries(users)) });
+    const pool = { name: 'pool.veilphone.lab', keys };
+    const a = await lab({ pool, registrar, udp: 0 });
+    const b = await lab({ pool, registrar, udp: 0 });
+    const alice = await phone(a, 'alice', 'udp');
+    const bob = await phone(b, 'bob', 'udp');
+    const held = (): { sealedKeysOpened: number; sealedKeysHeld: number; sealedKeysPurged: number } => b.snapshot().signing!.pool!;
+    for (let round = 1; round <= 2; round++) {
+      const call = alice.identity.createCall(`sip:bob@127.0.0.1:${a.ports.udp}`);
+      expect(await call.invite()).toBe(200);
+      await waitFor(() => received(bob, /^ACK /).length === round);
+      const incoming = bob.incoming[round - 1]!;
+      // a re-INVITE from Bob through B: the key is opened (once) and kept while the dialog lasts
+      expect(await incoming.hold(true)).toBe(200);
+      expect(held()).toMatchObject({ sealedKeysOpened: round, sealedKeysHeld: 1, sealedKeysPurged: round - 1 });
+      await incoming.hangup(); // Bob's BYE through B, its 200 back through B: the dialog is over
+      await call.whenEnded();
+      await waitFor(() => held().sealedKeysHeld === 0);
+      expect(held()).toMatchObject({ sealedKeysOpened: round, sealedKeysPurged: round });
+    }
+    expect(b.snapshot().signing!.failures.total).toBe(0);
+    expect(b.snapshot().signing!.verified['route-set']).toBe(6); // per call Bob's re-INVITE, its ACK and his BYE
   });
 
   it('a proxy outside the pool cannot check the pool\'s route sets and drops the BYE', async () => {

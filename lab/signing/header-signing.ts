@@ -7,6 +7,7 @@ import {
   defaultViaFlags,
   headerSignatureParam,
   KeyRing,
+  removeRecordRouteSignature,
   removeRouteSetSignature,
   routeSetSignatureParam,
   SealedKeyOpener,
@@ -57,13 +58,27 @@ export interface HeaderSigningSnapshot {
   /** The signing key of each family now. */
   keys: Record<KeyClass, string>;
   keysHeld: number;
-  pool?: { suite: string; sealedKeysOpened: number };
+  /** A pool member: sealed keys opened, held now, and purged when the last dialog using one ended (¶[0083] step 1044). */
+  pool?: { suite: string; sealedKeysOpened: number; sealedKeysHeld: number; sealedKeysPurged: number };
   signed: Record<SignatureKind, number>;
   unsigned: Record<string, number>;
   verified: Record<KeyClass, number>;
+  /** Record-Route signatures taken out of responses once checked (¶[0055]). */
+  recordRouteRemoved: number;
   failures: FailureMonitorSnapshot;
   /** Time spent in the signing and checking of every message (the wire hooks), in µs, and how many messages. */
   work: { messages: number; micros: number };
+}
+
+/** One dialog as the proxy sees it in any of its messages: Call-ID and both tags (RFC 3261 §12), in either direction. */
+function dialogKey(message: SipMessage): string {
+  const tags = [message.from, message.to].map((end) => getParam(end.params, 'tag') ?? '').sort();
+  return `${message.callId}|${tags.join('|')}`;
+}
+
+function topBranch(message: SipMessage): string | undefined {
+  const top = message.getAll('via')[0];
+  return top === undefined ? undefined : viaBranch(parseVia(top));
 }
 
 /**
@@ -71,17 +86,13 @@ export interface HeaderSigningSnapshot {
  * - requests leaving over an untrusted link get a Via signature (Fig. 10) and, when this proxy record-routed them,
  *   a Record-Route signature and the callee's route-set signature (Fig. 12);
  * - responses arriving over an untrusted link must carry valid Via and Record-Route signatures (Figs. 11 and 13);
- *   on their way on, the callee's route-set signature is removed and, toward an untrusted link, the caller's is added
- *   (Fig. 13 steps 986-992);
+ *   the Record-Route signature is taken out once checked (¶[0055]); on their way on, the callee's route-set signature
+ *   is removed and, toward an untrusted link, the caller's is added (Fig. 13 steps 986-992);
  * - in-dialog requests arriving over an untrusted link with this proxy on top of their route must carry a valid
- *   route-set signature (¶[0036], ¶[0045]).
+ *   route-set signature (¶[0036], ¶[0045]); a pool member keeps the sealed keys it opened for them while their dialog
+ *   lasts and purges them when it ends (¶[0083] steps 1042-1044).
  * What fails is dropped and counted; crossing the per-second threshold raises an alert (¶[0026]).
  */
-function topBranch(message: SipMessage): string | undefined {
-  const top = message.getAll('via')[0];
-  return top === undefined ? undefined : viaBranch(parseVia(top));
-}
-
 export class HeaderSigning implements WireHooks {
   readonly ring: KeyRing;
   readonly monitor: FailureMonitor;
@@ -96,6 +107,7 @@ export class HeaderSigning implements WireHooks {
   private readonly verified: Record<KeyClass, number> = { via: 0, 'record-route': 0, 'route-set': 0 };
   /** Signatures that could not be made, by reason. */
   private readonly unsigned: Record<string, number> = {};
+  private recordRouteRemoved = 0;
   /**
    * Branches of the requests this proxy record-routed, so their responses are known to set up a dialog; five minutes
    * cover Timer C (3 minutes) and late 2xx retransmissions.
@@ -189,8 +201,23 @@ export class HeaderSigning implements WireHooks {
       if (failed !== undefined) return failed;
       recordRouted ||= decodeSignature(value).flags.includes('r');
     }
-    if (!recordRouted) return undefined;
     const entries = response.getAll('record-route');
+    if (!recordRouted) {
+      // A user agent may echo its dialog's Record-Routes, our signature with them, in other responses (sip.js does for
+      // re-INVITEs): nothing here relies on that copy, and like a checked one it goes no further (¶[0055]).
+      for (let index = entries.length - 1; index >= 0; index--) {
+        let entry;
+        try {
+          entry = parseNameAddr(entries[index]!);
+        } catch {
+          continue; // not one of ours to take a signature from; the proxy judges the rest as before
+        }
+        if (!identity.isOurs(entry.uri) || getParam(entry.params, headerSignatureParam) === undefined) continue;
+        removeRecordRouteSignature(response, index);
+        this.recordRouteRemoved++;
+      }
+      return undefined;
+    }
     const invite2xx = response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300;
     if (entries.length === 0 && !invite2xx) return undefined; // a provisional response need not repeat them
     let own = false;
@@ -199,7 +226,13 @@ export class HeaderSigning implements WireHooks {
       if (!identity.isOurs(entry.uri)) continue;
       own = true;
       const value = getParam(entry.params, headerSignatureParam);
-      if (value !== undefined) return this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
+      if (value === undefined) continue;
+      const failed = this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
+      if (failed !== undefined) return failed;
+      // ¶[0055]: checked, the signature has done its job; it goes no further than this proxy
+      removeRecordRouteSignature(response, index);
+      this.recordRouteRemoved++;
+      return undefined;
     }
     // Fig. 13 step 974: our Record-Route came back without its signature — or not at all.
     return this.fail('record-route', 'missing', response, hop, own ? 'our Record-Route carries no signature (Fig. 13 step 974)' : 'our Record-Route is gone');
@@ -217,7 +250,10 @@ export class HeaderSigning implements WireHooks {
       const value = getParam(entry.uri.params, routeSetSignatureParam);
       if (value === undefined) continue;
       const sealed = getParam(entry.uri.params, sealedKeyParam);
-      return this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
+      const failed = this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
+      // ¶[0083] step 1042: an opened sealed key is kept for the dialog that used it (and purged when it ends, step 1044)
+      if (failed === undefined && sealed !== undefined) this.opener?.useInDialog(sealed, dialogKey(request));
+      return failed;
     }
     return ours ? this.fail('route-set', 'missing', request, hop, 'our Route entry carries no route-set signature (¶[0040])') : undefined;
   }
@@ -281,6 +317,8 @@ export class HeaderSigning implements WireHooks {
   }
 
   private sendResponse(response: SipResponse, upstream: Hop): void {
+    // RFC 3261 §15.1.1: whatever the final answer to a BYE, the dialog is over; ¶[0083] step 1044: its keys can go
+    if (this.opener && response.cseq.method === 'BYE' && response.status >= 200) this.opener.dialogEnded(dialogKey(response));
     if (!this.identity || !this.dialogResponses.has(response) || response.status <= 100 || response.status >= 300) return;
     const entries = response.getAll('record-route');
     const own: number[] = [];
@@ -321,10 +359,11 @@ export class HeaderSigning implements WireHooks {
       trusted: this.trust.links,
       keys: { via: this.ring.signingKey('via').id, 'record-route': this.ring.signingKey('record-route').id, 'route-set': this.ring.signingKey('route-set').id },
       keysHeld: this.ring.size,
-      ...(this.options.pool ? { pool: { suite: this.options.pool.suite, sealedKeysOpened: this.opener?.opened ?? 0 } } : {}),
+      ...(this.options.pool ? { pool: { suite: this.options.pool.suite, sealedKeysOpened: this.opener?.opened ?? 0, sealedKeysHeld: this.opener?.held ?? 0, sealedKeysPurged: this.opener?.purged ?? 0 } } : {}),
       signed: { ...this.signed },
       unsigned: { ...this.unsigned },
       verified: { ...this.verified },
+      recordRouteRemoved: this.recordRouteRemoved,
       failures: this.monitor.snapshot(),
       work: { messages: this.work.messages, micros: Math.round(this.work.micros) },
     };

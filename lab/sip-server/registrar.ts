@@ -290,15 +290,20 @@ export class Registrar {
  * Where requests for a contact go. Over WebSocket, back over the connection the REGISTER came on (a browser-style
  * client cannot accept connections: RFC 7118 §6, RFC 5626 §5.3). Over UDP, to the Contact URI itself (RFC 3261 §10: a
  * third party may register a contact elsewhere), unless the contact asks for its flow with the `ob` parameter (RFC
- * 5626 §5.4) — a phone whose Contact names an address its socket does not use. Over TCP, over the REGISTER's
- * connection while it is open, and to the Contact's address and port (a new connection) once it is not, when the
- * Contact names one: SIPp registering a contact on another SIPp's port closes its connection right after.
+ * 5626 §5.4), or names the very port the REGISTER came from on another address — a phone behind a NAT, or whose
+ * Contact names an address its socket does not use (a signalling-only one-time address). Over TCP, over the
+ * REGISTER's connection while it is open, and to the Contact's address and port (a new connection) once it is not,
+ * when the Contact names one: SIPp registering a contact on another SIPp's port closes its connection right after.
  */
 export function bindingHop(contact: SipUri, flow: Hop): Hop {
   if (flow.transport === 'ws' || getParam(contact.params, 'ob') !== undefined) return flow;
   const remote = dialableContact(contact, flow.transport);
   if (!remote) return flow;
-  return flow.transport === 'udp' ? { transport: 'udp', remote } : { ...flow, remote };
+  if (flow.transport !== 'udp') return { ...flow, remote };
+  // RFC 3581 / Kamailio's fix_nated_register: a REGISTER from the same port but another address than its Contact names
+  // comes from behind a NAT (or a signalling-only one-time address): the contact is reached over the flow it came on
+  if (remote.port === flow.remote.port && remote.address.toLowerCase() !== flow.remote.address.toLowerCase()) return flow;
+  return { transport: 'udp', remote };
 }
 
 /** The address and port a Contact URI names for `transport`, when it names an address (not a name like x.invalid). */

@@ -9,6 +9,7 @@ import type { ConversionCounters } from '../conversion/conversion-server.js';
 import type { ConversionRecord } from '../conversion/conversion-table.js';
 import { composeHooks, SipProxy, type ProxyCounters, type ProxyHooks, type SipProxyOptions } from './sip-proxy.js';
 import { ServerTransports } from './server-transports.js';
+import { NatHelper, type NatHelperCounters } from './nat-helper.js';
 import type { PoolKeys } from '../../core/signing/sealed-key.js';
 import { HeaderSigning, type HeaderSigningOptions, type HeaderSigningSnapshot } from '../signing/header-signing.js';
 import { Tamperer, type TamperKind } from '../signing/tamperer.js';
@@ -72,6 +73,8 @@ export interface SipLabServerSnapshot {
   /** Signatures made and checked, the failure counter and its alerts (seed 002 ¶[0026]). */
   signing?: HeaderSigningSnapshot;
   tamper?: { kind: TamperKind; altered: number };
+  /** Phones found writing addresses they cannot be reached at, and the SDP addresses fixed for them (nat-helper.ts). */
+  nat: NatHelperCounters;
 }
 
 /** The embedded registrar and stateful proxy over UDP, TCP and WebSocket at once. */
@@ -84,6 +87,7 @@ export class SipLabServer {
     readonly conversion: ConversionServer | undefined,
     readonly signing: HeaderSigning | undefined,
     readonly tamperer: Tamperer | undefined,
+    readonly nat: NatHelper,
   ) {}
 
   static async start(options: SipLabServerOptions = {}): Promise<SipLabServer> {
@@ -110,7 +114,9 @@ export class SipLabServer {
     const conversion = options.conversion
       ? new ConversionServer({ domain: hostname, localDomains: domains, ...options.conversion })
       : undefined;
-    const hooks = conversion || options.hooks ? composeHooks(conversion, options.hooks) : undefined;
+    // Kamailio's nathelper: a phone that writes addresses it cannot be reached at is answered where it is (nat-helper.ts)
+    const nat = new NatHelper((hop) => registrar.all().some((b) => b.hop.transport === hop.transport && b.hop.remote.address === hop.remote.address && b.hop.remote.port === hop.remote.port));
+    const hooks = composeHooks(conversion, nat, options.hooks);
     const signing = options.signing || options.pool ? new HeaderSigning({ ...options.signing, ...(options.pool ? { pool: options.pool.keys } : {}) }) : undefined;
     const proxy = new SipProxy({
       domains,
@@ -119,7 +125,7 @@ export class SipLabServer {
       transports,
       timers: options.timers ?? defaultSipTimers,
       ...(options.auth ? { auth: { authenticator: new DigestAuthenticator(options.realm ?? 'veilphone.lab'), password, invites: true } } : {}),
-      ...(hooks ? { hooks } : {}),
+      hooks,
       ...(signing ? { wire: signing } : {}),
       ...(options.pool ? { recordRouteHost: options.pool.name } : {}),
       ...(options.maxTransactions !== undefined ? { maxTransactions: options.maxTransactions } : {}),
@@ -133,7 +139,7 @@ export class SipLabServer {
         deliver(inbound);
       };
     }
-    return new SipLabServer(address, transports, registrar, proxy, conversion, signing, tamperer);
+    return new SipLabServer(address, transports, registrar, proxy, conversion, signing, tamperer, nat);
   }
 
   get ports(): { udp?: number; tcp?: number; ws?: number } {
@@ -174,6 +180,7 @@ export class SipLabServer {
         : {}),
       ...(this.signing ? { signing: this.signing.snapshot() } : {}),
       ...(this.tamperer ? { tamper: { kind: this.tamperer.kind, altered: this.tamperer.altered } } : {}),
+      nat: { ...this.nat.counters },
     };
   }
 

@@ -5,6 +5,7 @@ import { useHistory } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { LadderDiagram } from './LadderDiagram.js';
 import { MessageInspector } from './MessageInspector.js';
+import { SigningProxyCounters } from './SigningProxyCounters.js';
 import { useT } from './use-t.js';
 
 /** Hand an exported file to the browser (or Electron) to save. */
@@ -158,6 +159,7 @@ export function CallDiagnostics() {
               <Facts call={detail} />
               <h3>{t('endpoints')}</h3>
               <Endpoints call={detail} />
+              {detail.signingProxy && <SigningProxyCounters reading={detail.signingProxy} />}
             </div>
             <div className="diagnostics-flow">
               <h3>{t('ladder')}</h3>

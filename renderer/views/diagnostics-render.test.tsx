@@ -59,4 +59,38 @@ describe('diagnostics views (server-rendered markup)', () => {
     expect(html).toContain('class="ladder-sig bad">✗ sig<');
     expect(html).toContain('>this phone<');
   });
+
+  it('shows the signing proxy\'s failure counters: total, by signature and verdict, the rate against the threshold, the alerts', async () => {
+    const { SigningProxyCounters } = await import('./SigningProxyCounters.js');
+    // React may separate adjacent text with comments; what is read is the text
+    const text = (element: Parameters<typeof renderToStaticMarkup>[0]): string => renderToStaticMarkup(element).replace(/<!-- -->/g, '');
+    const counters = {
+      total: 14,
+      byFamily: { via: 2, 'record-route': 0, 'route-set': 12 },
+      byVerdict: { invalid: 2, missing: 12 },
+      perSecond: 11,
+      peakPerSecond: 12,
+      threshold: 10,
+      alerting: true,
+      alerts: [{ at: 5000, perSecond: 11, threshold: 10, last: { family: 'route-set', verdict: 'missing' as const, message: 'BYE sip:bob@127.0.0.1:9 SIP/2.0 (forged-10)' } }],
+    };
+    const html = text(<SigningProxyCounters reading={{ counters, readAt: 6000, from: 'http://127.0.0.1:4000/snapshot' }} />);
+    expect(html).toContain('<section class="proxy-failures alerting" aria-label="Signing proxy: messages dropped">');
+    expect(html).toContain('http://127.0.0.1:4000/snapshot, read');
+    expect(html).toMatch(/role="alert">Alert: failures above the threshold now</);
+    expect(html).toMatch(/data-proxy="total"><dt>Dropped in all<\/dt><dd>14<\/dd>/);
+    expect(html).toMatch(/data-proxy="byFamily"><dt>By signature<\/dt><dd>via 2, route-set 12<\/dd>/);
+    expect(html).toMatch(/data-proxy="byVerdict"><dt>By verdict<\/dt><dd>invalid 2, missing 12<\/dd>/);
+    expect(html).toMatch(/data-proxy="rate"><dt>Last second \/ alert threshold<\/dt><dd>11 \/ 10<\/dd>/);
+    expect(html).toMatch(/<li>[^<]*11 \/ 10 — route-set missing: BYE sip:bob@127\.0\.0\.1:9 SIP\/2\.0 \(forged-10\)<\/li>/);
+
+    const calm = text(<SigningProxyCounters reading={{ counters: { ...counters, total: 0, byFamily: {}, byVerdict: {}, perSecond: 0, peakPerSecond: 0, alerting: false, alerts: [] }, readAt: 6000, from: 'the embedded lab' }} />);
+    expect(calm).toContain('<section class="proxy-failures" ');
+    expect(calm).not.toContain('role="alert"');
+    expect(calm).toContain('No alert raised.');
+    expect(calm).toMatch(/<dt>By signature<\/dt><dd>—<\/dd>/);
+
+    const unreadable = text(<SigningProxyCounters reading={{ problem: 'the admin view answered 401', from: 'http://127.0.0.1:4000/snapshot' }} />);
+    expect(unreadable).toMatch(/The signing proxy&#x27;s counters could not be read \(http:\/\/127\.0\.0\.1:4000\/snapshot\): the admin view answered 401/);
+  });
 });

@@ -5,7 +5,7 @@ import { missingRequirements } from '../support/tools.js';
 import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js';
 
 /** The scenarios that mean the same on any registrar (absent-user and digest-auth test the embedded lab's own rules). */
-const scenarios = ['call-udp-tcp', 'call-udp-ws', 'call-tcp-ws', 'cancel-before-answer', 'reject-busy', 'unknown-user', 'hold-resume'];
+const scenarios = ['call-udp-tcp', 'call-udp-ws', 'call-tcp-ws', 'cancel-before-answer', 'reject-busy', 'unknown-user', 'hold-resume', 'temporary-addresses-signaling-only'];
 
 const skip = missingRequirements(['kamailio']);
 

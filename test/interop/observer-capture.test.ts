@@ -10,7 +10,7 @@ import { readPcap, type CapturedPacket } from '../support/pcap-reader.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot } from '../support/veilphone-cli.js';
 
-const skip = missingRequirements(['ip', 'tcpdump', 'kamailio'], { namespaces: true });
+const skip = missingRequirements(['ip', 'tcpdump', 'kamailio', 'dnsmasq'], { namespaces: true });
 
 /** The server's one service address (on its loopback), the links' networks, and a name for the server. */
 const serverAddress = '2001:db8:5::1';
@@ -19,11 +19,20 @@ const callerFixed = `${callerNet}::a11c`;
 const calleeNet = '2001:db8:e';
 const bobAddress = `${calleeNet}::b0b`;
 const serverName = 'sip.lab.test';
+/**
+ * IPv4: the caller's access link is 10.66.0.0/16, where dnsmasq (in the server's namespace, on the caller's link) leases
+ * the one-time addresses and the server answers at 10.66.0.1; the callee is at 10.66.200.2 behind the server, which
+ * answers ARP for it on the caller's link (proxy ARP), so the caller needs no route of its own: between calls it holds
+ * no IPv4 address at all.
+ */
+const serverAddress4 = '10.66.0.1';
+const bobAddress4 = '10.66.200.2';
+const dhcpRange = { first: '10.66.0.10', last: '10.66.0.250', mask: '255.255.0.0' };
 const caller = { user: 'alicewonder', display: 'Alice Liddell', domain: 'wonderland.test' };
 const calleeDomain = 'looking-glass.test';
 
 type ServerKind = 'caller-server' | 'callee-server' | 'both' | 'carrier' | 'kamailio';
-type Addressing = 'ipv6-literal' | 'name';
+type Addressing = 'ipv6-literal' | 'name' | 'ipv4-dhcp';
 type Mode = 'none' | 'prefix' | 'header' | 'header-full';
 
 /** Per caller agent, in this order: an identified call first, then anonymous ones of every mode. */
@@ -32,7 +41,7 @@ const agents = ['udp', 'tcp', 'ws'] as const;
 
 interface CallerReport {
   calls: Array<{ id: string; legs: { caller: { sipCallId: string; localAddress?: string } } }>;
-  agents: Record<string, { addresses?: Array<{ address: string; purpose: string }> }>;
+  agents: Record<string, { addresses?: Array<{ address: string; purpose: string; from?: number; until?: number }> }>;
 }
 
 /** What one session saw: the callee's capture and the caller's access link, with the caller's own report. */
@@ -45,6 +54,8 @@ interface Session {
   report: CallerReport;
   /** call id → its mode, in the order placed */
   plan: Array<{ id: string; mode: Mode }>;
+  /** IPv4: what dnsmasq logged about the leases. */
+  dhcpLog?: string;
 }
 
 /**
@@ -54,7 +65,8 @@ interface Session {
  * callee and what crosses the caller's access link. Over 120 anonymous calls (184 prefix, header mode at the `id` and
  * `full` levels) mixed with identified calls from the same caller, over UDP, TCP and WebSocket, with the server named
  * by an IPv6 literal and by a host name, the callee's capture is scanned for anything that names the caller or ties its
- * calls together.
+ * calls together. One more session runs over IPv4, each call's address leased from dnsmasq on the caller's access link
+ * (seed 000 steps 504/508).
  */
 describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee and on the access link sees it', () => {
   const topology = new NetnsTopology('obs');
@@ -62,6 +74,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
   let callerIf = '';
   let calleeIf = '';
   let mac = '';
+  let serverToCaller = '';
   const sessions: Session[] = [];
 
   beforeAll(() => {
@@ -80,6 +93,17 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     topology.exec('caller', 'ip', ['-6', 'route', 'add', 'default', 'via', `${callerNet}::1`]);
     topology.exec('callee', 'ip', ['-6', 'addr', 'add', `${bobAddress}/64`, 'dev', calleeIf, 'nodad']);
     topology.exec('callee', 'ip', ['-6', 'route', 'add', 'default', 'via', `${calleeNet}::1`]);
+    serverToCaller = toCaller.b;
+    topology.sysctl('server', 'net.ipv4.ip_forward', '1');
+    topology.sysctl('server', `net.ipv4.conf.${toCaller.b}.proxy_arp`, '1');
+    // answer at once: the caller's ARP table goes with its last address, so every call asks again (default: up to 0.8 s)
+    topology.sysctl('server', `net.ipv4.neigh.${toCaller.b}.proxy_delay`, '0');
+    topology.exec('server', 'ip', ['addr', 'add', `${serverAddress4}/17`, 'dev', toCaller.b]);
+    topology.exec('server', 'ip', ['addr', 'add', '10.66.200.1/24', 'dev', toCallee.b]);
+    topology.exec('callee', 'ip', ['addr', 'add', `${bobAddress4}/24`, 'dev', calleeIf]);
+    topology.exec('callee', 'ip', ['route', 'add', 'default', 'via', '10.66.200.1']);
+    // three agents' addresses may share the caller's subnet: removing the first must not take the others with it
+    topology.sysctl('caller', `net.ipv4.conf.${callerIf}.promote_secondaries`, '1');
     for (const role of ['caller', 'callee']) topology.hosts(role, [`${serverAddress} ${serverName}`]);
     mac = JSON.parse(topology.exec('caller', 'ip', ['-j', 'link', 'show', callerIf]))[0].address as string;
   });
@@ -110,9 +134,26 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     await child.exitCode(10_000);
   }
 
+  /**
+   * dnsmasq as the caller's access network's DHCP server (ENVIRONMENT.md: DHCP only, bound to the link, no ping
+   * before an offer): an untagged range, nothing known about the phone.
+   */
+  async function startDnsmasq(dir: string): Promise<{ stop: () => Promise<void>; log: () => string }> {
+    fs.chmodSync(dir, 0o755);
+    const args = [
+      '--keep-in-foreground', '--log-facility=-', '--log-dhcp', '--user=root', '--port=0', `--interface=${serverToCaller}`, '--bind-interfaces',
+      `--dhcp-range=${dhcpRange.first},${dhcpRange.last},${dhcpRange.mask},2m`, '--no-ping', '--dhcp-authoritative',
+      `--dhcp-leasefile=${path.join(dir, 'dnsmasq.leases')}`, `--pid-file=${path.join(dir, 'dnsmasq.pid')}`, '--conf-file=/dev/null',
+    ];
+    const child = new Child(topology.spawn('server', 'dnsmasq', args));
+    await child.waitFor(/DHCP, IP range/, 10_000);
+    const log = (): string => child.stdout + child.stderr;
+    return { stop: async () => (await child.stop(), fs.writeFileSync(path.join(dir, 'dnsmasq.log'), log())), log };
+  }
+
   /** The server of one session, and the SIP URIs and domains the phones use with it. */
   async function startServer(kind: ServerKind, addressing: Addressing, dir: string): Promise<{ stop: () => Promise<void>; callerServer: (t: string) => string; calleeServer: (t: string) => string; callerDomain: string; calleeDomain: string; target: string }> {
-    const host = addressing === 'name' ? serverName : `[${serverAddress}]`;
+    const host = addressing === 'name' ? serverName : addressing === 'ipv4-dhcp' ? serverAddress4 : `[${serverAddress}]`;
     const uri = (ports: { udp: number; tcp: number; ws: number }) => (transport: string) => `sip:${host}:${ports[transport as 'udp' | 'tcp' | 'ws']};transport=${transport}`;
     if (kind === 'kamailio') {
       const kamailio = await KamailioServer.startIn(topology, 'server', serverAddress);
@@ -121,7 +162,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     }
     const twoDomains = kind === 'both' || kind === 'carrier';
     const lab = veilphoneIn('server', [
-      '--data-dir', path.join(dir, 'lab'), 'lab', '--address', serverAddress, '--json', '--conversion', kind,
+      '--data-dir', path.join(dir, 'lab'), 'lab', '--address', addressing === 'ipv4-dhcp' ? serverAddress4 : serverAddress, '--json', '--conversion', kind,
       ...(twoDomains ? ['--domain', caller.domain, '--domain', calleeDomain] : ['--udp', '5060', '--tcp', '5060', '--ws', '8080', ...(addressing === 'name' ? ['--domain', serverName] : [])]),
     ]);
     const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m, 20_000))[0]) as { domains?: Record<string, { udp: number; tcp: number; ws: number }> };
@@ -138,6 +179,8 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     const dir = path.join(scratch, name);
     fs.mkdirSync(dir, { recursive: true });
     const server = await startServer(kind, addressing, dir);
+    const ipv4 = addressing === 'ipv4-dhcp';
+    const dhcp = ipv4 ? await startDnsmasq(dir) : undefined;
     const calleeTransport = addressing === 'name' ? 'tcp' : 'udp';
     const calleeDump = await capture('callee', calleeIf, path.join(dir, 'callee.pcap'));
     const accessDump = await capture('caller', callerIf, path.join(dir, 'access.pcap'));
@@ -151,7 +194,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
           `name: callee ${name}`,
           'timeout: 5m',
           'agents:',
-          `  bob: { user: bob, transport: ${calleeTransport}, answer: auto, server: "${server.calleeServer(calleeTransport)}", domain: "${server.calleeDomain}", address: { mode: fixed, local: "${bobAddress}" } }`,
+          `  bob: { user: bob, transport: ${calleeTransport}, answer: auto, server: "${server.calleeServer(calleeTransport)}", domain: "${server.calleeDomain}", address: { mode: fixed, local: "${ipv4 ? bobAddress4 : bobAddress}" } }`,
           'steps:',
           '  - register: bob',
           `  - expect: { agent: bob, incoming: { count: ${calls}, state: terminated }, within: 4m }`,
@@ -179,7 +222,8 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
         }
         steps.push(`unregister: ${agent}`);
       }
-      const address = `{ mode: temporary, source: configured, prefix: "${callerNet}::/64", interface: ${callerIf}, applier: kernel, dad: skip }`;
+      // seed 000 steps 504/508: over IPv4 each call's address is leased from the access network's DHCP server
+      const address = ipv4 ? `{ mode: temporary, source: dhcp, interface: ${callerIf}, applier: kernel }` : `{ mode: temporary, source: configured, prefix: "${callerNet}::/64", interface: ${callerIf}, applier: kernel, dad: skip }`;
       const callerFile = path.join(dir, 'caller.yaml');
       fs.writeFileSync(
         callerFile,
@@ -199,9 +243,11 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
       expect(await callee.exitCode(60_000), `${name} callee:\n${callee.stdout}\n${callee.stderr}`).toBe(0);
       await stopCapture(calleeDump, path.join(dir, 'callee.pcap'));
       await stopCapture(accessDump, path.join(dir, 'access.pcap'));
+      if (dhcp) await dhcp.stop();
       return {
         name,
         kind,
+        ...(dhcp ? { dhcpLog: dhcp.log() } : {}),
         twoDomains: kind === 'both' || kind === 'carrier',
         callee: readPcap(fs.readFileSync(path.join(dir, 'callee.pcap'))),
         access: readPcap(fs.readFileSync(path.join(dir, 'access.pcap'))),
@@ -210,6 +256,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
       };
     } finally {
       for (const dump of [calleeDump, accessDump]) if (dump.process.exitCode === null) dump.kill();
+      await dhcp?.stop();
       await server.stop();
     }
   }
@@ -226,9 +273,40 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     }
   }
 
+  it('the lab over IPv4, each call from its own address leased from dnsmasq: the callee\'s capture names no anonymous caller and links no calls', async () => {
+    const session = await runSession('caller-server', 'ipv4-dhcp');
+    sessions.push(session);
+    checkCallee(session);
+    checkAccessLink(session);
+    // seed 000 steps 504/508 and 514-515: every call's address was leased by its own client and released after it
+    const sending = [...sendingAddresses(session).values()];
+    expect(sending.every((a) => /^10\.66\.0\.\d+$/.test(a)), sending.join(' ')).toBe(true);
+    expect(new Set(sending).size).toBe(session.plan.length);
+    const log = session.dhcpLog!;
+    for (const address of sending) {
+      expect(log, address).toMatch(new RegExp(`DHCPACK\\(\\S+\\) ${address.replace(/\./g, '\\.')} `));
+      expect(log, address).toMatch(new RegExp(`DHCPRELEASE\\(\\S+\\) ${address.replace(/\./g, '\\.')} `));
+    }
+    // an IPv4 phone holds one address at a time (seed 000): each call came from the address it received on, and the
+    // next address was leased only after the last one was given back
+    for (const [agent, { addresses = [] }] of Object.entries(session.report.agents)) {
+      expect(addresses.every((a) => a.purpose === 'receiving'), agent).toBe(true);
+      for (const [i, a] of addresses.entries()) if (i > 0) expect(a.from!, `${agent}: ${a.address} while ${addresses[i - 1]!.address} was held`).toBeGreaterThanOrEqual(addresses[i - 1]!.until!);
+      const calls = session.plan.filter((p) => p.id.startsWith(agent)).map((p) => sendingAddresses(session).get(p.id)!);
+      expect(calls.every((c) => addresses.some((a) => a.address === c)), agent).toBe(true);
+    }
+    // a fresh client per lease: no two leases share a hardware address (RFC 2131 chaddr) or client identifier
+    const macs = [...log.matchAll(/DHCPACK\(\S+\) \S+ ([0-9a-f:]{17})/g)].map((m) => m[1]);
+    expect(macs.length).toBeGreaterThanOrEqual(sending.length);
+    expect(new Set(macs).size).toBe(macs.length);
+    expect(macs).not.toContain(mac);
+    // and nothing is left: every lease was given back
+    expect(fs.readFileSync(path.join(scratch, session.name, 'dnsmasq.leases'), 'utf8').trim()).toBe('');
+  }, 300_000);
+
   it('over all sessions: at least 100 anonymous calls were judged from the captures', () => {
     const anonymous = sessions.flatMap((s) => s.plan.filter((p) => p.mode !== 'none'));
-    expect(sessions).toHaveLength(kinds.length * 2);
+    expect(sessions).toHaveLength(kinds.length * 2 + 1);
     expect(anonymous.length).toBeGreaterThanOrEqual(100);
   });
 
@@ -241,7 +319,9 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
 
   function checkCallee(session: Session): void {
     const sending = sendingAddresses(session);
-    const receiving = Object.values(session.report.agents).flatMap((a) => (a.addresses ?? []).filter((x) => x.purpose === 'receiving').map((x) => x.address));
+    // an IPv4 phone calls from its receiving address (one at a time, seed 000): only the others are the caller's secret
+    const callAddresses = new Set(sending.values());
+    const receiving = Object.values(session.report.agents).flatMap((a) => (a.addresses ?? []).filter((x) => x.purpose === 'receiving' && !callAddresses.has(canonicalAddress(x.address)!)).map((x) => x.address));
     const linkLocal = `fe80::${eui64(mac)}`;
     const secrets: CallerSecrets = {
       words: [caller.user, caller.display, 'Liddell', ...(session.twoDomains ? [caller.domain] : [])],
@@ -326,7 +406,9 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
   function checkAccessLink(session: Session): void {
     const own = new Set<string>([...sendingAddresses(session).values()]);
     for (const agent of Object.values(session.report.agents)) for (const a of agent.addresses ?? []) own.add(canonicalAddress(a.address)!);
-    const fromCaller = session.access.filter((p) => p.srcMac === mac && (p.protocol === 'udp' || p.protocol === 'tcp'));
+    // a DHCP client without an address yet sends from 0.0.0.0 (RFC 2131 §4.1)
+    const dhcpWithoutAddress = (p: CapturedPacket): boolean => p.protocol === 'udp' && p.src === '0.0.0.0' && p.dstPort === 67;
+    const fromCaller = session.access.filter((p) => p.srcMac === mac && (p.protocol === 'udp' || p.protocol === 'tcp') && !dhcpWithoutAddress(p));
     expect(fromCaller.length).toBeGreaterThan(0);
     const strangers = [...new Set(fromCaller.map((p) => canonicalAddress(p.src)!).filter((a) => !own.has(a)))];
     expect(strangers, `${session.name}: the caller sent from addresses other than its one-time ones`).toEqual([]);
