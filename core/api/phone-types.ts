@@ -1,5 +1,21 @@
-/** SIP transports a user can pick for an account. */
-export type TransportKind = 'udp' | 'tcp' | 'ws';
+/** SIP transports a user can pick for an account; TLS and WSS encrypt the hop to the server (issue 18). */
+export type TransportKind = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
+
+/**
+ * How a TLS or WSS account trusts its server (RFC 5922 §7). Default: the system's CA store, with the server's name
+ * (the host of `server`, sent as SNI) checked against the certificate.
+ */
+export interface AccountTlsConfig {
+  /** Trust the CAs in this PEM file instead of the system's store. */
+  caFile?: string;
+  /**
+   * Trust exactly the certificate with this SHA-256 fingerprint (`AB:CD:…`), whoever signed it and whatever names it
+   * carries: a lab's self-signed certificate, a server the user checked by other means.
+   */
+  fingerprint?: string;
+  /** The name the certificate must carry when the server is given by address (default: the host of `server`). */
+  serverName?: string;
+}
 
 /** What the phone does with an incoming call by itself. */
 export type AnswerMode = { kind: 'manual' } | { kind: 'auto'; delayMs?: number } | { kind: 'reject'; status: number };
@@ -22,6 +38,8 @@ export interface AccountConfig {
   /** OPTIONS keep-alives to the server; a server silent for `timeoutMs` is failed over from. */
   keepalive?: { intervalMs: number; timeoutMs: number };
   transport: TransportKind;
+  /** TLS and WSS: how the server's certificate is checked. */
+  tls?: AccountTlsConfig;
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */
