@@ -24,6 +24,8 @@ program
   .option('--udp <port>', 'UDP port (0 = any free port)', '5060')
   .option('--tcp <port>', 'TCP port (0 = any free port)', '5060')
   .option('--ws <port>', 'WebSocket port (0 = any free port)', '8080')
+  .option('--tls <port>', 'also serve SIP over TLS on this port (0 = any free port), with a certificate the lab makes with openssl on first start and keeps in --data-dir; its fingerprint is printed')
+  .option('--wss <port>', 'also serve SIP over secure WebSocket on this port, with the same certificate')
   .option('--address <address>', 'listen address (loopback by default)', '127.0.0.1')
   .option('--auth', 'require digest authentication (users from --user)')
   .option('--user <user:password...>', 'a known user (repeatable); without any, every user is accepted')
@@ -39,7 +41,7 @@ program
   .option('--max-connections <n>', 'TCP and WebSocket connections held at once (default 2048); more are refused and counted')
   .option('--max-connections-per-source <n>', 'connections held at once from one address (default 64)')
   .option('--max-users <n>', 'users the registrar holds at once (default 10000); a new one beyond gets 503')
-  .action(async (options) => (await lab()).labCommand(options));
+  .action(async (options) => (await lab()).labCommand({ ...options, dataDir: program.opts().dataDir }));
 
 program
   .command('lab-admin')
@@ -68,7 +70,7 @@ program
   .option('--user <user>', 'the account\'s user name', 'alice')
   .option('--display <name>', 'display name')
   .option('--password <password>', 'digest password')
-  .option('--transport <transport>', 'udp, tcp or ws', 'udp')
+  .option('--transport <transport>', 'udp, tcp, ws, tls or wss (tls and wss with the embedded lab: it serves them and the phone trusts its certificate)', 'udp')
   .option('--json', 'print the ready line as JSON')
   .option('--signing', 'the embedded lab signs routing headers (seed 002); the phone checks them with its keys')
   .option('--signing-keys <file>', 'a verification key file (veilphone lab --keys-out) to check signed routing headers with')

@@ -58,6 +58,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(provisioned ? provisioned.account : {}),
         ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
         ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
+        ...agentTls(spec, state.lab?.tlsFingerprint),
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
@@ -132,4 +133,17 @@ function addressHistory(events: AddressEvent[]): AddressUse[] {
     }
   }
   return uses;
+}
+
+/** A tls or wss agent's trust: what its `tls:` says, else the scenario lab's certificate by its fingerprint. */
+function agentTls(spec: AgentSpec, labFingerprint: string | undefined): Pick<AccountConfig, 'tls'> {
+  if (spec.transport !== 'tls' && spec.transport !== 'wss') return {};
+  const own = spec.tls;
+  const fingerprint = own?.fingerprint ?? (own?.ca_file === undefined && spec.server === undefined ? labFingerprint : undefined);
+  const tls = {
+    ...(own?.ca_file !== undefined ? { caFile: own.ca_file } : {}),
+    ...(fingerprint !== undefined ? { fingerprint } : {}),
+    ...(own?.server_name !== undefined ? { serverName: own.server_name } : {}),
+  };
+  return Object.keys(tls).length > 0 ? { tls } : {};
 }

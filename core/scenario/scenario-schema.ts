@@ -53,7 +53,19 @@ export const agentSchema = z
     user: z.string().regex(/^[A-Za-z0-9._+~!*'()-]{1,64}$/, 'a SIP user name'),
     display: z.string().max(64).optional(),
     password: z.string().max(128).optional(),
-    transport: z.enum(['udp', 'tcp', 'ws']).default('udp'),
+    transport: z.enum(['udp', 'tcp', 'ws', 'tls', 'wss']).default('udp'),
+    /**
+     * TLS and WSS: how the agent trusts its server (default with `lab: { tls: true }`: the lab's certificate pinned by
+     * its fingerprint; otherwise the system's CA store).
+     */
+    tls: z
+      .object({
+        ca_file: z.string().min(1).max(4096).optional(),
+        fingerprint: z.string().max(120).optional(),
+        server_name: z.string().max(253).optional(),
+      })
+      .strict()
+      .optional(),
     answer: answer.optional(),
     server: sipServer.optional(),
     domain: z.string().max(255).optional(),
@@ -94,6 +106,8 @@ const labObject = z
     conversion: labConversion.optional(),
     /** Signed routing headers (seed 002): every link to a phone is untrusted; the agents get the verification keys. */
     signing: z.boolean().optional(),
+    /** SIP over TLS and WSS listeners with the lab's own certificate (issue 18); tls and wss agents pin it. */
+    tls: z.boolean().optional(),
     tamper: z.enum(tamperKinds).optional(),
     /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
     service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
@@ -107,7 +121,9 @@ export const scenarioHeaderSchema = z
     name: z.string().max(200).optional(),
     // `lab: embedded` is short for `lab: { mode: embedded }` (read as the object, so errors name the key inside).
     lab: z.preprocess((value) => (value === 'embedded' ? { mode: 'embedded' } : value), labObject).optional(),
-    server: z.union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional() }).strict()]).optional(),
+    server: z
+      .union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional(), tls: sipServer.optional(), wss: sipServer.optional() }).strict()])
+      .optional(),
     domain: z.string().max(255).optional(),
     timeout: duration.optional(),
     agents: z.record(name, agentSchema),
@@ -214,8 +230,8 @@ export type LabConversion = z.output<typeof labConversion>;
 
 export interface Scenario {
   name?: string;
-  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> }; signing?: boolean; tamper?: (typeof tamperKinds)[number] };
-  server?: { udp?: string; tcp?: string; ws?: string };
+  lab?: { mode: 'embedded'; auth?: boolean; conversion?: LabConversion; service_gateway?: { vendor_classes?: Record<string, number> }; signing?: boolean; tls?: boolean; tamper?: (typeof tamperKinds)[number] };
+  server?: { udp?: string; tcp?: string; ws?: string; tls?: string; wss?: string };
   domain?: string;
   timeoutMs?: number;
   agents: Record<string, AgentSpec>;
