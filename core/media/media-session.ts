@@ -13,6 +13,9 @@ import { RtpReceiverStats } from './rtp-receiver-stats.js';
 import { formatSdp, parseSdp } from './sdp.js';
 import { answerOffer, applyAnswer, buildOffer, type AudioCodecName, type LocalAudio, type NegotiatedAudio } from './sdp-negotiation.js';
 import { RecentAudio } from './tone-detector.js';
+import { createCryptoOffer, type SdesAgreement, type SdesCrypto } from './sdes.js';
+import { SrtpSession, type SrtpStats } from './srtp-session.js';
+import type { SrtpSuiteName } from './srtp-suite.js';
 
 export interface MediaSessionOptions {
   /** Written into SDP o= and c= (a temporary address when one is in use). */
@@ -25,7 +28,16 @@ export interface MediaSessionOptions {
   jitterDepth?: number;
   /** RTCP report interval (RFC 3550 §6.2: 5 s minimum for a two-party session). */
   rtcpIntervalMs?: number;
+  /**
+   * SRTP with SDES keys (RFC 3711, RFC 4568): `required` offers RTP/SAVP and takes nothing else, `preferred` offers
+   * RTP/SAVP and takes plain RTP when the peer has no SRTP; absent: plain RTP only. The caller gives it only when the
+   * signalling to the next hop is TLS (the keys travel in the SDP).
+   */
+  encryption?: 'required' | 'preferred';
 }
+
+/** Whether a call's audio is encrypted, and how (the call snapshot, the call log, the scenario report). */
+export type MediaEncryption = { kind: 'srtp'; suite: SrtpSuiteName } | { kind: 'none' };
 
 /** Per call and direction: what the report, the call log and the UI show about media. */
 export interface MediaStats {
@@ -50,6 +62,8 @@ export interface MediaStats {
   /** What the far end said about our stream in its last RTCP report. */
   remoteReport?: { lossPercent: number; jitterMs: number };
   rejected: Record<string, number>;
+  /** SRTP with its suite once negotiated, or none (also before the offer/answer is done). */
+  encryption: MediaEncryption;
 }
 
 type RejectReason = 'UNEXPECTED_SOURCE' | 'WRONG_PAYLOAD_TYPE' | 'NOT_NEGOTIATED' | 'BAD_RTCP' | 'SEND_FAILED' | string;
@@ -74,6 +88,10 @@ export class MediaSession {
   private readonly sinks = new Set<AudioSink>([this.recent]);
   private source: AudioSource = new SilenceSource();
   private negotiated: NegotiatedAudio | undefined;
+  /** Our SDES keys for this call (RFC 4568), made with the first offer or answer that needs them. */
+  private cryptoOffer: SdesCrypto[] | undefined;
+  private srtp: SrtpSession | undefined;
+  private srtpKeys: SdesAgreement | undefined;
   private localHold = false;
   // RFC 4566 §5.2 leaves o= session id and version to the sender: random per call, so neither counts the calls before
   // it nor ties them together (issue 17 item 3), like SSRC, sequence, timestamp and CNAME below (RFC 3550 §5.1, §8).
@@ -140,6 +158,8 @@ export class MediaSession {
       direction: this.localHold ? 'sendonly' : 'sendrecv',
       sessionId: this.sessionId,
       version: newDescription ? ++this.version : this.version,
+      // RFC 4568 §7.1.1: keys fresh from the CSPRNG for this call, the same in its re-offers (hold, resume)
+      ...(this.options.encryption ? { srtp: { policy: this.options.encryption, offer: (this.cryptoOffer ??= createCryptoOffer()) } } : {}),
     };
   }
 
@@ -233,6 +253,7 @@ export class MediaSession {
       dtmfSent: this.dtmfSent,
       dtmfReceived: this.digitsReceived,
       rejected: Object.fromEntries(this.rejected),
+      encryption: this.srtp ? { kind: 'srtp', suite: this.srtp.suite } : { kind: 'none' },
     };
     if (n) {
       stats.codec = n.codec;
@@ -253,7 +274,8 @@ export class MediaSession {
       this.sockets.release();
     };
     if (remote && this.packetsSent > 0) {
-      this.sockets.rtcp.send(buildBye(this.ssrc, this.cname), remote.rtcpPort, remote.address, () => finish());
+      const bye = buildBye(this.ssrc, this.cname);
+      this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(bye) : bye, remote.rtcpPort, remote.address, () => finish());
     } else {
       finish();
     }
@@ -265,6 +287,13 @@ export class MediaSession {
 
   private apply(negotiated: NegotiatedAudio): void {
     this.negotiated = negotiated;
+    const agreed = negotiated.srtp;
+    // The same keys again (a re-INVITE for hold) keep the session and its rollover counters (RFC 3711 §3.3.1).
+    if (!agreed) this.srtp = undefined;
+    else if (!this.srtp || !sameKeys(this.srtpKeys!, agreed)) {
+      this.srtp = new SrtpSession({ suite: agreed.suite, local: agreed.local, remote: agreed.remote });
+      this.srtpKeys = agreed;
+    }
     this.talkspurt = true;
     this.unsubscribe ??= (this.options.clock ?? MediaClock.shared).subscribe(() => this.tick());
     const stats = this.stats();
@@ -301,19 +330,27 @@ export class MediaSession {
 
   private send(packet: { marker: boolean; payloadType: number; timestamp: number; payload: Uint8Array }): void {
     const remote = this.negotiated!.remote!;
-    const data = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
+    const plain = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
+    const data = this.srtp ? this.srtp.protectRtp(plain) : plain;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetsSent++;
     this.octetsSent += packet.payload.length;
     this.sockets.rtp.send(data, remote.rtpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
   }
 
-  private onRtp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtp(received: Buffer, rinfo: dgram.RemoteInfo): void {
+    let data = received;
     const n = this.negotiated;
     if (!n) return this.reject('NOT_NEGOTIATED');
     const remote = n.remote;
     // RFC 3550 §8.2 / §9: only the negotiated peer's RTP is ours; anything else is dropped (no latching).
     if (!remote || canonical(rinfo.address) !== canonical(remote.address) || rinfo.port !== remote.rtpPort) return this.reject('UNEXPECTED_SOURCE');
+    if (this.srtp) {
+      // RFC 3711 §3.3: a packet that fails authentication or replays an index is dropped, counted, never played
+      const checked = this.srtp.unprotectRtp(data);
+      if (!checked.ok) return this.reject(`SRTP_${checked.error.code}`);
+      data = checked.packet;
+    }
     let packet;
     try {
       packet = parseRtp(data);
@@ -346,9 +383,15 @@ export class MediaSession {
     }
   }
 
-  private onRtcp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtcp(received: Buffer, rinfo: dgram.RemoteInfo): void {
+    let data = received;
     const remote = this.negotiated?.remote;
     if (!remote || canonical(rinfo.address) !== canonical(remote.address)) return this.reject('UNEXPECTED_SOURCE');
+    if (this.srtp) {
+      const checked = this.srtp.unprotectRtcp(data);
+      if (!checked.ok) return this.reject(`SRTCP_${checked.error.code}`);
+      data = checked.packet;
+    }
     try {
       const parsed = parseRtcp(data);
       for (const report of parsed.reports) {
@@ -383,7 +426,12 @@ export class MediaSession {
       blocks,
       ...(this.packetsSent > 0 ? { sender: { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: this.timestamp, packets: this.packetsSent, octets: this.octetsSent } } : {}),
     });
-    this.sockets.rtcp.send(report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+    this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(report) : report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+  }
+
+  /** SRTP packets counted by the session (sent, received, refused), when the call is encrypted. */
+  srtpStats(): SrtpStats | undefined {
+    return this.srtp?.stats();
   }
 
   private reject(reason: RejectReason): void {
@@ -393,4 +441,8 @@ export class MediaSession {
   private assertOpen(): void {
     if (this.closed) throw new MediaError('CLOSED', 'the media session is closed');
   }
+}
+
+function sameKeys(a: SdesAgreement, b: SdesAgreement): boolean {
+  return a.suite === b.suite && a.local.key.equals(b.local.key) && a.local.salt.equals(b.local.salt) && a.remote.key.equals(b.remote.key) && a.remote.salt.equals(b.remote.salt);
 }
