@@ -17,6 +17,9 @@ export interface AccountTlsConfig {
   serverName?: string;
 }
 
+/** Whether calls' audio is SRTP (RFC 3711 with RFC 4568 keys). */
+export type MediaEncryptionSetting = 'required' | 'preferred' | 'off';
+
 /** What the phone does with an incoming call by itself. */
 export type AnswerMode = { kind: 'manual' } | { kind: 'auto'; delayMs?: number } | { kind: 'reject'; status: number };
 
@@ -40,6 +43,12 @@ export interface AccountConfig {
   transport: TransportKind;
   /** TLS and WSS: how the server's certificate is checked. */
   tls?: AccountTlsConfig;
+  /**
+   * SRTP with SDES keys (issue 18): `required` (the default over TLS and WSS) fails a call that cannot be encrypted
+   * with 488 and the reason; `preferred` takes plain RTP when the peer has no SRTP; `off` (the default otherwise)
+   * never encrypts. The keys travel in the SDP, so only an account on TLS or WSS may turn it on.
+   */
+  mediaEncryption?: MediaEncryptionSetting;
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */
@@ -188,6 +197,8 @@ export interface CallSnapshot {
   localAddress?: string;
   /** The audio stream, once negotiated. */
   media?: CallMediaSnapshot;
+  /** The transport of the call's signalling, and its TLS session when it has one. */
+  signaling?: CallSignaling;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
 }
@@ -205,6 +216,15 @@ export interface CallMediaSnapshot {
   lossPercent: number;
   jitterMs: number;
   dtmfReceived: string;
+  /** SRTP with its suite, or none (plain RTP). */
+  encryption: { kind: 'srtp'; suite: string } | { kind: 'none' };
+}
+
+/** How a call's signalling reaches the next hop (the in-call lock, the call log, the scenario report). */
+export interface CallSignaling {
+  transport: TransportKind;
+  /** TLS and WSS: the session, and the fingerprint of the server's certificate. */
+  tls?: { version: string; cipher: string; peerFingerprint?: string };
 }
 
 export interface CallRequest {

@@ -163,6 +163,11 @@ export const migrations: Migration[] = [
     rewrite: redactStoredTraces,
     scrubs: true,
   },
+  {
+    version: 4,
+    description: 'whether signalling and media were encrypted (issue 18)',
+    statements: ['ALTER TABLE calls ADD COLUMN signaling_tls TEXT', 'ALTER TABLE calls ADD COLUMN media_encryption TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -104,12 +104,17 @@ const accountSchema = z.object(
     dialRules: optional(z.array(dialRule, { error: 'must be a list of at most 16 rules' }).max(16, 'must be a list of at most 16 rules')),
     address: optional(address),
     directCalls: optional(z.boolean({ error: 'must be true or false' })),
+    mediaEncryption: optional(oneOf(['required', 'preferred', 'off'])),
   },
   { error: 'must be an object' },
 ).superRefine((account, ctx) => {
   // RFC 5630 §3: a SIPS URI asks for TLS on every hop, so its account must not speak in the clear.
   if (/^sips:/i.test(account.server) && account.transport !== 'tls' && account.transport !== 'wss') {
     ctx.addIssue({ code: 'custom', path: ['transport'], message: 'must be tls or wss for a sips: server' });
+  }
+  // Issue 18: SDES keys are offered only when the signalling to the next hop is TLS; never in the clear.
+  if (account.mediaEncryption !== undefined && account.mediaEncryption !== 'off' && account.transport !== 'tls' && account.transport !== 'wss') {
+    ctx.addIssue({ code: 'custom', path: ['mediaEncryption'], message: `cannot be ${account.mediaEncryption} over ${account.transport}: the SRTP keys would cross the network in the clear (use tls or wss)` });
   }
 });
 

@@ -31,3 +31,13 @@ function serverHost(config: AccountConfig, server: Endpoint): string {
   const hosts = [config.server, ...(config.backupServers ?? [])].map((uri) => bareHost(parseSipUri(uri).host));
   return hosts.find((host) => normalizeAddress(host) === server.address) ?? hosts[0]!;
 }
+
+/**
+ * The SRTP policy of an account's calls (issue 18): its setting, `required` by default over TLS and WSS. Never over a
+ * transport in the clear, whatever the setting says (the settings check refuses that too): SDES keys would be readable.
+ */
+export function accountMediaEncryption(config: AccountConfig): { encryption?: 'required' | 'preferred' } {
+  if (!isSecureTransport(config.transport)) return {};
+  const setting = config.mediaEncryption ?? 'required';
+  return setting === 'off' ? {} : { encryption: setting };
+}

@@ -8,7 +8,7 @@ import type { CallAudioPort } from './call-audio-port.js';
 import { callResult } from './call-result.js';
 import { defaultMediaPorts } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import type { PhoneCall } from './phone-call.js';
+import { mediaEncryptionText, signalingTlsText, type PhoneCall } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseText, type PhoneLease } from './phone-lease.js';
 
@@ -61,6 +61,7 @@ export class CallControl {
       localSip: call.localSip,
       remoteSip: formatEndpoint(account.server),
       transport: account.config.transport,
+      ...(signalingTlsText(call.signaling) !== undefined ? { signalingTls: signalingTlsText(call.signaling)! } : {}),
       ports: lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
       ...(lease ? { lease: leaseText(lease) } : {}),
       ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
@@ -110,6 +111,7 @@ export class CallControl {
         ...(snapshot.media ? { localRtp: snapshot.media.localRtp } : {}),
         ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
+        ...(snapshot.media ? { mediaEncryption: mediaEncryptionText(snapshot.media)! } : {}),
       });
     } catch (error) {
       this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });

@@ -5,8 +5,9 @@ import { detectIncomingAnonymity } from '../privacy/incoming-anonymity.js';
 import type { CallControl } from './call-control.js';
 import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
+import { accountMediaEncryption } from './account-tls.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import { partyFrom, PhoneCall } from './phone-call.js';
+import { partyFrom, PhoneCall, signalingOf } from './phone-call.js';
 import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseStatus, type PhoneLease } from './phone-lease.js';
@@ -65,6 +66,7 @@ export class IncomingAdmission {
     }
     const call = new PhoneCall(account.config.id, sip, partyFrom(sip.remote, anonymity.anonymous), formatEndpoint(identity.local));
     call.localAddress = identity.advertisedAddress;
+    call.signaling = signalingOf(identity);
     calls.track(account, call);
     // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
@@ -88,7 +90,7 @@ export class IncomingAdmission {
   /** Why an incoming call is refused before it rings, if it is: what to answer. */
   private refusalOf(account: AccountRuntime, sip: SipCall, identity: SipIdentity): { status: number; reason?: string; headers?: string[] } | undefined {
     const offer = sip.inviteBody;
-    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body) : undefined;
+    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {
       // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
       const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;

@@ -5,7 +5,7 @@ import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import type { SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
 import { formatEndpoint, isSecureTransport } from '../sip/transport/endpoint.js';
-import { accountTlsSettings } from './account-tls.js';
+import { accountMediaEncryption, accountTlsSettings } from './account-tls.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
@@ -117,6 +117,7 @@ export class LeasedIdentities {
           bindAddress: placement.bindAddress,
           portRange,
           accountId: config.id,
+          ...accountMediaEncryption(config),
           ...(lease ? { rtpPairs: { takeRtpPair: (owner?: string) => lease.pool.takeRtpPair(owner ?? config.id) } } : {}),
         }),
         tap: (entry) => {
@@ -142,3 +143,4 @@ export class LeasedIdentities {
     }
   }
 }
+

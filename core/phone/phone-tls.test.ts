@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
-import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { createPlainRtpMediaProvider } from '../media/plain-rtp-sdh.js';
 import { until } from '../../test/support/until.js';
 import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
@@ -16,6 +16,7 @@ describe('Phone over TLS and WSS through the embedded lab', () => {
   let lab: Lab;
   let log: CallLogStore;
   const phones: Phone[] = [];
+  const media = createPlainRtpMediaProvider();
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'veilphone-lab-tls-'));
@@ -36,7 +37,7 @@ describe('Phone over TLS and WSS through the embedded lab', () => {
     const p = new Phone({
       accounts: [{ server: lab.servers.tls!, transport: 'tls', domain: lab.domain, ...account }],
       callLog: log,
-      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      createSessionDescriptionHandlerFactory: media,
       timers: { t1: 100, t2: 400 },
     });
     p.subscribe((e) => events.push(e));
@@ -76,6 +77,52 @@ describe('Phone over TLS and WSS through the embedded lab', () => {
     expect(placed.messages[0]!.raw).toMatch(/^Via: SIP\/2\.0\/TLS /m);
   });
 
+  it('a call between TLS accounts is SRTP by default; the snapshot and the call log say so, with the server\'s fingerprint', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', tls: { fingerprint: lab.certificate!.fingerprint } });
+    const bob = phone({ id: 'bob', user: 'bob', transport: 'wss', server: lab.servers.wss!, tls: { fingerprint: lab.certificate!.fingerprint }, answer: { kind: 'auto' } });
+    await alice.phone.register();
+    await bob.phone.register();
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => (alice.phone.mediaOf(call.id)?.stats().packetsReceived ?? 0) > 5 || undefined);
+    const established = (await alice.phone.snapshot()).calls.find((c) => c.id === call.id)!;
+    expect(established.state).toBe('established');
+    expect(alice.phone.mediaOf(call.id)!.srtpStats()).toMatchObject({ rejected: {} });
+    expect(established.media!.encryption).toEqual({ kind: 'srtp', suite: 'AES_CM_128_HMAC_SHA1_80' });
+    expect(established.signaling).toMatchObject({ transport: 'tls', tls: { version: 'TLSv1.3', peerFingerprint: lab.certificate!.fingerprint } });
+    await alice.phone.hangup(call.id);
+    const entry = await until(() => {
+      const e = log.getCall(call.id);
+      return e?.result === 'answered' && e.endedAt !== undefined ? e : undefined;
+    });
+    expect(entry.mediaEncryption).toBe('srtp AES_CM_128_HMAC_SHA1_80');
+    expect(entry.signalingTls).toMatch(new RegExp(`^TLSv1\\.3 \\S+ ${lab.certificate!.fingerprint}$`));
+    const invite = entry.messages.find((m) => m.raw.startsWith('INVITE '))!.raw;
+    expect(invite).toMatch(/^m=audio \d+ RTP\/SAVP /m);
+    expect(invite).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/m);
+    expect(invite).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:REDACTED/m); // the key is masked in the stored trace (issue 17)
+  });
+
+  it('required media encryption toward a phone without SRTP fails with 488 and the reason; mediaEncryption off calls in plain RTP', async () => {
+    const alice = phone({ id: 'alice', user: 'alice', tls: { fingerprint: lab.certificate!.fingerprint } });
+    const bob = phone({ id: 'bob', user: 'bob', transport: 'udp', server: lab.servers.udp!, answer: { kind: 'auto' } });
+    await alice.phone.register();
+    await bob.phone.register();
+    const refused = await alice.phone.call({ target: 'bob' });
+    const ended = await until(() => (lastCall(alice.events, refused.id)?.state === 'terminated' ? lastCall(alice.events, refused.id) : undefined));
+    expect(ended!.status).toBe(488);
+    await alice.phone.shutdown();
+    const plain = phone({ id: 'alice', user: 'alice', tls: { fingerprint: lab.certificate!.fingerprint }, mediaEncryption: 'off' });
+    await plain.phone.register();
+    const call = await plain.phone.call({ target: 'bob' });
+    const established = await until(() => {
+      const snapshot = lastCall(plain.events, call.id);
+      return snapshot?.state === 'established' && snapshot.media?.remoteRtp !== undefined ? snapshot : undefined;
+    });
+    expect(established.media!.encryption).toEqual({ kind: 'none' });
+    expect(established.signaling).toMatchObject({ transport: 'tls' });
+    await plain.phone.hangup(call.id);
+  });
+
   it('an account that does not trust the lab fails TLS_FAILED with clear words, and the lab hears no SIP from it', async () => {
     const before = lab.sip.bindings().length;
     const eve = phone({ id: 'eve', user: 'eve' }); // the system's CA store: the lab's self-signed certificate is unknown to it
@@ -93,5 +140,9 @@ describe('Phone over TLS and WSS through the embedded lab', () => {
     expect(() => checkAccountConfig({ ...base, transport: 'udp' })).toThrow(/transport must be tls or wss for a sips: server/);
     expect(checkAccountConfig({ ...base, transport: 'tls', tls: { fingerprint: 'sha256 ' + 'ab'.repeat(32), serverName: 'sip.example.net' } }).tls).toEqual({ fingerprint: 'sha256 ' + 'ab'.repeat(32), serverName: 'sip.example.net' });
     expect(() => checkAccountConfig({ ...base, transport: 'tls', tls: { fingerprint: 'abcd' } })).toThrow(/tls\.fingerprint must be a SHA-256 fingerprint/);
+    const plain = { id: 'a', user: 'a', server: 'sip:127.0.0.1' };
+    expect(() => checkAccountConfig({ ...plain, transport: 'udp', mediaEncryption: 'required' })).toThrow(/mediaEncryption cannot be required over udp: the SRTP keys would cross the network in the clear/);
+    expect(checkAccountConfig({ ...plain, transport: 'udp', mediaEncryption: 'off' }).mediaEncryption).toBe('off');
+    expect(checkAccountConfig({ ...plain, transport: 'wss', mediaEncryption: 'preferred' }).mediaEncryption).toBe('preferred');
   });
 });

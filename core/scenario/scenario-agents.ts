@@ -59,6 +59,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
         ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
         ...agentTls(spec, state.lab?.tlsFingerprint),
+        ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),

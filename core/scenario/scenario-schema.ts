@@ -80,8 +80,14 @@ export const agentSchema = z
     keepalive: duration.optional(),
     /** Take calls sent straight to the Contact by anyone (default: only from the agent's servers; others get 403). */
     direct_calls: z.boolean().optional(),
+    /** SRTP with SDES keys: required (the default over tls and wss), preferred or off; only over tls or wss. */
+    media: z.object({ encryption: z.enum(['required', 'preferred', 'off']) }).strict().optional(),
   })
   .strict()
+  .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {
+    message: 'media encryption needs transport tls or wss: the SRTP keys would cross the network in the clear',
+    path: ['media'],
+  })
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] });
 
 /**
@@ -212,7 +218,14 @@ export const stepSchemas = {
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z
-        .object({ max_loss_pct: z.number().min(0).max(100).optional(), min_received: z.number().int().min(0).optional(), flowing: z.boolean().optional(), codec: z.enum(['PCMU', 'PCMA']).optional() })
+        .object({
+          max_loss_pct: z.number().min(0).max(100).optional(),
+          min_received: z.number().int().min(0).optional(),
+          flowing: z.boolean().optional(),
+          codec: z.enum(['PCMU', 'PCMA']).optional(),
+          /** SRTP both ways, every packet received authenticated (true), or plain RTP (false); issue 18. */
+          encrypted: z.boolean().optional(),
+        })
         .strict()
         .optional(),
       within: duration.optional(),
