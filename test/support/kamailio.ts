@@ -13,6 +13,9 @@ const config = path.resolve(import.meta.dirname, '../../deploy/kamailio/kamailio
  * on one port, WebSocket on another. Started in the foreground and stopped by its PID.
  */
 export class KamailioServer {
+  /** With `tls`: the SIP over TLS port and the secure WebSocket port. */
+  tlsPorts?: { tls: number; wss: number };
+
   private constructor(
     readonly child: Child,
     readonly port: number,
@@ -21,18 +24,30 @@ export class KamailioServer {
     readonly dir: string,
   ) {}
 
-  static async start(options: { config?: string; defines?: string[] } = {}): Promise<KamailioServer> {
-    const port = await freePort();
-    let wsPort = await freePort();
-    while (wsPort === port) wsPort = await freePort();
+  /** `tls`: also listen for SIP over TLS and secure WebSocket with this certificate (WITH_TLS in kamailio.cfg). */
+  static async start(options: { config?: string; defines?: string[]; tls?: { certFile: string; keyFile: string } } = {}): Promise<KamailioServer> {
+    const taken = new Set<number>();
+    const port = async (): Promise<number> => {
+      let p = await freePort();
+      while (taken.has(p)) p = await freePort();
+      taken.add(p);
+      return p;
+    };
+    const sipPort = await port();
+    const wsPort = await port();
+    const tlsPorts = options.tls ? { tls: await port(), wss: await port() } : undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
     const args = [
       '-f', options.config ?? config, '-DD', '-E', '-Y', dir, '-w', dir,
-      '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${wsPort}`,
+      '-l', `udp:127.0.0.1:${sipPort}`, '-l', `tcp:127.0.0.1:${sipPort}`, '-l', `tcp:127.0.0.1:${wsPort}`,
+      ...(tlsPorts && options.tls
+        ? ['-l', `tls:127.0.0.1:${tlsPorts.tls}`, '-l', `tls:127.0.0.1:${tlsPorts.wss}`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${options.tls.certFile}"`, '-A', `TLS_KEY="${options.tls.keyFile}"`]
+        : []),
       ...(options.defines ?? []).flatMap((d) => ['-A', d]),
     ];
     const child = Child.start('kamailio', args, { cwd: dir });
-    const server = new KamailioServer(child, port, wsPort, dir);
+    const server = new KamailioServer(child, sipPort, wsPort, dir);
+    if (tlsPorts) server.tlsPorts = tlsPorts;
     try {
       await server.waitReady();
     } catch (error) {
@@ -72,11 +87,12 @@ export class KamailioServer {
     return server;
   }
 
-  get servers(): { udp: string; tcp: string; ws: string } {
+  get servers(): { udp: string; tcp: string; ws: string; tls?: string; wss?: string } {
     return {
       udp: `sip:127.0.0.1:${this.port};transport=udp`,
       tcp: `sip:127.0.0.1:${this.port};transport=tcp`,
       ws: `sip:127.0.0.1:${this.wsPort};transport=ws`,
+      ...(this.tlsPorts ? { tls: `sip:127.0.0.1:${this.tlsPorts.tls};transport=tls`, wss: `sip:127.0.0.1:${this.tlsPorts.wss};transport=wss` } : {}),
     };
   }
 
