@@ -61,12 +61,15 @@ export class KamailioServer {
    * Kamailio inside a namespace of a test's topology, listening on `address` (UDP and TCP on 5060, WebSocket on 8080);
    * ready once it answers OPTIONS asked from inside that namespace.
    */
-  static async startIn(topology: NetnsTopology, role: string, address: string): Promise<KamailioServer> {
+  static async startIn(topology: NetnsTopology, role: string, address: string, options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<KamailioServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
     const host = address.includes(':') ? `[${address}]` : address;
     const args = ['-f', config, '-DD', '-E', '-Y', dir, '-w', dir, '-l', `udp:${host}:5060`, '-l', `tcp:${host}:5060`, '-l', `tcp:${host}:8080`];
+    // with TLS: SIP over TLS on 5061 and secure WebSocket on 8443 (WITH_TLS in kamailio.cfg)
+    if (options.tls) args.push('-l', `tls:${host}:5061`, '-l', `tls:${host}:8443`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${options.tls.certFile}"`, '-A', `TLS_KEY="${options.tls.keyFile}"`);
     const child = new Child(topology.spawn(role, 'kamailio', args, { cwd: dir }), dir);
     const server = new KamailioServer(child, 5060, 8080, dir);
+    if (options.tls) server.tlsPorts = { tls: 5061, wss: 8443 };
     const probe = `
       const s = require('node:dgram').createSocket('${address.includes(':') ? 'udp6' : 'udp4'}');
       let n = 0;
