@@ -21,12 +21,12 @@ export interface StepResult {
  * receiving its peer's through loopback UDP — both legs here, so the figures include send and receive. "Late" are
  * packets that reached the jitter buffer after their playout time (what a listener hears as a gap).
  */
-export async function runStep(calls: number, allocator: RtpPortAllocator): Promise<StepResult> {
+export async function runStep(calls: number, allocator: RtpPortAllocator, encryption?: 'required'): Promise<StepResult> {
   const clock = new MediaClock();
   const sessions: MediaSession[] = [];
   for (let i = 0; i < calls; i += 2) {
-    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, clock });
-    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, clock });
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, clock, ...(encryption ? { encryption } : {}) });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, clock, ...(encryption ? { encryption } : {}) });
     a.acceptAnswer(b.acceptOffer(a.createOffer()));
     a.play(new ToneSource(1000));
     b.play(new ToneSource(700));

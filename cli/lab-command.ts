@@ -12,6 +12,10 @@ export interface LabCommandOptions {
   udp: string;
   tcp: string;
   ws: string;
+  /** SIP over TLS and secure WebSocket ports; the certificate is kept in `dataDir`. */
+  tls?: string;
+  wss?: string;
+  dataDir?: string;
   address: string;
   auth?: boolean;
   user?: string[];
@@ -45,6 +49,12 @@ const placements: NetworkPlacement[] = ['caller-server', 'callee-server', 'both'
 /** `veilphone lab`: run until SIGINT/SIGTERM, print one ready line. */
 export async function labCommand(options: LabCommandOptions): Promise<void> {
   const ports = { udp: portOption(options.udp, '--udp'), tcp: portOption(options.tcp, '--tcp'), ws: portOption(options.ws, '--ws') };
+  const secure = { ...(options.tls !== undefined ? { tls: portOption(options.tls, '--tls') } : {}), ...(options.wss !== undefined ? { wss: portOption(options.wss, '--wss') } : {}) };
+  const secureOn = options.tls !== undefined || options.wss !== undefined;
+  if (secureOn && options.dataDir === undefined) {
+    console.error('veilphone lab: --tls and --wss keep the lab\'s certificate in --data-dir: give one');
+    process.exit(exitCodes.invalid);
+  }
   const users = options.user ? Object.fromEntries(options.user.map(parseUser)) : undefined;
   const adminPort = options.admin !== undefined ? portOption(options.admin, '--admin') : undefined;
   const maxConnections = countOption(options.maxConnections, '--max-connections');
@@ -82,6 +92,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     lab = await Lab.start({
       address: options.address,
       ...ports,
+      ...(secureOn ? { tls: { ...secure, dataDir: options.dataDir! } } : {}),
       ...(users ? { users } : {}),
       ...(options.auth ? { auth: true } : {}),
       ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
@@ -137,8 +148,14 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
   }
   const actual = lab.sip.ports;
   const adminUrl = admin ? `${admin.url}snapshot?token=${admin.token}` : undefined;
-  if (options.json) console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(adminUrl ? { admin: adminUrl } : {}), ...(options.signing ? { signing: true } : {}) }));
-  else console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}${adminUrl ? `; admin ${adminUrl}` : ''}`);
+  const fingerprint = lab.certificate?.fingerprint;
+  if (options.json) {
+    console.log(JSON.stringify({ event: 'ready', address: options.address, udp: actual.udp, tcp: actual.tcp, ws: actual.ws, ...(actual.tls !== undefined ? { tls: actual.tls } : {}), ...(actual.wss !== undefined ? { wss: actual.wss } : {}), ...(fingerprint ? { fingerprint } : {}), ...(adminUrl ? { admin: adminUrl } : {}), ...(options.signing ? { signing: true } : {}) }));
+  } else {
+    const secureText = `${actual.tls !== undefined ? `, tls ${actual.tls}` : ''}${actual.wss !== undefined ? `, wss ${actual.wss}` : ''}`;
+    console.log(`veilphone lab ready on ${options.address}: udp ${actual.udp}, tcp ${actual.tcp}, ws ${actual.ws}${secureText}${adminUrl ? `; admin ${adminUrl}` : ''}`);
+    if (fingerprint) console.log(`TLS certificate SHA-256 fingerprint ${fingerprint}${lab.certificate!.created ? ' (made now)' : ''}`);
+  }
   const stop = async (): Promise<void> => {
     await admin?.stop();
     await lab.stop();

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { LabHandle, LabRequest } from '../core/scenario/lab-handle.js';
 import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
 import { Lab, type LabOptions } from '../lab/lab.js';
@@ -12,7 +15,7 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
   const domains = Object.keys(request.domains ?? {});
   const placement = request.conversion?.placement;
   if (domains.length >= 2) {
-    if (request.serviceGateway || request.signing || request.tamper || request.household) throw new Error('a service gateway, a household building and signing are only available with one domain');
+    if (request.serviceGateway || request.signing || request.tamper || request.household || request.tls) throw new Error('a service gateway, a household building, signing and TLS are only available with one domain');
     const network = await LabNetwork.start({
       domains: Object.fromEntries(domains.map((d) => [d, { users: request.domains![d]! }])),
       placement: placement ?? 'caller-server',
@@ -32,6 +35,7 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
   // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
   const conversion: LabOptions['conversion'] =
     placement === 'off' ? false : placement === undefined ? undefined : { placement, ...(request.conversion?.domain !== undefined ? { domain: request.conversion.domain } : {}) };
+  const tlsDir = request.tls ? fs.mkdtempSync(path.join(os.tmpdir(), 'veilphone-scenario-lab-')) : undefined;
   const lab = await Lab.start({
     users: request.users,
     auth: request.auth,
@@ -40,6 +44,8 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
     ...(request.signing ? { signing: true } : {}),
     ...(request.tamper ? { tamper: request.tamper } : {}),
     ...(sockets ? { sockets } : {}),
+    // Issue 18: the lab's certificate is made on first start and kept in its data dir (a private temporary one here).
+    ...(tlsDir !== undefined ? { tls: { dataDir: tlsDir } } : {}),
     // Seed 003: DHCP port blocks, the boot file by TFTP, and a secondary soft switch on the same registrar.
     ...(request.serviceGateway
       ? { secondaryMgc: true, serviceGateway: { ...labBootFiles, ...(request.serviceGateway.vendorClasses ? { vendorClasses: request.serviceGateway.vendorClasses } : {}) } }
@@ -55,8 +61,12 @@ export async function startLabForScenario(request: LabRequest, sockets?: SipSock
     ...(domains.length === 1 ? { domainServers: { [domains[0]!]: lab.servers } } : {}),
     identify: (key) => lab.sip.conversion?.identify(key),
     snapshot: () => lab.snapshot(),
-    stop: () => lab.stop(),
+    stop: async () => {
+      await lab.stop();
+      if (tlsDir !== undefined) fs.rmSync(tlsDir, { recursive: true, force: true });
+    },
     verificationKeys: () => lab.verificationKeys(),
+    ...(lab.certificate ? { tlsFingerprint: lab.certificate.fingerprint } : {}),
     ...(gateway ? { serviceGateway: gateway.endpoints, stopMgc: (which: 'primary' | 'secondary') => lab.stopMgc(which) } : {}),
     ...(household ? { household: { dhcp: (room: string) => household.gateway(room).dhcpEndpoint, vacate: (room: string) => household.vacate(room) } } : {}),
   };

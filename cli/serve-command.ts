@@ -58,7 +58,8 @@ export interface ServeCommandOptions {
  */
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   const transport = options.transport as TransportKind;
-  if (!['udp', 'tcp', 'ws'].includes(transport)) fail(exitCodes.invalid, `--transport must be udp, tcp or ws, got "${options.transport}"`);
+  if (!['udp', 'tcp', 'ws', 'tls', 'wss'].includes(transport)) fail(exitCodes.invalid, `--transport must be udp, tcp, ws, tls or wss, got "${options.transport}"`);
+  const secure = transport === 'tls' || transport === 'wss';
   const port = Number(options.port);
   if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
 
@@ -91,6 +92,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     try {
       lab = await Lab.start({
         ...(options.signing ? { signing: true } : {}),
+        // issue 18: the lab's TLS and WSS listeners, with the certificate it keeps in the data dir
+        ...(secure ? { tls: { dataDir: options.dataDir } } : {}),
         ...(provision === 'dhcp' ? provisioningLab : {}),
       });
     } catch (error) {
@@ -115,6 +118,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (lab) account.domain = lab.domain;
+  // the phone trusts its own lab by the fingerprint of the certificate the lab made (issue 18)
+  if (lab?.certificate && secure) account.tls = { fingerprint: lab.certificate.fingerprint };
 
   let root: string;
   try {

@@ -1,3 +1,5 @@
+import type { TransportKind } from '../core/api/phone-types.js';
+import { labCertificate, type LabCertificate } from './lab-certificate.js';
 import { isIPv4 } from 'node:net';
 import type { SipTap } from '../core/sip/transport/message-tap.js';
 import type { SipSockets } from '../core/sip/transport/sip-sockets.js';
@@ -19,6 +21,11 @@ export interface LabOptions {
   udp?: number;
   tcp?: number;
   ws?: number;
+  /**
+   * SIP over TLS and secure WebSocket (issue 18): ports (0 picks free ones) and the data dir where the lab keeps the
+   * certificate it makes on first start (lab-certificate.ts), or the certificate to use.
+   */
+  tls?: { tls?: number; wss?: number } & ({ dataDir: string } | { credentials: LabCertificate });
   users?: Record<string, { password?: string }>;
   auth?: boolean;
   /** Host names this lab's proxy answers for, besides its address. */
@@ -73,6 +80,9 @@ export interface LabSnapshot {
  * in-process and on loopback.
  */
 export class Lab {
+  /** The certificate the TLS and WSS listeners present, when the lab serves them (phones pin its fingerprint). */
+  certificate?: LabCertificate;
+
   private constructor(
     readonly sip: SipLabServer,
     readonly serviceGateway?: ServiceGateway,
@@ -86,12 +96,16 @@ export class Lab {
   static async start(options: LabOptions = {}): Promise<Lab> {
     // Seed 003 Fig. 11: with a service gateway, the registrar also decides how its phones reach each other.
     const triangle = options.serviceGateway ? new TriangleRecorder() : undefined;
+    const address = options.address ?? '127.0.0.1';
+    const tls = options.tls;
+    const certificate = tls ? ('credentials' in tls ? tls.credentials : await labCertificate(tls.dataDir, address)) : undefined;
     // Seed 001: calls for the building's numbers go to its gatekeeper
     const peering = options.household ? new HouseholdPeering() : undefined;
     const hooks = triangle && peering ? composeHooks(peering, triangle) : (triangle ?? peering);
     const sip = await SipLabServer.start({
+      ...(tls && certificate ? { tls: tls.tls ?? 0, wss: tls.wss ?? 0, credentials: certificate } : {}),
       ...(hooks ? { hooks } : {}),
-      address: options.address ?? '127.0.0.1',
+      address,
       udp: options.udp ?? 0,
       tcp: options.tcp ?? 0,
       ws: options.ws ?? 0,
@@ -136,26 +150,30 @@ export class Lab {
           ...(options.sockets ? { sockets: options.sockets } : {}),
         });
       }
-      if (!options.serviceGateway) return new Lab(sip, undefined, secondary, undefined, household);
+      if (!options.serviceGateway) return Lab.made(new Lab(sip, undefined, secondary, undefined, household), certificate);
       const { mgc, ...gateway } = options.serviceGateway;
       // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
       const v4 = isIPv4(sip.address);
       const defaultMgc = [sip, secondary].flatMap((server) => (server?.ports.udp !== undefined && v4 ? [{ address: server.address, port: server.ports.udp }] : []));
-      return new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary, triangle, household);
+      return Lab.made(new Lab(sip, await ServiceGateway.start({ address: v4 ? sip.address : '127.0.0.1', ...gateway, mgc: mgc ?? defaultMgc }), secondary, triangle, household), certificate);
     } catch (error) {
       await Promise.all([sip.stop(), secondary?.stop(), household?.stop()]);
       throw error;
     }
   }
 
-  /** The SIP server URI for each transport. */
-  get servers(): { udp?: string; tcp?: string; ws?: string } {
-    const { udp, tcp, ws } = this.sip.ports;
+  private static made(lab: Lab, certificate: LabCertificate | undefined): Lab {
+    if (certificate) lab.certificate = certificate;
+    return lab;
+  }
+
+  /** The SIP server URI for each transport (TLS and WSS when the lab serves them). */
+  get servers(): Partial<Record<TransportKind, string>> {
     const host = this.sip.address.includes(':') ? `[${this.sip.address}]` : this.sip.address;
-    const out: { udp?: string; tcp?: string; ws?: string } = {};
-    if (udp !== undefined) out.udp = `sip:${host}:${udp};transport=udp`;
-    if (tcp !== undefined) out.tcp = `sip:${host}:${tcp};transport=tcp`;
-    if (ws !== undefined) out.ws = `sip:${host}:${ws};transport=ws`;
+    const out: Partial<Record<TransportKind, string>> = {};
+    for (const [transport, port] of Object.entries(this.sip.ports) as Array<[TransportKind, number]>) {
+      out[transport] = `sip:${host}:${port};transport=${transport}`;
+    }
     return out;
   }
 

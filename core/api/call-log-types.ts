@@ -49,6 +49,10 @@ export interface CallLogEntry {
   localRtp?: string;
   remoteRtp?: string;
   codec?: string;
+  /** Signalling over TLS or WSS: `TLSv1.3 TLS_AES_256_GCM_SHA384`, and the server's certificate fingerprint (issue 18). */
+  signalingTls?: string;
+  /** `srtp AES_CM_128_HMAC_SHA1_80` when the audio was SRTP, `none` when it was plain RTP. */
+  mediaEncryption?: string;
   /** The port range the call's sockets were taken from (the leased range, where a lease gave one). */
   ports?: { min: number; max: number };
   lease?: string;

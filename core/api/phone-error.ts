@@ -9,6 +9,8 @@ export type PhoneErrorCode =
   | 'NOT_REGISTERED'
   | 'REGISTER_FAILED'
   | 'TRANSPORT_FAILED'
+  /** The server's TLS certificate was not trusted, or the TLS handshake failed (never retried in the clear). */
+  | 'TLS_FAILED'
   | 'CALL_FAILED'
   | 'TRANSFER_FAILED'
   | 'MEDIA_FAILED'

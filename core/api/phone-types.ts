@@ -1,5 +1,24 @@
-/** SIP transports a user can pick for an account. */
-export type TransportKind = 'udp' | 'tcp' | 'ws';
+/** SIP transports a user can pick for an account; TLS and WSS encrypt the hop to the server (issue 18). */
+export type TransportKind = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
+
+/**
+ * How a TLS or WSS account trusts its server (RFC 5922 §7). Default: the system's CA store, with the server's name
+ * (the host of `server`, sent as SNI) checked against the certificate.
+ */
+export interface AccountTlsConfig {
+  /** Trust the CAs in this PEM file instead of the system's store. */
+  caFile?: string;
+  /**
+   * Trust exactly the certificate with this SHA-256 fingerprint (`AB:CD:…`), whoever signed it and whatever names it
+   * carries: a lab's self-signed certificate, a server the user checked by other means.
+   */
+  fingerprint?: string;
+  /** The name the certificate must carry when the server is given by address (default: the host of `server`). */
+  serverName?: string;
+}
+
+/** Whether calls' audio is SRTP (RFC 3711 with RFC 4568 keys). */
+export type MediaEncryptionSetting = 'required' | 'preferred' | 'off';
 
 /** What the phone does with an incoming call by itself. */
 export type AnswerMode = { kind: 'manual' } | { kind: 'auto'; delayMs?: number } | { kind: 'reject'; status: number };
@@ -22,6 +41,14 @@ export interface AccountConfig {
   /** OPTIONS keep-alives to the server; a server silent for `timeoutMs` is failed over from. */
   keepalive?: { intervalMs: number; timeoutMs: number };
   transport: TransportKind;
+  /** TLS and WSS: how the server's certificate is checked. */
+  tls?: AccountTlsConfig;
+  /**
+   * SRTP with SDES keys (issue 18): `required` (the default over TLS and WSS) fails a call that cannot be encrypted
+   * with 488 and the reason; `preferred` takes plain RTP when the peer has no SRTP; `off` (the default otherwise)
+   * never encrypts. The keys travel in the SDP, so only an account on TLS or WSS may turn it on.
+   */
+  mediaEncryption?: MediaEncryptionSetting;
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */
@@ -208,6 +235,8 @@ export interface CallSnapshot {
    * ringback (RFC 3960 §3.2). Absent when the call rings without early media (local ringback) or is answered.
    */
   earlyMedia?: true;
+  /** The transport of the call's signalling, and its TLS session when it has one. */
+  signaling?: CallSignaling;
   /** Outgoing calls: how the caller was presented. */
   anonymity?: AnonymityMode;
   /** Outgoing calls sent on by a 3xx: every redirection followed, in order. */
@@ -256,6 +285,15 @@ export interface CallMediaSnapshot {
   lossPercent: number;
   jitterMs: number;
   dtmfReceived: string;
+  /** SRTP with its suite, or none (plain RTP). */
+  encryption: { kind: 'srtp'; suite: string } | { kind: 'none' };
+}
+
+/** How a call's signalling reaches the next hop (the in-call lock, the call log, the scenario report). */
+export interface CallSignaling {
+  transport: TransportKind;
+  /** TLS and WSS: the session, and the fingerprint of the server's certificate. */
+  tls?: { version: string; cipher: string; peerFingerprint?: string };
 }
 
 export interface CallRequest {

@@ -40,6 +40,8 @@ export function callFacts(call: CallLogEntry): Array<[string, string]> {
     ['RTP local', call.localRtp],
     ['RTP remote', call.remoteRtp],
     ['codec', call.codec],
+    ['signalling encryption', call.signalingTls ?? (call.transport !== undefined ? 'none' : undefined)],
+    ['media encryption', call.mediaEncryption],
     ['ports', call.ports ? `${call.ports.min}-${call.ports.max}` : undefined],
     ['lease', call.lease],
     ['started', iso(call.startedAt)],

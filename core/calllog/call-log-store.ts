@@ -25,7 +25,7 @@ export type CallStart = Pick<CallLogEntry, 'id' | 'accountId' | 'direction' | 's
   Partial<
     Pick<
       CallLogEntry,
-      'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'redirects' | 'anonymity' | 'localAddress' | 'localSip' | 'remoteSip' | 'transport' | 'localRtp' | 'remoteRtp' | 'codec' | 'ports' | 'lease'
+      'remoteUser' | 'dialed' | 'sentFrom' | 'sentTo' | 'sentRequestUri' | 'redirects' | 'anonymity' | 'localAddress' | 'localSip' | 'remoteSip' | 'transport' | 'localRtp' | 'remoteRtp' | 'codec' | 'signalingTls' | 'mediaEncryption' | 'ports' | 'lease'
     >
   >;
 
@@ -62,6 +62,8 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   localRtp: 'local_rtp',
   remoteRtp: 'remote_rtp',
   codec: 'codec',
+  signalingTls: 'signaling_tls',
+  mediaEncryption: 'media_encryption',
   ports: 'ports',
   lease: 'lease',
   startedAt: 'started_at',

@@ -191,6 +191,11 @@ export const migrations: Migration[] = [
       'CREATE INDEX contacts_name ON contacts (name COLLATE NOCASE)',
     ],
   },
+  {
+    version: 6,
+    description: 'whether signalling and media were encrypted (issue 18)',
+    statements: ['ALTER TABLE calls ADD COLUMN signaling_tls TEXT', 'ALTER TABLE calls ADD COLUMN media_encryption TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -3,7 +3,7 @@ import { portRangeProblem, type PortRange } from './dhcp-options.js';
 import type { Lease } from './lease.js';
 import { LeaseError } from './lease-error.js';
 
-export type SipTransportName = 'udp' | 'tcp' | 'ws' | 'tls';
+export type SipTransportName = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
 
 /** What a port is for: signaling on one transport, media, or something else the phone opens. */
 export type PortUse = `sip-${SipTransportName}` | 'rtp' | 'rtcp' | 'other';

@@ -13,6 +13,9 @@ import { RtpReceiverStats } from './rtp-receiver-stats.js';
 import { formatSdp, parseSdp } from './sdp.js';
 import { answerOffer, applyAnswer, buildOffer, type AudioCodecName, type LocalAudio, type NegotiatedAudio } from './sdp-negotiation.js';
 import { RecentAudio } from './tone-detector.js';
+import { createCryptoOffer, type SdesAgreement, type SdesCrypto } from './sdes.js';
+import { SrtpSession, type SrtpStats } from './srtp-session.js';
+import type { SrtpSuiteName } from './srtp-suite.js';
 
 export interface MediaSessionOptions {
   /** Written into SDP o= and c= (a temporary address when one is in use). */
@@ -32,7 +35,16 @@ export interface MediaSessionOptions {
    * default (a stranger who is first could otherwise take the call's audio).
    */
   latch?: boolean;
+  /**
+   * SRTP with SDES keys (RFC 3711, RFC 4568): `required` offers RTP/SAVP and takes nothing else, `preferred` offers
+   * RTP/SAVP and takes plain RTP when the peer has no SRTP; absent: plain RTP only. The caller gives it only when the
+   * signalling to the next hop is TLS (the keys travel in the SDP).
+   */
+  encryption?: 'required' | 'preferred';
 }
+
+/** Whether a call's audio is encrypted, and how (the call snapshot, the call log, the scenario report). */
+export type MediaEncryption = { kind: 'srtp'; suite: SrtpSuiteName } | { kind: 'none' };
 
 /** Per call and direction: what the report, the call log and the UI show about media. */
 export interface MediaStats {
@@ -59,6 +71,8 @@ export interface MediaStats {
   /** What the far end said about our stream in its last RTCP report. */
   remoteReport?: { lossPercent: number; jitterMs: number };
   rejected: Record<string, number>;
+  /** SRTP with its suite once negotiated, or none (also before the offer/answer is done). */
+  encryption: MediaEncryption;
 }
 
 type RejectReason = 'UNEXPECTED_SOURCE' | 'WRONG_PAYLOAD_TYPE' | 'NOT_NEGOTIATED' | 'BAD_RTCP' | 'SEND_FAILED' | string;
@@ -83,6 +97,10 @@ export class MediaSession {
   private readonly sinks = new Set<AudioSink>([this.recent]);
   private source: AudioSource = new SilenceSource();
   private negotiated: NegotiatedAudio | undefined;
+  /** Our SDES keys for this call (RFC 4568), made with the first offer or answer that needs them. */
+  private cryptoOffer: SdesCrypto[] | undefined;
+  private srtp: SrtpSession | undefined;
+  private srtpKeys: SdesAgreement | undefined;
   private localHold = false;
   /** Early media (RFC 3960 §3): the peer's audio plays, ours is not sent until the call is answered. */
   private early = false;
@@ -165,6 +183,8 @@ export class MediaSession {
       direction: this.localHold ? 'sendonly' : 'sendrecv',
       sessionId: this.sessionId,
       version: newDescription ? ++this.version : this.version,
+      // RFC 4568 §7.1.1: keys fresh from the CSPRNG for this call, the same in its re-offers (hold, resume)
+      ...(this.options.encryption ? { srtp: { policy: this.options.encryption, offer: (this.cryptoOffer ??= createCryptoOffer()) } } : {}),
     };
   }
 
@@ -265,6 +285,7 @@ export class MediaSession {
       dtmfSent: this.dtmfSent,
       dtmfReceived: this.digitsReceived,
       rejected: Object.fromEntries(this.rejected),
+      encryption: this.srtp ? { kind: 'srtp', suite: this.srtp.suite } : { kind: 'none' },
     };
     if (n) {
       stats.codec = n.codec;
@@ -286,7 +307,8 @@ export class MediaSession {
       this.sockets.release();
     };
     if (remote && this.packetsSent > 0) {
-      this.sockets.rtcp.send(buildBye(this.ssrc, this.cname), remote.rtcpPort, remote.address, () => finish());
+      const bye = buildBye(this.ssrc, this.cname);
+      this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(bye) : bye, remote.rtcpPort, remote.address, () => finish());
     } else {
       finish();
     }
@@ -310,6 +332,13 @@ export class MediaSession {
       if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
     }
     this.negotiated = negotiated;
+    const agreed = negotiated.srtp;
+    // The same keys again (a re-INVITE for hold) keep the session and its rollover counters (RFC 3711 §3.3.1).
+    if (!agreed) this.srtp = undefined;
+    else if (!this.srtp || !sameKeys(this.srtpKeys!, agreed)) {
+      this.srtp = new SrtpSession({ suite: agreed.suite, local: agreed.local, remote: agreed.remote });
+      this.srtpKeys = agreed;
+    }
     this.talkspurt = true;
     this.unsubscribe ??= (this.options.clock ?? MediaClock.shared).subscribe(() => this.tick());
     const stats = this.stats();
@@ -349,14 +378,16 @@ export class MediaSession {
 
   private send(packet: { marker: boolean; payloadType: number; timestamp: number; payload: Uint8Array }): void {
     const remote = this.target!;
-    const data = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
+    const plain = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
+    const data = this.srtp ? this.srtp.protectRtp(plain) : plain;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetsSent++;
     this.octetsSent += packet.payload.length;
     this.sockets.rtp.send(data, remote.rtpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
   }
 
-  private onRtp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtp(received: Buffer, rinfo: dgram.RemoteInfo): void {
+    let data = received;
     const n = this.negotiated;
     if (!n) return this.reject('NOT_NEGOTIATED');
     const remote = n.remote;
@@ -367,6 +398,13 @@ export class MediaSession {
     const latching =
       !from(target) && this.options.latch === true && this.latched === undefined && !this.heardFromSdp && remote !== undefined && !this.retiredRemotes.has(endpointKey(rinfo.address, rinfo.port));
     if (!from(target) && !latching) return this.reject('UNEXPECTED_SOURCE');
+    if (this.srtp) {
+      // RFC 3711 §3.3: a packet that fails authentication or replays an index is dropped, counted, never played (and
+      // never latched onto: with SRTP only the holder of the keys can move the stream)
+      const checked = this.srtp.unprotectRtp(data);
+      if (!checked.ok) return this.reject(latching ? 'UNEXPECTED_SOURCE' : `SRTP_${checked.error.code}`);
+      data = checked.packet;
+    }
     if (!this.latched && from(remote)) this.heardFromSdp = true;
     let packet;
     try {
@@ -403,9 +441,15 @@ export class MediaSession {
     }
   }
 
-  private onRtcp(data: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtcp(received: Buffer, rinfo: dgram.RemoteInfo): void {
+    let data = received;
     const remote = this.target;
     if (!remote || canonical(rinfo.address) !== canonical(remote.address)) return this.reject('UNEXPECTED_SOURCE');
+    if (this.srtp) {
+      const checked = this.srtp.unprotectRtcp(data);
+      if (!checked.ok) return this.reject(`SRTCP_${checked.error.code}`);
+      data = checked.packet;
+    }
     try {
       const parsed = parseRtcp(data);
       for (const report of parsed.reports) {
@@ -440,7 +484,12 @@ export class MediaSession {
       blocks,
       ...(this.packetsSent > 0 ? { sender: { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: this.timestamp, packets: this.packetsSent, octets: this.octetsSent } } : {}),
     });
-    this.sockets.rtcp.send(report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+    this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(report) : report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+  }
+
+  /** SRTP packets counted by the session (sent, received, refused), when the call is encrypted. */
+  srtpStats(): SrtpStats | undefined {
+    return this.srtp?.stats();
   }
 
   private reject(reason: RejectReason): void {
@@ -460,4 +509,8 @@ function lossPercent(lost: number, received: number): number {
 /** An address and port as one comparable key. */
 function endpointKey(address: string, port: number): string {
   return `${canonical(address)} ${port}`;
+}
+
+function sameKeys(a: SdesAgreement, b: SdesAgreement): boolean {
+  return a.suite === b.suite && a.local.key.equals(b.local.key) && a.local.salt.equals(b.local.salt) && a.remote.key.equals(b.remote.key) && a.remote.salt.equals(b.remote.salt);
 }

@@ -11,6 +11,8 @@ export interface PlainRtpMediaContext {
   advertisedAddress: string;
   bindAddress: string;
   portRange: PortRange;
+  /** SRTP with SDES keys for this identity's calls (MediaSessionOptions.encryption). */
+  encryption?: 'required' | 'preferred';
   /** The phone's leased port pool, when it manages the range (seed 003): pairs come from it. */
   rtpPairs?: RtpPairSource;
 }
@@ -62,6 +64,7 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
       ...(this.options.jitterDepth !== undefined ? { jitterDepth: this.options.jitterDepth } : {}),
       ...(this.options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.options.rtcpIntervalMs } : {}),
       ...(this.options.latch ? { latch: true } : {}),
+      ...(this.context.encryption ? { encryption: this.context.encryption } : {}),
     }).then((media) => {
       if (this.closed) {
         media.close();
@@ -148,7 +151,7 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
  */
 export function createPlainRtpMediaProvider(
   options: PlainRtpMediaOptions = {},
-): ((context: PlainRtpMediaContext) => SessionDescriptionHandlerFactory) & { offerProblem: (sdp: string) => string | undefined } {
+): ((context: PlainRtpMediaContext) => SessionDescriptionHandlerFactory) & { offerProblem: (sdp: string, encryption?: 'required' | 'preferred') => string | undefined } {
   const allocators = new Map<string, RtpPortAllocator>();
   const provide = (context: PlainRtpMediaContext): SessionDescriptionHandlerFactory => {
     const key = `${context.portRange.min}-${context.portRange.max}`;
@@ -160,13 +163,13 @@ export function createPlainRtpMediaProvider(
     const shared = allocator;
     return () => new PlainRtpSessionDescriptionHandler(context, shared, options);
   };
-  return Object.assign(provide, { offerProblem: (sdp: string) => offerProblem(sdp, options.codecs) });
+  return Object.assign(provide, { offerProblem: (sdp: string, encryption?: 'required' | 'preferred') => offerProblem(sdp, options.codecs, encryption) });
 }
 
 /** Whether an SDP offer can be answered, without opening anything: undefined when it can, else why not. */
-export function offerProblem(sdp: string, codecs: AudioCodecName[] = ['PCMU', 'PCMA']): string | undefined {
+export function offerProblem(sdp: string, codecs: AudioCodecName[] = ['PCMU', 'PCMA'], encryption?: 'required' | 'preferred'): string | undefined {
   try {
-    answerOffer(parseSdp(sdp), { address: '127.0.0.1', rtpPort: 9, codecs, direction: 'sendrecv', sessionId: '0', version: 0 });
+    answerOffer(parseSdp(sdp), { address: '127.0.0.1', rtpPort: 9, codecs, direction: 'sendrecv', sessionId: '0', version: 0, ...(encryption ? { srtp: { policy: encryption } } : {}) });
     return undefined;
   } catch (error) {
     return error instanceof MediaError ? error.message : String(error);

@@ -72,7 +72,17 @@ const accountSchema = z.object(
         ctx.addIssue({ code: 'custom', message: `"${server}" is not a SIP URI: ${(error as Error).message}` });
       }
     }),
-    transport: oneOf(['udp', 'tcp', 'ws']),
+    transport: oneOf(['udp', 'tcp', 'ws', 'tls', 'wss']),
+    tls: optional(
+      z.object(
+        {
+          caFile: optional(text(/^[^\r\n\0]{1,4096}$/, 'a file path')),
+          fingerprint: optional(text(/^(?:sha-?256[:\s]\s*)?(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/i, 'a SHA-256 fingerprint (32 bytes in hex, AB:CD:…)')),
+          serverName: optional(text(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')),
+        },
+        { error: 'must be an object' },
+      ),
+    ),
     // an empty display name is none
     displayName: optional(text(headerSafe, 'up to 64 characters without quotes or line breaks')).transform((name) => (name === '' ? undefined : name)),
     domain: optional(text(hostPort, 'host[:port]')),
@@ -105,9 +115,19 @@ const accountSchema = z.object(
         { error: 'must be an object' },
       ),
     ),
+    mediaEncryption: optional(oneOf(['required', 'preferred', 'off'])),
   },
   { error: 'must be an object' },
-);
+).superRefine((account, ctx) => {
+  // RFC 5630 §3: a SIPS URI asks for TLS on every hop, so its account must not speak in the clear.
+  if (/^sips:/i.test(account.server) && account.transport !== 'tls' && account.transport !== 'wss') {
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: 'must be tls or wss for a sips: server' });
+  }
+  // Issue 18: SDES keys are offered only when the signalling to the next hop is TLS; never in the clear.
+  if (account.mediaEncryption !== undefined && account.mediaEncryption !== 'off' && account.transport !== 'tls' && account.transport !== 'wss') {
+    ctx.addIssue({ code: 'custom', path: ['mediaEncryption'], message: `cannot be ${account.mediaEncryption} over ${account.transport}: the SRTP keys would cross the network in the clear (use tls or wss)` });
+  }
+});
 
 /** `dialRules[0].prefix`, the way the message names a field. */
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {

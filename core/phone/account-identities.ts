@@ -416,6 +416,6 @@ export class AccountIdentities {
 
 function asPhoneError(error: unknown): PhoneError {
   if (error instanceof PhoneError) return error;
-  if (error instanceof SipIdentityError) return new PhoneError(error.code === 'REGISTER_FAILED' ? 'REGISTER_FAILED' : 'TRANSPORT_FAILED', error.message, error.status);
+  if (error instanceof SipIdentityError) return new PhoneError(error.code === 'REGISTER_FAILED' || error.code === 'TLS_FAILED' ? error.code : 'TRANSPORT_FAILED', error.message, error.status);
   return new PhoneError('INTERNAL', (error as Error).message);
 }

@@ -9,7 +9,7 @@ import type { CallAudioPort } from './call-audio-port.js';
 import { callResult } from './call-result.js';
 import { defaultMediaPorts } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import type { PhoneCall } from './phone-call.js';
+import { mediaEncryptionText, signalingTlsText, type PhoneCall } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseText, type PhoneLease } from './phone-lease.js';
 
@@ -65,6 +65,7 @@ export class CallControl {
       // An incoming call's SIP peer is where its INVITE came from: the server, or a peer that called the Contact.
       remoteSip: formatEndpoint(call.sip.source ?? account.server),
       transport: account.config.transport,
+      ...(signalingTlsText(call.signaling) !== undefined ? { signalingTls: signalingTlsText(call.signaling)! } : {}),
       ports: lease?.pool.range ?? this.options.mediaPortRange ?? defaultMediaPorts,
       ...(lease ? { lease: leaseText(lease) } : {}),
       ...(call.localAddress !== undefined ? { localAddress: call.localAddress } : {}),
@@ -126,6 +127,7 @@ export class CallControl {
         ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
         ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
+        ...(snapshot.media ? { mediaEncryption: mediaEncryptionText(snapshot.media)! } : {}),
       });
     } catch (error) {
       this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });

@@ -8,8 +8,9 @@ import type { CallControl } from './call-control.js';
 import { dialTargetToUri } from './dial-target.js';
 import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
+import { accountMediaEncryption } from './account-tls.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import { partyFrom, PhoneCall } from './phone-call.js';
+import { partyFrom, PhoneCall, signalingOf } from './phone-call.js';
 import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseStatus, type PhoneLease } from './phone-lease.js';
@@ -78,6 +79,7 @@ export class IncomingAdmission {
     // seed 001 ¶[57]-[58]: a household terminal says whether the caller dialled the room or this terminal
     const rang = ringScope(account.config.user, toUser(sip.inviteHeaders.to?.[0]));
     if (rang !== undefined) call.rang = rang;
+    call.signaling = signalingOf(identity);
     calls.track(account, call);
     // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
     void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
@@ -154,7 +156,7 @@ export class IncomingAdmission {
   /** Why an incoming call is refused before it rings, if it is: what to answer. */
   private refusalOf(account: AccountRuntime, sip: SipCall, identity: SipIdentity): { status: number; reason?: string; headers?: string[] } | undefined {
     const offer = sip.inviteBody;
-    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body) : undefined;
+    const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {
       // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
       const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;

@@ -4,7 +4,8 @@ import type { CommandRunner } from '../address/command-runner.js';
 import { natAddresses, natContactParams } from '../lease/nat-contact.js';
 import type { SipCall } from '../sip/sip-call.js';
 import { SipIdentity, SipIdentityError } from '../sip/sip-identity.js';
-import { formatEndpoint } from '../sip/transport/endpoint.js';
+import { formatEndpoint, isSecureTransport } from '../sip/transport/endpoint.js';
+import { accountMediaEncryption, accountTlsSettings } from './account-tls.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
@@ -104,6 +105,7 @@ export class LeasedIdentities {
         ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
         ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
         transport: config.transport,
+        ...(isSecureTransport(config.transport) ? { tls: accountTlsSettings(config, account.server) } : {}),
         local: { address: placement.bindAddress, port },
         ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
         server: account.server,
@@ -115,6 +117,7 @@ export class LeasedIdentities {
           bindAddress: placement.bindAddress,
           portRange,
           accountId: config.id,
+          ...accountMediaEncryption(config),
           ...(lease ? { rtpPairs: { takeRtpPair: (owner?: string) => lease.pool.takeRtpPair(owner ?? config.id) } } : {}),
         }),
         tap: (entry) => {
@@ -136,8 +139,9 @@ export class LeasedIdentities {
       });
       return identity;
     } catch (error) {
-      if (error instanceof SipIdentityError) throw new PhoneError('TRANSPORT_FAILED', error.message);
+      if (error instanceof SipIdentityError) throw new PhoneError(error.code === 'TLS_FAILED' ? 'TLS_FAILED' : 'TRANSPORT_FAILED', error.message);
       throw error;
     }
   }
 }
+

@@ -8,6 +8,8 @@ export interface MediaContext {
   bindAddress: string;
   portRange: { min: number; max: number };
   accountId: string;
+  /** SRTP for this identity's calls; given only when its signalling is TLS or WSS (issue 18). */
+  encryption?: 'required' | 'preferred';
   /** The leased port pool, when one manages the range (seed 003): RTP/RTCP pairs come from it. */
   rtpPairs?: { takeRtpPair(owner?: string): { rtp: number; release(): void } };
 }
@@ -15,7 +17,7 @@ export interface MediaContext {
 /** Builds the sip.js session description handler factory (our RTP media) for one identity. */
 export type MediaFactoryProvider = ((context: MediaContext) => SessionDescriptionHandlerFactory) & {
   /** Why an SDP offer cannot be answered, or undefined when it can: such a call is refused with 488 before it rings. */
-  offerProblem?: (sdp: string) => string | undefined;
+  offerProblem?: (sdp: string, encryption?: 'required' | 'preferred') => string | undefined;
 };
 
 /** The RTP port range when none is configured (as the identities use it), for the call log. */

@@ -9,7 +9,7 @@ import { formatEndpoint } from '../sip/transport/endpoint.js';
 import type { CallControl } from './call-control.js';
 import { dialTargetToUri } from './dial-target.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import { partyFrom, PhoneCall } from './phone-call.js';
+import { partyFrom, PhoneCall, signalingOf } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseStatus, type PhoneLease } from './phone-lease.js';
 
@@ -85,6 +85,7 @@ export class OutgoingCalls {
     call.localAddress = lent.address;
     call.anonymity = privacy.mode;
     call.sent = sip.sentHeaders();
+    call.signaling = signalingOf(lent.identity);
     calls.track(account, call);
     void sip.whenEnded().then(() => lent.finish().catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     void sip.invite().catch((error: Error) => this.options.emit({ type: 'error', code: 'CALL_FAILED', message: error.message }));

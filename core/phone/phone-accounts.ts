@@ -2,7 +2,7 @@ import { PhoneError } from '../api/phone-error.js';
 import { maskedPassword, type AccountConfig, type AddressStatus, type RegistrationSnapshot } from '../api/phone-types.js';
 import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { bareHost, parseSipUri, SipParseError, uriDomain, uriTransport } from '../sip/message/index.js';
-import type { Endpoint } from '../sip/transport/endpoint.js';
+import { defaultPort, type Endpoint, type SipTransportKind } from '../sip/transport/endpoint.js';
 import type { AccountIdentities } from './account-identities.js';
 import type { FailedStep } from './failure-tally.js';
 import type { ServerFailover } from './server-failover.js';
@@ -32,8 +32,8 @@ export interface AccountRuntime {
 export function serverEndpoint(config: AccountConfig, server: string): Endpoint {
   try {
     const uri = parseSipUri(server);
-    const transport = uriTransport(uri) ?? config.transport;
-    return { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
+    const transport = uri.scheme === 'sips' && config.transport === 'tls' ? 'tls' : (uriTransport(uri) ?? config.transport);
+    return { address: bareHost(uri.host), port: uri.port ?? defaultPort(transport as SipTransportKind) };
   } catch (error) {
     throw new PhoneError('INVALID_ARGUMENT', `account ${config.id}: bad server "${server}": ${(error as Error).message}`);
   }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSnapshot, TransferStatus } from '../api/phone-types.js';
+import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSignaling, CallSnapshot, TransferStatus } from '../api/phone-types.js';
 import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
+import type { SipIdentity } from '../sip/sip-identity.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
 export class PhoneCall {
@@ -15,6 +16,8 @@ export class PhoneCall {
   localAddress?: string;
   /** Incoming at a household terminal: the caller dialled the whole room or this terminal (seed 001 ¶[57]-[58]). */
   rang?: 'room' | 'terminal';
+  /** The call's signalling transport and TLS session (set when the call is tracked). */
+  signaling?: CallSignaling;
   /** Outgoing: From, To and Request-URI exactly as sent. */
   sent?: { from: string; to: string; requestUri: string };
   /** A transfer this call is being moved by. */
@@ -69,6 +72,7 @@ export class PhoneCall {
     if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
     const media = this.media?.stats() ?? this.finalMedia;
     if (media) snapshot.media = mediaSnapshot(media);
+    if (this.signaling) snapshot.signaling = this.signaling;
     return snapshot;
   }
 
@@ -93,10 +97,31 @@ function mediaSnapshot(stats: MediaStats): CallMediaSnapshot {
     lossPercent: stats.lossPercent,
     jitterMs: stats.jitterMs,
     dtmfReceived: stats.dtmfReceived,
+    encryption: stats.encryption,
   };
   if (stats.codec !== undefined) snapshot.codec = stats.codec;
   if (stats.remoteRtp !== undefined) snapshot.remoteRtp = stats.remoteRtp;
   return snapshot;
+}
+
+/** What a call's signalling went over: the identity's transport, and its TLS session to the server (issue 18). */
+export function signalingOf(identity: SipIdentity): CallSignaling {
+  const tls = identity.tls;
+  return {
+    transport: identity.options.transport,
+    ...(tls ? { tls: { version: tls.version, cipher: tls.cipher, ...(tls.peerFingerprint !== undefined ? { peerFingerprint: tls.peerFingerprint } : {}) } } : {}),
+  };
+}
+
+/** The call log's words for a call's encryption: `TLSv1.3 TLS_AES_256_GCM_SHA384 AB:CD:…`, `srtp SUITE` or `none`. */
+export function signalingTlsText(signaling: CallSignaling | undefined): string | undefined {
+  const tls = signaling?.tls;
+  return tls ? [tls.version, tls.cipher, tls.peerFingerprint].filter((part) => part !== undefined).join(' ') : undefined;
+}
+
+export function mediaEncryptionText(media: CallMediaSnapshot | undefined): string | undefined {
+  if (!media) return undefined;
+  return media.encryption.kind === 'srtp' ? `srtp ${media.encryption.suite}` : 'none';
 }
 
 /** How a remote party is shown: display name, else user part, else the URI. */

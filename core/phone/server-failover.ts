@@ -112,7 +112,7 @@ export class ServerFailover {
 /** REGISTER outcomes that mean "this server is not there" rather than "this server says no". */
 function failureOf(error: unknown): MgcFailure | undefined {
   if (!(error instanceof PhoneError)) return undefined;
-  if (error.code === 'TRANSPORT_FAILED') return 'transport';
+  if (error.code === 'TRANSPORT_FAILED' || error.code === 'TLS_FAILED') return 'transport';
   if (error.code !== 'REGISTER_FAILED') return undefined;
   if (error.status === undefined || error.status === 408) return 'timeout';
   if (error.status === 503) return 'unavailable';

@@ -11,6 +11,7 @@ export function callReport(state: ScenarioState, call: CallRuntime): CallReport 
     if (snap.reason !== undefined) leg.reason = snap.reason;
     if (snap.endedBy !== undefined) leg.endedBy = snap.endedBy;
     if (snap.media !== undefined) leg.media = snap.media;
+    if (snap.signaling !== undefined) leg.signaling = snap.signaling;
     if (snap.localAddress !== undefined) leg.localAddress = snap.localAddress;
     const digits = state.digits.get(snap.id);
     if (digits !== undefined) leg.dtmfReceived = digits;

@@ -1,8 +1,9 @@
+import type { TransportKind } from '../api/phone-types.js';
 import type { ServiceGatewayEndpoints } from '../phone/provision-phone.js';
 import type { VerificationKeyFile } from '../signing/key-ring.js';
 import type { LabConversion, Scenario } from './scenario-schema.js';
 
-export type ServerUris = { udp?: string; tcp?: string; ws?: string };
+export type ServerUris = Partial<Record<TransportKind, string>>;
 
 /** The embedded lab as the runner sees it (the CLI starts it; core never imports lab/). */
 export interface LabHandle {
@@ -18,6 +19,8 @@ export interface LabHandle {
   serviceGateway?: ServiceGatewayEndpoints;
   /** Fault injection: a soft switch stops answering. */
   stopMgc?(which: 'primary' | 'secondary'): Promise<void>;
+  /** With `LabRequest.tls`: the SHA-256 fingerprint of the lab's certificate, which tls and wss agents pin. */
+  tlsFingerprint?: string;
   /** The keys that verify the lab's signed routing headers (seed 002), handed to every agent. */
   verificationKeys?(): VerificationKeyFile[];
   /** Seed 001's building, when one runs: where each room's gateway takes allocation requests, and vacating a room. */
@@ -38,6 +41,8 @@ export interface LabRequest {
   conversion?: LabConversion;
   /** Sign and validate routing headers, every phone's link untrusted (seed 002). */
   signing?: boolean;
+  /** Serve TLS and WSS too, with the lab's own certificate (issue 18). */
+  tls?: boolean;
   /** Forge routing headers on the phones' links (fault injection). */
   tamper?: 'via' | 'record_route' | 'route_set' | 'replay';
   /** Seed 001's building of household terminals: rooms and their first number of addresses. */
@@ -60,11 +65,12 @@ export function labRequest(scenario: Scenario, lab: NonNullable<Scenario['lab']>
     ...(Object.keys(domains).length > 0 ? { domains } : {}),
     ...(lab.conversion ? { conversion: lab.conversion } : {}),
   };
-  const { signing, tamper, service_gateway: gateway, household } = lab;
+  const { signing, tamper, service_gateway: gateway, household, tls } = lab;
   return {
     ...request,
     ...(household ? { household: { rooms: household.rooms } } : {}),
     ...(signing ? { signing } : {}),
+    ...(tls ? { tls } : {}),
     ...(tamper ? { tamper } : {}),
     ...(gateway ? { serviceGateway: gateway.vendor_classes ? { vendorClasses: gateway.vendor_classes } : {} } : {}),
   };

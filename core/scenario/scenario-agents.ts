@@ -73,6 +73,8 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
         // an agent's name forwards to that agent's user
         ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}) } } : {}),
+        ...agentTls(spec, state.lab?.tlsFingerprint),
+        ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
@@ -148,4 +150,17 @@ function addressHistory(events: AddressEvent[]): AddressUse[] {
     }
   }
   return uses;
+}
+
+/** A tls or wss agent's trust: what its `tls:` says, else the scenario lab's certificate by its fingerprint. */
+function agentTls(spec: AgentSpec, labFingerprint: string | undefined): Pick<AccountConfig, 'tls'> {
+  if (spec.transport !== 'tls' && spec.transport !== 'wss') return {};
+  const own = spec.tls;
+  const fingerprint = own?.fingerprint ?? (own?.ca_file === undefined && spec.server === undefined ? labFingerprint : undefined);
+  const tls = {
+    ...(own?.ca_file !== undefined ? { caFile: own.ca_file } : {}),
+    ...(fingerprint !== undefined ? { fingerprint } : {}),
+    ...(own?.server_name !== undefined ? { serverName: own.server_name } : {}),
+  };
+  return Object.keys(tls).length > 0 ? { tls } : {};
 }

@@ -155,6 +155,19 @@ export class ScenarioExpectations {
           throw new StepFailure(`expected media on ${legName} of ${call.id} to be ${rtp.flowing ? 'flowing' : 'stopped'}: in 300 ms it sent ${after.packetsSent - before.packetsSent} and received ${after.packetsReceived - before.packetsReceived} packets`);
         }
       }
+      if (rtp.encrypted !== undefined) {
+        const kind = media.stats().encryption.kind;
+        if (!rtp.encrypted && kind !== 'none') throw new StepFailure(`expected ${legName} of ${call.id} to be plain RTP, it is ${kind}`);
+        if (rtp.encrypted) {
+          if (kind !== 'srtp') throw new StepFailure(`expected ${legName} of ${call.id} to be SRTP, it is plain RTP`);
+          // both directions: SRTP sent, and SRTP received that passed authentication (RFC 3711 §3.3), none refused
+          await this.state.poll(() => (media.srtpStats()?.sentRtp ?? 0) > 0 && (media.srtpStats()?.receivedRtp ?? 0) > 0, within, () => `expected SRTP both ways on ${legName} of ${call.id} within ${within}ms: sent ${media.srtpStats()?.sentRtp ?? 0}, received ${media.srtpStats()?.receivedRtp ?? 0}`);
+          // what failed authentication or the replay window fails the step; a datagram too short to be SRTP at all
+          // (an empty keep-alive, RFC 6263 §4.6) is dropped and counted but is no SRTP packet
+          const refused = Object.entries(media.srtpStats()?.rejected ?? {}).filter(([code]) => code !== 'TOO_SHORT' && code !== 'BAD_HEADER');
+          if (refused.length > 0) throw new StepFailure(`expected every SRTP packet on ${legName} of ${call.id} to authenticate; refused: ${JSON.stringify(Object.fromEntries(refused))}`);
+        }
+      }
       if (rtp.max_loss_pct !== undefined) {
         const stats = media.stats();
         if (stats.packetsReceived === 0) throw new StepFailure(`expected ${legName} of ${call.id} to have received RTP, it has none`);

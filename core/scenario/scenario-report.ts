@@ -1,4 +1,4 @@
-import type { CallMediaSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import type { CallMediaSnapshot, CallSignaling, RegistrationSnapshot } from '../api/phone-types.js';
 import type { LoadPlan, LoadSummary } from './call-load.js';
 
 export interface StepReport {
@@ -17,8 +17,10 @@ export interface CallLegReport {
   status?: number;
   reason?: string;
   endedBy?: string;
-  /** This leg's audio: codec, packets sent and received, loss, jitter. */
+  /** This leg's audio: codec, packets sent and received, loss, jitter, encryption (SRTP with its suite, or none). */
   media?: CallMediaSnapshot;
+  /** This leg's signalling: its transport, and the TLS version, cipher and server fingerprint over TLS or WSS. */
+  signaling?: CallSignaling;
   /** DTMF digits this leg received (RFC 4733 and SIP INFO). */
   dtmfReceived?: string;
   /** The address this leg presented in Via, Contact and SDP (its one-time address in temporary mode). */

@@ -60,7 +60,19 @@ export const agentSchema = z
     household: householdRoom.optional(),
     display: z.string().max(64).optional(),
     password: z.string().max(128).optional(),
-    transport: z.enum(['udp', 'tcp', 'ws']).default('udp'),
+    transport: z.enum(['udp', 'tcp', 'ws', 'tls', 'wss']).default('udp'),
+    /**
+     * TLS and WSS: how the agent trusts its server (default with `lab: { tls: true }`: the lab's certificate pinned by
+     * its fingerprint; otherwise the system's CA store).
+     */
+    tls: z
+      .object({
+        ca_file: z.string().min(1).max(4096).optional(),
+        fingerprint: z.string().max(120).optional(),
+        server_name: z.string().max(253).optional(),
+      })
+      .strict()
+      .optional(),
     answer: answer.optional(),
     server: sipServer.optional(),
     domain: z.string().max(255).optional(),
@@ -79,8 +91,14 @@ export const agentSchema = z
     dnd: z.union([z.literal(486), z.literal(603)]).optional(),
     /** Call forwarding by 302: `always`, when `busy` (another call talks), or on `no-answer` after `after`. */
     forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
+    /** SRTP with SDES keys: required (the default over tls and wss), preferred or off; only over tls or wss. */
+    media: z.object({ encryption: z.enum(['required', 'preferred', 'off']) }).strict().optional(),
   })
   .strict()
+  .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {
+    message: 'media encryption needs transport tls or wss: the SRTP keys would cross the network in the clear',
+    path: ['media'],
+  })
   .refine((a) => a.provision === undefined || a.transport === 'udp', { message: 'a DHCP-provisioned agent talks UDP to its soft switches (option 225 carries one UDP port)', path: ['transport'] })
   .refine((a) => (a.user === undefined) === (a.household !== undefined), { message: 'an agent has a user, or a household room whose gateway gives it its number (not both)', path: ['user'] })
   .refine((a) => a.household === undefined || (a.transport === 'udp' && a.provision === undefined && a.server === undefined && a.domain === undefined && a.address === undefined), {
@@ -110,6 +128,8 @@ const labObject = z
     conversion: labConversion.optional(),
     /** Signed routing headers (seed 002): every link to a phone is untrusted; the agents get the verification keys. */
     signing: z.boolean().optional(),
+    /** SIP over TLS and WSS listeners with the lab's own certificate (issue 18); tls and wss agents pin it. */
+    tls: z.boolean().optional(),
     tamper: z.enum(tamperKinds).optional(),
     /** Seed 003's service gateway: DHCP with a port block per vendor class, TFTP, and a secondary soft switch. */
     service_gateway: z.object({ vendor_classes: z.record(z.string().min(1).max(64), z.number().int().min(4).max(4096)).optional() }).strict().optional(),
@@ -125,7 +145,9 @@ export const scenarioHeaderSchema = z
     name: z.string().max(200).optional(),
     // `lab: embedded` is short for `lab: { mode: embedded }` (read as the object, so errors name the key inside).
     lab: z.preprocess((value) => (value === 'embedded' ? { mode: 'embedded' } : value), labObject).optional(),
-    server: z.union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional() }).strict()]).optional(),
+    server: z
+      .union([sipServer, z.object({ udp: sipServer.optional(), tcp: sipServer.optional(), ws: sipServer.optional(), tls: sipServer.optional(), wss: sipServer.optional() }).strict()])
+      .optional(),
     domain: z.string().max(255).optional(),
     timeout: duration.optional(),
     agents: z.record(name, agentSchema),
@@ -235,7 +257,14 @@ export const stepSchemas = {
       dtmf_received: z.string().regex(/^[0-9A-Da-d*#]{1,64}$/, 'DTMF digits').optional(),
       audio: z.object({ tone_hz: z.number().gt(0).lt(4000), min_share: z.number().gt(0).max(1).default(0.5) }).strict().optional(),
       rtp: z
-        .object({ max_loss_pct: z.number().min(0).max(100).optional(), min_received: z.number().int().min(0).optional(), flowing: z.boolean().optional(), codec: z.enum(['PCMU', 'PCMA']).optional() })
+        .object({
+          max_loss_pct: z.number().min(0).max(100).optional(),
+          min_received: z.number().int().min(0).optional(),
+          flowing: z.boolean().optional(),
+          codec: z.enum(['PCMU', 'PCMA']).optional(),
+          /** SRTP both ways, every packet received authenticated (true), or plain RTP (false); issue 18. */
+          encrypted: z.boolean().optional(),
+        })
         .strict()
         .optional(),
       within: duration.optional(),
@@ -260,9 +289,10 @@ export interface Scenario {
     service_gateway?: { vendor_classes?: Record<string, number> };
     household?: { rooms: Record<string, number> };
     signing?: boolean;
+    tls?: boolean;
     tamper?: (typeof tamperKinds)[number];
   };
-  server?: { udp?: string; tcp?: string; ws?: string };
+  server?: { udp?: string; tcp?: string; ws?: string; tls?: string; wss?: string };
   domain?: string;
   timeoutMs?: number;
   agents: Record<string, AgentSpec>;

@@ -21,6 +21,8 @@ import { outboundProxyRoute } from './outbound-route.js';
 import { formatEndpoint, type Endpoint, type SipTransportKind } from './transport/endpoint.js';
 import { RejectCounter, type SipTap } from './transport/message-tap.js';
 import { openFlow } from './transport/sip-flow.js';
+import { TlsError, type TlsErrorCode } from './transport/tls-error.js';
+import type { TlsClientSettings, TlsSessionInfo } from './transport/tls-trust.js';
 import type { SipSockets } from './transport/sip-sockets.js';
 import { SipJsTransport, type SipJsTransportOptions } from './transport/sipjs-transport.js';
 import { phoneUasPolicy } from './transport/uas-screen.js';
@@ -32,6 +34,8 @@ export interface SipIdentityOptions {
   displayName?: string;
   auth?: { username: string; password: string };
   transport: SipTransportKind;
+  /** TLS and WSS: how the server's certificate is checked (required for them; RFC 5922 §7). */
+  tls?: TlsClientSettings;
   /** Where our socket binds; port 0 lets the OS choose (a leased port otherwise). */
   local: Endpoint;
   /**
@@ -80,11 +84,13 @@ export interface RegistrationDetail {
 export class SipIdentityError extends Error {
   override readonly name = 'SipIdentityError';
   constructor(
-    readonly code: 'REGISTER_FAILED' | 'TRANSPORT_FAILED' | 'DISPOSED',
+    readonly code: 'REGISTER_FAILED' | 'TRANSPORT_FAILED' | 'TLS_FAILED' | 'DISPOSED',
     message: string,
     readonly status?: number,
     /** REGISTER_FAILED: why, in terms a user can act on. */
     readonly registrationCause?: RegistrationCause,
+    /** TLS_FAILED: why the server was not trusted or the handshake failed. */
+    readonly tls?: TlsErrorCode,
   ) {
     super(message);
   }
@@ -116,10 +122,16 @@ export class SipIdentity {
     let flow;
     const rejects = new RejectCounter();
     // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
-    const flowOptions = { incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1, onRefused: (code: string) => rejects.count(`CONTACT_${code}`) };
+    const flowOptions = {
+      incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
+      onRefused: (code: string) => rejects.count(`CONTACT_${code}`),
+      ...(options.tls ? { tls: options.tls } : {}),
+    };
     try {
       flow = await openFlow(options.transport, options.local, options.server, options.sockets, flowOptions);
     } catch (error) {
+      // never retried in the clear: the identity fails with the TLS reason (issue 18)
+      if (error instanceof TlsError) throw new SipIdentityError('TLS_FAILED', `cannot open ${options.transport} to ${formatEndpoint(options.server)}: ${error.message}`, undefined, undefined, error.code);
       throw new SipIdentityError('TRANSPORT_FAILED', `cannot open ${options.transport} from ${formatEndpoint(options.local)} to ${formatEndpoint(options.server)}: ${(error as Error).message}`);
     }
     const local = flow.local;
@@ -143,7 +155,8 @@ export class SipIdentity {
       uri: UserAgent.makeURI(`sip:${options.aor.user}@${options.aor.domain}`),
       viaHost: uriHost(advertised),
       forceRport: options.transport === 'udp', // RFC 3581: let the server answer where we really are
-      contactParams: { transport: options.transport },
+      // RFC 7118 §5.2: a Contact reached over WSS says transport=ws (the Via says WSS)
+      contactParams: { transport: options.transport === 'wss' ? 'ws' : options.transport },
       userAgentString: options.userAgentString ?? 'Veilphone',
       sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
       transportConstructor: SipJsTransport,
@@ -183,6 +196,11 @@ export class SipIdentity {
   /** The address this identity writes into Via, Contact and SDP (its one-time address, even when signalling-only). */
   get advertisedAddress(): string {
     return this.options.advertisedAddress ?? this.local.address;
+  }
+
+  /** The TLS session to the server, on a TLS or WSS identity. */
+  get tls(): TlsSessionInfo | undefined {
+    return this.transport.tls;
   }
 
   /** The Contact URI the registrar will hold. */

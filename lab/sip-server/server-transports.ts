@@ -1,12 +1,15 @@
 import { inspectInbound, type SipMessage } from '../../core/sip/message/index.js';
-import { formatEndpoint, sameEndpoint, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import { formatEndpoint, sameEndpoint, type Endpoint, type SipStreamTransport, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import { redactTrace } from '../../core/calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from '../../core/sip/transport/message-tap.js';
 import { ConnectionGate, type ConnectionGateSnapshot, type ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipConnection } from '../../core/sip/transport/sip-connection.js';
 import { TcpSipConnection } from '../../core/sip/transport/tcp-connection.js';
 import { osSockets, type SipDatagramSocket, type SipSockets } from '../../core/sip/transport/sip-sockets.js';
-import type { SipListener } from '../../core/sip/transport/stream-listeners.js';
+import type { SipListener, TlsServerCredentials } from '../../core/sip/transport/stream-listeners.js';
+
+/** The ports a server listens on, by transport. */
+export type ServerPorts = Partial<Record<SipTransportKind, number>>;
 
 /** Where a message arrived from, or where one must go. */
 export interface Hop {
@@ -28,6 +31,11 @@ export interface ServerTransportsOptions {
   udp?: number;
   tcp?: number;
   ws?: number;
+  /** SIP over TLS (RFC 3261 §26.2) and secure WebSocket (RFC 7118 §5); both need `credentials`. */
+  tls?: number;
+  wss?: number;
+  /** The certificate and key the TLS and WSS listeners present. */
+  credentials?: TlsServerCredentials;
   tap?: SipTap;
   /** Caps and timeouts of the TCP and WebSocket connections peers open (defaultConnectionLimits otherwise). */
   connectionLimits?: Partial<ConnectionLimits>;
@@ -51,7 +59,7 @@ export class ServerTransports {
   /** Admission and timeouts of accepted connections, TCP and WebSocket together; refusals count in `rejects`. */
   readonly gate: ConnectionGate;
   private udp?: SipDatagramSocket;
-  private readonly listeners: Partial<Record<'tcp' | 'ws', SipListener>> = {};
+  private readonly listeners: Partial<Record<SipStreamTransport, SipListener>> = {};
   private readonly connections = new Map<string, SipConnection>();
 
   private constructor(private readonly options: ServerTransportsOptions) {
@@ -70,12 +78,11 @@ export class ServerTransports {
         transports.udp = await sockets.bindUdp({ address: options.address, port: options.udp });
         transports.udp.onMessage = (data, remote) => transports.receive(data, { transport: 'udp', remote }, transports.udp!.local);
       }
-      const listenerOptions = { gate: transports.gate, onError: (code: string) => transports.rejects.count(code) };
-      if (options.tcp !== undefined) {
-        transports.listeners.tcp = await sockets.listen('tcp', { address: options.address, port: options.tcp }, (c) => transports.adopt(c), listenerOptions);
-      }
-      if (options.ws !== undefined) {
-        transports.listeners.ws = await sockets.listen('ws', { address: options.address, port: options.ws }, (c) => transports.adopt(c), listenerOptions);
+      const listenerOptions = { gate: transports.gate, onError: (code: string) => transports.rejects.count(code), ...(options.credentials ? { tls: options.credentials } : {}) };
+      for (const transport of ['tcp', 'ws', 'tls', 'wss'] as const) {
+        const port = options[transport];
+        if (port === undefined) continue;
+        transports.listeners[transport] = await sockets.listen(transport, { address: options.address, port }, (c) => transports.adopt(c), listenerOptions);
       }
     } catch (error) {
       await transports.close();
@@ -89,12 +96,19 @@ export class ServerTransports {
     return transport === 'udp' ? this.udp?.local : this.listeners[transport]?.local;
   }
 
-  get ports(): { udp?: number; tcp?: number; ws?: number } {
-    const out: { udp?: number; tcp?: number; ws?: number } = {};
+  get ports(): ServerPorts {
+    const out: ServerPorts = {};
     if (this.udp) out.udp = this.udp.local.port;
-    if (this.listeners.tcp) out.tcp = this.listeners.tcp.local.port;
-    if (this.listeners.ws) out.ws = this.listeners.ws.local.port;
+    for (const transport of ['tcp', 'ws', 'tls', 'wss'] as const) {
+      const listener = this.listeners[transport];
+      if (listener) out[transport] = listener.local.port;
+    }
     return out;
+  }
+
+  /** Whether `port` is one we listen on, whatever the transport. */
+  isOurPort(port: number): boolean {
+    return Object.values(this.ports).includes(port);
   }
 
   /** Accepted connections held, and the limits they are held to. */
@@ -114,7 +128,10 @@ export class ServerTransports {
     return undefined;
   }
 
-  /** Send over the given hop; TCP opens a connection when none exists, WebSocket cannot (the client must). */
+  /**
+   * Send over the given hop; TCP opens a connection when none exists. WebSocket cannot (the client must), and neither
+   * do TLS and WSS: the lab reaches a TLS peer only over the flow it opened (it has no name to check a peer by).
+   */
   async send(raw: string, hop: Hop): Promise<void> {
     if (hop.transport === 'udp') {
       if (!this.udp) throw new Error('no UDP listener');
@@ -137,7 +154,7 @@ export class ServerTransports {
     const closing = [...this.connections.values()].map((connection) => connection.close());
     this.connections.clear();
     await Promise.all(closing);
-    await Promise.all([this.udp?.close(), this.listeners.tcp?.close(), this.listeners.ws?.close()]);
+    await Promise.all([this.udp?.close(), ...Object.values(this.listeners).map((listener) => listener.close())]);
   }
 
   private adopt(connection: SipConnection): void {

@@ -1,6 +1,7 @@
 import type { ConnectionGateSnapshot, ConnectionLimits } from '../../core/sip/transport/connection-gate.js';
 import type { SipTap } from '../../core/sip/transport/message-tap.js';
 import type { SipSockets } from '../../core/sip/transport/sip-sockets.js';
+import type { TlsServerCredentials } from '../../core/sip/transport/stream-listeners.js';
 import { defaultSipTimers, type SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { DigestAuthenticator } from './digest-auth.js';
 import { Registrar, type Binding, type RegistrarLimits, type RegistrarRefusal } from './registrar.js';
@@ -8,7 +9,7 @@ import { ConversionServer, type ConversionServerOptions } from '../conversion/co
 import type { ConversionCounters } from '../conversion/conversion-server.js';
 import type { ConversionRecord } from '../conversion/conversion-table.js';
 import { composeHooks, SipProxy, type ProxyCounters, type ProxyHooks, type SipProxyOptions } from './sip-proxy.js';
-import { ServerTransports } from './server-transports.js';
+import { ServerTransports, type ServerPorts } from './server-transports.js';
 import { NatHelper, type NatHelperCounters } from './nat-helper.js';
 import type { PoolKeys } from '../../core/signing/sealed-key.js';
 import { HeaderSigning, type HeaderSigningOptions, type HeaderSigningSnapshot } from '../signing/header-signing.js';
@@ -21,6 +22,11 @@ export interface SipLabServerOptions {
   udp?: number;
   tcp?: number;
   ws?: number;
+  /** SIP over TLS and secure WebSocket listeners (off unless given); both need `credentials`. */
+  tls?: number;
+  wss?: number;
+  /** The certificate and key the TLS and WSS listeners present (lab/tls-certificate.ts makes the lab's own). */
+  credentials?: TlsServerCredentials;
   /** Extra host names that mean "this server" in Request-URIs. */
   domains?: string[];
   /** Other lab servers by the domain they serve (see SipProxyOptions.peers). */
@@ -58,7 +64,7 @@ export interface SipLabServerOptions {
 
 export interface SipLabServerSnapshot {
   address: string;
-  ports: { udp?: number; tcp?: number; ws?: number };
+  ports: ServerPorts;
   bindings: Array<{ user: string; contact: string; transport: string; source: string; expiresInS: number }>;
   counters: ProxyCounters;
   /** What the sockets threw away or refused, by code: parse errors, and connections over a cap or timed out. */
@@ -99,6 +105,9 @@ export class SipLabServer {
       ...(options.udp !== undefined ? { udp: options.udp } : {}),
       ...(options.tcp !== undefined ? { tcp: options.tcp } : {}),
       ...(options.ws !== undefined ? { ws: options.ws } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.wss !== undefined ? { wss: options.wss } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
       incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
@@ -142,7 +151,7 @@ export class SipLabServer {
     return new SipLabServer(address, transports, registrar, proxy, conversion, signing, tamperer, nat);
   }
 
-  get ports(): { udp?: number; tcp?: number; ws?: number } {
+  get ports(): ServerPorts {
     return this.transports.ports;
   }
 

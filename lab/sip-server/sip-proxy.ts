@@ -17,7 +17,7 @@ import {
   type SipUri,
   type Via,
 } from '../../core/sip/message/index.js';
-import { viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import { defaultPort, viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { responseDestination, stampReceived } from '../../core/sip/transport/via-routing.js';
 import { ClientTransaction } from './client-transaction.js';
@@ -557,9 +557,10 @@ export class SipProxy {
     if (peer) return { transport: peer.transport ?? 'udp', remote: { address: peer.address, port: peer.port } };
     if (isIP(bareHost(uri.host)) === 0) return undefined;
     const transport = (uriTransport(uri) ?? 'udp') as SipTransportKind;
-    const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? (transport === 'ws' ? 80 : 5060) };
-    const connection = transport === 'udp' ? undefined : this.options.transports.findConnection(transport, remote);
-    return connection ? { transport, remote, connectionId: connection.id } : { transport: transport === 'ws' || transport === 'tcp' ? transport : 'udp', remote };
+    const known = ['udp', 'tcp', 'ws', 'tls', 'wss'].includes(transport) ? transport : 'udp';
+    const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? defaultPort(known) };
+    const connection = known === 'udp' ? undefined : this.options.transports.findConnection(known, remote);
+    return connection ? { transport: known, remote, connectionId: connection.id } : { transport: known, remote };
   }
 
   /**
@@ -568,15 +569,12 @@ export class SipProxy {
    */
   isOurs(uri: SipUri): boolean {
     if (!this.domains.has(bareHost(uri.host).toLowerCase())) return false;
-    if (uri.port === undefined) return true;
-    const ports = this.options.transports.ports;
-    return uri.port === ports.udp || uri.port === ports.tcp || uri.port === ports.ws;
+    return uri.port === undefined || this.options.transports.isOurPort(uri.port);
   }
 
   isOurVia(host: string, port: number | undefined): boolean {
     if (!this.domains.has(bareHost(host).toLowerCase())) return false;
-    const ports = this.options.transports.ports;
-    return port === undefined || port === ports.udp || port === ports.tcp || port === ports.ws;
+    return port === undefined || this.options.transports.isOurPort(port);
   }
 
   private send(raw: string, hop: Hop): void {

@@ -50,6 +50,7 @@ const en = {
   error_INVALID_TARGET: 'That is not a number or address we can dial',
   error_REGISTER_FAILED: 'The server refused the registration',
   error_TRANSPORT_FAILED: 'The server cannot be reached',
+  error_TLS_FAILED: 'The server could not be verified: the secure connection was refused, nothing was sent in the clear',
   error_CALL_FAILED: 'The call failed',
   error_INTERNAL: 'Something went wrong',
   // History search and the diagnostics pane (support staff).
@@ -196,6 +197,7 @@ const ja: Record<StringKey, string> = {
   error_INVALID_TARGET: 'ダイヤルできない番号またはアドレスです',
   error_REGISTER_FAILED: 'サーバーが登録を拒否しました',
   error_TRANSPORT_FAILED: 'サーバーに接続できません',
+  error_TLS_FAILED: 'サーバーを検証できません。暗号化接続を中止しました（平文では何も送信していません）',
   error_CALL_FAILED: '発信に失敗しました',
   error_INTERNAL: '問題が発生しました',
   search: '通話の検索',

@@ -13,6 +13,9 @@ const config = path.resolve(import.meta.dirname, '../../deploy/kamailio/kamailio
  * on one port, WebSocket on another. Started in the foreground and stopped by its PID.
  */
 export class KamailioServer {
+  /** With `tls`: the SIP over TLS port and the secure WebSocket port. */
+  tlsPorts?: { tls: number; wss: number };
+
   private constructor(
     readonly child: Child,
     readonly port: number,
@@ -21,18 +24,30 @@ export class KamailioServer {
     readonly dir: string,
   ) {}
 
-  static async start(options: { config?: string; defines?: string[] } = {}): Promise<KamailioServer> {
-    const port = await freePort();
-    let wsPort = await freePort();
-    while (wsPort === port) wsPort = await freePort();
+  /** `tls`: also listen for SIP over TLS and secure WebSocket with this certificate (WITH_TLS in kamailio.cfg). */
+  static async start(options: { config?: string; defines?: string[]; tls?: { certFile: string; keyFile: string } } = {}): Promise<KamailioServer> {
+    const taken = new Set<number>();
+    const port = async (): Promise<number> => {
+      let p = await freePort();
+      while (taken.has(p)) p = await freePort();
+      taken.add(p);
+      return p;
+    };
+    const sipPort = await port();
+    const wsPort = await port();
+    const tlsPorts = options.tls ? { tls: await port(), wss: await port() } : undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
     const args = [
       '-f', options.config ?? config, '-DD', '-E', '-Y', dir, '-w', dir,
-      '-l', `udp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${port}`, '-l', `tcp:127.0.0.1:${wsPort}`,
+      '-l', `udp:127.0.0.1:${sipPort}`, '-l', `tcp:127.0.0.1:${sipPort}`, '-l', `tcp:127.0.0.1:${wsPort}`,
+      ...(tlsPorts && options.tls
+        ? ['-l', `tls:127.0.0.1:${tlsPorts.tls}`, '-l', `tls:127.0.0.1:${tlsPorts.wss}`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${options.tls.certFile}"`, '-A', `TLS_KEY="${options.tls.keyFile}"`]
+        : []),
       ...(options.defines ?? []).flatMap((d) => ['-A', d]),
     ];
     const child = Child.start('kamailio', args, { cwd: dir });
-    const server = new KamailioServer(child, port, wsPort, dir);
+    const server = new KamailioServer(child, sipPort, wsPort, dir);
+    if (tlsPorts) server.tlsPorts = tlsPorts;
     try {
       await server.waitReady();
     } catch (error) {
@@ -46,12 +61,15 @@ export class KamailioServer {
    * Kamailio inside a namespace of a test's topology, listening on `address` (UDP and TCP on 5060, WebSocket on 8080);
    * ready once it answers OPTIONS asked from inside that namespace.
    */
-  static async startIn(topology: NetnsTopology, role: string, address: string): Promise<KamailioServer> {
+  static async startIn(topology: NetnsTopology, role: string, address: string, options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<KamailioServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kamailio-'));
     const host = address.includes(':') ? `[${address}]` : address;
     const args = ['-f', config, '-DD', '-E', '-Y', dir, '-w', dir, '-l', `udp:${host}:5060`, '-l', `tcp:${host}:5060`, '-l', `tcp:${host}:8080`];
+    // with TLS: SIP over TLS on 5061 and secure WebSocket on 8443 (WITH_TLS in kamailio.cfg)
+    if (options.tls) args.push('-l', `tls:${host}:5061`, '-l', `tls:${host}:8443`, '-A', 'WITH_TLS', '-A', `TLS_CERT="${options.tls.certFile}"`, '-A', `TLS_KEY="${options.tls.keyFile}"`);
     const child = new Child(topology.spawn(role, 'kamailio', args, { cwd: dir }), dir);
     const server = new KamailioServer(child, 5060, 8080, dir);
+    if (options.tls) server.tlsPorts = { tls: 5061, wss: 8443 };
     const probe = `
       const s = require('node:dgram').createSocket('${address.includes(':') ? 'udp6' : 'udp4'}');
       let n = 0;
@@ -72,11 +90,12 @@ export class KamailioServer {
     return server;
   }
 
-  get servers(): { udp: string; tcp: string; ws: string } {
+  get servers(): { udp: string; tcp: string; ws: string; tls?: string; wss?: string } {
     return {
       udp: `sip:127.0.0.1:${this.port};transport=udp`,
       tcp: `sip:127.0.0.1:${this.port};transport=tcp`,
       ws: `sip:127.0.0.1:${this.wsPort};transport=ws`,
+      ...(this.tlsPorts ? { tls: `sip:127.0.0.1:${this.tlsPorts.tls};transport=tls`, wss: `sip:127.0.0.1:${this.tlsPorts.wss};transport=wss` } : {}),
     };
   }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatEndpoint, type Endpoint } from '../../core/sip/transport/endpoint.js';
+import { formatEndpoint, type Endpoint, type SipStreamTransport } from '../../core/sip/transport/endpoint.js';
 import { newConnectionId, type SipConnection } from '../../core/sip/transport/sip-connection.js';
 import type { SipDatagramSocket, SipSockets } from '../../core/sip/transport/sip-sockets.js';
 import type { SipListener } from '../../core/sip/transport/stream-listeners.js';
@@ -37,7 +37,8 @@ export class MemoryNetwork implements SipSockets {
     return socket;
   }
 
-  async listen(transport: 'tcp' | 'ws', local: Endpoint, onConnection: (connection: SipConnection) => void): Promise<SipListener> {
+  async listen(transport: SipStreamTransport, local: Endpoint, onConnection: (connection: SipConnection) => void): Promise<SipListener> {
+    if (transport !== 'tcp' && transport !== 'ws') throw noTls(transport);
     const port = local.port === 0 ? this.freePort(local.address, (key) => this.streamPorts.has(key) || this.listeners.has(key)) : local.port;
     const endpoint = { address: local.address, port };
     const key = formatEndpoint(endpoint);
@@ -58,7 +59,8 @@ export class MemoryNetwork implements SipSockets {
     };
   }
 
-  async connect(transport: 'tcp' | 'ws', remote: Endpoint, local?: Partial<Endpoint>): Promise<SipConnection> {
+  async connect(transport: SipStreamTransport, remote: Endpoint, local?: Partial<Endpoint>): Promise<SipConnection> {
+    if (transport !== 'tcp' && transport !== 'ws') throw noTls(transport);
     const listener = this.listeners.get(formatEndpoint(remote)) ?? this.listeners.get(formatEndpoint({ address: wildcard(remote.address), port: remote.port }));
     if (!listener || listener.transport !== transport) throw socketError('ECONNREFUSED', `connect ${formatEndpoint(remote)}`);
     const address = local?.address ?? (await this.sourceAddressFor(remote.address));
@@ -174,4 +176,9 @@ class MemoryConnection implements SipConnection {
     this.#release();
     setImmediate(() => this.onClose());
   }
+}
+
+/** TLS is not imitated in memory: a test of TLS or WSS uses real sockets on loopback (and real certificates). */
+function noTls(transport: string): Error {
+  return new Error(`the in-memory network carries no ${transport}: test TLS and WSS on real sockets`);
 }

@@ -1,7 +1,20 @@
 import { isIP } from 'node:net';
 
-/** The SIP transports Veilphone speaks. */
-export type SipTransportKind = 'udp' | 'tcp' | 'ws';
+/** The SIP transports Veilphone speaks: TLS is RFC 3261 §26.2 over TCP, WSS is RFC 7118 over TLS. */
+export type SipTransportKind = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
+
+/** A connection-oriented transport: one SIP connection carries the flow. */
+export type SipStreamTransport = Exclude<SipTransportKind, 'udp'>;
+
+/** Whether a transport encrypts the hop to the next SIP element (TLS, WSS). */
+export function isSecureTransport(kind: string): kind is 'tls' | 'wss' {
+  return kind === 'tls' || kind === 'wss';
+}
+
+/** The port a URI without one means (RFC 3261 §19.1.2: 5060, 5061 for TLS; RFC 7118 §5: 80 and 443 for WebSocket). */
+export function defaultPort(kind: SipTransportKind): number {
+  return kind === 'tls' ? 5061 : kind === 'ws' ? 80 : kind === 'wss' ? 443 : 5060;
+}
 
 /** An address and port, as a socket sees them (IPv6 without brackets). */
 export interface Endpoint {
@@ -19,8 +32,8 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 }
 
 /** The Via transport token of a transport (RFC 3261 §20.42, RFC 7118 §5.2). */
-export function viaTransportToken(kind: SipTransportKind): 'UDP' | 'TCP' | 'WS' {
-  return kind === 'udp' ? 'UDP' : kind === 'tcp' ? 'TCP' : 'WS';
+export function viaTransportToken(kind: SipTransportKind): 'UDP' | 'TCP' | 'WS' | 'TLS' | 'WSS' {
+  return kind.toUpperCase() as 'UDP' | 'TCP' | 'WS' | 'TLS' | 'WSS';
 }
 
 /** IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as plain IPv4, so one peer has one name. */

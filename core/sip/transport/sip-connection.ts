@@ -1,4 +1,5 @@
 import type { Endpoint, SipTransportKind } from './endpoint.js';
+import type { TlsSessionInfo } from './tls-trust.js';
 
 /**
  * One connection-oriented flow (a TCP connection or a WebSocket) carrying whole SIP messages, whichever side
@@ -10,6 +11,8 @@ export interface SipConnection {
   readonly local: Endpoint;
   readonly remote: Endpoint;
   readonly closed: boolean;
+  /** TLS and WSS: the session (version, cipher, the peer's certificate fingerprint when it has one). */
+  readonly tls?: TlsSessionInfo;
   send(message: string): Promise<void>;
   /**
    * Close, and resolve once the connection is closed at both ends (the peer's FIN seen), or after `graceMs` by a reset:

@@ -3,6 +3,7 @@ import type { Endpoint, SipTransportKind } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
 import { osSockets, type SipDatagramSocket, type SipSockets } from './sip-sockets.js';
 import { TcpSipConnection } from './tcp-connection.js';
+import type { TlsClientSettings, TlsSessionInfo } from './tls-trust.js';
 
 /**
  * What one phone identity talks through: a bound UDP socket, or one TCP/WebSocket connection to its server
@@ -24,6 +25,8 @@ export interface SipFlow {
   onClose: (error?: Error) => void;
   close(): Promise<void>;
   readonly connected: boolean;
+  /** The TLS session of a TLS or WSS flow (version, cipher, the server's fingerprint). */
+  readonly tls?: TlsSessionInfo;
 }
 
 export interface FlowOptions {
@@ -31,6 +34,8 @@ export interface FlowOptions {
   incompleteMessageMs?: number;
   /** TCP: a connection to the Contact's listener refused or timed out, by code. */
   onRefused?: (code: string) => void;
+  /** TLS and WSS: how the server is checked (required for them). */
+  tls?: TlsClientSettings;
 }
 
 export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, sockets: SipSockets = osSockets, options: FlowOptions = {}): Promise<SipFlow> {
@@ -40,7 +45,7 @@ export async function openFlow(transport: SipTransportKind, local: Endpoint, ser
     if (flow.serverConnection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) flow.serverConnection.incompleteMessageMs = options.incompleteMessageMs;
     return flow;
   }
-  const connection = await sockets.connect(transport, server, local);
+  const connection = await sockets.connect(transport, server, local, options.tls);
   if (connection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) connection.incompleteMessageMs = options.incompleteMessageMs;
   return new ConnectionFlow(connection);
 }
@@ -84,6 +89,10 @@ class ConnectionFlow implements SipFlow {
 
   get local(): Endpoint {
     return this.connection.local;
+  }
+
+  get tls(): TlsSessionInfo | undefined {
+    return this.connection.tls;
   }
 
   get connected(): boolean {

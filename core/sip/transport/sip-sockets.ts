@@ -1,8 +1,10 @@
 import { sourceAddressFor } from '../local-address.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, SipStreamTransport } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
-import { listenTcp, listenWs, type SipListener, type StreamListenerOptions } from './stream-listeners.js';
+import { listenTcp, listenTls, listenWs, listenWss, type SipListener, type StreamListenerOptions } from './stream-listeners.js';
 import { TcpSipConnection } from './tcp-connection.js';
+import { TlsError } from './tls-error.js';
+import type { TlsClientSettings } from './tls-trust.js';
 import { UdpSipSocket } from './udp-socket.js';
 import { WsSipConnection } from './ws-connection.js';
 
@@ -21,10 +23,16 @@ export interface SipDatagramSocket {
  */
 export interface SipSockets {
   bindUdp(local: Endpoint): Promise<SipDatagramSocket>;
-  /** Open a TCP or WebSocket connection to `remote`, optionally from a fixed local address and port. */
-  connect(transport: 'tcp' | 'ws', remote: Endpoint, local?: Partial<Endpoint>): Promise<SipConnection>;
-  /** Listen for TCP or WebSocket connections; `options` admit and time them (the OS's listeners; a test's may ignore them). */
-  listen(transport: 'tcp' | 'ws', local: Endpoint, onConnection: (connection: SipConnection) => void, options?: StreamListenerOptions): Promise<SipListener>;
+  /**
+   * Open a TCP, TLS, WebSocket or secure WebSocket connection to `remote`, optionally from a fixed local address and
+   * port; TLS and WSS check the server with `tls` (required for them) and fail with a TlsError.
+   */
+  connect(transport: SipStreamTransport, remote: Endpoint, local?: Partial<Endpoint>, tls?: TlsClientSettings): Promise<SipConnection>;
+  /**
+   * Listen for connections; `options` admit and time them (the OS's listeners; a test's may ignore them) and give TLS
+   * and WSS listeners their certificate.
+   */
+  listen(transport: SipStreamTransport, local: Endpoint, onConnection: (connection: SipConnection) => void, options?: StreamListenerOptions): Promise<SipListener>;
   /** The local address this host would use to reach `remote`. */
   sourceAddressFor(remote: string, port?: number): Promise<string>;
 }
@@ -32,7 +40,17 @@ export interface SipSockets {
 /** The operating system's sockets. */
 export const osSockets: SipSockets = {
   bindUdp: (local) => UdpSipSocket.bind(local),
-  connect: (transport, remote, local) => (transport === 'tcp' ? TcpSipConnection.connect(remote, local) : WsSipConnection.connect(remote, local)),
-  listen: (transport, local, onConnection, options) => (transport === 'tcp' ? listenTcp(local, onConnection, options) : listenWs(local, onConnection, options)),
+  connect: (transport, remote, local, tls) => {
+    if (transport === 'tcp') return TcpSipConnection.connect(remote, local);
+    if (transport === 'ws') return WsSipConnection.connect(remote, local);
+    // never a secure transport without its checks (and never cleartext instead)
+    if (!tls) return Promise.reject(new TlsError('HANDSHAKE_FAILED', `a ${transport} connection needs TLS settings (the server name and how to trust it)`));
+    return transport === 'tls' ? TcpSipConnection.connectTls(remote, local, tls) : WsSipConnection.connectSecure(remote, local, tls);
+  },
+  listen: (transport, local, onConnection, options = {}) => {
+    if (transport === 'tcp') return listenTcp(local, onConnection, options);
+    if (transport === 'ws') return listenWs(local, onConnection, options);
+    return transport === 'tls' ? listenTls(local, onConnection, options) : listenWss(local, onConnection, options);
+  },
   sourceAddressFor: (remote, port) => sourceAddressFor(remote, port),
 };

@@ -4,6 +4,7 @@ import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js'
 import { redactTrace } from '../../calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
 import type { SipFlow } from './sip-flow.js';
+import type { TlsSessionInfo } from './tls-trust.js';
 import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
@@ -84,6 +85,11 @@ export class SipJsTransport implements Transport {
 
   get stateChange(): Emitter<TransportState> {
     return this.stateEmitter;
+  }
+
+  /** The TLS session of the current flow (TLS, WSS). */
+  get tls(): TlsSessionInfo | undefined {
+    return this.flow?.tls;
   }
 
   get local(): Endpoint {

@@ -1,13 +1,18 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { SipParseError } from '../message/index.js';
-import { normalizeAddress, type Endpoint } from './endpoint.js';
+import { formatEndpoint, normalizeAddress, type Endpoint } from './endpoint.js';
 import { closeGraceMs, newConnectionId, type SipConnection } from './sip-connection.js';
 import { StreamFramer } from './stream-framer.js';
+import { TlsError, tlsErrorFrom } from './tls-error.js';
+import { checkPeer, tlsClientOptions, type TlsClientSettings, type TlsSessionInfo } from './tls-trust.js';
 
-/** SIP over one TCP connection (RFC 3261 §18), framed by Content-Length. */
+/**
+ * SIP over one TCP connection (RFC 3261 §18), framed by Content-Length; or over TLS on TCP (RFC 3261 §26.2), the
+ * same framing, CRLF keep-alives and reuse inside the encryption.
+ */
 export class TcpSipConnection implements SipConnection {
-  readonly id = newConnectionId('tcp');
-  readonly transport = 'tcp' as const;
+  readonly id: string;
   readonly local: Endpoint;
   readonly remote: Endpoint;
   closed = false;
@@ -27,7 +32,15 @@ export class TcpSipConnection implements SipConnection {
   incompleteMessageMs = 32_000;
   private incompleteTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly socket: net.Socket) {
+  constructor(
+    private readonly socket: net.Socket,
+    readonly transport: 'tcp' | 'tls' = 'tcp',
+    /** The TLS session, on a TLS connection. */
+    readonly tls?: TlsSessionInfo,
+    /** Under TLS, the TCP socket itself (the one a reset goes to). */
+    private readonly raw?: net.Socket,
+  ) {
+    this.id = newConnectionId(transport);
     this.gone = new Promise((resolve) => socket.once('close', () => resolve()));
     this.local = { address: normalizeAddress(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
     this.remote = { address: normalizeAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
@@ -61,25 +74,57 @@ export class TcpSipConnection implements SipConnection {
   }
 
   /** Open a connection to `remote`, optionally from a fixed local address and port (a leased port). */
-  static connect(remote: Endpoint, local?: Partial<Endpoint>, timeoutMs = 5000): Promise<TcpSipConnection> {
-    return new Promise((resolve, reject) => {
-      const options: net.NetConnectOpts = { host: remote.address, port: remote.port };
-      if (local?.address) options.localAddress = local.address;
-      if (local?.port) options.localPort = local.port;
-      const socket = net.connect(options);
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`TCP connect to ${remote.address}:${remote.port} timed out`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve(new TcpSipConnection(socket));
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+  static async connect(remote: Endpoint, local?: Partial<Endpoint>, timeoutMs = 5000): Promise<TcpSipConnection> {
+    return new TcpSipConnection(await connectSocket(remote, local, timeoutMs));
+  }
+
+  /**
+   * Open a TLS connection to `remote` (optionally from a fixed local address and port) and check the server as the
+   * settings say; a failure is a TlsError, never a connection in the clear. The whole handshake must finish within
+   * `handshakeTimeoutMs`, so a server that accepts and then stalls cannot hold the phone.
+   */
+  static connectTls(remote: Endpoint, local: Partial<Endpoint> | undefined, settings: TlsClientSettings, connectTimeoutMs = 5000): Promise<TcpSipConnection> {
+    const server = `${settings.serverName} (${formatEndpoint(remote)})`;
+    let options: tls.ConnectionOptions;
+    try {
+      options = tlsClientOptions(settings);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return connectSocket(remote, local, connectTimeoutMs).then(
+      (raw) =>
+        new Promise<TcpSipConnection>((resolve, reject) => {
+          // The TCP socket is ours (not tls.connect's own), so a close can reset it: no FIN is resent from an address
+          // the phone has discarded (TLSSocket itself cannot be reset).
+          const socket = tls.connect({ ...options, socket: raw });
+          const handshakeMs = settings.handshakeTimeoutMs ?? connectTimeoutMs;
+          let settled = false;
+          const fail = (error: Error): void => {
+            clearTimeout(timer);
+            if (settled) return;
+            settled = true;
+            if (!raw.destroyed) raw.resetAndDestroy();
+            reject(error);
+          };
+          const onError = (error: Error): void => fail(tlsErrorFrom(error, server));
+          const timer = setTimeout(() => fail(new TlsError('HANDSHAKE_TIMEOUT', `${server} accepted the connection but did not finish the TLS handshake within ${handshakeMs} ms`)), handshakeMs);
+          socket.once('secureConnect', () => {
+            let session: TlsSessionInfo;
+            try {
+              session = checkPeer(socket, settings, server);
+            } catch (error) {
+              fail(error as Error);
+              return;
+            }
+            clearTimeout(timer);
+            if (settled) return;
+            settled = true;
+            socket.off('error', onError);
+            resolve(new TcpSipConnection(socket, 'tls', session, raw));
+          });
+          socket.on('error', onError);
+        }),
+    );
   }
 
   send(message: string): Promise<void> {
@@ -95,7 +140,7 @@ export class TcpSipConnection implements SipConnection {
     const outcome = await Promise.race([this.gone, late]);
     clearTimeout(timer);
     if (outcome === 'late') {
-      this.socket.resetAndDestroy(); // RST: nothing is retransmitted from this address afterwards
+      (this.raw ?? this.socket).resetAndDestroy(); // RST: nothing is retransmitted from this address afterwards
       await this.gone;
     }
   }
@@ -121,4 +166,28 @@ export class TcpSipConnection implements SipConnection {
     this.closed = true;
     this.onClose(error);
   }
+}
+
+/** A TCP connection to `remote`, optionally from a fixed local address and port. */
+function connectSocket(remote: Endpoint, local: Partial<Endpoint> | undefined, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const options: net.NetConnectOpts = { host: remote.address, port: remote.port };
+    if (local?.address) options.localAddress = local.address;
+    if (local?.port) options.localPort = local.port;
+    const socket = net.connect(options);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`TCP connect to ${formatEndpoint(remote)} timed out`));
+    }, timeoutMs);
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    socket.once('error', onError);
+  });
 }

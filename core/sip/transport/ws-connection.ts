@@ -1,16 +1,18 @@
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import WebSocket from 'ws';
-import { normalizeAddress, type Endpoint } from './endpoint.js';
+import { formatEndpoint, normalizeAddress, type Endpoint } from './endpoint.js';
 import { closeGraceMs, newConnectionId, type SipConnection } from './sip-connection.js';
+import { TlsError, tlsErrorFrom } from './tls-error.js';
+import { checkPeer, tlsClientOptions, type TlsClientSettings, type TlsSessionInfo } from './tls-trust.js';
 
 /** RFC 7118 §4.1: the WebSocket subprotocol for SIP. */
 export const sipSubprotocol = 'sip';
 export const maxWsMessageBytes = 65_536;
 
-/** SIP over one WebSocket (RFC 7118): one SIP message per WebSocket message. */
+/** SIP over one WebSocket (RFC 7118): one SIP message per WebSocket message; over TLS for WSS (RFC 7118 §5). */
 export class WsSipConnection implements SipConnection {
-  readonly id = newConnectionId('ws');
-  readonly transport = 'ws' as const;
+  readonly id: string;
   closed = false;
   rejectCode?: string;
   onMessage: (data: Buffer) => void = () => undefined;
@@ -20,7 +22,13 @@ export class WsSipConnection implements SipConnection {
     private readonly socket: WebSocket,
     readonly local: Endpoint,
     readonly remote: Endpoint,
+    readonly transport: 'ws' | 'wss' = 'ws',
+    /** The TLS session, on a secure WebSocket. */
+    readonly tls?: TlsSessionInfo,
+    /** Under TLS, the TCP socket itself (the one a reset goes to: a TLS socket cannot be reset). */
+    private readonly raw?: Socket,
   ) {
+    this.id = newConnectionId(transport);
     socket.on('message', (data: WebSocket.RawData) => {
       this.onMessage(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer));
     });
@@ -56,6 +64,79 @@ export class WsSipConnection implements SipConnection {
     });
   }
 
+  /**
+   * Connect to `wss://host:port/` (RFC 7118 §5) and check the server as the settings say before a SIP message is sent;
+   * a failure is a TlsError, never a WebSocket in the clear. `timeoutMs` bounds the TCP, TLS and HTTP handshakes.
+   */
+  static connectSecure(remote: Endpoint, local: Partial<Endpoint> | undefined, settings: TlsClientSettings, timeoutMs = 5000): Promise<WsSipConnection> {
+    const host = remote.address.includes(':') ? `[${remote.address}]` : remote.address;
+    const server = `${settings.serverName} (${formatEndpoint(remote)})`;
+    let tlsOptions: tls.ConnectionOptions;
+    try {
+      tlsOptions = tlsClientOptions(settings);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      let raw: Socket | undefined;
+      let secured: tls.TLSSocket | undefined;
+      let settled = false;
+      const limitMs = settings.handshakeTimeoutMs ?? timeoutMs;
+      const options: WebSocket.ClientOptions = {
+        maxPayload: maxWsMessageBytes,
+        ...(tlsOptions as WebSocket.ClientOptions),
+        // Our own TCP socket under TLS, from the leased address and port, so a close can reset it.
+        createConnection: ((connectOptions: tls.ConnectionOptions) => {
+          raw = net.connect({ host: remote.address, port: remote.port, ...(local?.address ? { localAddress: local.address } : {}), ...(local?.port ? { localPort: local.port } : {}) });
+          const socket = tls.connect({ ...connectOptions, ...tlsOptions, socket: raw });
+          socket.once('secureConnect', () => (secured = socket));
+          return socket;
+        }) as unknown as WebSocket.ClientOptions['createConnection'],
+      };
+      const socket = new WebSocket(`wss://${host}:${remote.port}/`, sipSubprotocol, options);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        socket.removeAllListeners('open');
+        if (raw && !raw.destroyed) raw.resetAndDestroy();
+        socket.terminate();
+        reject(error);
+      };
+      // One bound on TCP, TLS and the HTTP upgrade together: a server that accepts and stalls cannot hold the phone.
+      const timer = setTimeout(() => {
+        if (raw === undefined || raw.connecting) fail(new Error(`TCP connect to ${formatEndpoint(remote)} timed out`));
+        else if (!secured) fail(new TlsError('HANDSHAKE_TIMEOUT', `${server} accepted the connection but did not finish the TLS handshake within ${limitMs} ms`));
+        else fail(new Error(`${server} did not answer the WebSocket upgrade within ${limitMs} ms`));
+      }, limitMs);
+      socket.once('open', () => {
+        const tlsSocket = (socket as unknown as { _socket: tls.TLSSocket })._socket;
+        let session: TlsSessionInfo;
+        try {
+          session = checkPeer(tlsSocket, settings, server);
+        } catch (error) {
+          fail(error as Error);
+          return;
+        }
+        if (socket.protocol !== sipSubprotocol) {
+          fail(new Error(`server at ${host}:${remote.port} did not accept the "sip" subprotocol`));
+          return;
+        }
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        socket.off('error', onError);
+        const localEnd = { address: normalizeAddress(raw?.localAddress ?? ''), port: raw?.localPort ?? 0 };
+        resolve(new WsSipConnection(socket, localEnd, remote, 'wss', session, raw));
+      });
+      const onError = (error: Error): void => {
+        if (raw === undefined || raw.connecting) return fail(error); // no TCP connection: not a TLS failure
+        fail(secured ? error : tlsErrorFrom(error, server));
+      };
+      socket.on('error', onError);
+    });
+  }
+
   send(message: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`connection ${this.id} is closed`));
     return new Promise((resolve, reject) => this.socket.send(message, (error) => (error ? reject(error) : resolve())));
@@ -70,7 +151,7 @@ export class WsSipConnection implements SipConnection {
     const outcome = await Promise.race([gone, late]);
     clearTimeout(timer);
     if (outcome === 'late') {
-      (this.socket as unknown as { _socket?: Socket })._socket?.resetAndDestroy();
+      (this.raw ?? (this.socket as unknown as { _socket?: Socket })._socket)?.resetAndDestroy();
       this.socket.terminate();
       await gone;
     }
