@@ -15,6 +15,7 @@ export interface LabCommandOptions {
   /** SIP over TLS and secure WebSocket ports; the certificate is kept in `dataDir`. */
   tls?: string;
   wss?: string;
+  /** Where the lab keeps its TLS certificate and its household database. */
   dataDir?: string;
   address: string;
   auth?: boolean;
@@ -41,7 +42,6 @@ export interface LabCommandOptions {
   maxUsers?: string;
   /** Seed 001 rooms, `ROOM=ADDRESSES` (repeatable): a household building; its database goes in `dataDir`. */
   household?: string[];
-  dataDir?: string;
 }
 
 const placements: NetworkPlacement[] = ['caller-server', 'callee-server', 'both', 'carrier', 'off'];
