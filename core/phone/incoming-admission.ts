@@ -106,7 +106,7 @@ export class IncomingAdmission {
       return;
     }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
-    void sip.ring().catch(this.options.failed('ringing (180)'));
+    const ringing = sip.ring().catch(this.options.failed('ringing (180)'));
     if (forward?.when === 'no-answer') {
       const timer = setTimeout(() => {
         if (sip.state === 'incoming') this.forward(account, call);
@@ -116,8 +116,11 @@ export class IncomingAdmission {
     const answer = account.config.answer ?? { kind: 'manual' };
     if (answer.kind === 'auto') {
       const answerNow = (): void => void sip.answer().catch(this.options.failed('answering automatically'));
-      if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
-      else setImmediate(answerNow); // after the 180 went out, without a timer's extra millisecond
+      // only once the 180 is out: a 200 that overtakes it leaves the caller a 180 after the answer (SIPp aborts on it)
+      void ringing.then(() => {
+        if (answer.delayMs) setTimeout(answerNow, answer.delayMs);
+        else setImmediate(answerNow); // without a timer's extra millisecond
+      });
     }
   }
 

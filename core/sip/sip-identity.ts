@@ -137,13 +137,16 @@ export class SipIdentity {
     const local = flow.local;
     const advertised = options.advertisedAddress ?? local.address;
     const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
+    // The pre-loaded Route names the proxy by the address we reach it at: a proxy knows its own address and ports
+    // (RFC 3261 §16.4), not every name that leads to it (the lab resolves no names).
+    const routeTo = (await resolveEndpoints([options.server])).find((e) => isIP(e.address) === isIP(local.address)) ?? options.server;
     const created: { agent?: UserAgent } = {};
     const transportOptions: SipJsTransportOptions = {
       // The option tags sip.js advertises are the ones a Require may name (RFC 3261 §8.2.2.3).
       uas: { ...phoneUasPolicy, supported: () => created.agent?.userAgentCore.configuration.supportedOptionTagsResponse ?? [] },
       flow,
       server: options.server,
-      outboundRoute: outboundProxyRoute(options.server, options.transport),
+      outboundRoute: outboundProxyRoute(routeTo, options.transport),
       reopen: () => openFlow(options.transport, local, options.server, options.sockets, flowOptions),
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
