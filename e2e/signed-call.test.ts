@@ -45,13 +45,14 @@ describe.skipIf(skip)('a call through the signing lab, inspected in Chromium', (
     expect(await answer.textContent()).toContain('✓ sig');
     await answer.click();
     const rows = pane.locator('table.signatures tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
     const kinds = await rows.locator('td:first-child').allTextContents();
-    expect(kinds.some((k) => k.startsWith('record-route'))).toBe(true);
+    // seed 002 ¶[55]: the proxy removed the Record-Route signature from the answer once it had checked it
+    expect(kinds.some((k) => k.startsWith('record-route'))).toBe(false);
     expect(kinds.some((k) => k.startsWith('route-set-caller'))).toBe(true);
     expect(new Set(await rows.locator('td.verdict').allTextContents())).toEqual(new Set(['valid']));
     const marked = await pane.locator('.raw-message mark.signed-param').allTextContents();
-    expect(marked.some((m) => m.startsWith('vp-sig=1.rr.'))).toBe(true);
+    expect(marked.some((m) => m.startsWith('vp-sig=1.rr.'))).toBe(false);
     expect(marked.some((m) => m.startsWith('vp-rs=1.rsr.'))).toBe(true);
 
     // Alice's own BYE follows the caller route set: its Route carries the signature, and it checks out too.
