@@ -88,6 +88,11 @@ export class ContactBook {
     return contact;
   }
 
+  /** Add every contact in one transaction: one that fails to save leaves the book as it was (vCard import). */
+  saveAll(inputs: readonly ContactInput[], now = Date.now()): Contact[] {
+    return this.db.transaction(() => inputs.map((input) => this.save({ ...input, id: undefined }, now)))();
+  }
+
   remove(id: string): void {
     const result = this.db.prepare('DELETE FROM contacts WHERE id = ?').run(id);
     if (result.changes === 0) throw new ContactBookError('UNKNOWN_CONTACT', `no contact ${id}`);

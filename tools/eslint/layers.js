@@ -22,7 +22,7 @@ export const layers = {
   'core/files': { layers: ['core/files'], node: ['fs', 'path'], packages: [] },
   'core/address': { layers: ['core/api', 'core/address', 'core/files'], node: true, packages: [] },
   'core/lease': { layers: ['core/api', 'core/lease', 'core/files'], node: true, packages: ['zod'] },
-  'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3'] },
+  'core/calllog': { layers: [...coreLower], node: true, packages: ['better-sqlite3', 'ical.js'] },
   'core/phone': { layers: [...coreLower, 'core/phone'], node: true, packages: ['sip.js', 'zod'] },
   'core/scenario': { layers: [...coreLower, 'core/phone', 'core/scenario'], node: true, packages: ['yaml', 'zod'] },
   lab: { layers: [...coreLower, 'lab'], node: true, packages: ['ws'] },

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CallLogStore } from './call-log-store.js';
+import type { ContactVcardError} from './contact-vcard.js';
+import { contactsToVcard, vcardImportLimits, vcardToContacts } from './contact-vcard.js';
+
+const fixture = fs.readFileSync(new URL('../../test/fixtures/vcard/phone-export-3.0.vcf', import.meta.url), 'utf8');
+
+describe('contacts as vCard (RFC 6350, RFC 2426)', () => {
+  it('exports vCard 4.0 and imports it back: names with commas, numbers, SIP addresses as IMPP, labels, flags', () => {
+    const book = CallLogStore.open(':memory:').contacts;
+    book.save({ name: 'Wu, Carol; "C"', numbers: [{ label: 'mobile', number: '090-1234 5678' }, { number: 'sip:carol@example.org' }], anonymous: true }, 1);
+    book.save({ name: 'Bob ' + 'x'.repeat(90), numbers: [{ number: 'bob' }], favourite: true }, 2);
+    const text = contactsToVcard(book.search(''));
+    expect(text).toContain('VERSION:4.0\r\n');
+    expect(text).toContain('IMPP:sip:carol@example.org\r\n');
+    expect(text).toContain('FN:Wu\\, Carol; "C"\r\n');
+    expect(text).toMatch(/\r\n /); // the long name is folded (RFC 6350 §3.2)
+    const back = vcardToContacts(text);
+    expect(back).toEqual(book.search('').map((c) => ({ name: c.name, numbers: c.numbers, anonymous: c.anonymous, favourite: c.favourite })));
+  });
+
+  it('imports a vCard 3.0 file as a phone address book writes it: item1. groups, TYPE=CELL, escaped commas, folded lines', () => {
+    expect(vcardToContacts(fixture)).toEqual([
+      { name: 'Tanaka, Hanako', numbers: [{ label: 'mobile', number: '+81 90-1234-5678' }, { label: 'work', number: '03-1234 5678' }], anonymous: false, favourite: false },
+      { name: 'Bob', numbers: [{ label: 'home', number: '555 0100' }], anonymous: false, favourite: false },
+    ]);
+  });
+
+  it('rejects bad files with a typed error naming the card, and imports nothing', () => {
+    const book = CallLogStore.open(':memory:').contacts;
+    const bad = fixture + 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nobody\r\nEND:VCARD\r\n';
+    const err = (() => {
+      try {
+        book.saveAll(vcardToContacts(bad));
+      } catch (e) {
+        return e as ContactVcardError;
+      }
+      return undefined;
+    })();
+    expect(err).toMatchObject({ code: 'VCARD_INVALID_CARD', message: 'card 3 (Nobody) has no TEL or IMPP' });
+    expect(book.search('')).toEqual([]);
+    expect(() => vcardToContacts('hello')).toThrow(expect.objectContaining({ code: 'VCARD_MALFORMED' }));
+    expect(() => vcardToContacts('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nTEL:1\r\n')).toThrow(expect.objectContaining({ code: 'VCARD_MALFORMED' }));
+    expect(() => vcardToContacts('BEGIN:VCARD\r\nVERSION:2.1\r\nFN:A\r\nTEL:1\r\nEND:VCARD\r\n')).toThrow(expect.objectContaining({ code: 'VCARD_INVALID_CARD', message: expect.stringContaining('card 1 (A): VERSION') }));
+    expect(() => vcardToContacts('BEGIN:VCARD\r\n' + 'x'.repeat(vcardImportLimits.maxBytes))).toThrow(expect.objectContaining({ code: 'VCARD_TOO_LARGE' }));
+    const many = 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:A\r\nTEL:1\r\nEND:VCARD\r\n'.repeat(vcardImportLimits.maxCards + 1);
+    expect(() => vcardToContacts(many)).toThrow(expect.objectContaining({ code: 'VCARD_TOO_LARGE' }));
+  });
+
+  it('saves all imported contacts in one transaction: a failing one rolls the others back', () => {
+    const book = CallLogStore.open(':memory:').contacts;
+    expect(() => book.saveAll([{ name: 'A', numbers: [{ number: '1' }] }, { name: ' ', numbers: [{ number: '2' }] }])).toThrow(expect.objectContaining({ code: 'INVALID_CONTACT' }));
+    expect(book.search('')).toEqual([]);
+    expect(book.saveAll(vcardToContacts(fixture)).map((c) => c.name)).toEqual(['Tanaka, Hanako', 'Bob']);
+  });
+});
