@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Unit and slow tests live beside the code; a `*.slow.test.ts` is a long property test or one that starts processes. */
-const besideTheCode = ['core', 'lab', 'cli', 'electron', 'renderer', 'tools'];
+const besideTheCode = ['core', 'lab', 'cli', 'electron', 'renderer', 'tools', 'bench'];
 
 export default defineConfig({
   test: {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { CapturedSip } from '../test/support/capture-scan.js';
+import { wireTimes } from './wire-timing.js';
+
+const sip = (at: number, srcPort: number, dstPort: number, raw: string): CapturedSip => ({
+  at,
+  src: '127.0.0.1',
+  srcPort,
+  dst: '127.0.0.1',
+  dstPort,
+  raw,
+  callId: /^Call-ID:\s*(\S+)/im.exec(raw)?.[1],
+});
+const invite = (callId: string) => `INVITE sip:bob@127.0.0.1 SIP/2.0\r\nCall-ID: ${callId}\r\nCSeq: 1 INVITE\r\n\r\n`;
+const response = (status: string, callId: string, method = 'INVITE') => `SIP/2.0 ${status}\r\nCall-ID: ${callId}\r\nCSeq: 1 ${method}\r\n\r\n`;
+
+describe('request → final response on the wire', () => {
+  it('times the first INVITE to the 200 on the caller–server leg only', () => {
+    const times = wireTimes(
+      [
+        sip(1000, 6000, 5060, invite('a')),
+        sip(1001, 5060, 7000, invite('a')), // forwarded to the callee: another leg
+        sip(1001.5, 5060, 6000, response('100 Trying', 'a')),
+        sip(1002, 7000, 5060, response('200 OK', 'a')),
+        sip(1500, 6000, 5060, invite('a')), // a retransmission does not restart the clock
+        sip(1003.25, 5060, 6000, response('200 OK', 'a')),
+        sip(2000, 6000, 5060, invite('b')),
+        sip(2004, 5060, 6000, response('200 OK', 'b', 'BYE')), // another transaction's 200
+        sip(2007, 5060, 6000, response('200 OK', 'b')),
+      ].sort((x, y) => x.at - y.at),
+      { serverPort: 5060, method: 'INVITE', status: 200 },
+    );
+    expect(times).toEqual([3.25, 7]);
+  });
+});
