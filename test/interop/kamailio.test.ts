@@ -4,8 +4,25 @@ import { KamailioServer } from '../support/kamailio.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js';
 
-/** The scenarios that mean the same on any registrar (absent-user and digest-auth test the embedded lab's own rules). */
-const scenarios = ['call-udp-tcp', 'call-udp-ws', 'call-tcp-ws', 'cancel-before-answer', 'reject-busy', 'unknown-user', 'hold-resume', 'temporary-addresses-signaling-only'];
+/**
+ * The scenarios that mean the same on any registrar (absent-user and digest-auth test the embedded lab's own rules),
+ * and issue 22's everyday calls: Kamailio carries the re-INVITEs of call waiting, the REFER and its NOTIFYs in the
+ * dialog's route set, the transferee's INVITE with Replaces, and the 302 of call forwarding back to the caller.
+ */
+const scenarios = [
+  'call-udp-tcp',
+  'call-udp-ws',
+  'call-tcp-ws',
+  'cancel-before-answer',
+  'reject-busy',
+  'unknown-user',
+  'hold-resume',
+  'temporary-addresses-signaling-only',
+  'call-waiting',
+  'transfer-blind',
+  'transfer-attended',
+  'dnd-forward',
+];
 
 const skip = missingRequirements(['kamailio']);
 

@@ -28,7 +28,7 @@ const knownMethods = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGI
  * answer to send instead, or undefined to let sip.js have it.
  * - §8.2.1: a method we do not take gets 405 with a true Allow (sip.js lists REGISTER, MESSAGE, SUBSCRIBE... and then
  *   answers REGISTER 404), an unknown one 501 (sip.js: 405; RFC 4475 §3.1.1.2, §3.1.1.5);
- * - §8.2.2.3: an option tag in Require we do not support gets 420 with Unsupported (a TODO in sip.js; RFC 4475
+ * - §8.2.2.3: an option tag in Require we do not support gets 420 with Unsupported (sip.js leaves it unhandled; RFC 4475
  *   §3.3.5); never for ACK or CANCEL, where Require is ignored;
  * - §8.2.3: an INVITE whose body we cannot read gets 415 with Accept (RFC 4475 §3.3.6); one whose Accept leaves out
  *   every type we could answer with gets 406 (§21.4.7, RFC 4475 §3.3.15).
