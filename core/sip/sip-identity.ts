@@ -81,6 +81,12 @@ export interface RegistrationDetail {
   cause?: RegistrationCause;
 }
 
+/** What sip.js's Registerer has but types as private: whether a REGISTER waits for its answer, and when that ends. */
+interface RegistererWaiting {
+  readonly waiting: boolean;
+  readonly waitingChange: { addListener(listener: (waiting: boolean) => void, options: { once: boolean }): void };
+}
+
 export class SipIdentityError extends Error {
   override readonly name = 'SipIdentityError';
   constructor(
@@ -284,10 +290,14 @@ export class SipIdentity {
 
   /** REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer. */
   async unregister(): Promise<number | undefined> {
-    if (!this.registerer || this.registrationState === 'unregistered') return undefined;
+    const registerer = this.registerer;
+    if (!registerer || this.registrationState === 'unregistered') return undefined;
     this.setRegistration('unregistering', {});
+    // RFC 3261 §10.2: one REGISTER at a time. sip.js refuses an unregister while a REGISTER (a refresh) waits for its
+    // answer, which left the binding behind; wait for that answer (at most 64·T1, the transaction's own timeout) first.
+    if ((registerer as unknown as RegistererWaiting).waiting) await this.registerAnswered(registerer as unknown as RegistererWaiting);
     const status = await new Promise<number>((resolve, reject) => {
-      this.registerer!.unregister({
+      registerer.unregister({
         requestDelegate: {
           onAccept: (response) => resolve(response.message.statusCode ?? 0),
           onReject: (response) => resolve(response.message.statusCode ?? 0),
@@ -296,6 +306,20 @@ export class SipIdentity {
     }).catch(() => undefined); // no answer: the binding expires at the registrar, and the caller's journal keeps it to remove (SPEC B)
     this.setRegistration('unregistered', status === undefined ? {} : { status });
     return status;
+  }
+
+  private registerAnswered(registerer: RegistererWaiting): Promise<void> {
+    const limit = 64 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, limit);
+      registerer.waitingChange.addListener(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
   }
 
   /**

@@ -13,11 +13,13 @@ export type SipResponseMessage = Extract<SipMessage, { kind: 'response' }>;
  */
 export class ScriptPeer {
   readonly received: SipMessage[] = [];
+  /** Answer REGISTER 200 by itself (true by default); false leaves REGISTERs to the test, in `received`. */
+  answersRegister = true;
 
   private constructor(readonly socket: SipDatagramSocket) {
     socket.onMessage = (data) => {
       const message = parseSipMessage(data);
-      if (message.kind === 'request' && message.method === 'REGISTER') {
+      if (message.kind === 'request' && message.method === 'REGISTER' && this.answersRegister) {
         void this.reply(message, 200, 'OK', [`Contact: ${message.get('contact')};expires=60`]);
         return;
       }
