@@ -29,9 +29,16 @@ export function useCallTones(): void {
   useEffect(() => {
     const { outputId: output, ringerId: ringer, ringVolume: volume } = useAudio.getState();
     const blocked = { ringer: false, call: false };
+    const publish = (): void => useAudio.setState({ ringerBlocked: blocked.ringer || blocked.call });
+    // The hint above the views goes once sound is allowed, and everything below it moves up. Not while the press that
+    // allowed it is still down: the button under the pointer (Answer, as often as not) would move away before the
+    // release, and the press would click nothing. The hint goes once the press is over.
+    let pressed = false;
+    let unblockAfterPress = false;
     const report = (which: 'ringer' | 'call') => (is: boolean) => {
       blocked[which] = is;
-      useAudio.setState({ ringerBlocked: blocked.ringer || blocked.call });
+      if (!is && pressed) unblockAfterPress = true;
+      else publish();
     };
     const created = { ringer: new TonePlayer({ volume, sinkId: ringer || output }, report('ringer')), call: new TonePlayer({ volume: callToneVolume, sinkId: output }, report('call')) };
     players.current = created;
@@ -40,10 +47,24 @@ export function useCallTones(): void {
       created.ringer.unlock();
       created.call.unlock();
     };
-    window.addEventListener('pointerdown', unlock, true);
+    const press = (): void => {
+      pressed = true;
+      unlock();
+    };
+    const release = (): void => {
+      pressed = false;
+      if (!unblockAfterPress) return;
+      unblockAfterPress = false;
+      setTimeout(publish, 0); // after the click this release makes has been dispatched
+    };
+    window.addEventListener('pointerdown', press, true);
+    window.addEventListener('pointerup', release, true);
+    window.addEventListener('pointercancel', release, true);
     window.addEventListener('keydown', unlock, true);
     return () => {
-      window.removeEventListener('pointerdown', unlock, true);
+      window.removeEventListener('pointerdown', press, true);
+      window.removeEventListener('pointerup', release, true);
+      window.removeEventListener('pointercancel', release, true);
       window.removeEventListener('keydown', unlock, true);
       created.ringer.close();
       created.call.close();
