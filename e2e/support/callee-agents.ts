@@ -35,6 +35,14 @@ export class CalleeAgents {
     await Promise.all(snapshot.accounts.map((a) => this.phone.register(a.id)));
   }
 
+  /** End every call of every agent that is not over yet (a failed test leaves no call behind for the next one). */
+  async hangUpAll(): Promise<void> {
+    const open = this.events.flatMap((e) => (e.type === 'call' || e.type === 'incoming' ? [e.call] : []));
+    const latest = new Map(open.map((c) => [c.id, c]));
+    const ending = [...latest.values()].filter((c) => c.state !== 'terminated').map((c) => this.phone.hangup(c.id));
+    await Promise.allSettled(ending); // a call that ended meanwhile refuses the hang-up: nothing left to end
+  }
+
   /** The latest view of each call of one agent. */
   calls(accountId: string): CallSnapshot[] {
     const latest = new Map<string, CallSnapshot>();

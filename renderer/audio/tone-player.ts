@@ -13,6 +13,8 @@ export interface TonePlayerProbe {
   toneShare(frequency: number): number;
   /** The AudioContext's state ('running' while a tone plays), 'none' when there is none; and whether the browser held it back. */
   state(): string;
+  /** The AudioContext's clock in seconds (it stands still while suspended, and advances as the device takes audio). */
+  clock(): number;
   blocked(): boolean;
   /** The device it plays on ('' = the system default) and its volume. */
   output(): { sinkId: string; volume: number };
@@ -154,6 +156,7 @@ export class TonePlayer {
       return total === 0 ? 0 : weighted / total;
     },
     state: () => this.context?.state ?? 'none',
+    clock: () => this.context?.currentTime ?? 0,
     blocked: () => this.blocked,
     output: () => ({ sinkId: this.sinkId, volume: this.volume }),
   };
