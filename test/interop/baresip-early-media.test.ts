@@ -17,7 +17,7 @@ const skip = missingRequirements(['baresip', 'kamailio']);
  *
  * Not here, because baresip 1.0.0 cannot: audio before the 200. Its early answer (call_progress) starts the streams
  * before it has read the offer's media ("call: stream start (active=0)" and no "audio: start" in its `-v` log), so it
- * sends no RTP until `accept`; later baresip versions update the media first. The phone hearing early media before
+ * sends no RTP until `accept`. The phone hearing early media before
  * the 200 is proven with linphonec (linphonec-early-media-100rel.test.ts) and SIPp (sipp-100rel.test.ts).
  * Nor 100rel: neither baresip 1.0.0 nor its libre 1.1.0 knows the option tag (no "100rel" or "PRACK" in either
  * binary, no account parameter for it), so it never sends `Require: 100rel` nor a reliable 18x, and it refuses an
