@@ -13,7 +13,7 @@ const skip = missingRequirements(['baresip', 'kamailio']);
  * Issue 18, "Real peers": DTMF both ways between baresip (Debian baresip-core 1.0.0, unmodified) and a Veilphone
  * phone through Kamailio, the digits received in the order sent. baresip 1.0.0 receives RFC 4733 telephone-events and
  * SIP INFO (application/dtmf-relay, its `Signal=[0-9*#a-d]+`), but sends DTMF only as RFC 4733 events (its only sender
- * is audio.c's "send DTMF digit"; the `dtmfmode` account parameter for INFO came in later baresip versions): so the
+ * is audio.c's "send DTMF digit"; sending INFO (call.c send_dtmf_info) came in later baresip versions): so the
  * phone → baresip direction is checked with both methods, baresip → the phone with RFC 4733 only.
  */
 describe.skipIf(skip)('DTMF between baresip and a Veilphone phone', () => {
