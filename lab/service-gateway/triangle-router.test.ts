@@ -124,4 +124,14 @@ describe('the triangle rule applied by the lab proxy (seed 003 Fig. 11)', () => 
     expect(addresses(fromMallory).c).toBe(NAT);
     expect(fromMallory.toString()).not.toContain('10.77.0.66');
   });
+
+  it('a call between two phones that declared nothing (no service gateway) is left alone and not recorded', () => {
+    const dave: Phone = { user: 'dave', hop: udp('203.0.113.10', 5060), own: { address: '203.0.113.10', port: 5060 } };
+    const triangle = router(carol, dave);
+    const request = invite(carol, dave, sdp(carol));
+    const before = request.toString();
+    triangle.onForwardRequest(request, { inbound: carol.hop, outbound: dave.hop, original: request.clone() });
+    expect(request.toString()).toBe(before);
+    expect(triangle.snapshot()).toEqual([]);
+  });
 });

@@ -54,7 +54,8 @@ export class TriangleRouter implements ProxyHooks {
     if (!caller || !callee) return; // a call from or to outside the registrar: no triangle to solve
     const callerAddresses = registeredAddresses(contactOf(caller));
     const calleeAddresses = registeredAddresses(contactOf(callee));
-    if (!callerAddresses || !calleeAddresses) return;
+    // neither is behind a service gateway (nothing declared): no triangle to solve, nothing to record
+    if (!callerAddresses || !calleeAddresses || (!callerAddresses.private && !calleeAddresses.private)) return;
     const choice = chooseCallAddresses(callerAddresses, calleeAddresses);
     const applied = declaredTruly(caller, callerAddresses) && declaredTruly(callee, calleeAddresses);
     this.decisions.push({ ...choice, callId: context.original.callId, caller: caller.user, callee: callee.user, applied, at: Date.now() });
