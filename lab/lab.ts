@@ -12,7 +12,7 @@ import type { TamperKind } from './signing/tamperer.js';
 import { HouseholdError } from '../core/household/household-error.js';
 import { HouseholdNetwork, HouseholdPeering, type HouseholdNetworkSnapshot } from './household/household-network.js';
 import { composeHooks } from './sip-server/sip-proxy.js';
-import { TriangleRecorder, type TriangleDecision } from './service-gateway/triangle-recorder.js';
+import { TriangleRouter, type TriangleDecision } from './service-gateway/triangle-router.js';
 import { SipLabServer, type SipLabServerOptions, type SipLabServerSnapshot } from './sip-server/sip-lab-server.js';
 
 export interface LabOptions {
@@ -87,24 +87,24 @@ export class Lab {
     readonly sip: SipLabServer,
     readonly serviceGateway?: ServiceGateway,
     readonly secondary?: SipLabServer,
-    private readonly triangle?: TriangleRecorder,
+    private readonly triangle?: TriangleRouter,
     readonly household?: HouseholdNetwork,
   ) {}
 
   private readonly stopped = new Set<SipLabServer>();
 
   static async start(options: LabOptions = {}): Promise<Lab> {
-    // Seed 003 Fig. 11: with a service gateway, the registrar also decides how its phones reach each other.
-    const triangle = options.serviceGateway ? new TriangleRecorder() : undefined;
+    // Seed 003 Fig. 11: the registrar also decides how its phones reach each other (applied only behind a real NAT).
+    const triangle = new TriangleRouter();
     const address = options.address ?? '127.0.0.1';
     const tls = options.tls;
     const certificate = tls ? ('credentials' in tls ? tls.credentials : await labCertificate(tls.dataDir, address)) : undefined;
     // Seed 001: calls for the building's numbers go to its gatekeeper
     const peering = options.household ? new HouseholdPeering() : undefined;
-    const hooks = triangle && peering ? composeHooks(peering, triangle) : (triangle ?? peering);
+    const hooks = peering ? composeHooks(peering, triangle) : triangle;
     const sip = await SipLabServer.start({
       ...(tls && certificate ? { tls: tls.tls ?? 0, wss: tls.wss ?? 0, credentials: certificate } : {}),
-      ...(hooks ? { hooks } : {}),
+      hooks,
       address,
       udp: options.udp ?? 0,
       tcp: options.tcp ?? 0,
@@ -122,7 +122,7 @@ export class Lab {
       ...(options.registrarLimits ? { registrarLimits: options.registrarLimits } : {}),
       ...(options.sockets ? { sockets: options.sockets } : {}),
     });
-    if (triangle) triangle.registrar = sip.registrar;
+    triangle.registrar = sip.registrar;
     let secondary: SipLabServer | undefined;
     let household: HouseholdNetwork | undefined;
     try {
@@ -139,7 +139,7 @@ export class Lab {
       }
       if (options.secondaryMgc) {
         secondary = await SipLabServer.start({
-          ...(triangle ? { hooks: triangle } : {}),
+          hooks: triangle,
           address: sip.address,
           udp: 0,
           registrar: sip.registrar,
@@ -150,7 +150,7 @@ export class Lab {
           ...(options.sockets ? { sockets: options.sockets } : {}),
         });
       }
-      if (!options.serviceGateway) return Lab.made(new Lab(sip, undefined, secondary, undefined, household), certificate);
+      if (!options.serviceGateway) return Lab.made(new Lab(sip, undefined, secondary, triangle, household), certificate);
       const { mgc, ...gateway } = options.serviceGateway;
       // DHCP is IPv4: the gateway and the default MGC need the lab on an IPv4 address
       const v4 = isIPv4(sip.address);
@@ -197,7 +197,8 @@ export class Lab {
       sip: this.sip.snapshot(),
       ...(this.secondary ? { secondary: this.secondary.snapshot() } : {}),
       ...(this.serviceGateway ? { serviceGateway: this.serviceGateway.snapshot() } : {}),
-      ...(this.triangle ? { triangle: this.triangle.snapshot() } : {}),
+      // with a service gateway always, otherwise once a call between two registered phones was decided
+      ...(this.triangle && (this.serviceGateway || this.triangle.snapshot().length > 0) ? { triangle: this.triangle.snapshot() } : {}),
       ...(this.household ? { household: this.household.snapshot() } : {}),
     };
   }

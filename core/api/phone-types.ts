@@ -49,6 +49,13 @@ export interface AccountConfig {
    * never encrypts. The keys travel in the SDP, so only an account on TLS or WSS may turn it on.
    */
   mediaEncryption?: MediaEncryptionSetting;
+  /**
+   * Symmetric RTP latching (RFC 4961; RFC 7362 §4): `on` follows a peer's RTP to the source it really comes from when
+   * that is not what its SDP names (a peer behind a NAT no server fixed); `off` takes RTP only from the SDP's address,
+   * for untrusted networks where a stranger sending first could take the call's audio (docs/addresses.md). Default:
+   * the media provider's (the phone's hosts latch).
+   */
+  latching?: 'on' | 'off';
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */

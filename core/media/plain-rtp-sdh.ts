@@ -15,6 +15,8 @@ export interface PlainRtpMediaContext {
   encryption?: 'required' | 'preferred';
   /** The phone's leased port pool, when it manages the range (seed 003): pairs come from it. */
   rtpPairs?: RtpPairSource;
+  /** This identity's symmetric RTP latching, over the provider's `latch` default (an account's `latching`). */
+  latch?: boolean;
 }
 
 export interface PlainRtpMediaOptions {
@@ -63,7 +65,7 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
       ...(this.options.codecs ? { codecs: this.options.codecs } : {}),
       ...(this.options.jitterDepth !== undefined ? { jitterDepth: this.options.jitterDepth } : {}),
       ...(this.options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.options.rtcpIntervalMs } : {}),
-      ...(this.options.latch ? { latch: true } : {}),
+      ...((this.context.latch ?? this.options.latch) ? { latch: true } : {}),
       ...(this.context.encryption ? { encryption: this.context.encryption } : {}),
     }).then((media) => {
       if (this.closed) {

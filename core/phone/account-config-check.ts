@@ -116,6 +116,7 @@ const accountSchema = z.object(
       ),
     ),
     mediaEncryption: optional(oneOf(['required', 'preferred', 'off'])),
+    latching: optional(oneOf(['on', 'off'])),
   },
   { error: 'must be an object' },
 ).superRefine((account, ctx) => {

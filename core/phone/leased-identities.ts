@@ -118,6 +118,7 @@ export class LeasedIdentities {
           portRange,
           accountId: config.id,
           ...accountMediaEncryption(config),
+          ...(config.latching !== undefined ? { latch: config.latching === 'on' } : {}),
           ...(lease ? { rtpPairs: { takeRtpPair: (owner?: string) => lease.pool.takeRtpPair(owner ?? config.id) } } : {}),
         }),
         tap: (entry) => {

@@ -12,6 +12,8 @@ export interface MediaContext {
   encryption?: 'required' | 'preferred';
   /** The leased port pool, when one manages the range (seed 003): RTP/RTCP pairs come from it. */
   rtpPairs?: { takeRtpPair(owner?: string): { rtp: number; release(): void } };
+  /** The account's symmetric RTP latching (AccountConfig.latching); absent: the provider's own default. */
+  latch?: boolean;
 }
 
 /** Builds the sip.js session description handler factory (our RTP media) for one identity. */

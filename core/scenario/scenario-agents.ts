@@ -75,6 +75,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}) } } : {}),
         ...agentTls(spec, state.lab?.tlsFingerprint),
         ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
+        ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),

@@ -93,6 +93,8 @@ export const agentSchema = z
     forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
     /** SRTP with SDES keys: required (the default over tls and wss), preferred or off; only over tls or wss. */
     media: z.object({ encryption: z.enum(['required', 'preferred', 'off']) }).strict().optional(),
+    /** Symmetric RTP latching (RFC 4961): on (the default) or off, for untrusted networks (docs/addresses.md). */
+    latching: z.enum(['on', 'off']).optional(),
   })
   .strict()
   .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {

@@ -125,7 +125,9 @@ export class SipLabServer {
       : undefined;
     // Kamailio's nathelper: a phone that writes addresses it cannot be reached at is answered where it is (nat-helper.ts)
     const nat = new NatHelper((hop) => registrar.all().some((b) => b.hop.transport === hop.transport && b.hop.remote.address === hop.remote.address && b.hop.remote.port === hop.remote.port));
-    const hooks = composeHooks(conversion, nat, options.hooks);
+    // responses run the hooks last to first: the NAT helper fixes a phone's SDP before the lab's hooks (the triangle
+    // rule, seed 003 Fig. 11) decide which of its addresses the other side is handed
+    const hooks = composeHooks(conversion, options.hooks, nat);
     const signing = options.signing || options.pool ? new HeaderSigning({ ...options.signing, ...(options.pool ? { pool: options.pool.keys } : {}) }) : undefined;
     const proxy = new SipProxy({
       domains,
