@@ -5,6 +5,25 @@ import path from 'node:path';
 import { Child } from './child.js';
 import { freePort } from './free-port.js';
 
+export interface LinphonecOptions {
+  /** Take incoming calls at once (`-a`). */
+  autoAnswer?: boolean;
+  /** The transport of its account (`reg_proxy`'s `transport=`): UDP by default. */
+  transport?: 'udp' | 'tls';
+  /** Check the server's certificate (and its name) against this CA (`[sip] root_ca`, `verify_server_certs`, `verify_server_cn`). */
+  caFile?: string;
+  /** SRTP with SDES keys, mandatory (`[sip] media_encryption=srtp`, `media_encryption_mandatory=1`). */
+  srtp?: boolean;
+  /** `[sip] 100rel_support_level`: 0 none, 1 supported, 2 required (it then sends `Require: 100rel`). */
+  rel100?: 'none' | 'supported' | 'required';
+  /** Answer incoming calls with 183 and its audio first (`--real-early-media`: its tone file, before `answer`). */
+  earlyMedia?: boolean;
+  /** Wait until it has registered (the default); `false` returns at once (a test that expects it not to). */
+  waitRegistered?: boolean;
+  /** Write its SIP stack's log (`-d 6 -l linphonec.log` in its directory; read it with `log()`). */
+  log?: boolean;
+}
+
 /**
  * Linphone's console client (Debian `linphone-cli`) as a peer on loopback: its own HOME (it keeps a SQLite database
  * under ~/.local/share/linphone) and config file (`-c`), bound to 127.0.0.1, one account registered with the given
@@ -19,8 +38,8 @@ export class Linphonec {
     private readonly dir: string,
   ) {}
 
-  /** Start it as `user` registered with `server` (`host:port`, UDP); `autoAnswer` takes incoming calls at once. */
-  static async start(user: string, server: string, options: { autoAnswer?: boolean } = {}): Promise<Linphonec> {
+  /** Start it as `user` registered with `server` (`host:port`, UDP unless `transport` says TLS). */
+  static async start(user: string, server: string, options: LinphonecOptions = {}): Promise<Linphonec> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-linphonec-'));
     fs.mkdirSync(path.join(dir, '.local/share/linphone'), { recursive: true });
     const sipPort = await freePort();
@@ -32,6 +51,9 @@ export class Linphonec {
       'sip_tcp_port=-1',
       'sip_tls_port=-1',
       'bind_address=127.0.0.1',
+      ...(options.caFile ? [`root_ca=${options.caFile}`, 'verify_server_certs=1', 'verify_server_cn=1'] : []),
+      ...(options.srtp ? ['media_encryption=srtp', 'media_encryption_mandatory=1'] : []),
+      ...(options.rel100 !== undefined ? [`100rel_support_level=${options.rel100 === 'required' ? 2 : options.rel100 === 'supported' ? 1 : 0}`] : []),
       'default_proxy=0',
       'register_only_when_network_is_up=0',
       '[rtp]',
@@ -45,7 +67,7 @@ export class Linphonec {
       'capture=0',
       'display=0',
       '[proxy_0]',
-      `reg_proxy=<sip:${server};transport=udp>`,
+      `reg_proxy=<sip:${server};transport=${options.transport ?? 'udp'}>`,
       `reg_identity=sip:${user}@${host}`,
       'reg_expires=60',
       'reg_sendregister=1',
@@ -54,7 +76,7 @@ export class Linphonec {
     ];
     const rc = path.join(dir, 'linphonerc');
     fs.writeFileSync(rc, config.join('\n'));
-    const args = ['-c', rc, ...(options.autoAnswer ? ['-a'] : [])];
+    const args = ['-c', rc, ...(options.autoAnswer ? ['-a'] : []), ...(options.earlyMedia ? ['--real-early-media'] : []), ...(options.log ? ['-d', '6', '-l', path.join(dir, 'linphonec.log')] : [])];
     const child = new Child(spawn('linphonec', args, { cwd: dir, env: { ...process.env, HOME: dir }, stdio: ['pipe', 'pipe', 'pipe'] }), dir);
     const linphonec = new Linphonec(child, sipPort, dir);
     // No sound card here: its calls play a tone file and record to a file instead (`play` turns on use_files).
@@ -62,6 +84,7 @@ export class Linphonec {
     fs.writeFileSync(tone, toneWav(440, 30));
     linphonec.send(`play ${tone}`);
     linphonec.send(`record ${path.join(dir, 'heard.wav')}`);
+    if (options.waitRegistered === false) return linphonec;
     try {
       await linphonec.registered(20_000);
     } catch (error) {
@@ -69,6 +92,13 @@ export class Linphonec {
       throw error;
     }
     return linphonec;
+  }
+
+  /** Whether `status register` names a registration now (`registered, identity=…`) rather than none (`registered=-1`). */
+  async isRegistered(): Promise<boolean> {
+    const mark = this.mark;
+    this.send('status register');
+    return (await this.waitFor(/registered(=-1|, identity=)/, mark, 5000))[1] !== '=-1';
   }
 
   /** Until `status register` names its registration (`registered, identity=…`; `registered=-1` while there is none). */
@@ -79,7 +109,7 @@ export class Linphonec {
       this.send('status register');
       const answer = await this.waitFor(/registered(=-1|, identity=)/, mark, 5000);
       if (answer[1] !== '=-1') return;
-      if (Date.now() > deadline) throw new Error(`linphonec did not register within ${ms} ms\n${this.child.stdout.slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`linphonec did not register within ${ms} ms\n${this.child.stdout.slice(-2000)}\n--- its log\n${this.log().slice(-6000)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -103,6 +133,17 @@ export class Linphonec {
   /** Where its output ends now (for waitFor's `from`). */
   get mark(): number {
     return this.child.stdout.length;
+  }
+
+  /** Its log file (with `log`): every SIP message it sent and received. */
+  log(): string {
+    const file = path.join(this.dir, 'linphonec.log');
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  }
+
+  /** What it recorded of its calls (the far end's audio), as a WAV file. */
+  get heardFile(): string {
+    return path.join(this.dir, 'heard.wav');
   }
 
   async stop(): Promise<void> {

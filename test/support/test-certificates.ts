@@ -21,7 +21,10 @@ export interface TestPki {
   dir: string;
   /** The CA's certificate file (an account's `tls.caFile`). */
   caFile: string;
-  /** A certificate for `names` (DNS names and IP addresses, as subjectAltName), valid now, or expired in 2020. */
+  /**
+   * A certificate for `names` (DNS names and IP addresses, as subjectAltName; `DNS:127.0.0.1` forces the type), valid
+   * now, or expired in 2020.
+   */
   issue(names: string[], options?: { expired?: boolean }): Promise<TestCertificate>;
   /** A self-signed certificate for `names` (no CA vouches for it). */
   selfSigned(names: string[]): Promise<TestCertificate>;
@@ -42,8 +45,9 @@ unique_subject = no
 commonName = supplied
 `;
 
+/** Addresses become IP names, others DNS names; a name written `DNS:…` or `IP:…` is taken as written. */
 function subjectAltName(names: string[]): string {
-  return `subjectAltName=${names.map((n) => (/^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}`;
+  return `subjectAltName=${names.map((n) => (/^(DNS|IP):/.test(n) ? n : /^[0-9.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}`;
 }
 
 export async function makeTestPki(): Promise<TestPki> {

@@ -1,0 +1,136 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
+import { defaultMediaProvider } from '../../core/phone/default-media.js';
+import { Phone } from '../../core/phone/phone.js';
+import { KamailioServer } from '../support/kamailio.js';
+import { Linphonec, type LinphonecOptions } from '../support/linphonec.js';
+import { missingRequirements } from '../support/tools.js';
+import { until } from '../support/until.js';
+
+const skip = missingRequirements(['linphonec', 'kamailio']);
+
+/**
+ * SIP messages in linphonec's log: belle-sip prints each datagram it sends (`message sent to [UDP://…]`) or receives
+ * (`received [N] new bytes from [UDP://…]`) after a timestamped line naming the direction.
+ */
+function sipMessages(log: string, direction: 'sent' | 'received'): string[] {
+  const marker = direction === 'sent' ? /channel \[[^\]]+\]: message sent to/ : /channel \[[^\]]+\]: received \[\d+\] new bytes from/;
+  const out: string[] = [];
+  const parts = log.split(/\n(?=\d{4}-\d{2}-\d{2} )/);
+  for (const part of parts) if (marker.test(part)) out.push(part);
+  return out;
+}
+
+/**
+ * Issue 19 items 4-5 with Linphone's console client (Debian linphone-cli 5.1.65, unmodified) through Kamailio, the
+ * phone calling: linphonec with `[sip] 100rel_support_level=2` (LinphoneSupportLevelMandatory) sends its 18x reliably
+ * (Require: 100rel, RSeq) and the phone PRACKs them (RAck naming that RSeq; linphonec answers the PRACK 200); started
+ * with `--real-early-media` it answers the INVITE with a reliable 183 carrying SDP and plays its tone file before
+ * `answer`: the phone flags the call `earlyMedia` and its tone detector hears the 440 Hz tone before the 200.
+ *
+ * Not here, because linphonec cannot: a linphonec caller that requires 100rel. liblinphone 5.1 only adds `100rel` to
+ * its Supported header at any support level (linphonecore.c); it never sends `Require: 100rel` in an INVITE (SIPp
+ * does, in sipp-100rel.test.ts). Nor early media without 100rel: then linphonec's 183 and 180 carry no Contact (RFC
+ * 3261 §12.1.1 says they MUST), and sip.js drops such a 1xx ("received without a Contact header field, dropping"):
+ * the phone neither rings nor plays that early media.
+ */
+describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone phone', () => {
+  let kamailio: KamailioServer;
+  let bob: Phone;
+  let dave: Linphonec | undefined;
+  const events: PhoneEvent[] = [];
+
+  beforeAll(async () => {
+    kamailio = await KamailioServer.start();
+    bob = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: kamailio.servers.udp, transport: 'udp', answer: { kind: 'auto', delayMs: 300 } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+    });
+    bob.subscribe((e) => events.push(e));
+    await bob.register();
+  }, 60_000);
+
+  afterEach(async () => {
+    await dave?.stop();
+    dave = undefined;
+  });
+
+  afterAll(async () => {
+    await bob?.shutdown();
+    await kamailio?.stop();
+  });
+
+  const start = async (options: LinphonecOptions): Promise<Linphonec> => {
+    dave = await Linphonec.start('dave', `127.0.0.1:${kamailio.port}`, { log: true, ...options });
+    return dave;
+  };
+  const snapshots = (id: string): CallSnapshot[] => events.flatMap((e) => (e.type === 'call' && e.call.id === id ? [e.call] : []));
+
+  /** The phone calls dave, who plays early media until answered: what the phone had heard when the 200 came. */
+  const callWithEarlyMedia = async (peer: Linphonec): Promise<{ id: string; atAnswer: { packetsReceived: number; toneShare: number } }> => {
+    let atAnswer: { packetsReceived: number; toneShare: number } | undefined;
+    const unsubscribe = bob.subscribe((e) => {
+      if (e.type !== 'call' || e.call.state !== 'established' || atAnswer) return;
+      const media = bob.mediaOf(e.call.id);
+      atAnswer = { packetsReceived: media?.stats().packetsReceived ?? 0, toneShare: media?.recent.toneShare(440) ?? 0 };
+    });
+    try {
+      const placed = await bob.call({ target: 'dave' });
+      const early = await until(() => snapshots(placed.id).find((s) => s.earlyMedia === true), 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(snapshots(placed.id).at(-1))}\n${peer.child.stdout.slice(-2000)}\n${peer.log().slice(-6000)}`);
+      });
+      expect(early.state).toBe('ringing');
+      // the phone hears linphonec's tone while it rings (its tone detector over what it decoded), then dave answers
+      const media = await until(() => bob.mediaOf(placed.id), 10_000);
+      await until(() => (media.recent.toneShare(440) > 0.8 ? true : undefined), 15_000).catch((error: Error) => {
+        throw new Error(`${error.message}: before the answer the phone heard ${JSON.stringify(media.stats())}`);
+      });
+      expect(snapshots(placed.id).at(-1)?.state).toBe('ringing');
+      peer.send('answer');
+      await until(() => atAnswer, 15_000);
+      return { id: placed.id, atAnswer: atAnswer! };
+    } finally {
+      unsubscribe();
+    }
+  };
+
+  it('linphonec requires 100rel and plays early media: its reliable 183 with SDP is PRACKed, the phone flags earlyMedia and hears its tone before the 200', async () => {
+    const peer = await start({ earlyMedia: true, rel100: 'required' });
+    const { id, atAnswer } = await callWithEarlyMedia(peer);
+    // what the phone had heard when the 200 came: linphonec's tone, from the 183's media
+    expect(atAnswer.packetsReceived).toBeGreaterThan(20);
+    expect(atAnswer.toneShare).toBeGreaterThan(0.8);
+    const sent = sipMessages(peer.log(), 'sent');
+    const received = sipMessages(peer.log(), 'received');
+    const reliable = sent.filter((m) => /SIP\/2\.0 18\d /.test(m) && /\nRequire:[^\n]*100rel/i.test(m));
+    expect(reliable.length, sent.map((m) => m.slice(0, 400)).join('\n---\n')).toBeGreaterThan(0);
+    const rseq = /\nRSeq: *(\d+)/i.exec(reliable[0]!)![1];
+    const prack = received.find((m) => /PRACK sip:/.test(m));
+    expect(prack, received.map((m) => m.slice(0, 300)).join('\n---\n')).toBeDefined();
+    expect(prack).toMatch(new RegExp(`\\nRAck: *${rseq} 1 INVITE`, 'i'));
+    expect(sent.some((m) => /SIP\/2\.0 200 [\s\S]*\nCSeq: *\d+ PRACK/i.test(m))).toBe(true);
+    expect(snapshots(id).at(-1)).toMatchObject({ state: 'established' });
+    const mark = peer.mark;
+    await bob.hangup(id);
+    await peer.waitFor(/ended|terminated/i, mark);
+  });
+
+  it('linphonec requires 100rel without early media: its reliable 180 is PRACKed by the phone, then it answers', async () => {
+    const peer = await start({ rel100: 'required' });
+    const placed = await bob.call({ target: 'dave' });
+    await until(() => (snapshots(placed.id).at(-1)?.state === 'ringing' ? true : undefined), 15_000);
+    // linphonec has the PRACK (and answered it 200) before it is told to answer
+    await until(() => (sipMessages(peer.log(), 'sent').some((m) => /SIP\/2\.0 200 [\s\S]*\nCSeq: *\d+ PRACK/i.test(m)) ? true : undefined), 15_000).catch((error: Error) => {
+      throw new Error(`${error.message}: linphonec received\n${sipMessages(peer.log(), 'received').map((m) => m.slice(0, 400)).join('\n---\n')}`);
+    });
+    const reliable = sipMessages(peer.log(), 'sent').filter((m) => /SIP\/2\.0 180 /.test(m) && /\nRequire:[^\n]*100rel/i.test(m));
+    expect(reliable.length).toBeGreaterThan(0);
+    const rseq = /\nRSeq: *(\d+)/i.exec(reliable[0]!)![1];
+    expect(sipMessages(peer.log(), 'received').find((m) => /PRACK sip:/.test(m))).toMatch(new RegExp(`\\nRAck: *${rseq} 1 INVITE`, 'i'));
+    peer.send('answer');
+    await until(() => (snapshots(placed.id).at(-1)?.state === 'established' ? true : undefined), 15_000);
+    const mark = peer.mark;
+    await bob.hangup(placed.id);
+    await peer.waitFor(/ended|terminated/i, mark);
+  });
+});
