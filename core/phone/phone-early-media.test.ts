@@ -155,4 +155,37 @@ describe('early media from a 18x with SDP', () => {
     await peer.reply(bye, 200, 'OK');
     await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
   });
+
+  it('hanging up while a 183 without Contact plays cancels the INVITE: nothing is sent in its early dialog, which has no target', async () => {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const ringback = await RtpPeer.open();
+    cleanup.push(() => ringback.close());
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+      sockets: network,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+
+    const call = await alice.call({ target: 'bob' });
+    const invite = await peer.take(peer.request('INVITE'));
+    await peer.reply(invite, 183, 'Session Progress', [], pcmuSdp(ringback.port), 'l1');
+    await until(() => snapshots(call.id).find((s) => s.earlyMedia === true));
+
+    await alice.hangup(call.id);
+    const cancel = await peer.take(peer.request('CANCEL'));
+    expect(cancel.uri).toBe(invite.uri); // RFC 3261 §9.1: the INVITE's Request-URI, not a dialog's target
+    await peer.reply(cancel, 200, 'OK', [], '', 'l1');
+    await peer.reply(invite, 487, 'Request Terminated', [], '', 'l1');
+    const ack = await peer.take(peer.request('ACK'));
+    expect(ack.uri).toBe(invite.uri);
+    await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
+    expect(peer.received.filter((m) => m.kind === 'request')).toEqual([]);
+  });
 });
