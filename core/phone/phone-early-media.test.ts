@@ -110,4 +110,82 @@ describe('early media from a 18x with SDP', () => {
     expect(alice.mediaOf(call.id)!.stats().remoteRtp).toBe(`127.0.0.1:${callee.port}`);
     expect(announcement.received + ringback.received).toBe(0);
   });
+
+  it('rings and plays the early media of a 180 and a 183 without Contact (Linphone without 100rel); the ACK and BYE go to the Contact of the 200', async () => {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const ringback = await RtpPeer.open();
+    cleanup.push(() => ringback.close());
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+      sockets: network,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+
+    const call = await alice.call({ target: 'bob' });
+    const invite = await peer.take(peer.request('INVITE'));
+    const phoneRtpPort = Number(/^m=audio (\d+)/m.exec(invite.body)![1]);
+
+    // linphonec 5.1.65 with --real-early-media and 100rel off: its 180 and 183 carry no Contact (RFC 3261 §12.1.1 wants one)
+    await peer.reply(invite, 180, 'Ringing', [], '', 'l1');
+    await until(() => snapshots(call.id).find((s) => s.state === 'ringing'));
+    await peer.reply(invite, 183, 'Session Progress', [], pcmuSdp(ringback.port), 'l1');
+    const early = await until(() => snapshots(call.id).find((s) => s.earlyMedia === true));
+    expect(early.state).toBe('ringing');
+    ringback.playTone(phoneRtpPort, 440);
+    await until(() => (alice.mediaOf(call.id)?.recent.toneShare(440) ?? 0) > 0.8);
+
+    // The 200 carries a Contact (a 2xx without one is still dropped): the dialog's remote target is that Contact.
+    const target = `sip:dave@127.0.0.1:${peer.endpoint.port}`;
+    await peer.reply(invite, 200, 'OK', [`Contact: <${target}>`], pcmuSdp(ringback.port), 'l1');
+    const ack = await peer.take(peer.request('ACK'));
+    expect(ack.uri).toBe(target);
+    await until(() => snapshots(call.id).find((s) => s.state === 'established'));
+    expect(peer.received.filter(peer.request('ACK'))).toEqual([]);
+
+    await alice.hangup(call.id);
+    const bye = await peer.take(peer.request('BYE'));
+    expect(bye.uri).toBe(target);
+    await peer.reply(bye, 200, 'OK');
+    await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
+  });
+
+  it('hanging up while a 183 without Contact plays cancels the INVITE: nothing is sent in its early dialog, which has no target', async () => {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const ringback = await RtpPeer.open();
+    cleanup.push(() => ringback.close());
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+      sockets: network,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+
+    const call = await alice.call({ target: 'bob' });
+    const invite = await peer.take(peer.request('INVITE'));
+    await peer.reply(invite, 183, 'Session Progress', [], pcmuSdp(ringback.port), 'l1');
+    await until(() => snapshots(call.id).find((s) => s.earlyMedia === true));
+
+    await alice.hangup(call.id);
+    const cancel = await peer.take(peer.request('CANCEL'));
+    expect(cancel.uri).toBe(invite.uri); // RFC 3261 §9.1: the INVITE's Request-URI, not a dialog's target
+    await peer.reply(cancel, 200, 'OK', [], '', 'l1');
+    await peer.reply(invite, 487, 'Request Terminated', [], '', 'l1');
+    const ack = await peer.take(peer.request('ACK'));
+    expect(ack.uri).toBe(invite.uri);
+    await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
+    expect(peer.received.filter((m) => m.kind === 'request')).toEqual([]);
+  });
 });

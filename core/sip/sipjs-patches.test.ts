@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -34,6 +34,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       Invitation: real.Invitation,
       UserAgentCore: real.Core.UserAgentCore,
       InviteServerTransaction: real.Core.InviteServerTransaction,
+      InviteUserAgentClient: real.Core.InviteUserAgentClient,
       createRandomToken,
       grammarParse: parse as SipJsParts['grammarParse'],
     };
@@ -48,7 +49,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('names each patch a sip.js lacks, with a typed error', async () => {
     const patched = await installed();
     const bare = await sipJsPartsOf(copy.lib);
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-grammar-cache']);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -57,6 +58,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-ack-timeout-after-bye': { ...patched, Invitation: bare.Invitation },
       'sipjs-fault-guard': { ...patched, InviteServerTransaction: bare.InviteServerTransaction },
       'sipjs-cancel-to-tag': { ...patched, UserAgentCore: bare.UserAgentCore },
+      'sipjs-contactless-provisional': { ...patched, InviteUserAgentClient: bare.InviteUserAgentClient },
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
     };
     for (const [patch, parts] of Object.entries(without)) {
@@ -75,7 +77,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional'] }),
     );
   });
 });

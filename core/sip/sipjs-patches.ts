@@ -16,6 +16,7 @@ export interface SipJsParts {
   Invitation: { prototype: object };
   UserAgentCore: { prototype: object };
   InviteServerTransaction: { prototype: object };
+  InviteUserAgentClient: { prototype: object };
   createRandomToken: (size: number, base?: number) => string;
   grammarParse: (...args: never[]) => unknown;
 }
@@ -30,6 +31,7 @@ const installed: SipJsParts = {
   Invitation,
   UserAgentCore: Core.UserAgentCore,
   InviteServerTransaction: Core.InviteServerTransaction,
+  InviteUserAgentClient: Core.InviteUserAgentClient,
   createRandomToken,
   grammarParse: grammarParse as SipJsParts['grammarParse'],
 };
@@ -92,6 +94,12 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     name: 'sipjs-cancel-to-tag',
     what: 'a CANCEL is answered with the To tag of the INVITE it matched (RFC 3261 §9.2)',
     applied: (sip) => /statusCode: 200, toTag: uas\.toTag/.test(sourceOf(sip.UserAgentCore)),
+  },
+  {
+    name: 'sipjs-contactless-provisional',
+    what: 'a 18x without Contact (Linphone without 100rel) rings and plays its early media, the 2xx setting the remote target (RFC 3261 §12.1.1, §12.2.1.2)',
+    // the script patches dialog.js before invite-user-agent-client.js, so this one shows both
+    applied: (sip) => /contactlessReliable/.test(sourceOf(sip.InviteUserAgentClient)) && /dialog\.dialogState\.remoteTarget = dialogState\.remoteTarget/.test(sourceOf(sip.InviteUserAgentClient)),
   },
   {
     name: 'sipjs-grammar-cache',

@@ -30,9 +30,11 @@ function sipMessages(log: string, direction: 'sent' | 'received'): string[] {
  *
  * Not here, because linphonec cannot: a linphonec caller that requires 100rel. liblinphone 5.1 only adds `100rel` to
  * its Supported header at any support level (linphonecore.c); it never sends `Require: 100rel` in an INVITE (SIPp
- * does, in sipp-100rel.test.ts). Nor early media without 100rel: then linphonec's 183 and 180 carry no Contact (RFC
- * 3261 §12.1.1 says they MUST), and sip.js drops such a 1xx ("received without a Contact header field, dropping"):
- * the phone neither rings nor plays that early media.
+ * does, in sipp-100rel.test.ts).
+ *
+ * Early media without 100rel: then linphonec's 183 and 180 carry no Contact (RFC 3261 §12.1.1 says they MUST). The
+ * phone takes them all the same, as Linphone and baresip do (tools/postinstall/sipjs-contactless-provisional.js): it
+ * rings, plays the 183's media, and the dialog's remote target is the Contact of the 200, where its BYE goes.
  */
 describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone phone', () => {
   let kamailio: KamailioServer;
@@ -113,6 +115,36 @@ describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone 
     const mark = peer.mark;
     await bob.hangup(id);
     await peer.waitFor(/ended|terminated/i, mark);
+  });
+
+  it('linphonec plays early media without 100rel: its 183 and 180 carry no Contact, yet the phone rings, hears its tone before the 200, and its BYE reaches linphonec', async () => {
+    const peer = await start({ earlyMedia: true, rel100: 'none' });
+    const { id, atAnswer } = await callWithEarlyMedia(peer);
+    // what the phone had heard when the 200 came: linphonec's tone, from the 183's media
+    expect(atAnswer.packetsReceived).toBeGreaterThan(0);
+    expect(atAnswer.toneShare).toBeGreaterThan(0.8);
+    // what linphonec sent: its 18x unreliable and without Contact (the bug worked around), its 200 with one
+    const sent = sipMessages(peer.log(), 'sent');
+    const provisional = sent.filter((m) => /SIP\/2\.0 18\d /.test(m));
+    expect(provisional.length, sent.map((m) => m.slice(0, 400)).join('\n---\n')).toBeGreaterThan(0);
+    expect(provisional.some((m) => /SIP\/2\.0 183 /.test(m) && /\nContent-Type: *application\/sdp/i.test(m))).toBe(true);
+    for (const m of provisional) {
+      expect(m).not.toMatch(/\n(Contact|m):/i);
+      expect(m).not.toMatch(/\nRequire:[^\n]*100rel/i);
+    }
+    const ok = sent.find((m) => /SIP\/2\.0 200 [\s\S]*\nCSeq: *\d+ INVITE/i.test(m));
+    const contact = /\n(?:Contact|m): *[^<\n]*<([^>]+)>/i.exec(ok ?? '')?.[1];
+    expect(contact, ok).toBeDefined();
+    expect(snapshots(id).at(-1)).toMatchObject({ state: 'established' });
+    // the phone hangs up: its BYE, to the 200's Contact, reaches linphonec, which answers it and ends the call
+    const mark = peer.mark;
+    await bob.hangup(id);
+    await peer.waitFor(/ended|terminated/i, mark);
+    await until(() => sipMessages(peer.log(), 'received').find((m) => /\nBYE sip:/.test(m)), 10_000);
+    const bye = sipMessages(peer.log(), 'received').find((m) => /\nBYE sip:/.test(m))!;
+    expect(/\nBYE (sip:[^ ]+) SIP\/2\.0/.exec(bye)?.[1]).toBe(contact);
+    expect(sipMessages(peer.log(), 'sent').some((m) => /SIP\/2\.0 200 [\s\S]*\nCSeq: *\d+ BYE/i.test(m))).toBe(true);
+    expect(snapshots(id).at(-1)).toMatchObject({ state: 'terminated' });
   });
 
   it('linphonec requires 100rel without early media: its reliable 180 is PRACKed by the phone, then it answers', async () => {

@@ -16,8 +16,10 @@ import { ackTimeoutAfterByePatch } from '../../tools/postinstall/sipjs-ack-timeo
 import { faultGuardPatch } from '../../tools/postinstall/sipjs-fault-guard.js';
 // @ts-expect-error plain JavaScript module without types
 import { cancelToTagPatch } from '../../tools/postinstall/sipjs-cancel-to-tag.js';
+// @ts-expect-error plain JavaScript module without types
+import { contactlessProvisionalPatch } from '../../tools/postinstall/sipjs-contactless-provisional.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -58,6 +60,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-ack-timeout-after-bye': ackTimeoutAfterByePatch,
         'sipjs-fault-guard': faultGuardPatch,
         'sipjs-cancel-to-tag': cancelToTagPatch,
+        'sipjs-contactless-provisional': contactlessProvisionalPatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
@@ -80,6 +83,7 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     Invitation: index.Invitation as SipJsParts['Invitation'],
     UserAgentCore: core.UserAgentCore as SipJsParts['UserAgentCore'],
     InviteServerTransaction: core.InviteServerTransaction as SipJsParts['InviteServerTransaction'],
+    InviteUserAgentClient: core.InviteUserAgentClient as SipJsParts['InviteUserAgentClient'],
     createRandomToken: (await load('core/messages/utils.js')).createRandomToken as SipJsParts['createRandomToken'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
   };
