@@ -63,7 +63,7 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
       local: { address: '127.0.0.1', port: 0 },
       server: { address: '127.0.0.1', port },
       sessionDescriptionHandlerFactory: staticSdhFactory(),
-      keepAlive: { pongTimeoutMs: 300 },
+      keepAlive: { pongTimeoutMs: 1500 }, // wide enough that a pong delayed by a loaded machine is not taken for a lost one
     });
     cleanups.push(() => bob.dispose({ serverGone: true }));
     await bob.register();

@@ -23,7 +23,7 @@ describe('unregistering while a REGISTER waits for its answer', () => {
       server: registrar.endpoint,
       sessionDescriptionHandlerFactory: staticSdhFactory(),
       sockets: network,
-      timers: { t1: 20, t2: 80 },
+      timers: { t1: 500, t2: 4000 }, // Timer F (64·T1) outlasts a loaded machine's delays
     });
     cleanup.push(() => identity.dispose({ serverGone: true }));
     const register = registrar.request('REGISTER');
@@ -34,7 +34,9 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     const unregistered = identity.unregister();
     await registrar.reply(first, 200, 'OK', [`Contact: ${first.get('contact')};expires=60`]);
     expect(await registered).toBe(200);
-    const removal = (await registrar.take(register)) as SipRequestMessage;
+    // the next REGISTER, not a retransmission of the first (RFC 3261 §10.2.4: a new request has a higher CSeq)
+    const cseq = (m: SipRequestMessage) => Number.parseInt(m.get('cseq') ?? '', 10);
+    const removal = await registrar.take((m): m is SipRequestMessage => register(m) && cseq(m) > cseq(first));
     expect(`${removal.get('expires') ?? ''} ${removal.get('contact') ?? ''}`).toMatch(/^0 |expires=0/);
     await registrar.reply(removal, 200, 'OK');
     expect(await unregistered).toBe(200);
