@@ -66,7 +66,7 @@ const orEmpty = (pattern: RegExp): RegExp => new RegExp(`^(?:${pattern.source.sl
 /** Seed 001 units 24-25: the room gateway's allocation service, and the room the allocation must be of. */
 const household = z.object(
   {
-    gateway: text(/^(?:\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}|[A-Za-z0-9_.@-]{1,15})$/, 'the room gateway as ADDRESS:PORT (such as 127.77.0.1:6767) or a network interface name').refine(
+    gateway: text(/^(?:\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}|[A-Za-z][A-Za-z0-9_.@-]{0,14})$/, 'the room gateway as ADDRESS:PORT (such as 127.77.0.1:6767) or a network interface name').refine(
       (gateway) => !gateway.includes(':') || (gateway.split(':')[0]!.split('.').every((n) => Number(n) <= 255) && Number(gateway.split(':')[1]) >= 1 && Number(gateway.split(':')[1]) <= 65535),
       'must be an IPv4 address and a port 1-65535, or a network interface name',
     ),
