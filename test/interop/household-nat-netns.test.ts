@@ -42,7 +42,7 @@ interface CallLine {
 /**
  * Seed 001 Fig. 4 and Fig. 13 with a real NAT: an outside namespace (a SIP server for outside.lab and a phone), a
  * building namespace (the management server and the gatekeeper on the public address, an nftables masquerade for the
- * rooms' private network), a room namespace (its gateway, a bridge) and a terminal namespace on that bridge. tcpdump
+ * rooms' private network), a room namespace (its gateway, a bridge) and two terminal namespaces on that bridge. tcpdump
  * on the outside link: every packet there is between the public address and the outside, and no SIP message names a
  * private address in a Via, Record-Route, Contact or SDP (nor anywhere else); calls both ways connect with RTP both ways.
  */
@@ -55,6 +55,7 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
   let building: Child;
   let outside: Child;
   let terminal: Child;
+  let second: Child;
   let dump: Child;
   let terminalNumber = '';
 
@@ -66,7 +67,7 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
   const send = (child: Child, command: unknown): void => void child.process.stdin!.write(`${JSON.stringify(command)}\n`);
 
   beforeAll(async () => {
-    for (const role of ['outside', 'building', 'room', 't1']) topology.add(role);
+    for (const role of ['outside', 'building', 'room', 't1', 't2']) topology.add(role);
     const up = topology.link('building', 'outside');
     outsideIf = up.b;
     topology.exec('building', 'ip', ['addr', 'add', `${publicAddress}/24`, 'dev', up.a]);
@@ -88,6 +89,8 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     topology.exec('room', 'ip', ['link', 'set', 'br0', 'up']);
     const lan = topology.link('room', 't1');
     topology.exec('room', 'ip', ['link', 'set', lan.a, 'master', 'br0']);
+    const lan2 = topology.link('room', 't2');
+    topology.exec('room', 'ip', ['link', 'set', lan2.a, 'master', 'br0']);
 
     dump = new Child(topology.spawn('outside', 'tcpdump', ['-i', outsideIf, '-n', '-U', '--immediate-mode', '-s', '0', '-w', capture]));
     children.push(dump);
@@ -112,8 +115,10 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     const registered = await line<{ household: { number: string; address: string }; state: string }>(terminal, 'registered');
     expect(registered).toMatchObject({ state: 'registered', household: { number: `${room}-1`, address: '10.77.1.2' } });
     terminalNumber = registered.household.number;
-    // the terminal reaches the world through its room's gateway (option 3, its first address)
-    topology.exec('t1', 'ip', ['route', 'add', 'default', 'via', '10.77.1.1']);
+    second = node('t2', 'terminal-node.ts', { iface: lan2.b, toneHz: 800 });
+    expect(await line<{ household: { number: string } }>(second, 'registered')).toMatchObject({ household: { number: `${room}-2` } });
+    // the terminals reach the world through their room's gateway (option 3, its first address)
+    for (const t of ['t1', 't2']) topology.exec(t, 'ip', ['route', 'add', 'default', 'via', '10.77.1.1']);
   }, 90_000);
 
   afterAll(async () => {
@@ -146,10 +151,16 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     return { placed: endedPlaced, received: endedReceived };
   }
 
-  it('a call from outside to the terminal, and one from the terminal out, connect with audio; the outside link shows only the public address', async () => {
+  it('calls from outside to a terminal and to the whole room, and one from a terminal out, connect with audio; the outside link shows only the public address', async () => {
     const inbound = await callThrough(outside, terminal, `sip:${terminalNumber}@household.lab`, 'callee');
+    // ring-all from outside: both terminals ring, the second answers, the first ends "answered elsewhere"
+    const t1Incoming = (terminal.stdout.match(/\{"incoming":/g) ?? []).length;
+    const ringAll = await callThrough(outside, second, `sip:${room}@household.lab`, 'caller');
+    const elsewhere = await line<CallLine & { answeredElsewhere?: boolean }>(terminal, 'ended', (c) => c.direction === 'incoming' && c.status !== 200);
+    expect((terminal.stdout.match(/\{"incoming":/g) ?? []).length).toBe(t1Incoming + 1);
+    expect(elsewhere).toMatchObject({ status: 487, answeredElsewhere: true });
     const outbound = await callThrough(terminal, outside, 'sip:ext@outside.lab', 'callee');
-    for (const call of [inbound.placed, inbound.received, outbound.placed, outbound.received]) {
+    for (const call of [inbound.placed, inbound.received, ringAll.placed, ringAll.received, outbound.placed, outbound.received]) {
       expect(call.status).toBe(200);
       expect(call.media!.packetsReceived).toBeGreaterThanOrEqual(25);
     }
@@ -176,10 +187,10 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     const leaks = sip.filter((m) => /\b10\.77\.\d+\.\d+\b/.test(m.raw));
     expect(leaks.map((m) => m.raw.split('\r\n')[0])).toEqual([]);
     const invites = sip.filter((m) => m.raw.startsWith('INVITE '));
-    expect(invites.length).toBeGreaterThanOrEqual(2);
+    expect(invites.length).toBeGreaterThanOrEqual(3);
     for (const invite of invites) expect(invite.raw).toMatch(new RegExp(`^Via: SIP/2\\.0/UDP (${publicAddress}|${outsideAddress})`, 'm'));
     const fromBuilding = sip.filter((m) => m.src === publicAddress && /^Content-Type: application\/sdp/im.test(m.raw));
-    expect(fromBuilding.length).toBeGreaterThanOrEqual(2); // the terminal's offer and its answer
+    expect(fromBuilding.length).toBeGreaterThanOrEqual(3); // the terminals' answers and the offer
     for (const message of fromBuilding) {
       expect(message.raw).toMatch(new RegExp(`^c=IN IP4 ${publicAddress.replace(/\./g, '\\.')}\\r?$`, 'm'));
       expect(message.raw).toMatch(new RegExp(`^Contact: .*${publicAddress.replace(/\./g, '\\.')}`, 'm'));
