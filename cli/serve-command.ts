@@ -113,7 +113,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     }
   }
   const account: AccountConfig = household
-    ? { id: household.household.number, ...household.account, user: household.account.user! }
+    ? { id: household.household.number, ...household.account, user: household.account.user!, household: { gateway: householdSource!, room: household.household.room } }
     : { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
@@ -159,6 +159,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     ...(signatureKeys ? { signatureKeys } : {}),
     ...(signingProxy ? { signingProxy } : {}),
     ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
+    // the status bar shows the terminal's number, address and gateway (seed 001 ¶[55]-[57])
+    ...(household ? { householdTerminals: [{ accountId: account.id, wanted: account.household!, terminal: household }] } : {}),
   });
   for (const problem of phone.settingsProblems) console.error(`settings: ${problem}`);
 

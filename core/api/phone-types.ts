@@ -78,6 +78,30 @@ export interface AccountConfig {
   doNotDisturb?: { status: 486 | 603 };
   /** Call forwarding: incoming calls are sent on to another number (RFC 3261 §21.3.3, 302 Moved Temporarily). */
   forward?: CallForwarding;
+  /**
+   * A household terminal of a room (seed 001 Fig. 8): the phone asks the room's gateway for its address and number
+   * (docs/household.md) and registers that number there; `user`, `server`, `domain` and `localAddress` come from the
+   * allocation (given empty, they are filled in).
+   */
+  household?: HouseholdAccount;
+}
+
+/** Which room's gateway a household terminal asks for its address and number (seed 001 units 24-25). */
+export interface HouseholdAccount {
+  /** The gateway's allocation service `ADDRESS:PORT` (a lab's room), or the network interface on the room's link. */
+  gateway: string;
+  /** The room, `area-building-room` (¶[55]): the allocation must be of this room. */
+  room: string;
+}
+
+/** What the status bar shows of a household terminal (seed 001 ¶[55]-[57]): its number, address and gateway. */
+export interface HouseholdTerminalStatus {
+  accountId: string;
+  room: string;
+  number: string;
+  address: string;
+  /** The room gateway's SIP address `address:port` (the terminal's registrar and relay). */
+  gateway: string;
 }
 
 /**
@@ -341,6 +365,8 @@ export interface PhoneSnapshot {
   calls: CallSnapshot[];
   /** Which network the host gave the phone: the embedded lab, or a real server (the status bar says which). */
   network?: NetworkStatus;
+  /** Accounts that are household terminals with their allocation (seed 001); absent when there are none. */
+  household?: HouseholdTerminalStatus[];
 }
 
 /** The embedded lab running in the host, or an external SIP server (SPEC "The lab"). */

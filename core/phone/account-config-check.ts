@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PhoneError } from '../api/phone-error.js';
 import type { AccountConfig } from '../api/phone-types.js';
+import { parseHouseholdNumber } from '../household/household-number.js';
 import { parseSipUri } from '../sip/message/index.js';
 
 /** Text that goes into a SIP header: no line breaks, quotes or backslashes that could end or extend it (RFC 3261 §25.1). */
@@ -59,12 +60,36 @@ const address = z.discriminatedUnion(
   { error: (issue) => (issue.code === 'invalid_union' ? 'must be one of fixed, temporary' : 'must be an object') },
 );
 
+/** A pattern that also takes the empty string (a field a household terminal's allocation fills in). */
+const orEmpty = (pattern: RegExp): RegExp => new RegExp(`^(?:${pattern.source.slice(1, -1)})?$`, pattern.flags);
+
+/** Seed 001 units 24-25: the room gateway's allocation service, and the room the allocation must be of. */
+const household = z.object(
+  {
+    gateway: text(/^(?:\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}|[A-Za-z][A-Za-z0-9_.@-]{0,14})$/, 'the room gateway as ADDRESS:PORT (such as 127.77.0.1:6767) or a network interface name').refine(
+      (gateway) => !gateway.includes(':') || (gateway.split(':')[0]!.split('.').every((n) => Number(n) <= 255) && Number(gateway.split(':')[1]) >= 1 && Number(gateway.split(':')[1]) <= 65535),
+      'must be an IPv4 address and a port 1-65535, or a network interface name',
+    ),
+    room: z.string({ error: 'must be a room number area-building-room such as 100-1101-1201' }).superRefine((room, ctx) => {
+      try {
+        const number = parseHouseholdNumber(room);
+        if (number.terminal !== undefined) ctx.addIssue({ code: 'custom', message: `must be the room's number without the terminal (area-building-room), not ${room}` });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a room number area-building-room such as 100-1101-1201' });
+      }
+    }),
+  },
+  { error: 'must be an object' },
+);
+
 /** The account as the settings view, the settings file and the command line may give it; unknown fields are dropped. */
 const accountSchema = z.object(
   {
     id: text(/^[A-Za-z0-9._-]{1,64}$/, '1-64 letters, digits, . _ -'),
-    user: text(sipUser, 'a SIP user name (1-64 characters)'),
-    server: text(/^sips?:[^\s]{1,300}$/i, 'a sip: URI such as sip:127.0.0.1:5060').superRefine((server, ctx) => {
+    // empty only for a household terminal: its allocation gives the number and the gateway (checked below)
+    user: text(orEmpty(sipUser), 'a SIP user name (1-64 characters)'),
+    server: text(orEmpty(/^sips?:[^\s]{1,300}$/i), 'a sip: URI such as sip:127.0.0.1:5060').superRefine((server, ctx) => {
+      if (server === '') return;
       try {
         const uri = parseSipUri(server);
         if (uri.port !== undefined && (uri.port < 1 || uri.port > 65535)) throw new Error('port out of range');
@@ -117,9 +142,17 @@ const accountSchema = z.object(
     ),
     mediaEncryption: optional(oneOf(['required', 'preferred', 'off'])),
     latching: optional(oneOf(['on', 'off'])),
+    household: optional(household),
   },
   { error: 'must be an object' },
 ).superRefine((account, ctx) => {
+  if (account.household === undefined) {
+    if (account.user === '') ctx.addIssue({ code: 'custom', path: ['user'], message: 'must be a SIP user name (1-64 characters)' });
+    if (account.server === '') ctx.addIssue({ code: 'custom', path: ['server'], message: 'must be a sip: URI such as sip:127.0.0.1:5060' });
+  } else if (account.transport !== 'udp') {
+    // docs/household.md: the room gateway is a UDP registrar and relay
+    ctx.addIssue({ code: 'custom', path: ['transport'], message: 'must be udp for a household terminal (its room gateway speaks UDP)' });
+  }
   // RFC 5630 §3: a SIPS URI asks for TLS on every hop, so its account must not speak in the clear.
   if (/^sips:/i.test(account.server) && account.transport !== 'tls' && account.transport !== 'wss') {
     ctx.addIssue({ code: 'custom', path: ['transport'], message: 'must be tls or wss for a sips: server' });

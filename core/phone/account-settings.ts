@@ -3,6 +3,7 @@ import { maskedPassword, type AccountConfig, type PhoneSettings } from '../api/p
 import { AccountStore } from './account-store.js';
 import type { CallControl } from './call-control.js';
 import { masked, serverEndpoint, type AccountRuntime, type PhoneAccounts } from './phone-accounts.js';
+import type { HouseholdAccounts } from './household-accounts.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import type { SecretSealer } from './secret-sealer.js';
 
@@ -20,6 +21,8 @@ export interface AccountSettingsOptions {
   account: (accountId: string) => AccountRuntime;
   stopped: () => boolean;
   emit: EmitPhoneEvent;
+  /** Household terminals (seed 001): their allocations, asked for before such an account is added. */
+  household: HouseholdAccounts;
 }
 
 /**
@@ -45,6 +48,16 @@ export class AccountSettings {
     this.problems.push(...stored.problems);
     for (const config of stored.accounts) {
       if (this.options.accounts.has(config.id)) continue;
+      if (config.household) {
+        // its allocation is asked for again (asynchronously): the address it had may be another terminal's now
+        this.storedIds.add(config.id);
+        void this.update(config).catch((error: Error) => {
+          this.storedIds.delete(config.id);
+          this.problems.push(`stored account ${config.id}: ${error.message}`);
+          this.options.emit({ type: 'error', code: error instanceof PhoneError ? error.code : 'LEASE_FAILED', message: `household terminal ${config.id}: ${error.message}` });
+        });
+        continue;
+      }
       try {
         this.options.addAccount(config);
         this.storedIds.add(config.id);
@@ -69,16 +82,29 @@ export class AccountSettings {
         else delete config.password;
       } else if (config.password === '') delete config.password;
       if (this.options.calls.hasCallsOf(config.id)) throw new PhoneError('INVALID_STATE', `account ${config.id} has calls; change it after they end`);
-      serverEndpoint(config, config.server); // a bad server is refused before the old account is torn down
+      // seed 001 Fig. 8 steps 81, 86-87: a household terminal's number, gateway and address come from its allocation
+      const prepared = await this.options.household.prepare(config);
+      const ready = prepared.config;
+      if (this.options.stopped()) {
+        await prepared.abort(); // the phone stopped while the gateway answered: the allocation goes straight back
+        throw new PhoneError('INVALID_STATE', 'the phone has been shut down');
+      }
       const order = this.options.accounts.ids();
-      if (existing) await this.options.accounts.retire(existing);
-      this.options.addAccount(config);
+      try {
+        serverEndpoint(ready, ready.server); // a bad server is refused before the old account is torn down
+        if (existing) await this.options.accounts.retire(existing);
+        this.options.addAccount(ready);
+      } catch (error) {
+        await prepared.abort();
+        throw error;
+      }
+      await prepared.commit();
       if (existing) this.options.accounts.reorder(order);
       this.storedIds.add(config.id);
       this.save();
       this.options.emit({ type: 'registration', registration: { ...this.options.accounts.get(config.id).registration } });
       this.options.registerAgain(config.id);
-      return masked(config);
+      return masked(ready);
     });
   }
 
@@ -87,6 +113,7 @@ export class AccountSettings {
       const account = this.options.account(accountId);
       if (this.options.calls.hasCallsOf(accountId)) throw new PhoneError('INVALID_STATE', `account ${accountId} has calls; remove it after they end`);
       await this.options.accounts.retire(account);
+      await this.options.household.release(accountId); // Fig. 8 step 84: the deletion request
       this.storedIds.delete(accountId);
       this.save();
       this.options.emit({ type: 'registration', registration: { accountId, state: 'unregistered' } });

@@ -5,6 +5,7 @@ import { PhoneError } from '../api/phone-error.js';
 import type {
   AccountConfig,
   CallRequest,
+  HouseholdAccount,
   CallSnapshot,
   NetworkStatus,
   PhoneEvent,
@@ -33,6 +34,8 @@ import { CallTransfers } from './call-transfer.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { FailureTally } from './failure-tally.js';
 import { IncomingAdmission } from './incoming-admission.js';
+import { HouseholdAccounts } from './household-accounts.js';
+import type { HouseholdTerminal, HouseholdTerminalOptions } from './household-phone.js';
 import { LeasedIdentities } from './leased-identities.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import { OutgoingCalls } from './outgoing-call.js';
@@ -91,6 +94,14 @@ export interface PhoneOptions {
    * an in-memory network instead (test/support/memory-network.ts).
    */
   sockets?: SipSockets;
+  /**
+   * Household terminals (seed 001) the host allocated before it made the phone (`veilphone serve --household`): the
+   * status bar shows them and the phone gives them back when it stops. Accounts saved with `household` in the settings
+   * are allocated by the phone itself (household-accounts.ts).
+   */
+  householdTerminals?: Array<{ accountId: string; wanted: HouseholdAccount; terminal: HouseholdTerminal }>;
+  /** The allocation request of household accounts (tests give the lab's timing). */
+  allocateHousehold?: (options: HouseholdTerminalOptions) => Promise<HouseholdTerminal>;
 }
 
 /**
@@ -120,6 +131,7 @@ export class Phone implements PhoneApi {
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
   private readonly sockets: SipSockets;
+  private readonly household: HouseholdAccounts;
   private stopped = false;
 
   constructor(private readonly options: PhoneOptions) {
@@ -132,6 +144,8 @@ export class Phone implements PhoneApi {
     this.ownsCallLog = options.callLog === undefined;
     this.callLog = options.callLog ?? CallLogStore.open(options.callLogPath ?? ':memory:');
     if (options.audioPort) this.audio = new CallAudioPort();
+    this.household = new HouseholdAccounts(options.allocateHousehold ? { allocate: options.allocateHousehold } : {});
+    for (const { accountId, wanted, terminal } of options.householdTerminals ?? []) this.household.adopt(accountId, wanted, terminal);
     const maxCalls = options.maxCalls ?? 128;
     this.calls = new CallControl({
       callLog: this.callLog,
@@ -152,6 +166,7 @@ export class Phone implements PhoneApi {
       account: (id) => this.account(id),
       stopped,
       emit,
+      household: this.household,
     });
     this.settingsProblems = this.accountSettings.problems;
     this.lease = new LeaseKeeper({
@@ -231,6 +246,7 @@ export class Phone implements PhoneApi {
   async snapshot(): Promise<PhoneSnapshot> {
     const accounts = this.accounts.all();
     const lease = this.lease.status;
+    const household = this.household.status().filter((h) => this.accounts.has(h.accountId));
     return {
       accounts: accounts.map((a) => ({ ...a.config, ...(a.config.password ? { password: '********' } : {}) })),
       registrations: accounts.map((a) => ({ ...a.registration })),
@@ -238,6 +254,7 @@ export class Phone implements PhoneApi {
       ...(lease ? { lease } : {}),
       calls: this.calls.all().map((c) => c.snapshot()),
       ...(this.options.network ? { network: this.options.network } : {}),
+      ...(household.length > 0 ? { household } : {}),
     };
   }
 
@@ -363,6 +380,7 @@ export class Phone implements PhoneApi {
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
     await this.lease.release();
+    await this.household.releaseAll(); // seed 001 Fig. 8 step 84: every household allocation goes back
   }
 
   /** REGISTER in the background; a failure becomes an error event. */

@@ -7,6 +7,7 @@ import type { Hop } from '../sip-server/server-transports.js';
 import { SipLabServer } from '../sip-server/sip-lab-server.js';
 import type { ForwardContext, ProxyHooks, RouteDecision } from '../sip-server/sip-proxy.js';
 import type { AddressDatabase } from './address-database.js';
+import { RoomHiding, type RoomHidingCounters } from './room-hiding.js';
 
 export interface GatekeeperOptions {
   /** The building's prefix `area-building` (¶[55]): numbers under it are the building's. */
@@ -22,6 +23,12 @@ export interface GatekeeperOptions {
   sipPort?: number;
   /** The public address the NAT puts on what leaves the building (¶[42]); the gatekeeper's own by default. */
   publicAddress?: string;
+  /**
+   * Hide the rooms from the outside (room-hiding.ts): no private address in the Vias, Record-Route, Contact or SDP of
+   * what leaves the building. For a building behind a real NAT (the kernel's, in network namespaces); the embedded lab
+   * has none to carry the RTP to the public address, so there it is off.
+   */
+  hideRooms?: boolean;
   timers?: SipTimerValues;
   tap?: SipTap;
   sockets?: SipSockets;
@@ -36,6 +43,8 @@ export interface GatekeeperSnapshot {
   /** ¶[42], ¶[87]: the private address behind each number, and the public address it goes out as. */
   translations: Array<{ number: string; privateAddress: string; publicAddress: string }>;
   counters: { inbound: number; outbound: number; internal: number; asserted: number; unknownCaller: number; refused: number };
+  /** With `hideRooms`: what was taken off and put back. */
+  hiding?: RoomHidingCounters;
 }
 
 /**
@@ -46,16 +55,42 @@ export interface GatekeeperSnapshot {
  */
 export class Gatekeeper {
   private readonly counters: GatekeeperSnapshot['counters'] = { inbound: 0, outbound: 0, internal: 0, asserted: 0, unknownCaller: 0, refused: 0 };
+  private readonly hiding: RoomHiding | undefined;
 
   private constructor(
     private readonly options: GatekeeperOptions,
     readonly sip: SipLabServer,
-  ) {}
+  ) {
+    if (options.hideRooms) {
+      this.hiding = new RoomHiding(
+        () => ({ address: this.publicAddress, port: this.endpoint.port }),
+        (host, port) => (host === this.sip.address || host === this.publicAddress) && (port ?? 5060) === this.endpoint.port,
+      );
+    }
+  }
 
   static async start(options: GatekeeperOptions): Promise<Gatekeeper> {
     const hooks: ProxyHooks = {
+      onArrive: (request, inbound) => {
+        if (self.hiding && !self.fromRoom(inbound)) self.hiding.inboundRequest(request);
+      },
       onRoute: (request, ruri, inbound) => self.route(request, ruri, inbound),
-      onForwardRequest: (request, context) => self.assert(request, context),
+      onForwardRequest: (request, context) => {
+        self.assert(request, context);
+        if (self.hiding && !self.fromRoom(context.outbound)) self.hiding.outwardRequest(request, context.recordRoutes ?? 0);
+      },
+      onForwardResponse: (response, context) => {
+        const hiding = self.hiding;
+        if (!hiding) return;
+        if (!context) {
+          // a 2xx retransmission forwarded along its Via: out of the building unless the next Via is a room's
+          const next = response.topVia;
+          if (next && !self.fromRoom({ transport: 'udp', remote: { address: next.host, port: next.port ?? 5060 } })) hiding.outwardResponse(response);
+          return;
+        }
+        if (!self.fromRoom(context.inbound)) hiding.outwardResponse(response);
+        else if (!self.fromRoom(context.outbound)) hiding.inwardResponse(response, context.original);
+      },
     };
     const sip = await SipLabServer.start({
       address: options.address ?? '127.0.0.1',
@@ -82,7 +117,7 @@ export class Gatekeeper {
   snapshot(): GatekeeperSnapshot {
     const rooms = this.options.database.snapshot().rooms;
     const translations = Object.values(rooms).flatMap((room) => room.addresses.filter((a) => a.state !== 'free').map((a) => ({ number: a.number, privateAddress: a.address, publicAddress: this.publicAddress })));
-    return { ...this.endpoint, building: this.options.building, domain: this.options.domain, publicAddress: this.publicAddress, translations, counters: { ...this.counters } };
+    return { ...this.endpoint, building: this.options.building, domain: this.options.domain, publicAddress: this.publicAddress, translations, counters: { ...this.counters }, ...(this.hiding ? { hiding: { ...this.hiding.counters } } : {}) };
   }
 
   stop(): Promise<void> {

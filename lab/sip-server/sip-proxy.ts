@@ -101,6 +101,11 @@ export interface ProxyHooks {
    * lookup); undefined leaves it to the proxy: the registrar for our domains, a peer otherwise.
    */
   onRoute?(request: SipRequest, ruri: SipUri, inbound: Hop): RouteDecision | undefined;
+  /**
+   * Every request as it arrived (ACK too), before any transaction or Route processing: a topology-hiding proxy puts back
+   * the Route entries and Request-URI it replaced on the way out (seed 001 gatekeeper).
+   */
+  onArrive?(request: SipRequest, inbound: Hop): void;
   /** Called for every request before routing; return a response to answer it instead of routing. */
   onRequest?(request: SipRequest, inbound: Hop): SipResponse | undefined;
   /** Called on the copy about to be sent downstream, after our Via and Record-Route were added. */
@@ -122,6 +127,9 @@ export function composeHooks(...hooks: Array<ProxyHooks | undefined>): ProxyHook
         if (answer) return answer;
       }
       return undefined;
+    },
+    onArrive: (request, inbound) => {
+      for (const hook of list) hook.onArrive?.(request, inbound);
     },
     onRoute: (request, ruri, inbound) => {
       for (const hook of list) {
@@ -205,6 +213,7 @@ export class SipProxy {
 
   private onRequest(request: SipRequest, hop: Hop): void {
     request.setTopVia(stampReceived(request.topVia!, hop.remote)); // RFC 3261 §18.2.1, RFC 3581 §4
+    this.options.hooks?.onArrive?.(request, hop);
     const key = serverTransactionKey(request.topVia!, request.method);
     if (request.method === 'ACK') {
       const tx = this.servers.get(key);

@@ -34,6 +34,8 @@ export interface PhoneState {
   addresses: PhoneSnapshot['addresses'];
   network?: PhoneSnapshot['network'];
   lease?: PhoneSnapshot['lease'];
+  /** Accounts that are household terminals: number, address and gateway (seed 001). */
+  household: NonNullable<PhoneSnapshot['household']>;
   /** The phone (dialer, call; with the history beside it in a wide window), the history, or the settings. */
   view: PhoneView;
   /** Show another view; the errors of the one left go with it. */
@@ -61,6 +63,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
   history: [],
   dialString: '',
   addresses: [],
+  household: [],
   view: 'phone',
   setView: (view) => set({ view, error: undefined }),
 
@@ -76,6 +79,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
       addresses: snapshot.addresses,
       network: snapshot.network,
       lease: snapshot.lease,
+      household: snapshot.household ?? [],
     });
     // the dialer's switch follows the account's default when the account (or its default) changed
     const next = snapshot.accounts.find((a) => a.id === options.accountId);
@@ -90,6 +94,8 @@ export const usePhone = create<PhoneState>((set, get) => ({
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
       if (event.type === 'address') void get().refreshSnapshot();
+      // an account the phone added by itself (a stored household terminal, once its gateway allotted it a number)
+      if (event.type === 'registration' && !get().accounts.some((a) => a.id === event.registration.accountId)) void get().refreshSnapshot();
     });
     let snapshot: PhoneSnapshot;
     try {
@@ -105,6 +111,7 @@ export const usePhone = create<PhoneState>((set, get) => ({
       addresses: snapshot.addresses,
       network: snapshot.network,
       lease: snapshot.lease,
+      household: snapshot.household ?? [],
     });
     useCallOptions.getState().selectAccount(snapshot.accounts[0]);
     await get().refreshHistory();

@@ -4,11 +4,12 @@ import { refreshAudioDevices } from '../audio/devices.js';
 import type { DesktopSettings } from '../desktop/desktop-bridge.js';
 import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { householdFieldsOf, householdProblem, withHousehold, type HouseholdFields } from './household-form.js';
 import { useT } from './use-t.js';
 
 type AddressChoice = 'fixed' | AddressSourceKind;
 
-interface AccountForm {
+interface AccountForm extends HouseholdFields {
   id: string;
   user: string;
   displayName: string;
@@ -42,6 +43,7 @@ function formOf(account: AccountConfig | undefined): AccountForm {
     prefix: address?.mode === 'temporary' ? (address.prefix ?? '') : '',
     iface: address?.mode === 'temporary' ? (address.interface ?? '') : '',
     directCalls: account?.directCalls ?? false,
+    ...householdFieldsOf(account),
   };
 }
 
@@ -63,27 +65,37 @@ function configOf(form: AccountForm, previous: AccountConfig | undefined): Accou
   } else config.address = { mode: 'fixed' };
   if (form.directCalls) config.directCalls = true;
   else delete config.directCalls;
-  return config;
+  return withHousehold(config, form);
 }
 
-function AccountEditor({ account, onDone }: { account: AccountConfig | undefined; onDone: () => void }) {
+export function AccountEditor({ account, onDone }: { account: AccountConfig | undefined; onDone: () => void }) {
   const t = useT();
   const run = usePhone((s) => s.run);
   const refreshSnapshot = usePhone((s) => s.refreshSnapshot);
   const [form, setForm] = useState<AccountForm>(() => formOf(account));
+  const [problem, setProblem] = useState<ReturnType<typeof householdProblem>>(undefined);
   const field = <K extends keyof AccountForm>(key: K) => (value: AccountForm[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface', label: string, extra: Record<string, unknown> = {}) => (
+  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface' | 'gateway' | 'room', label: string, extra: Record<string, unknown> = {}) => (
     <label className="field">
       <span>{label}</span>
       <input value={form[key]} onChange={(event) => field(key)(event.target.value)} autoComplete="off" spellCheck={false} {...extra} />
     </label>
   );
+  const fieldError = (which: 'gateway' | 'room') =>
+    problem?.field === which ? (
+      <p className="field-error" role="alert" data-field={which}>
+        {t(problem.key)}
+      </p>
+    ) : null;
   return (
     <form
       className="account-editor"
       aria-label={account ? `${t('editAccount')} ${account.id}` : t('addAccount')}
       onSubmit={(event) => {
         event.preventDefault();
+        const wrong = householdProblem(form);
+        setProblem(wrong);
+        if (wrong) return;
         void run(async (api) => {
           await api.updateAccount(configOf(form, account));
           await refreshSnapshot();
@@ -93,17 +105,34 @@ function AccountEditor({ account, onDone }: { account: AccountConfig | undefined
     >
       <h3>{account ? `${t('editAccount')} ${account.id}` : t('addAccount')}</h3>
       {text('id', t('accountId'), { readOnly: account !== undefined, required: true })}
-      {text('user', t('accountUser'), { required: true })}
+      <fieldset className="household-mode">
+        <legend>{t('householdTitle')}</legend>
+        <label className="switch">
+          <input type="checkbox" role="switch" aria-checked={form.household} checked={form.household} onChange={(event) => field('household')(event.target.checked)} /> {t('householdTerminal')}
+        </label>
+        {form.household && (
+          <>
+            {text('gateway', t('householdGateway'), { placeholder: '127.77.0.1:6767', 'aria-invalid': problem?.field === 'gateway' })}
+            {fieldError('gateway')}
+            {text('room', t('householdRoom'), { placeholder: '100-1101-1201', 'aria-invalid': problem?.field === 'room' })}
+            {fieldError('room')}
+            <p className="call-detail">{t('householdGivenByGateway')}</p>
+          </>
+        )}
+      </fieldset>
+      {!form.household && text('user', t('accountUser'), { required: true })}
       {text('displayName', t('accountDisplay'))}
-      {text('server', t('accountServer'), { required: true, placeholder: 'sip:127.0.0.1:5060' })}
-      <label className="field">
-        <span>{t('accountTransport')}</span>
-        <select value={form.transport} onChange={(event) => field('transport')(event.target.value as TransportKind)}>
-          <option value="udp">UDP</option>
-          <option value="tcp">TCP</option>
-          <option value="ws">WebSocket</option>
-        </select>
-      </label>
+      {!form.household && text('server', t('accountServer'), { required: true, placeholder: 'sip:127.0.0.1:5060' })}
+      {!form.household && (
+        <label className="field">
+          <span>{t('accountTransport')}</span>
+          <select value={form.transport} onChange={(event) => field('transport')(event.target.value as TransportKind)}>
+            <option value="udp">UDP</option>
+            <option value="tcp">TCP</option>
+            <option value="ws">WebSocket</option>
+          </select>
+        </label>
+      )}
       {text('password', t('accountPassword'), { type: 'password', placeholder: account?.password !== undefined ? t('passwordKept') : '' })}
       <fieldset>
         <legend>{t('anonymityDefault')}</legend>

@@ -20,6 +20,19 @@ function AddressMode({ status }: { status: AddressStatus | undefined }) {
   );
 }
 
+/** A household terminal's number, address and gateway (seed 001 ¶[55]-[57]), beside its registration. */
+function HouseholdTerminal({ accountId }: { accountId: string }) {
+  const t = useT();
+  const terminal = usePhone((s) => s.household.find((h) => h.accountId === accountId));
+  if (!terminal) return null;
+  const text = t('householdStatus').replace('{number}', terminal.number).replace('{address}', terminal.address).replace('{gateway}', terminal.gateway);
+  return (
+    <span className="household-terminal" data-number={terminal.number} data-room={terminal.room}>
+      {text}
+    </span>
+  );
+}
+
 /** Why an account is not registered, in words (from its snapshot's cause, or the error of the last attempt). */
 function causeText(t: (key: string) => string, cause: RegistrationCause | undefined, status: number | undefined): string {
   const code = status !== undefined ? String(status) : '—';
@@ -98,7 +111,7 @@ export function StatusBar({ narrow }: { narrow: boolean }) {
                 {!narrow && (
                   <>
                     {' '}
-                    <AddressMode status={addresses.find((a) => a.accountId === account.id)} />
+                    <AddressMode status={addresses.find((a) => a.accountId === account.id)} /> <HouseholdTerminal accountId={account.id} />
                   </>
                 )}
               </li>
@@ -123,7 +136,7 @@ export function StatusBar({ narrow }: { narrow: boolean }) {
           <div className="status-meta">
             {accounts.map((account) => (
               <span key={account.id} data-account={account.id}>
-                <AddressMode status={addresses.find((a) => a.accountId === account.id)} />
+                <AddressMode status={addresses.find((a) => a.accountId === account.id)} /> <HouseholdTerminal accountId={account.id} />
               </span>
             ))}
             {networkLine}

@@ -13,17 +13,20 @@ interface RoomNodeConfig {
   /** The room's link (a bridge the terminals' veths are on). */
   lan: string;
   file: string;
+  /** A building's management server and gatekeeper elsewhere (household-nat-netns.test.ts); else its own, here. */
+  management?: string;
+  gatekeeper?: { address: string; port: number };
 }
 
 const config = JSON.parse(process.argv[2]!) as RoomNodeConfig;
 const print = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
-const management = await ManagementServer.start({ pool: config.pool, rooms: { [config.room]: config.size }, file: config.file });
-management.on(() => print({ rooms: management.snapshot().rooms }));
+const management = config.management === undefined ? await ManagementServer.start({ pool: config.pool, rooms: { [config.room]: config.size }, file: config.file }) : undefined;
+management?.on(() => print({ rooms: management.snapshot().rooms }));
 const gateway = await RoomGateway.start({
   room: config.room,
-  management: new ManagementClient(management.url),
+  management: new ManagementClient(config.management ?? management!.url),
   domain: 'household.lab',
-  gatekeeper: { address: '127.0.0.1', port: 9 },
+  gatekeeper: config.gatekeeper ?? { address: '127.0.0.1', port: 9 },
   dhcpBind: { address: '0.0.0.0', port: 67 },
   subnetMask: '255.255.255.0',
   timers: { t1: 100, t2: 400 },
@@ -32,5 +35,5 @@ const gateway = await RoomGateway.start({
 });
 print({ ready: { address: gateway.address, sip: gateway.sipEndpoint } });
 process.on('SIGTERM', () => {
-  void Promise.allSettled([gateway.stop(), management.stop()]).then(() => process.exit(0));
+  void Promise.allSettled([gateway.stop(), management?.stop()]).then(() => process.exit(0));
 });
