@@ -143,8 +143,8 @@ export async function benchSrtp(): Promise<BenchResult> {
   const projected = (c: SuiteCosts): number => plain.cpuMsPerCallSecond + (50 * (c.protect + c.unprotect)) / 1000;
   const lines = [
     `${packetsPerRound} G.711 packets (12-byte header + 160 bytes) per round, ${rounds} rounds in each of ${passCount} passes that alternate plain, Veilphone and libsrtp; median CPU µs per packet; one Node thread.`,
-    'Plain RTP is the anchor (serializeRtp / parseRtp). Veilphone SRTP is `SrtpSession.protectRtp` / `unprotectRtp` (node:crypto: AES-128-ECB',
-    'counter blocks + HMAC-SHA1), on top of the plain work. libsrtp 2.5 (Debian) is `srtp_protect` / `srtp_unprotect` called through',
+    'Plain RTP is the anchor (serializeRtp / parseRtp). Veilphone SRTP is `SrtpSession.protectRtp` / `unprotectRtp` (node:crypto AES-128-ECB on',
+    'counter blocks made 32 packets ahead per source, HMAC-SHA1 with its keyed states kept per key), on top of the plain work. libsrtp 2.5 (Debian) is `srtp_protect` / `srtp_unprotect` called through',
     "pylibsrtp's cffi on one buffer, less the same loop without the call; \"via pylibsrtp\" is what a Python caller pays per packet.",
     '',
     '| measure | plain RTP | Veilphone SRTP | ratio to plain | libsrtp (C) | Veilphone ÷ libsrtp | via pylibsrtp |',
