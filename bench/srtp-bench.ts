@@ -133,7 +133,12 @@ export async function benchSrtp(): Promise<BenchResult> {
   }
   const plain = plainRounds[0]!;
   const roundRatios = srtpRounds.map((r, i) => r.cpuMsPerCallSecond / ((plainRounds[i]!.cpuMsPerCallSecond + plainRounds[i + 1]!.cpuMsPerCallSecond) / 2));
-  const endToEnd = median(roundRatios);
+  // A round whose packets came late (≥ 1 %) did not keep real time: the process was starved of CPU, its timers fired
+  // in bursts, and CPU per call-second then says more about the machine's load than about the work. Only rounds that
+  // kept real time, SRTP and both plain neighbours, count.
+  const realTime = (r: { latePercent: number }): boolean => r.latePercent < 1;
+  const kept = roundRatios.filter((_, i) => realTime(srtpRounds[i]!) && realTime(plainRounds[i]!) && realTime(plainRounds[i + 1]!));
+  const endToEnd = kept.length > 0 ? median(kept) : undefined;
   const plainMedian = median(plainRounds.map((r) => r.cpuMsPerCallSecond));
   const srtpMedian = median(srtpRounds.map((r) => r.cpuMsPerCallSecond));
   const late = median(srtpRounds.map((r) => r.latePercent));
@@ -157,7 +162,10 @@ export async function benchSrtp(): Promise<BenchResult> {
     missing ? `libsrtp not measured: ${missing}.` : '',
     `Per call-second at ${plain.calls} concurrent calls: plain RTP measured ${plain.cpuMsPerCallSecond.toFixed(3)} CPU ms (the media benchmark's step, this run);`,
     ...suites.map((c) => `with ${c.suite} projected ${projected(c).toFixed(3)} ms = **${(projected(c) / plain.cpuMsPerCallSecond).toFixed(2)}×** (target ≤ 1.3×).`),
-    `Measured end to end (MediaSession with encryption required, SRTP and SRTCP both ways), ${endToEndRounds} SRTP rounds between ${endToEndRounds + 1} plain ones of ${plain.calls} calls: plain median ${plainMedian.toFixed(3)} ms, SRTP median ${srtpMedian.toFixed(3)} ms per call-second; each SRTP round ÷ the plain rounds beside it: ${roundRatios.map((r) => `${r.toFixed(2)}×`).join(', ')}, median **${endToEnd.toFixed(2)}×** (target ≤ 1.3×); SRTP late ${late.toFixed(3)} %, lost ${lost.toFixed(3)} % (medians).`,
+    `Measured end to end (MediaSession with encryption required, SRTP and SRTCP both ways), ${endToEndRounds} SRTP rounds between ${endToEndRounds + 1} plain ones of ${plain.calls} calls: plain median ${plainMedian.toFixed(3)} ms, SRTP median ${srtpMedian.toFixed(3)} ms per call-second; each SRTP round ÷ the plain rounds beside it: ${roundRatios.map((r, i) => `${r.toFixed(2)}×${realTime(srtpRounds[i]!) && realTime(plainRounds[i]!) && realTime(plainRounds[i + 1]!) ? '' : ' (late)'}`).join(', ')}; SRTP late ${late.toFixed(3)} %, lost ${lost.toFixed(3)} % (medians).`,
+    endToEnd !== undefined
+      ? `End to end, the median of the ${kept.length} round(s) that kept real time (< 1 % late): **${endToEnd.toFixed(2)}×** (target ≤ 1.3×).`
+      : 'End to end: no round kept real time (≥ 1 % late packets: the machine was too loaded), so no end-to-end ratio this run; the projection above stands.',
     `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other work: figures move between runs, compare the columns of one run.`,
   ].filter((line, i, all) => line !== '' || all[i - 1] !== '');
   return {
@@ -167,7 +175,7 @@ export async function benchSrtp(): Promise<BenchResult> {
       protectVsSerialize: (serialize + main.protect) / serialize,
       unprotectVsParse: (parse + main.unprotect) / parse,
       projectedCallSecondVsPlain: projected(main) / plain.cpuMsPerCallSecond,
-      measuredCallSecondVsPlain: endToEnd,
+      ...(endToEnd !== undefined ? { measuredCallSecondVsPlain: endToEnd } : {}),
       ...(main.libsrtp ? { protectVsLibsrtp: main.protect / main.libsrtp.protect, unprotectVsLibsrtp: main.unprotect / main.libsrtp.unprotect } : {}),
     },
   };
