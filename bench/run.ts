@@ -10,6 +10,7 @@ import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
 import { benchSrtp } from './srtp-bench.js';
+import { benchTlsSetup } from './tls-setup-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   desktop: benchDesktop,
   signing: benchSigning,
   srtp: benchSrtp,
+  'tls-setup': benchTlsSetup,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { HmacSha1Tag } from './srtp-auth.js';
 import { SrtpError } from './srtp-error.js';
-import { AesCmCipher, deriveSrtpKeys, type SrtpSessionKeys } from './srtp-keys.js';
+import { AesCmCipher, deriveSrtpKeys, keystreamBatch, type SrtpSessionKeys } from './srtp-keys.js';
 import { defaultReplayWindow, estimateIndex, ReplayWindow } from './srtp-replay.js';
 import { srtpSuite, type SrtpMasterKey, type SrtpSuite, type SrtpSuiteName } from './srtp-suite.js';
 
@@ -78,12 +78,12 @@ export class SrtpContext {
     this.suite = srtpSuite(options.suite);
     const keys = deriveSrtpKeys(this.suite, options.key);
     this.rtcpKeys = keys.rtcp;
-    this.cipher = new AesCmCipher(keys.rtp.encryptionKey, keys.rtp.salt);
+    this.maxStreams = options.maxStreams ?? 16;
+    this.cipher = new AesCmCipher(keys.rtp.encryptionKey, keys.rtp.salt, keystreamBatch, this.maxStreams);
     this.tag = new HmacSha1Tag(keys.rtp.authenticationKey, this.suite.rtpTagLength);
     this.usage = new KeyUsage(options.key.lifetime);
     this.mki = mkiBytes(options.key.mki);
     this.windowSize = options.replayWindow ?? defaultReplayWindow;
-    this.maxStreams = options.maxStreams ?? 16;
     new ReplayWindow(this.windowSize); // refuse a bad window size now rather than on the first packet
   }
 

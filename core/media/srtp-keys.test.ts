@@ -33,6 +33,24 @@ describe('SRTP keys (RFC 3711 Appendix B)', () => {
     expect(short.subarray(2, 18).toString('hex')).toBe(blocks[0]![1].toLowerCase());
   });
 
+  it('the keystream made ahead for 32 packets is, packet by packet, the one made for each packet alone', () => {
+    const salt = hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD');
+    const ahead = new AesCmCipher(sessionKey, salt, 32, 2);
+    const alone = new AesCmCipher(sessionKey, salt);
+    // in order across the ROC step, a reordered one, a loss jump, a longer payload, a second and third source
+    const steps: [ssrc: number, index: number, length: number][] = [];
+    for (let i = 0xfff0; i < 0x10030; i++) steps.push([0xcafebabe, i, 160]);
+    steps.push([0xcafebabe, 0x10010, 160], [0xcafebabe, 0x10031, 160], [0xcafebabe, 0x10100, 160], [0xcafebabe, 0x10101, 400], [0xcafebabe, 0x10102, 160]);
+    steps.push([7, 0, 33], [7, 1, 33], [0xcafebabe, 0x10103, 160], [8, 5, 16], [0xcafebabe, 0x10104, 1], [7, 2, 33]);
+    for (const [ssrc, index, length] of steps) {
+      const a = Buffer.alloc(length + 12, 0x5a);
+      const b = Buffer.from(a);
+      ahead.apply(ssrc, index, a, 12, a.length);
+      alone.apply(ssrc, index, b, 12, b.length);
+      expect(a.toString('hex'), `SSRC ${ssrc} index ${index}`).toBe(b.toString('hex'));
+    }
+  });
+
   it('B.3: session keys from master key E1F9… and master salt 0EC6… (key derivation rate 0)', () => {
     const keys = deriveSrtpKeys(srtpSuite('AES_CM_128_HMAC_SHA1_80'), { key: hex('E1F97A0D3E018BE0D64FA32C06DE4139'), salt: hex('0EC675AD498AFEEBB6960B3AABE6') });
     expect(keys.rtp.encryptionKey.toString('hex')).toBe('c61e7a93744f39ee10734afe3ff7a087');

@@ -52,9 +52,24 @@ export function deriveSrtpKeys(suite: SrtpSuite, master: SrtpMasterKey): { rtp: 
   };
 }
 
+/** Packets whose keystream one cipher call makes ahead for a stream (RFC 3711 §4.1.1 allows precomputing it). */
+export const keystreamBatch = 32;
+
+/** The keystream made ahead for one source: packets `first` .. `first + count - 1`, `slot` bytes each. */
+interface StreamKeystream {
+  ssrc: number;
+  first: number;
+  count: number;
+  slot: number;
+  bytes: Buffer;
+}
+
 /**
- * AES-CM for packets (RFC 3711 §4.1.1): one AES-ECB key schedule kept for the key's life, counter blocks written
- * into a reused buffer as four 32-bit words, so a packet costs one cipher call and an XOR.
+ * AES-CM for packets (RFC 3711 §4.1.1): one AES-ECB key schedule kept for the key's life, counter blocks written as
+ * four 32-bit words. A node:crypto call costs far more than the blocks it encrypts, so with `batch` > 1 the keystream
+ * of the next `batch` indices of a source is made in one call and used as those packets come (the next index is
+ * known for our own packets and nearly always for the peer's); an index outside it gets its own call. Each
+ * keystream byte is still used for exactly one (SSRC, index, offset), as without the batch.
  */
 export class AesCmCipher {
   private readonly ecb: Cipher;
@@ -62,8 +77,15 @@ export class AesCmCipher {
   private view = new DataView(this.blocks.buffer, this.blocks.byteOffset, this.blocks.byteLength);
   /** The session salt k_s * 2^16 as four big-endian words (the last one's low 16 bits are the block counter). */
   private readonly salt: [number, number, number, number];
+  private readonly ahead = new Map<number, StreamKeystream>();
 
-  constructor(key: Buffer, salt: Buffer) {
+  constructor(
+    key: Buffer,
+    salt: Buffer,
+    private readonly batch = 1,
+    /** Sources whose keystream is kept at most (the context's own limit on sources). */
+    private readonly maxStreams = 16,
+  ) {
     this.ecb = createCipheriv('aes-128-ecb', key, null);
     this.ecb.setAutoPadding(false);
     this.salt = [salt.readUInt32BE(0), salt.readUInt32BE(4), salt.readUInt32BE(8), (salt.readUInt16BE(12) << 16) >>> 0];
@@ -73,26 +95,48 @@ export class AesCmCipher {
   apply(ssrc: number, index: number, data: Uint8Array, start: number, end: number): void {
     const length = end - start;
     if (length <= 0) return;
-    const high = Math.floor(index / 0x100000000); // the index is 48 bits (RFC 3711 §3.3.1): ROC || SEQ
-    const low = index >>> 0;
-    const [s0, s1, s2, s3] = this.salt;
-    const w1 = (s1 ^ ssrc) >>> 0;
-    const w2 = (s2 ^ ((high << 16) | (low >>> 16))) >>> 0;
-    const w3 = (s3 ^ ((low & 0xffff) << 16)) >>> 0;
-    const count = Math.ceil(length / 16);
-    if (count * 16 > this.blocks.length) {
-      this.blocks = Buffer.alloc(count * 16);
+    let keystream: Uint8Array;
+    let from = 0;
+    if (this.batch > 1) {
+      let ahead = this.ahead.get(ssrc);
+      if (!ahead || index < ahead.first || index >= ahead.first + ahead.count || length > ahead.slot) {
+        const slot = Math.max(Math.ceil(length / 16), ahead && index >= ahead.first ? ahead.slot / 16 : 0);
+        ahead = { ssrc, first: index, count: this.batch, slot: slot * 16, bytes: this.keystream(ssrc, index, this.batch, slot) };
+        if (this.ahead.size >= this.maxStreams && !this.ahead.has(ssrc)) this.ahead.delete(this.ahead.keys().next().value!);
+        this.ahead.set(ssrc, ahead);
+      }
+      keystream = ahead.bytes;
+      from = (index - ahead.first) * ahead.slot;
+    } else {
+      keystream = this.keystream(ssrc, index, 1, Math.ceil(length / 16));
+    }
+    for (let i = 0; i < length; i++) data[start + i]! ^= keystream[from + i]!;
+  }
+
+  /** The keystream of `packets` consecutive indices from `index`, `blocksPerPacket` blocks each, in one cipher call. */
+  private keystream(ssrc: number, index: number, packets: number, blocksPerPacket: number): Buffer {
+    const size = packets * blocksPerPacket * 16;
+    if (size > this.blocks.length) {
+      this.blocks = Buffer.alloc(size);
       this.view = new DataView(this.blocks.buffer, this.blocks.byteOffset, this.blocks.byteLength);
     }
     const view = this.view;
-    for (let b = 0; b < count; b++) {
-      const at = b * 16;
-      view.setUint32(at, s0);
-      view.setUint32(at + 4, w1);
-      view.setUint32(at + 8, w2);
-      view.setUint32(at + 12, (w3 | b) >>> 0); // the block counter fills the IV's zero low 16 bits and cannot carry
+    const [s0, s1, s2, s3] = this.salt;
+    const w1 = (s1 ^ ssrc) >>> 0;
+    let at = 0;
+    for (let p = 0; p < packets; p++) {
+      const i = index + p;
+      const high = Math.floor(i / 0x100000000); // the index is 48 bits (RFC 3711 §3.3.1): ROC || SEQ
+      const low = i >>> 0;
+      const w2 = (s2 ^ ((high << 16) | (low >>> 16))) >>> 0;
+      const w3 = (s3 ^ ((low & 0xffff) << 16)) >>> 0;
+      for (let b = 0; b < blocksPerPacket; b++, at += 16) {
+        view.setUint32(at, s0);
+        view.setUint32(at + 4, w1);
+        view.setUint32(at + 8, w2);
+        view.setUint32(at + 12, (w3 | b) >>> 0); // the block counter fills the IV's zero low 16 bits and cannot carry
+      }
     }
-    const keystream = this.ecb.update(this.blocks.subarray(0, count * 16));
-    for (let i = 0; i < length; i++) data[start + i]! ^= keystream[i]!;
+    return this.ecb.update(this.blocks.subarray(0, size));
   }
 }

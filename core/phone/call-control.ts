@@ -1,4 +1,5 @@
 import type { Referral } from 'sip.js';
+import { mediaEncryptionText, signalingTlsText } from '../api/call-encryption.js';
 import type { DtmfMethod, OtherCalls } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
@@ -9,7 +10,7 @@ import type { CallAudioPort } from './call-audio-port.js';
 import { callResult } from './call-result.js';
 import { defaultMediaPorts } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
-import { mediaEncryptionText, signalingTlsText, type PhoneCall } from './phone-call.js';
+import type { PhoneCall } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseText, type PhoneLease } from './phone-lease.js';
 

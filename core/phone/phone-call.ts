@@ -113,17 +113,6 @@ export function signalingOf(identity: SipIdentity): CallSignaling {
   };
 }
 
-/** The call log's words for a call's encryption: `TLSv1.3 TLS_AES_256_GCM_SHA384 AB:CD:…`, `srtp SUITE` or `none`. */
-export function signalingTlsText(signaling: CallSignaling | undefined): string | undefined {
-  const tls = signaling?.tls;
-  return tls ? [tls.version, tls.cipher, tls.peerFingerprint].filter((part) => part !== undefined).join(' ') : undefined;
-}
-
-export function mediaEncryptionText(media: CallMediaSnapshot | undefined): string | undefined {
-  if (!media) return undefined;
-  return media.encryption.kind === 'srtp' ? `srtp ${media.encryption.suite}` : 'none';
-}
-
 /** How a remote party is shown: display name, else user part, else the URI. */
 export function partyFrom(remote: { uri: string; user?: string; display?: string }, anonymous = false): CallParty {
   const party: CallParty = { shown: anonymous ? 'Anonymous' : (remote.display ?? remote.user ?? remote.uri), uri: remote.uri, anonymous };

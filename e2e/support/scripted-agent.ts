@@ -1,4 +1,4 @@
-import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
 import { ToneSource } from '../../core/media/audio-frame.js';
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
 import { Phone } from '../../core/phone/phone.js';
@@ -15,9 +15,20 @@ export class ScriptedAgent {
   readonly received: SipTapEntry[] = [];
   private readonly playing = new Set<string>();
 
-  constructor(options: { user: string; display?: string; server: string; domain: string; toneHz: number }) {
+  constructor(options: { user: string; display?: string; server: string; domain: string; toneHz: number; transport?: AccountConfig['transport']; tls?: AccountConfig['tls'] }) {
     this.phone = new Phone({
-      accounts: [{ id: options.user, user: options.user, server: options.server, transport: 'udp', domain: options.domain, answer: { kind: 'auto' }, ...(options.display ? { displayName: options.display } : {}) }],
+      accounts: [
+        {
+          id: options.user,
+          user: options.user,
+          server: options.server,
+          transport: options.transport ?? 'udp',
+          domain: options.domain,
+          answer: { kind: 'auto' },
+          ...(options.display ? { displayName: options.display } : {}),
+          ...(options.tls ? { tls: options.tls } : {}),
+        },
+      ],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       onTrace: (_account, entry) => {
         if (entry.dir === 'in' && this.received.length < 2000) this.received.push(entry);

@@ -1,5 +1,6 @@
 import { callStrings } from './call-strings.js';
 import { desktopStrings } from './desktop-strings.js';
+import { encryptionStrings } from './encryption-strings.js';
 import { everydayStrings } from './everyday-strings.js';
 
 /** Every user-facing string, in English and Japanese. Keys name what the string is for. */
@@ -299,7 +300,7 @@ export const strings: Record<Language, Record<StringKey, string>> = { en, ja };
 
 /** The string for `key` in `language`: each view group's table in turn, then English, then the key itself. */
 export function translate(language: Language, key: string): string {
-  const tables = [strings, desktopStrings, everydayStrings, callStrings] as Array<Record<Language, Record<string, string>>>;
+  const tables = [strings, desktopStrings, everydayStrings, callStrings, encryptionStrings] as Array<Record<Language, Record<string, string>>>;
   for (const lang of [language, 'en'] as const) {
     for (const table of tables) {
       const text = table[lang][key];

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'react';
+import { callEncryption } from '../../core/api/call-encryption.js';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { useAudio } from '../store/audio-store.js';
 import { sendDtmfDigit, useDtmf } from '../store/dtmf-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { CallLock } from './CallLock.js';
 import { useT } from './use-t.js';
 
 const dtmfKeys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -45,6 +47,7 @@ export function ActiveCall({ call }: { call: CallSnapshot }) {
         {call.localHold ? t('onHold') : t(call.state)}
         {established && call.answeredAt !== undefined ? ` · ${formatDuration(now - call.answeredAt)}` : ''}
       </p>
+      <CallLock encryption={callEncryption(call)} live={call.state !== 'terminated'} />
       {call.remoteHold && <p className="call-detail remote-hold">{t('remoteHold')}</p>}
       {call.direction === 'outgoing' && call.anonymity !== undefined && call.anonymity !== 'none' && (
         <p className="call-detail anonymity-sent">{t(call.anonymity === 'prefix' ? 'sentAnonymousPrefix' : 'sentAnonymousHeader')}</p>

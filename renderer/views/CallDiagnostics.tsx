@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile } from '../../core/api/call-log-types.js';
 import { callEndpoints } from '../../core/api/call-endpoints.js';
+import { loggedCallEncryption } from '../../core/api/call-encryption.js';
 import { useHistory } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { CallLock } from './CallLock.js';
 import { LadderDiagram } from './LadderDiagram.js';
 import { MessageInspector } from './MessageInspector.js';
 import { SigningProxyCounters } from './SigningProxyCounters.js';
@@ -156,6 +158,7 @@ export function CallDiagnostics() {
         {detail && (
           <div className="diagnostics-body">
             <div className="diagnostics-facts">
+              <CallLock encryption={loggedCallEncryption(detail)} />
               <Facts call={detail} />
               <h3>{t('endpoints')}</h3>
               <Endpoints call={detail} />

@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
+import { loggedCallEncryption } from '../../core/api/call-encryption.js';
 import type { CallLogEntry } from '../../core/api/call-log-types.js';
 import { callResults } from '../../core/api/history-query.js';
 import { virtualWindow } from '../../core/api/virtual-window.js';
 import { plural } from '../i18n/strings.js';
 import { emptySearch, useHistory, type HistorySearch } from '../store/history-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { CallLock } from './CallLock.js';
 import { AddContactButton } from './Contacts.js';
 import { useT } from './use-t.js';
 
@@ -136,6 +138,7 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
             {call.status}
           </span>
         )}
+        <CallLock encryption={loggedCallEncryption(call)} compact />
         {withheld && (
           <span className={`anonymity-badge ${withheld}`} title={t(`anonymity_${withheld}`)}>
             {t(`badge_${withheld}`)}

@@ -1,5 +1,5 @@
-/** Small line icons for the tab bar (drawn here: no icon font, no emoji font needed). */
-export function Icon({ name }: { name: 'phone' | 'history' | 'settings' }) {
+/** Small line icons for the tab bar and the encryption lock (drawn here: no icon font, no emoji font needed). */
+export function Icon({ name }: { name: 'phone' | 'history' | 'settings' | 'lock' | 'lock-open' }) {
   const common = { width: 22, height: 22, viewBox: '0 0 24 24', fill: 'none', stroke: 'currentColor', strokeWidth: 1.8, strokeLinecap: 'round' as const, strokeLinejoin: 'round' as const, 'aria-hidden': true };
   if (name === 'phone') {
     return (
@@ -13,6 +13,14 @@ export function Icon({ name }: { name: 'phone' | 'history' | 'settings' }) {
       <svg {...common}>
         <circle cx="12" cy="12" r="8.5" />
         <path d="M12 7.5V12l3 2" />
+      </svg>
+    );
+  }
+  if (name === 'lock' || name === 'lock-open') {
+    return (
+      <svg {...common} className={`icon-${name}`}>
+        <rect x="5" y="11" width="14" height="9.5" rx="1.5" />
+        <path d={name === 'lock' ? 'M8 11V7.5a4 4 0 0 1 8 0V11' : 'M8 11V7.5a4 4 0 0 1 7.7-1.5'} />
       </svg>
     );
   }
