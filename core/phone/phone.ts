@@ -1,5 +1,5 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
-import type { Contact, ContactInput } from '../api/contact-types.js';
+import type { Contact, ContactFile, ContactImportResult, ContactInput } from '../api/contact-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
@@ -16,6 +16,7 @@ import type {
 import type { CommandRunner } from '../address/command-runner.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { ContactBookError } from '../calllog/contact-book.js';
+import { ContactVcardError, contactsToVcard, vcardToContacts } from '../calllog/contact-vcard.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -339,6 +340,24 @@ export class Phone implements PhoneApi {
     }
   }
 
+  async importContacts(vcard: string): Promise<ContactImportResult> {
+    try {
+      return this.callLog.contacts.importAll(vcardToContacts(vcard));
+    } catch (error) {
+      // a card the book refuses (no name, no number left) makes the file bad as a whole
+      throw error instanceof ContactBookError ? new PhoneError('INVALID_VCARD', error.message) : contactError(error);
+    }
+  }
+
+  async exportContacts(): Promise<ContactFile> {
+    try {
+      const contacts = this.callLog.contacts.all();
+      return { fileName: 'veilphone-contacts.vcf', mimeType: 'text/vcard', data: contactsToVcard(contacts), contacts: contacts.length };
+    } catch (error) {
+      throw new PhoneError('EXPORT_FAILED', (error as Error).message);
+    }
+  }
+
   /** The live SIP call behind a call id (scenario runner and media wiring). */
   sipCall(callId: string): SipCall {
     return this.calls.sipCall(callId);
@@ -379,5 +398,7 @@ export class Phone implements PhoneApi {
 /** The address book's typed errors as PhoneErrors (an unknown id, a contact without a name or a number). */
 function contactError(error: unknown): PhoneError {
   if (error instanceof ContactBookError) return new PhoneError(error.code === 'UNKNOWN_CONTACT' ? 'UNKNOWN_CONTACT' : 'INVALID_ARGUMENT', error.message);
+  // a bad file, or a card the book refuses (no name, no number): the import is refused whole
+  if (error instanceof ContactVcardError) return new PhoneError('INVALID_VCARD', error.message);
   return new PhoneError('STORAGE_FAILED', (error as Error).message);
 }

@@ -51,6 +51,11 @@ const en = {
   callWaiting: 'Call waiting',
   desktopApp: 'Desktop app',
   closeToTray: 'Keep running in the tray when the window is closed (calls still ring)',
+  importVcard: 'Import vCard…',
+  exportVcard: 'Export vCard',
+  vcardFile: 'vCard file to import',
+  vcardImported: 'Imported: {added} added, {updated} updated, {unchanged} already there',
+  error_INVALID_VCARD: 'This file cannot be imported; nothing was imported',
 } as const;
 
 export type EverydayStringKey = keyof typeof en;
@@ -103,6 +108,11 @@ const ja: Record<EverydayStringKey, string> = {
   callWaiting: '割込着信',
   desktopApp: 'デスクトップアプリ',
   closeToTray: 'ウィンドウを閉じてもトレイで動作を続ける（着信音は鳴ります）',
+  importVcard: 'vCard を読み込む…',
+  exportVcard: 'vCard で書き出す',
+  vcardFile: '読み込む vCard ファイル',
+  vcardImported: '読み込みました：追加 {added} 件、更新 {updated} 件、登録済み {unchanged} 件',
+  error_INVALID_VCARD: 'このファイルは読み込めません。何も読み込んでいません',
 };
 
 export const everydayStrings: Record<'en' | 'ja', Record<EverydayStringKey, string>> = { en, ja };
