@@ -12,7 +12,7 @@ import { servePhone } from './support/served-phone.js';
  * click, another added by hand as "always anonymous", found in the dialer while typing and called from there — the
  * scripted agent confirms the call came anonymous although the dialer's switch was off. Contacts survive a reload.
  * Then item 4's call rules from the settings view: do not disturb (the agent is answered 603) and forwarding (302,
- * followed to carol). Between them the book goes out as a vCard file and comes back in without duplicates, and a bad
+ * followed to carol, and shown as "Forwarded to carol" in the history). Between them the book goes out as a vCard file and comes back in without duplicates, and a bad
  * file is refused whole with its error in the contacts view.
  */
 const skip = missingRequirements(['chromium']);
@@ -148,5 +148,13 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     const before = carol.incoming().length;
     await expect.poll(callAliceStatus, { timeout: 20_000, interval: 200 }).toBe(302);
     await expect.poll(() => carol.incoming().slice(before)[0]?.remote.user, { timeout: 15_000 }).toBe('bob');
+
+    // the history row says where the call went, not "Missed" (issue 22 item 4); in Japanese too
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    const forwardedRow = page.locator('.history-entry.forwarded').first();
+    await expect.poll(() => forwardedRow.locator('.result').textContent({ timeout: 1000 }).catch(() => null), { timeout: 15_000 }).toBe('Forwarded to carol');
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
+    await expect.poll(() => forwardedRow.locator('.result').textContent({ timeout: 1000 }).catch(() => null), { timeout: 5000 }).toBe('carol へ転送');
+    await page.getByRole('combobox', { name: '言語' }).selectOption('en');
   });
 });

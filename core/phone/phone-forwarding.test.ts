@@ -82,6 +82,9 @@ describe('Phone do-not-disturb and forwarding', () => {
     const bobLeg = bob.events.find((e) => e.type === 'call') as Extract<PhoneEvent, { type: 'call' }>;
     expect(bob.last(bobLeg.call.id)).toMatchObject({ status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
     expect(bob.log.getCall(bobLeg.call.id)!.messages.find((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 302'))!.raw).toMatch(/\r\nContact: <sip:carol@[^>]+>\r\n/);
+    // the history says forwarded, and to whom, not missed (issue 22 item 4)
+    expect((await bob.phone.history()).calls).toMatchObject([{ id: bobLeg.call.id, result: 'forwarded', forwardedTo: expect.stringMatching(/^sip:carol@/) }]);
+    expect((await bob.phone.history({ result: 'forwarded' })).calls).toHaveLength(1);
   });
 
   it('forwards when busy only while another call talks', async () => {
@@ -108,5 +111,6 @@ describe('Phone do-not-disturb and forwarding', () => {
     expect(alice.last(call.id)!.redirects).toMatchObject([{ status: 302, target: expect.stringMatching(/^sip:carol@/) }]);
     const bobLeg = bob.incoming()[0]!;
     expect(bob.last(bobLeg.id)).toMatchObject({ state: 'terminated', status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
+    expect(bob.log.getCall(bobLeg.id)).toMatchObject({ result: 'forwarded', forwardedTo: expect.stringMatching(/^sip:carol@/) });
   });
 });
