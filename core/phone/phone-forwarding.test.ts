@@ -113,4 +113,47 @@ describe('Phone do-not-disturb and forwarding', () => {
     expect(bob.last(bobLeg.id)).toMatchObject({ state: 'terminated', status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
     expect(bob.log.getCall(bobLeg.id)).toMatchObject({ result: 'forwarded', forwardedTo: expect.stringMatching(/^sip:carol@/) });
   });
+
+  it('forwards by placing the call: the caller rings on, the target answers the phone, and the caller is handed to it by REFER with Replaces', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'always', to: 'carol', by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    // carol is called by bob's phone, answers by herself, and then alice's new call takes that call's place (RFC 3891 §3)
+    // (a call that replaces another does not ring: RFC 3891 §3)
+    const replacing = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.remote.user === 'alice')?.call);
+    expect(carol.incoming()[0]!.remote.user).toBe('bob');
+    await until(() => carol.last(replacing.id)?.state === 'established');
+    expect(carol.last(replacing.id)!.replaced).toBe(carol.incoming()[0]!.id);
+    // alice heard ringing (no 302), was answered, and was moved by the REFER: her new call talks to carol
+    const aliceStates = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === call.id).map((e) => e.call.state);
+    expect(aliceStates).toContain('ringing');
+    expect(alice.last(call.id)!.redirects).toBeUndefined();
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)!.transfer).toMatchObject({ role: 'transferee', state: 'succeeded', attended: true });
+    const moved = alice.events.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.transferredFrom === call.id)!.call;
+    await until(() => alice.last(moved.id)?.state === 'established');
+    // bob's phone is out of both calls, and never rang
+    await until(() => ['incoming', 'outgoing'].every((direction) => bob.events.some((e) => e.type === 'call' && e.call.direction === direction && e.call.state === 'terminated')));
+    expect((await bob.phone.snapshot()).calls).toEqual([]);
+    expect(bob.incoming()).toEqual([]);
+    const history = (await bob.phone.history()).calls;
+    expect(history.map((c) => [c.direction, c.result, c.forwardedTo?.replace(/@.*/, '')]).sort()).toEqual([
+      ['incoming', 'forwarded', 'sip:carol'],
+      ['outgoing', 'forwarded', 'sip:carol'],
+    ]);
+    // bob's REFER named alice's call to carol... and the 302 was never sent
+    const bobIncoming = history.find((c) => c.direction === 'incoming')!;
+    const messages = bob.log.getCall(bobIncoming.id)!.messages;
+    expect(messages.some((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 302'))).toBe(false);
+    expect(messages.find((m) => m.dir === 'out' && m.raw.startsWith('REFER '))!.raw).toMatch(/\r\nRefer-To: <sip:carol@[^>]*\?Replaces=/i);
+  });
+
+  it('forwards by placing the call only once the target answers: a busy target is passed on to the caller', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'always', to: 'carol', by: 'call' } }, carol: { doNotDisturb: { status: 486 } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)).toMatchObject({ status: 486 });
+    expect(alice.last(call.id)!.redirects).toBeUndefined(); // refused by bob's phone, not followed to carol by a 302
+    expect(carol.incoming()).toEqual([]);
+    expect((await bob.phone.history({ direction: 'outgoing' })).calls).toMatchObject([{ status: 486, forwardedTo: expect.stringMatching(/^sip:carol@/) }]);
+  });
 });

@@ -33,6 +33,7 @@ import { CallHistory } from './call-history.js';
 import { CallTransfers } from './call-transfer.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { FailureTally } from './failure-tally.js';
+import { ForwardByCall } from './forward-by-call.js';
 import { IncomingAdmission } from './incoming-admission.js';
 import { LeasedIdentities } from './leased-identities.js';
 import type { MediaFactoryProvider } from './media-factory.js';
@@ -118,6 +119,7 @@ export class Phone implements PhoneApi {
   private readonly admission: IncomingAdmission;
   private readonly outgoing: OutgoingCalls;
   private readonly transfers: CallTransfers;
+  private readonly forwarding: ForwardByCall;
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
   private readonly sockets: SipSockets;
@@ -176,7 +178,15 @@ export class Phone implements PhoneApi {
       emit,
       failed,
     });
-    this.admission = new IncomingAdmission({ calls: this.calls, maxCalls, media: options.createSessionDescriptionHandlerFactory, lease, emit, failed });
+    this.admission = new IncomingAdmission({
+      calls: this.calls,
+      maxCalls,
+      media: options.createSessionDescriptionHandlerFactory,
+      lease,
+      emit,
+      failed,
+      forwardByCall: (account, call, uri, rung) => this.forwarding.start(account, call, uri, rung),
+    });
     this.identities = new LeasedIdentities({
       media: options.createSessionDescriptionHandlerFactory,
       sockets: this.sockets,
@@ -201,6 +211,7 @@ export class Phone implements PhoneApi {
       contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
     this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
+    this.forwarding = new ForwardByCall({ calls: this.calls, outgoing: this.outgoing, transfer: (id, target) => this.transfers.transfer(id, target), emit, subscribe: (listener) => this.events.subscribe(listener), failed });
     this.log = new CallHistory(this.callLog, options.signatureKeys, options.signingProxy);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();

@@ -150,7 +150,8 @@ function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> 
     case 'call':
     case 'incoming': {
       const calls = { ...state.calls, [event.call.id]: event.call };
-      if (event.call.state === 'terminated') delete calls[event.call.id];
+      // a call the phone forwards (forwardedTo) is no longer the user's to answer: it leaves the list (and stops ringing)
+      if (event.call.state === 'terminated' || event.call.forwardedTo !== undefined) delete calls[event.call.id];
       return { calls };
     }
     case 'lease':
