@@ -13,7 +13,8 @@ import { servePhone } from './support/served-phone.js';
  * scripted agent confirms the call came anonymous although the dialer's switch was off. Contacts survive a reload.
  * Then item 4's call rules from the settings view: do not disturb (the agent is answered 603) and forwarding (302,
  * followed to carol, and shown as "Forwarded to carol" in the history). Between them the book goes out as a vCard file and comes back in without duplicates, and a bad
- * file is refused whole with its error in the contacts view.
+ * file is refused whole with its error in the contacts view. Last, forwarding by the phone placing the call: the agent
+ * is handed to carol by REFER with Replaces.
  */
 const skip = missingRequirements(['chromium']);
 
@@ -156,5 +157,34 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
     await expect.poll(() => forwardedRow.locator('.result').textContent({ timeout: 1000 }).catch(() => null), { timeout: 5000 }).toBe('carol へ転送');
     await page.getByRole('combobox', { name: '言語' }).selectOption('en');
+  });
+
+  it('forwarding by the phone placing the call: the agent rings on, then is handed to carol by REFER with Replaces', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const rules = page.getByRole('form', { name: 'Incoming calls of alice' });
+    await rules.getByLabel('Forward by').selectOption('call');
+    await rules.getByRole('button', { name: 'Save call rules' }).click();
+    const before = carol.calls().length;
+    // bob calls alice until the re-created account takes the call (in between nobody is there: 480)
+    const handedOver = async (): Promise<boolean> => {
+      const placed = await bob.phone.call({ target: 'alice' });
+      const current = () => bob.calls().find((c) => c.id === placed.id);
+      await expect.poll(() => current()?.state === 'terminated' || current()?.transfer?.state === 'succeeded', { timeout: 15_000 }).toBe(true);
+      return current()?.transfer?.state === 'succeeded' && current()?.redirects === undefined;
+    };
+    await expect.poll(handedOver, { timeout: 30_000, interval: 200 }).toBe(true);
+    // carol talks with bob himself, in place of the call alice's phone placed to her (RFC 3891 §3)
+    const atCarol = () => carol.calls().slice(before);
+    const replacedAliceCall = (): boolean => {
+      const fromAlice = atCarol().find((c) => c.remote.user === 'alice');
+      return fromAlice !== undefined && atCarol().some((c) => c.remote.user === 'bob' && c.state === 'established' && c.replaced === fromAlice.id);
+    };
+    await expect.poll(replacedAliceCall, { timeout: 15_000 }).toBe(true);
+    const moved = bob.calls().find((c) => c.transferredFrom !== undefined && c.state === 'established')!;
+    await bob.phone.hangup(moved.id);
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    // the phone never rang for it, and both of its calls are in the history as forwarded to carol
+    expect(await page.getByRole('button', { name: 'Answer' }).count()).toBe(0);
+    await expect.poll(() => page.locator('.history-entry.forwarded').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
   });
 });
