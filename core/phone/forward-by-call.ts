@@ -17,6 +17,8 @@ export interface ForwardByCallOptions {
   /** The phone's events: a call's transfer progress arrives as its `call` events. */
   subscribe: (listener: (event: PhoneEvent) => void) => () => void;
   failed: FailedStep;
+  /** The host's audio port, when there is one: a relayed call's audio is not the user's to hear. */
+  audio?: { detach(callId: string): void };
 }
 
 /**
@@ -124,6 +126,8 @@ export class ForwardByCall {
       this.giveUp(incoming, placed, `the caller could not be transferred to ${placed.remote.uri}, and the calls have no audio to relay`);
       return;
     }
+    // the caller and the target talk through the phone: nothing of it goes to the host's speaker or comes from its microphone
+    for (const call of [incoming, placed]) this.options.audio?.detach(call.id);
     const stop = relayMedia(a, b);
     const failed = this.options.failed('ending the other side of a relayed forward');
     const endBoth = (): void => {

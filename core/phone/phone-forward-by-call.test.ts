@@ -31,6 +31,7 @@ describe('forwarding by placing the call, with a caller that does not take REFER
     const bob = new Phone({
       accounts: [{ id: 'bob', user: 'bob', server: peer.uri, transport: 'udp', domain: '127.0.0.1', forward: { when: 'always', to: 'carol', by: 'call' } }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      audioPort: true, // as under a UI with an audio bridge
       timers: { t1: 100, t2: 400 },
       sockets: network,
     });
@@ -111,6 +112,13 @@ describe('forwarding by placing the call, with a caller that does not take REFER
     target.play(new ToneSource(1200));
     await until(() => target.recent.toneShare(700) > 0.8 && caller.recent.toneShare(1200) > 0.8, 10_000);
     expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    // none of it is routed to the host's audio port (the user's speaker and microphone)
+    const played: string[] = [];
+    const stopListening = bob.audio!.onPlayback((callId) => void played.push(callId));
+    await until(() => target.stats().packetsReceived > 50);
+    stopListening();
+    expect(played).toEqual([]);
+    expect(bob.audio!.stats().routedCalls).toBe(0);
 
     // the caller hangs up: the phone ends its call with carol too
     await peer.send(

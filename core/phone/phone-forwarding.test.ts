@@ -156,4 +156,32 @@ describe('Phone do-not-disturb and forwarding', () => {
     expect(carol.incoming()).toEqual([]);
     expect((await bob.phone.history({ direction: 'outgoing' })).calls).toMatchObject([{ status: 486, forwardedTo: expect.stringMatching(/^sip:carol@/) }]);
   });
+
+  it("forwards by placing the call after ringing unanswered (no-answer): the user's phone rang first, then the caller is handed to the target", async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'no-answer', to: 'carol', afterMs: 1000, by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    const rang = await until(() => bob.incoming()[0]); // it rings at bob first
+    // after afterMs the ringing call is marked forwarded (the UI drops it, and stops ringing) while carol is called
+    await until(() => bob.last(rang.id)?.forwardedTo?.startsWith('sip:carol@') && bob.last(rang.id)?.state === 'incoming');
+    await until(() => carol.events.some((e) => e.type === 'call' && e.call.remote.user === 'alice' && e.call.state === 'established'));
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)).toMatchObject({ transfer: { role: 'transferee', state: 'succeeded' } });
+    expect(alice.last(call.id)!.redirects).toBeUndefined();
+    await until(() => bob.last(rang.id)?.state === 'terminated');
+    expect(bob.log.getCall(rang.id)).toMatchObject({ result: 'forwarded' });
+  });
+
+  it('forwards by placing the call when busy: the talking call is not touched', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'busy', to: 'carol', by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const first = await alice.phone.call({ target: 'bob' });
+    await bob.phone.answer((await until(() => bob.incoming()[0])).id);
+    await until(() => alice.last(first.id)?.state === 'established');
+    const second = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(second.id)?.transfer?.state === 'succeeded');
+    await until(() => carol.events.some((e) => e.type === 'call' && e.call.remote.user === 'alice' && e.call.state === 'established'));
+    expect(bob.incoming()).toHaveLength(1);
+    // bob's own call goes on, neither held nor muted
+    const talking = bob.incoming()[0]!;
+    expect(bob.last(talking.id)).toMatchObject({ state: 'established', localHold: false, muted: false });
+  });
 });
