@@ -86,7 +86,8 @@ export const usePhone = create<PhoneState>((set, get) => ({
     set({ api });
     useHistory.getState().attach(api);
     api.subscribe((event) => {
-      if (event.type === 'call' || event.type === 'incoming') useCallFailures.getState().note(event.call);
+      // a call the phone forwards is not the user's: its target refusing is no failure card of theirs
+      if ((event.type === 'call' || event.type === 'incoming') && event.call.forwardedTo === undefined) useCallFailures.getState().note(event.call);
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
       if (event.type === 'address') void get().refreshSnapshot();
