@@ -63,6 +63,10 @@ export class ForwardByCall {
           if (placed.sip.state !== 'terminated' && placed.sip.state !== 'established') void calls.hangup(placed.id).catch(failed('cancelling a forwarding call'));
         });
         let answered = false;
+        // answered here after all (through the API while the target rang): the target's call is cancelled
+        incoming.sip.onChange((sip) => {
+          if (sip.state === 'established' && !answered && placed.sip.state !== 'terminated') void calls.hangup(placed.id).catch(failed('cancelling a forwarding call'));
+        });
         placed.sip.onChange((sip) => {
           if (sip.state === 'established' && !answered) {
             answered = true;

@@ -184,4 +184,15 @@ describe('Phone do-not-disturb and forwarding', () => {
     const talking = bob.incoming()[0]!;
     expect(bob.last(talking.id)).toMatchObject({ state: 'established', localHold: false, muted: false });
   });
+
+  it('a forwarding call still ringing at the target is cancelled when the user answers after all', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'no-answer', to: 'carol', afterMs: 1000, by: 'call' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    const rang = await until(() => bob.incoming()[0]);
+    const atCarol = await until(() => carol.incoming()[0]); // forwarding started: carol rings
+    await bob.phone.answer(rang.id);
+    await until(() => carol.last(atCarol.id)?.state === 'terminated');
+    await until(() => alice.last(call.id)?.state === 'established');
+    expect(alice.last(call.id)!.transfer).toBeUndefined();
+  });
 });
