@@ -12,9 +12,9 @@ import { servePhone } from './support/served-phone.js';
  * click, another added by hand as "always anonymous", found in the dialer while typing and called from there — the
  * scripted agent confirms the call came anonymous although the dialer's switch was off. Contacts survive a reload.
  * Then item 4's call rules from the settings view: do not disturb (the agent is answered 603) and forwarding (302,
- * followed to carol, and shown as "Forwarded to carol" in the history). Between them the book goes out as a vCard file and comes back in without duplicates, and a bad
- * file is refused whole with its error in the contacts view. Last, forwarding by the phone placing the call: the agent
- * is handed to carol by REFER with Replaces.
+ * followed to carol, and shown as "Forwarded to carol" in the history). Between them the book goes out as a vCard
+ * file and comes back in without duplicates, and a bad file is refused whole with its error in the contacts view.
+ * Last, forwarding by the phone placing the call: the agent is handed to carol by REFER with Replaces.
  */
 const skip = missingRequirements(['chromium']);
 
