@@ -184,7 +184,7 @@ function summaryLine(call: CallLogEntry): string {
   const party = call.remoteAnonymous ? 'Anonymous' : call.remoteShown;
   const duration = call.durationMs !== undefined && call.answeredAt !== undefined ? `${Math.round(call.durationMs / 1000)}s` : '';
   const status = call.status !== undefined ? String(call.status) : '';
-  return [call.id.slice(0, 8), when, arrow, party.padEnd(20), call.result.padEnd(11), status.padEnd(3), duration.padStart(5), call.anonymity && call.anonymity !== 'none' ? `anon:${call.anonymity}` : ''].join('  ').trimEnd();
+  return [call.id.slice(0, 8), when, arrow, party.padEnd(20), call.result.padEnd(11), status.padEnd(3), duration.padStart(5), call.anonymity && call.anonymity !== 'none' ? `anon:${call.anonymity}` : '', call.forwardedTo !== undefined ? `→ ${call.forwardedTo}` : ''].join('  ').trimEnd();
 }
 
 function write(file: string, data: string | Buffer): void {

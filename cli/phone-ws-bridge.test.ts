@@ -153,7 +153,7 @@ describe('the `veilphone serve` WebSocket bridge (cli/phone-ws-bridge.ts)', () =
     expect(badUtf8.status).toBe('HTTP/1.1 101 Switching Protocols');
     badUtf8.write(clientFrame(0x1, Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0xff, 0xfe, 0x22, 0x7d])));
     const tooLarge = await rawWebSocket({ port, path: '/api?token=tok', origin });
-    tooLarge.write(clientFrame(0x2, Buffer.alloc(16), { declaredLength: 1 << 20 }));
+    tooLarge.write(clientFrame(0x2, Buffer.alloc(16), { declaredLength: 1 << 23 }));
     await Promise.all([badUtf8.closed, tooLarge.closed]);
     expect(badUtf8.closeCode()).toBe(1007); // RFC 6455 §7.4.1: data inconsistent with the message type
     expect(tooLarge.closeCode()).toBe(1009); // message too big

@@ -4,6 +4,7 @@ import type { PhoneApi } from '../core/api/phone-api.js';
 import { toPhoneErrorShape } from '../core/api/phone-error.js';
 import { parseWireAudioControl, parseWireRequest, type PhoneWireMessage } from '../core/api/phone-wire.js';
 import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
+import { vcardImportLimits } from '../core/calllog/contact-vcard.js';
 import { dispatchPhoneCommand } from '../core/phone/phone-api-dispatcher.js';
 import { RejectCounter } from '../core/sip/transport/message-tap.js';
 
@@ -40,7 +41,8 @@ export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridg
   const wss = new WebSocketServer({
     server: options.server,
     path: '/api',
-    maxPayload: 64 * 1024,
+    // a vCard import (importContacts) is the largest message: its limit, with room for JSON's escapes of CR LF
+    maxPayload: 2 * vcardImportLimits.maxBytes + 64 * 1024,
     verifyClient: ({ origin, req }, done) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.searchParams.get('token') !== options.token) return done(false, 401, 'token required');

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Child } from '../test/support/child.js';
@@ -11,7 +12,9 @@ import { servePhone } from './support/served-phone.js';
  * click, another added by hand as "always anonymous", found in the dialer while typing and called from there — the
  * scripted agent confirms the call came anonymous although the dialer's switch was off. Contacts survive a reload.
  * Then item 4's call rules from the settings view: do not disturb (the agent is answered 603) and forwarding (302,
- * followed to carol).
+ * followed to carol, and shown as "Forwarded to carol" in the history). Between them the book goes out as a vCard
+ * file and comes back in without duplicates, and a bad file is refused whole with its error in the contacts view.
+ * Last, forwarding by the phone placing the call: the agent is handed to carol by REFER with Replaces.
  */
 const skip = missingRequirements(['chromium']);
 
@@ -80,6 +83,43 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     await expect.poll(() => page.getByRole('region', { name: 'Contacts' }).getByRole('listitem').count(), { timeout: 15_000 }).toBe(2);
   });
 
+  it('exports the contacts as a vCard file and imports it back without duplicates; a bad file is refused whole in the contacts view', async () => {
+    const contacts = page.getByRole('region', { name: 'Contacts' });
+    const [download] = await Promise.all([page.waitForEvent('download'), contacts.getByRole('button', { name: 'Export vCard' }).click()]);
+    expect(download.suggestedFilename()).toBe('veilphone-contacts.vcf');
+    const exported = fs.readFileSync((await download.path())!, 'utf8');
+    expect(exported.match(/^BEGIN:VCARD\r\n/gm)).toHaveLength(2);
+    expect(exported).toContain('FN:Carol Agent\r\n');
+    expect(exported).toContain('X-VEILPHONE-ANONYMOUS:TRUE\r\n');
+    const rows = () => contacts.getByRole('listitem').count();
+    const importFile = async (name: string, text: string): Promise<void> => {
+      await contacts.getByLabel('vCard file to import').setInputFiles({ name, mimeType: 'text/vcard', buffer: Buffer.from(text, 'utf8') });
+    };
+    const status = contacts.getByRole('status');
+
+    // the file just exported, chosen by the user: every card is matched by its UID
+    await importFile('veilphone-contacts.vcf', exported);
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Imported: 0 added, 0 updated, 2 already there');
+    expect(await rows()).toBe(2);
+
+    // another phone's address book (vCard 3.0, no UIDs), twice: the second time matches by name and numbers
+    const foreign = fs.readFileSync(new URL('../test/fixtures/vcard/phone-export-3.0.vcf', import.meta.url), 'utf8');
+    await importFile('phone.vcf', foreign);
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Imported: 2 added, 0 updated, 0 already there');
+    await expect.poll(rows, { timeout: 10_000 }).toBe(4);
+    await importFile('phone.vcf', foreign);
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toBe('Imported: 0 added, 0 updated, 2 already there');
+    expect(await rows()).toBe(4);
+    expect(await contacts.getByRole('button', { name: 'Call Tanaka, Hanako +819012345678' }).count()).toBe(1);
+
+    // a file with one bad card among good ones: a typed error in this view, and nothing of it imported
+    await importFile('bad.vcf', 'BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Dave\r\nTEL:800\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:Nobody\r\nEND:VCARD\r\n');
+    const alert = contacts.getByRole('alert');
+    await expect.poll(() => alert.textContent({ timeout: 1000 }).catch(() => null), { timeout: 10_000 }).toMatch(/^This file cannot be imported; nothing was imported \(card 2 \(Nobody\) has no TEL or IMPP\)/);
+    expect(await rows()).toBe(4);
+    expect(await contacts.getByRole('listitem', { name: 'Dave' }).count()).toBe(0);
+  });
+
   /**
    * bob calls alice; the final status of that INVITE, or of the redirection its call followed (a forwarded call goes on
    * to the new target in the same call, RFC 3261 §8.1.3.4; it is hung up here once redirected).
@@ -109,5 +149,42 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     const before = carol.incoming().length;
     await expect.poll(callAliceStatus, { timeout: 20_000, interval: 200 }).toBe(302);
     await expect.poll(() => carol.incoming().slice(before)[0]?.remote.user, { timeout: 15_000 }).toBe('bob');
+
+    // the history row says where the call went, not "Missed" (issue 22 item 4); in Japanese too
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    const forwardedRow = page.locator('.history-entry.forwarded').first();
+    await expect.poll(() => forwardedRow.locator('.result').textContent({ timeout: 1000 }).catch(() => null), { timeout: 15_000 }).toBe('Forwarded to carol');
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
+    await expect.poll(() => forwardedRow.locator('.result').textContent({ timeout: 1000 }).catch(() => null), { timeout: 5000 }).toBe('carol へ転送');
+    await page.getByRole('combobox', { name: '言語' }).selectOption('en');
+  });
+
+  it('forwarding by the phone placing the call: the agent rings on, then is handed to carol by REFER with Replaces', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const rules = page.getByRole('form', { name: 'Incoming calls of alice' });
+    await rules.getByLabel('Forward by').selectOption('call');
+    await rules.getByRole('button', { name: 'Save call rules' }).click();
+    const before = carol.calls().length;
+    // bob calls alice until the re-created account takes the call (in between nobody is there: 480)
+    const handedOver = async (): Promise<boolean> => {
+      const placed = await bob.phone.call({ target: 'alice' });
+      const current = () => bob.calls().find((c) => c.id === placed.id);
+      await expect.poll(() => current()?.state === 'terminated' || current()?.transfer?.state === 'succeeded', { timeout: 15_000 }).toBe(true);
+      return current()?.transfer?.state === 'succeeded' && current()?.redirects === undefined;
+    };
+    await expect.poll(handedOver, { timeout: 30_000, interval: 200 }).toBe(true);
+    // carol talks with bob himself, in place of the call alice's phone placed to her (RFC 3891 §3)
+    const atCarol = () => carol.calls().slice(before);
+    const replacedAliceCall = (): boolean => {
+      const fromAlice = atCarol().find((c) => c.remote.user === 'alice');
+      return fromAlice !== undefined && atCarol().some((c) => c.remote.user === 'bob' && c.state === 'established' && c.replaced === fromAlice.id);
+    };
+    await expect.poll(replacedAliceCall, { timeout: 15_000 }).toBe(true);
+    const moved = bob.calls().find((c) => c.transferredFrom !== undefined && c.state === 'established')!;
+    await bob.phone.hangup(moved.id);
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    // the phone never rang for it, and both of its calls are in the history as forwarded to carol
+    expect(await page.getByRole('button', { name: 'Answer' }).count()).toBe(0);
+    await expect.poll(() => page.locator('.history-entry.forwarded').count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
   });
 });

@@ -2,7 +2,7 @@ import type { CallDirection, CallRedirect, HangupParty } from './phone-types.js'
 import type { ProxyFailureReading, TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
-export type CallResult = 'in-progress' | 'answered' | 'answered-elsewhere' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
+export type CallResult = 'in-progress' | 'answered' | 'answered-elsewhere' | 'forwarded' | 'missed' | 'rejected' | 'busy' | 'cancelled' | 'failed' | 'interrupted';
 
 /** One SIP message of a call's trace, in the order it crossed our socket. */
 export interface TraceMessage {
@@ -39,6 +39,8 @@ export interface CallLogEntry {
   /** The redirections the call followed (a 3xx, then the INVITE to its Contact): where it was really sent after. */
   redirects?: CallRedirect[];
   anonymity?: string;
+  /** Incoming (or the call the phone placed to forward it): forwarded to this URI, by a 302 or by the phone placing the call. */
+  forwardedTo?: string;
   /** The address this call's SIP and media used (the temporary address, where one was used). */
   localAddress?: string;
   /** `address:port` of our SIP socket, and of the server or peer it talked to, over `transport`. */

@@ -21,3 +21,18 @@ export type ContactInput = Pick<Contact, 'name' | 'numbers'> & Partial<Pick<Cont
 
 /** The most contacts one search returns. */
 export const contactSearchLimit = 50;
+
+/** What a vCard import did: contacts added, changed (matched by UID, or by name and numbers), and already as in the file. */
+export interface ContactImportResult {
+  added: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** The address book as a vCard file (RFC 6350) for the UI to save. */
+export interface ContactFile {
+  fileName: string;
+  mimeType: 'text/vcard';
+  data: string;
+  contacts: number;
+}

@@ -1,7 +1,7 @@
 import type { CallLogFilter, CallResult } from './call-log-types.js';
 
 /** Every result a call can have, in the order a filter menu lists them. */
-export const callResults: readonly CallResult[] = ['answered', 'answered-elsewhere', 'missed', 'rejected', 'busy', 'cancelled', 'failed', 'interrupted', 'in-progress'];
+export const callResults: readonly CallResult[] = ['answered', 'answered-elsewhere', 'forwarded', 'missed', 'rejected', 'busy', 'cancelled', 'failed', 'interrupted', 'in-progress'];
 
 /**
  * A history search as people type it — in `veilphone logs list` options or the history view's fields: times as

@@ -1,4 +1,4 @@
-import type { Contact, ContactInput } from './contact-types.js';
+import type { Contact, ContactFile, ContactImportResult, ContactInput } from './contact-types.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from './call-log-types.js';
 import type { PhoneAudioPort } from './audio-port.js';
 import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from './phone-types.js';
@@ -51,6 +51,13 @@ export interface PhoneApi {
   /** Add (no id) or change a contact; INVALID_ARGUMENT without a name or a number, UNKNOWN_CONTACT for an unknown id. */
   saveContact(contact: ContactInput): Promise<Contact>;
   removeContact(id: string): Promise<void>;
+  /**
+   * Import a vCard 3.0/4.0 file's text (RFC 2426, RFC 6350), all or nothing: a card matches a contact by its UID, else
+   * by name and the same numbers (so a re-import duplicates nobody). INVALID_VCARD names the first bad card.
+   */
+  importContacts(vcard: string): Promise<ContactImportResult>;
+  /** Every contact as one vCard 4.0 file for the UI to save. */
+  exportContacts(): Promise<ContactFile>;
   subscribe(listener: (event: PhoneEvent) => void): () => void;
   /** The audio bridge (microphone in, far end out, per call), when the host routes call audio to the UI. */
   audio?: PhoneAudioPort;
@@ -78,6 +85,8 @@ export const phoneCommands = [
   'contacts',
   'saveContact',
   'removeContact',
+  'importContacts',
+  'exportContacts',
 ] as const satisfies ReadonlyArray<Exclude<keyof PhoneApi, 'subscribe' | 'audio'>>;
 
 export type PhoneCommand = (typeof phoneCommands)[number];

@@ -21,6 +21,8 @@ export type PhoneErrorCode =
   | 'LEASE_LOST'
   | 'STORAGE_FAILED'
   | 'EXPORT_FAILED'
+  /** A vCard file that could not be imported (malformed, too large, or a card without a name or number). */
+  | 'INVALID_VCARD'
   | 'INTERNAL';
 
 export class PhoneError extends Error {

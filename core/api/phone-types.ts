@@ -114,6 +114,11 @@ export interface CallForwarding {
   to: string;
   /** `no-answer`: how long the call rings first (default 20 s). */
   afterMs?: number;
+  /**
+   * `redirect` (default): a 302. `call`: the phone calls `to` itself and, once it answers, hands the caller over by
+   * REFER with Replaces (RFC 3515, RFC 3891); a caller without REFER in its Allow gets the 302 (docs/forwarding.md).
+   */
+  by?: 'redirect' | 'call';
 }
 
 /**

@@ -55,6 +55,7 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   sentRequestUri: 'sent_request_uri',
   redirects: 'redirects',
   anonymity: 'anonymity',
+  forwardedTo: 'forwarded_to',
   localAddress: 'local_address',
   localSip: 'local_sip',
   remoteSip: 'remote_sip',

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Contact, ContactInput, ContactNumber } from '../api/contact-types.js';
+import type { Contact, ContactImportResult, ContactInput, ContactNumber } from '../api/contact-types.js';
 import { contactSearchLimit } from '../api/contact-types.js';
 
 export class ContactBookError extends Error {
@@ -27,6 +27,28 @@ export function comparableNumber(number: string): string {
   const text = number.trim();
   return /^[+\d\s().*#-]+$/.test(text) ? text.replace(/[\s().-]/g, '') : text;
 }
+
+/** A contact read from a vCard file, with the card's UID when it has one (RFC 6350 §6.7.6). */
+export type ImportedContact = Omit<ContactInput, 'id'> & { uid?: string };
+
+/**
+ * The contact id a vCard UID stands for: the UUID of a `urn:uuid:` UID (what the book exports, RFC 4122 §3), or a
+ * UUID-shaped digest of any other UID, so the same card always lands on the same contact.
+ */
+export function contactIdForUid(uid: string): string {
+  const urn = /^urn:uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(uid.trim());
+  if (urn) return urn[1]!.toLowerCase();
+  const hex = createHash('sha256').update(`vcard-uid:${uid.trim()}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+const sameNumbers = (a: readonly ContactNumber[], b: readonly ContactNumber[]): boolean => {
+  const key = (list: readonly ContactNumber[]): string => [...new Set(list.map((n) => comparableNumber(n.number).toLowerCase()))].sort().join('\n');
+  return key(a) === key(b);
+};
+const sameContact = (a: Contact, b: Omit<ContactInput, 'id'>): boolean =>
+  a.name === b.name.trim() && a.anonymous === (b.anonymous ?? a.anonymous) && a.favourite === (b.favourite ?? a.favourite) &&
+  JSON.stringify(a.numbers) === JSON.stringify(b.numbers.map((n) => ({ ...(n.label?.trim() ? { label: n.label.trim() } : {}), number: comparableNumber(n.number) })));
 
 /**
  * The address book in the call log's SQLite file (schema migration 4): contacts with several numbers, searched by
@@ -62,14 +84,51 @@ export class ContactBook {
 
   /** Add (no id) or replace (an existing id) a contact; UNKNOWN_CONTACT for an id the book does not have. */
   save(input: ContactInput, now = Date.now()): Contact {
+    if (input.id !== undefined && !this.get(input.id)) throw new ContactBookError('UNKNOWN_CONTACT', `no contact ${input.id}`);
+    return this.write(input.id ?? randomUUID(), input, now);
+  }
+
+  /**
+   * A vCard import, all or nothing in one transaction: a card whose UID names a contact replaces it; otherwise a card
+   * with a contact's name and the same numbers updates that contact; any other card is added (under the id its UID
+   * stands for). Re-importing a file therefore adds nothing twice.
+   */
+  importAll(cards: readonly ImportedContact[], now = Date.now()): ContactImportResult {
+    return this.db.transaction(() => {
+      const result: ContactImportResult = { added: 0, updated: 0, unchanged: 0 };
+      for (const { uid, ...input } of cards) {
+        const byUid = uid !== undefined ? this.get(contactIdForUid(uid)) : undefined;
+        const existing = byUid ?? this.findByNameAndNumbers(input.name, input.numbers);
+        if (existing && sameContact(existing, input)) result.unchanged++;
+        else {
+          this.write(existing?.id ?? (uid !== undefined ? contactIdForUid(uid) : randomUUID()), input, now);
+          result[existing ? 'updated' : 'added']++;
+        }
+      }
+      return result;
+    })();
+  }
+
+  /** A contact with this name (any case) and the same numbers, in any order (compared as a keypad would send them). */
+  findByNameAndNumbers(name: string, numbers: readonly ContactNumber[]): Contact | undefined {
+    const rows = this.db.prepare('SELECT * FROM contacts WHERE name = ? COLLATE NOCASE ORDER BY id').all(name.trim()) as ContactRow[];
+    return rows.map((row) => this.withNumbers(row)).find((c) => sameNumbers(c.numbers, numbers));
+  }
+
+  /** Every contact, for an export (no search limit). */
+  all(): Contact[] {
+    return (this.db.prepare('SELECT * FROM contacts ORDER BY favourite DESC, name COLLATE NOCASE, id').all() as ContactRow[]).map((row) => this.withNumbers(row));
+  }
+
+  /** Insert or replace the contact `id` (checked: a name and a number). */
+  private write(id: string, input: Omit<ContactInput, 'id'>, now: number): Contact {
     const name = input.name.trim();
     if (name.length === 0) throw new ContactBookError('INVALID_CONTACT', 'a contact needs a name');
     const numbers = input.numbers.map((n) => ({ ...(n.label?.trim() ? { label: n.label.trim() } : {}), number: comparableNumber(n.number) })).filter((n) => n.number.length > 0);
     if (numbers.length === 0) throw new ContactBookError('INVALID_CONTACT', 'a contact needs a number, user or SIP address');
-    const existing = input.id !== undefined ? this.get(input.id) : undefined;
-    if (input.id !== undefined && !existing) throw new ContactBookError('UNKNOWN_CONTACT', `no contact ${input.id}`);
+    const existing = this.get(id);
     const contact: Contact = {
-      id: existing?.id ?? randomUUID(),
+      id,
       name,
       numbers,
       anonymous: input.anonymous ?? existing?.anonymous ?? false,
@@ -86,11 +145,6 @@ export class ContactBook {
       numbers.forEach((n, i) => insert.run(contact.id, i, n.label ?? null, n.number));
     })();
     return contact;
-  }
-
-  /** Add every contact in one transaction: one that fails to save leaves the book as it was (vCard import). */
-  saveAll(inputs: readonly ContactInput[], now = Date.now()): Contact[] {
-    return this.db.transaction(() => inputs.map((input) => this.save({ ...input, id: undefined }, now)))();
   }
 
   remove(id: string): void {

@@ -17,7 +17,7 @@ describe('contacts as vCard (RFC 6350, RFC 2426)', () => {
     expect(text).toContain('FN:Wu\\, Carol; "C"\r\n');
     expect(text).toMatch(/\r\n /); // the long name is folded (RFC 6350 §3.2)
     const back = vcardToContacts(text);
-    expect(back).toEqual(book.search('').map((c) => ({ name: c.name, numbers: c.numbers, anonymous: c.anonymous, favourite: c.favourite })));
+    expect(back).toEqual(book.search('').map((c) => ({ name: c.name, numbers: c.numbers, anonymous: c.anonymous, favourite: c.favourite, uid: `urn:uuid:${c.id}` })));
   });
 
   it('imports a vCard 3.0 file as a phone address book writes it: item1. groups, TYPE=CELL, escaped commas, folded lines', () => {
@@ -32,7 +32,7 @@ describe('contacts as vCard (RFC 6350, RFC 2426)', () => {
     const bad = fixture + 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nobody\r\nEND:VCARD\r\n';
     const err = (() => {
       try {
-        book.saveAll(vcardToContacts(bad));
+        book.importAll(vcardToContacts(bad));
       } catch (e) {
         return e as ContactVcardError;
       }
@@ -48,10 +48,35 @@ describe('contacts as vCard (RFC 6350, RFC 2426)', () => {
     expect(() => vcardToContacts(many)).toThrow(expect.objectContaining({ code: 'VCARD_TOO_LARGE' }));
   });
 
-  it('saves all imported contacts in one transaction: a failing one rolls the others back', () => {
+  it('imports in one transaction: a failing card rolls the others back', () => {
     const book = CallLogStore.open(':memory:').contacts;
-    expect(() => book.saveAll([{ name: 'A', numbers: [{ number: '1' }] }, { name: ' ', numbers: [{ number: '2' }] }])).toThrow(expect.objectContaining({ code: 'INVALID_CONTACT' }));
+    expect(() => book.importAll([{ name: 'A', numbers: [{ number: '1' }] }, { name: ' ', numbers: [{ number: '2' }] }])).toThrow(expect.objectContaining({ code: 'INVALID_CONTACT' }));
     expect(book.search('')).toEqual([]);
-    expect(book.saveAll(vcardToContacts(fixture)).map((c) => c.name)).toEqual(['Tanaka, Hanako', 'Bob']);
+    expect(book.importAll(vcardToContacts(fixture))).toEqual({ added: 2, updated: 0, unchanged: 0 });
+    expect(book.search('').map((c) => c.name)).toEqual(['Bob', 'Tanaka, Hanako']);
+  });
+
+  it('re-importing a file adds nobody twice: cards without UID match by name and the same numbers, exported ones by UID', () => {
+    const book = CallLogStore.open(':memory:').contacts;
+    expect(book.importAll(vcardToContacts(fixture))).toEqual({ added: 2, updated: 0, unchanged: 0 });
+    expect(book.importAll(vcardToContacts(fixture))).toEqual({ added: 0, updated: 0, unchanged: 2 });
+    // the same person written differently ("03 1234-5678" is the same keypad number, numbers in another order)
+    const reordered = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:tanaka\\, hanako\r\nTEL:03 1234-5678\r\nTEL:+81 90 1234 5678\r\nEND:VCARD\r\n';
+    expect(book.importAll(vcardToContacts(reordered))).toEqual({ added: 0, updated: 1, unchanged: 0 });
+    expect(book.all()).toHaveLength(2);
+
+    // an exported book: renamed in another application, the UID still finds it; a second copy of the file changes nothing
+    const exported = contactsToVcard(book.all());
+    const renamed = exported.replace('FN:Bob\r\n', 'FN:Robert\r\n');
+    expect(book.importAll(vcardToContacts(renamed))).toEqual({ added: 0, updated: 1, unchanged: 1 });
+    expect(book.all().map((c) => c.name).sort()).toEqual(['Robert', 'tanaka, hanako']);
+    expect(book.importAll(vcardToContacts(renamed))).toEqual({ added: 0, updated: 0, unchanged: 2 });
+
+    // a foreign UID lands on the same contact every time; a different person with the same name is added
+    const foreign = 'BEGIN:VCARD\r\nVERSION:4.0\r\nUID:abc@example.org\r\nFN:Carol\r\nTEL:700\r\nEND:VCARD\r\n';
+    expect(book.importAll(vcardToContacts(foreign))).toEqual({ added: 1, updated: 0, unchanged: 0 });
+    expect(book.importAll(vcardToContacts(foreign.replace('TEL:700', 'TEL:701')))).toEqual({ added: 0, updated: 1, unchanged: 0 });
+    expect(book.importAll(vcardToContacts('BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Carol\r\nTEL:999\r\nEND:VCARD\r\n'))).toEqual({ added: 1, updated: 0, unchanged: 0 });
+    expect(book.all().map((c) => c.name).sort()).toEqual(['Carol', 'Carol', 'Robert', 'tanaka, hanako']);
   });
 });

@@ -1,5 +1,6 @@
 import ICAL from 'ical.js';
-import type { Contact, ContactInput } from '../api/contact-types.js';
+import type { Contact } from '../api/contact-types.js';
+import type { ImportedContact } from './contact-book.js';
 
 /** The most cards and bytes one import takes (a phone's whole address book fits well within both). */
 export const vcardImportLimits = { maxCards: 5000, maxBytes: 1024 * 1024 };
@@ -57,7 +58,7 @@ function describe(index: number, name: string | undefined): string {
  * Contacts from a vCard 3.0 (RFC 2426) or 4.0 (RFC 6350) text with any number of cards. All or nothing: the first bad
  * card throws a ContactVcardError naming it, and nothing is returned.
  */
-export function vcardToContacts(text: string): ContactInput[] {
+export function vcardToContacts(text: string): ImportedContact[] {
   if (Buffer.byteLength(text, 'utf8') > vcardImportLimits.maxBytes) throw new ContactVcardError('VCARD_TOO_LARGE', `a vCard file may have at most ${vcardImportLimits.maxBytes} bytes`);
   if (!/^\s*BEGIN:VCARD/i.test(text)) throw new ContactVcardError('VCARD_MALFORMED', 'not a vCard file: it must start with BEGIN:VCARD');
   let parsed: unknown;
@@ -89,6 +90,9 @@ export function vcardToContacts(text: string): ContactInput[] {
     }).filter((n) => n.number.length > 0);
     if (numbers.length === 0) throw new ContactVcardError('VCARD_INVALID_CARD', `${describe(index, name)} has no TEL or IMPP`);
     const flag = (p: string): boolean => String(card.getFirstPropertyValue(p) ?? '').toUpperCase() === 'TRUE';
-    return { name, numbers, anonymous: flag('x-veilphone-anonymous'), favourite: flag('x-veilphone-favourite') };
+    // RFC 6350 §6.7.6 / RFC 2426 §3.6.7: the UID names the card across exports, so a re-import finds its contact again
+    const uid = String(card.getFirstPropertyValue('uid') ?? '').trim();
+    if (uid.length > 256 || /[\r\n\0]/.test(uid)) throw new ContactVcardError('VCARD_INVALID_CARD', `${describe(index, name)}: its UID is not one line of at most 256 characters`);
+    return { name, numbers, anonymous: flag('x-veilphone-anonymous'), favourite: flag('x-veilphone-favourite'), ...(uid ? { uid } : {}) };
   });
 }

@@ -196,6 +196,11 @@ export const migrations: Migration[] = [
     description: 'whether signalling and media were encrypted (issue 18)',
     statements: ['ALTER TABLE calls ADD COLUMN signaling_tls TEXT', 'ALTER TABLE calls ADD COLUMN media_encryption TEXT'],
   },
+  {
+    version: 7,
+    description: 'where a forwarded call was sent (issue 22 item 4)',
+    statements: ['ALTER TABLE calls ADD COLUMN forwarded_to TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { frameSamples, PcmPortSource, ToneSource } from './audio-frame.js';
 import { MediaError } from './media-error.js';
 import { MediaSession } from './media-session.js';
+import { relayMedia } from './media-relay.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
 import { serializeRtp } from './rtp-packet.js';
 import { mediaFrames as frames } from '../../test/support/media-frames.js';
@@ -42,6 +43,22 @@ describe('MediaSession over loopback', () => {
     expect(stats).toMatchObject({ codec: 'PCMU', sending: true, receiving: true, packetsLost: 0, lossPercent: 0, rejected: {} });
     expect(stats.jitterMs).toBeLessThan(20);
     expect(a.stats().remoteReport!.lossPercent).toBe(0);
+  });
+
+  it('relays two calls into each other: the caller hears the target and the target the caller, each on its own leg', async () => {
+    const [caller, towardCaller] = await pair();
+    const [towardTarget, target] = await pair();
+    caller.play(new ToneSource(1000));
+    target.play(new ToneSource(1500));
+    const stop = relayMedia(towardCaller, towardTarget);
+    await until(() => target.recent.toneShare(1000) > 0.8 && caller.recent.toneShare(1500) > 0.8);
+    expect(target.recent.toneShare(1500)).toBeLessThan(0.05); // no echo of itself
+    // stopped: the target's leg sends silence (what it still had queued first)
+    stop();
+    const heard: boolean[] = [];
+    target.addSink({ write: (frame) => void heard.push(frame.some((sample) => sample !== 0)) });
+    await until(() => heard.length >= 40);
+    expect(heard.slice(-10)).toEqual(new Array(10).fill(false));
   });
 
   it('early media: plays what the peer sends, sends nothing, and never sends later what the microphone took before the answer', async () => {

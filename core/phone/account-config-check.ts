@@ -136,6 +136,7 @@ const accountSchema = z.object(
           when: oneOf(['always', 'busy', 'no-answer']),
           to: text(/^[^\s<>"\\]{1,256}$/, 'a number, user or SIP URI'),
           afterMs: optional(integer(1000, 300_000, '1000-300000')),
+          by: optional(oneOf(['redirect', 'call'])),
         },
         { error: 'must be an object' },
       ),

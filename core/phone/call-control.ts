@@ -128,6 +128,7 @@ export class CallControl {
         ...(snapshot.media?.remoteRtp !== undefined ? { remoteRtp: snapshot.media.remoteRtp } : {}),
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
         ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
+        ...(snapshot.forwardedTo !== undefined ? { forwardedTo: snapshot.forwardedTo } : {}),
         ...(snapshot.media ? { mediaEncryption: mediaEncryptionText(snapshot.media)! } : {}),
       });
     } catch (error) {

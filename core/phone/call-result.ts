@@ -4,6 +4,8 @@ import type { CallSnapshot } from '../api/phone-types.js';
 /** The history word for a call, from its direction, final status and who ended it. */
 export function callResult(call: CallSnapshot): CallResult {
   if (call.state !== 'terminated') return 'in-progress';
+  // sent on by a 302, or handed to the target the phone called for it (answered only to be transferred): forwarded
+  if (call.forwardedTo !== undefined) return 'forwarded';
   if (call.answeredAt !== undefined) return 'answered';
   const status = call.status ?? 0;
   if (call.direction === 'incoming') {

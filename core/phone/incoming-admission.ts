@@ -6,6 +6,7 @@ import { formatEndpoint } from '../sip/transport/endpoint.js';
 import { detectIncomingAnonymity } from '../privacy/incoming-anonymity.js';
 import type { CallControl } from './call-control.js';
 import { dialTargetToUri } from './dial-target.js';
+import { callerTakesRefer } from './forward-by-call.js';
 import { hostOfUri } from './host-of-uri.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import { accountMediaEncryption } from './account-tls.js';
@@ -25,6 +26,8 @@ export interface IncomingAdmissionOptions {
   emit: EmitPhoneEvent;
   /** Counts an answer that could not be sent (the caller may have left already). */
   failed: FailedStep;
+  /** Forwarding by the phone placing the call (`forward.by: call`, forward-by-call.ts); `rung` once the 180 is out. */
+  forwardByCall: (account: AccountRuntime, call: PhoneCall, uri: string, rung: boolean) => void;
 }
 
 /**
@@ -102,14 +105,14 @@ export class IncomingAdmission {
     const forward = account.config.forward;
     const talking = calls.all().some((c) => c !== call && c.sip.state === 'established');
     if (forward && (forward.when === 'always' || (forward.when === 'busy' && talking))) {
-      this.forward(account, call);
+      this.forward(account, call, false);
       return;
     }
     this.options.emit({ type: 'incoming', call: call.snapshot() });
     const ringing = sip.ring().catch(this.options.failed('ringing (180)'));
     if (forward?.when === 'no-answer') {
       const timer = setTimeout(() => {
-        if (sip.state === 'incoming') this.forward(account, call);
+        if (sip.state === 'incoming') this.forward(account, call, true);
       }, forward.afterMs ?? 20_000);
       void sip.whenEnded().then(() => clearTimeout(timer));
     }
@@ -124,13 +127,20 @@ export class IncomingAdmission {
     }
   }
 
-  /** RFC 3261 §21.3.3: tell the caller to try the account's forwarding target instead (302 with it as Contact). */
-  private forward(account: AccountRuntime, call: PhoneCall): void {
+  /**
+   * Forward by placing the call to the target (`by: call`) when the caller takes REFER; otherwise (`by: redirect`, or a
+   * caller without REFER in its Allow) tell it to try the target instead: RFC 3261 §21.3.3, 302 with it as Contact.
+   */
+  private forward(account: AccountRuntime, call: PhoneCall, rung: boolean): void {
     let uri: string;
     try {
       uri = dialTargetToUri(account.config.forward!.to, account.domain);
     } catch (error) {
       this.options.emit({ type: 'error', code: 'INVALID_TARGET', message: `cannot forward to "${account.config.forward!.to}": ${(error as Error).message}` });
+      return;
+    }
+    if (account.config.forward!.by === 'call' && callerTakesRefer(call.sip)) {
+      this.options.forwardByCall(account, call, uri, rung);
       return;
     }
     call.forwardedTo = uri;

@@ -4,6 +4,7 @@ import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-ap
 import { PhoneError } from '../api/phone-error.js';
 import type { ContactInput } from '../api/contact-types.js';
 import type { CallRequest } from '../api/phone-types.js';
+import { vcardImportLimits } from '../calllog/contact-vcard.js';
 import { checkAccountConfig } from './account-config-check.js';
 
 type Validator = (args: unknown[]) => unknown[];
@@ -103,6 +104,12 @@ const validators: Record<PhoneCommand, Validator> = {
   },
   saveContact: ([contact]) => [checkContactInput(contact)],
   removeContact: ([contact]) => [id(contact, 'contact')],
+  importContacts: ([vcard]) => {
+    // the codec checks the size and the cards; this only keeps a non-string (or a huge one) from reaching it
+    if (typeof vcard !== 'string' || vcard.length > 2 * vcardImportLimits.maxBytes) throw new PhoneError('INVALID_VCARD', `a vCard file must be text of at most ${vcardImportLimits.maxBytes} bytes`);
+    return [vcard];
+  },
+  exportContacts: () => [],
   history: ([filter]) => {
     if (filter === undefined) return [undefined];
     if (typeof filter !== 'object' || filter === null) throw invalid('filter must be an object');

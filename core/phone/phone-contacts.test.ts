@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
+import type { ContactFile } from '../api/contact-types.js';
 import type { CallSnapshot, PhoneEvent } from '../api/phone-types.js';
 import { dispatchPhoneCommand } from './phone-api-dispatcher.js';
 import { Phone } from './phone.js';
@@ -51,5 +53,23 @@ describe('Phone contacts', () => {
     await alice.removeContact(saved.id);
     const plain = await alice.call({ target: 'bob', anonymity: 'none' });
     expect(plain.anonymity).toBe('none');
+  });
+
+  it('imports a vCard file through the API without duplicating on re-import, refuses a bad one whole, and exports the book', async () => {
+    const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory(), sockets: new MemoryNetwork() });
+    cleanup.push(() => phone.shutdown());
+    const file = fs.readFileSync(new URL('../../test/fixtures/vcard/phone-export-3.0.vcf', import.meta.url), 'utf8');
+    expect(await dispatchPhoneCommand(phone, 'importContacts', [file])).toEqual({ added: 2, updated: 0, unchanged: 0 });
+    expect(await dispatchPhoneCommand(phone, 'importContacts', [file])).toEqual({ added: 0, updated: 0, unchanged: 2 });
+    const bad = file + 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nobody\r\nEND:VCARD\r\n';
+    await expect(dispatchPhoneCommand(phone, 'importContacts', [bad.replace(/FN:Bob/, 'FN:Robert')])).rejects.toMatchObject({ code: 'INVALID_VCARD', message: 'card 3 (Nobody) has no TEL or IMPP' });
+    await expect(dispatchPhoneCommand(phone, 'importContacts', [42])).rejects.toMatchObject({ code: 'INVALID_VCARD' });
+    expect((await phone.contacts()).map((c) => c.name)).toEqual(['Bob', 'Tanaka, Hanako']);
+
+    const exported = (await dispatchPhoneCommand(phone, 'exportContacts', [])) as ContactFile;
+    expect(exported).toMatchObject({ fileName: 'veilphone-contacts.vcf', mimeType: 'text/vcard', contacts: 2 });
+    expect(exported.data.match(/^BEGIN:VCARD\r\n/gm)).toHaveLength(2);
+    // the exported file carries each contact's UID: imported back, it changes nothing
+    expect(await phone.importContacts(exported.data)).toEqual({ added: 0, updated: 0, unchanged: 2 });
   });
 });

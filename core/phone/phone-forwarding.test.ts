@@ -82,6 +82,9 @@ describe('Phone do-not-disturb and forwarding', () => {
     const bobLeg = bob.events.find((e) => e.type === 'call') as Extract<PhoneEvent, { type: 'call' }>;
     expect(bob.last(bobLeg.call.id)).toMatchObject({ status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
     expect(bob.log.getCall(bobLeg.call.id)!.messages.find((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 302'))!.raw).toMatch(/\r\nContact: <sip:carol@[^>]+>\r\n/);
+    // the history says forwarded, and to whom, not missed (issue 22 item 4)
+    expect((await bob.phone.history()).calls).toMatchObject([{ id: bobLeg.call.id, result: 'forwarded', forwardedTo: expect.stringMatching(/^sip:carol@/) }]);
+    expect((await bob.phone.history({ result: 'forwarded' })).calls).toHaveLength(1);
   });
 
   it('forwards when busy only while another call talks', async () => {
@@ -108,5 +111,88 @@ describe('Phone do-not-disturb and forwarding', () => {
     expect(alice.last(call.id)!.redirects).toMatchObject([{ status: 302, target: expect.stringMatching(/^sip:carol@/) }]);
     const bobLeg = bob.incoming()[0]!;
     expect(bob.last(bobLeg.id)).toMatchObject({ state: 'terminated', status: 302, forwardedTo: expect.stringMatching(/^sip:carol@/) });
+    expect(bob.log.getCall(bobLeg.id)).toMatchObject({ result: 'forwarded', forwardedTo: expect.stringMatching(/^sip:carol@/) });
+  });
+
+  it('forwards by placing the call: the caller rings on, the target answers the phone, and the caller is handed to it by REFER with Replaces', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'always', to: 'carol', by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    // carol is called by bob's phone, answers by herself, and then alice's new call takes that call's place (RFC 3891 §3)
+    // (a call that replaces another does not ring: RFC 3891 §3)
+    const replacing = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.remote.user === 'alice')?.call);
+    expect(carol.incoming()[0]!.remote.user).toBe('bob');
+    await until(() => carol.last(replacing.id)?.state === 'established');
+    expect(carol.last(replacing.id)!.replaced).toBe(carol.incoming()[0]!.id);
+    // alice heard ringing (no 302), was answered, and was moved by the REFER: her new call talks to carol
+    const aliceStates = alice.events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === call.id).map((e) => e.call.state);
+    expect(aliceStates).toContain('ringing');
+    expect(alice.last(call.id)!.redirects).toBeUndefined();
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)!.transfer).toMatchObject({ role: 'transferee', state: 'succeeded', attended: true });
+    const moved = alice.events.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.transferredFrom === call.id)!.call;
+    await until(() => alice.last(moved.id)?.state === 'established');
+    // bob's phone is out of both calls, and never rang
+    await until(() => ['incoming', 'outgoing'].every((direction) => bob.events.some((e) => e.type === 'call' && e.call.direction === direction && e.call.state === 'terminated')));
+    expect((await bob.phone.snapshot()).calls).toEqual([]);
+    expect(bob.incoming()).toEqual([]);
+    const history = (await bob.phone.history()).calls;
+    expect(history.map((c) => [c.direction, c.result, c.forwardedTo?.replace(/@.*/, '')]).sort()).toEqual([
+      ['incoming', 'forwarded', 'sip:carol'],
+      ['outgoing', 'forwarded', 'sip:carol'],
+    ]);
+    // bob's REFER named alice's call to carol... and the 302 was never sent
+    const bobIncoming = history.find((c) => c.direction === 'incoming')!;
+    const messages = bob.log.getCall(bobIncoming.id)!.messages;
+    expect(messages.some((m) => m.dir === 'out' && m.raw.startsWith('SIP/2.0 302'))).toBe(false);
+    expect(messages.find((m) => m.dir === 'out' && m.raw.startsWith('REFER '))!.raw).toMatch(/\r\nRefer-To: <sip:carol@[^>]*\?Replaces=/i);
+  });
+
+  it('forwards by placing the call only once the target answers: a busy target is passed on to the caller', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'always', to: 'carol', by: 'call' } }, carol: { doNotDisturb: { status: 486 } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)).toMatchObject({ status: 486 });
+    expect(alice.last(call.id)!.redirects).toBeUndefined(); // refused by bob's phone, not followed to carol by a 302
+    expect(carol.incoming()).toEqual([]);
+    expect((await bob.phone.history({ direction: 'outgoing' })).calls).toMatchObject([{ status: 486, forwardedTo: expect.stringMatching(/^sip:carol@/) }]);
+  });
+
+  it("forwards by placing the call after ringing unanswered (no-answer): the user's phone rang first, then the caller is handed to the target", async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'no-answer', to: 'carol', afterMs: 1000, by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    const rang = await until(() => bob.incoming()[0]); // it rings at bob first
+    // after afterMs the ringing call is marked forwarded (the UI drops it, and stops ringing) while carol is called
+    await until(() => bob.last(rang.id)?.forwardedTo?.startsWith('sip:carol@') && bob.last(rang.id)?.state === 'incoming');
+    await until(() => carol.events.some((e) => e.type === 'call' && e.call.remote.user === 'alice' && e.call.state === 'established'));
+    await until(() => alice.last(call.id)?.state === 'terminated');
+    expect(alice.last(call.id)).toMatchObject({ transfer: { role: 'transferee', state: 'succeeded' } });
+    expect(alice.last(call.id)!.redirects).toBeUndefined();
+    await until(() => bob.last(rang.id)?.state === 'terminated');
+    expect(bob.log.getCall(rang.id)).toMatchObject({ result: 'forwarded' });
+  });
+
+  it('forwards by placing the call when busy: the talking call is not touched', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'busy', to: 'carol', by: 'call' } }, carol: { answer: { kind: 'auto' } } });
+    const first = await alice.phone.call({ target: 'bob' });
+    await bob.phone.answer((await until(() => bob.incoming()[0])).id);
+    await until(() => alice.last(first.id)?.state === 'established');
+    const second = await alice.phone.call({ target: 'bob' });
+    await until(() => alice.last(second.id)?.transfer?.state === 'succeeded');
+    await until(() => carol.events.some((e) => e.type === 'call' && e.call.remote.user === 'alice' && e.call.state === 'established'));
+    expect(bob.incoming()).toHaveLength(1);
+    // bob's own call goes on, neither held nor muted
+    const talking = bob.incoming()[0]!;
+    expect(bob.last(talking.id)).toMatchObject({ state: 'established', localHold: false, muted: false });
+  });
+
+  it('a forwarding call still ringing at the target is cancelled when the user answers after all', async () => {
+    const { alice, bob, carol } = await setUp({ bob: { forward: { when: 'no-answer', to: 'carol', afterMs: 1000, by: 'call' } } });
+    const call = await alice.phone.call({ target: 'bob' });
+    const rang = await until(() => bob.incoming()[0]);
+    const atCarol = await until(() => carol.incoming()[0]); // forwarding started: carol rings
+    await bob.phone.answer(rang.id);
+    await until(() => carol.last(atCarol.id)?.state === 'terminated');
+    await until(() => alice.last(call.id)?.state === 'established');
+    expect(alice.last(call.id)!.transfer).toBeUndefined();
   });
 });

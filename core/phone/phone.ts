@@ -1,5 +1,5 @@
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../api/call-log-types.js';
-import type { Contact, ContactInput } from '../api/contact-types.js';
+import type { Contact, ContactFile, ContactImportResult, ContactInput } from '../api/contact-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
 import type {
@@ -17,6 +17,7 @@ import type {
 import type { CommandRunner } from '../address/command-runner.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { ContactBookError } from '../calllog/contact-book.js';
+import { ContactVcardError, contactsToVcard, vcardToContacts } from '../calllog/contact-vcard.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -33,6 +34,7 @@ import { CallHistory } from './call-history.js';
 import { CallTransfers } from './call-transfer.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { FailureTally } from './failure-tally.js';
+import { ForwardByCall } from './forward-by-call.js';
 import { IncomingAdmission } from './incoming-admission.js';
 import { HouseholdAccounts } from './household-accounts.js';
 import type { HouseholdTerminal, HouseholdTerminalOptions } from './household-phone.js';
@@ -128,6 +130,7 @@ export class Phone implements PhoneApi {
   private readonly admission: IncomingAdmission;
   private readonly outgoing: OutgoingCalls;
   private readonly transfers: CallTransfers;
+  private readonly forwarding: ForwardByCall;
   private readonly log: CallHistory;
   private readonly accountSettings: AccountSettings;
   private readonly sockets: SipSockets;
@@ -190,7 +193,15 @@ export class Phone implements PhoneApi {
       emit,
       failed,
     });
-    this.admission = new IncomingAdmission({ calls: this.calls, maxCalls, media: options.createSessionDescriptionHandlerFactory, lease, emit, failed });
+    this.admission = new IncomingAdmission({
+      calls: this.calls,
+      maxCalls,
+      media: options.createSessionDescriptionHandlerFactory,
+      lease,
+      emit,
+      failed,
+      forwardByCall: (account, call, uri, rung) => this.forwarding.start(account, call, uri, rung),
+    });
     this.identities = new LeasedIdentities({
       media: options.createSessionDescriptionHandlerFactory,
       sockets: this.sockets,
@@ -215,6 +226,7 @@ export class Phone implements PhoneApi {
       contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
     this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
+    this.forwarding = new ForwardByCall({ calls: this.calls, outgoing: this.outgoing, transfer: (id, target) => this.transfers.transfer(id, target), emit, subscribe: (listener) => this.events.subscribe(listener), failed, ...(this.audio ? { audio: this.audio } : {}) });
     this.log = new CallHistory(this.callLog, options.signatureKeys, options.signingProxy);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
@@ -356,6 +368,24 @@ export class Phone implements PhoneApi {
     }
   }
 
+  async importContacts(vcard: string): Promise<ContactImportResult> {
+    try {
+      return this.callLog.contacts.importAll(vcardToContacts(vcard));
+    } catch (error) {
+      // a card the book refuses (no name, no number left) makes the file bad as a whole
+      throw error instanceof ContactBookError ? new PhoneError('INVALID_VCARD', error.message) : contactError(error);
+    }
+  }
+
+  async exportContacts(): Promise<ContactFile> {
+    try {
+      const contacts = this.callLog.contacts.all();
+      return { fileName: 'veilphone-contacts.vcf', mimeType: 'text/vcard', data: contactsToVcard(contacts), contacts: contacts.length };
+    } catch (error) {
+      throw new PhoneError('EXPORT_FAILED', (error as Error).message);
+    }
+  }
+
   /** The live SIP call behind a call id (scenario runner and media wiring). */
   sipCall(callId: string): SipCall {
     return this.calls.sipCall(callId);
@@ -397,5 +427,7 @@ export class Phone implements PhoneApi {
 /** The address book's typed errors as PhoneErrors (an unknown id, a contact without a name or a number). */
 function contactError(error: unknown): PhoneError {
   if (error instanceof ContactBookError) return new PhoneError(error.code === 'UNKNOWN_CONTACT' ? 'UNKNOWN_CONTACT' : 'INVALID_ARGUMENT', error.message);
+  // a bad file, or a card the book refuses (no name, no number): the import is refused whole
+  if (error instanceof ContactVcardError) return new PhoneError('INVALID_VCARD', error.message);
   return new PhoneError('STORAGE_FAILED', (error as Error).message);
 }

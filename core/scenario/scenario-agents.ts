@@ -72,7 +72,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
         ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
         ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
         // an agent's name forwards to that agent's user
-        ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}) } } : {}),
+        ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}), ...(spec.forward.by !== undefined ? { by: spec.forward.by } : {}) } } : {}),
         ...agentTls(spec, state.lab?.tlsFingerprint),
         ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
         ...(spec.latching !== undefined ? { latching: spec.latching } : {}),

@@ -45,4 +45,9 @@ describe('everyday call scenarios', () => {
     const report = await run('dnd-forward.yaml');
     expect(failures(report)).toEqual([]);
   });
+
+  it('forward-by-call.yaml: bob calls carol for alice and hands alice over by REFER with Replaces; RTP flows between alice and carol', async () => {
+    const report = await run('forward-by-call.yaml');
+    expect(failures(report)).toEqual([]);
+  });
 });

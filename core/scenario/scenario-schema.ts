@@ -89,8 +89,11 @@ export const agentSchema = z
     direct_calls: z.boolean().optional(),
     /** Do not disturb: every incoming call is refused with this status, never ringing. */
     dnd: z.union([z.literal(486), z.literal(603)]).optional(),
-    /** Call forwarding by 302: `always`, when `busy` (another call talks), or on `no-answer` after `after`. */
-    forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional() }).strict().optional(),
+    /**
+     * Call forwarding: `always`, when `busy` (another call talks), or on `no-answer` after `after`; `by: redirect` (302,
+     * the default) or `by: call` (the phone calls `to` and hands the caller over by REFER with Replaces).
+     */
+    forward: z.object({ when: z.enum(['always', 'busy', 'no-answer']), to: z.string().min(1).max(256), after: duration.optional(), by: z.enum(['redirect', 'call']).optional() }).strict().optional(),
     /** SRTP with SDES keys: required (the default over tls and wss), preferred or off; only over tls or wss. */
     media: z.object({ encryption: z.enum(['required', 'preferred', 'off']) }).strict().optional(),
     /** Symmetric RTP latching (RFC 4961): on (the default) or off, for untrusted networks (docs/addresses.md). */

@@ -51,6 +51,16 @@ const en = {
   callWaiting: 'Call waiting',
   desktopApp: 'Desktop app',
   closeToTray: 'Keep running in the tray when the window is closed (calls still ring)',
+  result_forwarded: 'Forwarded',
+  forwardBy: 'Forward by',
+  forwardByRedirect: 'telling the caller the new number (302)',
+  forwardByCall: 'calling it from this phone, then handing the call over',
+  forwardedTo: 'Forwarded to {target}',
+  importVcard: 'Import vCard…',
+  exportVcard: 'Export vCard',
+  vcardFile: 'vCard file to import',
+  vcardImported: 'Imported: {added} added, {updated} updated, {unchanged} already there',
+  error_INVALID_VCARD: 'This file cannot be imported; nothing was imported',
 } as const;
 
 export type EverydayStringKey = keyof typeof en;
@@ -103,6 +113,16 @@ const ja: Record<EverydayStringKey, string> = {
   callWaiting: '割込着信',
   desktopApp: 'デスクトップアプリ',
   closeToTray: 'ウィンドウを閉じてもトレイで動作を続ける（着信音は鳴ります）',
+  result_forwarded: '転送',
+  forwardBy: '転送の方法',
+  forwardByRedirect: '発信者に転送先を伝える（302）',
+  forwardByCall: 'この電話から転送先に発信し、通話を引き渡す',
+  forwardedTo: '{target} へ転送',
+  importVcard: 'vCard を読み込む…',
+  exportVcard: 'vCard で書き出す',
+  vcardFile: '読み込む vCard ファイル',
+  vcardImported: '読み込みました：追加 {added} 件、更新 {updated} 件、登録済み {unchanged} 件',
+  error_INVALID_VCARD: 'このファイルは読み込めません。何も読み込んでいません',
 };
 
 export const everydayStrings: Record<'en' | 'ja', Record<EverydayStringKey, string>> = { en, ja };

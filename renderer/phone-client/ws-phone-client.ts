@@ -1,7 +1,7 @@
 import type { PhoneAudioPort } from '../../core/api/audio-port.js';
 import { decodeAudioFrame, encodeAudioFrame } from '../../core/api/audio-wire.js';
 import type { CallLogDetail, CallLogExportFormat, CallLogFile, CallLogFilter, CallLogPage } from '../../core/api/call-log-types.js';
-import type { Contact, ContactInput } from '../../core/api/contact-types.js';
+import type { Contact, ContactFile, ContactImportResult, ContactInput } from '../../core/api/contact-types.js';
 import type { DtmfMethod, OtherCalls, PhoneApi, PhoneCommand } from '../../core/api/phone-api.js';
 import { fromPhoneErrorShape, PhoneError } from '../../core/api/phone-error.js';
 import type { AccountConfig, CallRequest, CallSnapshot, PhoneEvent, PhoneSettings, PhoneSnapshot, RegistrationSnapshot, TransferTarget } from '../../core/api/phone-types.js';
@@ -112,6 +112,12 @@ export class WsPhoneClient implements PhoneApi {
   }
   async removeContact(id: string): Promise<void> {
     await this.request('removeContact', [id]);
+  }
+  importContacts(vcard: string): Promise<ContactImportResult> {
+    return this.request('importContacts', [vcard]) as Promise<ContactImportResult>;
+  }
+  exportContacts(): Promise<ContactFile> {
+    return this.request('exportContacts', []) as Promise<ContactFile>;
   }
   subscribe(listener: (event: PhoneEvent) => void): () => void {
     this.listeners.add(listener);

@@ -90,7 +90,8 @@ export const usePhone = create<PhoneState>((set, get) => ({
     set({ api });
     useHistory.getState().attach(api);
     api.subscribe((event) => {
-      if (event.type === 'call' || event.type === 'incoming') useCallFailures.getState().note(event.call);
+      // a call the phone forwards is not the user's: its target refusing is no failure card of theirs
+      if ((event.type === 'call' || event.type === 'incoming') && event.call.forwardedTo === undefined) useCallFailures.getState().note(event.call);
       set((state) => reduceEvent(state, event));
       if ((event.type === 'call' || event.type === 'incoming') && event.call.state === 'terminated') void get().refreshHistory();
       if (event.type === 'address') void get().refreshSnapshot();
@@ -157,7 +158,8 @@ function reduceEvent(state: PhoneState, event: PhoneEvent): Partial<PhoneState> 
     case 'call':
     case 'incoming': {
       const calls = { ...state.calls, [event.call.id]: event.call };
-      if (event.call.state === 'terminated') delete calls[event.call.id];
+      // a call the phone forwards (forwardedTo) is no longer the user's to answer: it leaves the list (and stops ringing)
+      if (event.call.state === 'terminated' || event.call.forwardedTo !== undefined) delete calls[event.call.id];
       return { calls };
     }
     case 'lease':

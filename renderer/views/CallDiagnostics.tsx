@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { CallLogDetail, CallLogExportFormat, CallLogFile } from '../../core/api/call-log-types.js';
+import type { CallLogDetail, CallLogExportFormat } from '../../core/api/call-log-types.js';
 import { callEndpoints } from '../../core/api/call-endpoints.js';
 import { loggedCallEncryption } from '../../core/api/call-encryption.js';
 import { useHistory } from '../store/history-store.js';
@@ -7,21 +7,9 @@ import { usePhone } from '../store/phone-store.js';
 import { CallLock } from './CallLock.js';
 import { LadderDiagram } from './LadderDiagram.js';
 import { MessageInspector } from './MessageInspector.js';
+import { saveFile } from './save-file.js';
 import { SigningProxyCounters } from './SigningProxyCounters.js';
 import { useT } from './use-t.js';
-
-/** Hand an exported file to the browser (or Electron) to save. */
-function saveFile(file: CallLogFile): void {
-  const bytes = file.encoding === 'base64' ? Uint8Array.from(atob(file.data), (c) => c.charCodeAt(0)) : new TextEncoder().encode(file.data);
-  const url = URL.createObjectURL(new Blob([bytes], { type: file.mimeType }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = file.fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function durationOf(call: CallLogDetail): string | undefined {
   if (call.answeredAt === undefined || call.durationMs === undefined) return undefined;

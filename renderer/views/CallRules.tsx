@@ -1,44 +1,8 @@
 import { useState } from 'react';
-import type { AccountConfig, CallForwarding } from '../../core/api/phone-types.js';
+import type { AccountConfig } from '../../core/api/phone-types.js';
 import { usePhone } from '../store/phone-store.js';
+import { configOf, formOf, type RulesForm } from './call-rules-form.js';
 import { useT } from './use-t.js';
-
-interface RulesForm {
-  dnd: boolean;
-  dndStatus: 486 | 603;
-  autoAnswer: boolean;
-  autoAnswerSeconds: string;
-  forward: 'off' | CallForwarding['when'];
-  forwardTo: string;
-  forwardSeconds: string;
-}
-
-function formOf(account: AccountConfig): RulesForm {
-  return {
-    dnd: account.doNotDisturb !== undefined,
-    dndStatus: account.doNotDisturb?.status ?? 486,
-    autoAnswer: account.answer?.kind === 'auto',
-    autoAnswerSeconds: account.answer?.kind === 'auto' ? String((account.answer.delayMs ?? 0) / 1000) : '0',
-    forward: account.forward?.when ?? 'off',
-    forwardTo: account.forward?.to ?? '',
-    forwardSeconds: String((account.forward?.afterMs ?? 20_000) / 1000),
-  };
-}
-
-/** The account as stored, with the form's do-not-disturb, auto-answer and forwarding (the password stays masked). */
-function configOf(account: AccountConfig, form: RulesForm): AccountConfig {
-  const { doNotDisturb: _dnd, forward: _forward, ...rest } = account;
-  const config: AccountConfig = rest;
-  if (form.dnd) config.doNotDisturb = { status: form.dndStatus };
-  const delay = Math.round(Number(form.autoAnswerSeconds) * 1000);
-  if (form.autoAnswer) config.answer = { kind: 'auto', ...(Number.isFinite(delay) && delay > 0 ? { delayMs: Math.min(delay, 60_000) } : {}) };
-  else if (account.answer?.kind === 'auto') config.answer = { kind: 'manual' };
-  if (form.forward !== 'off' && form.forwardTo.trim().length > 0) {
-    const after = Math.round(Number(form.forwardSeconds) * 1000);
-    config.forward = { when: form.forward, to: form.forwardTo.trim(), ...(form.forward === 'no-answer' && Number.isFinite(after) ? { afterMs: Math.max(1000, Math.min(after, 300_000)) } : {}) };
-  }
-  return config;
-}
 
 /** Per account: do not disturb (486 or 603), auto-answer after a delay, and call forwarding. */
 function AccountRules({ account }: { account: AccountConfig }) {
@@ -92,6 +56,12 @@ function AccountRules({ account }: { account: AccountConfig }) {
         <label>
           {t('forwardTo')} <input value={form.forwardTo} maxLength={256} onChange={(event) => set('forwardTo', event.target.value)} />
         </label>
+      )}
+      {form.forward !== 'off' && (
+        <select aria-label={t('forwardBy')} value={form.forwardBy} onChange={(event) => set('forwardBy', event.target.value as RulesForm['forwardBy'])}>
+          <option value="redirect">{t('forwardByRedirect')}</option>
+          <option value="call">{t('forwardByCall')}</option>
+        </select>
       )}
       {form.forward === 'no-answer' && (
         <label>

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CallLogEntry } from '../../core/api/call-log-types.js';
 import { callRequestOptions } from '../store/call-options-store.js';
 import { useContacts } from '../store/contacts-store.js';
 import { usePhone } from '../store/phone-store.js';
+import { saveFile } from './save-file.js';
 import { useT } from './use-t.js';
 
 /** The address book: every contact (favourites first) with a call button per number, a form to add one, delete. */
@@ -10,7 +11,8 @@ export function Contacts() {
   const t = useT();
   const run = usePhone((s) => s.run);
   const connected = usePhone((s) => s.connected);
-  const { all, refresh, save, remove } = useContacts();
+  const { all, refresh, save, remove, importVcard, exportVcard, fileResult, fileError, busy, clearFileStatus } = useContacts();
+  const fileInput = useRef<HTMLInputElement>(null);
   const [name, setName] = useState('');
   const [number, setNumber] = useState('');
   const [anonymous, setAnonymous] = useState(false);
@@ -18,9 +20,52 @@ export function Contacts() {
   useEffect(() => {
     if (connected) void refresh();
   }, [connected, refresh]);
+  // an import's result or error belongs to this view: it goes when the view does
+  useEffect(() => clearFileStatus, [clearFileStatus]);
   return (
     <section className="contacts" aria-label={t('contacts')}>
       <h2>{t('contacts')}</h2>
+      <div className="contact-file">
+        <button type="button" disabled={busy || !connected} onClick={() => fileInput.current?.click()}>
+          {t('importVcard')}
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          hidden
+          accept=".vcf,.vcard,text/vcard,text/x-vcard"
+          aria-label={t('vcardFile')}
+          onChange={(event) => {
+            const file = event.target.files?.[0];
+            event.target.value = '';
+            if (file) void file.text().then(importVcard);
+          }}
+        />
+        <button
+          type="button"
+          disabled={busy || !connected || all.length === 0}
+          onClick={() =>
+            void exportVcard().then((file) => {
+              if (file) saveFile(file);
+            })
+          }
+        >
+          {t('exportVcard')}
+        </button>
+      </div>
+      {fileResult && (
+        <p className="contact-file-result" role="status">
+          {t('vcardImported').replace('{added}', String(fileResult.added)).replace('{updated}', String(fileResult.updated)).replace('{unchanged}', String(fileResult.unchanged))}
+        </p>
+      )}
+      {fileError && (
+        <p className="error" role="alert">
+          <span>{t(`error_${fileError.code}`)}</span> <small>({fileError.message})</small>{' '}
+          <button type="button" onClick={clearFileStatus} aria-label={t('dismiss')}>
+            ×
+          </button>
+        </p>
+      )}
       <ul className="contact-list">
         {all.map((contact) => (
           <li key={contact.id} className="contact" aria-label={contact.name}>

@@ -109,6 +109,12 @@ function HistorySearchBar({ narrow }: { narrow: boolean }) {
   );
 }
 
+/** Where a call was forwarded, as a row has room for: the user of a SIP URI ("carol"), or the URI itself. */
+export function forwardTargetShown(uri: string): string {
+  const user = /^sips?:([^@;?]+)@/i.exec(uri)?.[1];
+  return user !== undefined ? decodeURIComponent(user) : uri;
+}
+
 function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
   const t = useT();
   const language = usePhone((s) => s.language);
@@ -127,7 +133,7 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
         {party}
       </button>
       <span className="row-facts">
-        <span className="result">{t(`result_${call.result}`)}</span>
+        <span className="result">{call.result === 'forwarded' && call.forwardedTo !== undefined ? t('forwardedTo').replace('{target}', forwardTargetShown(call.forwardedTo)) : t(`result_${call.result}`)}</span>
         {call.durationMs !== undefined && call.answeredAt !== undefined && (
           <span className="duration" title={t('duration')}>
             {callDuration(call.durationMs)}

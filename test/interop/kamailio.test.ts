@@ -7,7 +7,8 @@ import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js'
 /**
  * The scenarios that mean the same on any registrar (absent-user and digest-auth test the embedded lab's own rules),
  * and issue 22's everyday calls: Kamailio carries the re-INVITEs of call waiting, the REFER and its NOTIFYs in the
- * dialog's route set, the transferee's INVITE with Replaces, and the 302 of call forwarding back to the caller.
+ * dialog's route set, the transferee's INVITE with Replaces, the 302 of call forwarding back to the caller, and
+ * forwarding by placing the call (the forwarding phone's REFER with Replaces to the caller, RFC 3891).
  */
 const scenarios = [
   'call-udp-tcp',
@@ -22,6 +23,7 @@ const scenarios = [
   'transfer-blind',
   'transfer-attended',
   'dnd-forward',
+  'forward-by-call',
 ];
 
 const skip = missingRequirements(['kamailio']);
