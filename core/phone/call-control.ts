@@ -176,8 +176,10 @@ export class CallControl {
     if (!/^[0-9A-D*#]+$/i.test(digits)) throw new PhoneError('INVALID_ARGUMENT', `"${digits}" are not DTMF digits (0-9, *, #, A-D)`);
     const call = this.callById(callId);
     if (method === 'info') {
+      // one INFO at a time, each after the last one's answer (sip-call.ts): the digits arrive in order, none refused
       for (const digit of digits.toUpperCase()) {
-        await this.guard(() => call.sip.info('application/dtmf-relay', `Signal=${digit}\r\nDuration=160\r\n`));
+        const status = await this.guard(() => call.sip.info('application/dtmf-relay', `Signal=${digit}\r\nDuration=160\r\n`));
+        if (status >= 300) throw new PhoneError('CALL_FAILED', `the INFO for DTMF "${digit}" was answered ${status}`, status);
       }
       return;
     }

@@ -503,10 +503,22 @@ export class SipCall {
     });
   }
 
-  /** An in-dialog INFO (used for `application/dtmf-relay`). */
-  async info(contentType: string, body: string): Promise<void> {
+  /**
+   * An in-dialog INFO (used for `application/dtmf-relay`); resolves with its final status (408 when unanswered, 503 when
+   * it could not be sent). Callers send the next one only after this: a peer refuses a request whose CSeq is below
+   * one it already took (RFC 3261 §12.2.2: 500), and INFOs in flight together can arrive out of order through a proxy.
+   */
+  async info(contentType: string, body: string): Promise<number> {
     if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot send INFO in state ${this.state}`);
-    await this.session.info({ requestOptions: { body: { contentDisposition: 'render', contentType, content: body } } });
+    return new Promise<number>((resolve, reject) => {
+      const final = (response: IncomingResponse) => resolve(statusOf(response));
+      this.session
+        .info({
+          requestDelegate: { onAccept: final, onReject: final },
+          requestOptions: { body: { contentDisposition: 'render', contentType, content: body } },
+        })
+        .catch(reject);
+    });
   }
 
   private onProgress(response: IncomingResponse): void {
