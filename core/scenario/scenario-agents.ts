@@ -11,7 +11,7 @@ import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { ServerUris } from './lab-handle.js';
 import { ScenarioEnvironmentError } from './scenario-errors.js';
 import type { AddressUse, AgentReport } from './scenario-report.js';
-import type { AgentSpec } from './scenario-schema.js';
+import type { AgentSpec, Scenario } from './scenario-schema.js';
 import { agentUser, type AgentRuntime, type ScenarioState } from './scenario-state.js';
 
 export interface AgentSetup {
@@ -78,6 +78,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
+    maxCalls: agentCallLimit(state.scenario),
     ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
     createSessionDescriptionHandlerFactory: setup.createSessionDescriptionHandlerFactory,
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
@@ -163,4 +164,12 @@ function agentTls(spec: AgentSpec, labFingerprint: string | undefined): Pick<Acc
     ...(own?.server_name !== undefined ? { serverName: own.server_name } : {}),
   };
   return Object.keys(tls).length > 0 ? { tls } : {};
+}
+
+/** A phone's default call limit; an agent of a scenario with bigger loads takes as many calls at once as they run. */
+const defaultCallLimit = 128;
+
+/** The calls an agent takes at once: enough for the scenario's largest `load` `parallel` (either end of it). */
+export function agentCallLimit(scenario: Scenario): number {
+  return scenario.steps.reduce((most, step) => (step.kind === 'load' ? Math.max(most, step.value.parallel) : most), defaultCallLimit);
 }
