@@ -6,6 +6,7 @@ import { benchAddresses } from './address-bench.js';
 import { benchCallLog } from './calllog-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchLease } from './lease-bench.js';
+import { benchLoad } from './load-bench.js';
 import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
@@ -17,6 +18,7 @@ import { benchSrtp } from './srtp-bench.js';
  */
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
+  load: benchLoad,
   media: benchMedia,
   addresses: benchAddresses,
   lease: benchLease,
