@@ -11,6 +11,7 @@ import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
 import { benchSrtp } from './srtp-bench.js';
+import { benchStartup } from './startup-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   desktop: benchDesktop,
   signing: benchSigning,
   srtp: benchSrtp,
+  startup: benchStartup,
 };
 
 const wanted = process.argv.slice(2);

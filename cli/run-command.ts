@@ -9,7 +9,6 @@ import { ScenarioEnvironmentError } from '../core/scenario/scenario-errors.js';
 import { runScenario } from '../core/scenario/scenario-runner.js';
 import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
-import { startLabForScenario } from './scenario-lab.js';
 import { rateShortfall } from '../core/scenario/call-load.js';
 import { LoadProgress } from './load-progress.js';
 import { LoadStatsFile } from './load-stats-file.js';
@@ -65,7 +64,8 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   let report: ScenarioReport;
   try {
     report = await runScenario(scenario, {
-      startLab: startLabForScenario,
+      // the embedded lab (proxy, registrar, conversion, signing, household…) is loaded only by a scenario that asks for it
+      startLab: async (request) => (await import('./scenario-lab.js')).startLabForScenario(request),
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       callLog,
       dataDir: options.dataDir,

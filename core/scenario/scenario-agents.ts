@@ -3,8 +3,8 @@ import type { AccountConfig, AddressEvent } from '../api/phone-types.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { Phone } from '../phone/phone.js';
-import { allocateHouseholdTerminal, type HouseholdTerminal } from '../phone/household-phone.js';
-import { provisionPhone, type ProvisionedPhone } from '../phone/provision-phone.js';
+import type { HouseholdTerminal } from '../phone/household-phone.js';
+import type { ProvisionedPhone } from '../phone/provision-phone.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
@@ -38,6 +38,8 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
   if (spec.provision === 'dhcp') {
     if (!state.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
     try {
+      // loaded only by a run that provisions (DHCP, TFTP): a plain run does not pay for it at start-up
+      const { provisionPhone } = await import('../phone/provision-phone.js');
       provisioned = await provisionPhone({ gateway: state.lab.serviceGateway, ...(spec.vendor_class !== undefined ? { vendorClass: spec.vendor_class } : {}), ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
     } catch (error) {
       throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
@@ -48,6 +50,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     // Seed 001 Fig. 8 steps 81, 86-87: the allocation request to the room's gateway gives address and number
     if (!state.lab?.household) throw new ScenarioEnvironmentError(`agent ${name}: the lab runs no household building`);
     try {
+      const { allocateHouseholdTerminal } = await import('../phone/household-phone.js');
       household = await allocateHouseholdTerminal({ gateway: state.lab.household.dhcp(spec.household), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
     } catch (error) {
       throw new ScenarioEnvironmentError(`agent ${name}: no allocation from room ${spec.household}'s gateway: ${(error as Error).message}`);
