@@ -12,6 +12,7 @@ function virtualClock() {
   const schedule = (at: number, fire: () => void) => void timers.push({ at, seq: seq++, fire });
   return {
     now: () => now,
+    advance: (ms: number) => void (now += ms),
     sleep: (ms: number) => new Promise<void>((resolve) => schedule(now + Math.max(0, ms), resolve)),
     every: (ms: number, tick: () => void) => {
       let active = true;
@@ -94,6 +95,11 @@ describe('a load of calls (SPEC G: N parallel calls at a given rate)', () => {
   });
 
   it('runs for a duration: starts stop when it is over, at the asked rate', async () => {
+    // a start time with a fraction, as performance.now() gives: 3 s at 5/s is 15 calls, not 16
+    const fractional = virtualClock();
+    fractional.advance(1096.1055000000001); // (t0 + 3000) - t0 < 3000 in floating point
+    const short = await fractional.drive(runLoad({ durationMs: 3000, rate: 5, parallel: 10 }, async () => ({ established: true, status: 200, setupMs: 1 }), { clock: fractional }));
+    expect(short.attempted).toBe(15);
     const clock = virtualClock();
     const summary = await clock.drive(runLoad({ durationMs: 2000, rate: 500, parallel: 5000 }, async () => ({ established: true, status: 200, setupMs: 2 }), { clock }));
     expect(summary).toMatchObject({ attempted: 1000, established: 1000, failed: 0, achievedRate: 500 });

@@ -161,8 +161,10 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
   try {
     let inARow = 0;
     for (let index = 0; index < limit; index++) {
-      const due = t0 + (index * 1000) / plan.rate;
-      if (plan.durationMs !== undefined && due - t0 >= plan.durationMs) break;
+      const offset = (index * 1000) / plan.rate;
+      // compared as an offset: t0 + offset - t0 can fall a hair short of it and start one call too many
+      if (plan.durationMs !== undefined && offset >= plan.durationMs) break;
+      const due = t0 + offset;
       if (clock.now() < due) {
         await clock.sleep(due - clock.now());
         inARow = 0;
