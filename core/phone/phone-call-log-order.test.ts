@@ -29,7 +29,7 @@ describe('call-log writes off the signalling path', () => {
     const log = CallLogStore.open(file, { retentionIntervalMs: 0 });
     cleanups.push(() => log.close());
     const other = new Database(file); // another connection: sees only what is committed
-    cleanups.push(() => other.close());
+    cleanups.push(() => void other.close());
     const make = (user: string, extra: object = {}) => {
       const events: PhoneEvent[] = [];
       const phone = new Phone({ accounts: [{ id: user, user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...extra }], callLog: log, createSessionDescriptionHandlerFactory: () => staticSdhFactory(), timers, sockets: network });

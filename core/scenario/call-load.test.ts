@@ -85,13 +85,14 @@ describe('a load of calls (SPEC G: N parallel calls at a given rate)', () => {
     expect(summary).toMatchObject({ attempted: 6, established: 6, peakParallel: 2 });
   });
 
-  it('counts a call that throws as failed, with no status, and goes on', async () => {
+  it('counts a call that throws as failed, with no status and the error\'s code, and goes on', async () => {
     const clock = virtualClock();
     const summary = await clock.drive(runLoad({ calls: 3, rate: 1000, parallel: 3 }, async (i) => {
-      if (i === 1) throw new Error('no room for another call in the leased ports');
+      if (i === 1) throw Object.assign(new Error('128 calls are going on, the most this phone takes at once'), { code: 'TOO_MANY_CALLS' });
+      if (i === 2) throw new TypeError('a bug');
       return { established: true, status: 200, setupMs: 5 };
     }, { clock }));
-    expect(summary).toMatchObject({ attempted: 3, established: 2, failed: 1, statuses: { '200': 2, none: 1 } });
+    expect(summary).toMatchObject({ attempted: 3, established: 1, failed: 2, statuses: { '200': 1, none: 2 }, errors: { TOO_MANY_CALLS: 1, TypeError: 1 } });
   });
 
   it('runs for a duration: starts stop when it is over, at the asked rate', async () => {

@@ -23,6 +23,8 @@ export interface LoadCallOutcome {
   status?: number;
   /** INVITE sent → answer received, for an answered call. */
   setupMs?: number;
+  /** Why a call could not even be placed: the thrown error's code (TOO_MANY_CALLS, …) or name. */
+  error?: string;
 }
 
 /** What a call tells the load while it runs: its answer, counted in the interval it came in (not when the call ends). */
@@ -77,6 +79,8 @@ export interface LoadSummary {
   failed: number;
   /** Calls by the INVITE's final status (`none`: no final response). */
   statuses: Record<string, number>;
+  /** Calls that could not be placed at all, by the error's code (they are in `statuses` as `none`). */
+  errors?: Record<string, number>;
   /** INVITE → answer over the answered calls, in ms. */
   setupMs?: SetupPercentiles & { max: number };
   /** The most calls that ran at once. */
@@ -118,6 +122,7 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
   const intervalMs = options.intervalMs ?? 1000;
   const limit = plan.calls ?? loadLimits.calls;
   const statuses: Record<string, number> = {};
+  const errors: Record<string, number> = {};
   const setups: number[] = [];
   let intervalSetups: number[] = [];
   const running = new Set<Promise<void>>();
@@ -192,8 +197,9 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
       };
       totals.started++;
       const call: Promise<void> = placeOne(index, progress)
-        .catch((): LoadCallOutcome => ({ established: false }))
+        .catch((error: unknown): LoadCallOutcome => ({ established: false, error: errorCode(error) }))
         .then((outcome) => {
+          if (outcome.error !== undefined) errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
           if (outcome.established) progress.answered(outcome.setupMs);
           else totals.failed++;
           const key = outcome.status !== undefined ? String(outcome.status) : 'none';
@@ -218,6 +224,7 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
       established: totals.answered,
       failed: totals.failed,
       statuses,
+      ...(Object.keys(errors).length > 0 ? { errors } : {}),
       ...(setups.length > 0 ? { setupMs: { ...percentiles(setups), max: setups.at(-1)! } } : {}),
       peakParallel: peak,
       elapsedMs,
@@ -242,6 +249,11 @@ export function rateShortfall(id: string, summary: LoadSummary): string | undefi
   if (rate.sustained) return undefined;
   const why = rate.heldByParallel > 0 ? `${rate.heldByParallel} starts waited for one of the ${summary.peakParallel} running calls to end (raise parallel)` : 'this process could not start calls faster';
   return `load ${id}: asked ${rate.asked} calls/s, achieved ${rate.achieved} calls/s; starts fell up to ${rate.maxLagMs} ms behind schedule with up to ${rate.maxQueued} calls queued: ${why}`;
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }
 
 function percentiles(sorted: readonly number[]): SetupPercentiles {
