@@ -6,11 +6,13 @@ import { benchAddresses } from './address-bench.js';
 import { benchCallLog } from './calllog-bench.js';
 import { benchCallSetup } from './call-setup-bench.js';
 import { benchLease } from './lease-bench.js';
+import { benchLoad } from './load-bench.js';
 import { benchDesktop } from './desktop-bench.js';
 import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
 import { benchSrtp } from './srtp-bench.js';
 import { benchTlsSetup } from './tls-setup-bench.js';
+import { benchStartup } from './startup-bench.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs the benchmarks (all, or the named ones), each measured side by side with its
@@ -18,6 +20,7 @@ import { benchTlsSetup } from './tls-setup-bench.js';
  */
 const benches: Record<string, () => Promise<BenchResult>> = {
   'call-setup': benchCallSetup,
+  load: benchLoad,
   media: benchMedia,
   addresses: benchAddresses,
   lease: benchLease,
@@ -26,6 +29,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   signing: benchSigning,
   srtp: benchSrtp,
   'tls-setup': benchTlsSetup,
+  startup: benchStartup,
 };
 
 const wanted = process.argv.slice(2);

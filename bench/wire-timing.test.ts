@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedSip } from '../test/support/capture-scan.js';
-import { wireTimes } from './wire-timing.js';
+import { wireRate, wireTimes } from './wire-timing.js';
 
 const sip = (at: number, srcPort: number, dstPort: number, raw: string): CapturedSip => ({
   at,
@@ -31,5 +31,19 @@ describe('request → final response on the wire', () => {
       { serverPort: 5060, method: 'INVITE', status: 200 },
     );
     expect(times).toEqual([3.25, 7]);
+  });
+
+  it('rates the INVITEs started on the wire: first copies to the server, (n - 1) over first to last', () => {
+    const rate = wireRate(
+      [
+        sip(1000, 6000, 5060, invite('a')),
+        sip(1001, 5060, 7000, invite('a')), // the forwarded copy: not a start
+        sip(1010, 6000, 5060, invite('b')),
+        sip(1500, 6000, 5060, invite('a')), // a retransmission: not a start
+        sip(1020, 6000, 5060, invite('c')),
+      ].sort((x, y) => x.at - y.at),
+      { serverPort: 5060, method: 'INVITE' },
+    );
+    expect(rate).toBe(100); // 3 INVITEs 10 ms apart
   });
 });

@@ -25,3 +25,18 @@ export function wireTimes(messages: readonly CapturedSip[], options: { serverPor
   }
   return times;
 }
+
+/**
+ * Requests started per second on the wire: the first copy of each `method` request (by Call-ID) sent to the server at
+ * `serverPort`, (n − 1) over the time from the first to the last. Both sides of the load benchmark are rated this way.
+ */
+export function wireRate(messages: readonly CapturedSip[], options: { serverPort: number; method: string }): number {
+  const first = new Map<string, number>();
+  for (const message of messages) {
+    if (message.dstPort !== options.serverPort || message.callId === undefined || !message.raw.startsWith(`${options.method} `)) continue;
+    if (!first.has(message.callId)) first.set(message.callId, message.at);
+  }
+  const times = [...first.values()];
+  if (times.length < 2) return times.length;
+  return ((times.length - 1) * 1000) / (Math.max(...times) - Math.min(...times));
+}

@@ -61,7 +61,8 @@ program
   .option('--report <file>', 'write the JSON report here')
   .option('--junit <file>', 'write a JUnit XML report here')
   .option('--server <uri...>', 'use this SIP server instead of the scenario\'s lab or server (one URI per transport, e.g. sip:127.0.0.1:5060;transport=tcp)')
-  .option('--quiet', 'print only the verdict')
+  .option('--stats <file>', 'write per-second statistics of every load step to this CSV file as it runs (calls started, answered, failed, running, queued, setup p50/p95/p99), like SIPp\'s -trace_stat')
+  .option('--quiet', 'print only the verdict (and any load that could not keep its rate)')
   .action(async (scenario: string, options) => (await run()).runCommand(scenario, { ...options, dataDir: program.opts().dataDir }));
 
 program

@@ -9,7 +9,10 @@ import { ScenarioEnvironmentError } from '../core/scenario/scenario-errors.js';
 import { runScenario } from '../core/scenario/scenario-runner.js';
 import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
-import { startLabForScenario } from './scenario-lab.js';
+import { rateShortfall } from '../core/scenario/call-load.js';
+import { LoadProgress } from './load-progress.js';
+import { LoadStatsFile } from './load-stats-file.js';
+import { writeJsonFile } from './report-file.js';
 
 export interface RunCommandOptions {
   report?: string;
@@ -17,6 +20,8 @@ export interface RunCommandOptions {
   server?: string[];
   junit?: string;
   quiet?: boolean;
+  /** Per-interval statistics of every `load` step, as CSV (like SIPp's -trace_stat). */
+  stats?: string;
   dataDir: string;
 }
 
@@ -48,18 +53,34 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     console.error(`veilphone run: ${(error as Error).message}`);
     process.exit(exitCodes.environment);
   }
+  let stats: LoadStatsFile | undefined;
+  try {
+    if (options.stats !== undefined) stats = new LoadStatsFile(options.stats);
+  } catch (error) {
+    console.error(`veilphone run: cannot write the stats file: ${(error as Error).message}`);
+    process.exit(exitCodes.environment);
+  }
+  const progress = new LoadProgress(process.stdout, !options.quiet && process.stdout.isTTY === true);
   let report: ScenarioReport;
   try {
     report = await runScenario(scenario, {
-      startLab: startLabForScenario,
+      // the embedded lab (proxy, registrar, conversion, signing, household…) is loaded only by a scenario that asks for it
+      startLab: async (request) => (await import('./scenario-lab.js')).startLabForScenario(request),
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       callLog,
       dataDir: options.dataDir,
       onProgress: (step) => {
+        progress.end();
         if (!options.quiet) console.log(`${step.ok ? 'ok  ' : 'FAIL'} ${String(step.index + 1).padStart(3)} ${step.step}${step.ok ? '' : `\n     ${step.reason}`}`);
+      },
+      onLoadInterval: (load, interval) => {
+        stats?.write(load, interval);
+        progress.update(load, interval);
       },
     });
   } catch (error) {
+    progress.end();
+    stats?.close();
     callLog.close();
     if (error instanceof ScenarioEnvironmentError) {
       const partial = (error as ScenarioEnvironmentError & { report?: ScenarioReport }).report;
@@ -69,15 +90,21 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     }
     throw error;
   }
+  stats?.close();
   callLog.close();
   writeReports(report, options);
+  // A load that fell behind its asked rate says so, even with --quiet: a slower run is never a silent one.
+  for (const load of report.loads ?? []) {
+    const shortfall = rateShortfall(load.id, load);
+    if (shortfall !== undefined) console.log(`WARN ${shortfall}`);
+  }
   const failed = report.steps.find((s) => !s.ok);
   console.log(report.ok ? `PASS ${file}: ${report.steps.length} steps in ${report.durationMs} ms` : `FAIL ${file}: step ${failed!.index + 1} (${failed!.step}): ${failed!.reason}`);
   process.exit(report.ok ? exitCodes.ok : exitCodes.failed);
 }
 
 function writeReports(report: ScenarioReport, options: RunCommandOptions): void {
-  if (options.report) writeFile(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.report) writeJsonFile(options.report, report);
   if (options.junit) writeFile(options.junit, toJUnit(report));
 }
 

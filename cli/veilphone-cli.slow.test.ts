@@ -24,14 +24,43 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
 
   it('reports a load of calls: statuses, setup times and the most that ran at once, never above its limit', async () => {
     const out = path.join(scratch, 'load-report.json');
-    const run = veilphone(['run', path.join(scenarioDir, 'load-parallel.yaml'), '--report', out, '--quiet']);
+    const stats = path.join(scratch, 'load-stats.csv');
+    const run = veilphone(['run', path.join(scenarioDir, 'load-parallel.yaml'), '--report', out, '--stats', stats, '--quiet']);
     expect(await run.exitCode(90_000), `${run.stdout}\n${run.stderr}`).toBe(0);
     const [burst, nobody] = JSON.parse(fs.readFileSync(out, 'utf8')).loads;
+    // the stats file has a row per load and second, adding up to the report's totals; piped stdout has no progress line
+    const [header, ...rows] = fs.readFileSync(stats, 'utf8').trim().split('\n').map((line) => line.split(','));
+    const column = (name: string) => header!.indexOf(name);
+    const burstRows = rows.filter((r) => r[column('load')] === 'burst');
+    expect(burstRows.length).toBeGreaterThanOrEqual(2);
+    expect(burstRows.reduce((sum, r) => sum + Number(r[column('started')]), 0)).toBe(30);
+    expect(burstRows.reduce((sum, r) => sum + Number(r[column('answered')]), 0)).toBe(30);
+    expect(burstRows.at(-1)![column('total_answered')]).toBe('30');
+    expect(burstRows.some((r) => Number(r[column('setup_p99_ms')]) > 0)).toBe(true);
+    expect(rows.filter((r) => r[column('load')] === 'nobody').reduce((sum, r) => sum + Number(r[column('failed')]), 0)).toBe(5);
+    expect(run.stdout.includes('\u001b') || run.stdout.includes('\r')).toBe(false);
+    expect(burst.rate).toMatchObject({ asked: 15, achieved: expect.any(Number), sustained: expect.any(Boolean) });
     expect(burst).toMatchObject({ id: 'burst', plan: { calls: 30, rate: 15, parallel: 6, holdMs: 300 }, attempted: 30, established: 30, failed: 0, statuses: { '200': 30 } });
     expect(burst.peakParallel).toBeLessThanOrEqual(6);
     expect(burst.setupMs.p50).toBeLessThanOrEqual(burst.setupMs.p95);
     expect(burst.elapsedMs).toBeGreaterThanOrEqual((29 / 15) * 1000); // 30 calls at 15 per second span 29/15 s at least
     expect(nobody).toMatchObject({ attempted: 5, established: 0, failed: 5, statuses: { '404': 5 } });
+  });
+
+  it('says when a load could not keep its asked rate: achieved rate and queueing, and `sustained: true` fails', async () => {
+    const out = path.join(scratch, 'slow-load-report.json');
+    // one call at a time, each held 400 ms: 50 calls/s asked, about 2 possible
+    const file = scenarioVariant(path.join(scenarioDir, 'load-parallel.yaml'), [
+      ['calls: 30, rate: 15, parallel: 6, hold: 300ms', 'calls: 4, rate: 50, parallel: 1, hold: 400ms'],
+      ['established: 30, max_failed: 0', 'established: 4, max_failed: 0, sustained: true'],
+    ]);
+    const run = veilphone(['run', file, '--report', out, '--quiet']);
+    expect(await run.exitCode(90_000), `${run.stdout}\n${run.stderr}`).toBe(1);
+    expect(run.stdout).toMatch(/^WARN load burst: asked 50 calls\/s, achieved [\d.]+ calls\/s; starts fell up to \d+ ms behind schedule with up to \d+ calls queued: 3 starts waited/m);
+    expect(run.stdout).toMatch(/FAIL .*expected load burst to sustain its rate: asked 50 calls\/s/);
+    const [burst] = JSON.parse(fs.readFileSync(out, 'utf8')).loads;
+    expect(burst).toMatchObject({ established: 4, rate: { asked: 50, sustained: false, heldByParallel: 3 } });
+    expect(burst.rate.achieved).toBeLessThan(10);
   });
 
   it('reports every call with status, setup and duration, and each agent\'s full SIP trace', async () => {

@@ -39,7 +39,86 @@ describe('CallLogStore', () => {
       [1, 'SIP/2.0'],
       [2, 'BYE'],
     ]);
-    expect(() => store.updateCall('nope', { status: 1 })).toThrowError(expect.objectContaining({ code: 'UNKNOWN_CALL' }));
+    const failures: string[] = [];
+    store.updateCall('nope', { status: 1 }, (error) => failures.push(error.code));
+    store.flush();
+    expect(failures).toEqual(['UNKNOWN_CALL']);
+    store.close();
+  });
+
+  it('writes after the caller has moved on: one transaction per event-loop turn, seen by another reader only then', async () => {
+    const file = tempFile();
+    const store = CallLogStore.open(file, { retentionIntervalMs: 0 });
+    const reader = new Database(file, { readonly: true });
+    const row = () => reader.prepare('SELECT result, status FROM calls WHERE id = ?').get('c1') as { result: string; status: number | null } | undefined;
+    const walFrames = () => fs.statSync(`${file}-wal`).size;
+    try {
+      const walBefore = walFrames();
+      store.startCall(base('c1', 1));
+      store.appendMessage('c1', entry('out', 'INVITE a'));
+      store.updateCall('c1', { status: 180 });
+      store.appendMessage('c1', entry('in', 'SIP/2.0 200 OK'));
+      store.updateCall('c1', { status: 200, result: 'answered' });
+      // nothing on the signalling path: the caller (the phone emitting its event) comes first
+      expect(row()).toBeUndefined();
+      expect(walFrames()).toBe(walBefore);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(row()).toEqual({ result: 'answered', status: 200 });
+      expect((reader.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n).toBe(2);
+    } finally {
+      reader.close();
+      store.close();
+    }
+  });
+
+  it('commits the rest of a turn\'s writes when one of them fails, and tells that one\'s owner', () => {
+    const errors: string[] = [];
+    const store = CallLogStore.open(':memory:', { onError: (error) => errors.push(`background ${error.code}`) });
+    const told: string[] = [];
+    store.startCall(base('a', 1));
+    store.startCall(base('a', 2), (error) => told.push(`duplicate: ${error.code}`));
+    store.updateCall('missing', { status: 486 }, (error) => told.push(`missing: ${error.code}`));
+    store.updateCall('also-missing', { status: 486 });
+    store.updateCall('a', { status: 200, result: 'answered' });
+    store.startCall(base('b', 3));
+    store.flush();
+    expect(told).toEqual(['duplicate: WRITE_FAILED', 'missing: UNKNOWN_CALL']);
+    expect(errors).toEqual(['background UNKNOWN_CALL']);
+    expect(store.listCalls().calls.map((c) => [c.id, c.result, c.startedAt])).toEqual([
+      ['b', 'in-progress', 3],
+      ['a', 'answered', 1],
+    ]);
+    store.close();
+  });
+
+  it('makes a batch all or nothing: one failed write rolls back the others', () => {
+    const store = CallLogStore.open(':memory:');
+    store.startCall(base('kept', 1));
+    expect(() =>
+      store.batch(() => {
+        store.startCall(base('x', 2));
+        store.updateCall('nope', { status: 200 });
+        store.startCall(base('y', 3));
+      }),
+    ).toThrowError(expect.objectContaining({ code: 'UNKNOWN_CALL' }));
+    expect(store.listCalls().calls.map((c) => c.id)).toEqual(['kept']);
+    store.close();
+  });
+
+  it('writes what is still queued when the process exits before the next turn', async () => {
+    const file = tempFile();
+    const script = `
+      import { CallLogStore } from ${JSON.stringify(path.resolve(import.meta.dirname, 'call-log-store.ts'))};
+      const store = CallLogStore.open(${JSON.stringify(file)});
+      store.startCall({ id: 'last', accountId: 'a', direction: 'outgoing', sipCallId: 'last', remoteShown: 'b', remoteUri: 'sip:b@x', remoteAnonymous: false, startedAt: 7 });
+      store.appendMessage('last', { dir: 'out', at: 7, transport: 'udp', local: 'l', remote: 'r', raw: 'BYE sip:b@x SIP/2.0' });
+      store.updateCall('last', { result: 'answered', endedAt: 8 });
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+    const store = CallLogStore.open(file);
+    expect(store.getCall('last')).toMatchObject({ result: 'answered', endedAt: 8, messages: [{ raw: 'BYE sip:b@x SIP/2.0' }] });
     store.close();
   });
 
@@ -74,6 +153,7 @@ describe('CallLogStore', () => {
         store.updateCall(id, { result: 'answered', endedAt: i + 1 });
       }
       store.startCall({ id: 'open', accountId: 'a', direction: 'incoming', sipCallId: 'open', remoteShown: 'b', remoteUri: 'sip:b@x', remoteAnonymous: false, startedAt: 99 });
+      store.flush(); // committed: what the kill may not take away
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);
     `;
@@ -198,6 +278,7 @@ describe('CallLogStore', () => {
       import { CallLogStore } from ${JSON.stringify(path.resolve(import.meta.dirname, 'call-log-store.ts'))};
       const store = CallLogStore.open(${JSON.stringify(file)});
       store.startCall({ id: 'live', accountId: 'a', direction: 'outgoing', sipCallId: 'live', remoteShown: 'b', remoteUri: 'sip:b@x', remoteAnonymous: false, startedAt: 5 });
+      store.flush();
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);
     `;

@@ -79,15 +79,30 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
 const hourMs = 3_600_000;
 const retentionKey = 'retention';
 
+/** A write waiting for the next flush, in the order it was asked. */
+type PendingWrite =
+  | { kind: 'start'; row: Record<string, unknown>; onFailed?: WriteFailed }
+  | { kind: 'update'; id: string; row: Record<string, unknown>; onFailed?: WriteFailed }
+  | { kind: 'message'; callId: string; entry: SipTapEntry };
+
+/** Told when a queued write could not be made (the flush goes on with the others). */
+export type WriteFailed = (error: CallLogError) => void;
+
+/** Stores with writes that may still be queued: flushed when the process exits (process.exit included). */
+const openStores = new Set<CallLogStore>();
+let exitHookInstalled = false;
+
 /**
- * The durable call log: SQLite in WAL mode (better-sqlite3). Every statement commits on its own, so a call row
- * and every message already written survive a crash of the process; trace messages are queued and written in
- * one transaction per event-loop turn to keep fsyncs off the signaling path. Each call row names the process that
- * writes it; on open, calls left "in-progress" by a process that no longer runs are marked "interrupted" (a live
- * phone sharing the file keeps its calls). The retention policy runs on open and then periodically.
+ * The durable call log: SQLite in WAL mode (better-sqlite3). Writes (a call's row, its updates, its trace messages)
+ * are queued and made in one transaction per event-loop turn, after the I/O callbacks of that turn: the phone tells
+ * its hosts first and the commit never sits on the signalling path. Once flushed (`flush()`, the next turn, any read,
+ * `close()`, or the process exiting) a call row and every message survive a crash of the process; a kill -9 loses at
+ * most the writes of the turn it interrupts. Each call row names the process that writes it; on open, calls left
+ * "in-progress" by a process that no longer runs are marked "interrupted" (a live phone sharing the file keeps its
+ * calls). The retention policy runs on open and then periodically.
  */
 export class CallLogStore {
-  private readonly pending: Array<{ callId: string; entry: SipTapEntry }> = [];
+  private pending: PendingWrite[] = [];
   private flushScheduled = false;
   private readonly nextSeq = new Map<string, number>();
   private readonly insertMessage: Database.Statement;
@@ -145,6 +160,11 @@ export class CallLogStore {
       store.close();
       throw error instanceof CallLogError ? error : new CallLogError('WRITE_FAILED', `${file}: ${(error as Error).message}`);
     }
+    openStores.add(store);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', flushOpenStores);
+    }
     const every = options.retentionIntervalMs ?? hourMs;
     if (every > 0) {
       store.retentionTimer = setInterval(() => {
@@ -159,20 +179,41 @@ export class CallLogStore {
     return store;
   }
 
-  startCall(call: CallStart): void {
-    const row: Record<string, unknown> = { ...toRow({ ...call, result: 'in-progress' }), owner_pid: process.pid };
-    const names = Object.keys(row);
-    this.write(() => this.statement(`INSERT INTO calls (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...names.map((n) => row[n])));
+  /** Queue the row of a call that starts (written this event-loop turn); `onFailed` hears if it could not be. */
+  startCall(call: CallStart, onFailed?: WriteFailed): void {
+    if (this.closed) return;
+    this.enqueue({ kind: 'start', row: { ...toRow({ ...call, result: 'in-progress' }), owner_pid: process.pid }, ...(onFailed ? { onFailed } : {}) });
   }
 
-  updateCall(id: string, update: CallUpdate): void {
+  /** Queue a change of a call's row; a call the log does not hold fails with UNKNOWN_CALL, told to `onFailed`. */
+  updateCall(id: string, update: CallUpdate, onFailed?: WriteFailed): void {
     const row = toRow(update);
-    const names = Object.keys(row);
-    if (names.length === 0) return;
-    this.write(() => {
-      const result = this.statement(`UPDATE calls SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`).run(...names.map((n) => row[n]), id);
-      if (result.changes === 0) throw new CallLogError('UNKNOWN_CALL', `no call ${id} in the log`);
+    if (Object.keys(row).length === 0 || this.closed) return;
+    this.enqueue({ kind: 'update', id, row, ...(onFailed ? { onFailed } : {}) });
+  }
+
+  private enqueue(write: PendingWrite): void {
+    this.pending.push(write);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        this.reportBackground(error);
+      }
     });
+  }
+
+  private writeRow(write: Exclude<PendingWrite, { kind: 'message' }>): void {
+    const names = Object.keys(write.row);
+    const values = names.map((n) => write.row[n]);
+    if (write.kind === 'start') {
+      this.statement(`INSERT INTO calls (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`).run(...values);
+      return;
+    }
+    const result = this.statement(`UPDATE calls SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE id = ?`).run(...values, write.id);
+    if (result.changes === 0) throw new CallLogError('UNKNOWN_CALL', `no call ${write.id} in the log`);
   }
 
   /** Prepared statements by SQL text: the column sets a phone writes repeat, so each is prepared once. */
@@ -188,26 +229,39 @@ export class CallLogStore {
   /** Queue one traced message for a call, its secrets masked (trace-redaction.ts); written within this event-loop turn. */
   appendMessage(callId: string, entry: SipTapEntry): void {
     if (this.closed) return;
-    this.pending.push({ callId, entry: redactTraceEntry(entry) });
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      try {
-        this.flush();
-      } catch (error) {
-        this.reportBackground(error);
-      }
-    });
+    this.enqueue({ kind: 'message', callId, entry: redactTraceEntry(entry) });
   }
 
-  /** Write every queued message now. */
+  /**
+   * Write everything queued now, in one transaction. A write that fails (an update of a call the log does not hold)
+   * is told to its `onFailed` (else reported like background work) and the others are committed all the same; a
+   * failed commit throws WRITE_FAILED, and its writes are told too.
+   */
   flush(): void {
+    this.flushWrites(false);
+  }
+
+  /** `strict` (inside `batch`): the first failed write throws, so the whole batch rolls back. */
+  private flushWrites(strict: boolean): void {
     this.flushScheduled = false;
     if (this.pending.length === 0 || this.closed) return;
-    const batch = this.pending.splice(0);
-    this.write(() =>
+    const batch = this.pending;
+    this.pending = [];
+    const failures: Array<{ write: PendingWrite; error: CallLogError }> = [];
+    const asLogError = (error: unknown): CallLogError => (error instanceof CallLogError ? error : new CallLogError('WRITE_FAILED', `call log write failed: ${(error as Error).message}`));
+    try {
       this.db.transaction(() => {
-        for (const { callId, entry } of batch) {
+        for (const write of batch) {
+          if (write.kind !== 'message') {
+            try {
+              this.writeRow(write);
+            } catch (error) {
+              if (strict) throw error;
+              failures.push({ write, error: asLogError(error) });
+            }
+            continue;
+          }
+          const { callId, entry } = write;
           const seq = this.seqFor(callId);
           const { changes } = this.insertMessage.run({ callId, seq, dir: entry.dir, at: entry.at, transport: entry.transport, local: entry.local, remote: entry.remote, raw: entry.raw });
           if (changes === 0) {
@@ -215,8 +269,17 @@ export class CallLogStore {
             this.droppedMessages++;
           }
         }
-      })(),
-    );
+      })();
+    } catch (error) {
+      this.nextSeq.clear(); // the rolled-back messages took numbers the file never got
+      const failed = asLogError(error);
+      for (const write of batch) if (write.kind !== 'message') write.onFailed?.(failed);
+      throw failed;
+    }
+    for (const { write, error } of failures) {
+      if (write.kind !== 'message' && write.onFailed) write.onFailed(error);
+      else this.reportBackground(error);
+    }
   }
 
   getCall(id: string): CallLogDetail | undefined {
@@ -252,12 +315,12 @@ export class CallLogStore {
     return hits.n > indexedSearchLimit ? 'scan' : 'index';
   }
 
-  /** Run several writes as one transaction (one commit): imports, test fixtures, benchmarks. */
+  /** Run several writes as one transaction (one commit), all or nothing: imports, test fixtures, benchmarks. */
   batch<T>(action: () => T): T {
     this.flush();
     return this.db.transaction(() => {
       const result = action();
-      this.flush();
+      this.flushWrites(true);
       return result;
     })();
   }
@@ -297,6 +360,7 @@ export class CallLogStore {
 
   /** How many calls the log holds. */
   countCalls(): number {
+    this.flush();
     return (this.db.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
   }
 
@@ -314,6 +378,7 @@ export class CallLogStore {
 
   /** SQLite's own consistency check (`PRAGMA integrity_check`) and the search index's; "ok" when both are sound. */
   integrityCheck(): string {
+    this.flush();
     const sqlite = String(this.db.pragma('integrity_check', { simple: true }));
     if (sqlite !== 'ok') return sqlite;
     try {
@@ -327,8 +392,12 @@ export class CallLogStore {
   close(): void {
     if (this.closed) return;
     clearInterval(this.retentionTimer);
-    this.flush();
-    this.closed = true;
+    try {
+      this.flush();
+    } finally {
+      openStores.delete(this);
+      this.closed = true;
+    }
     this.db.close();
   }
 
@@ -381,6 +450,17 @@ export class CallLogStore {
 }
 
 type Row = Record<string, unknown>;
+
+/** On exit (a normal end, process.exit after a signal): what is still queued goes to the file. */
+function flushOpenStores(): void {
+  for (const store of openStores) {
+    try {
+      store.flush();
+    } catch (error) {
+      console.error(`call log: ${(error as Error).message}`);
+    }
+  }
+}
 
 /**
  * The log and SQLite's companion files readable by their owner only (issue 17). SQLite creates `-wal`, `-shm` and

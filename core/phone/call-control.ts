@@ -74,7 +74,7 @@ export class CallControl {
       ...(call.dialed !== undefined ? { dialed: call.dialed } : {}),
       ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
       ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
-    });
+    }, this.storageFailed);
     account.router.claim(snapshot.sipCallId, (entry) => this.options.callLog.appendMessage(call.id, entry));
     let mediaAttached = false;
     call.sip.onChange(() => {
@@ -114,10 +114,15 @@ export class CallControl {
     if (this.calls.has(call.id)) this.emitCall(call);
   }
 
+  /** A call-log write made after the event went out (call-log-store.ts writes once per event-loop turn) failed. */
+  private readonly storageFailed = (error: Error): void => this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: error.message });
+
   private emitCall(call: PhoneCall): void {
     const snapshot = call.snapshot();
-    try {
-      this.options.callLog.updateCall(call.id, {
+    // The event goes out now; the call log writes the change with the others of this event-loop turn, in one transaction.
+    this.options.callLog.updateCall(
+      call.id,
+      {
         result: callResult(snapshot),
         ...(snapshot.status !== undefined ? { status: snapshot.status } : {}),
         ...(snapshot.reason !== undefined ? { reason: snapshot.reason } : {}),
@@ -130,10 +135,9 @@ export class CallControl {
         ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
         ...(snapshot.forwardedTo !== undefined ? { forwardedTo: snapshot.forwardedTo } : {}),
         ...(snapshot.media ? { mediaEncryption: mediaEncryptionText(snapshot.media)! } : {}),
-      });
-    } catch (error) {
-      this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: (error as Error).message });
-    }
+      },
+      this.storageFailed,
+    );
     this.options.emit({ type: 'call', call: snapshot });
   }
 

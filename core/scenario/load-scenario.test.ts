@@ -40,6 +40,25 @@ describe('parseScenario', () => {
     expect(scenario.server).toEqual({ udp: 'sip:127.0.0.1:5060', tcp: 'sip:127.0.0.1:5060', ws: 'sip:127.0.0.1:5060' });
   });
 
+  it('takes loads at SIPp\'s scale: 2000 calls/s, 5000 at once, a million calls, or a duration', () => {
+    const big = parseScenario(valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 1000000, rate: 2000, parallel: 5000 }'));
+    expect(big.steps[4]).toMatchObject({ kind: 'load', value: { calls: 1_000_000, rate: 2000, parallel: 5000 } });
+    const timed = parseScenario(valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, duration: 30s, rate: 300 }\n  - expect: { load: { id: l1, max_failed: 0, sustained: true } }'));
+    expect(timed.steps[4]).toMatchObject({ kind: 'load', value: { duration: 30_000, rate: 300 } });
+    expect((timed.steps[4]!.value as { calls?: number }).calls).toBeUndefined();
+    expect(timed.steps[5]).toMatchObject({ kind: 'expect', value: { load: { sustained: true } } });
+  });
+
+  it.each([
+    ['a rate', '{ calls: 10, rate: 2001 }', 'rate', 'at most 2000 calls per second'],
+    ['a parallel', '{ calls: 10, rate: 10, parallel: 5001 }', 'parallel', 'at most 5000 calls at once'],
+    ['a number of calls', '{ calls: 2000000, rate: 10 }', 'calls', 'at most 1000000 calls'],
+    ['a zero rate', '{ calls: 10, rate: 0 }', 'rate', 'a rate above 0 calls per second'],
+  ])('refuses %s beyond the load limits with a message naming the limit', (_what, load, key, message) => {
+    const text = valid.replace('- wait: 300ms', `- load: { from: alice, to: bob, id: l1, ${load.slice(2)}`);
+    expect(() => parseScenario(text, 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', path: `steps[4].load.${key}`, message: expect.stringContaining(message) }));
+  });
+
   it.each([
     ['an unknown agent key', valid.replace('answer: auto', 'answr: auto'), 'agents.bob.answr'],
     ['a bad transport', valid.replace('transport: tcp', 'transport: sctp'), 'agents.bob.transport'],
@@ -52,7 +71,9 @@ describe('parseScenario', () => {
     ['an unknown call id', valid.replace('hangup: { call: c1 }', 'hangup: { call: c9 }'), 'steps[5].hangup.call'],
     ['an extra key in a step', valid.replace('hangup: { call: c1 }', 'hangup: { call: c1, force: true }'), 'steps[5].hangup.force'],
     ['no lab nor server', valid.replace('lab: embedded', ''), 'lab'],
-    ['a load above the limits', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 5000, rate: 10 }'), 'steps[4].load.calls'],
+    ['a load above the limits', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 1000001, rate: 10 }'), 'steps[4].load.calls'],
+    ['a load with neither calls nor duration', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, rate: 10 }'), 'steps[4].load.calls'],
+    ['a load with a bad duration', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, duration: forever, rate: 10 }'), 'steps[4].load.duration'],
     ['a load without a rate', valid.replace('- wait: 300ms', '- load: { from: alice, to: bob, id: l1, calls: 5 }'), 'steps[4].load.rate'],
     ['an expectation on a load not run yet', valid.replace('- wait: 300ms', '- expect: { load: { id: l1, max_failed: 0 } }'), 'steps[4].expect.load.id'],
     ['an unknown conversion placement', valid.replace('lab: embedded', 'lab: { mode: embedded, conversion: { placement: everywhere } }'), 'lab.conversion.placement'],

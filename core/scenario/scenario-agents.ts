@@ -3,15 +3,15 @@ import type { AccountConfig, AddressEvent } from '../api/phone-types.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { Phone } from '../phone/phone.js';
-import { allocateHouseholdTerminal, type HouseholdTerminal } from '../phone/household-phone.js';
-import { provisionPhone, type ProvisionedPhone } from '../phone/provision-phone.js';
+import type { HouseholdTerminal } from '../phone/household-phone.js';
+import type { ProvisionedPhone } from '../phone/provision-phone.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { ServerUris } from './lab-handle.js';
 import { ScenarioEnvironmentError } from './scenario-errors.js';
 import type { AddressUse, AgentReport } from './scenario-report.js';
-import type { AgentSpec } from './scenario-schema.js';
+import type { AgentSpec, Scenario } from './scenario-schema.js';
 import { agentUser, type AgentRuntime, type ScenarioState } from './scenario-state.js';
 
 export interface AgentSetup {
@@ -38,6 +38,8 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
   if (spec.provision === 'dhcp') {
     if (!state.lab?.serviceGateway) throw new ScenarioEnvironmentError(`agent ${name}: no service gateway to provision from`);
     try {
+      // loaded only by a run that provisions (DHCP, TFTP): a plain run does not pay for it at start-up
+      const { provisionPhone } = await import('../phone/provision-phone.js');
       provisioned = await provisionPhone({ gateway: state.lab.serviceGateway, ...(spec.vendor_class !== undefined ? { vendorClass: spec.vendor_class } : {}), ...(spec.client_id !== undefined ? { clientId: spec.client_id } : {}), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
     } catch (error) {
       throw new ScenarioEnvironmentError(`agent ${name}: provisioning failed: ${(error as Error).message}`);
@@ -48,6 +50,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     // Seed 001 Fig. 8 steps 81, 86-87: the allocation request to the room's gateway gives address and number
     if (!state.lab?.household) throw new ScenarioEnvironmentError(`agent ${name}: the lab runs no household building`);
     try {
+      const { allocateHouseholdTerminal } = await import('../phone/household-phone.js');
       household = await allocateHouseholdTerminal({ gateway: state.lab.household.dhcp(spec.household), ...(agentDir !== undefined ? { dataDir: agentDir } : {}) });
     } catch (error) {
       throw new ScenarioEnvironmentError(`agent ${name}: no allocation from room ${spec.household}'s gateway: ${(error as Error).message}`);
@@ -79,6 +82,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
       },
     ],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
+    maxCalls: agentCallLimit(state.scenario),
     ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
     createSessionDescriptionHandlerFactory: setup.createSessionDescriptionHandlerFactory,
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
@@ -164,4 +168,12 @@ function agentTls(spec: AgentSpec, labFingerprint: string | undefined): Pick<Acc
     ...(own?.server_name !== undefined ? { serverName: own.server_name } : {}),
   };
   return Object.keys(tls).length > 0 ? { tls } : {};
+}
+
+/** A phone's default call limit; an agent of a scenario with bigger loads takes as many calls at once as they run. */
+const defaultCallLimit = 128;
+
+/** The calls an agent takes at once: enough for the scenario's largest `load` `parallel` (either end of it). */
+export function agentCallLimit(scenario: Scenario): number {
+  return scenario.steps.reduce((most, step) => (step.kind === 'load' ? Math.max(most, step.value.parallel) : most), defaultCallLimit);
 }

@@ -5,6 +5,7 @@ import { rawCallId } from '../phone/trace-router.js';
 import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
 import { callFailure, signatureMismatch, type SignatureExpectation } from './call-checks.js';
+import { rateShortfall } from './call-load.js';
 import { StepFailure } from './scenario-errors.js';
 import type { StepOf } from './scenario-schema.js';
 import { agentUser, type CallRuntime, type ScenarioState } from './scenario-state.js';
@@ -70,6 +71,7 @@ export class ScenarioExpectations {
       const { established, max_failed: maxFailed } = e.load;
       if (established !== undefined && load.established < established) throw new StepFailure(`expected load ${load.id} to establish ${established} calls, it established ${load.established} (statuses ${JSON.stringify(load.statuses)})`);
       if (maxFailed !== undefined && load.failed > maxFailed) throw new StepFailure(`expected at most ${maxFailed} failed calls in load ${load.id}, ${load.failed} failed (statuses ${JSON.stringify(load.statuses)})`);
+      if (e.load.sustained === true && !load.rate.sustained) throw new StepFailure(`expected load ${load.id} to sustain its rate: ${rateShortfall(load.id, load)!.replace(`load ${load.id}: `, '')}`);
       if (e.agent === undefined) return;
     }
     const agent = this.state.agent(e.agent!);

@@ -3,6 +3,7 @@ import type { CallLogStore } from '../calllog/call-log-store.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { LoadInterval } from './call-load.js';
 import { callReport } from './call-report.js';
 import { labRequest, type LabHandle, type LabRequest } from './lab-handle.js';
 import { agentReport, startAgent } from './scenario-agents.js';
@@ -22,6 +23,8 @@ export interface ScenarioRunnerOptions {
   /** Default wait of an `expect` without `within`. */
   defaultWithinMs?: number;
   onProgress?: (step: StepReport) => void;
+  /** Every second of a running `load` step, its counts (core/scenario/call-load.ts). */
+  onLoadInterval?: (load: string, interval: LoadInterval) => void;
   /** Where the agents' SIP sockets come from: the OS's by default, an in-memory network (shared with the lab) in unit tests. */
   sockets?: SipSockets;
 }
@@ -40,7 +43,7 @@ export class ScenarioRunner {
     private readonly options: ScenarioRunnerOptions,
   ) {
     this.state = new ScenarioState(scenario, options.defaultWithinMs ?? 5000);
-    this.steps = new ScenarioSteps(this.state, options.timers);
+    this.steps = new ScenarioSteps(this.state, options.timers, options.onLoadInterval);
   }
 
   async run(): Promise<ScenarioReport> {

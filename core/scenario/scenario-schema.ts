@@ -171,21 +171,24 @@ export const stepSchemas = {
     .object({ from: name, to: z.string().min(1).max(256), id: name, anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(), level: z.enum(['id', 'full']).optional() })
     .strict(),
   /**
-   * SPEC G: `calls` calls from one agent to a target, started `rate` per second, at most `parallel` at once; each
-   * answered call is held `hold` and hung up by the caller. `id` names the load for expectations and the report.
+   * SPEC G: `calls` calls (or calls for `duration`) from one agent to a target, started `rate` per second, at most
+   * `parallel` at once; each answered call is held `hold` and hung up by the caller. `id` names the load for
+   * expectations and the report.
    */
   load: z
     .object({
       from: name,
       to: z.string().min(1).max(256),
       id: name,
-      calls: z.number().int().min(1).max(loadLimits.calls),
-      rate: z.number().gt(0).max(loadLimits.rate),
-      parallel: z.number().int().min(1).max(loadLimits.parallel).default(10),
+      calls: z.number().int('a whole number of calls').min(1, 'at least 1 call').max(loadLimits.calls, `at most ${loadLimits.calls} calls`).optional(),
+      duration: duration.pipe(z.number().min(1, 'a duration of at least 1 ms').max(loadLimits.durationMs, `at most ${loadLimits.durationMs / 3600_000} h`)).optional(),
+      rate: z.number('a rate in calls per second').gt(0, 'a rate above 0 calls per second').max(loadLimits.rate, `at most ${loadLimits.rate} calls per second`),
+      parallel: z.number().int('a whole number of calls').min(1, 'at least 1 call at once').max(loadLimits.parallel, `at most ${loadLimits.parallel} calls at once`).default(10),
       hold: duration.default(0),
       anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((l) => l.calls !== undefined || l.duration !== undefined, { message: 'give calls (how many) or duration (how long), or both', path: ['calls'] }),
   /** A call that is talking on the answering agent is held first, or ended with `others: hangup`. */
   answer: z.object({ ...callRef, ...by, others: z.enum(['hold', 'hangup']).optional() }).strict(),
   reject: z.object({ ...callRef, ...by, status: z.number().int().min(300).max(699).default(486) }).strict(),
@@ -239,8 +242,8 @@ export const stepSchemas = {
       registered: z.boolean().optional(),
       /** Seed 001: what the agent's room gateway allotted it. */
       household: z.object({ number: z.string().max(64).optional(), room: householdRoom.optional(), address: z.string().max(45).optional() }).strict().optional(),
-      /** A `load` step's outcome: at least `established` calls answered, at most `max_failed` failed. */
-      load: z.object({ id: name, established: z.number().int().min(0).optional(), max_failed: z.number().int().min(0).optional() }).strict().optional(),
+      /** A `load` step's outcome: at least `established` calls answered, at most `max_failed` failed, the asked rate held (`sustained: true`). */
+      load: z.object({ id: name, established: z.number().int().min(0).optional(), max_failed: z.number().int().min(0).optional(), sustained: z.boolean().optional() }).strict().optional(),
       /**
        * The seed 002 signatures in this leg's messages, as the phone checks them with the lab's keys: `valid` = at
        * least one and all valid; `missing` = none; another verdict = at least one has it. `route_set` is either kind.

@@ -5,7 +5,7 @@ import { MediaError } from '../media/media-error.js';
 import { readWav, WavFileSink } from '../media/wav-file.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
-import { runLoad, type LoadCallOutcome } from './call-load.js';
+import { runLoad, type LoadCallOutcome, type LoadCallProgress, type LoadInterval } from './call-load.js';
 import { StepFailure } from './scenario-errors.js';
 import { ScenarioExpectations } from './scenario-expectations.js';
 import type { ScenarioStep, StepOf } from './scenario-schema.js';
@@ -18,6 +18,8 @@ export class ScenarioSteps {
   constructor(
     private readonly state: ScenarioState,
     private readonly timers?: SipTimerValues,
+    /** Every second of a running `load` step: its counts (`veilphone run --stats`, the progress line). */
+    private readonly onLoadInterval?: (load: string, interval: LoadInterval) => void,
   ) {
     this.expectations = new ScenarioExpectations(state);
   }
@@ -123,38 +125,47 @@ export class ScenarioSteps {
   }
 
   /**
-   * SPEC G: `calls` calls at `rate` per second, at most `parallel` at once (core/scenario/call-load.ts). Each call
-   * waits for its answer or its end (up to 64·T1, Timer B), is held `hold` when answered, and is hung up by the
-   * caller. The outcome goes to the report's `loads`; `expect: { load: {...} }` checks it.
+   * SPEC G: `calls` calls (or calls for `duration`) at `rate` per second, at most `parallel` at once
+   * (core/scenario/call-load.ts). Each call waits for its answer or its end (up to 64·T1, Timer B), is held `hold`
+   * when answered, and is hung up by the caller. Every second the load's counts go to `onLoadInterval` (the stats
+   * file and progress line); the outcome goes to the report's `loads`; `expect: { load: {...} }` checks it.
    */
   private async runLoadStep(step: StepOf<'load'>): Promise<void> {
-    const { from, to, id, calls, rate, parallel, hold, anonymity } = step.value;
+    const { from, to, id, calls, duration, rate, parallel, hold, anonymity } = step.value;
     const caller = this.state.agent(from);
     const { target } = this.dialTarget(caller, to);
     const settleMs = 64 * (this.timers?.t1 ?? 500);
     const snapshots = this.state.snapshots;
-    const placeOne = async (): Promise<LoadCallOutcome> => {
+    const placeOne = async (_index: number, progress: LoadCallProgress): Promise<LoadCallOutcome> => {
       const placed = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}) });
       if (!snapshots.has(placed.id)) snapshots.set(placed.id, placed); // events may have come first
-      const current = (): CallSnapshot => snapshots.get(placed.id)!;
-      // Not settled within 64·T1 is an outcome of the load (counted as not established), not a failure of the step.
-      const settled = await this.state.waitFor(() => (['established', 'terminated'].includes(current().state) ? current() : undefined), settleMs, () => 'no answer').catch(() => undefined);
-      if (settled?.state !== 'established') {
-        // a hang-up refused because the call ended meanwhile leaves it ended all the same
-        if (settled === undefined) await caller.phone.hangup(placed.id).catch(() => undefined);
-        // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment,
-        // then take the call as it is
-        const ended = await this.state.waitFor(() => (current().status !== undefined ? current() : undefined), 1000, () => 'no status').catch(() => current());
-        return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
+      const current = (): CallSnapshot => snapshots.get(placed.id) ?? placed;
+      try {
+        // Not settled within 64·T1 is an outcome of the load (counted as not established), not a failure of the step.
+        const settled = await this.state.waitFor(() => (['established', 'terminated'].includes(current().state) ? current() : undefined), settleMs, () => 'no answer').catch(() => undefined);
+        if (settled?.state !== 'established') {
+          // a hang-up refused because the call ended meanwhile leaves it ended all the same
+          if (settled === undefined) await caller.phone.hangup(placed.id).catch(() => undefined);
+          // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment,
+          // then take the call as it is
+          const ended = await this.state.waitFor(() => (current().status !== undefined ? current() : undefined), 1000, () => 'no status').catch(() => current());
+          return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
+        }
+        progress.answered(settled.setupMs);
+        if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+        // The callee may have hung up first; and a call that does not end within 64·T1 was established all the same.
+        await caller.phone.hangup(placed.id).catch(() => undefined);
+        await this.state.waitFor(() => (current().state === 'terminated' ? true : undefined), settleMs, () => 'no end').catch(() => undefined);
+        return { established: true, status: settled.status ?? 200, ...(settled.setupMs !== undefined ? { setupMs: settled.setupMs } : {}) };
+      } finally {
+        // a load keeps counts, not calls: a million calls must not hold a million snapshots
+        snapshots.delete(placed.id);
       }
-      if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
-      // The callee may have hung up first; and a call that does not end within 64·T1 was established all the same.
-      await caller.phone.hangup(placed.id).catch(() => undefined);
-      await this.state.waitFor(() => (current().state === 'terminated' ? true : undefined), settleMs, () => 'no end').catch(() => undefined);
-      return { established: true, status: settled.status ?? 200, ...(settled.setupMs !== undefined ? { setupMs: settled.setupMs } : {}) };
     };
-    const summary = await runLoad({ calls, rate, parallel }, placeOne);
-    this.state.loads.push({ id, from, to, plan: { calls, rate, parallel, holdMs: hold }, ...summary });
+    const plan = { ...(calls !== undefined ? { calls } : {}), ...(duration !== undefined ? { durationMs: duration } : {}), rate, parallel };
+    const onInterval = this.onLoadInterval;
+    const summary = await runLoad(plan, placeOne, onInterval ? { onInterval: (interval) => onInterval(id, interval) } : {});
+    this.state.loads.push({ id, from, to, plan: { ...plan, holdMs: hold }, ...summary });
   }
 
   private resolvePath(file: string): string {

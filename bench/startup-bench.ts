@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Child } from '../test/support/child.js';
+import { freePort } from '../test/support/free-port.js';
+import { sippScenarios } from '../test/support/sipp.js';
+import { projectRoot, serverArgs, startLabProcess } from '../test/support/veilphone-cli.js';
+import { median, type BenchResult } from './bench-result.js';
+
+const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
+const bin = path.join(projectRoot, 'bin/veilphone.js');
+
+interface Sample {
+  wallS: number;
+  maxRssMb: number;
+}
+
+/** Wall time and peak RSS of one command, by GNU time; the command must exit 0. */
+async function timed(command: string, args: string[], cwd: string): Promise<Sample> {
+  const child = Child.start('/usr/bin/time', ['-f', 'bench-time %M %e', command, ...args], { cwd });
+  const code = await child.exitCode(120_000);
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${child.stdout.slice(-800)} ${child.stderr.slice(-800)}`);
+  const match = /bench-time (\d+) ([\d.]+)/.exec(child.stderr)!;
+  return { maxRssMb: Number(match[1]) / 1024, wallS: Number(match[2]) };
+}
+
+/**
+ * A tester's smallest run (issue 23): `veilphone run` of one answered call through the embedded lab, from process start
+ * to exit, beside SIPp's UAC placing one call to a SIPp UAS. Runs alternate, after one of each not counted.
+ */
+export async function benchStartup(): Promise<BenchResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-bench-startup-'));
+  try {
+    const scenario = path.join(dir, 'one-call.yaml');
+    fs.writeFileSync(
+      scenario,
+      [
+        'lab: embedded',
+        'agents:',
+        '  alice: { user: alice, transport: udp }',
+        '  bob: { user: bob, transport: udp, answer: auto }',
+        'steps:',
+        '  - register: alice',
+        '  - register: bob',
+        '  - call: { from: alice, to: bob, id: c1 }',
+        '  - expect: { call: c1, state: established }',
+        '  - hangup: { call: c1 }',
+        '  - expect: { call: c1, state: terminated }',
+        '',
+      ].join('\n'),
+    );
+    const ours = async (server: string[] = []): Promise<Sample> => timed(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot);
+    // the same scenario at a lab in its own process (`--server`): what a run costs without the embedded lab
+    const lab = await startLabProcess();
+    const atServer = serverArgs(lab.servers);
+    const sipp = async (): Promise<Sample> => {
+      const uasPort = await freePort();
+      const uas = Child.start('sipp', ['-sf', path.join(sippScenarios, 'uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1', '-timeout', '30s', '-nostdin'], { cwd: dir });
+      try {
+        return await timed('sipp', [`127.0.0.1:${uasPort}`, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1', '-timeout', '30s', '-timeout_error', '-nostdin'], dir);
+      } finally {
+        await uas.exitCode(10_000).catch(() => uas.stop());
+      }
+    };
+    const veilphone: Sample[] = [];
+    const served: Sample[] = [];
+    const anchor: Sample[] = [];
+    try {
+      await ours();
+      await ours(atServer);
+      await sipp();
+      for (let i = 0; i < runs; i++) {
+        veilphone.push(await ours());
+        served.push(await ours(atServer));
+        anchor.push(await sipp());
+      }
+    } finally {
+      await lab.child.stop();
+    }
+    const servedWall = median(served.map((s) => s.wallS));
+    const servedRss = median(served.map((s) => s.maxRssMb));
+    const wall = median(veilphone.map((s) => s.wallS));
+    const rss = median(veilphone.map((s) => s.maxRssMb));
+    const sippWall = median(anchor.map((s) => s.wallS));
+    const sippRss = median(anchor.map((s) => s.maxRssMb));
+    return {
+      title: 'One call from the command line: start to exit (issue 23)',
+      lines: [
+        `${runs} runs each, alternating, after one of each not counted. Veilphone: \`veilphone run\` of one answered call through the`,
+        "embedded lab (register both agents, call, hang up; bin/veilphone.js, TypeScript through tsx's loader), and the same scenario",
+        'with `--server` at a `veilphone lab` in its own process; anchor: SIPp\'s built-in',
+        "`uac` placing one call to SIPp's `uas` (no proxy). GNU time: wall and peak RSS of the process.",
+        '',
+        '| measure | Veilphone median | SIPp median | ratio | target |',
+        '| --- | --- | --- | --- | --- |',
+        `| wall | ${wall.toFixed(2)} s | ${sippWall.toFixed(2)} s | ${(wall / sippWall).toFixed(2)}× | ≤ 0.4 s: ${wall <= 0.4 ? 'met' : 'not met'} |`,
+        `| peak RSS | ${rss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(rss / sippRss).toFixed(2)}× | ≤ 80 MB: ${rss <= 80 ? 'met' : 'not met'} |`,
+        `| wall, \`--server\` (lab in its own process) | ${servedWall.toFixed(2)} s | ${sippWall.toFixed(2)} s | ${(servedWall / sippWall).toFixed(2)}× | ≤ 0.4 s: ${servedWall <= 0.4 ? 'met' : 'not met'} |`,
+        `| peak RSS, \`--server\` | ${servedRss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(servedRss / sippRss).toFixed(2)}× | ≤ 80 MB: ${servedRss <= 80 ? 'met' : 'not met'} |`,
+        '',
+        `Machine load (1-minute average) ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other work.`,
+      ],
+      ratios: { startupWall: wall / sippWall, startupRss: rss / sippRss, startupWallServer: servedWall / sippWall, startupRssServer: servedRss / sippRss },
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
