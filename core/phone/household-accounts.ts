@@ -1,7 +1,7 @@
 import { PhoneError } from '../api/phone-error.js';
 import type { AccountConfig, HouseholdAccount, HouseholdTerminalStatus } from '../api/phone-types.js';
 import { HouseholdError } from '../household/household-error.js';
-import { allocateHouseholdTerminal, type HouseholdTerminal, type HouseholdTerminalOptions } from './household-phone.js';
+import type { HouseholdTerminal, HouseholdTerminalOptions } from './household-phone.js';
 
 /** An account change with a household allocation in hand: `commit` once the account is in, `abort` if it is not. */
 export interface PreparedHouseholdAccount {
@@ -77,7 +77,8 @@ export class HouseholdAccounts {
 
   private async allocate(wanted: HouseholdAccount): Promise<HouseholdTerminal> {
     const endpoint = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(wanted.gateway);
-    const allocate = this.options.allocate ?? allocateHouseholdTerminal;
+    // loaded only when an account is a household terminal: the lease client stays out of every other start-up
+    const allocate = this.options.allocate ?? (await import('./household-phone.js')).allocateHouseholdTerminal;
     let terminal: HouseholdTerminal;
     try {
       terminal = await allocate({
