@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
-import { defaultMediaProvider } from '../../core/phone/default-media.js';
-import { Phone } from '../../core/phone/phone.js';
-import { Baresip } from '../support/baresip.js';
-import { KamailioServer } from '../support/kamailio.js';
+import type { Phone } from '../../core/phone/phone.js';
+import type { Baresip } from '../support/baresip.js';
+import { BaresipThroughKamailio } from '../support/baresip-through-kamailio.js';
+import type { KamailioServer } from '../support/kamailio.js';
 import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
@@ -17,28 +17,19 @@ const skip = missingRequirements(['baresip', 'kamailio']);
  * phone → baresip direction is checked with both methods, baresip → the phone with RFC 4733 only.
  */
 describe.skipIf(skip)('DTMF between baresip and a Veilphone phone', () => {
+  let pair: BaresipThroughKamailio | undefined;
   let kamailio: KamailioServer;
   let carol: Baresip;
   let bob: Phone;
-  const events: PhoneEvent[] = [];
+  let events: PhoneEvent[] = [];
 
   beforeAll(async () => {
-    kamailio = await KamailioServer.start();
-    const registrar = `127.0.0.1:${kamailio.port}`;
-    carol = await Baresip.start(() => `<sip:carol@${registrar};transport=udp>;regint=60;answermode=auto;outbound="sip:${registrar};transport=udp"`);
-    await carol.registered();
-    bob = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: kamailio.servers.udp, transport: 'udp', answer: { kind: 'auto' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-    });
-    bob.subscribe((e) => events.push(e));
-    await bob.register();
+    pair = await BaresipThroughKamailio.start({ answermode: 'auto', phoneAnswer: { kind: 'auto' } });
+    ({ kamailio, carol, bob, events } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.shutdown();
-    await carol?.stop();
-    await kamailio?.stop();
+    await pair?.stop();
   });
 
   const latest = (id: string): CallSnapshot | undefined => events.flatMap((e) => (e.type === 'call' && e.call.id === id ? [e.call] : [])).at(-1);

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
-import { defaultMediaProvider } from '../../core/phone/default-media.js';
-import { Phone } from '../../core/phone/phone.js';
-import { Baresip } from '../support/baresip.js';
-import { KamailioServer } from '../support/kamailio.js';
+import type { Phone } from '../../core/phone/phone.js';
+import type { Baresip } from '../support/baresip.js';
+import { BaresipThroughKamailio } from '../support/baresip-through-kamailio.js';
 import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
@@ -25,28 +24,18 @@ const skip = missingRequirements(['baresip', 'kamailio']);
  * supported"; not run here).
  */
 describe.skipIf(skip)('early media (183 with SDP) from baresip to a Veilphone phone', () => {
-  let kamailio: KamailioServer;
+  let pair: BaresipThroughKamailio | undefined;
   let carol: Baresip;
   let bob: Phone;
-  const events: PhoneEvent[] = [];
+  let events: PhoneEvent[] = [];
 
   beforeAll(async () => {
-    kamailio = await KamailioServer.start();
-    const registrar = `127.0.0.1:${kamailio.port}`;
-    carol = await Baresip.start(() => `<sip:carol@${registrar};transport=udp>;regint=60;answermode=early;outbound="sip:${registrar};transport=udp"`);
-    await carol.registered();
-    bob = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: kamailio.servers.udp, transport: 'udp' }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-    });
-    bob.subscribe((e) => events.push(e));
-    await bob.register();
+    pair = await BaresipThroughKamailio.start({ answermode: 'early' });
+    ({ carol, bob, events } = pair);
   }, 60_000);
 
   afterAll(async () => {
-    await bob?.shutdown();
-    await carol?.stop();
-    await kamailio?.stop();
+    await pair?.stop();
   });
 
   const snapshots = (id: string): CallSnapshot[] => events.flatMap((e) => (e.type === 'call' && e.call.id === id ? [e.call] : []));
