@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaPackets, sipMessages } from '../support/capture-scan.js';
 import { Child } from '../support/child.js';
+import { jsonLine } from '../support/json-lines.js';
+import { stopCapture } from '../support/tcpdump-capture.js';
 import { NetnsTopology } from '../support/netns-topology.js';
-import { readPcap } from '../support/pcap-reader.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot } from '../support/veilphone-cli.js';
 
@@ -13,23 +14,6 @@ const room = '100-1101-1201';
 const publicAddress = '203.0.113.1';
 const outsideAddress = '203.0.113.2';
 const skip = missingRequirements(['ip', 'tcpdump', 'nft'], { namespaces: true });
-
-/** The last JSON line of `child` that has `key` and passes `where`, once one does (bounded). */
-async function line<T>(child: Child, key: string, where: (value: T) => boolean = () => true): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const values = child.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((v) => key in v)
-      .map((v) => v[key] as T);
-    const found = values.reverse().find(where);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline || child.process.exitCode !== null) throw new Error(`no "${key}" line\n--- stdout\n${child.stdout.slice(-3000)}\n--- stderr\n${child.stderr.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 interface CallLine {
   id: string;
@@ -105,18 +89,18 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
       publicAddress,
       outside: { domain: 'outside.lab', address: outsideAddress, port: 5060 },
     });
-    const ready = await line<{ management: string }>(building, 'ready');
+    const ready = await jsonLine<{ management: string }>(building, 'ready');
     outside = node('outside', 'outside-node.ts', { address: outsideAddress, domain: 'outside.lab', building: { domain: 'household.lab', address: publicAddress, port: 5060 } });
-    expect(await line<{ state: string }>(outside, 'ready')).toMatchObject({ state: 'registered' });
+    expect(await jsonLine<{ state: string }>(outside, 'ready')).toMatchObject({ state: 'registered' });
     const roomNode = node('room', 'room-node.ts', { room, size: 4, pool: { first: '10.77.1.1', last: '10.77.1.20' }, lan: 'br0', file: path.join(dir, 'unused.json'), management: ready.management, gatekeeper: { address: publicAddress, port: 5060 } });
-    await line(roomNode, 'ready');
+    await jsonLine(roomNode, 'ready');
     topology.exec('room', 'ip', ['route', 'add', '255.255.255.255/32', 'dev', 'br0']); // RFC 2131 §4.1 broadcast replies
     terminal = node('t1', 'terminal-node.ts', { iface: lan.b, toneHz: 1000 });
-    const registered = await line<{ household: { number: string; address: string }; state: string }>(terminal, 'registered');
+    const registered = await jsonLine<{ household: { number: string; address: string }; state: string }>(terminal, 'registered');
     expect(registered).toMatchObject({ state: 'registered', household: { number: `${room}-1`, address: '10.77.1.2' } });
     terminalNumber = registered.household.number;
     second = node('t2', 'terminal-node.ts', { iface: lan2.b, toneHz: 800 });
-    expect(await line<{ household: { number: string } }>(second, 'registered')).toMatchObject({ household: { number: `${room}-2` } });
+    expect(await jsonLine<{ household: { number: string } }>(second, 'registered')).toMatchObject({ household: { number: `${room}-2` } });
     // the terminals reach the world through their room's gateway (option 3, its first address)
     for (const t of ['t1', 't2']) topology.exec(t, 'ip', ['route', 'add', 'default', 'via', '10.77.1.1']);
   }, 90_000);
@@ -132,22 +116,22 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
   async function callThrough(caller: Child, callee: Child, target: string, hangupBy: 'caller' | 'callee'): Promise<{ placed: CallLine; received: CallLine }> {
     const before = (callee.stdout.match(/\{"incoming":/g) ?? []).length;
     send(caller, { call: target });
-    const incoming = await line<CallLine>(callee, 'incoming', () => (callee.stdout.match(/\{"incoming":/g) ?? []).length > before);
+    const incoming = await jsonLine<CallLine>(callee, 'incoming', () => (callee.stdout.match(/\{"incoming":/g) ?? []).length > before);
     send(callee, { answer: incoming.id });
-    const placed = await line<CallLine>(caller, 'established', (c) => c.direction === 'outgoing' && !caller.stdout.includes(`{"ended":{"id":"${c.id}"`));
+    const placed = await jsonLine<CallLine>(caller, 'established', (c) => c.direction === 'outgoing' && !caller.stdout.includes(`{"ended":{"id":"${c.id}"`));
     // audio both ways: each side's RTP reaches the other through the NAT (bounded polling of the media figures)
     for (let i = 0; i < 200; i++) {
       send(caller, { media: placed.id });
       send(callee, { media: incoming.id });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const a = await line<{ id: string; packetsReceived?: number }>(caller, 'media', (m) => m.id === placed.id).catch(() => undefined);
-      const b = await line<{ id: string; packetsReceived?: number }>(callee, 'media', (m) => m.id === incoming.id).catch(() => undefined);
+      const a = await jsonLine<{ id: string; packetsReceived?: number }>(caller, 'media', (m) => m.id === placed.id).catch(() => undefined);
+      const b = await jsonLine<{ id: string; packetsReceived?: number }>(callee, 'media', (m) => m.id === incoming.id).catch(() => undefined);
       if ((a?.packetsReceived ?? 0) >= 25 && (b?.packetsReceived ?? 0) >= 25) break;
     }
     if (hangupBy === 'caller') send(caller, { hangup: placed.id });
     else send(callee, { hangup: incoming.id });
-    const endedPlaced = await line<CallLine>(caller, 'ended', (c) => c.id === placed.id);
-    const endedReceived = await line<CallLine>(callee, 'ended', (c) => c.id === incoming.id);
+    const endedPlaced = await jsonLine<CallLine>(caller, 'ended', (c) => c.id === placed.id);
+    const endedReceived = await jsonLine<CallLine>(callee, 'ended', (c) => c.id === incoming.id);
     return { placed: endedPlaced, received: endedReceived };
   }
 
@@ -156,7 +140,7 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     // ring-all from outside: both terminals ring, the second answers, the first ends "answered elsewhere"
     const t1Incoming = (terminal.stdout.match(/\{"incoming":/g) ?? []).length;
     const ringAll = await callThrough(outside, second, `sip:${room}@household.lab`, 'caller');
-    const elsewhere = await line<CallLine & { answeredElsewhere?: boolean }>(terminal, 'ended', (c) => c.direction === 'incoming' && c.status !== 200);
+    const elsewhere = await jsonLine<CallLine & { answeredElsewhere?: boolean }>(terminal, 'ended', (c) => c.direction === 'incoming' && c.status !== 200);
     expect((terminal.stdout.match(/\{"incoming":/g) ?? []).length).toBe(t1Incoming + 1);
     expect(elsewhere).toMatchObject({ status: 487, answeredElsewhere: true });
     const outbound = await callThrough(terminal, outside, 'sip:ext@outside.lab', 'callee');
@@ -169,14 +153,7 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     expect(outbound.received.remote).toBe(terminalNumber);
 
     // let the capture take the last packets, then stop it
-    let size = -1;
-    for (let tries = 0; tries < 50 && fs.statSync(capture).size !== size; tries++) {
-      size = fs.statSync(capture).size;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    dump.process.kill('SIGINT');
-    await dump.exitCode(10_000);
-    const packets = readPcap(fs.readFileSync(capture));
+    const packets = await stopCapture(dump, capture);
     const sip = sipMessages(packets);
     const media = mediaPackets(packets);
     expect(sip.length).toBeGreaterThan(10);
@@ -200,7 +177,7 @@ describe.skipIf(skip)('a household building behind its gatekeeper\'s NAT, in net
     expect(media.filter((p) => p.kind === 'rtp' && p.dst === publicAddress).length).toBeGreaterThan(40);
 
     building.process.stdin!.write('snapshot\n');
-    const snapshot = await line<{ hiding: { vias: number; recordRoutes: number; contacts: number; sdp: number; restored: number } }>(building, 'gatekeeper');
+    const snapshot = await jsonLine<{ hiding: { vias: number; recordRoutes: number; contacts: number; sdp: number; restored: number } }>(building, 'gatekeeper');
     expect(snapshot.hiding.vias).toBeGreaterThan(0);
     expect(snapshot.hiding.recordRoutes).toBeGreaterThan(0);
     expect(snapshot.hiding.restored).toBeGreaterThan(0); // the outside's ACK and BYE found their way back in

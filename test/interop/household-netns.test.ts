@@ -3,28 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Child } from '../support/child.js';
+import { jsonLine } from '../support/json-lines.js';
 import { NetnsTopology } from '../support/netns-topology.js';
 import { projectRoot } from '../support/veilphone-cli.js';
 
 const room = '100-1101-1201';
 const isRoot = process.getuid?.() === 0;
-
-/** The last JSON line of `child` that has `key`, once one does. */
-async function line<T>(child: Child, key: string, where: (value: T) => boolean = () => true): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const values = child.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((v) => key in v)
-      .map((v) => v[key] as T);
-    const found = values.reverse().find(where);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline || child.process.exitCode !== null) throw new Error(`no "${key}" line\n--- stdout\n${child.stdout.slice(-2000)}\n--- stderr\n${child.stderr.slice(-2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 interface Rooms {
   [room: string]: { allotted: string[]; free: string[] };
@@ -63,7 +47,7 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
       ifaces[t] = link.b;
     }
     roomNode = node('room', 'room-node.ts', { room, size: 2, pool: { first: '10.77.1.1', last: '10.77.1.20' }, lan: 'br0', file: path.join(dir, 'household.json') });
-    await line(roomNode, 'ready');
+    await jsonLine(roomNode, 'ready');
     // RFC 2131 §4.1: replies to a client without an address are broadcast on the room's link
     topology.exec('room', 'ip', ['route', 'add', '255.255.255.255/32', 'dev', 'br0']);
   }, 60_000);
@@ -78,25 +62,25 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
   it('allocation over a real link: address and number on the interface, REGISTER from it; deletion gives both to the next terminal', async () => {
     expect(topology.exec('room', 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'br0'])).toContain('10.77.1.1/24'); // Fig. 9: the gateway's first address
     const t1 = node('t1', 'terminal-node.ts', { iface: ifaces.t1 });
-    const first = await line<{ household: { number: string; address: string }; state: string; contact: string }>(t1, 'registered');
+    const first = await jsonLine<{ household: { number: string; address: string }; state: string; contact: string }>(t1, 'registered');
     expect(first).toMatchObject({ household: { number: `${room}-1`, address: '10.77.1.2' }, state: 'registered' });
     expect(first.contact).toContain('@10.77.1.2:');
     expect(addresses('t1')).toContain('10.77.1.2/24');
 
     const t2 = node('t2', 'terminal-node.ts', { iface: ifaces.t2 });
     // Fig. 10 step 102: the room had 2 addresses (the gateway's and one): the second terminal makes it ask for one more
-    const second = await line<{ household: { number: string; address: string } }>(t2, 'registered');
+    const second = await jsonLine<{ household: { number: string; address: string } }>(t2, 'registered');
     expect(second.household).toMatchObject({ number: `${room}-2`, address: '10.77.1.3' });
-    await line<Rooms>(roomNode, 'rooms', (rooms) => rooms[room]!.allotted.length === 3);
+    await jsonLine<Rooms>(roomNode, 'rooms', (rooms) => rooms[room]!.allotted.length === 3);
 
     // Fig. 8 steps 82, 84 / Fig. 12: t1 is withdrawn: it releases, its interface loses the address, the room frees it
     t1.process.kill('SIGTERM');
     expect(await t1.exitCode(15_000)).toBe(0);
     expect(addresses('t1')).not.toContain('10.77.1.2');
-    await line<Rooms>(roomNode, 'rooms', (rooms) => rooms[room]!.free.includes('10.77.1.2'));
+    await jsonLine<Rooms>(roomNode, 'rooms', (rooms) => rooms[room]!.free.includes('10.77.1.2'));
 
     const t3 = node('t3', 'terminal-node.ts', { iface: ifaces.t3 });
-    const third = await line<{ household: { number: string; address: string } }>(t3, 'registered');
+    const third = await jsonLine<{ household: { number: string; address: string } }>(t3, 'registered');
     expect(third.household).toMatchObject({ number: `${room}-1`, address: '10.77.1.2' });
     expect(addresses('t3')).toContain('10.77.1.2/24');
   }, 90_000);
@@ -105,7 +89,7 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
     const t2 = terminalNodes.t2!;
     const t3 = terminalNodes.t3!;
     const t4 = node('t4', 'terminal-node.ts', { iface: ifaces.t4 });
-    expect((await line<{ household: { number: string } }>(t4, 'registered')).household.number).toBe(`${room}-3`);
+    expect((await jsonLine<{ household: { number: string } }>(t4, 'registered')).household.number).toBe(`${room}-3`);
     const send = (child: Child, command: unknown): void => void child.process.stdin!.write(`${JSON.stringify(command)}\n`);
     interface CallLine {
       id: string;
@@ -117,24 +101,24 @@ describe.skipIf(!isRoot)('household terminals in network namespaces (seed 001, i
     }
 
     send(t3, { call: room }); // t3 (-1) dials its own room: t2 and t4 ring, not t3
-    const atT2 = await line<CallLine>(t2, 'incoming');
-    const atT4 = await line<CallLine>(t4, 'incoming');
+    const atT2 = await jsonLine<CallLine>(t2, 'incoming');
+    const atT4 = await jsonLine<CallLine>(t4, 'incoming');
     expect([atT2.rang, atT4.rang]).toEqual(['room', 'room']);
     expect(atT2.remote).toBe(`${room}-1`);
     send(t2, { answer: atT2.id });
-    await line<CallLine>(t3, 'established');
-    const elsewhere = await line<CallLine>(t4, 'ended', (c) => c.id === atT4.id);
+    await jsonLine<CallLine>(t3, 'established');
+    const elsewhere = await jsonLine<CallLine>(t4, 'ended', (c) => c.id === atT4.id);
     expect(elsewhere).toMatchObject({ status: 487, answeredElsewhere: true });
     expect(t3.stdout).not.toContain('{"incoming":');
-    const placed = await line<string>(t3, 'value');
+    const placed = await jsonLine<string>(t3, 'value');
     send(t3, { hangup: placed });
-    await line<CallLine>(t2, 'ended', (c) => c.id === atT2.id);
+    await jsonLine<CallLine>(t2, 'ended', (c) => c.id === atT2.id);
 
     send(t3, { call: `${room}-3` }); // ring-one: only t4
-    const one = await line<CallLine>(t4, 'incoming', (c) => c.id !== atT4.id);
+    const one = await jsonLine<CallLine>(t4, 'incoming', (c) => c.id !== atT4.id);
     expect(one.rang).toBe('terminal');
     send(t4, { answer: one.id });
-    await line<CallLine>(t3, 'established', (c) => c.id !== placed);
+    await jsonLine<CallLine>(t3, 'established', (c) => c.id !== placed);
     expect(t2.stdout.match(/\{"incoming":/g)).toHaveLength(1);
   }, 90_000);
 });

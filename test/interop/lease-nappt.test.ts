@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaPackets, sipMessages } from '../support/capture-scan.js';
 import { Child } from '../support/child.js';
+import { stopCapture } from '../support/tcpdump-capture.js';
 import { portRangeHex, renderTemplate } from '../support/gateway-peers.js';
 import { NetnsTopology } from '../support/netns-topology.js';
-import { readPcap, type CapturedPacket } from '../support/pcap-reader.js';
+import type { CapturedPacket } from '../support/pcap-reader.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot } from '../support/veilphone-cli.js';
 
@@ -117,16 +118,6 @@ describe.skipIf(skip)('NAPPT in the traffic path: provisioned phones behind a po
     return child;
   }
 
-  async function stopCapture(child: Child, file: string): Promise<CapturedPacket[]> {
-    let size = -1;
-    for (let tries = 0; tries < 50 && fs.statSync(file).size !== size; tries++) {
-      size = fs.statSync(file).size;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    child.process.kill('SIGINT');
-    await child.exitCode(10_000);
-    return readPcap(fs.readFileSync(file));
-  }
 
   beforeAll(async () => {
     for (const role of ['alice', 'bob', 'gw', 'wan', 'carol']) topology.add(role);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressesIn, canonicalAddress, commonPrefix, eui64, findSecrets, mediaPackets, sipMessages, type CallerSecrets, type CapturedSip } from '../support/capture-scan.js';
 import { Child } from '../support/child.js';
+import { stopCapture } from '../support/tcpdump-capture.js';
 import { KamailioServer } from '../support/kamailio.js';
 import { NetnsTopology } from '../support/netns-topology.js';
 import { readPcap, type CapturedPacket } from '../support/pcap-reader.js';
@@ -123,16 +124,6 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     return child;
   }
 
-  /** Stop a capture once its file has stopped growing (the last packets of the session are in). */
-  async function stopCapture(child: Child, file: string): Promise<void> {
-    let size = -1;
-    for (let tries = 0; tries < 50 && fs.statSync(file).size !== size; tries++) {
-      size = fs.statSync(file).size;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    child.process.kill('SIGINT');
-    await child.exitCode(10_000);
-  }
 
   /**
    * dnsmasq as the caller's access network's DHCP server (ENVIRONMENT.md: DHCP only, bound to the link, no ping

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediaPackets } from '../support/capture-scan.js';
 import { Child } from '../support/child.js';
+import { stopCapture } from '../support/tcpdump-capture.js';
 import { NetnsTopology } from '../support/netns-topology.js';
 import { readPcap, type CapturedPacket } from '../support/pcap-reader.js';
 import { missingRequirements } from '../support/tools.js';
@@ -72,15 +73,6 @@ describe.skipIf(skip)('an encrypted call as the caller\'s access link sees it', 
     return child;
   }
 
-  async function stopCapture(child: Child, file: string): Promise<void> {
-    let size = -1;
-    for (let tries = 0; tries < 50 && fs.statSync(file).size !== size; tries++) {
-      size = fs.statSync(file).size;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    child.process.kill('SIGINT');
-    await child.exitCode(10_000);
-  }
 
   /** One call alice → bob with alice playing a 1000 Hz tone; what crossed alice's access link. */
   async function session(name: string, transport: 'tls' | 'tcp'): Promise<CapturedPacket[]> {
