@@ -35,9 +35,9 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
   };
   /** What a tone player sent to its device: the tone it plays and the share of a frequency in its output. */
   const tones = (player: 'ringer' | 'call') =>
-    page.evaluate<{ state: string; clock: number; blocked: boolean; playing: string | null; f400: number; f450: number; f440: number; f1000: number }>(`(() => {
+    page.evaluate<{ state: string; clock: number; restarts: number; blocked: boolean; playing: string | null; f400: number; f450: number; f440: number; f1000: number }>(`(() => {
       const p = window.veilphoneTones.${player};
-      return { state: p.state(), clock: p.clock(), blocked: p.blocked(), playing: p.playing() ?? null, f400: p.toneShare(400), f450: p.toneShare(450), f440: p.toneShare(440), f1000: p.toneShare(1000) };
+      return { state: p.state(), clock: p.clock(), restarts: p.restarts(), blocked: p.blocked(), playing: p.playing() ?? null, f400: p.toneShare(400), f450: p.toneShare(450), f440: p.toneShare(440), f1000: p.toneShare(1000) };
     })()`);
   const playing = async (player: 'ringer' | 'call') => (await tones(player)).playing;
   const dialer = () => page.getByLabel('Number, user or SIP address');

@@ -15,6 +15,8 @@ export interface TonePlayerProbe {
   state(): string;
   /** The AudioContext's clock in seconds (it stands still while suspended, and advances as the device takes audio). */
   clock(): number;
+  /** How many times the player gave up a context whose clock stood still while it ran, and started a fresh one. */
+  restarts(): number;
   blocked(): boolean;
   /** The device it plays on ('' = the system default) and its volume. */
   output(): { sinkId: string; volume: number };
@@ -23,12 +25,19 @@ export interface TonePlayerProbe {
 /** Blocks of output kept for the probe, and how often one is taken while a tone plays. */
 const keptBlocks = 24;
 const blockEveryMs = 60;
+/**
+ * A context that says 'running' but whose clock has not moved for this long while a tone should sound has lost its
+ * device (an unplugged headset, an audio service that stopped pulling): it is replaced by a fresh one, so the phone
+ * still rings. Far beyond any output buffer (tens to a few hundred ms).
+ */
+export const stalledAfterMs = 1500;
 
 /**
  * Plays the phone's own tones (ring, ringback, call waiting) with WebAudio: one period of the tone is generated
  * (ring-tones.ts), looped by an AudioBufferSourceNode, through a gain (the volume) and an analyser (for the probe) to
  * the chosen output device (AudioContext.setSinkId, where the browser has it). The context is suspended while
  * silent. A context the browser did not let start (no click on the page yet) reports 'suspended' until `unlock()`.
+ * A context whose clock stands still while it runs is replaced (`stalledAfterMs`).
  */
 export class TonePlayer {
   private context?: AudioContext;
@@ -44,6 +53,10 @@ export class TonePlayer {
   private sinkId = '';
   private volume: number;
   private closed = false;
+  /** The context's clock when last seen to move, and when that was (performance time): the stall watchdog. */
+  private lastClock = -1;
+  private lastMoveAt = 0;
+  private restarts = 0;
 
   /** The browser held the context back (autoplay policy: no click on the page yet), so nothing could sound. */
   private blocked = false;
@@ -54,6 +67,11 @@ export class TonePlayer {
   ) {
     this.volume = options.volume;
     this.sinkId = options.sinkId ?? '';
+    this.open();
+  }
+
+  /** A context with its gain and analyser on the chosen device, suspended until a tone plays. */
+  private open(): void {
     if (typeof AudioContext === 'undefined') return;
     try {
       const context = new AudioContext({ latencyHint: 'playback' });
@@ -96,8 +114,34 @@ export class TonePlayer {
     source.start(startAt);
     this.source = source;
     this.sampleFrom = startAt + (this.analyser?.fftSize ?? 0) / context.sampleRate;
-    this.sampler = setInterval(() => this.sample(), blockEveryMs);
+    this.lastClock = -1;
+    this.sampler = setInterval(() => {
+      this.watchClock();
+      this.sample();
+    }, blockEveryMs);
     void context.resume().catch(() => undefined);
+  }
+
+  /** While a tone plays on a running context, its clock must move; one that stood still too long is replaced. */
+  private watchClock(): void {
+    const context = this.context;
+    if (!context || this.current === undefined) return;
+    const now = performance.now();
+    if (context.state !== 'running' || context.currentTime !== this.lastClock) {
+      this.lastClock = context.currentTime;
+      this.lastMoveAt = now; // a suspended context (still resuming, or held back by the browser) is not stalled
+      return;
+    }
+    if (now - this.lastMoveAt < stalledAfterMs) return;
+    const tone = this.current;
+    this.restarts++;
+    this.stopSource();
+    this.current = undefined;
+    void context.close().catch(() => undefined);
+    this.context = undefined;
+    this.buffers.clear(); // buffers belong to their context's sample rate
+    this.open();
+    this.play(tone);
   }
 
   /** After a click or key press: the browser now lets the page play, so a context it held back can start. */
@@ -157,6 +201,7 @@ export class TonePlayer {
     },
     state: () => this.context?.state ?? 'none',
     clock: () => this.context?.currentTime ?? 0,
+    restarts: () => this.restarts,
     blocked: () => this.blocked,
     output: () => ({ sinkId: this.sinkId, volume: this.volume }),
   };
