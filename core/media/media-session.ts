@@ -378,8 +378,10 @@ export class MediaSession {
 
   private send(packet: { marker: boolean; payloadType: number; timestamp: number; payload: Uint8Array }): void {
     const remote = this.target!;
-    const plain = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc });
-    const data = this.srtp ? this.srtp.protectRtp(plain) : plain;
+    const srtp = this.srtp;
+    // with SRTP the packet is built with room for the MKI and tag, and protected where it lies
+    const built = serializeRtp({ ...packet, sequence: this.sequence, ssrc: this.ssrc }, srtp?.rtpTrailerLength ?? 0);
+    const data = srtp ? srtp.protectRtpInPlace(built, 12 + packet.payload.length) : built;
     this.sequence = (this.sequence + 1) & 0xffff;
     this.packetsSent++;
     this.octetsSent += packet.payload.length;

@@ -17,8 +17,9 @@ export class RtpParseError extends Error {
   }
 }
 
-export function serializeRtp(packet: RtpPacket): Buffer {
-  const out = Buffer.allocUnsafe(12 + packet.payload.length);
+/** The packet's bytes (RFC 3550 §5.1), followed by `room` unwritten bytes (for SRTP's MKI and tag, filled in place). */
+export function serializeRtp(packet: RtpPacket, room = 0): Buffer {
+  const out = Buffer.allocUnsafe(12 + packet.payload.length + room);
   out[0] = 0x80; // V=2, no padding, no extension, no CSRC
   out[1] = (packet.marker ? 0x80 : 0) | (packet.payloadType & 0x7f);
   out.writeUInt16BE(packet.sequence & 0xffff, 2);

@@ -93,27 +93,42 @@ export class SrtpContext {
     return window && window.highest >= 0 ? Math.floor(window.highest / 0x10000) : undefined;
   }
 
+  /** Bytes SRTP adds after an RTP packet: the MKI and the authentication tag (RFC 3711 §3.1). */
+  get trailerLength(): number {
+    return this.mki.length + this.tag.length;
+  }
+
   /** RFC 3711 §3.3 for a sender: a new buffer holding the header, the encrypted payload, the MKI and the tag. */
   protect(rtp: Uint8Array): Buffer {
-    const length = rtp.length;
-    const start = payloadOffset(rtp, length);
-    const ssrc = readUint32(rtp, 8);
+    const out = Buffer.allocUnsafe(rtp.length + this.trailerLength);
+    out.set(rtp, 0);
+    return this.protectInPlace(out, rtp.length);
+  }
+
+  /**
+   * The same in place: `buffer[0, length)` is the RTP packet and `trailerLength` bytes follow it; the payload is
+   * encrypted where it lies and the MKI and tag written after it (a sender that builds its packet with that room
+   * saves a copy). Returns `buffer[0, length + trailerLength)`.
+   */
+  protectInPlace(buffer: Buffer, length: number): Buffer {
+    const mkiLength = this.mki.length;
+    const total = length + mkiLength + this.tag.length;
+    if (buffer.length < total) throw new RangeError(`an SRTP packet needs ${total} bytes, the buffer has ${buffer.length}`);
+    const start = payloadOffset(buffer, length);
+    const ssrc = readUint32(buffer, 8);
     const window = this.stream(ssrc);
-    const index = estimateIndex(window.highest, (rtp[2]! << 8) | rtp[3]!);
+    const index = estimateIndex(window.highest, (buffer[2]! << 8) | buffer[3]!);
     if (index > maxSrtpIndex) throw new SrtpError('KEY_EXHAUSTED', 'the 48-bit SRTP index is used up: the master key must be replaced');
     const replay = window.check(index);
     if (replay !== 'ok') throw new SrtpError('INDEX_REUSED', `index ${index} of SSRC ${ssrc} ${replay === 'REPLAYED' ? 'was already protected with this key' : 'is behind the replay window: it may have been used'}`);
     this.usage.check();
-    const mkiLength = this.mki.length;
-    const out = Buffer.allocUnsafe(length + mkiLength + this.tag.length);
-    out.set(rtp, 0);
-    this.cipher.apply(ssrc, index, out, start, length);
-    if (mkiLength > 0) out.set(this.mki, length);
-    this.tag.write(out, length, Math.floor(index / 0x10000), length + mkiLength);
+    this.cipher.apply(ssrc, index, buffer, start, length);
+    if (mkiLength > 0) buffer.set(this.mki, length);
+    this.tag.write(buffer, length, Math.floor(index / 0x10000), length + mkiLength);
     this.keep(ssrc, window);
     window.accept(index);
     this.usage.use();
-    return out;
+    return buffer.length === total ? buffer : buffer.subarray(0, total);
   }
 
   /**

@@ -232,6 +232,26 @@ describe.each(srtpSuiteNames)('SRTP session with %s', (suite) => {
     expect(accepted(b.unprotectRtcp(srtcp))).toEqual(rtcp());
   });
 
+  it('protects in place, in a packet built with room for the MKI and tag, to the same bytes as a copy would', () => {
+    const key = { key: randomBytes(16), salt: randomBytes(14), mki: { value: 7, length: 1 } };
+    const copying = new SrtpSession({ suite, local: key, remote: key });
+    const inPlace = new SrtpSession({ suite, local: key, remote: key });
+    expect(inPlace.rtpTrailerLength).toBe(1 + tagLength);
+    for (const sequence of [1, 2, 3]) {
+      const payload = Buffer.alloc(160, sequence);
+      const built = serializeRtp({ marker: false, payloadType: 0, sequence, timestamp: sequence * 160, ssrc, payload }, inPlace.rtpTrailerLength);
+      const wire = inPlace.protectRtpInPlace(built, 12 + payload.length);
+      expect(wire.buffer).toBe(built.buffer); // no copy
+      expect(wire).toEqual(copying.protectRtp(rtp(sequence, payload)));
+      expect(accepted(new SrtpSession({ suite, local: key, remote: key }).unprotectRtp(Buffer.from(wire)))).toEqual(rtp(sequence, payload));
+    }
+    // a buffer without the room is refused before anything is written (and the index is not used up)
+    const short = rtp(4);
+    expect(() => inPlace.protectRtpInPlace(short, short.length)).toThrow(RangeError);
+    expect(short).toEqual(rtp(4));
+    expect(inPlace.protectRtp(rtp(4))).toEqual(copying.protectRtp(rtp(4)));
+  });
+
   it('reads SRTCP sent unencrypted (E = 0) but authenticated, and refuses it once tampered', () => {
     const keyA = { key: randomBytes(16), salt: randomBytes(14) };
     const keyB = { key: randomBytes(16), salt: randomBytes(14) };

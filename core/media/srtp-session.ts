@@ -69,6 +69,18 @@ export class SrtpSession {
     return out;
   }
 
+  /** Bytes SRTP adds after each of our RTP packets (MKI and tag): room a sender can leave for `protectRtpInPlace`. */
+  get rtpTrailerLength(): number {
+    return this.sendRtp.trailerLength;
+  }
+
+  /** `protectRtp` without a copy: `buffer[0, length)` is the packet, followed by `rtpTrailerLength` free bytes. */
+  protectRtpInPlace(buffer: Buffer, length: number): Buffer {
+    const out = this.sendRtp.protectInPlace(buffer, length);
+    this.sentRtp++;
+    return out;
+  }
+
   protectRtcp(rtcp: Uint8Array): Buffer {
     const out = this.sendRtcp.protect(rtcp);
     this.sentRtcp++;
