@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The `veilphone` command. TypeScript sources run through tsx's loader, so a checkout needs no build step.
-import { register } from 'tsx/esm/api';
+// The `veilphone` command. It runs the compiled bundle (tools/cli-bundle/cli-bundle.js, built on `npm install`) while
+// that is newer than every source it was built from, and the TypeScript sources through tsx's loader otherwise, so a
+// checkout needs no build step and an edited one never runs stale code. VEILPHONE_FROM_SOURCE=1 forces the sources.
+import { freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 
-register();
-await import('../cli/main.ts');
+const bundle = process.env.VEILPHONE_FROM_SOURCE === '1' ? undefined : freshBundle();
+if (bundle) {
+  await import(bundle);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}

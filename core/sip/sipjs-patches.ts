@@ -36,7 +36,10 @@ const installed: SipJsParts = {
   grammarParse: grammarParse as SipJsParts['grammarParse'],
 };
 
-/** The source text of a function or of every method of a class (comments aside: a bundler drops them). */
+/**
+ * The source text of a function or of every method of a class (comments aside: a bundler drops them; one that keeps
+ * names wraps arrow functions in `__name(…)`, which the checks allow).
+ */
 function sourceOf(value: { prototype: object }): string {
   const methods = Object.getOwnPropertyNames(value.prototype).map((name) => Object.getOwnPropertyDescriptor(value.prototype, name)?.value);
   return methods.filter((m): m is (...args: unknown[]) => unknown => typeof m === 'function').map((m) => m.toString()).join('\n');
@@ -73,7 +76,7 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
   {
     name: 'sipjs-reinvite-ack-timeout',
     what: 'a call whose re-INVITE 2xx is never acknowledged ends with BYE (RFC 3261 §13.3.1.4)',
-    applied: (sip) => /this\.reinviteUserAgentServer === owner/.test(sourceOf(sip.SessionDialog)) && /onAckTimeout:\s*\(\)\s*=>/.test(sourceOf(sip.Inviter)),
+    applied: (sip) => /this\.reinviteUserAgentServer === owner/.test(sourceOf(sip.SessionDialog)) && /onAckTimeout:\s*(?:\/\*[^*]*\*\/\s*)?(?:__name\(\s*)?\(\)\s*=>/.test(sourceOf(sip.Inviter)),
   },
   {
     name: 'sipjs-dialog-from',

@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildCliBundle, freshBundle, projectRoot } from './cli-bundle.js';
+
+/**
+ * The bundle built from this checkout runs a whole call (embedded lab, two agents, sip.js bundled as patched on
+ * install: the start-up check of the patches passes on the bundled copy).
+ */
+describe('the compiled `veilphone` command', () => {
+  // one level below the root, as .cli-bundle is, so the bundle's own relative paths (../renderer) hold
+  const outDir = fs.mkdtempSync(path.join(projectRoot, '.cli-bundle-test-'));
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-cli-bundle-run-'));
+  afterAll(() => {
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('is built from the sources it lists, is fresh, and places and ends a call', async () => {
+    const { entry, inputs } = await buildCliBundle(projectRoot, outDir);
+    expect(inputs).toBeGreaterThan(100);
+    const listed = JSON.parse(fs.readFileSync(path.join(outDir, 'inputs.json'), 'utf8')) as string[];
+    expect(listed).toContain('cli/main.ts');
+    expect(listed).toContain('core/phone/phone.ts');
+    expect(listed.some((file) => file.startsWith('node_modules/'))).toBe(false);
+    expect(freshBundle(projectRoot, outDir)).toBe(entry);
+    const scenario = path.join(scratch, 'one-call.yaml');
+    fs.writeFileSync(
+      scenario,
+      ['lab: embedded', 'agents:', '  alice: { user: alice, transport: udp }', '  bob: { user: bob, transport: udp, answer: auto }', 'steps:', '  - register: alice', '  - register: bob', '  - call: { from: alice, to: bob, id: c1 }', '  - expect: { call: c1, state: established }', '  - hangup: { call: c1 }', '  - expect: { call: c1, state: terminated }', ''].join('\n'),
+    );
+    const run = spawnSync(process.execPath, [entry, '--data-dir', path.join(scratch, 'data'), 'run', scenario], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).not.toMatch(/not patched/);
+    expect(run.stdout).toMatch(/^PASS .*6 steps/m);
+    expect(run.status).toBe(0);
+  });
+});
