@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import veilphone from './tools/eslint/import-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', 'renderer/dist', 'coverage', '**/*.d.ts', '.scratch'] },
+  { ignores: ['node_modules', 'dist', 'out', 'renderer/dist', 'coverage', '**/*.d.ts', '.scratch', '.cli-bundle', '.cli-bundle-*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
