@@ -5,6 +5,7 @@ import { Child } from '../test/support/child.js';
 import { freePort } from '../test/support/free-port.js';
 import { sippScenarios } from '../test/support/sipp.js';
 import { projectRoot, serverArgs, startLabProcess } from '../test/support/veilphone-cli.js';
+import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { median, type BenchResult } from './bench-result.js';
 
 const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
@@ -16,8 +17,8 @@ interface Sample {
 }
 
 /** Wall time and peak RSS of one command, by GNU time; the command must exit 0. */
-async function timed(command: string, args: string[], cwd: string): Promise<Sample> {
-  const child = Child.start('/usr/bin/time', ['-f', 'bench-time %M %e', command, ...args], { cwd });
+async function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Sample> {
+  const child = Child.start('/usr/bin/time', ['-f', 'bench-time %M %e', command, ...args], { cwd, env: { ...process.env, ...env } });
   const code = await child.exitCode(120_000);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${child.stdout.slice(-800)} ${child.stderr.slice(-800)}`);
   const match = /bench-time (\d+) ([\d.]+)/.exec(child.stderr)!;
@@ -49,7 +50,11 @@ export async function benchStartup(): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    const ours = async (server: string[] = []): Promise<Sample> => timed(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot);
+    // what an installed checkout runs: the compiled bundle (built now if the sources changed since); and, for the
+    // change it makes, the same command from its TypeScript sources through tsx's loader
+    if (!freshBundle()) await buildCliBundle();
+    const ours = async (server: string[] = [], fromSource = false): Promise<Sample> =>
+      timed(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot, { VEILPHONE_FROM_SOURCE: fromSource ? '1' : '0' });
     // the same scenario at a lab in its own process (`--server`): what a run costs without the embedded lab
     const lab = await startLabProcess();
     const atServer = serverArgs(lab.servers);
@@ -64,14 +69,17 @@ export async function benchStartup(): Promise<BenchResult> {
     };
     const veilphone: Sample[] = [];
     const served: Sample[] = [];
+    const sources: Sample[] = [];
     const anchor: Sample[] = [];
     try {
       await ours();
       await ours(atServer);
+      await ours([], true);
       await sipp();
       for (let i = 0; i < runs; i++) {
         veilphone.push(await ours());
         served.push(await ours(atServer));
+        sources.push(await ours([], true));
         anchor.push(await sipp());
       }
     } finally {
@@ -81,14 +89,16 @@ export async function benchStartup(): Promise<BenchResult> {
     const servedRss = median(served.map((s) => s.maxRssMb));
     const wall = median(veilphone.map((s) => s.wallS));
     const rss = median(veilphone.map((s) => s.maxRssMb));
+    const sourceWall = median(sources.map((s) => s.wallS));
+    const sourceRss = median(sources.map((s) => s.maxRssMb));
     const sippWall = median(anchor.map((s) => s.wallS));
     const sippRss = median(anchor.map((s) => s.maxRssMb));
     return {
       title: 'One call from the command line: start to exit (issue 23)',
       lines: [
         `${runs} runs each, alternating, after one of each not counted. Veilphone: \`veilphone run\` of one answered call through the`,
-        "embedded lab (register both agents, call, hang up; bin/veilphone.js, TypeScript through tsx's loader), and the same scenario",
-        'with `--server` at a `veilphone lab` in its own process; anchor: SIPp\'s built-in',
+        'embedded lab (register both agents, call, hang up; bin/veilphone.js running its compiled bundle, .cli-bundle/), the same scenario',
+        "with `--server` at a `veilphone lab` in its own process, and from the TypeScript sources through tsx's loader (`VEILPHONE_FROM_SOURCE=1`, how every run went before the bundle); anchor: SIPp's built-in",
         "`uac` placing one call to SIPp's `uas` (no proxy). GNU time: wall and peak RSS of the process.",
         '',
         '| measure | Veilphone median | SIPp median | ratio | target |',
@@ -97,10 +107,12 @@ export async function benchStartup(): Promise<BenchResult> {
         `| peak RSS | ${rss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(rss / sippRss).toFixed(2)}× | ≤ 80 MB: ${rss <= 80 ? 'met' : 'not met'} |`,
         `| wall, \`--server\` (lab in its own process) | ${servedWall.toFixed(2)} s | ${sippWall.toFixed(2)} s | ${(servedWall / sippWall).toFixed(2)}× | ≤ 0.4 s: ${servedWall <= 0.4 ? 'met' : 'not met'} |`,
         `| peak RSS, \`--server\` | ${servedRss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(servedRss / sippRss).toFixed(2)}× | ≤ 80 MB: ${servedRss <= 80 ? 'met' : 'not met'} |`,
+        `| wall, from the sources | ${sourceWall.toFixed(2)} s | ${sippWall.toFixed(2)} s | ${(sourceWall / sippWall).toFixed(2)}× | (bundle ÷ sources: ${(wall / sourceWall).toFixed(2)}×) |`,
+        `| peak RSS, from the sources | ${sourceRss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(sourceRss / sippRss).toFixed(2)}× | (bundle ÷ sources: ${(rss / sourceRss).toFixed(2)}×) |`,
         '',
         `Machine load (1-minute average) ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other work.`,
       ],
-      ratios: { startupWall: wall / sippWall, startupRss: rss / sippRss, startupWallServer: servedWall / sippWall, startupRssServer: servedRss / sippRss },
+      ratios: { startupWall: wall / sippWall, startupRss: rss / sippRss, startupWallBundleVsSources: wall / sourceWall, startupRssBundleVsSources: rss / sourceRss, startupWallServer: servedWall / sippWall, startupRssServer: servedRss / sippRss },
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
