@@ -32,8 +32,11 @@ export class RecentAudio implements AudioSink {
   private ring = new Int16Array(0);
   private written = 0;
 
-  /** `seconds` kept at most; the buffer grows as audio arrives, so a call that never receives costs nothing. */
-  constructor(private readonly seconds = 10) {}
+  /**
+   * `seconds` kept at most; the buffer grows as audio arrives, so a call that never receives costs nothing. Two
+   * seconds hold 100 frames, plenty for a tone's share, and keep a load of many calls small (32 KB a call, not 160).
+   */
+  constructor(private readonly seconds = 2) {}
 
   write(frame: Int16Array): void {
     const capacity = this.seconds * sampleRate;
