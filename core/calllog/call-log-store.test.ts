@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CallResult } from '../api/call-log-types.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { buildCallQuery } from './call-log-query.js';
+import { until } from '../../test/support/until.js';
 import { CallLogStore, type CallStart } from './call-log-store.js';
 
 const dirs: string[] = [];
@@ -46,7 +47,7 @@ describe('CallLogStore', () => {
     store.close();
   });
 
-  it('writes after the caller has moved on: one transaction per event-loop turn, seen by another reader only then', async () => {
+  it('writes after the caller has moved on: an idle log commits the turn after, seen by another reader only then', async () => {
     const file = tempFile();
     const store = CallLogStore.open(file, { retentionIntervalMs: 0 });
     const reader = new Database(file, { readonly: true });
@@ -65,6 +66,33 @@ describe('CallLogStore', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(row()).toEqual({ result: 'answered', status: 200 });
       expect((reader.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n).toBe(2);
+    } finally {
+      reader.close();
+      store.close();
+    }
+  });
+
+  it('under load gathers the writes of many turns into one commit: within coalesceMs of a commit, the next one waits', async () => {
+    const file = tempFile();
+    const store = CallLogStore.open(file, { retentionIntervalMs: 0, coalesceMs: 300 });
+    const reader = new Database(file, { readonly: true });
+    const calls = () => (reader.prepare('SELECT COUNT(*) AS n FROM calls').get() as { n: number }).n;
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      store.startCall(base('c1', 1)); // an idle log: committed the turn after
+      await turn();
+      expect(calls()).toBe(1);
+      expect(store.commits).toBe(1);
+      for (let i = 2; i <= 6; i++) {
+        store.startCall(base(`c${i}`, i)); // five turns right after that commit: they wait for its window to end
+        await turn();
+      }
+      expect(calls()).toBe(1);
+      await until(() => calls() === 6 || undefined, 5000);
+      expect(store.commits).toBe(2); // all five in one
+      store.startCall(base('c7', 7));
+      store.flush(); // an explicit flush does not wait
+      expect(calls()).toBe(7);
     } finally {
       reader.close();
       store.close();

@@ -38,7 +38,14 @@ export interface CallLogStoreOptions {
   retentionIntervalMs?: number;
   /** Where failures of background work (the periodic retention run) go; default: stderr. */
   onError?: (error: CallLogError) => void;
+  /**
+   * Writes queued within this long of the last commit wait for the end of it and go in one commit (default 20 ms):
+   * under load one commit gathers many turns' writes instead of one commit per turn; an idle log commits the turn after.
+   */
+  coalesceMs?: number;
 }
+
+const defaultCoalesceMs = 20;
 
 const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   id: 'id',
@@ -94,16 +101,20 @@ let exitHookInstalled = false;
 
 /**
  * The durable call log: SQLite in WAL mode (better-sqlite3). Writes (a call's row, its updates, its trace messages)
- * are queued and made in one transaction per event-loop turn, after the I/O callbacks of that turn: the phone tells
- * its hosts first and the commit never sits on the signalling path. Once flushed (`flush()`, the next turn, any read,
- * `close()`, or the process exiting) a call row and every message survive a crash of the process; a kill -9 loses at
- * most the writes of the turn it interrupts. Each call row names the process that writes it; on open, calls left
+ * are queued and made in one transaction after the I/O callbacks of the turn they came in: the phone tells its
+ * hosts first and the commit never sits on the signalling path. A log that committed less than `coalesceMs` ago waits
+ * for the end of that time, so under load one commit takes many turns' writes. Once flushed (`flush()`, the commit
+ * that follows, any read, `close()`, or the process exiting) a call row and every message survive a crash of the
+ * process; a kill -9 loses at most the writes queued since the last commit (20 ms by default). Each call row names the process that writes it; on open, calls left
  * "in-progress" by a process that no longer runs are marked "interrupted" (a live phone sharing the file keeps its
  * calls). The retention policy runs on open and then periodically.
  */
 export class CallLogStore {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
+  /** Transactions committed for queued writes (diagnostics, and the tests of coalescing). */
+  commits = 0;
   private readonly nextSeq = new Map<string, number>();
   private readonly insertMessage: Database.Statement;
   private readonly selectCall: Database.Statement;
@@ -196,13 +207,16 @@ export class CallLogStore {
     this.pending.push(write);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       try {
         this.flush();
       } catch (error) {
         this.reportBackground(error);
       }
-    });
+    };
+    const wait = this.lastCommitAt + (this.options.coalesceMs ?? defaultCoalesceMs) - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private writeRow(write: Exclude<PendingWrite, { kind: 'message' }>): void {
@@ -248,6 +262,8 @@ export class CallLogStore {
     const batch = this.pending;
     this.pending = [];
     const failures: Array<{ write: PendingWrite; error: CallLogError }> = [];
+    this.lastCommitAt = performance.now();
+    this.commits++;
     const asLogError = (error: unknown): CallLogError => (error instanceof CallLogError ? error : new CallLogError('WRITE_FAILED', `call log write failed: ${(error as Error).message}`));
     try {
       this.db.transaction(() => {
