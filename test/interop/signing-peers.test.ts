@@ -70,7 +70,17 @@ describe.skipIf(skip).each([
   });
 
   /** The lab (with `tamper` on the peer's link only), the peer registered with it, and phone bob, who answers at once. */
-  async function setUp(tamper?: string): Promise<{ peer: Peer; peerLink: string; bob: Phone; lab: number; snapshot: () => Promise<SigningSnapshot>; latest: (id: string) => CallSnapshot | undefined; calls: () => CallSnapshot[] }> {
+  async function setUp(tamper?: string): Promise<{
+    peer: Peer;
+    peerLink: string;
+    bob: Phone;
+    lab: number;
+    snapshot: () => Promise<SigningSnapshot>;
+    latest: (id: string) => CallSnapshot | undefined;
+    calls: () => CallSnapshot[];
+    /** The phone calls the peer, or the peer the phone; both ends established, the phone's call id. */
+    connect: (caller: 'phone' | 'peer') => Promise<string>;
+  }> {
     const sipPort = await freePort();
     const lab = await startSigningLab(tamper ? ['--tamper', tamper, '--tamper-link', `udp:127.0.0.1:${sipPort}`] : []);
     stops.push(() => lab.child.stop());
@@ -85,7 +95,14 @@ describe.skipIf(skip).each([
     bob.subscribe((e) => events.push(e));
     await bob.register();
     const calls = (): CallSnapshot[] => events.flatMap((e) => (e.type === 'call' ? [e.call] : []));
-    return { peer, peerLink: `udp:127.0.0.1:${sipPort}`, bob, lab: lab.udp, snapshot: lab.snapshot, calls, latest: (id) => calls().filter((c) => c.id === id).at(-1) };
+    const connect = async (caller: 'phone' | 'peer'): Promise<string> => {
+      if (caller === 'phone') await bob.call({ target: peer.user });
+      else await peer.dial(`sip:bob@127.0.0.1:${lab.udp}`);
+      const call = await until(() => calls().find((c) => c.state === 'established'), 15_000);
+      await peer.established();
+      return call.id;
+    };
+    return { peer, peerLink: `udp:127.0.0.1:${sipPort}`, bob, lab: lab.udp, snapshot: lab.snapshot, calls, latest: (id) => calls().filter((c) => c.id === id).at(-1), connect };
   }
 
   /** Until bob has received 25 RTP packets of the call: audio flows. */
@@ -117,36 +134,22 @@ describe.skipIf(skip).each([
     expect(failures.recent.map((f) => f.from)).toEqual(failures.recent.map(() => peerLink));
   }
 
-  it(`the phone calls ${name}, which hangs up: audio, every signature verifies, its BYE passes the route-set check, zero failures`, async () => {
-    const { peer, bob, snapshot, latest } = await setUp();
-    const placed = await bob.call({ target: peer.user });
-    await until(() => latest(placed.id)?.state === 'established' || undefined, 15_000);
-    await peer.established();
-    await hears(bob, placed.id);
+  // Untampered, each way: the peer hangs up. As the callee its 180/200 carry back the Via and Record-Route signatures
+  // and its BYE the callee's route set; as the caller its ACK and BYE carry the caller's route set, signed in bob's 200.
+  it.each([
+    { caller: 'phone' as const, title: `the phone calls ${name}`, direction: 'outgoing', signed: 'route-set-callee', verified: { via: 1, 'record-route': 1, 'route-set': 2 } },
+    { caller: 'peer' as const, title: `${name} calls the phone`, direction: 'incoming', signed: 'route-set-caller', verified: { 'route-set': 2 } },
+  ])('$title, untampered: audio, the peer hangs up, its in-dialog requests pass the route-set check, zero failures', async ({ caller, direction, signed, verified }) => {
+    const { peer, bob, snapshot, latest, connect } = await setUp();
+    const id = await connect(caller);
+    await hears(bob, id);
     await peer.hangup();
-    await until(() => latest(placed.id)?.state === 'terminated' || undefined, 10_000);
-    expect(latest(placed.id)).toMatchObject({ endedBy: 'remote', status: 200 });
+    await until(() => latest(id)?.state === 'terminated' || undefined, 10_000);
+    expect(latest(id)).toMatchObject({ direction, endedBy: 'remote', status: 200 });
     const signing = (await snapshot()).sip.signing;
     expect(signing.failures.total, JSON.stringify(signing.failures.recent)).toBe(0);
-    expect(signing.signed['route-set-callee']).toBeGreaterThanOrEqual(1); // toward the peer, in the INVITE
-    expect(signing.verified.via).toBeGreaterThanOrEqual(1); // the peer's 200 (and 180)
-    expect(signing.verified['record-route']).toBeGreaterThanOrEqual(1); // the Record-Route the peer echoed
-    expect(signing.verified['route-set']).toBeGreaterThanOrEqual(2); // bob's ACK, the peer's BYE
-  });
-
-  it(`${name} calls the phone and hangs up: audio, its ACK and BYE pass the route-set check, zero failures`, async () => {
-    const { peer, bob, lab, snapshot, calls, latest } = await setUp();
-    await peer.dial(`sip:bob@127.0.0.1:${lab}`);
-    const call = await until(() => calls().find((c) => c.direction === 'incoming' && c.state === 'established'), 15_000);
-    await peer.established();
-    await hears(bob, call.id);
-    await peer.hangup();
-    await until(() => latest(call.id)?.state === 'terminated' || undefined, 10_000);
-    expect(latest(call.id)).toMatchObject({ endedBy: 'remote', status: 200 });
-    const signing = (await snapshot()).sip.signing;
-    expect(signing.failures.total, JSON.stringify(signing.failures.recent)).toBe(0);
-    expect(signing.signed['route-set-caller']).toBeGreaterThanOrEqual(1); // toward the peer, in bob's 200
-    expect(signing.verified['route-set']).toBeGreaterThanOrEqual(2); // the peer's ACK and BYE
+    expect(signing.signed[signed]).toBeGreaterThanOrEqual(1);
+    for (const [family, least] of Object.entries(verified)) expect(signing.verified[family], family).toBeGreaterThanOrEqual(least);
   });
 
   // The peer as the callee: its 180/200 carry the Vias and the Record-Route the proxy signed.
@@ -163,28 +166,23 @@ describe.skipIf(skip).each([
   });
 
   it(`tamper route_set on ${name}'s link, ${name} called: its BYE is dropped and counted, the phone's call stays up`, async () => {
-    const { peer, peerLink, bob, snapshot, latest } = await setUp('route_set');
-    const placed = await bob.call({ target: peer.user });
-    await until(() => latest(placed.id)?.state === 'established' || undefined, 15_000);
-    await peer.established();
+    const { peer, peerLink, bob, snapshot, latest, connect } = await setUp('route_set');
+    const id = await connect('phone');
     await peer.hangup();
     const after = await refused(snapshot, peerLink, /^BYE /);
-    expect(latest(placed.id)?.state).toBe('established');
+    expect(latest(id)?.state).toBe('established');
     caughtEveryForgery(after, 'route-set', peerLink);
     expect(after.sip.signing.verified['route-set']).toBeGreaterThanOrEqual(1); // bob's ACK: his link is not forged on
-    await bob.hangup(placed.id);
-    await until(() => latest(placed.id)?.state === 'terminated' || undefined, 10_000);
-    expect(latest(placed.id)?.endedBy).toBe('local');
+    await bob.hangup(id);
+    await until(() => latest(id)?.state === 'terminated' || undefined, 10_000);
+    expect(latest(id)?.endedBy).toBe('local');
   });
 
   // The peer as the caller sends no response that carries the proxy's Record-Route (only the callee's answers to the
   // INVITE do, and the lab record-routes initial INVITEs only), so `record_route` has nothing to forge on its link.
   it(`tamper via on ${name}'s link, ${name} calling: its 200 to the phone's BYE is dropped and counted`, async () => {
-    const { peer, peerLink, bob, lab, snapshot, calls } = await setUp('via');
-    await peer.dial(`sip:bob@127.0.0.1:${lab}`);
-    const call = await until(() => calls().find((c) => c.direction === 'incoming' && c.state === 'established'), 15_000);
-    await peer.established();
-    await bob.hangup(call.id);
+    const { peerLink, bob, snapshot, connect } = await setUp('via');
+    await bob.hangup(await connect('peer'));
     const after = await refused(snapshot, peerLink, /^SIP\/2\.0 200 /);
     caughtEveryForgery(after, 'via', peerLink);
   });
