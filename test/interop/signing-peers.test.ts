@@ -180,6 +180,9 @@ describe.skipIf(skip).each([
 
   // The peer as the caller sends no response that carries the proxy's Record-Route (only the callee's answers to the
   // INVITE do, and the lab record-routes initial INVITEs only), so `record_route` has nothing to forge on its link.
+  // Its only responses are to the phone's in-dialog requests, so `via` can only forge its 200 to the phone's BYE: the
+  // call was up already and still ends (the peer got the BYE; sip.js ends the phone's side when it sends it), but the
+  // 200 never reaches the phone.
   it(`tamper via on ${name}'s link, ${name} calling: its 200 to the phone's BYE is dropped and counted`, async () => {
     const { peerLink, bob, snapshot, connect } = await setUp('via');
     await bob.hangup(await connect('peer'));
