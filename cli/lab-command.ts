@@ -31,6 +31,8 @@ export interface LabCommandOptions {
   keysOut?: string;
   /** With `signing`: fault injection on every link toward the proxy (lab/signing/tamperer.ts), for third-party phones. */
   tamper?: string;
+  /** With `tamper`: only these links are forged on (`ADDRESS[:PORT]`, as `trusted`), e.g. one third-party phone's. */
+  tamperLink?: string[];
   /** Domains the lab serves (repeatable); two or more make a network of peered proxies, one per domain. */
   domain?: string[];
   /** Where anonymous calls are converted (seed 000 Embodiments 2-5), or `off`. */
@@ -72,6 +74,17 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
     console.error(`veilphone lab: --tamper takes ${tamperKinds.join(', ')} and needs --signing`);
     process.exit(exitCodes.invalid);
   }
+  let tamperLinks: TrustedLink[] | undefined;
+  try {
+    tamperLinks = options.tamperLink?.map(parseTrustedLink);
+  } catch (error) {
+    console.error(`veilphone lab: --tamper-link: ${(error as Error).message.replace('trusted link', 'link')}`);
+    process.exit(exitCodes.invalid);
+  }
+  if (tamperLinks !== undefined && options.tamper === undefined) {
+    console.error('veilphone lab: --tamper-link names the links to forge on: add --tamper');
+    process.exit(exitCodes.invalid);
+  }
   if (trusted.length > 0 && !options.signing) {
     console.error('veilphone lab: --trusted names links for signing: add --signing');
     process.exit(exitCodes.invalid);
@@ -97,6 +110,7 @@ export async function labCommand(options: LabCommandOptions): Promise<void> {
       ...(options.auth ? { auth: true } : {}),
       ...(options.signing ? { signing: trusted.length > 0 ? { trusted } : true } : {}),
       ...(options.tamper !== undefined ? { tamper: options.tamper as TamperKind } : {}),
+      ...(tamperLinks !== undefined ? { tamperLinks } : {}),
       ...(domains.length === 1 ? { domains } : {}),
       // One proxy: whatever the placement, it is the caller's, the callee's and the carrier's server at once.
       ...(placement === 'off' ? { conversion: false as const } : placement !== undefined ? { conversion: { placement, ...(options.carrierDomain !== undefined ? { domain: options.carrierDomain } : {}) } } : {}),

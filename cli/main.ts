@@ -35,6 +35,7 @@ program
   .option('--signing', 'sign and validate routing headers (seed 002): every link is untrusted; alerts are printed')
   .option('--trusted <link...>', 'with --signing: a server link to trust, ADDRESS[:PORT] or [IPv6][:PORT], optionally after udp:/tcp:/ws: (repeatable); nothing toward it is signed, nothing from it checked (seed 002 ¶[0029]-[0031])')
   .option('--tamper <kind>', 'with --signing: forge routing headers on the links toward the proxy (via, record_route, route_set, replay) to see each caught')
+  .option('--tamper-link <link...>', 'with --tamper: forge only what arrives over these links, ADDRESS[:PORT] as for --trusted (repeatable); every link by default')
   .option('--keys-out <file>', 'with --signing: keep the verification keys phones need in this file (rewritten as keys rotate)')
   .option('--domain <name...>', 'a domain the lab serves (repeatable); two or more start one peered proxy per domain, on free ports')
   .option('--conversion <placement>', 'where anonymous calls are converted (seed 000): caller-server (default), callee-server, both, carrier or off')

@@ -50,6 +50,8 @@ export interface LabOptions {
   signing?: boolean | HeaderSigningOptions;
   /** Fault injection: forge routing headers on the phones' links (lab/signing/tamperer.ts). */
   tamper?: TamperKind;
+  /** With `tamper`: forge only on these links (a third-party phone's); every phone's link when absent. */
+  tamperLinks?: SipLabServerOptions['tamperLinks'];
   /**
    * Caps and timeouts of the TCP and WebSocket connections phones open: 2048 in all, 64 per source address, 20 s
    * to a first whole message and to the end of a begun one, 300 s idle unless a registration holds the flow.
@@ -118,6 +120,7 @@ export class Lab {
       ...(options.conversion !== false ? { conversion: options.conversion ?? { placement: 'caller-server' } } : {}),
       ...(options.signing ? { signing: options.signing === true ? {} : options.signing } : {}),
       ...(options.tamper ? { tamper: options.tamper } : {}),
+      ...(options.tamperLinks ? { tamperLinks: options.tamperLinks } : {}),
       ...(options.connectionLimits ? { connectionLimits: options.connectionLimits } : {}),
       ...(options.registrarLimits ? { registrarLimits: options.registrarLimits } : {}),
       ...(options.sockets ? { sockets: options.sockets } : {}),

@@ -22,13 +22,17 @@ export class LinkTrust {
   }
 
   isTrusted(hop: Hop): boolean {
-    const address = hop.remote.address.toLowerCase();
-    return this.trusted.some((t) => t.address === address && (t.port === undefined || t.port === hop.remote.port) && (t.transport === undefined || t.transport === hop.transport));
+    return this.trusted.some((t) => onLink(t, hop));
   }
 
   get links(): readonly TrustedLink[] {
     return this.trusted;
   }
+}
+
+/** Whether a message came over `link`: its address (any case), and its port and transport when the link names them. */
+export function onLink(link: TrustedLink, hop: Hop): boolean {
+  return link.address.toLowerCase() === hop.remote.address.toLowerCase() && (link.port === undefined || link.port === hop.remote.port) && (link.transport === undefined || link.transport === hop.transport);
 }
 
 /**

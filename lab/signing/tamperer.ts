@@ -1,6 +1,7 @@
 import { formatEndpoint } from '../../core/sip/transport/endpoint.js';
 import { getParam, parseNameAddr, parseVia, withParam, formatVia, type SipRequest, type SipResponse, type SipUri } from '../../core/sip/message/index.js';
 import type { Inbound } from '../sip-server/server-transports.js';
+import { onLink, type TrustedLink } from './link-trust.js';
 
 /**
  * Fault injection for scenarios (`tamper:`): an element on the link between a phone and the proxy that forges
@@ -10,6 +11,7 @@ import type { Inbound } from '../sip-server/server-transports.js';
  * - `record_route`: a response gets an extra Record-Route entry below the proxy's (a detour for the caller's route);
  * - `route_set`: an in-dialog request gets an extra Route entry after the proxy's (a detour for the rest of it);
  * - `replay`: an in-dialog request gets the Route set that the same phone used in an earlier dialog.
+ * With `links`, only what arrives over those links is forged (one phone's link: a third-party phone's messages alone).
  */
 export type TamperKind = 'via' | 'record_route' | 'route_set' | 'replay';
 
@@ -24,10 +26,13 @@ export class Tamperer {
   constructor(
     readonly kind: TamperKind,
     private readonly isOurs: (uri: SipUri) => boolean,
+    /** The links to forge on; every link when absent. */
+    readonly links?: readonly TrustedLink[],
   ) {}
 
   /** Alter a message arriving from a phone, in place, before the proxy sees it. */
   apply(inbound: Inbound): void {
+    if (this.links && !this.links.some((link) => onLink(link, inbound.hop))) return;
     const message = inbound.message;
     const done = message.kind === 'response' ? this.response(message) : this.request(message, formatEndpoint(inbound.hop.remote));
     if (done) this.altered++;

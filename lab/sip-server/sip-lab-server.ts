@@ -14,6 +14,7 @@ import { NatHelper, type NatHelperCounters } from './nat-helper.js';
 import type { PoolKeys } from '../../core/signing/sealed-key.js';
 import { HeaderSigning, type HeaderSigningOptions, type HeaderSigningSnapshot } from '../signing/header-signing.js';
 import { Tamperer, type TamperKind } from '../signing/tamperer.js';
+import type { TrustedLink } from '../signing/link-trust.js';
 
 export interface SipLabServerOptions {
   /** Listen address; loopback by default. */
@@ -52,6 +53,8 @@ export interface SipLabServerOptions {
   registrar?: Registrar;
   /** Fault injection: an element on the phones' links that forges routing headers (lab/signing/tamperer.ts). */
   tamper?: TamperKind;
+  /** With `tamper`: forge only what arrives over these links (lab/signing/link-trust.ts); every link when absent. */
+  tamperLinks?: readonly TrustedLink[];
   /** Transactions held at once before new requests get 503 (SipProxyOptions.maxTransactions). */
   maxTransactions?: number;
   /** Caps and timeouts of the TCP and WebSocket connections phones open (core/sip/transport/connection-gate.ts). */
@@ -78,7 +81,7 @@ export interface SipLabServerSnapshot {
   conversion?: { placement: string; records: ConversionRecord[]; counters: ConversionCounters; poolInUse: number; recent: ConversionRecord[] };
   /** Signatures made and checked, the failure counter and its alerts (seed 002 ¶[0026]). */
   signing?: HeaderSigningSnapshot;
-  tamper?: { kind: TamperKind; altered: number };
+  tamper?: { kind: TamperKind; altered: number; links?: readonly TrustedLink[] };
   /** Phones found writing addresses they cannot be reached at, and the SDP addresses fixed for them (nat-helper.ts). */
   nat: NatHelperCounters;
 }
@@ -142,7 +145,7 @@ export class SipLabServer {
       ...(options.maxTransactions !== undefined ? { maxTransactions: options.maxTransactions } : {}),
     });
     signing?.attach(proxy);
-    const tamperer = options.tamper ? new Tamperer(options.tamper, (uri) => proxy.isOurs(uri)) : undefined;
+    const tamperer = options.tamper ? new Tamperer(options.tamper, (uri) => proxy.isOurs(uri), options.tamperLinks) : undefined;
     if (tamperer) {
       const deliver = transports.onMessage;
       transports.onMessage = (inbound) => {
@@ -190,7 +193,7 @@ export class SipLabServer {
           }
         : {}),
       ...(this.signing ? { signing: this.signing.snapshot() } : {}),
-      ...(this.tamperer ? { tamper: { kind: this.tamperer.kind, altered: this.tamperer.altered } } : {}),
+      ...(this.tamperer ? { tamper: { kind: this.tamperer.kind, altered: this.tamperer.altered, ...(this.tamperer.links ? { links: this.tamperer.links } : {}) } } : {}),
       nat: { ...this.nat.counters },
     };
   }

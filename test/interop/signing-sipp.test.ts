@@ -2,18 +2,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Child } from '../support/child.js';
 import { freePort } from '../support/free-port.js';
+import { startSigningLab, type SigningSnapshot } from '../support/signing-lab.js';
 import { startSipp } from '../support/sipp.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js';
 
 const skip = missingRequirements(['sipp']);
-
-interface SigningSnapshot {
-  sip: {
-    signing: { verified: Record<string, number>; signed: Record<string, number>; failures: { total: number; byFamily: Record<string, number>; byVerdict: Record<string, number> } };
-    tamper?: { kind: string; altered: number };
-  };
-}
 
 /**
  * Issue 21 item 6: seed 002's signatures with a phone that is not ours. SIPp answers through the signing lab
@@ -29,21 +23,18 @@ describe.skipIf(skip)('SIPp through the signing lab (seed 002)', () => {
   });
 
   async function run(tamper?: string): Promise<{ agent: Child; uas: Child; snapshot: SigningSnapshot }> {
-    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--signing', '--admin', '0', ...(tamper ? ['--tamper', tamper] : [])]);
-    children.push(lab);
-    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; tcp: number; ws: number; admin: string };
-    const servers = { udp: `sip:127.0.0.1:${ready.udp};transport=udp`, tcp: `sip:127.0.0.1:${ready.tcp};transport=tcp`, ws: `sip:127.0.0.1:${ready.ws};transport=ws` };
+    const lab = await startSigningLab(tamper ? ['--tamper', tamper] : []);
+    children.push(lab.child);
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-hangup.xml', localPort: uasPort, mediaPort: await freePort(), timeoutS: 20, extra: ['-rtp_echo'] });
     children.push(uas);
-    const register = startSipp({ scenario: 'register.xml', remote: `127.0.0.1:${ready.udp}`, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(uasPort), expires: '120' } });
+    const register = startSipp({ scenario: 'register.xml', remote: `127.0.0.1:${lab.udp}`, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(uasPort), expires: '120' } });
     expect(await register.exitCode(20_000), register.stderr).toBe(0);
-    const agent = veilphone(['run', path.join(projectRoot, 'test/interop/scenarios/call-sipp-hangs-up.yaml'), ...serverArgs(servers)]);
+    const agent = veilphone(['run', path.join(projectRoot, 'test/interop/scenarios/call-sipp-hangs-up.yaml'), ...serverArgs(lab.servers)]);
     children.push(agent);
     await agent.exitCode(60_000);
     await uas.exitCode(30_000);
-    const response = await fetch(ready.admin);
-    return { agent, uas, snapshot: (await response.json()) as SigningSnapshot };
+    return { agent, uas, snapshot: await lab.snapshot() };
   }
 
   it('an untampered call with SIPp as the callee: every signature verifies, zero failures, SIPp\'s BYE passes on its route-set signature', async () => {
@@ -59,18 +50,16 @@ describe.skipIf(skip)('SIPp through the signing lab (seed 002)', () => {
   });
 
   it('an untampered call with SIPp as the caller: its ACK and BYE follow the signed route set, zero failures', async () => {
-    const lab = veilphone(['lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--signing', '--admin', '0']);
-    children.push(lab);
-    const ready = JSON.parse((await lab.waitFor(/^\{"event":"ready".*\}$/m))[0]) as { udp: number; tcp: number; ws: number; admin: string };
-    const servers = { udp: `sip:127.0.0.1:${ready.udp};transport=udp`, tcp: `sip:127.0.0.1:${ready.tcp};transport=tcp`, ws: `sip:127.0.0.1:${ready.ws};transport=ws` };
-    const agent = veilphone(['run', path.join(projectRoot, 'test/interop/scenarios/answer-sipp.yaml'), ...serverArgs(servers)]);
+    const lab = await startSigningLab();
+    children.push(lab.child);
+    const agent = veilphone(['run', path.join(projectRoot, 'test/interop/scenarios/answer-sipp.yaml'), ...serverArgs(lab.servers)]);
     children.push(agent);
     await agent.waitFor(/^ok\s+1 register/m);
-    const uac = startSipp({ scenario: 'uac.xml', remote: `127.0.0.1:${ready.udp}`, localPort: await freePort(), service: 'bob', mediaPort: await freePort(), extra: ['-rtp_echo'] });
+    const uac = startSipp({ scenario: 'uac.xml', remote: `127.0.0.1:${lab.udp}`, localPort: await freePort(), service: 'bob', mediaPort: await freePort(), extra: ['-rtp_echo'] });
     children.push(uac);
     expect(await uac.exitCode(60_000), `SIPp: ${uac.stdout.slice(-1500)}\n${uac.stderr}`).toBe(0);
     expect(await agent.exitCode(60_000), `${agent.stdout}\n${agent.stderr}`).toBe(0);
-    const signing = ((await (await fetch(ready.admin)).json()) as SigningSnapshot).sip.signing;
+    const signing = (await lab.snapshot()).sip.signing;
     expect(signing.failures.total).toBe(0);
     expect(signing.signed['route-set-caller']).toBeGreaterThanOrEqual(1); // toward SIPp, in the 200
     expect(signing.verified['route-set']).toBeGreaterThanOrEqual(2); // SIPp's ACK and BYE

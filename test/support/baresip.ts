@@ -39,10 +39,13 @@ export class Baresip {
     control.on('error', () => undefined); // baresip stopping
   }
 
-  /** Start baresip with `account` (an account line: `<sip:user@host:port;transport=udp>;…`) and wait for its control port. */
-  static async start(account: (sipPort: number) => string): Promise<Baresip> {
+  /**
+   * Start baresip with `account` (an account line: `<sip:user@host:port;transport=udp>;…`) and wait for its control
+   * port. Its SIP port is a free one unless `sipPort` is given (a test that must name its link before it starts).
+   */
+  static async start(account: (sipPort: number) => string, options: { sipPort?: number } = {}): Promise<Baresip> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-baresip-'));
-    const sipPort = await freePort();
+    const sipPort = options.sipPort ?? (await freePort());
     const ctrlPort = await freePort();
     const consPort = await freePort();
     const config = [

@@ -20,6 +20,8 @@ export interface LinphonecOptions {
   earlyMedia?: boolean;
   /** Wait until it has registered (the default); `false` returns at once (a test that expects it not to). */
   waitRegistered?: boolean;
+  /** Its SIP port on 127.0.0.1; a free one by default (a test that must name its link before it starts gives one). */
+  sipPort?: number;
   /** Write its SIP stack's log (`-d 6 -l linphonec.log` in its directory; read it with `log()`). */
   log?: boolean;
 }
@@ -42,7 +44,7 @@ export class Linphonec {
   static async start(user: string, server: string, options: LinphonecOptions = {}): Promise<Linphonec> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-linphonec-'));
     fs.mkdirSync(path.join(dir, '.local/share/linphone'), { recursive: true });
-    const sipPort = await freePort();
+    const sipPort = options.sipPort ?? (await freePort());
     const rtpPort = await freePort();
     const [host] = server.split(':');
     const config = [
