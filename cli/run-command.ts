@@ -11,6 +11,7 @@ import { exitCodes } from './exit-codes.js';
 import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { rateShortfall } from '../core/scenario/call-load.js';
 import { LoadProgress } from './load-progress.js';
+import { loadWorkerUrl } from './load-worker-url.js';
 import { LoadStatsFile } from './load-stats-file.js';
 import { writeJsonFile } from './report-file.js';
 
@@ -68,6 +69,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
       startLab: async (request) => (await import('./scenario-lab.js')).startLabForScenario(request),
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       callLog,
+      loadWorkerUrl: loadWorkerUrl(),
       dataDir: options.dataDir,
       onProgress: (step) => {
         progress.end();

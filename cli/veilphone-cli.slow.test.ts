@@ -63,6 +63,39 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     expect(burst.rate.achieved).toBeLessThan(10);
   });
 
+  it.each([
+    ['the bundle', {}],
+    ['the TypeScript sources', { VEILPHONE_FROM_SOURCE: '1' }],
+  ])('spreads a load over worker threads (run from %s): each thread places calls from its own phone, every call in the call log', async (_from, env) => {
+    const dataDir = fs.mkdtempSync(path.join(scratch, 'workers-'));
+    const out = path.join(scratch, `workers-${Object.keys(env).length}.json`);
+    const run = veilphone(['run', path.join(scenarioDir, 'load-workers.yaml'), '--report', out, '--quiet'], { dataDir, env });
+    expect(await run.exitCode(90_000), `${run.stdout}\n${run.stderr}`).toBe(0);
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(report.loads[0]).toMatchObject({ id: 'spread', plan: { calls: 40, workers: 2 }, attempted: 40, established: 40, failed: 0 });
+    // the agent itself placed none of them (its trace has its REGISTER only); bob got them from two phones' sockets
+    expect(report.agents.alice.trace.some((m: { raw: string }) => m.raw.startsWith('INVITE '))).toBe(false);
+    const invites = report.agents.bob.trace.filter((m: { dir: string; raw: string }) => m.dir === 'in' && m.raw.startsWith('INVITE '));
+    expect(invites).toHaveLength(40);
+    const contactPorts = new Set(invites.map((m: { raw: string }) => /^Contact:.*?:(\d+)[;>]/im.exec(m.raw)?.[1]));
+    expect(contactPorts.size).toBe(2);
+    // the workers' calls reached the run's call log through their relays: 40 outgoing, 40 incoming, each with its messages
+    const list = veilphone(['logs', 'list', '--json', '--direction', 'outgoing'], { dataDir });
+    expect(await list.exitCode(30_000), list.stderr).toBe(0);
+    const outgoing = JSON.parse(list.stdout) as Array<{ id: string; result: string; accountId: string }>;
+    expect(outgoing.filter((c) => c.result === 'answered' && c.accountId === 'alice')).toHaveLength(40);
+    const shown = veilphone(['logs', 'show', outgoing[0]!.id, '--json'], { dataDir });
+    expect(await shown.exitCode(30_000), shown.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(shown.stdout).messages.map((m: { raw: string }) => m.raw.split(' ')[0]))).toMatch(/INVITE.*ACK.*BYE/);
+  });
+
+  it('refuses more load workers than it allows, naming the limit (exit 2)', async () => {
+    const file = scenarioVariant(path.join(scenarioDir, 'load-workers.yaml'), [['workers: 2', 'workers: 17']]);
+    const run = veilphone(['run', file]);
+    expect(await run.exitCode(30_000)).toBe(2);
+    expect(run.stderr).toMatch(/workers.*at most 16 workers/);
+  });
+
   it('reports every call with status, setup and duration, and each agent\'s full SIP trace', async () => {
     const out = path.join(scratch, 'udp-tcp-report.json');
     const run = veilphone(['run', path.join(scenarioDir, 'call-udp-tcp.yaml'), '--report', out, '--quiet']);

@@ -2,7 +2,7 @@ import type { Referral } from 'sip.js';
 import { mediaEncryptionText, signalingTlsText } from '../api/call-encryption.js';
 import type { DtmfMethod, OtherCalls } from '../api/phone-api.js';
 import { PhoneError } from '../api/phone-error.js';
-import type { CallLogStore } from '../calllog/call-log-store.js';
+import type { CallRecorder } from '../calllog/call-recorder.js';
 import type { MediaSession } from '../media/media-session.js';
 import { SipCallError, type SipCall } from '../sip/sip-call.js';
 import { formatEndpoint } from '../sip/transport/endpoint.js';
@@ -15,7 +15,8 @@ import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseText, type PhoneLease } from './phone-lease.js';
 
 export interface CallControlOptions {
-  callLog: CallLogStore;
+  /** Where each call, its changes and its messages are written: the call log, or a load worker's relay to it. */
+  callLog: CallRecorder;
   emit: EmitPhoneEvent;
   /** The audio bridge's port, when the host asked for one: every call's media is attached to it. */
   audio?: CallAudioPort;

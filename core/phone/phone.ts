@@ -15,6 +15,7 @@ import type {
   TransferTarget,
 } from '../api/phone-types.js';
 import type { CommandRunner } from '../address/command-runner.js';
+import type { CallRecorder } from '../calllog/call-recorder.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { ContactBookError } from '../calllog/contact-book.js';
 import { ContactVcardError, contactsToVcard, vcardToContacts } from '../calllog/contact-vcard.js';
@@ -51,6 +52,11 @@ export interface PhoneOptions {
   /** The call log; the phone closes it on shutdown only if it opened it from `callLogPath`. */
   callLog?: CallLogStore;
   callLogPath?: string;
+  /**
+   * Where calls are written instead of `callLog` (which then keeps only contacts and history): a load worker relays
+   * its calls to the thread that holds the run's call log (core/calllog/call-recorder.ts).
+   */
+  callRecorder?: CallRecorder;
   mediaPortRange?: { min: number; max: number };
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
   timers?: SipTimerValues;
@@ -151,7 +157,7 @@ export class Phone implements PhoneApi {
     for (const { accountId, wanted, terminal } of options.householdTerminals ?? []) this.household.adopt(accountId, wanted, terminal);
     const maxCalls = options.maxCalls ?? 128;
     this.calls = new CallControl({
-      callLog: this.callLog,
+      callLog: options.callRecorder ?? this.callLog,
       emit,
       ...(this.audio ? { audio: this.audio } : {}),
       lease,

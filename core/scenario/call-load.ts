@@ -92,7 +92,7 @@ export interface LoadSummary {
 }
 
 /** Limits of one `load` step (SIPp's scale on this kind of machine; a duration load stops at `calls` too). */
-export const loadLimits = { calls: 1_000_000, rate: 2000, parallel: 5000, durationMs: 24 * 3600_000 } as const;
+export const loadLimits = { calls: 1_000_000, rate: 2000, parallel: 5000, durationMs: 24 * 3600_000, workers: 16 } as const;
 
 export interface LoadClock {
   now(): number;
@@ -251,7 +251,8 @@ export function rateShortfall(id: string, summary: LoadSummary): string | undefi
   return `load ${id}: asked ${rate.asked} calls/s, achieved ${rate.achieved} calls/s; starts fell up to ${rate.maxLagMs} ms behind schedule with up to ${rate.maxQueued} calls queued: ${why}`;
 }
 
-function errorCode(error: unknown): string {
+/** A thrown error as the code a load counts it by (TOO_MANY_CALLS, …), else its name. */
+export function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }

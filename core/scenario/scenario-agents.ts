@@ -56,31 +56,30 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
       throw new ScenarioEnvironmentError(`agent ${name}: no allocation from room ${spec.household}'s gateway: ${(error as Error).message}`);
     }
   }
+  const account: AccountConfig = {
+    id: name,
+    user: household?.account.user ?? spec.user!,
+    server: household?.account.server ?? server!,
+    transport: spec.transport,
+    ...(spec.display !== undefined ? { displayName: spec.display } : {}),
+    ...(spec.password !== undefined ? { password: spec.password } : {}),
+    ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
+    ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
+    ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
+    ...addressSettings(spec),
+    ...(provisioned ? provisioned.account : {}),
+    ...(household ? { domain: household.account.domain!, localAddress: household.account.localAddress! } : {}),
+    ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
+    ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
+    ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
+    // an agent's name forwards to that agent's user
+    ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}), ...(spec.forward.by !== undefined ? { by: spec.forward.by } : {}) } } : {}),
+    ...agentTls(spec, state.lab?.tlsFingerprint),
+    ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
+    ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
+  };
   const phone = new Phone({
-    accounts: [
-      {
-        id: name,
-        user: household?.account.user ?? spec.user!,
-        server: household?.account.server ?? server!,
-        transport: spec.transport,
-        ...(spec.display !== undefined ? { displayName: spec.display } : {}),
-        ...(spec.password !== undefined ? { password: spec.password } : {}),
-        ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
-        ...(spec.anonymity !== undefined && spec.anonymity !== 'none' ? { anonymity: { anonymous: true, mode: spec.anonymity, level: 'id' as const } } : {}),
-        ...((spec.domain ?? domain) !== undefined ? { domain: spec.domain ?? domain } : {}),
-        ...addressSettings(spec),
-        ...(provisioned ? provisioned.account : {}),
-        ...(household ? { domain: household.account.domain!, localAddress: household.account.localAddress! } : {}),
-        ...(spec.keepalive !== undefined ? { keepalive: { intervalMs: spec.keepalive, timeoutMs: Math.max(200, Math.min(2000, spec.keepalive)) } } : {}),
-        ...(spec.direct_calls !== undefined ? { directCalls: spec.direct_calls } : {}),
-        ...(spec.dnd !== undefined ? { doNotDisturb: { status: spec.dnd } } : {}),
-        // an agent's name forwards to that agent's user
-        ...(spec.forward !== undefined ? { forward: { when: spec.forward.when, to: state.scenario.agents[spec.forward.to]?.user ?? spec.forward.to, ...(spec.forward.after !== undefined ? { afterMs: spec.forward.after } : {}), ...(spec.forward.by !== undefined ? { by: spec.forward.by } : {}) } } : {}),
-        ...agentTls(spec, state.lab?.tlsFingerprint),
-        ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
-        ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
-      },
-    ],
+    accounts: [account],
     ...(agentDir !== undefined ? { dataDir: agentDir } : {}),
     maxCalls: agentCallLimit(state.scenario),
     ...(provisioned ? { lease: provisioned.phoneLease } : household ? { lease: household.phoneLease } : {}),
@@ -91,7 +90,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     onTrace: (_account, entry) => trace.push(entry),
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });
-  const agent: AgentRuntime = { name, spec, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
+  const agent: AgentRuntime = { name, spec, account, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
   phone.subscribe((event) => {
     if (event.type === 'call' || event.type === 'incoming') {
       // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.

@@ -75,7 +75,8 @@ export interface LoadReport extends LoadSummary {
   id: string;
   from: string;
   to: string;
-  plan: LoadPlan & { holdMs: number };
+  /** What was asked; `workers` when threads placed the calls (load-workers.ts). */
+  plan: LoadPlan & { holdMs: number; workers?: number };
 }
 
 export interface ScenarioReport {

@@ -25,6 +25,11 @@ export interface ScenarioRunnerOptions {
   onProgress?: (step: StepReport) => void;
   /** Every second of a running `load` step, its counts (core/scenario/call-load.ts). */
   onLoadInterval?: (load: string, interval: LoadInterval) => void;
+  /**
+   * The entry of a `load` step's worker threads (core/scenario/load-worker.ts as the host runs it: bundled, or through
+   * a loader of the sources); without it a load with `workers` fails.
+   */
+  loadWorkerUrl?: URL;
   /** Where the agents' SIP sockets come from: the OS's by default, an in-memory network (shared with the lab) in unit tests. */
   sockets?: SipSockets;
 }
@@ -43,7 +48,8 @@ export class ScenarioRunner {
     private readonly options: ScenarioRunnerOptions,
   ) {
     this.state = new ScenarioState(scenario, options.defaultWithinMs ?? 5000);
-    this.steps = new ScenarioSteps(this.state, options.timers, options.onLoadInterval);
+    const loadWorkers = options.loadWorkerUrl ? { url: options.loadWorkerUrl, ...(options.callLog ? { callLog: options.callLog } : {}), ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}) } : undefined;
+    this.steps = new ScenarioSteps(this.state, options.timers, options.onLoadInterval, loadWorkers);
   }
 
   async run(): Promise<ScenarioReport> {

@@ -186,6 +186,8 @@ export const stepSchemas = {
       parallel: z.number().int('a whole number of calls').min(1, 'at least 1 call at once').max(loadLimits.parallel, `at most ${loadLimits.parallel} calls at once`).default(10),
       hold: duration.default(0),
       anonymity: z.enum(['default', 'none', 'prefix', 'header']).optional(),
+      /** Threads that place the calls, each with a phone of the caller's account (0: the agent itself places them). */
+      workers: z.number().int('a whole number of workers').min(0, 'at least 0 workers').max(loadLimits.workers, `at most ${loadLimits.workers} workers`).default(0),
     })
     .strict()
     .refine((l) => l.calls !== undefined || l.duration !== undefined, { message: 'give calls (how many) or duration (how long), or both', path: ['calls'] }),

@@ -1,4 +1,4 @@
-import type { AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
+import type { AccountConfig, AddressEvent, CallSnapshot, RegistrationSnapshot } from '../api/phone-types.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { Phone } from '../phone/phone.js';
 import type { HouseholdTerminal } from '../phone/household-phone.js';
@@ -13,6 +13,8 @@ import type { AgentSpec, Scenario } from './scenario-schema.js';
 export interface AgentRuntime {
   name: string;
   spec: AgentSpec;
+  /** The account its phone was made with (a load's workers make theirs from it, load-workers.ts). */
+  account: AccountConfig;
   phone: Phone;
   trace: SipTapEntry[];
   incoming: string[];

@@ -1,15 +1,25 @@
 import path from 'node:path';
-import type { CallSnapshot } from '../api/phone-types.js';
 import { BufferSource, ToneSource } from '../media/audio-frame.js';
 import { MediaError } from '../media/media-error.js';
 import { readWav, WavFileSink } from '../media/wav-file.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
-import { runLoad, type LoadCallOutcome, type LoadCallProgress, type LoadInterval } from './call-load.js';
+import type { CallRecorder } from '../calllog/call-recorder.js';
+import { agentDataDir } from '../phone/data-dir.js';
+import { runLoad, type LoadInterval } from './call-load.js';
+import { LoadCaller, type LoadCallerOptions } from './load-caller.js';
+import { LoadWorkers } from './load-workers.js';
 import { StepFailure } from './scenario-errors.js';
 import { ScenarioExpectations } from './scenario-expectations.js';
 import type { ScenarioStep, StepOf } from './scenario-schema.js';
 import { agentUser, type AgentRuntime, type CallRuntime, type ScenarioState } from './scenario-state.js';
+
+export interface LoadWorkerSetup {
+  /** The worker's entry: the bundled load-worker.mjs, or a loader of the TypeScript sources (cli/load-worker-url.ts). */
+  url: URL;
+  callLog?: CallRecorder;
+  dataDir?: string;
+}
 
 /** What each step kind does to the agents (every kind but `expect`, which ScenarioExpectations checks). */
 export class ScenarioSteps {
@@ -20,6 +30,8 @@ export class ScenarioSteps {
     private readonly timers?: SipTimerValues,
     /** Every second of a running `load` step: its counts (`veilphone run --stats`, the progress line). */
     private readonly onLoadInterval?: (load: string, interval: LoadInterval) => void,
+    /** Where a load's worker threads come from, and the call log and data dir they write to (load-workers.ts). */
+    private readonly loadWorkers?: LoadWorkerSetup,
   ) {
     this.expectations = new ScenarioExpectations(state);
   }
@@ -131,41 +143,53 @@ export class ScenarioSteps {
    * file and progress line); the outcome goes to the report's `loads`; `expect: { load: {...} }` checks it.
    */
   private async runLoadStep(step: StepOf<'load'>): Promise<void> {
-    const { from, to, id, calls, duration, rate, parallel, hold, anonymity } = step.value;
+    const { from, to, id, calls, duration, rate, parallel, hold, anonymity, workers } = step.value;
     const caller = this.state.agent(from);
     const { target } = this.dialTarget(caller, to);
-    const settleMs = 64 * (this.timers?.t1 ?? 500);
-    const snapshots = this.state.snapshots;
-    const placeOne = async (_index: number, progress: LoadCallProgress): Promise<LoadCallOutcome> => {
-      const placed = await caller.phone.call({ target, ...(anonymity !== undefined ? { anonymity } : {}) });
-      if (!snapshots.has(placed.id)) snapshots.set(placed.id, placed); // events may have come first
-      const current = (): CallSnapshot => snapshots.get(placed.id) ?? placed;
-      try {
-        // Not settled within 64·T1 is an outcome of the load (counted as not established), not a failure of the step.
-        const settled = await this.state.waitFor(() => (['established', 'terminated'].includes(current().state) ? current() : undefined), settleMs, () => 'no answer').catch(() => undefined);
-        if (settled?.state !== 'established') {
-          // a hang-up refused because the call ended meanwhile leaves it ended all the same
-          if (settled === undefined) await caller.phone.hangup(placed.id).catch(() => undefined);
-          // sip.js may end the session just before it hands over the final response (sip-call.ts): give it a moment,
-          // then take the call as it is
-          const ended = await this.state.waitFor(() => (current().status !== undefined ? current() : undefined), 1000, () => 'no status').catch(() => current());
-          return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
-        }
-        progress.answered(settled.setupMs);
-        if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
-        // The callee may have hung up first; and a call that does not end within 64·T1 was established all the same.
-        await caller.phone.hangup(placed.id).catch(() => undefined);
-        await this.state.waitFor(() => (current().state === 'terminated' ? true : undefined), settleMs, () => 'no end').catch(() => undefined);
-        return { established: true, status: settled.status ?? 200, ...(settled.setupMs !== undefined ? { setupMs: settled.setupMs } : {}) };
-      } finally {
-        // a load keeps counts, not calls: a million calls must not hold a million snapshots
-        snapshots.delete(placed.id);
-      }
-    };
+    const callerOptions: LoadCallerOptions = { target, holdMs: hold, settleMs: 64 * (this.timers?.t1 ?? 500), ...(anonymity !== undefined ? { anonymity } : {}) };
     const plan = { ...(calls !== undefined ? { calls } : {}), ...(duration !== undefined ? { durationMs: duration } : {}), rate, parallel };
     const onInterval = this.onLoadInterval;
-    const summary = await runLoad(plan, placeOne, onInterval ? { onInterval: (interval) => onInterval(id, interval) } : {});
-    this.state.loads.push({ id, from, to, plan: { ...plan, holdMs: hold }, ...summary });
+    const intervals = onInterval ? { onInterval: (interval: LoadInterval) => onInterval(id, interval) } : {};
+    let summary;
+    if (workers === 0) {
+      const loadCaller = new LoadCaller(caller.phone, callerOptions);
+      try {
+        summary = await runLoad(plan, (_index, progress) => loadCaller.place(progress), intervals);
+      } finally {
+        loadCaller.close();
+      }
+    } else {
+      const pool = await this.startLoadWorkers(caller, workers, parallel, callerOptions);
+      try {
+        summary = await runLoad(plan, (index, progress) => pool.place(index, progress), intervals);
+      } finally {
+        await pool.stop();
+      }
+    }
+    this.state.loads.push({ id, from, to, plan: { ...plan, holdMs: hold, ...(workers > 0 ? { workers } : {}) }, ...summary });
+  }
+
+  /**
+   * The threads of a load with `workers` (load-workers.ts), each with a phone of the calling agent's account and its
+   * share of `parallel`. The agent's account must be plain settings: a lease from DHCP or a household allocation
+   * belongs to the agent's own phone and cannot be shared.
+   */
+  private async startLoadWorkers(caller: AgentRuntime, workers: number, parallel: number, callerOptions: LoadCallerOptions): Promise<LoadWorkers> {
+    const setup = this.loadWorkers;
+    if (setup === undefined) throw new StepFailure('this host cannot run load workers (run the scenario with veilphone run)');
+    if (caller.provisioned || caller.household) throw new StepFailure(`load workers cannot share ${caller.name}'s ${caller.provisioned ? 'DHCP lease' : 'household allocation'}: give the load no workers`);
+    const data = Array.from({ length: workers }, (_, k) => ({
+      account: caller.account,
+      maxCalls: Math.ceil(parallel / workers),
+      caller: callerOptions,
+      ...(this.timers ? { timers: this.timers } : {}),
+      ...(setup.dataDir !== undefined ? { dataDir: agentDataDir(setup.dataDir, `${caller.name}.load-worker-${k + 1}`) } : {}),
+    }));
+    try {
+      return await LoadWorkers.start(setup.url, data, setup.callLog);
+    } catch (error) {
+      throw new StepFailure((error as Error).message);
+    }
   }
 
   private resolvePath(file: string): string {

@@ -66,7 +66,8 @@ export async function buildCliBundle(root = projectRoot, outDir = path.join(root
   const { build } = await import('esbuild');
   const result = await build({
     absWorkingDir: root,
-    entryPoints: { main: 'cli/main.ts' },
+    // a load's worker threads start from an entry of their own (cli/load-worker-url.ts)
+    entryPoints: { main: 'cli/main.ts', 'load-worker': 'core/scenario/load-worker.ts' },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     bundle: true,

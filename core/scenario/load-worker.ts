@@ -1,0 +1,59 @@
+/**
+ * A load worker: a thread of `veilphone run` that places part of a `load` step's calls (SPEC G) from a phone of its
+ * own, so that a load uses more than one core, like SIPp run as several instances. It is started by load-workers.ts
+ * with the calling agent's account and places a call each time it is told to; its calls go to the run's call log
+ * through a relay. Its phone does not register: calls from an account need no registration, and a second Contact
+ * for the agent's address of record would make the proxy fork the calls made to it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { CallLogRelay } from '../calllog/call-recorder.js';
+import { defaultMediaProvider } from '../phone/default-media.js';
+import { Phone } from '../phone/phone.js';
+import { errorCode, type LoadCallProgress } from './call-load.js';
+import { LoadCaller } from './load-caller.js';
+import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-worker-protocol.js';
+
+function runLoadWorker(port: NonNullable<typeof parentPort>, data: LoadWorkerData): void {
+  const post = (message: FromLoadWorker): void => port.postMessage(message);
+  const relay = new CallLogRelay((writes) => post({ kind: 'log', writes }));
+  let phone: Phone;
+  try {
+    phone = new Phone({
+      accounts: [data.account],
+      maxCalls: data.maxCalls,
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      callRecorder: relay,
+      ...(data.timers ? { timers: data.timers } : {}),
+      ...(data.dataDir !== undefined ? { dataDir: data.dataDir } : {}),
+    });
+  } catch (error) {
+    post({ kind: 'failed', message: (error as Error).message });
+    return;
+  }
+  const caller = new LoadCaller(phone, data.caller);
+  const running = new Set<Promise<void>>();
+  port.on('message', (message: ToLoadWorker) => {
+    if (message.kind === 'place') {
+      const call = message.call;
+      const progress: LoadCallProgress = { answered: (setupMs) => post({ kind: 'answered', call, ...(setupMs !== undefined ? { setupMs } : {}) }) };
+      const placed = caller
+        .place(progress)
+        .catch((error: unknown) => ({ established: false, error: errorCode(error) }))
+        .then((outcome) => post({ kind: 'done', call, outcome }));
+      running.add(placed);
+      void placed.then(() => running.delete(placed));
+      return;
+    }
+    void (async () => {
+      await Promise.all(running);
+      caller.close();
+      await phone.shutdown();
+      relay.flush();
+      post({ kind: 'stopped' });
+      port.close();
+    })();
+  });
+  post({ kind: 'ready' });
+}
+
+if (parentPort) runLoadWorker(parentPort, workerData as LoadWorkerData);
