@@ -27,21 +27,26 @@ interface LoadRow {
   wallS: number;
   /** The caller's peak resident memory (the `veilphone run` process; SIPp's UAC). */
   maxRssMb: number;
+  /** CPU time (user + system) of that process, per attempted call. */
+  cpuMsPerCall: number;
 }
 
-/** Peak RSS and wall time of a command, by GNU time (-f "%M %e" on the last stderr line). */
+/** Peak RSS, wall and CPU time of a command, by GNU time (-f "%M %e %U %S" on the last stderr line). */
 function timed(command: string, args: string[], cwd: string): Child {
-  return Child.start('/usr/bin/time', ['-f', 'bench-time %M %e', command, ...args], { cwd });
+  return Child.start('/usr/bin/time', ['-f', 'bench-time %M %e %U %S', command, ...args], { cwd });
 }
 
-function timeOf(child: Child): { maxRssMb: number; wallS: number } {
-  const match = /bench-time (\d+) ([\d.]+)/.exec(child.stderr);
+function timeOf(child: Child): { maxRssMb: number; wallS: number; cpuMsPerCall: number } {
+  const match = /bench-time (\d+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(child.stderr);
   if (!match) throw new Error(`no time line from ${child.stderr.slice(-500)}`);
-  return { maxRssMb: Number(match[1]) / 1024, wallS: Number(match[2]) };
+  return { maxRssMb: Number(match[1]) / 1024, wallS: Number(match[2]), cpuMsPerCall: ((Number(match[3]) + Number(match[4])) * 1000) / calls };
 }
 
-/** `veilphone run` of one load step (rate × seconds calls, no hold), its agents registered with `servers`. */
-async function veilphoneLoad(side: string, servers: { udp: string; tcp: string; ws: string }, serverPort: number): Promise<LoadRow> {
+/**
+ * `veilphone run` of one load step (rate × seconds calls, no hold), its agents registered with `servers`; with
+ * `workers`, that many threads place the calls (core/scenario/load-workers.ts) and the main thread keeps the callee.
+ */
+async function veilphoneLoad(side: string, servers: { udp: string; tcp: string; ws: string }, serverPort: number, workers = 0): Promise<LoadRow> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-bench-load-'));
   try {
     const scenario = path.join(dir, 'load.yaml');
@@ -57,7 +62,7 @@ async function veilphoneLoad(side: string, servers: { udp: string; tcp: string; 
         'steps:',
         '  - register: alice',
         '  - register: bob',
-        `  - load: { from: alice, to: bob, id: l1, calls: ${calls}, rate: ${rate}, parallel: ${Math.max(100, Math.min(5000, calls))} }`,
+        `  - load: { from: alice, to: bob, id: l1, calls: ${calls}, rate: ${rate}, parallel: ${Math.max(100, Math.min(5000, calls))}, workers: ${workers} }`,
         '',
       ].join('\n'),
     );
@@ -111,36 +116,43 @@ export async function benchLoad(): Promise<BenchResult> {
   const lab = await startLabProcess();
   try {
     rows.push(await veilphoneLoad('Veilphone → lab → Veilphone', lab.servers, lab.udp));
+    rows.push(await veilphoneLoad('Veilphone, 1 load worker → lab → Veilphone', lab.servers, lab.udp, 1));
   } finally {
     await lab.child.stop();
   }
   const kamailio = await KamailioServer.start();
   try {
     rows.push(await veilphoneLoad('Veilphone → Kamailio → Veilphone', kamailio.servers, kamailio.port));
+    rows.push(await veilphoneLoad('Veilphone, 1 load worker → Kamailio → Veilphone', kamailio.servers, kamailio.port, 1));
     rows.push(await sippLoad(kamailio));
   } finally {
     await kamailio.stop();
   }
   const loadAfter = os.loadavg()[0]!;
   const sipp = rows.at(-1)!;
-  const table = rows.map((r) => `| ${r.side} | ${r.answered} | ${r.failed} | ${r.achieved.toFixed(1)}/s | ${q(r.setupWire, 0.5)} | ${q(r.setupWire, 0.95)} | ${q(r.setupWire, 0.99)} | ${r.wallS.toFixed(1)} s | ${r.maxRssMb.toFixed(0)} MB |`);
-  const ratios = Object.fromEntries(rows.slice(0, -1).map((r, i) => [i === 0 ? 'loadSetupLab' : 'loadSetupKamailio', quantile(r.setupWire, 0.5) / quantile(sipp.setupWire, 0.5)]));
+  const table = rows.map((r) => `| ${r.side} | ${r.answered} | ${r.failed} | ${r.achieved.toFixed(1)}/s | ${q(r.setupWire, 0.5)} | ${q(r.setupWire, 0.95)} | ${q(r.setupWire, 0.99)} | ${r.wallS.toFixed(1)} s | ${r.maxRssMb.toFixed(0)} MB | ${r.cpuMsPerCall.toFixed(2)} ms |`);
+  const keys = ['loadSetupLab', 'loadSetupLabWorker', 'loadSetupKamailio', 'loadSetupKamailioWorker'];
+  const ratios = Object.fromEntries(rows.slice(0, -1).map((r, i) => [keys[i]!, quantile(r.setupWire, 0.5) / quantile(sipp.setupWire, 0.5)]));
+  const cpu = Object.fromEntries(rows.slice(0, -1).map((r, i) => [`${keys[i]!.replace('loadSetup', 'loadCpu')}`, r.cpuMsPerCall / sipp.cpuMsPerCall]));
   return {
     title: 'Load: calls per second like SIPp (issue 23)',
     lines: [
       `${calls} calls at ${rate}/s on loopback UDP, each hung up at once when answered. Veilphone: one \`veilphone run\` with a \`load\``,
       'step (caller and callee agents in that process, the call log in its data dir), through `veilphone lab` and through',
       'Kamailio (deploy/kamailio/kamailio.cfg); anchor: SIPp UAC (bench/sipp/uac-quick.xml) → Kamailio → SIPp UAS. Setup: INVITE → 200',
-      "on the caller–proxy leg from tcpdump timestamps. Wall and peak RSS: GNU time of the caller's process (`veilphone run`; SIPp's UAC).",
+      "on the caller–proxy leg from tcpdump timestamps. Wall, peak RSS and CPU (user + system, per call): GNU time of the caller's",
+      "process (`veilphone run`, both agents, with its load workers; SIPp's UAC alone). \"1 load worker\": the calls are placed by a",
+      'worker thread (`workers: 1`, core/scenario/load-workers.ts) while the main thread keeps the callee.',
       '',
-      '| side | answered | failed | achieved rate | setup p50 | p95 | p99 | wall | peak RSS |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| side | answered | failed | achieved rate | setup p50 | p95 | p99 | wall | peak RSS | CPU per call |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...table,
       '',
-      `Setup p50, Veilphone/SIPp: through the lab **${ratios.loadSetupLab!.toFixed(2)}×**, through Kamailio **${ratios.loadSetupKamailio!.toFixed(2)}×**.`,
+      `Setup p50, Veilphone/SIPp: through the lab **${ratios.loadSetupLab!.toFixed(2)}×** (1 worker ${ratios.loadSetupLabWorker!.toFixed(2)}×), through Kamailio **${ratios.loadSetupKamailio!.toFixed(2)}×** (1 worker ${ratios.loadSetupKamailioWorker!.toFixed(2)}×).`,
+      `CPU per call, Veilphone (both agents)/SIPp (its UAC): through the lab ${cpu.loadCpuLab!.toFixed(1)}×, through Kamailio ${cpu.loadCpuKamailio!.toFixed(1)}×.`,
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on 2 cores shared with other work: compare the rows of one run.`,
     ],
-    ratios,
+    ratios: { ...ratios, ...cpu },
   };
 }
 
