@@ -15,6 +15,7 @@ import type { RegistrationCause, RegistrationState } from '../api/phone-types.js
 import { randomToken, uriHost } from './message/index.js';
 import { registrationCause, registrationFailureText } from './registration-cause.js';
 import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { installSipJsMessageParser } from './sipjs-message-parser.js';
 import { assertSipJsPatched } from './sipjs-patches.js';
 import { sipStackGuard } from './sip-stack-guard.js';
 import { outboundProxyRoute } from './outbound-route.js';
@@ -125,6 +126,7 @@ export class SipIdentity {
 
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     assertSipJsPatched();
+    installSipJsMessageParser(); // sip.js's grammar only for values outside the plain shapes (issue 23)
     let flow;
     const rejects = new RejectCounter();
     // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
