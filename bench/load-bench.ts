@@ -149,7 +149,7 @@ export async function benchLoad(): Promise<BenchResult> {
       ...table,
       '',
       `Setup p50, Veilphone/SIPp: through the lab **${ratios.loadSetupLab!.toFixed(2)}×** (1 worker ${ratios.loadSetupLabWorker!.toFixed(2)}×), through Kamailio **${ratios.loadSetupKamailio!.toFixed(2)}×** (1 worker ${ratios.loadSetupKamailioWorker!.toFixed(2)}×).`,
-      `CPU per call, Veilphone (both agents)/SIPp (its UAC): through the lab ${cpu.loadCpuLab!.toFixed(1)}×, through Kamailio ${cpu.loadCpuKamailio!.toFixed(1)}×.`,
+      `CPU per call, Veilphone (both agents)/SIPp (its UAC): through the lab ${cpu.loadCpuLab!.toFixed(1)}× (1 worker ${cpu.loadCpuLabWorker!.toFixed(1)}×), through Kamailio ${cpu.loadCpuKamailio!.toFixed(1)}× (1 worker ${cpu.loadCpuKamailioWorker!.toFixed(1)}×).`,
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on 2 cores shared with other work: compare the rows of one run.`,
     ],
     ratios: { ...ratios, ...cpu },
