@@ -21,6 +21,8 @@ const uacQuick = path.resolve(import.meta.dirname, 'sipp/uac-quick.xml');
 interface SetupTimes {
   /** INVITE → 200 on the caller–proxy leg, from packet timestamps. */
   inviteWire: number[];
+  /** The callee's own delay: the INVITE the proxy forwarded to it → its 180 back, on that leg. */
+  calleeRinging: number[];
   /** REGISTER → 200 on the wire, the same way. */
   registerWire: number[];
 }
@@ -60,6 +62,7 @@ async function veilphoneThroughLab(): Promise<SetupTimes & { callToEstablished: 
     const wire = await capture.stop();
     return {
       inviteWire: wireTimes(wire, { serverPort: lab.udp, method: 'INVITE', status: 200 }),
+      calleeRinging: wireTimes(wire, { serverPort: lab.udp, method: 'INVITE', status: 180, side: 'callee' }),
       registerWire: wireTimes(wire, { serverPort: lab.udp, method: 'REGISTER', status: 200 }),
       callToEstablished,
     };
@@ -87,6 +90,7 @@ async function sippThroughKamailio(): Promise<SetupTimes & { inviteRtt: number[]
     const wire = await capture.stop();
     return {
       inviteWire: wireTimes(wire, { serverPort: kamailio.port, method: 'INVITE', status: 200 }),
+      calleeRinging: wireTimes(wire, { serverPort: kamailio.port, method: 'INVITE', status: 180, side: 'callee' }),
       registerWire: wireTimes(wire, { serverPort: kamailio.port, method: 'REGISTER', status: 200 }),
       inviteRtt: readRtt(uac.cwd),
       registerRtt: readRtt(register.cwd),
@@ -120,13 +124,16 @@ export async function benchCallSetup(): Promise<BenchResult> {
       row('SIPp → Kamailio → SIPp: INVITE → 200 on the wire', anchor.inviteWire),
       row("SIPp → Kamailio → SIPp: INVITE → 200 by SIPp's -trace_rtt", anchor.inviteRtt),
       row("Veilphone: `call()` → established (the caller program's view, not on the wire)", ours.callToEstablished),
+      row('Veilphone callee: INVITE in → 180 out, on the wire (the proxy → callee leg)', ours.calleeRinging),
+      row('SIPp UAS: INVITE in → 180 out, on the wire', anchor.calleeRinging),
       row('Veilphone REGISTER → 200 through the lab, on the wire', ours.registerWire),
       row('SIPp REGISTER → 200 through Kamailio, on the wire', anchor.registerWire),
       row("SIPp REGISTER → 200 by SIPp's -trace_rtt", anchor.registerRtt),
       '',
       `INVITE → 200 on the wire, Veilphone/SIPp: **${setupRatio.toFixed(2)}×** (target ≤ 1.5×); REGISTER → 200: ${registerRatio.toFixed(2)}×.`,
+      `The callee's INVITE in → 180 out: median ${ms(median(ours.calleeRinging))} (target ≤ 1 ms); SIPp's UAS ${ms(median(anchor.calleeRinging))}.`,
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on 2 cores shared with other work: compare the rows of one run.`,
     ],
-    ratios: { callSetup: setupRatio, register: registerRatio },
+    ratios: { callSetup: setupRatio, register: registerRatio, calleeRinging: median(ours.calleeRinging) / median(anchor.calleeRinging) },
   };
 }

@@ -33,6 +33,22 @@ describe('request → final response on the wire', () => {
     expect(times).toEqual([3.25, 7]);
   });
 
+  it('times the callee: the INVITE the server forwarded to it → its 180, on that leg only', () => {
+    const times = wireTimes(
+      [
+        sip(1000, 6000, 5060, invite('a')),
+        sip(1001, 5060, 7000, invite('a')),
+        sip(1001.4, 7000, 5060, response('100 Trying', 'a')),
+        sip(1001.75, 7000, 5060, response('180 Ringing', 'a')),
+        sip(1002, 5060, 6000, response('180 Ringing', 'a')), // relayed to the caller: the caller's leg
+        sip(2000, 6000, 5060, invite('b')),
+        sip(2003, 5060, 6000, response('180 Ringing', 'b')), // never forwarded: no callee time
+      ],
+      { serverPort: 5060, method: 'INVITE', status: 180, side: 'callee' },
+    );
+    expect(times).toEqual([0.75]);
+  });
+
   it('rates the INVITEs started on the wire: first copies to the server, (n - 1) over first to last', () => {
     const rate = wireRate(
       [
