@@ -11,6 +11,7 @@ import { PcapExportError, tracesToPcap } from '../core/calllog/pcap-export.js';
 import { writePrivateFile } from '../core/files/private-files.js';
 import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { exitCodes } from './exit-codes.js';
+import { forTerminal } from './terminal-text.js';
 
 export interface LogsListOptions {
   since?: string;
@@ -85,7 +86,7 @@ export function logsList(dataDir: string, options: LogsListOptions): void {
     console.log('no calls match');
     return;
   }
-  for (const call of page.calls) console.log(summaryLine(call));
+  for (const call of page.calls) console.log(forTerminal(summaryLine(call)));
   if (page.next) console.log(`… more: add --before ${page.next.id}`);
 }
 
@@ -98,16 +99,16 @@ export function logsShow(dataDir: string, reference: string, options: { raw?: bo
     console.log(JSON.stringify(call, null, 2));
     return;
   }
-  for (const [name, value] of callFacts(call)) console.log(`${name.padEnd(14)} ${value}`);
+  for (const [name, value] of callFacts(call)) console.log(forTerminal(`${name.padEnd(14)} ${value}`));
   console.log('');
-  console.log(call.messages.length > 0 ? renderLadderText(call) : '(no messages recorded)');
+  console.log(call.messages.length > 0 ? forTerminal(renderLadderText(call)) : '(no messages recorded)');
   if (!options.raw) return;
   const start = call.messages[0]?.at ?? 0;
   for (const message of call.messages) {
     const arrow = message.dir === 'out' ? `${message.local} -> ${message.remote}` : `${message.remote} -> ${message.local}`;
     console.log(`\n--- #${message.seq} +${((message.at - start) / 1000).toFixed(3)}s ${new Date(message.at).toISOString()} ${message.transport.toUpperCase()} ${arrow}`);
     for (const signature of traceSignatures(message)) console.log(`    signature ${describeSignature(signature)}`);
-    console.log(message.raw.replace(/\r\n/g, '\n').trimEnd());
+    console.log(forTerminal(message.raw.replace(/\r\n/g, '\n').trimEnd()));
   }
 }
 

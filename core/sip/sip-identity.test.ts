@@ -1,12 +1,14 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { Core } from 'sip.js';
+import { Parser } from 'sip.js/lib/core/messages/parser.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import { parseSipMessage, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
+import { parseSipJsMessage } from './sipjs-message-parser.js';
 import { sipStackGuard } from './sip-stack-guard.js';
 
 /** A hand-driven UDP peer: it plays the server/far end so a test can send exactly what it wants, in any order. */
@@ -151,6 +153,11 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     cleanups.push(() => bob.dispose());
     return { peer, bob, calls };
   }
+
+  it('has sip.js parse with the plain readers once an identity exists (issue 23: sipjs-message-parser.ts)', async () => {
+    await setUp();
+    expect(Parser.parseMessage).toBe(parseSipJsMessage);
+  });
 
   it('ends the call at once when the BYE overtakes the ACK (a forking proxy may reorder them), and sends no late BYE', async () => {
     const { peer, bob, calls } = await setUp();

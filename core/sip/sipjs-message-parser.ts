@@ -36,7 +36,7 @@ export function parseSipJsMessage(data: string, logger: Logger): SipJsMessage | 
   let headerEnd = data.indexOf('\r\n');
   if (headerEnd === -1) return originalParseMessage(data, logger as never);
   const firstLine = data.substring(0, headerEnd);
-  const start = plainStartLine(firstLine);
+  const start = printable.test(firstLine) ? plainStartLine(firstLine) : undefined;
   if (start === undefined) return originalParseMessage(data, logger as never);
   let message: SipJsMessage;
   if ('method' in start) {
@@ -108,7 +108,7 @@ function parseHeader(message: SipJsMessage, data: string, headerStart: number, h
     case 'from':
     case 'f':
       message.setHeader('from', value);
-      parsed = parseOne(message, 'From', plainNameAddr);
+      parsed = parseOne(message, 'From', plainFromTo);
       if (parsed) {
         message.from = parsed as NameAddrHeader;
         message.fromTag = (parsed as NameAddrHeader).getParam('tag') as string; // as sip.js's parser sets it
@@ -117,7 +117,7 @@ function parseHeader(message: SipJsMessage, data: string, headerStart: number, h
     case 'to':
     case 't':
       message.setHeader('to', value);
-      parsed = parseOne(message, 'To', plainNameAddr);
+      parsed = parseOne(message, 'To', plainFromTo);
       if (parsed) {
         message.to = parsed as NameAddrHeader;
         message.toTag = (parsed as NameAddrHeader).getParam('tag') as string;
@@ -177,7 +177,7 @@ function parseHeader(message: SipJsMessage, data: string, headerStart: number, h
 function parseOne(message: SipJsMessage, name: string, plain: (value: string) => unknown): unknown {
   const header = (message.headers as Record<string, HeaderEntry[]>)[name]?.[0];
   if (header === undefined) return undefined;
-  const value = plain(header.raw);
+  const value = printable.test(header.raw) ? plain(header.raw) : undefined;
   if (value === undefined) return message.parseHeader(name);
   header.parsed = value;
   return value;
@@ -185,7 +185,7 @@ function parseOne(message: SipJsMessage, name: string, plain: (value: string) =>
 
 /** Contact and Record-Route: one header entry per element, each with its raw text and parsed address. */
 function parseList(message: SipJsMessage, lower: string, name: string, value: string, rule: string): unknown {
-  const elements = plainElements(value, name === 'Contact');
+  const elements = printable.test(value) ? plainElements(value, name === 'Contact') : undefined;
   if (elements !== undefined) {
     for (const element of elements) {
       message.addHeader(lower, element.raw);
@@ -207,6 +207,22 @@ function parseList(message: SipJsMessage, lower: string, name: string, value: st
 // ---- the plain shapes: each returns what sip.js's grammar would, or undefined to leave the value to the grammar ----
 
 const tokenChars = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+/**
+ * Printable ASCII, space and tab only: a value with a control character, a folded line or anything beyond ASCII
+ * (which JavaScript's trim and \s treat as white space where SIP does not) goes to the grammar whole.
+ */
+const printable = /^[\x20-\x7E\t]*$/;
+/**
+ * The grammar commits to the first keyword an alternative matches and never tries the next (PEG): a value that only
+ * starts with one (`udpx`, `phonex`, `lrx`, `INVITEX`) fails there, so such words are left to it.
+ */
+function startsWithKeyword(value: string, keywords: readonly string[]): boolean {
+  const lower = value.toLowerCase();
+  return keywords.some((keyword) => lower.startsWith(keyword) && lower !== keyword);
+}
+const uriTransports = ['udp', 'tcp', 'sctp', 'tls'];
+const uriUsers = ['phone', 'ip'];
+const grammarMethods = ['invite', 'ack', 'options', 'bye', 'cancel', 'register', 'subscribe', 'publish', 'notify', 'refer'];
 const methodToken = /^[A-Za-z]+$/;
 /** RFC 3261 §25.1 user unreserved characters, no escapes (sip.js decodes escapes; a `%` goes to the grammar). */
 const plainUser = /^[A-Za-z0-9\-_.!~*'()&=+$,]+$/;
@@ -231,7 +247,8 @@ function isPlainIPv6(text: string): boolean {
   const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
   if (!groups.every((list) => list.every((group) => /^[0-9A-Fa-f]{1,4}$/.test(group)))) return false;
   const count = groups.reduce((sum, list) => sum + list.length, 0);
-  return halves.length === 2 ? count <= 7 : count === 8;
+  // "::" alone is refused by the grammar: at least one group beside it
+  return halves.length === 2 ? count >= 1 && count <= 7 : count === 8;
 }
 
 /** `host[:port]`, port 0-65535. */
@@ -272,7 +289,8 @@ function plainUri(text: string): URI | undefined {
     const value = equals >= 0 ? piece.slice(equals + 1) : undefined;
     if (!plainParamChars.test(key) || (value !== undefined && !plainParamChars.test(value))) return undefined;
     // the grammar's own rules for these (ttl even lands on the header's parameters): leave anything unusual to it
-    if (key === 'ttl' || (key === 'lr' && value !== undefined)) return undefined;
+    if (key === 'ttl' || (key === 'lr' && value !== undefined) || startsWithKeyword(key, ['lr'])) return undefined;
+    if ((key === 'transport' && startsWithKeyword(value ?? '', uriTransports)) || (key === 'user' && startsWithKeyword(value ?? '', uriUsers))) return undefined;
     // maddr and method: the grammar's host and Method rules then overwrite the URI's host or the request's method
     // (sip.js 0.21), so such URIs are left to the grammar
     if (key === 'maddr' || key === 'method') return undefined;
@@ -307,7 +325,7 @@ function plainHeaderParams(text: string, contact: boolean): Record<string, strin
     if (lower in parameters || (lower === 'tag' && value === undefined)) return undefined;
     if (contact && lower === 'q') {
       if (value === undefined || !/^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(value)) return undefined;
-      value = String(parseFloat(value));
+      if (value.startsWith('0')) value = String(parseFloat(value)); // the grammar reads 0.xxx as a number, 1.x as text
     } else if (contact && lower === 'expires') {
       if (value === undefined || !/^\d{1,9}$/.test(value)) return undefined;
       value = String(parseInt(value, 10));
@@ -348,6 +366,17 @@ function plainNameAddr(text: string, contact = false): NameAddrHeader | undefine
   const parameters = plainHeaderParams(semi >= 0 ? rest.slice(semi) : '', contact);
   if (uri === undefined || parameters === undefined) return undefined;
   return new NameAddrHeader(uri, display as unknown as string, parameters as Record<string, string>);
+}
+
+/** A From or To address: the grammar keeps a token tag aside and sets it after the other parameters (RFC 3261 §20.20). */
+function plainFromTo(text: string): NameAddrHeader | undefined {
+  const address = plainNameAddr(text);
+  const tag = address?.parameters.tag;
+  if (address !== undefined && typeof tag === 'string' && !tag.startsWith('"')) {
+    address.deleteParam('tag');
+    address.setParam('tag', tag);
+  }
+  return address;
 }
 
 /** A Contact or Record-Route list: each element's trimmed text and its address; `*` and odd lists go to the grammar. */
@@ -393,7 +422,7 @@ function splitOutside(text: string, separator: string): string[] | undefined {
 /** A Via of `SIP/2.0/TRANSPORT host[:port]` with branch, rport and received only, as sip.js's parsed Via. */
 function plainVia(text: string): Record<string, unknown> | undefined {
   const match = /^SIP\/2\.0\/([A-Z]+) ([^;\s]+)((?:;[^;]*)*)$/.exec(text);
-  if (!match) return undefined;
+  if (!match || startsWithKeyword(match[1]!, ['udp', 'tcp', 'tls', 'sctp'])) return undefined;
   const address = hostPort(match[2]!);
   if (address === undefined) return undefined;
   const via: Record<string, unknown> = { protocol: 'SIP', transport: match[1], host_type: address.type, host: address.host };
@@ -432,7 +461,8 @@ function plainContentType(value: string): string | undefined {
 
 function plainCSeq(value: string): { value: number; method: string } | undefined {
   const match = /^(\d{1,9}) ([A-Za-z]+)$/.exec(value);
-  return match ? { value: parseInt(match[1]!, 10), method: match[2]! } : undefined;
+  if (!match || startsWithKeyword(match[2]!, grammarMethods)) return undefined;
+  return { value: parseInt(match[1]!, 10), method: match[2]! };
 }
 
 /** `METHOD sip-uri SIP/2.0` or `SIP/2.0 NNN reason`, in their plain shapes. */
@@ -442,7 +472,7 @@ function plainStartLine(line: string): { method: string; uri: URI } | { status: 
     return match ? { status: parseInt(match[1]!, 10), reason: match[2]! } : undefined;
   }
   const parts = line.split(' ');
-  if (parts.length !== 3 || parts[2] !== 'SIP/2.0' || !methodToken.test(parts[0]!)) return undefined;
+  if (parts.length !== 3 || parts[2] !== 'SIP/2.0' || !methodToken.test(parts[0]!) || startsWithKeyword(parts[0]!, grammarMethods)) return undefined;
   const uri = plainUri(parts[1]!);
   return uri ? { method: parts[0]!, uri } : undefined;
 }
