@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { projectRoot, scenarioVariant, veilphone } from '../test/support/veilphone-cli.js';
 
 const scenarioDir = path.join(projectRoot, 'test/scenarios');
@@ -67,6 +68,8 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     ['the bundle', {}],
     ['the TypeScript sources', { VEILPHONE_FROM_SOURCE: '1' }],
   ])('spreads a load over worker threads (run from %s): each thread places calls from its own phone, every call in the call log', async (_from, env) => {
+    // the bundle's case must run the bundle (bin/load-worker.js would fall back to the sources when it is stale)
+    if (Object.keys(env).length === 0) expect(freshBundle(), 'the CLI bundle is stale: npm run build:cli').toBeDefined();
     const dataDir = fs.mkdtempSync(path.join(scratch, 'workers-'));
     const out = path.join(scratch, `workers-${Object.keys(env).length}.json`);
     const run = veilphone(['run', path.join(scenarioDir, 'load-workers.yaml'), '--report', out, '--quiet'], { dataDir, env });
@@ -87,6 +90,23 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     const shown = veilphone(['logs', 'show', outgoing[0]!.id, '--json'], { dataDir });
     expect(await shown.exitCode(30_000), shown.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(shown.stdout).messages.map((m: { raw: string }) => m.raw.split(' ')[0]))).toMatch(/INVITE.*ACK.*BYE/);
+  });
+
+  it('hangs up the calls of load workers when the scenario runs out of time, and logs how each ended', async () => {
+    const dataDir = fs.mkdtempSync(path.join(scratch, 'workers-cut-'));
+    // 4 calls held 60 s each, in a scenario of 4 s: the timeout cuts the load while its calls are up
+    const file = scenarioVariant(path.join(scenarioDir, 'load-workers.yaml'), [
+      ['timeout: 2m', 'timeout: 4s'],
+      ['calls: 40, rate: 20, parallel: 10, hold: 100ms, workers: 2', 'calls: 4, rate: 20, parallel: 10, hold: 60s, workers: 2'],
+    ]);
+    const run = veilphone(['run', file, '--quiet'], { dataDir });
+    expect(await run.exitCode(60_000), `${run.stdout}\n${run.stderr}`).toBe(1);
+    const list = veilphone(['logs', 'list', '--json', '--direction', 'outgoing'], { dataDir });
+    expect(await list.exitCode(30_000), list.stderr).toBe(0);
+    const outgoing = JSON.parse(list.stdout) as Array<{ result: string; endedAt?: number; endedBy?: string }>;
+    expect(outgoing).toHaveLength(4);
+    // each was answered and then hung up by its worker's phone: none left in progress, none interrupted
+    expect(outgoing.map((c) => [c.result, c.endedBy, typeof c.endedAt])).toEqual(Array(4).fill(['answered', 'local', 'number']));
   });
 
   it('refuses more load workers than it allows, naming the limit (exit 2)', async () => {

@@ -119,6 +119,8 @@ export class ScenarioRunner {
     const note = (what: string) => (result: PromiseSettledResult<unknown>) => {
       if (result.status === 'rejected') problems.push(`${what}: ${(result.reason as Error).message}`);
     };
+    // a load cut by the timeout: its threads hang up their calls and shut their phones down, as the agents do
+    note('a load worker did not stop')((await Promise.allSettled([Promise.all([...this.state.loadWorkerPools].map((pool) => pool.stop()))]))[0]!);
     (await Promise.allSettled(agents.map((a) => a.phone.shutdown()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not shut down`)(result));
     (await Promise.allSettled(agents.map((a) => a.provisioned?.release()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not give its lease back`)(result));
     for (const call of this.state.calls.values()) report.calls.push(callReport(this.state, call));

@@ -50,6 +50,8 @@ export class ScenarioState {
   /** DTMF digits received per call leg (RFC 4733 and SIP INFO alike). */
   readonly digits = new Map<string, string>();
   readonly loads: LoadReport[] = [];
+  /** A load's worker threads while it runs: a scenario cut by its timeout stops them in its teardown (load-workers.ts). */
+  readonly loadWorkerPools = new Set<{ stop(): Promise<void> }>();
   lab?: LabHandle;
   private readonly waiters = new Set<() => void>();
 

@@ -9,6 +9,7 @@ import { agentDataDir } from '../phone/data-dir.js';
 import { runLoad, type LoadInterval } from './call-load.js';
 import { LoadCaller, type LoadCallerOptions } from './load-caller.js';
 import { LoadWorkers } from './load-workers.js';
+import { agentCallLimit } from './scenario-agents.js';
 import { StepFailure } from './scenario-errors.js';
 import { ScenarioExpectations } from './scenario-expectations.js';
 import type { ScenarioStep, StepOf } from './scenario-schema.js';
@@ -159,11 +160,13 @@ export class ScenarioSteps {
         loadCaller.close();
       }
     } else {
-      const pool = await this.startLoadWorkers(caller, workers, parallel, callerOptions);
+      const pool = await this.startLoadWorkers(caller, workers, callerOptions);
+      this.state.loadWorkerPools.add(pool);
       try {
         summary = await runLoad(plan, (index, progress) => pool.place(index, progress), intervals);
       } finally {
         await pool.stop();
+        this.state.loadWorkerPools.delete(pool);
       }
     }
     this.state.loads.push({ id, from, to, plan: { ...plan, holdMs: hold, ...(workers > 0 ? { workers } : {}) }, ...summary });
@@ -174,13 +177,14 @@ export class ScenarioSteps {
    * share of `parallel`. The agent's account must be plain settings: a lease from DHCP or a household allocation
    * belongs to the agent's own phone and cannot be shared.
    */
-  private async startLoadWorkers(caller: AgentRuntime, workers: number, parallel: number, callerOptions: LoadCallerOptions): Promise<LoadWorkers> {
+  private async startLoadWorkers(caller: AgentRuntime, workers: number, callerOptions: LoadCallerOptions): Promise<LoadWorkers> {
     const setup = this.loadWorkers;
     if (setup === undefined) throw new StepFailure('this host cannot run load workers (run the scenario with veilphone run)');
     if (caller.provisioned || caller.household) throw new StepFailure(`load workers cannot share ${caller.name}'s ${caller.provisioned ? 'DHCP lease' : 'household allocation'}: give the load no workers`);
     const data = Array.from({ length: workers }, (_, k) => ({
       account: caller.account,
-      maxCalls: Math.ceil(parallel / workers),
+      // the load's `parallel` bounds the calls; each phone may take them all, as when the others died
+      maxCalls: agentCallLimit(this.state.scenario),
       caller: callerOptions,
       ...(this.timers ? { timers: this.timers } : {}),
       ...(setup.dataDir !== undefined ? { dataDir: agentDataDir(setup.dataDir, `${caller.name}.load-worker-${k + 1}`) } : {}),
