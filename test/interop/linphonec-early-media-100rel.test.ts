@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
 import { Phone } from '../../core/phone/phone.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import { KamailioServer } from '../support/kamailio.js';
 import { Linphonec, type LinphonecOptions } from '../support/linphonec.js';
 import { missingRequirements } from '../support/tools.js';
@@ -41,12 +42,18 @@ describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone 
   let bob: Phone;
   let dave: Linphonec | undefined;
   const events: PhoneEvent[] = [];
+  /** The phone's own SIP messages, for a failure's message: what it received when early media did not start. */
+  const trace: SipTapEntry[] = [];
 
   beforeAll(async () => {
     kamailio = await KamailioServer.start();
     bob = new Phone({
       accounts: [{ id: 'bob', user: 'bob', server: kamailio.servers.udp, transport: 'udp', answer: { kind: 'auto', delayMs: 300 } }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      onTrace: (_account, entry) => {
+        trace.push(entry);
+        if (trace.length > 60) trace.shift();
+      },
     });
     bob.subscribe((e) => events.push(e));
     await bob.register();
@@ -66,6 +73,7 @@ describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone 
     dave = await Linphonec.start('dave', `127.0.0.1:${kamailio.port}`, { log: true, ...options });
     return dave;
   };
+  const phoneSaw = (): string => `the phone's messages:\n${trace.map((m) => `${m.dir} ${m.remote}\n${m.raw}`).join('\n---\n')}`;
   const snapshots = (id: string): CallSnapshot[] => events.flatMap((e) => (e.type === 'call' && e.call.id === id ? [e.call] : []));
 
   /** The phone calls dave, who plays early media until answered: what the phone had heard when the 200 came. */
@@ -79,14 +87,14 @@ describe.skipIf(skip)('early media and 100rel between linphonec and a Veilphone 
     try {
       const placed = await bob.call({ target: 'dave' });
       const early = await until(() => snapshots(placed.id).find((s) => s.earlyMedia === true), 15_000).catch((error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(snapshots(placed.id).at(-1))}\n${peer.child.stdout.slice(-2000)}\n${peer.log().slice(-6000)}`);
+        throw new Error(`${error.message}: ${JSON.stringify(snapshots(placed.id).at(-1))}\n${phoneSaw()}\n${peer.child.stdout.slice(-2000)}\n${peer.log().slice(-6000)}`);
       });
       expect(early.state).toBe('ringing');
       // the phone hears linphonec's tone while it rings (its tone detector over what it decoded), then dave answers
       const media = await until(() => bob.mediaOf(placed.id), 10_000);
       // a tone heard over more than 20 packets (0.4 s of early media), not the first few
       await until(() => (media.recent.toneShare(440) > 0.8 && media.stats().packetsReceived > 20 ? true : undefined), 15_000).catch((error: Error) => {
-        throw new Error(`${error.message}: before the answer the phone heard ${JSON.stringify(media.stats())}`);
+        throw new Error(`${error.message}: before the answer the phone heard ${JSON.stringify(media.stats())} in ${JSON.stringify(snapshots(placed.id).at(-1))}\n${phoneSaw()}`);
       });
       expect(snapshots(placed.id).at(-1)?.state).toBe('ringing');
       peer.send('answer');
