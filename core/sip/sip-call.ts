@@ -107,6 +107,7 @@ export class SipCall {
   private referListener?: (referral: Referral) => void;
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
+  private byeAnswered: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly direction: 'outgoing' | 'incoming',
@@ -283,6 +284,11 @@ export class SipCall {
     return this.ended;
   }
 
+  /** Resolves once our BYE has its final response (sip.js makes one up when none comes); at once when we sent none. */
+  whenByeAnswered(): Promise<void> {
+    return this.byeAnswered;
+  }
+
   /**
    * Send the INVITE; resolves with the final status (2xx or failure), never rejects on a SIP failure. A 3xx sends the
    * call on to the targets its Contacts name (RFC 3261 §8.1.3.4), each at most once (no loops) and at most
@@ -436,7 +442,14 @@ export class SipCall {
     this.endedBy ??= 'local';
     const session = this.session;
     if (session.state === SessionState.Established) {
-      await session.bye();
+      let answered!: () => void;
+      this.byeAnswered = new Promise((resolve) => (answered = resolve));
+      // sip.js ends the session as the BYE leaves (RFC 3261 §15); its answer comes later, a 408 or 503 of sip.js's own
+      // when none does, and an identity going away waits for it (SipIdentity.dispose)
+      await session.bye({ requestDelegate: { onAccept: () => answered(), onReject: () => answered() } }).catch((error: unknown) => {
+        answered();
+        throw error;
+      });
     } else if (session instanceof Inviter) {
       await session.cancel();
     } else if (session instanceof Invitation) {

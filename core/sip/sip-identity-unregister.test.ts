@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
-import { ScriptPeer, type SipRequestMessage } from '../../test/support/script-peer.js';
+import { pcmuSdp, ScriptPeer, type SipRequestMessage } from '../../test/support/script-peer.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
+import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
+import type { SipTapEntry } from './transport/message-tap.js';
 
 /** RFC 3261 §10.2: one REGISTER at a time, and an unregister never lost behind a refresh still waiting for its answer. */
 describe('unregistering while a REGISTER waits for its answer', () => {
@@ -40,5 +43,50 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     expect(`${removal.get('expires') ?? ''} ${removal.get('contact') ?? ''}`).toMatch(/^0 |expires=0/);
     await registrar.reply(removal, 200, 'OK');
     expect(await unregistered).toBe(200);
+  });
+
+  it('an identity going away after its BYE waits for that BYE\'s answer (within its grace), so the answer still reaches it', async () => {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const incoming: SipCall[] = [];
+    const tapped: SipTapEntry[] = [];
+    const identity = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: peer.endpoint,
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      sockets: network,
+      timers: { t1: 500, t2: 4000 },
+      onIncomingCall: (call) => incoming.push(call),
+      tap: (entry) => tapped.push(entry),
+    });
+    cleanup.push(() => identity.dispose({ serverGone: true }));
+    const sdp = pcmuSdp(40000);
+    const headers = (method: string, cseq: number, to: string): string[] => [
+      `${method} sip:bob@127.0.0.1:${identity.local.port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-bye-wait-${method}`,
+      'Max-Forwards: 70',
+      'From: <sip:carol@127.0.0.1>;tag=carol',
+      `To: ${to}`,
+      'Call-ID: bye-wait-1',
+      `CSeq: ${cseq} ${method}`,
+      `Contact: <sip:carol@127.0.0.1:${peer.endpoint.port}>`,
+    ];
+    await peer.send([...headers('INVITE', 1, '<sip:bob@127.0.0.1>'), 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(sdp)}`, '', sdp].join('\r\n'), identity.local);
+    const call = await until(() => incoming[0]);
+    await call.answer();
+    const ok = await peer.take(peer.response(200));
+    await peer.send([...headers('ACK', 1, ok.get('to')!), 'Content-Length: 0', '', ''].join('\r\n'), identity.local);
+    await until(() => (call.state === 'established' ? true : undefined));
+
+    await call.hangup();
+    const bye = (await peer.take(peer.request('BYE'))) as SipRequestMessage;
+    expect(call.state).toBe('terminated'); // ended as the BYE left (RFC 3261 §15)
+    const gone = identity.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the peer is slow to answer (a busy proxy between)
+    await peer.reply(bye, 200, 'OK');
+    await gone;
+    expect(tapped.some((e) => e.dir === 'in' && e.raw.startsWith('SIP/2.0 200') && /\r\nCSeq: *\d+ BYE/i.test(e.raw))).toBe(true);
   });
 });

@@ -114,6 +114,8 @@ export class SipIdentity {
   private registerer?: Registerer;
   private disposed = false;
   readonly calls = new Set<SipCall>();
+  /** Ended calls whose BYE we sent and is not yet answered. */
+  private readonly byesInFlight = new Set<Promise<void>>();
 
   private constructor(
     readonly options: SipIdentityOptions,
@@ -388,7 +390,9 @@ export class SipIdentity {
     const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     // An INVITE that reached this identity as it goes (a one-time address being replaced) is not the user's no: 480
     // lets a forking proxy go on with the account's other contacts (RFC 3261 §16.7 step 6), where 603 would end the call.
-    await Promise.race([Promise.allSettled([...this.calls].map((call) => call.hangup(480))), delay(grace)]);
+    const hangups = [...this.calls].map((call) => call.hangup(480));
+    // and the BYEs of calls already ended are answered, so the answer still finds this identity's socket (and its trace)
+    await Promise.race([Promise.allSettled([...hangups, ...this.byesInFlight]), delay(grace)]);
     // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
     // socket that cannot stop cleanly is dropped with the identity.
     if (!options.serverGone) await this.unregister().catch(() => undefined);
@@ -451,6 +455,9 @@ export class SipIdentity {
     void call.whenEnded().then(() => {
       this.calls.delete(call);
       untrack();
+      const answered = call.whenByeAnswered();
+      this.byesInFlight.add(answered);
+      void answered.then(() => this.byesInFlight.delete(answered));
     });
     return call;
   }

@@ -59,6 +59,8 @@ export class SipJsTransport implements Transport {
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
   private draining = false;
+  /** A message went to sip.js in the synchronous run now going on (cleared at its end, by a microtask). */
+  private handedInThisRun = false;
   private keepAliveSettings: { intervalMs: () => number; pongTimeoutMs: number } | undefined;
   /** Requests that came over a connection a peer opened to our Contact: where their responses go, by transaction. */
   private readonly streamSources = new Map<string, Endpoint>();
@@ -284,32 +286,51 @@ export class SipJsTransport implements Transport {
   }
 
   /**
-   * Hand messages to sip.js one per event-loop turn. A stream chunk can hold several messages (an ACK and a
-   * re-INVITE back to back); sip.js settles its ACK handling in a promise and answers a re-INVITE that arrives
-   * before that with 500 (RFC 6337 §4.3). Datagrams arrive one per turn anyway; this gives streams the same order.
+   * Hand a message to sip.js now, unless another was handed in this same synchronous run: a stream chunk can hold
+   * several messages (an ACK and a re-INVITE back to back), and sip.js settles its ACK handling in a promise and
+   * answers a re-INVITE that arrives before that with 500 (RFC 6337 §4.3). Those wait, one per event-loop turn, as
+   * do any that arrive while they wait. Each datagram comes in its own socket callback, with promises settled in
+   * between, so over UDP every message goes at once: no turn of the event loop between the socket and sip.js.
    */
   private deliver(raw: string): void {
-    this.inbox.push(raw);
-    if (this.draining) return;
-    this.draining = true;
-    const drain = (): void => {
-      const next = this.inbox.shift();
-      if (next === undefined) {
-        this.draining = false;
-        return;
+    if (this.draining || this.handedInThisRun) {
+      this.inbox.push(raw);
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(this.drain);
       }
-      setImmediate(drain);
-      try {
-        this.onMessage?.(next);
-      } catch (error) {
-        // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
-        // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
-        // to, if any, is ended (issue 19 item 1).
-        this.rejects.count('SIPJS_REFUSED');
-        sipStackGuard.report(error, 'message', messageCallId(next));
-      }
-    };
-    setImmediate(drain);
+      return;
+    }
+    this.hand(raw);
+  }
+
+  private readonly drain = (): void => {
+    const next = this.inbox.shift();
+    if (next === undefined) {
+      this.draining = false;
+      return;
+    }
+    this.hand(next);
+    if (this.inbox.length > 0) setImmediate(this.drain);
+    else this.draining = false;
+  };
+
+  private hand(raw: string): void {
+    if (!this.handedInThisRun) {
+      this.handedInThisRun = true;
+      queueMicrotask(() => {
+        this.handedInThisRun = false; // runs once the synchronous code that handed it (a chunk's loop) is done
+      });
+    }
+    try {
+      this.onMessage?.(raw);
+    } catch (error) {
+      // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
+      // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
+      // to, if any, is ended (issue 19 item 1).
+      this.rejects.count('SIPJS_REFUSED');
+      sipStackGuard.report(error, 'message', messageCallId(raw));
+    }
   }
 
   private transition(next: TransportState, error?: Error): void {

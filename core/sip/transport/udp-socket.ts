@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
+import { datagramLookup } from '../../media/datagram-lookup.js';
 import { normalizeAddress, type Endpoint } from './endpoint.js';
 
 /** A UDP socket bound to one address and port, carrying one SIP message per datagram (RFC 3261 §18.1.1). */
@@ -16,7 +17,7 @@ export class UdpSipSocket {
 
   static bind(local: Endpoint): Promise<UdpSipSocket> {
     const type = isIP(local.address) === 6 ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
+    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: datagramLookup });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(local.port, local.address, () => {
