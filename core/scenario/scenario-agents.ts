@@ -13,6 +13,7 @@ import { ScenarioEnvironmentError } from './scenario-errors.js';
 import type { AddressUse, AgentReport } from './scenario-report.js';
 import type { AgentSpec, Scenario } from './scenario-schema.js';
 import { agentUser, type AgentRuntime, type ScenarioState } from './scenario-state.js';
+import { appendToTrace } from './agent-trace.js';
 
 export interface AgentSetup {
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
@@ -22,6 +23,8 @@ export interface AgentSetup {
   dataDir?: string;
   /** Where the agents' SIP sockets come from (the OS's by default). */
   sockets?: SipSockets;
+  /** How many messages its trace keeps (agent-trace.ts). */
+  traceLimit?: number;
 }
 
 /**
@@ -87,10 +90,12 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
     ...(setup.timers ? { timers: setup.timers } : {}),
     ...(setup.sockets ? { sockets: setup.sockets } : {}),
-    onTrace: (_account, entry) => trace.push(entry),
+    onTrace: (_account, entry) => {
+      agent.traceDropped += appendToTrace(trace, entry, setup.traceLimit);
+    },
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });
-  const agent: AgentRuntime = { name, spec, account, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
+  const agent: AgentRuntime = { name, spec, account, phone, trace, traceDropped: 0, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
   phone.subscribe((event) => {
     if (event.type === 'call' || event.type === 'incoming') {
       // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
@@ -115,6 +120,7 @@ export function agentReport(agent: AgentRuntime): AgentReport {
     transport: agent.spec.transport,
     trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
   };
+  if (agent.traceDropped > 0) report.traceDropped = agent.traceDropped;
   if (agent.registration) report.registration = agent.registration;
   if (agent.addresses.length > 0) report.addresses = addressHistory(agent.addresses);
   if (agent.provisioned) report.lease = agent.provisioned.summary;

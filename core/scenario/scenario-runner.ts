@@ -32,6 +32,8 @@ export interface ScenarioRunnerOptions {
   loadWorkerUrl?: URL;
   /** Where the agents' SIP sockets come from: the OS's by default, an in-memory network (shared with the lab) in unit tests. */
   sockets?: SipSockets;
+  /** How many messages each agent's trace keeps (agent-trace.ts; 20,000 unless told). */
+  traceLimit?: number;
 }
 
 /**
@@ -108,6 +110,7 @@ export class ScenarioRunner {
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         ...(this.options.dataDir !== undefined ? { dataDir: this.options.dataDir } : {}),
         ...(this.options.sockets ? { sockets: this.options.sockets } : {}),
+        ...(this.options.traceLimit !== undefined ? { traceLimit: this.options.traceLimit } : {}),
       });
       this.state.agents.set(name, agent);
     }

@@ -16,7 +16,9 @@ export interface AgentRuntime {
   /** The account its phone was made with (a load's workers make theirs from it, load-workers.ts). */
   account: AccountConfig;
   phone: Phone;
+  /** Its newest SIP messages (core/scenario/agent-trace.ts), and how many older ones were dropped. */
   trace: SipTapEntry[];
+  traceDropped: number;
   incoming: string[];
   registration?: RegistrationSnapshot;
   /** One-time addresses this agent took and gave back, in order. */

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { defaultMediaProvider } from '../phone/default-media.js';
+import { rawCallId } from '../phone/trace-router.js';
+import { validateScenario } from './load-scenario.js';
+import { runScenario } from './scenario-runner.js';
+
+/** A run's agent traces stay bounded: the oldest messages go, the report says how many, and the newest call is whole. */
+describe('agent traces of a run', () => {
+  it('keep the newest messages up to the limit and count the rest; a check on the last call still reads its messages', async () => {
+    const network = new MemoryNetwork();
+    const calls = Array.from({ length: 6 }, (_, i) => `c${i + 1}`);
+    const scenario = validateScenario(
+      {
+        agents: { alice: { user: 'alice', transport: 'udp' }, bob: { user: 'bob', transport: 'udp', answer: 'auto' } },
+        lab: 'embedded',
+        steps: [
+          { register: 'alice' },
+          { register: 'bob' },
+          ...calls.flatMap((id) => [{ call: { from: 'alice', to: 'bob', id } }, { expect: { call: id, state: 'established' } }, { hangup: { call: id } }, { expect: { call: id, state: 'terminated' } }]),
+          { expect: { call: 'c6', agent: 'bob', caller_hidden: false } },
+        ],
+      },
+      'trace-limit',
+    );
+    const report = await runScenario(scenario, {
+      startLab: async (request) => {
+        const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
+        return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
+      },
+      sockets: network,
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+      traceLimit: 16,
+    });
+    expect(report.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.reason ?? ''}`)).toEqual([]);
+    for (const name of ['alice', 'bob']) {
+      const agent = report.agents[name]!;
+      expect(agent.trace.length).toBeLessThanOrEqual(16);
+      expect(agent.traceDropped).toBeGreaterThan(0);
+    }
+    // the last call's INVITE is still in bob's trace
+    const last = report.calls.find((c) => c.id === 'c6')!;
+    expect(report.agents.bob!.trace.some((e) => e.raw.startsWith('INVITE ') && rawCallId(e.raw) === last.legs.callee!.sipCallId)).toBe(true);
+  });
+});

@@ -1,0 +1,20 @@
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+
+/**
+ * How many SIP messages an agent's trace keeps in memory and in the report: its newest 20,000 (about 20 MB). A load
+ * of a million calls would otherwise hold every message until the run ends; its calls are in the call log whole.
+ * Expectations read the trace of a call just made, which is among the newest.
+ */
+export const agentTraceLimit = 20_000;
+
+/**
+ * Append a message to an agent's trace. Past `limit` the oldest quarter goes at once (so trimming costs O(1) per
+ * message over time); returns how many were dropped by this append.
+ */
+export function appendToTrace(trace: SipTapEntry[], entry: SipTapEntry, limit = agentTraceLimit): number {
+  trace.push(entry);
+  if (trace.length <= limit) return 0;
+  const dropped = Math.max(1, Math.floor(limit / 4));
+  trace.splice(0, dropped);
+  return dropped;
+}
