@@ -445,11 +445,13 @@ export class SipCall {
       let answered!: () => void;
       this.byeAnswered = new Promise((resolve) => (answered = resolve));
       // sip.js ends the session as the BYE leaves (RFC 3261 §15); its answer comes later, a 408 or 503 of sip.js's own
-      // when none does, and an identity going away waits for it (SipIdentity.dispose)
-      await session.bye({ requestDelegate: { onAccept: () => answered(), onReject: () => answered() } }).catch((error: unknown) => {
-        answered();
+      // when none does, and an identity going away waits for it (SipIdentity.dispose, which also bounds the wait)
+      try {
+        await session.bye({ requestDelegate: { onAccept: () => answered(), onReject: () => answered(), onRedirect: () => answered() } });
+      } catch (error) {
+        answered(); // sip.js throws, even synchronously, when the dialog cannot take a BYE: none left
         throw error;
-      });
+      }
     } else if (session instanceof Inviter) {
       await session.cancel();
     } else if (session instanceof Invitation) {

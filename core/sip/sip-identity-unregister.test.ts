@@ -45,11 +45,13 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     expect(await unregistered).toBe(200);
   });
 
-  it('an identity going away after its BYE waits for that BYE\'s answer (within its grace), so the answer still reaches it', async () => {
+  /** An identity with a call it answered and the peer acknowledged: the peer answers REGISTERs, nothing else by itself. */
+  async function establishedCall(): Promise<{ peer: ScriptPeer; identity: SipIdentity; call: SipCall; tapped: SipTapEntry[]; disposals: number[] }> {
     const peer = await ScriptPeer.open(network);
     cleanup.push(() => peer.socket.close());
     const incoming: SipCall[] = [];
     const tapped: SipTapEntry[] = [];
+    const disposals: number[] = [];
     const identity = await SipIdentity.create({
       aor: { user: 'bob', domain: '127.0.0.1' },
       transport: 'udp',
@@ -60,6 +62,7 @@ describe('unregistering while a REGISTER waits for its answer', () => {
       timers: { t1: 500, t2: 4000 },
       onIncomingCall: (call) => incoming.push(call),
       tap: (entry) => tapped.push(entry),
+      onDisposed: () => disposals.push(Date.now()),
     });
     cleanup.push(() => identity.dispose({ serverGone: true }));
     const sdp = pcmuSdp(40000);
@@ -79,14 +82,36 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     const ok = await peer.take(peer.response(200));
     await peer.send([...headers('ACK', 1, ok.get('to')!), 'Content-Length: 0', '', ''].join('\r\n'), identity.local);
     await until(() => (call.state === 'established' ? true : undefined));
+    return { peer, identity, call, tapped, disposals };
+  }
 
+  const byeAnswerIn = (tapped: SipTapEntry[]): boolean => tapped.some((e) => e.dir === 'in' && e.raw.startsWith('SIP/2.0 200') && /\r\nCSeq: *\d+ BYE/i.test(e.raw));
+  const slowPeer = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 200)); // a busy proxy between
+
+  it('an identity going away after its BYE waits for that BYE\'s answer (within its grace), so the answer still reaches it', async () => {
+    const { peer, identity, call, tapped } = await establishedCall();
     await call.hangup();
     const bye = (await peer.take(peer.request('BYE'))) as SipRequestMessage;
     expect(call.state).toBe('terminated'); // ended as the BYE left (RFC 3261 §15)
     const gone = identity.dispose();
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the peer is slow to answer (a busy proxy between)
+    await slowPeer();
     await peer.reply(bye, 200, 'OK');
     await gone;
-    expect(tapped.some((e) => e.dir === 'in' && e.raw.startsWith('SIP/2.0 200') && /\r\nCSeq: *\d+ BYE/i.test(e.raw))).toBe(true);
+    expect(byeAnswerIn(tapped)).toBe(true);
+  });
+
+  it('an identity going away during a call hangs it up and waits for that BYE\'s answer too; a second dispose meanwhile waits for the first', async () => {
+    const { peer, identity, tapped, disposals } = await establishedCall();
+    expect(await identity.register()).toBe(200);
+    const gone = identity.dispose();
+    const again = identity.dispose();
+    const bye = (await peer.take(peer.request('BYE'))) as SipRequestMessage;
+    await slowPeer();
+    await peer.reply(bye, 200, 'OK');
+    await Promise.all([gone, again]);
+    expect(byeAnswerIn(tapped)).toBe(true);
+    expect(disposals).toHaveLength(1); // stopped once, its lease (say) given back once
+    const unregistrations = tapped.filter((e) => e.dir === 'out' && e.raw.startsWith('REGISTER ') && /expires[:=] *0\b/i.test(e.raw));
+    expect(unregistrations).toHaveLength(1);
   });
 });

@@ -116,6 +116,7 @@ export class SipIdentity {
   readonly calls = new Set<SipCall>();
   /** Ended calls whose BYE we sent and is not yet answered. */
   private readonly byesInFlight = new Set<Promise<void>>();
+  private disposing: Promise<void> | undefined;
 
   private constructor(
     readonly options: SipIdentityOptions,
@@ -383,15 +384,21 @@ export class SipIdentity {
    * Unregister when registered, end every call, stop the UserAgent and close the socket. `serverGone`: the server is
    * known to be unreachable (a soft switch failed over), so nothing is sent to it and nothing waits for its answer.
    */
-  async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
-    if (this.disposed) return;
+  dispose(options: { serverGone?: boolean } = {}): Promise<void> {
+    // once: a second caller waits for the first disposal rather than unregistering and stopping all over again
+    this.disposing ??= this.disposeOnce(options);
+    return this.disposing;
+  }
+
+  private async disposeOnce(options: { serverGone?: boolean }): Promise<void> {
     // A callee's BYE must wait for the ACK of its 200 (RFC 3261 §15), which sip.js does for up to 64·T1; a
     // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
     const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     // An INVITE that reached this identity as it goes (a one-time address being replaced) is not the user's no: 480
     // lets a forking proxy go on with the account's other contacts (RFC 3261 §16.7 step 6), where 603 would end the call.
-    const hangups = [...this.calls].map((call) => call.hangup(480));
-    // and the BYEs of calls already ended are answered, so the answer still finds this identity's socket (and its trace)
+    // Each BYE, ours now or of a call already ended, is waited for until answered, so the answer still finds this
+    // identity's socket (and its trace).
+    const hangups = [...this.calls].map((call) => call.hangup(480).then(() => call.whenByeAnswered()));
     await Promise.race([Promise.allSettled([...hangups, ...this.byesInFlight]), delay(grace)]);
     // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
     // socket that cannot stop cleanly is dropped with the identity.
@@ -455,7 +462,8 @@ export class SipIdentity {
     void call.whenEnded().then(() => {
       this.calls.delete(call);
       untrack();
-      const answered = call.whenByeAnswered();
+      // at most Timer F (64·T1): a BYE sip.js never sent (the call ended another way while it waited for an ACK)
+      const answered = settledWithin(call.whenByeAnswered(), 64 * (this.options.timers ?? defaultSipTimers).t1);
       this.byesInFlight.add(answered);
       void answered.then(() => this.byesInFlight.delete(answered));
     });
@@ -487,4 +495,16 @@ async function resolveEndpoints(endpoints: readonly Endpoint[]): Promise<Endpoin
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; the timer never holds the process open. */
+function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -310,9 +310,13 @@ export class SipJsTransport implements Transport {
       this.draining = false;
       return;
     }
-    this.hand(next);
-    if (this.inbox.length > 0) setImmediate(this.drain);
-    else this.draining = false;
+    try {
+      this.hand(next);
+    } finally {
+      // even if reporting a fault threw: the next messages still come
+      if (this.inbox.length > 0) setImmediate(this.drain);
+      else this.draining = false;
+    }
   };
 
   private hand(raw: string): void {
