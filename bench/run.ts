@@ -12,6 +12,7 @@ import { benchMedia } from './media-bench.js';
 import { benchSigning } from './signing-bench.js';
 import { benchSrtp } from './srtp-bench.js';
 import { benchTlsSetup } from './tls-setup-bench.js';
+import { benchMemory } from './memory-bench.js';
 import { benchStartup } from './startup-bench.js';
 
 /**
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<BenchResult>> = {
   srtp: benchSrtp,
   'tls-setup': benchTlsSetup,
   startup: benchStartup,
+  memory: benchMemory,
 };
 
 const wanted = process.argv.slice(2);
