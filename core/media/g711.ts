@@ -65,7 +65,7 @@ export function encodeG711(law: G711Law, pcm: Int16Array, out = new Uint8Array(p
   return out;
 }
 
-export function decodeG711(law: G711Law, bytes: Uint8Array, out = new Int16Array(bytes.length)): Int16Array {
+export function decodeG711(law: G711Law, bytes: Uint8Array, out: Int16Array = new Int16Array(bytes.length)): Int16Array {
   const table = law === 'PCMU' ? muLawTable : aLawTable;
   for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]!]!;
   return out;

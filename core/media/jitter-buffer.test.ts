@@ -57,4 +57,32 @@ describe('JitterBuffer', () => {
     jb.push(50, frame(50));
     expect(first(jb.pop())).toBe(50);
   });
+
+  it('hands played frames out again for decoding, never one still queued, still read by its caller or repeated by concealment', () => {
+    const jb = new JitterBuffer(2);
+    const made = new Set<Int16Array>();
+    const decode = (sequence: number): void => {
+      const pcm = jb.frame().fill(sequence); // as MediaSession decodes a packet
+      made.add(pcm);
+      jb.push(sequence, pcm);
+    };
+    decode(1);
+    decode(2);
+    const heard: number[] = [];
+    for (let sequence = 3; sequence <= 200; sequence++) {
+      decode(sequence);
+      const played = jb.pop()!;
+      heard.push(played.samples[0]!);
+      expect(played.samples.every((v) => v === played.samples[0])).toBe(true); // never overwritten while queued
+    }
+    expect(heard).toEqual(Array.from({ length: 198 }, (_, i) => i + 1));
+    expect(made.size).toBeLessThanOrEqual(6); // a handful of frames in turn, not one per packet
+
+    // a gap: the first concealed frame repeats the last one at half level, from a frame of its own
+    expect(jb.pop()!.samples[0]).toBe(199);
+    const last = jb.pop()!; // 200, the last one queued
+    const gap = jb.pop()!;
+    expect([last.samples[0], gap.concealed, gap.samples[0]]).toEqual([200, true, 100]);
+    expect(gap.samples).not.toBe(last.samples);
+  });
 });

@@ -22,6 +22,10 @@ export class JitterBuffer {
   private playing = false;
   private lastPlayed: Int16Array | undefined;
   private misses = 0;
+  /** Frames played and no longer needed, handed out again by `frame()`: a packet's audio costs no new allocation. */
+  private readonly spare: Int16Array[] = [];
+  /** What the last `pop()` returned: its caller may read it until the next `pop()`. */
+  private handedOut: Int16Array | undefined;
 
   constructor(
     private readonly depth = 3,
@@ -50,16 +54,38 @@ export class JitterBuffer {
     return 'queued';
   }
 
-  /** The frame to play now; undefined while nothing is playing (before the first packets, or after a long silence). */
+  /**
+   * A frame to decode a packet into, then `push`: one played earlier when there is one (its old samples still in it),
+   * else a new one. Its caller fills all of it.
+   */
+  frame(): Int16Array {
+    return this.spare.pop() ?? new Int16Array(frameSamples);
+  }
+
+  /**
+   * The frame to play now; undefined while nothing is playing (before the first packets, or after a long silence).
+   * Its samples are the caller's to read until the next `pop()` (then the frame may be handed out again by `frame()`):
+   * whoever keeps audio copies it, as every AudioSink does.
+   */
   pop(): PlayoutFrame | undefined {
-    if (!this.playing || this.next === undefined) return undefined;
-    const seq = this.next;
+    const previous = this.handedOut;
+    this.handedOut = undefined;
+    const played = this.next !== undefined && this.playing ? this.take() : undefined;
+    this.handedOut = played?.samples;
+    this.giveBack(previous);
+    return played;
+  }
+
+  private take(): PlayoutFrame | undefined {
+    const seq = this.next!;
     this.next = (seq + 1) & 0xffff;
     const frame = this.frames.get(seq);
     if (frame) {
       this.frames.delete(seq);
+      const before = this.lastPlayed;
       this.lastPlayed = frame;
       this.misses = 0;
+      this.giveBack(before);
       return { samples: frame, concealed: false };
     }
     this.misses++;
@@ -69,9 +95,16 @@ export class JitterBuffer {
       return undefined;
     }
     this.concealed++;
-    const samples = new Int16Array(frameSamples);
+    const samples = this.frame();
     if (this.misses === 1 && this.lastPlayed) for (let i = 0; i < frameSamples; i++) samples[i] = this.lastPlayed[i]! >> 1;
+    else samples.fill(0);
     return { samples, concealed: true };
+  }
+
+  /** Keep a frame for `frame()` once nothing reads it: not the one handed out, not the one concealment repeats. */
+  private giveBack(frame: Int16Array | undefined): void {
+    if (!frame || frame === this.handedOut || frame === this.lastPlayed || this.spare.length >= 8 || this.spare.includes(frame)) return;
+    this.spare.push(frame);
   }
 
   get size(): number {

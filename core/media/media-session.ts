@@ -428,18 +428,20 @@ export class MediaSession {
     this.receiver.update(packet.sequence, packet.timestamp, performance.timeOrigin + performance.now(), !isDtmf);
     if (isDtmf) {
       this.dtmfReceiver.receive(packet.timestamp, packet.payload);
-      this.jitter.push(packet.sequence, new Int16Array(frameSamples)); // the event replaces audio for its duration
+      this.jitter.push(packet.sequence, this.jitter.frame().fill(0)); // the event replaces audio for its duration
     } else if (packet.payloadType === 13) {
-      this.jitter.push(packet.sequence, new Int16Array(frameSamples)); // comfort noise (RFC 3389): play silence
+      this.jitter.push(packet.sequence, this.jitter.frame().fill(0)); // comfort noise (RFC 3389): play silence
     } else {
+      // decoded into a frame already played (jitter-buffer.ts): no allocation per packet
+      const pcm = this.jitter.frame();
       if (packet.payload.length !== frameSamples) {
         // ptime other than 20 ms: decode what came, pad or cut to one frame (we asked for 20 ms)
-        const pcm = new Int16Array(frameSamples);
-        pcm.set(decodeG711(n.codec, packet.payload.subarray(0, frameSamples)));
-        this.jitter.push(packet.sequence, pcm);
+        pcm.fill(0);
+        decodeG711(n.codec, packet.payload.subarray(0, frameSamples), pcm.subarray(0, Math.min(frameSamples, packet.payload.length)));
       } else {
-        this.jitter.push(packet.sequence, decodeG711(n.codec, packet.payload));
+        decodeG711(n.codec, packet.payload, pcm);
       }
+      this.jitter.push(packet.sequence, pcm);
     }
   }
 
