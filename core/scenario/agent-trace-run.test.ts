@@ -8,7 +8,7 @@ import { runScenario } from './scenario-runner.js';
 
 /** A run's agent traces stay bounded: the oldest messages go, the report says how many, and the newest call is whole. */
 describe('agent traces of a run', () => {
-  it('keep the newest messages up to the limit and count the rest; a check on the last call still reads its messages', async () => {
+  it('keep the newest messages up to the limit and count the rest; a check that reads traces refuses once they dropped any', async () => {
     const network = new MemoryNetwork();
     const calls = Array.from({ length: 6 }, (_, i) => `c${i + 1}`);
     const scenario = validateScenario(
@@ -19,7 +19,8 @@ describe('agent traces of a run', () => {
           { register: 'alice' },
           { register: 'bob' },
           ...calls.flatMap((id) => [{ call: { from: 'alice', to: 'bob', id } }, { expect: { call: id, state: 'established' } }, { hangup: { call: id } }, { expect: { call: id, state: 'terminated' } }]),
-          { expect: { call: 'c6', agent: 'bob', caller_hidden: false } },
+          // a check on traces that dropped messages is refused, not judged on what is left
+          { expect: { call: 'c6', agent: 'bob', caller_hidden: true } },
         ],
       },
       'trace-limit',
@@ -34,7 +35,9 @@ describe('agent traces of a run', () => {
       timers: { t1: 100, t2: 400 },
       traceLimit: 16,
     });
-    expect(report.steps.filter((s) => !s.ok).map((s) => `${s.step}: ${s.reason ?? ''}`)).toEqual([]);
+    const failed = report.steps.filter((s) => !s.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatch(/^cannot check caller_hidden: alice's trace no longer holds its \d+ oldest messages/);
     for (const name of ['alice', 'bob']) {
       const agent = report.agents[name]!;
       expect(agent.trace.length).toBeLessThanOrEqual(16);

@@ -1,9 +1,10 @@
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 
 /**
- * How many SIP messages an agent's trace keeps in memory and in the report: its newest 20,000 (about 20 MB). A load
- * of a million calls would otherwise hold every message until the run ends; its calls are in the call log whole.
- * Expectations read the trace of a call just made, which is among the newest.
+ * How many SIP messages an agent's trace keeps in memory and in the report: at most 20,000 (about 20 MB), the newest;
+ * once past it, the oldest quarter goes. A load of a million calls would otherwise hold every message until the run
+ * ends; its calls are in the call log whole. A check that reads traces (caller_hidden, failed) refuses to judge once
+ * an agent's trace dropped anything (scenario-expectations.ts), rather than judge on part of it.
  */
 export const agentTraceLimit = 20_000;
 

@@ -9,6 +9,7 @@ import { rateShortfall } from './call-load.js';
 import { StepFailure } from './scenario-errors.js';
 import type { StepOf } from './scenario-schema.js';
 import { agentUser, type CallRuntime, type ScenarioState } from './scenario-state.js';
+import { agentTraceLimit } from './agent-trace.js';
 
 /**
  * The `expect` step: a call leg's state, status, media, DTMF, signatures, failure, and whether its caller is hidden
@@ -188,6 +189,8 @@ export class ScenarioExpectations {
   private async expectCallerHidden(call: CallRuntime, calleeName: string | undefined, hidden: boolean, within: number): Promise<void> {
     if (calleeName === undefined) throw new StepFailure(`call ${call.id}: name the receiving agent with "agent"`);
     const leg = await this.state.waitFor(() => this.state.calleeLeg(call, calleeName), within, () => `no incoming call for ${call.id} at ${calleeName}`);
+    // the fingerprint needs the caller's whole run (its registrations, its other identities), the scan every message
+    this.requireWholeTraces('caller_hidden', [call.from, calleeName]);
     const sipCallId = this.state.snapshots.get(leg)!.sipCallId;
     const caller = this.state.agent(call.from);
     const callerSnap = this.state.snapshots.get(call.callerLeg)!;
@@ -209,6 +212,17 @@ export class ScenarioExpectations {
     if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
     if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${agentUser(caller)}`);
     if (received.length === 0) throw new StepFailure(`${calleeName} received no message of call ${call.id}`);
+  }
+
+  /**
+   * A check that reads agents' traces cannot be made once one of them dropped old messages (agent-trace.ts): a leak or
+   * a lost request could be among them. It fails saying so, never passes on what is left.
+   */
+  private requireWholeTraces(check: string, agentNames: string[]): void {
+    for (const name of agentNames) {
+      const dropped = this.state.agent(name).traceDropped;
+      if (dropped > 0) throw new StepFailure(`cannot check ${check}: ${name}'s trace no longer holds its ${dropped} oldest messages (an agent keeps at most ${agentTraceLimit}; the call log has them all)`);
+    }
   }
 
   /** Seed 000: anonymous to the callee, known to the carrier: the lab's conversion tables name the real caller. */
@@ -266,6 +280,7 @@ export class ScenarioExpectations {
       if (failed && snap?.state === 'terminated' && snap.answeredAt === undefined) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    this.requireWholeTraces('failed', [agentName, ...(other !== undefined ? [other] : [])]);
     const reason = evaluate();
     if (failed && reason === undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to fail, but it was established and every request of it got through`);
     if (!failed && reason !== undefined) throw new StepFailure(`expected call ${call.id} (${legName}) to work, but ${reason}`);

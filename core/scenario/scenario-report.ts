@@ -68,7 +68,7 @@ export interface AgentReport {
   /** Household terminals (seed 001): the room, the number and address its gateway allotted, and the gateway. */
   household?: { room: string; number: string; address: string; gateway: string };
   trace: TraceEntryReport[];
-  /** How many of its oldest messages the trace no longer holds (it keeps the newest 20,000; the call log has all). */
+  /** How many of its oldest messages the trace no longer holds (it keeps at most 20,000, the newest; the call log has all). */
   traceDropped?: number;
 }
 
