@@ -10,17 +10,18 @@ import { runScenario } from './scenario-runner.js';
 describe('agent traces of a run', () => {
   it('keep the newest messages up to the limit and count the rest; a check that reads traces refuses once they dropped any', async () => {
     const network = new MemoryNetwork();
-    const calls = Array.from({ length: 6 }, (_, i) => `c${i + 1}`);
+    const calls = Array.from({ length: 18 }, (_, i) => `c${i + 1}`);
     const scenario = validateScenario(
       {
         agents: { alice: { user: 'alice', transport: 'udp' }, bob: { user: 'bob', transport: 'udp', answer: 'auto' } },
         lab: 'embedded',
+        trace_limit: 100,
         steps: [
           { register: 'alice' },
           { register: 'bob' },
           ...calls.flatMap((id) => [{ call: { from: 'alice', to: 'bob', id } }, { expect: { call: id, state: 'established' } }, { hangup: { call: id } }, { expect: { call: id, state: 'terminated' } }]),
           // a check on traces that dropped messages is refused, not judged on what is left
-          { expect: { call: 'c6', agent: 'bob', caller_hidden: true } },
+          { expect: { call: 'c18', agent: 'bob', caller_hidden: true } },
         ],
       },
       'trace-limit',
@@ -33,18 +34,24 @@ describe('agent traces of a run', () => {
       sockets: network,
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers: { t1: 100, t2: 400 },
-      traceLimit: 16,
     });
     const failed = report.steps.filter((s) => !s.ok);
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatch(/^cannot check caller_hidden: alice's trace no longer holds its \d+ oldest messages/);
     for (const name of ['alice', 'bob']) {
       const agent = report.agents[name]!;
-      expect(agent.trace.length).toBeLessThanOrEqual(16);
+      expect(agent.trace.length).toBeLessThanOrEqual(100);
       expect(agent.traceDropped).toBeGreaterThan(0);
     }
     // the last call's INVITE is still in bob's trace
-    const last = report.calls.find((c) => c.id === 'c6')!;
+    const last = report.calls.find((c) => c.id === 'c18')!;
     expect(report.agents.bob!.trace.some((e) => e.raw.startsWith('INVITE ') && rawCallId(e.raw) === last.legs.callee!.sipCallId)).toBe(true);
+  });
+
+  it('takes its limit from the scenario\'s trace_limit, which the schema bounds', () => {
+    const spec = { agents: { alice: { user: 'alice', transport: 'udp' } }, lab: 'embedded', steps: [{ register: 'alice' }] };
+    expect(validateScenario({ ...spec, trace_limit: 500 }, 'limit').traceLimit).toBe(500);
+    expect(validateScenario(spec, 'no limit').traceLimit).toBeUndefined();
+    expect(() => validateScenario({ ...spec, trace_limit: 10 }, 'tiny')).toThrow(/trace_limit/);
   });
 });

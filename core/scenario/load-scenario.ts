@@ -53,6 +53,7 @@ export function validateScenario(data: unknown, source = 'scenario'): Scenario {
   if (value.server !== undefined) scenario.server = typeof value.server === 'string' ? { udp: value.server, tcp: value.server, ws: value.server } : value.server;
   if (value.domain !== undefined) scenario.domain = value.domain;
   if (value.timeout !== undefined) scenario.timeoutMs = value.timeout;
+  if (value.trace_limit !== undefined) scenario.traceLimit = value.trace_limit;
   if (scenario.lab === undefined && scenario.server === undefined && Object.values(value.agents).some((a) => a.server === undefined)) {
     throw new ScenarioError('INVALID', `${source}: lab: give "lab: embedded", a "server", or a server for every agent`, 'lab');
   }

@@ -110,7 +110,7 @@ export class ScenarioRunner {
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         ...(this.options.dataDir !== undefined ? { dataDir: this.options.dataDir } : {}),
         ...(this.options.sockets ? { sockets: this.options.sockets } : {}),
-        ...(this.options.traceLimit !== undefined ? { traceLimit: this.options.traceLimit } : {}),
+        ...((this.scenario.traceLimit ?? this.options.traceLimit) !== undefined ? { traceLimit: this.scenario.traceLimit ?? this.options.traceLimit } : {}),
       });
       this.state.agents.set(name, agent);
     }

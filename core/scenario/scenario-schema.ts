@@ -155,6 +155,8 @@ export const scenarioHeaderSchema = z
       .optional(),
     domain: z.string().max(255).optional(),
     timeout: duration.optional(),
+    /** How many SIP messages each agent's trace keeps (core/scenario/agent-trace.ts). */
+    trace_limit: z.number().int('a whole number of messages').min(100, 'at least 100 messages').max(10_000_000, 'at most 10,000,000 messages').optional(),
     agents: z.record(name, agentSchema),
     steps: z.array(z.unknown()).min(1, 'a scenario needs at least one step'),
   })
@@ -305,6 +307,8 @@ export interface Scenario {
   server?: { udp?: string; tcp?: string; ws?: string; tls?: string; wss?: string };
   domain?: string;
   timeoutMs?: number;
+  /** How many SIP messages each agent's trace keeps (`trace_limit`; agent-trace.ts). */
+  traceLimit?: number;
   agents: Record<string, AgentSpec>;
   steps: ScenarioStep[];
   /** Where the scenario file is: `play`/`record` paths are relative to it. */
