@@ -6,6 +6,7 @@ import { freePort } from '../test/support/free-port.js';
 import { projectRoot } from '../test/support/veilphone-cli.js';
 import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { median, type BenchResult } from './bench-result.js';
+import { timeCommand, type CommandTime } from './gnu-time.js';
 
 const runs = Number(process.env.BENCH_MEMORY_RUNS ?? 3);
 const parallel = 100;
@@ -14,19 +15,6 @@ const calls = 300;
 const rate = 50;
 const bin = path.join(projectRoot, 'bin/veilphone.js');
 
-interface Sample {
-  maxRssMb: number;
-  cpuS: number;
-}
-
-/** Peak RSS and CPU (user + system) of one command, by GNU time; the command must exit 0. */
-async function timed(command: string, args: string[], cwd: string): Promise<Sample> {
-  const child = Child.start('/usr/bin/time', ['-f', 'bench-time %M %U %S', command, ...args], { cwd });
-  const code = await child.exitCode(300_000);
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${child.stdout.slice(-800)} ${child.stderr.slice(-800)}`);
-  const match = /bench-time (\d+) ([\d.]+) ([\d.]+)/.exec(child.stderr)!;
-  return { maxRssMb: Number(match[1]) / 1024, cpuS: Number(match[2]) + Number(match[3]) };
-}
 
 /**
  * Issue 23's memory target: the peak resident memory of `veilphone run` holding 100 calls at once (both agents and the
@@ -55,19 +43,19 @@ export async function benchMemory(): Promise<BenchResult> {
       ].join('\n'),
     );
     if (!freshBundle()) await buildCliBundle();
-    const ours = async (nodeFlags: string[] = []): Promise<Sample> => timed(process.execPath, [...nodeFlags, bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet'], projectRoot);
-    const sipp = async (): Promise<Sample> => {
+    const ours = async (nodeFlags: string[] = []): Promise<CommandTime> => timeCommand(process.execPath, [...nodeFlags, bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet'], projectRoot);
+    const sipp = async (): Promise<CommandTime> => {
       const uasPort = await freePort();
       const uas = Child.start('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-m', String(calls), '-timeout', '120s', '-nostdin'], { cwd: dir });
       try {
-        return await timed('sipp', [`127.0.0.1:${uasPort}`, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(await freePort()), '-m', String(calls), '-r', String(rate), '-l', String(parallel), '-d', String(holdS * 1000), '-timeout', '120s', '-timeout_error', '-nostdin'], dir);
+        return await timeCommand('sipp', [`127.0.0.1:${uasPort}`, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(await freePort()), '-m', String(calls), '-r', String(rate), '-l', String(parallel), '-d', String(holdS * 1000), '-timeout', '120s', '-timeout_error', '-nostdin'], dir);
       } finally {
         await uas.exitCode(30_000).catch(() => uas.stop());
       }
     };
-    const plain: Sample[] = [];
-    const small: Sample[] = [];
-    const anchor: Sample[] = [];
+    const plain: CommandTime[] = [];
+    const small: CommandTime[] = [];
+    const anchor: CommandTime[] = [];
     for (let i = 0; i < runs; i++) {
       plain.push(await ours());
       small.push(await ours(['--optimize-for-size']));

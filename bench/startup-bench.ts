@@ -7,23 +7,11 @@ import { sippScenarios } from '../test/support/sipp.js';
 import { projectRoot, serverArgs, startLabProcess } from '../test/support/veilphone-cli.js';
 import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { median, type BenchResult } from './bench-result.js';
+import { timeCommand, type CommandTime } from './gnu-time.js';
 
 const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 7);
 const bin = path.join(projectRoot, 'bin/veilphone.js');
 
-interface Sample {
-  wallS: number;
-  maxRssMb: number;
-}
-
-/** Wall time and peak RSS of one command, by GNU time; the command must exit 0. */
-async function timed(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Sample> {
-  const child = Child.start('/usr/bin/time', ['-f', 'bench-time %M %e', command, ...args], { cwd, env: { ...process.env, ...env } });
-  const code = await child.exitCode(120_000);
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}: ${child.stdout.slice(-800)} ${child.stderr.slice(-800)}`);
-  const match = /bench-time (\d+) ([\d.]+)/.exec(child.stderr)!;
-  return { maxRssMb: Number(match[1]) / 1024, wallS: Number(match[2]) };
-}
 
 /**
  * A tester's smallest run (issue 23): `veilphone run` of one answered call through the embedded lab, from process start
@@ -53,26 +41,26 @@ export async function benchStartup(): Promise<BenchResult> {
     // what an installed checkout runs: the compiled bundle (built now if the sources changed since); and, for the
     // change it makes, the same command from its TypeScript sources through tsx's loader
     if (!freshBundle()) await buildCliBundle();
-    const ours = async (server: string[] = [], fromSource = false): Promise<Sample> =>
-      timed(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot, { VEILPHONE_FROM_SOURCE: fromSource ? '1' : '0' });
+    const ours = async (server: string[] = [], fromSource = false): Promise<CommandTime> =>
+      timeCommand(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot, { VEILPHONE_FROM_SOURCE: fromSource ? '1' : '0' });
     // the same scenario at a lab in its own process (`--server`): what a run costs without the embedded lab
     const lab = await startLabProcess();
     const atServer = serverArgs(lab.servers);
-    const sipp = async (): Promise<Sample> => {
+    const sipp = async (): Promise<CommandTime> => {
       const uasPort = await freePort();
       const uas = Child.start('sipp', ['-sf', path.join(sippScenarios, 'uas.xml'), '-i', '127.0.0.1', '-p', String(uasPort), '-m', '1', '-timeout', '30s', '-nostdin'], { cwd: dir });
       try {
-        return await timed('sipp', [`127.0.0.1:${uasPort}`, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1', '-timeout', '30s', '-timeout_error', '-nostdin'], dir);
+        return await timeCommand('sipp', [`127.0.0.1:${uasPort}`, '-sn', 'uac', '-i', '127.0.0.1', '-p', String(await freePort()), '-m', '1', '-timeout', '30s', '-timeout_error', '-nostdin'], dir);
       } finally {
         await uas.exitCode(10_000).catch(() => uas.stop());
       }
     };
-    const veilphone: Sample[] = [];
-    const served: Sample[] = [];
-    const sources: Sample[] = [];
-    const anchor: Sample[] = [];
+    const veilphone: CommandTime[] = [];
+    const served: CommandTime[] = [];
+    const sources: CommandTime[] = [];
+    const anchor: CommandTime[] = [];
     // what Node itself holds before any of our code: the floor under every Veilphone figure
-    const bareNode: Sample[] = [];
+    const bareNode: CommandTime[] = [];
     try {
       await ours();
       await ours(atServer);
@@ -83,7 +71,7 @@ export async function benchStartup(): Promise<BenchResult> {
         served.push(await ours(atServer));
         sources.push(await ours([], true));
         anchor.push(await sipp());
-        bareNode.push(await timed(process.execPath, ['-e', ''], dir));
+        bareNode.push(await timeCommand(process.execPath, ['-e', ''], dir));
       }
     } finally {
       await lab.child.stop();

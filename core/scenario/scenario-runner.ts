@@ -103,6 +103,7 @@ export class ScenarioRunner {
       servers = this.state.lab.servers;
       domain ??= this.state.lab.domain;
     }
+    const traceLimit = this.scenario.traceLimit ?? this.options.traceLimit; // the scenario's own, else the host's
     for (const [name, spec] of Object.entries(this.scenario.agents)) {
       const agent = await startAgent(this.state, name, spec, servers, domain, {
         createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory,
@@ -110,7 +111,7 @@ export class ScenarioRunner {
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         ...(this.options.dataDir !== undefined ? { dataDir: this.options.dataDir } : {}),
         ...(this.options.sockets ? { sockets: this.options.sockets } : {}),
-        ...((this.scenario.traceLimit ?? this.options.traceLimit) !== undefined ? { traceLimit: this.scenario.traceLimit ?? this.options.traceLimit } : {}),
+        ...(traceLimit !== undefined ? { traceLimit } : {}),
       });
       this.state.agents.set(name, agent);
     }
