@@ -41,8 +41,11 @@ export async function benchStartup(): Promise<BenchResult> {
     // what an installed checkout runs: the compiled bundle (built now if the sources changed since); and, for the
     // change it makes, the same command from its TypeScript sources through tsx's loader
     if (!freshBundle()) await buildCliBundle();
-    const ours = async (server: string[] = [], fromSource = false): Promise<CommandTime> =>
-      timeCommand(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot, { VEILPHONE_FROM_SOURCE: fromSource ? '1' : '0' });
+    const ours = async (server: string[] = [], fromSource = false, lean = true): Promise<CommandTime> =>
+      timeCommand(process.execPath, [bin, '--data-dir', fs.mkdtempSync(path.join(dir, 'data-')), 'run', scenario, '--quiet', ...server], projectRoot, {
+        VEILPHONE_FROM_SOURCE: fromSource ? '1' : '0',
+        VEILPHONE_LEAN_START: lean ? '1' : '0',
+      });
     // the same scenario at a lab in its own process (`--server`): what a run costs without the embedded lab
     const lab = await startLabProcess();
     const atServer = serverArgs(lab.servers);
@@ -58,6 +61,8 @@ export async function benchStartup(): Promise<BenchResult> {
     const veilphone: CommandTime[] = [];
     const served: CommandTime[] = [];
     const sources: CommandTime[] = [];
+    // the same run with V8 as usual from the start (cli/lean-start.js turned off), for what the lean start saves
+    const notLean: CommandTime[] = [];
     const anchor: CommandTime[] = [];
     // what Node itself holds before any of our code: the floor under every Veilphone figure
     const bareNode: CommandTime[] = [];
@@ -65,11 +70,13 @@ export async function benchStartup(): Promise<BenchResult> {
       await ours();
       await ours(atServer);
       await ours([], true);
+      await ours([], false, false);
       await sipp();
       for (let i = 0; i < runs; i++) {
         veilphone.push(await ours());
         served.push(await ours(atServer));
         sources.push(await ours([], true));
+        notLean.push(await ours([], false, false));
         anchor.push(await sipp());
         bareNode.push(await timeCommand(process.execPath, ['-e', ''], dir));
       }
@@ -82,6 +89,8 @@ export async function benchStartup(): Promise<BenchResult> {
     const rss = median(veilphone.map((s) => s.maxRssMb));
     const sourceWall = median(sources.map((s) => s.wallS));
     const sourceRss = median(sources.map((s) => s.maxRssMb));
+    const notLeanWall = median(notLean.map((s) => s.wallS));
+    const notLeanRss = median(notLean.map((s) => s.maxRssMb));
     const sippWall = median(anchor.map((s) => s.wallS));
     const sippRss = median(anchor.map((s) => s.maxRssMb));
     const nodeWall = median(bareNode.map((s) => s.wallS));
@@ -102,13 +111,16 @@ export async function benchStartup(): Promise<BenchResult> {
         `| peak RSS, \`--server\` | ${servedRss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(servedRss / sippRss).toFixed(2)}× | ≤ 80 MB: ${servedRss <= 80 ? 'met' : 'not met'} |`,
         `| wall, from the sources | ${sourceWall.toFixed(2)} s | ${sippWall.toFixed(2)} s | ${(sourceWall / sippWall).toFixed(2)}× | (bundle ÷ sources: ${(wall / sourceWall).toFixed(2)}×) |`,
         `| peak RSS, from the sources | ${sourceRss.toFixed(0)} MB | ${sippRss.toFixed(0)} MB | ${(sourceRss / sippRss).toFixed(2)}× | (bundle ÷ sources: ${(rss / sourceRss).toFixed(2)}×) |`,
+        `| wall, peak RSS without the lean start (\`VEILPHONE_LEAN_START=0\`) | ${notLeanWall.toFixed(2)} s, ${notLeanRss.toFixed(0)} MB | | | (lean ÷ not: ${(wall / notLeanWall).toFixed(2)}×, ${(rss / notLeanRss).toFixed(2)}×) |`,
         `| an empty Node process (\`node -e ''\`): wall, peak RSS | ${nodeWall.toFixed(2)} s, ${nodeRss.toFixed(0)} MB | | | (the floor under Veilphone's figures) |`,
         '',
-        `Above an empty Node process, the one-call run adds ${(rss - nodeRss).toFixed(0)} MB. Measured by hand (2026-12-05, /proc/self/smaps at exit): about 25 MB`,
-        "is V8's heap (its young generation grown to 2 × 8 MB by module loading), about 8 MB more of Node's own binary is paged in, and",
-        "TurboFan's background compilations account for about 9 MB (`--no-opt` gives 78 MB, but slows every longer run). Not kept:",
-        "V8's young generation held at 1 MB for runs without a `load` step (−2.7 MB median over 10 runs, by a flag changed at run time),",
-        'and zod bundled rather than loaded from node_modules (no change).',
+        `Above an empty Node process, the one-call run adds ${(rss - nodeRss).toFixed(0)} MB. The command starts lean (cli/lean-start.js): bin/veilphone.js`,
+        "turns V8's optimizing compiler off and holds its young generation at its first size before anything else loads, and",
+        'the command goes back to V8 as usual after 1 s, or at once for a `load` step, the lab or the UI server. Measured by hand',
+        "without it (2026-12-05, /proc/self/smaps at exit): TurboFan's background compilations took about 9 MB and the young",
+        "generation, grown to 2 × 8 MB by module loading, most of the rest of the difference; about 8 MB more of Node's own",
+        'binary is paged in than for an empty process. A call held 10 s ran with the same CPU either way (0.5 s) and 75 MB',
+        "against 90 MB. Not kept: zod bundled rather than loaded from node_modules (no change).",
         '',
         `Machine load (1-minute average) ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other work.`,
       ],

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { defaultDataDir } from '../core/phone/data-dir.js';
 import { exitCodes } from './exit-codes.js';
+import { leaveLean } from './lean-start.js';
 
 // Each command's module (and what it pulls in: the SIP stack, the lab, SQLite, the UI server) is loaded only when
 // that command runs, so `veilphone --help` or `veilphone logs list` does not pay for the rest.
@@ -44,7 +45,10 @@ program
   .option('--max-connections-per-source <n>', 'connections held at once from one address (default 64)')
   .option('--max-users <n>', 'users the registrar holds at once (default 10000); a new one beyond gets 503')
   .option('--household <room=addresses...>', "a room of seed 001's building and its first number of addresses, e.g. 100-1101-1201=4 (repeatable); the address database is kept in the data dir")
-  .action(async (options) => (await lab()).labCommand({ ...options, dataDir: program.opts().dataDir }));
+  .action(async (options) => {
+    leaveLean(); // a server: it runs for long
+    await (await lab()).labCommand({ ...options, dataDir: program.opts().dataDir });
+  });
 
 program
   .command('lab-admin')
@@ -82,7 +86,10 @@ program
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway and take the soft switches and dial plan from its boot file (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead (real broadcast on port 68; needs root or CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; no embedded lab)')
   .option('--household <gateway>', "seed 001: a household terminal of the room whose gateway takes allocation requests at ADDRESS:PORT (veilphone lab --household; lab-admin household shows it) or on this interface; the gateway gives address, number and server")
-  .action(async (options) => (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir }));
+  .action(async (options) => {
+    leaveLean(); // a server: it runs for long
+    await (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir });
+  });
 
 program
   .command('start')
@@ -91,7 +98,10 @@ program
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead, with no embedded lab (root)')
   .option('--no-open', 'do not open the served UI in the browser (also VEILPHONE_NO_OPEN=1; never in CI)')
-  .action(async (options) => (await start()).startCommand({ ...options, dataDir: program.opts().dataDir }));
+  .action(async (options) => {
+    leaveLean(); // a server: it runs for long
+    await (await start()).startCommand({ ...options, dataDir: program.opts().dataDir });
+  });
 
 const logs = program.command('logs').description('inspect the call log: list, show a call\'s message flow, export to pcap or JSON');
 logs

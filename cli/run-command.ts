@@ -14,6 +14,7 @@ import { LoadProgress } from './load-progress.js';
 import { loadWorkerUrl } from './load-worker-url.js';
 import { LoadStatsFile } from './load-stats-file.js';
 import { writeJsonFile } from './report-file.js';
+import { leaveLean } from './lean-start.js';
 
 export interface RunCommandOptions {
   report?: string;
@@ -38,6 +39,8 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     }
     throw error;
   }
+  // a load runs hot code for long, in worker threads too: V8 as usual from its start (cli/lean-start.js)
+  if (scenario.steps.some((step) => step.kind === 'load')) leaveLean();
   if (options.server) {
     try {
       scenario = withServers(scenario, options.server);

@@ -1,0 +1,4 @@
+/** Types of cli/lean-start.js (plain JavaScript: bin/veilphone.js runs it before anything is compiled). */
+export declare const leanMs: number;
+export declare function startLean(env?: NodeJS.ProcessEnv): void;
+export declare function leaveLean(env?: NodeJS.ProcessEnv): void;

@@ -1,0 +1,41 @@
+// A command starts lean: V8's optimizing compiler (TurboFan) off and its young generation held at its first size. A
+// one-call `veilphone run` ends in about 0.3 s, before either pays off: measured on 2026-12-05, TurboFan's compilations
+// and a young generation grown while the modules load were 17 of the 87 MB such a run peaked at (bench/RESULTS.md, "One
+// call from the command line").
+//
+// bin/veilphone.js starts it before it loads anything else (the bundle's modules are most of what grows the young
+// generation). A command leaves it after `leanMs`, or at once when it turns out to be heavy: a `load` step, the lab, the
+// UI server. From then on V8 runs as it always does: functions still hot get optimized, the young generation grows.
+// V8 reads both flags whenever it decides (to optimize a function, to grow the young generation), so setting them at run
+// time takes effect; a worker thread started later gets the flags of that moment.
+//
+// Plain JavaScript, because bin/veilphone.js runs it before tsx or the bundle is loaded; the bundle carries its own copy,
+// so nothing here keeps state: leaving sets V8's usual flags again, which is harmless when they were never changed.
+// `VEILPHONE_LEAN_START=0` turns it off (the start-up benchmark measures both), and so does a Node option of the user's
+// that sets either flag: theirs wins.
+import { setTimeout } from 'node:timers';
+import v8 from 'node:v8';
+
+export const leanMs = 1000;
+
+const leanFlags = ['--no-opt', '--semi-space-growth-factor=1'];
+const usualFlags = ['--opt', '--semi-space-growth-factor=2']; // V8's defaults (node --v8-options)
+
+function wanted(env) {
+  if (env.VEILPHONE_LEAN_START === '0') return false;
+  const options = [...process.execArgv, env.NODE_OPTIONS ?? ''].join(' ');
+  return !/--(no-)?(opt|turbofan|semi-space-growth-factor|max-semi-space-size|min-semi-space-size)\b/.test(options);
+}
+
+/** Start lean (first thing in the process); it ends by itself after `leanMs`. */
+export function startLean(env = process.env) {
+  if (!wanted(env)) return;
+  for (const flag of leanFlags) v8.setFlagsFromString(flag);
+  setTimeout(() => leaveLean(env), leanMs).unref();
+}
+
+/** Run as V8 always does from now on: a heavy command calls this at once. */
+export function leaveLean(env = process.env) {
+  if (!wanted(env)) return;
+  for (const flag of usualFlags) v8.setFlagsFromString(flag);
+}
