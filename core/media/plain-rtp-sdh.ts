@@ -141,9 +141,15 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
     }
   }
 
+  /**
+   * sip.js keeps an ended session, and with it this handler, while its transactions last (up to 64·T1, RFC 6026
+   * Timer M): the media session (its sockets, buffers and received audio) is let go at once, not kept that long.
+   */
   close(): void {
     this.closed = true;
     this.media?.close();
+    this.media = undefined;
+    this.opening = undefined;
   }
 }
 

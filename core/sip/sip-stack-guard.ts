@@ -112,8 +112,9 @@ export function messageCallId(raw: string): string | undefined {
   return /^(?:call-id|i)[ \t]*:[ \t]*(\S+)/im.exec(head)?.[1];
 }
 
+/** The owner's class; the compiled bundle names a class that refers to itself `_Name` (tools/cli-bundle), shown as `Name`. */
 function ownerName(owner: unknown): string {
-  return typeof owner === 'object' && owner !== null ? owner.constructor.name : 'sip.js';
+  return typeof owner === 'object' && owner !== null ? owner.constructor.name.replace(/^_(?=[A-Z])/, '') : 'sip.js';
 }
 
 /** The process's one guard: sip.js's timers report to it from the moment this module is loaded. */

@@ -1,0 +1,37 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { Session } from 'sip.js';
+import { describe, expect, it } from 'vitest';
+import { MediaError } from './media-error.js';
+import { createPlainRtpMediaProvider, type PlainRtpSessionDescriptionHandler } from './plain-rtp-sdh.js';
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+/** Issue 23 (memory under load): sip.js keeps an ended session's handler for up to 64·T1; its media must not stay with it. */
+describe('the plain-RTP session description handler after its call', () => {
+  const provide = createPlainRtpMediaProvider();
+  const handler = () => provide({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', portRange: { min: 41000, max: 41098 } })({} as Session) as PlainRtpSessionDescriptionHandler;
+
+  it('lets its media session go when closed, though the handler itself is still held', async () => {
+    const sdh = handler();
+    await sdh.getDescription();
+    const media = new WeakRef(sdh.media!);
+    expect(media.deref()).toBeDefined();
+    sdh.close();
+    expect(sdh.media).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a WeakRef holds its target until the job that made it ends
+    collectGarbage();
+    expect(media.deref()).toBeUndefined();
+    expect(sdh).toBeDefined(); // still reachable here, as sip.js keeps it
+  });
+
+  it('refuses what comes after the close (a late answer, DTMF) with CLOSED, or not at all', async () => {
+    const sdh = handler();
+    await sdh.getDescription();
+    sdh.close();
+    await expect(sdh.setDescription('v=0\r\n')).rejects.toBeInstanceOf(MediaError);
+    await expect(sdh.getDescription()).rejects.toThrow('the call has ended');
+    expect(sdh.sendDtmf('1')).toBe(false);
+  });
+});
