@@ -26,6 +26,8 @@ export interface PlainRtpMediaOptions {
   rtcpIntervalMs?: number;
   /** Symmetric RTP: follow the peer's RTP to where it really comes from (MediaSessionOptions.latch). */
   latch?: boolean;
+  /** Seconds of received audio each call keeps for tone checks (MediaSessionOptions.recentAudioSeconds). */
+  recentAudioSeconds?: number;
 }
 
 /** The options our SipCall passes for hold and resume (sip.js hands them through untouched). */
@@ -67,6 +69,7 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
       ...(this.options.rtcpIntervalMs !== undefined ? { rtcpIntervalMs: this.options.rtcpIntervalMs } : {}),
       ...((this.context.latch ?? this.options.latch) ? { latch: true } : {}),
       ...(this.context.encryption ? { encryption: this.context.encryption } : {}),
+      ...(this.options.recentAudioSeconds !== undefined ? { recentAudioSeconds: this.options.recentAudioSeconds } : {}),
     }).then((media) => {
       if (this.closed) {
         media.close();

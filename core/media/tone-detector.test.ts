@@ -27,4 +27,11 @@ describe('the audio a call keeps for checks (core/media/tone-detector.ts)', () =
     frames(new ToneSource(1000), 3, recent);
     expect(recent.samples()).toHaveLength(3 * frameSamples);
   });
+
+  it('keeps nothing with zero seconds (a scripted run that checks no audio)', () => {
+    const recent = new RecentAudio(0);
+    frames(new ToneSource(1000), 50, recent);
+    expect(recent.samples()).toHaveLength(0);
+    expect(recent.toneShare(1000)).toBe(0);
+  });
 });

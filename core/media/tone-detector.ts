@@ -35,11 +35,13 @@ export class RecentAudio implements AudioSink {
   /**
    * `seconds` kept at most; the buffer grows as audio arrives, so a call that never receives costs nothing. Two
    * seconds hold 100 frames, plenty for a tone's share, and keep a load of many calls small (32 KB a call, not 160).
+   * Zero seconds keep nothing (a run that checks no audio).
    */
   constructor(private readonly seconds = 2) {}
 
   write(frame: Int16Array): void {
-    const capacity = this.seconds * sampleRate;
+    const capacity = Math.floor(this.seconds * sampleRate);
+    if (capacity <= 0) return;
     if (this.ring.length < capacity && this.written + frame.length > this.ring.length) {
       const grown = new Int16Array(Math.min(capacity, Math.max(this.ring.length * 2, 8 * frameSamples)));
       grown.set(this.ring);

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { CallLogRelay } from '../calllog/call-recorder.js';
-import { defaultMediaProvider } from '../phone/default-media.js';
+import { mediaWithoutRecentAudio } from '../phone/default-media.js';
 import { Phone } from '../phone/phone.js';
 import { errorCode, type LoadCallProgress } from './call-load.js';
 import { LoadCaller } from './load-caller.js';
@@ -21,7 +21,8 @@ function runLoadWorker(port: NonNullable<typeof parentPort>, data: LoadWorkerDat
     phone = new Phone({
       accounts: [data.account],
       maxCalls: data.maxCalls,
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      // a load's calls are counted, never listened to (an `expect` with `audio` names a call of a `call` step)
+      createSessionDescriptionHandlerFactory: mediaWithoutRecentAudio,
       callRecorder: relay,
       ...(data.timers ? { timers: data.timers } : {}),
       ...(data.dataDir !== undefined ? { dataDir: data.dataDir } : {}),

@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checksAudio } from './checks-audio.js';
+import { loadScenarioFile, parseScenario } from './load-scenario.js';
+
+const scenarios = path.resolve(import.meta.dirname, '../../test/scenarios');
+
+describe('whether a run keeps received audio (issue 23: 100 calls at once ≤ 150 MB)', () => {
+  it('keeps it for a scenario that checks a tone', () => {
+    expect(checksAudio(loadScenarioFile(path.join(scenarios, 'media-tone-dtmf.yaml')))).toBe(true);
+  });
+
+  it('keeps none for one that only counts calls or reads RTP figures', () => {
+    const load = parseScenario(
+      ['agents:', '  a: { user: alice, server: "sip:127.0.0.1:5060" }', '  b: { user: bob, server: "sip:127.0.0.1:5060", answer: auto }', 'steps:', '  - load: { from: a, to: b, id: l1, rate: 10, calls: 10 }', '  - expect: { load: { id: l1, max_failed: 0 } }', ''].join('\n'),
+    );
+    expect(checksAudio(load)).toBe(false);
+  });
+
+  it('agrees with every scenario file of the repository on which ones name `tone_hz`', () => {
+    const files = fs.readdirSync(scenarios).filter((file) => file.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(scenarios, file), 'utf8');
+      let scenario;
+      try {
+        scenario = loadScenarioFile(path.join(scenarios, file));
+      } catch {
+        continue; // a scenario that is invalid on purpose
+      }
+      expect(checksAudio(scenario), file).toBe(/^\s*-\s*expect:.*\baudio:/m.test(text));
+    }
+  });
+});
