@@ -85,7 +85,7 @@ export async function benchMemory(): Promise<BenchResult> {
         'changes took the median from 180 MB to this figure: the bundle no longer wraps every function in `__name` (esbuild\'s',
         'keepNames gave each closure made at run time a property array of its own), a run keeps received audio (2 s a media',
         'session, 12 MB here) only when a step checks it (core/scenario/checks-audio.ts), and an ended call lets go of its media',
-        "session while sip.js keeps its transactions. Runs spread by ±5 MB, so the target is met only just.",
+        "session while sip.js keeps its transactions. Runs spread by up to 20 MB (when V8 happens to collect), around the target.",
         '',
         `Machine load (1-minute average) ${os.loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other work.`,
       ],
