@@ -30,16 +30,32 @@ interface SetupTimes {
   registerWire: number[];
 }
 
-/**
- * Veilphone: the caller in this process, the callee in its own (bench/callee-process.ts), through the embedded lab in
- * a third (`veilphone lab`), as SIPp's UAC, UAS and Kamailio are three processes. Besides the wire times, `call()` →
- * established as the caller's program sees it.
- */
-async function veilphoneThroughLab(): Promise<SetupTimes & { callToEstablished: number[] }> {
+/** The proxy between the two phones: `veilphone lab` in its own process, or the Kamailio SIPp's calls go through. */
+interface Proxy {
+  udpPort: number;
+  stop(): Promise<void>;
+}
+
+async function labProxy(): Promise<Proxy> {
   const lab = await startLabProcess();
-  const callee = Child.start(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, 'callee-process.ts'), 'bob', lab.servers.udp]);
+  return { udpPort: lab.udp, stop: () => lab.child.stop() };
+}
+
+async function kamailioProxy(): Promise<Proxy> {
+  const kamailio = await KamailioServer.start();
+  return { udpPort: kamailio.port, stop: () => kamailio.stop() };
+}
+
+/**
+ * Veilphone: the caller in this process, the callee in its own (bench/callee-process.ts), through a proxy in a third
+ * (`veilphone lab`, or Kamailio as for SIPp), as SIPp's UAC, UAS and Kamailio are three processes. Besides the wire
+ * times, `call()` → established as the caller's program sees it.
+ */
+async function veilphoneThrough(proxy: Proxy): Promise<SetupTimes & { callToEstablished: number[] }> {
+  const server = `sip:127.0.0.1:${proxy.udpPort};transport=udp`;
+  const callee = Child.start(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, 'callee-process.ts'), 'bob', server]);
   const alice = new Phone({
-    accounts: [{ id: 'alice', user: 'alice', server: lab.servers.udp, transport: 'udp', domain: '127.0.0.1' }],
+    accounts: [{ id: 'alice', user: 'alice', server, transport: 'udp', domain: '127.0.0.1' }],
     createSessionDescriptionHandlerFactory: defaultMediaProvider,
   });
   try {
@@ -63,21 +79,21 @@ async function veilphoneThroughLab(): Promise<SetupTimes & { callToEstablished: 
     };
     // warm-up, not captured: Node compiles the hot paths of the three processes on their first calls
     for (let i = 0; i < warmUp; i++) await placeCall();
-    const capture = await captureLoopback([lab.udp]);
+    const capture = await captureLoopback([proxy.udpPort]);
     for (let i = 0; i < calls; i++) await alice.register();
     const callToEstablished: number[] = [];
     for (let i = 0; i < calls; i++) callToEstablished.push(await placeCall());
     const wire = await capture.stop();
     return {
-      inviteWire: wireTimes(wire, { serverPort: lab.udp, method: 'INVITE', status: 200 }),
-      calleeRinging: wireTimes(wire, { serverPort: lab.udp, method: 'INVITE', status: 180, side: 'callee' }),
-      registerWire: wireTimes(wire, { serverPort: lab.udp, method: 'REGISTER', status: 200 }),
+      inviteWire: wireTimes(wire, { serverPort: proxy.udpPort, method: 'INVITE', status: 200 }),
+      calleeRinging: wireTimes(wire, { serverPort: proxy.udpPort, method: 'INVITE', status: 180, side: 'callee' }),
+      registerWire: wireTimes(wire, { serverPort: proxy.udpPort, method: 'REGISTER', status: 200 }),
       callToEstablished,
     };
   } finally {
     await alice.shutdown();
     await callee.stop();
-    await lab.child.stop();
+    await proxy.stop();
   }
 }
 
@@ -110,17 +126,19 @@ async function sippThroughKamailio(): Promise<SetupTimes & { inviteRtt: number[]
 
 export async function benchCallSetup(): Promise<BenchResult> {
   const loadBefore = os.loadavg()[0]!;
-  const ours = await veilphoneThroughLab();
+  const ours = await veilphoneThrough(await labProxy());
+  const oursViaKamailio = await veilphoneThrough(await kamailioProxy());
   const anchor = await sippThroughKamailio();
   const loadAfter = os.loadavg()[0]!;
   const row = (name: string, values: number[]): string => `| ${name} | ${values.length} | ${ms(median(values))} | ${ms(quantile(values, 0.9))} |`;
   const setupRatio = median(ours.inviteWire) / median(anchor.inviteWire);
   const registerRatio = median(ours.registerWire) / median(anchor.registerWire);
+  const kamailioSetupRatio = median(oursViaKamailio.inviteWire) / median(anchor.inviteWire);
   return {
     title: 'Call setup and registration (issue 2)',
     lines: [
       `${calls} sequential calls each way on loopback UDP. Veilphone: the caller in the bench process, the callee in its own`,
-      'process (bench/callee-process.ts, auto-answer), through `veilphone lab` (a third process); anchor: SIPp UAC → Kamailio',
+      'process (bench/callee-process.ts, auto-answer), through `veilphone lab` (a third process), then through the Kamailio of the anchor: SIPp UAC → Kamailio',
       `(deploy/kamailio/kamailio.cfg) → SIPp UAS, one call at a time (\`-l 1\`). Veilphone's processes first place ${warmUp} calls not measured (JIT warm-up).`,
       `Both hold each call ${betweenCallsMs} ms before the BYE (bench/sipp/uac-quick.xml); SIPp starts its next call once the BYE is answered, Veilphone ${betweenCallsMs} ms after its call ended.`,
       '"On the wire": tcpdump on loopback, the first INVITE (REGISTER) the caller sent to the proxy → the 200 the proxy',
@@ -130,16 +148,18 @@ export async function benchCallSetup(): Promise<BenchResult> {
       '| measure | n | median | p90 |',
       '| --- | --- | --- | --- |',
       row('Veilphone → lab → Veilphone: INVITE → 200 on the wire', ours.inviteWire),
+      row('Veilphone → Kamailio → Veilphone: INVITE → 200 on the wire', oursViaKamailio.inviteWire),
       row('SIPp → Kamailio → SIPp: INVITE → 200 on the wire', anchor.inviteWire),
       row("SIPp → Kamailio → SIPp: INVITE → 200 by SIPp's -trace_rtt", anchor.inviteRtt),
       row("Veilphone: `call()` → established (the caller program's view, not on the wire)", ours.callToEstablished),
       row('Veilphone callee: INVITE in → 180 out, on the wire (the proxy → callee leg)', ours.calleeRinging),
+      row('Veilphone callee behind Kamailio: INVITE in → 180 out, on the wire', oursViaKamailio.calleeRinging),
       row('SIPp UAS: INVITE in → 180 out, on the wire', anchor.calleeRinging),
       row('Veilphone REGISTER → 200 through the lab, on the wire', ours.registerWire),
       row('SIPp REGISTER → 200 through Kamailio, on the wire', anchor.registerWire),
       row("SIPp REGISTER → 200 by SIPp's -trace_rtt", anchor.registerRtt),
       '',
-      `INVITE → 200 on the wire, Veilphone/SIPp: **${setupRatio.toFixed(2)}×** (target ≤ 1.5×); REGISTER → 200: ${registerRatio.toFixed(2)}×.`,
+      `INVITE → 200 on the wire, Veilphone/SIPp: **${setupRatio.toFixed(2)}×** through the lab, **${kamailioSetupRatio.toFixed(2)}×** through the same Kamailio (target ≤ 1.5×); REGISTER → 200: ${registerRatio.toFixed(2)}×.`,
       `The callee's INVITE in → 180 out: median ${ms(median(ours.calleeRinging))} (target ≤ 1 ms); SIPp's UAS ${ms(median(anchor.calleeRinging))}.`,
       'Where the callee\'s time goes (measured by hand on 2026-12-05 with timestamps in the callee beside this capture): about',
       '0.3 ms from the INVITE on the wire to its socket callback, 0.6-0.8 ms in the process (our codec, sip.js, the phone, the',
@@ -148,6 +168,6 @@ export async function benchCallSetup(): Promise<BenchResult> {
       'never sleeps that deeply (its loop wakes every millisecond: 2,717 epoll_wait calls in 3 idle seconds, by strace).',
       `Machine load (1-minute average) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end, on 2 cores shared with other work: compare the rows of one run.`,
     ],
-    ratios: { callSetup: setupRatio, register: registerRatio, calleeRinging: median(ours.calleeRinging) / median(anchor.calleeRinging) },
+    ratios: { callSetup: setupRatio, callSetupViaKamailio: kamailioSetupRatio, register: registerRatio, calleeRinging: median(ours.calleeRinging) / median(anchor.calleeRinging) },
   };
 }
