@@ -7,7 +7,8 @@
 // generation). A command leaves it after `leanMs`, or at once when it turns out to be heavy: a `load` step, the lab, the
 // UI server. From then on V8 runs as it always does: functions still hot get optimized, the young generation grows.
 // V8 reads both flags whenever it decides (to optimize a function, to grow the young generation), so setting them at run
-// time takes effect; a worker thread started later gets the flags of that moment.
+// time takes effect. The flags are the process's: worker threads follow them too, those already running included.
+// Node 20's V8 has no Maglev by default; from V8 12 (Node 22) it does, and the lean start turns it off and back on too.
 //
 // Plain JavaScript, because bin/veilphone.js runs it before tsx or the bundle is loaded; the bundle carries its own copy,
 // so nothing here keeps state: leaving sets V8's usual flags again, which is harmless when they were never changed.
@@ -18,13 +19,17 @@ import v8 from 'node:v8';
 
 export const leanMs = 1000;
 
-const leanFlags = ['--no-opt', '--semi-space-growth-factor=1'];
-const usualFlags = ['--opt', '--semi-space-growth-factor=2']; // V8's defaults (node --v8-options)
+// V8's defaults (node --v8-options): TurboFan on, young generation doubling, and Maglev on from V8 12
+const maglevByDefault = Number(process.versions.v8.split('.')[0]) >= 12;
+const leanFlags = ['--no-opt', '--semi-space-growth-factor=1', ...(maglevByDefault ? ['--no-maglev'] : [])];
+const usualFlags = ['--opt', '--semi-space-growth-factor=2', ...(maglevByDefault ? ['--maglev'] : [])];
+// a choice of the user's about the compilers or the young generation, in either spelling V8 takes (- or _)
+const userFlag = /--(no[-_])?(opt|turbofan|maglev|jitless|lite[-_]mode|always[-_](opt|turbofan)|(max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/;
 
 function wanted(env) {
   if (env.VEILPHONE_LEAN_START === '0') return false;
   const options = [...process.execArgv, env.NODE_OPTIONS ?? ''].join(' ');
-  return !/--(no-)?(opt|turbofan|semi-space-growth-factor|max-semi-space-size|min-semi-space-size)\b/.test(options);
+  return !userFlag.test(options);
 }
 
 /** Start lean (first thing in the process); it ends by itself after `leanMs`. */

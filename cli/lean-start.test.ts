@@ -70,6 +70,7 @@ describe('a command starts lean and leaves it when it runs for long (issue 23: a
     expect(before.optimized).toBe(false);
     expect(after.optimized).toBe(false);
     expect(runProbe({ env: { NODE_OPTIONS: '--max-semi-space-size=1' } }).before.optimized).toBe(true);
+    expect(runProbe({ nodeFlags: ['--max_semi_space_size=8'] }).before.optimized).toBe(true); // V8 takes _ for - too
   });
 
   it('bin/veilphone.js starts lean before it loads the command, and the heavy commands leave it at once', () => {

@@ -43,7 +43,7 @@ export interface MediaSessionOptions {
   encryption?: 'required' | 'preferred';
   /**
    * Seconds of received audio kept for tone checks (`recent`); 2 by default, 0 keeps none. A scripted run keeps it only
-   * when a step checks audio: at 100 calls at once, 2 s each were 12 MB of live heap.
+   * when a step checks audio: 2 s are 32 KB a media session, 6.4 MB for 100 calls with both ends in one process.
    */
   recentAudioSeconds?: number;
 }

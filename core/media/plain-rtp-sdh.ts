@@ -1,7 +1,7 @@
 import type { BodyAndContentType, SessionDescriptionHandler, SessionDescriptionHandlerFactory } from 'sip.js';
 import type { MediaClock } from './media-clock.js';
 import { MediaError } from './media-error.js';
-import { MediaSession } from './media-session.js';
+import { MediaSession, type MediaStats } from './media-session.js';
 import { RtpPortAllocator, type PortRange, type RtpPairSource } from './rtp-port-allocator.js';
 import { answerOffer, type AudioCodecName } from './sdp-negotiation.js';
 import { parseSdp } from './sdp.js';
@@ -146,14 +146,19 @@ export class PlainRtpSessionDescriptionHandler implements SessionDescriptionHand
 
   /**
    * sip.js keeps an ended session, and with it this handler, while its transactions last (up to 64·T1, RFC 6026
-   * Timer M): the media session (its sockets, buffers and received audio) is let go at once, not kept that long.
+   * Timer M): the media session (its sockets, buffers and received audio) is let go at once, not kept that long. Its
+   * last figures stay (`closedStats`): an unanswered call is told it ended after sip.js closed this handler.
    */
   close(): void {
     this.closed = true;
+    this.closedStats ??= this.media?.stats();
     this.media?.close();
     this.media = undefined;
     this.opening = undefined;
   }
+
+  /** The media session's figures when this handler closed (undefined before, or when it never opened one). */
+  closedStats: MediaStats | undefined;
 }
 
 /**

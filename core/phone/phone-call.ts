@@ -70,7 +70,7 @@ export class PhoneCall {
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;
     if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
-    const media = this.media?.stats() ?? this.finalMedia;
+    const media = this.media?.stats() ?? this.finalMedia ?? this.closedMediaStats;
     if (media) snapshot.media = mediaSnapshot(media);
     if (this.signaling) snapshot.signaling = this.signaling;
     return snapshot;
@@ -84,6 +84,12 @@ export class PhoneCall {
 
   /** The last media figures, kept when the call ends (the session and its sockets are gone by then). */
   finalMedia?: MediaStats;
+
+  /** The figures the media had when sip.js closed it: an unanswered call ends after that (sip-call.ts, retarget). */
+  private get closedMediaStats(): MediaStats | undefined {
+    const handler = this.sip.sessionDescriptionHandler;
+    return handler instanceof PlainRtpSessionDescriptionHandler ? handler.closedStats : undefined;
+  }
 }
 
 function mediaSnapshot(stats: MediaStats): CallMediaSnapshot {

@@ -188,4 +188,34 @@ describe('early media from a 18x with SDP', () => {
     await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
     expect(peer.received.filter((m) => m.kind === 'request')).toEqual([]);
   });
+
+  it('a call refused after its early media keeps the media figures in its final snapshot (sip.js closes the media first)', async () => {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const ringback = await RtpPeer.open();
+    cleanup.push(() => ringback.close());
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers: { t1: 100, t2: 400 },
+      sockets: network,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+
+    const call = await alice.call({ target: 'bob' });
+    const invite = await peer.take(peer.request('INVITE'));
+    const phoneRtpPort = Number(/^m=audio (\d+)/m.exec(invite.body)![1]);
+    await peer.reply(invite, 183, 'Session Progress', [`Contact: <sip:bob@127.0.0.1:${peer.endpoint.port}>`], pcmuSdp(ringback.port), 'r1');
+    ringback.playTone(phoneRtpPort, 425);
+    await until(() => ((alice.mediaOf(call.id)?.stats().packetsReceived ?? 0) >= 5 ? true : undefined));
+    await peer.reply(invite, 486, 'Busy Here', [], '', 'r1');
+    await peer.take(peer.request('ACK'));
+    const ended = await until(() => snapshots(call.id).find((s) => s.state === 'terminated'));
+    expect(ended.media?.packetsReceived).toBeGreaterThanOrEqual(5);
+    expect(ended.media?.remoteRtp).toBe(`127.0.0.1:${ringback.port}`);
+  });
 });

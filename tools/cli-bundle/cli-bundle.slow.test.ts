@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCliBundle, freshBundle, projectRoot } from './cli-bundle.js';
 
 /**
@@ -17,9 +17,13 @@ describe('the compiled `veilphone` command', () => {
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.rmSync(scratch, { recursive: true, force: true });
   });
+  let built: { entry: string; inputs: number };
+  beforeAll(async () => {
+    built = await buildCliBundle(projectRoot, outDir);
+  }, 120_000);
 
   it('is built from the sources it lists, is fresh, and places and ends a call', async () => {
-    const { entry, inputs } = await buildCliBundle(projectRoot, outDir);
+    const { entry, inputs } = built;
     expect(inputs).toBeGreaterThan(100);
     const listed = JSON.parse(fs.readFileSync(path.join(outDir, 'inputs.json'), 'utf8')) as string[];
     expect(listed).toContain('cli/main.ts');
@@ -41,6 +45,7 @@ describe('the compiled `veilphone` command', () => {
     // esbuild's keepNames wraps each function in __name(), a defineProperty per closure made: at 300 calls/s it held
     // 12.5 MB of property arrays and cost about a tenth of the CPU. Class names survive without it, the guard's logs too.
     const chunks = fs.readdirSync(outDir).filter((file) => file.endsWith('.mjs'));
+    expect(chunks).toContain(path.basename(built.entry));
     const text = chunks.map((file) => fs.readFileSync(path.join(outDir, file), 'utf8')).join('\n');
     expect(text).not.toMatch(/__name\(/);
     // `var SipCall = class _SipCall` (a class that refers to itself) is named `_SipCall`: the guard drops the underscore
