@@ -8,6 +8,12 @@ import type { NetnsTopology } from './netns-topology.js';
 
 const config = path.resolve(import.meta.dirname, '../../deploy/kamailio/kamailio.cfg');
 
+interface KamailioOptions {
+  config?: string;
+  defines?: string[];
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * Kamailio with the project's configuration (deploy/kamailio/kamailio.cfg) on loopback, on free ports: UDP and TCP
  * on one port, WebSocket on another. Started in the foreground and stopped by its PID.
@@ -24,8 +30,21 @@ export class KamailioServer {
     readonly dir: string,
   ) {}
 
-  /** `tls`: also listen for SIP over TLS and secure WebSocket with this certificate (WITH_TLS in kamailio.cfg). */
-  static async start(options: { config?: string; defines?: string[]; tls?: { certFile: string; keyFile: string } } = {}): Promise<KamailioServer> {
+  /**
+   * `tls`: also listen for SIP over TLS and secure WebSocket with this certificate (WITH_TLS in kamailio.cfg). The ports
+   * are free when chosen, but another process may take one before Kamailio binds it: then it starts again on new ones.
+   */
+  static async start(options: KamailioOptions = {}): Promise<KamailioServer> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await KamailioServer.startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: KamailioOptions): Promise<KamailioServer> {
     const taken = new Set<number>();
     const port = async (): Promise<number> => {
       let p = await freePort();
