@@ -57,13 +57,15 @@ describe('early media from a 18x with SDP', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  it("plays the far end's audio before the answer, flags it for the UI, sends nothing until the 200, then follows the 200's SDP", async () => {
+  /** The far end's SIP: a scripted peer on the in-memory network, closed after the test. */
+  async function scriptPeer(): Promise<ScriptPeer> {
     const peer = await ScriptPeer.open(network);
     cleanup.push(() => peer.socket.close());
-    const announcement = await RtpPeer.open();
-    const ringback = await RtpPeer.open();
-    const callee = await RtpPeer.open();
-    cleanup.push(() => announcement.close(), () => ringback.close(), () => callee.close());
+    return peer;
+  }
+
+  /** alice with real plain-RTP media, registered at `peer`, and the snapshots her events gave of one call. */
+  async function registeredPhone(peer: ScriptPeer): Promise<{ alice: Phone; snapshots: (id: string) => CallSnapshot[] }> {
     const events: PhoneEvent[] = [];
     const alice = new Phone({
       accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
@@ -75,6 +77,16 @@ describe('early media from a 18x with SDP', () => {
     cleanup.push(() => alice.shutdown());
     await alice.register();
     const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+    return { alice, snapshots };
+  }
+
+  it("plays the far end's audio before the answer, flags it for the UI, sends nothing until the 200, then follows the 200's SDP", async () => {
+    const peer = await scriptPeer();
+    const announcement = await RtpPeer.open();
+    const ringback = await RtpPeer.open();
+    const callee = await RtpPeer.open();
+    cleanup.push(() => announcement.close(), () => ringback.close(), () => callee.close());
+    const { alice, snapshots } = await registeredPhone(peer);
 
     const call = await alice.call({ target: 'bob' });
     const invite = await peer.take(peer.request('INVITE'));
@@ -112,21 +124,10 @@ describe('early media from a 18x with SDP', () => {
   });
 
   it('rings and plays the early media of a 180 and a 183 without Contact (Linphone without 100rel); the ACK and BYE go to the Contact of the 200', async () => {
-    const peer = await ScriptPeer.open(network);
-    cleanup.push(() => peer.socket.close());
+    const peer = await scriptPeer();
     const ringback = await RtpPeer.open();
     cleanup.push(() => ringback.close());
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers: { t1: 100, t2: 400 },
-      sockets: network,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
-    await alice.register();
-    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+    const { alice, snapshots } = await registeredPhone(peer);
 
     const call = await alice.call({ target: 'bob' });
     const invite = await peer.take(peer.request('INVITE'));
@@ -157,21 +158,10 @@ describe('early media from a 18x with SDP', () => {
   });
 
   it('hanging up while a 183 without Contact plays cancels the INVITE: nothing is sent in its early dialog, which has no target', async () => {
-    const peer = await ScriptPeer.open(network);
-    cleanup.push(() => peer.socket.close());
+    const peer = await scriptPeer();
     const ringback = await RtpPeer.open();
     cleanup.push(() => ringback.close());
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers: { t1: 100, t2: 400 },
-      sockets: network,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
-    await alice.register();
-    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+    const { alice, snapshots } = await registeredPhone(peer);
 
     const call = await alice.call({ target: 'bob' });
     const invite = await peer.take(peer.request('INVITE'));
@@ -190,21 +180,10 @@ describe('early media from a 18x with SDP', () => {
   });
 
   it('a call refused after its early media keeps the media figures in its final snapshot (sip.js closes the media first)', async () => {
-    const peer = await ScriptPeer.open(network);
-    cleanup.push(() => peer.socket.close());
+    const peer = await scriptPeer();
     const ringback = await RtpPeer.open();
     cleanup.push(() => ringback.close());
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: peer.uri, transport: 'udp' }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers: { t1: 100, t2: 400 },
-      sockets: network,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
-    await alice.register();
-    const snapshots = (id: string): CallSnapshot[] => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).map((e) => e.call);
+    const { alice, snapshots } = await registeredPhone(peer);
 
     const call = await alice.call({ target: 'bob' });
     const invite = await peer.take(peer.request('INVITE'));
