@@ -323,7 +323,10 @@ export class AccountIdentities {
     const all = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])];
     this.receiving = undefined;
     this.sending.clear();
-    await Promise.allSettled(all.map((t) => this.retire(t)));
+    // A call's address already on its way out (Fig. 28 steps 514-515) is waited for too: the phone removes every
+    // address it still holds once this resolves, and one removed under a connection still closing would leave the
+    // kernel retransmitting that connection's FIN from an address that is no longer there.
+    await Promise.allSettled([...all.map((t) => this.retire(t)), ...this.finishing]);
     await this.fixed?.dispose({ serverGone: this.serverGone });
   }
 

@@ -107,6 +107,24 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(sending).toEqual(addresses.flatMap((a) => [`in-use ${a}`, `released ${a}`]));
   });
 
+  it('a shutdown as a call\'s address is on its way out waits until it is unregistered and given back', async () => {
+    const { lab: home, seen } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } });
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const placed = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, placed.id)?.state === 'established');
+    await alice.phone.hangup(placed.id);
+    // Fig. 28 step 514 has begun (the REGISTER Expires: 0 is out) when the phone is told to stop
+    const unregistering = (): boolean => requests(seen).some((r) => r.source.startsWith(`${placed.localAddress}:`) && r.request.method === 'REGISTER' && /expires=0\b/i.test(`${r.request.get('contact')};expires=${r.request.get('expires')}`));
+    for (const deadline = Date.now() + 5_000; !unregistering() && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    expect(unregistering()).toBe(true);
+    await alice.phone.shutdown();
+    const released = alice.events.filter((e) => e.type === 'address' && e.address.address === placed.localAddress && e.address.state === 'released');
+    expect(released, 'the call\'s address was given back before the shutdown ended').toHaveLength(1);
+  });
+
   it('prepare: ahead — the next sending address is obtained and registered while idle, used by the next call, and nothing is left at shutdown', async () => {
     const { lab: home } = await lab();
     const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback', prepare: 'ahead' } });

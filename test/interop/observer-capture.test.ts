@@ -142,6 +142,21 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     return { stop: async () => (await child.stop(), fs.writeFileSync(path.join(dir, 'dnsmasq.log'), log())), log };
   }
 
+  /**
+   * Once the caller's run has ended, its namespace's kernel holds none of its one-time addresses, and no TCP socket on
+   * any of them that could still send: a connection still closing (FIN_WAIT_1, CLOSING, LAST_ACK) when its address was
+   * removed would go on retransmitting its FIN from that address, seen by the next session's capture. TIME_WAIT and
+   * FIN_WAIT_2 send nothing of their own.
+   */
+  function expectNothingLeftInCaller(name: string): void {
+    const kept = new Set([callerFixed, `${callerNet}::${eui64(mac)}`].map((a) => canonicalAddress(a)));
+    const held = (JSON.parse(topology.exec('caller', 'ip', ['-j', 'addr', 'show', 'dev', callerIf])) as Array<{ addr_info: Array<{ local: string; scope: string }> }>)[0]!.addr_info;
+    expect(held.filter((a) => a.scope === 'global' && !kept.has(canonicalAddress(a.local))).map((a) => a.local), `${name}: addresses left on the caller's interface`).toEqual([]);
+    const sockets = topology.exec('caller', 'ss', ['-tanH', 'state', 'all']).split('\n').filter((line) => line.trim() !== '');
+    const stillSending = sockets.filter((line) => !/^(TIME-WAIT|FIN-WAIT-2|LISTEN|CLOSED)\s/.test(line));
+    expect(stillSending, `${name}: TCP sockets left in the caller's namespace`).toEqual([]);
+  }
+
   /** The server of one session, and the SIP URIs and domains the phones use with it. */
   async function startServer(kind: ServerKind, addressing: Addressing, dir: string): Promise<{ stop: () => Promise<void>; callerServer: (t: string) => string; calleeServer: (t: string) => string; callerDomain: string; calleeDomain: string; target: string }> {
     const host = addressing === 'name' ? serverName : addressing === 'ipv4-dhcp' ? serverAddress4 : `[${serverAddress}]`;
@@ -232,6 +247,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
       const run = veilphoneIn('caller', ['--data-dir', path.join(dir, 'alice'), 'run', callerFile, '--report', reportFile]);
       expect(await run.exitCode(240_000), `${name} caller:\n${run.stdout}\n${run.stderr}`).toBe(0);
       expect(await callee.exitCode(60_000), `${name} callee:\n${callee.stdout}\n${callee.stderr}`).toBe(0);
+      expectNothingLeftInCaller(name);
       await stopCapture(calleeDump, path.join(dir, 'callee.pcap'));
       await stopCapture(accessDump, path.join(dir, 'access.pcap'));
       if (dhcp) await dhcp.stop();
@@ -393,6 +409,14 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     }
   }
 
+  /** A packet from an address this session did not own: what it was, when, and which earlier session had the address. */
+  function describeStranger(session: Session, p: CapturedPacket): string {
+    const start = session.access[0]!.at;
+    const owner = sessions.find((s) => Object.values(s.report.agents).some((a) => (a.addresses ?? []).some((x) => canonicalAddress(x.address) === canonicalAddress(p.src))));
+    const what = p.protocol === 'tcp' ? `tcp [${(p.tcpFlags ?? []).join(',')}]` : 'udp';
+    return `${what} ${p.src} port ${p.srcPort} → ${p.dst} port ${p.dstPort}, ${p.payload.length} bytes, ${Math.round(p.at - start)} ms into the capture${owner ? `; the address was ${owner.name}'s` : ''}`;
+  }
+
   /** The access network sees only the call's one-time addresses: never the fixed one, never one derived from the MAC. */
   function checkAccessLink(session: Session): void {
     const own = new Set<string>([...sendingAddresses(session).values()]);
@@ -401,7 +425,7 @@ describe.skipIf(skip)('an anonymous caller, as a packet capture at the callee an
     const dhcpWithoutAddress = (p: CapturedPacket): boolean => p.protocol === 'udp' && p.src === '0.0.0.0' && p.dstPort === 67;
     const fromCaller = session.access.filter((p) => p.srcMac === mac && (p.protocol === 'udp' || p.protocol === 'tcp') && !dhcpWithoutAddress(p));
     expect(fromCaller.length).toBeGreaterThan(0);
-    const strangers = [...new Set(fromCaller.map((p) => canonicalAddress(p.src)!).filter((a) => !own.has(a)))];
-    expect(strangers, `${session.name}: the caller sent from addresses other than its one-time ones`).toEqual([]);
+    const strangers = fromCaller.filter((p) => !own.has(canonicalAddress(p.src)!));
+    expect(strangers.map((p) => describeStranger(session, p)), `${session.name}: the caller sent from addresses other than its one-time ones`).toEqual([]);
   }
 });

@@ -15,6 +15,8 @@ export interface CapturedPacket {
   payload: Buffer;
   /** TCP only: the sequence number of the payload's first byte. */
   seq?: number;
+  /** TCP only: the flags, by their RFC 9293 §3.1 names (`SYN`, `ACK`, `FIN`, `RST`, `PSH`, `URG`). */
+  tcpFlags?: string[];
   /** The link-layer source (Ethernet framing), e.g. `02:aa:bb:cc:dd:ee`. */
   srcMac?: string;
 }
@@ -136,7 +138,7 @@ function transport(protocol: number, family: 4 | 6, src: string, dst: string, da
   }
   if (protocol === 6 && data.length >= 20) {
     const offset = (data[12]! >> 4) * 4;
-    return { protocol: 'tcp', family, src, dst, srcPort: data.readUInt16BE(0), dstPort: data.readUInt16BE(2), seq: data.readUInt32BE(4), payload: data.subarray(offset) };
+    return { protocol: 'tcp', family, src, dst, srcPort: data.readUInt16BE(0), dstPort: data.readUInt16BE(2), seq: data.readUInt32BE(4), tcpFlags: tcpFlagNames(data[13]!), payload: data.subarray(offset) };
   }
   return undefined;
 }
@@ -212,4 +214,9 @@ export function webSocketPayloads(stream: Buffer): Buffer[] {
     offset = at + length;
   }
   return out;
+}
+
+/** RFC 9293 §3.1: the control bits in the TCP header's 14th byte, lowest first. */
+function tcpFlagNames(bits: number): string[] {
+  return ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG'].filter((_, i) => bits & (1 << i));
 }
