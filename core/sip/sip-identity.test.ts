@@ -134,7 +134,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     Core.Timers.TIMER_L = timerL;
   });
 
-  async function setUp(): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
+  async function setUp(onIncomingCall: (call: SipCall) => void = (call) => void call.answer()): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
     const peer = await RawPeer.open();
     cleanups.push(() => peer.close());
     const calls: SipCall[] = [];
@@ -147,12 +147,30 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
       timers: { t1: 100, t2: 400 },
       onIncomingCall: (call) => {
         calls.push(call);
-        void call.answer();
+        onIncomingCall(call);
       },
     });
     cleanups.push(() => bob.dispose());
     return { peer, bob, calls };
   }
+
+  const statusOf = (m: SipMessage): number | undefined => (m.kind === 'response' ? m.status : undefined);
+
+  it('sends no 100 Trying for an INVITE it rings for at once, and one 100 ms later for an INVITE it has not answered (RFC 3261 §17.2.1; issue 23)', async () => {
+    const ringing = await setUp((call) => void call.ring());
+    await ringing.peer.send(invite(ringing.peer.port, ringing.bob.local.port, 'trying-1'), ringing.bob.local.port);
+    await ringing.peer.next((m) => statusOf(m) === 180);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(ringing.peer.received.map(statusOf), 'nothing after the 180').toEqual([]);
+
+    const silent = await setUp(() => undefined);
+    const sentAt = Date.now();
+    await silent.peer.send(invite(silent.peer.port, silent.bob.local.port, 'trying-2'), silent.bob.local.port);
+    await silent.peer.next((m) => statusOf(m) === 100);
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(90);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(silent.peer.received.map(statusOf), 'one 100 only').toEqual([]);
+  });
 
   it('has sip.js parse with the plain readers once an identity exists (issue 23: sipjs-message-parser.ts)', async () => {
     await setUp();

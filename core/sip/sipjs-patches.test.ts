@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -26,6 +26,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const { parse } = await import('sip.js/lib/grammar/pegjs/dist/grammar.js');
     return {
       UserAgent: real.UserAgent as unknown as SipJsParts['UserAgent'],
+      UserAgentConstructor: real.UserAgent,
       ClientTransaction: real.Core.ClientTransaction as unknown as SipJsParts['ClientTransaction'],
       InviteClientTransaction: real.Core.InviteClientTransaction,
       SessionDialog: real.Core.SessionDialog,
@@ -49,7 +50,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('names each patch a sip.js lacks, with a typed error', async () => {
     const patched = await installed();
     const bare = await sipJsPartsOf(copy.lib);
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-grammar-cache']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -59,6 +60,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-fault-guard': { ...patched, InviteServerTransaction: bare.InviteServerTransaction },
       'sipjs-cancel-to-tag': { ...patched, UserAgentCore: bare.UserAgentCore },
       'sipjs-contactless-provisional': { ...patched, InviteUserAgentClient: bare.InviteUserAgentClient },
+      'sipjs-deferred-trying': { ...patched, UserAgentConstructor: bare.UserAgentConstructor },
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
     };
     for (const [patch, parts] of Object.entries(without)) {
@@ -77,7 +79,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying'] }),
     );
   });
 });

@@ -8,6 +8,8 @@ import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js'
  */
 export interface SipJsParts {
   UserAgent: { newUUID(): string };
+  /** The UserAgent class again, for the source of its constructor (where sip.js makes its INVITE delegate). */
+  UserAgentConstructor: { toString(): string };
   ClientTransaction: { makeId(request: { method: string }): string };
   InviteClientTransaction: { prototype: object };
   SessionDialog: { prototype: object };
@@ -23,6 +25,7 @@ export interface SipJsParts {
 
 const installed: SipJsParts = {
   UserAgent: UserAgent as unknown as SipJsParts['UserAgent'],
+  UserAgentConstructor: UserAgent,
   ClientTransaction: Core.ClientTransaction as unknown as SipJsParts['ClientTransaction'],
   InviteClientTransaction: Core.InviteClientTransaction,
   SessionDialog: Core.SessionDialog,
@@ -103,6 +106,12 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     what: 'a 18x without Contact (Linphone without 100rel) rings and plays its early media, the 2xx setting the remote target (RFC 3261 §12.1.1, §12.2.1.2)',
     // the script patches dialog.js before invite-user-agent-client.js, so this one shows both
     applied: (sip) => /contactlessReliable/.test(sourceOf(sip.InviteUserAgentClient)) && /dialog\.dialogState\.remoteTarget = dialogState\.remoteTarget/.test(sourceOf(sip.InviteUserAgentClient)),
+  },
+  {
+    name: 'sipjs-deferred-trying',
+    what: 'a 100 Trying only when nothing else was sent within 100 ms of the INVITE (RFC 3261 §17.2.1)',
+    // the INVITE delegate is made in the constructor, so the class's own source shows it
+    applied: (sip) => /veilphoneTrying = setTimeout/.test(sip.UserAgentConstructor.toString()),
   },
   {
     name: 'sipjs-grammar-cache',

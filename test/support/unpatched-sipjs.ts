@@ -18,8 +18,10 @@ import { faultGuardPatch } from '../../tools/postinstall/sipjs-fault-guard.js';
 import { cancelToTagPatch } from '../../tools/postinstall/sipjs-cancel-to-tag.js';
 // @ts-expect-error plain JavaScript module without types
 import { contactlessProvisionalPatch } from '../../tools/postinstall/sipjs-contactless-provisional.js';
+// @ts-expect-error plain JavaScript module without types
+import { deferredTryingPatch } from '../../tools/postinstall/sipjs-deferred-trying.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -61,6 +63,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-fault-guard': faultGuardPatch,
         'sipjs-cancel-to-tag': cancelToTagPatch,
         'sipjs-contactless-provisional': contactlessProvisionalPatch,
+        'sipjs-deferred-trying': deferredTryingPatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
@@ -75,6 +78,7 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
   const core = index.Core as Record<string, unknown>;
   return {
     UserAgent: index.UserAgent as SipJsParts['UserAgent'],
+    UserAgentConstructor: index.UserAgent as SipJsParts['UserAgentConstructor'],
     ClientTransaction: core.ClientTransaction as SipJsParts['ClientTransaction'],
     InviteClientTransaction: core.InviteClientTransaction as SipJsParts['InviteClientTransaction'],
     SessionDialog: core.SessionDialog as SipJsParts['SessionDialog'],

@@ -16,13 +16,15 @@ import { cancelToTagPatch } from './sipjs-cancel-to-tag.js';
 // @ts-expect-error plain JavaScript module without types
 import { contactlessProvisionalPatch } from './sipjs-contactless-provisional.js';
 // @ts-expect-error plain JavaScript module without types
+import { deferredTryingPatch } from './sipjs-deferred-trying.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
