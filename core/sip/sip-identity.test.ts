@@ -5,7 +5,7 @@ import { Parser } from 'sip.js/lib/core/messages/parser.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
-import { parseSipMessage, type SipMessage } from './message/index.js';
+import { parseSipMessage, viaBranch, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity } from './sip-identity.js';
 import { parseSipJsMessage } from './sipjs-message-parser.js';
@@ -155,6 +155,21 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
   }
 
   const statusOf = (m: SipMessage): number | undefined => (m.kind === 'response' ? m.status : undefined);
+
+  it('answers a merged request (the same From tag, Call-ID and CSeq on a new branch) with 482, and the request it merged with as usual (RFC 3261 §8.2.2.2)', async () => {
+    const { peer, bob, calls } = await setUp(() => undefined); // rings for no one: the first INVITE's transaction stays
+    const first = invite(peer.port, bob.local.port, 'merged-1');
+    await peer.send(first, bob.local.port);
+    await until(() => calls.length === 1);
+    await peer.send(first.replace('branch=z9hG4bK-inv-merged-1', 'branch=z9hG4bK-inv-merged-1-forked'), bob.local.port);
+    const loop = await peer.next((m) => statusOf(m) === 482);
+    expect(loop.topVia && viaBranch(loop.topVia)).toBe('z9hG4bK-inv-merged-1-forked');
+    await peer.send(first.replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE').replace('branch=z9hG4bK-inv-merged-1', 'branch=z9hG4bK-inv-merged-1-next'), bob.local.port);
+    await until(() => calls.length === 2); // another CSeq is a new request, not a merged one
+    await calls[0]!.reject(486);
+    const busy = await peer.next((m) => statusOf(m) === 486);
+    expect(busy.topVia && viaBranch(busy.topVia)).toBe('z9hG4bK-inv-merged-1');
+  });
 
   it('sends no 100 Trying for an INVITE it rings for at once, and one 100 ms later for an INVITE it has not answered (RFC 3261 §17.2.1; issue 23)', async () => {
     const ringing = await setUp((call) => void call.ring());

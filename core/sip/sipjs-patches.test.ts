@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -22,7 +22,8 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   /** The installed (patched) sip.js, as the phone has it everywhere else. */
   async function installed(): Promise<SipJsParts> {
     const real = await vi.importActual<typeof SipJs>('sip.js');
-    const { createRandomToken } = await import('sip.js/lib/core/messages/utils.js');
+    const { createRandomToken, headerize } = await import('sip.js/lib/core/messages/utils.js');
+    const userAgentCore = (await import('sip.js/lib/core/user-agent-core/user-agent-core.js')) as Record<string, unknown>;
     const { parse } = await import('sip.js/lib/grammar/pegjs/dist/grammar.js');
     return {
       UserAgent: real.UserAgent as unknown as SipJsParts['UserAgent'],
@@ -37,6 +38,8 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       InviteServerTransaction: real.Core.InviteServerTransaction,
       InviteUserAgentClient: real.Core.InviteUserAgentClient,
       createRandomToken,
+      headerize,
+      UserAgentServers: userAgentCore.VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
       grammarParse: parse as SipJsParts['grammarParse'],
     };
   }
@@ -50,7 +53,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('names each patch a sip.js lacks, with a typed error', async () => {
     const patched = await installed();
     const bare = await sipJsPartsOf(copy.lib);
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-grammar-cache']);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -61,6 +64,8 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-cancel-to-tag': { ...patched, UserAgentCore: bare.UserAgentCore },
       'sipjs-contactless-provisional': { ...patched, InviteUserAgentClient: bare.InviteUserAgentClient },
       'sipjs-deferred-trying': { ...patched, UserAgentConstructor: bare.UserAgentConstructor },
+      'sipjs-merged-request-index': { ...patched, UserAgentServers: bare.UserAgentServers },
+      'sipjs-headerize-cache': { ...patched, headerize: bare.headerize },
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
     };
     for (const [patch, parts] of Object.entries(without)) {

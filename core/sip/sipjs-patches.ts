@@ -1,5 +1,6 @@
 import { Core, Invitation, Inviter, UserAgent } from 'sip.js';
-import { createRandomToken } from 'sip.js/lib/core/messages/utils.js';
+import { createRandomToken, headerize } from 'sip.js/lib/core/messages/utils.js';
+import * as userAgentCoreModule from 'sip.js/lib/core/user-agent-core/user-agent-core.js';
 import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js';
 
 /**
@@ -20,6 +21,9 @@ export interface SipJsParts {
   InviteServerTransaction: { prototype: object };
   InviteUserAgentClient: { prototype: object };
   createRandomToken: (size: number, base?: number) => string;
+  headerize: (name: string) => string;
+  /** What sipjs-merged-request-index adds to user-agent-core.js (undefined without it). */
+  UserAgentServers: { prototype: object } | undefined;
   grammarParse: (...args: never[]) => unknown;
 }
 
@@ -36,6 +40,8 @@ const installed: SipJsParts = {
   InviteServerTransaction: Core.InviteServerTransaction,
   InviteUserAgentClient: Core.InviteUserAgentClient,
   createRandomToken,
+  headerize,
+  UserAgentServers: (userAgentCoreModule as Record<string, unknown>).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
   grammarParse: grammarParse as SipJsParts['grammarParse'],
 };
 
@@ -112,6 +118,16 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     what: 'a 100 Trying only when nothing else was sent within 100 ms of the INVITE (RFC 3261 §17.2.1)',
     // the INVITE delegate is made in the constructor, so the class's own source shows it
     applied: (sip) => /veilphoneTrying = setTimeout/.test(sip.UserAgentConstructor.toString()),
+  },
+  {
+    name: 'sipjs-merged-request-index',
+    what: 'merged requests found by an index of the server transactions, not by comparing each of them (RFC 3261 §8.2.2.2)',
+    applied: (sip) => typeof (sip.UserAgentServers?.prototype as { holdsLike?: unknown } | undefined)?.holdsLike === 'function',
+  },
+  {
+    name: 'sipjs-headerize-cache',
+    what: 'each header name put in canonical case once, not every time a header is added',
+    applied: (sip) => /veilphoneHeaderNames/.test(sip.headerize.toString()),
   },
   {
     name: 'sipjs-grammar-cache',

@@ -20,8 +20,12 @@ import { cancelToTagPatch } from '../../tools/postinstall/sipjs-cancel-to-tag.js
 import { contactlessProvisionalPatch } from '../../tools/postinstall/sipjs-contactless-provisional.js';
 // @ts-expect-error plain JavaScript module without types
 import { deferredTryingPatch } from '../../tools/postinstall/sipjs-deferred-trying.js';
+// @ts-expect-error plain JavaScript module without types
+import { mergedRequestIndexPatch } from '../../tools/postinstall/sipjs-merged-request-index.js';
+// @ts-expect-error plain JavaScript module without types
+import { headerizeCachePatch } from '../../tools/postinstall/sipjs-headerize-cache.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -64,6 +68,8 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-cancel-to-tag': cancelToTagPatch,
         'sipjs-contactless-provisional': contactlessProvisionalPatch,
         'sipjs-deferred-trying': deferredTryingPatch,
+        'sipjs-merged-request-index': mergedRequestIndexPatch,
+        'sipjs-headerize-cache': headerizeCachePatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
@@ -89,6 +95,8 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     InviteServerTransaction: core.InviteServerTransaction as SipJsParts['InviteServerTransaction'],
     InviteUserAgentClient: core.InviteUserAgentClient as SipJsParts['InviteUserAgentClient'],
     createRandomToken: (await load('core/messages/utils.js')).createRandomToken as SipJsParts['createRandomToken'],
+    headerize: (await load('core/messages/utils.js')).headerize as SipJsParts['headerize'],
+    UserAgentServers: (await load('core/user-agent-core/user-agent-core.js')).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
   };
 }

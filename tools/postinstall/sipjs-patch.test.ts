@@ -18,13 +18,17 @@ import { contactlessProvisionalPatch } from './sipjs-contactless-provisional.js'
 // @ts-expect-error plain JavaScript module without types
 import { deferredTryingPatch } from './sipjs-deferred-trying.js';
 // @ts-expect-error plain JavaScript module without types
+import { mergedRequestIndexPatch } from './sipjs-merged-request-index.js';
+// @ts-expect-error plain JavaScript module without types
+import { headerizeCachePatch } from './sipjs-headerize-cache.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
