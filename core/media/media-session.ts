@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type dgram from 'node:dgram';
 import { frameSamples, SilenceSource, type AudioSink, type AudioSource } from './audio-frame.js';
 import { DtmfReceiver, DtmfSender, type ReceivedDigit } from './dtmf.js';
@@ -113,8 +113,9 @@ export class MediaSession {
   // it nor ties them together (issue 17 item 3), like SSRC, sequence, timestamp and CNAME below (RFC 3550 §5.1, §8).
   private version = randomInt(0, 2 ** 30);
   private readonly sessionId = String(randomInt(1, 2 ** 47));
-  private readonly ssrc = randomBytes(4).readUInt32BE(0);
-  private readonly cname = randomBytes(12).toString('base64url');
+  // from randomInt's cache of CSPRNG bytes: randomBytes asks OpenSSL again for every call, on the way to the 200
+  private readonly ssrc = randomInt(0, 2 ** 32);
+  private readonly cname = randomCname();
   private sequence = randomInt(0, 0x10000);
   private timestamp = randomInt(0, 2 ** 31);
   private readonly frame = new Int16Array(frameSamples);
@@ -524,4 +525,11 @@ function endpointKey(address: string, port: number): string {
 
 function sameKeys(a: SdesAgreement, b: SdesAgreement): boolean {
   return a.suite === b.suite && a.local.key.equals(b.local.key) && a.local.salt.equals(b.local.salt) && a.remote.key.equals(b.remote.key) && a.remote.salt.equals(b.remote.salt);
+}
+
+/** An RTCP CNAME of 12 CSPRNG bytes (RFC 7022 §4.2: at least 96 random bits, here base64url), from randomInt's cache. */
+function randomCname(): string {
+  const bytes = Buffer.allocUnsafe(12);
+  for (let at = 0; at < 12; at += 4) bytes.writeUInt32BE(randomInt(0, 2 ** 32), at);
+  return bytes.toString('base64url');
 }
