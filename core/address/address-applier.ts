@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { AddressError } from './address-error.js';
+import { waitForClosedConnections } from './closing-connections.js';
 import { runCommand, type CommandRunner } from './command-runner.js';
 
 /**
@@ -54,12 +55,15 @@ export interface IpCommandApplierOptions {
   dadTimeoutMs?: number;
   /** `ip addr replace` instead of `add`: an address already on the interface is kept, not an error (a lease bound again). */
   replace?: boolean;
+  /** How long a removal waits for TCP connections from the address to finish closing (closing-connections.ts). */
+  closingTimeoutMs?: number;
 }
 
 /**
  * The kernel applier: `ip -6 addr add ADDR/64 dev IF preferred_lft P valid_lft V [optimistic|nodad]`, then waits until
- * the address is neither tentative nor DAD-failed (`ip -j -6 addr show`), and `ip -6 addr del` at the end. A DAD
- * failure is reported as DAD_FAILED so the manager can pick a new interface identifier.
+ * the address is neither tentative nor DAD-failed (`ip -j -6 addr show`), and `ip -6 addr del` at the end, once no TCP
+ * connection from it is still closing (closing-connections.ts). A DAD failure is reported as DAD_FAILED so the manager
+ * can pick a new interface identifier.
  */
 export class IpCommandApplier implements AddressApplier {
   readonly mode = 'kernel';
@@ -98,6 +102,8 @@ export class IpCommandApplier implements AddressApplier {
 
   async remove(address: string, prefixLength: number, ifname: string | undefined): Promise<void> {
     if (!ifname) return;
+    // Not under a connection still closing: its FIN would go on being retransmitted from an address that is gone.
+    await waitForClosedConnections(address, this.options.closingTimeoutMs !== undefined ? { timeoutMs: this.options.closingTimeoutMs } : {});
     const result = await this.run('ip', [...(isIPv6(address) ? ['-6'] : []), 'addr', 'del', `${address}/${prefixLength}`, 'dev', ifname]);
     // "Cannot assign requested address": it is already gone, which is what we wanted.
     if (result.code !== 0 && !/Cannot assign requested address|No such device/i.test(result.stderr)) {
