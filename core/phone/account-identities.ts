@@ -175,7 +175,8 @@ export class AccountIdentities {
       identity: sending.identity,
       address: sending.address.address,
       finish: async () => {
-        this.sending.delete(sending);
+        // A shutdown whose hang-up grace ran out has retired it already (dispose): once is enough.
+        if (!this.sending.delete(sending)) return;
         const retiring = this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
         this.finishing.add(retiring);
         await retiring.finally(() => this.finishing.delete(retiring));

@@ -1,8 +1,8 @@
 // sip.js 0.21 detects merged requests (RFC 3261 §8.2.2.2: the same From tag, Call-ID and CSeq on a new branch gets
 // 482) by copying every server transaction the user agent holds into an array and comparing each, for every request
 // outside a dialog. An answered INVITE's transaction stays for 64·T1 (RFC 6026 §7.1, 32 s), so a callee that had 50
-// calls in the last 32 s compared 1,600 of them per INVITE: a tenth of its INVITE → 180 time, and at 300 calls/s
-// nearly 10,000 per INVITE (issue 23). The user agent's map of server transactions now keeps an index by those three
+// calls in the last 32 s compared 1,600 of them per INVITE (a tenth of the CPU-profile samples in its INVITE → 180
+// window), and at 300 calls/s nearly 10,000 per INVITE: quadratic in the rate (issue 23). The user agent's map of server transactions now keeps an index by those three
 // fields, updated as transactions come and go, and the check is one lookup.
 import { applyPatch, isMain } from './sipjs-patch.js';
 
