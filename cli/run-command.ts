@@ -4,12 +4,10 @@ import { CallLogStore } from '../core/calllog/call-log-store.js';
 import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { loadScenarioFile, ScenarioError } from '../core/scenario/load-scenario.js';
 import { withServers } from '../core/scenario/with-servers.js';
-import { checksAudio } from '../core/scenario/checks-audio.js';
 import { toJUnit, type ScenarioReport } from '../core/scenario/scenario-report.js';
 import { ScenarioEnvironmentError } from '../core/scenario/scenario-errors.js';
 import { runScenario } from '../core/scenario/scenario-runner.js';
 import { exitCodes } from './exit-codes.js';
-import { defaultMediaProvider, mediaWithoutRecentAudio } from '../core/phone/default-media.js';
 import { rateShortfall } from '../core/scenario/call-load.js';
 import { LoadProgress } from './load-progress.js';
 import { loadWorkerUrl } from './load-worker-url.js';
@@ -71,8 +69,6 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     report = await runScenario(scenario, {
       // the embedded lab (proxy, registrar, conversion, signing, household…) is loaded only by a scenario that asks for it
       startLab: async (request) => (await import('./scenario-lab.js')).startLabForScenario(request),
-      // received audio is kept (2 s a call) only for a scenario with a step that checks it
-      createSessionDescriptionHandlerFactory: checksAudio(scenario) ? defaultMediaProvider : mediaWithoutRecentAudio,
       callLog,
       loadWorkerUrl: loadWorkerUrl(),
       dataDir: options.dataDir,

@@ -1,8 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { mediaWithoutRecentAudio } from '../phone/default-media.js';
+import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { checksAudio } from './checks-audio.js';
 import { loadScenarioFile, parseScenario } from './load-scenario.js';
+import { runScenario } from './scenario-runner.js';
 
 const scenarios = path.resolve(import.meta.dirname, '../../test/scenarios');
 
@@ -32,4 +37,46 @@ describe('whether a run keeps received audio (issue 23: 100 calls at once ≤ 15
       expect(checksAudio(scenario), file).toBe(/^\s*-\s*expect:.*\baudio:/m.test(text));
     }
   });
+});
+
+describe('the runner chooses the media itself unless told (every host alike)', () => {
+  /** A tone played and checked at the other end, through an in-memory lab: the step's verdict. */
+  async function toneHeard(media?: MediaFactoryProvider): Promise<{ ok: boolean; reason?: string }> {
+    const network = new MemoryNetwork();
+    const scenario = parseScenario(
+      [
+        'name: a tone checked',
+        'timeout: 30s',
+        'lab: embedded',
+        'agents:',
+        '  alice: { user: alice, transport: udp }',
+        '  bob: { user: bob, transport: udp, answer: auto }',
+        'steps:',
+        '  - register: alice',
+        '  - register: bob',
+        '  - call: { from: alice, to: bob, id: c1 }',
+        '  - expect: { call: c1, state: established }',
+        '  - play: { call: c1, tone: 1000 }',
+        '  - expect: { call: c1, agent: bob, audio: { tone_hz: 1000 }, within: 3s }',
+        '  - hangup: { call: c1 }',
+        '',
+      ].join('\n'),
+    );
+    const report = await runScenario(scenario, {
+      startLab: async (request) => {
+        const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
+        return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
+      },
+      sockets: network,
+      timers: { t1: 100, t2: 400 },
+      ...(media ? { createSessionDescriptionHandlerFactory: media } : {}),
+    });
+    const step = report.steps.find((s) => s.step.includes('tone_hz'))!;
+    return { ok: step.ok, ...(step.reason !== undefined ? { reason: step.reason } : {}) };
+  }
+
+  it('keeps received audio for a scenario that checks a tone, where media keeping none cannot hear it', async () => {
+    expect(await toneHeard()).toEqual({ ok: true });
+    expect((await toneHeard(mediaWithoutRecentAudio)).ok).toBe(false);
+  }, 30_000);
 });

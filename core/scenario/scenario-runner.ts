@@ -1,10 +1,12 @@
 import { PhoneError } from '../api/phone-error.js';
 import type { CallLogStore } from '../calllog/call-log-store.js';
+import { defaultMediaProvider, mediaWithoutRecentAudio } from '../phone/default-media.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { LoadInterval } from './call-load.js';
 import { callReport } from './call-report.js';
+import { checksAudio } from './checks-audio.js';
 import { labRequest, type LabHandle, type LabRequest } from './lab-handle.js';
 import { agentReport, startAgent } from './scenario-agents.js';
 import { ScenarioEnvironmentError, StepFailure } from './scenario-errors.js';
@@ -15,7 +17,11 @@ import { ScenarioSteps } from './scenario-steps.js';
 
 export interface ScenarioRunnerOptions {
   startLab?: (request: LabRequest) => Promise<LabHandle>;
-  createSessionDescriptionHandlerFactory: MediaFactoryProvider;
+  /**
+   * The agents' media. Unless told, plain RTP that keeps received audio (2 s a call) only for a scenario with a step
+   * that checks it (checks-audio.ts).
+   */
+  createSessionDescriptionHandlerFactory?: MediaFactoryProvider;
   callLog?: CallLogStore;
   timers?: SipTimerValues;
   /** Where each agent keeps its persistent state (`agents/NAME` inside): the ownership journal of one-time addresses. */
@@ -106,7 +112,7 @@ export class ScenarioRunner {
     const traceLimit = this.scenario.traceLimit ?? this.options.traceLimit; // the scenario's own, else the host's
     for (const [name, spec] of Object.entries(this.scenario.agents)) {
       const agent = await startAgent(this.state, name, spec, servers, domain, {
-        createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory,
+        createSessionDescriptionHandlerFactory: this.options.createSessionDescriptionHandlerFactory ?? (checksAudio(this.scenario) ? defaultMediaProvider : mediaWithoutRecentAudio),
         ...(this.options.callLog ? { callLog: this.options.callLog } : {}),
         ...(this.options.timers ? { timers: this.options.timers } : {}),
         ...(this.options.dataDir !== undefined ? { dataDir: this.options.dataDir } : {}),
