@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import { Lab } from '../../lab/lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
 import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
 import { checkAccountConfig } from './account-config-check.js';
 import { parseScenario } from '../scenario/load-scenario.js';
@@ -89,10 +90,7 @@ describe('an account\'s RTP latching setting', () => {
       );
       // bob's SDP names a port he does not listen on: only alice's latching lets audio through
       const report = await runScenario(scenario, {
-        startLab: async (request) => {
-          const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
-          return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
-        },
+        startLab: memoryLabStarter(network),
         sockets: network,
         createSessionDescriptionHandlerFactory: misleadingMedia,
         timers: { t1: 100, t2: 400 },

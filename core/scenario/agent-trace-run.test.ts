@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../lab/lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { defaultMediaProvider } from '../phone/default-media.js';
 import { rawCallId } from '../phone/trace-router.js';
@@ -27,10 +27,7 @@ describe('agent traces of a run', () => {
       'trace-limit',
     );
     const report = await runScenario(scenario, {
-      startLab: async (request) => {
-        const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
-        return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
-      },
+      startLab: memoryLabStarter(network),
       sockets: network,
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers: { t1: 100, t2: 400 },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../lab/lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { mediaWithoutRecentAudio } from '../phone/default-media.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
@@ -63,10 +63,7 @@ describe('the runner chooses the media itself unless told (every host alike)', (
       ].join('\n'),
     );
     const report = await runScenario(scenario, {
-      startLab: async (request) => {
-        const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
-        return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
-      },
+      startLab: memoryLabStarter(network),
       sockets: network,
       timers: { t1: 100, t2: 400 },
       ...(media ? { createSessionDescriptionHandlerFactory: media } : {}),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../lab/lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { defaultMediaProvider } from '../phone/default-media.js';
 import { loadScenarioFile } from './load-scenario.js';
@@ -12,10 +12,7 @@ async function run(file: string): Promise<ScenarioReport> {
   const network = new MemoryNetwork();
   const scenario = loadScenarioFile(path.resolve(import.meta.dirname, '../../test/scenarios', file));
   return runScenario(scenario, {
-    startLab: async (request) => {
-      const lab = await Lab.start({ users: request.users, sockets: network, timers: { t1: 100, t2: 400 } });
-      return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
-    },
+    startLab: memoryLabStarter(network),
     sockets: network,
     createSessionDescriptionHandlerFactory: defaultMediaProvider,
     timers: { t1: 100, t2: 400 },

@@ -1,6 +1,6 @@
-// sip.js 0.21 answers every new INVITE with 100 Trying before its application has seen it ("FIXME: 100 Trying send
-// should be configurable. Only required if TU will not respond in 200ms"). RFC 3261 §17.2.1: the server transaction
-// MUST send a 100 "unless it knows that the TU will generate a provisional or final response within 200 ms". The phone
+// sip.js 0.21 answers every new INVITE with 100 Trying before its application has seen it (its own comment there says
+// the 100 should be configurable and is only required if the TU will not respond in 200 ms). RFC 3261 §17.2.1: the
+// server transaction MUST send a 100 "unless it knows that the TU will generate a provisional or final response within 200 ms". The phone
 // rings (180), answers, forwards or refuses within a millisecond or two, so the 100 was one more message to build,
 // trace and send before the 180 every caller waits for (issue 23: in alternated runs, the callee's in-process INVITE →
 // 180 went from 1.06-1.13 ms to 0.91-0.93 ms without it). Now the 100 goes out only if nothing else has 100 ms after
