@@ -310,6 +310,12 @@ export class AccountIdentities {
     for (const old of [...this.retired]) if (old.identity.calls.size === 0) await this.finishRetired(old);
   }
 
+  /** Every identity this account holds now: fixed, receiving, sending, and those being replaced or discarded. */
+  held(): SipIdentity[] {
+    const temporary = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])].map((t) => t.identity);
+    return [...new Set([...(this.fixed ? [this.fixed] : []), ...temporary, ...this.leaving])];
+  }
+
   /**
    * Unregister and release everything this account holds. `serverGone`: the server failed (the account moved to
    * another), so nothing is sent to it; the journal keeps those bindings for the next start to remove.

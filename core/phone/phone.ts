@@ -403,6 +403,19 @@ export class Phone implements PhoneApi {
   }
 
   /** Hang up every call, unregister every account, release every socket. */
+  /**
+   * Waits, at most `graceMs`, until every BYE this phone sent has its answer. A host ending a run of several phones
+   * calls this on all of them before shutting any down: the BYE of a call that just ended at one phone is then
+   * received at the other before that one's shutdown hangs up what is left, so the two BYEs do not cross (each would
+   * get 481, RFC 3261 §15.1.2).
+   */
+  async byesAnswered(graceMs: number): Promise<void> {
+    const answered = this.accounts.all().flatMap((account) => account.identities.held().map((identity) => identity.whenByesAnswered()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(answered), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+  }
+
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -3,7 +3,7 @@ import type { CallLogStore } from '../calllog/call-log-store.js';
 import { defaultMediaProvider, mediaWithoutRecentAudio } from '../phone/default-media.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
-import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { LoadInterval } from './call-load.js';
 import { callReport } from './call-report.js';
 import { checksAudio } from './checks-audio.js';
@@ -131,6 +131,9 @@ export class ScenarioRunner {
     };
     // a load cut by the timeout: its threads hang up their calls and shut their phones down, as the agents do
     note('a load worker did not stop')((await Promise.allSettled([Promise.all([...this.state.loadWorkerPools].map((pool) => pool.stop()))]))[0]!);
+    // a BYE an agent just sent reaches its peer before the peer's shutdown could send one of its own (no crossed BYEs)
+    const byeGraceMs = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    await Promise.allSettled(agents.map((a) => a.phone.byesAnswered(byeGraceMs)));
     (await Promise.allSettled(agents.map((a) => a.phone.shutdown()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not shut down`)(result));
     (await Promise.allSettled(agents.map((a) => a.provisioned?.release()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not give its lease back`)(result));
     for (const call of this.state.calls.values()) report.calls.push(callReport(this.state, call));

@@ -380,6 +380,11 @@ export class SipIdentity {
     return this.track(SipCall.outgoing(inviter, remote, retarget));
   }
 
+  /** Resolves once every BYE this identity sent has its final response (each waited for at most Timer F). */
+  async whenByesAnswered(): Promise<void> {
+    await Promise.allSettled([...this.byesInFlight]);
+  }
+
   /**
    * Unregister when registered, end every call, stop the UserAgent and close the socket. `serverGone`: the server is
    * known to be unreachable (a soft switch failed over), so nothing is sent to it and nothing waits for its answer.

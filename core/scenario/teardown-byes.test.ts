@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { parseScenario } from './load-scenario.js';
+import type { ScenarioReport } from './scenario-report.js';
+import { runScenario } from './scenario-runner.js';
+
+/** The start lines of the SIP messages an agent sent or received, in order. */
+function startLines(report: ScenarioReport, agent: string, dir: 'in' | 'out'): string[] {
+  return report.agents[agent]!.trace.filter((entry) => entry.dir === dir).map((entry) => entry.raw.slice(0, entry.raw.indexOf('\r\n')));
+}
+
+describe('a run that ends right after a hang-up', () => {
+  it('lets the BYE already on the wire land before its teardown hangs up what is left: no second BYE, no 481', async () => {
+    const network = new MemoryNetwork();
+    const scenario = parseScenario(
+      [
+        'name: hang up as the last step',
+        'timeout: 30s',
+        'lab: embedded',
+        'agents:',
+        '  alice: { user: alice, transport: udp }',
+        '  bob: { user: bob, transport: udp, answer: auto }',
+        'steps:',
+        '  - register: alice',
+        '  - register: bob',
+        '  - call: { from: alice, to: bob, id: c1 }',
+        '  - expect: { call: c1, state: established }',
+        '  - hangup: { call: c1 }',
+        '',
+      ].join('\n'),
+    );
+    const report = await runScenario(scenario, {
+      startLab: memoryLabStarter(network),
+      sockets: network,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+    });
+    expect(report.ok).toBe(true);
+    // alice's BYE ended the call at bob's; bob, shut down afterwards, had nothing left to hang up
+    expect(startLines(report, 'alice', 'out').filter((line) => line.startsWith('BYE '))).toHaveLength(1);
+    expect(startLines(report, 'alice', 'in')).toContain('SIP/2.0 200 OK');
+    expect(startLines(report, 'bob', 'in').filter((line) => line.startsWith('BYE '))).toHaveLength(1);
+    expect(startLines(report, 'bob', 'out').filter((line) => line.startsWith('BYE '))).toEqual([]);
+    for (const agent of ['alice', 'bob']) {
+      expect([...startLines(report, agent, 'in'), ...startLines(report, agent, 'out')].filter((line) => line.includes(' 481 '))).toEqual([]);
+    }
+  }, 30_000);
+});

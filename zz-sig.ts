@@ -1,0 +1,12 @@
+import { pair, round } from './bench/signing-bench.js';
+import { Child } from './test/support/child.js';
+import fs from 'node:fs';
+const signing = process.argv[2] !== 'off';
+const child = Child.start(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/sigprof', 'bin/veilphone.js', '--data-dir', fs.mkdtempSync('/tmp/vpd-'), 'lab', '--udp', '0', '--tcp', '0', '--ws', '0', '--json', '--admin', '0', ...(signing ? ['--signing'] : [])], { cwd: process.cwd(), env: process.env });
+const ready = JSON.parse((await child.waitFor(/^\{"event":"ready".*\}$/m))[0]);
+const lab = { child, udp: ready.udp, pid: child.process.pid!, admin: ready.admin };
+const pairs = await Promise.all(Array.from({ length: 24 }, (_, i) => pair(lab, i)));
+for (let i = 0; i < 2; i++) console.log(await round(lab, pairs));
+for (const p of pairs) p.close();
+child.process.kill('SIGINT');
+await new Promise((r) => setTimeout(r, 2000));
