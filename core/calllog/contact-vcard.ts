@@ -1,19 +1,7 @@
 import ICAL from 'ical.js';
 import type { Contact } from '../api/contact-types.js';
 import type { ImportedContact } from './contact-book.js';
-
-/** The most cards and bytes one import takes (a phone's whole address book fits well within both). */
-export const vcardImportLimits = { maxCards: 5000, maxBytes: 1024 * 1024 };
-
-export class ContactVcardError extends Error {
-  override readonly name = 'ContactVcardError';
-  constructor(
-    readonly code: 'VCARD_TOO_LARGE' | 'VCARD_MALFORMED' | 'VCARD_INVALID_CARD',
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { ContactVcardError, vcardImportLimits } from './vcard-import-error.js';
 
 const sipScheme = /^sips?:/i;
 

@@ -18,7 +18,8 @@ import type { CommandRunner } from '../address/command-runner.js';
 import type { CallRecorder } from '../calllog/call-recorder.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { ContactBookError } from '../calllog/contact-book.js';
-import { ContactVcardError, contactsToVcard, vcardToContacts } from '../calllog/contact-vcard.js';
+import { ContactVcardError } from '../calllog/vcard-import-error.js';
+import type * as VcardCodec from '../calllog/contact-vcard.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
@@ -376,7 +377,7 @@ export class Phone implements PhoneApi {
 
   async importContacts(vcard: string): Promise<ContactImportResult> {
     try {
-      return this.callLog.contacts.importAll(vcardToContacts(vcard));
+      return this.callLog.contacts.importAll((await vcardCodec()).vcardToContacts(vcard));
     } catch (error) {
       // a card the book refuses (no name, no number left) makes the file bad as a whole
       throw error instanceof ContactBookError ? new PhoneError('INVALID_VCARD', error.message) : contactError(error);
@@ -386,7 +387,7 @@ export class Phone implements PhoneApi {
   async exportContacts(): Promise<ContactFile> {
     try {
       const contacts = this.callLog.contacts.all();
-      return { fileName: 'veilphone-contacts.vcf', mimeType: 'text/vcard', data: contactsToVcard(contacts), contacts: contacts.length };
+      return { fileName: 'veilphone-contacts.vcf', mimeType: 'text/vcard', data: (await vcardCodec()).contactsToVcard(contacts), contacts: contacts.length };
     } catch (error) {
       throw new PhoneError('EXPORT_FAILED', (error as Error).message);
     }
@@ -442,6 +443,9 @@ export class Phone implements PhoneApi {
     return this.accounts.get(accountId);
   }
 }
+
+/** The vCard codec and ical.js under it, loaded the first time contacts are imported or exported (not by every run). */
+const vcardCodec = (): Promise<typeof VcardCodec> => import('../calllog/contact-vcard.js');
 
 /** The address book's typed errors as PhoneErrors (an unknown id, a contact without a name or a number). */
 function contactError(error: unknown): PhoneError {

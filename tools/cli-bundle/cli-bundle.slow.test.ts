@@ -35,10 +35,29 @@ describe('the compiled `veilphone` command', () => {
       scenario,
       ['lab: embedded', 'agents:', '  alice: { user: alice, transport: udp }', '  bob: { user: bob, transport: udp, answer: auto }', 'steps:', '  - register: alice', '  - register: bob', '  - call: { from: alice, to: bob, id: c1 }', '  - expect: { call: c1, state: established }', '  - hangup: { call: c1 }', '  - expect: { call: c1, state: terminated }', ''].join('\n'),
     );
-    const run = spawnSync(process.execPath, [entry, '--data-dir', path.join(scratch, 'data'), 'run', scenario], { encoding: 'utf8', timeout: 60_000 });
+    // every module the run resolves is written to stderr (a loader hook of Node's own)
+    const hooks = `export async function resolve(specifier, context, next) { const r = await next(specifier, context); process._rawDebug('resolved ' + r.url); return r; }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const run = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, entry, '--data-dir', path.join(scratch, 'data'), 'run', scenario], { encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).not.toMatch(/not patched/);
     expect(run.stdout).toMatch(/^PASS .*6 steps/m);
     expect(run.status).toBe(0);
+    // modules a run never uses are not loaded: the vCard codec (ical.js) waits for an import or export of contacts
+    expect(run.stderr).toMatch(/^resolved .*better-sqlite3/m);
+    expect(run.stderr).not.toMatch(/^resolved .*ical/m);
+  });
+
+  it('carries zod with its English messages only, and a bad scenario is still explained in them', () => {
+    const chunks = fs.readdirSync(outDir).filter((file) => file.endsWith('.mjs'));
+    const text = chunks.map((file) => fs.readFileSync(path.join(outDir, file), 'utf8')).join('\n');
+    expect(text).not.toMatch(/from\s*["']zod["'/]/); // bundled, not loaded module by module
+    expect(text).toMatch(/node_modules\/zod\/v4\/locales\/en\.js/);
+    expect(text).not.toMatch(/node_modules\/zod\/v4\/locales\/(de|fr|ja)\.js/);
+    const scenario = path.join(scratch, 'bad.yaml');
+    fs.writeFileSync(scenario, ['agents:', '  a: { user: 5, server: "sip:127.0.0.1:5060" }', 'steps:', '  - register: a', ''].join('\n'));
+    const run = spawnSync(process.execPath, [built.entry, '--data-dir', path.join(scratch, 'data-bad'), 'run', scenario], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toMatch(/agents\.a\.user: Invalid input: expected string, received number/);
+    expect(run.status).toBe(2);
   });
 
   it('gives no function a name property of its own: every closure made at run time would carry one (issue 23: memory under load)', () => {
