@@ -36,6 +36,11 @@ export interface AccountIdentitiesOptions {
   onAddressProblem?: (message: string) => void;
   /** Counts a best-effort step that failed (an address not given back, an identity not disposed). */
   failed: FailedStep;
+  /**
+   * How long a shutdown waits for the registrar to answer the unregistrations still under way (default 4 s, 8·T1):
+   * a registrar that stays silent is taken to be gone, and the bindings not confirmed stay in the journal.
+   */
+  shutdownGraceMs?: number;
 }
 
 /** The longest a new call waits for the previous call's sending address to be unregistered and discarded. */
@@ -77,6 +82,8 @@ export class AccountIdentities {
   private readonly finishing = new Set<Promise<void>>();
   private disposed = false;
   private serverGone = false;
+  /** Aborted a grace after a shutdown began: unregistrations still waiting for an answer stop waiting. */
+  private readonly shutdownCutoff = new AbortController();
 
   constructor(private readonly options: AccountIdentitiesOptions) {}
 
@@ -323,6 +330,15 @@ export class AccountIdentities {
   async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     this.disposed = true;
     this.serverGone = options.serverGone === true;
+    const cutoff = setTimeout(() => this.shutdownCutoff.abort(), this.options.shutdownGraceMs ?? 4000);
+    try {
+      await this.disposeAll();
+    } finally {
+      clearTimeout(cutoff);
+    }
+  }
+
+  private async disposeAll(): Promise<void> {
     if (this.rotating) await this.rotating.catch(() => undefined); // its error went to incomingEnded's caller
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
@@ -408,7 +424,7 @@ export class AccountIdentities {
   private async giveUp(temporary: TemporaryIdentity): Promise<void> {
     const wasRegistered = temporary.identity.registrationState === 'registered';
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
-    const status = this.serverGone ? undefined : await temporary.identity.unregister().catch(() => undefined);
+    const status = this.serverGone ? undefined : await temporary.identity.unregister({ signal: this.shutdownCutoff.signal }).catch(() => undefined);
     await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
     // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
     // the next start removes it.

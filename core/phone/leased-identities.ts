@@ -8,7 +8,7 @@ import { formatEndpoint, isSecureTransport } from '../sip/transport/endpoint.js'
 import { accountMediaEncryption, accountTlsSettings } from './account-tls.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
-import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
 import { createAddressManager } from './address-setup.js';
 import type { MediaFactoryProvider } from './media-factory.js';
@@ -70,6 +70,7 @@ export class LeasedIdentities {
       ...(temporary?.fallback === 'fixed' ? { fallbackToFixed: true } : {}),
       ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
       failed: this.options.failed,
+      shutdownGraceMs: 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1),
       onAddressProblem: (message) => {
         account.addressProblem = message;
         this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message });

@@ -125,6 +125,20 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(released, 'the call\'s address was given back before the shutdown ended').toHaveLength(1);
   });
 
+  it('a shutdown with the registrar gone silent waits 8·T1 for its unregistration, not Timer F, and still gives the address back', async () => {
+    const { lab: home } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } });
+    await alice.phone.register();
+    const receiving = alice.events.find((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address' && e.address.purpose === 'receiving' && e.address.state === 'in-use')!.address.address;
+    await home.stop(); // the registrar's socket is closed: its REGISTER Expires: 0 goes unanswered
+    const started = Date.now();
+    await alice.phone.shutdown();
+    // sip.js's Timer F (64 × its own T1 of 500 ms) held this shutdown 32 s before
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const released = alice.events.filter((e) => e.type === 'address' && e.address.address === receiving && e.address.state === 'released');
+    expect(released).toHaveLength(1);
+  }, 60_000);
+
   it('prepare: ahead — the next sending address is obtained and registered while idle, used by the next call, and nothing is left at shutdown', async () => {
     const { lab: home } = await lab();
     const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback', prepare: 'ahead' } });

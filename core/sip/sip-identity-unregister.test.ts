@@ -45,6 +45,34 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     expect(await unregistered).toBe(200);
   });
 
+  it('a registrar gone silent holds a shutdown for the grace only (8·T1), not for Timer F (64·T1): the REGISTER expires 0 goes, then nothing more', async () => {
+    const registrar = await ScriptPeer.open(network);
+    cleanup.push(() => registrar.socket.close());
+    const tapped: SipTapEntry[] = [];
+    const identity = await SipIdentity.create({
+      aor: { user: 'alice', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: registrar.endpoint,
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      sockets: network,
+      timers: { t1: 100, t2: 400 },
+      tap: (entry) => tapped.push(entry),
+    });
+    expect(await identity.register()).toBe(200);
+    registrar.answersRegister = false; // from now on it hears, and says nothing
+    const unregistrations = (): number => tapped.filter((e) => e.dir === 'out' && e.raw.startsWith('REGISTER ') && /expires[:=] *0\b/i.test(e.raw)).length;
+    const started = Date.now();
+    await identity.dispose();
+    const took = Date.now() - started;
+    expect(unregistrations()).toBeGreaterThan(0);
+    // sip.js's Timer F runs on its own T1 of 500 ms: waiting it out took 32 s here before the grace
+    expect(took).toBeLessThan(10_000);
+    const sent = tapped.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // retransmissions would come at 8·T1 intervals
+    expect(tapped.length, 'nothing is sent once the identity is gone').toBe(sent);
+  }, 60_000);
+
   /** An identity with a call it answered and the peer acknowledged: the peer answers REGISTERs, nothing else by itself. */
   async function establishedCall(): Promise<{ peer: ScriptPeer; identity: SipIdentity; call: SipCall; tapped: SipTapEntry[]; disposals: number[] }> {
     const peer = await ScriptPeer.open(network);

@@ -117,6 +117,8 @@ export class SipIdentity {
   /** Ended calls whose BYE we sent and is not yet answered. */
   private readonly byesInFlight = new Set<Promise<void>>();
   private disposing: Promise<void> | undefined;
+  /** An unregistration stopped waiting for the registrar's answer (unregister's signal): the registrar is silent. */
+  private unregistrationAbandoned = false;
 
   private constructor(
     readonly options: SipIdentityOptions,
@@ -293,24 +295,39 @@ export class SipIdentity {
     void this.register().catch(() => this.rejects.count('REREGISTER_FAILED'));
   }
 
-  /** REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer. */
-  async unregister(): Promise<number | undefined> {
+  /**
+   * REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer: its status, or undefined when
+   * none came (the binding expires at the registrar, and the caller's journal keeps it to remove, SPEC B). `signal`
+   * ends the wait early, with undefined: a shutdown does not wait out Timer F (64·T1, 32 s) for a server that is gone.
+   */
+  async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const registerer = this.registerer;
     if (!registerer || this.registrationState === 'unregistered') return undefined;
     this.setRegistration('unregistering', {});
-    // RFC 3261 §10.2: one REGISTER at a time. sip.js refuses an unregister while a REGISTER (a refresh) waits for its
-    // answer, which left the binding behind; wait for that answer (at most 64·T1, the transaction's own timeout) first.
-    if ((registerer as unknown as RegistererWaiting).waiting) await this.registerAnswered(registerer as unknown as RegistererWaiting);
-    const status = await new Promise<number>((resolve, reject) => {
-      registerer.unregister({
-        requestDelegate: {
-          onAccept: (response) => resolve(response.message.statusCode ?? 0),
-          onReject: (response) => resolve(response.message.statusCode ?? 0),
-        },
-      }).catch(reject);
-    }).catch(() => undefined); // no answer: the binding expires at the registrar, and the caller's journal keeps it to remove (SPEC B)
-    this.setRegistration('unregistered', status === undefined ? {} : { status });
-    return status;
+    const stop = abandonedOn(options.signal);
+    try {
+      // RFC 3261 §10.2: one REGISTER at a time. sip.js refuses an unregister while a REGISTER (a refresh) waits for its
+      // answer, which left the binding behind; wait for that answer (at most 64·T1, the transaction's own timeout) first.
+      if ((registerer as unknown as RegistererWaiting).waiting) await Promise.race([this.registerAnswered(registerer as unknown as RegistererWaiting), stop.promise]);
+      const status = options.signal?.aborted
+        ? undefined
+        : await Promise.race([
+            new Promise<number>((resolve, reject) => {
+              registerer.unregister({
+                requestDelegate: {
+                  onAccept: (response) => resolve(response.message.statusCode ?? 0),
+                  onReject: (response) => resolve(response.message.statusCode ?? 0),
+                },
+              }).catch(reject);
+            }).catch(() => undefined),
+            stop.promise,
+          ]);
+      if (options.signal?.aborted && status === undefined) this.unregistrationAbandoned = true;
+      this.setRegistration('unregistered', status === undefined ? {} : { status });
+      return status;
+    } finally {
+      stop.dispose();
+    }
   }
 
   private registerAnswered(registerer: RegistererWaiting): Promise<void> {
@@ -407,8 +424,12 @@ export class SipIdentity {
     await Promise.race([Promise.allSettled([...hangups, ...this.byesInFlight]), delay(grace)]);
     // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
     // socket that cannot stop cleanly is dropped with the identity.
-    if (!options.serverGone) await this.unregister().catch(() => undefined);
+    // The unregistration gets the same grace: a registrar that does not answer within it is taken to be gone.
+    if (!options.serverGone) await this.unregister({ signal: AbortSignal.timeout(grace) }).catch(() => undefined);
     this.disposed = true;
+    // sip.js's own stop is graceful: it waits for an unanswered REGISTER to time out (Timer F, 32 s) before it goes on.
+    // With the server gone, or silent, nothing more is sent to it: its transactions are dropped with the stack.
+    if (options.serverGone || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
     await this.userAgent.stop().catch(() => undefined);
     await this.transport.dispose().catch(() => undefined);
     for (const call of this.calls) call.abandon();
@@ -496,6 +517,18 @@ async function resolveEndpoints(endpoints: readonly Endpoint[]): Promise<Endpoin
     }),
   );
   return resolved.flat();
+}
+
+/** A promise that resolves (with undefined) once `signal` aborts, never without one; dispose() drops its listener. */
+function abandonedOn(signal: AbortSignal | undefined): { promise: Promise<undefined>; dispose(): void } {
+  if (!signal) return { promise: new Promise(() => undefined), dispose: () => undefined };
+  let onAbort!: () => void;
+  const promise = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
 }
 
 function delay(ms: number): Promise<void> {
