@@ -1,4 +1,5 @@
 /** Types of cli/lean-start.js (plain JavaScript: bin/veilphone.js runs it before anything is compiled). */
 export declare const leanMs: number;
 export declare function startLean(env?: NodeJS.ProcessEnv): void;
-export declare function leaveLean(env?: NodeJS.ProcessEnv): void;
+export declare const modestLoadRate: number;
+export declare function leaveLean(env?: NodeJS.ProcessEnv, options?: { favourMemory?: boolean }): void;

@@ -24,7 +24,7 @@ const maglevByDefault = Number(process.versions.v8.split('.')[0]) >= 12;
 const leanFlags = ['--no-opt', '--semi-space-growth-factor=1', ...(maglevByDefault ? ['--no-maglev'] : [])];
 const usualFlags = ['--opt', '--semi-space-growth-factor=2', ...(maglevByDefault ? ['--maglev'] : [])];
 // a choice of the user's about the compilers or the young generation, in either spelling V8 takes (- or _)
-const userFlag = /--(no[-_])?(opt|turbofan|maglev|jitless|lite[-_]mode|always[-_](opt|turbofan)|(max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/;
+const userFlag = /--(no[-_])?(opt|turbofan|maglev|jitless|lite[-_]mode|always[-_](opt|turbofan)|(max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|optimize[-_]for[-_]size)\b/;
 
 function wanted(env) {
   if (env.VEILPHONE_LEAN_START === '0') return false;
@@ -39,8 +39,16 @@ export function startLean(env = process.env) {
   setTimeout(() => leaveLean(env), leanMs).unref();
 }
 
-/** Run as V8 always does from now on: a heavy command calls this at once. */
-export function leaveLean(env = process.env) {
+// A long command whose work is modest favours memory instead: V8's --optimize-for-size, set as it leaves the lean start,
+// keeps the young generation at half its usual ceiling (8 MB semi-spaces) and collects the old generation sooner. A
+// `load` of at most `modestLoadRate` calls per second asks for it. Measured on 2026-12-06, 100 calls at once at 50/s
+// peaked at 122 MB against 151-166 MB, for about 15 % more CPU; at 300 calls/s it cost 30 % more CPU and calls failed,
+// so a faster load runs V8 as usual.
+export const modestLoadRate = 100;
+
+/** Run as V8 always does from now on (`favourMemory`: with --optimize-for-size): a heavy command calls this at once. */
+export function leaveLean(env = process.env, options = {}) {
   if (!wanted(env)) return;
   for (const flag of usualFlags) v8.setFlagsFromString(flag);
+  if (options.favourMemory) v8.setFlagsFromString('--optimize-for-size');
 }

@@ -28,8 +28,8 @@ const state = () => ({ optimized: (%GetOptimizationStatus(hot) & 16) !== 0, newS
 spin(300); allocate();
 const before = state();
 if (process.argv[3] === 'wait') await new Promise((resolve) => setTimeout(resolve, leanMs + 100));
-else leaveLean();
-spin(300); allocate(); allocate();
+else leaveLean(process.env, { favourMemory: process.argv[3] === 'memory' });
+spin(300); for (let i = 0; i < 8; i++) { allocate(); if (keep.length > 1200000) keep.length = 0; }
 console.log(JSON.stringify({ before, after: state() }));
 `,
 );
@@ -39,8 +39,9 @@ interface Probe {
   after: { optimized: boolean; newSpace: number };
 }
 
-function runProbe(options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; wait?: boolean } = {}): Probe {
-  const out = execFileSync(process.execPath, ['--allow-natives-syntax', ...(options.nodeFlags ?? []), probe, path.join(import.meta.dirname, 'lean-start.js'), options.wait ? 'wait' : 'leave'], {
+function runProbe(options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; wait?: boolean; favourMemory?: boolean } = {}): Probe {
+  const how = options.wait ? 'wait' : options.favourMemory ? 'memory' : 'leave';
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', ...(options.nodeFlags ?? []), probe, path.join(import.meta.dirname, 'lean-start.js'), how], {
     env: { ...process.env, NODE_OPTIONS: '', VEILPHONE_LEAN_START: '', ...options.env },
     encoding: 'utf8',
   });
@@ -53,6 +54,17 @@ describe('a command starts lean and leaves it when it runs for long (issue 23: a
     expect(before.optimized).toBe(false);
     expect(after.optimized).toBe(true);
     expect(after.newSpace).toBeGreaterThan(before.newSpace);
+  });
+
+  it('a command that favours memory (a load of at most modestLoadRate calls/s) keeps the young generation at half its usual ceiling', () => {
+    const usual = runProbe();
+    const small = runProbe({ favourMemory: true });
+    expect(small.after.optimized).toBe(true);
+    expect(usual.after.newSpace).toBeGreaterThan(16 * 1024 * 1024); // 2 × 16 MB semi-spaces (V8's ceiling here)
+    expect(small.after.newSpace).toBeLessThanOrEqual(16 * 1024 * 1024);
+    expect(small.after.newSpace).toBeGreaterThan(small.before.newSpace); // it still grows, up to 2 × 8 MB
+    // the user's own choice wins
+    expect(runProbe({ nodeFlags: ['--no-optimize-for-size'], favourMemory: true }).after.newSpace).toBeGreaterThan(16 * 1024 * 1024);
   });
 
   it(`leaves by itself after ${leanMs} ms`, () => {
@@ -79,6 +91,6 @@ describe('a command starts lean and leaves it when it runs for long (issue 23: a
     expect(bin.indexOf('startLean()')).toBeLessThan(bin.indexOf('await import('));
     const main = fs.readFileSync(path.join(import.meta.dirname, 'main.ts'), 'utf8');
     for (const command of ['lab', 'serve', 'start']) expect(main).toMatch(new RegExp(`leaveLean\\(\\);[^\\n]*\\n\\s*await \\(await ${command}\\(\\)\\)`));
-    expect(fs.readFileSync(path.join(import.meta.dirname, 'run-command.ts'), 'utf8')).toMatch(/step\.kind === 'load'\)\) leaveLean\(\)/);
+    expect(fs.readFileSync(path.join(import.meta.dirname, 'run-command.ts'), 'utf8')).toMatch(/if \(loads\.length > 0\) leaveLean\(process\.env, \{ favourMemory: loads\.every\(\(load\) => load\.rate <= modestLoadRate\) \}\)/);
   });
 });

@@ -13,7 +13,7 @@ import { LoadProgress } from './load-progress.js';
 import { loadWorkerUrl } from './load-worker-url.js';
 import { LoadStatsFile } from './load-stats-file.js';
 import { writeJsonFile } from './report-file.js';
-import { leaveLean } from './lean-start.js';
+import { leaveLean, modestLoadRate } from './lean-start.js';
 
 export interface RunCommandOptions {
   report?: string;
@@ -38,8 +38,10 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     }
     throw error;
   }
-  // a load runs hot code for long, in worker threads too: V8 as usual from its start (cli/lean-start.js)
-  if (scenario.steps.some((step) => step.kind === 'load')) leaveLean();
+  // a load runs hot code for long, in worker threads too: V8 as usual from its start, favouring memory when every load
+  // is modest (cli/lean-start.js)
+  const loads = scenario.steps.flatMap((step) => (step.kind === 'load' ? [step.value] : []));
+  if (loads.length > 0) leaveLean(process.env, { favourMemory: loads.every((load) => load.rate <= modestLoadRate) });
   if (options.server) {
     try {
       scenario = withServers(scenario, options.server);
