@@ -82,7 +82,7 @@ export async function benchMemory(): Promise<BenchResult> {
         '',
         `A load of at most ${modestLoadRate} calls/s runs V8 with \`--optimize-for-size\` (cli/lean-start.js): the young generation stops at`,
         '8 MB semi-spaces instead of 16 and the old generation is collected sooner, for more CPU. A faster load runs V8 as',
-        'usual (at 300 calls/s the flag cost 30 % more CPU and calls failed). `VEILPHONE_LEAN_START=0` turns the choice off.',
+        'usual (measured by hand on 2026-12-06, at 300 calls/s the flag cost 30 % more CPU and calls failed). `VEILPHONE_LEAN_START=0` turns the choice off.',
         '',
         'Where it goes, V8 as usual (measured by hand on 2026-12-05, heap snapshots and /proc/self/smaps at the peak): the JS heap',
         "holds about 30 MB live; the rest of the peak is garbage not yet collected (V8's young generation grown to 2 × 16 MB,",
