@@ -80,7 +80,7 @@ export async function benchMemory(): Promise<BenchResult> {
         `| peak RSS, V8 as usual (\`VEILPHONE_LEAN_START=0\`; runs: ${usual.map((s) => s.maxRssMb.toFixed(0)).join(', ')} MB) | ${usualRss.toFixed(0)} MB | | ${(usualRss / sippRss).toFixed(2)}× | |`,
         `| CPU, whole run | ${cpu.toFixed(2)} s | ${median(anchor.map((s) => s.cpuS)).toFixed(2)} s | | V8 as usual: ${usualCpu.toFixed(2)} s (the default run takes ${(cpu / usualCpu).toFixed(2)}×) |`,
         '',
-        `A load of at most ${modestLoadRate} calls/s runs V8 with \`--optimize-for-size\` (cli/lean-start.js): the young generation stops at`,
+        `A load of at most ${modestLoadRate} calls/s without worker threads runs V8 with \`--optimize-for-size\` (cli/lean-start.js): the young generation stops at`,
         '8 MB semi-spaces instead of 16 and the old generation is collected sooner, for more CPU. A faster load runs V8 as',
         'usual (measured by hand on 2026-12-06, at 300 calls/s the flag cost 30 % more CPU and calls failed). `VEILPHONE_LEAN_START=0` turns the choice off.',
         '',

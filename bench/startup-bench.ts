@@ -6,6 +6,7 @@ import { freePort } from '../test/support/free-port.js';
 import { sippScenarios } from '../test/support/sipp.js';
 import { projectRoot, serverArgs, startLabProcess } from '../test/support/veilphone-cli.js';
 import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
+import { modestLoadRate } from '../cli/lean-start.js';
 import { median, type BenchResult } from './bench-result.js';
 import { timeCommand, type CommandTime } from './gnu-time.js';
 
@@ -116,8 +117,8 @@ export async function benchStartup(): Promise<BenchResult> {
         '',
         `Above an empty Node process, the one-call run adds ${(rss - nodeRss).toFixed(0)} MB. The command starts lean (cli/lean-start.js): bin/veilphone.js`,
         "turns V8's optimizing compiler off and holds its young generation at its first size before anything else loads, and",
-        'the command goes back to V8 as usual after 1 s, or at once for a `load` step (favouring memory when it asks at most 100',
-        'calls/s, bench/memory-bench.ts), the lab or the UI server. Measured by hand',
+        `the command goes back to V8 as usual after 1 s, or at once for a \`load\` step (favouring memory when it asks at most ${modestLoadRate}`,
+        'calls/s without worker threads, bench/memory-bench.ts), the lab or the UI server. Measured by hand',
         '(2026-12-05, 3-5 runs each, the flags set at run time before the command loads): 87-90 MB with neither, 79-82 MB with',
         'TurboFan off alone, 81-83 MB with the young generation held alone, 70-71 MB with both. About 8 MB more of Node\'s own',
         'binary is paged in than for an empty process. A call held 10 s ran with the same CPU either way (0.5 s) and 75 MB',

@@ -40,10 +40,12 @@ export function startLean(env = process.env) {
 }
 
 // A long command whose work is modest favours memory instead: V8's --optimize-for-size, set as it leaves the lean start,
-// keeps the young generation at half its usual ceiling (8 MB semi-spaces) and collects the old generation sooner. A
-// `load` of at most `modestLoadRate` calls per second asks for it. Measured on 2026-12-06, 100 calls at once at 50/s
-// peaked at 122 MB against 151-166 MB, for about 15 % more CPU; at 300 calls/s it cost 30 % more CPU and calls failed,
-// so a faster load runs V8 as usual.
+// keeps the main thread's young generation at half its usual ceiling (8 MB semi-spaces) and collects the old generation
+// sooner. A `load` of at most `modestLoadRate` calls per second placed by the agent itself (no worker threads) asks for
+// it. The flag is the process's: a worker thread started under it gets a young generation of 2 MB whatever its
+// resourceLimits say, and paid several times the CPU in a probe, so a load with workers runs V8 as usual. Measured
+// (bench/RESULTS.md, 2026-12-06): 100 calls at once at 50/s peaked at 124 MB against 154 MB, for 1.12× the CPU; by
+// hand, at 300 calls/s it cost 30 % more CPU and calls failed. The threshold lies between those two measured rates.
 export const modestLoadRate = 100;
 
 /** Run as V8 always does from now on (`favourMemory`: with --optimize-for-size): a heavy command calls this at once. */

@@ -4,7 +4,7 @@ import type { PhoneApi } from '../core/api/phone-api.js';
 import { toPhoneErrorShape } from '../core/api/phone-error.js';
 import { parseWireAudioControl, parseWireRequest, type PhoneWireMessage } from '../core/api/phone-wire.js';
 import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
-import { vcardImportLimits } from '../core/calllog/vcard-import-error.js';
+import { vcardImportLimits } from '../core/calllog/vcard-import-rules.js';
 import { dispatchPhoneCommand } from '../core/phone/phone-api-dispatcher.js';
 import { RejectCounter } from '../core/sip/transport/message-tap.js';
 

@@ -41,7 +41,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   // a load runs hot code for long, in worker threads too: V8 as usual from its start, favouring memory when every load
   // is modest (cli/lean-start.js)
   const loads = scenario.steps.flatMap((step) => (step.kind === 'load' ? [step.value] : []));
-  if (loads.length > 0) leaveLean(process.env, { favourMemory: loads.every((load) => load.rate <= modestLoadRate) });
+  if (loads.length > 0) leaveLean(process.env, { favourMemory: loads.every((load) => load.rate <= modestLoadRate && load.workers === 0) });
   if (options.server) {
     try {
       scenario = withServers(scenario, options.server);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CallLogStore } from './call-log-store.js';
 import { contactsToVcard, vcardToContacts } from './contact-vcard.js';
-import { vcardImportLimits, type ContactVcardError } from './vcard-import-error.js';
+import { vcardImportLimits, type ContactVcardError } from './vcard-import-rules.js';
 
 const fixture = fs.readFileSync(new URL('../../test/fixtures/vcard/phone-export-3.0.vcf', import.meta.url), 'utf8');
 

@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import type { Contact } from '../api/contact-types.js';
 import type { ImportedContact } from './contact-book.js';
-import { ContactVcardError, vcardImportLimits } from './vcard-import-error.js';
+import { ContactVcardError, vcardImportLimits } from './vcard-import-rules.js';
 
 const sipScheme = /^sips?:/i;
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { PhoneError } from '../api/phone-error.js';
 import type { AddressEvent } from '../api/phone-types.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
@@ -82,8 +83,8 @@ export class AccountIdentities {
   private readonly finishing = new Set<Promise<void>>();
   private disposed = false;
   private serverGone = false;
-  /** Aborted a grace after a shutdown began: unregistrations still waiting for an answer stop waiting. */
-  private readonly shutdownCutoff = new AbortController();
+  /** Aborted a grace after a shutdown's unregistrations began: those still waiting for an answer stop waiting. */
+  private readonly shutdownCutoff = cutoffController();
 
   constructor(private readonly options: AccountIdentitiesOptions) {}
 
@@ -330,15 +331,6 @@ export class AccountIdentities {
   async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     this.disposed = true;
     this.serverGone = options.serverGone === true;
-    const cutoff = setTimeout(() => this.shutdownCutoff.abort(), this.options.shutdownGraceMs ?? 4000);
-    try {
-      await this.disposeAll();
-    } finally {
-      clearTimeout(cutoff);
-    }
-  }
-
-  private async disposeAll(): Promise<void> {
     if (this.rotating) await this.rotating.catch(() => undefined); // its error went to incomingEnded's caller
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
@@ -348,8 +340,14 @@ export class AccountIdentities {
     this.sending.clear();
     // A call's address already on its way out (Fig. 28 steps 514-515) is waited for too: the phone removes every
     // address it still holds once this resolves, and one removed under a connection still closing would leave the
-    // kernel retransmitting that connection's FIN from an address that is no longer there.
-    await Promise.allSettled([...all.map((t) => this.retire(t)), ...this.finishing]);
+    // kernel retransmitting that connection's FIN from an address that is no longer there. The shutdown's grace starts
+    // as these unregistrations do: a registration that took long to finish above still sends its Expires: 0.
+    const cutoff = setTimeout(() => this.shutdownCutoff.abort(), this.options.shutdownGraceMs ?? 4000);
+    try {
+      await Promise.allSettled([...all.map((t) => this.retire(t)), ...this.finishing]);
+    } finally {
+      clearTimeout(cutoff);
+    }
     await this.fixed?.dispose({ serverGone: this.serverGone });
   }
 
@@ -422,13 +420,13 @@ export class AccountIdentities {
   }
 
   private async giveUp(temporary: TemporaryIdentity): Promise<void> {
-    const wasRegistered = temporary.identity.registrationState === 'registered';
+    const mayBeBound = temporary.identity.mayHoldBinding;
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister({ signal: this.shutdownCutoff.signal }).catch(() => undefined);
     await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
     // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
     // the next start removes it.
-    if (temporary.bindingId !== undefined && (!wasRegistered || (status !== undefined && status < 300))) {
+    if (temporary.bindingId !== undefined && (!mayBeBound || (status !== undefined && status < 300))) {
       this.options.journal?.release(temporary.bindingId);
     }
     await temporary.address.release().catch(this.options.failed('giving back a one-time address'));
@@ -438,6 +436,13 @@ export class AccountIdentities {
   private event(address: LeasedAddress, state: AddressEvent['state']): void {
     this.options.onAddress?.({ accountId: this.options.accountId, purpose: address.purpose, address: address.address, state, applier: address.applier, at: Date.now() });
   }
+}
+
+/** Every retiring identity listens to the one signal (a load on one-time addresses retires many at once). */
+function cutoffController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function asPhoneError(error: unknown): PhoneError {

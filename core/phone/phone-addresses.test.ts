@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OwnershipJournal } from '../address/address-journal.js';
 import { Lab } from '../../lab/lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import type { AccountConfig, AddressEvent, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
@@ -26,13 +30,14 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     return { lab: started, seen };
   }
 
-  function phone(home: Lab, account: Partial<AccountConfig> & { id: string; user: string }): { phone: Phone; events: PhoneEvent[] } {
+  function phone(home: Lab, account: Partial<AccountConfig> & { id: string; user: string }, dataDir?: string): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const p = new Phone({
       accounts: [{ server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
       sockets: network,
+      ...(dataDir !== undefined ? { dataDir } : {}),
     });
     p.subscribe((e) => events.push(e));
     cleanup.push(() => p.shutdown());
@@ -125,9 +130,11 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(released, 'the call\'s address was given back before the shutdown ended').toHaveLength(1);
   });
 
-  it('a shutdown with the registrar gone silent waits 8·T1 for its unregistration, not Timer F, and still gives the address back', async () => {
+  it('a shutdown with the registrar gone silent waits 8·T1 for its unregistration, not Timer F, gives the address back, and keeps the binding in the journal', async () => {
     const { lab: home } = await lab();
-    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } });
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-silent-registrar-'));
+    cleanup.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+    const alice = phone(home, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } }, dataDir);
     await alice.phone.register();
     const receiving = alice.events.find((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address' && e.address.purpose === 'receiving' && e.address.state === 'in-use')!.address.address;
     await home.stop(); // the registrar's socket is closed: its REGISTER Expires: 0 goes unanswered
@@ -137,6 +144,11 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const released = alice.events.filter((e) => e.type === 'address' && e.address.address === receiving && e.address.state === 'released');
     expect(released).toHaveLength(1);
+    // SPEC B: the registrar never confirmed the removal, so the next start removes the binding
+    const journal = OwnershipJournal.open(dataDir);
+    const bindings = journal.outstanding().flatMap((entry) => (entry.thing.kind === 'binding' ? [entry.thing.contact] : []));
+    journal.close();
+    expect(bindings.some((contact) => contact.includes(receiving))).toBe(true);
   }, 60_000);
 
   it('prepare: ahead — the next sending address is obtained and registered while idle, used by the next call, and nothing is left at shutdown', async () => {

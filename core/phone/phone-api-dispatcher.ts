@@ -4,7 +4,7 @@ import { phoneCommands, type PhoneApi, type PhoneCommand } from '../api/phone-ap
 import { PhoneError } from '../api/phone-error.js';
 import type { ContactInput } from '../api/contact-types.js';
 import type { CallRequest } from '../api/phone-types.js';
-import { vcardImportLimits } from '../calllog/vcard-import-error.js';
+import { vcardImportLimits } from '../calllog/vcard-import-rules.js';
 import { checkAccountConfig } from './account-config-check.js';
 
 type Validator = (args: unknown[]) => unknown[];

@@ -18,7 +18,7 @@ import type { CommandRunner } from '../address/command-runner.js';
 import type { CallRecorder } from '../calllog/call-recorder.js';
 import { CallLogStore } from '../calllog/call-log-store.js';
 import { ContactBookError } from '../calllog/contact-book.js';
-import { ContactVcardError } from '../calllog/vcard-import-error.js';
+import { ContactVcardError } from '../calllog/vcard-import-rules.js';
 import type * as VcardCodec from '../calllog/contact-vcard.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipCall } from '../sip/sip-call.js';
@@ -403,7 +403,6 @@ export class Phone implements PhoneApi {
     return this.calls.mediaOf(callId);
   }
 
-  /** Hang up every call, unregister every account, release every socket. */
   /**
    * Waits, at most `graceMs`, until every BYE this phone sent has its answer. A host ending a run of several phones
    * calls this on all of them before shutting any down: the BYE of a call that just ended at one phone is then
@@ -417,6 +416,7 @@ export class Phone implements PhoneApi {
     clearTimeout(timer);
   }
 
+  /** Hang up every call, unregister every account, release every socket. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -119,6 +119,9 @@ export class SipIdentity {
   private disposing: Promise<void> | undefined;
   /** An unregistration stopped waiting for the registrar's answer (unregister's signal): the registrar is silent. */
   private unregistrationAbandoned = false;
+  private registerSent = false;
+  /** The registrar itself refused our last REGISTER (a final answer ≥ 300 it sent, not one sip.js made up). */
+  private registerRefused = false;
 
   private constructor(
     readonly options: SipIdentityOptions,
@@ -251,6 +254,7 @@ export class SipIdentity {
       });
     }
     this.setRegistration('registering', {});
+    this.registerSent = true;
     const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;
     // sip.js answers a timeout or a transport error itself (RFC 3261 §8.1.3.1): such an answer was never received.
     const answer = (message: { statusCode?: number; data?: string }) => ({ status: message.statusCode ?? 0, local: typeof message.data !== 'string' || message.data === '' });
@@ -270,6 +274,7 @@ export class SipIdentity {
       throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`, undefined, 'unreachable');
     });
     this.lastRegisterStatus = status;
+    this.registerRefused = status >= 300 && !local;
     if (status >= 300) {
       const sendFailures = (this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0) - refusedBefore;
       const cause = registrationCause({ status, local, credentials: this.options.auth !== undefined, sendFailures }) ?? 'rejected';
@@ -296,33 +301,40 @@ export class SipIdentity {
   }
 
   /**
+   * Whether the registrar may hold a binding of this identity: a REGISTER went out, and the registrar did not refuse the
+   * last one (one that went unanswered may still have reached it). Read before unregistering.
+   */
+  get mayHoldBinding(): boolean {
+    return this.registerSent && !this.registerRefused;
+  }
+
+  /**
    * REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer: its status, or undefined when
    * none came (the binding expires at the registrar, and the caller's journal keeps it to remove, SPEC B). `signal`
-   * ends the wait early, with undefined: a shutdown does not wait out Timer F (64·T1, 32 s) for a server that is gone.
+   * cuts the wait short, never the REGISTER: it is sent even when the signal has already fired, and then undefined is
+   * returned without waiting out Timer F (64·T1, 32 s) for a server that stays silent.
    */
   async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const registerer = this.registerer;
     if (!registerer || this.registrationState === 'unregistered') return undefined;
     this.setRegistration('unregistering', {});
     const stop = abandonedOn(options.signal);
+    const waiting = registerer as unknown as RegistererWaiting;
     try {
       // RFC 3261 §10.2: one REGISTER at a time. sip.js refuses an unregister while a REGISTER (a refresh) waits for its
       // answer, which left the binding behind; wait for that answer (at most 64·T1, the transaction's own timeout) first.
-      if ((registerer as unknown as RegistererWaiting).waiting) await Promise.race([this.registerAnswered(registerer as unknown as RegistererWaiting), stop.promise]);
-      const status = options.signal?.aborted
-        ? undefined
-        : await Promise.race([
-            new Promise<number>((resolve, reject) => {
-              registerer.unregister({
-                requestDelegate: {
-                  onAccept: (response) => resolve(response.message.statusCode ?? 0),
-                  onReject: (response) => resolve(response.message.statusCode ?? 0),
-                },
-              }).catch(reject);
-            }).catch(() => undefined),
-            stop.promise,
-          ]);
-      if (options.signal?.aborted && status === undefined) this.unregistrationAbandoned = true;
+      if (waiting.waiting) await Promise.race([this.registerAnswered(waiting), stop.promise]);
+      const answered = new Promise<number>((resolve, reject) => {
+        registerer.unregister({
+          requestDelegate: {
+            onAccept: (response) => resolve(response.message.statusCode ?? 0),
+            onReject: (response) => resolve(response.message.statusCode ?? 0),
+          },
+        }).catch(reject);
+      }).catch(() => undefined);
+      const sent = waiting.waiting; // sip.js sends it at once, and waits from then on
+      const status = await Promise.race([answered, stop.promise]);
+      if (sent && status === undefined && options.signal?.aborted) this.unregistrationAbandoned = true;
       this.setRegistration('unregistered', status === undefined ? {} : { status });
       return status;
     } finally {
@@ -333,7 +345,7 @@ export class SipIdentity {
   private registerAnswered(registerer: RegistererWaiting): Promise<void> {
     const limit = 64 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, limit);
+      const timer = setTimeout(resolve, limit).unref(); // a wait cut short (unregister's signal) holds nothing open
       registerer.waitingChange.addListener(
         () => {
           clearTimeout(timer);
@@ -428,7 +440,9 @@ export class SipIdentity {
     if (!options.serverGone) await this.unregister({ signal: AbortSignal.timeout(grace) }).catch(() => undefined);
     this.disposed = true;
     // sip.js's own stop is graceful: it waits for an unanswered REGISTER to time out (Timer F, 32 s) before it goes on.
-    // With the server gone, or silent, nothing more is sent to it: its transactions are dropped with the stack.
+    // With the server gone, or silent past the grace, the stack is stopped at once: every transaction still under way
+    // is dropped with it (retransmissions of an unanswered BYE or of a final response among them), as the calls were
+    // hung up and given the grace above.
     if (options.serverGone || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
     await this.userAgent.stop().catch(() => undefined);
     await this.transport.dispose().catch(() => undefined);
