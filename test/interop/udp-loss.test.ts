@@ -50,10 +50,12 @@ describe.skipIf(skip)('SIP over UDP survives real packet loss', () => {
     const code = await run.exitCode(170_000);
     if (code !== 0 && fs.existsSync(report)) {
       // What each phone sent and received, first line and CSeq: enough to tell a lost ACK from a stuck transaction.
-      const agents = JSON.parse(fs.readFileSync(report, 'utf8')).agents as Record<string, { trace: Array<{ dir: string; at: number; raw: string }> }>;
-      for (const [name, agent] of Object.entries(agents)) {
-        console.error(`--- ${name}\n${agent.trace.map((e) => `${e.at} ${e.dir} ${e.raw.split('\r\n')[0]} | ${/^CSeq:.*$/im.exec(e.raw)?.[0] ?? ''}`).join('\n')}`);
+      const parsed = JSON.parse(fs.readFileSync(report, 'utf8')) as { agents: Record<string, { trace: Array<{ dir: string; at: number; remote?: string; raw: string }> }>; lab?: { sip?: { counters?: unknown } } };
+      for (const [name, agent] of Object.entries(parsed.agents)) {
+        console.error(`--- ${name}\n${agent.trace.map((e) => `${e.at} ${e.dir} ${e.remote ?? ''} ${e.raw.split('\r\n')[0]} | ${/^CSeq:.*$/im.exec(e.raw)?.[0] ?? ''} | ${/^Via:.*$/im.exec(e.raw)?.[0] ?? ''}`).join('\n')}`);
       }
+      // what the lab proxy dropped, and why: a request that reached it but not the callee shows here
+      console.error(`--- lab proxy counters\n${JSON.stringify(parsed.lab?.sip?.counters ?? parsed.lab)}`);
     }
     expect(code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const dropped = execFileSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'inet', 'veilphone_loss'], { encoding: 'utf8' });
