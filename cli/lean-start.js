@@ -39,18 +39,24 @@ export function startLean(env = process.env) {
   setTimeout(() => leaveLean(env), leanMs).unref();
 }
 
-// A long command whose work is modest favours memory instead: V8's --optimize-for-size, set as it leaves the lean start,
-// keeps the main thread's young generation at half its usual ceiling (8 MB semi-spaces) and collects the old generation
-// sooner. A `load` of at most `modestLoadRate` calls per second placed by the agent itself (no worker threads) asks for
-// it. The flag is the process's: a worker thread started under it gets a young generation of 2 MB whatever its
-// resourceLimits say, and paid several times the CPU in a probe, so a load with workers runs V8 as usual. Measured
-// (bench/RESULTS.md, 2026-12-06): 100 calls at once at 50/s peaked at 124 MB against 154 MB, for 1.12× the CPU; by
-// hand, at 300 calls/s it cost 30 % more CPU and calls failed. The threshold lies between those two measured rates.
+// A long command whose work is modest favours memory instead: V8's --optimize-for-size, set as it leaves the lean start.
+// V8 then collects with memory in mind: a full collection also tries to shrink the heap, the young generation included,
+// and the old generation is collected sooner (a probe saw the young generation at 1, 16 or 32 MB at different moments, so
+// this is no fixed ceiling). A `load` of at most `modestLoadRate` calls per second placed by the agent itself (no worker
+// threads) asks for it. The flag is the process's: a worker thread started under it got a young generation of 2 MB
+// whatever its resourceLimits said, and paid several times the CPU in a probe, so a load with workers runs V8 as usual.
+// Measured (bench/RESULTS.md, 2026-12-06): 100 calls at once at 50/s peaked at 124 MB against 154 MB, for 1.12× the
+// CPU; by hand, at 300 calls/s it cost 30 % more CPU and calls failed. The threshold lies between those two measured
+// rates.
 export const modestLoadRate = 100;
+
+/** The V8 flags a command sets as it leaves the lean start: none when the user chose their own. */
+export function flagsOnLeaving(env = process.env, options = {}) {
+  if (!wanted(env)) return [];
+  return [...usualFlags, ...(options.favourMemory ? ['--optimize-for-size'] : [])];
+}
 
 /** Run as V8 always does from now on (`favourMemory`: with --optimize-for-size): a heavy command calls this at once. */
 export function leaveLean(env = process.env, options = {}) {
-  if (!wanted(env)) return;
-  for (const flag of usualFlags) v8.setFlagsFromString(flag);
-  if (options.favourMemory) v8.setFlagsFromString('--optimize-for-size');
+  for (const flag of flagsOnLeaving(env, options)) v8.setFlagsFromString(flag);
 }
