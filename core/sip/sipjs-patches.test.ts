@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type * as SipJs from 'sip.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
-import { sipJsPartsOf } from '../../test/support/unpatched-sipjs.js';
+import { sipJsPartsOf, unpatchedSipJsLib } from '../../test/support/unpatched-sipjs.js';
 import { Phone } from '../phone/phone.js';
 import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsParts } from './sipjs-patches.js';
 
@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -53,11 +53,15 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('names each patch a sip.js lacks, with a typed error', async () => {
     const patched = await installed();
     const bare = await sipJsPartsOf(copy.lib);
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
+    const withoutAckMatchingLib = unpatchedSipJsLib(['sipjs-reinvite-ack-matching']);
+    const withoutAckMatching = await sipJsPartsOf(withoutAckMatchingLib).finally(() => fs.rmSync(path.dirname(withoutAckMatchingLib), { recursive: true, force: true }));
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
-      'sipjs-reinvite-ack-timeout': { ...patched, SessionDialog: bare.SessionDialog, Inviter: bare.Inviter },
+      // both patch SessionDialog: the timeout's check also reads Inviter, and the matching one a copy without it alone
+      'sipjs-reinvite-ack-timeout': { ...patched, Inviter: bare.Inviter },
+      'sipjs-reinvite-ack-matching': { ...patched, SessionDialog: withoutAckMatching.SessionDialog },
       'sipjs-dialog-from': { ...patched, Dialog: bare.Dialog },
       'sipjs-ack-timeout-after-bye': { ...patched, Invitation: bare.Invitation },
       'sipjs-fault-guard': { ...patched, InviteServerTransaction: bare.InviteServerTransaction },
@@ -84,7 +88,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying'] }),
     );
   });
 });

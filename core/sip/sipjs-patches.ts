@@ -88,6 +88,11 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     applied: (sip) => /this\.reinviteUserAgentServer === owner/.test(sourceOf(sip.SessionDialog)) && /onAckTimeout:\s*(?:\/\*[^*]*\*\/\s*)?(?:__name\(\s*)?\(\)\s*=>/.test(sourceOf(sip.Inviter)),
   },
   {
+    name: 'sipjs-reinvite-ack-matching',
+    what: "the ACK of a re-INVITE's 2xx is that re-INVITE's, and each 2xx is retransmitted until its own ACK (RFC 3261 §13.3.1.4, RFC 6026 §8.1)",
+    applied: (sip) => /forReinvite/.test(sourceOf(sip.SessionDialog)) && /chainTimer/.test(sourceOf(sip.SessionDialog)),
+  },
+  {
     name: 'sipjs-dialog-from',
     what: "every request of a dialog carries its first request's From display name (an anonymous call's ACK and BYE said the caller's name, RFC 3323 §4.1.1.3)",
     applied: (sip) => /localDisplayName/.test(sourceOf(sip.Dialog)) && /localDisplayName/.test(sip.Dialog.initialDialogStateForUserAgentClient.toString()),

@@ -9,6 +9,8 @@ import { csprngPatch } from '../../tools/postinstall/sipjs-csprng.js';
 // @ts-expect-error plain JavaScript module without types
 import { reinviteAckTimeoutPatch } from '../../tools/postinstall/sipjs-reinvite-ack-timeout.js';
 // @ts-expect-error plain JavaScript module without types
+import { reinviteAckMatchingPatch } from '../../tools/postinstall/sipjs-reinvite-ack-matching.js';
+// @ts-expect-error plain JavaScript module without types
 import { dialogFromPatch } from '../../tools/postinstall/sipjs-dialog-from.js';
 // @ts-expect-error plain JavaScript module without types
 import { ackTimeoutAfterByePatch } from '../../tools/postinstall/sipjs-ack-timeout-after-bye.js';
@@ -25,7 +27,7 @@ import { mergedRequestIndexPatch } from '../../tools/postinstall/sipjs-merged-re
 // @ts-expect-error plain JavaScript module without types
 import { headerizeCachePatch } from '../../tools/postinstall/sipjs-headerize-cache.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -62,6 +64,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
       const definition = ({
         'sipjs-csprng': csprngPatch,
         'sipjs-reinvite-ack-timeout': reinviteAckTimeoutPatch,
+        'sipjs-reinvite-ack-matching': reinviteAckMatchingPatch,
         'sipjs-dialog-from': dialogFromPatch,
         'sipjs-ack-timeout-after-bye': ackTimeoutAfterByePatch,
         'sipjs-fault-guard': faultGuardPatch,

@@ -6,6 +6,8 @@ import { csprngPatch } from './sipjs-csprng.js';
 // @ts-expect-error plain JavaScript module without types
 import { reinviteAckTimeoutPatch } from './sipjs-reinvite-ack-timeout.js';
 // @ts-expect-error plain JavaScript module without types
+import { reinviteAckMatchingPatch } from './sipjs-reinvite-ack-matching.js';
+// @ts-expect-error plain JavaScript module without types
 import { dialogFromPatch } from './sipjs-dialog-from.js';
 // @ts-expect-error plain JavaScript module without types
 import { ackTimeoutAfterByePatch } from './sipjs-ack-timeout-after-bye.js';
@@ -28,7 +30,7 @@ interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, reinviteAckMatchingPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
