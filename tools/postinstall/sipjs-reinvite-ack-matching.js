@@ -8,6 +8,8 @@
 //   pending, not only its own, and that shared one timer handle with the initial 2xx's chain and every other, so one
 //   chain's end could cancel another's next retransmission. Each re-INVITE's chain now keeps its own timer, stops once
 //   its own re-INVITE is acknowledged or the dialog is closed, and is cleared when its transaction ends.
+//
+// Applied after sipjs-fault-guard.js: the chain it rewrites is the one that patch split into a guarded timer and its body.
 import { applyPatch, isMain } from './sipjs-patch.js';
 
 const marker = 'veilphone: re-INVITE ACK matching';
