@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memoryLabStarter } from '../../test/support/memory-lab.js';
+import { establishedCallScenario, memoryLabStarter } from '../../test/support/memory-lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { mediaWithoutRecentAudio } from '../phone/default-media.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';
@@ -44,23 +44,7 @@ describe('the runner chooses the media itself unless told (every host alike)', (
   async function toneHeard(media?: MediaFactoryProvider): Promise<{ ok: boolean; reason?: string }> {
     const network = new MemoryNetwork();
     const scenario = parseScenario(
-      [
-        'name: a tone checked',
-        'timeout: 30s',
-        'lab: embedded',
-        'agents:',
-        '  alice: { user: alice, transport: udp }',
-        '  bob: { user: bob, transport: udp, answer: auto }',
-        'steps:',
-        '  - register: alice',
-        '  - register: bob',
-        '  - call: { from: alice, to: bob, id: c1 }',
-        '  - expect: { call: c1, state: established }',
-        '  - play: { call: c1, tone: 1000 }',
-        '  - expect: { call: c1, agent: bob, audio: { tone_hz: 1000 }, within: 3s }',
-        '  - hangup: { call: c1 }',
-        '',
-      ].join('\n'),
+      establishedCallScenario(['play: { call: c1, tone: 1000 }', 'expect: { call: c1, agent: bob, audio: { tone_hz: 1000 }, within: 3s }', 'hangup: { call: c1 }'], ['name: a tone checked', 'timeout: 30s']),
     );
     const report = await runScenario(scenario, {
       startLab: memoryLabStarter(network),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLabStarter } from '../../test/support/memory-lab.js';
+import { establishedCallScenario, memoryLabStarter } from '../../test/support/memory-lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { parseScenario } from './load-scenario.js';
@@ -14,23 +14,7 @@ function startLines(report: ScenarioReport, agent: string, dir: 'in' | 'out'): s
 describe('a run that ends right after a hang-up', () => {
   it('lets the BYE already on the wire land before its teardown hangs up what is left: no second BYE, no 481', async () => {
     const network = new MemoryNetwork();
-    const scenario = parseScenario(
-      [
-        'name: hang up as the last step',
-        'timeout: 30s',
-        'lab: embedded',
-        'agents:',
-        '  alice: { user: alice, transport: udp }',
-        '  bob: { user: bob, transport: udp, answer: auto }',
-        'steps:',
-        '  - register: alice',
-        '  - register: bob',
-        '  - call: { from: alice, to: bob, id: c1 }',
-        '  - expect: { call: c1, state: established }',
-        '  - hangup: { call: c1 }',
-        '',
-      ].join('\n'),
-    );
+    const scenario = parseScenario(establishedCallScenario(['hangup: { call: c1 }'], ['name: hang up as the last step', 'timeout: 30s']));
     const report = await runScenario(scenario, {
       startLab: memoryLabStarter(network),
       sockets: network,

@@ -15,19 +15,25 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
+  /** An identity of `user` whose server is `server`, on the in-memory network, with the options a test adds. */
+  function identityAt(server: ScriptPeer, t1: number, options: Partial<Parameters<typeof SipIdentity.create>[0]> = {}, user = 'alice'): Promise<SipIdentity> {
+    return SipIdentity.create({
+      aor: { user, domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: server.endpoint,
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      sockets: network,
+      timers: { t1, t2: t1 * 8 },
+      ...options,
+    });
+  }
+
   it('waits for that answer, then sends the REGISTER with expires 0: no binding is left behind', async () => {
     const registrar = await ScriptPeer.open(network);
     registrar.answersRegister = false;
     cleanup.push(() => registrar.socket.close());
-    const identity = await SipIdentity.create({
-      aor: { user: 'alice', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: registrar.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers: { t1: 500, t2: 4000 }, // Timer F (64·T1) outlasts a loaded machine's delays
-    });
+    const identity = await identityAt(registrar, 500); // Timer F (64·T1) outlasts a loaded machine's delays
     cleanup.push(() => identity.dispose({ serverGone: true }));
     const register = registrar.request('REGISTER');
 
@@ -49,16 +55,7 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     const registrar = await ScriptPeer.open(network);
     cleanup.push(() => registrar.socket.close());
     const tapped: SipTapEntry[] = [];
-    const identity = await SipIdentity.create({
-      aor: { user: 'alice', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: registrar.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers: { t1: 100, t2: 400 },
-      tap: (entry) => tapped.push(entry),
-    });
+    const identity = await identityAt(registrar, 100, { tap: (entry) => tapped.push(entry) });
     expect(await identity.register()).toBe(200);
     registrar.answersRegister = false; // from now on it hears, and says nothing
     const unregistrations = (): number => tapped.filter((e) => e.dir === 'out' && e.raw.startsWith('REGISTER ') && /expires[:=] *0\b/i.test(e.raw)).length;
@@ -73,15 +70,7 @@ describe('unregistering while a REGISTER waits for its answer', () => {
   it('a signal that has already fired cuts only the wait: the REGISTER expires 0 is sent all the same', async () => {
     const registrar = await ScriptPeer.open(network);
     cleanup.push(() => registrar.socket.close());
-    const identity = await SipIdentity.create({
-      aor: { user: 'alice', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: registrar.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers: { t1: 100, t2: 400 },
-    });
+    const identity = await identityAt(registrar, 100);
     cleanup.push(() => identity.dispose({ serverGone: true }));
     expect(await identity.register()).toBe(200);
     expect(identity.mayHoldBinding).toBe(true);
@@ -98,18 +87,7 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     const incoming: SipCall[] = [];
     const tapped: SipTapEntry[] = [];
     const disposals: number[] = [];
-    const identity = await SipIdentity.create({
-      aor: { user: 'bob', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: peer.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers: { t1: 500, t2: 4000 },
-      onIncomingCall: (call) => incoming.push(call),
-      tap: (entry) => tapped.push(entry),
-      onDisposed: () => disposals.push(Date.now()),
-    });
+    const identity = await identityAt(peer, 500, { onIncomingCall: (call) => incoming.push(call), tap: (entry) => tapped.push(entry), onDisposed: () => disposals.push(Date.now()) }, 'bob');
     cleanup.push(() => identity.dispose({ serverGone: true }));
     const sdp = pcmuSdp(40000);
     const headers = (method: string, cseq: number, to: string): string[] => [
