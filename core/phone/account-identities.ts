@@ -81,6 +81,10 @@ export class AccountIdentities {
   private preparedSending?: Promise<TemporaryIdentity>;
   /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
   private readonly finishing = new Set<Promise<void>>();
+  /** Every retirement under way, whoever began it: a shutdown ends only after all of them. */
+  private readonly retiring = new Set<Promise<void>>();
+  /** One-time identities being opened (an address leased, a socket bound): a shutdown waits for them, then gives them up. */
+  private readonly arriving = new Set<Promise<unknown>>();
   private disposed = false;
   private serverGone = false;
   /** Aborted a grace after a shutdown's unregistrations began: those still waiting for an answer stop waiting. */
@@ -98,7 +102,7 @@ export class AccountIdentities {
     if (this.rotating) await this.rotating;
     if (this.receiving) return this.receiving.identity;
     try {
-      this.receiving = await this.openTemporary('receiving');
+      this.receiving = await this.stillWanted(await this.openTemporary('receiving'));
     } catch (error) {
       return this.fallBack(error);
     }
@@ -258,7 +262,7 @@ export class AccountIdentities {
 
   private async newSending(): Promise<TemporaryIdentity> {
     await this.previousSendingGone();
-    const sending = await this.openTemporary('sending');
+    const sending = await this.stillWanted(await this.openTemporary('sending'));
     this.sending.add(sending);
     try {
       this.journalBinding(sending);
@@ -335,16 +339,20 @@ export class AccountIdentities {
     const prepared = this.preparedSending;
     this.preparedSending = undefined;
     if (prepared) await prepared.catch(() => undefined); // it is in `sending` once made, and retired below
+    // An identity still opening for a call or a rotation gives itself up once open (openTemporary sees `disposed`).
+    await Promise.allSettled([...this.arriving, ...(this.opening ? [this.opening] : [])]);
     const all = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])];
     this.receiving = undefined;
     this.sending.clear();
+    this.retired.clear();
     // A call's address already on its way out (Fig. 28 steps 514-515) is waited for too: the phone removes every
     // address it still holds once this resolves, and one removed under a connection still closing would leave the
     // kernel retransmitting that connection's FIN from an address that is no longer there. The shutdown's grace starts
     // as these unregistrations do: a registration that took long to finish above still sends its Expires: 0.
     const cutoff = setTimeout(() => this.shutdownCutoff.abort(), this.options.shutdownGraceMs ?? 4000);
     try {
-      await Promise.allSettled([...all.map((t) => this.retire(t)), ...this.finishing]);
+      // Retirements begun before (a call's address, a received call's old address) count as much as these.
+      await Promise.allSettled([...all.map((t) => this.retire(t)), ...this.retiring]);
     } finally {
       clearTimeout(cutoff);
     }
@@ -369,7 +377,7 @@ export class AccountIdentities {
   }
 
   private async finishRetired(old: TemporaryIdentity): Promise<void> {
-    this.retired.delete(old);
+    if (!this.retired.delete(old)) return; // a shutdown took it over
     await this.retire(old);
   }
 
@@ -384,7 +392,21 @@ export class AccountIdentities {
   }
 
   private async openTemporary(purpose: 'sending' | 'receiving'): Promise<TemporaryIdentity> {
-    if (this.disposed) throw new PhoneError('INVALID_STATE', 'the account is shut down');
+    if (this.disposed) throw shutDown();
+    const opening = this.openUnlessShutDown(purpose);
+    this.arriving.add(opening);
+    try {
+      return await opening;
+    } finally {
+      this.arriving.delete(opening);
+    }
+  }
+
+  /**
+   * Lease an address and open an identity on it. A shutdown that began meanwhile has already taken stock of what to
+   * unregister: this one was not in it, so it is given up here, before any REGISTER (else its binding outlived the phone).
+   */
+  private async openUnlessShutDown(purpose: 'sending' | 'receiving'): Promise<TemporaryIdentity> {
     let address: LeasedAddress;
     try {
       address = await (await this.options.addresses!()).acquire(purpose);
@@ -395,12 +417,23 @@ export class AccountIdentities {
     try {
       const bindAddress = address.binds ? address.address : await this.options.sourceAddress();
       const identity = await this.options.open({ purpose, bindAddress, advertisedAddress: address.address });
+      if (this.disposed) {
+        await identity.dispose().catch(this.options.failed('disposing a one-time identity'));
+        throw shutDown();
+      }
       return { identity, address };
     } catch (error) {
       await address.release().catch(this.options.failed('giving back a one-time address'));
       this.event(address, 'released');
       throw asPhoneError(error);
     }
+  }
+
+  /** An identity that opened as a shutdown began (which cannot have counted it) goes at once, unregistered. */
+  private async stillWanted(temporary: TemporaryIdentity): Promise<TemporaryIdentity> {
+    if (!this.disposed) return temporary;
+    await this.retire(temporary);
+    throw shutDown();
   }
 
   /** Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove). */
@@ -412,9 +445,12 @@ export class AccountIdentities {
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
   private async retire(temporary: TemporaryIdentity): Promise<void> {
     this.leaving.add(temporary.identity);
+    const retiring = this.giveUp(temporary);
+    this.retiring.add(retiring);
     try {
-      await this.giveUp(temporary);
+      await retiring;
     } finally {
+      this.retiring.delete(retiring);
       this.leaving.delete(temporary.identity);
     }
   }
@@ -443,6 +479,10 @@ function cutoffController(): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   return controller;
+}
+
+function shutDown(): PhoneError {
+  return new PhoneError('INVALID_STATE', 'the account is shut down');
 }
 
 function asPhoneError(error: unknown): PhoneError {

@@ -232,4 +232,43 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     await until(() => last(events, placed.id)?.state === 'established');
     expect(events.some((e) => e.type === 'error' && e.code === 'ADDRESS_FAILED')).toBe(true);
   });
+
+  it('a shutdown while a call\'s one-time identity is still opening leaves no binding and no address behind', async () => {
+    // The sending identity's socket binds only when the test says: a kernel address still in duplicate address
+    // detection, or a slow bind, holds a real phone there as long.
+    let opened!: () => void;
+    const gate = new Promise<void>((resolve) => (opened = resolve));
+    let holding = false;
+    const slow = new (class extends MemoryNetwork {
+      override async bindUdp(local: Parameters<MemoryNetwork['bindUdp']>[0]) {
+        if (holding) await gate;
+        return super.bindUdp(local);
+      }
+    })();
+    const home = await Lab.start({ timers, sockets: slow });
+    cleanup.push(() => home.stop());
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'loopback' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: slow,
+    });
+    const events: PhoneEvent[] = [];
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    holding = true;
+    const placing = alice.call({ target: 'bob' }).then(() => 'placed', (error: Error) => error.message);
+    await until(() => events.some((e) => e.type === 'address' && e.address.purpose === 'sending'));
+    const shutdown = alice.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 2 * timers.t1));
+    opened();
+    await shutdown;
+    const addresses = events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address').map((e) => e.address);
+    const given = (state: AddressEvent['state']): string[] => addresses.filter((a) => a.state === state).map((a) => a.address).sort();
+    expect(given('released'), 'every address given back before the shutdown ended').toEqual(given('in-use'));
+    expect(await placing).toMatch(/shut down/);
+    await new Promise((resolve) => setTimeout(resolve, 3 * timers.t1)); // a REGISTER sent after the shutdown would land by now
+    expect(home.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toEqual([]);
+  });
 });
