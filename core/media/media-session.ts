@@ -309,6 +309,10 @@ export class MediaSession {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
+    // No digit or negotiation comes after: the listeners (which hold the call) go now, not when sip.js lets go of the
+    // session (its INVITE transaction lingers 64·T1 after the call, RFC 6026 §7.1).
+    this.digitListeners.clear();
+    this.negotiationListeners.clear();
     const remote = this.target;
     const finish = (): void => {
       for (const sink of this.sinks) sink.close?.();

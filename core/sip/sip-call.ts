@@ -9,6 +9,7 @@ import {
   type SessionDescriptionHandler,
 } from 'sip.js';
 import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
+import { letGoOfFinishedSession } from './finished-session.js';
 import { completedElsewhere } from './cancel-reason.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
@@ -133,6 +134,8 @@ export class SipCall {
     this.current = session;
     session.stateChange.addListener((state) => {
       if (this.current === session) this.onSessionState(state, session);
+      // after this turn: sip.js may still hand the ended session its last response (a 3xx this call may follow)
+      if (state === SessionState.Terminated) queueMicrotask(() => letGoOfFinishedSession(session));
     });
     session.delegate = {
       ...session.delegate,
@@ -208,6 +211,18 @@ export class SipCall {
   onInfoDigit(listener: (digit: { digit: string; durationMs: number }) => void): () => void {
     this.infoDigitListeners.add(listener);
     return () => this.infoDigitListeners.delete(listener);
+  }
+
+  /**
+   * The call has ended and its ending been told: the listeners (which hold the phone's call, its media and its account)
+   * are dropped, and so is the session the call holds. sip.js keeps the session for as long as its INVITE transaction
+   * lingers (64·T1 after the call, RFC 6026 §7.1), and through its delegates this call; at 50 calls/s that is 1,600 ended
+   * calls held whole. A REFER or INFO still arriving is declined (603) or answered without a listener.
+   */
+  releaseListeners(): void {
+    this.listeners.clear();
+    this.infoDigitListeners.clear();
+    this.referListener = undefined;
   }
 
   /** An in-dialog REFER (RFC 3515): the listener accepts or rejects it. */

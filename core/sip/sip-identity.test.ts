@@ -1,5 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Core } from 'sip.js';
 import { Parser } from 'sip.js/lib/core/messages/parser.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -116,6 +118,12 @@ function inDialog(method: 'ACK' | 'BYE' | 'INFO', cseq: number, peerPort: number
 /** The reply a peer sends to a request of the identity (the BYE it ends a call with). */
 function okTo(request: SipMessage & { kind: 'request' }): string {
   return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** A full garbage collection now (V8's gc(), reached through a fresh context once the flag is set). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }
 
 /** The INVITE server transaction of an incoming call (sip.js keeps it on the Invitation's user agent server). */
@@ -263,6 +271,49 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(calls[0]!.state).toBe('established');
     expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toEqual([]);
     expect(peer.received.filter((m) => m.kind === 'response' && m.cseq.method === 'INVITE' && m.status >= 300)).toEqual([]);
+  });
+
+  it('lets go of an ended call while its INVITE transaction lingers, and still ACKs a retransmitted 2xx, and ACKs then BYEs a late one from another fork (RFC 3261 §13.2.2.4)', async () => {
+    const { peer, bob } = await setUp();
+    const okFrom = (request: SipMessage, tag: string): string => {
+      const req = request as SipMessage & { kind: 'request' };
+      const lines = okTo(req).split('\r\n');
+      lines[lines.findIndex((l) => l.startsWith('To:'))] = `To: ${req.get('to')};tag=${tag}`;
+      lines.splice(1, 0, `Contact: <sip:carol@127.0.0.1:${peer.port}>`);
+      return lines.join('\r\n').replace('Content-Length: 0\r\n\r\n', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}\r\n\r\n${sdp}`);
+    };
+    let call: SipCall | undefined = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    const ended = new WeakRef(call);
+    const placed = call.invite();
+    const invite = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
+    await peer.send(okFrom(invite, 'fork-a'), bob.local.port);
+    expect(await placed).toBe(200);
+    await peer.next((m) => m.kind === 'request' && m.method === 'ACK');
+    await call.hangup();
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE');
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    await call.whenEnded();
+    call = undefined;
+    // The INVITE transaction lingers 64·T1 in "Accepted" (RFC 6026 §7.1); the ended call does not linger with it.
+    const core = (bob as unknown as { userAgent: { userAgentCore: { userAgentClients: Map<string, unknown> } } }).userAgent.userAgentCore;
+    const lingering = (): number => [...core.userAgentClients.values()].filter((c) => (c as object).constructor.name === 'InviteUserAgentClient').length;
+    expect(lingering()).toBe(1);
+    await until(() => {
+      collectGarbage();
+      return ended.deref() === undefined;
+    }, 5000);
+    expect(lingering()).toBe(1);
+    // A retransmission of the 2xx: the same ACK again.
+    await peer.send(okFrom(invite, 'fork-a'), bob.local.port);
+    const again = await peer.next((m) => m.kind === 'request' && m.method === 'ACK');
+    expect(again.get('to')).toContain('tag=fork-a');
+    // Another fork answers late: its dialog is acknowledged, then ended.
+    await peer.send(okFrom(invite, 'fork-b'), bob.local.port);
+    const ackB = await peer.next((m) => m.kind === 'request' && m.method === 'ACK');
+    expect(ackB.get('to')).toContain('tag=fork-b');
+    const byeB = await peer.next((m) => m.kind === 'request' && m.method === 'BYE');
+    expect(byeB.get('to')).toContain('tag=fork-b');
+    await peer.send(okTo(byeB as SipMessage & { kind: 'request' }), bob.local.port);
   });
 
   it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {

@@ -489,6 +489,7 @@ export class SipProxy {
         // §16.7 step 10, with RFC 3326's Reason so the other phones show "answered elsewhere", not a missed call
         if (client.isInvite) for (const other of context.branches) if (other !== client) other.cancel(completedElsewhereReason);
         context.server.respond(response);
+        if (!client.isInvite) this.contexts.delete(context.server); // nothing more to forward; its lingering transaction answers retransmissions
       } else if (client.isInvite) {
         void this.send(response.toString(), context.server.hop); // every 2xx to an INVITE goes upstream
       }
@@ -507,6 +508,7 @@ export class SipProxy {
       [...finals].sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100) || a.status - b.status)[0] ??
       createResponse(context.server.request, context.cancelled ? 487 : 408, undefined, randomToken(10));
     context.server.respond(best);
+    if (context.server.request.method !== 'INVITE') this.contexts.delete(context.server);
   }
 
   // ---- stateless forwarding and helpers --------------------------------------------------------------------
