@@ -26,11 +26,11 @@ describe('household scenarios (seed 001, issue 20)', () => {
     expect(t1.household).toMatchObject({ room: '100-1101-1201', number: '100-1101-1201-1', address: expect.stringMatching(/^127\.77\./) });
     // the branches a fork cancelled carry RFC 3326's reason: the terminals show "answered elsewhere", not a missed call
     for (const name of ['t1', 't3']) {
-      const cancel = report.agents[name]!.trace.find((e) => e.dir === 'in' && e.raw.startsWith('CANCEL '));
+      const cancel = [...report.agents[name]!.trace].find((e) => e.dir === 'in' && e.raw.startsWith('CANCEL '));
       expect(cancel?.raw).toMatch(/^Reason: SIP;cause=200;text="Call completed elsewhere"\r$/m);
     }
     // what ext saw was asserted by the gatekeeper: P-Asserted-Identity with the full number
-    const invites = report.agents.ext!.trace.filter((e) => e.dir === 'in' && e.raw.startsWith('INVITE '));
+    const invites = [...report.agents.ext!.trace].filter((e) => e.dir === 'in' && e.raw.startsWith('INVITE '));
     expect(invites.map((e) => /^P-Asserted-Identity: (.*)\r$/m.exec(e.raw)?.[1]).sort()).toEqual(['<sip:100-1101-1201-1@household.lab>', '<sip:100-1101-1201-2@household.lab>']);
     const lab = report.lab as HouseholdLab;
     expect(lab.household.gatekeeper.counters.asserted).toBe(2);

@@ -35,23 +35,15 @@ export function writeJsonFile(file: string, value: unknown): void {
 
 /** The JSON text of `value` in pieces, indented by two spaces per level like JSON.stringify(value, null, 2). */
 export function* jsonPieces(value: unknown, indent: string): Generator<string> {
+  // A sequence that is not an array (an agent's trace, read from its files) is written as one, item by item.
+  if (isStreamedSequence(value)) return yield* arrayPieces(value, indent);
   const plain = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
   if (plain === null || typeof plain !== 'object') {
     yield JSON.stringify(plain) ?? 'null';
     return;
   }
   const inner = `${indent}  `;
-  if (Array.isArray(plain)) {
-    if (plain.length === 0) return yield '[]';
-    yield '[';
-    for (let i = 0; i < plain.length; i++) {
-      yield `${i > 0 ? ',' : ''}\n${inner}`;
-      const item: unknown = plain[i];
-      yield* jsonPieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, inner);
-    }
-    yield `\n${indent}]`;
-    return;
-  }
+  if (Array.isArray(plain)) return yield* arrayPieces(plain, indent);
   const entries = Object.entries(plain).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
   if (entries.length === 0) return yield '{}';
   yield '{';
@@ -60,4 +52,20 @@ export function* jsonPieces(value: unknown, indent: string): Generator<string> {
     yield* jsonPieces(item, inner);
   }
   yield `\n${indent}}`;
+}
+
+function* arrayPieces(items: Iterable<unknown>, indent: string): Generator<string> {
+  const inner = `${indent}  `;
+  let first = true;
+  for (const item of items) {
+    yield `${first ? '[' : ','}\n${inner}`;
+    first = false;
+    yield* jsonPieces(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, inner);
+  }
+  yield first ? '[]' : `\n${indent}]`;
+}
+
+/** An iterable object that JSON.stringify would not write as an array (not an array, string, Map or Set). */
+function isStreamedSequence(value: unknown): value is Iterable<unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set) && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
 }

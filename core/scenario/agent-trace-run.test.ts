@@ -42,7 +42,7 @@ describe('agent traces of a run', () => {
     }
     // the last call's INVITE is still in bob's trace
     const last = report.calls.find((c) => c.id === 'c18')!;
-    expect(report.agents.bob!.trace.some((e) => e.raw.startsWith('INVITE ') && rawCallId(e.raw) === last.legs.callee!.sipCallId)).toBe(true);
+    expect([...report.agents.bob!.trace].some((e) => e.raw.startsWith('INVITE ') && rawCallId(e.raw) === last.legs.callee!.sipCallId)).toBe(true);
   });
 
   it('takes its limit from the scenario\'s trace_limit, which the schema bounds', () => {

@@ -46,7 +46,7 @@ export interface LegView {
   name: string;
   snapshot: CallSnapshot;
   /** Everything the leg's agent sent and received (all its calls). */
-  trace: readonly SipTapEntry[];
+  trace: Iterable<SipTapEntry>;
 }
 
 interface TracedRequest {
@@ -55,7 +55,7 @@ interface TracedRequest {
   inDialog: boolean;
 }
 
-function requestsOf(trace: readonly SipTapEntry[], dir: 'in' | 'out', callId: string): { requests: TracedRequest[]; answered: Set<number> } {
+function requestsOf(trace: Iterable<SipTapEntry>, dir: 'in' | 'out', callId: string): { requests: TracedRequest[]; answered: Set<number> } {
   const requests: TracedRequest[] = [];
   const answered = new Set<number>();
   for (const entry of trace) {

@@ -5,7 +5,6 @@ import type { MediaFactoryProvider } from '../phone/media-factory.js';
 import { Phone } from '../phone/phone.js';
 import type { HouseholdTerminal } from '../phone/household-phone.js';
 import type { ProvisionedPhone } from '../phone/provision-phone.js';
-import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { ServerUris } from './lab-handle.js';
@@ -13,7 +12,7 @@ import { ScenarioEnvironmentError } from './scenario-errors.js';
 import type { AddressUse, AgentReport } from './scenario-report.js';
 import type { AgentSpec, Scenario } from './scenario-schema.js';
 import { agentUser, type AgentRuntime, type ScenarioState } from './scenario-state.js';
-import { appendToTrace } from './agent-trace.js';
+import { AgentTrace } from './agent-trace.js';
 
 export interface AgentSetup {
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
@@ -35,7 +34,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
   const own = state.lab?.domainServers?.[spec.domain ?? state.scenario.domain ?? ''];
   const server = spec.server ?? own?.[spec.transport] ?? servers[spec.transport];
   if (!server && spec.household === undefined) throw new ScenarioEnvironmentError(`agent ${name}: no ${spec.transport} server to use`);
-  const trace: SipTapEntry[] = [];
+  const trace = new AgentTrace(setup.traceLimit);
   const agentDir = setup.dataDir !== undefined ? agentDataDir(setup.dataDir, name) : undefined;
   let provisioned: ProvisionedPhone | undefined;
   if (spec.provision === 'dhcp') {
@@ -90,12 +89,10 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     ...(setup.callLog ? { callLog: setup.callLog } : {}),
     ...(setup.timers ? { timers: setup.timers } : {}),
     ...(setup.sockets ? { sockets: setup.sockets } : {}),
-    onTrace: (_account, entry) => {
-      agent.traceDropped += appendToTrace(trace, entry, setup.traceLimit);
-    },
+    onTrace: (_account, entry) => trace.append(entry),
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });
-  const agent: AgentRuntime = { name, spec, account, phone, trace, traceDropped: 0, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
+  const agent: AgentRuntime = { name, spec, account, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
   phone.subscribe((event) => {
     if (event.type === 'call' || event.type === 'incoming') {
       // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
@@ -118,9 +115,9 @@ export function agentReport(agent: AgentRuntime): AgentReport {
   const report: AgentReport = {
     user: agentUser(agent),
     transport: agent.spec.transport,
-    trace: agent.trace.map(({ dir, at, transport, local, remote, raw }) => ({ dir, at, transport, local, remote, raw })),
+    trace: agent.trace, // read from its files as the report is written (cli/report-file.ts), not copied here
   };
-  if (agent.traceDropped > 0) report.traceDropped = agent.traceDropped;
+  if (agent.trace.dropped > 0) report.traceDropped = agent.trace.dropped;
   if (agent.registration) report.registration = agent.registration;
   if (agent.addresses.length > 0) report.addresses = addressHistory(agent.addresses);
   if (agent.provisioned) report.lease = agent.provisioned.summary;

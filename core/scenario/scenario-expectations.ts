@@ -202,12 +202,12 @@ export class ScenarioExpectations {
       ...(caller.spec.display !== undefined ? { displayName: caller.spec.display } : {}),
       ...(domain !== undefined && !/^[\d.:[\]]+$/.test(domain) && domain.toLowerCase() !== calleeDomain?.toLowerCase() ? { domain } : {}),
       ...(host.length >= 4 && host !== 'localhost' ? { hostNames: [host] } : {}),
-      messages: caller.trace,
+      messages: [...caller.trace],
       callId: callerSnap.sipCallId,
       ...(caller.spec.address?.mode === 'temporary' && callerSnap.localAddress !== undefined ? { oneTimeAddress: callerSnap.localAddress } : {}),
       networkAddresses: this.state.networkAddresses(),
     });
-    const received = this.state.agent(calleeName).trace.filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
+    const received = [...this.state.agent(calleeName).trace].filter((entry) => entry.dir === 'in' && rawCallId(entry.raw) === sipCallId);
     const leaks = received.flatMap((entry) => findIdentityLeaks(entry.raw, fingerprint).map((leak) => `${entry.raw.split('\r\n')[0]}: ${leak.where} has ${leak.found}`));
     if (hidden && leaks.length > 0) throw new StepFailure(`the caller shows in what ${calleeName} received: ${leaks.slice(0, 5).join('; ')}`);
     if (!hidden && leaks.length === 0) throw new StepFailure(`expected ${calleeName} to see who called, but nothing names ${agentUser(caller)}`);
@@ -220,7 +220,7 @@ export class ScenarioExpectations {
    */
   private requireWholeTraces(check: string, agentNames: string[]): void {
     for (const name of agentNames) {
-      const dropped = this.state.agent(name).traceDropped;
+      const dropped = this.state.agent(name).trace.dropped;
       if (dropped > 0) throw new StepFailure(`cannot check ${check}: ${name}'s trace no longer holds its ${dropped} oldest messages (an agent keeps at most ${agentTraceLimit}; the call log has them all)`);
     }
   }

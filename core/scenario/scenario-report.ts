@@ -67,7 +67,8 @@ export interface AgentReport {
   lease?: { address: string; ports: { min: number; max: number }; mgc: string[]; nat?: string };
   /** Household terminals (seed 001): the room, the number and address its gateway allotted, and the gateway. */
   household?: { room: string; number: string; address: string; gateway: string };
-  trace: TraceEntryReport[];
+  /** Its messages, oldest first: read from where the run keeps them (core/scenario/agent-trace.ts) as they are iterated. */
+  trace: Iterable<TraceEntryReport> & { readonly length: number };
   /** How many of its oldest messages the trace no longer holds (it keeps at most 20,000, the newest; the call log has all). */
   traceDropped?: number;
 }

@@ -3,7 +3,7 @@ import type { MediaSession } from '../media/media-session.js';
 import type { Phone } from '../phone/phone.js';
 import type { HouseholdTerminal } from '../phone/household-phone.js';
 import type { ProvisionedPhone } from '../phone/provision-phone.js';
-import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import type { AgentTrace } from './agent-trace.js';
 import type { LabHandle } from './lab-handle.js';
 import type { LoadReport } from './scenario-report.js';
 import { StepFailure } from './scenario-errors.js';
@@ -16,9 +16,8 @@ export interface AgentRuntime {
   /** The account its phone was made with (a load's workers make theirs from it, load-workers.ts). */
   account: AccountConfig;
   phone: Phone;
-  /** Its newest SIP messages (core/scenario/agent-trace.ts), and how many older ones were dropped. */
-  trace: SipTapEntry[];
-  traceDropped: number;
+  /** Its newest SIP messages, kept on disk, and how many older ones were dropped (core/scenario/agent-trace.ts). */
+  trace: AgentTrace;
   incoming: string[];
   registration?: RegistrationSnapshot;
   /** One-time addresses this agent took and gave back, in order. */

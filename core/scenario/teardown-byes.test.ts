@@ -8,7 +8,7 @@ import { runScenario } from './scenario-runner.js';
 
 /** The start lines of the SIP messages an agent sent or received, in order. */
 function startLines(report: ScenarioReport, agent: string, dir: 'in' | 'out'): string[] {
-  return report.agents[agent]!.trace.filter((entry) => entry.dir === dir).map((entry) => entry.raw.slice(0, entry.raw.indexOf('\r\n')));
+  return [...report.agents[agent]!.trace].filter((entry) => entry.dir === dir).map((entry) => entry.raw.slice(0, entry.raw.indexOf('\r\n')));
 }
 
 describe('a run that ends right after a hang-up', () => {

@@ -8,7 +8,7 @@ import { runScenario } from '../scenario/scenario-runner.js';
 
 /** The first line and CSeq of every message an agent sent or received, in order. */
 function ladder(report: ScenarioReport, agent: string): Array<{ dir: string; line: string; cseq: string }> {
-  return report.agents[agent]!.trace.map((e) => ({ dir: e.dir, line: e.raw.slice(0, e.raw.indexOf('\r\n')), cseq: /\r\nCSeq: *([^\r]*)/i.exec(e.raw)?.[1] ?? '' }));
+  return [...report.agents[agent]!.trace].map((e) => ({ dir: e.dir, line: e.raw.slice(0, e.raw.indexOf('\r\n')), cseq: /\r\nCSeq: *([^\r]*)/i.exec(e.raw)?.[1] ?? '' }));
 }
 
 /**

@@ -119,15 +119,15 @@ describe('leak scanner over anonymous calls (issue 4)', () => {
           user: caller.user,
           displayName: `Secret ${caller.transport.toUpperCase()} Person ${planned.caller.slice(-1)}`,
           domain: 'a.lab',
-          messages: caller.trace,
+          messages: [...caller.trace],
           callId: callerLeg.sipCallId,
           oneTimeAddress: callerLeg.localAddress!,
         });
         // The fingerprint is not empty: the INVITE as the caller sent it names the caller (From or P-Preferred-Identity).
-        const sent = caller.trace.find((e) => e.dir === 'out' && e.raw.startsWith('INVITE ') && rawCallId(e.raw) === callerLeg.sipCallId)!;
+        const sent = [...caller.trace].find((e) => e.dir === 'out' && e.raw.startsWith('INVITE ') && rawCallId(e.raw) === callerLeg.sipCallId)!;
         expect(findIdentityLeaks(sent.raw, fingerprint).length).toBeGreaterThan(0);
         expect(fingerprint.addresses?.length ?? 0).toBeGreaterThan(0); // the receiving address, at least
-        const received = callee.trace.filter((e) => e.dir === 'in' && rawCallId(e.raw) === calleeLeg.sipCallId);
+        const received = [...callee.trace].filter((e) => e.dir === 'in' && rawCallId(e.raw) === calleeLeg.sipCallId);
         const kinds = new Set(received.map((e) => e.raw.split(' ')[0]));
         expect(kinds.has('INVITE') && kinds.has('ACK') && (kinds.has('BYE') || kinds.has('SIP/2.0')), [...kinds].join(' ')).toBe(true);
         for (const entry of received) {

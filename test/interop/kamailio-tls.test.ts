@@ -62,6 +62,6 @@ steps:
     expect(c1.legs.callee?.signaling?.transport).toBe('wss');
     expect(c1.legs.caller.media?.encryption).toEqual({ kind: 'srtp', suite: 'AES_CM_128_HMAC_SHA1_80' });
     // every message of the agents crossed TLS: none went over a transport in the clear
-    for (const agent of ['alice', 'bob'] as const) expect(new Set(report.agents[agent]!.trace.map((e) => e.transport))).toEqual(new Set([agent === 'alice' ? 'tls' : 'wss']));
+    for (const agent of ['alice', 'bob'] as const) expect(new Set([...report.agents[agent]!.trace].map((e) => e.transport))).toEqual(new Set([agent === 'alice' ? 'tls' : 'wss']));
   }, 120_000);
 });

@@ -34,9 +34,9 @@ describe.skipIf(skip)("SIPp's built-in uac through the embedded lab", () => {
     expect(await uac.exitCode(60_000), `SIPp: ${uac.stdout.slice(-1500)}\n${uac.stderr}`).toBe(0);
     expect(await agent.exitCode(60_000), `${agent.stdout}\n${agent.stderr}`).toBe(0);
     const bob = (JSON.parse(fs.readFileSync(report, 'utf8')) as ScenarioReport).agents.bob!;
-    const invite = bob.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!;
+    const invite = [...bob.trace].find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!;
     const callId = /^Call-ID:\s*(\S+)/im.exec(invite.raw)![1]!;
-    const inDialog = bob.trace.filter((e) => e.dir === 'in' && e.raw.includes(callId)).map((e) => e.raw.split(' ')[0]);
+    const inDialog = [...bob.trace].filter((e) => e.dir === 'in' && e.raw.includes(callId)).map((e) => e.raw.split(' ')[0]);
     expect(inDialog).toEqual(expect.arrayContaining(['ACK', 'BYE']));
   });
 });
