@@ -92,12 +92,10 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     onTrace: (_account, entry) => trace.append(entry),
     signatureKeys: () => state.lab?.verificationKeys?.(),
   });
-  const agent: AgentRuntime = { name, spec, account, phone, trace, incoming: [], addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
+  const agent: AgentRuntime = { name, spec, account, phone, trace, incoming: [], loadIncoming: new Map(), addresses: [], ...(provisioned ? { provisioned } : {}), ...(household ? { household } : {}) };
   phone.subscribe((event) => {
     if (event.type === 'call' || event.type === 'incoming') {
-      // A call refused before it rings (488, 503, an agent that rejects) has no incoming event, only call events.
-      if (event.call.direction === 'incoming' && !state.snapshots.has(event.call.id)) agent.incoming.push(event.call.id);
-      state.snapshots.set(event.call.id, event.call);
+      state.noteCall(agent, event.call);
     } else if (event.type === 'registration') {
       agent.registration = event.registration;
     } else if (event.type === 'dtmf') {

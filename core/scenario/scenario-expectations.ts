@@ -89,31 +89,29 @@ export class ScenarioExpectations {
     }
     if (e.incoming !== undefined) {
       const { from_user: fromUser, count, state, status, id, anonymous } = e.incoming;
-      const matching = (): CallSnapshot[] =>
-        agent.incoming
-          .map((id) => this.state.snapshots.get(id)!)
-          .filter(
-            (c) =>
-              (fromUser === undefined || c.remote.user === fromUser) &&
-              (state === undefined || c.state === state) &&
-              (status === undefined || c.status === status) &&
-              (anonymous === undefined || c.remote.anonymous === anonymous),
-          );
+      const wanted = (c: { user?: string; state: string; status?: number; anonymous: boolean }): boolean =>
+        (fromUser === undefined || c.user === fromUser) && (state === undefined || c.state === state) && (status === undefined || c.status === status) && (anonymous === undefined || c.anonymous === anonymous);
+      const matching = (): CallSnapshot[] => agent.incoming.map((id) => this.state.snapshots.get(id)!).filter((c) => wanted({ ...(c.remote.user !== undefined ? { user: c.remote.user } : {}), state: c.state, ...(c.status !== undefined ? { status: c.status } : {}), anonymous: c.remote.anonymous }));
+      // the ended calls of loads, counted (ScenarioState.noteCall)
+      const tallied = (): number => [...agent.loadIncoming.values()].reduce((sum, t) => sum + (wanted({ ...t, state: 'terminated' }) ? t.count : 0), 0);
+      const howMany = (): number => matching().length + tallied();
       await this.state.waitFor(
-        () => (count !== undefined ? (matching().length === count ? true : undefined) : matching().length > 0 ? true : undefined),
+        () => (count !== undefined ? (howMany() === count ? true : undefined) : howMany() > 0 ? true : undefined),
         within,
         () => {
           const seen = agent.incoming.map((id) => {
             const snap = this.state.snapshots.get(id)!;
             return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''}${snap.remote.anonymous ? ', anonymous' : ''})`;
           });
+          for (const t of agent.loadIncoming.values()) seen.push(`${t.count} × ${t.user ?? t.uri} (terminated${t.status !== undefined ? ` ${t.status}` : ''}${t.anonymous ? ', anonymous' : ''}, from a load)`);
           const wanted = `${count ?? 'a'} ${anonymous === true ? 'anonymous ' : anonymous === false ? 'presented ' : ''}call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
           return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
         },
       );
       if (id !== undefined) {
         // The named call is "placed" by nobody in the scenario: its one leg is the receiving agent's.
-        const leg = matching()[0]!;
+        const leg = matching()[0];
+        if (!leg) throw new StepFailure(`cannot name call ${id}: the only matching calls at ${agent.name} came from a load, which keeps counts, not calls`);
         this.state.calls.set(id, { id, from: agent.name, to: leg.remote.user ?? leg.remote.uri, callerLeg: leg.id });
       }
     }

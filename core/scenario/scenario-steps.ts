@@ -152,22 +152,27 @@ export class ScenarioSteps {
     const onInterval = this.onLoadInterval;
     const intervals = onInterval ? { onInterval: (interval: LoadInterval) => onInterval(id, interval) } : {};
     let summary;
-    if (workers === 0) {
-      const loadCaller = new LoadCaller(caller.phone, callerOptions);
-      try {
-        summary = await runLoad(plan, (_index, progress) => loadCaller.place(progress), intervals);
-      } finally {
-        loadCaller.close();
+    this.state.loading = true; // the calls that start from here on are the load's (ScenarioState.noteCall)
+    try {
+      if (workers === 0) {
+        const loadCaller = new LoadCaller(caller.phone, callerOptions);
+        try {
+          summary = await runLoad(plan, (_index, progress) => loadCaller.place(progress), intervals);
+        } finally {
+          loadCaller.close();
+        }
+      } else {
+        const pool = await this.startLoadWorkers(caller, workers, callerOptions);
+        this.state.loadWorkerPools.add(pool);
+        try {
+          summary = await runLoad(plan, (index, progress) => pool.place(index, progress), intervals);
+        } finally {
+          await pool.stop();
+          this.state.loadWorkerPools.delete(pool);
+        }
       }
-    } else {
-      const pool = await this.startLoadWorkers(caller, workers, callerOptions);
-      this.state.loadWorkerPools.add(pool);
-      try {
-        summary = await runLoad(plan, (index, progress) => pool.place(index, progress), intervals);
-      } finally {
-        await pool.stop();
-        this.state.loadWorkerPools.delete(pool);
-      }
+    } finally {
+      this.state.loading = false;
     }
     this.state.loads.push({ id, from, to, plan: { ...plan, holdMs: hold, ...(workers > 0 ? { workers } : {}) }, ...summary });
   }
