@@ -102,7 +102,6 @@ export class CallControl {
       account.router.release(snapshot.sipCallId);
       this.calls.delete(call.id);
       this.options.onCallEnded(); // the last call on a lost lease has ended
-      call.sip.releaseListeners();
     });
     this.emitCall(call);
   }

@@ -61,6 +61,15 @@ describe('an agent trace', () => {
     expect([...trace].map((e) => e.raw)).toEqual([long, entry(2).raw]);
   });
 
+  it('never throws when it cannot keep a message (it runs before the message is sent or handled): it counts it as dropped', () => {
+    const trace = new AgentTrace(100, path.join(os.tmpdir(), 'vp-no-such-directory', 'deeper'));
+    traces.push(trace);
+    expect(trace.append(entry(1))).toBe(1);
+    expect(trace.append(entry(2))).toBe(1);
+    expect(trace.dropped).toBe(2);
+    expect([...trace]).toEqual([]);
+  });
+
   it('is read again after more messages came (a check reads while the run goes on)', () => {
     const { trace } = make(100);
     trace.append(entry(1));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,7 @@ export class AgentTrace implements Iterable<SipTapEntry> {
   private readonly quarterSize: number;
   private pending: string[] = [];
   private pendingBytes = 0;
+  private pendingLines = 0;
   private kept = 0;
   /** How many of its oldest messages the trace no longer holds. */
   dropped = 0;
@@ -54,8 +56,22 @@ export class AgentTrace implements Iterable<SipTapEntry> {
     return this.kept;
   }
 
-  /** Add a message; past the limit the oldest quarter goes. Returns how many were dropped by this append. */
+  /**
+   * Add a message; past the limit the oldest quarter goes. Returns how many were dropped by this append. It never throws:
+   * it runs in the transport's tap, before the message is sent or handled, and a trace that cannot be written (a full
+   * disk, no file descriptor left) must not cost the call. What it could not keep counts as dropped.
+   */
   append(entry: SipTapEntry): number {
+    const droppedBefore = this.dropped;
+    try {
+      this.add(entry);
+    } catch {
+      this.dropped++;
+    }
+    return this.dropped - droppedBefore;
+  }
+
+  private add(entry: SipTapEntry): void {
     let current = this.quarters.at(-1);
     if (!current || current.count >= this.quarterSize) {
       this.flush();
@@ -67,13 +83,13 @@ export class AgentTrace implements Iterable<SipTapEntry> {
     this.pendingBytes += line.length;
     current.count++;
     this.kept++;
+    this.pendingLines++;
     if (this.pendingBytes >= writeBytes) this.flush();
-    if (this.kept <= this.limit) return 0;
+    if (this.kept <= this.limit) return;
     const oldest = this.quarters.shift()!;
     closeQuietly(oldest.fd);
     this.kept -= oldest.count;
     this.dropped += oldest.count;
-    return oldest.count;
   }
 
   *[Symbol.iterator](): Iterator<SipTapEntry> {
@@ -90,25 +106,50 @@ export class AgentTrace implements Iterable<SipTapEntry> {
   close(): void {
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingLines = 0;
     for (const quarter of this.quarters.splice(0)) closeQuietly(quarter.fd);
     this.kept = 0;
     closeWhenCollected.unregister(this);
   }
 
+  /** Write what is gathered to the current quarter's file; a batch that could not be written is counted as dropped. */
   private flush(): void {
     const current = this.quarters.at(-1);
     if (this.pendingBytes === 0 || !current) return;
-    const text = this.pending.join('');
+    const text = Buffer.from(this.pending.join(''));
+    const lines = this.pendingLines;
     this.pending = [];
     this.pendingBytes = 0;
-    // appended at the end whatever was read before (reads give a position; writes to an 'a+' file always append)
-    fs.writeSync(current.fd, text);
+    this.pendingLines = 0;
+    let before: number | undefined;
+    try {
+      before = fs.fstatSync(current.fd).size;
+      // appended at the end whatever was read before (reads give a position; writes to an 'a+' file always append)
+      for (let written = 0; written < text.length; ) written += fs.writeSync(current.fd, text, written);
+    } catch {
+      this.forget(current, lines);
+      try {
+        if (before === undefined) throw new Error('size unknown');
+        fs.ftruncateSync(current.fd, before); // a partial line would break every read after it
+      } catch {
+        this.forget(current, current.count); // the quarter cannot be read safely: it goes whole
+        this.quarters.splice(this.quarters.indexOf(current), 1);
+        closeQuietly(current.fd);
+      }
+    }
+  }
+
+  private forget(quarter: Quarter, lines: number): void {
+    quarter.count -= lines;
+    this.kept -= lines;
+    this.dropped += lines;
   }
 }
 
 function openUnlinked(directory: string): number {
-  const file = path.join(directory, `veilphone-trace-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const fd = fs.openSync(file, 'a+', 0o600);
+  const file = path.join(directory, `veilphone-trace-${randomBytes(12).toString('hex')}`);
+  // 'ax+': made here, never opened if the name exists (a file or link someone else put there would see the messages)
+  const fd = fs.openSync(file, 'ax+', 0o600);
   fs.unlinkSync(file);
   return fd;
 }

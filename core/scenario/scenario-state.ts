@@ -63,6 +63,8 @@ export class ScenarioState {
   loading = false;
   /** The live calls of loads (both legs), by id. */
   private readonly loadLegs = new Set<string>();
+  /** Load legs whose first event was their end (refused at once), the newest few thousand: a repeat is not counted twice. */
+  private readonly endedLoadLegs = new RecentIds(4096);
   /** DTMF digits received per call leg (RFC 4733 and SIP INFO alike). */
   readonly digits = new Map<string, string>();
   readonly loads: LoadReport[] = [];
@@ -81,20 +83,33 @@ export class ScenarioState {
    * A call event at an agent. A named call's legs keep their last snapshot for the steps that look at them. A load's
    * calls (issue 23: up to a million) would keep about 2 KB each that way: they are followed only while they last,
    * and an incoming one that ended is added to its agent's tally (what an `incoming` expectation counts) and dropped.
+   * The callee's leg of a named call placed just before the load (its INVITE still on the way) is told by its Call-ID.
    */
   noteCall(agent: AgentRuntime, call: CallSnapshot): void {
     const known = this.snapshots.has(call.id);
-    if (!known && (this.loading || this.loadLegs.has(call.id))) {
+    if (!known && (this.loadLegs.has(call.id) || (this.loading && !this.legOfNamedCall(call)))) {
       if (call.state !== 'terminated') {
         this.loadLegs.add(call.id);
         return;
       }
-      this.loadLegs.delete(call.id);
-      if (call.direction === 'incoming') tally(agent.loadIncoming, call);
+      const wasLive = this.loadLegs.delete(call.id);
+      // counted once: a leg seen live is counted as it ends; one refused at once has a single ending, kept in `ended`
+      if (call.direction === 'incoming' && (wasLive || !this.endedLoadLegs.has(call.id))) tally(agent.loadIncoming, call);
+      if (!wasLive) this.endedLoadLegs.add(call.id);
       return;
     }
     if (call.direction === 'incoming' && !known) agent.incoming.push(call.id); // refused before it rang: call events only
     this.snapshots.set(call.id, call);
+  }
+
+  /** Whether a call has the Call-ID of a named call's caller leg (local part: a conversion server may change the host). */
+  private legOfNamedCall(call: CallSnapshot): boolean {
+    const local = (id: string): string => id.split('@')[0]!;
+    for (const named of this.calls.values()) {
+      const caller = this.snapshots.get(named.callerLeg);
+      if (caller && named.callerLeg !== call.id && local(caller.sipCallId) === local(call.sipCallId)) return true;
+    }
+    return false;
   }
 
   /** Something happened at an agent: re-check every wait. */
@@ -183,10 +198,34 @@ export class ScenarioState {
   }
 }
 
+/** Distinct callers a load's tally tells apart; past it (callers made anonymous with a user per call) the rest share one. */
+const tallyKinds = 1000;
+
 function tally(tallies: Map<string, LoadIncomingTally>, call: CallSnapshot): void {
-  const entry = { ...(call.remote.user !== undefined ? { user: call.remote.user } : {}), uri: call.remote.uri, anonymous: call.remote.anonymous === true, ...(call.status !== undefined ? { status: call.status } : {}) };
-  const key = JSON.stringify(entry);
+  const anonymous = call.remote.anonymous === true;
+  const status = call.status !== undefined ? { status: call.status } : {};
+  let entry: Omit<LoadIncomingTally, 'count'> = { ...(call.remote.user !== undefined ? { user: call.remote.user } : {}), uri: call.remote.uri, anonymous, ...status };
+  let key = JSON.stringify([entry.user, anonymous, call.status]);
+  if (!tallies.has(key) && tallies.size >= tallyKinds) {
+    entry = { uri: '(other callers)', anonymous, ...status };
+    key = JSON.stringify(['(other callers)', anonymous, call.status]);
+  }
   const known = tallies.get(key);
   if (known) known.count++;
   else tallies.set(key, { ...entry, count: 1 });
+}
+
+/** A set of the newest `limit` ids (the oldest goes first). */
+class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly limit: number) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    this.ids.add(id);
+    if (this.ids.size > this.limit) this.ids.delete(this.ids.values().next().value!);
+  }
 }

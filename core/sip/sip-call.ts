@@ -213,18 +213,6 @@ export class SipCall {
     return () => this.infoDigitListeners.delete(listener);
   }
 
-  /**
-   * The call has ended and its ending been told: the listeners (which hold the phone's call, its media and its account)
-   * are dropped, and so is the session the call holds. sip.js keeps the session for as long as its INVITE transaction
-   * lingers (64·T1 after the call, RFC 6026 §7.1), and through its delegates this call; at 50 calls/s that is 1,600 ended
-   * calls held whole. A REFER or INFO still arriving is declined (603) or answered without a listener.
-   */
-  releaseListeners(): void {
-    this.listeners.clear();
-    this.infoDigitListeners.clear();
-    this.referListener = undefined;
-  }
-
   /** An in-dialog REFER (RFC 3515): the listener accepts or rejects it. */
   onRefer(listener: (referral: Referral) => void): void {
     this.referListener = listener;
