@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Child } from '../test/support/child.js';
 import { freePort } from '../test/support/free-port.js';
+import { labPairScenario } from '../test/support/lab-scenario-text.js';
 import { projectRoot } from '../test/support/veilphone-cli.js';
 import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { median, type BenchResult } from './bench-result.js';
@@ -29,23 +30,8 @@ export async function benchMemory(): Promise<BenchResult> {
   try {
     const scenarioOf = (count: number): string => {
       const file = path.join(dir, `concurrent-${count}.yaml`);
-      fs.writeFileSync(
-      file,
-      [
-        'name: 100 concurrent calls',
-        'timeout: 5m',
-        'lab: embedded',
-        'agents:',
-        '  alice: { user: alice, transport: udp }',
-        '  bob: { user: bob, transport: udp, answer: auto }',
-        'steps:',
-        '  - register: alice',
-        '  - register: bob',
-        `  - load: { from: alice, to: bob, id: l1, rate: ${rate}, calls: ${count}, parallel: ${parallel}, hold: ${holdS}s }`,
-        `  - expect: { load: { id: l1, established: ${count}, max_failed: 0 } }`,
-        '',
-      ].join('\n'),
-      );
+      const load = `load: { from: alice, to: bob, id: l1, rate: ${rate}, calls: ${count}, parallel: ${parallel}, hold: ${holdS}s }`;
+      fs.writeFileSync(file, labPairScenario([load, `expect: { load: { id: l1, established: ${count}, max_failed: 0 } }`], ['name: 100 concurrent calls', 'timeout: 5m']));
       return file;
     };
     const scenario = scenarioOf(calls);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Child } from '../test/support/child.js';
 import { freePort } from '../test/support/free-port.js';
+import { establishedCallScenario } from '../test/support/lab-scenario-text.js';
 import { sippScenarios } from '../test/support/sipp.js';
 import { projectRoot, serverArgs, startLabProcess } from '../test/support/veilphone-cli.js';
 import { buildCliBundle, freshBundle } from '../tools/cli-bundle/cli-bundle.js';
@@ -22,23 +23,7 @@ export async function benchStartup(): Promise<BenchResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-bench-startup-'));
   try {
     const scenario = path.join(dir, 'one-call.yaml');
-    fs.writeFileSync(
-      scenario,
-      [
-        'lab: embedded',
-        'agents:',
-        '  alice: { user: alice, transport: udp }',
-        '  bob: { user: bob, transport: udp, answer: auto }',
-        'steps:',
-        '  - register: alice',
-        '  - register: bob',
-        '  - call: { from: alice, to: bob, id: c1 }',
-        '  - expect: { call: c1, state: established }',
-        '  - hangup: { call: c1 }',
-        '  - expect: { call: c1, state: terminated }',
-        '',
-      ].join('\n'),
-    );
+    fs.writeFileSync(scenario, establishedCallScenario(['hangup: { call: c1 }', 'expect: { call: c1, state: terminated }']));
     // what an installed checkout runs: the compiled bundle (built now if the sources changed since); and, for the
     // change it makes, the same command from its TypeScript sources through tsx's loader
     if (!freshBundle()) await buildCliBundle();

@@ -1,12 +1,8 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type { Session } from 'sip.js';
 import { describe, expect, it } from 'vitest';
+import { collectGarbage } from '../../test/support/collect-garbage.js';
 import { MediaError } from './media-error.js';
 import { createPlainRtpMediaProvider, type PlainRtpSessionDescriptionHandler } from './plain-rtp-sdh.js';
-
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 /** Issue 23 (memory under load): sip.js keeps an ended session's handler for up to 64·T1; its media must not stay with it. */
 describe('the plain-RTP session description handler after its call', () => {

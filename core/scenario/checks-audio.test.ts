@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { establishedCallScenario, memoryLabStarter } from '../../test/support/memory-lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
+import { establishedCallScenario } from '../../test/support/lab-scenario-text.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { mediaWithoutRecentAudio } from '../phone/default-media.js';
 import type { MediaFactoryProvider } from '../phone/media-factory.js';

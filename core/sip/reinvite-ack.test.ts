@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { establishedCallScenario, memoryLabStarter } from '../../test/support/memory-lab.js';
+import { memoryLabStarter } from '../../test/support/memory-lab.js';
+import { establishedCallScenario } from '../../test/support/lab-scenario-text.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { parseScenario } from '../scenario/load-scenario.js';

@@ -1,10 +1,9 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { Core } from 'sip.js';
 import { Parser } from 'sip.js/lib/core/messages/parser.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { collectGarbage } from '../../test/support/collect-garbage.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import { parseSipMessage, viaBranch, type SipMessage } from './message/index.js';
@@ -118,12 +117,6 @@ function inDialog(method: 'ACK' | 'BYE' | 'INFO', cseq: number, peerPort: number
 /** The reply a peer sends to a request of the identity (the BYE it ends a call with). */
 function okTo(request: SipMessage & { kind: 'request' }): string {
   return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
-}
-
-/** A full garbage collection now (V8's gc(), reached through a fresh context once the flag is set). */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
 }
 
 /** The INVITE server transaction of an incoming call (sip.js keeps it on the Invitation's user agent server). */

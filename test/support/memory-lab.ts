@@ -10,21 +10,3 @@ export function memoryLabStarter(network: MemoryNetwork, timers: SipTimerValues 
     return { servers: lab.servers, domain: lab.domain, snapshot: () => lab.snapshot(), stop: () => lab.stop() };
   };
 }
-
-/** Scenario text: two phones of the embedded lab, alice calling bob (who answers by himself) as call c1, then `steps`. */
-export function establishedCallScenario(steps: readonly string[], header: readonly string[] = []): string {
-  return [
-    ...header,
-    'lab: embedded',
-    'agents:',
-    '  alice: { user: alice, transport: udp }',
-    '  bob: { user: bob, transport: udp, answer: auto }',
-    'steps:',
-    '  - register: alice',
-    '  - register: bob',
-    '  - call: { from: alice, to: bob, id: c1 }',
-    '  - expect: { call: c1, state: established }',
-    ...steps.map((step) => `  - ${step}`),
-    '',
-  ].join('\n');
-}
