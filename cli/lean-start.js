@@ -36,27 +36,37 @@ function wanted(env) {
 export function startLean(env = process.env) {
   if (!wanted(env)) return;
   for (const flag of leanFlags) v8.setFlagsFromString(flag);
-  setTimeout(() => leaveLean(env), leanMs).unref();
+  setTimeout(() => {
+    if (!globalThis[left]) leaveLean(env); // a command that already left chose how, and this timer must not undo it
+  }, leanMs).unref();
 }
 
-// A long command whose work is modest favours memory instead: V8's --optimize-for-size, set as it leaves the lean start.
-// V8 then collects with memory in mind: a full collection also tries to shrink the heap, the young generation included,
-// and the old generation is collected sooner (a probe saw the young generation at 1, 16 or 32 MB at different moments, so
-// this is no fixed ceiling). A `load` of at most `modestLoadRate` calls per second placed by the agent itself (no worker
-// threads) asks for it. The flag is the process's: a worker thread started under it got a young generation of 2 MB
-// whatever its resourceLimits said, and paid several times the CPU in a probe, so a load with workers runs V8 as usual.
-// Measured (bench/RESULTS.md, 2026-12-06): 100 calls at once at 50/s peaked at 124 MB against 154 MB, for 1.12× the
-// CPU; by hand, at 300 calls/s it cost 30 % more CPU and calls failed. The threshold lies between those two measured
-// rates.
+// Set once the process has left the lean start. A global, not a module variable: bin/veilphone.js and the bundle each
+// load their own copy of this file.
+const left = Symbol.for('veilphone.lean-start.left');
+
+// A long command whose work is modest favours memory instead. It leaves the lean start with V8's --optimize-for-size, so
+// a full collection also tries to shrink the heap and the old generation is collected sooner, and it keeps the young
+// generation at its first size (1 MB a semi-space: the semi-space growth factor stays 1). Under --optimize-for-size
+// alone a probe saw the young generation at 1, 16 or 32 MB at different moments. A `load` of at most `modestLoadRate`
+// calls per second placed by the agent itself (no worker threads) asks for it. The flags are the process's: a worker
+// thread started under them got a young generation of 2 MB whatever its resourceLimits said, and paid several times the
+// CPU in a probe, so a load with workers runs V8 as usual.
+// Measured (by hand, 2026-12-06, 3000 calls 100 at once, ~2 min): --optimize-for-size alone peaked at 160-164 MB, with
+// the young generation kept too at 137-138 MB, for 1.17× the CPU (more scavenges: 6088 against 1397). Before
+// (bench/RESULTS.md, 2026-12-06) --optimize-for-size had taken 300 calls from 154 MB to 124 MB for 1.12× the CPU; at
+// 300 calls/s it cost 30 % more CPU and calls failed. The threshold lies between those two measured rates.
 export const modestLoadRate = 100;
 
 /** The V8 flags a command sets as it leaves the lean start: none when the user chose their own. */
 export function flagsOnLeaving(env = process.env, options = {}) {
   if (!wanted(env)) return [];
-  return [...usualFlags, ...(options.favourMemory ? ['--optimize-for-size'] : [])];
+  if (options.favourMemory) return [...usualFlags.filter((flag) => !flag.startsWith('--semi-space-growth-factor')), '--optimize-for-size'];
+  return usualFlags;
 }
 
-/** Run as V8 always does from now on (`favourMemory`: with --optimize-for-size): a heavy command calls this at once. */
+/** Run as V8 always does from now on (`favourMemory`: with --optimize-for-size and the young generation kept at its first size): a heavy command calls this at once. */
 export function leaveLean(env = process.env, options = {}) {
+  globalThis[left] = true;
   for (const flag of flagsOnLeaving(env, options)) v8.setFlagsFromString(flag);
 }

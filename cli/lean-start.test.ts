@@ -28,7 +28,10 @@ const state = () => ({ optimized: (%GetOptimizationStatus(hot) & 16) !== 0, newS
 spin(300); allocate();
 const before = state();
 if (process.argv[3] === 'wait') await new Promise((resolve) => setTimeout(resolve, leanMs + 100));
-else leaveLean();
+else if (process.argv[3] === 'favour-memory') {
+  leaveLean(process.env, { favourMemory: true });
+  await new Promise((resolve) => setTimeout(resolve, leanMs + 100)); // the lean start's own timer must not undo it
+} else leaveLean();
 spin(300); allocate(); allocate();
 console.log(JSON.stringify({ before, after: state() }));
 `,
@@ -39,8 +42,8 @@ interface Probe {
   after: { optimized: boolean; newSpace: number };
 }
 
-function runProbe(options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; wait?: boolean } = {}): Probe {
-  const out = execFileSync(process.execPath, ['--allow-natives-syntax', ...(options.nodeFlags ?? []), probe, path.join(import.meta.dirname, 'lean-start.js'), options.wait ? 'wait' : 'leave'], {
+function runProbe(options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; leave?: 'wait' | 'favour-memory' } = {}): Probe {
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', ...(options.nodeFlags ?? []), probe, path.join(import.meta.dirname, 'lean-start.js'), options.leave ?? 'leave'], {
     env: { ...process.env, NODE_OPTIONS: '', VEILPHONE_LEAN_START: '', ...options.env },
     encoding: 'utf8',
   });
@@ -65,8 +68,15 @@ describe('a command starts lean and leaves it when it runs for long (issue 23: a
     expect(flagsOnLeaving({ ...clean, VEILPHONE_LEAN_START: '0' }, { favourMemory: true })).toEqual([]);
   });
 
+  it('a command that favours memory keeps the young generation at its first size, even after the lean start\'s own timer; its code still gets optimized', () => {
+    const { before, after } = runProbe({ leave: 'favour-memory' });
+    expect(before.optimized).toBe(false);
+    expect(after.optimized).toBe(true);
+    expect(after.newSpace).toBeLessThanOrEqual(before.newSpace);
+  });
+
   it(`leaves by itself after ${leanMs} ms`, () => {
-    const { before, after } = runProbe({ wait: true });
+    const { before, after } = runProbe({ leave: 'wait' });
     expect(before.optimized).toBe(false);
     expect(after.optimized).toBe(true);
   });
