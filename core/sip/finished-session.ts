@@ -10,7 +10,9 @@ import type { Session } from 'sip.js';
  *
  * Once the session has ended, these references are cut. What the transactions keep is what RFC 3261 asks of them:
  * the INVITE, its dialogs' state and the ACK sent for each 2xx (§13.2.2.4: the ACK is sent again for every
- * retransmission of that 2xx; sip.js does it from `confirmedDialogAcks`, without the delegate).
+ * retransmission of that 2xx; sip.js does it from `confirmedDialogAcks`, without the delegate). A user-agent server
+ * also lets go of its dialog and of the last responses it sent, which nothing resends any more (the dialog's own ACK
+ * watch is stopped by a sip.js patch, tools/postinstall/sipjs-ack-timeout-after-bye.js).
  */
 export function letGoOfFinishedSession(session: Session): void {
   const view = session as unknown as FinishedSessionView;
@@ -24,6 +26,14 @@ export function letGoOfFinishedSession(session: Session): void {
   if (server) {
     server.delegate = undefined;
     for (const dialog of [server.earlyDialog, server.confirmedDialog]) if (dialog) dialog.delegate = finishedDialog;
+    // The ended session disposed its dialog; the user-agent server answers nothing more from it.
+    server.earlyDialog = undefined;
+    server.confirmedDialog = undefined;
+    const transaction = server.transaction;
+    // §17.2.1: the last provisional response is resent only while "Proceeding". RFC 6026 §7.1: in "Accepted" the
+    // INVITE's retransmissions are absorbed, and the 2xx is resent only by the dialog until its ACK (now disposed).
+    if (transaction.state !== 'Proceeding') transaction.lastProvisionalResponse = undefined;
+    if (transaction.state === 'Accepted') transaction.lastFinalResponse = undefined;
   }
   const dialog = view._dialog;
   if (dialog) dialog.delegate = finishedDialog;
@@ -57,6 +67,7 @@ interface FinishedSessionView {
     delegate?: unknown;
     earlyDialog?: DelegatingDialog;
     confirmedDialog?: DelegatingDialog;
+    transaction: { state: string; lastProvisionalResponse?: unknown; lastFinalResponse?: unknown };
   };
   _dialog?: DelegatingDialog;
 }

@@ -309,6 +309,36 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.send(okTo(byeB as SipMessage & { kind: 'request' }), bob.local.port);
   });
 
+  it("lets go of an answered call's dialog and last responses once the call ends, while its INVITE server transaction lingers and still absorbs the INVITE's retransmissions (RFC 6026 §7.1)", async () => {
+    const { peer, bob, calls } = await setUp();
+    await peer.send(invite(peer.port, bob.local.port, 'linger-uas'), bob.local.port);
+    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
+    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'linger-uas', toTag), bob.local.port);
+    await until(() => calls[0]?.state === 'established');
+    const server = (calls[0]!.session as unknown as { incomingInviteRequest: { confirmedDialog?: object; transaction: { state: string; lastFinalResponse?: unknown; lastProvisionalResponse?: unknown } } }).incomingInviteRequest;
+    const dialog = new WeakRef(server.confirmedDialog!);
+    await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'linger-uas', toTag), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
+    await calls.pop()!.whenEnded(); // the session holds its dialog: nothing here may hold the session
+    await until(() => {
+      collectGarbage();
+      return dialog.deref() === undefined; // before, the transaction's ACK-timeout listener held it for 64·T1
+    }, 5000);
+    expect(server.transaction.state).toBe('Accepted');
+    expect(server.transaction.lastFinalResponse).toBeUndefined();
+    expect(server.transaction.lastProvisionalResponse).toBeUndefined();
+    // A retransmission of the INVITE is absorbed: no answer, no new call.
+    const answers = (): number => peer.received.filter((m) => m.callId === 'linger-uas').length;
+    const heard = answers();
+    await peer.send(invite(peer.port, bob.local.port, 'linger-uas'), bob.local.port);
+    // whatever bob sent for it is on the wire before its answer to a later request (one socket each side, loopback)
+    await peer.send(options(peer.port, bob.local.port, 'after-linger-uas'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.callId === 'after-linger-uas');
+    expect(answers()).toBe(heard);
+    expect(calls).toEqual([]);
+  });
+
   it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {
     const { peer, bob } = await setUp();
     const proxy = `<sip:127.0.0.1:${peer.port};lr>`;
