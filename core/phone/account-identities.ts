@@ -137,6 +137,9 @@ export class AccountIdentities {
     if (problem.code !== 'ADDRESS_FAILED') throw problem;
     this.options.onAddressProblem?.(problem.message);
     if (!this.options.fallbackToFixed) throw problem;
+    // A shutdown that began while the address was being sought has taken stock without the fixed identity: opened
+    // now, it would place the call (or register) after the shutdown, from an identity nothing disposes.
+    if (this.disposed) throw shutDown();
     return this.fixedIdentity();
   }
 

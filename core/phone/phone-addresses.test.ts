@@ -233,6 +233,41 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(events.some((e) => e.type === 'error' && e.code === 'ADDRESS_FAILED')).toBe(true);
   });
 
+  it('a shutdown while a call waits for its one-time address does not fall back to the fixed address after it', async () => {
+    const { lab: home } = await lab();
+    const bob = phone(home, { id: 'bob', user: 'bob' });
+    await bob.phone.register();
+    let asked!: () => void;
+    const rdisc6Asked = new Promise<void>((resolve) => (asked = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slowNoRouter = async (command: string): Promise<{ stdout: string; stderr: string; code: number }> => {
+      if (command !== 'rdisc6') return { stdout: '[]', stderr: '', code: 0 };
+      asked();
+      await answered;
+      return { stdout: '', stderr: 'Timed out.', code: 2 };
+    };
+    const carol = new Phone({
+      accounts: [{ id: 'carol', user: 'carol', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0', fallback: 'fixed' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      commandRunner: slowNoRouter,
+      sockets: network,
+    });
+    const rang: string[] = [];
+    bob.phone.subscribe((e) => e.type === 'call' && e.call.direction === 'incoming' && rang.push(e.call.id));
+    cleanup.push(() => carol.shutdown());
+    const placing = carol.call({ target: 'bob' }).then(() => 'placed', (error: Error) => error.message);
+    await rdisc6Asked;
+    const shutdown = carol.shutdown();
+    answer(); // no router advertisement: the account would fall back to its fixed address
+    await shutdown;
+    expect(await placing).toMatch(/shut down/);
+    await new Promise((resolve) => setTimeout(resolve, 3 * timers.t1)); // an INVITE or REGISTER sent after the shutdown would land by now
+    expect(rang).toEqual([]);
+    expect(home.sip.snapshot().bindings.filter((b) => b.user === 'carol')).toEqual([]);
+  });
+
   it('a shutdown while a call\'s one-time identity is still opening leaves no binding and no address behind', async () => {
     // The sending identity's socket binds only when the test says: a kernel address still in duplicate address
     // detection, or a slow bind, holds a real phone there as long.
