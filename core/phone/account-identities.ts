@@ -74,6 +74,8 @@ export class AccountIdentities {
   private readonly retired = new Set<TemporaryIdentity>();
   /** Identities being unregistered and disposed right now. */
   private readonly leaving = new Set<SipIdentity>();
+  /** Each retirement begun, by identity: a second `retire` of one joins the first. */
+  private readonly retirements = new WeakMap<TemporaryIdentity, Promise<void>>();
   private readonly sending = new Set<TemporaryIdentity>();
   /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
   private readonly speakers = new Set<SipIdentity>();
@@ -446,16 +448,22 @@ export class AccountIdentities {
   }
 
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
-  private async retire(temporary: TemporaryIdentity): Promise<void> {
+  /**
+   * Unregister, dispose and give back a one-time identity, once however many ask: a REGISTER that fails during a
+   * shutdown retires its identity, and so does the shutdown, and one address must not be given back (nor its
+   * registration erased) twice.
+   */
+  private retire(temporary: TemporaryIdentity): Promise<void> {
+    const begun = this.retirements.get(temporary);
+    if (begun) return begun;
     this.leaving.add(temporary.identity);
-    const retiring = this.giveUp(temporary);
-    this.retiring.add(retiring);
-    try {
-      await retiring;
-    } finally {
+    const retiring: Promise<void> = this.giveUp(temporary).finally(() => {
       this.retiring.delete(retiring);
       this.leaving.delete(temporary.identity);
-    }
+    });
+    this.retirements.set(temporary, retiring);
+    this.retiring.add(retiring);
+    return retiring;
   }
 
   private async giveUp(temporary: TemporaryIdentity): Promise<void> {

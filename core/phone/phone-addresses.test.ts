@@ -233,6 +233,32 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(events.some((e) => e.type === 'error' && e.code === 'ADDRESS_FAILED')).toBe(true);
   });
 
+  it('a registration still in flight when the phone shuts down fails with the shutdown and gives its one-time address back once', async () => {
+    const silent = await network.bindUdp({ address: '127.0.0.1', port: 0 }); // a registrar that never answers
+    const heard: string[] = [];
+    silent.onMessage = (data) => heard.push(data.toString('latin1'));
+    cleanup.push(() => silent.close());
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: `sip:127.0.0.1:${silent.local.port};transport=udp`, transport: 'udp', domain: 'example.test', address: { mode: 'temporary', source: 'loopback' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+    });
+    const events: PhoneEvent[] = [];
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    const registering = alice.register().then(() => 'registered', (error: Error) => error.message);
+    await until(() => heard.some((m) => m.startsWith('REGISTER ')));
+    await alice.shutdown();
+    // the stopped stack dropped the REGISTER's transaction without a word: before, register() never settled
+    expect(await registering).toMatch(/shut down/);
+    const addresses = events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address').map((e) => e.address);
+    const inUse = addresses.filter((a) => a.state === 'in-use').map((a) => a.address);
+    expect(inUse).toHaveLength(1);
+    // once: before, the failed REGISTER and the shutdown each retired it (two unregistrations, two releases)
+    expect(addresses.filter((a) => a.state === 'released').map((a) => a.address)).toEqual(inUse);
+  });
+
   it('a shutdown while a call waits for its one-time address does not fall back to the fixed address after it', async () => {
     const { lab: home } = await lab();
     const bob = phone(home, { id: 'bob', user: 'bob' });

@@ -117,6 +117,8 @@ export class SipIdentity {
   /** Ended calls whose BYE we sent and is not yet answered. */
   private readonly byesInFlight = new Set<Promise<void>>();
   private disposing: Promise<void> | undefined;
+  /** How to fail each `register()` still waiting for its answer, should the stack stop first. */
+  private readonly registersInFlight = new Set<() => void>();
   /** An unregistration stopped waiting for the registrar's answer (unregister's signal): the registrar is silent. */
   private unregistrationAbandoned = false;
   private registerSent = false;
@@ -260,15 +262,26 @@ export class SipIdentity {
     const answer = (message: { statusCode?: number; data?: string }) => ({ status: message.statusCode ?? 0, local: typeof message.data !== 'string' || message.data === '' });
     let flowTimer: string | undefined;
     const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
+      // A stack stopped with this REGISTER still unanswered drops its transaction without a word (no Timer F, no 408):
+      // the identity's end answers it instead, so no caller waits forever.
+      const giveUp = (): void => reject(new Error('the identity was shut down before the registrar answered'));
+      this.registersInFlight.add(giveUp);
+      const settle = (outcome: { status: number; local: boolean }): void => {
+        this.registersInFlight.delete(giveUp);
+        resolve(outcome);
+      };
       this.registerer!.register({
         requestDelegate: {
           onAccept: (response) => {
             flowTimer = response.message.getHeader('flow-timer');
-            resolve(answer(response.message));
+            settle(answer(response.message));
           },
-          onReject: (response) => resolve(answer(response.message)),
+          onReject: (response) => settle(answer(response.message)),
         },
-      }).catch(reject);
+      }).catch((error: unknown) => {
+        this.registersInFlight.delete(giveUp);
+        reject(error);
+      });
     }).catch((error: Error) => {
       this.setRegistration('failed', { reason: error.message, cause: 'unreachable' });
       throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`, undefined, 'unreachable');
@@ -445,6 +458,8 @@ export class SipIdentity {
     // hung up and given the grace above.
     if (options.serverGone || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
     await this.userAgent.stop().catch(() => undefined);
+    for (const giveUp of this.registersInFlight) giveUp();
+    this.registersInFlight.clear();
     await this.transport.dispose().catch(() => undefined);
     for (const call of this.calls) call.abandon();
     this.options.onDisposed?.();
