@@ -21,6 +21,10 @@ export function letGoOfFinishedSession(session: Session): void {
     // §13.2.2.4: a 2xx from another fork, arriving after the call ended, opens a dialog nobody wants: ACK it, then BYE.
     client.delegate = { onAccept: ackAndBye };
     for (const dialog of [...(client.earlyDialogs?.values() ?? []), ...(client.confirmedDialogs?.values() ?? [])]) dialog.delegate = finishedDialog;
+    // A confirmed dialog the call's end closed is only looked up by id now: its 2xx, retransmitted, gets the ACK kept
+    // in `confirmedDialogAcks` again (§13.2.2.4). A placeholder answers that lookup; the closed dialog (its state,
+    // route set and URIs) goes. A dialog of another fork still open (being ended by its BYE) stays as it is.
+    for (const [id, dialog] of client.confirmedDialogs ?? []) if (dialog.signalingState === 'Closed') client.confirmedDialogs!.set(id, closedDialog);
   }
   const server = view.incomingInviteRequest;
   if (server) {
@@ -44,6 +48,9 @@ export function letGoOfFinishedSession(session: Session): void {
  * call already ended (issue 19 item 1); other requests get sip.js's own answers, should the dialog still be reachable.
  */
 const finishedDialog = { onAckTimeout: (): void => undefined };
+
+/** What an ended call's user-agent client keeps in place of a confirmed dialog that is closed. */
+const closedDialog: DelegatingDialog = { delegate: finishedDialog, signalingState: 'Closed' };
 
 function ackAndBye(response: { ack(): unknown; session: { bye(): unknown } }): void {
   try {
@@ -74,4 +81,6 @@ interface FinishedSessionView {
 
 interface DelegatingDialog {
   delegate?: unknown;
+  /** sip.js's SignalingState: "Closed" once the dialog is disposed. */
+  signalingState?: string;
 }
