@@ -11,7 +11,8 @@
 // Node 20's V8 has no Maglev by default; from V8 12 (Node 22) it does, and the lean start turns it off and back on too.
 //
 // Plain JavaScript, because bin/veilphone.js runs it before tsx or the bundle is loaded; the bundle carries its own copy,
-// so nothing here keeps state: leaving sets V8's usual flags again, which is harmless when they were never changed.
+// so the one state kept (whether the process has left) is a global both copies see. Leaving sets V8's usual flags
+// again, which is harmless when they were never changed.
 // `VEILPHONE_LEAN_START=0` turns it off (the start-up benchmark measures both), and so does a Node option of the user's
 // that sets either flag: theirs wins.
 import { setTimeout } from 'node:timers';
@@ -61,7 +62,8 @@ export const modestLoadRate = 100;
 /** The V8 flags a command sets as it leaves the lean start: none when the user chose their own. */
 export function flagsOnLeaving(env = process.env, options = {}) {
   if (!wanted(env)) return [];
-  if (options.favourMemory) return [...usualFlags.filter((flag) => !flag.startsWith('--semi-space-growth-factor')), '--optimize-for-size'];
+  // the growth factor is set, not left as the lean start's: its timer may have left first (a slow start from the sources)
+  if (options.favourMemory) return [...usualFlags.filter((flag) => !flag.startsWith('--semi-space-growth-factor')), '--semi-space-growth-factor=1', '--optimize-for-size'];
   return usualFlags;
 }
 

@@ -63,6 +63,8 @@ describe('a command starts lean and leaves it when it runs for long (issue 23: a
     const clean = { NODE_OPTIONS: '', VEILPHONE_LEAN_START: '' };
     expect(flagsOnLeaving(clean, { favourMemory: true })).toContain('--optimize-for-size');
     expect(flagsOnLeaving(clean, { favourMemory: true })).toContain('--opt');
+    expect(flagsOnLeaving(clean, { favourMemory: true })).toContain('--semi-space-growth-factor=1');
+    expect(flagsOnLeaving(clean, { favourMemory: true })).not.toContain('--semi-space-growth-factor=2');
     expect(flagsOnLeaving(clean)).not.toContain('--optimize-for-size');
     expect(flagsOnLeaving({ ...clean, NODE_OPTIONS: '--no-optimize-for-size' }, { favourMemory: true })).toEqual([]);
     expect(flagsOnLeaving({ ...clean, VEILPHONE_LEAN_START: '0' }, { favourMemory: true })).toEqual([]);

@@ -48,6 +48,8 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
 /** Seed 003 failover/failback: the account's identities move to another server; the old ones are dropped unheard. */
 async function moveAccount(account: AccountRuntime, target: Endpoint, options: AccountFailoverOptions): Promise<void> {
   if (account.server.address === target.address && account.server.port === target.port) return;
+  // A phone that shut down moves nowhere: identities made now would register after it, and nothing would dispose them.
+  if (options.stopped()) return;
   const old = account.identities;
   account.server = target;
   account.identities = options.identitiesFor(account);

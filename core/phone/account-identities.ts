@@ -137,11 +137,11 @@ export class AccountIdentities {
   private async fallBack(error: unknown): Promise<SipIdentity> {
     const problem = asPhoneError(error);
     if (problem.code !== 'ADDRESS_FAILED') throw problem;
-    this.options.onAddressProblem?.(problem.message);
-    if (!this.options.fallbackToFixed) throw problem;
     // A shutdown that began while the address was being sought has taken stock without the fixed identity: opened
     // now, it would place the call (or register) after the shutdown, from an identity nothing disposes.
     if (this.disposed) throw shutDown();
+    this.options.onAddressProblem?.(problem.message);
+    if (!this.options.fallbackToFixed) throw problem;
     return this.fixedIdentity();
   }
 
@@ -498,6 +498,8 @@ function shutDown(): PhoneError {
 
 function asPhoneError(error: unknown): PhoneError {
   if (error instanceof PhoneError) return error;
+  // A disposed identity is a shutdown (the phone's, or a move to another server), never a server that failed.
+  if (error instanceof SipIdentityError && error.code === 'DISPOSED') return new PhoneError('INVALID_STATE', error.message);
   if (error instanceof SipIdentityError) return new PhoneError(error.code === 'REGISTER_FAILED' || error.code === 'TLS_FAILED' ? error.code : 'TRANSPORT_FAILED', error.message, error.status);
   return new PhoneError('INTERNAL', (error as Error).message);
 }

@@ -30,8 +30,8 @@ export function letGoOfFinishedSession(session: Session): void {
   if (server) {
     server.delegate = undefined;
     for (const dialog of [server.earlyDialog, server.confirmedDialog]) if (dialog) dialog.delegate = finishedDialog;
-    // The ended session disposed its dialog; the user-agent server answers nothing more from it.
-    server.earlyDialog = undefined;
+    // An answered call's dialog was disposed with its session; the user-agent server answers nothing more from it. (An
+    // early dialog, of a call that rang and was not answered, is the server's own to dispose when its transaction ends.)
     server.confirmedDialog = undefined;
     const transaction = server.transaction;
     // §17.2.1: the last provisional response is resent only while "Proceeding". RFC 6026 §7.1: in "Accepted" the

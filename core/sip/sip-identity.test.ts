@@ -131,8 +131,10 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
   });
 
   const timerL = Core.Timers.TIMER_L;
+  const timerH = Core.Timers.TIMER_H;
   afterEach(() => {
     Core.Timers.TIMER_L = timerL;
+    Core.Timers.TIMER_H = timerH;
   });
 
   async function setUp(onIncomingCall: (call: SipCall) => void = (call) => void call.answer()): Promise<{ peer: RawPeer; bob: SipIdentity; calls: SipCall[] }> {
@@ -338,6 +340,19 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.next((m) => m.kind === 'response' && m.callId === 'after-linger-uas');
     expect(answers()).toBe(heard);
     expect(calls).toEqual([]);
+  });
+
+  it('leaves no dialog behind a call that rang and was refused, once its INVITE transaction ends', async () => {
+    Core.Timers.TIMER_H = 300; // the wait for the ACK of the 486 (64·T1 would be 32 s)
+    const { peer, bob, calls } = await setUp((call) => void call.ring().then(() => call.reject(486)));
+    const core = (bob as unknown as { userAgent: { userAgentCore: { dialogs: Map<string, unknown> } } }).userAgent.userAgentCore;
+    await peer.send(invite(peer.port, bob.local.port, 'refused'), bob.local.port);
+    await peer.next((m) => m.kind === 'response' && m.status === 180);
+    await peer.next((m) => m.kind === 'response' && m.status === 486);
+    expect(core.dialogs.size).toBe(1); // the early dialog of the 180
+    await until(() => inviteTransaction(calls[0]!).state === 'Terminated');
+    // the user-agent server disposes its early dialog as its transaction ends; a dialog left would match requests forever
+    expect(core.dialogs.size).toBe(0);
   });
 
   it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {

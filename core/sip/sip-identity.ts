@@ -264,7 +264,7 @@ export class SipIdentity {
     const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
       // A stack stopped with this REGISTER still unanswered drops its transaction without a word (no Timer F, no 408):
       // the identity's end answers it instead, so no caller waits forever.
-      const giveUp = (): void => reject(new Error('the identity was shut down before the registrar answered'));
+      const giveUp = (): void => reject(new SipIdentityError('DISPOSED', 'REGISTER abandoned: the identity was shut down before the registrar answered'));
       this.registersInFlight.add(giveUp);
       const settle = (outcome: { status: number; local: boolean }): void => {
         this.registersInFlight.delete(giveUp);
@@ -283,6 +283,8 @@ export class SipIdentity {
         reject(error);
       });
     }).catch((error: Error) => {
+      // Abandoned by a shutdown: no registrar said anything, so nothing is reported of it (nor taken for a dead server).
+      if (error instanceof SipIdentityError && error.code === 'DISPOSED') throw error;
       this.setRegistration('failed', { reason: error.message, cause: 'unreachable' });
       throw new SipIdentityError('REGISTER_FAILED', `REGISTER failed: ${error.message}`, undefined, 'unreachable');
     });

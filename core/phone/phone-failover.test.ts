@@ -1,0 +1,73 @@
+import { Core } from 'sip.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { until } from '../../test/support/until.js';
+import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
+import { defaultMediaProvider } from './default-media.js';
+import { Phone } from './phone.js';
+
+const timers = { t1: 100, t2: 400 };
+
+/** Seed 003: an account whose server does not answer moves to its backup; a phone that shut down moves nowhere. */
+describe('an account with a backup server', () => {
+  const network = new MemoryNetwork();
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const timerF = Core.Timers.TIMER_F;
+  afterEach(async () => {
+    Core.Timers.TIMER_F = timerF;
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  /** A registrar that hears every REGISTER and answers none. */
+  async function silentRegistrar(): Promise<{ uri: string; heard: () => number }> {
+    const socket = await network.bindUdp({ address: '127.0.0.1', port: 0 });
+    let registers = 0;
+    socket.onMessage = (data) => {
+      if (data.toString('latin1', 0, 9) === 'REGISTER ') registers++;
+    };
+    cleanup.push(() => socket.close());
+    return { uri: `sip:127.0.0.1:${socket.local.port}`, heard: () => registers };
+  }
+
+  function phone(account: Omit<AccountConfig, 'id' | 'user' | 'transport'>): { phone: Phone; events: PhoneEvent[] } {
+    const events: PhoneEvent[] = [];
+    const p = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: 'example.test', ...account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+    });
+    p.subscribe((e) => events.push(e));
+    cleanup.push(() => p.shutdown());
+    return { phone: p, events };
+  }
+
+  it('registers at the backup when the server does not answer', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the REGISTER's timeout: 64·T1 of sip.js's own T1 would be 32 s
+    const primary = await silentRegistrar();
+    const backup = await Lab.start({ timers, sockets: network });
+    cleanup.push(() => backup.stop());
+    const { phone: alice, events } = phone({ server: primary.uri, backupServers: [backup.servers.udp!], domain: backup.domain });
+    await alice.register();
+    expect(primary.heard()).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toBe(true);
+    expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toHaveLength(1);
+  });
+
+  it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {
+    const primary = await silentRegistrar();
+    const backup = await silentRegistrar();
+    const { phone: alice, events } = phone({ server: primary.uri, backupServers: [backup.uri] });
+    const registering = alice.register().then(() => 'registered', (error: Error) => error.message);
+    await until(() => primary.heard() > 0);
+    await alice.shutdown();
+    // before, the abandoned REGISTER failed as a timeout: the account moved to the backup and registered there, after
+    // the shutdown, from identities nothing disposed
+    expect(await registering).toMatch(/shut down/);
+    await new Promise((resolve) => setTimeout(resolve, 5 * timers.t1));
+    expect(backup.heard()).toBe(0);
+    expect(events.filter((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toEqual([]);
+    expect(events.filter((e) => e.type === 'registration' && e.registration.state === 'failed')).toEqual([]);
+  });
+});
