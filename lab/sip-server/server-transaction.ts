@@ -9,12 +9,14 @@ export function serverTransactionKey(via: Via, method: string): string {
   return `${branch}|${sentBy}|${method === 'ACK' ? 'INVITE' : method}`;
 }
 
-type ServerState = 'proceeding' | 'completed' | 'confirmed' | 'terminated';
+type ServerState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
 
 /**
  * A server transaction (RFC 3261 §17.2): absorbs request retransmissions by resending the last response,
  * retransmits a non-2xx final response to INVITE over UDP until the ACK (Timer G, given up after Timer H), and
- * lingers after completion to absorb late retransmissions (Timers I and J).
+ * lingers after completion to absorb late retransmissions (Timers I and J). An INVITE answered 2xx stays "Accepted"
+ * for 64·T1 (RFC 6026 §7.1, Timer L) and absorbs the INVITE's retransmissions: ended at the 2xx, as RFC 3261 had it,
+ * a retransmission that crossed the 2xx was forwarded as a new request (RFC 6026 §1).
  */
 export class ServerTransaction {
   state: ServerState = 'proceeding';
@@ -36,7 +38,7 @@ export class ServerTransaction {
   }
 
   get hasFinal(): boolean {
-    return this.lastResponse !== undefined && this.lastResponse.status >= 200;
+    return this.state !== 'proceeding';
   }
 
   respond(response: SipResponse): void {
@@ -48,7 +50,11 @@ export class ServerTransaction {
     const reliable = this.hop.transport !== 'udp';
     if (this.method === 'INVITE') {
       if (response.status < 300) {
-        this.terminate(); // §17.2.1: a 2xx ends the transaction; its retransmissions are the UAS's job
+        // RFC 6026 §7.1: the 2xx's retransmissions are the UAS's and travel on without this transaction (§16.7 step
+        // 10); kept is only what absorbs the INVITE's, so the response goes.
+        this.state = 'accepted';
+        this.lastResponse = undefined;
+        this.linger(64 * this.timers.t1); // Timer L
         return;
       }
       this.state = 'completed';
@@ -62,6 +68,7 @@ export class ServerTransaction {
 
   /** The same request arrived again. */
   onRetransmission(): void {
+    if (this.state === 'accepted') return; // RFC 6026 §7.1: absorbed
     if (this.lastResponse && this.state !== 'confirmed') this.send(this.lastResponse.toString(), this.hop);
   }
 

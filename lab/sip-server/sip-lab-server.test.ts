@@ -152,6 +152,50 @@ describe('SipLabServer with sip.js identities', () => {
     }
   });
 
+  it('absorbs an INVITE retransmitted after its 2xx (RFC 6026 §7.1, "Accepted") instead of forwarding it as a new request', async () => {
+    // Under load a caller's Timer A can fire as the 2xx is on its way. Before, the proxy's transaction ended with the
+    // 2xx, so the retransmission went to the callee on a new branch, which answered 482 (a merged request, RFC 3261
+    // §8.2.2.2), and the 482 reached the caller: a call counted failed in a load at 300 calls/s.
+    const trace: SipTapEntry[] = [];
+    const bob = await identity('bob', 'udp', { tap: (e) => trace.push(e), incoming: (c) => void c.answer() });
+    await bob.register();
+    const caller = dgram.createSocket('udp4');
+    const answers: string[] = [];
+    caller.on('message', (data) => answers.push(data.toString()));
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', () => resolve()));
+    const port = caller.address().port;
+    const aor = `sip:bob@127.0.0.1:${lab.ports.udp}`;
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+    const invite = [
+      `INVITE ${aor} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-late-retransmission`,
+      'Max-Forwards: 70',
+      `From: <sip:sipp@127.0.0.1:${port}>;tag=uac2`,
+      `To: <${aor}>`,
+      'Call-ID: late-retransmission@127.0.0.1',
+      'CSeq: 1 INVITE',
+      `Contact: <sip:sipp@127.0.0.1:${port}>`,
+      'Content-Type: application/sdp',
+      `Content-Length: ${sdp.length}`,
+      '',
+      sdp,
+    ].join('\r\n');
+    const invitesAtBob = (): number => trace.filter((e) => e.dir === 'in' && e.raw.startsWith('INVITE ')).length;
+    try {
+      caller.send(invite, lab.ports.udp!, '127.0.0.1');
+      await waitFor(() => answers.some((a) => a.startsWith('SIP/2.0 200')));
+      caller.send(invite, lab.ports.udp!, '127.0.0.1'); // the same INVITE, the same branch
+      // an OPTIONS sent after it is answered after whatever the proxy did with it (one socket each way, loopback)
+      caller.send(invite.replace(/INVITE/g, 'OPTIONS').replace('late-retransmission@', 'after-late@').replace('z9hG4bK-late-retransmission', 'z9hG4bK-after-late').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n'), lab.ports.udp!, '127.0.0.1');
+      await waitFor(() => answers.some((a) => /CSeq: 1 OPTIONS/.test(a)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(invitesAtBob()).toBe(1);
+      expect(answers.filter((a) => /^SIP\/2\.0 [3-6]\d\d/.test(a) && /CSeq: 1 INVITE/.test(a))).toEqual([]);
+    } finally {
+      caller.close();
+    }
+  });
+
   it('requires digest authentication when asked to', async () => {
     await lab.stop();
     lab = await SipLabServer.start({ users: { alice: { password: 'a-secret' } }, auth: true, timers: fastTimers });

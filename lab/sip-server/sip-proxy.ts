@@ -489,7 +489,9 @@ export class SipProxy {
         // §16.7 step 10, with RFC 3326's Reason so the other phones show "answered elsewhere", not a missed call
         if (client.isInvite) for (const other of context.branches) if (other !== client) other.cancel(completedElsewhereReason);
         context.server.respond(response);
-        if (!client.isInvite) this.contexts.delete(context.server); // nothing more to forward; its lingering transaction answers retransmissions
+        // Nothing more is looked up by the server transaction (a CANCEL now has no effect, §9.2); the branches keep the
+        // context for a later fork's 2xx, and the lingering transaction absorbs or answers retransmissions.
+        this.contexts.delete(context.server);
       } else if (client.isInvite) {
         void this.send(response.toString(), context.server.hop); // every 2xx to an INVITE goes upstream
       }
