@@ -8,7 +8,7 @@ import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import { parseSipMessage, viaBranch, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
-import { SipIdentity } from './sip-identity.js';
+import { SipIdentity, type SipIdentityError } from './sip-identity.js';
 import { parseSipJsMessage } from './sipjs-message-parser.js';
 import { sipStackGuard } from './sip-stack-guard.js';
 
@@ -353,6 +353,19 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await until(() => inviteTransaction(calls[0]!).state === 'Terminated');
     // the user-agent server disposes its early dialog as its transaction ends; a dialog left would match requests forever
     expect(core.dialogs.size).toBe(0);
+  });
+
+  it('fails a REGISTER answered with a redirection (3xx) instead of waiting for ever', async () => {
+    const { peer, bob } = await setUp();
+    const registering = bob.register().then(
+      (status) => `registered ${status}`,
+      (error: SipIdentityError) => `${error.code} ${error.status}`,
+    );
+    const register = await peer.next((m) => m.kind === 'request' && m.method === 'REGISTER');
+    const moved = okTo(register as SipMessage & { kind: 'request' }).replace('SIP/2.0 200 OK', 'SIP/2.0 302 Moved Temporarily').replace('Content-Length: 0', `Contact: <sip:registrar@127.0.0.1:${peer.port}>\r\nContent-Length: 0`);
+    await peer.send(moved, bob.local.port);
+    expect(await registering).toBe('REGISTER_FAILED 302');
+    expect(bob.registrationState).toBe('failed');
   });
 
   it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {

@@ -277,6 +277,8 @@ export class SipIdentity {
             settle(answer(response.message));
           },
           onReject: (response) => settle(answer(response.message)),
+          // sip.js follows no redirection of a REGISTER (it logs one, and calls this): a refusal like any other
+          onRedirect: (response) => settle(answer(response.message)),
         },
       }).catch((error: unknown) => {
         this.registersInFlight.delete(giveUp);
