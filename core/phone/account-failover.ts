@@ -1,4 +1,5 @@
 import type { AccountIdentities } from './account-identities.js';
+import { PhoneError } from '../api/phone-error.js';
 import { SipIdentity } from '../sip/sip-identity.js';
 import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
@@ -37,6 +38,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     moveTo: async (target) => moveAccount(account, target, options),
     registerCurrent: () => account.identities.register(),
     registered: () => account.wantRegistered && !options.stopped(),
+    stopped: options.stopped,
     onEvent: (event) => {
       if (event.type === 'unreachable') return;
       const message = event.type === 'failover' ? `${config.id}: ${formatEndpoint(event.from)} did not answer (${event.reason}); now ${formatEndpoint(event.to)}` : `${config.id}: back to ${formatEndpoint(event.to)}`;
@@ -49,7 +51,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
 async function moveAccount(account: AccountRuntime, target: Endpoint, options: AccountFailoverOptions): Promise<void> {
   if (account.server.address === target.address && account.server.port === target.port) return;
   // A phone that shut down moves nowhere: identities made now would register after it, and nothing would dispose them.
-  if (options.stopped()) return;
+  if (options.stopped()) throw new PhoneError('INVALID_STATE', `${account.config.id}: the phone is shut down`);
   const old = account.identities;
   account.server = target;
   account.identities = options.identitiesFor(account);

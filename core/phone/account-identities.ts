@@ -388,6 +388,8 @@ export class AccountIdentities {
 
   private fixedIdentity(): Promise<SipIdentity> {
     if (this.fixed && !this.fixed.isDisposed) return Promise.resolve(this.fixed);
+    // an account shut down (or moved to another server) opens nothing more: nothing would dispose it
+    if (this.disposed) return Promise.reject(shutDown());
     this.opening ??= (async () => {
       const address = await this.options.sourceAddress();
       this.fixed = await this.options.open({ purpose: 'fixed', bindAddress: address, advertisedAddress: address });

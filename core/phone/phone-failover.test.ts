@@ -70,4 +70,20 @@ describe('an account with a backup server', () => {
     expect(events.filter((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toEqual([]);
     expect(events.filter((e) => e.type === 'registration' && e.registration.state === 'failed')).toEqual([]);
   });
+  it("shut down while its REGISTER times out, it neither fails over nor registers again", async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the REGISTER times out (a local 408) within the shutdown's grace of 8·T1
+    const primary = await silentRegistrar();
+    const backup = await silentRegistrar();
+    const { phone: alice, events } = phone({ server: primary.uri, backupServers: [backup.uri] });
+    const registering = alice.register().then(() => 'registered', (error: Error) => error.message);
+    await until(() => primary.heard() > 0);
+    await new Promise((resolve) => setTimeout(resolve, 6 * timers.t1));
+    await alice.shutdown();
+    await registering;
+    const heardAtShutdown = primary.heard();
+    await new Promise((resolve) => setTimeout(resolve, 15 * timers.t1));
+    expect(backup.heard()).toBe(0);
+    expect(primary.heard()).toBe(heardAtShutdown);
+    expect(events.filter((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toEqual([]);
+  });
 });

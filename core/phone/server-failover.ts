@@ -20,6 +20,8 @@ export interface ServerFailoverOptions {
   registerCurrent: () => Promise<void>;
   /** Whether the account is meant to be registered now (keep-alives and failover only then). */
   registered: () => boolean;
+  /** Whether the phone has shut down: a REGISTER that failed meanwhile is no server's failure, and nothing moves. */
+  stopped?: () => boolean;
   onEvent?: (event: MgcSelectorEvent) => void;
 }
 
@@ -51,7 +53,7 @@ export class ServerFailover {
         attempt.succeeded();
         return;
       } catch (error) {
-        const reason = failureOf(error);
+        const reason = this.options.stopped?.() ? undefined : failureOf(error);
         if (reason === undefined) throw error;
         let next: Endpoint;
         try {

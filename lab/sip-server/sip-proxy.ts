@@ -50,7 +50,8 @@ export interface SipProxyOptions {
   recordRouteHost?: string;
   /**
    * Transactions held at once, server and client (default 200,000: RFC 3261's timers keep each one up to 32 s, and
-   * a saturated lab holds about 160,000). Beyond it new work is refused statelessly with 503 and Retry-After
+   * a saturated lab held about 160,000, measured before an answered INVITE's server transaction stayed its 64·T1 too,
+   * RFC 6026 §7.1: at 300 calls/s that adds about 9,600). Beyond it new work is refused statelessly with 503 and Retry-After
    * (§21.5.4); in-dialog requests and CANCEL, which end calls, pass until a tenth more.
    */
   maxTransactions?: number;
