@@ -81,10 +81,21 @@ describe.skipIf(skip).each([
     /** The phone calls the peer, or the peer the phone; both ends established, the phone's call id. */
     connect: (caller: 'phone' | 'peer') => Promise<string>;
   }> {
-    const sipPort = await freePort();
-    const lab = await startSigningLab(tamper ? ['--tamper', tamper, '--tamper-link', `udp:127.0.0.1:${sipPort}`] : []);
+    // The peer's port is named to the lab (its tampered link) before the peer binds it, so another socket may take it
+    // meanwhile (the lab's own, bound to port 0, among them): then both start again on another port.
+    let started: { sipPort: number; lab: Awaited<ReturnType<typeof startSigningLab>>; peer: Peer } | undefined;
+    for (let attempt = 1; !started; attempt++) {
+      const sipPort = await freePort();
+      const lab = await startSigningLab(tamper ? ['--tamper', tamper, '--tamper-link', `udp:127.0.0.1:${sipPort}`] : []);
+      try {
+        started = { sipPort, lab, peer: await startPeer(lab.udp, sipPort) };
+      } catch (error) {
+        await lab.child.stop();
+        if (attempt >= 3 || !/Address already in use/.test((error as Error).message)) throw error;
+      }
+    }
+    const { sipPort, lab, peer } = started;
     stops.push(() => lab.child.stop());
-    const peer = await startPeer(lab.udp, sipPort);
     stops.push(() => peer.stop());
     const bob = new Phone({
       accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp, transport: 'udp', answer: { kind: 'auto' } }],
