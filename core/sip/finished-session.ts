@@ -9,8 +9,8 @@ import type { Session } from 'sip.js';
  * with the two timers shortened, 2026-12-06).
  *
  * Once the session has ended, these references are cut. What the transactions keep is what RFC 3261 asks of them:
- * the INVITE, its dialogs' state and the ACK sent for each 2xx (§13.2.2.4: the ACK is sent again for every
- * retransmission of that 2xx; sip.js does it from `confirmedDialogAcks`, without the delegate). A user-agent server
+ * the INVITE and the ACK sent for each 2xx (§13.2.2.4: the ACK is sent again for every retransmission of that 2xx;
+ * sip.js's INVITE client transaction does it from its own cache, by To tag, without the delegate). A user-agent server
  * also lets go of its dialog and of the last responses it sent, which nothing resends any more (the dialog's own ACK
  * watch is stopped by a sip.js patch, tools/postinstall/sipjs-ack-timeout-after-bye.js).
  */
@@ -21,9 +21,9 @@ export function letGoOfFinishedSession(session: Session): void {
     // §13.2.2.4: a 2xx from another fork, arriving after the call ended, opens a dialog nobody wants: ACK it, then BYE.
     client.delegate = { onAccept: ackAndBye };
     for (const dialog of [...(client.earlyDialogs?.values() ?? []), ...(client.confirmedDialogs?.values() ?? [])]) dialog.delegate = finishedDialog;
-    // A confirmed dialog the call's end closed is only looked up by id now: its 2xx, retransmitted, gets the ACK kept
-    // in `confirmedDialogAcks` again (§13.2.2.4). A placeholder answers that lookup; the closed dialog (its state,
-    // route set and URIs) goes. A dialog of another fork still open (being ended by its BYE) stays as it is.
+    // A confirmed dialog the call's end closed is at most looked up by id now, to tell a 2xx of its own from a new
+    // fork's (its retransmissions are answered with the cached ACK before they get here). A placeholder answers that
+    // lookup; the closed dialog (its state, route set and URIs) goes. A fork's dialog still open stays as it is.
     for (const [id, dialog] of client.confirmedDialogs ?? []) if (dialog.signalingState === 'Closed') client.confirmedDialogs!.set(id, closedDialog);
   }
   const server = view.incomingInviteRequest;
