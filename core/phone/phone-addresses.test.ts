@@ -9,7 +9,7 @@ import type { AccountConfig, AddressEvent, CallSnapshot, PhoneEvent } from '../a
 import { parseSipMessage, type SipRequest } from '../sip/message/index.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { defaultMediaProvider } from './default-media.js';
-import { Phone } from './phone.js';
+import { Phone, type PhoneOptions } from './phone.js';
 import { until } from '../../test/support/until.js';
 
 const timers = { t1: 100, t2: 400 };
@@ -42,6 +42,19 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     p.subscribe((e) => events.push(e));
     cleanup.push(() => p.shutdown());
     return { phone: p, events };
+  }
+
+  /** A phone whose one-time addresses come from router advertisements, asked through `commandRunner` (rdisc6). */
+  function routerAdvertisementPhone(home: Lab, account: { id: string; user: string; fallback?: 'fixed' }, commandRunner: NonNullable<PhoneOptions['commandRunner']>): Phone {
+    const p = new Phone({
+      accounts: [{ id: account.id, user: account.user, server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0', ...(account.fallback ? { fallback: account.fallback } : {}) } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      commandRunner,
+      sockets: network,
+    });
+    cleanup.push(() => p.shutdown());
+    return p;
   }
 
   const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined =>
@@ -204,29 +217,15 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     const { lab: home } = await lab();
     const noRouter = async (command: string): Promise<{ stdout: string; stderr: string; code: number }> =>
       command === 'rdisc6' ? { stdout: '', stderr: 'Timed out.', code: 2 } : { stdout: '[]', stderr: '', code: 0 };
-    const strict = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      commandRunner: noRouter,
-      sockets: network,
-    });
-    cleanup.push(() => strict.shutdown());
+    const strict = routerAdvertisementPhone(home, { id: 'alice', user: 'alice' }, noRouter);
     await expect(strict.call({ target: 'bob' })).rejects.toMatchObject({ code: 'ADDRESS_FAILED', message: expect.stringMatching(/no router advertisement/) });
     expect((await strict.snapshot()).addresses[0]).toMatchObject({ mode: 'temporary', problem: expect.stringMatching(/no router advertisement/) });
 
     const bob = phone(home, { id: 'bob', user: 'bob' });
     await bob.phone.register();
-    const lenient = new Phone({
-      accounts: [{ id: 'carol', user: 'carol', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0', fallback: 'fixed' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      commandRunner: noRouter,
-      sockets: network,
-    });
+    const lenient = routerAdvertisementPhone(home, { id: 'carol', user: 'carol', fallback: 'fixed' }, noRouter);
     const events: PhoneEvent[] = [];
     lenient.subscribe((e) => events.push(e));
-    cleanup.push(() => lenient.shutdown());
     const placed = await lenient.call({ target: 'bob' });
     expect(placed.localAddress).toBe('127.0.0.1');
     await until(() => last(events, placed.id)?.state === 'established');
@@ -273,16 +272,9 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
       await answered;
       return { stdout: '', stderr: 'Timed out.', code: 2 };
     };
-    const carol = new Phone({
-      accounts: [{ id: 'carol', user: 'carol', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'router-advertisement', interface: 'vp-nolink0', fallback: 'fixed' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      commandRunner: slowNoRouter,
-      sockets: network,
-    });
+    const carol = routerAdvertisementPhone(home, { id: 'carol', user: 'carol', fallback: 'fixed' }, slowNoRouter);
     const rang: string[] = [];
     bob.phone.subscribe((e) => e.type === 'call' && e.call.direction === 'incoming' && rang.push(e.call.id));
-    cleanup.push(() => carol.shutdown());
     const placing = carol.call({ target: 'bob' }).then(() => 'placed', (error: Error) => error.message);
     await rdisc6Asked;
     const shutdown = carol.shutdown();

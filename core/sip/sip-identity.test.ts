@@ -115,6 +115,13 @@ function inDialog(method: 'ACK' | 'BYE' | 'INFO', cseq: number, peerPort: number
 }
 
 /** The reply a peer sends to a request of the identity (the BYE it ends a call with). */
+/** The peer sends `callId`'s INVITE and waits for the agent's 200: its To tag, which the peer's ACK and BYE then name. */
+async function answeredInvite(peer: RawPeer, agentPort: number, callId: string): Promise<string> {
+  await peer.send(invite(peer.port, agentPort, callId), agentPort);
+  const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.cseq.method === 'INVITE' && m.callId === callId);
+  return /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+}
+
 function okTo(request: SipMessage & { kind: 'request' }): string {
   return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
 }
@@ -197,9 +204,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
 
   it('ends the call at once when the BYE overtakes the ACK (a forking proxy may reorder them), and sends no late BYE', async () => {
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'race-1'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'race-1');
     await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'race-1', toTag), bob.local.port);
     const byeOk = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
     expect(byeOk.kind === 'response' && byeOk.status).toBe(200);
@@ -227,9 +232,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     Core.Timers.TIMER_L = 300; // 64·T1 would be 32 s
     const faults = sipStackGuard.snapshot().total;
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'noack-1'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'noack-1');
     await peer.send(inDialog('BYE', 2, peer.port, bob.local.port, 'noack-1', toTag), bob.local.port);
     const byeOk = await peer.next((m) => m.kind === 'response' && m.cseq.method === 'BYE');
     expect(byeOk.kind === 'response' && byeOk.status).toBe(200);
@@ -247,9 +250,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
   it('changes nothing for a CANCEL that crosses its 200: answered with the To tag of the 200, the call stays up (issue 19 item 3)', async () => {
     Core.Timers.TIMER_L = 300; // the ACK wait of the 200 (64·T1 would be 32 s)
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'late-cancel'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.cseq.method === 'INVITE');
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'late-cancel');
     // RFC 3261 §9.1: a CANCEL names the INVITE's branch and its To without a tag.
     const cancel = invite(peer.port, bob.local.port, 'late-cancel').replace(/INVITE/g, 'CANCEL').replace(/Content-Type[^]*$/, 'Content-Length: 0\r\n\r\n');
     await peer.send(cancel, bob.local.port);
@@ -314,9 +315,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
 
   it("lets go of an answered call's dialog and last responses once the call ends, while its INVITE server transaction lingers and still absorbs the INVITE's retransmissions (RFC 6026 §7.1)", async () => {
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'linger-uas'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'linger-uas');
     await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, 'linger-uas', toTag), bob.local.port);
     await until(() => calls[0]?.state === 'established');
     const server = (calls[0]!.session as unknown as { incomingInviteRequest: { confirmedDialog?: object; transaction: { state: string; lastFinalResponse?: unknown; lastProvisionalResponse?: unknown } } }).incomingInviteRequest;
@@ -416,9 +415,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
   it('holds a call it just answered only once the ACK of its 200 is in (RFC 3261 §14.1, RFC 5407 §3.1.4)', async () => {
     // Before, the re-INVITE went out at once; when the ACK came, sip.js found an offer outstanding and hung up.
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'early-hold'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'early-hold');
     await until(() => calls[0]?.state === 'established');
     const held = calls[0]!.hold(true);
     // Whatever bob sent for the hold is on the wire before its answer to a later request.
@@ -554,9 +551,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
 
   it('shuts down promptly while its answered call still waits for the ACK, and still answers the BYE that follows', async () => {
     const { peer, bob, calls } = await setUp();
-    await peer.send(invite(peer.port, bob.local.port, 'ackwait-1'), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, 'ackwait-1');
     // On a fake clock that is moved only by the shutdown's grace (8·T1), never to the ACK's 64·T1: were the shutdown
     // waiting for the ACK, it would never end.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
@@ -612,9 +607,7 @@ describe('a fault of sip.js at one of its timers', () => {
   }
 
   async function answeredCall(peer: RawPeer, bob: SipIdentity, callId: string): Promise<string> {
-    await peer.send(invite(peer.port, bob.local.port, callId), bob.local.port);
-    const ok = await peer.next((m) => m.kind === 'response' && m.status === 200 && m.callId === callId);
-    const toTag = /tag=([^;>\s]+)/.exec(ok.get('to')!)![1]!;
+    const toTag = await answeredInvite(peer, bob.local.port, callId);
     await peer.send(inDialog('ACK', 1, peer.port, bob.local.port, callId, toTag), bob.local.port);
     return toTag;
   }

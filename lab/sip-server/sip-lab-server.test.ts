@@ -32,6 +32,18 @@ describe('SipLabServer with sip.js identities', () => {
     return id;
   }
 
+  /** A caller outside sip.js on a UDP socket of its own (as SIPp's uac is): what it hears, its port, bob's address-of-record at the lab. */
+  async function rawCaller(): Promise<{ caller: dgram.Socket; answers: string[]; port: number; aor: string }> {
+    const caller = dgram.createSocket('udp4');
+    const answers: string[] = [];
+    caller.on('message', (data) => answers.push(data.toString()));
+    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', () => resolve()));
+    return { caller, answers, port: caller.address().port, aor: `sip:bob@127.0.0.1:${lab.ports.udp}` };
+  }
+
+  /** The offer the raw caller's INVITE carries. */
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+
   it.each([
     ['udp', 'tcp'],
     ['udp', 'ws'],
@@ -112,13 +124,7 @@ describe('SipLabServer with sip.js identities', () => {
     const bob = await identity('bob', 'udp', { tap: (e) => trace.push(e), incoming: (c) => { incoming.push(c); void c.answer(); } });
     await bob.register();
     // A UA that ignores Record-Route, as SIPp's built-in uac does: ACK and BYE go to the INVITE's Request-URI, no Route.
-    const caller = dgram.createSocket('udp4');
-    const answers: string[] = [];
-    caller.on('message', (data) => answers.push(data.toString()));
-    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', () => resolve()));
-    const port = caller.address().port;
-    const aor = `sip:bob@127.0.0.1:${lab.ports.udp}`;
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+    const { caller, answers, port, aor } = await rawCaller();
     const request = (method: string, cseq: number, toTag: string, body = ''): string =>
       [
         `${method} ${aor} SIP/2.0`,
@@ -159,13 +165,7 @@ describe('SipLabServer with sip.js identities', () => {
     const trace: SipTapEntry[] = [];
     const bob = await identity('bob', 'udp', { tap: (e) => trace.push(e), incoming: (c) => void c.answer() });
     await bob.register();
-    const caller = dgram.createSocket('udp4');
-    const answers: string[] = [];
-    caller.on('message', (data) => answers.push(data.toString()));
-    await new Promise<void>((resolve) => caller.bind(0, '127.0.0.1', () => resolve()));
-    const port = caller.address().port;
-    const aor = `sip:bob@127.0.0.1:${lab.ports.udp}`;
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n';
+    const { caller, answers, port, aor } = await rawCaller();
     const invite = [
       `INVITE ${aor} SIP/2.0`,
       `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-late-retransmission`,

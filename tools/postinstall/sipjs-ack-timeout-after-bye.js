@@ -30,21 +30,29 @@ const files = [
       ],
     ],
   },
-];
-
-files.push({
-  file: 'core/dialogs/session-dialog.js',
-  replace: [
-    [
-      `            const stateChanged = () => {
+  {
+    file: 'core/dialogs/session-dialog.js',
+    replace: [
+      [
+        `            const stateChanged = () => {
                 if (transaction.state === TransactionState.Terminated) {
                     transaction.removeStateChangeListener(stateChanged);
                     if (this.invite2xxTimer) {
                         clearTimeout(this.invite2xxTimer);
                         this.invite2xxTimer = undefined;
                     }
-                    if (this.ackWait) {`,
-      `            const stateChanged = () => {
+                    if (this.ackWait) {
+                        if (this.delegate && this.delegate.onAckTimeout) {
+                            this.delegate.onAckTimeout();
+                        }
+                        else {
+                            this.bye();
+                        }
+                    }
+                }
+            };
+            transaction.addStateChangeListener(stateChanged);`,
+        `            const stateChanged = () => {
                 if (transaction.state === TransactionState.Terminated) {
                     transaction.removeStateChangeListener(stateChanged);
                     this.ackTimeoutWatch = undefined; // ${marker}
@@ -52,26 +60,26 @@ files.push({
                         clearTimeout(this.invite2xxTimer);
                         this.invite2xxTimer = undefined;
                     }
-                    if (this.ackWait) {`,
-    ],
-    [
-      `            transaction.addStateChangeListener(stateChanged);
-        }
-    }
-    // FIXME: Refactor`,
-      `            transaction.addStateChangeListener(stateChanged);
-            this.ackTimeoutWatch = { transaction, stateChanged }; // ${marker}: dispose() stops it
-        }
-    }
-    // FIXME: Refactor`,
-    ],
-    [
-      `        if (this.invite2xxTimer) {
+                    if (this.ackWait) {
+                        if (this.delegate && this.delegate.onAckTimeout) {
+                            this.delegate.onAckTimeout();
+                        }
+                        else {
+                            this.bye();
+                        }
+                    }
+                }
+            };
+            transaction.addStateChangeListener(stateChanged);
+            this.ackTimeoutWatch = { transaction, stateChanged }; // ${marker}: dispose() stops it`,
+      ],
+      [
+        `        if (this.invite2xxTimer) {
             clearTimeout(this.invite2xxTimer);
             this.invite2xxTimer = undefined;
         }
         // The UAS MUST still respond`,
-      `        if (this.invite2xxTimer) {
+        `        if (this.invite2xxTimer) {
             clearTimeout(this.invite2xxTimer);
             this.invite2xxTimer = undefined;
         }
@@ -81,9 +89,10 @@ files.push({
             this.ackTimeoutWatch = undefined;
         }
         // The UAS MUST still respond`,
+      ],
     ],
-  ],
-});
+  },
+];
 
 export const ackTimeoutAfterByePatch = { marker, what: 'sip.js lets an ACK timeout pass quietly once a BYE has ended the session', files };
 
