@@ -226,6 +226,16 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     }
   });
 
+  it('ends a call whose 200 is never acknowledged with a BYE at the ACK timeout (RFC 3261 §13.3.1.4): the dialog still watches for it while the call lasts', async () => {
+    Core.Timers.TIMER_L = 300; // 64·T1 would be 32 s
+    const { peer, bob, calls } = await setUp();
+    const toTag = await answeredInvite(peer, bob.local.port, 'never-acked');
+    const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE', 5000); // no ACK is ever sent
+    expect(bye.get('from')).toContain(`tag=${toTag}`);
+    await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
+    await calls[0]!.whenEnded();
+  });
+
   it('sends nothing and throws nothing at the ACK timeout (Timer L) of a call the peer ended with BYE before any ACK (issue 19 item 1)', async () => {
     // SIPp's built-in uac through a proxy that lost its ACK did this; 32 s later sip.js threw "Invalid state transition
     // from Terminated to Terminated" out of Timer L, uncaught, after sending a BYE for the ended dialog.
