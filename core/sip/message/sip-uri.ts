@@ -14,10 +14,54 @@ export interface SipUri {
   headers?: string;
 }
 
-const domainLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+/**
+ * The largest part of a dotted quad (four dot-separated runs of 1-3 digits, RFC 3261 §25.1 IPv4address), or -1 for
+ * text of another shape. One pass over the characters: every URI and Via a proxy reads goes through here.
+ */
+function dottedQuadMax(text: string): number {
+  let dots = 0;
+  let digits = 0;
+  let part = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return -1;
+      digits = 0;
+      part = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39 || ++digits > 3) return -1;
+    part = part * 10 + (c - 0x30);
+    if (part > max) max = part;
+  }
+  return dots === 3 && digits > 0 ? max : -1;
+}
 
-const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const isIPv4 = (text: string): boolean => ipv4.test(text) && text.split('.').every((part) => Number(part) <= 255);
+const isIPv4 = (text: string): boolean => {
+  const max = dottedQuadMax(text);
+  return max >= 0 && max <= 255;
+};
+
+const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/** RFC 3261 §25.1 hostname: labels of letters, digits and inner hyphens, the last one starting with a letter, an optional final dot. */
+function isHostname(host: string): boolean {
+  const end = host.endsWith('.') ? host.length - 1 : host.length;
+  let start = 0;
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? host.charCodeAt(i) : 0x2e;
+    if (c !== 0x2e) {
+      if (!isLetter(c) && !isDigit(c) && c !== 0x2d) return false;
+      continue;
+    }
+    if (i === start || host.charCodeAt(start) === 0x2d || host.charCodeAt(i - 1) === 0x2d) return false; // empty label, or a hyphen at its edge
+    if (i === end && !isLetter(host.charCodeAt(start))) return false; // toplabel = ALPHA ...
+    start = i + 1;
+  }
+  return true;
+}
 
 /** RFC 3261 §25.1 IPv6address (RFC 4291 §2.2): eight hex groups, `::` once for a run of zeros, an IPv4 tail allowed. */
 function isIPv6(text: string): boolean {
@@ -46,9 +90,9 @@ function isIPv6(text: string): boolean {
  */
 export function isValidHost(host: string): boolean {
   if (host.startsWith('[')) return host.endsWith(']') && isIPv6(host.slice(1, -1));
-  if (ipv4.test(host)) return isIPv4(host);
-  const labels = (host.endsWith('.') ? host.slice(0, -1) : host).split('.');
-  return labels.every((label) => domainLabel.test(label)) && /^[A-Za-z]/.test(labels.at(-1)!);
+  const quadMax = dottedQuadMax(host);
+  if (quadMax >= 0) return quadMax <= 255;
+  return isHostname(host);
 }
 
 export function parseSipUri(text: string): SipUri {
