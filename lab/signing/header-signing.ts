@@ -27,10 +27,12 @@ import {
   type VerificationKeyFile,
   SigningError,
 } from '../../core/signing/index.js';
+import { headerView } from '../../core/signing/header-view.js';
 import type { ForwardContext, WireHooks } from '../sip-server/sip-proxy.js';
 import type { Hop, Inbound } from '../sip-server/server-transports.js';
 import { FailureMonitor, type FailureMonitorSnapshot, type SignatureAlert } from './failure-monitor.js';
 import { LinkTrust, type TrustedLink } from './link-trust.js';
+import { OwnSignatures, recordRouteTexts, viaTexts, type SignedTexts } from './own-signatures.js';
 import { RecentBranches } from './recent-branches.js';
 
 export interface HeaderSigningOptions {
@@ -63,6 +65,8 @@ export interface HeaderSigningSnapshot {
   signed: Record<SignatureKind, number>;
   unsigned: Record<string, number>;
   verified: Record<KeyClass, number>;
+  /** Of those, signatures this proxy recognised as its own, come back over the very texts it signed (no MAC computed). */
+  recognised: number;
   /** Record-Route signatures taken out of responses once checked (¶[0055]). */
   recordRouteRemoved: number;
   failures: FailureMonitorSnapshot;
@@ -74,6 +78,11 @@ export interface HeaderSigningSnapshot {
 function dialogKey(message: SipMessage): string {
   const tags = [message.from, message.to].map((end) => getParam(end.params, 'tag') ?? '').sort();
   return `${message.callId}|${tags.join('|')}`;
+}
+
+/** The hop as a Via signature's peer (claim 9). */
+function peerOf(hop: Hop): string {
+  return viaPeer(hop.transport, hop.remote.address, hop.remote.port);
 }
 
 function topBranch(message: SipMessage): string | undefined {
@@ -108,6 +117,9 @@ export class HeaderSigning implements WireHooks {
   /** Signatures that could not be made, by reason. */
   private readonly unsigned: Record<string, number> = {};
   private recordRouteRemoved = 0;
+  private recognisedCount = 0;
+  /** The Via and Record-Route signatures this proxy made, to recognise them when a response brings them back untouched. */
+  private readonly own: OwnSignatures;
   /**
    * Branches of the requests this proxy record-routed, so their responses are known to set up a dialog; five minutes
    * cover Timer C (3 minutes) and late 2xx retransmissions.
@@ -121,6 +133,7 @@ export class HeaderSigning implements WireHooks {
   constructor(private readonly options: HeaderSigningOptions = {}) {
     this.now = options.now ?? Date.now;
     this.recordRouted = new RecentBranches(this.now, 5 * 60_000);
+    this.own = new OwnSignatures(this.now);
     this.ring = new KeyRing({ now: this.now, ...(options.windows ? { windows: options.windows } : {}) });
     this.trust = new LinkTrust(options.trusted);
     this.monitor = new FailureMonitor({ now: this.now, ...(options.threshold !== undefined ? { threshold: options.threshold } : {}) });
@@ -191,17 +204,20 @@ export class HeaderSigning implements WireHooks {
 
   private checkResponse(response: SipResponse, hop: Hop, viaCount: number, top: Via, dialog: boolean): string | undefined {
     const identity = this.identity!;
+    const view = headerView(response);
     let recordRouted = dialog;
     // Fig. 11 step 920: with only our Via left, the response ends here (a CANCEL's 200, say): nothing to route.
     if (viaCount > 1) {
       const value = getParam(top.params, headerSignatureParam);
       if (value === undefined) return this.fail('via', 'missing', response, hop, 'our Via carries no signature (Fig. 11 step 924)');
-      const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
-      const failed = this.check(response, location, hop, 'via');
-      if (failed !== undefined) return failed;
+      if (!this.recognised(value, 'via', viaTexts(view, 0, peerOf(hop)))) {
+        const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
+        const failed = this.check(response, location, hop, 'via');
+        if (failed !== undefined) return failed;
+      }
       recordRouted ||= decodeSignature(value).flags.includes('r');
     }
-    const entries = response.getAll('record-route');
+    const entries = view.all('record-route');
     if (!recordRouted) {
       // A user agent may echo its dialog's Record-Routes, our signature with them, in other responses (sip.js does for
       // re-INVITEs): nothing here relies on that copy, and like a checked one it goes no further (¶[0055]).
@@ -227,8 +243,10 @@ export class HeaderSigning implements WireHooks {
       own = true;
       const value = getParam(entry.params, headerSignatureParam);
       if (value === undefined) continue;
-      const failed = this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
-      if (failed !== undefined) return failed;
+      if (!this.recognised(value, 'record-route', recordRouteTexts(view, index))) {
+        const failed = this.check(response, { header: 'Record-Route', placement: 'header-param', index, value }, hop, 'record-route');
+        if (failed !== undefined) return failed;
+      }
       // ¶[0055]: checked, the signature has done its job; it goes no further than this proxy
       removeRecordRouteSignature(response, index);
       this.recordRouteRemoved++;
@@ -258,8 +276,20 @@ export class HeaderSigning implements WireHooks {
     return ours ? this.fail('route-set', 'missing', request, hop, 'our Route entry carries no route-set signature (¶[0040])') : undefined;
   }
 
+  /**
+   * A signature this proxy made (`own`) over exactly these texts, its key still verifying: the full check would find
+   * the same covered set and the same MAC, so its verdict is "valid" and it is counted as one.
+   */
+  private recognised(value: string, family: KeyClass, texts: SignedTexts): boolean {
+    const keyId = this.own.recognise(value, family, texts);
+    if (keyId === undefined || this.keys.resolve(keyId, family, undefined, this.now()).status !== 'found') return false;
+    this.verified[family]++;
+    this.recognisedCount++;
+    return true;
+  }
+
   private check(message: SipMessage, location: SignatureLocation, hop: Hop, family: KeyClass): string | undefined {
-    const report = checkSignature(message, location, { keys: this.keys, now: this.now(), peer: viaPeer(hop.transport, hop.remote.address, hop.remote.port) });
+    const report = checkSignature(message, location, { keys: this.keys, now: this.now(), peer: peerOf(hop) });
     if (report.verdict === 'valid') {
       this.verified[family]++;
       return undefined;
@@ -275,7 +305,7 @@ export class HeaderSigning implements WireHooks {
       ...(kind !== undefined ? { kind } : {}),
       ...(note !== undefined ? { note } : {}),
       message: `${message.startLine()} (Call-ID ${message.callId})`,
-      from: viaPeer(hop.transport, hop.remote.address, hop.remote.port),
+      from: peerOf(hop),
     });
     return `SIGNATURE_${verdict.toUpperCase().replace('-', '_')}`;
   }
@@ -287,32 +317,39 @@ export class HeaderSigning implements WireHooks {
     const recordRoutes = context.recordRoutes ?? 0;
     if (recordRoutes > 0) this.attempt(() => this.rememberRecordRouted(request));
     if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
-    let recordRouteSigned = false;
+    const recordRouteKey = this.ring.signingKey('record-route');
+    let recordRouteSigned: string | undefined;
     if (recordRoutes > 0) {
-      recordRouteSigned = this.attempt(() => signRecordRoute(request, this.ring.signingKey('record-route'), 0), 'record-route');
+      recordRouteSigned = this.attempt(() => signRecordRoute(request, recordRouteKey, 0), 'record-route');
       // ¶[0039]: without a Contact there is no route set to protect
       if (request.has('contact')) {
         const key = this.ring.signingKey('route-set');
         this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
       }
     }
-    const flags = recordRouteSigned ? [...this.viaFlags, 'r' as const] : this.viaFlags;
-    const out = context.outbound;
-    this.attempt(() => signVia(request, this.ring.signingKey('via'), flags, viaPeer(out.transport, out.remote.address, out.remote.port)), 'via');
+    const flags = recordRouteSigned !== undefined ? [...this.viaFlags, 'r' as const] : this.viaFlags;
+    const viaKey = this.ring.signingKey('via');
+    const peer = peerOf(context.outbound);
+    const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer), 'via');
+    // What the response will bring back, as the request leaves (the route-set signature changed our entry's text).
+    if (viaSigned === undefined && recordRouteSigned === undefined) return;
+    const view = headerView(request);
+    if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(view, 0, peer));
+    if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(view, 0));
   }
 
   /**
    * A signature that cannot be made (a Contact that does not parse, say) is left out and counted; the message still
    * goes — what it then lacks, the check on its way back reports.
    */
-  private attempt(sign: () => unknown, kind?: SignatureKind): boolean {
+  private attempt<T>(sign: () => T, kind?: SignatureKind): T | undefined {
     try {
       const made = sign();
       if (kind !== undefined && made !== undefined) this.signed[kind]++;
-      return made !== undefined;
+      return made;
     } catch (error) {
       this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] = (this.unsigned[error instanceof SigningError ? error.code : 'ERROR'] ?? 0) + 1;
-      return false;
+      return undefined;
     }
   }
 
@@ -363,6 +400,7 @@ export class HeaderSigning implements WireHooks {
       signed: { ...this.signed },
       unsigned: { ...this.unsigned },
       verified: { ...this.verified },
+      recognised: this.recognisedCount,
       recordRouteRemoved: this.recordRouteRemoved,
       failures: this.monitor.snapshot(),
       work: { messages: this.work.messages, micros: Math.round(this.work.micros) },
