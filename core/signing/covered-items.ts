@@ -78,7 +78,8 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
   return out;
 }
 
-function tagOf(view: HeaderView, header: 'from' | 'to'): string {
+/** The tag of the From or To header (memoised with the canonical URI). */
+export function tagOf(view: HeaderView, header: 'from' | 'to'): string {
   return addressOf(view.one(header) ?? '', header === 'from' ? 'From' : 'To').tag;
 }
 

@@ -7,6 +7,7 @@ import {
   defaultViaFlags,
   headerSignatureParam,
   KeyRing,
+  keyClassOf,
   removeRecordRouteSignature,
   removeRouteSetSignature,
   routeSetSignatureParam,
@@ -27,12 +28,12 @@ import {
   type VerificationKeyFile,
   SigningError,
 } from '../../core/signing/index.js';
-import { headerView } from '../../core/signing/header-view.js';
+import { headerView, type HeaderView } from '../../core/signing/header-view.js';
 import type { ForwardContext, WireHooks } from '../sip-server/sip-proxy.js';
 import type { Hop, Inbound } from '../sip-server/server-transports.js';
 import { FailureMonitor, type FailureMonitorSnapshot, type SignatureAlert } from './failure-monitor.js';
 import { LinkTrust, type TrustedLink } from './link-trust.js';
-import { OwnSignatures, recordRouteTexts, viaTexts, type SignedTexts } from './own-signatures.js';
+import { OwnSignatures, recordRouteTexts, signedRouteSetTexts, usedRouteSetTexts, viaTexts, type SignedTexts } from './own-signatures.js';
 import { RecentBranches } from './recent-branches.js';
 
 export interface HeaderSigningOptions {
@@ -259,7 +260,8 @@ export class HeaderSigning implements WireHooks {
   private checkRequest(request: SipRequest, hop: Hop): string | undefined {
     if (request.method === 'CANCEL' || getParam(request.to.params, 'tag') === undefined) return undefined; // only in-dialog requests follow a route set
     const identity = this.identity!;
-    const routes = request.getAll('route');
+    const view = headerView(request);
+    const routes = view.all('route');
     let ours = false;
     for (const [index, text] of routes.entries()) {
       const entry = parseNameAddr(text);
@@ -268,7 +270,9 @@ export class HeaderSigning implements WireHooks {
       const value = getParam(entry.uri.params, routeSetSignatureParam);
       if (value === undefined) continue;
       const sealed = getParam(entry.uri.params, sealedKeyParam);
-      const failed = this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
+      const kind = this.own.kindOf(value);
+      const recognised = (kind === 'route-set-callee' || kind === 'route-set-caller') && this.recognised(value, kind, usedRouteSetTexts(view, kind, index, request.uri));
+      const failed = recognised ? undefined : this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
       // ¶[0083] step 1042: an opened sealed key is kept for the dialog that used it (and purged when it ends, step 1044)
       if (failed === undefined && sealed !== undefined) this.opener?.useInDialog(sealed, dialogKey(request));
       return failed;
@@ -280,8 +284,9 @@ export class HeaderSigning implements WireHooks {
    * A signature this proxy made (`own`) over exactly these texts, its key still verifying: the full check would find
    * the same covered set and the same MAC, so its verdict is "valid" and it is counted as one.
    */
-  private recognised(value: string, family: KeyClass, texts: SignedTexts): boolean {
-    const keyId = this.own.recognise(value, family, texts);
+  private recognised(value: string, kind: SignatureKind, texts: SignedTexts): boolean {
+    const keyId = this.own.recognise(value, kind, texts);
+    const family = keyClassOf(kind);
     if (keyId === undefined || this.keys.resolve(keyId, family, undefined, this.now()).status !== 'found') return false;
     this.verified[family]++;
     this.recognisedCount++;
@@ -319,23 +324,33 @@ export class HeaderSigning implements WireHooks {
     if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
     const recordRouteKey = this.ring.signingKey('record-route');
     let recordRouteSigned: string | undefined;
+    let routeSetSigned: string | undefined;
+    let routeSetKey: SessionKey | undefined;
     if (recordRoutes > 0) {
       recordRouteSigned = this.attempt(() => signRecordRoute(request, recordRouteKey, 0), 'record-route');
       // ¶[0039]: without a Contact there is no route set to protect
       if (request.has('contact')) {
-        const key = this.ring.signingKey('route-set');
-        this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
+        routeSetKey = this.ring.signingKey('route-set');
+        const key = routeSetKey;
+        routeSetSigned = this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
       }
     }
     const flags = recordRouteSigned !== undefined ? [...this.viaFlags, 'r' as const] : this.viaFlags;
     const viaKey = this.ring.signingKey('via');
     const peer = peerOf(context.outbound);
     const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer), 'via');
-    // What the response will bring back, as the request leaves (the route-set signature changed our entry's text).
-    if (viaSigned === undefined && recordRouteSigned === undefined) return;
+    // What the response and the callee's requests will bring back, as the request leaves (the route-set signature
+    // changed our entry's text).
+    if (viaSigned === undefined && recordRouteSigned === undefined && routeSetSigned === undefined) return;
     const view = headerView(request);
     if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(view, 0, peer));
     if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(view, 0));
+    if (routeSetSigned !== undefined) this.rememberRouteSet(routeSetSigned, 'route-set-callee', routeSetKey!, view, 0);
+  }
+
+  private rememberRouteSet(value: string, kind: 'route-set-callee' | 'route-set-caller', key: SessionKey, view: HeaderView, index: number): void {
+    const texts = signedRouteSetTexts(view, kind, index);
+    if (texts !== undefined) this.own.remember(value, kind, key.id, texts);
   }
 
   /**
@@ -370,7 +385,9 @@ export class HeaderSigning implements WireHooks {
     for (const index of own) if (/vp-rs|vp-key/i.test(entries[index]!)) this.attempt(() => removeRouteSetSignature(response, index)); // Fig. 13 step 986
     if (this.trust.isTrusted(upstream) || !response.has('contact') || !/;\s*tag\s*=/i.test(response.get('to') ?? '')) return;
     const key = this.ring.signingKey('route-set');
-    this.attempt(() => signRouteSet(response, 'route-set-caller', key, own[own.length - 1]!, this.sealing(key)), 'route-set-caller'); // the entry facing the caller
+    const index = own[own.length - 1]!; // the entry facing the caller
+    const signed = this.attempt(() => signRouteSet(response, 'route-set-caller', key, index, this.sealing(key)), 'route-set-caller');
+    if (signed !== undefined) this.rememberRouteSet(signed, 'route-set-caller', key, headerView(response), index);
   }
 
   private rememberRecordRouted(request: SipRequest): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headerView } from '../../core/signing/header-view.js';
-import { parseSipMessage } from '../../core/sip/message/index.js';
-import { OwnSignatures, recordRouteTexts, viaTexts } from './own-signatures.js';
+import { parseSipMessage, type SipRequest } from '../../core/sip/message/index.js';
+import { OwnSignatures, recordRouteTexts, signedRouteSetTexts, usedRouteSetTexts, viaTexts } from './own-signatures.js';
 
 const request = parseSipMessage(
   [
@@ -31,6 +31,11 @@ function answer(edit: (lines: string[]) => string[] = (lines) => lines) {
 }
 
 const peer = 'udp:127.0.0.1:5062';
+
+/** An in-dialog request as its sender's dialog writes it, with `headers` under its request line. */
+function inDialog(requestLine: string, headers: string[]): SipRequest {
+  return parseSipMessage([requestLine, 'Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKindialog', ...headers, 'CSeq: 2 BYE', 'Content-Length: 0', '', ''].join('\r\n')) as SipRequest;
+}
 
 describe('OwnSignatures: the signatures a proxy made, recognised when they come back untouched', () => {
   function signed(now = () => 0): OwnSignatures {
@@ -80,5 +85,27 @@ describe('OwnSignatures: the signatures a proxy made, recognised when they come 
     for (const value of ['C', 'D', 'E', 'F', 'G', 'H']) own.remember(value, 'via', 'k1', { text: value }); // 3 a generation: B's is dropped
     expect(own.recognise('B', 'via', { text: 'b' })).toBeUndefined();
     expect(own.size).toBeLessThanOrEqual(6);
+  });
+
+  it('recognises a route set the callee uses as signed in the INVITE: its Record-Route entries as Route, the Contact as Request-URI', () => {
+    const signedTexts = signedRouteSetTexts(headerView(request), 'route-set-callee', 0)!;
+    const bye = (uri: string, route: string, to: string) =>
+      inDialog(`BYE ${uri} SIP/2.0`, [`Route: ${route}`, 'From: <sip:bob@127.0.0.1>;tag=b1', `To: ${to}`, 'Call-ID: c1']);
+    const used = (message: SipRequest) => usedRouteSetTexts(headerView(message), 'route-set-callee', 0, message.uri);
+    const route = '<sip:127.0.0.1:5060;lr;vp-rs=RS>;vp-sig=RR';
+    expect(used(bye('sip:alice@127.0.0.1:5070', route, '"Alice" <sip:alice@127.0.0.1>;tag=a1'))).toEqual(signedTexts);
+    expect(used(bye('sip:alice@127.0.0.1:9', route, '<sip:alice@127.0.0.1>;tag=a1'))).not.toEqual(signedTexts); // another target
+    expect(used(bye('sip:alice@127.0.0.1:5070', `${route}, <sip:192.0.2.9;lr>`, '<sip:alice@127.0.0.1>;tag=a1'))).not.toEqual(signedTexts); // a detour
+    expect(used(bye('sip:alice@127.0.0.1:5070', route, '<sip:alice@127.0.0.1>;tag=a2'))).not.toEqual(signedTexts); // another dialog
+  });
+
+  it('recognises a caller\'s route set bottom-up to the signer\'s entry, and none behind a Contact with a display name', () => {
+    const ok = parseSipMessage(
+      ['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKalice', 'Record-Route: <sip:192.0.2.7;lr>, <sip:127.0.0.1:5060;lr;vp-rs=RC>', 'From: <sip:alice@127.0.0.1>;tag=a1', 'To: <sip:bob@127.0.0.1>;tag=b1', 'Call-ID: c1', 'CSeq: 1 INVITE', 'Contact: <sip:bob@127.0.0.1:5062>', 'Content-Length: 0', '', ''].join('\r\n'),
+    );
+    const ack = inDialog('ACK sip:bob@127.0.0.1:5062 SIP/2.0', ['Route: <sip:127.0.0.1:5060;lr;vp-rs=RC>, <sip:192.0.2.7;lr>', 'From: <sip:alice@127.0.0.1>;tag=a1', 'To: <sip:bob@127.0.0.1>;tag=b1', 'Call-ID: c1']);
+    expect(usedRouteSetTexts(headerView(ack), 'route-set-caller', 0, ack.uri)).toEqual(signedRouteSetTexts(headerView(ok), 'route-set-caller', 1));
+    ok.set('contact', '"Bob" <sip:bob@127.0.0.1:5062>');
+    expect(signedRouteSetTexts(headerView(ok), 'route-set-caller', 1)).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
-import type { KeyClass } from '../../core/signing/index.js';
-import { ownCopy } from '../../core/sip/message/index.js';
+import type { SignatureKind } from '../../core/api/signature-types.js';
+import { tagOf } from '../../core/signing/covered-items.js';
 import type { HeaderView } from '../../core/signing/header-view.js';
+import { ownCopy } from '../../core/sip/message/index.js';
 
 /**
  * The header texts a signature was computed from, as the message carried them: every element its covered set is
@@ -29,6 +30,37 @@ export function recordRouteTexts(view: HeaderView, index: number): SignedTexts {
 }
 
 /**
+ * Texts of a route-set signature as its signer saw them (`routeSetCoveredFromRecordRoute`): the route from the signer's
+ * Record-Route entry on, in the order the user agent will follow it (a callee's route set runs top-down from `index`, a
+ * caller's bottom-up to it, RFC 3261 §12.1.1, §12.1.2), the remote target (the URI of the first Contact), the Call-ID
+ * and the caller's tag. Undefined when the Contact is not a bare `<uri>`, whose URI text cannot be cut out unparsed.
+ */
+export function signedRouteSetTexts(view: HeaderView, kind: 'route-set-callee' | 'route-set-caller', index: number): SignedTexts | undefined {
+  const contact = view.all('contact')[0];
+  if (contact === undefined || !contact.startsWith('<')) return undefined;
+  const close = contact.indexOf('>');
+  if (close < 0) return undefined;
+  const entries = view.all('record-route');
+  const route = kind === 'route-set-callee' ? entries.slice(index) : entries.slice(0, index + 1).reverse();
+  return routeSetTexts(view.one('call-id') ?? '', tagOf(view, 'from'), contact.slice(1, close), route);
+}
+
+/**
+ * Texts of a route-set signature as an in-dialog request brings it back on Route element `index`
+ * (`routeSetCoveredFromRoute`): that entry and every later one, the Request-URI, the Call-ID and the caller's tag (the
+ * To tag in the callee's requests, the From tag in the caller's).
+ */
+export function usedRouteSetTexts(view: HeaderView, kind: 'route-set-callee' | 'route-set-caller', index: number, requestUri: string): SignedTexts {
+  return routeSetTexts(view.one('call-id') ?? '', tagOf(view, kind === 'route-set-callee' ? 'to' : 'from'), requestUri, view.all('route').slice(index));
+}
+
+function routeSetTexts(callId: string, callerTag: string, remoteTarget: string, route: readonly string[]): SignedTexts {
+  let text = `${callId}\n${callerTag}\n${remoteTarget}`;
+  for (const entry of route) text += `\n${entry}`;
+  return { text };
+}
+
+/**
  * A To header parameter list that only adds a tag: `;tag=token` after a name-addr's closing `>`. What follows the `>`
  * is header parameters (RFC 3261 §20.39, §25.1 `to-param`), so the To URI a signature covers is the same.
  */
@@ -41,7 +73,7 @@ function sameTo(signed: string | undefined, now: string | undefined): boolean {
 }
 
 interface Signed {
-  keyClass: KeyClass;
+  kind: SignatureKind;
   keyId: string;
   texts: SignedTexts;
 }
@@ -69,7 +101,7 @@ export class OwnSignatures {
     this.youngSince = now();
   }
 
-  remember(value: string, keyClass: KeyClass, keyId: string, texts: SignedTexts): void {
+  remember(value: string, kind: SignatureKind, keyId: string, texts: SignedTexts): void {
     const now = this.now();
     if (now - this.youngSince >= this.keepMs || this.young.size >= this.limit) {
       this.old = this.young;
@@ -77,13 +109,18 @@ export class OwnSignatures {
       this.youngSince = now;
     }
     const copy: SignedTexts = { text: ownCopy(texts.text), ...(texts.to !== undefined ? { to: ownCopy(texts.to) } : {}) };
-    this.young.set(ownCopy(value), { keyClass, keyId, texts: copy });
+    this.young.set(ownCopy(value), { kind, keyId, texts: copy });
   }
 
-  /** The key id of `value` when this proxy made it, for `keyClass`, over exactly these texts; otherwise undefined. */
-  recognise(value: string, keyClass: KeyClass, texts: SignedTexts): string | undefined {
+  /** The kind of signature `value` is, when this proxy made it lately. */
+  kindOf(value: string): SignatureKind | undefined {
+    return (this.young.get(value) ?? this.old.get(value))?.kind;
+  }
+
+  /** The key id of `value` when this proxy made it, as a signature of `kind`, over exactly these texts; otherwise undefined. */
+  recognise(value: string, kind: SignatureKind, texts: SignedTexts): string | undefined {
     const signed = this.young.get(value) ?? this.old.get(value);
-    if (signed === undefined || signed.keyClass !== keyClass || signed.texts.text !== texts.text || !sameTo(signed.texts.to, texts.to)) return undefined;
+    if (signed === undefined || signed.kind !== kind || signed.texts.text !== texts.text || !sameTo(signed.texts.to, texts.to)) return undefined;
     return signed.keyId;
   }
 
