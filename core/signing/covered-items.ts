@@ -29,7 +29,6 @@ interface AddressFacts {
   tag: string;
 }
 
-const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)), ownCopy);
 const addressMemo = new TextMemo<AddressFacts>(
   (text) => {
     const entry = parseNameAddr(text);
@@ -93,13 +92,21 @@ function cseqOf(view: HeaderView): string {
   }
 }
 
-/** Via signature sitting on Via element `index`: the Vias below it and the extras. */
-export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined): CoveredItem[] {
-  const view = headerView(message);
+/**
+ * The covered sets below take the message's headers as a HeaderView. A signer may pass one it read before adding any
+ * signature to the message: every covered set leaves the signature parameters out (canonical.ts), so that view stands
+ * for the message with them too.
+ */
+
+/**
+ * Via signature sitting on Via element `index`: the Vias below it and the extras. The Vias are not memoised: each
+ * request brings a new branch, and the proxy recognises its own signatures in the responses (lab/signing/own-signatures.ts).
+ */
+export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined, view: HeaderView = headerView(message)): CoveredItem[] {
   const items: CoveredItem[] = [];
   try {
     const vias = view.all('via');
-    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: viaMemo.get(vias[i]!) });
+    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: canonicalVia(parseVia(vias[i]!)) });
   } catch (error) {
     throw coverFailure('a Via', error);
   }
@@ -107,8 +114,7 @@ export function viaCovered(message: SipMessage, index: number, flags: readonly C
 }
 
 /** Record-Route signature on Record-Route element `index`: that entry and every entry below it. */
-export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
-  const view = headerView(message);
+export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], view: HeaderView = headerView(message)): CoveredItem[] {
   const entries = view.all('record-route').slice(index);
   return [...entries.map((e) => ({ item: 'Record-Route', value: addressOf(e, 'a Record-Route').uri })), ...extras(view, flags, {})];
 }
@@ -119,8 +125,13 @@ export function recordRouteCovered(message: SipMessage, index: number, flags: re
  * at `index` and those above it, reversed — the caller's route runs bottom-up (RFC 3261 §12.1.2). Then the first
  * Contact (claims 13 and 17: "the first listed CONTACT header", ¶[0033]).
  */
-export function routeSetCoveredFromRecordRoute(message: SipMessage, kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>, index: number, flags: readonly CoverFlag[]): CoveredItem[] {
-  const view = headerView(message);
+export function routeSetCoveredFromRecordRoute(
+  message: SipMessage,
+  kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>,
+  index: number,
+  flags: readonly CoverFlag[],
+  view: HeaderView = headerView(message),
+): CoveredItem[] {
   const all = view.all('record-route');
   const route = kind === 'route-set-callee' ? all.slice(index) : all.slice(0, index + 1).reverse();
   const contact = view.all('contact')[0];

@@ -1,6 +1,7 @@
 import type { SignatureKind } from '../api/signature-types.js';
 import type { SipMessage } from '../sip/message/index.js';
 import { recordRouteCovered, routeSetCoveredFromRecordRoute, viaCovered } from './covered-items.js';
+import type { HeaderView } from './header-view.js';
 import { editElement, setAddressHeaderParam, setAddressUriParams, setViaParam } from './header-elements.js';
 import { formatNameAddr, parseNameAddr, withoutParam } from '../sip/message/index.js';
 import { computeMac } from './mac.js';
@@ -26,17 +27,18 @@ export const defaultRouteSetFlags: CoverFlag[] = ['c', 'g'];
  * Fig. 10: sign the Via headers below the signer's own (the topmost, already added) and put the signature into
  * its Via as a header parameter (steps 904-914). No signature when nothing is below (step 906).
  * @param peer the next hop the request goes to (claim 9), needed when `flags` has `p`
+ * @param view the message's headers, read before any signature went in (covered-items.ts), when the signer has them
  */
-export function signVia(message: SipMessage, key: SigningKey, flags: readonly CoverFlag[], peer?: string): string | undefined {
-  if (message.getAll('via').length < 2) return undefined;
-  const value = signature('via', key, flags, viaCovered(message, 0, flags, peer));
+export function signVia(message: SipMessage, key: SigningKey, flags: readonly CoverFlag[], peer?: string, view?: HeaderView): string | undefined {
+  if ((view?.all('via') ?? message.getAll('via')).length < 2) return undefined;
+  const value = signature('via', key, flags, viaCovered(message, 0, flags, peer, view));
   setViaParam(message, 0, headerSignatureParam, value);
   return value;
 }
 
 /** Fig. 12 steps 950-954: sign Record-Route element `index` (the signer's) and those below it; header parameter. */
-export function signRecordRoute(message: SipMessage, key: SigningKey, index = 0, flags: readonly CoverFlag[] = defaultRecordRouteFlags): string {
-  const value = signature('record-route', key, flags, recordRouteCovered(message, index, flags));
+export function signRecordRoute(message: SipMessage, key: SigningKey, index = 0, flags: readonly CoverFlag[] = defaultRecordRouteFlags, view?: HeaderView): string {
+  const value = signature('record-route', key, flags, recordRouteCovered(message, index, flags, view));
   setAddressHeaderParam(message, 'record-route', index, headerSignatureParam, value);
   return value;
 }
@@ -52,10 +54,10 @@ export function signRouteSet(
   kind: Extract<SignatureKind, 'route-set-callee' | 'route-set-caller'>,
   key: SigningKey,
   index: number,
-  options: { flags?: readonly CoverFlag[]; sealed?: string } = {},
+  options: { flags?: readonly CoverFlag[]; sealed?: string; view?: HeaderView } = {},
 ): string {
   const flags = options.flags ?? defaultRouteSetFlags;
-  const value = signature(kind, key, flags, routeSetCoveredFromRecordRoute(message, kind, index, flags));
+  const value = signature(kind, key, flags, routeSetCoveredFromRecordRoute(message, kind, index, flags, options.view));
   setAddressUriParams(message, 'record-route', index, { [routeSetSignatureParam]: value, [sealedKeyParam]: options.sealed });
   return value;
 }

@@ -86,11 +86,6 @@ function peerOf(hop: Hop): string {
   return viaPeer(hop.transport, hop.remote.address, hop.remote.port);
 }
 
-function topBranch(message: SipMessage): string | undefined {
-  const top = message.getAll('via')[0];
-  return top === undefined ? undefined : viaBranch(parseVia(top));
-}
-
 /**
  * The signing proxy of seed 002 as wire hooks of the lab proxy:
  * - requests leaving over an untrusted link get a Via signature (Fig. 10) and, when this proxy record-routed them,
@@ -320,32 +315,33 @@ export class HeaderSigning implements WireHooks {
   private sendRequest(request: SipRequest, context: ForwardContext): void {
     if (request.method === 'ACK') return; // no response comes back
     const recordRoutes = context.recordRoutes ?? 0;
-    if (recordRoutes > 0) this.attempt(() => this.rememberRecordRouted(request));
+    // Read once for every signature below: the covered sets leave out the signatures they add (covered-items.ts).
+    const unsigned = headerView(request);
+    if (recordRoutes > 0) this.attempt(() => this.rememberRecordRouted(unsigned));
     if (this.trust.isTrusted(context.outbound)) return; // Fig. 10 step 902
     const recordRouteKey = this.ring.signingKey('record-route');
     let recordRouteSigned: string | undefined;
     let routeSetSigned: string | undefined;
     let routeSetKey: SessionKey | undefined;
     if (recordRoutes > 0) {
-      recordRouteSigned = this.attempt(() => signRecordRoute(request, recordRouteKey, 0), 'record-route');
+      recordRouteSigned = this.attempt(() => signRecordRoute(request, recordRouteKey, 0, undefined, unsigned), 'record-route');
       // ¶[0039]: without a Contact there is no route set to protect
-      if (request.has('contact')) {
+      if (unsigned.one('contact') !== undefined) {
         routeSetKey = this.ring.signingKey('route-set');
         const key = routeSetKey;
-        routeSetSigned = this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, this.sealing(key)), 'route-set-callee');
+        routeSetSigned = this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, { ...this.sealing(key), view: unsigned }), 'route-set-callee');
       }
     }
     const flags = recordRouteSigned !== undefined ? [...this.viaFlags, 'r' as const] : this.viaFlags;
     const viaKey = this.ring.signingKey('via');
     const peer = peerOf(context.outbound);
-    const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer), 'via');
-    // What the response and the callee's requests will bring back, as the request leaves (the route-set signature
-    // changed our entry's text).
+    const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer, unsigned), 'via');
+    // What the response and the callee's requests will bring back: the texts as the request leaves.
     if (viaSigned === undefined && recordRouteSigned === undefined && routeSetSigned === undefined) return;
-    const view = headerView(request);
-    if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(view, 0, peer));
-    if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(view, 0));
-    if (routeSetSigned !== undefined) this.rememberRouteSet(routeSetSigned, 'route-set-callee', routeSetKey!, view, 0);
+    const sent = headerView(request);
+    if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(sent, 0, peer));
+    if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(sent, 0));
+    if (routeSetSigned !== undefined) this.rememberRouteSet(routeSetSigned, 'route-set-callee', routeSetKey!, sent, 0);
   }
 
   private rememberRouteSet(value: string, kind: 'route-set-callee' | 'route-set-caller', key: SessionKey, view: HeaderView, index: number): void {
@@ -372,7 +368,8 @@ export class HeaderSigning implements WireHooks {
     // RFC 3261 §15.1.1: whatever the final answer to a BYE, the dialog is over; ¶[0083] step 1044: its keys can go
     if (this.opener && response.cseq.method === 'BYE' && response.status >= 200) this.opener.dialogEnded(dialogKey(response));
     if (!this.identity || !this.dialogResponses.has(response) || response.status <= 100 || response.status >= 300) return;
-    const entries = response.getAll('record-route');
+    const unsigned = headerView(response); // the caller's route set below leaves out the signatures removed and added here
+    const entries = unsigned.all('record-route');
     const own: number[] = [];
     entries.forEach((text, index) => {
       try {
@@ -383,15 +380,16 @@ export class HeaderSigning implements WireHooks {
     });
     if (own.length === 0) return;
     for (const index of own) if (/vp-rs|vp-key/i.test(entries[index]!)) this.attempt(() => removeRouteSetSignature(response, index)); // Fig. 13 step 986
-    if (this.trust.isTrusted(upstream) || !response.has('contact') || !/;\s*tag\s*=/i.test(response.get('to') ?? '')) return;
+    if (this.trust.isTrusted(upstream) || unsigned.one('contact') === undefined || !/;\s*tag\s*=/i.test(unsigned.one('to') ?? '')) return;
     const key = this.ring.signingKey('route-set');
     const index = own[own.length - 1]!; // the entry facing the caller
-    const signed = this.attempt(() => signRouteSet(response, 'route-set-caller', key, index, this.sealing(key)), 'route-set-caller');
+    const signed = this.attempt(() => signRouteSet(response, 'route-set-caller', key, index, { ...this.sealing(key), view: unsigned }), 'route-set-caller');
     if (signed !== undefined) this.rememberRouteSet(signed, 'route-set-caller', key, headerView(response), index);
   }
 
-  private rememberRecordRouted(request: SipRequest): void {
-    const branch = topBranch(request);
+  private rememberRecordRouted(view: HeaderView): void {
+    const top = view.all('via')[0];
+    const branch = top === undefined ? undefined : viaBranch(parseVia(top));
     if (branch !== undefined) this.recordRouted.add(branch);
   }
 
