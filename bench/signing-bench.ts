@@ -112,7 +112,7 @@ interface HookCall {
  * recorded from an in-process signing lab and replayed: µs of parsing alone, and of parsing plus the hooks. The
  * difference is the signing work per call, free of the machine's scheduling.
  */
-async function hookReplay(): Promise<{ parseUs: number; signingUs: number; hookCalls: number; macs: { made: number; checked: number } }> {
+export async function hookReplay(): Promise<{ parseUs: number; signingUs: number; hookCalls: number; macs: { made: number; checked: number } }> {
   const lab = await Lab.start({ signing: true });
   try {
     const signing = lab.sip.signing!;

@@ -29,6 +29,7 @@ interface AddressFacts {
   tag: string;
 }
 
+const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)), ownCopy);
 const addressMemo = new TextMemo<AddressFacts>(
   (text) => {
     const entry = parseNameAddr(text);
@@ -98,15 +99,12 @@ function cseqOf(view: HeaderView): string {
  * for the message with them too.
  */
 
-/**
- * Via signature sitting on Via element `index`: the Vias below it and the extras. The Vias are not memoised: each
- * request brings a new branch, and the proxy recognises its own signatures in the responses (lab/signing/own-signatures.ts).
- */
+/** Via signature sitting on Via element `index`: the Vias below it and the extras. */
 export function viaCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], peer: string | undefined, view: HeaderView = headerView(message)): CoveredItem[] {
   const items: CoveredItem[] = [];
   try {
     const vias = view.all('via');
-    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: canonicalVia(parseVia(vias[i]!)) });
+    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: viaMemo.get(vias[i]!) });
   } catch (error) {
     throw coverFailure('a Via', error);
   }
