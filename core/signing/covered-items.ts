@@ -1,5 +1,5 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { getParam, ownCopy, parseCSeq, parseNameAddr, parseSipUri, parseVia, type SipMessage } from '../sip/message/index.js';
+import { addressTag, ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia } from './canonical.js';
 import { sortedFlags, type CoverFlag } from './signature-param.js';
@@ -23,25 +23,17 @@ function coverFailure(what: string, error: unknown): SigningError {
   return new SigningError('UNCOVERABLE', `cannot read ${what}: ${(error as Error).message}`);
 }
 
-/** What a signature reads from a name-addr element (Record-Route, Route, Contact, From, To): its URI, canonical, and tag. */
-interface AddressFacts {
-  uri: string;
-  tag: string;
-}
-
 const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)), ownCopy);
-const addressMemo = new TextMemo<AddressFacts>(
-  (text) => {
-    const entry = parseNameAddr(text);
-    return { uri: canonicalUri(entry.uri), tag: getParam(entry.params, 'tag') ?? '' };
-  },
-  (facts) => ({ uri: ownCopy(facts.uri), tag: ownCopy(facts.tag) }),
-);
-const requestUriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)), ownCopy);
+/**
+ * Canonical URIs by the URI's own text (what is inside the `<>` of a Record-Route, Route, Contact, From or To): a
+ * dialog's URIs repeat in every message, while the element around them changes with each new tag or signature.
+ */
+const uriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)), ownCopy);
 
-function addressOf(element: string, what: string): AddressFacts {
+/** The canonical URI of a name-addr element (Record-Route, Route, Contact, To): RFC 3261 §20.10's parts, then the URI. */
+function uriOf(element: string, what: string): string {
   try {
-    return addressMemo.get(element);
+    return uriMemo.get(splitAddress(element).uri);
   } catch (error) {
     throw coverFailure(what, error);
   }
@@ -69,7 +61,7 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
         out.push({ item: 'CSeq', value: cseqOf(view) });
         break;
       case 't':
-        out.push({ item: 'To-URI', value: addressOf(view.one('to') ?? '', 'To').uri });
+        out.push({ item: 'To-URI', value: uriOf(view.one('to') ?? '', 'To') });
         break;
       case 'r':
         break; // bound through the flags field of the MAC input, no item of its own
@@ -80,7 +72,11 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
 
 /** The tag of the From or To header (memoised with the canonical URI). */
 export function tagOf(view: HeaderView, header: 'from' | 'to'): string {
-  return addressOf(view.one(header) ?? '', header === 'from' ? 'From' : 'To').tag;
+  try {
+    return addressTag(view.one(header) ?? '') ?? '';
+  } catch (error) {
+    throw coverFailure(header === 'from' ? 'From' : 'To', error);
+  }
 }
 
 /** CANCEL and ACK reuse the INVITE's Via (RFC 3261 §9.1, §17.1.1.3), so they count as the INVITE's CSeq method. */
@@ -114,7 +110,7 @@ export function viaCovered(message: SipMessage, index: number, flags: readonly C
 /** Record-Route signature on Record-Route element `index`: that entry and every entry below it. */
 export function recordRouteCovered(message: SipMessage, index: number, flags: readonly CoverFlag[], view: HeaderView = headerView(message)): CoveredItem[] {
   const entries = view.all('record-route').slice(index);
-  return [...entries.map((e) => ({ item: 'Record-Route', value: addressOf(e, 'a Record-Route').uri })), ...extras(view, flags, {})];
+  return [...entries.map((e) => ({ item: 'Record-Route', value: uriOf(e, 'a Record-Route') })), ...extras(view, flags, {})];
 }
 
 /**
@@ -135,8 +131,8 @@ export function routeSetCoveredFromRecordRoute(
   const contact = view.all('contact')[0];
   if (contact === undefined) throw new SigningError('UNCOVERABLE', 'a route-set signature needs a Contact (¶[0039])');
   return [
-    ...route.map((e) => ({ item: 'Route', value: addressOf(e, 'a Record-Route').uri })),
-    { item: 'Remote-Target', value: addressOf(contact, 'the Contact').uri },
+    ...route.map((e) => ({ item: 'Route', value: uriOf(e, 'a Record-Route') })),
+    { item: 'Remote-Target', value: uriOf(contact, 'the Contact') },
     ...extras(view, flags, { callerTag: 'from' }),
   ];
 }
@@ -150,13 +146,13 @@ export function routeSetCoveredFromRoute(message: SipMessage, kind: Extract<Sign
   if (message.kind !== 'request') throw new SigningError('UNCOVERABLE', 'Route headers are checked in requests');
   let target: string;
   try {
-    target = requestUriMemo.get(message.uri);
+    target = uriMemo.get(message.uri);
   } catch (error) {
     throw coverFailure('the Request-URI', error);
   }
   const view = headerView(message);
   return [
-    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: addressOf(e, 'a Route').uri })),
+    ...view.all('route').slice(index).map((e) => ({ item: 'Route', value: uriOf(e, 'a Route') })),
     { item: 'Remote-Target', value: target },
     ...extras(view, flags, { callerTag: kind === 'route-set-callee' ? 'to' : 'from' }),
   ];

@@ -13,7 +13,7 @@ export interface NameAddr {
 }
 
 /** The parts of a name-addr or addr-spec, its syntax checked, its URI not yet parsed. */
-interface AddressParts {
+export interface AddressParts {
   display?: string;
   uri: string;
   params?: string;
@@ -27,7 +27,7 @@ const tokenWords = /^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/
  * tokens (RFC 4475 §3.1.2.15) and no white space inside the brackets (§3.1.2.14), or a bare addr-spec, which cannot
  * carry a "?" (§20: a URI with a comma, question mark or semicolon must be bracketed; RFC 4475 §3.1.2.13).
  */
-function splitAddress(text: string): AddressParts {
+export function splitAddress(text: string): AddressParts {
   const input = text.trim();
   if (input.length === 0) throw new SipParseError('BAD_NAME_ADDR', 'empty address');
   if (input === '*') throw new SipParseError('BAD_NAME_ADDR', 'wildcard "*" is not an address');
