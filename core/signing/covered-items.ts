@@ -90,9 +90,11 @@ function cseqOf(view: HeaderView): string {
 }
 
 /**
- * The covered sets below take the message's headers as a HeaderView. A signer may pass one it read before adding any
- * signature to the message: every covered set leaves the signature parameters out (canonical.ts), so that view stands
- * for the message with them too.
+ * The covered sets below take the message's headers as a HeaderView. A signer may pass one it read before it signed:
+ * what a signer adds is its own Via's signature (a Via signature covers only the Vias below its own), a header
+ * parameter of its Record-Route entry (no covered set reads header parameters) and the route-set signature and sealed
+ * key in that entry's URI (canonical.ts leaves them out), so that view stands for the message it signs. A signer that
+ * changed anything else would have to read the message again.
  */
 
 /** Via signature sitting on Via element `index`: the Vias below it and the extras. */

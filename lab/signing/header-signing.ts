@@ -265,9 +265,7 @@ export class HeaderSigning implements WireHooks {
       const value = getParam(entry.uri.params, routeSetSignatureParam);
       if (value === undefined) continue;
       const sealed = getParam(entry.uri.params, sealedKeyParam);
-      const kind = this.own.kindOf(value);
-      const recognised = (kind === 'route-set-callee' || kind === 'route-set-caller') && this.recognised(value, kind, usedRouteSetTexts(view, kind, index, request.uri));
-      const failed = recognised ? undefined : this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
+      const failed = this.recognisedRouteSet(value, view, index, request.uri) ? undefined : this.check(request, { header: 'Route', placement: 'uri-param', index, value, ...(sealed !== undefined ? { sealed } : {}) }, hop, 'route-set');
       // ¶[0083] step 1042: an opened sealed key is kept for the dialog that used it (and purged when it ends, step 1044)
       if (failed === undefined && sealed !== undefined) this.opener?.useInDialog(sealed, dialogKey(request));
       return failed;
@@ -286,6 +284,19 @@ export class HeaderSigning implements WireHooks {
     this.verified[family]++;
     this.recognisedCount++;
     return true;
+  }
+
+  /** A route-set signature of this proxy's own, brought back by an in-dialog request over the texts it signed. */
+  private recognisedRouteSet(value: string, view: HeaderView, index: number, requestUri: string): boolean {
+    const kind = this.own.kindOf(value);
+    if (kind !== 'route-set-callee' && kind !== 'route-set-caller') return false;
+    let texts: SignedTexts;
+    try {
+      texts = usedRouteSetTexts(view, kind, index, requestUri);
+    } catch {
+      return false; // a tag that does not read: the full check says why
+    }
+    return this.recognised(value, kind, texts);
   }
 
   private check(message: SipMessage, location: SignatureLocation, hop: Hop, family: KeyClass): string | undefined {

@@ -66,7 +66,7 @@ describe('OwnSignatures: the signatures a proxy made, recognised when they come 
     expect(own.recognise('OTHER', 'via', viaTexts(headerView(answer()), 0, peer))).toBeUndefined();
   });
 
-  it('takes a tag added to a To written without angle brackets for a change (its parameters would be the URI\'s)', () => {
+  it('takes a tag added to a To written without angle brackets for a change (it is not cut out unparsed: the full check judges it)', () => {
     const own = new OwnSignatures(() => 0);
     own.remember('SIG', 'via', 'k1', { text: 'x', to: 'sip:bob@127.0.0.1' });
     expect(own.recognise('SIG', 'via', { text: 'x', to: 'sip:bob@127.0.0.1;tag=b1' })).toBeUndefined();
@@ -107,5 +107,17 @@ describe('OwnSignatures: the signatures a proxy made, recognised when they come 
     expect(usedRouteSetTexts(headerView(ack), 'route-set-caller', 0, ack.uri)).toEqual(signedRouteSetTexts(headerView(ok), 'route-set-caller', 1));
     ok.set('contact', '"Bob" <sip:bob@127.0.0.1:5062>');
     expect(signedRouteSetTexts(headerView(ok), 'route-set-caller', 1)).toBeUndefined();
+  });
+
+  it('keeps no long texts, and turns a generation over by the characters it holds', () => {
+    const own = new OwnSignatures(() => 0, 60_000, 1000, 3000, 1000);
+    own.remember('LONG', 'via', 'k1', { text: 'x'.repeat(1000) });
+    expect(own.recognise('LONG', 'via', { text: 'x'.repeat(1000) })).toBeUndefined();
+    expect(own.size).toBe(0);
+    const text = (i: number): string => String(i).padStart(600, '.');
+    for (let i = 0; i < 12; i++) own.remember(`S${i}`, 'via', 'k1', { text: text(i) }); // four to a generation of 3000 characters
+    expect(own.recognise('S0', 'via', { text: text(0) })).toBeUndefined(); // two generations ago
+    expect(own.recognise('S11', 'via', { text: text(11) })).toBe('k1');
+    expect(own.size).toBeLessThanOrEqual(10);
   });
 });

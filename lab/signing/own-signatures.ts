@@ -85,29 +85,38 @@ interface Signed {
  * forms or computing it again: the check's verdict is the same, and only its cost differs. Anything else (a changed
  * text, a signature this proxy does not remember, another family's signature) goes through the full check.
  *
- * Bounded like RecentBranches: two generations, the old one dropped whole when the young one has aged `keepMs` or holds
- * `limit` signatures; the texts are copied so that no entry keeps its whole message alive.
+ * Bounded like RecentBranches: two generations, the old one dropped whole when the young one has aged `keepMs`, holds
+ * `limit` signatures or `maxCharacters` characters of texts. Texts longer than `maxTextLength` are not kept (their
+ * signature takes the full check when it comes back): a phone padding its requests toward 64 KB would otherwise pin
+ * 64 KB per entry. What is kept is copied, so that no entry keeps its whole message alive.
  */
 export class OwnSignatures {
   private young = new Map<string, Signed>();
   private old = new Map<string, Signed>();
   private youngSince: number;
+  private youngCharacters = 0;
 
   constructor(
     private readonly now: () => number,
     private readonly keepMs = 60_000,
     private readonly limit = 10_000,
+    private readonly maxCharacters = 2_000_000,
+    private readonly maxTextLength = 2048,
   ) {
     this.youngSince = now();
   }
 
   remember(value: string, kind: SignatureKind, keyId: string, texts: SignedTexts): void {
+    const characters = value.length + texts.text.length + (texts.to?.length ?? 0);
+    if (characters > this.maxTextLength) return;
     const now = this.now();
-    if (now - this.youngSince >= this.keepMs || this.young.size >= this.limit) {
+    if (now - this.youngSince >= this.keepMs || this.young.size >= this.limit || this.youngCharacters + characters > this.maxCharacters) {
       this.old = this.young;
       this.young = new Map();
       this.youngSince = now;
+      this.youngCharacters = 0;
     }
+    this.youngCharacters += characters;
     const copy: SignedTexts = { text: ownCopy(texts.text), ...(texts.to !== undefined ? { to: ownCopy(texts.to) } : {}) };
     this.young.set(ownCopy(value), { kind, keyId, texts: copy });
   }
