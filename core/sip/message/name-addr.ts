@@ -52,12 +52,20 @@ export function splitAddress(text: string): AddressParts {
     if (uri !== uri.trim()) throw new SipParseError('BAD_NAME_ADDR', 'white space inside <uri>');
     const after = rest.slice(close + 1).trim();
     if (after.length > 0 && !after.startsWith(';')) throw new SipParseError('BAD_NAME_ADDR', 'junk after <uri>');
-    return { ...(display !== undefined ? { display } : {}), uri, ...(after.length > 0 ? { params: after.slice(1) } : {}) };
+    return addressParts(display, uri, after.length > 0 ? after.slice(1) : undefined);
   }
   const semi = rest.indexOf(';');
   const uri = semi >= 0 ? rest.slice(0, semi) : rest;
   if (uri.includes('?')) throw new SipParseError('BAD_NAME_ADDR', 'a URI with header fields outside <>');
-  return { uri: uri.trim(), ...(semi >= 0 ? { params: rest.slice(semi + 1) } : {}) };
+  return addressParts(undefined, uri.trim(), semi >= 0 ? rest.slice(semi + 1) : undefined);
+}
+
+/** Built field by field: this runs for every From, To, Contact and route entry a proxy reads. */
+function addressParts(display: string | undefined, uri: string, params: string | undefined): AddressParts {
+  const parts: AddressParts = { uri };
+  if (display !== undefined) parts.display = display;
+  if (params !== undefined) parts.params = params;
+  return parts;
 }
 
 export function parseNameAddr(text: string): NameAddr {
