@@ -14,8 +14,9 @@ export interface SigningKey {
 }
 
 function signature(kind: SignatureKind, key: SigningKey, flags: readonly CoverFlag[], items: Parameters<typeof computeMac>[2]): string {
-  const header = { kind, keyId: key.id, algorithm: macAlgorithm, flags: sortedFlags(flags) };
-  return encodeSignature({ ...header, mac: computeMac(key.secret, header, items) });
+  const header = { kind, keyId: key.id, algorithm: macAlgorithm, flags: sortedFlags(flags), mac: '' };
+  header.mac = computeMac(key.secret, header, items);
+  return encodeSignature(header);
 }
 
 /** Claim 9's extras every Via signature of this code covers by default (the `r` flag is added by the caller). */

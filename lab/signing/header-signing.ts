@@ -17,6 +17,7 @@ import {
   signRecordRoute,
   signRouteSet,
   signVia,
+  sortedFlags,
   viaPeer,
   type CoverFlag,
   type KeyClass,
@@ -106,6 +107,8 @@ export class HeaderSigning implements WireHooks {
   private readonly opener: SealedKeyOpener | undefined;
   private readonly sealedByKey = new Map<string, string>();
   private readonly viaFlags: CoverFlag[];
+  /** The same with `r`: the request was record-routed and its Record-Route signed by this proxy. */
+  private readonly viaFlagsRecordRouted: readonly CoverFlag[];
   private readonly now: () => number;
   private identity: ProxyIdentity | undefined;
   private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
@@ -136,6 +139,7 @@ export class HeaderSigning implements WireHooks {
     this.opener = options.pool ? new SealedKeyOpener(options.pool, { lifetime: (c) => this.ring.lifetime(c) }) : undefined;
     this.keys = this.opener ? combineKeySources(this.ring, this.opener) : this.ring;
     this.viaFlags = options.viaFlags ?? defaultViaFlags;
+    this.viaFlagsRecordRouted = sortedFlags([...this.viaFlags, 'r']);
   }
 
   /** The proxy whose entries these are; set once the proxy exists. */
@@ -343,7 +347,7 @@ export class HeaderSigning implements WireHooks {
         routeSetSigned = this.attempt(() => signRouteSet(request, 'route-set-callee', key, 0, { ...this.sealing(key), view: unsigned }), 'route-set-callee');
       }
     }
-    const flags = recordRouteSigned !== undefined ? [...this.viaFlags, 'r' as const] : this.viaFlags;
+    const flags = recordRouteSigned !== undefined ? this.viaFlagsRecordRouted : this.viaFlags;
     const viaKey = this.ring.signingKey('via');
     const peer = peerOf(context.outbound);
     const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer, unsigned), 'via');

@@ -118,7 +118,7 @@ export class OwnSignatures {
     }
     this.youngCharacters += characters;
     const copy: SignedTexts = { text: ownCopy(texts.text), ...(texts.to !== undefined ? { to: ownCopy(texts.to) } : {}) };
-    this.young.set(ownCopy(value), { kind, keyId, texts: copy });
+    this.young.set(value, { kind, keyId, texts: copy }); // the value is this proxy's own text, no slice of a message
   }
 
   /** The kind of signature `value` is, when this proxy made it lately. */

@@ -102,6 +102,7 @@ export function quote(text: string): string {
 }
 
 function unquote(text: string): string {
+  if (!text.includes('\\')) return text;
   return text.replace(/\\(.)/g, '$1');
 }
 
