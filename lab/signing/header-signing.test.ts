@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSipMessage } from '../../core/sip/message/index.js';
+import { parseSipMessage, type SipRequest, type SipResponse } from '../../core/sip/message/index.js';
 import type { KeyRing} from '../../core/signing/index.js';
 import { generatePoolKeys, VerificationKeys, verifySignatures, viaPeer } from '../../core/signing/index.js';
 import type { SipCall } from '../../core/sip/sip-call.js';
@@ -10,7 +10,10 @@ import { fastTimers, labIdentityOptions } from '../../test/support/lab-identity.
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { Registrar } from '../sip-server/registrar.js';
 import { SipLabServer, type SipLabServerOptions } from '../sip-server/sip-lab-server.js';
+import type { ForwardContext } from '../sip-server/sip-proxy.js';
+import type { Hop, Inbound } from '../sip-server/server-transports.js';
 import type { SignatureAlert } from './failure-monitor.js';
+import { HeaderSigning } from './header-signing.js';
 
 const users = { alice: {}, bob: {} };
 
@@ -332,3 +335,53 @@ async function waitFor(predicate: () => boolean, timeoutMs = 8000): Promise<void
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('the signing hooks on hand-made messages', () => {
+  const hop = (port: number) => ({ transport: 'udp', local: { address: '127.0.0.1', port: 5060 }, remote: { address: '127.0.0.1', port } }) as unknown as Hop;
+  function signedInvite(): { signing: HeaderSigning; invite: SipRequest } {
+    const signing = new HeaderSigning();
+    signing.attach({ isOurs: (uri) => uri.host === '127.0.0.1' && uri.port === 5060, isOurVia: (host, port) => host === '127.0.0.1' && port === 5060 });
+    const invite = parseSipMessage(
+      [
+        'INVITE sip:bob@127.0.0.1:5062 SIP/2.0',
+        'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKproxy1',
+        'Via: SIP/2.0/UDP 127.0.0.1:5070;rport=5070;branch=z9hG4bKalice1',
+        'Record-Route: <sip:127.0.0.1:5060;lr>',
+        'To: <sip:bob@127.0.0.1:5060>',
+        'From: "alice" <sip:alice@127.0.0.1:5060>;tag=a1',
+        'Call-ID: c1',
+        'CSeq: 1 INVITE',
+        'Contact: <sip:alice@127.0.0.1:5070>',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    ) as SipRequest;
+    signing.onSendRequest(invite, { inbound: hop(5070), outbound: hop(5062), original: invite, recordRoutes: 1 } as ForwardContext);
+    return { signing, invite };
+  }
+  /** Bob's 200 to the signed INVITE, its Record-Route set as `recordRoutes` gives it. */
+  function answer(invite: SipRequest, recordRoutes: (entries: string[]) => string[] = (entries) => entries): SipResponse {
+    const lines = invite.toString().split('\r\n');
+    const keep = lines.filter((line) => /^(Via|From|Call-ID|CSeq):/.test(line));
+    const entries = invite.getAll('record-route');
+    return parseSipMessage(
+      ['SIP/2.0 200 OK', ...keep, 'To: <sip:bob@127.0.0.1:5060>;tag=b1', ...recordRoutes(entries).map((e) => `Record-Route: ${e}`), 'Contact: <sip:bob@127.0.0.1:5062>', 'Content-Length: 0', '', ''].join('\r\n'),
+    ) as SipResponse;
+  }
+
+  it('recognises its own Record-Route signature and cuts it off as it was appended', () => {
+    const { signing, invite } = signedInvite();
+    const ok = answer(invite);
+    expect(signing.onReceive({ message: ok, hop: hop(5062) } as Inbound)).toBeUndefined();
+    expect(ok.getAll('record-route')).toEqual([invite.getAll('record-route')[0]!.replace(/;vp-sig=[^;]+$/, '')]);
+    expect(signing.snapshot()).toMatchObject({ recognised: 2, recordRouteRemoved: 1 });
+  });
+
+  it('judges an entry of its own with a forged signature above the real one first, as the full check does', () => {
+    const { signing, invite } = signedInvite();
+    const forged = answer(invite, (entries) => ['<sip:127.0.0.1:5060;lr>;vp-sig=1.rr.AAAAAAAA.hs128.c.AAAAAAAAAAAAAAAAAAAAAA', ...entries]);
+    expect(signing.onReceive({ message: forged, hop: hop(5062) } as Inbound)).toMatch(/^SIGNATURE_/);
+    expect(signing.snapshot().failures.byFamily['record-route']).toBe(1);
+  });
+});

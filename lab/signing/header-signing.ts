@@ -5,6 +5,7 @@ import {
   combineKeySources,
   decodeSignature,
   defaultViaFlags,
+  editElement,
   headerSignatureParam,
   KeyRing,
   keyClassOf,
@@ -236,6 +237,7 @@ export class HeaderSigning implements WireHooks {
     }
     const invite2xx = response.cseq.method === 'INVITE' && response.status >= 200 && response.status < 300;
     if (entries.length === 0 && !invite2xx) return undefined; // a provisional response need not repeat them
+    if (this.recognisedRecordRoute(response, view, entries)) return undefined;
     let own = false;
     for (const [index, text] of entries.entries()) {
       const entry = parseNameAddr(text);
@@ -261,6 +263,10 @@ export class HeaderSigning implements WireHooks {
     const identity = this.identity!;
     const view = headerView(request);
     const routes = view.all('route');
+    // The top entry is the one this proxy signed (the callee's first, the caller's last Record-Route entry): when it
+    // is recognised as such, the loop below would end the same way, after parsing it.
+    const signedTop = this.opener ? undefined : /;vp-rs=([^;>?\s]+)/i.exec(routes[0] ?? '')?.[1];
+    if (signedTop !== undefined && this.recognisedRouteSet(signedTop, view, 0, request.uri)) return undefined;
     let ours = false;
     for (const [index, text] of routes.entries()) {
       const entry = parseNameAddr(text);
@@ -287,6 +293,28 @@ export class HeaderSigning implements WireHooks {
     if (keyId === undefined || this.keys.resolve(keyId, family, undefined, this.now()).status !== 'found') return false;
     this.verified[family]++;
     this.recognisedCount++;
+    return true;
+  }
+
+  /**
+   * The loop below without parsing, when it would end the same way: the first entry that may carry a Record-Route
+   * signature carries one this proxy made, over the very texts it signed (so the entry is its own, as it left). The
+   * signature is then cut off as the text it was appended as (header-elements.ts), else through the parser.
+   */
+  private recognisedRecordRoute(response: SipResponse, view: HeaderView, entries: readonly string[]): boolean {
+    const index = entries.findIndex((text) => /vp-sig/i.test(text));
+    if (index < 0) return false;
+    const value = /;vp-sig=([^;,\s]+)$/.exec(entries[index]!)?.[1];
+    if (value === undefined || !this.recognised(value, 'record-route', recordRouteTexts(view, index))) return false;
+    const appended = `;${headerSignatureParam}=${value}`;
+    let cut = false;
+    editElement(response, 'record-route', index, (text) => {
+      if (!text.endsWith(appended)) return text;
+      cut = true;
+      return text.slice(0, -appended.length);
+    });
+    if (!cut) removeRecordRouteSignature(response, index); // ¶[0055]
+    this.recordRouteRemoved++;
     return true;
   }
 
