@@ -69,6 +69,10 @@ export function setAddressHeaderParam(message: SipMessage, header: 'record-route
 export function setAddressUriParams(message: SipMessage, header: 'record-route' | 'route', index: number, set: Readonly<Record<string, string | undefined>>): void {
   const names = Object.keys(set);
   editElement(message, header, index, (text) => {
+    if (names.every((name) => set[name] === undefined)) {
+      const cut = withoutUriParamsAsText(text, names);
+      if (cut !== undefined) return cut;
+    }
     const close = text.indexOf('>');
     if (text.startsWith('<') && close > 0 && !text.slice(0, close).includes('?') && !mayCarry(text, names)) {
       let added = '';
@@ -80,4 +84,26 @@ export function setAddressUriParams(message: SipMessage, header: 'record-route' 
     for (const name of names) params = set[name] === undefined ? withoutParam(params, name) : withParam(params, name, set[name]);
     return formatNameAddr({ ...entry, uri: { ...entry.uri, params } });
   });
+}
+
+/**
+ * A `<uri>` element without the named URI parameters, cut as text, or undefined when the URI is not simple enough for
+ * that: with no user part, no headers and no quotes, everything after its first `;` is `;name[=value]` parameters
+ * (RFC 3261 §19.1.1), none holding `;` or `>`. Names compare case-insensitively, as `withoutParam` does.
+ */
+export function withoutUriParamsAsText(text: string, names: readonly string[]): string | undefined {
+  if (!text.startsWith('<')) return undefined;
+  const close = text.indexOf('>');
+  if (close < 0) return undefined;
+  const uri = text.slice(1, close);
+  if (uri.includes('@') || uri.includes('?') || uri.includes('"')) return undefined;
+  const semi = uri.indexOf(';');
+  if (semi < 0) return text;
+  const lower = names.map((name) => name.toLowerCase());
+  let kept = '';
+  for (const param of uri.slice(semi + 1).split(';')) {
+    const eq = param.indexOf('=');
+    if (!lower.includes((eq < 0 ? param : param.slice(0, eq)).trim().toLowerCase())) kept += `;${param}`;
+  }
+  return `<${uri.slice(0, semi)}${kept}${text.slice(close)}`;
 }
