@@ -378,6 +378,12 @@ describe('the signing hooks on hand-made messages', () => {
     expect(signing.snapshot()).toMatchObject({ recognised: 2, recordRouteRemoved: 1 });
   });
 
+  it('refuses a 2xx with an entry above its own that does not parse, recognised signature or not, as the full check does', () => {
+    const { signing, invite } = signedInvite();
+    const ok = answer(invite, (entries) => ['<urn:foo:bar>', ...entries]);
+    expect(signing.onReceive({ message: ok, hop: hop(5062) } as Inbound)).toBe('SIGNATURE_INVALID');
+  });
+
   it('judges an entry of its own with a forged signature above the real one first, as the full check does', () => {
     const { signing, invite } = signedInvite();
     const forged = answer(invite, (entries) => ['<sip:127.0.0.1:5060;lr>;vp-sig=1.rr.AAAAAAAA.hs128.c.AAAAAAAAAAAAAAAAAAAAAA', ...entries]);

@@ -304,6 +304,14 @@ export class HeaderSigning implements WireHooks {
   private recognisedRecordRoute(response: SipResponse, view: HeaderView, entries: readonly string[]): boolean {
     const index = entries.findIndex((text) => /vp-sig/i.test(text));
     if (index < 0) return false;
+    // the loop parses every entry above the one it checks, and refuses the response when one does not parse
+    for (let above = 0; above < index; above++) {
+      try {
+        parseNameAddr(entries[above]!);
+      } catch {
+        return false;
+      }
+    }
     const value = /;vp-sig=([^;,\s]+)$/.exec(entries[index]!)?.[1];
     if (value === undefined || !this.recognised(value, 'record-route', recordRouteTexts(view, index))) return false;
     const appended = `;${headerSignatureParam}=${value}`;
