@@ -21,20 +21,28 @@ type ServerState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'term
 export class ServerTransaction {
   state: ServerState = 'proceeding';
   lastResponse?: SipResponse;
+  readonly method: string;
+  /** Held until the final response: after it, only the method is needed (an accepted INVITE lingers 32 s). */
+  private held: SipRequest | undefined;
   private timer?: NodeJS.Timeout;
   private lingerTimer?: NodeJS.Timeout;
 
   constructor(
     readonly key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly hop: Hop,
     private readonly send: (raw: string, hop: Hop) => void,
     private readonly timers: SipTimerValues,
     private readonly onTerminated: (key: string) => void,
-  ) {}
+  ) {
+    this.method = request.method;
+    this.held = request;
+  }
 
-  get method(): string {
-    return this.request.method;
+  /** The request this transaction answers; only one still proceeding has it (a CANCEL's 487, Timer C's 408). */
+  get request(): SipRequest {
+    if (this.held === undefined) throw new Error(`the ${this.method} of transaction ${this.key} was answered and is no longer kept`);
+    return this.held;
   }
 
   get hasFinal(): boolean {
@@ -47,6 +55,7 @@ export class ServerTransaction {
     const raw = response.toString();
     this.send(raw, this.hop);
     if (response.status < 200) return;
+    this.held = undefined;
     const reliable = this.hop.transport !== 'udp';
     if (this.method === 'INVITE') {
       if (response.status < 300) {

@@ -511,7 +511,7 @@ export class SipProxy {
       [...finals].sort((a, b) => Math.floor(a.status / 100) - Math.floor(b.status / 100) || a.status - b.status)[0] ??
       createResponse(context.server.request, context.cancelled ? 487 : 408, undefined, randomToken(10));
     context.server.respond(best);
-    if (context.server.request.method !== 'INVITE') this.contexts.delete(context.server);
+    if (context.server.method !== 'INVITE') this.contexts.delete(context.server);
   }
 
   // ---- stateless forwarding and helpers --------------------------------------------------------------------
