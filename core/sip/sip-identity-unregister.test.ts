@@ -51,6 +51,28 @@ describe('unregistering while a REGISTER waits for its answer', () => {
     expect(await unregistered).toBe(200);
   });
 
+  it('a REGISTER still unanswered when the identity goes fails as DISPOSED, saying whether it was shut down or its server left', async () => {
+    const registrar = await ScriptPeer.open(network);
+    registrar.answersRegister = false;
+    cleanup.push(() => registrar.socket.close());
+    for (const [options, reason] of [
+      [{}, /shut down/],
+      [{ serverGone: true }, /left this server/],
+    ] as const) {
+      const identity = await identityAt(registrar, 500);
+      const registers = (): number => registrar.received.filter((m) => m.kind === 'request' && m.method === 'REGISTER').length;
+      const heard = registers();
+      const registered = identity.register().then(
+        () => 'registered',
+        (error: { code?: string; message: string }) => `${error.code}: ${error.message}`,
+      );
+      await until(() => registers() > heard);
+      await identity.dispose(options);
+      expect(await registered).toMatch(/^DISPOSED: REGISTER abandoned/);
+      expect(await registered).toMatch(reason);
+    }
+  });
+
   it('a registrar gone silent holds a shutdown for the grace only (8·T1), not for Timer F (64·T1), and the REGISTER expires 0 still goes', async () => {
     const registrar = await ScriptPeer.open(network);
     cleanup.push(() => registrar.socket.close());

@@ -118,7 +118,7 @@ export class SipIdentity {
   private readonly byesInFlight = new Set<Promise<void>>();
   private disposing: Promise<void> | undefined;
   /** How to fail each `register()` still waiting for its answer, should the stack stop first. */
-  private readonly registersInFlight = new Set<() => void>();
+  private readonly registersInFlight = new Set<(why: string) => void>();
   /** An unregistration stopped waiting for the registrar's answer (unregister's signal): the registrar is silent. */
   private unregistrationAbandoned = false;
   private registerSent = false;
@@ -264,7 +264,7 @@ export class SipIdentity {
     const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
       // A stack stopped with this REGISTER still unanswered drops its transaction without a word (no Timer F, no 408):
       // the identity's end answers it instead, so no caller waits forever.
-      const giveUp = (): void => reject(new SipIdentityError('DISPOSED', 'REGISTER abandoned: the identity was shut down before the registrar answered'));
+      const giveUp = (why: string): void => reject(new SipIdentityError('DISPOSED', `REGISTER abandoned: ${why} before the registrar answered`));
       this.registersInFlight.add(giveUp);
       const settle = (outcome: { status: number; local: boolean }): void => {
         this.registersInFlight.delete(giveUp);
@@ -462,7 +462,9 @@ export class SipIdentity {
     // hung up and given the grace above.
     if (options.serverGone || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
     await this.userAgent.stop().catch(() => undefined);
-    for (const giveUp of this.registersInFlight) giveUp();
+    // `serverGone`: the account left this server (a failover), which is no shutdown of the phone
+    const why = options.serverGone ? 'the account left this server' : 'the identity was shut down';
+    for (const giveUp of this.registersInFlight) giveUp(why);
     this.registersInFlight.clear();
     await this.transport.dispose().catch(() => undefined);
     for (const call of this.calls) call.abandon();
