@@ -70,6 +70,16 @@ describe('an account with a backup server', () => {
     expect(events.filter((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toEqual([]);
     expect(events.filter((e) => e.type === 'registration' && e.registration.state === 'failed')).toEqual([]);
   });
+  it('shut down while a REGISTER it sent by itself (after a settings change) waits, it reports no error: nothing failed', async () => {
+    const primary = await silentRegistrar();
+    const { phone: alice, events } = phone({ server: primary.uri });
+    await alice.updateAccount({ id: 'alice', user: 'alice', transport: 'udp', domain: 'example.test', server: primary.uri, displayName: 'Alice' });
+    await until(() => primary.heard() > 0);
+    await alice.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 5 * timers.t1));
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
   it("shut down while its REGISTER times out, it neither fails over nor registers again", async () => {
     Core.Timers.TIMER_F = 10 * timers.t1; // the REGISTER times out (a local 408) within the shutdown's grace of 8·T1
     const primary = await silentRegistrar();

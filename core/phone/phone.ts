@@ -433,9 +433,12 @@ export class Phone implements PhoneApi {
     await this.household.releaseAll(); // seed 001 Fig. 8 step 84: every household allocation goes back
   }
 
-  /** REGISTER in the background; a failure becomes an error event. */
+  /** REGISTER in the background; a failure becomes an error event, unless the phone's own shutdown abandoned it. */
   private registerInBackground(accountId: string): void {
-    void this.register(accountId).catch((error: Error) => this.events.emit({ type: 'error', code: error instanceof PhoneError ? error.code : 'REGISTER_FAILED', message: error.message }));
+    void this.register(accountId).catch((error: Error) => {
+      if (this.stopped) return;
+      this.events.emit({ type: 'error', code: error instanceof PhoneError ? error.code : 'REGISTER_FAILED', message: error.message });
+    });
   }
 
   private account(accountId: string | undefined): AccountRuntime {
