@@ -387,10 +387,11 @@ export class HeaderSigning implements WireHooks {
     const viaKey = this.ring.signingKey('via');
     const peer = peerOf(context.outbound);
     const viaSigned = this.attempt(() => signVia(request, viaKey, flags, peer, unsigned), 'via');
-    // What the response and the callee's requests will bring back: the texts as the request leaves.
-    if (viaSigned === undefined && recordRouteSigned === undefined && routeSetSigned === undefined) return;
+    // What the response and the callee's requests will bring back: the texts as the request leaves. Below its own Via
+    // the signatures changed nothing, so the view read before serves the Via's; our Record-Route entry did change.
+    if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(unsigned, 0, peer));
+    if (recordRouteSigned === undefined && routeSetSigned === undefined) return;
     const sent = headerView(request);
-    if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(sent, 0, peer));
     if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(sent, 0));
     if (routeSetSigned !== undefined) this.rememberRouteSet(routeSetSigned, 'route-set-callee', routeSetKey!, sent, 0);
   }
