@@ -183,7 +183,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const actual = (httpServer.address() as { port: number }).port;
   origin = `http://127.0.0.1:${actual}`;
   const url = `${origin}/?token=${token}`;
-  void phone.register().catch((error: Error) => console.error(`registration failed: ${error.message}`));
+  let stopping = false;
+  // A REGISTER that the shutdown abandons has not failed: nothing is said of it.
+  void phone.register().catch((error: Error) => {
+    if (!stopping) console.error(`registration failed: ${error.message}`);
+  });
 
   if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}), ...(household ? { household: household.household } : {}) }));
   else if (options.banner) await options.banner(url, lab);
@@ -196,6 +200,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
 
   const stop = async (): Promise<void> => {
+    stopping = true;
     httpServer.close();
     await phone.shutdown(); // releases the lease too (RFC 2131 §4.4.6: the ports go back to the gateway)
     await lab?.stop();

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -169,6 +170,24 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       expect(serve.stderr).not.toMatch(/^\s+at /m);
     } finally {
       blocker.close();
+    }
+  });
+
+  it('serve stopped while its REGISTER waits for a silent server says nothing of a failed registration: nothing failed', async () => {
+    const silent = dgram.createSocket('udp4'); // hears the REGISTER and never answers
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    let heard = false;
+    silent.on('message', (data) => (heard ||= data.toString('latin1').startsWith('REGISTER ')));
+    try {
+      const serve = veilphone(['serve', '--server', `sip:127.0.0.1:${silent.address().port}`, '--user', 'alice', '--json', '--port', '0']);
+      await serve.waitFor(/"event":"ready"/, 60_000);
+      for (let i = 0; i < 200 && !heard; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(heard).toBe(true);
+      serve.process.kill('SIGINT');
+      expect(await serve.exitCode(60_000)).toBe(0);
+      expect(serve.stderr).not.toMatch(/registration failed/);
+    } finally {
+      silent.close();
     }
   });
 
