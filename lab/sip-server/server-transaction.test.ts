@@ -1,6 +1,5 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { collectGarbage } from '../../test/support/collect-garbage.js';
 import { createResponse, parseSipMessage, type SipRequest } from '../../core/sip/message/index.js';
 import type { Hop } from './server-transports.js';
 import { ServerTransaction } from './server-transaction.js';
@@ -44,9 +43,7 @@ describe('ServerTransaction', () => {
   });
 
   it('holds no answered request in memory', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    gc();
+    collectGarbage();
     const before = process.memoryUsage().heapUsed;
     const held: ServerTransaction[] = [];
     for (let i = 0; i < 200; i++) {
@@ -55,7 +52,7 @@ describe('ServerTransaction', () => {
       tx.respond(createResponse(request, 200, undefined, 'b1'));
       held.push(tx);
     }
-    gc();
+    collectGarbage();
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024); // 12 MB of INVITEs are gone
     for (const tx of held) tx.terminate();
   });

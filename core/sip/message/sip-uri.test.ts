@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../test/support/signing-fixtures.js';
 import { isValidHost } from './sip-uri.js';
 
 /** RFC 3261 §25.1's host rule written as the regular expressions the one-pass check replaced: the oracle. */
@@ -20,8 +21,8 @@ describe('isValidHost (RFC 3261 §25.1 host)', () => {
   });
 
   it('agrees with the grammar on 20,000 random hosts', () => {
-    let seed = 7;
-    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), (seed >>> 16) % n);
+    const random = rng(7);
+    const next = (n: number): number => Math.floor(random() * n);
     const pick = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[next(alphabet.length)]).join('');
     const label = (): string => (next(2) === 0 ? pick('0123456789', next(5)) : pick('aZ0-9_b', next(6)));
     const seen = { quads: 0, valid: 0 };
