@@ -30,7 +30,8 @@ function binding(phone: Phone): Binding {
 
 function router(...phones: Phone[]): TriangleRouter {
   const triangle = new TriangleRouter();
-  triangle.registrar = { all: () => phones.map(binding) } as unknown as Registrar;
+  const at = (hop: Hop): Binding | undefined => phones.map(binding).find((b) => b.hop.transport === hop.transport && b.hop.remote.address === hop.remote.address && b.hop.remote.port === hop.remote.port);
+  triangle.registrar = { bindingAt: at } as unknown as Registrar;
   return triangle;
 }
 

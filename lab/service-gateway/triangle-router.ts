@@ -48,9 +48,8 @@ export class TriangleRouter implements ProxyHooks {
     const known = this.calls.get(request.callId) ?? this.calls.get(context.original.callId);
     if (known) return this.rewrite(request, context.inbound, known);
     if (request.method !== 'INVITE' || request.to.params.some((p) => p.name.toLowerCase() === 'tag') || !this.registrar) return;
-    const bindings = this.registrar.all();
-    const caller = bindings.find((b) => sameHop(b.hop, context.inbound));
-    const callee = bindings.find((b) => sameHop(b.hop, context.outbound));
+    const caller = this.registrar.bindingAt(context.inbound);
+    const callee = this.registrar.bindingAt(context.outbound);
     if (!caller || !callee) return; // a call from or to outside the registrar: no triangle to solve
     const callerAddresses = registeredAddresses(contactOf(caller));
     const calleeAddresses = registeredAddresses(contactOf(callee));

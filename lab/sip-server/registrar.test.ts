@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseSipMessage, type SipRequest } from '../../core/sip/message/index.js';
-import { Registrar } from './registrar.js';
+import { parseSipMessage, parseSipUri, type SipRequest } from '../../core/sip/message/index.js';
+import { contactKey, Registrar } from './registrar.js';
+import { rng } from '../../test/support/signing-fixtures.js';
 import type { Hop } from './server-transports.js';
 
 const hop: Hop = { transport: 'udp', remote: { address: '127.0.0.1', port: 5070 } };
@@ -108,5 +109,68 @@ describe('Registrar limits (a location service open to the network)', () => {
     expect(binding!.contact.uri.port).toBe(6100);
     expect(binding!.userAgent).toMatch(/^agent x+$/);
     expect(binding!.userAgent!.length).toBe(200);
+  });
+});
+
+describe('Registrar lookups by flow and by Contact URI (one lookup per message, however many phones)', () => {
+  const sameHop = (a: Hop, b: Hop): boolean => a.transport === b.transport && a.remote.address === b.remote.address && a.remote.port === b.remote.port;
+
+  it('answers like a scan of every live binding through registrations, refreshes, removals, expiry and closed flows', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const random = rng(23);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const registrar = new Registrar({ minExpires: 1 });
+      const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
+      const ports = [6000, 6001, 6002, 6003];
+      const flows: Hop[] = [
+        { transport: 'udp', remote: { address: '127.0.0.1', port: 6000 } },
+        { transport: 'udp', remote: { address: '127.0.0.9', port: 6001 } }, // a NAT: the Contact names another address
+        ...[1, 2].map((n): Hop => ({ transport: 'tcp', remote: { address: '127.0.0.1', port: 41000 + n }, connectionId: `tcp-${n}` })),
+      ];
+      const asked: Hop[] = [...flows, ...ports.flatMap((port) => (['udp', 'tcp'] as const).map((transport): Hop => ({ transport, remote: { address: '127.0.0.1', port } })))];
+      let found = 0;
+      for (let step = 0; step < 600; step++) {
+        const roll = random();
+        if (roll < 0.7) {
+          const user = pick(users);
+          const port = pick(ports);
+          // a shared device: several users may register the very same Contact
+          const uri = random() < 0.3 ? `<sip:device@127.0.0.1:${port}>` : contact(user, port);
+          registrar.handleRegister(register(user, [uri], { expires: pick([0, 1, 2, 600]), callId: `reg-${user}-${step}` }), pick(flows));
+        } else if (roll < 0.9) vi.advanceTimersByTime(700);
+        else registrar.dropFlow(pick(['tcp-1', 'tcp-2']));
+        const live = registrar.all(); // expires, then lists every live binding in registrar order
+        for (const hop of asked) {
+          const expected = live.find((b) => sameHop(b.hop, hop));
+          expect(registrar.bindingAt(hop)).toBe(expected);
+          if (expected) found++;
+        }
+        for (const port of ports) {
+          for (const uri of [`sip:device@127.0.0.1:${port}`, `sip:${pick(users)}@127.0.0.1:${port}`]) {
+            const parsed = parseSipUri(uri);
+            expect(registrar.bindingForUri(parsed)).toBe(live.find((b) => b.key === contactKey(parsed)));
+          }
+        }
+      }
+      expect(found).toBeGreaterThan(300); // the walk did find bindings, not only empty answers
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not count an expired binding as a user agent at its flow, even before anything swept it', () => {
+    vi.useFakeTimers({ now: 2_000_000 });
+    try {
+      const registrar = new Registrar({ minExpires: 1 });
+      registrar.handleRegister(register('carol', [contact('carol', 6200)], { expires: 1 }), hop);
+      const at: Hop = { transport: 'udp', remote: { address: '127.0.0.1', port: 6200 } };
+      expect(registrar.bindingAt(at)?.user).toBe('carol');
+      vi.advanceTimersByTime(1001);
+      expect(registrar.bindingAt(at)).toBeUndefined();
+      expect(registrar.size).toBe(1); // not swept yet: the lookup itself judged it
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

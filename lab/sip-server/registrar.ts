@@ -64,6 +64,14 @@ export class Registrar {
   private readonly bindings = new Map<string, Binding[]>();
   /** Bindings of every user, kept in step with `bindings` (the global limit is checked per REGISTER). */
   private count = 0;
+  /**
+   * The bindings by the flow they were registered over and by contact key, kept in step with `bindings` (`store`), so
+   * that the proxy's per-message questions (is this hop a user agent's, where does this Contact URI lead) cost one
+   * lookup however many phones are registered. `indexed` is each user's list as last indexed, with its keys.
+   */
+  private readonly byFlow = new Map<string, Binding[]>();
+  private readonly byContact = new Map<string, Binding[]>();
+  private readonly indexed = new Map<string, Array<{ binding: Binding; flow: string }>>();
   private readonly listeners = new Set<(event: RegistrarEvent) => void>();
   private readonly options: Required<Omit<RegistrarOptions, 'users'>> & Pick<RegistrarOptions, 'users'>;
   /** REGISTERs refused for a limit, by reason. */
@@ -99,11 +107,21 @@ export class Registrar {
 
   /** The binding whose Contact URI is `uri`, so an in-dialog request reaches it over its flow. */
   bindingForUri(uri: SipUri): Binding | undefined {
-    const key = contactKey(uri);
-    for (const list of this.bindings.values()) {
-      const found = list.find((b) => b.key === key && b.expiresAt > Date.now());
-      if (found) return found;
-    }
+    return this.firstLive(this.byContact.get(contactKey(uri)));
+  }
+
+  /** A live binding registered over `hop` (its transport, address and port): the hop leads straight to a user agent. */
+  bindingAt(hop: Hop): Binding | undefined {
+    return this.firstLive(this.byFlow.get(flowKey(hop)));
+  }
+
+  /** Of these candidates, the live one first in registrar order (users as they registered, each user's list in order). */
+  private firstLive(candidates: readonly Binding[] | undefined): Binding | undefined {
+    if (candidates === undefined) return undefined;
+    const now = Date.now();
+    const live = candidates.filter((b) => b.expiresAt > now);
+    if (live.length <= 1) return live[0];
+    for (const list of this.bindings.values()) for (const b of list) if (live.includes(b)) return b; // rare: shared by several
     return undefined;
   }
 
@@ -235,6 +253,7 @@ export class Registrar {
     if (!list) return;
     const now = Date.now();
     const keep = list.filter((b) => b.expiresAt > now);
+    if (keep.length === list.length) return;
     for (const gone of list.filter((b) => b.expiresAt <= now)) this.emit({ type: 'expired', binding: gone });
     this.store(user, keep, list.length);
   }
@@ -249,6 +268,17 @@ export class Registrar {
     this.count += list.length - before;
     if (list.length > 0) this.bindings.set(user, list);
     else this.bindings.delete(user);
+    for (const { binding, flow } of this.indexed.get(user) ?? []) {
+      unindex(this.byFlow, flow, binding);
+      unindex(this.byContact, binding.key, binding);
+    }
+    const entries = list.map((binding) => ({ binding, flow: flowKey(binding.hop) }));
+    for (const { binding, flow } of entries) {
+      index(this.byFlow, flow, binding);
+      index(this.byContact, binding.key, binding);
+    }
+    if (entries.length > 0) this.indexed.set(user, entries);
+    else this.indexed.delete(user);
   }
 
   /**
@@ -321,6 +351,25 @@ function outlivesFlow(binding: Binding): boolean {
   if (binding.hop.transport !== 'tcp' || getParam(binding.contact.params, 'reg-id') !== undefined) return false;
   const remote = dialableContact(binding.contact.uri, 'tcp');
   return remote !== undefined && remote.address === binding.hop.remote.address && remote.port === binding.hop.remote.port;
+}
+
+/** A flow as the registrar indexes it: what a hop's messages come from and go to (not the connection, which may change). */
+function flowKey(hop: Hop): string {
+  return `${hop.transport} ${hop.remote.address} ${hop.remote.port}`;
+}
+
+function index(map: Map<string, Binding[]>, key: string, binding: Binding): void {
+  const list = map.get(key);
+  if (list) list.push(binding);
+  else map.set(key, [binding]);
+}
+
+function unindex(map: Map<string, Binding[]>, key: string, binding: Binding): void {
+  const list = map.get(key);
+  if (!list) return;
+  const at = list.indexOf(binding);
+  if (at >= 0) list.splice(at, 1);
+  if (list.length === 0) map.delete(key);
 }
 
 /** RFC 3261 §19.1.4 comparison: user and port exact, host case-insensitive, transport parameter significant. */

@@ -127,7 +127,7 @@ export class SipLabServer {
       ? new ConversionServer({ domain: hostname, localDomains: domains, ...options.conversion })
       : undefined;
     // Kamailio's nathelper: a phone that writes addresses it cannot be reached at is answered where it is (nat-helper.ts)
-    const nat = new NatHelper((hop) => registrar.all().some((b) => b.hop.transport === hop.transport && b.hop.remote.address === hop.remote.address && b.hop.remote.port === hop.remote.port));
+    const nat = new NatHelper((hop) => registrar.bindingAt(hop) !== undefined);
     // responses run the hooks last to first: the NAT helper fixes a phone's SDP before the lab's hooks (the triangle
     // rule, seed 003 Fig. 11) decide which of its addresses the other side is handed
     const hooks = composeHooks(conversion, options.hooks, nat);
