@@ -23,7 +23,10 @@ function coverFailure(what: string, error: unknown): SigningError {
   return new SigningError('UNCOVERABLE', `cannot read ${what}: ${(error as Error).message}`);
 }
 
-const viaMemo = new TextMemo((text) => canonicalVia(parseVia(text)), ownCopy);
+/**
+ * Vias are not memoised: each carries its request's own branch, and the response that brings one back is recognised
+ * by the signing proxy (lab/signing/own-signatures.ts) without canonical forms. A memo would only keep every new Via.
+ */
 /**
  * Canonical URIs by the URI's own text (what is inside the `<>` of a Record-Route, Route, Contact, From or To): a
  * dialog's URIs repeat in every message, while the element around them changes with each new tag or signature.
@@ -102,7 +105,7 @@ export function viaCovered(message: SipMessage, index: number, flags: readonly C
   const items: CoveredItem[] = [];
   try {
     const vias = view.all('via');
-    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: viaMemo.get(vias[i]!) });
+    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: canonicalVia(parseVia(vias[i]!)) });
   } catch (error) {
     throw coverFailure('a Via', error);
   }

@@ -1,31 +1,35 @@
 import { isListHeader, normalizeHeaderName, splitOutsideQuotes, type SipMessage } from '../sip/message/index.js';
 
-/** The headers of a message read in one pass, for code that asks for many of them (SipMessage.get scans every time). */
+/**
+ * The headers of a message read in one pass, for code that asks for many of them (SipMessage.get normalises every
+ * header name again each time): the lines as they were when the view was made, each with its normalised name. A
+ * message has a dozen or two lines, so a scan of the names costs less than building a map.
+ */
 export class HeaderView {
-  private readonly lines = new Map<string, string[]>();
+  private readonly names: string[] = [];
+  private readonly values: string[] = [];
 
   constructor(message: SipMessage) {
     for (const header of message.headers) {
-      const key = normalizeHeaderName(header.name);
-      const list = this.lines.get(key);
-      if (list) list.push(header.value);
-      else this.lines.set(key, [header.value]);
+      this.names.push(normalizeHeaderName(header.name));
+      this.values.push(header.value);
     }
   }
 
   /** The first line of a header, by its lower-case long name. */
   one(name: string): string | undefined {
-    return this.lines.get(name)?.[0];
+    const at = this.names.indexOf(name);
+    return at < 0 ? undefined : this.values[at];
   }
 
   /** Every element of a header, list headers split at top-level commas (as SipMessage.getAll). */
   all(name: string): string[] {
-    const found = this.lines.get(name);
-    if (!found) return [];
-    if (!isListHeader(name)) return [...found];
+    const list = isListHeader(name);
     const out: string[] = [];
-    for (const line of found) {
-      if (line.includes(',')) out.push(...splitOutsideQuotes(line, ','));
+    for (let i = this.names.indexOf(name); i >= 0; i = this.names.indexOf(name, i + 1)) {
+      const line = this.values[i]!;
+      if (!list) out.push(line);
+      else if (line.includes(',')) out.push(...splitOutsideQuotes(line, ','));
       else if (line.trim().length > 0) out.push(line.trim());
     }
     return out;

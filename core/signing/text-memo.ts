@@ -2,8 +2,8 @@ import { ownCopy } from '../sip/message/index.js';
 
 /**
  * A bounded memo of a pure function of one header element's text. A proxy reads the same elements again and again —
- * the Vias it signed in a request come back in the response, a dialog's Record-Route set in every request — so their
- * canonical forms are computed once.
+ * a dialog's Record-Route set and Contacts in every request, a user's URIs in every call — so their canonical forms
+ * are computed once.
  *
  * Texts come off the wire, so the memo is bounded three ways:
  * - two generations of at most `limit` texts each; when the young one fills up, the old one is dropped whole and the

@@ -1,5 +1,5 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
-import { getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
+import { addressTag, getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
 import {
   checkSignature,
   combineKeySources,
@@ -259,7 +259,7 @@ export class HeaderSigning implements WireHooks {
   }
 
   private checkRequest(request: SipRequest, hop: Hop): string | undefined {
-    if (request.method === 'CANCEL' || getParam(request.to.params, 'tag') === undefined) return undefined; // only in-dialog requests follow a route set
+    if (request.method === 'CANCEL' || addressTag(request.get('to') ?? '') === undefined) return undefined; // only in-dialog requests follow a route set
     const identity = this.identity!;
     const view = headerView(request);
     const routes = view.all('route');
