@@ -1,5 +1,5 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
-import { addressTag, getParam, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
+import { addressTag, getParam, ownCopy, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
 import {
   checkSignature,
   combineKeySources,
@@ -439,10 +439,12 @@ export class HeaderSigning implements WireHooks {
     if (signed !== undefined) this.rememberRouteSet(signed, 'route-set-caller', key, headerView(response), index);
   }
 
+  /** The branch of the proxy's own Via, on top of the request it sends, read as the text the proxy wrote. */
   private rememberRecordRouted(view: HeaderView): void {
-    const top = view.all('via')[0];
-    const branch = top === undefined ? undefined : viaBranch(parseVia(top));
-    if (branch !== undefined) this.recordRouted.add(branch);
+    const line = view.one('via') ?? '';
+    const comma = line.indexOf(','); // the proxy writes no quoted strings into its Via: a comma ends its element
+    const branch = /;\s*branch\s*=\s*([^;\s]+)/i.exec(comma < 0 ? line : line.slice(0, comma))?.[1];
+    if (branch !== undefined) this.recordRouted.add(ownCopy(branch));
   }
 
   /** ¶[0065]: the sealed form of a session key is computed once and kept with the key. */
