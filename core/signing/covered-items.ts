@@ -1,7 +1,8 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
 import { addressTag, ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
-import { canonicalUri, canonicalVia } from './canonical.js';
+import { canonicalUri, canonicalVia, signatureUriParams } from './canonical.js';
+import { withoutUriParamsAsText } from './header-elements.js';
 import { sortedFlags, type CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
 import { TextMemo } from './text-memo.js';
@@ -36,10 +37,22 @@ const uriMemo = new TextMemo((text) => canonicalUri(parseSipUri(text)), ownCopy)
 /** The canonical URI of a name-addr element (Record-Route, Route, Contact, To): RFC 3261 §20.10's parts, then the URI. */
 function uriOf(element: string, what: string): string {
   try {
-    return uriMemo.get(splitAddress(element).uri);
+    return uriMemo.get(unsignedUri(splitAddress(element).uri));
   } catch (error) {
     throw coverFailure(what, error);
   }
+}
+
+const signatureParamNames = [...signatureUriParams];
+
+/**
+ * A URI's text without the signature parameters a signer puts into it, when they can be cut as text
+ * (header-elements.ts): canonical forms leave them out anyway, so a Record-Route entry is found in the memo whatever
+ * route-set signature it carries this time, rather than computed and kept once per signature.
+ */
+function unsignedUri(uri: string): string {
+  if (!/vp-/i.test(uri)) return uri;
+  return withoutUriParamsAsText(`<${uri}>`, signatureParamNames)?.slice(1, -1) ?? uri;
 }
 
 /** The flag-selected extras, in flag order (c, f, g, p, s, t). */
