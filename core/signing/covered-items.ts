@@ -1,5 +1,5 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { addressTag, ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
+import { addressTag, ownCopy, parseCSeq, parseSipUri, splitAddress, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalViaText, signatureUriParams } from './canonical.js';
 import { withoutUriParamsAsText } from './header-elements.js';
