@@ -35,17 +35,32 @@ const canonicalSpelling: Record<string, string> = {
  * the wire, and a peer inventing new ones only makes it stop learning. What is kept is copied (a name parsed from a
  * message is a slice of it, and would keep the whole message alive).
  */
-const normalized = new Map<string, string>();
-const normalizedLimit = 1024;
+const spellings = new Map<string, { spelling: string; normal: string }>();
+const spellingsLimit = 1024;
+
+function known(name: string): { spelling: string; normal: string } | undefined {
+  const found = spellings.get(name);
+  if (found !== undefined || spellings.size >= spellingsLimit || name.length > 64) return found;
+  const lower = name.toLowerCase();
+  const entry = { spelling: ownCopy(name), normal: ownCopy(compactForms[lower] ?? lower) };
+  spellings.set(entry.spelling, entry);
+  return entry;
+}
 
 /** The lower-case long form of a header name, so lookups ignore case and compact forms (RFC 3261 §7.3.1). */
 export function normalizeHeaderName(name: string): string {
-  const known = normalized.get(name);
-  if (known !== undefined) return known;
+  const found = known(name);
+  if (found !== undefined) return found.normal;
   const lower = name.toLowerCase();
-  const normal = compactForms[lower] ?? lower;
-  if (normalized.size < normalizedLimit && name.length <= 64) normalized.set(ownCopy(name), ownCopy(normal));
-  return normal;
+  return compactForms[lower] ?? lower;
+}
+
+/**
+ * The same spelling as one shared string, for the parser: each message then holds the one copy of "Via" rather than a
+ * slice of its own text, and every later lookup of that name finds its hash already computed.
+ */
+export function sharedHeaderName(name: string): string {
+  return known(name)?.spelling ?? name;
 }
 
 /** How we spell a header we write: "Record-Route", "Call-ID", "CSeq". */

@@ -82,6 +82,24 @@ describe('parseSipMessage', () => {
     expect(() => parseSipMessage(text)).toThrowError(expect.objectContaining({ code }));
   });
 
+  it('keeps each header name as written, in whatever case and form, past the names it shares between messages', () => {
+    // the first 1,024 spellings are shared between messages (header-names.ts); names beyond them are kept as they come
+    const junk = Array.from({ length: 1500 }, (_, i) => `X-Junk-${i}`);
+    for (let start = 0; start < junk.length; start += 100) {
+      const names = junk.slice(start, start + 100);
+      const text = `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nv: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\nFROM: <sip:b@127.0.0.1>;tag=1\r\nt: <sip:a@127.0.0.1>\r\ni: j@x\r\nCSeq: 1 OPTIONS\r\n${names.map((n, i) => `${i % 2 ? n.toUpperCase() : n}: ${i}`).join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+      const message = parseSipMessage(text);
+      expect(message.headers.slice(0, 5).map((h) => h.name)).toEqual(['v', 'FROM', 't', 'i', 'CSeq']);
+      expect(message.get('via')).toBe('SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1');
+      expect(message.get('from')).toBe('<sip:b@127.0.0.1>;tag=1');
+      names.forEach((name, i) => {
+        expect(message.headers[5 + i]!.name).toBe(i % 2 ? name.toUpperCase() : name);
+        expect(message.get(name.toLowerCase())).toBe(String(i));
+      });
+      expect(message.toString()).toContain(`\r\n${names[1]!.toUpperCase()}: 1\r\n`);
+    }
+  });
+
   it('rejects oversized messages and header floods', () => {
     const big = `INVITE sip:a@b SIP/2.0\r\nX: ${'a'.repeat(70_000)}\r\n\r\n`;
     expect(() => parseSipMessage(big)).toThrowError(expect.objectContaining({ code: 'TOO_LARGE' }));

@@ -1,4 +1,4 @@
-import { normalizeHeaderName } from './header-names.js';
+import { normalizeHeaderName, sharedHeaderName } from './header-names.js';
 import { checkAddress } from './name-addr.js';
 import { SipParseError } from './sip-parse-error.js';
 import { parseCSeq, SipRequest, SipResponse, type SipHeader, type SipMessage } from './sip-message.js';
@@ -49,7 +49,7 @@ export function parseSipMessage(input: Uint8Array | string, options: SipParseOpt
     if (colon <= 0) throw new SipParseError('BAD_HEADER', `header line without a name: "${clip(line)}"`);
     const name = line.slice(0, colon).trim();
     if (!tokenPattern.test(name)) throw new SipParseError('BAD_HEADER', `bad header name "${clip(name)}"`);
-    headers.push({ name, value: line.slice(colon + 1).trim() });
+    headers.push({ name: sharedHeaderName(name), value: line.slice(colon + 1).trim() });
   }
   if (headers.length > limits.maxHeaders) throw new SipParseError('TOO_MANY_HEADERS', `${headers.length} headers exceed ${limits.maxHeaders}`);
   // From here on the header fields are known: an error keeps what was read, so a request can still be answered.
