@@ -89,14 +89,15 @@ export function setAddressUriParams(message: SipMessage, header: 'record-route' 
 /**
  * A `<uri>` element without the named URI parameters, cut as text, or undefined when the URI is not simple enough for
  * that: with no user part, no headers and no quotes, everything after its first `;` is `;name[=value]` parameters
- * (RFC 3261 §19.1.1), none holding `;` or `>`. Names compare case-insensitively, as `withoutParam` does.
+ * (RFC 3261 §19.1.1), none holding `;`, `<` or `>`. Names compare case-insensitively, as `withoutParam` does.
  */
 export function withoutUriParamsAsText(text: string, names: readonly string[]): string | undefined {
   if (!text.startsWith('<')) return undefined;
   const close = text.indexOf('>');
   if (close < 0) return undefined;
   const uri = text.slice(1, close);
-  if (uri.includes('@') || uri.includes('?') || uri.includes('"')) return undefined;
+  // the parser does not split a parameter list at a `;` after an unclosed `<` (split-list.ts): nor may this
+  if (uri.includes('@') || uri.includes('?') || uri.includes('"') || uri.includes('<')) return undefined;
   const semi = uri.indexOf(';');
   if (semi < 0) return text;
   const lower = names.map((name) => name.toLowerCase());

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseSipMessage, parseSipUri, type SipRequest } from '../../core/sip/message/index.js';
+import { formatSipUri, parseSipMessage, parseSipUri, type SipRequest } from '../../core/sip/message/index.js';
 import { contactKey, Registrar } from './registrar.js';
 import { rng } from '../../test/support/signing-fixtures.js';
 import type { Hop } from './server-transports.js';
@@ -7,14 +7,14 @@ import type { Hop } from './server-transports.js';
 const hop: Hop = { transport: 'udp', remote: { address: '127.0.0.1', port: 5070 } };
 let cseq = 1;
 
-function register(user: string, contacts: string[], options: { expires?: number; callId?: string; userAgent?: string } = {}): SipRequest {
+function register(user: string, contacts: string[], options: { expires?: number; callId?: string; userAgent?: string; cseq?: number } = {}): SipRequest {
   const lines = [
     'REGISTER sip:lab.invalid SIP/2.0',
     `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK${cseq}x`,
     `From: <sip:${user}@lab.invalid>;tag=t${cseq}`,
     `To: <sip:${user}@lab.invalid>`,
     `Call-ID: ${options.callId ?? `reg-${user}`}`,
-    `CSeq: ${cseq++} REGISTER`,
+    `CSeq: ${options.cseq ?? cseq++} REGISTER`,
     ...contacts.map((c) => `Contact: ${c}`),
     ...(options.expires !== undefined ? [`Expires: ${options.expires}`] : []),
     ...(options.userAgent !== undefined ? [`User-Agent: ${options.userAgent}`] : []),
@@ -138,6 +138,9 @@ describe('Registrar lookups by flow and by Contact URI (one lookup per message, 
           // a shared device: several users may register the very same Contact
           const uri = random() < 0.3 ? `<sip:device@127.0.0.1:${port}>` : contact(user, port);
           registrar.handleRegister(register(user, [uri], { expires: pick([0, 1, 2, 600]), callId: `reg-${user}-${step}` }), pick(flows));
+          // now and then a REGISTER that fails part-way (an old CSeq for a contact it holds, after a new one): no change
+          const held = registrar.lookup(user)[0];
+          if (held && random() < 0.2) registrar.handleRegister(register(user, [contact(user, 6999), `<${formatSipUri(held.contact.uri)}>`], { callId: held.callId, cseq: held.cseq }), pick(flows));
         } else if (roll < 0.9) vi.advanceTimersByTime(700);
         else registrar.dropFlow(pick(['tcp-1', 'tcp-2']));
         const live = registrar.all(); // expires, then lists every live binding in registrar order
@@ -157,6 +160,24 @@ describe('Registrar lookups by flow and by Contact URI (one lookup per message, 
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("changes nothing when one of a REGISTER's contacts fails (RFC 3261 §10.3 step 7: all or none)", () => {
+    const registrar = new Registrar();
+    const events: string[] = [];
+    registrar.onEvent((e) => events.push(`${e.type} ${e.binding.contact.uri.port}`));
+    expect(registrar.handleRegister(register('dave', [contact('dave', 6301)], { callId: 'd1', cseq: 5 }), hop).status).toBe(200);
+    expect(registrar.handleRegister(register('dave', [contact('dave', 6302)], { callId: 'd2', cseq: 1 }), hop).status).toBe(200);
+    // adds 6303 and removes 6302, then finds an old CSeq for 6301
+    const failed = register('dave', [contact('dave', 6303), `${contact('dave', 6302)};expires=0`, contact('dave', 6301)], { callId: 'd1', cseq: 5 });
+    expect(registrar.handleRegister(failed, hop).status).toBe(500);
+    expect(registrar.lookup('dave').map((b) => b.contact.uri.port).sort()).toEqual([6301, 6302]);
+    expect(registrar.size).toBe(2);
+    const at = (port: number): Hop => ({ transport: 'udp', remote: { address: '127.0.0.1', port } });
+    expect(registrar.bindingAt(at(6303))).toBeUndefined();
+    expect(registrar.bindingAt(at(6302))?.user).toBe('dave');
+    expect(registrar.bindingForUri(parseSipUri('sip:dave@127.0.0.1:6303'))).toBeUndefined();
+    expect(events).toEqual(['registered 6301', 'registered 6302']);
   });
 
   it('does not count an expired binding as a user agent at its flow, even before anything swept it', () => {

@@ -121,7 +121,8 @@ export class Registrar {
     const now = Date.now();
     const live = candidates.filter((b) => b.expiresAt > now);
     if (live.length <= 1) return live[0];
-    for (const list of this.bindings.values()) for (const b of list) if (live.includes(b)) return b; // rare: shared by several
+    const shared = new Set(live); // rare: a flow or Contact several bindings share
+    for (const list of this.bindings.values()) for (const b of list) if (shared.has(b)) return b;
     return undefined;
   }
 
@@ -141,8 +142,10 @@ export class Registrar {
     const cseq = request.cseq.seq;
     const now = Date.now();
     this.expire(user);
-    const list = this.bindings.get(user) ?? [];
+    // RFC 3261 §10.3 step 7: the updates are committed only if all of them succeed, so they are made on a copy
+    const list = [...(this.bindings.get(user) ?? [])];
     const before = list.length;
+    const events: RegistrarEvent[] = [];
 
     if (contacts.length === 1 && contacts[0] === '*') {
       // §10.3 step 6: "*" is only allowed with Expires: 0
@@ -186,7 +189,7 @@ export class Registrar {
       if (expires === 0) {
         if (existing) {
           list.splice(index, 1);
-          this.emit({ type: 'removed', binding: existing });
+          events.push({ type: 'removed', binding: existing });
         }
         continue;
       }
@@ -205,9 +208,10 @@ export class Registrar {
       if (agent !== undefined) binding.userAgent = ownCopy(agent.slice(0, 200));
       if (existing) list[index] = binding;
       else list.push(binding);
-      this.emit({ type: existing ? 'refreshed' : 'registered', binding });
+      events.push({ type: existing ? 'refreshed' : 'registered', binding });
     }
     this.store(user, list, before);
+    for (const event of events) this.emit(event);
     return this.okResponse(request, list);
   }
 
