@@ -25,7 +25,7 @@ describe('withoutUriParamsAsText', () => {
     expect(parseNameAddr(cut)).toEqual(parseNameAddr(byParser(text, names)));
   });
 
-  it.each(['<sip:a;vp-rs=x@127.0.0.1;lr>', '<sip:127.0.0.1;lr?vp-rs=x>', '"Proxy" <sip:127.0.0.1;vp-rs=x>', 'sip:127.0.0.1;vp-rs=x', '<sip:p.example;x=<;vp-rs=EVIL;lr>'])('leaves what it cannot cut as text to the parser: %s', (text) => {
+  it.each(['<sip:a;vp-rs=x@127.0.0.1;lr>', '<sip:127.0.0.1;lr?vp-rs=x>', '"Proxy" <sip:127.0.0.1;vp-rs=x>', 'sip:127.0.0.1;vp-rs=x', '<sip:p.example;x=<;vp-rs=EVIL;lr>', '<sip:h;vp-rs=x >', '<sip:h;lr;vp-rs=x\t>', '<sip:h;vp-rs=x>junk'])('leaves what it cannot cut as text to the parser: %s', (text) => {
     expect(withoutUriParamsAsText(text, names)).toBeUndefined();
   });
 });

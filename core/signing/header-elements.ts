@@ -98,6 +98,8 @@ export function withoutUriParamsAsText(text: string, names: readonly string[]): 
   const uri = text.slice(1, close);
   // the parser does not split a parameter list at a `;` after an unclosed `<` (split-list.ts): nor may this
   if (uri.includes('@') || uri.includes('?') || uri.includes('"') || uri.includes('<')) return undefined;
+  // nor what the parser refuses: white space inside the `<>`, anything but header parameters after them
+  if (/\s/.test(uri) || !/^(?:\s*;|\s*$)/.test(text.slice(close + 1))) return undefined;
   const semi = uri.indexOf(';');
   if (semi < 0) return text;
   const lower = names.map((name) => name.toLowerCase());

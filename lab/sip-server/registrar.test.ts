@@ -180,6 +180,23 @@ describe('Registrar lookups by flow and by Contact URI (one lookup per message, 
     expect(events).toEqual(['registered 6301', 'registered 6302']);
   });
 
+  it('takes a contact named twice in one REGISTER, the later one winning, and tells listeners only of what is stored', () => {
+    const registrar = new Registrar();
+    const seen: Array<{ event: string; size: number }> = [];
+    registrar.onEvent((e) => seen.push({ event: `${e.type} ${e.binding.contact.uri.port}`, size: registrar.size }));
+    const twice = register('erin', [contact('erin', 6401), `${contact('erin', 6401)};expires=0`, contact('erin', 6402)], { callId: 'e1', cseq: 3 });
+    expect(registrar.handleRegister(twice, hop).status).toBe(200);
+    expect(registrar.lookup('erin').map((b) => b.contact.uri.port)).toEqual([6402]);
+    expect(registrar.handleRegister(register('erin', ['*'], { expires: 0, callId: 'e1', cseq: 4 }), hop).status).toBe(200);
+    // every event comes once the registrar holds what it tells of
+    expect(seen).toEqual([
+      { event: 'registered 6401', size: 1 },
+      { event: 'removed 6401', size: 1 },
+      { event: 'registered 6402', size: 1 },
+      { event: 'removed 6402', size: 0 },
+    ]);
+  });
+
   it('does not count an expired binding as a user agent at its flow, even before anything swept it', () => {
     vi.useFakeTimers({ now: 2_000_000 });
     try {

@@ -150,8 +150,8 @@ export class Registrar {
     if (contacts.length === 1 && contacts[0] === '*') {
       // §10.3 step 6: "*" is only allowed with Expires: 0
       if (headerExpires !== 0) return createResponse(request, 400, 'Bad Request (* needs Expires: 0)', tag());
-      for (const binding of list) this.emit({ type: 'removed', binding });
       this.store(user, [], list.length);
+      for (const binding of list) this.emit({ type: 'removed', binding });
       return this.okResponse(request, []);
     }
 
@@ -176,14 +176,17 @@ export class Registrar {
       reply.set('retry-after', '60');
       return reply;
     }
+    const held = new Map(list.map((b) => [b.key, b]));
     for (const contact of parsed) {
       const requested = parseExpires(getParam(contact.params, 'expires')) ?? headerExpires ?? this.options.defaultExpires;
       const expires = Math.min(requested, this.options.maxExpires);
       const key = contactKey(contact.uri);
       const index = list.findIndex((b) => b.key === key);
       const existing = index >= 0 ? list[index] : undefined;
-      // §10.3 step 7: an older or repeated CSeq in the same Call-ID must not change the binding.
-      if (existing && existing.callId === callId && cseq <= existing.cseq) {
+      // §10.3 step 7: an older or repeated CSeq in the same Call-ID must not change the binding, as it was before this
+      // request (one REGISTER may name a contact twice: the later one wins)
+      const prior = held.get(key);
+      if (prior && prior.callId === callId && cseq <= prior.cseq) {
         return createResponse(request, 500, 'Server Internal Error (CSeq out of order)', tag());
       }
       if (expires === 0) {
@@ -230,14 +233,16 @@ export class Registrar {
    * names its own address and port outside outbound: it is reached there from now on (RFC 3261 §10).
    */
   dropFlow(connectionId: string): void {
-    for (const [user, list] of this.bindings) {
+    const gone: Binding[] = [];
+    for (const [user, list] of [...this.bindings]) {
       const ours = list.filter((b) => b.hop.connectionId === connectionId);
       if (ours.length === 0) continue;
       for (const b of ours.filter(outlivesFlow)) b.hop = { transport: b.hop.transport, remote: b.hop.remote };
       const keep = list.filter((b) => b.hop.connectionId !== connectionId);
-      for (const gone of list.filter((b) => b.hop.connectionId === connectionId)) this.emit({ type: 'removed', binding: gone });
+      gone.push(...list.filter((b) => b.hop.connectionId === connectionId));
       this.store(user, keep, list.length);
     }
+    for (const binding of gone) this.emit({ type: 'removed', binding }); // listeners see the registrar as it now is
   }
 
   private okResponse(request: SipRequest, list: Binding[]): SipResponse {
@@ -258,8 +263,8 @@ export class Registrar {
     const now = Date.now();
     const keep = list.filter((b) => b.expiresAt > now);
     if (keep.length === list.length) return;
-    for (const gone of list.filter((b) => b.expiresAt <= now)) this.emit({ type: 'expired', binding: gone });
     this.store(user, keep, list.length);
+    for (const gone of list.filter((b) => b.expiresAt <= now)) this.emit({ type: 'expired', binding: gone });
   }
 
   /** Bindings held, all users together. */
