@@ -1,4 +1,4 @@
-import { isValidHost, parseVia, type SipParam, type SipUri, type Via } from '../sip/message/index.js';
+import type { SipParam, SipUri, Via } from '../sip/message/index.js';
 
 /**
  * Canonical forms of what a signature covers. They erase exactly what a proxy may legally change on the way —
@@ -70,27 +70,6 @@ export function canonicalUri(uri: SipUri): string {
 export function canonicalVia(via: Via): string {
   const port = via.port !== undefined ? `:${via.port}` : '';
   return `SIP/2.0/${via.transport.toUpperCase()} ${via.host.toLowerCase()}${port}${canonicalParams(via.params, caseInsensitiveViaParams)}`;
-}
-
-/**
- * A Via as written by almost every user agent and proxy (`SIP/2.0/UDP host:port;branch=…;rport`: no spaces, quotes,
- * escapes or upper-case parameter names), matched whole. Anything else takes the parser; canonical.test.ts holds the
- * two ways to the same result.
- */
-const plainVia = /^SIP\/2\.0\/([A-Za-z]{2,5}) ([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[a-z0-9._!~*'`+-]+(?:=[A-Za-z0-9._!~*'`+:[\]-]+)?)*)$/;
-
-/** `canonicalVia` of a Via's text: a plain Via is read in one match, without building its parsed form. */
-export function canonicalViaText(text: string): string {
-  const match = plainVia.exec(text);
-  if (match === null || !isValidHost(match[2]!) || (match[3] !== undefined && Number(match[3]) > 65535)) return canonicalVia(parseVia(text));
-  const [, transport, host, port, paramText] = match as unknown as [string, string, string, string | undefined, string];
-  const parts = paramText.length === 0 ? [] : paramText.slice(1).split(';');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    const eq = part.indexOf('=');
-    parts[i] = eq >= 0 && caseInsensitiveViaParams.has(part.slice(0, eq)) ? `;${part.toLowerCase()}` : `;${part}`;
-  }
-  return `SIP/2.0/${transport.toUpperCase()} ${host.toLowerCase()}${port !== undefined ? `:${Number(port)}` : ''}${parts.sort().join('')}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { addressTag, ownCopy, parseCSeq, parseSipUri, splitAddress, type SipMessage } from '../sip/message/index.js';
+import { addressTag, ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
-import { canonicalUri, canonicalViaText, signatureUriParams } from './canonical.js';
+import { canonicalUri, canonicalVia, signatureUriParams } from './canonical.js';
 import { withoutUriParamsAsText } from './header-elements.js';
 import { sortedFlags, type CoverFlag } from './signature-param.js';
 import { SigningError } from './signing-error.js';
@@ -118,7 +118,7 @@ export function viaCovered(message: SipMessage, index: number, flags: readonly C
   const items: CoveredItem[] = [];
   try {
     const vias = view.all('via');
-    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: canonicalViaText(vias[i]!) });
+    for (let i = index + 1; i < vias.length; i++) items.push({ item: 'Via', value: canonicalVia(parseVia(vias[i]!)) });
   } catch (error) {
     throw coverFailure('a Via', error);
   }
