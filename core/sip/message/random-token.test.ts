@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type * as RandomToken from './random-token.js';
 
 /** A fresh module, its pool empty. */
-async function fresh(): Promise<typeof import('./random-token.js')> {
+async function fresh(): Promise<typeof RandomToken> {
   vi.resetModules();
   return import('./random-token.js');
 }
