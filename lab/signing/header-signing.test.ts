@@ -338,13 +338,13 @@ async function waitFor(predicate: () => boolean, timeoutMs = 8000): Promise<void
 
 describe('the signing hooks on hand-made messages', () => {
   const hop = (port: number) => ({ transport: 'udp', local: { address: '127.0.0.1', port: 5060 }, remote: { address: '127.0.0.1', port } }) as unknown as Hop;
-  function signedInvite(): { signing: HeaderSigning; invite: SipRequest } {
+  function signedInvite(proxyVia = 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKproxy1'): { signing: HeaderSigning; invite: SipRequest } {
     const signing = new HeaderSigning();
     signing.attach({ isOurs: (uri) => uri.host === '127.0.0.1' && uri.port === 5060, isOurVia: (host, port) => host === '127.0.0.1' && port === 5060 });
     const invite = parseSipMessage(
       [
         'INVITE sip:bob@127.0.0.1:5062 SIP/2.0',
-        'Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKproxy1',
+        `Via: ${proxyVia}`,
         'Via: SIP/2.0/UDP 127.0.0.1:5070;rport=5070;branch=z9hG4bKalice1',
         'Record-Route: <sip:127.0.0.1:5060;lr>',
         'To: <sip:bob@127.0.0.1:5060>',
@@ -376,6 +376,18 @@ describe('the signing hooks on hand-made messages', () => {
     expect(signing.onReceive({ message: ok, hop: hop(5062) } as Inbound)).toBeUndefined();
     expect(ok.getAll('record-route')).toEqual([invite.getAll('record-route')[0]!.replace(/;vp-sig=[^;]+$/, '')]);
     expect(signing.snapshot()).toMatchObject({ recognised: 2, recordRouteRemoved: 1 });
+  });
+
+  it('knows a response to a request it record-routed by its own Via signature, when the branch does not tell', () => {
+    // no branch to look up: only the signature's `r` flag says the Record-Route set is this proxy's to check (¶[0050])
+    const { signing, invite } = signedInvite('SIP/2.0/UDP 127.0.0.1:5060');
+    const detour = answer(invite, (entries) => [...entries, '<sip:192.0.2.66;lr>']);
+    expect(signing.onReceive({ message: detour, hop: hop(5062) } as Inbound)).toBe('SIGNATURE_INVALID');
+    expect(signing.snapshot()).toMatchObject({ recognised: 1, failures: { byFamily: { 'record-route': 1 } } });
+    const again = signedInvite('SIP/2.0/UDP 127.0.0.1:5060');
+    const honest = answer(again.invite);
+    expect(again.signing.onReceive({ message: honest, hop: hop(5062) } as Inbound)).toBeUndefined();
+    expect(again.signing.snapshot()).toMatchObject({ recognised: 2, recordRouteRemoved: 1 });
   });
 
   it('refuses a 2xx with an entry above its own that does not parse, recognised signature or not, as the full check does', () => {

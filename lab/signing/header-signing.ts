@@ -6,6 +6,7 @@ import {
   decodeSignature,
   defaultViaFlags,
   editElement,
+  formatFlags,
   headerSignatureParam,
   KeyRing,
   keyClassOf,
@@ -110,6 +111,8 @@ export class HeaderSigning implements WireHooks {
   private readonly viaFlags: CoverFlag[];
   /** The same with `r`: the request was record-routed and its Record-Route signed by this proxy. */
   private readonly viaFlagsRecordRouted: readonly CoverFlag[];
+  /** Those flags as the flags field of an encoded signature, dots around it (`.cfprst.`). */
+  private readonly recordRoutedFlagsField: string;
   private readonly now: () => number;
   private identity: ProxyIdentity | undefined;
   private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
@@ -141,6 +144,7 @@ export class HeaderSigning implements WireHooks {
     this.keys = this.opener ? combineKeySources(this.ring, this.opener) : this.ring;
     this.viaFlags = options.viaFlags ?? defaultViaFlags;
     this.viaFlagsRecordRouted = sortedFlags([...this.viaFlags, 'r']);
+    this.recordRoutedFlagsField = `.${formatFlags(this.viaFlagsRecordRouted)}.`;
   }
 
   /** The proxy whose entries these are; set once the proxy exists. */
@@ -211,12 +215,15 @@ export class HeaderSigning implements WireHooks {
     if (viaCount > 1) {
       const value = getParam(top.params, headerSignatureParam);
       if (value === undefined) return this.fail('via', 'missing', response, hop, 'our Via carries no signature (Fig. 11 step 924)');
-      if (!this.recognised(value, 'via', viaTexts(view, 0, peerOf(hop)))) {
+      if (this.recognised(value, 'via', viaTexts(view, 0, peerOf(hop)))) {
+        // one of our own: made with one of our two flag sets, which its text names between dots (signature-param.ts)
+        recordRouted ||= value.includes(this.recordRoutedFlagsField);
+      } else {
         const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
         const failed = this.check(response, location, hop, 'via');
         if (failed !== undefined) return failed;
+        recordRouted ||= decodeSignature(value).flags.includes('r');
       }
-      recordRouted ||= decodeSignature(value).flags.includes('r');
     }
     const entries = view.all('record-route');
     if (!recordRouted) {
