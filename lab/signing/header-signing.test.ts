@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage, type SipRequest, type SipResponse } from '../../core/sip/message/index.js';
 import type { KeyRing} from '../../core/signing/index.js';
-import { generatePoolKeys, VerificationKeys, verifySignatures, viaPeer } from '../../core/signing/index.js';
+import { generatePoolKeys, VerificationKeys, verifySignatures, viaPeer, type CoverFlag } from '../../core/signing/index.js';
 import type { SipCall } from '../../core/sip/sip-call.js';
 import { SipIdentity } from '../../core/sip/sip-identity.js';
 import type { SipTransportKind } from '../../core/sip/transport/endpoint.js';
@@ -338,8 +338,8 @@ async function waitFor(predicate: () => boolean, timeoutMs = 8000): Promise<void
 
 describe('the signing hooks on hand-made messages', () => {
   const hop = (port: number) => ({ transport: 'udp', local: { address: '127.0.0.1', port: 5060 }, remote: { address: '127.0.0.1', port } }) as unknown as Hop;
-  function signedInvite(proxyVia = 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKproxy1'): { signing: HeaderSigning; invite: SipRequest } {
-    const signing = new HeaderSigning();
+  function signedInvite(proxyVia = 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKproxy1', options: { viaFlags?: CoverFlag[]; recordRoutes?: number } = {}): { signing: HeaderSigning; invite: SipRequest } {
+    const signing = new HeaderSigning(options.viaFlags ? { viaFlags: options.viaFlags } : {});
     signing.attach({ isOurs: (uri) => uri.host === '127.0.0.1' && uri.port === 5060, isOurVia: (host, port) => host === '127.0.0.1' && port === 5060 });
     const invite = parseSipMessage(
       [
@@ -357,7 +357,7 @@ describe('the signing hooks on hand-made messages', () => {
         '',
       ].join('\r\n'),
     ) as SipRequest;
-    signing.onSendRequest(invite, { inbound: hop(5070), outbound: hop(5062), original: invite, recordRoutes: 1 } as ForwardContext);
+    signing.onSendRequest(invite, { inbound: hop(5070), outbound: hop(5062), original: invite, recordRoutes: options.recordRoutes ?? 1 } as ForwardContext);
     return { signing, invite };
   }
   /** Bob's 200 to the signed INVITE, its Record-Route set as `recordRoutes` gives it. */
@@ -380,14 +380,32 @@ describe('the signing hooks on hand-made messages', () => {
 
   it('knows a response to a request it record-routed by its own Via signature, when the branch does not tell', () => {
     // no branch to look up: only the signature's `r` flag says the Record-Route set is this proxy's to check (¶[0050])
-    const { signing, invite } = signedInvite('SIP/2.0/UDP 127.0.0.1:5060');
-    const detour = answer(invite, (entries) => [...entries, '<sip:192.0.2.66;lr>']);
-    expect(signing.onReceive({ message: detour, hop: hop(5062) } as Inbound)).toBe('SIGNATURE_INVALID');
-    expect(signing.snapshot()).toMatchObject({ recognised: 1, failures: { byFamily: { 'record-route': 1 } } });
+    for (const viaFlags of [undefined, ['c'] as CoverFlag[]]) {
+      const { signing, invite } = signedInvite('SIP/2.0/UDP 127.0.0.1:5060', viaFlags ? { viaFlags } : {});
+      const detour = answer(invite, (entries) => [...entries, '<sip:192.0.2.66;lr>']);
+      expect(signing.onReceive({ message: detour, hop: hop(5062) } as Inbound)).toBe('SIGNATURE_INVALID');
+      expect(signing.snapshot()).toMatchObject({ recognised: 1, failures: { byFamily: { 'record-route': 1 } } });
+    }
     const again = signedInvite('SIP/2.0/UDP 127.0.0.1:5060');
     const honest = answer(again.invite);
     expect(again.signing.onReceive({ message: honest, hop: hop(5062) } as Inbound)).toBeUndefined();
     expect(again.signing.snapshot()).toMatchObject({ recognised: 2, recordRouteRemoved: 1 });
+  });
+
+  it('takes a Record-Route set a user agent echoes in a response to a request it did not record-route as no dialog of its own', () => {
+    // the INVITE went out signed but not record-routed (no `r`); the 2xx brings a Record-Route of ours back anyway
+    const { signing, invite } = signedInvite('SIP/2.0/UDP 127.0.0.1:5060', { recordRoutes: 0 });
+    expect(invite.toString()).not.toMatch(/vp-sig=1\.via\.[^.]+\.hs128\.[a-z]*r/);
+    const echoed = answer(invite, () => ['<sip:127.0.0.1:5060;lr>;vp-sig=1.rr.AAAAAAAA.hs128.c.AAAAAAAAAAAAAAAAAAAAAA']);
+    expect(signing.onReceive({ message: echoed, hop: hop(5062) } as Inbound)).toBeUndefined();
+    expect(signing.snapshot()).toMatchObject({ recognised: 1, recordRouteRemoved: 1 });
+    expect(echoed.getAll('record-route')).toEqual(['<sip:127.0.0.1:5060;lr>']);
+  });
+
+  it('refuses Via cover flags a Via signature cannot carry, and `r`, which is its own to add', () => {
+    expect(() => new HeaderSigning({ viaFlags: ['c', 'g'] })).toThrow(/cover "g"/);
+    expect(() => new HeaderSigning({ viaFlags: ['r'] })).toThrow(/cover "r"/);
+    expect(() => new HeaderSigning({ viaFlags: ['c', 'f', 'p', 's', 't'] })).not.toThrow();
   });
 
   it('refuses a 2xx with an entry above its own that does not parse, recognised signature or not, as the full check does', () => {

@@ -1,12 +1,12 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
 import { addressTag, getParam, ownCopy, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
 import {
+  allowedFlags,
   checkSignature,
   combineKeySources,
   decodeSignature,
   defaultViaFlags,
   editElement,
-  formatFlags,
   headerSignatureParam,
   KeyRing,
   keyClassOf,
@@ -111,8 +111,6 @@ export class HeaderSigning implements WireHooks {
   private readonly viaFlags: CoverFlag[];
   /** The same with `r`: the request was record-routed and its Record-Route signed by this proxy. */
   private readonly viaFlagsRecordRouted: readonly CoverFlag[];
-  /** Those flags as the flags field of an encoded signature, dots around it (`.cfprst.`). */
-  private readonly recordRoutedFlagsField: string;
   private readonly now: () => number;
   private identity: ProxyIdentity | undefined;
   private readonly signed: Record<SignatureKind, number> = { via: 0, 'record-route': 0, 'route-set-callee': 0, 'route-set-caller': 0 };
@@ -143,8 +141,10 @@ export class HeaderSigning implements WireHooks {
     this.opener = options.pool ? new SealedKeyOpener(options.pool, { lifetime: (c) => this.ring.lifetime(c) }) : undefined;
     this.keys = this.opener ? combineKeySources(this.ring, this.opener) : this.ring;
     this.viaFlags = options.viaFlags ?? defaultViaFlags;
+    // what a Via signature may cover (claim 9); `r` is this proxy's to add, when it record-routed the request
+    const refused = this.viaFlags.filter((flag) => flag === 'r' || !allowedFlags.via.has(flag));
+    if (refused.length > 0) throw new RangeError(`a Via signature cannot be told to cover ${refused.map((flag) => `"${flag}"`).join(', ')}`);
     this.viaFlagsRecordRouted = sortedFlags([...this.viaFlags, 'r']);
-    this.recordRoutedFlagsField = `.${formatFlags(this.viaFlagsRecordRouted)}.`;
   }
 
   /** The proxy whose entries these are; set once the proxy exists. */
@@ -216,8 +216,9 @@ export class HeaderSigning implements WireHooks {
       const value = getParam(top.params, headerSignatureParam);
       if (value === undefined) return this.fail('via', 'missing', response, hop, 'our Via carries no signature (Fig. 11 step 924)');
       if (this.recognised(value, 'via', viaTexts(view, 0, peerOf(hop)))) {
-        // one of our own: made with one of our two flag sets, which its text names between dots (signature-param.ts)
-        recordRouted ||= value.includes(this.recordRoutedFlagsField);
+        // one of our own, as encodeSignature wrote it: its flags are the field before the MAC's (signature-param.ts)
+        const macDot = value.lastIndexOf('.');
+        recordRouted ||= value.slice(value.lastIndexOf('.', macDot - 1) + 1, macDot).includes('r');
       } else {
         const location: SignatureLocation = { header: 'Via', placement: 'header-param', index: 0, value };
         const failed = this.check(response, location, hop, 'via');

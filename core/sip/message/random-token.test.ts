@@ -24,7 +24,7 @@ describe('randomToken', () => {
     const { randomToken } = await fresh();
     const draws: Uint8Array[] = [];
     let next = 0;
-    // the bytes count up, so a token shows which bytes of which draw it was made of
+    // the bytes count up, so a token shows which bytes of which draw it was made of (every draw fills the one pool)
     vi.spyOn(globalThis.crypto, 'getRandomValues').mockImplementation(<T extends ArrayBufferView | null>(array: T): T => {
       const bytes = array as unknown as Uint8Array;
       for (let i = 0; i < bytes.length; i++) bytes[i] = next++ % 32;
@@ -43,6 +43,16 @@ describe('randomToken', () => {
     const used = (2000 % perDraw) * 20;
     expect(last.subarray(0, used).every((byte) => byte === 0)).toBe(true);
     expect(last.subarray(used).some((byte) => byte !== 0)).toBe(true); // what is not handed out yet stays
+  });
+
+  it('refuses a length that is not a whole number of bytes, and the next token is as random as ever', async () => {
+    const { randomToken } = await fresh();
+    randomToken(20);
+    for (const bad of [-100, Number.NaN, 2.5, Number.POSITIVE_INFINITY]) expect(() => randomToken(bad)).toThrow(RangeError);
+    expect(randomToken(0)).toBe('');
+    const next = Array.from({ length: 300 }, () => randomToken(20));
+    expect(next.every((token) => /^[a-z2-7]{20}$/.test(token))).toBe(true);
+    expect(new Set(next).size).toBe(300);
   });
 
   it('draws a token longer than the pool on its own', async () => {
