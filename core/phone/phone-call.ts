@@ -4,6 +4,7 @@ import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
+import { shownName } from './shown-name.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
 export class PhoneCall {
@@ -119,10 +120,16 @@ export function signalingOf(identity: SipIdentity): CallSignaling {
   };
 }
 
-/** How a remote party is shown: display name, else user part, else the URI. */
+/**
+ * How a remote party is shown: display name, else user part, else the URI, each as shown-name.ts makes a name from
+ * the network safe to show (a name left empty by that counts as none). The user part stays as it came: it is what a
+ * callback dials.
+ */
 export function partyFrom(remote: { uri: string; user?: string; display?: string }, anonymous = false): CallParty {
-  const party: CallParty = { shown: anonymous ? 'Anonymous' : (remote.display ?? remote.user ?? remote.uri), uri: remote.uri, anonymous };
+  const display = remote.display !== undefined ? shownName(remote.display) || undefined : undefined;
+  const user = remote.user !== undefined ? shownName(remote.user) || undefined : undefined;
+  const party: CallParty = { shown: anonymous ? 'Anonymous' : (display ?? user ?? shownName(remote.uri, 256)), uri: remote.uri, anonymous };
   if (remote.user !== undefined) party.user = remote.user;
-  if (remote.display !== undefined) party.display = remote.display;
+  if (display !== undefined) party.display = display;
   return party;
 }

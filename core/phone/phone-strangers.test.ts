@@ -99,4 +99,17 @@ describe('requests straight to a phone from a stranger', () => {
     const [logged] = (await bob.history()).calls;
     expect(logged).toMatchObject({ direction: 'incoming', remoteSip: `127.0.0.1:${eve.port}` });
   });
+
+  it('shows a caller\'s display name so that it can neither turn the text around nor hide in it (shown-name.ts)', async () => {
+    const { bob, bobEvents, contactPort } = await setUp({ directCalls: true });
+    const eve = await stranger();
+    // RFC 3261 §25.1 lets a quoted display name carry U+202E as UTF-8 and an ESC as a quoted-pair
+    const names = ['"\u202Egpj.exe\\\x1b[2J  Your\u200b Bank\t" <sip:security@bank.example>', `"${'W'.repeat(300)}" <sip:security@bank.example>`, '"\u2066\u200f\\\x07" <sip:security@bank.example>'];
+    names.forEach((from, i) => eve.send(request('INVITE', `name${i}`, eve.port).replace('"Your Bank" <sip:security@bank.example>', from), contactPort));
+    await until(() => bobEvents.filter((e) => e.type === 'incoming').length === 3 || undefined);
+    const shown = bobEvents.flatMap((e) => (e.type === 'incoming' ? [e.call] : [])).sort((a, b) => a.sipCallId.localeCompare(b.sipCallId)).map((c) => c.remote.shown);
+    expect(shown).toEqual(['gpj.exe[2J Your Bank', `${'W'.repeat(63)}…`, 'security']);
+    const logged = (await bob.history()).calls.map((c) => c.remoteShown).sort();
+    expect(logged).toEqual([...shown].sort());
+  });
 });

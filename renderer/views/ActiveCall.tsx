@@ -42,7 +42,9 @@ export function ActiveCall({ call }: { call: CallSnapshot }) {
 
   return (
     <section className="active-call" aria-label={t('activeCall')}>
-      <h2 className="party">{call.remote.anonymous ? t('anonymous') : call.remote.shown}</h2>
+      <h2 className="party">
+        <bdi>{call.remote.anonymous ? t('anonymous') : call.remote.shown}</bdi>
+      </h2>
       <p className="call-state" role="status">
         {call.localHold ? t('onHold') : t(call.state)}
         {established && call.answeredAt !== undefined ? ` · ${formatDuration(now - call.answeredAt)}` : ''}

@@ -19,7 +19,7 @@ export function CallList({ focused, calls }: { focused: CallSnapshot; calls: rea
         <ul>
           {others.map((call) => (
             <li key={call.id} className={`call-row call-row-${call.state}${call.localHold ? ' call-row-held' : ''}`} data-call={call.id} aria-label={party(call)}>
-              <span className="party">{party(call)}</span>{' '}
+              <bdi className="party">{party(call)}</bdi>{' '}
               <span className="call-row-state">{call.state === 'incoming' ? t('waitingCall') : call.localHold ? t('held') : t(call.state)}</span>
               <span className="call-controls">
                 {call.state === 'incoming' ? (

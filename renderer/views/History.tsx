@@ -130,7 +130,7 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
         {call.direction === 'incoming' ? '↙' : '↗'}
       </span>
       <button type="button" className="party" aria-label={`${t('openDiagnostics')} ${party}`} onClick={() => void select(call.id)}>
-        {party}
+        <bdi>{party}</bdi>
       </button>
       <span className="row-facts">
         <span className="result">{call.result === 'forwarded' && call.forwardedTo !== undefined ? t('forwardedTo').replace('{target}', forwardTargetShown(call.forwardedTo)) : t(`result_${call.result}`)}</span>

@@ -12,7 +12,9 @@ export function IncomingCall({ call }: { call: CallSnapshot }) {
   return (
     <section className="incoming-call" role="alertdialog" aria-label={t('incomingCall')}>
       <h2>{t('incomingCall')}</h2>
-      <p className="party">{call.remote.anonymous ? t('anonymous') : call.remote.shown}</p>
+      <p className="party">
+        <bdi>{call.remote.anonymous ? t('anonymous') : call.remote.shown}</bdi>
+      </p>
       {call.rang !== undefined ? <p className="ring-scope">{t(call.rang === 'room' ? 'rangRoom' : 'rangTerminal')}</p> : null}
       {call.remote.anonymous ? <p className="call-detail">{t('noCallback')}</p> : <p className="call-detail">{call.remote.uri}</p>}
       <div className="call-controls">

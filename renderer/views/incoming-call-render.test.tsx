@@ -29,3 +29,14 @@ describe('the incoming call view at a household terminal (seed 001 ¶[57]-[58])'
     expect(renderToStaticMarkup(<IncomingCall call={call({})} />)).not.toContain('ring-scope');
   });
 });
+
+describe('a caller\'s name in the call views', () => {
+  it('sits in an isolate of its own (<bdi>), so right-to-left text in it cannot reorder the text around it', async () => {
+    const { IncomingCall } = await import('./IncomingCall.js');
+    const { CallList } = await import('./CallList.js');
+    const hebrew = call({ remote: { shown: 'עברית 123', uri: 'sip:x@127.0.0.1', anonymous: false } });
+    expect(renderToStaticMarkup(<IncomingCall call={hebrew} />)).toContain('<bdi>עברית 123</bdi>');
+    expect(renderToStaticMarkup(<CallList focused={{ ...hebrew, id: "c0" }} calls={[{ ...hebrew, id: "c0" }, hebrew]} />)).toContain('<bdi class="party">עברית 123</bdi>');
+  });
+});
+
