@@ -1,5 +1,5 @@
 import type { CoveredItem, SignatureKind } from '../api/signature-types.js';
-import { addressTag, ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
+import { ownCopy, parseCSeq, parseSipUri, parseVia, splitAddress, type SipMessage } from '../sip/message/index.js';
 import { headerView, type HeaderView } from './header-view.js';
 import { canonicalUri, canonicalVia, signatureUriParams } from './canonical.js';
 import { withoutUriParamsAsText } from './header-elements.js';
@@ -89,7 +89,7 @@ function extras(view: HeaderView, flags: readonly CoverFlag[], context: { peer?:
 /** The tag of the From or To header (memoised with the canonical URI). */
 export function tagOf(view: HeaderView, header: 'from' | 'to'): string {
   try {
-    return addressTag(view.one(header) ?? '') ?? '';
+    return view.tag(header) ?? '';
   } catch (error) {
     throw coverFailure(header === 'from' ? 'From' : 'To', error);
   }

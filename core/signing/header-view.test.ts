@@ -41,4 +41,41 @@ describe('HeaderView', () => {
     expect(view.all('route')).toEqual([]);
     expect(headerView(message).all('record-route')).toEqual(['<sip:127.0.0.1;lr>;vp-sig=x']);
   });
+
+  it('splits a list header once and hands every reader the same elements (read-only by their type)', () => {
+    const message = invite();
+    const view = headerView(message);
+    const vias = view.all('via');
+    expect(view.all('via')).toBe(vias);
+    expect(view.all('record-route')).not.toBe(vias);
+    expect(view.all('via')).toEqual(message.getAll('via'));
+    message.headers.find((h) => h.name === 'VIA')!.value = 'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKd';
+    expect(view.all('via')).toBe(vias); // a view is the message as it was when the view was made
+  });
+
+  it('reads the From and To tags once, as addressTag does, and says why when a header does not read', () => {
+    const message = invite();
+    const view = headerView(message);
+    expect(view.tag('from')).toBe('1');
+    expect(view.tag('to')).toBeUndefined();
+    message.headers.find((h) => h.name === 'f')!.value = '<sip:al@127.0.0.1>;tag=2';
+    expect(view.tag('from')).toBe('1');
+    expect(headerView(message).tag('from')).toBe('2');
+    message.headers.find((h) => h.name === 'To')!.value = '<sip:bob@127.0.0.1';
+    const broken = headerView(message);
+    expect(() => broken.tag('to')).toThrow();
+    expect(() => broken.tag('to')).toThrow(); // nothing half-read is kept
+  });
+
+  it('keeps what an earlier view of the message read of the lines that did not change', () => {
+    const message = invite();
+    const before = headerView(message);
+    expect(before.tag('from')).toBe('1');
+    message.headers.find((h) => h.name === 'Record-Route')!.value = '<sip:127.0.0.1;lr>;vp-sig=x';
+    const after = headerView(message, before);
+    expect(after.tag('from')).toBe('1');
+    message.headers.find((h) => h.name === 'f')!.value = '<sip:al@127.0.0.1>;tag=2';
+    expect(headerView(message, before).tag('from')).toBe('2'); // a changed line is read again
+    expect(after.all('record-route')).toEqual(['<sip:127.0.0.1;lr>;vp-sig=x']);
+  });
 });

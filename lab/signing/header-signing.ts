@@ -399,7 +399,7 @@ export class HeaderSigning implements WireHooks {
     // the signatures changed nothing, so the view read before serves the Via's; our Record-Route entry did change.
     if (viaSigned !== undefined) this.own.remember(viaSigned, 'via', viaKey.id, viaTexts(unsigned, 0, peer));
     if (recordRouteSigned === undefined && routeSetSigned === undefined) return;
-    const sent = headerView(request);
+    const sent = headerView(request, unsigned);
     if (recordRouteSigned !== undefined) this.own.remember(recordRouteSigned, 'record-route', recordRouteKey.id, recordRouteTexts(sent, 0));
     if (routeSetSigned !== undefined) this.rememberRouteSet(routeSetSigned, 'route-set-callee', routeSetKey!, sent, 0);
   }
@@ -444,7 +444,7 @@ export class HeaderSigning implements WireHooks {
     const key = this.ring.signingKey('route-set');
     const index = own[own.length - 1]!; // the entry facing the caller
     const signed = this.attempt(() => signRouteSet(response, 'route-set-caller', key, index, { ...this.sealing(key), view: unsigned }), 'route-set-caller');
-    if (signed !== undefined) this.rememberRouteSet(signed, 'route-set-caller', key, headerView(response), index);
+    if (signed !== undefined) this.rememberRouteSet(signed, 'route-set-caller', key, headerView(response, unsigned), index);
   }
 
   /** The branch of the proxy's own Via, on top of the request it sends, read as the text the proxy wrote. */
