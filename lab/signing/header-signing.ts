@@ -1,5 +1,5 @@
 import type { SignatureKind, SignatureVerdict } from '../../core/api/signature-types.js';
-import { addressTag, getParam, ownCopy, parseNameAddr, parseVia, viaBranch, type SipMessage, type SipRequest, type SipResponse, type SipUri, type Via } from '../../core/sip/message/index.js';
+import { addressTag, getParam, ownCopy, parseNameAddr, viaBranch, type ReadonlyVia, type SipMessage, type SipRequest, type SipResponse, type SipUri } from '../../core/sip/message/index.js';
 import {
   allowedFlags,
   checkSignature,
@@ -193,7 +193,7 @@ export class HeaderSigning implements WireHooks {
     try {
       if (message.kind === 'request') return this.trust.isTrusted(inbound.hop) ? undefined : this.checkRequest(message, inbound.hop);
       const vias = message.getAll('via');
-      const top = vias[0] !== undefined ? parseVia(vias[0]) : undefined;
+      const top = message.topVia;
       if (!top || !this.identity.isOurVia(top.host, top.port)) return undefined; // not through us: the proxy drops it anyway
       const branch = viaBranch(top);
       // Only the response to a request this proxy record-routed carries the Record-Route set it signed (¶[0050]); a
@@ -207,7 +207,7 @@ export class HeaderSigning implements WireHooks {
     }
   }
 
-  private checkResponse(response: SipResponse, hop: Hop, viaCount: number, top: Via, dialog: boolean): string | undefined {
+  private checkResponse(response: SipResponse, hop: Hop, viaCount: number, top: ReadonlyVia, dialog: boolean): string | undefined {
     const identity = this.identity!;
     const view = headerView(response);
     let recordRouted = dialog;

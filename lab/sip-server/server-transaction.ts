@@ -1,9 +1,9 @@
-import { getParam, type SipRequest, type SipResponse, type Via } from '../../core/sip/message/index.js';
+import { getParam, type ReadonlyVia, type SipRequest, type SipResponse } from '../../core/sip/message/index.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import type { Hop } from './server-transports.js';
 
 /** RFC 3261 §17.2.3: the key matching a request (and its retransmissions) to a server transaction. */
-export function serverTransactionKey(via: Via, method: string): string {
+export function serverTransactionKey(via: ReadonlyVia, method: string): string {
   const branch = getParam(via.params, 'branch') ?? '';
   const sentBy = `${via.host.toLowerCase()}:${via.port ?? 5060}`;
   return `${branch}|${sentBy}|${method === 'ACK' ? 'INVITE' : method}`;

@@ -15,7 +15,7 @@ import {
   type SipRequest,
   type SipResponse,
   type SipUri,
-  type Via,
+  type ReadonlyVia,
 } from '../../core/sip/message/index.js';
 import { defaultPort, viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
@@ -600,7 +600,7 @@ export class SipProxy {
   }
 }
 
-function safeDestination(via: Via): Endpoint | undefined {
+function safeDestination(via: ReadonlyVia): Endpoint | undefined {
   try {
     return responseDestination(via);
   } catch {

@@ -153,7 +153,7 @@ export function validateSipMessage(message: SipMessage): void {
   }
   if (message.callId.length === 0 || /\s/.test(message.callId)) throw new SipParseError('BAD_HEADER', 'bad Call-ID');
   const cseq = parseCSeq(message.get('cseq') ?? '');
-  message.getAll('via').forEach(parseVia);
+  message.getAll('via').forEach((via, index) => (index === 0 ? message.topVia : parseVia(via))); // the top one is kept for its readers
   checkAddress(message.get('from') ?? '');
   checkAddress(message.get('to') ?? '');
   for (const contact of message.getAll('contact')) if (contact !== '*') checkAddress(contact);

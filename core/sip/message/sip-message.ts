@@ -2,7 +2,7 @@ import { canonicalHeaderName, isListHeader, normalizeHeaderName } from './header
 import { parseNameAddr, type NameAddr } from './name-addr.js';
 import { SipParseError } from './sip-parse-error.js';
 import { splitOutsideQuotes } from './split-list.js';
-import { formatVia, parseVia, type Via } from './via.js';
+import { formatVia, parseVia, type ReadonlyVia, type Via } from './via.js';
 
 /** One header line as it appeared (or will appear) on the wire. */
 export interface SipHeader {
@@ -21,6 +21,13 @@ export function utf8Length(text: string): number {
 abstract class SipMessageBase {
   headers: SipHeader[];
   body: string;
+  /**
+   * The top Via as last parsed or set, with the text it was read from: a proxy reads the top Via of a message four or
+   * five times (validation, §18.2.1 stamping, transaction keys, response routing), a phone's transport twice. Every
+   * reader gets the same object, read-only by its type (frozen, it cost more than it saved); a changed top Via text
+   * is parsed again.
+   */
+  private topViaRead: { text: string; via: ReadonlyVia } | undefined;
 
   constructor(headers: SipHeader[], body: string) {
     this.headers = headers;
@@ -120,14 +127,32 @@ abstract class SipMessageBase {
     return this.getAll('via').map(parseVia);
   }
 
-  get topVia(): Via | undefined {
-    const first = this.getAll('via')[0];
-    return first === undefined ? undefined : parseVia(first);
+  get topVia(): ReadonlyVia | undefined {
+    const first = this.firstElement('via');
+    if (first === undefined) return undefined;
+    if (this.topViaRead?.text === first) return this.topViaRead.via;
+    const via = parseVia(first);
+    this.topViaRead = { text: first, via };
+    return via;
   }
 
-  setTopVia(via: Via): void {
+  setTopVia(via: ReadonlyVia): void {
+    const text = formatVia(via);
     this.shift('via');
-    this.prepend('via', formatVia(via));
+    this.prepend('via', text);
+    this.topViaRead = { text, via: { ...via, params: via.params.map((p) => ({ ...p })) } };
+  }
+
+  /** The first element of a list header, getAll(name)[0], without splitting every line. */
+  private firstElement(name: string): string | undefined {
+    const key = normalizeHeaderName(name);
+    for (const header of this.headers) {
+      if (normalizeHeaderName(header.name) !== key) continue;
+      if (header.value.includes(',')) break; // a list on one line: split as getAll does
+      const only = header.value.trim();
+      if (only.length > 0) return only; // an empty line has no element: the next line's come first
+    }
+    return this.getAll(name)[0];
   }
 
   /** Wire form with a correct Content-Length. */

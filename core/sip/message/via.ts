@@ -46,11 +46,14 @@ export function parseVia(text: string): Via {
   return via;
 }
 
-export function formatVia(via: Via): string {
+/** A Via as its readers see it: SipMessage.topVia hands every reader of a message the same one. */
+export type ReadonlyVia = Readonly<Omit<Via, 'params'>> & { readonly params: ReadonlyArray<Readonly<SipParam>> };
+
+export function formatVia(via: ReadonlyVia): string {
   const port = via.port !== undefined ? `:${via.port}` : '';
   return `SIP/2.0/${via.transport} ${via.host}${port}${formatParams(via.params)}`;
 }
 
-export function viaBranch(via: Via): string | undefined {
+export function viaBranch(via: ReadonlyVia): string | undefined {
   return getParam(via.params, 'branch');
 }

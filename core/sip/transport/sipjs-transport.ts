@@ -1,5 +1,5 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, viaBranch, type SipMessage, type Via } from '../message/index.js';
+import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, viaBranch, type ReadonlyVia, type SipMessage } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
 import { redactTrace } from '../../calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
@@ -356,7 +356,7 @@ export class SipJsTransport implements Transport {
  * RFC 3261 §17.2.3: a request matches a server transaction by branch and sent-by (and method), so two peers that
  * pick the same branch (RFC 4475's messages share `z9hG4bKkdjuw` across many hosts) are two transactions.
  */
-function serverTransactionId(via: Via): string {
+function serverTransactionId(via: ReadonlyVia): string {
   return `${viaBranch(via) ?? ''}|${via.host.toLowerCase()}:${via.port ?? 5060}`;
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { bareHost, getParam, hasParam, withParam, type Via } from '../message/index.js';
+import { bareHost, getParam, hasParam, withParam, type ReadonlyVia } from '../message/index.js';
 import type { Endpoint } from './endpoint.js';
 
 /**
@@ -7,7 +7,7 @@ import type { Endpoint } from './endpoint.js';
  * host), to the `rport` port (or the sent-by port, default 5060). A sent-by name that is not an address falls
  * back to the request's source, which is where `received` would have pointed.
  */
-export function responseDestination(via: Via, source?: Endpoint): Endpoint {
+export function responseDestination(via: ReadonlyVia, source?: Endpoint): Endpoint {
   const received = getParam(via.params, 'received');
   const host = received ?? bareHost(via.host);
   const rport = getParam(via.params, 'rport');
@@ -23,7 +23,7 @@ export function responseDestination(via: Via, source?: Endpoint): Endpoint {
  * What a receiver writes into the top Via of a request it received over UDP (RFC 3261 §18.2.1, RFC 3581 §4):
  * `received` when the source differs from the sent-by host, and the source port into an empty `rport`.
  */
-export function stampReceived(via: Via, source: Endpoint): Via {
+export function stampReceived(via: ReadonlyVia, source: Endpoint): ReadonlyVia {
   let params = via.params;
   if (bareHost(via.host) !== source.address) params = withParam(params, 'received', source.address);
   if (hasParam(params, 'rport') && getParam(params, 'rport') === undefined) {
