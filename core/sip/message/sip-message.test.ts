@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSipMessage } from './parse-sip-message.js';
 import { SipRequest } from './sip-message.js';
-import { parseVia, type Via } from './via.js';
+import { formatVia, parseVia, type Via } from './via.js';
 
 /** The top Via as the message reads it without keeping it: the first element of every Via line, parsed. */
 function reference(message: SipRequest): Via | undefined {
@@ -47,9 +47,12 @@ describe('SipMessage.topVia', () => {
       const edit = random(8);
       seen.add(edit);
       switch (edit) {
-        case 0:
-          message.shift('via');
+        case 0: {
+          const before = message.getAll('via');
+          expect(message.shift('via')).toBe(before[0]);
+          expect(message.getAll('via')).toEqual(before.slice(1));
           break;
+        }
         case 1:
           message.prepend(random(2) === 0 ? 'Via' : 'v', line());
           break;
@@ -58,9 +61,15 @@ describe('SipMessage.topVia', () => {
           if (header) header.value = line(); // as header-elements.ts edits an element in place
           break;
         }
-        case 3:
-          message.setTopVia(parseVia(vias[random(4)]!));
+        case 3: {
+          const before = message.getAll('via');
+          const via = parseVia(vias[random(4)]!);
+          const given = random(2) === 0 ? via : { ...via, transport: via.transport.toLowerCase() }; // read back upper-cased
+          message.setTopVia(given);
+          // the top element replaced, the others kept (a line with no element is no top Via)
+          expect(message.getAll('via')).toEqual([formatVia(given), ...before.slice(1)]);
           break;
+        }
         case 4:
           message.append('Via', line());
           break;

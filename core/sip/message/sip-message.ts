@@ -86,16 +86,22 @@ abstract class SipMessageBase {
     this.headers.push({ name: canonicalHeaderName(name), value });
   }
 
-  /** Remove the first element of a list header (the top Via, the top Route), keeping the rest of its line. */
+  /**
+   * Remove the first element of a list header (the top Via, the top Route), keeping the rest of its line: the element
+   * getAll(name)[0] names, so a line with no element (`Via: `) is passed over, not taken for the top one.
+   */
   shift(name: string): string | undefined {
     const key = normalizeHeaderName(name);
-    const index = this.headers.findIndex((h) => normalizeHeaderName(h.name) === key);
-    if (index < 0) return undefined;
-    const header = this.headers[index]!;
-    const [first, ...rest] = splitOutsideQuotes(header.value, ',');
-    if (rest.length === 0) this.headers.splice(index, 1);
-    else this.headers[index] = { name: header.name, value: rest.join(', ') };
-    return first;
+    for (let index = 0; index < this.headers.length; index++) {
+      const header = this.headers[index]!;
+      if (normalizeHeaderName(header.name) !== key) continue;
+      const [first, ...rest] = splitOutsideQuotes(header.value, ',');
+      if (first === undefined) continue;
+      if (rest.length === 0) this.headers.splice(index, 1);
+      else this.headers[index] = { name: header.name, value: rest.join(', ') };
+      return first;
+    }
+    return undefined;
   }
 
   /** Replace every element of a list header with `values`, one per line, at the position of the first. */
@@ -140,7 +146,8 @@ abstract class SipMessageBase {
     const text = formatVia(via);
     this.shift('via');
     this.prepend('via', text);
-    this.topViaRead = { text, via: { ...via, params: via.params.map((p) => ({ ...p })) } };
+    // as the text written reads back (parseVia upper-cases the transport)
+    this.topViaRead = { text, via: { ...via, transport: via.transport.toUpperCase(), params: via.params.map((p) => ({ ...p })) } };
   }
 
   /** The first element of a list header, getAll(name)[0], without splitting every line. */
