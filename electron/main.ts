@@ -12,6 +12,7 @@ import { provisionPhone } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
 import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
 import { safeStorageSealer } from './safe-storage-sealer.js';
+import { notificationBody } from './notification-text.js';
 
 /**
  * The desktop host's entry: real Electron parts handed to DesktopHost (everything it does is unit-tested with fakes).
@@ -49,7 +50,7 @@ new DesktopHost({
     },
     notify: (title, body, onClick) => {
       if (!Notification.isSupported()) return;
-      const notification = new Notification({ title, body, silent: false });
+      const notification = new Notification({ title, body: notificationBody(body, process.platform), silent: false });
       notification.on('click', onClick);
       notification.show();
     },
