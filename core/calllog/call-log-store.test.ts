@@ -47,6 +47,16 @@ describe('CallLogStore', () => {
     store.close();
   });
 
+  it('shows a name or reason phrase a row was stored with raw (before names from the network were cleaned) cleaned', () => {
+    const store = CallLogStore.open(tempFile());
+    store.startCall({ id: 'old', accountId: 'alice', direction: 'incoming', sipCallId: 'o', remoteShown: '\u202Egpj.exe\x1b[2J', remoteUri: 'sip:eve@x', remoteUser: 'eve', remoteAnonymous: false, startedAt: 1000 });
+    store.updateCall('old', { status: 486, reason: 'Busy\u200B\u202E Here', endedAt: 2000, result: 'busy' });
+    store.flush();
+    expect(store.getCall('old')).toMatchObject({ remoteShown: 'gpj.exe[2J', reason: 'Busy Here', remoteUser: 'eve' });
+    expect(store.listCalls({}).calls[0]).toMatchObject({ remoteShown: 'gpj.exe[2J' });
+    store.close();
+  });
+
   it('writes after the caller has moved on: an idle log commits the turn after, seen by another reader only then', async () => {
     const file = tempFile();
     const store = CallLogStore.open(file, { retentionIntervalMs: 0 });

@@ -15,6 +15,7 @@ import { partyFrom, PhoneCall, signalingOf } from './phone-call.js';
 import type { FailedStep } from './failure-tally.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseStatus, type PhoneLease } from './phone-lease.js';
+import { shownName } from '../privacy/shown-name.js';
 
 export interface IncomingAdmissionOptions {
   calls: CallControl;
@@ -48,7 +49,8 @@ export class IncomingAdmission {
     // SPEC A: an anonymous caller is shown as such, with no callback number.
     const anonymity = detectIncomingAnonymity({
       ...(sip.remote.user !== undefined ? { fromUser: sip.remote.user } : {}),
-      ...(sip.remote.display !== undefined ? { fromDisplay: sip.remote.display } : {}),
+      // judged as shown: a name that reads "Anonymous" on screen is taken as anonymous, so no callback is offered
+      ...(sip.remote.display !== undefined ? { fromDisplay: shownName(sip.remote.display) } : {}),
       ...(hostOfUri(sip.remote.uri) !== undefined ? { fromHost: hostOfUri(sip.remote.uri)! } : {}),
       ...(sip.inviteHeaders.privacy?.[0] !== undefined ? { privacy: sip.inviteHeaders.privacy[0] } : {}),
     });

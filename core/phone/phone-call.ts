@@ -4,7 +4,7 @@ import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
-import { shownName } from './shown-name.js';
+import { shownName } from '../privacy/shown-name.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
 export class PhoneCall {
@@ -56,7 +56,7 @@ export class PhoneCall {
       localSip: this.localSip,
     };
     if (sip.finalStatus !== undefined) snapshot.status = sip.finalStatus;
-    if (sip.finalReason !== undefined) snapshot.reason = sip.finalReason;
+    if (sip.finalReason !== undefined) snapshot.reason = shownName(sip.finalReason, 128); // the network's words, shown
     if (sip.endedBy !== undefined && sip.state === 'terminated') snapshot.endedBy = sip.endedBy;
     if (sip.earlyMedia) snapshot.earlyMedia = true;
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
@@ -121,7 +121,7 @@ export function signalingOf(identity: SipIdentity): CallSignaling {
 }
 
 /**
- * How a remote party is shown: display name, else user part, else the URI, each as shown-name.ts makes a name from
+ * How a remote party is shown: display name, else user part, else the URI, each as privacy/shown-name.ts makes a name from
  * the network safe to show (a name left empty by that counts as none). The user part stays as it came: it is what a
  * callback dials.
  */

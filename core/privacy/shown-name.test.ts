@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { partyFrom } from './phone-call.js';
 import { shownName } from './shown-name.js';
 
 describe('shownName', () => {
@@ -17,6 +16,16 @@ describe('shownName', () => {
     ['\uD800x\uDC00', '\uFFFDx\uFFFD'], // lone surrogates
     ['עברית and English', 'עברית and English'], // right-to-left letters themselves stay (the renderer isolates them)
     ['\u202E\u200B\x1b', ''],
+    ['Your\vBank\fof\x85the\x1fWorld', 'Your Bank of the World'], // separator controls are spaces
+    ['B\u200Dank \u200Cx', 'Bank x'], // joiners between ASCII letters only make look-alikes
+    ['a\u180Eb\uFFF9c\uFFFAd\uFFFBe\u206Af\u034Fg\u17B4h', 'abcdefgh'], // format and default-ignorable characters
+    ['\u{E0001}\u{E0041}\u{E0042}hidden', 'hidden'], // tag characters outside a flag smuggle text
+    ['🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F} England', '🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F} England'],
+    ['1\uFE0F\u20E3 ❤\uFE0F A\uFE0FB\uFE00', '1\uFE0F\u20E3 ❤\uFE0F AB'], // presentation selectors where emoji need them
+    ['\u845B\u{E0100}\u5927 a\u{E0100}', '\u845B\u{E0100}\u5927 a'], // an ideographic variation selector after an ideograph
+    ['\u3164\u3164 \u115F\u1160\uFFA0\u2800', ''], // fillers that draw as blanks are white space
+    [`a${'\u0301'.repeat(100)}b`, 'a\u0301\u0301\u0301b'], // at most three combining marks on one character
+    ['\u0928\u092E\u0938\u094D\u0924\u0947 \u0645\u062D\u0645\u062F \u5C71\u7530 \uD55C\uAD6D', '\u0928\u092E\u0938\u094D\u0924\u0947 \u0645\u062D\u0645\u062F \u5C71\u7530 \uD55C\uAD6D'],
   ])('%j → %j', (raw, shown) => {
     expect(shownName(raw)).toBe(shown);
   });
@@ -28,14 +37,9 @@ describe('shownName', () => {
     expect(Array.from(shownName(faces))).toHaveLength(64);
     expect(shownName(faces)).toBe(`${'😀'.repeat(63)}…`);
     expect(shownName(`${'a '.repeat(40)}`, 10)).toBe('a a a a a…');
-  });
-});
-
-describe('partyFrom', () => {
-  it('shows a cleaned display name, falls back to the user part when nothing of it is left, and keeps the user part to dial', () => {
-    expect(partyFrom({ uri: 'sip:eve@example.com', user: 'eve', display: '\u202EEve' })).toEqual({ shown: 'Eve', uri: 'sip:eve@example.com', user: 'eve', display: 'Eve', anonymous: false });
-    expect(partyFrom({ uri: 'sip:eve@example.com', user: 'eve', display: '\u202E\u200B' })).toEqual({ shown: 'eve', uri: 'sip:eve@example.com', user: 'eve', anonymous: false });
-    expect(partyFrom({ uri: 'sip:e%07ve@example.com', user: 'e\x07ve' })).toMatchObject({ shown: 'eve', user: 'e\x07ve' });
-    expect(partyFrom({ uri: 'sip:anonymous@anonymous.invalid', display: 'Anonymous' }, true).shown).toBe('Anonymous');
+    // a reader's characters: an emoji family (five code points) is one, and is never cut in two
+    const family = '👨\u200D👩\u200D👧';
+    expect(shownName(`${'x'.repeat(62)}${family}yy`)).toBe(`${'x'.repeat(62)}${family}…`);
+    expect(shownName(`${'x'.repeat(62)}${family}y`)).toBe(`${'x'.repeat(62)}${family}y`);
   });
 });
