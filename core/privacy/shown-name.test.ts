@@ -30,6 +30,30 @@ describe('shownName', () => {
     expect(shownName(raw)).toBe(shown);
   });
 
+  it('judges a joiner or selector by the visible characters around it, and lets none through in a row', () => {
+    expect(shownName('B\u200B\u200D\u200Bank')).toBe('Bank');
+    expect(shownName('a\u200D\u200D\u200Db')).toBe('ab');
+    expect(shownName('A\u200B\uFE0FB')).toBe('AB');
+    expect(shownName('👩\u200D\u200D\u200D💻')).toBe('👩\u200D💻');
+    expect(shownName('❤\uFE0F\uFE0F\uFE0F')).toBe('❤\uFE0F');
+  });
+
+  it('keeps a flag only as a real subdivision tag sequence, and no character longer than 24 UTF-16 units', () => {
+    const smuggled = `🏴${String.fromCodePoint(...Array.from('hidden text here', (c) => 0xe0000 + c.charCodeAt(0)))}\u{E007F}`;
+    expect(shownName(`${smuggled}x`)).toBe('🏴x');
+    expect(shownName(`e${'\u0301\u0301\u0301\u200D'.repeat(200)}x`)).toBe('ex'); // one cluster of 800 units
+    expect(shownName(`e${'\u0301\u0301\u0301\u200D'.repeat(16_000)}x`)).toBe('e…'); // read no further than it shows
+  });
+
+  it('reads a long name only as far as what it shows, and says it was cut', () => {
+    const long = `${'a'.repeat(63)}${'\u200B'.repeat(100_000)}b`;
+    expect(shownName(long)).toBe(`${'a'.repeat(63)}…`);
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) shownName('x'.repeat(65_536));
+    expect(shownName('x'.repeat(65_536))).toBe(`${'x'.repeat(63)}…`);
+    expect(performance.now() - start).toBeLessThan(5_000); // bounded work, not a benchmark: 64 KB used to take ~1 s each
+  });
+
   it('keeps at most 64 characters, counting code points, and ends a cut name with "…"', () => {
     expect(shownName('x'.repeat(64))).toBe('x'.repeat(64));
     expect(shownName('x'.repeat(65))).toBe(`${'x'.repeat(63)}…`);
