@@ -79,6 +79,27 @@ describe('call log schema migrations', () => {
   });
 });
 
+describe('migration 8: the network\'s words as they are shown', () => {
+  it('rewrites names and reason phrases stored raw, and the search index follows them', () => {
+    const file = tempFile();
+    const db = new Database(file);
+    migrateCallLog(db, migrations.slice(0, 7));
+    const insert = db.prepare('INSERT INTO calls (id, account_id, direction, sip_call_id, remote_shown, remote_uri, remote_user, started_at, result, status, reason, redirects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('raw', 'alice', 'incoming', 'cid-1', '\u202EYour Ba\u200Bnk\x1b[2J', 'sip:eve@x', 'eve', 1000, 'busy', 486, 'Busy\u200B Here', JSON.stringify([{ status: 302, reason: 'Moved\u202E', target: 'sip:b@x' }]));
+    insert.run('clean', 'alice', 'outgoing', 'cid-2', 'Carol', 'sip:carol@x', 'carol', 2000, 'answered', 200, null, null);
+    db.close();
+    const store = CallLogStore.open(file);
+    expect(store.getCall('raw')).toMatchObject({ remoteShown: 'Your Bank[2J', reason: 'Busy Here', redirects: [{ status: 302, reason: 'Moved', target: 'sip:b@x' }] });
+    expect(store.getCall('clean')).toMatchObject({ remoteShown: 'Carol', remoteUser: 'carol' });
+    expect(store.listCalls({ number: 'Bank' }).calls.map((c) => c.id)).toEqual(['raw']);
+    expect(store.integrityCheck()).toBe('ok');
+    store.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare("SELECT remote_shown FROM calls WHERE id = 'raw'").pluck().get()).toBe('Your Bank[2J');
+    raw.close();
+  });
+});
+
 describe('integrity check', () => {
   it('reports a search index that no longer matches its calls', () => {
     const file = tempFile();

@@ -47,13 +47,13 @@ describe('CallLogStore', () => {
     store.close();
   });
 
-  it('shows a name or reason phrase a row was stored with raw (before names from the network were cleaned) cleaned', () => {
+  it("keeps another party's words as they are shown (network-words.ts): what the history shows, a search finds", () => {
     const store = CallLogStore.open(tempFile());
-    store.startCall({ id: 'old', accountId: 'alice', direction: 'incoming', sipCallId: 'o', remoteShown: '\u202Egpj.exe\x1b[2J', remoteUri: 'sip:eve@x', remoteUser: 'eve', remoteAnonymous: false, startedAt: 1000 });
-    store.updateCall('old', { status: 486, reason: 'Busy\u200B\u202E Here', endedAt: 2000, result: 'busy' });
+    store.startCall({ id: 'c1', accountId: 'alice', direction: 'incoming', sipCallId: 'o', remoteShown: '\u202EYour Ba\u200Bnk\x1b[2J', remoteUri: 'sip:eve@x', remoteUser: 'eve', remoteAnonymous: false, startedAt: 1000 });
+    store.updateCall('c1', { status: 486, reason: 'Busy\u200B\u202E Here', redirects: [{ status: 302, reason: 'Moved\u202E', target: 'sip:bob@x' }], endedAt: 2000, result: 'busy' });
     store.flush();
-    expect(store.getCall('old')).toMatchObject({ remoteShown: 'gpj.exe[2J', reason: 'Busy Here', remoteUser: 'eve' });
-    expect(store.listCalls({}).calls[0]).toMatchObject({ remoteShown: 'gpj.exe[2J' });
+    expect(store.getCall('c1')).toMatchObject({ remoteShown: 'Your Bank[2J', reason: 'Busy Here', redirects: [{ status: 302, reason: 'Moved', target: 'sip:bob@x' }], remoteUser: 'eve' });
+    expect(store.listCalls({ number: 'Bank' }).calls.map((c) => c.id)).toEqual(['c1']);
     store.close();
   });
 

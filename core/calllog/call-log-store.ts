@@ -8,7 +8,7 @@ import { CallLogSchemaError, migrateCallLog } from './migrate.js';
 import { checkRetention, pruneCalls, RetentionError } from './retention.js';
 import { ContactBook } from './contact-book.js';
 import { redactTraceEntry } from './trace-redaction.js';
-import { shownName } from '../privacy/shown-name.js';
+import { cleanedNetworkWords } from './network-words.js';
 import { createPrivateDir, openPrivateFile, privateFileMode, restrictMode } from '../files/private-files.js';
 
 export class CallLogError extends Error {
@@ -525,7 +525,7 @@ const jsonColumns = new Set(['ports', 'redirects']);
 
 function toRow(update: Partial<CallLogEntry>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(update)) {
+  for (const [key, value] of Object.entries(cleanedNetworkWords(update))) {
     const column = columns[key as keyof typeof columns];
     if (column === undefined || value === undefined) continue;
     row[column] = jsonColumns.has(key) ? JSON.stringify(value) : typeof value === 'boolean' ? (value ? 1 : 0) : value;
@@ -541,9 +541,6 @@ function fromRow(row: Row): CallLogEntry {
     entry[key] = jsonColumns.has(key) ? JSON.parse(String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
   }
   entry.remoteAnonymous ??= false;
-  // rows written before names from the network were cleaned (privacy/shown-name.ts) are shown cleaned too
-  if (typeof entry.remoteShown === 'string') entry.remoteShown = shownName(entry.remoteShown, 256);
-  if (typeof entry.reason === 'string') entry.reason = shownName(entry.reason, 128);
   const result = entry as unknown as CallLogEntry;
   if (result.endedAt !== undefined) result.durationMs = result.answeredAt !== undefined ? result.endedAt - result.answeredAt : 0;
   result.result = (row.result as CallResult) ?? 'in-progress';

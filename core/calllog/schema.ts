@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { CallRedirect } from '../api/phone-types.js';
+import { cleanedNetworkWords } from './network-words.js';
 import { redactTrace } from './trace-redaction.js';
 
 /**
@@ -201,6 +203,12 @@ export const migrations: Migration[] = [
     description: 'where a forwarded call was sent (issue 22 item 4)',
     statements: ['ALTER TABLE calls ADD COLUMN forwarded_to TEXT'],
   },
+  {
+    version: 8,
+    description: 'names and reason phrases from the network kept as they are shown (network-words.ts)',
+    statements: [],
+    rewrite: cleanStoredNetworkWords,
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;
@@ -225,5 +233,27 @@ function redactStoredTraces(db: Database.Database): void {
     }
     const last = rows[rows.length - 1]!;
     rows = page.all(last.call_id, last.seq) as Stored[];
+  }
+}
+
+/**
+ * Rows written before the phone cleaned the other party's words keep them raw: each is rewritten as it is shown, a
+ * page at a time in row order, and the search index follows through its update trigger, so a search finds what the
+ * history shows.
+ */
+function cleanStoredNetworkWords(db: Database.Database): void {
+  const page = db.prepare('SELECT n, remote_shown, reason, redirects FROM calls WHERE n > ? ORDER BY n LIMIT 256');
+  const update = db.prepare('UPDATE calls SET remote_shown = ?, reason = ?, redirects = ? WHERE n = ?');
+  type Stored = { n: number; remote_shown: string; reason: string | null; redirects: string | null };
+  for (let rows = page.all(-1) as Stored[]; rows.length > 0; ) {
+    for (const row of rows) {
+      const redirects = row.redirects === null ? undefined : (JSON.parse(row.redirects) as CallRedirect[]);
+      const cleaned = cleanedNetworkWords({ remoteShown: row.remote_shown, ...(row.reason !== null ? { reason: row.reason } : {}), ...(redirects ? { redirects } : {}) });
+      const cleanedRedirects = cleaned.redirects ? JSON.stringify(cleaned.redirects) : null;
+      if (cleaned.remoteShown !== row.remote_shown || (cleaned.reason ?? null) !== row.reason || cleanedRedirects !== row.redirects) {
+        update.run(cleaned.remoteShown, cleaned.reason ?? null, cleanedRedirects, row.n);
+      }
+    }
+    rows = page.all(rows[rows.length - 1]!.n) as Stored[];
   }
 }

@@ -21,6 +21,8 @@
  * stays in the message trace, for support staff.
  */
 export const maxShownCharacters = 64;
+/** A reason phrase (RFC 3261 §7.2) as shown: the network's words, like a name, and at most this long. */
+export const maxShownReason = 128;
 
 // eslint-disable-next-line no-control-regex -- separator controls are exactly what this turns into spaces
 const separators = /[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029\u115f\u1160\u2800\u3164\uffa0]/g;
