@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { CallLogDetail, CallLogExportFormat } from '../../core/api/call-log-types.js';
 import { callEndpoints } from '../../core/api/call-endpoints.js';
 import { loggedCallEncryption } from '../../core/api/call-encryption.js';
@@ -17,16 +17,28 @@ function durationOf(call: CallLogDetail): string | undefined {
   return seconds >= 60 ? `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}` : `${seconds}s`;
 }
 
-function Facts({ call }: { call: CallLogDetail }) {
+/** What the log knows of one call; the network's words (the party, the reason phrase) each in an isolate (<bdi>). */
+export function CallFacts({ call }: { call: CallLogDetail }) {
   const t = useT();
   const language = usePhone((s) => s.language);
   const time = (at: number | undefined): string | undefined => (at === undefined ? undefined : new Date(at).toLocaleString(language));
-  const status = call.status !== undefined ? ` · ${call.status} ${call.reason ?? ''}`.trimEnd() : '';
-  const facts: Array<[string, string | undefined]> = [
+  const result = (
+    <>
+      {t(`result_${call.result}`)}
+      {call.status !== undefined && ` · ${call.status}`}
+      {call.status !== undefined && call.reason !== undefined && (
+        <>
+          {' '}
+          <bdi>{call.reason}</bdi>
+        </>
+      )}
+    </>
+  );
+  const facts: Array<[string, ReactNode | undefined]> = [
     ['fact_callId', call.sipCallId],
     ['fact_account', call.accountId],
     ['fact_direction', t(`direction_${call.direction}`)],
-    ['fact_party', call.remoteAnonymous ? t('anonymous') : call.remoteShown],
+    ['fact_party', <bdi>{call.remoteAnonymous ? t('anonymous') : call.remoteShown}</bdi>],
     ['fact_uri', call.remoteUri],
     ['fact_dialed', call.dialed],
     ['fact_sentFrom', call.sentFrom],
@@ -44,13 +56,13 @@ function Facts({ call }: { call: CallLogDetail }) {
     ['fact_answered', time(call.answeredAt)],
     ['fact_ended', time(call.endedAt)],
     ['fact_duration', durationOf(call)],
-    ['fact_result', `${t(`result_${call.result}`)}${status}`],
+    ['fact_result', result],
     ['fact_endedBy', call.endedBy !== undefined ? t(`endedBy_${call.endedBy}`) : undefined],
   ];
   return (
     <dl className="call-facts">
       {facts
-        .filter((fact): fact is [string, string] => fact[1] !== undefined)
+        .filter((fact): fact is [string, ReactNode] => fact[1] !== undefined)
         .map(([key, value]) => (
           <div key={key} data-fact={key}>
             <dt>{t(key)}</dt>
@@ -123,7 +135,12 @@ export function CallDiagnostics() {
         <header>
           <h2>
             {t('diagnostics')}
-            {detail && `: ${detail.remoteAnonymous ? t('anonymous') : detail.remoteShown}`}
+            {detail && (
+              <>
+                {': '}
+                <bdi>{detail.remoteAnonymous ? t('anonymous') : detail.remoteShown}</bdi>
+              </>
+            )}
           </h2>
           <div className="diagnostics-actions">
             <button type="button" disabled={!detail || exporting !== undefined} onClick={() => void exportAs('json')}>
@@ -147,7 +164,7 @@ export function CallDiagnostics() {
           <div className="diagnostics-body">
             <div className="diagnostics-facts">
               <CallLock encryption={loggedCallEncryption(detail)} />
-              <Facts call={detail} />
+              <CallFacts call={detail} />
               <h3>{t('endpoints')}</h3>
               <Endpoints call={detail} />
               {detail.signingProxy && <SigningProxyCounters reading={detail.signingProxy} />}

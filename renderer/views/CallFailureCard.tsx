@@ -10,13 +10,22 @@ export function CallFailureCard({ failure }: { failure: CallFailure }) {
   return (
     <section className={`call-failed failure-${failure.reason}`} role="alert" aria-label={t('callFailed')} data-call={failure.callId}>
       <p className="call-failed-title">{t('callFailed')}</p>
-      <h2 className="party">{failure.party || t('anonymous')}</h2>
+      <h2 className="party">
+        <bdi>{failure.party || t('anonymous')}</bdi>
+      </h2>
       <p className="failure-reason">{reason}</p>
       <p className="call-detail failure-hint">{t(`failureHint_${failure.reason}`)}</p>
       {failure.status !== undefined && (
         <p className="call-detail failure-status">
           SIP {failure.status}
-          {failure.phrase ? ` ${failure.phrase}` : ''}
+          {failure.phrase ? (
+            <>
+              {' '}
+              <bdi>{failure.phrase}</bdi>
+            </>
+          ) : (
+            ''
+          )}
         </p>
       )}
       <button type="button" className="dismiss" onClick={() => dismiss(failure.callId)}>

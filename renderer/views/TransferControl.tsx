@@ -3,6 +3,18 @@ import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
 
+/** A sentence around a party's name, the name in an isolate of its own (<bdi>): right-to-left text stays within it. */
+function withParty(sentence: string, party: string) {
+  const [before, after = ''] = sentence.split('{party}');
+  return (
+    <>
+      {before}
+      <bdi>{party}</bdi>
+      {after}
+    </>
+  );
+}
+
 /**
  * Transfer of the call in the main card: blind to a typed number (REFER), a consultation call first (the main call is
  * held), or — once a consultation call talks — connecting a held caller to it (REFER with Replaces, attended).
@@ -28,7 +40,7 @@ export function TransferControl({ call, others }: { call: CallSnapshot; others: 
       {established &&
         held.map((other) => (
           <button key={other.id} type="button" className="connect" onClick={() => void run((api) => api.transfer(other.id, { replaces: call.id }))}>
-            {t('connectTo').replace('{party}', party(other))}
+            {withParty(t('connectTo'), party(other))}
           </button>
         ))}
       {established && (

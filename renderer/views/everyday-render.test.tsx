@@ -78,7 +78,7 @@ describe('the everyday views (server-rendered markup)', () => {
     expect(renderToStaticMarkup(<StatusBar narrow />)).not.toContain('registration-problem');
     const card = renderToStaticMarkup(<CallFailureCard failure={{ callId: 'c', party: 'bob', reason: 'rejected', status: 403, phrase: 'Forbidden' }} />);
     expect(card).toContain('<p class="failure-reason">Rejected (403)</p>');
-    expect(card).toContain('SIP 403 Forbidden');
+    expect(card).toContain('SIP 403 <bdi>Forbidden</bdi>');
     seed(usePhone, { language: 'ja' });
     expect(renderToStaticMarkup(<CallFailureCard failure={{ callId: 'c', party: 'bob', reason: 'busy', status: 486 }} />)).toContain('<p class="failure-reason">話し中</p>');
     seed(usePhone, { language: 'en' });

@@ -38,5 +38,22 @@ describe('a caller\'s name in the call views', () => {
     expect(renderToStaticMarkup(<IncomingCall call={hebrew} />)).toContain('<bdi>עברית 123</bdi>');
     expect(renderToStaticMarkup(<CallList focused={{ ...hebrew, id: "c0" }} calls={[{ ...hebrew, id: "c0" }, hebrew]} />)).toContain('<bdi class="party">עברית 123</bdi>');
   });
+
+  it('and so does it, and a reason phrase, in the transfer button, the failure card and the call facts', async () => {
+    const { TransferControl } = await import('./TransferControl.js');
+    const { CallFailureCard } = await import('./CallFailureCard.js');
+    const { CallFacts } = await import('./CallDiagnostics.js');
+    const main = call({ state: 'established', direction: 'outgoing' });
+    const held = call({ id: 'c2', state: 'established', localHold: true, remote: { shown: 'עברית 123', uri: 'sip:x@127.0.0.1', anonymous: false } });
+    expect(renderToStaticMarkup(<TransferControl call={main} others={[held]} />)).toMatch(/<button[^>]*class="connect"[^>]*>Connect [^<]*<bdi>עברית 123<\/bdi>/);
+    const failure = renderToStaticMarkup(<CallFailureCard failure={{ callId: 'c1', party: 'עברית 123', reason: 'busy', status: 486, phrase: 'תפוס' }} />);
+    expect(failure).toContain('<h2 class="party"><bdi>עברית 123</bdi></h2>');
+    expect(failure).toMatch(/SIP 486 <bdi>תפוס<\/bdi>/);
+    const facts = renderToStaticMarkup(
+      <CallFacts call={{ id: 'c1', accountId: 'home', direction: 'outgoing', sipCallId: 'x', remoteShown: 'עברית 123', remoteUri: 'sip:x@127.0.0.1', remoteAnonymous: false, startedAt: 1, endedAt: 2, status: 486, reason: 'תפוס', result: 'busy', messages: [] }} />,
+    ).replace(/<!-- -->/g, '');
+    expect(facts).toContain('<div data-fact="fact_party"><dt>Party (shown)</dt><dd><bdi>עברית 123</bdi></dd></div>');
+    expect(facts).toMatch(/data-fact="fact_result"><dt>[^<]*<\/dt><dd>Busy · 486 <bdi>תפוס<\/bdi><\/dd>/);
+  });
 });
 
