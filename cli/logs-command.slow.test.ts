@@ -35,6 +35,8 @@ beforeAll(() => {
     if (result === 'busy') store.appendMessage(id, { dir: 'in', at: startedAt + 12, transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060', raw: busyHere });
     store.updateCall(id, { result: result!, ...rest });
   }
+  // what a stranger's name looks like in the trace: a right-to-left override and a zero-width space, as they came
+  store.appendMessage('00000006-new', { dir: 'in', at: Date.now(), transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060', raw: 'OPTIONS sip:alice@lab SIP/2.0\r\nFrom: "\u202Egpj.exe Ba\u200Bnk" <sip:eve@lab>;tag=9\r\nCSeq: 1 OPTIONS\r\n\r\n' });
   store.close();
 });
 
@@ -76,6 +78,7 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
     expect(show.stdout).toContain('486 Busy Here (INVITE)');
     expect(show.stdout).toMatch(/^--- #1 \+0\.012s .* UDP 127\.0\.0\.1:5060 -> 127\.0\.0\.1:40000$/m);
     expect(show.stdout).toContain('SIP/2.0 486 Busy Here\nCall-ID: x');
+    expect(show.stdout).toContain('From: "⟨U+202E⟩gpj.exe Ba⟨U+200B⟩nk" <sip:eve@lab>;tag=9'); // nothing hidden, nothing reordered
   });
 
   it('exports to JSON and pcap files', async () => {
@@ -83,7 +86,7 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
     const pcap = path.join(dataDir, 'out', 'two.pcap');
     const exported = await run(['export', '00000006', 'sip-00000002-busy', '--json', json, '--pcap', pcap]);
     expect(exported.code, exported.stderr).toBe(0);
-    expect(exported.stdout).toContain('exported 2 call(s), 4 message(s)');
+    expect(exported.stdout).toContain('exported 2 call(s), 5 message(s)');
     expect((JSON.parse(fs.readFileSync(json, 'utf8')) as { calls: CallLogEntry[] }).calls.map((c) => c.id)).toEqual(['00000006-new', '00000002-busy']);
     expect(fs.readFileSync(pcap).readUInt32LE(0)).toBe(0xa1b2c3d4);
   });

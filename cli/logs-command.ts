@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CallLogDetail, CallLogEntry, CallLogFilter } from '../core/api/call-log-types.js';
 import { historyFilter, HistoryQueryError } from '../core/api/history-query.js';
+import { showInvisibles } from '../core/api/invisible-characters.js';
 import { describeSignature, traceSignatures } from '../core/api/signature-view.js';
 import { callFacts } from '../core/calllog/call-facts.js';
 import { CallLogError, CallLogStore } from '../core/calllog/call-log-store.js';
@@ -108,7 +109,7 @@ export function logsShow(dataDir: string, reference: string, options: { raw?: bo
     const arrow = message.dir === 'out' ? `${message.local} -> ${message.remote}` : `${message.remote} -> ${message.local}`;
     console.log(`\n--- #${message.seq} +${((message.at - start) / 1000).toFixed(3)}s ${new Date(message.at).toISOString()} ${message.transport.toUpperCase()} ${arrow}`);
     for (const signature of traceSignatures(message)) console.log(`    signature ${describeSignature(signature)}`);
-    console.log(forTerminal(message.raw.replace(/\r\n/g, '\n').trimEnd()));
+    console.log(showInvisibles(forTerminal(message.raw.replace(/\r\n/g, '\n').trimEnd()))); // the message as it came, nothing hidden
   }
 }
 

@@ -7,7 +7,11 @@ describe('forTerminal', () => {
     expect(forTerminal('a\u0000b\u0007c\u007fd\u009be\rf')).toBe('a\\x00b\\x07c\\x7fd\\x9be\\x0df');
   });
 
-  it('keeps tabs, line ends and letters beyond ASCII', () => {
-    expect(forTerminal('From:\t"Zoë 太郎"\nTo: x')).toBe('From:\t"Zoë 太郎"\nTo: x');
+  it('keeps tabs, line ends and letters beyond ASCII, joiners in an emoji too', () => {
+    expect(forTerminal('From:\t"Zoë 太郎 👩\u200d💻"\nTo: x')).toBe('From:\t"Zoë 太郎 👩\u200d💻"\nTo: x');
+  });
+
+  it('writes a bidirectional control as its code point, so it cannot reorder the line on a terminal that does bidi', () => {
+    expect(forTerminal('486 \u202Egpj.exe\u2066x\u2069 \u200f')).toBe('486 ⟨U+202E⟩gpj.exe⟨U+2066⟩x⟨U+2069⟩ ⟨U+200F⟩');
   });
 });

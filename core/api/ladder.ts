@@ -1,3 +1,4 @@
+import { showInvisibles } from './invisible-characters.js';
 import type { TraceMessage } from './call-log-types.js';
 
 /** One arrow of a call-flow (ladder) diagram. */
@@ -22,15 +23,18 @@ export interface Ladder {
   arrows: LadderArrow[];
 }
 
-/** The first line of a SIP message as a ladder label: the method, or the status with the CSeq method. */
+/**
+ * The first line of a SIP message as a ladder label: the method, or the status with the CSeq method. A reason phrase
+ * is the network's words: an invisible character in it is shown by its code point (invisible-characters.ts).
+ */
 export function messageLabel(raw: string): string {
   const firstLine = raw.slice(0, Math.max(0, raw.indexOf('\r\n')) || raw.length).trim();
   const response = /^SIP\/2\.0\s+(\d{3})\s*(.*)$/.exec(firstLine);
   if (response) {
     const method = /^(?:cseq)[ \t]*:[ \t]*\d+[ \t]+(\S+)/im.exec(raw)?.[1];
-    return `${response[1]} ${response[2]}${method ? ` (${method})` : ''}`.trim();
+    return showInvisibles(`${response[1]} ${response[2]}${method ? ` (${method})` : ''}`.trim());
   }
-  return /^([A-Za-z]+)\s/.exec(firstLine)?.[1] ?? firstLine.slice(0, 24);
+  return /^([A-Za-z]+)\s/.exec(firstLine)?.[1] ?? showInvisibles(firstLine.slice(0, 24));
 }
 
 /** Lay a call's trace out as columns (parties) and arrows (messages), as sngrep's call flow does. */

@@ -1,14 +1,28 @@
 import type { TraceMessage } from '../../core/api/call-log-types.js';
+import { splitInvisibles } from '../../core/api/invisible-characters.js';
 import { formatOffset } from '../../core/api/ladder.js';
 import { traceSignatures } from '../../core/api/signature-view.js';
 import { signedHeaderSpans, splitBySpans } from '../../core/api/signed-header-spans.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
 
+/** Raw text with each invisible character shown by its code point, marked (core/api/invisible-characters.ts). */
+function Visible({ text }: { text: string }) {
+  return splitInvisibles(text).map((piece, index) =>
+    piece.invisible ? (
+      <span key={index} className="invisible-char" title={piece.invisible}>
+        ⟨{piece.invisible}⟩
+      </span>
+    ) : (
+      piece.text
+    ),
+  );
+}
+
 /**
  * One message in full: where it went and when, its decoded routing-header signatures (kind, key id, algorithm, what
  * is covered, verdict) when the message carries them, and its raw text with signature-like Via, Record-Route and
- * Route parameters highlighted.
+ * Route parameters highlighted and every invisible character shown by its code point.
  */
 export function MessageInspector({ message, startedAt }: { message: TraceMessage; startedAt: number }) {
   const t = useT();
@@ -57,10 +71,12 @@ export function MessageInspector({ message, startedAt }: { message: TraceMessage
         {splitBySpans(message.raw, spans).map((piece, index) =>
           piece.span ? (
             <mark key={index} className="signed-param" title={`${piece.span.header} ${piece.span.name}`}>
-              {piece.text}
+              <Visible text={piece.text} />
             </mark>
           ) : (
-            <span key={index}>{piece.text}</span>
+            <span key={index}>
+              <Visible text={piece.text} />
+            </span>
           ),
         )}
       </pre>

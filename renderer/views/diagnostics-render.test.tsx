@@ -44,6 +44,14 @@ describe('diagnostics views (server-rendered markup)', () => {
     expect(plain).toContain('No decoded signatures for this message.');
   });
 
+  it('shows a message as it came, with every invisible character written out by its code point', async () => {
+    const { MessageInspector } = await import('./MessageInspector.js');
+    const raw = 'INVITE sip:bob@127.0.0.1 SIP/2.0\r\nFrom: "\u202Egpj.exe Ba\u200Bnk" <sip:eve@127.0.0.1>;tag=1\r\n\r\n';
+    const html = renderToStaticMarkup(<MessageInspector message={{ seq: 0, dir: 'in', at: 1000, transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060', raw } as TraceMessage} startedAt={1000} />);
+    expect(html).toContain('From: &quot;<span class="invisible-char" title="U+202E">⟨U+202E⟩</span>gpj.exe Ba<span class="invisible-char" title="U+200B">⟨U+200B⟩</span>nk&quot;');
+    expect(html).not.toMatch(/[\u202E\u200B]/);
+  });
+
   it('draws one arrow per message with its label, offset and a signature mark', async () => {
     const { LadderDiagram } = await import('./LadderDiagram.js');
     const base = { transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:5060' };
