@@ -9,7 +9,7 @@ import { until } from '../../test/support/until.js';
 import { parseSipMessage, viaBranch, type SipMessage } from './message/index.js';
 import type { SipCall } from './sip-call.js';
 import { SipIdentity, type SipIdentityError } from './sip-identity.js';
-import { parseSipJsMessage } from './sipjs-message-parser.js';
+import { parseSipJsMessageOrThrow } from './sipjs-message-parser.js';
 import { sipStackGuard } from './sip-stack-guard.js';
 
 /** A hand-driven UDP peer: it plays the server/far end so a test can send exactly what it wants, in any order. */
@@ -199,7 +199,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
 
   it('has sip.js parse with the plain readers once an identity exists (issue 23: sipjs-message-parser.ts)', async () => {
     await setUp();
-    expect(Parser.parseMessage).toBe(parseSipJsMessage);
+    expect(Parser.parseMessage).toBe(parseSipJsMessageOrThrow);
   });
 
   it('ends the call at once when the BYE overtakes the ACK (a forking proxy may reorder them), and sends no late BYE', async () => {
@@ -445,9 +445,9 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
   it('follows the Contacts of a 3xx to the next target, each at most once and at most 5 times (RFC 3261 §8.1.3.4; issue 19 item 8)', async () => {
     const { peer, bob } = await setUp();
     /** The peer's final answer to an INVITE of the phone: a 3xx naming `contacts`, a failure, or 200 with SDP. */
-    const respond = async (request: SipMessage, status: number, contacts: string[] = []): Promise<void> => {
+    const respond = async (request: SipMessage, status: number, contacts: string[] = [], phrase?: string): Promise<void> => {
       const req = request as SipMessage & { kind: 'request' };
-      const reason = { 200: 'OK', 300: 'Multiple Choices', 302: 'Moved Temporarily', 486: 'Busy Here' }[status] ?? 'Failed';
+      const reason = phrase ?? { 200: 'OK', 300: 'Multiple Choices', 302: 'Moved Temporarily', 486: 'Busy Here' }[status] ?? 'Failed';
       const body = status === 200 ? sdp : '';
       await peer.send(
         [
@@ -469,17 +469,19 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     const invites = (callId: string): Array<SipMessage & { kind: 'request' }> => peer.received.filter((m): m is SipMessage & { kind: 'request' } => m.kind === 'request' && m.method === 'INVITE' && m.callId === callId);
     const at = (user: string): string => `sip:${user}@127.0.0.1:${peer.port}`;
 
-    // A 302 to dave: the call goes on to him (same Call-ID, From and To, the next CSeq) and he answers.
+    // A 302 to dave: the call goes on to him (same Call-ID, From and To, the next CSeq) and he answers. Its reason
+    // phrase holds an ESC, which RFC 3261 §25.1's grammar has no room for: sip.js's parser refused the response, and
+    // the call waited for Timer B (sipjs-message-parser.ts statusLineAsItCame).
     const moved = bob.createCall(at('carol'));
     const movedResult = moved.invite();
     const first = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE');
-    await respond(first, 302, [`<${at('dave')}>`]);
+    await respond(first, 302, [`<${at('dave')}>`], 'Moved\x1b[2J Temporarily');
     const second = await peer.next((m) => m.kind === 'request' && m.method === 'INVITE' && m.callId === first.callId);
     expect(second.kind === 'request' && second.uri).toBe(at('dave'));
     expect([second.get('to'), second.get('from')!.replace(/;tag=.*/, ''), second.cseq.seq]).toEqual([first.get('to'), first.get('from')!.replace(/;tag=.*/, ''), first.cseq.seq + 1]);
     await respond(second, 200);
     expect(await movedResult).toBe(200);
-    expect(moved).toMatchObject({ state: 'established', redirects: [{ status: 302, reason: 'Moved Temporarily', target: at('dave') }] });
+    expect(moved).toMatchObject({ state: 'established', redirects: [{ status: 302, reason: 'Moved\x1b[2J Temporarily', target: at('dave') }] });
     await moved.hangup();
     await peer.send(okTo((await peer.next((m) => m.kind === 'request' && m.method === 'BYE')) as SipMessage & { kind: 'request' }), bob.local.port);
 
@@ -549,8 +551,12 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     };
     await peer.send(invite(peer.port, bob.local.port, 'bad-3'), bob.local.port);
     await until(() => bob.rejects.snapshot().SIPJS_REFUSED === 1);
-    expect(bob.rejects.total).toBeGreaterThanOrEqual(6);
-    expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1 });
+    // What our codec reads and sip.js's parser refuses (a Contact its grammar cannot read) was dropped by sip.js
+    // without a word: now it is counted too.
+    await peer.send(invite(peer.port, bob.local.port, 'bad-4').replace('Content-Length:', 'Contact: <isbn:1234>;;\r\nContent-Length:'), bob.local.port);
+    await until(() => bob.rejects.snapshot().SIPJS_UNPARSED === 1);
+    expect(bob.rejects.total).toBeGreaterThanOrEqual(7);
+    expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1, SIPJS_UNPARSED: 1 });
     expect(calls).toHaveLength(0);
 
     await peer.send(invite(peer.port, bob.local.port, 'good-1'), bob.local.port);

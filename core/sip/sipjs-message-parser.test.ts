@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Grammar } from 'sip.js';
 import { Parser } from 'sip.js/lib/core/messages/parser.js';
 import { describe, expect, it } from 'vitest';
-import { parseSipJsMessage } from './sipjs-message-parser.js';
+import { parseSipJsMessage, parseSipJsMessageOrThrow, SipJsUnparsedError } from './sipjs-message-parser.js';
 
 const fixtures = path.resolve(import.meta.dirname, '../../test/fixtures');
 const silent = { warn: () => undefined, error: () => undefined, log: () => undefined, debug: () => undefined };
@@ -271,5 +271,25 @@ describe('parseSipJsMessage on the edge cases a review found', () => {
     const data = base.replace(from.replace(/^RESP:/, ''), to);
     expect(data).not.toBe(base);
     expectSameParse(data);
+  });
+});
+
+describe('a reason phrase with a control character (statusLineAsItCame)', () => {
+  const response = (phrase: string): string =>
+    [`SIP/2.0 302 ${phrase}`, 'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKx;rport=5070', 'From: <sip:alice@127.0.0.1>;tag=1', 'To: <sip:bob@127.0.0.1>;tag=2', 'Call-ID: c', 'CSeq: 1 INVITE', 'Contact: <sip:dave@127.0.0.1:5080>', 'Content-Length: 0', '', ''].join('\r\n');
+
+  it('is read as it came where sip.js refuses the whole response; the rest as sip.js reads it with a plain phrase', () => {
+    const raw = response('Moved\x1b[2J\x00 Temporarily');
+    expect(sipJsParse(raw, silent as never)).toBeUndefined();
+    const ours = parseSipJsMessage(raw, silent) as { reasonPhrase: string; statusCode: number; data: string };
+    expect([ours.statusCode, ours.reasonPhrase]).toEqual([302, 'Moved\x1b[2J\x00 Temporarily']);
+    const plainOne = sipJsParse(response('Moved Temporarily'), silent as never) as { reasonPhrase: string; data: string };
+    Object.assign(ours, { reasonPhrase: 'Moved Temporarily', data: plainOne.data });
+    expect(JSON.stringify(plain(ours))).toBe(JSON.stringify(plain(plainOne)));
+  });
+
+  it('and the parser sip.js is given throws, to be counted, for what it still refuses', () => {
+    expect(() => parseSipJsMessageOrThrow(response('OK').replace('Contact: <sip:dave@127.0.0.1:5080>', 'Contact: <isbn:1234>;;'), silent)).toThrowError(SipJsUnparsedError);
+    expect(parseSipJsMessageOrThrow(response('OK'), silent)).toBeDefined();
   });
 });

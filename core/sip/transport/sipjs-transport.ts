@@ -9,6 +9,7 @@ import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.j
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
 import { messageCallId, sipStackGuard } from '../sip-stack-guard.js';
+import { SipJsUnparsedError } from '../sipjs-message-parser.js';
 import { preloadOutboundRoute } from '../outbound-route.js';
 
 const transientSendErrors = new Set(['EPERM', 'ENOBUFS', 'EAGAIN', 'EINTR', 'ECONNREFUSED']);
@@ -329,6 +330,10 @@ export class SipJsTransport implements Transport {
     try {
       this.onMessage?.(raw);
     } catch (error) {
+      if (error instanceof SipJsUnparsedError) {
+        this.rejects.count('SIPJS_UNPARSED'); // refused as sip.js would have, but counted: nothing of it reached a call
+        return;
+      }
       // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
       // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
       // to, if any, is ended (issue 19 item 1).
