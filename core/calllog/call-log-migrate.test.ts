@@ -87,15 +87,22 @@ describe('migration 8: the network\'s words as they are shown', () => {
     const insert = db.prepare('INSERT INTO calls (id, account_id, direction, sip_call_id, remote_shown, remote_uri, remote_user, started_at, result, status, reason, redirects) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     insert.run('raw', 'alice', 'incoming', 'cid-1', '\u202EYour Ba\u200Bnk\x1b[2J', 'sip:eve@x', 'eve', 1000, 'busy', 486, 'Busy\u200B Here', JSON.stringify([{ status: 302, reason: 'Moved\u202E', target: 'sip:b@x' }]));
     insert.run('clean', 'alice', 'outgoing', 'cid-2', 'Carol', 'sip:carol@x', 'carol', 2000, 'answered', 200, null, null);
+    // a name of nothing but invisible characters falls back as the phone's does; a redirects value that is no list stays
+    insert.run('blank', 'alice', 'incoming', 'cid-3', '\u200B\u202E', 'sip:mallory@x', 'mallory', 3000, 'missed', null, ' Busy  ', '{"status":302}');
+    insert.run('spaced', 'alice', 'incoming', 'cid-4', ' Trudy\t ', 'sip:trudy@x', null, 4000, 'missed', null, null, 'not json');
     db.close();
     const store = CallLogStore.open(file);
     expect(store.getCall('raw')).toMatchObject({ remoteShown: 'Your Bank[2J', reason: 'Busy Here', redirects: [{ status: 302, reason: 'Moved', target: 'sip:b@x' }] });
     expect(store.getCall('clean')).toMatchObject({ remoteShown: 'Carol', remoteUser: 'carol' });
+    expect(store.getCall('blank')).toMatchObject({ remoteShown: 'mallory', reason: 'Busy' });
+    expect(store.getCall('blank')!.redirects).toBeUndefined(); // what is not a list of redirections reads as none
+    expect(store.listCalls({}).calls.find((c) => c.id === 'blank')).toMatchObject({ remoteShown: 'mallory' });
     expect(store.listCalls({ number: 'Bank' }).calls.map((c) => c.id)).toEqual(['raw']);
     expect(store.integrityCheck()).toBe('ok');
     store.close();
     const raw = new Database(file, { readonly: true });
     expect(raw.prepare("SELECT remote_shown FROM calls WHERE id = 'raw'").pluck().get()).toBe('Your Bank[2J');
+    expect(raw.prepare("SELECT remote_shown || '|' || redirects FROM calls WHERE id = 'spaced'").pluck().get()).toBe('Trudy|not json');
     raw.close();
   });
 });

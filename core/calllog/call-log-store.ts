@@ -9,6 +9,7 @@ import { checkRetention, pruneCalls, RetentionError } from './retention.js';
 import { ContactBook } from './contact-book.js';
 import { redactTraceEntry } from './trace-redaction.js';
 import { cleanedNetworkWords } from './network-words.js';
+import { readStoredJson } from './stored-json.js';
 import { createPrivateDir, openPrivateFile, privateFileMode, restrictMode } from '../files/private-files.js';
 
 export class CallLogError extends Error {
@@ -538,7 +539,8 @@ function fromRow(row: Row): CallLogEntry {
   for (const [key, column] of Object.entries(columns)) {
     const value = row[column];
     if (value === null || value === undefined) continue;
-    entry[key] = jsonColumns.has(key) ? JSON.parse(String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
+    const read = jsonColumns.has(key) ? readStoredJson(key as 'ports' | 'redirects', String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
+    if (read !== undefined) entry[key] = read;
   }
   entry.remoteAnonymous ??= false;
   const result = entry as unknown as CallLogEntry;

@@ -9,7 +9,8 @@ type NetworkWords = Pick<CallLogEntry, 'remoteShown' | 'reason' | 'redirects'>;
 /**
  * The fields of a call-log row that hold another party's words (its display name, the reason phrases of its final
  * response and of the redirections followed), kept as they are shown: what the history shows is what a search finds,
- * and no control or invisible character reaches the file. The raw words stay in the call's message trace.
+ * and no control or invisible character reaches these columns. The raw words stay in the call's message trace, for
+ * support staff (and rows rewritten by schema migration 8 may leave theirs in free pages: they are no secret).
  */
 export function cleanedNetworkWords<T extends Partial<NetworkWords>>(fields: T): T {
   const out = { ...fields };

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { CallRedirect } from '../api/phone-types.js';
 import { cleanedNetworkWords } from './network-words.js';
+import { readStoredJson } from './stored-json.js';
 import { redactTrace } from './trace-redaction.js';
+import { shownName } from '../privacy/shown-name.js';
 
 /**
  * The call log's schema as numbered migrations: migration N upgrades a file whose `user_version` is N-1. Never edit
@@ -239,20 +241,26 @@ function redactStoredTraces(db: Database.Database): void {
 /**
  * Rows written before the phone cleaned the other party's words keep them raw: each is rewritten as it is shown, a
  * page at a time in row order, and the search index follows through its update trigger, so a search finds what the
- * history shows.
+ * history shows. Only rows the cleaning could change are read: one with a character outside printable ASCII, a tab,
+ * a run of spaces, a space at either end, a name or phrase longer than is shown, or a redirection's phrase (JSON
+ * writes a control character as ASCII). A name left empty falls back as the phone's does (core/phone/phone-call.ts
+ * partyFrom): to the user part, then the URI. A `redirects` value that does not read as a list stays as it is.
  */
 function cleanStoredNetworkWords(db: Database.Database): void {
-  const page = db.prepare('SELECT n, remote_shown, reason, redirects FROM calls WHERE n > ? ORDER BY n LIMIT 256');
+  const changeable = ['remote_shown', 'reason'].map((c) => `${c} GLOB '*[^ -~]*' OR ${c} GLOB '* ' OR ${c} GLOB ' *' OR ${c} GLOB '*  *'`).join(' OR ');
+  const page = db.prepare(
+    `SELECT n, remote_shown, remote_user, remote_uri, reason, redirects FROM calls
+     WHERE n > ? AND (${changeable} OR length(remote_shown) > 256 OR length(reason) > 128 OR redirects GLOB '*"reason"*') ORDER BY n LIMIT 256`,
+  );
   const update = db.prepare('UPDATE calls SET remote_shown = ?, reason = ?, redirects = ? WHERE n = ?');
-  type Stored = { n: number; remote_shown: string; reason: string | null; redirects: string | null };
+  type Stored = { n: number; remote_shown: string; remote_user: string | null; remote_uri: string; reason: string | null; redirects: string | null };
   for (let rows = page.all(-1) as Stored[]; rows.length > 0; ) {
     for (const row of rows) {
-      const redirects = row.redirects === null ? undefined : (JSON.parse(row.redirects) as CallRedirect[]);
+      const redirects = row.redirects === null ? undefined : (readStoredJson('redirects', row.redirects) as CallRedirect[] | undefined);
       const cleaned = cleanedNetworkWords({ remoteShown: row.remote_shown, ...(row.reason !== null ? { reason: row.reason } : {}), ...(redirects ? { redirects } : {}) });
-      const cleanedRedirects = cleaned.redirects ? JSON.stringify(cleaned.redirects) : null;
-      if (cleaned.remoteShown !== row.remote_shown || (cleaned.reason ?? null) !== row.reason || cleanedRedirects !== row.redirects) {
-        update.run(cleaned.remoteShown, cleaned.reason ?? null, cleanedRedirects, row.n);
-      }
+      const shown = cleaned.remoteShown || shownName(row.remote_user ?? '') || shownName(row.remote_uri, 256);
+      const cleanedRedirects = cleaned.redirects ? JSON.stringify(cleaned.redirects) : row.redirects;
+      if (shown !== row.remote_shown || (cleaned.reason ?? null) !== row.reason || cleanedRedirects !== row.redirects) update.run(shown, cleaned.reason ?? null, cleanedRedirects, row.n);
     }
     rows = page.all(rows[rows.length - 1]!.n) as Stored[];
   }

@@ -56,7 +56,7 @@ export class PhoneCall {
       localSip: this.localSip,
     };
     if (sip.finalStatus !== undefined) snapshot.status = sip.finalStatus;
-    if (sip.finalReason !== undefined) snapshot.reason = shownName(sip.finalReason, 128); // the network's words, shown
+    if (sip.finalReason !== undefined) snapshot.reason = shownName(sip.finalReason, maxShownReason); // the network's words, shown
     if (sip.endedBy !== undefined && sip.state === 'terminated') snapshot.endedBy = sip.endedBy;
     if (sip.earlyMedia) snapshot.earlyMedia = true;
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
