@@ -26,7 +26,7 @@ export function CallFacts({ call }: { call: CallLogDetail }) {
     <>
       {t(`result_${call.result}`)}
       {call.status !== undefined && ` · ${call.status}`}
-      {call.status !== undefined && call.reason !== undefined && (
+      {call.status !== undefined && call.reason && (
         <>
           {' '}
           <bdi>{call.reason}</bdi>

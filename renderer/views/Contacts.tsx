@@ -1,5 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
+import { callbackTarget } from '../../core/api/callback-target.js';
+import { showInvisibles } from '../../core/api/invisible-characters.js';
 import type { CallLogEntry } from '../../core/api/call-log-types.js';
+import type { Contact } from '../../core/api/contact-types.js';
 import { callRequestOptions } from '../store/call-options-store.js';
 import { useContacts } from '../store/contacts-store.js';
 import { usePhone } from '../store/phone-store.js';
@@ -9,7 +12,6 @@ import { useT } from './use-t.js';
 /** The address book: every contact (favourites first) with a call button per number, a form to add one, delete. */
 export function Contacts() {
   const t = useT();
-  const run = usePhone((s) => s.run);
   const connected = usePhone((s) => s.connected);
   const { all, refresh, save, remove, importVcard, exportVcard, fileResult, fileError, busy, clearFileStatus } = useContacts();
   const fileInput = useRef<HTMLInputElement>(null);
@@ -68,22 +70,7 @@ export function Contacts() {
       )}
       <ul className="contact-list">
         {all.map((contact) => (
-          <li key={contact.id} className="contact" aria-label={contact.name}>
-            <span className="contact-name">
-              {contact.favourite ? '★ ' : ''}
-              {contact.name}
-            </span>
-            {contact.anonymous && <span className="contact-anonymous">{t('alwaysAnonymous')}</span>}
-            {contact.numbers.map((n) => (
-              <button key={n.number} type="button" aria-label={`${t('call')} ${contact.name} ${n.number}`} onClick={() => void run((api) => api.call({ target: n.number, ...callRequestOptions() }))}>
-                {n.label ? `${n.label}: ` : ''}
-                {n.number}
-              </button>
-            ))}
-            <button type="button" aria-label={`${t('deleteContact')} ${contact.name}`} onClick={() => void remove(contact.id)}>
-              ×
-            </button>
-          </li>
+          <ContactRow key={contact.id} contact={contact} onRemove={() => void remove(contact.id)} />
         ))}
       </ul>
       <form
@@ -114,13 +101,37 @@ export function Contacts() {
   );
 }
 
+/** One contact: its name in an isolate (<bdi>), a button per number (invisible characters written out), delete. */
+export function ContactRow({ contact, onRemove }: { contact: Contact; onRemove: () => void }) {
+  const t = useT();
+  const run = usePhone((s) => s.run);
+  return (
+    <li className="contact" aria-label={contact.name}>
+      <span className="contact-name">
+        {contact.favourite ? '★ ' : ''}
+        <bdi>{contact.name}</bdi>
+      </span>
+      {contact.anonymous && <span className="contact-anonymous">{t('alwaysAnonymous')}</span>}
+      {contact.numbers.map((n) => (
+        <button key={n.number} type="button" aria-label={`${t('call')} ${contact.name} ${n.number}`} onClick={() => void run((api) => api.call({ target: n.number, ...callRequestOptions() }))}>
+          {n.label ? `${n.label}: ` : ''}
+          <bdi>{showInvisibles(n.number)}</bdi>
+        </button>
+      ))}
+      <button type="button" aria-label={`${t('deleteContact')} ${contact.name}`} onClick={onRemove}>
+        ×
+      </button>
+    </li>
+  );
+}
+
 /** One click in a history row: the other party becomes a contact (its name as shown, its user or URI as number). */
 export function AddContactButton({ call }: { call: CallLogEntry }) {
   const t = useT();
   const save = useContacts((s) => s.save);
   if (call.remoteAnonymous) return null;
   return (
-    <button type="button" className="add-contact" aria-label={`${t('addContact')} ${call.remoteShown}`} onClick={() => void save({ name: call.remoteShown, numbers: [{ number: call.remoteUser ?? call.remoteUri }] })}>
+    <button type="button" className="add-contact" aria-label={`${t('addContact')} ${call.remoteShown}`} onClick={() => void save({ name: call.remoteShown, numbers: [{ number: callbackTarget(call) }] })}>
       +
     </button>
   );

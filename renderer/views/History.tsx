@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { callbackTarget } from '../../core/api/callback-target.js';
 import { loggedCallEncryption } from '../../core/api/call-encryption.js';
 import type { CallLogEntry } from '../../core/api/call-log-types.js';
 import { callResults } from '../../core/api/history-query.js';
@@ -161,7 +162,7 @@ function HistoryRow({ call, top }: { call: CallLogEntry; top: number }) {
             className="redial"
             aria-label={`${t('call')} ${call.remoteShown}`}
             onClick={() => {
-              setDialString(call.remoteUser ?? '');
+              setDialString(callbackTarget(call));
               setView('phone');
             }}
           >

@@ -57,3 +57,13 @@ describe('a caller\'s name in the call views', () => {
   });
 });
 
+
+describe('a contact in the address book', () => {
+  it('shows its name in an isolate and its number with every invisible character written out', async () => {
+    const { ContactRow } = await import('./Contacts.js');
+    const contact = { id: 'k', name: 'עברית', numbers: [{ number: '\u202Egpj.exe\u200B' }], anonymous: false, favourite: false, createdAt: 1, updatedAt: 1 };
+    const html = renderToStaticMarkup(<ContactRow contact={contact} onRemove={() => undefined} />).replace(/<!-- -->/g, '');
+    expect(html).toContain('<span class="contact-name"><bdi>עברית</bdi></span>');
+    expect(html).toContain('<bdi>⟨U+202E⟩gpj.exe⟨U+200B⟩</bdi></button>');
+  });
+});
