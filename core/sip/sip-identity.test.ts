@@ -527,6 +527,18 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(chain).toMatchObject({ state: 'terminated', finalStatus: 302 });
   });
 
+  it('ends a call at once when its final response cannot be read by sip.js, rather than after Timer B', async () => {
+    const { peer, bob } = await setUp();
+    const call = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
+    void call.invite().catch(() => undefined);
+    const sent = (await peer.next((m) => m.kind === 'request' && m.method === 'INVITE')) as SipMessage & { kind: 'request' };
+    const started = Date.now();
+    await peer.send(okTo(sent).replace('SIP/2.0 200 OK', 'SIP/2.0 486 Busy Here').replace(/To: (.*)/, 'To: $1;tag=z').replace('Content-Length:', 'Contact: <isbn:1234>;;\r\nContent-Length:'), bob.local.port);
+    await until(() => call.state === 'terminated' || undefined, 5_000);
+    expect(Date.now() - started).toBeLessThan(64 * 100); // Timer B (64·T1, T1 = 100 ms here) is not what ended it
+    expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_UNPARSED: 1, SIPJS_FAULT: 1 });
+  });
+
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
     const { peer, bob, calls } = await setUp();
     const wrongCSeq = invite(peer.port, bob.local.port, 'bad-1').replace('CSeq: 1 INVITE', 'CSeq: 1 BYE');
@@ -552,9 +564,10 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.send(invite(peer.port, bob.local.port, 'bad-3'), bob.local.port);
     await until(() => bob.rejects.snapshot().SIPJS_REFUSED === 1);
     // What our codec reads and sip.js's parser refuses (a Contact its grammar cannot read) was dropped by sip.js
-    // without a word: now it is counted too.
+    // without a word: now it is counted, and answered 400 (RFC 3261 §21.4.1) so that its sender stops retransmitting.
     await peer.send(invite(peer.port, bob.local.port, 'bad-4').replace('Content-Length:', 'Contact: <isbn:1234>;;\r\nContent-Length:'), bob.local.port);
-    await until(() => bob.rejects.snapshot().SIPJS_UNPARSED === 1);
+    const unreadable = await peer.next((m) => m.kind === 'response' && m.callId === 'bad-4');
+    expect(unreadable.kind === 'response' && unreadable.status).toBe(400);
     expect(bob.rejects.total).toBeGreaterThanOrEqual(7);
     expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1, SIPJS_UNPARSED: 1 });
     expect(calls).toHaveLength(0);

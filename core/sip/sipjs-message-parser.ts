@@ -27,7 +27,7 @@ let installed = false;
 
 /**
  * A message our codec accepted and sip.js's parser refused: sip.js would drop it without a word (its UserAgent logs a
- * warning), so it is thrown instead, for the transport to count as rejected (sipjs-transport.ts).
+ * warning), so it is thrown instead, for the transport to count and answer (sipjs-transport.ts `unparsed`).
  */
 export class SipJsUnparsedError extends Error {
   override readonly name = 'SipJsUnparsedError';
@@ -36,7 +36,7 @@ export class SipJsUnparsedError extends Error {
 /** `parseSipJsMessage`, throwing `SipJsUnparsedError` where sip.js's parser returns nothing. */
 export function parseSipJsMessageOrThrow(data: string, logger: Logger): SipJsMessage {
   const message = parseSipJsMessage(data, logger);
-  if (message === undefined) throw new SipJsUnparsedError(`sip.js could not parse "${data.slice(0, Math.max(0, data.indexOf('\r\n'))).slice(0, 60)}"`);
+  if (message === undefined) throw new SipJsUnparsedError('sip.js could not parse the message');
   return message;
 }
 

@@ -331,7 +331,7 @@ export class SipJsTransport implements Transport {
       this.onMessage?.(raw);
     } catch (error) {
       if (error instanceof SipJsUnparsedError) {
-        this.rejects.count('SIPJS_UNPARSED'); // refused as sip.js would have, but counted: nothing of it reached a call
+        this.unparsed(raw);
         return;
       }
       // sip.js throws on some requests our codec accepted (a Request-URI its grammar refuses, say): that one
@@ -339,6 +339,27 @@ export class SipJsTransport implements Transport {
       // to, if any, is ended (issue 19 item 1).
       this.rejects.count('SIPJS_REFUSED');
       sipStackGuard.report(error, 'message', messageCallId(raw));
+    }
+  }
+
+  /**
+   * A message our codec read and sip.js's parser refused (a Contact its grammar cannot read, say): counted, and
+   * answered as RFC 3261 asks of a malformed message instead of left to time out. A request gets 400 (§21.4.1), so its
+   * sender stops retransmitting; a final response ends the call it belongs to, whose transaction would otherwise wait
+   * for Timer B (32 s) on an answer it can never read. A provisional response is only counted.
+   */
+  private unparsed(raw: string): void {
+    this.rejects.count('SIPJS_UNPARSED');
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(raw);
+    } catch {
+      return; // our codec read it before: not expected
+    }
+    if (message.kind === 'request') {
+      if (message.method !== 'ACK' && canRespondTo(message)) void this.send(createResponse(message, 400, 'Bad Request').toString()).catch(() => this.rejects.count('REPLY_FAILED'));
+    } else if (message.status >= 200) {
+      sipStackGuard.report(new Error(`the ${message.status} response to ${message.cseq.method} could not be read`), 'message', message.callId);
     }
   }
 
