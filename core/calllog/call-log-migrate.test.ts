@@ -90,6 +90,8 @@ describe('migration 8: the network\'s words as they are shown', () => {
     // a name of nothing but invisible characters falls back as the phone's does; a redirects value that is no list stays
     insert.run('blank', 'alice', 'incoming', 'cid-3', '\u200B\u202E', 'sip:mallory@x', 'mallory', 3000, 'missed', null, ' Busy  ', '{"status":302}');
     insert.run('spaced', 'alice', 'incoming', 'cid-4', ' Trudy\t ', 'sip:trudy@x', null, 4000, 'missed', null, null, 'not json');
+    // a NUL (a quoted-pair allows one) hides the rest of the text from SQLite's GLOB and length()
+    insert.run('nul', 'alice', 'incoming', 'cid-5', 'Bob\x00\u202Eknab ruoY', 'sip:eve@x', 'eve', 5000, 'missed', null, null, null);
     db.close();
     const store = CallLogStore.open(file);
     expect(store.getCall('raw')).toMatchObject({ remoteShown: 'Your Bank[2J', reason: 'Busy Here', redirects: [{ status: 302, reason: 'Moved', target: 'sip:b@x' }] });
@@ -97,6 +99,7 @@ describe('migration 8: the network\'s words as they are shown', () => {
     expect(store.getCall('blank')).toMatchObject({ remoteShown: 'mallory', reason: 'Busy' });
     expect(store.getCall('blank')!.redirects).toBeUndefined(); // what is not a list of redirections reads as none
     expect(store.listCalls({}).calls.find((c) => c.id === 'blank')).toMatchObject({ remoteShown: 'mallory' });
+    expect(store.getCall('nul')).toMatchObject({ remoteShown: 'Bobknab ruoY' });
     expect(store.listCalls({ number: 'Bank' }).calls.map((c) => c.id)).toEqual(['raw']);
     expect(store.integrityCheck()).toBe('ok');
     store.close();

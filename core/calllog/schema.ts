@@ -242,7 +242,8 @@ function redactStoredTraces(db: Database.Database): void {
  * Rows written before the phone cleaned the other party's words keep them raw: each is rewritten as it is shown, a
  * page at a time in row order, and the search index follows through its update trigger, so a search finds what the
  * history shows. Only rows the cleaning could change are read: one with a character outside printable ASCII, a tab,
- * a run of spaces, a space at either end, a name or phrase longer than is shown, or a redirection's phrase (JSON
+ * a run of spaces, a space at either end, a NUL (GLOB and length() stop at one), a name or phrase longer than is
+ * shown, or a redirection's phrase (JSON
  * writes a control character as ASCII). A name left empty falls back as the phone's does (core/phone/phone-call.ts
  * partyFrom): to the user part, then the URI. A `redirects` value that does not read as a list stays as it is.
  */
@@ -250,7 +251,7 @@ function cleanStoredNetworkWords(db: Database.Database): void {
   const changeable = ['remote_shown', 'reason'].map((c) => `${c} GLOB '*[^ -~]*' OR ${c} GLOB '* ' OR ${c} GLOB ' *' OR ${c} GLOB '*  *'`).join(' OR ');
   const page = db.prepare(
     `SELECT n, remote_shown, remote_user, remote_uri, reason, redirects FROM calls
-     WHERE n > ? AND (${changeable} OR length(remote_shown) > 256 OR length(reason) > 128 OR redirects GLOB '*"reason"*') ORDER BY n LIMIT 256`,
+     WHERE n > ? AND (${changeable} OR instr(CAST(remote_shown AS BLOB), x'00') > 0 OR instr(CAST(reason AS BLOB), x'00') > 0 OR length(remote_shown) > 256 OR length(reason) > 128 OR redirects GLOB '*"reason"*') ORDER BY n LIMIT 256`,
   );
   const update = db.prepare('UPDATE calls SET remote_shown = ?, reason = ?, redirects = ? WHERE n = ?');
   type Stored = { n: number; remote_shown: string; remote_user: string | null; remote_uri: string; reason: string | null; redirects: string | null };

@@ -23,8 +23,7 @@ describe('Phone call transfer', () => {
     incomingFrom(user: string): CallSnapshot | undefined;
   }
 
-  async function setUp(accounts: Record<string, Partial<AccountConfig>> = {}): Promise<Record<'alice' | 'bob' | 'carol', Agent>> {
-    const network = new MemoryNetwork();
+  async function setUp(accounts: Record<string, Partial<AccountConfig>> = {}, network = new MemoryNetwork()): Promise<Record<'alice' | 'bob' | 'carol', Agent>> {
     const lab = await Lab.start({ users: { alice: {}, bob: {}, carol: {} }, timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const agents: Record<string, Agent> = {};
@@ -103,7 +102,11 @@ describe('Phone call transfer', () => {
   });
 
   it('blind to someone who refuses: the final NOTIFY carries the 486 with terminated, the transferor keeps its call', async () => {
-    const { alice, bob } = await setUp({ carol: { answer: { kind: 'reject', status: 486 } } });
+    // carol's reason phrase as a hostile target could write it: the sipfrag carries it cleaned (RFC 3515 §2.4.5)
+    const network = new MemoryNetwork();
+    const deliver = network.deliverDatagram.bind(network);
+    network.deliverDatagram = (data, from, to) => deliver(Buffer.from(data.toString('utf8').replace('SIP/2.0 486 Busy Here\r\n', 'SIP/2.0 486 Busy\u202E Here\x1b\r\n')), from, to);
+    const { alice, bob } = await setUp({ carol: { answer: { kind: 'reject', status: 486 } } }, network);
     const ab = await connect(alice, bob, 'bob', 'alice');
     await bob.phone.transfer(ab.callee, { to: 'carol' });
     await until(() => bob.last(ab.callee)?.transfer?.state === 'failed');

@@ -527,16 +527,19 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(chain).toMatchObject({ state: 'terminated', finalStatus: 302 });
   });
 
-  it('ends a call at once when its final response cannot be read by sip.js, rather than after Timer B', async () => {
-    const { peer, bob } = await setUp();
-    const call = bob.createCall(`sip:carol@127.0.0.1:${peer.port}`);
-    void call.invite().catch(() => undefined);
-    const sent = (await peer.next((m) => m.kind === 'request' && m.method === 'INVITE')) as SipMessage & { kind: 'request' };
-    const started = Date.now();
-    await peer.send(okTo(sent).replace('SIP/2.0 200 OK', 'SIP/2.0 486 Busy Here').replace(/To: (.*)/, 'To: $1;tag=z').replace('Content-Length:', 'Contact: <isbn:1234>;;\r\nContent-Length:'), bob.local.port);
-    await until(() => call.state === 'terminated' || undefined, 5_000);
-    expect(Date.now() - started).toBeLessThan(64 * 100); // Timer B (64·T1, T1 = 100 ms here) is not what ended it
-    expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_UNPARSED: 1, SIPJS_FAULT: 1 });
+  it('counts a response sip.js cannot read, and ends no call on its Call-ID: a forged one would hang up the call', async () => {
+    const { peer, bob, calls } = await setUp();
+    await answeredInvite(peer, bob.local.port, 'victim-1');
+    await until(() => calls[0]?.state === 'established' || undefined);
+    const attacker = await RawPeer.open();
+    cleanups.push(() => attacker.close());
+    // the call's Call-ID, a guessed branch and made-up tags; our address in the Via, as the transport requires
+    const forged = ['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-guessed', 'From: <sip:x@127.0.0.1>;tag=x', 'To: <sip:y@127.0.0.1>;tag=y', 'Call-ID: victim-1', 'CSeq: 7 INVITE', 'Contact: <isbn:1234>;;', 'Content-Length: 0', '', ''].join('\r\n');
+    await attacker.send(forged, bob.local.port);
+    await until(() => bob.rejects.snapshot().SIPJS_UNPARSED === 1 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls[0]!.state).toBe('established');
+    expect(attacker.received).toEqual([]); // and nothing answers a response
   });
 
   it('answers a malformed request with 400, drops garbage, counts both, and keeps working', async () => {
@@ -568,6 +571,7 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     await peer.send(invite(peer.port, bob.local.port, 'bad-4').replace('Content-Length:', 'Contact: <isbn:1234>;;\r\nContent-Length:'), bob.local.port);
     const unreadable = await peer.next((m) => m.kind === 'response' && m.callId === 'bad-4');
     expect(unreadable.kind === 'response' && unreadable.status).toBe(400);
+    expect(unreadable.get('to')).toMatch(/;tag=\S+/); // RFC 3261 §8.2.6.2
     expect(bob.rejects.total).toBeGreaterThanOrEqual(7);
     expect(bob.rejects.snapshot()).toMatchObject({ BAD_URI: 1, SIPJS_REFUSED: 1, SIPJS_UNPARSED: 1 });
     expect(calls).toHaveLength(0);

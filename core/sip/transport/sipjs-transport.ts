@@ -1,5 +1,5 @@
 import { EmitterImpl, TransportState, type Emitter, type Transport } from 'sip.js';
-import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, viaBranch, type ReadonlyVia, type SipMessage } from '../message/index.js';
+import { addressTag, canRespondTo, createResponse, inspectInbound, parseSipMessage, randomToken, viaBranch, type ReadonlyVia, type SipMessage } from '../message/index.js';
 import { formatEndpoint, viaTransportToken, type Endpoint } from './endpoint.js';
 import { redactTrace } from '../../calllog/trace-redaction.js';
 import { RejectCounter, type SipTap } from './message-tap.js';
@@ -343,10 +343,11 @@ export class SipJsTransport implements Transport {
   }
 
   /**
-   * A message our codec read and sip.js's parser refused (a Contact its grammar cannot read, say): counted, and
-   * answered as RFC 3261 asks of a malformed message instead of left to time out. A request gets 400 (§21.4.1), so its
-   * sender stops retransmitting; a final response ends the call it belongs to, whose transaction would otherwise wait
-   * for Timer B (32 s) on an answer it can never read. A provisional response is only counted.
+   * A message our codec read and sip.js's parser refused (a Contact its grammar cannot read, say): counted, and a
+   * request (not an ACK) is answered 400 (RFC 3261 §21.4.1, with a To tag as §8.2.6.2 asks), so its sender stops
+   * retransmitting instead of timing out. A response is only counted: it cannot be tied to a transaction of ours
+   * without sip.js reading it, and ending a call on its Call-ID alone would let anyone who learnt a Call-ID hang up the
+   * call with a forged answer. So a final response that cannot be read still leaves its transaction to Timer B.
    */
   private unparsed(raw: string): void {
     this.rejects.count('SIPJS_UNPARSED');
@@ -356,10 +357,8 @@ export class SipJsTransport implements Transport {
     } catch {
       return; // our codec read it before: not expected
     }
-    if (message.kind === 'request') {
-      if (message.method !== 'ACK' && canRespondTo(message)) void this.send(createResponse(message, 400, 'Bad Request').toString()).catch(() => this.rejects.count('REPLY_FAILED'));
-    } else if (message.status >= 200) {
-      sipStackGuard.report(new Error(`the ${message.status} response to ${message.cseq.method} could not be read`), 'message', message.callId);
+    if (message.kind === 'request' && message.method !== 'ACK' && canRespondTo(message)) {
+      void this.send(createResponse(message, 400, 'Bad Request', randomToken(10)).toString()).catch(() => this.rejects.count('REPLY_FAILED'));
     }
   }
 
