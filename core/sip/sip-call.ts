@@ -276,6 +276,16 @@ export class SipCall {
     });
   }
 
+  /**
+   * This end's tag (RFC 3261 §19.3): the From tag of the INVITE we sent, or the To tag we answer with. Random, and seen
+   * only by those our signalling reached, so a message that carries it belongs to this call.
+   */
+  get localTag(): string | undefined {
+    const request = (this.session as unknown as { request?: { fromTag?: unknown; toTag?: unknown } }).request ?? {};
+    const tag = this.direction === 'outgoing' ? request.fromTag : request.toTag;
+    return typeof tag === 'string' && tag !== '' ? tag : undefined;
+  }
+
   /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
   get dialogTags(): { localTag: string; remoteTag: string } | undefined {
     const dialog = this.session.dialog;

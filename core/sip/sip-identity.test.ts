@@ -739,6 +739,26 @@ describe('a fault of sip.js at one of its timers', () => {
     expect(bob.rejects.snapshot()).toMatchObject({ SIPJS_REFUSED: 1, SIPJS_FAULT: 1 });
   });
 
+  it('while taking a message that names a call by its Call-ID but not by its tags: counted, and no call ends (anyone may learn a Call-ID)', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(true);
+    const toTag = await answeredCall(peer, bob, 'fault-tags');
+    await until(() => calls[0]?.state === 'established');
+    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => {
+      if (message.startsWith('INFO ')) throw new Error('injected fault taking a message');
+      deliver(message);
+    };
+    // our tag guessed wrong, then the caller's tag wrong: neither is the call's
+    await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, 'fault-tags', 'guessed'), bob.local.port);
+    await peer.send(inDialog('INFO', 3, peer.port, bob.local.port, 'fault-tags', toTag).replace('tag=a-fault-tags', 'tag=other'), bob.local.port);
+    await until(() => bob.rejects.snapshot().SIPJS_REFUSED === 2 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls[0]!.state).toBe('established');
+    expect(bob.rejects.snapshot().SIPJS_FAULT).toBeUndefined();
+  });
+
   it('told by a socket callback that its connection closed, and sip.js throws: caught and counted', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const accepted: net.Socket[] = [];

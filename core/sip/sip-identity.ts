@@ -514,6 +514,9 @@ export class SipIdentity {
       get session() {
         return call.session;
       },
+      get tags() {
+        return { local: call.localTag, remote: call.dialogTags?.remoteTag };
+      },
       endAfterFault: (reason) => {
         this.rejects.count('SIPJS_FAULT');
         this.options.onCallFault?.(call, reason);

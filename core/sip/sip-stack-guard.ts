@@ -1,4 +1,5 @@
 import { setTimerFaultHandler } from 'sip.js/lib/veilphone-fault-guard.js';
+import { addressTag, parseSipMessage } from './message/index.js';
 
 /** Where sip.js threw: in one of its own timers, taking a message our transport delivered, or told of a connection change. */
 export type SipStackFaultSite = 'timer' | 'message' | 'transport';
@@ -7,7 +8,15 @@ export type SipStackFaultSite = 'timer' | 'message' | 'transport';
 export interface FaultableCall {
   readonly callId: string;
   readonly session: unknown;
+  /** Its own tag, and the other end's once a dialog exists: a message is the call's only when it carries them. */
+  readonly tags?: { local: string | undefined; remote: string | undefined };
   endAfterFault(reason: string): void;
+}
+
+/** A message sip.js failed on, as the guard matches it to a call: its Call-ID and the tags of its From and To. */
+export interface FaultyMessage {
+  callId: string;
+  tags: string[];
 }
 
 /** What the guard knows about faults so far, process-wide. */
@@ -83,10 +92,17 @@ class SipStackGuard {
     return { ...this.counts, bySite: { ...this.counts.bySite }, byMessage: { ...this.counts.byMessage } };
   }
 
-  /** The calls a fault belongs to: the one whose session or dialog set the timer, else every call of its Call-ID. */
+  /**
+   * The calls a fault belongs to: the one whose session or dialog set the timer, else every call of its Call-ID. For a
+   * message, only a call whose own tag it carries (and the other end's, once the call has a dialog): anyone can send a
+   * message with a Call-ID they learnt, so the Call-ID alone would let them end the call with one sip.js fails on.
+   */
   private callsOf(owner: unknown, callId: string | undefined): FaultableCall[] {
     if (callId === undefined) return [];
     const candidates = [...(this.calls.get(callId) ?? [])];
+    if (isFaultyMessage(owner)) {
+      return candidates.filter(({ tags }) => tags?.local !== undefined && owner.tags.includes(tags.local) && (tags.remote === undefined || owner.tags.includes(tags.remote)));
+    }
     const exact = candidates.filter((call) => call.session === owner || (call.session as { dialog?: unknown }).dialog === owner);
     return exact.length > 0 ? exact : candidates;
   }
@@ -94,7 +110,7 @@ class SipStackGuard {
 
 /** The Call-ID of a sip.js transaction, dialog, session or registerer (or a bare `{ callId }`). */
 function callIdOf(owner: unknown): string | undefined {
-  if (typeof owner === 'string') return owner;
+  if (typeof owner === 'string') return owner || undefined;
   if (typeof owner !== 'object' || owner === null) return undefined;
   const candidate = owner as { callId?: unknown; request?: { callId?: unknown } };
   try {
@@ -102,6 +118,21 @@ function callIdOf(owner: unknown): string | undefined {
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined; // a getter of a half-built object
+  }
+}
+
+function isFaultyMessage(owner: unknown): owner is FaultyMessage {
+  return typeof owner === 'object' && owner !== null && Array.isArray((owner as FaultyMessage).tags) && typeof (owner as FaultyMessage).callId === 'string';
+}
+
+/** A message as sip.js is handed it (our codec wrote it), as the guard matches it to a call (none, if it does not read). */
+export function faultyMessage(raw: string): FaultyMessage {
+  try {
+    const message = parseSipMessage(raw);
+    const tags = [addressTag(message.get('from') ?? ''), addressTag(message.get('to') ?? '')].filter((tag): tag is string => tag !== undefined);
+    return { callId: message.callId, tags };
+  } catch {
+    return { callId: messageCallId(raw) ?? '', tags: [] };
   }
 }
 

@@ -8,7 +8,7 @@ import type { TlsSessionInfo } from './tls-trust.js';
 import { phoneUasPolicy, screenUasRequest, type UasPolicy } from './uas-screen.js';
 import { defaultSipTimers, UdpRetransmitter, type SipTimerValues } from './udp-retransmitter.js';
 import { responseDestination, stampReceived } from './via-routing.js';
-import { messageCallId, sipStackGuard } from '../sip-stack-guard.js';
+import { faultyMessage, sipStackGuard } from '../sip-stack-guard.js';
 import { SipJsUnparsedError } from '../sipjs-message-parser.js';
 import { preloadOutboundRoute } from '../outbound-route.js';
 
@@ -338,7 +338,7 @@ export class SipJsTransport implements Transport {
       // message is rejected and counted; the transport keeps delivering the next ones, and the call it belongs
       // to, if any, is ended (issue 19 item 1).
       this.rejects.count('SIPJS_REFUSED');
-      sipStackGuard.report(error, 'message', messageCallId(raw));
+      sipStackGuard.report(error, 'message', faultyMessage(raw));
     }
   }
 
