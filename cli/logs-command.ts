@@ -109,7 +109,7 @@ export function logsShow(dataDir: string, reference: string, options: { raw?: bo
     const arrow = message.dir === 'out' ? `${message.local} -> ${message.remote}` : `${message.remote} -> ${message.local}`;
     console.log(`\n--- #${message.seq} +${((message.at - start) / 1000).toFixed(3)}s ${new Date(message.at).toISOString()} ${message.transport.toUpperCase()} ${arrow}`);
     for (const signature of traceSignatures(message)) console.log(`    signature ${describeSignature(signature)}`);
-    console.log(showInvisibles(forTerminal(message.raw.replace(/\r\n/g, '\n').trimEnd()))); // the message as it came, nothing hidden
+    console.log(forTerminal(showInvisibles(message.raw.replace(/\r\n/g, '\n').trimEnd()))); // the message as it came, nothing hidden
   }
 }
 
