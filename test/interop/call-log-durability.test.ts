@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CallLogStore } from '../../core/calllog/call-log-store.js';
 import type { CommittedLeg, DriverLine } from '../support/call-log-crash-driver.js';
 import { Child } from '../support/child.js';
+import { until } from '../support/until.js';
 
 const driver = path.resolve(import.meta.dirname, '../support/call-log-crash-driver.ts');
 const totalCalls = 100;
@@ -55,8 +56,11 @@ describe('call log durability: kill -9 while 100 calls are placed through the em
         await child.waitFor(/"event":"ready"/, 60_000);
         if (killThisRound) {
           if (kills === 0) {
-            // The first kill lands inside a call for sure (right after an INVITE went out), however slow the machine.
+            // The first kill lands inside a call for sure, however slow the machine: once an INVITE went out and its
+            // row is in the file as in progress (the log commits a turn or more later, so on a loaded machine a kill
+            // right after the INVITE found nothing in progress yet: 0 interrupted in one CI run).
             await child.waitFor(/"event":"calling"/, 60_000);
+            await until(() => inProgressRows().length > 0 || undefined, 30_000);
           } else {
             // Anywhere from right after start-up to well into the run: mid-INVITE, mid-flush, between calls.
             await new Promise((resolve) => setTimeout(resolve, 30 + random() * 1500));
