@@ -286,6 +286,16 @@ export class SipCall {
     return typeof tag === 'string' && tag !== '' ? tag : undefined;
   }
 
+  /**
+   * An incoming call not yet answered: its INVITE's From tag and top Via branch, by which a CANCEL names it (RFC 3261
+   * §9.2; a CANCEL carries no To tag, so not this end's tag).
+   */
+  get unansweredInvite(): { fromTag: string; branch: string } | undefined {
+    if (this.direction !== 'incoming' || this.state !== 'incoming') return undefined;
+    const request = (this.session as unknown as { request?: { fromTag?: unknown; viaBranch?: unknown } }).request;
+    return typeof request?.fromTag === 'string' && typeof request.viaBranch === 'string' ? { fromTag: request.fromTag, branch: request.viaBranch } : undefined;
+  }
+
   /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
   get dialogTags(): { localTag: string; remoteTag: string } | undefined {
     const dialog = this.session.dialog;

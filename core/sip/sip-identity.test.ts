@@ -759,6 +759,25 @@ describe('a fault of sip.js at one of its timers', () => {
     expect(bob.rejects.snapshot().SIPJS_FAULT).toBeUndefined();
   });
 
+  it('while taking the CANCEL of a ringing call (no To tag: named by its INVITE\'s From tag and branch): that call ends', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { peer, bob, calls } = await setUp(false);
+    await peer.send(invite(peer.port, bob.local.port, 'fault-cancel'), bob.local.port);
+    await until(() => calls[0]?.state === 'incoming' || undefined);
+    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+    const deliver = transport.onMessage!;
+    transport.onMessage = (message) => {
+      if (message.startsWith('CANCEL ')) throw new Error('injected fault taking a CANCEL');
+      deliver(message);
+    };
+    const cancel = invite(peer.port, bob.local.port, 'fault-cancel').split('\r\n\r\n')[0]!
+      .replace(/^INVITE /, 'CANCEL ').replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL').replace(/Content-Type:.*\r\n/, '').replace(/Content-Length: \d+/, 'Content-Length: 0') + '\r\n\r\n';
+    await peer.send(cancel, bob.local.port);
+    await until(() => bob.rejects.snapshot().SIPJS_REFUSED === 1 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls[0]!.state).toBe('terminated');
+  });
+
   it('told by a socket callback that its connection closed, and sip.js throws: caught and counted', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const accepted: net.Socket[] = [];

@@ -417,7 +417,8 @@ export class SipIdentity {
     const user = uriUser(target);
     if (user !== undefined) remote.user = user;
     // A redirected INVITE (RFC 3261 §8.1.3.4) goes to the new target with the same Call-ID, From (anonymity headers
-    // included) and To as the first, and the next CSeq: the call's log and trace stay one.
+    // included; sip.js's Inviter draws a new From tag) and To as the first, and the next CSeq: the call's log and
+    // trace stay one.
     const retarget = (next: string, previous: Inviter): Inviter => {
       const requestUri = UserAgent.makeURI(next);
       if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
@@ -515,7 +516,7 @@ export class SipIdentity {
         return call.session;
       },
       get tags() {
-        return { local: call.localTag, remote: call.dialogTags?.remoteTag };
+        return { local: call.localTag, remote: call.dialogTags?.remoteTag, invite: call.unansweredInvite };
       },
       endAfterFault: (reason) => {
         this.rejects.count('SIPJS_FAULT');

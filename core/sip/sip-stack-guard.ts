@@ -1,5 +1,5 @@
 import { setTimerFaultHandler } from 'sip.js/lib/veilphone-fault-guard.js';
-import { addressTag, parseSipMessage } from './message/index.js';
+import { addressTag, parseSipMessage, viaBranch } from './message/index.js';
 
 /** Where sip.js threw: in one of its own timers, taking a message our transport delivered, or told of a connection change. */
 export type SipStackFaultSite = 'timer' | 'message' | 'transport';
@@ -8,8 +8,11 @@ export type SipStackFaultSite = 'timer' | 'message' | 'transport';
 export interface FaultableCall {
   readonly callId: string;
   readonly session: unknown;
-  /** Its own tag, and the other end's once a dialog exists: a message is the call's only when it carries them. */
-  readonly tags?: { local: string | undefined; remote: string | undefined };
+  /**
+   * Its own tag, and the other end's once a dialog exists: a message is the call's only when it carries them. While an
+   * incoming call rings, also its INVITE's From tag and branch, which name it in a CANCEL.
+   */
+  readonly tags?: { local: string | undefined; remote: string | undefined; invite?: { fromTag: string; branch: string } | undefined };
   endAfterFault(reason: string): void;
 }
 
@@ -17,6 +20,9 @@ export interface FaultableCall {
 export interface FaultyMessage {
   callId: string;
   tags: string[];
+  /** A request's From tag and top Via branch (a CANCEL's name for the INVITE it cancels). */
+  fromTag?: string | undefined;
+  branch?: string | undefined;
 }
 
 /** What the guard knows about faults so far, process-wide. */
@@ -101,7 +107,10 @@ class SipStackGuard {
     if (callId === undefined) return [];
     const candidates = [...(this.calls.get(callId) ?? [])];
     if (isFaultyMessage(owner)) {
-      return candidates.filter(({ tags }) => tags?.local !== undefined && owner.tags.includes(tags.local) && (tags.remote === undefined || owner.tags.includes(tags.remote)));
+      return candidates.filter(({ tags }) =>
+        (tags?.local !== undefined && owner.tags.includes(tags.local) && (tags.remote === undefined || owner.tags.includes(tags.remote))) ||
+        // an unanswered incoming call: what sip.js itself matches a CANCEL by (RFC 3261 §9.2)
+        (tags?.invite !== undefined && owner.fromTag === tags.invite.fromTag && owner.branch === tags.invite.branch));
     }
     const exact = candidates.filter((call) => call.session === owner || (call.session as { dialog?: unknown }).dialog === owner);
     return exact.length > 0 ? exact : candidates;
@@ -130,7 +139,8 @@ export function faultyMessage(raw: string): FaultyMessage {
   try {
     const message = parseSipMessage(raw);
     const tags = [addressTag(message.get('from') ?? ''), addressTag(message.get('to') ?? '')].filter((tag): tag is string => tag !== undefined);
-    return { callId: message.callId, tags };
+    const via = message.kind === 'request' ? message.topVia : undefined;
+    return { callId: message.callId, tags, fromTag: addressTag(message.get('from') ?? ''), branch: via ? viaBranch(via) : undefined };
   } catch {
     return { callId: messageCallId(raw) ?? '', tags: [] };
   }
