@@ -126,6 +126,16 @@ function okTo(request: SipMessage & { kind: 'request' }): string {
   return ['SIP/2.0 200 OK', ...request.getAll('via').map((v) => `Via: ${v}`), `From: ${request.get('from')}`, `To: ${request.get('to')}`, `Call-ID: ${request.callId}`, `CSeq: ${request.get('cseq')}`, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
+/** Make sip.js throw `error` while it takes each message that starts with `start` (a fault injected at the transport's hand-over). */
+function throwWhenHanded(identity: SipIdentity, start: string, error: string): void {
+  const transport = (identity as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
+  const deliver = transport.onMessage!;
+  transport.onMessage = (message) => {
+    if (message.startsWith(start)) throw new Error(error);
+    deliver(message);
+  };
+}
+
 /** The INVITE server transaction of an incoming call (sip.js keeps it on the Invitation's user agent server). */
 function inviteTransaction(call: SipCall): { state: string } {
   return (call.session as unknown as { incomingInviteRequest: { transaction: { state: string } } }).incomingInviteRequest.transaction;
@@ -725,12 +735,7 @@ describe('a fault of sip.js at one of its timers', () => {
     const { peer, bob, calls } = await setUp(true);
     const toTag = await answeredCall(peer, bob, 'fault-msg');
     await until(() => calls[0]?.state === 'established');
-    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
-    const deliver = transport.onMessage!;
-    transport.onMessage = (message) => {
-      if (message.startsWith('INFO ')) throw new Error('injected fault taking a message');
-      deliver(message);
-    };
+    throwWhenHanded(bob, 'INFO ', 'injected fault taking a message');
     await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, 'fault-msg', toTag), bob.local.port);
     const bye = await peer.next((m) => m.kind === 'request' && m.method === 'BYE' && m.callId === 'fault-msg');
     await peer.send(okTo(bye as SipMessage & { kind: 'request' }), bob.local.port);
@@ -744,12 +749,7 @@ describe('a fault of sip.js at one of its timers', () => {
     const { peer, bob, calls } = await setUp(true);
     const toTag = await answeredCall(peer, bob, 'fault-tags');
     await until(() => calls[0]?.state === 'established');
-    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
-    const deliver = transport.onMessage!;
-    transport.onMessage = (message) => {
-      if (message.startsWith('INFO ')) throw new Error('injected fault taking a message');
-      deliver(message);
-    };
+    throwWhenHanded(bob, 'INFO ', 'injected fault taking a message');
     // our tag guessed wrong, then the caller's tag wrong: neither is the call's
     await peer.send(inDialog('INFO', 2, peer.port, bob.local.port, 'fault-tags', 'guessed'), bob.local.port);
     await peer.send(inDialog('INFO', 3, peer.port, bob.local.port, 'fault-tags', toTag).replace('tag=a-fault-tags', 'tag=other'), bob.local.port);
@@ -764,12 +764,7 @@ describe('a fault of sip.js at one of its timers', () => {
     const { peer, bob, calls } = await setUp(false);
     await peer.send(invite(peer.port, bob.local.port, 'fault-cancel'), bob.local.port);
     await until(() => calls[0]?.state === 'incoming' || undefined);
-    const transport = (bob as unknown as { transport: { onMessage?: (message: string) => void } }).transport;
-    const deliver = transport.onMessage!;
-    transport.onMessage = (message) => {
-      if (message.startsWith('CANCEL ')) throw new Error('injected fault taking a CANCEL');
-      deliver(message);
-    };
+    throwWhenHanded(bob, 'CANCEL ', 'injected fault taking a CANCEL');
     const cancel = invite(peer.port, bob.local.port, 'fault-cancel').split('\r\n\r\n')[0]!
       .replace(/^INVITE /, 'CANCEL ').replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL').replace(/Content-Type:.*\r\n/, '').replace(/Content-Length: \d+/, 'Content-Length: 0') + '\r\n\r\n';
     await peer.send(cancel, bob.local.port);
