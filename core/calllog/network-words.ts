@@ -1,5 +1,5 @@
 import type { CallLogEntry } from '../api/call-log-types.js';
-import { maxShownReason, shownName } from '../privacy/shown-name.js';
+import { shownName, shownReason } from '../privacy/shown-name.js';
 
 /** The longest name the log keeps, in characters as a reader counts them (privacy/shown-name.ts). */
 const maxLoggedName = 256;
@@ -15,7 +15,7 @@ type NetworkWords = Pick<CallLogEntry, 'remoteShown' | 'reason' | 'redirects'>;
 export function cleanedNetworkWords<T extends Partial<NetworkWords>>(fields: T): T {
   const out = { ...fields };
   if (typeof fields.remoteShown === 'string') out.remoteShown = shownName(fields.remoteShown, maxLoggedName);
-  if (typeof fields.reason === 'string') out.reason = shownName(fields.reason, maxShownReason);
-  if (fields.redirects) out.redirects = fields.redirects.map((redirect) => (redirect.reason !== undefined ? { ...redirect, reason: shownName(redirect.reason, maxShownReason) } : redirect));
+  if (typeof fields.reason === 'string') out.reason = shownReason(fields.reason);
+  if (fields.redirects) out.redirects = fields.redirects.map((redirect) => (redirect.reason !== undefined ? { ...redirect, reason: shownReason(redirect.reason) } : redirect));
   return out;
 }

@@ -1,5 +1,5 @@
 import type { Notification, Referral } from 'sip.js';
-import { maxShownReason, shownName } from '../privacy/shown-name.js';
+import { shownReason } from '../privacy/shown-name.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { TransferStatus, TransferTarget } from '../api/phone-types.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
@@ -147,7 +147,7 @@ export class CallTransfers {
             finish(200, 'OK');
           } else if (sip.state === 'terminated' && sip.finalStatus !== undefined) {
             // the target's reason phrase goes on to the transferor in a sipfrag (RFC 3515 §2.4.5): cleaned, as it is shown
-            finish(sip.finalStatus >= 300 ? sip.finalStatus : 487, sip.finalStatus >= 300 ? shownName(sip.finalReason ?? '', maxShownReason) : 'Request Terminated');
+            finish(sip.finalStatus >= 300 ? sip.finalStatus : 487, sip.finalStatus >= 300 ? shownReason(sip.finalReason ?? '') : 'Request Terminated');
           } else if (sip.state === 'terminated' && !endTimer) {
             // sip.js may end the session just before it hands over the final response (sip-call.ts): wait for it a
             // moment; a call that ended with no response at all (Timer B) is reported as 408 (RFC 3261 §17.1.1.2).

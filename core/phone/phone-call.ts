@@ -4,7 +4,7 @@ import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
-import { maxShownReason, shownName } from '../privacy/shown-name.js';
+import { shownName, shownReason } from '../privacy/shown-name.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
 export class PhoneCall {
@@ -56,7 +56,7 @@ export class PhoneCall {
       localSip: this.localSip,
     };
     if (sip.finalStatus !== undefined) snapshot.status = sip.finalStatus;
-    if (sip.finalReason !== undefined) snapshot.reason = shownName(sip.finalReason, maxShownReason); // the network's words, shown
+    if (sip.finalReason !== undefined) snapshot.reason = shownReason(sip.finalReason); // the network's words, shown
     if (sip.endedBy !== undefined && sip.state === 'terminated') snapshot.endedBy = sip.endedBy;
     if (sip.earlyMedia) snapshot.earlyMedia = true;
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
@@ -66,7 +66,7 @@ export class PhoneCall {
     if (sip.completedElsewhere) snapshot.answeredElsewhere = true;
     if (this.rang !== undefined) snapshot.rang = this.rang;
     if (this.localAddress !== undefined) snapshot.localAddress = this.localAddress;
-    if (sip.redirects.length > 0) snapshot.redirects = sip.redirects.map((r) => ({ ...r, ...(r.reason !== undefined ? { reason: shownName(r.reason, maxShownReason) } : {}) }));
+    if (sip.redirects.length > 0) snapshot.redirects = sip.redirects.map((r) => ({ ...r, ...(r.reason !== undefined ? { reason: shownReason(r.reason) } : {}) }));
     if (this.transfer) snapshot.transfer = { ...this.transfer };
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;

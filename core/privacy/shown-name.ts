@@ -22,7 +22,7 @@
  */
 export const maxShownCharacters = 64;
 /** A reason phrase (RFC 3261 §7.2) as shown: the network's words, like a name, and at most this long. */
-export const maxShownReason = 128;
+const maxShownReason = 128;
 
 // eslint-disable-next-line no-control-regex -- separator controls are exactly what this turns into spaces
 const separators = /[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029\u115f\u1160\u2800\u3164\uffa0]/g;
@@ -85,4 +85,9 @@ export function shownName(text: string, maxCharacters = maxShownCharacters): str
   }
   if (clusters.length > maxCharacters || (longer && clusters.length === maxCharacters)) return `${clusters.slice(0, maxCharacters - 1).join('').trimEnd()}…`;
   return `${clusters.join('')}${longer ? '…' : ''}`;
+}
+
+/** A reason phrase from the network (RFC 3261 §7.2) as shown: cleaned as a name is, at most 128 characters. */
+export function shownReason(text: string): string {
+  return shownName(text, maxShownReason);
 }
