@@ -48,8 +48,15 @@ export interface IpCommandApplierOptions {
   run?: CommandRunner;
   /** Duplicate address detection: `optimistic` (RFC 4429, usable at once), `full` (wait it out) or `skip` (nodad). */
   dad?: 'optimistic' | 'full' | 'skip';
-  /** Lifetimes bound how long a forgotten address can outlive a crash even if nobody cleans up (RFC 4862 §5.5.4). */
+  /**
+   * Preferred lifetime of an IPv6 address, 0 by default: the address is deprecated from the start (RFC 4862 §5.5.4),
+   * so the kernel never picks it as the source of a socket that did not bind it (RFC 6724 §5 rule 3). The phone binds
+   * every socket of a call to the call's address; with a preferred lifetime, every other program on the host, and the
+   * phone's own unbound sockets, would send from the one-time address too, linking them to the call (seed 000: the
+   * address is the call's alone). Binding to a deprecated address, and receiving on it, work as before.
+   */
   preferredLifetimeS?: number;
+  /** How long a forgotten address can outlive a crash even if nobody cleans up (RFC 4862 §5.5.4). */
   validLifetimeS?: number;
   /** How long to wait for DAD. */
   dadTimeoutMs?: number;
@@ -60,7 +67,7 @@ export interface IpCommandApplierOptions {
 }
 
 /**
- * The kernel applier: `ip -6 addr add ADDR/64 dev IF preferred_lft P valid_lft V [optimistic|nodad]`, then waits until
+ * The kernel applier: `ip -6 addr add ADDR/64 dev IF preferred_lft 0 valid_lft V [optimistic|nodad]`, then waits until
  * the address is neither tentative nor DAD-failed (`ip -j -6 addr show`), and `ip -6 addr del` at the end, once no TCP
  * connection from it is still closing (closing-connections.ts). A DAD failure is reported as DAD_FAILED so the manager
  * can pick a new interface identifier.
@@ -87,7 +94,7 @@ export class IpCommandApplier implements AddressApplier {
       `${address}/${prefixLength}`,
       'dev',
       ifname,
-      ...(v6 ? ['preferred_lft', String(this.options.preferredLifetimeS ?? 3600), 'valid_lft', String(this.options.validLifetimeS ?? 7200)] : []),
+      ...(v6 ? ['preferred_lft', String(this.options.preferredLifetimeS ?? 0), 'valid_lft', String(this.options.validLifetimeS ?? 7200)] : []),
       ...(v6 && dad === 'optimistic' ? ['optimistic'] : v6 && dad === 'skip' ? ['nodad'] : []),
     ];
     const result = await this.run('ip', args);

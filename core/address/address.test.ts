@@ -87,7 +87,7 @@ describe('TemporaryAddressManager', () => {
     const manager = new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:1:2::/64', 'vph0'), new InterfaceIdGenerator()), applier: new IpCommandApplier({ run: ip.run, dad: 'full' }), journal });
     const first = await manager.acquire('sending');
     expect(first.address).toMatch(/^2001:db8:1:2:/);
-    expect(ip.calls[0]).toMatch(new RegExp(`^ip -6 addr add ${first.address}/64 dev vph0 preferred_lft \\d+ valid_lft \\d+$`));
+    expect(ip.calls[0]).toMatch(new RegExp(`^ip -6 addr add ${first.address}/64 dev vph0 preferred_lft 0 valid_lft \\d+$`)); // deprecated: never the source of an unbound socket
     expect(journal.outstanding().map((e) => e.thing)).toContainEqual(expect.objectContaining({ kind: 'address', address: first.address }));
     await until(() => manager.status().prepared);
     const second = await manager.acquire('sending');

@@ -203,6 +203,21 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
   it('after kill -9 mid-call, the next start removes the stale address and binding', async () => {
     const crashing = runAgent(scenario('crash', ['register: alice', 'register: bob', 'call: { from: alice, to: bob, id: c1 }', 'expect: { call: c1, state: established }', 'wait: 60s']), path.join(scratch, 'crash.json'));
     await crashing.waitFor(/ok +4 expect/, 30_000);
+    // While the call is up, the kernel picks no one-time address as the source of a socket that did not bind one (they
+    // are deprecated, RFC 6724 rule 3): other programs' traffic, even to a prefix both share, leaves from bob's address.
+    const during = await phoneAddresses();
+    expect(during).toHaveLength(2);
+    // an address is no candidate while duplicate address detection runs (RFC 4429 §3.1): wait until it is over
+    const settled = Date.now() + 15_000;
+    while (/tentative/.test(await inNamespace(pair.phone, 'ip', ['-6', 'addr', 'show', 'dev', pair.phoneIf, 'scope', 'global']))) {
+      if (Date.now() > settled) throw new Error('duplicate address detection never ended');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    pair.exec(pair.phone, 'ip', ['-6', 'route', 'replace', '2001:db8:77::/48', 'dev', pair.phoneIf]);
+    for (const destination of ['2001:db8:77::1', `${prefix}::7`]) {
+      const route = await inNamespace(pair.phone, 'ip', ['-6', 'route', 'get', destination]);
+      expect(/ src ([0-9a-f:]+)/.exec(route)?.[1], `${destination}: ${route}`).toBe(bobAddress);
+    }
     await new Promise((resolve) => setTimeout(resolve, 300));
     crashing.process.kill('SIGKILL');
     await crashing.exited;
