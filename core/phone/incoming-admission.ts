@@ -173,8 +173,10 @@ export class IncomingAdmission {
     const offer = sip.inviteBody;
     const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {
-      // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong.
-      const warning = `305 ${identity.local.address.includes(':') ? `[${identity.local.address}]` : identity.local.address} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
+      // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong. Its agent
+      // is the address the Contact advertised: a signaling-only one-time address sends from the host's own (seed 000).
+      const agent = identity.advertisedAddress;
+      const warning = `305 ${agent.includes(':') ? `[${agent}]` : agent} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
       return { status: 488, reason: 'Not Acceptable Here', headers: [`Warning: ${warning}`] };
     }
     const lease = this.options.lease();

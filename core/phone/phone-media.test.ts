@@ -65,7 +65,12 @@ describe('Phone with plain RTP media', () => {
     expect((await bob.callDetail(bobLeg))!.remoteRtp).toBe(logged.localRtp);
   });
 
-  it('refuses an INVITE whose SDP it cannot use with 488 and a Warning, before ringing', async () => {
+  // With a signaling-only one-time address the socket sends from the host's own address, which the Warning must not
+  // name: the caller sees only the address the Contact advertised (seed 000).
+  it.each([
+    { addressing: 'a fixed address', address: undefined },
+    { addressing: 'a signaling-only one-time address', address: { mode: 'temporary' as const, source: 'configured' as const, prefix: '2001:db8:5:5::/64', applier: 'signaling-only' as const } },
+  ])('refuses an INVITE whose SDP it cannot use with 488 and a Warning, before ringing ($addressing)', async ({ address }) => {
     const peer = await network.bindUdp({ address: '127.0.0.1', port: 0 });
     cleanup.push(() => peer.close());
     const received: SipMessage[] = [];
@@ -79,7 +84,7 @@ describe('Phone with plain RTP media', () => {
     };
     const events: PhoneEvent[] = [];
     const bob = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.local.port}`, transport: 'udp', answer: { kind: 'manual' } }],
+      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${peer.local.port}`, transport: 'udp', answer: { kind: 'manual' }, ...(address ? { address } : {}) }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers: { t1: 100, t2: 400 },
       sockets: network,
@@ -87,7 +92,8 @@ describe('Phone with plain RTP media', () => {
     bob.subscribe((e) => events.push(e));
     cleanup.push(() => bob.shutdown());
     const registration = await bob.register();
-    const port = Number(/:(\d+)/.exec(registration.contact!.replace('sip:', ''))![1]);
+    const [, contactHost, contactPort] = /@(\[[^\]]+\]|[^:;>]+):(\d+)/.exec(registration.contact!)!;
+    const port = Number(contactPort);
     const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n';
     const invite = [
       `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
@@ -106,7 +112,8 @@ describe('Phone with plain RTP media', () => {
     void peer.send(invite, { address: '127.0.0.1', port });
     const answer = await until(() => received.find((m): m is Extract<SipMessage, { kind: 'response' }> => m.kind === 'response' && m.status >= 200));
     expect(answer.status).toBe(488);
-    expect(answer.get('warning')).toMatch(/^305 127\.0\.0\.1 "none of the offered formats \(18\) is PCMU or PCMA"$/);
+    expect(answer.get('warning')).toBe(`305 ${contactHost} "none of the offered formats (18) is PCMU or PCMA"`);
+    expect(contactHost).toEqual(address ? expect.stringMatching(/^\[2001:db8:5:5:/) : '127.0.0.1');
     expect(received.some((m) => m.kind === 'response' && m.status === 180)).toBe(false);
     // It never rang, so nothing told the user of it (no incoming event: no notification, no incoming-call view),
     // but the history keeps it.
