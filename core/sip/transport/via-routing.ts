@@ -21,12 +21,15 @@ export function responseDestination(via: ReadonlyVia, source?: Endpoint): Endpoi
 
 /**
  * What a receiver writes into the top Via of a request it received over UDP (RFC 3261 §18.2.1, RFC 3581 §4):
- * `received` when the source differs from the sent-by host, and the source port into an empty `rport`.
+ * `received` when the source differs from the sent-by host, and the source port into `rport`. A `received` or an
+ * `rport` value the sender wrote itself is replaced by the source it really came from: responses go where these point
+ * (responseDestination), so one datagram naming another host there would have our answers, and every Timer G
+ * retransmission of them, sent to that host (a reflection: the sender never needs to forge its own address).
  */
 export function stampReceived(via: ReadonlyVia, source: Endpoint): ReadonlyVia {
   let params = via.params;
-  if (bareHost(via.host) !== source.address) params = withParam(params, 'received', source.address);
-  if (hasParam(params, 'rport') && getParam(params, 'rport') === undefined) {
+  if (bareHost(via.host) !== source.address || hasParam(params, 'received')) params = withParam(params, 'received', source.address);
+  if (hasParam(params, 'rport')) {
     params = withParam(params, 'received', source.address);
     params = withParam(params, 'rport', String(source.port));
   }
