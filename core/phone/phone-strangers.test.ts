@@ -88,6 +88,30 @@ describe('requests straight to a phone from a stranger', () => {
     await alice.hangup(placed.id);
   });
 
+  it('answers a stranger\'s request with a made-up To tag 481 once, at its own address, the same for any user, naming nothing', async () => {
+    const { bob, bobEvents, contactPort } = await setUp({});
+    const eve = await stranger();
+    const victim = await stranger(); // a host eve would have the phone's answers sent to
+    const tagged = (method: string, id: string, user = 'bob'): string =>
+      request(method, id, eve.port)
+        .replace('To: <sip:bob@127.0.0.1>', `To: <sip:${user}@127.0.0.1>;tag=made-up`)
+        .replace(`${method} sip:bob@127.0.0.1`, `${method} sip:${user}@127.0.0.1`)
+        // eve's own address in the sent-by, the victim's in received and rport: no source address forged
+        .replace(`branch=z9hG4bK${id}`, `branch=z9hG4bK${id};received=127.0.0.1;rport=${victim.port}`);
+    eve.send(tagged('INVITE', 'tag-inv'), contactPort);
+    eve.send(tagged('OPTIONS', 'tag-opt'), contactPort);
+    eve.send(tagged('OPTIONS', 'tag-opt-nobody', 'nobody'), contactPort);
+    eve.send(tagged('BYE', 'tag-bye'), contactPort);
+    await until(() => eve.answers.length >= 4 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 10 * timers.t1)); // Timer G would have resent the INVITE's 481 3 times
+    expect(victim.answers).toEqual([]);
+    expect(eve.answers.map((a) => `${a.cseq.method} ${a.status}`).sort()).toEqual(['BYE 481', 'INVITE 481', 'OPTIONS 481', 'OPTIONS 481']);
+    // a 404 for the user it does not serve would tell eve whose one-time address this is; sip.js's headers, what it is
+    for (const answer of eve.answers) expect([answer.has('user-agent'), answer.has('server'), answer.has('supported')]).toEqual([false, false, false]);
+    expect(bobEvents.filter((e) => e.type === 'incoming')).toEqual([]);
+    expect((await bob.history()).calls).toEqual([]);
+  });
+
   it('with directCalls on, a call straight to the Contact rings', async () => {
     const { bob, bobEvents, contactPort } = await setUp({ directCalls: true });
     const eve = await stranger();

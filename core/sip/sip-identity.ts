@@ -169,6 +169,7 @@ export class SipIdentity {
       ...(options.advertisedAddress !== undefined ? { advertisedAddress: options.advertisedAddress } : {}),
       rejects,
       ...(acceptFrom ? { outOfDialogFrom: acceptFrom } : {}),
+      hasDialog: (callId, localTag, remoteTag) => created.agent?.userAgentCore.dialogs.has(callId + localTag + remoteTag) ?? false,
       ...(options.tap ? { tap: options.tap } : {}),
       ...(options.timers ? { timers: options.timers } : {}),
     };

@@ -33,6 +33,11 @@ export interface SipJsTransportOptions {
    * source gets 403 and is counted as STRANGER. Absent: from anyone.
    */
   outOfDialogFrom?: readonly Endpoint[];
+  /**
+   * Whether the user agent holds the dialog a request with a To tag names (RFC 3261 §12.2.2: Call-ID, our tag, theirs).
+   * With `outOfDialogFrom`, such a request from any other source that names none is answered 481 here.
+   */
+  hasDialog?: (callId: string, localTag: string, remoteTag: string) => boolean;
   /** What this user agent does and does not take (RFC 3261 §8.2); the phone's by default. */
   uas?: UasPolicy;
 }
@@ -236,15 +241,18 @@ export class SipJsTransport implements Transport {
       const { port: _port, ...withoutPort } = via;
       message.setTopVia(withoutPort);
     } else {
-      if (this.isStranger(flow, message, remote)) {
-        // Issue 17 item 5: a request outside a dialog sent straight to our Contact by someone other than our server
-        // (an INVITE claiming to be "Your Bank", a MESSAGE) never reaches sip.js, so it never rings (RFC 3261 §21.4.4).
-        this.rejects.count('STRANGER');
-        if (canRespondTo(message)) void this.write(createResponse(message, 403, 'Forbidden').toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
+      // A retransmission of a request we answered (a BYE whose 200 was lost, its dialog since gone) gets that answer
+      // again, whoever sends it: only the sender of the original knows its branch.
+      if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
+      const stranger = this.strangerAnswer(flow, message, remote);
+      if (stranger) {
+        this.rejects.count(stranger.counted);
+        // once, to the datagram's or connection's real source, whatever its Via says, and never resent (RFC 3261
+        // §8.2.7: a stateless answer; its sender's retransmissions get it again)
+        if (canRespondTo(message)) void this.write(createResponse(message, stranger.status, stranger.reason, randomToken(10)).toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
       if (flow.acceptedFrom?.(remote)) remember(this.streamSources, serverTransactionId(via), remote);
-      if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
       if (flow.transport === 'udp') message.setTopVia(stampReceived(via, remote));
       const answer = screenUasRequest(message, this.uas);
       if (answer) {
@@ -273,17 +281,32 @@ export class SipJsTransport implements Transport {
   }
 
   /**
-   * A request outside a dialog (no To tag; an ACK always belongs to one) from a source other than the account's
-   * servers. Over UDP the source is the datagram's address and port. Our own connection reaches only our server; a
-   * connection opened to our Contact is trusted by its address alone (a server connects from a port of its choosing).
+   * What a stranger (a source other than the account's servers) is answered, when its request never reaches sip.js:
+   * - outside a dialog (no To tag; an ACK always belongs to one): 403 (issue 17 item 5: an INVITE claiming to be "Your
+   *   Bank", a MESSAGE, never rings, RFC 3261 §21.4.4);
+   * - with a To tag naming no dialog we hold: 481 (§12.2.2), the answer sip.js would give, but the same whatever the
+   *   Request-URI says (sip.js answers a user it does not know 404 first, which told a stranger holding a one-time
+   *   address whose number it is) and without sip.js's User-Agent and Supported, which name the phone.
+   * A request in a dialog we hold goes on, from wherever it comes (a peer called directly, a server failed over).
+   * Over UDP the source is the datagram's address and port. Our own connection reaches only our server; a connection
+   * opened to our Contact is trusted by its address alone (a server connects from a port of its choosing).
    */
-  private isStranger(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): boolean {
+  private strangerAnswer(flow: SipFlow, message: SipMessage & { kind: 'request' }, remote: Endpoint): { status: number; reason: string; counted: string } | undefined {
     const trusted = this.options.outOfDialogFrom;
-    if (!trusted || message.method === 'ACK') return false;
-    if (flow.transport !== 'udp' && !flow.acceptedFrom?.(remote)) return false;
-    if (addressTag(message.get('to') ?? '') !== undefined) return false; // any URI scheme: RFC 4475 §3.3.4
-    if (flow.transport !== 'udp') return !trusted.some((source) => bareHostEquals(source.address, remote.address));
-    return !trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
+    if (!trusted || message.method === 'ACK') return undefined;
+    if (flow.transport !== 'udp' && !flow.acceptedFrom?.(remote)) return undefined;
+    const fromServer =
+      flow.transport !== 'udp'
+        ? trusted.some((source) => bareHostEquals(source.address, remote.address))
+        : trusted.some((source) => source.port === remote.port && bareHostEquals(source.address, remote.address));
+    if (fromServer) return undefined;
+    const toTag = addressTag(message.get('to') ?? ''); // any URI scheme: RFC 4475 §3.3.4
+    if (toTag === undefined) return { status: 403, reason: 'Forbidden', counted: 'STRANGER' };
+    // a CANCEL has no To tag of its own to speak of: sip.js matches it to its INVITE by branch (§9.2)
+    if (message.method === 'CANCEL' || !this.options.hasDialog) return undefined;
+    const fromTag = addressTag(message.get('from') ?? '');
+    if (fromTag !== undefined && this.options.hasDialog(message.callId, toTag, fromTag)) return undefined;
+    return { status: 481, reason: 'Call/Transaction Does Not Exist', counted: 'STRANGER_NO_DIALOG' };
   }
 
   /**
