@@ -88,4 +88,24 @@ describe('UdpRetransmitter (RFC 3261 §17 timers over UDP)', () => {
     vi.advanceTimersByTime(64 * 500 + 1);
     expect(rtx.requestReceived('BYE', 'z9hG4bK8')).toBe(true);
   });
+
+  it('holds nothing for failure responses to INVITEs it never sent (forged, each with its own branch)', () => {
+    for (let i = 0; i < 2000; i++) expect(rtx.responseReceived(`z9hG4bK-forged${i}`, 'INVITE', 486)).toBe(true);
+    expect(rtx.held).toBe(0);
+    // and an ACK on such a branch is not kept to answer that failure again
+    rtx.requestSent('ACK', 'z9hG4bK-forged1', 'ACK', peer);
+    expect(rtx.responseReceived('z9hG4bK-forged1', 'INVITE', 486)).toBe(true);
+    expect(sent).toEqual([]);
+    // an INVITE of ours answered 200 lets go of its branch at once
+    rtx.requestSent('INVITE', 'z9hG4bK9', 'INVITE', peer);
+    rtx.responseReceived('z9hG4bK9', 'INVITE', 200);
+    expect(rtx.held).toBe(0);
+  });
+
+  it('Timer G holds at most 1024 rejected INVITEs\' answers at once, letting the oldest go first', () => {
+    for (let i = 0; i < 3000; i++) rtx.responseSent(`z9hG4bK-flood${i}`, 'INVITE', 486, `486-${i}`, peer);
+    expect(rtx.size).toBe(1024);
+    vi.advanceTimersByTime(500);
+    expect(new Set(sent.map((s) => s.raw))).toEqual(new Set(Array.from({ length: 1024 }, (_, i) => `486-${i + 1976}`)));
+  });
 });

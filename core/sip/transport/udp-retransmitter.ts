@@ -44,8 +44,10 @@ export class UdpRetransmitter {
   private readonly acks = new Map<string, Kept>();
   /** Final responses we sent to non-INVITE requests, by branch and method. */
   private readonly finals = new Map<string, Kept>();
-  /** INVITE branches whose final response was a failure (their ACK reuses the branch). */
-  private readonly ackable = new Set<string>();
+  /** Branches of INVITEs we sent, with when, until their final response: only their failures are ours to ACK. */
+  private readonly invitesSent = new Map<string, number>();
+  /** INVITE branches of ours whose final response was a failure (their ACK reuses the branch), until when. */
+  private readonly ackable = new Map<string, number>();
   retransmissions = 0;
 
   constructor(
@@ -59,9 +61,10 @@ export class UdpRetransmitter {
    */
   requestSent(method: string, branch: string, raw: string, remote: Endpoint): void {
     if (method === 'ACK') {
-      if (this.ackable.has(branch)) this.keep(this.acks, branch, raw, remote);
+      if ((this.ackable.get(branch) ?? 0) > Date.now()) this.keep(this.acks, branch, raw, remote);
       return;
     }
+    if (method === 'INVITE') this.rememberInvite(branch);
     this.start(key(branch, method), method === 'INVITE' ? 'invite-client' : 'non-invite-client', raw, remote);
   }
 
@@ -77,8 +80,10 @@ export class UdpRetransmitter {
         this.resend(ack.raw, ack.remote);
         return false;
       }
-      this.ackable.add(branch);
-      setTimeout(() => this.ackable.delete(branch), 64 * this.timers.t1).unref?.();
+      // A failure to an INVITE we never sent (forged, or long forgotten) leaves nothing behind: sip.js drops it.
+      if (this.invitesSent.delete(branch)) this.markAckable(branch);
+    } else if (cseqMethod === 'INVITE' && status >= 200) {
+      this.invitesSent.delete(branch);
     }
     const id = key(branch, cseqMethod);
     const entry = this.pending.get(id);
@@ -119,6 +124,22 @@ export class UdpRetransmitter {
     return false;
   }
 
+  /**
+   * An INVITE transaction of ours may last as long as the callee rings (its final response comes when it comes,
+   * §17.1.1.2), so its branch is kept until that response; one never answered is let go after `inviteMemoryMs`.
+   */
+  private rememberInvite(branch: string): void {
+    const now = Date.now();
+    this.invitesSent.set(branch, now);
+    if (this.invitesSent.size > 1024) for (const [b, at] of this.invitesSent) if (now - at > inviteMemoryMs) this.invitesSent.delete(b);
+  }
+
+  private markAckable(branch: string): void {
+    const now = Date.now();
+    this.ackable.set(branch, now + 64 * this.timers.t1);
+    if (this.ackable.size > 256) for (const [b, until] of this.ackable) if (until <= now) this.ackable.delete(b);
+  }
+
   private keep(map: Map<string, Kept>, id: string, raw: string, remote: Endpoint): void {
     const now = Date.now();
     map.set(id, { raw, remote, until: now + 64 * this.timers.t1 });
@@ -136,15 +157,30 @@ export class UdpRetransmitter {
     return this.pending.size;
   }
 
+  /** Everything held: retransmissions going on, answers and ACKs kept, our INVITEs' branches. */
+  get held(): number {
+    return this.pending.size + this.acks.size + this.finals.size + this.invitesSent.size + this.ackable.size;
+  }
+
   dispose(): void {
     for (const id of [...this.pending.keys()]) this.stop(id);
     this.acks.clear();
     this.finals.clear();
     this.ackable.clear();
+    this.invitesSent.clear();
   }
 
   private start(id: string, kind: Kind, raw: string, remote: Endpoint): void {
     this.stop(id);
+    if (kind === 'invite-server-final' && this.pending.size >= maxPending) {
+      // Timer G for a flood of rejected INVITEs: the oldest failure stops being resent, rather than the phone holding
+      // every one, up to 64 KB each, for 64·T1.
+      for (const [oldest, entry] of this.pending) {
+        if (entry.kind !== 'invite-server-final') continue;
+        this.stop(oldest);
+        break;
+      }
+    }
     const interval = this.timers.t1;
     const entry: Pending = {
       kind,
@@ -180,6 +216,12 @@ export class UdpRetransmitter {
     this.pending.delete(id);
   }
 }
+
+/** How long the branch of an INVITE never answered is kept (a call rings for minutes at most: sip.js's 120 s here). */
+const inviteMemoryMs = 10 * 60_000;
+
+/** Retransmissions going on at once, beyond which Timer G gives way (each holds a response of up to 64 KB). */
+const maxPending = 1024;
 
 function key(branch: string, method: string): string {
   return `${branch}|${method}`;
