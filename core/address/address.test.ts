@@ -147,6 +147,19 @@ describe('TemporaryAddressManager', () => {
     expect(OwnershipJournal.open(where).outstanding()).toEqual([]);
   });
 
+  it('journals how long a binding may last, never backwards, and stays bounded however many refreshes it records', () => {
+    const where = dir();
+    const journal = OwnershipJournal.open(where);
+    const binding = journal.own({ kind: 'binding', aor: 'alice@lab', contact: 'sip:x@127.0.0.9:5062', server: { address: '127.0.0.1', port: 5060 }, transport: 'udp' });
+    const start = Date.now();
+    for (let refresh = 1; refresh <= 2500; refresh++) journal.lastsUntil(binding, start + refresh * 1000);
+    journal.lastsUntil(binding, start); // an older bound changes nothing
+    const lines = fs.readFileSync(journal.file, 'utf8').trim().split('\n').length;
+    expect(lines).toBeLessThan(1100);
+    journal.close();
+    expect(OwnershipJournal.open(where).outstanding()).toEqual([expect.objectContaining({ id: binding, until: start + 2_500_000 })]);
+  });
+
   it('after a crash, keeps in the journal an address it cannot remove now, and says why', async () => {
     const where = dir();
     const crashed = OwnershipJournal.open(where);

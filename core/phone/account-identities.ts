@@ -443,10 +443,23 @@ export class AccountIdentities {
     throw shutDown();
   }
 
-  /** Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove). */
+  /**
+   * Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove), and
+   * with every REGISTER after it, sip.js's refreshes too, how long the registrar may hold it: after a crash the next
+   * start erases every binding that may still be alive, however long ago it was made.
+   */
   private journalBinding(temporary: TemporaryIdentity): void {
-    if (!this.options.journal || temporary.bindingId !== undefined) return;
-    temporary.bindingId = this.options.journal.own({ kind: 'binding', aor: this.options.aor, contact: temporary.identity.contactUri, server: this.options.server, transport: this.options.transport });
+    const journal = this.options.journal;
+    if (!journal || temporary.bindingId !== undefined) return;
+    const bindingId = journal.own({ kind: 'binding', aor: this.options.aor, contact: temporary.identity.contactUri, server: this.options.server, transport: this.options.transport });
+    temporary.bindingId = bindingId;
+    temporary.identity.onBindingLifetime((until) => {
+      try {
+        journal.lastsUntil(bindingId, until);
+      } catch (error) {
+        this.options.failed('writing down how long a registration lasts')(error); // never thrown into sip.js's REGISTER
+      }
+    });
   }
 
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */

@@ -19,8 +19,6 @@ export interface LeftoverCleanupOptions {
   sockets?: SipSockets;
   /** Counts a throwaway identity that could not be disposed. */
   failed: FailedStep;
-  /** A binding older than this is gone by itself at the registrar (its registration expired). */
-  bindingLifetimeMs?: number;
 }
 
 export interface LeftoverCleanupResult {
@@ -41,14 +39,13 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
   const { removed, kept, bindings } = await recoverOwnership(options.journal, options.run);
   const result: LeftoverCleanupResult = { addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
   const sockets = options.sockets ?? osSockets;
-  const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
-  const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
   // One at a time would hold the first REGISTER up for 64·T1 per unreachable registrar: all together instead.
   await Promise.all(
     bindings.map(async (binding) => {
-      const madeAt = entries.get(binding.journalId)?.at ?? 0;
-      if (Date.now() - madeAt > lifetime) {
-        options.journal.release(binding.journalId); // expired at the registrar long ago
+      // Struck unsent only when certainly expired at the registrar: the journal knows how long its last REGISTER asked
+      // for. When it does not know (a journal from before it did), the binding may still be alive: it is erased.
+      if (binding.until !== undefined && Date.now() > binding.until) {
+        options.journal.release(binding.journalId);
         return;
       }
       const [user = '', domain = ''] = splitAor(binding.aor);
