@@ -154,7 +154,8 @@ export async function addressStatus(account: AccountRuntime): Promise<AddressSta
   const manager = account.addresses ? await account.addresses.catch(() => undefined) : undefined; // its error is addressProblem
   if (!manager) return { accountId: account.config.id, mode: 'temporary', source: account.config.address.source, active: [], ...problem };
   const status = manager.status();
-  return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...problem };
+  const left = status.leftOnInterface.length > 0 ? { leftOnInterface: status.leftOnInterface } : {};
+  return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...left, ...problem };
 }
 
 function rank(order: string[], id: string): number {
