@@ -2,9 +2,8 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { recoverOwnership } from '../address/recover-ownership.js';
-import { SipIdentity } from '../sip/sip-identity.js';
-import type { SipTransportKind } from '../sip/transport/endpoint.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
+import { removeBinding } from './binding-removal.js';
 import type { FailedStep } from './failure-tally.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
@@ -48,27 +47,8 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
         options.journal.release(binding.journalId);
         return;
       }
-      const [user = '', domain = ''] = splitAor(binding.aor);
-      let identity: SipIdentity | undefined;
-      let status: number | undefined;
-      try {
-        const credentials = options.credentials(binding.aor);
-        identity = await SipIdentity.create({
-          aor: { user, domain },
-          ...(credentials ? { auth: credentials } : {}),
-          transport: binding.transport as SipTransportKind,
-          local: { address: await sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
-          server: binding.server,
-          sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
-          ...(options.timers ? { timers: options.timers } : {}),
-          sockets,
-        });
-        status = await identity.removeBinding(binding.contact);
-      } catch {
-        status = undefined; // the registrar is unreachable now: try again at the next start
-      } finally {
-        await identity?.dispose().catch(options.failed('disposing the identity that removed a leftover registration'));
-      }
+      // the registrar is unreachable now (undefined): try again at the next start
+      const status = await removeBinding(binding, { ...options, sockets });
       if (status !== undefined && status < 300) {
         options.journal.release(binding.journalId);
         result.bindingsRemoved.push(binding.contact);
@@ -78,9 +58,4 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
     }),
   );
   return result;
-}
-
-function splitAor(aor: string): [string, string] {
-  const at = aor.lastIndexOf('@');
-  return at < 0 ? ['', aor] : [aor.slice(0, at), aor.slice(at + 1)];
 }

@@ -28,6 +28,12 @@ export interface AccountRuntime {
   wantRegistered: boolean;
 }
 
+/** The credentials of the account whose address-of-record is `aor` (`user@domain`), when it has a password. */
+export function accountCredentials(accounts: readonly AccountRuntime[], aor: string): { username: string; password: string } | undefined {
+  const config = accounts.find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
+  return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
+}
+
 /** `sip:host:port;transport=…` as the endpoint an account's socket talks to. */
 export function serverEndpoint(config: AccountConfig, server: string): Endpoint {
   try {
