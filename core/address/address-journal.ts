@@ -14,10 +14,23 @@ export type OwnedThing =
 export interface JournalEntry {
   id: number;
   thing: OwnedThing;
+  /** When it was written down (a binding: before its first REGISTER; refreshes do not change it). */
   at: number;
+  /**
+   * The latest it can still exist by itself: a binding the registrar may hold until then (moved on by every REGISTER
+   * that asks for one), certainly expired after. Unknown when absent.
+   */
+  until?: number;
 }
 
-type Line = { op: 'own'; id: number; at: number; thing: OwnedThing } | { op: 'release'; id: number; at: number } | { op: 'iids'; at: number; iids: string[] };
+type Line =
+  | { op: 'own'; id: number; at: number; thing: OwnedThing; until?: number }
+  | { op: 'release'; id: number; at: number }
+  | { op: 'until'; id: number; at: number; until: number }
+  | { op: 'iids'; at: number; iids: string[] };
+
+/** Lines appended after which the file is rewritten with only what still matters (refreshes add one each). */
+const compactAfterLines = 1000;
 
 /**
  * The ownership journal in the data dir: every address added and every registration binding is written (and synced)
@@ -29,6 +42,8 @@ export class OwnershipJournal {
   private readonly iids: string[] = [];
   private nextId = 1;
   private fd: number;
+  /** Lines appended since the file was last rewritten. */
+  private appended = 0;
 
   private constructor(
     readonly file: string,
@@ -56,6 +71,17 @@ export class OwnershipJournal {
     this.owned.set(entry.id, entry);
     this.write({ op: 'own', id: entry.id, at: entry.at, thing });
     return entry.id;
+  }
+
+  /**
+   * Write down (and sync) that what `id` names may exist until `until` at the latest: a REGISTER asking for a binding
+   * (or a 2xx granting a longer one) moved its expiry at the registrar on. Never moves it back.
+   */
+  lastsUntil(id: number, until: number): void {
+    const entry = this.owned.get(id);
+    if (!entry || (entry.until !== undefined && entry.until >= until)) return;
+    entry.until = until;
+    this.write({ op: 'until', id, at: Date.now(), until });
   }
 
   release(id: number): void {
@@ -87,7 +113,7 @@ export class OwnershipJournal {
   /** Rewrite the file with only what still matters (owned things and the IID history). */
   private compact(): void {
     const tmp = `${this.file}.tmp`;
-    const lines: Line[] = [...this.owned.values()].map((e) => ({ op: 'own', id: e.id, at: e.at, thing: e.thing }));
+    const lines: Line[] = [...this.owned.values()].map((e) => ({ op: 'own', id: e.id, at: e.at, thing: e.thing, ...(e.until !== undefined ? { until: e.until } : {}) }));
     if (this.iids.length > 0) lines.push({ op: 'iids', at: Date.now(), iids: this.iids });
     // Owner-only (issue 17): the journal names our one-time addresses and registrations.
     const fd = openPrivateFile(tmp, 'w');
@@ -95,7 +121,9 @@ export class OwnershipJournal {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, this.file);
+    if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = openPrivateFile(this.file, 'a');
+    this.appended = 0;
   }
 
   private replay(text: string): void {
@@ -107,8 +135,12 @@ export class OwnershipJournal {
       } catch {
         continue; // a line torn by a crash mid-write: the rest of the journal still counts
       }
-      if (line.op === 'own' && typeof line.id === 'number' && line.thing) this.owned.set(line.id, { id: line.id, thing: line.thing, at: line.at });
+      if (line.op === 'own' && typeof line.id === 'number' && line.thing) this.owned.set(line.id, { id: line.id, thing: line.thing, at: line.at, ...(typeof line.until === 'number' ? { until: line.until } : {}) });
       else if (line.op === 'release') this.owned.delete(line.id);
+      else if (line.op === 'until' && typeof line.until === 'number') {
+        const entry = this.owned.get(line.id);
+        if (entry) entry.until = Math.max(entry.until ?? line.until, line.until);
+      }
       else if (line.op === 'iids' && Array.isArray(line.iids)) this.iids.push(...line.iids.filter((i) => typeof i === 'string'));
       if ('id' in line && typeof line.id === 'number') this.nextId = Math.max(this.nextId, line.id + 1);
     }
@@ -119,6 +151,8 @@ export class OwnershipJournal {
     try {
       fs.writeSync(this.fd, `${JSON.stringify(line)}\n`);
       fs.fsyncSync(this.fd);
+      // A phone that runs for months refreshes its registrations thousands of times: the file stays bounded.
+      if (++this.appended >= compactAfterLines) this.compact();
     } catch (error) {
       throw new AddressError('JOURNAL_FAILED', `cannot write ${this.file}: ${(error as Error).message}`);
     }

@@ -98,6 +98,92 @@ describe('TemporaryAddressManager', () => {
     expect(journal.outstanding()).toEqual([]);
   });
 
+  /** `ip` whose first `failures` removals fail (a busy device, a lost permission), and each removal's time. */
+  function failingDel(failures: number): { run: CommandRunner; dels: number[]; present: Set<string>; failing: { left: number } } {
+    const ip = fakeIp();
+    const dels: number[] = [];
+    const present = new Set<string>();
+    const failing = { left: failures };
+    const run: CommandRunner = async (command, args) => {
+      if (args.includes('del')) {
+        dels.push(Date.now());
+        if (failing.left-- > 0) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: Device or resource busy' };
+        present.delete(args[3]!.split('/')[0]!);
+      }
+      if (args.includes('add')) present.add(args[3]!.split('/')[0]!);
+      return ip.run(command, args);
+    };
+    return { run, dels, present, failing };
+  }
+
+  function failingManager(ip: { run: CommandRunner }, journal: OwnershipJournal, removalRetries: { attempts?: number; firstDelayMs?: number }): TemporaryAddressManager {
+    return new TemporaryAddressManager({ source: new RandomInterfaceIdSource(new ConfiguredPrefixSource('2001:db8:1:2::/64', 'vph0'), new InterfaceIdGenerator()), applier: new IpCommandApplier({ run: ip.run, dad: 'skip' }), journal, prepareAhead: false, removalRetries });
+  }
+
+  it('an address whose removal failed stays owed: shown in status, kept in the journal, and removed by a later try', async () => {
+    const ip = failingDel(2);
+    const journal = OwnershipJournal.open(dir());
+    const manager = failingManager(ip, journal, { firstDelayMs: 40 });
+    const address = await manager.acquire('receiving');
+    await expect(address.release()).rejects.toThrow(/Device or resource busy/);
+    expect(manager.status().active).toEqual([]);
+    expect(manager.status().leftOnInterface).toEqual([{ address: address.address, purpose: 'receiving', attempts: 1, reason: expect.stringContaining('Device or resource busy') }]);
+    expect(journal.outstanding().map((e) => e.thing)).toEqual([expect.objectContaining({ kind: 'address', address: address.address })]);
+    await until(() => manager.status().leftOnInterface.length === 0);
+    expect(ip.present.has(address.address)).toBe(false);
+    expect(journal.outstanding()).toEqual([]);
+    // three removals, each wait twice the last: 40 ms, then 80 ms
+    expect(ip.dels).toHaveLength(3);
+    expect(ip.dels[1]! - ip.dels[0]!).toBeGreaterThanOrEqual(35);
+    expect(ip.dels[2]! - ip.dels[1]!).toBeGreaterThanOrEqual(75);
+    await manager.close();
+  });
+
+  it('a removal that keeps failing is tried a bounded number of times, then once more at close()', async () => {
+    const ip = failingDel(Infinity);
+    const journal = OwnershipJournal.open(dir());
+    const manager = failingManager(ip, journal, { attempts: 3, firstDelayMs: 10 });
+    const address = await manager.acquire('sending');
+    await expect(address.release()).rejects.toThrow();
+    await until(() => ip.dels.length === 4); // the first and three more
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ip.dels).toHaveLength(4); // no busy loop: it waits for close()
+    expect(manager.status().leftOnInterface).toEqual([expect.objectContaining({ address: address.address, attempts: 4 })]);
+    ip.failing.left = 0;
+    await manager.close();
+    expect(ip.dels).toHaveLength(5);
+    expect(ip.present.has(address.address)).toBe(false);
+    expect(manager.status().leftOnInterface).toEqual([]);
+    expect(journal.outstanding()).toEqual([]);
+  });
+
+  it('close() removes an address whose removal failed during the run without waiting for its next try', async () => {
+    const ip = failingDel(1);
+    const where = dir();
+    const journal = OwnershipJournal.open(where);
+    const manager = failingManager(ip, journal, { firstDelayMs: 60_000 });
+    const address = await manager.acquire('sending');
+    await expect(address.release()).rejects.toThrow();
+    await manager.close();
+    expect(ip.dels).toHaveLength(2);
+    expect(ip.present.has(address.address)).toBe(false);
+    journal.close();
+    expect(OwnershipJournal.open(where).outstanding()).toEqual([]);
+  });
+
+  it('an address still failing at close() stays in the journal for the next start', async () => {
+    const ip = failingDel(Infinity);
+    const where = dir();
+    const journal = OwnershipJournal.open(where);
+    const manager = failingManager(ip, journal, { firstDelayMs: 60_000 });
+    const address = await manager.acquire('sending');
+    await expect(address.release()).rejects.toThrow();
+    await manager.close();
+    expect(manager.status().leftOnInterface).toEqual([expect.objectContaining({ address: address.address, attempts: 2 })]);
+    journal.close();
+    expect(OwnershipJournal.open(where).outstanding().map((e) => e.thing)).toEqual([expect.objectContaining({ kind: 'address', address: address.address })]);
+  });
+
   it('takes a new interface ID when duplicate address detection fails, a bounded number of times', async () => {
     const ip = fakeIp();
     const ids = [1n, 2n, 3n];
@@ -145,6 +231,19 @@ describe('TemporaryAddressManager', () => {
     expect(bindings).toEqual([expect.objectContaining({ journalId: binding, contact: 'sip:x@[2001:db8:1:2::abcd]:5062' })]);
     restarted.release(binding);
     expect(OwnershipJournal.open(where).outstanding()).toEqual([]);
+  });
+
+  it('journals how long a binding may last, never backwards, and stays bounded however many refreshes it records', () => {
+    const where = dir();
+    const journal = OwnershipJournal.open(where);
+    const binding = journal.own({ kind: 'binding', aor: 'alice@lab', contact: 'sip:x@127.0.0.9:5062', server: { address: '127.0.0.1', port: 5060 }, transport: 'udp' });
+    const start = Date.now();
+    for (let refresh = 1; refresh <= 2500; refresh++) journal.lastsUntil(binding, start + refresh * 1000);
+    journal.lastsUntil(binding, start); // an older bound changes nothing
+    const lines = fs.readFileSync(journal.file, 'utf8').trim().split('\n').length;
+    expect(lines).toBeLessThan(1100);
+    journal.close();
+    expect(OwnershipJournal.open(where).outstanding()).toEqual([expect.objectContaining({ id: binding, until: start + 2_500_000 })]);
   });
 
   it('after a crash, keeps in the journal an address it cannot remove now, and says why', async () => {

@@ -9,6 +9,8 @@ export interface LeftoverBinding {
   contact: string;
   server: { address: string; port: number };
   transport: string;
+  /** The latest the registrar may hold it (the journal's `until`); unknown when absent. */
+  until?: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function recoverOwnership(journal: OwnershipJournal, run: CommandRu
       journal.release(entry.id);
       removed.push(address);
     } else {
-      bindings.push({ journalId: entry.id, aor: entry.thing.aor, contact: entry.thing.contact, server: entry.thing.server, transport: entry.thing.transport });
+      bindings.push({ journalId: entry.id, aor: entry.thing.aor, contact: entry.thing.contact, server: entry.thing.server, transport: entry.thing.transport, ...(entry.until !== undefined ? { until: entry.until } : {}) });
     }
   }
   return { removed, kept, bindings };

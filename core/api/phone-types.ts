@@ -163,6 +163,8 @@ export interface AddressStatus {
   reason?: string;
   source?: string;
   active: Array<{ address: string; purpose: 'sending' | 'receiving' }>;
+  /** Addresses given back whose removal from the interface failed: tried again, kept in the journal until gone. */
+  leftOnInterface?: Array<{ address: string; purpose: 'sending' | 'receiving'; attempts: number; reason: string }>;
   /** The last time no one-time address could be had, and why. */
   problem?: string;
 }

@@ -6,6 +6,7 @@ import type { LeasedAddress, TemporaryAddressManager } from '../address/temporar
 import { SipIdentityError, type SipIdentity } from '../sip/sip-identity.js';
 import type { Endpoint, SipTransportKind } from '../sip/transport/endpoint.js';
 import type { FailedStep } from './failure-tally.js';
+import type { FailedUnregistration } from './owed-unregistrations.js';
 
 export type IdentityPurpose = 'fixed' | 'sending' | 'receiving';
 
@@ -42,6 +43,11 @@ export interface AccountIdentitiesOptions {
    * a registrar that stays silent is taken to be gone, and the bindings not confirmed stay in the journal.
    */
   shutdownGraceMs?: number;
+  /**
+   * A one-time binding the registrar did not confirm removing (refused, or silent): it may be left at the server, and
+   * is the phone's to report and erase again (owed-unregistrations.ts). Not after a failover: that server is gone.
+   */
+  onUnregisterFailed?: (binding: FailedUnregistration) => void;
 }
 
 /** The longest a new call waits for the previous call's sending address to be unregistered and discarded. */
@@ -443,10 +449,23 @@ export class AccountIdentities {
     throw shutDown();
   }
 
-  /** Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove). */
+  /**
+   * Write the binding down before the REGISTER (SPEC B: a crash must leave nothing the next start cannot remove), and
+   * with every REGISTER after it, sip.js's refreshes too, how long the registrar may hold it: after a crash the next
+   * start erases every binding that may still be alive, however long ago it was made.
+   */
   private journalBinding(temporary: TemporaryIdentity): void {
-    if (!this.options.journal || temporary.bindingId !== undefined) return;
-    temporary.bindingId = this.options.journal.own({ kind: 'binding', aor: this.options.aor, contact: temporary.identity.contactUri, server: this.options.server, transport: this.options.transport });
+    const journal = this.options.journal;
+    if (!journal || temporary.bindingId !== undefined) return;
+    const bindingId = journal.own({ kind: 'binding', aor: this.options.aor, contact: temporary.identity.contactUri, server: this.options.server, transport: this.options.transport });
+    temporary.bindingId = bindingId;
+    temporary.identity.onBindingLifetime((until) => {
+      try {
+        journal.lastsUntil(bindingId, until);
+      } catch (error) {
+        this.options.failed('writing down how long a registration lasts')(error); // never thrown into sip.js's REGISTER
+      }
+    });
   }
 
   /** REGISTER Expires: 0, dispose the UserAgent, discard the address, strike the journal entries. */
@@ -473,10 +492,21 @@ export class AccountIdentities {
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister({ signal: this.shutdownCutoff.signal }).catch(() => undefined);
     await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
-    // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and
-    // the next start removes it.
-    if (temporary.bindingId !== undefined && (!mayBeBound || (status !== undefined && status < 300))) {
-      this.options.journal?.release(temporary.bindingId);
+    // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it until a
+    // later removal succeeds (this run's retries, or the next start's).
+    if (!mayBeBound || (status !== undefined && status < 300)) {
+      if (temporary.bindingId !== undefined) this.options.journal?.release(temporary.bindingId);
+    } else if (!this.serverGone) {
+      const { identity, bindingId } = temporary;
+      this.options.onUnregisterFailed?.({
+        aor: this.options.aor,
+        contact: identity.contactUri,
+        server: this.options.server,
+        transport: this.options.transport,
+        status,
+        ...(bindingId !== undefined ? { journalId: bindingId } : {}),
+        ...(identity.bindingMayLastUntil !== undefined ? { until: identity.bindingMayLastUntil } : {}),
+      });
     }
     await temporary.address.release().catch(this.options.failed('giving back a one-time address'));
     this.event(temporary.address, 'released');

@@ -5,7 +5,7 @@ import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { FailedStep } from './failure-tally.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
-import type { AccountRuntime } from './phone-accounts.js';
+import { accountCredentials, type AccountRuntime } from './phone-accounts.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 
 export interface CrashRecoveryOptions {
@@ -46,10 +46,7 @@ export class CrashRecovery {
     this.recovery ??= cleanUpLeftovers({
       journal,
       ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
-      credentials: (aor) => {
-        const config = this.options.accounts().find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
-        return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
-      },
+      credentials: (aor) => accountCredentials(this.options.accounts(), aor),
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       sockets: this.options.sockets,

@@ -14,6 +14,7 @@ import { createAddressManager } from './address-setup.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import type { FailedStep } from './failure-tally.js';
+import type { FailedUnregistration } from './owed-unregistrations.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { takeLeased, type PhoneLease } from './phone-lease.js';
 
@@ -34,6 +35,8 @@ export interface LeasedIdentitiesOptions {
   failed: FailedStep;
   /** An INVITE reached one of the account's identities. */
   onIncoming: (account: AccountRuntime, sip: SipCall, identity: SipIdentity) => void;
+  /** A one-time binding the registrar did not confirm removing. */
+  onUnregisterFailed?: (binding: FailedUnregistration) => void;
 }
 
 /**
@@ -71,6 +74,7 @@ export class LeasedIdentities {
       ...(temporary?.prepare === 'ahead' ? { prepareAhead: true } : {}),
       failed: this.options.failed,
       shutdownGraceMs: 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1),
+      ...(this.options.onUnregisterFailed ? { onUnregisterFailed: this.options.onUnregisterFailed } : {}),
       onAddressProblem: (message) => {
         account.addressProblem = message;
         this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message });

@@ -2,9 +2,8 @@ import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
 import { recoverOwnership } from '../address/recover-ownership.js';
-import { SipIdentity } from '../sip/sip-identity.js';
-import type { SipTransportKind } from '../sip/transport/endpoint.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
+import { removeBinding } from './binding-removal.js';
 import type { FailedStep } from './failure-tally.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
@@ -19,8 +18,6 @@ export interface LeftoverCleanupOptions {
   sockets?: SipSockets;
   /** Counts a throwaway identity that could not be disposed. */
   failed: FailedStep;
-  /** A binding older than this is gone by itself at the registrar (its registration expired). */
-  bindingLifetimeMs?: number;
 }
 
 export interface LeftoverCleanupResult {
@@ -41,37 +38,17 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
   const { removed, kept, bindings } = await recoverOwnership(options.journal, options.run);
   const result: LeftoverCleanupResult = { addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
   const sockets = options.sockets ?? osSockets;
-  const lifetime = options.bindingLifetimeMs ?? 2 * 3600_000;
-  const entries = new Map(options.journal.outstanding().map((e) => [e.id, e]));
   // One at a time would hold the first REGISTER up for 64·T1 per unreachable registrar: all together instead.
   await Promise.all(
     bindings.map(async (binding) => {
-      const madeAt = entries.get(binding.journalId)?.at ?? 0;
-      if (Date.now() - madeAt > lifetime) {
-        options.journal.release(binding.journalId); // expired at the registrar long ago
+      // Struck unsent only when certainly expired at the registrar: the journal knows how long its last REGISTER asked
+      // for. When it does not know (a journal from before it did), the binding may still be alive: it is erased.
+      if (binding.until !== undefined && Date.now() > binding.until) {
+        options.journal.release(binding.journalId);
         return;
       }
-      const [user = '', domain = ''] = splitAor(binding.aor);
-      let identity: SipIdentity | undefined;
-      let status: number | undefined;
-      try {
-        const credentials = options.credentials(binding.aor);
-        identity = await SipIdentity.create({
-          aor: { user, domain },
-          ...(credentials ? { auth: credentials } : {}),
-          transport: binding.transport as SipTransportKind,
-          local: { address: await sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
-          server: binding.server,
-          sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
-          ...(options.timers ? { timers: options.timers } : {}),
-          sockets,
-        });
-        status = await identity.removeBinding(binding.contact);
-      } catch {
-        status = undefined; // the registrar is unreachable now: try again at the next start
-      } finally {
-        await identity?.dispose().catch(options.failed('disposing the identity that removed a leftover registration'));
-      }
+      // the registrar is unreachable now (undefined): try again at the next start
+      const status = await removeBinding(binding, { ...options, sockets });
       if (status !== undefined && status < 300) {
         options.journal.release(binding.journalId);
         result.bindingsRemoved.push(binding.contact);
@@ -81,9 +58,4 @@ export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise
     }),
   );
   return result;
-}
-
-function splitAor(aor: string): [string, string] {
-  const at = aor.lastIndexOf('@');
-  return at < 0 ? ['', aor] : [aor.slice(0, at), aor.slice(at + 1)];
 }

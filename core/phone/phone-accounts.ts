@@ -28,6 +28,12 @@ export interface AccountRuntime {
   wantRegistered: boolean;
 }
 
+/** The credentials of the account whose address-of-record is `aor` (`user@domain`), when it has a password. */
+export function accountCredentials(accounts: readonly AccountRuntime[], aor: string): { username: string; password: string } | undefined {
+  const config = accounts.find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
+  return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
+}
+
 /** `sip:host:port;transport=…` as the endpoint an account's socket talks to. */
 export function serverEndpoint(config: AccountConfig, server: string): Endpoint {
   try {
@@ -154,7 +160,8 @@ export async function addressStatus(account: AccountRuntime): Promise<AddressSta
   const manager = account.addresses ? await account.addresses.catch(() => undefined) : undefined; // its error is addressProblem
   if (!manager) return { accountId: account.config.id, mode: 'temporary', source: account.config.address.source, active: [], ...problem };
   const status = manager.status();
-  return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...problem };
+  const left = status.leftOnInterface.length > 0 ? { leftOnInterface: status.leftOnInterface } : {};
+  return { accountId: account.config.id, mode: 'temporary', applier: status.mode, reason: status.reason, source: status.source, active: status.active, ...left, ...problem };
 }
 
 function rank(order: string[], id: string): number {

@@ -82,10 +82,14 @@ export interface RegistrationDetail {
   cause?: RegistrationCause;
 }
 
-/** What sip.js's Registerer has but types as private: whether a REGISTER waits for its answer, and when that ends. */
+/**
+ * What sip.js's Registerer has but types as private: whether a REGISTER waits for its answer, and when that ends; and
+ * the REGISTER it is sending (its Contact carries the expiry asked for).
+ */
 interface RegistererWaiting {
   readonly waiting: boolean;
-  readonly waitingChange: { addListener(listener: (waiting: boolean) => void, options: { once: boolean }): void };
+  readonly waitingChange: { addListener(listener: (waiting: boolean) => void, options?: { once: boolean }): void };
+  readonly request: { extraHeaders?: string[] };
 }
 
 export class SipIdentityError extends Error {
@@ -124,6 +128,9 @@ export class SipIdentity {
   private registerSent = false;
   /** The registrar itself refused our last REGISTER (a final answer ≥ 300 it sent, not one sip.js made up). */
   private registerRefused = false;
+  /** The latest the registrar may hold our binding (ms since the epoch), from what was asked for and granted. */
+  bindingMayLastUntil?: number;
+  private readonly bindingLifetimeListeners = new Set<(until: number) => void>();
 
   private constructor(
     readonly options: SipIdentityOptions,
@@ -255,6 +262,9 @@ export class SipIdentity {
         if (state === RegistererState.Registered) this.setRegistration('registered', {});
         else if (state === RegistererState.Unregistered && this.registrationState === 'registered') this.setRegistration('unregistered', {});
       });
+      // Every REGISTER goes through here, sip.js's own refreshes too (RFC 3261 §10.2.4), as it is sent and answered.
+      const registerer = this.registerer;
+      (registerer as unknown as RegistererWaiting).waitingChange.addListener((waiting) => (waiting ? this.bindingAskedFor(registerer) : this.bindingAnswered(registerer)));
     }
     this.setRegistration('registering', {});
     this.registerSent = true;
@@ -302,6 +312,47 @@ export class SipIdentity {
     this.setRegistration('registered', { status });
     if (this.options.transport === 'tcp') this.keepFlowAlive(flowTimer);
     return status;
+  }
+
+  /**
+   * Be told, before each REGISTER that asks for a binding goes out and after a 2xx that grants a longer one, the latest
+   * the registrar may hold it (`bindingMayLastUntil`): a journal that knows it can tell, after a crash, a binding that
+   * may still be alive from one that has certainly expired.
+   */
+  onBindingLifetime(listener: (until: number) => void): () => void {
+    this.bindingLifetimeListeners.add(listener);
+    return () => this.bindingLifetimeListeners.delete(listener);
+  }
+
+  /**
+   * A REGISTER is going out. One asking for `expires` seconds may be taken by the registrar as late as its last
+   * retransmission (Timer F, 64·T1, RFC 3261 §17.1.2.2), and the registrar picks no longer than asked (§10.3 step 7).
+   */
+  private bindingAskedFor(registerer: Registerer): void {
+    const contact = (registerer as unknown as RegistererWaiting).request.extraHeaders?.find((h) => /^contact\s*:/i.test(h));
+    const asked = Number(/;\s*expires\s*=\s*(\d+)/i.exec(contact ?? '')?.[1] ?? 0);
+    if (asked > 0) this.bindingMayLast(Date.now() + asked * 1000 + 64 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
+  }
+
+  /**
+   * A REGISTER was answered. A registrar may grant more than was asked for (Kamailio raises an expiry below its
+   * min_expires rather than answer 423): the 2xx's expires parameter for our Contact counts then (RFC 3261 §10.2.4).
+   */
+  private bindingAnswered(registerer: Registerer): void {
+    if (registerer.state !== RegistererState.Registered) return;
+    const user = this.userAgent.contact.uri.user;
+    const all = registerer.contacts.join(', ');
+    const at = user === undefined ? -1 : all.indexOf(`:${user}@`);
+    // our Contact, up to the next one (a header value may list several)
+    const ours = at < 0 ? '' : all.slice(at).split(/,\s*(?=<|"|sips?:)/)[0]!;
+    const granted = Number(/;\s*expires\s*=\s*(\d+)/i.exec(ours)?.[1] ?? 0);
+    if (granted > 0) this.bindingMayLast(Date.now() + granted * 1000);
+  }
+
+  private bindingMayLast(until: number): void {
+    if (this.bindingMayLastUntil !== undefined && this.bindingMayLastUntil >= until) return;
+    this.bindingMayLastUntil = until;
+    for (const listener of this.bindingLifetimeListeners) listener(until);
   }
 
   /** RFC 5626 §4.4.1: ping at the Flow-Timer the registrar asked for, else at 80-100 % of 120 s; a pong within 10 s. */

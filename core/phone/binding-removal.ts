@@ -1,0 +1,63 @@
+import type { SessionDescriptionHandlerFactory } from 'sip.js';
+import { SipIdentity } from '../sip/sip-identity.js';
+import type { SipTransportKind } from '../sip/transport/endpoint.js';
+import type { SipSockets } from '../sip/transport/sip-sockets.js';
+import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import type { FailedStep } from './failure-tally.js';
+
+/** A registration binding the phone made and must erase: whose it is, its Contact, and where it was registered. */
+export interface BindingToRemove {
+  aor: string;
+  contact: string;
+  server: { address: string; port: number };
+  transport: string;
+}
+
+export interface BindingRemovalOptions {
+  /** Credentials for an address-of-record `user@domain`, when this phone still has that account. */
+  credentials: (aor: string) => { username: string; password: string } | undefined;
+  sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
+  timers?: SipTimerValues;
+  sockets: SipSockets;
+  /** Counts a throwaway identity that could not be disposed. */
+  failed: FailedStep;
+}
+
+/**
+ * RFC 3261 §10.2.2: REGISTER Expires: 0 for a Contact that is not this identity's own (its identity is gone: a crashed
+ * run's, or one disposed after its own unregistration failed), sent from a throwaway identity on the OS's source
+ * address. Resolves with the registrar's answer, or undefined when none came (at most Timer F, or `waitMs`).
+ */
+export async function removeBinding(binding: BindingToRemove, options: BindingRemovalOptions, waitMs?: number): Promise<number | undefined> {
+  const [user = '', domain = ''] = splitAor(binding.aor);
+  let identity: SipIdentity | undefined;
+  let status: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const credentials = options.credentials(binding.aor);
+    identity = await SipIdentity.create({
+      aor: { user, domain },
+      ...(credentials ? { auth: credentials } : {}),
+      transport: binding.transport as SipTransportKind,
+      local: { address: await options.sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
+      server: binding.server,
+      sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
+      ...(options.timers ? { timers: options.timers } : {}),
+      sockets: options.sockets,
+    });
+    const removal = identity.removeBinding(binding.contact);
+    status = waitMs === undefined ? await removal : await Promise.race([removal, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)))]);
+  } catch {
+    status = undefined; // the registrar is unreachable now
+  } finally {
+    clearTimeout(timer);
+    // a wait cut short leaves the REGISTER's transaction running: the stack is stopped at once, not after Timer F
+    await identity?.dispose(status === undefined ? { serverGone: true } : {}).catch(options.failed('disposing the identity that removed a registration'));
+  }
+  return status;
+}
+
+function splitAor(aor: string): [string, string] {
+  const at = aor.lastIndexOf('@');
+  return at < 0 ? ['', aor] : [aor.slice(0, at), aor.slice(at + 1)];
+}

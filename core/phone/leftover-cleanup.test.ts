@@ -1,0 +1,183 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { journalFileName, OwnershipJournal } from '../address/address-journal.js';
+import { Lab } from '../../lab/lab.js';
+import { Registrar } from '../../lab/sip-server/registrar.js';
+import { SipLabServer } from '../../lab/sip-server/sip-lab-server.js';
+import { until } from '../../test/support/until.js';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
+import { createResponse, parseSipMessage } from '../sip/message/index.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import { defaultMediaProvider } from './default-media.js';
+import { Phone } from './phone.js';
+
+const timers = { t1: 100, t2: 400 };
+const hours = 3600_000;
+
+/**
+ * SPEC B after a crash: every registration the dead run may have left alive at the registrar is erased at the next
+ * start (REGISTER Expires: 0, RFC 3261 §10.2.2); only one that has certainly expired there is struck without it.
+ */
+describe('registrations a crashed run left behind (SPEC B)', () => {
+  const network = new MemoryNetwork();
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  }, 30_000);
+
+  function tempDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-leftover-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  function phone(home: Lab, dataDir: string, account: Partial<AccountConfig> = {}): { phone: Phone; events: PhoneEvent[] } {
+    const events: PhoneEvent[] = [];
+    const p = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'loopback' }, ...account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+      dataDir,
+    });
+    p.subscribe((e) => events.push(e));
+    cleanup.push(() => p.shutdown());
+    return { phone: p, events };
+  }
+
+  /**
+   * The crash: the run's journal as it is on disk at this moment, in a data dir of its own, with every time in it moved
+   * `byMs` back (`fields`: which ones). The crashed phone itself goes on (it is shut down after the test) so that its
+   * binding stays at the registrar until the next start removes it.
+   */
+  function crashImage(dataDir: string, byMs: number, fields: ReadonlyArray<'at' | 'until'>): string {
+    const image = tempDir();
+    const lines = fs.readFileSync(path.join(dataDir, journalFileName), 'utf8').trim().split('\n');
+    const aged = lines.map((raw) => {
+      const line = JSON.parse(raw) as Record<string, unknown>;
+      for (const field of fields) if (typeof line[field] === 'number') line[field] = (line[field] as number) - byMs;
+      return JSON.stringify(line);
+    });
+    fs.writeFileSync(path.join(image, journalFileName), `${aged.join('\n')}\n`, { mode: 0o600 });
+    return image;
+  }
+
+  const contactsOf = (home: Lab, user: string): string[] => home.sip.snapshot().bindings.filter((b) => b.user === user).map((b) => b.contact);
+  const removalsOf = (seen: SipTapEntry[], contact: string): number =>
+    seen.filter((e) => {
+      if (e.dir !== 'in') return false;
+      const message = parseSipMessage(e.raw);
+      return message.kind === 'request' && message.method === 'REGISTER' && (message.get('contact') ?? '').includes(contact.replace(/^<|>.*$/g, '')) && /expires=0\b/i.test(`${message.get('contact')};expires=${message.get('expires')}`);
+    }).length;
+
+  it('a binding made three hours ago and kept alive by its refreshes (registerExpires 3600) is erased at the next start', async () => {
+    const seen: SipTapEntry[] = [];
+    const home = await Lab.start({ timers, sockets: network, tap: (e) => seen.push(e) });
+    cleanup.push(() => home.stop());
+    const dataDir = tempDir();
+    const crashed = phone(home, dataDir, { registerExpires: 3600 });
+    await crashed.phone.register();
+    const [dead] = contactsOf(home, 'alice');
+    expect(dead).toBeDefined();
+    // made three hours ago; its last refresh (here: the REGISTER itself) is recent, so the registrar still holds it
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    await restarted.phone.register();
+    expect(contactsOf(home, 'alice')).not.toContain(dead);
+    expect(removalsOf(seen, dead!)).toBe(1);
+    expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('a binding certainly expired at the registrar (its last REGISTER asked for less than the time since) is struck without a REGISTER', async () => {
+    const seen: SipTapEntry[] = [];
+    const home = await Lab.start({ timers, sockets: network, tap: (e) => seen.push(e) });
+    cleanup.push(() => home.stop());
+    const dataDir = tempDir();
+    const crashed = phone(home, dataDir, { registerExpires: 3600 });
+    await crashed.phone.register();
+    const [dead] = contactsOf(home, 'alice');
+    // made, and last refreshed, two hours ago: the registrar let it go an hour ago (here the lab itself is not aged)
+    const image = crashImage(dataDir, 2 * hours, ['at', 'until']);
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    await restarted.phone.register();
+    expect(removalsOf(seen, dead!)).toBe(0);
+    const journal = OwnershipJournal.open(image);
+    const left = journal.outstanding().flatMap((e) => (e.thing.kind === 'binding' ? [e.thing.contact] : []));
+    journal.close();
+    expect(left).not.toContain(dead);
+  });
+
+  it('every refresh sip.js sends moves the journalled lifetime of the binding on', async () => {
+    // a registrar that grants one second, whatever is asked for: sip.js refreshes every 0.99 s (RFC 3261 §10.2.4)
+    const server = await SipLabServer.start({ timers, sockets: network, udp: 0, tcp: undefined, ws: undefined, registrar: new Registrar({ maxExpires: 1 }) });
+    cleanup.push(() => server.stop());
+    const dataDir = tempDir();
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, transport: 'udp', domain: '127.0.0.1', address: { mode: 'temporary', source: 'loopback' }, registerExpires: 30 }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+      dataDir,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    const lifetimes = (): number[] =>
+      fs
+        .readFileSync(path.join(dataDir, journalFileName), 'utf8')
+        .trim()
+        .split('\n')
+        .map((raw) => JSON.parse(raw) as { op: string; until?: number })
+        .flatMap((line) => (line.op === 'until' ? [line.until!] : []));
+    const registered = Date.now();
+    await alice.register();
+    expect(lifetimes()).toHaveLength(1);
+    // asked for 30 s; the registrar may take the REGISTER as late as its last retransmission (64·T1)
+    expect(lifetimes()[0]).toBeGreaterThanOrEqual(registered + 30_000);
+    expect(lifetimes()[0]).toBeLessThanOrEqual(Date.now() + 30_000 + 64 * timers.t1);
+    await until(() => lifetimes().length >= 3, 5000);
+    const [first, second, third] = lifetimes();
+    expect(second).toBeGreaterThan(first!);
+    expect(third).toBeGreaterThan(second!);
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('a registrar that grants longer than asked (as Kamailio raises one below its min_expires) is believed', async () => {
+    // every REGISTER answered 200 with the Contact bound for two hours, whatever it asked for
+    const server = await SipLabServer.start({
+      timers,
+      sockets: network,
+      udp: 0,
+      tcp: undefined,
+      ws: undefined,
+      hooks: {
+        onRequest: (request) => {
+          if (request.method !== 'REGISTER') return undefined;
+          const response = createResponse(request, 200, undefined, 'granted');
+          response.set('contact', `${(request.get('contact') ?? '').replace(/;\s*expires=\d+/i, '')};expires=7200`);
+          return response;
+        },
+      },
+    });
+    cleanup.push(() => server.stop());
+    const dataDir = tempDir();
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, transport: 'udp', domain: '127.0.0.1', address: { mode: 'temporary', source: 'loopback' }, registerExpires: 30 }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+      dataDir,
+    });
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const journal = OwnershipJournal.open(dataDir);
+    const [binding] = journal.outstanding().filter((e) => e.thing.kind === 'binding');
+    journal.close();
+    expect(binding?.until).toBeGreaterThan(Date.now() + 7100_000);
+  });
+});
