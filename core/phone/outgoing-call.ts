@@ -76,6 +76,7 @@ export class OutgoingCalls {
       sip = lent.identity.createCall(uri, {
         extraHeaders: [...privacy.extraHeaders, ...extraHeaders],
         ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
+        anonymous: privacy.mode !== 'none',
       });
     } catch (error) {
       await lent.finish();

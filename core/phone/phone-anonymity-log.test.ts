@@ -110,7 +110,7 @@ describe('the in-dialog requests of an anonymous call, with no conversion server
     await lab.stop();
   });
 
-  it('carry exactly the anonymous From of the INVITE: ACK, re-INVITEs, INFO and BYE', async () => {
+  it('carry exactly the anonymous From of the INVITE, and no User-Agent: ACK, re-INVITEs, INFO and BYE', async () => {
     lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers, conversion: false });
     const received: string[] = [];
     const make = (account: AccountConfig, trace: string[], dir: 'in' | 'out'): { phone: Phone; events: PhoneEvent[] } => {
@@ -138,6 +138,8 @@ describe('the in-dialog requests of an anonymous call, with no conversion server
     for (const request of requests) {
       expect(/^From:.*$/m.exec(request)![0], request.split('\r\n')[0]).toMatch(/^From: "Anonymous" <sip:anonymous@anonymous\.invalid>;tag=\w+\r?$/);
       expect(request).not.toMatch(/Liddell/);
+      // RFC 3323 §5.3: no User-Agent telling which program the anonymous caller runs (sip.js writes one into each)
+      expect(request, request.split('\r\n')[0]).not.toMatch(/^User-Agent:/im);
     }
   });
 

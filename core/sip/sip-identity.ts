@@ -451,8 +451,12 @@ export class SipIdentity {
     });
   }
 
-  /** Create an outgoing call to `target` (a SIP URI). Call `invite()` on it to send the INVITE. */
-  createCall(target: string, options: { extraHeaders?: string[]; fromUri?: string; fromDisplayName?: string } = {}): SipCall {
+  /**
+   * Create an outgoing call to `target` (a SIP URI). `anonymous`: the caller withholds its identity, and none of the
+   * call's messages carries our User-Agent (RFC 3323 §5.3 counts it among the informational headers that go; it would
+   * tell the callee which program the anonymous caller runs).
+   */
+  createCall(target: string, options: { extraHeaders?: string[]; fromUri?: string; fromDisplayName?: string; anonymous?: boolean } = {}): SipCall {
     this.assertAlive();
     const uri = UserAgent.makeURI(target);
     if (!uri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid target URI "${target}"`);
@@ -460,6 +464,7 @@ export class SipIdentity {
     // id, the same in every request of this identity, so a callee could link an anonymous call to an identified one
     // (RFC 3323 §4.1; RFC 3261 §8.1.1.4 asks only for global uniqueness).
     const params: Record<string, string> = { callId: randomToken(24) };
+    if (options.anonymous) this.transport.withoutUserAgent(params.callId!);
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
     if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
     const inviterFor = (requestUri: URI, more: Record<string, unknown> = {}): Inviter =>

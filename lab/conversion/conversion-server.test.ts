@@ -215,6 +215,36 @@ describe('the message conversion server (seed 000) in the lab', () => {
     expect(bob.events.some((e) => e.type === 'incoming')).toBe(false);
   });
 
+  it('takes out the informational headers another caller\'s agent adds (RFC 3323 §5.3): the callee learns no organisation, picture or program', async () => {
+    const home = await lab('home.lab', {});
+    const bob = agent('bob', home, 'home.lab');
+    await bob.phone.register();
+    const { socket } = await rawPeer();
+    const port = socket.local.port;
+    const informational = ['Subject: from Alice', 'Call-Info: <http://home.lab/alice.jpg>;purpose=icon', 'Organization: Liddell & Co', 'User-Agent: AliceSoft/1.0', 'Reply-To: <sip:alice@home.lab>', 'In-Reply-To: 70710@home.lab'];
+    const invite = [
+      'INVITE sip:184bob@home.lab SIP/2.0',
+      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKinfo1`,
+      'Max-Forwards: 70',
+      '<sip:alice@home.lab>;tag=a1'.replace(/^/, 'From: '),
+      '<sip:184bob@home.lab>'.replace(/^/, 'To: '),
+      'Call-ID: informational@x',
+      'CSeq: 1 INVITE',
+      `Contact: <sip:alice@127.0.0.1:${port}>`,
+      ...informational,
+      'X-Kept: yes',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    void socket.send(invite, { address: '127.0.0.1', port: home.sip.ports.udp! });
+    const leg = await until(() => incoming(bob));
+    expect(leg.remote.anonymous).toBe(true);
+    const received = bob.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw;
+    for (const line of informational) expect(received, line).not.toContain(line.split(':')[0]);
+    expect(received).toContain('X-Kept: yes'); // what is not informational goes on
+  });
+
   it('converts a header-mode call whose domain is an IPv6 literal (the caller\'s identity written in brackets)', async () => {
     const home = await Lab.start({ address: '::1', domains: ['[::1]'], timers, sockets: network, conversion: { placement: 'caller-server', lingerMs: 200 } });
     cleanup.push(() => home.stop());

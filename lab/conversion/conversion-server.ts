@@ -9,6 +9,7 @@ import {
   randomToken,
   withoutParam,
   type NameAddr,
+  type SipMessage,
   type SipRequest,
   type SipResponse,
 } from '../../core/sip/message/index.js';
@@ -189,6 +190,7 @@ export class ConversionServer implements ProxyHooks {
     } else if (toTag === entry.callerTag) {
       // The caller answers the callee's request: the callee keeps seeing only the anonymous identity.
       response.set('to', withTag(entry.anonymousFrom, entry.callerTag));
+      removeInformationalHeaders(response);
       response.set('call-id', entry.convertedCallId);
       if (entry.steps.has('sdp') && response.body.length > 0) response.body = this.convertSdp(response.body, undefined);
     }
@@ -210,6 +212,7 @@ export class ConversionServer implements ProxyHooks {
     // RFC 3325 §5: an asserted or preferred identity does not leave the trust domain toward an anonymous call's callee.
     request.remove('p-preferred-identity');
     request.remove('p-asserted-identity');
+    removeInformationalHeaders(request);
     if (!request.has('privacy')) request.set('privacy', 'id'); // downstream servers and the callee know it is anonymous
     if (entry.steps.has('sdp') && request.body.length > 0) request.body = this.convertSdp(request.body, context.inbound.remote.address);
     if (request.method === 'INVITE' && getParam(request.to.params, 'tag') === undefined) this.counters.converted++;
@@ -375,4 +378,15 @@ function keepTag(value: string, current: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * RFC 3323 §5.3: the informational headers a caller's agent adds, which may name its user, organisation or program
+ * (RFC 5379 Table 1, `user`: delete). Every anonymous call's messages toward the callee lose them, whatever asked for
+ * the anonymity (the 184 prefix asks for it whole), so another agent's Organization or Call-Info does not undo it.
+ */
+const informationalHeaders = ['subject', 'call-info', 'organization', 'user-agent', 'reply-to', 'in-reply-to'];
+
+function removeInformationalHeaders(message: SipMessage): void {
+  for (const name of informationalHeaders) message.remove(name);
 }

@@ -72,6 +72,8 @@ export class SipJsTransport implements Transport {
   private readonly streamSources = new Map<string, Endpoint>();
   /** Where each INVITE outside a dialog came from, by Call-ID, until its identity takes it (bounded). */
   private readonly inviteSources = new Map<string, Endpoint>();
+  /** Call-IDs of anonymous calls, whose messages leave without our User-Agent (the newest 1024). */
+  private readonly unnamedCalls = new Set<string>();
 
   constructor(
     _logger: unknown,
@@ -144,6 +146,7 @@ export class SipJsTransport implements Transport {
     const parsed = parseSipMessage(message);
     // sip.js lists every method it can parse; we say what we take (RFC 3261 §20.5).
     if (parsed.has('allow')) parsed.set('allow', this.uas.allow.join(', '));
+    if (this.unnamedCalls.has(parsed.callId)) parsed.remove('user-agent');
     let remote: Endpoint;
     if (parsed.kind === 'request') {
       const via = parsed.topVia;
@@ -263,6 +266,15 @@ export class SipJsTransport implements Transport {
       if (message.method === 'INVITE' && addressTag(message.get('to') ?? '') === undefined) this.rememberInviteSource(message.callId, remote);
     }
     this.deliver(message.toString());
+  }
+
+  /**
+   * Every message of this call leaves without a User-Agent (an anonymous call: sip.js writes one into each request and
+   * response). Kept for the newest 1024 calls, far more than go on at once with their lingering transactions.
+   */
+  withoutUserAgent(callId: string): void {
+    this.unnamedCalls.add(callId);
+    if (this.unnamedCalls.size > 1024) this.unnamedCalls.delete(this.unnamedCalls.values().next().value!);
   }
 
   /**
