@@ -1,3 +1,4 @@
+import type { PhoneEventErrorCode } from './phone-error.js';
 /** SIP transports a user can pick for an account; TLS and WSS encrypt the hop to the server (issue 18). */
 export type TransportKind = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
 
@@ -403,7 +404,7 @@ export type PhoneEvent =
   | { type: 'lease'; lease: LeaseStatus }
   /** A `sip:`/`tel:` link was opened: put this target into the dialer (the user decides whether to call). */
   | { type: 'dial-request'; target: string }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: PhoneEventErrorCode; message: string };
 
 /** A one-time address taken or given back (the status bar; the scenario report's address history). */
 export interface AddressEvent {

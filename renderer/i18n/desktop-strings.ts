@@ -107,6 +107,12 @@ const en = {
   error_LEASE_FAILED: 'No port lease',
   error_LEASE_LOST: 'The port lease is gone: calls wait for a new one',
   error_TOO_MANY_CALLS: 'Too many calls at once',
+  error_CLEANUP_PENDING: 'A registration or address could not be removed yet: the phone keeps trying',
+  error_CLEANUP_FAILED: 'What an earlier run left behind could not be cleaned up',
+  error_SIP_STACK_FAULT: 'A message the phone could not handle ended a call',
+  error_BEST_EFFORT_FAILED: 'Something the phone does on the side failed (reported once)',
+  error_SERVER_FAILOVER: 'The server did not answer: the account moved to its backup server',
+  error_SERVER_FAILBACK: 'The account is back on its main server',
 } as const;
 
 export type DesktopStringKey = keyof typeof en;
@@ -216,6 +222,12 @@ const ja: Record<DesktopStringKey, string> = {
   error_LEASE_FAILED: 'ポートのリースがありません',
   error_LEASE_LOST: 'ポートのリースが失効しました。新しいリースを待っています',
   error_TOO_MANY_CALLS: '同時に扱える通話の数を超えています',
+  error_CLEANUP_PENDING: '登録またはアドレスをまだ削除できていません。削除を続けています',
+  error_CLEANUP_FAILED: '以前の実行が残したものを片付けられませんでした',
+  error_SIP_STACK_FAULT: '処理できないメッセージにより通話が終了しました',
+  error_BEST_EFFORT_FAILED: '補助的な処理が失敗しました（一度だけ表示します）',
+  error_SERVER_FAILOVER: 'サーバーが応答しないため、予備のサーバーに切り替えました',
+  error_SERVER_FAILBACK: '元のサーバーに戻りました',
 };
 
 export const desktopStrings: Record<'en' | 'ja', Record<DesktopStringKey, string>> = { en, ja };
