@@ -32,9 +32,11 @@ describe('unregistrations the registrar refused', () => {
   }, 30_000);
 
   /** A registrar that answers 500 to the removals `refuse` picks, and the removals it was sent (one per transaction). */
-  async function refusingRegistrar(refuse: (contact: string) => boolean, t: SipTimerValues = timers): Promise<{ server: SipLabServer; removals: string[]; times: number[] }> {
+  async function refusingRegistrar(refuse: (contact: string) => boolean, t: SipTimerValues = timers): Promise<{ server: SipLabServer; removals: string[]; times: number[]; sentBy: string[] }> {
     const removals: string[] = [];
     const times: number[] = [];
+    /** The host each removal says it was sent from (its top Via), beside the Contact it removes. */
+    const sentBy: string[] = [];
     const seen = new Set<string>();
     const server = await SipLabServer.start({
       timers: t,
@@ -49,6 +51,7 @@ describe('unregistrations the registrar refused', () => {
           if (!seen.has(transaction)) {
             removals.push(contactOf(request));
             times.push(Date.now());
+            sentBy.push(request.topVia!.host);
           }
           seen.add(transaction);
           return refuse(contactOf(request)) ? createResponse(request, 500, 'Server Internal Error', 'refused') : undefined;
@@ -56,7 +59,7 @@ describe('unregistrations the registrar refused', () => {
       },
     });
     cleanup.push(() => server.stop());
-    return { server, removals, times };
+    return { server, removals, times, sentBy };
   }
 
   function phone(server: SipLabServer, account: Partial<AccountConfig> & { id: string; user: string }, options: { dataDir?: string; timers?: SipTimerValues } = {}): { phone: Phone; events: PhoneEvent[] } {
@@ -92,7 +95,7 @@ describe('unregistrations the registrar refused', () => {
 
   it('after a call, a de-REGISTER answered 500 is reported, tried again while the phone runs, and the call\'s binding goes', async () => {
     let refusals = 1;
-    const { server, removals } = await refusingRegistrar(() => refusals-- > 0);
+    const { server, removals, sentBy } = await refusingRegistrar(() => refusals-- > 0);
     const dataDir = tempDir();
     const alice = phone(server, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } }, { dataDir });
     const bob = phone(server, { id: 'bob', user: 'bob' });
@@ -106,8 +109,12 @@ describe('unregistrations the registrar refused', () => {
     expect(sending).toContain(`@${placed.localAddress}:`);
     await until(() => pending(alice.events).length === 1);
     expect(pending(alice.events)[0]).toMatch(new RegExp(`${sending!.replace(/[.]/g, '\\.')}.*may be left at the server.*500`));
-    // the retry, 8·T1 later, from a throwaway identity
+    // the retry, 8·T1 later, from the call's own identity on its one-time address: no other address of alice's ever
+    // names that Contact
     await until(() => !held(server, sending!) && removals.length === 2, 5000);
+    expect(sentBy).toEqual([placed.localAddress, placed.localAddress]);
+    // struck once the phone has the registrar's 200, and then the identity and its address go
+    await until(() => alice.events.some((e) => e.type === 'address' && e.address.address === placed.localAddress && e.address.state === 'released'));
     expect(bindingsIn(dataDir)).not.toContain(sending);
     expect(pending(alice.events)).toHaveLength(1); // nothing more to say: it is gone
   });
@@ -126,9 +133,9 @@ describe('unregistrations the registrar refused', () => {
     expect(pending(alice.events)).toHaveLength(1);
   });
 
-  it('a registrar that keeps refusing: a bounded number of tries with backoff, one at shutdown, then the user is told it is left and the journal keeps it', async () => {
+  it('a registrar that keeps refusing: a bounded number of tries with backoff from the one-time address, then the user is told it is left, the address goes and the journal keeps it', async () => {
     const fast = { t1: 20, t2: 80 }; // 8·T1 = 160 ms: tries after 160, 320, 640 and 1280 ms
-    const { server, removals, times } = await refusingRegistrar(() => true, fast);
+    const { server, removals, times, sentBy } = await refusingRegistrar(() => true, fast);
     const dataDir = tempDir();
     const alice = phone(server, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } }, { dataDir, timers: fast });
     await alice.phone.register();
@@ -144,10 +151,45 @@ describe('unregistrations the registrar refused', () => {
     expect(pending(alice.events)[1]).toMatch(/is left at the server until it expires there .*5 removals failed \(last: answered 500\); the next start tries again/);
     expect(held(server, contact!)).toBe(true);
     expect(bindingsIn(dataDir)).toContain(contact);
+    const oneTime = /@\[?([^\]@]+?)\]?:\d+$/.exec(contact!)![1]!;
+    expect(new Set(sentBy)).toEqual(new Set([oneTime])); // every try from the one-time address itself
+    // the tries are over: the identity and its address went
+    expect(alice.events.some((e) => e.type === 'address' && e.address.address === oneTime && e.address.state === 'released')).toBe(true);
     await alice.phone.shutdown();
     expect(Date.now() - started).toBeLessThan(1000 + 2000);
-    expect(removals).toHaveLength(6); // one more at shutdown
+    expect(removals).toHaveLength(5); // none at shutdown: its address is gone, and no other address of ours names it
     expect(pending(alice.events)).toHaveLength(2); // told once that it is left
     expect(bindingsIn(dataDir)).toContain(contact); // the next start removes it (or strikes it once it has expired)
+  });
+
+  it('a shutdown while a try waits on a silent registrar ends within its grace, not at Timer F', async () => {
+    const slow = { t1: 50, t2: 200 }; // Timer F 3.2 s; the shutdown's grace 8·T1 = 400 ms
+    let silent = false;
+    const removals: number[] = [];
+    const server = await SipLabServer.start({
+      timers: slow,
+      sockets: network,
+      udp: 0,
+      tcp: undefined,
+      ws: undefined,
+      hooks: {
+        onRequest: (request) => {
+          if (!isRemoval(request)) return undefined;
+          removals.push(Date.now());
+          // refused once, then never answered: the registrar went silent
+          if (silent) return createResponse(request, 100, 'Trying');
+          silent = true;
+          return createResponse(request, 500, 'Server Internal Error', 'refused');
+        },
+      },
+    });
+    cleanup.push(() => server.stop());
+    const alice = phone(server, { id: 'alice', user: 'alice', address: { mode: 'temporary', source: 'loopback' } }, { timers: slow });
+    await alice.phone.register();
+    await alice.phone.unregister();
+    await until(() => removals.length === 2, 5000); // the retry went out, and waits
+    const started = Date.now();
+    await alice.phone.shutdown();
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 });

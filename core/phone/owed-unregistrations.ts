@@ -1,6 +1,7 @@
 import type { OwnershipJournal } from '../address/address-journal.js';
 import { removeBinding, type BindingRemovalOptions, type BindingToRemove } from './binding-removal.js';
 import type { EmitPhoneEvent } from './phone-events.js';
+import { defaultSipTimers } from '../sip/transport/udp-retransmitter.js';
 
 /** A one-time binding whose unregistration failed, as its identity knew it when it went. */
 export interface FailedUnregistration extends BindingToRemove {
@@ -10,6 +11,14 @@ export interface FailedUnregistration extends BindingToRemove {
   until?: number;
   /** The registrar's answer to the REGISTER Expires: 0 (≥ 300), or undefined when none came. */
   status: number | undefined;
+  /**
+   * Erase it again from the identity that made it, still open on its one-time address (resolves with the answer, or
+   * undefined when none came within `waitMs`). Without one (a crashed run's binding), a throwaway identity on the OS's
+   * source address does it.
+   */
+  removeAgain?: (waitMs?: number) => Promise<number | undefined>;
+  /** Close that identity and give back its address: the binding is gone, or the tries are over. */
+  letGo?: (answered: boolean) => Promise<void>;
 }
 
 export interface OwedUnregistrationsOptions extends BindingRemovalOptions {
@@ -27,13 +36,20 @@ interface Owed {
   retrying?: Promise<void>;
   /** The user was told it is left at the server (the tries while the phone runs are over). */
   toldLeft?: boolean;
+  /** Its identity and address are going, or gone. */
+  letGo?: Promise<void>;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
  * SPEC B, "nothing is left behind" while the phone runs: a one-time binding the registrar would not remove (500, 401
  * without credentials, no answer) is owed. The user is told at once that a registration may be left at the server; it
- * is erased again from a throwaway identity (RFC 3261 §10.2.2) a bounded number of times with backoff, and once more
- * at shutdown; its journal entry stays until a removal succeeds, so the next start tries again.
+ * is erased again from the identity that made it, on its one-time address (RFC 3261 §10.2.2), a bounded number of
+ * times with backoff, and once more at shutdown while that identity is held; then the identity and its address go.
+ * Its journal entry stays until a removal succeeds, so the next start tries again.
  */
 export class OwedUnregistrations {
   private readonly owed = new Set<Owed>();
@@ -51,20 +67,26 @@ export class OwedUnregistrations {
   }
 
   /**
-   * At shutdown: one more try for each binding whose registrar answered (bounded by `waitMs`, as the shutdown's own
-   * unregistrations are); a registrar that stayed silent has had its grace. Those still owed are reported (once);
-   * their journal entries are left for the next start.
+   * At shutdown, within `waitMs` in all (as the shutdown's own unregistrations are): a try under way is waited for, and
+   * each binding whose registrar answered and whose identity is still open gets one more; a registrar that stayed silent
+   * has had its grace. Then every identity still held goes. Those still owed are reported (once); their journal entries
+   * are left for the next start.
    */
   async finish(waitMs: number): Promise<void> {
     this.finished = true;
+    const deadline = Date.now() + waitMs;
+    const left = (): number => Math.max(0, deadline - Date.now());
     await Promise.allSettled(
       [...this.owed].map(async (owed) => {
         clearTimeout(owed.timer);
-        await owed.retrying;
-        if (this.owed.has(owed) && owed.binding.status !== undefined) await this.retry(owed, waitMs);
+        if (owed.retrying) await Promise.race([owed.retrying, delay(left())]);
+        if (this.owed.has(owed) && !owed.retrying && owed.binding.status !== undefined && owed.binding.removeAgain && !owed.letGo) await this.retry(owed, left());
       }),
     );
-    for (const owed of this.owed) if (!owed.toldLeft) this.givenUp(owed);
+    for (const owed of this.owed) {
+      if (!owed.toldLeft) this.givenUp(owed);
+      await this.letGo(owed);
+    }
     this.owed.clear();
   }
 
@@ -72,7 +94,9 @@ export class OwedUnregistrations {
     const attempts = this.options.retries?.attempts ?? 4;
     if (this.finished) return;
     if (owed.attempts > attempts) {
-      this.givenUp(owed); // owed still: the shutdown tries once more
+      // owed still (the journal keeps it for the next start); its one-time address is not held any longer
+      this.givenUp(owed);
+      void this.letGo(owed);
       return;
     }
     const delay = (this.options.retries?.firstDelayMs ?? 4000) * 2 ** (owed.attempts - 1);
@@ -90,7 +114,10 @@ export class OwedUnregistrations {
         this.removed(owed); // expired at the registrar by itself: nothing is left there
         return;
       }
-      const status = await removeBinding(binding, this.options, waitMs);
+      // a registrar that says 100 Trying and no more would keep a try, and its one-time address, waiting: Timer F's
+      // 64·T1 at most (RFC 3261 §17.1.2.2), as any non-INVITE transaction
+      const limit = waitMs ?? 64 * (this.options.timers ?? defaultSipTimers).t1;
+      const status = binding.removeAgain ? await binding.removeAgain(limit) : await removeBinding(binding, this.options, limit);
       owed.attempts++;
       if (status !== undefined && status < 300) {
         this.removed(owed);
@@ -105,6 +132,17 @@ export class OwedUnregistrations {
   private removed(owed: Owed): void {
     this.owed.delete(owed);
     if (owed.binding.journalId !== undefined) this.options.journal()?.release(owed.binding.journalId);
+    void this.letGo(owed);
+  }
+
+  /**
+   * The identity that made the binding, and its address, go (once). One whose registrar did not answer, or whose try
+   * still waits, goes at once, without waiting for that REGISTER's transaction.
+   */
+  private letGo(owed: Owed): Promise<void> {
+    const answered = owed.binding.status !== undefined && owed.retrying === undefined;
+    owed.letGo ??= owed.binding.letGo?.(answered).catch(this.options.failed('letting go of a one-time identity')) ?? Promise.resolve();
+    return owed.letGo;
   }
 
   private givenUp(owed: Owed): void {

@@ -440,9 +440,10 @@ export class Phone implements PhoneApi {
     for (const account of this.accounts.all()) account.failover?.stop();
     await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
     await Promise.allSettled(this.accounts.all().map((a) => a.identities.dispose()));
-    await Promise.allSettled(this.accounts.all().map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
-    // SPEC B: a one-time registration the registrar would not remove gets one more try, as bounded as the rest
+    // SPEC B: a one-time registration the registrar would not remove gets one more try from its own identity, as
+    // bounded as the rest, before the one-time addresses go
     await this.owedUnregistrations.finish(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
+    await Promise.allSettled(this.accounts.all().map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
     this.recovery.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
