@@ -121,9 +121,10 @@ export class OwnershipJournal {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, this.file);
+    // the new file is open before the old one is let go: whatever fails, writes still have a file to go to
+    const next = openPrivateFile(this.file, 'a');
     if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = openPrivateFile(this.file, 'a');
-    this.appended = 0;
+    this.fd = next;
   }
 
   private replay(text: string): void {
@@ -151,10 +152,18 @@ export class OwnershipJournal {
     try {
       fs.writeSync(this.fd, `${JSON.stringify(line)}\n`);
       fs.fsyncSync(this.fd);
-      // A phone that runs for months refreshes its registrations thousands of times: the file stays bounded.
-      if (++this.appended >= compactAfterLines) this.compact();
     } catch (error) {
       throw new AddressError('JOURNAL_FAILED', `cannot write ${this.file}: ${(error as Error).message}`);
+    }
+    // A phone that runs for months refreshes its registrations thousands of times: the file stays bounded. The line is
+    // written either way; a rewrite that fails (a full disk) leaves the file as appended, and is tried again 1000 lines on.
+    if (++this.appended >= compactAfterLines) {
+      this.appended = 0;
+      try {
+        this.compact();
+      } catch {
+        // the appended file still holds everything
+      }
     }
   }
 }

@@ -246,6 +246,21 @@ describe('TemporaryAddressManager', () => {
     expect(OwnershipJournal.open(where).outstanding()).toEqual([expect.objectContaining({ id: binding, until: start + 2_500_000 })]);
   });
 
+  it('a rewrite of the journal that fails (its temporary file cannot be made) loses no line and stops no write', () => {
+    const where = dir();
+    const journal = OwnershipJournal.open(where);
+    fs.mkdirSync(`${journal.file}.tmp`); // the rewrite's temporary file cannot be opened over a directory
+    const binding = journal.own({ kind: 'binding', aor: 'alice@lab', contact: 'sip:x@127.0.0.9:5062', server: { address: '127.0.0.1', port: 5060 }, transport: 'udp' });
+    const start = Date.now();
+    for (let refresh = 1; refresh <= 2500; refresh++) journal.lastsUntil(binding, start + refresh * 1000);
+    const address = journal.own({ kind: 'address', address: '2001:db8:1:2::beef', prefixLength: 64, ifname: 'vph0', applier: 'kernel' });
+    journal.close();
+    fs.rmdirSync(`${journal.file}.tmp`);
+    const reopened = OwnershipJournal.open(where);
+    expect(reopened.outstanding()).toEqual([expect.objectContaining({ id: binding, until: start + 2_500_000 }), expect.objectContaining({ id: address })]);
+    reopened.close();
+  });
+
   it('after a crash, keeps in the journal an address it cannot remove now, and says why', async () => {
     const where = dir();
     const crashed = OwnershipJournal.open(where);

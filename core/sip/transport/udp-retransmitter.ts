@@ -131,7 +131,12 @@ export class UdpRetransmitter {
   private rememberInvite(branch: string): void {
     const now = Date.now();
     this.invitesSent.set(branch, now);
-    if (this.invitesSent.size > 1024) for (const [b, at] of this.invitesSent) if (now - at > inviteMemoryMs) this.invitesSent.delete(b);
+    if (this.invitesSent.size <= 1024) return;
+    // every branch is new, so the map is in the order they were sent: the old ones are at its front
+    for (const [b, at] of this.invitesSent) {
+      if (now - at <= inviteMemoryMs) break;
+      this.invitesSent.delete(b);
+    }
   }
 
   private markAckable(branch: string): void {
