@@ -51,9 +51,17 @@ describe.skipIf(skip).each([
   beforeAll(async () => {
     server = await start();
   });
+  /** Contact ports SIPp registered for user "sipp": removed after each test, so no later call forks to a dead one. */
+  const registered: number[] = [];
   afterEach(async () => {
     await Promise.all(phones.splice(0).map((p) => p.shutdown()));
     await Promise.all(children.splice(0).map((c) => c.stop()));
+    // A binding left for 120 s would point the next test's call at a port another program may hold by then (its answer,
+    // a 403 or a 6xx, can end the call before the live SIPp's early media comes).
+    for (const port of registered.splice(0)) {
+      const unregister = startSipp({ scenario: 'register.xml', remote: server.sipp, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(port), expires: '0' } });
+      expect(await unregister.exitCode(20_000), unregister.stderr).toBe(0);
+    }
   });
   afterAll(async () => {
     await server?.stop();
@@ -85,6 +93,7 @@ describe.skipIf(skip).each([
     children.push(uas);
     const register = startSipp({ scenario: 'register.xml', remote: server.sipp, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(uasPort), expires: '120' } });
     expect(await register.exitCode(20_000), register.stderr).toBe(0);
+    registered.push(uasPort);
 
     const { phone: alice, events } = phone('alice', transport);
     await alice.register();
