@@ -44,6 +44,8 @@ export class OwnershipJournal {
   private fd: number;
   /** Lines appended since the file was last rewritten. */
   private appended = 0;
+  /** Why the last periodic rewrite failed, if it did (the file as appended stays valid). */
+  rewriteFailure: string | undefined;
 
   private constructor(
     readonly file: string,
@@ -117,9 +119,12 @@ export class OwnershipJournal {
     if (this.iids.length > 0) lines.push({ op: 'iids', at: Date.now(), iids: this.iids });
     // Owner-only (issue 17): the journal names our one-time addresses and registrations.
     const fd = openPrivateFile(tmp, 'w');
-    fs.writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    try {
+      fs.writeSync(fd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd); // a rewrite that fails (a full disk) is tried again later: no descriptor is left behind
+    }
     fs.renameSync(tmp, this.file);
     // the new file is open before the old one is let go: whatever fails, writes still have a file to go to
     const next = openPrivateFile(this.file, 'a');
@@ -161,8 +166,9 @@ export class OwnershipJournal {
       this.appended = 0;
       try {
         this.compact();
-      } catch {
-        // the appended file still holds everything
+      } catch (error) {
+        // the appended file still holds everything; the failure is kept for the status, not thrown at the writer
+        this.rewriteFailure = (error as Error).message;
       }
     }
   }

@@ -254,6 +254,7 @@ describe('TemporaryAddressManager', () => {
     const start = Date.now();
     for (let refresh = 1; refresh <= 2500; refresh++) journal.lastsUntil(binding, start + refresh * 1000);
     const address = journal.own({ kind: 'address', address: '2001:db8:1:2::beef', prefixLength: 64, ifname: 'vph0', applier: 'kernel' });
+    expect(journal.rewriteFailure).toMatch(/EISDIR|directory/i);
     journal.close();
     fs.rmdirSync(`${journal.file}.tmp`);
     const reopened = OwnershipJournal.open(where);

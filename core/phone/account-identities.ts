@@ -45,7 +45,7 @@ export interface AccountIdentitiesOptions {
   shutdownGraceMs?: number;
   /**
    * A one-time binding the registrar did not confirm removing (refused, or silent): it may be left at the server, and
-   * is the phone's to report and erase again (owed-unregistrations.ts). Not after a failover: that server is gone.
+   * the phone reports it (owed-unregistrations.ts). Not after a failover: that server is gone.
    */
   onUnregisterFailed?: (binding: FailedUnregistration) => void;
 }
@@ -491,12 +491,14 @@ export class AccountIdentities {
     const mayBeBound = temporary.identity.mayHoldBinding;
     // An unregistration that fails leaves the binding in the journal: the next start removes it (SPEC B).
     const status = this.serverGone ? undefined : await temporary.identity.unregister({ signal: this.shutdownCutoff.signal }).catch(() => undefined);
-    const { identity, bindingId } = temporary;
-    if (mayBeBound && (status === undefined || status >= 300) && !this.serverGone && this.options.onUnregisterFailed) {
-      // Still bound, maybe: it is erased again from this very identity, on its one-time address, so that no REGISTER
-      // naming this Contact ever leaves from another address of ours (the host's own would tie the two together). The
-      // identity and its address go once the binding is gone or the tries are over (owed-unregistrations.ts).
-      this.options.onUnregisterFailed({
+    await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
+    // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it for the
+    // next start, and the user is told it may be left at the server (owed-unregistrations.ts).
+    if (!mayBeBound || (status !== undefined && status < 300)) {
+      if (temporary.bindingId !== undefined) this.options.journal?.release(temporary.bindingId);
+    } else if (!this.serverGone) {
+      const { identity, bindingId } = temporary;
+      this.options.onUnregisterFailed?.({
         aor: this.options.aor,
         contact: identity.contactUri,
         server: this.options.server,
@@ -504,20 +506,8 @@ export class AccountIdentities {
         status,
         ...(bindingId !== undefined ? { journalId: bindingId } : {}),
         ...(identity.bindingMayLastUntil !== undefined ? { until: identity.bindingMayLastUntil } : {}),
-        removeAgain: (waitMs) => withinMs(identity.removeBinding(identity.contactUri), waitMs),
-        letGo: (answered) => this.close(temporary, { atOnce: !answered }),
       });
-      return;
     }
-    // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it, and the
-    // next start removes it.
-    if ((!mayBeBound || (status !== undefined && status < 300)) && bindingId !== undefined) this.options.journal?.release(bindingId);
-    await this.close(temporary, { serverGone: this.serverGone });
-  }
-
-  /** Dispose a one-time identity and give back its address. */
-  private async close(temporary: TemporaryIdentity, how: { serverGone?: boolean; atOnce?: boolean }): Promise<void> {
-    await temporary.identity.dispose(how).catch(this.options.failed('disposing a one-time identity'));
     await temporary.address.release().catch(this.options.failed('giving back a one-time address'));
     this.event(temporary.address, 'released');
   }
@@ -532,13 +522,6 @@ function cutoffController(): AbortController {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   return controller;
-}
-
-/** `promise`, or undefined once `waitMs` passed first (no limit without one). */
-function withinMs<T>(promise: Promise<T>, waitMs: number | undefined): Promise<T | undefined> {
-  if (waitMs === undefined) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)))]).finally(() => clearTimeout(timer));
 }
 
 function shutDown(): PhoneError {

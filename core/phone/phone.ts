@@ -41,10 +41,10 @@ import { IncomingAdmission } from './incoming-admission.js';
 import { HouseholdAccounts } from './household-accounts.js';
 import type { HouseholdTerminal, HouseholdTerminalOptions } from './household-phone.js';
 import { LeasedIdentities } from './leased-identities.js';
-import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
+import type { MediaFactoryProvider } from './media-factory.js';
 import { OutgoingCalls } from './outgoing-call.js';
-import { OwedUnregistrations } from './owed-unregistrations.js';
-import { accountCredentials, addressStatus, newAccountRuntime, PhoneAccounts, type AccountRuntime } from './phone-accounts.js';
+import { reportUnremovedBinding } from './owed-unregistrations.js';
+import { addressStatus, newAccountRuntime, PhoneAccounts, type AccountRuntime } from './phone-accounts.js';
 import { PhoneEvents } from './phone-events.js';
 import { LeaseKeeper, type PhoneLease } from './phone-lease.js';
 import type { SecretSealer } from './secret-sealer.js';
@@ -134,7 +134,6 @@ export class Phone implements PhoneApi {
   private readonly calls: CallControl;
   private readonly lease: LeaseKeeper;
   private readonly recovery: CrashRecovery;
-  private readonly owedUnregistrations: OwedUnregistrations;
   private readonly identities: LeasedIdentities;
   private readonly admission: IncomingAdmission;
   private readonly outgoing: OutgoingCalls;
@@ -202,18 +201,6 @@ export class Phone implements PhoneApi {
       emit,
       failed,
     });
-    // A shutdown waits 8·T1 for its unregistrations; a failed one is tried again after as long, then twice as long…
-    const grace = 8 * (options.timers?.t1 ?? defaultSipTimers.t1);
-    this.owedUnregistrations = new OwedUnregistrations({
-      credentials: (aor) => accountCredentials(this.accounts.all(), aor),
-      sessionDescriptionHandlerFactory: throwawayMedia(options.createSessionDescriptionHandlerFactory, options.mediaPortRange, ''),
-      ...(options.timers ? { timers: options.timers } : {}),
-      sockets: this.sockets,
-      failed,
-      journal: () => this.recovery.ownershipJournal(),
-      emit,
-      retries: { firstDelayMs: grace },
-    });
     this.admission = new IncomingAdmission({
       calls: this.calls,
       maxCalls,
@@ -235,7 +222,7 @@ export class Phone implements PhoneApi {
       emit,
       failed,
       onIncoming: (account, sip, identity) => this.admission.onIncoming(account, sip, identity),
-      onUnregisterFailed: (binding) => this.owedUnregistrations.owe(binding),
+      onUnregisterFailed: (binding) => reportUnremovedBinding(emit, binding),
     });
     this.outgoing = new OutgoingCalls({
       calls: this.calls,
@@ -440,9 +427,6 @@ export class Phone implements PhoneApi {
     for (const account of this.accounts.all()) account.failover?.stop();
     await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
     await Promise.allSettled(this.accounts.all().map((a) => a.identities.dispose()));
-    // SPEC B: a one-time registration the registrar would not remove gets one more try from its own identity, as
-    // bounded as the rest, before the one-time addresses go
-    await this.owedUnregistrations.finish(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
     await Promise.allSettled(this.accounts.all().map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
     this.recovery.close();
     if (this.ownsCallLog) this.callLog.close();

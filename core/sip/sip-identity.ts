@@ -492,19 +492,17 @@ export class SipIdentity {
   /**
    * Unregister when registered, end every call, stop the UserAgent and close the socket. `serverGone`: the server is
    * known to be unreachable (a soft switch failed over), so nothing is sent to it and nothing waits for its answer.
-   * `atOnce`: the same for an identity whose registrar stopped answering (it is let go, not moved away).
    */
-  dispose(options: { serverGone?: boolean; atOnce?: boolean } = {}): Promise<void> {
+  dispose(options: { serverGone?: boolean } = {}): Promise<void> {
     // once: a second caller waits for the first disposal rather than unregistering and stopping all over again
     this.disposing ??= this.disposeOnce(options);
     return this.disposing;
   }
 
-  private async disposeOnce(options: { serverGone?: boolean; atOnce?: boolean }): Promise<void> {
-    const atOnce = options.serverGone === true || options.atOnce === true;
+  private async disposeOnce(options: { serverGone?: boolean }): Promise<void> {
     // A callee's BYE must wait for the ACK of its 200 (RFC 3261 §15), which sip.js does for up to 64·T1; a
     // shutdown gives the ACK a short grace and then goes on, so the unregistration is never held up for 32 s.
-    const grace = atOnce ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
+    const grace = options.serverGone ? 0 : 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     // An INVITE that reached this identity as it goes (a one-time address being replaced) is not the user's no: 480
     // lets a forking proxy go on with the account's other contacts (RFC 3261 §16.7 step 6), where 603 would end the call.
     // Each BYE, ours now or of a call already ended, is waited for until answered, so the answer still finds this
@@ -514,13 +512,13 @@ export class SipIdentity {
     // Disposal goes on whatever fails: a failed unregistration stays in the caller's journal (SPEC B), and a stack or
     // socket that cannot stop cleanly is dropped with the identity.
     // The unregistration gets the same grace: a registrar that does not answer within it is taken to be gone.
-    if (!atOnce) await this.unregister({ signal: AbortSignal.timeout(grace) }).catch(() => undefined);
+    if (!options.serverGone) await this.unregister({ signal: AbortSignal.timeout(grace) }).catch(() => undefined);
     this.disposed = true;
     // sip.js's own stop is graceful: it waits for an unanswered REGISTER to time out (Timer F, 32 s) before it goes on.
     // With the server gone, or silent past the grace, the stack is stopped at once: every transaction still under way
     // is dropped with it (retransmissions of an unanswered BYE or of a final response among them), as the calls were
     // hung up and given the grace above.
-    if (atOnce || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
+    if (options.serverGone || this.unregistrationAbandoned) (this.userAgent as unknown as { options: { gracefulShutdown: boolean } }).options.gracefulShutdown = false;
     await this.userAgent.stop().catch(() => undefined);
     // `serverGone`: the account left this server (a failover), which is no shutdown of the phone
     const why = options.serverGone ? 'the account left this server' : 'the identity was shut down';
