@@ -10,7 +10,7 @@ import { InterfaceIdGenerator, isReservedInterfaceId } from './interface-id.js';
 import { bigIntToIpv6, interfaceIdOf, ipv6ToBigInt, parsePrefix, withInterfaceId } from './ipv6.js';
 import { ConfiguredPrefixSource, InterfacePrefixSource, parseRdisc6Prefix } from './prefix-source.js';
 import { recoverOwnership } from './recover-ownership.js';
-import { TemporaryAddressManager } from './temporary-address-manager.js';
+import { TemporaryAddressManager, type LeasedAddress } from './temporary-address-manager.js';
 import { until } from '../../test/support/until.js';
 
 describe('interface identifiers (RFC 8981 §3.3.1, RFC 5453)', () => {
@@ -157,14 +157,20 @@ describe('TemporaryAddressManager', () => {
     expect(journal.outstanding()).toEqual([]);
   });
 
-  it('close() removes an address whose removal failed during the run without waiting for its next try', async () => {
-    const ip = failingDel(1);
+  /** An address whose removal failed `fails` times in a row, the first during the run; then close(). */
+  async function closedAfterFailedRemoval(fails: number): Promise<{ ip: ReturnType<typeof failingDel>; where: string; journal: OwnershipJournal; manager: TemporaryAddressManager; address: LeasedAddress }> {
+    const ip = failingDel(fails);
     const where = dir();
     const journal = OwnershipJournal.open(where);
     const manager = failingManager(ip, journal, { firstDelayMs: 60_000 });
     const address = await manager.acquire('sending');
     await expect(address.release()).rejects.toThrow();
     await manager.close();
+    return { ip, where, journal, manager, address };
+  }
+
+  it('close() removes an address whose removal failed during the run without waiting for its next try', async () => {
+    const { ip, where, journal, address } = await closedAfterFailedRemoval(1);
     expect(ip.dels).toHaveLength(2);
     expect(ip.present.has(address.address)).toBe(false);
     journal.close();
@@ -172,13 +178,7 @@ describe('TemporaryAddressManager', () => {
   });
 
   it('an address still failing at close() stays in the journal for the next start', async () => {
-    const ip = failingDel(Infinity);
-    const where = dir();
-    const journal = OwnershipJournal.open(where);
-    const manager = failingManager(ip, journal, { firstDelayMs: 60_000 });
-    const address = await manager.acquire('sending');
-    await expect(address.release()).rejects.toThrow();
-    await manager.close();
+    const { where, journal, manager, address } = await closedAfterFailedRemoval(Infinity);
     expect(manager.status().leftOnInterface).toEqual([expect.objectContaining({ address: address.address, attempts: 2 })]);
     journal.close();
     expect(OwnershipJournal.open(where).outstanding().map((e) => e.thing)).toEqual([expect.objectContaining({ kind: 'address', address: address.address })]);

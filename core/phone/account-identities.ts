@@ -6,7 +6,7 @@ import type { LeasedAddress, TemporaryAddressManager } from '../address/temporar
 import { SipIdentityError, type SipIdentity } from '../sip/sip-identity.js';
 import type { Endpoint, SipTransportKind } from '../sip/transport/endpoint.js';
 import type { FailedStep } from './failure-tally.js';
-import type { FailedUnregistration } from './owed-unregistrations.js';
+import type { FailedUnregistration } from './unremoved-bindings.js';
 
 export type IdentityPurpose = 'fixed' | 'sending' | 'receiving';
 
@@ -45,7 +45,7 @@ export interface AccountIdentitiesOptions {
   shutdownGraceMs?: number;
   /**
    * A one-time binding the registrar did not confirm removing (refused, or silent): it may be left at the server, and
-   * the phone reports it (owed-unregistrations.ts). Not after a failover: that server is gone.
+   * the phone reports it (unremoved-bindings.ts). Not after a failover: that server is gone.
    */
   onUnregisterFailed?: (binding: FailedUnregistration) => void;
 }
@@ -493,7 +493,7 @@ export class AccountIdentities {
     const status = this.serverGone ? undefined : await temporary.identity.unregister({ signal: this.shutdownCutoff.signal }).catch(() => undefined);
     await temporary.identity.dispose({ serverGone: this.serverGone }).catch(this.options.failed('disposing a one-time identity'));
     // The binding is gone when the registrar confirmed it (or it was never made); else the journal keeps it for the
-    // next start, and the user is told it may be left at the server (owed-unregistrations.ts).
+    // next start, and the user is told it may be left at the server (unremoved-bindings.ts).
     if (!mayBeBound || (status !== undefined && status < 300)) {
       if (temporary.bindingId !== undefined) this.options.journal?.release(temporary.bindingId);
     } else if (!this.serverGone) {

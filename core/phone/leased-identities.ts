@@ -14,7 +14,7 @@ import { createAddressManager } from './address-setup.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import type { FailedStep } from './failure-tally.js';
-import type { FailedUnregistration } from './owed-unregistrations.js';
+import type { FailedUnregistration } from './unremoved-bindings.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { takeLeased, type PhoneLease } from './phone-lease.js';
 

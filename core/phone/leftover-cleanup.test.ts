@@ -34,10 +34,12 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     return dir;
   }
 
-  function phone(home: Lab, dataDir: string, account: Partial<AccountConfig> = {}): { phone: Phone; events: PhoneEvent[] } {
+  /** Alice on one-time loopback addresses, at the lab `home` or at a registrar given as `{ server, domain }`. */
+  function phone(home: Lab | { server: string; domain: string }, dataDir: string, account: Partial<AccountConfig> = {}): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
+    const at = home instanceof Lab ? { server: home.servers.udp!, domain: home.domain } : home;
     const p = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: home.servers.udp!, transport: 'udp', domain: home.domain, address: { mode: 'temporary', source: 'loopback' }, ...account }],
+      accounts: [{ id: 'alice', user: 'alice', ...at, transport: 'udp', address: { mode: 'temporary', source: 'loopback' }, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
       sockets: network,
@@ -73,39 +75,38 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
       return message.kind === 'request' && message.method === 'REGISTER' && (message.get('contact') ?? '').includes(contact.replace(/^<|>.*$/g, '')) && /expires=0\b/i.test(`${message.get('contact')};expires=${message.get('expires')}`);
     }).length;
 
-  it('a binding made three hours ago and kept alive by its refreshes (registerExpires 3600) is erased at the next start', async () => {
+  /** A lab whose messages are kept (`seen`), and a run registered there (registerExpires 3600) that will crash: its Contact. */
+  async function runToCrash(): Promise<{ home: Lab; seen: SipTapEntry[]; dataDir: string; dead: string }> {
     const seen: SipTapEntry[] = [];
     const home = await Lab.start({ timers, sockets: network, tap: (e) => seen.push(e) });
     cleanup.push(() => home.stop());
     const dataDir = tempDir();
-    const crashed = phone(home, dataDir, { registerExpires: 3600 });
-    await crashed.phone.register();
+    await phone(home, dataDir, { registerExpires: 3600 }).phone.register();
     const [dead] = contactsOf(home, 'alice');
     expect(dead).toBeDefined();
+    return { home, seen, dataDir, dead: dead! };
+  }
+
+  it('a binding made three hours ago and kept alive by its refreshes (registerExpires 3600) is erased at the next start', async () => {
+    const { home, seen, dataDir, dead } = await runToCrash();
     // made three hours ago; its last refresh (here: the REGISTER itself) is recent, so the registrar still holds it
     const image = crashImage(dataDir, 3 * hours, ['at']);
 
     const restarted = phone(home, image, { registerExpires: 3600 });
     await restarted.phone.register();
     expect(contactsOf(home, 'alice')).not.toContain(dead);
-    expect(removalsOf(seen, dead!)).toBe(1);
+    expect(removalsOf(seen, dead)).toBe(1);
     expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
   it('a binding certainly expired at the registrar (its last REGISTER asked for less than the time since) is struck without a REGISTER', async () => {
-    const seen: SipTapEntry[] = [];
-    const home = await Lab.start({ timers, sockets: network, tap: (e) => seen.push(e) });
-    cleanup.push(() => home.stop());
-    const dataDir = tempDir();
-    const crashed = phone(home, dataDir, { registerExpires: 3600 });
-    await crashed.phone.register();
-    const [dead] = contactsOf(home, 'alice');
+    const { home, seen, dataDir, dead } = await runToCrash();
     // made, and last refreshed, two hours ago: the registrar let it go an hour ago (here the lab itself is not aged)
     const image = crashImage(dataDir, 2 * hours, ['at', 'until']);
 
     const restarted = phone(home, image, { registerExpires: 3600 });
     await restarted.phone.register();
-    expect(removalsOf(seen, dead!)).toBe(0);
+    expect(removalsOf(seen, dead)).toBe(0);
     const journal = OwnershipJournal.open(image);
     const left = journal.outstanding().flatMap((e) => (e.thing.kind === 'binding' ? [e.thing.contact] : []));
     journal.close();
@@ -117,16 +118,7 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     const server = await SipLabServer.start({ timers, sockets: network, udp: 0, tcp: undefined, ws: undefined, registrar: new Registrar({ maxExpires: 1 }) });
     cleanup.push(() => server.stop());
     const dataDir = tempDir();
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, transport: 'udp', domain: '127.0.0.1', address: { mode: 'temporary', source: 'loopback' }, registerExpires: 30 }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: network,
-      dataDir,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
+    const { phone: alice, events } = phone({ server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, domain: '127.0.0.1' }, dataDir, { registerExpires: 30 });
     const lifetimes = (): number[] =>
       fs
         .readFileSync(path.join(dataDir, journalFileName), 'utf8')
@@ -166,14 +158,7 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     });
     cleanup.push(() => server.stop());
     const dataDir = tempDir();
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, transport: 'udp', domain: '127.0.0.1', address: { mode: 'temporary', source: 'loopback' }, registerExpires: 30 }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: network,
-      dataDir,
-    });
-    cleanup.push(() => alice.shutdown());
+    const { phone: alice } = phone({ server: `sip:127.0.0.1:${server.ports.udp};transport=udp`, domain: '127.0.0.1' }, dataDir, { registerExpires: 30 });
     await alice.register();
     const journal = OwnershipJournal.open(dataDir);
     const [binding] = journal.outstanding().filter((e) => e.thing.kind === 'binding');

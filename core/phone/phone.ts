@@ -43,7 +43,7 @@ import type { HouseholdTerminal, HouseholdTerminalOptions } from './household-ph
 import { LeasedIdentities } from './leased-identities.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import { OutgoingCalls } from './outgoing-call.js';
-import { reportUnremovedBinding } from './owed-unregistrations.js';
+import { reportUnremovedBinding } from './unremoved-bindings.js';
 import { addressStatus, newAccountRuntime, PhoneAccounts, type AccountRuntime } from './phone-accounts.js';
 import { PhoneEvents } from './phone-events.js';
 import { LeaseKeeper, type PhoneLease } from './phone-lease.js';
