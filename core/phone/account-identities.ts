@@ -333,6 +333,40 @@ export class AccountIdentities {
     for (const old of [...this.retired]) if (old.identity.calls.size === 0) await this.finishRetired(old);
   }
 
+  /**
+   * SPEC B after a crash: erase the bindings an earlier run left at this account's server (REGISTER Expires: 0 for each
+   * stale Contact, RFC 3261 §10.2.2) from a fresh one-time address, given up afterwards. Never from another address of
+   * ours: the REGISTER names the old Contact and would tie it to whichever address sent it (the host's, or a later
+   * call's). One address for all of them, asked in turn, so an IPv4 account still holds one address at a time (Fig. 28);
+   * a registrar that leaves one unanswered is not asked the rest. Resolves with each answer, in order (undefined: none
+   * came, or no address could be had).
+   */
+  async removeLeftBindings(contacts: readonly string[]): Promise<Array<number | undefined>> {
+    const answers: Array<number | undefined> = contacts.map(() => undefined);
+    if (!this.temporary || contacts.length === 0) return answers;
+    let cleaner: TemporaryIdentity;
+    try {
+      cleaner = await this.openTemporary('sending');
+    } catch (error) {
+      this.options.failed('obtaining a one-time address to remove an earlier run\'s registrations')(error);
+      return answers;
+    }
+    let answered = true;
+    try {
+      for (const [index, contact] of contacts.entries()) {
+        answers[index] = await cleaner.identity.removeBinding(contact).catch(() => undefined);
+        answered = answers[index] !== undefined;
+        if (!answered) break;
+      }
+    } finally {
+      // no answer: its REGISTER's transaction may still run, and the stack is stopped at once, not after Timer F
+      await cleaner.identity.dispose(answered ? {} : { serverGone: true }).catch(this.options.failed('disposing the identity that removed registrations'));
+      await cleaner.address.release().catch(this.options.failed('giving back a one-time address'));
+      this.event(cleaner.address, 'released');
+    }
+    return answers;
+  }
+
   /** Every identity this account holds now: fixed, receiving, sending, and those being replaced or discarded. */
   held(): SipIdentity[] {
     const temporary = [...this.sending, ...this.retired, ...(this.receiving ? [this.receiving] : [])].map((t) => t.identity);

@@ -1,6 +1,7 @@
 import type { SessionDescriptionHandlerFactory } from 'sip.js';
 import { SipIdentity } from '../sip/sip-identity.js';
-import type { SipTransportKind } from '../sip/transport/endpoint.js';
+import { isSecureTransport, type SipTransportKind } from '../sip/transport/endpoint.js';
+import type { TlsClientSettings } from '../sip/transport/tls-trust.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { FailedStep } from './failure-tally.js';
@@ -16,6 +17,8 @@ export interface BindingToRemove {
 export interface BindingRemovalOptions {
   /** Credentials for an address-of-record `user@domain`, when this phone still has that account. */
   credentials: (aor: string) => { username: string; password: string } | undefined;
+  /** How a TLS or WSS identity checks the binding's registrar; may throw when the account's settings cannot be read. */
+  tls?: (binding: BindingToRemove) => TlsClientSettings | undefined;
   sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
   timers?: SipTimerValues;
   sockets: SipSockets;
@@ -25,33 +28,32 @@ export interface BindingRemovalOptions {
 
 /**
  * RFC 3261 §10.2.2: REGISTER Expires: 0 for a Contact that is not this identity's own (its identity is gone: a crashed
- * run's, or one disposed after its own unregistration failed), sent from a throwaway identity on the OS's source
- * address. Resolves with the registrar's answer, or undefined when none came (at most Timer F, or `waitMs`).
+ * run's whose account is gone or no longer on one-time addresses there), sent from a throwaway identity on the OS's
+ * source address. Resolves with the registrar's answer, or undefined when none came (at most Timer F).
  */
-export async function removeBinding(binding: BindingToRemove, options: BindingRemovalOptions, waitMs?: number): Promise<number | undefined> {
+export async function removeBinding(binding: BindingToRemove, options: BindingRemovalOptions): Promise<number | undefined> {
   const [user = '', domain = ''] = splitAor(binding.aor);
   let identity: SipIdentity | undefined;
   let status: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
   try {
     const credentials = options.credentials(binding.aor);
+    const tls = isSecureTransport(binding.transport as SipTransportKind) ? options.tls?.(binding) : undefined;
     identity = await SipIdentity.create({
       aor: { user, domain },
       ...(credentials ? { auth: credentials } : {}),
       transport: binding.transport as SipTransportKind,
+      ...(tls ? { tls } : {}),
       local: { address: await options.sockets.sourceAddressFor(binding.server.address, binding.server.port), port: 0 },
       server: binding.server,
       sessionDescriptionHandlerFactory: options.sessionDescriptionHandlerFactory,
       ...(options.timers ? { timers: options.timers } : {}),
       sockets: options.sockets,
     });
-    const removal = identity.removeBinding(binding.contact);
-    status = waitMs === undefined ? await removal : await Promise.race([removal, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)))]);
+    status = await identity.removeBinding(binding.contact);
   } catch {
     status = undefined; // the registrar is unreachable now
   } finally {
-    clearTimeout(timer);
-    // a wait cut short leaves the REGISTER's transaction running: the stack is stopped at once, not after Timer F
+    // no answer: the REGISTER's transaction may still run, and the stack is stopped at once, not after Timer F
     await identity?.dispose(status === undefined ? { serverGone: true } : {}).catch(options.failed('disposing the identity that removed a registration'));
   }
   return status;

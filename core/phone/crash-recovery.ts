@@ -1,8 +1,13 @@
-import { OwnershipJournal } from '../address/address-journal.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { journalFileName, OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
+import { sameEndpoint } from '../sip/transport/endpoint.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { FailedStep } from './failure-tally.js';
+import { accountTlsSettings } from './account-tls.js';
+import type { BindingToRemove } from './binding-removal.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
 import { accountCredentials, type AccountRuntime } from './phone-accounts.js';
@@ -41,12 +46,23 @@ export class CrashRecovery {
   /** Before the first identity: remove what a crashed earlier run left behind (SPEC B). Runs once. */
   recovered(): Promise<void> {
     const accounts = this.options.accounts();
-    const journal = accounts.some((a) => a.config.address?.mode === 'temporary') ? this.ownershipJournal() : undefined;
+    // An earlier run's journal is read even when no account uses one-time addresses now: what it owned still goes.
+    const journal = accounts.some((a) => a.config.address?.mode === 'temporary') || this.journalLeft() ? this.ownershipJournal() : undefined;
     if (!journal) return Promise.resolve();
     this.recovery ??= cleanUpLeftovers({
       journal,
       ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
+      oneTimeRemover: (binding) => {
+        const account = this.accountOf(binding);
+        if (account?.config.address?.mode !== 'temporary' || account.config.transport !== binding.transport) return undefined;
+        if (!sameEndpoint(account.server, binding.server)) return undefined; // a backup server's: the identities are the primary's
+        return (contacts) => account.identities.removeLeftBindings(contacts);
+      },
       credentials: (aor) => accountCredentials(this.options.accounts(), aor),
+      tls: (binding) => {
+        const account = this.accountOf(binding);
+        return account ? accountTlsSettings(account.config, binding.server) : undefined;
+      },
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       sockets: this.options.sockets,
@@ -59,6 +75,15 @@ export class CrashRecovery {
       (error: Error) => this.options.emit({ type: 'error', code: 'CLEANUP_FAILED', message: error.message }),
     );
     return this.recovery;
+  }
+
+  private journalLeft(): boolean {
+    return this.options.dataDir !== undefined && fs.existsSync(path.join(this.options.dataDir, journalFileName));
+  }
+
+  /** The account whose address-of-record made the binding, when this phone still has it. */
+  private accountOf(binding: BindingToRemove): AccountRuntime | undefined {
+    return this.options.accounts().find((a) => `${a.config.user}@${a.domain}` === binding.aor);
   }
 
   close(): void {

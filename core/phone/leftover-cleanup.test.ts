@@ -11,6 +11,7 @@ import { MemoryNetwork } from '../../test/support/memory-network.js';
 import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
 import { createResponse, parseSipMessage } from '../sip/message/index.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
+import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
 
@@ -35,14 +36,14 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
   }
 
   /** Alice on one-time loopback addresses, at the lab `home` or at a registrar given as `{ server, domain }`. */
-  function phone(home: Lab | { server: string; domain: string }, dataDir: string, account: Partial<AccountConfig> = {}): { phone: Phone; events: PhoneEvent[] } {
+  function phone(home: Lab | { server: string; domain: string }, dataDir: string, account: Partial<AccountConfig> = {}, sockets: SipSockets = network): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const at = home instanceof Lab ? { server: home.servers.udp!, domain: home.domain } : home;
     const p = new Phone({
       accounts: [{ id: 'alice', user: 'alice', ...at, transport: 'udp', address: { mode: 'temporary', source: 'loopback' }, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
-      sockets: network,
+      sockets,
       dataDir,
     });
     p.subscribe((e) => events.push(e));
@@ -68,13 +69,11 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
   }
 
   const contactsOf = (home: Lab, user: string): string[] => home.sip.snapshot().bindings.filter((b) => b.user === user).map((b) => b.contact);
-  const removalsOf = (seen: SipTapEntry[], contact: string): number =>
-    seen.filter((e) => {
-      if (e.dir !== 'in') return false;
-      const message = parseSipMessage(e.raw);
-      return message.kind === 'request' && message.method === 'REGISTER' && (message.get('contact') ?? '').includes(contact.replace(/^<|>.*$/g, '')) && /expires=0\b/i.test(`${message.get('contact')};expires=${message.get('expires')}`);
-    }).length;
+  const removalsOf = (seen: SipTapEntry[], contact: string): number => removalSourcesOf(seen, contact).length;
 
+  /** The addresses the REGISTERs erasing `contact` came from, as the registrar saw them. */
+  const removalSourcesOf = (seen: SipTapEntry[], contact: string): string[] =>
+    seen.filter((e) => e.dir === 'in' && isRemovalOf(e.raw, contact)).map((e) => e.remote.replace(/:\d+$/, ''));
   /** A lab whose messages are kept (`seen`), and a run registered there (registerExpires 3600) that will crash: its Contact. */
   async function runToCrash(): Promise<{ home: Lab; seen: SipTapEntry[]; dataDir: string; dead: string }> {
     const seen: SipTapEntry[] = [];
@@ -97,6 +96,54 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     expect(contactsOf(home, 'alice')).not.toContain(dead);
     expect(removalsOf(seen, dead)).toBe(1);
     expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('they are erased from a fresh one-time address, given up afterwards: never from the host\'s, nor from one the phone goes on using', async () => {
+    const { home, seen, dataDir, dead } = await runToCrash();
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    await restarted.phone.register();
+    // the REGISTER names the dead Contact: whichever address sends it is tied to it at the registrar and on the path
+    const [sender, ...more] = removalSourcesOf(seen, dead);
+    expect(more).toEqual([]);
+    expect(sender).not.toBe('127.0.0.1'); // the host's own address (the OS's source toward the lab)
+    expect(dead).not.toContain(`@${sender}:`);
+    const [receiving] = contactsOf(home, 'alice');
+    expect(receiving).not.toContain(`@${sender}:`);
+    const states = restarted.events.flatMap((e) => (e.type === 'address' && e.address.address === sender ? [e.address.state] : []));
+    expect(states).toEqual(['in-use', 'released']);
+    expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('over TLS, as the account checks its registrar (a throwaway identity without its TLS settings could not)', async () => {
+    const seen: SipTapEntry[] = [];
+    const certificates = tempDir();
+    const home = await Lab.start({ timers, udp: 0, tls: { dataDir: certificates }, tap: (e) => seen.push(e) }); // real sockets
+    cleanup.push(() => home.stop());
+    const overTls = (dataDir: string): ReturnType<typeof phone> =>
+      phone({ server: home.servers.tls!, domain: home.domain }, dataDir, { transport: 'tls', tls: { fingerprint: home.certificate!.fingerprint }, registerExpires: 3600 }, osSockets);
+    const dataDir = tempDir();
+    await overTls(dataDir).phone.register();
+    const [dead] = contactsOf(home, 'alice');
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+
+    const restarted = overTls(image);
+    await restarted.phone.register();
+    expect(contactsOf(home, 'alice')).not.toContain(dead);
+    const [sender] = removalSourcesOf(seen, dead!);
+    expect(sender).not.toBe('127.0.0.1');
+    expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('an account no longer on one-time addresses erases them from its own address', async () => {
+    const { home, seen, dataDir, dead } = await runToCrash();
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+
+    const restarted = phone(home, image, { registerExpires: 3600, address: { mode: 'fixed' } });
+    await restarted.phone.register();
+    expect(removalSourcesOf(seen, dead)).toEqual(['127.0.0.1']);
+    expect(contactsOf(home, 'alice')).not.toContain(dead);
   });
 
   it('a binding certainly expired at the registrar (its last REGISTER asked for less than the time since) is struck without a REGISTER', async () => {
@@ -166,3 +213,11 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     expect(binding?.until).toBeGreaterThan(Date.now() + 7100_000);
   });
 });
+
+/** A REGISTER with Expires: 0 for `contact` (`<sip:…>` as the registrar lists it). */
+function isRemovalOf(raw: string, contact: string): boolean {
+  const message = parseSipMessage(raw);
+  if (message.kind !== 'request' || message.method !== 'REGISTER') return false;
+  const named = message.get('contact') ?? '';
+  return named.includes(contact.replace(/^<|>.*$/g, '')) && /expires=0\b/i.test(`${named};expires=${message.get('expires')}`);
+}

@@ -226,9 +226,25 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
     const stale = (await labSnapshot()).sip.bindings.filter((b) => b.user === 'alice');
     expect(stale).toHaveLength(2);
 
+    const restarted = Date.now();
     const restart = runAgent(scenario('restart', ['register: alice', 'unregister: alice']), path.join(scratch, 'restart.json'));
     expect(await restart.exitCode(60_000), `${restart.stdout}\n${restart.stderr}`).toBe(0);
     expect(await phoneAddresses()).toEqual([]);
     expect((await labSnapshot()).sip.bindings.filter((b) => b.user === 'alice')).toEqual([]);
+    // As the registrar saw them: the REGISTERs that erased the dead Contacts came from one fresh address, neither bob's
+    // (the host's own) nor a dead one nor the new receiving one, and the kernel saw it deleted again.
+    const hostOf = (remote: string): string => remote.replace(/^\[?([^\]]+)\]?:\d+$/, '$1');
+    const registers = labEntries().filter((e) => e.dir === 'in' && e.at >= restarted && /^REGISTER /.test(e.raw));
+    const removals = registers.filter((e) => stale.some((b) => e.raw.includes(b.contact.replace(/^<|>.*$/g, ''))));
+    const senders = new Set(removals.map((e) => hostOf(e.remote)));
+    expect(removals.length).toBeGreaterThanOrEqual(2);
+    expect(senders.size).toBe(1);
+    const [sender] = senders;
+    expect(sender).not.toBe(bobAddress);
+    expect(sender!.startsWith(`${prefix}:`)).toBe(true);
+    expect(stale.some((b) => b.contact.includes(sender!))).toBe(false);
+    expect(registers.filter((e) => !removals.includes(e)).some((e) => hostOf(e.remote) === sender)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // ip monitor's last lines
+    expect(changes.filter((c) => c.address === sender && c.deleted)).toHaveLength(1); // its addition may go unreported (above)
   }, 120_000);
 });
