@@ -1,13 +1,18 @@
 import type { AccountIdentities } from './account-identities.js';
+import { accountTlsSettings } from './account-tls.js';
 import { PhoneError } from '../api/phone-error.js';
+import { anonymousFrom } from '../privacy/anonymity.js';
 import { SipIdentity } from '../sip/sip-identity.js';
-import { formatEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
+import { formatEndpoint, isSecureTransport, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { ServerFailover } from './server-failover.js';
+
+/** `sip:anonymous@anonymous.invalid` (RFC 3323 §4.1.1.3), as an identity's address-of-record. */
+const anonymousAor = (([user, domain]) => ({ user: user!, domain: domain! }))(anonymousFrom.uri.replace(/^sip:/, '').split('@'));
 
 export interface AccountFailoverOptions {
   /** The account's servers: the one it uses first, then its backups. */
@@ -58,14 +63,22 @@ async function moveAccount(account: AccountRuntime, target: Endpoint, options: A
   void old.dispose({ serverGone: true });
 }
 
-/** Does this server answer OPTIONS? A throwaway identity asks (the account's own identities stay where they are). */
-async function probeServer(account: AccountRuntime, target: Endpoint, options: AccountFailoverOptions): Promise<number | undefined> {
+/**
+ * Does this server answer OPTIONS? A throwaway identity asks (the account's own identities stay where they are), and
+ * checks the server as the account does (its TLS settings: without them a TLS account never saw its primary again).
+ * It sends from the host's address, so an account on one-time addresses asks as nobody (RFC 3323 §4.1.1.3's anonymous
+ * From): a probe naming the address-of-record would tie it to the host (SPEC B).
+ */
+export async function probeServer(account: AccountRuntime, target: Endpoint, options: Pick<AccountFailoverOptions, 'media' | 'sockets' | 'mediaPortRange' | 'timers'>): Promise<number | undefined> {
+  const config = account.config;
+  const tls = isSecureTransport(config.transport) ? accountTlsSettings(config, target) : undefined;
   const identity = await SipIdentity.create({
-    aor: { user: account.config.user, domain: account.domain },
-    transport: account.config.transport,
-    local: { address: account.config.localAddress ?? (await options.sockets.sourceAddressFor(target.address, target.port)), port: 0 },
+    aor: config.address?.mode === 'temporary' ? anonymousAor : { user: config.user, domain: account.domain },
+    transport: config.transport,
+    ...(tls ? { tls } : {}),
+    local: { address: config.localAddress ?? (await options.sockets.sourceAddressFor(target.address, target.port)), port: 0 },
     server: target,
-    sessionDescriptionHandlerFactory: throwawayMedia(options.media, options.mediaPortRange, account.config.id),
+    sessionDescriptionHandlerFactory: throwawayMedia(options.media, options.mediaPortRange, config.id),
     ...(options.timers ? { timers: options.timers } : {}),
     sockets: options.sockets,
   });
