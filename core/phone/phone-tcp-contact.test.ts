@@ -44,8 +44,8 @@ describe('a TCP phone\'s Contact', () => {
    * 127.0.0.2: a connection to the Contact is trusted by its source address (a server connects from a port of its
    * choosing), and the lab is on 127.0.0.1.
    */
-  async function peer(contact: { host: string; port: number }): Promise<{ send(raw: string): void; answers: SipResponse[]; port: number; closed: () => boolean }> {
-    const socket = net.connect({ port: contact.port, host: contact.host, localAddress: '127.0.0.2' });
+  async function peer(contact: { host: string; port: number }, localAddress = '127.0.0.2'): Promise<{ send(raw: string): void; answers: SipResponse[]; port: number; closed: () => boolean }> {
+    const socket = net.connect({ port: contact.port, host: contact.host, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -109,5 +109,20 @@ describe('a TCP phone\'s Contact', () => {
     const placed = await alice.call({ target: 'bob' });
     await until(() => bobEvents.some((e) => e.type === 'call' && e.call.state === 'established') || undefined);
     await alice.hangup(placed.id);
+  });
+
+  it('strangers holding every connection the Contact allows them do not keep the account\'s server out', async () => {
+    const { contact } = await setUp({});
+    // four stranger addresses, eight connections each (the per-source cap): the 32 strangers may hold
+    const strangers = await Promise.all([2, 3, 4, 5].flatMap((host) => Array.from({ length: 8 }, () => peer(contact, `127.0.0.${host}`))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(strangers.filter((s) => s.closed())).toEqual([]);
+    // a fifth is reset at accept (before or after its connect completes)
+    expect(String(await peer(contact, '127.0.0.6').then((fifth) => until(() => fifth.closed() || undefined), (error: Error) => error.message))).toMatch(/ECONNRESET|^true$/);
+    // the server (the lab is on 127.0.0.1) opens a connection of its own to the Contact and is answered over it
+    const server = await peer(contact, '127.0.0.1');
+    server.send(request('OPTIONS', 'tcp3', server.port).replace(/127\.0\.0\.2/g, '127.0.0.1'));
+    const answer = await until(() => server.answers.find((a) => a.status >= 200));
+    expect(answer.status).toBe(200);
   });
 });

@@ -147,9 +147,11 @@ export class SipIdentity {
     let flow;
     const rejects = new RejectCounter();
     // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
+    const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
     const flowOptions = {
       incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
       onRefused: (code: string) => rejects.count(`CONTACT_${code}`),
+      ...(acceptFrom ? { serverAddresses: acceptFrom.map((e) => e.address) } : {}),
       ...(options.tls ? { tls: options.tls } : {}),
     };
     try {
@@ -161,7 +163,6 @@ export class SipIdentity {
     }
     const local = flow.local;
     const advertised = options.advertisedAddress ?? local.address;
-    const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
     // The pre-loaded Route names the proxy by the address we reach it at: a proxy knows its own address and ports
     // (RFC 3261 §16.4), not every name that leads to it (the lab resolves no names).
     const routeTo = (await resolveEndpoints([options.server])).find((e) => isIP(e.address) === isIP(local.address)) ?? options.server;

@@ -69,6 +69,17 @@ describe('ConnectionGate (caps and timeouts of accepted connections)', () => {
     expect(refused).toEqual(['TOO_MANY_FROM_SOURCE', 'TOO_MANY_CONNECTIONS', 'TOO_MANY_CONNECTIONS']);
   });
 
+  it('keeps room beyond the cap for reserved sources only, under their per-source cap', () => {
+    gate = new ConnectionGate({ limits: { ...limits, reservedConnections: 2 }, onRefused: (code) => refused.push(code), reserved: (source) => source === '10.0.0.9' });
+    expect([admit('10.0.0.1'), admit('10.0.0.1'), admit('10.0.0.2')].every((a) => a.watch)).toBe(true);
+    expect(admit('10.0.0.3').watch).toBeUndefined(); // a stranger: the cap is full
+    expect(admit('10.0.0.9').watch).toBeDefined();
+    expect(admit('::ffff:10.0.0.9').watch).toBeDefined();
+    expect(admit('10.0.0.9').watch).toBeUndefined(); // its per-source cap
+    expect(refused).toEqual(['TOO_MANY_CONNECTIONS', 'TOO_MANY_FROM_SOURCE']);
+    expect(gate.open).toBe(5);
+  });
+
   it('closes a connection that sends no whole message in time, keep-alives or not', () => {
     const silent = admit('10.0.0.1');
     const chatty = admit('10.0.0.2');

@@ -16,6 +16,11 @@ export interface ConnectionLimits {
   maxConnections: number;
   /** Accepted connections held at once from one source address. */
   maxPerSource: number;
+  /**
+   * Room beyond `maxConnections` that only reserved sources (a phone's own servers) may take: strangers filling the cap
+   * do not keep them out. The per-source cap applies to them too.
+   */
+  reservedConnections: number;
   /** From accept to the first whole message (a WebSocket's HTTP upgrade included). */
   firstMessageTimeoutMs: number;
   /** From the end of the last whole message to the end of one begun since. */
@@ -27,6 +32,7 @@ export interface ConnectionLimits {
 export const defaultConnectionLimits: ConnectionLimits = {
   maxConnections: 2048,
   maxPerSource: 64,
+  reservedConnections: 0,
   firstMessageTimeoutMs: 20_000,
   incompleteMessageTimeoutMs: 20_000,
   idleTimeoutMs: 300_000,
@@ -43,6 +49,8 @@ export type ConnectionRefusal =
 export interface ConnectionGateOptions {
   limits?: Partial<ConnectionLimits>;
   onRefused?: (code: ConnectionRefusal) => void;
+  /** Sources that may take the `reservedConnections` (normalized addresses, as `normalizeAddress` writes them). */
+  reserved?: (source: string) => boolean;
   /** Until when (ms since the epoch) a flow must stay open though silent: its registration's expiry. */
   heldUntil?: (connectionId: string) => number | undefined;
 }
@@ -85,8 +93,8 @@ export class ConnectionGate {
   admit(socket: net.Socket): ConnectionWatch | undefined {
     const source = normalizeAddress(socket.remoteAddress ?? '');
     const fromSource = this.perSource.get(source) ?? 0;
-    const refusal: ConnectionRefusal | undefined =
-      fromSource >= this.limits.maxPerSource ? 'TOO_MANY_FROM_SOURCE' : this.held >= this.limits.maxConnections ? 'TOO_MANY_CONNECTIONS' : undefined;
+    const cap = this.limits.maxConnections + (this.options.reserved?.(source) ? this.limits.reservedConnections : 0);
+    const refusal: ConnectionRefusal | undefined = fromSource >= this.limits.maxPerSource ? 'TOO_MANY_FROM_SOURCE' : this.held >= cap ? 'TOO_MANY_CONNECTIONS' : undefined;
     if (refusal) {
       this.options.onRefused?.(refusal);
       // Refused and counted: nothing it does from now on matters (a reset peer may still report ECONNRESET).

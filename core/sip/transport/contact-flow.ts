@@ -1,16 +1,21 @@
 import { ConnectionGate, type ConnectionRefusal } from './connection-gate.js';
-import { formatEndpoint, type Endpoint } from './endpoint.js';
+import { formatEndpoint, normalizeAddress, type Endpoint } from './endpoint.js';
 import type { SipConnection } from './sip-connection.js';
 import type { SipFlow } from './sip-flow.js';
 import type { SipSockets } from './sip-sockets.js';
 import type { SipListener } from './stream-listeners.js';
 
-/** How many connections peers may hold open to one phone identity's Contact at once (a phone is no server). */
-const contactLimits = { maxConnections: 32, maxPerSource: 8 };
+/**
+ * How many connections peers may hold open to one phone identity's Contact at once (a phone is no server): four
+ * stranger addresses fill the 32, and the identity's own servers still find 8 more.
+ */
+const contactLimits = { maxConnections: 32, maxPerSource: 8, reservedConnections: 8 };
 
 export interface ContactFlowOptions {
   /** A connection refused or timed out at the Contact's listener, or an accept failure: counted by code. */
   onRefused?: (code: ConnectionRefusal | string) => void;
+  /** The identity's servers' addresses: the connections reserved for them are theirs alone. */
+  serverAddresses?: readonly string[];
 }
 
 /**
@@ -47,7 +52,8 @@ export class ContactFlow implements SipFlow {
   static async open(sockets: SipSockets, server: Endpoint, local: Endpoint, options: ContactFlowOptions = {}): Promise<ContactFlow> {
     const connection = await sockets.connect('tcp', server, local);
     const flow = new ContactFlow(connection);
-    const gate = new ConnectionGate({ limits: contactLimits, ...(options.onRefused ? { onRefused: options.onRefused } : {}) });
+    const servers = new Set([server.address, ...(options.serverAddresses ?? [])].map(normalizeAddress));
+    const gate = new ConnectionGate({ limits: contactLimits, reserved: (source) => servers.has(source), ...(options.onRefused ? { onRefused: options.onRefused } : {}) });
     try {
       flow.listener = await sockets.listen('tcp', connection.local, (accepted) => flow.accept(accepted), { gate, ...(options.onRefused ? { onError: options.onRefused } : {}) });
       if (flow.closing) await flow.listener.close(); // the server's connection dropped meanwhile

@@ -34,6 +34,8 @@ export interface FlowOptions {
   incompleteMessageMs?: number;
   /** TCP: a connection to the Contact's listener refused or timed out, by code. */
   onRefused?: (code: string) => void;
+  /** TCP: the addresses of the identity's servers, besides the one it connects to (the Contact keeps room for them). */
+  serverAddresses?: readonly string[];
   /** TLS and WSS: how the server is checked (required for them). */
   tls?: TlsClientSettings;
 }
@@ -41,7 +43,10 @@ export interface FlowOptions {
 export async function openFlow(transport: SipTransportKind, local: Endpoint, server: Endpoint, sockets: SipSockets = osSockets, options: FlowOptions = {}): Promise<SipFlow> {
   if (transport === 'udp') return new UdpFlow(await sockets.bindUdp(local));
   if (transport === 'tcp') {
-    const flow = await ContactFlow.open(sockets, server, local, options.onRefused ? { onRefused: options.onRefused } : {});
+    const flow = await ContactFlow.open(sockets, server, local, {
+      ...(options.onRefused ? { onRefused: options.onRefused } : {}),
+      ...(options.serverAddresses ? { serverAddresses: options.serverAddresses } : {}),
+    });
     if (flow.serverConnection instanceof TcpSipConnection && options.incompleteMessageMs !== undefined) flow.serverConnection.incompleteMessageMs = options.incompleteMessageMs;
     return flow;
   }
