@@ -383,9 +383,10 @@ function keepTag(value: string, current: string): string {
 /**
  * RFC 3323 §5.3: the informational headers a caller's agent adds, which may name its user, organisation or program
  * (RFC 5379 Table 1, `user`: delete). Every anonymous call's messages toward the callee lose them, whatever asked for
- * the anonymity (the 184 prefix asks for it whole), so another agent's Organization or Call-Info does not undo it.
+ * the anonymity (the 184 prefix asks for it whole), so another agent's Organization or Call-Info does not undo it;
+ * and Server with them, the program of the caller's answers (RFC 3261 §20.35), as User-Agent is of its requests.
  */
-const informationalHeaders = ['subject', 'call-info', 'organization', 'user-agent', 'reply-to', 'in-reply-to'];
+const informationalHeaders = ['subject', 'call-info', 'organization', 'user-agent', 'server', 'reply-to', 'in-reply-to'];
 
 function removeInformationalHeaders(message: SipMessage): void {
   for (const name of informationalHeaders) message.remove(name);

@@ -3,11 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
 import { KamailioServer } from '../support/kamailio.js';
+import { freePort } from '../support/free-port.js';
+import { startSipp } from '../support/sipp.js';
+import { staticSdhFactory } from '../support/static-sdh.js';
+import { until } from '../support/until.js';
+import type { PhoneEvent } from '../../core/api/phone-types.js';
+import { Phone } from '../../core/phone/phone.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot, serverArgs, veilphone } from '../support/veilphone-cli.js';
 
-const skip = missingRequirements(['kamailio', 'kamcmd']);
+const skip = missingRequirements(['kamailio', 'kamcmd', 'sipp']);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-kam-anon-'));
 
 /**
@@ -59,4 +67,54 @@ describe.skipIf(skip)('Kamailio as the message conversion server (seed 000)', ()
     const latest = c2Shown![1] === shownAs ? c2 : c1;
     expect(lookup(shownAs)).toMatch(new RegExp(`${latest.legs.caller.sipCallId} sip:${latest === c1 ? 'alice' : 'carol'}@127\\.0\\.0\\.1`));
   });
+
+  it('a caller\'s informational headers (RFC 3323 §5.3) reach the callee in none of the messages of an anonymous call', async () => {
+    await expectNoInformationalHeadersAtCallee({ server: kamailio.servers.udp, sipp: `127.0.0.1:${kamailio.port}`, domain: '127.0.0.1' });
+  });
 });
+
+/** The same SIPp caller through the embedded lab's conversion server. */
+describe.skipIf(missingRequirements(['sipp']))('the embedded lab as the message conversion server, with SIPp as the caller', () => {
+  it('a caller\'s informational headers (RFC 3323 §5.3) reach the callee in none of the messages of an anonymous call', async () => {
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 } });
+    try {
+      await expectNoInformationalHeadersAtCallee({ server: lab.servers.udp!, sipp: `127.0.0.1:${lab.sip.ports.udp}`, domain: lab.domain });
+    } finally {
+      await lab.stop();
+    }
+  });
+});
+
+/**
+ * SIPp calls 184bob with every informational header RFC 3323 §5.3 lists (and Server in its answer to the BYE); bob, a
+ * Veilphone phone, answers and hangs up. None of them, nor anything they said, is in what bob received from the caller.
+ */
+async function expectNoInformationalHeadersAtCallee(at: { server: string; sipp: string; domain: string }): Promise<void> {
+  const seen: SipTapEntry[] = [];
+  const bob = new Phone({
+    accounts: [{ id: 'bob', user: 'bob', server: at.server, transport: 'udp', domain: at.domain, answer: { kind: 'auto' } }],
+    createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+    timers: { t1: 100, t2: 400 },
+    onTrace: (_account, entry) => seen.push(entry),
+  });
+  const events: PhoneEvent[] = [];
+  bob.subscribe((e) => events.push(e));
+  try {
+    await bob.register();
+    const caller = startSipp({ scenario: 'uac-informational.xml', remote: at.sipp, localPort: await freePort(), service: '184bob', mediaPort: await freePort() });
+    const established = await until(() => events.find((e) => e.type === 'call' && e.call.state === 'established'), 20_000);
+    await bob.hangup(established.type === 'call' ? established.call.id : '');
+    expect(await caller.exitCode(20_000), `SIPp: ${caller.stdout.slice(-1500)}\n${caller.stderr}`).toBe(0);
+  } finally {
+    await bob.shutdown();
+  }
+  const received = seen.filter((e) => e.dir === 'in').map((e) => e.raw);
+  const invite = received.find((raw) => raw.startsWith('INVITE '))!;
+  expect(invite).toMatch(/^From: "Anonymous" <sip:Anonymous\d+@/m); // the lab writes its own domain, Kamailio anonymous.invalid
+  const fromCaller = [invite, received.find((raw) => raw.startsWith('ACK ')), received.find((raw) => /^SIP\/2\.0 200 .*\r\n(?:.*\r\n)*?CSeq: \d+ BYE/m.test(raw))];
+  expect(fromCaller.every(Boolean), received.map((raw) => raw.split('\r\n')[0]).join('\n')).toBe(true);
+  for (const raw of fromCaller) {
+    expect(raw).not.toMatch(/^(Subject|s|Call-Info|Organization|User-Agent|Server|Reply-To|In-Reply-To):/im);
+    expect(raw).not.toMatch(/Caller Corp|CallerPhone|caller\.example|Sipp Caller/i);
+  }
+}
