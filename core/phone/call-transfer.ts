@@ -1,7 +1,7 @@
 import type { Notification, Referral } from 'sip.js';
 import { shownReason } from '../privacy/shown-name.js';
 import { PhoneError } from '../api/phone-error.js';
-import type { TransferStatus, TransferTarget } from '../api/phone-types.js';
+import type { CallRequest, TransferStatus, TransferTarget } from '../api/phone-types.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
 import { SipCallError } from '../sip/sip-call.js';
 import type { CallControl } from './call-control.js';
@@ -91,8 +91,9 @@ export class CallTransfers {
 
   /**
    * Transferee: a REFER in `call` (RFC 3515 §2.4.2). Accept it, say `100 Trying` at once (§2.4.4), place the new call
-   * from the same account (its anonymity default applies), and report each step in a NOTIFY until the new call's
-   * final status.
+   * from the same account, and report each step in a NOTIFY until the new call's final status. A call we placed
+   * anonymously passes its anonymity on (SPEC A): the target is whom the transferor chose, and the caller withheld
+   * itself from the transferor; otherwise the account's default applies.
    */
   onRefer(call: PhoneCall, referral: Referral): void {
     const calls = this.options.calls;
@@ -129,7 +130,7 @@ export class CallTransfers {
       calls.changed(call);
     };
     void this.options.outgoing
-      .call({ accountId: call.accountId, target }, extraHeaders)
+      .call({ accountId: call.accountId, target, ...withheldAs(call) }, extraHeaders)
       .then((snapshot) => {
         const placed = calls.get(snapshot.id);
         placed.transferredFrom = call.id;
@@ -162,4 +163,10 @@ export class CallTransfers {
         this.options.failed('placing the call a REFER asked for')(error);
       });
   }
+}
+
+/** The anonymity a transferee's new call keeps: that of a call it placed anonymously (none asked otherwise). */
+function withheldAs(call: PhoneCall): Pick<CallRequest, 'anonymity' | 'anonymityLevel'> {
+  if (call.anonymity === undefined || call.anonymity === 'none') return {};
+  return { anonymity: call.anonymity, ...(call.anonymityLevel !== undefined ? { anonymityLevel: call.anonymityLevel } : {}) };
 }

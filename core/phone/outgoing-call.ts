@@ -85,6 +85,7 @@ export class OutgoingCalls {
     const call = new PhoneCall(config.id, sip, partyFrom({ uri: shownUri, ...(uriUser(shownUri) !== undefined ? { user: uriUser(shownUri)! } : {}) }), formatEndpoint(lent.identity.local), request.target);
     call.localAddress = lent.address;
     call.anonymity = privacy.mode;
+    if (privacy.level !== undefined) call.anonymityLevel = privacy.level;
     call.sent = sip.sentHeaders();
     call.signaling = signalingOf(lent.identity);
     calls.track(account, call);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnonymityMode, CallMediaSnapshot, CallParty, CallSignaling, CallSnapshot, TransferStatus } from '../api/phone-types.js';
+import type { AnonymityLevel, AnonymityMode, CallMediaSnapshot, CallParty, CallSignaling, CallSnapshot, TransferStatus } from '../api/phone-types.js';
 import type { MediaSession, MediaStats } from '../media/media-session.js';
 import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
@@ -13,6 +13,8 @@ export class PhoneCall {
   remoteHold = false;
   /** Outgoing: how this call presented its caller. */
   anonymity?: AnonymityMode;
+  /** With `anonymity`: the RFC 3323 level its Privacy asked for (a transfer's new call asks for the same). */
+  anonymityLevel?: AnonymityLevel;
   /** The address this call presented: its one-time address in temporary mode. */
   localAddress?: string;
   /** Incoming at a household terminal: the caller dialled the whole room or this terminal (seed 001 ¶[57]-[58]). */

@@ -153,6 +153,21 @@ describe('Phone call transfer', () => {
     expect(carol.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw).not.toMatch(/\bbob\b/i); // the name, not three letters of a random token
   });
 
+  it.each(['header', 'prefix'] as const)('the transferee keeps its anonymity (%s): a caller withheld from the transferor is withheld from the target too (SPEC A)', async (mode) => {
+    const { alice, bob, carol } = await setUp();
+    const placed = await alice.phone.call({ target: 'bob', anonymity: mode });
+    const atBob = await until(() => bob.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    expect(atBob.remote.anonymous).toBe(true);
+    await bob.phone.answer(atBob.id);
+    await until(() => alice.last(placed.id)?.state === 'established');
+    await bob.phone.transfer(atBob.id, { to: 'carol' });
+    const atCarol = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    expect(atCarol.remote.anonymous).toBe(true);
+    expect(carol.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw).not.toMatch(/\balice\b/i);
+    await carol.phone.answer(atCarol.id);
+    await until(() => bob.last(atBob.id)?.transfer?.state === 'succeeded');
+  });
+
   it('reports a target nobody can reach (404 in the final NOTIFY) and refuses transfers to no call or to the call itself', async () => {
     const { alice, bob } = await setUp();
     const ab = await connect(alice, bob, 'bob', 'alice');
