@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallLogDetail, TraceMessage } from './call-log-types.js';
 import { callEndpoints } from './call-endpoints.js';
+import { renderLadderText } from '../calllog/ladder-text.js';
 import { buildLadder, layoutLadder } from './ladder.js';
 import { describeSignature, traceSignatures } from './signature-view.js';
 import { signedHeaderSpans, splitBySpans } from './signed-header-spans.js';
@@ -40,6 +41,17 @@ describe('ladder', () => {
     expect(layout.arrows[2]).toMatchObject({ x1: 360, x2: 160, labelX: 260, offsetLabel: '+0.250s' });
     expect(layout.arrows.map((a) => a.y)).toEqual([62.5, 92.5, 122.5, 152.5]);
     expect(layout).toMatchObject({ width: 460, height: 40 + 30 * 4.5 });
+  });
+
+  it('marks a message the phone threw away, and the answer it got, with why; in the terminal ladder too', () => {
+    const forged = { ...message(1, 'in', 'BYE sip:alice@lab SIP/2.0\r\nCSeq: 7 BYE\r\n\r\n'), remote: '127.0.0.1:40111', refused: 'STRANGER_NO_DIALOG' };
+    const answer = { ...message(2, 'out', 'SIP/2.0 481 Call/Transaction Does Not Exist\r\nCSeq: 7 BYE\r\n\r\n'), remote: '127.0.0.1:40111', refused: 'STRANGER_NO_DIALOG' };
+    const messages = [message(0, 'out', invite), forged, answer];
+    expect(buildLadder(messages).arrows.map((a) => a.refused)).toEqual([undefined, 'STRANGER_NO_DIALOG', 'STRANGER_NO_DIALOG']);
+    const text = renderLadderText({ messages } as unknown as CallLogDetail);
+    expect(text).toMatch(/BYE \(refused\)/);
+    expect(text.split('\n').filter((line) => line.includes('refused by the phone: STRANGER_NO_DIALOG'))).toHaveLength(2);
+    expect(text).not.toMatch(/INVITE \(refused\)/);
   });
 });
 

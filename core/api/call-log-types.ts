@@ -13,6 +13,8 @@ export interface TraceMessage {
   local: string;
   remote: string;
   raw: string;
+  /** The phone threw this message away, and why (SipTapEntry.refused): shown as such, never as part of the call. */
+  refused?: string;
   /**
    * The seed 002 signatures this message carries, decoded (and checked when the phone holds verification keys).
    * Computed when the trace is read; the stored trace stays raw.

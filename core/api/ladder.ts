@@ -15,6 +15,8 @@ export interface LadderArrow {
   transport: string;
   /** The same text already went the same way: a retransmission (RFC 3261 §17.1.1.2, §17.2.1). */
   retransmission: boolean;
+  /** The phone threw the message away (or this answered one it did), and why: a stranger's, malformed… */
+  refused?: string;
 }
 
 export interface Ladder {
@@ -64,6 +66,7 @@ export function buildLadder(messages: readonly TraceMessage[]): Ladder {
       dir: message.dir,
       transport: message.transport,
       retransmission,
+      ...(message.refused !== undefined ? { refused: message.refused } : {}),
     };
   });
   return { columns, arrows };

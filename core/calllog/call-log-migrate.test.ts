@@ -51,6 +51,11 @@ describe('call log schema migrations', () => {
     expect(store.listCalls({ number: 'david' }).calls.map((c) => c.id)).toEqual(['new-1']);
     expect(store.listCalls({ number: 'Dave' }).calls).toHaveLength(0);
     expect(store.getCall('new-1')).toMatchObject({ localRtp: '127.0.0.1:16384', remoteRtp: '127.0.0.1:16500', codec: 'PCMU', transport: 'udp' });
+    // the messages of old rows were never refused (schema 9); a new one the phone threw away keeps why
+    expect(store.getCall('old-1')!.messages.map((m) => m.refused)).toEqual([undefined, undefined]);
+    store.appendMessage('new-1', { dir: 'in', at: 3001, transport: 'udp', local: '127.0.0.1:5062', remote: '127.0.0.1:40111', raw: 'BYE sip:alice@lab SIP/2.0\r\n\r\n', refused: 'STRANGER_NO_DIALOG' });
+    store.flush();
+    expect(store.getCall('new-1')!.messages).toMatchObject([{ seq: 0, refused: 'STRANGER_NO_DIALOG' }]);
     store.close();
   });
 

@@ -138,10 +138,10 @@ export class CallLogStore {
     // A message for a call the log no longer holds (removed by retention while its last packets lingered) is dropped
     // and counted, without failing the other messages of its batch.
     this.insertMessage = db.prepare(
-      'INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw) SELECT @callId, @seq, @dir, @at, @transport, @local, @remote, @raw WHERE EXISTS (SELECT 1 FROM calls WHERE id = @callId)',
+      'INSERT INTO messages (call_id, seq, dir, at, transport, local, remote, raw, refused) SELECT @callId, @seq, @dir, @at, @transport, @local, @remote, @raw, @refused WHERE EXISTS (SELECT 1 FROM calls WHERE id = @callId)',
     );
     this.selectCall = db.prepare('SELECT * FROM calls WHERE id = ?');
-    this.selectMessages = db.prepare('SELECT seq, dir, at, transport, local, remote, raw FROM messages WHERE call_id = ? ORDER BY seq');
+    this.selectMessages = db.prepare('SELECT seq, dir, at, transport, local, remote, raw, refused FROM messages WHERE call_id = ? ORDER BY seq');
   }
 
   /** Open (or create, or upgrade) the log at `file`; `:memory:` for tests. */
@@ -281,7 +281,7 @@ export class CallLogStore {
           }
           const { callId, entry } = write;
           const seq = this.seqFor(callId);
-          const { changes } = this.insertMessage.run({ callId, seq, dir: entry.dir, at: entry.at, transport: entry.transport, local: entry.local, remote: entry.remote, raw: entry.raw });
+          const { changes } = this.insertMessage.run({ callId, seq, dir: entry.dir, at: entry.at, transport: entry.transport, local: entry.local, remote: entry.remote, raw: entry.raw, refused: entry.refused ?? null });
           if (changes === 0) {
             this.nextSeq.delete(callId);
             this.droppedMessages++;
@@ -305,7 +305,7 @@ export class CallLogStore {
     const row = this.selectCall.get(id) as Row | undefined;
     if (!row) return undefined;
     // Masked again as read: a message written by an older Veilphone still running on this file since the upgrade.
-    return { ...fromRow(row), messages: (this.selectMessages.all(id) as TraceMessage[]).map(redactTraceEntry) };
+    return { ...fromRow(row), messages: (this.selectMessages.all(id) as Array<TraceMessage & { refused: string | null }>).map(({ refused, ...message }) => redactTraceEntry(refused === null ? message : { ...message, refused })) };
   }
 
   /** Several calls with their traces, in the order asked; throws UNKNOWN_CALL for an id not in the log. */

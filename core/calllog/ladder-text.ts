@@ -25,11 +25,12 @@ export function renderLadderText(call: CallLogDetail): string {
     for (let i = start + 1; i < end; i++) row[i] = '-';
     if (arrow.from < arrow.to) row[end - 1] = '>';
     else row[start + 1] = '<';
-    const label = ` ${arrow.label}${arrow.retransmission ? ' (again)' : ''} `.slice(0, Math.max(0, end - start - 3));
+    const label = ` ${arrow.label}${arrow.retransmission ? ' (again)' : ''}${arrow.refused !== undefined ? ' (refused)' : ''} `.slice(0, Math.max(0, end - start - 3));
     const labelAt = start + 2 + Math.max(0, Math.floor((end - start - 3 - label.length) / 2));
     for (let i = 0; i < label.length; i++) row[labelAt + i] = label[i]!;
     const offset = formatOffset(arrow.offsetMs).padStart(9);
     lines.push(`${offset} ${row.join('').trimEnd()}  ${arrow.transport.toUpperCase()}`);
+    if (arrow.refused !== undefined) lines.push(`${' '.repeat(10)}  ⤷ refused by the phone: ${arrow.refused}`);
     const message = bySeq.get(arrow.seq);
     for (const signature of message ? traceSignatures(message) : []) lines.push(`${' '.repeat(10)}  ⤷ signature ${describeSignature(signature)}`);
   }

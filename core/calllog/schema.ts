@@ -211,6 +211,11 @@ export const migrations: Migration[] = [
     statements: [],
     rewrite: cleanStoredNetworkWords,
   },
+  {
+    version: 9,
+    description: 'why the phone threw a traced message away (a stranger\'s, malformed, a response to no Via of ours)',
+    statements: ['ALTER TABLE messages ADD COLUMN refused TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

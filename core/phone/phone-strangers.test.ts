@@ -112,6 +112,24 @@ describe('requests straight to a phone from a stranger', () => {
     expect((await bob.history()).calls).toEqual([]);
   });
 
+  it('files a stranger\'s forged BYE for a live call in that call\'s trace as refused, with the 481 it got, and the call goes on', async () => {
+    const { alice, bob, bobEvents, contactPort } = await setUp({});
+    const placed = await alice.call({ target: 'bob' });
+    const answered = await until(() => bobEvents.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.state === 'established')?.call);
+    const eve = await stranger();
+    // the call's own Call-ID (eve saw it on the wire) with tags she made up
+    eve.send(request('BYE', 'forged-bye', eve.port).replace('forged-bye@bank.example', answered.sipCallId).replace('To: <sip:bob@127.0.0.1>', 'To: <sip:bob@127.0.0.1>;tag=made-up'), contactPort);
+    await until(() => eve.answers.find((a) => a.status === 481));
+    await alice.hangup(placed.id);
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === answered.id && e.call.state === 'terminated') || undefined);
+    const trace = (await until(() => bob.callDetail(answered.id)))!.messages;
+    const refused = trace.filter((m) => m.refused !== undefined).map((m) => `${m.dir} ${m.raw.split('\r\n')[0]} ${m.refused}`);
+    expect(refused).toEqual([`in BYE sip:bob@127.0.0.1 SIP/2.0 STRANGER_NO_DIALOG`, `out SIP/2.0 481 Call/Transaction Does Not Exist STRANGER_NO_DIALOG`]);
+    // the call's own messages are not marked, its real BYE among them
+    expect(trace.filter((m) => m.refused === undefined && /^BYE /.test(m.raw))).toHaveLength(1);
+    expect((await bob.history()).calls[0]).toMatchObject({ endedBy: 'remote', status: 200 });
+  });
+
   it('with directCalls on, a call straight to the Contact rings', async () => {
     const { bob, bobEvents, contactPort } = await setUp({ directCalls: true });
     const eve = await stranger();

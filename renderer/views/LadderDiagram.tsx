@@ -50,7 +50,8 @@ export function LadderDiagram({ messages, localEndpoints, selected, onSelect }: 
       ))}
       {layout.arrows.map((arrow) => {
         const mark = signatureMark(bySeq.get(arrow.seq));
-        const classes = ['ladder-arrow', arrow.dir, arrow.retransmission ? 'retransmission' : '', selected === arrow.seq ? 'selected' : ''].filter(Boolean).join(' ');
+        const classes = ['ladder-arrow', arrow.dir, arrow.retransmission ? 'retransmission' : '', arrow.refused !== undefined ? 'refused' : '', selected === arrow.seq ? 'selected' : ''].filter(Boolean).join(' ');
+        const refused = arrow.refused !== undefined ? ` (${t('refused')}: ${arrow.refused})` : '';
         return (
           <g
             key={arrow.seq}
@@ -58,7 +59,7 @@ export function LadderDiagram({ messages, localEndpoints, selected, onSelect }: 
             role="button"
             tabIndex={0}
             aria-pressed={selected === arrow.seq}
-            aria-label={`#${arrow.seq} ${arrow.label} ${arrow.offsetLabel}${arrow.retransmission ? ` (${t('retransmission')})` : ''}`}
+            aria-label={`#${arrow.seq} ${arrow.label} ${arrow.offsetLabel}${arrow.retransmission ? ` (${t('retransmission')})` : ''}${refused}`}
             data-seq={arrow.seq}
             onClick={() => onSelect(arrow.seq)}
             onKeyDown={(event) => onKey(event, arrow.seq)}
@@ -71,6 +72,7 @@ export function LadderDiagram({ messages, localEndpoints, selected, onSelect }: 
             <text x={arrow.labelX} y={arrow.y - 6} textAnchor="middle" className="ladder-label">
               {arrow.label}
               {arrow.retransmission ? ` (${t('retransmission')})` : ''}
+              {arrow.refused !== undefined ? ` (${t('refused')})` : ''}
             </text>
             {mark && (
               <text x={Math.max(arrow.x1, arrow.x2) + 6} y={arrow.y + 4} className={`ladder-sig${mark.bad ? ' bad' : ''}`}>

@@ -36,6 +36,11 @@ export function MessageInspector({ message, startedAt }: { message: TraceMessage
         #{message.seq} · {t(`dir_${message.dir}`)} · {message.transport.toUpperCase()} {from} → {to} · {formatOffset(message.at - startedAt)} ·{' '}
         <time dateTime={new Date(message.at).toISOString()}>{new Date(message.at).toLocaleString(language)}</time>
       </h4>
+      {message.refused !== undefined && (
+        <p className="message-refused" role="note">
+          {t('refusedMessage')} <code>{message.refused}</code>
+        </p>
+      )}
       <h5>{t('signatures')}</h5>
       {signatures.length === 0 ? (
         <p className="no-signatures">{t('noSignatures')}</p>

@@ -68,6 +68,16 @@ describe('diagnostics views (server-rendered markup)', () => {
     expect(html).toContain('>this phone<');
   });
 
+  it('marks a message the phone threw away in the ladder and in the inspector, with why', async () => {
+    const { LadderDiagram } = await import('./LadderDiagram.js');
+    const { MessageInspector } = await import('./MessageInspector.js');
+    const forged: TraceMessage = { seq: 0, dir: 'in', at: 1000, transport: 'udp', local: '127.0.0.1:40000', remote: '127.0.0.1:40111', raw: 'BYE sip:bob@lab SIP/2.0\r\nCSeq: 7 BYE\r\n\r\n', refused: 'STRANGER_NO_DIALOG' };
+    const ladder = renderToStaticMarkup(<LadderDiagram messages={[forged]} localEndpoints={new Set(['127.0.0.1:40000'])} onSelect={() => undefined} />);
+    expect(ladder).toMatch(/class="ladder-arrow in refused"[^>]*aria-label="#0 BYE \+0\.000s \(refused by this phone: STRANGER_NO_DIALOG\)"/);
+    const inspector = renderToStaticMarkup(<MessageInspector message={forged} startedAt={1000} />);
+    expect(inspector).toMatch(/<p class="message-refused" role="note">This phone threw this message away[^<]*<code>STRANGER_NO_DIALOG<\/code><\/p>/);
+  });
+
   it('shows the signing proxy\'s failure counters: total, by signature and verdict, the rate against the threshold, the alerts', async () => {
     const { SigningProxyCounters } = await import('./SigningProxyCounters.js');
     // React may separate adjacent text with comments; what is read is the text

@@ -12,6 +12,11 @@ export interface SipTapEntry {
   remote: string;
   /** The message as it crossed the socket, its secrets masked (core/calllog/trace-redaction.ts). */
   raw: string;
+  /**
+   * Why the transport threw this message away (its RejectCounter code: malformed, a response to no Via of ours, a
+   * stranger's request), or, outgoing, that it answered one of those: it reached the SIP stack and no call.
+   */
+  refused?: string;
 }
 
 export type SipTap = (entry: SipTapEntry) => void;

@@ -173,7 +173,8 @@ export class SipJsTransport implements Transport {
     else this.retransmitter.responseSent(serverTransactionId(parsed.topVia!), parsed.cseq.method, parsed.status, raw, remote);
   }
 
-  private async write(raw: string, remote: Endpoint): Promise<void> {
+  /** `refused`: this answers a message the transport refused (its code), so the trace files it with that one. */
+  private async write(raw: string, remote: Endpoint, refused?: string): Promise<void> {
     const flow = this.flow;
     if (!flow) throw new Error('transport is not connected');
     this.options.tap?.({
@@ -183,6 +184,7 @@ export class SipJsTransport implements Transport {
       local: formatEndpoint(flow.local),
       remote: formatEndpoint(remote),
       raw: redactTrace(raw), // issue 17: no digest response or SDES key leaves through the tap
+      ...(refused !== undefined ? { refused } : {}),
     });
     await flow.send(raw, remote);
   }
@@ -217,6 +219,9 @@ export class SipJsTransport implements Transport {
 
   private receive(flow: SipFlow, data: Buffer, remote: Endpoint): void {
     const verdict = inspectInbound(data);
+    // Judged before it is traced (a retransmitted answer it triggers must come after it in the trace), and judged once.
+    const stranger = verdict.ok && verdict.message.kind === 'request' && !this.answeredBefore(verdict.message) ? this.strangerAnswer(flow, verdict.message, remote) : undefined;
+    const refused = !verdict.ok ? verdict.error.code : verdict.message.kind === 'response' && !this.viaIsOurs(flow, verdict.message) ? 'VIA_NOT_OURS' : stranger?.counted;
     if (verdict.message) {
       this.options.tap?.({
         dir: 'in',
@@ -225,19 +230,19 @@ export class SipJsTransport implements Transport {
         local: formatEndpoint(flow.local),
         remote: formatEndpoint(remote),
         raw: redactTrace(data.toString('utf8')), // issue 17: no digest response or SDES key leaves through the tap
+        ...(refused !== undefined ? { refused } : {}),
       });
     }
     if (!verdict.ok) {
       this.rejects.count(verdict.error.code);
-      if (verdict.reply) void this.write(verdict.reply.toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
+      if (verdict.reply) void this.write(verdict.reply.toString(), remote, refused).catch(() => this.rejects.count('REPLY_FAILED'));
       return;
     }
     const message = verdict.message;
     const via = message.topVia!;
     if (message.kind === 'response') {
-      const ours = [flow.local.address, this.options.advertisedAddress].filter((a): a is string => a !== undefined);
-      if (!ours.some((a) => bareHostEquals(via.host, a))) {
-        this.rejects.count('VIA_NOT_OURS');
+      if (refused !== undefined) {
+        this.rejects.count(refused);
         return;
       }
       if (this.retransmitter && !this.retransmitter.responseReceived(viaBranch(via) ?? '', message.cseq.method, message.status)) return;
@@ -247,12 +252,11 @@ export class SipJsTransport implements Transport {
       // A retransmission of a request we answered (a BYE whose 200 was lost, its dialog since gone) gets that answer
       // again, whoever sends it: only the sender of the original knows its branch.
       if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
-      const stranger = this.strangerAnswer(flow, message, remote);
       if (stranger) {
         this.rejects.count(stranger.counted);
         // once, to the datagram's or connection's real source, whatever its Via says, and never resent (RFC 3261
         // §8.2.7: a stateless answer; its sender's retransmissions get it again)
-        if (canRespondTo(message)) void this.write(createResponse(message, stranger.status, stranger.reason, randomToken(10)).toString(), remote).catch(() => this.rejects.count('REPLY_FAILED'));
+        if (canRespondTo(message)) void this.write(createResponse(message, stranger.status, stranger.reason, randomToken(10)).toString(), remote, stranger.counted).catch(() => this.rejects.count('REPLY_FAILED'));
         return;
       }
       if (flow.acceptedFrom?.(remote)) remember(this.streamSources, serverTransactionId(via), remote);
@@ -266,6 +270,17 @@ export class SipJsTransport implements Transport {
       if (message.method === 'INVITE' && addressTag(message.get('to') ?? '') === undefined) this.rememberInviteSource(message.callId, remote);
     }
     this.deliver(message.toString());
+  }
+
+  /** A response's top Via names one of our addresses (RFC 3261 §18.1.2: else it is discarded). */
+  private viaIsOurs(flow: SipFlow, response: SipMessage): boolean {
+    const ours = [flow.local.address, this.options.advertisedAddress].filter((a): a is string => a !== undefined);
+    return ours.some((a) => bareHostEquals(response.topVia!.host, a));
+  }
+
+  /** A retransmission of a request we have answered: it gets that answer again, whoever sends it (receive()). */
+  private answeredBefore(request: SipMessage & { kind: 'request' }): boolean {
+    return this.retransmitter?.hasAnswered(request.method, serverTransactionId(request.topVia!)) ?? false;
   }
 
   /**

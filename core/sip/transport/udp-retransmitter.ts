@@ -112,6 +112,11 @@ export class UdpRetransmitter {
    * A request came in: an ACK with the INVITE's branch ends Timer G (§17.2.1); a repeated non-INVITE request we
    * already answered gets the same answer again. Returns false when the request must not reach sip.js.
    */
+  /** Whether requestReceived would answer this request again (a non-INVITE whose final response is still kept). */
+  hasAnswered(method: string, branch: string): boolean {
+    return method !== 'INVITE' && method !== 'ACK' && this.fresh(this.finals, key(branch, method)) !== undefined;
+  }
+
   requestReceived(method: string, branch: string): boolean {
     if (method === 'ACK') {
       this.stop(key(branch, 'ACK-WAIT'));
