@@ -15,6 +15,8 @@ export interface IdentityPlacement {
   purpose: IdentityPurpose;
   bindAddress: string;
   advertisedAddress: string;
+  /** The server it talks to, when not the account's current one (a binding an earlier run left at another). */
+  server?: Endpoint;
 }
 
 export interface AccountIdentitiesOptions {
@@ -334,37 +336,51 @@ export class AccountIdentities {
   }
 
   /**
-   * SPEC B after a crash: erase the bindings an earlier run left at this account's server (REGISTER Expires: 0 for each
-   * stale Contact, RFC 3261 §10.2.2) from a fresh one-time address, given up afterwards. Never from another address of
-   * ours: the REGISTER names the old Contact and would tie it to whichever address sent it (the host's, or a later
-   * call's). One address for all of them, asked in turn, so an IPv4 account still holds one address at a time (Fig. 28);
-   * a registrar that leaves one unanswered is not asked the rest. Resolves with each answer, in order (undefined: none
-   * came, or no address could be had).
+   * SPEC B after a crash: erase the bindings an earlier run left at `server` (REGISTER Expires: 0 for each stale
+   * Contact, RFC 3261 §10.2.2) from a fresh one-time address, given up afterwards. Never from another address of ours:
+   * the REGISTER names the old Contact and would tie it to whichever address sent it (the host's, or a later call's).
+   * One address for all of them, asked in turn, so an IPv4 account still holds one address at a time (Fig. 28); a
+   * registrar silent for `waitMs` (default 8·T1) is not asked the rest, and a shutdown cuts the wait short. The identity
+   * takes no call, and a shutdown waits for it to go. Resolves with each answer, in order (undefined: none came, or no
+   * address could be had).
    */
-  async removeLeftBindings(contacts: readonly string[]): Promise<Array<number | undefined>> {
+  async removeLeftBindings(contacts: readonly string[], server: Endpoint = this.options.server, waitMs = this.options.shutdownGraceMs ?? 4000): Promise<Array<number | undefined>> {
     const answers: Array<number | undefined> = contacts.map(() => undefined);
-    if (!this.temporary || contacts.length === 0) return answers;
+    if (!this.temporary || contacts.length === 0 || this.disposed) return answers;
+    const removal = this.removeFromOneTimeAddress(contacts, server, waitMs, answers);
+    this.retiring.add(removal);
+    try {
+      await removal;
+    } finally {
+      this.retiring.delete(removal);
+    }
+    return answers;
+  }
+
+  private async removeFromOneTimeAddress(contacts: readonly string[], server: Endpoint, waitMs: number, answers: Array<number | undefined>): Promise<void> {
     let cleaner: TemporaryIdentity;
     try {
-      cleaner = await this.openTemporary('sending');
+      cleaner = await this.openTemporary('sending', server);
     } catch (error) {
-      this.options.failed('obtaining a one-time address to remove an earlier run\'s registrations')(error);
-      return answers;
+      if (!this.disposed) this.options.failed('obtaining a one-time address to remove an earlier run\'s registrations')(error);
+      return;
     }
+    this.leaving.add(cleaner.identity); // it takes no call (takesCalls), and held() counts it
     let answered = true;
     try {
       for (const [index, contact] of contacts.entries()) {
-        answers[index] = await cleaner.identity.removeBinding(contact).catch(() => undefined);
+        if (this.shutdownCutoff.signal.aborted) break;
+        answers[index] = await cleaner.identity.removeBinding(contact, { signal: this.shutdownCutoff.signal, waitMs }).catch(() => undefined);
         answered = answers[index] !== undefined;
         if (!answered) break;
       }
     } finally {
       // no answer: its REGISTER's transaction may still run, and the stack is stopped at once, not after Timer F
       await cleaner.identity.dispose(answered ? {} : { serverGone: true }).catch(this.options.failed('disposing the identity that removed registrations'));
+      this.leaving.delete(cleaner.identity);
       await cleaner.address.release().catch(this.options.failed('giving back a one-time address'));
       this.event(cleaner.address, 'released');
     }
-    return answers;
   }
 
   /** Every identity this account holds now: fixed, receiving, sending, and those being replaced or discarded. */
@@ -438,9 +454,9 @@ export class AccountIdentities {
     return this.opening;
   }
 
-  private async openTemporary(purpose: 'sending' | 'receiving'): Promise<TemporaryIdentity> {
+  private async openTemporary(purpose: 'sending' | 'receiving', server?: Endpoint): Promise<TemporaryIdentity> {
     if (this.disposed) throw shutDown();
-    const opening = this.openUnlessShutDown(purpose);
+    const opening = this.openUnlessShutDown(purpose, server);
     this.arriving.add(opening);
     try {
       return await opening;
@@ -453,7 +469,7 @@ export class AccountIdentities {
    * Lease an address and open an identity on it. A shutdown that began meanwhile has already taken stock of what to
    * unregister: this one was not in it, so it is given up here, before any REGISTER (else its binding outlived the phone).
    */
-  private async openUnlessShutDown(purpose: 'sending' | 'receiving'): Promise<TemporaryIdentity> {
+  private async openUnlessShutDown(purpose: 'sending' | 'receiving', server?: Endpoint): Promise<TemporaryIdentity> {
     let address: LeasedAddress;
     try {
       address = await (await this.options.addresses!()).acquire(purpose);
@@ -463,7 +479,7 @@ export class AccountIdentities {
     this.event(address, 'in-use');
     try {
       const bindAddress = address.binds ? address.address : await this.options.sourceAddress();
-      const identity = await this.options.open({ purpose, bindAddress, advertisedAddress: address.address });
+      const identity = await this.options.open({ purpose, bindAddress, advertisedAddress: address.address, ...(server ? { server } : {}) });
       if (this.disposed) {
         await identity.dispose().catch(this.options.failed('disposing a one-time identity'));
         throw shutDown();

@@ -24,12 +24,15 @@ export interface BindingRemovalOptions {
   sockets: SipSockets;
   /** Counts a throwaway identity that could not be disposed. */
   failed: FailedStep;
+  /** Stop waiting for the registrar: when this aborts, or after `waitMs` (default 64·T1). */
+  signal?: AbortSignal;
+  waitMs?: number;
 }
 
 /**
  * RFC 3261 §10.2.2: REGISTER Expires: 0 for a Contact that is not this identity's own (its identity is gone: a crashed
  * run's whose account is gone or no longer on one-time addresses there), sent from a throwaway identity on the OS's
- * source address. Resolves with the registrar's answer, or undefined when none came (at most Timer F).
+ * source address. Resolves with the registrar's answer, or undefined when none came (within `waitMs`, at most 64·T1).
  */
 export async function removeBinding(binding: BindingToRemove, options: BindingRemovalOptions): Promise<number | undefined> {
   const [user = '', domain = ''] = splitAor(binding.aor);
@@ -49,7 +52,7 @@ export async function removeBinding(binding: BindingToRemove, options: BindingRe
       ...(options.timers ? { timers: options.timers } : {}),
       sockets: options.sockets,
     });
-    status = await identity.removeBinding(binding.contact);
+    status = await identity.removeBinding(binding.contact, { ...(options.signal ? { signal: options.signal } : {}), ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}) });
   } catch {
     status = undefined; // the registrar is unreachable now
   } finally {

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { journalFileName, OwnershipJournal } from '../address/address-journal.js';
 import type { CommandRunner } from '../address/command-runner.js';
-import { sameEndpoint } from '../sip/transport/endpoint.js';
+import type { TransportKind } from '../api/phone-types.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
-import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
+import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { FailedStep } from './failure-tally.js';
 import { accountTlsSettings } from './account-tls.js';
 import type { BindingToRemove } from './binding-removal.js';
@@ -33,6 +33,8 @@ export interface CrashRecoveryOptions {
 export class CrashRecovery {
   private journal?: OwnershipJournal;
   private recovery?: Promise<void>;
+  /** Aborted when the phone shuts down: a removal still waiting for a registrar stops waiting. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: CrashRecoveryOptions) {}
 
@@ -54,19 +56,24 @@ export class CrashRecovery {
       ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
       oneTimeRemover: (binding) => {
         const account = this.accountOf(binding);
-        if (account?.config.address?.mode !== 'temporary' || account.config.transport !== binding.transport) return undefined;
-        if (!sameEndpoint(account.server, binding.server)) return undefined; // a backup server's: the identities are the primary's
-        return (contacts) => account.identities.removeLeftBindings(contacts);
+        if (account?.config.address?.mode !== 'temporary') return undefined;
+        // Over another transport than the account's now: kept (reported, and struck once expired) rather than sent from
+        // an address that would tie the Contact to it.
+        if (account.config.transport !== binding.transport) return async (contacts) => contacts.map(() => undefined);
+        return (contacts) => account.identities.removeLeftBindings(contacts, binding.server);
       },
       credentials: (aor) => accountCredentials(this.options.accounts(), aor),
+      // the account's trust settings, for the transport the binding was made over (the account may have left TLS since)
       tls: (binding) => {
         const account = this.accountOf(binding);
-        return account ? accountTlsSettings(account.config, binding.server) : undefined;
+        return account ? accountTlsSettings({ ...account.config, transport: binding.transport as TransportKind }, binding.server) : undefined;
       },
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       sockets: this.options.sockets,
       failed: this.options.failed,
+      signal: this.stopping.signal,
+      waitMs: 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1),
     }).then(
       (result) => {
         if (result.bindingsKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });
@@ -86,7 +93,15 @@ export class CrashRecovery {
     return this.options.accounts().find((a) => `${a.config.user}@${a.domain}` === binding.aor);
   }
 
-  close(): void {
+  /** The phone is shutting down: what the recovery still waits for is given up (the journal keeps it). */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** After stop(): the recovery's last journal writes, then the journal closes. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.recovery;
     this.journal?.close();
   }
 }

@@ -100,6 +100,7 @@ export class LeasedIdentities {
 
   private async createIdentity(account: AccountRuntime, placement: IdentityPlacement, port: number, onDisposed?: () => void): Promise<SipIdentity> {
     const config = account.config;
+    const server = placement.server ?? account.server;
     const lease = this.options.lease();
     const portRange = lease ? lease.pool.range : (this.options.mediaPortRange ?? { min: 16384, max: 32767 });
     // Seed 003 Fig. 11: the registrar learns the private address and the NAT's public one (docs/provisioning.md).
@@ -110,10 +111,10 @@ export class LeasedIdentities {
         ...(config.displayName !== undefined ? { displayName: config.displayName } : {}),
         ...(config.password !== undefined ? { auth: { username: config.authUser ?? config.user, password: config.password } } : {}),
         transport: config.transport,
-        ...(isSecureTransport(config.transport) ? { tls: accountTlsSettings(config, account.server) } : {}),
+        ...(isSecureTransport(config.transport) ? { tls: accountTlsSettings(config, server) } : {}),
         local: { address: placement.bindAddress, port },
         ...(placement.advertisedAddress !== placement.bindAddress ? { advertisedAddress: placement.advertisedAddress } : {}),
-        server: account.server,
+        server,
         ...(config.directCalls ? {} : { acceptFrom: account.servers }),
         ...(config.registerExpires !== undefined ? { registerExpires: config.registerExpires } : {}),
         ...(natParams.length > 0 ? { extraContactParams: natParams } : {}),

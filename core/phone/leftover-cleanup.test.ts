@@ -136,6 +136,67 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     expect(restarted.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
+  /** A registrar that hears every REGISTER (and from where) and answers none. */
+  async function silentRegistrar(): Promise<{ port: number; heard: string[] }> {
+    const socket = await network.bindUdp({ address: '127.0.0.1', port: 0 });
+    const heard: string[] = [];
+    socket.onMessage = (data, from) => {
+      if (data.toString('latin1', 0, 9) === 'REGISTER ') heard.push(from.address);
+    };
+    cleanup.push(() => socket.close());
+    return { port: socket.local.port, heard };
+  }
+
+  /** The crash image with every binding moved to another registrar (the account's backup, say). */
+  function movedTo(image: string, port: number): void {
+    const file = path.join(image, journalFileName);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((raw) => JSON.parse(raw) as { thing?: { kind: string; server: { port: number } } });
+    for (const line of lines) if (line.thing?.kind === 'binding') line.thing.server.port = port;
+    fs.writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`, { mode: 0o600 });
+  }
+
+  const bindingsIn = (image: string): string[] => {
+    const journal = OwnershipJournal.open(image);
+    const left = journal.outstanding().flatMap((e) => (e.thing.kind === 'binding' ? [e.thing.contact] : []));
+    journal.close();
+    return left;
+  };
+
+  it('a registrar that stays silent holds the start up for 8·T1, not Timer F: the binding is kept, the address given back', async () => {
+    const { home, dataDir, dead } = await runToCrash();
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+    const silent = await silentRegistrar();
+    movedTo(image, silent.port); // made at a server that is now down
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    await restarted.phone.register(); // sip.js's own Timer F would be 32 s: the test's 5 s would run out
+    expect(silent.heard.length).toBeGreaterThan(0);
+    expect(silent.heard).not.toContain('127.0.0.1'); // from a one-time address of the account, at the other server too
+    const sender = silent.heard[0]!;
+    expect(restarted.events.flatMap((e) => (e.type === 'address' && e.address.address === sender ? [e.address.state] : []))).toEqual(['in-use', 'released']);
+    expect(restarted.events.some((e) => e.type === 'error' && e.code === 'CLEANUP_PENDING' && e.message.includes(dead))).toBe(true);
+    await restarted.phone.shutdown();
+    expect(bindingsIn(image).filter((contact) => contact.startsWith(dead))).toHaveLength(1); // the journal adds ;transport=udp
+  });
+
+  it('a shutdown during the removal stops it: no REGISTER after, the address given back, the binding kept for the next start', async () => {
+    const { home, dataDir, dead } = await runToCrash();
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+    const silent = await silentRegistrar();
+    movedTo(image, silent.port);
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    const registering = restarted.phone.register().catch((error: Error) => error);
+    await until(() => silent.heard.length > 0 || undefined);
+    await restarted.phone.shutdown();
+    const heardAtShutdown = silent.heard.length;
+    await registering;
+    await new Promise((resolve) => setTimeout(resolve, 10 * timers.t1)); // Timer E would have resent it by now
+    expect(silent.heard.length).toBe(heardAtShutdown);
+    expect(restarted.events.flatMap((e) => (e.type === 'address' && e.address.address === silent.heard[0] ? [e.address.state] : []))).toEqual(['in-use', 'released']);
+    expect(bindingsIn(image).filter((contact) => contact.startsWith(dead))).toHaveLength(1); // the journal adds ;transport=udp
+  });
+
   it('an account no longer on one-time addresses erases them from its own address', async () => {
     const { home, seen, dataDir, dead } = await runToCrash();
     const image = crashImage(dataDir, 3 * hours, ['at']);

@@ -25,6 +25,9 @@ export interface LeftoverCleanupOptions {
   sockets?: SipSockets;
   /** Counts a throwaway identity that could not be disposed. */
   failed: FailedStep;
+  /** A throwaway's wait for its registrar: given up when this aborts (a shutdown), or after `waitMs`. */
+  signal?: AbortSignal;
+  waitMs?: number;
 }
 
 export interface LeftoverCleanupResult {

@@ -153,9 +153,13 @@ describe('Phone call transfer', () => {
     expect(carol.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw).not.toMatch(/\bbob\b/i); // the name, not three letters of a random token
   });
 
-  it.each(['header', 'prefix'] as const)('the transferee keeps its anonymity (%s): a caller withheld from the transferor is withheld from the target too (SPEC A)', async (mode) => {
+  it.each([
+    ['header', undefined],
+    ['header', 'full'],
+    ['prefix', undefined],
+  ] as const)('the transferee keeps its anonymity (%s, level %s): a caller withheld from the transferor is withheld from the target too (SPEC A)', async (mode, level) => {
     const { alice, bob, carol } = await setUp();
-    const placed = await alice.phone.call({ target: 'bob', anonymity: mode });
+    const placed = await alice.phone.call({ target: 'bob', anonymity: mode, ...(level ? { anonymityLevel: level } : {}) });
     const atBob = await until(() => bob.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
     expect(atBob.remote.anonymous).toBe(true);
     await bob.phone.answer(atBob.id);
@@ -166,6 +170,10 @@ describe('Phone call transfer', () => {
     expect(carol.trace.find((e) => e.dir === 'in' && e.raw.startsWith('INVITE '))!.raw).not.toMatch(/\balice\b/i);
     await carol.phone.answer(atCarol.id);
     await until(() => bob.last(atBob.id)?.transfer?.state === 'succeeded');
+    // the new INVITE asks for what the first one asked for (RFC 3323 §4.2)
+    const [first, second] = requests(alice, 'INVITE', 'out').filter((r) => !r.has('authorization'));
+    expect(second!.get('privacy')).toBe(first!.get('privacy'));
+    if (level === 'full') expect(second!.get('privacy')).toBe('header;user;id');
   });
 
   it('reports a target nobody can reach (404 in the final NOTIFY) and refuses transfers to no call or to the call itself', async () => {

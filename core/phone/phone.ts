@@ -423,12 +423,13 @@ export class Phone implements PhoneApi {
     if (this.stopped) return;
     this.stopped = true;
     this.lease.stop();
+    this.recovery.stop();
     // A callee's BYE waits for the ACK of its 200 (RFC 3261 §15), up to 64·T1: shutdown gives it a short grace only.
     for (const account of this.accounts.all()) account.failover?.stop();
     await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
     await Promise.allSettled(this.accounts.all().map((a) => a.identities.dispose()));
     await Promise.allSettled(this.accounts.all().map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
-    this.recovery.close();
+    await this.recovery.close();
     if (this.ownsCallLog) this.callLog.close();
     else this.callLog.flush();
     await this.lease.release();

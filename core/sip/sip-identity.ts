@@ -148,10 +148,12 @@ export class SipIdentity {
     const rejects = new RejectCounter();
     // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).
     const acceptFrom = options.acceptFrom ? await resolveEndpoints(options.acceptFrom) : undefined;
+    const serverEndpoints = await resolveEndpoints([options.server]);
     const flowOptions = {
       incompleteMessageMs: 64 * (options.timers ?? defaultSipTimers).t1,
       onRefused: (code: string) => rejects.count(`CONTACT_${code}`),
-      ...(acceptFrom ? { serverAddresses: acceptFrom.map((e) => e.address) } : {}),
+      // the Contact keeps room for the servers by address (a server named by a host name too)
+      serverAddresses: [...serverEndpoints, ...(acceptFrom ?? [])].map((e) => e.address),
       ...(options.tls ? { tls: options.tls } : {}),
     };
     try {
@@ -165,7 +167,7 @@ export class SipIdentity {
     const advertised = options.advertisedAddress ?? local.address;
     // The pre-loaded Route names the proxy by the address we reach it at: a proxy knows its own address and ports
     // (RFC 3261 §16.4), not every name that leads to it (the lab resolves no names).
-    const routeTo = (await resolveEndpoints([options.server])).find((e) => isIP(e.address) === isIP(local.address)) ?? options.server;
+    const routeTo = serverEndpoints.find((e) => isIP(e.address) === isIP(local.address)) ?? options.server;
     const created: { agent?: UserAgent } = {};
     const transportOptions: SipJsTransportOptions = {
       // The option tags sip.js advertises are the ones a Require may name (RFC 3261 §8.2.2.3).
@@ -429,9 +431,11 @@ export class SipIdentity {
   /**
    * RFC 3261 §10.2.2: remove a binding an earlier run left at the registrar (it crashed before unregistering): a
    * REGISTER for that Contact with expires 0, sent from this identity. Use a throwaway identity: its Contact is
-   * rewritten to the stale one.
+   * rewritten to the stale one. Resolves with the registrar's answer, or undefined when none came within `waitMs`
+   * (at most sip.js's own Timer F) or `signal` aborted the wait: the transaction may then still run, so dispose the
+   * identity with `serverGone`.
    */
-  async removeBinding(contact: string): Promise<number | undefined> {
+  async removeBinding(contact: string, options: { signal?: AbortSignal; waitMs?: number } = {}): Promise<number | undefined> {
     this.assertAlive();
     const stale = UserAgent.makeURI(contact);
     if (!stale) throw new SipIdentityError('REGISTER_FAILED', `"${contact}" is not a SIP URI`);
@@ -440,16 +444,20 @@ export class SipIdentity {
     own.host = stale.host;
     own.port = stale.port;
     const registerer = new Registerer(this.userAgent, { expires: 600, ...(this.options.registerHeaders ? { extraHeaders: this.options.registerHeaders } : {}) });
-    return new Promise<number | undefined>((resolve) => {
-      registerer
-        .unregister({
-          requestDelegate: {
-            onAccept: (response) => resolve(response.message.statusCode),
-            onReject: (response) => resolve(response.message.statusCode),
-          },
-        })
-        .catch(() => resolve(undefined));
+    const stop = abandonedOn(options.signal);
+    let timer: NodeJS.Timeout | undefined;
+    // sip.js answers its own Timer F with a 408 made up locally (RFC 3261 §8.1.3.1): no answer from the registrar
+    const answered = new Promise<number | undefined>((resolve) => {
+      const heard = (response: { message: { statusCode?: number; data?: unknown } }): void => resolve(typeof response.message.data === 'string' && response.message.data !== '' ? response.message.statusCode : undefined);
+      registerer.unregister({ requestDelegate: { onAccept: heard, onReject: heard } }).catch(() => resolve(undefined));
     });
+    const limit = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), options.waitMs ?? 64 * (this.options.timers?.t1 ?? defaultSipTimers.t1)).unref()));
+    try {
+      return await Promise.race([answered, stop.promise, limit]);
+    } finally {
+      clearTimeout(timer);
+      stop.dispose();
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
 import { Phone } from '../../core/phone/phone.js';
+import type { SipTapEntry } from '../../core/sip/transport/message-tap.js';
 import type { Child } from '../support/child.js';
 import { freePort } from '../support/free-port.js';
 import { KamailioServer } from '../support/kamailio.js';
@@ -68,11 +69,12 @@ describe.skipIf(skip).each([
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 
-  function phone(user: string, transport: 'udp' | 'tcp', answer?: { kind: 'auto'; delayMs: number }): { phone: Phone; events: PhoneEvent[] } {
+  function phone(user: string, transport: 'udp' | 'tcp', answer?: { kind: 'auto'; delayMs: number }, trace?: SipTapEntry[]): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const created = new Phone({
       accounts: [{ id: user, user, server: server[transport], transport, ...(answer ? { answer } : {}) }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      ...(trace ? { onTrace: (_account: string, entry: SipTapEntry) => void trace.push(entry) } : {}),
     });
     created.subscribe((e) => events.push(e));
     phones.push(created);
@@ -125,5 +127,18 @@ describe.skipIf(skip).each([
     expect(await uac.exitCode(30_000), `SIPp: ${uac.stdout.slice(-2000)}\n${uac.stderr}`).toBe(0);
     const ended = await until(() => events.find((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.state === 'terminated'));
     expect(ended.call).toMatchObject({ direction: 'incoming', status: 200, endedBy: 'remote' });
+  });
+
+  it('answers an anonymous SIPp caller (184) that requires 100rel: its PRACK of the early dialog comes through, anonymous', async () => {
+    const trace: SipTapEntry[] = [];
+    const { phone: bob, events } = phone('bob', 'udp', { kind: 'auto', delayMs: 300 }, trace);
+    await bob.register();
+    const uac = startSipp({ scenario: fixture('uac-require-100rel.xml'), remote: server.sipp, localPort: await freePort(), service: '184bob', mediaPort: await freePort() });
+    children.push(uac);
+    expect(await uac.exitCode(30_000), `SIPp: ${uac.stdout.slice(-2000)}\n${uac.stderr}`).toBe(0);
+    await until(() => events.find((e) => e.type === 'call' && e.call.state === 'terminated'));
+    const prack = trace.find((e) => e.dir === 'in' && e.raw.startsWith('PRACK '))!.raw;
+    expect(prack).toMatch(/^From: "Anonymous" <sip:Anonymous\d+@/m);
+    expect(prack).not.toMatch(/sipp@/i);
   });
 });
