@@ -433,7 +433,7 @@ export class CallLogStore {
       this.db
         .prepare(
           `UPDATE calls SET result = 'interrupted',
-             ended_at = COALESCE(ended_at, (SELECT MAX(at) FROM messages WHERE call_id = calls.id), answered_at, started_at)
+             ended_at = COALESCE(ended_at, (SELECT MAX(at) FROM messages WHERE call_id = calls.id AND refused IS NULL), answered_at, started_at)
            WHERE result = 'in-progress' AND (${ownerClause})`,
         )
         .run(...known),

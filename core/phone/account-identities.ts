@@ -91,6 +91,8 @@ export class AccountIdentities {
   private preparedSending?: Promise<TemporaryIdentity>;
   /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
   private readonly finishing = new Set<Promise<void>>();
+  /** Removals of bindings an earlier run left (removeLeftBindings), one after another. */
+  private removals: Promise<void> = Promise.resolve();
   /** Every retirement under way, whoever began it: a shutdown ends only after all of them. */
   private readonly retiring = new Set<Promise<void>>();
   /** One-time identities being opened (an address leased, a socket bound): a shutdown waits for them, then gives them up. */
@@ -347,7 +349,9 @@ export class AccountIdentities {
   async removeLeftBindings(contacts: readonly string[], server: Endpoint = this.options.server, waitMs = this.options.shutdownGraceMs ?? 4000): Promise<Array<number | undefined>> {
     const answers: Array<number | undefined> = contacts.map(() => undefined);
     if (!this.temporary || contacts.length === 0 || this.disposed) return answers;
-    const removal = this.removeFromOneTimeAddress(contacts, server, waitMs, answers);
+    // one server's after another's: an IPv4 account holds one address at a time, whatever servers hold its bindings
+    const removal = this.removals.then(() => this.removeFromOneTimeAddress(contacts, server, waitMs, answers));
+    this.removals = removal.catch(() => undefined);
     this.retiring.add(removal);
     try {
       await removal;

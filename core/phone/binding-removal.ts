@@ -35,6 +35,7 @@ export interface BindingRemovalOptions {
  * source address. Resolves with the registrar's answer, or undefined when none came (within `waitMs`, at most 64·T1).
  */
 export async function removeBinding(binding: BindingToRemove, options: BindingRemovalOptions): Promise<number | undefined> {
+  if (options.signal?.aborted) return undefined; // a shutdown began: the journal keeps it for the next start
   const [user = '', domain = ''] = splitAor(binding.aor);
   let identity: SipIdentity | undefined;
   let status: number | undefined;

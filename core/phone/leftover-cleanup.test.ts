@@ -179,6 +179,28 @@ describe('registrations a crashed run left behind (SPEC B)', () => {
     expect(bindingsIn(image).filter((contact) => contact.startsWith(dead))).toHaveLength(1); // the journal adds ;transport=udp
   });
 
+  it('bindings at two servers are removed one server after the other, from one one-time address at a time', async () => {
+    const { home, seen, dataDir, dead } = await runToCrash();
+    const image = crashImage(dataDir, 3 * hours, ['at']);
+    const silent = await silentRegistrar();
+    // the same binding also made at a second server (a backup the account once failed over to)
+    const file = path.join(image, journalFileName);
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((raw) => JSON.parse(raw) as { op: string; id?: number; thing?: { kind: string; server: { port: number } } });
+    const binding = lines.find((l) => l.op === 'own' && l.thing?.kind === 'binding')!;
+    const copy = { ...binding, id: Math.max(...lines.map((l) => l.id ?? 0)) + 1, thing: { ...binding.thing!, server: { ...binding.thing!.server, port: silent.port } } };
+    fs.appendFileSync(file, `${JSON.stringify(copy)}\n`);
+
+    const restarted = phone(home, image, { registerExpires: 3600 });
+    await restarted.phone.register();
+    expect(removalsOf(seen, dead)).toBe(1);
+    expect(silent.heard.length).toBeGreaterThan(0);
+    // each cleanup address is given back before the next is taken (Fig. 28: one address at a time)
+    const cleanupAddresses = new Set([...silent.heard, ...removalSourcesOf(seen, dead)]);
+    expect(cleanupAddresses.size).toBe(2);
+    const changes = restarted.events.flatMap((e) => (e.type === 'address' && cleanupAddresses.has(e.address.address) ? [e.address.state] : []));
+    expect(changes).toEqual(['in-use', 'released', 'in-use', 'released']);
+  });
+
   it('a shutdown during the removal stops it: no REGISTER after, the address given back, the binding kept for the next start', async () => {
     const { home, dataDir, dead } = await runToCrash();
     const image = crashImage(dataDir, 3 * hours, ['at']);

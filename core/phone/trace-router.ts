@@ -30,6 +30,8 @@ export class TraceRouter {
       sink(entry);
       return;
     }
+    // a refused message never starts a call: kept, it could push out the messages of an INVITE not yet claimed
+    if (entry.refused !== undefined) return;
     this.recent.push({ callId, entry });
     if (this.recent.length > this.recentLimit) this.recent.shift();
   };

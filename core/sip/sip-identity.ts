@@ -437,6 +437,7 @@ export class SipIdentity {
    */
   async removeBinding(contact: string, options: { signal?: AbortSignal; waitMs?: number } = {}): Promise<number | undefined> {
     this.assertAlive();
+    if (options.signal?.aborted) return undefined; // nothing sent
     const stale = UserAgent.makeURI(contact);
     if (!stale) throw new SipIdentityError('REGISTER_FAILED', `"${contact}" is not a SIP URI`);
     const own = this.userAgent.contact.uri;

@@ -116,8 +116,12 @@ describe.skipIf(skip)('transfer with baresip through Kamailio', () => {
     await carol.phone.register();
     const seen = baresip.stdout.length;
     await command(`/dial sip:alice2@127.0.0.1:${kamailio.port}`);
-    const leg = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call, 20_000);
-    await until(() => last(alice.events, leg.id)?.state === 'established', 20_000);
+    // a wait that runs out says what baresip saw (its -s trace) and what alice received
+    const explained = (error: Error): never => {
+      throw new Error(`${error.message}\nbaresip:\n${baresip.stdout.slice(seen).slice(-4000)}\nalice2 received:\n${alice.trace.filter((e) => e.dir === 'in').map((e) => e.raw.split('\r\n')[0]).join('\n')}`);
+    };
+    const leg = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call, 20_000).catch(explained);
+    await until(() => last(alice.events, leg.id)?.state === 'established', 20_000).catch(explained);
     await command(`/transfer sip:carol2@127.0.0.1:${kamailio.port}`);
     await until(() => ['succeeded', 'failed'].includes(last(alice.events, leg.id)?.transfer?.state ?? ''), 20_000);
     expect(last(alice.events, leg.id)!.transfer, baresip.stdout.slice(seen).slice(-3000)).toMatchObject({ role: 'transferee', state: 'succeeded', status: 200 });

@@ -220,8 +220,15 @@ export class SipJsTransport implements Transport {
   private receive(flow: SipFlow, data: Buffer, remote: Endpoint): void {
     const verdict = inspectInbound(data);
     // Judged before it is traced (a retransmitted answer it triggers must come after it in the trace), and judged once.
-    const stranger = verdict.ok && verdict.message.kind === 'request' && !this.answeredBefore(verdict.message) ? this.strangerAnswer(flow, verdict.message, remote) : undefined;
-    const refused = !verdict.ok ? verdict.error.code : verdict.message.kind === 'response' && !this.viaIsOurs(flow, verdict.message) ? 'VIA_NOT_OURS' : stranger?.counted;
+    const answered = verdict.ok && verdict.message.kind === 'request' && this.answeredBefore(verdict.message);
+    let stranger: ReturnType<SipJsTransport['strangerAnswer']>;
+    let refused: string | undefined;
+    try {
+      stranger = verdict.ok && verdict.message.kind === 'request' && !answered ? this.strangerAnswer(flow, verdict.message, remote) : undefined;
+      refused = !verdict.ok ? verdict.error.code : verdict.message.kind === 'response' && !this.viaIsOurs(flow, verdict.message) ? 'VIA_NOT_OURS' : stranger?.counted;
+    } catch {
+      refused = 'RECEIVE_FAILED'; // traced all the same, then counted by the caller
+    }
     if (verdict.message) {
       this.options.tap?.({
         dir: 'in',
@@ -233,6 +240,7 @@ export class SipJsTransport implements Transport {
         ...(refused !== undefined ? { refused } : {}),
       });
     }
+    if (refused === 'RECEIVE_FAILED') throw new Error('the message could not be judged');
     if (!verdict.ok) {
       this.rejects.count(verdict.error.code);
       if (verdict.reply) void this.write(verdict.reply.toString(), remote, refused).catch(() => this.rejects.count('REPLY_FAILED'));
@@ -252,6 +260,8 @@ export class SipJsTransport implements Transport {
       // A retransmission of a request we answered (a BYE whose 200 was lost, its dialog since gone) gets that answer
       // again, whoever sends it: only the sender of the original knows its branch.
       if (this.retransmitter && !this.retransmitter.requestReceived(message.method, serverTransactionId(via))) return;
+      // judged as answered before, but its kept answer ran out since: dropped, unjudged (the sender's next copy is judged)
+      if (answered) return;
       if (stranger) {
         this.rejects.count(stranger.counted);
         // once, to the datagram's or connection's real source, whatever its Via says, and never resent (RFC 3261

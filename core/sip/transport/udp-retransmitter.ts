@@ -108,15 +108,15 @@ export class UdpRetransmitter {
     if (status >= 200) this.keep(this.finals, key(branch, cseqMethod), raw, remote);
   }
 
-  /**
-   * A request came in: an ACK with the INVITE's branch ends Timer G (§17.2.1); a repeated non-INVITE request we
-   * already answered gets the same answer again. Returns false when the request must not reach sip.js.
-   */
   /** Whether requestReceived would answer this request again (a non-INVITE whose final response is still kept). */
   hasAnswered(method: string, branch: string): boolean {
     return method !== 'INVITE' && method !== 'ACK' && this.fresh(this.finals, key(branch, method)) !== undefined;
   }
 
+  /**
+   * A request came in: an ACK with the INVITE's branch ends Timer G (§17.2.1); a repeated non-INVITE request we
+   * already answered gets the same answer again. Returns false when the request must not reach sip.js.
+   */
   requestReceived(method: string, branch: string): boolean {
     if (method === 'ACK') {
       this.stop(key(branch, 'ACK-WAIT'));
