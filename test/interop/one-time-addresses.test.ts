@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Child } from '../support/child.js';
+import { stopCapture } from '../support/tcpdump-capture.js';
 import { NetnsPair } from '../support/netns.js';
 import { missingRequirements } from '../support/tools.js';
 import { projectRoot } from '../support/veilphone-cli.js';
 
-const skip = missingRequirements(['ip', 'radvd', 'rdisc6'], { namespaces: true });
+const skip = missingRequirements(['ip', 'radvd', 'rdisc6', 'tcpdump'], { namespaces: true });
 
 const prefix = '2001:db8:5:1';
 const registrar = `${prefix}::1`;
@@ -226,9 +227,14 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
     const stale = (await labSnapshot()).sip.bindings.filter((b) => b.user === 'alice');
     expect(stale).toHaveLength(2);
 
+    // what the access network sees of the restart: tcpdump on the registrar's side of the link
+    const pcap = path.join(scratch, 'restart.pcap');
+    const dump = new Child(pair.spawn(pair.net, 'tcpdump', ['-i', pair.netIf, '-n', '-U', '--immediate-mode', '-s', '0', '-w', pcap, 'udp port 5060']));
+    await dump.waitFor(/listening on/, 10_000);
     const restarted = Date.now();
     const restart = runAgent(scenario('restart', ['register: alice', 'unregister: alice']), path.join(scratch, 'restart.json'));
     expect(await restart.exitCode(60_000), `${restart.stdout}\n${restart.stderr}`).toBe(0);
+    const onTheWire = (await stopCapture(dump, pcap)).filter((p) => p.dstPort === 5060 && p.payload.toString('latin1').startsWith('REGISTER '));
     expect(await phoneAddresses()).toEqual([]);
     expect((await labSnapshot()).sip.bindings.filter((b) => b.user === 'alice')).toEqual([]);
     // As the registrar saw them: the REGISTERs that erased the dead Contacts came from one fresh address, neither bob's
@@ -246,5 +252,10 @@ describe.skipIf(skip)('one-time IPv6 addresses on a real link (radvd, kernel add
     expect(registers.filter((e) => !removals.includes(e)).some((e) => hostOf(e.remote) === sender)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 300)); // ip monitor's last lines
     expect(changes.filter((c) => c.address === sender && c.deleted)).toHaveLength(1); // its addition may go unreported (above)
+    // and on the wire: every REGISTER naming a dead Contact left from that address, none from bob's (the host's own)
+    const naming = onTheWire.filter((p) => stale.some((b) => p.payload.toString('latin1').includes(b.contact.replace(/^<|>.*$/g, ''))));
+    expect(naming.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(naming.map((p) => p.src))).toEqual(new Set([sender]));
+    expect(onTheWire.filter((p) => p.src === bobAddress)).toEqual([]);
   }, 120_000);
 });
