@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frameSamples, PcmPortSource, ToneSource } from './audio-frame.js';
 import { MediaError } from './media-error.js';
-import { MediaSession } from './media-session.js';
+import { latchProbation, MediaSession } from './media-session.js';
 import { relayMedia } from './media-relay.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
 import { serializeRtp } from './rtp-packet.js';
@@ -178,13 +178,40 @@ describe('MediaSession over loopback', () => {
       if (latch) {
         await until(() => b.recent.toneShare(1000) > 0.5);
         expect(a.stats().latchedTo).toBe(`127.0.0.1:${b.localRtpPort}`);
-        expect(a.stats().rejected).toEqual({});
+        expect(a.stats().rejected).toEqual({ LATCH_PROBATION: latchProbation - 1 }); // dropped while it proved itself
       } else {
         await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= 10);
         expect(a.stats().latchedTo).toBeUndefined();
         expect(b.stats().packetsReceived).toBe(0);
       }
     }
+  });
+
+  it('does not latch onto a stranger spraying the port (RTP bleed): only a source with packets in sequence, under one SSRC, becomes the peer', async () => {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200, latch: true });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(a, b);
+    const answer = b.acceptOffer(a.createOffer()).replace(/^m=audio \d+/m, `m=audio ${range.max + 1000}`); // b is behind a NAT
+    a.acceptAnswer(answer);
+    const sprayers = await Promise.all(Array.from({ length: 3 }, () => new Promise<dgram.Socket>((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1', () => resolve(socket));
+    })));
+    const rtp = (sequence: number, ssrc: number): Buffer => serializeRtp({ marker: false, payloadType: 0, sequence, timestamp: sequence * 160, ssrc, payload: new Uint8Array(160) });
+    const send = (socket: dgram.Socket, data: Buffer): Promise<void> => new Promise((resolve) => socket.send(data, a.localRtpPort, '127.0.0.1', () => resolve()));
+    // the sprayers' packets, each on its own: never two in sequence from one source under one SSRC
+    for (let round = 0; round < 4; round++) {
+      for (const [i, socket] of sprayers.entries()) await send(socket, rtp(round * 100 + i, 1000 + round));
+    }
+    await until(() => (a.stats().rejected.LATCH_PROBATION ?? 0) >= 12);
+    expect(a.stats().latchedTo).toBeUndefined();
+    expect(a.stats().packetsReceived).toBe(0);
+    // b's own stream (from its real port, in sequence) becomes the peer
+    a.play(new ToneSource(1000));
+    b.play(new ToneSource(1000));
+    await until(() => a.stats().latchedTo === `127.0.0.1:${b.localRtpPort}` || undefined);
+    await until(() => b.recent.toneShare(1000) > 0.5);
+    for (const socket of sprayers) socket.close();
   });
 
   it('does not latch once the peer\'s RTP came from where its SDP says: a stranger cannot take the call\'s audio', async () => {

@@ -30,9 +30,11 @@ export interface MediaSessionOptions {
   rtcpIntervalMs?: number;
   /**
    * Symmetric RTP (RFC 4961; RFC 7362 §4, "latching"): when the peer's RTP comes from another address or port than its
-   * SDP names — it is behind a NAT, or its SDP names a signalling-only address — send there instead. Only the first
-   * source, only before anything came from the SDP's address, and only for RTP of the negotiated payload type; off by
-   * default (a stranger who is first could otherwise take the call's audio).
+   * SDP names — it is behind a NAT, or its SDP names a signalling-only address — send there instead. Only one source,
+   * only before anything came from the SDP's address, and only for RTP of the negotiated payload type; plain RTP only
+   * once one source has sent `latchProbation` packets in sequence under one SSRC (a stranger spraying packets at the
+   * port range, as in the "RTP bleed" attack, never gets the call's audio), SRTP at its first authentic packet. Off by
+   * default.
    */
   latch?: boolean;
   /**
@@ -80,7 +82,13 @@ export interface MediaStats {
   encryption: MediaEncryption;
 }
 
-type RejectReason = 'UNEXPECTED_SOURCE' | 'WRONG_PAYLOAD_TYPE' | 'NOT_NEGOTIATED' | 'BAD_RTCP' | 'SEND_FAILED' | string;
+type RejectReason = 'UNEXPECTED_SOURCE' | 'LATCH_PROBATION' | 'WRONG_PAYLOAD_TYPE' | 'NOT_NEGOTIATED' | 'BAD_RTCP' | 'SEND_FAILED' | string;
+
+/**
+ * Plain RTP from a source the SDP does not name is latched onto only after this many packets in sequence from it, under
+ * one SSRC (Asterisk's strictrtp learning takes 4, its `probation`): the packets before are dropped, 60 ms of audio.
+ */
+export const latchProbation = 4;
 
 function canonical(address: string): string {
   if (!address.includes(':')) return address;
@@ -137,6 +145,8 @@ export class MediaSession {
   private readonly retiredRemotes = new Set<string>();
   /** RTP came from the address the SDP names: nothing is latched for this negotiation. */
   private heardFromSdp = false;
+  /** The source plain RTP may be latched onto once it has sent `latchProbation` packets in sequence. */
+  private latchCandidate: { key: string; ssrc: number; sequence: number; count: number } | undefined;
   private ssrcChanges = 0;
   /**
    * What earlier remote sources (before an SSRC change) brought: the receiver's statistics start afresh for each
@@ -340,6 +350,7 @@ export class MediaSession {
     const after = negotiated.remote;
     if (!before || !after || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort) {
       this.latched = undefined; // a new peer address: whatever was learnt about the old one is void
+      this.latchCandidate = undefined;
       this.heardFromSdp = false;
       if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
     }
@@ -428,6 +439,7 @@ export class MediaSession {
     }
     const isDtmf = packet.payloadType === n.dtmfPayloadType;
     if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject(latching ? 'UNEXPECTED_SOURCE' : 'WRONG_PAYLOAD_TYPE');
+    if (latching && !this.srtp && !this.onProbation(rinfo, packet)) return this.reject('LATCH_PROBATION');
     if (latching) this.latched = { address: rinfo.address, rtpPort: rinfo.port, rtcpPort: rinfo.port + 1 };
     if (this.remoteSsrc !== undefined && packet.ssrc !== this.remoteSsrc) {
       this.ssrcChanges++;
@@ -455,6 +467,19 @@ export class MediaSession {
       }
       this.jitter.push(packet.sequence, pcm);
     }
+  }
+
+  /** Whether this packet completes its source's probation: `latchProbation` in sequence, one SSRC, nobody between. */
+  private onProbation(rinfo: dgram.RemoteInfo, packet: { ssrc: number; sequence: number }): boolean {
+    const key = endpointKey(rinfo.address, rinfo.port);
+    const candidate = this.latchCandidate;
+    if (candidate && candidate.key === key && candidate.ssrc === packet.ssrc && packet.sequence === ((candidate.sequence + 1) & 0xffff)) {
+      candidate.sequence = packet.sequence;
+      candidate.count++;
+    } else {
+      this.latchCandidate = { key, ssrc: packet.ssrc, sequence: packet.sequence, count: 1 };
+    }
+    return this.latchCandidate!.count >= latchProbation;
   }
 
   private onRtcp(received: Buffer, rinfo: dgram.RemoteInfo): void {
