@@ -32,9 +32,10 @@ export interface MediaSessionOptions {
    * Symmetric RTP (RFC 4961; RFC 7362 §4, "latching"): when the peer's RTP comes from another address or port than its
    * SDP names — it is behind a NAT, or its SDP names a signalling-only address — send there instead. Only one source,
    * only before anything came from the SDP's address, and only for RTP of the negotiated payload type; plain RTP only
-   * once one source has sent `latchProbation` packets in sequence under one SSRC (a stranger spraying packets at the
-   * port range, as in the "RTP bleed" attack, never gets the call's audio), SRTP at its first authentic packet. Off by
-   * default.
+   * once a source has sent `latchProbation` packets in sequence under one SSRC (each source counted on its own, so
+   * another's packets cannot hold the peer back), SRTP at its first authentic packet. A stranger spraying single
+   * packets at the port range ("RTP bleed") gets nothing; one sending 4 in sequence to the right port before the
+   * peer's 4th still can: only SRTP, or latching off, stops that. Off by default.
    */
   latch?: boolean;
   /**
@@ -89,6 +90,8 @@ type RejectReason = 'UNEXPECTED_SOURCE' | 'LATCH_PROBATION' | 'WRONG_PAYLOAD_TYP
  * one SSRC (Asterisk's strictrtp learning takes 4, its `probation`): the packets before are dropped, 60 ms of audio.
  */
 export const latchProbation = 4;
+/** Sources on probation at once: the oldest goes first (a spray of single packets comes from many). */
+const latchCandidatesKept = 32;
 
 function canonical(address: string): string {
   if (!address.includes(':')) return address;
@@ -145,8 +148,8 @@ export class MediaSession {
   private readonly retiredRemotes = new Set<string>();
   /** RTP came from the address the SDP names: nothing is latched for this negotiation. */
   private heardFromSdp = false;
-  /** The source plain RTP may be latched onto once it has sent `latchProbation` packets in sequence. */
-  private latchCandidate: { key: string; ssrc: number; sequence: number; count: number } | undefined;
+  /** Sources plain RTP may be latched onto once one has sent `latchProbation` packets in sequence, each on its own. */
+  private readonly latchCandidates = new Map<string, { ssrc: number; sequence: number; count: number }>();
   private ssrcChanges = 0;
   /**
    * What earlier remote sources (before an SSRC change) brought: the receiver's statistics start afresh for each
@@ -350,7 +353,7 @@ export class MediaSession {
     const after = negotiated.remote;
     if (!before || !after || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort) {
       this.latched = undefined; // a new peer address: whatever was learnt about the old one is void
-      this.latchCandidate = undefined;
+      this.latchCandidates.clear();
       this.heardFromSdp = false;
       if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
     }
@@ -469,17 +472,19 @@ export class MediaSession {
     }
   }
 
-  /** Whether this packet completes its source's probation: `latchProbation` in sequence, one SSRC, nobody between. */
+  /** Whether this packet completes its source's probation: `latchProbation` in sequence from it, under one SSRC. */
   private onProbation(rinfo: dgram.RemoteInfo, packet: { ssrc: number; sequence: number }): boolean {
     const key = endpointKey(rinfo.address, rinfo.port);
-    const candidate = this.latchCandidate;
-    if (candidate && candidate.key === key && candidate.ssrc === packet.ssrc && packet.sequence === ((candidate.sequence + 1) & 0xffff)) {
+    const candidate = this.latchCandidates.get(key);
+    if (candidate && candidate.ssrc === packet.ssrc && packet.sequence === ((candidate.sequence + 1) & 0xffff)) {
       candidate.sequence = packet.sequence;
       candidate.count++;
-    } else {
-      this.latchCandidate = { key, ssrc: packet.ssrc, sequence: packet.sequence, count: 1 };
+      return candidate.count >= latchProbation;
     }
-    return this.latchCandidate!.count >= latchProbation;
+    this.latchCandidates.delete(key);
+    this.latchCandidates.set(key, { ssrc: packet.ssrc, sequence: packet.sequence, count: 1 });
+    if (this.latchCandidates.size > latchCandidatesKept) this.latchCandidates.delete(this.latchCandidates.keys().next().value!);
+    return latchProbation <= 1;
   }
 
   private onRtcp(received: Buffer, rinfo: dgram.RemoteInfo): void {
