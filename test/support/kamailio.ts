@@ -151,8 +151,39 @@ export class KamailioServer {
     }
   }
 
+  /**
+   * Stop it by its PID, and its workers by theirs: a main process that does not end within the grace is killed, and
+   * its orphaned workers ignore SIGTERM (one CI run left nine behind). A worker is killed only while its command line
+   * still names this server's directory (its PID cannot have been reused by another program).
+   */
   async stop(): Promise<void> {
+    const workers = workerPids(this.child.process.pid);
     await this.child.stop();
+    for (const pid of workers) {
+      try {
+        if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(this.dir)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The PIDs of a process's children (Kamailio's workers), read from /proc. */
+function workerPids(parent: number | undefined): number[] {
+  if (parent === undefined) return [];
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) pids.push(Number(entry));
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return pids;
 }
