@@ -7,10 +7,9 @@ import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import { defaultSipTimers, type SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import type { FailedStep } from './failure-tally.js';
 import { accountTlsSettings } from './account-tls.js';
-import type { BindingToRemove } from './binding-removal.js';
 import { cleanUpLeftovers } from './leftover-cleanup.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
-import { accountCredentials, type AccountRuntime } from './phone-accounts.js';
+import { accountCredentials, accountOfAor, type AccountRuntime } from './phone-accounts.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 
 export interface CrashRecoveryOptions {
@@ -55,7 +54,7 @@ export class CrashRecovery {
       journal,
       ...(this.options.commandRunner ? { run: this.options.commandRunner } : {}),
       oneTimeRemover: (binding) => {
-        const account = this.accountOf(binding);
+        const account = accountOfAor(this.options.accounts(), binding.aor);
         if (account?.config.address?.mode !== 'temporary') return undefined;
         // Over another transport than the account's now: kept (reported, and struck once expired) rather than sent from
         // an address that would tie the Contact to it.
@@ -65,7 +64,7 @@ export class CrashRecovery {
       credentials: (aor) => accountCredentials(this.options.accounts(), aor),
       // the account's trust settings, for the transport the binding was made over (the account may have left TLS since)
       tls: (binding) => {
-        const account = this.accountOf(binding);
+        const account = accountOfAor(this.options.accounts(), binding.aor);
         return account ? accountTlsSettings({ ...account.config, transport: binding.transport as TransportKind }, binding.server) : undefined;
       },
       sessionDescriptionHandlerFactory: throwawayMedia(this.options.media, this.options.mediaPortRange, ''),
@@ -86,11 +85,6 @@ export class CrashRecovery {
 
   private journalLeft(): boolean {
     return this.options.dataDir !== undefined && fs.existsSync(path.join(this.options.dataDir, journalFileName));
-  }
-
-  /** The account whose address-of-record made the binding, when this phone still has it. */
-  private accountOf(binding: BindingToRemove): AccountRuntime | undefined {
-    return this.options.accounts().find((a) => `${a.config.user}@${a.domain}` === binding.aor);
   }
 
   /** The phone is shutting down: what the recovery still waits for is given up (the journal keeps it). */

@@ -28,9 +28,14 @@ export interface AccountRuntime {
   wantRegistered: boolean;
 }
 
+/** The account whose address-of-record is `aor` (`user@domain`), the one its identities and journal write. */
+export function accountOfAor(accounts: readonly AccountRuntime[], aor: string): AccountRuntime | undefined {
+  return accounts.find((a) => `${a.config.user}@${a.domain}` === aor);
+}
+
 /** The credentials of the account whose address-of-record is `aor` (`user@domain`), when it has a password. */
 export function accountCredentials(accounts: readonly AccountRuntime[], aor: string): { username: string; password: string } | undefined {
-  const config = accounts.find((a) => `${a.config.user}@${a.domain}` === aor)?.config;
+  const config = accountOfAor(accounts, aor)?.config;
   return config?.password !== undefined ? { username: config.authUser ?? config.user, password: config.password } : undefined;
 }
 

@@ -220,15 +220,7 @@ export class SipJsTransport implements Transport {
   private receive(flow: SipFlow, data: Buffer, remote: Endpoint): void {
     const verdict = inspectInbound(data);
     // Judged before it is traced (a retransmitted answer it triggers must come after it in the trace), and judged once.
-    const answered = verdict.ok && verdict.message.kind === 'request' && this.answeredBefore(verdict.message);
-    let stranger: ReturnType<SipJsTransport['strangerAnswer']>;
-    let refused: string | undefined;
-    try {
-      stranger = verdict.ok && verdict.message.kind === 'request' && !answered ? this.strangerAnswer(flow, verdict.message, remote) : undefined;
-      refused = !verdict.ok ? verdict.error.code : verdict.message.kind === 'response' && !this.viaIsOurs(flow, verdict.message) ? 'VIA_NOT_OURS' : stranger?.counted;
-    } catch {
-      refused = 'RECEIVE_FAILED'; // traced all the same, then counted by the caller
-    }
+    const { answered, stranger, refused } = this.judge(flow, verdict, remote);
     if (verdict.message) {
       this.options.tap?.({
         dir: 'in',
@@ -280,6 +272,24 @@ export class SipJsTransport implements Transport {
       if (message.method === 'INVITE' && addressTag(message.get('to') ?? '') === undefined) this.rememberInviteSource(message.callId, remote);
     }
     this.deliver(message.toString());
+  }
+
+  /**
+   * What becomes of a received message: a request answered before is answered again (`answered`); a stranger's gets a
+   * stateless answer (`stranger`); `refused` is the reject code of what the transport throws away (malformed, a
+   * response to no Via of ours, a stranger's request), which the trace records with it.
+   */
+  private judge(flow: SipFlow, verdict: ReturnType<typeof inspectInbound>, remote: Endpoint): { answered: boolean; stranger?: ReturnType<SipJsTransport['strangerAnswer']>; refused?: string } {
+    if (!verdict.ok) return { answered: false, refused: verdict.error.code };
+    const message = verdict.message;
+    try {
+      if (message.kind === 'response') return { answered: false, ...(this.viaIsOurs(flow, message) ? {} : { refused: 'VIA_NOT_OURS' }) };
+      if (this.answeredBefore(message)) return { answered: true };
+      const stranger = this.strangerAnswer(flow, message, remote);
+      return { answered: false, ...(stranger ? { stranger, refused: stranger.counted } : {}) };
+    } catch {
+      return { answered: false, refused: 'RECEIVE_FAILED' }; // traced all the same, then counted by the caller
+    }
   }
 
   /** A response's top Via names one of our addresses (RFC 3261 §18.1.2: else it is discarded). */
