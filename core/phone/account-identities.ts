@@ -88,6 +88,12 @@ export class AccountIdentities {
   /** Receiving identities whose registration is the account's (the current one, and its successor while it registers). */
   private readonly speakers = new Set<SipIdentity>();
   private rotating?: Promise<void>;
+  /**
+   * The receiving identity whose call just ended, while its successor is obtained and registered: seed 000 discards
+   * the address "at the end of the conversation", so it takes no second call, though it stays registered until the new
+   * one is (make before break: a forking registrar reaches the new one the moment it registers).
+   */
+  private spent?: SipIdentity;
   private preparedSending?: Promise<TemporaryIdentity>;
   /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
   private readonly finishing = new Set<Promise<void>>();
@@ -128,12 +134,12 @@ export class AccountIdentities {
   }
 
   /**
-   * Whether a new call may start on this identity: not on one-time addresses that are being given up (replaced after a
-   * call, or going with the account). An INVITE still reaching them — a forking registrar that had not yet processed
+   * Whether a new call may start on this identity: not on one-time addresses that are being given up (a receiving one
+   * from the end of its call on, or any going with the account). An INVITE still reaching them — a forking registrar that had not yet processed
    * their unregistration — is answered 480, so the call goes on at the account's current address.
    */
   takesCalls(identity: SipIdentity): boolean {
-    if (this.leaving.has(identity)) return false;
+    if (this.leaving.has(identity) || this.spent === identity) return false;
     for (const old of this.retired) if (old.identity === identity) return false;
     return true;
   }
@@ -425,16 +431,25 @@ export class AccountIdentities {
   }
 
   private async rotate(current: TemporaryIdentity): Promise<void> {
-    const next = await this.openTemporary('receiving');
+    this.spent = current.identity;
+    let next: TemporaryIdentity;
+    try {
+      next = await this.openTemporary('receiving');
+    } catch (error) {
+      this.spent = undefined; // no new address: the old one stays the account's and takes calls (the error is reported)
+      throw error;
+    }
     this.speakers.add(next.identity);
     try {
       this.journalBinding(next);
       await next.identity.register();
     } catch (error) {
       this.speakers.delete(next.identity);
+      this.spent = undefined;
       await this.retire(next);
       throw asPhoneError(error);
     }
+    this.spent = undefined;
     this.speakers.delete(current.identity);
     this.receiving = next;
     this.retired.add(current);

@@ -203,6 +203,58 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(snapshot.registrations[0]!.state).toBe('registered');
   });
 
+  it('a received call\'s address takes no second call while its successor registers: 480, then the next call rings on the new one', async () => {
+    // The successor's socket binds only when the test says: a slow router advertisement or DAD holds a real phone there.
+    let opened!: () => void;
+    const gate = new Promise<void>((resolve) => (opened = resolve));
+    let holding = false;
+    const bound = new Set<string>();
+    const slow = new (class extends MemoryNetwork {
+      override async bindUdp(local: Parameters<MemoryNetwork['bindUdp']>[0]) {
+        if (holding && !bound.has(local.address)) await gate;
+        bound.add(local.address);
+        return super.bindUdp(local);
+      }
+    })();
+    const home = await Lab.start({ timers, sockets: slow });
+    cleanup.push(() => home.stop());
+    const open = (id: string, address?: AccountConfig['address']): { phone: Phone; events: PhoneEvent[] } => {
+      const events: PhoneEvent[] = [];
+      const p = new Phone({
+        accounts: [{ id, user: id, server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...(address ? { address } : {}) }],
+        createSessionDescriptionHandlerFactory: defaultMediaProvider,
+        timers,
+        sockets: slow,
+      });
+      p.subscribe((e) => events.push(e));
+      cleanup.push(() => p.shutdown());
+      return { phone: p, events };
+    };
+    const alice = open('alice');
+    const bob = open('bob', { mode: 'temporary', source: 'loopback' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const first = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, first.id)?.state === 'established');
+    const spent = bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call.localAddress!;
+    holding = true;
+    await alice.phone.hangup(first.id);
+    await until(() => bob.events.some((e) => e.type === 'address' && e.address.purpose === 'receiving' && e.address.address !== spent));
+
+    const second = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, second.id)?.state === 'terminated');
+    expect(last(alice.events, second.id)!.status).toBe(480);
+    expect(bob.events.filter((e) => e.type === 'incoming')).toHaveLength(1);
+
+    opened();
+    await until(() => home.sip.snapshot().bindings.filter((b) => b.user === 'bob').length === 1 && !home.sip.snapshot().bindings.some((b) => b.contact.includes(`@${spent}:`)));
+    const third = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, third.id)?.state === 'established');
+    const answeredOn = bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call.localAddress!;
+    expect(answeredOn).not.toBe(spent);
+    await alice.phone.hangup(third.id);
+  });
+
   it('places no call and gives the address back when its REGISTER is refused', async () => {
     const home = await Lab.start({ timers, users: { alice: { password: 'right' }, bob: {} }, auth: true, sockets: network });
     cleanup.push(() => home.stop());

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { CallSnapshot } from '../api/phone-types.js';
 import type { TraceSignature } from '../api/signature-types.js';
+import { hostOfUri } from '../phone/host-of-uri.js';
 import { rawCallId } from '../phone/trace-router.js';
 import { fingerprintCaller } from '../privacy/caller-fingerprint.js';
 import { findIdentityLeaks } from '../privacy/identity-leaks.js';
@@ -78,6 +79,23 @@ export class ScenarioExpectations {
     const agent = this.state.agent(e.agent!);
     if (e.registered !== undefined) {
       await this.state.waitFor(() => ((agent.registration?.state === 'registered') === e.registered ? true : undefined), within, () => `expected ${agent.name} ${e.registered ? '' : 'not '}registered, it is ${agent.registration?.state ?? 'unregistered'}`);
+    }
+    if (e.fresh_address === true) {
+      if (agent.spec.address?.mode !== 'temporary') throw new StepFailure(`${agent.name} is not on one-time addresses (address: { mode: temporary })`);
+      const used = (): Set<string | undefined> => new Set(agent.incoming.map((id) => this.state.snapshots.get(id)?.localAddress));
+      const registeredFrom = (): string | undefined => {
+        const registration = agent.registration;
+        if (registration?.state !== 'registered' || registration.contact === undefined) return undefined;
+        return hostOfUri(registration.contact)?.replace(/^\[(.*)\]$/, '$1');
+      };
+      await this.state.waitFor(
+        () => {
+          const address = registeredFrom();
+          return address !== undefined && !used().has(address) ? true : undefined;
+        },
+        within,
+        () => `expected ${agent.name} registered from a receiving address no call has used within ${within}ms, it is ${agent.registration?.state ?? 'unregistered'}${registeredFrom() !== undefined ? ` from ${registeredFrom()}, which a call used` : ''}`,
+      );
     }
     if (e.household !== undefined) {
       const held = agent.household?.household;

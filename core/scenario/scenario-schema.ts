@@ -244,6 +244,11 @@ export const stepSchemas = {
         .strict()
         .optional(),
       registered: z.boolean().optional(),
+      /**
+       * Seed 000 Fig. 29: the agent is registered from a one-time receiving address no call of its has used yet — after a
+       * received call, its replacement is in place (until then the spent address refuses calls with 480).
+       */
+      fresh_address: z.literal(true).optional(),
       /** Seed 001: what the agent's room gateway allotted it. */
       household: z.object({ number: z.string().max(64).optional(), room: householdRoom.optional(), address: z.string().max(45).optional() }).strict().optional(),
       /** A `load` step's outcome: at least `established` calls answered, at most `max_failed` failed, the asked rate held (`sustained: true`). */
@@ -283,7 +288,8 @@ export const stepSchemas = {
     })
     .strict()
     .refine((e) => e.call !== undefined || e.agent !== undefined || e.load !== undefined, { message: 'expect needs a call, an agent or a load' })
-    .refine((e) => e.call !== undefined || (e.signatures === undefined && e.failed === undefined), { message: 'signatures and failed are about a call: name it with "call"' }),
+    .refine((e) => e.call !== undefined || (e.signatures === undefined && e.failed === undefined), { message: 'signatures and failed are about a call: name it with "call"' })
+    .refine((e) => e.fresh_address === undefined || (e.agent !== undefined && e.call === undefined), { message: 'fresh_address is about an agent: name it with "agent", not "call"' }),
 } as const;
 
 export type StepKind = keyof typeof stepSchemas;
