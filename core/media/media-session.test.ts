@@ -5,6 +5,7 @@ import { MediaError } from './media-error.js';
 import { latchProbation, MediaSession } from './media-session.js';
 import { relayMedia } from './media-relay.js';
 import { RtpPortAllocator } from './rtp-port-allocator.js';
+import { buildReport } from './rtcp.js';
 import { serializeRtp } from './rtp-packet.js';
 import { mediaFrames as frames } from '../../test/support/media-frames.js';
 import { until } from '../../test/support/until.js';
@@ -217,6 +218,101 @@ describe('MediaSession over loopback', () => {
     a.play(new ToneSource(1000));
     await until(() => heard.get(peer)! > 5 || undefined);
     expect(strangers.map((stranger) => heard.get(stranger))).toEqual([0, 0, 0]); // none of the call's audio went to them
+    for (const socket of sockets) socket.close();
+  });
+
+  /** A session `a` that latches, whose peer's SDP names a port nobody listens on (it is behind a NAT), and raw sockets. */
+  async function natPeer(count: number): Promise<{ a: MediaSession; sdp: string; sockets: dgram.Socket[]; heard: Map<dgram.Socket, number>; send: (socket: dgram.Socket, data: Buffer, port?: number) => Promise<void> }> {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 100, latch: true });
+    const b = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 200 });
+    open.push(a);
+    const sdp = b.acceptOffer(a.createOffer()).replace(/^m=audio \d+/m, `m=audio ${range.max + 1000}`);
+    b.close();
+    const sockets = await Promise.all(Array.from({ length: count }, () => new Promise<dgram.Socket>((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1', () => resolve(socket));
+    })));
+    const heard = new Map(sockets.map((socket) => [socket, 0]));
+    for (const socket of sockets) socket.on('message', () => heard.set(socket, heard.get(socket)! + 1));
+    const send = (socket: dgram.Socket, data: Buffer, port = a.localRtpPort): Promise<void> => new Promise((resolve) => socket.send(data, port, '127.0.0.1', () => resolve()));
+    return { a, sdp, sockets, heard, send };
+  }
+  const rtp = (sequence: number, ssrc: number): Buffer => serializeRtp({ marker: false, payloadType: 0, sequence, timestamp: sequence * 160, ssrc, payload: new Uint8Array(160) });
+  const stream = async (send: (data: Buffer) => Promise<void>, ssrc: number, from: number, count = latchProbation): Promise<void> => {
+    for (let n = 0; n < count; n++) await send(rtp(from + n, ssrc));
+  };
+
+  it('keeps what it latched through a hold with c=0.0.0.0: on resume a stranger\'s stream in sequence does not take the call', async () => {
+    const { a, sdp, sockets, send } = await natPeer(2);
+    const [peer, stranger] = sockets as [dgram.Socket, dgram.Socket];
+    a.acceptAnswer(sdp);
+    await stream((d) => send(peer, d), 42, 1);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peer.address().port}` || undefined);
+    // the peer holds the call the RFC 2543 way (c=0.0.0.0), then resumes with its SDP as before (a re-INVITE each)
+    const hold = sdp.replace(/^c=IN IP4 .*$/m, 'c=IN IP4 0.0.0.0').replace(/^o=(\S+ \S+) (\d+)/m, (_m, head: string, v: string) => `o=${head} ${Number(v) + 1}`);
+    a.acceptOffer(hold);
+    const resume = sdp.replace(/^o=(\S+ \S+) (\d+)/m, (_m, head: string, v: string) => `o=${head} ${Number(v) + 2}`);
+    a.acceptOffer(resume);
+    expect(a.stats().latchedTo).toBe(`127.0.0.1:${peer.address().port}`);
+    await stream((d) => send(stranger, d), 7, 100);
+    await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= latchProbation || undefined);
+    expect(a.stats().latchedTo).toBe(`127.0.0.1:${peer.address().port}`);
+    for (const socket of sockets) socket.close();
+  });
+
+  it('after early media from a source it latched onto, the answer\'s new address is latched afresh and that source never again', async () => {
+    const { a, sdp, sockets, heard, send } = await natPeer(2);
+    const [announcer, peer] = sockets as [dgram.Socket, dgram.Socket];
+    a.acceptAnswer(sdp, { early: true });
+    await stream((d) => send(announcer, d), 11, 1);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${announcer.address().port}` || undefined);
+    // the 200's SDP names another address (the callee's, also behind a NAT); the announcement goes on a while
+    a.acceptAnswer(sdp.replace(/^m=audio \d+/m, `m=audio ${range.max + 1002}`));
+    expect(a.stats().latchedTo).toBeUndefined();
+    await stream((d) => send(announcer, d), 11, 1 + latchProbation, 2 * latchProbation);
+    await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= 2 * latchProbation || undefined);
+    expect(a.stats().latchedTo).toBeUndefined();
+    await stream((d) => send(peer, d), 77, 500);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peer.address().port}` || undefined);
+    a.play(new ToneSource(1000));
+    const before = heard.get(announcer)!;
+    await until(() => heard.get(peer)! > 5 || undefined);
+    expect(heard.get(announcer)).toBe(before);
+    for (const socket of sockets) socket.close();
+  });
+
+  it('a datagram from the SDP\'s address that is not RTP of the call does not stop the peer behind a NAT latching', async () => {
+    const { a, sdp, sockets, send } = await natPeer(1);
+    const [peer] = sockets as [dgram.Socket];
+    a.acceptAnswer(sdp);
+    // from the address and port the SDP names (anyone can forge that source): a wrong payload type, then a runt
+    const named = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => named.bind(range.max + 1000, '127.0.0.1', resolve));
+    await send(named, serializeRtp({ marker: false, payloadType: 99, sequence: 1, timestamp: 1, ssrc: 5, payload: new Uint8Array(160) }));
+    await send(named, Buffer.from([0x80, 0]));
+    await until(() => Object.values(a.stats().rejected).reduce((sum, n) => sum + n, 0) >= 2 || undefined);
+    await stream((d) => send(peer, d), 42, 1);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peer.address().port}` || undefined);
+    named.close();
+    peer.close();
+  });
+
+  it('symmetric RTCP: reports go to the port the latched peer\'s RTCP comes from, whose RTCP alone is taken', async () => {
+    const { a, sdp, sockets, heard, send } = await natPeer(3);
+    const [peerRtp, peerRtcp, other] = sockets as [dgram.Socket, dgram.Socket, dgram.Socket];
+    a.acceptAnswer(sdp);
+    a.play(new ToneSource(1000));
+    await stream((d) => send(peerRtp, d), 42, 1);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peerRtp.address().port}` || undefined);
+    // the NAT maps the peer's RTCP socket to a port of its own, not RTP's + 1
+    const report = buildReport({ ssrc: 42, cname: 'peer', blocks: [{ ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0 }] });
+    await send(peerRtcp, Buffer.from(report), a.localRtpPort + 1);
+    await until(() => heard.get(peerRtcp)! > 0 || undefined); // a's next report came back to it
+    // another port of the same address: its RTCP is dropped and counted
+    const rejected = a.stats().rejected.UNEXPECTED_SOURCE ?? 0;
+    await send(other, Buffer.from(report), a.localRtpPort + 1);
+    await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) > rejected || undefined);
+    expect(heard.get(other)).toBe(0);
     for (const socket of sockets) socket.close();
   });
 

@@ -139,11 +139,22 @@ export class MediaSession {
   private readonly negotiationListeners = new Set<(stats: MediaStats) => void>();
   private readonly rejected = new Map<RejectReason, number>();
   private remoteSsrc: number | undefined;
-  /** Symmetric RTP: where the peer's RTP really comes from, once latched (RTCP on the next port, RFC 3550 §11). */
+  /**
+   * Symmetric RTP: where the peer's RTP really comes from, once latched. Its RTCP is guessed on the next port (RFC 3550
+   * §11) until the peer's own RTCP comes from that address, whose port it then is (symmetric RTCP, RFC 4961 §3).
+   */
   private latched: { address: string; rtpPort: number; rtcpPort: number } | undefined;
   /**
-   * Where earlier answers sent the media (an announcement server's early media before the 200 moved it): its late
-   * packets are dropped, never latched onto in place of the peer the new SDP names.
+   * The peer the SDP last named. A hold with c=0.0.0.0 (or a rejected stream) names nobody and does not replace it: the
+   * peer is the same, and what was latched for it holds on resume rather than opening the latching window again.
+   */
+  private sdpPeer: { address: string; rtpPort: number; rtcpPort: number } | undefined;
+  /** The port the peer's RTCP comes from, once heard (a port of the peer's address, kept for the negotiation). */
+  private rtcpSource: number | undefined;
+  /**
+   * Where earlier answers sent the media (an announcement server's early media before the 200 moved it), and the
+   * sources latched onto for them: their late packets are dropped, never latched onto in place of the peer the new SDP
+   * names.
    */
   private readonly retiredRemotes = new Set<string>();
   /** RTP came from the address the SDP names: nothing is latched for this negotiation. */
@@ -326,14 +337,14 @@ export class MediaSession {
     // session (its INVITE transaction lingers 64·T1 after the call, RFC 6026 §7.1).
     this.digitListeners.clear();
     this.negotiationListeners.clear();
-    const remote = this.target;
+    const remote = this.rtcpTarget;
     const finish = (): void => {
       for (const sink of this.sinks) sink.close?.();
       this.sockets.release();
     };
     if (remote && this.packetsSent > 0) {
       const bye = buildBye(this.ssrc, this.cname);
-      this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(bye) : bye, remote.rtcpPort, remote.address, () => finish());
+      this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(bye) : bye, remote.port, remote.address, () => finish());
     } else {
       finish();
     }
@@ -343,19 +354,35 @@ export class MediaSession {
     return !this.closed && !this.localHold && !this.early && (this.negotiated?.send ?? false);
   }
 
-  /** Where RTP and RTCP go: the latched source, else what the SDP names. */
+  /** Where RTP goes: the latched source, else what the SDP names; nowhere while the SDP names nobody. */
   private get target(): { address: string; rtpPort: number; rtcpPort: number } | undefined {
-    return this.latched ?? this.negotiated?.remote;
+    return this.negotiated?.remote ? (this.latched ?? this.negotiated.remote) : undefined;
+  }
+
+  /** Where RTCP goes: the same address, at the port the peer's RTCP comes from once heard (symmetric RTCP, RFC 4961 §3). */
+  private get rtcpTarget(): { address: string; port: number } | undefined {
+    const to = this.target;
+    return to && { address: to.address, port: this.rtcpSource ?? to.rtcpPort };
+  }
+
+  /** Where the peer's RTP is taken from: the latched source, else the peer the SDP last named (also during its hold). */
+  private get peerSource(): { address: string; rtpPort: number; rtcpPort: number } | undefined {
+    return this.latched ?? this.sdpPeer;
   }
 
   private apply(negotiated: NegotiatedAudio): void {
-    const before = this.negotiated?.remote;
+    const before = this.sdpPeer;
     const after = negotiated.remote;
-    if (!before || !after || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort) {
-      this.latched = undefined; // a new peer address: whatever was learnt about the old one is void
+    if (after && (!before || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort)) {
+      // A new peer address: whatever was learnt about the old one is void, and neither it nor the source latched onto
+      // for it (an announcement server behind a NAT sending early media) may be latched onto in place of the new one.
+      if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
+      if (this.latched) this.retiredRemotes.add(endpointKey(this.latched.address, this.latched.rtpPort));
+      this.latched = undefined;
       this.latchCandidates.clear();
       this.heardFromSdp = false;
-      if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
+      this.rtcpSource = undefined;
+      this.sdpPeer = after;
     }
     this.negotiated = negotiated;
     const agreed = negotiated.srtp;
@@ -418,14 +445,14 @@ export class MediaSession {
     let data = received;
     const n = this.negotiated;
     if (!n) return this.reject('NOT_NEGOTIATED');
-    const remote = n.remote;
-    const target = this.target;
+    const remote = this.sdpPeer;
+    const source = this.peerSource;
     const from = (to: { address: string; rtpPort: number } | undefined): boolean => to !== undefined && canonical(rinfo.address) === canonical(to.address) && rinfo.port === to.rtpPort;
     // RFC 3550 §8.2 / §9: only the negotiated peer's RTP is ours; anything else is dropped — unless it is the peer
     // behind a NAT and this session latches (symmetric RTP, below)
     const latching =
-      !from(target) && this.options.latch === true && this.latched === undefined && !this.heardFromSdp && remote !== undefined && !this.retiredRemotes.has(endpointKey(rinfo.address, rinfo.port));
-    if (!from(target) && !latching) return this.reject('UNEXPECTED_SOURCE');
+      !from(source) && this.options.latch === true && this.latched === undefined && !this.heardFromSdp && remote !== undefined && !this.retiredRemotes.has(endpointKey(rinfo.address, rinfo.port));
+    if (!from(source) && !latching) return this.reject('UNEXPECTED_SOURCE');
     if (this.srtp) {
       // RFC 3711 §3.3: a packet that fails authentication or replays an index is dropped, counted, never played (and
       // never latched onto: with SRTP only the holder of the keys can move the stream)
@@ -433,7 +460,6 @@ export class MediaSession {
       if (!checked.ok) return this.reject(latching ? 'UNEXPECTED_SOURCE' : `SRTP_${checked.error.code}`);
       data = checked.packet;
     }
-    if (!this.latched && from(remote)) this.heardFromSdp = true;
     let packet;
     try {
       packet = parseRtp(data);
@@ -442,8 +468,14 @@ export class MediaSession {
     }
     const isDtmf = packet.payloadType === n.dtmfPayloadType;
     if (!isDtmf && packet.payloadType !== n.payloadType && packet.payloadType !== 13) return this.reject(latching ? 'UNEXPECTED_SOURCE' : 'WRONG_PAYLOAD_TYPE');
+    // Only a packet that is RTP of this call (authentic, with SRTP) ends latching for this negotiation: a datagram
+    // merely sent from the SDP's address (spoofable) and not a valid packet of ours does not.
+    if (!this.latched && from(remote)) this.heardFromSdp = true;
     if (latching && !this.srtp && !this.onProbation(rinfo, packet)) return this.reject('LATCH_PROBATION');
-    if (latching) this.latched = { address: rinfo.address, rtpPort: rinfo.port, rtcpPort: rinfo.port + 1 };
+    if (latching) {
+      this.latched = { address: rinfo.address, rtpPort: rinfo.port, rtcpPort: rinfo.port + 1 };
+      this.rtcpSource = undefined; // RTCP heard from the SDP's address before is not the latched source's
+    }
     if (this.remoteSsrc !== undefined && packet.ssrc !== this.remoteSsrc) {
       this.ssrcChanges++;
       this.earlierSources.received += this.receiver.received;
@@ -487,10 +519,17 @@ export class MediaSession {
     return latchProbation <= 1;
   }
 
+  /**
+   * The peer's RTCP: from the address its RTP is taken from, and there from one port — the SDP's RTCP port, or with
+   * latching on (a peer behind a NAT) the first port it comes from; reports then go back to that port (symmetric RTCP,
+   * RFC 4961 §3). Anything else is dropped and counted.
+   */
   private onRtcp(received: Buffer, rinfo: dgram.RemoteInfo): void {
     let data = received;
-    const remote = this.target;
-    if (!remote || canonical(rinfo.address) !== canonical(remote.address)) return this.reject('UNEXPECTED_SOURCE');
+    const peer = this.peerSource;
+    if (!peer || canonical(rinfo.address) !== canonical(peer.address)) return this.reject('UNEXPECTED_SOURCE');
+    const expected = this.rtcpSource ?? (this.options.latch === true ? undefined : peer.rtcpPort);
+    if (expected !== undefined && rinfo.port !== expected) return this.reject('UNEXPECTED_SOURCE');
     if (this.srtp) {
       const checked = this.srtp.unprotectRtcp(data);
       if (!checked.ok) return this.reject(`SRTCP_${checked.error.code}`);
@@ -498,6 +537,7 @@ export class MediaSession {
     }
     try {
       const parsed = parseRtcp(data);
+      this.rtcpSource ??= rinfo.port; // its first valid RTCP: this port is the peer's from now on
       for (const report of parsed.reports) {
         if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
         const ours = report.blocks.find((b) => b.ssrc === this.ssrc);
@@ -509,7 +549,7 @@ export class MediaSession {
   }
 
   private sendReport(): void {
-    const remote = this.target;
+    const remote = this.rtcpTarget;
     if (!remote) return;
     const blocks: ReportBlock[] = [];
     if (this.remoteSsrc !== undefined && this.receiver.hasData) {
@@ -530,7 +570,7 @@ export class MediaSession {
       blocks,
       ...(this.packetsSent > 0 ? { sender: { ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: this.timestamp, packets: this.packetsSent, octets: this.octetsSent } } : {}),
     });
-    this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(report) : report, remote.rtcpPort, remote.address, (error) => error && this.reject('SEND_FAILED'));
+    this.sockets.rtcp.send(this.srtp ? this.srtp.protectRtcp(report) : report, remote.port, remote.address, (error) => error && this.reject('SEND_FAILED'));
   }
 
   /** SRTP packets counted by the session (sent, received, refused), when the call is encrypted. */
