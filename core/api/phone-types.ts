@@ -39,8 +39,11 @@ export interface AccountConfig {
    * again.
    */
   backupServers?: string[];
-  /** OPTIONS keep-alives to the server; a server silent for `timeoutMs` is failed over from. */
-  keepalive?: { intervalMs: number; timeoutMs: number };
+  /**
+   * OPTIONS keep-alives to the server; a server silent for `timeoutMs` is failed over from. On a backup, the first
+   * server is asked again every `primaryRetryMs` (default 30 s), and the account goes back once it answers.
+   */
+  keepalive?: { intervalMs: number; timeoutMs: number; primaryRetryMs?: number };
   transport: TransportKind;
   /** TLS and WSS: how the server's certificate is checked. */
   tls?: AccountTlsConfig;

@@ -1,4 +1,4 @@
-import type { AccountIdentities } from './account-identities.js';
+import type { AccountIdentities, LeftBinding } from './account-identities.js';
 import { accountTlsSettings } from './account-tls.js';
 import { PhoneError } from '../api/phone-error.js';
 import { anonymousFrom } from '../privacy/anonymity.js';
@@ -7,6 +7,7 @@ import { formatEndpoint, isSecureTransport, type Endpoint } from '../sip/transpo
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
+import type { FailedStep } from './failure-tally.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { ServerFailover } from './server-failover.js';
@@ -25,6 +26,8 @@ export interface AccountFailoverOptions {
   timers?: SipTimerValues;
   stopped: () => boolean;
   emit: EmitPhoneEvent;
+  /** Counts a best-effort step that failed (registrations left at a server not erased on return). */
+  failed: FailedStep;
 }
 
 /**
@@ -35,13 +38,31 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   const { servers } = options;
   const config = account.config;
   if (!(servers.length > 1 || config.keepalive)) return undefined;
+  // What identities left at each server they failed over from, erased once the account registers there again
+  const leftAt = new Map<string, Promise<LeftBinding[]>>();
+  const eraseLeftAtCurrent = (): void => {
+    const key = formatEndpoint(account.server);
+    const left = leftAt.get(key);
+    if (!left) return;
+    leftAt.delete(key);
+    const identities = account.identities;
+    void left.then((bindings) => identities.eraseLeftBindings(bindings)).catch(options.failed('erasing the registrations left at a server the account came back to'));
+  };
   return new ServerFailover({
     servers,
     ...(config.keepalive ? { keepalive: config.keepalive } : {}),
+    ...(config.keepalive?.primaryRetryMs !== undefined ? { primaryRetryMs: config.keepalive.primaryRetryMs } : {}),
     pingCurrent: async () => account.identities.registeredIdentity?.ping(config.keepalive?.timeoutMs ?? 2000),
     probe: (target) => probeServer(account, target, options),
-    moveTo: async (target) => moveAccount(account, target, options),
-    registerCurrent: () => account.identities.register(),
+    moveTo: async (target, left) => {
+      const from = formatEndpoint(account.server);
+      const leftBehind = await moveAccount(account, target, left, options);
+      if (leftBehind) leftAt.set(from, Promise.all([leftAt.get(from) ?? [], leftBehind]).then(([before, now]) => [...before, ...now]));
+    },
+    registerCurrent: async () => {
+      await account.identities.register();
+      eraseLeftAtCurrent();
+    },
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
     onEvent: (event) => {
@@ -52,15 +73,22 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   });
 }
 
-/** Seed 003 failover/failback: the account's identities move to another server; the old ones are dropped unheard. */
-async function moveAccount(account: AccountRuntime, target: Endpoint, options: AccountFailoverOptions): Promise<void> {
-  if (account.server.address === target.address && account.server.port === target.port) return;
+/**
+ * Seed 003 failover/failback: the account's identities move to another server. Those left at a server that failed are
+ * dropped unheard (their bindings stay in the journal for the next start); those left at a backup that still answers
+ * (failback) unregister there, so no binding of the account — a one-time address above all — stays behind at it.
+ */
+async function moveAccount(account: AccountRuntime, target: Endpoint, left: 'failed' | 'answering', options: AccountFailoverOptions): Promise<Promise<LeftBinding[]> | undefined> {
+  if (account.server.address === target.address && account.server.port === target.port) return undefined;
   // A phone that shut down moves nowhere: identities made now would register after it, and nothing would dispose them.
   if (options.stopped()) throw new PhoneError('INVALID_STATE', `${account.config.id}: the phone is shut down`);
   const old = account.identities;
   account.server = target;
   account.identities = options.identitiesFor(account);
-  void old.dispose({ serverGone: true });
+  const disposed = old.dispose({ serverGone: left === 'failed' });
+  if (left === 'failed') return disposed.catch(() => []);
+  void disposed.catch(options.failed("closing an account's identities"));
+  return undefined;
 }
 
 /**

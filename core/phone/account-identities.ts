@@ -52,6 +52,13 @@ export interface AccountIdentitiesOptions {
   onUnregisterFailed?: (binding: FailedUnregistration) => void;
 }
 
+/** A registration an identity of the account may have left at a server it stopped talking to (a failover). */
+export interface LeftBinding {
+  contact: string;
+  /** The ownership journal's entry of a one-time binding. */
+  bindingId?: number;
+}
+
 /** The longest a new call waits for the previous call's sending address to be unregistered and discarded. */
 const finishWaitMs = 3000;
 
@@ -105,6 +112,8 @@ export class AccountIdentities {
   private readonly arriving = new Set<Promise<unknown>>();
   private disposed = false;
   private serverGone = false;
+  /** With `serverGone`: the bindings its identities were not allowed to undo (dispose resolves with them). */
+  private readonly leftBehind: LeftBinding[] = [];
   /** Aborted a grace after a shutdown's unregistrations began: those still waiting for an answer stop waiting. */
   private readonly shutdownCutoff = cutoffController();
 
@@ -344,19 +353,20 @@ export class AccountIdentities {
   }
 
   /**
-   * SPEC B after a crash: erase the bindings an earlier run left at `server` (REGISTER Expires: 0 for each stale
-   * Contact, RFC 3261 §10.2.2) from a fresh one-time address, given up afterwards. Never from another address of ours:
-   * the REGISTER names the old Contact and would tie it to whichever address sent it (the host's, or a later call's).
-   * One address for all of them, asked in turn, so an IPv4 account still holds one address at a time (Fig. 28); a
+   * SPEC B after a crash, and seed 003 failback: erase the bindings an earlier run or identity left at `server`
+   * (REGISTER Expires: 0 for each stale Contact, RFC 3261 §10.2.2) from a throwaway identity: on one-time addresses a
+   * fresh one, given up afterwards — never another address of ours, since the REGISTER names the old Contact and would
+   * tie it to whichever address sent it (the host's, or a later call's); on a fixed address the account's own address.
+   * One identity for all of them, asked in turn, so an IPv4 account still holds one address at a time (Fig. 28); a
    * registrar silent for `waitMs` (default 8·T1) is not asked the rest, and a shutdown cuts the wait short. The identity
    * takes no call, and a shutdown waits for it to go. Resolves with each answer, in order (undefined: none came, or no
    * address could be had).
    */
   async removeLeftBindings(contacts: readonly string[], server: Endpoint = this.options.server, waitMs = this.options.shutdownGraceMs ?? 4000): Promise<Array<number | undefined>> {
     const answers: Array<number | undefined> = contacts.map(() => undefined);
-    if (!this.temporary || contacts.length === 0 || this.disposed) return answers;
+    if (contacts.length === 0 || this.disposed) return answers;
     // one server's after another's: an IPv4 account holds one address at a time, whatever servers hold its bindings
-    const removal = this.removals.then(() => this.removeFromOneTimeAddress(contacts, server, waitMs, answers));
+    const removal = this.removals.then(() => this.removeFromThrowaway(contacts, server, waitMs, answers));
     this.removals = removal.catch(() => undefined);
     this.retiring.add(removal);
     try {
@@ -367,12 +377,17 @@ export class AccountIdentities {
     return answers;
   }
 
-  private async removeFromOneTimeAddress(contacts: readonly string[], server: Endpoint, waitMs: number, answers: Array<number | undefined>): Promise<void> {
-    let cleaner: TemporaryIdentity;
+  private async removeFromThrowaway(contacts: readonly string[], server: Endpoint, waitMs: number, answers: Array<number | undefined>): Promise<void> {
+    let cleaner: { identity: SipIdentity; address?: LeasedAddress };
     try {
-      cleaner = await this.openTemporary('sending', server);
+      if (this.temporary) {
+        cleaner = await this.openTemporary('sending', server);
+      } else {
+        const address = await this.options.sourceAddress();
+        cleaner = { identity: await this.options.open({ purpose: 'fixed', bindAddress: address, advertisedAddress: address, server }) };
+      }
     } catch (error) {
-      if (!this.disposed) this.options.failed('obtaining a one-time address to remove an earlier run\'s registrations')(error);
+      if (!this.disposed) this.options.failed('opening an identity to remove registrations left behind')(error);
       return;
     }
     this.leaving.add(cleaner.identity); // it takes no call (takesCalls), and held() counts it
@@ -388,8 +403,10 @@ export class AccountIdentities {
       // no answer: its REGISTER's transaction may still run, and the stack is stopped at once, not after Timer F
       await cleaner.identity.dispose(answered ? {} : { serverGone: true }).catch(this.options.failed('disposing the identity that removed registrations'));
       this.leaving.delete(cleaner.identity);
-      await cleaner.address.release().catch(this.options.failed('giving back a one-time address'));
-      this.event(cleaner.address, 'released');
+      if (cleaner.address) {
+        await cleaner.address.release().catch(this.options.failed('giving back a one-time address'));
+        this.event(cleaner.address, 'released');
+      }
     }
   }
 
@@ -401,9 +418,10 @@ export class AccountIdentities {
 
   /**
    * Unregister and release everything this account holds. `serverGone`: the server failed (the account moved to
-   * another), so nothing is sent to it; the journal keeps those bindings for the next start to remove.
+   * another), so nothing is sent to it; the journal keeps those bindings for the next start to remove, and dispose
+   * resolves with them, so they can be erased should the account come back to that server (`eraseLeftBindings`).
    */
-  async dispose(options: { serverGone?: boolean } = {}): Promise<void> {
+  async dispose(options: { serverGone?: boolean } = {}): Promise<LeftBinding[]> {
     this.disposed = true;
     this.serverGone = options.serverGone === true;
     if (this.rotating) await this.rotating.catch(() => undefined); // its error went to incomingEnded's caller
@@ -427,7 +445,22 @@ export class AccountIdentities {
     } finally {
       clearTimeout(cutoff);
     }
+    if (this.serverGone && this.fixed?.mayHoldBinding) this.leftBehind.push({ contact: this.fixed.contactUri });
     await this.fixed?.dispose({ serverGone: this.serverGone });
+    return [...this.leftBehind];
+  }
+
+  /**
+   * Seed 003 failback: the registrations earlier identities of this account left at this server when it failed over
+   * from it are erased now that it answers again (RFC 3261 §10.2.2), so a restarted switch does not keep ringing dead
+   * Contacts nor keep a one-time address on record (`removeLeftBindings`). Confirmed removals leave the journal.
+   */
+  async eraseLeftBindings(left: readonly LeftBinding[]): Promise<void> {
+    const answers = await this.removeLeftBindings(left.map((binding) => binding.contact));
+    for (const [index, binding] of left.entries()) {
+      const status = answers[index];
+      if (binding.bindingId !== undefined && status !== undefined && status < 300) this.options.journal?.release(binding.bindingId);
+    }
   }
 
   private async rotate(current: TemporaryIdentity): Promise<void> {
@@ -565,7 +598,9 @@ export class AccountIdentities {
     // next start, and the user is told it may be left at the server (unremoved-bindings.ts).
     if (!mayBeBound || (status !== undefined && status < 300)) {
       if (temporary.bindingId !== undefined) this.options.journal?.release(temporary.bindingId);
-    } else if (!this.serverGone) {
+    } else if (this.serverGone) {
+      this.leftBehind.push({ contact: temporary.identity.contactUri, ...(temporary.bindingId !== undefined ? { bindingId: temporary.bindingId } : {}) });
+    } else {
       const { identity, bindingId } = temporary;
       this.options.onUnregisterFailed?.({
         aor: this.options.aor,

@@ -4,6 +4,7 @@ import { Lab } from '../../lab/lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
+import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
 
@@ -53,6 +54,71 @@ describe('an account with a backup server', () => {
     expect(primary.heard()).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER')).toBe(true);
     expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toHaveLength(1);
+  });
+
+  it.each(['fixed', 'temporary'] as const)('on a %s address: fails over when its server goes silent, fails back once it answers again (keepalive.primaryRetryMs), and leaves no binding at the backup', async (mode) => {
+    let primaryPort = 0;
+    let down = false;
+    // the primary's link goes down both ways and comes back, as a soft switch that restarts
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (down && (to.port === primaryPort || from.port === primaryPort)) return;
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const heardAtPrimary: SipTapEntry[] = [];
+    const primary = await Lab.start({ timers, sockets: net, tap: (entry) => heardAtPrimary.push(entry) });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
+    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 600 }, answer: { kind: 'auto' }, ...(mode === 'temporary' ? { address: { mode: 'temporary', source: 'loopback' } } : {}) }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    const bindings = (lab: Lab): string[] => lab.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
+    await alice.register();
+    const before = bindings(primary);
+    expect(before).toHaveLength(1);
+
+    down = true;
+    const lastRegistration = () => events.filter((e): e is Extract<PhoneEvent, { type: 'registration' }> => e.type === 'registration').at(-1)?.registration;
+    const registeredAt = (server: string): boolean => lastRegistration()?.state === 'registered' && lastRegistration()?.server === endpoint(server);
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER') && bindings(backup).length === 1 && registeredAt(backup.servers.udp!));
+
+    down = false;
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'), 10_000);
+    // the backup still answers: the account's registration there is undone, not left to expire; and what the failover
+    // left at the primary (the Contact of identities now gone) is erased there
+    await until(() => bindings(backup).length === 0);
+    await until(() => bindings(primary).length === 1 && !bindings(primary).includes(before[0]!));
+    await until(() => registeredAt(primary.servers.udp!));
+    // the REGISTER that erased it came from the host's address on a fixed account, from a fresh one-time address on
+    // one-time addresses: never from the stale Contact's, nor the new registration's (it names the stale Contact)
+    const stale = /@([^;>]+)/.exec(before[0]!)![1]!;
+    const erasing = heardAtPrimary.filter((e) => e.dir === 'in' && e.raw.startsWith('REGISTER ') && e.raw.includes(`@${stale}`) && /expires=0\b|^Expires: 0\r?$/im.test(e.raw));
+    expect(erasing.length).toBeGreaterThan(0);
+    const hostOf = (hostPort: string): string => hostPort.replace(/:\d+$/, '');
+    const senders = new Set(erasing.map((e) => hostOf(e.remote)));
+    expect(senders.size).toBe(1);
+    const [sender] = [...senders];
+    if (mode === 'fixed') expect(sender).toBe('127.0.0.1');
+    else expect([hostOf(stale), '127.0.0.1', hostOf(/@([^;>]+)/.exec(bindings(primary)[0]!)![1]!)]).not.toContain(sender);
+    // a call through the primary reaches the account again
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: primary.domain, server: primary.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => bob.shutdown());
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await bob.register();
+    const placed = await bob.call({ target: 'alice' });
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established'));
+    await bob.hangup(placed.id);
   });
 
   it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {

@@ -255,6 +255,7 @@ export class Phone implements PhoneApi {
       ...(this.options.timers ? { timers: this.options.timers } : {}),
       stopped: () => this.stopped,
       emit: this.events.emit,
+      failed: this.failures.of,
     });
     if (failover) account.failover = failover;
     this.accounts.add(account);

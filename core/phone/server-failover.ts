@@ -14,8 +14,11 @@ export interface ServerFailoverOptions {
   pingCurrent: () => Promise<number | undefined>;
   /** Ping another server (the primary, while on the backup). */
   probe: (server: Endpoint) => Promise<number | undefined>;
-  /** Move the account to this server (new identities there; nothing registered yet). */
-  moveTo: (server: Endpoint) => Promise<void>;
+  /**
+   * Move the account to this server (new identities there; nothing registered yet). `left`: whether the server it
+   * leaves failed (nothing more is sent to it) or still answers (failback: its registrations are undone there).
+   */
+  moveTo: (server: Endpoint, left: 'failed' | 'answering') => Promise<void>;
   /** REGISTER the account at its current server. */
   registerCurrent: () => Promise<void>;
   /** Whether the account is meant to be registered now (keep-alives and failover only then). */
@@ -61,7 +64,7 @@ export class ServerFailover {
         } catch (unreachable) {
           throw unreachable instanceof LeaseError ? new PhoneError('REGISTER_FAILED', unreachable.message) : unreachable;
         }
-        await this.options.moveTo(next);
+        await this.options.moveTo(next, 'failed');
       }
     }
   }
@@ -87,7 +90,7 @@ export class ServerFailover {
         const answered = (await this.options.probe(this.selector.primary).catch(noAnswer)) !== undefined;
         this.selector.primaryProbed(answered);
         if (answered) {
-          await this.options.moveTo(this.selector.active);
+          await this.options.moveTo(this.selector.active, 'answering');
           await this.options.registerCurrent();
           return;
         }
@@ -101,7 +104,7 @@ export class ServerFailover {
       } catch {
         return; // no server answers: keep trying the current one at the next round
       }
-      await this.options.moveTo(next);
+      await this.options.moveTo(next, 'failed');
       await this.register();
     } catch {
       // the move failed (its REGISTER was refused): the next round tries again
