@@ -304,16 +304,61 @@ describe('MediaSession over loopback', () => {
     a.play(new ToneSource(1000));
     await stream((d) => send(peerRtp, d), 42, 1);
     await until(() => a.stats().latchedTo === `127.0.0.1:${peerRtp.address().port}` || undefined);
+    const reportOf = (ssrc: number): Buffer => Buffer.from(buildReport({ ssrc, cname: 'peer', blocks: [{ ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0 }] }));
+    // first, someone else behind the peer's NAT (same address, another port) who does not know the stream's SSRC
+    await send(other, reportOf(4242), a.localRtpPort + 1);
+    await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) > 0 || undefined);
     // the NAT maps the peer's RTCP socket to a port of its own, not RTP's + 1
-    const report = buildReport({ ssrc: 42, cname: 'peer', blocks: [{ ssrc: 0, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lastSr: 0, delaySinceLastSr: 0 }] });
-    await send(peerRtcp, Buffer.from(report), a.localRtpPort + 1);
+    const report = reportOf(42);
+    await send(peerRtcp, report, a.localRtpPort + 1);
     await until(() => heard.get(peerRtcp)! > 0 || undefined); // a's next report came back to it
     // another port of the same address: its RTCP is dropped and counted
     const rejected = a.stats().rejected.UNEXPECTED_SOURCE ?? 0;
-    await send(other, Buffer.from(report), a.localRtpPort + 1);
+    await send(other, report, a.localRtpPort + 1);
     await until(() => (a.stats().rejected.UNEXPECTED_SOURCE ?? 0) > rejected || undefined);
     expect(heard.get(other)).toBe(0);
     for (const socket of sockets) socket.close();
+  });
+
+  it('a call moved to another peer and back latches onto the first peer again (its source is retired only while it is not named)', async () => {
+    const { a, sdp, sockets, send } = await natPeer(1);
+    const [peer] = sockets as [dgram.Socket];
+    const version = (text: string, n: number): string => text.replace(/^o=(\S+ \S+) (\d+)/m, (_m, head: string, v: string) => `o=${head} ${Number(v) + n}`);
+    a.acceptAnswer(sdp);
+    await stream((d) => send(peer, d), 42, 1);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peer.address().port}` || undefined);
+    a.acceptOffer(version(sdp.replace(/^m=audio \d+/m, `m=audio ${range.max + 1002}`), 1)); // to a music-on-hold server
+    expect(a.stats().latchedTo).toBeUndefined();
+    a.acceptOffer(version(sdp, 2)); // and back
+    await stream((d) => send(peer, d), 42, 100);
+    await until(() => a.stats().latchedTo === `127.0.0.1:${peer.address().port}` || undefined);
+    peer.close();
+  });
+
+  it('a re-offer that moves only the RTCP port (a=rtcp) sends the reports there', async () => {
+    const a = await MediaSession.open({ advertisedAddress: '127.0.0.1', bindAddress: '127.0.0.1', allocator, rtcpIntervalMs: 100 });
+    open.push(a);
+    const [first, second] = await Promise.all([0, 1].map(() => new Promise<dgram.Socket>((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.bind(0, '127.0.0.1', () => resolve(socket));
+    }))) as [dgram.Socket, dgram.Socket];
+    const heard = new Map([[first, 0], [second, 0]]);
+    for (const socket of [first, second]) socket.on('message', () => heard.set(socket, heard.get(socket)! + 1));
+    const offer = (rtcp: dgram.Socket, version: number): string =>
+      ['v=0', `o=- 1 ${version} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${range.max + 1004} RTP/AVP 0`, `a=rtcp:${rtcp.address().port}`, 'a=sendrecv', ''].join('\r\n');
+    a.acceptOffer(offer(first, 1));
+    await until(() => heard.get(first)! > 0 || undefined);
+    // the peer's own RTCP from that port: heard, so that port is the peer's
+    const report = Buffer.from(buildReport({ ssrc: 9, cname: 'peer', blocks: [] }));
+    await new Promise<void>((resolve) => first.send(report, a.localRtpPort + 1, '127.0.0.1', () => resolve()));
+    await sleep(50);
+    a.acceptOffer(offer(second, 2));
+    await until(() => heard.get(second)! > 1 || undefined);
+    const firstHeard = heard.get(first)!;
+    await sleep(300);
+    expect(heard.get(first)).toBe(firstHeard);
+    first.close();
+    second.close();
   });
 
   it('does not latch once the peer\'s RTP came from where its SDP says: a stranger cannot take the call\'s audio', async () => {

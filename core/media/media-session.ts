@@ -6,7 +6,7 @@ import { decodeG711, encodeG711 } from './g711.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { MediaClock } from './media-clock.js';
 import { MediaError } from './media-error.js';
-import { buildBye, buildReport, ntpTime, parseRtcp, RtcpParseError, type ReportBlock } from './rtcp.js';
+import { buildBye, buildReport, ntpTime, parseRtcp, type ReportBlock } from './rtcp.js';
 import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
 import type { RtpPortAllocator, RtpSocketPair } from './rtp-port-allocator.js';
 import { RtpReceiverStats } from './rtp-receiver-stats.js';
@@ -156,7 +156,7 @@ export class MediaSession {
    * sources latched onto for them: their late packets are dropped, never latched onto in place of the peer the new SDP
    * names.
    */
-  private readonly retiredRemotes = new Set<string>();
+  private readonly retiredRemotes = new Map<string, string>();
   /** RTP came from the address the SDP names: nothing is latched for this negotiation. */
   private heardFromSdp = false;
   /** Sources plain RTP may be latched onto once one has sent `latchProbation` packets in sequence, each on its own. */
@@ -375,14 +375,24 @@ export class MediaSession {
     const after = negotiated.remote;
     if (after && (!before || canonical(before.address) !== canonical(after.address) || before.rtpPort !== after.rtpPort)) {
       // A new peer address: whatever was learnt about the old one is void, and neither it nor the source latched onto
-      // for it (an announcement server behind a NAT sending early media) may be latched onto in place of the new one.
-      if (before) this.retiredRemotes.add(endpointKey(before.address, before.rtpPort));
-      if (this.latched) this.retiredRemotes.add(endpointKey(this.latched.address, this.latched.rtpPort));
+      // for it (an announcement server behind a NAT sending early media) may be latched onto in place of the new one —
+      // each retired for the peer it belonged to, which has them back should an SDP name it again (a call moved to a
+      // music-on-hold server and back).
+      const peer = endpointKey(after.address, after.rtpPort);
+      for (const [source, owner] of this.retiredRemotes) if (owner === peer) this.retiredRemotes.delete(source);
+      if (before) {
+        const owner = endpointKey(before.address, before.rtpPort);
+        this.retiredRemotes.set(owner, owner);
+        if (this.latched) this.retiredRemotes.set(endpointKey(this.latched.address, this.latched.rtpPort), owner);
+      }
       this.latched = undefined;
       this.latchCandidates.clear();
       this.heardFromSdp = false;
       this.rtcpSource = undefined;
       this.sdpPeer = after;
+    } else if (after && before && after.rtcpPort !== before.rtcpPort) {
+      this.sdpPeer = after; // only its RTCP port moved (a=rtcp, RFC 3605): RTCP is learnt again
+      this.rtcpSource = undefined;
     }
     this.negotiated = negotiated;
     const agreed = negotiated.srtp;
@@ -535,16 +545,23 @@ export class MediaSession {
       if (!checked.ok) return this.reject(`SRTCP_${checked.error.code}`);
       data = checked.packet;
     }
+    let parsed;
     try {
-      const parsed = parseRtcp(data);
-      this.rtcpSource ??= rinfo.port; // its first valid RTCP: this port is the peer's from now on
-      for (const report of parsed.reports) {
-        if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
-        const ours = report.blocks.find((b) => b.ssrc === this.ssrc);
-        if (ours) this.remoteReport = { lossPercent: Math.round((ours.fractionLost / 256) * 10000) / 100, jitterMs: ours.jitter / 8 };
-      }
-    } catch (error) {
-      this.reject(error instanceof RtcpParseError ? 'BAD_RTCP' : 'BAD_RTCP');
+      parsed = parseRtcp(data);
+    } catch {
+      return this.reject('BAD_RTCP');
+    }
+    if (expected === undefined) {
+      // Learning the port (latching on): plain RTCP must speak for the RTP stream the call gets (its SSRC, which
+      // only the path and the peer see) — anyone else behind the peer's NAT could otherwise take our reports.
+      if (!this.srtp && (this.remoteSsrc === undefined || !parsed.reports.some((report) => report.ssrc === this.remoteSsrc))) return this.reject('UNEXPECTED_SOURCE');
+      this.rtcpSource = rinfo.port; // this port is the peer's from now on
+    }
+    if (this.rtcpSource === undefined) this.rtcpSource = rinfo.port;
+    for (const report of parsed.reports) {
+      if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
+      const ours = report.blocks.find((b) => b.ssrc === this.ssrc);
+      if (ours) this.remoteReport = { lossPercent: Math.round((ours.fractionLost / 256) * 10000) / 100, jitterMs: ours.jitter / 8 };
     }
   }
 

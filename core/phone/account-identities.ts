@@ -469,7 +469,9 @@ export class AccountIdentities {
     try {
       next = await this.openTemporary('receiving');
     } catch (error) {
-      this.spent = undefined; // no new address: the old one stays the account's and takes calls (the error is reported)
+      // no new address: the old one stays the account's and takes calls (the error is reported) — unless the account
+      // is going, when it takes none
+      if (!this.disposed) this.spent = undefined;
       throw error;
     }
     this.speakers.add(next.identity);
@@ -478,7 +480,7 @@ export class AccountIdentities {
       await next.identity.register();
     } catch (error) {
       this.speakers.delete(next.identity);
-      this.spent = undefined;
+      if (!this.disposed) this.spent = undefined;
       await this.retire(next);
       throw asPhoneError(error);
     }

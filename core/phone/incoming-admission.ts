@@ -86,8 +86,6 @@ export class IncomingAdmission {
     if (rang !== undefined) call.rang = rang;
     call.signaling = signalingOf(identity);
     calls.track(account, call);
-    // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place.
-    void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     // A call refused at once is logged and shown in the history, but never rings: no incoming event, so no
     // notification and no incoming-call view for a call the user could not take anyway.
     const refusal = replacing !== undefined && 'status' in replacing ? replacing : this.refusalOf(account, sip, identity);
@@ -95,6 +93,10 @@ export class IncomingAdmission {
       void sip.reject(refusal.status, refusal.reason, refusal.headers).catch(this.options.failed('refusing an INVITE'));
       return;
     }
+    // Seed 000 Fig. 29: a receiving address serves one call, then a new one is registered in its place. Not after a
+    // call refused at once: its final answer names no address of ours (no Contact, no SDP), and a replacement would
+    // leave the phone answering 480 while it registers — a caller refused on purpose could keep it unreachable.
+    void sip.whenEnded().then(() => account.identities.incomingEnded(identity).catch((error: Error) => this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message: error.message })));
     if (replacing !== undefined && 'call' in replacing) {
       // RFC 3891 §3: the new dialog takes the old one's place without ringing, and the old one ends with a BYE.
       call.replaced = replacing.call.id;
@@ -174,8 +176,10 @@ export class IncomingAdmission {
     const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {
       // RFC 3261 §21.4.26 with a Warning (§20.43, code 305: incompatible media format) saying what was wrong. Its agent
-      // is the address the Contact advertised: a signaling-only one-time address sends from the host's own (seed 000).
-      const agent = identity.advertisedAddress;
+      // is the address the Contact advertised — never the socket's (a signaling-only one-time address sends from the
+      // host's own) — and on one-time addresses none at all: the caller is refused before ringing, and the receiving
+      // address it was never shown stays in use (it is not replaced after such a call).
+      const agent = account.config.address?.mode === 'temporary' ? 'anonymous.invalid' : identity.advertisedAddress;
       const warning = `305 ${agent.includes(':') ? `[${agent}]` : agent} "${problem.replace(/["\\\r\n]/g, ' ').slice(0, 120)}"`;
       return { status: 488, reason: 'Not Acceptable Here', headers: [`Warning: ${warning}`] };
     }

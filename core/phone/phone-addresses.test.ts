@@ -255,6 +255,22 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     await alice.phone.hangup(third.id);
   });
 
+  it('keeps its receiving address after calls it refuses before ringing: their answers name no address of its, and a replacement would leave it answering 480', async () => {
+    const { lab: home } = await lab();
+    const alice = phone(home, { id: 'alice', user: 'alice' });
+    const bob = phone(home, { id: 'bob', user: 'bob', answer: { kind: 'reject', status: 486 }, address: { mode: 'temporary', source: 'loopback' } });
+    await alice.phone.register();
+    await bob.phone.register();
+    for (let i = 0; i < 3; i++) {
+      const placed = await alice.phone.call({ target: 'bob' });
+      await until(() => last(alice.events, placed.id)?.state === 'terminated');
+      expect(last(alice.events, placed.id)!.status).toBe(486);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3 * timers.t1)); // a replacement would have begun by now
+    const receiving = bob.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address' && e.address.purpose === 'receiving');
+    expect(receiving.map((e) => e.address.state)).toEqual(['in-use']);
+  });
+
   it('places no call and gives the address back when its REGISTER is refused', async () => {
     const home = await Lab.start({ timers, users: { alice: { password: 'right' }, bob: {} }, auth: true, sockets: network });
     cleanup.push(() => home.stop());

@@ -66,7 +66,8 @@ describe('Phone with plain RTP media', () => {
   });
 
   // With a signaling-only one-time address the socket sends from the host's own address, which the Warning must not
-  // name: the caller sees only the address the Contact advertised (seed 000).
+  // name (seed 000); on one-time addresses it names none of ours (`anonymous.invalid`): the caller never rang, and the
+  // receiving address is not replaced after such a call.
   it.each([
     { addressing: 'a fixed address', address: undefined },
     { addressing: 'a signaling-only one-time address', address: { mode: 'temporary' as const, source: 'configured' as const, prefix: '2001:db8:5:5::/64', applier: 'signaling-only' as const } },
@@ -74,7 +75,9 @@ describe('Phone with plain RTP media', () => {
     const peer = await network.bindUdp({ address: '127.0.0.1', port: 0 });
     cleanup.push(() => peer.close());
     const received: SipMessage[] = [];
+    const raws: string[] = [];
     peer.onMessage = (data) => {
+      raws.push(data.toString('latin1'));
       const message = parseSipMessage(data);
       received.push(message);
       if (message.kind === 'request' && message.method === 'REGISTER') {
@@ -112,8 +115,9 @@ describe('Phone with plain RTP media', () => {
     void peer.send(invite, { address: '127.0.0.1', port });
     const answer = await until(() => received.find((m): m is Extract<SipMessage, { kind: 'response' }> => m.kind === 'response' && m.status >= 200));
     expect(answer.status).toBe(488);
-    expect(answer.get('warning')).toBe(`305 ${contactHost} "none of the offered formats (18) is PCMU or PCMA"`);
+    expect(answer.get('warning')).toBe(`305 ${address ? 'anonymous.invalid' : contactHost} "none of the offered formats (18) is PCMU or PCMA"`);
     expect(contactHost).toEqual(address ? expect.stringMatching(/^\[2001:db8:5:5:/) : '127.0.0.1');
+    expect(raws.filter((raw) => raw.startsWith('SIP/2.0 488')).join('')).not.toContain('2001:db8:5:5:');
     expect(received.some((m) => m.kind === 'response' && m.status === 180)).toBe(false);
     // It never rang, so nothing told the user of it (no incoming event: no notification, no incoming-call view),
     // but the history keeps it.
