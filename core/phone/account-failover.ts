@@ -40,13 +40,24 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   if (!(servers.length > 1 || config.keepalive)) return undefined;
   // What identities left at each server they failed over from, erased once the account registers there again
   const leftAt = new Map<string, Promise<LeftBinding[]>>();
-  const eraseLeftAtCurrent = (): void => {
+  const leave = (server: Endpoint, left: Promise<LeftBinding[]>): void => {
+    const key = formatEndpoint(server);
+    const before = leftAt.get(key) ?? Promise.resolve([]);
+    leftAt.set(key, Promise.all([before, left.catch(() => [])]).then(([earlier, now]) => [...earlier, ...now]));
+  };
+  // Identities being given up (failback unregisters them at the server left): a shutdown waits for them
+  const settling = new Set<Promise<unknown>>();
+  const settle = (step: Promise<unknown>): void => {
+    const tracked = step.catch(options.failed("closing an account's identities")).finally(() => settling.delete(tracked));
+    settling.add(tracked);
+  };
+  /** Erase, from the identities now in use, what earlier ones left at the account's server (before registering there). */
+  const eraseLeftAtCurrent = async (): Promise<void> => {
     const key = formatEndpoint(account.server);
     const left = leftAt.get(key);
     if (!left) return;
     leftAt.delete(key);
-    const identities = account.identities;
-    void left.then((bindings) => identities.eraseLeftBindings(bindings)).catch(options.failed('erasing the registrations left at a server the account came back to'));
+    await account.identities.eraseLeftBindings(await left).catch(options.failed('erasing the registrations left at a server the account came back to'));
   };
   return new ServerFailover({
     servers,
@@ -54,14 +65,56 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     ...(config.keepalive?.primaryRetryMs !== undefined ? { primaryRetryMs: config.keepalive.primaryRetryMs } : {}),
     pingCurrent: async () => account.identities.registeredIdentity?.ping(config.keepalive?.timeoutMs ?? 2000),
     probe: (target) => probeServer(account, target, options),
-    moveTo: async (target, left) => {
-      const from = formatEndpoint(account.server);
-      const leftBehind = await moveAccount(account, target, left, options);
-      if (leftBehind) leftAt.set(from, Promise.all([leftAt.get(from) ?? [], leftBehind]).then(([before, now]) => [...before, ...now]));
+    moveTo: async (target) => {
+      if (sameEndpoint(account.server, target)) return;
+      const from = account.server;
+      const left = moveAccount(account, target, options).dispose({ serverGone: true });
+      leave(from, left);
+      settle(left);
+    },
+    tryServer: async (target) => {
+      const from = account.server;
+      const old = account.identities;
+      const registration = { ...account.registration };
+      // IPv4 from an address server: one address at a time (seed 000), so the old identities go first, unregistered
+      // at the server that still answers; on a refusal the account registers there again with new ones.
+      const single = await old.holdsOneAddressAtATime();
+      if (single) await old.dispose();
+      moveAccount(account, target, options);
+      const fresh = account.identities;
+      return {
+        keep: () => {
+          if (!single) settle(old.dispose()); // unregistered at the server left: it still answers
+        },
+        undo: async () => {
+          const left = fresh.dispose({ serverGone: true });
+          leave(target, left);
+          settle(left);
+          // the phone shut down or the account was closed meanwhile (its REGISTER failed so): the old identities go
+          // too, nothing is restored
+          if (options.stopped() || !account.wantRegistered) {
+            if (!single) settle(old.dispose());
+            return;
+          }
+          account.server = from;
+          account.identities = single ? options.identitiesFor(account) : old;
+          if (single) {
+            await account.identities.register();
+          } else {
+            // the refused REGISTER said "failed" for the account: it is registered where it was, as before
+            account.registration = registration;
+            options.emit({ type: 'registration', registration: { ...registration } });
+          }
+        },
+      };
     },
     registerCurrent: async () => {
+      // before the REGISTER: an IPv4 account holds its one address only after the clean-up gave its own back
+      await eraseLeftAtCurrent();
       await account.identities.register();
-      eraseLeftAtCurrent();
+    },
+    settled: async () => {
+      await Promise.allSettled([...settling]);
     },
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
@@ -74,21 +127,22 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
 }
 
 /**
- * Seed 003 failover/failback: the account's identities move to another server. Those left at a server that failed are
- * dropped unheard (their bindings stay in the journal for the next start); those left at a backup that still answers
- * (failback) unregister there, so no binding of the account — a one-time address above all — stays behind at it.
+ * Seed 003: the account gets new identities at `target`; the old ones are returned for the caller to give up — dropped
+ * unheard at a server that failed (their bindings stay in the journal, and are erased should the account come back),
+ * unregistered at one that still answers (failback), so no binding of the account stays behind at it.
  */
-async function moveAccount(account: AccountRuntime, target: Endpoint, left: 'failed' | 'answering', options: AccountFailoverOptions): Promise<Promise<LeftBinding[]> | undefined> {
-  if (account.server.address === target.address && account.server.port === target.port) return undefined;
-  // A phone that shut down moves nowhere: identities made now would register after it, and nothing would dispose them.
-  if (options.stopped()) throw new PhoneError('INVALID_STATE', `${account.config.id}: the phone is shut down`);
+function moveAccount(account: AccountRuntime, target: Endpoint, options: AccountFailoverOptions): AccountIdentities {
+  // A phone that shut down, or an account closed, moves nowhere: identities made now would register after it, and
+  // nothing would dispose them.
+  if (options.stopped() || !account.wantRegistered) throw new PhoneError('INVALID_STATE', `${account.config.id}: the phone is shut down or the account closed`);
   const old = account.identities;
   account.server = target;
   account.identities = options.identitiesFor(account);
-  const disposed = old.dispose({ serverGone: left === 'failed' });
-  if (left === 'failed') return disposed.catch(() => []);
-  void disposed.catch(options.failed("closing an account's identities"));
-  return undefined;
+  return old;
+}
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.address === b.address && a.port === b.port;
 }
 
 /**

@@ -271,6 +271,11 @@ export class AccountIdentities {
 
   private single?: boolean;
 
+  /** Whether this account holds one address at a time (IPv4 from an address server, seed 000). */
+  holdsOneAddressAtATime(): Promise<boolean> {
+    return this.oneAtATime();
+  }
+
   /** Whether the account's addresses come one at a time (IPv4 from an address server). */
   private async oneAtATime(): Promise<boolean> {
     if (!this.temporary) return false;

@@ -69,6 +69,7 @@ export function accountDomain(config: AccountConfig): string {
  * gives it identities, and a failover when there is more than one server or keep-alives.
  */
 export function newAccountRuntime(config: AccountConfig): { account: Omit<AccountRuntime, 'identities'>; servers: Endpoint[] } {
+  if (config.keepalive) checkKeepalive(config.keepalive);
   const servers = [config.server, ...(config.backupServers ?? [])].map((uri) => serverEndpoint(config, uri));
   const server = servers[0]!;
   const domain = accountDomain(config);
@@ -84,6 +85,19 @@ export function newAccountRuntime(config: AccountConfig): { account: Omit<Accoun
     },
     servers,
   };
+}
+
+/** Keep-alive timings a phone can live with: a zero interval would spin, a NaN retry would never fail back. */
+function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']>): void {
+  const bounds: Array<[string, number | undefined, number, number]> = [
+    ['intervalMs', keepalive.intervalMs, 50, 86_400_000],
+    ['timeoutMs', keepalive.timeoutMs, 50, 600_000],
+    ['primaryRetryMs', keepalive.primaryRetryMs, 100, 86_400_000],
+  ];
+  for (const [name, value, min, max] of bounds) {
+    if (value === undefined && name === 'primaryRetryMs') continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw new PhoneError('INVALID_ARGUMENT', `keepalive.${name} must be a number of milliseconds from ${min} to ${max}`);
+  }
 }
 
 /** A configuration as a UI may see it: the password masked. */
@@ -131,6 +145,7 @@ export class PhoneAccounts {
     account.wantRegistered = false;
     account.failover?.stop();
     await account.identities.dispose().catch(this.failed("closing an account's identities"));
+    await account.failover?.close(); // a failback under way, identities being given up at the server left
     // a manager that could not be made has nothing to close (its error went to the call or registration that needed it)
     if (account.addresses) await (await account.addresses.catch(() => undefined))?.close();
   }

@@ -121,6 +121,96 @@ describe('an account with a backup server', () => {
     await bob.hangup(placed.id);
   });
 
+  it('shut down right after failing back while the backup is slow to confirm the unregistration: waits for it (8·T1), sends nothing after', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1;
+    let primaryPort = 0;
+    let backupPort = 0;
+    let primaryDown = true;
+    let backupMute = false;
+    let toBackup = 0;
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
+        if (to.port === backupPort) toBackup++;
+        if (backupMute && from.port === backupPort) return; // it hears, and answers nothing
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    // the moment the primary hears the account's REGISTER (the failback), the backup stops answering
+    const primary = await Lab.start({ timers, sockets: net, tap: (e) => e.dir === 'in' && e.raw.startsWith('REGISTER ') && !primaryDown && (backupMute = true) });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
+    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
+    backupPort = Number(endpoint(backup.servers.udp!).split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    primaryDown = false;
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    const began = Date.now();
+    await alice.shutdown();
+    expect(Date.now() - began).toBeGreaterThanOrEqual(6 * timers.t1); // it waited for the backup's answer, a grace long
+    const sent = toBackup;
+    await new Promise((resolve) => setTimeout(resolve, 10 * timers.t1));
+    expect(toBackup).toBe(sent);
+  });
+
+  it('stays registered at the backup when the primary answers OPTIONS again but refuses the REGISTER', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the first REGISTER's timeout, while the primary is down
+    let primaryPort = 0;
+    let down = true;
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (down && (to.port === primaryPort || from.port === primaryPort)) return;
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const refusals: SipTapEntry[] = [];
+    // the primary comes back knowing alice by another password: it answers OPTIONS, and refuses her REGISTER
+    const primary = await Lab.start({ timers, sockets: net, auth: true, users: { alice: { password: 'not-hers' }, bob: {} }, tap: (e) => e.dir === 'out' && /^SIP\/2\.0 401/.test(e.raw) && /^CSeq: \d+ REGISTER/m.test(e.raw) && refusals.push(e) });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
+    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', password: 'hers', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const atBackup = backup.sip.snapshot().bindings.filter((b) => b.user === 'alice');
+    expect(atBackup).toHaveLength(1);
+    down = false;
+    await until(() => refusals.length >= 4); // challenged, refused with her credentials; and again after another interval
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toEqual(atBackup); // never unregistered there
+    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
+    expect((await alice.snapshot()).registrations[0]).toMatchObject({ state: 'registered', server: endpoint(backup.servers.udp!) });
+    // and it is reached there: a call through the backup rings it
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => bob.shutdown());
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await bob.register();
+    const placed = await bob.call({ target: 'alice' });
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established'));
+    await bob.hangup(placed.id);
+  });
+
   it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {
     const primary = await silentRegistrar();
     const backup = await silentRegistrar();

@@ -429,6 +429,8 @@ export class Phone implements PhoneApi {
     for (const account of this.accounts.all()) account.failover?.stop();
     await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
     await Promise.allSettled(this.accounts.all().map((a) => a.identities.dispose()));
+    // a failback under way, and identities being given up at the server left, before any address goes
+    await Promise.allSettled(this.accounts.all().map((a) => a.failover?.close()));
     await Promise.allSettled(this.accounts.all().map(async (a) => (a.addresses ? (await a.addresses).close() : undefined)));
     await this.recovery.close();
     if (this.ownsCallLog) this.callLog.close();

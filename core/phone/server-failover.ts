@@ -14,11 +14,15 @@ export interface ServerFailoverOptions {
   pingCurrent: () => Promise<number | undefined>;
   /** Ping another server (the primary, while on the backup). */
   probe: (server: Endpoint) => Promise<number | undefined>;
+  /** Move the account to this server, which the current one failed over to (new identities there; none registered). */
+  moveTo: (server: Endpoint) => Promise<void>;
   /**
-   * Move the account to this server (new identities there; nothing registered yet). `left`: whether the server it
-   * leaves failed (nothing more is sent to it) or still answers (failback: its registrations are undone there).
+   * Failback: put the account's identities at this server while the current ones stay where they are, until `keep`
+   * (they are unregistered there: it still answers) or `undo` (the account is back on them, the new ones dropped).
    */
-  moveTo: (server: Endpoint, left: 'failed' | 'answering') => Promise<void>;
+  tryServer: (server: Endpoint) => Promise<{ keep: () => void; undo: () => Promise<void> }>;
+  /** Resolves once identities being given up have gone (a shutdown waits for it). */
+  settled?: () => Promise<void>;
   /** REGISTER the account at its current server. */
   registerCurrent: () => Promise<void>;
   /** Whether the account is meant to be registered now (keep-alives and failover only then). */
@@ -37,6 +41,7 @@ export class ServerFailover {
   readonly selector: MgcSelector;
   private timer?: NodeJS.Timeout;
   private busy = false;
+  private ticking?: Promise<void>;
 
   constructor(private readonly options: ServerFailoverOptions) {
     this.selector = new MgcSelector({ mgc: options.servers, ...(options.primaryRetryMs !== undefined ? { primaryRetryMs: options.primaryRetryMs } : {}) });
@@ -64,7 +69,7 @@ export class ServerFailover {
         } catch (unreachable) {
           throw unreachable instanceof LeaseError ? new PhoneError('REGISTER_FAILED', unreachable.message) : unreachable;
         }
-        await this.options.moveTo(next, 'failed');
+        await this.options.moveTo(next);
       }
     }
   }
@@ -81,19 +86,48 @@ export class ServerFailover {
     this.timer = undefined;
   }
 
+  /** Stop, and wait for a round under way and for identities being given up. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.ticking;
+    await this.options.settled?.();
+  }
+
   /** One keep-alive round: is the current server there? If we are on the backup, is the primary back? */
-  private async tick(): Promise<void> {
-    if (this.busy || !this.options.registered()) return;
+  private tick(): Promise<void> {
+    if (this.busy || !this.options.registered()) return Promise.resolve();
     this.busy = true;
+    this.ticking = this.round().finally(() => {
+      this.busy = false;
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  /**
+   * Back to the primary once it answers OPTIONS and then takes the account's REGISTER; only then are the identities on
+   * the backup unregistered. A primary that answers but refuses the REGISTER leaves the account where it was.
+   */
+  private async failBack(): Promise<boolean> {
+    const trial = await this.options.tryServer(this.selector.primary);
+    try {
+      await this.options.registerCurrent();
+    } catch {
+      await trial.undo();
+      this.selector.primaryProbed(false); // still on the backup: ask again after another interval
+      return false;
+    }
+    this.selector.primaryProbed(true);
+    trial.keep();
+    return true;
+  }
+
+  private async round(): Promise<void> {
     try {
       if (this.selector.primaryProbeDue()) {
         const answered = (await this.options.probe(this.selector.primary).catch(noAnswer)) !== undefined;
-        this.selector.primaryProbed(answered);
-        if (answered) {
-          await this.options.moveTo(this.selector.active, 'answering');
-          await this.options.registerCurrent();
-          return;
-        }
+        if (!answered) this.selector.primaryProbed(false);
+        else if (await this.failBack()) return;
       }
       const status = await this.options.pingCurrent().catch(noAnswer);
       if (status !== undefined) return;
@@ -104,12 +138,10 @@ export class ServerFailover {
       } catch {
         return; // no server answers: keep trying the current one at the next round
       }
-      await this.options.moveTo(next, 'failed');
+      await this.options.moveTo(next);
       await this.register();
     } catch {
       // the move failed (its REGISTER was refused): the next round tries again
-    } finally {
-      this.busy = false;
     }
   }
 }
