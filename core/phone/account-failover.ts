@@ -116,6 +116,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     settled: async () => {
       await Promise.allSettled([...settling]);
     },
+    inCall: () => account.identities.held().some((identity) => [...identity.calls].some((call) => call.state !== 'terminated')),
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
     onEvent: (event) => {

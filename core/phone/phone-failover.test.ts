@@ -164,6 +164,48 @@ describe('an account with a backup server', () => {
     expect(toBackup).toBe(sent);
   });
 
+  it('does not fail back while a call is up on the backup (it would end it), and does once the call is over', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1;
+    let primaryPort = 0;
+    let primaryDown = true;
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const primary = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => bob.shutdown());
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await bob.register();
+    const placed = await bob.call({ target: 'alice' });
+    const state = (): string | undefined => bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
+    await until(() => state() === 'established');
+    primaryDown = false;
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // three retry intervals
+    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
+    expect(state()).toBe('established');
+    await bob.hangup(placed.id);
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    await until(() => backup.sip.snapshot().bindings.filter((b) => b.user === 'alice').length === 0);
+  });
+
   it('stays registered at the backup when the primary answers OPTIONS again but refuses the REGISTER', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1; // the first REGISTER's timeout, while the primary is down
     let primaryPort = 0;

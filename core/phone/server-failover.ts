@@ -23,6 +23,8 @@ export interface ServerFailoverOptions {
   tryServer: (server: Endpoint) => Promise<{ keep: () => void; undo: () => Promise<void> }>;
   /** Resolves once identities being given up have gone (a shutdown waits for it). */
   settled?: () => Promise<void>;
+  /** Whether a call is up on the current server's identities: failing back would end it, so it waits. */
+  inCall?: () => boolean;
   /** REGISTER the account at its current server. */
   registerCurrent: () => Promise<void>;
   /** Whether the account is meant to be registered now (keep-alives and failover only then). */
@@ -124,7 +126,7 @@ export class ServerFailover {
 
   private async round(): Promise<void> {
     try {
-      if (this.selector.primaryProbeDue()) {
+      if (this.selector.primaryProbeDue() && !this.options.inCall?.()) {
         const answered = (await this.options.probe(this.selector.primary).catch(noAnswer)) !== undefined;
         if (!answered) this.selector.primaryProbed(false);
         else if (await this.failBack()) return;
