@@ -383,6 +383,7 @@ export class AccountIdentities {
   }
 
   private async removeFromThrowaway(contacts: readonly string[], server: Endpoint, waitMs: number, answers: Array<number | undefined>): Promise<void> {
+    if (this.disposed) return; // queued behind another removal while the account went: nothing more is opened
     let cleaner: { identity: SipIdentity; address?: LeasedAddress };
     try {
       if (this.temporary) {
