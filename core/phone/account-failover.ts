@@ -38,15 +38,23 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   const { servers } = options;
   const config = account.config;
   if (!(servers.length > 1 || config.keepalive)) return undefined;
-  // What identities left at each server they failed over from, erased once the account registers there again
-  const leftAt = new Map<string, Promise<LeftBinding[]>>();
+  // What identities left at each server they failed over from (known once they are gone: those with a call wait for
+  // its end), erased once the account registers there again
+  const leftAt = new Map<string, LeftBinding[]>();
   const leave = (server: Endpoint, left: Promise<LeftBinding[]>): void => {
-    const key = formatEndpoint(server);
-    const before = leftAt.get(key) ?? Promise.resolve([]);
-    leftAt.set(key, Promise.all([before, left.catch(() => [])]).then(([earlier, now]) => [...earlier, ...now]));
+    void left.then((bindings) => {
+      if (bindings.length === 0) return;
+      const key = formatEndpoint(server);
+      leftAt.set(key, [...(leftAt.get(key) ?? []), ...bindings]);
+      // known only after the account came back there (a call kept the old identities): erased now
+      if (sameEndpoint(account.server, server) && account.registration.state === 'registered') void eraseLeftAtCurrent();
+    }, () => undefined);
   };
   // Identities being given up (failback unregisters them at the server left): a shutdown waits for them
   const settling = new Set<Promise<unknown>>();
+  // Identities left at a server that failed, kept while calls on them go on
+  const lingering = new Set<AccountIdentities>();
+  const hasLiveCall = (identities: AccountIdentities): boolean => identities.held().some((identity) => [...identity.calls].some((call) => call.state !== 'terminated'));
   const settle = (step: Promise<unknown>): void => {
     const tracked = step.catch(options.failed("closing an account's identities")).finally(() => settling.delete(tracked));
     settling.add(tracked);
@@ -57,7 +65,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     const left = leftAt.get(key);
     if (!left) return;
     leftAt.delete(key);
-    await account.identities.eraseLeftBindings(await left).catch(options.failed('erasing the registrations left at a server the account came back to'));
+    await account.identities.eraseLeftBindings(left).catch(options.failed('erasing the registrations left at a server the account came back to'));
   };
   return new ServerFailover({
     servers,
@@ -68,7 +76,13 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     moveTo: async (target) => {
       if (sameEndpoint(account.server, target)) return;
       const from = account.server;
-      const left = moveAccount(account, target, options).dispose({ serverGone: true });
+      const old = moveAccount(account, target, options);
+      // calls up on the server that failed go on to their end (their media does not pass it); then the old go
+      lingering.add(old);
+      const left = old
+        .serverFailed()
+        .then(() => old.dispose({ serverGone: true }))
+        .finally(() => lingering.delete(old));
       leave(from, left);
       settle(left);
     },
@@ -114,9 +128,11 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
       await account.identities.register();
     },
     settled: async () => {
+      // closing (a shutdown, the account removed): calls still up on a failed server's identities end now
+      for (const old of lingering) void old.dispose({ serverGone: true });
       await Promise.allSettled([...settling]);
     },
-    inCall: () => account.identities.held().some((identity) => [...identity.calls].some((call) => call.state !== 'terminated')),
+    inCall: () => [account.identities, ...lingering].some(hasLiveCall),
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
     onEvent: (event) => {

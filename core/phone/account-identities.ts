@@ -111,6 +111,7 @@ export class AccountIdentities {
   /** One-time identities being opened (an address leased, a socket bound): a shutdown waits for them, then gives them up. */
   private readonly arriving = new Set<Promise<unknown>>();
   private disposed = false;
+  private disposing?: Promise<LeftBinding[]>;
   private serverGone = false;
   /** With `serverGone`: the bindings its identities were not allowed to undo (dispose resolves with them). */
   private readonly leftBehind: LeftBinding[] = [];
@@ -423,13 +424,32 @@ export class AccountIdentities {
   }
 
   /**
+   * Seed 003 failover: the server stopped answering and the account moved on. Nothing more is sent to it (a call's
+   * address that goes now is not unregistered there: the journal keeps it), while calls still up on these identities go
+   * on — their media does not pass the server. Resolves once they have all ended; then `dispose({ serverGone: true })`.
+   */
+  async serverFailed(): Promise<void> {
+    this.serverGone = true;
+    for (;;) {
+      const live = this.held().flatMap((identity) => [...identity.calls].filter((call) => call.state !== 'terminated'));
+      if (live.length === 0) return;
+      await Promise.allSettled(live.map((call) => call.whenEnded()));
+    }
+  }
+
+  /**
    * Unregister and release everything this account holds. `serverGone`: the server failed (the account moved to
    * another), so nothing is sent to it; the journal keeps those bindings for the next start to remove, and dispose
    * resolves with them, so they can be erased should the account come back to that server (`eraseLeftBindings`).
    */
-  async dispose(options: { serverGone?: boolean } = {}): Promise<LeftBinding[]> {
+  dispose(options: { serverGone?: boolean } = {}): Promise<LeftBinding[]> {
+    this.disposing ??= this.disposeOnce(options); // a second call (a shutdown during a failover's wait) joins the first
+    return this.disposing;
+  }
+
+  private async disposeOnce(options: { serverGone?: boolean }): Promise<LeftBinding[]> {
     this.disposed = true;
-    this.serverGone = options.serverGone === true;
+    this.serverGone ||= options.serverGone === true; // a failed server stays failed (serverFailed)
     if (this.rotating) await this.rotating.catch(() => undefined); // its error went to incomingEnded's caller
     const prepared = this.preparedSending;
     this.preparedSending = undefined;

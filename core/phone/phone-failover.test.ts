@@ -164,6 +164,49 @@ describe('an account with a backup server', () => {
     expect(toBackup).toBe(sent);
   });
 
+  it('a call up when its server goes silent survives the failover (its media does not pass the server), and no failback ends it', async () => {
+    let primaryPort = 0;
+    let primaryDown = false;
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const primary = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register();
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, answer: { kind: 'auto' } }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => bob.shutdown());
+    await bob.register();
+    const placed = await alice.call({ target: 'bob' });
+    const state = (): string | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
+    await until(() => state() === 'established');
+    primaryDown = true;
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER'));
+    await until(() => backup.sip.snapshot().bindings.some((b) => b.user === 'alice'));
+    const heard = alice.mediaOf(placed.id)!.stats().packetsReceived;
+    primaryDown = false; // back: the account would fail back now, but the call is up
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(state()).toBe('established');
+    expect(alice.mediaOf(placed.id)!.stats().packetsReceived).toBeGreaterThan(heard + 20); // bob is still heard
+    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
+    await alice.hangup(placed.id);
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+  });
+
   it('does not fail back while a call is up on the backup (it would end it), and does once the call is over', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1;
     let primaryPort = 0;
