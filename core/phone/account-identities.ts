@@ -101,6 +101,8 @@ export class AccountIdentities {
    * one is (make before break: a forking registrar reaches the new one the moment it registers).
    */
   private spent?: SipIdentity;
+  /** Receiving identities a call on which has ended: spent, to be replaced (seed 000 Fig. 29). */
+  private readonly callEndedOn = new WeakSet<SipIdentity>();
   private preparedSending?: Promise<TemporaryIdentity>;
   /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
   private readonly finishing = new Set<Promise<void>>();
@@ -350,8 +352,16 @@ export class AccountIdentities {
   async incomingEnded(identity: SipIdentity): Promise<void> {
     if (!this.temporary || this.disposed) return;
     if (await this.oneAtATime()) return this.afterCallOnTheOneAddress(identity);
-    const current = this.receiving;
-    if (current?.identity === identity && !this.rotating) {
+    this.callEndedOn.add(identity);
+    // One replacement at a time. A call can reach the new address, and end, before its replacement is over (the
+    // registrar routes to it once it registered): that address is spent too, and replaced once the first is done.
+    while (!this.disposed) {
+      if (this.rotating) {
+        await this.rotating.catch(() => undefined); // its error went to the call that began it
+        continue;
+      }
+      const current = this.receiving;
+      if (!current || !this.callEndedOn.has(current.identity)) break;
       this.rotating = this.rotate(current).finally(() => (this.rotating = undefined));
       await this.rotating;
     }
@@ -514,7 +524,8 @@ export class AccountIdentities {
     this.speakers.delete(current.identity);
     this.receiving = next;
     this.retired.add(current);
-    if (current.identity.calls.size === 0) await this.finishRetired(current);
+    // the old one goes in the background: the replacement is over once the new one is in place
+    if (current.identity.calls.size === 0) void this.finishRetired(current).catch(this.options.failed('discarding a spent receiving address'));
   }
 
   private async finishRetired(old: TemporaryIdentity): Promise<void> {

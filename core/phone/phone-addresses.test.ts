@@ -271,6 +271,60 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     expect(receiving.map((e) => e.address.state)).toEqual(['in-use']);
   });
 
+  it('replaces the new receiving address too when a call on it ends while the old one is still being unregistered', async () => {
+    // the registrar's answers to the spent address are held back: its unregistration (and removal) take their time
+    let holdFor: string | undefined;
+    const held: Array<() => void> = [];
+    const slow = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (holdFor !== undefined && to.address === holdFor) {
+          held.push(() => super.deliverDatagram(data, from, to));
+          return;
+        }
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const home = await Lab.start({ timers, sockets: slow });
+    cleanup.push(() => home.stop());
+    const open = (id: string, address?: AccountConfig['address']): { phone: Phone; events: PhoneEvent[] } => {
+      const events: PhoneEvent[] = [];
+      const p = new Phone({
+        accounts: [{ id, user: id, server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...(address ? { address } : {}) }],
+        createSessionDescriptionHandlerFactory: defaultMediaProvider,
+        timers,
+        sockets: slow,
+      });
+      p.subscribe((e) => events.push(e));
+      cleanup.push(() => p.shutdown());
+      return { phone: p, events };
+    };
+    const alice = open('alice');
+    const bob = open('bob', { mode: 'temporary', source: 'loopback' });
+    await alice.phone.register();
+    await bob.phone.register();
+    const answeredOn = (): string => bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call.localAddress!;
+    const receiving = (): string[] => [...new Set(bob.events.filter((e): e is Extract<PhoneEvent, { type: 'address' }> => e.type === 'address' && e.address.purpose === 'receiving').map((e) => e.address.address))];
+    const registeredFrom = (): string | undefined => bob.events.filter((e): e is Extract<PhoneEvent, { type: 'registration' }> => e.type === 'registration' && e.registration.state === 'registered').at(-1)?.registration.contact;
+    const first = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, first.id)?.state === 'established');
+    const spent = answeredOn();
+    // from the moment bob's leg ends (its BYE answered), before the address's unregistration goes out
+    const leg = bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call.id;
+    bob.phone.subscribe((e) => e.type === 'call' && e.call.id === leg && e.call.state === 'terminated' && (holdFor ??= spent));
+    await alice.phone.hangup(first.id);
+    await until(() => receiving().length === 2 && !registeredFrom()!.includes(`@${spent}:`));
+    const second = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, second.id)?.state === 'established');
+    expect(answeredOn()).toBe(receiving()[1]);
+    await alice.phone.hangup(second.id);
+    // the first address's unregistration is still unanswered, and the second is replaced all the same
+    await until(() => receiving().length === 3 && registeredFrom()!.includes(`@${receiving()[2]}:`));
+    expect(held.length).toBeGreaterThan(0); // the registrar's answer to it, not delivered yet
+    holdFor = '';
+    for (const deliver of held.splice(0)) deliver();
+    await until(() => home.sip.snapshot().bindings.filter((b) => b.user === 'bob').length === 1);
+  });
+
   it('places no call and gives the address back when its REGISTER is refused', async () => {
     const home = await Lab.start({ timers, users: { alice: { password: 'right' }, bob: {} }, auth: true, sockets: network });
     cleanup.push(() => home.stop());
