@@ -164,6 +164,19 @@ const accountSchema = z.object(
   }
 });
 
+/** Keep-alive timings a phone can live with: a zero interval would spin, a NaN retry would never fail back. */
+export function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']>): void {
+  const bounds: Array<[string, number | undefined, number, number]> = [
+    ['intervalMs', keepalive.intervalMs, 50, 86_400_000],
+    ['timeoutMs', keepalive.timeoutMs, 50, 600_000],
+    ['primaryRetryMs', keepalive.primaryRetryMs, 100, 86_400_000],
+  ];
+  for (const [name, value, min, max] of bounds) {
+    if (value === undefined && name === 'primaryRetryMs') continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw new PhoneError('INVALID_ARGUMENT', `keepalive.${name} must be a number of milliseconds from ${min} to ${max}`);
+  }
+}
+
 /** `dialRules[0].prefix`, the way the message names a field. */
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('') || 'account';

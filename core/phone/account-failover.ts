@@ -76,13 +76,12 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     moveTo: async (target) => {
       if (sameEndpoint(account.server, target)) return;
       const from = account.server;
+      // IPv4 from an address server holds one address at a time (seed 000): its call cannot outlive the move
+      const single = await account.identities.holdsOneAddressAtATime().catch(() => false);
       const old = moveAccount(account, target, options);
       // calls up on the server that failed go on to their end (their media does not pass it); then the old go
       lingering.add(old);
-      const left = old
-        .serverFailed()
-        .then(() => old.dispose({ serverGone: true }))
-        .finally(() => lingering.delete(old));
+      const left = (single ? old.dispose({ serverGone: true }) : old.serverFailed().then(() => old.dispose({ serverGone: true }))).finally(() => lingering.delete(old));
       leave(from, left);
       settle(left);
     },

@@ -153,7 +153,8 @@ export class AccountIdentities {
   takesCalls(identity: SipIdentity): boolean {
     if (this.leaving.has(identity) || this.spent === identity) return false;
     for (const old of this.retired) if (old.identity === identity) return false;
-    return true;
+    // none of this account's now: identities left at a server the account moved from (kept for a call still up there)
+    return this.speakers.has(identity) || this.held().includes(identity);
   }
 
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
@@ -339,7 +340,7 @@ export class AccountIdentities {
    * to the INVITE. The order of Fig. 28 holds for every call; only its first steps happen before the user dials.
    */
   private prepareNextSending(): void {
-    if (this.preparedSending || this.disposed) return;
+    if (this.preparedSending || this.disposed || this.serverGone) return;
     const next = this.newSending();
     next.catch(() => undefined); // a failed preparation is redone at the next dial, where its error is reported
     this.preparedSending = next;
@@ -440,6 +441,7 @@ export class AccountIdentities {
    */
   async serverFailed(): Promise<void> {
     this.serverGone = true;
+    for (const identity of this.held()) identity.stopRefreshing();
     for (;;) {
       const live = this.held().flatMap((identity) => [...identity.calls].filter((call) => call.state !== 'terminated'));
       if (live.length === 0) return;

@@ -3,6 +3,7 @@ import { maskedPassword, type AccountConfig, type AddressStatus, type Registrati
 import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { bareHost, parseSipUri, SipParseError, uriDomain, uriTransport } from '../sip/message/index.js';
 import { defaultPort, type Endpoint, type SipTransportKind } from '../sip/transport/endpoint.js';
+import { checkKeepalive } from './account-config-check.js';
 import type { AccountIdentities } from './account-identities.js';
 import type { FailedStep } from './failure-tally.js';
 import type { ServerFailover } from './server-failover.js';
@@ -85,19 +86,6 @@ export function newAccountRuntime(config: AccountConfig): { account: Omit<Accoun
     },
     servers,
   };
-}
-
-/** Keep-alive timings a phone can live with: a zero interval would spin, a NaN retry would never fail back. */
-function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']>): void {
-  const bounds: Array<[string, number | undefined, number, number]> = [
-    ['intervalMs', keepalive.intervalMs, 50, 86_400_000],
-    ['timeoutMs', keepalive.timeoutMs, 50, 600_000],
-    ['primaryRetryMs', keepalive.primaryRetryMs, 100, 86_400_000],
-  ];
-  for (const [name, value, min, max] of bounds) {
-    if (value === undefined && name === 'primaryRetryMs') continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw new PhoneError('INVALID_ARGUMENT', `keepalive.${name} must be a number of milliseconds from ${min} to ${max}`);
-  }
 }
 
 /** A configuration as a UI may see it: the password masked. */

@@ -199,6 +199,17 @@ describe('an account with a backup server', () => {
     await until(() => backup.sip.snapshot().bindings.some((b) => b.user === 'alice'));
     const heard = alice.mediaOf(placed.id)!.stats().packetsReceived;
     primaryDown = false; // back: the account would fail back now, but the call is up
+    // the primary still has the binding of the identities kept for the call: a second caller through it is refused
+    // there (480), not rung on them — they are no longer the account's
+    const carol = new Phone({ accounts: [{ id: 'carol', user: 'carol', transport: 'udp', domain: primary.domain, server: primary.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => carol.shutdown());
+    const carolEvents: PhoneEvent[] = [];
+    carol.subscribe((e) => carolEvents.push(e));
+    await carol.register();
+    const second = await carol.call({ target: 'alice' });
+    const secondEnd = await until(() => carolEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === second.id && e.call.state === 'terminated').at(-1)?.call);
+    expect(secondEnd.status).toBe(480);
+    expect(events.some((e) => e.type === 'incoming')).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(state()).toBe('established');
     expect(alice.mediaOf(placed.id)!.stats().packetsReceived).toBeGreaterThan(heard + 20); // bob is still heard

@@ -111,12 +111,20 @@ export class ServerFailover {
    * the backup unregistered. A primary that answers but refuses the REGISTER leaves the account where it was.
    */
   private async failBack(): Promise<boolean> {
-    const trial = await this.options.tryServer(this.selector.primary);
+    let trial: Awaited<ReturnType<ServerFailoverOptions['tryServer']>>;
+    try {
+      trial = await this.options.tryServer(this.selector.primary);
+    } catch {
+      this.selector.primaryProbed(false); // ask again after another interval, not at every round
+      return false;
+    }
     try {
       await this.options.registerCurrent();
     } catch {
-      await trial.undo();
       this.selector.primaryProbed(false); // still on the backup: ask again after another interval
+      // an undo that fails (an IPv4 account refused at the backup too) leaves the account unregistered, as its
+      // registration state says
+      await trial.undo().catch(() => undefined);
       return false;
     }
     this.selector.primaryProbed(true);

@@ -386,6 +386,14 @@ export class SipIdentity {
    * cuts the wait short, never the REGISTER: it is sent even when the signal has already fired, and then undefined is
    * returned without waiting out Timer F (64·T1, 32 s) for a server that stays silent.
    */
+  /**
+   * The server failed and the account moved on: no more REGISTER refreshes to it (RFC 3261 §10.2.1 leaves a binding to
+   * expire); nothing is sent. Calls go on.
+   */
+  stopRefreshing(): void {
+    (this.registerer as unknown as { clearTimers?: () => void } | undefined)?.clearTimers?.();
+  }
+
   async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const registerer = this.registerer;
     if (!registerer || this.registrationState === 'unregistered') return undefined;
