@@ -53,7 +53,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   // Identities being given up (failback unregisters them at the server left): a shutdown waits for them
   const settling = new Set<Promise<unknown>>();
   // Identities left at a server that failed, kept while calls on them go on
-  const lingering = new Set<AccountIdentities>();
+  const lingering = new Map<AccountIdentities, { serverGone: boolean }>();
   const hasLiveCall = (identities: AccountIdentities): boolean => identities.held().some((identity) => [...identity.calls].some((call) => call.state !== 'terminated'));
   const settle = (step: Promise<unknown>): void => {
     const tracked = step.catch(options.failed("closing an account's identities")).finally(() => settling.delete(tracked));
@@ -80,7 +80,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
       const single = await account.identities.holdsOneAddressAtATime().catch(() => false);
       const old = moveAccount(account, target, options);
       // calls up on the server that failed go on to their end (their media does not pass it); then the old go
-      lingering.add(old);
+      lingering.set(old, { serverGone: true });
       const left = (single ? old.dispose({ serverGone: true }) : old.serverFailed().then(() => old.dispose({ serverGone: true }))).finally(() => lingering.delete(old));
       leave(from, left);
       settle(left);
@@ -95,11 +95,23 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
       if (single) await old.dispose();
       moveAccount(account, target, options);
       const fresh = account.identities;
+      if (!single) fresh.former = old; // still registered where it was, it takes calls until the attempt is settled
       return {
         keep: () => {
-          if (!single) settle(old.dispose()); // unregistered at the server left: it still answers
+          fresh.former = undefined;
+          if (single) return;
+          // a call that reached the server left during the attempt goes on to its end; then the old identities are
+          // unregistered there (it still answers)
+          lingering.set(old, { serverGone: false });
+          settle(
+            old
+              .callsOver()
+              .then(() => old.dispose())
+              .finally(() => lingering.delete(old)),
+          );
         },
         undo: async () => {
+          fresh.former = undefined;
           const left = fresh.dispose({ serverGone: true });
           leave(target, left);
           settle(left);
@@ -128,10 +140,10 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     },
     settled: async () => {
       // closing (a shutdown, the account removed): calls still up on a failed server's identities end now
-      for (const old of lingering) void old.dispose({ serverGone: true });
+      for (const [old, how] of lingering) void old.dispose(how).catch(() => undefined);
       await Promise.allSettled([...settling]);
     },
-    inCall: () => [account.identities, ...lingering].some(hasLiveCall),
+    inCall: () => [account.identities, ...lingering.keys()].some(hasLiveCall),
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
     onEvent: (event) => {

@@ -114,6 +114,10 @@ export class AccountIdentities {
   private readonly arriving = new Set<Promise<unknown>>();
   private disposed = false;
   private disposing?: Promise<LeftBinding[]>;
+  /** Left by the account (callsOver): no new call. */
+  private closing = false;
+  /** During a failback attempt: the identities still registered at the server being left, which take calls meanwhile. */
+  former?: AccountIdentities;
   private serverGone = false;
   /** With `serverGone`: the bindings its identities were not allowed to undo (dispose resolves with them). */
   private readonly leftBehind: LeftBinding[] = [];
@@ -151,10 +155,12 @@ export class AccountIdentities {
    * their unregistration — is answered 480, so the call goes on at the account's current address.
    */
   takesCalls(identity: SipIdentity): boolean {
-    if (this.leaving.has(identity) || this.spent === identity) return false;
+    if (this.closing || this.leaving.has(identity) || this.spent === identity) return false;
     for (const old of this.retired) if (old.identity === identity) return false;
-    // none of this account's now: identities left at a server the account moved from (kept for a call still up there)
-    return this.speakers.has(identity) || this.held().includes(identity);
+    if (this.speakers.has(identity) || this.held().includes(identity)) return true;
+    // not this set's: those the account is leaving for these (a failback under way) take calls until it is settled;
+    // those of a server it left (kept for a call still up there) take none
+    return this.former?.takesCalls(identity) ?? false;
   }
 
   /** Whether this identity's registration state is the account's (not a per-call or retired one). */
@@ -442,6 +448,15 @@ export class AccountIdentities {
   async serverFailed(): Promise<void> {
     this.serverGone = true;
     for (const identity of this.held()) identity.stopRefreshing();
+    await this.callsOver();
+  }
+
+  /**
+   * The account has left these identities (a failover, or a failback done): they take no new call, and this resolves
+   * once the calls up on them have ended.
+   */
+  async callsOver(): Promise<void> {
+    this.closing = true;
     for (;;) {
       const live = this.held().flatMap((identity) => [...identity.calls].filter((call) => call.state !== 'terminated'));
       if (live.length === 0) return;

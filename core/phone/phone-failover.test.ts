@@ -260,6 +260,59 @@ describe('an account with a backup server', () => {
     await until(() => backup.sip.snapshot().bindings.filter((b) => b.user === 'alice').length === 0);
   });
 
+  it('a call that reaches the backup while a failback is under way is taken, outlives the failback, and the backup is cleared after it', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1;
+    let primaryPort = 0;
+    let primaryDown = true;
+    let holdRegisterAnswers = false;
+    const held: Array<() => void> = [];
+    const net = new (class extends MemoryNetwork {
+      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
+        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
+        const text = data.toString('latin1');
+        if (holdRegisterAnswers && from.port === primaryPort && text.startsWith('SIP/2.0') && /^CSeq: \d+ REGISTER/m.test(text)) {
+          held.push(() => super.deliverDatagram(data, from, to));
+          return;
+        }
+        super.deliverDatagram(data, from, to);
+      }
+    })();
+    const primary = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => primary.stop());
+    const backup = await Lab.start({ timers, sockets: net });
+    cleanup.push(() => backup.stop());
+    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
+    const events: PhoneEvent[] = [];
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: net,
+    });
+    alice.subscribe((e) => events.push(e));
+    cleanup.push(() => alice.shutdown());
+    await alice.register(); // the primary is down: at the backup
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+    cleanup.push(() => bob.shutdown());
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await bob.register();
+    holdRegisterAnswers = true;
+    primaryDown = false;
+    await until(() => held.length > 0); // the failback's REGISTER reached the primary; its answer waits
+    const placed = await bob.call({ target: 'alice' });
+    const state = (): string | undefined => bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
+    await until(() => state() === 'established');
+    holdRegisterAnswers = false;
+    for (const deliver of held.splice(0)) deliver();
+    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(state()).toBe('established');
+    expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toHaveLength(1);
+    await bob.hangup(placed.id);
+    await until(() => backup.sip.snapshot().bindings.filter((b) => b.user === 'alice').length === 0);
+  });
+
   it('stays registered at the backup when the primary answers OPTIONS again but refuses the REGISTER', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1; // the first REGISTER's timeout, while the primary is down
     let primaryPort = 0;
