@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
-import type { AccountConfig, PhoneEvent } from '../api/phone-types.js';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
+import type { Endpoint } from '../sip/transport/endpoint.js';
 import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import { defaultMediaProvider } from './default-media.js';
 import { Phone } from './phone.js';
@@ -56,49 +57,73 @@ describe('an account with a backup server', () => {
     expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toHaveLength(1);
   });
 
-  it.each(['fixed', 'temporary'] as const)('on a %s address: fails over when its server goes silent, fails back once it answers again (keepalive.primaryRetryMs), and leaves no binding at the backup', async (mode) => {
+  /** The port of a lab's UDP server. */
+  const portOf = (lab: Lab): number => Number(endpointOf(lab).split(':')[1]);
+  /** `address:port` of a lab's UDP server, as a registration snapshot names it. */
+  const endpointOf = (lab: Lab): string => lab.servers.udp!.replace(/^sip:|;.*$/g, '');
+  const bindingsOf = (lab: Lab): string[] => lab.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
+  const reported = (events: PhoneEvent[], code: string): boolean => events.some((e) => e.type === 'error' && e.code === code);
+  const callState = (events: PhoneEvent[], id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+  const registeredAt = (events: PhoneEvent[], lab: Lab): boolean => {
+    const last = events.filter((e): e is Extract<PhoneEvent, { type: 'registration' }> => e.type === 'registration').at(-1)?.registration;
+    return last?.state === 'registered' && last.server === endpointOf(lab);
+  };
+
+  /** What the link does to a datagram: `pass()` delivers it (now or later); true: the link took it. */
+  type Intercept = (data: Buffer, from: Endpoint, to: Endpoint, pass: () => void) => boolean;
+
+  /**
+   * Seed 003's primary and secondary soft switch (two labs) on a network whose link to the primary can go down both
+   * ways and come back (a switch that restarts), and alice with keep-alives on them, primary first. `phoneAt` registers
+   * another phone at one of them.
+   */
+  async function switches(options: { primaryDown?: boolean; primary?: Partial<NonNullable<Parameters<typeof Lab.start>[0]>>; alice?: Partial<AccountConfig> } = {}) {
+    const link: { primaryDown: boolean; intercept?: Intercept } = { primaryDown: options.primaryDown ?? false };
     let primaryPort = 0;
-    let down = false;
-    // the primary's link goes down both ways and comes back, as a soft switch that restarts
     const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (down && (to.port === primaryPort || from.port === primaryPort)) return;
-        super.deliverDatagram(data, from, to);
+      override deliverDatagram(data: Buffer, from: Endpoint, to: Endpoint): void {
+        if (link.primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
+        const pass = (): void => super.deliverDatagram(data, from, to);
+        if (link.intercept?.(data, from, to, pass)) return;
+        pass();
       }
     })();
-    const heardAtPrimary: SipTapEntry[] = [];
-    const primary = await Lab.start({ timers, sockets: net, tap: (entry) => heardAtPrimary.push(entry) });
+    const primary = await Lab.start({ timers, sockets: net, ...options.primary });
     cleanup.push(() => primary.stop());
     const backup = await Lab.start({ timers, sockets: net });
     cleanup.push(() => backup.stop());
-    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
-    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 600 }, answer: { kind: 'auto' }, ...(mode === 'temporary' ? { address: { mode: 'temporary', source: 'loopback' } } : {}) }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
+    primaryPort = portOf(primary);
+    const phoneAt = async (lab: Lab, account: Partial<AccountConfig> & { id: string }): Promise<{ phone: Phone; events: PhoneEvent[] }> => {
+      const events: PhoneEvent[] = [];
+      const p = new Phone({ accounts: [{ user: account.id, transport: 'udp', domain: lab.domain, server: lab.servers.udp!, ...account }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
+      p.subscribe((e) => events.push(e));
+      cleanup.push(() => p.shutdown());
+      return { phone: p, events };
+    };
+    const alice = await phoneAt(primary, { id: 'alice', backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' }, ...options.alice });
+    return { link, primary, backup, alice: alice.phone, events: alice.events, phoneAt };
+  }
+
+  it.each(['fixed', 'temporary'] as const)('on a %s address: fails over when its server goes silent, fails back once it answers again (keepalive.primaryRetryMs), and leaves no binding at the backup', async (mode) => {
+    const heardAtPrimary: SipTapEntry[] = [];
+    const { link, primary, backup, alice, events, phoneAt } = await switches({
+      primary: { tap: (entry) => heardAtPrimary.push(entry) },
+      alice: { keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 600 }, ...(mode === 'temporary' ? { address: { mode: 'temporary', source: 'loopback' } } : {}) },
     });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
-    const bindings = (lab: Lab): string[] => lab.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
     await alice.register();
-    const before = bindings(primary);
+    const before = bindingsOf(primary);
     expect(before).toHaveLength(1);
 
-    down = true;
-    const lastRegistration = () => events.filter((e): e is Extract<PhoneEvent, { type: 'registration' }> => e.type === 'registration').at(-1)?.registration;
-    const registeredAt = (server: string): boolean => lastRegistration()?.state === 'registered' && lastRegistration()?.server === endpoint(server);
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER') && bindings(backup).length === 1 && registeredAt(backup.servers.udp!));
+    link.primaryDown = true; // the primary's link goes down both ways, and comes back: a soft switch that restarts
+    await until(() => reported(events, 'SERVER_FAILOVER') && bindingsOf(backup).length === 1 && registeredAt(events, backup));
 
-    down = false;
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'), 10_000);
+    link.primaryDown = false;
+    await until(() => reported(events, 'SERVER_FAILBACK'), 10_000);
     // the backup still answers: the account's registration there is undone, not left to expire; and what the failover
     // left at the primary (the Contact of identities now gone) is erased there
-    await until(() => bindings(backup).length === 0);
-    await until(() => bindings(primary).length === 1 && !bindings(primary).includes(before[0]!));
-    await until(() => registeredAt(primary.servers.udp!));
+    await until(() => bindingsOf(backup).length === 0);
+    await until(() => bindingsOf(primary).length === 1 && !bindingsOf(primary).includes(before[0]!));
+    await until(() => registeredAt(events, primary));
     // the REGISTER that erased it came from the host's address on a fixed account, from a fresh one-time address on
     // one-time addresses: never from the stale Contact's, nor the new registration's (it names the stale Contact)
     const stale = /@([^;>]+)/.exec(before[0]!)![1]!;
@@ -109,53 +134,31 @@ describe('an account with a backup server', () => {
     expect(senders.size).toBe(1);
     const [sender] = [...senders];
     if (mode === 'fixed') expect(sender).toBe('127.0.0.1');
-    else expect([hostOf(stale), '127.0.0.1', hostOf(/@([^;>]+)/.exec(bindings(primary)[0]!)![1]!)]).not.toContain(sender);
+    else expect([hostOf(stale), '127.0.0.1', hostOf(/@([^;>]+)/.exec(bindingsOf(primary)[0]!)![1]!)]).not.toContain(sender);
     // a call through the primary reaches the account again
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: primary.domain, server: primary.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => bob.shutdown());
-    const bobEvents: PhoneEvent[] = [];
-    bob.subscribe((e) => bobEvents.push(e));
-    await bob.register();
-    const placed = await bob.call({ target: 'alice' });
-    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established'));
-    await bob.hangup(placed.id);
+    const bob = await phoneAt(primary, { id: 'bob' });
+    await bob.phone.register();
+    const placed = await bob.phone.call({ target: 'alice' });
+    await until(() => callState(bob.events, placed.id)?.state === 'established');
+    await bob.phone.hangup(placed.id);
   });
 
   it('shut down right after failing back while the backup is slow to confirm the unregistration: waits for it (8·T1), sends nothing after', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1;
-    let primaryPort = 0;
-    let backupPort = 0;
-    let primaryDown = true;
     let backupMute = false;
-    let toBackup = 0;
-    const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
-        if (to.port === backupPort) toBackup++;
-        if (backupMute && from.port === backupPort) return; // it hears, and answers nothing
-        super.deliverDatagram(data, from, to);
-      }
-    })();
-    // the moment the primary hears the account's REGISTER (the failback), the backup stops answering
-    const primary = await Lab.start({ timers, sockets: net, tap: (e) => e.dir === 'in' && e.raw.startsWith('REGISTER ') && !primaryDown && (backupMute = true) });
-    cleanup.push(() => primary.stop());
-    const backup = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => backup.stop());
-    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
-    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
-    backupPort = Number(endpoint(backup.servers.udp!).split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
+    const { link, backup, alice, events } = await switches({
+      primaryDown: true,
+      // the moment the primary hears the account's REGISTER (the failback), the backup stops answering
+      primary: { tap: (e) => e.dir === 'in' && e.raw.startsWith('REGISTER ') && !link.primaryDown && (backupMute = true) },
     });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
+    let toBackup = 0;
+    link.intercept = (_data, from, to) => {
+      if (to.port === portOf(backup)) toBackup++;
+      return backupMute && from.port === portOf(backup); // it hears, and answers nothing
+    };
     await alice.register();
-    primaryDown = false;
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    link.primaryDown = false;
+    await until(() => reported(events, 'SERVER_FAILBACK'));
     const began = Date.now();
     await alice.shutdown();
     expect(Date.now() - began).toBeGreaterThanOrEqual(6 * timers.t1); // it waited for the backup's answer, a grace long
@@ -165,199 +168,102 @@ describe('an account with a backup server', () => {
   });
 
   it('a call up when its server goes silent survives the failover (its media does not pass the server), and no failback ends it', async () => {
-    let primaryPort = 0;
-    let primaryDown = false;
-    const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
-        super.deliverDatagram(data, from, to);
-      }
-    })();
-    const primary = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => primary.stop());
-    const backup = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => backup.stop());
-    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
+    const { link, primary, backup, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' } } });
     await alice.register();
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, answer: { kind: 'auto' } }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => bob.shutdown());
-    await bob.register();
+    const bob = await phoneAt(primary, { id: 'bob', answer: { kind: 'auto' } });
+    await bob.phone.register();
     const placed = await alice.call({ target: 'bob' });
-    const state = (): string | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
-    await until(() => state() === 'established');
-    primaryDown = true;
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILOVER'));
-    await until(() => backup.sip.snapshot().bindings.some((b) => b.user === 'alice'));
+    await until(() => callState(events, placed.id)?.state === 'established');
+    link.primaryDown = true;
+    await until(() => reported(events, 'SERVER_FAILOVER') && bindingsOf(backup).length > 0);
     const heard = alice.mediaOf(placed.id)!.stats().packetsReceived;
-    primaryDown = false; // back: the account would fail back now, but the call is up
+    link.primaryDown = false; // back: the account would fail back now, but the call is up
     // the primary still has the binding of the identities kept for the call: a second caller through it is refused
     // there (480), not rung on them — they are no longer the account's
-    const carol = new Phone({ accounts: [{ id: 'carol', user: 'carol', transport: 'udp', domain: primary.domain, server: primary.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => carol.shutdown());
-    const carolEvents: PhoneEvent[] = [];
-    carol.subscribe((e) => carolEvents.push(e));
-    await carol.register();
-    const second = await carol.call({ target: 'alice' });
-    const secondEnd = await until(() => carolEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === second.id && e.call.state === 'terminated').at(-1)?.call);
+    const carol = await phoneAt(primary, { id: 'carol' });
+    await carol.phone.register();
+    const second = await carol.phone.call({ target: 'alice' });
+    const secondEnd = await until(() => (callState(carol.events, second.id)?.state === 'terminated' ? callState(carol.events, second.id) : undefined));
     expect(secondEnd.status).toBe(480);
     expect(events.some((e) => e.type === 'incoming')).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(state()).toBe('established');
+    expect(callState(events, placed.id)?.state).toBe('established');
     expect(alice.mediaOf(placed.id)!.stats().packetsReceived).toBeGreaterThan(heard + 20); // bob is still heard
-    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
+    expect(reported(events, 'SERVER_FAILBACK')).toBe(false);
     await alice.hangup(placed.id);
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    await until(() => reported(events, 'SERVER_FAILBACK'));
   });
 
   it('does not fail back while a call is up on the backup (it would end it), and does once the call is over', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1;
-    let primaryPort = 0;
-    let primaryDown = true;
-    const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
-        super.deliverDatagram(data, from, to);
-      }
-    })();
-    const primary = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => primary.stop());
-    const backup = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => backup.stop());
-    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
+    const { link, backup, alice, events, phoneAt } = await switches({ primaryDown: true });
     await alice.register();
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => bob.shutdown());
-    const bobEvents: PhoneEvent[] = [];
-    bob.subscribe((e) => bobEvents.push(e));
-    await bob.register();
-    const placed = await bob.call({ target: 'alice' });
-    const state = (): string | undefined => bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
-    await until(() => state() === 'established');
-    primaryDown = false;
+    const bob = await phoneAt(backup, { id: 'bob' });
+    await bob.phone.register();
+    const placed = await bob.phone.call({ target: 'alice' });
+    await until(() => callState(bob.events, placed.id)?.state === 'established');
+    link.primaryDown = false;
     await new Promise((resolve) => setTimeout(resolve, 1000)); // three retry intervals
-    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
-    expect(state()).toBe('established');
-    await bob.hangup(placed.id);
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
-    await until(() => backup.sip.snapshot().bindings.filter((b) => b.user === 'alice').length === 0);
+    expect(reported(events, 'SERVER_FAILBACK')).toBe(false);
+    expect(callState(bob.events, placed.id)?.state).toBe('established');
+    await bob.phone.hangup(placed.id);
+    await until(() => reported(events, 'SERVER_FAILBACK'));
+    await until(() => bindingsOf(backup).length === 0);
   });
 
   it('a call that reaches the backup while a failback is under way is taken, outlives the failback, and the backup is cleared after it', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1;
-    let primaryPort = 0;
-    let primaryDown = true;
-    let holdRegisterAnswers = false;
-    const held: Array<() => void> = [];
-    const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (primaryDown && (to.port === primaryPort || from.port === primaryPort)) return;
-        const text = data.toString('latin1');
-        if (holdRegisterAnswers && from.port === primaryPort && text.startsWith('SIP/2.0') && /^CSeq: \d+ REGISTER/m.test(text)) {
-          held.push(() => super.deliverDatagram(data, from, to));
-          return;
-        }
-        super.deliverDatagram(data, from, to);
-      }
-    })();
-    const primary = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => primary.stop());
-    const backup = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => backup.stop());
-    primaryPort = Number(primary.servers.udp!.replace(/^sip:|;.*$/g, '').split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
-    });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
+    const { link, primary, backup, alice, events, phoneAt } = await switches({ primaryDown: true });
     await alice.register(); // the primary is down: at the backup
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => bob.shutdown());
-    const bobEvents: PhoneEvent[] = [];
-    bob.subscribe((e) => bobEvents.push(e));
-    await bob.register();
-    holdRegisterAnswers = true;
-    primaryDown = false;
+    const bob = await phoneAt(backup, { id: 'bob' });
+    await bob.phone.register();
+    // the primary's answers to REGISTER wait while the test says: the failback stays under way
+    let holding = true;
+    const held: Array<() => void> = [];
+    link.intercept = (data, from, _to, pass) => {
+      const text = data.toString('latin1');
+      if (!holding || from.port !== portOf(primary) || !text.startsWith('SIP/2.0') || !/^CSeq: \d+ REGISTER/m.test(text)) return false;
+      held.push(pass);
+      return true;
+    };
+    link.primaryDown = false;
     await until(() => held.length > 0); // the failback's REGISTER reached the primary; its answer waits
-    const placed = await bob.call({ target: 'alice' });
-    const state = (): string | undefined => bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === placed.id).at(-1)?.call.state;
-    await until(() => state() === 'established');
-    holdRegisterAnswers = false;
+    const placed = await bob.phone.call({ target: 'alice' });
+    await until(() => callState(bob.events, placed.id)?.state === 'established');
+    holding = false;
     for (const deliver of held.splice(0)) deliver();
-    await until(() => events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK'));
+    await until(() => reported(events, 'SERVER_FAILBACK'));
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(state()).toBe('established');
-    expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toHaveLength(1);
-    await bob.hangup(placed.id);
-    await until(() => backup.sip.snapshot().bindings.filter((b) => b.user === 'alice').length === 0);
+    expect(callState(bob.events, placed.id)?.state).toBe('established');
+    expect(bindingsOf(backup)).toHaveLength(1);
+    await bob.phone.hangup(placed.id);
+    await until(() => bindingsOf(backup).length === 0);
   });
 
   it('stays registered at the backup when the primary answers OPTIONS again but refuses the REGISTER', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1; // the first REGISTER's timeout, while the primary is down
-    let primaryPort = 0;
-    let down = true;
-    const net = new (class extends MemoryNetwork {
-      override deliverDatagram(data: Buffer, from: Parameters<MemoryNetwork['deliverDatagram']>[1], to: Parameters<MemoryNetwork['deliverDatagram']>[2]): void {
-        if (down && (to.port === primaryPort || from.port === primaryPort)) return;
-        super.deliverDatagram(data, from, to);
-      }
-    })();
     const refusals: SipTapEntry[] = [];
     // the primary comes back knowing alice by another password: it answers OPTIONS, and refuses her REGISTER
-    const primary = await Lab.start({ timers, sockets: net, auth: true, users: { alice: { password: 'not-hers' }, bob: {} }, tap: (e) => e.dir === 'out' && /^SIP\/2\.0 401/.test(e.raw) && /^CSeq: \d+ REGISTER/m.test(e.raw) && refusals.push(e) });
-    cleanup.push(() => primary.stop());
-    const backup = await Lab.start({ timers, sockets: net });
-    cleanup.push(() => backup.stop());
-    const endpoint = (uri: string): string => uri.replace(/^sip:/, '').replace(/;.*$/, '');
-    primaryPort = Number(endpoint(primary.servers.udp!).split(':')[1]);
-    const events: PhoneEvent[] = [];
-    const alice = new Phone({
-      accounts: [{ id: 'alice', user: 'alice', password: 'hers', transport: 'udp', domain: primary.domain, server: primary.servers.udp!, backupServers: [backup.servers.udp!], keepalive: { intervalMs: 100, timeoutMs: 200, primaryRetryMs: 300 }, answer: { kind: 'auto' } }],
-      createSessionDescriptionHandlerFactory: defaultMediaProvider,
-      timers,
-      sockets: net,
+    const { link, backup, alice, events, phoneAt } = await switches({
+      primaryDown: true,
+      primary: { auth: true, users: { alice: { password: 'not-hers' }, bob: {} }, tap: (e) => e.dir === 'out' && /^SIP\/2\.0 401/.test(e.raw) && /^CSeq: \d+ REGISTER/m.test(e.raw) && refusals.push(e) },
+      alice: { password: 'hers' },
     });
-    alice.subscribe((e) => events.push(e));
-    cleanup.push(() => alice.shutdown());
     await alice.register();
-    const atBackup = backup.sip.snapshot().bindings.filter((b) => b.user === 'alice');
+    const atBackup = bindingsOf(backup);
     expect(atBackup).toHaveLength(1);
-    down = false;
+    link.primaryDown = false;
     await until(() => refusals.length >= 4); // challenged, refused with her credentials; and again after another interval
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(backup.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toEqual(atBackup); // never unregistered there
-    expect(events.some((e) => e.type === 'error' && e.code === 'SERVER_FAILBACK')).toBe(false);
-    expect((await alice.snapshot()).registrations[0]).toMatchObject({ state: 'registered', server: endpoint(backup.servers.udp!) });
+    expect(bindingsOf(backup)).toEqual(atBackup); // never unregistered there
+    expect(reported(events, 'SERVER_FAILBACK')).toBe(false);
+    expect((await alice.snapshot()).registrations[0]).toMatchObject({ state: 'registered', server: endpointOf(backup) });
     // and it is reached there: a call through the backup rings it
-    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', transport: 'udp', domain: backup.domain, server: backup.servers.udp! }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: net });
-    cleanup.push(() => bob.shutdown());
-    const bobEvents: PhoneEvent[] = [];
-    bob.subscribe((e) => bobEvents.push(e));
-    await bob.register();
-    const placed = await bob.call({ target: 'alice' });
-    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established'));
-    await bob.hangup(placed.id);
+    const bob = await phoneAt(backup, { id: 'bob' });
+    await bob.phone.register();
+    const placed = await bob.phone.call({ target: 'alice' });
+    await until(() => callState(bob.events, placed.id)?.state === 'established');
+    await bob.phone.hangup(placed.id);
   });
 
   it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {
