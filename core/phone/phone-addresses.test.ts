@@ -23,20 +23,20 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   }, 30_000); // a phone whose peer was killed sends its BYE into the void
 
-  async function lab(): Promise<{ lab: Lab; seen: SipTapEntry[] }> {
+  async function lab(sockets: MemoryNetwork = network): Promise<{ lab: Lab; seen: SipTapEntry[] }> {
     const seen: SipTapEntry[] = [];
-    const started = await Lab.start({ timers, tap: (entry) => seen.push(entry), sockets: network });
+    const started = await Lab.start({ timers, tap: (entry) => seen.push(entry), sockets });
     cleanup.push(() => started.stop());
     return { lab: started, seen };
   }
 
-  function phone(home: Lab, account: Partial<AccountConfig> & { id: string; user: string }, dataDir?: string): { phone: Phone; events: PhoneEvent[] } {
+  function phone(home: Lab, account: Partial<AccountConfig> & { id: string; user: string }, dataDir?: string, sockets: MemoryNetwork = network): { phone: Phone; events: PhoneEvent[] } {
     const events: PhoneEvent[] = [];
     const p = new Phone({
       accounts: [{ server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
       timers,
-      sockets: network,
+      sockets,
       ...(dataDir !== undefined ? { dataDir } : {}),
     });
     p.subscribe((e) => events.push(e));
@@ -216,22 +216,9 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
         return super.bindUdp(local);
       }
     })();
-    const home = await Lab.start({ timers, sockets: slow });
-    cleanup.push(() => home.stop());
-    const open = (id: string, address?: AccountConfig['address']): { phone: Phone; events: PhoneEvent[] } => {
-      const events: PhoneEvent[] = [];
-      const p = new Phone({
-        accounts: [{ id, user: id, server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...(address ? { address } : {}) }],
-        createSessionDescriptionHandlerFactory: defaultMediaProvider,
-        timers,
-        sockets: slow,
-      });
-      p.subscribe((e) => events.push(e));
-      cleanup.push(() => p.shutdown());
-      return { phone: p, events };
-    };
-    const alice = open('alice');
-    const bob = open('bob', { mode: 'temporary', source: 'loopback' });
+    const { lab: home } = await lab(slow);
+    const alice = phone(home, { id: 'alice', user: 'alice' }, undefined, slow);
+    const bob = phone(home, { id: 'bob', user: 'bob', address: { mode: 'temporary', source: 'loopback' } }, undefined, slow);
     await alice.phone.register();
     await bob.phone.register();
     const first = await alice.phone.call({ target: 'bob' });
@@ -284,22 +271,9 @@ describe('one-time addresses per call (seed 000 Fig. 28)', () => {
         super.deliverDatagram(data, from, to);
       }
     })();
-    const home = await Lab.start({ timers, sockets: slow });
-    cleanup.push(() => home.stop());
-    const open = (id: string, address?: AccountConfig['address']): { phone: Phone; events: PhoneEvent[] } => {
-      const events: PhoneEvent[] = [];
-      const p = new Phone({
-        accounts: [{ id, user: id, server: home.servers.udp!, transport: 'udp', domain: home.domain, answer: { kind: 'auto' }, ...(address ? { address } : {}) }],
-        createSessionDescriptionHandlerFactory: defaultMediaProvider,
-        timers,
-        sockets: slow,
-      });
-      p.subscribe((e) => events.push(e));
-      cleanup.push(() => p.shutdown());
-      return { phone: p, events };
-    };
-    const alice = open('alice');
-    const bob = open('bob', { mode: 'temporary', source: 'loopback' });
+    const { lab: home } = await lab(slow);
+    const alice = phone(home, { id: 'alice', user: 'alice' }, undefined, slow);
+    const bob = phone(home, { id: 'bob', user: 'bob', address: { mode: 'temporary', source: 'loopback' } }, undefined, slow);
     await alice.phone.register();
     await bob.phone.register();
     const answeredOn = (): string => bob.events.filter((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming').at(-1)!.call.localAddress!;
