@@ -3,7 +3,7 @@ import { accountTlsSettings } from './account-tls.js';
 import { PhoneError } from '../api/phone-error.js';
 import { anonymousFrom } from '../privacy/anonymity.js';
 import { SipIdentity } from '../sip/sip-identity.js';
-import { formatEndpoint, isSecureTransport, type Endpoint } from '../sip/transport/endpoint.js';
+import { formatEndpoint, isSecureTransport, sameEndpoint, type Endpoint } from '../sip/transport/endpoint.js';
 import type { SipSockets } from '../sip/transport/sip-sockets.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
@@ -54,7 +54,6 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
   const settling = new Set<Promise<unknown>>();
   // Identities left at a server that failed, kept while calls on them go on
   const lingering = new Map<AccountIdentities, { serverGone: boolean }>();
-  const hasLiveCall = (identities: AccountIdentities): boolean => identities.held().some((identity) => [...identity.calls].some((call) => call.state !== 'terminated'));
   const settle = (step: Promise<unknown>): void => {
     const tracked = step.catch(options.failed("closing an account's identities")).finally(() => settling.delete(tracked));
     settling.add(tracked);
@@ -143,7 +142,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
       for (const [old, how] of lingering) void old.dispose(how).catch(() => undefined);
       await Promise.allSettled([...settling]);
     },
-    inCall: () => [account.identities, ...lingering.keys()].some(hasLiveCall),
+    inCall: () => [account.identities, ...lingering.keys()].some((identities) => identities.liveCalls().length > 0),
     registered: () => account.wantRegistered && !options.stopped(),
     stopped: options.stopped,
     onEvent: (event) => {
@@ -167,10 +166,6 @@ function moveAccount(account: AccountRuntime, target: Endpoint, options: Account
   account.server = target;
   account.identities = options.identitiesFor(account);
   return old;
-}
-
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.address === b.address && a.port === b.port;
 }
 
 /**

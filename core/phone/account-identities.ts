@@ -4,6 +4,7 @@ import type { AddressEvent } from '../api/phone-types.js';
 import type { OwnershipJournal } from '../address/address-journal.js';
 import type { LeasedAddress, TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { SipIdentityError, type SipIdentity } from '../sip/sip-identity.js';
+import type { SipCall } from '../sip/sip-call.js';
 import type { Endpoint, SipTransportKind } from '../sip/transport/endpoint.js';
 import type { FailedStep } from './failure-tally.js';
 import type { FailedUnregistration } from './unremoved-bindings.js';
@@ -457,11 +458,12 @@ export class AccountIdentities {
    */
   async callsOver(): Promise<void> {
     this.closing = true;
-    for (;;) {
-      const live = this.held().flatMap((identity) => [...identity.calls].filter((call) => call.state !== 'terminated'));
-      if (live.length === 0) return;
-      await Promise.allSettled(live.map((call) => call.whenEnded()));
-    }
+    for (let live = this.liveCalls(); live.length > 0; live = this.liveCalls()) await Promise.allSettled(live.map((call) => call.whenEnded()));
+  }
+
+  /** The calls not ended yet on any identity this account holds. */
+  liveCalls(): SipCall[] {
+    return this.held().flatMap((identity) => [...identity.calls].filter((call) => call.state !== 'terminated'));
   }
 
   /**

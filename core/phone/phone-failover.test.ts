@@ -104,6 +104,15 @@ describe('an account with a backup server', () => {
     return { link, primary, backup, alice: alice.phone, events: alice.events, phoneAt };
   }
 
+  /** A call through `lab` from a new phone there rings alice, who answers; then it is hung up. */
+  async function callsReachAlice(phoneAt: Awaited<ReturnType<typeof switches>>['phoneAt'], lab: Lab): Promise<void> {
+    const bob = await phoneAt(lab, { id: 'bob' });
+    await bob.phone.register();
+    const placed = await bob.phone.call({ target: 'alice' });
+    await until(() => callState(bob.events, placed.id)?.state === 'established');
+    await bob.phone.hangup(placed.id);
+  }
+
   it.each(['fixed', 'temporary'] as const)('on a %s address: fails over when its server goes silent, fails back once it answers again (keepalive.primaryRetryMs), and leaves no binding at the backup', async (mode) => {
     const heardAtPrimary: SipTapEntry[] = [];
     const { link, primary, backup, alice, events, phoneAt } = await switches({
@@ -135,12 +144,7 @@ describe('an account with a backup server', () => {
     const [sender] = [...senders];
     if (mode === 'fixed') expect(sender).toBe('127.0.0.1');
     else expect([hostOf(stale), '127.0.0.1', hostOf(/@([^;>]+)/.exec(bindingsOf(primary)[0]!)![1]!)]).not.toContain(sender);
-    // a call through the primary reaches the account again
-    const bob = await phoneAt(primary, { id: 'bob' });
-    await bob.phone.register();
-    const placed = await bob.phone.call({ target: 'alice' });
-    await until(() => callState(bob.events, placed.id)?.state === 'established');
-    await bob.phone.hangup(placed.id);
+    await callsReachAlice(phoneAt, primary); // a call through the primary reaches the account again
   });
 
   it('shut down right after failing back while the backup is slow to confirm the unregistration: waits for it (8·T1), sends nothing after', async () => {
@@ -258,12 +262,7 @@ describe('an account with a backup server', () => {
     expect(bindingsOf(backup)).toEqual(atBackup); // never unregistered there
     expect(reported(events, 'SERVER_FAILBACK')).toBe(false);
     expect((await alice.snapshot()).registrations[0]).toMatchObject({ state: 'registered', server: endpointOf(backup) });
-    // and it is reached there: a call through the backup rings it
-    const bob = await phoneAt(backup, { id: 'bob' });
-    await bob.phone.register();
-    const placed = await bob.phone.call({ target: 'alice' });
-    await until(() => callState(bob.events, placed.id)?.state === 'established');
-    await bob.phone.hangup(placed.id);
+    await callsReachAlice(phoneAt, backup); // and it is reached there: a call through the backup rings it
   });
 
   it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {
