@@ -48,6 +48,8 @@ export interface ServeCommandOptions {
   household?: string;
   /** With `provision: dhcp`: lease from the DHCP servers on this network interface instead of the embedded lab. */
   dhcpInterface?: string;
+  /** Seconds without RTP or RTCP from the far end after which an answered call is ended (0: never; default 30). */
+  mediaTimeout?: string;
   /** Print the ready line only (used by `veilphone start`). */
   banner?: (url: string, lab: Lab | undefined) => void | Promise<void>;
 }
@@ -62,6 +64,9 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const secure = transport === 'tls' || transport === 'wss';
   const port = Number(options.port);
   if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
+
+  const mediaTimeout = options.mediaTimeout;
+  if (mediaTimeout !== undefined && (!/^\d{1,5}$/.test(mediaTimeout) || Number(mediaTimeout) > 86_400)) fail(exitCodes.invalid, `--media-timeout must be 0 (never) or 1-86400 seconds, got "${mediaTimeout}"`);
 
   const provision = options.provision ?? 'static';
   if (provision !== 'static' && provision !== 'dhcp') fail(exitCodes.invalid, `--provision must be static or dhcp, got "${provision}"`);
@@ -117,6 +122,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     : { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
+  if (mediaTimeout !== undefined) account.mediaTimeout = { seconds: Number(mediaTimeout) };
   if (lab) account.domain = lab.domain;
   // the phone trusts its own lab by the fingerprint of the certificate the lab made (issue 18)
   if (lab?.certificate && secure) account.tls = { fingerprint: lab.certificate.fingerprint };

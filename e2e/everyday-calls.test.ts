@@ -47,7 +47,8 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
   const waitForDialer = () => page.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
 
   beforeAll(async () => {
-    const phone = await servePhone(['--user', 'alice', '--display', 'Alice Liddell'], { dataDir: path.join(scratch, 'data') });
+    // a short media timeout: the far end going quiet in a call shows within the test's patience
+    const phone = await servePhone(['--user', 'alice', '--display', 'Alice Liddell', '--media-timeout', '3'], { dataDir: path.join(scratch, 'data') });
     served = phone.child;
     agents = new CalleeAgents({
       server: phone.lab!.udp,
@@ -167,6 +168,24 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
     expect(await failedCard().locator('.failure-status').textContent()).toBe('SIP 603 Decline');
     // it stays, then the dialer comes back by itself
     await failedCard().waitFor({ state: 'detached', timeout: 15_000 });
+    await waitForDialer();
+  });
+
+  it('says "Call dropped" when nothing more comes from the far end of a call (its media timeout, 3 s here)', async () => {
+    await dialer().fill('bob');
+    await page.keyboard.press('Enter');
+    await expect.poll(callState, { timeout: 15_000 }).toMatch(/^In call/);
+    await expect.poll(() => agents.latest('bob', 'established'), { timeout: 10_000 }).toBeDefined();
+    agents.phone.mediaOf(agents.latest('bob', 'established')!.id)!.close(); // bob's side goes quiet; its call stays up
+    const dropped = page.getByRole('alert', { name: 'Call dropped' });
+    await dropped.waitFor({ timeout: 15_000 });
+    expect(await dropped.locator('.party').textContent()).toBe('bob');
+    expect(await dropped.locator('.failure-reason').textContent()).toBe('No audio for 3 s');
+    expect(await dropped.locator('.failure-status').count()).toBe(0);
+    // the phone said goodbye: bob's leg ended by alice's BYE
+    await expect.poll(() => agents.calls('bob').at(-1)?.endedBy, { timeout: 10_000 }).toBe('remote');
+    await page.locator('body').press('Escape');
+    await dropped.waitFor({ state: 'detached' });
     await waitForDialer();
   });
 

@@ -60,6 +60,11 @@ export interface AccountConfig {
    * the media provider's (the phone's hosts latch).
    */
   latching?: 'on' | 'off';
+  /**
+   * End an answered call when nothing (no RTP, no RTCP) has come from the far end for `seconds` (default 30, as
+   * Linphone's nortp-timeout), or for `heldSeconds` while either side holds it (default 3600); 0 turns one off.
+   */
+  mediaTimeout?: { seconds?: number; heldSeconds?: number };
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */
@@ -291,6 +296,11 @@ export interface CallSnapshot {
   replaced?: string;
   /** Incoming: forwarded to this URI (302). */
   forwardedTo?: string;
+  /**
+   * The phone ended this answered call after this many seconds without RTP or RTCP from the far end (its peer or the
+   * path to it is gone: AccountConfig.mediaTimeout).
+   */
+  noMediaFor?: number;
   /** Incoming: another phone answered this forked call first (RFC 3326 "Call completed elsewhere"); not a missed call. */
   answeredElsewhere?: boolean;
   /** Incoming at a household terminal (seed 001 ¶[57]-[58]): the caller dialled the whole room, or this terminal. */

@@ -129,6 +129,32 @@ describe('MediaSession over loopback', () => {
     expect(b.stats()).toMatchObject({ sending: true, remoteDirection: 'sendrecv' });
   });
 
+  it('counts the peer\'s RTP and RTCP as signs of life, and nothing a stranger sends (a media timeout reads them)', async () => {
+    const [a, b] = await pair();
+    expect([a.duplex, b.duplex]).toEqual([true, true]);
+    await until(() => b.stats().packetsReceived > 5);
+    const talking = b.lifeSigns;
+    await frames(5);
+    expect(b.lifeSigns).toBeGreaterThan(talking); // RTP
+    a.acceptAnswer(b.acceptOffer(a.createOffer(true)));
+    expect([a.duplex, b.duplex]).toEqual([false, false]); // on hold, either side's
+    await frames(3); // what was on its way before the hold
+    const received = b.stats().packetsReceived;
+    const held = b.lifeSigns;
+    await until(() => b.lifeSigns > held, 2000); // a holding peer sends no RTP, but its RTCP reports
+    expect(b.stats().packetsReceived).toBe(received);
+    a.close();
+    await sleep(100);
+    const quiet = b.lifeSigns;
+    const stranger = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.1', resolve));
+    for (let sequence = 1; sequence <= 8; sequence++) stranger.send(serializeRtp({ marker: false, payloadType: 0, sequence, timestamp: sequence * 160, ssrc: 7, payload: new Uint8Array(160) }), b.localRtpPort, '127.0.0.1');
+    stranger.send(buildReport({ ssrc: 7, cname: 'x', blocks: [] }), b.localRtpPort + 1, '127.0.0.1');
+    await until(() => (b.stats().rejected.UNEXPECTED_SOURCE ?? 0) >= 9);
+    expect(b.lifeSigns).toBe(quiet);
+    stranger.close();
+  });
+
   it('drops and counts RTP from a stranger, with a wrong payload type, or malformed, and keeps going', async () => {
     const [a, b] = await pair();
     const stranger = dgram.createSocket('udp4');

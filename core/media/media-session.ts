@@ -174,6 +174,8 @@ export class MediaSession {
   private remoteReport: MediaStats['remoteReport'];
   private lastSr: { middle: number; at: number } | undefined;
   private ticksSinceRtcp = 0;
+  /** RTP and RTCP taken from the peer, and SDP negotiations: each shows the far end is still there (lifeSigns). */
+  private signsOfLife = 0;
   private talkspurt = true;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -293,6 +295,21 @@ export class MediaSession {
     return () => this.digitListeners.delete(listener);
   }
 
+  /**
+   * A count that moves whenever the far end shows it is there: RTP or RTCP of the call taken from it (never what was
+   * dropped: a stranger's packets keep no dead call alive), or a new offer/answer. A media timeout (media-timeout.ts)
+   * reads it: RTCP counts, as a peer that sends no audio while the user is silent still reports (RFC 3550 §6.2).
+   */
+  get lifeSigns(): number {
+    return this.signsOfLife;
+  }
+
+  /** Audio is to flow both ways: the call is on nobody's hold (RFC 3264 §8.4: sendrecv on both sides). */
+  get duplex(): boolean {
+    const n = this.negotiated;
+    return n !== undefined && n.send && n.receive && !this.localHold && !this.early;
+  }
+
   onNegotiated(listener: (stats: MediaStats) => void): () => void {
     this.negotiationListeners.add(listener);
     return () => this.negotiationListeners.delete(listener);
@@ -395,6 +412,7 @@ export class MediaSession {
       this.rtcpSource = undefined;
     }
     this.negotiated = negotiated;
+    this.signsOfLife++;
     const agreed = negotiated.srtp;
     // The same keys again (a re-INVITE for hold) keep the session and its rollover counters (RFC 3711 §3.3.1).
     if (!agreed) this.srtp = undefined;
@@ -494,6 +512,7 @@ export class MediaSession {
       this.jitter.restart();
     }
     this.remoteSsrc = packet.ssrc;
+    this.signsOfLife++;
     this.receiver.update(packet.sequence, packet.timestamp, performance.timeOrigin + performance.now(), !isDtmf);
     if (isDtmf) {
       this.dtmfReceiver.receive(packet.timestamp, packet.payload);
@@ -558,6 +577,7 @@ export class MediaSession {
       this.rtcpSource = rinfo.port; // this port is the peer's from now on
     }
     if (this.rtcpSource === undefined) this.rtcpSource = rinfo.port;
+    this.signsOfLife++;
     for (const report of parsed.reports) {
       if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
       const ours = report.blocks.find((b) => b.ssrc === this.ssrc);

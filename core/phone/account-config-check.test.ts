@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkKeepalive } from './account-config-check.js';
+import { checkAccountConfig, checkKeepalive, checkMediaTimeout } from './account-config-check.js';
 
 describe('keep-alive timings (checkKeepalive)', () => {
   it('refuses an interval that would spin, a NaN retry or a negative timeout, and takes sane ones', () => {
@@ -8,5 +8,18 @@ describe('keep-alive timings (checkKeepalive)', () => {
     expect(() => checkKeepalive({ intervalMs: 1000, timeoutMs: -1 })).toThrow(/keepalive\.timeoutMs must be/);
     expect(() => checkKeepalive({ intervalMs: 30_000, timeoutMs: 2000, primaryRetryMs: 30_000 })).not.toThrow();
     expect(() => checkKeepalive({ intervalMs: 30_000, timeoutMs: 2000 })).not.toThrow();
+  });
+});
+
+describe('media timeouts (checkMediaTimeout, and the settings\' check)', () => {
+  it('refuses a NaN, negative or fractional one, and takes 0 (never) and whole seconds', () => {
+    expect(() => checkMediaTimeout({ seconds: Number.NaN })).toThrow(/mediaTimeout\.seconds must be/);
+    expect(() => checkMediaTimeout({ heldSeconds: -1 })).toThrow(/mediaTimeout\.heldSeconds must be/);
+    expect(() => checkMediaTimeout({ seconds: 1.5 })).toThrow(/mediaTimeout\.seconds must be/);
+    expect(() => checkMediaTimeout({ seconds: 0, heldSeconds: 3600 })).not.toThrow();
+    const account = { id: 'a', user: 'alice', server: 'sip:127.0.0.1:5060', transport: 'udp' };
+    expect(checkAccountConfig({ ...account, mediaTimeout: { seconds: 20 } }).mediaTimeout).toEqual({ seconds: 20 });
+    expect(() => checkAccountConfig({ ...account, mediaTimeout: { seconds: -5 } })).toThrow(/mediaTimeout\.seconds must be 0 \(off\) or 1-86400 seconds/);
+    expect(() => checkAccountConfig({ ...account, mediaTimeout: 30 })).toThrow(/mediaTimeout must be an object/);
   });
 });

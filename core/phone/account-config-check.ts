@@ -143,6 +143,15 @@ const accountSchema = z.object(
     ),
     mediaEncryption: optional(oneOf(['required', 'preferred', 'off'])),
     latching: optional(oneOf(['on', 'off'])),
+    mediaTimeout: optional(
+      z.object(
+        {
+          seconds: optional(integer(0, 86_400, '0 (off) or 1-86400 seconds')),
+          heldSeconds: optional(integer(0, 86_400, '0 (off) or 1-86400 seconds')),
+        },
+        { error: 'must be an object' },
+      ),
+    ),
     household: optional(household),
   },
   { error: 'must be an object' },
@@ -174,6 +183,13 @@ export function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']
   for (const [name, value, min, max] of bounds) {
     if (value === undefined && name === 'primaryRetryMs') continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw new PhoneError('INVALID_ARGUMENT', `keepalive.${name} must be a number of milliseconds from ${min} to ${max}`);
+  }
+}
+
+/** Media timeouts a phone can live with: a NaN or negative one would end every call at its first look. */
+export function checkMediaTimeout(timeout: NonNullable<AccountConfig['mediaTimeout']>): void {
+  for (const [name, value] of [['seconds', timeout.seconds], ['heldSeconds', timeout.heldSeconds]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 86_400)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (never) or 1-86400 seconds`);
   }
 }
 

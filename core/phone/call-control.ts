@@ -10,6 +10,7 @@ import type { SipTapEntry } from '../sip/transport/message-tap.js';
 import type { CallAudioPort } from './call-audio-port.js';
 import { callResult } from './call-result.js';
 import { defaultMediaPorts } from './media-factory.js';
+import { MediaTimeout, mediaTimeoutOf } from './media-timeout.js';
 import type { AccountRuntime } from './phone-accounts.js';
 import type { PhoneCall } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
@@ -36,6 +37,8 @@ export interface CallControlOptions {
  */
 export class CallControl {
   private readonly calls = new Map<string, PhoneCall>();
+  /** Ends answered calls whose far end went quiet (the account's `mediaTimeout`). */
+  private readonly mediaTimeout = new MediaTimeout();
 
   constructor(private readonly options: CallControlOptions) {}
 
@@ -78,11 +81,14 @@ export class CallControl {
       ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
     }, this.storageFailed);
     account.router.claim(snapshot.sipCallId, callLogSink(this.options.callLog, call.id));
-    let mediaAttached = false;
+    // the call's media: a 3xx followed after ringing brings a new INVITE with new media (RFC 3261 §8.1.3.4), which the
+    // audio port and the listeners follow (the first target's is closed)
+    let attached: MediaSession | undefined;
     call.sip.onChange(() => {
       const media = call.media;
-      if (!mediaAttached && media) {
-        mediaAttached = true;
+      if (media && media !== attached) {
+        if (attached) this.options.audio?.detach(call.id);
+        attached = media;
         media.muted = call.muted;
         this.options.audio?.attach(call.id, media);
         media.onDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
@@ -95,9 +101,11 @@ export class CallControl {
       if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
       this.emitCall(call);
     });
+    this.mediaTimeout.watch(call.id, () => call.media, mediaTimeoutOf(account.config), () => call.sip.state === 'established', (seconds) => this.endSilent(call, seconds));
     call.sip.onRefer((referral) => this.options.onRefer(call, referral));
     call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
+      this.mediaTimeout.forget(call.id);
       this.options.audio?.detach(call.id);
       account.router.release(snapshot.sipCallId);
       this.calls.delete(call.id);
@@ -160,6 +168,15 @@ export class CallControl {
 
   async hangup(callId: string): Promise<void> {
     await this.guard(() => this.callById(callId).sip.hangup());
+  }
+
+  /** The far end went quiet past the account's media timeout (media-timeout.ts): BYE, and the call says why. */
+  private endSilent(call: PhoneCall, seconds: number): void {
+    if (call.sip.state !== 'established') return;
+    call.noMediaFor = seconds;
+    call.sip.endedBy ??= 'network';
+    // a dialog that cannot take the BYE any more is ended here all the same: the call is dead either way
+    void call.sip.hangup().catch((error: Error) => call.sip.endAfterFault(`the BYE after ${seconds} s without media failed: ${error.message}`));
   }
 
   /** Hold or resume a call; resuming one puts the call that was talking on hold first (a swap). */

@@ -91,6 +91,38 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     expect(desktop.audio!.stats().unknownCall).toBe(2);
   });
 
+  // A 302 makes a new INVITE with new media (RFC 3261 §8.1.3.4): the port, the hold and digit listeners and the media
+  // timeout follow the call onto it, not the first target's closed media.
+  it('a call sent on by a 302 after ringing routes the new target\'s audio to the port, under the same call id', async () => {
+    const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
+    cleanup.push(() => lab.stop());
+    const account = (user: string, extra = {}) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, ...extra });
+    const desktop = new Phone({ accounts: [account('alice', { mediaTimeout: { seconds: 1 } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true, sockets: network });
+    const bob = new Phone({ accounts: [account('bob', { forward: { when: 'no-answer', to: 'carol', afterMs: 1000 } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
+    const carol = new Phone({ accounts: [account('carol', { answer: { kind: 'auto' } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
+    cleanup.push(() => desktop.shutdown(), () => bob.shutdown(), () => carol.shutdown());
+    const carolEvents: PhoneEvent[] = [];
+    carol.subscribe((e) => carolEvents.push(e));
+    const desktopEvents: PhoneEvent[] = [];
+    desktop.subscribe((e) => desktopEvents.push(e));
+    const played: Array<{ callId: string; samples: Int16Array }> = [];
+    desktop.audio!.onPlayback((callId, samples) => played.push({ callId, samples }));
+    await Promise.all([desktop.register(), bob.register(), carol.register()]);
+    const call = await desktop.call({ target: 'bob' });
+    const last = () => desktopEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === call.id).at(-1)?.call;
+    await until(() => last()?.state === 'established');
+    expect(last()!.redirects).toHaveLength(1);
+    const carolLeg = (carolEvents.find((e) => e.type === 'incoming') as Extract<PhoneEvent, { type: 'incoming' }>).call.id;
+    carol.mediaOf(carolLeg)!.play(new ToneSource(1000));
+    await until(() => played.filter((p) => p.callId === call.id).length >= 25);
+    const received = played.filter((p) => p.callId === call.id).slice(-20);
+    expect(toneShare(Int16Array.from(received.flatMap((p) => [...p.samples])), 1000)).toBeGreaterThan(0.8);
+    // the media timeout reads the new target's packets: 2 s of talking, well past its 1 s, and the call is up
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(last()?.state).toBe('established');
+    await desktop.hangup(call.id);
+  });
+
   it('has no audio port unless the host asks for one', async () => {
     const phone = new Phone({ accounts: [], createSessionDescriptionHandlerFactory: defaultMediaProvider });
     cleanup.push(() => phone.shutdown());

@@ -31,6 +31,8 @@ export class PhoneCall {
   replaced?: string;
   /** Incoming: sent on to this URI by a 302 (call forwarding). */
   forwardedTo?: string;
+  /** Ended by the phone after this many seconds without RTP or RTCP from the far end (media-timeout.ts). */
+  noMediaFor?: number;
 
   constructor(
     readonly accountId: string,
@@ -73,6 +75,10 @@ export class PhoneCall {
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;
     if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
+    if (this.noMediaFor !== undefined) {
+      snapshot.noMediaFor = this.noMediaFor;
+      snapshot.reason = `no audio from the far end for ${this.noMediaFor} s`; // what the call log keeps of the end
+    }
     const media = this.media?.stats() ?? this.finalMedia ?? this.closedMediaStats;
     if (media) snapshot.media = mediaSnapshot(media);
     if (this.signaling) snapshot.signaling = this.signaling;

@@ -198,6 +198,23 @@ describe('an account with a backup server', () => {
     await until(() => reported(events, 'SERVER_FAILBACK'));
   });
 
+  it('a kept call whose far end went down with the server is ended by the media timeout, and the account fails back after it', async () => {
+    const { link, primary, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' }, mediaTimeout: { seconds: 1 } } });
+    await alice.register();
+    const bob = await phoneAt(primary, { id: 'bob', answer: { kind: 'auto' }, mediaTimeout: { seconds: 0 } });
+    await bob.phone.register();
+    const placed = await alice.call({ target: 'bob' });
+    await until(() => callState(events, placed.id)?.state === 'established');
+    const bobLeg = await until(() => bob.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call.id);
+    link.primaryDown = true;
+    await until(() => reported(events, 'SERVER_FAILOVER'));
+    bob.phone.mediaOf(bobLeg)!.close(); // bob's host is gone with the switch: nothing more comes from it
+    link.primaryDown = false;
+    const ended = await until(() => (callState(events, placed.id)?.state === 'terminated' ? callState(events, placed.id) : undefined), 5000);
+    expect(ended).toMatchObject({ endedBy: 'network', noMediaFor: 1 });
+    await until(() => reported(events, 'SERVER_FAILBACK'));
+  });
+
   it('does not fail back while a call is up on the backup (it would end it), and does once the call is over', async () => {
     Core.Timers.TIMER_F = 10 * timers.t1;
     const { link, backup, alice, events, phoneAt } = await switches({ primaryDown: true });

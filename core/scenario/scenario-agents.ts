@@ -79,6 +79,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     ...agentTls(spec, state.lab?.tlsFingerprint),
     ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
     ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
+    ...(spec.media_timeout !== undefined ? { mediaTimeout: { ...(spec.media_timeout.seconds !== undefined ? { seconds: spec.media_timeout.seconds } : {}), ...(spec.media_timeout.held_seconds !== undefined ? { heldSeconds: spec.media_timeout.held_seconds } : {}) } } : {}),
   };
   const phone = new Phone({
     accounts: [account],

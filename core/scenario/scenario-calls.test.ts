@@ -47,4 +47,12 @@ describe('everyday call scenarios', () => {
     const report = await run('forward-by-call.yaml');
     expect(failures(report)).toEqual([]);
   });
+
+  it('media-timeout-held.yaml: the agent\'s media_timeout ends a held call its far end went quiet in; the report says why', async () => {
+    const report = await run('media-timeout-held.yaml');
+    expect(failures(report)).toEqual([]);
+    const legs = report.calls.find((c) => c.id === 'c1')!.legs;
+    expect(legs.caller).toMatchObject({ endedBy: 'network', reason: 'no audio from the far end for 2 s' });
+    expect(legs.callee).toMatchObject({ endedBy: 'remote' });
+  });
 });

@@ -98,6 +98,11 @@ export const agentSchema = z
     media: z.object({ encryption: z.enum(['required', 'preferred', 'off']) }).strict().optional(),
     /** Symmetric RTP latching (RFC 4961): on (the default) or off, for untrusted networks (docs/addresses.md). */
     latching: z.enum(['on', 'off']).optional(),
+    /**
+     * End an answered call after `seconds` without RTP or RTCP from the far end (default 30), `held_seconds` while it is
+     * on hold (default 3600); 0 turns one off.
+     */
+    media_timeout: z.object({ seconds: z.number().int().min(0).max(86_400).optional(), held_seconds: z.number().int().min(0).max(86_400).optional() }).strict().optional(),
   })
   .strict()
   .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {

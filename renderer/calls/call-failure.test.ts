@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
-import { callFailureOf } from './call-failure.js';
+import { callEndOf, callFailureOf } from './call-failure.js';
 
 const call = (change: Partial<CallSnapshot>): CallSnapshot => ({ id: 'c1', accountId: 'a', direction: 'outgoing', state: 'calling', remote: { shown: 'bob', uri: 'sip:bob@lab', anonymous: false }, sipCallId: 'x', startedAt: 0, localHold: false, remoteHold: false, muted: false, ...change });
 
@@ -30,5 +30,13 @@ describe('why a call failed, in words (renderer/calls/call-failure.ts)', () => {
     expect(callFailureOf(call({ state: 'ringing', status: 486 }), false)).toBeUndefined();
     // an anonymous party stays unnamed on the card
     expect(ended(486, { remote: { shown: 'Anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous: true } })?.party).toBe('');
+  });
+  it('says an answered call was dropped when the phone ended it for want of audio, either way; otherwise as before', () => {
+    for (const direction of ['incoming', 'outgoing'] as const) {
+      expect(callEndOf(call({ direction, state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', noMediaFor: 30 }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'media-lost', seconds: 30 });
+      expect(callEndOf(call({ direction, state: 'terminated', status: 200, answeredAt: 5, endedBy: 'remote' }), false)).toBeUndefined();
+    }
+    expect(callEndOf(call({ state: 'terminated', status: 200, answeredAt: 5, noMediaFor: 30, remote: { shown: 'Anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous: true } }), false)?.party).toBe('');
+    expect(callEndOf(call({ state: 'terminated', status: 486, endedBy: 'remote' }), false)?.reason).toBe('busy');
   });
 });

@@ -1,7 +1,7 @@
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 
 /** Why an outgoing call did not connect, in the words the call card shows. */
-export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected';
+export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected' | 'media-lost';
 
 export interface CallFailure {
   callId: string;
@@ -11,6 +11,19 @@ export interface CallFailure {
   /** The final SIP status and its reason phrase, when the network gave one. */
   status?: number;
   phrase?: string;
+  /** `media-lost`: the seconds without audio from the far end after which the phone ended the call. */
+  seconds?: number;
+}
+
+/**
+ * Why a call ended that the user did not end: an answered call (either way) the phone dropped when no audio came from
+ * the far end for the account's media timeout (its peer or the path to it is gone), or see below.
+ */
+export function callEndOf(call: CallSnapshot, rang: boolean): CallFailure | undefined {
+  if (call.state === 'terminated' && call.noMediaFor !== undefined) {
+    return { callId: call.id, party: call.remote.anonymous ? '' : call.remote.shown, reason: 'media-lost', seconds: call.noMediaFor };
+  }
+  return callFailureOf(call, rang);
 }
 
 /**

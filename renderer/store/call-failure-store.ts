@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
-import { callFailureOf, type CallFailure } from '../calls/call-failure.js';
+import { callEndOf, type CallFailure } from '../calls/call-failure.js';
 
 /** How long the card of a failed call stays (unless dismissed): long enough to read why. */
 export const failureCardMs = 6000;
@@ -35,7 +35,7 @@ export const useCallFailures = create<CallFailureState>((set, get) => {
     note(call) {
       if (call.state === 'ringing' && !get().rang[call.id]) set({ rang: { ...get().rang, [call.id]: true } });
       if (call.state !== 'terminated') return;
-      const failure = callFailureOf(call, get().rang[call.id] === true);
+      const failure = callEndOf(call, get().rang[call.id] === true);
       const shown = get().cards.some((c) => c.callId === call.id);
       if (shown) {
         // the phone may say a call ended before it knows the final status: the card takes the later, fuller word

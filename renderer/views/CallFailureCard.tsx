@@ -2,14 +2,20 @@ import type { CallFailure } from '../calls/call-failure.js';
 import { useCallFailures } from '../store/call-failure-store.js';
 import { useT } from './use-t.js';
 
-/** A call that did not connect stays on screen a few seconds, saying why in words (and the SIP status behind it). */
+/**
+ * A call that did not connect, or that the phone dropped because no audio came any more, stays on screen a few seconds,
+ * saying why in words (and the SIP status behind a failure).
+ */
 export function CallFailureCard({ failure }: { failure: CallFailure }) {
   const t = useT();
   const dismiss = useCallFailures((s) => s.dismiss);
-  const reason = t(`failure_${failure.reason}`).replace('{status}', failure.status !== undefined ? String(failure.status) : '—');
+  const reason = t(`failure_${failure.reason}`)
+    .replace('{status}', failure.status !== undefined ? String(failure.status) : '—')
+    .replace('{seconds}', String(failure.seconds ?? '—'));
+  const title = t(failure.reason === 'media-lost' ? 'callDropped' : 'callFailed');
   return (
-    <section className={`call-failed failure-${failure.reason}`} role="alert" aria-label={t('callFailed')} data-call={failure.callId}>
-      <p className="call-failed-title">{t('callFailed')}</p>
+    <section className={`call-failed failure-${failure.reason}`} role="alert" aria-label={title} data-call={failure.callId}>
+      <p className="call-failed-title">{title}</p>
       <h2 className="party">
         <bdi>{failure.party || t('anonymous')}</bdi>
       </h2>

@@ -161,4 +161,19 @@ describe.skipIf(skip)("SIPp's built-in scenarios and a Veilphone phone", () => {
       expect(await until(() => ended(events))).toMatchObject({ direction: 'outgoing', status: 200, endedBy: 'local' });
     });
   });
+
+  // -sn uas answers with an SDP and sends no RTP or RTCP: a far end gone quiet, as a dead one is. The phone's media
+  // timeout ends the call with a BYE the uas takes (it exits 0 only once its BYE came and was answered).
+  it('a call to -sn uas, which sends no media, is ended by the media timeout with a BYE SIPp takes', async () => {
+    const uasPort = await freePort();
+    const uas = await builtin('uas', 'udp', { localPort: uasPort });
+    const { phone: bob, events } = await phone({ server: `sip:127.0.0.1:${uasPort}`, transport: 'udp', domain: '127.0.0.1', mediaTimeout: { seconds: 2 } });
+    const placed = await bob.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    await until(() => events.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established') || undefined, 15_000);
+    expect(await uas.exitCode(30_000), sippOutput(uas)).toBe(0);
+    const call = await until(() => ended(events));
+    expect(call).toMatchObject({ direction: 'outgoing', status: 200, endedBy: 'network', noMediaFor: 2 });
+    expect(call.endedAt! - call.answeredAt!).toBeGreaterThanOrEqual(2000);
+    expect(call.media?.packetsReceived).toBe(0);
+  });
 });
