@@ -301,6 +301,8 @@ export interface CallSnapshot {
    * path to it is gone: AccountConfig.mediaTimeout).
    */
   noMediaFor?: number;
+  /** The phone ended this answered call because its session timer ran out: no refresh came, or ours found no dialog (RFC 4028 §10). */
+  sessionExpired?: true;
   /** Incoming: another phone answered this forked call first (RFC 3326 "Call completed elsewhere"); not a missed call. */
   answeredElsewhere?: boolean;
   /** Incoming at a household terminal (seed 001 ¶[57]-[58]): the caller dialled the whole room, or this terminal. */

@@ -172,6 +172,9 @@ export class IncomingAdmission {
 
   /** Why an incoming call is refused before it rings, if it is: what to answer. */
   private refusalOf(account: AccountRuntime, sip: SipCall, identity: SipIdentity): { status: number; reason?: string; headers?: string[] } | undefined {
+    // RFC 4028 §9: a session interval below our Min-SE, from a caller that supports the timer: 422, and it asks again
+    const tooSmall = sip.sessionIntervalRefusal;
+    if (tooSmall) return tooSmall;
     const offer = sip.inviteBody;
     const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {

@@ -78,6 +78,9 @@ export class PhoneCall {
     if (this.noMediaFor !== undefined) {
       snapshot.noMediaFor = this.noMediaFor;
       snapshot.reason = `no audio from the far end for ${this.noMediaFor} s`; // what the call log keeps of the end
+    } else if (sip.sessionExpired) {
+      snapshot.sessionExpired = true;
+      snapshot.reason = 'the session expired: no refresh (RFC 4028)';
     }
     const media = this.media?.stats() ?? this.finalMedia ?? this.closedMediaStats;
     if (media) snapshot.media = mediaSnapshot(media);

@@ -12,12 +12,15 @@ import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import { letGoOfFinishedSession } from './finished-session.js';
 import { completedElsewhere } from './cancel-reason.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
+import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
+import type { IncomingRequestMessage } from 'sip.js/lib/core/messages/incoming-request-message.js';
 import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
 import type { HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
-import { ReliableProvisionals } from './reliable-provisional.js';
+import { namesOptionTag, ReliableProvisionals } from './reliable-provisional.js';
+import { refreshRequestHeaders, SessionTimer, uacSessionTimer, uasSessionTimer, type RefreshRequest, type UasSessionTimer } from './session-timer.js';
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -109,6 +112,16 @@ export class SipCall {
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   private byeAnswered: Promise<void> = Promise.resolve();
+  /** RFC 4028 (session-timer.ts): the dialog's session timer, once a 2xx set one. */
+  private readonly sessionTimer = new SessionTimer({ refresh: () => void this.refreshSession(), expire: () => this.endUnrefreshed() });
+  /** Our smallest session interval (Min-SE; tests make it shorter). */
+  private minSessionExpires?: number;
+  /** Incoming: the session timer our 2xx takes on, as the INVITE asked (none, too small for us, or on). */
+  private uasTimer: UasSessionTimer = { kind: 'none' };
+  /** Outgoing: the session timer the 2xx named, armed once the call is established. */
+  private answeredTimer: { interval: number; weRefresh: boolean } | undefined;
+  /** Ended because the peer never refreshed the session (RFC 4028 §10), or a refresh found it gone. */
+  sessionExpired = false;
 
   private constructor(
     readonly direction: 'outgoing' | 'incoming',
@@ -132,6 +145,7 @@ export class SipCall {
 
   private attach(session: Session): void {
     this.current = session;
+    this.followRefreshes(session);
     session.stateChange.addListener((state) => {
       if (this.current === session) this.onSessionState(state, session);
       // after this turn: sip.js may still hand the ended session its last response (a 3xx this call may follow)
@@ -168,7 +182,7 @@ export class SipCall {
    * `t1`: RFC 3261's T1 of the identity, the first retransmission interval of a reliable 18x (RFC 3262 §3). `source`:
    * where the INVITE came from (the server, or a peer that called the Contact directly).
    */
-  static incoming(invitation: Invitation, options: { t1?: number; source?: Endpoint } = {}): SipCall {
+  static incoming(invitation: Invitation, options: { t1?: number; source?: Endpoint; minSessionExpires?: number } = {}): SipCall {
     const request = invitation.request;
     const from = safeNameAddr(request.getHeader('from') ?? '');
     const remote: SipRemoteParty = { uri: from ? formatUri(from) : request.from.uri.toString() };
@@ -184,6 +198,8 @@ export class SipCall {
       call.reliable = new ReliableProvisionals(invitation, options.t1 ?? 500, () => call.giveUpUnacknowledged());
     }
     if (options.source) call.source = options.source;
+    if (options.minSessionExpires !== undefined) call.minSessionExpires = options.minSessionExpires;
+    call.uasTimer = uasSessionTimer(refreshRequestOf(request), call.minSessionExpires);
     invitation.delegate = {
       ...invitation.delegate,
       onCancel: (cancel) => {
@@ -297,6 +313,19 @@ export class SipCall {
   }
 
   /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
+  /**
+   * Incoming: the INVITE asked for a session interval below our Min-SE and supports the timer: it is to be refused
+   * 422 with these headers before it rings (RFC 4028 §9), and the caller tries again with a longer one.
+   */
+  get sessionIntervalRefusal(): { status: 422; reason: string; headers: string[] } | undefined {
+    return this.uasTimer.kind === 'too-small' ? { status: 422, reason: 'Session Interval Too Small', headers: [`Min-SE: ${this.uasTimer.minSe}`] } : undefined;
+  }
+
+  /** The session timer now (RFC 4028): its interval in seconds and whether we refresh; undefined without one. */
+  get sessionTimerState(): { interval: number; weRefresh: boolean } | undefined {
+    return this.sessionTimer.state;
+  }
+
   get dialogTags(): { localTag: string; remoteTag: string } | undefined {
     const dialog = this.session.dialog;
     return dialog ? { localTag: dialog.localTag, remoteTag: dialog.remoteTag } : undefined;
@@ -397,7 +426,8 @@ export class SipCall {
     if (!(this.session instanceof Invitation) || this.state !== 'incoming') {
       throw new SipCallError('INVALID_STATE', `cannot answer a call in state ${this.state}`);
     }
-    await this.session.accept();
+    // RFC 4028 §9: the 2xx says the session timer the INVITE asked for, and who refreshes
+    await this.session.accept(this.uasTimer.kind === 'on' ? { extraHeaders: this.uasTimer.headers } : undefined);
     this.reliable?.onFinalResponse();
     this.finalStatus = 200;
     this.finalReason = 'OK';
@@ -483,6 +513,85 @@ export class SipCall {
     }
   }
 
+  /** The call is answered: the session timer its 2xx set starts (RFC 4028 §9 for ours, §7.2 for the peer's). */
+  private armSessionTimer(): void {
+    if (this.direction === 'incoming') {
+      if (this.uasTimer.kind === 'on') this.sessionTimer.start(this.uasTimer.interval, this.uasTimer.refresher === 'uas');
+    } else {
+      this.followSessionTimer(this.answeredTimer);
+    }
+  }
+
+  /** A refresh's 2xx starts the timer again as it says; a 2xx without Session-Expires turns it off (§7.2, §9). */
+  private followSessionTimer(timer: { interval: number; weRefresh: boolean } | undefined): void {
+    if (this.state === 'terminated') return;
+    if (timer) this.sessionTimer.start(timer.interval, timer.weRefresh);
+    else this.sessionTimer.stop();
+  }
+
+  /**
+   * The peer's re-INVITEs are session refresh requests (RFC 4028 §9): one whose interval is below our Min-SE is refused
+   * 422 when the peer supports the timer; the 2xx of any other says the timer it takes on, which starts again.
+   */
+  private followRefreshes(session: Session): void {
+    const sessionWithHandler = session as unknown as { onInviteRequest(request: IncomingInviteRequest): void };
+    const handle = sessionWithHandler.onInviteRequest.bind(session);
+    sessionWithHandler.onInviteRequest = (request: IncomingInviteRequest): void => {
+      const decision = uasSessionTimer(refreshRequestOf(request.message), this.minSessionExpires);
+      if (decision.kind === 'too-small') {
+        request.reject({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${decision.minSe}`] });
+        return;
+      }
+      const accept = request.accept.bind(request);
+      request.accept = (options) => {
+        const extraHeaders = [...(options?.extraHeaders ?? []), ...(decision.kind === 'on' ? decision.headers : [])];
+        const response = accept({ ...options, statusCode: options?.statusCode ?? 200, extraHeaders });
+        if ((options?.statusCode ?? 200) < 300 && this.current === session) {
+          this.followSessionTimer(decision.kind === 'on' ? { interval: decision.interval, weRefresh: decision.refresher === 'uas' } : undefined);
+        }
+        return response;
+      };
+      handle(request);
+    };
+  }
+
+  /**
+   * We are the refresher and half the interval has gone (RFC 4028 §10): a re-INVITE with the same hold state. One that
+   * times out or finds no dialog (408, 481) ends the call; after any other failure it is tried again in half the time.
+   */
+  private async refreshSession(): Promise<void> {
+    const timer = this.sessionTimer.state;
+    if (this.state !== 'established' || !timer) return;
+    let status: number;
+    try {
+      status = await this.hold(this.localHold);
+    } catch {
+      status = 0; // sip.js could not send it (the dialog is going): as good as a timeout
+    }
+    if (this.state !== 'established' || status < 300) return;
+    if (status === 408 || status === 481 || status === 0) {
+      this.endUnrefreshed();
+      return;
+    }
+    this.sessionTimer.start(timer.interval / 2, true);
+  }
+
+  /** No refresh came in time, or ours found the session gone (RFC 4028 §10): BYE, and the call says why. */
+  private endUnrefreshed(): void {
+    if (this.state !== 'established') return;
+    this.sessionExpired = true;
+    this.endedBy ??= 'network';
+    void this.hangup().catch(() => this.abandonSession());
+  }
+
+  /** The dialog cannot take a BYE any more: the call is over here all the same. */
+  private abandonSession(): void {
+    void Promise.resolve()
+      .then(() => this.session.dispose())
+      .catch(() => undefined);
+    this.markTerminated();
+  }
+
   /**
    * Hold (sendonly offer) or resume (sendrecv) by re-INVITE (RFC 3264 §8.4); resolves with the final status.
    * A glare 491 or a 500 is retried after the wait RFC 3261 §14.1/§14.2 prescribe, for up to `retryWindowMs`.
@@ -521,12 +630,16 @@ export class SipCall {
 
   private reinvite(hold: boolean): Promise<{ status: number; retryAfterMs?: number }> {
     const options = { hold } as Record<string, unknown>;
+    const timer = this.sessionTimer.state;
     return new Promise((resolve, reject) => {
       this.session
         .invite({
           sessionDescriptionHandlerOptions: options,
+          // RFC 4028 §7.4: a re-INVITE in a dialog with a session timer carries it on (and is itself a refresh)
+          ...(timer ? { requestOptions: { extraHeaders: refreshRequestHeaders(timer) } } : {}),
           requestDelegate: {
             onAccept: (response) => {
+              this.followSessionTimer(uacSessionTimer(sessionExpiresOf(response.message)));
               this.localHold = hold;
               this.emit();
               resolve({ status: statusOf(response) });
@@ -611,6 +724,11 @@ export class SipCall {
   private recordFinal(response: IncomingResponse): void {
     this.finalStatus = statusOf(response);
     this.finalReason = response.message.reasonPhrase;
+    if (this.finalStatus < 300) {
+      // RFC 4028 §7.2: the 2xx says whether the session has a timer (a proxy may have asked for one) and who refreshes
+      this.answeredTimer = uacSessionTimer(sessionExpiresOf(response.message));
+      if (this.state === 'established') this.armSessionTimer();
+    }
     if (this.state === 'terminated') this.emit();
   }
 
@@ -653,6 +771,7 @@ export class SipCall {
   private onSessionState(state: SessionState, session: Session): void {
     if (state === SessionState.Established) {
       this.state = 'established';
+      this.armSessionTimer();
       this.earlyMedia = false;
       this.answerStrayPrack();
       this.answeredAt = Date.now();
@@ -674,6 +793,7 @@ export class SipCall {
   private markTerminated(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
+    this.sessionTimer.stop();
     this.endedAt = Date.now();
     this.earlyMedia = false;
     this.reliable?.dispose();
@@ -751,4 +871,21 @@ export function dtmfRelayDigit(contentType: string, body: string): { digit: stri
   if (signal === undefined) return undefined;
   const duration = Number(/^\s*duration\s*=\s*(\d{1,5})\s*$/im.exec(body)?.[1] ?? 100);
   return { digit: signal.toUpperCase(), durationMs: duration };
+}
+
+/** What a session refresh request says of the timer (RFC 4028 §7.1): its Session-Expires, Min-SE and support. */
+function refreshRequestOf(request: IncomingRequestMessage): RefreshRequest {
+  const sessionExpires = sessionExpiresOf(request);
+  const minSe = request.getHeader('min-se');
+  const supported = [...request.getHeaders('supported'), ...request.getHeaders('k')]; // k: the compact form (RFC 3261 §7.3.3)
+  return {
+    ...(sessionExpires !== undefined ? { sessionExpires } : {}),
+    ...(minSe !== undefined ? { minSe } : {}),
+    supportsTimer: namesOptionTag(supported, 'timer') || namesOptionTag(request.getHeaders('require'), 'timer'),
+  };
+}
+
+/** A message's Session-Expires, long or compact (`x`, RFC 4028 §4). */
+function sessionExpiresOf(message: { getHeader(name: string): string | undefined }): string | undefined {
+  return message.getHeader('session-expires') ?? message.getHeader('x');
 }

@@ -51,6 +51,8 @@ export interface SipIdentityOptions {
   sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
   tap?: SipTap;
   timers?: SipTimerValues;
+  /** Our Min-SE, the shortest session interval a caller may ask for (RFC 4028; default 90 s, tests shorten it). */
+  minSessionExpires?: number;
   /** Extra Contact parameters for REGISTER (e.g. the NAT public address). */
   extraContactParams?: string[];
   /** Extra headers on every REGISTER. */
@@ -198,7 +200,8 @@ export class SipIdentity {
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
       // RFC 3891 §6: an INVITE with Replaces is taken (incoming-admission.ts matches it across the account's calls).
-      sipExtensionExtraSupported: ['replaces'],
+      // RFC 4028: session timers a caller, a carrier or a proxy asks for are taken on and refreshed (session-timer.ts)
+      sipExtensionExtraSupported: ['replaces', 'timer'],
       sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
       // RFC 3262: INVITEs say `Supported: 100rel` and reliable 18x are PRACKed (sip.js); a caller's `Require: 100rel` is
       // met by our own reliable 18x (reliable-provisional.ts), and no longer refused 420 (uas-screen.ts reads this tag).
@@ -577,7 +580,7 @@ export class SipIdentity {
   }
 
   private onInvite(invitation: Invitation): void {
-    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId) }));
+    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId), ...(this.options.minSessionExpires !== undefined ? { minSessionExpires: this.options.minSessionExpires } : {}) }));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
     else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }

@@ -38,5 +38,6 @@ describe('why a call failed, in words (renderer/calls/call-failure.ts)', () => {
     }
     expect(callEndOf(call({ state: 'terminated', status: 200, answeredAt: 5, noMediaFor: 30, remote: { shown: 'Anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous: true } }), false)?.party).toBe('');
     expect(callEndOf(call({ state: 'terminated', status: 486, endedBy: 'remote' }), false)?.reason).toBe('busy');
+    expect(callEndOf(call({ direction: 'incoming', state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', sessionExpired: true }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'session-expired' });
   });
 });

@@ -1,7 +1,7 @@
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 
 /** Why an outgoing call did not connect, in the words the call card shows. */
-export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected' | 'media-lost';
+export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected' | 'media-lost' | 'session-expired';
 
 export interface CallFailure {
   callId: string;
@@ -17,12 +17,14 @@ export interface CallFailure {
 
 /**
  * Why a call ended that the user did not end: an answered call (either way) the phone dropped when no audio came from
- * the far end for the account's media timeout (its peer or the path to it is gone), or see below.
+ * the far end for the account's media timeout, or when its session timer ran out (RFC 4028: the peer or the path to
+ * it is gone), or see below.
  */
 export function callEndOf(call: CallSnapshot, rang: boolean): CallFailure | undefined {
   if (call.state === 'terminated' && call.noMediaFor !== undefined) {
     return { callId: call.id, party: call.remote.anonymous ? '' : call.remote.shown, reason: 'media-lost', seconds: call.noMediaFor };
   }
+  if (call.state === 'terminated' && call.sessionExpired) return { callId: call.id, party: call.remote.anonymous ? '' : call.remote.shown, reason: 'session-expired' };
   return callFailureOf(call, rang);
 }
 

@@ -12,7 +12,7 @@ export function CallFailureCard({ failure }: { failure: CallFailure }) {
   const reason = t(`failure_${failure.reason}`)
     .replace('{status}', failure.status !== undefined ? String(failure.status) : '—')
     .replace('{seconds}', String(failure.seconds ?? '—'));
-  const title = t(failure.reason === 'media-lost' ? 'callDropped' : 'callFailed');
+  const title = t(failure.reason === 'media-lost' || failure.reason === 'session-expired' ? 'callDropped' : 'callFailed');
   return (
     <section className={`call-failed failure-${failure.reason}`} role="alert" aria-label={title} data-call={failure.callId}>
       <p className="call-failed-title">{title}</p>

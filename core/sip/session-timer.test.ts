@@ -1,0 +1,244 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MemoryNetwork } from '../../test/support/memory-network.js';
+import { pcmuSdp, ScriptPeer, type SipRequestMessage, type SipResponseMessage } from '../../test/support/script-peer.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
+import type { SipCall } from './sip-call.js';
+import { SipIdentity } from './sip-identity.js';
+import { parseSessionExpires, SessionTimer, uacSessionTimer, uasSessionTimer } from './session-timer.js';
+
+describe('session timer rules (RFC 4028)', () => {
+  it('reads Session-Expires and its refresher, and nothing that is not one', () => {
+    expect(parseSessionExpires('1800')).toEqual({ seconds: 1800 });
+    expect(parseSessionExpires('90 ; refresher=UAS;x=y')).toEqual({ seconds: 90, refresher: 'uas' });
+    expect(parseSessionExpires('90;refresher=both')).toEqual({ seconds: 90 });
+    for (const bad of ['', 'abc', '-5', '0', '12345678901', '1.5']) expect(parseSessionExpires(bad)).toBeUndefined();
+  });
+
+  it('as UAS (§9): refuses a short interval with 422 when the caller supports the timer, raises it when not, keeps the refresher asked for', () => {
+    expect(uasSessionTimer({ supportsTimer: true })).toEqual({ kind: 'none' });
+    expect(uasSessionTimer({ sessionExpires: '60', supportsTimer: true })).toEqual({ kind: 'too-small', minSe: 90 });
+    expect(uasSessionTimer({ sessionExpires: '100', minSe: '120', supportsTimer: true })).toEqual({ kind: 'too-small', minSe: 120 });
+    // a proxy asked for it, the caller knows nothing of timers: a 422 would fail the call, so the interval goes up and we refresh
+    expect(uasSessionTimer({ sessionExpires: '60', supportsTimer: false })).toEqual({ kind: 'on', interval: 90, refresher: 'uas', headers: ['Session-Expires: 90;refresher=uas'] });
+    expect(uasSessionTimer({ sessionExpires: '1800;refresher=uas', supportsTimer: true })).toEqual({ kind: 'on', interval: 1800, refresher: 'uas', headers: ['Session-Expires: 1800;refresher=uas'] });
+    // refresher=uac in the 2xx requires the timer of the caller (§9)
+    expect(uasSessionTimer({ sessionExpires: '1800', supportsTimer: true })).toEqual({ kind: 'on', interval: 1800, refresher: 'uac', headers: ['Session-Expires: 1800;refresher=uac', 'Require: timer'] });
+    expect(uasSessionTimer({ sessionExpires: '1800;refresher=uac', supportsTimer: false }).kind === 'on' && uasSessionTimer({ sessionExpires: '1800;refresher=uac', supportsTimer: false })).toMatchObject({ refresher: 'uas' });
+  });
+
+  it('as UAC (§7.2): follows the 2xx — no Session-Expires, no timer', () => {
+    expect(uacSessionTimer(undefined)).toBeUndefined();
+    expect(uacSessionTimer('90;refresher=uac')).toEqual({ interval: 90, weRefresh: true });
+    expect(uacSessionTimer('90;refresher=uas')).toEqual({ interval: 90, weRefresh: false });
+  });
+
+  it('refreshes at half the interval, and gives up min(32 s, a third) before it expires (§10)', () => {
+    vi.useFakeTimers();
+    try {
+      const fired: string[] = [];
+      const timer = new SessionTimer({ refresh: () => fired.push('refresh'), expire: () => fired.push('expire') });
+      timer.start(1800, true);
+      vi.advanceTimersByTime(899_999);
+      expect(fired).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual(['refresh']);
+      timer.start(1800, false);
+      vi.advanceTimersByTime(1767_999);
+      expect(fired).toEqual(['refresh']);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual(['refresh', 'expire']);
+      timer.start(90, false); // a third of 90 is less than 32
+      vi.advanceTimersByTime(59_999);
+      expect(fired).toHaveLength(2);
+      vi.advanceTimersByTime(1);
+      expect(fired.at(-1)).toBe('expire');
+      timer.start(90, true);
+      timer.stop();
+      vi.advanceTimersByTime(100_000);
+      expect(fired).toHaveLength(3);
+      expect(timer.state).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+const timers = { t1: 20, t2: 80 };
+/** Seconds: a Min-SE of 2 lets a dialog's timer run in the test's time. */
+const minSessionExpires = 2;
+
+/** RFC 4028 between a SipIdentity and a scripted peer on the in-memory network, with 3-4 s session intervals. */
+describe('session timers in a dialog (RFC 4028)', () => {
+  const network = new MemoryNetwork();
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  async function setup(): Promise<{ peer: ScriptPeer; identity: SipIdentity; incoming: SipCall[] }> {
+    const peer = await ScriptPeer.open(network);
+    cleanup.push(() => peer.socket.close());
+    const incoming: SipCall[] = [];
+    const identity = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'udp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: peer.endpoint,
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+      sockets: network,
+      timers,
+      minSessionExpires,
+      onIncomingCall: (call) => incoming.push(call),
+    });
+    cleanup.push(() => identity.dispose({ serverGone: true }));
+    return { peer, identity, incoming };
+  }
+
+  function invite(peer: ScriptPeer, identity: SipIdentity, callId: string, headers: string[]): string {
+    const body = pcmuSdp(40000);
+    return [
+      `INVITE sip:bob@127.0.0.1:${identity.local.port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${callId}`,
+      'Max-Forwards: 70',
+      `From: <sip:carrier@127.0.0.1>;tag=f-${callId}`,
+      'To: <sip:bob@127.0.0.1>',
+      `Call-ID: ${callId}`,
+      'CSeq: 17 INVITE',
+      `Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`,
+      ...headers,
+      'Content-Type: application/sdp',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+  }
+
+  /** A request of the peer in the dialog our 2xx `ok` made (the peer called us). */
+  function inDialog(peer: ScriptPeer, ok: SipResponseMessage, method: 'ACK' | 'INVITE' | 'BYE', cseq: number, branch: string, headers: string[] = []): string {
+    const body = method === 'INVITE' ? pcmuSdp(40000, cseq) : '';
+    return [
+      `${method} ${ok.get('contact')!.replace(/^<|>.*$/g, '')} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${branch}`,
+      'Max-Forwards: 70',
+      `From: ${ok.get('from')}`,
+      `To: ${ok.get('to')}`,
+      `Call-ID: ${ok.callId}`,
+      `CSeq: ${cseq} ${method}`,
+      `Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`,
+      ...headers,
+      ...(body ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+  }
+
+  /** The peer calls; we answer; the peer ACKs: our 2xx. */
+  async function answered(peer: ScriptPeer, identity: SipIdentity, incoming: SipCall[], callId: string, headers: string[]): Promise<{ call: SipCall; ok: SipResponseMessage }> {
+    await peer.send(invite(peer, identity, callId, headers), identity.local);
+    const call = await until(() => incoming.find((c) => c.callId === callId));
+    await call.answer();
+    const ok = await peer.take(peer.response(200));
+    await peer.send(inDialog(peer, ok, 'ACK', 17, `${callId}-ack`), identity.local);
+    await until(() => call.state === 'established');
+    return { call, ok };
+  }
+
+  it('as UAS and refresher: the 2xx says so, and a re-INVITE goes out every half interval, carrying the timer on', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-1', ['Supported: timer', 'Session-Expires: 4;refresher=uas']);
+    expect(ok.get('session-expires')).toBe('4;refresher=uas');
+    expect(ok.getAll('require').join(',')).not.toMatch(/timer/);
+    expect(ok.getAll('supported').join(',')).toMatch(/\btimer\b/);
+    const started = Date.now();
+    const refresh = await peer.take(peer.request('INVITE'), 4000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(refresh.get('session-expires')).toBe('4;refresher=uac'); // we send it, and we refresh
+    expect(refresh.body).toMatch(/a=sendrecv/); // the same session, not a hold
+    await peer.reply(refresh, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
+    await peer.take(peer.request('ACK'));
+    await peer.take(peer.request('INVITE'), 4000); // and again, two seconds on
+    expect(call.state).toBe('established');
+    expect(call.sessionTimerState).toEqual({ interval: 4, weRefresh: true });
+  });
+
+  it('as UAS, the caller refreshing: the 2xx requires the timer; refreshes keep the call, and without one it ends with a BYE before it expires', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-2', ['Supported: timer', 'Session-Expires: 4']);
+    expect(ok.get('session-expires')).toBe('4;refresher=uac');
+    expect(ok.getAll('require').join(',')).toMatch(/\btimer\b/);
+    // the peer refreshes at 1.5 s: the 2xx carries the timer, and the call outlives the first 4 s
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await peer.send(inDialog(peer, ok, 'INVITE', 18, 'st-2-refresh', ['Supported: timer', 'Session-Expires: 4;refresher=uac']), identity.local);
+    const refreshed = await peer.take(peer.response(200));
+    expect(refreshed.get('session-expires')).toBe('4;refresher=uac');
+    expect(refreshed.getAll('require').join(',')).toMatch(/\btimer\b/);
+    await peer.send(inDialog(peer, ok, 'ACK', 18, 'st-2-refresh-ack'), identity.local);
+    const refreshedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    expect(call.state).toBe('established'); // 3.3 s after the answer, past the first refresh's deadline (2.67 s)
+    // no more refreshes: a BYE 4 - min(32, 4/3) s after the last one
+    const bye = await peer.take(peer.request('BYE'), 4000);
+    expect(Date.now() - refreshedAt).toBeGreaterThanOrEqual(2400);
+    expect(bye.callId).toBe('st-2');
+    await until(() => call.state === 'terminated');
+    expect(call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+  });
+
+  it('as UAS refuses a re-INVITE whose interval is below its Min-SE with 422, and one without Session-Expires turns the timer off', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-3', ['Supported: timer', 'Session-Expires: 3;refresher=uac']);
+    await peer.send(inDialog(peer, ok, 'INVITE', 18, 'st-3-short', ['Supported: timer', 'Session-Expires: 1']), identity.local);
+    const refused = await peer.take(peer.response(422));
+    expect(refused.get('min-se')).toBe('2');
+    await peer.send(inDialog(peer, ok, 'ACK', 18, 'st-3-short-ack'), identity.local);
+    await peer.send(inDialog(peer, ok, 'INVITE', 19, 'st-3-off'), identity.local);
+    const plain = await peer.take(peer.response(200));
+    expect(plain.get('session-expires')).toBeUndefined();
+    await peer.send(inDialog(peer, ok, 'ACK', 19, 'st-3-off-ack'), identity.local);
+    expect(call.sessionTimerState).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // past any deadline the first 2xx set
+    expect(call.state).toBe('established');
+    expect(peer.received.some((m) => m.kind === 'request' && m.method === 'BYE')).toBe(false);
+  });
+
+  it('as UAS refuses an INVITE with too short an interval 422 before it rings (the phone sends what sessionIntervalRefusal says)', async () => {
+    const { peer, identity, incoming } = await setup();
+    await peer.send(invite(peer, identity, 'st-4', ['Supported: timer', 'Session-Expires: 1']), identity.local);
+    const call = await until(() => incoming[0]);
+    expect(call.sessionIntervalRefusal).toEqual({ status: 422, reason: 'Session Interval Too Small', headers: ['Min-SE: 2'] });
+    await call.reject(call.sessionIntervalRefusal!.status, call.sessionIntervalRefusal!.reason, call.sessionIntervalRefusal!.headers);
+    expect((await peer.take(peer.response(422))).get('min-se')).toBe('2');
+  });
+
+  it('as UAC follows the 2xx: refresher=uac, it refreshes and a 481 to its refresh ends the call; refresher=uas, it ends the call when none comes', async () => {
+    const { peer, identity } = await setup();
+    const contact = [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`];
+    const place = async (tag: string, sessionExpires: string): Promise<{ call: SipCall; inv: SipRequestMessage }> => {
+      const call = identity.createCall(`sip:carrier@127.0.0.1:${peer.endpoint.port}`);
+      const status = call.invite();
+      const inv = await peer.take(peer.request('INVITE'));
+      expect(inv.getAll('supported').join(',')).toMatch(/\btimer\b/);
+      expect(inv.get('session-expires')).toBeUndefined(); // we ask for no timer ourselves
+      await peer.reply(inv, 200, 'OK', [...contact, `Session-Expires: ${sessionExpires}`, 'Require: timer'], pcmuSdp(40010), tag);
+      expect(await status).toBe(200);
+      await peer.take(peer.request('ACK'));
+      return { call, inv };
+    };
+    const first = await place('uas-a', '4;refresher=uac');
+    expect(first.call.sessionTimerState).toEqual({ interval: 4, weRefresh: true });
+    const refresh = await peer.take(peer.request('INVITE'), 4000);
+    expect(refresh.get('session-expires')).toBe('4;refresher=uac');
+    await peer.reply(refresh, 481, 'Call/Transaction Does Not Exist');
+    await until(() => first.call.state === 'terminated');
+    expect(first.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+
+    const second = await place('uas-b', '3;refresher=uas');
+    const answeredAt = Date.now();
+    const bye = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'BYE' && m.callId === second.inv.callId, 4000);
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1800); // 3 - min(32, 1) s
+    expect(bye.callId).toBe(second.inv.callId);
+    expect(second.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+  });
+});

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AccountConfig, CallSnapshot, PhoneEvent } from '../../core/api/phone-types.js';
+import { defaultMediaProvider } from '../../core/phone/default-media.js';
+import { Phone } from '../../core/phone/phone.js';
+import { Lab } from '../../lab/lab.js';
+import type { Child } from '../support/child.js';
+import { freePort } from '../support/free-port.js';
+import { startSipp } from '../support/sipp.js';
+import { missingRequirements } from '../support/tools.js';
+import { until } from '../support/until.js';
+
+const skip = missingRequirements(['sipp']);
+
+/**
+ * Session timers (RFC 4028) against SIPp scenarios that check every header RFC 4028 asks of the phone (check_it: a
+ * response or request without it fails SIPp's call, and SIPp exits non-zero): as callee (422 below Min-SE, the 2xx,
+ * a refresh), and as caller whose callee names it refresher, or refreshes itself and goes silent.
+ */
+describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  function phone(account: Partial<AccountConfig> & Pick<AccountConfig, 'server'>): { phone: Phone; events: PhoneEvent[] } {
+    const p = new Phone({
+      // SIPp sends no RTP: the media timeout is not what these calls are about
+      accounts: [{ id: 'bob', user: 'bob', transport: 'udp', mediaTimeout: { seconds: 0 }, ...account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+    });
+    cleanup.push(() => p.shutdown());
+    const events: PhoneEvent[] = [];
+    p.subscribe((e) => events.push(e));
+    return { phone: p, events };
+  }
+  const sippOutput = (sipp: Child): string => `SIPp: ${sipp.stdout.slice(-1500)}\n${sipp.stderr.slice(-1500)}`;
+  const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+
+  it('as callee: 422 with Min-SE: 90 for a 30 s interval, then the 2xx names the caller refresher and requires the timer, and a refresh gets it back', async () => {
+    const lab = await Lab.start();
+    cleanup.push(() => lab.stop());
+    const bob = phone({ server: lab.servers.udp!, domain: lab.domain, directCalls: true, answer: { kind: 'auto' } });
+    const contact = /@([^;>]+)/.exec((await bob.phone.register()).contact!)![1]!;
+    const sipp = startSipp({ scenario: 'uac-session-timer.xml', remote: contact, localPort: await freePort(), service: 'bob', mediaPort: await freePort() });
+    cleanup.push(() => sipp.stop());
+    expect(await sipp.exitCode(30_000), sippOutput(sipp)).toBe(0);
+    // the refused INVITE is in the history as a call that never rang; the second is the answered one
+    const calls = (await bob.phone.history({ direction: 'incoming' })).calls;
+    expect(calls.map((c) => c.status).sort()).toEqual([200, 422]);
+    expect(bob.events.filter((e) => e.type === 'incoming')).toHaveLength(1);
+  });
+
+  it('as caller named refresher by the 2xx: sends a refresh re-INVITE at half the interval that carries the timer on', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'uas-session-timer.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '4' } });
+    cleanup.push(() => uas.stop());
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' });
+    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 3200)); // the refresh is due 2 s after the answer
+    await bob.phone.hangup(placed.id);
+    expect(await uas.exitCode(20_000), sippOutput(uas)).toBe(0);
+    expect(last(bob.events, placed.id)).toMatchObject({ state: 'terminated', endedBy: 'local' });
+  });
+
+  it('as caller whose callee refreshes and goes silent: ends the call with a BYE before the session expires, and says why', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'uas-session-timer-silent.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '6' } });
+    cleanup.push(() => uas.stop());
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' });
+    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
+    expect(await uas.exitCode(20_000), sippOutput(uas)).toBe(0); // it got a BYE and answered it
+    const ended = await until(() => (last(bob.events, placed.id)?.state === 'terminated' ? last(bob.events, placed.id) : undefined));
+    expect(ended).toMatchObject({ endedBy: 'network', sessionExpired: true, reason: 'the session expired: no refresh (RFC 4028)' });
+    // 6 - min(32, 6/3) = 4 s after the answer, not before
+    expect(ended!.endedAt! - ended!.answeredAt!).toBeGreaterThanOrEqual(3800);
+    expect(ended!.endedAt! - ended!.answeredAt!).toBeLessThan(6000);
+  });
+});
