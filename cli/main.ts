@@ -86,7 +86,7 @@ program
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway and take the soft switches and dial plan from its boot file (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead (real broadcast on port 68; needs root or CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; no embedded lab)')
   .option('--household <gateway>', "seed 001: a household terminal of the room whose gateway takes allocation requests at ADDRESS:PORT (veilphone lab --household; lab-admin household shows it) or on this interface; the gateway gives address, number and server")
-  .option('--media-timeout <seconds>', 'end an answered call after this many seconds without RTP or RTCP from the far end (default 30; 0: never)')
+  .option('--media-timeout <seconds>', 'end an answered call after this many seconds without RTP or RTCP from the far end (default 30; 0: off)')
   .action(async (options) => {
     leaveLean(); // a server: it runs for long
     await (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir });

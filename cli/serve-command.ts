@@ -48,7 +48,7 @@ export interface ServeCommandOptions {
   household?: string;
   /** With `provision: dhcp`: lease from the DHCP servers on this network interface instead of the embedded lab. */
   dhcpInterface?: string;
-  /** Seconds without RTP or RTCP from the far end after which an answered call is ended (0: never; default 30). */
+  /** Seconds without RTP or RTCP from the far end after which an answered call is ended (0: off; default 30). */
   mediaTimeout?: string;
   /** Print the ready line only (used by `veilphone start`). */
   banner?: (url: string, lab: Lab | undefined) => void | Promise<void>;
@@ -66,7 +66,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
 
   const mediaTimeout = options.mediaTimeout;
-  if (mediaTimeout !== undefined && (!/^\d{1,5}$/.test(mediaTimeout) || Number(mediaTimeout) > 86_400)) fail(exitCodes.invalid, `--media-timeout must be 0 (never) or 1-86400 seconds, got "${mediaTimeout}"`);
+  if (mediaTimeout !== undefined && (!/^\d{1,5}$/.test(mediaTimeout) || Number(mediaTimeout) > 86_400)) fail(exitCodes.invalid, `--media-timeout must be 0 (off) or 1-86400 seconds, got "${mediaTimeout}"`);
 
   const provision = options.provision ?? 'static';
   if (provision !== 'static' && provision !== 'dhcp') fail(exitCodes.invalid, `--provision must be static or dhcp, got "${provision}"`);

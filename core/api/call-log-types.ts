@@ -1,4 +1,4 @@
-import type { CallDirection, CallRedirect, HangupParty } from './phone-types.js';
+import type { CallDirection, CallEndCause, CallRedirect, HangupParty } from './phone-types.js';
 import type { ProxyFailureReading, TraceSignature } from './signature-types.js';
 
 /** How a call ended, in the words a history list uses. */
@@ -67,6 +67,8 @@ export interface CallLogEntry {
   status?: number;
   reason?: string;
   endedBy?: HangupParty;
+  /** The phone ended the answered call by itself: no media from the far end, or its session expired. */
+  endCause?: CallEndCause;
   result: CallResult;
 }
 

@@ -250,6 +250,13 @@ export interface CallRedirect {
   target: string;
 }
 
+/**
+ * Why the phone ended an answered call by itself: `no-media`, nothing (no RTP, no RTCP) came from the far end for
+ * `seconds` (AccountConfig.mediaTimeout); `session-expired`, its session timer ran out — no refresh came, or ours found
+ * no dialog (RFC 4028 §10).
+ */
+export type CallEndCause = { kind: 'no-media'; seconds: number } | { kind: 'session-expired' };
+
 export interface CallSnapshot {
   /** Our id for the call (stable across hosts and in the call log). */
   id: string;
@@ -296,13 +303,8 @@ export interface CallSnapshot {
   replaced?: string;
   /** Incoming: forwarded to this URI (302). */
   forwardedTo?: string;
-  /**
-   * The phone ended this answered call after this many seconds without RTP or RTCP from the far end (its peer or the
-   * path to it is gone: AccountConfig.mediaTimeout).
-   */
-  noMediaFor?: number;
-  /** The phone ended this answered call because its session timer ran out: no refresh came, or ours found no dialog (RFC 4028 §10). */
-  sessionExpired?: true;
+  /** Why the phone itself ended this answered call, when it did: its far end or the path to it was gone. */
+  endCause?: CallEndCause;
   /** Incoming: another phone answered this forked call first (RFC 3326 "Call completed elsewhere"); not a missed call. */
   answeredElsewhere?: boolean;
   /** Incoming at a household terminal (seed 001 ¶[57]-[58]): the caller dialled the whole room, or this terminal. */

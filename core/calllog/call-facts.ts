@@ -2,10 +2,15 @@ import type { CallLogEntry } from '../api/call-log-types.js';
 
 const iso = (at: number | undefined): string | undefined => (at === undefined ? undefined : new Date(at).toISOString());
 
-/** `answered (200 OK), ended by remote`. */
+/** `answered (200 OK), ended by remote`; `…, ended by network: no audio from the far end for 30 s`. */
 export function resultText(call: CallLogEntry): string {
   const status = call.status !== undefined ? ` (${`${call.status} ${call.reason ?? ''}`.trim()})` : '';
-  return `${call.result}${status}${call.endedBy ? `, ended by ${call.endedBy}` : ''}`;
+  return `${call.result}${status}${call.endedBy ? `, ended by ${call.endedBy}` : ''}${call.endCause ? `: ${endCauseText(call.endCause)}` : ''}`;
+}
+
+/** Why the phone ended the call by itself, in the log's words. */
+function endCauseText(cause: NonNullable<CallLogEntry['endCause']>): string {
+  return cause.kind === 'no-media' ? `no audio from the far end for ${cause.seconds} s` : 'the session expired (no refresh, RFC 4028)';
 }
 
 /** `1m 05s`, or `0s` for an unanswered call. */

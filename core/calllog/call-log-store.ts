@@ -82,6 +82,7 @@ const columns: Record<keyof CallUpdate | 'id' | 'direction', string> = {
   status: 'status',
   reason: 'reason',
   endedBy: 'ended_by',
+  endCause: 'end_cause',
   result: 'result',
 };
 
@@ -522,7 +523,7 @@ function checkOrThrow(policy: RetentionPolicy): RetentionPolicy {
 }
 
 /** Fields stored as JSON text. */
-const jsonColumns = new Set(['ports', 'redirects']);
+const jsonColumns = new Set(['ports', 'redirects', 'endCause']);
 
 function toRow(update: Partial<CallLogEntry>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
@@ -539,7 +540,7 @@ function fromRow(row: Row): CallLogEntry {
   for (const [key, column] of Object.entries(columns)) {
     const value = row[column];
     if (value === null || value === undefined) continue;
-    const read = jsonColumns.has(key) ? readStoredJson(key as 'ports' | 'redirects', String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
+    const read = jsonColumns.has(key) ? readStoredJson(key as 'ports' | 'redirects' | 'endCause', String(value)) : key === 'remoteAnonymous' ? value === 1 : value;
     if (read !== undefined) entry[key] = read;
   }
   entry.remoteAnonymous ??= false;

@@ -216,6 +216,11 @@ export const migrations: Migration[] = [
     description: 'why the phone threw a traced message away (a stranger\'s, malformed, a response to no Via of ours)',
     statements: ['ALTER TABLE messages ADD COLUMN refused TEXT'],
   },
+  {
+    version: 10,
+    description: 'why the phone ended an answered call by itself (no media from the far end, its session expired)',
+    statements: ['ALTER TABLE calls ADD COLUMN end_cause TEXT'],
+  },
 ];
 
 export const schemaVersion = migrations[migrations.length - 1]!.version;

@@ -346,6 +346,30 @@ describe('MediaSession over loopback', () => {
     for (const socket of sockets) socket.close();
   });
 
+  it('signs of life: the call\'s RTP and its peer\'s RTCP reports; not a re-offer of the same peer, RTCP under another SSRC, nor an RTCP BYE', async () => {
+    const { a, sdp, sockets, send } = await natPeer(2);
+    const [peerRtp, peerRtcp] = sockets as [dgram.Socket, dgram.Socket];
+    const version = (text: string, n: number): string => text.replace(/^o=(\S+ \S+) (\d+)/m, (_m, head: string, v: string) => `o=${head} ${Number(v) + n}`);
+    a.acceptAnswer(sdp);
+    const answered = a.lifeSigns;
+    await stream((d) => send(peerRtp, d), 42, 1); // latched at the 4th: that one is taken
+    await until(() => a.lifeSigns > answered || undefined);
+    const talking = a.lifeSigns;
+    a.acceptOffer(version(sdp, 1)); // a session refresh (RFC 4028): the same peer again
+    expect(a.lifeSigns).toBe(talking);
+    const report = (ssrc: number): Buffer => Buffer.from(buildReport({ ssrc, cname: 'peer', blocks: [] }));
+    await send(peerRtcp, report(42), a.localRtpPort + 1); // its RTCP port is learnt from this one
+    await until(() => a.lifeSigns > talking || undefined);
+    const reported = a.lifeSigns;
+    await send(peerRtcp, report(4242), a.localRtpPort + 1); // from the right port, for another stream
+    await send(peerRtcp, Buffer.concat([report(42), Buffer.from([0x81, 203, 0, 1, 0, 0, 0, 42])]), a.localRtpPort + 1); // its BYE
+    await frames(5);
+    expect(a.lifeSigns).toBe(reported);
+    a.acceptOffer(version(sdp.replace(/^m=audio \d+/m, `m=audio ${range.max + 1004}`), 2)); // a new peer: its own window
+    expect(a.lifeSigns).toBe(reported + 1);
+    for (const socket of sockets) socket.close();
+  });
+
   it('a call moved to another peer and back latches onto the first peer again (its source is retired only while it is not named)', async () => {
     const { a, sdp, sockets, send } = await natPeer(1);
     const [peer] = sockets as [dgram.Socket];

@@ -174,7 +174,7 @@ export class MediaSession {
   private remoteReport: MediaStats['remoteReport'];
   private lastSr: { middle: number; at: number } | undefined;
   private ticksSinceRtcp = 0;
-  /** RTP and RTCP taken from the peer, and SDP negotiations: each shows the far end is still there (lifeSigns). */
+  /** RTP and RTCP of the call taken from the peer, and SDPs naming a new peer: the far end is there (lifeSigns). */
   private signsOfLife = 0;
   private talkspurt = true;
   private unsubscribe: (() => void) | undefined;
@@ -296,9 +296,12 @@ export class MediaSession {
   }
 
   /**
-   * A count that moves whenever the far end shows it is there: RTP or RTCP of the call taken from it (never what was
-   * dropped: a stranger's packets keep no dead call alive), or a new offer/answer. A media timeout (media-timeout.ts)
-   * reads it: RTCP counts, as a peer that sends no audio while the user is silent still reports (RFC 3550 §6.2).
+   * A count that moves whenever the far end shows it is there: RTP of the call taken from it, or its RTCP reports
+   * (RFC 3550 §6.2: a peer that sends no audio while the user is silent, or while held, still reports) — authentic
+   * SRTCP, or plain RTCP from the SSRC the call's RTP comes from, and not its BYE; never anything dropped, so a
+   * stranger's packets keep no dead call alive — or an SDP that names a new peer (its window starts). A re-offer of
+   * the same peer does not count: a session refresh (RFC 4028) shows the signalling is up, not the far end. The media
+   * timeout (core/phone/media-timeout.ts) reads it.
    */
   get lifeSigns(): number {
     return this.signsOfLife;
@@ -407,12 +410,12 @@ export class MediaSession {
       this.heardFromSdp = false;
       this.rtcpSource = undefined;
       this.sdpPeer = after;
+      this.signsOfLife++; // a new peer: its own window
     } else if (after && before && after.rtcpPort !== before.rtcpPort) {
       this.sdpPeer = after; // only its RTCP port moved (a=rtcp, RFC 3605): RTCP is learnt again
       this.rtcpSource = undefined;
     }
     this.negotiated = negotiated;
-    this.signsOfLife++;
     const agreed = negotiated.srtp;
     // The same keys again (a re-INVITE for hold) keep the session and its rollover counters (RFC 3711 §3.3.1).
     if (!agreed) this.srtp = undefined;
@@ -577,7 +580,8 @@ export class MediaSession {
       this.rtcpSource = rinfo.port; // this port is the peer's from now on
     }
     if (this.rtcpSource === undefined) this.rtcpSource = rinfo.port;
-    this.signsOfLife++;
+    // the peer's goodbye is no sign it is there; plain RTCP speaks for the call only from its RTP's SSRC
+    if (parsed.bye.length === 0 && (this.srtp || (this.remoteSsrc !== undefined && parsed.reports.some((report) => report.ssrc === this.remoteSsrc)))) this.signsOfLife++;
     for (const report of parsed.reports) {
       if (report.sender) this.lastSr = { middle: ((report.sender.ntpSeconds & 0xffff) << 16) | (report.sender.ntpFraction >>> 16), at: Date.now() };
       const ours = report.blocks.find((b) => b.ssrc === this.ssrc);

@@ -13,7 +13,7 @@ describe('keep-alive timings (checkKeepalive)', () => {
 
 describe('media timeouts (checkMediaTimeout, and the settings\' check)', () => {
   it('refuses a NaN, negative or fractional one, and takes 0 (never) and whole seconds', () => {
-    expect(() => checkMediaTimeout({ seconds: Number.NaN })).toThrow(/mediaTimeout\.seconds must be/);
+    expect(() => checkMediaTimeout({ seconds: Number.NaN })).toThrow(/mediaTimeout\.seconds must be 0 \(off\)/);
     expect(() => checkMediaTimeout({ heldSeconds: -1 })).toThrow(/mediaTimeout\.heldSeconds must be/);
     expect(() => checkMediaTimeout({ seconds: 1.5 })).toThrow(/mediaTimeout\.seconds must be/);
     expect(() => checkMediaTimeout({ seconds: 0, heldSeconds: 3600 })).not.toThrow();

@@ -189,7 +189,7 @@ export function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']
 /** Media timeouts a phone can live with: a NaN or negative one would end every call at its first look. */
 export function checkMediaTimeout(timeout: NonNullable<AccountConfig['mediaTimeout']>): void {
   for (const [name, value] of [['seconds', timeout.seconds], ['heldSeconds', timeout.heldSeconds]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 86_400)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (never) or 1-86400 seconds`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 86_400)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (off) or 1-86400 seconds`);
   }
 }
 

@@ -144,6 +144,7 @@ export class CallControl {
         ...(snapshot.media?.codec !== undefined ? { codec: snapshot.media.codec } : {}),
         ...(snapshot.redirects ? { redirects: snapshot.redirects } : {}),
         ...(snapshot.forwardedTo !== undefined ? { forwardedTo: snapshot.forwardedTo } : {}),
+        ...(snapshot.endCause !== undefined ? { endCause: snapshot.endCause } : {}),
         ...(snapshot.media ? { mediaEncryption: mediaEncryptionText(snapshot.media)! } : {}),
       },
       this.storageFailed,
@@ -241,6 +242,7 @@ export class CallControl {
   /** Shutdown: hang up every call, waiting at most `graceMs` for them to end. */
   async hangUpAll(graceMs: number): Promise<void> {
     await Promise.race([Promise.allSettled(this.all().map((c) => c.sip.hangup())), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    this.mediaTimeout.stop(); // a call that outlived the grace ends with the phone, not by a timeout after it
   }
 
   private callById(callId: string): PhoneCall {

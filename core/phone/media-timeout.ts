@@ -1,12 +1,14 @@
-import type { AccountConfig } from '../api/phone-types.js';
-
 /**
  * Ends a call whose far end has gone quiet on the network: no RTP and no RTCP from it for `seconds` while audio is to
  * flow both ways, or for `heldSeconds` while the call is on hold (either side's). Linphone's nortp-timeout (30 s) and
  * nortp-onhold-timeout (3600 s) are the defaults. A peer that vanished — its host died, its network went, the server
  * that carried the call failed over and took it along — otherwise leaves a call that never ends: the user is charged
  * for it and hears nothing, and a failed-over account keeps the identities that carried it (account-failover.ts).
+ * A held peer sends only RTCP (every 5 s, RFC 3550 §6.2): a held limit much below 30 s ends holds whose peer is there.
  */
+import type { AccountConfig } from '../api/phone-types.js';
+
+/** Linphone's nortp-timeout and nortp-onhold-timeout. */
 export const defaultMediaTimeout = { seconds: 30, heldSeconds: 3600 } as const;
 
 /** How often calls are looked at: a call ends at most this much after its limit. */

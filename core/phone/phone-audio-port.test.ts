@@ -97,7 +97,7 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     const lab = await Lab.start({ timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => lab.stop());
     const account = (user: string, extra = {}) => ({ id: user, user, server: lab.servers.udp!, transport: 'udp' as const, domain: lab.domain, ...extra });
-    const desktop = new Phone({ accounts: [account('alice', { mediaTimeout: { seconds: 1 } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true, sockets: network });
+    const desktop = new Phone({ accounts: [account('alice', { mediaTimeout: { seconds: 3 } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, audioPort: true, sockets: network });
     const bob = new Phone({ accounts: [account('bob', { forward: { when: 'no-answer', to: 'carol', afterMs: 1000 } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
     const carol = new Phone({ accounts: [account('carol', { answer: { kind: 'auto' } })], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 }, sockets: network });
     cleanup.push(() => desktop.shutdown(), () => bob.shutdown(), () => carol.shutdown());
@@ -117,8 +117,8 @@ describe('Phone with its audio routed to a host audio port (the desktop audio br
     await until(() => played.filter((p) => p.callId === call.id).length >= 25);
     const received = played.filter((p) => p.callId === call.id).slice(-20);
     expect(toneShare(Int16Array.from(received.flatMap((p) => [...p.samples])), 1000)).toBeGreaterThan(0.8);
-    // the media timeout reads the new target's packets: 2 s of talking, well past its 1 s, and the call is up
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // the media timeout reads the new target's packets: 4.5 s of talking, past its 3 s, and the call is up
+    await new Promise((resolve) => setTimeout(resolve, 4500));
     expect(last()?.state).toBe('established');
     await desktop.hangup(call.id);
   });

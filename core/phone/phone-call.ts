@@ -75,13 +75,8 @@ export class PhoneCall {
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;
     if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
-    if (this.noMediaFor !== undefined) {
-      snapshot.noMediaFor = this.noMediaFor;
-      snapshot.reason = `no audio from the far end for ${this.noMediaFor} s`; // what the call log keeps of the end
-    } else if (sip.sessionExpired) {
-      snapshot.sessionExpired = true;
-      snapshot.reason = 'the session expired: no refresh (RFC 4028)';
-    }
+    if (this.noMediaFor !== undefined) snapshot.endCause = { kind: 'no-media', seconds: this.noMediaFor };
+    else if (sip.sessionExpired) snapshot.endCause = { kind: 'session-expired' };
     const media = this.media?.stats() ?? this.finalMedia ?? this.closedMediaStats;
     if (media) snapshot.media = mediaSnapshot(media);
     if (this.signaling) snapshot.signaling = this.signaling;

@@ -199,7 +199,7 @@ describe('an account with a backup server', () => {
   });
 
   it('a kept call whose far end went down with the server is ended by the media timeout, and the account fails back after it', async () => {
-    const { link, primary, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' }, mediaTimeout: { seconds: 1 } } });
+    const { link, primary, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' }, mediaTimeout: { seconds: 3 } } });
     await alice.register();
     const bob = await phoneAt(primary, { id: 'bob', answer: { kind: 'auto' }, mediaTimeout: { seconds: 0 } });
     await bob.phone.register();
@@ -210,8 +210,8 @@ describe('an account with a backup server', () => {
     await until(() => reported(events, 'SERVER_FAILOVER'));
     bob.phone.mediaOf(bobLeg)!.close(); // bob's host is gone with the switch: nothing more comes from it
     link.primaryDown = false;
-    const ended = await until(() => (callState(events, placed.id)?.state === 'terminated' ? callState(events, placed.id) : undefined), 5000);
-    expect(ended).toMatchObject({ endedBy: 'network', noMediaFor: 1 });
+    const ended = await until(() => (callState(events, placed.id)?.state === 'terminated' ? callState(events, placed.id) : undefined), 8000);
+    expect(ended).toMatchObject({ endedBy: 'network', endCause: { kind: 'no-media', seconds: 3 } });
     await until(() => reported(events, 'SERVER_FAILBACK'));
   });
 

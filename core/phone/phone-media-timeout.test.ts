@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import type { AccountConfig, CallSnapshot, PhoneEvent } from '../api/phone-types.js';
-import { defaultMediaProvider } from './default-media.js';
+import { createPlainRtpMediaProvider } from '../media/plain-rtp-sdh.js';
 import { Phone } from './phone.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** RTCP every 2.5 s: more often than the held limit below, less often than its talking one. */
+const media = createPlainRtpMediaProvider({ latch: true, rtcpIntervalMs: 2500 });
 
 /** SIP through the in-memory network, RTP on loopback: a far end that goes quiet (its media closed, its call left up). */
 describe('Phone media timeout', () => {
@@ -23,7 +25,7 @@ describe('Phone media timeout', () => {
     const make = (user: 'alice' | 'bob', extra: Partial<AccountConfig>): Phone => {
       const phone = new Phone({
         accounts: [{ id: user, user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain, ...extra }],
-        createSessionDescriptionHandlerFactory: defaultMediaProvider,
+        createSessionDescriptionHandlerFactory: media,
         timers: { t1: 100, t2: 400 },
         sockets: network,
       });
@@ -43,31 +45,35 @@ describe('Phone media timeout', () => {
     await until(() => (alice.mediaOf(call.id)?.stats().packetsReceived ?? 0) > 10);
     return { alice, bob, callId: call.id, bobLeg, last };
   }
+  const ended = (last: (who: 'alice' | 'bob', id: string) => CallSnapshot | undefined, id: string): CallSnapshot | undefined => (last('alice', id)?.state === 'terminated' ? last('alice', id) : undefined);
 
   it('ends an answered call whose far end went quiet with a BYE, and says why (call event, call log)', async () => {
-    const { alice, bob, callId, bobLeg, last } = await talking({ seconds: 1 });
-    await sleep(1500);
+    const { alice, bob, callId, bobLeg, last } = await talking({ seconds: 3 });
+    await sleep(4000);
     expect(last('alice', callId)?.state).toBe('established'); // audio flows: no end however long
     bob.mediaOf(bobLeg)!.close(); // bob's host goes quiet on the network; its call is left up
-    const ended = await until(() => (last('alice', callId)?.state === 'terminated' ? last('alice', callId) : undefined), 5000);
-    expect(ended).toMatchObject({ endedBy: 'network', noMediaFor: 1, reason: 'no audio from the far end for 1 s', status: 200 });
-    expect(ended!.endedAt! - ended!.answeredAt!).toBeGreaterThan(1500);
+    const quietAt = Date.now();
+    const end = await until(() => ended(last, callId), 8000);
+    expect(end).toMatchObject({ endedBy: 'network', endCause: { kind: 'no-media', seconds: 3 }, status: 200 });
+    expect(end.endedAt! - quietAt).toBeGreaterThanOrEqual(2500);
     // the BYE reached bob, whose own timeout is off: the call is over at both ends
     await until(() => last('bob', bobLeg)?.state === 'terminated');
     expect(last('bob', bobLeg)).toMatchObject({ endedBy: 'remote' });
-    expect(await alice.callDetail(callId)).toMatchObject({ result: 'answered', endedBy: 'network', reason: 'no audio from the far end for 1 s' });
+    const logged = await alice.callDetail(callId);
+    expect(logged).toMatchObject({ result: 'answered', endedBy: 'network', endCause: { kind: 'no-media', seconds: 3 } });
+    expect(logged!.reason).toBe('OK'); // the network's words stay the network's
   });
 
-  it('a held call (no RTP either way) is given the held limit, not the talking one', async () => {
-    const { alice, bob, callId, bobLeg, last } = await talking({ seconds: 1, heldSeconds: 3 });
+  it('a held call (RTCP only, every 2.5 s) lives on past the talking limit, and past the held one while RTCP comes; it ends once that stops too', async () => {
+    const { alice, bob, callId, bobLeg, last } = await talking({ seconds: 2, heldSeconds: 5 });
     await alice.hold(callId, true);
-    const heldAt = Date.now();
-    await sleep(2500); // past the talking limit, with no RTP from bob (recvonly)
+    await sleep(6000); // past both limits, with no RTP from bob (recvonly) but his RTCP
     expect(last('alice', callId)).toMatchObject({ state: 'established', localHold: true });
     bob.mediaOf(bobLeg)!.close(); // not even RTCP now
-    const ended = await until(() => (last('alice', callId)?.state === 'terminated' ? last('alice', callId) : undefined), 8000);
-    expect(ended).toMatchObject({ endedBy: 'network', noMediaFor: 3 });
-    expect(Date.now() - heldAt).toBeGreaterThan(3000);
+    const quietAt = Date.now();
+    const end = await until(() => ended(last, callId), 10_000);
+    expect(end).toMatchObject({ endedBy: 'network', endCause: { kind: 'no-media', seconds: 5 } });
+    expect(end.endedAt! - quietAt).toBeGreaterThanOrEqual(2500); // at least the held limit less the RTCP gap before
   });
 
   it('is off with seconds 0: a quiet far end keeps the call', async () => {

@@ -10,6 +10,7 @@ export function callReport(state: ScenarioState, call: CallRuntime): CallReport 
     if (snap.status !== undefined) leg.status = snap.status;
     if (snap.reason !== undefined) leg.reason = snap.reason;
     if (snap.endedBy !== undefined) leg.endedBy = snap.endedBy;
+    if (snap.endCause !== undefined) leg.endCause = snap.endCause;
     if (snap.media !== undefined) leg.media = snap.media;
     if (snap.signaling !== undefined) leg.signaling = snap.signaling;
     if (snap.localAddress !== undefined) leg.localAddress = snap.localAddress;

@@ -79,7 +79,8 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     ...agentTls(spec, state.lab?.tlsFingerprint),
     ...(spec.media !== undefined ? { mediaEncryption: spec.media.encryption } : {}),
     ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
-    ...(spec.media_timeout !== undefined ? { mediaTimeout: { ...(spec.media_timeout.seconds !== undefined ? { seconds: spec.media_timeout.seconds } : {}), ...(spec.media_timeout.held_seconds !== undefined ? { heldSeconds: spec.media_timeout.held_seconds } : {}) } } : {}),
+    // off unless asked for, as in SIPp: a tester's call to a peer that sends no RTP lasts as the scenario says
+    mediaTimeout: { seconds: spec.media_timeout?.seconds ?? 0, heldSeconds: spec.media_timeout?.held_seconds ?? 0 },
   };
   const phone = new Phone({
     accounts: [account],

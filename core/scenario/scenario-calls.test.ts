@@ -48,11 +48,11 @@ describe('everyday call scenarios', () => {
     expect(failures(report)).toEqual([]);
   });
 
-  it('media-timeout-held.yaml: the agent\'s media_timeout ends a held call its far end went quiet in; the report says why', async () => {
+  it('media-timeout-held.yaml: an agent\'s media_timeout is its own (a held limit under the RTCP interval ends a hold); the report says why', async () => {
     const report = await run('media-timeout-held.yaml');
     expect(failures(report)).toEqual([]);
     const legs = report.calls.find((c) => c.id === 'c1')!.legs;
-    expect(legs.caller).toMatchObject({ endedBy: 'network', reason: 'no audio from the far end for 2 s' });
+    expect(legs.caller).toMatchObject({ endedBy: 'network', endCause: { kind: 'no-media', seconds: 2 } });
     expect(legs.callee).toMatchObject({ endedBy: 'remote' });
   });
 });

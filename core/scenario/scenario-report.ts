@@ -1,4 +1,4 @@
-import type { CallMediaSnapshot, CallSignaling, RegistrationSnapshot } from '../api/phone-types.js';
+import type { CallEndCause, CallMediaSnapshot, CallSignaling, RegistrationSnapshot } from '../api/phone-types.js';
 import type { LoadPlan, LoadSummary } from './call-load.js';
 
 export interface StepReport {
@@ -17,6 +17,8 @@ export interface CallLegReport {
   status?: number;
   reason?: string;
   endedBy?: string;
+  /** The phone ended this answered leg by itself: no media from the far end (`media_timeout`), or its session expired. */
+  endCause?: CallEndCause;
   /** This leg's audio: codec, packets sent and received, loss, jitter, encryption (SRTP with its suite, or none). */
   media?: CallMediaSnapshot;
   /** This leg's signalling: its transport, and the TLS version, cipher and server fingerprint over TLS or WSS. */

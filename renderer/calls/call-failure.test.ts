@@ -33,11 +33,11 @@ describe('why a call failed, in words (renderer/calls/call-failure.ts)', () => {
   });
   it('says an answered call was dropped when the phone ended it for want of audio, either way; otherwise as before', () => {
     for (const direction of ['incoming', 'outgoing'] as const) {
-      expect(callEndOf(call({ direction, state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', noMediaFor: 30 }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'media-lost', seconds: 30 });
+      expect(callEndOf(call({ direction, state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', endCause: { kind: 'no-media', seconds: 30 } }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'media-lost', seconds: 30 });
       expect(callEndOf(call({ direction, state: 'terminated', status: 200, answeredAt: 5, endedBy: 'remote' }), false)).toBeUndefined();
     }
-    expect(callEndOf(call({ state: 'terminated', status: 200, answeredAt: 5, noMediaFor: 30, remote: { shown: 'Anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous: true } }), false)?.party).toBe('');
+    expect(callEndOf(call({ state: 'terminated', status: 200, answeredAt: 5, endCause: { kind: 'no-media', seconds: 30 }, remote: { shown: 'Anonymous', uri: 'sip:anonymous@anonymous.invalid', anonymous: true } }), false)?.party).toBe('');
     expect(callEndOf(call({ state: 'terminated', status: 486, endedBy: 'remote' }), false)?.reason).toBe('busy');
-    expect(callEndOf(call({ direction: 'incoming', state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', sessionExpired: true }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'session-expired' });
+    expect(callEndOf(call({ direction: 'incoming', state: 'terminated', status: 200, answeredAt: 5, endedBy: 'network', endCause: { kind: 'session-expired' } }), false)).toEqual({ callId: 'c1', party: 'bob', reason: 'session-expired' });
   });
 });

@@ -1,6 +1,6 @@
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 
-/** Why an outgoing call did not connect, in the words the call card shows. */
+/** Why an outgoing call did not connect, or an answered one was dropped, in the words the call card shows. */
 export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected' | 'media-lost' | 'session-expired';
 
 export interface CallFailure {
@@ -21,10 +21,10 @@ export interface CallFailure {
  * it is gone), or see below.
  */
 export function callEndOf(call: CallSnapshot, rang: boolean): CallFailure | undefined {
-  if (call.state === 'terminated' && call.noMediaFor !== undefined) {
-    return { callId: call.id, party: call.remote.anonymous ? '' : call.remote.shown, reason: 'media-lost', seconds: call.noMediaFor };
-  }
-  if (call.state === 'terminated' && call.sessionExpired) return { callId: call.id, party: call.remote.anonymous ? '' : call.remote.shown, reason: 'session-expired' };
+  const cause = call.state === 'terminated' ? call.endCause : undefined;
+  const party = call.remote.anonymous ? '' : call.remote.shown;
+  if (cause?.kind === 'no-media') return { callId: call.id, party, reason: 'media-lost', seconds: cause.seconds };
+  if (cause?.kind === 'session-expired') return { callId: call.id, party, reason: 'session-expired' };
   return callFailureOf(call, rang);
 }
 

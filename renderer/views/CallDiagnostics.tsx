@@ -58,6 +58,7 @@ export function CallFacts({ call }: { call: CallLogDetail }) {
     ['fact_duration', durationOf(call)],
     ['fact_result', result],
     ['fact_endedBy', call.endedBy !== undefined ? t(`endedBy_${call.endedBy}`) : undefined],
+    ['fact_endCause', call.endCause?.kind === 'no-media' ? t('failure_media-lost').replace('{seconds}', String(call.endCause.seconds)) : call.endCause ? t('failure_session-expired') : undefined],
   ];
   return (
     <dl className="call-facts">

@@ -172,7 +172,7 @@ describe.skipIf(skip)("SIPp's built-in scenarios and a Veilphone phone", () => {
     await until(() => events.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'established') || undefined, 15_000);
     expect(await uas.exitCode(30_000), sippOutput(uas)).toBe(0);
     const call = await until(() => ended(events));
-    expect(call).toMatchObject({ direction: 'outgoing', status: 200, endedBy: 'network', noMediaFor: 2 });
+    expect(call).toMatchObject({ direction: 'outgoing', status: 200, endedBy: 'network', endCause: { kind: 'no-media', seconds: 2 } });
     expect(call.endedAt! - call.answeredAt!).toBeGreaterThanOrEqual(2000);
     expect(call.media?.packetsReceived).toBe(0);
   });

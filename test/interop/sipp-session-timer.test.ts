@@ -72,7 +72,8 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
     expect(await uas.exitCode(20_000), sippOutput(uas)).toBe(0); // it got a BYE and answered it
     const ended = await until(() => (last(bob.events, placed.id)?.state === 'terminated' ? last(bob.events, placed.id) : undefined));
-    expect(ended).toMatchObject({ endedBy: 'network', sessionExpired: true, reason: 'the session expired: no refresh (RFC 4028)' });
+    expect(ended).toMatchObject({ endedBy: 'network', endCause: { kind: 'session-expired' } });
+    expect(await bob.phone.callDetail(placed.id)).toMatchObject({ result: 'answered', endedBy: 'network', endCause: { kind: 'session-expired' } });
     // 6 - min(32, 6/3) = 4 s after the answer, not before
     expect(ended!.endedAt! - ended!.answeredAt!).toBeGreaterThanOrEqual(3800);
     expect(ended!.endedAt! - ended!.answeredAt!).toBeLessThan(6000);
