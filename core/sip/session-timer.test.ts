@@ -27,10 +27,11 @@ describe('session timer rules (RFC 4028)', () => {
     expect(uasSessionTimer({ sessionExpires: '1800;refresher=uac', supportsTimer: false }).kind === 'on' && uasSessionTimer({ sessionExpires: '1800;refresher=uac', supportsTimer: false })).toMatchObject({ refresher: 'uas' });
   });
 
-  it('as UAC (§7.2): follows the 2xx — no Session-Expires, no timer', () => {
+  it('as UAC (§7.2): follows the 2xx — no Session-Expires, no timer; never below our Min-SE', () => {
     expect(uacSessionTimer(undefined)).toBeUndefined();
     expect(uacSessionTimer('90;refresher=uac')).toEqual({ interval: 90, weRefresh: true });
     expect(uacSessionTimer('90;refresher=uas')).toEqual({ interval: 90, weRefresh: false });
+    expect(uacSessionTimer('1;refresher=uac')).toEqual({ interval: 90, weRefresh: true }); // no re-INVITE every second
   });
 
   it('refreshes at half the interval, and gives up min(32 s, a third) before it expires (§10)', () => {
@@ -58,15 +59,32 @@ describe('session timer rules (RFC 4028)', () => {
       vi.advanceTimersByTime(100_000);
       expect(fired).toHaveLength(3);
       expect(timer.state).toBeUndefined();
+      // a refresh that failed is tried again in the time left, and the session ends where the peer would end it
+      fired.length = 0;
+      timer.start(90, true);
+      vi.advanceTimersByTime(45_000);
+      expect(fired).toEqual(['refresh']);
+      timer.retryRefresh(); // 60 s to give up at (90 - 30): halfway, 7.5 s
+      vi.advanceTimersByTime(7_500);
+      expect(fired).toEqual(['refresh', 'refresh']);
+      for (let i = 0; i < 4; i++) {
+        timer.retryRefresh();
+        vi.advanceTimersByTime(4_000);
+      }
+      expect(fired.at(-1)).toBe('expire');
+      // a 422 to our refresh raises the interval it asks for, only upwards
+      timer.start(90, true);
+      expect(timer.raiseInterval(60)).toBe(false);
+      expect(timer.raiseInterval(120)).toBe(true);
+      expect(timer.state).toEqual({ interval: 120, weRefresh: true });
     } finally {
       vi.useRealTimers();
     }
   });
 });
 
-const timers = { t1: 20, t2: 80 };
-/** Seconds: a Min-SE of 2 lets a dialog's timer run in the test's time. */
-const minSessionExpires = 2;
+/** A Min-SE of 2 s lets a dialog's timer run in the test's time. */
+const timers = { t1: 20, t2: 80, minSessionExpires: 2 };
 
 /** RFC 4028 between a SipIdentity and a scripted peer on the in-memory network, with 3-4 s session intervals. */
 describe('session timers in a dialog (RFC 4028)', () => {
@@ -88,7 +106,6 @@ describe('session timers in a dialog (RFC 4028)', () => {
       sessionDescriptionHandlerFactory: staticSdhFactory(),
       sockets: network,
       timers,
-      minSessionExpires,
       onIncomingCall: (call) => incoming.push(call),
     });
     cleanup.push(() => identity.dispose({ serverGone: true }));
@@ -158,7 +175,9 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(refresh.body).toMatch(/a=sendrecv/); // the same session, not a hold
     await peer.reply(refresh, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
     await peer.take(peer.request('ACK'));
-    await peer.take(peer.request('INVITE'), 4000); // and again, two seconds on
+    // and again, two seconds on (a new re-INVITE, not one of the first one's retransmissions)
+    const second = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.cseq.seq > refresh.cseq.seq, 4000);
+    expect(second.get('session-expires')).toBe('4;refresher=uac');
     expect(call.state).toBe('established');
     expect(call.sessionTimerState).toEqual({ interval: 4, weRefresh: true });
   });
@@ -174,8 +193,8 @@ describe('session timers in a dialog (RFC 4028)', () => {
     const refreshed = await peer.take(peer.response(200));
     expect(refreshed.get('session-expires')).toBe('4;refresher=uac');
     expect(refreshed.getAll('require').join(',')).toMatch(/\btimer\b/);
+    const refreshedAt = Date.now(); // the 2xx of the refresh left before this (the timer restarted then)
     await peer.send(inDialog(peer, ok, 'ACK', 18, 'st-2-refresh-ack'), identity.local);
-    const refreshedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1800));
     expect(call.state).toBe('established'); // 3.3 s after the answer, past the first refresh's deadline (2.67 s)
     // no more refreshes: a BYE 4 - min(32, 4/3) s after the last one
@@ -234,11 +253,53 @@ describe('session timers in a dialog (RFC 4028)', () => {
     await until(() => first.call.state === 'terminated');
     expect(first.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
 
-    const second = await place('uas-b', '3;refresher=uas');
     const answeredAt = Date.now();
+    const second = await place('uas-b', '3;refresher=uas');
     const bye = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'BYE' && m.callId === second.inv.callId, 4000);
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1800); // 3 - min(32, 1) s
     expect(bye.callId).toBe(second.inv.callId);
     expect(second.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+  });
+
+  it('a refresh due while the user\'s hold is on its way waits for it and offers the hold (the microphone stays off)', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call } = await answered(peer, identity, incoming, 'st-5', ['Supported: timer', 'Session-Expires: 4;refresher=uas']);
+    await new Promise((resolve) => setTimeout(resolve, 1700));
+    const holding = call.hold(true);
+    const hold = await peer.take(peer.request('INVITE'));
+    expect(hold.body).toMatch(/a=sendonly/);
+    await new Promise((resolve) => setTimeout(resolve, 700)); // the refresh falls due (2 s) while the hold is unanswered
+    await peer.reply(hold, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
+    expect(await holding).toBe(200);
+    await peer.take(peer.request('ACK'));
+    // the next re-INVITE (the hold's own retransmissions, sent while it waited, are not it)
+    const refresh = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.cseq.seq > hold.cseq.seq, 4000);
+    expect(refresh.get('session-expires')).toBe('4;refresher=uac');
+    expect(refresh.body).toMatch(/a=sendonly/);
+    expect(call.localHold).toBe(true);
+  });
+
+  it('a 422 to our refresh is answered at once with its Min-SE; a refresh that keeps failing (488) ends the call where the peer would, not before', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call } = await answered(peer, identity, incoming, 'st-6', ['Supported: timer', 'Session-Expires: 6;refresher=uas']);
+    const answeredAt = Date.now();
+    const first = await peer.take(peer.request('INVITE'), 5000);
+    expect(first.get('session-expires')).toBe('6;refresher=uac');
+    await peer.reply(first, 422, 'Session Interval Too Small', ['Min-SE: 8']);
+    await peer.take(peer.request('ACK'));
+    const again = await peer.take(peer.request('INVITE'), 2000);
+    expect(again.get('session-expires')).toBe('8;refresher=uac');
+    // from now on every refresh is refused: the session still ends at the first 2xx's deadline, 6 - 2 = 4 s after it
+    await peer.reply(again, 488, 'Not Acceptable Here');
+    for (;;) {
+      const next = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && (m.method === 'INVITE' || m.method === 'BYE'), 5000);
+      if (next.method === 'BYE') break;
+      expect(next.get('session-expires')).toBe('8;refresher=uac');
+      await peer.reply(next, 488, 'Not Acceptable Here');
+    }
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(3500);
+    expect(Date.now() - answeredAt).toBeLessThan(6000);
+    await until(() => call.state === 'terminated');
+    expect(call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
   });
 });

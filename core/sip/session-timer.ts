@@ -7,8 +7,8 @@
 
 /** §4/§5: the smallest session interval, and our Min-SE. */
 export const defaultMinSessionExpires = 90;
-/** A 2xx may name less than any Min-SE: the timer is never armed tighter than this (a refresh every second would spin). */
-const shortestIntervalSeconds = 2;
+/** A refresh that failed is tried again after at least this long (seconds). */
+const retryFloorSeconds = 1;
 
 export type Refresher = 'uac' | 'uas';
 
@@ -83,12 +83,13 @@ export function uasSessionTimer(request: RefreshRequest, minSessionExpires = def
 /**
  * §7.2, the UAC: the 2xx to our INVITE or re-INVITE says whether the session has a timer (its Session-Expires) and who
  * refreshes; none means none (§7.2: "there is no session expiration"). A 2xx that forgot the refresher (it MUST name
- * one) leaves the refreshing to us, as the side that can always do it.
+ * one) leaves the refreshing to us, as the side that can always do it. An interval below our Min-SE (which no 2xx may
+ * set, §4) is taken as our Min-SE: a peer must not make us re-INVITE every second.
  */
-export function uacSessionTimer(sessionExpires: string | undefined): { interval: number; weRefresh: boolean } | undefined {
+export function uacSessionTimer(sessionExpires: string | undefined, minSessionExpires = defaultMinSessionExpires): { interval: number; weRefresh: boolean } | undefined {
   const named = parseSessionExpires(sessionExpires);
   if (!named) return undefined;
-  return { interval: named.seconds, weRefresh: (named.refresher ?? 'uac') === 'uac' };
+  return { interval: Math.max(named.seconds, minSessionExpires), weRefresh: (named.refresher ?? 'uac') === 'uac' };
 }
 
 /**
@@ -109,35 +110,70 @@ export interface SessionTimerActions {
 /**
  * One dialog's timer (§10): the refresher sends its refresh once half the interval has gone by; the other side ends
  * the session when none came, the minimum of 32 s and a third of the interval before it would expire. Every refresh —
- * sent or received, and any re-INVITE answered 2xx — starts it again with what that 2xx said.
+ * sent or received, and any re-INVITE answered 2xx — starts it again with what that 2xx said. A refresh that failed
+ * does not move the expiry: it is tried again in the time left, and the session ends where the other side would end it.
  */
 export class SessionTimer {
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private current: { interval: number; weRefresh: boolean } | undefined;
+  /** `interval`: what our refreshes ask for; `expiresAt` and `lasts`: the session as the last 2xx set it. */
+  private current: { interval: number; weRefresh: boolean; expiresAt: number; lasts: number } | undefined;
 
-  constructor(private readonly actions: SessionTimerActions) {}
+  constructor(
+    private readonly actions: SessionTimerActions,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The interval and role now, or undefined when the session has no timer. */
   get state(): { interval: number; weRefresh: boolean } | undefined {
-    return this.current;
+    return this.current && { interval: this.current.interval, weRefresh: this.current.weRefresh };
   }
 
   start(interval: number, weRefresh: boolean): void {
     this.stop();
-    this.current = { interval, weRefresh };
-    const seconds = Math.max(shortestIntervalSeconds, interval);
-    const delay = weRefresh ? seconds / 2 : seconds - Math.min(32, seconds / 3);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (weRefresh) this.actions.refresh();
-      else this.actions.expire();
-    }, delay * 1000);
-    this.timer.unref?.();
+    this.current = { interval, weRefresh, expiresAt: this.now() + interval * 1000, lasts: interval };
+    this.arm(weRefresh ? interval / 2 : this.secondsToGiveUp(), weRefresh);
+  }
+
+  /** Our refresh failed: try again halfway to the moment the peer would give up on the session; past that, end it. */
+  retryRefresh(): void {
+    if (!this.current?.weRefresh) return;
+    const left = this.secondsToGiveUp();
+    if (left <= retryFloorSeconds) {
+      this.arm(left, false); // no time for another try: the session ends when the peer would end it
+      return;
+    }
+    this.arm(Math.max(retryFloorSeconds, left / 2), true);
+  }
+
+  /**
+   * A 422 to our refresh named the Min-SE it takes (§7.3): later refreshes ask for that interval. False when it asks
+   * for no more than we did (a 422 we cannot satisfy: the refresh is tried again as after any failure).
+   */
+  raiseInterval(minSe: number): boolean {
+    if (!this.current || minSe <= this.current.interval) return false;
+    this.current.interval = minSe;
+    return true;
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.current = undefined;
+  }
+
+  /** Seconds until the side not refreshing gives up: expiry less the minimum of 32 s and a third of the interval. */
+  private secondsToGiveUp(): number {
+    const current = this.current!;
+    return (current.expiresAt - this.now()) / 1000 - Math.min(32, current.lasts / 3);
+  }
+
+  private arm(seconds: number, refresh: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (refresh) this.actions.refresh();
+      else this.actions.expire();
+    }, Math.max(0, seconds) * 1000);
+    this.timer.unref?.();
   }
 }

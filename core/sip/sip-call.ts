@@ -20,7 +20,14 @@ import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 import { namesOptionTag, ReliableProvisionals } from './reliable-provisional.js';
-import { refreshRequestHeaders, SessionTimer, uacSessionTimer, uasSessionTimer, type RefreshRequest, type UasSessionTimer } from './session-timer.js';
+import { parseMinSe, refreshRequestHeaders, SessionTimer, uacSessionTimer, uasSessionTimer, type RefreshRequest, type UasSessionTimer } from './session-timer.js';
+
+/** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
+interface ReinviteResult {
+  status: number;
+  retryAfterMs?: number;
+  minSe?: number;
+}
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -112,6 +119,8 @@ export class SipCall {
   private readonly ended: Promise<void>;
   private resolveEnded!: () => void;
   private byeAnswered: Promise<void> = Promise.resolve();
+  /** Our re-INVITEs, one after the other (`queued`). */
+  private reinviteChain: Promise<void> = Promise.resolve();
   /** RFC 4028 (session-timer.ts): the dialog's session timer, once a 2xx set one. */
   private readonly sessionTimer = new SessionTimer({ refresh: () => void this.refreshSession(), expire: () => this.endUnrefreshed() });
   /** Our smallest session interval (Min-SE; tests make it shorter). */
@@ -172,8 +181,10 @@ export class SipCall {
     };
   }
 
-  static outgoing(inviter: Inviter, remote: SipRemoteParty, retarget?: Retarget): SipCall {
+  /** `minSessionExpires`: our Min-SE in seconds (RFC 4028; 90 by default), the least interval a 2xx may set. */
+  static outgoing(inviter: Inviter, remote: SipRemoteParty, retarget?: Retarget, minSessionExpires?: number): SipCall {
     const call = new SipCall('outgoing', inviter, inviter.request.callId, remote, {}, retarget);
+    if (minSessionExpires !== undefined) call.minSessionExpires = minSessionExpires;
     call.tried.add(targetKey(inviter.request.ruri.toString()));
     return call;
   }
@@ -556,24 +567,27 @@ export class SipCall {
   }
 
   /**
-   * We are the refresher and half the interval has gone (RFC 4028 §10): a re-INVITE with the same hold state. One that
-   * times out or finds no dialog (408, 481) ends the call; after any other failure it is tried again in half the time.
+   * We are the refresher and half the interval has gone (RFC 4028 §10): a re-INVITE, queued behind any re-INVITE of
+   * ours (a user's hold on its way), offering the hold state as it is when it goes out. One that times out, finds no
+   * dialog (408, 481) or cannot be sent ends the call; a 422 is answered at once with its Min-SE (§7.3); after any
+   * other failure it is tried again before the session would expire, which a failure does not move.
    */
   private async refreshSession(): Promise<void> {
-    const timer = this.sessionTimer.state;
-    if (this.state !== 'established' || !timer) return;
-    let status: number;
+    if (this.state !== 'established' || !this.sessionTimer.state) return;
+    let result: ReinviteResult;
     try {
-      status = await this.hold(this.localHold);
+      result = await this.queued(() => this.reinviteRetrying(() => this.localHold));
     } catch {
-      status = 0; // sip.js could not send it (the dialog is going): as good as a timeout
+      result = { status: 0 }; // sip.js could not send it (the dialog is going): as good as a timeout
     }
-    if (this.state !== 'established' || status < 300) return;
-    if (status === 408 || status === 481 || status === 0) {
+    if (this.state !== 'established' || result.status < 300) return;
+    if (result.status === 408 || result.status === 481 || result.status === 0) {
       this.endUnrefreshed();
-      return;
+    } else if (result.status === 422 && result.minSe !== undefined && this.sessionTimer.raiseInterval(result.minSe)) {
+      void this.refreshSession();
+    } else {
+      this.sessionTimer.retryRefresh();
     }
-    this.sessionTimer.start(timer.interval / 2, true);
   }
 
   /** No refresh came in time, or ours found the session gone (RFC 4028 §10): BYE, and the call says why. */
@@ -597,14 +611,34 @@ export class SipCall {
    * A glare 491 or a 500 is retried after the wait RFC 3261 §14.1/§14.2 prescribe, for up to `retryWindowMs`.
    */
   async hold(on: boolean, retryWindowMs = 32_000): Promise<number> {
-    // The peer refuses while it waits for our ACK, and it waits at most 64·T1 (32 s) for it: retry within that.
+    return (await this.queued(() => this.reinviteRetrying(() => on, retryWindowMs))).status;
+  }
+
+  /**
+   * Our re-INVITEs (holds, resumes, session refreshes) go out one at a time, in the order asked (RFC 3261 §14.1): a
+   * refresh due while the user's hold is on its way must not offer the state from before it.
+   */
+  private queued<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.reinviteChain.then(task);
+    this.reinviteChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * One re-INVITE offering `hold()` as it is when it is sent; a glare 491 or a 500 is retried after the wait RFC 3261
+   * §14.1/§14.2 prescribe, for up to `retryWindowMs` (the peer refuses while it waits for our ACK, at most 64·T1).
+   */
+  private async reinviteRetrying(hold: () => boolean, retryWindowMs = 32_000): Promise<ReinviteResult> {
     const giveUpAt = Date.now() + retryWindowMs;
     for (;;) {
       if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot change hold in state ${this.state}`);
       await this.inviteTransactionsIdle();
-      const { status, retryAfterMs } = await this.reinvite(on);
-      if (status < 300 || retryAfterMs === undefined || Date.now() + retryAfterMs > giveUpAt) return status;
-      await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+      const result = await this.reinvite(hold());
+      if (result.status < 300 || result.retryAfterMs === undefined || Date.now() + result.retryAfterMs > giveUpAt) return result;
+      await new Promise((resolve) => setTimeout(resolve, result.retryAfterMs));
     }
   }
 
@@ -628,7 +662,7 @@ export class SipCall {
     }
   }
 
-  private reinvite(hold: boolean): Promise<{ status: number; retryAfterMs?: number }> {
+  private reinvite(hold: boolean): Promise<ReinviteResult> {
     const options = { hold } as Record<string, unknown>;
     const timer = this.sessionTimer.state;
     return new Promise((resolve, reject) => {
@@ -639,14 +673,15 @@ export class SipCall {
           ...(timer ? { requestOptions: { extraHeaders: refreshRequestHeaders(timer) } } : {}),
           requestDelegate: {
             onAccept: (response) => {
-              this.followSessionTimer(uacSessionTimer(sessionExpiresOf(response.message)));
+              this.followSessionTimer(uacSessionTimer(sessionExpiresOf(response.message), this.minSessionExpires));
               this.localHold = hold;
               this.emit();
               resolve({ status: statusOf(response) });
             },
             onReject: (response) => {
               const status = statusOf(response);
-              resolve({ status, ...retryDelay(status, response) });
+              const minSe = status === 422 ? parseMinSe(response.message.getHeader('min-se')) : undefined;
+              resolve({ status, ...retryDelay(status, response), ...(minSe !== undefined ? { minSe } : {}) });
             },
           },
         })
@@ -726,7 +761,7 @@ export class SipCall {
     this.finalReason = response.message.reasonPhrase;
     if (this.finalStatus < 300) {
       // RFC 4028 §7.2: the 2xx says whether the session has a timer (a proxy may have asked for one) and who refreshes
-      this.answeredTimer = uacSessionTimer(sessionExpiresOf(response.message));
+      this.answeredTimer = uacSessionTimer(sessionExpiresOf(response.message), this.minSessionExpires);
       if (this.state === 'established') this.armSessionTimer();
     }
     if (this.state === 'terminated') this.emit();

@@ -51,8 +51,6 @@ export interface SipIdentityOptions {
   sessionDescriptionHandlerFactory: SessionDescriptionHandlerFactory;
   tap?: SipTap;
   timers?: SipTimerValues;
-  /** Our Min-SE, the shortest session interval a caller may ask for (RFC 4028; default 90 s, tests shorten it). */
-  minSessionExpires?: number;
   /** Extra Contact parameters for REGISTER (e.g. the NAT public address). */
   extraContactParams?: string[];
   /** Extra headers on every REGISTER. */
@@ -502,7 +500,7 @@ export class SipIdentity {
       if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
       return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 });
     };
-    return this.track(SipCall.outgoing(inviter, remote, retarget));
+    return this.track(SipCall.outgoing(inviter, remote, retarget, this.options.timers?.minSessionExpires));
   }
 
   /** Resolves once every BYE this identity sent has its final response (each waited for at most Timer F). */
@@ -580,7 +578,7 @@ export class SipIdentity {
   }
 
   private onInvite(invitation: Invitation): void {
-    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId), ...(this.options.minSessionExpires !== undefined ? { minSessionExpires: this.options.minSessionExpires } : {}) }));
+    const call = this.track(SipCall.incoming(invitation, { t1: (this.options.timers ?? defaultSipTimers).t1, source: this.transport.takeInviteSource(invitation.request.callId), ...(this.options.timers?.minSessionExpires !== undefined ? { minSessionExpires: this.options.timers.minSessionExpires } : {}) }));
     if (this.options.onIncomingCall) this.options.onIncomingCall(call);
     else void call.reject(480).catch(() => undefined); // RFC 3261 §21.4.18; unsent, the caller's own timeout ends it
   }

@@ -22,8 +22,10 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  function phone(account: Partial<AccountConfig> & Pick<AccountConfig, 'server'>): { phone: Phone; events: PhoneEvent[] } {
+  /** `minSessionExpires`: our Min-SE in seconds (90 by default; 2 lets SIPp's 4-6 s intervals through). */
+  function phone(account: Partial<AccountConfig> & Pick<AccountConfig, 'server'>, minSessionExpires?: number): { phone: Phone; events: PhoneEvent[] } {
     const p = new Phone({
+      ...(minSessionExpires !== undefined ? { timers: { t1: 500, t2: 4000, minSessionExpires } } : {}),
       // SIPp sends no RTP: the media timeout is not what these calls are about
       accounts: [{ id: 'bob', user: 'bob', transport: 'udp', mediaTimeout: { seconds: 0 }, ...account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,
@@ -54,7 +56,7 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-session-timer.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '4' } });
     cleanup.push(() => uas.stop());
-    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' });
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' }, 2);
     const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
     await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
     await new Promise((resolve) => setTimeout(resolve, 3200)); // the refresh is due 2 s after the answer
@@ -67,7 +69,7 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-session-timer-silent.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '6' } });
     cleanup.push(() => uas.stop());
-    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' });
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' }, 2);
     const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
     await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
     expect(await uas.exitCode(20_000), sippOutput(uas)).toBe(0); // it got a BYE and answered it

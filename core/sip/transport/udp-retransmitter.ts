@@ -4,6 +4,11 @@ import type { Endpoint } from './endpoint.js';
 export interface SipTimerValues {
   t1: number;
   t2: number;
+  /**
+   * Seconds: our Min-SE, the shortest session interval we take (RFC 4028 §4-5: 90 s, the default). Tests shorten it,
+   * as they shorten T1 and T2, to see a session timer run.
+   */
+  minSessionExpires?: number;
 }
 
 export const defaultSipTimers: SipTimerValues = { t1: 500, t2: 4000 };
