@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
-import { pcmuSdp, ScriptPeer, type SipRequestMessage } from '../../test/support/script-peer.js';
+import { pcmuSdp, type ScriptPeer, type SipRequestMessage } from '../../test/support/script-peer.js';
 import type { SipMessage } from './message/index.js';
-import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { identityFacingPeer, inviteFromPeer } from '../../test/support/scripted-identity.js';
 import { until } from '../../test/support/until.js';
-import type { SipCall } from './sip-call.js';
-import { SipIdentity } from './sip-identity.js';
+import type { SipIdentity } from './sip-identity.js';
 
 const timers = { t1: 20, t2: 80 };
 
@@ -17,41 +16,9 @@ describe('reliable provisional responses (RFC 3262)', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function setup(): Promise<{ peer: ScriptPeer; identity: SipIdentity; incoming: SipCall[] }> {
-    const peer = await ScriptPeer.open(network);
-    cleanup.push(() => peer.socket.close());
-    const incoming: SipCall[] = [];
-    const identity = await SipIdentity.create({
-      aor: { user: 'bob', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: peer.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers,
-      onIncomingCall: (call) => incoming.push(call),
-    });
-    cleanup.push(() => identity.dispose({ serverGone: true }));
-    return { peer, identity, incoming };
-  }
+  const setup = (): ReturnType<typeof identityFacingPeer> => identityFacingPeer(network, cleanup, timers);
 
-  function invite(peer: ScriptPeer, identity: SipIdentity, callId: string, headers: string[], body = pcmuSdp(40000)): string {
-    return [
-      `INVITE sip:bob@127.0.0.1:${identity.local.port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${callId}`,
-      'Max-Forwards: 70',
-      `From: <sip:carrier@127.0.0.1>;tag=f-${callId}`,
-      'To: <sip:bob@127.0.0.1>',
-      `Call-ID: ${callId}`,
-      'CSeq: 17 INVITE',
-      `Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`,
-      ...headers,
-      ...(body ? ['Content-Type: application/sdp'] : []),
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ].join('\r\n');
-  }
+  const invite = inviteFromPeer;
 
   /** A PRACK for the reliable 18x `provisional`, in its early dialog. */
   function prack(peer: ScriptPeer, identity: SipIdentity, provisional: { get(name: string): string | undefined }, rack: string, branch: string, cseq: number, body = ''): string {

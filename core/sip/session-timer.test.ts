@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
-import { pcmuSdp, ScriptPeer, type SipRequestMessage, type SipResponseMessage } from '../../test/support/script-peer.js';
-import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { pcmuSdp, type ScriptPeer, type SipRequestMessage, type SipResponseMessage } from '../../test/support/script-peer.js';
+import { identityFacingPeer, inviteFromPeer } from '../../test/support/scripted-identity.js';
 import { until } from '../../test/support/until.js';
 import type { SipCall } from './sip-call.js';
-import { SipIdentity } from './sip-identity.js';
+import type { SipIdentity } from './sip-identity.js';
 import { parseSessionExpires, SessionTimer, uacSessionTimer, uasSessionTimer } from './session-timer.js';
 
 describe('session timer rules (RFC 4028)', () => {
@@ -94,42 +94,9 @@ describe('session timers in a dialog (RFC 4028)', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
-  async function setup(): Promise<{ peer: ScriptPeer; identity: SipIdentity; incoming: SipCall[] }> {
-    const peer = await ScriptPeer.open(network);
-    cleanup.push(() => peer.socket.close());
-    const incoming: SipCall[] = [];
-    const identity = await SipIdentity.create({
-      aor: { user: 'bob', domain: '127.0.0.1' },
-      transport: 'udp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: peer.endpoint,
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-      sockets: network,
-      timers,
-      onIncomingCall: (call) => incoming.push(call),
-    });
-    cleanup.push(() => identity.dispose({ serverGone: true }));
-    return { peer, identity, incoming };
-  }
+  const setup = (): ReturnType<typeof identityFacingPeer> => identityFacingPeer(network, cleanup, timers);
 
-  function invite(peer: ScriptPeer, identity: SipIdentity, callId: string, headers: string[]): string {
-    const body = pcmuSdp(40000);
-    return [
-      `INVITE sip:bob@127.0.0.1:${identity.local.port} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${callId}`,
-      'Max-Forwards: 70',
-      `From: <sip:carrier@127.0.0.1>;tag=f-${callId}`,
-      'To: <sip:bob@127.0.0.1>',
-      `Call-ID: ${callId}`,
-      'CSeq: 17 INVITE',
-      `Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`,
-      ...headers,
-      'Content-Type: application/sdp',
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ].join('\r\n');
-  }
+  const invite = inviteFromPeer;
 
   /** A request of the peer in the dialog our 2xx `ok` made (the peer called us). */
   function inDialog(peer: ScriptPeer, ok: SipResponseMessage, method: 'ACK' | 'INVITE' | 'BYE', cseq: number, branch: string, headers: string[] = []): string {
