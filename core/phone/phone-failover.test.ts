@@ -171,6 +171,30 @@ describe('an account with a backup server', () => {
     expect(toBackup).toBe(sent);
   });
 
+  it('unregistered while a failback waits for the primary\'s answer: ends unregistered at both servers (the failback does not register it again)', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the REGISTER to the silent primary times out soon
+    const { link, primary, backup, alice, events } = await switches({ primaryDown: true });
+    await alice.register(); // at the backup: the primary is down
+    const held: Array<() => void> = [];
+    link.intercept = (data, from, _to, pass) => {
+      const text = data.toString('latin1');
+      if (from.port !== portOf(primary) || !/^SIP\/2\.0 200/.test(text) || !/^CSeq: \d+ REGISTER\r?$/im.test(text)) return false;
+      held.push(pass); // the primary's 200 to the failback's REGISTER waits
+      return true;
+    };
+    link.primaryDown = false;
+    await until(() => held.length > 0);
+    const unregistering = alice.unregister();
+    link.intercept = undefined;
+    for (const pass of held.splice(0)) pass();
+    await unregistering;
+    await until(() => bindingsOf(primary).length === 0 && bindingsOf(backup).length === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // three keep-alive rounds: nothing registers it again
+    expect([bindingsOf(primary), bindingsOf(backup)]).toEqual([[], []]);
+    const last = events.filter((e): e is Extract<PhoneEvent, { type: 'registration' }> => e.type === 'registration').at(-1)?.registration;
+    expect(last?.state).toBe('unregistered');
+  });
+
   it('a call up when its server goes silent survives the failover (its media does not pass the server), and no failback ends it', async () => {
     const { link, primary, backup, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' } } });
     await alice.register();

@@ -308,7 +308,7 @@ export class Phone implements PhoneApi {
   async unregister(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
     account.wantRegistered = false;
-    account.failover?.stop();
+    await account.failover?.pause(); // a failback under way finishes first: its registration is then undone below
     await account.identities.unregister();
     return { ...account.registration };
   }

@@ -88,10 +88,18 @@ export class ServerFailover {
     this.timer = undefined;
   }
 
-  /** Stop, and wait for a round under way and for identities being given up. */
-  async close(): Promise<void> {
+  /**
+   * Stop, and wait for a round under way: a failback waiting for the primary's answer registers the account there, and
+   * an unregistration must come after it, not before (it would leave that registration behind).
+   */
+  async pause(): Promise<void> {
     this.stop();
     await this.ticking;
+  }
+
+  /** Stop, and wait for a round under way and for identities being given up. */
+  async close(): Promise<void> {
+    await this.pause();
     await this.options.settled?.();
   }
 
