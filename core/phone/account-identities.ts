@@ -210,8 +210,13 @@ export class AccountIdentities {
     this.speakers.delete(receiving.identity);
   }
 
-  /** The identity an outgoing call goes out on. */
+  /**
+   * The identity an outgoing call goes out on. During a failback attempt, one of the identities still registered at the
+   * server being left: the attempt may be undone (the primary refuses the REGISTER), and a call on the new identities
+   * would end with them; on the old ones it goes on to its end, whichever way the attempt goes.
+   */
   async forCall(): Promise<CallIdentity> {
+    if (this.former) return this.former.forCall();
     if (!this.temporary) {
       const identity = await this.fixedIdentity();
       return { identity, address: identity.local.address, finish: async () => undefined };

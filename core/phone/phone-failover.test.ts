@@ -306,6 +306,36 @@ describe('an account with a backup server', () => {
     await callsReachAlice(phoneAt, backup); // and it is reached there: a call through the backup rings it
   });
 
+  it('a call placed while a failback waits for the primary goes through the backup, and outlives the primary refusing the REGISTER', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the first REGISTER's timeout, while the primary is down
+    const { link, primary, backup, alice, events, phoneAt } = await switches({
+      primaryDown: true,
+      primary: { auth: true, users: { alice: { password: 'not-hers' }, bob: {} } },
+      alice: { password: 'hers' },
+    });
+    await alice.register();
+    const bob = await phoneAt(backup, { id: 'bob', answer: { kind: 'auto' } });
+    await bob.phone.register();
+    const held: Array<() => void> = [];
+    link.intercept = (data, from, _to, pass) => {
+      const text = data.toString('latin1');
+      if (from.port !== portOf(primary) || !/^SIP\/2\.0 401/.test(text) || !/^CSeq: \d+ REGISTER\r?$/im.test(text)) return false;
+      held.push(pass); // the primary's challenge to the failback's REGISTER waits: the attempt is under way
+      return true;
+    };
+    link.primaryDown = false;
+    await until(() => held.length > 0);
+    const placed = await alice.call({ target: 'bob' });
+    await until(() => callState(events, placed.id)?.state === 'established');
+    link.intercept = undefined;
+    for (const pass of held.splice(0)) pass(); // the primary refuses alice's REGISTER: the attempt is undone
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(callState(events, placed.id)?.state).toBe('established');
+    expect((await alice.snapshot()).registrations[0]).toMatchObject({ state: 'registered', server: endpointOf(backup) });
+    await alice.hangup(placed.id);
+    await until(() => callState(bob.events, bob.events.flatMap((e) => (e.type === 'incoming' ? [e.call.id] : []))[0]!)?.state === 'terminated');
+  });
+
   it('shut down while its REGISTER waits for the server, it does not take that for a dead server and register at the backup', async () => {
     const primary = await silentRegistrar();
     const backup = await silentRegistrar();
