@@ -5,6 +5,7 @@ import type { DesktopSettings } from '../desktop/desktop-bridge.js';
 import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { householdFieldsOf, householdProblem, withHousehold, type HouseholdFields } from './household-form.js';
+import { mediaTimeoutFieldOf, withMediaTimeout } from './media-timeout-form.js';
 import { useT } from './use-t.js';
 
 type AddressChoice = 'fixed' | AddressSourceKind;
@@ -23,6 +24,8 @@ interface AccountForm extends HouseholdFields {
   prefix: string;
   iface: string;
   directCalls: boolean;
+  /** Seconds without audio from the far end after which a call is ended (AccountConfig.mediaTimeout.seconds). */
+  mediaTimeout: string;
 }
 
 const sources: AddressChoice[] = ['fixed', 'loopback', 'router-advertisement', 'interface', 'configured', 'dhcp'];
@@ -43,6 +46,7 @@ function formOf(account: AccountConfig | undefined): AccountForm {
     prefix: address?.mode === 'temporary' ? (address.prefix ?? '') : '',
     iface: address?.mode === 'temporary' ? (address.interface ?? '') : '',
     directCalls: account?.directCalls ?? false,
+    mediaTimeout: mediaTimeoutFieldOf(account),
     ...householdFieldsOf(account),
   };
 }
@@ -65,7 +69,7 @@ function configOf(form: AccountForm, previous: AccountConfig | undefined): Accou
   } else config.address = { mode: 'fixed' };
   if (form.directCalls) config.directCalls = true;
   else delete config.directCalls;
-  return withHousehold(config, form);
+  return withHousehold(withMediaTimeout(config, form.mediaTimeout), form);
 }
 
 export function AccountEditor({ account, onDone }: { account: AccountConfig | undefined; onDone: () => void }) {
@@ -75,7 +79,7 @@ export function AccountEditor({ account, onDone }: { account: AccountConfig | un
   const [form, setForm] = useState<AccountForm>(() => formOf(account));
   const [problem, setProblem] = useState<ReturnType<typeof householdProblem>>(undefined);
   const field = <K extends keyof AccountForm>(key: K) => (value: AccountForm[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface' | 'gateway' | 'room', label: string, extra: Record<string, unknown> = {}) => (
+  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface' | 'gateway' | 'room' | 'mediaTimeout', label: string, extra: Record<string, unknown> = {}) => (
     <label className="field">
       <span>{label}</span>
       <input value={form[key]} onChange={(event) => field(key)(event.target.value)} autoComplete="off" spellCheck={false} {...extra} />
@@ -174,6 +178,10 @@ export function AccountEditor({ account, onDone }: { account: AccountConfig | un
         <label className="switch">
           <input type="checkbox" role="switch" aria-checked={form.directCalls} checked={form.directCalls} onChange={(event) => field('directCalls')(event.target.checked)} /> {t('directCalls')}
         </label>
+      </fieldset>
+      <fieldset>
+        <legend>{t('mediaTimeoutTitle')}</legend>
+        {text('mediaTimeout', t('mediaTimeoutSeconds'), { type: 'number', min: 0, max: 86400, step: 1, inputMode: 'numeric' })}
       </fieldset>
       <div className="call-controls">
         <button type="submit" className="save">
