@@ -107,6 +107,8 @@ export class AccountIdentities {
   private preparedSending?: Promise<TemporaryIdentity>;
   /** Sending identities of ended calls being unregistered and discarded: the next sending address waits for them. */
   private readonly finishing = new Set<Promise<void>>();
+  /** Outgoing calls being given an identity (forCall): not among the live calls until their INVITE is made. */
+  private readonly placing = new Set<Promise<unknown>>();
   /** Removals of bindings an earlier run left (removeLeftBindings), one after another. */
   private removals: Promise<void> = Promise.resolve();
   /** Every retirement under way, whoever began it: a shutdown ends only after all of them. */
@@ -215,8 +217,16 @@ export class AccountIdentities {
    * server being left: the attempt may be undone (the primary refuses the REGISTER), and a call on the new identities
    * would end with them; on the old ones it goes on to its end, whichever way the attempt goes.
    */
-  async forCall(): Promise<CallIdentity> {
+  forCall(): Promise<CallIdentity> {
     if (this.former) return this.former.forCall();
+    const placing = this.identityForCall();
+    this.placing.add(placing);
+    const done = (): void => void this.placing.delete(placing);
+    placing.then(done, done);
+    return placing;
+  }
+
+  private async identityForCall(): Promise<CallIdentity> {
     if (!this.temporary) {
       const identity = await this.fixedIdentity();
       return { identity, address: identity.local.address, finish: async () => undefined };
@@ -238,8 +248,9 @@ export class AccountIdentities {
         const retiring = this.retire(sending); // Fig. 28 steps 514-515: erase the registration, discard the address
         this.finishing.add(retiring);
         await retiring.finally(() => this.finishing.delete(retiring));
-        // The next one is prepared while the phone is idle, never while a call is being set up.
-        if (this.options.prepareAhead) this.prepareNextSending();
+        // The next one is prepared while the phone is idle, never while a call is being set up; none for identities
+        // the account has left
+        if (this.options.prepareAhead && !this.closing) this.prepareNextSending();
       },
     };
   }
@@ -463,7 +474,18 @@ export class AccountIdentities {
    */
   async callsOver(): Promise<void> {
     this.closing = true;
-    for (let live = this.liveCalls(); live.length > 0; live = this.liveCalls()) await Promise.allSettled(live.map((call) => call.whenEnded()));
+    for (;;) {
+      if (this.placing.size > 0) {
+        // a call being given one of these identities (placed during a failback attempt): its INVITE is made in the
+        // caller's next turn, and it is a live call from then on
+        await Promise.allSettled([...this.placing]);
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const live = this.liveCalls();
+      if (live.length === 0) return;
+      await Promise.allSettled(live.map((call) => call.whenEnded()));
+    }
   }
 
   /** The calls not ended yet on any identity this account holds. */
