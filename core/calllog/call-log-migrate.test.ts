@@ -56,7 +56,20 @@ describe('call log schema migrations', () => {
     store.appendMessage('new-1', { dir: 'in', at: 3001, transport: 'udp', local: '127.0.0.1:5062', remote: '127.0.0.1:40111', raw: 'BYE sip:alice@lab SIP/2.0\r\n\r\n', refused: 'STRANGER_NO_DIALOG' });
     store.flush();
     expect(store.getCall('new-1')!.messages).toMatchObject([{ seq: 0, refused: 'STRANGER_NO_DIALOG' }]);
+    // schema 10: why the phone ended a call by itself; old rows have none, and a stored value that is not one reads as none
+    expect(store.getCall('old-1')!.endCause).toBeUndefined();
+    store.updateCall('new-1', { endedBy: 'network', endCause: { kind: 'no-media', seconds: 30 } });
+    store.flush();
+    expect(store.getCall('new-1')).toMatchObject({ endedBy: 'network', endCause: { kind: 'no-media', seconds: 30 } });
+    expect(store.listCalls({}).calls.find((c) => c.id === 'new-1')!.endCause).toEqual({ kind: 'no-media', seconds: 30 });
     store.close();
+    const raw = new Database(file);
+    const set = raw.prepare('UPDATE calls SET end_cause = ? WHERE id = ?');
+    for (const [id, stored] of [['old-1', 'not json'], ['old-2', '{"kind":"no-media","seconds":-1}'], ['new-1', '{"kind":"session-expired","extra":1}']] as const) set.run(stored, id);
+    raw.close();
+    const reopened = CallLogStore.open(file);
+    expect([reopened.getCall('old-1')!.endCause, reopened.getCall('old-2')!.endCause, reopened.getCall('new-1')!.endCause]).toEqual([undefined, undefined, { kind: 'session-expired' }]);
+    reopened.close();
   });
 
   it('reopening an up-to-date file changes nothing, and a file from a newer Veilphone is refused with a code', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaTimeoutMaxSeconds } from './media-timeout.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { AccountConfig } from '../api/phone-types.js';
 import { parseHouseholdNumber } from '../household/household-number.js';
@@ -146,8 +147,8 @@ const accountSchema = z.object(
     mediaTimeout: optional(
       z.object(
         {
-          seconds: optional(integer(0, 86_400, '0 (off) or 1-86400 seconds')),
-          heldSeconds: optional(integer(0, 86_400, '0 (off) or 1-86400 seconds')),
+          seconds: optional(integer(0, mediaTimeoutMaxSeconds, `0 (off) or 1-${mediaTimeoutMaxSeconds} seconds`)),
+          heldSeconds: optional(integer(0, mediaTimeoutMaxSeconds, `0 (off) or 1-${mediaTimeoutMaxSeconds} seconds`)),
         },
         { error: 'must be an object' },
       ),
@@ -189,7 +190,7 @@ export function checkKeepalive(keepalive: NonNullable<AccountConfig['keepalive']
 /** Media timeouts a phone can live with: a NaN or negative one would end every call at its first look. */
 export function checkMediaTimeout(timeout: NonNullable<AccountConfig['mediaTimeout']>): void {
   for (const [name, value] of [['seconds', timeout.seconds], ['heldSeconds', timeout.heldSeconds]] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > 86_400)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (off) or 1-86400 seconds`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > mediaTimeoutMaxSeconds)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (off) or 1-${mediaTimeoutMaxSeconds} seconds`);
   }
 }
 

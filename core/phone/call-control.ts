@@ -101,7 +101,7 @@ export class CallControl {
       if (call.sip.state === 'terminated' && media) call.finalMedia = media.stats();
       this.emitCall(call);
     });
-    this.mediaTimeout.watch(call.id, () => call.media, mediaTimeoutOf(account.config), () => call.sip.state === 'established', (seconds) => this.endSilent(call, seconds));
+    this.mediaTimeout.watch(call.id, () => call.media, mediaTimeoutOf(account.config), () => call.sip.state === 'established', (seconds) => call.sip.endByNetwork({ kind: 'no-media', seconds }));
     call.sip.onRefer((referral) => this.options.onRefer(call, referral));
     call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
@@ -171,14 +171,6 @@ export class CallControl {
     await this.guard(() => this.callById(callId).sip.hangup());
   }
 
-  /** The far end went quiet past the account's media timeout (media-timeout.ts): BYE, and the call says why. */
-  private endSilent(call: PhoneCall, seconds: number): void {
-    if (call.sip.state !== 'established') return;
-    call.noMediaFor = seconds;
-    call.sip.endedBy ??= 'network';
-    // a dialog that cannot take the BYE any more is ended here all the same: the call is dead either way
-    void call.sip.hangup().catch((error: Error) => call.sip.endAfterFault(`the BYE after ${seconds} s without media failed: ${error.message}`));
-  }
 
   /** Hold or resume a call; resuming one puts the call that was talking on hold first (a swap). */
   async hold(callId: string, on: boolean): Promise<void> {

@@ -10,6 +10,8 @@ import type { AccountConfig } from '../api/phone-types.js';
 
 /** Linphone's nortp-timeout and nortp-onhold-timeout. */
 export const defaultMediaTimeout = { seconds: 30, heldSeconds: 3600 } as const;
+/** The longest limit an account may set (a day); 0 turns one off. */
+export const mediaTimeoutMaxSeconds = 86_400;
 
 /** How often calls are looked at: a call ends at most this much after its limit. */
 const checkEveryMs = 1000;

@@ -31,8 +31,6 @@ export class PhoneCall {
   replaced?: string;
   /** Incoming: sent on to this URI by a 302 (call forwarding). */
   forwardedTo?: string;
-  /** Ended by the phone after this many seconds without RTP or RTCP from the far end (media-timeout.ts). */
-  noMediaFor?: number;
 
   constructor(
     readonly accountId: string,
@@ -75,8 +73,7 @@ export class PhoneCall {
     if (this.transferredFrom !== undefined) snapshot.transferredFrom = this.transferredFrom;
     if (this.replaced !== undefined) snapshot.replaced = this.replaced;
     if (this.forwardedTo !== undefined) snapshot.forwardedTo = this.forwardedTo;
-    if (this.noMediaFor !== undefined) snapshot.endCause = { kind: 'no-media', seconds: this.noMediaFor };
-    else if (sip.sessionExpired) snapshot.endCause = { kind: 'session-expired' };
+    if (sip.endCause) snapshot.endCause = { ...sip.endCause };
     const media = this.media?.stats() ?? this.finalMedia ?? this.closedMediaStats;
     if (media) snapshot.media = mediaSnapshot(media);
     if (this.signaling) snapshot.signaling = this.signaling;

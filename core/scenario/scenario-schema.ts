@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaTimeoutMaxSeconds } from '../phone/media-timeout.js';
 import { loadLimits } from './call-load.js';
 import { parseDuration } from './duration.js';
 
@@ -99,10 +100,10 @@ export const agentSchema = z
     /** Symmetric RTP latching (RFC 4961): on (the default) or off, for untrusted networks (docs/addresses.md). */
     latching: z.enum(['on', 'off']).optional(),
     /**
-     * End an answered call after `seconds` without RTP or RTCP from the far end (default 30), `held_seconds` while it is
-     * on hold (default 3600); 0 turns one off.
+     * End an answered call after `seconds` without RTP or RTCP from the far end, `held_seconds` while it is on hold; off
+     * (0) unless set, as in SIPp (scenario-agents.ts).
      */
-    media_timeout: z.object({ seconds: z.number().int().min(0).max(86_400).optional(), held_seconds: z.number().int().min(0).max(86_400).optional() }).strict().optional(),
+    media_timeout: z.object({ seconds: z.number().int().min(0).max(mediaTimeoutMaxSeconds).optional(), held_seconds: z.number().int().min(0).max(mediaTimeoutMaxSeconds).optional() }).strict().optional(),
   })
   .strict()
   .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {

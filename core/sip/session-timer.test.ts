@@ -169,7 +169,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(Date.now() - refreshedAt).toBeGreaterThanOrEqual(2400);
     expect(bye.callId).toBe('st-2');
     await until(() => call.state === 'terminated');
-    expect(call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+    expect(call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
   });
 
   it('as UAS refuses a re-INVITE whose interval is below its Min-SE with 422, and one without Session-Expires turns the timer off', async () => {
@@ -218,14 +218,14 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(refresh.get('session-expires')).toBe('4;refresher=uac');
     await peer.reply(refresh, 481, 'Call/Transaction Does Not Exist');
     await until(() => first.call.state === 'terminated');
-    expect(first.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+    expect(first.call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
 
     const answeredAt = Date.now();
     const second = await place('uas-b', '3;refresher=uas');
     const bye = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'BYE' && m.callId === second.inv.callId, 4000);
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1800); // 3 - min(32, 1) s
     expect(bye.callId).toBe(second.inv.callId);
-    expect(second.call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+    expect(second.call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
   });
 
   it('a refresh due while the user\'s hold is on its way waits for it and offers the hold (the microphone stays off)', async () => {
@@ -267,6 +267,6 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(3500);
     expect(Date.now() - answeredAt).toBeLessThan(6000);
     await until(() => call.state === 'terminated');
-    expect(call).toMatchObject({ sessionExpired: true, endedBy: 'network' });
+    expect(call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
   });
 });

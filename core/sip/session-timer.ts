@@ -5,6 +5,8 @@
  * carrier or a proxy on the way that asks for one gets it (§9), and a 2xx that names one is followed (§7.2).
  */
 
+import { namesOptionTag } from './reliable-provisional.js';
+
 /** §4/§5: the smallest session interval, and our Min-SE. */
 export const defaultMinSessionExpires = 90;
 /** A refresh that failed is tried again after at least this long (seconds). */
@@ -176,4 +178,27 @@ export class SessionTimer {
     }, Math.max(0, seconds) * 1000);
     this.timer.unref?.();
   }
+}
+
+/** What the readers below need of a message (sip.js's incoming messages have it). */
+export interface HeaderReader {
+  getHeader(name: string): string | undefined;
+  getHeaders(name: string): string[];
+}
+
+/** What a session refresh request says of the timer (RFC 4028 §7.1): its Session-Expires, Min-SE and support. */
+export function refreshRequestOf(request: HeaderReader): RefreshRequest {
+  const sessionExpires = sessionExpiresOf(request);
+  const minSe = request.getHeader('min-se');
+  const supported = [...request.getHeaders('supported'), ...request.getHeaders('k')]; // k: the compact form (RFC 3261 §7.3.3)
+  return {
+    ...(sessionExpires !== undefined ? { sessionExpires } : {}),
+    ...(minSe !== undefined ? { minSe } : {}),
+    supportsTimer: namesOptionTag(supported, 'timer') || namesOptionTag(request.getHeaders('require'), 'timer'),
+  };
+}
+
+/** A message's Session-Expires, long or compact (`x`, RFC 4028 §4). */
+export function sessionExpiresOf(message: Pick<HeaderReader, 'getHeader'>): string | undefined {
+  return message.getHeader('session-expires') ?? message.getHeader('x');
 }

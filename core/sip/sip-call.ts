@@ -13,14 +13,13 @@ import { letGoOfFinishedSession } from './finished-session.js';
 import { completedElsewhere } from './cancel-reason.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
 import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
-import type { IncomingRequestMessage } from 'sip.js/lib/core/messages/incoming-request-message.js';
 import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
-import type { HangupParty } from '../api/phone-types.js';
+import type { CallEndCause, HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
-import { namesOptionTag, ReliableProvisionals } from './reliable-provisional.js';
-import { parseMinSe, refreshRequestHeaders, SessionTimer, uacSessionTimer, uasSessionTimer, type RefreshRequest, type UasSessionTimer } from './session-timer.js';
+import { ReliableProvisionals } from './reliable-provisional.js';
+import { parseMinSe, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type UasSessionTimer } from './session-timer.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
 interface ReinviteResult {
@@ -129,8 +128,8 @@ export class SipCall {
   private uasTimer: UasSessionTimer = { kind: 'none' };
   /** Outgoing: the session timer the 2xx named, armed once the call is established. */
   private answeredTimer: { interval: number; weRefresh: boolean } | undefined;
-  /** Ended because the peer never refreshed the session (RFC 4028 §10), or a refresh found it gone. */
-  sessionExpired = false;
+  /** Why the phone ended the answered call by itself (endByNetwork): no media, or its session expired. */
+  endCause?: CallEndCause;
 
   private constructor(
     readonly direction: 'outgoing' | 'incoming',
@@ -323,7 +322,6 @@ export class SipCall {
     return typeof request?.fromTag === 'string' && typeof request.viaBranch === 'string' ? { fromTag: request.fromTag, branch: request.viaBranch } : undefined;
   }
 
-  /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
   /**
    * Incoming: the INVITE asked for a session interval below our Min-SE and supports the timer: it is to be refused
    * 422 with these headers before it rings (RFC 4028 §9), and the caller tries again with a longer one.
@@ -337,6 +335,7 @@ export class SipCall {
     return this.sessionTimer.state;
   }
 
+  /** The dialog's Call-ID and tags, once it has one (RFC 3891 matches Replaces against them). */
   get dialogTags(): { localTag: string; remoteTag: string } | undefined {
     const dialog = this.session.dialog;
     return dialog ? { localTag: dialog.localTag, remoteTag: dialog.remoteTag } : undefined;
@@ -590,10 +589,18 @@ export class SipCall {
     }
   }
 
-  /** No refresh came in time, or ours found the session gone (RFC 4028 §10): BYE, and the call says why. */
+  /** No refresh came in time, or ours found the session gone (RFC 4028 §10). */
   private endUnrefreshed(): void {
+    this.endByNetwork({ kind: 'session-expired' });
+  }
+
+  /**
+   * The phone ends an answered call by itself, its far end or the path to it gone (no media, no session refresh): a
+   * BYE, `endedBy: network`, and the cause; a dialog that cannot take the BYE any more is over here all the same.
+   */
+  endByNetwork(cause: CallEndCause): void {
     if (this.state !== 'established') return;
-    this.sessionExpired = true;
+    this.endCause = cause;
     this.endedBy ??= 'network';
     void this.hangup().catch(() => this.abandonSession());
   }
@@ -634,7 +641,7 @@ export class SipCall {
   private async reinviteRetrying(hold: () => boolean, retryWindowMs = 32_000): Promise<ReinviteResult> {
     const giveUpAt = Date.now() + retryWindowMs;
     for (;;) {
-      if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot change hold in state ${this.state}`);
+      if (this.state !== 'established') throw new SipCallError('INVALID_STATE', `cannot send a re-INVITE (hold, resume or session refresh) in state ${this.state}`);
       await this.inviteTransactionsIdle();
       const result = await this.reinvite(hold());
       if (result.status < 300 || result.retryAfterMs === undefined || Date.now() + result.retryAfterMs > giveUpAt) return result;
@@ -783,11 +790,8 @@ export class SipCall {
       goodbye = Promise.reject(error as Error);
     }
     void goodbye.catch(() => undefined); // the stack may be too broken to say goodbye; the call still ends below
-    if (this.isTerminated()) return;
-    void Promise.resolve()
-      .then(() => this.session.dispose())
-      .catch(() => undefined); // the fault was counted by the caller; the call is abandoned below whatever dispose does
-    this.abandon();
+    // the fault was counted by the caller; the call is abandoned whatever dispose does
+    if (!this.isTerminated()) this.abandonSession();
   }
 
   /** Read afresh: a call's state changes under any call into sip.js. */
@@ -906,21 +910,4 @@ export function dtmfRelayDigit(contentType: string, body: string): { digit: stri
   if (signal === undefined) return undefined;
   const duration = Number(/^\s*duration\s*=\s*(\d{1,5})\s*$/im.exec(body)?.[1] ?? 100);
   return { digit: signal.toUpperCase(), durationMs: duration };
-}
-
-/** What a session refresh request says of the timer (RFC 4028 §7.1): its Session-Expires, Min-SE and support. */
-function refreshRequestOf(request: IncomingRequestMessage): RefreshRequest {
-  const sessionExpires = sessionExpiresOf(request);
-  const minSe = request.getHeader('min-se');
-  const supported = [...request.getHeaders('supported'), ...request.getHeaders('k')]; // k: the compact form (RFC 3261 §7.3.3)
-  return {
-    ...(sessionExpires !== undefined ? { sessionExpires } : {}),
-    ...(minSe !== undefined ? { minSe } : {}),
-    supportsTimer: namesOptionTag(supported, 'timer') || namesOptionTag(request.getHeaders('require'), 'timer'),
-  };
-}
-
-/** A message's Session-Expires, long or compact (`x`, RFC 4028 §4). */
-function sessionExpiresOf(message: { getHeader(name: string): string | undefined }): string | undefined {
-  return message.getHeader('session-expires') ?? message.getHeader('x');
 }

@@ -198,7 +198,7 @@ export class SipIdentity {
       reconnectionAttempts: options.transport === 'udp' ? 0 : 3,
       reconnectionDelay: 1,
       // RFC 3891 §6: an INVITE with Replaces is taken (incoming-admission.ts matches it across the account's calls).
-      // RFC 4028: session timers a caller, a carrier or a proxy asks for are taken on and refreshed (session-timer.ts)
+      // RFC 4028 §7.1, §9: session timers a caller, a carrier or a proxy asks for are taken on and refreshed (session-timer.ts)
       sipExtensionExtraSupported: ['replaces', 'timer'],
       sendInitialProvisionalResponse: false, // the phone sends 180 itself when it rings (an auto-reject never rings)
       // RFC 3262: INVITEs say `Supported: 100rel` and reliable 18x are PRACKed (sip.js); a caller's `Require: 100rel` is

@@ -18,7 +18,7 @@ export interface CallFailure {
 /**
  * Why a call ended that the user did not end: an answered call (either way) the phone dropped when no audio came from
  * the far end for the account's media timeout, or when its session timer ran out (RFC 4028: the peer or the path to
- * it is gone), or see below.
+ * it is gone); otherwise why an outgoing call did not connect (callFailureOf).
  */
 export function callEndOf(call: CallSnapshot, rang: boolean): CallFailure | undefined {
   const cause = call.state === 'terminated' ? call.endCause : undefined;

@@ -2,7 +2,7 @@ import { create } from 'zustand';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { callEndOf, type CallFailure } from '../calls/call-failure.js';
 
-/** How long the card of a failed call stays (unless dismissed): long enough to read why. */
+/** How long the card of a failed or dropped call stays (unless dismissed): long enough to read why. */
 export const failureCardMs = 6000;
 
 /**
@@ -13,7 +13,7 @@ export const failureCardMs = 6000;
 export const finalStatusGraceMs = 1000;
 
 export interface CallFailureState {
-  /** Failed calls whose card is still up, oldest first. */
+  /** Failed and dropped calls whose card is still up, oldest first. */
   cards: CallFailure[];
   /** Calls seen ringing at the far end (a later 408 is then no answer, not an unreachable party). */
   rang: Record<string, true>;

@@ -3,8 +3,8 @@ import { useCallFailures } from '../store/call-failure-store.js';
 import { useT } from './use-t.js';
 
 /**
- * A call that did not connect, or that the phone dropped because no audio came any more, stays on screen a few seconds,
- * saying why in words (and the SIP status behind a failure).
+ * A call that did not connect, or that the phone dropped (no audio came any more, or its session expired), stays on
+ * screen a few seconds, saying why in words (and the SIP status behind a failure).
  */
 export function CallFailureCard({ failure }: { failure: CallFailure }) {
   const t = useT();
