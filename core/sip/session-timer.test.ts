@@ -139,6 +139,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     const refresh = await peer.take(peer.request('INVITE'), 4000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
     expect(refresh.get('session-expires')).toBe('4;refresher=uac'); // we send it, and we refresh
+    expect(refresh.getAll('supported').join(',')).toMatch(/\btimer\b/); // §7.1: every request of ours says it
     expect(refresh.body).toMatch(/a=sendrecv/); // the same session, not a hold
     await peer.reply(refresh, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
     await peer.take(peer.request('ACK'));
