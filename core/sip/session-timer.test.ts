@@ -1,3 +1,4 @@
+import { Core } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { pcmuSdp, type ScriptPeer, type SipRequestMessage, type SipResponseMessage } from '../../test/support/script-peer.js';
@@ -269,5 +270,21 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(Date.now() - answeredAt).toBeLessThan(6000);
     await until(() => call.state === 'terminated');
     expect(call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
+  });
+
+  it('a peer that never ACKs the 2xx to its refresh: the 2xx is retransmitted, then the call ends with a BYE (RFC 3261 §13.3.1.4) and its timer with it', async () => {
+    const timerL = Core.Timers.TIMER_L;
+    Core.Timers.TIMER_L = 1500; // the 2xx's ACK wait, 64·T1: 32 s with sip.js's own T1
+    cleanup.push(() => void (Core.Timers.TIMER_L = timerL));
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-7', ['Supported: timer', 'Session-Expires: 8;refresher=uac']);
+    await peer.send(inDialog(peer, ok, 'INVITE', 18, 'st-7-refresh', ['Supported: timer', 'Session-Expires: 8;refresher=uac']), identity.local);
+    const refreshed = await peer.take(peer.response(200));
+    expect(refreshed.get('session-expires')).toBe('8;refresher=uac');
+    await peer.take(peer.response(200)); // again: no ACK came
+    const bye = await peer.take(peer.request('BYE'), 4000);
+    expect(bye.callId).toBe('st-7');
+    await until(() => call.state === 'terminated');
+    expect(call.sessionTimerState).toBeUndefined();
   });
 });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { Lab } from '../../lab/lab.js';
 import { Child } from '../support/child.js';
 import { freePort } from '../support/free-port.js';
 import { KamailioServer } from '../support/kamailio.js';
-import { startSipp } from '../support/sipp.js';
+import { sippListening, sippOutput, startSipp } from '../support/sipp.js';
 import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
@@ -78,26 +77,11 @@ describe.skipIf(skip)("SIPp's built-in scenarios and a Veilphone phone", () => {
     ];
     const child = Child.start('sipp', args, { cwd: dir });
     cleanup.push(() => child.stop());
-    if (name === 'uas' && transport === 'tcp') await listening(localPort, child);
+    if (name === 'uas' && transport === 'tcp') await sippListening(localPort, child);
     return child;
   }
 
-  /** Until SIPp accepts TCP connections on `port` (a phone calling it first would be refused); bounded. */
-  async function listening(port: number, sipp: Child): Promise<void> {
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const probe = net.connect(port, '127.0.0.1');
-        probe.once('connect', () => (probe.destroy(), resolve(true)));
-        probe.once('error', () => resolve(false));
-      });
-      if (up) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`SIPp never listened on TCP ${port}\n${sippOutput(sipp)}`);
-  }
-
   const ended = (events: PhoneEvent[]): CallSnapshot | undefined => events.flatMap((e) => (e.type === 'call' && e.call.state === 'terminated' ? [e.call] : []))[0];
-  const sippOutput = (sipp: Child): string => `SIPp: ${sipp.stdout.slice(-1500)}\n${sipp.stderr.slice(-1500)}`;
 
   /** SIPp's uac or uac_pcap calls bob: at his Contact (direct), or his address-of-record at the lab or Kamailio. */
   async function sippCalls(name: 'uac' | 'uac_pcap', placement: Placement, transport: Transport): Promise<CallSnapshot> {

@@ -3,9 +3,8 @@ import type { AccountConfig, CallSnapshot, PhoneEvent } from '../../core/api/pho
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
 import { Phone } from '../../core/phone/phone.js';
 import { Lab } from '../../lab/lab.js';
-import type { Child } from '../support/child.js';
 import { freePort } from '../support/free-port.js';
-import { startSipp } from '../support/sipp.js';
+import { sippListening, sippOutput, startSipp } from '../support/sipp.js';
 import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
@@ -35,7 +34,6 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     p.subscribe((e) => events.push(e));
     return { phone: p, events };
   }
-  const sippOutput = (sipp: Child): string => `SIPp: ${sipp.stdout.slice(-1500)}\n${sipp.stderr.slice(-1500)}`;
   const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
 
   it('as callee: 422 with Min-SE: 90 for a 30 s interval, then the 2xx names the caller refresher and requires the timer, and a refresh gets it back', async () => {
@@ -52,12 +50,13 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     expect(bob.events.filter((e) => e.type === 'incoming')).toHaveLength(1);
   });
 
-  it('as caller named refresher by the 2xx: sends a refresh re-INVITE at half the interval that carries the timer on', async () => {
+  it.each(['udp', 'tcp'] as const)('as caller named refresher by the 2xx (%s): sends a refresh re-INVITE at half the interval that carries the timer on', async (transport) => {
     const uasPort = await freePort();
-    const uas = startSipp({ scenario: 'uas-session-timer.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '4' } });
+    const uas = startSipp({ scenario: 'uas-session-timer.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '4' }, transport: transport === 'udp' ? 'u1' : 't1' });
     cleanup.push(() => uas.stop());
-    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1' }, 2);
-    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    if (transport === 'tcp') await sippListening(uasPort, uas);
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort};transport=${transport}`, domain: '127.0.0.1', transport }, 2);
+    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort};transport=${transport}` });
     await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
     await new Promise((resolve) => setTimeout(resolve, 3200)); // the refresh is due 2 s after the answer
     await bob.phone.hangup(placed.id);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,4 +44,23 @@ export function startSipp(options: SippOptions): Child {
   for (const [key, value] of Object.entries(options.keys ?? {})) args.push('-key', key, value);
   args.push('-trace_err', ...(options.extra ?? []));
   return Child.start('sipp', args, { cwd: dir });
+}
+
+/** SIPp's last words, for an assertion's message. */
+export function sippOutput(sipp: Child): string {
+  return `SIPp: ${sipp.stdout.slice(-1500)}\n${sipp.stderr.slice(-1500)}`;
+}
+
+/** Until a SIPp UAS accepts TCP connections on `port` (a phone calling it first would be refused); bounded. */
+export async function sippListening(port: number, sipp: Child): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(port, '127.0.0.1');
+      probe.once('connect', () => (probe.destroy(), resolve(true)));
+      probe.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`SIPp never listened on TCP ${port}\n${sippOutput(sipp)}`);
 }
