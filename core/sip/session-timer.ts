@@ -2,7 +2,8 @@
  * Session timers (RFC 4028): a call's dialog is refreshed by a re-INVITE every half interval by the side the 2xx names
  * as refresher, and the other side ends a call whose refresh never came (a proxy, a carrier or the peer lost it). The
  * phone says `Supported: timer` (sip-identity.ts) and asks for no timer itself, as Linphone and baresip do; a caller, a
- * carrier or a proxy on the way that asks for one gets it (§9), and a 2xx that names one is followed (§7.2).
+ * carrier or a proxy on the way that asks for one gets it (§9), and a 2xx that names one is followed (§7.2). A dialog
+ * uses them through dialog-session-timer.ts.
  */
 
 import { namesOptionTag } from './reliable-provisional.js';

@@ -12,14 +12,14 @@ import type { SessionDialog } from 'sip.js/lib/core/dialogs/session-dialog.js';
 import { letGoOfFinishedSession } from './finished-session.js';
 import { completedElsewhere } from './cancel-reason.js';
 import type { IncomingResponse } from 'sip.js/lib/core/messages/incoming-response.js';
-import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
 import type { OutgoingRequestDelegate, RequestOptions } from 'sip.js/lib/core/messages/outgoing-request.js';
 import type { CallEndCause, HangupParty } from '../api/phone-types.js';
 import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 import { ReliableProvisionals } from './reliable-provisional.js';
-import { parseMinSe, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type UasSessionTimer } from './session-timer.js';
+import { parseMinSe } from './session-timer.js';
+import { DialogSessionTimer } from './dialog-session-timer.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
 interface ReinviteResult {
@@ -120,14 +120,8 @@ export class SipCall {
   private byeAnswered: Promise<void> = Promise.resolve();
   /** Our re-INVITEs, one after the other (`queued`). */
   private reinviteChain: Promise<void> = Promise.resolve();
-  /** RFC 4028 (session-timer.ts): the dialog's session timer, once a 2xx set one. */
-  private readonly sessionTimer = new SessionTimer({ refresh: () => void this.refreshSession(), expire: () => this.endUnrefreshed() });
-  /** Our smallest session interval (Min-SE; tests make it shorter). */
-  private minSessionExpires?: number;
-  /** Incoming: the session timer our 2xx takes on, as the INVITE asked (none, too small for us, or on). */
-  private uasTimer: UasSessionTimer = { kind: 'none' };
-  /** Outgoing: the session timer the 2xx named, armed once the call is established. */
-  private answeredTimer: { interval: number; weRefresh: boolean } | undefined;
+  /** RFC 4028: the dialog's session timer, once a 2xx set one. */
+  private readonly sessionTimer: DialogSessionTimer;
   /** Why the phone ended the answered call by itself (endByNetwork): no media, or its session expired. */
   endCause?: CallEndCause;
 
@@ -140,8 +134,18 @@ export class SipCall {
     readonly inviteHeaders: Record<string, string[]>,
     /** Outgoing: how to send the call on to another target; without it a 3xx ends the call. */
     private readonly retarget?: Retarget,
+    /** Our Min-SE in seconds (RFC 4028 §5; 90 by default, tests make it shorter). */
+    minSessionExpires?: number,
   ) {
     this.state = direction === 'outgoing' ? 'calling' : 'incoming';
+    this.sessionTimer = new DialogSessionTimer(
+      {
+        established: () => this.state === 'established',
+        refresh: () => this.refreshSession(),
+        expire: () => this.endByNetwork({ kind: 'session-expired' }),
+      },
+      minSessionExpires,
+    );
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.attach(session);
   }
@@ -153,7 +157,7 @@ export class SipCall {
 
   private attach(session: Session): void {
     this.current = session;
-    this.followRefreshes(session);
+    this.sessionTimer.takeRefreshes(session, () => this.current === session);
     session.stateChange.addListener((state) => {
       if (this.current === session) this.onSessionState(state, session);
       // after this turn: sip.js may still hand the ended session its last response (a 3xx this call may follow)
@@ -182,8 +186,7 @@ export class SipCall {
 
   /** `minSessionExpires`: our Min-SE in seconds (RFC 4028; 90 by default), the least interval a 2xx may set. */
   static outgoing(inviter: Inviter, remote: SipRemoteParty, retarget?: Retarget, minSessionExpires?: number): SipCall {
-    const call = new SipCall('outgoing', inviter, inviter.request.callId, remote, {}, retarget);
-    if (minSessionExpires !== undefined) call.minSessionExpires = minSessionExpires;
+    const call = new SipCall('outgoing', inviter, inviter.request.callId, remote, {}, retarget, minSessionExpires);
     call.tried.add(targetKey(inviter.request.ruri.toString()));
     return call;
   }
@@ -202,14 +205,13 @@ export class SipCall {
     for (const [name, values] of Object.entries(request.headers)) {
       headers[name.toLowerCase()] = values.map((v) => v.raw);
     }
-    const call = new SipCall('incoming', invitation, request.callId, remote, headers);
+    const call = new SipCall('incoming', invitation, request.callId, remote, headers, undefined, options.minSessionExpires);
+    call.sessionTimer.inviteReceived(request);
     if (ReliableProvisionals.required(invitation)) {
       // RFC 3262 §3: no PRACK within 64·T1 — the INVITE is refused with a 5xx and the call ends.
       call.reliable = new ReliableProvisionals(invitation, options.t1 ?? 500, () => call.giveUpUnacknowledged());
     }
     if (options.source) call.source = options.source;
-    if (options.minSessionExpires !== undefined) call.minSessionExpires = options.minSessionExpires;
-    call.uasTimer = uasSessionTimer(refreshRequestOf(request), call.minSessionExpires);
     invitation.delegate = {
       ...invitation.delegate,
       onCancel: (cancel) => {
@@ -327,7 +329,7 @@ export class SipCall {
    * 422 with these headers before it rings (RFC 4028 §9), and the caller tries again with a longer one.
    */
   get sessionIntervalRefusal(): { status: 422; reason: string; headers: string[] } | undefined {
-    return this.uasTimer.kind === 'too-small' ? { status: 422, reason: 'Session Interval Too Small', headers: [`Min-SE: ${this.uasTimer.minSe}`] } : undefined;
+    return this.sessionTimer.refusal;
   }
 
   /** The session timer now (RFC 4028): its interval in seconds and whether we refresh; undefined without one. */
@@ -437,7 +439,8 @@ export class SipCall {
       throw new SipCallError('INVALID_STATE', `cannot answer a call in state ${this.state}`);
     }
     // RFC 4028 §9: the 2xx says the session timer the INVITE asked for, and who refreshes
-    await this.session.accept(this.uasTimer.kind === 'on' ? { extraHeaders: this.uasTimer.headers } : undefined);
+    const headers = this.sessionTimer.answerHeaders;
+    await this.session.accept(headers ? { extraHeaders: headers } : undefined);
     this.reliable?.onFinalResponse();
     this.finalStatus = 200;
     this.finalReason = 'OK';
@@ -523,75 +526,16 @@ export class SipCall {
     }
   }
 
-  /** The call is answered: the session timer its 2xx set starts (RFC 4028 §9 for ours, §7.2 for the peer's). */
-  private armSessionTimer(): void {
-    if (this.direction === 'incoming') {
-      if (this.uasTimer.kind === 'on') this.sessionTimer.start(this.uasTimer.interval, this.uasTimer.refresher === 'uas');
-    } else {
-      this.followSessionTimer(this.answeredTimer);
-    }
-  }
-
-  /** A refresh's 2xx starts the timer again as it says; a 2xx without Session-Expires turns it off (§7.2, §9). */
-  private followSessionTimer(timer: { interval: number; weRefresh: boolean } | undefined): void {
-    if (this.state === 'terminated') return;
-    if (timer) this.sessionTimer.start(timer.interval, timer.weRefresh);
-    else this.sessionTimer.stop();
-  }
-
   /**
-   * The peer's re-INVITEs are session refresh requests (RFC 4028 §9): one whose interval is below our Min-SE is refused
-   * 422 when the peer supports the timer; the 2xx of any other says the timer it takes on, which starts again.
+   * A session refresh (RFC 4028 §10, dialog-session-timer.ts): a re-INVITE, queued behind any re-INVITE of ours (a
+   * user's hold on its way), offering the hold state as it is when it goes out; status 0 when it could not be sent.
    */
-  private followRefreshes(session: Session): void {
-    const sessionWithHandler = session as unknown as { onInviteRequest(request: IncomingInviteRequest): void };
-    const handle = sessionWithHandler.onInviteRequest.bind(session);
-    sessionWithHandler.onInviteRequest = (request: IncomingInviteRequest): void => {
-      const decision = uasSessionTimer(refreshRequestOf(request.message), this.minSessionExpires);
-      if (decision.kind === 'too-small') {
-        request.reject({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${decision.minSe}`] });
-        return;
-      }
-      const accept = request.accept.bind(request);
-      request.accept = (options) => {
-        const extraHeaders = [...(options?.extraHeaders ?? []), ...(decision.kind === 'on' ? decision.headers : [])];
-        const response = accept({ ...options, statusCode: options?.statusCode ?? 200, extraHeaders });
-        if ((options?.statusCode ?? 200) < 300 && this.current === session) {
-          this.followSessionTimer(decision.kind === 'on' ? { interval: decision.interval, weRefresh: decision.refresher === 'uas' } : undefined);
-        }
-        return response;
-      };
-      handle(request);
-    };
-  }
-
-  /**
-   * We are the refresher and half the interval has gone (RFC 4028 §10): a re-INVITE, queued behind any re-INVITE of
-   * ours (a user's hold on its way), offering the hold state as it is when it goes out. One that times out, finds no
-   * dialog (408, 481) or cannot be sent ends the call; a 422 is answered at once with its Min-SE (§7.3); after any
-   * other failure it is tried again before the session would expire, which a failure does not move.
-   */
-  private async refreshSession(): Promise<void> {
-    if (this.state !== 'established' || !this.sessionTimer.state) return;
-    let result: ReinviteResult;
+  private async refreshSession(): Promise<ReinviteResult> {
     try {
-      result = await this.queued(() => this.reinviteRetrying(() => this.localHold));
+      return await this.queued(() => this.reinviteRetrying(() => this.localHold));
     } catch {
-      result = { status: 0 }; // sip.js could not send it (the dialog is going): as good as a timeout
+      return { status: 0 }; // sip.js could not send it (the dialog is going): as good as a timeout
     }
-    if (this.state !== 'established' || result.status < 300) return;
-    if (result.status === 408 || result.status === 481 || result.status === 0) {
-      this.endUnrefreshed();
-    } else if (result.status === 422 && result.minSe !== undefined && this.sessionTimer.raiseInterval(result.minSe)) {
-      void this.refreshSession();
-    } else {
-      this.sessionTimer.retryRefresh();
-    }
-  }
-
-  /** No refresh came in time, or ours found the session gone (RFC 4028 §10). */
-  private endUnrefreshed(): void {
-    this.endByNetwork({ kind: 'session-expired' });
   }
 
   /**
@@ -671,16 +615,16 @@ export class SipCall {
 
   private reinvite(hold: boolean): Promise<ReinviteResult> {
     const options = { hold } as Record<string, unknown>;
-    const timer = this.sessionTimer.state;
+    const timerHeaders = this.sessionTimer.requestHeaders;
     return new Promise((resolve, reject) => {
       this.session
         .invite({
           sessionDescriptionHandlerOptions: options,
           // RFC 4028 §7.4: a re-INVITE in a dialog with a session timer carries it on (and is itself a refresh)
-          ...(timer ? { requestOptions: { extraHeaders: refreshRequestHeaders(timer) } } : {}),
+          ...(timerHeaders.length > 0 ? { requestOptions: { extraHeaders: timerHeaders } } : {}),
           requestDelegate: {
             onAccept: (response) => {
-              this.followSessionTimer(uacSessionTimer(sessionExpiresOf(response.message), this.minSessionExpires));
+              this.sessionTimer.reinviteAnswered(response.message);
               this.localHold = hold;
               this.emit();
               resolve({ status: statusOf(response) });
@@ -768,8 +712,7 @@ export class SipCall {
     this.finalReason = response.message.reasonPhrase;
     if (this.finalStatus < 300) {
       // RFC 4028 §7.2: the 2xx says whether the session has a timer (a proxy may have asked for one) and who refreshes
-      this.answeredTimer = uacSessionTimer(sessionExpiresOf(response.message), this.minSessionExpires);
-      if (this.state === 'established') this.armSessionTimer();
+      this.sessionTimer.inviteAnswered(response.message);
     }
     if (this.state === 'terminated') this.emit();
   }
@@ -810,7 +753,7 @@ export class SipCall {
   private onSessionState(state: SessionState, session: Session): void {
     if (state === SessionState.Established) {
       this.state = 'established';
-      this.armSessionTimer();
+      this.sessionTimer.start();
       this.earlyMedia = false;
       this.answerStrayPrack();
       this.answeredAt = Date.now();
@@ -832,7 +775,7 @@ export class SipCall {
   private markTerminated(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.sessionTimer.stop();
+    this.sessionTimer.end();
     this.endedAt = Date.now();
     this.earlyMedia = false;
     this.reliable?.dispose();
