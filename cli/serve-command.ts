@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mediaTimeoutMaxSeconds } from '../core/phone/media-timeout.js';
+import { mediaTimeoutOption } from './media-timeout-option.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AccountConfig, TransportKind } from '../core/api/phone-types.js';
@@ -66,8 +67,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   const port = Number(options.port);
   if (!/^\d{1,5}$/.test(options.port) || port > 65535) fail(exitCodes.invalid, `--port must be a port number, got "${options.port}"`);
 
-  const mediaTimeout = options.mediaTimeout;
-  if (mediaTimeout !== undefined && (!/^\d{1,5}$/.test(mediaTimeout) || Number(mediaTimeout) > mediaTimeoutMaxSeconds)) fail(exitCodes.invalid, `--media-timeout must be 0 (off) or 1-${mediaTimeoutMaxSeconds} seconds, got "${mediaTimeout}"`);
+  const mediaTimeout = options.mediaTimeout === undefined ? undefined : mediaTimeoutOption(options.mediaTimeout);
+  if (options.mediaTimeout !== undefined && !mediaTimeout) fail(exitCodes.invalid, `--media-timeout must be 0 (off) or 1-${mediaTimeoutMaxSeconds} seconds, got "${options.mediaTimeout}"`);
 
   const provision = options.provision ?? 'static';
   if (provision !== 'static' && provision !== 'dhcp') fail(exitCodes.invalid, `--provision must be static or dhcp, got "${provision}"`);
@@ -123,8 +124,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     : { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
-  // 0 is off whether the call talks or is held; another value limits talking (holds keep the phone's default)
-  if (mediaTimeout !== undefined) account.mediaTimeout = Number(mediaTimeout) === 0 ? { seconds: 0, heldSeconds: 0 } : { seconds: Number(mediaTimeout) };
+  if (mediaTimeout) account.mediaTimeout = mediaTimeout;
   if (lab) account.domain = lab.domain;
   // the phone trusts its own lab by the fingerprint of the certificate the lab made (issue 18)
   if (lab?.certificate && secure) account.tls = { fingerprint: lab.certificate.fingerprint };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
-import { AccountIdentities } from './account-identities.js';
+import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
+import { AccountIdentities, type IdentityPlacement } from './account-identities.js';
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -47,5 +48,61 @@ describe('AccountIdentities: identities the account leaves', () => {
     end();
     await turn();
     expect(over).toBe(true);
+  });
+});
+
+/** One-time addresses (fakes): each acquired address gets an identity; `opened` lists them by purpose, in order. */
+function oneTimeIdentities() {
+  const opened: Array<{ purpose: string; address: string }> = [];
+  let next = 1;
+  const manager = {
+    oneAtATime: false,
+    acquire: async (purpose: 'sending' | 'receiving') => ({ address: `127.0.0.${++next}`, purpose, applier: 'loopback', binds: true, release: async () => undefined }),
+  } as unknown as TemporaryAddressManager;
+  const account = new AccountIdentities({
+    accountId: 'alice',
+    aor: 'sip:alice@127.0.0.1',
+    server: { address: '127.0.0.1', port: 5060 },
+    transport: 'udp',
+    addresses: async () => manager,
+    prepareAhead: true,
+    open: async (placement: IdentityPlacement) => {
+      opened.push({ purpose: placement.purpose, address: placement.advertisedAddress });
+      return {
+        isDisposed: false,
+        calls: new Set<SipCall>(),
+        local: { address: placement.bindAddress, port: 5062 },
+        advertisedAddress: placement.advertisedAddress,
+        contactUri: `sip:alice@${placement.advertisedAddress}:5062`,
+        registrationState: 'registered',
+        mayHoldBinding: true,
+        register: async () => undefined,
+        unregister: async () => 200,
+        dispose: async () => undefined,
+        onBindingLifetime: () => undefined,
+      } as unknown as SipIdentity;
+    },
+    sourceAddress: async () => '127.0.0.1',
+    failed: () => () => undefined,
+  });
+  return { account, opened };
+}
+
+describe('AccountIdentities: one-time sending addresses prepared ahead', () => {
+  it('prepares the next sending address after a call, but none for identities the account has left', async () => {
+    const { account, opened } = oneTimeIdentities();
+    const first = await account.forCall();
+    await first.finish();
+    await turn();
+    // the next call's address is ready before it is dialled
+    expect(opened.map((o) => o.purpose)).toEqual(['sending', 'sending']);
+    const second = await account.forCall();
+    expect(second.address).toBe(opened[1]!.address);
+    // a failback (or failover) leaves these identities while the call is up: when it ends, no new address is made for them
+    const over = account.callsOver();
+    await second.finish();
+    await over;
+    await turn();
+    expect(opened).toHaveLength(2);
   });
 });
