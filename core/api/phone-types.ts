@@ -65,6 +65,12 @@ export interface AccountConfig {
    * Linphone's nortp-timeout), or for `heldSeconds` while either side holds it (default 3600); 0 turns one off.
    */
   mediaTimeout?: { seconds?: number; heldSeconds?: number };
+  /**
+   * Ask for a session timer (RFC 4028 §7.1) of this many seconds in our INVITEs: the dialog is refreshed by re-INVITE,
+   * and a call whose refresh fails ends, at both ends and at proxies keeping dialog state. Absent or 0: ask for none
+   * (as Linphone and baresip; pjsip's phones such as MicroSIP ask for 1800). Raised to our Min-SE (90 s) when below it.
+   */
+  sessionExpires?: number;
   authUser?: string;
   password?: string;
   /** Requested registration lifetime in seconds. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mediaTimeoutMaxSeconds } from './media-timeout.js';
+import { maxSessionExpires } from '../sip/session-timer.js';
 import { PhoneError } from '../api/phone-error.js';
 import type { AccountConfig } from '../api/phone-types.js';
 import { parseHouseholdNumber } from '../household/household-number.js';
@@ -153,6 +154,7 @@ const accountSchema = z.object(
         { error: 'must be an object' },
       ),
     ),
+    sessionExpires: optional(integer(0, maxSessionExpires, `0 (none) or 1-${maxSessionExpires} seconds`)),
     household: optional(household),
   },
   { error: 'must be an object' },
@@ -192,6 +194,11 @@ export function checkMediaTimeout(timeout: NonNullable<AccountConfig['mediaTimeo
   for (const [name, value] of [['seconds', timeout.seconds], ['heldSeconds', timeout.heldSeconds]] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > mediaTimeoutMaxSeconds)) throw new PhoneError('INVALID_ARGUMENT', `mediaTimeout.${name} must be 0 (off) or 1-${mediaTimeoutMaxSeconds} seconds`);
   }
+}
+
+/** A session interval to ask for (RFC 4028): 0 asks for none; a NaN would make the INVITE unreadable. */
+export function checkSessionExpires(seconds: number): void {
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > maxSessionExpires) throw new PhoneError('INVALID_ARGUMENT', `sessionExpires must be 0 (none) or 1-${maxSessionExpires} seconds`);
 }
 
 /** `dialRules[0].prefix`, the way the message names a field. */

@@ -77,6 +77,9 @@ export class OutgoingCalls {
         extraHeaders: [...privacy.extraHeaders, ...extraHeaders],
         ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
         anonymous: privacy.mode !== 'none',
+        // RFC 4028 §7.1, as the account asks; never in an anonymous call, where an interval the user chose would tell
+        // their anonymous calls apart from every other caller's (all Veilphones say only `Supported: timer`)
+        ...(config.sessionExpires && privacy.mode === 'none' ? { sessionExpires: config.sessionExpires } : {}),
       });
     } catch (error) {
       await lent.finish();

@@ -3,7 +3,7 @@ import { maskedPassword, type AccountConfig, type AddressStatus, type Registrati
 import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { bareHost, parseSipUri, SipParseError, uriDomain, uriTransport } from '../sip/message/index.js';
 import { defaultPort, type Endpoint, type SipTransportKind } from '../sip/transport/endpoint.js';
-import { checkKeepalive, checkMediaTimeout } from './account-config-check.js';
+import { checkKeepalive, checkMediaTimeout, checkSessionExpires } from './account-config-check.js';
 import type { AccountIdentities } from './account-identities.js';
 import type { FailedStep } from './failure-tally.js';
 import type { ServerFailover } from './server-failover.js';
@@ -72,6 +72,7 @@ export function accountDomain(config: AccountConfig): string {
 export function newAccountRuntime(config: AccountConfig): { account: Omit<AccountRuntime, 'identities'>; servers: Endpoint[] } {
   if (config.keepalive) checkKeepalive(config.keepalive);
   if (config.mediaTimeout) checkMediaTimeout(config.mediaTimeout);
+  if (config.sessionExpires !== undefined) checkSessionExpires(config.sessionExpires);
   const servers = [config.server, ...(config.backupServers ?? [])].map((uri) => serverEndpoint(config, uri));
   const server = servers[0]!;
   const domain = accountDomain(config);

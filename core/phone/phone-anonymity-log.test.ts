@@ -110,7 +110,7 @@ describe('the in-dialog requests of an anonymous call, with no conversion server
     await lab.stop();
   });
 
-  it('carry exactly the anonymous From of the INVITE, and no User-Agent: ACK, re-INVITEs, INFO and BYE', async () => {
+  it('carry exactly the anonymous From of the INVITE, and no User-Agent nor the session interval the account asks for: ACK, re-INVITEs, INFO and BYE', async () => {
     lab = await Lab.start({ users: { alice: {}, bob: {} }, domains: ['home.lab'], timers, conversion: false });
     const received: string[] = [];
     const make = (account: AccountConfig, trace: string[], dir: 'in' | 'out'): { phone: Phone; events: PhoneEvent[] } => {
@@ -121,7 +121,8 @@ describe('the in-dialog requests of an anonymous call, with no conversion server
       return { phone: p, events };
     };
     const common = { server: lab.servers.udp!, transport: 'udp' as const, domain: 'home.lab' };
-    const alice = make({ id: 'alice', user: 'alice', displayName: 'Alice Liddell', ...common }, [], 'in');
+    // an unusual session interval of her own (RFC 4028) would mark her anonymous calls: they ask for none
+    const alice = make({ id: 'alice', user: 'alice', displayName: 'Alice Liddell', sessionExpires: 1234, ...common }, [], 'in');
     const bob = make({ id: 'bob', user: 'bob', displayName: 'Bob Builder', answer: { kind: 'auto' }, ...common }, received, 'in');
     await alice.phone.register();
     await bob.phone.register();
@@ -140,7 +141,14 @@ describe('the in-dialog requests of an anonymous call, with no conversion server
       expect(request).not.toMatch(/Liddell/);
       // RFC 3323 §5.3: no User-Agent telling which program the anonymous caller runs (sip.js writes one into each)
       expect(request, request.split('\r\n')[0]).not.toMatch(/^User-Agent:/im);
+      expect(request, request.split('\r\n')[0]).not.toMatch(/^(Session-Expires|x|Min-SE)\s*:/im);
     }
+    // her identified calls ask for it
+    received.length = 0;
+    const identified = await alice.phone.call({ target: 'bob' });
+    await until(() => last(alice.events, identified.id)?.state === 'established');
+    await alice.phone.hangup(identified.id);
+    expect(received.find((r) => r.startsWith('INVITE '))).toMatch(/^Session-Expires: 1234\r?$/m);
   });
 
   function last(events: PhoneEvent[], id: string): CallSnapshot | undefined {

@@ -64,7 +64,7 @@ describe('a dialog refreshing its session (RFC 4028 §10)', () => {
     expect(timer.requestHeaders).toEqual(['Session-Expires: 90;refresher=uac']);
     await vi.advanceTimersByTimeAsync(45_000);
     expect(dialog.refreshes).toBe(2);
-    expect(timer.requestHeaders).toEqual(['Session-Expires: 120;refresher=uac']);
+    expect(timer.requestHeaders).toEqual(['Session-Expires: 120;refresher=uac', 'Min-SE: 120']); // §7.4: the Min-SE a 422 set goes on
     expect(dialog.expired).toBe(0);
   });
 

@@ -6,7 +6,7 @@
 
 import type { Session } from 'sip.js';
 import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
-import { refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type HeaderReader, type UasSessionTimer } from './session-timer.js';
+import { askedSessionInterval, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type HeaderReader, type UasSessionTimer } from './session-timer.js';
 
 /** What the session timer needs of its call. */
 export interface RefreshedDialog {
@@ -28,6 +28,8 @@ export class DialogSessionTimer {
   /** Outgoing: the timer the 2xx named, started once the call is established. */
   private answered: { interval: number; weRefresh: boolean } | undefined;
   private ended = false;
+  /** The Min-SE our refreshes carry (§7.4): what our INVITE asked for, raised by any 422; 0 for none. */
+  private minSe = 0;
 
   /** `minSessionExpires`: our Min-SE in seconds (RFC 4028 §5; 90 by default), the least interval a 2xx may set. */
   constructor(
@@ -55,8 +57,12 @@ export class DialogSessionTimer {
     return this.asked.kind === 'on' ? this.asked.headers : undefined;
   }
 
-  /** Outgoing: the 2xx to our INVITE says whether the session has a timer (a proxy may have asked for one, §7.2). */
-  inviteAnswered(response: Pick<HeaderReader, 'getHeader'>): void {
+  /**
+   * Outgoing: the 2xx to our INVITE (`request`) says whether the session has a timer (a proxy may have asked for one,
+   * §7.2); the Min-SE the INVITE carried goes on in our refreshes (§7.4).
+   */
+  inviteAnswered(response: Pick<HeaderReader, 'getHeader'>, request?: Pick<HeaderReader, 'getHeader'>): void {
+    this.minSe = (request && askedSessionInterval(request)?.minSe) ?? 0;
     this.answered = uacSessionTimer(sessionExpiresOf(response), this.minSessionExpires);
     if (this.dialog.established()) this.start();
   }
@@ -67,10 +73,14 @@ export class DialogSessionTimer {
     else this.follow(this.answered);
   }
 
-  /** §7.4: the headers our re-INVITE (a hold, a resume, a refresh) carries the timer on with; none without one. */
+  /**
+   * §7.4: the headers our re-INVITE (a hold, a resume, a refresh) carries the timer on with, and the Min-SE our INVITE
+   * or a 422 set; none without a timer.
+   */
   get requestHeaders(): string[] {
     const state = this.timer.state;
-    return state ? refreshRequestHeaders(state) : [];
+    if (!state) return [];
+    return [...refreshRequestHeaders(state), ...(this.minSe > 0 ? [`Min-SE: ${this.minSe}`] : [])];
   }
 
   /** Our re-INVITE's 2xx starts the timer again as it says; one without Session-Expires turns it off (§7.2). */
@@ -129,6 +139,7 @@ export class DialogSessionTimer {
     if (result.status === 408 || result.status === 481 || result.status === 0) {
       this.dialog.expire();
     } else if (result.status === 422 && result.minSe !== undefined && this.timer.raiseInterval(result.minSe)) {
+      this.minSe = Math.max(this.minSe, result.minSe);
       void this.refresh();
     } else {
       this.timer.retryRefresh();

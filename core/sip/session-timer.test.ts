@@ -6,7 +6,7 @@ import { identityFacingPeer, inviteFromPeer } from '../../test/support/scripted-
 import { until } from '../../test/support/until.js';
 import type { SipCall } from './sip-call.js';
 import type { SipIdentity } from './sip-identity.js';
-import { parseSessionExpires, SessionTimer, uacSessionTimer, uasSessionTimer } from './session-timer.js';
+import { askedSessionInterval, parseSessionExpires, SessionTimer, sessionTimerRequestHeaders, uacSessionTimer, uasSessionTimer } from './session-timer.js';
 
 describe('session timer rules (RFC 4028)', () => {
   it('reads Session-Expires and its refresher, and nothing that is not one', () => {
@@ -228,6 +228,63 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(1800); // 3 - min(32, 1) s
     expect(bye.callId).toBe(second.inv.callId);
     expect(second.call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
+  });
+
+  it('as UAC asking for a timer (§7.1): a 422 sends the INVITE again asking for its Min-SE (§7.3), and the refreshes carry that Min-SE on (§7.4)', async () => {
+    const { peer, identity } = await setup();
+    const contact = [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`];
+    const call = identity.createCall(`sip:carrier@127.0.0.1:${peer.endpoint.port}`, { sessionExpires: 3, extraHeaders: ['X-Kept: yes'] });
+    const status = call.invite();
+    const first = await peer.take(peer.request('INVITE'));
+    expect(first.get('session-expires')).toBe('3'); // no refresher: the callee chooses
+    expect(first.get('min-se')).toBe('2'); // ours, not the default 90 s
+    await peer.reply(first, 422, 'Session Interval Too Small', ['Min-SE: 4'], '', 'uas-422');
+    await peer.take(peer.request('ACK'));
+    const again = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.cseq.seq > first.cseq.seq);
+    expect([again.callId, again.cseq.seq, again.get('to')]).toEqual([first.callId, first.cseq.seq + 1, first.get('to')]);
+    expect(again.get('session-expires')).toBe('4');
+    expect(again.get('min-se')).toBe('4');
+    expect(again.get('x-kept')).toBe('yes'); // the INVITE's other headers go again
+    expect(again.body).toMatch(/m=audio/);
+    await peer.reply(again, 200, 'OK', [...contact, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40010), 'uas-ok');
+    expect(await status).toBe(200);
+    await peer.take(peer.request('ACK'));
+    expect(call.state).toBe('established');
+    expect(call.redirects).toEqual([]); // not a redirection: the call log shows one call to one target
+    const refresh = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.cseq.seq > again.cseq.seq, 4000);
+    expect(refresh.get('session-expires')).toBe('4;refresher=uac');
+    expect(refresh.get('min-se')).toBe('4');
+  });
+
+  it('as UAC asking for a timer: a 422 that asks for no more than we did, or one after too many, ends the call (no peer keeps it going round)', async () => {
+    const { peer, identity } = await setup();
+    const same = identity.createCall(`sip:carrier@127.0.0.1:${peer.endpoint.port}`, { sessionExpires: 5 });
+    const sameStatus = same.invite();
+    const first = await peer.take(peer.request('INVITE'));
+    await peer.reply(first, 422, 'Session Interval Too Small', ['Min-SE: 5'], '', 'uas-same');
+    expect(await sameStatus).toBe(422);
+    await until(() => same.state === 'terminated');
+
+    const rising = identity.createCall(`sip:carrier@127.0.0.1:${peer.endpoint.port}`, { sessionExpires: 5 });
+    const risingStatus = rising.invite();
+    const asked: string[] = [];
+    for (let round = 0; ; round++) {
+      const inv = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.callId !== first.callId && !asked.includes(`${m.cseq.seq}`), 2000).catch(() => undefined);
+      if (!inv) break;
+      asked.push(`${inv.cseq.seq}`);
+      await peer.reply(inv, 422, 'Session Interval Too Small', [`Min-SE: ${10 + round * 10}`], '', `uas-rising-${round}`);
+    }
+    expect(asked).toHaveLength(4); // the first INVITE and three more
+    expect(await risingStatus).toBe(422);
+  });
+
+  it('asks for no interval below its own Min-SE, and none at all unless told', () => {
+    expect(sessionTimerRequestHeaders(1800)).toEqual(['Session-Expires: 1800']);
+    expect(sessionTimerRequestHeaders(30)).toEqual(['Session-Expires: 90']);
+    expect(sessionTimerRequestHeaders(30, 120)).toEqual(['Session-Expires: 120', 'Min-SE: 120']);
+    expect(askedSessionInterval({ getHeader: (name) => ({ 'session-expires': '1800', 'min-se': '120' })[name] })).toEqual({ seconds: 1800, minSe: 120 });
+    expect(askedSessionInterval({ getHeader: (name) => (name === 'x' ? '600' : undefined) })).toEqual({ seconds: 600, minSe: 0 });
+    expect(askedSessionInterval({ getHeader: () => undefined })).toBeUndefined();
   });
 
   it('a refresh due while the user\'s hold is on its way waits for it and offers the hold (the microphone stays off)', async () => {

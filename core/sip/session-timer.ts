@@ -1,15 +1,18 @@
 /**
  * Session timers (RFC 4028): a call's dialog is refreshed by a re-INVITE every half interval by the side the 2xx names
  * as refresher, and the other side ends a call whose refresh never came (a proxy, a carrier or the peer lost it). The
- * phone says `Supported: timer` (sip-identity.ts) and asks for no timer itself, as Linphone and baresip do; a caller, a
- * carrier or a proxy on the way that asks for one gets it (§9), and a 2xx that names one is followed (§7.2). A dialog
- * uses them through dialog-session-timer.ts.
+ * phone says `Supported: timer` (sip-identity.ts); by default it asks for no timer itself, as Linphone and baresip do,
+ * and an account's `sessionExpires` makes its INVITEs ask for one (§7.1), as pjsip's phones do. A caller, a carrier or a
+ * proxy on the way that asks for one gets it (§9), and a 2xx that names one is followed (§7.2). A dialog uses them
+ * through dialog-session-timer.ts.
  */
 
 import { namesOptionTag } from './reliable-provisional.js';
 
 /** §4/§5: the smallest session interval, and our Min-SE. */
 export const defaultMinSessionExpires = 90;
+/** The longest session interval an account may ask for (a day). */
+export const maxSessionExpires = 86_400;
 /** A refresh that failed is tried again after at least this long (seconds). */
 const retryFloorSeconds = 1;
 
@@ -101,6 +104,28 @@ export function uacSessionTimer(sessionExpires: string | undefined, minSessionEx
  */
 export function refreshRequestHeaders(timer: { interval: number; weRefresh: boolean }): string[] {
   return [`Session-Expires: ${timer.interval};refresher=${timer.weRefresh ? 'uac' : 'uas'}`];
+}
+
+/**
+ * §7.1: the headers of an INVITE that asks for a session timer of `seconds`, never below our Min-SE (§4), and that Min-SE
+ * when it is not the default 90 s or a 422 raised it (§7.3: the largest any 422 named). No refresher: the callee chooses
+ * (§7.1 leaves it out unless the UAC insists on refreshing).
+ */
+export function sessionTimerRequestHeaders(seconds: number, minSe = defaultMinSessionExpires): string[] {
+  const headers = [`Session-Expires: ${Math.max(seconds, minSe)}`];
+  if (minSe !== defaultMinSessionExpires) headers.push(`Min-SE: ${minSe}`);
+  return headers;
+}
+
+/** The session interval an INVITE of ours asked for (its Session-Expires, and its Min-SE or 0), if it asked for one. */
+export function askedSessionInterval(request: Pick<HeaderReader, 'getHeader'>): { seconds: number; minSe: number } | undefined {
+  const asked = parseSessionExpires(sessionExpiresOf(request));
+  return asked ? { seconds: asked.seconds, minSe: parseMinSe(request.getHeader('min-se')) ?? 0 } : undefined;
+}
+
+/** Whether a header line is one of the session timer's (long or compact form), to be replaced in a retried INVITE. */
+export function isSessionTimerHeader(line: string): boolean {
+  return /^\s*(session-expires|x|min-se)\s*:/i.test(line);
 }
 
 export interface SessionTimerActions {

@@ -18,7 +18,7 @@ import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 import { ReliableProvisionals } from './reliable-provisional.js';
-import { parseMinSe } from './session-timer.js';
+import { askedSessionInterval, maxSessionExpires, parseMinSe } from './session-timer.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
@@ -27,6 +27,9 @@ interface ReinviteResult {
   retryAfterMs?: number;
   minSe?: number;
 }
+
+/** At most this many INVITEs again after 422s (each must ask for more than the last): RFC 4028 sets no bound. */
+const maxIntervalRetries = 3;
 
 export type SipCallState = 'calling' | 'ringing' | 'incoming' | 'established' | 'terminated';
 
@@ -49,8 +52,13 @@ export interface SipRedirect {
   target: string;
 }
 
-/** Makes the INVITE for another target of an outgoing call, after `previous` (same Call-ID, From and To). */
-export type Retarget = (target: string, previous: Inviter) => Inviter;
+/** What changes in an INVITE sent again: the session interval it asks for (RFC 4028 §7.3, after a 422). */
+export interface Retry {
+  sessionInterval?: { seconds: number; minSe: number };
+}
+
+/** Makes the INVITE for another target of an outgoing call, or for the same one again, after `previous` (same Call-ID, From and To). */
+export type Retarget = (target: string, previous: Inviter, retry?: Retry) => Inviter;
 /**
  * A session description handler that plays early media (core/media's plain-RTP one does): the answer in a provisional
  * response is applied before the call is answered, and the 2xx's answer replaces it when it differs.
@@ -101,8 +109,10 @@ export class SipCall {
   /** The target set of the redirections (RFC 3261 §8.1.3.4): targets still to try, and every one ever placed in it. */
   private readonly targets: string[] = [];
   private readonly tried = new Set<string>();
-  /** A redirection was just taken: invite() sends the next INVITE instead of returning. */
+  /** A redirection (or a 422) was just taken: invite() sends the next INVITE instead of returning. */
   private following = false;
+  /** INVITEs sent again after a 422 asking for a longer session interval (RFC 4028 §7.3). */
+  private intervalRetries = 0;
   /** Incoming: the address and port the INVITE came from (the server, or a peer that called the Contact directly). */
   source?: Endpoint;
   private hangupRequested = false;
@@ -383,7 +393,7 @@ export class SipCall {
             },
             onReject: (response) => {
               this.recordFinal(response);
-              if (!this.followRedirect(response)) this.endedBy ??= 'remote';
+              if (!this.askAgainForLongerInterval(response) && !this.followRedirect(response)) this.endedBy ??= 'remote';
               resolve(statusOf(response));
             },
             onRedirect: (response) => {
@@ -396,6 +406,38 @@ export class SipCall {
         .catch(reject);
       void this.ended.then(() => resolve(this.finalStatus ?? 0));
     });
+  }
+
+  /**
+   * RFC 4028 §7.3: a 422 to our INVITE names the least session interval a proxy on the way or the callee takes (its
+   * Min-SE; we asked for less, or a proxy asked for less for us): the INVITE goes again to the same target asking for
+   * that much, with the same Call-ID, From and To and the next CSeq. Each 422 must name more than the last INVITE
+   * asked for, and a few are followed at most: no peer keeps the call going round. False when the call does not go again.
+   */
+  private askAgainForLongerInterval(response: IncomingResponse): boolean {
+    if (statusOf(response) !== 422 || !this.retarget || this.hangupRequested || this.intervalRetries >= maxIntervalRetries) return false;
+    const minSe = parseMinSe(response.message.getHeader('min-se'));
+    const previous = this.current as Inviter;
+    const asked = askedSessionInterval(previous.request);
+    if (minSe === undefined || minSe > maxSessionExpires || minSe <= (asked?.seconds ?? 0)) return false;
+    let next: Inviter;
+    try {
+      next = this.retarget(previous.request.ruri.toString(), previous, { sessionInterval: { seconds: minSe, minSe: Math.max(minSe, asked?.minSe ?? 0) } });
+    } catch {
+      return false;
+    }
+    this.intervalRetries++;
+    this.sendOn(next);
+    return true;
+  }
+
+  /** The call goes on with another INVITE (a redirection, a longer session interval): its session replaces the last. */
+  private sendOn(next: Inviter): void {
+    this.following = true;
+    this.attach(next);
+    this.earlyMedia = false; // the next INVITE brings its own early media, if any
+    this.state = 'calling';
+    this.emit();
   }
 
   /**
@@ -423,11 +465,7 @@ export class SipCall {
         continue; // a target sip.js cannot address is skipped like one that failed
       }
       this.redirects.push({ status, ...(response.message.reasonPhrase ? { reason: response.message.reasonPhrase } : {}), target });
-      this.following = true;
-      this.attach(next);
-      this.earlyMedia = false; // the next target brings its own early media, if any
-      this.state = 'calling';
-      this.emit();
+      this.sendOn(next);
       return true;
     }
     return false;
@@ -712,7 +750,7 @@ export class SipCall {
     this.finalReason = response.message.reasonPhrase;
     if (this.finalStatus < 300) {
       // RFC 4028 §7.2: the 2xx says whether the session has a timer (a proxy may have asked for one) and who refreshes
-      this.sessionTimer.inviteAnswered(response.message);
+      this.sessionTimer.inviteAnswered(response.message, (this.current as Inviter).request);
     }
     if (this.state === 'terminated') this.emit();
   }

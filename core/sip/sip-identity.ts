@@ -14,7 +14,8 @@ import { isIP } from 'node:net';
 import type { RegistrationCause, RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { registrationCause, registrationFailureText } from './registration-cause.js';
-import { SipCall, uriUser, type SipRemoteParty } from './sip-call.js';
+import { SipCall, uriUser, type Retry, type SipRemoteParty } from './sip-call.js';
+import { askedSessionInterval, defaultMinSessionExpires, isSessionTimerHeader, sessionTimerRequestHeaders } from './session-timer.js';
 import { installSipJsMessageParser } from './sipjs-message-parser.js';
 import { assertSipJsPatched } from './sipjs-patches.js';
 import { sipStackGuard } from './sip-stack-guard.js';
@@ -475,7 +476,7 @@ export class SipIdentity {
    * call's messages carries our User-Agent (RFC 3323 §5.3 counts it among the informational headers that go; it would
    * tell the callee which program the anonymous caller runs).
    */
-  createCall(target: string, options: { extraHeaders?: string[]; fromUri?: string; fromDisplayName?: string; anonymous?: boolean } = {}): SipCall {
+  createCall(target: string, options: { extraHeaders?: string[]; fromUri?: string; fromDisplayName?: string; anonymous?: boolean; sessionExpires?: number } = {}): SipCall {
     this.assertAlive();
     const uri = UserAgent.makeURI(target);
     if (!uri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid target URI "${target}"`);
@@ -486,19 +487,25 @@ export class SipIdentity {
     if (options.anonymous) this.transport.withoutUserAgent(params.callId!);
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
     if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
-    const inviterFor = (requestUri: URI, more: Record<string, unknown> = {}): Inviter =>
-      new Inviter(this.userAgent, requestUri, { ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}), params: { ...params, ...more } });
+    const minSe = this.options.timers?.minSessionExpires ?? defaultMinSessionExpires;
+    // RFC 4028 §7.1: the account asks for a session timer; a 422 makes the call ask again for more (§7.3)
+    const timerHeaders = (interval: Retry['sessionInterval']): string[] =>
+      interval ? sessionTimerRequestHeaders(interval.seconds, Math.max(minSe, interval.minSe)) : options.sessionExpires ? sessionTimerRequestHeaders(options.sessionExpires, minSe) : [];
+    const inviterFor = (requestUri: URI, more: Record<string, unknown> = {}, interval?: Retry['sessionInterval']): Inviter => {
+      const extraHeaders = [...(options.extraHeaders ?? []).filter((line) => !interval || !isSessionTimerHeader(line)), ...timerHeaders(interval)];
+      return new Inviter(this.userAgent, requestUri, { ...(extraHeaders.length > 0 ? { extraHeaders } : {}), params: { ...params, ...more } });
+    };
     const inviter = inviterFor(uri);
     const remote: SipRemoteParty = { uri: target };
     const user = uriUser(target);
     if (user !== undefined) remote.user = user;
-    // A redirected INVITE (RFC 3261 §8.1.3.4) goes to the new target with the same Call-ID, From (anonymity headers
-    // included; sip.js's Inviter draws a new From tag) and To as the first, and the next CSeq: the call's log and
-    // trace stay one.
-    const retarget = (next: string, previous: Inviter): Inviter => {
+    // A redirected INVITE (RFC 3261 §8.1.3.4), or one asking again for a longer session interval (RFC 4028 §7.3), goes
+    // to its target with the same Call-ID, From (anonymity headers included; sip.js's Inviter draws a new From tag) and
+    // To as the first, and the next CSeq: the call's log and trace stay one.
+    const retarget = (next: string, previous: Inviter, retry: Retry = {}): Inviter => {
       const requestUri = UserAgent.makeURI(next);
       if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
-      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 });
+      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 }, retry.sessionInterval ?? askedSessionInterval(previous.request));
     };
     return this.track(SipCall.outgoing(inviter, remote, retarget, this.options.timers?.minSessionExpires));
   }

@@ -6,6 +6,7 @@ import { useAudio } from '../store/audio-store.js';
 import { usePhone } from '../store/phone-store.js';
 import { householdFieldsOf, householdProblem, withHousehold, type HouseholdFields } from './household-form.js';
 import { mediaTimeoutFieldOf, withMediaTimeout } from './media-timeout-form.js';
+import { sessionExpiresFieldOf, withSessionExpires } from './session-timer-form.js';
 import { useT } from './use-t.js';
 
 type AddressChoice = 'fixed' | AddressSourceKind;
@@ -26,6 +27,8 @@ interface AccountForm extends HouseholdFields {
   directCalls: boolean;
   /** Seconds without audio from the far end after which a call is ended (AccountConfig.mediaTimeout.seconds). */
   mediaTimeout: string;
+  /** The session interval our INVITEs ask for, RFC 4028 (AccountConfig.sessionExpires); 0: none. */
+  sessionExpires: string;
 }
 
 const sources: AddressChoice[] = ['fixed', 'loopback', 'router-advertisement', 'interface', 'configured', 'dhcp'];
@@ -47,6 +50,7 @@ function formOf(account: AccountConfig | undefined): AccountForm {
     iface: address?.mode === 'temporary' ? (address.interface ?? '') : '',
     directCalls: account?.directCalls ?? false,
     mediaTimeout: mediaTimeoutFieldOf(account),
+    sessionExpires: sessionExpiresFieldOf(account),
     ...householdFieldsOf(account),
   };
 }
@@ -69,7 +73,7 @@ function configOf(form: AccountForm, previous: AccountConfig | undefined): Accou
   } else config.address = { mode: 'fixed' };
   if (form.directCalls) config.directCalls = true;
   else delete config.directCalls;
-  return withHousehold(withMediaTimeout(config, form.mediaTimeout), form);
+  return withHousehold(withSessionExpires(withMediaTimeout(config, form.mediaTimeout), form.sessionExpires), form);
 }
 
 export function AccountEditor({ account, onDone }: { account: AccountConfig | undefined; onDone: () => void }) {
@@ -79,7 +83,7 @@ export function AccountEditor({ account, onDone }: { account: AccountConfig | un
   const [form, setForm] = useState<AccountForm>(() => formOf(account));
   const [problem, setProblem] = useState<ReturnType<typeof householdProblem>>(undefined);
   const field = <K extends keyof AccountForm>(key: K) => (value: AccountForm[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface' | 'gateway' | 'room' | 'mediaTimeout', label: string, extra: Record<string, unknown> = {}) => (
+  const text = (key: 'id' | 'user' | 'displayName' | 'server' | 'password' | 'prefix' | 'iface' | 'gateway' | 'room' | 'mediaTimeout' | 'sessionExpires', label: string, extra: Record<string, unknown> = {}) => (
     <label className="field">
       <span>{label}</span>
       <input value={form[key]} onChange={(event) => field(key)(event.target.value)} autoComplete="off" spellCheck={false} {...extra} />
@@ -182,6 +186,7 @@ export function AccountEditor({ account, onDone }: { account: AccountConfig | un
       <fieldset>
         <legend>{t('mediaTimeoutTitle')}</legend>
         {text('mediaTimeout', t('mediaTimeoutSeconds'), { type: 'number', min: 0, max: 86400, step: 1, inputMode: 'numeric' })}
+        {text('sessionExpires', t('sessionExpiresSeconds'), { type: 'number', min: 0, max: 86400, step: 1, inputMode: 'numeric' })}
       </fieldset>
       <div className="call-controls">
         <button type="submit" className="save">

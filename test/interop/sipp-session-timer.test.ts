@@ -64,6 +64,21 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     expect(last(bob.events, placed.id)).toMatchObject({ state: 'terminated', endedBy: 'local' });
   });
 
+  it('as caller asking for a timer (the account\'s sessionExpires): asks again for the Min-SE a 422 names, and refreshes carry it on', async () => {
+    const uasPort = await freePort();
+    const uas = startSipp({ scenario: 'uas-session-timer-422.xml', localPort: uasPort, mediaPort: await freePort() });
+    cleanup.push(() => uas.stop());
+    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1', sessionExpires: 3 }, 2);
+    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 3200)); // the refresh is due 2 s after the answer
+    await bob.phone.hangup(placed.id);
+    expect(await uas.exitCode(20_000), sippOutput(uas)).toBe(0);
+    // one call in the history, answered: the 422 was a step of it, not a call of its own
+    const calls = (await bob.phone.history({ direction: 'outgoing' })).calls;
+    expect(calls.map((c) => [c.result, c.status])).toEqual([['answered', 200]]);
+  });
+
   it('as caller whose callee refreshes and goes silent: ends the call with a BYE before the session expires, and says why', async () => {
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-session-timer-silent.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '6' } });
