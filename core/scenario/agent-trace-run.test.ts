@@ -51,4 +51,31 @@ describe('agent traces of a run', () => {
     expect(validateScenario(spec, 'no limit').traceLimit).toBeUndefined();
     expect(() => validateScenario({ ...spec, trace_limit: 10 }, 'tiny')).toThrow(/trace_limit/);
   });
+
+  it('an agent\'s session_expires: its identified INVITEs ask for that session timer, its anonymous ones for none', async () => {
+    const network = new MemoryNetwork();
+    const scenario = validateScenario(
+      {
+        agents: { alice: { user: 'alice', transport: 'udp', session_expires: 1800 }, bob: { user: 'bob', transport: 'udp', answer: 'auto' } },
+        lab: 'embedded',
+        steps: [
+          { register: 'alice' },
+          { register: 'bob' },
+          { call: { from: 'alice', to: 'bob', id: 'c1' } },
+          { expect: { call: 'c1', state: 'established' } },
+          { hangup: { call: 'c1' } },
+          { call: { from: 'alice', to: 'bob', id: 'c2', anonymity: 'header' } },
+          { expect: { call: 'c2', state: 'established' } },
+          { hangup: { call: 'c2' } },
+        ],
+      },
+      'session-expires',
+    );
+    const report = await runScenario(scenario, { startLab: memoryLabStarter(network), sockets: network, createSessionDescriptionHandlerFactory: defaultMediaProvider, timers: { t1: 100, t2: 400 } });
+    expect(report.steps.filter((s) => !s.ok)).toEqual([]);
+    const inviteOf = (id: string): string => [...report.agents.bob!.trace].find((e) => e.raw.startsWith('INVITE ') && rawCallId(e.raw) === report.calls.find((c) => c.id === id)!.legs.callee!.sipCallId)!.raw;
+    expect(inviteOf('c1')).toMatch(/^Session-Expires: 1800\r?$/m);
+    expect(inviteOf('c2')).not.toMatch(/^Session-Expires:/im);
+    expect(() => validateScenario({ ...scenario, agents: { alice: { user: 'alice', transport: 'udp', session_expires: -1 } }, steps: [] }, 'bad')).toThrow(/session_expires/);
+  });
 });

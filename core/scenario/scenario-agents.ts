@@ -81,6 +81,7 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     ...(spec.latching !== undefined ? { latching: spec.latching } : {}),
     // off unless asked for, as in SIPp: a tester's call to a peer that sends no RTP lasts as the scenario says
     mediaTimeout: { seconds: spec.media_timeout?.seconds ?? 0, heldSeconds: spec.media_timeout?.held_seconds ?? 0 },
+    ...(spec.session_expires ? { sessionExpires: spec.session_expires } : {}),
   };
   const phone = new Phone({
     accounts: [account],

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mediaTimeoutMaxSeconds } from '../phone/media-timeout.js';
+import { maxSessionExpires } from '../sip/session-timer.js';
 import { loadLimits } from './call-load.js';
 import { parseDuration } from './duration.js';
 
@@ -104,6 +105,8 @@ export const agentSchema = z
      * (0) unless set, as in SIPp (scenario-agents.ts).
      */
     media_timeout: z.object({ seconds: z.number().int().min(0).max(mediaTimeoutMaxSeconds).optional(), held_seconds: z.number().int().min(0).max(mediaTimeoutMaxSeconds).optional() }).strict().optional(),
+    /** Ask for a session timer of this many seconds in the agent's identified INVITEs (RFC 4028 §7.1); none when 0 or unset. */
+    session_expires: z.number().int().min(0).max(maxSessionExpires).optional(),
   })
   .strict()
   .refine((a) => a.media === undefined || a.media.encryption === 'off' || a.transport === 'tls' || a.transport === 'wss', {
