@@ -117,7 +117,8 @@ export async function benchDesktop(): Promise<BenchResult> {
         `Debian's Chromium (headless, fresh profile) on \`veilphone serve\` with its embedded lab; ${rounds} alternating loads each.`,
         'Veilphone: navigation start → the status bar shows "Registered" (bundle, WebSocket with token, snapshot);',
         'anchor: navigation start → load event of a static blank page from a loopback HTTP server, same browser, same page.',
-        'Memory after 2 s idle with only that page open: host = the serve process (phone, lab, HTTP/WebSocket, tsx loader);',
+        'Memory after 2 s idle with only that page open: host = the serve process (phone, lab, HTTP/WebSocket; the UI, when',
+        'the checkout needs it built, is built in a process of its own that has ended by then, cli/renderer-bundle.ts);',
         "renderer = the page's renderer process (the largest content renderer; Chromium's WebUI renderer and a spare one",
         'are not the page). RSS counts shared libraries in full (the target is RSS); PSS divides them among their users.',
         '',
@@ -137,6 +138,8 @@ export async function benchDesktop(): Promise<BenchResult> {
         `Load ratio Veilphone/blank page: **${(load / loadAnchor).toFixed(2)}×**; ${ms(load)} against the target ≤ ${loadTargetMs} ms (${load <= loadTargetMs ? 'met' : 'missed'}).`,
         `Memory: ${mb(total)} RSS against the target ≤ ${memoryTargetMb} MB (${total <= memoryTargetMb ? 'met' : 'missed'}); UI renderer/blank renderer ${(uiRenderer.page.rss / blankRenderer.page.rss).toFixed(2)}× (RSS).`,
         `A blank page's renderer alone takes ${mb(blankRenderer.page.rss)} RSS in this Chromium, leaving ${mb(memoryTargetMb - blankRenderer.page.rss)} of the target for the host; the UI adds ${mb(uiRenderer.page.rss - blankRenderer.page.rss)} to its renderer.`,
+        'Until 2026-12-07 the serve process built a stale UI itself, and Vite and Rollup stayed resident in it: 268 MB for the',
+        'host in a run that had to build (72 MB in the same state once the build ran in a process of its own).',
       ],
       ratios: { load: load / loadAnchor, loadVsTarget: load / loadTargetMs, memoryVsTarget: total / memoryTargetMb, renderer: uiRenderer.page.rss / blankRenderer.page.rss },
     };
