@@ -5,6 +5,7 @@
  */
 
 import type { Session } from 'sip.js';
+import type { IncomingRequest } from 'sip.js/lib/core/messages/incoming-request.js';
 import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
 import { askedSessionInterval, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type HeaderReader, type UasSessionTimer } from './session-timer.js';
 
@@ -113,6 +114,25 @@ export class DialogSessionTimer {
       };
       handle(request);
     };
+  }
+
+  /**
+   * A session refresh by UPDATE (RFC 4028 §7.4, RFC 3311), as some peers send whatever our Allow says: answered as a
+   * re-INVITE refresh is (§9: 422 below our Min-SE, else a 2xx with the timer, which starts again). Its 2xx carries our
+   * Contact (RFC 3311 §5.2). One with a body would change the session, which we take by re-INVITE only: 488.
+   */
+  answerUpdate(request: IncomingRequest, contact: string): void {
+    if (request.message.body) {
+      request.reject({ statusCode: 488, reasonPhrase: 'Not Acceptable Here' });
+      return;
+    }
+    const decision = uasSessionTimer(refreshRequestOf(request.message), this.minSessionExpires);
+    if (decision.kind === 'too-small') {
+      request.reject({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${decision.minSe}`] });
+      return;
+    }
+    request.accept({ statusCode: 200, extraHeaders: [`Contact: ${contact}`, ...(decision.kind === 'on' ? decision.headers : [])] });
+    if (this.dialog.established()) this.follow(decision.kind === 'on' ? { interval: decision.interval, weRefresh: decision.refresher === 'uas' } : undefined);
   }
 
   /** The call is over: no timer from now on. */

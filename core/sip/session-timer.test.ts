@@ -174,6 +174,49 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(call).toMatchObject({ endCause: { kind: 'session-expired' }, endedBy: 'network' });
   });
 
+  it('takes a session refresh by UPDATE (RFC 3311, as Linphone sends whatever our Allow says): 2xx with the timer and our Contact, and the call lives on; an UPDATE changing the session is refused 488, a short one 422', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-up', ['Supported: timer', 'Session-Expires: 4;refresher=uac']);
+    expect(ok.getAll('allow').join(',')).not.toMatch(/UPDATE/); // not offered
+    const update = (cseq: number, headers: string[], body = ''): string =>
+      inDialog(peer, ok, 'BYE', cseq, `st-up-${cseq}`, headers)
+        .replace(/^BYE /, 'UPDATE ')
+        .replace(/^CSeq: (\d+) BYE/m, 'CSeq: $1 UPDATE')
+        .replace(/Content-Length: 0\r\n\r\n$/, body ? `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` : 'Content-Length: 0\r\n\r\n');
+    const answeredAt = Date.now();
+    for (const [round, cseq] of [[1, 18], [2, 19]] as const) {
+      await new Promise((resolve) => setTimeout(resolve, answeredAt + round * 1700 - Date.now()));
+      await peer.send(update(cseq, ['Supported: timer', 'Session-Expires: 4;refresher=uac']), identity.local);
+      const refreshed = await peer.take(peer.response(200, 'UPDATE'));
+      expect(refreshed.get('session-expires')).toBe('4;refresher=uac');
+      expect(refreshed.getAll('require').join(',')).toMatch(/\btimer\b/);
+      expect(refreshed.get('contact')).toMatch(/^<sip:.*@127\.0\.0\.1:\d+/);
+    }
+    await new Promise((resolve) => setTimeout(resolve, answeredAt + 4500 - Date.now()));
+    expect(call.state).toBe('established'); // past the first 2xx's deadline (2.67 s) and the session's 4 s
+    await peer.send(update(20, ['Supported: timer', 'Session-Expires: 1']), identity.local);
+    expect((await peer.take(peer.response(422, 'UPDATE'))).get('min-se')).toBe('2');
+    await peer.send(update(21, ['Supported: timer', 'Session-Expires: 4;refresher=uac'], pcmuSdp(40000, 3)), identity.local);
+    await peer.take(peer.response(488, 'UPDATE'));
+    // a new transaction whose CSeq is not above the last: out of order
+    await peer.send(update(21, ['Supported: timer']).replace('z9hG4bK-st-up-21', 'z9hG4bK-st-up-late'), identity.local);
+    await peer.take(peer.response(500, 'UPDATE'));
+    // no refresh from now on: the call ends at the last refresh's deadline, 4 - min(32, 4/3) s after it
+    const bye = await peer.take(peer.request('BYE'), 5000);
+    expect(bye.callId).toBe('st-up');
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(3400 + 2600);
+    await until(() => call.state === 'terminated');
+    expect(call).toMatchObject({ endCause: { kind: 'session-expired' } });
+  });
+
+  it('refuses an UPDATE outside a call 405, offering what it takes', async () => {
+    const { peer, identity } = await setup();
+    const outside = inviteFromPeer(peer, identity, 'st-up-out', [], '').replace(/^INVITE /, 'UPDATE ').replace(/^CSeq: 17 INVITE/m, 'CSeq: 17 UPDATE');
+    await peer.send(outside, identity.local);
+    const refused = await peer.take(peer.response(405, 'UPDATE'));
+    expect(refused.getAll('allow').join(',')).not.toMatch(/UPDATE/);
+  });
+
   it('as UAS refuses a re-INVITE whose interval is below its Min-SE with 422, and one without Session-Expires turns the timer off', async () => {
     const { peer, identity, incoming } = await setup();
     const { call, ok } = await answered(peer, identity, incoming, 'st-3', ['Supported: timer', 'Session-Expires: 3;refresher=uac']);

@@ -20,6 +20,7 @@ import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.
 import { ReliableProvisionals } from './reliable-provisional.js';
 import { askedSessionInterval, maxSessionExpires, parseMinSe } from './session-timer.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
+import type { UpdateDelegate } from './sipjs-update.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
 interface ReinviteResult {
@@ -825,12 +826,16 @@ export class SipCall {
   /**
    * RFC 3262 §3: a PRACK that matches no unacknowledged reliable 18x gets 481. sip.js throws on a PRACK in a confirmed
    * dialog (its Session.onPrackRequest is unimplemented), leaving the peer to retransmit it; reliable-provisional.ts
-   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge.
+   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge. And an UPDATE
+   * (sipjs-update.ts) is a session refresh, once the call is answered.
    */
   private answerStrayPrack(): void {
     const dialog = this.session.dialog as SessionDialog | undefined;
     if (!dialog) return;
-    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }) };
+    const contact = (this.session as unknown as { _contact?: string })._contact;
+    const onUpdate: UpdateDelegate['onUpdate'] =
+      this.state === 'established' && contact !== undefined ? (request) => this.sessionTimer.answerUpdate(request, contact) : undefined;
+    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }), ...(onUpdate ? { onUpdate } : {}) } as SessionDialog['delegate'];
   }
 
   private emit(): void {

@@ -24,6 +24,8 @@ export interface LinphonecOptions {
   sipPort?: number;
   /** Write its SIP stack's log (`-d 6 -l linphonec.log` in its directory; read it with `log()`). */
   log?: boolean;
+  /** Ask for a session timer (RFC 4028) of this many seconds, with this Min-SE (`[sip] session_expires_*`). */
+  sessionTimer?: { seconds: number; minSe: number };
 }
 
 /**
@@ -56,6 +58,7 @@ export class Linphonec {
       ...(options.caFile ? [`root_ca=${options.caFile}`, 'verify_server_certs=1', 'verify_server_cn=1'] : []),
       ...(options.srtp ? ['media_encryption=srtp', 'media_encryption_mandatory=1'] : []),
       ...(options.rel100 !== undefined ? [`100rel_support_level=${options.rel100 === 'required' ? 2 : options.rel100 === 'supported' ? 1 : 0}`] : []),
+      ...(options.sessionTimer ? ['session_expires_enabled=1', `session_expires_value=${options.sessionTimer.seconds}`, `session_expires_min_value=${options.sessionTimer.minSe}`] : []),
       'default_proxy=0',
       'register_only_when_network_is_up=0',
       '[rtp]',

@@ -4,6 +4,8 @@ import { createResponse, randomToken, splitOutsideQuotes, type SipRequest, type 
 export interface UasPolicy {
   /** The methods it acts on: its Allow header field (§20.5). */
   allow: readonly string[];
+  /** Methods it takes within a dialog only, without offering them in Allow (a request outside one gets 405). */
+  takenInDialog?: readonly string[];
   /** The option tags it supports (§19.2); read each time, the UserAgent knows them only once it exists. */
   supported: () => readonly string[];
   /** Body types it takes in (and answers with) an INVITE. */
@@ -16,6 +18,9 @@ export interface UasPolicy {
  */
 export const phoneUasPolicy: UasPolicy = {
   allow: ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'PRACK', 'REFER', 'NOTIFY'],
+  // A session refresh by UPDATE (RFC 4028 §7.4 with RFC 3311) from a peer that ignores our Allow (Linphone 5): taken in
+  // a call so the call does not drop; not offered, as an UPDATE changing the session (an SDP offer) is refused 488.
+  takenInDialog: ['UPDATE'],
   supported: () => [],
   sessionTypes: ['application/sdp'],
 };
@@ -36,14 +41,15 @@ const knownMethods = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGI
 export function screenUasRequest(request: SipRequest, policy: UasPolicy): SipResponse | undefined {
   const method = request.method;
   if (method === 'ACK') return undefined;
-  if (!policy.allow.includes(method)) {
+  const inDialog = /;\s*tag\s*=/i.test(request.get('to') ?? '');
+  if (!policy.allow.includes(method) && !(inDialog && policy.takenInDialog?.includes(method))) {
     const reply = createResponse(request, knownMethods.has(method) ? 405 : 501, undefined, randomToken(10));
     reply.set('allow', policy.allow.join(', '));
     return reply;
   }
   // RFC 3515 §2.4.2 lets a REFER come outside a dialog; a phone takes it only within a call (transfer), so one outside
   // is refused as such, rather than with sip.js's 405, which would contradict the Allow that lists REFER.
-  if (method === 'REFER' && !/;\s*tag\s*=/i.test(request.get('to') ?? '')) {
+  if (method === 'REFER' && !inDialog) {
     return createResponse(request, 403, 'Forbidden (REFER only within a call)', randomToken(10));
   }
   if (method !== 'CANCEL') {
