@@ -43,7 +43,7 @@ describe.skipIf(skip)('session timers with linphonec through Kamailio', () => {
   const refreshes = (received: string[], callId: string): string[] => received.filter((raw) => /^(UPDATE|INVITE) /.test(raw) && raw.includes(callId) && /^To:.*;tag=/im.test(raw)).map((raw) => raw.split(' ')[0]!);
 
   it('linphonec calls the phone: its UPDATE refreshes are taken and the call outlives 17 s (without a refresh its session ends at 6.7 s)', async () => {
-    const { kamailio, dave, bob, events, received } = await setup(false);
+    const { kamailio, dave, events, received } = await setup(false);
     dave.send(`call sip:bob@127.0.0.1:${kamailio.port}`);
     const call = await until(() => events.flatMap((e) => (e.type === 'call' && e.call.direction === 'incoming' && e.call.state === 'established' ? [e.call] : []))[0], 15_000);
     await new Promise((resolve) => setTimeout(resolve, 17_000));
