@@ -78,9 +78,31 @@ describe('session timer rules (RFC 4028)', () => {
       expect(timer.raiseInterval(60)).toBe(false);
       expect(timer.raiseInterval(120)).toBe(true);
       expect(timer.state).toEqual({ interval: 120, weRefresh: true });
+      expect(timer.raiseInterval(86_401)).toBe(false); // more than a day: not taken
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('a peer naming an interval beyond setTimeout (2^31 ms, 24.9 days) neither ends the call at once nor makes us re-INVITE without end', () => {
+    vi.useFakeTimers();
+    try {
+      const fired: string[] = [];
+      const timer = new SessionTimer({ refresh: () => fired.push('refresh'), expire: () => fired.push('expire') });
+      timer.start(9_999_999, false); // 115 days, as a 2xx may name
+      vi.advanceTimersByTime(30 * 86_400_000);
+      expect(fired).toEqual([]);
+      vi.advanceTimersByTime((9_999_999 - 32) * 1000 - 30 * 86_400_000);
+      expect(fired).toEqual(['expire']);
+      timer.start(9_999_999, true);
+      vi.advanceTimersByTime(30 * 86_400_000);
+      expect(fired).toEqual(['expire']);
+    } finally {
+      vi.useRealTimers();
+    }
+    // as UAS we lower such a request to a day (§9 lets us), never below its Min-SE
+    expect(uasSessionTimer({ sessionExpires: '9999999;refresher=uac', supportsTimer: true })).toMatchObject({ kind: 'on', interval: 86_400 });
+    expect(uasSessionTimer({ sessionExpires: '9999999', minSe: '100000', supportsTimer: true })).toMatchObject({ kind: 'on', interval: 100_000 });
   });
 });
 

@@ -13,6 +13,8 @@ import { namesOptionTag } from './reliable-provisional.js';
 export const defaultMinSessionExpires = 90;
 /** The longest session interval an account may ask for (a day). */
 export const maxSessionExpires = 86_400;
+/** setTimeout's longest delay (ms). */
+const longestTimeout = 2 ** 31 - 1;
 /** A refresh that failed is tried again after at least this long (seconds). */
 const retryFloorSeconds = 1;
 
@@ -66,14 +68,16 @@ export type UasSessionTimer =
  * §9, the UAS: a request without Session-Expires gets no timer (we insert none). One below our minimum is refused 422
  * with our Min-SE when its sender supports the timer; otherwise (a proxy added it: a 422 would only fail the call) the
  * interval is raised to the minimum (erratum 1687). The 2xx repeats the interval (never larger than asked) with the
- * refresher the request named; when it named none, the sender refreshes if it supports the timer, else we do. A
+ * refresher the request named (lowered to a day, which §9 allows, when it asked for more); when it named none, the
+ * sender refreshes if it supports the timer, else we do. A
  * refresher=uac 2xx requires the timer (§9: `Require: timer`), so the sender knows it is to refresh.
  */
 export function uasSessionTimer(request: RefreshRequest, minSessionExpires = defaultMinSessionExpires): UasSessionTimer {
   const asked = parseSessionExpires(request.sessionExpires);
   if (!asked) return { kind: 'none' };
   const floor = Math.max(minSessionExpires, parseMinSe(request.minSe) ?? 0);
-  let interval = asked.seconds;
+  // §9: the UAS may lower the interval, never below the Min-SE: no session of ours lasts more than a day unrefreshed
+  let interval = Math.min(asked.seconds, Math.max(floor, maxSessionExpires));
   if (interval < floor) {
     if (request.supportsTimer) return { kind: 'too-small', minSe: floor };
     interval = floor;
@@ -175,10 +179,11 @@ export class SessionTimer {
 
   /**
    * A 422 to our refresh named the Min-SE it takes (§7.3): later refreshes ask for that interval. False when it asks
-   * for no more than we did (a 422 we cannot satisfy: the refresh is tried again as after any failure).
+   * for no more than we did, or for more than a day (a 422 we will not satisfy: the refresh is tried again as after
+   * any failure).
    */
   raiseInterval(minSe: number): boolean {
-    if (!this.current || minSe <= this.current.interval) return false;
+    if (!this.current || minSe <= this.current.interval || minSe > maxSessionExpires) return false;
     this.current.interval = minSe;
     return true;
   }
@@ -195,14 +200,23 @@ export class SessionTimer {
     return (current.expiresAt - this.now()) / 1000 - Math.min(32, current.lasts / 3);
   }
 
+  /**
+   * Refresh or give up in `seconds`, however far off: a peer's 2xx may name any interval, and a delay past setTimeout's
+   * 2^31−1 ms fires at once (it would end the call, or re-INVITE without end), so a long one is waited for in steps.
+   */
   private arm(seconds: number, refresh: boolean): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (refresh) this.actions.refresh();
-      else this.actions.expire();
-    }, Math.max(0, seconds) * 1000);
-    this.timer.unref?.();
+    const due = this.now() + Math.max(0, seconds) * 1000;
+    const wait = (): void => {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (this.now() < due) wait();
+        else if (refresh) this.actions.refresh();
+        else this.actions.expire();
+      }, Math.min(Math.max(0, due - this.now()), longestTimeout));
+      this.timer.unref?.();
+    };
+    wait();
   }
 }
 
