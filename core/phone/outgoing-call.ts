@@ -78,7 +78,8 @@ export class OutgoingCalls {
         ...(privacy.from ? { fromUri: privacy.from.uri, fromDisplayName: privacy.from.display } : {}),
         anonymous: privacy.mode !== 'none',
         // RFC 4028 §7.1, as the account asks; never in an anonymous call, where an interval the user chose would tell
-        // their anonymous calls apart from every other caller's (all Veilphones say only `Supported: timer`)
+        // their anonymous calls apart from every other caller's. (A 422 to one, after a proxy asked for a timer, is
+        // followed: the interval it asks for then is the network's, the same for every caller.)
         ...(config.sessionExpires && privacy.mode === 'none' ? { sessionExpires: config.sessionExpires } : {}),
       });
     } catch (error) {

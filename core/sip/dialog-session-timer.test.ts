@@ -27,8 +27,8 @@ describe('a dialog refreshing its session (RFC 4028 §10)', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('ends the call when its refresh could not be sent at all, as when it times out or finds no dialog', async () => {
-    for (const status of [0, 408, 481]) {
+  it('ends the call when its refresh times out or finds no dialog (408, 481)', async () => {
+    for (const status of [408, 481]) {
       const dialog = fakeDialog([{ status }]);
       answeredAsRefresher(dialog);
       await vi.advanceTimersByTimeAsync(44_000);
@@ -37,6 +37,21 @@ describe('a dialog refreshing its session (RFC 4028 §10)', () => {
       expect(dialog.refreshes, `status ${status}`).toBe(1);
       expect(dialog.expired, `status ${status}`).toBe(1);
     }
+  });
+
+  it('tries a refresh that could not be sent (a passing local fault) again, and ends the call only where the peer would', async () => {
+    const dialog = fakeDialog([{ status: 0 }, { status: 200 }]);
+    answeredAsRefresher(dialog);
+    await vi.advanceTimersByTimeAsync(45_000);
+    expect([dialog.refreshes, dialog.expired]).toEqual([1, 0]);
+    await vi.advanceTimersByTimeAsync(8_000); // halfway to the peer's give-up point (60 s)
+    expect([dialog.refreshes, dialog.expired]).toEqual([2, 0]);
+    const failing = fakeDialog([{ status: 0 }]);
+    answeredAsRefresher(failing);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(failing.expired).toBe(0);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(failing.expired).toBe(1);
   });
 
   it('keeps a refreshed session, and retries a refused refresh until the peer would give up, then ends the call', async () => {
@@ -61,7 +76,7 @@ describe('a dialog refreshing its session (RFC 4028 §10)', () => {
   it('answers a 422 at once with the Min-SE it names, and asks for it from then on (§7.3)', async () => {
     const dialog = fakeDialog([{ status: 422, minSe: 120 }, { status: 200 }]);
     const timer = answeredAsRefresher(dialog);
-    expect(timer.requestHeaders).toEqual(['Session-Expires: 90;refresher=uac']);
+    expect(timer.requestHeaders).toEqual(['Session-Expires: 90;refresher=uac', 'Min-SE: 90']); // §7.4: ours at least
     await vi.advanceTimersByTimeAsync(45_000);
     expect(dialog.refreshes).toBe(2);
     expect(timer.requestHeaders).toEqual(['Session-Expires: 120;refresher=uac', 'Min-SE: 120']); // §7.4: the Min-SE a 422 set goes on

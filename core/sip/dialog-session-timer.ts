@@ -7,7 +7,7 @@
 import type { Session } from 'sip.js';
 import type { IncomingRequest } from 'sip.js/lib/core/messages/incoming-request.js';
 import type { IncomingInviteRequest } from 'sip.js/lib/core/messages/methods/invite.js';
-import { askedSessionInterval, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type HeaderReader, type UasSessionTimer } from './session-timer.js';
+import { defaultMinSessionExpires, parseMinSe, refreshRequestHeaders, refreshRequestOf, sessionExpiresOf, SessionTimer, uacSessionTimer, uasSessionTimer, type HeaderReader, type UasSessionTimer } from './session-timer.js';
 
 /** What the session timer needs of its call. */
 export interface RefreshedDialog {
@@ -29,7 +29,11 @@ export class DialogSessionTimer {
   /** Outgoing: the timer the 2xx named, started once the call is established. */
   private answered: { interval: number; weRefresh: boolean } | undefined;
   private ended = false;
-  /** The Min-SE our refreshes carry (§7.4): what our INVITE asked for, raised by any 422; 0 for none. */
+  /**
+   * The largest Min-SE seen in the dialog (§7.4): in our INVITE, in the peer's INVITE and refreshes, in a 422 to ours;
+   * 0 for none. Our refreshes carry it, or our own when larger, so no peer answers them below what anyone on the path
+   * takes.
+   */
   private minSe = 0;
 
   /** `minSessionExpires`: our Min-SE in seconds (RFC 4028 §5; 90 by default), the least interval a 2xx may set. */
@@ -46,6 +50,7 @@ export class DialogSessionTimer {
   /** Incoming: what the INVITE asks of the timer decides our 2xx (§9). */
   inviteReceived(request: HeaderReader): void {
     this.asked = uasSessionTimer(refreshRequestOf(request), this.minSessionExpires);
+    this.noteMinSe(request);
   }
 
   /** Incoming: the INVITE asked for less than our Min-SE and supports the timer: refused 422 before it rings (§9). */
@@ -63,7 +68,7 @@ export class DialogSessionTimer {
    * §7.2); the Min-SE the INVITE carried goes on in our refreshes (§7.4).
    */
   inviteAnswered(response: Pick<HeaderReader, 'getHeader'>, request?: Pick<HeaderReader, 'getHeader'>): void {
-    this.minSe = (request && askedSessionInterval(request)?.minSe) ?? 0;
+    if (request) this.noteMinSe(request);
     this.answered = uacSessionTimer(sessionExpiresOf(response), this.minSessionExpires);
     if (this.dialog.established()) this.start();
   }
@@ -81,7 +86,7 @@ export class DialogSessionTimer {
   get requestHeaders(): string[] {
     const state = this.timer.state;
     if (!state) return [];
-    return [...refreshRequestHeaders(state), ...(this.minSe > 0 ? [`Min-SE: ${this.minSe}`] : [])];
+    return [...refreshRequestHeaders(state), `Min-SE: ${Math.max(this.minSe, this.minSessionExpires ?? defaultMinSessionExpires)}`];
   }
 
   /** Our re-INVITE's 2xx starts the timer again as it says; one without Session-Expires turns it off (§7.2). */
@@ -108,6 +113,7 @@ export class DialogSessionTimer {
         const extraHeaders = [...(options?.extraHeaders ?? []), ...(decision.kind === 'on' ? decision.headers : [])];
         const response = accept({ ...options, statusCode: options?.statusCode ?? 200, extraHeaders });
         if ((options?.statusCode ?? 200) < 300 && isCurrent()) {
+          this.noteMinSe(request.message);
           this.follow(decision.kind === 'on' ? { interval: decision.interval, weRefresh: decision.refresher === 'uas' } : undefined);
         }
         return response;
@@ -132,6 +138,7 @@ export class DialogSessionTimer {
       return;
     }
     request.accept({ statusCode: 200, extraHeaders: [`Contact: ${contact}`, ...(decision.kind === 'on' ? decision.headers : [])] });
+    this.noteMinSe(request.message);
     if (this.dialog.established()) this.follow(decision.kind === 'on' ? { interval: decision.interval, weRefresh: decision.refresher === 'uas' } : undefined);
   }
 
@@ -141,6 +148,10 @@ export class DialogSessionTimer {
     this.timer.stop();
   }
 
+  private noteMinSe(message: Pick<HeaderReader, 'getHeader'>): void {
+    this.minSe = Math.max(this.minSe, parseMinSe(message.getHeader('min-se')) ?? 0);
+  }
+
   private follow(timer: { interval: number; weRefresh: boolean } | undefined): void {
     if (this.ended) return;
     if (timer) this.timer.start(timer.interval, timer.weRefresh);
@@ -148,15 +159,15 @@ export class DialogSessionTimer {
   }
 
   /**
-   * We are the refresher and half the interval has gone (§10). A refresh that times out, finds no dialog (408, 481) or
-   * cannot be sent ends the call; a 422 is answered at once with its Min-SE (§7.3); after any other failure it is tried
-   * again before the session would expire, which a failure does not move.
+   * We are the refresher and half the interval has gone (§10). A refresh that times out or finds no dialog (408, 481)
+   * ends the call; a 422 is answered at once with its Min-SE (§7.3); after any other failure, or one that could not be
+   * sent (a passing local fault), it is tried again before the session would expire, which a failure does not move.
    */
   private async refresh(): Promise<void> {
     if (!this.dialog.established() || !this.timer.state) return;
     const result = await this.dialog.refresh();
     if (!this.dialog.established() || (result.status >= 200 && result.status < 300)) return;
-    if (result.status === 408 || result.status === 481 || result.status === 0) {
+    if (result.status === 408 || result.status === 481) {
       this.dialog.expire();
     } else if (result.status === 422 && result.minSe !== undefined && this.timer.raiseInterval(result.minSe)) {
       this.minSe = Math.max(this.minSe, result.minSe);

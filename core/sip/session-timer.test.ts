@@ -154,7 +154,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
 
   it('as UAS and refresher: the 2xx says so, and a re-INVITE goes out every half interval, carrying the timer on', async () => {
     const { peer, identity, incoming } = await setup();
-    const { call, ok } = await answered(peer, identity, incoming, 'st-1', ['Supported: timer', 'Session-Expires: 4;refresher=uas']);
+    const { call, ok } = await answered(peer, identity, incoming, 'st-1', ['Supported: timer', 'Session-Expires: 4;refresher=uas', 'Min-SE: 3']);
     expect(ok.get('session-expires')).toBe('4;refresher=uas');
     expect(ok.getAll('require').join(',')).not.toMatch(/timer/);
     expect(ok.getAll('supported').join(',')).toMatch(/\btimer\b/);
@@ -162,6 +162,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     const refresh = await peer.take(peer.request('INVITE'), 4000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
     expect(refresh.get('session-expires')).toBe('4;refresher=uac'); // we send it, and we refresh
+    expect(refresh.get('min-se')).toBe('3'); // §7.4: the largest Min-SE of the dialog (the caller's, above our 2)
     expect(refresh.getAll('supported').join(',')).toMatch(/\btimer\b/); // §7.1: every request of ours says it
     expect(refresh.body).toMatch(/a=sendrecv/); // the same session, not a hold
     await peer.reply(refresh, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
@@ -310,6 +311,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(again.get('session-expires')).toBe('4');
     expect(again.get('min-se')).toBe('4');
     expect(again.get('x-kept')).toBe('yes'); // the INVITE's other headers go again
+    expect([call.state, call.finalStatus]).toEqual(['calling', undefined]); // the 422 is not the call's answer
     expect(again.body).toMatch(/m=audio/);
     await peer.reply(again, 200, 'OK', [...contact, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40010), 'uas-ok');
     expect(await status).toBe(200);

@@ -127,6 +127,16 @@ export function askedSessionInterval(request: Pick<HeaderReader, 'getHeader'>): 
   return asked ? { seconds: asked.seconds, minSe: parseMinSe(request.getHeader('min-se')) ?? 0 } : undefined;
 }
 
+/**
+ * §7.3: after a 422 naming `minSe` to an INVITE that asked for `asked` (or for nothing: a proxy asked for us), the
+ * interval the INVITE asks for when sent again: that Min-SE, and the largest Min-SE yet. Undefined when the 422 names
+ * none, no more than was asked (it cannot be satisfied by asking again), or more than a day.
+ */
+export function intervalAfter422(asked: { seconds: number; minSe: number } | undefined, minSe: number | undefined): { seconds: number; minSe: number } | undefined {
+  if (minSe === undefined || minSe > maxSessionExpires || minSe <= (asked?.seconds ?? 0)) return undefined;
+  return { seconds: minSe, minSe: Math.max(minSe, asked?.minSe ?? 0) };
+}
+
 /** Whether a header line is one of the session timer's (long or compact form), to be replaced in a retried INVITE. */
 export function isSessionTimerHeader(line: string): boolean {
   return /^\s*(session-expires|x|min-se)\s*:/i.test(line);

@@ -18,7 +18,7 @@ import { parseNameAddr, parseSipUri, type NameAddr } from './message/index.js';
 import type { Endpoint } from './transport/endpoint.js';
 import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.js';
 import { ReliableProvisionals } from './reliable-provisional.js';
-import { askedSessionInterval, maxSessionExpires, parseMinSe } from './session-timer.js';
+import { askedSessionInterval, intervalAfter422, parseMinSe } from './session-timer.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
 import type { UpdateDelegate } from './sipjs-update.js';
 
@@ -417,13 +417,12 @@ export class SipCall {
    */
   private askAgainForLongerInterval(response: IncomingResponse): boolean {
     if (statusOf(response) !== 422 || !this.retarget || this.hangupRequested || this.intervalRetries >= maxIntervalRetries) return false;
-    const minSe = parseMinSe(response.message.getHeader('min-se'));
     const previous = this.current as Inviter;
-    const asked = askedSessionInterval(previous.request);
-    if (minSe === undefined || minSe > maxSessionExpires || minSe <= (asked?.seconds ?? 0)) return false;
+    const sessionInterval = intervalAfter422(askedSessionInterval(previous.request), parseMinSe(response.message.getHeader('min-se')));
+    if (!sessionInterval) return false;
     let next: Inviter;
     try {
-      next = this.retarget(previous.request.ruri.toString(), previous, { sessionInterval: { seconds: minSe, minSe: Math.max(minSe, asked?.minSe ?? 0) } });
+      next = this.retarget(previous.request.ruri.toString(), previous, { sessionInterval });
     } catch {
       return false;
     }
@@ -434,6 +433,9 @@ export class SipCall {
 
   /** The call goes on with another INVITE (a redirection, a longer session interval): its session replaces the last. */
   private sendOn(next: Inviter): void {
+    // the 3xx or 422 is not the call's answer: the next INVITE's will be (redirects keep the 3xx)
+    this.finalStatus = undefined;
+    this.finalReason = undefined;
     this.following = true;
     this.attach(next);
     this.earlyMedia = false; // the next INVITE brings its own early media, if any
@@ -573,7 +575,7 @@ export class SipCall {
     try {
       return await this.queued(() => this.reinviteRetrying(() => this.localHold));
     } catch {
-      return { status: 0 }; // sip.js could not send it (the dialog is going): as good as a timeout
+      return { status: 0 }; // sip.js could not send it: tried again while the session lasts (dialog-session-timer.ts)
     }
   }
 

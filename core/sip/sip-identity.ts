@@ -507,6 +507,7 @@ export class SipIdentity {
     const retarget = (next: string, previous: Inviter, retry: Retry = {}): Inviter => {
       const requestUri = UserAgent.makeURI(next);
       if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
+      // a redirected INVITE asks for the interval the last one did (a 422 on the way may have raised it)
       return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 }, retry.sessionInterval ?? askedSessionInterval(previous.request));
     };
     return this.track(SipCall.outgoing(inviter, remote, retarget, this.options.timers?.minSessionExpires));
