@@ -354,6 +354,23 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(askedSessionInterval({ getHeader: () => undefined })).toBeUndefined();
   });
 
+  it('a 2xx to our refresh that comes after the call ended (a frozen peer come back) changes nothing and tells no one', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call } = await answered(peer, identity, incoming, 'st-late', ['Supported: timer', 'Session-Expires: 4;refresher=uas']);
+    const refresh = await peer.take(peer.request('INVITE'), 4000);
+    await call.hangup();
+    const bye = await peer.take(peer.request('BYE'));
+    await peer.reply(bye, 200, 'OK');
+    await until(() => call.state === 'terminated');
+    let told = 0;
+    call.onChange(() => told++);
+    await peer.reply(refresh, 200, 'OK', [`Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`, 'Session-Expires: 4;refresher=uac', 'Require: timer'], pcmuSdp(40000, 2));
+    await peer.take(peer.request('ACK')); // sip.js acknowledges it all the same (RFC 3261 §13.2.2.4)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(told).toBe(0);
+    expect(call.sessionTimerState).toBeUndefined();
+  });
+
   it('a refresh due while the user\'s hold is on its way waits for it and offers the hold (the microphone stays off)', async () => {
     const { peer, identity, incoming } = await setup();
     const { call } = await answered(peer, identity, incoming, 'st-5', ['Supported: timer', 'Session-Expires: 4;refresher=uas']);

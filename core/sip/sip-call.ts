@@ -665,9 +665,12 @@ export class SipCall {
           ...(timerHeaders.length > 0 ? { requestOptions: { extraHeaders: timerHeaders } } : {}),
           requestDelegate: {
             onAccept: (response) => {
-              this.sessionTimer.reinviteAnswered(response.message);
-              this.localHold = hold;
-              this.emit();
+              // a 2xx that comes after the call ended (a peer that was frozen) is ACKed by sip.js and changes nothing
+              if (this.state !== 'terminated') {
+                this.sessionTimer.reinviteAnswered(response.message);
+                this.localHold = hold;
+                this.emit();
+              }
               resolve({ status: statusOf(response) });
             },
             onReject: (response) => {
