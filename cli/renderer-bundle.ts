@@ -34,7 +34,7 @@ export async function ensureRendererBundle(log: (line: string) => void = () => u
 
 /**
  * Vite in a process of its own: loaded into the phone's, it and Rollup kept about 190 MB resident for the phone's
- * whole life (the desktop benchmark measured the served phone at 268 MB instead of 73 MB). Its output goes to our
+ * whole life (the desktop benchmark measured the served phone at 268 MB instead of 72 MB). Its output goes to our
  * stderr: stdout may be `serve --json`'s.
  */
 function buildInItsOwnProcess(): Promise<void> {

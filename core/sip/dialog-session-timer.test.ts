@@ -92,4 +92,12 @@ describe('a dialog refreshing its session (RFC 4028 §10)', () => {
     await vi.advanceTimersByTimeAsync(100_000);
     expect([dialog.refreshes, dialog.expired]).toEqual([0, 0]);
   });
+
+  it('never asks for an interval below the Min-SE it sends (§4), even one learnt from a request that set no timer', () => {
+    const timer = new DialogSessionTimer(fakeDialog([{ status: 200 }]), 90);
+    timer.inviteReceived({ getHeader: (name) => (name === 'min-se' ? '1800' : undefined), getHeaders: () => [] });
+    expect(timer.requestHeaders).toEqual([]); // no timer yet
+    timer.reinviteAnswered({ getHeader: (name) => (name === 'session-expires' ? '100;refresher=uac' : undefined) });
+    expect(timer.requestHeaders).toEqual(['Session-Expires: 1800;refresher=uac', 'Min-SE: 1800']);
+  });
 });

@@ -86,7 +86,9 @@ export class DialogSessionTimer {
   get requestHeaders(): string[] {
     const state = this.timer.state;
     if (!state) return [];
-    return [...refreshRequestHeaders(state), `Min-SE: ${Math.max(this.minSe, this.minSessionExpires ?? defaultMinSessionExpires)}`];
+    const minSe = Math.max(this.minSe, this.minSessionExpires ?? defaultMinSessionExpires);
+    // §4: never an interval below the Min-SE it goes with (one learnt from a request that set no timer may be larger)
+    return [...refreshRequestHeaders({ ...state, interval: Math.max(state.interval, minSe) }), `Min-SE: ${minSe}`];
   }
 
   /** Our re-INVITE's 2xx starts the timer again as it says; one without Session-Expires turns it off (§7.2). */

@@ -201,15 +201,17 @@ describe('session timers in a dialog (RFC 4028)', () => {
     const { peer, identity, incoming } = await setup();
     const { call, ok } = await answered(peer, identity, incoming, 'st-up', ['Supported: timer', 'Session-Expires: 4;refresher=uac']);
     expect(ok.getAll('allow').join(',')).not.toMatch(/UPDATE/); // not offered
-    const update = (cseq: number, headers: string[], body = ''): string =>
+    const update = (cseq: number, headers: string[], body = '', contact = 'carrier'): string =>
       inDialog(peer, ok, 'BYE', cseq, `st-up-${cseq}`, headers)
+        .replace(/^Contact: <sip:carrier@/m, `Contact: <sip:${contact}@`)
         .replace(/^BYE /, 'UPDATE ')
         .replace(/^CSeq: (\d+) BYE/m, 'CSeq: $1 UPDATE')
         .replace(/Content-Length: 0\r\n\r\n$/, body ? `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` : 'Content-Length: 0\r\n\r\n');
     const answeredAt = Date.now();
     for (const [round, cseq] of [[1, 18], [2, 19]] as const) {
       await new Promise((resolve) => setTimeout(resolve, answeredAt + round * 1700 - Date.now()));
-      await peer.send(update(cseq, ['Supported: timer', 'Session-Expires: 4;refresher=uac']), identity.local);
+      // the second moves the peer (RFC 3311 §5.2: UPDATE is a target refresh request)
+      await peer.send(update(cseq, ['Supported: timer', 'Session-Expires: 4;refresher=uac'], '', round === 2 ? 'moved' : 'carrier'), identity.local);
       const refreshed = await peer.take(peer.response(200, 'UPDATE'));
       expect(refreshed.get('session-expires')).toBe('4;refresher=uac');
       expect(refreshed.getAll('require').join(',')).toMatch(/\btimer\b/);
@@ -217,9 +219,9 @@ describe('session timers in a dialog (RFC 4028)', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, answeredAt + 4500 - Date.now()));
     expect(call.state).toBe('established'); // past the first 2xx's deadline (2.67 s) and the session's 4 s
-    await peer.send(update(20, ['Supported: timer', 'Session-Expires: 1']), identity.local);
+    await peer.send(update(20, ['Supported: timer', 'Session-Expires: 1'], '', 'refused'), identity.local);
     expect((await peer.take(peer.response(422, 'UPDATE'))).get('min-se')).toBe('2');
-    await peer.send(update(21, ['Supported: timer', 'Session-Expires: 4;refresher=uac'], pcmuSdp(40000, 3)), identity.local);
+    await peer.send(update(21, ['Supported: timer', 'Session-Expires: 4;refresher=uac'], pcmuSdp(40000, 3), 'refused'), identity.local);
     await peer.take(peer.response(488, 'UPDATE'));
     // a new transaction whose CSeq is not above the last: out of order
     await peer.send(update(21, ['Supported: timer']).replace('z9hG4bK-st-up-21', 'z9hG4bK-st-up-late'), identity.local);
@@ -227,17 +229,28 @@ describe('session timers in a dialog (RFC 4028)', () => {
     // no refresh from now on: the call ends at the last refresh's deadline, 4 - min(32, 4/3) s after it
     const bye = await peer.take(peer.request('BYE'), 5000);
     expect(bye.callId).toBe('st-up');
+    expect(bye.uri).toMatch(/^sip:moved@/); // where the accepted UPDATE moved it, not where the refused ones said
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(3400 + 2600);
     await until(() => call.state === 'terminated');
     expect(call).toMatchObject({ endCause: { kind: 'session-expired' } });
   });
 
-  it('refuses an UPDATE outside a call 405, offering what it takes', async () => {
-    const { peer, identity } = await setup();
-    const outside = inviteFromPeer(peer, identity, 'st-up-out', [], '').replace(/^INVITE /, 'UPDATE ').replace(/^CSeq: 17 INVITE/m, 'CSeq: 17 UPDATE');
-    await peer.send(outside, identity.local);
-    const refused = await peer.take(peer.response(405, 'UPDATE'));
-    expect(refused.getAll('allow').join(',')).not.toMatch(/UPDATE/);
+  it('refuses an UPDATE outside a call 405 (also one whose To has a tag only in its URI), one in a call still ringing 405, one naming no dialog 481', async () => {
+    const { peer, identity, incoming } = await setup();
+    const asUpdate = (text: string): string => text.replace(/^INVITE /, 'UPDATE ').replace(/^CSeq: (\d+) INVITE/m, 'CSeq: $1 UPDATE');
+    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-out', [], '')), identity.local);
+    expect((await peer.take(peer.response(405, 'UPDATE'))).getAll('allow').join(',')).not.toMatch(/UPDATE/);
+    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-uri-tag', [], '')).replace(/^To: <sip:bob@127\.0\.0\.1>/m, 'To: <sip:bob@127.0.0.1;tag=x>'), identity.local);
+    await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 405 && m.callId === 'st-up-uri-tag');
+    // ringing: an early dialog takes no UPDATE
+    await peer.send(inviteFromPeer(peer, identity, 'st-up-early', ['Supported: timer']), identity.local);
+    const ringing = await until(() => incoming.find((c) => c.callId === 'st-up-early'));
+    await ringing.ring();
+    const ring = await peer.take(peer.response(180));
+    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-early', [], '')).replace(/^To: .*$/m, `To: ${ring.get('to')}`).replace(/^CSeq: 17/m, 'CSeq: 18').replace('z9hG4bK-st-up-early', 'z9hG4bK-st-up-early-u'), identity.local);
+    await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 405 && m.callId === 'st-up-early' && m.cseq.method === 'UPDATE');
+    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-none', [], '')).replace(/^To: <sip:bob@127\.0\.0\.1>/m, 'To: <sip:bob@127.0.0.1>;tag=nothing'), identity.local);
+    await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 481 && m.callId === 'st-up-none');
   });
 
   it('as UAS refuses a re-INVITE whose interval is below its Min-SE with 422, and one without Session-Expires turns the timer off', async () => {

@@ -212,18 +212,21 @@ export class SessionTimer {
 
   /**
    * Refresh or give up in `seconds`, however far off: a peer's 2xx may name any interval, and a delay past setTimeout's
-   * 2^31−1 ms fires at once (it would end the call, or re-INVITE without end), so a long one is waited for in steps.
+   * 2^31−1 ms fires at once (it would end the call, or re-INVITE without end), so a long one is waited for in steps,
+   * counted down (timers run on a monotonic clock: a wall clock set back does not move them).
    */
   private arm(seconds: number, refresh: boolean): void {
     if (this.timer) clearTimeout(this.timer);
-    const due = this.now() + Math.max(0, seconds) * 1000;
+    let left = Math.max(0, seconds) * 1000;
     const wait = (): void => {
+      const step = Math.min(left, longestTimeout);
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        if (this.now() < due) wait();
+        left -= step;
+        if (left > 0) wait();
         else if (refresh) this.actions.refresh();
         else this.actions.expire();
-      }, Math.min(Math.max(0, due - this.now()), longestTimeout));
+      }, step);
       this.timer.unref?.();
     };
     wait();

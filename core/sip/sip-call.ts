@@ -20,7 +20,7 @@ import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.
 import { ReliableProvisionals } from './reliable-provisional.js';
 import { askedSessionInterval, intervalAfter422, parseMinSe } from './session-timer.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
-import type { UpdateDelegate } from './sipjs-update.js';
+import type { IncomingRequest } from 'sip.js/lib/core/messages/incoming-request.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
 interface ReinviteResult {
@@ -800,6 +800,7 @@ export class SipCall {
       this.sessionTimer.start();
       this.earlyMedia = false;
       this.answerStrayPrack();
+      this.takeUpdates();
       this.answeredAt = Date.now();
       this.finalStatus ??= 200;
       this.emit();
@@ -831,16 +832,24 @@ export class SipCall {
   /**
    * RFC 3262 §3: a PRACK that matches no unacknowledged reliable 18x gets 481. sip.js throws on a PRACK in a confirmed
    * dialog (its Session.onPrackRequest is unimplemented), leaving the peer to retransmit it; reliable-provisional.ts
-   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge. And an UPDATE
-   * (sipjs-update.ts) is a session refresh, once the call is answered.
+   * puts its own handler on top of this one when the call has reliable 18x of ours to acknowledge.
    */
   private answerStrayPrack(): void {
     const dialog = this.session.dialog as SessionDialog | undefined;
     if (!dialog) return;
+    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }) };
+  }
+
+  /**
+   * The answered call takes UPDATE (RFC 3311; tools/postinstall/sipjs-update.js hands it to the dialog's delegate) as a
+   * session refresh (dialog-session-timer.ts), its 2xx carrying the Contact sip.js gives our re-INVITEs and their 2xx.
+   */
+  private takeUpdates(): void {
+    const dialog = this.session.dialog as SessionDialog | undefined;
     const contact = (this.session as unknown as { _contact?: string })._contact;
-    const onUpdate: UpdateDelegate['onUpdate'] =
-      this.state === 'established' && contact !== undefined ? (request) => this.sessionTimer.answerUpdate(request, contact) : undefined;
-    dialog.delegate = { ...dialog.delegate, onPrack: (request) => request.reject({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' }), ...(onUpdate ? { onUpdate } : {}) } as SessionDialog['delegate'];
+    if (!dialog || contact === undefined) return;
+    const onUpdate = (request: IncomingRequest): void => this.sessionTimer.answerUpdate(request, contact);
+    dialog.delegate = { ...dialog.delegate, onUpdate } as SessionDialog['delegate'];
   }
 
   private emit(): void {

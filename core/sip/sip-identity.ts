@@ -17,7 +17,6 @@ import { registrationCause, registrationFailureText } from './registration-cause
 import { SipCall, uriUser, type Retry, type SipRemoteParty } from './sip-call.js';
 import { askedSessionInterval, defaultMinSessionExpires, isSessionTimerHeader, sessionTimerRequestHeaders } from './session-timer.js';
 import { installSipJsMessageParser } from './sipjs-message-parser.js';
-import { installSipJsUpdate } from './sipjs-update.js';
 import { assertSipJsPatched } from './sipjs-patches.js';
 import { sipStackGuard } from './sip-stack-guard.js';
 import { outboundProxyRoute } from './outbound-route.js';
@@ -146,7 +145,6 @@ export class SipIdentity {
   static async create(options: SipIdentityOptions): Promise<SipIdentity> {
     assertSipJsPatched();
     installSipJsMessageParser(); // sip.js's grammar only for values outside the plain shapes (issue 23)
-    installSipJsUpdate(); // a session refresh by UPDATE (RFC 4028 §7.4) from peers that ignore our Allow
     let flow;
     const rejects = new RejectCounter();
     // A connection to the Contact's listener refused or timed out is counted as CONTACT_<code> (contact-flow.ts).

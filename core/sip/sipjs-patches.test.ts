@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -25,6 +25,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const { createRandomToken, headerize } = await import('sip.js/lib/core/messages/utils.js');
     const userAgentCore = (await import('sip.js/lib/core/user-agent-core/user-agent-core.js')) as Record<string, unknown>;
     const { parse } = await import('sip.js/lib/grammar/pegjs/dist/grammar.js');
+    const { AllowedMethods } = await import('sip.js/lib/core/user-agent-core/allowed-methods.js');
     return {
       UserAgent: real.UserAgent as unknown as SipJsParts['UserAgent'],
       UserAgentConstructor: real.UserAgent,
@@ -41,6 +42,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       headerize,
       UserAgentServers: userAgentCore.VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
       grammarParse: parse as SipJsParts['grammarParse'],
+      AllowedMethods,
     };
   }
 
@@ -55,7 +57,9 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const bare = await sipJsPartsOf(copy.lib);
     const withoutAckMatchingLib = unpatchedSipJsLib(['sipjs-reinvite-ack-matching']);
     const withoutAckMatching = await sipJsPartsOf(withoutAckMatchingLib).finally(() => fs.rmSync(path.dirname(withoutAckMatchingLib), { recursive: true, force: true }));
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-grammar-cache']);
+    const withoutUpdateLib = unpatchedSipJsLib(['sipjs-update']);
+    const withoutUpdate = await sipJsPartsOf(withoutUpdateLib).finally(() => fs.rmSync(path.dirname(withoutUpdateLib), { recursive: true, force: true }));
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -71,6 +75,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-merged-request-index': { ...patched, UserAgentServers: bare.UserAgentServers },
       'sipjs-headerize-cache': { ...patched, headerize: bare.headerize },
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
+      'sipjs-update': { ...patched, SessionDialog: withoutUpdate.SessionDialog, AllowedMethods: withoutUpdate.AllowedMethods },
     };
     for (const [patch, parts] of Object.entries(without)) {
       expect(missingSipJsPatches(parts), patch).toEqual([patch]);
@@ -88,7 +93,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update'] }),
     );
   });
 });

@@ -2,6 +2,7 @@ import { Core, Invitation, Inviter, UserAgent } from 'sip.js';
 import { createRandomToken, headerize } from 'sip.js/lib/core/messages/utils.js';
 import * as userAgentCoreModule from 'sip.js/lib/core/user-agent-core/user-agent-core.js';
 import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js';
+import { AllowedMethods } from 'sip.js/lib/core/user-agent-core/allowed-methods.js';
 
 /**
  * The parts of the loaded sip.js that `npm install` patches (tools/postinstall/README.md), as the running process has
@@ -25,6 +26,8 @@ export interface SipJsParts {
   /** What sipjs-merged-request-index adds to user-agent-core.js (undefined without it). */
   UserAgentServers: { prototype: object } | undefined;
   grammarParse: (...args: never[]) => unknown;
+  /** The methods sip.js's core takes (sipjs-update adds UPDATE). */
+  AllowedMethods: readonly string[];
 }
 
 const installed: SipJsParts = {
@@ -43,6 +46,7 @@ const installed: SipJsParts = {
   headerize,
   UserAgentServers: (userAgentCoreModule as Record<string, unknown>).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
   grammarParse: grammarParse as SipJsParts['grammarParse'],
+  AllowedMethods,
 };
 
 /**
@@ -133,6 +137,11 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     name: 'sipjs-headerize-cache',
     what: 'each header name put in canonical case once, not every time a header is added',
     applied: (sip) => /veilphoneHeaderNames/.test(sip.headerize.toString()),
+  },
+  {
+    name: 'sipjs-update',
+    what: 'an UPDATE in a call reaches it (RFC 3311: a session refresh from peers that send one whatever our Allow says)',
+    applied: (sip) => sip.AllowedMethods.includes('UPDATE') && /onUpdate/.test(sourceOf(sip.SessionDialog)),
   },
   {
     name: 'sipjs-grammar-cache',

@@ -11,7 +11,7 @@ const skip = missingRequirements(['linphonec', 'kamailio']);
 
 /**
  * Session timers (RFC 4028) with Linphone's console client through Kamailio, both asking for 10 s intervals (our Min-SE
- * 5 s): Linphone 5 refreshes by UPDATE whatever our Allow says (RFC 3311), and before sipjs-update.ts the phone
+ * 5 s): Linphone 5 refreshes by UPDATE whatever our Allow says (RFC 3311), and before tools/postinstall/sipjs-update.js the phone
  * answered 405 and ended the call when its session expired (6.7 s). Calls both ways live through several refreshes.
  */
 describe.skipIf(skip)('session timers with linphonec through Kamailio', () => {

@@ -26,8 +26,10 @@ import { deferredTryingPatch } from '../../tools/postinstall/sipjs-deferred-tryi
 import { mergedRequestIndexPatch } from '../../tools/postinstall/sipjs-merged-request-index.js';
 // @ts-expect-error plain JavaScript module without types
 import { headerizeCachePatch } from '../../tools/postinstall/sipjs-headerize-cache.js';
+// @ts-expect-error plain JavaScript module without types
+import { updatePatch } from '../../tools/postinstall/sipjs-update.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -73,6 +75,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-deferred-trying': deferredTryingPatch,
         'sipjs-merged-request-index': mergedRequestIndexPatch,
         'sipjs-headerize-cache': headerizeCachePatch,
+        'sipjs-update': updatePatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
@@ -101,5 +104,6 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     headerize: (await load('core/messages/utils.js')).headerize as SipJsParts['headerize'],
     UserAgentServers: (await load('core/user-agent-core/user-agent-core.js')).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
+    AllowedMethods: (await load('core/user-agent-core/allowed-methods.js')).AllowedMethods as SipJsParts['AllowedMethods'],
   };
 }

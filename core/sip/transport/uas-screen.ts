@@ -1,4 +1,4 @@
-import { createResponse, randomToken, splitOutsideQuotes, type SipRequest, type SipResponse } from '../message/index.js';
+import { addressTag, createResponse, randomToken, splitOutsideQuotes, type SipRequest, type SipResponse } from '../message/index.js';
 
 /** What this user agent can do, as it answers for it (RFC 3261 §8.2). */
 export interface UasPolicy {
@@ -41,7 +41,7 @@ const knownMethods = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGI
 export function screenUasRequest(request: SipRequest, policy: UasPolicy): SipResponse | undefined {
   const method = request.method;
   if (method === 'ACK') return undefined;
-  const inDialog = /;\s*tag\s*=/i.test(request.get('to') ?? '');
+  const inDialog = addressTag(request.get('to') ?? '') !== undefined; // the To's own tag, not one of its URI (as sip.js reads it)
   if (!policy.allow.includes(method) && !(inDialog && policy.takenInDialog?.includes(method))) {
     const reply = createResponse(request, knownMethods.has(method) ? 405 : 501, undefined, randomToken(10));
     reply.set('allow', policy.allow.join(', '));
