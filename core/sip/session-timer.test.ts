@@ -235,6 +235,23 @@ describe('session timers in a dialog (RFC 4028)', () => {
     expect(call).toMatchObject({ endCause: { kind: 'session-expired' } });
   });
 
+  it('answers an UPDATE 500 when its handler throws (the transaction would swallow the retransmissions), and the fault ends the call', async () => {
+    const { peer, identity, incoming } = await setup();
+    const { call, ok } = await answered(peer, identity, incoming, 'st-up-throw', ['Supported: timer']);
+    const dialog = call.session.dialog as unknown as { delegate: Record<string, unknown> };
+    dialog.delegate = {
+      ...dialog.delegate,
+      onUpdate: () => {
+        throw new Error('a handler that fails');
+      },
+    };
+    const update = inDialog(peer, ok, 'BYE', 18, 'st-up-throw-u').replace(/^BYE /, 'UPDATE ').replace(/^CSeq: 18 BYE/m, 'CSeq: 18 UPDATE');
+    await peer.send(update, identity.local);
+    await peer.take(peer.response(500, 'UPDATE'));
+    await until(() => call.state === 'terminated');
+    expect(call.fault).toMatch(/a handler that fails/);
+  });
+
   it('refuses an UPDATE outside a call 405 (also one whose To has a tag only in its URI), one in a call still ringing 405, one naming no dialog 481', async () => {
     const { peer, identity, incoming } = await setup();
     const asUpdate = (text: string): string => text.replace(/^INVITE /, 'UPDATE ').replace(/^CSeq: (\d+) INVITE/m, 'CSeq: $1 UPDATE');
