@@ -2,7 +2,7 @@ import { Core } from 'sip.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { pcmuSdp, type ScriptPeer, type SipRequestMessage, type SipResponseMessage } from '../../test/support/script-peer.js';
-import { identityFacingPeer, inviteFromPeer } from '../../test/support/scripted-identity.js';
+import { bobAt, identityFacingPeer, inDialogFromPeer, inviteFromPeer, requestFromPeer, type PeerRequest } from '../../test/support/scripted-identity.js';
 import { until } from '../../test/support/until.js';
 import type { SipCall } from './sip-call.js';
 import type { SipIdentity } from './sip-identity.js';
@@ -121,25 +121,9 @@ describe('session timers in a dialog (RFC 4028)', () => {
 
   const invite = inviteFromPeer;
 
-  /** A request of the peer in the dialog our 2xx `ok` made (the peer called us). */
-  function inDialog(peer: ScriptPeer, ok: SipResponseMessage, method: 'ACK' | 'INVITE' | 'BYE', cseq: number, branch: string, headers: string[] = []): string {
-    const body = method === 'INVITE' ? pcmuSdp(40000, cseq) : '';
-    return [
-      `${method} ${ok.get('contact')!.replace(/^<|>.*$/g, '')} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-${branch}`,
-      'Max-Forwards: 70',
-      `From: ${ok.get('from')}`,
-      `To: ${ok.get('to')}`,
-      `Call-ID: ${ok.callId}`,
-      `CSeq: ${cseq} ${method}`,
-      `Contact: <sip:carrier@127.0.0.1:${peer.endpoint.port}>`,
-      ...headers,
-      ...(body ? ['Content-Type: application/sdp'] : []),
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      '',
-      body,
-    ].join('\r\n');
-  }
+  /** A request of the peer in the dialog our 2xx `ok` made (the peer called us); a re-INVITE offers an SDP. */
+  const inDialog = (peer: ScriptPeer, ok: SipResponseMessage, method: 'ACK' | 'INVITE' | 'BYE', cseq: number, branch: string, headers: string[] = []): string =>
+    inDialogFromPeer(peer, ok, { method, cseq, branch, headers, body: method === 'INVITE' ? pcmuSdp(40000, cseq) : '' });
 
   /** The peer calls; we answer; the peer ACKs: our 2xx. */
   async function answered(peer: ScriptPeer, identity: SipIdentity, incoming: SipCall[], callId: string, headers: string[]): Promise<{ call: SipCall; ok: SipResponseMessage }> {
@@ -201,12 +185,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     const { peer, identity, incoming } = await setup();
     const { call, ok } = await answered(peer, identity, incoming, 'st-up', ['Supported: timer', 'Session-Expires: 4;refresher=uac']);
     expect(ok.getAll('allow').join(',')).not.toMatch(/UPDATE/); // not offered
-    const update = (cseq: number, headers: string[], body = '', contact = 'carrier'): string =>
-      inDialog(peer, ok, 'BYE', cseq, `st-up-${cseq}`, headers)
-        .replace(/^Contact: <sip:carrier@/m, `Contact: <sip:${contact}@`)
-        .replace(/^BYE /, 'UPDATE ')
-        .replace(/^CSeq: (\d+) BYE/m, 'CSeq: $1 UPDATE')
-        .replace(/Content-Length: 0\r\n\r\n$/, body ? `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` : 'Content-Length: 0\r\n\r\n');
+    const update = (cseq: number, headers: string[], body = '', contactUser = 'carrier'): string => inDialogFromPeer(peer, ok, { method: 'UPDATE', cseq, branch: `st-up-${cseq}`, headers, body, contactUser });
     const answeredAt = Date.now();
     for (const [round, cseq] of [[1, 18], [2, 19]] as const) {
       await new Promise((resolve) => setTimeout(resolve, answeredAt + round * 1700 - Date.now()));
@@ -224,7 +203,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
     await peer.send(update(21, ['Supported: timer', 'Session-Expires: 4;refresher=uac'], pcmuSdp(40000, 3), 'refused'), identity.local);
     await peer.take(peer.response(488, 'UPDATE'));
     // a new transaction whose CSeq is not above the last: out of order
-    await peer.send(update(21, ['Supported: timer']).replace('z9hG4bK-st-up-21', 'z9hG4bK-st-up-late'), identity.local);
+    await peer.send(inDialogFromPeer(peer, ok, { method: 'UPDATE', cseq: 21, branch: 'st-up-late', headers: ['Supported: timer'] }), identity.local);
     await peer.take(peer.response(500, 'UPDATE'));
     // no refresh from now on: the call ends at the last refresh's deadline, 4 - min(32, 4/3) s after it
     const bye = await peer.take(peer.request('BYE'), 5000);
@@ -245,8 +224,7 @@ describe('session timers in a dialog (RFC 4028)', () => {
         throw new Error('a handler that fails');
       },
     };
-    const update = inDialog(peer, ok, 'BYE', 18, 'st-up-throw-u').replace(/^BYE /, 'UPDATE ').replace(/^CSeq: 18 BYE/m, 'CSeq: 18 UPDATE');
-    await peer.send(update, identity.local);
+    await peer.send(inDialogFromPeer(peer, ok, { method: 'UPDATE', cseq: 18, branch: 'st-up-throw-u' }), identity.local);
     await peer.take(peer.response(500, 'UPDATE'));
     await until(() => call.state === 'terminated');
     expect(call.fault).toMatch(/a handler that fails/);
@@ -254,19 +232,19 @@ describe('session timers in a dialog (RFC 4028)', () => {
 
   it('refuses an UPDATE outside a call 405 (also one whose To has a tag only in its URI), one in a call still ringing 405, one naming no dialog 481', async () => {
     const { peer, identity, incoming } = await setup();
-    const asUpdate = (text: string): string => text.replace(/^INVITE /, 'UPDATE ').replace(/^CSeq: (\d+) INVITE/m, 'CSeq: $1 UPDATE');
-    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-out', [], '')), identity.local);
+    const update = (callId: string, more: Partial<PeerRequest> = {}): string => requestFromPeer(peer, { method: 'UPDATE', uri: bobAt(identity), callId, ...more });
+    await peer.send(update('st-up-out'), identity.local);
     expect((await peer.take(peer.response(405, 'UPDATE'))).getAll('allow').join(',')).not.toMatch(/UPDATE/);
-    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-uri-tag', [], '')).replace(/^To: <sip:bob@127\.0\.0\.1>/m, 'To: <sip:bob@127.0.0.1;tag=x>'), identity.local);
+    await peer.send(update('st-up-uri-tag', { to: '<sip:bob@127.0.0.1;tag=x>' }), identity.local);
     await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 405 && m.callId === 'st-up-uri-tag');
     // ringing: an early dialog takes no UPDATE
     await peer.send(inviteFromPeer(peer, identity, 'st-up-early', ['Supported: timer']), identity.local);
     const ringing = await until(() => incoming.find((c) => c.callId === 'st-up-early'));
     await ringing.ring();
     const ring = await peer.take(peer.response(180));
-    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-early', [], '')).replace(/^To: .*$/m, `To: ${ring.get('to')}`).replace(/^CSeq: 17/m, 'CSeq: 18').replace('z9hG4bK-st-up-early', 'z9hG4bK-st-up-early-u'), identity.local);
+    await peer.send(update('st-up-early', { to: ring.get('to')!, cseq: 18, branch: 'st-up-early-u' }), identity.local);
     await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 405 && m.callId === 'st-up-early' && m.cseq.method === 'UPDATE');
-    await peer.send(asUpdate(inviteFromPeer(peer, identity, 'st-up-none', [], '')).replace(/^To: <sip:bob@127\.0\.0\.1>/m, 'To: <sip:bob@127.0.0.1>;tag=nothing'), identity.local);
+    await peer.send(update('st-up-none', { to: '<sip:bob@127.0.0.1>;tag=nothing' }), identity.local);
     await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 481 && m.callId === 'st-up-none');
   });
 
