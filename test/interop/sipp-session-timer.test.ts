@@ -79,6 +79,22 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     expect(calls.map((c) => [c.result, c.status])).toEqual([['answered', 200]]);
   });
 
+  it.each([
+    ['udp', '127.0.0.1'],
+    ['tcp', '127.0.0.1'],
+    ['udp', '::1'],
+    ['tcp', '::1'],
+  ] as const)('as callee of a caller that refreshes by UPDATE though our Allow lacks it (as Linphone 5), over %s to %s: the 200 carries the timer', async (transport, address) => {
+    const lab = await Lab.start({ address });
+    cleanup.push(() => lab.stop());
+    const bob = phone({ server: lab.servers[transport]!, domain: lab.domain, transport, directCalls: true, answer: { kind: 'auto' } });
+    const contact = /@([^;>]+)/.exec((await bob.phone.register()).contact!)![1]!;
+    if (address === '::1') expect(contact).toMatch(/^\[::1\]:\d+$/); // an IPv6 literal in the Contact SIPp calls
+    const sipp = startSipp({ scenario: 'uac-session-refresh-update.xml', remote: contact, localAddress: address, localPort: await freePort(), service: 'bob', transport: transport === 'udp' ? 'u1' : 't1', mediaPort: await freePort() });
+    cleanup.push(() => sipp.stop());
+    expect(await sipp.exitCode(30_000), sippOutput(sipp)).toBe(0);
+  });
+
   it('as caller whose callee refreshes and goes silent: ends the call with a BYE before the session expires, and says why', async () => {
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-session-timer-silent.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '6' } });

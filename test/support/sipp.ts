@@ -12,6 +12,8 @@ export interface SippOptions {
   /** `host:port` to send to (omit for a UAS). */
   remote?: string;
   localPort: number;
+  /** Its own address: 127.0.0.1 by default, or ::1. */
+  localAddress?: '127.0.0.1' | '::1';
   service?: string;
   transport?: 'u1' | 't1';
   calls?: number;
@@ -30,7 +32,7 @@ export function startSipp(options: SippOptions): Child {
   const args = [
     ...(options.remote ? [options.remote] : []),
     '-sf', scenario,
-    '-i', '127.0.0.1',
+    '-i', options.localAddress ?? '127.0.0.1',
     '-p', String(options.localPort),
     '-t', options.transport ?? 'u1',
     '-m', String(options.calls ?? 1),
