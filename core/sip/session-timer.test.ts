@@ -315,7 +315,8 @@ describe('session timers in a dialog (RFC 4028)', () => {
     await peer.reply(first, 422, 'Session Interval Too Small', ['Min-SE: 4'], '', 'uas-422');
     await peer.take(peer.request('ACK'));
     const again = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'INVITE' && m.cseq.seq > first.cseq.seq);
-    expect([again.callId, again.cseq.seq, again.get('to')]).toEqual([first.callId, first.cseq.seq + 1, first.get('to')]);
+    // the same From, tag included (RFC 3261 §8.1.3.5; tools/postinstall/sipjs-inviter-from-tag.js)
+    expect([again.callId, again.cseq.seq, again.get('to'), again.get('from')]).toEqual([first.callId, first.cseq.seq + 1, first.get('to'), first.get('from')]);
     expect(again.get('session-expires')).toBe('4');
     expect(again.get('min-se')).toBe('4');
     expect(again.get('x-kept')).toBe('yes'); // the INVITE's other headers go again

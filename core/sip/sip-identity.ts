@@ -500,13 +500,13 @@ export class SipIdentity {
     const user = uriUser(target);
     if (user !== undefined) remote.user = user;
     // A redirected INVITE (RFC 3261 §8.1.3.4), or one asking again for a longer session interval (RFC 4028 §7.3), goes
-    // to its target with the same Call-ID, From (anonymity headers included; sip.js's Inviter draws a new From tag) and
-    // To as the first, and the next CSeq: the call's log and trace stay one.
+    // to its target with the same Call-ID, From (its tag and the anonymity headers included) and To as the first, and
+    // the next CSeq (§8.1.3.5): the call's log and trace stay one.
     const retarget = (next: string, previous: Inviter, retry: Retry = {}): Inviter => {
       const requestUri = UserAgent.makeURI(next);
       if (!requestUri) throw new SipIdentityError('TRANSPORT_FAILED', `invalid redirect target "${next}"`);
       // a redirected INVITE asks for the interval the last one did (a 422 on the way may have raised it)
-      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1 }, retry.sessionInterval ?? askedSessionInterval(previous.request));
+      return inviterFor(requestUri, { toUri: uri, cseq: previous.request.cseq + 1, fromTag: previous.request.fromTag }, retry.sessionInterval ?? askedSessionInterval(previous.request));
     };
     return this.track(SipCall.outgoing(inviter, remote, retarget, this.options.timers?.minSessionExpires));
   }

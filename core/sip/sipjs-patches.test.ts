@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -57,14 +57,19 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const bare = await sipJsPartsOf(copy.lib);
     const withoutAckMatchingLib = unpatchedSipJsLib(['sipjs-reinvite-ack-matching']);
     const withoutAckMatching = await sipJsPartsOf(withoutAckMatchingLib).finally(() => fs.rmSync(path.dirname(withoutAckMatchingLib), { recursive: true, force: true }));
+    // two patches change the Inviter: a copy without each alone
+    const withoutAckTimeoutLib = unpatchedSipJsLib(['sipjs-reinvite-ack-timeout']);
+    const withoutAckTimeout = await sipJsPartsOf(withoutAckTimeoutLib).finally(() => fs.rmSync(path.dirname(withoutAckTimeoutLib), { recursive: true, force: true }));
+    const withoutFromTagLib = unpatchedSipJsLib(['sipjs-inviter-from-tag']);
+    const withoutFromTag = await sipJsPartsOf(withoutFromTagLib).finally(() => fs.rmSync(path.dirname(withoutFromTagLib), { recursive: true, force: true }));
     const withoutUpdateLib = unpatchedSipJsLib(['sipjs-update']);
     const withoutUpdate = await sipJsPartsOf(withoutUpdateLib).finally(() => fs.rmSync(path.dirname(withoutUpdateLib), { recursive: true, force: true }));
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache']);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
       // both patch SessionDialog: the timeout's check also reads Inviter, and the matching one a copy without it alone
-      'sipjs-reinvite-ack-timeout': { ...patched, Inviter: bare.Inviter },
+      'sipjs-reinvite-ack-timeout': { ...patched, Inviter: withoutAckTimeout.Inviter },
       'sipjs-reinvite-ack-matching': { ...patched, SessionDialog: withoutAckMatching.SessionDialog },
       'sipjs-dialog-from': { ...patched, Dialog: bare.Dialog },
       'sipjs-ack-timeout-after-bye': { ...patched, Invitation: bare.Invitation },
@@ -75,6 +80,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-merged-request-index': { ...patched, UserAgentServers: bare.UserAgentServers },
       'sipjs-headerize-cache': { ...patched, headerize: bare.headerize },
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
+      'sipjs-inviter-from-tag': { ...patched, Inviter: withoutFromTag.Inviter },
       'sipjs-update': { ...patched, SessionDialog: withoutUpdate.SessionDialog, AllowedMethods: withoutUpdate.AllowedMethods },
     };
     for (const [patch, parts] of Object.entries(without)) {
@@ -93,7 +99,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update', 'sipjs-inviter-from-tag'] }),
     );
   });
 });

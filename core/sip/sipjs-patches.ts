@@ -16,7 +16,8 @@ export interface SipJsParts {
   InviteClientTransaction: { prototype: object };
   SessionDialog: { prototype: object };
   Dialog: { prototype: object; initialDialogStateForUserAgentClient: (...args: never[]) => unknown };
-  Inviter: { prototype: object };
+  /** The Inviter class: its methods, and its own source for the constructor (where it takes its From tag). */
+  Inviter: { prototype: object; toString(): string };
   Invitation: { prototype: object };
   UserAgentCore: { prototype: object };
   InviteServerTransaction: { prototype: object };
@@ -147,6 +148,12 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     name: 'sipjs-grammar-cache',
     what: 'the SIP grammar decodes its bytecode table once, not on every header parsed',
     applied: (sip) => /peg\$bytecodeCache\s*\?\?=/.test(sip.grammarParse.toString()),
+  },
+  {
+    name: 'sipjs-inviter-from-tag',
+    what: 'an INVITE sent again after a 422 or a 3xx keeps the From tag of the call (RFC 3261 §8.1.3.5)',
+    // in the constructor, so the class's own source shows it
+    applied: (sip) => /params\.fromTag\)\s*\|\|/.test(sip.Inviter.toString()),
   },
 ];
 

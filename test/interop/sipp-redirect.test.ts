@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PhoneEvent } from '../../core/api/phone-types.js';
 import { defaultMediaProvider } from '../../core/phone/default-media.js';
@@ -10,6 +13,11 @@ import { missingRequirements } from '../support/tools.js';
 import { until } from '../support/until.js';
 
 const skip = missingRequirements(['sipp']);
+
+/** The From of every INVITE a SIPp received, as its own message trace (`-trace_msg -message_file FILE`) has them. */
+function invitesFrom(messageFile: string): string[] {
+  return [...fs.readFileSync(messageFile, 'utf8').matchAll(/^INVITE [^\n]*\n(?:[^\n]+\n)*?From: *([^\r\n]+)/gm)].map((m) => m[1]!);
+}
 
 /**
  * Issue 19 item 8: a 302 no longer ends the call. SIPp registered at the lab as `sipp` answers the phone's INVITE with
@@ -37,8 +45,11 @@ describe.skipIf(skip)('a call redirected by SIPp', () => {
     cleanup.push(() => lab.stop());
     const labAddress = lab.servers.udp!.replace(/^sip:|;.*$/g, '');
     const [redirectorPort, answererPort] = [await freePort(), await freePort()];
-    const answerer = sipp({ scenario: 'uas.xml', localPort: answererPort, mediaPort: await freePort(), extra: ['-rtp_echo'] });
-    const redirector = sipp({ scenario: 'uas-redirect.xml', localPort: redirectorPort, keys: { target_port: String(answererPort), reason: rawReason } });
+    const traces = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-sipp-redirect-'));
+    cleanup.push(() => fs.rmSync(traces, { recursive: true, force: true }));
+    const traced = (name: string): string[] => ['-trace_msg', '-message_file', path.join(traces, name)];
+    const answerer = sipp({ scenario: 'uas.xml', localPort: answererPort, mediaPort: await freePort(), extra: ['-rtp_echo', ...traced('answerer.log')] });
+    const redirector = sipp({ scenario: 'uas-redirect.xml', localPort: redirectorPort, keys: { target_port: String(answererPort), reason: rawReason }, extra: traced('redirector.log') });
     const register = sipp({ scenario: 'register.xml', remote: labAddress, localPort: await freePort(), service: 'sipp', keys: { contact_port: String(redirectorPort), expires: '120' } });
     expect(await register.exitCode(20_000), register.stderr).toBe(0);
 
@@ -54,6 +65,11 @@ describe.skipIf(skip)('a call redirected by SIPp', () => {
     await alice.hangup(placed.id);
     expect(await redirector.exitCode(20_000), `redirector: ${redirector.stderr}`).toBe(0);
     expect(await answerer.exitCode(20_000), `answerer: ${answerer.stderr}`).toBe(0);
+    // the INVITE sent on has the first one's From, its tag too (RFC 3261 §8.1.3.5), as each SIPp received them
+    const [first, again] = [invitesFrom(path.join(traces, 'redirector.log')), invitesFrom(path.join(traces, 'answerer.log'))];
+    expect([first.length, again.length]).toEqual([1, 1]);
+    expect(again[0]).toMatch(/;tag=[^;>]+/);
+    expect(again[0]).toBe(first[0]);
 
     await until(() => events.some((e) => e.type === 'call' && e.call.id === placed.id && e.call.state === 'terminated'));
     const logged = (await alice.history()).calls.find((c) => c.id === placed.id)!;

@@ -28,8 +28,10 @@ import { mergedRequestIndexPatch } from '../../tools/postinstall/sipjs-merged-re
 import { headerizeCachePatch } from '../../tools/postinstall/sipjs-headerize-cache.js';
 // @ts-expect-error plain JavaScript module without types
 import { updatePatch } from '../../tools/postinstall/sipjs-update.js';
+// @ts-expect-error plain JavaScript module without types
+import { inviterFromTagPatch } from '../../tools/postinstall/sipjs-inviter-from-tag.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache' | 'sipjs-inviter-from-tag';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -76,6 +78,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-merged-request-index': mergedRequestIndexPatch,
         'sipjs-headerize-cache': headerizeCachePatch,
         'sipjs-update': updatePatch,
+        'sipjs-inviter-from-tag': inviterFromTagPatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }

@@ -26,13 +26,15 @@ import { headerizeCachePatch } from './sipjs-headerize-cache.js';
 // @ts-expect-error plain JavaScript module without types
 import { updatePatch } from './sipjs-update.js';
 // @ts-expect-error plain JavaScript module without types
+import { inviterFromTagPatch } from './sipjs-inviter-from-tag.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, reinviteAckMatchingPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch, updatePatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, reinviteAckMatchingPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch, updatePatch, inviterFromTagPatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
