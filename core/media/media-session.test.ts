@@ -112,6 +112,32 @@ describe('MediaSession over loopback', () => {
     expect(a.stats().sending && b.stats().sending).toBe(true);
   });
 
+  it('keeps its o= version for a description the same as its last (a session refresh) and moves it by one for a changed one (RFC 3264 §8)', async () => {
+    const [a, b] = await pair();
+    const origin = (sdp: string): [string, number] => {
+      const [, session, version] = /^o=- (\d+) (\d+) /m.exec(sdp)!;
+      return [session!, Number(version)];
+    };
+    const first = a.createOffer();
+    const answer = b.acceptOffer(first);
+    a.acceptAnswer(answer);
+    // the same session offered again, and answered again: each side's SDP as it was, version and all
+    const again = a.createOffer();
+    expect(again).toBe(first);
+    expect(b.acceptOffer(again)).toBe(answer);
+    // a change (hold), then back: one version more each time, the session id kept
+    const [session, version] = origin(first);
+    const hold = a.createOffer(true);
+    expect(origin(hold)).toEqual([session, version + 1]);
+    const heldAnswer = b.acceptOffer(hold);
+    expect(heldAnswer).toMatch(/a=recvonly/);
+    expect(origin(heldAnswer)[1]).toBe(origin(answer)[1] + 1);
+    expect(origin(a.createOffer(true))).toEqual([session, version + 1]); // held and refreshed: still the same
+    const resumed = a.createOffer(false);
+    expect(origin(resumed)).toEqual([session, version + 2]);
+    expect(resumed.replace(/^o=.*$/m, '')).toBe(first.replace(/^o=.*$/m, ''));
+  });
+
   it('is held by a peer that offers c=0.0.0.0 (RFC 2543 style): answers recvonly and sends nothing (RFC 3264 §8.4; issue 19 item 7)', async () => {
     const [a, b] = await pair();
     await until(() => b.stats().packetsSent > 5);

@@ -10,7 +10,7 @@ import { buildBye, buildReport, ntpTime, parseRtcp, type ReportBlock } from './r
 import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
 import type { RtpPortAllocator, RtpSocketPair } from './rtp-port-allocator.js';
 import { RtpReceiverStats } from './rtp-receiver-stats.js';
-import { formatSdp, parseSdp } from './sdp.js';
+import { formatSdp, parseSdp, type SessionDescription } from './sdp.js';
 import { answerOffer, applyAnswer, buildOffer, type AudioCodecName, type LocalAudio, type NegotiatedAudio } from './sdp-negotiation.js';
 import { RecentAudio } from './tone-detector.js';
 import { createCryptoOffer, type SdesAgreement, type SdesCrypto } from './sdes.js';
@@ -123,6 +123,8 @@ export class MediaSession {
   // RFC 4566 §5.2 leaves o= session id and version to the sender: random per call, so neither counts the calls before
   // it nor ties them together (issue 17 item 3), like SSRC, sequence, timestamp and CNAME below (RFC 3550 §5.1, §8).
   private version = randomInt(0, 2 ** 30);
+  /** The last description we made, to keep its version when the next is the same (RFC 3264 §8). */
+  private lastDescription: string | undefined;
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   // from randomInt's cache of CSPRNG bytes: randomBytes asks OpenSSL again for every call, on the way to the 200
   private readonly ssrc = randomInt(0, 2 ** 32);
@@ -208,15 +210,15 @@ export class MediaSession {
     return this.sockets.rtpPort;
   }
 
-  /** Our side of the description; every new offer or answer of ours gets the next o= version (RFC 3264 §8). */
-  private local(newDescription: boolean): LocalAudio {
+  /** Our side of the description (its o= version is the last one's; `versioned` moves it). */
+  private local(): LocalAudio {
     return {
       address: this.options.advertisedAddress,
       rtpPort: this.sockets.rtpPort,
       codecs: this.options.codecs ?? ['PCMU', 'PCMA'],
       direction: this.localHold ? 'sendonly' : 'sendrecv',
       sessionId: this.sessionId,
-      version: newDescription ? ++this.version : this.version,
+      version: this.version,
       // RFC 4568 §7.1.1: keys fresh from the CSPRNG for this call, the same in its re-offers (hold, resume)
       ...(this.options.encryption ? { srtp: { policy: this.options.encryption, offer: (this.cryptoOffer ??= createCryptoOffer()) } } : {}),
     };
@@ -226,22 +228,36 @@ export class MediaSession {
   createOffer(hold = this.localHold): string {
     this.assertOpen();
     this.localHold = hold;
-    return formatSdp(buildOffer(this.local(true)));
+    return this.versioned(buildOffer(this.local()));
   }
 
   /** Take the peer's offer and return our answer; a bad or unusable offer throws MediaError (→ 488). */
   acceptOffer(sdp: string, hold = this.localHold): string {
     this.assertOpen();
     this.localHold = hold;
-    const { answer, negotiated } = answerOffer(parseSdp(sdp), this.local(true));
+    const { answer, negotiated } = answerOffer(parseSdp(sdp), this.local());
     this.apply(negotiated);
-    return formatSdp(answer);
+    return this.versioned(answer);
+  }
+
+  /**
+   * Our offer or answer as text, with the o= version RFC 3264 §8 asks for: the last one's when nothing else changed (a
+   * session refresh, RFC 4028, re-offers the same session; a peer that sees a new version may take it for a change and
+   * renegotiate or restart its media), the next one when anything did (hold, resume, a new answer or key).
+   */
+  private versioned(description: SessionDescription): string {
+    description.origin.version = String(this.version);
+    const same = formatSdp(description);
+    if (same === this.lastDescription) return same;
+    description.origin.version = String(++this.version);
+    this.lastDescription = formatSdp(description);
+    return this.lastDescription;
   }
 
   /** Take the peer's answer to our offer; `early`: a 18x's, so we only listen until the call is answered. */
   acceptAnswer(sdp: string, options: { early?: boolean } = {}): void {
     this.assertOpen();
-    const negotiated = applyAnswer(parseSdp(sdp), this.local(false));
+    const negotiated = applyAnswer(parseSdp(sdp), this.local());
     this.early = options.early ?? false;
     this.apply(negotiated);
   }
@@ -262,7 +278,7 @@ export class MediaSession {
 
   /** Check an offer without taking it: throws the MediaError an answer would throw. */
   checkOffer(sdp: string): void {
-    answerOffer(parseSdp(sdp), this.local(false));
+    answerOffer(parseSdp(sdp), this.local());
   }
 
   /** Replace what we send (a WAV file, a tone, the microphone port); silence when it ends. */

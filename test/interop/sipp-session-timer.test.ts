@@ -50,7 +50,7 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     expect(bob.events.filter((e) => e.type === 'incoming')).toHaveLength(1);
   });
 
-  it.each(['udp', 'tcp'] as const)('as caller named refresher by the 2xx (%s): sends a refresh re-INVITE at half the interval that carries the timer on', async (transport) => {
+  it.each(['udp', 'tcp'] as const)('as caller named refresher by the 2xx (%s): sends a refresh re-INVITE at half the interval that carries the timer on and the session unchanged (its o= version too)', async (transport) => {
     const uasPort = await freePort();
     const uas = startSipp({ scenario: 'uas-session-timer.xml', localPort: uasPort, mediaPort: await freePort(), keys: { se: '4' }, transport: transport === 'udp' ? 'u1' : 't1' });
     cleanup.push(() => uas.stop());
