@@ -387,6 +387,21 @@ describe('SipIdentity against a hand-driven UDP peer', () => {
     expect(bob.registrationState).toBe('failed');
   });
 
+  it('sends no more REGISTER refreshes once told the server failed (seed 003 failover), and still takes a call', async () => {
+    const { peer, bob, calls } = await setUp();
+    const registering = bob.register();
+    const register = (await peer.next((m) => m.kind === 'request' && m.method === 'REGISTER')) as SipMessage & { kind: 'request' };
+    // a binding of 2 s: sip.js would refresh it after 1.98 s (99 % of it)
+    await peer.send(okTo(register).replace('Content-Length: 0', `Contact: ${register.get('contact')};expires=2\r\nContent-Length: 0`), bob.local.port);
+    await registering;
+    bob.stopRefreshing();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(peer.received.filter((m) => m.kind === 'request' && m.method === 'REGISTER')).toEqual([]); // the first was taken above
+    expect(bob.registrationState).toBe('registered'); // nothing said the binding went: it expires at the registrar
+    await answeredInvite(peer, bob.local.port, 'after-failover');
+    expect(calls.map((c) => c.callId)).toEqual(['after-failover']);
+  });
+
   it('names its outbound proxy in a Route on every request without one, in a dialog or not (RFC 3261 §8.1.2; issue 19 item 6)', async () => {
     const { peer, bob } = await setUp();
     const proxy = `<sip:127.0.0.1:${peer.port};lr>`;

@@ -383,12 +383,6 @@ export class SipIdentity {
   }
 
   /**
-   * REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer: its status, or undefined when
-   * none came (the binding expires at the registrar, and the caller's journal keeps it to remove, SPEC B). `signal`
-   * cuts the wait short, never the REGISTER: it is sent even when the signal has already fired, and then undefined is
-   * returned without waiting out Timer F (64·T1, 32 s) for a server that stays silent.
-   */
-  /**
    * The server failed and the account moved on: no more REGISTER refreshes to it (RFC 3261 §10.2.1 leaves a binding to
    * expire); nothing is sent. Calls go on.
    */
@@ -396,6 +390,12 @@ export class SipIdentity {
     (this.registerer as unknown as { clearTimers?: () => void } | undefined)?.clearTimers?.();
   }
 
+  /**
+   * REGISTER with Expires: 0 for our Contact (RFC 3261 §10.2.2) and wait for the answer: its status, or undefined when
+   * none came (the binding expires at the registrar, and the caller's journal keeps it to remove, SPEC B). `signal`
+   * cuts the wait short, never the REGISTER: it is sent even when the signal has already fired, and then undefined is
+   * returned without waiting out Timer F (64·T1, 32 s) for a server that stays silent.
+   */
   async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const registerer = this.registerer;
     if (!registerer || this.registrationState === 'unregistered') return undefined;
