@@ -64,12 +64,17 @@ describe.skipIf(skip)('session timers (RFC 4028) with SIPp', () => {
     expect(last(bob.events, placed.id)).toMatchObject({ state: 'terminated', endedBy: 'local' });
   });
 
-  it('as caller asking for a timer (the account\'s sessionExpires): asks again for the Min-SE a 422 names, and refreshes carry it on', async () => {
+  it.each([
+    ['udp', '127.0.0.1'],
+    ['tcp', '::1'],
+  ] as const)('as caller asking for a timer (the account\'s sessionExpires), over %s to %s: asks again, with the same From tag, for the Min-SE a 422 names, and refreshes carry it on', async (transport, address) => {
     const uasPort = await freePort();
-    const uas = startSipp({ scenario: 'uas-session-timer-422.xml', localPort: uasPort, mediaPort: await freePort() });
+    const uas = startSipp({ scenario: 'uas-session-timer-422.xml', localAddress: address, localPort: uasPort, mediaPort: await freePort(), transport: transport === 'udp' ? 'u1' : 't1' });
     cleanup.push(() => uas.stop());
-    const bob = phone({ server: `sip:127.0.0.1:${uasPort}`, domain: '127.0.0.1', sessionExpires: 3 }, 2);
-    const placed = await bob.phone.call({ target: `sip:service@127.0.0.1:${uasPort}` });
+    if (transport === 'tcp') await sippListening(uasPort, uas, address);
+    const host = address.includes(':') ? `[${address}]` : address;
+    const bob = phone({ server: `sip:${host}:${uasPort};transport=${transport}`, domain: host, transport, sessionExpires: 3 }, 2);
+    const placed = await bob.phone.call({ target: `sip:service@${host}:${uasPort};transport=${transport}` });
     await until(() => last(bob.events, placed.id)?.state === 'established', 10_000);
     await new Promise((resolve) => setTimeout(resolve, 3200)); // the refresh is due 2 s after the answer
     await bob.phone.hangup(placed.id);

@@ -53,11 +53,11 @@ export function sippOutput(sipp: Child): string {
   return `SIPp: ${sipp.stdout.slice(-1500)}\n${sipp.stderr.slice(-1500)}`;
 }
 
-/** Until a SIPp UAS accepts TCP connections on `port` (a phone calling it first would be refused); bounded. */
-export async function sippListening(port: number, sipp: Child): Promise<void> {
+/** Until a SIPp UAS accepts TCP connections on `port` of `address` (a phone calling it first would be refused); bounded. */
+export async function sippListening(port: number, sipp: Child, address = '127.0.0.1'): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const up = await new Promise<boolean>((resolve) => {
-      const probe = net.connect(port, '127.0.0.1');
+      const probe = net.connect(port, address);
       probe.once('connect', () => (probe.destroy(), resolve(true)));
       probe.once('error', () => resolve(false));
     });
