@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { datagramLookup } from './datagram-lookup.js';
+import { datagramLookup, mediaLookup } from './datagram-lookup.js';
+import { RtpPortAllocator } from './rtp-port-allocator.js';
 
 /**
  * Bytes waiting in the kernel's receive queue of the IPv4 UDP socket bound to 127.0.0.1:`port` (/proc/net/udp, rx_queue),
@@ -45,6 +46,20 @@ describe('datagramLookup', () => {
     } finally {
       receiver.close();
       sender.close();
+    }
+  });
+
+  it('a media socket sends to literals only: a name fails the send at once and is never resolved', async () => {
+    const answers: Array<[string, number]> = [];
+    mediaLookup('::1', 6, (error, address, family) => answers.push([address, family]));
+    expect(answers).toEqual([['::1', 6]]);
+    const allocator = new RtpPortAllocator({ min: 46000, max: 46100 });
+    const pair = await allocator.allocate('127.0.0.1');
+    try {
+      const failed = await new Promise<NodeJS.ErrnoException | null>((resolve) => pair.rtp.send(Buffer.from('x'), 40000, 'localhost', resolve));
+      expect(failed).toMatchObject({ code: 'ENOTFOUND', message: expect.stringContaining('"localhost"') });
+    } finally {
+      pair.release();
     }
   });
 });

@@ -18,3 +18,19 @@ export function datagramLookup(hostname: string, options: dns.LookupOneOptions |
   if (typeof options === 'number') dns.lookup(hostname, options, callback);
   else dns.lookup(hostname, options, callback);
 }
+
+/**
+ * The `lookup` of a media socket: IP literals only, answered as datagramLookup does; a name is refused at once, never
+ * resolved. Where RTP goes comes from the peer's SDP (core/media/sdp-negotiation.ts takes only literals there): a name
+ * looked up per packet would tell the peer's DNS server when the call was answered. Refused, the send fails.
+ */
+export function mediaLookup(hostname: string, options: dns.LookupOneOptions | number, callback: LookupCallback): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  const refused: NodeJS.ErrnoException = new Error(`media is sent to address literals only, not to "${hostname.slice(0, 60)}"`);
+  refused.code = 'ENOTFOUND';
+  callback(refused, '', 0);
+}

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { MediaError } from './media-error.js';
-import { datagramLookup } from './datagram-lookup.js';
+import { mediaLookup } from './datagram-lookup.js';
 
 export interface PortRange {
   min: number;
@@ -118,8 +118,8 @@ export class RtpPortAllocator {
         port = drawn;
         held.add(port);
       }
-      const rtp = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: datagramLookup });
-      const rtcp = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: datagramLookup });
+      const rtp = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: mediaLookup });
+      const rtcp = dgram.createSocket({ type, ipv6Only: type === 'udp6', lookup: mediaLookup });
       try {
         await bind(rtp, port, address);
         await bind(rtcp, port + 1, address);

@@ -1,6 +1,7 @@
+import { isIP } from 'node:net';
 import { MediaError } from './media-error.js';
 import { acceptCryptoAnswer, answerCrypto, formatCrypto, type SdesAgreement, type SdesCrypto } from './sdes.js';
-import { connectionOf, directionOf, type MediaDirection, type SdpMedia, type SessionDescription } from './sdp.js';
+import { connectionOf, directionOf, type MediaDirection, type SdpConnection, type SdpMedia, type SessionDescription } from './sdp.js';
 
 export type AudioCodecName = 'PCMU' | 'PCMA';
 
@@ -107,8 +108,19 @@ export function buildOffer(local: LocalAudio): SessionDescription {
   return session(local, [media]);
 }
 
-function codecOf(media: SdpMedia, format: string): AudioCodecName | undefined {
+/**
+ * The RTP payload type an RTP/AVP format names (RFC 4566 §5.14): a number the RTP header's 7 bits can carry (RFC 3550
+ * §5.1: 0-127). A larger one could never match a packet: it names no codec, and no digits.
+ */
+function payloadTypeOf(format: string): number | undefined {
+  if (!/^\d{1,3}$/.test(format)) return undefined;
   const pt = Number(format);
+  return pt <= 127 ? pt : undefined;
+}
+
+function codecOf(media: SdpMedia, format: string): AudioCodecName | undefined {
+  const pt = payloadTypeOf(format);
+  if (pt === undefined) return undefined;
   const map = media.rtpmap.get(pt);
   if (map) {
     const name = map.encoding.toUpperCase();
@@ -119,8 +131,9 @@ function codecOf(media: SdpMedia, format: string): AudioCodecName | undefined {
 
 function dtmfOf(media: SdpMedia): number | undefined {
   for (const format of media.formats) {
-    const map = media.rtpmap.get(Number(format));
-    if (map && map.encoding.toLowerCase() === 'telephone-event' && map.clockRate === 8000) return Number(format);
+    const pt = payloadTypeOf(format);
+    const map = pt === undefined ? undefined : media.rtpmap.get(pt);
+    if (map && map.encoding.toLowerCase() === 'telephone-event' && map.clockRate === 8000) return pt;
   }
   return undefined;
 }
@@ -128,7 +141,23 @@ function dtmfOf(media: SdpMedia): number | undefined {
 function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedAudio['remote'] {
   const connection = connectionOf(description, media);
   if (media.port === 0 || !connection || connection.address === '0.0.0.0' || connection.address === '::') return undefined;
-  return { address: connection.address, rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
+  return { address: mediaDestination(connection), rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
+}
+
+/**
+ * Where our RTP may go: an address literal of the type its c= line names, and one host. RFC 4566 §5.7 also allows a
+ * name there, which would be looked up for every packet sent — telling the peer's DNS server when, and through which
+ * resolver, the call was answered — and a multicast group (RFC 3264 §5.1; not a call of ours), to which, as to a
+ * broadcast address, datagrams leave for every host on the link. What is refused makes a 488 (or fails our offer).
+ */
+function mediaDestination(connection: SdpConnection): string {
+  const { address, addressType } = connection;
+  const family = isIP(address);
+  const shown = JSON.stringify(address.slice(0, 60));
+  if (family !== (addressType === 'IP4' ? 4 : 6)) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an ${addressType === 'IP4' ? 'IPv4' : 'IPv6'} address`);
+  const multicast = family === 4 ? Number(address.split('.')[0]) >= 224 : /^ff/i.test(address);
+  if (multicast) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
+  return address;
 }
 
 const isAvp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/AVP';

@@ -92,4 +92,49 @@ describe('SDP and RFC 3264 offer/answer', () => {
     const srtp = parseSdp(sippOffer.replace('RTP/AVP 8 0 96', 'RTP/SAVP 8 0 96').replace('m=video 6002 RTP/AVP 31\r\n', ''));
     expect(() => answerOffer(srtp, local())).toThrow(/no RTP\/AVP audio/);
   });
+
+  it('sends media only to an address literal of the c= line\'s type, never a name (looked up per packet), a multicast group or a broadcast address', () => {
+    const withConnection = (line: string, where: 'session' | 'media' = 'session'): ReturnType<typeof parseSdp> =>
+      parseSdp(where === 'session' ? sippOffer.replace('c=IN IP4 127.0.0.1', line) : sippOffer.replace('a=rtpmap:8 PCMA/8000', `${line}\r\na=rtpmap:8 PCMA/8000`));
+    const refused = (offer: ReturnType<typeof parseSdp>): unknown => {
+      try {
+        answerOffer(offer, local());
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const [line, why] of [
+      ['c=IN IP4 tracker.example.com', /"tracker\.example\.com" is not an IPv4 address/],
+      ['c=IN IP4 ::1', /is not an IPv4 address/],
+      ['c=IN IP6 127.0.0.1', /is not an IPv6 address/],
+      ['c=IN IP4 [', /is not an IPv4 address/],
+      ['c=IN IP4 255.255.255.255', /multicast or broadcast/],
+      ['c=IN IP4 224.2.1.1/127', /multicast or broadcast/],
+      ['c=IN IP6 ff02::1', /multicast or broadcast/],
+    ] as const) {
+      for (const where of ['session', 'media'] as const) {
+        const error = refused(withConnection(line, where));
+        expect(error, `${line} (${where})`).toBeInstanceOf(MediaError);
+        expect(error).toMatchObject({ code: 'BAD_SDP', message: expect.stringMatching(why) });
+      }
+    }
+    // an answer to our offer is held to the same rule
+    expect(() => applyAnswer(withConnection('c=IN IP4 tracker.example.com'), local())).toThrow(/not an IPv4 address/);
+    // literals of the right type, and the RFC 2543 hold address, are taken
+    expect(answerOffer(withConnection('c=IN IP6 ::1'), local()).negotiated.remote).toMatchObject({ address: '::1', rtpPort: 6000 });
+    expect(answerOffer(withConnection('c=IN IP4 192.0.2.7', 'media'), local()).negotiated.remote).toMatchObject({ address: '192.0.2.7' });
+    expect(answerOffer(withConnection('c=IN IP4 0.0.0.0'), local()).negotiated.remote).toBeUndefined();
+  });
+
+  it('takes no payload type above 127 (the RTP header has 7 bits for it): neither as a codec nor for digits', () => {
+    const offer = (formats: string, maps: string[]): ReturnType<typeof parseSdp> =>
+      parseSdp(['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio 6000 RTP/AVP ${formats}`, ...maps, ''].join('\r\n'));
+    expect(() => answerOffer(offer('128', ['a=rtpmap:128 PCMU/8000']), local())).toThrow(expect.objectContaining({ code: 'NO_COMMON_CODEC' }));
+    expect(() => answerOffer(offer('999', ['a=rtpmap:999 PCMU/8000']), local())).toThrow(expect.objectContaining({ code: 'NO_COMMON_CODEC' }));
+    const taken = answerOffer(offer('128 8 200', ['a=rtpmap:128 PCMU/8000', 'a=rtpmap:200 telephone-event/8000']), local());
+    expect(taken.negotiated).toMatchObject({ codec: 'PCMA', payloadType: 8 });
+    expect(taken.negotiated.dtmfPayloadType).toBeUndefined();
+    expect(formatSdp(taken.answer)).toMatch(/^m=audio 40000 RTP\/AVP 8\r$/m);
+  });
 });

@@ -62,6 +62,22 @@ describe.skipIf(skip)('SIPp calling a phone directly', () => {
     expect(ended).toMatchObject({ status: 200, endedBy: 'remote' }); // SIPp's BYE ended it, not the phone
   });
 
+  it.each([
+    ['a name (looked up for every packet: the caller would learn when the call was answered)', 'IN IP4 tracker.invalid', '0'],
+    ['a multicast group', 'IN IP4 224.2.1.1/127', '0'],
+    ['the broadcast address', 'IN IP4 255.255.255.255', '0'],
+    ['an IPv6 address in an IP4 line', 'IN IP4 ::1', '0'],
+    ['127.0.0.1 but only a payload type above 127', 'IN IP4 127.0.0.1', '128'],
+  ])('refuses with 488 before it rings an offer whose media would go to %s', async (_what, connection, formats) => {
+    const { events, contact } = await phone();
+    const [host, port] = contact.split(/:(?=\d+$)/);
+    const localPort = await freePort();
+    const uac = startSipp({ scenario: 'uac-hostile-sdp.xml', remote: contact, localPort, mediaPort: await freePort(), service: 'bob', keys: { connection, formats, phone_host: host!, phone_port: port! } });
+    cleanup.push(() => uac.stop());
+    expect(await uac.exitCode(20_000), `SIPp: ${uac.stdout.slice(-1500)}\n${uac.stderr}`).toBe(0);
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([]);
+  });
+
   it('its re-INVITE, ACK and BYE in a dialog its proxy did not record-route reach the caller through Kamailio (issue 19 item 6)', async () => {
     // Before, they carried no Route: Kamailio took them for requests to itself, answered the re-INVITE and the BYE
     // "404 Not here" and dropped the ACK.
