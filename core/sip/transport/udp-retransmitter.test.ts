@@ -108,4 +108,18 @@ describe('UdpRetransmitter (RFC 3261 §17 timers over UDP)', () => {
     vi.advanceTimersByTime(500);
     expect(new Set(sent.map((s) => s.raw))).toEqual(new Set(Array.from({ length: 1024 }, (_, i) => `486-${i + 1976}`)));
   });
+
+  it('Timer J keeps at most 8 MiB of answers: a flood of requests with long Via lists (copied into each answer) holds no more, the oldest going first', () => {
+    const big = (i: number): string => `481-${i} ${'v'.repeat(62_000)}`; // a stranger's CANCEL with 200 long Vias, answered
+    for (let i = 0; i < 1500; i++) rtx.responseSent(`z9hG4bK-big${i}`, 'CANCEL', 481, big(i), peer);
+    const kept = Math.floor((8 * 1024 * 1024) / big(0).length);
+    expect(rtx.held).toBe(kept);
+    expect(rtx.requestReceived('CANCEL', 'z9hG4bK-big0')).toBe(true); // let go: the stack answers it itself
+    expect(rtx.requestReceived('CANCEL', `z9hG4bK-big${1500 - kept}`)).toBe(false); // the newest are still answered
+    expect(rtx.requestReceived('CANCEL', 'z9hG4bK-big1499')).toBe(false);
+    // small answers, as many as a load of 300 calls/s leaves for 64·T1, all stay
+    rtx.dispose();
+    for (let i = 0; i < 19_200; i++) rtx.responseSent(`z9hG4bK-bye${i}`, 'BYE', 200, `200-${i} ${'h'.repeat(400)}`, peer);
+    expect(rtx.held).toBe(19_200);
+  });
 });

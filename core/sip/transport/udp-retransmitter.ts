@@ -54,6 +54,8 @@ export class UdpRetransmitter {
   /** INVITE branches of ours whose final response was a failure (their ACK reuses the branch), until when. */
   private readonly ackable = new Map<string, number>();
   retransmissions = 0;
+  /** Characters of the answers and ACKs kept (`acks`, `finals`). */
+  private keptBytes = 0;
 
   constructor(
     private readonly resend: (raw: string, remote: Endpoint) => void,
@@ -155,16 +157,33 @@ export class UdpRetransmitter {
     if (this.ackable.size > 256) for (const [b, until] of this.ackable) if (until <= now) this.ackable.delete(b);
   }
 
+  /**
+   * Keep a message for 64·T1. What is kept is bounded in bytes as well as in time: a peer that sends many requests
+   * with long Via lists (copied into each answer) held memory for 32 s each, without limit; past `maxKeptBytes` the
+   * oldest go first (a retransmission of theirs then reaches sip.js, which answers it itself).
+   */
   private keep(map: Map<string, Kept>, id: string, raw: string, remote: Endpoint): void {
     const now = Date.now();
+    const previous = map.get(id);
+    if (previous) this.keptBytes -= previous.raw.length;
     map.set(id, { raw, remote, until: now + 64 * this.timers.t1 });
-    if (map.size > 256) for (const [k, v] of map) if (v.until <= now) map.delete(k);
+    this.keptBytes += raw.length;
+    if (map.size > 256) for (const [k, v] of map) if (v.until <= now) this.forget(map, k, v);
+    for (const [k, v] of map) {
+      if (this.keptBytes <= maxKeptBytes) break;
+      this.forget(map, k, v);
+    }
+  }
+
+  private forget(map: Map<string, Kept>, id: string, kept: Kept): void {
+    map.delete(id);
+    this.keptBytes -= kept.raw.length;
   }
 
   private fresh(map: Map<string, Kept>, id: string): Kept | undefined {
     const kept = map.get(id);
     if (kept && kept.until > Date.now()) return kept;
-    map.delete(id);
+    if (kept) this.forget(map, id, kept);
     return undefined;
   }
 
@@ -181,6 +200,7 @@ export class UdpRetransmitter {
     for (const id of [...this.pending.keys()]) this.stop(id);
     this.acks.clear();
     this.finals.clear();
+    this.keptBytes = 0;
     this.ackable.clear();
     this.invitesSent.clear();
   }
@@ -237,6 +257,11 @@ const inviteMemoryMs = 10 * 60_000;
 
 /** Retransmissions going on at once, beyond which Timer G gives way (each holds a response of up to 64 KB). */
 const maxPending = 1024;
+/**
+ * Characters of answers and ACKs kept for retransmissions (about 20,000 answers to BYE: 64·T1 of 300 calls/s), shared by
+ * the two maps; a keep over it drops the oldest of its map.
+ */
+const maxKeptBytes = 8 * 1024 * 1024;
 
 function key(branch: string, method: string): string {
   return `${branch}|${method}`;
