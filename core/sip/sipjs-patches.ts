@@ -152,8 +152,8 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
   {
     name: 'sipjs-inviter-from-tag',
     what: 'an INVITE sent again after a 422 or a 3xx keeps the From tag of the call (RFC 3261 §8.1.3.5)',
-    // in the constructor, so the class's own source shows it
-    applied: (sip) => /params\.fromTag\)\s*\|\|/.test(sip.Inviter.toString()),
+    // in the constructor, so the class's own source shows it (a bundler drops the parentheses)
+    applied: (sip) => /params\.fromTag\)?\s*\|\|/.test(sip.Inviter.toString()),
   },
 ];
 
