@@ -66,9 +66,16 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     process.exit(exitCodes.environment);
   }
   const progress = new LoadProgress(process.stdout, !options.quiet && process.stdout.isTTY === true);
+  // Ctrl-C (or a TERM) ends the run as a failed step would: calls hung up, agents unregistered, reports written, exit 1.
+  // A second one is Node's own: the process ends at once.
+  const interrupt = new AbortController();
+  const stopOn = (signal: NodeJS.Signals): void => void process.once(signal, () => interrupt.abort(signal));
+  stopOn('SIGINT');
+  stopOn('SIGTERM');
   let report: ScenarioReport;
   try {
     report = await runScenario(scenario, {
+      signal: interrupt.signal,
       // the embedded lab (proxy, registrar, conversion, signing, household…) is loaded only by a scenario that asks for it
       startLab: async (request) => (await import('./scenario-lab.js')).startLabForScenario(request),
       callLog,

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Lab } from '../lab/lab.js';
 import { freshBundle } from '../tools/cli-bundle/cli-bundle.js';
 import { projectRoot, scenarioVariant, veilphone } from '../test/support/veilphone-cli.js';
 
@@ -108,6 +109,43 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     expect(outgoing).toHaveLength(4);
     // each was answered and then hung up by its worker's phone: none left in progress, none interrupted
     expect(outgoing.map((c) => [c.result, c.endedBy, typeof c.endedAt])).toEqual(Array(4).fill(['answered', 'local', 'number']));
+  });
+
+  it('stopped with Ctrl-C (SIGINT) mid-run: hangs up, unregisters from its server, writes its report and exits 1 naming the interrupted step', async () => {
+    const lab = await Lab.start();
+    try {
+      const file = path.join(scratch, 'interrupted.yaml');
+      fs.writeFileSync(
+        file,
+        [
+          `server: ${lab.servers.udp!}`,
+          'agents:',
+          '  alice: { user: alice }',
+          '  bob: { user: bob, answer: auto }',
+          'steps:',
+          '  - register: alice',
+          '  - register: bob',
+          '  - call: { from: alice, to: bob, id: c1 }',
+          '  - expect: { call: c1, state: established, within: 5s }',
+          '  - wait: 60s',
+          '  - hangup: { call: c1 }',
+          '',
+        ].join('\n'),
+      );
+      const out = path.join(scratch, 'interrupted.json');
+      const run = veilphone(['run', file, '--report', out]);
+      await run.waitFor(/ok +4 /, 60_000);
+      expect(lab.sip.bindings().map((b) => b.user).sort()).toEqual(['alice', 'bob']);
+      run.process.kill('SIGINT');
+      expect(await run.exitCode(30_000), `${run.stdout}\n${run.stderr}`).toBe(1);
+      expect(run.stdout).toMatch(/FAIL .*step 5 \(wait: "60s"\): interrupted \(SIGINT\)/);
+      const report = JSON.parse(fs.readFileSync(out, 'utf8')) as { steps: Array<{ ok: boolean; reason?: string }>; calls: Array<{ legs: { caller: { state: string } } }> };
+      expect(report.steps.map((s) => s.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok', 'interrupted (SIGINT)', 'not run: the run was interrupted']);
+      expect(report.calls.map((c) => c.legs.caller.state)).toEqual(['terminated']);
+      expect(lab.sip.bindings()).toEqual([]); // nothing left registered (before: the process died and both bindings stayed)
+    } finally {
+      await lab.stop();
+    }
   });
 
   it('refuses more load workers than it allows, naming the limit (exit 2)', async () => {

@@ -40,6 +40,12 @@ export interface ScenarioRunnerOptions {
   sockets?: SipSockets;
   /** How many messages each agent's trace keeps (agent-trace.ts; 20,000 unless told). */
   traceLimit?: number;
+  /**
+   * Stops the run (the host's SIGINT, as SIPp stops on Ctrl-C): the step going on fails as interrupted (the signal's
+   * reason says by what), the rest are not run, and the run ends as after a failure — calls hung up, agents
+   * unregistered, the report written.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -68,14 +74,16 @@ export class ScenarioRunner {
       await this.setUp();
       let failed = false;
       const deadline = started + (this.scenario.timeoutMs ?? defaultScenarioTimeoutMs);
+      const signal = this.options.signal;
       for (const [index, step] of this.scenario.steps.entries()) {
-        if (failed) {
-          report.steps.push({ index, step: step.text, ok: false, ms: 0, reason: 'not run: an earlier step failed' });
+        if (failed || signal?.aborted) {
+          report.steps.push({ index, step: step.text, ok: false, ms: 0, reason: signal?.aborted ? 'not run: the run was interrupted' : 'not run: an earlier step failed' });
+          failed = true;
           continue;
         }
         const stepStart = Date.now();
         try {
-          await withDeadline(this.steps.execute(step), deadline, () => `the scenario's timeout of ${this.scenario.timeoutMs ?? defaultScenarioTimeoutMs} ms ran out during this step`);
+          await bounded(this.steps.execute(step), deadline, () => `the scenario's timeout of ${this.scenario.timeoutMs ?? defaultScenarioTimeoutMs} ms ran out during this step`, signal);
           report.steps.push({ index, step: step.text, ok: true, ms: Date.now() - stepStart });
         } catch (error) {
           failed = true;
@@ -151,12 +159,19 @@ export class ScenarioRunner {
 /** A run without `timeout:` still ends by itself (every run is bounded). */
 export const defaultScenarioTimeoutMs = 10 * 60_000;
 
-function withDeadline<T>(work: Promise<T>, deadline: number, message: () => string): Promise<T> {
+/** A step's work, failed when the run's deadline passes (`message` says so) or `signal` stops the run first. */
+function bounded<T>(work: Promise<T>, deadline: number, message: () => string, signal?: AbortSignal): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StepFailure(message())), Math.max(0, deadline - Date.now()));
+    onAbort = () => reject(new StepFailure(`interrupted${signal?.reason !== undefined ? ` (${String(signal.reason)})` : ''}`));
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([work, expired]).finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort!);
+  });
 }
 
 export function runScenario(scenario: Scenario, options: ScenarioRunnerOptions): Promise<ScenarioReport> {

@@ -29,4 +29,52 @@ describe('the scenario report after the steps', () => {
     expect(report.ok).toBe(true);
     expect(report.teardownProblems).toEqual(['the lab did not stop: its admin port is still held']);
   });
+
+  it('stopped by its host (SIGINT): the step going on fails as interrupted, the rest are not run, its call is hung up and every agent unregistered', async () => {
+    const network = new MemoryNetwork();
+    let lab: Lab | undefined;
+    const bindingsAtStop: string[] = [];
+    const scenario = validateScenario({
+      lab: 'embedded',
+      agents: { alice: { user: 'alice', transport: 'udp' }, bob: { user: 'bob', transport: 'udp', answer: 'auto' } },
+      steps: [{ register: 'alice' }, { register: 'bob' }, { call: { from: 'alice', to: 'bob', id: 'c1' } }, { expect: { call: 'c1', state: 'established', within: '3s' } }, { wait: '60s' }, { hangup: { call: 'c1' } }],
+    });
+    const interrupt = new AbortController();
+    const started = Date.now();
+    const report = await runScenario(scenario, {
+      startLab: async (request) => {
+        const started = await Lab.start({ users: request.users, sockets: network });
+        lab = started;
+        return {
+          servers: started.servers,
+          domain: started.domain,
+          snapshot: () => started.snapshot(),
+          stop: async () => {
+            bindingsAtStop.push(...started.sip.bindings().map((b) => b.user));
+            await started.stop();
+          },
+        };
+      },
+      sockets: network,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+      onProgress: (step) => {
+        if (step.index === 3) setTimeout(() => interrupt.abort('SIGINT'), 50); // in the wait
+      },
+      signal: interrupt.signal,
+    });
+    expect(lab).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(report.ok).toBe(false);
+    expect(report.steps.map((s) => [s.ok, s.reason])).toEqual([
+      [true, undefined],
+      [true, undefined],
+      [true, undefined],
+      [true, undefined],
+      [false, 'interrupted (SIGINT)'],
+      [false, 'not run: the run was interrupted'],
+    ]);
+    expect(report.calls).toMatchObject([{ id: 'c1', status: 200, legs: { caller: { state: 'terminated' }, callee: { state: 'terminated' } } }]);
+    expect(bindingsAtStop).toEqual([]);
+  });
 });
