@@ -36,6 +36,14 @@ describe('screenUasRequest (RFC 3261 §8.2)', () => {
     expect([outside.status, outside.reason]).toEqual([403, 'Forbidden (REFER only within a call)']);
   });
 
+  it('takes INFO within a dialog only: one outside names no call (481), not the 405 that contradicted our Allow', () => {
+    const inDialog = request('INFO', ['Content-Type: application/dtmf-relay'], 'Signal=5\r\n');
+    inDialog.set('to', '<sip:user@127.0.0.1>;tag=abc');
+    expect(screenUasRequest(inDialog, policy)).toBeUndefined();
+    const outside = screenUasRequest(request('INFO', ['Content-Type: application/dtmf-relay'], 'Signal=5\r\n'), policy)!;
+    expect([outside.status, outside.reason]).toEqual([481, 'Call/Transaction Does Not Exist (INFO only within a call)']);
+  });
+
   it('refuses option tags it does not support with 420, but never an ACK or a CANCEL, and lets supported ones pass', () => {
     const refused = screenUasRequest(request('OPTIONS', ['Require: outbound, nothingSupportsThis', 'Proxy-Require: forProxiesOnly']), policy)!;
     expect([refused.status, refused.get('unsupported')]).toEqual([420, 'nothingSupportsThis']);

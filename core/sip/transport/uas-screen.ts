@@ -52,6 +52,11 @@ export function screenUasRequest(request: SipRequest, policy: UasPolicy): SipRes
   if (method === 'REFER' && !inDialog) {
     return createResponse(request, 403, 'Forbidden (REFER only within a call)', randomToken(10));
   }
+  // An INFO belongs to an INVITE dialog usage and is never sent outside one (RFC 6086 §1): one outside names no call of
+  // ours (§12.2.2's 481), where sip.js answered 405 without the Allow §21.4.6 requires, and contradicting ours (INFO).
+  if (method === 'INFO' && !inDialog) {
+    return createResponse(request, 481, 'Call/Transaction Does Not Exist (INFO only within a call)', randomToken(10));
+  }
   if (method !== 'CANCEL') {
     const supported = new Set(policy.supported().map((tag) => tag.toLowerCase()));
     const unsupported = request.getAll('require').filter((tag) => !supported.has(tag.toLowerCase()));
