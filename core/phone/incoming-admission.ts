@@ -72,6 +72,14 @@ export class IncomingAdmission {
       void sip.reject(482, 'Loop Detected').catch(this.options.failed('refusing a looped INVITE'));
       return;
     }
+    // RFC 4028 §9: a session interval below our Min-SE, from a caller that supports the timer: 422, and it asks again
+    // with the same Call-ID and From tag (RFC 3261 §8.1.3.5). A step of the call, not a call of its own: nothing in the
+    // history; its messages wait in the trace router and join the trace of the INVITE that follows (trace-router.ts).
+    const tooSmall = sip.sessionIntervalRefusal;
+    if (tooSmall) {
+      void sip.reject(tooSmall.status, tooSmall.reason, tooSmall.headers).catch(this.options.failed('refusing a short session interval (422)'));
+      return;
+    }
     // Seed 000 Fig. 29: an address being replaced takes no new call; 480 (not 603) lets a forking registrar try the
     // account's new one (RFC 3261 §16.7 step 6).
     if (!account.identities.takesCalls(identity)) {
@@ -172,9 +180,6 @@ export class IncomingAdmission {
 
   /** Why an incoming call is refused before it rings, if it is: what to answer. */
   private refusalOf(account: AccountRuntime, sip: SipCall, identity: SipIdentity): { status: number; reason?: string; headers?: string[] } | undefined {
-    // RFC 4028 §9: a session interval below our Min-SE, from a caller that supports the timer: 422, and it asks again
-    const tooSmall = sip.sessionIntervalRefusal;
-    if (tooSmall) return tooSmall;
     const offer = sip.inviteBody;
     const problem = offer && /^application\/sdp\b/i.test(offer.contentType) ? this.options.media.offerProblem?.(offer.body, accountMediaEncryption(account.config).encryption) : undefined;
     if (problem !== undefined) {
