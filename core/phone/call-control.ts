@@ -80,7 +80,8 @@ export class CallControl {
       ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
       ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
     }, this.storageFailed);
-    account.router.claim(snapshot.sipCallId, callLogSink(this.options.callLog, call.id));
+    const traceSink = callLogSink(this.options.callLog, call.id);
+    account.router.claim(snapshot.sipCallId, traceSink);
     // the call's media: a 3xx followed after ringing brings a new INVITE with new media (RFC 3261 §8.1.3.4), which the
     // audio port and the listeners follow (the first target's is closed)
     let attached: MediaSession | undefined;
@@ -107,7 +108,7 @@ export class CallControl {
     void call.sip.whenEnded().then(() => {
       this.mediaTimeout.forget(call.id);
       this.options.audio?.detach(call.id);
-      account.router.release(snapshot.sipCallId);
+      account.router.release(snapshot.sipCallId, traceSink);
       this.calls.delete(call.id);
       this.options.onCallEnded(); // the last call on a lost lease has ended
     });

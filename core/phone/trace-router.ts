@@ -49,12 +49,15 @@ export class TraceRouter {
     }
   }
 
-  /** Stop routing a Call-ID after the linger time (immediately with `now`). */
-  release(callId: string, now = false): void {
-    if (now) {
-      this.sinks.delete(callId);
-      return;
-    }
-    setTimeout(() => this.sinks.delete(callId), this.lingerMs).unref();
+  /**
+   * Stop routing a Call-ID to `sink` after the linger time (immediately with `now`); a call that claimed the Call-ID
+   * since (the same caller's next INVITE) keeps it.
+   */
+  release(callId: string, sink: (entry: SipTapEntry) => void, now = false): void {
+    const stop = (): void => {
+      if (this.sinks.get(callId) === sink) this.sinks.delete(callId);
+    };
+    if (now) stop();
+    else setTimeout(stop, this.lingerMs).unref();
   }
 }
