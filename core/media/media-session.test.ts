@@ -136,6 +136,11 @@ describe('MediaSession over loopback', () => {
     const resumed = a.createOffer(false);
     expect(origin(resumed)).toEqual([session, version + 2]);
     expect(resumed.replace(/^o=.*$/m, '')).toBe(first.replace(/^o=.*$/m, ''));
+    // a hold the peer refuses (491) is rolled back: the next refresh is the resumed description again, version and all
+    a.acceptAnswer(b.acceptOffer(resumed));
+    a.createOffer(true);
+    a.rollback(false);
+    expect(a.createOffer()).toBe(resumed);
   });
 
   it('is held by a peer that offers c=0.0.0.0 (RFC 2543 style): answers recvonly and sends nothing (RFC 3264 §8.4; issue 19 item 7)', async () => {

@@ -125,6 +125,8 @@ export class MediaSession {
   private version = randomInt(0, 2 ** 30);
   /** The last description we made, to keep its version when the next is the same (RFC 3264 §8). */
   private lastDescription: string | undefined;
+  /** Version and description before our latest offer, for its rollback. */
+  private beforeOffer: { version: number; lastDescription: string | undefined } | undefined;
   private readonly sessionId = String(randomInt(1, 2 ** 47));
   // from randomInt's cache of CSPRNG bytes: randomBytes asks OpenSSL again for every call, on the way to the 200
   private readonly ssrc = randomInt(0, 2 ** 32);
@@ -227,6 +229,7 @@ export class MediaSession {
   /** Our SDP offer; `hold` offers sendonly (RFC 3264 §8.4). */
   createOffer(hold = this.localHold): string {
     this.assertOpen();
+    this.beforeOffer = { version: this.version, lastDescription: this.lastDescription };
     this.localHold = hold;
     return this.versioned(buildOffer(this.local()));
   }
@@ -267,9 +270,14 @@ export class MediaSession {
     return this.early;
   }
 
-  /** Undo an offer the peer refused (a re-INVITE answered 491 or 500): the hold state goes back. */
+  /**
+   * Undo an offer the peer refused (a re-INVITE answered 491 or 500): the hold state goes back, and so does the o=
+   * version (RFC 3264 §8: the session is as it was, so the next offer of the same session is that description again).
+   */
   rollback(previousHold: boolean): void {
     this.localHold = previousHold;
+    if (this.beforeOffer) ({ version: this.version, lastDescription: this.lastDescription } = this.beforeOffer);
+    this.beforeOffer = undefined;
   }
 
   get onHold(): boolean {
