@@ -110,13 +110,22 @@ describe('UdpRetransmitter (RFC 3261 §17 timers over UDP)', () => {
   });
 
   it('Timer J keeps at most 8 MiB of answers: a flood of requests with long Via lists (copied into each answer) holds no more, the oldest going first', () => {
-    const big = (i: number): string => `481-${i} ${'v'.repeat(62_000)}`; // a stranger's CANCEL with 200 long Vias, answered
+    const vias = 'v'.repeat(62_000);
+    const big = (i: number): string => `481-${String(i).padStart(4, '0')} ${vias}`; // a stranger's CANCEL with 200 long Vias, answered
     for (let i = 0; i < 1500; i++) rtx.responseSent(`z9hG4bK-big${i}`, 'CANCEL', 481, big(i), peer);
     const kept = Math.floor((8 * 1024 * 1024) / big(0).length);
     expect(rtx.held).toBe(kept);
     expect(rtx.requestReceived('CANCEL', 'z9hG4bK-big0')).toBe(true); // let go: the stack answers it itself
     expect(rtx.requestReceived('CANCEL', `z9hG4bK-big${1500 - kept}`)).toBe(false); // the newest are still answered
     expect(rtx.requestReceived('CANCEL', 'z9hG4bK-big1499')).toBe(false);
+    // the ACKs kept for our own INVITEs' failures are counted apart: answers at their limit push none of them out
+    rtx.requestSent('INVITE', 'z9hG4bK-ours', 'INVITE', peer);
+    rtx.responseReceived('z9hG4bK-ours', 'INVITE', 486);
+    const ack = `ACK-486 ${'r'.repeat(30_000)}`; // one long enough to take the answers over the limit, were it shared
+    rtx.requestSent('ACK', 'z9hG4bK-ours', ack, peer);
+    rtx.responseSent('z9hG4bK-big1500', 'CANCEL', 481, big(1500), peer);
+    expect(rtx.responseReceived('z9hG4bK-ours', 'INVITE', 486)).toBe(false); // the 486 again: our ACK again, absorbed
+    expect(sent.at(-1)?.raw).toBe(ack);
     // small answers, as many as a load of 300 calls/s leaves for 64·T1, all stay
     rtx.dispose();
     for (let i = 0; i < 19_200; i++) rtx.responseSent(`z9hG4bK-bye${i}`, 'BYE', 200, `200-${i} ${'h'.repeat(400)}`, peer);

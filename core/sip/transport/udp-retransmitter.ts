@@ -46,16 +46,14 @@ interface Kept {
 export class UdpRetransmitter {
   private readonly pending = new Map<string, Pending>();
   /** ACKs we sent for non-2xx finals, by INVITE branch. */
-  private readonly acks = new Map<string, Kept>();
+  private readonly acks = new KeptMessages(maxKeptChars);
   /** Final responses we sent to non-INVITE requests, by branch and method. */
-  private readonly finals = new Map<string, Kept>();
+  private readonly finals = new KeptMessages(maxKeptChars);
   /** Branches of INVITEs we sent, with when, until their final response: only their failures are ours to ACK. */
   private readonly invitesSent = new Map<string, number>();
   /** INVITE branches of ours whose final response was a failure (their ACK reuses the branch), until when. */
   private readonly ackable = new Map<string, number>();
   retransmissions = 0;
-  /** Characters of the answers and ACKs kept (`acks`, `finals`). */
-  private keptBytes = 0;
 
   constructor(
     private readonly resend: (raw: string, remote: Endpoint) => void,
@@ -68,7 +66,7 @@ export class UdpRetransmitter {
    */
   requestSent(method: string, branch: string, raw: string, remote: Endpoint): void {
     if (method === 'ACK') {
-      if ((this.ackable.get(branch) ?? 0) > Date.now()) this.keep(this.acks, branch, raw, remote);
+      if ((this.ackable.get(branch) ?? 0) > Date.now()) this.acks.keep(branch, raw, remote, Date.now() + 64 * this.timers.t1);
       return;
     }
     if (method === 'INVITE') this.rememberInvite(branch);
@@ -81,7 +79,7 @@ export class UdpRetransmitter {
    */
   responseReceived(branch: string, cseqMethod: string, status: number): boolean {
     if (cseqMethod === 'INVITE' && status >= 300) {
-      const ack = this.fresh(this.acks, branch);
+      const ack = this.acks.fresh(branch);
       if (ack) {
         this.retransmissions++;
         this.resend(ack.raw, ack.remote);
@@ -112,12 +110,12 @@ export class UdpRetransmitter {
       if (status >= 300) this.start(key(branch, 'ACK-WAIT'), 'invite-server-final', raw, remote);
       return;
     }
-    if (status >= 200) this.keep(this.finals, key(branch, cseqMethod), raw, remote);
+    if (status >= 200) this.finals.keep(key(branch, cseqMethod), raw, remote, Date.now() + 64 * this.timers.t1);
   }
 
   /** Whether requestReceived would answer this request again (a non-INVITE whose final response is still kept). */
   hasAnswered(method: string, branch: string): boolean {
-    return method !== 'INVITE' && method !== 'ACK' && this.fresh(this.finals, key(branch, method)) !== undefined;
+    return method !== 'INVITE' && method !== 'ACK' && this.finals.fresh(key(branch, method)) !== undefined;
   }
 
   /**
@@ -129,7 +127,7 @@ export class UdpRetransmitter {
       this.stop(key(branch, 'ACK-WAIT'));
       return true;
     }
-    const final = method === 'INVITE' ? undefined : this.fresh(this.finals, key(branch, method));
+    const final = method === 'INVITE' ? undefined : this.finals.fresh(key(branch, method));
     if (!final) return true;
     this.retransmissions++;
     this.resend(final.raw, final.remote);
@@ -157,36 +155,6 @@ export class UdpRetransmitter {
     if (this.ackable.size > 256) for (const [b, until] of this.ackable) if (until <= now) this.ackable.delete(b);
   }
 
-  /**
-   * Keep a message for 64·T1. What is kept is bounded in bytes as well as in time: a peer that sends many requests
-   * with long Via lists (copied into each answer) held memory for 32 s each, without limit; past `maxKeptBytes` the
-   * oldest go first (a retransmission of theirs then reaches sip.js, which answers it itself).
-   */
-  private keep(map: Map<string, Kept>, id: string, raw: string, remote: Endpoint): void {
-    const now = Date.now();
-    const previous = map.get(id);
-    if (previous) this.keptBytes -= previous.raw.length;
-    map.set(id, { raw, remote, until: now + 64 * this.timers.t1 });
-    this.keptBytes += raw.length;
-    if (map.size > 256) for (const [k, v] of map) if (v.until <= now) this.forget(map, k, v);
-    for (const [k, v] of map) {
-      if (this.keptBytes <= maxKeptBytes) break;
-      this.forget(map, k, v);
-    }
-  }
-
-  private forget(map: Map<string, Kept>, id: string, kept: Kept): void {
-    map.delete(id);
-    this.keptBytes -= kept.raw.length;
-  }
-
-  private fresh(map: Map<string, Kept>, id: string): Kept | undefined {
-    const kept = map.get(id);
-    if (kept && kept.until > Date.now()) return kept;
-    if (kept) this.forget(map, id, kept);
-    return undefined;
-  }
-
   get size(): number {
     return this.pending.size;
   }
@@ -200,7 +168,6 @@ export class UdpRetransmitter {
     for (const id of [...this.pending.keys()]) this.stop(id);
     this.acks.clear();
     this.finals.clear();
-    this.keptBytes = 0;
     this.ackable.clear();
     this.invitesSent.clear();
   }
@@ -257,11 +224,55 @@ const inviteMemoryMs = 10 * 60_000;
 
 /** Retransmissions going on at once, beyond which Timer G gives way (each holds a response of up to 64 KB). */
 const maxPending = 1024;
+/** Characters of the answers (or of the ACKs) kept for retransmissions: about 20,000 answers to BYE, 64·T1 of 300 calls/s. */
+const maxKeptChars = 8 * 1024 * 1024;
+
 /**
- * Characters of answers and ACKs kept for retransmissions (about 20,000 answers to BYE: 64·T1 of 300 calls/s), shared by
- * the two maps; a keep over it drops the oldest of its map.
+ * Messages kept to answer retransmissions with, each until its time is up. Bounded in characters as well as in time: a
+ * peer that sends many requests with long Via lists (copied into each answer) held memory for 32 s each, without limit;
+ * past `maxChars` the oldest kept go first (a retransmission of theirs then reaches sip.js, which answers it itself).
  */
-const maxKeptBytes = 8 * 1024 * 1024;
+class KeptMessages {
+  private readonly byId = new Map<string, Kept>();
+  private chars = 0;
+
+  constructor(private readonly maxChars: number) {}
+
+  keep(id: string, raw: string, remote: Endpoint, until: number): void {
+    this.drop(id); // kept again: it moves to the newest end
+    this.byId.set(id, { raw, remote, until });
+    this.chars += raw.length;
+    const now = Date.now();
+    if (this.byId.size > 256) for (const [k, v] of this.byId) if (v.until <= now) this.drop(k, v);
+    for (const [k, v] of this.byId) {
+      if (this.chars <= this.maxChars) break;
+      this.drop(k, v);
+    }
+  }
+
+  /** What is kept under `id`, while its time lasts. */
+  fresh(id: string): Kept | undefined {
+    const kept = this.byId.get(id);
+    if (kept && kept.until > Date.now()) return kept;
+    this.drop(id, kept);
+    return undefined;
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.chars = 0;
+  }
+
+  private drop(id: string, kept = this.byId.get(id)): void {
+    if (!kept) return;
+    this.byId.delete(id);
+    this.chars -= kept.raw.length;
+  }
+}
 
 function key(branch: string, method: string): string {
   return `${branch}|${method}`;
