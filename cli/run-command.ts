@@ -67,11 +67,16 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   }
   const progress = new LoadProgress(process.stdout, !options.quiet && process.stdout.isTTY === true);
   // Ctrl-C (or a TERM) ends the run as a failed step would: calls hung up, agents unregistered, reports written, exit 1.
-  // A second one is Node's own: the process ends at once.
+  // A second signal, of either kind, ends the process at once, by that signal.
   const interrupt = new AbortController();
-  const stopOn = (signal: NodeJS.Signals): void => void process.once(signal, () => interrupt.abort(signal));
-  stopOn('SIGINT');
-  stopOn('SIGTERM');
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!interrupt.signal.aborted) return interrupt.abort(signal);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let report: ScenarioReport;
   try {
     report = await runScenario(scenario, {

@@ -143,6 +143,13 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
       expect(report.steps.map((s) => s.reason ?? 'ok')).toEqual(['ok', 'ok', 'ok', 'ok', 'interrupted (SIGINT)', 'not run: the run was interrupted']);
       expect(report.calls.map((c) => c.legs.caller.state)).toEqual(['terminated']);
       expect(lab.sip.bindings()).toEqual([]); // nothing left registered (before: the process died and both bindings stayed)
+
+      // a second signal, of the other kind, ends a run that is still stopping at once (a 60 s wait ahead of it)
+      const again = veilphone(['run', file, '--report', out]);
+      await again.waitFor(/ok +4 /, 60_000);
+      again.process.kill('SIGINT');
+      again.process.kill('SIGTERM');
+      expect(await again.exitCode(30_000)).toBe(null); // ended by the signal, not by a code
     } finally {
       await lab.stop();
     }

@@ -61,6 +61,25 @@ describe('a load of calls (SPEC G: N parallel calls at a given rate)', () => {
     expect(rateShortfall('l1', summary)).toBeUndefined();
   });
 
+  it('stopped early (the run\'s timeout, Ctrl-C): starts no more calls and reports at once, its calls still going as unfinished', async () => {
+    const clock = virtualClock();
+    const stop = new AbortController();
+    const starts: number[] = [];
+    // each call lasts 10 s; the load is stopped 1.1 s in, while it waits for its next start
+    const load = runLoad({ calls: 100, rate: 10, parallel: 100 }, async (i) => {
+      starts.push(clock.now());
+      if (i === 11) stop.abort('SIGINT');
+      await clock.sleep(i < 2 ? 50 : 10_000);
+      return { established: true, status: 200, setupMs: 5 };
+    }, { clock, stop: stop.signal });
+    const summary = await clock.drive(load);
+    expect(starts).toHaveLength(12);
+    expect(clock.now()).toBeLessThan(2000); // it did not wait out the calls going on
+    expect(summary).toMatchObject({ attempted: 12, established: 2, failed: 0, unfinished: 10, statuses: { '200': 2 } });
+    await clock.drive(clock.sleep(20_000)); // the calls left going end later: the summary given stays as it was
+    expect(summary.statuses).toEqual({ '200': 2 });
+  });
+
   it('never runs more than `parallel` at once: a start waits for a call to end', async () => {
     const clock = virtualClock();
     const ends: Array<() => void> = [];

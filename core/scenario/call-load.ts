@@ -85,6 +85,11 @@ export interface LoadSummary {
   setupMs?: SetupPercentiles & { max: number };
   /** The most calls that ran at once. */
   peakParallel: number;
+  /**
+   * Calls still going when the load was stopped early (the run's timeout, or its host's Ctrl-C): the load started no
+   * more and did not wait for these, which the run's end hangs up; they are in no other count.
+   */
+  unfinished?: number;
   elapsedMs: number;
   /** Calls started per second, as achieved (lower than the plan when `parallel` or the process held them back). */
   achievedRate: number;
@@ -106,6 +111,8 @@ export interface LoadOptions {
   /** Called every `intervalMs` while the load runs, and once for the last part interval. */
   onInterval?: (interval: LoadInterval) => void;
   intervalMs?: number;
+  /** Stops the load early: no more calls start, and the summary comes at once, without waiting for those going on. */
+  stop?: AbortSignal;
 }
 
 /** A start is this late behind its schedule and the rate counts as not sustained. */
@@ -162,23 +169,28 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
     return entry;
   };
   const stopTicks = options.onInterval ? clock.every(intervalMs, () => options.onInterval!(interval(clock.now()))) : () => undefined;
+  const stop = options.stop;
+  const stopped = new Promise<void>((resolve) => (stop?.aborted ? resolve() : stop?.addEventListener('abort', () => resolve(), { once: true })));
+  /** `wait`, cut short when the load is stopped. */
+  const unlessStopped = (wait: Promise<unknown>): Promise<unknown> => (stop ? Promise.race([wait, stopped]) : wait);
 
   try {
     let inARow = 0;
-    for (let index = 0; index < limit; index++) {
+    for (let index = 0; index < limit && !stop?.aborted; index++) {
       const offset = (index * 1000) / plan.rate;
       // compared as an offset: t0 + offset - t0 can fall a hair short of it and start one call too many
       if (plan.durationMs !== undefined && offset >= plan.durationMs) break;
       const due = t0 + offset;
       if (clock.now() < due) {
-        await clock.sleep(due - clock.now());
+        await unlessStopped(clock.sleep(due - clock.now()));
         inARow = 0;
       } else if (++inARow >= startsPerTurn) {
         await clock.sleep(0);
         inARow = 0;
       }
       if (running.size >= plan.parallel) heldByParallel++;
-      while (running.size >= plan.parallel) await Promise.race(running);
+      while (running.size >= plan.parallel && !stop?.aborted) await unlessStopped(Promise.race(running));
+      if (stop?.aborted) break;
       const now = clock.now();
       maxQueued = Math.max(maxQueued, dueBy(now) - index - 1);
       maxLag = Math.max(maxLag, now - due);
@@ -212,7 +224,8 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
     }
     startsEnded = true;
     const startsMs = lastStart - t0;
-    await Promise.all(running);
+    await unlessStopped(Promise.all(running));
+    const unfinished = stop?.aborted ? running.size : 0;
     const elapsedMs = clock.now() - t0;
     stopTicks();
     if (options.onInterval && clock.now() > lastIntervalAt) options.onInterval(interval(clock.now()));
@@ -223,10 +236,12 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
       attempted: totals.started,
       established: totals.answered,
       failed: totals.failed,
-      statuses,
-      ...(Object.keys(errors).length > 0 ? { errors } : {}),
+      // copies: the calls a stop left going still count into these as they end
+      statuses: { ...statuses },
+      ...(Object.keys(errors).length > 0 ? { errors: { ...errors } } : {}),
       ...(setups.length > 0 ? { setupMs: { ...percentiles(setups), max: setups.at(-1)! } } : {}),
       peakParallel: peak,
+      ...(unfinished > 0 ? { unfinished } : {}),
       elapsedMs,
       achievedRate,
       rate: {

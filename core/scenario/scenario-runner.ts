@@ -87,6 +87,8 @@ export class ScenarioRunner {
           report.steps.push({ index, step: step.text, ok: true, ms: Date.now() - stepStart });
         } catch (error) {
           failed = true;
+          // a step cut short by the deadline or the host may have left a load going: it stops and reports first
+          await this.steps.stop();
           const reason = error instanceof StepFailure || error instanceof PhoneError ? error.message : `unexpected error: ${(error as Error).message}`;
           report.steps.push({ index, step: step.text, ok: false, ms: Date.now() - stepStart, reason });
         }

@@ -25,6 +25,10 @@ export interface LoadWorkerSetup {
 /** What each step kind does to the agents (every kind but `expect`, which ScenarioExpectations checks). */
 export class ScenarioSteps {
   private readonly expectations: ScenarioExpectations;
+  /** Aborted when the run stops a step early (its deadline, its host's Ctrl-C): a load starts no more calls. */
+  private readonly stopping = new AbortController();
+  /** The load steps going on, until each has reported. */
+  private readonly loadsRunning = new Set<Promise<void>>();
 
   constructor(
     private readonly state: ScenarioState,
@@ -49,8 +53,11 @@ export class ScenarioSteps {
         return;
       case 'call':
         return this.placeCall(step);
-      case 'load':
-        return this.runLoadStep(step);
+      case 'load': {
+        const running = this.runLoadStep(step);
+        this.loadsRunning.add(running);
+        return running.finally(() => this.loadsRunning.delete(running));
+      }
       case 'answer':
         return this.onLeg(step.value, 'callee', (agent, leg) => agent.phone.answer(leg, step.value.others));
       case 'reject':
@@ -138,6 +145,16 @@ export class ScenarioSteps {
   }
 
   /**
+   * The run stopped the step going on (its deadline passed, or its host was told to stop): a load starts no more calls,
+   * puts what it did in the report (`unfinished`: its calls still going, which the run's end hangs up) and stops its
+   * worker threads. Resolves once every load has.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled([...this.loadsRunning]);
+  }
+
+  /**
    * SPEC G: `calls` calls (or calls for `duration`) at `rate` per second, at most `parallel` at once
    * (core/scenario/call-load.ts). Each call waits for its answer or its end (up to 64·T1, Timer B), is held `hold`
    * when answered, and is hung up by the caller. Every second the load's counts go to `onLoadInterval` (the stats
@@ -150,7 +167,7 @@ export class ScenarioSteps {
     const callerOptions: LoadCallerOptions = { target, holdMs: hold, settleMs: 64 * (this.timers?.t1 ?? 500), ...(anonymity !== undefined ? { anonymity } : {}) };
     const plan = { ...(calls !== undefined ? { calls } : {}), ...(duration !== undefined ? { durationMs: duration } : {}), rate, parallel };
     const onInterval = this.onLoadInterval;
-    const intervals = onInterval ? { onInterval: (interval: LoadInterval) => onInterval(id, interval) } : {};
+    const intervals = { stop: this.stopping.signal, ...(onInterval ? { onInterval: (interval: LoadInterval) => onInterval(id, interval) } : {}) };
     let summary;
     this.state.loading = true; // the calls that start from here on are the load's (ScenarioState.noteCall)
     try {
@@ -165,6 +182,7 @@ export class ScenarioSteps {
         const pool = await this.startLoadWorkers(caller, workers, callerOptions);
         this.state.loadWorkerPools.add(pool);
         try {
+          if (this.stopping.signal.aborted) throw new StepFailure('stopped while its worker threads started');
           summary = await runLoad(plan, (index, progress) => pool.place(index, progress), intervals);
         } finally {
           await pool.stop();

@@ -77,4 +77,43 @@ describe('the scenario report after the steps', () => {
     expect(report.calls).toMatchObject([{ id: 'c1', status: 200, legs: { caller: { state: 'terminated' }, callee: { state: 'terminated' } } }]);
     expect(bindingsAtStop).toEqual([]);
   });
+
+  it('stopped during a load: the load starts no more calls, its summary is in the report with the calls it left going, and they are hung up', async () => {
+    const network = new MemoryNetwork();
+    const scenario = validateScenario({
+      lab: 'embedded',
+      agents: { alice: { user: 'alice', transport: 'udp' }, bob: { user: 'bob', transport: 'udp', answer: 'auto' } },
+      steps: [{ register: 'alice' }, { register: 'bob' }, { load: { from: 'alice', to: 'bob', id: 'l1', calls: 1000, rate: 50, parallel: 100, hold: '20s' } }],
+    });
+    const interrupt = new AbortController();
+    const intervals: number[] = [];
+    let lab: Lab | undefined;
+    const runs = runScenario(scenario, {
+      startLab: async (request) => {
+        const started = await Lab.start({ users: request.users, sockets: network });
+        lab = started;
+        return { servers: started.servers, domain: started.domain, snapshot: () => started.snapshot(), stop: () => started.stop() };
+      },
+      sockets: network,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+      onProgress: (step) => {
+        if (step.index === 1) setTimeout(() => interrupt.abort('SIGINT'), 1000); // a second into the load
+      },
+      onLoadInterval: (_load, interval) => intervals.push(interval.totalStarted),
+      signal: interrupt.signal,
+    });
+    const report = await runs;
+    expect(report.steps[2]).toMatchObject({ ok: false, reason: 'interrupted (SIGINT)' });
+    const load = report.loads?.[0];
+    expect(load).toBeDefined();
+    expect(load!.attempted).toBeGreaterThan(10);
+    expect(load!.attempted).toBeLessThan(200);
+    expect(load!.unfinished).toBeGreaterThan(0);
+    // nothing goes on after the run: the load's seconds are no longer counted (it went on starting calls before)
+    const counted = intervals.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(intervals).toHaveLength(counted);
+    expect(lab).toBeDefined();
+  });
 });
