@@ -29,6 +29,14 @@ export class AnonymousPool {
     return undefined;
   }
 
+  /** Lend this very name, when it is free: the same call asking again (conversion-table.ts). */
+  takeName(user: string): boolean {
+    const n = Number(/^Anonymous(\d+)$/.exec(user)?.[1]);
+    if (!Number.isInteger(n) || n < 1 || n > this.size || this.inUse.has(n)) return false;
+    this.inUse.add(n);
+    return true;
+  }
+
   give(user: string): void {
     const n = Number(/^Anonymous(\d+)$/.exec(user)?.[1]);
     this.inUse.delete(n);

@@ -57,8 +57,13 @@ export class ConversionTableError extends Error {
  * The conversion tables: Call-ID ↔ real user and AnonymousN ↔ real user, per dialog, found by either Call-ID. Entries
  * are freed when the dialog ends, after a linger for retransmissions, and by an idle backstop.
  */
+/** Refused INVITEs whose names are kept for their caller's next try (the oldest go first past this). */
+const maxRetried = 1000;
+
 export class ConversionTable {
   private readonly byCallId = new Map<string, ConversionEntry>();
+  /** Names of INVITEs refused (422, 3xx…) for the linger time, by Call-ID: the same call asking again gets its own back. */
+  private readonly retried = new Map<string, { callerTag: string; anonymousUser: string; until: number }>();
   readonly pool: AnonymousPool;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -86,9 +91,15 @@ export class ConversionTable {
     // The same Call-ID again (an INVITE re-sent with credentials after a 407): the new request replaces the old.
     const previous = this.byCallId.get(entry.realCallId);
     if (previous) this.remove(previous, false);
+    // The same call asking again — the same Call-ID and From tag after a 407, a 422 or a 3xx (RFC 3261 §8.1.3.5) —
+    // keeps its name: the callee, or the next target, sees one caller, not two names for one Call-ID.
+    const retried = this.retried.get(entry.realCallId);
+    this.retried.delete(entry.realCallId);
+    const prior = previous ?? (retried && retried.until > Date.now() ? retried : undefined);
+    const sameName = prior?.anonymousUser !== undefined && prior.callerTag === entry.callerTag ? prior.anonymousUser : undefined;
     let anonymousUser: string | undefined;
     if (needsName) {
-      anonymousUser = this.pool.take();
+      anonymousUser = sameName !== undefined && this.pool.takeName(sameName) ? sameName : this.pool.take();
       if (anonymousUser === undefined) throw new ConversionTableError('POOL_EXHAUSTED', `all ${this.pool.size} anonymous identities are in use`);
     }
     const now = Date.now();
@@ -113,8 +124,15 @@ export class ConversionTable {
     entry.endsAt ??= Date.now() + this.lingerMs;
   }
 
-  /** An INVITE that never made a dialog: nothing more can come that needs the entry. */
+  /**
+   * An INVITE that never made a dialog: nothing more can come that needs the entry. Its caller may ask again with the
+   * same Call-ID and From tag (after a 422 or a 3xx), within the linger time: that INVITE gets the same name back.
+   */
   drop(entry: ConversionEntry): void {
+    if (this.byCallId.get(entry.realCallId) === entry && entry.anonymousUser !== undefined) {
+      this.retried.set(entry.realCallId, { callerTag: entry.callerTag, anonymousUser: entry.anonymousUser, until: Date.now() + this.lingerMs });
+      if (this.retried.size > maxRetried) this.retried.delete(this.retried.keys().next().value!);
+    }
     this.remove(entry);
   }
 
@@ -157,6 +175,7 @@ export class ConversionTable {
   private sweep(): void {
     const now = Date.now();
     for (const entry of this.entries()) if (this.expired(entry, now)) this.remove(entry);
+    for (const [callId, retried] of this.retried) if (retried.until <= now) this.retried.delete(callId);
   }
 
   private remove(entry: ConversionEntry, keep = true): void {
