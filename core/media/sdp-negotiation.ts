@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { canonicalAddress, isGroup, isUnspecified } from './media-address.js';
 import { MediaError } from './media-error.js';
 import { acceptCryptoAnswer, answerCrypto, formatCrypto, type SdesAgreement, type SdesCrypto } from './sdes.js';
 import { connectionOf, directionOf, type MediaDirection, type SdpConnection, type SdpMedia, type SessionDescription } from './sdp.js';
@@ -140,8 +140,14 @@ function dtmfOf(media: SdpMedia): number | undefined {
 
 function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedAudio['remote'] {
   const connection = connectionOf(description, media);
-  if (media.port === 0 || !connection || connection.address === '0.0.0.0' || connection.address === '::') return undefined;
+  if (media.port === 0 || !connection || heldConnection(connection)) return undefined;
   return { address: mediaDestination(connection), rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
+}
+
+/** RFC 3264 §8.4: a connection address of 0.0.0.0 (or ::, however written) is RFC 2543's hold. */
+function heldConnection(connection: SdpConnection): boolean {
+  const canonical = canonicalAddress(connection.address, connection.addressType);
+  return canonical !== undefined && isUnspecified(canonical);
 }
 
 /**
@@ -152,11 +158,10 @@ function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedA
  */
 function mediaDestination(connection: SdpConnection): string {
   const { address, addressType } = connection;
-  const family = isIP(address);
   const shown = JSON.stringify(address.slice(0, 60));
-  if (family !== (addressType === 'IP4' ? 4 : 6)) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an ${addressType === 'IP4' ? 'IPv4' : 'IPv6'} address`);
-  const multicast = family === 4 ? Number(address.split('.')[0]) >= 224 : /^ff/i.test(address);
-  if (multicast) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
+  const canonical = canonicalAddress(address, addressType);
+  if (canonical === undefined) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an ${addressType === 'IP4' ? 'IPv4' : 'IPv6'} address`);
+  if (isGroup(canonical)) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
   return address;
 }
 
@@ -168,8 +173,8 @@ const isSavp = (m: SdpMedia): boolean => m.protocol.toUpperCase() === 'RTP/SAVP'
  * its direction attribute says: a sendrecv stream so held is sendonly (the peer holds the call), a recvonly one inactive.
  */
 function heldByAddress(direction: MediaDirection, description: SessionDescription, media: SdpMedia): MediaDirection {
-  const address = connectionOf(description, media)?.address;
-  if (media.port === 0 || (address !== '0.0.0.0' && address !== '::')) return direction;
+  const connection = connectionOf(description, media);
+  if (media.port === 0 || !connection || !heldConnection(connection)) return direction;
   return fromFlags(flags(direction).send, false);
 }
 

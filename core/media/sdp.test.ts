@@ -125,6 +125,14 @@ describe('SDP and RFC 3264 offer/answer', () => {
     expect(answerOffer(withConnection('c=IN IP6 ::1'), local()).negotiated.remote).toMatchObject({ address: '::1', rtpPort: 6000 });
     expect(answerOffer(withConnection('c=IN IP4 192.0.2.7', 'media'), local()).negotiated.remote).toMatchObject({ address: '192.0.2.7' });
     expect(answerOffer(withConnection('c=IN IP4 0.0.0.0'), local()).negotiated.remote).toBeUndefined();
+    // the hold address however written: nothing is sent (Linux sends to :: as to ::1), the stream is held
+    for (const held of ['c=IN IP6 ::', 'c=IN IP6 ::0', 'c=IN IP6 0:0:0:0:0:0:0:0']) {
+      const { negotiated } = answerOffer(withConnection(held), local());
+      expect([negotiated.remote, negotiated.remoteDirection], held).toEqual([undefined, 'sendonly']);
+    }
+    // an IPv6 zone id names one of our interfaces; a mapped multicast group is still a group
+    expect(refused(withConnection('c=IN IP6 fe80::1%eth0'))).toMatchObject({ code: 'BAD_SDP', message: expect.stringMatching(/not an IPv6 address/) });
+    expect(refused(withConnection('c=IN IP6 ::ffff:224.1.1.1'))).toMatchObject({ code: 'BAD_SDP', message: expect.stringMatching(/multicast/) });
   });
 
   it('takes no payload type above 127 (the RTP header has 7 bits for it): neither as a codec nor for digits', () => {
