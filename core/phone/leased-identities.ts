@@ -139,6 +139,7 @@ export class LeasedIdentities {
           // receiving one does not change what the status bar says.
           if (!account.identities.speaksFor(identity)) return;
           account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...detail };
+          account.retry?.changed(state, detail);
           this.options.emit({ type: 'registration', registration: { ...account.registration } });
         },
         ...(onDisposed ? { onDisposed } : {}),

@@ -1,3 +1,4 @@
+import type { RegistrationRetry } from './registration-retry.js';
 import { PhoneError } from '../api/phone-error.js';
 import { maskedPassword, type AccountConfig, type AddressStatus, type RegistrationSnapshot } from '../api/phone-types.js';
 import type { TemporaryAddressManager } from '../address/temporary-address-manager.js';
@@ -27,6 +28,8 @@ export interface AccountRuntime {
   failover?: ServerFailover;
   /** The user asked for registration (and has not unregistered since). */
   wantRegistered: boolean;
+  /** Registers again after a failure while the user wants it (accounts without failover). */
+  retry?: RegistrationRetry;
 }
 
 /** The account whose address-of-record is `aor` (`user@domain`), the one its identities and journal write. */
@@ -133,6 +136,7 @@ export class PhoneAccounts {
   async retire(account: AccountRuntime): Promise<void> {
     this.byId.delete(account.config.id);
     account.wantRegistered = false;
+    account.retry?.stop();
     account.failover?.stop();
     await account.identities.dispose().catch(this.failed("closing an account's identities"));
     await account.failover?.close(); // a failback under way, identities being given up at the server left

@@ -44,6 +44,7 @@ import { LeasedIdentities } from './leased-identities.js';
 import type { MediaFactoryProvider } from './media-factory.js';
 import { OutgoingCalls } from './outgoing-call.js';
 import { reportUnremovedBinding } from './unremoved-bindings.js';
+import { RegistrationRetry, type RegistrationRetryOptions } from './registration-retry.js';
 import { addressStatus, newAccountRuntime, PhoneAccounts, type AccountRuntime } from './phone-accounts.js';
 import { PhoneEvents } from './phone-events.js';
 import { LeaseKeeper, type PhoneLease } from './phone-lease.js';
@@ -61,6 +62,8 @@ export interface PhoneOptions {
   callRecorder?: CallRecorder;
   mediaPortRange?: { min: number; max: number };
   createSessionDescriptionHandlerFactory: MediaFactoryProvider;
+  /** Waits between tries to register again after a registration failed or was lost (registration-retry.ts); tests shorten them. */
+  registrationRetry?: RegistrationRetryOptions;
   timers?: SipTimerValues;
   /** Every SIP message of every account, as it crossed the socket (scenario reports, diagnostics). */
   onTrace?: (accountId: string, entry: SipTapEntry) => void;
@@ -258,6 +261,8 @@ export class Phone implements PhoneApi {
       failed: this.failures.of,
     });
     if (failover) account.failover = failover;
+    // an account without a backup server registers again by itself after a failure (one with one fails over instead)
+    else account.retry = new RegistrationRetry(() => account.identities.register(), () => account.wantRegistered && !this.stopped, this.options.registrationRetry);
     this.accounts.add(account);
   }
 

@@ -129,6 +129,8 @@ export class SipIdentity {
   private registerSent = false;
   /** The registrar itself refused our last REGISTER (a final answer ≥ 300 it sent, not one sip.js made up). */
   private registerRefused = false;
+  /** The server dropped our connection while we were registered: once one is open again, register over it. */
+  private flowLostWhileRegistered = false;
   /** The latest the registrar may hold our binding (ms since the epoch), from what was asked for and granted. */
   bindingMayLastUntil?: number;
   private readonly bindingLifetimeListeners = new Set<(until: number) => void>();
@@ -222,6 +224,10 @@ export class SipIdentity {
       // RFC 5626 §4.4.1: the flow failed (a keep-alive unanswered, the server gone) and sip.js opened a new one: the
       // registrar must learn of it, or calls keep going to the dead flow until the next refresh.
       onConnect: () => identity.flowReopened(),
+      // the server dropped the connection (a restart): the binding went with the flow (RFC 5626 §4.2.2)
+      onDisconnect: (error) => {
+        if (error) identity.flowLost();
+      },
     };
     await userAgent.start();
     return identity;
@@ -254,6 +260,8 @@ export class SipIdentity {
    */
   async register(): Promise<number> {
     this.assertAlive();
+    // a connection the server dropped, and sip.js's own attempts to open it again spent: open it again now
+    if (this.options.transport !== 'udp' && !this.userAgent.isConnected()) await this.userAgent.reconnect().catch(() => undefined);
     if (!this.registerer) {
       const registrar = UserAgent.makeURI(`sip:${this.options.aor.domain}`);
       this.registerer = new Registerer(this.userAgent, {
@@ -271,6 +279,11 @@ export class SipIdentity {
       const registerer = this.registerer;
       (registerer as unknown as RegistererWaiting).waitingChange.addListener((waiting) => (waiting ? this.bindingAskedFor(registerer) : this.bindingAnswered(registerer)));
     }
+    // A refresh of sip.js's own may still wait for its answer (a server gone away: until Timer F, 32 s); sip.js would
+    // refuse this REGISTER meanwhile ("already in progress"), so it goes after that one.
+    const registering = this.registerer as unknown as RegistererWaiting;
+    if (registering.waiting) await new Promise<void>((resolve) => registering.waitingChange.addListener(() => resolve(), { once: true }));
+    this.assertAlive();
     this.setRegistration('registering', {});
     this.registerSent = true;
     const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;
@@ -370,8 +383,21 @@ export class SipIdentity {
 
   /** The flow to the server was opened again after a drop: register anew over it (RFC 5626 §4.2.2), once registered. */
   private flowReopened(): void {
-    if (this.disposed || !this.registerer || this.registrationState !== 'registered') return;
+    const wasRegistered = this.registrationState === 'registered' || this.flowLostWhileRegistered;
+    this.flowLostWhileRegistered = false;
+    if (this.disposed || !this.registerer || !wasRegistered) return;
     void this.register().catch(() => this.rejects.count('REREGISTER_FAILED'));
+  }
+
+  /**
+   * The server closed our connection (TCP, TLS, WS): a registrar that keeps the flow of each binding (RFC 5626 §4.2.2;
+   * Kamailio restarted) can no longer reach us, so the registration is failed now rather than at its next refresh.
+   * sip.js tries to connect again at once (a success registers anew, flowReopened); the account tries later (its retry).
+   */
+  private flowLost(): void {
+    if (this.disposed || this.registrationState !== 'registered') return;
+    this.flowLostWhileRegistered = true;
+    this.setRegistration('failed', { reason: 'the connection to the server was lost', cause: 'unreachable' });
   }
 
   /**

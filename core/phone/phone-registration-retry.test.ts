@@ -1,0 +1,49 @@
+import { Core } from 'sip.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PhoneEvent, RegistrationSnapshot } from '../api/phone-types.js';
+import { Lab } from '../../lab/lab.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
+import { until } from '../../test/support/until.js';
+import { Phone } from './phone.js';
+
+/**
+ * The helper's outage (everyday softphone review): the server restarts. Over UDP the refresh that fell in the outage
+ * timed out and the phone stayed "Not registered" for good; over TCP the dropped connection went unnoticed until the
+ * refresh, and then the same. Now the account registers again by itself once the server is back.
+ */
+describe('an account whose server restarts', () => {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  const timers = { t1: 50, t2: 400 };
+  // sip.js's own Timer F (64·T1 of its 500 ms T1: 32 s) ends the refresh lost in the outage: at our T1 here
+  const timerF = Core.Timers.TIMER_F;
+  afterEach(() => void (Core.Timers.TIMER_F = timerF));
+
+  it.each(['udp', 'tcp'] as const)('registers again by itself once the server is back (%s), and says it was lost meanwhile', async (transport) => {
+    Core.Timers.TIMER_F = 64 * timers.t1;
+    let lab = await Lab.start({ timers });
+    const port = lab.sip.ports[transport]!;
+    const phone = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: lab.servers[transport]!, transport, domain: lab.domain, registerExpires: 2 }],
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+      registrationRetry: { baseMs: 400, random: () => 1 },
+    });
+    cleanup.push(() => phone.shutdown());
+    const states: RegistrationSnapshot[] = [];
+    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    expect((await phone.register()).state).toBe('registered');
+    await lab.stop();
+    // UDP: the refresh (about 2 s in) goes unanswered; TCP: the connection closes, and the registration fails at once
+    await until(() => states.some((s) => s.state === 'failed' || s.state === 'unregistered') || undefined, 15_000);
+    expect(states.at(-1)!.state).not.toBe('registered');
+    // down for longer than the REGISTER's own retransmissions (64·T1) and sip.js's reconnections (3 × 1 s) last
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    lab = await Lab.start({ timers, [transport]: port });
+    cleanup.push(() => lab.stop());
+    await until(() => lab.sip.bindings().some((b) => b.user === 'bob') || undefined, 20_000);
+    await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
+  });
+});
