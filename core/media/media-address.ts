@@ -3,11 +3,14 @@ import { isIP } from 'node:net';
 /**
  * An SDP connection address (RFC 4566 §5.7) in one canonical form, for the checks below: an IPv4 literal as written, an
  * IPv6 one as the URL standard writes it (`0:0:0:0:0:0:0:0` → `::`, an embedded IPv4 in hex). Undefined for anything
- * that is not an address literal of `type` — a name, or an IPv6 zone id, which would name one of our own interfaces.
+ * that is not an address literal — a name, or an IPv6 zone id, which would name one of our own interfaces. A literal
+ * of the other family than its line's address type is taken as what it is: Kamailio's fix_nated_sdp writes the IPv4
+ * source of a message into an `IN IP6` line.
  */
-export function canonicalAddress(address: string, type: 'IP4' | 'IP6'): string | undefined {
-  if (type === 'IP4') return isIP(address) === 4 ? address : undefined;
-  if (isIP(address) !== 6 || address.includes('%')) return undefined;
+export function canonicalAddress(address: string): string | undefined {
+  const family = isIP(address);
+  if (family === 4) return address;
+  if (family !== 6 || address.includes('%')) return undefined;
   return new URL(`http://[${address}]`).hostname.slice(1, -1);
 }
 

@@ -146,21 +146,21 @@ function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedA
 
 /** RFC 3264 §8.4: a connection address of 0.0.0.0 (or ::, however written) is RFC 2543's hold. */
 function heldConnection(connection: SdpConnection): boolean {
-  const canonical = canonicalAddress(connection.address, connection.addressType);
+  const canonical = canonicalAddress(connection.address);
   return canonical !== undefined && isUnspecified(canonical);
 }
 
 /**
- * Where our RTP may go: an address literal of the type its c= line names, and one host. RFC 4566 §5.7 also allows a
+ * Where our RTP may go: an address literal, and one host. RFC 4566 §5.7 also allows a
  * name there, which would be looked up for every packet sent — telling the peer's DNS server when, and through which
  * resolver, the call was answered — and a multicast group (RFC 3264 §5.1; not a call of ours), to which, as to a
  * broadcast address, datagrams leave for every host on the link. What is refused makes a 488 (or fails our offer).
  */
 function mediaDestination(connection: SdpConnection): string {
-  const { address, addressType } = connection;
+  const { address } = connection;
   const shown = JSON.stringify(address.slice(0, 60));
-  const canonical = canonicalAddress(address, addressType);
-  if (canonical === undefined) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an ${addressType === 'IP4' ? 'IPv4' : 'IPv6'} address`);
+  const canonical = canonicalAddress(address);
+  if (canonical === undefined) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an IP address`);
   if (isGroup(canonical)) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
   return address;
 }

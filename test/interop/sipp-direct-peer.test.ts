@@ -66,7 +66,7 @@ describe.skipIf(skip)('SIPp calling a phone directly', () => {
     ['a name (looked up for every packet: the caller would learn when the call was answered)', 'IN IP4 tracker.invalid', '0'],
     ['a multicast group', 'IN IP4 224.2.1.1/127', '0'],
     ['the broadcast address', 'IN IP4 255.255.255.255', '0'],
-    ['an IPv6 address in an IP4 line', 'IN IP4 ::1', '0'],
+    ['an IPv6 zone (one of our own interfaces)', 'IN IP6 fe80::1%lo', '0'],
     ['127.0.0.1 but only a payload type above 127', 'IN IP4 127.0.0.1', '128'],
   ])('refuses with 488 before it rings an offer whose media would go to %s', async (_what, connection, formats) => {
     const { events, contact } = await phone();
