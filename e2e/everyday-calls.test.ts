@@ -151,6 +151,23 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
     expect(await failedCard().count()).toBe(0); // an incoming call the user turned down is no failure of theirs
   });
 
+  it('Esc in another field (the history search) is that field\'s: the ringing call rings on; Esc on the page rejects it', async () => {
+    await page.getByRole('tab', { name: 'History' }).click();
+    const search = page.locator('.history-search input[type="search"]').first();
+    await search.click();
+    await agents.phone.call({ accountId: 'carol', target: 'alice' });
+    await expect.poll(() => playing('ringer'), { timeout: 15_000 }).toBe('ring');
+    await search.press('Escape');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await playing('ringer')).toBe('ring'); // before: rejected 486 from any field
+    expect(agents.calls('carol').at(-1)?.status).toBeUndefined();
+    await page.getByRole('tab', { name: 'Phone' }).click();
+    await incomingCard().waitFor({ timeout: 5000 });
+    await page.locator('body').press('Escape');
+    await expect.poll(() => agents.calls('carol').at(-1)?.status, { timeout: 10_000 }).toBe(486);
+    await expect.poll(() => playing('ringer'), { timeout: 10_000 }).toBeNull();
+  });
+
   it('rings back at 400 Hz while the far end rings, then says "Declined" for a 603 and keeps the card a few seconds', async () => {
     await dialer().fill('carol');
     await page.keyboard.press('Enter');

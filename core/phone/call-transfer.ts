@@ -67,7 +67,10 @@ export class CallTransfers {
     calls.changed(call);
   }
 
-  /** RFC 3515 §2.4.5: each NOTIFY carries the new call's status line; the one with `terminated` is the outcome. */
+  /**
+   * RFC 3515 §2.4.5: each NOTIFY carries the new call's status line; the one with `terminated` is the outcome, and so is
+   * a final status line under a subscription left active (linphonec reports a failed transfer so: 481, `active`).
+   */
   private onNotify(call: PhoneCall, status: TransferStatus, notification: Notification): void {
     const request = notification.request;
     const event = request.getHeader('event') ?? '';
@@ -76,14 +79,7 @@ export class CallTransfers {
       return;
     }
     void notification.accept().catch(this.options.failed('accepting a transfer NOTIFY'));
-    const line = /^SIP\/2\.0\s+(\d{3})\b/.exec(request.body ?? '');
-    const terminated = /^\s*terminated\b/i.test(request.getHeader('subscription-state') ?? '');
-    if (line) status.status = Number(line[1]);
-    if (terminated) {
-      status.state = status.status !== undefined && status.status >= 200 && status.status < 300 ? 'succeeded' : 'failed';
-    } else if (status.state === 'requested') {
-      status.state = 'trying';
-    }
+    Object.assign(status, notifiedTransfer(status, request.body ?? '', request.getHeader('subscription-state') ?? ''));
     this.options.calls.changed(call);
     // RFC 5589 §6.1: once the transfer succeeded the transferor ends its call with the transferee.
     if (status.state === 'succeeded') void this.options.calls.hangup(call.id).catch(this.options.failed('hanging up a transferred call'));
@@ -169,4 +165,19 @@ export class CallTransfers {
 function withheldAs(call: PhoneCall): Pick<CallRequest, 'anonymity' | 'anonymityLevel'> {
   if (call.anonymity === undefined || call.anonymity === 'none') return {};
   return { anonymity: call.anonymity, ...(call.anonymityLevel !== undefined ? { anonymityLevel: call.anonymityLevel } : {}) };
+}
+
+/**
+ * A transferor's view of its transfer after a NOTIFY (RFC 3515 §2.4.5): the new call's status from the sipfrag, and the
+ * outcome once known — the NOTIFY with `terminated`, or one whose status line is final under a subscription left
+ * active (linphonec reports a failed transfer so: 481, `active`; waiting for a `terminated` showed nothing at all).
+ */
+export function notifiedTransfer(status: Pick<TransferStatus, 'state' | 'status'>, sipfrag: string, subscriptionState: string): Pick<TransferStatus, 'state' | 'status'> {
+  const line = /^SIP\/2\.0\s+(\d{3})\b/.exec(sipfrag);
+  const code = line ? Number(line[1]) : status.status;
+  const next: Pick<TransferStatus, 'state' | 'status'> = { state: status.state, ...(code !== undefined ? { status: code } : {}) };
+  const terminated = /^\s*terminated\b/i.test(subscriptionState);
+  if (terminated || (line !== null && code! >= 200)) next.state = code !== undefined && code >= 200 && code < 300 ? 'succeeded' : 'failed';
+  else if (status.state === 'requested') next.state = 'trying';
+  return next;
 }

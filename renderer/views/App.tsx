@@ -35,6 +35,10 @@ function useKeyboard(): void {
       const state = usePhone.getState();
       const calls = Object.values(state.calls);
       const failures = useCallFailures.getState();
+      const target = event.target as HTMLElement | null;
+      const inField = target !== null && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA');
+      // Esc in another field (a transfer target, a search, a contact's name) is that field's: it ends no call
+      if (event.key === 'Escape' && inField && target.id !== 'dial-string') return;
       if (event.key === 'Escape') {
         // the call in the main card (the one that talks), never a held one behind it
         const call = focusedCall(calls) ?? calls[0];
@@ -42,8 +46,7 @@ function useKeyboard(): void {
         else for (const card of failures.cards) failures.dismiss(card.callId);
         return;
       }
-      const target = event.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA')) return;
+      if (inField) return;
       if (state.view !== 'phone') return;
       // in a call, digits are DTMF to the other side
       const inCall = audioCall(state.calls);
