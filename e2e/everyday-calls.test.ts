@@ -225,17 +225,17 @@ describe.skipIf(skip)('an everyday phone: ringing, ringback, call waiting, failu
   });
 
   for (const language of ['en', 'ja'] as const) {
-    it(`says why a call failed (${language}): busy, no such number, no answer, rejected with its code`, async () => {
+    it(`says why a call failed (${language}): busy, no such number, not available, rejected with its code`, async () => {
       await page.locator('.status-bar select').selectOption(language);
       const words = {
-        en: { busy: 'Busy', ghost: 'No such number', nobody: 'No answer', guard: 'Rejected (403)', title: 'Call failed', call: 'Call' },
-        ja: { busy: '話し中', ghost: 'この番号は使われていません', nobody: '応答なし', guard: '拒否されました（403）', title: '発信できませんでした', call: '発信' },
+        en: { busy: 'Busy', ghost: 'No such number', nobody: 'Not available', guard: 'Rejected (403)', title: 'Call failed', call: 'Call' },
+        ja: { busy: '話し中', ghost: 'この番号は使われていません', nobody: '不在です', guard: '拒否されました（403）', title: '発信できませんでした', call: '発信' },
       }[language];
       const card = page.getByRole('alert', { name: words.title });
       for (const [target, reason, status] of [
         ['busy', words.busy, 'SIP 486 Busy Here'],
         ['ghost', words.ghost, 'SIP 404 Not Found'],
-        ['nobody', words.nobody, 'SIP 480 Temporarily Unavailable'], // not registered at the lab
+        ['nobody', words.nobody, 'SIP 480 Temporarily Unavailable'], // not registered at the lab: at once, nothing rang
         ['guard', words.guard, 'SIP 403 Forbidden'],
       ] as const) {
         await page.locator('#dial-string').fill(target);

@@ -12,7 +12,9 @@ describe('why a call failed, in words (renderer/calls/call-failure.ts)', () => {
     expect(ended(404)?.reason).toBe('no-such-number');
     expect(ended(604)?.reason).toBe('no-such-number');
     expect(ended(484)?.reason).toBe('no-such-number');
-    expect(ended(480)?.reason).toBe('no-answer');
+    // 480 at once: the callee is not signed in now (the UI review read "No answer" for it); after ringing, no answer
+    expect(ended(480)?.reason).toBe('not-available');
+    expect(callFailureOf(call({ state: 'terminated', status: 480 }), true)?.reason).toBe('no-answer');
     expect(ended(603)?.reason).toBe('declined');
     expect(ended(503)?.reason).toBe('unreachable');
     expect(ended(undefined, { endedBy: 'network' })?.reason).toBe('unreachable');

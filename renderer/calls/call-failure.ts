@@ -1,7 +1,7 @@
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 
 /** Why an outgoing call did not connect, or an answered one was dropped, in the words the call card shows. */
-export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'declined' | 'unreachable' | 'rejected' | 'media-lost' | 'session-expired';
+export type FailureReason = 'busy' | 'no-such-number' | 'no-answer' | 'not-available' | 'declined' | 'unreachable' | 'rejected' | 'media-lost' | 'session-expired';
 
 export interface CallFailure {
   callId: string;
@@ -31,7 +31,8 @@ export function callEndOf(call: CallSnapshot, rang: boolean): CallFailure | unde
 /**
  * Why an outgoing call that never connected ended, or undefined when it is no failure to report (it was answered,
  * or this phone cancelled it). From the final status of the INVITE (RFC 3261 §21): 486/600 busy; 404/604/484/410 no
- * such number; 480, a 487 this phone did not ask for, and a 408 after the far end rang, no answer; 603 declined;
+ * such number; a 487 this phone did not ask for, and a 408 or a 480 after the far end rang, no answer; a 480 before
+ * anything rang, not available (RFC 3261 §21.4.18: not signed in now, or not taking calls); 603 declined;
  * 502/503/504, a 408 before anything rang (nothing answered the INVITE) and an end without any status, not reachable;
  * any other 4xx-6xx rejected with its code.
  */
@@ -50,7 +51,8 @@ export function callFailureOf(call: CallSnapshot, rang: boolean): CallFailure | 
   if (status === undefined) return call.endedBy === 'local' ? undefined : failure('unreachable');
   if (status === 486 || status === 600) return failure('busy');
   if (status === 404 || status === 604 || status === 484 || status === 410) return failure('no-such-number');
-  if (status === 480 || status === 487) return failure('no-answer');
+  if (status === 480) return failure(rang ? 'no-answer' : 'not-available');
+  if (status === 487) return failure('no-answer');
   if (status === 408) return failure(rang ? 'no-answer' : 'unreachable');
   if (status === 603) return failure('declined');
   if (status === 502 || status === 503 || status === 504) return failure('unreachable');
