@@ -40,6 +40,10 @@ describe.skipIf(skip)('history and diagnostics pane with 100,000 logged calls', 
     const firstTime = await page.locator('.history-entry time').first().getAttribute('datetime');
     expect(Date.parse(firstTime!)).toBeGreaterThan(Date.now() - 3_600_000 * 24 * 2); // the newest call, from the last day or so
     const scroller = page.locator('.history-scroll');
+    // every row fits the list's width, its last button (add to contacts) included: no sideways scrolling
+    expect(await scroller.evaluate((element) => element.scrollWidth - element.clientWidth)).toBeLessThanOrEqual(0);
+    const [list, add] = await Promise.all([scroller.boundingBox(), page.locator('.history-entry .history-actions button').last().boundingBox()]);
+    expect(add!.x + add!.width).toBeLessThanOrEqual(list!.x + list!.width);
     for (let i = 0; i < 4; i++) {
       const before = await loaded();
       await scroller.evaluate((element) => (element.scrollTop = element.scrollHeight));
