@@ -85,7 +85,12 @@ export class CallControl {
     // the call's media: a 3xx followed after ringing brings a new INVITE with new media (RFC 3261 §8.1.3.4), which the
     // audio port and the listeners follow (the first target's is closed)
     let attached: MediaSession | undefined;
+    let answered = false;
     call.sip.onChange(() => {
+      if (call.sip.state === 'established' && !answered) {
+        answered = true;
+        this.holdIfSetAside(call);
+      }
       const media = call.media;
       if (media && media !== attached) {
         if (attached) this.options.audio?.detach(call.id);
@@ -106,6 +111,7 @@ export class CallControl {
     call.sip.onRefer((referral) => this.options.onRefer(call, referral));
     call.sip.onInfoDigit((digit) => this.options.emit({ type: 'dtmf', callId: call.id, digit: digit.digit, durationMs: digit.durationMs }));
     void call.sip.whenEnded().then(() => {
+      this.holdWhenAnswered.delete(call.id);
       this.mediaTimeout.forget(call.id);
       this.options.audio?.detach(call.id);
       account.router.release(snapshot.sipCallId, traceSink);
@@ -125,6 +131,8 @@ export class CallControl {
     if (this.calls.has(call.id)) this.emitCall(call);
   }
 
+  /** Calls of ours the user set aside while they rang: each goes on hold when answered (holdIfSetAside). */
+  private readonly holdWhenAnswered = new Set<string>();
   /** A call-log write made after the event went out (call-log-store.ts writes once per event-loop turn) failed. */
   private readonly storageFailed = (error: Error): void => this.options.emit({ type: 'error', code: 'STORAGE_FAILED', message: error.message });
 
@@ -204,8 +212,25 @@ export class CallControl {
     if (!handler || !handler.sendDtmf(digits)) throw new PhoneError('MEDIA_FAILED', 'RFC 4733 DTMF is not available on this call');
   }
 
-  /** Hold (or end) every other established call that is not on hold yet: `call` is to have the audio. */
+  /**
+   * A call of ours the user set aside while it still rang ("Hold and answer" on a waiting call: nothing to hold yet) is
+   * put on hold as soon as it is answered (RFC 3264 §8.4), as Linphone pauses it: it stayed off hold beside the call the
+   * user chose, and took the audio from it.
+   */
+  private holdIfSetAside(call: PhoneCall): void {
+    if (!this.holdWhenAnswered.delete(call.id)) return;
+    void this.guard(() => call.sip.hold(true)).catch((error: PhoneError) => this.options.emit({ type: 'error', code: error.code, message: `holding a call answered after it was set aside: ${error.message}` }));
+  }
+
+  /**
+   * Hold (or end) every other established call that is not on hold yet: `call` is to have the audio. A call of ours
+   * still ringing is cancelled (`hangup`) or held once it is answered (`hold`).
+   */
   private async setAsideOthers(call: PhoneCall, others: OtherCalls): Promise<void> {
+    for (const ringing of this.all().filter((c) => c !== call && c.sip.direction === 'outgoing' && (c.sip.state === 'calling' || c.sip.state === 'ringing'))) {
+      if (others === 'hangup') await this.guard(() => ringing.sip.hangup());
+      else this.holdWhenAnswered.add(ringing.id);
+    }
     const talking = this.all().filter((c) => c !== call && c.sip.state === 'established' && !c.sip.localHold);
     for (const other of talking) {
       if (others === 'hangup') {
