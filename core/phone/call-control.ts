@@ -219,6 +219,8 @@ export class CallControl {
    */
   private holdIfSetAside(call: PhoneCall): void {
     if (!this.holdWhenAnswered.delete(call.id)) return;
+    // the call the user chose may have ended meanwhile: then this one is the only one, and talks
+    if (!this.all().some((c) => c !== call && c.sip.state === 'established' && !c.sip.localHold)) return;
     void this.guard(() => call.sip.hold(true)).catch((error: PhoneError) => this.options.emit({ type: 'error', code: error.code, message: `holding a call answered after it was set aside: ${error.message}` }));
   }
 
@@ -227,9 +229,12 @@ export class CallControl {
    * still ringing is cancelled (`hangup`) or held once it is answered (`hold`).
    */
   private async setAsideOthers(call: PhoneCall, others: OtherCalls): Promise<void> {
-    for (const ringing of this.all().filter((c) => c !== call && c.sip.direction === 'outgoing' && (c.sip.state === 'calling' || c.sip.state === 'ringing'))) {
-      if (others === 'hangup') await this.guard(() => ringing.sip.hangup());
-      else this.holdWhenAnswered.add(ringing.id);
+    // the user's own calls only: not a forwarding leg, nor the call a transfer asked us to place (the phone's own work)
+    const ours = (c: PhoneCall): boolean => c.forwardedTo === undefined && c.transferredFrom === undefined;
+    for (const ringing of this.all().filter((c) => c !== call && ours(c) && c.sip.direction === 'outgoing' && (c.sip.state === 'calling' || c.sip.state === 'ringing'))) {
+      if (others === 'hold') this.holdWhenAnswered.add(ringing.id);
+      // it may end meanwhile (answered elsewhere, refused): nothing left to cancel
+      else await this.guard(() => ringing.sip.hangup()).catch(() => undefined);
     }
     const talking = this.all().filter((c) => c !== call && c.sip.state === 'established' && !c.sip.localHold);
     for (const other of talking) {

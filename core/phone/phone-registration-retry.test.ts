@@ -46,4 +46,29 @@ describe('an account whose server restarts', () => {
     await until(() => lab.sip.bindings().some((b) => b.user === 'bob') || undefined, 20_000);
     await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
   });
+
+  // (over UDP a refresh already in flight when the server went is still retransmitted for 64·T1 after the user
+  // unregistered, and can land once the server is back: a separate, older gap, named in the closing note)
+  it.each(['tcp'] as const)('registers nothing again once the user unregistered during the outage (%s)', async (transport) => {
+    Core.Timers.TIMER_F = 64 * timers.t1;
+    let lab = await Lab.start({ timers });
+    const port = lab.sip.ports[transport]!;
+    const phone = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: lab.servers[transport]!, transport, domain: lab.domain, registerExpires: 2 }],
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+      registrationRetry: { baseMs: 400, random: () => 1 },
+    });
+    cleanup.push(() => phone.shutdown());
+    const states: RegistrationSnapshot[] = [];
+    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    await phone.register();
+    await lab.stop();
+    await until(() => states.some((s) => s.state === 'failed' || s.state === 'unregistered') || undefined, 15_000);
+    await phone.unregister();
+    lab = await Lab.start({ timers, [transport]: port });
+    cleanup.push(() => lab.stop());
+    await new Promise((resolve) => setTimeout(resolve, 4000)); // several retries' worth
+    expect(lab.sip.bindings()).toEqual([]);
+  });
 });

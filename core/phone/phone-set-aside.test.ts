@@ -55,4 +55,24 @@ describe('a call set aside while it still rang', () => {
     expect(last(alice.events, toCarol.id)).toMatchObject({ state: 'established', localHold: true });
     expect(last(alice.events, fromBob.id)).toMatchObject({ state: 'established', localHold: false });
   });
+
+  it('a call set aside whose chosen call ended before it was answered talks when answered: nothing else is up', async () => {
+    const { phone } = await setUp();
+    const alice = phone({ id: 'alice', user: 'alice' });
+    const bob = phone({ id: 'bob', user: 'bob' });
+    const carol = phone({ id: 'carol', user: 'carol' });
+    await Promise.all([alice.phone.register(), bob.phone.register(), carol.phone.register()]);
+    const toCarol = await alice.phone.call({ target: 'carol' });
+    const ringingAtCarol = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    const fromBobPlaced = await bob.phone.call({ target: 'alice' });
+    const fromBob = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    await alice.phone.answer(fromBob.id, 'hold');
+    await until(() => (last(alice.events, fromBob.id)?.state === 'established' ? true : undefined));
+    await bob.phone.hangup(fromBobPlaced.id);
+    await until(() => (last(alice.events, fromBob.id)?.state === 'terminated' ? true : undefined));
+    await carol.phone.answer(ringingAtCarol.id);
+    await until(() => (last(alice.events, toCarol.id)?.state === 'established' ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(last(alice.events, toCarol.id)).toMatchObject({ state: 'established', localHold: false });
+  });
 });

@@ -261,8 +261,20 @@ export class Phone implements PhoneApi {
       failed: this.failures.of,
     });
     if (failover) account.failover = failover;
-    // an account without a backup server registers again by itself after a failure (one with one fails over instead)
-    else account.retry = new RegistrationRetry(() => account.identities.register(), () => account.wantRegistered && !this.stopped, this.options.registrationRetry);
+    // An account at one fixed address registers again by itself after a failure (one with a backup server fails over
+    // instead). Not a one-time-address account: each try would lease and expose a new address, and its retired
+    // identities' own endings would read as losses. A try that ends after the user unregistered is undone.
+    else if (config.address?.mode !== 'temporary') {
+      const wanted = (): boolean => account.wantRegistered && !this.stopped;
+      account.retry = new RegistrationRetry(
+        async () => {
+          await account.identities.register();
+          if (!wanted()) await account.identities.unregister();
+        },
+        wanted,
+        this.options.registrationRetry,
+      );
+    }
     this.accounts.add(account);
   }
 

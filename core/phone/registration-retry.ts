@@ -43,7 +43,7 @@ export class RegistrationRetry {
       this.cancel();
       return;
     }
-    const transient = state === 'unregistered' || (state === 'failed' && (detail.cause === 'unreachable' || detail.cause === 'no-answer' || (detail.status ?? 0) >= 500));
+    const transient = state === 'unregistered' || (state === 'failed' && (detail.cause === 'unreachable' || detail.cause === 'no-answer' || ((detail.status ?? 0) >= 500 && (detail.status ?? 0) < 600)));
     if (transient && this.wanted() && !this.stopped && this.timer === undefined) this.schedule();
   }
 

@@ -224,10 +224,9 @@ export class SipIdentity {
       // RFC 5626 §4.4.1: the flow failed (a keep-alive unanswered, the server gone) and sip.js opened a new one: the
       // registrar must learn of it, or calls keep going to the dead flow until the next refresh.
       onConnect: () => identity.flowReopened(),
-      // the server dropped the connection (a restart): the binding went with the flow (RFC 5626 §4.2.2)
-      onDisconnect: (error) => {
-        if (error) identity.flowLost();
-      },
+      // the server closed the connection (a restart: with an error or a clean FIN): the binding went with the flow
+      // (RFC 5626 §4.2.2); our own closing comes after the user agent stopped, which sip.js does not report
+      onDisconnect: () => identity.flowLost(),
     };
     await userAgent.start();
     return identity;
@@ -282,7 +281,15 @@ export class SipIdentity {
     // A refresh of sip.js's own may still wait for its answer (a server gone away: until Timer F, 32 s); sip.js would
     // refuse this REGISTER meanwhile ("already in progress"), so it goes after that one.
     const registering = this.registerer as unknown as RegistererWaiting;
-    if (registering.waiting) await new Promise<void>((resolve) => registering.waitingChange.addListener(() => resolve(), { once: true }));
+    if (registering.waiting) {
+      let timer: NodeJS.Timeout | undefined;
+      // bounded: a stack stopped without answering it would leave this waiting for ever
+      await new Promise<void>((resolve) => {
+        registering.waitingChange.addListener(() => resolve(), { once: true });
+        timer = setTimeout(resolve, 64 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
+      });
+      clearTimeout(timer);
+    }
     this.assertAlive();
     this.setRegistration('registering', {});
     this.registerSent = true;
@@ -395,7 +402,7 @@ export class SipIdentity {
    * sip.js tries to connect again at once (a success registers anew, flowReopened); the account tries later (its retry).
    */
   private flowLost(): void {
-    if (this.disposed || this.registrationState !== 'registered') return;
+    if (this.disposed || this.options.transport === 'udp' || this.registrationState !== 'registered') return;
     this.flowLostWhileRegistered = true;
     this.setRegistration('failed', { reason: 'the connection to the server was lost', cause: 'unreachable' });
   }
@@ -423,6 +430,7 @@ export class SipIdentity {
    * returned without waiting out Timer F (64·T1, 32 s) for a server that stays silent.
    */
   async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    this.flowLostWhileRegistered = false; // a connection opened again later registers nothing
     const registerer = this.registerer;
     if (!registerer || this.registrationState === 'unregistered') return undefined;
     this.setRegistration('unregistering', {});
