@@ -31,9 +31,8 @@ describe('a call set aside while it still rang', () => {
       },
     };
   }
-  const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
-
-  it.each(['hold', 'hangup'] as const)('"%s and answer": the ringing call is held once answered, or cancelled; the call answered keeps the audio', async (others) => {
+  /** alice calls carol, who rings (answering by hand), and while it rings bob calls alice: alice's call from him rings. */
+  async function carolRingingWhileBobCalls() {
     const { phone } = await setUp();
     const alice = phone({ id: 'alice', user: 'alice' });
     const bob = phone({ id: 'bob', user: 'bob' });
@@ -41,8 +40,14 @@ describe('a call set aside while it still rang', () => {
     await Promise.all([alice.phone.register(), bob.phone.register(), carol.phone.register()]);
     const toCarol = await alice.phone.call({ target: 'carol' });
     const ringingAtCarol = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
-    await bob.phone.call({ target: 'alice' });
+    const fromBobPlaced = await bob.phone.call({ target: 'alice' });
     const fromBob = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    return { alice, bob, carol, toCarol, ringingAtCarol, fromBobPlaced, fromBob };
+  }
+  const last = (events: PhoneEvent[], id: string): CallSnapshot | undefined => events.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call' && e.call.id === id).at(-1)?.call;
+
+  it.each(['hold', 'hangup'] as const)('"%s and answer": the ringing call is held once answered, or cancelled; the call answered keeps the audio', async (others) => {
+    const { alice, carol, toCarol, ringingAtCarol, fromBob } = await carolRingingWhileBobCalls();
     await alice.phone.answer(fromBob.id, others);
     await until(() => (last(alice.events, fromBob.id)?.state === 'established' ? true : undefined));
     if (others === 'hangup') {
@@ -57,15 +62,7 @@ describe('a call set aside while it still rang', () => {
   });
 
   it('a call set aside whose chosen call ended before it was answered talks when answered: nothing else is up', async () => {
-    const { phone } = await setUp();
-    const alice = phone({ id: 'alice', user: 'alice' });
-    const bob = phone({ id: 'bob', user: 'bob' });
-    const carol = phone({ id: 'carol', user: 'carol' });
-    await Promise.all([alice.phone.register(), bob.phone.register(), carol.phone.register()]);
-    const toCarol = await alice.phone.call({ target: 'carol' });
-    const ringingAtCarol = await until(() => carol.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
-    const fromBobPlaced = await bob.phone.call({ target: 'alice' });
-    const fromBob = await until(() => alice.events.find((e): e is Extract<PhoneEvent, { type: 'incoming' }> => e.type === 'incoming')?.call);
+    const { alice, bob, carol, toCarol, ringingAtCarol, fromBobPlaced, fromBob } = await carolRingingWhileBobCalls();
     await alice.phone.answer(fromBob.id, 'hold');
     await until(() => (last(alice.events, fromBob.id)?.state === 'established' ? true : undefined));
     await bob.phone.hangup(fromBobPlaced.id);
