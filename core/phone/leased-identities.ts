@@ -57,7 +57,7 @@ export class LeasedIdentities {
       aor: `${config.user}@${account.domain}`,
       server,
       transport: config.transport,
-      open: (placement) => this.openIdentity(account, placement),
+      open: (placement) => this.openReported(account, placement),
       sourceAddress: async () => config.localAddress ?? (await this.options.sockets.sourceAddressFor(server.address, server.port)),
       ...(temporary
         ? {
@@ -80,6 +80,28 @@ export class LeasedIdentities {
         this.options.emit({ type: 'error', code: 'ADDRESS_FAILED', message });
       },
     });
+  }
+
+  /**
+   * Opens an identity; when the account's own registering identity cannot be opened (its TCP or TLS server refuses the
+   * connection, no port to bind), that is the account's registration failing: the status bar says so, and the
+   * account's retry (registration-retry.ts) tries again later when the cause may pass. Before this, an account whose
+   * server was down when it was made stayed "Not registered" for good.
+   */
+  private async openReported(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {
+    try {
+      return await this.openIdentity(account, placement);
+    } catch (error) {
+      const ownRegistration = placement.purpose === 'fixed' && placement.server === undefined && !account.failover;
+      if (ownRegistration && error instanceof PhoneError && (error.code === 'TRANSPORT_FAILED' || error.code === 'TLS_FAILED')) {
+        // a TLS failure (a certificate refused) is no passing cause: reported, not retried
+        const detail = error.code === 'TRANSPORT_FAILED' ? { reason: error.message, cause: 'unreachable' as const } : { reason: error.message };
+        account.registration = { accountId: account.config.id, state: 'failed', server: formatEndpoint(account.server), ...detail };
+        account.retry?.changed('failed', detail);
+        this.options.emit({ type: 'registration', registration: { ...account.registration } });
+      }
+      throw error;
+    }
   }
 
   private async openIdentity(account: AccountRuntime, placement: IdentityPlacement): Promise<SipIdentity> {

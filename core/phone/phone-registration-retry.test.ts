@@ -4,6 +4,7 @@ import type { PhoneEvent, RegistrationSnapshot } from '../api/phone-types.js';
 import { Lab } from '../../lab/lab.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
+import { freePort } from '../../test/support/free-port.js';
 import { Phone } from './phone.js';
 
 /**
@@ -64,5 +65,28 @@ describe('an account whose server restarts', () => {
     cleanup.push(() => lab.stop());
     await new Promise((resolve) => setTimeout(resolve, 4000)); // several retries' worth
     expect(lab.sip.bindings()).toEqual([]);
+  });
+
+  // The second review: an account made while its TCP server was down (start, a settings change) got no connection, so
+  // no identity and no registration state: it said "Not registered" for good and never tried again.
+  it('registers once its TCP server, down when the phone started, comes up; says "failed" meanwhile', async () => {
+    const port = await freePort();
+    const phone = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${port}`, transport: 'tcp', domain: '127.0.0.1', registerExpires: 2 }],
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+      registrationRetry: { baseMs: 400, random: () => 1 },
+    });
+    cleanup.push(() => phone.shutdown());
+    const states: RegistrationSnapshot[] = [];
+    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    await expect(phone.register()).rejects.toMatchObject({ code: 'TRANSPORT_FAILED' });
+    expect(states).toEqual([expect.objectContaining({ state: 'failed', cause: 'unreachable', server: `127.0.0.1:${port}` })]);
+    expect((await phone.snapshot()).registrations[0]).toMatchObject({ state: 'failed', cause: 'unreachable' });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a try or two meet the closed port
+    const lab = await Lab.start({ timers, tcp: port });
+    cleanup.push(() => lab.stop());
+    await until(() => lab.sip.bindings().some((b) => b.user === 'bob') || undefined, 10_000);
+    await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
   });
 });

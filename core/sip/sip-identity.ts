@@ -404,6 +404,9 @@ export class SipIdentity {
   private flowLost(): void {
     if (this.disposed || this.options.transport === 'udp' || this.registrationState !== 'registered') return;
     this.flowLostWhileRegistered = true;
+    // sip.js's refresh would go over the dead flow, and beside a REGISTER of ours (a reconnect's, the retry's, the
+    // user's unregister) it rejects "already in progress" with no one to catch it: the new registration refreshes itself
+    this.stopRefreshing();
     this.setRegistration('failed', { reason: 'the connection to the server was lost', cause: 'unreachable' });
   }
 
