@@ -231,6 +231,8 @@ export interface RegistrationSnapshot {
   expiresAt?: number;
   /** The server (`address:port`) the account registers with now: the primary or its backup. */
   server?: string;
+  /** Not registered: when the phone tries again by itself (ms since the epoch; registration-retry.ts). */
+  retryAt?: number;
 }
 
 export type CallDirection = 'outgoing' | 'incoming';

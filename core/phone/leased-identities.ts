@@ -98,6 +98,7 @@ export class LeasedIdentities {
         const detail = error.code === 'TRANSPORT_FAILED' ? { reason: error.message, cause: 'unreachable' as const } : { reason: error.message };
         account.registration = { accountId: account.config.id, state: 'failed', server: formatEndpoint(account.server), ...detail };
         account.retry?.changed('failed', detail);
+        withRetryTime(account);
         this.options.emit({ type: 'registration', registration: { ...account.registration } });
       }
       throw error;
@@ -162,6 +163,7 @@ export class LeasedIdentities {
           if (!account.identities.speaksFor(identity)) return;
           account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...detail };
           account.retry?.changed(state, detail);
+          withRetryTime(account);
           this.options.emit({ type: 'registration', registration: { ...account.registration } });
         },
         ...(onDisposed ? { onDisposed } : {}),
@@ -175,3 +177,8 @@ export class LeasedIdentities {
   }
 }
 
+/** The account's snapshot says when the phone tries to register again by itself, if it will. */
+function withRetryTime(account: AccountRuntime): void {
+  const at = account.retry?.nextAttemptAt;
+  if (at !== undefined && account.registration.state !== 'registered') account.registration.retryAt = at;
+}

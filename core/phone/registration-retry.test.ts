@@ -45,5 +45,12 @@ describe('RegistrationRetry (RFC 5626 §4.5 backoff)', () => {
     expect(register).not.toHaveBeenCalled();
     retry.changed('unregistered');
     expect(retry.nextAttemptAt).toBeUndefined();
+    // a try already due is called off (and no longer shown) as the user unregisters
+    wanted = true;
+    retry.changed('failed', { cause: 'no-answer' });
+    expect(retry.nextAttemptAt).toBeDefined();
+    wanted = false;
+    retry.changed('unregistered');
+    expect(retry.nextAttemptAt).toBeUndefined();
   });
 });

@@ -43,8 +43,12 @@ export class RegistrationRetry {
       this.cancel();
       return;
     }
+    if (this.stopped || !this.wanted()) {
+      this.cancel(); // the user unregistered: no try is due (and none is shown)
+      return;
+    }
     const transient = state === 'unregistered' || (state === 'failed' && (detail.cause === 'unreachable' || detail.cause === 'no-answer' || ((detail.status ?? 0) >= 500 && (detail.status ?? 0) < 600)));
-    if (transient && this.wanted() && !this.stopped && this.timer === undefined) this.schedule();
+    if (transient && this.timer === undefined) this.schedule();
   }
 
   /** When the next try is due, if one is (ms since the epoch). */

@@ -41,16 +41,18 @@ function causeText(t: (key: string) => string, cause: RegistrationCause | undefi
 }
 
 /**
- * A failed registration with its cause and a way to try again, under the status bar. A new attempt that fails before
+ * A failed registration with its cause, when the phone tries again by itself, and a way to try now, under the status bar. A new attempt that fails before
  * any REGISTER went out (the server's TCP or WebSocket port refused the connection) is said here too: such a failure
  * leaves no registration snapshot to read it from.
  */
 function RegistrationProblem({ accountId, name, registration }: { accountId: string; name: string; registration: RegistrationSnapshot | undefined }) {
   const t = useT();
   const api = usePhone((s) => s.api);
+  const language = usePhone((s) => s.language);
   const [attempt, setAttempt] = useState<{ busy: boolean; cause?: RegistrationCause; status?: number }>({ busy: false });
   const state = registration?.state ?? 'unregistered';
-  const failed = state === 'failed' || attempt.cause !== undefined;
+  const retryAt = registration?.retryAt;
+  const failed = state === 'failed' || attempt.cause !== undefined || retryAt !== undefined;
   if (!failed || state === 'registered' || state === 'registering') return null;
   const retry = async (): Promise<void> => {
     if (!api) return;
@@ -69,7 +71,8 @@ function RegistrationProblem({ accountId, name, registration }: { accountId: str
   return (
     <p className={`registration-problem cause-${cause ?? 'unknown'}`} role="alert" data-account={accountId}>
       <span className="problem-account">{name}:</span> <span className="problem-text">{causeText(t, cause, status)}</span>
-      {registration?.server ? <small className="problem-server"> · {registration.server}</small> : null}{' '}
+      {registration?.server ? <small className="problem-server"> · {registration.server}</small> : null}
+      {retryAt !== undefined ? <small className="problem-retry"> · {t('registerRetryAt').replace('{time}', new Date(retryAt).toLocaleTimeString(language))}</small> : null}{' '}
       <button type="button" disabled={attempt.busy} onClick={() => void retry()}>
         {t('registerAgain')}
       </button>

@@ -74,6 +74,10 @@ describe('the everyday views (server-rendered markup)', () => {
       seed(usePhone, { registrations: { alice: { accountId: 'alice', state: 'failed', status: 404, cause } } });
       expect(renderToStaticMarkup(<StatusBar narrow />)).toContain(`<span class="problem-text">${text.replace(/[()]/g, (c) => c)}</span>`);
     }
+    // a registration lost at a refresh, with the phone's own next try (registration-retry.ts) due
+    const retryAt = new Date(2026, 11, 7, 16, 32, 5).getTime();
+    seed(usePhone, { registrations: { alice: { accountId: 'alice', state: 'unregistered', retryAt } } });
+    expect(renderToStaticMarkup(<StatusBar narrow />)).toContain(`<small class="problem-retry"> · trying again at ${new Date(retryAt).toLocaleTimeString('en')}</small>`);
     seed(usePhone, { registrations: { alice: { accountId: 'alice', state: 'registered' } } });
     expect(renderToStaticMarkup(<StatusBar narrow />)).not.toContain('registration-problem');
     const card = renderToStaticMarkup(<CallFailureCard failure={{ callId: 'c', party: 'bob', reason: 'rejected', status: 403, phrase: 'Forbidden' }} />);
