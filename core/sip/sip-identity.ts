@@ -435,10 +435,13 @@ export class SipIdentity {
   async unregister(options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     this.flowLostWhileRegistered = false; // a connection opened again later registers nothing
     const registerer = this.registerer;
-    if (!registerer || this.registrationState === 'unregistered') return undefined;
+    const waiting = registerer as unknown as RegistererWaiting | undefined;
+    // Nothing to undo, unless a REGISTER is still in flight: over UDP sip.js refreshes at 99 % of the binding's life, so
+    // in an outage the binding expires ("unregistered") while the refresh is retransmitted, and it registers again if
+    // it lands once the server is back.
+    if (!registerer || !waiting || (this.registrationState === 'unregistered' && !waiting.waiting)) return undefined;
     this.setRegistration('unregistering', {});
     const stop = abandonedOn(options.signal);
-    const waiting = registerer as unknown as RegistererWaiting;
     try {
       // RFC 3261 §10.2: one REGISTER at a time. sip.js refuses an unregister while a REGISTER (a refresh) waits for its
       // answer, which left the binding behind; wait for that answer (at most 64·T1, the transaction's own timeout) first.
