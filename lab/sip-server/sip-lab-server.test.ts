@@ -276,7 +276,7 @@ describe('SipLabServer under a flood of transactions', () => {
 });
 
 describe('SipLabServer routing where it cannot reach', () => {
-  it('answers 404 for a host that is neither an address nor a peer, instead of handing the name to its socket; refuses Proxy-Require with 420', async () => {
+  it('answers 404 for a host that is neither an address nor a peer, instead of handing the name to its socket, and for an address a lab on loopback cannot reach; refuses Proxy-Require with 420', async () => {
     const lab = await SipLabServer.start({ udp: 0 });
     const socket = dgram.createSocket('udp4');
     try {
@@ -297,7 +297,12 @@ describe('SipLabServer routing where it cannot reach', () => {
       };
       expect(await send('sip:carol@nowhere.example.com', 1)).toMatch(/^SIP\/2.0 404 Not Found \(no route to nowhere.example.com\)\r\n/);
       expect(await send('tel:+15551234', 2)).toMatch(/^SIP\/2.0 404 /);
+      // a lab on loopback cannot send anywhere else (Linux: EINVAL): a typo's address gets 404 at once, not a timeout
+      expect(await send('sip:carol@10.1.2.3', 4)).toMatch(/^SIP\/2.0 404 Not Found \(no route to 10.1.2.3\)\r\n/);
+      expect(await send('sip:carol@[2001:db8::1]:5060', 5)).toMatch(/^SIP\/2.0 404 Not Found \(no route to \[2001:db8::1\]\)\r\n/);
       expect(lab.snapshot().counters.forwarded).toBe(0);
+      void send('sip:carol@127.0.0.2:9', 6).catch(() => undefined); // loopback is reached: relayed (nothing answers there)
+      await waitFor(() => lab.snapshot().counters.forwarded === 1);
       const refused = await send('sip:carol@nowhere.example.com', 3, 'Proxy-Require: foo, bar\r\n');
       expect(refused).toMatch(/^SIP\/2.0 420 Bad Extension\r\n/);
       expect(refused).toMatch(/^Unsupported: foo, bar\r$/m);

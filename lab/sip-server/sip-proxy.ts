@@ -17,7 +17,7 @@ import {
   type SipUri,
   type ReadonlyVia,
 } from '../../core/sip/message/index.js';
-import { defaultPort, viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
+import { defaultPort, isLoopbackAddress, viaTransportToken, type Endpoint, type SipTransportKind } from '../../core/sip/transport/endpoint.js';
 import type { SipTimerValues } from '../../core/sip/transport/udp-retransmitter.js';
 import { responseDestination, stampReceived } from '../../core/sip/transport/via-routing.js';
 import { ClientTransaction } from './client-transaction.js';
@@ -562,7 +562,8 @@ export class SipProxy {
   /**
    * Where a URI leads: a registered contact's own flow first, else its host, port and transport (RFC 3263 §4 without
    * DNS): a peer by its domain, or an address. A name that is neither leads nowhere: the lab resolves no names, and a
-   * socket given one would (sending a torture message's `example.com` out to the world).
+   * socket given one would (sending a torture message's `example.com` out to the world). Nor does an address a lab on
+   * loopback cannot send to.
    */
   private hopFor(uri: SipUri): Hop | undefined {
     const binding = this.options.registrar.bindingForUri(uri);
@@ -573,6 +574,10 @@ export class SipProxy {
     const transport = (uriTransport(uri) ?? 'udp') as SipTransportKind;
     const known = ['udp', 'tcp', 'ws', 'tls', 'wss'].includes(transport) ? transport : 'udp';
     const remote: Endpoint = { address: bareHost(uri.host), port: uri.port ?? defaultPort(known) };
+    // A lab on loopback (the scenario runner's embedded one) reaches only loopback: Linux refuses to send from 127.0.0.1
+    // anywhere else (EINVAL), so a request for 10.1.2.3 — a scenario's typo — would wait out its timeout after a 100.
+    const local = this.options.transports.local(known);
+    if (local && isLoopbackAddress(local.address) && !isLoopbackAddress(remote.address)) return undefined;
     const connection = known === 'udp' ? undefined : this.options.transports.findConnection(known, remote);
     return connection ? { transport: known, remote, connectionId: connection.id } : { transport: known, remote };
   }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /** The SIP transports Veilphone speaks: TLS is RFC 3261 §26.2 over TCP, WSS is RFC 7118 over TLS. */
 export type SipTransportKind = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
@@ -34,6 +34,16 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 /** The Via transport token of a transport (RFC 3261 §20.42, RFC 7118 §5.2). */
 export function viaTransportToken(kind: SipTransportKind): 'UDP' | 'TCP' | 'WS' | 'TLS' | 'WSS' {
   return kind.toUpperCase() as 'UDP' | 'TCP' | 'WS' | 'TLS' | 'WSS';
+}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** An address of this host's loopback however written: 127.0.0.0/8, ::1, or either IPv4-mapped. */
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && loopback.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) as plain IPv4, so one peer has one name. */
