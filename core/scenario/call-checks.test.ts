@@ -51,4 +51,16 @@ describe('callFailure', () => {
     const bobBye = { ...bobGotAll, trace: [...bobGotAll.trace, entry('out', request('BYE', 1, ';tag=a', 'cid'))] };
     expect(callFailure(alice, bobBye)).toBe('BYE (CSeq 1) from bob never reached alice');
   });
+
+  it('an answered call failed when its BYE was refused or went unanswered past a retransmission, even with no other leg to look at (SIPp as the peer)', () => {
+    const answered = [entry('out', request('INVITE', 1, '')), entry('in', ok(1)), entry('out', request('ACK', 1))];
+    const leg = (...rest: SipTapEntry[]) => ({ name: 'alice', snapshot: snapshot({ state: 'terminated' }), trace: [...answered, ...rest] });
+    const refused = `SIP/2.0 481 Call/Transaction Does Not Exist\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKBYE2\r\nFrom: <sip:a@h>;tag=a\r\nTo: <sip:b@h>;tag=b\r\nCall-ID: cid\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n`;
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('in', refused)), undefined)).toBe('its BYE (CSeq 2) was refused: 481 Call/Transaction Does Not Exist');
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('out', request('BYE', 2))), undefined)).toBe('its BYE (CSeq 2) got no answer (sent 2 times)');
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('out', request('BYE', 2)), entry('in', ok(2, 'BYE'))), undefined)).toBeUndefined();
+    expect(callFailure(leg(entry('out', request('BYE', 2))), undefined)).toBeUndefined(); // just sent: its answer may be on the way
+    // a 481 to another call's BYE, or to an INVITE's CSeq, is not this BYE's
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('in', refused.replace('Call-ID: cid', 'Call-ID: other')), entry('in', ok(2, 'BYE'))), undefined)).toBeUndefined();
+  });
 });

@@ -79,9 +79,39 @@ function requestsOf(trace: Iterable<SipTapEntry>, dir: 'in' | 'out', callId: str
 }
 
 /**
+ * Why the BYE a leg sent did not end the call cleanly, or undefined: the peer refused it (a 481: it knew no such call),
+ * or it went unanswered past its first retransmission (T1; a peer that never answers is given up after 64·T1, RFC 3261
+ * §17.1.2.2). SIPp counts either as a failed call.
+ */
+function byeProblem(leg: LegView): string | undefined {
+  const callId = leg.snapshot.sipCallId;
+  const sends = new Map<number, number>();
+  const answers = new Map<number, { status: number; reason: string }>();
+  for (const entry of leg.trace) {
+    if (!entry.raw.includes(callId) || !/^(BYE |SIP\/2\.0 )/.test(entry.raw)) continue;
+    let message: SipMessage;
+    try {
+      message = parseSipMessage(entry.raw);
+    } catch {
+      continue;
+    }
+    if (message.callId !== callId || message.cseq.method !== 'BYE') continue;
+    if (message.kind === 'request' && entry.dir === 'out') sends.set(message.cseq.seq, (sends.get(message.cseq.seq) ?? 0) + 1);
+    if (message.kind === 'response' && entry.dir === 'in' && message.status >= 200) answers.set(message.cseq.seq, { status: message.status, reason: message.reason });
+  }
+  for (const [seq, times] of sends) {
+    const answer = answers.get(seq);
+    if (answer && answer.status >= 300) return `its BYE (CSeq ${seq}) was refused: ${answer.status} ${answer.reason}`.trimEnd();
+    if (!answer && times > 1) return `its BYE (CSeq ${seq}) got no answer (sent ${times} times)`;
+  }
+  return undefined;
+}
+
+/**
  * Why a call failed, from one leg's point of view, or undefined when it worked: the leg ended unanswered, is still
- * not established, or an in-dialog request either leg sent never arrived at the other (a 2xx's ACK included; the
- * ACK of a refused re-INVITE stays with the first proxy, RFC 3261 §17.1.1.3, so it is not looked for).
+ * not established, its BYE was refused or went unanswered (byeProblem), or an in-dialog request either leg sent never
+ * arrived at the other (a 2xx's ACK included; the ACK of a refused re-INVITE stays with the first proxy, RFC 3261
+ * §17.1.1.3, so it is not looked for).
  */
 export function callFailure(leg: LegView | undefined, other: LegView | undefined): string | undefined {
   if (!leg) return 'that leg never appeared';
@@ -91,6 +121,8 @@ export function callFailure(leg: LegView | undefined, other: LegView | undefined
       ? `it ended unanswered${snap.status !== undefined ? ` with ${snap.status} ${snap.reason ?? ''}`.trimEnd() : ''}`
       : `it was never established (it is ${snap.state})`;
   }
+  const bye = byeProblem(leg);
+  if (bye) return bye;
   if (!other) return undefined;
   for (const [from, to] of [
     [leg, other],
