@@ -144,6 +144,10 @@ export class ScenarioRunner {
     // a BYE an agent just sent reaches its peer before the peer's shutdown could send one of its own (no crossed BYEs)
     const byeGraceMs = 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1);
     await Promise.allSettled(agents.map((a) => a.phone.byesAnswered(byeGraceMs)));
+    // Calls still up: their callers hang up first, and their BYEs are answered before any callee shuts down. Both ends of
+    // a call between two agents hanging up at once sent crossed BYEs, each answered 481 (the outsider review).
+    await Promise.allSettled(agents.map(async (a) => Promise.allSettled((await a.phone.snapshot()).calls.filter((c) => c.direction === 'outgoing' && c.state !== 'terminated').map((c) => a.phone.hangup(c.id)))));
+    await Promise.allSettled(agents.map((a) => a.phone.byesAnswered(byeGraceMs)));
     (await Promise.allSettled(agents.map((a) => a.phone.shutdown()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not shut down`)(result));
     (await Promise.allSettled(agents.map((a) => a.provisioned?.release()))).forEach((result, i) => note(`agent ${agents[i]!.name} did not give its lease back`)(result));
     for (const call of this.state.calls.values()) report.calls.push(callReport(this.state, call));

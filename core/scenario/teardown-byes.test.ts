@@ -32,4 +32,22 @@ describe('a run that ends right after a hang-up', () => {
       expect([...startLines(report, agent, 'in'), ...startLines(report, agent, 'out')].filter((line) => line.includes(' 481 '))).toEqual([]);
     }
   }, 30_000);
+
+  it('hangs a call still up at the end up from its caller only: one BYE, answered 200, no crossed BYEs and no 481', async () => {
+    const network = new MemoryNetwork();
+    const scenario = parseScenario(establishedCallScenario([], ['name: end with the call up', 'timeout: 30s']));
+    const report = await runScenario(scenario, {
+      startLab: memoryLabStarter(network),
+      sockets: network,
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers: { t1: 100, t2: 400 },
+    });
+    expect(report.ok).toBe(true);
+    expect(startLines(report, 'alice', 'out').filter((line) => line.startsWith('BYE '))).toHaveLength(1);
+    expect(startLines(report, 'bob', 'out').filter((line) => line.startsWith('BYE '))).toEqual([]);
+    expect(startLines(report, 'alice', 'in')).toContain('SIP/2.0 200 OK');
+    for (const agent of ['alice', 'bob']) {
+      expect([...startLines(report, agent, 'in'), ...startLines(report, agent, 'out')].filter((line) => line.includes(' 481 '))).toEqual([]);
+    }
+  }, 30_000);
 });
