@@ -29,7 +29,8 @@ export interface LoadCallOutcome {
 
 /** What a call tells the load while it runs: its answer, counted in the interval it came in (not when the call ends). */
 export interface LoadCallProgress {
-  answered(setupMs: number | undefined): void;
+  /** The call was answered: its setup time and the 2xx's status (counted in `statuses` now, not at its end). */
+  answered(setupMs: number | undefined, status?: number): void;
 }
 
 export interface SetupPercentiles {
@@ -87,7 +88,8 @@ export interface LoadSummary {
   peakParallel: number;
   /**
    * Calls still going when the load was stopped early (the run's timeout, or its host's Ctrl-C): the load started no
-   * more and did not wait for these, which the run's end hangs up; they are in no other count.
+   * more and did not wait for these, which the run's end hangs up. Those already answered are in `established` and
+   * `statuses`; the others in no other count.
    */
   unfinished?: number;
   elapsedMs: number;
@@ -197,10 +199,12 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
       lastStart = now;
       let answered = false;
       const progress: LoadCallProgress = {
-        answered: (setupMs) => {
+        answered: (setupMs, status = 200) => {
           if (answered) return;
           answered = true;
           totals.answered++;
+          // counted as it is answered: a call a stop leaves going is in `established`, so in `statuses` too
+          statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
           if (setupMs !== undefined) {
             setups.push(setupMs);
             intervalSetups.push(setupMs);
@@ -212,10 +216,12 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
         .catch((error: unknown): LoadCallOutcome => ({ established: false, error: errorCode(error) }))
         .then((outcome) => {
           if (outcome.error !== undefined) errors[outcome.error] = (errors[outcome.error] ?? 0) + 1;
-          if (outcome.established) progress.answered(outcome.setupMs);
-          else totals.failed++;
-          const key = outcome.status !== undefined ? String(outcome.status) : 'none';
-          statuses[key] = (statuses[key] ?? 0) + 1;
+          if (outcome.established) progress.answered(outcome.setupMs, outcome.status);
+          else {
+            totals.failed++;
+            const key = outcome.status !== undefined ? String(outcome.status) : 'none';
+            statuses[key] = (statuses[key] ?? 0) + 1;
+          }
           totals.ended++;
           running.delete(call);
         });

@@ -68,7 +68,7 @@ export class LoadCaller {
         const ended = (await this.until(id, (call) => call.status !== undefined, 1000)) ?? current();
         return { established: false, ...(ended.status !== undefined ? { status: ended.status } : {}) };
       }
-      progress.answered(settled.setupMs);
+      progress.answered(settled.setupMs, settled.status ?? 200);
       if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
       // The callee may have hung up first; and a call that does not end within 64·T1 was established all the same.
       await this.phone.hangup(id).catch(() => undefined);

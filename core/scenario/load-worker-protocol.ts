@@ -25,7 +25,7 @@ export type ToLoadWorker = { kind: 'place'; call: number } | { kind: 'stop' };
 export type FromLoadWorker =
   /** The worker's phone is made: it takes calls to place. */
   | { kind: 'ready' }
-  | { kind: 'answered'; call: number; setupMs?: number }
+  | { kind: 'answered'; call: number; setupMs?: number; status?: number }
   | { kind: 'done'; call: number; outcome: LoadCallOutcome }
   /** The phone's writes about its calls, for the run's call log (core/calllog/call-recorder.ts). */
   | { kind: 'log'; writes: CallLogWrite[] }

@@ -35,7 +35,7 @@ function runLoadWorker(port: NonNullable<typeof parentPort>, data: LoadWorkerDat
   port.on('message', (message: ToLoadWorker) => {
     if (message.kind === 'place') {
       const call = message.call;
-      const progress: LoadCallProgress = { answered: (setupMs) => post({ kind: 'answered', call, ...(setupMs !== undefined ? { setupMs } : {}) }) };
+      const progress: LoadCallProgress = { answered: (setupMs, status) => post({ kind: 'answered', call, ...(setupMs !== undefined ? { setupMs } : {}), ...(status !== undefined ? { status } : {}) }) };
       void caller
         .place(progress)
         .catch((error: unknown) => ({ established: false, error: errorCode(error) }))

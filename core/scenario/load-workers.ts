@@ -116,7 +116,7 @@ export class LoadWorkers {
             const placed = slot.calls.get(message.call);
             if (placed === undefined) return;
             placed.answered = true;
-            placed.progress.answered(message.setupMs);
+            placed.progress.answered(message.setupMs, message.status);
             return;
           }
           case 'done': {
