@@ -113,19 +113,26 @@ export class ScenarioExpectations {
       // the ended calls of loads, counted (ScenarioState.noteCall)
       const tallied = (): number => [...agent.loadIncoming.values()].reduce((sum, t) => sum + (wanted({ ...t, state: 'terminated' }) ? t.count : 0), 0);
       const howMany = (): number => matching().length + tallied();
-      await this.state.waitFor(
-        () => (count !== undefined ? (howMany() === count ? true : undefined) : howMany() > 0 ? true : undefined),
-        within,
-        () => {
-          const seen = agent.incoming.map((id) => {
-            const snap = this.state.snapshots.get(id)!;
-            return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''}${snap.remote.anonymous ? ', anonymous' : ''})`;
-          });
-          for (const t of agent.loadIncoming.values()) seen.push(`${t.count} × ${t.user ?? t.uri} (terminated${t.status !== undefined ? ` ${t.status}` : ''}${t.anonymous ? ', anonymous' : ''}, from a load)`);
-          const wanted = `${count ?? 'a'} ${anonymous === true ? 'anonymous ' : anonymous === false ? 'presented ' : ''}call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
-          return `expected ${agent.name} to have ${wanted} within ${within}ms; received ${seen.length ? seen.join(', ') : 'none'}`;
-        },
-      );
+      const received = (): string => {
+        const seen = agent.incoming.map((id) => {
+          const snap = this.state.snapshots.get(id)!;
+          return `${snap.remote.user ?? snap.remote.uri} (${snap.state}${snap.status !== undefined ? ` ${snap.status}` : ''}${snap.remote.anonymous ? ', anonymous' : ''})`;
+        });
+        for (const t of agent.loadIncoming.values()) seen.push(`${t.count} × ${t.user ?? t.uri} (terminated${t.status !== undefined ? ` ${t.status}` : ''}${t.anonymous ? ', anonymous' : ''}, from a load)`);
+        return seen.length ? seen.join(', ') : 'none';
+      };
+      const calls = `${anonymous === true ? 'anonymous ' : anonymous === false ? 'presented ' : ''}call(s)${fromUser !== undefined ? ` from ${fromUser}` : ''}${state !== undefined ? ` ${state}` : ''}${status !== undefined ? ` with ${status}` : ''}`;
+      const missed = (): string => `expected ${agent.name} to have ${count ?? 'a'} ${calls} within ${within}ms; received ${received()}`;
+      if (count === 0) {
+        // "no such call": it holds only over the whole of `within`; one arriving fails it at once
+        const arrived = await this.state.waitFor(() => (howMany() > 0 ? true : undefined), within, () => '').catch(() => false);
+        if (arrived) throw new StepFailure(`expected ${agent.name} to have no ${calls} within ${within}ms; received ${received()}`);
+      } else {
+        // A count that only grows (no state asked, or terminated) is failed at once once past `count`: it cannot come back.
+        const onlyGrows = state === undefined || state === 'terminated';
+        const outcome = await this.state.waitFor(() => (count === undefined ? (howMany() > 0 ? 'met' : undefined) : howMany() === count ? 'met' : onlyGrows && howMany() > count ? 'over' : undefined), within, missed);
+        if (outcome === 'over') throw new StepFailure(`expected ${agent.name} to have ${count} ${calls}, it has ${howMany()}; received ${received()}`);
+      }
       if (id !== undefined) {
         // The named call is "placed" by nobody in the scenario: its one leg is the receiving agent's.
         const leg = matching()[0];
