@@ -58,6 +58,16 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     console.error(`veilphone run: ${(error as Error).message}`);
     process.exit(exitCodes.environment);
   }
+  // the report files can be written: found out now, not after a long load (SIPp opens its files at start too)
+  for (const [what, file] of [['report', options.report], ['JUnit report', options.junit]] as const) {
+    if (file === undefined) continue;
+    try {
+      assertWritable(file);
+    } catch (error) {
+      console.error(`veilphone run: cannot write the ${what} ${file}: ${(error as Error).message}`);
+      process.exit(exitCodes.environment);
+    }
+  }
   let stats: LoadStatsFile | undefined;
   try {
     if (options.stats !== undefined) stats = new LoadStatsFile(options.stats);
@@ -101,7 +111,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
     callLog.close();
     if (error instanceof ScenarioEnvironmentError) {
       const partial = (error as ScenarioEnvironmentError & { report?: ScenarioReport }).report;
-      if (partial) writeReports(partial, options);
+      if (partial) reportsWritten(partial, options);
       console.error(`veilphone run: environment failure: ${error.message}`);
       process.exit(exitCodes.environment);
     }
@@ -109,7 +119,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   }
   stats?.close();
   callLog.close();
-  writeReports(report, options);
+  const written = reportsWritten(report, options);
   // A load that fell behind its asked rate says so, even with --quiet: a slower run is never a silent one.
   for (const load of report.loads ?? []) {
     const shortfall = rateShortfall(load.id, load);
@@ -117,12 +127,30 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   }
   const failed = report.steps.find((s) => !s.ok);
   console.log(report.ok ? `PASS ${file}: ${report.steps.length} steps in ${report.durationMs} ms` : `FAIL ${file}: step ${failed!.index + 1} (${failed!.step}): ${failed!.reason}`);
-  process.exit(report.ok ? exitCodes.ok : exitCodes.failed);
+  process.exit(!written ? exitCodes.environment : report.ok ? exitCodes.ok : exitCodes.failed);
 }
 
-function writeReports(report: ScenarioReport, options: RunCommandOptions): void {
-  if (options.report) writeJsonFile(options.report, report);
-  if (options.junit) writeFile(options.junit, toJUnit(report));
+/** Write the report files asked for; a file that cannot be written is named, and the others are still written. */
+function reportsWritten(report: ScenarioReport, options: RunCommandOptions): boolean {
+  let written = true;
+  const attempt = (what: string, file: string | undefined, write: (file: string) => void): void => {
+    if (file === undefined) return;
+    try {
+      write(file);
+    } catch (error) {
+      written = false;
+      console.error(`veilphone run: cannot write the ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  attempt('report', options.report, (f) => writeJsonFile(f, report));
+  attempt('JUnit report', options.junit, (f) => writeFile(f, toJUnit(report)));
+  return written;
+}
+
+/** Make the file's folder and open it for appending (creating it, leaving what it holds): throws what writing would. */
+function assertWritable(file: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.closeSync(fs.openSync(file, 'a'));
 }
 
 function writeFile(file: string, text: string): void {

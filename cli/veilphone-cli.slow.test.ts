@@ -25,6 +25,17 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     expect(fs.readFileSync(path.join(scratch, `${file}.xml`), 'utf8')).toMatch(/<testsuite [^>]*failures="0"/);
   });
 
+  it('refuses a report file it cannot write before running anything (exit 3, naming the file), not after the run', async () => {
+    const notADir = path.join(scratch, 'a-file');
+    fs.writeFileSync(notADir, '');
+    for (const [flag, file] of [['--report', path.join(notADir, 'r.json')], ['--junit', path.join(notADir, 'r.xml')]] as const) {
+      const run = veilphone(['run', path.join(scenarioDir, 'call-udp-tcp.yaml'), flag, file]);
+      expect(await run.exitCode(30_000), `${run.stdout}\n${run.stderr}`).toBe(3);
+      expect(run.stderr).toContain(`cannot write the ${flag === '--report' ? 'report' : 'JUnit report'} ${file}:`);
+      expect(run.stdout).not.toMatch(/^ok /m); // no step ran
+    }
+  });
+
   it('reports a load of calls: statuses, setup times and the most that ran at once, never above its limit', async () => {
     const out = path.join(scratch, 'load-report.json');
     const stats = path.join(scratch, 'load-stats.csv');

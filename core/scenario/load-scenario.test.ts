@@ -29,6 +29,15 @@ describe('parseScenario', () => {
     expect(scenario.steps[7]).toMatchObject({ kind: 'reject', value: { status: 486 } });
   });
 
+  it.each([
+    ['a wait', '- wait: 3000000000', 'steps[4].wait'],
+    ['a within', '- expect: { agent: alice, registered: false, within: 99999999999999999999 }', 'steps[4].expect.within'],
+    ['a timeout in hours', '- wait: 1500m', 'steps[4].wait'],
+  ])('refuses %s longer than a day (Node fired such a timer after 1 ms)', (_what, step, path) => {
+    expect(() => parseScenario(valid.replace('- wait: 300ms', step), 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', path, message: expect.stringContaining('longer than a day') }));
+    expect(parseScenario(valid.replace('- wait: 300ms', '- wait: 1440m')).steps[4]).toMatchObject({ value: 86_400_000 });
+  });
+
   it('reads a load of calls with its defaults, and an expectation on it', () => {
     const scenario = parseScenario(valid.replace('- wait: 300ms', '- load: { from: alice, to: 184bob, id: l1, calls: 20, rate: 5 }\n  - expect: { load: { id: l1, established: 20 } }'));
     expect(scenario.steps[4]).toMatchObject({ kind: 'load', value: { calls: 20, rate: 5, parallel: 10, hold: 0, to: '184bob' } });

@@ -4,11 +4,18 @@ import { maxSessionExpires } from '../sip/session-timer.js';
 import { loadLimits } from './call-load.js';
 import { parseDuration } from './duration.js';
 
-/** A duration written as `300ms`, `3s`, `2m` or milliseconds; read as milliseconds. */
+/** The longest duration a scenario may give: a day (a longer one overflowed Node's timers and fired after 1 ms). */
+export const maxDurationMs = 24 * 3600_000;
+
+/** A duration written as `300ms`, `3s`, `2m` or milliseconds (a bare number, as SIPp's pause); read as milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. 300ms, 3s)` });
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. 300ms, 3s; a bare number is milliseconds)` });
+    return z.NEVER;
+  }
+  if (ms > maxDurationMs) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is longer than a day (a bare number is milliseconds)` });
     return z.NEVER;
   }
   return ms;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { BufferSource, ToneSource } from '../media/audio-frame.js';
 import { MediaError } from '../media/media-error.js';
+import { PhoneError } from '../api/phone-error.js';
 import { readWav, WavFileSink } from '../media/wav-file.js';
 import { matchDialRules } from '../privacy/dial-plan.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
@@ -237,8 +238,13 @@ export class ScenarioSteps {
     const call = this.state.call(value.call);
     const byName = value.by ?? (defaultSide === 'caller' ? call.from : call.calleeAgent);
     if (byName === undefined) throw new StepFailure(`call ${call.id}: name the callee's agent with "by"`);
-    if (byName === call.from) return act(this.state.agent(call.from), call.callerLeg);
-    const leg = await this.state.waitFor(() => this.state.calleeLeg(call, byName), this.state.defaultWithinMs, () => `no incoming call for ${call.id} at ${byName}`);
-    return act(this.state.agent(byName), leg);
+    const leg = byName === call.from ? call.callerLeg : await this.state.waitFor(() => this.state.calleeLeg(call, byName), this.state.defaultWithinMs, () => `no incoming call for ${call.id} at ${byName}`);
+    try {
+      await act(this.state.agent(byName), leg);
+    } catch (error) {
+      // the phone names its own leg id, which the scenario never wrote: say it with the scenario's name of the call
+      if (error instanceof PhoneError && error.code === 'UNKNOWN_CALL') throw new StepFailure(`call ${call.id} has no active leg at ${byName} (it ended)`);
+      throw error;
+    }
   }
 }

@@ -33,6 +33,13 @@ describe('a run that ends right after a hang-up', () => {
     }
   }, 30_000);
 
+  it('a second hang-up of the ended call fails naming the call as the scenario does (not the phone\'s leg id)', async () => {
+    const network = new MemoryNetwork();
+    const scenario = parseScenario(establishedCallScenario(['hangup: { call: c1 }', 'wait: 200ms', 'hangup: { call: c1 }'], ['timeout: 30s']));
+    const report = await runScenario(scenario, { startLab: memoryLabStarter(network), sockets: network, createSessionDescriptionHandlerFactory: () => staticSdhFactory(), timers: { t1: 100, t2: 400 } });
+    expect(report.steps.filter((s) => !s.ok).map((s) => s.reason)).toEqual(['call c1 has no active leg at alice (it ended)']);
+  }, 30_000);
+
   it('hangs a call still up at the end up from its caller only: one BYE, answered 200, no crossed BYEs and no 481', async () => {
     const network = new MemoryNetwork();
     const scenario = parseScenario(establishedCallScenario([], ['name: end with the call up', 'timeout: 30s']));
