@@ -106,6 +106,25 @@ describe.skipIf(skip)('several calls and transfer in Chromium', () => {
     await carol.phone.hangup(replacing.id);
   });
 
+  it('a call waiting while the user is in Settings shows there, and "Hold and answer" holds the call that was up', async () => {
+    const fromBob = await bob.phone.call({ target: 'alice' });
+    await page.getByRole('alertdialog', { name: 'Incoming call' }).getByRole('button', { name: 'Answer' }).click({ timeout: 15_000 });
+    await expect.poll(party, { timeout: 15_000 }).toBe('Bob Agent');
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const fromCarol = await carol.phone.call({ target: 'alice' });
+    // the call list is not in Settings: the waiting call was invisible there (only its tone said anything)
+    const waiting = page.getByRole('alertdialog', { name: 'Call waiting' });
+    await expect.poll(() => waiting.locator('.party').textContent(), { timeout: 15_000 }).toBe('Carol Agent');
+    await waiting.getByRole('button', { name: 'Hold and answer' }).click();
+    await expect.poll(() => latest(carol, fromCarol.id)?.state, { timeout: 15_000 }).toBe('established');
+    await expect.poll(() => latest(bob, fromBob.id)?.remoteHold, { timeout: 10_000 }).toBe(true);
+    await page.getByRole('button', { name: 'Back to the phone' }).click();
+    await expect.poll(party, { timeout: 10_000 }).toBe('Carol Agent');
+    await carol.phone.hangup(fromCarol.id);
+    await bob.phone.hangup(fromBob.id);
+    await page.getByRole('button', { name: 'Call', exact: true }).waitFor({ timeout: 15_000 });
+  });
+
   it('a blind transfer sends the caller to a typed target; the UI shows the transfer and returns to the dialer', async () => {
     const before = carol.incoming().length;
     const fromBob = await bob.phone.call({ target: 'alice' });

@@ -110,9 +110,10 @@ export function App() {
       <RingerBlockedHint />
       <div className="panes">
         <main id="view" role={narrow ? 'tabpanel' : undefined} aria-labelledby={narrow ? `tab-${view}` : undefined}>
-          {!active &&
+          {/* a call waiting beside one that is up is in the call list of the phone view; in any other view it shows here */}
+          {(!active || view !== 'phone') &&
             incoming.map((call) => (
-              <IncomingCall key={call.id} call={call} />
+              <IncomingCall key={call.id} call={call} waiting={active !== undefined} />
             ))}
           {view === 'settings' ? (
             <>

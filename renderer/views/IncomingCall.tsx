@@ -4,23 +4,36 @@ import { useT } from './use-t.js';
 
 /**
  * An incoming call as the network presents it; an anonymous caller gets no callback details. At a household terminal
- * (seed 001 ¶[57]-[58]) it says whether the caller dialled the whole room or this phone.
+ * (seed 001 ¶[57]-[58]) it says whether the caller dialled the whole room or this phone. `waiting`: another call is
+ * up, and this one waits (shown so outside the phone view, where the call list is not): answering holds or ends that.
  */
-export function IncomingCall({ call }: { call: CallSnapshot }) {
+export function IncomingCall({ call, waiting = false }: { call: CallSnapshot; waiting?: boolean }) {
   const t = useT();
   const run = usePhone((s) => s.run);
+  const title = waiting ? t('waitingCall') : t('incomingCall');
   return (
-    <section className="incoming-call" role="alertdialog" aria-label={t('incomingCall')}>
-      <h2>{t('incomingCall')}</h2>
+    <section className={`incoming-call${waiting ? ' waiting-call' : ''}`} role="alertdialog" aria-label={title}>
+      <h2>{title}</h2>
       <p className="party">
         <bdi>{call.remote.anonymous ? t('anonymous') : call.remote.shown}</bdi>
       </p>
       {call.rang !== undefined ? <p className="ring-scope">{t(call.rang === 'room' ? 'rangRoom' : 'rangTerminal')}</p> : null}
       {call.remote.anonymous ? <p className="call-detail">{t('noCallback')}</p> : <p className="call-detail">{call.remote.uri}</p>}
       <div className="call-controls">
-        <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id))}>
-          {t('answer')}
-        </button>
+        {waiting ? (
+          <>
+            <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id, 'hold'))}>
+              {t('answerHold')}
+            </button>
+            <button type="button" onClick={() => void run((api) => api.answer(call.id, 'hangup'))}>
+              {t('answerEnd')}
+            </button>
+          </>
+        ) : (
+          <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id))}>
+            {t('answer')}
+          </button>
+        )}
         <button type="button" className="hangup" onClick={() => void run((api) => api.reject(call.id, 486))}>
           {t('reject')}
         </button>

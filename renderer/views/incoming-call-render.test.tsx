@@ -30,6 +30,16 @@ describe('the incoming call view at a household terminal (seed 001 ¶[57]-[58])'
   });
 });
 
+describe('a call waiting beside one that is up, outside the phone view', () => {
+  it('is a "Call waiting" dialog whose answers hold or end the call that is up', async () => {
+    const { IncomingCall } = await import('./IncomingCall.js');
+    const html = renderToStaticMarkup(<IncomingCall call={call({})} waiting />);
+    expect(html).toMatch(/^<section class="incoming-call waiting-call" role="alertdialog" aria-label="Call waiting"><h2>Call waiting<\/h2>/);
+    expect([...html.matchAll(/<button[^>]*>([^<]*)<\/button>/g)].map((m) => m[1])).toEqual(['Hold and answer', 'End and answer', 'Reject']);
+    expect([...renderToStaticMarkup(<IncomingCall call={call({})} />).matchAll(/<button[^>]*>([^<]*)<\/button>/g)].map((m) => m[1])).toEqual(['Answer', 'Reject']);
+  });
+});
+
 describe('a caller\'s name in the call views', () => {
   it('sits in an isolate of its own (<bdi>), so right-to-left text in it cannot reorder the text around it', async () => {
     const { IncomingCall } = await import('./IncomingCall.js');
