@@ -19,6 +19,8 @@ export interface ForwardByCallOptions {
   failed: FailedStep;
   /** The host's audio port, when there is one: a relayed call's audio is not the user's to hear. */
   audio?: { detach(callId: string): void };
+  /** How long the target has to end the call it replaced before the phone ends it (default 4 s, 8·T1). */
+  replacedGraceMs?: number;
 }
 
 /**
@@ -115,11 +117,28 @@ export class ForwardByCall {
       const state = event.call.transfer?.state;
       if (state === 'failed' || state === 'succeeded' || event.call.state === 'terminated') stop();
       if (state === 'failed' && incoming.sip.state === 'established' && placed.sip.state === 'established') this.relay(incoming, placed);
+      if (state === 'succeeded') this.leaveReplaced(placed);
     });
     if (incoming.transfer?.state === 'failed') {
       stop();
       this.relay(incoming, placed);
+    } else if (incoming.transfer?.state === 'succeeded') {
+      stop();
+      this.leaveReplaced(placed);
     }
+  }
+
+  /**
+   * The caller reached the target with Replaces naming the phone's call, which the target should now end (RFC 3891
+   * §3). A target that ignores Replaces (baresip 1.0 takes it as a new call) left that call up, unseen in any view and
+   * holding the account's call slots: after a grace the phone ends it itself.
+   */
+  private leaveReplaced(placed: PhoneCall): void {
+    const timer = setTimeout(() => {
+      if (placed.sip.state !== 'terminated') void this.options.calls.hangup(placed.id).catch(this.options.failed('ending a replaced forwarding call'));
+    }, this.options.replacedGraceMs ?? 4000);
+    timer.unref?.();
+    void placed.sip.whenEnded().then(() => clearTimeout(timer));
   }
 
   /** The caller could not be handed over: relay the audio between it and the target until either hangs up. */

@@ -82,7 +82,11 @@ describe('forwarding by placing the call, with a caller that does not take REFER
     await expect.poll(async () => (await bob.history()).calls.map((c) => [c.direction, c.result, c.status])).toEqual([['incoming', 'forwarded', 302]]);
   });
 
-  it('a caller that refuses the REFER (405) stays connected to the target through the phone, which relays the audio both ways', async () => {
+  /**
+   * alice calls bob, whose rule forwards by calling carol (the peer); carol answers; alice is answered and ACKs; bob's
+   * REFER (Replaces naming its call with carol) arrives, to be answered by the test.
+   */
+  async function referredToCarol() {
     const { peer, bob, events, contact, media } = await setUp();
     const caller = await media();
     const target = await media();
@@ -95,7 +99,7 @@ describe('forwarding by placing the call, with a caller that does not take REFER
     await peer.reply(outgoing, 200, 'OK', [`Contact: <sip:carol@127.0.0.1:${peer.endpoint.port}>`], target.acceptOffer(outgoing.body), 'c1');
     await peer.take((m) => m.kind === 'request' && m.method === 'ACK' && m.callId === outgoing.callId);
 
-    // now the caller is answered, ACKs, and is asked to replace the phone's call with carol: it refuses
+    // now the caller is answered, ACKs, and is asked to replace the phone's call with carol
     const answered = (await peer.take((m): m is SipResponseMessage => m.kind === 'response' && m.status === 200 && m.callId === 'forward-by-call-1')) as SipResponseMessage;
     caller.acceptAnswer(answered.body);
     const bobContact = /<([^>]+)>/.exec(answered.get('contact')!)![1]!;
@@ -105,6 +109,27 @@ describe('forwarding by placing the call, with a caller that does not take REFER
     );
     const refer = await peer.take(peer.request('REFER'));
     expect(refer.get('refer-to')).toMatch(/^<sip:carol@[^>]*\?Replaces=/i);
+    return { peer, bob, events, caller, target, outgoing, answered, bobContact, refer };
+  }
+
+  /** An in-dialog request of alice's to bob (CSeq `seq`). */
+  const fromAlice = (peer: ScriptPeer, bobContact: string, answered: SipResponseMessage, method: string, seq: number, headers: string[] = [], body = ''): string =>
+    [`${method} ${bobContact} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${peer.endpoint.port};branch=z9hG4bK-fwd-${method}-${seq};rport`, 'Max-Forwards: 70', 'From: "Alice" <sip:alice@127.0.0.1>;tag=a1', `To: ${answered.get('to')}`, 'Call-ID: forward-by-call-1', `CSeq: ${seq} ${method}`, `Contact: <sip:alice@127.0.0.1:${peer.endpoint.port}>`, ...headers, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+
+  it('a target that ignores Replaces (baresip 1.0) and keeps the phone\'s call up: the phone ends it once the caller reached the target', async () => {
+    const { peer, outgoing, answered, bobContact, refer } = await referredToCarol();
+    await peer.reply(refer, 202, 'Accepted');
+    // alice reached carol (NOTIFY 200); carol took alice's INVITE as a new call and never ends the phone's
+    await peer.send(fromAlice(peer, bobContact, answered, 'NOTIFY', 2, ['Event: refer', 'Subscription-State: terminated;reason=noresource', 'Content-Type: message/sipfrag'], 'SIP/2.0 200 OK\r\n'), to(peer, bobContact));
+    await peer.take((m) => m.kind === 'response' && m.status === 200 && m.callId === 'forward-by-call-1');
+    const byeToAlice = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'BYE' && m.callId === 'forward-by-call-1');
+    await peer.reply(byeToAlice as SipRequestMessage, 200, 'OK');
+    const byeToCarol = await peer.take((m): m is SipRequestMessage => m.kind === 'request' && m.method === 'BYE' && m.callId === outgoing.callId, 5000);
+    await peer.reply(byeToCarol as SipRequestMessage, 200, 'OK');
+  });
+
+  it('a caller that refuses the REFER (405) stays connected to the target through the phone, which relays the audio both ways', async () => {
+    const { peer, bob, events, caller, target, outgoing, answered, bobContact, refer } = await referredToCarol();
     await peer.reply(refer, 405, 'Method Not Allowed', ['Allow: INVITE, ACK, CANCEL, BYE, OPTIONS']);
 
     // relayed: what the caller says reaches carol, and what carol says reaches the caller

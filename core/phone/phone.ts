@@ -238,7 +238,7 @@ export class Phone implements PhoneApi {
       contactFor: (number) => this.callLog.contacts.findByNumber(number),
     });
     this.transfers = new CallTransfers({ calls: this.calls, outgoing: this.outgoing, account: (id) => this.account(id), failed });
-    this.forwarding = new ForwardByCall({ calls: this.calls, outgoing: this.outgoing, transfer: (id, target) => this.transfers.transfer(id, target), emit, subscribe: (listener) => this.events.subscribe(listener), failed, ...(this.audio ? { audio: this.audio } : {}) });
+    this.forwarding = new ForwardByCall({ calls: this.calls, outgoing: this.outgoing, transfer: (id, target) => this.transfers.transfer(id, target), emit, subscribe: (listener) => this.events.subscribe(listener), failed, ...(this.audio ? { audio: this.audio } : {}), replacedGraceMs: 8 * (options.timers?.t1 ?? defaultSipTimers.t1) });
     this.log = new CallHistory(this.callLog, options.signatureKeys, options.signingProxy);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
