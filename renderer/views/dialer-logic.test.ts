@@ -16,6 +16,10 @@ describe('dialer logic without a DOM', () => {
     expect(pastedDialString('sip:not a uri')).toBe('');
     expect(pastedDialString('184 0312345678')).toBe('1840312345678');
     expect(pastedDialString('bob\nsecond line')).toBe('bob');
+    // a name-addr copied from a From header or a mail: its URI, cleaned the same way
+    expect(pastedDialString('"Bob Smith" <sip:bob@example.com;maddr=10.0.0.1?Route=%3Csip:evil%3E>')).toBe('sip:bob@example.com');
+    expect(pastedDialString('Carol <tel:+81-3-1234-5678>')).toBe('+81312345678');
+    expect(pastedDialString('bob@192.0.2.7')).toBe('bob@192.0.2.7');
   });
 
   it('asks for what the Anonymous switch says, starting from the account default', () => {
