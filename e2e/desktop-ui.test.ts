@@ -53,6 +53,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
   /** The renderer's own Goertzel check on what its audio bridge just played (window.veilphoneAudio). */
   const heard = (hz: number) => page.evaluate<number>(`window.veilphoneAudio ? window.veilphoneAudio.toneShare(${hz}) : 0`);
 
+  const failedRequests: string[] = [];
   beforeAll(async () => {
     const wav = path.join(scratch, `mic-${microphoneTone}hz.wav`);
     writeToneWav(wav, microphoneTone);
@@ -63,6 +64,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     await agent.phone.register();
     browser = await launchChromium([`--use-file-for-fake-audio-capture=${wav}`]);
     page = await browser.context.newPage();
+    page.on('response', (response) => void (response.status() >= 400 && failedRequests.push(`${response.status()} ${new URL(response.url()).pathname}`)));
     await page.setViewportSize({ width: 1100, height: 760 });
     await page.goto(phone.url);
   });
@@ -79,6 +81,7 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
     expect(await page.locator('.network').textContent()).toBe('Embedded lab');
     expect(await page.locator('.lease').textContent()).toMatch(/static configuration/);
     expect(await unnamedControls()).toEqual([]);
+    expect(failedRequests).toEqual([]); // not even the browser's /favicon.ico
     // a first click lets the page play sound (the browser's autoplay policy), which ends the hint that it cannot ring
     await page.locator('.status-bar h1').click();
     await page.locator('.ringer-blocked').waitFor({ state: 'detached' });
