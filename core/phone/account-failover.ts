@@ -9,6 +9,7 @@ import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 import { throwawayMedia, type MediaFactoryProvider } from './media-factory.js';
 import type { FailedStep } from './failure-tally.js';
 import type { AccountRuntime } from './phone-accounts.js';
+import { lostForNow } from './registration-retry.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { ServerFailover } from './server-failover.js';
 
@@ -71,6 +72,7 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     ...(config.keepalive ? { keepalive: config.keepalive } : {}),
     ...(config.keepalive?.primaryRetryMs !== undefined ? { primaryRetryMs: config.keepalive.primaryRetryMs } : {}),
     pingCurrent: async () => account.identities.registeredIdentity?.ping(config.keepalive?.timeoutMs ?? 2000),
+    lost: () => lostForNow(account.registration.state, account.registration),
     probe: (target) => probeServer(account, target, options),
     moveTo: async (target) => {
       if (sameEndpoint(account.server, target)) return;

@@ -110,4 +110,29 @@ describe('an account whose server restarts', () => {
     await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
     expect(states.at(-1)!.retryAt).toBeUndefined();
   });
+
+  // An account with keep-alives and one server gets no retry of its own (its failover keeps it): after a TCP server's
+  // restart its OPTIONS went out on no connection, sip.js answered them itself (a 503), and that read as "alive"; the
+  // lost registration was never made again.
+  it.each(['tcp', 'udp'] as const)('with keep-alives and one server (%s): registers again once the server answers them', async (transport) => {
+    Core.Timers.TIMER_F = 64 * timers.t1;
+    const lab = await Lab.start({ timers });
+    const port = lab.sip.ports[transport]!;
+    const phone = new Phone({
+      accounts: [{ id: 'bob', user: 'bob', server: lab.servers[transport]!, transport, domain: lab.domain, registerExpires: 2, keepalive: { intervalMs: 300, timeoutMs: 200 } }],
+      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
+      timers,
+    });
+    cleanup.push(() => phone.shutdown());
+    const states: RegistrationSnapshot[] = [];
+    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    expect((await phone.register()).state).toBe('registered');
+    await lab.stop();
+    await until(() => states.some((s) => s.state === 'failed' || s.state === 'unregistered') || undefined, 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 4500)); // past the REGISTER's retransmissions and sip.js's reconnections
+    const back = await Lab.start({ timers, [transport]: port });
+    cleanup.push(() => back.stop());
+    await until(() => back.sip.bindings().some((b) => b.user === 'bob') || undefined, 10_000);
+    await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
+  });
 });

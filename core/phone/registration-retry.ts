@@ -9,6 +9,16 @@ export interface RegistrationRetryOptions {
 }
 
 /**
+ * A registration lost in a way that trying again can mend: it expired unrefreshed (a refresh went unanswered), or it
+ * failed for no answer, an unreachable server or a 5xx. Not a refusal (a wrong password, an unknown user: a 4xx or 6xx).
+ */
+export function lostForNow(state: RegistrationState, detail: { cause?: RegistrationCause; status?: number } = {}): boolean {
+  if (state === 'unregistered') return true;
+  const status = detail.status ?? 0;
+  return state === 'failed' && (detail.cause === 'unreachable' || detail.cause === 'no-answer' || (status >= 500 && status < 600));
+}
+
+/**
  * Keeps an account registered while the user wants it so, as Linphone and MicroSIP do: when its registration fails or
  * is lost without the user asking — a refresh that timed out during a server restart, a refusal, the TCP connection
  * gone — it registers again after a wait that doubles from 30 s up to 30 min, each drawn at 50-100 % of it (RFC 5626
@@ -47,8 +57,7 @@ export class RegistrationRetry {
       this.cancel(); // the user unregistered: no try is due (and none is shown)
       return;
     }
-    const transient = state === 'unregistered' || (state === 'failed' && (detail.cause === 'unreachable' || detail.cause === 'no-answer' || ((detail.status ?? 0) >= 500 && (detail.status ?? 0) < 600)));
-    if (transient && this.timer === undefined) this.schedule();
+    if (lostForNow(state, detail) && this.timer === undefined) this.schedule();
   }
 
   /** When the next try is due, if one is (ms since the epoch). */

@@ -29,6 +29,8 @@ export interface ServerFailoverOptions {
   registerCurrent: () => Promise<void>;
   /** Whether the account is meant to be registered now (keep-alives and failover only then). */
   registered: () => boolean;
+  /** Whether the account's registration was lost in a way trying again can mend (registration-retry.ts lostForNow). */
+  lost?: () => boolean;
   /** Whether the phone has shut down: a REGISTER that failed meanwhile is no server's failure, and nothing moves. */
   stopped?: () => boolean;
   onEvent?: (event: MgcSelectorEvent) => void;
@@ -148,7 +150,12 @@ export class ServerFailover {
         else if (await this.failBack()) return;
       }
       const status = await this.options.pingCurrent().catch(noAnswer);
-      if (status !== undefined) return;
+      if (status !== undefined) {
+        // the server answers, but the account's registration went while it did not (its restart dropped our TCP flow,
+        // a refresh went unanswered): register there again
+        if (this.options.lost?.()) await this.register();
+        return;
+      }
       const attempt = this.selector.attempt();
       let next: Endpoint;
       try {

@@ -94,4 +94,43 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
     // registered again once the registrar's 200 to that REGISTER arrives (on a loaded machine after the old flow closed)
     await until(() => bob.registrationState === 'registered', 10_000);
   });
+
+  /** A registrar on `port` (0: any) that answers every request 200 over its connections. */
+  async function answeringServer(port = 0): Promise<{ port: number; close: () => Promise<void> }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      const framer = new StreamFramer((data) => {
+        const request = parseSipMessage(data);
+        if (request.kind === 'request') socket.write(createResponse(request, 200, 'OK').toString());
+      }, () => undefined);
+      socket.on('data', (chunk: Buffer) => framer.push(chunk));
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const close = (): Promise<void> => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    return { port: (server.address() as net.AddressInfo).port, close };
+  }
+
+  it('an OPTIONS keep-alive while the server is gone is no answer (not the 503 sip.js makes up), and goes over a new connection once it is back', async () => {
+    const first = await answeringServer();
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'tcp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port: first.port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+    });
+    cleanups.push(() => bob.dispose({ serverGone: true }));
+    expect(await bob.ping(1000)).toBe(200);
+    await first.close(); // a server restart: the connection and the listener gone
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the FIN arrives
+    expect(await bob.ping(1000)).toBeUndefined();
+    const back = await answeringServer(first.port);
+    cleanups.push(() => back.close());
+    expect(await bob.ping(1000)).toBe(200);
+  });
 });

@@ -602,6 +602,8 @@ export class SipIdentity {
    */
   async ping(timeoutMs: number): Promise<number | undefined> {
     this.assertAlive();
+    // a connection the server dropped (its restart) and sip.js's own attempts to open it again spent: open it again
+    if (this.options.transport !== 'udp' && !this.userAgent.isConnected()) await this.userAgent.reconnect().catch(() => undefined);
     const { address, port } = this.options.server;
     const target = UserAgent.makeURI(`sip:${address.includes(':') ? `[${address}]` : address}:${port}`);
     if (!target) return undefined;
@@ -614,7 +616,9 @@ export class SipIdentity {
         resolve(status);
       };
       try {
-        core.request(message, { onAccept: (r) => done(r.message.statusCode), onReject: (r) => done(r.message.statusCode === 408 ? undefined : r.message.statusCode) });
+        // sip.js answers a timeout (408) or a transport error (503) itself: no answer from the server, which is not alive
+        const heard = (r: { message: { statusCode?: number; data?: unknown } }): number | undefined => (typeof r.message.data === 'string' && r.message.data !== '' ? r.message.statusCode : undefined);
+        core.request(message, { onAccept: (r) => done(heard(r)), onReject: (r) => done(heard(r)) });
       } catch {
         done(undefined);
       }
