@@ -31,4 +31,17 @@ describe('forwarded calls in the phone store', () => {
     expect(stores.usePhone.getState().calls).toEqual({});
     expect(stores.useCallFailures.getState().cards).toEqual([]);
   });
+
+  it('clears an error once a later action in the same view works (a refused save, then one that went through), not one raised meanwhile', async () => {
+    const { usePhone } = stores;
+    const refuse = async (): Promise<void> => Promise.reject(Object.assign(new Error('bad server'), { code: 'INVALID_ARGUMENT' }));
+    await usePhone.getState().run(refuse);
+    expect(usePhone.getState().error).toMatchObject({ message: 'bad server' });
+    await usePhone.getState().run(async () => undefined);
+    expect(usePhone.getState().error).toBeUndefined();
+    await usePhone.getState().run(refuse);
+    // an error the phone reports while the action runs is news: it stays
+    await usePhone.getState().run(async () => emit({ type: 'error', code: 'CALL_FAILED', message: 'meanwhile' }));
+    expect(usePhone.getState().error).toMatchObject({ code: 'CALL_FAILED', message: 'meanwhile' });
+  });
 });

@@ -133,8 +133,11 @@ export const usePhone = create<PhoneState>((set, get) => ({
   async run(action) {
     const api = get().api;
     if (!api) return;
+    const before = get().error;
     try {
       await action(api);
+      // the same view's next action worked: its earlier error is stale (a refused save, then a save that went through)
+      if (before !== undefined && get().error === before && before.view === get().view) set({ error: undefined });
     } catch (error) {
       const code = error instanceof PhoneError ? error.code : 'INTERNAL';
       set({ error: { code, message: (error as Error).message, view: get().view } });
