@@ -93,6 +93,35 @@ describe('the `veilphone serve` WebSocket bridge (cli/phone-ws-bridge.ts)', () =
     client.socket.close();
   });
 
+  it('gives the call\'s audio to one tab at a time: the first to ask; the other\'s microphone is refused and it plays nothing until the first lets go', async () => {
+    const { phone, connect } = await start();
+    const first = connect();
+    const second = connect();
+    await Promise.all([first.opened, second.opened]);
+    const samples = Int16Array.from({ length: 160 }, (_, i) => i);
+    first.socket.send(JSON.stringify({ type: 'audio', on: true }));
+    await until(() => phone.listeners() === 1);
+    second.socket.send(JSON.stringify({ type: 'audio', on: true }));
+    second.socket.send(encodeAudioFrame({ kind: 'capture', sequence: 1, callId: 'call-1', samples }));
+    first.socket.send(encodeAudioFrame({ kind: 'capture', sequence: 1, callId: 'call-1', samples }));
+    await until(() => phone.captured.length === 1 && phone.refused.length === 1);
+    expect(phone.refused).toEqual(['AUDIO_ELSEWHERE']);
+    phone.play('call-1', samples);
+    await until(() => first.binaries.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(second.binaries).toHaveLength(0);
+    expect(phone.listeners()).toBe(1);
+    // the first tab closes: the second, which asked, has the audio now
+    first.socket.close();
+    await until(() => {
+      phone.play('call-1', samples);
+      return second.binaries.length > 0 || undefined;
+    });
+    expect(phone.listeners()).toBe(1);
+    second.socket.send(encodeAudioFrame({ kind: 'capture', sequence: 2, callId: 'call-1', samples }));
+    await until(() => phone.captured.length === 2);
+  });
+
   it('still answers JSON requests beside the audio, and counts text that is no request', async () => {
     const { bridge, connect } = await start();
     const client = connect();

@@ -3,6 +3,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { PhoneApi } from '../core/api/phone-api.js';
 import { toPhoneErrorShape } from '../core/api/phone-error.js';
 import { parseWireAudioControl, parseWireRequest, type PhoneWireMessage } from '../core/api/phone-wire.js';
+import { AudioOwnership } from './audio-ownership.js';
 import { AudioFrameRelay, type AudioRelayStats } from '../core/phone/audio-frame-relay.js';
 import { vcardImportLimits } from '../core/calllog/vcard-import-rules.js';
 import { dispatchPhoneCommand } from '../core/phone/phone-api-dispatcher.js';
@@ -53,7 +54,14 @@ export function attachPhoneWsBridge(options: PhoneWsBridgeOptions): PhoneWsBridg
   const rejects = new RejectCounter();
   // ws re-emits the HTTP server's errors here; one unheard would end the process (and every call with it).
   wss.on('error', (error) => rejects.count(errorCode(error, 'SERVER_ERROR')));
-  wss.on('connection', (socket) => bridge(socket, options.api, relay, rejects));
+  const ownership = new AudioOwnership<AudioClient>(
+    (client) => (client.stopPlayback = relay.startPlayback(client.send)),
+    (client) => {
+      client.stopPlayback?.();
+      client.stopPlayback = undefined;
+    },
+  );
+  wss.on('connection', (socket) => bridge(socket, options.api, relay, ownership, rejects));
   return { wss, audioStats: () => relay.snapshot(), rejected: () => rejects.snapshot() };
 }
 
@@ -62,21 +70,35 @@ function errorCode(error: Error, fallback: string): string {
   return typeof code === 'string' && /^[A-Z0-9_]{1,40}$/.test(code) ? code : fallback;
 }
 
-function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay, rejects: RejectCounter): void {
+/** One connection as the audio ownership sees it: how to send it far-end frames, and how to stop. */
+interface AudioClient {
+  send: (frame: Uint8Array) => boolean | void;
+  stopPlayback?: () => void;
+}
+
+function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay, ownership: AudioOwnership<AudioClient>, rejects: RejectCounter): void {
   const send = (message: PhoneWireMessage): void => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
   send({ type: 'hello', version: 1, host: 'serve', ...(api.audio ? { audio: true } : {}) });
   const unsubscribe = api.subscribe((event) => send({ type: 'event', event }));
-  let stopPlayback: (() => void) | undefined;
+  const audio: AudioClient = {
+    send: (frame) => {
+      if (socket.readyState !== socket.OPEN || socket.bufferedAmount > maxBufferedPlayback) return false;
+      socket.send(frame);
+    },
+  };
   socket.on('close', () => {
     unsubscribe();
-    stopPlayback?.();
+    ownership.release(audio);
   });
   // ws has already answered with a close frame (1007, 1009, 1002...) and closes this socket; count why.
   socket.on('error', (error) => rejects.count(errorCode(error, 'WS_ERROR')));
   socket.on('message', async (data, isBinary) => {
-    if (isBinary) return relay.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    if (isBinary) {
+      if (!ownership.mayCapture(audio)) return relay.refuse('AUDIO_ELSEWHERE'); // another tab has the call's audio
+      return relay.receive(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(String(data));
@@ -86,14 +108,8 @@ function bridge(socket: WebSocket, api: PhoneApi, relay: AudioFrameRelay, reject
     }
     const control = parseWireAudioControl(parsed);
     if (control) {
-      stopPlayback?.();
-      stopPlayback = undefined;
-      if (control.on) {
-        stopPlayback = relay.startPlayback((frame) => {
-          if (socket.readyState !== socket.OPEN || socket.bufferedAmount > maxBufferedPlayback) return false;
-          socket.send(frame);
-        });
-      }
+      if (control.on) ownership.want(audio);
+      else ownership.release(audio);
       return;
     }
     const request = parseWireRequest(parsed);
