@@ -170,6 +170,19 @@ describe('a load of calls (SPEC G: N parallel calls at a given rate)', () => {
     expect(summary.rate.maxQueued).toBeGreaterThan(0);
     expect(rateShortfall('l1', summary)).toMatch(/^load l1: asked 100 calls\/s, achieved [\d.]+ calls\/s; starts fell up to \d+ ms behind schedule with up to \d+ calls queued: 4 starts waited/);
   });
+
+  it('reports at least as many queued calls as any interval of --stats showed (a tick sees starts held by parallel)', async () => {
+    const clock = virtualClock();
+    const intervals: LoadInterval[] = [];
+    // 10 calls/s asked, each 1 s long, one at a time: starts pile up behind `parallel` between the calls' ends
+    const summary = await clock.drive(runLoad({ calls: 8, rate: 10, parallel: 1 }, async () => {
+      await clock.sleep(1000);
+      return { established: true, status: 200, setupMs: 1 };
+    }, { clock, onInterval: (entry) => intervals.push(entry) }));
+    const most = Math.max(...intervals.map((i) => i.queued));
+    expect(most).toBeGreaterThan(0);
+    expect(summary.rate.maxQueued).toBeGreaterThanOrEqual(most);
+  });
 });
 
 async function until(probe: () => boolean): Promise<void> {

@@ -152,6 +152,9 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
     return Math.min(limit, byTime, byDuration);
   };
   const interval = (now: number): LoadInterval => {
+    const queued = startsEnded ? 0 : Math.max(0, dueBy(now) - totals.started);
+    // a tick can see more calls queued than any start did (starts held by `parallel`): the report's most is the most seen
+    maxQueued = Math.max(maxQueued, queued);
     const entry: LoadInterval = {
       elapsedMs: Math.round(now - t0),
       intervalMs: Math.round(now - lastIntervalAt),
@@ -159,7 +162,7 @@ export async function runLoad(plan: LoadPlan, placeOne: (index: number, progress
       answered: totals.answered - atIntervalStart.answered,
       failed: totals.failed - atIntervalStart.failed,
       running: running.size,
-      queued: startsEnded ? 0 : Math.max(0, dueBy(now) - totals.started),
+      queued,
       ...(intervalSetups.length > 0 ? { setupMs: percentiles(intervalSetups.sort((a, b) => a - b)) } : {}),
       totalStarted: totals.started,
       totalAnswered: totals.answered,
