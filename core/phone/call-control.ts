@@ -15,6 +15,7 @@ import type { AccountRuntime } from './phone-accounts.js';
 import type { PhoneCall } from './phone-call.js';
 import type { EmitPhoneEvent } from './phone-events.js';
 import { leaseText, type PhoneLease } from './phone-lease.js';
+import { WireSetupTime } from './wire-setup-time.js';
 
 export interface CallControlOptions {
   /** Where each call, its changes and its messages are written: the call log, or a load worker's relay to it. */
@@ -80,7 +81,14 @@ export class CallControl {
       ...(call.anonymity !== undefined ? { anonymity: call.anonymity } : {}),
       ...(call.sent ? { sentFrom: call.sent.from, sentTo: call.sent.to, sentRequestUri: call.sent.requestUri } : {}),
     }, this.storageFailed);
-    const traceSink = callLogSink(this.options.callLog, call.id);
+    const logSink = callLogSink(this.options.callLog, call.id);
+    const wireSetup = call.sip.direction === 'outgoing' ? (call.wireSetup = new WireSetupTime()) : undefined;
+    const traceSink = wireSetup
+      ? (entry: SipTapEntry): void => {
+          wireSetup.see(entry);
+          logSink(entry);
+        }
+      : logSink;
     account.router.claim(snapshot.sipCallId, traceSink);
     // the call's media: a 3xx followed after ringing brings a new INVITE with new media (RFC 3261 §8.1.3.4), which the
     // audio port and the listeners follow (the first target's is closed)

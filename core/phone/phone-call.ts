@@ -5,6 +5,7 @@ import { PlainRtpSessionDescriptionHandler } from '../media/plain-rtp-sdh.js';
 import type { SipCall } from '../sip/sip-call.js';
 import type { SipIdentity } from '../sip/sip-identity.js';
 import { shownName, shownReason } from '../privacy/shown-name.js';
+import type { WireSetupTime } from './wire-setup-time.js';
 
 /** One call as the phone tracks it: the SIP dialog plus what the user sees and did (mute, hold). */
 export class PhoneCall {
@@ -31,6 +32,8 @@ export class PhoneCall {
   replaced?: string;
   /** Incoming: sent on to this URI by a 302 (call forwarding). */
   forwardedTo?: string;
+  /** Outgoing: INVITE out → 2xx in, stamped by the call's trace as the messages cross the socket. */
+  wireSetup?: WireSetupTime;
 
   constructor(
     readonly accountId: string,
@@ -63,7 +66,9 @@ export class PhoneCall {
     if (sip.earlyMedia) snapshot.earlyMedia = true;
     if (sip.answeredAt !== undefined) snapshot.answeredAt = sip.answeredAt;
     if (sip.endedAt !== undefined) snapshot.endedAt = sip.endedAt;
-    if (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = sip.answeredAt - sip.inviteSentAt;
+    // INVITE out → 2xx in on the wire; the stack's stamps when the trace has not both (no trace router: unit fakes)
+    const setupMs = this.wireSetup?.ms ?? (sip.inviteSentAt !== undefined && sip.answeredAt !== undefined ? sip.answeredAt - sip.inviteSentAt : undefined);
+    if (setupMs !== undefined && sip.answeredAt !== undefined) snapshot.setupMs = setupMs;
     if (this.anonymity !== undefined) snapshot.anonymity = this.anonymity;
     if (sip.completedElsewhere) snapshot.answeredElsewhere = true;
     if (this.rang !== undefined) snapshot.rang = this.rang;
