@@ -1,6 +1,6 @@
 import { Core } from 'sip.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PhoneEvent, RegistrationSnapshot } from '../api/phone-types.js';
+import type { AccountConfig, PhoneEvent, RegistrationSnapshot } from '../api/phone-types.js';
 import { Lab } from '../../lab/lab.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
@@ -22,16 +22,10 @@ describe('an account whose server restarts', () => {
   const timerF = Core.Timers.TIMER_F;
   afterEach(() => void (Core.Timers.TIMER_F = timerF));
 
-  /**
-   * bob registered (2 s bindings) at a lab over `transport`, then the lab stopped, and the registration seen failed or
-   * lost: UDP's refresh (about 2 s in) goes unanswered; TCP's connection closes, and the registration fails at once.
-   */
-  async function registeredThenServerGone(transport: 'udp' | 'tcp'): Promise<{ phone: Phone; states: RegistrationSnapshot[]; port: number }> {
-    Core.Timers.TIMER_F = 64 * timers.t1;
-    const lab = await Lab.start({ timers });
-    const port = lab.sip.ports[transport]!;
+  /** bob (2 s bindings, retries from 400 ms) at `server`, and the registration states he goes through. */
+  function bobAt(server: string, transport: 'udp' | 'tcp', extra: Partial<AccountConfig> = {}): { phone: Phone; states: RegistrationSnapshot[] } {
     const phone = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: lab.servers[transport]!, transport, domain: lab.domain, registerExpires: 2 }],
+      accounts: [{ id: 'bob', user: 'bob', server, transport, domain: '127.0.0.1', registerExpires: 2, ...extra }],
       createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
       timers,
       registrationRetry: { baseMs: 400, random: () => 1 },
@@ -39,6 +33,18 @@ describe('an account whose server restarts', () => {
     cleanup.push(() => phone.shutdown());
     const states: RegistrationSnapshot[] = [];
     phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    return { phone, states };
+  }
+
+  /**
+   * bob registered (2 s bindings) at a lab over `transport`, then the lab stopped, and the registration seen failed or
+   * lost: UDP's refresh (about 2 s in) goes unanswered; TCP's connection closes, and the registration fails at once.
+   */
+  async function registeredThenServerGone(transport: 'udp' | 'tcp', extra: Partial<AccountConfig> = {}): Promise<{ phone: Phone; states: RegistrationSnapshot[]; port: number }> {
+    Core.Timers.TIMER_F = 64 * timers.t1;
+    const lab = await Lab.start({ timers });
+    const port = lab.sip.ports[transport]!;
+    const { phone, states } = bobAt(lab.servers[transport]!, transport, extra);
     expect((await phone.register()).state).toBe('registered');
     await lab.stop();
     await until(() => states.some((s) => s.state === 'failed' || s.state === 'unregistered') || undefined, 15_000);
@@ -88,15 +94,7 @@ describe('an account whose server restarts', () => {
   // no identity and no registration state: it said "Not registered" for good and never tried again.
   it('registers once its TCP server, down when the phone started, comes up; says "failed" meanwhile', async () => {
     const port = await freePort();
-    const phone = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: `sip:127.0.0.1:${port}`, transport: 'tcp', domain: '127.0.0.1', registerExpires: 2 }],
-      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
-      timers,
-      registrationRetry: { baseMs: 400, random: () => 1 },
-    });
-    cleanup.push(() => phone.shutdown());
-    const states: RegistrationSnapshot[] = [];
-    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
+    const { phone, states } = bobAt(`sip:127.0.0.1:${port}`, 'tcp');
     await expect(phone.register()).rejects.toMatchObject({ code: 'TRANSPORT_FAILED' });
     // the snapshot says when the phone tries again (the status bar shows it): the first wait, 400 ms here
     const before = Date.now();
@@ -115,20 +113,7 @@ describe('an account whose server restarts', () => {
   // restart its OPTIONS went out on no connection, sip.js answered them itself (a 503), and that read as "alive"; the
   // lost registration was never made again.
   it.each(['tcp', 'udp'] as const)('with keep-alives and one server (%s): registers again once the server answers them', async (transport) => {
-    Core.Timers.TIMER_F = 64 * timers.t1;
-    const lab = await Lab.start({ timers });
-    const port = lab.sip.ports[transport]!;
-    const phone = new Phone({
-      accounts: [{ id: 'bob', user: 'bob', server: lab.servers[transport]!, transport, domain: lab.domain, registerExpires: 2, keepalive: { intervalMs: 300, timeoutMs: 200 } }],
-      createSessionDescriptionHandlerFactory: () => staticSdhFactory(),
-      timers,
-    });
-    cleanup.push(() => phone.shutdown());
-    const states: RegistrationSnapshot[] = [];
-    phone.subscribe((e: PhoneEvent) => void (e.type === 'registration' && states.push(e.registration)));
-    expect((await phone.register()).state).toBe('registered');
-    await lab.stop();
-    await until(() => states.some((s) => s.state === 'failed' || s.state === 'unregistered') || undefined, 15_000);
+    const { states, port } = await registeredThenServerGone(transport, { keepalive: { intervalMs: 300, timeoutMs: 200 } });
     await new Promise((resolve) => setTimeout(resolve, 4500)); // past the REGISTER's retransmissions and sip.js's reconnections
     const back = await Lab.start({ timers, [transport]: port });
     cleanup.push(() => back.stop());

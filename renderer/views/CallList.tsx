@@ -2,6 +2,7 @@ import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { usePhone } from '../store/phone-store.js';
 import { TransferControl } from './TransferControl.js';
 import { useT } from './use-t.js';
+import { WaitingCallActions } from './WaitingCallActions.js';
 
 /**
  * Every call besides the one in the main card: a call waiting (answer and hold the current one, answer and end it,
@@ -23,17 +24,7 @@ export function CallList({ focused, calls }: { focused: CallSnapshot; calls: rea
               <span className="call-row-state">{call.state === 'incoming' ? t('waitingCall') : call.localHold ? t('held') : t(call.state)}</span>
               <span className="call-controls">
                 {call.state === 'incoming' ? (
-                  <>
-                    <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id, 'hold'))}>
-                      {t('answerHold')}
-                    </button>
-                    <button type="button" onClick={() => void run((api) => api.answer(call.id, 'hangup'))}>
-                      {t('answerEnd')}
-                    </button>
-                    <button type="button" className="hangup" onClick={() => void run((api) => api.reject(call.id, 486))}>
-                      {t('reject')}
-                    </button>
-                  </>
+                  <WaitingCallActions call={call} />
                 ) : (
                   <>
                     {call.state === 'established' && call.localHold && (

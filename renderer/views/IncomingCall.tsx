@@ -1,6 +1,7 @@
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
+import { WaitingCallActions } from './WaitingCallActions.js';
 
 /**
  * An incoming call as the network presents it; an anonymous caller gets no callback details. At a household terminal
@@ -21,22 +22,17 @@ export function IncomingCall({ call, waiting = false }: { call: CallSnapshot; wa
       {call.remote.anonymous ? <p className="call-detail">{t('noCallback')}</p> : <p className="call-detail">{call.remote.uri}</p>}
       <div className="call-controls">
         {waiting ? (
+          <WaitingCallActions call={call} />
+        ) : (
           <>
-            <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id, 'hold'))}>
-              {t('answerHold')}
+            <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id))}>
+              {t('answer')}
             </button>
-            <button type="button" onClick={() => void run((api) => api.answer(call.id, 'hangup'))}>
-              {t('answerEnd')}
+            <button type="button" className="hangup" onClick={() => void run((api) => api.reject(call.id, 486))}>
+              {t('reject')}
             </button>
           </>
-        ) : (
-          <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id))}>
-            {t('answer')}
-          </button>
         )}
-        <button type="button" className="hangup" onClick={() => void run((api) => api.reject(call.id, 486))}>
-          {t('reject')}
-        </button>
       </div>
     </section>
   );
