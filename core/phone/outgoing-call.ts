@@ -37,6 +37,31 @@ export class OutgoingCalls {
    * `extraHeaders`: what a transfer adds to the INVITE (Replaces, Referred-By). A 3xx is followed by the call itself
    * (SipCall, RFC 3261 §8.1.3.4), with the same From and so the same anonymity.
    */
+  /**
+   * The contact the user dialled, however the address was written: `bob`, `bob@host`, `sip:bob@host` and a pasted
+   * `"Bob" <sip:bob@host>` all reach the same party, so each finds a contact saved under any of them (its "always
+   * anonymous" must hold whichever the user typed: the second review found `bob@host` presenting a withheld contact).
+   */
+  private contactDialled(dialled: string, domain: string): Contact | undefined {
+    const find = this.options.contactFor;
+    if (!find) return undefined;
+    const forms = [dialled];
+    try {
+      const uri = dialTargetToUri(dialled, domain);
+      const userAtHost = uri.replace(/^sips?:/i, '').replace(/[;?].*$/, '');
+      forms.push(uri, userAtHost);
+      const [user, host] = [userAtHost.slice(0, userAtHost.lastIndexOf('@')), userAtHost.slice(userAtHost.lastIndexOf('@') + 1)];
+      if (user !== '' && host.toLowerCase() === domain.toLowerCase()) forms.push(user);
+    } catch {
+      // not an address at all: the call itself says so
+    }
+    for (const form of new Set(forms)) {
+      const found = find(form);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   async call(request: CallRequest, extraHeaders: string[] = []): Promise<CallSnapshot> {
     await this.options.leaseMoving(); // accounts moving onto a new lease are not there to call from
     const account = this.options.account(request.accountId);
@@ -45,7 +70,7 @@ export class OutgoingCalls {
     const config = account.config;
     // Issue 22 item 5: a contact to be called anonymously is, whatever the dialer's switch said; a typed 186 still
     // presents (the dial rule decides over the choice, core/privacy).
-    const contact = this.options.contactFor?.(matchDialRules(request.target, config.dialRules).rest);
+    const contact = this.contactDialled(matchDialRules(request.target, config.dialRules).rest, account.domain);
     if (contact?.anonymous && (request.anonymity === undefined || request.anonymity === 'default' || request.anonymity === 'none')) {
       request = { ...request, anonymity: config.anonymity?.mode ?? 'header' };
     }

@@ -53,6 +53,13 @@ describe('Phone contacts', () => {
     await alice.removeContact(saved.id);
     const plain = await alice.call({ target: 'bob', anonymity: 'none' });
     expect(plain.anonymity).toBe('none');
+
+    // saved under one way of writing the address, dialled under others: still withheld (the second review)
+    const byUri = await alice.saveContact({ name: 'Bob', numbers: [{ number: `sip:bob@${lab.domain}` }], anonymous: true });
+    for (const target of ['bob', `bob@${lab.domain}`, `"Bob" <sip:bob@${lab.domain}>`]) expect((await alice.call({ target, anonymity: 'none' })).anonymity, target).toBe('header');
+    await alice.removeContact(byUri.id);
+    await alice.saveContact({ name: 'Bob', numbers: [{ number: `bob@${lab.domain}` }], anonymous: true });
+    expect((await alice.call({ target: `sip:bob@${lab.domain}`, anonymity: 'none' })).anonymity).toBe('header');
   });
 
   it('imports a vCard file through the API without duplicating on re-import, refuses a bad one whole, and exports the book', async () => {
