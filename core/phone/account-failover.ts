@@ -71,7 +71,11 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     servers,
     ...(config.keepalive ? { keepalive: config.keepalive } : {}),
     ...(config.keepalive?.primaryRetryMs !== undefined ? { primaryRetryMs: config.keepalive.primaryRetryMs } : {}),
-    pingCurrent: async () => account.identities.registeredIdentity?.ping(config.keepalive?.timeoutMs ?? 2000),
+    // no identity yet (its TCP server was down when the account was made): asked from a throwaway one, as a probe is
+    pingCurrent: async () => {
+      const identity = account.identities.registeredIdentity;
+      return identity ? identity.ping(config.keepalive?.timeoutMs ?? 2000) : probeServer(account, account.server, options);
+    },
     lost: () => lostForNow(account.registration.state, account.registration),
     probe: (target) => probeServer(account, target, options),
     moveTo: async (target) => {

@@ -37,6 +37,8 @@ export interface LeasedIdentitiesOptions {
   onIncoming: (account: AccountRuntime, sip: SipCall, identity: SipIdentity) => void;
   /** A one-time binding the registrar did not confirm removing. */
   onUnregisterFailed?: (binding: FailedUnregistration) => void;
+  /** Whether this runtime is still the account's (a settings change replaces it): only then does it report. */
+  isCurrent?: (account: AccountRuntime) => boolean;
 }
 
 /**
@@ -92,7 +94,8 @@ export class LeasedIdentities {
     try {
       return await this.openIdentity(account, placement);
     } catch (error) {
-      const ownRegistration = placement.purpose === 'fixed' && placement.server === undefined && !account.failover;
+      // the account's own registering identity, wanted registered (not one opened to place a call), of the runtime in use
+      const ownRegistration = placement.purpose === 'fixed' && placement.server === undefined && !account.failover && account.wantRegistered && (this.options.isCurrent?.(account) ?? true);
       if (ownRegistration && error instanceof PhoneError && (error.code === 'TRANSPORT_FAILED' || error.code === 'TLS_FAILED')) {
         // a TLS failure (a certificate refused) is no passing cause: reported, not retried
         const detail = error.code === 'TRANSPORT_FAILED' ? { reason: error.message, cause: 'unreachable' as const } : { reason: error.message };

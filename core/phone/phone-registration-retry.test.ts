@@ -120,4 +120,28 @@ describe('an account whose server restarts', () => {
     await until(() => back.sip.bindings().some((b) => b.user === 'bob') || undefined, 10_000);
     await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
   });
+
+  it('a try due is called off, and no longer shown, when the user unregisters an account whose server was down', async () => {
+    const port = await freePort();
+    const { phone, states } = bobAt(`sip:127.0.0.1:${port}`, 'tcp');
+    await expect(phone.register()).rejects.toMatchObject({ code: 'TRANSPORT_FAILED' });
+    expect(states.at(-1)).toMatchObject({ state: 'failed', retryAt: expect.any(Number) });
+    await phone.unregister();
+    expect(states.at(-1)).toEqual({ accountId: 'bob', state: 'unregistered', server: `127.0.0.1:${port}` });
+    const lab = await Lab.start({ timers, tcp: port });
+    cleanup.push(() => lab.stop());
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // several tries' worth
+    expect(lab.sip.bindings()).toEqual([]);
+  });
+
+  it.each(['tcp', 'udp'] as const)('with keep-alives, its one server down when the phone starts (%s): registers once the server answers them', async (transport) => {
+    const port = await freePort();
+    const { phone, states } = bobAt(`sip:127.0.0.1:${port}`, transport, { keepalive: { intervalMs: 300, timeoutMs: 200 } });
+    Core.Timers.TIMER_F = 64 * timers.t1;
+    await expect(phone.register()).rejects.toBeDefined();
+    const lab = await Lab.start({ timers, [transport]: port });
+    cleanup.push(() => lab.stop());
+    await until(() => lab.sip.bindings().some((b) => b.user === 'bob') || undefined, 10_000);
+    await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
+  });
 });

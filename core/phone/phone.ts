@@ -226,6 +226,7 @@ export class Phone implements PhoneApi {
       failed,
       onIncoming: (account, sip, identity) => this.admission.onIncoming(account, sip, identity),
       onUnregisterFailed: (binding) => reportUnremovedBinding(emit, binding),
+      isCurrent: (account) => this.accounts.find(account.config.id) === account,
     });
     this.outgoing = new OutgoingCalls({
       calls: this.calls,
@@ -314,8 +315,13 @@ export class Phone implements PhoneApi {
     await this.recovery.recovered();
     account.wantRegistered = true;
     if (account.failover) {
-      await account.failover.register();
-      account.failover.start();
+      try {
+        await account.failover.register();
+      } finally {
+        // keep-alives run even when no server took the REGISTER (all down at start): the first to answer one is
+        // registered with (server-failover.ts round)
+        account.failover.start();
+      }
     } else {
       await account.identities.register();
     }
@@ -325,8 +331,14 @@ export class Phone implements PhoneApi {
   async unregister(accountId?: string): Promise<RegistrationSnapshot> {
     const account = this.account(accountId);
     account.wantRegistered = false;
+    account.retry?.changed('unregistered'); // a try due is called off
     await account.failover?.pause(); // a failback under way finishes first: its registration is then undone below
     await account.identities.unregister();
+    // no identity to say so (its server was down when it was made): the account is not registered, and no try is due
+    if (account.registration.state !== 'unregistered' || account.registration.retryAt !== undefined) {
+      account.registration = { accountId: account.config.id, state: 'unregistered', ...(account.registration.server !== undefined ? { server: account.registration.server } : {}) };
+      this.events.emit({ type: 'registration', registration: { ...account.registration } });
+    }
     return { ...account.registration };
   }
 
