@@ -153,7 +153,7 @@ export class ServerFailover {
       if (status !== undefined) {
         // the server answers, but the account's registration went while it did not (its restart dropped our TCP flow,
         // a refresh went unanswered): register there again
-        if (this.options.lost?.()) await this.register();
+        if (this.options.lost?.() && this.options.registered()) await this.register(); // (not after an unregister meanwhile)
         return;
       }
       const attempt = this.selector.attempt();

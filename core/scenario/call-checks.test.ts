@@ -60,6 +60,10 @@ describe('callFailure', () => {
     expect(callFailure(leg(entry('out', request('BYE', 2)), entry('out', request('BYE', 2))), undefined)).toBe('its BYE (CSeq 2) got no answer (sent 2 times)');
     expect(callFailure(leg(entry('out', request('BYE', 2)), entry('out', request('BYE', 2)), entry('in', ok(2, 'BYE'))), undefined)).toBeUndefined();
     expect(callFailure(leg(entry('out', request('BYE', 2))), undefined)).toBeUndefined(); // just sent: its answer may be on the way
+    // a proxy that challenges in-dialog requests: the BYE goes again with credentials (CSeq 3), and that one counts
+    const challenged = refused.replace('481 Call/Transaction Does Not Exist', '407 Proxy Authentication Required');
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('in', challenged), entry('out', request('BYE', 3)), entry('in', ok(3, 'BYE'))), undefined)).toBeUndefined();
+    expect(callFailure(leg(entry('out', request('BYE', 2)), entry('in', challenged)), undefined)).toBe('its BYE (CSeq 2) was refused: 407 Proxy Authentication Required');
     // a 481 to another call's BYE, or to an INVITE's CSeq, is not this BYE's
     expect(callFailure(leg(entry('out', request('BYE', 2)), entry('in', refused.replace('Call-ID: cid', 'Call-ID: other')), entry('in', ok(2, 'BYE'))), undefined)).toBeUndefined();
   });

@@ -79,8 +79,8 @@ function requestsOf(trace: Iterable<SipTapEntry>, dir: 'in' | 'out', callId: str
 }
 
 /**
- * Why the BYE a leg sent did not end the call cleanly, or undefined: the peer refused it (a 481: it knew no such call),
- * or it went unanswered past its first retransmission (T1; a peer that never answers is given up after 64·T1, RFC 3261
+ * Why the BYE a leg sent did not end the call cleanly, or undefined: the peer refused it (a 481: it knew no such call;
+ * a digest challenge followed by the BYE with credentials is no refusal), or it went unanswered past its first retransmission (T1; a peer that never answers is given up after 64·T1, RFC 3261
  * §17.1.2.2). SIPp counts either as a failed call.
  */
 function byeProblem(leg: LegView): string | undefined {
@@ -101,6 +101,8 @@ function byeProblem(leg: LegView): string | undefined {
   }
   for (const [seq, times] of sends) {
     const answer = answers.get(seq);
+    // a challenge (401/407) is answered by the same BYE again with credentials, at a higher CSeq: that one counts
+    if (answer && (answer.status === 401 || answer.status === 407) && [...sends.keys()].some((later) => later > seq)) continue;
     if (answer && answer.status >= 300) return `its BYE (CSeq ${seq}) was refused: ${answer.status} ${answer.reason}`.trimEnd();
     if (!answer && times > 1) return `its BYE (CSeq ${seq}) got no answer (sent ${times} times)`;
   }

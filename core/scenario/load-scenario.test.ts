@@ -36,6 +36,7 @@ describe('parseScenario', () => {
   ])('refuses %s longer than a day (Node fired such a timer after 1 ms)', (_what, step, path) => {
     expect(() => parseScenario(valid.replace('- wait: 300ms', step), 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', path, message: expect.stringContaining('longer than a day') }));
     expect(parseScenario(valid.replace('- wait: 300ms', '- wait: 1440m')).steps[4]).toMatchObject({ value: 86_400_000 });
+    expect(() => parseScenario(valid.replace('answer: auto }', 'answer: "auto:3000000s" }'), 'x.yaml')).toThrowError(expect.objectContaining({ code: 'INVALID', message: expect.stringContaining('at most a day') }));
   });
 
   it('reads a load of calls with its defaults, and an expectation on it', () => {

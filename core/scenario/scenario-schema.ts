@@ -28,6 +28,7 @@ const sipServer = z.string().regex(/^sips?:/i, 'a sip: URI such as sip:127.0.0.1
 const answer = z
   .string()
   .regex(/^(auto|auto:\d+(ms|s)|manual|reject:[3-6]\d\d)$/, 'auto, auto:<duration>, manual or reject:<status>')
+  .refine((text) => !text.startsWith('auto:') || parseDuration(text.slice(5))! <= maxDurationMs, 'auto:<duration> of at most a day')
   .transform((text) => {
     if (text === 'auto') return { kind: 'auto' as const };
     if (text.startsWith('auto:')) return { kind: 'auto' as const, delayMs: parseDuration(text.slice(5))! };

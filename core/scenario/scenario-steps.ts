@@ -243,7 +243,7 @@ export class ScenarioSteps {
       await act(this.state.agent(byName), leg);
     } catch (error) {
       // the phone names its own leg id, which the scenario never wrote: say it with the scenario's name of the call
-      if (error instanceof PhoneError && error.code === 'UNKNOWN_CALL') throw new StepFailure(`call ${call.id} has no active leg at ${byName} (it ended)`);
+      if (error instanceof PhoneError && error.code === 'UNKNOWN_CALL' && error.message.includes(leg)) throw new StepFailure(`call ${call.id} has no active leg at ${byName} (it ended)`);
       throw error;
     }
   }

@@ -96,10 +96,12 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
   });
 
   /** A registrar on `port` (0: any) that answers every request 200 over its connections. */
-  async function answeringServer(port = 0): Promise<{ port: number; close: () => Promise<void> }> {
+  async function answeringServer(port = 0): Promise<{ port: number; close: () => Promise<void>; accepted: net.Socket[] }> {
     const sockets = new Set<net.Socket>();
+    const accepted: net.Socket[] = [];
     const server = net.createServer((socket) => {
       sockets.add(socket);
+      accepted.push(socket);
       socket.on('error', () => undefined);
       const framer = new StreamFramer((data) => {
         const request = parseSipMessage(data);
@@ -112,7 +114,7 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
       for (const socket of sockets) socket.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     };
-    return { port: (server.address() as net.AddressInfo).port, close };
+    return { port: (server.address() as net.AddressInfo).port, close, accepted };
   }
 
   it('an OPTIONS keep-alive while the server is gone is no answer (not the 503 sip.js makes up), and goes over a new connection once it is back', async () => {
@@ -132,5 +134,24 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
     const back = await answeringServer(first.port);
     cleanups.push(() => back.close());
     expect(await bob.ping(1000)).toBe(200);
+  });
+
+  it('opens a dropped connection once when several ask at the same time (two keep-alives): one new flow, both answered', async () => {
+    const server = await answeringServer();
+    cleanups.push(() => server.close());
+    const bob = await SipIdentity.create({
+      aor: { user: 'bob', domain: '127.0.0.1' },
+      transport: 'tcp',
+      local: { address: '127.0.0.1', port: 0 },
+      server: { address: '127.0.0.1', port: server.port },
+      sessionDescriptionHandlerFactory: staticSdhFactory(),
+    });
+    cleanups.push(() => bob.dispose({ serverGone: true }));
+    expect(await bob.ping(1000)).toBe(200);
+    server.accepted[0]!.destroy(); // the server drops the flow (its listener stays)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await Promise.all([bob.ping(1000), bob.ping(1000)])).toEqual([200, 200]);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // any second opening would have come by now
+    expect(server.accepted).toHaveLength(2);
   });
 });

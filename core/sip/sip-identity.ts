@@ -291,6 +291,9 @@ export class SipIdentity {
       clearTimeout(timer);
     }
     this.assertAlive();
+    // sip.js's own refresh timer would fire beside this REGISTER and reject "already in progress" unhandled (a user's
+    // Register while registered, with a slow server): this one reschedules it on its 2xx
+    this.stopRefreshing();
     this.setRegistration('registering', {});
     this.registerSent = true;
     const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;

@@ -43,5 +43,9 @@ describe('forwarded calls in the phone store', () => {
     // an error the phone reports while the action runs is news: it stays
     await usePhone.getState().run(async () => emit({ type: 'error', code: 'CALL_FAILED', message: 'meanwhile' }));
     expect(usePhone.getState().error).toMatchObject({ code: 'CALL_FAILED', message: 'meanwhile' });
+    // and so does a warning the phone reported before an unrelated action (a binding maybe left at the server)
+    emit({ type: 'error', code: 'CLEANUP_PENDING', message: 'the registration may be left at the server' });
+    await usePhone.getState().run(async () => undefined);
+    expect(usePhone.getState().error).toMatchObject({ code: 'CLEANUP_PENDING' });
   });
 });

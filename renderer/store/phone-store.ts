@@ -17,6 +17,8 @@ export interface ViewError {
   code: string;
   message: string;
   view: PhoneView;
+  /** Raised by an action of the user's (which a later one that works makes stale), not reported by the phone. */
+  fromAction?: true;
 }
 
 export interface PhoneState {
@@ -137,10 +139,11 @@ export const usePhone = create<PhoneState>((set, get) => ({
     try {
       await action(api);
       // the same view's next action worked: its earlier error is stale (a refused save, then a save that went through)
-      if (before !== undefined && get().error === before && before.view === get().view) set({ error: undefined });
+      // (a warning the phone reported — a binding maybe left at the server, a lost lease — stays until dismissed)
+      if (before?.fromAction && get().error === before && before.view === get().view) set({ error: undefined });
     } catch (error) {
       const code = error instanceof PhoneError ? error.code : 'INTERNAL';
-      set({ error: { code, message: (error as Error).message, view: get().view } });
+      set({ error: { code, message: (error as Error).message, view: get().view, fromAction: true } });
     }
   },
 

@@ -40,8 +40,9 @@ function useKeyboard(): void {
       // Esc in another field (a transfer target, a search, a contact's name) is that field's: it ends no call
       if (event.key === 'Escape' && inField && target.id !== 'dial-string') return;
       if (event.key === 'Escape') {
-        // the call in the main card (the one that talks), never a held one behind it
-        const call = focusedCall(calls) ?? calls[0];
+        // the call in the main card (the one that talks), never a held one behind it; outside the phone view, where no
+        // call card shows, only the ringing call whose dialog is on screen
+        const call = state.view === 'phone' ? (focusedCall(calls) ?? calls[0]) : calls.find((c) => c.state === 'incoming');
         if (call) void state.run((api) => (call.state === 'incoming' ? api.reject(call.id, 486) : api.hangup(call.id)));
         else for (const card of failures.cards) failures.dismiss(card.callId);
         return;

@@ -61,6 +61,8 @@ export class SipJsTransport implements Transport {
   private readonly stateEmitter = new EmitterImpl<TransportState>();
   private currentState = TransportState.Disconnected;
   private flow: SipFlow | undefined;
+  /** The opening under way (connect): callers meanwhile wait for it. */
+  private connecting: Promise<void> | undefined;
   private readonly retransmitter: UdpRetransmitter | undefined;
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
@@ -114,8 +116,17 @@ export class SipJsTransport implements Transport {
     return this.currentState === TransportState.Connected;
   }
 
-  async connect(): Promise<void> {
-    if (this.currentState === TransportState.Connected) return;
+  /**
+   * Open the flow if it is not. One opening at a time: a second caller (a keep-alive's ping during sip.js's own
+   * reconnection) waits for the one under way, rather than opening a second flow from the same port beside it.
+   */
+  connect(): Promise<void> {
+    if (this.currentState === TransportState.Connected) return Promise.resolve();
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
     this.transition(TransportState.Connecting);
     try {
       if (!this.flow?.connected) this.attach(await this.options.reopen());
