@@ -111,6 +111,20 @@ export function StatusBar({ narrow }: { narrow: boolean }) {
               <li key={account.id} className={`registration ${state}`} data-account={account.id}>
                 <span className="dot" aria-hidden="true" />
                 <span className="account">{account.displayName ?? account.user}</span> <span className="state">{t(state)}</span>
+                {/* calls that will not ring here, said where the user looks first (as Linphone and MicroSIP do) */}
+                {account.doNotDisturb ? (
+                  <>
+                    {' '}
+                    <span className="call-rule-badge dnd">{t('doNotDisturb')}</span>
+                  </>
+                ) : account.forward?.when === 'always' ? (
+                  <>
+                    {' '}
+                    <span className="call-rule-badge forward">
+                      {t('forwardingTo')} <bdi>{account.forward.to}</bdi>
+                    </span>
+                  </>
+                ) : null}
                 {!narrow && (
                   <>
                     {' '}

@@ -80,6 +80,12 @@ describe('the everyday views (server-rendered markup)', () => {
     expect(renderToStaticMarkup(<StatusBar narrow />)).toContain(`<small class="problem-retry"> · trying again at ${new Date(retryAt).toLocaleTimeString('en')}</small>`);
     seed(usePhone, { registrations: { alice: { accountId: 'alice', state: 'registered' } } });
     expect(renderToStaticMarkup(<StatusBar narrow />)).not.toContain('registration-problem');
+    // calls that will not ring here are said in the status bar: do not disturb, or forwarding everything
+    expect(renderToStaticMarkup(<StatusBar narrow />)).not.toContain('call-rule-badge');
+    seed(usePhone, { accounts: [{ id: 'alice', user: 'alice', server: 'sip:127.0.0.1:5060', transport: 'udp', doNotDisturb: { status: 603 } }] });
+    expect(renderToStaticMarkup(<StatusBar narrow />)).toContain('<span class="call-rule-badge dnd">Do not disturb</span>');
+    seed(usePhone, { accounts: [{ id: 'alice', user: 'alice', server: 'sip:127.0.0.1:5060', transport: 'udp', forward: { when: 'always', to: 'carol' } }] });
+    expect(renderToStaticMarkup(<StatusBar narrow />)).toContain('<span class="call-rule-badge forward">Forwarding to <bdi>carol</bdi></span>');
     const card = renderToStaticMarkup(<CallFailureCard failure={{ callId: 'c', party: 'bob', reason: 'rejected', status: 403, phrase: 'Forbidden' }} />);
     expect(card).toContain('<p class="failure-reason">Rejected (403)</p>');
     expect(card).toContain('SIP 403 <bdi>Forbidden</bdi>');
