@@ -71,12 +71,17 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     servers,
     ...(config.keepalive ? { keepalive: config.keepalive } : {}),
     ...(config.keepalive?.primaryRetryMs !== undefined ? { primaryRetryMs: config.keepalive.primaryRetryMs } : {}),
-    // no identity yet (its TCP server was down when the account was made): asked from a throwaway one, as a probe is
+    // No identity yet (its TCP server was down when the account was made): a fixed account asks from a throwaway one,
+    // as a probe does. Not a one-time-address account: an OPTIONS from the host's address just before its REGISTER
+    // from a one-time one would tie the two together, at every round (SPEC B); it cannot tell, and waits.
     pingCurrent: async () => {
       const identity = account.identities.registeredIdentity;
-      return identity ? identity.ping(config.keepalive?.timeoutMs ?? 2000) : probeServer(account, account.server, options);
+      if (identity) return identity.ping(config.keepalive?.timeoutMs ?? 2000);
+      return config.address?.mode === 'temporary' ? undefined : probeServer(account, account.server, options);
     },
-    lost: () => lostForNow(account.registration.state, account.registration),
+    // lost, and a one-time-address account still has its receiving identity: each new try would lease and show a new
+    // address (phone.ts gives such accounts no retry for the same reason)
+    lost: () => lostForNow(account.registration.state, account.registration) && (config.address?.mode !== 'temporary' || account.identities.registeredIdentity !== undefined),
     probe: (target) => probeServer(account, target, options),
     moveTo: async (target) => {
       if (sameEndpoint(account.server, target)) return;

@@ -193,8 +193,10 @@ export class AccountIdentities {
       await identity.register();
     } catch (error) {
       if (temporary && this.receiving === temporary) this.receiving = undefined;
-      if (temporary) await this.retire(temporary);
+      // no longer the account's voice before it is retired: its unregistration's "unregistered" would hide why the
+      // REGISTER failed (a wrong password read as a lost registration, which keep-alives then try again)
       if (temporary) this.speakers.delete(temporary.identity);
+      if (temporary) await this.retire(temporary);
       throw asPhoneError(error);
     }
   }

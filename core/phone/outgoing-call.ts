@@ -38,9 +38,10 @@ export class OutgoingCalls {
    * (SipCall, RFC 3261 §8.1.3.4), with the same From and so the same anonymity.
    */
   /**
-   * The contact the user dialled, however the address was written: `bob`, `bob@host`, `sip:bob@host` and a pasted
-   * `"Bob" <sip:bob@host>` all reach the same party, so each finds a contact saved under any of them (its "always
-   * anonymous" must hold whichever the user typed: the second review found `bob@host` presenting a withheld contact).
+   * The contact the user dialled, however the address was written: `bob`, `bob@host`, `sip:bob@host`, a pasted
+   * `"Bob" <sip:bob@host>` all reach the same party, so each finds a contact saved under any of them
+   * (its "always anonymous" must hold whichever the user typed: the second review found `bob@host` presenting a
+   * withheld contact). Where several contacts match, one that is always anonymous wins (the third review).
    */
   private contactDialled(dialled: string, domain: string): Contact | undefined {
     const find = this.options.contactFor;
@@ -48,18 +49,19 @@ export class OutgoingCalls {
     const forms = [dialled];
     try {
       const uri = dialTargetToUri(dialled, domain);
+      forms.push(uri);
       const userAtHost = uri.replace(/^sips?:/i, '').replace(/[;?].*$/, '');
-      forms.push(uri, userAtHost);
-      const [user, host] = [userAtHost.slice(0, userAtHost.lastIndexOf('@')), userAtHost.slice(userAtHost.lastIndexOf('@') + 1)];
-      if (user !== '' && host.toLowerCase() === domain.toLowerCase()) forms.push(user);
+      const at = userAtHost.lastIndexOf('@');
+      if (at > 0) {
+        forms.push(userAtHost);
+        // the bare user names a party at the account's own domain only
+        if (userAtHost.slice(at + 1).toLowerCase() === domain.toLowerCase()) forms.push(userAtHost.slice(0, at));
+      }
     } catch {
       // not an address at all: the call itself says so
     }
-    for (const form of new Set(forms)) {
-      const found = find(form);
-      if (found) return found;
-    }
-    return undefined;
+    const found = [...new Set(forms)].map((form) => find(form)).filter((c): c is Contact => c !== undefined);
+    return found.find((c) => c.anonymous) ?? found[0];
   }
 
   async call(request: CallRequest, extraHeaders: string[] = []): Promise<CallSnapshot> {

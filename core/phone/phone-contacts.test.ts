@@ -58,8 +58,12 @@ describe('Phone contacts', () => {
     const byUri = await alice.saveContact({ name: 'Bob', numbers: [{ number: `sip:bob@${lab.domain}` }], anonymous: true });
     for (const target of ['bob', `bob@${lab.domain}`, `"Bob" <sip:bob@${lab.domain}>`]) expect((await alice.call({ target, anonymity: 'none' })).anonymity, target).toBe('header');
     await alice.removeContact(byUri.id);
-    await alice.saveContact({ name: 'Bob', numbers: [{ number: `bob@${lab.domain}` }], anonymous: true });
+    const byUserAtHost = await alice.saveContact({ name: 'Bob', numbers: [{ number: `bob@${lab.domain}` }], anonymous: true });
     expect((await alice.call({ target: `sip:bob@${lab.domain}`, anonymity: 'none' })).anonymity).toBe('header');
+    // another contact (a favourite that presents) saved as plain "bob" matches too: the always-anonymous one wins
+    await alice.saveContact({ name: 'Bobby', numbers: [{ number: 'bob' }], favourite: true });
+    expect((await alice.call({ target: 'bob', anonymity: 'none' })).anonymity).toBe('header');
+    await alice.removeContact(byUserAtHost.id);
   });
 
   it('imports a vCard file through the API without duplicating on re-import, refuses a bad one whole, and exports the book', async () => {

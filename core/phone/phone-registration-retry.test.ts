@@ -146,4 +146,19 @@ describe('an account whose server restarts', () => {
     await until(() => lab.sip.bindings().some((b) => b.user === 'bob') || undefined, 10_000);
     await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
   });
+
+  // The third review: a one-time-address account with keep-alives and a wrong password registered again at every round,
+  // from a new address each time (two failed authentications per interval: an account lockout, and the addresses shown)
+  it('with keep-alives on one-time addresses and a wrong password: no REGISTER after the refused one', async () => {
+    const registers: string[] = [];
+    const lab = await Lab.start({ timers, users: { bob: { password: 'right' } }, auth: true, tap: (e) => void (e.dir === 'in' && e.raw.startsWith('REGISTER ') && registers.push(e.raw)) });
+    cleanup.push(() => lab.stop());
+    const { phone, states } = bobAt(lab.servers.udp!, 'udp', { password: 'wrong', address: { mode: 'temporary', source: 'loopback' }, keepalive: { intervalMs: 200, timeoutMs: 150 } });
+    await expect(phone.register()).rejects.toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const settled = registers.length;
+    expect(states.at(-1)).toMatchObject({ state: 'failed', cause: 'credentials' }); // not "unregistered": it says why
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // seven rounds
+    expect(registers.length).toBe(settled);
+  });
 });

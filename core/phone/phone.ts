@@ -319,8 +319,9 @@ export class Phone implements PhoneApi {
         await account.failover.register();
       } finally {
         // keep-alives run even when no server took the REGISTER (all down at start): the first to answer one is
-        // registered with (server-failover.ts round)
-        account.failover.start();
+        // registered with (server-failover.ts round) — unless the account went meanwhile (unregistered, replaced by a
+        // settings change, the phone shut down): nothing would stop them
+        if (account.wantRegistered && !this.stopped && this.accounts.find(account.config.id) === account) account.failover.start();
       }
     } else {
       await account.identities.register();
