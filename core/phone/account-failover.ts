@@ -126,9 +126,14 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
           leave(target, left);
           settle(left);
           // the phone shut down or the account was closed meanwhile (its REGISTER failed so): the old identities go
-          // too, nothing is restored
+          // too, nothing is restored. Unregistered by the user (not shut down): the account is back where it was, with
+          // identities opened when next needed — left on the disposed new ones, it could never register again
           if (options.stopped() || !account.wantRegistered) {
             if (!single) settle(old.dispose());
+            if (!options.stopped()) {
+              account.server = from;
+              account.identities = options.identitiesFor(account);
+            }
             return;
           }
           account.server = from;

@@ -195,6 +195,24 @@ describe('an account with a backup server', () => {
     expect(last?.state).toBe('unregistered');
   });
 
+  it('unregistered while a failback\'s REGISTER goes unanswered: registers again afterwards when asked (the undone failback left it on no server)', async () => {
+    Core.Timers.TIMER_F = 10 * timers.t1; // the REGISTER to the primary times out soon
+    const { link, primary, alice } = await switches({ primaryDown: true });
+    await alice.register(); // at the backup: the primary is down
+    let dropped = 0;
+    link.intercept = (data, from) => {
+      const text = data.toString('latin1');
+      if (from.port !== portOf(primary) || !/^SIP\/2\.0 200/.test(text) || !/^CSeq: \d+ REGISTER\r?$/im.test(text)) return false;
+      dropped++; // the primary's answers to the failback's REGISTER never arrive
+      return true;
+    };
+    link.primaryDown = false;
+    await until(() => dropped > 0);
+    await alice.unregister(); // waits for the failback, whose REGISTER times out: it is undone
+    link.intercept = undefined;
+    expect((await alice.register()).state).toBe('registered');
+  });
+
   it('a call up when its server goes silent survives the failover (its media does not pass the server), and no failback ends it', async () => {
     const { link, primary, backup, alice, events, phoneAt } = await switches({ alice: { answer: { kind: 'manual' } } });
     await alice.register();

@@ -63,6 +63,8 @@ export class SipJsTransport implements Transport {
   private flow: SipFlow | undefined;
   /** The opening under way (connect): callers meanwhile wait for it. */
   private connecting: Promise<void> | undefined;
+  /** Counts disconnects: an opening that finishes after one (the identity disposed meanwhile) gives its flow up. */
+  private generation = 0;
   private readonly retransmitter: UdpRetransmitter | undefined;
   private readonly inbox: string[] = [];
   private readonly uas: UasPolicy;
@@ -127,17 +129,29 @@ export class SipJsTransport implements Transport {
   }
 
   private async open(): Promise<void> {
+    const generation = this.generation;
     this.transition(TransportState.Connecting);
     try {
-      if (!this.flow?.connected) this.attach(await this.options.reopen());
+      if (!this.flow?.connected) {
+        const flow = await this.options.reopen();
+        if (generation !== this.generation) {
+          // disconnected while it opened: a live flow to the server that nothing owns (nor its leased port) otherwise
+          await flow.close();
+          throw new Error('transport was disconnected while connecting');
+        }
+        this.attach(flow);
+      }
       this.transition(TransportState.Connected);
     } catch (error) {
-      this.transition(TransportState.Disconnected, error as Error);
+      // (after a disconnect meanwhile, the transport is already disconnected, by request: no error to report)
+      if (generation === this.generation) this.transition(TransportState.Disconnected, error as Error);
       throw error;
     }
   }
 
   async disconnect(): Promise<void> {
+    this.generation++;
+    this.connecting = undefined;
     if (this.currentState === TransportState.Disconnected) return;
     this.transition(TransportState.Disconnecting);
     const flow = this.flow;
