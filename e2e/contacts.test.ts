@@ -176,10 +176,13 @@ describe.skipIf(skip)('contacts in Chromium', () => {
     // carol talks with bob himself, in place of the call alice's phone placed to her (RFC 3891 §3)
     const atCarol = () => carol.calls().slice(before);
     const replacedAliceCall = (): boolean => {
-      const fromAlice = atCarol().find((c) => c.remote.user === 'alice');
-      return fromAlice !== undefined && atCarol().some((c) => c.remote.user === 'bob' && c.state === 'established' && c.replaced === fromAlice.id);
+      const fromBob = atCarol().find((c) => c.remote.user === 'bob' && c.state === 'established' && c.replaced !== undefined);
+      return fromBob !== undefined && atCarol().some((c) => c.id === fromBob.replaced);
     };
     await expect.poll(replacedAliceCall, { timeout: 15_000 }).toBe(true);
+    // the call alice's phone placed to carol withheld alice: carol is an "always anonymous" contact (added above)
+    const replaced = atCarol().find((c) => c.id === atCarol().find((b) => b.remote.user === 'bob' && b.replaced !== undefined)!.replaced)!;
+    expect(replaced.remote.anonymous).toBe(true);
     const moved = bob.calls().find((c) => c.transferredFrom !== undefined && c.state === 'established')!;
     await bob.phone.hangup(moved.id);
     await page.getByRole('button', { name: 'Back to the phone' }).click();
