@@ -181,12 +181,14 @@ describe.skipIf(skip)('the desktop UI in Chromium: calls, audio, anonymity, hist
   });
 
   it('answers an incoming call shown by name, hears the agent, and ends when the agent hangs up', async () => {
+    await page.getByRole('button', { name: 'Call', exact: true }).focus(); // a button had the focus: the ringing call takes it
     const call = await agent.phone.call({ target: 'alice' });
     const incoming = page.getByRole('alertdialog', { name: 'Incoming call' });
     await incoming.waitFor({ timeout: 15_000 });
     expect(await incoming.locator('.party').textContent()).toBe('Bob Agent');
+    await expect.poll(() => page.evaluate<string | null>('document.activeElement && document.activeElement.textContent')).toBe('Answer');
     await shot('incoming', incoming);
-    await incoming.getByRole('button', { name: 'Answer' }).click();
+    await page.keyboard.press('Enter'); // on the focused Answer button
     await expect.poll(callState, { timeout: 15_000 }).toMatch(/^In call/);
     await expect.poll(() => heard(agentTone), { timeout: 10_000 }).toBeGreaterThan(0.8);
     await agent.phone.hangup(call.id);

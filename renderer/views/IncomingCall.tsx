@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import type { CallSnapshot } from '../../core/api/phone-types.js';
 import { usePhone } from '../store/phone-store.js';
 import { useT } from './use-t.js';
@@ -11,6 +12,13 @@ import { WaitingCallActions } from './WaitingCallActions.js';
 export function IncomingCall({ call, waiting = false }: { call: CallSnapshot; waiting?: boolean }) {
   const t = useT();
   const run = usePhone((s) => s.run);
+  const answerButton = useRef<HTMLButtonElement>(null);
+  // A ringing call takes the focus from a button (Enter on a history row's call-back would dial out over it), never
+  // from a field the user is typing in, and not while another call is up (Enter would put that one on hold).
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (!waiting && (focused === null || focused === document.body || focused.tagName === 'BUTTON')) answerButton.current?.focus();
+  }, [call.id, waiting]);
   const title = waiting ? t('waitingCall') : t('incomingCall');
   return (
     <section className={`incoming-call${waiting ? ' waiting-call' : ''}`} role="alertdialog" aria-label={title}>
@@ -25,7 +33,7 @@ export function IncomingCall({ call, waiting = false }: { call: CallSnapshot; wa
           <WaitingCallActions call={call} />
         ) : (
           <>
-            <button type="button" className="answer" onClick={() => void run((api) => api.answer(call.id))}>
+            <button type="button" className="answer" ref={answerButton} onClick={() => void run((api) => api.answer(call.id))}>
               {t('answer')}
             </button>
             <button type="button" className="hangup" onClick={() => void run((api) => api.reject(call.id, 486))}>
