@@ -117,16 +117,22 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
     return { port: (server.address() as net.AddressInfo).port, close, accepted };
   }
 
-  it('an OPTIONS keep-alive while the server is gone is no answer (not the 503 sip.js makes up), and goes over a new connection once it is back', async () => {
-    const first = await answeringServer();
+  /** bob over TCP to the server on `port` (disposed after the test). */
+  async function tcpBob(port: number): Promise<SipIdentity> {
     const bob = await SipIdentity.create({
       aor: { user: 'bob', domain: '127.0.0.1' },
       transport: 'tcp',
       local: { address: '127.0.0.1', port: 0 },
-      server: { address: '127.0.0.1', port: first.port },
+      server: { address: '127.0.0.1', port },
       sessionDescriptionHandlerFactory: staticSdhFactory(),
     });
     cleanups.push(() => bob.dispose({ serverGone: true }));
+    return bob;
+  }
+
+  it('an OPTIONS keep-alive while the server is gone is no answer (not the 503 sip.js makes up), and goes over a new connection once it is back', async () => {
+    const first = await answeringServer();
+    const bob = await tcpBob(first.port);
     expect(await bob.ping(1000)).toBe(200);
     await first.close(); // a server restart: the connection and the listener gone
     await new Promise((resolve) => setTimeout(resolve, 200)); // the FIN arrives
@@ -139,14 +145,7 @@ describe('a TCP identity\'s flow to its registrar (RFC 5626)', () => {
   it('opens a dropped connection once when several ask at the same time (two keep-alives): one new flow, both answered', async () => {
     const server = await answeringServer();
     cleanups.push(() => server.close());
-    const bob = await SipIdentity.create({
-      aor: { user: 'bob', domain: '127.0.0.1' },
-      transport: 'tcp',
-      local: { address: '127.0.0.1', port: 0 },
-      server: { address: '127.0.0.1', port: server.port },
-      sessionDescriptionHandlerFactory: staticSdhFactory(),
-    });
-    cleanups.push(() => bob.dispose({ serverGone: true }));
+    const bob = await tcpBob(server.port);
     expect(await bob.ping(1000)).toBe(200);
     server.accepted[0]!.destroy(); // the server drops the flow (its listener stays)
     await new Promise((resolve) => setTimeout(resolve, 100));
