@@ -81,7 +81,11 @@ export function accountFailover(account: AccountRuntime, options: AccountFailove
     },
     // lost, and a one-time-address account still has its receiving identity: each new try would lease and show a new
     // address (phone.ts gives such accounts no retry for the same reason)
-    lost: () => lostForNow(account.registration.state, account.registration) && (config.address?.mode !== 'temporary' || account.identities.registeredIdentity !== undefined),
+    // (and not before the time a Retry-After of the server's asked for)
+    lost: () =>
+      lostForNow(account.registration.state, account.registration) &&
+      (config.address?.mode !== 'temporary' || account.identities.registeredIdentity !== undefined) &&
+      !(account.registerNotBefore !== undefined && Date.now() < account.registerNotBefore),
     probe: (target) => probeServer(account, target, options),
     moveTo: async (target) => {
       if (sameEndpoint(account.server, target)) return;

@@ -164,7 +164,9 @@ export class LeasedIdentities {
           // The account's registration is its receiving identity's; a per-call sending identity or a retired
           // receiving one does not change what the status bar says.
           if (!account.identities.speaksFor(identity)) return;
-          account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...detail };
+          const { retryAfterMs, ...shown } = detail;
+          account.registerNotBefore = retryAfterMs !== undefined ? Date.now() + retryAfterMs : undefined;
+          account.registration = { accountId: config.id, state, contact: identity.contactUri, server: formatEndpoint(account.server), ...shown };
           account.retry?.changed(state, detail);
           withRetryTime(account);
           this.options.emit({ type: 'registration', registration: { ...account.registration } });

@@ -30,6 +30,8 @@ export interface AccountRuntime {
   wantRegistered: boolean;
   /** Registers again after a failure while the user wants it (accounts without failover). */
   retry?: RegistrationRetry;
+  /** The server refused the last REGISTER with a Retry-After: no REGISTER of the phone's own before then (ms). */
+  registerNotBefore?: number;
 }
 
 /** The account whose address-of-record is `aor` (`user@domain`), the one its identities and journal write. */

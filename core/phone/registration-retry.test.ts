@@ -53,4 +53,19 @@ describe('RegistrationRetry (RFC 5626 §4.5 backoff)', () => {
     retry.changed('unregistered');
     expect(retry.nextAttemptAt).toBeUndefined();
   });
+
+  it("waits at least a 503's Retry-After (RFC 3261 §21.5.4), never past the longest wait, and a shorter one does not hasten it", () => {
+    const retry = new RegistrationRetry(async () => undefined, () => true, { random: () => 1 });
+    retry.changed('failed', { status: 503, cause: 'rejected', retryAfterMs: 300_000 });
+    expect(retry.nextAttemptAt).toBe(300_000);
+    retry.stop();
+    const parked = new RegistrationRetry(async () => undefined, () => true, { random: () => 1 });
+    parked.changed('failed', { status: 503, cause: 'rejected', retryAfterMs: 86_400_000 });
+    expect(parked.nextAttemptAt).toBe(1_800_000);
+    parked.stop();
+    const soon = new RegistrationRetry(async () => undefined, () => true, { random: () => 1 });
+    soon.changed('failed', { status: 500, cause: 'rejected', retryAfterMs: 1_000 });
+    expect(soon.nextAttemptAt).toBe(30_000);
+    soon.stop();
+  });
 });

@@ -24,7 +24,8 @@ export function lostForNow(state: RegistrationState, detail: { cause?: Registrat
  * gone — it registers again after a wait that doubles from 30 s up to 30 min, each drawn at 50-100 % of it (RFC 5626
  * §4.5, so phones that lost one server do not all come back at once). A registration that succeeds resets the waits;
  * one the user ends, or `stop`, ends the retries. A refusal that trying again cannot change (a wrong password, an
- * unknown user: a 4xx) waits for the user: repeating it would only get the account locked out.
+ * unknown user: a 4xx) waits for the user: repeating it would only get the account locked out. A server's Retry-After
+ * lengthens the wait.
  */
 export class RegistrationRetry {
   private timer: NodeJS.Timeout | undefined;
@@ -47,7 +48,7 @@ export class RegistrationRetry {
   }
 
   /** The account's registration is now `state` (a failure's `cause` and `status` say whether trying again can help). */
-  changed(state: RegistrationState, detail: { cause?: RegistrationCause; status?: number } = {}): void {
+  changed(state: RegistrationState, detail: { cause?: RegistrationCause; status?: number; retryAfterMs?: number } = {}): void {
     if (state === 'registered') {
       this.failures = 0;
       this.cancel();
@@ -57,7 +58,7 @@ export class RegistrationRetry {
       this.cancel(); // the user unregistered: no try is due (and none is shown)
       return;
     }
-    if (lostForNow(state, detail) && this.timer === undefined) this.schedule();
+    if (lostForNow(state, detail) && this.timer === undefined) this.schedule(detail.retryAfterMs);
   }
 
   /** When the next try is due, if one is (ms since the epoch). */
@@ -70,9 +71,13 @@ export class RegistrationRetry {
     this.cancel();
   }
 
-  private schedule(): void {
+  /**
+   * A server that refused with a Retry-After (a 503 while it is overloaded or in maintenance, RFC 3261 §21.5.4) is not
+   * asked again sooner than that, nor later than the longest wait (a server cannot park the account for days).
+   */
+  private schedule(retryAfterMs = 0): void {
     const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.failures, 30));
-    const wait = Math.round(ceiling * (0.5 + 0.5 * this.random()));
+    const wait = Math.max(Math.round(ceiling * (0.5 + 0.5 * this.random())), Math.min(retryAfterMs, this.maxMs));
     this.failures++;
     this.dueAt = Date.now() + wait;
     this.timer = setTimeout(() => {

@@ -20,6 +20,7 @@ import { maxRedirections, redirectTargets, targetKey } from './redirect-targets.
 import { ReliableProvisionals } from './reliable-provisional.js';
 import { askedSessionInterval, intervalAfter422, parseMinSe } from './session-timer.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
+import { retryAfterSeconds } from './message/retry-after.js';
 import type { IncomingRequest } from 'sip.js/lib/core/messages/incoming-request.js';
 
 /** A re-INVITE's final status, how long to wait before trying again (491, 500), and a 422's Min-SE (RFC 4028 §6). */
@@ -897,8 +898,8 @@ function statusOf(response: IncomingResponse): number {
 function retryDelay(status: number, response: IncomingResponse): { retryAfterMs?: number } {
   if (status === 491) return { retryAfterMs: Math.floor(Math.random() * 2000) };
   if (status !== 500) return {};
-  const retryAfter = Number(response.message.getHeader('retry-after')?.split(/[\s;(]/)[0]);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0 && retryAfter <= 10) return { retryAfterMs: retryAfter * 1000 };
+  const retryAfter = retryAfterSeconds(response.message.getHeader('retry-after'));
+  if (retryAfter !== undefined && retryAfter <= 10) return { retryAfterMs: retryAfter * 1000 };
   return { retryAfterMs: Math.floor(Math.random() * 2000) };
 }
 

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import type { RegistrationCause, RegistrationState } from '../api/phone-types.js';
 import { randomToken, uriHost } from './message/index.js';
 import { registrationCause, registrationFailureText } from './registration-cause.js';
+import { retryAfterSeconds } from './message/retry-after.js';
 import { SipCall, uriUser, type Retry, type SipRemoteParty } from './sip-call.js';
 import { askedSessionInterval, defaultMinSessionExpires, isSessionTimerHeader, sessionTimerRequestHeaders } from './session-timer.js';
 import { installSipJsMessageParser } from './sipjs-message-parser.js';
@@ -81,6 +82,8 @@ export interface RegistrationDetail {
   status?: number;
   reason?: string;
   cause?: RegistrationCause;
+  /** With `failed`: the Retry-After of the server's refusal, in ms (not for the snapshot: the retry's time is). */
+  retryAfterMs?: number;
 }
 
 /**
@@ -298,14 +301,19 @@ export class SipIdentity {
     this.registerSent = true;
     const refusedBefore = this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0;
     // sip.js answers a timeout or a transport error itself (RFC 3261 §8.1.3.1): such an answer was never received.
-    const answer = (message: { statusCode?: number; data?: string }) => ({ status: message.statusCode ?? 0, local: typeof message.data !== 'string' || message.data === '' });
+    const answer = (message: { statusCode?: number; data?: string; getHeader(name: string): string | undefined }) => {
+      const local = typeof message.data !== 'string' || message.data === '';
+      // a server that is overloaded or down for maintenance says when to come back (RFC 3261 §21.5.4, §20.33)
+      const retryAfter = local ? undefined : retryAfterSeconds(message.getHeader('retry-after'));
+      return { status: message.statusCode ?? 0, local, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter * 1000 } : {}) };
+    };
     let flowTimer: string | undefined;
-    const { status, local } = await new Promise<{ status: number; local: boolean }>((resolve, reject) => {
+    const { status, local, retryAfterMs } = await new Promise<{ status: number; local: boolean; retryAfterMs?: number }>((resolve, reject) => {
       // A stack stopped with this REGISTER still unanswered drops its transaction without a word (no Timer F, no 408):
       // the identity's end answers it instead, so no caller waits forever.
       const giveUp = (why: string): void => reject(new SipIdentityError('DISPOSED', `REGISTER abandoned: ${why} before the registrar answered`));
       this.registersInFlight.add(giveUp);
-      const settle = (outcome: { status: number; local: boolean }): void => {
+      const settle = (outcome: { status: number; local: boolean; retryAfterMs?: number }): void => {
         this.registersInFlight.delete(giveUp);
         resolve(outcome);
       };
@@ -334,7 +342,7 @@ export class SipIdentity {
     if (status >= 300) {
       const sendFailures = (this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0) - refusedBefore;
       const cause = registrationCause({ status, local, credentials: this.options.auth !== undefined, sendFailures }) ?? 'rejected';
-      this.setRegistration('failed', { status, cause });
+      this.setRegistration('failed', { status, cause, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
       throw new SipIdentityError('REGISTER_FAILED', registrationFailureText(cause, status), status, cause);
     }
     this.setRegistration('registered', { status });
