@@ -214,9 +214,10 @@ export type RegistrationState = 'unregistered' | 'registering' | 'registered' | 
  * Why the last REGISTER failed, in terms a user can act on: `credentials` (401/407, or 403, although the phone sent
  * its user name and password: a wrong password), `no-credentials` (the server asks for a password and the account has
  * none), `no-answer` (nothing came back: RFC 3261 §17.1.2.2 Timer F), `unreachable` (the address could not be reached:
- * a transport error, RFC 3261 §8.1.3.1, or every send refused), `rejected` (any other final answer; see `status`).
+ * a transport error, RFC 3261 §8.1.3.1, or every send refused), `rejected` (any other final answer; see `status`),
+ * `no-binding` (a 2xx that holds no Contact of the phone's with an expiry: RFC 3261 §10.2.4).
  */
-export type RegistrationCause = 'credentials' | 'no-credentials' | 'no-answer' | 'unreachable' | 'rejected';
+export type RegistrationCause = 'credentials' | 'no-credentials' | 'no-answer' | 'unreachable' | 'rejected' | 'no-binding';
 
 export interface RegistrationSnapshot {
   accountId: string;

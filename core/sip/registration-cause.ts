@@ -41,5 +41,7 @@ export function registrationFailureText(cause: RegistrationCause, status: number
       return 'the server cannot be reached';
     case 'rejected':
       return `REGISTER was answered ${status}`;
+    case 'no-binding':
+      return `the server answered ${status} but registered nothing (no Contact of this phone's with an expiry, RFC 3261 §10.2.4)`;
   }
 }

@@ -308,12 +308,13 @@ export class SipIdentity {
       return { status: message.statusCode ?? 0, local, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter * 1000 } : {}) };
     };
     let flowTimer: string | undefined;
-    const { status, local, retryAfterMs } = await new Promise<{ status: number; local: boolean; retryAfterMs?: number }>((resolve, reject) => {
+    type Answer = { status: number; local: boolean; retryAfterMs?: number; unbound?: boolean };
+    const { status, local, retryAfterMs, unbound } = await new Promise<Answer>((resolve, reject) => {
       // A stack stopped with this REGISTER still unanswered drops its transaction without a word (no Timer F, no 408):
       // the identity's end answers it instead, so no caller waits forever.
       const giveUp = (why: string): void => reject(new SipIdentityError('DISPOSED', `REGISTER abandoned: ${why} before the registrar answered`));
       this.registersInFlight.add(giveUp);
-      const settle = (outcome: { status: number; local: boolean; retryAfterMs?: number }): void => {
+      const settle = (outcome: Answer): void => {
         this.registersInFlight.delete(giveUp);
         resolve(outcome);
       };
@@ -323,7 +324,8 @@ export class SipIdentity {
             flowTimer = response.message.getHeader('flow-timer');
             settle(answer(response.message));
           },
-          onReject: (response) => settle(answer(response.message)),
+          // (a 2xx here registered nothing: no Contact of ours with an interval, tools/postinstall/sipjs-register-answers.js)
+          onReject: (response) => settle({ ...answer(response.message), unbound: (response.message.statusCode ?? 0) < 300 }),
           // sip.js follows no redirection of a REGISTER (it logs one, and calls this): a refusal like any other
           onRedirect: (response) => settle(answer(response.message)),
         },
@@ -339,6 +341,10 @@ export class SipIdentity {
     });
     this.lastRegisterStatus = status;
     this.registerRefused = status >= 300 && !local;
+    if (unbound) {
+      this.setRegistration('failed', { status, cause: 'no-binding' });
+      throw new SipIdentityError('REGISTER_FAILED', registrationFailureText('no-binding', status), status, 'no-binding');
+    }
     if (status >= 300) {
       const sendFailures = (this.rejects.byCode.get('SEND_FAILED_TRANSIENT') ?? 0) - refusedBefore;
       const cause = registrationCause({ status, local, credentials: this.options.auth !== undefined, sendFailures }) ?? 'rejected';

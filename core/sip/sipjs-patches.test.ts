@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-register-answers']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -43,6 +43,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       UserAgentServers: userAgentCore.VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
       grammarParse: parse as SipJsParts['grammarParse'],
       AllowedMethods,
+      Registerer: real.Registerer,
     };
   }
 
@@ -64,7 +65,9 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const withoutFromTag = await sipJsPartsOf(withoutFromTagLib).finally(() => fs.rmSync(path.dirname(withoutFromTagLib), { recursive: true, force: true }));
     const withoutUpdateLib = unpatchedSipJsLib(['sipjs-update']);
     const withoutUpdate = await sipJsPartsOf(withoutUpdateLib).finally(() => fs.rmSync(path.dirname(withoutUpdateLib), { recursive: true, force: true }));
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag']);
+    const withoutRegisterAnswersLib = unpatchedSipJsLib(['sipjs-register-answers']);
+    const withoutRegisterAnswers = await sipJsPartsOf(withoutRegisterAnswersLib).finally(() => fs.rmSync(path.dirname(withoutRegisterAnswersLib), { recursive: true, force: true }));
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-register-answers']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -82,6 +85,8 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-grammar-cache': { ...patched, grammarParse: bare.grammarParse },
       'sipjs-inviter-from-tag': { ...patched, Inviter: withoutFromTag.Inviter },
       'sipjs-update': { ...patched, SessionDialog: withoutUpdate.SessionDialog, AllowedMethods: withoutUpdate.AllowedMethods },
+      // the Registerer also has the fault guard's timers: a copy without this patch alone
+      'sipjs-register-answers': { ...patched, Registerer: withoutRegisterAnswers.Registerer },
     };
     for (const [patch, parts] of Object.entries(without)) {
       expect(missingSipJsPatches(parts), patch).toEqual([patch]);
@@ -99,7 +104,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update', 'sipjs-inviter-from-tag'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update', 'sipjs-inviter-from-tag', 'sipjs-register-answers'] }),
     );
   });
 });

@@ -1,4 +1,4 @@
-import { Core, Invitation, Inviter, UserAgent } from 'sip.js';
+import { Core, Invitation, Inviter, Registerer, UserAgent } from 'sip.js';
 import { createRandomToken, headerize } from 'sip.js/lib/core/messages/utils.js';
 import * as userAgentCoreModule from 'sip.js/lib/core/user-agent-core/user-agent-core.js';
 import { parse as grammarParse } from 'sip.js/lib/grammar/pegjs/dist/grammar.js';
@@ -29,6 +29,8 @@ export interface SipJsParts {
   grammarParse: (...args: never[]) => unknown;
   /** The methods sip.js's core takes (sipjs-update adds UPDATE). */
   AllowedMethods: readonly string[];
+  /** The Registerer class, for its methods' source. */
+  Registerer: { prototype: object };
 }
 
 const installed: SipJsParts = {
@@ -48,6 +50,7 @@ const installed: SipJsParts = {
   UserAgentServers: (userAgentCoreModule as Record<string, unknown>).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
   grammarParse: grammarParse as SipJsParts['grammarParse'],
   AllowedMethods,
+  Registerer,
 };
 
 /**
@@ -154,6 +157,11 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     what: 'an INVITE sent again after a 422 or a 3xx keeps the From tag of the call (RFC 3261 §8.1.3.5)',
     // in the constructor, so the class's own source shows it (a bundler drops the parentheses)
     applied: (sip) => /params\.fromTag\)?\s*\|\|/.test(sip.Inviter.toString()),
+  },
+  {
+    name: 'sipjs-register-answers',
+    what: 'a 2xx to REGISTER that registers nothing is reported, binding timers stay within Node\'s, and a 423 is answered once (a registrar could make the phone hang or send thousands of REGISTERs a second; RFC 3261 §10.2.4, §10.2.8)',
+    applied: (sip) => /veilphoneAfter423/.test(sourceOf(sip.Registerer)) && /2147483/.test(sourceOf(sip.Registerer)),
   },
 ];
 

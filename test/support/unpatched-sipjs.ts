@@ -30,8 +30,10 @@ import { headerizeCachePatch } from '../../tools/postinstall/sipjs-headerize-cac
 import { updatePatch } from '../../tools/postinstall/sipjs-update.js';
 // @ts-expect-error plain JavaScript module without types
 import { inviterFromTagPatch } from '../../tools/postinstall/sipjs-inviter-from-tag.js';
+// @ts-expect-error plain JavaScript module without types
+import { registerAnswersPatch } from '../../tools/postinstall/sipjs-register-answers.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache' | 'sipjs-inviter-from-tag';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache' | 'sipjs-inviter-from-tag' | 'sipjs-register-answers';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -79,6 +81,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-headerize-cache': headerizeCachePatch,
         'sipjs-update': updatePatch,
         'sipjs-inviter-from-tag': inviterFromTagPatch,
+        'sipjs-register-answers': registerAnswersPatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }
@@ -108,5 +111,6 @@ export async function sipJsPartsOf(lib: string): Promise<SipJsParts> {
     UserAgentServers: (await load('core/user-agent-core/user-agent-core.js')).VeilphoneUserAgentServers as SipJsParts['UserAgentServers'],
     grammarParse: (await load('grammar/pegjs/dist/grammar.js')).parse as SipJsParts['grammarParse'],
     AllowedMethods: (await load('core/user-agent-core/allowed-methods.js')).AllowedMethods as SipJsParts['AllowedMethods'],
+    Registerer: index.Registerer as SipJsParts['Registerer'],
   };
 }
