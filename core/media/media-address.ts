@@ -33,3 +33,9 @@ export function isGroup(canonical: string): boolean {
   const v4 = ipv4Part(canonical);
   return v4 !== undefined ? v4[0]! >= 224 : canonical.startsWith('ff');
 }
+
+/** This host's loopback (127.0.0.0/8, ::1, or IPv4-mapped): nothing another host could receive on. */
+export function isLoopback(canonical: string): boolean {
+  const v4 = ipv4Part(canonical);
+  return v4 !== undefined ? v4[0] === 127 : canonical === '::1';
+}

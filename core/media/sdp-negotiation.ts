@@ -1,4 +1,4 @@
-import { canonicalAddress, isGroup, isUnspecified } from './media-address.js';
+import { canonicalAddress, isGroup, isLoopback, isUnspecified } from './media-address.js';
 import { MediaError } from './media-error.js';
 import { acceptCryptoAnswer, answerCrypto, formatCrypto, type SdesAgreement, type SdesCrypto } from './sdes.js';
 import { connectionOf, directionOf, type MediaDirection, type SdpConnection, type SdpMedia, type SessionDescription } from './sdp.js';
@@ -138,10 +138,10 @@ function dtmfOf(media: SdpMedia): number | undefined {
   return undefined;
 }
 
-function remoteOf(description: SessionDescription, media: SdpMedia): NegotiatedAudio['remote'] {
+function remoteOf(description: SessionDescription, media: SdpMedia, local: LocalAudio): NegotiatedAudio['remote'] {
   const connection = connectionOf(description, media);
   if (media.port === 0 || !connection || heldConnection(connection)) return undefined;
-  return { address: mediaDestination(connection), rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
+  return { address: mediaDestination(connection, local), rtpPort: media.port, rtcpPort: media.rtcpPort ?? media.port + 1 };
 }
 
 /** RFC 3264 §8.4: a connection address of 0.0.0.0 (or ::, however written) is RFC 2543's hold. */
@@ -154,14 +154,19 @@ function heldConnection(connection: SdpConnection): boolean {
  * Where our RTP may go: an address literal, and one host. RFC 4566 §5.7 also allows a
  * name there, which would be looked up for every packet sent — telling the peer's DNS server when, and through which
  * resolver, the call was answered — and a multicast group (RFC 3264 §5.1; not a call of ours), to which, as to a
- * broadcast address, datagrams leave for every host on the link. What is refused makes a 488 (or fails our offer).
+ * broadcast address, datagrams leave for every host on the link. Nor this host's loopback while our own media is on a
+ * network address: no peer out there receives on it, and a caller would have our RTP stream (and its latching
+ * answer) aimed at whatever service listens on that port here (RFC 3550 §9.1's concern about RTP sent where the
+ * signalling says). What is refused makes a 488 (or fails our offer).
  */
-function mediaDestination(connection: SdpConnection): string {
+function mediaDestination(connection: SdpConnection, local: LocalAudio): string {
   const { address } = connection;
   const shown = JSON.stringify(address.slice(0, 60));
   const canonical = canonicalAddress(address);
   if (canonical === undefined) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an IP address`);
   if (isGroup(canonical)) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
+  const ours = canonicalAddress(local.address);
+  if (isLoopback(canonical) && ours !== undefined && !isLoopback(ours)) throw new MediaError('BAD_SDP', `the connection address ${shown} is this host's loopback, and this call's media is on ${local.address}`);
   return address;
 }
 
@@ -245,7 +250,7 @@ export function answerOffer(offer: SessionDescription, local: LocalAudio): { ans
     }
     return { media: m.media, port: 0, protocol: m.protocol, formats: m.formats.slice(0, 1), rtpmap: new Map(), fmtp: new Map() };
   });
-  const remote = remoteOf(offer, offered);
+  const remote = remoteOf(offer, offered, local);
   const negotiated: NegotiatedAudio = {
     codec,
     payloadType: Number(codecFormat),
@@ -281,7 +286,7 @@ export function applyAnswer(answer: SessionDescription, local: LocalAudio): Nego
   const remoteDirection = heldByAddress(directionOf(answer, answered), answer, answered);
   const want = flags(local.direction);
   const allowed = flags(reverseDirection(remoteDirection));
-  const remote = remoteOf(answer, answered);
+  const remote = remoteOf(answer, answered, local);
   const negotiated: NegotiatedAudio = {
     codec: codecOf(answered, codecFormat)!,
     payloadType: Number(codecFormat),

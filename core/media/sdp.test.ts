@@ -136,6 +136,25 @@ describe('SDP and RFC 3264 offer/answer', () => {
     expect(refused(withConnection('c=IN IP6 ::ffff:224.1.1.1'))).toMatchObject({ code: 'BAD_SDP', message: expect.stringMatching(/multicast/) });
   });
 
+  it("sends nothing to this host's loopback when the call's media is on a network address (a caller aiming our RTP at a local service)", () => {
+    const withConnection = (line: string): ReturnType<typeof parseSdp> => parseSdp(sippOffer.replace('c=IN IP4 127.0.0.1', line));
+    for (const [ours, line] of [
+      ['192.0.2.10', 'c=IN IP4 127.0.0.1'],
+      ['192.0.2.10', 'c=IN IP4 127.45.6.7'],
+      ['2001:db8::10', 'c=IN IP6 ::1'],
+      ['2001:db8::10', 'c=IN IP6 0:0:0:0:0:0:0:1'],
+      ['2001:db8::10', 'c=IN IP6 ::ffff:127.0.0.1'],
+    ] as const) {
+      expect(() => answerOffer(withConnection(line), local({ address: ours })), `${ours} ← ${line}`).toThrow(expect.objectContaining({ code: 'BAD_SDP', message: expect.stringMatching(/this host's loopback/) }));
+      expect(() => applyAnswer(withConnection(line), local({ address: ours })), `${ours} ← ${line} (answer)`).toThrow(/this host's loopback/);
+    }
+    // a phone whose own media is on loopback (the embedded lab, a test) talks to peers there
+    expect(answerOffer(withConnection('c=IN IP4 127.0.0.1'), local()).negotiated.remote).toMatchObject({ address: '127.0.0.1' });
+    expect(answerOffer(withConnection('c=IN IP6 ::1'), local({ address: '::1' })).negotiated.remote).toMatchObject({ address: '::1' });
+    // and a network peer is taken as before
+    expect(answerOffer(withConnection('c=IN IP4 192.0.2.7'), local({ address: '192.0.2.10' })).negotiated.remote).toMatchObject({ address: '192.0.2.7' });
+  });
+
   it('takes no payload type above 127 (the RTP header has 7 bits for it): neither as a codec nor for digits', () => {
     const offer = (formats: string, maps: string[]): ReturnType<typeof parseSdp> =>
       parseSdp(['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio 6000 RTP/AVP ${formats}`, ...maps, ''].join('\r\n'));
