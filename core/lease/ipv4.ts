@@ -38,3 +38,23 @@ export function maskPrefixLength(mask: string): number | undefined {
   const length = 32 - Math.log2(((~value >>> 0) + 1) >>> 0 || 2 ** 32);
   return Number.isInteger(length) && length >= 0 && length <= 32 ? length : undefined;
 }
+
+/**
+ * Why a leased address cannot be this host's (RFC 1122 §3.2.1.3: 0/8 is "this network", 127/8 loopback, 224/4
+ * multicast, 240/4 reserved and 255.255.255.255 broadcast are never a host's address; with a subnet mask, its
+ * network and broadcast addresses are not either), or undefined when it can be.
+ */
+export function hostAddressProblem(address: string, subnetMask?: string): string | undefined {
+  if (!isIpv4(address)) return `"${address}" is not an IPv4 address`;
+  const first = ipv4Bytes(address)[0]!;
+  if (first === 0) return `${address} is in 0.0.0.0/8 ("this network")`;
+  if (first === 127) return `${address} is a loopback address`;
+  if (first >= 224) return `${address} is a multicast, reserved or broadcast address`;
+  const length = subnetMask !== undefined && isIpv4(subnetMask) ? maskPrefixLength(subnetMask) : undefined;
+  if (length !== undefined && length <= 30) {
+    const host = ipv4ToNumber(address) & (~ipv4ToNumber(subnetMask!) >>> 0);
+    if (host === 0) return `${address} is the network address of its subnet ${subnetMask}`;
+    if (host === (~ipv4ToNumber(subnetMask!) >>> 0)) return `${address} is the broadcast address of its subnet ${subnetMask}`;
+  }
+  return undefined;
+}

@@ -267,6 +267,35 @@ describe('LeaseClient against scripted servers', () => {
     expect(events.find((e) => e.type === 'offer-ignored')).toMatchObject({ missing: ['portRange of at least 3 ports'] });
   });
 
+  // The outsider's fake server (helper 73): yiaddr 127.0.0.1 and 255.255.255.255 went onto the interface, with a
+  // 127.0.0.0/24 route; a 0 s lease and ports 1-3 were asked for (RFC 1122 §3.2.1.3, RFC 6335 §6)
+  it.each([
+    ['a loopback address', { yiaddr: '127.0.0.1' }, /yiaddr: 127\.0\.0\.1 is a loopback address/],
+    ['the limited broadcast address', { yiaddr: '255.255.255.255' }, /multicast, reserved or broadcast/],
+    ['a multicast address', { yiaddr: '224.0.0.1' }, /multicast/],
+    ['"this network"', { yiaddr: '0.1.2.3' }, /this network/],
+    ["its subnet's broadcast address", { yiaddr: '10.9.0.255', subnetMask: '255.255.255.0' }, /broadcast address of its subnet/],
+    ["its subnet's network address", { yiaddr: '10.9.0.0', subnetMask: '255.255.255.0' }, /network address of its subnet/],
+    ['a lease of 0 s', { leaseTime: 0 }, /leaseTime \(51\) above 0 s/],
+    ['system ports (1-3)', { portRange: { min: 1, max: 3 } }, /portRange above 1023/],
+  ] as const)('ignores an offer of %s, and an ACK of one is not bound either', async (_, change, why) => {
+    const { yiaddr, ...options } = { yiaddr: undefined as string | undefined, ...change };
+    const bad = (request: DhcpMessage, type: 'OFFER' | 'ACK'): DhcpMessage => {
+      const message = reply(request, type, options as DhcpOptions);
+      return yiaddr !== undefined ? { ...message, yiaddr } : message;
+    };
+    const server = await fakeServer((request) => (request.options.messageType === 'DISCOVER' ? [bad(request, 'OFFER')] : [bad(request, 'ACK')]));
+    const { client: c, events } = await client(server, { timing: { ...fast, maxDiscoverRounds: 1 } });
+    await expect(c.start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER' });
+    expect(events.find((e) => e.type === 'offer-ignored')).toMatchObject({ missing: [expect.stringMatching(why)] });
+    // a server that offers a good lease but ACKs a bad one: the ACK is refused (counted), nothing is bound
+    const tricky = await fakeServer((request) => (request.options.messageType === 'DISCOVER' ? [reply(request, 'OFFER')] : [bad(request, 'ACK')]));
+    const second = await client(tricky, { timing: { ...fast, maxDiscoverRounds: 1, requestAttempts: 2 } });
+    await expect(second.client.start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER' });
+    expect(states(second.events)).not.toContain('BOUND');
+    expect(second.events.some((e) => e.type === 'rejected')).toBe(true);
+  });
+
   it('a NAK restarts the negotiation from INIT', async () => {
     let requests = 0;
     const server = await fakeServer((request) => {

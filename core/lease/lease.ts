@@ -1,5 +1,6 @@
 import type { DhcpMessage } from './dhcp-message.js';
 import type { MgcAddress, PortRange } from './dhcp-options.js';
+import { hostAddressProblem } from './ipv4.js';
 import { LeaseError } from './lease-error.js';
 
 /** Where a lease came from: a DHCP exchange, the data dir (reused, RFC 2131 §3.2) or static configuration (Fig. 5A 504). */
@@ -57,6 +58,9 @@ export type LeaseKind = 'phone' | 'address';
 /** The port range of an address lease whose server set none. */
 export const ANY_PORTS: PortRange = { min: 1, max: 65535 };
 
+/** The first port that is not a system port (RFC 6335 §6: 0-1023 are assigned to system services). */
+export const FIRST_UNPRIVILEGED_PORT = 1024;
+
 /** The fewest ports a phone can work with: one SIP port and one RTP/RTCP pair. */
 export const MIN_LEASED_PORTS = 3;
 
@@ -68,8 +72,13 @@ export function missingLeaseOptions(message: DhcpMessage, required: readonly Req
   const o = message.options;
   const missing: string[] = [];
   if (message.yiaddr === '0.0.0.0') missing.push('address (yiaddr)');
+  else {
+    const problem = hostAddressProblem(message.yiaddr, o.subnetMask);
+    if (problem !== undefined) missing.push(`a host address (yiaddr: ${problem})`);
+  }
   if (o.serverId === undefined) missing.push('serverId (54)');
   if (o.leaseTime === undefined) missing.push('leaseTime (51)');
+  else if (o.leaseTime === 0) missing.push('a leaseTime (51) above 0 s');
   if (kind === 'phone' && o.portRange === undefined) missing.push('portRange (224)');
   if (kind === 'phone' && o.mgc === undefined) missing.push('mgc (225)');
   for (const field of required) {
@@ -79,6 +88,8 @@ export function missingLeaseOptions(message: DhcpMessage, required: readonly Req
     missing.push(`${field} (${requiredCodes[field]})`);
   }
   if (o.portRange && o.portRange.max - o.portRange.min + 1 < MIN_LEASED_PORTS) missing.push(`portRange of at least ${MIN_LEASED_PORTS} ports`);
+  // the phone binds its SIP and RTP sockets there: ports below 1024 are the system's (and need privileges)
+  if (kind === 'phone' && o.portRange && o.portRange.min < FIRST_UNPRIVILEGED_PORT) missing.push(`portRange above ${FIRST_UNPRIVILEGED_PORT - 1} (got ${o.portRange.min}-${o.portRange.max})`);
   return missing;
 }
 
@@ -110,6 +121,11 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
   const mgc = o.mgc ?? f.mgc ?? previous?.mgc ?? (kind === 'address' ? [] : undefined);
   if (portRange === undefined || mgc === undefined) throw new LeaseError('NO_USABLE_OFFER', 'the lease has no port range or no MGC');
   const leaseSeconds = o.leaseTime ?? f.leaseTime ?? 0;
+  // the ACK is held to what made an offer usable (missingLeaseOptions): an ACK that fails it is counted, not bound
+  const problem = hostAddressProblem(ack.yiaddr, o.subnetMask ?? f.subnetMask ?? previous?.subnetMask);
+  if (problem !== undefined) throw new LeaseError('DHCP_BAD_OPTION_VALUE', `the ACK leases no host address: ${problem}`);
+  if (leaseSeconds === 0) throw new LeaseError('DHCP_BAD_OPTION_VALUE', 'the ACK leases the address for 0 s');
+  if (kind === 'phone' && portRange.min < FIRST_UNPRIVILEGED_PORT) throw new LeaseError('BAD_PORT_RANGE', `the ACK leases system ports ${portRange.min}-${portRange.max}`);
   const infinite = leaseSeconds === 0xffffffff;
   const t1 = o.renewalTime ?? f.renewalTime ?? Math.floor(leaseSeconds * 0.5);
   const t2 = o.rebindingTime ?? f.rebindingTime ?? Math.floor(leaseSeconds * 0.875);

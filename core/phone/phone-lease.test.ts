@@ -180,6 +180,17 @@ describe('a phone on a leased port range (seed 003)', () => {
     await expect(phone.call({ target: 'carol' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
   });
 
+  // helper 73: with a boot file the TFTP server did not have, `serve --provision dhcp` exited with the lease still held
+  // (and, on a network interface, its address still on it) until it ran out
+  it('gives the lease back when provisioning fails after the lease (a boot file that is not there)', async () => {
+    const lab = await Lab.start({ timers, serviceGateway: { bootFile: 'missing.cfg', files: {} } });
+    cleanup.push(() => lab.stop());
+    await expect(provisionPhone({ gateway: lab.serviceGateway!.endpoints, vendorClass: 'Veilphone-1' })).rejects.toMatchObject({ code: 'TFTP_FILE_NOT_FOUND' });
+    const leases = lab.serviceGateway!.dhcp.leases();
+    expect(leases).toHaveLength(1);
+    await until(() => lab.serviceGateway!.dhcp.leases()[0]!.state === 'released' || undefined, 2000);
+  });
+
   it('gives the lease back when it shuts down (RFC 2131 §4.4.6 RELEASE)', async () => {
     const lab = await Lab.start({ timers, serviceGateway: labBootFiles });
     cleanup.push(() => lab.stop());

@@ -114,7 +114,10 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
       release,
     };
   } catch (error) {
-    await client.stop({ release: false }).catch(() => undefined); // the provisioning error thrown below is what went wrong
+    // A lease the phone will not run on is given back, and its address taken off the interface (RFC 2131 §4.4.6):
+    // a boot file that could not be had or read left both held until the lease ran out. The provisioning error thrown
+    // below is what went wrong, not a RELEASE that could not be sent.
+    await client.stop({ release: true }).catch(() => undefined);
     await transport.close();
     throw error;
   }
