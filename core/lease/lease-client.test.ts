@@ -170,6 +170,47 @@ describe('LeaseClient against the lab DHCP server (seed 003 Figs. 5A/5B)', () =>
     expect(c.lease?.address).toBe('10.77.0.10');
   });
 
+  // helper 73: a lease that ran out mid-call left the call up and the binding at the registrar, pointing at an address
+  // the DHCP server could give another host. What runs on the address is now ended before it goes (RFC 2131 §4.4.5).
+  it('before an expiring lease goes, its beforeLoss action runs while the address is still on the interface, before expiry', async () => {
+    const server = await lab({ leaseSeconds: 8, renewalSeconds: 2, rebindingSeconds: 5, secondMs: 100 });
+    const order: string[] = [];
+    const applier = { apply: async () => void order.push('applied'), remove: async () => void order.push('removed') };
+    const { client: c, events } = await client(server.endpoint, { applier, timing: { ...fast, secondMs: 100, maxDiscoverRounds: 0, relinquishMs: 1000 } });
+    const lease = await c.start();
+    let ranAt = 0;
+    let expiresAt = 0;
+    c.beforeLoss(async (lost, reason) => {
+      ranAt = Date.now();
+      expiresAt = lost.expiresAt;
+      order.push(`action (${lost.address}: ${reason}, state ${c.state})`);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // an unregister's round trip
+      order.push('action done');
+    });
+    await server.stop();
+    await until(() => events.some((e) => e.type === 'expired'), 8000);
+    await until(() => order.includes('removed') || undefined, 3000);
+    expect(order).toEqual(['applied', `action (${lease.address}: lease expired, state REBINDING)`, 'action done', 'removed']);
+    expect(ranAt).toBeLessThan(expiresAt); // rebinding stopped short of expiry to leave it time
+    await c.stop({ release: false });
+  });
+
+  it('a beforeLoss action that hangs delays giving the address up by relinquishMs at most', async () => {
+    const server = await lab({ leaseSeconds: 8, renewalSeconds: 2, rebindingSeconds: 5, secondMs: 100 });
+    const order: string[] = [];
+    const { client: c } = await client(server.endpoint, { applier: { apply: async () => undefined, remove: async () => void order.push('removed') }, timing: { ...fast, secondMs: 100, maxDiscoverRounds: 0, relinquishMs: 300 } });
+    await c.start();
+    let began = 0;
+    c.beforeLoss(() => {
+      began = Date.now();
+      return new Promise(() => undefined);
+    });
+    await server.stop();
+    await until(() => order.includes('removed') || undefined, 8000);
+    expect(Date.now() - began).toBeLessThan(1000);
+    await c.stop({ release: false });
+  });
+
   it('RELEASE on stop: the server frees the lease; the next start asks for the same address again', async () => {
     const server = await lab();
     const store = new MemoryLeaseStore();

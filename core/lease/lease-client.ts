@@ -57,6 +57,11 @@ export interface LeaseTiming {
   minRenewWaitMs: number;
   /** Milliseconds per lease-time second: 1000, except in tests that compress lease times. */
   secondMs: number;
+  /**
+   * How long before the lease expires rebinding stops, so what runs on the address can be ended while the address is
+   * still ours (`beforeLoss`); at most half of T2 → expiry. Also the longest `beforeLoss` is waited for.
+   */
+  relinquishMs: number;
 }
 
 export const DEFAULT_LEASE_TIMING: LeaseTiming = {
@@ -67,6 +72,7 @@ export const DEFAULT_LEASE_TIMING: LeaseTiming = {
   requestAttempts: 4,
   minRenewWaitMs: 60_000,
   secondMs: 1000,
+  relinquishMs: 3000,
 };
 
 /** A statically configured phone (Fig. 5A 504 → 542): no DHCP at all. */
@@ -148,6 +154,7 @@ export class LeaseClient {
   private lifecycle: Promise<void> | undefined;
   private starting: Promise<Lease> | undefined;
   private exchangeStart = 0;
+  private lossAction: ((lease: Lease, reason: string) => Promise<void>) | undefined;
   readonly counters: LeaseClientCounters = { sent: {}, received: {}, rejected: {}, ignoredOffers: 0, foreign: 0, naks: 0, discoverRounds: 0, addressNotRemoved: 0 };
 
   constructor(private readonly options: LeaseClientOptions) {
@@ -170,6 +177,18 @@ export class LeaseClient {
   /** Client id as hex, the form stored and logged. */
   get clientIdHex(): string {
     return this.clientId.toString('hex');
+  }
+
+  /**
+   * `action` runs when the lease is about to be lost (it expires, or the server NAKs it), before its address is taken
+   * off the interface (RFC 2131 §4.4.5: the client must then stop using it): the phone ends its calls and removes the
+   * bindings made from it while it can still send from it. Waited for up to `relinquishMs`. One action at a time.
+   */
+  beforeLoss(action: (lease: Lease, reason: string) => Promise<void>): () => void {
+    this.lossAction = action;
+    return () => {
+      if (this.lossAction === action) this.lossAction = undefined;
+    };
   }
 
   on(listener: (event: LeaseEvent) => void): () => void {
@@ -402,7 +421,9 @@ export class LeaseClient {
     if (renewed === 'nak') return this.lose(lease, 'NAK while renewing');
     if (renewed) return;
     this.setState('REBINDING', 'T2: no answer from the leasing server');
-    const rebound = await this.extend(lease, lease.expiresAt, undefined);
+    // rebinding stops a little before expiry, leaving time to end what runs on the address while it is still ours
+    const margin = Math.min(this.timing.relinquishMs, Math.max(0, (lease.expiresAt - lease.rebindAt) / 2));
+    const rebound = await this.extend(lease, lease.expiresAt - margin, undefined);
     if (rebound === 'nak') return this.lose(lease, 'NAK while rebinding');
     if (rebound) return;
     this.emit({ type: 'expired', lease });
@@ -433,11 +454,21 @@ export class LeaseClient {
   }
 
   private async lose(lease: Lease, reason: string): Promise<void> {
+    await this.relinquish(lease, reason);
     this.currentLease = undefined;
     await this.options.applier?.remove(lease).catch(this.removalFailed(lease));
     this.options.store?.clear();
     this.setState('INIT', reason);
     await this.acquire();
+  }
+
+  /** The `beforeLoss` action, waited for at most `relinquishMs` (its failure is its own to report). */
+  private async relinquish(lease: Lease, reason: string): Promise<void> {
+    const action = this.lossAction;
+    if (!action) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([action(lease, reason).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timing.relinquishMs)))]);
+    clearTimeout(timer);
   }
 
   // --- plumbing ----------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ export interface LeaseWatch {
   readonly state: LeaseState;
   readonly lease: Lease | undefined;
   on(listener: (event: LeaseEvent) => void): () => void;
+  /** Run `action` before the lease's address is given up (LeaseClient.beforeLoss); a fake may not. */
+  beforeLoss?(action: (lease: Lease, reason: string) => Promise<void>): () => void;
 }
 
 /**

@@ -23,6 +23,16 @@ class FakeLeaseWatch implements LeaseWatch {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+  private lossAction: ((lease: Lease, reason: string) => Promise<void>) | undefined;
+  beforeLoss(action: (lease: Lease, reason: string) => Promise<void>): () => void {
+    this.lossAction = action;
+    return () => void (this.lossAction = undefined);
+  }
+  /** As LeaseClient loses a lease: the beforeLoss action first, then INIT. */
+  async lose(reason: string): Promise<void> {
+    await this.lossAction?.(this.lease!, reason);
+    this.move('INIT', reason, undefined);
+  }
   move(to: LeaseState, reason: string, lease = this.lease): void {
     const from = this.state;
     this.state = to;
@@ -150,6 +160,56 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(Number(again.localSip!.split(':').at(-1))).toBeGreaterThanOrEqual(moved.min);
     await until(() => events.some((e) => e.type === 'call' && e.call.id === again.id && e.call.state === 'ringing'));
     await alice.hangup(again.id);
+  });
+
+  // helper 73: the lease ran out mid-call; the call stayed up and the registrar kept alice's binding at the leased
+  // address, which the DHCP server may give to another host: alice's calls would ring there (RFC 2131 §4.4.5)
+  it('a lease about to go ends its calls with BYE and removes its bindings first; the same lease back registers again', async () => {
+    const registers: string[] = [];
+    const byes: string[] = [];
+    const lab = await Lab.start({
+      timers,
+      sockets: network,
+      tap: (e) => {
+        if (e.dir === 'in' && e.raw.startsWith('REGISTER ') && /<sip:alice@/.test(e.raw)) registers.push(e.raw);
+        if (e.dir === 'in' && e.raw.startsWith('BYE ')) byes.push(e.raw);
+      },
+    });
+    cleanup.push(() => lab.stop());
+    const range = { min: 31200, max: 31209 };
+    const watch = new FakeLeaseWatch(leaseOf('10.77.0.21', range, Date.now() + 60_000));
+    const alice = new Phone({
+      accounts: [{ id: 'alice', user: 'alice', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      sockets: network,
+      lease: { pool: new PortPool(range), privateAddress: '10.77.0.21', watch },
+      registrationRetry: { baseMs: 100, random: () => 1 },
+    });
+    cleanup.push(() => alice.shutdown());
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain, answer: { kind: 'auto' } }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers, sockets: network });
+    cleanup.push(() => bob.shutdown());
+    const bobEvents: PhoneEvent[] = [];
+    bob.subscribe((e) => bobEvents.push(e));
+    await Promise.all([alice.register(), bob.register()]);
+    const call = await alice.call({ target: 'bob' });
+    await until(() => bobEvents.some((e) => e.type === 'call' && e.call.state === 'established') || undefined);
+
+    watch.move('RENEWING', 'T1');
+    watch.move('REBINDING', 'T2: no answer from the leasing server');
+    await watch.lose('lease expired');
+    expect(byes).toHaveLength(1); // alice's BYE, sent before the address went
+    const bobsCall = () => bobEvents.filter((e): e is Extract<PhoneEvent, { type: 'call' }> => e.type === 'call').at(-1)!.call;
+    await until(() => bobsCall().state === 'terminated' || undefined, 2000);
+    expect(bobsCall()).toMatchObject({ state: 'terminated', endedBy: 'remote' }); // alice's BYE, sent from the leased address
+    expect(lab.sip.bindings().filter((b) => b.user === 'alice')).toEqual([]); // REGISTER Expires: 0 before the address went
+    expect((await alice.snapshot()).calls.find((c) => c.id === call.id)?.state ?? 'terminated').toBe('terminated');
+    const before = registers.length;
+    await new Promise((resolve) => setTimeout(resolve, 600)); // several retry waits (100 ms): none while there is no lease
+    expect(registers.length).toBe(before);
+
+    watch.move('BOUND', 'same lease', leaseOf('10.77.0.21', range, Date.now() + 60_000));
+    await until(() => lab.sip.bindings().some((b) => b.user === 'alice') || undefined, 5000);
   });
 
   it('provisioned from the lab gateway: renewals extend the lease, and when the DHCP server goes away it is renewing, rebinding, then lost', async () => {

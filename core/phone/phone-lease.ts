@@ -60,6 +60,12 @@ export interface LeaseKeeperOptions {
   reopenAccounts: () => Promise<string[]>;
   /** REGISTER an account again (its errors are the keeper's caller's to report). */
   registerAgain: (accountId: string) => void;
+  /**
+   * The lease's address is about to go (it expires, or was refused): end the calls on it and remove the bindings made
+   * from it, while it can still be sent from (RFC 2131 §4.4.5). The ids of the accounts to register again once the
+   * phone has a lease.
+   */
+  relinquish?: () => Promise<string[]>;
 }
 
 /**
@@ -72,6 +78,8 @@ export class LeaseKeeper {
   private unwatchLease?: () => void;
   /** Moving onto a new lease waits until no call runs (their sockets are on the old one). */
   moving: Promise<void> | undefined;
+  /** Accounts unregistered as the lease went: registered again when the same lease comes back (no move then). */
+  private relinquished: string[] = [];
 
   constructor(private readonly options: LeaseKeeperOptions) {
     this.current = options.lease;
@@ -113,6 +121,14 @@ export class LeaseKeeper {
       });
     });
     if (!lease.watch) return unwatchPool;
+    const relinquish = this.options.relinquish;
+    const unwatchLoss =
+      relinquish && lease.watch.beforeLoss
+        ? lease.watch.beforeLoss(async () => {
+            if (this.options.stopped()) return;
+            this.relinquished = await relinquish();
+          })
+        : undefined;
     let last = leaseStatus(lease).state;
     const unwatchClient = lease.watch.on((event) => {
       if (event.type !== 'state' && event.type !== 'bound') return;
@@ -121,12 +137,17 @@ export class LeaseKeeper {
       if (status.state === 'lost' && last !== 'lost') {
         this.options.emit({ type: 'error', code: 'LEASE_LOST', message: `the DHCP lease of ${lease.privateAddress} is gone (${event.type === 'state' ? event.reason : 'new lease with other ports'}); calls are refused until the phone has a lease again` });
       }
+      // the same lease again (DISCOVER found the same address and ports): nothing moves, the accounts register again
+      if (status.state === 'bound' && last === 'lost' && this.relinquished.length > 0 && !this.options.stopped()) {
+        for (const id of this.relinquished.splice(0)) this.options.registerAgain(id);
+      }
       last = status.state;
       this.moveToNewLeaseWhenIdle();
     });
     return () => {
       unwatchPool();
       unwatchClient();
+      unwatchLoss?.();
     };
   }
 
@@ -149,6 +170,7 @@ export class LeaseKeeper {
       this.current = moved;
       this.unwatchLease = this.watchLease(moved);
       const wanted = await this.options.reopenAccounts();
+      this.relinquished = [];
       this.options.emit({ type: 'lease', lease: leaseStatus(moved) });
       for (const id of wanted) this.options.registerAgain(id);
     }).finally(() => {

@@ -192,6 +192,7 @@ export class Phone implements PhoneApi {
       serialized: (action) => this.accountSettings.serialized(action),
       reopenAccounts: () => this.accounts.reopenAll((config) => this.addAccount(config)),
       registerAgain: (id) => this.registerInBackground(id),
+      relinquish: () => this.relinquishLease(),
     });
     this.recovery = new CrashRecovery({
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -266,7 +267,8 @@ export class Phone implements PhoneApi {
     // instead). Not a one-time-address account: each try would lease and expose a new address, and its retired
     // identities' own endings would read as losses. A try that ends after the user unregistered is undone.
     else if (config.address?.mode !== 'temporary') {
-      const wanted = (): boolean => account.wantRegistered && !this.stopped;
+      // (not on a lost lease: its address is gone; the account registers again from the next one, phone-lease.ts)
+      const wanted = (): boolean => account.wantRegistered && !this.stopped && !this.lease.lost;
       account.retry = new RegistrationRetry(
         async () => {
           await account.identities.register();
@@ -467,6 +469,25 @@ export class Phone implements PhoneApi {
     else this.callLog.flush();
     await this.lease.release();
     await this.household.releaseAll(); // seed 001 Fig. 8 step 84: every household allocation goes back
+  }
+
+  /**
+   * RFC 2131 §4.4.5: the lease's address is about to go (it expires, or the server refused it) and the DHCP server may
+   * give it to another host. Its calls end with BYE, and every account's bindings are removed (REGISTER Expires: 0)
+   * while they can still be sent from it: a registrar kept sending this phone's calls there. The accounts stay wanted
+   * (their retries wait for a lease: they register again from the next one); their ids are returned.
+   */
+  private async relinquishLease(): Promise<string[]> {
+    const wanted = this.accounts.all().filter((a) => a.wantRegistered);
+    for (const account of wanted) account.failover?.stop();
+    await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
+    await Promise.allSettled(
+      this.accounts.all().map(async (account) => {
+        await account.failover?.pause();
+        await account.identities.unregister();
+      }),
+    );
+    return wanted.map((a) => a.config.id);
   }
 
   /** REGISTER in the background; a failure becomes an error event, unless the phone's own shutdown abandoned it. */
