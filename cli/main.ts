@@ -87,9 +87,9 @@ program
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead (real broadcast on port 68; needs root or CAP_NET_ADMIN and CAP_NET_BIND_SERVICE; no embedded lab)')
   .option('--household <gateway>', "seed 001: a household terminal of the room whose gateway takes allocation requests at ADDRESS:PORT (veilphone lab --household; lab-admin household shows it) or on this interface; the gateway gives address, number and server")
   .option('--media-timeout <seconds>', 'end an answered call after this many seconds without RTP or RTCP from the far end (default 30; 0: off)')
-  .action(async (options) => {
+  .action(async (options, command: Command) => {
     leaveLean(); // a server: it runs for long
-    await (await serve()).serveCommand({ ...options, dataDir: program.opts().dataDir });
+    await (await serve()).serveCommand({ ...options, userGiven: command.getOptionValueSource('user') !== 'default', dataDir: program.opts().dataDir });
   });
 
 program
@@ -99,9 +99,9 @@ program
   .option('--provision <mode>', 'dhcp: lease the address and port range from the embedded lab\'s service gateway (seed 003); static: no lease', 'static')
   .option('--dhcp-interface <name>', 'with --provision dhcp: lease from the DHCP server on this network interface instead, with no embedded lab (root)')
   .option('--no-open', 'do not open the served UI in the browser (also VEILPHONE_NO_OPEN=1; never in CI)')
-  .action(async (options) => {
+  .action(async (options, command: Command) => {
     leaveLean(); // a server: it runs for long
-    await (await start()).startCommand({ ...options, dataDir: program.opts().dataDir });
+    await (await start()).startCommand({ ...options, userGiven: command.getOptionValueSource('user') !== 'default', dataDir: program.opts().dataDir });
   });
 
 const logs = program.command('logs').description('inspect the call log: list, show a call\'s message flow, export to pcap or JSON');

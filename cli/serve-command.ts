@@ -28,6 +28,8 @@ export interface ServeCommandOptions {
   /** A SIP server to use; without it the embedded lab starts. */
   server?: string;
   user: string;
+  /** Whether the user name was given (not the default): a provisioned phone otherwise takes its boot file's account. */
+  userGiven?: boolean;
   display?: string;
   password?: string;
   transport: string;
@@ -121,7 +123,15 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   const account: AccountConfig = household
     ? { id: household.household.number, ...household.account, user: household.account.user!, household: { gateway: householdSource!, room: household.household.room } }
-    : { id: options.user, user: options.user, server: (server ?? provisioned?.account.server)!, transport, ...(provisioned ? provisioned.account : {}) };
+    : {
+        id: options.user,
+        user: options.user,
+        server: (server ?? provisioned?.account.server)!,
+        transport,
+        // the boot file's account for this user (or its first, when no user was given): its password, display name
+        // and the operator's anonymity; what the command line says wins (below)
+        ...(provisioned ? { ...provisioned.accountSettings(options.userGiven === false ? undefined : options.user), ...provisioned.account } : {}),
+      };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (mediaTimeout) account.mediaTimeout = mediaTimeout;
@@ -197,7 +207,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     if (!stopping) console.error(`registration failed: ${error.message}`);
   });
 
-  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}), ...(household ? { household: household.household } : {}) }));
+  if (options.json) console.log(JSON.stringify({ event: 'ready', url, sip: account.server, account: account.user, ...(lab ? { lab: lab.servers } : {}), ...(provisioned ? { lease: provisioned.summary } : {}), ...(household ? { household: household.household } : {}) }));
   else if (options.banner) await options.banner(url, lab);
   else {
     console.log(`Veilphone UI: ${url}`);

@@ -8,6 +8,8 @@ import { serveCommand, shellQuote } from './serve-command.js';
 export interface StartCommandOptions {
   dataDir: string;
   user: string;
+  /** Whether the user name was given (not the default): a provisioned phone otherwise takes its boot file's account. */
+  userGiven?: boolean;
   /** `dhcp`: lease the address and ports from the embedded lab's service gateway (seed 003); `static` by default. */
   provision?: string;
   /** With `provision: dhcp`: lease from the DHCP server on this network interface instead, with no embedded lab. */
@@ -55,6 +57,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     dataDir: options.dataDir,
     port: '0',
     user: options.user,
+    ...(options.userGiven !== undefined ? { userGiven: options.userGiven } : {}),
     transport: 'udp',
     provision,
     ...(options.dhcpInterface !== undefined ? { dhcpInterface: options.dhcpInterface } : {}),

@@ -247,6 +247,20 @@ describe('veilphone run (the scripted user agent, through the embedded lab)', ()
     }
   });
 
+  // helper 73: a provisioned phone kept the default user (alice) and ignored the boot file's account
+  it("serve --provision dhcp without --user takes the boot file's account; with --user, its own", async () => {
+    for (const [args, user] of [[[], 'phone'], [['--user', 'alice'], 'alice']] as const) {
+      const serve = veilphone(['serve', '--provision', 'dhcp', '--json', '--port', '0', ...args]);
+      try {
+        const line = await serve.waitFor(/^\{"event":"ready".*\}$/m, 60_000);
+        expect(JSON.parse(line[0]!)).toMatchObject({ account: user, lease: expect.objectContaining({ address: expect.any(String) }) });
+      } finally {
+        serve.process.kill('SIGINT');
+        await serve.exitCode(60_000);
+      }
+    }
+  });
+
   it('serve refuses a provisioning it cannot do, before starting anything', async () => {
     for (const [args, message] of [
       [['--provision', 'bootp'], /--provision must be static or dhcp, got "bootp"/],

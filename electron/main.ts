@@ -62,7 +62,8 @@ new DesktopHost({
     const server = provisioned?.account.server ?? account?.server;
     if (account && server === undefined) throw new PhoneError('INVALID_ARGUMENT', 'the account has no SIP server, and no lease source names one');
     return new Phone({
-      accounts: account ? [{ ...account, server: server!, ...(provisioned ? provisioned.account : {}) }] : [],
+      // the boot file's account for this user fills in its password, display name and the operator's anonymity
+      accounts: account ? [{ ...(provisioned?.accountSettings(account.user) ?? {}), ...account, server: server!, ...(provisioned ? provisioned.account : {}) }] : [],
       ...(provisioned ? { lease: provisioned.phoneLease } : {}),
       callLogPath: callLogPath(dataDir),
       dataDir,

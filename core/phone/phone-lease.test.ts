@@ -240,6 +240,38 @@ describe('a phone on a leased port range (seed 003)', () => {
     await expect(phone.call({ target: 'carol' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
   });
 
+  // helper 73: the boot file's `[account desk]` with `anonymous = yes` was ignored, and its calls showed the caller
+  it("takes the boot file's account for its user: password, display name and the operator's anonymity (the call is withheld)", async () => {
+    const bootFile = ['[veilphone]', 'format = 1', 'registrar = mgc', '', '[account desk]', 'user = 1001', 'display_name = Front Desk', 'password = s3cret', 'anonymous = yes', 'anonymity_mode = header', '', '[account lobby]', 'user = 1002', ''].join('\n');
+    const lab = await Lab.start({ timers, serviceGateway: { bootFile: 'desk.cfg', files: { 'desk.cfg': bootFile } } });
+    cleanup.push(() => lab.stop());
+    const provisioned = await provisionPhone({ gateway: lab.serviceGateway!.endpoints, vendorClass: 'Veilphone-1' });
+    cleanup.push(() => provisioned.release());
+    const desk = { displayName: 'Front Desk', password: 's3cret', anonymity: { anonymous: true, mode: 'header', level: 'id' } };
+    expect(provisioned.accountSettings()).toEqual({ id: 'desk', user: '1001', ...desk }); // no user given: the first account
+    expect(provisioned.accountSettings('1001')).toEqual(desk); // by its user
+    expect(provisioned.accountSettings('desk')).toEqual(desk); // by its name
+    expect(provisioned.accountSettings('1002')).toEqual({});
+    expect(provisioned.accountSettings('alice')).toBeUndefined(); // no account of the file's: nothing of another's
+    const phone = new Phone({
+      accounts: [{ id: 'desk', user: '1001', transport: 'udp', domain: lab.domain, ...provisioned.accountSettings('1001'), ...provisioned.account }],
+      createSessionDescriptionHandlerFactory: defaultMediaProvider,
+      timers,
+      lease: provisioned.phoneLease,
+    });
+    cleanup.push(() => phone.shutdown());
+    const bob = new Phone({ accounts: [{ id: 'bob', user: 'bob', server: lab.servers.udp!, transport: 'udp', domain: lab.domain }], createSessionDescriptionHandlerFactory: defaultMediaProvider, timers });
+    cleanup.push(() => bob.shutdown());
+    const rung: PhoneEvent[] = [];
+    bob.subscribe((e) => void (e.type === 'incoming' && rung.push(e)));
+    await Promise.all([phone.register(), bob.register()]);
+    const call = await phone.call({ target: 'bob' });
+    expect(call.anonymity).toBe('header');
+    const incoming = await until(() => rung[0]);
+    expect(incoming).toMatchObject({ call: { remote: expect.objectContaining({ anonymous: true }) } });
+    expect(JSON.stringify(incoming)).not.toMatch(/1001|Front Desk/);
+  });
+
   // helper 73: with a boot file the TFTP server did not have, `serve --provision dhcp` exited with the lease still held
   // (and, on a network interface, its address still on it) until it ran out
   it('gives the lease back when provisioning fails after the lease (a boot file that is not there)', async () => {

@@ -23,11 +23,20 @@ export interface ProvisionedPhone {
   phoneLease: PhoneLease;
   /** The settings provisioning decided: the primary soft switch, the secondary as backup, the dial plan. */
   account: Pick<AccountConfig, 'server' | 'backupServers' | 'dialRules'>;
+  /**
+   * The boot file's `[account NAME]` for the phone's user (by NAME or by `user`): its display name, auth user,
+   * password, registration expiry and anonymity, for the host to take where the user did not say otherwise. With no
+   * user (the host was not told one), the file's first account, with its id and user. Undefined when none matches.
+   */
+  accountSettings(user?: string): ProvisionedAccountSettings | undefined;
   /** The report's view: leased address, port range, soft switches, NAT address. */
   summary: ReturnType<typeof leaseSummary>;
   /** RELEASE the lease (the phone is going away); the phone does it itself on shutdown. Once only. */
   release(): Promise<void>;
 }
+
+/** What a boot file's account gives the phone's account (provisioning-config.ts `[account NAME]`). */
+export type ProvisionedAccountSettings = Partial<Pick<AccountConfig, 'id' | 'user' | 'displayName' | 'authUser' | 'password' | 'registerExpires' | 'anonymity'>>;
 
 /** The vendor class (option 60) a Veilphone sends unless told otherwise; the lab's gateway serves it 20 ports. */
 export const phoneVendorClass = 'Veilphone-1';
@@ -74,8 +83,10 @@ export async function leaseLink(source: LeaseSource): Promise<{ transport: Lease
  * Seed 003 Figs. 4A/5A-5B for a phone that is provisioned (a scenario agent with `provision: dhcp`, `veilphone serve
  * --provision dhcp`): DISCOVER with its vendor class and client id, then the boot file by TFTP, applied. The phone's
  * own settings (user, display name) stay; the soft switches, the dial plan and the port range come from
- * provisioning. The lease client keeps running (RENEWING at T1, REBINDING at T2) and the phone watches it through
- * `phoneLease.watch`; the phone's shutdown releases the lease (`phoneLease.release`).
+ * provisioning, and the boot file's account for the phone's user fills in what the user did not set
+ * (`accountSettings`: its password, display name and the operator's anonymity). The lease client keeps running
+ * (RENEWING at T1, REBINDING at T2) and the phone watches it through `phoneLease.watch`; the phone's shutdown releases
+ * the lease (`phoneLease.release`).
  */
 export async function provisionPhone(options: LeaseSource & { vendorClass?: string; clientId?: string; dataDir?: string; timing?: Partial<LeaseTiming> }): Promise<ProvisionedPhone> {
   const link = await leaseLink(options);
@@ -112,6 +123,19 @@ export async function provisionPhone(options: LeaseSource & { vendorClass?: stri
       },
       summary: leaseSummary(provisioned.lease),
       release,
+      accountSettings: (user) => {
+        const accounts = provisioned.config.accounts;
+        const chosen = user === undefined ? accounts[0] : accounts.find((a) => a.id === user || a.user === user);
+        if (!chosen) return undefined;
+        return {
+          ...(user === undefined ? { id: chosen.id, user: chosen.user } : {}),
+          ...(chosen.displayName !== undefined ? { displayName: chosen.displayName } : {}),
+          ...(chosen.authUser !== undefined ? { authUser: chosen.authUser } : {}),
+          ...(chosen.password !== undefined ? { password: chosen.password } : {}),
+          ...(chosen.registerExpires !== undefined ? { registerExpires: chosen.registerExpires } : {}),
+          ...(chosen.anonymity !== undefined ? { anonymity: { ...chosen.anonymity } } : {}),
+        };
+      },
     };
   } catch (error) {
     // A lease the phone will not run on is given back, and its address taken off the interface (RFC 2131 §4.4.6):

@@ -63,6 +63,9 @@ export async function startAgent(state: ScenarioState, name: string, spec: Agent
     user: household?.account.user ?? spec.user!,
     server: household?.account.server ?? server!,
     transport: spec.transport,
+    // the boot file's account for this user: its password, display name and the operator's anonymity, unless the
+    // scenario says otherwise below
+    ...(provisioned?.accountSettings(spec.user) ?? {}),
     ...(spec.display !== undefined ? { displayName: spec.display } : {}),
     ...(spec.password !== undefined ? { password: spec.password } : {}),
     ...(spec.answer !== undefined ? { answer: spec.answer } : {}),
