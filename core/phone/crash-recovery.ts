@@ -83,6 +83,14 @@ export class CrashRecovery {
     return this.recovery;
   }
 
+  /**
+   * At start: when an earlier run left its journal, its clean-up begins now rather than at the first REGISTER or call —
+   * a run that never registers still removes the addresses and registrations a crash left (SPEC B).
+   */
+  begin(): void {
+    if (this.journalLeft()) void this.recovered();
+  }
+
   private journalLeft(): boolean {
     return this.options.dataDir !== undefined && fs.existsSync(path.join(this.options.dataDir, journalFileName));
   }

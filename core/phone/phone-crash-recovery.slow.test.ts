@@ -47,7 +47,8 @@ describe('one-time addresses after a crash (seed 000 Fig. 28, SPEC B)', () => {
     const stale = home.sip.snapshot().bindings.filter((b) => b.user === 'alice').map((b) => b.contact);
     expect(stale).toHaveLength(2); // the receiving address and the call's sending address
 
-    const restart = veilphone(['run', scenario('  - register: alice\n  - unregister: alice\n')], { dataDir });
+    // helper 73: the clean-up waited for the first REGISTER or call; a run that only waits does it too
+    const restart = veilphone(['run', scenario('  - wait: 3s\n')], { dataDir });
     expect(await restart.exitCode(30_000), restart.stdout + restart.stderr).toBe(0);
     expect(home.sip.snapshot().bindings.filter((b) => b.user === 'alice')).toEqual([]);
     const journal = fs.readFileSync(path.join(dataDir, 'agents', 'alice', 'ownership.jsonl'), 'utf8');

@@ -244,6 +244,7 @@ export class Phone implements PhoneApi {
     this.log = new CallHistory(this.callLog, options.signatureKeys, options.signingProxy);
     for (const config of options.accounts) this.addAccount(config);
     this.accountSettings.loadStored();
+    this.recovery.begin();
   }
 
   addAccount(config: AccountConfig): void {
