@@ -115,6 +115,8 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     try {
       prepareDataDir(options.dataDir);
       const source = dhcpInterface !== undefined ? { network: { interface: dhcpInterface } } : { gateway: lab!.serviceGateway!.endpoints };
+      // a real network's DHCP server may take a while (RFC 2131 §4.1 retransmissions): say what the wait is for
+      console.error(`provisioning: asking for a DHCP lease ${dhcpInterface !== undefined ? `on ${dhcpInterface}` : "from the embedded lab's service gateway"}, then the boot file by TFTP…`);
       provisioned = await provisionPhone({ ...source, dataDir: options.dataDir });
     } catch (error) {
       await lab?.stop();
