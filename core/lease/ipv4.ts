@@ -42,13 +42,15 @@ export function maskPrefixLength(mask: string): number | undefined {
 /**
  * Why a leased address cannot be this host's (RFC 1122 §3.2.1.3: 0/8 is "this network", 127/8 loopback, 224/4
  * multicast, 240/4 reserved and 255.255.255.255 broadcast are never a host's address; with a subnet mask, its
- * network and broadcast addresses are not either), or undefined when it can be.
+ * network and broadcast addresses are not either), or undefined when it can be. A server on loopback itself (the
+ * embedded lab) may lease loopback addresses.
  */
-export function hostAddressProblem(address: string, subnetMask?: string): string | undefined {
+export function hostAddressProblem(address: string, subnetMask?: string, options: { loopbackServer?: boolean } = {}): string | undefined {
   if (!isIpv4(address)) return `"${address}" is not an IPv4 address`;
   const first = ipv4Bytes(address)[0]!;
   if (first === 0) return `${address} is in 0.0.0.0/8 ("this network")`;
-  if (first === 127) return `${address} is a loopback address`;
+  // the embedded lab's servers on loopback lease loopback addresses (any process may bind 127.x); no other may
+  if (first === 127 && !options.loopbackServer) return `${address} is a loopback address`;
   if (first >= 224) return `${address} is a multicast, reserved or broadcast address`;
   const length = subnetMask !== undefined && isIpv4(subnetMask) ? maskPrefixLength(subnetMask) : undefined;
   if (length !== undefined && length <= 30) {

@@ -9,7 +9,7 @@ import type { DhcpOptions } from './dhcp-options.js';
 import { LeaseClient, type LeaseClientOptions, type LeaseEvent } from './lease-client.js';
 import { LeaseError } from './lease-error.js';
 import { FileLeaseStore, MemoryLeaseStore } from './lease-store.js';
-import { UdpLeaseTransport } from './lease-transport.js';
+import { UdpLeaseTransport, type LeaseTransport } from './lease-transport.js';
 import { until } from '../../test/support/until.js';
 
 const fast = { initialWaitMs: 60, maxWaitMs: 200, jitterMs: 20, maxDiscoverRounds: 4, requestAttempts: 3, minRenewWaitMs: 20, secondMs: 1000 };
@@ -43,7 +43,7 @@ async function lab(extra: Partial<LabDhcpServerOptions> = {}): Promise<LabDhcpSe
 
 let macCounter = 1;
 async function client(server: { address: string; port: number }, extra: Partial<LeaseClientOptions> = {}): Promise<{ client: LeaseClient; events: LeaseEvent[] }> {
-  const transport = await UdpLeaseTransport.loopback(server);
+  const transport = extra.transport ?? (await UdpLeaseTransport.loopback(server));
   const c = new LeaseClient({
     transport,
     hardwareAddress: parseHardwareAddress(`02:00:5e:00:00:${(macCounter++).toString(16).padStart(2, '0')}`),
@@ -69,6 +69,12 @@ async function fakeServer(answer: (request: DhcpMessage, n: number) => Array<Dhc
     for (const reply of answer(request, requests.length)) socket.send(Buffer.isBuffer(reply) ? reply : encodeDhcpMessage(reply), rinfo.port, rinfo.address);
   });
   return { address: '127.0.0.1', port: socket.address().port, requests };
+}
+
+/** The lab's loopback transport to `server`, passed off as a network link's (whose servers never lease 127.x). */
+async function networkLink(server: { address: string; port: number }): Promise<LeaseTransport> {
+  const inner = await UdpLeaseTransport.loopback(server);
+  return { broadcast: (p) => inner.broadcast(p), unicast: (p, a) => inner.unicast(p, a), onPacket: (h) => inner.onPacket(h), close: () => inner.close() };
 }
 
 function reply(request: DhcpMessage, type: 'OFFER' | 'ACK' | 'NAK', options: DhcpOptions = {}): DhcpMessage {
@@ -326,15 +332,21 @@ describe('LeaseClient against scripted servers', () => {
       return yiaddr !== undefined ? { ...message, yiaddr } : message;
     };
     const server = await fakeServer((request) => (request.options.messageType === 'DISCOVER' ? [bad(request, 'OFFER')] : [bad(request, 'ACK')]));
-    const { client: c, events } = await client(server, { timing: { ...fast, maxDiscoverRounds: 1 } });
+    const { client: c, events } = await client(server, { transport: await networkLink(server), timing: { ...fast, maxDiscoverRounds: 1 } });
     await expect(c.start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER' });
     expect(events.find((e) => e.type === 'offer-ignored')).toMatchObject({ missing: [expect.stringMatching(why)] });
     // a server that offers a good lease but ACKs a bad one: the ACK is refused (counted), nothing is bound
     const tricky = await fakeServer((request) => (request.options.messageType === 'DISCOVER' ? [reply(request, 'OFFER')] : [bad(request, 'ACK')]));
-    const second = await client(tricky, { timing: { ...fast, maxDiscoverRounds: 1, requestAttempts: 2 } });
+    const second = await client(tricky, { transport: await networkLink(tricky), timing: { ...fast, maxDiscoverRounds: 1, requestAttempts: 2 } });
     await expect(second.client.start()).rejects.toMatchObject({ code: 'NO_USABLE_OFFER' });
     expect(states(second.events)).not.toContain('BOUND');
     expect(second.events.some((e) => e.type === 'rejected')).toBe(true);
+  });
+
+  it("takes a loopback address from a server on loopback (the embedded lab's household gateway leases 127.77.x)", async () => {
+    const server = await fakeServer((request) => [{ ...reply(request, request.options.messageType === 'DISCOVER' ? 'OFFER' : 'ACK'), yiaddr: '127.77.0.5' }]);
+    const { client: c } = await client(server);
+    expect((await c.start()).address).toBe('127.77.0.5');
   });
 
   it('a NAK restarts the negotiation from INIT', async () => {

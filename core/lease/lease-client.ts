@@ -166,6 +166,11 @@ export class LeaseClient {
     options.transport.onPacket((packet, from) => this.onPacket(packet, from));
   }
 
+  /** What the checks of an offer need to know of the link (the lab's loopback server leases loopback addresses). */
+  private get link(): { loopbackServer: boolean } {
+    return { loopbackServer: this.options.transport.toLoopbackServer === true };
+  }
+
   get state(): LeaseState {
     return this.currentState;
   }
@@ -286,7 +291,7 @@ export class LeaseClient {
       const offer = await this.waitReply(waitMs, (message, from) => {
         if (message.xid !== xid || message.options.messageType !== 'OFFER') return undefined;
         offersSeen++;
-        const missing = missingLeaseOptions(message, this.options.requiredOptions, this.options.kind);
+        const missing = missingLeaseOptions(message, this.options.requiredOptions, this.options.kind, this.link);
         if (missing.length === 0) return message;
         // seed 003 Fig. 5A 518 → 520: ignore it and keep waiting for another server's offer
         offersIgnored++;
@@ -322,7 +327,7 @@ export class LeaseClient {
     const request = this.message('REQUEST', { xid }, { requestedAddress: offer.yiaddr, serverId });
     return this.exchange(request, undefined, (message) => {
       if (message.xid !== xid || message.options.serverId !== serverId) return undefined;
-      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, offer, this.clock(), undefined, this.options.kind) };
+      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, offer, this.clock(), undefined, this.options.kind, this.link) };
       if (message.options.messageType === 'NAK') return { kind: 'nak' as const };
       return undefined;
     });
@@ -337,7 +342,7 @@ export class LeaseClient {
     const request = this.message('REQUEST', { xid }, { requestedAddress: stored.address });
     const result = await this.exchange(request, undefined, (message) => {
       if (message.xid !== xid) return undefined;
-      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, undefined, this.clock(), stored, this.options.kind) };
+      if (message.options.messageType === 'ACK') return { kind: 'ack' as const, lease: leaseFromAck(message, undefined, this.clock(), stored, this.options.kind, this.link) };
       if (message.options.messageType === 'NAK') return { kind: 'nak' as const };
       return undefined;
     });
@@ -446,7 +451,7 @@ export class LeaseClient {
       });
       if (answer === 'nak') return 'nak';
       if (answer !== undefined) {
-        await this.bind(leaseFromAck(answer.ack, undefined, this.clock(), lease, this.options.kind), true);
+        await this.bind(leaseFromAck(answer.ack, undefined, this.clock(), lease, this.options.kind, this.link), true);
         return true;
       }
     }

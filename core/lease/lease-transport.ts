@@ -17,6 +17,11 @@ export interface LeaseTransport {
   unicast(packet: Buffer, serverAddress: string): Promise<void>;
   onPacket(handler: (packet: Buffer, from: LeaseEndpoint) => void): void;
   close(): Promise<void>;
+  /**
+   * Every message goes to one server on this host's loopback (the embedded lab): the addresses it leases are loopback
+   * ones (127.x, which any process may bind), where a server on a network link must never lease one.
+   */
+  readonly toLoopbackServer?: boolean;
 }
 
 export interface UdpLeaseTransportOptions {
@@ -66,6 +71,11 @@ export class UdpLeaseTransport implements LeaseTransport {
   /** The lab's form: loopback, a free local port, one server. */
   static loopback(server: LeaseEndpoint, bindAddress = '127.0.0.1'): Promise<UdpLeaseTransport> {
     return UdpLeaseTransport.open({ bindAddress, port: 0, server });
+  }
+
+  get toLoopbackServer(): boolean {
+    const server = this.options.server;
+    return server !== undefined && /^127\./.test(server.address);
   }
 
   get local(): LeaseEndpoint {

@@ -68,12 +68,12 @@ export const MIN_LEASED_PORTS = 3;
  * What an offer lacks for the phone to run (seed 003 Fig. 5A 518: "determine whether the lease contains all the
  * necessary options"); empty when usable.
  */
-export function missingLeaseOptions(message: DhcpMessage, required: readonly RequiredLeaseField[] = [], kind: LeaseKind = 'phone'): string[] {
+export function missingLeaseOptions(message: DhcpMessage, required: readonly RequiredLeaseField[] = [], kind: LeaseKind = 'phone', link: { loopbackServer?: boolean } = {}): string[] {
   const o = message.options;
   const missing: string[] = [];
   if (message.yiaddr === '0.0.0.0') missing.push('address (yiaddr)');
   else {
-    const problem = hostAddressProblem(message.yiaddr, o.subnetMask);
+    const problem = hostAddressProblem(message.yiaddr, o.subnetMask, link);
     if (problem !== undefined) missing.push(`a host address (yiaddr: ${problem})`);
   }
   if (o.serverId === undefined) missing.push('serverId (54)');
@@ -114,7 +114,7 @@ export interface LeaseClock {
  * The lease an ACK grants (Fig. 5B 570: "store the lease information"). What the ACK omits comes from the offer,
  * then from the lease being renewed or reused. T1/T2 default to 0.5 and 0.875 of the lease time (RFC 2131 §4.4.5).
  */
-export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, clock: LeaseClock, previous?: Lease, kind: LeaseKind = 'phone'): Lease {
+export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, clock: LeaseClock, previous?: Lease, kind: LeaseKind = 'phone', link: { loopbackServer?: boolean } = {}): Lease {
   const o = ack.options;
   const f = offer?.options ?? {};
   const portRange = o.portRange ?? f.portRange ?? previous?.portRange ?? (kind === 'address' ? ANY_PORTS : undefined);
@@ -122,7 +122,7 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
   if (portRange === undefined || mgc === undefined) throw new LeaseError('NO_USABLE_OFFER', 'the lease has no port range or no MGC');
   const leaseSeconds = o.leaseTime ?? f.leaseTime ?? 0;
   // the ACK is held to what made an offer usable (missingLeaseOptions): an ACK that fails it is counted, not bound
-  const problem = hostAddressProblem(ack.yiaddr, o.subnetMask ?? f.subnetMask ?? previous?.subnetMask);
+  const problem = hostAddressProblem(ack.yiaddr, o.subnetMask ?? f.subnetMask ?? previous?.subnetMask, link);
   if (problem !== undefined) throw new LeaseError('DHCP_BAD_OPTION_VALUE', `the ACK leases no host address: ${problem}`);
   if (leaseSeconds === 0) throw new LeaseError('DHCP_BAD_OPTION_VALUE', 'the ACK leases the address for 0 s');
   if (kind === 'phone' && portRange.min < FIRST_UNPRIVILEGED_PORT) throw new LeaseError('BAD_PORT_RANGE', `the ACK leases system ports ${portRange.min}-${portRange.max}`);
