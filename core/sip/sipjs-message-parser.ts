@@ -12,7 +12,7 @@ import { Parser } from 'sip.js/lib/core/messages/parser.js';
  * characters, a quoted display name without escapes, token parameters, a Via of branch, rport and received) is read
  * by the small readers below; anything else, and every header sip.js parses lazily, still goes to sip.js's grammar.
  * sipjs-message-parser.test.ts holds both to the same output on RFC 4475's messages and on real traffic, but for a
- * reason phrase with a control character, read as it came (`statusLineAsItCame`).
+ * reason phrase outside the grammar, read as it came (`statusLineAsItCame`).
  */
 
 type Logger = { warn(message: string): void; error(message: string): void };
@@ -49,13 +49,13 @@ export function installSipJsMessageParser(): void {
 
 /**
  * sip.js's Parser.parseMessage, with plain values read without its grammar. Same result, same failures, but for a
- * reason phrase with a control character (`statusLineAsItCame`).
+ * reason phrase outside the grammar (`statusLineAsItCame`).
  */
 export function parseSipJsMessage(data: string, logger: Logger): SipJsMessage | undefined {
   let headerEnd = data.indexOf('\r\n');
   if (headerEnd === -1) return originalParseMessage(data, logger as never);
   const firstLine = data.substring(0, headerEnd);
-  const start = printable.test(firstLine) ? plainStartLine(firstLine) : statusLineAsItCame(firstLine);
+  const start = firstLine.startsWith('SIP/2.0 ') || !printable.test(firstLine) ? statusLineAsItCame(firstLine) : plainStartLine(firstLine);
   if (start === undefined) return originalParseMessage(data, logger as never);
   let message: SipJsMessage;
   if ('method' in start) {
@@ -486,21 +486,19 @@ function plainCSeq(value: string): { value: number; method: string } | undefined
 
 /** `METHOD sip-uri SIP/2.0` or `SIP/2.0 NNN reason`, in their plain shapes. */
 /**
- * A status line whose reason phrase holds a control character: RFC 3261 §25.1's Reason-Phrase has no room for one,
- * and sip.js's grammar refuses the response, so a final response (a 302 to follow, a 486) was dropped and the call
- * waited for Timer B. Our codec has checked the status line; the phrase only informs a person, and is shown cleaned
- * (privacy/shown-name.ts). So it is read as it came. The one place where this parser accepts what sip.js refuses.
+ * A status line whose reason phrase is outside RFC 3261 §25.1's Reason-Phrase: a control character, or `[ ] < > "`
+ * (`404 Not Found (no route to [2001:db8::1])`, `200 OK <via ::1>`: servers write such text). sip.js's grammar
+ * refuses the response, so a final response (a 302 to follow, a 486, even a 200) was dropped and the call waited for
+ * Timer B, or rang on after the answer. Our codec has checked the status line; the phrase only informs a person, and
+ * is shown cleaned (privacy/shown-name.ts). So it is read as it came. The one place where this parser accepts what
+ * sip.js refuses.
  */
 function statusLineAsItCame(line: string): { status: number; reason: string } | undefined {
   const match = /^SIP\/2\.0 ([1-6]\d\d) (.*)$/s.exec(line);
   return match ? { status: parseInt(match[1]!, 10), reason: match[2]! } : undefined;
 }
 
-function plainStartLine(line: string): { method: string; uri: URI } | { status: number; reason: string } | undefined {
-  if (line.startsWith('SIP/2.0 ')) {
-    const match = /^SIP\/2\.0 ([1-6]\d\d) ([A-Za-z0-9 \-_.!~*'()&=+$,;/?:@]*)$/.exec(line);
-    return match ? { status: parseInt(match[1]!, 10), reason: match[2]! } : undefined;
-  }
+function plainStartLine(line: string): { method: string; uri: URI } | undefined {
   const parts = line.split(' ');
   if (parts.length !== 3 || parts[2] !== 'SIP/2.0' || !methodToken.test(parts[0]!) || startsWithKeyword(parts[0]!, grammarMethods)) return undefined;
   const uri = plainUri(parts[1]!);

@@ -299,7 +299,7 @@ describe('SipLabServer routing where it cannot reach', () => {
       expect(await send('tel:+15551234', 2)).toMatch(/^SIP\/2.0 404 /);
       // a lab on loopback cannot send anywhere else (Linux: EINVAL): a typo's address gets 404 at once, not a timeout
       expect(await send('sip:carol@10.1.2.3', 4)).toMatch(/^SIP\/2.0 404 Not Found \(no route to 10.1.2.3\)\r\n/);
-      expect(await send('sip:carol@[2001:db8::1]:5060', 5)).toMatch(/^SIP\/2.0 404 Not Found \(no route to \[2001:db8::1\]\)\r\n/);
+      expect(await send('sip:carol@[2001:db8::1]:5060', 5)).toMatch(/^SIP\/2.0 404 Not Found \(no route to \(2001:db8::1\)\)\r\n/); // a grammatical phrase (create-response.ts)
       expect(lab.snapshot().counters.forwarded).toBe(0);
       const refused = await send('sip:carol@nowhere.example.com', 3, 'Proxy-Require: foo, bar\r\n');
       expect(refused).toMatch(/^SIP\/2.0 420 Bad Extension\r\n/);

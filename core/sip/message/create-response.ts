@@ -47,12 +47,27 @@ export function createResponse(request: SipRequest, status: number, reason?: str
       return true;
     })
     .map((h) => ({ ...h }));
-  const response = new SipResponse(status, reason ?? reasonPhrases[status] ?? 'Unknown', headers, '');
+  const response = new SipResponse(status, grammaticalReason(reason ?? reasonPhrases[status] ?? 'Unknown'), headers, '');
   if (status > 100 && toTag !== undefined) {
     const to = response.get('to') ?? '';
     if (!/;\s*tag=/i.test(to)) response.set('to', `${to};tag=${toTag}`);
   }
   return response;
+}
+
+/**
+ * A reason phrase as RFC 3261 §25.1's Reason-Phrase allows it (reserved, unreserved, escaped, UTF-8, space, tab):
+ * what we explain in one (a host, a parse error quoting `<uri>`) has its `[ ] < > " { } | \ ^ \`` and controls made
+ * plain, since stacks that parse strictly (sip.js's grammar) drop a response whose phrase has them.
+ */
+export function grammaticalReason(text: string): string {
+  return text
+    .replace(/[[<{]/g, '(')
+    .replace(/[\]>}]/g, ')')
+    .replace(/["`]/g, "'")
+    .replace(/[|\\^]/g, '/')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ');
 }
 
 /**

@@ -87,3 +87,13 @@ describe('SipMessage.topVia', () => {
     expect(seen.size).toBe(8);
   });
 });
+
+describe('reason phrases we send (RFC 3261 §25.1 Reason-Phrase)', () => {
+  it('are made grammatical: a host in brackets, a parse error quoting <uri>, controls', async () => {
+    const { grammaticalReason } = await import('./create-response.js');
+    expect(grammaticalReason('Not Found (no route to [2001:db8::1])')).toBe('Not Found (no route to (2001:db8::1))');
+    expect(grammaticalReason('Bad Request (quoted display name without <uri>)')).toBe('Bad Request (quoted display name without (uri))');
+    expect(grammaticalReason('Bad "quote" {x} a|b\\c^d`e\u0001\n')).toBe("Bad 'quote' (x) a/b/c/d'e  ");
+    expect(grammaticalReason('Über OK; x=1 / y?z:@&=+$,')).toBe('Über OK; x=1 / y?z:@&=+$,');
+  });
+});
