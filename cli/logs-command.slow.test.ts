@@ -84,6 +84,7 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
   it('exports to JSON and pcap files', async () => {
     const json = path.join(dataDir, 'out', 'two.json');
     const pcap = path.join(dataDir, 'out', 'two.pcap');
+    fs.mkdirSync(path.dirname(pcap), { mode: 0o700 }); // an export goes into a directory that exists
     const exported = await run(['export', '00000006', 'sip-00000002-busy', '--json', json, '--pcap', pcap]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(exported.stdout).toContain('exported 2 call(s), 5 message(s)');
@@ -101,6 +102,9 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
       run(['export', '00000006']),
       run(['retention', '--keep-days', '0']),
       run(['retention', '--keep-all', '--keep-calls', '5']),
+      run(['retention', '--keep-days', '-1']),
+      run(['retention', '--keep-days', '99999999999']),
+      run(['export', '00000006', '--json', path.join(os.tmpdir(), `vp-no-such-dir-${process.pid}`, 'x.json')]),
     ]);
     expect(outcomes.map((o) => [o.code, /\[([A-Z_]+)\]/.exec(o.stderr)?.[1]])).toEqual([
       [1, 'UNKNOWN_CALL'],
@@ -111,7 +115,13 @@ describe('veilphone logs (list, show, export, retention) on a seeded call log', 
       [2, 'INVALID_ARGUMENT'],
       [2, 'INVALID_RETENTION'],
       [2, 'INVALID_RETENTION'],
+      [2, 'INVALID_RETENTION'],
+      [2, 'INVALID_RETENTION'],
+      [3, 'WRITE_FAILED'],
     ]);
+    // the range is named; a mistyped export path makes no directory (helper 74)
+    expect(outcomes[9]!.stderr).toMatch(/--keep-days must be a whole number from 1 to 36500, got "99999999999"/);
+    expect(fs.existsSync(path.join(os.tmpdir(), `vp-no-such-dir-${process.pid}`))).toBe(false);
   });
 
   it('sets retention: keeps the newest N calls and says what it keeps', async () => {
@@ -159,6 +169,7 @@ describe('veilphone logs on a data dir from before issue 17', { timeout: 120_000
 
       const json = path.join(dir, 'export', 'old.json');
       const pcap = path.join(dir, 'export', 'old.pcap');
+      fs.mkdirSync(path.dirname(pcap), { mode: 0o700 });
       const outcomes = await Promise.all(
         [['show', 'old-call', '--raw'], ['show', 'old-call', '--json'], ['export', 'old-call', '--json', json, '--pcap', pcap]].map(async (args) => {
           const child = veilphone(['logs', ...args], { dataDir: dir });

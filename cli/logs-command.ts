@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { CallLogDetail, CallLogEntry, CallLogFilter } from '../core/api/call-log-types.js';
 import { historyFilter, HistoryQueryError } from '../core/api/history-query.js';
 import { showInvisibles } from '../core/api/invisible-characters.js';
@@ -135,13 +134,15 @@ export function logsExport(dataDir: string, references: string[], options: { pca
 
 /** `veilphone logs retention [--keep-days N] [--keep-calls N] [--keep-all]`: show or set how long calls are kept. */
 export function logsRetention(dataDir: string, options: { keepDays?: string; keepCalls?: string; keepAll?: boolean }): void {
-  const count = (text: string | undefined, what: string): number | undefined => {
+  // the range in the message too (helper 74: -1 and 99999999999 were told "must be a whole number")
+  const count = (text: string | undefined, what: string, max: number): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(text)) fail(exitCodes.invalid, 'INVALID_RETENTION', `${what} must be a whole number`);
-    return Number(text);
+    const value = /^\d{1,12}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+    if (!(value >= 1 && value <= max)) fail(exitCodes.invalid, 'INVALID_RETENTION', `${what} must be a whole number from 1 to ${max}, got "${text.slice(0, 40)}"`);
+    return value;
   };
-  const days = count(options.keepDays, '--keep-days');
-  const calls = count(options.keepCalls, '--keep-calls');
+  const days = count(options.keepDays, '--keep-days', 36_500);
+  const calls = count(options.keepCalls, '--keep-calls', 1_000_000_000);
   if (options.keepAll && (days !== undefined || calls !== undefined)) fail(exitCodes.invalid, 'INVALID_RETENTION', '--keep-all cannot be combined with --keep-days or --keep-calls');
   let log: CallLogStore;
   try {
@@ -191,9 +192,8 @@ function summaryLine(call: CallLogEntry): string {
 
 function write(file: string, data: string | Buffer): void {
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // into a directory that exists: a mistyped path is an error, not a new directory tree (helper 74: /nonexistent/)
     writePrivateFile(file, data); // an export tells as much as the call log: readable by its owner only, like the log
-
   } catch (error) {
     fail(exitCodes.environment, 'WRITE_FAILED', `cannot write ${file}: ${(error as Error).message}`);
   }

@@ -143,6 +143,15 @@ logs
   .option('--keep-all', 'keep every call (the default)')
   .action(async (options) => (await logsCommands()).logsRetention(program.opts().dataDir, options));
 
+// A reader that stops early (`veilphone logs list | head`) closes the pipe: that is the end of the output, not a crash
+// with a stack trace (helper 74); exit 0 as other Unix tools do when the reader has all it wanted.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(exitCodes.ok);
+    throw error;
+  });
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
