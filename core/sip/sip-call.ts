@@ -394,6 +394,12 @@ export class SipCall {
               void this.followFinalAnswer(response).then(() => resolve(statusOf(response)));
             },
             onReject: (response) => {
+              // a 2xx no dialog can be made from (no To tag, no Contact: tools/postinstall/sipjs-unusable-2xx.js)
+              if (statusOf(response) < 300) {
+                this.unusableAnswer(response);
+                resolve(502);
+                return;
+              }
               this.recordFinal(response);
               if (!this.askAgainForLongerInterval(response) && !this.followRedirect(response)) this.endedBy ??= 'remote';
               resolve(statusOf(response));
@@ -749,6 +755,18 @@ export class SipCall {
       this.mediaProblem = (error as Error).message;
     }
     this.emit();
+  }
+
+  /**
+   * A 2xx to our INVITE that makes no dialog (RFC 3261 §12.1.1: it must carry a To tag and a Contact): no ACK or BYE
+   * can be sent, and the call is over. It fails as an invalid answer from the far side does (502, §21.5.3), saying why.
+   */
+  private unusableAnswer(response: IncomingResponse): void {
+    const lacking = response.message.toTag ? 'Contact' : 'To tag';
+    this.finalStatus = 502;
+    this.finalReason = `Bad Gateway (the ${statusOf(response)} answer has no ${lacking}, RFC 3261 §12.1.1)`;
+    this.endedBy ??= 'remote';
+    if (this.state === 'terminated') this.emit();
   }
 
   /** sip.js may end the session before or after it hands us the final response; either way listeners see both. */

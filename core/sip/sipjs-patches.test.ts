@@ -12,7 +12,7 @@ import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsPar
 const copy = vi.hoisted(() => ({ lib: '' }));
 vi.mock('sip.js', async () => {
   const { unpatchedSipJsLib } = await import('../../test/support/unpatched-sipjs.js');
-  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-register-answers']);
+  copy.lib = unpatchedSipJsLib(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-deferred-trying', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-register-answers', 'sipjs-unusable-2xx']);
   return import(pathToFileURL(path.join(copy.lib, 'index.js')).href);
 });
 
@@ -65,9 +65,13 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
     const withoutFromTag = await sipJsPartsOf(withoutFromTagLib).finally(() => fs.rmSync(path.dirname(withoutFromTagLib), { recursive: true, force: true }));
     const withoutUpdateLib = unpatchedSipJsLib(['sipjs-update']);
     const withoutUpdate = await sipJsPartsOf(withoutUpdateLib).finally(() => fs.rmSync(path.dirname(withoutUpdateLib), { recursive: true, force: true }));
+    const withoutContactlessLib = unpatchedSipJsLib(['sipjs-contactless-provisional']);
+    const withoutContactless = await sipJsPartsOf(withoutContactlessLib).finally(() => fs.rmSync(path.dirname(withoutContactlessLib), { recursive: true, force: true }));
+    const withoutUnusable2xxLib = unpatchedSipJsLib(['sipjs-unusable-2xx']);
+    const withoutUnusable2xx = await sipJsPartsOf(withoutUnusable2xxLib).finally(() => fs.rmSync(path.dirname(withoutUnusable2xxLib), { recursive: true, force: true }));
     const withoutRegisterAnswersLib = unpatchedSipJsLib(['sipjs-register-answers']);
     const withoutRegisterAnswers = await sipJsPartsOf(withoutRegisterAnswersLib).finally(() => fs.rmSync(path.dirname(withoutRegisterAnswersLib), { recursive: true, force: true }));
-    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-register-answers']);
+    expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-unusable-2xx', 'sipjs-register-answers']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
       'sipjs-csprng': { ...patched, UserAgent: bare.UserAgent, ClientTransaction: bare.ClientTransaction, InviteClientTransaction: bare.InviteClientTransaction, createRandomToken: bare.createRandomToken },
@@ -78,7 +82,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-ack-timeout-after-bye': { ...patched, Invitation: bare.Invitation },
       'sipjs-fault-guard': { ...patched, InviteServerTransaction: bare.InviteServerTransaction },
       'sipjs-cancel-to-tag': { ...patched, UserAgentCore: bare.UserAgentCore },
-      'sipjs-contactless-provisional': { ...patched, InviteUserAgentClient: bare.InviteUserAgentClient },
+      'sipjs-contactless-provisional': { ...patched, InviteUserAgentClient: withoutContactless.InviteUserAgentClient },
       'sipjs-deferred-trying': { ...patched, UserAgentConstructor: bare.UserAgentConstructor },
       'sipjs-merged-request-index': { ...patched, UserAgentServers: bare.UserAgentServers },
       'sipjs-headerize-cache': { ...patched, headerize: bare.headerize },
@@ -87,6 +91,8 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
       'sipjs-update': { ...patched, SessionDialog: withoutUpdate.SessionDialog, AllowedMethods: withoutUpdate.AllowedMethods },
       // the Registerer also has the fault guard's timers: a copy without this patch alone
       'sipjs-register-answers': { ...patched, Registerer: withoutRegisterAnswers.Registerer },
+      // the contactless-provisional patch changes the same class: a copy without this patch alone
+      'sipjs-unusable-2xx': { ...patched, InviteUserAgentClient: withoutUnusable2xx.InviteUserAgentClient },
     };
     for (const [patch, parts] of Object.entries(without)) {
       expect(missingSipJsPatches(parts), patch).toEqual([patch]);
@@ -104,7 +110,7 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('a Phone on an unpatched sip.js refuses to start', () => {
     // The deep-imported grammar is still the installed one here; what this file's `sip.js` lacks is named.
     expect(() => new Phone({ accounts: [], createSessionDescriptionHandlerFactory: () => staticSdhFactory() })).toThrow(
-      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update', 'sipjs-inviter-from-tag', 'sipjs-register-answers'] }),
+      expect.objectContaining({ code: 'SIPJS_NOT_PATCHED', patches: ['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-update', 'sipjs-inviter-from-tag', 'sipjs-unusable-2xx', 'sipjs-register-answers'] }),
     );
   });
 });

@@ -159,6 +159,11 @@ const patches: ReadonlyArray<{ name: string; what: string; applied: (sip: SipJsP
     applied: (sip) => /params\.fromTag\)?\s*\|\|/.test(sip.Inviter.toString()),
   },
   {
+    name: 'sipjs-unusable-2xx',
+    what: 'a 2xx to INVITE without To tag or Contact ends the call instead of leaving it ringing for good (RFC 3261 §12.1.1)',
+    applied: (sip) => /without a Contact header field, dropping\."\);\s*if \(this\.delegate && this\.delegate\.onReject\)/.test(sourceOf(sip.InviteUserAgentClient)),
+  },
+  {
     name: 'sipjs-register-answers',
     what: 'a 2xx to REGISTER that registers nothing is reported, binding timers stay within Node\'s, and a 423 is answered once (a registrar could make the phone hang or send thousands of REGISTERs a second; RFC 3261 §10.2.4, §10.2.8)',
     applied: (sip) => /veilphoneAfter423/.test(sourceOf(sip.Registerer)) && /2147483/.test(sourceOf(sip.Registerer)),

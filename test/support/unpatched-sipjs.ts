@@ -32,8 +32,10 @@ import { updatePatch } from '../../tools/postinstall/sipjs-update.js';
 import { inviterFromTagPatch } from '../../tools/postinstall/sipjs-inviter-from-tag.js';
 // @ts-expect-error plain JavaScript module without types
 import { registerAnswersPatch } from '../../tools/postinstall/sipjs-register-answers.js';
+// @ts-expect-error plain JavaScript module without types
+import { unusable2xxPatch } from '../../tools/postinstall/sipjs-unusable-2xx.js';
 
-export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache' | 'sipjs-inviter-from-tag' | 'sipjs-register-answers';
+export type SipJsPatchName = 'sipjs-csprng' | 'sipjs-reinvite-ack-timeout' | 'sipjs-reinvite-ack-matching' | 'sipjs-dialog-from' | 'sipjs-ack-timeout-after-bye' | 'sipjs-fault-guard' | 'sipjs-cancel-to-tag' | 'sipjs-contactless-provisional' | 'sipjs-deferred-trying' | 'sipjs-merged-request-index' | 'sipjs-headerize-cache' | 'sipjs-update' | 'sipjs-grammar-cache' | 'sipjs-inviter-from-tag' | 'sipjs-register-answers' | 'sipjs-unusable-2xx';
 
 interface TextPatch {
   files: { file: string; replace: [string, string][] }[];
@@ -82,6 +84,7 @@ export function unpatchedSipJsLib(without: SipJsPatchName[]): string {
         'sipjs-update': updatePatch,
         'sipjs-inviter-from-tag': inviterFromTagPatch,
         'sipjs-register-answers': registerAnswersPatch,
+        'sipjs-unusable-2xx': unusable2xxPatch,
       } as Record<string, TextPatch>)[patch]!;
       for (const { file, replace } of definition.files) undo(path.join(lib, file), replace);
     }

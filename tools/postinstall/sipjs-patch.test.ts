@@ -30,13 +30,15 @@ import { inviterFromTagPatch } from './sipjs-inviter-from-tag.js';
 // @ts-expect-error plain JavaScript module without types
 import { registerAnswersPatch } from './sipjs-register-answers.js';
 // @ts-expect-error plain JavaScript module without types
+import { unusable2xxPatch } from './sipjs-unusable-2xx.js';
+// @ts-expect-error plain JavaScript module without types
 import { libDirectory, patchText } from './sipjs-patch.js';
 
 interface SipjsPatch {
   marker: string;
   files: { file: string; replace: [string, string][] }[];
 }
-const patches = [csprngPatch, reinviteAckTimeoutPatch, reinviteAckMatchingPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch, updatePatch, inviterFromTagPatch, registerAnswersPatch] as SipjsPatch[];
+const patches = [csprngPatch, reinviteAckTimeoutPatch, reinviteAckMatchingPatch, dialogFromPatch, ackTimeoutAfterByePatch, faultGuardPatch, cancelToTagPatch, contactlessProvisionalPatch, deferredTryingPatch, mergedRequestIndexPatch, headerizeCachePatch, updatePatch, inviterFromTagPatch, registerAnswersPatch, unusable2xxPatch] as SipjsPatch[];
 
 describe('the sip.js patches (npm postinstall)', () => {
   it('are applied to every file of the installed sip.js they name', () => {
