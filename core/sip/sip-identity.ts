@@ -12,7 +12,7 @@ import {
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { RegistrationCause, RegistrationState } from '../api/phone-types.js';
-import { randomToken, uriHost } from './message/index.js';
+import { quotedContent, randomToken, uriHost } from './message/index.js';
 import { registrationCause, registrationFailureText } from './registration-cause.js';
 import { retryAfterSeconds } from './message/retry-after.js';
 import { SipCall, uriUser, type Retry, type SipRemoteParty } from './sip-call.js';
@@ -212,7 +212,7 @@ export class SipIdentity {
       sipExtension100rel: SIPExtension.Supported,
       noAnswerTimeout: 120,
     };
-    if (options.displayName !== undefined) uaOptions.displayName = options.displayName;
+    if (options.displayName !== undefined) uaOptions.displayName = quotedContent(options.displayName);
     if (options.auth) {
       uaOptions.authorizationUsername = options.auth.username;
       uaOptions.authorizationPassword = options.auth.password;
@@ -543,7 +543,7 @@ export class SipIdentity {
     const params: Record<string, string> = { callId: randomToken(24) };
     if (options.anonymous) this.transport.withoutUserAgent(params.callId!);
     if (options.fromUri !== undefined) params.fromUri = options.fromUri;
-    if (options.fromDisplayName !== undefined) params.fromDisplayName = options.fromDisplayName;
+    if (options.fromDisplayName !== undefined) params.fromDisplayName = quotedContent(options.fromDisplayName);
     const minSe = this.options.timers?.minSessionExpires ?? defaultMinSessionExpires;
     // RFC 4028 §7.1: the account asks for a session timer; a 422 makes the call ask again for more (§7.3)
     const timerHeaders = (interval: Retry['sessionInterval']): string[] =>

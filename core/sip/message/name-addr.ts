@@ -98,7 +98,17 @@ export function formatNameAddr(value: NameAddr): string {
 }
 
 export function quote(text: string): string {
-  return `"${text.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
+  return `"${quotedContent(text)}"`;
+}
+
+/**
+ * The inside of RFC 3261 §25.1's quoted-string for `text`: `"` and `\` as quoted-pairs, line breaks and other controls
+ * as spaces, so no display name can end its header and start another. For sip.js, which writes a display name between
+ * quotes as it is (`Bob "The Builder"` went out as `"Bob "The Builder""`, and the registrar answered 400).
+ */
+export function quotedContent(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]/g, ' ').replace(/[\\"]/g, (ch) => `\\${ch}`);
 }
 
 function unquote(text: string): string {
