@@ -130,6 +130,22 @@ describe('the signing lab proxy (seed 002)', () => {
     expect(snapshot.verified['route-set']).toBeGreaterThanOrEqual(3); // ACK and re-INVITE from Alice, BYE from Bob
   });
 
+  // helper 74: a busy callee's 486 (and any refusal) was followed by the caller's ACK, whose Route, unsigned as the
+  // INVITE's, was taken for an in-dialog request's: dropped as SIGNATURE_MISSING, the 486 retransmitted, an alert raised
+  it.each([486, 404, 480])('absorbs the ACK of a %i: nothing refused, the refusal not retransmitted', async (status) => {
+    const server = await lab();
+    const alice = await phone(server, 'alice', 'udp');
+    const bob = await phone(server, 'bob', 'udp', false);
+    const call = alice.identity.createCall(`sip:bob@127.0.0.1:${server.ports.udp}`);
+    const answered = call.invite();
+    await waitFor(() => bob.incoming.length === 1);
+    await bob.incoming[0]!.hangup(status);
+    expect(await answered).toBe(status);
+    await new Promise((resolve) => setTimeout(resolve, 8 * fastTimers.t1)); // Timer G would have resent it by now
+    expect(server.snapshot().signing!.failures.total).toBe(0);
+    expect(received(alice, new RegExp(`^SIP/2\\.0 ${status} `))).toHaveLength(1);
+  });
+
   it('signs nothing toward, and checks nothing from, a trusted link', async () => {
     const server = await lab({ signing: { trusted: [{ address: '127.0.0.1' }] } });
     const alice = await phone(server, 'alice', 'udp');

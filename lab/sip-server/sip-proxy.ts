@@ -195,6 +195,10 @@ export class SipProxy {
 
   private receive(inbound: Inbound): void {
     try {
+      // The ACK of a non-2xx answer of ours ends our INVITE server transaction here (RFC 3261 §17.2.1, hop by hop): it
+      // goes nowhere, so the wire's checks are not for it — a signing proxy took its Route, unsigned as the INVITE's,
+      // for an in-dialog request's, dropped it and kept retransmitting the 486 (helper 74).
+      if (inbound.message.kind === 'request' && this.absorbedAck(inbound.message)) return;
       const refused = this.options.wire?.onReceive?.(inbound);
       if (refused !== undefined) return this.drop(refused);
       if (inbound.message.kind === 'request') {
@@ -208,6 +212,17 @@ export class SipProxy {
       // One message that trips a fault here is dropped and counted; it must never take the server down with it.
       this.drop('PROCESSING_FAILED');
     }
+  }
+
+  /** An ACK for a non-2xx final response this proxy sent: absorbed by its server transaction (true), or not one. */
+  private absorbedAck(request: SipRequest): boolean {
+    const via = request.method === 'ACK' ? request.topVia : undefined;
+    if (!via) return false;
+    const tx = this.servers.get(serverTransactionKey(via, 'ACK'));
+    if (!tx?.lastResponse || tx.lastResponse.status < 300) return false;
+    this.counters.requests++;
+    tx.onAck();
+    return true;
   }
 
   // ---- requests -------------------------------------------------------------------------------------------
