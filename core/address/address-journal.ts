@@ -9,7 +9,9 @@ export const journalFileName = 'ownership.jsonl';
 /** Something the phone put into the world that must not outlive it (SPEC B: "nothing is left behind"). */
 export type OwnedThing =
   | { kind: 'address'; address: string; prefixLength: number; ifname?: string; applier: string }
-  | { kind: 'binding'; aor: string; contact: string; server: { address: string; port: number }; transport: string };
+  | { kind: 'binding'; aor: string; contact: string; server: { address: string; port: number }; transport: string }
+  /** A one-time IPv4 address's DHCP lease (seed 000 step 515): given back with DHCPRELEASE by its client's chaddr. */
+  | { kind: 'dhcp-lease'; address: string; serverId: string; chaddr: string; link: { interface: string } | { server: { address: string; port: number } } };
 
 export interface JournalEntry {
   id: number;

@@ -28,7 +28,7 @@ export async function createAddressManager(config: Extract<AddressConfig, { mode
   } else if (config.source === 'dhcp') {
     // seed 000 steps 504/508: an address server; the interface's DHCP servers unless the host supplies one (the lab's)
     if (options.dhcp) source = options.dhcp;
-    else if (config.interface !== undefined) source = new DhcpAddressSource({ link: { interface: config.interface }, ...(run ? { run } : {}) });
+    else if (config.interface !== undefined) source = new DhcpAddressSource({ link: { interface: config.interface }, ...(run ? { run } : {}), ...(options.journal ? { journal: options.journal } : {}) });
     else throw new PhoneError('INVALID_ARGUMENT', 'the dhcp address source needs the interface whose DHCP servers lease the addresses');
     applier = await pickApplier(config, run);
   } else {

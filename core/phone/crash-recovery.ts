@@ -77,6 +77,7 @@ export class CrashRecovery {
       (result) => {
         if (result.bindingsKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `registrations left by an earlier run could not be removed yet: ${result.bindingsKept.join(', ')}` });
         if (result.addressesKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `addresses left by an earlier run could not be removed yet: ${result.addressesKept.join(', ')}` });
+        if (result.leasesKept.length > 0) this.options.emit({ type: 'error', code: 'CLEANUP_PENDING', message: `DHCP leases left by an earlier run could not be given back yet: ${result.leasesKept.join(', ')}` });
       },
       (error: Error) => this.options.emit({ type: 'error', code: 'CLEANUP_FAILED', message: error.message }),
     );

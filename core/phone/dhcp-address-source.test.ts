@@ -1,10 +1,16 @@
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AddressApplier } from '../address/address-applier.js';
 import { TemporaryAddressManager } from '../address/temporary-address-manager.js';
 import { decodeDhcpMessage, dhcpMessage, encodeDhcpMessage, type DhcpMessage } from '../lease/dhcp-message.js';
 import { until } from '../../test/support/until.js';
+import { OwnershipJournal } from '../address/address-journal.js';
+import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { DhcpAddressSource } from './dhcp-address-source.js';
+import { cleanUpLeftovers } from './leftover-cleanup.js';
 
 /**
  * A DHCP server on loopback that knows nothing about the phone: it offers the next address of `offers` (so a test can
@@ -79,6 +85,38 @@ describe('one-time IPv4 addresses from a DHCP server (seed 000 steps 504/508)', 
       expect(m.options.hostName).toBeUndefined();
     }
     await manager.close();
+  });
+
+  // helper 73: after kill -9 mid-call the address and the registration were cleaned up at the next start, but the
+  // server kept the lease (no DHCPRELEASE, and the journal had no record of it) for the rest of its time
+  it('writes each lease down while it is held; after a crash the next start gives it back as its client would have', async () => {
+    const server = await addressServer(['10.9.0.20', '10.9.0.21']);
+    servers.push(server);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vp-dhcp-journal-'));
+    try {
+      const link = { server: { address: '127.0.0.1', port: server.port } };
+      const journal = OwnershipJournal.open(dir);
+      const source = new DhcpAddressSource({ link, journal, timing: { initialWaitMs: 200, maxWaitMs: 400, jitterMs: 0 } });
+      const given = await source.next();
+      expect(journal.outstanding().map((e) => e.thing)).toEqual([{ kind: 'dhcp-lease', address: given.address, serverId: '127.0.0.1', chaddr: expect.stringMatching(/^[0-9a-f]{12}$/), link }]);
+      await source.giveBack(given);
+      expect(journal.outstanding()).toEqual([]); // released: nothing for the next start
+
+      const held = await source.next(); // ... and the process dies holding this one
+      const chaddr = (journal.outstanding()[0]!.thing as { chaddr: string }).chaddr;
+      journal.close();
+      const restarted = OwnershipJournal.open(dir);
+      const result = await cleanUpLeftovers({ journal: restarted, oneTimeRemover: () => undefined, credentials: () => undefined, sessionDescriptionHandlerFactory: staticSdhFactory(), failed: () => () => undefined });
+      expect(result.leasesReleased).toEqual([held.address]);
+      const release = await until(() => server.received.find((m) => m.options.messageType === 'RELEASE' && m.ciaddr === held.address));
+      expect(release.chaddr.toString('hex')).toBe(chaddr);
+      expect(release.options.clientId!.toString('hex')).toBe(`01${chaddr}`);
+      expect(release.options.serverId).toBe('127.0.0.1');
+      expect(restarted.outstanding()).toEqual([]);
+      restarted.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('an address server that never answers is a typed NO_LEASE error, not a hang', async () => {

@@ -1,8 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { IpCommandApplier } from '../address/address-applier.js';
 import { AddressError } from '../address/address-error.js';
+import type { OwnershipJournal } from '../address/address-journal.js';
+import type { LeftoverLease } from '../address/recover-ownership.js';
 import type { TemporaryAddress, TemporaryAddressSource } from '../address/address-source.js';
 import type { CommandRunner } from '../address/command-runner.js';
+import { dhcpMessage, encodeDhcpMessage } from '../lease/dhcp-message.js';
 import { maskPrefixLength } from '../lease/ipv4.js';
 import { LeaseClient, type LeaseTiming } from '../lease/lease-client.js';
 import type { Lease } from '../lease/lease.js';
@@ -19,6 +22,8 @@ export interface DhcpAddressSourceOptions {
   link: DhcpAddressLink;
   run?: CommandRunner;
   timing?: Partial<LeaseTiming>;
+  /** Where each lease is written down while held, so a crashed run's are released at the next start (SPEC B). */
+  journal?: OwnershipJournal;
 }
 
 /** Addresses remembered as used: a server that offers one of them again is asked for another. */
@@ -45,6 +50,8 @@ export class DhcpAddressSource implements TemporaryAddressSource {
   readonly kind = 'dhcp';
   readonly oneAtATime = true;
   private readonly held = new Map<string, LeaseClient>();
+  /** The journal entry of each lease held, by its client. */
+  private readonly journalled = new Map<LeaseClient, number>();
   private readonly used: string[];
   private readonly ip: IpCommandApplier;
 
@@ -72,7 +79,7 @@ export class DhcpAddressSource implements TemporaryAddressSource {
       }
       throw new AddressError('POOL_EXHAUSTED', `the DHCP server offered only addresses used before, ${leaseAttempts} times in a row`);
     } finally {
-      await Promise.allSettled(spare.map((client) => client.stop({ release: true })));
+      await Promise.allSettled(spare.map((client) => this.release(client)));
     }
   }
 
@@ -80,7 +87,18 @@ export class DhcpAddressSource implements TemporaryAddressSource {
     const client = this.held.get(address.address);
     if (!client) return;
     this.held.delete(address.address);
-    await client.stop({ release: true });
+    await this.release(client);
+  }
+
+  /** DHCPRELEASE (RFC 2131 §4.4.6), then the lease is struck from the journal. */
+  private async release(client: LeaseClient): Promise<void> {
+    try {
+      await client.stop({ release: true });
+    } finally {
+      const id = this.journalled.get(client);
+      this.journalled.delete(client);
+      if (id !== undefined) this.options.journal?.release(id);
+    }
   }
 
   /** One DHCP exchange by a new client; resolves once BOUND. */
@@ -96,7 +114,11 @@ export class DhcpAddressSource implements TemporaryAddressSource {
     chaddr[0] = (chaddr[0]! & 0xfc) | 0x02;
     const client = new LeaseClient({ transport, hardwareAddress: chaddr, kind: 'address', ...(this.options.timing ? { timing: this.options.timing } : {}) });
     try {
-      await client.start();
+      const lease = await client.start();
+      // written down as soon as the server holds it for us: a crash from here on leaves it to the next start
+      if (this.options.journal && lease.serverId !== undefined) {
+        this.journalled.set(client, this.options.journal.own({ kind: 'dhcp-lease', address: lease.address, serverId: lease.serverId, chaddr: chaddr.toString('hex'), link: this.options.link }));
+      }
       return client;
     } catch (error) {
       await client.stop({ release: false });
@@ -104,18 +126,44 @@ export class DhcpAddressSource implements TemporaryAddressSource {
     }
   }
 
-  private async transport(): Promise<LeaseTransport> {
-    const link = this.options.link;
-    if ('server' in link) return UdpLeaseTransport.loopback(link.server);
-    // the interface may have no IPv4 address between calls, and with it went the broadcast route (ENVIRONMENT.md)
-    await this.ip.ensureBroadcastRoute(link.interface);
-    return new UnicastOrBroadcast(await UdpLeaseTransport.open());
+  private transport(): Promise<LeaseTransport> {
+    return linkTransport(this.options.link, this.ip);
   }
 
   private addressOf(lease: Lease): TemporaryAddress {
     const prefixLength = lease.subnetMask !== undefined ? (maskPrefixLength(lease.subnetMask) ?? 32) : 32;
     const ifname = 'interface' in this.options.link ? this.options.link.interface : undefined;
     return { address: lease.address, prefixLength, family: 4, source: `dhcp ${lease.serverId ?? 'server'}`, ...(ifname !== undefined ? { ifname } : {}) };
+  }
+}
+
+/** A transport to the DHCP servers of `link`: the lab's one on loopback, or every one on the interface. */
+async function linkTransport(link: DhcpAddressLink, ip: IpCommandApplier): Promise<LeaseTransport> {
+  if ('server' in link) return UdpLeaseTransport.loopback(link.server);
+  // the interface may have no IPv4 address between calls, and with it went the broadcast route (ENVIRONMENT.md)
+  await ip.ensureBroadcastRoute(link.interface);
+  return new UnicastOrBroadcast(await UdpLeaseTransport.open());
+}
+
+/**
+ * SPEC B after a crash: a one-time address's lease an earlier run held is given back (DHCPRELEASE, RFC 2131 §4.4.6)
+ * as its client would have — that chaddr, the client id made from it, the leased address and the server's id — so the
+ * server can hand the address out again instead of holding it for the rest of the lease. A send that fails throws.
+ */
+export async function releaseLeftLease(lease: LeftoverLease, run?: CommandRunner): Promise<void> {
+  const transport = await linkTransport(lease.link, new IpCommandApplier(run ? { run } : {}));
+  try {
+    const chaddr = Buffer.from(lease.chaddr, 'hex');
+    const release = dhcpMessage({
+      op: 1,
+      xid: randomInt(0, 2 ** 32),
+      chaddr,
+      ciaddr: lease.address,
+      options: { messageType: 'RELEASE', clientId: Buffer.concat([Buffer.from([1]), chaddr]), serverId: lease.serverId },
+    });
+    await transport.unicast(encodeDhcpMessage(release), lease.serverId);
+  } finally {
+    await transport.close();
   }
 }
 

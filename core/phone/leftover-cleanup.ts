@@ -4,6 +4,7 @@ import type { CommandRunner } from '../address/command-runner.js';
 import { recoverOwnership } from '../address/recover-ownership.js';
 import { osSockets, type SipSockets } from '../sip/transport/sip-sockets.js';
 import { removeBinding, type BindingRemovalOptions, type BindingToRemove } from './binding-removal.js';
+import { releaseLeftLease } from './dhcp-address-source.js';
 import type { FailedStep } from './failure-tally.js';
 import type { SipTimerValues } from '../sip/transport/udp-retransmitter.js';
 
@@ -31,6 +32,9 @@ export interface LeftoverCleanupOptions {
 }
 
 export interface LeftoverCleanupResult {
+  /** One-time addresses' DHCP leases given back (DHCPRELEASE), and those that could not be now (kept for the next start). */
+  leasesReleased: string[];
+  leasesKept: string[];
   addressesRemoved: string[];
   /** Addresses that could not be removed now, with why; the journal keeps them for the next start. */
   addressesKept: string[];
@@ -41,13 +45,25 @@ export interface LeftoverCleanupResult {
 
 /**
  * SPEC B, "nothing is left behind": what a crashed run owned is removed at the next start — its one-time addresses
- * deleted from the interface, and its registrations erased with REGISTER Expires: 0 for each stale Contact
+ * deleted from the interface, their DHCP leases given back, and its registrations erased with REGISTER Expires: 0 for each stale Contact
  * (RFC 3261 §10.2.2). An account still on one-time addresses sends them from a fresh one-time address; a binding whose
  * account is gone, or has left one-time addresses or that server, from a throwaway identity on the host's address.
  */
 export async function cleanUpLeftovers(options: LeftoverCleanupOptions): Promise<LeftoverCleanupResult> {
-  const { removed, kept, bindings } = await recoverOwnership(options.journal, options.run);
-  const result: LeftoverCleanupResult = { addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
+  const { removed, kept, bindings, leases } = await recoverOwnership(options.journal, options.run);
+  const result: LeftoverCleanupResult = { leasesReleased: [], leasesKept: [], addressesRemoved: removed, addressesKept: kept.map((k) => `${k.address} (${k.reason})`), bindingsRemoved: [], bindingsKept: [] };
+  // the leases of one-time IPv4 addresses: given back, so the server does not hold them for the rest of their time
+  await Promise.all(
+    leases.map(async (lease) => {
+      try {
+        await releaseLeftLease(lease, options.run);
+        options.journal.release(lease.journalId);
+        result.leasesReleased.push(lease.address);
+      } catch (error) {
+        result.leasesKept.push(`${lease.address} (${(error as Error).message})`);
+      }
+    }),
+  );
   const sockets = options.sockets ?? osSockets;
   // Struck unsent only when certainly expired at the registrar: the journal knows how long its last REGISTER asked for.
   // When it does not know (a journal from before it did), the binding may still be alive: it is erased.
