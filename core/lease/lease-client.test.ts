@@ -343,6 +343,22 @@ describe('LeaseClient against scripted servers', () => {
     expect(second.events.some((e) => e.type === 'rejected')).toBe(true);
   });
 
+  // review: an ACK to a renewal that failed the checks was thrown out of the renewal loop: the client went FAILED,
+  // and the lease's address stayed on the interface past its expiry
+  it('a renewal answered by an ACK that fails the checks is counted, and the lease runs out as if unanswered', async () => {
+    const server = await fakeServer((request) => {
+      if (request.options.messageType === 'DISCOVER') return [reply(request, 'OFFER', { leaseTime: 8 })];
+      if (request.ciaddr === '0.0.0.0') return [reply(request, 'ACK', { leaseTime: 8 })];
+      return [{ ...reply(request, 'ACK', { leaseTime: 8 }), yiaddr: '127.0.0.1' }]; // the renewal's
+    });
+    const { client: c, events } = await client(server, { transport: await networkLink(server), timing: { ...fast, secondMs: 100, maxDiscoverRounds: 0, relinquishMs: 100 } });
+    await c.start();
+    await until(() => events.some((e) => e.type === 'expired'), 5000);
+    expect(states(events)).not.toContain('FAILED');
+    expect(states(events).slice(2, 6)).toEqual(['BOUND', 'RENEWING', 'REBINDING', 'INIT']);
+    expect(events.some((e) => e.type === 'rejected' && /host address/.test(e.reason))).toBe(true);
+  });
+
   it("takes a loopback address from a server on loopback (the embedded lab's household gateway leases 127.77.x)", async () => {
     const server = await fakeServer((request) => [{ ...reply(request, request.options.messageType === 'DISCOVER' ? 'OFFER' : 'ACK'), yiaddr: '127.77.0.5' }]);
     const { client: c } = await client(server);

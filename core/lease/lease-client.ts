@@ -443,15 +443,17 @@ export class LeaseClient {
       await this.send(request, server);
       const left = until - this.now();
       const waitMs = Math.max(1, Math.min(left, Math.max(this.timing.minRenewWaitMs, left / 2)));
+      // the lease is made inside the wait: an ACK that fails the checks (a loopback yiaddr, 0 s) is counted and the
+      // wait goes on, as while requesting; thrown from here it would have ended the lease's upkeep (state FAILED)
       const answer = await this.waitReply(waitMs, (message) => {
         if (message.xid !== xid) return undefined;
-        if (message.options.messageType === 'ACK') return { ack: message };
+        if (message.options.messageType === 'ACK') return { renewed: leaseFromAck(message, undefined, this.clock(), lease, this.options.kind, this.link) };
         if (message.options.messageType === 'NAK') return 'nak' as const;
         return undefined;
       });
       if (answer === 'nak') return 'nak';
       if (answer !== undefined) {
-        await this.bind(leaseFromAck(answer.ack, undefined, this.clock(), lease, this.options.kind, this.link), true);
+        await this.bind(answer.renewed, true);
         return true;
       }
     }
@@ -460,6 +462,7 @@ export class LeaseClient {
 
   private async lose(lease: Lease, reason: string): Promise<void> {
     await this.relinquish(lease, reason);
+    if (this.stopping) throw new Stopped(); // stop() came meanwhile: it released the lease and took the address off
     this.currentLease = undefined;
     await this.options.applier?.remove(lease).catch(this.removalFailed(lease));
     this.options.store?.clear();

@@ -120,7 +120,8 @@ export function leaseFromAck(ack: DhcpMessage, offer: DhcpMessage | undefined, c
   const portRange = o.portRange ?? f.portRange ?? previous?.portRange ?? (kind === 'address' ? ANY_PORTS : undefined);
   const mgc = o.mgc ?? f.mgc ?? previous?.mgc ?? (kind === 'address' ? [] : undefined);
   if (portRange === undefined || mgc === undefined) throw new LeaseError('NO_USABLE_OFFER', 'the lease has no port range or no MGC');
-  const leaseSeconds = o.leaseTime ?? f.leaseTime ?? 0;
+  // (a renewal ACK without option 51, which RFC 2131 Table 3 requires, keeps the lease time it had)
+  const leaseSeconds = o.leaseTime ?? f.leaseTime ?? previous?.leaseSeconds ?? 0;
   // the ACK is held to what made an offer usable (missingLeaseOptions): an ACK that fails it is counted, not bound
   const problem = hostAddressProblem(ack.yiaddr, o.subnetMask ?? f.subnetMask ?? previous?.subnetMask, link);
   if (problem !== undefined) throw new LeaseError('DHCP_BAD_OPTION_VALUE', `the ACK leases no host address: ${problem}`);

@@ -126,7 +126,11 @@ export class LeaseKeeper {
       relinquish && lease.watch.beforeLoss
         ? lease.watch.beforeLoss(async () => {
             if (this.options.stopped()) return;
-            this.relinquished = await relinquish();
+            const ids = await relinquish();
+            if (this.options.stopped() || this.current !== lease) return; // moved onto another lease: it registers them
+            // the lease client waits for this only so long (relinquishMs): the same lease may be back already
+            if (leaseStatus(lease).state === 'bound') for (const id of ids) this.options.registerAgain(id);
+            else this.relinquished = ids;
           })
         : undefined;
     let last = leaseStatus(lease).state;

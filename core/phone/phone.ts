@@ -481,7 +481,8 @@ export class Phone implements PhoneApi {
   private async relinquishLease(): Promise<string[]> {
     const wanted = this.accounts.all().filter((a) => a.wantRegistered);
     for (const account of wanted) account.failover?.stop();
-    await this.calls.hangUpAll(8 * (this.options.timers?.t1 ?? defaultSipTimers.t1));
+    // the BYEs go at once; their answers are waited for briefly, as the lease client gives this a few seconds only
+    await this.calls.hangUpAll(Math.min(1000, 8 * (this.options.timers?.t1 ?? defaultSipTimers.t1)));
     await Promise.allSettled(
       this.accounts.all().map(async (account) => {
         await account.failover?.pause();
