@@ -143,12 +143,14 @@ logs
   .option('--keep-all', 'keep every call (the default)')
   .action(async (options) => (await logsCommands()).logsRetention(program.opts().dataDir, options));
 
-// A reader that stops early (`veilphone logs list | head`) closes the pipe: that is the end of the output, not a crash
-// with a stack trace (helper 74); exit 0 as other Unix tools do when the reader has all it wanted.
+// A reader that stops early (`veilphone logs list | head`) closes the pipe: for the commands that only print, that is
+// the end of the output, not a crash with a stack trace (helper 74), and they exit 0 as other Unix tools do. A phone
+// or a lab (serve, run, lab) goes on — its output lost — and shuts down as it would, leaving nothing behind.
+const printsOnly = process.argv.slice(2).some((arg) => arg === 'logs' || arg === 'lab-admin');
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(exitCodes.ok);
-    throw error;
+    if (error.code !== 'EPIPE') throw error;
+    if (printsOnly) process.exit(exitCodes.ok);
   });
 }
 

@@ -89,7 +89,13 @@ export class CrashRecovery {
    * a run that never registers still removes the addresses and registrations a crash left (SPEC B).
    */
   begin(): void {
-    if (this.journalLeft()) void this.recovered();
+    if (!this.journalLeft()) return;
+    try {
+      void this.recovered();
+    } catch (error) {
+      // an unreadable journal: said, as at the first REGISTER, and the phone starts all the same
+      this.options.emit({ type: 'error', code: 'CLEANUP_FAILED', message: (error as Error).message });
+    }
   }
 
   private journalLeft(): boolean {

@@ -396,7 +396,9 @@ export class SipCall {
             onReject: (response) => {
               // a 2xx no dialog can be made from (no To tag, no Contact: tools/postinstall/sipjs-unusable-2xx.js)
               if (statusOf(response) < 300) {
-                this.unusableAnswer(response);
+                // only while the call is being set up, once: a late or forked one, or its retransmissions, after a good
+                // 200 changes nothing (sip.js's Inviter ignores it then; its delegate still hears of it)
+                if (inviter.state === SessionState.Terminated && this.finalStatus === undefined) this.unusableAnswer(response);
                 resolve(502);
                 return;
               }

@@ -96,7 +96,13 @@ const files = [
                     if (minExpires !== undefined && minExpires > this.expires && minExpires <= 86400 && !options.veilphoneAfter423) {
                         this.expires = minExpires;
                         this.waitingToggle(false);
-                        this.register(Object.assign({}, options, { veilphoneAfter423: true })).catch((error) => this.logger.error(error.message));
+                        try {
+                            this.register(Object.assign({}, options, { veilphoneAfter423: true })).catch((error) => this.logger.error(error.message));
+                        }
+                        catch (error) {
+                            // disposed meanwhile: register() throws at once
+                            this.logger.error(error.message);
+                        }
                         return;
                     }
                     this.logger.error("423 response received for REGISTER without a longer Min-Expires (at most a day), or again");

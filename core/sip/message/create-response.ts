@@ -65,7 +65,8 @@ export function grammaticalReason(text: string): string {
     .replace(/[[<{]/g, '(')
     .replace(/[\]>}]/g, ')')
     .replace(/["`]/g, "'")
-    .replace(/[|\\^]/g, '/')
+    .replace(/[|\\^#]/g, '/')
+    .replace(/%(?![0-9A-Fa-f]{2})/g, ' percent')
     // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ');
 }

@@ -95,5 +95,6 @@ describe('reason phrases we send (RFC 3261 §25.1 Reason-Phrase)', () => {
     expect(grammaticalReason('Bad Request (quoted display name without <uri>)')).toBe('Bad Request (quoted display name without (uri))');
     expect(grammaticalReason('Bad "quote" {x} a|b\\c^d`e\u0001\n')).toBe("Bad 'quote' (x) a/b/c/d'e  ");
     expect(grammaticalReason('Über OK; x=1 / y?z:@&=+$,')).toBe('Über OK; x=1 / y?z:@&=+$,');
+    expect(grammaticalReason('Not Found #7, 100% sure, %41 kept')).toBe('Not Found /7, 100 percent sure, %41 kept');
   });
 });
