@@ -1,4 +1,3 @@
-import dgram from 'node:dgram';
 import { Core } from 'sip.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AccountConfig, PhoneEvent, RegistrationSnapshot } from '../api/phone-types.js';
@@ -6,6 +5,7 @@ import { Lab } from '../../lab/lab.js';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
 import { until } from '../../test/support/until.js';
 import { freePort } from '../../test/support/free-port.js';
+import { boundContact, startRawRegistrar } from '../../test/support/raw-registrar.js';
 import { Phone } from './phone.js';
 
 /**
@@ -163,54 +163,39 @@ describe('an account whose server restarts', () => {
     expect(registers.length).toBe(settled);
   });
 
-  /**
-   * A registrar on a raw UDP socket (not our stack): REGISTER answered 503 with `Retry-After: 2` until `open`, then
-   * 200; OPTIONS 200. It notes when each REGISTER came.
-   */
-  async function overloadedRegistrar(): Promise<{ uri: string; registers: number[]; open(): void }> {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    cleanup.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
-    const registers: number[] = [];
-    let open = false;
-    socket.on('message', (data, from) => {
-      const text = data.toString();
-      const method = /^(\w+) /.exec(text)?.[1];
-      if (method !== 'REGISTER' && method !== 'OPTIONS') return;
-      const copied = ['via', 'from', 'to', 'call-id', 'cseq'].flatMap((name) => text.split('\r\n').filter((line) => line.toLowerCase().startsWith(`${name}:`)));
-      const to = (line: string) => (line.toLowerCase().startsWith('to:') ? `${line};tag=srv` : line);
-      let status = '200 OK';
-      const extra: string[] = [];
-      if (method === 'REGISTER') {
-        registers.push(Date.now());
-        if (open) extra.push(`Contact: ${/^contact:\s*(.*)$/im.exec(text)?.[1]?.replace(/;expires=\d+/i, '')};expires=60`);
-        else {
-          status = '503 Service Unavailable';
-          extra.push('Retry-After: 2 (maintenance)');
-        }
-      }
-      const answer = [`SIP/2.0 ${status}`, ...copied.map(to), ...extra, 'Content-Length: 0', '', ''].join('\r\n');
-      socket.send(answer, from.port, from.address);
-    });
-    return { uri: `sip:127.0.0.1:${socket.address().port}`, registers, open: () => void (open = true) };
-  }
-
   it.each([
     ['with no keep-alives', {}],
     ['with keep-alives (300 ms)', { keepalive: { intervalMs: 300, timeoutMs: 200 } }],
   ] as const)("a 503 with Retry-After: 2 (%s): no REGISTER of its own before the 2 s, and it registers after", async (_, extra) => {
-    const registrar = await overloadedRegistrar();
+    // a registrar on a bare socket (not our stack): 503 with Retry-After until opened, then 200
+    let open = false;
+    const registrar = await startRawRegistrar((register) => (open ? { status: '200 OK', headers: [boundContact(register, '60')] } : { status: '503 Service Unavailable', headers: ['Retry-After: 2 (maintenance)'] }));
+    cleanup.push(() => registrar.close());
     const { phone, states } = bobAt(registrar.uri, 'udp', extra);
     await expect(phone.register()).rejects.toMatchObject({ code: 'REGISTER_FAILED' });
-    const refused = registrar.registers[0]!;
+    const refused = registrar.registers[0]!.at;
     const failed = states.find((s) => s.state === 'failed')!;
     expect(failed).toMatchObject({ status: 503 });
     expect(failed).not.toHaveProperty('retryAfterMs'); // what the phone shows is when it tries again, not the header
     if (!('keepalive' in extra)) expect(failed.retryAt! - refused).toBeGreaterThanOrEqual(1990);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the retry's own first wait (400 ms), or five rounds
     expect(registrar.registers).toHaveLength(1);
-    registrar.open();
+    open = true;
     await until(() => states.at(-1)?.state === 'registered' || undefined, 5000);
-    expect(registrar.registers[1]! - refused).toBeGreaterThanOrEqual(1990);
+    expect(registrar.registers[1]!.at - refused).toBeGreaterThanOrEqual(1990);
+  });
+
+  // review: the commonest Retry-After comes to a refresh of sip.js's own while registered; it was not heard, and the
+  // retry came after its own first wait (400 ms here)
+  it("a refresh refused 503 with Retry-After: 2: the phone's retry waits the 2 s", async () => {
+    const registrar = await startRawRegistrar((register, index) =>
+      index === 1 ? { status: '503 Service Unavailable', headers: ['Retry-After: 2'] } : { status: '200 OK', headers: [boundContact(register, '1')] },
+    );
+    cleanup.push(() => registrar.close());
+    const { phone, states } = bobAt(registrar.uri, 'udp');
+    expect((await phone.register()).state).toBe('registered');
+    await until(() => registrar.registers.length >= 3 || undefined, 6000); // the refresh at ~1 s, then the retry
+    expect(registrar.registers[2]!.at - registrar.registers[1]!.at).toBeGreaterThanOrEqual(1990);
+    await until(() => states.at(-1)?.state === 'registered' || undefined, 3000);
   });
 });

@@ -275,7 +275,11 @@ export class SipIdentity {
       });
       this.registerer.stateChange.addListener((state) => {
         if (state === RegistererState.Registered) this.setRegistration('registered', {});
-        else if (state === RegistererState.Unregistered && this.registrationState === 'registered') this.setRegistration('unregistered', {});
+        else if (state === RegistererState.Unregistered && this.registrationState === 'registered') {
+          // sip.js's own refresh refused with a Retry-After (a 503 in maintenance, RFC 3261 §21.5.4): not sooner
+          const retryAfter = this.registerer?.retryAfter;
+          this.setRegistration('unregistered', retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter, 4_294_967) * 1000 } : {});
+        }
       });
       // Every REGISTER goes through here, sip.js's own refreshes too (RFC 3261 §10.2.4), as it is sent and answered.
       const registerer = this.registerer;
