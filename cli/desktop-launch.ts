@@ -61,7 +61,7 @@ export async function bundleDesktop(): Promise<{ main: string; preload: string }
  * Start the desktop app with one account (provisioned from `leaseSource` when given, which then names its server);
  * resolves with its exit code.
  */
-export async function launchDesktop(electron: string, options: { dataDir: string; account?: Omit<AccountConfig, 'server'> & { server?: string }; network?: NetworkStatus; leaseSource?: LeaseSource }): Promise<number> {
+export async function launchDesktop(electron: string, options: { dataDir: string; account?: Omit<AccountConfig, 'server'> & { server?: string }; network?: NetworkStatus; leaseSource?: LeaseSource; userGiven?: boolean }): Promise<number> {
   const renderer = await ensureRendererBundle((line) => console.error(line));
   const { main, preload } = await bundleDesktop();
   const child = spawn(electron, [main], {
@@ -75,6 +75,8 @@ export async function launchDesktop(electron: string, options: { dataDir: string
       ...(options.network ? { VEILPHONE_NETWORK: JSON.stringify(options.network) } : {}),
       // the app leases its address and ports from here before its phone starts (seed 003)
       ...(options.leaseSource ? { VEILPHONE_LEASE_SOURCE: JSON.stringify(options.leaseSource) } : {}),
+      // no user given: a provisioned app runs the boot file's first account (provision-phone.ts provisionedAccount)
+      ...(options.userGiven === false ? { VEILPHONE_USER_GIVEN: '0' } : {}),
     },
   });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));

@@ -8,7 +8,7 @@ import { settingsPath } from '../core/phone/account-store.js';
 import { callLogPath, prepareDataDir } from '../core/phone/data-dir.js';
 import { Phone } from '../core/phone/phone.js';
 import { allocateHouseholdTerminal, type HouseholdTerminal } from '../core/phone/household-phone.js';
-import { provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
+import { provisionedAccount, provisionPhone, type ProvisionedPhone } from '../core/phone/provision-phone.js';
 import { Lab } from '../lab/lab.js';
 import { provisioningLab } from '../lab/service-gateway/lab-boot-file.js';
 import { parseVerificationKeyFile, type VerificationKeyFile } from '../core/signing/key-ring.js';
@@ -125,15 +125,11 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
   }
   const account: AccountConfig = household
     ? { id: household.household.number, ...household.account, user: household.account.user!, household: { gateway: householdSource!, room: household.household.room } }
-    : {
-        id: options.user,
-        user: options.user,
-        server: (server ?? provisioned?.account.server)!,
-        transport,
-        // the boot file's account for this user (or its first, when no user was given): its password, display name
-        // and the operator's anonymity; what the command line says wins (below)
-        ...(provisioned ? { ...provisioned.accountSettings(options.userGiven === false ? undefined : options.user), ...provisioned.account } : {}),
-      };
+    : provisioned
+      ? // the boot file's account for this user (or its first, when no user was given): its password, display name and
+        // the operator's anonymity; what the command line says wins (below)
+        provisionedAccount(provisioned, { id: options.user, user: options.user, server: provisioned.account.server, transport }, options.userGiven !== false)
+      : { id: options.user, user: options.user, server: server!, transport };
   if (options.display !== undefined) account.displayName = options.display;
   if (options.password !== undefined) account.password = options.password;
   if (mediaTimeout) account.mediaTimeout = mediaTimeout;

@@ -39,6 +39,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
       dataDir: options.dataDir,
       account: { id: options.user, user: options.user, transport: 'udp' },
       leaseSource: { network: { interface: options.dhcpInterface } },
+      ...(options.userGiven !== undefined ? { userGiven: options.userGiven } : {}),
     });
     process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);
   }
@@ -49,6 +50,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
       account: { id: options.user, user: options.user, server: lab.servers.udp!, transport: 'udp', domain: lab.domain },
       network: { kind: 'lab', servers: Object.values(lab.servers) },
       ...(lab.serviceGateway ? { leaseSource: { gateway: lab.serviceGateway.endpoints } } : {}),
+      ...(options.userGiven !== undefined ? { userGiven: options.userGiven } : {}),
     });
     await lab.stop();
     process.exit(code === 0 ? exitCodes.ok : exitCodes.environment);

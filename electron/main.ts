@@ -8,7 +8,7 @@ import { defaultMediaProvider } from '../core/phone/default-media.js';
 import { Phone } from '../core/phone/phone.js';
 import { PhoneError } from '../core/api/phone-error.js';
 import { parseLeaseSource } from '../core/phone/lease-source.js';
-import { provisionPhone } from '../core/phone/provision-phone.js';
+import { provisionedAccount, provisionPhone } from '../core/phone/provision-phone.js';
 import { DesktopHost } from './desktop-host.js';
 import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.js';
 import { safeStorageSealer } from './safe-storage-sealer.js';
@@ -62,8 +62,9 @@ new DesktopHost({
     const server = provisioned?.account.server ?? account?.server;
     if (account && server === undefined) throw new PhoneError('INVALID_ARGUMENT', 'the account has no SIP server, and no lease source names one');
     return new Phone({
-      // the boot file's account for this user fills in its password, display name and the operator's anonymity
-      accounts: account ? [{ ...(provisioned?.accountSettings(account.user) ?? {}), ...account, server: server!, ...(provisioned ? provisioned.account : {}) }] : [],
+      // the boot file's account for this user (its first, when the launcher was given no user) fills in its password,
+      // display name and the operator's anonymity
+      accounts: account ? [provisioned ? provisionedAccount(provisioned, { ...account, server: server! }, process.env.VEILPHONE_USER_GIVEN !== '0') : { ...account, server: server! }] : [],
       ...(provisioned ? { lease: provisioned.phoneLease } : {}),
       callLogPath: callLogPath(dataDir),
       dataDir,

@@ -8,7 +8,7 @@ import { PortPool } from '../lease/port-pool.js';
 import { defaultMediaProvider } from './default-media.js';
 import type { LeaseWatch } from './lease-health.js';
 import { Phone } from './phone.js';
-import { provisionPhone } from './provision-phone.js';
+import { provisionedAccount, provisionPhone } from './provision-phone.js';
 import { MemoryNetwork } from '../../test/support/memory-network.js';
 import { until } from '../../test/support/until.js';
 
@@ -267,6 +267,10 @@ describe('a phone on a leased port range (seed 003)', () => {
     expect(provisioned.accountSettings('desk')).toEqual(desk); // by its name
     expect(provisioned.accountSettings('1002')).toEqual({});
     expect(provisioned.accountSettings('alice')).toBeUndefined(); // no account of the file's: nothing of another's
+    // the one rule every host uses: what the host was told wins; with no user given, the file's first account runs
+    expect(provisionedAccount(provisioned, { id: 'x', user: '1001', password: 'from-cli' })).toMatchObject({ id: 'x', user: '1001', password: 'from-cli', displayName: 'Front Desk', anonymity: desk.anonymity, server: provisioned.account.server });
+    expect(provisionedAccount(provisioned, { id: 'alice', user: 'alice' }, false)).toMatchObject({ id: 'desk', user: '1001', password: 's3cret', anonymity: desk.anonymity });
+    expect(provisionedAccount(provisioned, { id: 'alice', user: 'alice' })).toEqual({ id: 'alice', user: 'alice', ...provisioned.account });
     const phone = new Phone({
       accounts: [{ id: 'desk', user: '1001', transport: 'udp', domain: lab.domain, ...provisioned.accountSettings('1001'), ...provisioned.account }],
       createSessionDescriptionHandlerFactory: defaultMediaProvider,

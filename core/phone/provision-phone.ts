@@ -38,6 +38,17 @@ export interface ProvisionedPhone {
 /** What a boot file's account gives the phone's account (provisioning-config.ts `[account NAME]`). */
 export type ProvisionedAccountSettings = Partial<Pick<AccountConfig, 'id' | 'user' | 'displayName' | 'authUser' | 'password' | 'registerExpires' | 'anonymity'>>;
 
+/**
+ * A provisioned phone's account: what the host was told (`base`) filled in by the boot file's account for its user —
+ * or, when the host was told no user (`userGiven` false), the file's first account, its id and user too — then the
+ * soft switches and the dial plan of provisioning. What `base` says wins over the file. One rule for every host
+ * (serve, start, the desktop app); a scenario agent's own settings win the same way (scenario-agents.ts).
+ */
+export function provisionedAccount<T extends { id: string; user: string }>(provisioned: ProvisionedPhone, base: T, userGiven = true): T & ProvisionedPhone['account'] & ProvisionedAccountSettings {
+  const { id, user, ...settings } = provisioned.accountSettings(userGiven ? base.user : undefined) ?? {};
+  return { ...settings, ...base, ...(id !== undefined && user !== undefined ? { id, user } : {}), ...provisioned.account };
+}
+
 /** The vendor class (option 60) a Veilphone sends unless told otherwise; the lab's gateway serves it 20 ports. */
 export const phoneVendorClass = 'Veilphone-1';
 
