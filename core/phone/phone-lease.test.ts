@@ -198,8 +198,12 @@ describe('a phone on a leased port range (seed 003)', () => {
     const bobEvents: PhoneEvent[] = [];
     bob.subscribe((e) => bobEvents.push(e));
     await Promise.all([alice.register(), bob.register()]);
+    const aliceEvents: PhoneEvent[] = [];
+    alice.subscribe((e) => aliceEvents.push(e));
     const call = await alice.call({ target: 'bob' });
+    // up on both sides (else alice's end of it, still calling, would be a CANCEL)
     await until(() => bobEvents.some((e) => e.type === 'call' && e.call.state === 'established') || undefined);
+    await until(() => aliceEvents.some((e) => e.type === 'call' && e.call.id === call.id && e.call.state === 'established') || undefined);
 
     watch.move('RENEWING', 'T1');
     watch.move('REBINDING', 'T2: no answer from the leasing server');
