@@ -216,6 +216,7 @@ export class MediaSession {
   private local(): LocalAudio {
     return {
       address: this.options.advertisedAddress,
+      ...(this.options.bindAddress !== this.options.advertisedAddress ? { bindAddress: this.options.bindAddress } : {}),
       rtpPort: this.sockets.rtpPort,
       codecs: this.options.codecs ?? ['PCMU', 'PCMA'],
       direction: this.localHold ? 'sendonly' : 'sendrecv',

@@ -11,7 +11,10 @@ export const defaultDtmfPayloadType = 101;
 
 /** What this phone says about its end of an audio stream. */
 export interface LocalAudio {
+  /** The address our SDP gives (a NAT's, a one-time one only signalled: applier signaling-only). */
   address: string;
+  /** The address our media socket is bound to, when it differs (what a destination is judged against). */
+  bindAddress?: string;
   rtpPort: number;
   /** Codecs in order of preference. */
   codecs: AudioCodecName[];
@@ -165,8 +168,11 @@ function mediaDestination(connection: SdpConnection, local: LocalAudio): string 
   const canonical = canonicalAddress(address);
   if (canonical === undefined) throw new MediaError('BAD_SDP', `the connection address ${shown} is not an IP address`);
   if (isGroup(canonical)) throw new MediaError('BAD_SDP', `the connection address ${shown} is a multicast or broadcast address`);
-  const ours = canonicalAddress(local.address);
-  if (isLoopback(canonical) && ours !== undefined && !isLoopback(ours)) throw new MediaError('BAD_SDP', `the connection address ${shown} is this host's loopback, and this call's media is on ${local.address}`);
+  // judged by the socket, not by what our SDP says: a phone whose media is bound to loopback (the lab, a one-time
+  // address only signalled) talks to peers there, whatever address it gives
+  const socket = local.bindAddress ?? local.address;
+  const ours = canonicalAddress(socket);
+  if (isLoopback(canonical) && ours !== undefined && !isLoopback(ours)) throw new MediaError('BAD_SDP', `the connection address ${shown} is this host's loopback, and this call's media is on ${socket}`);
   return address;
 }
 

@@ -148,6 +148,9 @@ describe('SDP and RFC 3264 offer/answer', () => {
       expect(() => answerOffer(withConnection(line), local({ address: ours })), `${ours} ← ${line}`).toThrow(expect.objectContaining({ code: 'BAD_SDP', message: expect.stringMatching(/this host's loopback/) }));
       expect(() => applyAnswer(withConnection(line), local({ address: ours })), `${ours} ← ${line} (answer)`).toThrow(/this host's loopback/);
     }
+    // judged by the media socket: one bound to loopback while its SDP gives another address (applier signaling-only)
+    expect(answerOffer(withConnection('c=IN IP4 127.0.0.1'), local({ address: '2001:db8:5::7', bindAddress: '127.0.0.1' })).negotiated.remote).toMatchObject({ address: '127.0.0.1' });
+    expect(() => answerOffer(withConnection('c=IN IP4 127.0.0.1'), local({ address: '127.0.0.1', bindAddress: '192.0.2.10' }))).toThrow(/this host's loopback/);
     // a phone whose own media is on loopback (the embedded lab, a test) talks to peers there
     expect(answerOffer(withConnection('c=IN IP4 127.0.0.1'), local()).negotiated.remote).toMatchObject({ address: '127.0.0.1' });
     expect(answerOffer(withConnection('c=IN IP6 ::1'), local({ address: '::1' })).negotiated.remote).toMatchObject({ address: '::1' });
