@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type * as SipJs from 'sip.js';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { staticSdhFactory } from '../../test/support/static-sdh.js';
-import { sipJsPartsOf, unpatchedSipJsLib } from '../../test/support/unpatched-sipjs.js';
+import { sipJsPartsOf, unpatchedSipJsLib, type SipJsPatchName } from '../../test/support/unpatched-sipjs.js';
 import { Phone } from '../phone/phone.js';
 import { assertSipJsPatched, missingSipJsPatches, SipJsPatchError, type SipJsParts } from './sipjs-patches.js';
 
@@ -56,21 +56,18 @@ describe('the install-time sip.js patches, checked at run time (tools/postinstal
   it('names each patch a sip.js lacks, with a typed error', async () => {
     const patched = await installed();
     const bare = await sipJsPartsOf(copy.lib);
-    const withoutAckMatchingLib = unpatchedSipJsLib(['sipjs-reinvite-ack-matching']);
-    const withoutAckMatching = await sipJsPartsOf(withoutAckMatchingLib).finally(() => fs.rmSync(path.dirname(withoutAckMatchingLib), { recursive: true, force: true }));
-    // two patches change the Inviter: a copy without each alone
-    const withoutAckTimeoutLib = unpatchedSipJsLib(['sipjs-reinvite-ack-timeout']);
-    const withoutAckTimeout = await sipJsPartsOf(withoutAckTimeoutLib).finally(() => fs.rmSync(path.dirname(withoutAckTimeoutLib), { recursive: true, force: true }));
-    const withoutFromTagLib = unpatchedSipJsLib(['sipjs-inviter-from-tag']);
-    const withoutFromTag = await sipJsPartsOf(withoutFromTagLib).finally(() => fs.rmSync(path.dirname(withoutFromTagLib), { recursive: true, force: true }));
-    const withoutUpdateLib = unpatchedSipJsLib(['sipjs-update']);
-    const withoutUpdate = await sipJsPartsOf(withoutUpdateLib).finally(() => fs.rmSync(path.dirname(withoutUpdateLib), { recursive: true, force: true }));
-    const withoutContactlessLib = unpatchedSipJsLib(['sipjs-contactless-provisional']);
-    const withoutContactless = await sipJsPartsOf(withoutContactlessLib).finally(() => fs.rmSync(path.dirname(withoutContactlessLib), { recursive: true, force: true }));
-    const withoutUnusable2xxLib = unpatchedSipJsLib(['sipjs-unusable-2xx']);
-    const withoutUnusable2xx = await sipJsPartsOf(withoutUnusable2xxLib).finally(() => fs.rmSync(path.dirname(withoutUnusable2xxLib), { recursive: true, force: true }));
-    const withoutRegisterAnswersLib = unpatchedSipJsLib(['sipjs-register-answers']);
-    const withoutRegisterAnswers = await sipJsPartsOf(withoutRegisterAnswersLib).finally(() => fs.rmSync(path.dirname(withoutRegisterAnswersLib), { recursive: true, force: true }));
+    // patches that change a class another patch changes too: a copy of sip.js without that one patch alone
+    const partsWithout = async (name: SipJsPatchName): Promise<SipJsParts> => {
+      const lib = unpatchedSipJsLib([name]);
+      return sipJsPartsOf(lib).finally(() => fs.rmSync(path.dirname(lib), { recursive: true, force: true }));
+    };
+    const withoutAckMatching = await partsWithout('sipjs-reinvite-ack-matching');
+    const withoutAckTimeout = await partsWithout('sipjs-reinvite-ack-timeout');
+    const withoutFromTag = await partsWithout('sipjs-inviter-from-tag');
+    const withoutUpdate = await partsWithout('sipjs-update');
+    const withoutContactless = await partsWithout('sipjs-contactless-provisional');
+    const withoutUnusable2xx = await partsWithout('sipjs-unusable-2xx');
+    const withoutRegisterAnswers = await partsWithout('sipjs-register-answers');
     expect(missingSipJsPatches(bare)).toEqual(['sipjs-csprng', 'sipjs-reinvite-ack-timeout', 'sipjs-reinvite-ack-matching', 'sipjs-dialog-from', 'sipjs-ack-timeout-after-bye', 'sipjs-fault-guard', 'sipjs-cancel-to-tag', 'sipjs-contactless-provisional', 'sipjs-deferred-trying', 'sipjs-merged-request-index', 'sipjs-headerize-cache', 'sipjs-update', 'sipjs-grammar-cache', 'sipjs-inviter-from-tag', 'sipjs-unusable-2xx', 'sipjs-register-answers']);
     // each patch alone: the patched sip.js with that patch's parts taken from the bare copy
     const without = {
